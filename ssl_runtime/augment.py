@@ -1,0 +1,118 @@
+"""Batched, on-device view pipelines with kornia, one recipe per method family.
+
+Every recipe is the published one at `strength=1` and scales towards identity as strength falls:
+crop area, jitter magnitudes and the probability of each transform all shrink, and at
+`strength=0` the views are identical copies of the input (useful to show a trivial task).
+Sizes follow the image: blur kernels are ~10% of the side, DINO's local crops are 96/224 of it,
+and blur is off at 32 px and below as in the CIFAR recipes of solo-learn and lightly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import kornia.augmentation as K
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ViewRecipe:
+    """One view: crop scale at strength 1, colour jitter, and per-transform probabilities."""
+
+    size: int
+    min_scale: float = 0.08
+    max_scale: float = 1.0
+    jitter: tuple[float, float, float, float] = (0.4, 0.4, 0.4, 0.1)
+    jitter_p: float = 0.8
+    gray_p: float = 0.2
+    blur_p: float = 0.5
+    solarize_p: float = 0.0
+    flip_p: float = 0.5
+    colour: bool = True
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    return a + (b - a) * t
+
+
+def build_view(recipe: ViewRecipe, strength: float) -> nn.Module:
+    s = strength
+    ops: list[nn.Module] = [
+        K.RandomResizedCrop(
+            (recipe.size, recipe.size),
+            scale=(_lerp(1.0, recipe.min_scale, s), _lerp(1.0, recipe.max_scale, s) if recipe.max_scale < 1 else 1.0),
+        ),
+        K.RandomHorizontalFlip(p=recipe.flip_p * s),
+    ]
+    if recipe.colour:
+        b, c, sat, h = (j * s for j in recipe.jitter)
+        ops.append(K.ColorJitter(b, c, sat, h, p=recipe.jitter_p * s))
+        ops.append(K.RandomGrayscale(p=recipe.gray_p * s))
+    if recipe.blur_p > 0 and recipe.size > 32:
+        k = max(3, int(recipe.size * 0.1) | 1)
+        sigma_max = max(0.2, 2.0 * recipe.size / 224)
+        ops.append(K.RandomGaussianBlur((k, k), (0.1, sigma_max), p=recipe.blur_p * s))
+    if recipe.solarize_p > 0:
+        ops.append(K.RandomSolarize(thresholds=0.0, additions=0.0, p=recipe.solarize_p * s))
+    return K.AugmentationSequential(*ops)
+
+
+def simclr_views(size: int) -> list[ViewRecipe]:
+    """SimCLR (Chen et al. 2020, arXiv 2002.05709), symmetric: also MoCo, SimSiam, Barlow Twins, VICReg."""
+    return [ViewRecipe(size), ViewRecipe(size)]
+
+
+def byol_views(size: int) -> list[ViewRecipe]:
+    """BYOL (Grill et al. 2020, arXiv 2006.07733): asymmetric blur and solarisation."""
+    j = (0.4, 0.4, 0.2, 0.1)
+    return [ViewRecipe(size, jitter=j, blur_p=1.0), ViewRecipe(size, jitter=j, blur_p=0.1, solarize_p=0.2)]
+
+
+def dino_views(size: int, n_local: int) -> list[ViewRecipe]:
+    """DINO multi-crop (Caron et al. 2021, arXiv 2104.14294): 2 global (0.4-1) and n local (0.05-0.4) crops."""
+    j = (0.4, 0.4, 0.2, 0.1)
+    local = max(8, round(size * 96 / 224))
+    globals_ = [
+        ViewRecipe(size, min_scale=0.4, jitter=j, blur_p=1.0),
+        ViewRecipe(size, min_scale=0.4, jitter=j, blur_p=0.1, solarize_p=0.2),
+    ]
+    return globals_ + [ViewRecipe(local, 0.05, 0.4, jitter=j, blur_p=0.5) for _ in range(n_local)]
+
+
+def mae_views(size: int) -> list[ViewRecipe]:
+    """MAE (He et al. 2021, arXiv 2111.06377): a crop (0.2-1) and a flip, no colour changes."""
+    return [ViewRecipe(size, min_scale=0.2, colour=False, blur_p=0.0)]
+
+
+class ViewPipeline(nn.Module):
+    """Turns a uint8 batch on the device into normalised float views, all in batched kernels."""
+
+    def __init__(self, recipes: list[ViewRecipe], strength: float, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.strength = strength
+        self.sizes = [r.size for r in recipes]
+        self.views = nn.ModuleList(build_view(r, strength) for r in recipes) if strength > 0 else None
+        self.register_buffer("mean", mean.view(1, -1, 1, 1).float(), persistent=False)
+        self.register_buffer("std", std.view(1, -1, 1, 1).float(), persistent=False)
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    @torch.no_grad()
+    def forward(self, batch_uint8: torch.Tensor) -> list[torch.Tensor]:
+        x = batch_uint8.float().div_(255.0)
+        if self.views is None:  # strength 0: identical views (resized for smaller crops)
+            outs = [x if s == x.shape[-1] else nn.functional.interpolate(x, size=(s, s), mode="bilinear",
+                                                                             antialias=True) for s in self.sizes]
+        else:
+            outs = [view(x) for view in self.views]
+        return [self.normalise(o).contiguous() for o in outs]
+
+
+def channel_stats(images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of a uint8 set in [0, 1] units, for normalisation."""
+    x = images_uint8.float().div_(255.0)
+    mean = x.mean(dim=(0, 2, 3))
+    std = x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+    return mean, std

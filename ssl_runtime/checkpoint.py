@@ -1,0 +1,68 @@
+"""Checkpoints that restore a run exactly: weights, optimiser, schedule, scaler, teacher, queues, RNG, step."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from ssl_runtime.device import rng_state, set_rng_state
+from ssl_runtime.errors import CheckpointError
+
+
+def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.Module,
+                    optimizer: torch.optim.Optimizer, scheduler, scaler, keep_copy: bool = False,
+                    keep_last: int = 0) -> None:
+    """Written to a temporary file then renamed, so a crash or a full disk never leaves a torn last.pt."""
+    state = {
+        "format": 1,
+        "method": method_name,
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else None,
+        "rng": rng_state(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if keep_copy and keep_last > 0:
+        step_path = path.with_name(f"step_{step}.pt")
+        os.link(path, step_path) if not step_path.exists() else None
+        olds = sorted(path.parent.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
+        for old in olds[:-keep_last]:
+            old.unlink(missing_ok=True)
+
+
+def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,
+                    scaler, map_location) -> int:
+    """Restore everything and return the step to continue after."""
+    if not path.exists():
+        raise CheckpointError("this run has no checkpoint to resume from", field="resume",
+                              fix="start a new run, or set train.checkpoint_every lower next time")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt checkpoint
+        raise CheckpointError(f"checkpoint {path.name} is unreadable ({type(exc).__name__})", field="resume") from None
+    if state.get("method") != method_name:
+        raise CheckpointError(
+            f"checkpoint was written by method {state.get('method')!r} but the config says {method_name!r}",
+            field="method", fix="resume with the run's own config.yaml",
+        )
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint does not fit the model: {str(exc).splitlines()[0]}", field="backbone",
+                              fix="resume with the run's own config.yaml") from None
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    if scaler is not None and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    return int(state["step"])

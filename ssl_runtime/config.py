@@ -1,0 +1,218 @@
+"""The one run config: a pydantic model loadable from YAML/JSON and overridable with dotted keys.
+
+Method knobs live under `method_args` with their published names; each method validates them
+with its own `Args` model so a typo ("temprature") is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ssl_runtime.errors import ConfigError
+
+METHODS = (
+    "simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae", "mlm", "clm", "clip",
+)
+VISION_METHODS = METHODS[:8]
+BUILTIN_DATASETS = ("digits", "shapes")
+BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    name: str | None = Field(None, description="built-in dataset: digits or shapes")
+    path: str | None = Field(None, description="image folder or Hugging Face datasets folder")
+    kind: Literal["auto", "builtin", "image_folder", "hf_dataset"] = "auto"
+    image_size: int | None = Field(None, ge=8, le=1024, description="side in pixels; dataset default if unset")
+    val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    num_samples: int | None = Field(None, ge=16, description="size of the generated shapes set")
+    max_samples: int | None = Field(None, ge=1, description="use at most this many images")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if self.name is None and self.path is None:
+            self.name = "digits"
+        if self.name is not None and self.path is not None:
+            raise ValueError("give data.name (built-in) or data.path (your folder), not both")
+        if self.name is not None and self.name not in BUILTIN_DATASETS:
+            raise ValueError(
+                f"unknown built-in dataset {self.name!r}; choose one of {', '.join(BUILTIN_DATASETS)} "
+                "or set data.path to your image folder"
+            )
+        return self
+
+
+class BackboneConfig(_Strict):
+    name: Literal["auto", "small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small"] = "auto"
+    pretrained: str | None = Field(None, description="local path or hub id loaded with from_pretrained")
+    width: float = Field(1.0, gt=0.0, le=4.0, description="channel multiplier; 1.0 is the published size")
+
+
+class AugmentConfig(_Strict):
+    strength: float = Field(1.0, ge=0.0, le=1.0, description="0 = identical views, 1 = published pipeline")
+    n_local_crops: int | None = Field(None, ge=0, le=16, description="DINO local crops (default 6)")
+
+
+class OptimConfig(_Strict):
+    name: Literal["auto", "adamw", "sgd", "lars"] = "auto"
+    lr: float | None = Field(None, gt=0.0, description="peak learning rate; default base_lr * batch/256")
+    weight_decay: float | None = Field(None, ge=0.0)
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)
+    warmup_steps: int | None = Field(None, ge=0, description="linear warm-up; default 10% of steps")
+    schedule: Literal["cosine", "constant"] = "cosine"
+
+
+class TrainConfig(_Strict):
+    epochs: int | None = Field(None, ge=1)
+    steps: int | None = Field(None, ge=1)
+    batch_size: int = Field(256, ge=2)
+    precision: Literal["auto", "32", "bf16", "fp16"] = "auto"
+    grad_clip: float | None = Field(None, gt=0.0)
+    seed: int = 0
+    checkpoint_every: int = Field(500, ge=1)
+    keep_checkpoints: int = Field(0, ge=0, description="extra step_<n>.pt files kept besides last.pt")
+    log_every: int = Field(10, ge=1)
+    health_every: int = Field(50, ge=1)
+    health_samples: int = Field(512, ge=16)
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps")
+    compile: bool = False
+    deterministic: bool = False
+    num_gpus: int = Field(1, ge=1, le=64, description="GPUs for one run (torchrun DDP when > 1)")
+
+    @model_validator(mode="after")
+    def _length(self) -> TrainConfig:
+        if self.epochs is not None and self.steps is not None:
+            raise ValueError("give train.epochs or train.steps, not both")
+        if self.epochs is None and self.steps is None:
+            self.epochs = 10
+        return self
+
+
+class RunConfig(_Strict):
+    method: str = "simclr"
+    name: str | None = None
+    data: DataConfig = Field(default_factory=DataConfig)
+    backbone: BackboneConfig = Field(default_factory=BackboneConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    method_args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _method(self) -> RunConfig:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        return self
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "config"
+    msg = first["msg"].removeprefix("Value error, ")
+    got = first.get("input")
+    got_txt = f" (got {got!r})" if first["type"] not in ("value_error", "missing") and got is not None else ""
+    if first["type"] == "extra_forbidden":
+        return f"{field}: unknown key. Fix: remove it or check its spelling against `sslpilot pretrain --help`."
+    return f"{field}: {msg}{got_txt}."
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value: YAML scalars (1e-3, true, null, [1, 2]) else the raw string."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"cannot set a sub-key of a non-mapping value ({p}={nxt!r})", field=key)
+        node = nxt
+    node[parts[-1]] = value
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"override {pair!r} is not key=value", field="--set", fix="write e.g. --set optim.lr=0.001")
+        key, text = pair.split("=", 1)
+        set_dotted(tree, key.strip(), parse_value(text.strip()))
+    return tree
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist", field="--config")
+    try:
+        data = json.loads(p.read_text()) if p.suffix == ".json" else yaml.safe_load(p.read_text())
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot parse {p.name}: {str(exc).splitlines()[0]}", field="--config") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p.name} must hold a mapping at the top level", field="--config")
+    return data
+
+
+def build_config(tree: dict[str, Any]) -> RunConfig:
+    """Validate a raw mapping into a RunConfig, including the method's own knobs."""
+    try:
+        cfg = RunConfig.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err)) from None
+    if cfg.method in VISION_METHODS:
+        from ssl_runtime.methods import method_class
+
+        cls = method_class(cfg.method)
+        try:
+            args = cls.Args.model_validate(cfg.method_args)
+        except ValidationError as err:
+            msg = _format_validation_error(err)
+            raise ConfigError(f"method_args.{msg}") from None
+        cfg.method_args = args.model_dump()
+    else:
+        raise ConfigError(
+            f"method {cfg.method!r} is not available in this version of the runtime yet",
+            field="method",
+            fix=f"use one of {', '.join(VISION_METHODS)}",
+        )
+    return cfg
+
+
+def resolve_config(
+    config_file: str | Path | None = None, overrides: list[str] | None = None, **fields: Any
+) -> RunConfig:
+    """File, then keyword fields (CLI flags), then dotted overrides: later wins."""
+    tree: dict[str, Any] = load_config_file(config_file) if config_file else {}
+    flat = {k: v for k, v in fields.items() if v is not None}
+    for key, value in flat.items():
+        set_dotted(tree, key, value)
+    tree = deep_merge(tree, parse_overrides(overrides or []))
+    return build_config(tree)
+
+
+def save_config(cfg: RunConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+
+
+def load_run_config(path: Path) -> RunConfig:
+    return build_config(load_config_file(path))

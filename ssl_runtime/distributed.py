@@ -1,0 +1,45 @@
+"""DDP helpers: rank queries, differentiable all-gather, and mean across ranks."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+
+def is_distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def rank() -> int:
+    return dist.get_rank() if is_distributed() else 0
+
+
+def world_size() -> int:
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def init_from_env(device_type: str) -> bool:
+    """Join the process group torchrun set up (NCCL on CUDA, gloo on CPU); False when not under torchrun."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or is_distributed():
+        return is_distributed()
+    dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return True
+
+
+def gather_batch(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate x from every rank along dim 0, keeping gradients to the local part (lightly's way)."""
+    if not is_distributed():
+        return x
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(x), dim=0)
+
+
+def mean_across_ranks(x: torch.Tensor) -> torch.Tensor:
+    if not is_distributed():
+        return x
+    x = x.detach().clone()
+    dist.all_reduce(x, op=dist.ReduceOp.SUM)
+    return x / world_size()

@@ -1,0 +1,69 @@
+"""What every SSL method provides to the trainer. A method is a small nn.Module built from shared parts."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+from ssl_runtime.augment import ViewRecipe, simclr_views
+from ssl_runtime.backbones import Backbone
+
+
+class MethodArgs(BaseModel):
+    """Knobs under `method_args`; unknown keys are errors so typos never fall back to defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SSLMethod(nn.Module):
+    name: ClassVar[str]
+    Args: ClassVar[type[MethodArgs]] = MethodArgs
+    base_lr: ClassVar[float] = 1e-3  # AdamW peak lr per 256 images
+    weight_decay: ClassVar[float] = 1e-4
+    teacher_student: ClassVar[bool] = False
+
+    def __init__(self, backbone: Backbone, args: MethodArgs, total_steps: int):
+        super().__init__()
+        self.backbone = backbone
+        self.args = args
+        self.total_steps = total_steps
+
+    @classmethod
+    def build(cls, cfg, image_size: int, total_steps: int) -> SSLMethod:
+        """Backbone from `cfg.backbone`, knobs from `cfg.method_args`."""
+        from ssl_runtime.backbones import build_backbone
+
+        return cls(build_backbone(cfg.backbone, cfg.method, image_size), cls.Args.model_validate(cfg.method_args),
+                   total_steps)
+
+    def view_recipes(self, image_size: int, n_local_crops: int | None) -> list[ViewRecipe]:
+        return simclr_views(image_size)
+
+    def training_step(self, views: list[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        """Return {'loss': scalar, 'loss/<term>': detached scalars...} for one batch of views."""
+        raise NotImplementedError
+
+    def forward(self, views: list[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        """DDP wraps forward, so the training step is the forward."""
+        return self.training_step(views, step)
+
+    def after_step(self, step: int) -> None:
+        """Called after each optimiser step (EMA teachers, centres)."""
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Backbone features: what probes and users get."""
+        return self.backbone(x)
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """The embedding the loss sees; health metrics are measured on it."""
+        return self.backbone(x)
+
+    def health_extras(self, views: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Extra health metrics on the held-out views (teacher entropy and KL for DINO)."""
+        return {}
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]

@@ -1,0 +1,91 @@
+"""DINO: self-distillation with a centred, sharpened EMA teacher and multi-crop (Caron et al. 2021, arXiv 2104.14294)."""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from ssl_runtime import losses
+from ssl_runtime.augment import dino_views
+from ssl_runtime.distributed import mean_across_ranks
+from ssl_runtime.ema import cosine_momentum, ema_update, make_teacher
+from ssl_runtime.heads import DINOHead
+from ssl_runtime.methods.base import MethodArgs, SSLMethod
+
+
+class DINOArgs(MethodArgs):
+    out_dim: int = Field(4096, ge=2, description="prototypes K; paper 65536, solo-learn CIFAR 4096")
+    proj_hidden_dim: int = Field(2048, ge=8)
+    bottleneck_dim: int = Field(256, ge=8)
+    teacher_temp: float = Field(0.04, gt=0.0, le=1.0)
+    warmup_teacher_temp: float = Field(0.04, gt=0.0, le=1.0)
+    teacher_temp_warmup_steps: int = Field(0, ge=0)
+    student_temp: float = Field(0.1, gt=0.0, le=1.0)
+    center_momentum: float = Field(0.9, ge=0.0, le=1.0)
+    ema_momentum: float = Field(0.996, ge=0.0, le=1.0)
+
+
+class DINO(SSLMethod):
+    name = "dino"
+    Args = DINOArgs
+    base_lr = 5e-4
+    weight_decay = 0.04
+    teacher_student = True
+
+    def __init__(self, backbone, args: DINOArgs, total_steps: int):
+        super().__init__(backbone, args, total_steps)
+        self.head = DINOHead(backbone.dim, args.proj_hidden_dim, args.bottleneck_dim, args.out_dim)
+        self.teacher = make_teacher(nn.Sequential(backbone, self.head))
+        self.register_buffer("center", torch.zeros(1, args.out_dim))
+        self._batch_center: torch.Tensor | None = None
+
+    def view_recipes(self, image_size, n_local_crops):
+        return dino_views(image_size, 6 if n_local_crops is None else n_local_crops)
+
+    def teacher_temp(self, step: int) -> float:
+        a = self.args
+        if step < a.teacher_temp_warmup_steps:
+            return a.warmup_teacher_temp + (a.teacher_temp - a.warmup_teacher_temp) * step / a.teacher_temp_warmup_steps
+        return a.teacher_temp
+
+    def project(self, x):
+        return self.head.bottleneck(self.backbone(x))
+
+    def _student(self, views: list[torch.Tensor]) -> list[torch.Tensor]:
+        """One forward per resolution, as DINO's MultiCropWrapper does."""
+        out: list[torch.Tensor] = []
+        i = 0
+        while i < len(views):
+            j = i
+            while j < len(views) and views[j].shape[-1] == views[i].shape[-1]:
+                j += 1
+            logits = self.head(self.backbone(torch.cat(views[i:j])))
+            out.extend(logits.chunk(j - i))
+            i = j
+        return out
+
+    def _loss(self, views, step):
+        student = self._student(views)
+        with torch.no_grad():
+            teacher = list(self.teacher(torch.cat(views[:2])).chunk(2))
+        terms = losses.dino(student, teacher, self.center, self.args.student_temp, self.teacher_temp(step))
+        return terms, teacher
+
+    def training_step(self, views, step):
+        terms, teacher = self._loss(views, step)
+        self._batch_center = torch.cat(teacher).mean(0, keepdim=True)
+        return terms
+
+    def after_step(self, step):
+        ema_update(self.teacher, nn.Sequential(self.backbone, self.head),
+                   cosine_momentum(step, self.total_steps, self.args.ema_momentum))
+        if self._batch_center is not None:
+            m = self.args.center_momentum
+            self.center.mul_(m).add_(mean_across_ranks(self._batch_center), alpha=1 - m)
+            self._batch_center = None
+
+    @torch.no_grad()
+    def health_extras(self, views):
+        terms, _ = self._loss(views[:2], self.total_steps)
+        return {"health/teacher_entropy": terms["loss/teacher_entropy"], "health/kl": terms["loss/kl"]}

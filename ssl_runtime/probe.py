@@ -1,0 +1,155 @@
+"""Frozen-encoder evaluation: a linear probe and a kNN classifier on cached features.
+
+The probe is multinomial logistic regression on standardised features, fitted full-batch with
+L-BFGS in torch; its L2 strength is chosen on a held-out fifth of the training split, then it is
+refitted on the whole training split and scored on the run's validation split. The kNN classifier
+follows Wu et al. 2018 / DINO: cosine similarity, k=20, votes weighted by exp(sim / 0.07).
+Both are also run on the same architecture at random initialisation, the baseline a trained encoder
+must beat.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ssl_runtime.backbones import Backbone, family_of
+from ssl_runtime.config import load_run_config
+from ssl_runtime.data import load_image_set, split_indices
+from ssl_runtime.device import pick_device
+from ssl_runtime.errors import DataError, SSLPilotError
+from ssl_runtime.run_folder import RunFolder, write_json_atomic
+
+L2_GRID = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+RECALL_KS = (1, 5, 10)
+
+
+def load_encoder(encoder_dir: Path, random_init: bool = False) -> tuple[Backbone, dict]:
+    """An exported encoder (or its architecture at random init, seeded) and its preprocessing."""
+    from transformers import AutoConfig, AutoModel
+
+    import ssl_runtime.backbones.hf_models  # noqa: F401 - registers the custom model types
+
+    if not (encoder_dir / "config.json").exists():
+        raise SSLPilotError(f"no exported encoder in {encoder_dir}", field="run",
+                            fix="the run must finish (status succeeded) before it can be probed")
+    preprocess = json.loads((encoder_dir / "preprocess.json").read_text())
+    if random_init:
+        torch.manual_seed(0)
+        model = AutoModel.from_config(AutoConfig.from_pretrained(encoder_dir))
+    else:
+        model = AutoModel.from_pretrained(encoder_dir)
+    return Backbone(model, family_of(model)).eval(), preprocess
+
+
+@torch.no_grad()
+def extract_features(backbone: Backbone, images_uint8: torch.Tensor, preprocess: dict, device: torch.device,
+                     batch_size: int = 512) -> torch.Tensor:
+    backbone = backbone.to(device)
+    mean = torch.tensor(preprocess["mean"], device=device).view(1, -1, 1, 1)
+    std = torch.tensor(preprocess["std"], device=device).view(1, -1, 1, 1)
+    feats = []
+    for chunk in images_uint8.split(batch_size):
+        x = (chunk.to(device).float() / 255.0 - mean) / std
+        feats.append(backbone(x).float())
+    return torch.cat(feats)
+
+
+def _fit_logreg(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max_iter: int = 300):
+    w = torch.zeros(x.shape[1], n_classes, device=x.device, requires_grad=True)
+    b = torch.zeros(n_classes, device=x.device, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, tolerance_grad=1e-6, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(x @ w + b, y) + l2 * w.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach(), b.detach()
+
+
+def _accuracy(x, y, w, b) -> float:
+    return float(((x @ w + b).argmax(1) == y).float().mean())
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
+                 seed: int = 0) -> dict:
+    mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
+    train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
+    n_classes = int(max(train_y.max(), val_y.max())) + 1
+    fit_idx, hold_idx = split_indices(len(train_x), 0.2, seed)
+    scores = {}
+    for l2 in L2_GRID:
+        w, b = _fit_logreg(train_x[fit_idx], train_y[fit_idx], n_classes, l2)
+        scores[l2] = _accuracy(train_x[hold_idx], train_y[hold_idx], w, b)
+    best = max(L2_GRID, key=lambda k: (scores[k], k))  # ties go to the stronger penalty
+    w, b = _fit_logreg(train_x, train_y, n_classes, best)
+    return {"acc": _accuracy(val_x, val_y, w, b), "l2": best, "train_acc": _accuracy(train_x, train_y, w, b)}
+
+
+def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
+             k: int = 20, temperature: float = 0.07) -> dict:
+    train_x, val_x = F.normalize(train_x, dim=1), F.normalize(val_x, dim=1)
+    n_classes = int(max(train_y.max(), val_y.max())) + 1
+    k_eff = min(k, len(train_x))
+    sims, idx = (val_x @ train_x.T).topk(max(k_eff, max(RECALL_KS)), dim=1)
+    neighbour_labels = train_y[idx]
+    weights = (sims[:, :k_eff] / temperature).exp()
+    votes = torch.zeros(len(val_x), n_classes, device=val_x.device)
+    votes.scatter_add_(1, neighbour_labels[:, :k_eff], weights)
+    out = {"acc": float((votes.argmax(1) == val_y).float().mean())}
+    for r in RECALL_KS:
+        out[f"recall@{r}"] = float((neighbour_labels[:, :r] == val_y[:, None]).any(1).float().mean())
+    return out
+
+
+def evaluate_features(train_x, train_y, val_x, val_y) -> dict:
+    lin = linear_probe(train_x, train_y, val_x, val_y)
+    knn = knn_eval(train_x, train_y, val_x, val_y)
+    out = {"probe/acc": lin["acc"], "probe/l2": lin["l2"], "probe/train_acc": lin["train_acc"], "knn/acc": knn["acc"]}
+    out.update({f"knn/{k}": v for k, v in knn.items() if k.startswith("recall")})
+    return out
+
+
+def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True) -> dict:
+    """Probe a finished run's encoder on its own data split; writes probe.json and a metrics row."""
+    folder = RunFolder(run_dir)
+    if not folder.config.exists():
+        raise SSLPilotError(f"{folder.path} is not a run folder (no config.yaml)", field="run")
+    cfg = load_run_config(folder.config)
+    dev = pick_device(device if device != "auto" else ("cpu" if cfg.train.device == "cpu" else "auto"))
+    data = load_image_set(cfg.data)
+    if data.labels is None:
+        raise DataError("the data has no labels, so there is nothing to probe against", field="data",
+                        fix="use class subfolders (data/<class>/*.png) or a labelled datasets folder")
+    train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+    if len(val_idx) == 0:
+        raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
+    t0 = time.perf_counter()
+    result: dict = {"run_id": folder.run_id, "method": cfg.method, "num_train": len(train_idx),
+                    "num_val": len(val_idx)}
+    for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
+        encoder, pre = load_encoder(folder.encoder, random_init=random_init)
+        feats = extract_features(encoder, data.images, pre, dev)
+        labels = data.labels.to(dev)
+        scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx])
+        if name == "trained":
+            result.update(scores)
+            result["feature_dim"] = int(feats.shape[1])
+        else:
+            result["baseline"] = scores
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    write_json_atomic(folder.probe, result)
+    steps = [r["step"] for r in folder.read_metrics() if "step" in r]
+    row = {"step": max(steps) if steps else 0}
+    row.update({k: v for k, v in result.items() if k.startswith(("probe/acc", "knn/"))})
+    folder.log_metrics(row)
+    folder.event("probe", f"linear probe {result['probe/acc']:.3f}, kNN {result['knn/acc']:.3f}",
+                 **{k: v for k, v in row.items() if k != "step"})
+    return result

@@ -1,0 +1,103 @@
+"""The run folder: the source of truth for one run. Layout in docs/operations.md and ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+STATUSES = ("queued", "running", "succeeded", "failed", "diverged", "cancelled", "interrupted")
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    return str(o)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=_json_default))
+    os.replace(tmp, path)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Every complete line; a torn last line (a killed writer) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+class RunFolder:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    # paths
+    config = property(lambda self: self.path / "config.yaml")
+    metrics = property(lambda self: self.path / "metrics.jsonl")
+    events = property(lambda self: self.path / "events.jsonl")
+    stdout = property(lambda self: self.path / "stdout.log")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    last_checkpoint = property(lambda self: self.path / "checkpoints" / "last.pt")
+    encoder = property(lambda self: self.path / "encoder")
+    probe = property(lambda self: self.path / "probe.json")
+    summary = property(lambda self: self.path / "summary.json")
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    def create(self) -> RunFolder:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.checkpoints.mkdir(exist_ok=True)
+        return self
+
+    def append(self, path: Path, row: dict) -> None:
+        with path.open("a") as f:
+            f.write(json.dumps(row, default=_json_default) + "\n")
+
+    def log_metrics(self, row: dict) -> None:
+        self.append(self.metrics, row)
+
+    def event(self, type_: str, message: str, **data: Any) -> None:
+        self.append(self.events, {"time": time.time(), "type": type_, "message": message, **data})
+
+    def set_status(self, status: str, message: str = "", **data: Any) -> None:
+        assert status in STATUSES, status
+        self.event("status", message or status, status=status, **data)
+
+    def read_metrics(self) -> list[dict]:
+        return read_jsonl(self.metrics)
+
+    def read_events(self) -> list[dict]:
+        return read_jsonl(self.events)
+
+    def status(self) -> str | None:
+        """The latest status event (summary.json wins once the run has ended)."""
+        if self.summary.exists():
+            try:
+                return json.loads(self.summary.read_text())["status"]
+            except (json.JSONDecodeError, KeyError):
+                pass
+        statuses = [e["status"] for e in self.read_events() if e.get("type") == "status"]
+        return statuses[-1] if statuses else None
+
+    def truncate_metrics(self, after_step: int) -> int:
+        """Drop rows logged after `after_step` (a resume replays them); returns how many were dropped."""
+        rows = self.read_metrics()
+        keep = [r for r in rows if r.get("step", 0) <= after_step]
+        tmp = self.metrics.with_name("metrics.jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r, default=_json_default) + "\n" for r in keep))
+        os.replace(tmp, self.metrics)
+        return len(rows) - len(keep)
+
+    def write_summary(self, summary: dict) -> None:
+        write_json_atomic(self.summary, summary)

@@ -1,0 +1,278 @@
+"""The training loop. It owns one run folder and writes everything about the run into it.
+
+The hot path stays on the device: the dataset is resident (uint8), views are made in batched
+kernels, and the only host syncs are at log, health and checkpoint steps. A non-finite loss is
+tracked on the device and noticed at the next of those steps; the run then stops as `diverged`
+with the last good checkpoint kept.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ssl_runtime import distributed as dist_utils
+from ssl_runtime.augment import ViewPipeline, channel_stats
+from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
+from ssl_runtime.config import RunConfig, load_run_config
+from ssl_runtime.data import ImageSet, load_image_set, split_indices
+from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
+from ssl_runtime.errors import DataError
+from ssl_runtime.health import HealthMonitor
+from ssl_runtime.methods import SSLMethod, build_method
+from ssl_runtime.optim import build_optimizer, build_schedule
+from ssl_runtime.run_folder import RunFolder
+
+ProgressFn = Callable[[dict], None]
+
+
+class EpochOrder:
+    """Which images make up batch `step`: a seeded permutation per epoch, so a resume knows the order."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device):
+        self.n, self.batch_size, self.seed, self.device = n, batch_size, seed, device
+        self.steps_per_epoch = n // batch_size
+        self._epoch, self._perm = -1, None
+        self.rank, self.world = dist_utils.rank(), dist_utils.world_size()
+
+    def batch(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._perm, self._epoch = torch.randperm(self.n, generator=g).to(self.device), epoch
+        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
+        per_rank = self.batch_size // self.world
+        return idx[self.rank * per_rank:(self.rank + 1) * per_rank]
+
+
+@dataclass
+class Prepared:
+    """Everything built before the first step."""
+
+    cfg: RunConfig
+    device: torch.device
+    precision: str
+    data: ImageSet
+    train_images: torch.Tensor
+    val_index: torch.Tensor
+    method: SSLMethod
+    pipeline: ViewPipeline
+    total_steps: int
+    steps_per_epoch: int
+
+
+def plan_steps(cfg: RunConfig, n_train: int) -> tuple[int, int]:
+    if cfg.train.batch_size > n_train:
+        raise DataError(
+            f"batch size {cfg.train.batch_size} is larger than the {n_train} training images",
+            field="train.batch_size", fix=f"use at most {n_train} or add data",
+        )
+    spe = n_train // cfg.train.batch_size
+    total = cfg.train.steps or cfg.train.epochs * spe
+    return total, spe
+
+
+def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Prepared:
+    device = pick_device(cfg.train.device)
+    dist_utils.init_from_env(device.type)
+    if cfg.train.batch_size % dist_utils.world_size():
+        raise DataError(f"batch size {cfg.train.batch_size} does not split over {dist_utils.world_size()} processes",
+                        field="train.batch_size")
+    seed_everything(cfg.train.seed, cfg.train.deterministic)
+    data = load_image_set(cfg.data)
+    if folder is not None and data.skipped and dist_utils.rank() == 0:
+        folder.event("warning", f"skipped {len(data.skipped)} unreadable image files", kind="corrupt_files",
+                     count=len(data.skipped), files=data.skipped[:20])
+    train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+    total, spe = plan_steps(cfg, len(train_idx))
+    train_images = data.images[train_idx]
+    mean, std = channel_stats(train_images)
+    # Resident on the device for the whole run; pinned host memory when it lives on the CPU side of a GPU.
+    train_images = train_images.to(device, non_blocking=True)
+    method = build_method(cfg, data.image_size, total).to(device)
+    if device.type == "cuda":
+        method = method.to(memory_format=torch.channels_last)
+    if cfg.train.compile:
+        method.backbone.compile()
+    recipes = method.view_recipes(data.image_size, cfg.augment.n_local_crops)
+    pipeline = ViewPipeline(recipes, cfg.augment.strength, mean, std).to(device)
+    return Prepared(cfg, device, resolve_precision(cfg.train.precision, device), data, train_images, val_idx,
+                    method, pipeline, total, spe)
+
+
+def health_views(p: Prepared) -> list[torch.Tensor]:
+    """Two fixed augmented views of held-out images (train images when there is no val split)."""
+    source = p.data.images[p.val_index] if len(p.val_index) >= 16 else p.data.images
+    source = source[: p.cfg.train.health_samples].to(p.device)
+    devices = [p.device] if p.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(12345)
+        return p.pipeline(source)[:2]
+
+
+class _StopFlag:
+    """SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step boundary."""
+
+    def __init__(self):
+        self.requested: str | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (e.g. a test runner thread): no signals to catch
+                pass
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = signal.Signals(signum).name
+
+
+def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:
+    """Train the run in `run_dir` (its config.yaml) to the end; returns summary.json's content."""
+    folder = RunFolder(run_dir)
+    cfg = load_run_config(folder.config)
+    p = prepare(cfg, folder)
+    is_main = dist_utils.rank() == 0
+    method, device = p.method, p.device
+    opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, cfg.train.batch_size)
+    sched = build_schedule(opt, cfg.optim, p.total_steps)
+    scaler = torch.amp.GradScaler(device.type) if p.precision == "fp16" else None
+    start = 0
+    if resume:
+        start = load_checkpoint(folder.last_checkpoint, method_name=cfg.method, model=method, optimizer=opt,
+                                scheduler=sched, scaler=scaler, map_location=device)
+        if is_main:
+            dropped = folder.truncate_metrics(start)
+            folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
+    model = method
+    if dist_utils.is_distributed():
+        model = torch.nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == "cuda"
+                                                          else None)
+    monitor = HealthMonitor(health_views(p))
+    embedding_dim = monitor.embedding_dim(method)
+    order = EpochOrder(len(p.train_images), cfg.train.batch_size, cfg.train.seed, device)
+    stop = _StopFlag()
+    stop.install()
+    if is_main:
+        folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
+                          world_size=dist_utils.world_size(), start_step=start,
+                          embedding_dim=embedding_dim)
+    params = method.trainable_parameters()
+    first_bad = torch.full((), -1, dtype=torch.long, device=device)
+    t_start = t_last = time.perf_counter()
+    last_logged_step, status, message = start, "succeeded", "finished"
+    last_good_ckpt = start
+    method.train()
+
+    def checkpoint(step: int) -> None:
+        nonlocal last_good_ckpt
+        if is_main:
+            try:
+                save_checkpoint(folder.last_checkpoint, method_name=cfg.method, step=step, model=method,
+                                optimizer=opt, scheduler=sched, scaler=scaler, keep_copy=True,
+                                keep_last=cfg.train.keep_checkpoints)
+                last_good_ckpt = step
+            except OSError as exc:  # full disk, read-only folder: keep training, keep the old checkpoint
+                folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")
+
+    step = start
+    for step in range(start + 1, p.total_steps + 1):
+        idx = order.batch(step - 1)
+        views = p.pipeline(p.train_images[idx])
+        if device.type == "cuda":
+            views = [v.contiguous(memory_format=torch.channels_last) for v in views]
+        with autocast(device, p.precision):
+            out = model(views, step - 1)
+        loss = out["loss"]
+        opt.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+        else:
+            loss.backward()
+        log_now = step % cfg.train.log_every == 0 or step == p.total_steps
+        grad_norm = None
+        if cfg.train.grad_clip is not None:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.train.grad_clip)
+        elif log_now:
+            grad_norm = torch.nn.utils.get_total_norm([q.grad for q in params if q.grad is not None])
+        if scaler is not None:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        sched.step()
+        method.after_step(step - 1)
+        bad = ~torch.isfinite(loss.detach())
+        first_bad = torch.where(bad & (first_bad < 0), torch.full_like(first_bad, step), first_bad)
+
+        health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
+        ckpt_now = step % cfg.train.checkpoint_every == 0 or stop.requested is not None
+        if not (log_now or health_now or ckpt_now):
+            continue
+        # --- sync point: everything below may read device values ---
+        bad_step = int(first_bad)
+        if bad_step >= 0:
+            status, message = "diverged", f"non-finite loss at step {bad_step}"
+            if is_main:
+                folder.event("error", message, kind="non_finite_loss", step=bad_step,
+                             last_good_checkpoint=last_good_ckpt)
+            break
+        row: dict = {"step": step, "epoch": (step - 1) // p.steps_per_epoch}
+        if log_now:
+            now = time.perf_counter()
+            terms = {k: dist_utils.mean_across_ranks(v.detach().float()) for k, v in out.items()}
+            values = torch.stack([*terms.values(), grad_norm.float()]).tolist()
+            row.update(zip(terms.keys(), values[:-1], strict=True))
+            row.update(lr=sched.get_last_lr()[0], grad_norm=values[-1],
+                       samples_per_s=(step - last_logged_step) * cfg.train.batch_size / max(now - t_last, 1e-9))
+            t_last, last_logged_step = now, step
+        if health_now and is_main:
+            h = monitor.measure(method)
+            row.update(zip(h.keys(), torch.stack([v.float() for v in h.values()]).tolist(), strict=True))
+        if is_main and len(row) > 2:
+            folder.log_metrics(row)
+            if progress:
+                progress({**row, "total_steps": p.total_steps})
+        if ckpt_now:
+            checkpoint(step)
+        if stop.requested:
+            status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
+            break
+
+    wall = time.perf_counter() - t_start
+    if status == "succeeded" and is_main:
+        if last_good_ckpt != step:
+            checkpoint(step)
+        method.backbone.save(folder.encoder, preprocess={
+            "image_size": p.data.image_size, "mean": p.pipeline.mean.flatten().tolist(),
+            "std": p.pipeline.std.flatten().tolist(), "method": cfg.method})
+    summary = {
+        "run_id": folder.run_id, "status": status, "message": message, "method": cfg.method,
+        "steps": step if status != "diverged" else last_good_ckpt, "total_steps": p.total_steps,
+        "epochs": p.total_steps / p.steps_per_epoch, "wall_time_s": round(wall, 3),
+        "samples_per_s": round((step - start) * cfg.train.batch_size / max(wall, 1e-9), 1),
+        "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
+        "embedding_dim": embedding_dim,
+        "data": p.data.stats(), "last_checkpoint_step": last_good_ckpt,
+    }
+    summary["best"], summary["final"] = _best_and_final(folder)
+    if is_main:
+        folder.write_summary(summary)
+        folder.set_status(status, message)
+    return summary
+
+
+def _best_and_final(folder: RunFolder) -> tuple[dict, dict]:
+    rows = folder.read_metrics()
+    final: dict = {}
+    for r in rows:
+        final.update({k: v for k, v in r.items() if k not in ("step", "epoch")})
+    losses = [r["loss"] for r in rows if isinstance(r.get("loss"), float)]
+    best = {"loss": min(losses)} if losses else {}
+    return best, final

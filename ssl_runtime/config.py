@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ssl_runtime.errors import ConfigError
 
@@ -106,11 +106,13 @@ class RunConfig(_Strict):
     train: TrainConfig = Field(default_factory=TrainConfig)
     method_args: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _method(self) -> RunConfig:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
-        return self
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        v = v.strip().lower().replace("-", "_")
+        if v not in METHODS:
+            raise ValueError(f"unknown method {v!r}; choose one of {', '.join(METHODS)}")
+        return v
 
 
 def _format_validation_error(err: ValidationError) -> str:

@@ -34,7 +34,7 @@ def pick_device(spec: str = "auto") -> torch.device:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     if precision != "auto":
-        if precision in ("bf16", "fp16") and device.type == "cpu" and precision == "fp16":
+        if precision == "fp16" and device.type == "cpu":
             raise ConfigError("fp16 autocast needs a GPU", field="train.precision", fix="use 32 or bf16 on CPU")
         return precision
     if device.type == "cuda" and torch.cuda.is_bf16_supported():

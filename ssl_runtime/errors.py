@@ -11,7 +11,7 @@ class SSLPilotError(Exception):
         self.fix = fix
         text = f"{field}: {message}" if field else message
         if fix:
-            text += f" Fix: {fix}"
+            text = text.rstrip(".") + f". Fix: {fix}"
         super().__init__(text)
 
 

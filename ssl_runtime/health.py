@@ -18,6 +18,8 @@ def std_of_l2_normalized(z: torch.Tensor) -> torch.Tensor:
 
 
 def rankme(z: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    if not bool(torch.isfinite(z).all()):
+        return torch.tensor(float("nan"), device=z.device)
     s = torch.linalg.svdvals(z.float())
     p = s / s.sum().clamp_min(1e-12) + eps
     return torch.exp(-(p * torch.log(p)).sum())

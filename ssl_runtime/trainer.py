@@ -112,7 +112,10 @@ def health_views(p: Prepared) -> list[torch.Tensor]:
     devices = [p.device] if p.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(12345)
-        return p.pipeline(source)[:2]
+        views = p.pipeline(source)
+        if len(views) < 2:  # single-view methods (MAE): a second draw gives the positive pair
+            views += p.pipeline(source)
+        return views[:2]
 
 
 class _StopFlag:
@@ -216,9 +219,12 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         if not (log_now or health_now or ckpt_now):
             continue
         # --- sync point: everything below may read device values ---
-        bad_step = int(first_bad)
+        bad_step, what = int(first_bad), "loss"
+        if bad_step < 0 and not _all_finite(params):
+            # the loss was finite but the update was not: never log or checkpoint these weights
+            bad_step, what = step, "weights"
         if bad_step >= 0:
-            status, message = "diverged", f"non-finite loss at step {bad_step}"
+            status, message = "diverged", f"non-finite {what} at step {bad_step}"
             if is_main:
                 folder.event("error", message, kind="non_finite_loss", step=bad_step,
                              last_good_checkpoint=last_good_ckpt)
@@ -266,6 +272,10 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         folder.write_summary(summary)
         folder.set_status(status, message)
     return summary
+
+
+def _all_finite(params: list[torch.Tensor]) -> bool:
+    return bool(torch.stack([torch.isfinite(q).all() for q in params]).all())
 
 
 def _best_and_final(folder: RunFolder) -> tuple[dict, dict]:

@@ -28,7 +28,7 @@ class ImageSet:
 
     def subset(self, index: torch.Tensor) -> ImageSet:
         labels = self.labels[index] if self.labels is not None else None
-        return ImageSet(self.images[index], labels, self.class_names, [], self.source)
+        return ImageSet(self.images[index], labels, self.class_names, self.skipped, self.source)
 
     def stats(self) -> dict:
         """Size, exact duplicates, corrupt files and class balance: inputs for the diagnosis."""

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: sets up .venv, then runs `demo` (the main job) or `test` (the suite).
+#   bash scripts/dev.sh demo [extra sslpilot args]
+#   bash scripts/dev.sh test [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="${SSLPILOT_VENV:-.venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+PY="$VENV/bin/python"
+
+# CPU machines without torch get the 2.13.0 wheel (on disk here); GPU boxes keep the CUDA torch they have.
+"$PY" -c "import torch" 2>/dev/null || "$PY" -m pip install -q --disable-pip-version-check torch==2.13.0
+
+# Reinstall only when the project's dependencies changed.
+stamp="$VENV/.sslpilot-install"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  demo)
+    exec "$VENV/bin/sslpilot" pretrain --method simclr --data digits --epochs 30 "$@"
+    ;;
+  test)
+    set +e
+    "$PY" -m pytest -q "$@"
+    rc=$?
+    if [ "$rc" -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi
+    exit "$rc"
+    ;;
+  *)
+    echo "usage: bash scripts/dev.sh demo|test [args]" >&2; exit 2
+    ;;
+esac

@@ -1,0 +1,52 @@
+"""One run's whole life in one process: train, export, probe. `python -m ssl_runtime run RUN_DIR`."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+
+
+def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: bool = True) -> dict:
+    """Train then probe. User errors end the run as `failed` with a one-line reason; nothing is raised past here
+    except that reason (as SSLPilotError) so callers can print it."""
+    from ssl_runtime.distributed import rank
+    from ssl_runtime.probe import probe_run
+    from ssl_runtime.trainer import train
+
+    folder = RunFolder(run_dir)
+    try:
+        summary = train(folder.path, resume=resume, progress=progress)
+    except SSLPilotError as exc:
+        _fail(folder, str(exc), kind="user_error")
+        raise
+    except Exception as exc:
+        _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
+        raise
+    if summary["status"] == "succeeded" and probe and rank() == 0:
+        try:
+            summary["probe"] = probe_run(folder.path, device=summary.get("device", "auto"))
+        except SSLPilotError as exc:
+            folder.event("warning", f"probe skipped: {exc}", kind="probe_skipped")
+    _leave_process_group()
+    return summary
+
+
+def _leave_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def _fail(folder: RunFolder, message: str, **data) -> None:
+    from ssl_runtime.distributed import rank
+
+    if rank() != 0:
+        return
+    folder.event("error", message, **data)
+    summary = {"run_id": folder.run_id, "status": "failed", "message": message}
+    folder.write_summary(summary)
+    folder.set_status("failed", message)

@@ -1,0 +1,74 @@
+"""Shared helpers: tiny configs that exercise the real code paths in seconds on 2 CPU cores."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY_ARGS = {
+    "simclr": {"proj_hidden_dim": 64, "proj_dim": 32},
+    "moco": {"proj_hidden_dim": 64, "proj_dim": 32, "pred_hidden_dim": 64},
+    "byol": {"proj_hidden_dim": 64, "proj_dim": 32, "pred_hidden_dim": 64},
+    "simsiam": {"proj_hidden_dim": 64, "proj_dim": 32, "pred_hidden_dim": 16},
+    "dino": {"proj_hidden_dim": 64, "bottleneck_dim": 32, "out_dim": 256},
+    "barlow_twins": {"proj_hidden_dim": 64, "proj_dim": 64},
+    "vicreg": {"proj_hidden_dim": 64, "proj_dim": 64},
+    "mae": {},
+}
+
+
+def tiny_config(method: str = "simclr", **overrides) -> dict:
+    """A raw config tree for a few-second run on digits."""
+    tree = {
+        "method": method,
+        "data": {"name": "digits", "image_size": 16},
+        "backbone": {"name": "vit_tiny" if method == "mae" else "small_cnn", "width": 0.25},
+        "augment": {"n_local_crops": 2} if method == "dino" else {},
+        "train": {"steps": 12, "batch_size": 64, "log_every": 2, "health_every": 4, "checkpoint_every": 6,
+                  "health_samples": 128, "device": "cpu"},
+        "method_args": dict(TINY_ARGS[method]),
+    }
+    for key, value in overrides.items():
+        node = tree
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return tree
+
+
+def make_run_dir(root: Path, tree: dict, name: str = "run") -> Path:
+    from ssl_runtime.config import build_config, save_config
+    from ssl_runtime.run_folder import RunFolder
+
+    folder = RunFolder(root / name).create()
+    save_config(build_config(tree), folder.config)
+    return folder.path
+
+
+@pytest.fixture
+def run_dir_factory(tmp_path):
+    def make(method: str = "simclr", name: str = "run", **overrides) -> Path:
+        return make_run_dir(tmp_path, tiny_config(method, **overrides), name)
+
+    return make
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
+
+
+def subprocess_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["OMP_NUM_THREADS"] = "1"
+    return env

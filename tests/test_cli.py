@@ -1,0 +1,68 @@
+"""The CLI contract: --json prints one object on stdout; bad input is one line on stderr and a non-zero exit."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import subprocess_env
+
+
+def sslpilot(*args, home):
+    env = subprocess_env()
+    env["SSLPILOT_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+TINY = ["--set", "backbone.width=0.25", "--set", "method_args.proj_hidden_dim=64", "--set",
+        "method_args.proj_dim=32", "--set", "train.health_samples=128", "--set", "train.device=cpu"]
+
+
+def test_pretrain_json_then_probe(tmp_path):
+    r = sslpilot("pretrain", "--method", "simclr", "--data", "digits", "--steps", "8", "--batch-size", "64",
+                 *TINY, "--json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)  # exactly one JSON object on stdout
+    assert set(out) == {"run_id", "status", "run_dir", "summary"}
+    assert out["status"] == "succeeded" and out["run_id"] == "1"
+    assert "probe/acc" in out["summary"]["probe"]
+    assert (tmp_path / "runs" / "1" / "encoder" / "config.json").exists()
+    p = sslpilot("probe", "1", "--json", home=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["probe/acc"] == pytest.approx(out["summary"]["probe"]["probe/acc"], abs=1e-6)
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--method", "simclr", "--set", "optim.lr=-1"], "optim.lr"),
+    (["--method", "nope"], "method"),
+    (["--method", "mae", "--set", "method_args.mask_ratio=1.2"], "method_args.mask_ratio"),
+    (["--data", "/definitely/not/here"], "data.path"),
+    (["--steps", "2", "--batch-size", "4000", *TINY], "train.batch_size"),
+    (["--steps", "2", "--set", "train.batch_size=0"], "train.batch_size"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, args, field):
+    r = sslpilot("pretrain", *args, "--json", home=tmp_path)
+    assert r.returncode != 0
+    assert r.stdout.strip() == "" or "error" not in r.stdout
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_empty_and_corrupt_folders(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = sslpilot("pretrain", "--data", str(empty), "--json", home=tmp_path / "h")
+    assert r.returncode == 2 and "data.path" in r.stderr and "empty" in r.stderr
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(5):
+        (bad / f"{i}.png").write_bytes(b"junk")
+    r = sslpilot("pretrain", "--data", str(bad), "--steps", "2", "--json", home=tmp_path / "h")
+    assert r.returncode == 2 and "unreadable" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_probe_unknown_run(tmp_path):
+    r = sslpilot("probe", "42", home=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith("error: run: no run '42'")

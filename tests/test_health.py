@@ -1,0 +1,33 @@
+import math
+
+import torch
+
+from ssl_runtime import health
+
+
+def test_std_isotropic_and_collapsed():
+    torch.manual_seed(0)
+    d = 128
+    z = torch.randn(4000, d)
+    assert abs(float(health.std_of_l2_normalized(z)) - 1 / math.sqrt(d)) < 0.005
+    collapsed = torch.randn(1, d).repeat(500, 1) + 1e-6 * torch.randn(500, d)
+    assert float(health.std_of_l2_normalized(collapsed)) < 1e-4
+
+
+def test_rankme_gaussian_and_low_rank():
+    torch.manual_seed(0)
+    z = torch.randn(2000, 128)
+    assert float(health.rankme(z)) > 120  # ~127 as reported for a 2000x128 Gaussian
+    low = torch.randn(2000, 4) @ torch.randn(4, 128)
+    assert float(health.rankme(low)) < 6
+
+
+def test_alignment_uniformity_bounds():
+    torch.manual_seed(0)
+    z = torch.randn(1000, 128)
+    u = float(health.uniformity(z))
+    assert -4.0 < u < -3.5
+    same = torch.ones(100, 16)
+    assert abs(float(health.uniformity(same))) < 1e-6
+    assert float(health.alignment(z, z)) == 0.0
+    assert float(health.alignment(z, -z)) == 4.0

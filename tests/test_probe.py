@@ -1,0 +1,74 @@
+"""The linear probe matches scikit-learn's LogisticRegression; kNN and recall@k behave; baseline is measured."""
+
+import numpy as np
+import pytest
+import torch
+
+from ssl_runtime.probe import knn_eval, linear_probe, probe_run
+from ssl_runtime.trainer import train
+
+
+def _digits_features():
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    perm = rng.permutation(len(x))
+    x, y = torch.tensor(x[perm], dtype=torch.float32), torch.tensor(y[perm])
+    return x[:1400], y[:1400], x[1400:], y[1400:]
+
+
+def test_linear_probe_within_one_point_of_sklearn():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    xtr, ytr, xva, yva = _digits_features()
+    ours = linear_probe(xtr, ytr, xva, yva)
+    # Same objective: mean CE + l2 * ||W||^2  <=>  sklearn's C = 1 / (2 * l2 * n)
+    scaler = StandardScaler().fit(xtr.numpy())
+    c = 1.0 / (2 * ours["l2"] * len(xtr)) if ours["l2"] > 0 else 1e6
+    sk = LogisticRegression(C=c, max_iter=5000).fit(scaler.transform(xtr.numpy()), ytr.numpy())
+    sk_acc = sk.score(scaler.transform(xva.numpy()), yva.numpy())
+    assert abs(ours["acc"] - sk_acc) <= 0.01, (ours, sk_acc)
+    assert ours["acc"] > 0.9
+
+
+def test_knn_recall_on_separable_clusters():
+    torch.manual_seed(0)
+    centres = torch.randn(5, 16) * 5
+    y = torch.arange(500) % 5
+    x = centres[y] + 0.1 * torch.randn(500, 16)
+    out = knn_eval(x[:400], y[:400], x[400:], y[400:])
+    assert out["acc"] == 1.0 and out["recall@1"] == 1.0
+    shuffled = knn_eval(x[:400], y[:400][torch.randperm(400)], x[400:], y[400:])
+    assert shuffled["acc"] < 0.5
+
+
+def test_probe_run_writes_results_and_baseline(run_dir_factory):
+    run_dir = run_dir_factory("simclr")
+    train(run_dir)
+    result = probe_run(run_dir, device="cpu")
+    assert 0.1 < result["probe/acc"] <= 1.0 and "baseline" in result
+    assert set(result["baseline"]) >= {"probe/acc", "knn/acc", "knn/recall@5"}
+    assert (run_dir / "probe.json").exists()
+    from ssl_runtime.run_folder import RunFolder
+
+    assert "probe/acc" in RunFolder(run_dir).read_metrics()[-1]
+
+
+def test_probe_without_labels_is_a_clear_error(tmp_path):
+    from conftest import make_run_dir, tiny_config
+    from PIL import Image
+
+    from ssl_runtime.errors import DataError
+
+    img_dir = tmp_path / "imgs"
+    img_dir.mkdir()
+    for i in range(80):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(img_dir / f"{i}.png")
+    tree = tiny_config("simclr", **{"train.batch_size": 32, "train.steps": 2})
+    tree["data"] = {"path": str(img_dir), "image_size": 16}
+    run_dir = make_run_dir(tmp_path, tree)
+    train(run_dir)
+    with pytest.raises(DataError, match="no labels"):
+        probe_run(run_dir)

@@ -20,6 +20,12 @@ def pick_device(spec: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    assigned = os.environ.get("SSLPILOT_ASSIGNED_GPUS")
+    if assigned and spec.startswith("cuda:"):
+        # The queue pinned physical GPU N and exposed it through CUDA_VISIBLE_DEVICES: map to the local index.
+        physical = [x.strip() for x in assigned.split(",")]
+        wanted = spec.split(":", 1)[1]
+        spec = f"cuda:{physical.index(wanted)}" if wanted in physical else "cuda"
     try:
         device = torch.device(spec)
     except RuntimeError:

@@ -146,6 +146,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     sched = build_schedule(opt, cfg.optim, p.total_steps)
     scaler = torch.amp.GradScaler(device.type) if p.precision == "fp16" else None
     start = 0
+    if not resume and is_main and folder.read_metrics():
+        folder.truncate_metrics(0)  # a fresh restart of a run that had started: its old rows are void
+        folder.event("restart", "started again from step 0")
     if resume:
         start = load_checkpoint(folder.last_checkpoint, method_name=cfg.method, model=method, optimizer=opt,
                                 scheduler=sched, scaler=scaler, map_location=device)

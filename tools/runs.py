@@ -1,20 +1,30 @@
-"""Run folders in the home: new ids, lookup by id or path, and running a worker in this process."""
+"""The Python API over runs that the CLI, the agent and the UI use: enqueue, follow, cancel, resume,
+import, sweep. Validation happens here, before anything is stored."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from ssl_runtime.config import RunConfig, save_config
+from ssl_runtime.config import RunConfig, build_config, parse_value, save_config, set_dotted
 from ssl_runtime.data import preflight
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools.gpus import Allocator, Request
 from tools.home import Home
+from tools.records import Run, now
+from tools.registry import ACTIVE, TERMINAL, Registry
 
 
 def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
     """Short sequential ids ("run 17"), claimed with an atomic mkdir so concurrent launches never collide."""
-    preflight(cfg.data)
     existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()]
     n = max(existing, default=0) + 1
     while True:
@@ -26,15 +36,79 @@ def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
             n += 1
     folder = RunFolder(path).create()
     save_config(cfg, folder.config)
-    folder.set_status("queued", "created")
+    folder.set_status("queued", "queued")
     return folder
+
+
+def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> RunConfig:
+    """Config, data source and device request checked; raises SSLPilotError naming the field."""
+    cfg = config if isinstance(config, RunConfig) else build_config(config)
+    preflight(cfg.data)
+    (allocator or Allocator()).check(Request.from_config(cfg.model_dump()))
+    return cfg
+
+
+def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
+            parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
+            notes: str = "", ensure_scheduler: bool = False) -> Run:
+    cfg = validate(config)
+    folder = new_run_folder(home, cfg)
+    registry = Registry(home)
+    run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
+                           parent_id=parent_id, recommendation=recommendation, tags=tags, notes=notes)
+    if parent_id:
+        folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
+                     recommendation=recommendation)
+    registry.sync(run.id)
+    if ensure_scheduler and not registry.scheduler_alive():
+        from tools.scheduler import spawn_daemon
+
+        spawn_daemon(home)
+    return registry.get(run.id)
+
+
+def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
+    """Cartesian product of `--sweep key=v1,v2` values over a base config tree."""
+    keys = list(grid)
+    out = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        tree = json.loads(json.dumps(base))
+        for k, v in zip(keys, values, strict=True):
+            set_dotted(tree, k, v)
+        out.append(tree)
+    return out
+
+
+def parse_sweep(specs: list[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise SSLPilotError(f"sweep {spec!r} is not key=v1,v2", field="--sweep",
+                                fix="write e.g. --sweep optim.lr=1e-3,3e-3")
+        key, values = spec.split("=", 1)
+        grid[key.strip()] = [parse_value(v.strip()) for v in values.split(",")]
+    n = 1
+    for v in grid.values():
+        n *= len(v)
+    if n > 64:
+        raise SSLPilotError(f"the sweep has {n} runs; the limit is 64", field="--sweep")
+    return grid
+
+
+def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
+          priority: int = 0) -> list[Run]:
+    trees = expand_sweep(base, grid)
+    for t in trees:  # validate all before storing any
+        validate(t)
+    experiment = experiment or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep"]) for t in trees]
 
 
 def find_run(home: Home, ref: str | int) -> RunFolder:
     """A run by id ("17", "run 17", "#17") or by folder path."""
     text = str(ref).strip().removeprefix("run").strip().lstrip("#").strip()
     candidate = home.runs / text
-    if candidate.is_dir():
+    if text and candidate.is_dir():
         return RunFolder(candidate)
     path = Path(str(ref)).expanduser()
     if (path / "config.yaml").exists():
@@ -42,8 +116,162 @@ def find_run(home: Home, ref: str | int) -> RunFolder:
     raise SSLPilotError(f"no run {ref!r} in {home.runs}", field="run", fix="see `sslpilot runs` for the ids")
 
 
+def run_id_of(ref: str | int) -> str:
+    return str(ref).strip().removeprefix("run").strip().lstrip("#").strip()
+
+
+def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
+    registry = Registry(home)
+    run = registry.sync(run_id_of(ref))
+    folder = RunFolder(run.run_dir)
+    if run.status in TERMINAL:
+        raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to cancel", field="run")
+    if run.status == "queued":
+        folder.set_status("cancelled", "cancelled before it started")
+        return registry.sync(run.id)
+    registry.update(run.id, cancel_requested_at=now())
+    folder.event("cancel", "cancel requested: SIGTERM sent, the worker checkpoints and stops")
+    if run.pid:
+        try:
+            os.killpg(run.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return registry.get(run.id)
+
+
+def resume(home: Home, ref: str) -> Run:
+    registry = Registry(home)
+    run = registry.sync(run_id_of(ref))
+    folder = RunFolder(run.run_dir)
+    if run.status in ACTIVE:
+        raise SSLPilotError(f"run {run.id} is {run.status}; only ended runs can be resumed", field="run")
+    if run.status == "succeeded":
+        raise SSLPilotError(f"run {run.id} already finished", field="run",
+                            fix="launch a follow-up with more steps instead")
+    if not folder.last_checkpoint.exists():
+        raise SSLPilotError(f"run {run.id} has no checkpoint to resume from", field="run",
+                            fix="launch it again; lower train.checkpoint_every to keep progress next time")
+    folder.set_status("queued", "resume requested")
+    registry.sync(run.id)
+    return registry.update(run.id, resume_requested=True, cancel_requested_at=None, pid=None, device=None)
+
+
+def import_run(home: Home, path: str | Path) -> Run:
+    """Copy a run folder made elsewhere into the home under a new id and index it."""
+    src = Path(path).expanduser().resolve()
+    if not (src / "config.yaml").exists():
+        raise SSLPilotError(f"{src} is not a run folder (no config.yaml)", field="path")
+    if src.parent == home.runs.resolve():
+        raise SSLPilotError(f"{src} is already in this home", field="path", fix="use `sslpilot registry rebuild`")
+    existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()]
+    dest = home.runs / str(max(existing, default=0) + 1)
+    shutil.copytree(src, dest)
+    folder = RunFolder(dest)
+    folder.event("import", f"imported from {src}", source=str(src))
+    registry = Registry(home)
+    run = registry.register_folder(folder, tags=["imported"], notes=f"imported from {src}")
+    if run.status in ACTIVE:  # a copy of a live run cannot be running here
+        folder.set_status("interrupted", "imported while it was still running elsewhere")
+        run = registry.sync(run.id)
+    return run
+
+
+def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None, poll_s: float = 0.5,
+         timeout_s: float | None = None) -> Run:
+    """Follow a run to its end. Runs the scheduler inline when none is running for this home."""
+    registry = Registry(home)
+    run = registry.get(run_id)
+    folder = RunFolder(run.run_dir)
+    state = {"offset": 0}
+    started = time.time()
+
+    def finished() -> bool:
+        if progress is not None:
+            _tail_metrics(folder, state, progress)
+        if timeout_s is not None and time.time() - started > timeout_s:
+            raise SSLPilotError(f"run {run_id} did not finish within {timeout_s}s", field="--wait")
+        r = registry.get(run_id)
+        return r.status in TERMINAL and not _worker_alive(r)
+
+    if not registry.scheduler_alive():
+        from tools.scheduler import Scheduler, SchedulerBusy
+
+        try:
+            Scheduler(home, tick_s=poll_s).serve(until=finished)
+        except SchedulerBusy:
+            pass
+    while not finished():
+        time.sleep(poll_s)
+    return registry.sync(run_id)
+
+
+def _worker_alive(run: Run) -> bool:
+    """The worker may still be probing or exporting after its final status."""
+    import psutil
+
+    if not run.pid:
+        return False
+    try:
+        p = psutil.Process(run.pid)
+        return p.status() != psutil.STATUS_ZOMBIE and any(run.run_dir in part for part in p.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], None]) -> None:
+    if not folder.metrics.exists():
+        return
+    with folder.metrics.open("rb") as f:
+        f.seek(state["offset"])
+        chunk = f.read()
+    end = chunk.rfind(b"\n") + 1
+    state["offset"] += end
+    total = None
+    for e in reversed(folder.read_events()):
+        if e.get("total_steps"):
+            total = e["total_steps"]
+            break
+    for line in chunk[:end].splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "loss" in row or "health/std" in row:
+            progress({**row, "total_steps": total or row.get("step", 0)})
+
+
 def train_in_process(folder: RunFolder, resume: bool = False, progress=None, probe: bool = True) -> dict:
-    """Foreground training and, when the data has labels, the probe: what a worker process does."""
+    """Foreground training without the queue (benchmarks, tests): what a worker process does."""
     from ssl_runtime.worker import run_worker
 
     return run_worker(folder.path, resume=resume, progress=progress, probe=probe)
+
+
+def run_summary(home: Home, run_id: str) -> dict:
+    """Everything known about one run, as plain data (for `show`, the agent and the UI)."""
+    registry = Registry(home)
+    run = registry.sync(run_id_of(run_id))
+    folder = RunFolder(run.run_dir)
+    metrics = {k: {"first": m.first, "last": m.last, "min": m.min, "max": m.max, "last_step": m.last_step}
+               for k, m in registry.metrics(run.id).items()}
+    probe = registry.probe(run.id)
+    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else None
+    return {
+        **run_row(run),
+        "config": json.loads(run.config_json),
+        "metrics": metrics,
+        "probe": json.loads(probe.result_json) if probe else None,
+        "summary": summary,
+        "events": [{"time": e.time, "type": e.type, "message": e.message} for e in registry.events(run.id)][-30:],
+        "artifacts": [{"kind": a.kind, "path": a.path, "step": a.step, "size_bytes": a.size_bytes}
+                      for a in registry.artifacts(run.id)],
+        "children": [c.id for c in registry.children(run.id)],
+    }
+
+
+def run_row(run: Run) -> dict:
+    return {"run_id": run.id, "name": run.name, "method": run.method, "dataset": run.dataset,
+            "status": run.status, "device": run.device, "steps": run.steps, "total_steps": run.total_steps,
+            "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
+            "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
+            "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]")}

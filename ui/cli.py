@@ -90,41 +90,83 @@ def pretrain(
     batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
     config: Annotated[str | None, typer.Option("--config", help="YAML/JSON config file")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. optim.lr=0.001")] = None,
+    sweep: Annotated[list[str] | None, typer.Option("--sweep", help="grid over values: optim.lr=1e-3,3e-3")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="launch later, at an ISO time (2026-12-01T02:00)")] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help="launch on a cron schedule ('0 2 * * *')")] = None,
+    priority: Annotated[int, typer.Option(help="higher runs first")] = 0,
+    experiment: Annotated[str | None, typer.Option(help="group runs under a name")] = None,
+    parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
-    probe: Annotated[bool, typer.Option(help="run the linear probe when the run ends")] = True,
 ) -> None:
-    """Pretrain an encoder and (for labelled data) probe it."""
+    """Queue a pretraining run (and, with --wait, follow it to its end; labelled data is probed at the end)."""
+    from datetime import datetime
+
     from ssl_runtime.config import resolve_config
+    from tools import runs
     from tools.home import Home
-    from tools.runs import new_run_folder, train_in_process
+    from tools.scheduler import add_scheduled_launch
 
     fields = {"method": method, "train.epochs": epochs, "train.steps": steps, "train.batch_size": batch_size}
     if data is not None:
         fields["data.name" if data in ("digits", "shapes") else "data.path"] = data
-    if steps is not None:
-        fields["train.epochs"] = None
-    cfg = resolve_config(config, set_ or [], **fields)
-    folder = new_run_folder(Home.resolve(home), cfg)
+    cfg = resolve_config(config, [*(set_ or []), *(["train.epochs=null"] if steps is not None else [])], **fields)
+    h = Home.resolve(home)
+    tree = cfg.model_dump(mode="json")
+    if at or cron:
+        runs.validate(cfg)
+        when = datetime.fromisoformat(at) if at else None
+        job = add_scheduled_launch(h, tree, at=when, cron=cron, priority=priority, experiment=experiment)
+        _emit(job, as_json, f"scheduled {cfg.method}: job {job['job_id']}, next at {job['next_run_time']}"
+              " (runs while `sslpilot serve` is up)")
+        return
+    if sweep:
+        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority)
+        out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
+        _emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
+        if wait:
+            for r in made:
+                runs.wait(h, r.id)
+        return
+    run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent,
+                       ensure_scheduler=not wait)
+    if not wait:
+        _emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,
+              f"run {run.id} queued ({cfg.method} on {run.dataset}); follow it with `sslpilot show {run.id}`")
+        return
     if not as_json:
-        typer.echo(f"run {folder.run_id}: {cfg.method} on {cfg.data.name or cfg.data.path} -> {folder.path}", err=True)
-    with _Progress(None, quiet_stdout=as_json) as progress:
-        summary = train_in_process(folder, progress=progress, probe=probe)
-    out = {"run_id": folder.run_id, "status": summary["status"], "run_dir": str(folder.path), "summary": summary}
-    human = _pretrain_text(out)
-    _emit(out, as_json, human)
-    if summary["status"] != "succeeded":
+        typer.echo(f"run {run.id}: {cfg.method} on {run.dataset} -> {run.run_dir}", err=True)
+    try:
+        with _Progress(None, quiet_stdout=as_json) as progress:
+            run = runs.wait(h, run.id, progress=progress)
+    except KeyboardInterrupt:
+        runs.cancel(h, run.id)
+        typer.echo(f"run {run.id}: stopping (checkpoint kept); continue with `sslpilot resume {run.id}`", err=True)
+        raise typer.Exit(130) from None
+    from ssl_runtime.run_folder import RunFolder
+
+    if run.status == "failed":
+        typer.echo(f"error: {run.message} (run {run.id})", err=True)
+        raise typer.Exit(2)
+    folder = RunFolder(run.run_dir)
+    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else {}
+    if folder.probe.exists():
+        summary["probe"] = json.loads(folder.probe.read_text())
+    out = {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "summary": summary}
+    _emit(out, as_json, _pretrain_text(out))
+    if run.status != "succeeded":
         raise typer.Exit(3)
 
 
 def _pretrain_text(out: dict) -> str:
     s = out["summary"]
-    lines = [f"run {out['run_id']} {s['status']}: {s.get('message', '')} ({s.get('steps')} steps, "
+    lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, "
              f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} img/s on {s.get('device')})"]
-    final = s.get("final", {})
-    if "health/std" in final:
-        lines.append(f"  health: std {final['health/std']:.4f} (healthy ~{1 / (s['embedding_dim'] ** 0.5):.4f}), "
-                     f"RankMe {final.get('health/rank', 0):.1f} of {s['embedding_dim']}")
+    final, d = s.get("final", {}), s.get("embedding_dim")
+    if "health/std" in final and d:
+        lines.append(f"  health: std {final['health/std']:.4f} (healthy ~{1 / d ** 0.5:.4f}), "
+                     f"RankMe {final.get('health/rank', 0):.1f} of {d}")
     p = s.get("probe")
     if p:
         b = p.get("baseline", {})
@@ -150,6 +192,151 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
     _emit(result, as_json, f"run {folder.run_id}: linear probe {result['probe/acc']:.3f} "
           f"(random init {b['probe/acc']:.3f}), kNN {result['knn/acc']:.3f} (random init {b['knn/acc']:.3f}), "
           f"recall@5 {result['knn/recall@5']:.3f}")
+
+
+@app.command("runs")
+@cli_errors
+def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")] = None,
+             method: Annotated[str | None, typer.Option(help="filter by method")] = None,
+             limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List runs, newest first."""
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import run_row
+
+    reg = Registry(Home.resolve(home))
+    for r in reg.list(status="running"):
+        reg.sync(r.id)
+    rows = [run_row(r) for r in reg.list(status=status, method=method, limit=limit)]
+    for row in rows:
+        p = reg.probe(row["run_id"])
+        row["probe_acc"] = p.probe_acc if p else None
+    if as_json:
+        _emit({"runs": rows}, True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "method", "data", "status", "steps", "probe", "verdict", "message")
+    for r in rows:
+        table.add_row(r["run_id"], r["method"], r["dataset"], r["status"],
+                      f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
+                      f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
+                      (r["message"] or "")[:50])
+    Console().print(table)
+
+
+@app.command()
+@cli_errors
+def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Everything about one run: status, config, metric summaries, probe, events, artifacts."""
+    from tools.home import Home
+    from tools.runs import run_summary
+
+    info = run_summary(Home.resolve(home), run)
+    if as_json:
+        _emit(info, True)
+        return
+    lines = [f"run {info['run_id']}: {info['method']} on {info['dataset']} - {info['status']}"
+             f" ({info['steps'] or 0}/{info['total_steps'] or '?'} steps) {info['message']}"]
+    for key in ("loss", "health/std", "health/rank", "health/uniformity", "grad_norm"):
+        m = info["metrics"].get(key)
+        if m:
+            lines.append(f"  {key:18s} first {m['first']:.4g}  last {m['last']:.4g}  min {m['min']:.4g}  max {m['max']:.4g}")
+    if info["probe"]:
+        p = info["probe"]
+        lines.append(f"  probe {p['probe/acc']:.3f} (random init {p['baseline']['probe/acc']:.3f}), kNN {p['knn/acc']:.3f}")
+    for e in info["events"][-8:]:
+        lines.append(f"  [{e['type']}] {e['message']}")
+    lines.append(f"  folder: {info['run_dir']}")
+    typer.echo("\n".join(lines))
+
+
+@app.command("cancel")
+@cli_errors
+def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """Cancel a queued or running run (running: SIGTERM, checkpoint, then SIGKILL after a grace period)."""
+    from tools.home import Home
+    from tools.runs import cancel, run_row
+
+    r = cancel(Home.resolve(home), run)
+    _emit(run_row(r), as_json, f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}")
+
+
+@app.command("resume")
+@cli_errors
+def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+               wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False, as_json: JsonOpt = False) -> None:
+    """Queue an interrupted, cancelled or failed run to continue from its last checkpoint."""
+    from tools import runs
+    from tools.home import Home
+
+    h = Home.resolve(home)
+    r = runs.resume(h, run)
+    if wait:
+        r = runs.wait(h, r.id)
+    elif not runs.Registry(h).scheduler_alive():
+        from tools.scheduler import spawn_daemon
+
+        spawn_daemon(h)
+    _emit(runs.run_row(r), as_json, f"run {r.id}: {r.status}")
+
+
+@app.command("import")
+@cli_errors
+def import_cmd(path: Annotated[str, typer.Argument(help="a run folder made elsewhere")], home: HomeOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """Register a run folder produced elsewhere, so it can be compared and diagnosed."""
+    from tools.home import Home
+    from tools.runs import import_run, run_row
+
+    r = import_run(Home.resolve(home), path)
+    _emit(run_row(r), as_json, f"imported as run {r.id} ({r.method}, {r.status})")
+
+
+registry_app = typer.Typer(help="registry maintenance")
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("rebuild")
+@cli_errors
+def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Recreate the registry's rows from the run folders (nothing is deleted)."""
+    from tools.home import Home
+    from tools.registry import Registry
+
+    rebuilt = Registry(Home.resolve(home)).rebuild()
+    _emit({"runs": [r.id for r in rebuilt]}, as_json, f"rebuilt {len(rebuilt)} runs")
+
+
+@app.command()
+@cli_errors
+def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="seconds between queue passes")] = 1.0,
+          detach: Annotated[bool, typer.Option("--detach", help="run in the background")] = False) -> None:
+    """Run the scheduler daemon: the queue, the GPU allocator, scheduled launches."""
+    from tools.home import Home
+    from tools.scheduler import Scheduler, spawn_daemon
+
+    h = Home.resolve(home)
+    if detach:
+        typer.echo(f"scheduler started (pid {spawn_daemon(h)}), log: {h.root / 'scheduler.log'}")
+        return
+    sched = Scheduler(h, tick_s=tick)
+    typer.echo(f"scheduler for {h.root}: {sched.allocator.inventory()}", err=True)
+    sched.serve()
+
+
+@app.command()
+@cli_errors
+def scheduled(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List scheduled launches."""
+    from tools.home import Home
+    from tools.scheduler import list_scheduled
+
+    jobs = list_scheduled(Home.resolve(home))
+    _emit({"jobs": jobs}, as_json, "\n".join(f"{j['job_id']}  {j['name']}  next {j['next_run_time']}  ({j['trigger']})"
+                                             for j in jobs) or "no scheduled launches")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,44 @@
+"""Cost of the health metrics at the default health_every, as a share of training time.
+
+Two identical runs: health every 50 steps (the default) and health only at the first and last step.
+    python benchmarks/health_overhead.py [--steps 300] [--data shapes]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _common import machine, make_run, table
+
+
+def run(steps: int, health_every: int, data: str, method: str, device: str) -> dict:
+    from ssl_runtime.trainer import train
+
+    tree = {"method": method, "data": {"name": data},
+            "train": {"steps": steps, "batch_size": 256, "log_every": 10, "health_every": health_every,
+                      "checkpoint_every": 10**9, "device": device},
+            "method_args": {"proj_hidden_dim": 1024, "proj_dim": 128}}
+    return train(make_run(tree, f"h{health_every}"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--data", default="shapes")
+    ap.add_argument("--method", default="simclr")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args()
+    run(20, 10, args.data, args.method, args.device)  # warm-up: allocator, kernels, page cache
+    off = run(args.steps, 10**9, args.data, args.method, args.device)
+    on = run(args.steps, 50, args.data, args.method, args.device)
+    overhead = on["wall_time_s"] / off["wall_time_s"] - 1
+    print(f"\n## Health-metric overhead ({args.method} on {args.data}, {args.steps} steps; {machine()})\n")
+    print(table(["setting", "health measurements", "wall s", "img/s", "overhead"], [
+        ["health at first+last step", 2, off["wall_time_s"], off["samples_per_s"], "reference"],
+        ["health_every=50 (default)", 2 + args.steps // 50 - 1, on["wall_time_s"], on["samples_per_s"],
+         f"{overhead * 100:+.2f}%"],
+    ]))
+
+
+if __name__ == "__main__":
+    main()

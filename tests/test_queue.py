@@ -1,0 +1,171 @@
+"""The queue with real worker processes: slots, kill and retry, cancel and resume, scheduler restarts."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import subprocess_env, tiny_config
+
+from ssl_runtime.errors import ConfigError, SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.gpus import GPU, Allocator, Request
+from tools.home import Home
+from tools.queue import QueuePolicy
+from tools.registry import TERMINAL, Registry
+from tools.runs import cancel, enqueue, resume
+from tools.scheduler import Scheduler, add_scheduled_launch
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home.resolve(tmp_path / "home")
+
+
+@contextmanager
+def running_scheduler(home, cpu_slots=2, grace=10.0, retries=2):
+    sched = Scheduler(home, tick_s=0.2, allocator=Allocator(gpus=[], cpu_slots=cpu_slots),
+                      policy=QueuePolicy(cancel_grace_s=grace, max_retries=retries))
+    stop = threading.Event()
+    thread = threading.Thread(target=sched.serve, kwargs={"until": stop.is_set}, daemon=True)
+    thread.start()
+    try:
+        yield sched
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        for run in Registry(home).with_workers():  # never leave a worker behind a failed test
+            try:
+                os.killpg(run.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def wait_for(predicate, timeout=240, poll=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError("timed out")
+
+
+def steps_logged(run_dir):
+    return [r["step"] for r in RunFolder(run_dir).read_metrics() if "loss" in r]
+
+
+def test_three_runs_on_two_slots(home):
+    runs = [enqueue(home, tiny_config("simclr", **{"train.steps": 20})) for _ in range(3)]
+    reg = Registry(home)
+    peak = 0
+    with running_scheduler(home, cpu_slots=2):
+        def all_done():
+            nonlocal peak
+            peak = max(peak, len(reg.list(status="running")))
+            return all(reg.get(r.id).status in TERMINAL for r in runs)
+
+        wait_for(all_done, poll=0.05)
+    final = [reg.get(r.id) for r in runs]
+    assert [r.status for r in final] == ["succeeded"] * 3
+    assert peak == 2  # both slots used, never oversubscribed
+    first_end = min(final[0].ended_at, final[1].ended_at)
+    assert final[2].started_at >= first_end - 0.5  # the third waited for a free slot
+
+
+def test_sigkilled_worker_is_interrupted_then_resumed(home):
+    run = enqueue(home, tiny_config("simclr", **{"train.steps": 80, "train.checkpoint_every": 20,
+                                                 "train.log_every": 1, "train.batch_size": 128}))
+    reg = Registry(home)
+    with running_scheduler(home, cpu_slots=1):
+        wait_for(lambda: len(steps_logged(run.run_dir)) >= 30, poll=0.02)
+        pid = reg.get(run.id).pid
+        os.killpg(pid, signal.SIGKILL)
+        wait_for(lambda: reg.get(run.id).status == "succeeded" and reg.get(run.id).retries == 1)
+    statuses = [e.message for e in reg.events(run.id, types=["status"])]
+    assert any("died" in m for m in statuses), statuses
+    assert any(e.type == "retry" for e in reg.events(run.id))
+    assert steps_logged(run.run_dir) == list(range(1, 81))  # no duplicated or missing steps
+    assert reg.metrics(run.id)["loss"].count == 80
+
+
+def test_cancel_checkpoints_and_resume_finishes(home):
+    run = enqueue(home, tiny_config("simclr", **{"train.steps": 120, "train.checkpoint_every": 10000,
+                                                 "train.log_every": 1}))
+    reg = Registry(home)
+    with running_scheduler(home, cpu_slots=1):
+        wait_for(lambda: len(steps_logged(run.run_dir)) >= 10, poll=0.02)
+        cancel(home, run.id)
+        wait_for(lambda: reg.get(run.id).status == "cancelled")
+        folder = RunFolder(run.run_dir)
+        import torch
+
+        step = torch.load(folder.last_checkpoint, weights_only=False)["step"]
+        assert 10 <= step < 120
+        with pytest.raises(SSLPilotError, match="nothing to cancel"):
+            cancel(home, run.id)
+        resume(home, run.id)
+        wait_for(lambda: reg.get(run.id).status == "succeeded")
+    assert steps_logged(run.run_dir) == list(range(1, 121))
+
+
+def test_scheduler_killed_and_restarted_picks_up_queued_and_scheduled(home):
+    env = subprocess_env()
+    env["SSLPILOT_CPU_SLOTS"] = "0"  # the first scheduler can start nothing
+    first = subprocess.Popen([sys.executable, "-m", "tools.scheduler", "--home", str(home.root), "--tick", "0.2"],
+                             env=env, start_new_session=True)
+    reg = Registry(home)
+    wait_for(reg.scheduler_alive, timeout=60)
+    queued = enqueue(home, tiny_config("simclr", **{"train.steps": 6}))
+    job = add_scheduled_launch(home, tiny_config("byol", **{"train.steps": 6}),
+                               at=datetime.now() + timedelta(seconds=3))
+    assert job["next_run_time"]
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    time.sleep(3.5)  # the scheduled time passes while no scheduler runs
+    env["SSLPILOT_CPU_SLOTS"] = "1"
+    second = subprocess.Popen([sys.executable, "-m", "tools.scheduler", "--home", str(home.root), "--tick",
+                               "0.2"], env=env, start_new_session=True)
+    try:
+        def both_done():
+            runs = reg.list()
+            return len(runs) == 2 and all(r.status == "succeeded" for r in runs)
+
+        wait_for(both_done)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    methods = sorted(r.method for r in reg.list())
+    assert methods == ["byol", "simclr"] and reg.get(queued.id).status == "succeeded"
+    assert "scheduled" in [r for r in reg.list() if r.method == "byol"][0].tags_json
+    assert not reg.scheduler_alive()
+
+
+def test_bad_requests_are_clear(home, monkeypatch):
+    run = enqueue(home, tiny_config())
+    with pytest.raises(SSLPilotError, match="no checkpoint"):
+        RunFolder(run.run_dir).set_status("failed", "x")
+        resume(home, run.id)
+    with pytest.raises(SSLPilotError, match="no run '404'"):
+        cancel(home, "404")
+    monkeypatch.setenv("SSLPILOT_GPUS", "0")
+    with pytest.raises(ConfigError, match="train.num_gpus: the run asks for 2 GPUs but this machine has 1"):
+        enqueue(home, tiny_config(**{"train.num_gpus": 2, "train.device": "auto"}))
+    monkeypatch.setenv("SSLPILOT_GPUS", "")
+    with pytest.raises(ConfigError, match="train.device"):
+        enqueue(home, tiny_config(**{"train.device": "cuda:1"}))
+
+
+def test_allocator_places_runs():
+    alloc = Allocator(gpus=[GPU(0), GPU(1), GPU(2)], cpu_slots=1)
+    assert alloc.assign(Request(2, "auto"), {}) == ["0", "1"]
+    assert alloc.assign(Request(2, "auto"), {"0": 1}) == ["1", "2"]
+    assert alloc.assign(Request(1, "cuda:1"), {"1": 1}) is None  # pinned GPU busy: wait
+    assert alloc.assign(Request(1, "cuda:2"), {"0": 1}) == ["2"]
+    assert alloc.assign(Request(1, "cpu"), {"cpu": 1}) is None
+    assert Allocator(gpus=[], cpu_slots=2).assign(Request(1, "auto"), {"cpu": 1}) == ["cpu"]

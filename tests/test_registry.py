@@ -1,0 +1,150 @@
+"""Registry: indexing run folders, rebuild, migrations, concurrency and database faults."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from conftest import subprocess_env, tiny_config
+from sqlalchemy import text
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.trainer import train
+from tools.home import Home
+from tools.registry import Registry, RegistryError
+from tools.runs import enqueue, import_run
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home.resolve(tmp_path / "home")
+
+
+def _trained(home, method="simclr", **overrides):
+    run = enqueue(home, tiny_config(method, **overrides))
+    train(run.run_dir)
+    return Registry(home).sync(run.id)
+
+
+def test_sync_indexes_status_metrics_events_artifacts(home):
+    run = _trained(home)
+    reg = Registry(home)
+    assert run.status == "succeeded" and run.steps == 12 and run.total_steps == 12
+    m = reg.metrics(run.id)
+    assert m["loss"].count == 6 and m["loss"].last_step == 12
+    assert m["health/std"].min <= m["health/std"].max
+    kinds = {a.kind for a in reg.artifacts(run.id)}
+    assert kinds == {"checkpoint", "encoder"}
+    types = [e.type for e in reg.events(run.id)]
+    assert types.count("status") >= 3  # queued, running, succeeded
+    # idempotent
+    again = reg.sync(run.id)
+    assert again.events_count == run.events_count and reg.metrics(run.id)["loss"].count == 6
+
+
+def test_rebuild_reproduces_records(home):
+    runs = [_trained(home), _trained(home, "byol")]
+    reg = Registry(home)
+    before = {r.id: (r.status, r.method, r.steps, {k: (m.last, m.count) for k, m in reg.metrics(r.id).items()})
+              for r in runs}
+    reg.engine.dispose()
+    os.remove(home.root / "sslpilot.db")
+    fresh = Registry(home)
+    rebuilt = fresh.rebuild()
+    after = {r.id: (r.status, r.method, r.steps, {k: (m.last, m.count) for k, m in fresh.metrics(r.id).items()})
+             for r in rebuilt}
+    assert after == before
+
+
+def test_import_registers_a_foreign_folder(home, tmp_path):
+    other = Home.resolve(tmp_path / "elsewhere")
+    src = _trained(other)
+    run = import_run(home, src.run_dir)
+    assert run.status == "succeeded" and run.method == "simclr" and "imported" in run.tags_json
+    assert Registry(home).metrics(run.id)["loss"].count == 6
+
+
+def test_migration_adds_columns_and_keeps_data(home):
+    run = _trained(home)
+    db = home.root / "sslpilot.db"
+    Registry(home).engine.dispose()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE run DROP COLUMN verdict")
+    con.execute("UPDATE schema_info SET version = 1")
+    con.commit()
+    con.close()
+    reg = Registry(home)
+    assert reg.schema_version() == 2
+    assert reg.get(run.id).status == "succeeded"
+    reg.update(run.id, verdict="healthy")
+    assert reg.get(run.id).verdict == "healthy"
+
+
+def test_newer_schema_is_refused(home):
+    reg = Registry(home)
+    with reg.engine.begin() as c:
+        c.execute(text("UPDATE schema_info SET version = 99"))
+    with pytest.raises(RegistryError, match="newer"):
+        Registry(home)
+
+
+def test_read_only_database_is_a_clear_error(home):
+    run = enqueue(home, tiny_config())
+    Registry(home).engine.dispose()
+    db = home.root / "sslpilot.db"
+    # A read-only open (works as root too, unlike chmod): reads succeed, writes get a one-line error.
+    ro = Registry(home, url=f"sqlite:///file:{db}?mode=ro&uri=true")
+    assert ro.get(run.id).status == "queued"
+    with pytest.raises(RegistryError, match="read-only"):
+        ro.update(run.id, notes="x")
+    assert Registry(home).get(run.id).notes == ""
+
+
+def test_vanished_folder_and_unknown_run(home):
+    import shutil
+
+    run = enqueue(home, tiny_config())
+    shutil.rmtree(run.run_dir)
+    got = Registry(home).sync(run.id)
+    assert got.status == "failed" and "missing" in got.message
+    with pytest.raises(SSLPilotError, match="no run '999'"):
+        Registry(home).get("999")
+
+
+WRITER = r"""
+import sys, json
+from tools.home import Home
+from tools.registry import Registry
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.config import build_config
+home = Home.resolve(sys.argv[1]); worker = sys.argv[2]; n = int(sys.argv[3])
+reg = Registry(home)
+folder = RunFolder(home.runs / f"w{worker}").create()
+(folder.config).write_text("method: simclr\n")
+reg.add_run(folder, {"method": "simclr"})
+for i in range(n):
+    folder.log_metrics({"step": i + 1, "loss": float(i)})
+    folder.event("note", f"event {i}")
+    reg.sync(folder.run_id)
+    reg.add_diagnosis(folder.run_id, "diagnosis", "healthy", {"i": i})
+print("ok")
+"""
+
+
+def test_four_concurrent_writers_lose_nothing(home):
+    n = 40
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(home.root), str(w), str(n)], env=subprocess_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and "ok" in out, err[-2000:]
+    reg = Registry(home)
+    for w in range(4):
+        rid = f"w{w}"
+        assert reg.metrics(rid)["loss"].count == n
+        assert reg.metrics(rid)["loss"].last == n - 1
+        assert len(reg.events(rid, types=["note"])) == n
+        assert len(reg.diagnoses(rid)) == n
+        assert json.loads(reg.diagnoses(rid)[-1].result_json) == {"i": n - 1}

@@ -1,0 +1,173 @@
+"""The dispatcher: starts queued runs on free devices, watches workers, cancels, reaps and retries.
+
+Each run is a separate worker process (`python -m ssl_runtime run DIR`, or torchrun for several GPUs)
+in its own session, with stdout/stderr in the run folder, so killing the scheduler never kills a run and
+a new scheduler adopts the workers it finds alive.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+from ssl_runtime.run_folder import RunFolder
+from tools.gpus import Allocator, Request
+from tools.records import Run, now
+from tools.registry import Registry
+
+
+@dataclass
+class QueuePolicy:
+    cancel_grace_s: float = 30.0  # SIGTERM first (checkpoint), SIGKILL after this long
+    max_retries: int = 2  # a dead worker is resumed from its last checkpoint this many times
+
+
+def worker_command(run: Run, devices: list[str]) -> list[str]:
+    base = ["-m", "ssl_runtime", "run", run.run_dir] + (["--resume"] if run.resume_requested else [])
+    if devices != ["cpu"] and len(devices) > 1:
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                str(len(devices)), *base]
+    return [sys.executable, *base]
+
+
+def worker_env(devices: list[str]) -> dict[str, str]:
+    env = dict(os.environ)
+    if devices == ["cpu"]:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env.pop("SSLPILOT_ASSIGNED_GPUS", None)
+    else:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
+        env["SSLPILOT_ASSIGNED_GPUS"] = ",".join(devices)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _device_keys(run: Run) -> list[str]:
+    if not run.device:
+        return []
+    return ["cpu"] if run.device == "cpu" else run.device.removeprefix("cuda:").split(",")
+
+
+@dataclass
+class Dispatcher:
+    registry: Registry
+    allocator: Allocator
+    policy: QueuePolicy = field(default_factory=QueuePolicy)
+    children: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def tick(self) -> None:
+        """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
+        self.reap()
+        self.escalate_cancels()
+        self.dispatch()
+        for run in self.registry.list(status="running"):
+            self.registry.sync(run.id)
+
+    # ---- starting -------------------------------------------------------------------------------
+    def busy(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for run in self.registry.with_workers():  # a finished run may still be probing on its device
+            for key in _device_keys(run):
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def dispatch(self) -> list[str]:
+        """Strict priority-then-FIFO: the head of the queue waits for its devices rather than being overtaken."""
+        started = []
+        for run in self.registry.queued():
+            devices = self.allocator.assign(Request.from_config(_config(run)), self.busy())
+            if devices is None:
+                break
+            self.launch(run, devices)
+            started.append(run.id)
+        return started
+
+    def launch(self, run: Run, devices: list[str]) -> None:
+        folder = RunFolder(run.run_dir)
+        device = "cpu" if devices == ["cpu"] else "cuda:" + ",".join(devices)
+        with folder.stdout.open("ab") as log:
+            proc = subprocess.Popen(worker_command(run, devices), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=worker_env(devices), start_new_session=True,
+                                    cwd=os.getcwd())
+        self.children[run.id] = proc
+        folder.set_status("running", f"launched worker pid {proc.pid} on {device}", pid=proc.pid, device=device)
+        self.registry.update(run.id, status="running", pid=proc.pid, host=socket.gethostname(), device=device,
+                             started_at=now(), ended_at=None, resume_requested=False, cancel_requested_at=None)
+        self.registry.sync(run.id)
+
+    # ---- watching -------------------------------------------------------------------------------
+    def is_alive(self, run: Run) -> bool:
+        proc = self.children.get(run.id)
+        if proc is not None:
+            return proc.poll() is None
+        if not run.pid or run.host not in (None, socket.gethostname()):
+            return run.host not in (None, socket.gethostname())  # another host's worker: not ours to judge
+        try:
+            p = psutil.Process(run.pid)
+            return p.status() != psutil.STATUS_ZOMBIE and any(run.run_dir in part for part in p.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+    def reap(self) -> None:
+        """Close every launched worker that has exited; a run it left `running` died and is `interrupted`."""
+        for run in self.registry.with_workers():
+            if self.is_alive(run):
+                continue
+            proc = self.children.pop(run.id, None)
+            code = proc.returncode if proc is not None else None
+            run = self.registry.sync(run.id)
+            folder = RunFolder(run.run_dir)
+            if run.status in ("running", "queued"):  # died without saying how: killed, OOM, power
+                folder.set_status("interrupted", f"worker pid {run.pid} died (exit code {code})", exit_code=code)
+                run = self.registry.sync(run.id)
+            run = self.registry.update(run.id, pid=None)
+            if run.status == "interrupted":
+                self._after_interruption(run, folder)
+
+    def _after_interruption(self, run: Run, folder: RunFolder) -> None:
+        if run.cancel_requested_at is not None:
+            folder.set_status("cancelled", "cancelled by request")
+            self.registry.sync(run.id)
+            return
+        if run.retries >= self.policy.max_retries:
+            folder.event("warning", f"not retried: {run.retries} retries already", kind="retry_exhausted")
+            self.registry.sync(run.id)
+            return
+        resume = folder.last_checkpoint.exists()
+        note = "resuming from its last checkpoint" if resume else "restarting (no checkpoint yet)"
+        folder.event("retry", f"retry {run.retries + 1}/{self.policy.max_retries}: {note}")
+        folder.set_status("queued", f"requeued after interruption, {note}")
+        self.registry.sync(run.id)
+        self.registry.update(run.id, retries=run.retries + 1, resume_requested=resume, pid=None, device=None)
+
+    # ---- cancelling -----------------------------------------------------------------------------
+    def signal_run(self, run: Run, sig: int) -> bool:
+        if not run.pid or not self.is_alive(run):
+            return False
+        try:
+            os.killpg(run.pid, sig)  # the worker leads its own session: torchrun children get it too
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            os.kill(run.pid, sig)
+        return True
+
+    def escalate_cancels(self) -> None:
+        for run in self.registry.list(status="running"):
+            if run.cancel_requested_at and time.time() - run.cancel_requested_at > self.policy.cancel_grace_s:
+                if self.signal_run(run, signal.SIGKILL):
+                    RunFolder(run.run_dir).event("warning", f"worker ignored SIGTERM for {self.policy.cancel_grace_s}s;"
+                                                 " killed", kind="cancel_escalated")
+
+
+def _config(run: Run) -> dict:
+    import json
+
+    return json.loads(run.config_json or "{}")

@@ -1,0 +1,121 @@
+"""The registry's tables (sqlmodel). JSON payloads are stored as text so SQLite and PostgreSQL behave alike.
+
+The run folder is the source of truth; these rows index it (see tools/registry.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 2
+
+
+def now() -> float:
+    return time.time()
+
+
+class SchemaInfo(SQLModel, table=True):
+    __tablename__ = "schema_info"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class Experiment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    created_at: float = Field(default_factory=now)
+
+
+class Run(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str | None = None
+    experiment_id: int | None = Field(default=None, foreign_key="experiment.id")
+    method: str = Field(index=True)
+    dataset: str = ""
+    config_json: str = "{}"
+    status: str = Field(index=True, default="queued")
+    priority: int = 0
+    gpus_requested: int = 1
+    device: str | None = None  # assignment: "cpu", "cuda:0", "cuda:0,1"
+    pid: int | None = None
+    host: str | None = None
+    run_dir: str = ""
+    created_at: float = Field(default_factory=now, index=True)
+    started_at: float | None = None
+    ended_at: float | None = None
+    heartbeat_at: float | None = None
+    parent_id: str | None = Field(default=None, index=True)
+    recommendation_json: str | None = None
+    tags_json: str = "[]"
+    notes: str = ""
+    resume_requested: bool = False
+    cancel_requested_at: float | None = None
+    retries: int = 0
+    message: str = ""
+    steps: int | None = None
+    total_steps: int | None = None
+    metrics_offset: int = 0
+    events_count: int = 0
+    # schema v2
+    verdict: str | None = None
+
+
+class MetricSummary(SQLModel, table=True):
+    __tablename__ = "metric_summary"
+    run_id: str = Field(primary_key=True, foreign_key="run.id")
+    key: str = Field(primary_key=True)
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    max: float | None = None
+    last_step: int | None = None
+    count: int = 0
+
+
+class ProbeResult(SQLModel, table=True):
+    __tablename__ = "probe_result"
+    run_id: str = Field(primary_key=True, foreign_key="run.id")
+    probe_acc: float | None = None
+    knn_acc: float | None = None
+    recall_at_5: float | None = None
+    baseline_probe_acc: float | None = None
+    baseline_knn_acc: float | None = None
+    result_json: str = "{}"
+    created_at: float = Field(default_factory=now)
+
+
+class Event(SQLModel, table=True):
+    run_id: str = Field(primary_key=True, foreign_key="run.id")
+    seq: int = Field(primary_key=True)
+    time: float = 0.0
+    type: str = Field(index=True, default="")
+    message: str = ""
+    data_json: str = "{}"
+
+
+class Artifact(SQLModel, table=True):
+    run_id: str = Field(primary_key=True, foreign_key="run.id")
+    path: str = Field(primary_key=True)
+    kind: str = ""  # checkpoint, encoder
+    step: int | None = None
+    size_bytes: int = 0
+
+
+class Diagnosis(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True, foreign_key="run.id")
+    kind: str = "diagnosis"  # diagnosis | recommendation
+    verdict: str = ""
+    result_json: str = "{}"
+    created_at: float = Field(default_factory=now)
+
+
+class SchedulerState(SQLModel, table=True):
+    __tablename__ = "scheduler_state"
+    id: int = Field(default=1, primary_key=True)
+    pid: int | None = None
+    host: str | None = None
+    heartbeat_at: float | None = None
+    slots_json: str = "{}"

@@ -1,0 +1,436 @@
+"""The experiment registry: the only module that talks SQL.
+
+SQLite in the home folder by default (WAL, busy timeout, retries on lock), any SQLAlchemy URL through
+SSLPILOT_DB_URL. Rows index the run folders, which stay the source of truth: `sync` reads a folder
+incrementally and `rebuild` recreates every row from the folders.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import socket
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.home import Home
+from tools.records import (
+    SCHEMA_VERSION,
+    Artifact,
+    Diagnosis,
+    Event,
+    Experiment,
+    MetricSummary,
+    ProbeResult,
+    Run,
+    SchedulerState,
+    SchemaInfo,
+    now,
+)
+
+TERMINAL = ("succeeded", "failed", "diverged", "cancelled", "interrupted")
+ACTIVE = ("queued", "running")
+T = TypeVar("T")
+
+# Each step upgrades the schema by one version; steps only add, never drop.
+MIGRATIONS: dict[int, list[str]] = {
+    2: ["ALTER TABLE run ADD COLUMN verdict VARCHAR"],
+}
+
+
+class RegistryError(SSLPilotError):
+    """The database cannot be used (locked, read-only, newer schema)."""
+
+
+def _retry_locked(fn: Callable[..., T]) -> Callable[..., T]:
+    """SQLite answers 'database is locked' when a write lock cannot be upgraded; back off and retry."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        delay = 0.02
+        for attempt in range(12):
+            try:
+                return fn(*args, **kwargs)
+            except OperationalError as exc:
+                msg = str(exc).lower()
+                if "readonly" in msg or "read-only" in msg:
+                    raise RegistryError("the database is read-only", field="SSLPILOT_DB_URL",
+                                        fix="make the home folder and sslpilot.db writable, or point "
+                                            "SSLPILOT_HOME at a writable folder") from None
+                if "locked" not in msg and "busy" not in msg:
+                    raise
+                if attempt == 11:
+                    raise RegistryError("the database stayed locked for too long", field="SSLPILOT_DB_URL",
+                                        fix="stop other processes holding sslpilot.db, then retry") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, default=str)
+
+
+def _float(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+class Registry:
+    def __init__(self, home: Home, url: str | None = None):
+        self.home = home
+        self.url = url or home.db_url
+        is_sqlite = self.url.startswith("sqlite")
+        connect_args = {"timeout": 30, "check_same_thread": False} if is_sqlite else {}
+        self.engine = create_engine(self.url, connect_args=connect_args)
+        if is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._ensure_schema()
+
+    # ---- schema -------------------------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        """Create or migrate under an exclusive file lock, so processes starting together do it once."""
+        lock_path = self.home.root / ".schema.lock"
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._create_or_migrate()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @_retry_locked
+    def _create_or_migrate(self) -> None:
+        try:
+            existing = set(inspect(self.engine).get_table_names())
+        except OperationalError as exc:
+            raise RegistryError(f"cannot open the database: {exc.orig}", field="SSLPILOT_DB_URL") from None
+        if "run" not in existing:
+            SQLModel.metadata.create_all(self.engine)
+            with Session(self.engine) as s:
+                s.merge(SchemaInfo(id=1, version=SCHEMA_VERSION))
+                s.commit()
+            return
+        SQLModel.metadata.create_all(self.engine)  # new tables only; existing ones are left as they are
+        with Session(self.engine) as s:
+            info = s.get(SchemaInfo, 1)
+            version = info.version if info else 1
+            if version > SCHEMA_VERSION:
+                raise RegistryError(f"the database has schema v{version}, newer than this sslpilot (v{SCHEMA_VERSION})",
+                                    field="SSLPILOT_DB_URL", fix="upgrade sslpilot")
+            for v in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS.get(v, []):
+                    s.exec(text(stmt))
+            s.merge(SchemaInfo(id=1, version=SCHEMA_VERSION))
+            s.commit()
+
+    def schema_version(self) -> int:
+        with Session(self.engine) as s:
+            return s.get(SchemaInfo, 1).version
+
+    # ---- runs ---------------------------------------------------------------------------------
+    @_retry_locked
+    def add_run(self, folder: RunFolder, config: dict, *, priority: int = 0, experiment: str | None = None,
+                parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
+                notes: str = "", status: str = "queued") -> Run:
+        data = config.get("data", {})
+        with Session(self.engine) as s:
+            exp_id = self._experiment_id(s, experiment) if experiment else None
+            run = Run(id=folder.run_id, name=config.get("name"), method=config.get("method", ""),
+                      dataset=str(data.get("name") or data.get("path") or ""), config_json=_dumps(config),
+                      status=status, priority=priority, gpus_requested=config.get("train", {}).get("num_gpus", 1),
+                      run_dir=str(folder.path), parent_id=parent_id, experiment_id=exp_id,
+                      recommendation_json=_dumps(recommendation) if recommendation else None,
+                      tags_json=_dumps(list(tags)), notes=notes)
+            s.merge(run)
+            s.commit()
+            return s.get(Run, folder.run_id)
+
+    def _experiment_id(self, s: Session, name: str) -> int:
+        exp = s.exec(select(Experiment).where(Experiment.name == name)).first()
+        if exp is None:
+            exp = Experiment(name=name)
+            s.add(exp)
+            s.flush()
+        return exp.id
+
+    def get(self, run_id: str) -> Run:
+        with Session(self.engine) as s:
+            run = s.get(Run, str(run_id))
+        if run is None:
+            raise SSLPilotError(f"no run {run_id!r} in the registry", field="run",
+                                fix="see `sslpilot runs` for the ids, or `sslpilot registry rebuild`")
+        return run
+
+    def find(self, run_id: str) -> Run | None:
+        with Session(self.engine) as s:
+            return s.get(Run, str(run_id))
+
+    def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
+             experiment: str | None = None, limit: int = 200) -> list[Run]:
+        with Session(self.engine) as s:
+            q = select(Run)
+            if status:
+                q = q.where(Run.status.in_([status] if isinstance(status, str) else list(status)))
+            if method:
+                q = q.where(Run.method == method)
+            if experiment:
+                q = q.where(Run.experiment_id == self._experiment_id(s, experiment))
+            q = q.order_by(Run.created_at.desc()).limit(limit)
+            return list(s.exec(q))
+
+    def with_workers(self) -> list[Run]:
+        """Runs whose worker was launched and not yet seen to exit (pid set)."""
+        with Session(self.engine) as s:
+            return list(s.exec(select(Run).where(Run.pid.is_not(None))))
+
+    def queued(self) -> list[Run]:
+        """The queue: highest priority first, then first come first served."""
+        with Session(self.engine) as s:
+            q = select(Run).where(Run.status == "queued").order_by(Run.priority.desc(), Run.created_at.asc())
+            return list(s.exec(q))
+
+    @_retry_locked
+    def update(self, run_id: str, **fields: Any) -> Run:
+        with Session(self.engine) as s:
+            run = s.get(Run, str(run_id))
+            if run is None:
+                raise SSLPilotError(f"no run {run_id!r} in the registry", field="run")
+            for k, v in fields.items():
+                setattr(run, k, v)
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def children(self, run_id: str) -> list[Run]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(Run).where(Run.parent_id == str(run_id)).order_by(Run.created_at)))
+
+    def metrics(self, run_id: str) -> dict[str, MetricSummary]:
+        with Session(self.engine) as s:
+            return {m.key: m for m in s.exec(select(MetricSummary).where(MetricSummary.run_id == str(run_id)))}
+
+    def probe(self, run_id: str) -> ProbeResult | None:
+        with Session(self.engine) as s:
+            return s.get(ProbeResult, str(run_id))
+
+    def events(self, run_id: str, types: Iterable[str] | None = None) -> list[Event]:
+        with Session(self.engine) as s:
+            q = select(Event).where(Event.run_id == str(run_id))
+            if types:
+                q = q.where(Event.type.in_(list(types)))
+            return list(s.exec(q.order_by(Event.seq)))
+
+    def artifacts(self, run_id: str) -> list[Artifact]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(Artifact).where(Artifact.run_id == str(run_id))))
+
+    # ---- diagnoses ----------------------------------------------------------------------------
+    @_retry_locked
+    def add_diagnosis(self, run_id: str, kind: str, verdict: str, result: dict) -> None:
+        with Session(self.engine) as s:
+            s.add(Diagnosis(run_id=str(run_id), kind=kind, verdict=verdict, result_json=_dumps(result)))
+            if kind == "diagnosis":
+                run = s.get(Run, str(run_id))
+                if run is not None:
+                    run.verdict = verdict
+                    s.add(run)
+            s.commit()
+
+    def diagnoses(self, run_id: str, kind: str | None = None) -> list[Diagnosis]:
+        with Session(self.engine) as s:
+            q = select(Diagnosis).where(Diagnosis.run_id == str(run_id))
+            if kind:
+                q = q.where(Diagnosis.kind == kind)
+            return list(s.exec(q.order_by(Diagnosis.id)))
+
+    # ---- scheduler heartbeat ------------------------------------------------------------------
+    @_retry_locked
+    def scheduler_beat(self, pid: int | None, slots: dict | None = None) -> None:
+        with Session(self.engine) as s:
+            s.merge(SchedulerState(id=1, pid=pid, host=socket.gethostname(), heartbeat_at=now() if pid else None,
+                                   slots_json=_dumps(slots or {})))
+            s.commit()
+
+    def scheduler_state(self) -> SchedulerState | None:
+        with Session(self.engine) as s:
+            return s.get(SchedulerState, 1)
+
+    def scheduler_alive(self, within_s: float = 10.0) -> bool:
+        st = self.scheduler_state()
+        return bool(st and st.pid and st.heartbeat_at and now() - st.heartbeat_at < within_s)
+
+    # ---- indexing run folders -----------------------------------------------------------------
+    @_retry_locked
+    def sync(self, run_id: str) -> Run:
+        """Bring the run's rows up to date with its folder (incrementally; idempotent)."""
+        run = self.get(run_id)
+        folder = RunFolder(run.run_dir)
+        if not folder.path.exists():
+            fields: dict[str, Any] = {"message": f"run folder missing: {folder.path}"}
+            if run.status in ACTIVE:
+                fields.update(status="failed", ended_at=now())
+            return self.update(run.id, **fields)
+        with Session(self.engine) as s:
+            run = s.get(Run, run.id)
+            reset = self._sync_events(s, run, folder)
+            self._sync_metrics(s, run, folder, reset)
+            self._sync_probe(s, run, folder)
+            self._sync_summary_and_artifacts(s, run, folder)
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+            return run
+
+    def _sync_events(self, s: Session, run: Run, folder: RunFolder) -> bool:
+        events = folder.read_events()
+        if len(events) < run.events_count:  # the folder was replaced (import, rebuild): start over
+            for e in s.exec(select(Event).where(Event.run_id == run.id)):
+                s.delete(e)
+            run.events_count = 0
+        reset = False
+        for seq, e in enumerate(events[run.events_count:], start=run.events_count):
+            data = {k: v for k, v in e.items() if k not in ("time", "type", "message")}
+            s.merge(Event(run_id=run.id, seq=seq, time=float(e.get("time", 0)), type=str(e.get("type", "")),
+                          message=str(e.get("message", ""))[:2000], data_json=_dumps(data)))
+            if e.get("type") in ("resume", "restart"):
+                reset = True
+            if e.get("type") == "status":
+                self._apply_status(run, e)
+        run.events_count = len(events)
+        return reset
+
+    @staticmethod
+    def _apply_status(run: Run, e: dict) -> None:
+        status = e.get("status")
+        run.status = status
+        run.message = str(e.get("message", ""))[:500]
+        t = float(e.get("time", now()))
+        if status == "running" and (run.started_at is None or run.ended_at is not None):
+            run.started_at, run.ended_at = t, None
+        if status in TERMINAL:
+            run.ended_at = t
+        if e.get("total_steps"):
+            run.total_steps = int(e["total_steps"])
+
+    def _sync_metrics(self, s: Session, run: Run, folder: RunFolder, reset: bool) -> None:
+        path = folder.metrics
+        if not path.exists():
+            return
+        size = path.stat().st_size
+        if reset or size < run.metrics_offset:
+            for m in s.exec(select(MetricSummary).where(MetricSummary.run_id == run.id)):
+                s.delete(m)
+            s.flush()
+            run.metrics_offset = 0
+        with path.open("rb") as f:
+            f.seek(run.metrics_offset)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # only complete lines; a line being written is read next time
+        rows = [json.loads(line) for line in chunk[:end].splitlines() if line.strip()]
+        run.metrics_offset += end
+        if not rows:
+            return
+        current = {m.key: m for m in s.exec(select(MetricSummary).where(MetricSummary.run_id == run.id))}
+        for row in rows:
+            step = row.get("step")
+            for key, value in row.items():
+                v = _float(value)
+                if key in ("step", "epoch") or v is None:
+                    continue
+                m = current.get(key)
+                if m is None:
+                    m = current[key] = MetricSummary(run_id=run.id, key=key, first=v, min=v, max=v)
+                m.last, m.last_step, m.count = v, step, m.count + 1
+                if v == v:  # NaN never becomes min or max
+                    m.min = v if m.min is None or m.min != m.min else min(m.min, v)
+                    m.max = v if m.max is None or m.max != m.max else max(m.max, v)
+            if isinstance(step, int):
+                run.steps = max(run.steps or 0, step)
+        for m in current.values():
+            s.merge(m)
+
+    def _sync_probe(self, s: Session, run: Run, folder: RunFolder) -> None:
+        if not folder.probe.exists():
+            return
+        try:
+            p = json.loads(folder.probe.read_text())
+        except json.JSONDecodeError:
+            return
+        base = p.get("baseline", {})
+        s.merge(ProbeResult(run_id=run.id, probe_acc=p.get("probe/acc"), knn_acc=p.get("knn/acc"),
+                            recall_at_5=p.get("knn/recall@5"), baseline_probe_acc=base.get("probe/acc"),
+                            baseline_knn_acc=base.get("knn/acc"), result_json=_dumps(p)))
+
+    def _sync_summary_and_artifacts(self, s: Session, run: Run, folder: RunFolder) -> None:
+        if folder.summary.exists():
+            try:
+                summ = json.loads(folder.summary.read_text())
+                run.total_steps = summ.get("total_steps", run.total_steps)
+            except json.JSONDecodeError:
+                pass
+        mtimes = [p.stat().st_mtime for p in (folder.metrics, folder.events) if p.exists()]
+        if mtimes:
+            run.heartbeat_at = max(mtimes)
+        for old in s.exec(select(Artifact).where(Artifact.run_id == run.id)):
+            s.delete(old)
+        s.flush()
+        if folder.checkpoints.exists():
+            for ck in folder.checkpoints.glob("*.pt"):
+                step = int(ck.stem.split("_")[1]) if ck.stem.startswith("step_") else None
+                s.add(Artifact(run_id=run.id, path=str(ck), kind="checkpoint", step=step,
+                               size_bytes=ck.stat().st_size))
+        if (folder.encoder / "config.json").exists():
+            size = sum(p.stat().st_size for p in folder.encoder.iterdir() if p.is_file())
+            s.add(Artifact(run_id=run.id, path=str(folder.encoder), kind="encoder", size_bytes=size))
+
+    def register_folder(self, folder: RunFolder, **kwargs: Any) -> Run:
+        """Index a folder that has a config.yaml (rebuild, import). Status comes from its events."""
+        import yaml
+
+        try:
+            config = yaml.safe_load(folder.config.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SSLPilotError(f"{folder.path} has no readable config.yaml ({exc})", field="path") from None
+        existing = self.find(folder.run_id)
+        if existing is not None:
+            self.update(folder.run_id, events_count=0, metrics_offset=0, run_dir=str(folder.path))
+        else:
+            self.add_run(folder, config, status="queued", **kwargs)
+        return self.sync(folder.run_id)
+
+    def rebuild(self) -> list[Run]:
+        """Recreate every run's rows from the folders under home/runs (nothing is deleted)."""
+        out = []
+        for path in sorted(self.home.runs.iterdir(), key=lambda p: (len(p.name), p.name)):
+            if (path / "config.yaml").exists():
+                out.append(self.register_folder(RunFolder(path)))
+        return out
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # noqa: BLE001 - a read-only database cannot switch mode; reads still work
+        pass
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+def open_registry(home: str | Path | Home | None = None) -> Registry:
+    h = home if isinstance(home, Home) else Home.resolve(home)
+    return Registry(h)
+

@@ -1,0 +1,193 @@
+"""The scheduler daemon (`sslpilot serve`): APScheduler drives the dispatcher and fires scheduled launches.
+
+Scheduled launches (a date or a cron expression) live in APScheduler's SQLAlchemy job store inside the
+registry database, so they survive restarts. One scheduler per home, guarded by a lock file; its
+heartbeat in the registry tells clients whether one is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from ssl_runtime.errors import SSLPilotError
+from tools.gpus import Allocator
+from tools.home import Home
+from tools.queue import Dispatcher, QueuePolicy
+from tools.registry import Registry
+
+
+class SchedulerBusy(SSLPilotError):
+    """Another scheduler holds this home's lock."""
+
+
+def _job_stores(registry: Registry) -> dict:
+    return {"default": SQLAlchemyJobStore(engine=registry.engine, tablename="apscheduler_jobs"),
+            "local": MemoryJobStore()}
+
+
+class Scheduler:
+    def __init__(self, home: Home, tick_s: float = 1.0, allocator: Allocator | None = None,
+                 policy: QueuePolicy | None = None):
+        self.home = home
+        self.registry = Registry(home)
+        self.allocator = allocator or Allocator()
+        self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
+        self.tick_s = tick_s
+        self._lock_file = None
+        self._stop = threading.Event()
+        self.aps: BackgroundScheduler | None = None
+
+    def acquire(self) -> None:
+        path = self.home.root / "scheduler.lock"
+        f = path.open("a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            st = self.registry.scheduler_state()
+            raise SchedulerBusy(f"a scheduler already runs for {self.home.root} (pid {st.pid if st else '?'})",
+                                field="serve") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        self._lock_file = f
+
+    def _tick(self) -> None:
+        try:
+            self.dispatcher.tick()
+            self.registry.scheduler_beat(os.getpid(), self.allocator.inventory())
+        except Exception as exc:  # noqa: BLE001 - one bad tick must not stop the daemon
+            print(f"scheduler tick failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        self.acquire()
+        self.aps = BackgroundScheduler(jobstores=_job_stores(self.registry),
+                                       job_defaults={"coalesce": True, "misfire_grace_time": 24 * 3600})
+        self.aps.add_job(self._tick, "interval", seconds=self.tick_s, id="dispatch", jobstore="local",
+                         max_instances=1, next_run_time=datetime.now())
+        self.aps.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.aps is not None:
+            self.aps.shutdown(wait=False)
+            self.aps = None
+        self.registry.scheduler_beat(None)
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def serve(self, until: Callable[[], bool] | None = None) -> None:
+        """Run until SIGTERM/SIGINT (daemon), or until `until()` is true (inline, for `pretrain --wait`)."""
+        self.start()
+        if until is None and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self._stop.set())
+        try:
+            while not self._stop.is_set():
+                if until is not None and until():
+                    break
+                self._stop.wait(0.2)
+        finally:
+            self.stop()
+
+
+# ---- scheduled launches (the job store keeps them across restarts) ---------------------------------
+
+def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, experiment: str | None = None,
+                          tags: list[str] | None = None) -> str:
+    """Called by APScheduler at the scheduled time: enqueue the run."""
+    from tools.runs import enqueue
+
+    run = enqueue(Home.resolve(home_root), config, priority=priority, experiment=experiment,
+                  tags=[*(tags or []), "scheduled"], ensure_scheduler=False)
+    return run.id
+
+
+def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, cron: str | None = None,
+                         priority: int = 0, experiment: str | None = None) -> dict:
+    if (at is None) == (cron is None):
+        raise SSLPilotError("give a time or a cron expression", field="schedule",
+                            fix="e.g. --at 2026-12-01T02:00 or --cron '0 2 * * *'")
+    try:
+        trigger = DateTrigger(run_date=at) if at else CronTrigger.from_crontab(cron)
+    except ValueError as exc:
+        raise SSLPilotError(f"bad schedule: {exc}", field="cron" if cron else "at") from None
+    registry = Registry(home)
+    aps = BackgroundScheduler(jobstores=_job_stores(registry))
+    aps.start(paused=True)  # paused: the job is written to the store, nothing runs here
+    try:
+        job = aps.add_job("tools.scheduler:fire_scheduled_launch", trigger,
+                          args=[str(home.root), config, priority, experiment], name=f"launch {config.get('method')}",
+                          misfire_grace_time=24 * 3600, coalesce=True)
+        out = {"job_id": job.id, "next_run_time": job.next_run_time.isoformat() if job.next_run_time else None,
+               "trigger": str(trigger)}
+    finally:
+        aps.shutdown(wait=False)
+    return out
+
+
+def list_scheduled(home: Home) -> list[dict]:
+    registry = Registry(home)
+    store = SQLAlchemyJobStore(engine=registry.engine, tablename="apscheduler_jobs")
+    aps = BackgroundScheduler(jobstores={"default": store})
+    aps.start(paused=True)
+    try:
+        return [{"job_id": j.id, "name": j.name, "next_run_time": j.next_run_time.isoformat() if j.next_run_time
+                 else None, "trigger": str(j.trigger)} for j in aps.get_jobs(jobstore="default")]
+    finally:
+        aps.shutdown(wait=False)
+
+
+def spawn_daemon(home: Home) -> int:
+    """Start `python -m tools.scheduler` detached, logging to home/scheduler.log; returns its pid."""
+    log = (home.root / "scheduler.log").open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "tools.scheduler", "--home", str(home.root)], stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                            cwd=os.getcwd())
+    registry = Registry(home)
+    deadline = time.time() + 20
+    while time.time() < deadline and not registry.scheduler_alive():
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    return proc.pid
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tools.scheduler")
+    ap.add_argument("--home", default=None)
+    ap.add_argument("--tick", type=float, default=float(os.environ.get("SSLPILOT_TICK_S", "1.0")))
+    args = ap.parse_args(argv)
+    try:
+        sched = Scheduler(Home.resolve(args.home), tick_s=args.tick)
+        print(json.dumps({"event": "scheduler_start", "pid": os.getpid(), "home": str(sched.home.root),
+                          "devices": sched.allocator.inventory()}), flush=True)
+        sched.serve()
+    except SSLPilotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

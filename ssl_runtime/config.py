@@ -35,6 +35,7 @@ class DataConfig(_Strict):
     val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     num_samples: int | None = Field(None, ge=16, description="size of the generated shapes set")
     max_samples: int | None = Field(None, ge=1, description="use at most this many images")
+    dedup: bool = Field(False, description="drop exact duplicate images before the split")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -96,6 +97,15 @@ class TrainConfig(_Strict):
         return self
 
 
+class EvalConfig(_Strict):
+    """How frozen features are compared in the kNN / retrieval evaluation."""
+
+    knn_k: int = Field(20, ge=1, le=1000)
+    knn_temperature: float = Field(0.07, gt=0.0, le=10.0)
+    feature_norm: Literal["l2", "standardize"] = "l2"  # standardize = per-dimension z-score, then L2
+    pooling: Literal["auto", "cls", "mean"] = "auto"  # ViTs: CLS token or mean of patch tokens
+
+
 class RunConfig(_Strict):
     method: str = "simclr"
     name: str | None = None
@@ -104,6 +114,7 @@ class RunConfig(_Strict):
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
     method_args: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("method")

@@ -28,7 +28,7 @@ L2_GRID = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 RECALL_KS = (1, 5, 10)
 
 
-def load_encoder(encoder_dir: Path, random_init: bool = False) -> tuple[Backbone, dict]:
+def load_encoder(encoder_dir: Path, random_init: bool = False, pooling: str = "auto") -> tuple[Backbone, dict]:
     """An exported encoder (or its architecture at random init, seeded) and its preprocessing."""
     from transformers import AutoConfig, AutoModel
 
@@ -43,7 +43,7 @@ def load_encoder(encoder_dir: Path, random_init: bool = False) -> tuple[Backbone
         model = AutoModel.from_config(AutoConfig.from_pretrained(encoder_dir))
     else:
         model = AutoModel.from_pretrained(encoder_dir)
-    return Backbone(model, family_of(model)).eval(), preprocess
+    return Backbone(model, family_of(model), pooling).eval(), preprocess
 
 
 @torch.no_grad()
@@ -94,7 +94,10 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
 
 
 def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
-             k: int = 20, temperature: float = 0.07) -> dict:
+             k: int = 20, temperature: float = 0.07, feature_norm: str = "l2") -> dict:
+    if feature_norm == "standardize":
+        mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
+        train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
     train_x, val_x = F.normalize(train_x, dim=1), F.normalize(val_x, dim=1)
     n_classes = int(max(train_y.max(), val_y.max())) + 1
     k_eff = min(k, len(train_x))
@@ -109,20 +112,37 @@ def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, 
     return out
 
 
-def evaluate_features(train_x, train_y, val_x, val_y) -> dict:
+def evaluate_features(train_x, train_y, val_x, val_y, k: int = 20, temperature: float = 0.07,
+                      feature_norm: str = "l2") -> dict:
     lin = linear_probe(train_x, train_y, val_x, val_y)
-    knn = knn_eval(train_x, train_y, val_x, val_y)
+    knn = knn_eval(train_x, train_y, val_x, val_y, k, temperature, feature_norm)
     out = {"probe/acc": lin["acc"], "probe/l2": lin["l2"], "probe/train_acc": lin["train_acc"], "knn/acc": knn["acc"]}
     out.update({f"knn/{k}": v for k, v in knn.items() if k.startswith("recall")})
     return out
 
 
-def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True) -> dict:
-    """Probe a finished run's encoder on its own data split; writes probe.json and a metrics row."""
+def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
+              eval_overrides: dict | None = None) -> dict:
+    """Probe a finished run's encoder on its own data split; writes probe.json and a metrics row.
+
+    `eval_overrides` ({"knn_k": 50, "feature_norm": "standardize", ...}) re-evaluate with other retrieval
+    settings without retraining; the settings used are recorded in probe.json.
+    """
     folder = RunFolder(run_dir)
     if not folder.config.exists():
         raise SSLPilotError(f"{folder.path} is not a run folder (no config.yaml)", field="run")
     cfg = load_run_config(folder.config)
+    if eval_overrides:
+        from pydantic import ValidationError
+
+        from ssl_runtime.config import EvalConfig
+
+        try:
+            cfg.eval = EvalConfig.model_validate({**cfg.eval.model_dump(), **eval_overrides})
+        except ValidationError as err:
+            first = err.errors()[0]
+            raise SSLPilotError(f"{first['msg']}", field="eval." + ".".join(map(str, first["loc"]))) from None
+    ev = cfg.eval
     dev = pick_device(device if device != "auto" else ("cpu" if cfg.train.device == "cpu" else "auto"))
     data = load_image_set(cfg.data)
     if data.labels is None:
@@ -133,12 +153,13 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True) 
         raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
     t0 = time.perf_counter()
     result: dict = {"run_id": folder.run_id, "method": cfg.method, "num_train": len(train_idx),
-                    "num_val": len(val_idx)}
+                    "num_val": len(val_idx), "eval": ev.model_dump()}
     for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
-        encoder, pre = load_encoder(folder.encoder, random_init=random_init)
+        encoder, pre = load_encoder(folder.encoder, random_init=random_init, pooling=ev.pooling)
         feats = extract_features(encoder, data.images, pre, dev)
         labels = data.labels.to(dev)
-        scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx])
+        scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx],
+                                   ev.knn_k, ev.knn_temperature, ev.feature_norm)
         if name == "trained":
             result.update(scores)
             result["feature_dim"] = int(feats.shape[1])

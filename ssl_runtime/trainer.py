@@ -167,7 +167,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     if is_main:
         folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
                           world_size=dist_utils.world_size(), start_step=start,
-                          embedding_dim=embedding_dim)
+                          embedding_dim=embedding_dim, health_samples=len(monitor.views[0]),
+                          steps_per_epoch=p.steps_per_epoch, data=p.data.stats())
     params = method.trainable_parameters()
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
@@ -267,7 +268,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "epochs": p.total_steps / p.steps_per_epoch, "wall_time_s": round(wall, 3),
         "samples_per_s": round((step - start) * cfg.train.batch_size / max(wall, 1e-9), 1),
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
-        "embedding_dim": embedding_dim,
+        "embedding_dim": embedding_dim, "health_samples": len(monitor.views[0]),
         "data": p.data.stats(), "last_checkpoint_step": last_good_ckpt,
     }
     summary["best"], summary["final"] = _best_and_final(folder)

@@ -43,12 +43,14 @@ def _job_stores(registry: Registry) -> dict:
 
 class Scheduler:
     def __init__(self, home: Home, tick_s: float = 1.0, allocator: Allocator | None = None,
-                 policy: QueuePolicy | None = None):
+                 policy: QueuePolicy | None = None, monitor_s: float = 0.0, stop_collapsed: bool = False):
         self.home = home
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
         self.tick_s = tick_s
+        self.monitor_s = monitor_s
+        self.stop_collapsed = stop_collapsed
         self._lock_file = None
         self._stop = threading.Event()
         self.aps: BackgroundScheduler | None = None
@@ -82,7 +84,19 @@ class Scheduler:
                                        job_defaults={"coalesce": True, "misfire_grace_time": 24 * 3600})
         self.aps.add_job(self._tick, "interval", seconds=self.tick_s, id="dispatch", jobstore="local",
                          max_instances=1, next_run_time=datetime.now())
+        if self.monitor_s > 0:
+            self.aps.add_job(self._monitor, "interval", seconds=self.monitor_s, id="monitor", jobstore="local",
+                             max_instances=1)
         self.aps.start()
+
+    def _monitor(self) -> None:
+        from tools.diagnosis import ALERT_VERDICTS, monitor_tick
+
+        try:
+            for alert in monitor_tick(self.home, stop_on=ALERT_VERDICTS if self.stop_collapsed else ()):
+                print(f"alert: run {alert['run_id']} {alert['verdict']}", file=sys.stderr, flush=True)
+        except Exception as exc:  # noqa: BLE001
+            print(f"monitor failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         self._stop.set()
@@ -176,9 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.scheduler")
     ap.add_argument("--home", default=None)
     ap.add_argument("--tick", type=float, default=float(os.environ.get("SSLPILOT_TICK_S", "1.0")))
+    ap.add_argument("--monitor", type=float, default=float(os.environ.get("SSLPILOT_MONITOR_S", "0")))
+    ap.add_argument("--stop-collapsed", action="store_true")
     args = ap.parse_args(argv)
     try:
-        sched = Scheduler(Home.resolve(args.home), tick_s=args.tick)
+        sched = Scheduler(Home.resolve(args.home), tick_s=args.tick, monitor_s=args.monitor,
+                          stop_collapsed=args.stop_collapsed)
         print(json.dumps({"event": "scheduler_start", "pid": os.getpid(), "home": str(sched.home.root),
                           "devices": sched.allocator.inventory()}), flush=True)
         sched.serve()

@@ -295,6 +295,55 @@ def import_cmd(path: Annotated[str, typer.Argument(help="a run folder made elsew
     _emit(run_row(r), as_json, f"imported as run {r.id} ({r.method}, {r.status})")
 
 
+@app.command()
+@cli_errors
+def diagnose(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Why a run looks the way it does: verdict, evidence from its own metrics, likely causes, citations."""
+    from tools.diagnosis import diagnose_run
+    from tools.home import Home
+
+    d = diagnose_run(Home.resolve(home), run)
+    if as_json:
+        _emit(d, True)
+        return
+    lines = [f"run {d['run_id']}: {d['verdict']} (confidence {d['confidence']:.2f})"
+             + (" - early warning, still running" if d["in_progress"] else "")]
+    lines += [f"  - {e['explanation']} [{e['metric']}={e['value']} at step {e['step']}]" for e in d["evidence"]]
+    if d["causes"]:
+        lines.append("  likely causes: " + "; ".join(c["description"] for c in d["causes"][:4]))
+    if d["citations"]:
+        lines.append("  see: " + "; ".join(f"{c['title']} ({c['source']})" for c in d["citations"][:3]))
+    typer.echo("\n".join(lines))
+
+
+@app.command()
+@cli_errors
+def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+              launch: Annotated[bool, typer.Option("--launch", help="queue the follow-up run now")] = False,
+              as_json: JsonOpt = False) -> None:
+    """What to try next: a data, model or retrieval change as a config diff (--launch queues it)."""
+    from tools.diagnosis import recommend_run
+    from tools.home import Home
+
+    h = Home.resolve(home)
+    rec = recommend_run(h, run)
+    if launch:
+        from tools.followup import launch_follow_up
+
+        rec["follow_up"] = launch_follow_up(h, run, rec)
+    if as_json:
+        _emit(rec, True)
+        return
+    change = ", ".join(f"{k}={v}" for k, v in rec["change"].items()) or "(none)"
+    lines = [f"run {rec['run_id']} ({rec['verdict']}): {rec['category']} change: {change}",
+             f"  why: {rec['rationale']}", f"  expect: {rec['expected_effect']}", f"  verify: {rec['verify']}"]
+    if rec.get("follow_up"):
+        lines.append(f"  follow-up: {rec['follow_up']}")
+    elif rec["launchable"]:
+        lines.append(f"  launch it: sslpilot recommend {rec['run_id']} --launch")
+    typer.echo("\n".join(lines))
+
+
 registry_app = typer.Typer(help="registry maintenance")
 app.add_typer(registry_app, name="registry")
 
@@ -313,8 +362,11 @@ def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 @app.command()
 @cli_errors
 def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="seconds between queue passes")] = 1.0,
+          monitor: Annotated[float, typer.Option(help="diagnose running runs every N seconds (0 = off)")] = 0.0,
+          stop_collapsed: Annotated[bool, typer.Option(help="with --monitor: cancel runs that collapse or diverge")]
+          = False,
           detach: Annotated[bool, typer.Option("--detach", help="run in the background")] = False) -> None:
-    """Run the scheduler daemon: the queue, the GPU allocator, scheduled launches."""
+    """Run the scheduler daemon: the queue, the GPU allocator, scheduled launches, the optional monitor."""
     from tools.home import Home
     from tools.scheduler import Scheduler, spawn_daemon
 
@@ -322,7 +374,7 @@ def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="second
     if detach:
         typer.echo(f"scheduler started (pid {spawn_daemon(h)}), log: {h.root / 'scheduler.log'}")
         return
-    sched = Scheduler(h, tick_s=tick)
+    sched = Scheduler(h, tick_s=tick, monitor_s=monitor, stop_collapsed=stop_collapsed)
     typer.echo(f"scheduler for {h.root}: {sched.allocator.inventory()}", err=True)
     sched.serve()
 

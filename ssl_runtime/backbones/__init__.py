@@ -24,19 +24,20 @@ VIT_SIZES = {"vit_tiny": (192, 3), "vit_small": (384, 6)}  # hidden size, heads 
 class Backbone(nn.Module):
     """A transformers model plus how to pool it to one feature vector per image."""
 
-    def __init__(self, model: nn.Module, family: str):
+    def __init__(self, model: nn.Module, family: str, pooling: str = "auto"):
         super().__init__()
         self.model = model
         self.family = family  # "cnn", "vit" or "vit_mae"
+        self.pool = pooling  # auto, cls or mean (ViTs only)
         cfg = model.config
         self.dim = cfg.hidden_size if family.startswith("vit") else cfg.hidden_sizes[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.family == "vit":
-            return self.model(pixel_values=x, interpolate_pos_encoding=True).last_hidden_state[:, 0]
-        if self.family == "vit_mae":
-            with no_masking(self.model):
+        if self.family.startswith("vit"):
+            with no_masking(self.model) if self.family == "vit_mae" else contextlib.nullcontext():
                 hidden = self.model(pixel_values=x, interpolate_pos_encoding=True).last_hidden_state
+            if self.pooling == "cls":
+                return hidden[:, 0]
             return hidden[:, 1:].mean(dim=1)
         return self.model(pixel_values=x).pooler_output.flatten(1)
 
@@ -49,7 +50,11 @@ class Backbone(nn.Module):
 
     @property
     def pooling(self) -> str:
-        return {"vit": "cls", "vit_mae": "mean_patch"}.get(self.family, "avg")
+        if not self.family.startswith("vit"):
+            return "avg"
+        if self.pool != "auto":
+            return self.pool
+        return "cls" if self.family == "vit" else "mean"
 
 
 @contextlib.contextmanager

@@ -52,6 +52,8 @@ def load_image_set(cfg: DataConfig, seed: int = 0) -> ImageSet:
         data = loader(root, size, cfg.max_samples)
     if cfg.max_samples and len(data) > cfg.max_samples:
         data = data.subset(torch.arange(cfg.max_samples))
+    if cfg.dedup:
+        data = data.deduplicated()
     if len(data) < 4:
         raise DataError(f"only {len(data)} usable images", field="data", fix="give at least a few hundred images")
     return data

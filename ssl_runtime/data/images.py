@@ -30,10 +30,23 @@ class ImageSet:
         labels = self.labels[index] if self.labels is not None else None
         return ImageSet(self.images[index], labels, self.class_names, self.skipped, self.source)
 
+    def _digests(self) -> list[bytes]:
+        flat = self.images.reshape(len(self), -1).numpy()
+        return [hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in flat]
+
+    def deduplicated(self) -> ImageSet:
+        """Keep the first copy of every exactly repeated image."""
+        seen: set[bytes] = set()
+        keep = []
+        for i, d in enumerate(self._digests()):
+            if d not in seen:
+                seen.add(d)
+                keep.append(i)
+        return self.subset(torch.tensor(keep, dtype=torch.long))
+
     def stats(self) -> dict:
         """Size, exact duplicates, corrupt files and class balance: inputs for the diagnosis."""
-        flat = self.images.reshape(len(self), -1).numpy()
-        digests = {hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in flat}
+        digests = set(self._digests())
         out = {
             "num_images": len(self),
             "image_size": self.image_size,

@@ -1,0 +1,141 @@
+"""Diagnosis rules on synthetic metric traces: the cases that are slow or awkward to induce for real."""
+
+import json
+import math
+
+import pytest
+from conftest import tiny_config
+
+from ssl_runtime.config import build_config, save_config
+from ssl_runtime.run_folder import RunFolder
+from tools.diagnosis import diagnose, load_evidence, recommend
+
+
+def make_run(tmp_path, method="simclr", overrides=None, rows=(), probe=None, status="succeeded", d=64, n=512,
+             data=None, name="run"):
+    folder = RunFolder(tmp_path / name).create()
+    save_config(build_config(tiny_config(method, **(overrides or {}))), folder.config)
+    data = data or {"num_images": 1797, "duplicates": 0, "skipped_files": 0, "class_counts": [180] * 10}
+    folder.set_status("running", "running", precision="32", embedding_dim=d, health_samples=n, data=data,
+                      total_steps=len(rows) * 10)
+    for r in rows:
+        folder.log_metrics(r)
+    if status != "running":
+        folder.write_summary({"status": status, "embedding_dim": d, "health_samples": n, "data": data, "epochs": 30,
+                              "peak_lr": 1e-3})
+        folder.set_status(status)
+    if probe:
+        folder.probe.write_text(json.dumps(probe))
+    return load_evidence(folder.path)
+
+
+def trace(n=10, loss=(5.0, 4.0), std=(0.1, 0.1), rank=(30, 30), uni=(-2.0, -3.0), extra=None):
+    rows = []
+    for i in range(n):
+        t = i / (n - 1)
+        row = {"step": (i + 1) * 10, "loss": loss[0] + (loss[1] - loss[0]) * t, "grad_norm": 1.0,
+               "health/std": std[0] + (std[1] - std[0]) * t, "health/rank": rank[0] + (rank[1] - rank[0]) * t,
+               "health/uniformity": uni[0] + (uni[1] - uni[0]) * t, "health/alignment": 0.5}
+        for k, (a, b) in (extra or {}).items():
+            row[k] = a + (b - a) * t
+        rows.append(row)
+    return rows
+
+
+PROBE_GOOD = {"probe/acc": 0.97, "knn/acc": 0.95, "knn/recall@5": 0.99, "baseline": {"probe/acc": 0.9, "knn/acc": 0.85}}
+
+
+def test_healthy(tmp_path):
+    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25)), probe=PROBE_GOOD)
+    assert diagnose(ev).verdict == "healthy"
+
+
+def test_dimensional_collapse_rank_falls_while_loss_improves(tmp_path):
+    ev = make_run(tmp_path, rows=trace(std=(0.1, 0.11), rank=(40, 6)))
+    d = diagnose(ev)
+    assert d.verdict == "dimensional_collapse", d.to_dict()
+    assert any(e.metric == "health/rank" for e in d.evidence)
+
+
+def test_dino_uniform_collapse_at_ln_k(tmp_path):
+    k = 256
+    ln_k = math.log(k)
+    ev = make_run(tmp_path, "dino", {"method_args.teacher_temp": 0.3},
+                  rows=trace(loss=(ln_k, ln_k), std=(0.1, 0.1), rank=(30, 28),
+                             extra={"health/teacher_entropy": (ln_k * 0.99, ln_k * 0.995), "health/kl": (0.01, 0.0)}))
+    d = diagnose(ev)
+    assert d.verdict == "complete_collapse"
+    r = recommend(ev, d)
+    assert r.category == "model" and r.change["method_args.teacher_temp"] == 0.04
+
+
+def test_dino_one_prototype_collapse_without_centering(tmp_path):
+    ev = make_run(tmp_path, "dino", {"method_args.center_momentum": 1.0},
+                  rows=trace(loss=(3.0, 0.01), extra={"health/teacher_entropy": (2.0, 0.01), "health/kl": (1.0, 0.0)}))
+    d = diagnose(ev)
+    assert d.verdict == "complete_collapse"
+    assert recommend(ev, d).change == {"method_args.center_momentum": 0.9}
+
+
+def test_vicreg_variance_term_at_its_maximum(tmp_path):
+    ev = make_run(tmp_path, "vicreg", {"method_args.mu": 0.0},
+                  rows=trace(extra={"loss/variance": (0.5, 0.95)}))
+    d = diagnose(ev)
+    assert d.verdict == "complete_collapse"
+    assert recommend(ev, d).change["method_args.mu"] == 25.0
+
+
+def test_retrieval_gap_on_a_good_encoder(tmp_path):
+    probe = {"probe/acc": 0.95, "knn/acc": 0.70, "knn/recall@5": 0.8, "baseline": {"probe/acc": 0.6, "knn/acc": 0.5}}
+    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25)), probe=probe)
+    d = diagnose(ev)
+    assert d.verdict == "healthy"
+    r = recommend(ev, d)
+    assert r.category == "retrieval" and all(k.startswith("eval.") for k in r.change)
+
+
+def test_data_problem_duplicates_and_weak_probe(tmp_path):
+    data = {"num_images": 1000, "duplicates": 600, "skipped_files": 0}
+    probe = {"probe/acc": 0.5, "knn/acc": 0.45, "baseline": {"probe/acc": 0.52, "knn/acc": 0.4}}
+    ev = make_run(tmp_path, rows=trace(), probe=probe, data=data)
+    d = diagnose(ev)
+    assert d.verdict == "data_problem"
+    r = recommend(ev, d)
+    assert r.category == "data" and r.change == {"data.dedup": True}
+
+
+def test_insufficient_evidence_early_in_a_run(tmp_path):
+    ev = make_run(tmp_path, rows=trace(n=2), status="running")
+    d = diagnose(ev)
+    assert d.verdict == "insufficient_evidence" and d.in_progress
+
+
+def test_mae_weak_probe_is_expected(tmp_path):
+    probe = {"probe/acc": 0.5, "knn/acc": 0.45, "baseline": {"probe/acc": 0.55, "knn/acc": 0.4}}
+    ev = make_run(tmp_path, "mae", rows=trace(loss=(1.0, 0.5)), probe=probe)
+    d = diagnose(ev)
+    assert d.verdict == "weak_representation"
+    assert any(c.id == "mae_probe_expected" for c in d.causes)
+
+
+def test_recommend_does_not_repeat_a_failed_change(tmp_path):
+    ev = make_run(tmp_path, "simsiam", {"method_args.predictor": False},
+                  rows=trace(loss=(0.0, -0.97), std=(0.05, 0.01), rank=(20, 1.5), uni=(-1, -0.05)))
+    d = diagnose(ev)
+    assert d.verdict == "complete_collapse"
+    first = recommend(ev, d)
+    assert first.change == {"method_args.predictor": True}
+    history = [{"run_id": "7", "change": {"method_args.predictor": True}, "verdict": "complete_collapse"}]
+    second = recommend(ev, d, history)
+    assert second.change != first.change and second.skipped[0]["run_id"] == "7"
+    assert "run 7" in second.rationale
+
+
+@pytest.mark.parametrize("lr, verdict", [(1e-9, "not_learning")])
+def test_flat_loss_with_tiny_lr(tmp_path, lr, verdict):
+    ev = make_run(tmp_path, overrides={"optim.lr": lr}, rows=trace(loss=(4.85, 4.84), std=(0.02, 0.02), rank=(5, 5)))
+    ev.peak_lr = lr
+    d = diagnose(ev)
+    assert d.verdict == verdict
+    r = recommend(ev, d)
+    assert r.category == "model" and r.change["optim.lr"] > lr * 1000

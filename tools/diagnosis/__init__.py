@@ -1,0 +1,131 @@
+"""Diagnosis and next-step recommendation over runs in the home (the API the CLI, agent and UI use)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from ssl_runtime.config import set_dotted
+from ssl_runtime.run_folder import RunFolder
+from tools.diagnosis.diagnose import VERDICTS, Diagnosis, diagnose
+from tools.diagnosis.evidence import RunEvidence, load_evidence
+from tools.diagnosis.recommend import Recommendation, recommend
+from tools.home import Home
+from tools.registry import Registry
+
+__all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
+           "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick"]
+
+ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged")
+
+
+def _siblings(reg: Registry, run_id: str) -> list[dict]:
+    run = reg.get(run_id)
+    out = []
+    for r in reg.list(method=None, limit=500):
+        if r.id == run_id or r.dataset != run.dataset:
+            continue
+        p = reg.probe(r.id)
+        out.append({"run_id": r.id, "method": r.method, "probe_acc": p.probe_acc if p else None,
+                    "verdict": r.verdict})
+    return out
+
+
+def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
+    from tools.runs import run_id_of
+
+    reg = Registry(home)
+    run = reg.sync(run_id_of(run_ref))
+    ev = load_evidence(run.run_dir)
+    result = diagnose(ev, _siblings(reg, run.id)).to_dict()
+    if store:
+        reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
+        RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
+                                     verdict=result["verdict"], confidence=result["confidence"])
+        _index(home, run.id)
+    return result
+
+
+def lineage_history(reg: Registry, run_id: str) -> list[dict]:
+    """Every follow-up in the run's lineage (root and all descendants) that carried a recommendation."""
+    root = reg.get(run_id)
+    while root.parent_id and reg.find(root.parent_id):
+        root = reg.get(root.parent_id)
+    out, todo = [], [root.id]
+    while todo:
+        rid = todo.pop()
+        for child in reg.children(rid):
+            todo.append(child.id)
+            rec = json.loads(child.recommendation_json) if child.recommendation_json else None
+            if not rec:
+                continue
+            verdict = child.verdict
+            if verdict is None and child.status in ("succeeded", "failed", "diverged"):
+                verdict = diagnose(load_evidence(child.run_dir)).verdict
+            p = reg.probe(child.id)
+            out.append({"run_id": child.id, "change": rec.get("change"), "verdict": verdict or child.status,
+                        "probe_acc": p.probe_acc if p else None})
+    return out
+
+
+def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
+    from tools.runs import run_id_of
+
+    reg = Registry(home)
+    run = reg.sync(run_id_of(run_ref))
+    ev = load_evidence(run.run_dir)
+    d = diagnose(ev, _siblings(reg, run.id))
+    rec = recommend(ev, d, lineage_history(reg, run.id)).to_dict()
+    rec["verdict"] = d.verdict
+    if store:
+        reg.add_diagnosis(run.id, "recommendation", d.verdict, rec)
+        RunFolder(run.run_dir).event("recommendation", f"{rec['category']} change {rec['change']}",
+                                     category=rec["category"], change=rec["change"])
+        _index(home, run.id)
+    return rec
+
+
+def follow_up_config(parent_config: dict, change: dict) -> dict:
+    """The parent's config with the recommended dotted-key changes applied (eval-only changes included)."""
+    tree = copy.deepcopy(parent_config)
+    for key, value in change.items():
+        set_dotted(tree, key, value)
+    tree.pop("name", None)
+    return tree
+
+
+def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
+    """Diagnose every running run; record an alert event when one starts collapsing or diverges.
+    Runs whose verdict is in `stop_on` are cancelled (checkpoint kept)."""
+    reg = Registry(home)
+    alerts = []
+    for run in reg.list(status="running"):
+        reg.sync(run.id)
+        d = diagnose(load_evidence(run.run_dir)).to_dict()
+        if d["verdict"] not in ALERT_VERDICTS:
+            continue
+        folder = RunFolder(run.run_dir)
+        if any(e.get("type") == "alert" and e.get("verdict") == d["verdict"] for e in folder.read_events()):
+            continue
+        folder.event("alert", f"run {run.id} looks like {d['verdict']} (confidence {d['confidence']:.2f})",
+                     verdict=d["verdict"], evidence=d["evidence"][:3])
+        reg.add_diagnosis(run.id, "diagnosis", d["verdict"], d)
+        alerts.append({"run_id": run.id, **d})
+        if d["verdict"] in stop_on:
+            from tools.runs import cancel
+
+            cancel(home, run.id)
+    return alerts
+
+
+def _index(home: Home, run_id: str) -> None:
+    """Index the run into the knowledge store's run_logs when the store is available."""
+    try:
+        from tools.knowledge import index_run
+    except ImportError:
+        return
+    try:
+        index_run(home, run_id)
+    except Exception as exc:  # noqa: BLE001 - indexing must never break a diagnosis
+        RunFolder(Registry(home).get(run_id).run_dir).event("warning", f"run_logs indexing failed: {exc}",
+                                                             kind="index_failed")

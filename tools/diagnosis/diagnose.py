@@ -1,0 +1,472 @@
+"""Why a run looks the way it does: a verdict from the run's own numbers, with evidence, causes and citations.
+
+Checks run in a fixed order (divergence, no learning, complete collapse, dimensional collapse, data,
+weak representation) and the first that fires gives the verdict; retrieval gaps are reported on
+healthy runs. Thresholds live in thresholds.py; the verdicts are documented in docs/diagnostics.md.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from tools.diagnosis import thresholds as T
+from tools.diagnosis.evidence import RunEvidence
+from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
+
+VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
+            "weak_representation", "data_problem", "insufficient_evidence")
+
+
+@dataclass
+class Item:
+    metric: str
+    value: float | str | None
+    step: int | None
+    threshold: float | str | None
+    explanation: str
+
+
+@dataclass
+class Cause:
+    id: str
+    description: str
+    score: float  # 0..1, higher = more likely
+
+
+@dataclass
+class Diagnosis:
+    run_id: str
+    verdict: str
+    confidence: float
+    evidence: list[Item] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    status: str = ""
+    in_progress: bool = False
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "verdict": self.verdict, "confidence": round(self.confidence, 2),
+                "evidence": [asdict(e) for e in self.evidence],
+                "causes": [asdict(c) for c in sorted(self.causes, key=lambda c: -c.score)],
+                "citations": self.citations, "status": self.status, "in_progress": self.in_progress}
+
+
+def _r(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def trivial_loss(ev: RunEvidence) -> tuple[float, str] | None:
+    """The loss an untrained or collapsed model sits at, where the method has one."""
+    n, a = ev.batch_size, ev.args
+    if ev.method == "simclr":
+        return math.log(2 * n - 1), f"log(2N-1) for N={n}"
+    if ev.method == "moco":
+        q = a.get("queue_size", 0)
+        return (math.log(q + 1), f"log(queue+1), queue={q}") if q else (math.log(n), f"log(N) for N={n}")
+    if ev.method == "dino":
+        k = a.get("out_dim", 4096)
+        return math.log(k), f"ln K for K={k}"
+    return None
+
+
+def _thirds_change(values: list[float]) -> float:
+    """Relative change between the mean of the first and the last third of a series."""
+    k = max(1, len(values) // 3)
+    a, b = statistics.fmean(values[:k]), statistics.fmean(values[-k:])
+    return abs(b - a) / max(abs(a), 0.1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
+    d = Diagnosis(ev.run_id, "insufficient_evidence", 0.3, status=ev.status, in_progress=not ev.ended)
+    checks = (_diverged, _failed, _insufficient, _not_learning, _complete_collapse, _dimensional_collapse,
+              _data_problem, _weak_representation)
+    for check in checks:
+        if check(ev, d):
+            break
+    else:
+        d.verdict, d.confidence = "healthy", 0.7
+        _healthy_evidence(ev, d)
+    _retrieval_gap(ev, d)
+    _sibling_context(ev, d, siblings or [])
+    if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
+        d.confidence *= 0.8  # an early warning: the run may still recover or degrade
+    extra = [DINO] if ev.method == "dino" else []
+    if ev.method == "mae" and d.verdict == "weak_representation":
+        extra.append(MAE)
+    if any(c.id == "knn_comparison" for c in d.causes):
+        extra.append(MTEB)
+    d.citations = citations_for(d.verdict, ev.method, extra)
+    d.confidence = min(0.97, d.confidence)
+    return d
+
+
+def _diverged(ev: RunEvidence, d: Diagnosis) -> bool:
+    err = next((e for e in ev.events if e.get("kind") == "non_finite_loss"), None)
+    loss = ev.s("loss")
+    nonfinite = [(s, v) for s, v in zip(loss.steps, loss.values, strict=True) if not math.isfinite(v)]
+    if ev.status != "diverged" and not err and not nonfinite:
+        return False
+    step = err.get("step") if err else nonfinite[0][0]
+    d.verdict, d.confidence = "diverged", 0.95
+    d.evidence.append(Item("loss", "non-finite", step, "finite", "the loss (or the weights) became NaN/inf; the "
+                           "run stopped and kept its last good checkpoint"))
+    gn = ev.s("grad_norm").finite
+    if len(gn) >= 3:
+        med = statistics.median(v for _, v in gn)
+        spike = max(gn, key=lambda sv: sv[1])
+        if spike[1] > T.GRAD_SPIKE_FACTOR * med:
+            d.evidence.append(Item("grad_norm", _r(spike[1]), spike[0], _r(T.GRAD_SPIKE_FACTOR * med),
+                                   f"gradient norm spiked to {spike[1] / med:.0f}x its median before the failure"))
+    d.causes += optimisation_causes(ev)
+    return True
+
+
+def _failed(ev: RunEvidence, d: Diagnosis) -> bool:
+    if ev.status != "failed":
+        return False
+    msg = (ev.summary or {}).get("message") or next((e.get("message") for e in reversed(ev.events)
+                                                      if e.get("type") == "error"), "")
+    if msg.startswith("data"):
+        d.verdict, d.confidence = "data_problem", 0.9
+        d.evidence.append(Item("status", "failed", None, None, msg))
+        d.causes.append(Cause("data_unreadable", msg, 0.9))
+    else:
+        d.evidence.append(Item("status", "failed", None, None, msg or "the worker failed before training"))
+    return True
+
+
+def _insufficient(ev: RunEvidence, d: Diagnosis) -> bool:
+    loss, std = ev.s("loss").finite, ev.s("health/std").finite
+    if len(loss) >= T.MIN_LOSS_POINTS and len(std) >= T.MIN_HEALTH_POINTS:
+        return False
+    d.evidence.append(Item("loss", len(loss), None, T.MIN_LOSS_POINTS, f"only {len(loss)} loss values and "
+                           f"{len(std)} health measurements so far; wait for more steps"))
+    return True
+
+
+def _std_ratio(ev: RunEvidence) -> tuple[int, float] | None:
+    last = ev.s("health/std").last()
+    if not last or not ev.embedding_dim:
+        return None
+    return last[0], last[1] * math.sqrt(ev.embedding_dim)
+
+
+def _rank_ratio(ev: RunEvidence) -> tuple[int, float] | None:
+    last = ev.s("health/rank").last()
+    if not last or not ev.rank_capacity:
+        return None
+    return last[0], last[1] / ev.rank_capacity
+
+
+def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
+    loss = [v for _, v in ev.s("loss").finite]
+    change = _thirds_change(loss)
+    trivial = trivial_loss(ev)
+    near_trivial = trivial and abs(loss[-1] - trivial[0]) / trivial[0] < T.TRIVIAL_LOSS_REL
+    if ev.method == "dino" and near_trivial:
+        return False  # DINO at ln K is the uniform collapse, judged with the teacher entropy below
+    if change >= T.LOSS_FLAT_REL:
+        return False
+    d.verdict, d.confidence = "not_learning", 0.8
+    d.evidence.append(Item("loss", _r(loss[-1]), ev.s("loss").last()[0], T.LOSS_FLAT_REL,
+                           f"the loss moved {change * 100:.1f}% between the first and last third of the run"))
+    if near_trivial:
+        d.confidence += 0.1
+        d.evidence.append(Item("loss", _r(loss[-1]), ev.s("loss").last()[0], _r(trivial[0]),
+                               f"the loss sits at the trivial value {trivial[1]} = {trivial[0]:.3f}"))
+    d.causes += optimisation_causes(ev)
+    return True
+
+
+def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
+    signals: list[Item] = []
+    sr, rr = _std_ratio(ev), _rank_ratio(ev)
+    std_last = ev.s("health/std").last()
+    if sr and (sr[1] < T.STD_RATIO_COMPLETE or (sr[1] < T.STD_RATIO_COLLAPSED and rr and rr[1] < T.RANK_RATIO_COLLAPSED)):
+        iso = 1 / math.sqrt(ev.embedding_dim)
+        signals.append(Item("health/std", _r(std_last[1]), sr[0], _r(T.STD_RATIO_COLLAPSED * iso),
+                            f"embedding spread is {sr[1]:.2f}x the isotropic 1/sqrt(d) = {iso:.3f} (d={ev.embedding_dim})"))
+        if rr:
+            signals.append(Item("health/rank", _r(ev.s("health/rank").last()[1], 2), rr[0],
+                                _r(T.RANK_RATIO_COLLAPSED * ev.rank_capacity, 2),
+                                f"RankMe uses {rr[1] * 100:.0f}% of the {ev.rank_capacity} dimensions available"))
+    uni = ev.s("health/uniformity").last()
+    if uni and uni[1] > T.UNIFORMITY_COLLAPSED and len(ev.s("health/uniformity").finite) >= T.MIN_HEALTH_POINTS:
+        signals.append(Item("health/uniformity", _r(uni[1]), uni[0], T.UNIFORMITY_COLLAPSED,
+                            "uniformity near 0: embeddings sit on top of each other"))
+    signals += _dino_collapse(ev)
+    var = ev.s("loss/variance").last()
+    if ev.method == "vicreg" and var and var[1] > T.VICREG_VARIANCE_COLLAPSED:
+        signals.append(Item("loss/variance", _r(var[1]), var[0], T.VICREG_VARIANCE_COLLAPSED,
+                            "VICReg's variance term is near its maximum: dimensions have lost their spread"))
+    if not signals:
+        return False
+    loss = ev.s("loss").last()
+    if ev.method in ("simsiam", "byol") and loss:
+        cos = loss[1] if ev.method == "simsiam" else (loss[1] - 2) / 2
+        if cos < T.NEG_COSINE_PERFECT:
+            signals.append(Item("loss", _r(loss[1]), loss[0], T.NEG_COSINE_PERFECT if ev.method == "simsiam" else
+                                _r(2 + 2 * T.NEG_COSINE_PERFECT), "the loss looks excellent because every view maps to "
+                                "the same vector: a collapsed solution, not a good one"))
+    d.verdict, d.confidence = "complete_collapse", 0.55 + 0.12 * len(signals)
+    d.evidence += signals
+    d.causes += collapse_causes(ev)
+    return True
+
+
+def _dino_collapse(ev: RunEvidence) -> list[Item]:
+    if ev.method != "dino":
+        return []
+    ent = ev.s("health/teacher_entropy").last() or ev.s("loss/teacher_entropy").last()
+    if not ent:
+        return []
+    ln_k = math.log(ev.args.get("out_dim", 4096))
+    if ent[1] > T.DINO_ENTROPY_UNIFORM * ln_k:
+        return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_UNIFORM * ln_k),
+                     f"the teacher is near-uniform over the K prototypes (ln K = {ln_k:.3f}): uniform collapse")]
+    if ent[1] < T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k:
+        return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k),
+                     "one prototype takes all the teacher's mass: one-prototype collapse")]
+    return []
+
+
+def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
+    rr = _rank_ratio(ev)
+    rank = ev.s("health/rank")
+    if not rr or len(rank.finite) < T.MIN_HEALTH_POINTS:
+        return False
+    later = rank.finite[1:]  # the first measurement is the initialisation
+    peak = max(later, key=lambda sv: sv[1])
+    last = rank.finite[-1]
+    loss = [v for _, v in ev.s("loss").finite]
+    loss_improving = len(loss) >= 3 and loss[-1] < loss[0]
+    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving
+    if rr[1] >= T.RANK_RATIO_COLLAPSED and not dropped:
+        return False
+    d.verdict, d.confidence = "dimensional_collapse", 0.7
+    if rr[1] < T.RANK_RATIO_COLLAPSED:
+        d.evidence.append(Item("health/rank", _r(last[1], 2), last[0], _r(T.RANK_RATIO_COLLAPSED * ev.rank_capacity, 2),
+                               f"RankMe uses {rr[1] * 100:.0f}% of the {ev.rank_capacity} available dimensions"))
+    if dropped:
+        d.confidence += 0.1
+        d.evidence.append(Item("health/rank", _r(last[1], 2), last[0], _r(T.RANK_DROP_FROM_PEAK * peak[1], 2),
+                               f"RankMe fell from {peak[1]:.1f} at step {peak[0]} while the loss kept improving"))
+    sr = _std_ratio(ev)
+    if sr:
+        d.evidence.append(Item("health/std", _r(ev.s("health/std").last()[1]), sr[0], None,
+                               f"spread is still {sr[1]:.2f}x isotropic: the embeddings vary, but along few directions"))
+    d.causes += dimensional_causes(ev)
+    return True
+
+
+def data_findings(ev: RunEvidence) -> tuple[list[Item], list[Cause], bool]:
+    """Data statistics; the bool says whether any problem is severe enough to be the verdict by itself."""
+    st = ev.data_stats or {}
+    n = st.get("num_images")
+    items, causes, severe = [], [], False
+    if not n:
+        return items, causes, severe
+    skipped = st.get("skipped_files", 0)
+    frac = skipped / (n + skipped)
+    if frac > T.CORRUPT_FRACTION:
+        items.append(Item("data/skipped_files", skipped, None, T.CORRUPT_FRACTION,
+                          f"{frac * 100:.0f}% of the image files could not be read (listed in events.jsonl)"))
+        causes.append(Cause("corrupt_files", f"{skipped} unreadable files", 0.6))
+        severe |= frac > 4 * T.CORRUPT_FRACTION
+    dup = st.get("duplicates", 0) / n
+    if dup > T.DUPLICATE_FRACTION:
+        items.append(Item("data/duplicates", st["duplicates"], None, T.DUPLICATE_FRACTION,
+                          f"{dup * 100:.0f}% of the images are exact duplicates of another"))
+        causes.append(Cause("duplicates", f"{st['duplicates']} duplicate images", 0.6))
+        severe |= dup > 3 * T.DUPLICATE_FRACTION
+    if n < T.TINY_DATASET:
+        items.append(Item("data/num_images", n, None, T.TINY_DATASET, f"only {n} images to learn from"))
+        causes.append(Cause("tiny_dataset", f"{n} images", 0.5))
+        severe |= n < T.TINY_DATASET / 2
+    counts = st.get("class_counts") or []
+    if counts and min(counts) > 0 and max(counts) / min(counts) > T.CLASS_IMBALANCE:
+        items.append(Item("data/class_counts", f"{min(counts)}..{max(counts)}", None, T.CLASS_IMBALANCE,
+                          "classes are very unbalanced; probe accuracy is dominated by the large ones"))
+        causes.append(Cause("class_imbalance", "unbalanced classes", 0.3))
+    return items, causes, severe
+
+
+def _probe_gain(ev: RunEvidence) -> float | None:
+    p = ev.probe
+    if not p or "baseline" not in p:
+        return None
+    return p["probe/acc"] - p["baseline"]["probe/acc"]
+
+
+def _data_problem(ev: RunEvidence, d: Diagnosis) -> bool:
+    items, causes, severe = data_findings(ev)
+    gain = _probe_gain(ev)
+    weak = gain is not None and gain < T.PROBE_GAIN_WEAK
+    if not items or not (severe or weak):
+        return False
+    d.verdict, d.confidence = "data_problem", 0.6 + (0.2 if severe else 0) + (0.1 if weak else 0)
+    d.evidence += items
+    if gain is not None:
+        d.evidence.append(_gain_item(ev, gain))
+    d.causes += causes
+    return True
+
+
+def _gain_item(ev: RunEvidence, gain: float) -> Item:
+    p = ev.probe
+    return Item("probe/acc", _r(p["probe/acc"]), None, _r(p["baseline"]["probe/acc"] + T.PROBE_GAIN_WEAK),
+                f"linear probe {p['probe/acc']:.3f} vs {p['baseline']['probe/acc']:.3f} for the same architecture at "
+                f"random init ({gain * 100:+.1f} points)")
+
+
+def _weak_representation(ev: RunEvidence, d: Diagnosis) -> bool:
+    gain = _probe_gain(ev)
+    strength = ev.config.get("augment", {}).get("strength", 1.0)
+    align = ev.s("health/alignment").last()
+    identical = strength == 0 or (align is not None and align[1] < 1e-4)
+    if not identical and (gain is None or gain >= T.PROBE_GAIN_WEAK):
+        return False
+    d.verdict, d.confidence = "weak_representation", 0.6
+    if identical:
+        d.confidence += 0.15
+        d.evidence.append(Item("health/alignment", _r(align[1]) if align else None, align[0] if align else None,
+                               1e-4, "the two views are identical (augment.strength=0): the task is trivial and the "
+                               "features need not be invariant to anything"))
+        d.causes.append(Cause("identical_views", "augment.strength is 0, so both views are the same image", 0.9))
+    if gain is not None:
+        d.evidence.append(_gain_item(ev, gain))
+        if gain < T.PROBE_GAIN_WEAK:
+            d.confidence += 0.1
+    d.causes += weak_causes(ev)
+    return True
+
+
+def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
+    sr, rr = _std_ratio(ev), _rank_ratio(ev)
+    if sr:
+        d.evidence.append(Item("health/std", _r(ev.s("health/std").last()[1]), sr[0],
+                               _r(T.STD_RATIO_COLLAPSED / math.sqrt(ev.embedding_dim)),
+                               f"embedding spread {sr[1]:.2f}x the isotropic value"))
+    if rr:
+        d.evidence.append(Item("health/rank", _r(ev.s("health/rank").last()[1], 2), rr[0],
+                               _r(T.RANK_RATIO_COLLAPSED * ev.rank_capacity, 2),
+                               f"RankMe uses {rr[1] * 100:.0f}% of the available dimensions"))
+    gain = _probe_gain(ev)
+    if gain is not None:
+        d.evidence.append(_gain_item(ev, gain))
+        d.confidence += 0.15
+    loss = ev.s("loss").finite
+    if len(loss) >= 6:
+        tail = [v for _, v in loss[-max(3, len(loss) // 5):]]
+        if tail[-1] < tail[0] - 0.01 * abs(tail[0]):
+            d.causes.append(Cause("still_improving", "the loss was still falling at the end of training", 0.5))
+
+
+def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
+    p = ev.probe
+    if not p or d.verdict not in ("healthy", "weak_representation"):
+        return
+    knn = p.get("knn/acc")
+    if knn is not None and p["probe/acc"] - knn >= T.RETRIEVAL_GAP:
+        d.evidence.append(Item("knn/acc", _r(knn), None, _r(p["probe/acc"] - T.RETRIEVAL_GAP),
+                               f"nearest-neighbour accuracy is {(p['probe/acc'] - knn) * 100:.0f} points under the "
+                               "linear probe: the features are good but the comparison is not"))
+        d.causes.append(Cause("knn_comparison", "kNN far below the linear probe: normalisation, pooling or metric",
+                              0.8))
+
+
+def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+    scored = [s for s in siblings if s.get("probe_acc") is not None and s.get("run_id") != ev.run_id]
+    if not scored or not ev.probe:
+        return
+    best = max(scored, key=lambda s: s["probe_acc"])
+    if best["probe_acc"] > ev.probe["probe/acc"] + 0.02:
+        d.evidence.append(Item("siblings/probe_acc", _r(best["probe_acc"]), None, None,
+                               f"run {best['run_id']} ({best.get('method')}) on the same data reached "
+                               f"{best['probe_acc']:.3f}"))
+
+
+# ---- causes read from the config ----------------------------------------------------------------------
+def optimisation_causes(ev: RunEvidence) -> list[Cause]:
+    cfg, out = ev.config, []
+    train, optim = cfg.get("train", {}), cfg.get("optim", {})
+    lr = ev.peak_lr
+    if lr is not None:
+        if lr > T.LR_HIGH_FACTOR * ev.default_lr:
+            out.append(Cause("lr_high", f"peak lr {lr:.3g} is {lr / ev.default_lr:.0f}x the default "
+                             f"{ev.default_lr:.3g} for {ev.method} at batch {ev.batch_size}", 0.9))
+        elif lr < T.LR_TINY_FACTOR * ev.default_lr:
+            out.append(Cause("lr_tiny", f"peak lr {lr:.3g} is {ev.default_lr / lr:.0f}x below the default "
+                             f"{ev.default_lr:.3g}", 0.9))
+    if optim.get("name") == "sgd" and lr is not None and lr > 1.0:
+        out.append(Cause("sgd_high_lr", "plain SGD with a learning rate above 1", 0.6))
+    if train.get("precision") == "fp16":
+        out.append(Cause("fp16", "fp16 autocast (bf16 or fp32 is safer; dino #58)", 0.6))
+    if not train.get("grad_clip") and ev.status == "diverged":
+        out.append(Cause("no_grad_clip", "no gradient clipping", 0.4))
+    if optim.get("warmup_steps") == 0:
+        out.append(Cause("no_warmup", "no learning-rate warm-up", 0.3))
+    temp = ev.args.get("temperature")
+    if temp is not None and temp > 1.0:
+        out.append(Cause("temperature_high", f"temperature {temp} flattens the contrastive softmax", 0.7))
+    if temp is not None and temp <= 0.01:
+        out.append(Cause("temperature_low", f"temperature {temp} makes logits explode", 0.6))
+    return out
+
+
+def collapse_causes(ev: RunEvidence) -> list[Cause]:
+    a, out = ev.args, []
+    if ev.method in ("simsiam", "byol", "moco") and a.get("predictor") is False:
+        out.append(Cause("no_predictor", f"{ev.method} runs without its predictor", 0.95))
+    if ev.method == "simsiam" and a.get("stop_gradient") is False:
+        # ranked above a missing predictor: its change restores both (the paper needs both)
+        out.append(Cause("no_stop_gradient", "SimSiam runs without its stop-gradient", 0.97))
+    if ev.method in ("byol", "moco", "dino") and a.get("ema_momentum", 1) < 0.9:
+        out.append(Cause("ema_too_fast", f"EMA momentum {a['ema_momentum']} lets the teacher follow the student "
+                         "step by step", 0.8))
+    if ev.method == "dino":
+        if a.get("teacher_temp", 0.04) > 0.07:
+            out.append(Cause("teacher_temp_high", f"teacher_temp {a['teacher_temp']} > 0.07 (unstable per DINO)", 0.9))
+        if a.get("center_momentum", 0.9) >= 1.0:
+            out.append(Cause("no_centering", "center_momentum 1.0 keeps the centre at zero: no centring", 0.85))
+    if ev.method == "vicreg" and (a.get("mu") == 0 or a.get("nu") == 0):
+        out.append(Cause("vicreg_no_regulariser", "VICReg's variance or covariance weight is 0", 0.9))
+    if ev.method == "barlow_twins" and a.get("lambda_offdiag") == 0:
+        out.append(Cause("barlow_no_offdiag", "Barlow Twins' off-diagonal weight is 0", 0.7))
+    if ev.batch_size < 64 and ev.method in ("dino", "simsiam", "byol", "barlow_twins", "vicreg"):
+        out.append(Cause("batch_small", f"batch size {ev.batch_size} is small for {ev.method}", 0.4))
+    out += [c for c in optimisation_causes(ev) if c.id in ("lr_high", "temperature_high", "fp16")]
+    return out
+
+
+def dimensional_causes(ev: RunEvidence) -> list[Cause]:
+    out = []
+    strength = ev.config.get("augment", {}).get("strength", 1.0)
+    if strength >= 0.9:
+        out.append(Cause("strong_augmentation", "strong augmentation noise can wipe out feature directions "
+                         "(Jing et al. 2022)", 0.5))
+    proj = ev.args.get("proj_dim")
+    if proj and ev.embedding_dim and proj >= 1024:
+        out.append(Cause("projector_large", f"a {proj}-d projector on a small backbone", 0.4))
+    temp = ev.args.get("temperature")
+    if temp is not None and temp < 0.1:
+        out.append(Cause("temperature_low", f"temperature {temp} concentrates on the hardest negatives", 0.4))
+    return out + collapse_causes(ev)
+
+
+def weak_causes(ev: RunEvidence) -> list[Cause]:
+    out = []
+    strength = ev.config.get("augment", {}).get("strength", 1.0)
+    if 0 < strength < 0.5:
+        out.append(Cause("weak_augmentation", f"augment.strength {strength}: views too similar", 0.7))
+    if ev.method == "mae":
+        out.append(Cause("mae_probe_expected", "MAE features are known to probe poorly; judge by kNN or fine-tuning",
+                         0.6))
+    epochs = (ev.summary or {}).get("epochs")
+    if epochs is not None and epochs < 20:
+        out.append(Cause("too_short", f"only {epochs:.0f} epochs", 0.5))
+    _, data_causes, _ = data_findings(ev)
+    return out + data_causes

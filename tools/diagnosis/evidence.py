@@ -1,0 +1,119 @@
+"""Everything the diagnosis reads about one run, gathered from its folder (and the registry when there is one)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ssl_runtime.run_folder import RunFolder
+
+DEFAULT_LR = {"simclr": 1e-3, "moco": 1e-3, "byol": 1e-3, "simsiam": 2e-3, "dino": 5e-4, "barlow_twins": 1e-3,
+              "vicreg": 1e-3, "mae": 1.5e-4}
+
+
+@dataclass
+class Series:
+    """One metric over steps, non-finite values kept (they are evidence too)."""
+
+    steps: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    @property
+    def finite(self) -> list[tuple[int, float]]:
+        return [(s, v) for s, v in zip(self.steps, self.values, strict=True) if math.isfinite(v)]
+
+    def first(self) -> tuple[int, float] | None:
+        f = self.finite
+        return f[0] if f else None
+
+    def last(self) -> tuple[int, float] | None:
+        f = self.finite
+        return f[-1] if f else None
+
+    def peak(self) -> tuple[int, float] | None:
+        f = self.finite
+        return max(f, key=lambda sv: sv[1]) if f else None
+
+    def low(self) -> tuple[int, float] | None:
+        f = self.finite
+        return min(f, key=lambda sv: sv[1]) if f else None
+
+
+@dataclass
+class RunEvidence:
+    run_id: str
+    folder: RunFolder
+    config: dict
+    status: str
+    series: dict[str, Series]
+    events: list[dict]
+    probe: dict | None
+    summary: dict | None
+    embedding_dim: int | None
+    health_samples: int | None
+    data_stats: dict
+    peak_lr: float | None
+
+    @property
+    def method(self) -> str:
+        return self.config.get("method", "")
+
+    @property
+    def args(self) -> dict:
+        return self.config.get("method_args", {})
+
+    def s(self, key: str) -> Series:
+        return self.series.get(key, Series())
+
+    @property
+    def rank_capacity(self) -> int | None:
+        """RankMe can reach at most min(n, d) on the health batch."""
+        if not self.embedding_dim:
+            return None
+        return min(self.embedding_dim, self.health_samples or self.embedding_dim)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.config.get("train", {}).get("batch_size", 256))
+
+    @property
+    def default_lr(self) -> float:
+        return DEFAULT_LR.get(self.method, 1e-3) * self.batch_size / 256
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("succeeded", "failed", "diverged", "cancelled", "interrupted")
+
+
+def load_evidence(run_dir: str | Path) -> RunEvidence:
+    folder = RunFolder(run_dir)
+    config = yaml.safe_load(folder.config.read_text()) if folder.config.exists() else {}
+    series: dict[str, Series] = {}
+    for row in folder.read_metrics():
+        step = row.get("step")
+        for k, v in row.items():
+            if k in ("step", "epoch") or not isinstance(v, (int, float)) or isinstance(v, bool):
+                continue
+            s = series.setdefault(k, Series())
+            s.steps.append(int(step or 0))
+            s.values.append(float(v))
+    events = folder.read_events()
+    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else None
+    probe = json.loads(folder.probe.read_text()) if folder.probe.exists() else None
+    running = [e for e in events if e.get("type") == "status" and e.get("status") == "running" and "precision" in e]
+    start = running[-1] if running else {}
+    dim = (summary or {}).get("embedding_dim") or start.get("embedding_dim")
+    health_n = (summary or {}).get("health_samples") or start.get("health_samples")
+    data_stats = (summary or {}).get("data") or start.get("data") or {}
+    lr = (summary or {}).get("peak_lr") or config.get("optim", {}).get("lr")
+    if lr is None and series.get("lr"):
+        lr = max(series["lr"].values)
+    return RunEvidence(folder.run_id, folder, config, folder.status() or "unknown", series, events, probe, summary,
+                       dim, health_n, data_stats, lr)

@@ -1,0 +1,198 @@
+"""What to try next: one concrete config change, classed as a data, model or retrieval change.
+
+Each likely cause maps to candidate changes; the best-ranked candidate that the run's lineage has not
+already tried without success is recommended. A follow-up launched from it records the
+recommendation, so the next diagnosis of that lineage learns from the outcome.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from tools.diagnosis.diagnose import Cause, Diagnosis
+from tools.diagnosis.evidence import RunEvidence
+
+
+@dataclass
+class Recommendation:
+    run_id: str
+    category: str  # data | model | retrieval
+    change: dict
+    rationale: str
+    expected_effect: str
+    verify: str
+    citations: list[dict]
+    cause: str = ""
+    launchable: bool = True  # False when the change needs the user (e.g. cleaning files) before a launch
+    skipped: list[dict] | None = None  # changes not recommended again because they already failed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Candidate:
+    category: str
+    change: dict
+    rationale: str
+    expected: str
+    verify: str
+    launchable: bool = True
+
+
+def _nice(x: float) -> float:
+    return float(f"{x:.2g}")
+
+
+def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
+    m = ev.method
+    lr = ev.peak_lr or ev.default_lr
+    std_check = "health/std back near 1/sqrt(d) and health/rank well above its collapsed value within the first " \
+                "10% of steps; then the probe above its random-init baseline"
+    table: dict[str, list[Candidate]] = {
+        "no_predictor": [Candidate("model", {"method_args.predictor": True}, "without a predictor the two branches "
+                                   "can agree on a constant; the predictor breaks that symmetry (SimSiam, BYOL)",
+                                   "no collapse: spread and rank stay high", std_check)],
+        "no_stop_gradient": [Candidate("model", {"method_args.stop_gradient": True, "method_args.predictor": True},
+                                       "SimSiam needs both stop-gradient and predictor; without them it collapses "
+                                       "(the paper's own ablation)", "no collapse", std_check)],
+        "ema_too_fast": [Candidate("model", {"method_args.ema_momentum": 0.996 if m == "dino" else 0.99},
+                                   "a slowly moving teacher is what keeps the targets from chasing the student",
+                                   "stable, non-collapsed targets", std_check)],
+        "teacher_temp_high": [Candidate("model", {"method_args.teacher_temp": 0.04, "method_args.warmup_teacher_temp":
+                                                  0.04}, "DINO calls teacher temperatures above 0.07 unstable; 0.04 "
+                                        "sharpens the teacher", "teacher entropy well below ln K",
+                                        "health/teacher_entropy falling below 0.9 ln K in the first epochs")],
+        "no_centering": [Candidate("model", {"method_args.center_momentum": 0.9}, "centring stops one prototype from "
+                                   "taking everything; 0.9 is DINO's value", "teacher entropy between 0 and ln K",
+                                   "health/teacher_entropy neither near 0 nor near ln K")],
+        "vicreg_no_regulariser": [Candidate("model", {"method_args.mu": 25.0, "method_args.nu": 1.0},
+                                            "VICReg's variance and covariance terms are what prevent collapse",
+                                            "loss/variance falls towards 0", "loss/variance and health/std")],
+        "barlow_no_offdiag": [Candidate("model", {"method_args.lambda_offdiag": 0.0051},
+                                        "the off-diagonal term decorrelates dimensions", "higher RankMe",
+                                        "health/rank")],
+        "batch_small": [Candidate("model", {"train.batch_size": max(128, ev.batch_size * 4)}, "small batches give "
+                                  "noisy statistics for BN and centring", "steadier health metrics", std_check)],
+        "lr_high": [Candidate("model", {"optim.lr": _nice(ev.default_lr), "train.grad_clip": 3.0},
+                              f"the learning rate {lr:.3g} is far above {m}'s default; clipping at 3.0 (DINO's value) "
+                              "guards against the spikes", "finite loss, no grad-norm spikes",
+                              "grad_norm stays within ~10x its median; loss finite to the end")],
+        "sgd_high_lr": [Candidate("model", {"optim.name": "adamw", "optim.lr": _nice(ev.default_lr)},
+                                  "plain SGD at this rate overshoots; AdamW at the method default is stable",
+                                  "finite loss", "loss finite to the end")],
+        "lr_tiny": [Candidate("model", {"optim.lr": _nice(ev.default_lr)}, f"lr {lr:.3g} is too small to move the "
+                              "weights; the default follows the linear scaling rule (base x batch/256)",
+                              "the loss falls clearly in the first epoch", "loss down by >5% in the first third")],
+        "fp16": [Candidate("model", {"train.precision": "bf16"}, "fp16 overflows in softmax and normalisation; bf16 "
+                           "has fp32's range (dino #58)", "finite loss", "loss finite to the end")],
+        "no_grad_clip": [Candidate("model", {"train.grad_clip": 3.0, "optim.lr": _nice(lr * 0.3)},
+                                   "clip gradients and lower the rate", "finite loss", "grad_norm without spikes")],
+        "no_warmup": [Candidate("model", {"optim.warmup_steps": 500}, "warm-up keeps early updates small",
+                                "stable first steps", "grad_norm in the first 500 steps")],
+        "temperature_high": [Candidate("model", {"method_args.temperature": 0.2}, "a high temperature makes every "
+                                       "negative look alike; 0.1-0.5 is the usual range", "the loss leaves log(N)",
+                                       "loss clearly under its trivial value")],
+        "temperature_low": [Candidate("model", {"method_args.temperature": 0.2}, "a very low temperature focuses "
+                                      "on a few hard negatives", "higher RankMe", "health/rank")],
+        "strong_augmentation": [Candidate("data", {"augment.strength": 0.6}, "strong augmentation noise can remove "
+                                          "feature directions (Jing et al. 2022)", "RankMe stays near its peak",
+                                          "health/rank over the run")],
+        "projector_large": [Candidate("model", {"method_args.proj_dim": 256}, "an over-parameterised projector can "
+                                      "absorb the collapse", "higher RankMe", "health/rank")],
+        "identical_views": [Candidate("data", {"augment.strength": 1.0}, "with identical views the task is trivial; "
+                                      "the published augmentations force invariances that transfer",
+                                      "a clearly higher linear probe than random init",
+                                      "health/alignment above 0; probe/acc minus its baseline > 1 point")],
+        "weak_augmentation": [Candidate("data", {"augment.strength": 1.0}, "stronger views teach more invariances; "
+                                        "augmentation matters most on custom data", "higher probe",
+                                        "probe/acc against its baseline")],
+        "too_short": [Candidate("model", {"train.epochs": max(50, int(2 * ((ev.summary or {}).get("epochs") or 10)))},
+                                "SSL needs many epochs on small data; the run ended early", "higher probe",
+                                "probe/acc against this run")],
+        "still_improving": [Candidate("model", {"train.epochs": max(20, int(2 * math.ceil((ev.summary or {})
+                                                                                            .get("epochs") or 10)))},
+                                      "the loss was still falling when training stopped", "a lower loss and higher "
+                                      "probe", "probe/acc against this run")],
+        "mae_probe_expected": [Candidate("retrieval", {"eval.pooling": "mean", "eval.feature_norm": "standardize"},
+                                         "MAE features probe poorly by design (68 linear vs 84 fine-tuned for ViT-B);"
+                                         " mean-pooled, standardised features are the fairer comparison",
+                                         "higher kNN accuracy without retraining", "re-run the probe with these eval "
+                                         "settings")],
+        "knn_comparison": [Candidate("retrieval", {"eval.feature_norm": "standardize"}, "the linear probe shows the "
+                                     "information is there; per-dimension standardisation before cosine similarity "
+                                     "stops a few high-variance dimensions dominating", "kNN accuracy closer to the "
+                                     "probe", "re-run the probe with eval.feature_norm=standardize"),
+                           Candidate("retrieval", {"eval.knn_k": 50}, "more neighbours smooth noisy votes",
+                                     "higher kNN accuracy", "re-run the probe with eval.knn_k=50"),
+                           Candidate("retrieval", {"eval.pooling": "mean"}, "mean pooling is often better than CLS "
+                                     "for retrieval", "higher recall@k", "re-run the probe")],
+        "duplicates": [Candidate("data", {"data.dedup": True}, "duplicates repeat the same positives and shrink "
+                                 "the effective dataset (DINOv2 deduplicates its data)", "a cleaner probe",
+                                 "summary data.duplicates = 0, probe/acc")],
+        "tiny_dataset": [Candidate("data", {"augment.strength": 1.0, "backbone.width": 0.5}, "with few images, full "
+                                   "augmentation and a smaller backbone overfit less; more in-domain images help most",
+                                   "higher probe gain", "probe/acc against baseline")],
+        "corrupt_files": [Candidate("data", {"data.path": ev.config.get("data", {}).get("path")}, "fix or remove the "
+                                    "unreadable files listed in events.jsonl, then relaunch on the same folder",
+                                    "every file used", "data.skipped_files = 0", launchable=False)],
+        "data_unreadable": [Candidate("data", {"data.path": ev.config.get("data", {}).get("path")},
+                                      "the data could not be read; fix the folder first", "the run starts",
+                                      "the run reaches status running", launchable=False)],
+        "class_imbalance": [Candidate("data", {"data.path": ev.config.get("data", {}).get("path")},
+                                      "rebalance the classes in the folder, then relaunch on it",
+                                      "a fairer probe", "class_counts", launchable=False)],
+    }
+    return table.get(cause.id, [])
+
+
+def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
+    if d.verdict in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
+        lr = ev.peak_lr or ev.default_lr
+        factor = 10.0 if d.verdict == "not_learning" else 0.3
+        return [Candidate("model", {"optim.lr": _nice(lr * factor)}, "the optimisation is at fault and no config "
+                          "setting stands out; change the learning rate", "a different trajectory",
+                          "loss and health/std over the first 10% of steps")]
+    if d.verdict == "insufficient_evidence":
+        return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
+                          "train.health_every)", "more evidence", "diagnose again later", launchable=False)]
+    epochs = (ev.summary or {}).get("epochs") or 10
+    return [Candidate("model", {"train.epochs": int(max(20, 2 * math.ceil(epochs)))}, "the run is healthy; longer "
+                      "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run"),
+            Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe", "higher probe",
+                      "probe/acc")]
+
+
+def _tried_and_failed(change: dict, history: list[dict]) -> dict | None:
+    """A previous follow-up that applied this change (or a superset) and did not end healthy."""
+    for h in history:
+        prev = h.get("change") or {}
+        if change and all(prev.get(k) == v for k, v in change.items()) and h.get("verdict") != "healthy":
+            return h
+    return None
+
+
+def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) -> Recommendation:
+    """history: earlier follow-ups in this run's lineage, each {"run_id", "change", "verdict", "probe_acc"}."""
+    history = history or []
+    pool: list[tuple[Cause | None, Candidate]] = []
+    for cause in sorted(d.causes, key=lambda c: -c.score):
+        pool += [(cause, c) for c in candidates_for(cause, ev)]
+    pool += [(None, c) for c in _fallback(ev, d)]
+    skipped = []
+    for cause, cand in pool:
+        failed = _tried_and_failed(cand.change, history)
+        if failed is not None:
+            skipped.append({"change": cand.change, "run_id": failed.get("run_id"), "verdict": failed.get("verdict")})
+            continue
+        rationale = cand.rationale
+        if cause is not None:
+            rationale = f"{cause.description}. {rationale[0].upper()}{rationale[1:]}"
+        if skipped:
+            rationale += " (not repeating " + "; ".join(f"{s['change']} tried in run {s['run_id']}" for s in skipped) + ")"
+        return Recommendation(ev.run_id, cand.category, cand.change, rationale, cand.expected, cand.verify,
+                              d.citations, cause.id if cause else "fallback", cand.launchable, skipped or None)
+    return Recommendation(ev.run_id, "model", {}, "every change we would suggest has already been tried in this "
+                          "lineage without success; look at the data itself", "", "", d.citations, "exhausted", False,
+                          skipped)

@@ -1,0 +1,82 @@
+"""Every threshold the diagnosis uses, in one place, each with the reason for its value.
+
+Ratios are used wherever possible so the same numbers work for any embedding size d, batch size N
+or prototype count K. docs/diagnostics.md explains each verdict with these values.
+"""
+
+from __future__ import annotations
+
+# --- embedding spread: health/std x sqrt(d) is ~1 for isotropic embeddings (SimSiam; lightly's debug utils).
+STD_RATIO_COLLAPSED = 0.5
+"""Below half the isotropic value the outputs occupy a narrow cone. lightly's docs show a collapsed SimSiam at
+std 0.011-0.026 against 0.057-0.069 healthy; against 1/sqrt(128) = 0.088 that is 0.12-0.30 vs 0.65-0.78.
+In our induced SimSiam collapse on digits the ratio fell to 0.3-0.4 while healthy runs stayed above 0.9."""
+
+STD_RATIO_COMPLETE = 0.15
+"""Near-constant outputs: at this spread nothing downstream can separate images (lightly's collapse level
+1 - sqrt(d) * std above 0.85)."""
+
+# --- effective rank: RankMe / min(n, d), n = held-out samples used for the health batch.
+RANK_RATIO_COLLAPSED = 0.08
+"""Healthy runs on our 10-class digits data keep RankMe at 0.2-0.4 of min(n, d); induced collapses drop to
+~0.05. 0.08 separates them with margin on both sides; real data with more variety sits higher."""
+
+RANK_DROP_FROM_PEAK = 0.5
+"""A rank that falls to under half its own peak while the loss keeps improving is the dimensional-collapse
+pattern of Jing et al. 2022 even when its absolute value still looks acceptable."""
+
+UNIFORMITY_COLLAPSED = -0.15
+"""Uniformity is 0 for identical embeddings and about -3.5 to -3.9 for uniform ones (Wang & Isola 2020)."""
+
+# --- losses near their trivial values
+TRIVIAL_LOSS_REL = 0.03
+"""Within 3% of log(#negatives) (InfoNCE) or ln K (DINO) the model has not separated anything."""
+
+NEG_COSINE_PERFECT = -0.9
+"""SimSiam's loss near -1 (BYOL's 2-2cos near 0) with a collapsed spread is the 'loss looks excellent'
+collapse of lightly's docs (-0.98 collapsed)."""
+
+DINO_ENTROPY_UNIFORM = 0.9
+"""Teacher entropy above 90% of ln K: the teacher outputs a near-uniform distribution (dino #246)."""
+
+DINO_ENTROPY_ONE_PROTOTYPE = 0.05
+"""Teacher entropy under 5% of ln K: one prototype takes everything (dinov2 #272)."""
+
+VICREG_VARIANCE_COLLAPSED = 0.8
+"""VICReg's variance term is mean ReLU(1 - std) in [0, 1]; near 1 every dimension has lost its spread."""
+
+# --- learning at all
+LOSS_FLAT_REL = 0.02
+"""A loss that moved less than 2% from its first logged value over the whole run has not learned."""
+
+LR_TINY_FACTOR = 0.01
+"""A peak learning rate under 1% of the method's default is almost certainly a typo or unit mistake."""
+
+LR_HIGH_FACTOR = 10.0
+"""Ten times the default learning rate is outside every published recipe we know."""
+
+GRAD_SPIKE_FACTOR = 10.0
+"""A grad norm ten times the run's median in the logged steps before a divergence is the usual precursor."""
+
+# --- the representation against random init (same architecture, seed 0)
+PROBE_GAIN_WEAK = 0.01
+"""A trained encoder must beat its own random init; less than one point of linear-probe gain is no gain.
+(Digits are easy for random features, ~0.95, so the gain, not the accuracy, is what we judge.)"""
+
+# --- retrieval: the encoder is good but nearest neighbours are not
+RETRIEVAL_GAP = 0.10
+"""kNN accuracy (or recall@1) ten points or more under the linear probe points at the comparison, not at
+the features: normalisation, pooling or the metric."""
+
+# --- data statistics
+CORRUPT_FRACTION = 0.05
+DUPLICATE_FRACTION = 0.10
+TINY_DATASET = 500
+"""Under ~500 images SSL has little to contrast; lightly's maintainers point at the data first."""
+CLASS_IMBALANCE = 10.0
+
+# --- evidence needed at all
+MIN_HEALTH_POINTS = 2
+"""One health measurement (the first step) shows the initialisation, not a trend."""
+
+MIN_LOSS_POINTS = 3

@@ -1,0 +1,75 @@
+"""The knowledge store API: index runs, ingest documents, search with citations."""
+
+from __future__ import annotations
+
+import functools
+
+from tools.home import Home
+from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
+
+__all__ = ["EmbeddingMismatch", "Hit", "KnowledgeStore", "get_store", "index_run", "search", "reindex"]
+
+
+@functools.lru_cache(maxsize=4)
+def _store_for(root: str) -> KnowledgeStore:
+    return KnowledgeStore(Home.resolve(root))
+
+
+def get_store(home: Home) -> KnowledgeStore:
+    return _store_for(str(home.root))
+
+
+def index_run(home: Home, run_id: str) -> int:
+    """(Re)index one run into run_logs; replaces its previous chunks, so repeating it adds nothing."""
+    from tools.knowledge.runlogs import run_chunks
+    from tools.registry import Registry
+
+    store = get_store(home)
+    ids, texts, metas = run_chunks(Registry(home), run_id)
+    store.delete_where("run_logs", {"run_id": str(run_id)})
+    return store.upsert("run_logs", ids, texts, metas)
+
+
+def search(home: Home, query: str, collection: str = "literature", k: int = 5, run_id: str | None = None,
+           method: str | None = None, mode: str = "hybrid") -> list[dict]:
+    where = [{"run_id": str(run_id)}] if run_id else []
+    if method:
+        where.append({"method": method})
+    if collection == "run_logs":
+        _index_missing(home)
+    w = None if not where else where[0] if len(where) == 1 else {"$and": where}
+    return [h.to_dict() for h in get_store(home).search(query, collection, k, w, mode)]
+
+
+def _index_missing(home: Home) -> None:
+    """Runs that were never indexed (made before the store existed, imported) are indexed on first search."""
+    from tools.registry import Registry
+
+    store = get_store(home)
+    got = store.collections["run_logs"].get(include=["metadatas"])
+    seen = {m.get("run_id") for m in got["metadatas"]}
+    for run in Registry(home).list(limit=10_000):
+        if run.id not in seen:
+            index_run(home, run.id)
+
+
+def reindex(home: Home) -> dict:
+    """Rebuild both collections with the configured embedder, keeping every chunk's text and metadata."""
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(home.chroma), settings=Settings(anonymized_telemetry=False))
+    saved = {}
+    for col in client.list_collections():
+        c = client.get_collection(col.name if hasattr(col, "name") else col)
+        saved[c.name] = c.get(include=["documents", "metadatas"])
+        client.delete_collection(c.name)
+    _store_for.cache_clear()
+    store = KnowledgeStore(home, ingest_corpus=False)
+    out = {}
+    for name, got in saved.items():
+        if name in store.collections:
+            out[name] = store.upsert(name, got["ids"], got["documents"], got["metadatas"])
+    if store.count("literature") == 0:
+        store.ingest([CORPUS_DIR], quiet=True)
+    return out

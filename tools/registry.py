@@ -93,6 +93,7 @@ class Registry:
         is_sqlite = self.url.startswith("sqlite")
         connect_args = {"timeout": 30, "check_same_thread": False} if is_sqlite else {}
         self.engine = create_engine(self.url, connect_args=connect_args)
+        self.on_status_change: list[Callable[[str, str], None]] = []  # (run_id, new status)
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._ensure_schema()
@@ -283,6 +284,7 @@ class Registry:
             return self.update(run.id, **fields)
         with Session(self.engine) as s:
             run = s.get(Run, run.id)
+            before = run.status
             reset = self._sync_events(s, run, folder)
             self._sync_metrics(s, run, folder, reset)
             self._sync_probe(s, run, folder)
@@ -290,7 +292,10 @@ class Registry:
             s.add(run)
             s.commit()
             s.refresh(run)
-            return run
+        if run.status != before:
+            for listener in self.on_status_change:
+                listener(run.id, run.status)
+        return run
 
     def _sync_events(self, s: Session, run: Run, folder: RunFolder) -> bool:
         events = folder.read_events()

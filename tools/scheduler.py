@@ -48,6 +48,8 @@ class Scheduler:
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
+        if os.environ.get("SSLPILOT_INDEX_RUNS", "1") != "0":
+            self.registry.on_status_change.append(self._index_run)
         self.tick_s = tick_s
         self.monitor_s = monitor_s
         self.stop_collapsed = stop_collapsed
@@ -70,6 +72,15 @@ class Scheduler:
         f.write(str(os.getpid()))
         f.flush()
         self._lock_file = f
+
+    def _index_run(self, run_id: str, status: str) -> None:
+        """Keep run_logs current: index a run whenever its status changes (never fatal)."""
+        try:
+            from tools.knowledge import index_run
+
+            index_run(self.home, run_id)
+        except Exception as exc:  # noqa: BLE001
+            print(f"run_logs indexing of run {run_id} failed: {exc}", file=sys.stderr, flush=True)
 
     def _tick(self) -> None:
         try:

@@ -344,6 +344,93 @@ def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt 
     typer.echo("\n".join(lines))
 
 
+@app.command()
+@cli_errors
+def ingest(paths: Annotated[list[str], typer.Argument(help="files or folders: .md .txt .html .pdf")],
+           home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Add documents to the literature collection (re-ingesting an unchanged file changes nothing)."""
+    from tools.home import Home
+    from tools.knowledge import get_store
+
+    report = get_store(Home.resolve(home)).ingest(paths)
+    _emit(report, as_json, f"ingested {report['files']} files ({report['chunks']} chunks), {report['unchanged']} "
+          f"unchanged, {len(report['skipped'])} skipped, {report['flagged_chunks']} chunks flagged as instruction-like")
+
+
+@app.command()
+@cli_errors
+def search(query: Annotated[str, typer.Argument(help="what to look for")],
+           logs: Annotated[bool, typer.Option("--logs", help="search run logs")] = False,
+           literature: Annotated[bool, typer.Option("--literature", help="search the literature (default)")] = False,
+           run: Annotated[str | None, typer.Option("--run", help="only this run's logs")] = None,
+           method: Annotated[str | None, typer.Option("--method", help="only this method")] = None,
+           k: Annotated[int, typer.Option("-k", help="results")] = 5,
+           home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Hybrid (vector + BM25) search over run logs or literature, with citations."""
+    from tools import knowledge
+    from tools.home import Home
+
+    collection = "run_logs" if (logs or run) and not literature else "literature"
+    hits = knowledge.search(Home.resolve(home), query, collection, k=k, run_id=run, method=method)
+    if as_json:
+        _emit({"query": query, "collection": collection, "results": hits}, True)
+        return
+    lines = []
+    for h in hits:
+        c = h["citation"]
+        where = f"run {c['run_id']}" if c.get("run_id") else f"{c['title']} - {c.get('section') or ''}"
+        lines.append(f"[{h['score']:.4f}] {where}{' (flagged)' if h['flagged'] else ''}\n    "
+                     + h["text"][:300].replace("\n", " "))
+    typer.echo("\n".join(lines) or "no results")
+
+
+@app.command()
+@cli_errors
+def reindex(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Rebuild the knowledge store with the configured embedding model (after changing SSLPILOT_EMBEDDINGS)."""
+    from tools.home import Home
+    from tools.knowledge import reindex as do_reindex
+
+    out = do_reindex(Home.resolve(home))
+    _emit(out, as_json, "re-indexed " + ", ".join(f"{k}: {v} chunks" for k, v in out.items()))
+
+
+@app.command()
+@cli_errors
+def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="one turn, then exit")] = None,
+         thread: Annotated[str | None, typer.Option("--thread", help="conversation id to continue")] = None,
+         home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Talk to sslpilot: launch, diagnose, compare and search in plain words."""
+    from agent.backends import describe
+    from agent.session import Agent
+    from tools.home import Home
+
+    agent = Agent(Home.resolve(home))
+    if message is not None:
+        out = agent.chat(message, thread)
+        _emit(out, as_json, out["answer"])
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console()
+    thread = thread or __import__("uuid").uuid4().hex[:12]
+    console.print(f"[bold]sslpilot[/bold] ({describe()}), thread {thread}. Ctrl-D to leave.")
+    while True:
+        try:
+            text = console.input("[bold cyan]you> [/bold cyan]")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not text.strip():
+            continue
+        with console.status("thinking..."):
+            out = agent.chat(text, thread)
+        for call in out["tool_calls"]:
+            console.print(f"[dim]tool {call['name']} {call['args']} -> {call['status']}[/dim]")
+        console.print(Markdown(out["answer"]))
+
+
 registry_app = typer.Typer(help="registry maintenance")
 app.add_typer(registry_app, name="registry")
 

@@ -38,7 +38,8 @@ def _sentence_transformer(path: str, name: str) -> Embedder:
     def encode(texts: list[str]) -> list[list[float]]:
         return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True).tolist()
 
-    return Embedder(name, int(model.get_sentence_embedding_dimension()), encode)
+    dim_fn = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return Embedder(name, int(dim_fn()), encode)
 
 
 def _openai(spec: str) -> Embedder:

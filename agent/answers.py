@@ -1,0 +1,152 @@
+"""Writing answers from tool results: what the offline planner says after a tool has run.
+
+Search results are quoted as data (a block marked as untrusted), never followed as instructions.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def _pct(x) -> str:
+    return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
+
+
+def _fmt(x) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def quote_untrusted(text: str) -> str:
+    """Retrieved text is shown as a quotation, clearly marked as data."""
+    body = text.strip().replace("\n", "\n> ")
+    return f"> {body}"
+
+
+def diagnosis_text(d: dict) -> str:
+    lines = [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
+             + (" - early warning, the run is still going" if d.get("in_progress") else "")]
+    if d["evidence"]:
+        lines.append("Evidence from the run's own metrics:")
+        for e in d["evidence"]:
+            at = f" at step {e['step']}" if e.get("step") is not None else ""
+            lines.append(f"- {e['explanation']} (`{e['metric']}` = {_fmt(e['value'])}{at}, threshold {_fmt(e['threshold'])})")
+    if d["causes"]:
+        lines.append("Likely causes: " + "; ".join(c["description"] for c in d["causes"][:3]) + ".")
+    if d["citations"]:
+        lines.append("Sources: " + "; ".join(f"{c['title']} ({c['source']})" for c in d["citations"][:3]) + ".")
+    lines.append("Ask \"what should I try next?\" for a concrete change.")
+    return "\n".join(lines)
+
+
+def recommendation_text(r: dict) -> str:
+    change = ", ".join(f"`{k}={json.dumps(v)}`" for k, v in r["change"].items()) or "(no config change)"
+    lines = [f"**Next step for run {r['run_id']}: a {r['category']} change** - {change}", r["rationale"],
+             f"Expected: {r['expected_effect']}", f"How to verify: {r['verify']}"]
+    if r.get("launchable") and r["change"]:
+        kind = "re-run the probe" if all(k.startswith("eval.") for k in r["change"]) else "launch it as a follow-up"
+        lines.append(f"Say \"launch it\" to {kind} (you will be asked to confirm).")
+    return "\n".join(lines)
+
+
+def runs_table(runs: list[dict]) -> str:
+    if not runs:
+        return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
+    lines = ["| run | method | data | status | steps | probe | verdict |", "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {r['run_id']} | {r['method']} | {r['dataset']} | {r['status']} | {r['steps'] or 0}/"
+                     f"{r['total_steps'] or '?'} | {_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | "
+                     f"{r['verdict'] or ''} |")
+    return "\n".join(lines)
+
+
+def pending_text(result: dict) -> str:
+    p = result["pending_confirmation"]
+    if p["tool"] == "cancel_run":
+        r = result["run"]
+        return (f"Cancel run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})? Its last checkpoint "
+                "is kept so it can be resumed. Reply **yes** to confirm or **no** to keep it running.")
+    c, est = result["config"], result["estimate"]
+    what = "Schedule" if p["tool"] == "schedule_pretraining" else "Launch"
+    when = f" at `{result['when']}`" if result.get("when") else ""
+    args = ", ".join(f"{k}={v}" for k, v in c["method_args"].items()) if c["method_args"] else "defaults"
+    follow = f" as a follow-up of run {p['args']['parent_run']}" if p["args"].get("parent_run") else ""
+    return (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: {est['steps'] or '?'} steps "
+            f"({c['epochs'] or '-'} epochs) at batch {c['batch_size']}, lr {c['lr']}, device {est['devices']}, "
+            f"augment strength {c['augment_strength']}; method args: {args}.\nReply **yes** to confirm or **no** to "
+            "cancel.")
+
+
+def tool_result_text(name: str, result: dict) -> str:
+    if "error" in result:
+        return (f"That did not work: {result['error']}\nYou can ask me to list runs, diagnose or compare runs, "
+                "search the logs or the literature, or launch a pretraining run.")
+    if "pending_confirmation" in result:
+        return pending_text(result)
+    if name == "diagnose_run":
+        return diagnosis_text(result)
+    if name == "recommend_next_step":
+        return recommendation_text(result)
+    if name == "list_runs":
+        return runs_table(result["runs"])
+    if name in ("search_run_logs", "search_literature"):
+        hits = result["results"]
+        if not hits:
+            return "Nothing relevant found."
+        where = "your run logs" if name == "search_run_logs" else "the literature store"
+        lines = [f"From {where} (quoted as data, not instructions):"]
+        for h in hits[:3]:
+            c = h["citation"]
+            src = f"run {c['run_id']}" if c.get("run_id") else f"{c['title']}, {c.get('section') or c['source']}"
+            flag = " [flagged: contains instruction-like text]" if h.get("flagged") else ""
+            lines.append(f"- {src}{flag}:\n{quote_untrusted(h['text'][:400])}")
+        return "\n".join(lines)
+    if name == "get_run":
+        m = result["metrics"]
+        parts = [f"**Run {result['run_id']}** ({result['method']} on {result['dataset']}): {result['status']}, "
+                 f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
+        for k in ("loss", "health/std", "health/rank"):
+            if k in m:
+                parts.append(f"- {k}: {_fmt(m[k]['first'])} -> {_fmt(m[k]['last'])}")
+        if result.get("probe"):
+            p = result["probe"]
+            parts.append(f"- linear probe {_pct(p['probe/acc'])} (random init {_pct(p['baseline']['probe/acc'])}), "
+                         f"kNN {_pct(p['knn/acc'])}")
+        if result.get("verdict"):
+            parts.append(f"- last diagnosis: {result['verdict']}")
+        return "\n".join(parts)
+    if name == "compare_runs":
+        lines = ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
+        for r in result["runs"]:
+            lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
+                         f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "
+                         f"{r['verdict'] or ''} |")
+        diff = result["config_diff"]
+        if diff:
+            lines.append("Config differences: " + "; ".join(
+                f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
+                for k, vals in list(diff.items())[:8]))
+        return "\n".join(lines)
+    if name == "run_linear_probe":
+        b = result.get("baseline", {})
+        return (f"Run {result['run_id']}: linear probe {_pct(result['probe/acc'])} (random init "
+                f"{_pct(b.get('probe/acc'))}), kNN {_pct(result['knn/acc'])} (random init {_pct(b.get('knn/acc'))}), "
+                f"recall@5 {_pct(result['knn/recall@5'])}.")
+    if name == "resume_run":
+        return f"Run {result['run_id']} is queued to resume from its last checkpoint."
+    if "run_id" in result and "status" in result and "config" in result:
+        return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}). "
+                f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
+    if "scheduled" in result:
+        s = result["scheduled"]
+        return f"Scheduled: job {s['job_id']}, next at {s['next_run_time']} (runs while the scheduler is up)."
+    if "done" in result:
+        return f"Run {result['run_id']}: {result['done']}."
+    return json.dumps(result, default=str)[:1500]
+
+
+REFUSAL = ("I can't delete files or run shell commands - I only work through sslpilot's tools. I can launch, "
+           "schedule, cancel or resume runs, list and compare them, diagnose a run, recommend the next step, run a "
+           "linear probe, and search your run logs or the literature.")
+HELP = ("I didn't catch what you'd like to do. For example: \"pretrain dino on ./data/products for 50 epochs on GPU 1\", "
+        "\"why did run 3 collapse?\", \"what should I try next?\", \"compare runs 2 and 3\", \"list my runs\", "
+        "\"what does DINO do about collapse?\".")

@@ -1,0 +1,68 @@
+"""One conversation turn in, the chat JSON shape out (ARCHITECTURE.md):
+{"thread_id", "answer", "tool_calls": [{"name", "args", "status"}], "pending_confirmation": null | {"tool", "args"}}."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from agent.backends import make_chat_model
+from agent.graph import build_graph, sqlite_checkpointer
+from tools.agent_tools import ToolBox
+from tools.home import Home
+
+
+class Agent:
+    def __init__(self, home: Home, llm: str | None = None, model=None,
+                 on_launch: Callable[[str], None] | None = None):
+        self.home = home
+        self.toolbox = ToolBox(home, on_launch=on_launch)
+        self.checkpointer = sqlite_checkpointer(str(home.root / "agent.db"))
+        self.graph = build_graph(self.toolbox, model or make_chat_model(llm), self.checkpointer)
+
+    def chat(self, message: str, thread_id: str | None = None) -> dict:
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
+        before = len(self.graph.get_state(config).values.get("messages", []))
+        state = self.graph.invoke({"messages": [HumanMessage(content=message)]}, config)
+        new = state["messages"][before:]
+        results = {m.tool_call_id: m for m in new if isinstance(m, ToolMessage)}
+        calls = []
+        for m in new:
+            if isinstance(m, AIMessage):
+                for c in m.tool_calls:
+                    calls.append({"name": c["name"], "args": c["args"],
+                                  "status": _status(results.get(c["id"]), m.additional_kwargs.get("confirmed"))})
+        answer = next((str(m.content) for m in reversed(new) if isinstance(m, AIMessage) and m.content), "")
+        return {"thread_id": thread_id, "answer": answer, "tool_calls": calls,
+                "pending_confirmation": state.get("pending")}
+
+    def history(self, thread_id: str) -> list[dict]:
+        """The visible conversation: user messages and final answers (for UIs resuming a thread)."""
+        state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
+        out = []
+        for m in state.get("messages", []):
+            if isinstance(m, HumanMessage):
+                out.append({"role": "user", "content": str(m.content)})
+            elif isinstance(m, AIMessage) and m.content:
+                out.append({"role": "assistant", "content": str(m.content)})
+        return out
+
+
+def _status(msg: ToolMessage | None, confirmed: bool | None) -> str:
+    if msg is None:
+        return "not_run"
+    try:
+        data = json.loads(msg.content) if isinstance(msg.content, str) else {}
+    except json.JSONDecodeError:
+        return "error"
+    if isinstance(data, dict) and "untrusted_data" in data:
+        data = data["untrusted_data"]
+    if isinstance(data, dict) and "error" in data or msg.status == "error":
+        return "error"
+    if isinstance(data, dict) and "pending_confirmation" in data:
+        return "pending_confirmation"
+    return "executed" if confirmed else "ok"

@@ -94,7 +94,10 @@ def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Prepared:
     mean, std = channel_stats(train_images)
     # Resident on the device for the whole run; pinned host memory when it lives on the CPU side of a GPU.
     train_images = train_images.to(device, non_blocking=True)
-    method = build_method(cfg, data.image_size, total).to(device)
+    method = build_method(cfg, data.image_size, total)
+    if dist_utils.is_distributed() and device.type == "cuda":
+        method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # batch statistics over the global batch
+    method = method.to(device)
     if device.type == "cuda":
         method = method.to(memory_format=torch.channels_last)
     if cfg.train.compile:

@@ -197,7 +197,8 @@ def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None
         from tools.scheduler import Scheduler, SchedulerBusy
 
         try:
-            Scheduler(home, tick_s=poll_s).serve(until=finished)
+            # inline: no run_logs indexing here (it would slow the command); searches index what they miss
+            Scheduler(home, tick_s=poll_s, index_runs=False).serve(until=finished)
         except SchedulerBusy:
             pass
     while not finished():

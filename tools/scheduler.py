@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -31,6 +32,8 @@ from tools.home import Home
 from tools.queue import Dispatcher, QueuePolicy
 from tools.registry import Registry
 
+logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a skipped overlapping tick is not news
+
 
 class SchedulerBusy(SSLPilotError):
     """Another scheduler holds this home's lock."""
@@ -43,12 +46,13 @@ def _job_stores(registry: Registry) -> dict:
 
 class Scheduler:
     def __init__(self, home: Home, tick_s: float = 1.0, allocator: Allocator | None = None,
-                 policy: QueuePolicy | None = None, monitor_s: float = 0.0, stop_collapsed: bool = False):
+                 policy: QueuePolicy | None = None, monitor_s: float = 0.0, stop_collapsed: bool = False,
+                 index_runs: bool = True):
         self.home = home
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
-        if os.environ.get("SSLPILOT_INDEX_RUNS", "1") != "0":
+        if index_runs and os.environ.get("SSLPILOT_INDEX_RUNS", "1") != "0":
             self.registry.on_status_change.append(self._index_run)
         self.tick_s = tick_s
         self.monitor_s = monitor_s
@@ -112,7 +116,7 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
         if self.aps is not None:
-            self.aps.shutdown(wait=False)
+            self.aps.shutdown(wait=True)  # let a running tick finish, so its heartbeat cannot follow ours
             self.aps = None
         self.registry.scheduler_beat(None)
         if self._lock_file is not None:

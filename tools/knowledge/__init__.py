@@ -42,14 +42,17 @@ def search(home: Home, query: str, collection: str = "literature", k: int = 5, r
 
 
 def _index_missing(home: Home) -> None:
-    """Runs that were never indexed (made before the store existed, imported) are indexed on first search."""
+    """Runs never indexed, or indexed under an older status, are (re)indexed before a log search."""
     from tools.registry import Registry
 
     store = get_store(home)
-    got = store.collections["run_logs"].get(include=["metadatas"])
-    seen = {m.get("run_id") for m in got["metadatas"]}
-    for run in Registry(home).list(limit=10_000):
-        if run.id not in seen:
+    got = store.collections["run_logs"].get(where={"kind": "summary"}, include=["metadatas"])
+    seen = {m.get("run_id"): m.get("status") for m in got["metadatas"]}
+    reg = Registry(home)
+    for run in reg.list(limit=10_000):
+        if run.status in ("queued", "running"):
+            run = reg.sync(run.id)
+        if seen.get(run.id) != run.status:
             index_run(home, run.id)
 
 

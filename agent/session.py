@@ -40,6 +40,21 @@ class Agent:
         return {"thread_id": thread_id, "answer": answer, "tool_calls": calls,
                 "pending_confirmation": state.get("pending")}
 
+    def stream(self, message: str, thread_id: str):
+        """The same turn as `chat`, as events while it happens: tool_call, tool_result, answer, done."""
+        config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
+        for update in self.graph.stream({"messages": [HumanMessage(content=message)]}, config, stream_mode="updates"):
+            for data in update.values():
+                for m in (data or {}).get("messages", []):
+                    if isinstance(m, AIMessage) and m.tool_calls:
+                        for c in m.tool_calls:
+                            yield {"event": "tool_call", "name": c["name"], "args": c["args"]}
+                    elif isinstance(m, ToolMessage):
+                        yield {"event": "tool_result", "name": m.name, "status": _status(m, None)}
+                    elif isinstance(m, AIMessage) and m.content:
+                        yield {"event": "answer", "text": str(m.content)}
+        yield {"event": "done", "pending_confirmation": self.graph.get_state(config).values.get("pending")}
+
     def history(self, thread_id: str) -> list[dict]:
         """The visible conversation: user messages and final answers (for UIs resuming a thread)."""
         state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values

@@ -141,3 +141,10 @@ def test_tool_errors_come_back_explained(home):
     assert out["tool_calls"][0]["status"] == "error" and "no run '999'" in out["answer"]
     out = agent(home).chat("pretrain simclr on ./no/such/folder", "err2")
     assert out["tool_calls"][0]["status"] == "error" and "data.path" in out["answer"]
+
+
+def test_stream_reports_tool_activity_as_it_happens(home, collapsed_run):
+    events = list(agent(home).stream(f"diagnose run {collapsed_run}", "stream"))
+    kinds = [e["event"] for e in events]
+    assert kinds == ["tool_call", "tool_result", "answer", "done"]
+    assert events[0]["name"] == "diagnose_run" and "collapse" in events[2]["text"]

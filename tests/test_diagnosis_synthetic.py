@@ -139,3 +139,35 @@ def test_flat_loss_with_tiny_lr(tmp_path, lr, verdict):
     assert d.verdict == verdict
     r = recommend(ev, d)
     assert r.category == "model" and r.change["optim.lr"] > lr * 1000
+
+
+def test_monitor_alerts_once_and_can_stop(tmp_path):
+    from tools.diagnosis import monitor_tick
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config("simsiam", **{"method_args.predictor": False}))
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512,
+                      data={"num_images": 1797, "duplicates": 0, "skipped_files": 0})
+    for r in trace(loss=(0.0, -0.97), std=(0.05, 0.01), rank=(20, 1.5), uni=(-1, -0.05)):
+        folder.log_metrics(r)
+    alerts = monitor_tick(home)
+    assert [a["verdict"] for a in alerts] == ["complete_collapse"]
+    assert [e for e in folder.read_events() if e["type"] == "alert"][0]["verdict"] == "complete_collapse"
+    assert monitor_tick(home) == []  # one alert per verdict, not one per pass
+    Registry(home).update(run.id, pid=None)
+    folder.event("note", "a new verdict would alert again")
+    folder.read_events()
+    alerts = monitor_tick(home, stop_on=("complete_collapse",))
+    assert alerts == []  # already alerted; stopping applies to new alerts
+    other = enqueue(home, tiny_config("byol", **{"method_args.predictor": False}))
+    f2 = RunFolder(other.run_dir)
+    f2.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512, data={})
+    for r in trace(loss=(2.0, 0.01), std=(0.05, 0.005), rank=(20, 1.2), uni=(-1, -0.02)):
+        f2.log_metrics(r)
+    alerts = monitor_tick(home, stop_on=("complete_collapse",))
+    assert [a["run_id"] for a in alerts] == [other.id]
+    assert Registry(home).get(other.id).cancel_requested_at is not None

@@ -424,11 +424,13 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
             return
         if not text.strip():
             continue
-        with console.status("thinking..."):
-            out = agent.chat(text, thread)
-        for call in out["tool_calls"]:
-            console.print(f"[dim]tool {call['name']} {call['args']} -> {call['status']}[/dim]")
-        console.print(Markdown(out["answer"]))
+        for ev in agent.stream(text, thread):  # printed as it happens
+            if ev["event"] == "tool_call":
+                console.print(f"[dim]-> {ev['name']} {ev['args']}[/dim]")
+            elif ev["event"] == "tool_result":
+                console.print(f"[dim]<- {ev['name']}: {ev['status']}[/dim]")
+            elif ev["event"] == "answer":
+                console.print(Markdown(ev["text"]))
 
 
 registry_app = typer.Typer(help="registry maintenance")

@@ -58,8 +58,9 @@ class SSLMethod(nn.Module):
         return self.backbone(x)
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
-        """The embedding the loss sees; health metrics are measured on it."""
-        return self.backbone(x)
+        """The embedding the loss sees (the projector's output when the method has one); health is measured on it."""
+        projector = getattr(self, "projector", None)
+        return projector(self.backbone(x)) if projector is not None else self.backbone(x)
 
     def health_extras(self, views: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         """Extra health metrics on the held-out views (teacher entropy and KL for DINO)."""

@@ -35,9 +35,6 @@ class BYOL(SSLMethod):
     def view_recipes(self, image_size, n_local_crops):
         return byol_views(image_size)
 
-    def project(self, x):
-        return self.projector(self.backbone(x))
-
     def training_step(self, views, step):
         p1, p2 = (self.predictor(self.project(v)) for v in views[:2])
         with torch.no_grad():

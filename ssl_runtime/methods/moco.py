@@ -42,9 +42,6 @@ class MoCo(SSLMethod):
         self.register_buffer("queue", queue)
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
 
-    def project(self, x):
-        return self.projector(self.backbone(x))
-
     def training_step(self, views, step):
         q1, q2 = (self.predictor(self.project(v)) for v in views[:2])
         with torch.no_grad():

@@ -23,9 +23,6 @@ class SimCLR(SSLMethod):
         super().__init__(backbone, args, total_steps)
         self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
 
-    def project(self, x):
-        return self.projector(self.backbone(x))
-
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])
         return {"loss": losses.nt_xent(z1, z2, self.args.temperature)}

@@ -31,9 +31,6 @@ class SimSiam(SSLMethod):
         self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=3, last_bn=True)
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if args.predictor else nn.Identity()
 
-    def project(self, x):
-        return self.projector(self.backbone(x))
-
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])
         p1, p2 = self.predictor(z1), self.predictor(z2)

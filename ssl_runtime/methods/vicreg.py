@@ -25,9 +25,6 @@ class VICReg(SSLMethod):
         super().__init__(backbone, args, total_steps)
         self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=3)
 
-    def project(self, x):
-        return self.projector(self.backbone(x))
-
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])
         return losses.vicreg(z1, z2, self.args.lambda_, self.args.mu, self.args.nu)

@@ -99,8 +99,8 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
     Runs whose verdict is in `stop_on` are cancelled (checkpoint kept)."""
     reg = Registry(home)
     alerts = []
-    for run in reg.list(status="running"):
-        reg.sync(run.id)
+    active = [reg.sync(r.id) for r in reg.list(status=("queued", "running"))]
+    for run in (r for r in active if r.status == "running"):
         d = diagnose(load_evidence(run.run_dir)).to_dict()
         if d["verdict"] not in ALERT_VERDICTS:
             continue

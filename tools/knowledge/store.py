@@ -164,9 +164,16 @@ class KnowledgeStore:
     def count(self, collection: str) -> int:
         return self.collections[collection].count()
 
-    def _all(self, collection: str):
-        got = self.collections[collection].get(include=["documents", "metadatas"])
-        return got["ids"], got["documents"], got["metadatas"]
+    def _all(self, collection: str, page: int = 5000):
+        """Every chunk, read in pages (one big get() exceeds SQLite's variable limit past ~30k chunks)."""
+        col = self.collections[collection]
+        ids, docs, metas = [], [], []
+        for offset in range(0, col.count(), page):
+            got = col.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            ids += got["ids"]
+            docs += got["documents"]
+            metas += got["metadatas"]
+        return ids, docs, metas
 
     def search(self, query: str, collection: str = "literature", k: int = 5, where: dict | None = None,
                mode: str = "hybrid") -> list[Hit]:

@@ -37,11 +37,13 @@ def worker_command(run: Run, devices: list[str]) -> list[str]:
     return [sys.executable, *base]
 
 
-def worker_env(devices: list[str]) -> dict[str, str]:
+def worker_env(devices: list[str], cpu_slots: int = 1) -> dict[str, str]:
     env = dict(os.environ)
     if devices == ["cpu"]:
         env["CUDA_VISIBLE_DEVICES"] = ""
         env.pop("SSLPILOT_ASSIGNED_GPUS", None)
+        # CPU workers share the cores: oversubscribed OpenMP threads spin and slow every run down badly
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, cpu_slots))))
     else:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         env["SSLPILOT_ASSIGNED_GPUS"] = ",".join(devices)
@@ -94,7 +96,8 @@ class Dispatcher:
         device = "cpu" if devices == ["cpu"] else "cuda:" + ",".join(devices)
         with folder.stdout.open("ab") as log:
             proc = subprocess.Popen(worker_command(run, devices), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=worker_env(devices), start_new_session=True,
+                                    stdin=subprocess.DEVNULL, env=worker_env(devices, self.allocator.cpu_slots),
+                                    start_new_session=True,
                                     cwd=os.getcwd())
         self.children[run.id] = proc
         folder.set_status("running", f"launched worker pid {proc.pid} on {device}", pid=proc.pid, device=device)

@@ -27,9 +27,5 @@ class Home:
         return self.root / "chroma"
 
     @property
-    def literature(self) -> Path:
-        return self.root / "literature"
-
-    @property
     def db_url(self) -> str:
         return os.environ.get("SSLPILOT_DB_URL") or f"sqlite:///{self.root / 'sslpilot.db'}"

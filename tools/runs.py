@@ -241,13 +241,6 @@ def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], Non
             progress({**row, "total_steps": total or row.get("step", 0)})
 
 
-def train_in_process(folder: RunFolder, resume: bool = False, progress=None, probe: bool = True) -> dict:
-    """Foreground training without the queue (benchmarks, tests): what a worker process does."""
-    from ssl_runtime.worker import run_worker
-
-    return run_worker(folder.path, resume=resume, progress=progress, probe=probe)
-
-
 def run_summary(home: Home, run_id: str) -> dict:
     """Everything known about one run, as plain data (for `show`, the agent and the UI)."""
     registry = Registry(home)

@@ -219,7 +219,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         sched.step()
         method.after_step(step - 1)
         bad = ~torch.isfinite(loss.detach())
-        first_bad = torch.where(bad & (first_bad < 0), torch.full_like(first_bad, step), first_bad)
+        first_bad = torch.where(bad & (first_bad < 0), step, first_bad)  # no host sync, no allocation per step
 
         health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
         ckpt_now = step % cfg.train.checkpoint_every == 0 or stop.requested is not None

@@ -226,12 +226,12 @@ def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], Non
         f.seek(state["offset"])
         chunk = f.read()
     end = chunk.rfind(b"\n") + 1
+    if not end:
+        return
     state["offset"] += end
-    total = None
-    for e in reversed(folder.read_events()):
-        if e.get("total_steps"):
-            total = e["total_steps"]
-            break
+    if not state.get("total"):  # read events.jsonl once it is known, not on every poll
+        state["total"] = next((e["total_steps"] for e in reversed(folder.read_events()) if e.get("total_steps")), None)
+    total = state["total"]
     for line in chunk[:end].splitlines():
         try:
             row = json.loads(line)

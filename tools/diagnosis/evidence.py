@@ -11,9 +11,6 @@ import yaml
 
 from ssl_runtime.run_folder import RunFolder
 
-DEFAULT_LR = {"simclr": 1e-3, "moco": 1e-3, "byol": 1e-3, "simsiam": 2e-3, "dino": 5e-4, "barlow_twins": 1e-3,
-              "vicreg": 1e-3, "mae": 1.5e-4}
-
 
 @dataclass
 class Series:
@@ -85,7 +82,11 @@ class RunEvidence:
 
     @property
     def default_lr(self) -> float:
-        return DEFAULT_LR.get(self.method, 1e-3) * self.batch_size / 256
+        """The method's own default (its base_lr x batch/256), read from the method class, not copied here."""
+        from ssl_runtime.methods import METHOD_CLASSES
+
+        cls = METHOD_CLASSES.get(self.method)
+        return (cls.base_lr if cls else 1e-3) * self.batch_size / 256
 
     @property
     def ended(self) -> bool:

@@ -20,12 +20,29 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Tests also drive a real PostgreSQL server and Debian's Chromium (no browser download); install them
+# from Debian's packages when missing and we may (root with apt). Without them those tests skip, loudly.
+system_deps() {
+  local need=()
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ${need[*]} from Debian's packages for the browser and PostgreSQL tests" >&2
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}") >/dev/null 2>&1 \
+      || echo "warning: could not install ${need[*]}; those tests will be skipped" >&2
+  else
+    echo "warning: ${need[*]} missing; those tests will be skipped" >&2
+  fi
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
   demo)
     exec "$VENV/bin/sslpilot" pretrain --method simclr --data digits --epochs 30 "$@"
     ;;
   test)
+    system_deps
     set +e
     "$PY" -m pytest -q "$@"
     rc=$?

@@ -1,0 +1,154 @@
+"""The registry and the scheduler's job store on PostgreSQL, unchanged code, through SSLPILOT_DB_URL.
+
+A throw-away cluster is started from the machine's PostgreSQL binaries (initdb/pg_ctl) on a free
+loopback port; `scripts/dev.sh test` installs Debian's postgresql when they are missing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import subprocess_env, tiny_config
+from sqlalchemy import text
+
+from ssl_runtime.trainer import train
+from tools.home import Home
+from tools.registry import Registry
+from tools.runs import enqueue
+
+
+def _pg_bin() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    pytest.importorskip("psycopg")
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not installed (scripts/dev.sh test installs them)")
+    # Outside pytest's tmp tree: that one is private to root and the server runs as `postgres`.
+    data = Path(tempfile.mkdtemp(prefix="sslpilot-pg-"))
+    port = _free_port()
+    # initdb refuses to run as root: run the server as the `postgres` system user then.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(data, "postgres")
+    def run(*cmd: str) -> None:
+        done = subprocess.run([*as_user, *cmd], capture_output=True, text=True)
+        assert done.returncode == 0, f"{cmd[0]} failed: {done.stderr[-2000:]}"
+
+    run(str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "-A", "trust")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
+        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+    run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "sslpilot")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/sslpilot"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_home(tmp_path, pg_url, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_DB_URL", pg_url)
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    with reg.engine.begin() as c:  # each test starts from empty tables
+        names = ", ".join(f'"{t}"' for t in reg.engine.dialect.get_table_names(c) if t != "schema_info")
+        if names:
+            c.execute(text(f"TRUNCATE {names} CASCADE"))
+    return home
+
+
+def test_runs_metrics_and_rebuild_on_postgres(pg_home):
+    run = enqueue(pg_home, tiny_config())
+    train(run.run_dir)
+    reg = Registry(pg_home)
+    assert reg.url.startswith("postgresql")
+    synced = reg.sync(run.id)
+    assert synced.status == "succeeded" and synced.steps == 12
+    before = {k: (m.last, m.count) for k, m in reg.metrics(run.id).items()}
+    assert before["loss"][1] == 6
+    with reg.engine.begin() as c:
+        c.execute(text("TRUNCATE run CASCADE"))
+    rebuilt = Registry(pg_home).rebuild()
+    assert [r.id for r in rebuilt] == [run.id]
+    assert {k: (m.last, m.count) for k, m in reg.metrics(run.id).items()} == before
+
+
+def test_migration_on_postgres_keeps_rows(pg_home):
+    run = enqueue(pg_home, tiny_config())
+    reg = Registry(pg_home)
+    with reg.engine.begin() as c:
+        c.execute(text("ALTER TABLE run DROP COLUMN verdict"))
+        c.execute(text("UPDATE schema_info SET version = 1"))
+    reg.engine.dispose()
+    again = Registry(pg_home)
+    assert again.schema_version() == 2
+    again.update(run.id, verdict="healthy")
+    assert again.get(run.id).verdict == "healthy" and again.get(run.id).status == "queued"
+
+
+WRITER = r"""
+import sys
+from tools.home import Home
+from tools.registry import Registry
+from ssl_runtime.run_folder import RunFolder
+home = Home.resolve(sys.argv[1]); worker = sys.argv[2]; n = int(sys.argv[3])
+reg = Registry(home)
+folder = RunFolder(home.runs / f"w{worker}").create()
+folder.config.write_text("method: simclr\n")
+reg.add_run(folder, {"method": "simclr"})
+for i in range(n):
+    folder.log_metrics({"step": i + 1, "loss": float(i)})
+    folder.event("note", f"event {i}")
+    reg.sync(folder.run_id)
+print("ok")
+"""
+
+
+def test_concurrent_writers_on_postgres(pg_home, pg_url):
+    n = 25
+    env = {**subprocess_env(), "SSLPILOT_DB_URL": pg_url}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(pg_home.root), str(w), str(n)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and "ok" in out, err[-2000:]
+    reg = Registry(pg_home)
+    for w in range(4):
+        assert reg.metrics(f"w{w}")["loss"].count == n
+        assert len(reg.events(f"w{w}", types=["note"])) == n
+
+
+def test_scheduled_launch_persists_in_postgres(pg_home):
+    from datetime import datetime, timedelta, timezone
+
+    from tools.scheduler import add_scheduled_launch, list_scheduled
+
+    at = datetime.now(timezone.utc) + timedelta(days=1)
+    job = add_scheduled_launch(pg_home, tiny_config(), at=at)
+    jobs = list_scheduled(pg_home)
+    assert [j["job_id"] for j in jobs] == [job["job_id"]]
+    with Registry(pg_home).engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM apscheduler_jobs")).scalar() == 1

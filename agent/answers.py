@@ -34,6 +34,10 @@ def diagnosis_text(d: dict) -> str:
         lines.append("Likely causes: " + "; ".join(c["description"] for c in d["causes"][:3]) + ".")
     if d["citations"]:
         lines.append("Sources: " + "; ".join(f"{c['title']} ({c['source']})" for c in d["citations"][:3]) + ".")
+    if d.get("passages"):
+        lines.append("From the literature store: " + "; ".join(
+            f"{p['citation'].get('title')}, {p['citation'].get('section') or p['citation'].get('source')}"
+            for p in d["passages"]) + ".")
     lines.append("Ask \"what should I try next?\" for a concrete change.")
     return "\n".join(lines)
 

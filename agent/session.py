@@ -10,7 +10,7 @@ from collections.abc import Callable
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent.backends import make_chat_model
-from agent.graph import build_graph, sqlite_checkpointer
+from agent.graph import build_graph, sqlite_checkpointer, tool_result
 from tools.agent_tools import ToolBox
 from tools.home import Home
 
@@ -50,10 +50,36 @@ class Agent:
                         for c in m.tool_calls:
                             yield {"event": "tool_call", "name": c["name"], "args": c["args"]}
                     elif isinstance(m, ToolMessage):
-                        yield {"event": "tool_result", "name": m.name, "status": _status(m, None)}
+                        yield {"event": "tool_result", "name": m.name, "status": _status(m, None),
+                               "result": tool_result(m)}
                     elif isinstance(m, AIMessage) and m.content:
                         yield {"event": "answer", "text": str(m.content)}
         yield {"event": "done", "pending_confirmation": self.graph.get_state(config).values.get("pending")}
+
+    def transcript(self, thread_id: str) -> list[dict]:
+        """Like `history`, with each answer's tool results attached ({"name", "args", "result"}), so a UI
+        can redraw cards and plots for earlier turns after a reload."""
+        state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
+        out: list[dict] = []
+        tools: list[dict] = []
+        args: dict[str, dict] = {}
+        for m in state.get("messages", []):
+            if isinstance(m, HumanMessage):
+                out.append({"role": "user", "content": str(m.content)})
+                tools = []
+            elif isinstance(m, AIMessage):
+                for c in m.tool_calls:
+                    args[c["id"]] = c["args"]
+                if m.content:
+                    out.append({"role": "assistant", "content": str(m.content), "tools": tools})
+                    tools = []
+            elif isinstance(m, ToolMessage):
+                tools.append({"name": m.name, "args": args.get(m.tool_call_id, {}), "result": tool_result(m)})
+        return out
+
+    def pending(self, thread_id: str) -> dict | None:
+        """The action waiting for the user's yes/no in this thread, if any."""
+        return self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("pending")
 
     def history(self, thread_id: str) -> list[dict]:
         """The visible conversation: user messages and final answers (for UIs resuming a thread)."""

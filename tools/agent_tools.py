@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ssl_runtime.config import VISION_METHODS
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
+from tools.insights import config_diff
 
 CONFIRM_TOOLS = ("launch_pretraining", "schedule_pretraining", "cancel_run")
 
@@ -132,9 +133,10 @@ class ToolBox:
         cfg = _config_tree(a, self.home)
         from tools.runs import validate
 
-        validate(cfg)
+        resolved = validate(cfg)
         return {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
-                "config": _brief_config(cfg), "estimate": estimate_cost(cfg)}
+                "config": _brief_config(cfg), "estimate": estimate_cost(cfg),
+                "resolved": resolved.model_dump(mode="json")}
 
     def schedule_pretraining(self, **kw) -> dict:
         a = ScheduleArgs(**kw)
@@ -234,16 +236,26 @@ class ToolBox:
                          "health_std": (m.get("health/std") or {}).get("last"),
                          "health_rank": (m.get("health/rank") or {}).get("last"),
                          "probe_acc": (info["probe"] or {}).get("probe/acc"), "verdict": info["verdict"]})
-            configs[info["run_id"]] = _flatten(info["config"])
-        keys = sorted({k for c in configs.values() for k in c})
-        diff = {k: {rid: c.get(k) for rid, c in configs.items()} for k in keys
-                if len({json.dumps(c.get(k), sort_keys=True) for c in configs.values()}) > 1}
+            configs[info["run_id"]] = info["config"]
+        diff = config_diff(configs)
         return {"runs": rows, "config_diff": diff}
 
     def diagnose_run(self, run_id: str) -> dict:
         from tools.diagnosis import diagnose_run
+        from tools.knowledge import search
 
-        return diagnose_run(self.home, run_id)
+        d = diagnose_run(self.home, run_id)
+        if d["verdict"] not in ("healthy", "insufficient_evidence"):
+            # passages from the literature store that explain this verdict, citable down to the chunk
+            from tools.registry import Registry
+
+            method = Registry(self.home).get(d["run_id"]).method
+            query = f"{d['verdict'].replace('_', ' ')} {method} symptoms causes fix"
+            try:
+                d["passages"] = _compact_hits(search(self.home, query, "literature", 2))
+            except SSLPilotError:
+                d["passages"] = []
+        return d
 
     def recommend_next_step(self, run_id: str) -> dict:
         from tools.diagnosis import recommend_run
@@ -324,17 +336,6 @@ def _brief_config(cfg: dict) -> dict:
             "augment_strength": cfg["augment"]["strength"]}
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in tree.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def _compact_hits(hits: list[dict]) -> list[dict]:
-    return [{"text": h["text"][:600], "score": h["score"], "citation": h["citation"], "flagged": h["flagged"]}
+    return [{"id": h["id"], "text": h["text"][:600], "score": h["score"], "citation": h["citation"], "flagged": h["flagged"]}
             for h in hits]

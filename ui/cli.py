@@ -433,6 +433,32 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
                 console.print(Markdown(ev["text"]))
 
 
+@app.command()
+@cli_errors
+def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to listen on")] = 8501,
+       host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 exposes it to your network")] = "127.0.0.1",
+       open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False) -> None:
+    """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from tools.home import Home
+
+    h = Home.resolve(home)
+    app_file = Path(__file__).with_name("app.py")
+    env = {**os.environ, "SSLPILOT_HOME": str(h.root)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", host,
+           "--server.port", str(port), "--server.headless", str(not open_browser).lower(),
+           "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
+           "--client.toolbarMode", "minimal"]
+    typer.echo(f"sslpilot UI on http://{host}:{port} (home {h.root}); Ctrl-C to stop", err=True)
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 registry_app = typer.Typer(help="registry maintenance")
 app.add_typer(registry_app, name="registry")
 

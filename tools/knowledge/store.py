@@ -164,6 +164,14 @@ class KnowledgeStore:
     def count(self, collection: str) -> int:
         return self.collections[collection].count()
 
+    def chunk(self, chunk_id: str) -> Hit | None:
+        """One chunk by id, from whichever collection holds it (citation links open this)."""
+        for name, col in self.collections.items():
+            got = col.get(ids=[chunk_id], include=["documents", "metadatas"])
+            if got["ids"]:
+                return Hit(got["ids"][0], got["documents"][0], 0.0, {**got["metadatas"][0], "collection": name})
+        return None
+
     def _all(self, collection: str, page: int = 5000):
         """Every chunk, read in pages (one big get() exceeds SQLite's variable limit past ~30k chunks)."""
         col = self.collections[collection]

@@ -1,0 +1,111 @@
+"""Read-only views of runs for dashboards: tables, metric series, embeddings, log tails, config diffs.
+
+The UI reads these; nothing here launches, cancels or writes anything but the registry's index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.home import Home
+from tools.registry import Registry
+from tools.runs import run_id_of, run_row
+
+
+def runs_overview(home: Home, limit: int = 500) -> list[dict]:
+    """Every run with its probe/kNN accuracy and verdict; running ones are re-read from their folders first."""
+    reg = Registry(home)
+    rows = []
+    for run in reg.list(limit=limit):
+        if run.status in ("queued", "running"):
+            run = reg.sync(run.id)
+        probe = reg.probe(run.id)
+        row = run_row(run)
+        row["probe_acc"] = probe.probe_acc if probe else None
+        row["knn_acc"] = probe.knn_acc if probe else None
+        rows.append(row)
+    return rows
+
+
+def metric_rows(home: Home, run_id: str) -> list[dict]:
+    """The full metric series of a run, from its folder (the source of truth)."""
+    run = Registry(home).get(run_id_of(run_id))
+    return RunFolder(run.run_dir).read_metrics()
+
+
+def log_tail(home: Home, run_id: str, lines: int = 40) -> str:
+    run = Registry(home).get(run_id_of(run_id))
+    path = RunFolder(run.run_dir).path / "stdout.log"
+    if not path.exists():
+        return ""
+    with path.open(errors="replace") as f:
+        return "".join(deque(f, maxlen=lines))
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}: the dotted keys that `--set` and recommendations use."""
+    out = {}
+    for k, v in tree.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def config_diff(configs: dict[str, dict]) -> dict[str, dict]:
+    """Dotted keys whose values differ between runs: {key: {run_id: value}}."""
+    flat = {rid: flatten(c) for rid, c in configs.items()}
+    keys = sorted({k for c in flat.values() for k in c})
+    return {k: {rid: c.get(k) for rid, c in flat.items()} for k in keys
+            if len({json.dumps(c.get(k), sort_keys=True) for c in flat.values()}) > 1}
+
+
+def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
+    """Held-out embeddings of a finished image run: singular-value spectrum and a 2-D PCA with labels.
+
+    Uses the exported encoder and the run's own validation split, like the probe does.
+    """
+    import torch
+    from sklearn.decomposition import PCA
+
+    from ssl_runtime.config import load_run_config
+    from ssl_runtime.data import load_image_set
+    from ssl_runtime.data.images import split_indices
+    from ssl_runtime.health import singular_spectrum
+    from ssl_runtime.probe import extract_features, load_encoder
+
+    run = Registry(home).get(run_id_of(run_id))
+    folder = RunFolder(run.run_dir)
+    if not (folder.encoder / "config.json").exists():
+        raise SSLPilotError(f"run {run.id} has no exported encoder yet", field="run",
+                            fix="wait until it succeeds; the view uses the final encoder")
+    cfg = load_run_config(folder.config)
+    data = load_image_set(cfg.data)
+    _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+    idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
+    encoder, pre = load_encoder(folder.encoder, pooling=cfg.eval.pooling)
+    with torch.no_grad():
+        feats = extract_features(encoder, data.images[idx], pre, torch.device("cpu"))
+    z = torch.nn.functional.normalize(feats, dim=1)
+    spectrum = singular_spectrum(z)
+    xy = PCA(n_components=2, random_state=0).fit_transform(z.numpy()) if len(z) >= 2 else z[:, :2].numpy()
+    labels = data.labels[idx].tolist() if data.labels is not None else None
+    names = getattr(data, "class_names", None)
+    if labels is not None and names:
+        labels = [names[i] if 0 <= i < len(names) else str(i) for i in labels]
+    return {"run_id": run.id, "dim": int(feats.shape[1]), "n": int(len(z)),
+            "singular_values": [float(s) for s in spectrum],
+            "pca": [[float(a), float(b)] for a, b in xy], "labels": labels}
+
+
+def encoder_stamp(home: Home, run_id: str) -> float:
+    """Changes when a run's encoder is re-exported (a cache key for embedding views)."""
+    run = Registry(home).get(run_id_of(run_id))
+    path = Path(run.run_dir) / "encoder" / "config.json"
+    return path.stat().st_mtime if path.exists() else 0.0

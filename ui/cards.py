@@ -1,0 +1,163 @@
+"""How tool results look in the UI: verdict badges, evidence tables and plots, recommendation cards,
+pending confirmations, search hits with links to the cited chunk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from tools.home import Home
+from tools.insights import flatten, metric_rows
+from ui import charts
+from ui.state import queue_prompt
+
+VERDICT_COLORS = {"healthy": "green", "complete_collapse": "red", "dimensional_collapse": "orange",
+                  "diverged": "red", "not_learning": "orange", "weak_representation": "yellow",
+                  "data_problem": "violet", "insufficient_evidence": "gray"}
+CATEGORY_COLORS = {"data": "blue", "model": "violet", "retrieval": "orange"}
+STATUS_COLORS = {"succeeded": "green", "running": "blue", "queued": "gray", "failed": "red", "diverged": "red",
+                 "cancelled": "gray", "interrupted": "orange"}
+
+
+def _link(citation: dict, chunk_id: str | None = None) -> str:
+    """A markdown link to the cited chunk in the Knowledge page, or to the paper when it is an arXiv id."""
+    title = citation.get("title") or citation.get("source") or "source"
+    if citation.get("section"):
+        title += f" - {citation['section']}"
+    if chunk_id:
+        return f"[{title}](knowledge?chunk={chunk_id})"
+    src = str(citation.get("source", ""))
+    if src.startswith("arXiv:"):
+        return f"[{title}](https://arxiv.org/abs/{src.split(':', 1)[1]})"
+    return f"{title} ({src})" if src else title
+
+
+def diagnosis_card(home: Home, d: dict, key: str) -> None:
+    cols = st.columns([3, 1])
+    with cols[0]:
+        st.markdown(f"**Run {d['run_id']}**" + (" - still running, early warning" if d.get("in_progress") else ""))
+        st.badge(d["verdict"].replace("_", " "), color=VERDICT_COLORS.get(d["verdict"], "gray"))
+    cols[1].metric("confidence", f"{d['confidence']:.2f}")
+    if d.get("evidence"):
+        df = pd.DataFrame(d["evidence"])[["metric", "value", "step", "threshold", "explanation"]]
+        st.dataframe(df, hide_index=True, key=f"{key}-evidence")
+        try:
+            chart = charts.evidence_chart(metric_rows(home, d["run_id"]), d["evidence"])
+        except Exception:  # noqa: BLE001 - a vanished run folder must not break the chat
+            chart = None
+        if chart is not None:
+            st.altair_chart(chart, width="stretch", key=f"{key}-plot")
+    if d.get("causes"):
+        st.markdown("**Likely causes**\n" + "\n".join(f"- {c['description']}" for c in d["causes"][:4]))
+    links = [_link(c) for c in d.get("citations", [])[:4]]
+    links += [_link(p["citation"], p.get("id")) for p in d.get("passages", [])]
+    if links:
+        st.markdown("**Sources** " + " · ".join(links))
+
+
+def recommendation_card(home: Home, r: dict, key: str, launch_button: bool = True) -> None:
+    with st.container(border=True):
+        st.badge(f"{r['category']} change", color=CATEGORY_COLORS.get(r["category"], "gray"))
+        st.markdown(f"**Next step for run {r['run_id']}**")
+        current = _current_config(home, r["run_id"])
+        if r.get("change"):
+            st.dataframe(pd.DataFrame([{"key": k, "now": json.dumps(current.get(k)), "proposed": json.dumps(v)}
+                                       for k, v in r["change"].items()]), hide_index=True, key=f"{key}-diff")
+        st.markdown(f"{r['rationale']}\n\n**Expected:** {r['expected_effect']}\n\n**How to verify:** {r['verify']}")
+        if r.get("skipped"):
+            st.caption("Already tried in this lineage, not proposed again: " + "; ".join(json.dumps(s) for s in r["skipped"]))
+        if launch_button and r.get("launchable") and r.get("change"):
+            st.button("Launch follow-up", key=f"{key}-launch", type="primary", on_click=queue_prompt,
+                      args=("launch the recommended follow-up",),
+                      help="Asks the agent to launch it; you confirm the resolved config before anything runs.")
+
+
+def _current_config(home: Home, run_id: str) -> dict:
+    from tools.registry import Registry
+
+    try:
+        return flatten(json.loads(Registry(home).get(run_id).config_json))
+    except Exception:  # noqa: BLE001 - the card still shows the change
+        return {}
+
+
+def pending_card(result: dict, key: str) -> None:
+    """The action a costly tool proposes, with everything that will be used (nothing has run yet)."""
+    p = result["pending_confirmation"]
+    with st.container(border=True):
+        st.markdown(f"**Waiting for your confirmation:** `{p['tool']}`")
+        if "config" in result:
+            cfg = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in result["config"].items()}
+            st.dataframe(pd.DataFrame([cfg]), hide_index=True, key=f"{key}-cfg")
+        if "estimate" in result:
+            st.caption("estimate: " + ", ".join(f"{k} {v}" for k, v in result["estimate"].items()))
+        if "run" in result:
+            st.caption(", ".join(f"{k} {v}" for k, v in result["run"].items()))
+        if result.get("resolved"):
+            with st.expander("Full resolved config"):
+                st.json(result["resolved"], expanded=False)
+
+
+def hits_card(result: dict, key: str) -> None:
+    for i, h in enumerate(result.get("results", [])):
+        c = h.get("citation", {})
+        where = f"run {c['run_id']}" if c.get("run_id") else _link(c, h.get("id"))
+        flag = " :red[flagged: instruction-like text, shown as data]" if h.get("flagged") else ""
+        st.markdown(f"**{i + 1}.** {where} (score {h.get('score', 0):.3f}){flag}")
+        st.markdown("> " + h["text"][:500].replace("\n", "\n> "))
+
+
+def runs_card(result: dict, key: str) -> None:
+    if result.get("runs"):
+        st.dataframe(pd.DataFrame(result["runs"]), hide_index=True, key=f"{key}-runs")
+    if result.get("config_diff"):
+        st.markdown("**Config differences**")
+        st.dataframe(pd.DataFrame(result["config_diff"]).T, key=f"{key}-diff")
+
+
+def probe_card(result: dict, key: str) -> None:
+    cols = st.columns(3)
+    base = result.get("baseline") or {}
+    for col, name in zip(cols, ("probe/acc", "knn/acc", "knn/recall@5"), strict=True):
+        if isinstance(result.get(name), (int, float)):
+            delta = result[name] - base[name] if isinstance(base.get(name), (int, float)) else None
+            col.metric(name, f"{result[name]:.3f}", None if delta is None else f"{delta:+.3f} vs random init")
+
+
+def render_tool(home: Home, tool: dict, key: str, latest_recommendation: bool) -> bool:
+    """Draw one tool result; False when it has no card (the answer text covers it)."""
+    name, result = tool["name"], tool["result"]
+    if "error" in result:
+        return False
+    if "pending_confirmation" in result:
+        pending_card(result, key)
+        return True
+    renderers: dict[str, Callable[[], None]] = {
+        "diagnose_run": lambda: diagnosis_card(home, result, key),
+        "recommend_next_step": lambda: recommendation_card(home, result, key, latest_recommendation),
+        "search_literature": lambda: hits_card(result, key),
+        "search_run_logs": lambda: hits_card(result, key),
+        "list_runs": lambda: runs_card(result, key),
+        "compare_runs": lambda: runs_card(result, key),
+        "run_linear_probe": lambda: probe_card(result, key),
+    }
+    if name not in renderers:
+        return False
+    renderers[name]()
+    return True
+
+
+def render_message(home: Home, msg: dict, key: str, latest_recommendation: bool = False) -> None:
+    """A chat message: cards for the tools it used, the answer text under them (folded when cards said it)."""
+    if msg["role"] == "user":
+        st.markdown(msg["content"])
+        return
+    drawn = [render_tool(home, t, f"{key}-{i}", latest_recommendation) for i, t in enumerate(msg.get("tools", []))]
+    if any(drawn):
+        with st.expander("Answer as text"):
+            st.markdown(msg["content"])
+    else:
+        st.markdown(msg["content"])

@@ -1,0 +1,171 @@
+"""One run: curves, embeddings, probe, diagnosis and recommendation, events and log, and cancel/resume."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+from ssl_runtime.errors import SSLPilotError
+from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows, runs_overview
+from tools.registry import TERMINAL, Registry
+from ui import cards, charts
+from ui.state import home, toolbox
+
+CURVE_GROUPS = ("loss", "lr", "grad_norm", "samples_per_s")
+
+
+@st.cache_data(show_spinner="Embedding held-out images...", max_entries=16)
+def _embeddings(root: str, run_id: str, stamp: float) -> dict:
+    from tools.home import Home
+
+    return embedding_view(Home.resolve(root), run_id)
+
+
+def actions(run: dict) -> None:
+    """Cancel and resume through the agent's tools, each behind an explicit confirmation."""
+    ask = st.session_state.get("confirm_action")
+    c = st.columns([1, 1, 4])
+    if run["status"] not in TERMINAL:
+        c[0].button("Cancel run", key="ask-cancel", on_click=st.session_state.__setitem__,
+                    args=("confirm_action", "cancel"))
+    if run["status"] in ("interrupted", "cancelled", "failed", "diverged"):
+        c[1].button("Resume run", key="ask-resume", on_click=st.session_state.__setitem__,
+                    args=("confirm_action", "resume"))
+    if not ask:
+        return
+    tb = toolbox()
+    with st.container(border=True):
+        try:
+            if ask == "cancel":
+                pending = tb.cancel_run(run["run_id"])
+                st.warning(f"Cancel run {run['run_id']} at step {run['steps'] or 0}? Its last checkpoint is kept; "
+                           "you can resume it later.")
+            else:
+                pending = None
+                st.warning(f"Resume run {run['run_id']} from its last checkpoint on a free device?")
+        except SSLPilotError as exc:
+            st.error(str(exc))
+            st.session_state.pop("confirm_action", None)
+            return
+        b = st.columns([1, 1, 4])
+        if b[0].button("Confirm", type="primary", key="do-action"):
+            st.session_state.pop("confirm_action", None)
+            try:
+                out = (tb.execute_confirmed("cancel_run", pending["pending_confirmation"]["args"]) if pending
+                       else tb.resume_run(run["run_id"]))
+                st.session_state["action_result"] = out
+            except SSLPilotError as exc:
+                st.session_state["action_result"] = {"error": str(exc)}
+            st.rerun()
+        if b[1].button("Keep as is", key="no-action"):
+            st.session_state.pop("confirm_action", None)
+            st.rerun()
+
+
+def curves(rows: list[dict]) -> None:
+    if not rows:
+        st.caption("No metrics logged yet.")
+        return
+    names = [m for m in CURVE_GROUPS if any(m in r for r in rows)]
+    names += sorted({k for r in rows for k in r if k.startswith(("loss/", "health/"))})
+    cols = st.columns(3)
+    for i, name in enumerate(names):
+        chart = charts.metric_chart(rows, name)
+        if chart is not None:
+            cols[i % 3].altair_chart(chart, width="stretch", key=f"curve-{name}")
+
+
+def embeddings(run: dict) -> None:
+    h = home()
+    if run["status"] != "succeeded":
+        st.caption("The spectrum and PCA use the exported encoder; they appear when the run succeeds.")
+        return
+    try:
+        view = _embeddings(str(h.root), run["run_id"], encoder_stamp(h, run["run_id"]))
+    except SSLPilotError as exc:
+        st.caption(str(exc))
+        return
+    st.caption(f"{view['n']} held-out samples, {view['dim']}-d features")
+    c = st.columns(2)
+    c[0].altair_chart(charts.spectrum_chart(view["singular_values"]), width="stretch", key="spectrum")
+    c[1].altair_chart(charts.pca_chart(view["pca"], view["labels"]), width="stretch", key="pca")
+
+
+def probe(run_id: str) -> None:
+    p = Registry(home()).probe(run_id)
+    if not p:
+        st.caption("Not probed yet (runs are probed when they succeed; or ask the chat to probe it).")
+        return
+    result = json.loads(p.result_json)
+    cards.probe_card(result, key="probe")
+    base = result.get("baseline") or {}
+    table = [{"metric": k, "trained": v, "random init": base.get(k)} for k, v in result.items()
+             if k.startswith(("probe/", "knn/")) and isinstance(v, (int, float))]
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="probe-table")
+
+
+def diagnosis(run: dict) -> None:
+    h = home()
+    reg = Registry(h)
+    stored = reg.diagnoses(run["run_id"], "diagnosis")
+    if run["status"] in TERMINAL and not stored:
+        toolbox().diagnose_run(run["run_id"])
+        stored = reg.diagnoses(run["run_id"], "diagnosis")
+    if stored:
+        cards.diagnosis_card(h, json.loads(stored[-1].result_json), key="diag")
+    else:
+        st.caption("Diagnosed when the run ends, or by the monitor while it runs (`sslpilot serve --monitor`).")
+    recs = reg.diagnoses(run["run_id"], "recommendation")
+    if recs:
+        cards.recommendation_card(h, json.loads(recs[-1].result_json), key="rec", launch_button=False)
+        st.caption("To launch it, ask the chat: \"what should I try next for run "
+                   f"{run['run_id']}?\" then \"launch it\".")
+    elif stored and st.button("Recommend a next step", key="recommend"):
+        toolbox().recommend_next_step(run["run_id"])
+        st.rerun()
+
+
+def main() -> None:
+    h = home()
+    rows = runs_overview(h)
+    if not rows:
+        st.title("Run")
+        st.info("No runs yet.")
+        return
+    ids = [r["run_id"] for r in rows]
+    wanted = st.query_params.get("run")
+    index = ids.index(wanted) if wanted in ids else 0
+    run_id = st.selectbox("run", ids, index=index,
+                          format_func=lambda rid: f"{rid} - {next(r['method'] for r in rows if r['run_id'] == rid)}")
+    st.query_params["run"] = run_id
+    run = next(r for r in rows if r["run_id"] == run_id)
+    st.title(f"Run {run_id}: {run['method']} on {run['dataset']}")
+    st.badge(run["status"], color=cards.STATUS_COLORS.get(run["status"], "gray"))
+    st.caption(f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
+               f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
+    done = st.session_state.pop("action_result", None)
+    if done:
+        (st.error if "error" in done else st.success)(json.dumps(done, default=str))
+    actions(run)
+
+    tabs = st.tabs(["Curves", "Embeddings", "Probe", "Diagnosis", "Events and log", "Config"])
+    with tabs[0]:
+        curves(metric_rows(h, run_id))
+    with tabs[1]:
+        embeddings(run)
+    with tabs[2]:
+        probe(run_id)
+    with tabs[3]:
+        diagnosis(run)
+    with tabs[4]:
+        events = [{"time": e.time, "type": e.type, "message": e.message} for e in Registry(h).events(run_id)]
+        st.dataframe(pd.DataFrame(events), hide_index=True, key="events")
+        st.code(log_tail(h, run_id) or "(no output yet)", language="text")
+    with tabs[5]:
+        st.code(yaml.safe_dump(json.loads(Registry(h).get(run_id).config_json), sort_keys=False), language="yaml")
+
+
+main()

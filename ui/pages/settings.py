@@ -1,0 +1,53 @@
+"""Settings: what this UI is running against (LLM backend, home, database, devices, knowledge store)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+import streamlit as st
+
+from agent.backends import describe
+from agent.graph import Budget
+from tools.gpus import Allocator
+from tools.registry import Registry
+from ui.state import home
+
+
+def redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def main() -> None:
+    h = home()
+    st.title("Settings")
+    st.subheader("Assistant")
+    st.markdown(f"LLM backend: **{describe()}**")
+    st.caption("Set `SSLPILOT_LLM=provider:model` (e.g. `openai:gpt-4o-mini`, `ollama:qwen2.5:7b`) before "
+               "`sslpilot ui` to use a hosted or local model; `offline` is the built-in planner that needs no network.")
+    st.markdown(f"Budgets per conversation: {Budget.max_launches} launches, {Budget.max_gpu_hours} GPU-hours; "
+                f"{Budget.max_model_calls} model calls per turn.")
+
+    st.subheader("Storage")
+    reg = Registry(h)
+    st.markdown(f"Home folder: `{h.root}`  \nDatabase: `{redact(reg.url)}`  \nRuns: `{h.runs}`")
+    st.markdown("Scheduler: " + ("running" if reg.scheduler_alive() else
+                                 "not running (it starts with the first launch, or `sslpilot serve --detach`)"))
+
+    st.subheader("Devices")
+    inv = Allocator().inventory()
+    if inv["gpus"]:
+        st.dataframe(pd.DataFrame(inv["gpus"]), hide_index=True, key="gpus")
+    else:
+        st.markdown("No GPU visible: runs use CPU slots.")
+    st.caption(f"CPU slots: {inv['cpu_slots']} · runs per GPU: {inv['runs_per_gpu']} · "
+               f"SSLPILOT_GPUS={os.environ.get('SSLPILOT_GPUS', '(all)')}")
+
+    st.subheader("Knowledge store")
+    st.markdown(f"Chroma folder: `{h.chroma}`  \nEmbedding model: `{os.environ.get('SSLPILOT_EMBEDDINGS', 'minilm')}` "
+                "(change with SSLPILOT_EMBEDDINGS, then `sslpilot reindex`)")
+
+
+main()

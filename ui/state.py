@@ -1,0 +1,44 @@
+"""Objects shared by the Streamlit pages: the home folder, the agent, the tool box, the chat thread."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from agent.session import Agent
+from tools.agent_tools import ToolBox
+from tools.home import Home
+
+
+def home() -> Home:
+    """$SSLPILOT_HOME (set by `sslpilot ui --home`), else ./.sslpilot."""
+    return Home.resolve()
+
+
+@st.cache_resource(show_spinner=False)
+def _agent(root: str) -> Agent:
+    return Agent(Home.resolve(root))
+
+
+def agent() -> Agent:
+    return _agent(str(home().root))
+
+
+def toolbox() -> ToolBox:
+    """The agent's own tools: the UI launches, cancels and resumes only through these."""
+    return agent().toolbox
+
+
+def thread_id() -> str:
+    """The chat thread lives in the URL (?thread=...), so a reload or a shared link keeps the conversation."""
+    tid = st.query_params.get("thread")
+    if not tid:
+        tid = uuid.uuid4().hex[:12]
+        st.query_params["thread"] = tid
+    return tid
+
+
+def queue_prompt(text: str) -> None:
+    """Button callbacks put a message here; the chat page sends it on the next run, as if typed."""
+    st.session_state["queued_prompt"] = text

@@ -19,6 +19,7 @@ METHODS = (
     "simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae", "mlm", "clm", "clip",
 )
 VISION_METHODS = METHODS[:8]
+TEXT_METHODS = ("mlm", "clm")
 BUILTIN_DATASETS = ("digits", "shapes")
 BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")
 
@@ -30,12 +31,17 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     name: str | None = Field(None, description="built-in dataset: digits or shapes")
     path: str | None = Field(None, description="image folder or Hugging Face datasets folder")
-    kind: Literal["auto", "builtin", "image_folder", "hf_dataset"] = "auto"
+    kind: Literal["auto", "builtin", "image_folder", "hf_dataset", "text_folder", "captions"] = "auto"
     image_size: int | None = Field(None, ge=8, le=1024, description="side in pixels; dataset default if unset")
     val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     num_samples: int | None = Field(None, ge=16, description="size of the generated shapes set")
     max_samples: int | None = Field(None, ge=1, description="use at most this many images")
     dedup: bool = Field(False, description="drop exact duplicate images before the split")
+    text_field: str = Field("text", description="text column of .jsonl/datasets/labelled files (mlm, clm)")
+    label_field: str = Field("label", description="label column of data.labels_path")
+    labels_path: str | None = Field(None, description="CSV/JSONL of (text, label) for the text probe")
+    image_field: str = Field("image", description="image path column of a captions file (clip)")
+    caption_field: str = Field("caption", description="caption column of a captions file (clip)")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -192,22 +198,22 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
         cfg = RunConfig.model_validate(tree)
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err)) from None
-    if cfg.method in VISION_METHODS:
-        from ssl_runtime.methods import method_class
+    from ssl_runtime.methods import method_class
 
-        cls = method_class(cfg.method)
-        try:
-            args = cls.Args.model_validate(cfg.method_args)
-        except ValidationError as err:
-            msg = _format_validation_error(err)
-            raise ConfigError(f"method_args.{msg}") from None
-        cfg.method_args = args.model_dump()
-    else:
-        raise ConfigError(
-            f"method {cfg.method!r} is not available in this version of the runtime yet",
-            field="method",
-            fix=f"use one of {', '.join(VISION_METHODS)}",
-        )
+    cls = method_class(cfg.method)
+    try:
+        args = cls.Args.model_validate(cfg.method_args)
+    except ValidationError as err:
+        msg = _format_validation_error(err)
+        raise ConfigError(f"method_args.{msg}") from None
+    cfg.method_args = args.model_dump()
+    if cfg.method in TEXT_METHODS and cfg.backbone.name != "auto":
+        raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
+                          "language model from method_args or backbone.pretrained", field="backbone.name",
+                          fix="leave backbone.name at auto")
+    if cfg.method in (*TEXT_METHODS, "clip") and cfg.data.name == "digits":
+        raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
+                          fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
     return cfg
 
 

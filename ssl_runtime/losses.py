@@ -103,3 +103,14 @@ def dino(student: list[torch.Tensor], teacher: list[torch.Tensor], center: torch
     loss = total / pairs
     ent = entropy / pairs
     return {"loss": loss, "loss/teacher_entropy": ent.detach(), "loss/kl": (loss - ent).detach()}
+
+
+def clip_loss(image: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Symmetric InfoNCE over image-text pairs with a learned temperature (CLIP, Radford et al. 2021,
+    arXiv 2103.00020). Inputs are L2-normalised; negatives come from every rank under DDP. At chance the
+    loss is log(global batch)."""
+    all_image, all_text = gather_batch(image), gather_batch(text)
+    labels = torch.arange(image.shape[0], device=image.device) + rank() * image.shape[0]
+    i2t = F.cross_entropy(logit_scale * image @ all_text.T, labels)
+    t2i = F.cross_entropy(logit_scale * text @ all_image.T, labels)
+    return {"loss": (i2t + t2i) / 2, "loss/image_to_text": i2t.detach(), "loss/text_to_image": t2i.detach()}

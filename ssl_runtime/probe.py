@@ -144,33 +144,89 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
             raise SSLPilotError(f"{first['msg']}", field="eval." + ".".join(map(str, first["loc"]))) from None
     ev = cfg.eval
     dev = pick_device(device if device != "auto" else ("cpu" if cfg.train.device == "cpu" else "auto"))
-    data = load_image_set(cfg.data)
-    if data.labels is None:
-        raise DataError("the data has no labels, so there is nothing to probe against", field="data",
-                        fix="use class subfolders (data/<class>/*.png) or a labelled datasets folder")
-    train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-    if len(val_idx) == 0:
-        raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
     t0 = time.perf_counter()
-    result: dict = {"run_id": folder.run_id, "method": cfg.method, "num_train": len(train_idx),
-                    "num_val": len(val_idx), "eval": ev.model_dump()}
-    for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
-        encoder, pre = load_encoder(folder.encoder, random_init=random_init, pooling=ev.pooling)
-        feats = extract_features(encoder, data.images, pre, dev)
-        labels = data.labels.to(dev)
-        scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx],
-                                   ev.knn_k, ev.knn_temperature, ev.feature_norm)
-        if name == "trained":
-            result.update(scores)
-            result["feature_dim"] = int(feats.shape[1])
-        else:
-            result["baseline"] = scores
+    result: dict = {"run_id": folder.run_id, "method": cfg.method, "eval": ev.model_dump()}
+    if cfg.method == "clip":
+        result.update(_clip_retrieval(folder, cfg, dev))
+    features = _feature_source(folder, cfg, dev)
+    if features is None and cfg.method != "clip":
+        raise DataError("the data has no labels, so there is nothing to probe against", field="data",
+                        fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
+                            "data.labels_path=<CSV/JSONL of text,label>")
+    if features is not None:
+        n, extract = features
+        train_idx, val_idx = split_indices(n, cfg.data.val_fraction, cfg.train.seed)
+        if len(val_idx) == 0:
+            raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
+        result.update(num_train=len(train_idx), num_val=len(val_idx))
+        for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
+            feats, labels = extract(random_init)
+            labels = labels.to(dev)
+            scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx],
+                                       ev.knn_k, ev.knn_temperature, ev.feature_norm)
+            if name == "trained":
+                result.update(scores)
+                result["feature_dim"] = int(feats.shape[1])
+            else:
+                result["baseline"] = scores
     result["seconds"] = round(time.perf_counter() - t0, 3)
     write_json_atomic(folder.probe, result)
     steps = [r["step"] for r in folder.read_metrics() if "step" in r]
     row = {"step": max(steps) if steps else 0}
-    row.update({k: v for k, v in result.items() if k.startswith(("probe/acc", "knn/"))})
+    row.update({k: v for k, v in result.items() if k.startswith(("probe/acc", "knn/", "clip/"))})
     folder.log_metrics(row)
-    folder.event("probe", f"linear probe {result['probe/acc']:.3f}, kNN {result['knn/acc']:.3f}",
-                 **{k: v for k, v in row.items() if k != "step"})
+    said = [f"linear probe {result['probe/acc']:.3f}, kNN {result['knn/acc']:.3f}"] if "probe/acc" in result else []
+    if "clip/i2t_recall@5" in result:
+        said.append(f"image->text recall@5 {result['clip/i2t_recall@5']:.3f}, text->image "
+                    f"{result['clip/t2i_recall@5']:.3f} (chance {result['clip/chance_recall@5']:.3f})")
+    folder.event("probe", "; ".join(said), **{k: v for k, v in row.items() if k != "step"})
     return result
+
+
+def _feature_source(folder: RunFolder, cfg, dev: torch.device):
+    """(n, extract(random_init) -> (features, labels)) for the run's labelled data, or None without labels."""
+    if cfg.method in ("mlm", "clm"):
+        from ssl_runtime.data.text import labelled_texts
+        from ssl_runtime.probe_text import text_features
+
+        labelled = labelled_texts(cfg.data)
+        if labelled is None:
+            return None
+        texts, labels, _ = labelled
+        block = cfg.method_args.get("block_size", 128)
+        y = torch.tensor(labels)
+        return len(texts), lambda random_init: (text_features(folder.encoder, texts, dev, random_init, block), y)
+    if cfg.method == "clip":
+        from ssl_runtime.data import default_image_size
+        from ssl_runtime.data.captions import load_caption_pairs
+
+        data = load_caption_pairs(cfg.data, default_image_size(cfg.data)).images
+        encoder_dir = folder.encoder / "image"  # captioned shapes keep their shape labels
+    else:
+        data = load_image_set(cfg.data)
+        encoder_dir = folder.encoder
+    if data.labels is None:
+        return None
+
+    def extract(random_init: bool):
+        encoder, pre = load_encoder(encoder_dir, random_init=random_init, pooling=cfg.eval.pooling)
+        return extract_features(encoder, data.images, pre, dev), data.labels
+
+    return len(data), extract
+
+
+def _clip_retrieval(folder: RunFolder, cfg, dev: torch.device) -> dict:
+    from ssl_runtime.data import default_image_size
+    from ssl_runtime.data.captions import load_caption_pairs
+    from ssl_runtime.probe_clip import load_towers, retrieval_eval
+
+    pairs = load_caption_pairs(cfg.data, default_image_size(cfg.data))
+    _, val_idx = split_indices(len(pairs), cfg.data.val_fraction, cfg.train.seed)
+    if len(val_idx) < 10:
+        raise DataError("fewer than 10 held-out pairs for retrieval", field="data.val_fraction")
+    _, encode_images, encode_texts = load_towers(folder.encoder, dev)
+    pre = json.loads((folder.encoder / "image" / "preprocess.json").read_text())
+    mean = torch.tensor(pre["mean"], device=dev).view(1, -1, 1, 1)
+    std = torch.tensor(pre["std"], device=dev).view(1, -1, 1, 1)
+    images = (pairs.images.images[val_idx].to(dev).float() / 255.0 - mean) / std
+    return retrieval_eval(encode_images, encode_texts, images, [pairs.captions[i] for i in val_idx.tolist()])

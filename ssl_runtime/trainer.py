@@ -11,22 +11,18 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from ssl_runtime import distributed as dist_utils
-from ssl_runtime.augment import ViewPipeline, channel_stats
 from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
 from ssl_runtime.config import RunConfig, load_run_config
-from ssl_runtime.data import ImageSet, load_image_set, split_indices
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
 from ssl_runtime.errors import DataError
-from ssl_runtime.health import HealthMonitor
-from ssl_runtime.methods import SSLMethod, build_method
 from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
 
@@ -50,77 +46,6 @@ class EpochOrder:
         return idx[self.rank * per_rank:(self.rank + 1) * per_rank]
 
 
-@dataclass
-class Prepared:
-    """Everything built before the first step."""
-
-    cfg: RunConfig
-    device: torch.device
-    precision: str
-    data: ImageSet
-    train_images: torch.Tensor
-    val_index: torch.Tensor
-    method: SSLMethod
-    pipeline: ViewPipeline
-    total_steps: int
-    steps_per_epoch: int
-
-
-def plan_steps(cfg: RunConfig, n_train: int) -> tuple[int, int]:
-    if cfg.train.batch_size > n_train:
-        raise DataError(
-            f"batch size {cfg.train.batch_size} is larger than the {n_train} training images",
-            field="train.batch_size", fix=f"use at most {n_train} or add data",
-        )
-    spe = n_train // cfg.train.batch_size
-    total = cfg.train.steps or cfg.train.epochs * spe
-    return total, spe
-
-
-def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Prepared:
-    device = pick_device(cfg.train.device)
-    dist_utils.init_from_env(device.type)
-    if cfg.train.batch_size % dist_utils.world_size():
-        raise DataError(f"batch size {cfg.train.batch_size} does not split over {dist_utils.world_size()} processes",
-                        field="train.batch_size")
-    seed_everything(cfg.train.seed, cfg.train.deterministic)
-    data = load_image_set(cfg.data)
-    if folder is not None and data.skipped and dist_utils.rank() == 0:
-        folder.event("warning", f"skipped {len(data.skipped)} unreadable image files", kind="corrupt_files",
-                     count=len(data.skipped), files=data.skipped[:20])
-    train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-    total, spe = plan_steps(cfg, len(train_idx))
-    train_images = data.images[train_idx]
-    mean, std = channel_stats(train_images)
-    # Resident on the device for the whole run; pinned host memory when it lives on the CPU side of a GPU.
-    train_images = train_images.to(device, non_blocking=True)
-    method = build_method(cfg, data.image_size, total)
-    if dist_utils.is_distributed() and device.type == "cuda":
-        method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # batch statistics over the global batch
-    method = method.to(device)
-    if device.type == "cuda":
-        method = method.to(memory_format=torch.channels_last)
-    if cfg.train.compile:
-        method.backbone.compile()
-    recipes = method.view_recipes(data.image_size, cfg.augment.n_local_crops)
-    pipeline = ViewPipeline(recipes, cfg.augment.strength, mean, std).to(device)
-    return Prepared(cfg, device, resolve_precision(cfg.train.precision, device), data, train_images, val_idx,
-                    method, pipeline, total, spe)
-
-
-def health_views(p: Prepared) -> list[torch.Tensor]:
-    """Two fixed augmented views of held-out images (train images when there is no val split)."""
-    source = p.data.images[p.val_index] if len(p.val_index) >= 16 else p.data.images
-    source = source[: p.cfg.train.health_samples].to(p.device)
-    devices = [p.device] if p.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(12345)
-        views = p.pipeline(source)
-        if len(views) < 2:  # single-view methods (MAE): a second draw gives the positive pair
-            views += p.pipeline(source)
-        return views[:2]
-
-
 class _StopFlag:
     """SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step boundary."""
 
@@ -136,6 +61,17 @@ class _StopFlag:
 
     def _handle(self, signum, frame) -> None:
         self.requested = signal.Signals(signum).name
+
+
+def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Task:
+    """Device, process group, seeds, then the task (data, method, views) for this config."""
+    device = pick_device(cfg.train.device)
+    dist_utils.init_from_env(device.type)
+    if cfg.train.batch_size % dist_utils.world_size():
+        raise DataError(f"batch size {cfg.train.batch_size} does not split over {dist_utils.world_size()} processes",
+                        field="train.batch_size")
+    seed_everything(cfg.train.seed, cfg.train.deterministic)
+    return build_task(cfg, folder, device, resolve_precision(cfg.train.precision, device))
 
 
 def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:
@@ -162,16 +98,19 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     if dist_utils.is_distributed():
         model = torch.nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == "cuda"
                                                           else None)
-    monitor = HealthMonitor(health_views(p))
-    embedding_dim = monitor.embedding_dim(method)
-    order = EpochOrder(len(p.train_images), cfg.train.batch_size, cfg.train.seed, device)
+    embedding_dim = p.embedding_dim
+    order = EpochOrder(p.n_train, cfg.train.batch_size, cfg.train.seed, p.index_device or device)
     stop = _StopFlag()
     stop.install()
     if is_main:
         folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
                           world_size=dist_utils.world_size(), start_step=start,
-                          embedding_dim=embedding_dim, health_samples=len(monitor.views[0]),
-                          steps_per_epoch=p.steps_per_epoch, data=p.data.stats())
+                          embedding_dim=embedding_dim, health_samples=p.health_samples,
+                          steps_per_epoch=p.steps_per_epoch, data=p.stats())
+        if start == 0:
+            initial = p.initial_metrics()
+            if initial:
+                folder.log_metrics({"step": 0, "epoch": 0, **initial})
     params = method.trainable_parameters()
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
@@ -193,11 +132,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     step = start
     for step in range(start + 1, p.total_steps + 1):
         idx = order.batch(step - 1)
-        views = p.pipeline(p.train_images[idx])
-        if device.type == "cuda":
-            views = [v.contiguous(memory_format=torch.channels_last) for v in views]
+        inputs = p.batch(idx, step - 1)
         with autocast(device, p.precision):
-            out = model(views, step - 1)
+            out = model(inputs, step - 1)
         loss = out["loss"]
         opt.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -246,7 +183,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                        samples_per_s=(step - last_logged_step) * cfg.train.batch_size / max(now - t_last, 1e-9))
             t_last, last_logged_step = now, step
         if health_now and is_main:
-            h = monitor.measure(method)
+            h = p.health()
             row.update(zip(h.keys(), torch.stack([v.float() for v in h.values()]).tolist(), strict=True))
         if is_main and len(row) > 2:
             folder.log_metrics(row)
@@ -262,17 +199,15 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     if status == "succeeded" and is_main:
         if last_good_ckpt != step:
             checkpoint(step)
-        method.backbone.save(folder.encoder, preprocess={
-            "image_size": p.data.image_size, "mean": p.pipeline.mean.flatten().tolist(),
-            "std": p.pipeline.std.flatten().tolist(), "method": cfg.method})
+        p.export(folder)
     summary = {
         "run_id": folder.run_id, "status": status, "message": message, "method": cfg.method,
         "steps": step if status != "diverged" else last_good_ckpt, "total_steps": p.total_steps,
         "epochs": p.total_steps / p.steps_per_epoch, "wall_time_s": round(wall, 3),
         "samples_per_s": round((step - start) * cfg.train.batch_size / max(wall, 1e-9), 1),
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
-        "embedding_dim": embedding_dim, "health_samples": len(monitor.views[0]),
-        "data": p.data.stats(), "last_checkpoint_step": last_good_ckpt,
+        "embedding_dim": embedding_dim, "health_samples": p.health_samples,
+        "data": p.stats(), "last_checkpoint_step": last_good_ckpt,
     }
     summary["best"], summary["final"] = _best_and_final(folder)
     if is_main:

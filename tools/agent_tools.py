@@ -278,10 +278,8 @@ class ToolBox:
         r = runs.resume(self.home, run_id)
         if self.on_launch:
             self.on_launch(r.id)
-        elif not runs.Registry(self.home).scheduler_alive():
-            from tools.scheduler import spawn_daemon
-
-            spawn_daemon(self.home)
+        else:
+            runs.start_scheduler_if_needed(self.home)
         return {"run_id": r.id, "status": r.status}
 
     # ---- LangChain wrappers ----------------------------------------------------------------------------

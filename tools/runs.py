@@ -60,11 +60,19 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
                      recommendation=recommendation)
     registry.sync(run.id)
-    if ensure_scheduler and not registry.scheduler_alive():
-        from tools.scheduler import spawn_daemon
-
-        spawn_daemon(home)
+    if ensure_scheduler:
+        start_scheduler_if_needed(home)
     return registry.get(run.id)
+
+
+def start_scheduler_if_needed(home: Home) -> None:
+    """Queued work needs the daemon; start it unless one is alive or SSLPILOT_AUTOSTART=0 (you run
+    `sslpilot serve` yourself, e.g. under systemd)."""
+    if os.environ.get("SSLPILOT_AUTOSTART", "1") == "0" or Registry(home).scheduler_alive():
+        return
+    from tools.scheduler import spawn_daemon
+
+    spawn_daemon(home)
 
 
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:

@@ -25,10 +25,15 @@ def metric_chart(rows: list[dict], metric: str, height: int = 180) -> alt.Chart 
                     tooltip=["step", "value"]))
 
 
-def first_crossing(df: pd.DataFrame, threshold: float, below: bool) -> int | None:
-    """The first logged step past the threshold: where the failure began."""
-    hit = df[df["value"] < threshold] if below else df[df["value"] > threshold]
-    return int(hit["step"].iloc[0]) if not hit.empty else None
+def failure_start(df: pd.DataFrame, threshold: float, below: bool) -> int | None:
+    """The first step of the final stretch past the threshold: where the failure began and never recovered.
+    (A metric can start on the bad side at initialisation and recover; that is not the failure.)"""
+    bad = (df["value"] < threshold) if below else (df["value"] > threshold)
+    if not bool(bad.iloc[-1]):
+        return None
+    good_idx = [i for i, b in enumerate(bad.tolist()) if not b]
+    start = good_idx[-1] + 1 if good_idx else 0
+    return int(df["step"].iloc[start])
 
 
 def evidence_chart(rows: list[dict], evidence: list[dict]) -> alt.LayerChart | None:
@@ -39,7 +44,7 @@ def evidence_chart(rows: list[dict], evidence: list[dict]) -> alt.LayerChart | N
             continue
         threshold, value = item.get("threshold"), item.get("value")
         below = isinstance(threshold, (int, float)) and isinstance(value, (int, float)) and value < threshold
-        step = (first_crossing(df, threshold, below) if isinstance(threshold, (int, float)) else None) \
+        step = (failure_start(df, threshold, below) if isinstance(threshold, (int, float)) else None) \
             or item.get("step") or int(df["step"].iloc[-1])
         base = alt.Chart(df, title=f"{item['metric']} - {item['explanation'][:80]}", height=240)
         layers = [base.mark_line(point=True).encode(x="step:Q", y=alt.Y("value:Q", title=item["metric"]),
@@ -48,10 +53,11 @@ def evidence_chart(rows: list[dict], evidence: list[dict]) -> alt.LayerChart | N
             layers.append(alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(strokeDash=[6, 4],
                                                                                         color="gray")
                           .encode(y="threshold:Q"))
-        mark = pd.DataFrame({"step": [step], "label": [f"failure from step {step}"]})
+        top = float(max(df["value"].max(), threshold if isinstance(threshold, (int, float)) else float("-inf")))
+        mark = pd.DataFrame({"step": [step], "top": [top], "label": [f"failing from step {step}"]})
         layers.append(alt.Chart(mark).mark_rule(color="red", strokeWidth=2).encode(x="step:Q"))
-        layers.append(alt.Chart(mark).mark_text(color="red", align="left", dx=4, dy=-90).encode(x="step:Q",
-                                                                                                 text="label:N"))
+        layers.append(alt.Chart(mark).mark_text(color="red", align="left", dx=5, dy=8, fontWeight="bold")
+                      .encode(x="step:Q", y="top:Q", text="label:N"))
         return alt.layer(*layers)
     return None
 

@@ -276,10 +276,8 @@ def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
     r = runs.resume(h, run)
     if wait:
         r = runs.wait(h, r.id)
-    elif not runs.Registry(h).scheduler_alive():
-        from tools.scheduler import spawn_daemon
-
-        spawn_daemon(h)
+    else:
+        runs.start_scheduler_if_needed(h)
     _emit(runs.run_row(r), as_json, f"run {r.id}: {r.status}")
 
 
@@ -440,7 +438,6 @@ def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to lis
        open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False) -> None:
     """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT."""
     import os
-    import subprocess
     from pathlib import Path
 
     from tools.home import Home
@@ -453,10 +450,8 @@ def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to lis
            "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
            "--client.toolbarMode", "minimal"]
     typer.echo(f"sslpilot UI on http://{host}:{port} (home {h.root}); Ctrl-C to stop", err=True)
-    try:
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)  # become the server, so signals reach it directly
 
 
 registry_app = typer.Typer(help="registry maintenance")

@@ -138,7 +138,7 @@ def main() -> None:
     ids = [r["run_id"] for r in rows]
     wanted = st.query_params.get("run")
     index = ids.index(wanted) if wanted in ids else 0
-    run_id = st.selectbox("run", ids, index=index,
+    run_id = st.sidebar.selectbox("run", ids, index=index,
                           format_func=lambda rid: f"{rid} - {next(r['method'] for r in rows if r['run_id'] == rid)}")
     st.query_params["run"] = run_id
     run = next(r for r in rows if r["run_id"] == run_id)

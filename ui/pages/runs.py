@@ -24,6 +24,9 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
             and (not dataset or r["dataset"] in dataset)
             and (not text or text.lower() in json.dumps(r, default=str).lower())]
     df = pd.DataFrame(keep, columns=COLUMNS)
+    df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
+    if df["name"].isna().all():
+        df = df.drop(columns="name")
     df.insert(0, "open", [f"run?run={rid}" for rid in df["run_id"]])
     return df
 

@@ -1,0 +1,58 @@
+"""What the trainer needs from a kind of data: a method, batches by index, held-out health, an export.
+
+The training loop (trainer.py) is the same for images, text and image-text pairs; a Task holds what
+differs. Batches are addressed by indices into `n_train` items so that the seeded epoch order, and with
+it an exact resume, works the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ssl_runtime.config import RunConfig
+from ssl_runtime.errors import DataError
+from ssl_runtime.run_folder import RunFolder
+
+
+def plan_steps(cfg: RunConfig, n_train: int, what: str = "training images") -> tuple[int, int]:
+    """(total steps, steps per epoch); a batch larger than the training set is a clear error."""
+    if cfg.train.batch_size > n_train:
+        raise DataError(f"batch size {cfg.train.batch_size} is larger than the {n_train} {what}",
+                        field="train.batch_size", fix=f"use at most {n_train} or add data")
+    spe = n_train // cfg.train.batch_size
+    return cfg.train.steps or cfg.train.epochs * spe, spe
+
+
+class Task:
+    cfg: RunConfig
+    device: torch.device
+    precision: str
+    method: nn.Module
+    n_train: int
+    total_steps: int
+    steps_per_epoch: int
+    embedding_dim: int
+    health_samples: int
+    index_device: torch.device | None = None  # where batch indices live; None: the training device
+
+    def batch(self, idx: torch.Tensor, step: int) -> Any:
+        """The method's input for the items `idx` (on the device) at 0-based `step`."""
+        raise NotImplementedError
+
+    def health(self) -> dict[str, torch.Tensor]:
+        """Health metrics on fixed held-out data, as device scalars (no host sync here)."""
+        raise NotImplementedError
+
+    def initial_metrics(self) -> dict[str, float]:
+        """Metrics of the model before the first step (e.g. held-out perplexity), logged at step 0."""
+        return {}
+
+    def export(self, folder: RunFolder) -> None:
+        """Write the encoder(s) into folder.encoder with save_pretrained."""
+        raise NotImplementedError
+
+    def stats(self) -> dict:
+        return {}

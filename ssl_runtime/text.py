@@ -8,7 +8,7 @@ tokenizer from `backbone.pretrained` with from_pretrained (a local path, or a hu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,30 +19,42 @@ from ssl_runtime.errors import ConfigError, DataError
 SPECIAL_BERT = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def train_tokenizer(docs: Iterable[str], kind: str, vocab_size: int):
-    """A fast tokenizer trained on `docs` (streamed): kind 'wordpiece' (BERT-style) or 'bpe' (GPT-2-style)."""
+def train_tokenizer(docs: Callable[[], Iterable[str]], kind: str, vocab_size: int):
+    """A fast tokenizer trained on the corpus (`docs()` streams it; it is read twice): kind 'wordpiece'
+    (BERT-style, for encoders) or 'bpe' (GPT-2 byte-level, for decoders). Same corpus, same tokenizer.
+
+    WordPiece: `tokenizers`' WordPieceTrainer learns its vocabulary with BPE statistics but breaks frequency
+    ties in hash order, so two trainings on one corpus differ. We run the same BPE statistics with a sorted
+    alphabet (deterministic) and give each learned piece its word-initial and '##' continuation form.
+    """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     if kind == "wordpiece":
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        normalizer = normalizers.BertNormalizer(lowercase=True)
+        alphabet = sorted({c for d in docs() for c in normalizer.normalize_str(d) if not c.isspace()})
+        bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
+        bpe.normalizer, bpe.pre_tokenizer = normalizer, pre_tokenizers.BertPreTokenizer()
+        bpe.train_from_iterator(docs(), trainer=trainers.BpeTrainer(
+            vocab_size=max(len(alphabet) + 1, (vocab_size - len(SPECIAL_BERT)) // 2), special_tokens=[],
+            initial_alphabet=alphabet, show_progress=False))
+        pieces = [t for t, _ in sorted(bpe.get_vocab().items(), key=lambda kv: kv[1])]
+        vocab = {t: i for i, t in enumerate(SPECIAL_BERT + pieces + ["##" + t for t in pieces])}
+        tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_BERT)
-        tok.train_from_iterator(docs, trainer=trainer)
-        cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id),
-                                                                                   ("[SEP]", sep_id)])
+            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+            special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
         return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
                                        cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(docs, trainer=trainer)
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(docs(), trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
                                    unk_token="<|endoftext|>", pad_token="<|endoftext|>")
 

@@ -43,6 +43,12 @@ def test_method_aliases_normalised():
     assert build_config({"method": "Barlow-Twins"}).method == "barlow_twins"
 
 
-def test_text_methods_not_yet_available_is_clear():
-    with pytest.raises(ConfigError, match="not available"):
-        build_config({"method": "mlm"})
+def test_text_methods_need_text_and_a_language_model():
+    with pytest.raises(ConfigError, match="digits has none"):
+        build_config({"method": "mlm"})  # the default dataset has no text
+    with pytest.raises(ConfigError, match="backbone.name"):
+        build_config({"method": "clm", "data": {"name": "shapes"}, "backbone": {"name": "resnet18"}})
+    with pytest.raises(ConfigError, match="mlm_probability"):
+        build_config({"method": "mlm", "data": {"name": "shapes"}, "method_args": {"mlm_probability": 1.5}})
+    cfg = build_config({"method": "clip", "data": {"name": "shapes"}})
+    assert cfg.method_args["temperature"] == 0.07 and cfg.method_args["max_logit_scale"] == 100.0

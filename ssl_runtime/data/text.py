@@ -37,7 +37,9 @@ class TextSource:
     skipped: list[str] = field(default_factory=list)
 
     def documents(self) -> Iterator[str]:
+        """A fresh pass over the corpus (skips are recounted on each pass)."""
         cfg = self.cfg
+        self.skipped.clear()
         if cfg.name == "shapes":
             yield from shape_captions(cfg.num_samples or 2000)[0]
             return

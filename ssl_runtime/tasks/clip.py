@@ -44,7 +44,7 @@ class ClipTask(Task):
             self.tokenizer = load_tokenizer(args.text_model)
         else:
             train_captions = [pairs.captions[i] for i in train_idx.tolist()]
-            self.tokenizer = train_tokenizer(iter(train_captions), "wordpiece", args.vocab_size)
+            self.tokenizer = train_tokenizer(lambda: iter(train_captions), "wordpiece", args.vocab_size)
         enc = self.tokenizer(pairs.captions, padding="max_length", truncation=True, max_length=args.max_length,
                              return_tensors="pt")
         text_model = build_lm("encoder", self.tokenizer, args.max_length, args.text_hidden_size, args.text_layers,

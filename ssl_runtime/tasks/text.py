@@ -43,7 +43,7 @@ class TextTask(Task):
             self.tokenizer = load_tokenizer(work / "tokenizer")
         else:
             kind = "wordpiece" if cfg.method == "mlm" else "bpe"
-            self.tokenizer = train_tokenizer(source.documents(), kind, args.vocab_size)
+            self.tokenizer = train_tokenizer(source.documents, kind, args.vocab_size)
             if dist_utils.rank() == 0:
                 self.tokenizer.save_pretrained(work / "tokenizer")
         if cfg.method == "mlm" and self.tokenizer.mask_token is None:

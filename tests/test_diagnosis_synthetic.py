@@ -171,3 +171,37 @@ def test_monitor_alerts_once_and_can_stop(tmp_path):
     alerts = monitor_tick(home, stop_on=("complete_collapse",))
     assert [a["run_id"] for a in alerts] == [other.id]
     assert Registry(home).get(other.id).cancel_requested_at is not None
+
+
+LM_OVERRIDES = {"data.name": "shapes", "backbone.name": "auto"}
+
+
+def _lm_run(tmp_path, ppl, loss=(5.0, 3.0), name="lm"):
+    rows = trace(loss=loss, std=(0.01, 0.01), rank=(2, 2), uni=(-0.05, -0.05),
+                 extra={"val/perplexity": ppl})
+    return make_run(tmp_path, "clm", LM_OVERRIDES, rows=rows, d=256, name=name)
+
+
+def test_language_model_is_judged_by_perplexity_not_embedding_spread(tmp_path):
+    # LM hidden states sit in a narrow cone: tiny spread and rank would read as collapse for a vision method
+    d = diagnose(_lm_run(tmp_path, ppl=(180.0, 40.0)))
+    assert d.verdict == "healthy", d.to_dict()
+    assert d.evidence[0].metric == "val/perplexity" and "fell" in d.evidence[0].explanation
+
+
+def test_language_model_not_learning(tmp_path):
+    ev = _lm_run(tmp_path, ppl=(180.0, 175.0), loss=(5.2, 5.1))
+    d = diagnose(ev)
+    assert d.verdict == "not_learning", d.to_dict()
+    r = recommend(ev, d)
+    assert r.category == "model" and "optim.lr" in r.change
+
+
+def test_language_model_overfitting_is_a_data_problem(tmp_path):
+    rows = [{"step": s, "loss": 5.0 - s / 100, "val/perplexity": p}
+            for s, p in zip(range(10, 110, 10), (150, 90, 60, 45, 40, 44, 50, 56, 60, 64), strict=True)]
+    ev = make_run(tmp_path, "mlm", LM_OVERRIDES, rows=rows, d=256, name="overfit")
+    d = diagnose(ev)
+    assert d.verdict == "data_problem" and any(c.id == "small_corpus" for c in d.causes), d.to_dict()
+    r = recommend(ev, d)
+    assert r.category == "data" and r.change == {"train.steps": 50}

@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field, ValidationError
 
-from ssl_runtime.config import VISION_METHODS
+from ssl_runtime.config import METHODS
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 from tools.insights import config_diff
@@ -26,7 +26,8 @@ CONFIRM_TOOLS = ("launch_pretraining", "schedule_pretraining", "cancel_run")
 
 
 class LaunchArgs(BaseModel):
-    method: str | None = Field(None, description=f"one of {', '.join(VISION_METHODS)} (default simclr)")
+    method: str | None = Field(None, description=f"one of {', '.join(METHODS)} (default simclr; "
+                                  "mlm/clm/clip need text: data shapes or a text/captions path)")
     data: str | None = Field(None, description="built-in dataset (digits, shapes) or a folder path (default digits)")
     epochs: int | None = Field(None, ge=1, le=10000)
     steps: int | None = Field(None, ge=1, le=10_000_000)

@@ -19,11 +19,16 @@ __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose",
 ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged")
 
 
+def _modality(method: str) -> str:
+    return {"mlm": "text", "clm": "text", "clip": "image_text"}.get(method, "image")
+
+
 def _siblings(reg: Registry, run_id: str) -> list[dict]:
+    """Runs on the same data and of the same modality (a text probe is not comparable with an image one)."""
     run = reg.get(run_id)
     out = []
     for r in reg.list(method=None, limit=500):
-        if r.id == run_id or r.dataset != run.dataset:
+        if r.id == run_id or r.dataset != run.dataset or _modality(r.method) != _modality(run.method):
             continue
         p = reg.probe(r.id)
         out.append({"run_id": r.id, "method": r.method, "probe_acc": p.probe_acc if p else None,

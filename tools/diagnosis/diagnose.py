@@ -81,14 +81,16 @@ def _thirds_change(values: list[float]) -> float:
 # ---------------------------------------------------------------------------------------------------------
 def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     d = Diagnosis(ev.run_id, "insufficient_evidence", 0.3, status=ev.status, in_progress=not ev.ended)
-    checks = (_diverged, _failed, _insufficient, _not_learning, _complete_collapse, _dimensional_collapse,
-              _data_problem, _weak_representation)
+    language = ev.method in LANGUAGE_METHODS
+    checks = (_diverged, _failed, _insufficient, _lm_not_learning, _lm_overfitting) if language else (
+        _diverged, _failed, _insufficient, _not_learning, _complete_collapse, _dimensional_collapse, _data_problem,
+        _weak_representation)
     for check in checks:
         if check(ev, d):
             break
     else:
         d.verdict, d.confidence = "healthy", 0.7
-        _healthy_evidence(ev, d)
+        (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
     _retrieval_gap(ev, d)
     _sibling_context(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
@@ -101,6 +103,53 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     d.citations = citations_for(d.verdict, ev.method, extra)
     d.confidence = min(0.97, d.confidence)
     return d
+
+
+LANGUAGE_METHODS = ("mlm", "clm")
+
+
+def _perplexity(ev: RunEvidence) -> tuple[tuple[int, float], tuple[int, float], tuple[int, float]] | None:
+    """(first, best, last) held-out perplexity, or None before two measurements."""
+    ppl = ev.s("val/perplexity").finite
+    if len(ppl) < 2:
+        return None
+    return ppl[0], min(ppl, key=lambda p: p[1]), ppl[-1]
+
+
+def _lm_not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
+    p = _perplexity(ev)
+    if p is None or p[2][1] < T.LM_PPL_LEARNING * p[0][1]:
+        return False
+    d.verdict, d.confidence = "not_learning", 0.8
+    d.evidence.append(Item("val/perplexity", _r(p[2][1], 2), p[2][0], _r(T.LM_PPL_LEARNING * p[0][1], 2),
+                           f"held-out perplexity went from {p[0][1]:.1f} (step {p[0][0]}) to only {p[2][1]:.1f}"))
+    d.causes += optimisation_causes(ev)
+    return True
+
+
+def _lm_overfitting(ev: RunEvidence, d: Diagnosis) -> bool:
+    p = _perplexity(ev)
+    loss = [v for _, v in ev.s("loss").finite]
+    if p is None or p[2][1] <= T.LM_OVERFIT_RISE * p[1][1] or not loss or loss[-1] >= loss[0]:
+        return False
+    d.verdict, d.confidence = "data_problem", 0.75
+    d.evidence.append(Item("val/perplexity", _r(p[2][1], 2), p[2][0], _r(T.LM_OVERFIT_RISE * p[1][1], 2),
+                           f"held-out perplexity rose from its best {p[1][1]:.1f} (step {p[1][0]}) to {p[2][1]:.1f} "
+                           "while the training loss kept falling: overfitting"))
+    tokens = ev.data_stats.get("tokens")
+    d.causes.append(Cause("small_corpus", f"the corpus ({tokens or '?'} tokens) is small for "
+                          f"{ev.s('loss').last()[0]} steps", 0.85))
+    return True
+
+
+def _lm_healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
+    p = _perplexity(ev)
+    if p:
+        d.evidence.append(Item("val/perplexity", _r(p[2][1], 2), p[2][0], _r(T.LM_PPL_LEARNING * p[0][1], 2),
+                               f"held-out perplexity fell from {p[0][1]:.1f} to {p[2][1]:.1f}"))
+    gain = _probe_gain(ev)
+    if gain is not None:
+        d.evidence.append(_gain_item(ev, gain))
 
 
 def _diverged(ev: RunEvidence, d: Diagnosis) -> bool:
@@ -139,7 +188,8 @@ def _failed(ev: RunEvidence, d: Diagnosis) -> bool:
 
 
 def _insufficient(ev: RunEvidence, d: Diagnosis) -> bool:
-    loss, std = ev.s("loss").finite, ev.s("health/std").finite
+    health = "val/perplexity" if ev.method in LANGUAGE_METHODS else "health/std"
+    loss, std = ev.s("loss").finite, ev.s(health).finite
     if len(loss) >= T.MIN_LOSS_POINTS and len(std) >= T.MIN_HEALTH_POINTS:
         return False
     d.evidence.append(Item("loss", len(loss), None, T.MIN_LOSS_POINTS, f"only {len(loss)} loss values and "
@@ -420,7 +470,8 @@ def optimisation_causes(ev: RunEvidence) -> list[Cause]:
 def collapse_causes(ev: RunEvidence) -> list[Cause]:
     a, out = ev.args, []
     if ev.method in ("simsiam", "byol", "moco") and a.get("predictor") is False:
-        out.append(Cause("no_predictor", f"{ev.method} runs without its predictor", 0.95))
+        pretty = {"simsiam": "SimSiam", "byol": "BYOL", "moco": "MoCo"}[ev.method]
+        out.append(Cause("no_predictor", f"{pretty} runs without its predictor", 0.95))
     if ev.method == "simsiam" and a.get("stop_gradient") is False:
         # ranked above a missing predictor: its change restores both (the paper needs both)
         out.append(Cause("no_stop_gradient", "SimSiam runs without its stop-gradient", 0.97))

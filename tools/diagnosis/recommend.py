@@ -140,6 +140,10 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
         "data_unreadable": [Candidate("data", {"data.path": ev.config.get("data", {}).get("path")},
                                       "the data could not be read; fix the folder first", "the run starts",
                                       "the run reaches status running", launchable=False)],
+        "small_corpus": [Candidate("data", {"train.steps": _best_perplexity_step(ev)}, "held-out perplexity was "
+                                   "best at this step and rose after it; stop there (and add text to the corpus: "
+                                   "more in-domain text is the real fix)", "the final perplexity is the best one",
+                                   "val/perplexity at the last step vs its minimum")],
         "class_imbalance": [Candidate("data", {"data.path": ev.config.get("data", {}).get("path")},
                                       "rebalance the classes in the folder, then relaunch on it",
                                       "a fairer probe", "class_counts", launchable=False)],
@@ -158,10 +162,17 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
         return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
                           "train.health_every)", "more evidence", "diagnose again later", launchable=False)]
     epochs = (ev.summary or {}).get("epochs") or 10
-    return [Candidate("model", {"train.epochs": int(max(20, 2 * math.ceil(epochs)))}, "the run is healthy; longer "
-                      "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run"),
-            Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe", "higher probe",
-                      "probe/acc")]
+    longer = Candidate("model", {"train.epochs": int(max(20, 2 * math.ceil(epochs)))}, "the run is healthy; longer "
+                       "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run")
+    if ev.method in ("mlm", "clm"):
+        return [longer]  # views and augmentation do not apply to text
+    return [longer, Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe",
+                              "higher probe", "probe/acc")]
+
+
+def _best_perplexity_step(ev: RunEvidence) -> int:
+    ppl = ev.s("val/perplexity").finite
+    return max(1, min(ppl, key=lambda p: p[1])[0]) if ppl else 1
 
 
 def _tried_and_failed(change: dict, history: list[dict]) -> dict | None:

@@ -21,6 +21,11 @@ MAE = {"title": "He et al. 2021, Masked Autoencoders Are Scalable Vision Learner
 LARS = {"title": "Goyal et al. 2017, Accurate, Large Minibatch SGD (linear scaling, warm-up)",
         "source": "arXiv:1706.02677"}
 DINOV2 = {"title": "Oquab et al. 2023, DINOv2: curated, deduplicated pretraining data", "source": "arXiv:2304.07193"}
+BERT = {"title": "Devlin et al. 2019, BERT: Pre-training of Deep Bidirectional Transformers", "source": "arXiv:1810.04805"}
+DONT_STOP = {"title": "Gururangan et al. 2020, Don't Stop Pretraining: Adapt Language Models to Domains and Tasks",
+             "source": "arXiv:2004.10964"}
+CLIP = {"title": "Radford et al. 2021, Learning Transferable Visual Models From Natural Language Supervision",
+        "source": "arXiv:2103.00020"}
 MTEB = {"title": "Muennighoff et al. 2022, MTEB: Massive Text Embedding Benchmark", "source": "arXiv:2210.07316"}
 
 BY_VERDICT = {
@@ -35,7 +40,7 @@ BY_VERDICT = {
 }
 
 BY_METHOD = {"dino": DINO, "byol": BYOL, "vicreg": VICREG, "barlow_twins": BARLOW, "mae": MAE, "simclr": SIMCLR,
-             "simsiam": SIMSIAM}
+             "simsiam": SIMSIAM, "mlm": BERT, "clm": DONT_STOP, "clip": CLIP}
 
 
 def citations_for(verdict: str, method: str, extra: list[dict] | None = None) -> list[dict]:

@@ -80,3 +80,13 @@ MIN_HEALTH_POINTS = 2
 """One health measurement (the first step) shows the initialisation, not a trend."""
 
 MIN_LOSS_POINTS = 3
+
+# --- language models (mlm, clm): judged by held-out perplexity, not by embedding geometry
+LM_PPL_LEARNING = 0.9
+"""Held-out perplexity must end below 0.9x its value before the first step, else the model is not
+learning. (LM hidden states are anisotropic by nature - they fill a narrow cone, Ethayarajh 2019 - so
+the spread and rank thresholds written for SSL projector outputs do not apply to them.)"""
+
+LM_OVERFIT_RISE = 1.15
+"""A final held-out perplexity 15% above its best value while the training loss keeps falling is
+overfitting: the corpus is too small for the number of steps."""

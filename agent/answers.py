@@ -52,6 +52,20 @@ def recommendation_text(r: dict) -> str:
     return "\n".join(lines)
 
 
+def probe_text(p: dict) -> str:
+    """Probe/kNN against random init, and CLIP retrieval against chance, whichever the result has."""
+    parts = []
+    if "probe/acc" in p:
+        b = p.get("baseline") or {}
+        parts.append(f"linear probe {_pct(p['probe/acc'])} (random init {_pct(b.get('probe/acc'))}), kNN "
+                     f"{_pct(p.get('knn/acc'))} (random init {_pct(b.get('knn/acc'))})"
+                     + (f", recall@5 {_pct(p['knn/recall@5'])}" if "knn/recall@5" in p else ""))
+    if "clip/i2t_recall@5" in p:
+        parts.append(f"image->text recall@5 {_pct(p['clip/i2t_recall@5'])}, text->image "
+                     f"{_pct(p['clip/t2i_recall@5'])} (chance {_pct(p['clip/chance_recall@5'])})")
+    return "; ".join(parts) or "no probe results"
+
+
 def runs_table(runs: list[dict]) -> str:
     if not runs:
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
@@ -108,13 +122,11 @@ def tool_result_text(name: str, result: dict) -> str:
         m = result["metrics"]
         parts = [f"**Run {result['run_id']}** ({result['method']} on {result['dataset']}): {result['status']}, "
                  f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
-        for k in ("loss", "health/std", "health/rank"):
+        for k in ("loss", "val/perplexity", "health/std", "health/rank"):
             if k in m:
                 parts.append(f"- {k}: {_fmt(m[k]['first'])} -> {_fmt(m[k]['last'])}")
         if result.get("probe"):
-            p = result["probe"]
-            parts.append(f"- linear probe {_pct(p['probe/acc'])} (random init {_pct(p['baseline']['probe/acc'])}), "
-                         f"kNN {_pct(p['knn/acc'])}")
+            parts.append(f"- {probe_text(result['probe'])}")
         if result.get("verdict"):
             parts.append(f"- last diagnosis: {result['verdict']}")
         return "\n".join(parts)
@@ -131,10 +143,7 @@ def tool_result_text(name: str, result: dict) -> str:
                 for k, vals in list(diff.items())[:8]))
         return "\n".join(lines)
     if name == "run_linear_probe":
-        b = result.get("baseline", {})
-        return (f"Run {result['run_id']}: linear probe {_pct(result['probe/acc'])} (random init "
-                f"{_pct(b.get('probe/acc'))}), kNN {_pct(result['knn/acc'])} (random init {_pct(b.get('knn/acc'))}), "
-                f"recall@5 {_pct(result['knn/recall@5'])}.")
+        return f"Run {result['run_id']}: {probe_text(result)}."
     if name == "resume_run":
         return f"Run {result['run_id']} is queued to resume from its last checkpoint."
     if "run_id" in result and "status" in result and "config" in result:

@@ -2,7 +2,7 @@
 (from scratch, and continued from a model first trained on the literature cards), and CLIP recall@k on
 held-out captioned shapes against chance.
 
-    python benchmarks/text_clip_bench.py [--steps 300] [--clip-steps 600]
+    python benchmarks/text_clip_bench.py [--steps 200] [--clip-steps 600]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--clip-steps", type=int, default=600)
+    ap.add_argument("--only", choices=["text", "clip"], default=None)
     args = ap.parse_args()
     from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.worker import run_worker
@@ -48,7 +49,7 @@ def main() -> None:
     train = {"steps": args.steps, "batch_size": 16, "log_every": 25, "health_every": 50, "health_samples": 64,
              "checkpoint_every": 100000, "device": "auto"}
     rows = []
-    for method in ("mlm", "clm"):
+    for method in ("mlm", "clm") if args.only != "clip" else ():
         t0 = time.perf_counter()
         scratch = make_run({"method": method, "data": {"path": str(docs), "val_fraction": 0.1},
                             "method_args": LM, "optim": {"lr": 1e-3}, "train": train}, f"{method}-scratch", work)
@@ -72,6 +73,11 @@ def main() -> None:
         print(table(["method", "start", "tokens", "steps", "ppl before", "ppl after", "seconds"], rows[-2:]),
               flush=True)
 
+    if rows:
+        print(f"\n## Text: held-out perplexity before and after ({machine()})\n")
+        print(table(["method", "start", "tokens", "steps", "ppl before", "ppl after", "seconds"], rows))
+    if args.only == "text":
+        return
     t0 = time.perf_counter()
     clip = make_run({"method": "clip", "data": {"name": "shapes", "num_samples": 2000},
                      "method_args": {"embed_dim": 128}, "train": {"steps": args.clip_steps, "batch_size": 128,
@@ -82,8 +88,6 @@ def main() -> None:
     p = json.loads(RunFolder(clip).probe.read_text())
     clip_rows = [[f"recall@{k}", round(p[f"clip/i2t_recall@{k}"], 3), round(p[f"clip/t2i_recall@{k}"], 3),
                   round(p[f"clip/chance_recall@{k}"], 3)] for k in (1, 5, 10)]
-    print(f"\n## Text: held-out perplexity before and after ({machine()})\n")
-    print(table(["method", "start", "tokens", "steps", "ppl before", "ppl after", "seconds"], rows))
     print(f"\n## CLIP on captioned shapes: {args.clip_steps} steps, {s['wall_time_s']:.0f} s training, "
           f"{p['num_val'] if 'num_val' in p else '?'} held-out pairs; image probe {p.get('probe/acc', float('nan')):.3f} "
           f"vs random init {p.get('baseline', {}).get('probe/acc', float('nan')):.3f}\n")

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -40,6 +42,17 @@ def singular_spectrum(z: torch.Tensor) -> torch.Tensor:
     return torch.linalg.svdvals(z - z.mean(0))
 
 
+@contextlib.contextmanager
+def eval_mode(module: nn.Module):
+    """Evaluate in eval mode, then restore whatever mode the module was in."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
 class HealthMonitor:
     """Holds two fixed augmented views of held-out images and measures a method on them."""
 
@@ -48,17 +61,12 @@ class HealthMonitor:
 
     @torch.no_grad()
     def embedding_dim(self, method: nn.Module) -> int:
-        was_training = method.training
-        method.eval()
-        dim = int(method.project(self.views[0][:2]).shape[-1])
-        method.train(was_training)
-        return dim
+        with eval_mode(method):
+            return int(method.project(self.views[0][:2]).shape[-1])
 
     @torch.no_grad()
     def measure(self, method: nn.Module) -> dict[str, torch.Tensor]:
-        was_training = method.training
-        method.eval()
-        try:
+        with eval_mode(method):
             z1 = method.project(self.views[0])
             z2 = method.project(self.views[1])
             out = {
@@ -68,6 +76,4 @@ class HealthMonitor:
                 "health/uniformity": uniformity(z1),
             }
             out.update(method.health_extras(self.views))
-        finally:
-            method.train(was_training)
         return out

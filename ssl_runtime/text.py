@@ -70,7 +70,7 @@ def load_tokenizer(path: str | Path):
 
 
 def build_lm(kind: str, tokenizer, block_size: int, hidden: int, layers: int, heads: int,
-             pretrained: str | None = None):
+             pretrained: str | None = None, dropout: float = 0.1):
     """kind: 'mlm' (BERT with an MLM head), 'clm' (GPT-2 with an LM head) or 'encoder' (plain BERT)."""
     from transformers import (
         AutoModel,
@@ -101,10 +101,12 @@ def build_lm(kind: str, tokenizer, block_size: int, hidden: int, layers: int, he
     if kind == "clm":
         return GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=block_size, n_embd=hidden,
                                           n_layer=layers, n_head=heads, bos_token_id=tokenizer.bos_token_id,
-                                          eos_token_id=tokenizer.eos_token_id))
+                                          eos_token_id=tokenizer.eos_token_id, resid_pdrop=dropout,
+                                          embd_pdrop=dropout, attn_pdrop=dropout))
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=block_size,
-                        pad_token_id=tokenizer.pad_token_id)
+                        pad_token_id=tokenizer.pad_token_id, hidden_dropout_prob=dropout,
+                        attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(config) if kind == "mlm" else BertModel(config, add_pooling_layer=False)
 
 

@@ -75,3 +75,37 @@ def subprocess_env() -> dict:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["OMP_NUM_THREADS"] = "1"
     return env
+
+
+def start_worker(run_dir, *extra):
+    """`python -m ssl_runtime run RUN_DIR --no-probe` as a separate process (what the queue starts)."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run_dir), "--no-probe", *extra],
+                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def logged_losses(run_dir) -> dict[int, float]:
+    from ssl_runtime.run_folder import RunFolder
+
+    return {r["step"]: r["loss"] for r in RunFolder(run_dir).read_metrics() if "loss" in r}
+
+
+def sigkill_after_step(proc, run_dir, step: int, timeout: float = 300) -> int:
+    """SIGKILL the worker once it has logged `step`; returns the last step it logged."""
+    import signal
+    import time
+
+    from ssl_runtime.run_folder import RunFolder
+
+    folder = RunFolder(run_dir)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        steps = [r.get("step", 0) for r in folder.read_metrics()]
+        if steps and max(steps) >= step:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not folder.summary.exists(), "the worker finished before it could be killed"
+    return max(r.get("step", 0) for r in folder.read_metrics())

@@ -66,3 +66,25 @@ def test_empty_and_corrupt_folders(tmp_path):
 def test_probe_unknown_run(tmp_path):
     r = sslpilot("probe", "42", home=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("error: run: no run '42'")
+
+
+def test_text_and_clip_through_the_cli(tmp_path):
+    """mlm/clm/clip go through the same queue-backed pretrain, show and probe as vision runs."""
+    lm = ["--set", "method_args.block_size=32", "--set", "method_args.vocab_size=200", "--set",
+          "method_args.hidden_size=32", "--set", "method_args.num_layers=1", "--set", "method_args.num_heads=2",
+          "--set", "data.num_samples=320", "--set", "train.health_samples=32", "--set", "train.device=cpu"]
+    r = sslpilot("pretrain", "--method", "clm", "--data", "shapes", "--steps", "6", "--batch-size", "16", *lm,
+                 home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "held-out perplexity" in r.stdout and "blocks/s" in r.stdout
+    clip = ["--set", "backbone.width=0.25", "--set", "method_args.embed_dim=32", "--set",
+            "method_args.text_hidden_size=32", "--set", "method_args.text_layers=1", "--set",
+            "method_args.vocab_size=150", "--set", "data.num_samples=320", "--set", "train.health_samples=32",
+            "--set", "train.device=cpu"]
+    r = sslpilot("pretrain", "--method", "clip", "--data", "shapes", "--steps", "6", "--batch-size", "32", *clip,
+                 "--json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["status"] == "succeeded" and "clip/i2t_recall@5" in out["summary"]["probe"]
+    shown = sslpilot("show", out["run_id"], home=tmp_path)
+    assert shown.returncode == 0 and "image->text recall@5" in shown.stdout, shown.stderr

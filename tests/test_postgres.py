@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import subprocess_env, tiny_config
 from sqlalchemy import text
+from test_registry import WRITER
 
 from ssl_runtime.trainer import train
 from tools.home import Home
@@ -107,24 +108,6 @@ def test_migration_on_postgres_keeps_rows(pg_home):
     assert again.schema_version() == 2
     again.update(run.id, verdict="healthy")
     assert again.get(run.id).verdict == "healthy" and again.get(run.id).status == "queued"
-
-
-WRITER = r"""
-import sys
-from tools.home import Home
-from tools.registry import Registry
-from ssl_runtime.run_folder import RunFolder
-home = Home.resolve(sys.argv[1]); worker = sys.argv[2]; n = int(sys.argv[3])
-reg = Registry(home)
-folder = RunFolder(home.runs / f"w{worker}").create()
-folder.config.write_text("method: simclr\n")
-reg.add_run(folder, {"method": "simclr"})
-for i in range(n):
-    folder.log_metrics({"step": i + 1, "loss": float(i)})
-    folder.event("note", f"event {i}")
-    reg.sync(folder.run_id)
-print("ok")
-"""
 
 
 def test_concurrent_writers_on_postgres(pg_home, pg_url):

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import make_run_dir, subprocess_env
+from conftest import logged_losses, make_run_dir, sigkill_after_step, start_worker, subprocess_env
 
 from ssl_runtime.config import build_config
 from ssl_runtime.errors import SSLPilotError
@@ -91,35 +89,16 @@ def test_clip_trains_and_retrieves_above_chance(tmp_path):
     assert "probe/acc" in probe  # the image tower is also probed on the shape labels
 
 
-def _worker(run_dir, *extra):
-    return subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run_dir), "--no-probe", *extra],
-                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _losses(run_dir):
-    return {r["step"]: r["loss"] for r in RunFolder(run_dir).read_metrics() if "loss" in r}
-
-
 @pytest.mark.parametrize("method", ["mlm", "clm", "clip"])
 def test_sigkill_then_resume_matches_uninterrupted(method, tmp_path):
     tree = tiny(method, steps=40, log_every=1, checkpoint_every=10, health_every=20)
     ref = make_run_dir(tmp_path, tree, "ref")
-    assert _worker(ref).wait(timeout=300) == 0
+    assert start_worker(ref).wait(timeout=300) == 0
     run = make_run_dir(tmp_path, tree, "killed")
-    proc = _worker(run)
-    folder = RunFolder(run)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        steps = [r.get("step", 0) for r in folder.read_metrics()]
-        if steps and max(steps) >= 25:
-            break
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not folder.summary.exists(), "finished before it could be killed"
-    resumed = _worker(run, "--resume")
+    assert sigkill_after_step(start_worker(run), run, 25) >= 25
+    resumed = start_worker(run, "--resume")
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
-    want, got = _losses(ref), _losses(run)
+    want, got = logged_losses(ref), logged_losses(run)
     assert sorted(got) == list(range(1, 41))
     for step in range(1, 41):
         assert got[step] == pytest.approx(want[step], rel=1e-5, abs=1e-6), (method, step)
@@ -207,3 +186,52 @@ def test_captions_with_missing_images_are_counted_or_refused(tmp_path):
     tree["data"] = {"path": str(folder / "bad.csv")}
     with pytest.raises(SSLPilotError, match="usable image-caption pairs"):
         train(make_run_dir(tmp_path, tree, "bad"))
+
+
+@pytest.mark.parametrize("method, extra", [
+    ("clm", {}),
+    # a ViT image tower (no BatchNorm) and no crop randomness, so ranks must agree with one process exactly
+    ("clip", {"backbone": {"name": "vit_tiny", "width": 0.25}, "augment": {"strength": 0.0}}),
+])
+def test_two_process_gloo_matches_single_process(method, extra, tmp_path):
+    tree = tiny(method, steps=6, log_every=1, health_every=3, batch_size=16)
+    tree["method_args"]["dropout"] = 0.0
+    tree.update(extra)
+    single, ddp = make_run_dir(tmp_path, tree, "single"), make_run_dir(tmp_path, tree, "ddp")
+    assert start_worker(single).wait(timeout=300) == 0
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        "-m", "ssl_runtime", "run", str(ddp), "--no-probe"], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = logged_losses(single), logged_losses(ddp)
+    assert sorted(a) == sorted(b) == list(range(1, 7))
+    assert [b[s] for s in a] == pytest.approx([a[s] for s in a], rel=1e-4, abs=1e-5)
+
+
+def test_hf_datasets_folder_and_labelled_texts(tmp_path):
+    """A `datasets` folder as the corpus, and a labelled JSONL for the text probe."""
+    from datasets import Dataset
+
+    from ssl_runtime.data.text import shape_captions
+
+    texts, labels = shape_captions(400, seed=3)
+    Dataset.from_dict({"body": texts}).save_to_disk(str(tmp_path / "ds"))
+    (tmp_path / "labels.jsonl").write_text("\n".join(json.dumps({"body": t, "topic": ["round", "angular"][y % 2]})
+                                                     for t, y in zip(texts, labels, strict=True)))
+    tree = tiny("mlm", steps=10)
+    tree["data"] = {"path": str(tmp_path / "ds"), "text_field": "body", "label_field": "topic",
+                    "labels_path": str(tmp_path / "labels.jsonl")}
+    run = make_run_dir(tmp_path, tree)
+    summary = run_worker(run)
+    assert summary["status"] == "succeeded" and summary["data"]["blocks"] > 0
+    probe = json.loads(RunFolder(run).probe.read_text())
+    assert probe["num_train"] + probe["num_val"] == 400 and 0.4 <= probe["probe/acc"] <= 1.0
+
+
+def test_text_divergence_stops_the_run(tmp_path):
+    tree = tiny("clm", steps=30, checkpoint_every=5, log_every=5)
+    tree["optim"] = {"name": "sgd", "lr": 1e6}
+    run = make_run_dir(tmp_path, tree)
+    summary = train(run)
+    assert summary["status"] == "diverged", summary["message"]
+    assert any(e.get("kind") == "non_finite_loss" for e in RunFolder(run).read_events())

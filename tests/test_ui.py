@@ -126,6 +126,16 @@ def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     assert "Cancel run" not in [b.label for b in at.button]  # finished runs cannot be cancelled
 
 
+def test_run_page_for_a_text_run(page, seeded):
+    at = page("run", run=seeded["text"])
+    assert not at.exception, at.exception
+    titles = " ".join(str(c.proto.spec) for c in _charts(at))
+    for expected in ("val/perplexity", "health/rank", "singular-value spectrum", "PCA"):
+        assert expected in titles, expected
+    assert "held-out perplexity fell" in str(at.dataframe[1].value["explanation"].tolist()) or \
+        any("healthy" in m.value for m in at.markdown)
+
+
 def test_run_page_cancel_needs_confirmation(page, seeded):
     from tools.registry import Registry
     from tools.runs import enqueue

@@ -1,5 +1,6 @@
-"""A home folder with real runs on digits for the UI tests: one healthy-looking, one collapsed (SimSiam without
-predictor and stop-gradient), both probed, the collapsed one diagnosed and given a recommendation."""
+"""A home folder with real runs for the UI tests: on digits one healthy-looking and one collapsed (SimSiam
+without predictor and stop-gradient), both probed, the collapsed one diagnosed and given a recommendation;
+and a small next-token LM on the shapes captions."""
 
 from __future__ import annotations
 
@@ -27,4 +28,9 @@ def seed_home(root: Path) -> dict:
     run_worker(collapsed.run_dir)
     verdict = diagnose_run(home, collapsed.id)["verdict"]
     recommend_run(home, collapsed.id)
-    return {"home": home, "healthy": healthy.id, "collapsed": collapsed.id, "verdict": verdict}
+    text = enqueue(home, tiny_config("clm", **{"data.name": "shapes", "data.num_samples": 320, "backbone.name": "auto",
+                                                "train.steps": 20, "train.batch_size": 16, "train.log_every": 2,
+                                                "train.health_every": 10, "train.health_samples": 32}),
+                   ensure_scheduler=False)
+    run_worker(text.run_dir)
+    return {"home": home, "healthy": healthy.id, "collapsed": collapsed.id, "verdict": verdict, "text": text.id}

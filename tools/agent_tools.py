@@ -195,7 +195,7 @@ class ToolBox:
         p = probe_run(run.run_dir, eval_overrides=eval_overrides or None)
         reg.sync(run.id)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()
-                if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval")}
+                if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
     def list_runs(self, status: str | None = None, method: str | None = None, limit: int = 10) -> dict:
         from tools.registry import Registry
@@ -217,12 +217,13 @@ class ToolBox:
         from tools.runs import run_summary
 
         info = run_summary(self.home, run_id)
-        keep = ("loss", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
+        keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "method": info["method"], "dataset": info["dataset"],
                 "status": info["status"], "message": info["message"], "steps": info["steps"],
                 "total_steps": info["total_steps"], "verdict": info["verdict"], "parent_id": info["parent_id"],
                 "metrics": {k: v for k, v in info["metrics"].items() if k in keep},
-                "probe": {k: info["probe"][k] for k in ("probe/acc", "knn/acc", "baseline")} if info["probe"] else None,
+                "probe": {k: v for k, v in info["probe"].items() if k in ("probe/acc", "knn/acc", "baseline")
+                          or k.startswith("clip/")} if info["probe"] else None,
                 "recent_events": [e["message"] for e in info["events"][-5:]]}
 
     def compare_runs(self, run_ids: list[str]) -> dict:

@@ -67,36 +67,62 @@ def config_diff(configs: dict[str, dict]) -> dict[str, dict]:
 
 
 def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
-    """Held-out embeddings of a finished image run: singular-value spectrum and a 2-D PCA with labels.
+    """Held-out embeddings of a finished run: singular-value spectrum and a 2-D PCA with labels.
 
-    Uses the exported encoder and the run's own validation split, like the probe does.
+    Uses the exported encoder and the run's own validation split, like the probe does: images for vision
+    runs, the image tower for clip, mean-pooled sentence embeddings of the labelled texts (or the corpus)
+    for mlm/clm.
     """
     import torch
     from sklearn.decomposition import PCA
 
     from ssl_runtime.config import load_run_config
-    from ssl_runtime.data import load_image_set
     from ssl_runtime.data.images import split_indices
     from ssl_runtime.health import singular_spectrum
-    from ssl_runtime.probe import extract_features, load_encoder
 
     run = Registry(home).get(run_id_of(run_id))
     folder = RunFolder(run.run_dir)
-    if not (folder.encoder / "config.json").exists():
+    if not (folder.encoder / "preprocess.json").exists():
         raise SSLPilotError(f"run {run.id} has no exported encoder yet", field="run",
                             fix="wait until it succeeds; the view uses the final encoder")
     cfg = load_run_config(folder.config)
-    data = load_image_set(cfg.data)
-    _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-    idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
-    encoder, pre = load_encoder(folder.encoder, pooling=cfg.eval.pooling)
-    with torch.no_grad():
-        feats = extract_features(encoder, data.images[idx], pre, torch.device("cpu"))
-    z = torch.nn.functional.normalize(feats, dim=1)
+    cpu = torch.device("cpu")
+    if cfg.method in ("mlm", "clm"):
+        from itertools import islice
+
+        from ssl_runtime.data.text import TextSource, labelled_texts
+        from ssl_runtime.probe_text import text_features
+
+        labelled = labelled_texts(cfg.data)
+        texts, labels, names = labelled if labelled else (list(islice(TextSource(cfg.data).documents(), 2000)),
+                                                          None, [])
+        _, val_idx = split_indices(len(texts), cfg.data.val_fraction, cfg.train.seed)
+        idx = (val_idx if len(val_idx) else torch.arange(len(texts)))[:max_points].tolist()
+        feats = text_features(folder.encoder, [texts[i] for i in idx], cpu,
+                              max_length=cfg.method_args.get("block_size", 128))
+        labels = [labels[i] for i in idx] if labels else None
+    else:
+        from ssl_runtime.probe import extract_features, load_encoder
+
+        if cfg.method == "clip":
+            from ssl_runtime.data import default_image_size
+            from ssl_runtime.data.captions import load_caption_pairs
+
+            data, encoder_dir = load_caption_pairs(cfg.data, default_image_size(cfg.data)).images, folder.encoder / "image"
+        else:
+            from ssl_runtime.data import load_image_set
+
+            data, encoder_dir = load_image_set(cfg.data), folder.encoder
+        _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+        idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
+        encoder, pre = load_encoder(encoder_dir, pooling=cfg.eval.pooling)
+        with torch.no_grad():
+            feats = extract_features(encoder, data.images[idx], pre, cpu)
+        labels = data.labels[idx].tolist() if data.labels is not None else None
+        names = data.class_names
+    z = torch.nn.functional.normalize(feats.float(), dim=1)
     spectrum = singular_spectrum(z)
     xy = PCA(n_components=2, random_state=0).fit_transform(z.numpy()) if len(z) >= 2 else z[:, :2].numpy()
-    labels = data.labels[idx].tolist() if data.labels is not None else None
-    names = getattr(data, "class_names", None)
     if labels is not None and names:
         labels = [names[i] if 0 <= i < len(names) else str(i) for i in labels]
     return {"run_id": run.id, "dim": int(feats.shape[1]), "n": int(len(z)),
@@ -107,5 +133,5 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
 def encoder_stamp(home: Home, run_id: str) -> float:
     """Changes when a run's encoder is re-exported (a cache key for embedding views)."""
     run = Registry(home).get(run_id_of(run_id))
-    path = Path(run.run_dir) / "encoder" / "config.json"
+    path = Path(run.run_dir) / "encoder" / "preprocess.json"
     return path.stat().st_mtime if path.exists() else 0.0

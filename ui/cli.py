@@ -161,19 +161,31 @@ def pretrain(
 
 def _pretrain_text(out: dict) -> str:
     s = out["summary"]
+    unit = "blocks" if s.get("method") in ("mlm", "clm") else "pairs" if s.get("method") == "clip" else "img"
     lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, "
-             f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} img/s on {s.get('device')})"]
+             f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} {unit}/s on {s.get('device')})"]
     final, d = s.get("final", {}), s.get("embedding_dim")
     if "health/std" in final and d:
-        lines.append(f"  health: std {final['health/std']:.4f} (healthy ~{1 / d ** 0.5:.4f}), "
+        lines.append(f"  health: std {final['health/std']:.4f} (isotropic ~{1 / d ** 0.5:.4f}), "
                      f"RankMe {final.get('health/rank', 0):.1f} of {d}")
-    p = s.get("probe")
-    if p:
-        b = p.get("baseline", {})
-        lines.append(f"  linear probe {p['probe/acc']:.3f} (random init {b.get('probe/acc', float('nan')):.3f}), "
-                     f"kNN {p['knn/acc']:.3f} (random init {b.get('knn/acc', float('nan')):.3f})")
+    if "val/perplexity" in final:
+        lines.append(f"  held-out perplexity {final['val/perplexity']:.1f}")
+    if s.get("probe"):
+        lines.append("  " + _probe_text(s["probe"]))
     lines.append(f"  folder: {out['run_dir']}")
     return "\n".join(lines)
+
+
+def _probe_text(p: dict) -> str:
+    parts = []
+    if "probe/acc" in p:
+        b = p.get("baseline", {})
+        parts.append(f"linear probe {p['probe/acc']:.3f} (random init {b.get('probe/acc', float('nan')):.3f}), "
+                     f"kNN {p['knn/acc']:.3f} (random init {b.get('knn/acc', float('nan')):.3f})")
+    if "clip/i2t_recall@5" in p:
+        parts.append(f"image->text recall@5 {p['clip/i2t_recall@5']:.3f}, text->image {p['clip/t2i_recall@5']:.3f} "
+                     f"(chance {p['clip/chance_recall@5']:.3f})")
+    return "; ".join(parts)
 
 
 @app.command("probe")
@@ -188,10 +200,7 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
 
     folder = find_run(Home.resolve(home), run)
     result = probe_run(folder.path, device=device)
-    b = result["baseline"]
-    _emit(result, as_json, f"run {folder.run_id}: linear probe {result['probe/acc']:.3f} "
-          f"(random init {b['probe/acc']:.3f}), kNN {result['knn/acc']:.3f} (random init {b['knn/acc']:.3f}), "
-          f"recall@5 {result['knn/recall@5']:.3f}")
+    _emit(result, as_json, f"run {folder.run_id}: {_probe_text(result)}")
 
 
 @app.command("runs")
@@ -239,13 +248,12 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
         return
     lines = [f"run {info['run_id']}: {info['method']} on {info['dataset']} - {info['status']}"
              f" ({info['steps'] or 0}/{info['total_steps'] or '?'} steps) {info['message']}"]
-    for key in ("loss", "health/std", "health/rank", "health/uniformity", "grad_norm"):
+    for key in ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "grad_norm"):
         m = info["metrics"].get(key)
         if m:
             lines.append(f"  {key:18s} first {m['first']:.4g}  last {m['last']:.4g}  min {m['min']:.4g}  max {m['max']:.4g}")
     if info["probe"]:
-        p = info["probe"]
-        lines.append(f"  probe {p['probe/acc']:.3f} (random init {p['baseline']['probe/acc']:.3f}), kNN {p['knn/acc']:.3f}")
+        lines.append(f"  {_probe_text(info['probe'])}")
     for e in info["events"][-8:]:
         lines.append(f"  [{e['type']}] {e['message']}")
     lines.append(f"  folder: {info['run_dir']}")

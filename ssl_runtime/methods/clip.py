@@ -29,6 +29,7 @@ class CLIPArgs(MethodArgs):
     text_hidden_size: int = Field(128, ge=16, le=4096)
     text_layers: int = Field(2, ge=1, le=48)
     text_heads: int = Field(2, ge=1, le=64)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout of a text tower built from scratch")
 
 
 class CLIP(nn.Module):

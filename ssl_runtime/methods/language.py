@@ -17,6 +17,7 @@ class LMArgs(MethodArgs):
     hidden_size: int = Field(256, ge=16, le=4096, description="model width when built from scratch")
     num_layers: int = Field(4, ge=1, le=48)
     num_heads: int = Field(4, ge=1, le=64)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0, description="dropout of a model built from scratch (BERT/GPT-2: 0.1)")
 
 
 class LanguageModelMethod(nn.Module):

@@ -14,7 +14,7 @@ from ssl_runtime.config import RunConfig
 from ssl_runtime.data import default_image_size
 from ssl_runtime.data.captions import load_caption_pairs
 from ssl_runtime.data.images import split_indices
-from ssl_runtime.health import alignment, rankme, std_of_l2_normalized, uniformity
+from ssl_runtime.health import alignment, eval_mode, rankme, std_of_l2_normalized, uniformity
 from ssl_runtime.methods.clip import CLIP, CLIPArgs
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks.base import Task, plan_steps
@@ -48,7 +48,7 @@ class ClipTask(Task):
         enc = self.tokenizer(pairs.captions, padding="max_length", truncation=True, max_length=args.max_length,
                              return_tensors="pt")
         text_model = build_lm("encoder", self.tokenizer, args.max_length, args.text_hidden_size, args.text_layers,
-                              args.text_heads, args.text_model)
+                              args.text_heads, args.text_model, args.dropout)
         backbone = build_backbone(cfg.backbone, "clip", size)
         self.method = CLIP(backbone, text_model, args).to(device)
         if device.type == "cuda":
@@ -76,17 +76,13 @@ class ClipTask(Task):
     @torch.no_grad()
     def health(self) -> dict[str, torch.Tensor]:
         m = self.method
-        was_training = m.training
-        m.eval()
-        try:
+        with eval_mode(m):
             zi = m.encode_image(self.health_images).float()
             zt = m.encode_text(self.health_ids, self.health_mask).float()
-            return {"health/std": std_of_l2_normalized(zi), "health/rank": rankme(zi),
-                    "health/text_std": std_of_l2_normalized(zt), "health/text_rank": rankme(zt),
-                    "health/alignment": alignment(zi, zt), "health/uniformity": uniformity(zi),
-                    "health/logit_scale": m.logit_scale.detach().exp()}
-        finally:
-            m.train(was_training)
+        return {"health/std": std_of_l2_normalized(zi), "health/rank": rankme(zi),
+                "health/text_std": std_of_l2_normalized(zt), "health/text_rank": rankme(zt),
+                "health/alignment": alignment(zi, zt), "health/uniformity": uniformity(zi),
+                "health/logit_scale": m.logit_scale.detach().exp()}
 
     def export(self, folder: RunFolder) -> None:
         """encoder/image (AutoModel), encoder/text (AutoModel + tokenizer), encoder/clip_head.pt (projections)."""

@@ -18,7 +18,7 @@ from ssl_runtime import distributed as dist_utils
 from ssl_runtime.config import RunConfig
 from ssl_runtime.data.images import split_indices
 from ssl_runtime.data.text import TextSource
-from ssl_runtime.health import rankme, std_of_l2_normalized, uniformity
+from ssl_runtime.health import eval_mode, rankme, std_of_l2_normalized, uniformity
 from ssl_runtime.methods import method_class
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks.base import Task, plan_steps
@@ -66,7 +66,7 @@ class TextTask(Task):
         self.n_train = len(train_idx)
         self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train, "training blocks")
         model = build_lm(cfg.method, self.tokenizer, args.block_size, args.hidden_size, args.num_layers,
-                         args.num_heads, pretrained)
+                         args.num_heads, pretrained, args.dropout)
         self.method = method_class(cfg.method)(model, args).to(device)
         if pretrained:
             self.method.base_lr = CONTINUED_LR
@@ -105,9 +105,7 @@ class TextTask(Task):
     @torch.no_grad()
     def health(self) -> dict[str, torch.Tensor]:
         m = self.method
-        was_training = m.training
-        m.eval()
-        try:
+        with eval_mode(m):
             losses, embeds = [], []
             for start in range(0, self.health_samples, 64):
                 sl = slice(start, start + 64)
@@ -117,10 +115,8 @@ class TextTask(Task):
                 embeds.append(m.project(self.health_clean[sl]).float())
             z = torch.cat(embeds)
             loss = torch.stack(losses).sum() / (self.health_labels != -100).sum().clamp_min(1)
-            return {"health/std": std_of_l2_normalized(z), "health/rank": rankme(z), "health/uniformity": uniformity(z),
-                    "val/loss": loss, "val/perplexity": loss.exp()}
-        finally:
-            m.train(was_training)
+        return {"health/std": std_of_l2_normalized(z), "health/rank": rankme(z), "health/uniformity": uniformity(z),
+                "val/loss": loss, "val/perplexity": loss.exp()}
 
     def initial_metrics(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.health().items()}

@@ -417,7 +417,7 @@ def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
 
 def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
     p = ev.probe
-    if not p or d.verdict not in ("healthy", "weak_representation"):
+    if not p or "probe/acc" not in p or d.verdict not in ("healthy", "weak_representation"):
         return
     knn = p.get("knn/acc")
     if knn is not None and p["probe/acc"] - knn >= T.RETRIEVAL_GAP:
@@ -430,7 +430,7 @@ def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
 
 def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     scored = [s for s in siblings if s.get("probe_acc") is not None and s.get("run_id") != ev.run_id]
-    if not scored or not ev.probe:
+    if not scored or not ev.probe or "probe/acc" not in ev.probe:
         return
     best = max(scored, key=lambda s: s["probe_acc"])
     if best["probe_acc"] > ev.probe["probe/acc"] + 0.02:

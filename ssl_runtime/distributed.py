@@ -43,3 +43,9 @@ def mean_across_ranks(x: torch.Tensor) -> torch.Tensor:
     x = x.detach().clone()
     dist.all_reduce(x, op=dist.ReduceOp.SUM)
     return x / world_size()
+
+
+def barrier() -> None:
+    """Wait for every rank (e.g. until rank 0 has written files the others read)."""
+    if is_distributed():
+        dist.barrier()

@@ -4,13 +4,13 @@ import json
 
 import pytest
 import torch
-from conftest import TINY_ARGS
 
+from ssl_runtime.config import VISION_METHODS
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trainer import train
 
 
-@pytest.mark.parametrize("method", list(TINY_ARGS))
+@pytest.mark.parametrize("method", list(VISION_METHODS))  # text and clip: test_text_clip.py
 def test_method_trains_and_exports(method, run_dir_factory):
     run_dir = run_dir_factory(method)
     summary = train(run_dir)

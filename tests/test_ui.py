@@ -132,8 +132,9 @@ def test_run_page_for_a_text_run(page, seeded):
     titles = " ".join(str(c.proto.spec) for c in _charts(at))
     for expected in ("val/perplexity", "health/rank", "singular-value spectrum", "PCA"):
         assert expected in titles, expected
-    assert "held-out perplexity fell" in str(at.dataframe[1].value["explanation"].tolist()) or \
-        any("healthy" in m.value for m in at.markdown)
+    # judged by held-out perplexity, not by the (naturally anisotropic) geometry of LM hidden states
+    assert "held-out perplexity fell" in str(at.dataframe[1].value["explanation"].tolist())
+    assert ":green-badge[healthy]" in _text(at)
 
 
 def test_run_page_cancel_needs_confirmation(page, seeded):

@@ -30,7 +30,8 @@ def seed_home(root: Path) -> dict:
     recommend_run(home, collapsed.id)
     text = enqueue(home, tiny_config("clm", **{"data.name": "shapes", "data.num_samples": 320, "backbone.name": "auto",
                                                 "train.steps": 20, "train.batch_size": 16, "train.log_every": 2,
-                                                "train.health_every": 10, "train.health_samples": 32}),
+                                                "train.health_every": 10, "train.health_samples": 32,
+                                                "optim.lr": 2e-3}),
                    ensure_scheduler=False)
     run_worker(text.run_dir)
     return {"home": home, "healthy": healthy.id, "collapsed": collapsed.id, "verdict": verdict, "text": text.id}

@@ -37,26 +37,24 @@ class TextTask(Task):
         work = folder.path / "data" if folder is not None else Path(tempfile.mkdtemp(prefix="sslpilot-text-"))
         source = TextSource(cfg.data)
         pretrained = cfg.backbone.pretrained
-        if pretrained:
-            self.tokenizer = load_tokenizer(pretrained)
-        elif (work / "tokenizer" / "tokenizer.json").exists():  # resume: the run's own tokenizer
-            self.tokenizer = load_tokenizer(work / "tokenizer")
-        else:
+        tokens = work / "tokens.bin"
+        if dist_utils.rank() == 0:  # one process trains the tokenizer and packs the corpus; the others read them
             kind = "wordpiece" if cfg.method == "mlm" else "bpe"
-            self.tokenizer = train_tokenizer(source.documents, kind, args.vocab_size)
-            if dist_utils.rank() == 0:
-                self.tokenizer.save_pretrained(work / "tokenizer")
+            self.tokenizer = self._tokenizer(source, work, pretrained, kind, args.vocab_size)
+            if not (tokens.exists() and tokens.with_suffix(".json").exists()):
+                pack_blocks(source.documents(), self.tokenizer, args.block_size, tokens,
+                            add_special=cfg.method == "mlm")
+            if folder is not None and source.skipped:
+                folder.event("warning", f"skipped {len(source.skipped)} text files or lines", kind="skipped_text",
+                             count=len(source.skipped), files=source.skipped[:20])
+        dist_utils.barrier()
+        if dist_utils.rank() != 0:
+            self.tokenizer = load_tokenizer(pretrained or work / "tokenizer")
         if cfg.method == "mlm" and self.tokenizer.mask_token is None:
             from ssl_runtime.errors import ConfigError
 
             raise ConfigError("the tokenizer has no mask token, so it cannot do masked-LM", field="backbone.pretrained",
                               fix="use an encoder's tokenizer (BERT-style) for mlm, or method clm")
-        tokens = work / "tokens.bin"
-        if not (tokens.exists() and tokens.with_suffix(".json").exists()):
-            pack_blocks(source.documents(), self.tokenizer, args.block_size, tokens, add_special=cfg.method == "mlm")
-        if folder is not None and source.skipped and dist_utils.rank() == 0:
-            folder.event("warning", f"skipped {len(source.skipped)} text files or lines", kind="skipped_text",
-                         count=len(source.skipped), files=source.skipped[:20])
         self.blocks = TokenBlocks(tokens, self.tokenizer)
         self.meta = json.loads(tokens.with_suffix(".json").read_text())
         train_idx, val_idx = split_indices(len(self.blocks), cfg.data.val_fraction, cfg.train.seed)
@@ -86,6 +84,17 @@ class TextTask(Task):
         self.health_samples = len(held_out)
         self.embedding_dim = int(model.config.hidden_size if hasattr(model.config, "hidden_size")
                                  else model.config.n_embd)
+
+    @staticmethod
+    def _tokenizer(source: TextSource, work: Path, pretrained: str | None, kind: str, vocab_size: int):
+        """The pretrained model's own tokenizer; else the run's saved one (resume); else one trained now."""
+        if pretrained:
+            return load_tokenizer(pretrained)
+        if (work / "tokenizer" / "tokenizer.json").exists():
+            return load_tokenizer(work / "tokenizer")
+        tokenizer = train_tokenizer(source.documents, kind, vocab_size)
+        tokenizer.save_pretrained(work / "tokenizer")
+        return tokenizer
 
     def _inputs(self, ids: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, labels): mlm masks with transformers' collator (80/10/10), clm predicts the inputs."""

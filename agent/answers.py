@@ -6,6 +6,7 @@ Search results are quoted as data (a block marked as untrusted), never followed 
 from __future__ import annotations
 
 import json
+import re
 
 
 def _pct(x) -> str:
@@ -17,9 +18,10 @@ def _fmt(x) -> str:
 
 
 def quote_untrusted(text: str) -> str:
-    """Retrieved text is shown as a quotation, clearly marked as data."""
-    body = text.strip().replace("\n", "\n> ")
-    return f"> {body}"
+    """Retrieved text is shown as a quotation, clearly marked as data, with markdown syntax escaped so a
+    document cannot make a renderer fetch an image or show a link it planted."""
+    escaped = re.sub(r"([\\`*_{}\[\]()#+!<>|])", r"\\\1", text.strip())
+    return "> " + escaped.replace("\n", "\n> ")
 
 
 def diagnosis_text(d: dict) -> str:

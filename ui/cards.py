@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from agent.answers import quote_untrusted
 from tools.home import Home
 from tools.insights import flatten, metric_rows
 from ui import charts
@@ -93,7 +94,7 @@ def pending_card(result: dict, key: str) -> None:
             cfg = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in result["config"].items()}
             st.dataframe(pd.DataFrame([cfg]), hide_index=True, key=f"{key}-cfg")
         if "estimate" in result:
-            st.caption("estimate: " + ", ".join(f"{k} {v}" for k, v in result["estimate"].items()))
+            st.caption("estimate: " + ", ".join(f"{k} {v}" for k, v in result["estimate"].items() if v is not None))
         if "run" in result:
             st.caption(", ".join(f"{k} {v}" for k, v in result["run"].items()))
         if result.get("resolved"):
@@ -107,7 +108,7 @@ def hits_card(result: dict, key: str) -> None:
         where = f"run {c['run_id']}" if c.get("run_id") else _link(c, h.get("id"))
         flag = " :red[flagged: instruction-like text, shown as data]" if h.get("flagged") else ""
         st.markdown(f"**{i + 1}.** {where} (score {h.get('score', 0):.3f}){flag}")
-        st.markdown("> " + h["text"][:500].replace("\n", "\n> "))
+        st.markdown(quote_untrusted(h["text"][:500]))
 
 
 def runs_card(result: dict, key: str) -> None:

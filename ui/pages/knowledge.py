@@ -6,6 +6,7 @@ import re
 
 import streamlit as st
 
+from agent.answers import quote_untrusted
 from ssl_runtime.errors import SSLPilotError
 from tools.knowledge import get_store, search
 from ui.state import home
@@ -90,7 +91,7 @@ def search_box() -> None:
             flag = " :red[flagged]" if h["flagged"] else ""
             st.markdown(f"{i + 1}. [{title}](knowledge?chunk={h['id']}) · score {h['score']:.3f}{flag}  \n"
                         f"`{cit.get('source', '')}`")
-            st.markdown("> " + h["text"][:400].replace("\n", "\n> "))
+            st.markdown(quote_untrusted(h["text"][:400]))
 
 
 def main() -> None:

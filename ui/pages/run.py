@@ -143,7 +143,12 @@ def main() -> None:
     st.query_params["run"] = run_id
     run = next(r for r in rows if r["run_id"] == run_id)
     st.title(f"Run {run_id}: {run['method']} on {run['dataset']}")
-    st.badge(run["status"], color=cards.STATUS_COLORS.get(run["status"], "gray"))
+    badges = st.columns([1, 1, 6])
+    with badges[0]:
+        st.badge(run["status"], color=cards.STATUS_COLORS.get(run["status"], "gray"))
+    if run["verdict"]:
+        with badges[1]:
+            st.badge(run["verdict"].replace("_", " "), color=cards.VERDICT_COLORS.get(run["verdict"], "gray"))
     st.caption(f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
                f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
     done = st.session_state.pop("action_result", None)

@@ -238,7 +238,8 @@ def classify(text: str, ctx: Context) -> Intent:
     return Intent(None, reason="unclear")
 
 
-LAUNCH_VERB = re.compile(r"\b(pre-?train|train(?!ed|ing run)|launch|kick off|queue|fit|schedule)\b|"
+LAUNCH_VERB = re.compile(r"\b(pre-?train|(?:continue|continued)\s+pre-?training|adapt|train(?!ed|ing run)|launch|"
+                         r"kick off|queue|fit|schedule)\b|"
                          r"^\s*(please\s+|can you\s+|could you\s+|let'?s\s+|i want to\s+)?(run|start|do)\b", re.I)
 QUESTION = re.compile(r"^\s*(why|what|how|which|has|have|is|are|did|does|do you|was|were)\b", re.I)
 

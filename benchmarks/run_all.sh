@@ -8,6 +8,9 @@ run() { name=$1; shift; echo "== $name $*"; $PY -u "$name.py" "$@" > "out/$name.
 run queue_bench
 run health_overhead --steps 200
 run train_throughput --steps 20
-run probe_quality
+run probe_quality --epochs 100
 run probe_vs_sklearn
+run knowledge_bench
+run agent_latency
+run text_clip_bench
 echo ALLDONE > out/done

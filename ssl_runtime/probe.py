@@ -146,9 +146,14 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
     dev = pick_device(device if device != "auto" else ("cpu" if cfg.train.device == "cpu" else "auto"))
     t0 = time.perf_counter()
     result: dict = {"run_id": folder.run_id, "method": cfg.method, "eval": ev.model_dump()}
-    if cfg.method == "clip":
-        result.update(_clip_retrieval(folder, cfg, dev))
-    features = _feature_source(folder, cfg, dev)
+    pairs = None
+    if cfg.method == "clip":  # decoded once, for retrieval and for the image tower's probe
+        from ssl_runtime.data import default_image_size
+        from ssl_runtime.data.captions import load_caption_pairs
+
+        pairs = load_caption_pairs(cfg.data, default_image_size(cfg.data))
+        result.update(_clip_retrieval(folder, cfg, dev, pairs))
+    features = _feature_source(folder, cfg, dev, pairs)
     if features is None and cfg.method != "clip":
         raise DataError("the data has no labels, so there is nothing to probe against", field="data",
                         fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
@@ -183,7 +188,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
     return result
 
 
-def _feature_source(folder: RunFolder, cfg, dev: torch.device):
+def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
     """(n, extract(random_init) -> (features, labels)) for the run's labelled data, or None without labels."""
     if cfg.method in ("mlm", "clm"):
         from ssl_runtime.data.text import labelled_texts
@@ -197,10 +202,7 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device):
         y = torch.tensor(labels)
         return len(texts), lambda random_init: (text_features(folder.encoder, texts, dev, random_init, block), y)
     if cfg.method == "clip":
-        from ssl_runtime.data import default_image_size
-        from ssl_runtime.data.captions import load_caption_pairs
-
-        data = load_caption_pairs(cfg.data, default_image_size(cfg.data)).images
+        data = pairs.images
         encoder_dir = folder.encoder / "image"  # captioned shapes keep their shape labels
     else:
         data = load_image_set(cfg.data)
@@ -215,12 +217,9 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device):
     return len(data), extract
 
 
-def _clip_retrieval(folder: RunFolder, cfg, dev: torch.device) -> dict:
-    from ssl_runtime.data import default_image_size
-    from ssl_runtime.data.captions import load_caption_pairs
+def _clip_retrieval(folder: RunFolder, cfg, dev: torch.device, pairs) -> dict:
     from ssl_runtime.probe_clip import load_towers, retrieval_eval
 
-    pairs = load_caption_pairs(cfg.data, default_image_size(cfg.data))
     _, val_idx = split_indices(len(pairs), cfg.data.val_fraction, cfg.train.seed)
     if len(val_idx) < 10:
         raise DataError("fewer than 10 held-out pairs for retrieval", field="data.val_fraction")

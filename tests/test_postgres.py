@@ -58,10 +58,10 @@ def pg_url():
         assert done.returncode == 0, f"{cmd[0]} failed: {done.stderr[-2000:]}"
 
     run(str(bin_dir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "-A", "trust")
-    run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
-        "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
-    run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "sslpilot")
-    try:
+    try:  # from here on the server is stopped whatever happens, so no test leaves one running
+        run(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-w", "-l", str(data / "log"),
+            "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start")
+        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "sslpilot")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/sslpilot"
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "immediate", "stop"],

@@ -24,7 +24,7 @@ def quote_untrusted(text: str) -> str:
     return "> " + escaped.replace("\n", "\n> ")
 
 
-def diagnosis_text(d: dict) -> str:
+def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" for a concrete change.") -> str:
     lines = [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
              + (" - early warning, the run is still going" if d.get("in_progress") else "")]
     if d["evidence"]:
@@ -40,17 +40,17 @@ def diagnosis_text(d: dict) -> str:
         lines.append("From the literature store: " + "; ".join(
             f"{p['citation'].get('title')}, {p['citation'].get('section') or p['citation'].get('source')}"
             for p in d["passages"]) + ".")
-    lines.append("Ask \"what should I try next?\" for a concrete change.")
+    lines.append(next_step)
     return "\n".join(lines)
 
 
-def recommendation_text(r: dict) -> str:
+def recommendation_text(r: dict, launch_with: str = "say \"launch it\" (you will be asked to confirm)") -> str:
     change = ", ".join(f"`{k}={json.dumps(v)}`" for k, v in r["change"].items()) or "(no config change)"
     lines = [f"**Next step for run {r['run_id']}: a {r['category']} change** - {change}", r["rationale"],
              f"Expected: {r['expected_effect']}", f"How to verify: {r['verify']}"]
     if r.get("launchable") and r["change"]:
         kind = "re-run the probe" if all(k.startswith("eval.") for k in r["change"]) else "launch it as a follow-up"
-        lines.append(f"Say \"launch it\" to {kind} (you will be asked to confirm).")
+        lines.append(f"To {kind}: {launch_with}.")
     return "\n".join(lines)
 
 

@@ -57,8 +57,8 @@ class Agent:
         yield {"event": "done", "pending_confirmation": self.graph.get_state(config).values.get("pending")}
 
     def transcript(self, thread_id: str) -> list[dict]:
-        """Like `history`, with each answer's tool results attached ({"name", "args", "result"}), so a UI
-        can redraw cards and plots for earlier turns after a reload."""
+        """The visible conversation (user messages and answers), each answer with the tool results behind it
+        ({"name", "args", "result"}), so a UI can redraw cards and plots for earlier turns after a reload."""
         state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
         out: list[dict] = []
         tools: list[dict] = []
@@ -80,17 +80,6 @@ class Agent:
     def pending(self, thread_id: str) -> dict | None:
         """The action waiting for the user's yes/no in this thread, if any."""
         return self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("pending")
-
-    def history(self, thread_id: str) -> list[dict]:
-        """The visible conversation: user messages and final answers (for UIs resuming a thread)."""
-        state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
-        out = []
-        for m in state.get("messages", []):
-            if isinstance(m, HumanMessage):
-                out.append({"role": "user", "content": str(m.content)})
-            elif isinstance(m, AIMessage) and m.content:
-                out.append({"role": "assistant", "content": str(m.content)})
-        return out
 
 
 def _status(msg: ToolMessage | None, confirmed: bool | None) -> str:

@@ -24,7 +24,8 @@ TINY_ARGS = {
     "mae": {},
     "mlm": {"block_size": 32, "vocab_size": 200, "hidden_size": 32, "num_layers": 1, "num_heads": 2},
     "clm": {"block_size": 32, "vocab_size": 200, "hidden_size": 32, "num_layers": 1, "num_heads": 2},
-    "clip": {"embed_dim": 32, "text_hidden_size": 32, "text_layers": 1, "text_heads": 2, "vocab_size": 150},
+    "clip": {"embed_dim": 32, "text_hidden_size": 32, "text_layers": 1, "text_heads": 2, "vocab_size": 150,
+             "max_length": 16},
 }
 
 

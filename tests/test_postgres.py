@@ -11,14 +11,13 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from conftest import subprocess_env, tiny_config
 from sqlalchemy import text
-from test_registry import WRITER
+from test_registry import run_writers
 
 from ssl_runtime.trainer import train
 from tools.home import Home
@@ -112,12 +111,7 @@ def test_migration_on_postgres_keeps_rows(pg_home):
 
 def test_concurrent_writers_on_postgres(pg_home, pg_url):
     n = 25
-    env = {**subprocess_env(), "SSLPILOT_DB_URL": pg_url}
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(pg_home.root), str(w), str(n)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
-    for p in procs:
-        out, err = p.communicate(timeout=300)
-        assert p.returncode == 0 and "ok" in out, err[-2000:]
+    run_writers(pg_home, n, env={**subprocess_env(), "SSLPILOT_DB_URL": pg_url})
     reg = Registry(pg_home)
     for w in range(4):
         assert reg.metrics(f"w{w}")["loss"].count == n

@@ -133,13 +133,19 @@ print("ok")
 """
 
 
-def test_four_concurrent_writers_lose_nothing(home):
-    n = 40
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(home.root), str(w), str(n)], env=subprocess_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+def run_writers(home, n: int, env: dict | None = None, writers: int = 4) -> None:
+    """`writers` processes each register a run and log, record and sync n times, all at once."""
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(home.root), str(w), str(n)],
+                              env=env or subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for w in range(writers)]
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0 and "ok" in out, err[-2000:]
+
+
+def test_four_concurrent_writers_lose_nothing(home):
+    n = 40
+    run_writers(home, n)
     reg = Registry(home)
     for w in range(4):
         rid = f"w{w}"

@@ -9,7 +9,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import logged_losses, make_run_dir, sigkill_after_step, start_worker, subprocess_env
+from conftest import (
+    logged_losses,
+    make_run_dir,
+    sigkill_after_step,
+    start_worker,
+    subprocess_env,
+    tiny_config,
+)
 
 from ssl_runtime.config import build_config
 from ssl_runtime.errors import SSLPilotError
@@ -17,18 +24,17 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trainer import train
 from ssl_runtime.worker import run_worker
 
-LM_ARGS = {"block_size": 32, "vocab_size": 200, "hidden_size": 32, "num_layers": 1, "num_heads": 2}
-CLIP_ARGS = {"embed_dim": 32, "text_hidden_size": 32, "text_layers": 1, "text_heads": 2, "vocab_size": 150,
-             "max_length": 16}
-
 
 def tiny(method: str, **train) -> dict:
-    return {"method": method, "data": {"name": "shapes", "num_samples": 320},
-            "backbone": {"width": 0.25} if method == "clip" else {},
-            "method_args": dict(CLIP_ARGS if method == "clip" else LM_ARGS),
-            "optim": {"lr": 2e-3},  # the per-256 default scaled to batch 16 is too slow for 30 steps
-            "train": {"steps": 16, "batch_size": 16, "log_every": 2, "health_every": 8, "health_samples": 32,
-                      "checkpoint_every": 8, "device": "cpu", **train}}
+    """conftest's tiny config on the captioned shapes, sized for text and image-text runs."""
+    tree = tiny_config(method, **{"optim.lr": 2e-3,  # the per-256 default scaled to batch 16 is too slow here
+                                  "train.steps": 16, "train.batch_size": 16, "train.log_every": 2,
+                                  "train.health_every": 8, "train.health_samples": 32, "train.checkpoint_every": 8})
+    tree["data"] = {"name": "shapes", "num_samples": 320}
+    if method != "clip":
+        tree["backbone"] = {}  # language models are built from method_args
+    tree["train"].update(train)
+    return tree
 
 
 @pytest.mark.parametrize("method", ["mlm", "clm"])

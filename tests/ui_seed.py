@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import tiny_config
+from test_diagnosis_induced import COMMON, SIMSIAM
 
-COLLAPSE = {"train.steps": 120, "train.log_every": 5, "train.health_every": 20, "train.batch_size": 128,
-            "train.checkpoint_every": 60, "backbone.width": 0.5, "method_args.proj_hidden_dim": 128,
-            "method_args.proj_dim": 64, "method_args.pred_hidden_dim": 32, "method_args.predictor": False,
-            "method_args.stop_gradient": False}
+# the induced-collapse run of the diagnosis tests: SimSiam without predictor and stop-gradient
+COLLAPSE = {**COMMON, **SIMSIAM, "method_args.predictor": False, "method_args.stop_gradient": False}
 
 
 def seed_home(root: Path) -> dict:

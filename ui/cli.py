@@ -10,12 +10,24 @@ from typing import Annotated
 
 import typer
 
+from agent.answers import diagnosis_text, probe_text, recommendation_text
 from ssl_runtime.errors import SSLPilotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="sslpilot: pretrain, probe and diagnose SSL encoders.")
 
 HomeOpt = Annotated[str | None, typer.Option("--home", help="home folder (default $SSLPILOT_HOME or ./.sslpilot)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+
+
+def _echo_markdown(text: str) -> None:
+    """Answers are markdown (shared with the chat): rendered on a terminal, plain when piped."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        typer.echo(text)
 
 
 def _emit(obj: dict, as_json: bool, human: str | None = None) -> None:
@@ -171,21 +183,9 @@ def _pretrain_text(out: dict) -> str:
     if "val/perplexity" in final:
         lines.append(f"  held-out perplexity {final['val/perplexity']:.1f}")
     if s.get("probe"):
-        lines.append("  " + _probe_text(s["probe"]))
+        lines.append("  " + probe_text(s["probe"]))
     lines.append(f"  folder: {out['run_dir']}")
     return "\n".join(lines)
-
-
-def _probe_text(p: dict) -> str:
-    parts = []
-    if "probe/acc" in p:
-        b = p.get("baseline", {})
-        parts.append(f"linear probe {p['probe/acc']:.3f} (random init {b.get('probe/acc', float('nan')):.3f}), "
-                     f"kNN {p['knn/acc']:.3f} (random init {b.get('knn/acc', float('nan')):.3f})")
-    if "clip/i2t_recall@5" in p:
-        parts.append(f"image->text recall@5 {p['clip/i2t_recall@5']:.3f}, text->image {p['clip/t2i_recall@5']:.3f} "
-                     f"(chance {p['clip/chance_recall@5']:.3f})")
-    return "; ".join(parts)
 
 
 @app.command("probe")
@@ -200,7 +200,7 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
 
     folder = find_run(Home.resolve(home), run)
     result = probe_run(folder.path, device=device)
-    _emit(result, as_json, f"run {folder.run_id}: {_probe_text(result)}")
+    _emit(result, as_json, f"run {folder.run_id}: {probe_text(result)}")
 
 
 @app.command("runs")
@@ -253,7 +253,7 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
         if m:
             lines.append(f"  {key:18s} first {m['first']:.4g}  last {m['last']:.4g}  min {m['min']:.4g}  max {m['max']:.4g}")
     if info["probe"]:
-        lines.append(f"  {_probe_text(info['probe'])}")
+        lines.append(f"  {probe_text(info['probe'])}")
     for e in info["events"][-8:]:
         lines.append(f"  [{e['type']}] {e['message']}")
     lines.append(f"  folder: {info['run_dir']}")
@@ -312,14 +312,7 @@ def diagnose(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
     if as_json:
         _emit(d, True)
         return
-    lines = [f"run {d['run_id']}: {d['verdict']} (confidence {d['confidence']:.2f})"
-             + (" - early warning, still running" if d["in_progress"] else "")]
-    lines += [f"  - {e['explanation']} [{e['metric']}={e['value']} at step {e['step']}]" for e in d["evidence"]]
-    if d["causes"]:
-        lines.append("  likely causes: " + "; ".join(c["description"] for c in d["causes"][:4]))
-    if d["citations"]:
-        lines.append("  see: " + "; ".join(f"{c['title']} ({c['source']})" for c in d["citations"][:3]))
-    typer.echo("\n".join(lines))
+    _echo_markdown(diagnosis_text(d, next_step=f"For a concrete change: `sslpilot recommend {d['run_id']}`."))
 
 
 @app.command()
@@ -340,14 +333,10 @@ def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt 
     if as_json:
         _emit(rec, True)
         return
-    change = ", ".join(f"{k}={v}" for k, v in rec["change"].items()) or "(none)"
-    lines = [f"run {rec['run_id']} ({rec['verdict']}): {rec['category']} change: {change}",
-             f"  why: {rec['rationale']}", f"  expect: {rec['expected_effect']}", f"  verify: {rec['verify']}"]
+    text = recommendation_text(rec, launch_with=f"`sslpilot recommend {rec['run_id']} --launch`")
     if rec.get("follow_up"):
-        lines.append(f"  follow-up: {rec['follow_up']}")
-    elif rec["launchable"]:
-        lines.append(f"  launch it: sslpilot recommend {rec['run_id']} --launch")
-    typer.echo("\n".join(lines))
+        text += f"\nFollow-up: {rec['follow_up']}"
+    _echo_markdown(text)
 
 
 @app.command()

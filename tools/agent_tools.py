@@ -244,20 +244,8 @@ class ToolBox:
 
     def diagnose_run(self, run_id: str) -> dict:
         from tools.diagnosis import diagnose_run
-        from tools.knowledge import search
 
-        d = diagnose_run(self.home, run_id)
-        if d["verdict"] not in ("healthy", "insufficient_evidence"):
-            # passages from the literature store that explain this verdict, citable down to the chunk
-            from tools.registry import Registry
-
-            method = Registry(self.home).get(d["run_id"]).method
-            query = f"{d['verdict'].replace('_', ' ')} {method} symptoms causes fix"
-            try:
-                d["passages"] = _compact_hits(search(self.home, query, "literature", 2))
-            except SSLPilotError:
-                d["passages"] = []
-        return d
+        return diagnose_run(self.home, run_id)
 
     def recommend_next_step(self, run_id: str) -> dict:
         from tools.diagnosis import recommend_run
@@ -265,14 +253,14 @@ class ToolBox:
         return recommend_run(self.home, run_id)
 
     def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5) -> dict:
-        from tools.knowledge import search
+        from tools.knowledge import compact, search
 
-        return {"results": _compact_hits(search(self.home, query, "run_logs", k, run_id, method))}
+        return {"results": compact(search(self.home, query, "run_logs", k, run_id, method))}
 
     def search_literature(self, query: str, method: str | None = None, k: int = 5) -> dict:
-        from tools.knowledge import search
+        from tools.knowledge import compact, search
 
-        return {"results": _compact_hits(search(self.home, query, "literature", k))}
+        return {"results": compact(search(self.home, query, "literature", k))}
 
     def resume_run(self, run_id: str) -> dict:
         from tools import runs
@@ -334,8 +322,3 @@ def _brief_config(cfg: dict) -> dict:
             "batch_size": cfg["train"]["batch_size"], "lr": cfg["optim"].get("lr") or "default",
             "device": cfg["train"]["device"], "method_args": cfg.get("method_args", {}),
             "augment_strength": cfg["augment"]["strength"]}
-
-
-def _compact_hits(hits: list[dict]) -> list[dict]:
-    return [{"id": h["id"], "text": h["text"][:600], "score": h["score"], "citation": h["citation"], "flagged": h["flagged"]}
-            for h in hits]

@@ -43,12 +43,24 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
     result = diagnose(ev, _siblings(reg, run.id)).to_dict()
+    if result["verdict"] not in ("healthy", "insufficient_evidence"):
+        result["passages"] = _passages(home, result["verdict"], run.method)
     if store:
         reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
         RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
                                      verdict=result["verdict"], confidence=result["confidence"])
         _index(home, run.id)
     return result
+
+
+def _passages(home: Home, verdict: str, method: str, k: int = 2) -> list[dict]:
+    """Literature-store passages that explain the verdict, citable down to their chunk (empty if unavailable)."""
+    try:
+        from tools.knowledge import compact, search
+
+        return compact(search(home, f"{verdict.replace('_', ' ')} {method} symptoms causes fix", "literature", k))
+    except Exception:  # noqa: BLE001 - the built-in citations stand without the store
+        return []
 
 
 def lineage_history(reg: Registry, run_id: str) -> list[dict]:

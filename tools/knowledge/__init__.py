@@ -7,7 +7,7 @@ import functools
 from tools.home import Home
 from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
 
-__all__ = ["EmbeddingMismatch", "Hit", "KnowledgeStore", "get_store", "index_run", "search", "reindex"]
+__all__ = ["EmbeddingMismatch", "Hit", "KnowledgeStore", "compact", "get_store", "index_run", "search", "reindex"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -39,6 +39,12 @@ def search(home: Home, query: str, collection: str = "literature", k: int = 5, r
         _index_missing(home)
     w = None if not where else where[0] if len(where) == 1 else {"$and": where}
     return [h.to_dict() for h in get_store(home).search(query, collection, k, w, mode)]
+
+
+def compact(hits: list[dict], chars: int = 600) -> list[dict]:
+    """Search hits trimmed for tool results and diagnoses: chunk id, text, score, citation, flag."""
+    return [{"id": h["id"], "text": h["text"][:chars], "score": h["score"], "citation": h["citation"],
+             "flagged": h["flagged"]} for h in hits]
 
 
 def _index_missing(home: Home) -> None:

@@ -91,7 +91,7 @@ def pending_text(result: dict) -> str:
     args = ", ".join(f"{k}={v}" for k, v in c["method_args"].items()) if c["method_args"] else "defaults"
     follow = f" as a follow-up of run {p['args']['parent_run']}" if p["args"].get("parent_run") else ""
     return (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: {est['steps'] or '?'} steps "
-            f"({c['epochs'] or '-'} epochs) at batch {c['batch_size']}, lr {c['lr']}, device {est['devices']}, "
+            f"({c['epochs'] or '-'} epochs) at batch {est['batch_size']} ({est['batch_note']}), lr {c['lr']}, device {est['devices']}, "
             f"augment strength {c['augment_strength']}; method args: {args}.\nReply **yes** to confirm or **no** to "
             "cancel.")
 

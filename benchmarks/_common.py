@@ -12,7 +12,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def make_run(tree: dict, name: str, root: Path | None = None) -> Path:
-    from ssl_runtime.config import build_config, save_config
+    from ssl_runtime.config import save_config
+    from ssl_runtime.configure import build_config
     from ssl_runtime.run_folder import RunFolder
 
     root = root or Path(tempfile.mkdtemp(prefix="sslpilot-bench-"))

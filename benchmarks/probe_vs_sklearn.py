@@ -23,7 +23,7 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from ssl_runtime.config import load_run_config
+    from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import load_image_set, split_indices
     from ssl_runtime.probe import extract_features, linear_probe, load_encoder
     from ssl_runtime.trainer import train

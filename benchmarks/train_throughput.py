@@ -41,7 +41,7 @@ class PerSampleViews(torch.utils.data.Dataset):
 
 def reference_loop(tree: dict, steps: int, device: torch.device) -> float:
     from ssl_runtime.augment import ViewPipeline, channel_stats
-    from ssl_runtime.config import build_config
+    from ssl_runtime.configure import build_config
     from ssl_runtime.data import load_image_set
     from ssl_runtime.methods import build_method
     from ssl_runtime.optim import build_optimizer

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ssl_runtime.errors import ConfigError
+from ssl_runtime.errors import ConfigError, DataError
 
 METHODS = (
     "simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae", "mlm", "clm", "clip",
@@ -21,6 +21,8 @@ METHODS = (
 VISION_METHODS = METHODS[:8]
 TEXT_METHODS = ("mlm", "clm")
 BUILTIN_DATASETS = ("digits", "shapes")
+DEFAULT_BATCH_SIZE = 256
+MIN_STEPS_PER_EPOCH = 4  # an automatic batch leaves at least this many steps in an epoch
 BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")
 
 
@@ -80,7 +82,8 @@ class OptimConfig(_Strict):
 class TrainConfig(_Strict):
     epochs: int | None = Field(None, ge=1)
     steps: int | None = Field(None, ge=1)
-    batch_size: int = Field(256, ge=2)
+    batch_size: int | None = Field(None, ge=2, description="items per step (global); unset: 256, lowered to fit "
+                                   "small data (see fit_batch_size)")
     precision: Literal["auto", "32", "bf16", "fp16"] = "auto"
     grad_clip: float | None = Field(None, gt=0.0)
     seed: int = 0
@@ -101,6 +104,23 @@ class TrainConfig(_Strict):
         if self.epochs is None and self.steps is None:
             self.epochs = 10
         return self
+
+    def fit_batch_size(self, n_train: int, world_size: int = 1, what: str = "training images") -> int:
+        """The global batch for `n_train` items. A batch the user set is used as given (and refused when larger
+        than the data); unset, it is 256 or, for small data, the largest power of two that leaves at least
+        MIN_STEPS_PER_EPOCH steps per epoch, rounded to a multiple of the number of processes."""
+        if self.batch_size is not None:
+            if self.batch_size > n_train:
+                raise DataError(f"batch size {self.batch_size} is larger than the {n_train} {what}",
+                                field="train.batch_size", fix=f"use at most {n_train}, leave it unset, or add data")
+            return self.batch_size
+        cap = min(DEFAULT_BATCH_SIZE, n_train // MIN_STEPS_PER_EPOCH)
+        batch = 1 << max(cap, 1).bit_length() - 1
+        batch -= batch % world_size
+        if batch < max(2, world_size):
+            raise DataError(f"only {n_train} {what}: too few for a batch of 2 per process", field="data",
+                            fix="add data (a few hundred items at least)")
+        return batch
 
 
 class EvalConfig(_Strict):
@@ -132,7 +152,7 @@ class RunConfig(_Strict):
         return v
 
 
-def _format_validation_error(err: ValidationError) -> str:
+def format_validation_error(err: ValidationError) -> str:
     first = err.errors()[0]
     field = ".".join(str(p) for p in first["loc"]) or "config"
     msg = first["msg"].removeprefix("Value error, ")
@@ -192,46 +212,5 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def build_config(tree: dict[str, Any]) -> RunConfig:
-    """Validate a raw mapping into a RunConfig, including the method's own knobs."""
-    try:
-        cfg = RunConfig.model_validate(tree)
-    except ValidationError as err:
-        raise ConfigError(_format_validation_error(err)) from None
-    from ssl_runtime.methods import method_class
-
-    cls = method_class(cfg.method)
-    try:
-        args = cls.Args.model_validate(cfg.method_args)
-    except ValidationError as err:
-        msg = _format_validation_error(err)
-        raise ConfigError(f"method_args.{msg}") from None
-    cfg.method_args = args.model_dump()
-    if cfg.method in TEXT_METHODS and cfg.backbone.name != "auto":
-        raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
-                          "language model from method_args or backbone.pretrained", field="backbone.name",
-                          fix="leave backbone.name at auto")
-    if cfg.method in (*TEXT_METHODS, "clip") and cfg.data.name == "digits":
-        raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
-                          fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
-    return cfg
-
-
-def resolve_config(
-    config_file: str | Path | None = None, overrides: list[str] | None = None, **fields: Any
-) -> RunConfig:
-    """File, then keyword fields (CLI flags), then dotted overrides: later wins."""
-    tree: dict[str, Any] = load_config_file(config_file) if config_file else {}
-    flat = {k: v for k, v in fields.items() if v is not None}
-    for key, value in flat.items():
-        set_dotted(tree, key, value)
-    tree = deep_merge(tree, parse_overrides(overrides or []))
-    return build_config(tree)
-
-
 def save_config(cfg: RunConfig, path: Path) -> None:
     path.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-
-
-def load_run_config(path: Path) -> RunConfig:
-    return build_config(load_config_file(path))

@@ -56,11 +56,17 @@ def _off_diagonal(m: torch.Tensor) -> torch.Tensor:
 
 
 def barlow_twins(z1: torch.Tensor, z2: torch.Tensor, lambda_offdiag: float) -> dict[str, torch.Tensor]:
-    """Cross-correlation of batch-standardised embeddings driven to identity (Zbontar et al. 2021, arXiv 2103.03230)."""
+    """Cross-correlation of batch-standardised embeddings driven to identity (Zbontar et al. 2021, arXiv 2103.03230).
+
+    As the official code (facebookresearch/barlowtwins): each view goes through BatchNorm1d without affine,
+    i.e. its own batch mean and *biased* variance with eps 1e-5, over the global batch. lightly's loss
+    differs: recent versions standardise both views together (one mean and variance over 2N rows), older
+    ones divide by the unbiased std; on the same inputs those give slightly different values.
+    """
     z1, z2 = gather_batch(z1), gather_batch(z2)
     n = z1.shape[0]
-    z1 = (z1 - z1.mean(0)) / z1.std(0).clamp_min(1e-6)
-    z2 = (z2 - z2.mean(0)) / z2.std(0).clamp_min(1e-6)
+    z1 = F.batch_norm(z1, None, None, training=True, eps=1e-5)
+    z2 = F.batch_norm(z2, None, None, training=True, eps=1e-5)
     c = z1.T @ z2 / n
     on = (torch.diagonal(c) - 1).pow(2).sum()
     off = _off_diagonal(c).pow(2).sum()

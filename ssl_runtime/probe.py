@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ssl_runtime.backbones import Backbone, family_of
-from ssl_runtime.config import load_run_config
+from ssl_runtime.configure import load_run_config
 from ssl_runtime.data import load_image_set, split_indices
 from ssl_runtime.device import pick_device
 from ssl_runtime.errors import DataError, SSLPilotError

@@ -16,8 +16,10 @@ from pathlib import Path
 import torch
 
 from ssl_runtime import distributed as dist_utils
+from ssl_runtime.backbones import load_hints
 from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
-from ssl_runtime.config import RunConfig, load_run_config
+from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
+from ssl_runtime.configure import load_run_config
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
 from ssl_runtime.errors import DataError
 from ssl_runtime.optim import build_optimizer, build_schedule
@@ -67,7 +69,7 @@ def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Task:
     """Device, process group, seeds, then the task (data, method, views) for this config."""
     device = pick_device(cfg.train.device)
     dist_utils.init_from_env(device.type)
-    if cfg.train.batch_size % dist_utils.world_size():
+    if cfg.train.batch_size and cfg.train.batch_size % dist_utils.world_size():
         raise DataError(f"batch size {cfg.train.batch_size} does not split over {dist_utils.world_size()} processes",
                         field="train.batch_size")
     seed_everything(cfg.train.seed, cfg.train.deterministic)
@@ -81,7 +83,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     p = prepare(cfg, folder)
     is_main = dist_utils.rank() == 0
     method, device = p.method, p.device
-    opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, cfg.train.batch_size)
+    opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, p.batch_size)
     sched = build_schedule(opt, cfg.optim, p.total_steps)
     scaler = torch.amp.GradScaler(device.type) if p.precision == "fp16" else None
     start = 0
@@ -99,14 +101,18 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         model = torch.nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == "cuda"
                                                           else None)
     embedding_dim = p.embedding_dim
-    order = EpochOrder(p.n_train, cfg.train.batch_size, cfg.train.seed, p.index_device or device)
+    order = EpochOrder(p.n_train, p.batch_size, cfg.train.seed, p.index_device or device)
     stop = _StopFlag()
     stop.install()
     if is_main:
         folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
-                          world_size=dist_utils.world_size(), start_step=start,
+                          world_size=dist_utils.world_size(), start_step=start, batch_size=p.batch_size,
                           embedding_dim=embedding_dim, health_samples=p.health_samples,
                           steps_per_epoch=p.steps_per_epoch, data=p.stats())
+        if start == 0 and cfg.train.batch_size is None and p.batch_size < DEFAULT_BATCH_SIZE:
+            folder.event("info", f"batch size {p.batch_size} chosen to fit the {p.n_train} training items (the "
+                         f"default {DEFAULT_BATCH_SIZE} would leave too few steps per epoch); set train.batch_size "
+                         "to choose yourself", kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
         if start == 0:
             initial = p.initial_metrics()
             if initial:
@@ -180,7 +186,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             values = torch.stack([*terms.values(), grad_norm.float()]).tolist()
             row.update(zip(terms.keys(), values[:-1], strict=True))
             row.update(lr=sched.get_last_lr()[0], grad_norm=values[-1],
-                       samples_per_s=(step - last_logged_step) * cfg.train.batch_size / max(now - t_last, 1e-9))
+                       samples_per_s=(step - last_logged_step) * p.batch_size / max(now - t_last, 1e-9))
             t_last, last_logged_step = now, step
         if health_now and is_main:
             h = p.health()
@@ -204,11 +210,13 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "run_id": folder.run_id, "status": status, "message": message, "method": cfg.method,
         "steps": step if status != "diverged" else last_good_ckpt, "total_steps": p.total_steps,
         "epochs": p.total_steps / p.steps_per_epoch, "wall_time_s": round(wall, 3),
-        "samples_per_s": round((step - start) * cfg.train.batch_size / max(wall, 1e-9), 1),
+        "samples_per_s": round((step - start) * p.batch_size / max(wall, 1e-9), 1), "batch_size": p.batch_size,
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
         "embedding_dim": embedding_dim, "health_samples": p.health_samples,
         "data": p.stats(), "last_checkpoint_step": last_good_ckpt,
     }
+    if status == "succeeded" and is_main:
+        summary["load"] = load_hints(folder.encoder)
     summary["best"], summary["final"] = _best_and_final(folder)
     if is_main:
         folder.write_summary(summary)

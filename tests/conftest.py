@@ -29,6 +29,17 @@ TINY_ARGS = {
 }
 
 
+# SimSiam without its predictor and stop-gradient, at 3x its default lr so the collapse comes early and stays:
+# the induced collapse that the diagnosis, agent and UI tests share.
+SIMSIAM_SMALL = {"train.steps": 120, "train.log_every": 5, "train.health_every": 20, "train.batch_size": 128,
+                 "train.checkpoint_every": 40, "backbone.width": 0.5, "method_args.proj_hidden_dim": 128,
+                 "method_args.proj_dim": 64, "method_args.pred_hidden_dim": 32}
+COLLAPSE = {**SIMSIAM_SMALL, "method_args.predictor": False, "method_args.stop_gradient": False, "optim.lr": 3e-3}
+# Numerics differ between CPUs (AMD vs Intel), so tests assert the family: whether such a run reads as complete
+# or dimensional collapse depends on where its noisy spread lands relative to the threshold.
+COLLAPSED = ("complete_collapse", "dimensional_collapse")
+
+
 def tiny_config(method: str = "simclr", **overrides) -> dict:
     """A raw config tree for a few-second run on digits."""
     tree = {
@@ -50,7 +61,8 @@ def tiny_config(method: str = "simclr", **overrides) -> dict:
 
 
 def make_run_dir(root: Path, tree: dict, name: str = "run") -> Path:
-    from ssl_runtime.config import build_config, save_config
+    from ssl_runtime.config import save_config
+    from ssl_runtime.configure import build_config
     from ssl_runtime.run_folder import RunFolder
 
     folder = RunFolder(root / name).create()

@@ -1,7 +1,7 @@
 """Whole conversations through the real langgraph agent with the offline planner (and a scripted LLM)."""
 
 import pytest
-from conftest import tiny_config
+from conftest import COLLAPSE, COLLAPSED, tiny_config
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
@@ -11,10 +11,6 @@ from tools.home import Home
 from tools.knowledge import get_store
 from tools.registry import Registry
 from tools.runs import enqueue
-
-COLLAPSE = {"train.steps": 120, "train.log_every": 5, "train.health_every": 20, "train.batch_size": 128,
-            "backbone.width": 0.5, "method_args.proj_hidden_dim": 128, "method_args.proj_dim": 64,
-            "method_args.pred_hidden_dim": 32, "method_args.predictor": False, "method_args.stop_gradient": False}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +61,7 @@ def test_why_collapse_then_what_next_in_the_same_thread(home, collapsed_run):
     out = a.chat(f"why did run {collapsed_run} collapse?", "diag")
     assert out["tool_calls"][0]["name"] == "diagnose_run"
     assert out["tool_calls"][0]["args"] == {"run_id": collapsed_run}
-    assert "complete collapse" in out["answer"] and "health/std" in out["answer"] and "arXiv" in out["answer"]
+    assert any(v.replace("_", " ") in out["answer"] for v in COLLAPSED) and "health/std" in out["answer"] and "arXiv" in out["answer"]
     out = Agent(home).chat("what should I try next?", "diag")  # a new Agent: memory comes from the checkpointer
     assert out["tool_calls"][0] == {"name": "recommend_next_step", "args": {"run_id": collapsed_run}, "status": "ok"}
     assert "model change" in out["answer"] and "stop_gradient" in out["answer"]

@@ -1,6 +1,7 @@
 import pytest
 
-from ssl_runtime.config import build_config, parse_overrides, resolve_config
+from ssl_runtime.config import parse_overrides
+from ssl_runtime.configure import build_config, resolve_config
 from ssl_runtime.errors import ConfigError
 
 

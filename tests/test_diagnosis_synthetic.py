@@ -6,7 +6,8 @@ import math
 import pytest
 from conftest import tiny_config
 
-from ssl_runtime.config import build_config, save_config
+from ssl_runtime.config import save_config
+from ssl_runtime.configure import build_config
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis import diagnose, load_evidence, recommend
 

@@ -1,34 +1,39 @@
 """Induced failures behave as documented: collapse shows in the health metrics, divergence stops the run."""
 
 import math
+import statistics
 
 import torch
+from conftest import COLLAPSE, SIMSIAM_SMALL
 
 from ssl_runtime.errors import CheckpointError
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trainer import train
 
-SIMSIAM = {"train.steps": 150, "train.health_every": 25, "train.log_every": 25, "train.batch_size": 128,
-           "train.checkpoint_every": 1000, "backbone.width": 0.5, "method_args.proj_hidden_dim": 128,
-           "method_args.proj_dim": 64, "method_args.pred_hidden_dim": 32}
 
-
-def _last_health(run_dir):
-    return [r for r in RunFolder(run_dir).read_metrics() if "health/std" in r][-1]
+def _settled(run_dir, key: str) -> float:
+    """Median of the last three health measurements: one noisy point cannot flip the test."""
+    rows = [r for r in RunFolder(run_dir).read_metrics() if key in r]
+    return statistics.median(r[key] for r in rows[-3:])
 
 
 def test_simsiam_without_predictor_and_stop_gradient_collapses(run_dir_factory):
-    healthy = run_dir_factory("simsiam", name="healthy", **SIMSIAM)
-    collapsed = run_dir_factory("simsiam", name="collapsed", **SIMSIAM, **{
-        "method_args.predictor": False, "method_args.stop_gradient": False})
+    healthy = run_dir_factory("simsiam", name="healthy", **SIMSIAM_SMALL)
+    collapsed = run_dir_factory("simsiam", name="collapsed", **COLLAPSE)
     train(healthy)
     train(collapsed)
-    d = 64
-    h, c = _last_health(healthy), _last_health(collapsed)
-    assert h["health/std"] > 0.7 / math.sqrt(d), h  # near 1/sqrt(d) = 0.125
-    assert c["health/std"] < 0.5 / math.sqrt(d), c
-    assert c["health/rank"] < 0.3 * h["health/rank"], (c, h)
-    assert c["loss"] < -0.8  # the loss looks excellent while the representation collapses
+    root_d = math.sqrt(64)  # std x sqrt(d) is ~1 for isotropic embeddings
+    h_std, c_std = _settled(healthy, "health/std") * root_d, _settled(collapsed, "health/std") * root_d
+    # measured on a 2-core AMD EPYC: healthy 0.91, collapsed 0.05
+    assert h_std > 0.6 and c_std < 0.3 and c_std < 0.33 * h_std, (h_std, c_std)
+    # RankMe: healthy ~22, collapsed ~2
+    assert _settled(collapsed, "health/rank") < 0.3 * _settled(healthy, "health/rank")
+    # uniformity: 0 when embeddings coincide, about -2 here when healthy
+    assert _settled(collapsed, "health/uniformity") > -0.5 > -1.0 > _settled(healthy, "health/uniformity")
+    # the loss looks excellent (near -1) while the representation collapses: -0.94 vs the healthy run's -0.37
+    losses = {name: [r["loss"] for r in RunFolder(d).read_metrics() if "loss" in r][-1]
+              for name, d in (("healthy", healthy), ("collapsed", collapsed))}
+    assert losses["collapsed"] < -0.8 and losses["collapsed"] < losses["healthy"] - 0.3, losses
 
 
 def test_absurd_learning_rate_diverges_and_keeps_last_good_checkpoint(run_dir_factory):

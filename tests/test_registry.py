@@ -118,7 +118,7 @@ import sys, json
 from tools.home import Home
 from tools.registry import Registry
 from ssl_runtime.run_folder import RunFolder
-from ssl_runtime.config import build_config
+from ssl_runtime.configure import build_config
 home = Home.resolve(sys.argv[1]); worker = sys.argv[2]; n = int(sys.argv[3])
 reg = Registry(home)
 folder = RunFolder(home.runs / f"w{worker}").create()

@@ -18,7 +18,7 @@ from conftest import (
     tiny_config,
 )
 
-from ssl_runtime.config import build_config
+from ssl_runtime.configure import build_config
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trainer import train

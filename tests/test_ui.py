@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, subprocess_env
+from conftest import COLLAPSED, ROOT, subprocess_env
 from streamlit.testing.v1 import AppTest
 from ui_seed import seed_home
 
@@ -39,6 +39,13 @@ def page(seeded, monkeypatch):
     return load
 
 
+def _badge(verdict: str) -> str:
+    """How a verdict badge reads in the page's markdown (colour from ui.cards)."""
+    from ui.cards import VERDICT_COLORS
+
+    return f":{VERDICT_COLORS[verdict]}-badge[{verdict.replace('_', ' ')}]"
+
+
 def _text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [t.value for t in at.title]
     return "\n".join(parts)
@@ -54,8 +61,8 @@ def test_chat_diagnosis_shows_badge_evidence_plot_and_citations(page, seeded):
     at.chat_input[0].set_value(f"why did run {seeded['collapsed']} collapse?").run()
     assert not at.exception, at.exception
     text = _text(at)
-    assert seeded["verdict"] == "complete_collapse"
-    assert ":red-badge[complete collapse]" in text
+    assert seeded["verdict"] in COLLAPSED
+    assert _badge(seeded["verdict"]) in text
     assert "health/std" in str(at.dataframe[0].value["metric"].tolist())
     assert _charts(at), "the evidence plot is missing"
     assert "arxiv.org/abs/2011.10566" in text  # SimSiam, linked
@@ -64,7 +71,7 @@ def test_chat_diagnosis_shows_badge_evidence_plot_and_citations(page, seeded):
     # the thread survives a reload: a new session with the same ?thread= shows the conversation
     again = page("chat", thread="diag")
     assert f"why did run {seeded['collapsed']} collapse?" in _text(again)
-    assert ":red-badge[complete collapse]" in _text(again)
+    assert _badge(seeded["verdict"]) in _text(again)
 
 
 def test_chat_recommendation_launches_only_after_confirm(page, seeded):
@@ -105,7 +112,7 @@ def test_runs_page_filters_and_compares(page, seeded):
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert {seeded["healthy"], seeded["collapsed"]} <= set(table["run_id"])
-    assert table.loc[table["run_id"] == seeded["collapsed"], "verdict"].item() == "complete_collapse"
+    assert table.loc[table["run_id"] == seeded["collapsed"], "verdict"].item() == seeded["verdict"]
     assert table["probe_acc"].notna().all() or len(table) > 2
     at.multiselect[1].set_value(["simsiam"]).run()  # method filter
     assert set(at.dataframe[0].value["method"]) == {"simsiam"}
@@ -121,7 +128,7 @@ def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     titles = " ".join(str(c.proto.spec) for c in _charts(at))
     for expected in ("loss", "grad_norm", "health/std", "health/rank", "singular-value spectrum", "PCA"):
         assert expected in titles, expected
-    assert ":red-badge[complete collapse]" in text  # diagnosis tab
+    assert _badge(seeded["verdict"]) in text  # diagnosis tab
     assert any(m.label == "probe/acc" for m in at.metric)
     assert "Cancel run" not in [b.label for b in at.button]  # finished runs cannot be cancelled
 
@@ -222,7 +229,7 @@ def test_browser_end_to_end_diagnosis(seeded):
             box.wait_for(timeout=60_000)
             box.fill(f"why did run {seeded['collapsed']} collapse?")
             box.press("Enter")
-            tab.get_by_text("complete collapse", exact=True).first.wait_for(timeout=120_000)
+            tab.get_by_text(seeded["verdict"].replace("_", " "), exact=True).first.wait_for(timeout=120_000)
             tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
                 .wait_for(timeout=60_000)
             tab.wait_for_timeout(1500)  # let the chart finish drawing before the screenshot

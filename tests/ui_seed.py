@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import tiny_config
-from test_diagnosis_induced import COMMON, SIMSIAM
-
-# the induced-collapse run of the diagnosis tests: SimSiam without predictor and stop-gradient
-COLLAPSE = {**COMMON, **SIMSIAM, "method_args.predictor": False, "method_args.stop_gradient": False}
+from conftest import COLLAPSE, tiny_config
 
 
 def seed_home(root: Path) -> dict:
@@ -21,9 +17,9 @@ def seed_home(root: Path) -> dict:
 
     home = Home.resolve(root)
     healthy = enqueue(home, tiny_config("simclr", **{"train.steps": 30, "train.log_every": 3,
-                                                      "train.health_every": 10}), ensure_scheduler=False)
+                                                      "train.health_every": 10}))
     run_worker(healthy.run_dir)
-    collapsed = enqueue(home, tiny_config("simsiam", **COLLAPSE), ensure_scheduler=False)
+    collapsed = enqueue(home, tiny_config("simsiam", **COLLAPSE))
     run_worker(collapsed.run_dir)
     verdict = diagnose_run(home, collapsed.id)["verdict"]
     recommend_run(home, collapsed.id)

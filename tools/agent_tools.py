@@ -79,7 +79,8 @@ def _data(ref: str) -> dict:
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
     """A fresh config, or the parent's config for a follow-up; then the asked-for changes."""
-    from ssl_runtime.config import build_config, set_dotted
+    from ssl_runtime.config import set_dotted
+    from ssl_runtime.configure import build_config
 
     if a.parent_run:
         from tools.registry import Registry
@@ -110,14 +111,23 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
 
 
 def estimate_cost(config: dict) -> dict:
-    """Steps and devices, from the config and the data size when it is cheap to know."""
+    """Steps, batch and devices, from the config and the data size when it is cheap to know."""
+    from ssl_runtime.config import DEFAULT_BATCH_SIZE, TrainConfig
+
     train = config["train"]
     data = config["data"]
     n = {"digits": 1797, "shapes": data.get("num_samples") or 2000}.get(data.get("name") or "")
+    n_train = int(n * (1 - data.get("val_fraction", 0.2))) if n else None
+    batch = train.get("batch_size")
+    if n_train:
+        batch = TrainConfig.model_validate(train).fit_batch_size(n_train)
+    batch_note = "set by you" if train.get("batch_size") else (
+        f"auto: {DEFAULT_BATCH_SIZE}, lowered to fit the data" if batch is None or batch < DEFAULT_BATCH_SIZE
+        else "default")
     steps = train.get("steps")
-    if steps is None and n:
-        steps = int(n * (1 - data.get("val_fraction", 0.2))) // train["batch_size"] * train["epochs"]
-    return {"steps": steps, "epochs": train.get("epochs"), "batch_size": train["batch_size"],
+    if steps is None and n_train:
+        steps = n_train // batch * train["epochs"]
+    return {"steps": steps, "epochs": train.get("epochs"), "batch_size": batch or "auto", "batch_note": batch_note,
             "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}"}
 
 
@@ -153,8 +163,7 @@ class ToolBox:
                 "config": _brief_config(cfg), "estimate": estimate_cost(cfg), "when": a.at or a.cron}
 
     def cancel_run(self, run_id: str) -> dict:
-        from tools.registry import TERMINAL, Registry
-        from tools.runs import run_id_of
+        from tools.registry import TERMINAL, Registry, run_id_of
 
         run = Registry(self.home).sync(run_id_of(run_id))
         if run.status in TERMINAL:
@@ -179,21 +188,24 @@ class ToolBox:
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,
-                           tags=["chat"], ensure_scheduler=self.on_launch is None)
-        if self.on_launch:
-            self.on_launch(run.id)
+                           tags=["chat"])
+        self._start(run.id)
         return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg)}
+
+    def _start(self, run_id: str) -> None:
+        """Hand a queued run to whoever starts runs: the host's hook (tests, the UI) or the scheduler daemon."""
+        if self.on_launch:
+            self.on_launch(run_id)
+        else:
+            from tools.scheduler import start_scheduler_if_needed
+
+            start_scheduler_if_needed(self.home)
 
     # ---- read-only and cheap tools ------------------------------------------------------------------
     def run_linear_probe(self, run_id: str, eval_overrides: dict | None = None) -> dict:
-        from ssl_runtime.probe import probe_run
-        from tools.registry import Registry
-        from tools.runs import run_id_of
+        from tools import runs
 
-        reg = Registry(self.home)
-        run = reg.get(run_id_of(run_id))
-        p = probe_run(run.run_dir, eval_overrides=eval_overrides or None)
-        reg.sync(run.id)
+        p = runs.probe(self.home, run_id, eval_overrides=eval_overrides)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
@@ -266,10 +278,7 @@ class ToolBox:
         from tools import runs
 
         r = runs.resume(self.home, run_id)
-        if self.on_launch:
-            self.on_launch(r.id)
-        else:
-            runs.start_scheduler_if_needed(self.home)
+        self._start(r.id)
         return {"run_id": r.id, "status": r.status}
 
     # ---- LangChain wrappers ----------------------------------------------------------------------------
@@ -319,6 +328,6 @@ class ToolBox:
 def _brief_config(cfg: dict) -> dict:
     return {"method": cfg["method"], "data": cfg["data"].get("name") or cfg["data"].get("path"),
             "epochs": cfg["train"].get("epochs"), "steps": cfg["train"].get("steps"),
-            "batch_size": cfg["train"]["batch_size"], "lr": cfg["optim"].get("lr") or "default",
+            "batch_size": cfg["train"]["batch_size"] or "auto", "lr": cfg["optim"].get("lr") or "default",
             "device": cfg["train"]["device"], "method_args": cfg.get("method_args", {}),
             "augment_strength": cfg["augment"]["strength"]}

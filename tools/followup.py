@@ -10,11 +10,12 @@ import json
 from ssl_runtime.errors import SSLPilotError
 from tools.diagnosis import follow_up_config
 from tools.home import Home
-from tools.registry import Registry
+from tools.registry import Registry, run_id_of
 
 
 def launch_follow_up(home: Home, parent_ref: str, rec: dict) -> dict:
-    from tools.runs import enqueue, run_id_of
+    from tools.runs import enqueue
+    from tools.scheduler import start_scheduler_if_needed
 
     if not rec.get("launchable", True) or not rec.get("change"):
         raise SSLPilotError("this recommendation needs a change by hand before anything can be launched",
@@ -23,12 +24,12 @@ def launch_follow_up(home: Home, parent_ref: str, rec: dict) -> dict:
     parent = reg.get(run_id_of(parent_ref))
     change = rec["change"]
     if all(k.startswith("eval.") for k in change):
-        from ssl_runtime.probe import probe_run
+        from tools.runs import probe
 
-        result = probe_run(parent.run_dir, eval_overrides={k.removeprefix("eval."): v for k, v in change.items()})
-        reg.sync(parent.id)
+        result = probe(home, parent.id, eval_overrides={k.removeprefix("eval."): v for k, v in change.items()})
         return {"kind": "re-probe", "run_id": parent.id, "probe/acc": result["probe/acc"], "knn/acc": result["knn/acc"],
                 "knn/recall@5": result["knn/recall@5"], "eval": result["eval"]}
     tree = follow_up_config(json.loads(parent.config_json), change)
-    run = enqueue(home, tree, parent_id=parent.id, recommendation=rec, tags=["follow-up"], ensure_scheduler=True)
+    run = enqueue(home, tree, parent_id=parent.id, recommendation=rec, tags=["follow-up"])
+    start_scheduler_if_needed(home)
     return {"kind": "run", "run_id": run.id, "status": run.status, "parent_id": parent.id}

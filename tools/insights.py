@@ -12,8 +12,8 @@ from pathlib import Path
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
-from tools.registry import Registry
-from tools.runs import run_id_of, run_row
+from tools.registry import Registry, run_id_of
+from tools.runs import run_row
 
 
 def runs_overview(home: Home, limit: int = 500) -> list[dict]:
@@ -76,7 +76,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
     import torch
     from sklearn.decomposition import PCA
 
-    from ssl_runtime.config import load_run_config
+    from ssl_runtime.configure import load_run_config
     from ssl_runtime.data.images import split_indices
     from ssl_runtime.health import singular_spectrum
 

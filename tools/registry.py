@@ -439,3 +439,7 @@ def open_registry(home: str | Path | Home | None = None) -> Registry:
     h = home if isinstance(home, Home) else Home.resolve(home)
     return Registry(h)
 
+
+def run_id_of(ref: str | int) -> str:
+    """"17", "run 17", "#17" -> "17"."""
+    return str(ref).strip().removeprefix("run").strip().lstrip("#").strip()

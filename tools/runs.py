@@ -1,5 +1,6 @@
-"""The Python API over runs that the CLI, the agent and the UI use: enqueue, follow, cancel, resume,
-import, sweep. Validation happens here, before anything is stored."""
+"""The Python API over runs that the CLI, the agent and the UI use: enqueue, cancel, resume, probe,
+import, sweep. Validation happens here, before anything is stored. (Following a run to its end needs the
+scheduler: tools.scheduler.wait.)"""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ssl_runtime.config import RunConfig, build_config, parse_value, save_config, set_dotted
+from ssl_runtime.config import RunConfig, parse_value, save_config, set_dotted
+from ssl_runtime.configure import build_config
+from ssl_runtime.configure import resolve_config as resolve_config  # the CLI resolves flags through tools
 from ssl_runtime.data import preflight
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
-from tools.registry import ACTIVE, TERMINAL, Registry
+from tools.registry import ACTIVE, TERMINAL, Registry, run_id_of
 
 
 def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
@@ -50,7 +53,9 @@ def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> Ru
 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
             parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
-            notes: str = "", ensure_scheduler: bool = False) -> Run:
+            notes: str = "") -> Run:
+    """Validate, claim a run folder and register it as queued. The scheduler daemon starts it: callers that
+    want it started now call tools.scheduler.start_scheduler_if_needed."""
     cfg = validate(config)
     folder = new_run_folder(home, cfg)
     registry = Registry(home)
@@ -59,20 +64,7 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
                      recommendation=recommendation)
-    registry.sync(run.id)
-    if ensure_scheduler:
-        start_scheduler_if_needed(home)
-    return registry.get(run.id)
-
-
-def start_scheduler_if_needed(home: Home) -> None:
-    """Queued work needs the daemon; start it unless one is alive or SSLPILOT_AUTOSTART=0 (you run
-    `sslpilot serve` yourself, e.g. under systemd)."""
-    if os.environ.get("SSLPILOT_AUTOSTART", "1") == "0" or Registry(home).scheduler_alive():
-        return
-    from tools.scheduler import spawn_daemon
-
-    spawn_daemon(home)
+    return registry.sync(run.id)
 
 
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
@@ -122,10 +114,6 @@ def find_run(home: Home, ref: str | int) -> RunFolder:
     if (path / "config.yaml").exists():
         return RunFolder(path)
     raise SSLPilotError(f"no run {ref!r} in {home.runs}", field="run", fix="see `sslpilot runs` for the ids")
-
-
-def run_id_of(ref: str | int) -> str:
-    return str(ref).strip().removeprefix("run").strip().lstrip("#").strip()
 
 
 def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
@@ -184,71 +172,6 @@ def import_run(home: Home, path: str | Path) -> Run:
     return run
 
 
-def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None, poll_s: float = 0.5,
-         timeout_s: float | None = None) -> Run:
-    """Follow a run to its end. Runs the scheduler inline when none is running for this home."""
-    registry = Registry(home)
-    run = registry.get(run_id)
-    folder = RunFolder(run.run_dir)
-    state = {"offset": 0}
-    started = time.time()
-
-    def finished() -> bool:
-        if progress is not None:
-            _tail_metrics(folder, state, progress)
-        if timeout_s is not None and time.time() - started > timeout_s:
-            raise SSLPilotError(f"run {run_id} did not finish within {timeout_s}s", field="--wait")
-        r = registry.get(run_id)
-        return r.status in TERMINAL and not _worker_alive(r)
-
-    if not registry.scheduler_alive():
-        from tools.scheduler import Scheduler, SchedulerBusy
-
-        try:
-            # inline: no run_logs indexing here (it would slow the command); searches index what they miss
-            Scheduler(home, tick_s=poll_s, index_runs=False).serve(until=finished)
-        except SchedulerBusy:
-            pass
-    while not finished():
-        time.sleep(poll_s)
-    return registry.sync(run_id)
-
-
-def _worker_alive(run: Run) -> bool:
-    """The worker may still be probing or exporting after its final status."""
-    import psutil
-
-    if not run.pid:
-        return False
-    try:
-        p = psutil.Process(run.pid)
-        return p.status() != psutil.STATUS_ZOMBIE and any(run.run_dir in part for part in p.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
-
-
-def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], None]) -> None:
-    if not folder.metrics.exists():
-        return
-    with folder.metrics.open("rb") as f:
-        f.seek(state["offset"])
-        chunk = f.read()
-    end = chunk.rfind(b"\n") + 1
-    if not end:
-        return
-    state["offset"] += end
-    if not state.get("total"):  # read events.jsonl once it is known, not on every poll
-        state["total"] = next((e["total_steps"] for e in reversed(folder.read_events()) if e.get("total_steps")), None)
-    total = state["total"]
-    for line in chunk[:end].splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if "loss" in row or "health/std" in row:
-            progress({**row, "total_steps": total or row.get("step", 0)})
-
-
 def run_summary(home: Home, run_id: str) -> dict:
     """Everything known about one run, as plain data (for `show`, the agent and the UI)."""
     registry = Registry(home)
@@ -277,3 +200,25 @@ def run_row(run: Run) -> dict:
             "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
             "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]")}
+
+
+def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None) -> dict:
+    """Linear probe + kNN of a finished run (optionally with other retrieval settings); the registry is updated."""
+    from ssl_runtime.probe import probe_run
+
+    folder = find_run(home, ref)
+    result = probe_run(folder.path, device=device, eval_overrides=eval_overrides or None)
+    registry = Registry(home)
+    if registry.find(folder.run_id):
+        registry.sync(folder.run_id)
+    return result
+
+
+def result(run: Run) -> dict:
+    """What a finished run produced: status, folder, summary.json with probe.json folded in."""
+    folder = RunFolder(run.run_dir)
+    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else {}
+    if folder.probe.exists():
+        summary["probe"] = json.loads(folder.probe.read_text())
+    notes = [e for e in folder.read_events() if e.get("type") in ("info", "warning")]
+    return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "summary": summary, "events": notes}

@@ -27,10 +27,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
 from tools.gpus import Allocator
 from tools.home import Home
 from tools.queue import Dispatcher, QueuePolicy
-from tools.registry import Registry
+from tools.records import Run
+from tools.registry import TERMINAL, Registry
 
 logging.getLogger("apscheduler").setLevel(logging.ERROR)  # a skipped overlapping tick is not news
 
@@ -141,6 +143,79 @@ class Scheduler:
             self.stop()
 
 
+# ---- starting the daemon and following runs --------------------------------------------------------
+
+def start_scheduler_if_needed(home: Home) -> None:
+    """Queued work needs the daemon; start it unless one is alive or SSLPILOT_AUTOSTART=0 (you run
+    `sslpilot serve` yourself, e.g. under systemd)."""
+    if os.environ.get("SSLPILOT_AUTOSTART", "1") == "0" or Registry(home).scheduler_alive():
+        return
+    spawn_daemon(home)
+
+
+def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None, poll_s: float = 0.5,
+         timeout_s: float | None = None) -> Run:
+    """Follow a run to its end. Runs the scheduler inline when none is running for this home."""
+    registry = Registry(home)
+    run = registry.get(run_id)
+    folder = RunFolder(run.run_dir)
+    state = {"offset": 0}
+    started = time.time()
+
+    def finished() -> bool:
+        if progress is not None:
+            _tail_metrics(folder, state, progress)
+        if timeout_s is not None and time.time() - started > timeout_s:
+            raise SSLPilotError(f"run {run_id} did not finish within {timeout_s}s", field="--wait")
+        r = registry.get(run_id)
+        return r.status in TERMINAL and not _worker_alive(r)
+
+    if not registry.scheduler_alive():
+        try:
+            # inline: no run_logs indexing here (it would slow the command); searches index what they miss
+            Scheduler(home, tick_s=poll_s, index_runs=False).serve(until=finished)
+        except SchedulerBusy:
+            pass
+    while not finished():
+        time.sleep(poll_s)
+    return registry.sync(run_id)
+
+
+def _worker_alive(run: Run) -> bool:
+    """The worker may still be probing or exporting after its final status."""
+    import psutil
+
+    if not run.pid:
+        return False
+    try:
+        p = psutil.Process(run.pid)
+        return p.status() != psutil.STATUS_ZOMBIE and any(run.run_dir in part for part in p.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], None]) -> None:
+    if not folder.metrics.exists():
+        return
+    with folder.metrics.open("rb") as f:
+        f.seek(state["offset"])
+        chunk = f.read()
+    end = chunk.rfind(b"\n") + 1
+    if not end:
+        return
+    state["offset"] += end
+    if not state.get("total"):  # read events.jsonl once it is known, not on every poll
+        state["total"] = next((e["total_steps"] for e in reversed(folder.read_events()) if e.get("total_steps")), None)
+    total = state["total"]
+    for line in chunk[:end].splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "loss" in row or "health/std" in row:
+            progress({**row, "total_steps": total or row.get("step", 0)})
+
+
 # ---- scheduled launches (the job store keeps them across restarts) ---------------------------------
 
 def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, experiment: str | None = None,
@@ -149,7 +224,7 @@ def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, exper
     from tools.runs import enqueue
 
     run = enqueue(Home.resolve(home_root), config, priority=priority, experiment=experiment,
-                  tags=[*(tags or []), "scheduled"], ensure_scheduler=False)
+                  tags=[*(tags or []), "scheduled"])
     return run.id
 
 

@@ -115,15 +115,14 @@ def pretrain(
     """Queue a pretraining run (and, with --wait, follow it to its end; labelled data is probed at the end)."""
     from datetime import datetime
 
-    from ssl_runtime.config import resolve_config
-    from tools import runs
+    from tools import runs, scheduler
     from tools.home import Home
     from tools.scheduler import add_scheduled_launch
 
     fields = {"method": method, "train.epochs": epochs, "train.steps": steps, "train.batch_size": batch_size}
     if data is not None:
         fields["data.name" if data in ("digits", "shapes") else "data.path"] = data
-    cfg = resolve_config(config, [*(set_ or []), *(["train.epochs=null"] if steps is not None else [])], **fields)
+    cfg = runs.resolve_config(config, [*(set_ or []), *(["train.epochs=null"] if steps is not None else [])], **fields)
     h = Home.resolve(home)
     tree = cfg.model_dump(mode="json")
     if at or cron:
@@ -139,11 +138,11 @@ def pretrain(
         _emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
         if wait:
             for r in made:
-                runs.wait(h, r.id)
+                scheduler.wait(h, r.id)
         return
-    run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent,
-                       ensure_scheduler=not wait)
+    run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent)
     if not wait:
+        scheduler.start_scheduler_if_needed(h)
         _emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,
               f"run {run.id} queued ({cfg.method} on {run.dataset}); follow it with `sslpilot show {run.id}`")
         return
@@ -151,21 +150,15 @@ def pretrain(
         typer.echo(f"run {run.id}: {cfg.method} on {run.dataset} -> {run.run_dir}", err=True)
     try:
         with _Progress(None, quiet_stdout=as_json) as progress:
-            run = runs.wait(h, run.id, progress=progress)
+            run = scheduler.wait(h, run.id, progress=progress)
     except KeyboardInterrupt:
         runs.cancel(h, run.id)
         typer.echo(f"run {run.id}: stopping (checkpoint kept); continue with `sslpilot resume {run.id}`", err=True)
         raise typer.Exit(130) from None
-    from ssl_runtime.run_folder import RunFolder
-
     if run.status == "failed":
         typer.echo(f"error: {run.message} (run {run.id})", err=True)
         raise typer.Exit(2)
-    folder = RunFolder(run.run_dir)
-    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else {}
-    if folder.probe.exists():
-        summary["probe"] = json.loads(folder.probe.read_text())
-    out = {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "summary": summary}
+    out = runs.result(run)
     _emit(out, as_json, _pretrain_text(out))
     if run.status != "succeeded":
         raise typer.Exit(3)
@@ -174,8 +167,12 @@ def pretrain(
 def _pretrain_text(out: dict) -> str:
     s = out["summary"]
     unit = "blocks" if s.get("method") in ("mlm", "clm") else "pairs" if s.get("method") == "clip" else "img"
-    lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, "
+    batch = f"batch {s['batch_size']}, " if s.get("batch_size") else ""
+    lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, {batch}"
              f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} {unit}/s on {s.get('device')})"]
+    auto = next((e["message"] for e in out.get("events", []) if e.get("kind") == "batch_size_auto"), None)
+    if auto:
+        lines.append(f"  {auto}")
     final, d = s.get("final", {}), s.get("embedding_dim")
     if "health/std" in final and d:
         lines.append(f"  health: std {final['health/std']:.4f} (isotropic ~{1 / d ** 0.5:.4f}), "
@@ -194,13 +191,11 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
               as_json: JsonOpt = False,
               device: Annotated[str, typer.Option(help="auto, cpu, cuda")] = "auto") -> None:
     """Linear probe and kNN of a finished run's encoder, with a random-init baseline."""
-    from ssl_runtime.probe import probe_run
+    from tools import runs
     from tools.home import Home
-    from tools.runs import find_run
 
-    folder = find_run(Home.resolve(home), run)
-    result = probe_run(folder.path, device=device)
-    _emit(result, as_json, f"run {folder.run_id}: {probe_text(result)}")
+    result = runs.probe(Home.resolve(home), run, device=device)
+    _emit(result, as_json, f"run {result['run_id']}: {probe_text(result)}")
 
 
 @app.command("runs")
@@ -277,15 +272,15 @@ def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
 def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
                wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False, as_json: JsonOpt = False) -> None:
     """Queue an interrupted, cancelled or failed run to continue from its last checkpoint."""
-    from tools import runs
+    from tools import runs, scheduler
     from tools.home import Home
 
     h = Home.resolve(home)
     r = runs.resume(h, run)
     if wait:
-        r = runs.wait(h, r.id)
+        r = scheduler.wait(h, r.id)
     else:
-        runs.start_scheduler_if_needed(h)
+        scheduler.start_scheduler_if_needed(h)
     _emit(runs.run_row(r), as_json, f"run {r.id}: {r.status}")
 
 

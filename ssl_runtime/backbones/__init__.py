@@ -118,6 +118,25 @@ def build_model(name: str, width: float, image_size: int) -> tuple[nn.Module, st
     raise ConfigError(f"unknown backbone {name!r}", field="backbone.name")
 
 
+def load_hints(encoder_dir: Path) -> dict[str, str]:
+    """How to load each exported model in `encoder_dir` (one line each), for summary.json and the README.
+
+    transformers' own architectures (ResNet with the standard stem, ViT, ViT-MAE, BERT, GPT-2) load with a
+    plain AutoModel. The small CNN and the CIFAR-stem ResNet have no transformers class, so their folder
+    carries its model code and the line needs trust_remote_code=True (the code is hf_models.py, which
+    imports only torch and transformers).
+    """
+    folders = [encoder_dir] if (encoder_dir / "config.json").exists() else sorted(
+        p for p in encoder_dir.iterdir() if (p / "config.json").exists()) if encoder_dir.is_dir() else []
+    hints = {}
+    for folder in folders:
+        config = json.loads((folder / "config.json").read_text())
+        remote = ", trust_remote_code=True" if "auto_map" in config else ""
+        key = "encoder" if folder == encoder_dir else f"encoder/{folder.name}"
+        hints[key] = f"AutoModel.from_pretrained('{folder.resolve()}'{remote})  # from transformers import AutoModel"
+    return hints
+
+
 def family_of(model: nn.Module) -> str:
     model_type = getattr(model.config, "model_type", "")
     if model_type == "vit_mae":

@@ -12,18 +12,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from ssl_runtime import distributed as dist_utils
 from ssl_runtime.config import RunConfig
-from ssl_runtime.errors import DataError
 from ssl_runtime.run_folder import RunFolder
 
 
-def plan_steps(cfg: RunConfig, n_train: int, what: str = "training images") -> tuple[int, int]:
-    """(total steps, steps per epoch); a batch larger than the training set is a clear error."""
-    if cfg.train.batch_size > n_train:
-        raise DataError(f"batch size {cfg.train.batch_size} is larger than the {n_train} {what}",
-                        field="train.batch_size", fix=f"use at most {n_train} or add data")
-    spe = n_train // cfg.train.batch_size
-    return cfg.train.steps or cfg.train.epochs * spe, spe
+def plan_steps(cfg: RunConfig, n_train: int, what: str = "training images") -> tuple[int, int, int]:
+    """(global batch size, total steps, steps per epoch) for `n_train` items (see TrainConfig.fit_batch_size)."""
+    batch = cfg.train.fit_batch_size(n_train, dist_utils.world_size(), what)
+    spe = n_train // batch
+    return batch, cfg.train.steps or cfg.train.epochs * spe, spe
 
 
 class Task:
@@ -32,6 +30,7 @@ class Task:
     precision: str
     method: nn.Module
     n_train: int
+    batch_size: int  # global, resolved from train.batch_size and the data size
     total_steps: int
     steps_per_epoch: int
     embedding_dim: int

@@ -39,7 +39,7 @@ class ClipTask(Task):
         self.pairs = pairs
         train_idx, val_idx = split_indices(len(pairs), cfg.data.val_fraction, cfg.train.seed)
         self.n_train = len(train_idx)
-        self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train, "training pairs")
+        self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train, "training pairs")
         if args.text_model:
             self.tokenizer = load_tokenizer(args.text_model)
         else:

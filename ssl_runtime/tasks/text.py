@@ -62,7 +62,7 @@ class TextTask(Task):
             val_idx = train_idx[: max(1, len(train_idx) // 10)]
         self.train_idx = train_idx
         self.n_train = len(train_idx)
-        self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train, "training blocks")
+        self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train, "training blocks")
         model = build_lm(cfg.method, self.tokenizer, args.block_size, args.hidden_size, args.num_layers,
                          args.num_heads, pretrained, args.dropout)
         self.method = method_class(cfg.method)(model, args).to(device)

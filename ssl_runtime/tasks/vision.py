@@ -22,7 +22,7 @@ class VisionTask(Task):
             folder.event("warning", f"skipped {len(data.skipped)} unreadable image files", kind="corrupt_files",
                          count=len(data.skipped), files=data.skipped[:20])
         train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-        self.total_steps, self.steps_per_epoch = plan_steps(cfg, len(train_idx))
+        self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, len(train_idx))
         self.data = data
         self.n_train = len(train_idx)
         train_images = data.images[train_idx]

@@ -11,7 +11,7 @@ from tools.diagnosis.diagnose import VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
-from tools.registry import Registry
+from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick"]
@@ -37,8 +37,6 @@ def _siblings(reg: Registry, run_id: str) -> list[dict]:
 
 
 def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
-    from tools.runs import run_id_of
-
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
@@ -86,8 +84,6 @@ def lineage_history(reg: Registry, run_id: str) -> list[dict]:
 
 
 def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
-    from tools.runs import run_id_of
-
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)

@@ -78,7 +78,14 @@ class RunEvidence:
 
     @property
     def batch_size(self) -> int:
-        return int(self.config.get("train", {}).get("batch_size", 256))
+        """The batch the run trained with (an unset train.batch_size is resolved by the trainer)."""
+        configured = self.config.get("train", {}).get("batch_size")
+        return int(configured or (self.summary or {}).get("batch_size") or self.resolved.get("batch_size") or 256)
+
+    @property
+    def resolved(self) -> dict:
+        """What the trainer recorded when it started (device, batch, sizes): the last 'running' status event."""
+        return _last_start(self.events)
 
     @property
     def default_lr(self) -> float:
@@ -91,6 +98,11 @@ class RunEvidence:
     @property
     def ended(self) -> bool:
         return self.status in ("succeeded", "failed", "diverged", "cancelled", "interrupted")
+
+
+def _last_start(events: list[dict]) -> dict:
+    running = [e for e in events if e.get("type") == "status" and e.get("status") == "running" and "precision" in e]
+    return running[-1] if running else {}
 
 
 def load_evidence(run_dir: str | Path) -> RunEvidence:
@@ -108,8 +120,7 @@ def load_evidence(run_dir: str | Path) -> RunEvidence:
     events = folder.read_events()
     summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else None
     probe = json.loads(folder.probe.read_text()) if folder.probe.exists() else None
-    running = [e for e in events if e.get("type") == "status" and e.get("status") == "running" and "precision" in e]
-    start = running[-1] if running else {}
+    start = _last_start(events)
     dim = (summary or {}).get("embedding_dim") or start.get("embedding_dim")
     health_n = (summary or {}).get("health_samples") or start.get("health_samples")
     data_stats = (summary or {}).get("data") or start.get("data") or {}

@@ -57,7 +57,7 @@ def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[d
     train, optim = cfg.get("train", {}), cfg.get("optim", {})
     header = (f"Run {run.id}: {run.method} on {run.dataset}, status {run.status}"
               f"{' (' + run.message + ')' if run.message else ''}. Backbone {cfg.get('backbone', {}).get('name')}, "
-              f"batch {train.get('batch_size')}, steps {run.steps}/{run.total_steps}, lr {optim.get('lr') or 'default'}, "
+              f"batch {train.get('batch_size') or 'auto'}, steps {run.steps}/{run.total_steps}, lr {optim.get('lr') or 'default'}, "
               f"optimizer {optim.get('name')}, precision {train.get('precision')}, augment strength "
               f"{cfg.get('augment', {}).get('strength')}. Method args: {args}.")
     if run.parent_id:

@@ -1,0 +1,64 @@
+"""From raw input to a validated RunConfig: file, CLI flags and dotted overrides merged, then the
+method's own knobs checked by its `Args` model.
+
+Kept apart from config.py (the schema) so the import arrows point one way:
+config <- methods <- configure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ssl_runtime.config import (
+    TEXT_METHODS,
+    RunConfig,
+    deep_merge,
+    format_validation_error,
+    load_config_file,
+    parse_overrides,
+    set_dotted,
+)
+from ssl_runtime.errors import ConfigError
+from ssl_runtime.methods import method_class
+
+
+def build_config(tree: dict[str, Any]) -> RunConfig:
+    """Validate a raw mapping into a RunConfig, including the method's own knobs."""
+    try:
+        cfg = RunConfig.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err)) from None
+    cls = method_class(cfg.method)
+    try:
+        args = cls.Args.model_validate(cfg.method_args)
+    except ValidationError as err:
+        msg = format_validation_error(err)
+        raise ConfigError(f"method_args.{msg}") from None
+    cfg.method_args = args.model_dump()
+    if cfg.method in TEXT_METHODS and cfg.backbone.name != "auto":
+        raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
+                          "language model from method_args or backbone.pretrained", field="backbone.name",
+                          fix="leave backbone.name at auto")
+    if cfg.method in (*TEXT_METHODS, "clip") and cfg.data.name == "digits":
+        raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
+                          fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
+    return cfg
+
+
+def resolve_config(
+    config_file: str | Path | None = None, overrides: list[str] | None = None, **fields: Any
+) -> RunConfig:
+    """File, then keyword fields (CLI flags), then dotted overrides: later wins."""
+    tree: dict[str, Any] = load_config_file(config_file) if config_file else {}
+    flat = {k: v for k, v in fields.items() if v is not None}
+    for key, value in flat.items():
+        set_dotted(tree, key, value)
+    tree = deep_merge(tree, parse_overrides(overrides or []))
+    return build_config(tree)
+
+
+def load_run_config(path: Path) -> RunConfig:
+    return build_config(load_config_file(path))

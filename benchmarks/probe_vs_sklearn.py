@@ -24,7 +24,7 @@ def main() -> None:
     from sklearn.preprocessing import StandardScaler
 
     from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import load_image_set, split_indices
+    from ssl_runtime.data import default_image_size, load_builtin, split_indices
     from ssl_runtime.probe import extract_features, linear_probe, load_encoder
     from ssl_runtime.trainer import train
 
@@ -32,7 +32,7 @@ def main() -> None:
                         "method_args": {"proj_hidden_dim": 512, "proj_dim": 128}}, "probe-bench")
     train(run_dir)
     cfg = load_run_config(run_dir / "config.yaml")
-    data = load_image_set(cfg.data)
+    data = load_builtin(cfg.data, default_image_size(cfg.data))
     tr, va = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
     enc, pre = load_encoder(run_dir / "encoder")
     feats = extract_features(enc, data.images, pre, torch.device("cpu"))

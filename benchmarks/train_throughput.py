@@ -42,12 +42,12 @@ class PerSampleViews(torch.utils.data.Dataset):
 def reference_loop(tree: dict, steps: int, device: torch.device) -> float:
     from ssl_runtime.augment import ViewPipeline, channel_stats
     from ssl_runtime.configure import build_config
-    from ssl_runtime.data import load_image_set
+    from ssl_runtime.data import default_image_size, load_builtin
     from ssl_runtime.methods import build_method
     from ssl_runtime.optim import build_optimizer
 
     cfg = build_config(tree)
-    data = load_image_set(cfg.data)
+    data = load_builtin(cfg.data, default_image_size(cfg.data))
     method = build_method(cfg, data.image_size, steps).to(device)
     mean, std = channel_stats(data.images)
     pipe = ViewPipeline(method.view_recipes(data.image_size, cfg.augment.n_local_crops), 1.0, mean, std)

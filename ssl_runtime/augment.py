@@ -36,15 +36,18 @@ def _lerp(a: float, b: float, t: float) -> float:
     return a + (b - a) * t
 
 
-def build_view(recipe: ViewRecipe, strength: float) -> nn.Module:
+def crop_scale(recipe: ViewRecipe, strength: float) -> tuple[float, float]:
+    """The area fraction range of the random resized crop at this strength (whole image at 0)."""
     s = strength
-    ops: list[nn.Module] = [
-        K.RandomResizedCrop(
-            (recipe.size, recipe.size),
-            scale=(_lerp(1.0, recipe.min_scale, s), _lerp(1.0, recipe.max_scale, s) if recipe.max_scale < 1 else 1.0),
-        ),
-        K.RandomHorizontalFlip(p=recipe.flip_p * s),
-    ]
+    return _lerp(1.0, recipe.min_scale, s), _lerp(1.0, recipe.max_scale, s) if recipe.max_scale < 1 else 1.0
+
+
+def build_view(recipe: ViewRecipe, strength: float, crop: bool = True) -> nn.Module:
+    """The view's kornia ops. crop=False leaves the random resized crop out: the image loader cut it already,
+    on the stored image (ssl_runtime/crops.py)."""
+    s = strength
+    ops: list[nn.Module] = [K.RandomResizedCrop((recipe.size, recipe.size), scale=crop_scale(recipe, s))] if crop else []
+    ops.append(K.RandomHorizontalFlip(p=recipe.flip_p * s))
     if recipe.colour:
         b, c, sat, h = (j * s for j in recipe.jitter)
         ops.append(K.ColorJitter(b, c, sat, h, p=recipe.jitter_p * s))
@@ -86,18 +89,30 @@ def mae_views(size: int) -> list[ViewRecipe]:
 
 
 class ViewPipeline(nn.Module):
-    """Turns a uint8 batch on the device into normalised float views, all in batched kernels."""
+    """Turns a uint8 batch on the device into normalised float views, all in batched kernels.
 
-    def __init__(self, recipes: list[ViewRecipe], strength: float, mean: torch.Tensor, std: torch.Tensor):
+    With crop=False (image training) each view's crop is cut beforehand and `augment` does the rest.
+    """
+
+    def __init__(self, recipes: list[ViewRecipe], strength: float, mean: torch.Tensor, std: torch.Tensor,
+                 crop: bool = True):
         super().__init__()
         self.strength = strength
+        self.recipes = recipes
         self.sizes = [r.size for r in recipes]
-        self.views = nn.ModuleList(build_view(r, strength) for r in recipes) if strength > 0 else None
+        self.views = nn.ModuleList(build_view(r, strength, crop) for r in recipes) if strength > 0 else None
         self.register_buffer("mean", mean.view(1, -1, 1, 1).float(), persistent=False)
         self.register_buffer("std", std.view(1, -1, 1, 1).float(), persistent=False)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std
+
+    @torch.no_grad()
+    def augment(self, view: int, x: torch.Tensor) -> torch.Tensor:
+        """View `view`'s ops (no crop) on an already cropped float batch in [0, 1], then normalisation."""
+        if self.views is not None:
+            x = self.views[view](x)
+        return self.normalise(x).contiguous()
 
     @torch.no_grad()
     def forward(self, batch_uint8: torch.Tensor) -> list[torch.Tensor]:

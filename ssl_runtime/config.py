@@ -32,13 +32,25 @@ class _Strict(BaseModel):
 
 class DataConfig(_Strict):
     name: str | None = Field(None, description="built-in dataset: digits or shapes")
-    path: str | None = Field(None, description="image folder or Hugging Face datasets folder")
-    kind: Literal["auto", "builtin", "image_folder", "hf_dataset", "text_folder", "captions"] = "auto"
-    image_size: int | None = Field(None, ge=8, le=1024, description="side in pixels; dataset default if unset")
+    path: str | None = Field(None, description="image folder, datasets folder, .tar shards or a .csv/.jsonl of paths")
+    kind: Literal["auto", "builtin", "image_folder", "hf_dataset", "tar_shards", "path_list", "text_folder",
+                  "captions"] = "auto"
+    image_size: int | None = Field(None, ge=8, le=1024, description="train side in pixels; unset: 16 digits, "
+                                   "32 shapes, 224 for your images (64 with small_cnn)")
     val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     num_samples: int | None = Field(None, ge=16, description="size of the generated shapes set")
     max_samples: int | None = Field(None, ge=1, description="use at most this many images")
     dedup: bool = Field(False, description="drop exact duplicate images before the split")
+    cache_dir: str | None = Field(None, description="where dataset caches live; unset: $SSLPILOT_HOME/datasets")
+    max_side: int | None = Field(None, ge=8, le=4096, description="longest side images are cached at; unset: "
+                                 "max(256, image_size)")
+    cache_format: Literal["auto", "raw", "jpeg"] = Field("auto", description="auto: raw up to 64 px, else JPEG")
+    loader: Literal["auto", "resident", "stream"] = Field(
+        "auto", description="auto: resident when the decoded images fit memory_budget_gb, else streamed")
+    memory_budget_gb: float | None = Field(None, gt=0, description="resident data limit; unset: half the free "
+                                           "GPU memory, a quarter of the available host memory on CPU")
+    workers: int | None = Field(None, ge=0, le=64, description="loader processes when streaming; unset: "
+                                "cores - 1, at most 8")
     text_field: str = Field("text", description="text column of .jsonl/datasets/labelled files (mlm, clm)")
     label_field: str = Field("label", description="label column of data.labels_path")
     labels_path: str | None = Field(None, description="CSV/JSONL of (text, label) for the text probe")
@@ -130,6 +142,7 @@ class EvalConfig(_Strict):
     knn_temperature: float = Field(0.07, gt=0.0, le=10.0)
     feature_norm: Literal["l2", "standardize"] = "l2"  # standardize = per-dimension z-score, then L2
     pooling: Literal["auto", "cls", "mean"] = "auto"  # ViTs: CLS token or mean of patch tokens
+    max_images: int = Field(20000, ge=50, description="probe/kNN use at most this many images (split kept)")
 
 
 class RunConfig(_Strict):

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ssl_runtime.backbones import Backbone, family_of
 from ssl_runtime.configure import load_run_config
-from ssl_runtime.data import load_image_set, split_indices
+from ssl_runtime.data import capped, eval_images, open_store, split_ids, split_indices
 from ssl_runtime.device import pick_device
 from ssl_runtime.errors import DataError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
@@ -159,8 +159,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                         fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
                             "data.labels_path=<CSV/JSONL of text,label>")
     if features is not None:
-        n, extract = features
-        train_idx, val_idx = split_indices(n, cfg.data.val_fraction, cfg.train.seed)
+        train_idx, val_idx, extract = features
         if len(val_idx) == 0:
             raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
         result.update(num_train=len(train_idx), num_val=len(val_idx))
@@ -189,7 +188,8 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
 
 
 def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
-    """(n, extract(random_init) -> (features, labels)) for the run's labelled data, or None without labels."""
+    """(train rows, val rows, extract(random_init) -> (features, labels)) for the run's labelled data, or None
+    without labels. Rows index the extracted features."""
     if cfg.method in ("mlm", "clm"):
         from ssl_runtime.data.text import labelled_texts
         from ssl_runtime.probe_text import text_features
@@ -200,21 +200,37 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
         texts, labels, _ = labelled
         block = cfg.method_args.get("block_size", 128)
         y = torch.tensor(labels)
-        return len(texts), lambda random_init: (text_features(folder.encoder, texts, dev, random_init, block), y)
+        train_idx, val_idx = split_indices(len(texts), cfg.data.val_fraction, cfg.train.seed)
+        return train_idx, val_idx, lambda random_init: (text_features(folder.encoder, texts, dev, random_init,
+                                                                      block), y)
     if cfg.method == "clip":
-        data = pairs.images
-        encoder_dir = folder.encoder / "image"  # captioned shapes keep their shape labels
-    else:
-        data = load_image_set(cfg.data)
-        encoder_dir = folder.encoder
-    if data.labels is None:
+        data = pairs.images  # captioned shapes keep their shape labels
+        if data.labels is None:
+            return None
+        train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+
+        def extract_pairs(random_init: bool):
+            encoder, pre = load_encoder(folder.encoder / "image", random_init=random_init, pooling=cfg.eval.pooling)
+            return extract_features(encoder, data.images, pre, dev), data.labels
+
+        return train_idx, val_idx, extract_pairs
+    pre = json.loads((folder.encoder / "preprocess.json").read_text())
+    store = open_store(cfg.data, pre["image_size"])
+    if store.labels is None:
         return None
+    train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
+    share = len(train_ids) / (len(train_ids) + len(val_ids))
+    train_ids = capped(train_ids, round(cfg.eval.max_images * share), cfg.train.seed)
+    val_ids = capped(val_ids, cfg.eval.max_images - len(train_ids), cfg.train.seed + 1)
+    images = eval_images(store, torch.cat([train_ids, val_ids]), pre["image_size"])  # decoded once for both
+    labels = store.labels[torch.cat([train_ids, val_ids])]
+    rows = torch.arange(len(images))
 
     def extract(random_init: bool):
-        encoder, pre = load_encoder(encoder_dir, random_init=random_init, pooling=cfg.eval.pooling)
-        return extract_features(encoder, data.images, pre, dev), data.labels
+        encoder, pre_ = load_encoder(folder.encoder, random_init=random_init, pooling=cfg.eval.pooling)
+        return extract_features(encoder, images, pre_, dev), labels
 
-    return len(data), extract
+    return rows[: len(train_ids)], rows[len(train_ids):], extract
 
 
 def _clip_retrieval(folder: RunFolder, cfg, dev: torch.device, pairs) -> dict:

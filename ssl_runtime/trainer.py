@@ -20,6 +20,7 @@ from ssl_runtime.backbones import load_hints
 from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
 from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
+from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
 from ssl_runtime.errors import DataError
 from ssl_runtime.optim import build_optimizer, build_schedule
@@ -27,25 +28,6 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
-
-
-class EpochOrder:
-    """Which images make up batch `step`: a seeded permutation per epoch, so a resume knows the order."""
-
-    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device):
-        self.n, self.batch_size, self.seed, self.device = n, batch_size, seed, device
-        self.steps_per_epoch = n // batch_size
-        self._epoch, self._perm = -1, None
-        self.rank, self.world = dist_utils.rank(), dist_utils.world_size()
-
-    def batch(self, step: int) -> torch.Tensor:
-        epoch, i = divmod(step, self.steps_per_epoch)
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._perm, self._epoch = torch.randperm(self.n, generator=g).to(self.device), epoch
-        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
-        per_rank = self.batch_size // self.world
-        return idx[self.rank * per_rank:(self.rank + 1) * per_rank]
 
 
 class _StopFlag:
@@ -136,9 +118,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")
 
     step = start
+    batches = p.batches(order, start)
     for step in range(start + 1, p.total_steps + 1):
-        idx = order.batch(step - 1)
-        inputs = p.batch(idx, step - 1)
+        inputs = next(batches)
         with autocast(device, p.precision):
             out = model(inputs, step - 1)
         loss = out["loss"]
@@ -201,6 +183,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
             break
 
+    batches.close()  # stops loader workers early when the run ended before its last step
     wall = time.perf_counter() - t_start
     if status == "succeeded" and is_main:
         if last_good_ckpt != step:

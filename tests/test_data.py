@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 
 from ssl_runtime.config import DataConfig
-from ssl_runtime.data import load_image_set, preflight, split_indices
+from ssl_runtime.data import open_store, preflight, split_indices
 from ssl_runtime.data.builtin import load_shapes
 from ssl_runtime.errors import DataError
 
@@ -17,9 +17,13 @@ def _write_images(folder, n, colour):
         Image.fromarray(arr).save(folder / f"{i}.png")
 
 
+def _open(tmp_path, path, size=16):
+    return open_store(DataConfig(path=str(path), image_size=size, cache_dir=str(tmp_path / "cache")), size)
+
+
 def test_digits_and_split():
-    data = load_image_set(DataConfig(name="digits", image_size=16))
-    assert data.images.shape == (1797, 3, 16, 16) and data.images.dtype == torch.uint8
+    data = open_store(DataConfig(name="digits", image_size=16), 16)
+    assert data.canvases.shape == (1797, 3, 16, 16) and data.canvases.dtype == torch.uint8
     assert data.labels is not None and int(data.labels.max()) == 9
     tr, va = split_indices(len(data), 0.2, seed=0)
     tr2, va2 = split_indices(len(data), 0.2, seed=0)
@@ -34,20 +38,21 @@ def test_shapes_deterministic_and_labelled():
 
 
 def test_image_folder_with_classes_and_corrupt_file(tmp_path):
-    _write_images(tmp_path / "cats", 5, (200, 10, 10))
-    _write_images(tmp_path / "dogs", 6, (10, 10, 200))
-    (tmp_path / "dogs" / "broken.png").write_bytes(b"not an image")
-    data = load_image_set(DataConfig(path=str(tmp_path), image_size=16))
+    _write_images(tmp_path / "pics" / "cats", 5, (200, 10, 10))
+    _write_images(tmp_path / "pics" / "dogs", 6, (10, 10, 200))
+    (tmp_path / "pics" / "dogs" / "broken.png").write_bytes(b"not an image")
+    data = _open(tmp_path, tmp_path / "pics")
     assert len(data) == 11
     assert data.class_names == ["cats", "dogs"]
     assert data.labels.tolist().count(1) == 6
-    assert len(data.skipped) == 1 and data.skipped[0].endswith("broken.png")
+    skipped = data.cache.meta["unreadable_files"]
+    assert len(skipped) == 1 and skipped[0]["file"].endswith("broken.png")
     assert data.stats()["skipped_files"] == 1
 
 
 def test_flat_folder_has_no_labels(tmp_path):
-    _write_images(tmp_path, 8, (50, 50, 50))
-    data = load_image_set(DataConfig(path=str(tmp_path), image_size=16))
+    _write_images(tmp_path / "flat", 8, (50, 50, 50))
+    data = _open(tmp_path, tmp_path / "flat")
     assert data.labels is None and len(data) == 8
 
 
@@ -58,7 +63,7 @@ def test_hf_datasets_folder(tmp_path):
     features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["a", "b"])})
     ds = datasets.Dataset.from_dict({"image": imgs, "label": [i % 2 for i in range(10)]}, features=features)
     ds.save_to_disk(str(tmp_path / "hf"))
-    data = load_image_set(DataConfig(path=str(tmp_path / "hf"), image_size=16))
+    data = _open(tmp_path, tmp_path / "hf")
     assert len(data) == 10 and data.class_names == ["a", "b"] and data.labels.tolist()[:2] == [0, 1]
 
 
@@ -73,4 +78,4 @@ def test_missing_empty_and_all_corrupt(tmp_path):
     for i in range(3):
         (bad / f"{i}.jpg").write_bytes(b"\x00garbage")
     with pytest.raises(DataError, match="unreadable"):
-        load_image_set(DataConfig(path=str(bad)))
+        _open(tmp_path, bad)

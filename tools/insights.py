@@ -109,17 +109,22 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
             from ssl_runtime.data.captions import load_caption_pairs
 
             data, encoder_dir = load_caption_pairs(cfg.data, default_image_size(cfg.data)).images, folder.encoder / "image"
+            _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
+            idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
+            images, all_labels, names = data.images[idx], data.labels, data.class_names
         else:
-            from ssl_runtime.data import load_image_set
+            from ssl_runtime.data import eval_images, open_store, split_ids
 
-            data, encoder_dir = load_image_set(cfg.data), folder.encoder
-        _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-        idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
+            encoder_dir = folder.encoder
+            size = json.loads((encoder_dir / "preprocess.json").read_text())["image_size"]
+            store = open_store(cfg.data, size)  # the dataset cache the run trained on
+            train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
+            idx = (val_ids if len(val_ids) else train_ids)[:max_points]
+            images, all_labels, names = eval_images(store, idx, size), store.labels, store.class_names
         encoder, pre = load_encoder(encoder_dir, pooling=cfg.eval.pooling)
         with torch.no_grad():
-            feats = extract_features(encoder, data.images[idx], pre, cpu)
-        labels = data.labels[idx].tolist() if data.labels is not None else None
-        names = data.class_names
+            feats = extract_features(encoder, images, pre, cpu)
+        labels = all_labels[idx].tolist() if all_labels is not None else None
     z = torch.nn.functional.normalize(feats.float(), dim=1)
     spectrum = singular_spectrum(z)
     xy = PCA(n_components=2, random_state=0).fit_transform(z.numpy()) if len(z) >= 2 else z[:, :2].numpy()

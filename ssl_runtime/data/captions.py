@@ -5,13 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from ssl_runtime.config import DataConfig
 from ssl_runtime.data.builtin import load_shapes
-from ssl_runtime.data.folders import _decode, _stack
 from ssl_runtime.data.images import ImageSet
 from ssl_runtime.data.text import _table, shape_captions
 from ssl_runtime.errors import DataError
 
+
+def _decode(path_or_image, size: int) -> np.ndarray | None:
+    """Decode, convert to RGB, resize the short side and centre-crop to size x size."""
+    from PIL import Image, ImageOps
+
+    try:
+        img = Image.open(path_or_image) if isinstance(path_or_image, (str, Path)) else path_or_image
+        img = ImageOps.fit(img.convert("RGB"), (size, size), method=Image.Resampling.BICUBIC)
+        return np.asarray(img, dtype=np.uint8)
+    except Exception:  # noqa: BLE001 - any decoder failure means "skip and count this file"
+        return None
+
+
+def _stack(arrays: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 @dataclass
 class CaptionSet:

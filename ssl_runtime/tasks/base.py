@@ -7,6 +7,7 @@ it an exact resume, works the same everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -14,6 +15,7 @@ from torch import nn
 
 from ssl_runtime import distributed as dist_utils
 from ssl_runtime.config import RunConfig
+from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.run_folder import RunFolder
 
 
@@ -40,6 +42,12 @@ class Task:
     def batch(self, idx: torch.Tensor, step: int) -> Any:
         """The method's input for the items `idx` (on the device) at 0-based `step`."""
         raise NotImplementedError
+
+    def batches(self, order: EpochOrder, start: int) -> Iterator[Any]:
+        """The method's inputs for steps start, start+1, ... (0-based). A task that streams its data from
+        loader workers overrides this; the default builds each batch here from the order's indices."""
+        for step in range(start, self.total_steps):
+            yield self.batch(order.batch(step), step)
 
     def health(self) -> dict[str, torch.Tensor]:
         """Health metrics on fixed held-out data, as device scalars (no host sync here)."""

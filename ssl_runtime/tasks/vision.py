@@ -1,34 +1,63 @@
-"""Images: resident uint8 tensors on the device, batched kornia views, health on two fixed held-out views."""
+"""Images: crops cut on the stored images, batched kornia views, health on two fixed held-out views.
+
+Data reaches the device one of two ways, chosen by size (data.loader, data.memory_budget_gb):
+- resident: every image decoded once into uint8 canvases in device memory; a step only indexes them;
+- streamed: DataLoader workers read and decode each step's images from the dataset cache while the
+  previous step trains, into pinned memory; host memory stays flat whatever the dataset size.
+Either way the same step gets the same images and the same crop boxes (data/loader.py), so a run can
+switch paths, or be resumed, without changing what it sees.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import psutil
 import torch
 
 from ssl_runtime import distributed as dist_utils
-from ssl_runtime.augment import ViewPipeline, channel_stats
+from ssl_runtime.augment import ViewPipeline, crop_scale
 from ssl_runtime.config import RunConfig
-from ssl_runtime.data import load_image_set, split_indices
+from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_boxes, step_generator
+from ssl_runtime.data import default_image_size, open_store, split_ids
+from ssl_runtime.data.loader import CropSpec, StepBatches, default_workers, resident, stream
+from ssl_runtime.data.order import EpochOrder
+from ssl_runtime.data.store import CachedStore, ImageStore, resident_bytes
 from ssl_runtime.health import HealthMonitor
 from ssl_runtime.methods import build_method
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks.base import Task, plan_steps
 
+HEALTH_SEED = 12345
+
+
+def memory_budget(cfg_gb: float | None, device: torch.device) -> int:
+    """Bytes of decoded images the resident path may hold: the setting, else half the free GPU memory,
+    else a quarter of the available host memory."""
+    if cfg_gb is not None:
+        return int(cfg_gb * 1e9)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free // 2
+    return psutil.virtual_memory().available // 4
+
 
 class VisionTask(Task):
+    index_device = torch.device("cpu")  # the order and the crop boxes are made on the host
+
     def __init__(self, cfg: RunConfig, folder: RunFolder | None, device: torch.device, precision: str):
         self.cfg, self.device, self.precision = cfg, device, precision
-        data = load_image_set(cfg.data)
-        if folder is not None and data.skipped and dist_utils.rank() == 0:
-            folder.event("warning", f"skipped {len(data.skipped)} unreadable image files", kind="corrupt_files",
-                         count=len(data.skipped), files=data.skipped[:20])
-        train_idx, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-        self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, len(train_idx))
-        self.data = data
-        self.n_train = len(train_idx)
-        train_images = data.images[train_idx]
-        mean, std = channel_stats(train_images)
-        self.train_images = train_images.to(device, non_blocking=True)  # resident for the whole run
-        method = build_method(cfg, data.image_size, self.total_steps)
+        self.main = dist_utils.rank() == 0
+        self.folder = folder
+        size = default_image_size(cfg.data, cfg.backbone.name)
+        self.image_size = size
+        store = open_store(cfg.data, size, log=self._info)
+        self.train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
+        self.n_train = len(self.train_ids)
+        self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train)
+        self._report_data(store, size)
+        self.store, self.streaming = self._place(store)
+        method = build_method(cfg, size, self.total_steps)
         if dist_utils.is_distributed() and device.type == "cuda":
             method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # statistics over the global batch
         method = method.to(device)
@@ -37,28 +66,89 @@ class VisionTask(Task):
         if cfg.train.compile:
             method.backbone.compile()
         self.method = method
-        recipes = method.view_recipes(data.image_size, cfg.augment.n_local_crops)
-        self.pipeline = ViewPipeline(recipes, cfg.augment.strength, mean, std).to(device)
-        self.monitor = HealthMonitor(self._health_views(val_idx))
+        recipes = method.view_recipes(size, cfg.augment.n_local_crops)
+        strength = cfg.augment.strength
+        self.crops = [CropSpec(r.size, crop_scale(r, strength), identical=strength == 0) for r in recipes]
+        self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False).to(device)
+        self.monitor = HealthMonitor(self._health_views(val_ids if len(val_ids) >= 16 else self.train_ids))
         self.embedding_dim = self.monitor.embedding_dim(method)
         self.health_samples = len(self.monitor.views[0])
 
-    def _health_views(self, val_idx: torch.Tensor) -> list[torch.Tensor]:
-        """Two fixed augmented views of held-out images (train images when there is no val split)."""
-        source = self.data.images[val_idx] if len(val_idx) >= 16 else self.data.images
-        source = source[: self.cfg.train.health_samples].to(self.device)
-        devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(12345)
-            views = self.pipeline(source)
-            if len(views) < 2:  # single-view methods (MAE): a second draw gives the positive pair
-                views += self.pipeline(source)
-            return views[:2]
+    # ---- data placement -------------------------------------------------------------------------------
+    def _info(self, message: str) -> None:
+        if self.main and self.folder is not None:
+            self.folder.event("info", message, kind="data")
+        if self.main:
+            print(message, flush=True)
 
-    def batch(self, idx: torch.Tensor, step: int) -> list[torch.Tensor]:
-        views = self.pipeline(self.train_images[idx])
-        if self.device.type == "cuda":
-            views = [v.contiguous(memory_format=torch.channels_last) for v in views]
+    def _report_data(self, store: ImageStore, size: int) -> None:
+        stats = store.stats()
+        if not (self.main and self.folder is not None):
+            return
+        if stats.get("skipped_files"):
+            files = getattr(store, "cache", None)
+            listed = files.meta.get("unreadable_files", [])[:20] if files is not None else []
+            self.folder.event("warning", f"skipped {stats['skipped_files']} unreadable image files",
+                              kind="corrupt_files", count=stats["skipped_files"], files=listed)
+        longest = store.sizes.max(dim=1).values.float().median().item()
+        if longest < size:
+            self.folder.event("warning", f"the images are stored at {longest:.0f} px on their longest side (median) "
+                              f"but train at {size} px, so crops are upsampled; set data.image_size to {int(longest)} "
+                              "or less, or use larger images", kind="low_resolution", stored=longest, train=size)
+
+    def _place(self, store: ImageStore) -> tuple[ImageStore, bool]:
+        """Resident (decoded once, on the device) when it fits the budget, else streamed from the cache."""
+        loader = self.cfg.data.loader
+        if not isinstance(store, CachedStore):
+            return store.to(self.device), False
+        need = resident_bytes(len(store), store.max_side)
+        budget = memory_budget(self.cfg.data.memory_budget_gb, self.device)
+        go_resident = loader == "resident" or (loader == "auto" and need <= budget)
+        self._info(f"data {'resident' if go_resident else 'streamed'}: {len(store)} images need "
+                   f"{need / 1e9:.2f} GB decoded, budget {budget / 1e9:.2f} GB (data.loader={loader})")
+        if go_resident:
+            return store.resident().to(self.device), False
+        return store, True
+
+    # ---- batches ----------------------------------------------------------------------------------------
+    def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
+        steps = StepBatches(self.store, self.train_ids, order, self.crops, self.cfg.train.seed)
+        pin = self.device.type == "cuda"
+        if self.streaming:
+            workers = self.cfg.data.workers if self.cfg.data.workers is not None else default_workers()
+            source = stream(steps, start, self.total_steps, workers, pin)
+        else:
+            source = resident(steps, start, self.total_steps, pin)
+        for b in source:
+            yield self.views(b)
+
+    def views(self, b: dict) -> list[torch.Tensor]:
+        """Crop, augment and normalise one step batch on the device. The colour ops draw from a generator
+        seeded by (seed, step, rank), so a resume or another path repeats them exactly."""
+        canvas = b["canvas"].to(self.device, non_blocking=True)
+        torch.manual_seed((self.cfg.train.seed * 1_000_003 + b["step"]) * 64 + 32 + dist_utils.rank())
+        out = []
+        for v, spec in enumerate(self.crops):
+            corners = b["corners"][v].to(self.device, non_blocking=True)
+            x = self.pipeline.augment(v, crop_resize(canvas, corners, spec.size, b["whole"][v]))
+            out.append(x.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else x)
+        return out
+
+    def _health_views(self, ids: torch.Tensor) -> list[torch.Tensor]:
+        """Two fixed augmented views of held-out images (train images when there is no val split)."""
+        ids = ids[: self.cfg.train.health_samples]
+        canvas = self.store.canvas(ids).to(self.device)
+        sizes = self.store.sizes[ids]
+        specs = self.crops if len(self.crops) >= 2 else self.crops * 2  # MAE: two draws of its one view
+        devices = [self.device] if self.device.type == "cuda" else []
+        views = []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(HEALTH_SEED)
+            for v, spec in enumerate(specs[:2]):
+                boxes = centre_boxes(sizes) if spec.identical else sample_boxes(
+                    sizes, spec.scale, step_generator(HEALTH_SEED, 0, v))
+                x = crop_resize(canvas, box_corners(boxes).to(self.device), spec.size)
+                views.append(self.pipeline.augment(min(v, len(self.crops) - 1), x))
         return views
 
     def health(self) -> dict[str, torch.Tensor]:
@@ -66,8 +156,10 @@ class VisionTask(Task):
 
     def export(self, folder: RunFolder) -> None:
         self.method.backbone.save(folder.encoder, preprocess={
-            "image_size": self.data.image_size, "mean": self.pipeline.mean.flatten().tolist(),
-            "std": self.pipeline.std.flatten().tolist(), "method": self.cfg.method})
+            "image_size": self.image_size, "mean": self.pipeline.mean.flatten().tolist(),
+            "std": self.pipeline.std.flatten().tolist(), "method": self.cfg.method,
+            "crop": "largest centred square, resized"})
 
     def stats(self) -> dict:
-        return self.data.stats()
+        return {**self.store.stats(), "image_size": self.image_size, "loader": "stream" if self.streaming else
+                "resident"}

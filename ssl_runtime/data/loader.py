@@ -1,0 +1,106 @@
+"""Step batches for image training: which images, which crop boxes, as uint8 canvases ready for the device.
+
+`StepBatches(step)` is the whole contract: the same step always gives the same images and boxes, on any
+number of processes and workers, in the resident path (called in the training process) and in the
+streaming path (called inside DataLoader workers, which decode from the dataset cache while the
+training step runs). Crops are cut on the device afterwards (ssl_runtime/crops.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from ssl_runtime.crops import box_corners, centre_boxes, covers_canvas, sample_boxes, step_generator
+from ssl_runtime.data.order import EpochOrder
+from ssl_runtime.data.store import ImageStore
+
+
+@dataclass(frozen=True)
+class CropSpec:
+    """One view's crop: output side and the area fraction range (already scaled by augment.strength)."""
+
+    size: int
+    scale: tuple[float, float]
+    identical: bool = False  # strength 0: every view is the same centre crop
+
+
+class StepBatches:
+    def __init__(self, store: ImageStore, train_ids: torch.Tensor, order: EpochOrder, crops: list[CropSpec],
+                 seed: int):
+        self.store, self.train_ids, self.order, self.crops, self.seed = store, train_ids, order, crops, seed
+
+    def __call__(self, step: int) -> dict:
+        positions = self.order.global_batch(step).cpu()
+        ids = self.train_ids[positions]
+        sizes = self.store.sizes[ids]
+        local = self.order.local(torch.arange(len(ids)))  # this process's rows of the global batch
+        corners, whole = [], []
+        for v, spec in enumerate(self.crops):
+            if spec.identical:
+                boxes = centre_boxes(sizes[local])
+            else:  # drawn over the global batch, then sliced: independent of the number of processes
+                boxes = sample_boxes(sizes, spec.scale, step_generator(self.seed, step, v))[local]
+            corners.append(box_corners(boxes))
+            whole.append(covers_canvas(boxes, self.store.max_side, spec.size))
+        local_ids = ids[local]
+        return {"step": step, "ids": local_ids, "canvas": self.store.canvas(local_ids), "corners": corners,
+                "whole": whole}
+
+
+class _StepDataset(torch.utils.data.Dataset):
+    """Map-style over steps: the DataLoader asks for [step] and gets that step's whole batch."""
+
+    def __init__(self, batches: StepBatches):
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return 1 << 62
+
+    def __getitems__(self, steps: list[int]) -> dict:
+        return self.batches(steps[0])
+
+
+class _Steps(torch.utils.data.Sampler):
+    def __init__(self, start: int, stop: int):
+        self.start, self.stop = start, stop
+
+    def __iter__(self):
+        return ([s] for s in range(self.start, self.stop))
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def _first(batch):
+    return batch
+
+
+def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)  # decoding is per image; threads inside a worker only fight each other
+
+
+def default_workers() -> int:
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
+def stream(batches: StepBatches, start: int, stop: int, workers: int, pin_memory: bool,
+           prefetch: int = 4) -> Iterator[dict]:
+    """Step batches from `start` to `stop` made by `workers` DataLoader processes, `prefetch` each ahead."""
+    loader = torch.utils.data.DataLoader(
+        _StepDataset(batches), batch_sampler=_Steps(start, stop), num_workers=workers, collate_fn=_first,
+        pin_memory=pin_memory, prefetch_factor=prefetch if workers else None, worker_init_fn=_worker_init,
+        persistent_workers=False, multiprocessing_context="fork" if workers else None)
+    yield from loader
+
+
+def resident(batches: StepBatches, start: int, stop: int, pin_memory: bool) -> Iterator[dict]:
+    """Step batches made here, from images already in (device) memory: nothing to decode, nothing to wait for."""
+    for step in range(start, stop):
+        b = batches(step)
+        if pin_memory:
+            b["corners"] = [c.pin_memory() for c in b["corners"]]
+        yield b

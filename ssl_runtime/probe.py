@@ -215,7 +215,7 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
 
         return train_idx, val_idx, extract_pairs
     pre = json.loads((folder.encoder / "preprocess.json").read_text())
-    store = open_store(cfg.data, pre["image_size"])
+    store = open_store(cfg.data, pre["image_size"], run_dir=folder.path)
     if store.labels is None:
         return None
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)

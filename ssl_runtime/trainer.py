@@ -83,6 +83,10 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         model = torch.nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == "cuda"
                                                           else None)
     embedding_dim = p.embedding_dim
+    batch_note = None
+    if cfg.train.batch_size is None and p.batch_size < DEFAULT_BATCH_SIZE:
+        batch_note = (f"batch size {p.batch_size} chosen to fit the {p.n_train} training items (the default "
+                      f"{DEFAULT_BATCH_SIZE} would leave too few steps per epoch); set train.batch_size to choose yourself")
     order = EpochOrder(p.n_train, p.batch_size, cfg.train.seed, p.index_device or device)
     stop = _StopFlag()
     stop.install()
@@ -91,10 +95,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                           world_size=dist_utils.world_size(), start_step=start, batch_size=p.batch_size,
                           embedding_dim=embedding_dim, health_samples=p.health_samples,
                           steps_per_epoch=p.steps_per_epoch, data=p.stats())
-        if start == 0 and cfg.train.batch_size is None and p.batch_size < DEFAULT_BATCH_SIZE:
-            folder.event("info", f"batch size {p.batch_size} chosen to fit the {p.n_train} training items (the "
-                         f"default {DEFAULT_BATCH_SIZE} would leave too few steps per epoch); set train.batch_size "
-                         "to choose yourself", kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
+        if start == 0 and batch_note:
+            folder.event("info", batch_note, kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
         if start == 0:
             initial = p.initial_metrics()
             if initial:
@@ -198,6 +200,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "embedding_dim": embedding_dim, "health_samples": p.health_samples,
         "data": p.stats(), "last_checkpoint_step": last_good_ckpt,
     }
+    if batch_note:
+        summary["batch_size_note"] = batch_note
     if status == "succeeded" and is_main:
         summary["load"] = load_hints(folder.encoder)
     summary["best"], summary["final"] = _best_and_final(folder)

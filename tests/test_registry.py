@@ -72,14 +72,15 @@ def test_migration_adds_columns_and_keeps_data(home):
     Registry(home).engine.dispose()
     con = sqlite3.connect(db)
     con.execute("ALTER TABLE run DROP COLUMN verdict")
+    con.execute("ALTER TABLE run DROP COLUMN dataset_cache")
     con.execute("UPDATE schema_info SET version = 1")
     con.commit()
     con.close()
     reg = Registry(home)
-    assert reg.schema_version() == 2
+    assert reg.schema_version() == 3  # v1 -> v2 (verdict) -> v3 (dataset_cache)
     assert reg.get(run.id).status == "succeeded"
-    reg.update(run.id, verdict="healthy")
-    assert reg.get(run.id).verdict == "healthy"
+    reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab")
+    assert reg.get(run.id).verdict == "healthy" and reg.get(run.id).dataset_cache == "photos-0123456789ab"
 
 
 def test_newer_schema_is_refused(home):

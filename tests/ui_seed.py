@@ -26,7 +26,6 @@ def seed_home(root: Path) -> dict:
     text = enqueue(home, tiny_config("clm", **{"data.name": "shapes", "data.num_samples": 320, "backbone.name": "auto",
                                                 "train.steps": 20, "train.batch_size": 16, "train.log_every": 2,
                                                 "train.health_every": 10, "train.health_samples": 32,
-                                                "optim.lr": 2e-3}),
-                   ensure_scheduler=False)
+                                                "optim.lr": 2e-3}))
     run_worker(text.run_dir)
     return {"home": home, "healthy": healthy.id, "collapsed": collapsed.id, "verdict": verdict, "text": text.id}

@@ -117,7 +117,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
 
             encoder_dir = folder.encoder
             size = json.loads((encoder_dir / "preprocess.json").read_text())["image_size"]
-            store = open_store(cfg.data, size)  # the dataset cache the run trained on
+            store = open_store(cfg.data, size, run_dir=folder.path)  # the dataset cache the run trained on
             train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
             idx = (val_ids if len(val_ids) else train_ids)[:max_points]
             images, all_labels, names = eval_images(store, idx, size), store.labels, store.class_names

@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def now() -> float:
@@ -60,6 +60,8 @@ class Run(SQLModel, table=True):
     events_count: int = 0
     # schema v2
     verdict: str | None = None
+    # schema v3: the dataset cache the run read (`sslpilot data ls`)
+    dataset_cache: str | None = None
 
 
 class MetricSummary(SQLModel, table=True):

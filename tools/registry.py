@@ -44,6 +44,7 @@ T = TypeVar("T")
 # Each step upgrades the schema by one version; steps only add, never drop.
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE run ADD COLUMN verdict VARCHAR"],
+    3: ["ALTER TABLE run ADD COLUMN dataset_cache VARCHAR"],
 }
 
 
@@ -327,6 +328,8 @@ class Registry:
             run.ended_at = t
         if e.get("total_steps"):
             run.total_steps = int(e["total_steps"])
+        if isinstance(e.get("data"), dict) and e["data"].get("cache"):
+            run.dataset_cache = str(e["data"]["cache"])
 
     def _sync_metrics(self, s: Session, run: Run, folder: RunFolder, reset: bool) -> None:
         path = folder.metrics

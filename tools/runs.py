@@ -220,5 +220,4 @@ def result(run: Run) -> dict:
     summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else {}
     if folder.probe.exists():
         summary["probe"] = json.loads(folder.probe.read_text())
-    notes = [e for e in folder.read_events() if e.get("type") in ("info", "warning")]
-    return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "summary": summary, "events": notes}
+    return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "summary": summary}

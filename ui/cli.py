@@ -170,9 +170,8 @@ def _pretrain_text(out: dict) -> str:
     batch = f"batch {s['batch_size']}, " if s.get("batch_size") else ""
     lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, {batch}"
              f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} {unit}/s on {s.get('device')})"]
-    auto = next((e["message"] for e in out.get("events", []) if e.get("kind") == "batch_size_auto"), None)
-    if auto:
-        lines.append(f"  {auto}")
+    if s.get("batch_size_note"):
+        lines.append(f"  {s['batch_size_note']}")
     final, d = s.get("final", {}), s.get("embedding_dim")
     if "health/std" in final and d:
         lines.append(f"  health: std {final['health/std']:.4f} (isotropic ~{1 / d ** 0.5:.4f}), "
@@ -459,6 +458,91 @@ def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
     rebuilt = Registry(Home.resolve(home)).rebuild()
     _emit({"runs": [r.id for r in rebuilt]}, as_json, f"rebuilt {len(rebuilt)} runs")
+
+
+data_app = typer.Typer(help="dataset caches: decode a folder once, reuse it in every run")
+app.add_typer(data_app, name="data")
+
+
+class _BuildProgress:
+    """A rich bar on a terminal; otherwise a line every 10% on stderr."""
+
+    def __init__(self):
+        self.bar = self.task = None
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if self.bar is None:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+                self.bar = Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task("caching", total=total)
+            self.bar.update(self.task, completed=done)
+            if done >= total:
+                self.bar.stop()
+        elif done * 10 // max(total, 1) != self.last:
+            self.last = done * 10 // max(total, 1)
+            typer.echo(f"caching: {done}/{total} images", err=True)
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+@data_app.command("prepare")
+@cli_errors
+def data_prepare(path: Annotated[str, typer.Argument(help="image folder, datasets folder, .tar shard(s) or .csv/.jsonl")],
+                 max_side: Annotated[int, typer.Option("--max-side", help="longest side kept (aspect kept)")] = 256,
+                 fmt: Annotated[str, typer.Option("--format", help="auto (raw up to 64 px, else jpeg), raw, jpeg")] = "auto",
+                 workers: Annotated[int | None, typer.Option(help="decoding processes (default: all cores)")] = None,
+                 home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Build the dataset cache for PATH now, so the first run starts at once (runs build it on first use too)."""
+    from tools import datasets
+    from tools.home import Home
+
+    out = datasets.prepare(Home.resolve(home), path, max_side, fmt, workers, progress=_BuildProgress(),
+                           log=lambda m: typer.echo(m, err=True))
+    _emit(out, as_json, f"{out['message']}\n  {out['images']} images, {_size(out['bytes'])} "
+          f"({out['bytes_per_image'] / 1e3:.1f} kB per image; source {_size(out['source_bytes'])})")
+
+
+@data_app.command("ls")
+@cli_errors
+def data_ls(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the dataset caches in the home."""
+    from tools import datasets
+    from tools.home import Home
+
+    rows = datasets.list_caches(Home.resolve(home))
+    human = "\n".join(f"{r['name']}  {r['images']} images  {r['format']} <= {r['max_side']} px  {_size(r['bytes'])}"
+                      f"  {r['source']}" for r in rows) or "no dataset caches yet (`sslpilot data prepare PATH`)"
+    _emit({"datasets": rows}, as_json, human)
+
+
+@data_app.command("show")
+@cli_errors
+def data_show(name: Annotated[str, typer.Argument(help="cache name from `sslpilot data ls`")], home: HomeOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """One cache: source, settings, classes, unreadable files and the runs that used it."""
+    from tools import datasets
+    from tools.home import Home
+
+    _emit(datasets.show(Home.resolve(home), name), as_json)
+
+
+@data_app.command("rm")
+@cli_errors
+def data_rm(name: Annotated[str, typer.Argument(help="cache name from `sslpilot data ls`")], home: HomeOpt = None,
+            force: Annotated[bool, typer.Option("--force", help="even if a queued or running run reads it")] = False,
+            as_json: JsonOpt = False) -> None:
+    """Remove a cache (finished runs keep their results; the next run on that data rebuilds it)."""
+    from tools import datasets
+    from tools.home import Home
+
+    out = datasets.remove(Home.resolve(home), name, force)
+    _emit(out, as_json, f"removed {name} ({_size(out['bytes'])})")
 
 
 @app.command()

@@ -61,14 +61,15 @@ def load_builtin(cfg: DataConfig, image_size: int) -> ImageSet:
 
 
 def open_store(cfg: DataConfig, image_size: int, log: Callable[[str], None] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> ImageStore:
-    """Built-in data in memory, or your images from their dataset cache (built on first use)."""
+               progress: Callable[[int, int], None] | None = None, run_dir: str | Path | None = None) -> ImageStore:
+    """Built-in data in memory, or your images from their dataset cache (built on first use; found next to the
+    run folder's home, see datasets_root)."""
     if cfg.name is not None:
         data = load_builtin(cfg, image_size)
         return from_fixed_size(data.images, data.labels, data.class_names, data.stats())
     from ssl_runtime.data.cache import datasets_root, ensure_cache
 
-    result = ensure_cache(cfg.path, datasets_root(cfg.cache_dir), cache_side(cfg, image_size), cfg.cache_format,
+    result = ensure_cache(cfg.path, datasets_root(cfg.cache_dir, run_dir), cache_side(cfg, image_size), cfg.cache_format,
                           workers=cfg.workers or None, progress=progress, log=log)
     if log:
         log(result.message)

@@ -5,6 +5,7 @@ Layout of `<datasets>/<name>-<fingerprint>/` (<datasets> is data.cache_dir, else
   or re-encoded baseline JPEG (larger ones; about a tenth of the raw size) - FFCV's RAW and JPEG fields;
 - `index.npy`: one row per image: offset, byte length, stored height and width, original height and
   width, label (-1 without), and a digest of the pixels (exact duplicates share it);
+- `keys.txt`: the source file of each row (relative path, shard/member or #row), one per line;
 - `meta.json`: the source, its fingerprint, the settings, counts, the dataset's channel mean/std, and the
   files that could not be read, with reasons (all of them in `unreadable.jsonl`).
 
@@ -43,10 +44,13 @@ ProgressFn = Callable[[int, int], None]
 LogFn = Callable[[str], None]
 
 
-def datasets_root(cache_dir: str | None = None) -> Path:
-    """Where caches live: data.cache_dir, else $SSLPILOT_HOME/datasets, else ./.sslpilot/datasets."""
+def datasets_root(cache_dir: str | None = None, run_dir: str | Path | None = None) -> Path:
+    """Where caches live: data.cache_dir; else the home the run folder sits in (<home>/runs/<id> ->
+    <home>/datasets); else $SSLPILOT_HOME/datasets; else ./.sslpilot/datasets."""
     if cache_dir:
         return Path(cache_dir).expanduser()
+    if run_dir is not None and Path(run_dir).resolve().parent.name == "runs":
+        return Path(run_dir).resolve().parent.parent / "datasets"
     home = os.environ.get("SSLPILOT_HOME")
     return (Path(home).expanduser() if home else Path(".sslpilot")) / "datasets"
 
@@ -104,6 +108,10 @@ class DatasetCache:
         if self._fd is None or self._pid != os.getpid():  # after a fork, each process has its own handle
             self._fd, self._pid = os.open(self.path / "data.bin", os.O_RDONLY), os.getpid()
         return self._fd
+
+    def keys(self) -> list[str]:
+        """The source file of each image, in index order."""
+        return (self.path / "keys.txt").read_text().splitlines()
 
     def read(self, i: int) -> np.ndarray:
         row = self.index[i]
@@ -283,6 +291,7 @@ def _build(s: Scan, root: Path, name: str, max_side: int, fmt: str, workers: int
                             f"(first: {unreadable[0]['file']}: {unreadable[0]['reason']})", field="data.path",
                             fix="check the files open in an image viewer; re-export them as PNG or JPEG")
         np.save(building / "index.npy", kept)
+        (building / "keys.txt").write_text("".join(s.items[i].key.replace("\n", " ") + "\n" for i in np.flatnonzero(ok)))
         with open(building / "unreadable.jsonl", "w") as f:
             f.writelines(json.dumps(u) + "\n" for u in unreadable)
         mean = sums / max(pixels, 1)
@@ -300,7 +309,7 @@ def _build(s: Scan, root: Path, name: str, max_side: int, fmt: str, workers: int
         os.rename(building, root / name)  # the moment the cache exists, complete
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             per_image = offset / max(1, done - len(unreadable))
             raise DataError(f"the disk filled while building the dataset cache after {done} of {n} images "
                             f"({offset / 1e9:.2f} GB written, about {per_image / 1e3:.0f} kB per image); nothing "

@@ -3,7 +3,12 @@
 `StepBatches(step)` is the whole contract: the same step always gives the same images and boxes, on any
 number of processes and workers, in the resident path (called in the training process) and in the
 streaming path (called inside DataLoader workers, which decode from the dataset cache while the
-training step runs). Crops are cut on the device afterwards (ssl_runtime/crops.py).
+training step runs).
+
+Where the crops are cut depends on the device. For a GPU the batch carries uint8 canvases and the crops
+are cut there in one batched call (ssl_runtime/crops.py), which costs the GPU almost nothing. On a CPU
+the producer cuts them with Pillow (a resize with a box: one pass, antialiased), in the loader workers, in
+parallel with the training step; a batched crop in the training process would compete with it for cores.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ssl_runtime.crops import box_corners, centre_boxes, covers_canvas, sample_boxes, step_generator
@@ -28,27 +34,48 @@ class CropSpec:
     identical: bool = False  # strength 0: every view is the same centre crop
 
 
+def crop_on_host(image: np.ndarray, box: torch.Tensor, size: int) -> np.ndarray:
+    """One crop of an HWC uint8 image, resized to size x size with Pillow (bilinear, antialiased)."""
+    from PIL import Image
+
+    x0, y0, x1, y1 = (int(v) for v in box)
+    if (x0, y0) == (0, 0) and (x1 - x0, y1 - y0) == (size, size) == image.shape[1::-1]:
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1)))
+
+
 class StepBatches:
     def __init__(self, store: ImageStore, train_ids: torch.Tensor, order: EpochOrder, crops: list[CropSpec],
-                 seed: int):
+                 seed: int, host_crops: bool = False):
         self.store, self.train_ids, self.order, self.crops, self.seed = store, train_ids, order, crops, seed
+        self.host_crops = host_crops
 
     def __call__(self, step: int) -> dict:
         positions = self.order.global_batch(step).cpu()
         ids = self.train_ids[positions]
         sizes = self.store.sizes[ids]
         local = self.order.local(torch.arange(len(ids)))  # this process's rows of the global batch
-        corners, whole = [], []
+        boxes = []
         for v, spec in enumerate(self.crops):
             if spec.identical:
-                boxes = centre_boxes(sizes[local])
+                boxes.append(centre_boxes(sizes[local]))
             else:  # drawn over the global batch, then sliced: independent of the number of processes
-                boxes = sample_boxes(sizes, spec.scale, step_generator(self.seed, step, v))[local]
-            corners.append(box_corners(boxes))
-            whole.append(covers_canvas(boxes, self.store.max_side, spec.size))
+                boxes.append(sample_boxes(sizes, spec.scale, step_generator(self.seed, step, v))[local])
         local_ids = ids[local]
-        return {"step": step, "ids": local_ids, "canvas": self.store.canvas(local_ids), "corners": corners,
-                "whole": whole}
+        if self.host_crops:
+            return {"step": step, "ids": local_ids, "views": self._cut(local_ids, boxes)}
+        return {"step": step, "ids": local_ids, "canvas": self.store.canvas(local_ids),
+                "corners": [box_corners(b) for b in boxes],
+                "whole": [covers_canvas(b, self.store.max_side, s.size) for b, s in zip(boxes, self.crops, strict=True)]}
+
+    def _cut(self, ids: torch.Tensor, boxes: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each view's crops of each image, as uint8 (b, 3, size, size); images read in file order."""
+        views = [np.empty((len(ids), s.size, s.size, 3), dtype=np.uint8) for s in self.crops]
+        for j in np.argsort(ids.numpy(), kind="stable"):
+            image = self.store.image(int(ids[j]))
+            for v, spec in enumerate(self.crops):
+                views[v][j] = crop_on_host(image, boxes[v][j], spec.size)
+        return [torch.from_numpy(v).permute(0, 3, 1, 2) for v in views]
 
 
 class _StepDataset(torch.utils.data.Dataset):
@@ -101,6 +128,6 @@ def resident(batches: StepBatches, start: int, stop: int, pin_memory: bool) -> I
     """Step batches made here, from images already in (device) memory: nothing to decode, nothing to wait for."""
     for step in range(start, stop):
         b = batches(step)
-        if pin_memory:
+        if pin_memory and "corners" in b:
             b["corners"] = [c.pin_memory() for c in b["corners"]]
         yield b

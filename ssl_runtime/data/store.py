@@ -34,6 +34,10 @@ class ImageStore:
         """(b, 3, M, M) uint8 for the images `idx` (a CPU int64 tensor)."""
         raise NotImplementedError
 
+    def image(self, i: int) -> np.ndarray:
+        """One stored image, HWC uint8 (host memory)."""
+        raise NotImplementedError
+
     def stats(self) -> dict:
         raise NotImplementedError
 
@@ -55,6 +59,10 @@ class ResidentStore(ImageStore):
         if self.canvases.device.type == "cuda":  # pinned, so the copy of the ids never waits for the GPU
             return self.canvases[idx.pin_memory().to(self.canvases.device, non_blocking=True)]
         return self.canvases[idx]
+
+    def image(self, i: int) -> np.ndarray:
+        h, w = (int(v) for v in self.sizes[i])
+        return np.ascontiguousarray(self.canvases[i, :, :h, :w].permute(1, 2, 0).cpu().numpy())
 
     def to(self, device: torch.device) -> ResidentStore:
         self.canvases = self.canvases.to(device, non_blocking=True)
@@ -88,6 +96,9 @@ class CachedStore(ImageStore):
             img = self.cache.read(int(idx[j]))
             out[j, : img.shape[0], : img.shape[1]] = img
         return torch.from_numpy(out).permute(0, 3, 1, 2)
+
+    def image(self, i: int) -> np.ndarray:
+        return self.cache.read(i)
 
     def resident(self, workers: int = 4) -> ResidentStore:
         """Decode everything once into one canvas tensor (when it fits the memory budget)."""

@@ -51,7 +51,7 @@ class VisionTask(Task):
         self.folder = folder
         size = default_image_size(cfg.data, cfg.backbone.name)
         self.image_size = size
-        store = open_store(cfg.data, size, log=self._info)
+        store = open_store(cfg.data, size, log=self._info, run_dir=folder.path if folder else None)
         self.train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
         self.n_train = len(self.train_ids)
         self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train)
@@ -112,9 +112,11 @@ class VisionTask(Task):
 
     # ---- batches ----------------------------------------------------------------------------------------
     def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
-        steps = StepBatches(self.store, self.train_ids, order, self.crops, self.cfg.train.seed)
+        host_crops = self.device.type == "cpu"
+        steps = StepBatches(self.store, self.train_ids, order, self.crops, self.cfg.train.seed, host_crops)
         pin = self.device.type == "cuda"
-        if self.streaming:
+        if self.streaming or (host_crops and self.store.max_side > 64):
+            # workers decode and/or crop while the step trains (tiny images are cheaper to crop right here)
             workers = self.cfg.data.workers if self.cfg.data.workers is not None else default_workers()
             source = stream(steps, start, self.total_steps, workers, pin)
         else:
@@ -123,14 +125,18 @@ class VisionTask(Task):
             yield self.views(b)
 
     def views(self, b: dict) -> list[torch.Tensor]:
-        """Crop, augment and normalise one step batch on the device. The colour ops draw from a generator
-        seeded by (seed, step, rank), so a resume or another path repeats them exactly."""
-        canvas = b["canvas"].to(self.device, non_blocking=True)
+        """Crop (unless the loader did), augment and normalise one step batch on the device. The colour ops draw
+        from a generator seeded by (seed, step, rank), so a resume or another path repeats them exactly."""
         torch.manual_seed((self.cfg.train.seed * 1_000_003 + b["step"]) * 64 + 32 + dist_utils.rank())
+        canvas = b["canvas"].to(self.device, non_blocking=True) if "canvas" in b else None
         out = []
         for v, spec in enumerate(self.crops):
-            corners = b["corners"][v].to(self.device, non_blocking=True)
-            x = self.pipeline.augment(v, crop_resize(canvas, corners, spec.size, b["whole"][v]))
+            if canvas is None:
+                x = b["views"][v].to(self.device, non_blocking=True).float().div_(255.0)
+            else:
+                corners = b["corners"][v].to(self.device, non_blocking=True)
+                x = crop_resize(canvas, corners, spec.size, b["whole"][v])
+            x = self.pipeline.augment(v, x)
             out.append(x.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else x)
         return out
 

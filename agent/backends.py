@@ -9,12 +9,12 @@ import os
 from ssl_runtime.errors import ConfigError
 
 
-def make_chat_model(spec: str | None = None):
+def make_chat_model(spec: str | None = None, home=None):
     spec = spec or os.environ.get("SSLPILOT_LLM", "offline")
     if spec == "offline":
         from agent.planner import OfflinePlanner
 
-        return OfflinePlanner()
+        return OfflinePlanner(home=home)
     from langchain.chat_models import init_chat_model
 
     kwargs = {}

@@ -1,6 +1,7 @@
 """The built-in offline planner, as a LangChain chat model: no LLM needed, same graph as a real one.
 
-On a user message it reads the intent (agent/intents.py) and emits one tool call; once tool results
+On a user message it reads the intent (agent/understand.py: a classifier over sentence embeddings, slots
+resolved against the home's runs) and emits one tool call, or asks when it cannot tell; once tool results
 are back it writes the answer from them (agent/answers.py). It only ever reads the user's own words to
 decide on a tool call, so text inside search results cannot make it call anything.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -16,20 +18,41 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.answers import HELP, REFUSAL, tool_result_text
-from agent.intents import Context, classify
+from agent.slots import RunInfo, World
+from agent.understand import CONFIDENT, Reading, understand
 
 CONTEXT_KEY = "sslpilot_context"
+SHORT_REPLY = 4  # words: a reply this short to a question completes the question's message
 
 
-def context_from(messages: list[BaseMessage]) -> Context:
+def context_from(messages: list[BaseMessage]) -> dict:
     for m in messages:
         if isinstance(m, SystemMessage) and CONTEXT_KEY in m.additional_kwargs:
-            return Context(**m.additional_kwargs[CONTEXT_KEY])
-    return Context()
+            return dict(m.additional_kwargs[CONTEXT_KEY])
+    return {}
+
+
+def world_of(home) -> World:
+    """The home's runs, oldest first, as the chat refers to them."""
+    if home is None:
+        return World()
+    from tools.registry import Registry
+
+    rows = Registry(home).list(limit=2000)
+    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name) for r in reversed(rows)])
+
+
+def clarification_text(reading: Reading) -> str:
+    lines = [reading.question]
+    if reading.options:
+        lines += ["", "You can say: " + "; ".join(f"`{o}`" for o in reading.options)]
+    return "\n".join(lines)
 
 
 class OfflinePlanner(BaseChatModel):
-    """Rules, not a language model; answers are written from tool results."""
+    """Rules and a small classifier, not a language model; answers are written from tool results."""
+
+    home: Any = None
 
     @property
     def _llm_type(self) -> str:
@@ -40,6 +63,12 @@ class OfflinePlanner(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self._respond(messages))])
+
+    def read(self, text: str, context: dict) -> Reading:
+        from agent.intent_model import get_model
+
+        cache = str(Path(self.home.root) / "cache") if self.home is not None else None
+        return understand(text, context, world_of(self.home), get_model(cache))
 
     def _respond(self, messages: list[BaseMessage]) -> AIMessage:
         tail: list[ToolMessage] = []
@@ -62,10 +91,29 @@ class OfflinePlanner(BaseChatModel):
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if human is None:
             return AIMessage(content=HELP)
-        intent = classify(str(human.content), context_from(messages))
-        if intent.tool is None:
-            if intent.reason == "refuse":
-                return AIMessage(content=REFUSAL)
-            return AIMessage(content=HELP if intent.reason == "unclear" else f"I need one more detail: {intent.reason}.")
-        return AIMessage(content="", tool_calls=[{"name": intent.tool, "args": intent.args,
+        text, context = str(human.content), context_from(messages)
+        reading = self.read(text, context)
+        asked = _open_question(messages)
+        if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
+            combined = self.read(f"{asked} {text}", context)  # "is it healthy?" ... "4"
+            if combined.kind == "tool":
+                reading = combined
+        if reading.kind == "refuse":
+            return AIMessage(content=REFUSAL)
+        if reading.kind == "help":
+            return AIMessage(content=HELP)
+        if reading.kind == "clarify":
+            return AIMessage(content=clarification_text(reading),
+                             additional_kwargs={"clarify": {"question": reading.question, "options": reading.options,
+                                                            "asked_about": text}})
+        return AIMessage(content="", tool_calls=[{"name": reading.tool, "args": reading.args,
                                                   "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+
+
+def _open_question(messages: list[BaseMessage]) -> str | None:
+    """The message the chat's last answer asked about, when that answer was a question."""
+    for m in reversed(messages[:-1]):
+        if isinstance(m, AIMessage):
+            clarify = m.additional_kwargs.get("clarify")
+            return clarify["asked_about"] if clarify else None
+    return None

@@ -21,7 +21,7 @@ class Agent:
         self.home = home
         self.toolbox = ToolBox(home, on_launch=on_launch)
         self.checkpointer = sqlite_checkpointer(str(home.root / "agent.db"))
-        self.graph = build_graph(self.toolbox, model or make_chat_model(llm), self.checkpointer)
+        self.graph = build_graph(self.toolbox, model or make_chat_model(llm, home=home), self.checkpointer)
 
     def chat(self, message: str, thread_id: str | None = None) -> dict:
         thread_id = thread_id or uuid.uuid4().hex[:12]
@@ -36,9 +36,10 @@ class Agent:
                 for c in m.tool_calls:
                     calls.append({"name": c["name"], "args": c["args"],
                                   "status": _status(results.get(c["id"]), m.additional_kwargs.get("confirmed"))})
-        answer = next((str(m.content) for m in reversed(new) if isinstance(m, AIMessage) and m.content), "")
-        return {"thread_id": thread_id, "answer": answer, "tool_calls": calls,
-                "pending_confirmation": state.get("pending")}
+        last = next((m for m in reversed(new) if isinstance(m, AIMessage) and m.content), None)
+        clarify = last.additional_kwargs.get("clarify") if last is not None else None
+        return {"thread_id": thread_id, "answer": str(last.content) if last is not None else "", "tool_calls": calls,
+                "pending_confirmation": state.get("pending"), "options": clarify["options"] if clarify else []}
 
     def stream(self, message: str, thread_id: str):
         """The same turn as `chat`, as events while it happens: tool_call, tool_result, answer, done."""
@@ -53,7 +54,8 @@ class Agent:
                         yield {"event": "tool_result", "name": m.name, "status": _status(m, None),
                                "result": tool_result(m)}
                     elif isinstance(m, AIMessage) and m.content:
-                        yield {"event": "answer", "text": str(m.content)}
+                        clarify = m.additional_kwargs.get("clarify")
+                        yield {"event": "answer", "text": str(m.content), "options": clarify["options"] if clarify else []}
         yield {"event": "done", "pending_confirmation": self.graph.get_state(config).values.get("pending")}
 
     def transcript(self, thread_id: str) -> list[dict]:
@@ -71,7 +73,9 @@ class Agent:
                 for c in m.tool_calls:
                     args[c["id"]] = c["args"]
                 if m.content:
-                    out.append({"role": "assistant", "content": str(m.content), "tools": tools})
+                    clarify = m.additional_kwargs.get("clarify")
+                    out.append({"role": "assistant", "content": str(m.content), "tools": tools,
+                                "options": clarify["options"] if clarify else []})
                     tools = []
             elif isinstance(m, ToolMessage):
                 tools.append({"name": m.name, "args": args.get(m.tool_call_id, {}), "result": tool_result(m)})

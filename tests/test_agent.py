@@ -132,11 +132,16 @@ def test_llm_path_with_scripted_tool_calls(home, collapsed_run):
     assert len(Registry(home).list()) == before
 
 
-def test_tool_errors_come_back_explained(home):
+def test_a_run_or_path_that_is_not_there_gets_a_question_and_no_tool(home):
     out = agent(home).chat("why did run 999 collapse?", "err")
-    assert out["tool_calls"][0]["status"] == "error" and "no run '999'" in out["answer"]
+    assert out["tool_calls"] == [] and "There is no run 999" in out["answer"] and out["options"]
     out = agent(home).chat("pretrain simclr on ./no/such/folder", "err2")
-    assert out["tool_calls"][0]["status"] == "error" and "data.path" in out["answer"]
+    assert out["tool_calls"] == [] and "cannot find `./no/such/folder`" in out["answer"]
+
+
+def test_tool_errors_come_back_explained(home, collapsed_run):
+    out = agent(home).chat(f"resume run {collapsed_run}", "err3")  # it already finished
+    assert out["tool_calls"][0]["status"] == "error" and "already finished" in out["answer"]
 
 
 def test_stream_reports_tool_activity_as_it_happens(home, collapsed_run):

@@ -1,4 +1,7 @@
-"""The offline planner's reading of a user message: which tool, with which arguments.
+"""The rule-based reading of chat messages that sslpilot used before the intent classifier (agent/understand.py),
+kept unchanged so benchmarks/chat_understanding.py can score both on the same held-out set.
+
+The offline planner's reading of a user message: which tool, with which arguments.
 
 Plain rules over the phrasings people type ("pretrain DINO on ./data/products for 50 epochs on GPU 1",
 "why did run 17 collapse?", "what should I try next?"), with the thread's context for "it", "that run"

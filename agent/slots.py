@@ -1,0 +1,323 @@
+"""Entities in a message (Rasa calls them slots): run references, methods, data, numbers with units, knobs,
+times. Each extractor reports what the user wrote even when it does not resolve (an unknown method, a
+missing path, run 12 of 5), so the chat can ask instead of substituting a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+METHOD_ALIASES = {
+    "simclr": "simclr", "moco": "moco", "mocov2": "moco", "mocov3": "moco", "byol": "byol", "simsiam": "simsiam",
+    "dino": "dino", "barlowtwins": "barlow_twins", "barlow": "barlow_twins", "vicreg": "vicreg", "mae": "mae",
+    "maskedautoencoder": "mae", "maskedautoencoders": "mae", "mlm": "mlm", "maskedlm": "mlm",
+    "maskedlanguagemodel": "mlm", "maskedlanguagemodelling": "mlm", "maskedlanguagemodeling": "mlm", "bertstyle": "mlm",
+    "clm": "clm", "causallm": "clm", "nexttoken": "clm", "nexttokenlanguagemodel": "clm", "gptstyle": "clm",
+    "clip": "clip", "imagetext": "clip",
+}
+# SSL methods people ask for that sslpilot does not have: named, they get a question, never a substitute
+OTHER_METHODS = ("swav", "nnclr", "msn", "ibot", "data2vec", "pirl", "deepcluster", "ijepa", "jepa", "dinov2",
+                 "simclrv2", "tico", "vicregl", "wmse", "supcon", "beit", "mocov1", "obow", "esvit", "sela")
+BUILTIN_DATA = ("digits", "shapes")
+OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mnist", "stl10", "coco", "svhn",
+                  "tinyimagenet", "places365", "inat", "fashionmnist")
+WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
+                                           "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+UNIT_AFTER = r"\s*(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
+             r"layers?|heads?|workers?|nodes?|dims?|classes|x\b|:\d)"
+NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
+# knob: (patterns of what people write, the config key); values are parsed next to the words
+KNOBS: list[tuple[str, str]] = [
+    (r"teacher[ _-]?temp(?:erature)?", "method_args.teacher_temp"),
+    (r"student[ _-]?temp(?:erature)?", "method_args.student_temp"),
+    (r"(?<!teacher )(?<!student )(?:temp(?:erature)?|tau)", "method_args.temperature"),
+    (r"ema(?:[ _-]momentum)?|momentum", "method_args.ema_momentum"),
+    (r"center(?:ing)?[ _-]momentum", "method_args.center_momentum"),
+    (r"mask(?:ing)?[ _-]ratio", "method_args.mask_ratio"),
+    (r"queue(?:[ _-]size)?", "method_args.queue_size"),
+    (r"proj(?:ection|ector)?[ _-]?(?:dim|size|output)", "method_args.proj_dim"),
+    (r"proj(?:ection|ector)?[ _-]?hidden(?:[ _-]dim)?", "method_args.proj_hidden_dim"),
+    (r"(?:local[ _-]crops?|n[ _-]local[ _-]crops)", "augment.n_local_crops"),
+    (r"aug(?:mentation)?[ _-]?strength|strength", "augment.strength"),
+    (r"grad(?:ient)?[ _-]?clip(?:ping)?|clip[ _-]grad(?:ient)?s?", "train.grad_clip"),
+    (r"weight[ _-]decay|wd", "optim.weight_decay"),
+    (r"warm[ _-]?up(?:[ _-]steps)?", "optim.warmup_steps"),
+    (r"lambda[ _-]?offdiag|off[ _-]?diagonal(?: weight)?", "method_args.lambda_offdiag"),
+    (r"out[ _-]?dim|prototypes", "method_args.out_dim"),
+]
+INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
+             "optim.warmup_steps", "method_args.out_dim"}
+SWITCHES = {"method_args.predictor": r"predictor", "method_args.stop_gradient": r"stop[ _-]?grad(?:ient)?s?"}
+
+
+STATUS_WORDS = re.compile(r"\b(running|queued|queue|failed|diverged|succeeded|finished|cancell?ed|interrupted|"
+                          r"in progress|training now)\b")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+# ---- methods and data --------------------------------------------------------------------------------
+
+@dataclass
+class Named:
+    """Something the user named: resolved to a value, or not (then `raw` says what they wrote)."""
+
+    raw: str
+    value: str | None = None
+    suggestion: str | None = None
+
+
+def _clean_gradient_clipping(low: str) -> str:
+    return re.sub(r"grad(?:ient)?[ _-]?clip(?:ping)?|clip[ _-]grad(?:ient)?s?", " ", low)
+
+
+def find_method(text: str) -> Named | None:
+    """A method by alias, tolerant of spaces, hyphens and small typos ("sim clr", "moco-v3", "barlowtwins",
+    "simcrl"); a known method sslpilot lacks (SwAV) comes back unresolved."""
+    low = _clean_gradient_clipping(text.lower())
+    words = re.findall(r"[a-z0-9]+", low)
+    for n in (3, 2, 1):  # longest phrase first: "masked language model" before "masked"
+        for i in range(len(words) - n + 1):
+            key = "".join(words[i:i + n])
+            if key in METHOD_ALIASES:
+                if key == "clip" and re.search(r"\bclip(?:ping)?\s*(?:=|to|at|of)?\s*[0-9]", low):
+                    continue
+                return Named(" ".join(words[i:i + n]), METHOD_ALIASES[key])
+            if n == 1 and key in OTHER_METHODS:
+                return Named(key)
+    for w in words:  # typos: one edit away from a method name of 4+ letters
+        if len(w) >= 4 and not w.isdigit():
+            close = difflib.get_close_matches(w, [a for a in METHOD_ALIASES if len(a) >= 4], n=1, cutoff=0.8)
+            if close and w not in COMMON_WORDS:
+                return Named(w, METHOD_ALIASES[close[0]])
+    return None
+
+
+COMMON_WORDS = {"mode", "made", "more", "make", "code", "done", "dine", "dinner", "diner", "clips", "flip",
+                "mask", "model", "models", "simple", "claim", "climb", "byte", "maybe", "vice", "moon"}
+
+PATH_TOKEN = r"(?:\"[^\"]+\"|'[^']+'|`[^`]+`|(?:~|\.{1,2})?/[^\s,;]+|[A-Za-z0-9_.-]+/[^\s,;]*|~[^\s,;]*)"
+
+
+def find_data(text: str) -> Named | None:
+    """A built-in dataset, a path (after on/in/at/from/under/using/with/folder, or quoted, or starting with / ~ ./),
+    or a dataset name that is neither (CIFAR-10 is not built in: the chat asks for its folder)."""
+    for m in re.finditer(rf"(?:\b(?:on|in|at|from|under|using|with|folder|dir|directory|data)\s*:?\s+(?:the\s+|my\s+)?"
+                         rf"(?:folder\s+|images?\s+(?:in|at|under)\s+|pictures?\s+(?:in|at|under)\s+)?)({PATH_TOKEN})",
+                         text, re.I):
+        raw = m.group(1).strip("\"'`").rstrip(".?!,")
+        if "/" in raw or raw.startswith("~"):
+            return Named(raw, raw)
+    m = re.search(r"(?<![\w/])((?:~|\.{1,2})?/[^\s,;\"'`]+|\"[^\"]*/[^\"]*\"|'[^']*/[^']*')", text)
+    if m:
+        raw = m.group(1).strip("\"'").rstrip(".?!,")
+        return Named(raw, raw)
+    low = text.lower()
+    for d in BUILTIN_DATA:
+        if re.search(rf"\b{d}\b", low):
+            return Named(d, d)
+    for d in OTHER_DATASETS:
+        if d in squash(low):
+            return Named(d)
+    return None
+
+
+def resolve_path(raw: str, cwd: Path | None = None) -> Path | None:
+    p = Path(raw).expanduser()
+    if not p.is_absolute():
+        p = (cwd or Path.cwd()) / p
+    return p if p.exists() else None
+
+
+# ---- numbers with units --------------------------------------------------------------------------------
+
+def _count(raw: str) -> int:
+    raw = raw.replace(",", "").lower()
+    mult = 1000 if raw.endswith("k") else 1_000_000 if raw.endswith("m") else 1
+    return int(float(raw.rstrip("km")) * mult)
+
+
+def find_numbers(text: str) -> dict:
+    """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
+    low = text.lower()
+    out: dict = {}
+    m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
+    if m:
+        out["epochs"] = int(m.group(1))
+    m = re.search(r"(\d[\d,]*(?:\.\d+)?k?)\s*(?:training\s+|optimi[sz]er\s+)?(?:steps?|iterations?|iters?)\b", low) \
+        or re.search(r"(?:steps?|iterations?)\s*[:=]?\s*(?:of|to)?\s*(\d[\d,]*k?)\b", low)
+    if m:
+        out["steps"] = _count(m.group(1))
+    m = (re.search(r"\b(?:batch(?:[ _-]?size)?|bs)\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
+         or re.search(r"(\d+)\s*(?:images\s+)?(?:per batch|batch(?:[ _-]?size)?\b)", low))
+    if m:
+        out["batch_size"] = int(m.group(1))
+    m = re.search(rf"(?:\blr\b|learning[ _-]rate)\s*[:=]?\s*(?:of|to|at)?\s*({NUMBER})", low)
+    if m:
+        out["lr"] = float(m.group(1))
+    gpus = re.search(r"\b(\d+)\s*gpus\b|\b(\d+)\s*x\s*gpu", low)
+    m = re.search(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b|\bon (?:the )?gpu (\d+)", low)
+    if m and not gpus:
+        out["device"] = f"cuda:{next(g for g in m.groups() if g)}"
+    elif re.search(r"\b(?:on|using|with) (?:the )?cpu\b", low):
+        out["device"] = "cpu"
+    if gpus:
+        out.setdefault("overrides", {})["train.num_gpus"] = int(gpus.group(1) or gpus.group(2))
+    return out
+
+
+def find_knobs(text: str) -> dict:
+    """Method and training knobs by name or synonym, with the value written next to them."""
+    low = text.lower()
+    out: dict = {}
+    for pattern, key in KNOBS:
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})", low) \
+            or re.search(rf"\b({NUMBER})\s+(?:{pattern})\b", low)
+        if m and key not in out:
+            val = m.group(1)
+            out[key] = int(float(val)) if key in INT_KNOBS else float(val)
+    for key, pattern in SWITCHES.items():
+        if re.search(rf"\b(?:without|no|disable|disabled|turn off|remove)\s+(?:the\s+|a\s+)?{pattern}|{pattern}\s+(?:off|"
+                     rf"disabled|removed)\b", low):
+            out[key] = False
+        elif re.search(rf"\b(?:with|enable|enabled|turn on|add|restore)\s+(?:the\s+|a\s+)?{pattern}|{pattern}\s+(?:on|"
+                       rf"enabled|back)\b", low):
+            out[key] = True
+    if re.search(r"\bbf16\b", low):
+        out["train.precision"] = "bf16"
+    elif re.search(r"\bfp16\b", low):
+        out["train.precision"] = "fp16"
+    elif re.search(r"\bfp32\b|full precision", low):
+        out["train.precision"] = "32"
+    return out
+
+
+def find_time(text: str, now: datetime | None = None) -> dict:
+    """'at 2am', 'tonight at 23:00', 'tomorrow at 9', 'in 2 hours', 'every night at 2' -> {"at"} or {"cron"}."""
+    now = now or datetime.now()
+    low = text.lower()
+    m = re.search(r"\b(\d{4}-\d{2}-\d{2})[t ](\d{2}:\d{2})", low)
+    if m:
+        return {"at": f"{m.group(1)}T{m.group(2)}"}
+    m = re.search(r"\bin\s+(\d+|an?|one)\s*(minutes?|mins?|hours?|h)\b", low)
+    if m:
+        n = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
+        delta = timedelta(hours=n) if m.group(2).startswith("h") else timedelta(minutes=n)
+        return {"at": (now + delta).replace(second=0, microsecond=0).isoformat(timespec="minutes")}
+    hm = re.search(r"\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", low)
+    hour = minute = None
+    if hm:
+        g = hm.groups()
+        hour, minute, half = (int(g[0]), int(g[1] or 0), g[2]) if g[0] else (int(g[3]), int(g[4] or 0), g[5])
+        if half == "pm" and hour < 12:
+            hour += 12
+        if half == "am" and hour == 12:
+            hour = 0
+    if re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low):
+        return {"cron": f"{minute or 0} {hour if hour is not None else 2} * * *"}
+    if hour is not None or re.search(r"\b(tonight|tomorrow|midnight|noon)\b", low):
+        if hour is None:
+            hour = 12 if "noon" in low else 0 if "midnight" in low else 23 if "tonight" in low else 9
+        when = now.replace(hour=hour % 24, minute=minute or 0, second=0, microsecond=0)
+        if "tomorrow" in low or when <= now:
+            when += timedelta(days=1)
+        return {"at": when.isoformat(timespec="minutes")}
+    return {}
+
+
+# ---- runs --------------------------------------------------------------------------------------------
+
+@dataclass
+class RunInfo:
+    id: str
+    method: str = ""
+    dataset: str = ""
+    status: str = ""
+    verdict: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class World:
+    """What the chat may refer to: the runs in the home, newest last."""
+
+    runs: list[RunInfo] = field(default_factory=list)
+
+    def has(self, run_id: str) -> bool:
+        return any(r.id == run_id for r in self.runs)
+
+    def ids(self) -> list[str]:
+        return [r.id for r in self.runs]
+
+
+@dataclass
+class RunRefs:
+    ids: list[str] = field(default_factory=list)  # resolved, in the order named
+    unknown: list[str] = field(default_factory=list)  # named but absent ("run 12" of 5 runs)
+    ambiguous: list[list[str]] = field(default_factory=list)  # "the byol run" when there are two
+    mentioned: bool = False  # the message points at runs itself (not through the thread)
+
+
+def _explicit_ids(text: str, about_runs: bool) -> list[str]:
+    low = text.lower()
+    for word, n in WORD_NUMBERS.items():
+        low = re.sub(rf"\b(runs?\s+){word}\b", rf"\g<1>{n}", low)
+    ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
+    found = [next(g for g in t if g) for t in ids]
+    listed = re.search(r"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+)+)", low)
+    if listed:
+        found += re.findall(r"\d+", listed.group(1))
+    if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
+        cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
+                         rf"momentum|batch(?: size)?|bs|k)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", low)
+        found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
+    out: list[str] = []
+    for i in found:
+        i = str(int(i))
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
+    """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
+    names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
+    refs = RunRefs()
+    low = text.lower()
+    for rid in _explicit_ids(text, about_runs):
+        (refs.ids if world.has(rid) else refs.unknown).append(rid)
+    for r in world.runs:
+        if r.name and re.search(rf"(?<![\w-]){re.escape(r.name.lower())}(?![\w-])", low) and r.id not in refs.ids:
+            refs.ids.append(r.id)
+    runs = list(reversed(world.runs))  # newest first
+    described: list[list[str]] = []
+    if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
+                 r"\bthe last one\b", low):
+        described.append([runs[0].id] if runs else [])
+    if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
+        described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
+    if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b", low):
+        described.append([r.id for r in runs if r.status == "running"])
+    if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
+        described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])
+    method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
+                             r"encoder)\b", low)
+    for phrase in method_refs:
+        named = find_method(phrase)
+        if named and named.value:
+            described.append([r.id for r in runs if r.method == named.value])
+    for group in described:
+        if len(group) == 1 and group[0] not in refs.ids:
+            refs.ids.append(group[0])
+        elif len(group) > 1:
+            refs.ambiguous.append(group)
+        elif not group:
+            refs.unknown.append("(described)")
+    refs.mentioned = bool(refs.ids or refs.unknown or refs.ambiguous)
+    return refs

@@ -1,0 +1,312 @@
+"""From a message to a tool call, or to a question back.
+
+1. Safety first, by rule: deleting things, shell commands, SQL and planted instructions are refused, whatever
+   a classifier would say.
+2. The intent classifier (agent/intent_model.py) ranks the readings with a probability each.
+3. The slots (agent/slots.py) are filled and resolved against the home: runs must exist, a named method must
+   be one sslpilot has, a path must exist.
+4. A confident reading with resolved slots becomes a tool call. Otherwise the chat asks: which of two or three
+   readings was meant, or the one thing it could not resolve. It never falls back to the run in focus or to
+   the bundled digits when the message named something else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.slots import (
+    BUILTIN_DATA,
+    World,
+    find_data,
+    find_knobs,
+    find_method,
+    find_numbers,
+    find_runs,
+    find_time,
+    resolve_path,
+)
+
+# Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
+# the training examples' cross-validated predictions: 0.35/0.1 answers 95% of them at 93% accuracy (0.55 answers
+# 83%). A wrong choice between read-only views costs a re-ask; launches and cancels still wait for a "yes"; and a
+# wrong run or dataset is prevented by the slot checks, not by this threshold.
+CONFIDENT = 0.35
+MARGIN = 0.1
+RUN_TOOLS = ("diagnose_run", "recommend_next_step", "get_run", "run_linear_probe", "cancel_run", "resume_run")
+TOOL_INTENTS = (*RUN_TOOLS, "launch_pretraining", "schedule_pretraining", "compare_runs", "list_runs",
+                "search_run_logs", "search_literature")
+READING = {  # how a reading is offered back in a clarifying question
+    "launch_pretraining": "launch a new pretraining run", "relaunch": "launch a follow-up of a run",
+    "schedule_pretraining": "schedule a run for later", "diagnose_run": "diagnose run {run}",
+    "recommend_next_step": "recommend a next step for run {run}", "get_run": "show run {run}",
+    "run_linear_probe": "probe run {run}", "cancel_run": "cancel run {run}", "resume_run": "resume run {run}",
+    "compare_runs": "compare runs", "list_runs": "list your runs", "search_run_logs": "search your run logs",
+    "search_literature": "search the literature", "help": "see what I can do",
+}
+STATUSES = {"running": r"\b(running|training now|in progress|currently training|going right now)\b",
+            "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
+            "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
+            "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
+
+REFUSE = re.compile(
+    r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|format|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
+    r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
+    r"|\b(shell|bash|sudo|exec(ute)?|terminal)\b.{0,30}\b(command|script|reboot)?"
+    r"|\brm\s+-|\bsudo\b|\bcurl\b.*\|\s*(ba)?sh|/etc/passwd|;\s*(drop|delete|select|insert|update)\b|"
+    r"\b(drop|truncate)\s+table\b|\bselect\s+\*\s+from\b"
+    r"|\b(ignore|forget|disregard|override)\b.{0,30}\b(rules|instructions|prompt|guardrails|previous)\b"
+    r"|\b(disable|skip|bypass|without)\b.{0,20}\b(confirmation|asking)\b|\b\d{3,}\s+runs\b", re.I)
+
+
+@dataclass
+class Reading:
+    """What the chat understood: a tool call, or a question with the readings to choose from."""
+
+    kind: str  # "tool" | "clarify" | "refuse" | "help"
+    tool: str | None = None
+    args: dict = field(default_factory=dict)
+    confidence: float = 0.0
+    question: str = ""
+    options: list[str] = field(default_factory=list)  # messages the user can send back (buttons in the UI)
+    intents: list[tuple[str, float]] = field(default_factory=list)
+
+
+def _ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:
+    return Reading("clarify", question=question, options=options or [], intents=intents or [], confidence=confidence)
+
+
+def _about_runs(intent: str) -> bool:
+    return intent in (*RUN_TOOLS, "compare_runs", "relaunch")
+
+
+def understand(text: str, context: dict, world: World, model, cwd: Path | None = None,
+               path_exists: Callable[[str], bool] | None = None) -> Reading:
+    """Read one message. `context` holds the thread's focus_run and last_recommendation; `model` is an
+    IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
+    (default: on this machine, relative to `cwd`)."""
+    cwd = _PathCheck(cwd, path_exists)
+    stripped = text.strip()
+    if not re.search(r"[A-Za-z]", stripped):
+        return Reading("help", confidence=1.0)
+    if REFUSE.search(stripped):
+        return Reading("refuse", confidence=1.0)
+    intents = model.predict(stripped)
+    top, p = intents[0]
+    if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
+        return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
+    second, p2 = intents[1]
+    if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
+        return _which_reading(stripped, context, world, intents, cwd)
+    return _fill(top, stripped, context, world, p, intents, cwd)
+
+
+def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Reading:
+    """Not sure between readings: offer the two or three likeliest, each as a message that would do it."""
+    options, said = [], []
+    for intent, prob in intents[:3]:
+        if prob < 0.1 or intent in ("refuse",):
+            continue
+        reading = _fill(intent, text, context, world, prob, intents, cwd)
+        if reading.kind == "tool":
+            options.append(_as_message(reading))
+            said.append(_as_message(reading))
+        elif intent == "help":
+            options.append("what can you do?")
+            said.append(READING["help"])
+    if not options:
+        return Reading("help", intents=intents[:3])
+    if len(options) == 1 and intents[0][1] >= 0.4:
+        return _fill(intents[0][0], text, context, world, intents[0][1], intents, cwd)
+    return _ask("I am not sure what you mean. Did you want to " + " or ".join(f"**{s}**" for s in said) + "?",
+                options, intents[:3], intents[0][1])
+
+
+def _as_message(r: Reading) -> str:
+    """A reading written as the command a user could send to get it."""
+    a = r.args
+    if r.tool in RUN_TOOLS:
+        return READING[r.tool].format(run=a.get("run_id"))
+    if r.tool == "compare_runs":
+        return "compare runs " + " and ".join(a["run_ids"])
+    if r.tool == "list_runs":
+        return "list my " + (a.get("status", "") + " ").lstrip() + (a.get("method", "") + " ").lstrip() + "runs"
+    if r.tool in ("search_run_logs", "search_literature"):
+        where = "my run logs" if r.tool == "search_run_logs" else "the literature"
+        return f"search {where} for {a.get('query', '')}"
+    if r.tool in ("launch_pretraining", "schedule_pretraining"):
+        if a.get("parent_run"):
+            return f"launch a follow-up of run {a['parent_run']}"
+        words = [w for w in ("pretrain", a.get("method"), "on" if a.get("data") else None, a.get("data")) if w]
+        return " ".join(words)
+    return READING.get(r.tool or "", r.tool or "")
+
+
+def _fill(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    def tool(name: str, args: dict) -> Reading:
+        return Reading("tool", name, args, confidence=p, intents=intents[:3])
+
+    if intent == "help":
+        return Reading("help", confidence=p, intents=intents[:3])
+    if intent in ("launch_pretraining", "schedule_pretraining"):
+        return _launch(intent, text, context, world, p, intents, cwd)
+    if intent == "relaunch":
+        return _relaunch(text, context, world, p, intents, cwd)
+    if intent == "list_runs":
+        args: dict = {}
+        low = text.lower()
+        for status, pattern in STATUSES.items():
+            if re.search(pattern, low):
+                args["status"] = status
+                break
+        named = find_method(text)
+        if named and named.value:
+            args["method"] = named.value
+        return tool("list_runs", args)
+    if intent in ("search_run_logs", "search_literature"):
+        args = {"query": text.strip()[:500]}
+        named = find_method(text)
+        if intent == "search_run_logs" and named and named.value:
+            args["method"] = named.value
+        return tool(intent, args)
+    refs = find_runs(text, world, about_runs=True)
+    problem = _run_problem(refs, world)
+    if problem:
+        return problem
+    if intent == "compare_runs":
+        ids = refs.ids
+        if len(ids) < 2:
+            focus = context.get("focus_run")
+            if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
+                ids = [focus, ids[0]]
+            else:
+                return _ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
+                            [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
+        return tool("compare_runs", {"run_ids": ids[:8]})
+    if refs.ids:
+        return tool(intent, {"run_id": refs.ids[0]})
+    focus = context.get("focus_run")
+    if focus and world.has(focus):
+        return tool(intent, {"run_id": focus})
+    verb = READING[intent].split(" run")[0]
+    latest = world.ids()[-3:]
+    return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
+                [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+def _run_problem(refs, world: World) -> Reading | None:
+    """A named run that is not there, or a description that fits several: ask, never guess."""
+    known = ", ".join(world.ids()) or "none yet"
+    missing = [u for u in refs.unknown if u != "(described)"]
+    if missing:
+        return _ask(f"There is no run {missing[0]} in this home (runs: {known}). Which run did you mean?",
+                    [f"show run {r}" for r in world.ids()[-3:]])
+    if refs.ambiguous and not refs.ids:
+        group = refs.ambiguous[0]
+        return _ask(f"That fits runs {', '.join(group)}. Which one?", [f"show run {r}" for r in group[:4]])
+    if "(described)" in refs.unknown and not refs.ids:
+        return _ask(f"No run fits that description (runs: {known}). Which run did you mean?",
+                    [f"show run {r}" for r in world.ids()[-3:]])
+    return None
+
+
+class _PathCheck:
+    def __init__(self, base: Path | None, check: Callable[[str], bool] | None):
+        self.base, self.check = base or Path.cwd(), check
+
+    def exists(self, raw: str) -> bool:
+        return self.check(raw) if self.check else resolve_path(raw, self.base) is not None
+
+
+def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | None]:
+    named = find_data(text)
+    if named is None:
+        return None, None
+    if named.value in BUILTIN_DATA:
+        return named.value, None
+    if named.value is None:
+        return None, _ask(f"`{named.raw}` is not a built-in dataset (those are {', '.join(BUILTIN_DATA)}). Where is it "
+                          "on disk? Give its folder, e.g. `pretrain simclr on /data/cifar10`.")
+    if not cwd.exists(named.value):
+        return None, _ask(f"I cannot find `{named.value}` on this machine. Check the path (relative paths start from "
+                          f"{cwd.base}), or use the bundled `digits` or `shapes`.")
+    return named.value, None
+
+
+def _method_problem(text: str) -> tuple[str | None, Reading | None]:
+    named = find_method(text)
+    if named is None:
+        return None, None
+    if named.value is None:
+        return None, _ask(f"sslpilot has no `{named.raw}`. It can pretrain simclr, moco, byol, simsiam, dino, "
+                          "barlow_twins, vicreg or mae (images), mlm or clm (text), and clip. Which one?",
+                          ["pretrain simclr", "pretrain dino"])
+    return named.value, None
+
+
+def _launch_args(text: str) -> dict:
+    args: dict = {}
+    numbers = find_numbers(text)
+    overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
+    args.update(numbers)
+    if overrides:
+        args["overrides"] = overrides
+    return args
+
+
+def _launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    method, problem = _method_problem(text)
+    if problem:
+        return problem
+    data, problem = _data_problem(text, cwd)
+    if problem:
+        return problem
+    args = _launch_args(text)
+    if method:
+        args["method"] = method
+    if data:
+        args["data"] = data
+    if not method and not data:
+        refs = find_runs(text, world, about_runs=False)
+        if refs.ids:  # "run 4 again": a follow-up
+            return _relaunch(text, context, world, p, intents, cwd)
+        return _ask("Which method, on which data? e.g. `pretrain simclr on ./photos` or `dino on shapes`.",
+                    ["pretrain simclr on digits", "pretrain dino on shapes"], intents[:3], p)
+    when = find_time(text)
+    if intent == "schedule_pretraining" or when:
+        if not when:
+            return _ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
+        return Reading("tool", "schedule_pretraining", {**args, **when}, confidence=p, intents=intents[:3])
+    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
+
+
+def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    refs = find_runs(text, world, about_runs=True)
+    problem = _run_problem(refs, world)
+    if problem:
+        return problem
+    args = _launch_args(text)
+    rec = context.get("last_recommendation")
+    if refs.ids:
+        args["parent_run"] = refs.ids[0]
+        if rec and rec.get("run_id") == refs.ids[0] and not args.get("overrides") and not any(
+                k in args for k in ("epochs", "steps", "lr", "batch_size")):
+            args["recommendation"] = rec
+    elif rec:
+        args.update(parent_run=rec["run_id"], recommendation=rec)
+    else:
+        return _ask("A follow-up of which run? Ask for a recommendation first (`what should I try next for run 2?`), "
+                    "or say e.g. `run 2 again with stop-gradient on`.")
+    method, problem = _method_problem(text)
+    if problem:
+        return problem
+    if method:
+        args["method"] = method
+    data, problem = _data_problem(text, cwd)
+    if problem:
+        return problem
+    if data:
+        args["data"] = data
+    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

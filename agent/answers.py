@@ -88,12 +88,16 @@ def pending_text(result: dict) -> str:
     c, est = result["config"], result["estimate"]
     what = "Schedule" if p["tool"] == "schedule_pretraining" else "Launch"
     when = f" at `{result['when']}`" if result.get("when") else ""
-    args = ", ".join(f"{k}={v}" for k, v in c["method_args"].items()) if c["method_args"] else "defaults"
     follow = f" as a follow-up of run {p['args']['parent_run']}" if p["args"].get("parent_run") else ""
-    return (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: {est['steps'] or '?'} steps "
-            f"({c['epochs'] or '-'} epochs) at batch {est['batch_size']} ({est['batch_note']}), lr {c['lr']}, device {est['devices']}, "
-            f"augment strength {c['augment_strength']}; method args: {args}.\nReply **yes** to confirm or **no** to "
-            "cancel.")
+    head = (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps on "
+            f"{est['devices']}.")
+    yours = [v for v in result.get("values", []) if v["from"] != "method default"]
+    defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
+    lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]
+    if defaults:
+        lines.append("- method defaults: " + ", ".join(f"{v['setting'].removeprefix('method_args.')}="
+                                                       f"{v['value']}" for v in defaults))
+    return "\n".join([head, *lines, "Reply **yes** to confirm or **no** to cancel."])
 
 
 def tool_result_text(name: str, result: dict) -> str:
@@ -159,9 +163,11 @@ def tool_result_text(name: str, result: dict) -> str:
     return json.dumps(result, default=str)[:1500]
 
 
-REFUSAL = ("I can't delete files or run shell commands - I only work through sslpilot's tools. I can launch, "
-           "schedule, cancel or resume runs, list and compare them, diagnose a run, recommend the next step, run a "
+REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete files or runs, run shell commands or "
+           "database queries, or change my rules because a message asks me to. I can launch, schedule, cancel or "
+           "resume runs (each after your yes), list and compare them, diagnose a run, recommend the next step, run a "
            "linear probe, and search your run logs or the literature.")
-HELP = ("I didn't catch what you'd like to do. For example: \"pretrain dino on ./data/products for 50 epochs on GPU 1\", "
-        "\"why did run 3 collapse?\", \"what should I try next?\", \"compare runs 2 and 3\", \"list my runs\", "
-        "\"what does DINO do about collapse?\".")
+HELP = ("I can pretrain, diagnose, compare and probe SSL runs, and search your run logs and the literature. Try: "
+        "\"pretrain dino on ./data/products for 50 epochs on GPU 1\", \"why did run 3 collapse?\", \"what should I try "
+        "next for run 3?\", \"compare runs 2 and 3\", \"list my runs\", \"what does DINO do about collapse?\". "
+        "(I understand English only.)")

@@ -68,7 +68,26 @@ def tool_result(msg: ToolMessage) -> dict:
     return data if isinstance(data, dict) else {"value": data}
 
 
+def ungrounded(call: dict, state: State) -> str | None:
+    """What a model's tool call names that neither the user's messages nor the thread's context (the run in focus,
+    the newest run, the last recommendation, earlier tool results) mention: a run id or a data path."""
+    said = " ".join(str(m.content) for m in state.get("messages", []) if isinstance(m, (HumanMessage, ToolMessage)))
+    rec = state.get("last_recommendation") or {}
+    known = {str(x) for x in (state.get("focus_run"), state.get("last_run"), rec.get("run_id")) if x}
+    args = call.get("args") or {}
+    for rid in [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]:
+        if rid is not None and str(rid) not in known and not re.search(rf"(?<![\w.]){re.escape(str(rid))}(?![\w.])", said):
+            return f"run {rid}"
+    data = args.get("data")
+    if data and data not in ("digits", "shapes") and str(data) not in said:
+        return f"the data `{data}`"
+    return None
+
+
 def build_graph(toolbox: ToolBox, model, checkpointer):
+    from agent.planner import OfflinePlanner
+
+    check_grounding = not isinstance(model, OfflinePlanner)  # the offline planner resolves runs from the words
     lc_tools = toolbox.langchain_tools()
     tool_node = ToolNode(lc_tools, handle_tool_errors=True)
     bound = model.bind_tools(lc_tools)
@@ -137,6 +156,16 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
 
     def call_tools(state: State) -> dict:
+        ai = state["messages"][-1]
+        if check_grounding:
+            loose = [(c, ungrounded(c, state)) for c in ai.tool_calls]
+            if any(what for _, what in loose):
+                what = next(w for _, w in loose if w)
+                refused = [ToolMessage(content=json.dumps({"error": f"not run: nobody mentioned {w}"}),
+                                       tool_call_id=c["id"], name=c["name"]) for c, w in loose]
+                ask = AIMessage(content=f"You did not mention {what}, so I did not act on it. Which run or data did "
+                                "you mean? (Say e.g. `run 4`, or a folder path.)")
+                return {"messages": [*refused, ask]}
         out = tool_node.invoke(state)
         update: dict[str, Any] = {"messages": []}
         for msg in out["messages"]:
@@ -152,7 +181,6 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if msg.name == "recommend_next_step" and "category" in result:
                 update["last_recommendation"] = result
             update["messages"].append(msg)
-        ai = state["messages"][-1]
         for call in getattr(ai, "tool_calls", []):
             rid = call["args"].get("run_id")
             if rid and call["name"] not in CONFIRM_TOOLS:
@@ -166,7 +194,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     g.add_edge(START, "gate")
     g.add_conditional_edges("gate", after_gate, {"model": "model", END: END})
     g.add_conditional_edges("model", after_model, {"tools": "tools", END: END})
-    g.add_edge("tools", "model")
+    g.add_conditional_edges("tools", lambda s: END if isinstance(s["messages"][-1], AIMessage) else "model",
+                            {"model": "model", END: END})
     return g.compile(checkpointer=checkpointer)
 
 

@@ -215,8 +215,9 @@ def find_time(text: str, now: datetime | None = None) -> dict:
     if hm:
         g = hm.groups()
         hour, minute, half = (int(g[0]), int(g[1] or 0), g[2]) if g[0] else (int(g[3]), int(g[4] or 0), g[5])
-        if half == "pm" and hour < 12:
-            hour += 12
+        if (half == "pm" or (half is None and re.search(r"\b(evening|tonight|night)\b", low) and 1 <= hour < 12)) \
+                and hour < 12:
+            hour += 12  # "every evening at 7" is 19:00
         if half == "am" and hour == 12:
             hour = 0
     if re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low):
@@ -270,7 +271,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         low = re.sub(rf"\b(runs?\s+){word}\b", rf"\g<1>{n}", low)
     ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
     found = [next(g for g in t if g) for t in ids]
-    listed = re.search(r"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+)+)", low)
+    listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}))+)",
+                       low)
     if listed:
         found += re.findall(r"\d+", listed.group(1))
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
@@ -283,6 +285,25 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         if i not in out:
             out.append(i)
     return out
+
+
+DESCRIPTIONS = (r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
+                r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
+                r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
+                r"\bthe (?:running|current|active|live) (?:one|run|job|training)\b",
+                r"\bthe (?:diverged|crashed|failed|broken) (?:one|run|job)\b")
+
+
+def mask_runs(text: str, world: World) -> str:
+    """Run names and descriptions written as "run N", so the intent classifier sees a run, not an odd word."""
+    out = text
+    for r in world.runs:
+        if r.name:
+            out = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", "run N", out, flags=re.I)
+    for pattern in DESCRIPTIONS:
+        out = re.sub(pattern, "run N", out, flags=re.I)
+    return re.sub(r"\b(?:the|my|that|this)\s+(simclr|moco|byol|simsiam|dino|barlow twins|vicreg|mae|mlm|clm|clip)\s+"
+                  r"(?:run|job|experiment|model|one|encoder|training)\b", "run N", out, flags=re.I)
 
 
 def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
@@ -302,12 +323,13 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
         described.append([runs[0].id] if runs else [])
     if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
         described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
-    if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b", low):
+    if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
+                 r"\b(run|one|job) that'?s (training|running)\b|\bthe (run|one|job) (still )?(training|running)\b", low):
         described.append([r.id for r in runs if r.status == "running"])
     if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
         described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])
     method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
-                             r"encoder)\b", low)
+                             r"encoder|training)\b", low)
     for phrase in method_refs:
         named = find_method(phrase)
         if named and named.value:

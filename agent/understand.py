@@ -26,6 +26,7 @@ from agent.slots import (
     find_numbers,
     find_runs,
     find_time,
+    mask_runs,
     resolve_path,
 )
 
@@ -36,6 +37,7 @@ from agent.slots import (
 CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_TOOLS = ("diagnose_run", "recommend_next_step", "get_run", "run_linear_probe", "cancel_run", "resume_run")
+RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
 TOOL_INTENTS = (*RUN_TOOLS, "launch_pretraining", "schedule_pretraining", "compare_runs", "list_runs",
                 "search_run_logs", "search_literature")
 READING = {  # how a reading is offered back in a clarifying question
@@ -46,7 +48,7 @@ READING = {  # how a reading is offered back in a clarifying question
     "compare_runs": "compare runs", "list_runs": "list your runs", "search_run_logs": "search your run logs",
     "search_literature": "search the literature", "help": "see what I can do",
 }
-STATUSES = {"running": r"\b(running|training now|in progress|currently training|going right now)\b",
+STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
             "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
@@ -93,7 +95,13 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         return Reading("help", confidence=1.0)
     if REFUSE.search(stripped):
         return Reading("refuse", confidence=1.0)
-    intents = model.predict(stripped)
+    intents = model.predict(mask_runs(stripped, world))
+    named = find_runs(stripped, world, about_runs=True)
+    if named.ids and intents[0][0] not in RUN_INTENTS:
+        # a message that names one of your runs is about that run, not a literature search or a greeting
+        best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
+        if best and best[1] >= 0.1:
+            intents = [best, *[x for x in intents if x[0] != best[0]]]
     top, p = intents[0]
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
@@ -222,7 +230,11 @@ class _PathCheck:
 
 def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | None]:
     named = find_data(text)
-    if named is None:
+    if named is None:  # a bare folder name counts when that folder is there: "pretrain moco on my images in imgs"
+        for m in re.finditer(r"\b(?:on|in|at|from|under|using)\s+(?:the\s+|my\s+)?(?:folder\s+)?([\w.-]+)", text, re.I):
+            if m.group(1).lower() not in ("the", "my", "a", "digits", "shapes") and cwd.check is None \
+                    and (cwd.base / m.group(1)).is_dir():
+                return m.group(1), None
         return None, None
     if named.value in BUILTIN_DATA:
         return named.value, None

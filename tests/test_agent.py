@@ -123,13 +123,28 @@ def test_llm_path_with_scripted_tool_calls(home, collapsed_run):
                                                  "id": "c2", "type": "tool_call"}]),
               AIMessage(content="I prepared a DINO launch; please confirm.")]
     a = agent(home, model=ScriptedLLM(responses=script))
-    out = a.chat("look at my run", "llm")
+    out = a.chat(f"look at run {collapsed_run}", "llm")
     assert out["tool_calls"] == [{"name": "diagnose_run", "args": {"run_id": collapsed_run}, "status": "ok"}]
     assert out["answer"].startswith("It collapsed")
     before = len(Registry(home).list())
     out = a.chat("start something", "llm")
     assert out["tool_calls"][0]["status"] == "pending_confirmation"  # the model cannot launch by itself
     assert len(Registry(home).list()) == before
+
+
+def test_an_llm_cannot_act_on_a_run_or_path_nobody_named(home, collapsed_run):
+    picks = [AIMessage(content="", tool_calls=[{"name": "diagnose_run", "args": {"run_id": "424242"}, "id": "g1",
+                                                "type": "tool_call"}]),
+             AIMessage(content="", tool_calls=[{"name": "launch_pretraining", "args": {"method": "dino",
+                                                                                        "data": "/secret/elsewhere"},
+                                                "id": "g2", "type": "tool_call"}])]
+    a = agent(home, model=ScriptedLLM(responses=picks))
+    before = len(Registry(home).list())
+    out = a.chat("why did it collapse?", "ground1")
+    assert out["tool_calls"][0]["status"] == "error" and "You did not mention run 424242" in out["answer"]
+    out = a.chat("pretrain dino on my data", "ground2")
+    assert "You did not mention the data `/secret/elsewhere`" in out["answer"]
+    assert out["pending_confirmation"] is None and len(Registry(home).list()) == before
 
 
 def test_a_run_or_path_that_is_not_there_gets_a_question_and_no_tool(home):

@@ -107,6 +107,18 @@ def test_chat_cancel_button_drops_the_pending_action(page, seeded):
     assert not [b for b in at.button if b.key == "confirm"]
 
 
+def test_chat_question_offers_its_readings_as_buttons(page, seeded):
+    at = page("chat", thread="ask")
+    at.chat_input[0].set_value("is it healthy?").run()  # a new thread: no run in focus, so it asks which
+    assert "Which run should I diagnose?" in _text(at)
+    options = [b for b in at.button if b.key and b.key.startswith("opt-")]
+    assert options and all(b.label.startswith("diagnose run ") for b in options)
+    choice = next(b for b in options if b.label == f"diagnose run {seeded['collapsed']}")
+    choice.click().run()
+    assert not at.exception, at.exception
+    assert _badge(seeded["verdict"]) in _text(at)
+
+
 def test_runs_page_filters_and_compares(page, seeded):
     at = page("runs")
     assert not at.exception, at.exception

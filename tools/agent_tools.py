@@ -110,6 +110,35 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
     return build_config(tree).model_dump(mode="json")
 
 
+def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
+    """Every setting of a proposed launch and where its value comes from: you, the parent run, the
+    recommendation, or a default. The confirmation shows all of them, so nothing is filled in silently."""
+    parent = f"run {a.parent_run}" if a.parent_run else None
+    inherited = parent or "default"
+    rec = ((a.recommendation or {}).get("change") or {})
+    train, data = cfg["train"], cfg["data"]
+    rows = [
+        ("method", cfg["method"], "you" if a.method else inherited),
+        ("data", data.get("name") or data.get("path"), "you" if a.data else inherited),
+        ("epochs" if train.get("epochs") else "steps", train.get("epochs") or train.get("steps"),
+         "you" if (a.epochs or a.steps) else inherited),
+        ("batch size", est.get("batch_size"), "you" if a.batch_size else est.get("batch_note", "default")),
+        ("learning rate", cfg["optim"].get("lr") or "method default x batch/256", "you" if a.lr else inherited),
+        ("device", train.get("device"), "you" if a.device else inherited),
+        ("augment strength", cfg["augment"]["strength"], inherited),
+    ]
+    out = [{"setting": k, "value": v, "from": src} for k, v, src in rows]
+    for key, value in a.overrides.items():
+        out.append({"setting": key, "value": value, "from": "you"})
+    for key, value in rec.items():
+        out.append({"setting": key, "value": value, "from": f"recommendation for {parent or 'the run'}"})
+    named = {*a.overrides, *rec}
+    for key, value in cfg.get("method_args", {}).items():
+        if f"method_args.{key}" not in named:
+            out.append({"setting": f"method_args.{key}", "value": value, "from": parent or "method default"})
+    return out
+
+
 def estimate_cost(config: dict) -> dict:
     """Steps, batch and devices, from the config and the data size when it is cheap to know."""
     from ssl_runtime.config import DEFAULT_BATCH_SIZE, TrainConfig
@@ -145,8 +174,9 @@ class ToolBox:
         from tools.runs import validate
 
         resolved = validate(cfg)
+        est = estimate_cost(cfg)
         return {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
-                "config": _brief_config(cfg), "estimate": estimate_cost(cfg),
+                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                 "resolved": resolved.model_dump(mode="json")}
 
     def schedule_pretraining(self, **kw) -> dict:
@@ -159,8 +189,10 @@ class ToolBox:
         from tools.runs import validate
 
         validate(cfg)
+        est = estimate_cost(cfg)
         return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json")},
-                "config": _brief_config(cfg), "estimate": estimate_cost(cfg), "when": a.at or a.cron}
+                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
+                "when": a.at or a.cron}
 
     def cancel_run(self, run_id: str) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of

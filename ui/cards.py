@@ -90,7 +90,11 @@ def pending_card(result: dict, key: str) -> None:
     p = result["pending_confirmation"]
     with st.container(border=True):
         st.markdown(f"**Waiting for your confirmation:** `{p['tool']}`")
-        if "config" in result:
+        if result.get("values"):  # every setting, with where its value comes from
+            rows = [{**v, "value": json.dumps(v["value"]) if isinstance(v["value"], (dict, list, bool)) else
+                     str(v["value"])} for v in result["values"]]
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}-cfg")
+        elif "config" in result:
             cfg = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in result["config"].items()}
             st.dataframe(pd.DataFrame([cfg]), hide_index=True, key=f"{key}-cfg")
         if "estimate" in result:

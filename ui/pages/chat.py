@@ -56,6 +56,12 @@ def main() -> None:
         with st.chat_message(msg["role"]):
             cards.render_message(h, msg, key=f"m{i}", latest_recommendation=i == last_rec)
 
+    last = transcript[-1] if transcript else None
+    if last and last["role"] == "assistant" and last.get("options"):  # a question back: its readings as buttons
+        cols = st.columns(min(len(last["options"]), 4))
+        for j, (col, option) in enumerate(zip(cols, last["options"], strict=False)):
+            col.button(option, key=f"opt-{len(transcript)}-{j}", on_click=queue_prompt, args=(option,))
+
     pending = agent().pending(thread)
     if pending:
         c1, c2, _ = st.columns([1, 1, 4])

@@ -67,11 +67,9 @@ def load_examples(path: Path = EXAMPLES) -> tuple[list[str], list[str]]:
 class IntentModel:
     def __init__(self, texts: list[str], labels: list[str], embed=None, cached: np.ndarray | None = None,
                  embed_weight: float = 1.0, c: float = 8.0, cue_weight: float = 1.0):
-        from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        self._hstack, self._csr = hstack, csr_matrix
         self.embed, self.embed_weight, self.cue_weight = embed, embed_weight, cue_weight
         norm = [normalise(t) for t in texts]
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
@@ -85,11 +83,16 @@ class IntentModel:
     def _embed(self, norm: list[str]) -> np.ndarray | None:
         return None if self.embed is None else np.asarray(self.embed(norm), dtype=np.float32)
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "embed": None}  # the embedder is a live model: attached again after loading
+
     def _features(self, grams, dense, raw: list[str]):
-        parts = [grams, self._csr(np.stack([cues(t) for t in raw]) * self.cue_weight)]
+        from scipy.sparse import csr_matrix, hstack
+
+        parts = [grams, csr_matrix(np.stack([cues(t) for t in raw]) * self.cue_weight)]
         if dense is not None:
-            parts.append(self._csr(dense * self.embed_weight))
-        return self._hstack(parts).tocsr()
+            parts.append(csr_matrix(dense * self.embed_weight))
+        return hstack(parts).tocsr()
 
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, most likely first."""
@@ -111,20 +114,34 @@ def _minilm():
 
 @functools.lru_cache(maxsize=4)
 def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> IntentModel:
-    """The classifier for this process: example embeddings from <cache_dir> when they match the examples file."""
-    texts, labels = load_examples(Path(examples))
+    """The classifier for this process. With a cache folder (the home's cache/), the fitted classifier is saved
+    there, named by a hash of the examples, the embedder and sklearn's version, and loaded on later starts;
+    it is a file this code wrote itself, nothing downloaded."""
+    import pickle
+
+    import sklearn
+
     embed = _minilm()
-    cached = None
-    if embed is not None and cache_dir:
-        key = hashlib.sha256(Path(examples).read_bytes() + b"all-MiniLM-L6-v2").hexdigest()[:16]
-        path = Path(cache_dir) / f"intents-{key}.npy"
+    data = Path(examples).read_bytes()
+    key = hashlib.sha256(data + f"{embed is not None}|{sklearn.__version__}|v2".encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"intent-model-{key}.pkl" if cache_dir else None
+    if path is not None and path.exists():
         try:
-            cached = np.load(path)
-        except (OSError, ValueError):
-            cached = np.asarray(embed([normalise(t) for t in texts]), dtype=np.float32)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, cached)
-            except OSError:
-                pass  # a read-only home only costs the embedding pass again next time
-    return IntentModel(texts, labels, embed=embed, cached=cached)
+            with path.open("rb") as f:
+                model = pickle.load(f)  # noqa: S301 - written by get_model below, in the user's own home
+            model.embed = embed
+            return model
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass  # a stale or torn file: fit again
+    texts, labels = load_examples(Path(examples))
+    model = IntentModel(texts, labels, embed=embed)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(model, f)
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only home only costs the fit again next time
+    return model

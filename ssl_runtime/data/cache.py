@@ -107,6 +107,8 @@ class DatasetCache:
     def _file(self) -> int:
         if self._fd is None or self._pid != os.getpid():  # after a fork, each process has its own handle
             self._fd, self._pid = os.open(self.path / "data.bin", os.O_RDONLY), os.getpid()
+            if hasattr(os, "posix_fadvise"):  # training reads are random: readahead would fetch unused neighbours
+                os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_RANDOM)
         return self._fd
 
     def keys(self) -> list[str]:

@@ -20,6 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+try:
+    import cv2
+
+    cv2.setNumThreads(1)  # one image per call; parallelism comes from the loader workers
+except ImportError:  # pragma: no cover - Pillow does the same job, slower
+    cv2 = None
+
 from ssl_runtime.crops import box_corners, centre_boxes, covers_canvas, sample_boxes, step_generator
 from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.data.store import ImageStore
@@ -34,14 +41,27 @@ class CropSpec:
     identical: bool = False  # strength 0: every view is the same centre crop
 
 
-def crop_on_host(image: np.ndarray, box: torch.Tensor, size: int) -> np.ndarray:
-    """One crop of an HWC uint8 image, resized to size x size with Pillow (bilinear, antialiased)."""
-    from PIL import Image
-
+def crop_on_host(image: np.ndarray, box, size: int, out: np.ndarray | None = None) -> np.ndarray:
+    """One crop of an HWC uint8 image resized to size x size: OpenCV (area when shrinking, so antialiased;
+    bilinear when enlarging), about 5x Pillow's speed; Pillow's antialiased bilinear where OpenCV is missing."""
     x0, y0, x1, y1 = (int(v) for v in box)
     if (x0, y0) == (0, 0) and (x1 - x0, y1 - y0) == (size, size) == image.shape[1::-1]:
-        return image
-    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1)))
+        crop = image
+    elif cv2 is None:
+        from PIL import Image
+
+        crop = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR, box=(x0, y0, x1, y1)))
+    else:
+        shrink = x1 - x0 > size and y1 - y0 > size
+        inter = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        if out is not None:  # straight into the batch: no extra copy
+            cv2.resize(image[y0:y1, x0:x1], (size, size), dst=out, interpolation=inter)
+            return out
+        crop = cv2.resize(image[y0:y1, x0:x1], (size, size), interpolation=inter)
+    if out is not None:
+        out[...] = crop
+        return out
+    return crop
 
 
 class StepBatches:
@@ -71,10 +91,11 @@ class StepBatches:
     def _cut(self, ids: torch.Tensor, boxes: list[torch.Tensor]) -> list[torch.Tensor]:
         """Each view's crops of each image, as uint8 (b, 3, size, size); images read in file order."""
         views = [np.empty((len(ids), s.size, s.size, 3), dtype=np.uint8) for s in self.crops]
+        rows = [b.numpy() for b in boxes]
         for j in np.argsort(ids.numpy(), kind="stable"):
             image = self.store.image(int(ids[j]))
             for v, spec in enumerate(self.crops):
-                views[v][j] = crop_on_host(image, boxes[v][j], spec.size)
+                crop_on_host(image, rows[v][j], spec.size, out=views[v][j])
         return [torch.from_numpy(v).permute(0, 3, 1, 2) for v in views]
 
 

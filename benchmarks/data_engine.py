@@ -179,23 +179,20 @@ def reference_throughput(photos: Path, size: int, batch: int, workers: int, step
 def sslpilot_throughput(cache_path: Path, size: int, batch: int, workers: int, steps: int,
                         rss: list[int] | None = None) -> float:
     """Streamed step batches from the cache, crops cut and flipped like a training step does (on the CPU here)."""
-    import kornia.augmentation as K
-
     from ssl_runtime.data.cache import DatasetCache
     from ssl_runtime.data.loader import CropSpec, StepBatches, stream
     from ssl_runtime.data.order import EpochOrder
     from ssl_runtime.data.store import CachedStore
 
     store = CachedStore(DatasetCache(cache_path))
-    crops = [CropSpec(size, (0.08, 1.0)), CropSpec(size, (0.08, 1.0))]
+    crops = [CropSpec(size, (0.08, 1.0), flip_p=0.5), CropSpec(size, (0.08, 1.0), flip_p=0.5)]
     order = EpochOrder(len(store), batch, seed=0, world=1, rank=0)
     batches = StepBatches(store, torch.arange(len(store)), order, crops, seed=0)
-    flip = K.RandomHorizontalFlip()
     done, t0 = 0, None
-    batches.host_crops = True  # on a CPU the workers cut the crops (see ssl_runtime/data/loader.py)
+    batches.host_crops = True  # on a CPU the workers cut and flip (see ssl_runtime/data/loader.py)
     for b in stream(batches, 0, steps + 1, workers, pin_memory=False):
         for view in b["views"]:
-            flip(view.float().div_(255.0))
+            view.float().div_(255.0)  # the float tensor the reference's ToTensor also delivers
         if rss is not None:
             me = psutil.Process()
             # PSS: pages shared by the forked workers are counted once, not once per process

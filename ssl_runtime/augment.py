@@ -42,12 +42,13 @@ def crop_scale(recipe: ViewRecipe, strength: float) -> tuple[float, float]:
     return _lerp(1.0, recipe.min_scale, s), _lerp(1.0, recipe.max_scale, s) if recipe.max_scale < 1 else 1.0
 
 
-def build_view(recipe: ViewRecipe, strength: float, crop: bool = True) -> nn.Module:
-    """The view's kornia ops. crop=False leaves the random resized crop out: the image loader cut it already,
-    on the stored image (ssl_runtime/crops.py)."""
+def build_view(recipe: ViewRecipe, strength: float, crop: bool = True, flip: bool = True) -> nn.Module:
+    """The view's kornia ops. crop=False leaves the random resized crop out, flip=False the horizontal flip: the
+    image loader made them already, on the stored image (ssl_runtime/data/loader.py)."""
     s = strength
     ops: list[nn.Module] = [K.RandomResizedCrop((recipe.size, recipe.size), scale=crop_scale(recipe, s))] if crop else []
-    ops.append(K.RandomHorizontalFlip(p=recipe.flip_p * s))
+    if flip:
+        ops.append(K.RandomHorizontalFlip(p=recipe.flip_p * s))
     if recipe.colour:
         b, c, sat, h = (j * s for j in recipe.jitter)
         ops.append(K.ColorJitter(b, c, sat, h, p=recipe.jitter_p * s))
@@ -95,12 +96,12 @@ class ViewPipeline(nn.Module):
     """
 
     def __init__(self, recipes: list[ViewRecipe], strength: float, mean: torch.Tensor, std: torch.Tensor,
-                 crop: bool = True):
+                 crop: bool = True, flip: bool = True):
         super().__init__()
         self.strength = strength
         self.recipes = recipes
         self.sizes = [r.size for r in recipes]
-        self.views = nn.ModuleList(build_view(r, strength, crop) for r in recipes) if strength > 0 else None
+        self.views = nn.ModuleList(build_view(r, strength, crop, flip) for r in recipes) if strength > 0 else None
         self.register_buffer("mean", mean.view(1, -1, 1, 1).float(), persistent=False)
         self.register_buffer("std", std.view(1, -1, 1, 1).float(), persistent=False)
 

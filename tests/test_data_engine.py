@@ -280,7 +280,7 @@ def test_resident_and_streamed_batches_are_identical(photos, tmp_path, host_crop
     cache = ensure_cache(photos, tmp_path, 64).cache
     streamed = CachedStore(cache)
     resident = streamed.resident()
-    crops = [CropSpec(32, (0.08, 1.0)), CropSpec(16, (0.05, 0.4)), CropSpec(32, (1.0, 1.0), identical=True)]
+    crops = [CropSpec(32, (0.08, 1.0), flip_p=0.5), CropSpec(16, (0.05, 0.4)), CropSpec(32, (1.0, 1.0), identical=True)]
     train_ids = torch.arange(20, 120)
     make = {id(s): StepBatches(s, train_ids, EpochOrder(100, 25, seed=7), crops, 7, host_crops)
             for s in (streamed, resident)}
@@ -293,6 +293,15 @@ def test_resident_and_streamed_batches_are_identical(photos, tmp_path, host_crop
             assert all(torch.equal(p, q) for p, q in zip(x, y, strict=True)), key
         if host_crops:
             assert [v.shape[-1] for v in a["views"]] == [32, 16, 32] and a["views"][0].dtype == torch.uint8
+
+
+def test_host_crops_flip_where_drawn(photos, tmp_path):
+    store = CachedStore(ensure_cache(photos, tmp_path, 64).cache)
+    order = EpochOrder(100, 25, seed=7)
+    plain, flipped = (StepBatches(store, torch.arange(100), order, [CropSpec(32, (1.0, 1.0), identical=True,
+                                                                             flip_p=p)], 7, True)(0)
+                      for p in (0.0, 1.0))
+    assert torch.equal(flipped["views"][0], plain["views"][0].flip(-1))
 
 
 def _engine_config(photos, tmp_path, **overrides):

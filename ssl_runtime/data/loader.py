@@ -39,6 +39,7 @@ class CropSpec:
     size: int
     scale: tuple[float, float]
     identical: bool = False  # strength 0: every view is the same centre crop
+    flip_p: float = 0.0  # with host crops, the horizontal flip is made here too (a GPU flips in kornia)
 
 
 def crop_on_host(image: np.ndarray, box, size: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -83,19 +84,25 @@ class StepBatches:
                 boxes.append(sample_boxes(sizes, spec.scale, step_generator(self.seed, step, v))[local])
         local_ids = ids[local]
         if self.host_crops:
-            return {"step": step, "ids": local_ids, "views": self._cut(local_ids, boxes)}
+            flips = [(torch.rand(len(ids), generator=step_generator(self.seed, step, 8 + v)) < s.flip_p)[local]
+                     for v, s in enumerate(self.crops)]
+            return {"step": step, "ids": local_ids, "views": self._cut(local_ids, boxes, flips)}
         return {"step": step, "ids": local_ids, "canvas": self.store.canvas(local_ids),
                 "corners": [box_corners(b) for b in boxes],
                 "whole": [covers_canvas(b, self.store.max_side, s.size) for b, s in zip(boxes, self.crops, strict=True)]}
 
-    def _cut(self, ids: torch.Tensor, boxes: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Each view's crops of each image, as uint8 (b, 3, size, size); images read in file order."""
+    def _cut(self, ids: torch.Tensor, boxes: list[torch.Tensor], flips: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Each view's crops of each image (flipped where drawn), as uint8 (b, 3, size, size); images read in
+        file order."""
         views = [np.empty((len(ids), s.size, s.size, 3), dtype=np.uint8) for s in self.crops]
         rows = [b.numpy() for b in boxes]
+        flip_rows = [f.numpy() for f in flips]
         for j in np.argsort(ids.numpy(), kind="stable"):
             image = self.store.image(int(ids[j]))
             for v, spec in enumerate(self.crops):
-                crop_on_host(image, rows[v][j], spec.size, out=views[v][j])
+                out = crop_on_host(image, rows[v][j], spec.size, out=views[v][j])
+                if flip_rows[v][j]:
+                    out[...] = out[:, ::-1]
         return [torch.from_numpy(v).permute(0, 3, 1, 2) for v in views]
 
 

@@ -68,8 +68,11 @@ class VisionTask(Task):
         self.method = method
         recipes = method.view_recipes(size, cfg.augment.n_local_crops)
         strength = cfg.augment.strength
-        self.crops = [CropSpec(r.size, crop_scale(r, strength), identical=strength == 0) for r in recipes]
-        self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False).to(device)
+        self.host_crops = device.type == "cpu"  # a CPU cuts and flips in the loader workers; a GPU in kornia
+        self.crops = [CropSpec(r.size, crop_scale(r, strength), identical=strength == 0,
+                               flip_p=r.flip_p * strength if self.host_crops else 0.0) for r in recipes]
+        self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False,
+                                     flip=not self.host_crops).to(device)
         self.monitor = HealthMonitor(self._health_views(val_ids if len(val_ids) >= 16 else self.train_ids))
         self.embedding_dim = self.monitor.embedding_dim(method)
         self.health_samples = len(self.monitor.views[0])
@@ -112,7 +115,7 @@ class VisionTask(Task):
 
     # ---- batches ----------------------------------------------------------------------------------------
     def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
-        host_crops = self.device.type == "cpu"
+        host_crops = self.host_crops
         steps = StepBatches(self.store, self.train_ids, order, self.crops, self.cfg.train.seed, host_crops)
         pin = self.device.type == "cuda"
         if self.streaming or (host_crops and self.store.max_side > 64):

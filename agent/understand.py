@@ -38,8 +38,6 @@ CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_TOOLS = ("diagnose_run", "recommend_next_step", "get_run", "run_linear_probe", "cancel_run", "resume_run")
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
-TOOL_INTENTS = (*RUN_TOOLS, "launch_pretraining", "schedule_pretraining", "compare_runs", "list_runs",
-                "search_run_logs", "search_literature")
 READING = {  # how a reading is offered back in a clarifying question
     "launch_pretraining": "launch a new pretraining run", "relaunch": "launch a follow-up of a run",
     "schedule_pretraining": "schedule a run for later", "diagnose_run": "diagnose run {run}",

@@ -20,7 +20,6 @@ import os
 import random
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -206,9 +205,7 @@ def sslpilot_throughput(cache_path: Path, size: int, batch: int, workers: int, s
 
 def peak_rss_streaming(cache_path: Path, workers: int, steps: int) -> int:
     samples: list[int] = []
-    stop = threading.Event()
     sslpilot_throughput(cache_path, 224, 64, workers, steps, rss=samples)
-    stop.set()
     return max(samples)
 
 

@@ -122,7 +122,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
         ("data", data.get("name") or data.get("path"), "you" if a.data else inherited),
         ("epochs" if train.get("epochs") else "steps", train.get("epochs") or train.get("steps"),
          "you" if (a.epochs or a.steps) else inherited),
-        ("batch size", est.get("batch_size"), "you" if a.batch_size else est.get("batch_note", "default")),
+        ("batch size", est.get("batch_size"), "you" if a.batch_size else inherited if parent and train.get("batch_size")
+         else est.get("batch_note", "default")),
         ("learning rate", cfg["optim"].get("lr") or "method default x batch/256", "you" if a.lr else inherited),
         ("device", train.get("device"), "you" if a.device else inherited),
         ("augment strength", cfg["augment"]["strength"], inherited),
@@ -150,9 +151,12 @@ def estimate_cost(config: dict) -> dict:
     batch = train.get("batch_size")
     if n_train:
         batch = TrainConfig.model_validate(train).fit_batch_size(n_train)
-    batch_note = "set by you" if train.get("batch_size") else (
-        f"auto: {DEFAULT_BATCH_SIZE}, lowered to fit the data" if batch is None or batch < DEFAULT_BATCH_SIZE
-        else "default")
+    if train.get("batch_size"):
+        batch_note = "set in the config"
+    elif batch is None:
+        batch_note = f"auto: {DEFAULT_BATCH_SIZE}, lowered if the data is small"
+    else:
+        batch_note = "auto: lowered to fit the data" if batch < DEFAULT_BATCH_SIZE else "default"
     steps = train.get("steps")
     if steps is None and n_train:
         steps = n_train // batch * train["epochs"]

@@ -64,42 +64,87 @@ def load_examples(path: Path = EXAMPLES) -> tuple[list[str], list[str]]:
     return [r["text"] for r in rows], [r["intent"] for r in rows]
 
 
+def char_wb_ngrams(text: str, low: int = 2, high: int = 5) -> list[str]:
+    """Character n-grams inside word boundaries, each word padded with a space: the same list as
+    sklearn's `TfidfVectorizer(analyzer="char_wb")` (equality tested), so scoring needs no sklearn import,
+    which costs a cold process 1.8 s."""
+    grams: list[str] = []
+    for word in re.sub(r"\s\s+", " ", text.lower()).split():
+        w = f" {word} "
+        for n in range(low, high + 1):
+            grams += [w[i:i + n] for i in range(max(1, len(w) - n + 1))]
+            if len(w) <= n:  # a short word counts once, as in sklearn
+                break
+    return grams
+
+
 class IntentModel:
-    def __init__(self, texts: list[str], labels: list[str], embed=None, cached: np.ndarray | None = None,
-                 embed_weight: float = 1.0, c: float = 8.0, cue_weight: float = 1.0):
+    """A fitted multinomial logistic regression over [tf-idf char n-grams | slot cues | MiniLM embedding].
+    `fit` trains with scikit-learn; what is kept is plain arrays (vocabulary, idf, weights), scored with numpy."""
+
+    NGRAMS = (2, 5)
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                 labels: list[str], embed_weight: float = 1.0, cue_weight: float = 1.0, embed=None):
+        self.vocabulary = {g: i for i, g in enumerate(vocabulary)}
+        self.idf, self.coef, self.intercept = idf, coef, intercept
+        self.labels, self.embed_weight, self.cue_weight, self.embed = list(labels), embed_weight, cue_weight, embed
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: list[str], embed=None, cached: np.ndarray | None = None,
+            embed_weight: float = 1.0, c: float = 8.0, cue_weight: float = 1.0) -> IntentModel:
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        self.embed, self.embed_weight, self.cue_weight = embed, embed_weight, cue_weight
         norm = [normalise(t) for t in texts]
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
-        grams = self.chars.fit_transform(norm)
-        dense = cached if cached is not None else self._embed(norm)
-        self.clf = LogisticRegression(C=c, max_iter=3000)
-        self.clf.fit(self._features(grams, dense, texts), labels)
-        self.labels = list(self.clf.classes_)
-        self.example_embeddings = dense
-
-    def _embed(self, norm: list[str]) -> np.ndarray | None:
-        return None if self.embed is None else np.asarray(self.embed(norm), dtype=np.float32)
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "embed": None}  # the embedder is a live model: attached again after loading
-
-    def _features(self, grams, dense, raw: list[str]):
-        from scipy.sparse import csr_matrix, hstack
-
-        parts = [grams, csr_matrix(np.stack([cues(t) for t in raw]) * self.cue_weight)]
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=cls.NGRAMS, sublinear_tf=True, min_df=1)
+        parts = [chars.fit_transform(norm), csr_matrix(np.stack([cues(t) for t in texts]) * cue_weight)]
+        dense = cached if cached is not None else (None if embed is None else np.asarray(embed(norm), np.float32))
         if dense is not None:
-            parts.append(csr_matrix(dense * self.embed_weight))
-        return hstack(parts).tocsr()
+            parts.append(csr_matrix(dense * embed_weight))
+        clf = LogisticRegression(C=c, max_iter=3000).fit(hstack(parts).tocsr(), labels)
+        return cls(list(chars.get_feature_names_out()), chars.idf_, clf.coef_, clf.intercept_, list(clf.classes_),
+                   embed_weight, cue_weight, embed)
+
+    def features(self, text: str) -> np.ndarray:
+        """One message's feature row, as the classifier was trained on it."""
+        norm = normalise(text)
+        grams = np.zeros(len(self.idf))
+        for g in char_wb_ngrams(norm, *self.NGRAMS):
+            if (i := self.vocabulary.get(g)) is not None:
+                grams[i] += 1
+        seen = grams > 0
+        grams[seen] = (1 + np.log(grams[seen])) * self.idf[seen]  # sublinear tf times idf, then l2 norm
+        grams /= max(np.linalg.norm(grams), 1e-300) if seen.any() else 1.0
+        parts = [grams, cues(text) * self.cue_weight]
+        if self.embed is not None:
+            parts.append(np.asarray(self.embed([norm])[0], np.float64) * self.embed_weight)
+        return np.concatenate(parts)
 
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, most likely first."""
-        norm = [normalise(text)]
-        probs = self.clf.predict_proba(self._features(self.chars.transform(norm), self._embed(norm), [text]))[0]
+        logits = self.coef @ self.features(text) + self.intercept
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
         order = np.argsort(-probs)
         return [(self.labels[i], float(probs[i])) for i in order]
+
+    def save(self, path: Path) -> None:
+        """Arrays only (no pickle): written to a temporary name and renamed, so a torn file is never read."""
+        vocab = sorted(self.vocabulary, key=self.vocabulary.get)
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("wb") as f:
+            np.savez(f, vocabulary=np.array(vocab, dtype=str), idf=self.idf, coef=self.coef, intercept=self.intercept,
+                     labels=np.array(self.labels, dtype=str), weights=np.array([self.embed_weight, self.cue_weight]))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, embed=None) -> IntentModel:
+        with np.load(path, allow_pickle=False) as z:
+            w = z["weights"]
+            return cls(z["vocabulary"].tolist(), z["idf"], z["coef"], z["intercept"], z["labels"].tolist(),
+                       float(w[0]), float(w[1]), embed)
 
 
 def _minilm():
@@ -114,34 +159,23 @@ def _minilm():
 
 @functools.lru_cache(maxsize=4)
 def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> IntentModel:
-    """The classifier for this process. With a cache folder (the home's cache/), the fitted classifier is saved
-    there, named by a hash of the examples, the embedder and sklearn's version, and loaded on later starts;
-    it is a file this code wrote itself, nothing downloaded."""
-    import pickle
-
-    import sklearn
-
+    """The classifier for this process. With a cache folder (the home's cache/), the fitted arrays are saved
+    there, named by a hash of the examples, the embedder and this format, and loaded on later starts."""
     embed = _minilm()
     data = Path(examples).read_bytes()
-    key = hashlib.sha256(data + f"{embed is not None}|{sklearn.__version__}|v2".encode()).hexdigest()[:16]
-    path = Path(cache_dir) / f"intent-model-{key}.pkl" if cache_dir else None
+    key = hashlib.sha256(data + f"{embed is not None}|v3".encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"intent-model-{key}.npz" if cache_dir else None
     if path is not None and path.exists():
         try:
-            with path.open("rb") as f:
-                model = pickle.load(f)  # noqa: S301 - written by get_model below, in the user's own home
-            model.embed = embed
-            return model
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # a stale or torn file: fit again
+            return IntentModel.load(path, embed)
+        except (OSError, ValueError, KeyError):
+            pass  # a stale or damaged file: fit again
     texts, labels = load_examples(Path(examples))
-    model = IntentModel(texts, labels, embed=embed)
+    model = IntentModel.fit(texts, labels, embed=embed)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(model, f)
-            tmp.replace(path)
+            model.save(path)
         except OSError:
             pass  # a read-only home only costs the fit again next time
     return model

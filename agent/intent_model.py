@@ -88,7 +88,7 @@ class IntentModel:
                  labels: list[str], embed_weight: float = 1.0, cue_weight: float = 1.0, embed=None):
         self.vocabulary = {g: i for i, g in enumerate(vocabulary)}
         self.idf, self.coef, self.intercept = idf, coef, intercept
-        self.labels, self.embed_weight, self.cue_weight, self.embed = list(labels), embed_weight, cue_weight, embed
+        self.labels, self.embed_weight, self.cue_weight, self.embed = [str(x) for x in labels], embed_weight, cue_weight, embed
 
     @classmethod
     def fit(cls, texts: list[str], labels: list[str], embed=None, cached: np.ndarray | None = None,

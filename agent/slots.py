@@ -165,7 +165,7 @@ def find_numbers(text: str) -> dict:
     m = re.search(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b|\bon (?:the )?gpu (\d+)", low)
     if m and not gpus:
         out["device"] = f"cuda:{next(g for g in m.groups() if g)}"
-    elif re.search(r"\b(?:on|using|with) (?:the )?cpu\b", low):
+    elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low):
         out["device"] = "cpu"
     if gpus:
         out.setdefault("overrides", {})["train.num_gpus"] = int(gpus.group(1) or gpus.group(2))
@@ -215,16 +215,18 @@ def find_time(text: str, now: datetime | None = None) -> dict:
     if hm:
         g = hm.groups()
         hour, minute, half = (int(g[0]), int(g[1] or 0), g[2]) if g[0] else (int(g[3]), int(g[4] or 0), g[5])
-        if (half == "pm" or (half is None and re.search(r"\b(evening|tonight|night)\b", low) and 1 <= hour < 12)) \
-                and hour < 12:
-            hour += 12  # "every evening at 7" is 19:00
+        evening = re.search(r"\bevening\b", low) or (re.search(r"\b(tonight|night|nightly)\b", low) and hour >= 6)
+        if hour < 12 and (half == "pm" or (half is None and hour >= 1 and evening)):
+            hour += 12  # "every evening at 7" is 19:00, "every night at 3" stays 03:00
         if half == "am" and hour == 12:
             hour = 0
+    if hour is None and re.search(r"\b(midnight|noon|midday)\b", low):
+        hour = 0 if "midnight" in low else 12
     if re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low):
         return {"cron": f"{minute or 0} {hour if hour is not None else 2} * * *"}
-    if hour is not None or re.search(r"\b(tonight|tomorrow|midnight|noon)\b", low):
+    if hour is not None or re.search(r"\b(tonight|tomorrow)\b", low):
         if hour is None:
-            hour = 12 if "noon" in low else 0 if "midnight" in low else 23 if "tonight" in low else 9
+            hour = 23 if "tonight" in low else 9
         when = now.replace(hour=hour % 24, minute=minute or 0, second=0, microsecond=0)
         if "tomorrow" in low or when <= now:
             when += timedelta(days=1)

@@ -284,6 +284,9 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
             return _relaunch(text, context, world, p, intents, cwd)
         return _ask("Which method, on which data? e.g. `pretrain simclr on ./photos` or `dino on shapes`.",
                     ["pretrain simclr on digits", "pretrain dino on shapes"], intents[:3], p)
+    if data and not method and not find_runs(text, world, about_runs=False).ids:
+        return _ask(f"Which method on {data}? e.g. simclr, moco, byol, simsiam, dino, barlow_twins, vicreg or mae.",
+                    [f"pretrain {m} on {data}" for m in ("simclr", "dino", "byol")], intents[:3], p)
     when = find_time(text)
     if intent == "schedule_pretraining" or when:
         if not when:

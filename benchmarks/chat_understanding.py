@@ -29,6 +29,7 @@ def main() -> None:
     sets = [("held-out A", "intents_heldout.jsonl", lambda m, c: understand(m, c, WORLD, model)),
             ("held-out B", "intents_heldout_b.jsonl", lambda m, c: understand(m, c, WORLD, model)),
             ("held-out C", "intents_heldout_c.jsonl", lambda m, c: understand(m, c, WORLD, model)),
+            ("held-out D", "intents_heldout_d.jsonl", lambda m, c: understand(m, c, WORLD, model)),
             ("regression (old set)", "intents.jsonl",
              lambda m, c: understand(m, c, regression_world(c), model, path_exists=lambda p: True))]
     for title, name, read in sets:

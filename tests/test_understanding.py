@@ -16,7 +16,7 @@ from tools.home import Home
 from tools.registry import Registry
 from tools.runs import enqueue
 
-HELD_OUT = ["intents_heldout.jsonl", "intents_heldout_b.jsonl"]
+HELD_OUT = ["intents_heldout.jsonl", "intents_heldout_b.jsonl", "intents_heldout_c.jsonl", "intents_heldout_d.jsonl"]
 
 
 @pytest.fixture(scope="module")

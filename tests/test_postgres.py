@@ -102,10 +102,11 @@ def test_migration_on_postgres_keeps_rows(pg_home):
     with reg.engine.begin() as c:
         c.execute(text("ALTER TABLE run DROP COLUMN verdict"))
         c.execute(text("ALTER TABLE run DROP COLUMN dataset_cache"))
+        c.execute(text("ALTER TABLE run DROP COLUMN source"))
         c.execute(text("UPDATE schema_info SET version = 1"))
     reg.engine.dispose()
     again = Registry(pg_home)
-    assert again.schema_version() == 3
+    assert again.schema_version() == 4
     again.update(run.id, verdict="healthy")
     assert again.get(run.id).verdict == "healthy" and again.get(run.id).status == "queued"
 

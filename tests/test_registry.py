@@ -73,14 +73,16 @@ def test_migration_adds_columns_and_keeps_data(home):
     con = sqlite3.connect(db)
     con.execute("ALTER TABLE run DROP COLUMN verdict")
     con.execute("ALTER TABLE run DROP COLUMN dataset_cache")
+    con.execute("ALTER TABLE run DROP COLUMN source")
     con.execute("UPDATE schema_info SET version = 1")
     con.commit()
     con.close()
     reg = Registry(home)
-    assert reg.schema_version() == 3  # v1 -> v2 (verdict) -> v3 (dataset_cache)
+    assert reg.schema_version() == 4  # v1 -> v2 (verdict) -> v3 (dataset_cache) -> v4 (source)
     assert reg.get(run.id).status == "succeeded"
-    reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab")
-    assert reg.get(run.id).verdict == "healthy" and reg.get(run.id).dataset_cache == "photos-0123456789ab"
+    reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab", source="tensorboard")
+    got = reg.get(run.id)
+    assert (got.verdict, got.dataset_cache, got.source) == ("healthy", "photos-0123456789ab", "tensorboard")
 
 
 def test_newer_schema_is_refused(home):

@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def now() -> float:
@@ -62,6 +62,8 @@ class Run(SQLModel, table=True):
     verdict: str | None = None
     # schema v3: the dataset cache the run read (`sslpilot data ls`)
     dataset_cache: str | None = None
+    # where the run was trained: sslpilot, or an import (tensorboard, mlflow, csv, wandb) or an audit
+    source: str | None = None
 
 
 class MetricSummary(SQLModel, table=True):

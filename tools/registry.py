@@ -45,6 +45,7 @@ T = TypeVar("T")
 MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE run ADD COLUMN verdict VARCHAR"],
     3: ["ALTER TABLE run ADD COLUMN dataset_cache VARCHAR"],
+    4: ["ALTER TABLE run ADD COLUMN source VARCHAR"],
 }
 
 
@@ -311,6 +312,8 @@ class Registry:
                           message=str(e.get("message", ""))[:2000], data_json=_dumps(data)))
             if e.get("type") in ("resume", "restart"):
                 reset = True
+            if e.get("type") in ("import", "audit") and e.get("format"):
+                run.source = str(e["format"])
             if e.get("type") == "status":
                 self._apply_status(run, e)
         run.events_count = len(events)

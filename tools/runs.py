@@ -23,7 +23,7 @@ from tools.records import Run, now
 from tools.registry import ACTIVE, TERMINAL, Registry, run_id_of
 
 
-def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
+def new_folder_path(home: Home) -> Path:
     """Short sequential ids ("run 17"), claimed with an atomic mkdir so concurrent launches never collide."""
     existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()]
     n = max(existing, default=0) + 1
@@ -31,10 +31,13 @@ def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
         path = home.runs / str(n)
         try:
             os.mkdir(path)
-            break
+            return path
         except FileExistsError:
             n += 1
-    folder = RunFolder(path).create()
+
+
+def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
+    folder = RunFolder(new_folder_path(home)).create()
     save_config(cfg, folder.config)
     folder.set_status("queued", "queued")
     return folder
@@ -207,7 +210,7 @@ def run_row(run: Run) -> dict:
             "status": run.status, "device": run.device, "steps": run.steps, "total_steps": run.total_steps,
             "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
-            "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]")}
+            "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]"), "source": run.source or "sslpilot"}
 
 
 def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None) -> dict:

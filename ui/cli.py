@@ -285,14 +285,27 @@ def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
 
 @app.command("import")
 @cli_errors
-def import_cmd(path: Annotated[str, typer.Argument(help="a run folder made elsewhere")], home: HomeOpt = None,
-               as_json: JsonOpt = False) -> None:
-    """Register a run folder produced elsewhere, so it can be compared and diagnosed."""
+def import_cmd(path: Annotated[str, typer.Argument(help="run logs made elsewhere: an sslpilot run folder, TensorBoard "
+                                                        "event files, an mlruns folder or MLflow URI, a metrics.csv, "
+                                                        "a W&B offline run folder or history CSV")],
+               fmt: Annotated[str | None, typer.Option("--format", help="sslpilot|tensorboard|mlflow|csv|wandb "
+                                                                        "(detected when left out)")] = None,
+               run_id: Annotated[str | None, typer.Option("--run-id", help="one MLflow run")] = None,
+               method: Annotated[str | None, typer.Option(help="the SSL method, where the logs do not say")] = None,
+               embedding_dim: Annotated[int | None, typer.Option("--embedding-dim", help="the projection width d "
+                                                                 "the logged z-std was measured on")] = None,
+               name: Annotated[str | None, typer.Option(help="a name for the imported run")] = None,
+               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Register runs trained elsewhere, so they can be compared and diagnosed."""
     from tools.home import Home
-    from tools.runs import import_run, run_row
+    from tools.imports import import_path
+    from tools.runs import run_row
 
-    r = import_run(Home.resolve(home), path)
-    _emit(run_row(r), as_json, f"imported as run {r.id} ({r.method}, {r.status})")
+    runs = import_path(Home.resolve(home), path, fmt=fmt, run_id=run_id, method=method, embedding_dim=embedding_dim,
+                       name=name)
+    lines = [f"imported as run {r.id} ({r.source or 'sslpilot'}, {r.method or 'method unknown'}, {r.status})"
+             for r in runs]
+    _emit({"runs": [run_row(r) for r in runs]}, as_json, "\n".join(lines))
 
 
 @app.command()

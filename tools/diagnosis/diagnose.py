@@ -82,9 +82,9 @@ def _thirds_change(values: list[float]) -> float:
 def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     d = Diagnosis(ev.run_id, "insufficient_evidence", 0.3, status=ev.status, in_progress=not ev.ended)
     language = ev.method in LANGUAGE_METHODS
-    checks = (_diverged, _failed, _insufficient, _lm_not_learning, _lm_overfitting) if language else (
-        _diverged, _failed, _insufficient, _not_learning, _complete_collapse, _dimensional_collapse, _data_problem,
-        _weak_representation)
+    checks = (_diverged, _failed, _partial_evidence, _insufficient, _lm_not_learning, _lm_overfitting) if language \
+        else (_diverged, _failed, _partial_evidence, _insufficient, _not_learning, _complete_collapse,
+              _dimensional_collapse, _data_problem, _weak_representation)
     for check in checks:
         if check(ev, d):
             break
@@ -184,6 +184,34 @@ def _failed(ev: RunEvidence, d: Diagnosis) -> bool:
         d.causes.append(Cause("data_unreadable", msg, 0.9))
     else:
         d.evidence.append(Item("status", "failed", None, None, msg or "the worker failed before training"))
+    return True
+
+
+def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
+    """A run imported from another tool's logs, without what the collapse checks read: say what its loss can
+    show (divergence, no learning: checked already or here) and what it cannot, and propose the audit."""
+    if ev.source in ("sslpilot", "audit") or ev.method in LANGUAGE_METHODS:
+        return False
+    has_std = bool(ev.s("health/std").finite)
+    if has_std and ev.embedding_dim:
+        return False  # a logged z-std and the width it is read against: the usual checks apply
+    loss = ev.s("loss").finite
+    if len(loss) >= T.MIN_LOSS_POINTS and _thirds_change([v for _, v in loss]) < T.LOSS_FLAT_REL:
+        return _not_learning(ev, d)  # a flat loss says enough on its own
+    d.verdict, d.confidence = "insufficient_evidence", 0.6
+    if has_std:
+        d.evidence.append(Item("health/std", _r(ev.s("health/std").last()[1]), ev.s("health/std").last()[0], None,
+                               "a z-std was logged, but not the projection width d it is read against (collapse "
+                               "is a spread far under 1/sqrt(d)); import again with --embedding-dim D"))
+    else:
+        shown = ", ".join(sorted(ev.series)[:8]) or "nothing"
+        d.evidence.append(Item("loss", _r(loss[-1][1]) if loss else None, loss[-1][0] if loss else None, None,
+                               f"the {ev.source} logs hold {shown}: no embedding spread, rank or probe. A loss "
+                               "curve cannot tell collapse apart from learning (a collapsed SimSiam's loss looks "
+                               "excellent), so only divergence and a flat loss can be read from it"))
+    d.causes.append(Cause("needs_audit", "the logs lack the embedding health metrics; `sslpilot audit CHECKPOINT "
+                          "--data IMAGES` measures them (spread, rank, kNN, linear probe) on the run's checkpoints",
+                          0.9))
     return True
 
 

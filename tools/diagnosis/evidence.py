@@ -96,6 +96,13 @@ class RunEvidence:
         return (cls.base_lr if cls else 1e-3) * self.batch_size / 256
 
     @property
+    def source(self) -> str:
+        """Where the run was trained: `sslpilot`, or the format it was imported from (`tensorboard`, `mlflow`,
+        `csv`, `wandb`), or `audit` for a checkpoint measured by `sslpilot audit`."""
+        marks = [e for e in self.events if e.get("type") in ("import", "audit") and e.get("format")]
+        return str(marks[-1]["format"]) if marks else "sslpilot"
+
+    @property
     def ended(self) -> bool:
         return self.status in ("succeeded", "failed", "diverged", "cancelled", "interrupted")
 

@@ -158,6 +158,11 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
         return [Candidate("model", {"optim.lr": _nice(lr * factor)}, "the optimisation is at fault and no config "
                           "setting stands out; change the learning rate", "a different trajectory",
                           "loss and health/std over the first 10% of steps")]
+    if d.verdict == "insufficient_evidence" and ev.source not in ("sslpilot", "audit"):
+        return [Candidate("model", {}, f"this run was trained elsewhere and its {ev.source} logs lack the embedding "
+                          "health metrics; audit its checkpoints: `sslpilot audit CHECKPOINT... --data IMAGES`",
+                          "a verdict from the encoder itself", "sslpilot audit, then diagnose the audit run",
+                          launchable=False)]
     if d.verdict == "insufficient_evidence":
         return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
                           "train.health_every)", "more evidence", "diagnose again later", launchable=False)]

@@ -108,6 +108,11 @@ class TrainConfig(_Strict):
     compile: bool = False
     deterministic: bool = False
     num_gpus: int = Field(1, ge=1, le=64, description="GPUs for one run (torchrun DDP when > 1)")
+    tensorboard: bool = Field(True, description="mirror metrics to event files in <run>/tensorboard/ (when the "
+                                                "tensorboard package is installed)")
+    mlflow_uri: str | None = Field(None, description="mirror metrics to this MLflow tracking URI (default: "
+                                                     "MLFLOW_TRACKING_URI when set)")
+    mlflow_experiment: str = "sslpilot"
 
     @model_validator(mode="after")
     def _length(self) -> TrainConfig:

@@ -25,6 +25,7 @@ from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_ev
 from ssl_runtime.errors import DataError
 from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.sinks import MetricSinks
 from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
@@ -97,10 +98,15 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                           steps_per_epoch=p.steps_per_epoch, data=p.stats())
         if start == 0 and batch_note:
             folder.event("info", batch_note, kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
+    sinks = MetricSinks(folder, cfg.train.tensorboard, cfg.train.mlflow_uri, cfg.train.mlflow_experiment,
+                        cfg.name or f"run {folder.run_id}", cfg.model_dump(mode="json"),
+                        purge_step=start + 1 if start else None) if is_main else None
+    if is_main:
         if start == 0:
             initial = p.initial_metrics()
             if initial:
                 folder.log_metrics({"step": 0, "epoch": 0, **initial})
+                sinks.log({"step": 0, **initial})
     params = method.trainable_parameters()
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
@@ -177,6 +183,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             row.update(zip(h.keys(), torch.stack([v.float() for v in h.values()]).tolist(), strict=True))
         if is_main and len(row) > 2:
             folder.log_metrics(row)
+            sinks.log(row)
             if progress:
                 progress({**row, "total_steps": p.total_steps})
         if ckpt_now:
@@ -206,6 +213,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         summary["load"] = load_hints(folder.encoder)
     summary["best"], summary["final"] = _best_and_final(folder)
     if is_main:
+        sinks.close(status)
         folder.write_summary(summary)
         folder.set_status(status, message)
     return summary

@@ -70,6 +70,20 @@ def make_run_dir(root: Path, tree: dict, name: str = "run") -> Path:
     return folder.path
 
 
+@pytest.fixture(scope="session")
+def simsiam_pair(tmp_path_factory) -> dict[str, Path]:
+    """A collapsed and a healthy SimSiam run on digits (trained once per session, no probe): their metrics
+    feed the import tests and their checkpoints the audit tests."""
+    from ssl_runtime.worker import run_worker
+
+    root = tmp_path_factory.mktemp("simsiam-pair")
+    out = {}
+    for name, overrides in (("collapsed", COLLAPSE), ("healthy", SIMSIAM_SMALL)):
+        out[name] = make_run_dir(root, tiny_config("simsiam", **overrides), name)
+        run_worker(out[name], probe=False)
+    return out
+
+
 @pytest.fixture
 def run_dir_factory(tmp_path):
     def make(method: str = "simclr", name: str = "run", **overrides) -> Path:

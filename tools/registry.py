@@ -153,7 +153,7 @@ class Registry:
                       status=status, priority=priority, gpus_requested=config.get("train", {}).get("num_gpus", 1),
                       run_dir=str(folder.path), parent_id=parent_id, experiment_id=exp_id,
                       recommendation_json=_dumps(recommendation) if recommendation else None,
-                      tags_json=_dumps(list(tags)), notes=notes)
+                      tags_json=_dumps(list(tags)), notes=notes, source="sslpilot")
             s.merge(run)
             s.commit()
             return s.get(Run, folder.run_id)

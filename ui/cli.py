@@ -308,6 +308,22 @@ def import_cmd(path: Annotated[str, typer.Argument(help="run logs made elsewhere
     _emit({"runs": [run_row(r) for r in runs]}, as_json, "\n".join(lines))
 
 
+@app.command("export")
+@cli_errors
+def export_cmd(run: Annotated[str, typer.Argument(help="run id")],
+               to: Annotated[str, typer.Option(help="tensorboard or mlflow")],
+               uri: Annotated[str | None, typer.Option(help="MLflow tracking URI (default MLFLOW_TRACKING_URI)")] = None,
+               out: Annotated[str | None, typer.Option(help="TensorBoard log folder (default <run>/tensorboard-export)")]
+               = None,
+               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Write a run's metrics to TensorBoard event files or an MLflow run (runs also log to both live)."""
+    from tools.exports import export_run
+    from tools.home import Home
+
+    out_ = export_run(Home.resolve(home), run, to, uri=uri, out=out)
+    _emit(out_, as_json, f"run {out_['run_id']}: {out_['rows']} rows exported to {out_['target']}")
+
+
 @app.command()
 @cli_errors
 def diagnose(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:

@@ -314,6 +314,8 @@ def _dino_collapse(ev: RunEvidence) -> list[Item]:
 def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     rr = _rank_ratio(ev)
     rank = ev.s("health/rank")
+    if not rank.finite:
+        return _spread_only_collapse(ev, d)
     if not rr or len(rank.finite) < T.MIN_HEALTH_POINTS:
         return False
     later = rank.finite[1:]  # the first measurement is the initialisation
@@ -336,6 +338,22 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     if sr:
         d.evidence.append(Item("health/std", _r(ev.s("health/std").last()[1]), sr[0], None,
                                f"spread is still {sr[1]:.2f}x isotropic: the embeddings vary, but along few directions"))
+    d.causes += dimensional_causes(ev)
+    return True
+
+
+def _spread_only_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
+    """Logs with a z-std but no rank (solo-learn's `train_z_std`, an imported run): a spread under half the
+    isotropic value is a collapse; whether all directions or most of them died needs the rank, so it is
+    reported as dimensional, the milder reading, with that said."""
+    sr = _std_ratio(ev)
+    if not sr or sr[1] >= T.STD_RATIO_COLLAPSED or len(ev.s("health/std").finite) < T.MIN_HEALTH_POINTS:
+        return False
+    iso = 1 / math.sqrt(ev.embedding_dim)
+    d.verdict, d.confidence = "dimensional_collapse", 0.6
+    d.evidence.append(Item("health/std", _r(ev.s("health/std").last()[1]), sr[0], _r(T.STD_RATIO_COLLAPSED * iso),
+                           f"embedding spread is {sr[1]:.2f}x the isotropic 1/sqrt(d) = {iso:.3f} (d={ev.embedding_dim}); "
+                           "no effective rank was logged, so a complete collapse cannot be told from a partial one"))
     d.causes += dimensional_causes(ev)
     return True
 

@@ -152,6 +152,17 @@ def tool_result_text(name: str, result: dict) -> str:
         return f"Run {result['run_id']}: {probe_text(result)}."
     if name == "resume_run":
         return f"Run {result['run_id']} is queued to resume from its last checkpoint."
+    if name == "import_runs":
+        runs = result["imported"]
+        lines = [f"Imported {len(runs)} run{'s' if len(runs) != 1 else ''}:"]
+        lines += [f"- **run {r['run_id']}** ({r['source']}, {r['method'] or 'method unknown'}, {r['steps']} steps): "
+                  f"{r['name']}" for r in runs]
+        lines.append(f"Ask \"why did run {runs[0]['run_id']} collapse?\" or \"compare runs ...\" next.")
+        return "\n".join(lines)
+    if name == "audit_checkpoints":
+        r = result["audit_run"]
+        return (f"Measured {result['checkpoints']} checkpoint(s) as **run {r['run_id']}** ({r['name']}). "
+                f"Ask \"diagnose run {r['run_id']}\" for the verdict.")
     if "run_id" in result and "status" in result and "config" in result:
         return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}). "
                 f"Ask \"how is run {result['run_id']} doing?\" to follow it.")

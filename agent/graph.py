@@ -78,9 +78,9 @@ def ungrounded(call: dict, state: State) -> str | None:
     for rid in [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]:
         if rid is not None and str(rid) not in known and not re.search(rf"(?<![\w.]){re.escape(str(rid))}(?![\w.])", said):
             return f"run {rid}"
-    data = args.get("data")
-    if data and data not in ("digits", "shapes") and str(data) not in said:
-        return f"the data `{data}`"
+    for data in [args.get("data"), args.get("path"), *(args.get("checkpoints") or [])]:
+        if data and data not in ("digits", "shapes") and str(data) not in said:
+            return f"the path `{data}`"
     return None
 
 
@@ -178,6 +178,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             for key in ("run_id",):
                 if isinstance(result.get(key), str) and "error" not in result:
                     update["focus_run"] = result[key]
+            brought = (result.get("imported") or [result.get("audit_run") or {}])[0] if "error" not in result else {}
+            if brought.get("run_id"):  # an imported or audited run is the one the next question is about
+                update["focus_run"] = str(brought["run_id"])
             if msg.name == "recommend_next_step" and "category" in result:
                 update["last_recommendation"] = result
             update["messages"].append(msg)

@@ -9,6 +9,7 @@ decide on a tool call, so text inside search results cannot make it call anythin
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,15 @@ class OfflinePlanner(BaseChatModel):
         return understand(text, context, world_of(self.home), get_model(cache))
 
     def _respond(self, messages: list[BaseMessage]) -> AIMessage:
+        follow = _diagnose_after_import(messages)
+        if follow is not None:  # "import my run from /x and tell me whether it collapsed": a second tool call
+            return AIMessage(content="", tool_calls=[{"name": "diagnose_run", "args": {"run_id": follow},
+                                                      "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
         tail: list[ToolMessage] = []
         for m in reversed(messages):
             if isinstance(m, ToolMessage):
                 tail.append(m)
-            else:
+            elif isinstance(m, HumanMessage):
                 break
         if tail:
             parts = []
@@ -108,6 +113,29 @@ class OfflinePlanner(BaseChatModel):
                                                             "asked_about": text}})
         return AIMessage(content="", tool_calls=[{"name": reading.tool, "args": reading.args,
                                                   "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+
+
+ASKS_VERDICT = re.compile(r"\b(collaps\w*|diagnos\w*|healthy|health|broken|wrong|ok|okay|fine|verdict|"
+                          r"tell me (whether|if|what))\b", re.I)
+
+
+def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
+    """The run to diagnose next, when the last tool imported or audited a run and the message asked for a
+    verdict; None otherwise (including when a diagnosis already ran this turn)."""
+    if not messages or not isinstance(messages[-1], ToolMessage) or messages[-1].name not in ("import_runs",
+                                                                                               "audit_checkpoints"):
+        return None
+    human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+    if human is None or not ASKS_VERDICT.search(str(human.content)):
+        return None
+    try:
+        result = json.loads(messages[-1].content) if isinstance(messages[-1].content, str) else messages[-1].content
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(result, dict) or "error" in result:
+        return None
+    runs = result.get("imported") or [result.get("audit_run") or {}]
+    return str(runs[0]["run_id"]) if runs and runs[0].get("run_id") else None
 
 
 def _open_question(messages: list[BaseMessage]) -> str | None:

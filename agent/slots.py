@@ -128,6 +128,17 @@ def find_data(text: str) -> Named | None:
     return None
 
 
+def find_paths(text: str) -> list[tuple[str, str]]:
+    """Every path in the message, in order, each with the word before it ("from", "on", "using"...): for
+    messages that name several (checkpoints to audit and the images to audit them on)."""
+    out = []
+    for m in re.finditer(rf"(?:\b(\w+)\s+)?({PATH_TOKEN})", text):
+        raw = m.group(2).strip("\"'`").rstrip(".?!,")
+        if "/" in raw or raw.startswith("~") or re.search(r"\.(ckpt|pth?|safetensors|csv|wandb|db)$", raw):
+            out.append(((m.group(1) or "").lower(), raw))
+    return out
+
+
 def resolve_path(raw: str, cwd: Path | None = None) -> Path | None:
     p = Path(raw).expanduser()
     if not p.is_absolute():

@@ -24,6 +24,7 @@ from agent.slots import (
     find_knobs,
     find_method,
     find_numbers,
+    find_paths,
     find_runs,
     find_time,
     mask_runs,
@@ -45,7 +46,9 @@ READING = {  # how a reading is offered back in a clarifying question
     "run_linear_probe": "probe run {run}", "cancel_run": "cancel run {run}", "resume_run": "resume run {run}",
     "compare_runs": "compare runs", "list_runs": "list your runs", "search_run_logs": "search your run logs",
     "search_literature": "search the literature", "help": "see what I can do",
+    "import_runs": "import runs trained elsewhere", "audit_checkpoints": "audit checkpoints",
 }
+DATA_WORDS = ("on", "against", "using", "with", "over", "images", "data")
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
             "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
@@ -171,6 +174,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if named and named.value:
             args["method"] = named.value
         return tool("list_runs", args)
+    if intent == "import_runs":
+        return _import(text, p, intents, cwd)
+    if intent == "audit_checkpoints":
+        return _audit(text, p, intents, cwd)
     if intent in ("search_run_logs", "search_literature"):
         args = {"query": text.strip()[:500]}
         named = find_method(text)
@@ -200,6 +207,55 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     latest = world.ids()[-3:]
     return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+def _import(text: str, p: float, intents, cwd) -> Reading:
+    paths = [raw for _, raw in find_paths(text)]
+    if not paths:
+        return _ask("Where are the run's logs? Give the folder or file, e.g. `import /runs/solo/version_0` "
+                    "(TensorBoard events, an mlruns folder, a metrics.csv or a W&B offline run).")
+    if not cwd.exists(paths[0]):
+        return _ask(f"I cannot find `{paths[0]}` on this machine. Check the path (relative paths start from "
+                    f"{cwd.base}).")
+    args: dict = {"path": paths[0]}
+    method, problem = _method_problem(text)
+    if problem:
+        return problem
+    if method:
+        args["method"] = method
+    return Reading("tool", "import_runs", args, confidence=p, intents=intents[:3])
+
+
+def _audit(text: str, p: float, intents, cwd) -> Reading:
+    """Checkpoints are the paths before the images; the images are the path after on/against/using (or a
+    built-in set). Every path must exist: a missing one is asked about, never skipped."""
+    found = find_paths(text)
+    data = next((raw for word, raw in reversed(found) if word in DATA_WORDS), None)
+    builtin = next((d for d in BUILTIN_DATA if re.search(rf"\b{d}\b", text.lower())), None)
+    checkpoints = [raw for _, raw in found if raw != data]
+    if data is None and builtin:
+        data = builtin
+    if not checkpoints:
+        return _ask("Which checkpoints should I audit? Give their paths, e.g. `audit ./ckpts/last.ckpt on "
+                    "./val_images`.")
+    if data is None:
+        if len(checkpoints) >= 2 and cwd.exists(checkpoints[-1]) and not re.search(
+                r"\.(ckpt|pth?|safetensors)$", checkpoints[-1]):
+            data = checkpoints.pop()
+        else:
+            return _ask("On which held-out images? e.g. `audit " + " ".join(checkpoints[:2]) + " on ./val_images` "
+                        "(class subfolders give kNN and a linear probe).")
+    for raw in [*checkpoints, *([] if data in BUILTIN_DATA else [data])]:
+        if not cwd.exists(raw):
+            return _ask(f"I cannot find `{raw}` on this machine. Check the path (relative paths start from "
+                        f"{cwd.base}).")
+    args: dict = {"checkpoints": checkpoints, "data": data}
+    method, problem = _method_problem(text)
+    if problem:
+        return problem
+    if method:
+        args["method"] = method
+    return Reading("tool", "audit_checkpoints", args, confidence=p, intents=intents[:3])
 
 
 def _run_problem(refs, world: World) -> Reading | None:

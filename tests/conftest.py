@@ -79,7 +79,7 @@ def simsiam_pair(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("simsiam-pair")
     out = {}
     for name, overrides in (("collapsed", COLLAPSE), ("healthy", SIMSIAM_SMALL)):
-        out[name] = make_run_dir(root, tiny_config("simsiam", **overrides), name)
+        out[name] = make_run_dir(root, tiny_config("simsiam", **overrides, **{"train.keep_checkpoints": 3}), name)
         run_worker(out[name], probe=False)
     return out
 

@@ -143,7 +143,7 @@ def test_an_llm_cannot_act_on_a_run_or_path_nobody_named(home, collapsed_run):
     out = a.chat("why did it collapse?", "ground1")
     assert out["tool_calls"][0]["status"] == "error" and "You did not mention run 424242" in out["answer"]
     out = a.chat("pretrain dino on my data", "ground2")
-    assert "You did not mention the data `/secret/elsewhere`" in out["answer"]
+    assert "You did not mention the path `/secret/elsewhere`" in out["answer"]
     assert out["pending_confirmation"] is None and len(Registry(home).list()) == before
 
 

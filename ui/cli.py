@@ -308,6 +308,33 @@ def import_cmd(path: Annotated[str, typer.Argument(help="run logs made elsewhere
     _emit({"runs": [run_row(r) for r in runs]}, as_json, "\n".join(lines))
 
 
+@app.command("audit")
+@cli_errors
+def audit_cmd(checkpoints: Annotated[list[str], typer.Argument(help="checkpoints of one encoder: Lightning .ckpt, "
+                                                                     ".pt/.pth/.safetensors state dicts, TorchScript "
+                                                                     "files or transformers folders")],
+              data: Annotated[str, typer.Option(help="held-out images (class subfolders give kNN and a probe), or "
+                                                     "digits/shapes")],
+              arch: Annotated[str | None, typer.Option(help="resnet18|resnet34|resnet50|resnet101|small_cnn, when "
+                                                            "the keys do not say")] = None,
+              method: Annotated[str | None, typer.Option(help="the SSL method it was trained with")] = None,
+              image_size: Annotated[int | None, typer.Option("--image-size", help="input side (default: from the "
+                                                             "architecture, 224 or 32 for CIFAR stems)")] = None,
+              allow_pickle: Annotated[bool, typer.Option("--allow-pickle", help="load checkpoints that need a full "
+                                                         "unpickle (runs code: only for files you trust)")] = False,
+              name: Annotated[str | None, typer.Option(help="a name for the audit run")] = None,
+              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Measure encoders trained anywhere (health, kNN, linear probe); the result is a run you can diagnose."""
+    from tools.audit import audit
+    from tools.home import Home
+    from tools.runs import run_row
+
+    r = audit(Home.resolve(home), checkpoints, data, arch=arch, method=method, name=name, image_size=image_size,
+              allow_pickle=allow_pickle)
+    _emit(run_row(r), as_json, f"audit run {r.id}: {len(checkpoints)} checkpoint(s) measured; "
+                               f"`sslpilot diagnose {r.id}` reads it")
+
+
 @app.command("export")
 @cli_errors
 def export_cmd(run: Annotated[str, typer.Argument(help="run id")],

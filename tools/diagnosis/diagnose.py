@@ -216,6 +216,11 @@ def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
 
 
 def _insufficient(ev: RunEvidence, d: Diagnosis) -> bool:
+    if ev.source == "audit":  # measured encoders: no loss, and one health point per checkpoint is the evidence
+        if ev.s("health/std").finite and ev.embedding_dim:
+            return False
+        d.evidence.append(Item("health/std", None, None, None, "the audit measured no embedding spread"))
+        return True
     health = "val/perplexity" if ev.method in LANGUAGE_METHODS else "health/std"
     loss, std = ev.s("loss").finite, ev.s(health).finite
     if len(loss) >= T.MIN_LOSS_POINTS and len(std) >= T.MIN_HEALTH_POINTS:
@@ -241,6 +246,8 @@ def _rank_ratio(ev: RunEvidence) -> tuple[int, float] | None:
 
 def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
     loss = [v for _, v in ev.s("loss").finite]
+    if len(loss) < T.MIN_LOSS_POINTS:
+        return False  # an audit: no loss to read
     change = _thirds_change(loss)
     trivial = trivial_loss(ev)
     near_trivial = trivial and abs(loss[-1] - trivial[0]) / trivial[0] < T.TRIVIAL_LOSS_REL

@@ -1,0 +1,48 @@
+"""Measuring any encoder on held-out images: the health metrics, kNN and a linear probe, plus the same
+architecture at random initialisation as the baseline. The torch half of `sslpilot audit`."""
+
+from __future__ import annotations
+
+import torch
+
+from ssl_runtime.encoders import Encoder
+from ssl_runtime.health import rankme, std_of_l2_normalized, uniformity
+from ssl_runtime.probe import evaluate_features
+
+IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
+
+@torch.no_grad()
+def embed(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, module=None,
+          batch_size: int = 256) -> torch.Tensor:
+    pre = encoder.preprocess or IMAGENET
+    mean = torch.tensor(pre["mean"], device=device).view(1, -1, 1, 1)
+    std = torch.tensor(pre["std"], device=device).view(1, -1, 1, 1)
+    model = (module or encoder.module).to(device).eval()
+    out = []
+    for chunk in images_uint8.split(batch_size):
+        x = (chunk.to(device).float() / 255.0 - mean) / std
+        out.append(encoder.features(x, model).float())
+    return torch.cat(out)
+
+
+def health_of(features: torch.Tensor) -> dict[str, float]:
+    """The same numbers the trainer logs on its health batch (ssl_runtime/health.py), on these features."""
+    return {"health/std": float(std_of_l2_normalized(features)), "health/rank": float(rankme(features)),
+            "health/uniformity": float(uniformity(features))}
+
+
+def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None, train_rows: torch.Tensor,
+            val_rows: torch.Tensor, device: torch.device, health_samples: int, baseline: bool) -> dict:
+    """Health on up to `health_samples` held-out images; kNN and linear probe when there are labels."""
+    feats = embed(encoder, images, device)
+    held_out = val_rows[:health_samples] if len(val_rows) >= 16 else torch.arange(min(len(feats), health_samples))
+    out: dict = {"embedding_dim": int(feats.shape[1]), "health_samples": int(len(held_out)),
+                 **health_of(feats[held_out])}
+    if labels is not None:
+        y = labels.to(device)
+        out.update(evaluate_features(feats[train_rows], y[train_rows], feats[val_rows], y[val_rows]))
+        if baseline and encoder.random_init is not None:
+            base = embed(encoder, images, device, module=encoder.random_init())
+            out["baseline"] = evaluate_features(base[train_rows], y[train_rows], base[val_rows], y[val_rows])
+    return out

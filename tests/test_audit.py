@@ -179,3 +179,30 @@ def test_chat_imports_and_diagnoses_and_audits(simsiam_pair, home, tmp_path):
     assert "Measured 1 checkpoint" in out["answer"]
     out = agent.chat(f"audit {tmp_path / 'missing.ckpt'} on digits", "t3")
     assert out["tool_calls"] == [] and "cannot find" in out["answer"]
+
+
+def test_cli_import_audit_export_json(simsiam_pair, tmp_path):
+    """The three commands as a user types them: one JSON object each on stdout."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(tmp_path / "home"), "SSLPILOT_AUTOSTART": "0"}
+
+    def cli(*args):
+        r = subprocess.run([sys.executable, "-m", "ui.cli", *args, "--json"], env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    imported = cli("import", str(simsiam_pair["collapsed"]))["runs"]
+    assert imported[0]["source"] == "sslpilot" and imported[0]["method"] == "simsiam"
+    ckpt = solo_learn_ckpt(simsiam_pair["collapsed"], tmp_path / "c.ckpt")
+    audited = cli("audit", str(ckpt), "--data", "digits", "--image-size", "16", "--method", "simsiam")
+    assert audited["source"] == "audit"
+    out = cli("export", imported[0]["run_id"], "--to", "tensorboard", "--out", str(tmp_path / "tb"))
+    assert out["rows"] > 0 and "loss" in out["metrics"]
+    r = subprocess.run([sys.executable, "-m", "ui.cli", "audit", str(tmp_path / "nothing.ckpt"), "--data", "digits"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "checkpoint" in r.stderr and "does not exist" in r.stderr

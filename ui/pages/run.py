@@ -149,7 +149,8 @@ def main() -> None:
     if run["verdict"]:
         with badges[1]:
             st.badge(run["verdict"].replace("_", " "), color=cards.VERDICT_COLORS.get(run["verdict"], "gray"))
-    st.caption(f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
+    origin = "" if run.get("source", "sslpilot") == "sslpilot" else f"{run['source']} · "
+    st.caption(origin + f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
                f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
     done = st.session_state.pop("action_result", None)
     if done:

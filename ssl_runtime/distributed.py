@@ -45,6 +45,15 @@ def mean_across_ranks(x: torch.Tensor) -> torch.Tensor:
     return x / world_size()
 
 
+def any_across_ranks(flag: bool, device: torch.device) -> bool:
+    """True on every rank when it is True on any (a stop signal that reached the ranks at different steps)."""
+    if not is_distributed():
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
 def barrier() -> None:
     """Wait for every rank (e.g. until rank 0 has written files the others read)."""
     if is_distributed():

@@ -80,7 +80,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             dropped = folder.truncate_metrics(start)
             folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
     model = method
-    if dist_utils.is_distributed():
+    distributed = dist_utils.is_distributed()
+    if distributed:
         model = torch.nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == "cuda"
                                                           else None)
     embedding_dim = p.embedding_dim
@@ -155,7 +156,13 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         first_bad = torch.where(bad & (first_bad < 0), step, first_bad)  # no host sync, no allocation per step
 
         health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
-        ckpt_now = step % cfg.train.checkpoint_every == 0 or stop.requested is not None
+        if distributed:  # every rank must stop at the same step: the flags are OR-ed at logging steps only
+            stopping = log_now and dist_utils.any_across_ranks(stop.requested is not None, device)
+            if stopping and stop.requested is None:
+                stop.requested = "a stop on another rank"
+        else:
+            stopping = stop.requested is not None
+        ckpt_now = step % cfg.train.checkpoint_every == 0 or stopping
         if not (log_now or health_now or ckpt_now):
             continue
         # --- sync point: everything below may read device values ---
@@ -188,7 +195,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 progress({**row, "total_steps": p.total_steps})
         if ckpt_now:
             checkpoint(step)
-        if stop.requested:
+        if stopping:
             status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
             break
 

@@ -68,6 +68,8 @@ class Dispatcher:
         """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
         self.reap()
         self.escalate_cancels()
+        self.submit_cluster_runs()
+        self.watch_cluster_runs()
         self.dispatch()
         for run in self.registry.list(status="running"):
             self.registry.sync(run.id)
@@ -80,10 +82,72 @@ class Dispatcher:
                 counts[key] = counts.get(key, 0) + 1
         return counts
 
+    # ---- cluster backends (tools/backends) -----------------------------------------------------------
+    def submit_cluster_runs(self) -> list[str]:
+        """Queued runs bound for a cluster go to its scheduler at once: its queue, not ours, decides when."""
+        import json
+
+        from ssl_runtime.errors import SSLPilotError
+        from tools.backends import get
+
+        submitted = []
+        for run in self.registry.queued():
+            if not run.backend or run.job_id:
+                continue
+            folder = RunFolder(run.run_dir)
+            place = json.loads((folder.path / "placement.json").read_text())
+            try:
+                handle = get(self.registry.home, run.backend).submit(run.run_dir, run.id, place["nodes"],
+                                                                     place["procs_per_node"], place["gpus_per_node"])
+            except SSLPilotError as exc:
+                folder.set_status("failed", f"could not submit to {run.backend}: {exc}")
+                self.registry.sync(run.id)
+                continue
+            handle.save(run.run_dir)
+            folder.event("submitted", f"submitted to {run.backend} as job {handle.job_id} ({handle.nodes} node(s) x "
+                         f"{handle.procs_per_node} process(es))", backend=run.backend, job_id=handle.job_id)
+            self.registry.update(run.id, job_id=handle.job_id, job_state="pending", nodes=handle.nodes,
+                                 host=run.backend, device=f"{run.backend}:{handle.job_id}")
+            submitted.append(run.id)
+        return submitted
+
+    def watch_cluster_runs(self) -> None:
+        """Read each cluster run's folder and its job's state; a job that ended without the worker saying so
+        (killed, out of time without a requeue, a node lost) leaves the run interrupted, as a dead local
+        worker does. A preempted job the cluster requeued stays ours to wait for."""
+        from tools.backends import Handle, get
+
+        for run in self.registry.cluster_runs():
+            handle = Handle.load(run.run_dir)
+            if handle is None:
+                continue
+            try:
+                state = get(self.registry.home, run.backend).state(handle)
+            except Exception as exc:  # noqa: BLE001 - sacct down for a moment: try again next tick
+                RunFolder(run.run_dir).event("warning", f"job state unknown: {exc}", kind="backend_unreachable")
+                continue
+            run = self.registry.sync(run.id)
+            if state != run.job_state:
+                self.registry.update(run.id, job_state=state)
+            if state in ("completed", "failed", "cancelled") and run.status in ("queued", "running"):
+                folder = RunFolder(run.run_dir)
+                if run.cancel_requested_at is not None or state == "cancelled":
+                    folder.set_status("cancelled", f"job {handle.job_id} {state}")
+                else:
+                    folder.set_status("interrupted", f"job {handle.job_id} ended ({state}) without the worker "
+                                      "finishing; `sslpilot resume` continues from the last checkpoint")
+                self.registry.sync(run.id)
+            elif state in ("completed", "failed", "cancelled") and run.status == "interrupted" and \
+                    run.cancel_requested_at is not None:
+                RunFolder(run.run_dir).set_status("cancelled", "cancelled by request")
+                self.registry.sync(run.id)
+
     def dispatch(self) -> list[str]:
         """Strict priority-then-FIFO: the head of the queue waits for its devices rather than being overtaken."""
         started = []
         for run in self.registry.queued():
+            if run.backend:
+                continue  # a cluster's queue runs it
             devices = self.allocator.assign(Request.from_config(_config(run)), self.busy())
             if devices is None:
                 break
@@ -92,13 +156,12 @@ class Dispatcher:
         return started
 
     def launch(self, run: Run, devices: list[str]) -> None:
+        from tools.backends.local import LocalBackend
+
         folder = RunFolder(run.run_dir)
         device = "cpu" if devices == ["cpu"] else "cuda:" + ",".join(devices)
-        with folder.stdout.open("ab") as log:
-            proc = subprocess.Popen(worker_command(run, devices), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=worker_env(devices, self.allocator.cpu_slots),
-                                    start_new_session=True,
-                                    cwd=os.getcwd())
+        proc = LocalBackend().start(run.run_dir, worker_command(run, devices),
+                                    worker_env(devices, self.allocator.cpu_slots))
         self.children[run.id] = proc
         folder.set_status("running", f"launched worker pid {proc.pid} on {device}", pid=proc.pid, device=device)
         self.registry.update(run.id, status="running", pid=proc.pid, host=socket.gethostname(), device=device,

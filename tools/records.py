@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def now() -> float:
@@ -64,6 +64,11 @@ class Run(SQLModel, table=True):
     dataset_cache: str | None = None
     # where the run was trained: sslpilot, or an import (tensorboard, mlflow, csv, wandb) or an audit
     source: str | None = None
+    # schema v5: where the worker runs (a configured backend name; None = this machine's queue)
+    backend: str | None = None
+    job_id: str | None = None
+    job_state: str | None = None
+    nodes: int | None = None
 
 
 class MetricSummary(SQLModel, table=True):

@@ -46,6 +46,8 @@ MIGRATIONS: dict[int, list[str]] = {
     2: ["ALTER TABLE run ADD COLUMN verdict VARCHAR"],
     3: ["ALTER TABLE run ADD COLUMN dataset_cache VARCHAR"],
     4: ["ALTER TABLE run ADD COLUMN source VARCHAR"],
+    5: ["ALTER TABLE run ADD COLUMN backend VARCHAR", "ALTER TABLE run ADD COLUMN job_id VARCHAR",
+        "ALTER TABLE run ADD COLUMN job_state VARCHAR", "ALTER TABLE run ADD COLUMN nodes INTEGER"],
 }
 
 
@@ -195,6 +197,13 @@ class Registry:
         """Runs whose worker was launched and not yet seen to exit (pid set)."""
         with Session(self.engine) as s:
             return list(s.exec(select(Run).where(Run.pid.is_not(None))))
+
+    def cluster_runs(self) -> list[Run]:
+        """Runs submitted to a cluster backend whose job has not been seen to end."""
+        done = ("completed", "failed", "cancelled")
+        with Session(self.engine) as s:
+            q = select(Run).where(Run.job_id.is_not(None)).where(Run.backend.is_not(None))
+            return [r for r in s.exec(q) if r.job_state not in done or r.status in ACTIVE]
 
     def queued(self) -> list[Run]:
         """The queue: highest priority first, then first come first served."""

@@ -64,14 +64,33 @@ def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> Ru
 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
             parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
-            notes: str = "") -> Run:
+            notes: str = "", backend: str | None = None, nodes: int = 1, procs_per_node: int | None = None) -> Run:
     """Validate, claim a run folder and register it as queued. The scheduler daemon starts it: callers that
-    want it started now call tools.scheduler.start_scheduler_if_needed."""
-    cfg = validate(config)
+    want it started now call tools.scheduler.start_scheduler_if_needed. `backend` names a configured cluster
+    backend (`sslpilot backend ls`); the run then goes there with `nodes` x `procs_per_node` processes
+    (default: train.num_gpus per node, one process per GPU)."""
+    if backend in (None, "local"):
+        cfg = validate(config)
+        backend = None
+    else:
+        from ssl_runtime.configure import build_config
+        from tools.backends import get
+
+        get(home, backend)  # a named backend that exists, before anything is stored
+        from ssl_runtime.data import preflight
+
+        cfg = config if isinstance(config, RunConfig) else build_config(config)  # devices are the cluster's
+        preflight(cfg.data)
     folder = new_run_folder(home, cfg)
     registry = Registry(home)
     run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
                            parent_id=parent_id, recommendation=recommendation, tags=tags, notes=notes)
+    if backend is not None:
+        gpus = cfg.train.num_gpus if cfg.train.device not in ("cpu",) else 0
+        procs = procs_per_node or max(1, gpus)
+        (folder.path / "placement.json").write_text(json.dumps({"backend": backend, "nodes": nodes,
+                                                                "procs_per_node": procs, "gpus_per_node": gpus}))
+        registry.update(run.id, backend=backend, nodes=nodes)
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
                      recommendation=recommendation)
@@ -134,11 +153,23 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to cancel", field="run")
     if run.status == "queued":
+        if run.backend and run.job_id:  # pending in the cluster's queue: take it out
+            from tools.backends import Handle, get
+
+            handle = Handle.load(run.run_dir)
+            if handle is not None:
+                get(home, run.backend).cancel(handle, pending=True)
         folder.set_status("cancelled", "cancelled before it started")
         return registry.sync(run.id)
     registry.update(run.id, cancel_requested_at=now())
     folder.event("cancel", "cancel requested: SIGTERM sent, the worker checkpoints and stops")
-    if run.pid:
+    if run.backend and run.job_id:
+        from tools.backends import Handle, get
+
+        handle = Handle.load(run.run_dir)
+        if handle is not None:
+            get(home, run.backend).cancel(handle)
+    elif run.pid:
         try:
             os.killpg(run.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):

@@ -1,0 +1,138 @@
+"""The Slurm backend against a real single-host Slurm (munged, MariaDB, slurmdbd, slurmctld, slurmd started by
+hand, tests/slurm_cluster.py): submit and complete, cancel, a preemption that requeues and resumes exactly,
+and a 2-task gloo DDP job under srun equal to one process."""
+
+import os
+import time
+
+import pytest
+from conftest import subprocess_env, tiny_config
+from slurm_cluster import SlurmCluster, missing
+from test_ddp import DDP_CFG
+
+from ssl_runtime.run_folder import RunFolder
+from tools import backends
+from tools.gpus import Allocator
+from tools.home import Home
+from tools.queue import Dispatcher
+from tools.registry import Registry
+from tools.runs import cancel, enqueue
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    why = missing()
+    if why:
+        pytest.skip(f"SLURM TESTS SKIPPED: {why}")
+    pytest.importorskip("submitit", reason="SLURM TESTS SKIPPED: submitit is not installed (pip install "
+                                           "'sslpilot[slurm]')")
+    cluster = SlurmCluster()
+    saved = dict(os.environ)
+    try:
+        os.environ.update(cluster.start())
+        # the jobs' Python must find this checkout and keep to one thread per task on 2 cores
+        os.environ["PYTHONPATH"] = subprocess_env()["PYTHONPATH"]
+        os.environ["OMP_NUM_THREADS"] = "1"
+        yield cluster
+    finally:
+        cluster.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def home(tmp_path, slurm):
+    h = Home.resolve(tmp_path / "home")
+    backends.add(h, "cluster", "slurm", partition="debug", time_min=10)
+    return h
+
+
+def drive(home: Home, run_id: str, until, timeout: float = 240.0, every=None):
+    """Tick the dispatcher (what `sslpilot serve` does) until until(run) holds."""
+    d = Dispatcher(Registry(home), Allocator())
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d.tick()
+        run = Registry(home).sync(run_id)
+        if every:
+            every(run)
+        if until(run):
+            return run
+        time.sleep(1.0)
+    raise AssertionError(f"run {run_id} stuck: {Registry(home).get(run_id).status}; events: "
+                         f"{RunFolder(Registry(home).get(run_id).run_dir).read_events()[-5:]}")
+
+
+def losses(run_dir) -> dict[int, float]:
+    return {r["step"]: r["loss"] for r in RunFolder(run_dir).read_metrics() if "loss" in r}
+
+
+def test_backend_config_is_validated(home, tmp_path):
+    with pytest.raises(backends.BackendError, match="unknown partition"):
+        backends.add(home, "bad", "slurm", partition="nope")
+        backends.get(home, "bad").check()
+    with pytest.raises(backends.BackendError, match="no backend named"):
+        enqueue(home, tiny_config(), backend="missing")
+    assert "debug" in " ".join(backends.get(home, "cluster").check())
+
+
+def test_submitted_run_completes_with_metrics_in_the_registry(home):
+    run = enqueue(home, tiny_config("simclr"), backend="cluster")
+    assert run.status == "queued" and run.backend == "cluster"
+    done = drive(home, run.id, lambda r: r.status in ("succeeded", "failed", "interrupted"))
+    assert done.status == "succeeded", RunFolder(done.run_dir).read_events()[-5:]
+    assert done.job_id and Registry(home).metrics(done.id)["loss"].count >= 5
+    assert done.device.startswith("cluster:")
+    text, offset = backends.get(home, "cluster").logs(backends.Handle.load(done.run_dir))
+    assert offset > 0 and isinstance(text, str)
+
+
+def test_cancel_stops_the_job(home):
+    run = enqueue(home, tiny_config("simclr", **{"train.steps": 3000, "train.checkpoint_every": 50}),
+                  backend="cluster")
+    drive(home, run.id, lambda r: r.status == "running" and len(losses(r.run_dir)) >= 2)
+    cancel(home, run.id)
+    done = drive(home, run.id, lambda r: r.status in ("cancelled", "failed", "succeeded"), timeout=180)
+    assert done.status == "cancelled"
+    assert max(losses(done.run_dir)) < 3000
+
+
+def test_preemption_requeues_and_resumes_exactly(home, run_dir_factory):
+    import submitit
+
+    cfg = {"train.steps": 80, "train.checkpoint_every": 1000, "train.log_every": 2}
+    reference = run_dir_factory("simclr", name="reference", **cfg)
+    from ssl_runtime.worker import run_worker
+
+    run_worker(reference, probe=False)
+    run = enqueue(home, tiny_config("simclr", **cfg), backend="cluster")
+    sent = []
+
+    def preempt_once(r):
+        if not sent and r.status == "running" and max(losses(r.run_dir), default=0) >= 10:
+            h = backends.Handle.load(r.run_dir)
+            submitit.SlurmJob(folder=h.info["folder"], job_id=h.job_id)._interrupt()  # SIGTERM, then USR2
+            sent.append(time.time())
+
+    done = drive(home, run.id, lambda r: sent and r.status in ("succeeded", "failed"), timeout=300,
+                 every=preempt_once)
+    assert done.status == "succeeded", RunFolder(done.run_dir).read_events()[-6:]
+    events = RunFolder(done.run_dir).read_events()
+    assert any(e["type"] == "resume" for e in events), [e["type"] for e in events]
+    assert any(e["type"] == "preempted" for e in events)
+    assert losses(done.run_dir) == losses(reference)  # the resumed curve is the uninterrupted one
+
+
+def test_two_task_ddp_under_srun_equals_one_process(home, run_dir_factory):
+    from ssl_runtime.worker import run_worker
+
+    single = run_dir_factory("dino", name="single", **DDP_CFG)
+    run_worker(single, probe=False)
+    run = enqueue(home, tiny_config("dino", **DDP_CFG), backend="cluster", procs_per_node=2)
+    done = drive(home, run.id, lambda r: r.status in ("succeeded", "failed", "interrupted"), timeout=300)
+    assert done.status == "succeeded", RunFolder(done.run_dir).read_events()[-5:]
+    assert RunFolder(done.run_dir).read_events()[0].get("world_size") in (None, 2)
+    assert any(e.get("world_size") == 2 for e in RunFolder(done.run_dir).read_events())
+    a, b = losses(single), losses(done.run_dir)
+    assert a.keys() == b.keys() and len(a) == 6
+    assert list(b.values()) == pytest.approx(list(a.values()), rel=1e-4, abs=1e-5)

@@ -32,13 +32,14 @@ ProgressFn = Callable[[dict], None]
 
 
 class _StopFlag:
-    """SIGTERM/SIGINT ask for a checkpoint and a clean stop at the next step boundary."""
+    """SIGTERM/SIGINT (a cancel), and SIGUSR1/SIGUSR2 (the preemption and time-limit warnings Slurm and
+    submitit send), ask for a checkpoint and a clean stop at the next step boundary."""
 
     def __init__(self):
         self.requested: str | None = None
 
     def install(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
             try:
                 signal.signal(sig, self._handle)
             except ValueError:  # not the main thread (e.g. a test runner thread): no signals to catch

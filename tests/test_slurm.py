@@ -3,6 +3,8 @@ hand, tests/slurm_cluster.py): submit and complete, cancel, a preemption that re
 and a 2-task gloo DDP job under srun equal to one process."""
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -43,7 +45,7 @@ def slurm():
 @pytest.fixture
 def home(tmp_path, slurm):
     h = Home.resolve(tmp_path / "home")
-    backends.add(h, "cluster", "slurm", partition="debug", time_min=10)
+    backends.add(h, "cluster", "slurm", partition="debug", time_min=120)
     return h
 
 
@@ -61,6 +63,13 @@ def drive(home: Home, run_id: str, until, timeout: float = 240.0, every=None):
         time.sleep(1.0)
     raise AssertionError(f"run {run_id} stuck: {Registry(home).get(run_id).status}; events: "
                          f"{RunFolder(Registry(home).get(run_id).run_dir).read_events()[-5:]}")
+
+
+def single_process(run_dir) -> None:
+    """The reference run, in a process set up like a Slurm task (one OpenMP thread): float sums depend on it."""
+    done = subprocess.run([sys.executable, "-m", "ssl_runtime", "run", str(run_dir), "--no-probe"],
+                          env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def losses(run_dir) -> dict[int, float]:
@@ -102,19 +111,18 @@ def test_preemption_requeues_and_resumes_exactly(home, run_dir_factory):
 
     cfg = {"train.steps": 80, "train.checkpoint_every": 1000, "train.log_every": 2}
     reference = run_dir_factory("simclr", name="reference", **cfg)
-    from ssl_runtime.worker import run_worker
-
-    run_worker(reference, probe=False)
+    single_process(reference)
     run = enqueue(home, tiny_config("simclr", **cfg), backend="cluster")
     sent = []
 
     def preempt_once(r):
+        h = backends.Handle.load(r.run_dir)
         if not sent and r.status == "running" and max(losses(r.run_dir), default=0) >= 10:
-            h = backends.Handle.load(r.run_dir)
             submitit.SlurmJob(folder=h.info["folder"], job_id=h.job_id)._interrupt()  # SIGTERM, then USR2
             sent.append(time.time())
 
-    done = drive(home, run.id, lambda r: sent and r.status in ("succeeded", "failed"), timeout=300,
+    # Slurm makes a requeued job eligible again 120 s after the requeue: the wait is mostly that
+    done = drive(home, run.id, lambda r: sent and r.status in ("succeeded", "failed"), timeout=420,
                  every=preempt_once)
     assert done.status == "succeeded", RunFolder(done.run_dir).read_events()[-6:]
     events = RunFolder(done.run_dir).read_events()
@@ -124,10 +132,8 @@ def test_preemption_requeues_and_resumes_exactly(home, run_dir_factory):
 
 
 def test_two_task_ddp_under_srun_equals_one_process(home, run_dir_factory):
-    from ssl_runtime.worker import run_worker
-
     single = run_dir_factory("dino", name="single", **DDP_CFG)
-    run_worker(single, probe=False)
+    single_process(single)
     run = enqueue(home, tiny_config("dino", **DDP_CFG), backend="cluster", procs_per_node=2)
     done = drive(home, run.id, lambda r: r.status in ("succeeded", "failed", "interrupted"), timeout=300)
     assert done.status == "succeeded", RunFolder(done.run_dir).read_events()[-5:]

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ssl_runtime.run_folder import RunFolder
@@ -52,9 +53,14 @@ class WorkerTask:
             env.update(RANK=str(env_info.global_rank), WORLD_SIZE=str(env_info.num_tasks),
                        LOCAL_RANK=str(env_info.local_rank), MASTER_ADDR=env_info.hostnames[0],
                        MASTER_PORT=str(20000 + int(str(env_info.job_id).split("_")[0]) % 20000))
-        resume = RunFolder(self.run_dir).last_checkpoint.exists()
+        folder = RunFolder(self.run_dir)
+        resume = folder.last_checkpoint.exists()
         cmd = [self.python, "-m", "ssl_runtime", "run", self.run_dir, *(["--resume"] if resume else [])]
-        self.proc = subprocess.Popen(cmd, env=env)
+        # output to the run folder, not srun's pipe: a signalled step may stop reading it, and a worker blocked
+        # on a full pipe would never reach its checkpoint
+        log = folder.stdout if env_info.global_rank == 0 else folder.path / f"stdout.rank{env_info.global_rank}.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         code = self.proc.wait()
         if code != 0:
             raise RuntimeError(f"the sslpilot worker exited with code {code} (see {self.run_dir}/events.jsonl)")
@@ -63,15 +69,31 @@ class WorkerTask:
     def checkpoint(self, *args, **kwargs):
         """Preempted or out of time: let the worker checkpoint and stop, then ask for a requeue."""
         submitit = _submitit()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        if self.proc is not None:
             try:
-                self.proc.wait(timeout=300)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self.proc.send_signal(signal.SIGTERM)  # Slurm signals the worker too; this covers other setups
+            except ProcessLookupError:
+                pass
+            _wait_exit(self.proc, 300)
         RunFolder(self.run_dir).event("preempted", "Slurm preempted the job: checkpointed, requeued",
                                       kind="requeue")
         return submitit.helpers.DelayedSubmission(WorkerTask(self.run_dir, self.python))
+
+
+def _wait_exit(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait for the worker from inside a signal handler. Popen.wait cannot be used here: the handler interrupted
+    __call__'s own Popen.wait, which holds the lock a second wait needs, so it would spin until the timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return
+        time.sleep(0.2)
+    proc.kill()
 
 
 class SlurmBackend:

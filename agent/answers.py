@@ -89,8 +89,12 @@ def pending_text(result: dict) -> str:
     what = "Schedule" if p["tool"] == "schedule_pretraining" else "Launch"
     when = f" at `{result['when']}`" if result.get("when") else ""
     follow = f" as a follow-up of run {p['args']['parent_run']}" if p["args"].get("parent_run") else ""
-    head = (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps on "
-            f"{est['devices']}.")
+    where = est["devices"]
+    if result.get("placement"):
+        pl = result["placement"]
+        where = (f"cluster backend `{pl['backend']}`, {pl['nodes']} node(s) x "
+                 f"{pl['gpus_per_node'] or 1} {'GPU' if pl['gpus_per_node'] else 'process'}(s) per node")
+    head = f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps on {where}."
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]

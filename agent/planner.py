@@ -37,10 +37,12 @@ def world_of(home) -> World:
     """The home's runs, oldest first, as the chat refers to them."""
     if home is None:
         return World()
+    from tools.backends import configured
     from tools.registry import Registry
 
     rows = Registry(home).list(limit=2000)
-    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name) for r in reversed(rows)])
+    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name) for r in reversed(rows)],
+                 backends=sorted(configured(home)))
 
 
 def clarification_text(reading: Reading) -> str:

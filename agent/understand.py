@@ -343,12 +343,42 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
     if data and not method and not find_runs(text, world, about_runs=False).ids:
         return _ask(f"Which method on {data}? e.g. simclr, moco, byol, simsiam, dino, barlow_twins, vicreg or mae.",
                     [f"pretrain {m} on {data}" for m in ("simclr", "dino", "byol")], intents[:3], p)
+    placement, problem = _placement(text, world)
+    if problem:
+        return problem
+    args.update(placement)
     when = find_time(text)
     if intent == "schedule_pretraining" or when:
         if not when:
             return _ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
         return Reading("tool", "schedule_pretraining", {**args, **when}, confidence=p, intents=intents[:3])
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
+
+
+CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?(cluster|slurm|hpc|supercomputer)\b|"
+                     r"\b(\d+)\s*nodes?\b", re.I)
+
+
+def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
+    """"on the cluster", "on slurm", "on <backend name>", "with 2 nodes": a cluster launch on a configured
+    backend; the only one is used, several get a question, none gets how to add one."""
+    low = text.lower()
+    named = next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)),
+                 None)
+    m = CLUSTER.search(text)
+    if named is None and m is None:
+        return {}, None
+    nodes = re.search(r"\b(\d+)\s*nodes?\b", low)
+    out: dict = {"nodes": int(nodes.group(1))} if nodes else {}
+    if named:
+        return {**out, "backend": named}, None
+    if not world.backends:
+        return {}, _ask("No cluster is set up yet. Add one with `sslpilot backend add NAME --kind slurm --partition "
+                        "P`, then ask again; or leave out the cluster to run here.")
+    if len(world.backends) > 1:
+        return {}, _ask(f"Which cluster: {', '.join(world.backends)}?",
+                        [f"{text} on {b}" for b in world.backends[:3]])
+    return {**out, "backend": world.backends[0]}, None
 
 
 def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

@@ -20,15 +20,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Tests also drive a real PostgreSQL server and Debian's Chromium (no browser download); install them
+# Tests also drive a real PostgreSQL server, Debian's Chromium (no browser download) and a one-host Slurm; install them
 # from Debian's packages when missing and we may (root with apt). Without them those tests skip, loudly.
 system_deps() {
   local need=()
   command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v slurmctld >/dev/null || need+=(slurm-wlm slurmdbd munge mariadb-server)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${need[*]} from Debian's packages for the browser and PostgreSQL tests" >&2
+    echo "installing ${need[*]} from Debian's packages for the browser, PostgreSQL and Slurm tests" >&2
     (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}") >/dev/null 2>&1 \
       || echo "warning: could not install ${need[*]}; those tests will be skipped" >&2
   else

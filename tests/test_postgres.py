@@ -103,10 +103,14 @@ def test_migration_on_postgres_keeps_rows(pg_home):
         c.execute(text("ALTER TABLE run DROP COLUMN verdict"))
         c.execute(text("ALTER TABLE run DROP COLUMN dataset_cache"))
         c.execute(text("ALTER TABLE run DROP COLUMN source"))
+        c.execute(text("ALTER TABLE run DROP COLUMN backend"))
+        c.execute(text("ALTER TABLE run DROP COLUMN job_id"))
+        c.execute(text("ALTER TABLE run DROP COLUMN job_state"))
+        c.execute(text("ALTER TABLE run DROP COLUMN nodes"))
         c.execute(text("UPDATE schema_info SET version = 1"))
     reg.engine.dispose()
     again = Registry(pg_home)
-    assert again.schema_version() == 4
+    assert again.schema_version() == 5
     again.update(run.id, verdict="healthy")
     assert again.get(run.id).verdict == "healthy" and again.get(run.id).status == "queued"
 

@@ -74,11 +74,15 @@ def test_migration_adds_columns_and_keeps_data(home):
     con.execute("ALTER TABLE run DROP COLUMN verdict")
     con.execute("ALTER TABLE run DROP COLUMN dataset_cache")
     con.execute("ALTER TABLE run DROP COLUMN source")
+    con.execute("ALTER TABLE run DROP COLUMN backend")
+    con.execute("ALTER TABLE run DROP COLUMN job_id")
+    con.execute("ALTER TABLE run DROP COLUMN job_state")
+    con.execute("ALTER TABLE run DROP COLUMN nodes")
     con.execute("UPDATE schema_info SET version = 1")
     con.commit()
     con.close()
     reg = Registry(home)
-    assert reg.schema_version() == 4  # v1 -> v2 (verdict) -> v3 (dataset_cache) -> v4 (source)
+    assert reg.schema_version() == 5  # v1 -> v2 verdict -> v3 dataset_cache -> v4 source -> v5 backend
     assert reg.get(run.id).status == "succeeded"
     reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab", source="tensorboard")
     got = reg.get(run.id)

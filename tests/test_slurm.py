@@ -142,3 +142,31 @@ def test_two_task_ddp_under_srun_equals_one_process(home, run_dir_factory):
     a, b = losses(single), losses(done.run_dir)
     assert a.keys() == b.keys() and len(a) == 6
     assert list(b.values()) == pytest.approx(list(a.values()), rel=1e-4, abs=1e-5)
+
+
+def test_cli_backend_commands_and_a_chat_launch_on_the_cluster(home, tmp_path):
+    from agent.session import Agent
+
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(home.root), "SSLPILOT_AUTOSTART": "0"}
+
+    def cli(*args, ok=True):
+        r = subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert (r.returncode == 0) == ok, r.stderr
+        return r
+
+    cli("backend", "add", "gpu", "--partition", "nope", "--json")
+    assert "unknown partition" in cli("backend", "test", "gpu", ok=False).stderr
+    import json
+
+    assert json.loads(cli("backend", "test", "cluster", "--json").stdout)["ok"] is True
+    assert set(json.loads(cli("backend", "ls", "--json").stdout)["backends"]) == {"local", "cluster", "gpu"}
+
+    agent = Agent(home, on_launch=lambda rid: None)
+    out = agent.chat("pretrain simclr on digits for 20 steps on the cluster with 2 nodes", "c1")
+    assert out["answer"].startswith("Which cluster"), out["answer"]  # two backends now: it asks
+    out = agent.chat("pretrain simclr on digits for 20 steps on cluster", "c2")
+    assert out["pending_confirmation"]["args"]["backend"] == "cluster" and "cluster backend" in out["answer"]
+    agent.chat("yes", "c2")
+    (run,) = Registry(home).list()
+    assert run.backend == "cluster" and run.status == "queued"

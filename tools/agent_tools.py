@@ -38,6 +38,8 @@ class LaunchArgs(BaseModel):
                                       "{'method_args.temperature': 0.1}")
     parent_run: str | None = Field(None, description="run this follows up on")
     recommendation: dict | None = Field(None, description="the recommendation this launch applies")
+    backend: str | None = Field(None, description="a configured cluster backend (default: this machine's queue)")
+    nodes: int = Field(1, ge=1, le=1024, description="nodes, on a cluster backend")
 
 
 class ScheduleArgs(LaunchArgs):
@@ -190,13 +192,26 @@ class ToolBox:
     def launch_pretraining(self, **kw) -> dict:
         a = LaunchArgs(**kw)
         cfg = _config_tree(a, self.home)
-        from tools.runs import validate
+        if a.backend not in (None, "local"):
+            from ssl_runtime.configure import build_config
+            from ssl_runtime.data import preflight
+            from tools.backends import get
 
-        resolved = validate(cfg)
+            get(self.home, a.backend)  # it exists
+            resolved = build_config(cfg)
+            preflight(resolved.data)  # the cluster's devices are its own: no local GPU check
+        else:
+            from tools.runs import validate
+
+            resolved = validate(cfg)
         est = estimate_cost(cfg)
-        return {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
-                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
-                "resolved": resolved.model_dump(mode="json")}
+        out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
+               "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
+               "resolved": resolved.model_dump(mode="json")}
+        if a.backend not in (None, "local"):
+            out["placement"] = {"backend": a.backend, "nodes": a.nodes,
+                                "gpus_per_node": resolved.train.num_gpus if resolved.train.device != "cpu" else 0}
+        return out
 
     def schedule_pretraining(self, **kw) -> dict:
         a = ScheduleArgs(**kw)
@@ -239,7 +254,7 @@ class ToolBox:
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,
-                           tags=["chat"])
+                           tags=["chat"], backend=a.backend, nodes=a.nodes)
         self._start(run.id)
         return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg)}
 

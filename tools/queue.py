@@ -11,13 +11,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 import psutil
 
 from ssl_runtime.run_folder import RunFolder
+from tools.backends.local import LocalBackend, worker_command, worker_env
 from tools.gpus import Allocator, Request
 from tools.records import Run, now
 from tools.registry import Registry
@@ -27,28 +27,6 @@ from tools.registry import Registry
 class QueuePolicy:
     cancel_grace_s: float = 30.0  # SIGTERM first (checkpoint), SIGKILL after this long
     max_retries: int = 2  # a dead worker is resumed from its last checkpoint this many times
-
-
-def worker_command(run: Run, devices: list[str]) -> list[str]:
-    base = ["-m", "ssl_runtime", "run", run.run_dir] + (["--resume"] if run.resume_requested else [])
-    if devices != ["cpu"] and len(devices) > 1:
-        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-                str(len(devices)), *base]
-    return [sys.executable, *base]
-
-
-def worker_env(devices: list[str], cpu_slots: int = 1) -> dict[str, str]:
-    env = dict(os.environ)
-    if devices == ["cpu"]:
-        env["CUDA_VISIBLE_DEVICES"] = ""
-        env.pop("SSLPILOT_ASSIGNED_GPUS", None)
-        # CPU workers share the cores: oversubscribed OpenMP threads spin and slow every run down badly
-        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, cpu_slots))))
-    else:
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
-        env["SSLPILOT_ASSIGNED_GPUS"] = ",".join(devices)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 def _device_keys(run: Run) -> list[str]:
@@ -156,8 +134,6 @@ class Dispatcher:
         return started
 
     def launch(self, run: Run, devices: list[str]) -> None:
-        from tools.backends.local import LocalBackend
-
         folder = RunFolder(run.run_dir)
         device = "cpu" if devices == ["cpu"] else "cuda:" + ",".join(devices)
         proc = LocalBackend().start(run.run_dir, worker_command(run, devices),

@@ -109,6 +109,13 @@ def pretrain(
     experiment: Annotated[str | None, typer.Option(help="group runs under a name")] = None,
     parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
+    backend: Annotated[str | None, typer.Option(help="a cluster backend from `sslpilot backend ls` (default: "
+                                                     "this machine's queue)")] = None,
+    nodes: Annotated[int, typer.Option(help="nodes, on a cluster backend")] = 1,
+    gpus_per_node: Annotated[int | None, typer.Option("--gpus-per-node", help="GPUs per node (one process each)")]
+    = None,
+    procs_per_node: Annotated[int | None, typer.Option("--procs-per-node", help="processes per node on a CPU-only "
+                                                       "cluster")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -119,7 +126,8 @@ def pretrain(
     from tools.home import Home
     from tools.scheduler import add_scheduled_launch
 
-    fields = {"method": method, "train.epochs": epochs, "train.steps": steps, "train.batch_size": batch_size}
+    fields = {"method": method, "train.epochs": epochs, "train.steps": steps, "train.batch_size": batch_size,
+              "train.num_gpus": gpus_per_node}
     if data is not None:
         fields["data.name" if data in ("digits", "shapes") else "data.path"] = data
     cfg = runs.resolve_config(config, [*(set_ or []), *(["train.epochs=null"] if steps is not None else [])], **fields)
@@ -140,7 +148,8 @@ def pretrain(
             for r in made:
                 scheduler.wait(h, r.id)
         return
-    run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent)
+    run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
+                       nodes=nodes, procs_per_node=procs_per_node)
     if not wait:
         scheduler.start_scheduler_if_needed(h)
         _emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,
@@ -514,6 +523,58 @@ def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
     rebuilt = Registry(Home.resolve(home)).rebuild()
     _emit({"runs": [r.id for r in rebuilt]}, as_json, f"rebuilt {len(rebuilt)} runs")
+
+
+backend_app = typer.Typer(help="cluster backends: where runs go besides this machine's queue")
+app.add_typer(backend_app, name="backend")
+
+
+@backend_app.command("add")
+@cli_errors
+def backend_add(name: Annotated[str, typer.Argument(help="a name to launch with: --backend NAME")],
+                kind: Annotated[str, typer.Option(help="slurm (ray: not built yet)")] = "slurm",
+                partition: Annotated[str | None, typer.Option()] = None,
+                account: Annotated[str | None, typer.Option()] = None,
+                qos: Annotated[str | None, typer.Option()] = None,
+                time_min: Annotated[int | None, typer.Option("--time-min", help="job time limit, minutes")] = None,
+                constraint: Annotated[str | None, typer.Option()] = None,
+                sbatch: Annotated[list[str] | None, typer.Option("--sbatch", help="extra sbatch option key=value")]
+                = None,
+                setup: Annotated[list[str] | None, typer.Option("--setup", help="shell line run before the worker")]
+                = None,
+                home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Add or replace a backend in <home>/backends.yaml (checked with `sslpilot backend test NAME`)."""
+    from tools import backends
+    from tools.home import Home
+
+    extra = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in (sbatch or []))
+    spec = backends.add(Home.resolve(home), name, kind, partition=partition, account=account, qos=qos,
+                        time_min=time_min, constraint=constraint, extra=extra or None, setup=setup or None)
+    _emit({"name": name, **spec}, as_json, f"backend {name}: {spec}")
+
+
+@backend_app.command("ls")
+@cli_errors
+def backend_ls(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The configured backends (local is always there)."""
+    from tools import backends
+    from tools.home import Home
+
+    all_ = {"local": {"kind": "local"}, **backends.configured(Home.resolve(home))}
+    _emit({"backends": all_}, as_json, "\n".join(f"{n}: {spec}" for n, spec in all_.items()))
+
+
+@backend_app.command("test")
+@cli_errors
+def backend_test(name: Annotated[str, typer.Argument(help="backend name")], home: HomeOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Check a backend: its commands, partition and scheduler answer (nothing is submitted)."""
+    from tools import backends
+    from tools.home import Home
+
+    backend = backends.get(Home.resolve(home), name)
+    said = backend.check() if hasattr(backend, "check") else ["local: this machine"]
+    _emit({"name": name, "ok": True, "checks": said}, as_json, f"{name}: ok ({'; '.join(said)})")
 
 
 data_app = typer.Typer(help="dataset caches: decode a folder once, reuse it in every run")

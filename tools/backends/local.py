@@ -6,12 +6,35 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import psutil
 
 from ssl_runtime.run_folder import RunFolder
 from tools.backends import Handle
+
+
+def worker_command(run, devices: list[str]) -> list[str]:
+    base = ["-m", "ssl_runtime", "run", run.run_dir] + (["--resume"] if run.resume_requested else [])
+    if devices != ["cpu"] and len(devices) > 1:
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                str(len(devices)), *base]
+    return [sys.executable, *base]
+
+
+def worker_env(devices: list[str], cpu_slots: int = 1) -> dict[str, str]:
+    env = dict(os.environ)
+    if devices == ["cpu"]:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env.pop("SSLPILOT_ASSIGNED_GPUS", None)
+        # CPU workers share the cores: oversubscribed OpenMP threads spin and slow every run down badly
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, cpu_slots))))
+    else:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
+        env["SSLPILOT_ASSIGNED_GPUS"] = ",".join(devices)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 class LocalBackend:
@@ -24,10 +47,6 @@ class LocalBackend:
 
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1,
                gpus_per_node: int = 0) -> Handle:
-        import sys
-
-        from tools.queue import worker_env
-
         devices = [str(i) for i in range(gpus_per_node)] or ["cpu"]
         cmd = [sys.executable, "-m", "ssl_runtime", "run", run_dir]
         if len(devices) > 1:

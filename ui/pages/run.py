@@ -150,6 +150,8 @@ def main() -> None:
         with badges[1]:
             st.badge(run["verdict"].replace("_", " "), color=cards.VERDICT_COLORS.get(run["verdict"], "gray"))
     origin = "" if run.get("source", "sslpilot") == "sslpilot" else f"{run['source']} · "
+    if run.get("backend"):
+        origin += f"backend {run['backend']} · job {run.get('job_id') or 'not submitted yet'} · {run.get('nodes') or 1} node(s) · "
     st.caption(origin + f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
                f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
     done = st.session_state.pop("action_result", None)

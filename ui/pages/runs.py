@@ -14,7 +14,7 @@ from ui.state import home
 
 REFRESH_S = 5
 COLUMNS = ["run_id", "name", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
-           "verdict", "source", "device", "created_at", "parent_id"]
+           "verdict", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
                    "health/teacher_entropy", "samples_per_s"]
 
@@ -29,6 +29,8 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
         df = df.drop(columns="name")
     if (df["source"] == "sslpilot").all():  # only worth a column once runs come from elsewhere
         df = df.drop(columns="source")
+    if df["backend"].isna().all():  # likewise once runs go to a cluster
+        df = df.drop(columns="backend")
     df.insert(0, "open", [f"run?run={rid}" for rid in df["run_id"]])
     return df
 

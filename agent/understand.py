@@ -209,21 +209,18 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
 
 
+def _missing_path(raw: str, cwd) -> Reading:
+    return _ask(f"I cannot find `{raw}` on this machine. Check the path (relative paths start from {cwd.base}).")
+
+
 def _import(text: str, p: float, intents, cwd) -> Reading:
     paths = [raw for _, raw in find_paths(text)]
     if not paths:
         return _ask("Where are the run's logs? Give the folder or file, e.g. `import /runs/solo/version_0` "
                     "(TensorBoard events, an mlruns folder, a metrics.csv or a W&B offline run).")
     if not cwd.exists(paths[0]):
-        return _ask(f"I cannot find `{paths[0]}` on this machine. Check the path (relative paths start from "
-                    f"{cwd.base}).")
-    args: dict = {"path": paths[0]}
-    method, problem = _method_problem(text)
-    if problem:
-        return problem
-    if method:
-        args["method"] = method
-    return Reading("tool", "import_runs", args, confidence=p, intents=intents[:3])
+        return _missing_path(paths[0], cwd)
+    return _with_method("import_runs", {"path": paths[0]}, text, p, intents)
 
 
 def _audit(text: str, p: float, intents, cwd) -> Reading:
@@ -247,15 +244,17 @@ def _audit(text: str, p: float, intents, cwd) -> Reading:
                         "(class subfolders give kNN and a linear probe).")
     for raw in [*checkpoints, *([] if data in BUILTIN_DATA else [data])]:
         if not cwd.exists(raw):
-            return _ask(f"I cannot find `{raw}` on this machine. Check the path (relative paths start from "
-                        f"{cwd.base}).")
-    args: dict = {"checkpoints": checkpoints, "data": data}
+            return _missing_path(raw, cwd)
+    return _with_method("audit_checkpoints", {"checkpoints": checkpoints, "data": data}, text, p, intents)
+
+
+def _with_method(tool: str, args: dict, text: str, p: float, intents) -> Reading:
+    """The tool reading, with the SSL method when the message names one (an unknown one is asked about)."""
     method, problem = _method_problem(text)
     if problem:
         return problem
-    if method:
-        args["method"] = method
-    return Reading("tool", "audit_checkpoints", args, confidence=p, intents=intents[:3])
+    return Reading("tool", tool, {**args, **({"method": method} if method else {})}, confidence=p,
+                   intents=intents[:3])
 
 
 def _run_problem(refs, world: World) -> Reading | None:

@@ -189,6 +189,18 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def flatten_dotted(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}: the dotted keys that `--set`, recommendations and trackers' params use."""
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten_dotted(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
 def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     node = tree

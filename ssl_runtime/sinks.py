@@ -15,6 +15,7 @@ import re
 import time
 from pathlib import Path
 
+from ssl_runtime.config import flatten_dotted
 from ssl_runtime.run_folder import RunFolder
 
 MLFLOW_KEY = re.compile(r"[^\w./\- :]")  # MLflow's allowed metric-name characters
@@ -78,7 +79,7 @@ class MLflowSink:
     def params(self, params: dict) -> None:
         from mlflow.entities import Param
 
-        flat = _flatten(params)
+        flat = flatten_dotted(params)
         items = [Param(k[:250], str(v)[:6000]) for k, v in flat.items()]
         for start in range(0, len(items), 100):
             self.client.log_batch(self.run_id, params=items[start:start + 100])
@@ -132,13 +133,3 @@ class MetricSinks:
             except Exception:  # noqa: BLE001, S110 - closing is best effort
                 pass
         self.sinks = []
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    out: dict = {}
-    for k, v in tree.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out

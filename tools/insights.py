@@ -9,6 +9,7 @@ import json
 from collections import deque
 from pathlib import Path
 
+from ssl_runtime.config import flatten_dotted as flatten  # noqa: F401 - ui.cards imports it here
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
@@ -44,18 +45,6 @@ def log_tail(home: Home, run_id: str, lines: int = 40) -> str:
         return ""
     with path.open(errors="replace") as f:
         return "".join(deque(f, maxlen=lines))
-
-
-def flatten(tree: dict, prefix: str = "") -> dict:
-    """{"a": {"b": 1}} -> {"a.b": 1}: the dotted keys that `--set` and recommendations use."""
-    out = {}
-    for k, v in tree.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def config_diff(configs: dict[str, dict]) -> dict[str, dict]:

@@ -86,6 +86,16 @@ class Backend(Protocol):
     def cancel(self, handle: Handle, pending: bool = False) -> None: ...
 
 
+def read_from(path: Path, offset: int) -> tuple[str, int]:
+    """A log's text after `offset`, and the offset to read from next time (incremental logs)."""
+    if not path.is_file():
+        return "", offset
+    with path.open("rb") as f:
+        f.seek(offset)
+        data = f.read()
+    return data.decode(errors="replace"), offset + len(data)
+
+
 def _path(home: Home) -> Path:
     return home.root / "backends.yaml"
 

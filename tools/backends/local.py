@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from ssl_runtime.run_folder import RunFolder
-from tools.backends import Handle
+from tools.backends import Handle, read_from
 
 
 def worker_command(run, devices: list[str]) -> list[str]:
@@ -64,12 +64,7 @@ class LocalBackend:
 
     def logs(self, handle: Handle, offset: int = 0, run_dir: str | None = None) -> tuple[str, int]:
         path = RunFolder(run_dir).stdout if run_dir else Path(handle.info.get("stdout", ""))
-        if not path.is_file():
-            return "", offset
-        with path.open("rb") as f:
-            f.seek(offset)
-            data = f.read()
-        return data.decode(errors="replace"), offset + len(data)
+        return read_from(path, offset)
 
     def cancel(self, handle: Handle, pending: bool = False) -> None:
         try:

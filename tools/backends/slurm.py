@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ssl_runtime.run_folder import RunFolder
-from tools.backends import BackendError, Handle, SlurmSettings
+from tools.backends import BackendError, Handle, SlurmSettings, read_from
 from tools.home import Home
 
 SACCT_STATES = {"PENDING": "pending", "REQUEUED": "requeued", "RUNNING": "running", "COMPLETING": "running",
@@ -154,12 +154,7 @@ class SlurmBackend:
 
     def logs(self, handle: Handle, offset: int = 0) -> tuple[str, int]:
         path = self._job(handle).paths.stdout
-        if not path.exists():
-            return "", offset
-        with path.open("rb") as f:
-            f.seek(offset)
-            data = f.read()
-        return data.decode(errors="replace"), offset + len(data)
+        return read_from(path, offset)
 
     def cancel(self, handle: Handle, pending: bool = False) -> None:
         """A running job: SIGTERM to its tasks (the worker checkpoints and stops; the job then ends). A job

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ssl_runtime.config import flatten_dotted as flatten
+
 # exact names (lower-cased) -> sslpilot's
 KNOWN: dict[str, str] = {
     # the SSL objective
@@ -72,18 +74,6 @@ def map_names(names: list[str]) -> dict[str, str]:
         taken.add(target)
         out[name] = target
     return out
-
-
-def flatten(params: dict, prefix: str = "") -> dict[str, object]:
-    """Nested hyperparameters (solo-learn's `method_kwargs: {proj_output_dim: ...}`) as dotted keys."""
-    flat: dict[str, object] = {}
-    for k, v in params.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            flat.update(flatten(v, key + "."))
-        else:
-            flat[key] = v
-    return flat
 
 
 def infer_method(params: dict, metric_names: list[str], name: str = "") -> str | None:

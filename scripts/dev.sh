@@ -23,18 +23,23 @@ fi
 # Tests also drive a real PostgreSQL server, Debian's Chromium (no browser download) and a one-host Slurm; install them
 # from Debian's packages when missing and we may (root with apt). Without them those tests skip, loudly.
 system_deps() {
-  local need=()
-  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-  [ -x /usr/bin/chromium ] || need+=(chromium)
-  command -v slurmctld >/dev/null || need+=(slurm-wlm slurmdbd munge mariadb-server)
-  [ ${#need[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "installing ${need[*]} from Debian's packages for the browser, PostgreSQL and Slurm tests" >&2
-    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}") >/dev/null 2>&1 \
-      || echo "warning: could not install ${need[*]}; those tests will be skipped" >&2
-  else
-    echo "warning: ${need[*]} missing; those tests will be skipped" >&2
+  local groups=()
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || groups+=("postgresql")
+  [ -x /usr/bin/chromium ] || groups+=("chromium")
+  command -v slurmctld >/dev/null || groups+=("slurm-wlm slurmdbd munge mariadb-server")
+  [ ${#groups[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "warning: missing ${groups[*]}; those tests will be skipped" >&2
+    return 0
   fi
+  apt-get update -q >/dev/null 2>&1 || true
+  local g
+  for g in "${groups[@]}"; do  # one group per install: a package that cannot be had skips only its tests
+    echo "installing $g from Debian's packages for the browser, PostgreSQL and Slurm tests" >&2
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $g >/dev/null 2>&1 \
+      || echo "warning: could not install $g; those tests will be skipped" >&2
+  done
 }
 
 cmd="${1:-}"; shift || true

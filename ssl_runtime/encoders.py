@@ -224,7 +224,7 @@ def _torchvision_resnet(sub: dict[str, torch.Tensor], arch: str | None) -> Encod
     missing, unexpected = model.load_state_dict(mapped, strict=False)
     if missing or unexpected:
         return None
-    return Encoder(_eval(model), f"{name} ({'CIFAR stem, ' if cifar else ''}torchvision/timm keys)", None,
+    return Encoder(model.eval(), f"{name} ({'CIFAR stem, ' if cifar else ''}torchvision/timm keys)", None,
                    32 if cifar else 224, None, _seeded(make))
 
 
@@ -252,13 +252,9 @@ def _sslpilot_backbone(sub: dict[str, torch.Tensor], arch: str | None) -> Encode
         if not missing and not unexpected:
             from ssl_runtime.backbones import Backbone
 
-            return Encoder(Backbone(_eval(model), family).eval(), f"{name} x{width:g} (sslpilot)", None, size, None,
+            return Encoder(Backbone(model.eval(), family).eval(), f"{name} x{width:g} (sslpilot)", None, size, None,
                            _seeded(lambda n=name, w=width, s=size: Backbone(build_model(n, w, s)[0], "cnn")))
     return None
-
-
-def _eval(model: nn.Module) -> nn.Module:
-    return model.eval()
 
 
 def _seeded(make: Callable[[], nn.Module]) -> Callable[[], nn.Module]:

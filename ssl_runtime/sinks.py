@@ -42,7 +42,7 @@ class TensorBoardSink:
     def params(self, params: dict) -> None:
         self.writer.add_text("config", "```\n" + json.dumps(params, indent=1, default=str) + "\n```", 0)
 
-    def close(self) -> None:
+    def close(self, status: str = "succeeded") -> None:
         self.writer.close()
 
 
@@ -127,9 +127,9 @@ class MetricSinks:
                                   sink=name)
 
     def close(self, status: str = "succeeded") -> None:
-        for name, sink in self.sinks:
+        for _, sink in self.sinks:
             try:
-                sink.close(status) if name == "mlflow" else sink.close()
+                sink.close(status)
             except Exception:  # noqa: BLE001, S110 - closing is best effort
                 pass
         self.sinks = []

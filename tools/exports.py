@@ -52,7 +52,7 @@ def export_run(home: Home, run_ref: str, to: str, uri: str | None = None, out: s
     sink.params(config)
     for row in rows:
         sink.log({k: v for k, v in row.items() if k != "epoch"})
-    sink.close() if to == "tensorboard" else sink.close(run.status)
+    sink.close(run.status)
     folder.event("export", f"metrics exported to {to}: {target}", to=to, target=str(target), rows=len(rows))
     return {"run_id": run.id, "to": to, "target": str(target), "rows": len(rows),
             "metrics": sorted({k for r in rows for k in r if k not in ("step", "epoch")})}

@@ -7,7 +7,6 @@ a new scheduler adopts the workers it finds alive.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -107,17 +106,16 @@ class Dispatcher:
             run = self.registry.sync(run.id)
             if state != run.job_state:
                 self.registry.update(run.id, job_state=state)
-            if state in ("completed", "failed", "cancelled") and run.status in ("queued", "running"):
-                folder = RunFolder(run.run_dir)
-                if run.cancel_requested_at is not None or state == "cancelled":
-                    folder.set_status("cancelled", f"job {handle.job_id} {state}")
+            if state not in ("completed", "failed", "cancelled"):
+                continue
+            folder = RunFolder(run.run_dir)
+            cancelled = run.cancel_requested_at is not None or state == "cancelled"
+            if run.status in ("queued", "running") or (run.status == "interrupted" and cancelled):
+                if cancelled:  # the worker stopped on our SIGTERM (interrupted), or never got to say
+                    folder.set_status("cancelled", f"job {handle.job_id} {state}: cancelled by request")
                 else:
                     folder.set_status("interrupted", f"job {handle.job_id} ended ({state}) without the worker "
                                       "finishing; `sslpilot resume` continues from the last checkpoint")
-                self.registry.sync(run.id)
-            elif state in ("completed", "failed", "cancelled") and run.status == "interrupted" and \
-                    run.cancel_requested_at is not None:
-                RunFolder(run.run_dir).set_status("cancelled", "cancelled by request")
                 self.registry.sync(run.id)
 
     def dispatch(self) -> list[str]:
@@ -193,13 +191,7 @@ class Dispatcher:
     def signal_run(self, run: Run, sig: int) -> bool:
         if not run.pid or not self.is_alive(run):
             return False
-        try:
-            os.killpg(run.pid, sig)  # the worker leads its own session: torchrun children get it too
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            os.kill(run.pid, sig)
-        return True
+        return LocalBackend.signal(run.pid, sig)
 
     def escalate_cancels(self) -> None:
         for run in self.registry.list(status="running"):

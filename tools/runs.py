@@ -8,7 +8,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -170,10 +169,9 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
         if handle is not None:
             get(home, run.backend).cancel(handle)
     elif run.pid:
-        try:
-            os.killpg(run.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
+        from tools.backends.local import LocalBackend
+
+        LocalBackend.signal(run.pid)
     return registry.get(run.id)
 
 

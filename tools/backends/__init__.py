@@ -1,9 +1,10 @@
 """Where a run's worker processes run: `local` (this machine's queue), `slurm` (through submitit), `ray`.
 
-One interface (`Backend`): submit a run (nodes x processes per node, GPUs per node, a time limit) and get a
-`Handle`; then status, incremental logs, cancel; a handle is kept in the registry (run.backend, run.job_id)
-and in the run folder's launch.json, so a restarted sslpilot reattaches to it. APScheduler's queue stays
-the queue: the dispatcher submits a cluster run when it reaches the head, then watches it like a local one.
+Cluster backends share one interface (`Backend`): submit a run (nodes x processes per node, GPUs per node)
+and get a `Handle`; then state, incremental logs, cancel. A handle is kept in the registry (run.backend,
+run.job_id) and in the run folder's launch.json, so a restarted sslpilot reattaches to it. The local queue
+stays the dispatcher's own (it allocates this machine's devices): tools/backends/local.py starts and signals
+its workers. The dispatcher submits a cluster run as soon as it is queued, then watches it through sacct.
 The run folder is the source of truth everywhere, so on a cluster it must be on storage every node sees.
 
 Backends are named and configured in <home>/backends.yaml (`sslpilot backend add|ls|test`).
@@ -22,9 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 
-KINDS = ("local", "slurm", "ray")
-# what a backend says about a job, in sslpilot's words
-JOB_STATES = ("pending", "running", "completed", "failed", "cancelled", "requeued", "unknown")
+# what a backend's state() says about a job: pending, running, completed, failed, cancelled, requeued, unknown
 
 
 class BackendError(SSLPilotError):
@@ -45,12 +44,7 @@ class SlurmSettings(BaseModel):
     python: str | None = Field(None, description="the Python the job runs (default: this one)")
 
 
-class RaySettings(BaseModel):
-    kind: str = "ray"
-    address: str = Field("http://127.0.0.1:8265", description="the Ray dashboard address jobs are submitted to")
-
-
-SETTINGS = {"slurm": SlurmSettings, "ray": RaySettings}
+SETTINGS = {"slurm": SlurmSettings}  # Ray: designed, not built yet
 
 
 @dataclass
@@ -108,8 +102,10 @@ def configured(home: Home) -> dict[str, dict]:
 
 
 def add(home: Home, name: str, kind: str, **settings) -> dict:
+    if kind == "ray":
+        raise BackendError("the Ray backend is not built yet", field="kind", fix="use --kind slurm, or the local queue")
     if kind not in SETTINGS:
-        raise BackendError(f"unknown backend kind {kind!r}", field="kind", fix="use slurm or ray (local is built in)")
+        raise BackendError(f"unknown backend kind {kind!r}", field="kind", fix="use slurm (local is built in)")
     if name == "local" or not name.replace("-", "").replace("_", "").isalnum():
         raise BackendError(f"{name!r} cannot name a backend", field="name", fix="use letters, digits, - and _")
     try:
@@ -141,7 +137,4 @@ def get(home: Home, name: str) -> Backend:
         from tools.backends.slurm import SlurmBackend
 
         return SlurmBackend(name, SlurmSettings(**spec), home)
-    if kind == "ray":
-        raise BackendError("the Ray backend is not built yet", field="backend",
-                           fix="use a slurm backend or the local queue")
     raise BackendError(f"backend {name!r} has an unknown kind {kind!r}", field="backend")

@@ -1,5 +1,7 @@
 """This machine: one worker process per run (torchrun for several GPUs) in its own session, output in the run
-folder's stdout.log. The dispatcher (tools/queue.py) picks the devices and starts runs through `start`."""
+folder's stdout.log. The dispatcher (tools/queue.py) picks the devices, starts runs through `start`, watches
+the processes and reaps them; cancels go through `signal`. (Cluster backends implement tools.backends.Backend:
+local runs are not submitted through that interface, since the dispatcher allocates their devices itself.)"""
 
 from __future__ import annotations
 
@@ -7,12 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
-
-import psutil
 
 from ssl_runtime.run_folder import RunFolder
-from tools.backends import Handle, read_from
 
 
 def worker_command(run, devices: list[str]) -> list[str]:
@@ -45,29 +43,13 @@ class LocalBackend:
             return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                     start_new_session=True, cwd=os.getcwd())
 
-    def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1,
-               gpus_per_node: int = 0) -> Handle:
-        devices = [str(i) for i in range(gpus_per_node)] or ["cpu"]
-        cmd = [sys.executable, "-m", "ssl_runtime", "run", run_dir]
-        if len(devices) > 1:
-            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-                   str(len(devices)), *cmd[1:]]
-        proc = self.start(run_dir, cmd, worker_env(devices))
-        return Handle("local", "local", str(proc.pid), 1, max(1, gpus_per_node), gpus_per_node)
-
-    def state(self, handle: Handle) -> str:
+    @staticmethod
+    def signal(pid: int, sig: int = signal.SIGTERM) -> bool:
+        """Signal a worker's whole session (torchrun's children too); False when it is gone."""
         try:
-            p = psutil.Process(int(handle.job_id))
-            return "failed" if p.status() == psutil.STATUS_ZOMBIE else "running"
-        except psutil.NoSuchProcess:
-            return "completed"
-
-    def logs(self, handle: Handle, offset: int = 0, run_dir: str | None = None) -> tuple[str, int]:
-        path = RunFolder(run_dir).stdout if run_dir else Path(handle.info.get("stdout", ""))
-        return read_from(path, offset)
-
-    def cancel(self, handle: Handle, pending: bool = False) -> None:
-        try:
-            os.killpg(int(handle.job_id), signal.SIGTERM)  # the worker leads its session: torchrun's children too
+            os.killpg(pid, sig)
         except ProcessLookupError:
-            pass
+            return False
+        except PermissionError:
+            os.kill(pid, sig)
+        return True

@@ -65,8 +65,6 @@ def read(target: str, fmt: str | None = None, run_id: str | None = None) -> list
 def import_path(home: Home, target: str, *, fmt: str | None = None, run_id: str | None = None,
                 method: str | None = None, embedding_dim: int | None = None, name: str | None = None) -> list[Run]:
     """Import every run found at `target`; returns their registry rows (new ids, status from the logs)."""
-    if fmt is not None and fmt not in FORMATS:
-        raise SSLPilotError(f"unknown import format {fmt!r}", field="format", fix=f"use one of {', '.join(FORMATS)}")
     if method is not None:
         from tools.imports.names import METHODS
 
@@ -77,6 +75,6 @@ def import_path(home: Home, target: str, *, fmt: str | None = None, run_id: str 
         from tools.runs import import_run
 
         return [import_run(home, target)]
-    runs = read(target, fmt, run_id)
+    runs = read(target, fmt, run_id)  # an unknown format is refused there
     return [write_foreign_run(home, r, method=method, embedding_dim=embedding_dim,
                               name=name if len(runs) == 1 else None) for r in runs]

@@ -42,7 +42,7 @@ def world_of(home) -> World:
 
     rows = Registry(home).list(limit=2000)
     return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name) for r in reversed(rows)],
-                 backends=sorted(configured(home)))
+                 backends={name: spec.get("kind", "?") for name, spec in sorted(configured(home).items())})
 
 
 def clarification_text(reading: Reading) -> str:

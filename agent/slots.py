@@ -262,7 +262,7 @@ class World:
     """What the chat may refer to: the runs in the home, newest last."""
 
     runs: list[RunInfo] = field(default_factory=list)
-    backends: list[str] = field(default_factory=list)  # configured cluster backends (`sslpilot backend ls`)
+    backends: dict[str, str] = field(default_factory=dict)  # cluster backend name -> kind (`sslpilot backend ls`)
 
     def has(self, run_id: str) -> bool:
         return any(r.id == run_id for r in self.runs)

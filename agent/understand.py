@@ -354,13 +354,14 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
 
 
-CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?(cluster|slurm|hpc|supercomputer)\b|"
-                     r"\b(\d+)\s*nodes?\b", re.I)
+CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?((slurm|ray)\s+)?"
+                     r"(cluster|slurm|ray|hpc|supercomputer)\b|\b(\d+)\s*nodes?\b", re.I)
 
 
 def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
-    """"on the cluster", "on slurm", "on <backend name>", "with 2 nodes": a cluster launch on a configured
-    backend; the only one is used, several get a question, none gets how to add one."""
+    """"on the cluster", "on slurm", "on the ray cluster", "on <backend name>", "with 2 nodes": a cluster launch on
+    a configured backend. A name wins; then the kind named (slurm, ray); the only candidate is used, several get a
+    question, none gets how to add one."""
     low = text.lower()
     named = next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)),
                  None)
@@ -371,13 +372,16 @@ def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
     out: dict = {"nodes": int(nodes.group(1))} if nodes else {}
     if named:
         return {**out, "backend": named}, None
-    if not world.backends:
-        return {}, _ask("No cluster is set up yet. Add one with `sslpilot backend add NAME --kind slurm --partition "
-                        "P`, then ask again; or leave out the cluster to run here.")
-    if len(world.backends) > 1:
-        return {}, _ask(f"Which cluster: {', '.join(world.backends)}?",
-                        [f"{text} on {b}" for b in world.backends[:3]])
-    return {**out, "backend": world.backends[0]}, None
+    kind = next((k for k in ("slurm", "ray") if m and re.search(rf"\b{k}\b", m.group(0).lower())), None)
+    candidates = [b for b, k in world.backends.items() if kind in (None, k)]
+    if not candidates:
+        what = f"No {kind} cluster" if kind and world.backends else "No cluster"
+        return {}, _ask(f"{what} is set up yet. Add one with `sslpilot backend add NAME --kind slurm --partition P` "
+                        "or `--kind ray --address http://HEAD:8265`, then ask again; or leave out the cluster to run "
+                        "here.")
+    if len(candidates) > 1:
+        return {}, _ask(f"Which cluster: {', '.join(candidates)}?", [f"{text} on {b}" for b in candidates[:3]])
+    return {**out, "backend": candidates[0]}, None
 
 
 def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

@@ -54,6 +54,19 @@ def any_across_ranks(flag: bool, device: torch.device) -> bool:
     return bool(t.item() > 0)
 
 
+PEER_LOSS = ("Connection reset by peer", "Connection closed by peer", "Broken pipe", "NCCL communicator was aborted",
+             "Socket Timeout", "Connection refused")
+
+
+def lost_a_peer(exc: BaseException) -> bool:
+    """A collective failed because another rank went away (its node lost, its process killed), which is not this
+    run's own error: the run is interrupted and resumes, rather than failed. gloo raises these as RuntimeError, so
+    the message decides."""
+    if world_size() <= 1:
+        return False
+    return isinstance(exc, getattr(dist, "DistNetworkError", ())) or any(s in str(exc) for s in PEER_LOSS)
+
+
 def barrier() -> None:
     """Wait for every rank (e.g. until rank 0 has written files the others read)."""
     if is_distributed():

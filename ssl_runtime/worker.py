@@ -12,7 +12,7 @@ from ssl_runtime.run_folder import RunFolder
 def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: bool = True) -> dict:
     """Train then probe. User errors end the run as `failed` with a one-line reason; nothing is raised past here
     except that reason (as SSLPilotError) so callers can print it."""
-    from ssl_runtime.distributed import rank
+    from ssl_runtime.distributed import lost_a_peer, rank
     from ssl_runtime.probe import probe_run
     from ssl_runtime.trainer import train
 
@@ -23,7 +23,12 @@ def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: 
         _fail(folder, str(exc), kind="user_error")
         raise
     except Exception as exc:
-        _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
+        if lost_a_peer(exc):
+            if rank() == 0:
+                folder.set_status("interrupted", f"lost another rank ({str(exc).splitlines()[0][:200]}); resumes "
+                                  "from the last checkpoint", kind="peer_lost")
+        else:
+            _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
         raise
     if summary["status"] == "succeeded" and probe and rank() == 0:
         try:

@@ -189,7 +189,8 @@ def resume(home: Home, ref: str) -> Run:
                             fix="launch it again; lower train.checkpoint_every to keep progress next time")
     folder.set_status("queued", "resume requested")
     registry.sync(run.id)
-    return registry.update(run.id, resume_requested=True, cancel_requested_at=None, pid=None, device=None)
+    cluster = {"job_id": None, "job_state": None} if run.backend else {}  # submitted again, as a new job
+    return registry.update(run.id, resume_requested=True, cancel_requested_at=None, pid=None, device=None, **cluster)
 
 
 def import_run(home: Home, path: str | Path) -> Run:

@@ -1,10 +1,11 @@
-"""Where a run's worker processes run: `local` (this machine's queue), `slurm` (through submitit), `ray`.
+"""Where a run's worker processes run: `local` (this machine's queue), `slurm` (through submitit), `ray` (through
+Ray's job submission client).
 
 Cluster backends share one interface (`Backend`): submit a run (nodes x processes per node, GPUs per node)
 and get a `Handle`; then state, incremental logs, cancel. A handle is kept in the registry (run.backend,
 run.job_id) and in the run folder's launch.json, so a restarted sslpilot reattaches to it. The local queue
 stays the dispatcher's own (it allocates this machine's devices): tools/backends/local.py starts and signals
-its workers. The dispatcher submits a cluster run as soon as it is queued, then watches it through sacct.
+its workers. The dispatcher submits a cluster run as soon as it is queued, then watches its job's state.
 The run folder is the source of truth everywhere, so on a cluster it must be on storage every node sees.
 
 Backends are named and configured in <home>/backends.yaml (`sslpilot backend add|ls|test`).
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
@@ -31,6 +32,7 @@ class BackendError(SSLPilotError):
 
 
 class SlurmSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a Ray option given to a Slurm backend is a mistake to name
     kind: str = "slurm"
     partition: str | None = None
     account: str | None = None
@@ -44,7 +46,20 @@ class SlurmSettings(BaseModel):
     python: str | None = Field(None, description="the Python the job runs (default: this one)")
 
 
-SETTINGS = {"slurm": SlurmSettings}  # Ray: designed, not built yet
+class RaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = "ray"
+    address: str = Field(..., description="the head's dashboard address, e.g. http://head:8265 (what RAY_ADDRESS "
+                                          "is for `ray job submit`)")
+    cpus_per_proc: float = Field(1.0, gt=0, description="CPUs reserved per rank (its data loader threads)")
+    max_failures: int = Field(3, ge=0, description="resumes from the last checkpoint after a lost node")
+    placement_timeout_s: float = Field(600.0, gt=0, description="how long a run waits for its nodes to be free")
+    stop_grace_s: int = Field(60, ge=1, description="how long a stopped job has to checkpoint before SIGKILL")
+    env: dict[str, str] = Field(default_factory=dict, description="environment variables for the job's processes")
+    python: str | None = Field(None, description="the Python on the nodes that has sslpilot (default: this one)")
+
+
+SETTINGS = {"slurm": SlurmSettings, "ray": RaySettings}
 
 
 @dataclass
@@ -102,17 +117,19 @@ def configured(home: Home) -> dict[str, dict]:
 
 
 def add(home: Home, name: str, kind: str, **settings) -> dict:
-    if kind == "ray":
-        raise BackendError("the Ray backend is not built yet", field="kind", fix="use --kind slurm, or the local queue")
     if kind not in SETTINGS:
-        raise BackendError(f"unknown backend kind {kind!r}", field="kind", fix="use slurm (local is built in)")
+        raise BackendError(f"unknown backend kind {kind!r}", field="kind", fix="use slurm or ray (local is built in)")
     if name == "local" or not name.replace("-", "").replace("_", "").isalnum():
         raise BackendError(f"{name!r} cannot name a backend", field="name", fix="use letters, digits, - and _")
     try:
         valid = SETTINGS[kind](kind=kind, **{k: v for k, v in settings.items() if v is not None})
     except ValidationError as err:
         first = err.errors()[0]
-        raise BackendError(first["msg"], field=".".join(map(str, first["loc"]))) from None
+        where = ".".join(map(str, first["loc"]))
+        message = {"extra_forbidden": f"{where} is not a {kind} setting",
+                   "missing": f"a {kind} backend needs {where}"}.get(first["type"], first["msg"])
+        raise BackendError(message, field=where, fix=f"see `sslpilot backend add --help` for the {kind} options"
+                           ) from None
     all_ = configured(home)
     all_[name] = valid.model_dump(exclude_none=True)
     tmp = _path(home).with_suffix(".tmp")
@@ -137,4 +154,8 @@ def get(home: Home, name: str) -> Backend:
         from tools.backends.slurm import SlurmBackend
 
         return SlurmBackend(name, SlurmSettings(**spec), home)
+    if kind == "ray":
+        from tools.backends.ray_cluster import RayBackend
+
+        return RayBackend(name, RaySettings(**spec), home)
     raise BackendError(f"backend {name!r} has an unknown kind {kind!r}", field="backend")

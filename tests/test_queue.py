@@ -14,11 +14,12 @@ from conftest import subprocess_env, tiny_config
 
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools import backends
 from tools.gpus import GPU, Allocator, Request
 from tools.home import Home
 from tools.queue import QueuePolicy
 from tools.registry import TERMINAL, Registry
-from tools.runs import cancel, enqueue, resume
+from tools.runs import cancel, enqueue, logs, resume
 from tools.scheduler import Scheduler, add_scheduled_launch
 
 
@@ -109,9 +110,19 @@ def test_cancel_checkpoints_and_resume_finishes(home):
         assert 10 <= step < 120
         with pytest.raises(SSLPilotError, match="nothing to cancel"):
             cancel(home, run.id)
+        local = backends.get(home, "local")  # local runs go through the backend interface too
+        stopped = backends.Handle.load(run.run_dir)
+        assert stopped.kind == "local" and stopped.info["devices"] == ["cpu"]
+        assert local.state(stopped) == "cancelled"
         resume(home, run.id)
         wait_for(lambda: reg.get(run.id).status == "succeeded")
     assert steps_logged(run.run_dir) == list(range(1, 121))
+    finished = backends.Handle.load(run.run_dir)
+    assert finished.job_id != stopped.job_id
+    # the worker goes on to probe after the run says succeeded: the job ends after that
+    assert wait_for(lambda: local.state(finished) if local.state(finished) != "running" else None) == "completed"
+    text, offset = logs(home, run.id)
+    assert '"step": 120' in text and logs(home, run.id, offset) == ("", offset)  # incremental
 
 
 def test_scheduler_killed_and_restarted_picks_up_queued_and_scheduled(home):

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 import time
 from dataclasses import dataclass, field
 
-import psutil
-
 from ssl_runtime.run_folder import RunFolder
-from tools.backends.local import LocalBackend, worker_command, worker_env
+from tools.backends import Handle
+from tools.backends.local import LocalBackend
 from tools.gpus import Allocator, Request
 from tools.records import Run, now
 from tools.registry import Registry
@@ -39,7 +37,7 @@ class Dispatcher:
     registry: Registry
     allocator: Allocator
     policy: QueuePolicy = field(default_factory=QueuePolicy)
-    children: dict[str, subprocess.Popen] = field(default_factory=dict)
+    local: LocalBackend = field(default_factory=LocalBackend)  # keeps the workers this dispatcher started
 
     def tick(self) -> None:
         """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
@@ -134,34 +132,35 @@ class Dispatcher:
     def launch(self, run: Run, devices: list[str]) -> None:
         folder = RunFolder(run.run_dir)
         device = "cpu" if devices == ["cpu"] else "cuda:" + ",".join(devices)
-        proc = LocalBackend().start(run.run_dir, worker_command(run, devices),
-                                    worker_env(devices, self.allocator.cpu_slots))
-        self.children[run.id] = proc
-        folder.set_status("running", f"launched worker pid {proc.pid} on {device}", pid=proc.pid, device=device)
-        self.registry.update(run.id, status="running", pid=proc.pid, host=socket.gethostname(), device=device,
+        handle = self.local.submit(run.run_dir, run.id, devices=devices, cpu_slots=self.allocator.cpu_slots,
+                                   resume=run.resume_requested)
+        handle.save(run.run_dir)
+        pid = int(handle.job_id)
+        folder.set_status("running", f"launched worker pid {pid} on {device}", pid=pid, device=device)
+        self.registry.update(run.id, status="running", pid=pid, host=socket.gethostname(), device=device,
                              started_at=now(), ended_at=None, resume_requested=False, cancel_requested_at=None)
         self.registry.sync(run.id)
 
     # ---- watching -------------------------------------------------------------------------------
+    def _handle(self, run: Run) -> Handle:
+        """The local handle of a run with a worker (made up from the registry for runs launched before handles
+        were saved, or whose launch.json is a cluster's)."""
+        handle = Handle.load(run.run_dir)
+        if handle is None or handle.kind != "local" or handle.job_id != str(run.pid):
+            handle = Handle("local", "local", str(run.pid), info={"host": run.host, "run_dir": run.run_dir})
+        return handle
+
     def is_alive(self, run: Run) -> bool:
-        proc = self.children.get(run.id)
-        if proc is not None:
-            return proc.poll() is None
-        if not run.pid or run.host not in (None, socket.gethostname()):
-            return run.host not in (None, socket.gethostname())  # another host's worker: not ours to judge
-        try:
-            p = psutil.Process(run.pid)
-            return p.status() != psutil.STATUS_ZOMBIE and any(run.run_dir in part for part in p.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return False
+        return bool(run.pid) and self.local.alive(self._handle(run))
 
     def reap(self) -> None:
         """Close every launched worker that has exited; a run it left `running` died and is `interrupted`."""
         for run in self.registry.with_workers():
             if self.is_alive(run):
                 continue
-            proc = self.children.pop(run.id, None)
-            code = proc.returncode if proc is not None else None
+            handle = self._handle(run)
+            code = self.local.exit_code(handle)
+            self.local.forget(handle)
             run = self.registry.sync(run.id)
             folder = RunFolder(run.run_dir)
             if run.status in ("running", "queued"):  # died without saying how: killed, OOM, power

@@ -162,17 +162,30 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
         return registry.sync(run.id)
     registry.update(run.id, cancel_requested_at=now())
     folder.event("cancel", "cancel requested: SIGTERM sent, the worker checkpoints and stops")
-    if run.backend and run.job_id:
-        from tools.backends import Handle, get
+    from tools.backends import Handle, get
 
-        handle = Handle.load(run.run_dir)
-        if handle is not None:
-            get(home, run.backend).cancel(handle)
-    elif run.pid:
-        from tools.backends.local import LocalBackend
-
-        LocalBackend.signal(run.pid)
+    handle = Handle.load(run.run_dir)
+    if run.backend and run.job_id and handle is not None:
+        get(home, run.backend).cancel(handle)
+    elif run.pid:  # the local worker: its handle's job id is the pid
+        get(home, "local").cancel(handle if handle and handle.job_id == str(run.pid) else
+                                  Handle("local", "local", str(run.pid), info={"run_dir": run.run_dir}))
     return registry.get(run.id)
+
+
+def logs(home: Home, ref: str, offset: int = 0, job: bool = False) -> tuple[str, int]:
+    """A run's output after `offset` and the offset to read from next: the worker's stdout.log (rank 0), or with
+    job=True what its backend keeps about the job (submitit's task log on Slurm, the driver's log on Ray)."""
+    from tools.backends import Handle, get, read_from
+
+    run = Registry(home).sync(run_id_of(ref))
+    if not job:
+        return read_from(RunFolder(run.run_dir).stdout, offset)
+    handle = Handle.load(run.run_dir)
+    if handle is None:
+        raise SSLPilotError(f"run {run.id} has no job yet ({run.status})", field="run",
+                            fix="leave out --job for the worker's own output")
+    return get(home, handle.backend).logs(handle, offset)
 
 
 def resume(home: Home, ref: str) -> Run:

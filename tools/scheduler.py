@@ -121,7 +121,7 @@ class Scheduler:
             self.aps.shutdown(wait=True)  # let a running tick finish, so its heartbeat cannot follow ours
             self.aps = None
         self.registry.scheduler_beat(None)
-        for proc in self.dispatcher.children.values():
+        for proc in self.dispatcher.local.procs.values():
             proc.poll()  # collect exit codes of finished workers (no zombies); live ones keep running
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)

@@ -275,6 +275,32 @@ def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
     _emit(run_row(r), as_json, f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}")
 
 
+@app.command("logs")
+@cli_errors
+def logs_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+             follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the run ends")] = False,
+             job: Annotated[bool, typer.Option("--job", help="the backend's log of the job (Slurm task, Ray driver)")]
+             = False) -> None:
+    """A run's output: the worker's stdout.log, or with --job what its backend logged about the job."""
+    import time
+
+    from tools.home import Home
+    from tools.registry import TERMINAL, Registry, run_id_of
+    from tools.runs import logs
+
+    h = Home.resolve(home)
+    offset = 0
+    while True:
+        text, offset = logs(h, run, offset, job=job)
+        if text:
+            typer.echo(text, nl=False)
+        if not follow or Registry(h).sync(run_id_of(run)).status in TERMINAL:
+            if follow:  # what was written between the last read and the end
+                typer.echo(logs(h, run, offset, job=job)[0], nl=False)
+            return
+        time.sleep(1.0)
+
+
 @app.command("resume")
 @cli_errors
 def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,

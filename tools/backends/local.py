@@ -1,20 +1,29 @@
 """This machine: one worker process per run (torchrun for several GPUs) in its own session, output in the run
-folder's stdout.log. The dispatcher (tools/queue.py) picks the devices, starts runs through `start`, watches
-the processes and reaps them; cancels go through `signal`. (Cluster backends implement tools.backends.Backend:
-local runs are not submitted through that interface, since the dispatcher allocates their devices itself.)"""
+folder's stdout.log. The same interface as the cluster backends (submit, state, logs, cancel); the difference is
+who decides where a run goes: here the dispatcher (tools/queue.py) picks this machine's devices and passes them to
+`submit`, on a cluster the cluster's scheduler does. The handle's job id is the worker's process id (also its
+session id, so a signal reaches torchrun's children too)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
+import psutil
+
 from ssl_runtime.run_folder import RunFolder
+from tools.backends import Handle, read_from
+
+# what the run folder says once a worker has exited -> the job state (interrupted: stopped by a signal, as Slurm
+# says CANCELLED; a worker that died without a word left `running`, which reads as failed)
+ENDED = {"succeeded": "completed", "failed": "failed", "cancelled": "cancelled", "interrupted": "cancelled"}
 
 
-def worker_command(run, devices: list[str]) -> list[str]:
-    base = ["-m", "ssl_runtime", "run", run.run_dir] + (["--resume"] if run.resume_requested else [])
+def worker_command(run_dir: str, devices: list[str], resume: bool) -> list[str]:
+    base = ["-m", "ssl_runtime", "run", run_dir] + (["--resume"] if resume else [])
     if devices != ["cpu"] and len(devices) > 1:
         return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
                 str(len(devices)), *base]
@@ -38,10 +47,55 @@ def worker_env(devices: list[str], cpu_slots: int = 1) -> dict[str, str]:
 class LocalBackend:
     name = "local"
 
-    def start(self, run_dir: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def __init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}  # job id -> the worker this process started
+
+    def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1, gpus_per_node: int = 0,
+               *, devices: list[str] | None = None, cpu_slots: int = 1, resume: bool = False) -> Handle:
+        """Start the worker now on `devices` (the dispatcher's allocation; default the CPU)."""
+        devices = devices or ["cpu"]
         with RunFolder(run_dir).stdout.open("ab") as log:
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            proc = subprocess.Popen(worker_command(run_dir, devices, resume), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=worker_env(devices, cpu_slots),
                                     start_new_session=True, cwd=os.getcwd())
+        self.procs[str(proc.pid)] = proc
+        gpus = 0 if devices == ["cpu"] else len(devices)
+        return Handle(self.name, "local", str(proc.pid), 1, max(1, gpus), gpus,
+                      {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)})
+
+    def alive(self, handle: Handle) -> bool:
+        """The worker is running. Another host's worker is not ours to judge: taken as alive."""
+        proc = self.procs.get(handle.job_id)
+        if proc is not None:
+            return proc.poll() is None
+        if handle.info.get("host") not in (None, socket.gethostname()):
+            return True
+        try:
+            p = psutil.Process(int(handle.job_id))
+            return p.status() != psutil.STATUS_ZOMBIE and any(handle.info["run_dir"] in part for part in p.cmdline())
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
+
+    def exit_code(self, handle: Handle) -> int | None:
+        proc = self.procs.get(handle.job_id)
+        return proc.poll() if proc is not None else None
+
+    def forget(self, handle: Handle) -> None:
+        self.procs.pop(handle.job_id, None)
+
+    def state(self, handle: Handle) -> str:
+        if handle.info.get("host") not in (None, socket.gethostname()):
+            return "unknown"
+        if self.alive(handle):
+            return "running"
+        return ENDED.get(RunFolder(handle.info["run_dir"]).status() or "", "failed")
+
+    def logs(self, handle: Handle, offset: int = 0) -> tuple[str, int]:
+        return read_from(RunFolder(handle.info["run_dir"]).stdout, offset)
+
+    def cancel(self, handle: Handle, pending: bool = False) -> None:
+        """SIGTERM to the worker's session: it checkpoints at the next step and stops."""
+        self.signal(int(handle.job_id))
 
     @staticmethod
     def signal(pid: int, sig: int = signal.SIGTERM) -> bool:

@@ -104,6 +104,17 @@ def subprocess_env() -> dict:
     return env
 
 
+def sslpilot_cli(home, *args: str, ok: bool = True, timeout: float = 240):
+    """`sslpilot ARGS` in a fresh process against `home`, as a user types it; asserts the exit code."""
+    import subprocess
+
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(home), "SSLPILOT_AUTOSTART": "0"}
+    done = subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert (done.returncode == 0) == ok, done.stderr
+    return done
+
+
 def start_worker(run_dir, *extra):
     """`python -m ssl_runtime run RUN_DIR --no-probe` as a separate process (what the queue starts)."""
     import subprocess

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import subprocess_env, tiny_config
+from conftest import sslpilot_cli, subprocess_env, tiny_config
 from slurm_cluster import SlurmCluster, missing
 from test_ddp import DDP_CFG
 
@@ -147,13 +147,8 @@ def test_two_task_ddp_under_srun_equals_one_process(home, run_dir_factory):
 def test_cli_backend_commands_and_a_chat_launch_on_the_cluster(home, tmp_path):
     from agent.session import Agent
 
-    env = {**subprocess_env(), "SSLPILOT_HOME": str(home.root), "SSLPILOT_AUTOSTART": "0"}
-
     def cli(*args, ok=True):
-        r = subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert (r.returncode == 0) == ok, r.stderr
-        return r
+        return sslpilot_cli(home.root, *args, ok=ok)
 
     cli("backend", "add", "gpu", "--partition", "nope", "--json")
     assert "unknown partition" in cli("backend", "test", "gpu", ok=False).stderr

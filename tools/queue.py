@@ -72,8 +72,9 @@ class Dispatcher:
             folder = RunFolder(run.run_dir)
             place = json.loads((folder.path / "placement.json").read_text())
             try:
-                handle = get(self.registry.home, run.backend).submit(run.run_dir, run.id, place["nodes"],
-                                                                     place["procs_per_node"], place["gpus_per_node"])
+                handle = get(self.registry.home, run.backend).submit(
+                    run.run_dir, run.id, place["nodes"], place["procs_per_node"], place["gpus_per_node"],
+                    time_limit_min=place.get("time_limit_min"))
             except SSLPilotError as exc:
                 folder.set_status("failed", f"could not submit to {run.backend}: {exc}")
                 self.registry.sync(run.id)

@@ -63,12 +63,18 @@ def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> Ru
 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
             parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
-            notes: str = "", backend: str | None = None, nodes: int = 1, procs_per_node: int | None = None) -> Run:
+            notes: str = "", backend: str | None = None, nodes: int = 1, procs_per_node: int | None = None,
+            time_limit_min: float | None = None) -> Run:
     """Validate, claim a run folder and register it as queued. The scheduler daemon starts it: callers that
     want it started now call tools.scheduler.start_scheduler_if_needed. `backend` names a configured cluster
     backend (`sslpilot backend ls`); the run then goes there with `nodes` x `procs_per_node` processes
-    (default: train.num_gpus per node, one process per GPU)."""
+    (default: train.num_gpus per node, one process per GPU), within `time_limit_min` (default: the backend's)."""
+    if time_limit_min is not None and time_limit_min <= 0:
+        raise SSLPilotError(f"time limit {time_limit_min} min is not positive", field="time_limit_min")
     if backend in (None, "local"):
+        if time_limit_min is not None:
+            raise SSLPilotError("a time limit applies to cluster runs", field="time_limit_min",
+                                fix="add --backend NAME, or set train.steps/epochs to bound a local run")
         cfg = validate(config)
         backend = None
     else:
@@ -88,7 +94,8 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
         gpus = cfg.train.num_gpus if cfg.train.device not in ("cpu",) else 0
         procs = procs_per_node or max(1, gpus)
         (folder.path / "placement.json").write_text(json.dumps({"backend": backend, "nodes": nodes,
-                                                                "procs_per_node": procs, "gpus_per_node": gpus}))
+                                                                "procs_per_node": procs, "gpus_per_node": gpus,
+                                                                "time_limit_min": time_limit_min}))
         registry.update(run.id, backend=backend, nodes=nodes)
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,

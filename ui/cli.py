@@ -116,6 +116,8 @@ def pretrain(
     = None,
     procs_per_node: Annotated[int | None, typer.Option("--procs-per-node", help="processes per node on a CPU-only "
                                                        "cluster")] = None,
+    time_min: Annotated[float | None, typer.Option("--time-min", help="time limit on a cluster, minutes (Slurm: "
+                                                   "then requeued; Ray: then stopped with a checkpoint)")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -149,7 +151,7 @@ def pretrain(
                 scheduler.wait(h, r.id)
         return
     run = runs.enqueue(h, cfg, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
-                       nodes=nodes, procs_per_node=procs_per_node)
+                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min)
     if not wait:
         scheduler.start_scheduler_if_needed(h)
         _emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,

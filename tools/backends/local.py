@@ -51,8 +51,10 @@ class LocalBackend:
         self.procs: dict[str, subprocess.Popen] = {}  # job id -> the worker this process started
 
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1, gpus_per_node: int = 0,
-               *, devices: list[str] | None = None, cpu_slots: int = 1, resume: bool = False) -> Handle:
-        """Start the worker now on `devices` (the dispatcher's allocation; default the CPU)."""
+               time_limit_min: float | None = None, *, devices: list[str] | None = None, cpu_slots: int = 1,
+               resume: bool = False) -> Handle:
+        """Start the worker now on `devices` (the dispatcher's allocation; default the CPU). Local runs have no
+        time limit (tools.runs.enqueue refuses one): steps and epochs bound them."""
         devices = devices or ["cpu"]
         with RunFolder(run_dir).stdout.open("ab") as log:
             proc = subprocess.Popen(worker_command(run_dir, devices, resume), stdout=log, stderr=subprocess.STDOUT,

@@ -97,7 +97,7 @@ class RayBackend:
                              **self.settings.env}}
 
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1,
-               gpus_per_node: int = 0) -> Handle:
+               gpus_per_node: int = 0, time_limit_min: float | None = None) -> Handle:
         s = self.settings
         client = _client(s.address)
         job_id, number = submission_id(run_id, run_dir, Handle.load(run_dir))
@@ -105,7 +105,8 @@ class RayBackend:
                                  "--nodes", str(nodes), "--procs-per-node", str(procs_per_node),
                                  "--gpus-per-node", str(gpus_per_node), "--cpus-per-proc", str(s.cpus_per_proc),
                                  "--max-failures", str(s.max_failures),
-                                 "--placement-timeout-s", str(s.placement_timeout_s)])
+                                 "--placement-timeout-s", str(s.placement_timeout_s),
+                                 *(["--time-limit-s", str(time_limit_min * 60)] if time_limit_min else [])])
         try:
             client.submit_job(entrypoint=entrypoint, submission_id=job_id, runtime_env=self._runtime_env(),
                               metadata={"sslpilot_run": run_id, "sslpilot_run_dir": str(Path(run_dir).resolve())})

@@ -9,7 +9,8 @@ torch.distributed variables, the master address being node 0's. It then watches 
   would wait in a collective forever), and the run starts again from its last checkpoint on the nodes Ray has
   now, up to --max-failures times;
 - a rank failed and wrote `failed` to the run folder (a bad config, NaN loss): no retry, it would fail again.
-SIGTERM (what `ray job stop` sends) is passed to the ranks, which checkpoint and stop.
+SIGTERM (what `ray job stop` sends) is passed to the ranks, which checkpoint and stop; so is the end of
+--time-limit-s (counted from the first placement).
 
 `check HOME` (what `sslpilot backend test` submits) answers whether every alive node sees the sslpilot home,
 since every node must read and write the same run folder.
@@ -120,7 +121,7 @@ def attempt(folder: RunFolder, args, stop: _Stop) -> str:
                  for i in range(args.nodes)]
     try:
         return _run_ranks(folder, args, stop, launchers)
-    except ray.exceptions.RayActorError as exc:
+    except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError) as exc:  # dead, or silent for 2 min
         folder.event("warning", f"a node was lost: {str(exc).splitlines()[0][:300]}", kind="node_lost")
         return "lost"
     finally:
@@ -133,22 +134,29 @@ def _run_ranks(folder: RunFolder, args, stop: _Stop, launchers: list) -> str:
     where = ray.get([launcher.where.remote(str(folder.path)) for launcher in launchers], timeout=120)
     blind = [w["node_id"][:12] for w in where if not w["sees_run_folder"]]
     if blind:
-        folder.event("error", f"node(s) {', '.join(blind)} cannot see {folder.path}", kind="no_shared_storage")
-        return "failed"  # the folder cannot say so itself on those nodes; the driver's log and exit code do
+        folder.set_status("failed", f"Ray node(s) {', '.join(blind)} cannot see {folder.path}: put the sslpilot home "
+                          "on storage every node mounts at the same path", kind="no_shared_storage")
+        return "failed"
     port = ray.get(launchers[0].free_port.remote())
     resume = folder.last_checkpoint.exists()
     world = args.nodes * args.procs_per_node
     threads = max(1, int(args.cpus_per_proc))
     ray.get([launcher.start.remote(str(folder.path), i * args.procs_per_node, args.procs_per_node, world,
                                    (where[0]["ip"], port), resume, threads) for i, launcher in enumerate(launchers)])
+    if args.time_limit_s and args.deadline is None:  # counted from the first placement, as Slurm's from the start
+        args.deadline = time.time() + args.time_limit_s
     folder.event("placed", f"{world} rank(s) on {args.nodes} Ray node(s) "
                  f"({', '.join(w['node_id'][:12] for w in where)})" + (", resuming" if resume else ""),
                  nodes=[w["node_id"] for w in where], world_size=world)
     signalled = False
     while True:
-        if stop.event.is_set() and not signalled:
+        out_of_time = args.deadline is not None and time.time() > args.deadline
+        if (stop.event.is_set() or out_of_time) and not signalled:
             ray.get([launcher.signal.remote(signal.SIGTERM) for launcher in launchers])
             signalled = True
+            if out_of_time:
+                folder.event("time_limit", f"time limit of {args.time_limit_s / 60:g} min reached: stopping with a "
+                             "checkpoint; `sslpilot resume` continues", kind="time_limit")
         codes = [c for cs in ray.get([launcher.poll.remote() for launcher in launchers], timeout=120) for c in cs]
         ended = [c for c in codes if c is not None]
         if ended and any(c != 0 for c in ended) and len(ended) < len(codes):
@@ -216,9 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--cpus-per-proc", type=float, default=1.0)
     r.add_argument("--max-failures", type=int, default=3)
     r.add_argument("--placement-timeout-s", type=float, default=600.0)
+    r.add_argument("--time-limit-s", type=float, default=None)
     c = sub.add_parser("check")
     c.add_argument("home")
     args = p.parse_args(argv)
+    args.deadline = None
     return run(args) if args.command == "run" else check(args.home)
 
 

@@ -9,6 +9,7 @@ job is requeued; the requeued job resumes from that checkpoint on the runtime's 
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -125,10 +126,11 @@ class SlurmBackend:
         return said
 
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1,
-               gpus_per_node: int = 0) -> Handle:
+               gpus_per_node: int = 0, time_limit_min: float | None = None) -> Handle:
         ex = self._executor(run_dir)
         s = self.settings
-        params = dict(nodes=nodes, ntasks_per_node=procs_per_node, time=s.time_min, job_name=f"sslpilot-{run_id}",
+        minutes = math.ceil(time_limit_min) if time_limit_min else s.time_min  # Slurm counts whole minutes
+        params = dict(nodes=nodes, ntasks_per_node=procs_per_node, time=minutes, job_name=f"sslpilot-{run_id}",
                       signal_delay_s=60, setup=list(s.setup), additional_parameters={"requeue": True, **s.extra},
                       stderr_to_stdout=True)
         if gpus_per_node:

@@ -131,7 +131,7 @@ class SlurmBackend:
         s = self.settings
         minutes = math.ceil(time_limit_min) if time_limit_min else s.time_min  # Slurm counts whole minutes
         params = dict(nodes=nodes, ntasks_per_node=procs_per_node, time=minutes, job_name=f"sslpilot-{run_id}",
-                      signal_delay_s=60, setup=list(s.setup), additional_parameters={"requeue": True, **s.extra},
+                      signal_delay_s=min(60, minutes * 15), setup=list(s.setup),  # a warning inside short limits additional_parameters={"requeue": True, **s.extra},
                       stderr_to_stdout=True)
         if gpus_per_node:
             params["gpus_per_node"] = gpus_per_node

@@ -16,6 +16,8 @@ from conftest import COLLAPSED, ROOT, subprocess_env
 from streamlit.testing.v1 import AppTest
 from ui_seed import seed_home
 
+from tools import backends
+
 PAGES = ROOT / "ui" / "pages"
 ARTIFACTS = Path(os.environ.get("SSLPILOT_TEST_ARTIFACTS", ROOT / "tests" / "output"))
 
@@ -199,7 +201,14 @@ def test_settings_page_shows_backend_home_and_devices(page, seeded):
     assert not at.exception, at.exception
     text = _text(at)
     assert "built-in offline planner" in text and str(seeded["home"].root) in text
-    assert "CPU slots" in text
+    assert "CPU slots" in text and "None: runs go to this machine's queue." in text
+    backends.add(seeded["home"], "rc", "ray", address="http://head.example:8265")
+    try:
+        at = page("settings")
+        table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+        assert table.to_dict("records")[0]["kind"] == "ray" and "head.example" in table.iloc[0]["where"]
+    finally:
+        (seeded["home"].root / "backends.yaml").unlink()
 
 
 def _free_port() -> int:

@@ -1,4 +1,4 @@
-"""Settings: what this UI is running against (LLM backend, home, database, devices, knowledge store)."""
+"""Settings: what this UI is running against (LLM backend, home, database, devices, clusters, knowledge store)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import streamlit as st
 
 from agent.backends import describe
 from agent.graph import Budget
+from tools.backends import configured
 from tools.gpus import Allocator
 from tools.registry import Registry
 from ui.state import home
@@ -44,6 +45,18 @@ def main() -> None:
         st.markdown("No GPU visible: runs use CPU slots.")
     st.caption(f"CPU slots: {inv['cpu_slots']} · runs per GPU: {inv['runs_per_gpu']} · "
                f"SSLPILOT_GPUS={os.environ.get('SSLPILOT_GPUS', '(all)')}")
+
+    st.subheader("Clusters")
+    clusters = configured(h)
+    if clusters:
+        rows = [{"name": name, "kind": spec["kind"], "where": spec.get("address") or spec.get("partition") or "",
+                 "settings": ", ".join(f"{k}={v}" for k, v in spec.items() if k not in ("kind", "address", "partition"))}
+                for name, spec in clusters.items()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="clusters")
+    else:
+        st.markdown("None: runs go to this machine's queue.")
+    st.caption("Add one with `sslpilot backend add NAME --kind slurm --partition P` or `--kind ray --address "
+               "http://HEAD:8265`, check it with `sslpilot backend test NAME` (docs/operations.md).")
 
     st.subheader("Knowledge store")
     st.markdown(f"Chroma folder: `{h.chroma}`  \nEmbedding model: `{os.environ.get('SSLPILOT_EMBEDDINGS', 'minilm')}` "

@@ -168,9 +168,10 @@ def _run_ranks(folder: RunFolder, args, stop: _Stop, launchers: list) -> str:
         time.sleep(1.0)
     if all(c == 0 for c in codes):
         return "stopped" if signalled else "done"
-    status = folder.status()
-    if status == "failed" or signalled:
-        return "failed" if status == "failed" else "stopped"
+    if folder.status() == "failed":  # the run's own error: a retry would fail the same way
+        return "failed"
+    if signalled:
+        return "stopped"
     folder.event("warning", f"rank exit codes {codes}: a rank was killed", kind="rank_killed")
     return "lost"
 
@@ -189,8 +190,7 @@ def run(args) -> int:
             return 0
         if failure < args.max_failures:
             note = "from its last checkpoint" if folder.last_checkpoint.exists() else "from the start (no checkpoint)"
-            folder.event("retry", f"retry {failure + 1}/{args.max_failures} after a lost node: resuming {note}",
-                         kind="node_lost")
+            folder.event("retry", f"retry {failure + 1}/{args.max_failures} after a lost node: resuming {note}")
     folder.set_status("interrupted", f"lost a node {args.max_failures + 1} times; `sslpilot resume` continues "
                       "from the last checkpoint")
     return 1

@@ -354,7 +354,8 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
 
 
-CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?((slurm|ray)\s+)?"
+# "on the cluster", "to slurm", "on our gpu cluster", "on the ray cluster", "across 3 nodes"
+CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?([\w-]+\s+)?"
                      r"(cluster|slurm|ray|hpc|supercomputer)\b|\b(\d+)\s*nodes?\b", re.I)
 
 

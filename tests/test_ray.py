@@ -211,4 +211,7 @@ def test_the_kind_named_in_chat_picks_the_backend():
     args, question = _placement("pretrain dino on ray", World(backends={"hpc": "slurm"}))
     assert args == {} and "No ray cluster" in question.question
     assert _placement("pretrain dino on digits", world) == ({}, None)
+    # an adjective before "cluster" is still a cluster: a question here, never a silent local run
+    args, question = _placement("start moco on digits on our gpu cluster", world)
+    assert args == {} and question.question.startswith("Which cluster")
 

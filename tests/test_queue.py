@@ -120,7 +120,8 @@ def test_cancel_checkpoints_and_resume_finishes(home):
     finished = backends.Handle.load(run.run_dir)
     assert finished.job_id != stopped.job_id
     # the worker goes on to probe after the run says succeeded: the job ends after that
-    assert wait_for(lambda: local.state(finished) if local.state(finished) != "running" else None) == "completed"
+    wait_for(lambda: local.state(finished) != "running")
+    assert local.state(finished) == "completed"
     text, offset = logs(home, run.id)
     assert '"step": 120' in text and logs(home, run.id, offset) == ("", offset)  # incremental
 

@@ -192,25 +192,15 @@ class ToolBox:
     def launch_pretraining(self, **kw) -> dict:
         a = LaunchArgs(**kw)
         cfg = _config_tree(a, self.home)
-        if a.backend not in (None, "local"):
-            from ssl_runtime.configure import build_config
-            from ssl_runtime.data import preflight
-            from tools.backends import get
+        from tools.runs import placement, validate
 
-            get(self.home, a.backend)  # it exists
-            resolved = build_config(cfg)
-            preflight(resolved.data)  # the cluster's devices are its own: no local GPU check
-        else:
-            from tools.runs import validate
-
-            resolved = validate(cfg)
+        resolved = validate(cfg, home=self.home, backend=a.backend)
         est = estimate_cost(cfg)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                "resolved": resolved.model_dump(mode="json")}
         if a.backend not in (None, "local"):
-            out["placement"] = {"backend": a.backend, "nodes": a.nodes,
-                                "gpus_per_node": resolved.train.num_gpus if resolved.train.device != "cpu" else 0}
+            out["placement"] = placement(resolved, a.backend, a.nodes)
         return out
 
     def schedule_pretraining(self, **kw) -> dict:

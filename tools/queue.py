@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ssl_runtime.run_folder import RunFolder
-from tools.backends import Handle
-from tools.backends.local import LocalBackend
+from tools.backends.local import LocalBackend, handle_of
 from tools.gpus import Allocator, Request
 from tools.records import Run, now
 from tools.registry import Registry
@@ -143,23 +142,15 @@ class Dispatcher:
         self.registry.sync(run.id)
 
     # ---- watching -------------------------------------------------------------------------------
-    def _handle(self, run: Run) -> Handle:
-        """The local handle of a run with a worker (made up from the registry for runs launched before handles
-        were saved, or whose launch.json is a cluster's)."""
-        handle = Handle.load(run.run_dir)
-        if handle is None or handle.kind != "local" or handle.job_id != str(run.pid):
-            handle = Handle("local", "local", str(run.pid), info={"host": run.host, "run_dir": run.run_dir})
-        return handle
-
     def is_alive(self, run: Run) -> bool:
-        return bool(run.pid) and self.local.alive(self._handle(run))
+        return bool(run.pid) and self.local.alive(handle_of(run.run_dir, run.pid, run.host))
 
     def reap(self) -> None:
         """Close every launched worker that has exited; a run it left `running` died and is `interrupted`."""
         for run in self.registry.with_workers():
-            if self.is_alive(run):
+            handle = handle_of(run.run_dir, run.pid, run.host)
+            if self.local.alive(handle):
                 continue
-            handle = self._handle(run)
             code = self.local.exit_code(handle)
             self.local.forget(handle)
             run = self.registry.sync(run.id)

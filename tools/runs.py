@@ -49,16 +49,31 @@ def resolve_config(config_file: str | Path | None = None, overrides: list[str] |
     return resolve(config_file, overrides, **fields)
 
 
-def validate(config: RunConfig | dict, allocator: Allocator | None = None) -> RunConfig:
-    """Config, data source and device request checked; raises SSLPilotError naming the field."""
+def validate(config: RunConfig | dict, allocator: Allocator | None = None, *, home: Home | None = None,
+             backend: str | None = None) -> RunConfig:
+    """Config, data source and device request checked; raises SSLPilotError naming the field. A run bound for a
+    cluster `backend` is checked against that backend existing instead of this machine's devices."""
     # imported here: building a config loads the methods (torch); listing runs must stay quick
     from ssl_runtime.configure import build_config
     from ssl_runtime.data import preflight
 
+    if backend not in (None, "local"):
+        from tools.backends import get
+
+        get(home, backend)  # a named backend that exists, before anything is stored
     cfg = config if isinstance(config, RunConfig) else build_config(config)
     preflight(cfg.data)
-    (allocator or Allocator()).check(Request.from_config(cfg.model_dump()))
+    if backend in (None, "local"):
+        (allocator or Allocator()).check(Request.from_config(cfg.model_dump()))
     return cfg
+
+
+def placement(cfg: RunConfig, backend: str, nodes: int = 1, procs_per_node: int | None = None,
+              time_limit_min: float | None = None) -> dict:
+    """Where a cluster run goes (placement.json): nodes x processes per node, one per GPU by default."""
+    gpus = cfg.train.num_gpus if cfg.train.device != "cpu" else 0
+    return {"backend": backend, "nodes": nodes, "procs_per_node": procs_per_node or max(1, gpus),
+            "gpus_per_node": gpus, "time_limit_min": time_limit_min}
 
 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
@@ -71,31 +86,19 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     (default: train.num_gpus per node, one process per GPU), within `time_limit_min` (default: the backend's)."""
     if time_limit_min is not None and time_limit_min <= 0:
         raise SSLPilotError(f"time limit {time_limit_min} min is not positive", field="time_limit_min")
-    if backend in (None, "local"):
-        if time_limit_min is not None:
-            raise SSLPilotError("a time limit applies to cluster runs", field="time_limit_min",
-                                fix="add --backend NAME, or set train.steps/epochs to bound a local run")
-        cfg = validate(config)
+    if backend == "local":
         backend = None
-    else:
-        from ssl_runtime.configure import build_config
-        from tools.backends import get
-
-        get(home, backend)  # a named backend that exists, before anything is stored
-        from ssl_runtime.data import preflight
-
-        cfg = config if isinstance(config, RunConfig) else build_config(config)  # devices are the cluster's
-        preflight(cfg.data)
+    if backend is None and time_limit_min is not None:
+        raise SSLPilotError("a time limit applies to cluster runs", field="time_limit_min",
+                            fix="add --backend NAME, or set train.steps/epochs to bound a local run")
+    cfg = validate(config, home=home, backend=backend)
     folder = new_run_folder(home, cfg)
     registry = Registry(home)
     run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
                            parent_id=parent_id, recommendation=recommendation, tags=tags, notes=notes)
     if backend is not None:
-        gpus = cfg.train.num_gpus if cfg.train.device not in ("cpu",) else 0
-        procs = procs_per_node or max(1, gpus)
-        (folder.path / "placement.json").write_text(json.dumps({"backend": backend, "nodes": nodes,
-                                                                "procs_per_node": procs, "gpus_per_node": gpus,
-                                                                "time_limit_min": time_limit_min}))
+        where = placement(cfg, backend, nodes, procs_per_node, time_limit_min)
+        (folder.path / "placement.json").write_text(json.dumps(where))
         registry.update(run.id, backend=backend, nodes=nodes)
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
@@ -158,25 +161,21 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
     folder = RunFolder(run.run_dir)
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to cancel", field="run")
-    if run.status == "queued":
-        if run.backend and run.job_id:  # pending in the cluster's queue: take it out
-            from tools.backends import Handle, get
+    from tools.backends import Handle, get
+    from tools.backends.local import handle_of
 
-            handle = Handle.load(run.run_dir)
-            if handle is not None:
-                get(home, run.backend).cancel(handle, pending=True)
+    job = Handle.load(run.run_dir) if run.backend and run.job_id else None  # a cluster job
+    if run.status == "queued":
+        if job is not None:  # pending in the cluster's queue: take it out
+            get(home, run.backend).cancel(job, pending=True)
         folder.set_status("cancelled", "cancelled before it started")
         return registry.sync(run.id)
     registry.update(run.id, cancel_requested_at=now())
     folder.event("cancel", "cancel requested: SIGTERM sent, the worker checkpoints and stops")
-    from tools.backends import Handle, get
-
-    handle = Handle.load(run.run_dir)
-    if run.backend and run.job_id and handle is not None:
-        get(home, run.backend).cancel(handle)
-    elif run.pid:  # the local worker: its handle's job id is the pid
-        get(home, "local").cancel(handle if handle and handle.job_id == str(run.pid) else
-                                  Handle("local", "local", str(run.pid), info={"run_dir": run.run_dir}))
+    if job is not None:
+        get(home, run.backend).cancel(job)
+    elif run.pid:
+        get(home, "local").cancel(handle_of(run.run_dir, run.pid, run.host))
     return registry.get(run.id)
 
 

@@ -293,12 +293,10 @@ def logs_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
     h = Home.resolve(home)
     offset = 0
     while True:
+        ended = not follow or Registry(h).sync(run_id_of(run)).status in TERMINAL  # before reading: nothing missed
         text, offset = logs(h, run, offset, job=job)
-        if text:
-            typer.echo(text, nl=False)
-        if not follow or Registry(h).sync(run_id_of(run)).status in TERMINAL:
-            if follow:  # what was written between the last read and the end
-                typer.echo(logs(h, run, offset, job=job)[0], nl=False)
+        typer.echo(text, nl=False)
+        if ended:
             return
         time.sleep(1.0)
 
@@ -610,7 +608,7 @@ def backend_test(name: Annotated[str, typer.Argument(help="backend name")], home
     from tools.home import Home
 
     backend = backends.get(Home.resolve(home), name)
-    said = backend.check() if hasattr(backend, "check") else ["local: this machine"]
+    said = backend.check()
     _emit({"name": name, "ok": True, "checks": said}, as_json, f"{name}: ok ({'; '.join(said)})")
 
 

@@ -86,6 +86,8 @@ class Handle:
 class Backend(Protocol):
     name: str
 
+    def check(self) -> list[str]: ...  # what `sslpilot backend test` reports; raises BackendError when unusable
+
     def submit(self, run_dir: str, run_id: str, nodes: int, procs_per_node: int, gpus_per_node: int,
                time_limit_min: float | None = None) -> Handle: ...
 

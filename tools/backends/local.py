@@ -44,6 +44,15 @@ def worker_env(devices: list[str], cpu_slots: int = 1) -> dict[str, str]:
     return env
 
 
+def handle_of(run_dir: str, pid: int, host: str | None = None) -> Handle:
+    """The handle of a run's local worker `pid`: its launch.json when that names this worker, else one made up from
+    the registry (a run launched before handles were saved, or one whose launch.json is an earlier cluster job's)."""
+    handle = Handle.load(run_dir)
+    if handle is None or handle.kind != "local" or handle.job_id != str(pid):
+        handle = Handle("local", "local", str(pid), info={"host": host, "run_dir": str(run_dir)})
+    return handle
+
+
 class LocalBackend:
     name = "local"
 
@@ -64,6 +73,9 @@ class LocalBackend:
         gpus = 0 if devices == ["cpu"] else len(devices)
         return Handle(self.name, "local", str(proc.pid), 1, max(1, gpus), gpus,
                       {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)})
+
+    def check(self) -> list[str]:
+        return [f"local: this machine ({socket.gethostname()})"]
 
     def alive(self, handle: Handle) -> bool:
         """The worker is running. Another host's worker is not ours to judge: taken as alive."""

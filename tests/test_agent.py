@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import COLLAPSE, COLLAPSED, tiny_config
+from constructed import collapse_run
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
@@ -22,6 +23,7 @@ def home(tmp_path_factory):
 def collapsed_run(home):
     run = enqueue(home, tiny_config("simsiam", **COLLAPSE))
     run_worker(run.run_dir)
+    collapse_run(run.run_dir)  # collapsed by construction (tests/constructed.py)
     Registry(home).sync(run.id)
     return run.id
 

@@ -1,27 +1,55 @@
-"""Real runs with induced failures on digits get the right verdict and a recommendation of the right class."""
+"""The diagnosis pipeline end to end (registry run -> diagnose_run -> recommend_run) on the five induced failures,
+with metric curves built to be healthy, collapsed, diverged, flat or trivially aligned. Whether real tiny runs on
+digits really fail this way is measured in benchmarks/induced_failures.py, not asserted here: it depends on the
+CPU's numerics."""
+
+import json
+import math
 
 import pytest
 from conftest import COLLAPSE, COLLAPSED, tiny_config
 
-from ssl_runtime.trainer import train
-from ssl_runtime.worker import run_worker
-from tools.diagnosis import diagnose_run, recommend_run
+from tools.diagnosis import diagnose, diagnose_run, load_evidence, recommend_run
 from tools.home import Home
+from tools.registry import Registry
 from tools.runs import enqueue
 
-COMMON = {"train.steps": 120, "train.log_every": 5, "train.health_every": 20, "train.batch_size": 128,
-          "train.checkpoint_every": 40, "backbone.width": 0.5}
+PROBE_GOOD = {"probe/acc": 0.97, "knn/acc": 0.95, "knn/recall@5": 0.99, "baseline": {"probe/acc": 0.9, "knn/acc": 0.85}}
+PROBE_AT_BASELINE = {"probe/acc": 0.90, "knn/acc": 0.85, "baseline": {"probe/acc": 0.91, "knn/acc": 0.86}}
+D = 64  # projector width of the constructed runs; isotropic spread 1/sqrt(64) = 0.125
+
+
+def curve(n: int, **spans) -> list[dict]:
+    """n rows, each metric moving linearly from its first to its last value."""
+    rows = []
+    for i in range(n):
+        t = i / (n - 1)
+        row = {"step": (i + 1) * 10, "grad_norm": 1.0, "health/alignment": 0.5}
+        row.update({k: a + (b - a) * t for k, (a, b) in spans.items()})
+        rows.append(row)
+    return rows
+
+
+HEALTHY = curve(12, loss=(5.0, 3.5), **{"health/std": (0.06, 0.11), "health/rank": (8, 30),
+                                       "health/uniformity": (-1.5, -3.5)})
+COLLAPSING = curve(12, loss=(0.0, -0.98), **{"health/std": (0.1, 0.001), "health/rank": (20, 1.1),
+                                            "health/uniformity": (-2.0, -0.02)})
+FLAT = curve(12, loss=(4.85, 4.849), **{"health/std": (0.05, 0.05), "health/rank": (12, 12),
+                                       "health/uniformity": (-2.0, -2.0)})
+EXPLODING = curve(4, loss=(6.0, 80.0), **{"health/std": (0.1, 0.1), "health/rank": (20, 20)}) + [
+    {"step": 50, "loss": math.nan, "grad_norm": math.inf}]
+TRIVIAL = [{**r, "loss": 0.5 ** (i + 1), "health/alignment": 0.0} for i, r in enumerate(HEALTHY)]
 
 CASES = {
-    # name: (method, overrides, verdicts accepted, category, expected change keys)
-    # the published head sizes: small heads on the easy digits do not beat random init in 150 steps
-    "healthy": ("simclr", {"train.steps": 150, "train.batch_size": 256, "backbone.width": 1.0,
-                           "method_args.proj_hidden_dim": 2048, "method_args.proj_dim": 256}, ("healthy",), None, None),
-    "collapse": ("simsiam", COLLAPSE, COLLAPSED, "model", {"method_args.stop_gradient", "method_args.predictor"}),
-    "divergence": ("mae", {"optim.name": "sgd", "optim.lr": 10.0, "train.steps": 40, "train.checkpoint_every": 5},
-                   ("diverged",), "model", {"optim.lr"}),
-    "no_learning": ("simclr", {"optim.lr": 1e-9}, ("not_learning",), "model", {"optim.lr"}),
-    "identical_views": ("simclr", {"augment.strength": 0.0}, ("weak_representation",), "data", {"augment.strength"}),
+    # name: (method, overrides, rows, status, probe, verdicts accepted, category, expected change keys)
+    "healthy": ("simclr", {}, HEALTHY, "succeeded", PROBE_GOOD, ("healthy",), None, None),
+    "collapse": ("simsiam", COLLAPSE, COLLAPSING, "succeeded", None, COLLAPSED, "model",
+                 {"method_args.stop_gradient", "method_args.predictor"}),
+    "divergence": ("mae", {"optim.name": "sgd", "optim.lr": 10.0}, EXPLODING, "diverged", None, ("diverged",),
+                   "model", {"optim.lr"}),
+    "no_learning": ("simclr", {"optim.lr": 1e-9}, FLAT, "succeeded", None, ("not_learning",), "model", {"optim.lr"}),
+    "identical_views": ("simclr", {"augment.strength": 0.0}, TRIVIAL, "succeeded", PROBE_AT_BASELINE,
+                        ("weak_representation",), "data", {"augment.strength"}),
 }
 
 
@@ -30,14 +58,33 @@ def home(tmp_path_factory):
     return Home.resolve(tmp_path_factory.mktemp("diag"))
 
 
+def constructed_run(home, method, overrides, rows, status, probe=None):
+    """A registry run whose folder holds the given curve, as a finished worker would have left it."""
+    from ssl_runtime.run_folder import RunFolder
+
+    run = enqueue(home, tiny_config(method, **overrides))
+    folder = RunFolder(run.run_dir)
+    data = {"num_images": 1797, "duplicates": 0, "skipped_files": 0, "class_counts": [180] * 10}
+    folder.set_status("running", "running", precision="32", embedding_dim=D, health_samples=512, data=data,
+                      total_steps=rows[-1]["step"])
+    for r in rows:
+        folder.log_metrics(r)
+    if status != "running":
+        folder.write_summary({"status": status, "embedding_dim": D, "health_samples": 512, "data": data,
+                              "epochs": 30, "peak_lr": 1e-3, "steps": rows[-1]["step"]})
+        folder.set_status(status)
+    if probe:
+        folder.probe.write_text(json.dumps(probe))
+    Registry(home).sync(run.id)
+    return run
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_induced_run(name, home):
-    method, overrides, verdicts, category, keys = CASES[name]
-    run = enqueue(home, tiny_config(method, **{**COMMON, **overrides}))
-    run_worker(run.run_dir)
+def test_induced_failure_gets_its_verdict_and_a_fix_of_the_right_class(name, home):
+    method, overrides, rows, status, probe, verdicts, category, keys = CASES[name]
+    run = constructed_run(home, method, overrides, rows, status, probe)
     d = diagnose_run(home, run.id)
     r = recommend_run(home, run.id)
-    print(name, d["verdict"], d["confidence"], [e["explanation"] for e in d["evidence"]], r["category"], r["change"])
     assert d["verdict"] in verdicts, d
     if category is not None:
         assert r["category"] == category, r
@@ -50,17 +97,7 @@ def test_induced_run(name, home):
 
 
 def test_collapse_is_flagged_while_running(home):
-    """Early warning: the metrics so far, before the run ends, already show the collapse."""
-    cfg = tiny_config("simsiam", **COLLAPSE)
-    run = enqueue(home, cfg)
-    train(run.run_dir)
-    from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis import diagnose, load_evidence
-
-    folder = RunFolder(run.run_dir)
-    folder.truncate_metrics(80)  # as if we looked at step 80 of 120
-    folder.summary.unlink()
-    folder.set_status("running", "pretend it is still running")
-    ev = load_evidence(run.run_dir)
-    d = diagnose(ev)
+    """Early warning: two thirds of a collapsing curve, the run still going, already reads as collapse."""
+    run = constructed_run(home, "simsiam", COLLAPSE, COLLAPSING[:8], "running")
+    d = diagnose(load_evidence(run.run_dir))
     assert d.in_progress and d.verdict in COLLAPSED, d.to_dict()

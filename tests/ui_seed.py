@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import COLLAPSE, tiny_config
+from constructed import collapse_run
 
 
 def seed_home(root: Path) -> dict:
     from ssl_runtime.worker import run_worker
     from tools.diagnosis import diagnose_run, recommend_run
     from tools.home import Home
+    from tools.registry import Registry
     from tools.runs import enqueue
 
     home = Home.resolve(root)
@@ -21,6 +23,8 @@ def seed_home(root: Path) -> dict:
     run_worker(healthy.run_dir)
     collapsed = enqueue(home, tiny_config("simsiam", **COLLAPSE))
     run_worker(collapsed.run_dir)
+    collapse_run(collapsed.run_dir)  # collapsed by construction, whatever this CPU's numerics did
+    Registry(home).sync(collapsed.id)
     verdict = diagnose_run(home, collapsed.id)["verdict"]
     recommend_run(home, collapsed.id)
     text = enqueue(home, tiny_config("clm", **{"data.name": "shapes", "data.num_samples": 320, "backbone.name": "auto",

@@ -4,13 +4,12 @@ OpenAI-compatible client at another server."""
 
 from __future__ import annotations
 
-import os
-
+from ssl_runtime import settings
 from ssl_runtime.errors import ConfigError
 
 
 def make_chat_model(spec: str | None = None, home=None):
-    spec = spec or os.environ.get("SSLPILOT_LLM", "offline")
+    spec = spec or settings.get("SSLPILOT_LLM")
     if spec == "offline":
         from agent.planner import OfflinePlanner
 
@@ -18,8 +17,8 @@ def make_chat_model(spec: str | None = None, home=None):
     from langchain.chat_models import init_chat_model
 
     kwargs = {}
-    if os.environ.get("SSLPILOT_LLM_BASE_URL"):
-        kwargs["base_url"] = os.environ["SSLPILOT_LLM_BASE_URL"]
+    if settings.get("SSLPILOT_LLM_BASE_URL"):
+        kwargs["base_url"] = settings.get("SSLPILOT_LLM_BASE_URL")
     try:
         return init_chat_model(spec, temperature=0, **kwargs)
     except (ImportError, ValueError) as exc:
@@ -28,5 +27,5 @@ def make_chat_model(spec: str | None = None, home=None):
 
 
 def describe(spec: str | None = None) -> str:
-    spec = spec or os.environ.get("SSLPILOT_LLM", "offline")
+    spec = spec or settings.get("SSLPILOT_LLM")
     return "built-in offline planner" if spec == "offline" else spec

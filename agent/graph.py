@@ -8,7 +8,6 @@ anything else, it drops it and carries on. So neither a model nor text it read c
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import uuid
@@ -20,6 +19,8 @@ from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 
 from agent.planner import CONTEXT_KEY
+from ssl_runtime import settings
+from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import CONFIRM_TOOLS, ToolBox
 
 SYSTEM_PROMPT = """You are sslpilot, an MLOps assistant for self-supervised learning. You act only through the
@@ -41,10 +42,10 @@ SEARCH_TOOLS = ("search_run_logs", "search_literature")
 class Budget:
     """Per-thread limits from the environment."""
 
-    max_model_calls = int(os.environ.get("SSLPILOT_MAX_MODEL_CALLS", "6"))  # per turn
-    max_launches = int(os.environ.get("SSLPILOT_MAX_LAUNCHES", "20"))  # per thread
-    max_gpu_hours = float(os.environ.get("SSLPILOT_MAX_GPU_HOURS", "100"))  # per thread, estimated
-    assumed_img_per_s = float(os.environ.get("SSLPILOT_ASSUMED_IMG_PER_S", "2000"))
+    max_model_calls = settings.get_int("SSLPILOT_MAX_MODEL_CALLS")  # per turn
+    max_launches = settings.get_int("SSLPILOT_MAX_LAUNCHES")  # per thread
+    max_gpu_hours = settings.get_float("SSLPILOT_MAX_GPU_HOURS")  # per thread, estimated
+    assumed_img_per_s = settings.get_float("SSLPILOT_ASSUMED_IMG_PER_S")
 
 
 class State(TypedDict, total=False):
@@ -79,7 +80,7 @@ def ungrounded(call: dict, state: State) -> str | None:
         if rid is not None and str(rid) not in known and not re.search(rf"(?<![\w.]){re.escape(str(rid))}(?![\w.])", said):
             return f"run {rid}"
     for data in [args.get("data"), args.get("path"), *(args.get("checkpoints") or [])]:
-        if data and data not in ("digits", "shapes") and str(data) not in said:
+        if data and data not in BUILTIN_DATASETS and str(data) not in said:
             return f"the path `{data}`"
     return None
 

@@ -1,4 +1,4 @@
-"""One conversation turn in, the chat JSON shape out (ARCHITECTURE.md):
+"""One conversation turn in, the chat JSON shape out (docs/architecture.md):
 {"thread_id", "answer", "tool_calls": [{"name", "args", "status"}], "pending_confirmation": null | {"tool", "args"}}."""
 
 from __future__ import annotations

@@ -11,18 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-METHOD_ALIASES = {
-    "simclr": "simclr", "moco": "moco", "mocov2": "moco", "mocov3": "moco", "byol": "byol", "simsiam": "simsiam",
-    "dino": "dino", "barlowtwins": "barlow_twins", "barlow": "barlow_twins", "vicreg": "vicreg", "mae": "mae",
-    "maskedautoencoder": "mae", "maskedautoencoders": "mae", "mlm": "mlm", "maskedlm": "mlm",
-    "maskedlanguagemodel": "mlm", "maskedlanguagemodelling": "mlm", "maskedlanguagemodeling": "mlm", "bertstyle": "mlm",
-    "clm": "clm", "causallm": "clm", "nexttoken": "clm", "nexttokenlanguagemodel": "clm", "gptstyle": "clm",
-    "clip": "clip", "imagetext": "clip",
-}
+from ssl_runtime.catalogue import ALIASES, BUILTIN_DATASETS, METHODS
+
+METHOD_ALIASES = ALIASES  # every spelling of a method, from the catalogue
+METHOD_WORDS = "|".join(m.replace("_", " ") for m in METHODS)  # "the byol run", "my barlow twins model"
 # SSL methods people ask for that sslpilot does not have: named, they get a question, never a substitute
 OTHER_METHODS = ("swav", "nnclr", "msn", "ibot", "data2vec", "pirl", "deepcluster", "ijepa", "jepa", "dinov2",
                  "simclrv2", "tico", "vicregl", "wmse", "supcon", "beit", "mocov1", "obow", "esvit", "sela")
-BUILTIN_DATA = ("digits", "shapes")
+BUILTIN_DATA = BUILTIN_DATASETS
 OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mnist", "stl10", "coco", "svhn",
                   "tinyimagenet", "places365", "inat", "fashionmnist")
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
@@ -316,8 +312,9 @@ def mask_runs(text: str, world: World) -> str:
             out = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", "run N", out, flags=re.I)
     for pattern in DESCRIPTIONS:
         out = re.sub(pattern, "run N", out, flags=re.I)
-    return re.sub(r"\b(?:the|my|that|this)\s+(simclr|moco|byol|simsiam|dino|barlow twins|vicreg|mae|mlm|clm|clip)\s+"
-                  r"(?:run|job|experiment|model|one|encoder|training)\b", "run N", out, flags=re.I)
+    return re.sub(rf"\b(?:the|my|that|this)\s+({METHOD_WORDS})\s+(?:run|job|experiment|model|one|encoder|training)\b",
+                  "run N", out, flags=re.I)
+
 
 
 def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:

@@ -30,6 +30,7 @@ from agent.slots import (
     mask_runs,
     resolve_path,
 )
+from ssl_runtime.catalogue import VISION_METHODS, prose
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
 # the training examples' cross-validated predictions: 0.35/0.1 answers 95% of them at 93% accuracy (0.55 answers
@@ -79,10 +80,6 @@ class Reading:
 
 def _ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:
     return Reading("clarify", question=question, options=options or [], intents=intents or [], confidence=confidence)
-
-
-def _about_runs(intent: str) -> bool:
-    return intent in (*RUN_TOOLS, "compare_runs", "relaunch")
 
 
 def understand(text: str, context: dict, world: World, model, cwd: Path | None = None,
@@ -285,7 +282,7 @@ def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | Non
     named = find_data(text)
     if named is None:  # a bare folder name counts when that folder is there: "pretrain moco on my images in imgs"
         for m in re.finditer(r"\b(?:on|in|at|from|under|using)\s+(?:the\s+|my\s+)?(?:folder\s+)?([\w.-]+)", text, re.I):
-            if m.group(1).lower() not in ("the", "my", "a", "digits", "shapes") and cwd.check is None \
+            if m.group(1).lower() not in ("the", "my", "a", *BUILTIN_DATA) and cwd.check is None \
                     and (cwd.base / m.group(1)).is_dir():
                 return m.group(1), None
         return None, None
@@ -305,8 +302,7 @@ def _method_problem(text: str) -> tuple[str | None, Reading | None]:
     if named is None:
         return None, None
     if named.value is None:
-        return None, _ask(f"sslpilot has no `{named.raw}`. It can pretrain simclr, moco, byol, simsiam, dino, "
-                          "barlow_twins, vicreg or mae (images), mlm or clm (text), and clip. Which one?",
+        return None, _ask(f"sslpilot has no `{named.raw}`. It can pretrain {prose()}. Which one?",
                           ["pretrain simclr", "pretrain dino"])
     return named.value, None
 
@@ -340,8 +336,8 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
         return _ask("Which method, on which data? e.g. `pretrain simclr on ./photos` or `dino on shapes`.",
                     ["pretrain simclr on digits", "pretrain dino on shapes"], intents[:3], p)
     if data and not method and not find_runs(text, world, about_runs=False).ids:
-        return _ask(f"Which method on {data}? e.g. simclr, moco, byol, simsiam, dino, barlow_twins, vicreg or mae.",
-                    [f"pretrain {m} on {data}" for m in ("simclr", "dino", "byol")], intents[:3], p)
+        return _ask(f"Which method on {data}? e.g. {', '.join(VISION_METHODS)}.",
+                    [f"pretrain {m} on {data}" for m in VISION_METHODS[:3]], intents[:3], p)
     placement, problem = _placement(text, world)
     if problem:
         return problem

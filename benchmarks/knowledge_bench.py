@@ -15,6 +15,8 @@ from pathlib import Path
 
 from _common import machine, table
 
+from ssl_runtime.catalogue import VISION_METHODS
+
 # question -> a phrase that only the answer chunk(s) contain
 QUESTIONS = [
     ("What loss value signals a DINO uniform collapse?", "11.09 for K=65536"),
@@ -63,7 +65,7 @@ def latency(store, queries: list[str], collection: str, mode: str) -> tuple[floa
 
 def synthetic_chunks(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    methods = ["simclr", "moco", "byol", "simsiam", "dino", "vicreg", "barlow twins", "mae"]
+    methods = [m.replace("_", " ") for m in VISION_METHODS]
     words = ("loss health std rank uniformity collapse diverged nan gradient spike warmup temperature teacher "
              "momentum projector predictor batch augmentation crop colour jitter blur solarize epoch checkpoint "
              "probe knn recall accuracy baseline encoder backbone resnet vit dataset images duplicates").split()

@@ -13,17 +13,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, TEXT_METHODS, VISION_METHODS, canonical  # noqa: F401
 from ssl_runtime.errors import ConfigError, DataError
 
-METHODS = (
-    "simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae", "mlm", "clm", "clip",
-)
-VISION_METHODS = METHODS[:8]
-TEXT_METHODS = ("mlm", "clm")
-BUILTIN_DATASETS = ("digits", "shapes")
 DEFAULT_BATCH_SIZE = 256
 MIN_STEPS_PER_EPOCH = 4  # an automatic batch leaves at least this many steps in an epoch
-BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")
 
 
 class _Strict(BaseModel):
@@ -164,7 +158,7 @@ class RunConfig(_Strict):
     @field_validator("method")
     @classmethod
     def _method(cls, v: str) -> str:
-        v = v.strip().lower().replace("-", "_")
+        v = canonical(v) or v.strip().lower()
         if v not in METHODS:
             raise ValueError(f"unknown method {v!r}; choose one of {', '.join(METHODS)}")
         return v

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from ssl_runtime.config import (
     TEXT_METHODS,
+    VISION_METHODS,
     RunConfig,
     deep_merge,
     format_validation_error,
@@ -42,7 +43,7 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
         raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
                           "language model from method_args or backbone.pretrained", field="backbone.name",
                           fix="leave backbone.name at auto")
-    if cfg.method in (*TEXT_METHODS, "clip") and cfg.data.name == "digits":
+    if cfg.method not in VISION_METHODS and cfg.data.name == "digits":
         raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
                           fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
     return cfg

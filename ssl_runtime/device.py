@@ -9,6 +9,7 @@ import random
 import numpy as np
 import torch
 
+from ssl_runtime import settings
 from ssl_runtime.errors import ConfigError
 
 
@@ -20,7 +21,7 @@ def pick_device(spec: str = "auto") -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    assigned = os.environ.get("SSLPILOT_ASSIGNED_GPUS")
+    assigned = settings.get("SSLPILOT_ASSIGNED_GPUS")
     if assigned and spec.startswith("cuda:"):
         # The queue pinned physical GPU N and exposed it through CUDA_VISIBLE_DEVICES: map to the local index.
         physical = [x.strip() for x in assigned.split(",")]

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ssl_runtime.backbones import Backbone, family_of
+from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.configure import load_run_config
 from ssl_runtime.data import capped, eval_images, open_store, split_ids, split_indices
 from ssl_runtime.device import pick_device
@@ -190,7 +191,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
 def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
     """(train rows, val rows, extract(random_init) -> (features, labels)) for the run's labelled data, or None
     without labels. Rows index the extracted features."""
-    if cfg.method in ("mlm", "clm"):
+    if cfg.method in TEXT_METHODS:
         from ssl_runtime.data.text import labelled_texts
         from ssl_runtime.probe_text import text_features
 

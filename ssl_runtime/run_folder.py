@@ -1,4 +1,4 @@
-"""The run folder: the source of truth for one run. Layout in docs/operations.md and ARCHITECTURE.md."""
+"""The run folder: the source of truth for one run. Layout in docs/architecture.md and docs/operations.md."""
 
 from __future__ import annotations
 

@@ -88,3 +88,15 @@ def test_text_and_clip_through_the_cli(tmp_path):
     assert out["status"] == "succeeded" and "clip/i2t_recall@5" in out["summary"]["probe"]
     shown = sslpilot("show", out["run_id"], home=tmp_path)
     assert shown.returncode == 0 and "image->text recall@5" in shown.stdout, shown.stderr
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_home_flag_wins_over_the_environment(tmp_path, where):
+    """`--home` beats $SSLPILOT_HOME, as the help says (it once lost), before or after the command name."""
+    env_home, flag_home = tmp_path / "from-env", tmp_path / "from-flag"
+    args = ["runs", "--json", "--home", str(flag_home)] if where == "after" else ["--home", str(flag_home), "runs",
+                                                                                    "--json"]
+    r = sslpilot(*args, home=env_home)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"runs": []}
+    assert (flag_home / "sslpilot.db").exists() and not env_home.exists()

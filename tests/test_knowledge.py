@@ -155,3 +155,21 @@ def test_minilm_runs_in_onnxruntime_with_the_same_vectors(tmp_path, monkeypatch)
     monkeypatch.setenv("SSLPILOT_CACHE", str(blocked / "cache"))
     fallback = embedding._minilm(path)
     assert np.abs(np.array(fallback.embed(texts)) - ref).max() < 1e-5
+
+
+def test_search_literature_uses_the_method_it_is_given(tmp_path):
+    """The chat's search_literature(method=...) once dropped the method: now passages naming it come first."""
+    from tools.agent_tools import ToolBox
+
+    h = Home.resolve(tmp_path / "lit")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Notes A\n\nWhen the loss plateaus early, DINO users raise the teacher "
+                               "temperature warm-up and check the centring of the teacher outputs.\n")
+    (docs / "b.md").write_text("# Notes B\n\nWhen the loss plateaus early, BYOL users check the EMA momentum of "
+                               "the target network and the predictor's learning rate.\n")
+    get_store(h).ingest([str(docs)], quiet=True)
+    box = ToolBox(h)
+    for method, word in (("byol", "BYOL"), ("dino", "DINO")):
+        first = box.search_literature("what to do when the loss plateaus early", method=method, k=3)["results"][0]
+        assert word in first["text"], (method, first)

@@ -161,3 +161,29 @@ def test_four_concurrent_writers_lose_nothing(home):
         assert len(reg.events(rid, types=["note"])) == n
         assert len(reg.diagnoses(rid)) == n
         assert json.loads(reg.diagnoses(rid)[-1].result_json) == {"i": n - 1}
+
+
+def test_import_claims_its_id_atomically_like_a_launch(tmp_path, monkeypatch):
+    """A launch that claims an id while an import is copying must not take the import's id (it once could: the
+    import picked max+1 without claiming it)."""
+    import shutil
+
+    from conftest import make_run_dir, tiny_config
+
+    from tools import runs
+    from tools.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    src = make_run_dir(tmp_path / "elsewhere", tiny_config())
+    raced = []
+    copy = shutil.copytree
+
+    def copy_while_a_launch_claims_an_id(*args, **kw):
+        if not raced:  # a concurrent launch, between the import's choice of id and its copy
+            raced.append(runs.new_folder_path(home))
+        return copy(*args, **kw)
+
+    monkeypatch.setattr(runs.shutil, "copytree", copy_while_a_launch_claims_an_id)
+    imported = runs.import_run(home, src)
+    assert raced and str(raced[0]) != imported.run_dir
+    assert (tmp_path / "home" / "runs" / imported.id / "config.yaml").exists()

@@ -18,6 +18,7 @@ from conftest import (
     tiny_config,
 )
 
+from ssl_runtime.catalogue import IMAGE_TEXT_METHODS, TEXT_METHODS
 from ssl_runtime.configure import build_config
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
@@ -37,7 +38,7 @@ def tiny(method: str, **train) -> dict:
     return tree
 
 
-@pytest.mark.parametrize("method", ["mlm", "clm"])
+@pytest.mark.parametrize("method", TEXT_METHODS)
 def test_language_model_trains_exports_and_probes(method, tmp_path):
     from transformers import AutoModel, AutoTokenizer
 
@@ -95,7 +96,7 @@ def test_clip_trains_and_retrieves_above_chance(tmp_path):
     assert "probe/acc" in probe  # the image tower is also probed on the shape labels
 
 
-@pytest.mark.parametrize("method", ["mlm", "clm", "clip"])
+@pytest.mark.parametrize("method", [*TEXT_METHODS, *IMAGE_TEXT_METHODS])
 def test_sigkill_then_resume_matches_uninterrupted(method, tmp_path):
     tree = tiny(method, steps=40, log_every=1, checkpoint_every=10, health_every=20)
     ref = make_run_dir(tmp_path, tree, "ref")

@@ -1,6 +1,6 @@
 """The agent's tools: LangChain StructuredTools with pydantic argument schemas over the tools/ API.
 
-Names are a contract (ARCHITECTURE.md). Every tool validates its arguments and returns a compact dict;
+Names are a contract (docs/architecture.md). Every tool validates its arguments and returns a compact dict;
 errors come back as {"error": "..."} for the agent to explain. Costly or destructive tools (launch,
 schedule, cancel) never act when the model calls them: they return a pending confirmation with the
 resolved config and a cost estimate, and only the confirmation gate (agent/graph.py) executes it, after
@@ -17,18 +17,21 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field, ValidationError
 
-from ssl_runtime.config import METHODS
+from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, VISION_METHODS
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 from tools.insights import config_diff
+from tools.launches import estimate_cost, launch_config
 
 CONFIRM_TOOLS = ("launch_pretraining", "schedule_pretraining", "cancel_run")
 
 
 class LaunchArgs(BaseModel):
     method: str | None = Field(None, description=f"one of {', '.join(METHODS)} (default simclr; "
-                                  "mlm/clm/clip need text: data shapes or a text/captions path)")
-    data: str | None = Field(None, description="built-in dataset (digits, shapes) or a folder path (default digits)")
+                               f"{'/'.join(m for m in METHODS if m not in VISION_METHODS)} need text: data shapes or "
+                               "a text/captions path)")
+    data: str | None = Field(None, description=f"built-in dataset ({', '.join(BUILTIN_DATASETS)}) or a folder path "
+                             "(default digits)")
     epochs: int | None = Field(None, ge=1, le=10000)
     steps: int | None = Field(None, ge=1, le=10_000_000)
     batch_size: int | None = Field(None, ge=2, le=65536)
@@ -90,41 +93,16 @@ class ProbeArgs(RunRef):
     eval_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {'feature_norm': 'standardize'}")
 
 
-def _data(ref: str) -> dict:
-    return {"name": ref} if ref in ("digits", "shapes") else {"path": ref}
-
-
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
     """A fresh config, or the parent's config for a follow-up; then the asked-for changes."""
-    from ssl_runtime.config import set_dotted
-    from ssl_runtime.configure import build_config
-
+    base = None
     if a.parent_run:
         from tools.registry import Registry
 
-        tree = json.loads(Registry(home).get(a.parent_run).config_json)
-        tree.pop("name", None)
-    else:
-        tree = {"method": a.method or "simclr", "data": _data(a.data or "digits")}
-    if a.parent_run and a.method:
-        tree["method"] = a.method
-    if a.parent_run and a.data:
-        tree["data"] = _data(a.data)
-    if a.epochs:
-        set_dotted(tree, "train.epochs", a.epochs)
-        set_dotted(tree, "train.steps", None)
-    if a.steps:
-        set_dotted(tree, "train.steps", a.steps)
-        set_dotted(tree, "train.epochs", None)
-    if a.batch_size:
-        set_dotted(tree, "train.batch_size", a.batch_size)
-    if a.lr:
-        set_dotted(tree, "optim.lr", a.lr)
-    if a.device:
-        set_dotted(tree, "train.device", a.device)
-    for k, v in {**a.overrides, **((a.recommendation or {}).get("change") or {})}.items():
-        set_dotted(tree, k, v)
-    return build_config(tree).model_dump(mode="json")
+        base = json.loads(Registry(home).get(a.parent_run).config_json)
+    return launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
+                         epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
+                         overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
 
 
 def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
@@ -155,30 +133,6 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
         if f"method_args.{key}" not in named:
             out.append({"setting": f"method_args.{key}", "value": value, "from": parent or "method default"})
     return out
-
-
-def estimate_cost(config: dict) -> dict:
-    """Steps, batch and devices, from the config and the data size when it is cheap to know."""
-    from ssl_runtime.config import DEFAULT_BATCH_SIZE, TrainConfig
-
-    train = config["train"]
-    data = config["data"]
-    n = {"digits": 1797, "shapes": data.get("num_samples") or 2000}.get(data.get("name") or "")
-    n_train = int(n * (1 - data.get("val_fraction", 0.2))) if n else None
-    batch = train.get("batch_size")
-    if n_train:
-        batch = TrainConfig.model_validate(train).fit_batch_size(n_train)
-    if train.get("batch_size"):
-        batch_note = "set in the config"
-    elif batch is None:
-        batch_note = f"auto: {DEFAULT_BATCH_SIZE}, lowered if the data is small"
-    else:
-        batch_note = "auto: lowered to fit the data" if batch < DEFAULT_BATCH_SIZE else "default"
-    steps = train.get("steps")
-    if steps is None and n_train:
-        steps = n_train // batch * train["epochs"]
-    return {"steps": steps, "epochs": train.get("epochs"), "batch_size": batch or "auto", "batch_note": batch_note,
-            "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}"}
 
 
 class ToolBox:
@@ -266,20 +220,13 @@ class ToolBox:
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
     def list_runs(self, status: str | None = None, method: str | None = None, limit: int = 10) -> dict:
-        from tools.registry import Registry
-        from tools.runs import run_row
+        from tools.runs import list_runs
 
-        reg = Registry(self.home)
-        rows = []
-        for r in reg.list(status=status, method=method, limit=limit):
-            if r.status == "running":
-                r = reg.sync(r.id)
-            p = reg.probe(r.id)
-            row = {k: v for k, v in run_row(r).items() if k in ("run_id", "method", "dataset", "status", "steps",
-                                                                 "total_steps", "verdict", "parent_id")}
-            row["probe_acc"] = round(p.probe_acc, 4) if p and p.probe_acc is not None else None
-            rows.append(row)
-        return {"runs": rows}
+        keep = ("run_id", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id")
+        rows = list_runs(self.home, status=status, method=method, limit=limit)
+        return {"runs": [{**{k: r[k] for k in keep},
+                          "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
+                         for r in rows]}
 
     def get_run(self, run_id: str) -> dict:
         from tools.runs import run_summary
@@ -328,7 +275,7 @@ class ToolBox:
     def search_literature(self, query: str, method: str | None = None, k: int = 5) -> dict:
         from tools.knowledge import compact, search
 
-        return {"results": compact(search(self.home, query, "literature", k))}
+        return {"results": compact(search(self.home, query, "literature", k, method=method))}
 
     def import_runs(self, path: str, format: str | None = None, method: str | None = None,
                     embedding_dim: int | None = None) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from ssl_runtime.catalogue import BUILTIN_DATASETS, check_method
 from ssl_runtime.errors import DataError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
@@ -29,15 +30,14 @@ def audit(home: Home, checkpoints: list[str], data: str, *, arch: str | None = N
     from ssl_runtime.data import capped, eval_images, open_store, split_ids
     from ssl_runtime.device import pick_device
     from ssl_runtime.encoders import load_encoder
-    from tools.imports.names import METHODS
 
     if not checkpoints:
         raise SSLPilotError("no checkpoint given", field="checkpoint", fix="sslpilot audit CKPT... --data IMAGES")
-    if method is not None and method not in METHODS:
-        raise SSLPilotError(f"unknown method {method!r}", field="method", fix=f"use one of {', '.join(METHODS)}")
+    if method is not None:
+        check_method(method)
     encoders = [(str(Path(c).expanduser()), load_encoder(c, arch, allow_pickle)) for c in checkpoints]
     size = image_size or encoders[0][1].image_size or 224
-    builtin = data in ("digits", "shapes")
+    builtin = data in BUILTIN_DATASETS
     data_cfg = DataConfig(name=data) if builtin else DataConfig(path=str(Path(data).expanduser()))
     if not builtin and not Path(data).expanduser().exists():
         raise DataError(f"{data!r} does not exist", field="data", fix="give a folder of held-out images")

@@ -8,11 +8,11 @@ taken by someone else, and with no GPU runs go to `SSLPILOT_CPU_SLOTS` CPU slots
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 
+from ssl_runtime import settings
 from ssl_runtime.errors import ConfigError
 
 
@@ -26,7 +26,7 @@ class GPU:
 
 def detect_gpus() -> list[GPU]:
     gpus = _nvidia_smi() or _torch_gpus()
-    restrict = os.environ.get("SSLPILOT_GPUS")
+    restrict = settings.get_if_set("SSLPILOT_GPUS")
     if restrict is not None:
         wanted = [int(x) for x in restrict.split(",") if x.strip()]
         known = {g.index: g for g in gpus}
@@ -91,9 +91,9 @@ class Allocator:
     def __init__(self, gpus: list[GPU] | None = None, cpu_slots: int | None = None, runs_per_gpu: int | None = None,
                  min_free_mb: int | None = None):
         self.gpus = detect_gpus() if gpus is None else gpus
-        self.cpu_slots = cpu_slots if cpu_slots is not None else int(os.environ.get("SSLPILOT_CPU_SLOTS", "1"))
-        self.runs_per_gpu = runs_per_gpu or int(os.environ.get("SSLPILOT_RUNS_PER_GPU", "1"))
-        self.min_free_mb = min_free_mb if min_free_mb is not None else int(os.environ.get("SSLPILOT_MIN_FREE_MB", "0"))
+        self.cpu_slots = cpu_slots if cpu_slots is not None else settings.get_int("SSLPILOT_CPU_SLOTS")
+        self.runs_per_gpu = runs_per_gpu or settings.get_int("SSLPILOT_RUNS_PER_GPU")
+        self.min_free_mb = min_free_mb if min_free_mb is not None else settings.get_int("SSLPILOT_MIN_FREE_MB")
 
     def check(self, req: Request) -> None:
         """Refuse at submit time what can never run here."""

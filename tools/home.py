@@ -1,10 +1,11 @@
-"""The home folder: $SSLPILOT_HOME, else --home, else ./.sslpilot. Holds the database, chroma/, runs/, literature/."""
+"""The home folder: --home, else $SSLPILOT_HOME, else ./.sslpilot. Holds the database, chroma/, runs/, literature/."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from ssl_runtime import settings
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,8 @@ class Home:
 
     @classmethod
     def resolve(cls, home: str | Path | None = None) -> Home:
-        raw = os.environ.get("SSLPILOT_HOME") or home or ".sslpilot"
+        """The explicit argument (the CLI's --home) wins over $SSLPILOT_HOME, as a command-line flag should."""
+        raw = home or settings.get("SSLPILOT_HOME") or ".sslpilot"
         root = Path(raw).expanduser().resolve()
         (root / "runs").mkdir(parents=True, exist_ok=True)
         return cls(root)
@@ -28,4 +30,4 @@ class Home:
 
     @property
     def db_url(self) -> str:
-        return os.environ.get("SSLPILOT_DB_URL") or f"sqlite:///{self.root / 'sslpilot.db'}"
+        return settings.get("SSLPILOT_DB_URL") or f"sqlite:///{self.root / 'sslpilot.db'}"

@@ -9,27 +9,12 @@ import json
 from collections import deque
 from pathlib import Path
 
+from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted as flatten  # noqa: F401 - ui.cards imports it here
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
 from tools.registry import Registry, run_id_of
-from tools.runs import run_row
-
-
-def runs_overview(home: Home, limit: int = 500) -> list[dict]:
-    """Every run with its probe/kNN accuracy and verdict; running ones are re-read from their folders first."""
-    reg = Registry(home)
-    rows = []
-    for run in reg.list(limit=limit):
-        if run.status in ("queued", "running"):
-            run = reg.sync(run.id)
-        probe = reg.probe(run.id)
-        row = run_row(run)
-        row["probe_acc"] = probe.probe_acc if probe else None
-        row["knn_acc"] = probe.knn_acc if probe else None
-        rows.append(row)
-    return rows
 
 
 def metric_rows(home: Home, run_id: str) -> list[dict]:
@@ -76,7 +61,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
                             fix="wait until it succeeds; the view uses the final encoder")
     cfg = load_run_config(folder.config)
     cpu = torch.device("cpu")
-    if cfg.method in ("mlm", "clm"):
+    if cfg.method in TEXT_METHODS:
         from itertools import islice
 
         from ssl_runtime.data.text import TextSource, labelled_texts

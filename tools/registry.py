@@ -13,7 +13,6 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, text
@@ -448,11 +447,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=OFF")
     cur.close()
-
-
-def open_registry(home: str | Path | Home | None = None) -> Registry:
-    h = home if isinstance(home, Home) else Home.resolve(home)
-    return Registry(h)
 
 
 def run_id_of(ref: str | int) -> str:

@@ -42,13 +42,6 @@ def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
     return folder
 
 
-def resolve_config(config_file: str | Path | None = None, overrides: list[str] | None = None, **fields: Any) -> RunConfig:
-    """A config from a file, CLI flags and dotted overrides (later wins), validated with the method's knobs."""
-    from ssl_runtime.configure import resolve_config as resolve
-
-    return resolve(config_file, overrides, **fields)
-
-
 def validate(config: RunConfig | dict, allocator: Allocator | None = None, *, home: Home | None = None,
              backend: str | None = None) -> RunConfig:
     """Config, data source and device request checked; raises SSLPilotError naming the field. A run bound for a
@@ -219,9 +212,12 @@ def import_run(home: Home, path: str | Path) -> Run:
         raise SSLPilotError(f"{src} is not a run folder (no config.yaml)", field="path")
     if src.parent == home.runs.resolve():
         raise SSLPilotError(f"{src} is already in this home", field="path", fix="use `sslpilot registry rebuild`")
-    existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()]
-    dest = home.runs / str(max(existing, default=0) + 1)
-    shutil.copytree(src, dest)
+    dest = new_folder_path(home)  # claimed atomically, like a launch: two imports at once get two ids
+    try:
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
     folder = RunFolder(dest)
     folder.event("import", f"imported from {src}", source=str(src))
     registry = Registry(home)
@@ -261,6 +257,19 @@ def run_row(run: Run) -> dict:
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
             "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]"), "source": run.source or "sslpilot",
             "backend": run.backend, "job_id": run.job_id, "job_state": run.job_state, "nodes": run.nodes}
+
+
+def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50) -> list[dict]:
+    """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
+    first, each with its probe and kNN accuracy."""
+    reg = Registry(home)
+    rows = []
+    for run in reg.list(status=status, method=method, limit=limit):
+        if run.status in ("queued", "running"):
+            run = reg.sync(run.id)
+        p = reg.probe(run.id)
+        rows.append({**run_row(run), "probe_acc": p.probe_acc if p else None, "knn_acc": p.knn_acc if p else None})
+    return rows
 
 
 def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None) -> dict:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from ssl_runtime import settings
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.gpus import Allocator
@@ -54,7 +55,7 @@ class Scheduler:
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
-        if index_runs and os.environ.get("SSLPILOT_INDEX_RUNS", "1") != "0":
+        if index_runs and settings.get("SSLPILOT_INDEX_RUNS") != "0":
             self.registry.on_status_change.append(self._index_run)
         self.tick_s = tick_s
         self.monitor_s = monitor_s
@@ -148,7 +149,7 @@ class Scheduler:
 def start_scheduler_if_needed(home: Home) -> None:
     """Queued work needs the daemon; start it unless one is alive or SSLPILOT_AUTOSTART=0 (you run
     `sslpilot serve` yourself, e.g. under systemd)."""
-    if os.environ.get("SSLPILOT_AUTOSTART", "1") == "0" or Registry(home).scheduler_alive():
+    if settings.get("SSLPILOT_AUTOSTART") == "0" or Registry(home).scheduler_alive():
         return
     spawn_daemon(home)
 
@@ -281,8 +282,8 @@ def spawn_daemon(home: Home) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.scheduler")
     ap.add_argument("--home", default=None)
-    ap.add_argument("--tick", type=float, default=float(os.environ.get("SSLPILOT_TICK_S", "1.0")))
-    ap.add_argument("--monitor", type=float, default=float(os.environ.get("SSLPILOT_MONITOR_S", "0")))
+    ap.add_argument("--tick", type=float, default=settings.get_float("SSLPILOT_TICK_S"))
+    ap.add_argument("--monitor", type=float, default=settings.get_float("SSLPILOT_MONITOR_S"))
     ap.add_argument("--stop-collapsed", action="store_true")
     args = ap.parse_args(argv)
     try:

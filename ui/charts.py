@@ -6,9 +6,6 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-HEALTH_DIRECTION = {"health/std": "low", "health/rank": "low", "health/teacher_entropy": "low",
-                    "grad_norm": "high", "loss": "high"}
-
 
 def series(rows: list[dict], metric: str) -> pd.DataFrame:
     """(step, value) for one metric, skipping rows that lack it or hold a non-number."""

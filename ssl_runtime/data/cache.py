@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssl_runtime import settings
 from ssl_runtime.data import decode
 from ssl_runtime.data.sources import Scan, hf_image_bytes, scan, tar_image_bytes
 from ssl_runtime.errors import DataError
@@ -51,7 +52,7 @@ def datasets_root(cache_dir: str | None = None, run_dir: str | Path | None = Non
         return Path(cache_dir).expanduser()
     if run_dir is not None and Path(run_dir).resolve().parent.name == "runs":
         return Path(run_dir).resolve().parent.parent / "datasets"
-    home = os.environ.get("SSLPILOT_HOME")
+    home = settings.get("SSLPILOT_HOME")
     return (Path(home).expanduser() if home else Path(".sslpilot")) / "datasets"
 
 

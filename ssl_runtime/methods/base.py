@@ -8,6 +8,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from ssl_runtime import ema
 from ssl_runtime.augment import ViewRecipe, simclr_views
 from ssl_runtime.backbones import Backbone
 
@@ -68,3 +69,24 @@ class SSLMethod(nn.Module):
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
+
+
+class MomentumMethod(SSLMethod):
+    """A student and its EMA teacher (BYOL, MoCo, DINO), as solo-learn's BaseMomentumMethod: the subclass builds
+    its head, then calls `make_teacher("projector")` with the head's attribute name; after every optimiser step
+    the teacher follows the student's backbone + head with a momentum that rises from `args.ema_momentum` to 1
+    along a half cosine."""
+
+    teacher_student = True
+    head_name: str  # a name, not a second reference: the head's weights appear once in the state dict
+
+    def make_teacher(self, head_name: str) -> None:
+        self.head_name = head_name
+        self.teacher = ema.make_teacher(self.student())
+
+    def student(self) -> nn.Sequential:
+        return nn.Sequential(self.backbone, getattr(self, self.head_name))
+
+    def after_step(self, step: int) -> None:
+        momentum = ema.cosine_momentum(step, self.total_steps, self.args.ema_momentum)
+        ema.ema_update(self.teacher, self.student(), momentum)

@@ -8,9 +8,8 @@ from torch import nn
 
 from ssl_runtime import losses
 from ssl_runtime.augment import byol_views
-from ssl_runtime.ema import cosine_momentum, ema_update, make_teacher
 from ssl_runtime.heads import mlp
-from ssl_runtime.methods.base import MethodArgs, SSLMethod
+from ssl_runtime.methods.base import MethodArgs, MomentumMethod
 
 
 class BYOLArgs(MethodArgs):
@@ -21,16 +20,15 @@ class BYOLArgs(MethodArgs):
     pred_hidden_dim: int = Field(4096, ge=8)
 
 
-class BYOL(SSLMethod):
+class BYOL(MomentumMethod):
     name = "byol"
     Args = BYOLArgs
-    teacher_student = True
 
     def __init__(self, backbone, args: BYOLArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
         self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if args.predictor else nn.Identity()
-        self.teacher = make_teacher(nn.Sequential(backbone, self.projector))
+        self.make_teacher("projector")
 
     def view_recipes(self, image_size, n_local_crops):
         return byol_views(image_size)
@@ -41,7 +39,3 @@ class BYOL(SSLMethod):
             t1, t2 = (self.teacher(v) for v in views[:2])
         cos = (losses.negative_cosine(p1, t2) + losses.negative_cosine(p2, t1)) / 2
         return {"loss": 2 + 2 * cos}
-
-    def after_step(self, step):
-        m = cosine_momentum(step, self.total_steps, self.args.ema_momentum)
-        ema_update(self.teacher, nn.Sequential(self.backbone, self.projector), m)

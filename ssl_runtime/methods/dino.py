@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import torch
 from pydantic import Field
-from torch import nn
 
 from ssl_runtime import losses
 from ssl_runtime.augment import dino_views
 from ssl_runtime.distributed import mean_across_ranks
-from ssl_runtime.ema import cosine_momentum, ema_update, make_teacher
 from ssl_runtime.heads import DINOHead
-from ssl_runtime.methods.base import MethodArgs, SSLMethod
+from ssl_runtime.methods.base import MethodArgs, MomentumMethod
 
 
 class DINOArgs(MethodArgs):
@@ -26,17 +24,16 @@ class DINOArgs(MethodArgs):
     ema_momentum: float = Field(0.996, ge=0.0, le=1.0)
 
 
-class DINO(SSLMethod):
+class DINO(MomentumMethod):
     name = "dino"
     Args = DINOArgs
     base_lr = 5e-4
     weight_decay = 0.04
-    teacher_student = True
 
     def __init__(self, backbone, args: DINOArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
         self.head = DINOHead(backbone.dim, args.proj_hidden_dim, args.bottleneck_dim, args.out_dim)
-        self.teacher = make_teacher(nn.Sequential(backbone, self.head))
+        self.make_teacher("head")
         self.register_buffer("center", torch.zeros(1, args.out_dim))
         self._batch_center: torch.Tensor | None = None
 
@@ -78,8 +75,7 @@ class DINO(SSLMethod):
         return terms
 
     def after_step(self, step):
-        ema_update(self.teacher, nn.Sequential(self.backbone, self.head),
-                   cosine_momentum(step, self.total_steps, self.args.ema_momentum))
+        super().after_step(step)  # the EMA teacher
         if self._batch_center is not None:
             m = self.args.center_momentum
             self.center.mul_(m).add_(mean_across_ranks(self._batch_center), alpha=1 - m)

@@ -12,9 +12,8 @@ from torch import nn
 
 from ssl_runtime import losses
 from ssl_runtime.distributed import gather_batch
-from ssl_runtime.ema import cosine_momentum, ema_update, make_teacher
 from ssl_runtime.heads import mlp
-from ssl_runtime.methods.base import MethodArgs, SSLMethod
+from ssl_runtime.methods.base import MethodArgs, MomentumMethod
 
 
 class MoCoArgs(MethodArgs):
@@ -27,17 +26,16 @@ class MoCoArgs(MethodArgs):
     pred_hidden_dim: int = Field(4096, ge=8)
 
 
-class MoCo(SSLMethod):
+class MoCo(MomentumMethod):
     name = "moco"
     Args = MoCoArgs
-    teacher_student = True
 
     def __init__(self, backbone, args: MoCoArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
         self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
         use_pred = args.predictor and args.queue_size == 0
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if use_pred else nn.Identity()
-        self.teacher = make_teacher(nn.Sequential(backbone, self.projector))
+        self.make_teacher("projector")
         queue = F.normalize(torch.randn(args.queue_size, args.proj_dim), dim=1) if args.queue_size else torch.empty(0)
         self.register_buffer("queue", queue)
         self.register_buffer("queue_ptr", torch.zeros((), dtype=torch.long))
@@ -61,7 +59,3 @@ class MoCo(SSLMethod):
         idx = (self.queue_ptr + torch.arange(n, device=keys.device)) % self.queue.shape[0]
         self.queue[idx] = keys.to(self.queue.dtype)
         self.queue_ptr.copy_((self.queue_ptr + n) % self.queue.shape[0])
-
-    def after_step(self, step):
-        m = cosine_momentum(step, self.total_steps, self.args.ema_momentum)
-        ema_update(self.teacher, nn.Sequential(self.backbone, self.projector), m)

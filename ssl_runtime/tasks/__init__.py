@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import RunConfig
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks.base import Task, plan_steps
@@ -12,7 +13,7 @@ __all__ = ["Task", "build_task", "plan_steps"]
 
 
 def build_task(cfg: RunConfig, folder: RunFolder | None, device: torch.device, precision: str) -> Task:
-    if cfg.method in ("mlm", "clm"):
+    if cfg.method in TEXT_METHODS:
         from ssl_runtime.tasks.text import TextTask
 
         return TextTask(cfg, folder, device, precision)

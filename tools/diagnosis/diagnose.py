@@ -11,6 +11,7 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.evidence import RunEvidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
@@ -81,7 +82,7 @@ def _thirds_change(values: list[float]) -> float:
 # ---------------------------------------------------------------------------------------------------------
 def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     d = Diagnosis(ev.run_id, "insufficient_evidence", 0.3, status=ev.status, in_progress=not ev.ended)
-    language = ev.method in LANGUAGE_METHODS
+    language = ev.method in TEXT_METHODS
     checks = (_diverged, _failed, _partial_evidence, _insufficient, _lm_not_learning, _lm_overfitting) if language \
         else (_diverged, _failed, _partial_evidence, _insufficient, _not_learning, _complete_collapse,
               _dimensional_collapse, _data_problem, _weak_representation)
@@ -105,7 +106,6 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     return d
 
 
-LANGUAGE_METHODS = ("mlm", "clm")
 
 
 def _perplexity(ev: RunEvidence) -> tuple[tuple[int, float], tuple[int, float], tuple[int, float]] | None:
@@ -190,7 +190,7 @@ def _failed(ev: RunEvidence, d: Diagnosis) -> bool:
 def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
     """A run imported from another tool's logs, without what the collapse checks read: say what its loss can
     show (divergence, no learning: checked already or here) and what it cannot, and propose the audit."""
-    if ev.source in ("sslpilot", "audit") or ev.method in LANGUAGE_METHODS:
+    if ev.source in ("sslpilot", "audit") or ev.method in TEXT_METHODS:
         return False
     has_std = bool(ev.s("health/std").finite)
     if has_std and ev.embedding_dim:
@@ -221,7 +221,7 @@ def _insufficient(ev: RunEvidence, d: Diagnosis) -> bool:
             return False
         d.evidence.append(Item("health/std", None, None, None, "the audit measured no embedding spread"))
         return True
-    health = "val/perplexity" if ev.method in LANGUAGE_METHODS else "health/std"
+    health = "val/perplexity" if ev.method in TEXT_METHODS else "health/std"
     loss, std = ev.s("loss").finite, ev.s(health).finite
     if len(loss) >= T.MIN_LOSS_POINTS and len(std) >= T.MIN_HEALTH_POINTS:
         return False
@@ -528,13 +528,13 @@ def optimisation_causes(ev: RunEvidence) -> list[Cause]:
 
 def collapse_causes(ev: RunEvidence) -> list[Cause]:
     a, out = ev.args, []
-    if ev.method in ("simsiam", "byol", "moco") and a.get("predictor") is False:
-        pretty = {"simsiam": "SimSiam", "byol": "BYOL", "moco": "MoCo"}[ev.method]
-        out.append(Cause("no_predictor", f"{pretty} runs without its predictor", 0.95))
+    title = BY_NAME[ev.method].title if ev.method in BY_NAME else ev.method
+    if a.get("predictor") is False:  # only methods with a predictor have the knob
+        out.append(Cause("no_predictor", f"{title} runs without its predictor", 0.95))
     if ev.method == "simsiam" and a.get("stop_gradient") is False:
         # ranked above a missing predictor: its change restores both (the paper needs both)
         out.append(Cause("no_stop_gradient", "SimSiam runs without its stop-gradient", 0.97))
-    if ev.method in ("byol", "moco", "dino") and a.get("ema_momentum", 1) < 0.9:
+    if a.get("ema_momentum", 1) < 0.9:  # only EMA-teacher methods have the knob
         out.append(Cause("ema_too_fast", f"EMA momentum {a['ema_momentum']} lets the teacher follow the student "
                          "step by step", 0.8))
     if ev.method == "dino":
@@ -546,7 +546,7 @@ def collapse_causes(ev: RunEvidence) -> list[Cause]:
         out.append(Cause("vicreg_no_regulariser", "VICReg's variance or covariance weight is 0", 0.9))
     if ev.method == "barlow_twins" and a.get("lambda_offdiag") == 0:
         out.append(Cause("barlow_no_offdiag", "Barlow Twins' off-diagonal weight is 0", 0.7))
-    if ev.batch_size < 64 and ev.method in ("dino", "simsiam", "byol", "barlow_twins", "vicreg"):
+    if ev.batch_size < 64 and ev.method in VISION_METHODS and ev.method != "mae":  # MAE has no cross-sample term
         out.append(Cause("batch_small", f"batch size {ev.batch_size} is small for {ev.method}", 0.4))
     out += [c for c in optimisation_causes(ev) if c.id in ("lr_high", "temperature_high", "fp16")]
     return out

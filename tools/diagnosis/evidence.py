@@ -90,9 +90,9 @@ class RunEvidence:
     @property
     def default_lr(self) -> float:
         """The method's own default (its base_lr x batch/256), read from the method class, not copied here."""
-        from ssl_runtime.methods import METHOD_CLASSES
+        from ssl_runtime.catalogue import BY_NAME, method_class
 
-        cls = METHOD_CLASSES.get(self.method)
+        cls = method_class(self.method) if self.method in BY_NAME else None
         return (cls.base_lr if cls else 1e-3) * self.batch_size / 256
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from ssl_runtime.catalogue import TEXT_METHODS
 from tools.diagnosis.diagnose import Cause, Diagnosis
 from tools.diagnosis.evidence import RunEvidence
 
@@ -169,7 +170,7 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     epochs = (ev.summary or {}).get("epochs") or 10
     longer = Candidate("model", {"train.epochs": int(max(20, 2 * math.ceil(epochs)))}, "the run is healthy; longer "
                        "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run")
-    if ev.method in ("mlm", "clm"):
+    if ev.method in TEXT_METHODS:
         return [longer]  # views and augmentation do not apply to text
     return [longer, Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe",
                               "higher probe", "probe/acc")]

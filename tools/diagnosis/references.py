@@ -12,7 +12,6 @@ ALIGN_UNIF = {"title": "Wang & Isola 2020, Understanding Contrastive Representat
 DINO = {"title": "Caron et al. 2021, Emerging Properties in Self-Supervised Vision Transformers",
         "source": "arXiv:2104.14294"}
 BYOL = {"title": "Grill et al. 2020, Bootstrap Your Own Latent", "source": "arXiv:2006.07733"}
-BYOL_BN = {"title": "Richemond et al. 2020, BYOL works even without batch statistics", "source": "arXiv:2010.10241"}
 SIMCLR = {"title": "Chen et al. 2020, A Simple Framework for Contrastive Learning of Visual Representations",
           "source": "arXiv:2002.05709"}
 VICREG = {"title": "Bardes, Ponce & LeCun 2022, VICReg", "source": "arXiv:2105.04906"}

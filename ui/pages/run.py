@@ -9,8 +9,9 @@ import streamlit as st
 import yaml
 
 from ssl_runtime.errors import SSLPilotError
-from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows, runs_overview
+from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows
 from tools.registry import TERMINAL, Registry
+from tools.runs import list_runs
 from ui import cards, charts
 from ui.state import home, toolbox
 
@@ -130,7 +131,7 @@ def diagnosis(run: dict) -> None:
 
 def main() -> None:
     h = home()
-    rows = runs_overview(h)
+    rows = list_runs(h, limit=500)
     if not rows:
         st.title("Run")
         st.info("No runs yet.")

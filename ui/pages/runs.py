@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from tools.insights import config_diff, metric_rows, runs_overview
+from tools.insights import config_diff, metric_rows
 from tools.registry import Registry
+from tools.runs import list_runs
 from ui import charts
 from ui.state import home
 
@@ -38,7 +39,7 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
 def main() -> None:
     h = home()
     st.title("Runs")
-    rows = runs_overview(h)
+    rows = list_runs(h, limit=500)
     if not rows:
         st.info("No runs yet. Start one from the chat (\"pretrain simclr on digits\") or `sslpilot pretrain`.")
         return
@@ -51,7 +52,7 @@ def main() -> None:
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
-        df = filtered(runs_overview(h), status, method, dataset, text)
+        df = filtered(list_runs(h, limit=500), status, method, dataset, text)
         st.dataframe(df, hide_index=True, key="runs-table", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
             "probe_acc": st.column_config.NumberColumn("probe", format="%.3f"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
@@ -10,6 +9,7 @@ import streamlit as st
 
 from agent.backends import describe
 from agent.graph import Budget
+from ssl_runtime import settings
 from tools.backends import configured
 from tools.gpus import Allocator
 from tools.registry import Registry
@@ -44,7 +44,7 @@ def main() -> None:
     else:
         st.markdown("No GPU visible: runs use CPU slots.")
     st.caption(f"CPU slots: {inv['cpu_slots']} · runs per GPU: {inv['runs_per_gpu']} · "
-               f"SSLPILOT_GPUS={os.environ.get('SSLPILOT_GPUS', '(all)')}")
+               f"SSLPILOT_GPUS={settings.get('SSLPILOT_GPUS') or '(all)'}")
 
     st.subheader("Clusters")
     clusters = configured(h)
@@ -59,7 +59,7 @@ def main() -> None:
                "http://HEAD:8265`, check it with `sslpilot backend test NAME` (docs/operations.md).")
 
     st.subheader("Knowledge store")
-    st.markdown(f"Chroma folder: `{h.chroma}`  \nEmbedding model: `{os.environ.get('SSLPILOT_EMBEDDINGS', 'minilm')}` "
+    st.markdown(f"Chroma folder: `{h.chroma}`  \nEmbedding model: `{settings.get('SSLPILOT_EMBEDDINGS')}` "
                 "(change with SSLPILOT_EMBEDDINGS, then `sslpilot reindex`)")
 
 

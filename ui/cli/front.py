@@ -1,0 +1,69 @@
+"""`sslpilot chat | ui`: the conversation in a terminal, and the Streamlit app."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
+
+app = typer.Typer()
+
+
+@app.command()
+def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="one turn, then exit")] = None,
+         thread: Annotated[str | None, typer.Option("--thread", help="conversation id to continue")] = None,
+         home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Talk to sslpilot: launch, diagnose, compare and search in plain words."""
+    from agent.backends import describe
+    from agent.session import Agent
+
+    agent = Agent(the_home())
+    if message is not None:
+        out = agent.chat(message, thread)
+        emit(out, as_json, out["answer"])
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console()
+    thread = thread or __import__("uuid").uuid4().hex[:12]
+    console.print(f"[bold]sslpilot[/bold] ({describe()}), thread {thread}. Ctrl-D to leave.")
+    while True:
+        try:
+            text = console.input("[bold cyan]you> [/bold cyan]")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not text.strip():
+            continue
+        for ev in agent.stream(text, thread):  # printed as it happens
+            if ev["event"] == "tool_call":
+                console.print(f"[dim]-> {ev['name']} {ev['args']}[/dim]")
+            elif ev["event"] == "tool_result":
+                console.print(f"[dim]<- {ev['name']}: {ev['status']}[/dim]")
+            elif ev["event"] == "answer":
+                console.print(Markdown(ev["text"]))
+
+
+@app.command()
+def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to listen on")] = 8501,
+       host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 exposes it to your network")] = "127.0.0.1",
+       open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False) -> None:
+    """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT."""
+    import os
+    from pathlib import Path
+
+
+    h = the_home()
+    app_file = Path(__file__).parents[1] / "app.py"
+    env = {**os.environ, "SSLPILOT_HOME": str(h.root)}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", host,
+           "--server.port", str(port), "--server.headless", str(not open_browser).lower(),
+           "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
+           "--client.toolbarMode", "minimal"]
+    typer.echo(f"sslpilot UI on http://{host}:{port} (home {h.root}); Ctrl-C to stop", err=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)  # become the server, so signals reach it directly

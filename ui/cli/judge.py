@@ -1,0 +1,46 @@
+"""`sslpilot diagnose | recommend`: why a run looks the way it does, and what to try next."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agent.answers import diagnosis_text, recommendation_text
+from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
+
+app = typer.Typer()
+
+
+@app.command()
+def diagnose(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Why a run looks the way it does: verdict, evidence from its own metrics, likely causes, citations."""
+    from tools.diagnosis import diagnose_run
+
+    d = diagnose_run(the_home(), run)
+    if as_json:
+        emit(d, True)
+        return
+    echo_markdown(diagnosis_text(d, next_step=f"For a concrete change: `sslpilot recommend {d['run_id']}`."))
+
+
+@app.command()
+def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+              launch: Annotated[bool, typer.Option("--launch", help="queue the follow-up run now")] = False,
+              as_json: JsonOpt = False) -> None:
+    """What to try next: a data, model or retrieval change as a config diff (--launch queues it)."""
+    from tools.diagnosis import recommend_run
+
+    h = the_home()
+    rec = recommend_run(h, run)
+    if launch:
+        from tools.followup import launch_follow_up
+
+        rec["follow_up"] = launch_follow_up(h, run, rec)
+    if as_json:
+        emit(rec, True)
+        return
+    text = recommendation_text(rec, launch_with=f"`sslpilot recommend {rec['run_id']} --launch`")
+    if rec.get("follow_up"):
+        text += f"\nFollow-up: {rec['follow_up']}"
+    echo_markdown(text)

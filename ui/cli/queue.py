@@ -1,0 +1,39 @@
+"""`sslpilot serve | scheduled`: the queue daemon and scheduled launches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
+
+app = typer.Typer()
+
+
+@app.command()
+def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="seconds between queue passes")] = 1.0,
+          monitor: Annotated[float, typer.Option(help="diagnose running runs every N seconds (0 = off)")] = 0.0,
+          stop_collapsed: Annotated[bool, typer.Option(help="with --monitor: cancel runs that collapse or diverge")]
+          = False,
+          detach: Annotated[bool, typer.Option("--detach", help="run in the background")] = False) -> None:
+    """Run the scheduler daemon: the queue, the GPU allocator, scheduled launches, the optional monitor."""
+    from tools.scheduler import Scheduler, spawn_daemon
+
+    h = the_home()
+    if detach:
+        typer.echo(f"scheduler started (pid {spawn_daemon(h)}), log: {h.root / 'scheduler.log'}")
+        return
+    sched = Scheduler(h, tick_s=tick, monitor_s=monitor, stop_collapsed=stop_collapsed)
+    typer.echo(f"scheduler for {h.root}: {sched.allocator.inventory()}", err=True)
+    sched.serve()
+
+
+@app.command()
+def scheduled(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List scheduled launches."""
+    from tools.scheduler import list_scheduled
+
+    jobs = list_scheduled(the_home())
+    emit({"jobs": jobs}, as_json, "\n".join(f"{j['job_id']}  {j['name']}  next {j['next_run_time']}  ({j['trigger']})"
+                                             for j in jobs) or "no scheduled launches")

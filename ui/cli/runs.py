@@ -1,0 +1,258 @@
+"""`sslpilot pretrain | probe | runs | show | cancel | logs | resume`: a run's life on the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent.answers import probe_text
+from ssl_runtime.catalogue import BUILTIN_DATASETS, item_unit, prose
+from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
+
+app = typer.Typer()
+
+
+class _Progress:
+    """Rich progress bar on a terminal, plain lines otherwise (on stderr when stdout carries JSON)."""
+
+    def __init__(self, total_hint: int | None, quiet_stdout: bool):
+        self.rich = sys.stderr.isatty() and not quiet_stdout
+        self.err = quiet_stdout
+        self._bar = None
+        self._task = None
+
+    def __enter__(self):
+        if self.rich:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[info]}"))
+            self._bar.__enter__()
+        return self
+
+    def __call__(self, row: dict) -> None:
+        info = " ".join(f"{k}={v:.4g}" for k, v in row.items()
+                        if k in ("loss", "health/std", "health/rank", "samples_per_s") and isinstance(v, float))
+        if self._bar is not None:
+            if self._task is None:
+                self._task = self._bar.add_task("training", total=row["total_steps"], info="")
+            self._bar.update(self._task, completed=row["step"], info=info)
+        else:
+            typer.echo(f"step {row['step']}/{row['total_steps']} {info}", err=self.err)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+@app.command()
+def pretrain(
+    method: Annotated[str | None, typer.Option(help=prose())] = None,
+    data: Annotated[str | None, typer.Option(help=f"built-in name ({', '.join(BUILTIN_DATASETS)}) or a folder path")]
+    = None,
+    epochs: Annotated[int | None, typer.Option(help="epochs (or --steps)")] = None,
+    steps: Annotated[int | None, typer.Option(help="optimiser steps (or --epochs)")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="YAML/JSON config file")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. optim.lr=0.001")] = None,
+    sweep: Annotated[list[str] | None, typer.Option("--sweep", help="grid over values: optim.lr=1e-3,3e-3")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="launch later, at an ISO time (2026-12-01T02:00)")] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help="launch on a cron schedule ('0 2 * * *')")] = None,
+    priority: Annotated[int, typer.Option(help="higher runs first")] = 0,
+    experiment: Annotated[str | None, typer.Option(help="group runs under a name")] = None,
+    parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
+    backend: Annotated[str | None, typer.Option(help="a cluster backend from `sslpilot backend ls` (default: "
+                                                     "this machine's queue)")] = None,
+    nodes: Annotated[int, typer.Option(help="nodes, on a cluster backend")] = 1,
+    gpus_per_node: Annotated[int | None, typer.Option("--gpus-per-node", help="GPUs per node (one process each)")]
+    = None,
+    procs_per_node: Annotated[int | None, typer.Option("--procs-per-node", help="processes per node on a CPU-only "
+                                                       "cluster")] = None,
+    time_min: Annotated[float | None, typer.Option("--time-min", help="time limit on a cluster, minutes (Slurm: "
+                                                   "then requeued; Ray: then stopped with a checkpoint)")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a pretraining run (and, with --wait, follow it to its end; labelled data is probed at the end)."""
+    from datetime import datetime
+
+    from tools import runs, scheduler
+    from tools.launches import launch_config
+    from tools.scheduler import add_scheduled_launch
+
+    tree = launch_config(method=method, data=data, epochs=epochs, steps=steps, batch_size=batch_size,
+                         num_gpus=gpus_per_node, sets=set_, config_file=config)
+    method = tree["method"]
+    h = the_home()
+    if at or cron:
+        runs.validate(tree)
+        when = datetime.fromisoformat(at) if at else None
+        job = add_scheduled_launch(h, tree, at=when, cron=cron, priority=priority, experiment=experiment)
+        emit(job, as_json, f"scheduled {method}: job {job['job_id']}, next at {job['next_run_time']}"
+              " (runs while `sslpilot serve` is up)")
+        return
+    if sweep:
+        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority)
+        out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
+        emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
+        if wait:
+            for r in made:
+                scheduler.wait(h, r.id)
+        return
+    run = runs.enqueue(h, tree, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
+                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min)
+    if not wait:
+        scheduler.start_scheduler_if_needed(h)
+        emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,
+              f"run {run.id} queued ({method} on {run.dataset}); follow it with `sslpilot show {run.id}`")
+        return
+    if not as_json:
+        typer.echo(f"run {run.id}: {method} on {run.dataset} -> {run.run_dir}", err=True)
+    try:
+        with _Progress(None, quiet_stdout=as_json) as progress:
+            run = scheduler.wait(h, run.id, progress=progress)
+    except KeyboardInterrupt:
+        runs.cancel(h, run.id)
+        typer.echo(f"run {run.id}: stopping (checkpoint kept); continue with `sslpilot resume {run.id}`", err=True)
+        raise typer.Exit(130) from None
+    if run.status == "failed":
+        typer.echo(f"error: {run.message} (run {run.id})", err=True)
+        raise typer.Exit(2)
+    out = runs.result(run)
+    emit(out, as_json, _pretrain_text(out))
+    if run.status != "succeeded":
+        raise typer.Exit(3)
+
+
+def _pretrain_text(out: dict) -> str:
+    s = out["summary"]
+    unit = item_unit(s.get("method"))
+    batch = f"batch {s['batch_size']}, " if s.get("batch_size") else ""
+    lines = [f"run {out['run_id']} {out['status']}: {s.get('message', '')} ({s.get('steps')} steps, {batch}"
+             f"{s.get('wall_time_s', 0):.1f}s, {s.get('samples_per_s', 0):.0f} {unit}/s on {s.get('device')})"]
+    if s.get("batch_size_note"):
+        lines.append(f"  {s['batch_size_note']}")
+    final, d = s.get("final", {}), s.get("embedding_dim")
+    if "health/std" in final and d:
+        lines.append(f"  health: std {final['health/std']:.4f} (isotropic ~{1 / d ** 0.5:.4f}), "
+                     f"RankMe {final.get('health/rank', 0):.1f} of {d}")
+    if "val/perplexity" in final:
+        lines.append(f"  held-out perplexity {final['val/perplexity']:.1f}")
+    if s.get("probe"):
+        lines.append("  " + probe_text(s["probe"]))
+    lines.append(f"  folder: {out['run_dir']}")
+    return "\n".join(lines)
+
+
+@app.command("probe")
+def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], home: HomeOpt = None,
+              as_json: JsonOpt = False,
+              device: Annotated[str, typer.Option(help="auto, cpu, cuda")] = "auto") -> None:
+    """Linear probe and kNN of a finished run's encoder, with a random-init baseline."""
+    from tools import runs
+
+    result = runs.probe(the_home(), run, device=device)
+    emit(result, as_json, f"run {result['run_id']}: {probe_text(result)}")
+
+
+@app.command("runs")
+def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")] = None,
+             method: Annotated[str | None, typer.Option(help="filter by method")] = None,
+             limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List runs, newest first."""
+    from tools.registry import Registry
+    from tools.runs import run_row
+
+    reg = Registry(the_home())
+    for r in reg.list(status="running"):
+        reg.sync(r.id)
+    rows = [run_row(r) for r in reg.list(status=status, method=method, limit=limit)]
+    for row in rows:
+        p = reg.probe(row["run_id"])
+        row["probe_acc"] = p.probe_acc if p else None
+    if as_json:
+        emit({"runs": rows}, True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "method", "data", "status", "steps", "probe", "verdict", "message")
+    for r in rows:
+        table.add_row(r["run_id"], r["method"], r["dataset"], r["status"],
+                      f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
+                      f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
+                      (r["message"] or "")[:50])
+    Console().print(table)
+
+
+@app.command()
+def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Everything about one run: status, config, metric summaries, probe, events, artifacts."""
+    from tools.runs import run_summary
+
+    info = run_summary(the_home(), run)
+    if as_json:
+        emit(info, True)
+        return
+    lines = [f"run {info['run_id']}: {info['method']} on {info['dataset']} - {info['status']}"
+             f" ({info['steps'] or 0}/{info['total_steps'] or '?'} steps) {info['message']}"]
+    for key in ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "grad_norm"):
+        m = info["metrics"].get(key)
+        if m:
+            lines.append(f"  {key:18s} first {m['first']:.4g}  last {m['last']:.4g}  min {m['min']:.4g}  max {m['max']:.4g}")
+    if info["probe"]:
+        lines.append(f"  {probe_text(info['probe'])}")
+    for e in info["events"][-8:]:
+        lines.append(f"  [{e['type']}] {e['message']}")
+    lines.append(f"  folder: {info['run_dir']}")
+    typer.echo("\n".join(lines))
+
+
+@app.command("cancel")
+def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+               as_json: JsonOpt = False) -> None:
+    """Cancel a queued or running run (running: SIGTERM, checkpoint, then SIGKILL after a grace period)."""
+    from tools.runs import cancel, run_row
+
+    r = cancel(the_home(), run)
+    emit(run_row(r), as_json, f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}")
+
+
+@app.command("logs")
+def logs_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+             follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the run ends")] = False,
+             job: Annotated[bool, typer.Option("--job", help="the backend's log of the job (Slurm task, Ray driver)")]
+             = False) -> None:
+    """A run's output: the worker's stdout.log, or with --job what its backend logged about the job."""
+    import time
+
+    from tools.registry import TERMINAL, Registry, run_id_of
+    from tools.runs import logs
+
+    h = the_home()
+    offset = 0
+    while True:
+        ended = not follow or Registry(h).sync(run_id_of(run)).status in TERMINAL  # before reading: nothing missed
+        text, offset = logs(h, run, offset, job=job)
+        typer.echo(text, nl=False)
+        if ended:
+            return
+        time.sleep(1.0)
+
+
+@app.command("resume")
+def resume_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+               wait: Annotated[bool, typer.Option("--wait/--no-wait")] = False, as_json: JsonOpt = False) -> None:
+    """Queue an interrupted, cancelled or failed run to continue from its last checkpoint."""
+    from tools import runs, scheduler
+
+    h = the_home()
+    r = runs.resume(h, run)
+    if wait:
+        r = scheduler.wait(h, r.id)
+    else:
+        scheduler.start_scheduler_if_needed(h)
+    emit(runs.run_row(r), as_json, f"run {r.id}: {r.status}")

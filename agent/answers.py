@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 
 def _pct(x) -> str:
@@ -104,77 +105,100 @@ def pending_text(result: dict) -> str:
     return "\n".join([head, *lines, "Reply **yes** to confirm or **no** to cancel."])
 
 
+def _search_text(where: str, result: dict) -> str:
+    hits = result["results"]
+    if not hits:
+        return "Nothing relevant found."
+    lines = [f"From {where} (quoted as data, not instructions):"]
+    for h in hits[:3]:
+        c = h["citation"]
+        src = f"run {c['run_id']}" if c.get("run_id") else f"{c['title']}, {c.get('section') or c['source']}"
+        flag = " [flagged: contains instruction-like text]" if h.get("flagged") else ""
+        lines.append(f"- {src}{flag}:\n{quote_untrusted(h['text'][:400])}")
+    return "\n".join(lines)
+
+
+def _get_run_text(result: dict) -> str:
+    m = result["metrics"]
+    parts = [f"**Run {result['run_id']}** ({result['method']} on {result['dataset']}): {result['status']}, "
+             f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
+    for k in ("loss", "val/perplexity", "health/std", "health/rank"):
+        if k in m:
+            parts.append(f"- {k}: {_fmt(m[k]['first'])} -> {_fmt(m[k]['last'])}")
+    if result.get("probe"):
+        parts.append(f"- {probe_text(result['probe'])}")
+    if result.get("verdict"):
+        parts.append(f"- last diagnosis: {result['verdict']}")
+    return "\n".join(parts)
+
+
+def _compare_text(result: dict) -> str:
+    lines = ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
+                     f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "
+                     f"{r['verdict'] or ''} |")
+    diff = result["config_diff"]
+    if diff:
+        lines.append("Config differences: " + "; ".join(
+            f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
+            for k, vals in list(diff.items())[:8]))
+    return "\n".join(lines)
+
+
+def _import_text(result: dict) -> str:
+    runs = result["imported"]
+    lines = [f"Imported {len(runs)} run{'s' if len(runs) != 1 else ''}:"]
+    lines += [f"- **run {r['run_id']}** ({r['source']}, {r['method'] or 'method unknown'}, {r['steps']} steps): "
+              f"{r['name']}" for r in runs]
+    lines.append(f"Ask \"why did run {runs[0]['run_id']} collapse?\" or \"compare runs ...\" next.")
+    return "\n".join(lines)
+
+
+def _audit_text(result: dict) -> str:
+    r = result["audit_run"]
+    return (f"Measured {result['checkpoints']} checkpoint(s) as **run {r['run_id']}** ({r['name']}). "
+            f"Ask \"diagnose run {r['run_id']}\" for the verdict.")
+
+
+def _queued_text(result: dict) -> str:
+    return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}). "
+            f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
+
+
+def _scheduled_text(result: dict) -> str:
+    s = result["scheduled"]
+    return f"Scheduled: job {s['job_id']}, next at {s['next_run_time']} (runs while the scheduler is up)."
+
+
+# How each tool's result reads, one entry per row of tools/tool_table.py (tests/test_agent.py checks the keys).
+# The costly tools' entries read their result after the user confirmed; before, pending_text reads the proposal.
+RENDER: dict[str, Callable[[dict], str]] = {
+    "launch_pretraining": _queued_text,
+    "schedule_pretraining": _scheduled_text,
+    "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
+    "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
+    "list_runs": lambda r: runs_table(r["runs"]),
+    "get_run": _get_run_text,
+    "compare_runs": _compare_text,
+    "diagnose_run": lambda r: diagnosis_text(r),
+    "recommend_next_step": lambda r: recommendation_text(r),
+    "search_run_logs": lambda r: _search_text("your run logs", r),
+    "search_literature": lambda r: _search_text("the literature store", r),
+    "resume_run": lambda r: f"Run {r['run_id']} is queued to resume from its last checkpoint.",
+    "import_runs": _import_text,
+    "audit_checkpoints": _audit_text,
+}
+
+
 def tool_result_text(name: str, result: dict) -> str:
     if "error" in result:
         return (f"That did not work: {result['error']}\nYou can ask me to list runs, diagnose or compare runs, "
                 "search the logs or the literature, or launch a pretraining run.")
     if "pending_confirmation" in result:
         return pending_text(result)
-    if name == "diagnose_run":
-        return diagnosis_text(result)
-    if name == "recommend_next_step":
-        return recommendation_text(result)
-    if name == "list_runs":
-        return runs_table(result["runs"])
-    if name in ("search_run_logs", "search_literature"):
-        hits = result["results"]
-        if not hits:
-            return "Nothing relevant found."
-        where = "your run logs" if name == "search_run_logs" else "the literature store"
-        lines = [f"From {where} (quoted as data, not instructions):"]
-        for h in hits[:3]:
-            c = h["citation"]
-            src = f"run {c['run_id']}" if c.get("run_id") else f"{c['title']}, {c.get('section') or c['source']}"
-            flag = " [flagged: contains instruction-like text]" if h.get("flagged") else ""
-            lines.append(f"- {src}{flag}:\n{quote_untrusted(h['text'][:400])}")
-        return "\n".join(lines)
-    if name == "get_run":
-        m = result["metrics"]
-        parts = [f"**Run {result['run_id']}** ({result['method']} on {result['dataset']}): {result['status']}, "
-                 f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
-        for k in ("loss", "val/perplexity", "health/std", "health/rank"):
-            if k in m:
-                parts.append(f"- {k}: {_fmt(m[k]['first'])} -> {_fmt(m[k]['last'])}")
-        if result.get("probe"):
-            parts.append(f"- {probe_text(result['probe'])}")
-        if result.get("verdict"):
-            parts.append(f"- last diagnosis: {result['verdict']}")
-        return "\n".join(parts)
-    if name == "compare_runs":
-        lines = ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
-        for r in result["runs"]:
-            lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
-                         f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "
-                         f"{r['verdict'] or ''} |")
-        diff = result["config_diff"]
-        if diff:
-            lines.append("Config differences: " + "; ".join(
-                f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
-                for k, vals in list(diff.items())[:8]))
-        return "\n".join(lines)
-    if name == "run_linear_probe":
-        return f"Run {result['run_id']}: {probe_text(result)}."
-    if name == "resume_run":
-        return f"Run {result['run_id']} is queued to resume from its last checkpoint."
-    if name == "import_runs":
-        runs = result["imported"]
-        lines = [f"Imported {len(runs)} run{'s' if len(runs) != 1 else ''}:"]
-        lines += [f"- **run {r['run_id']}** ({r['source']}, {r['method'] or 'method unknown'}, {r['steps']} steps): "
-                  f"{r['name']}" for r in runs]
-        lines.append(f"Ask \"why did run {runs[0]['run_id']} collapse?\" or \"compare runs ...\" next.")
-        return "\n".join(lines)
-    if name == "audit_checkpoints":
-        r = result["audit_run"]
-        return (f"Measured {result['checkpoints']} checkpoint(s) as **run {r['run_id']}** ({r['name']}). "
-                f"Ask \"diagnose run {r['run_id']}\" for the verdict.")
-    if "run_id" in result and "status" in result and "config" in result:
-        return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}). "
-                f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
-    if "scheduled" in result:
-        s = result["scheduled"]
-        return f"Scheduled: job {s['job_id']}, next at {s['next_run_time']} (runs while the scheduler is up)."
-    if "done" in result:
-        return f"Run {result['run_id']}: {result['done']}."
+    if name in RENDER:
+        return RENDER[name](result)
     return json.dumps(result, default=str)[:1500]
 
 

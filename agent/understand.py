@@ -31,6 +31,7 @@ from agent.slots import (
     resolve_path,
 )
 from ssl_runtime.catalogue import VISION_METHODS, prose
+from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
 # the training examples' cross-validated predictions: 0.35/0.1 answers 95% of them at 93% accuracy (0.55 answers
@@ -38,17 +39,10 @@ from ssl_runtime.catalogue import VISION_METHODS, prose
 # wrong run or dataset is prevented by the slot checks, not by this threshold.
 CONFIDENT = 0.35
 MARGIN = 0.1
-RUN_TOOLS = ("diagnose_run", "recommend_next_step", "get_run", "run_linear_probe", "cancel_run", "resume_run")
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
-READING = {  # how a reading is offered back in a clarifying question
-    "launch_pretraining": "launch a new pretraining run", "relaunch": "launch a follow-up of a run",
-    "schedule_pretraining": "schedule a run for later", "diagnose_run": "diagnose run {run}",
-    "recommend_next_step": "recommend a next step for run {run}", "get_run": "show run {run}",
-    "run_linear_probe": "probe run {run}", "cancel_run": "cancel run {run}", "resume_run": "resume run {run}",
-    "compare_runs": "compare runs", "list_runs": "list your runs", "search_run_logs": "search your run logs",
-    "search_literature": "search the literature", "help": "see what I can do",
-    "import_runs": "import runs trained elsewhere", "audit_checkpoints": "audit checkpoints",
-}
+# how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
+# tools (a follow-up is launch_pretraining with a parent; help is answered here)
+READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
 DATA_WORDS = ("on", "against", "using", "with", "over", "images", "data")
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",

@@ -166,3 +166,21 @@ def test_stream_reports_tool_activity_as_it_happens(home, collapsed_run):
     kinds = [e["event"] for e in events]
     assert kinds == ["tool_call", "tool_result", "answer", "done"]
     assert events[0]["name"] == "diagnose_run" and "collapse" in events[2]["text"]
+
+
+def test_the_tool_table_is_the_one_description_of_each_tool(home):
+    """Every row of tools/tool_table.py has its ToolBox method, its LangChain tool and its answer renderer, and
+    nothing else names a tool the table lacks."""
+    from agent.answers import RENDER
+    from agent.understand import READING
+    from tools.agent_tools import ToolBox
+    from tools.tool_table import BY_TOOL, CONFIRM_TOOLS, RUN_TOOLS, TOOLS
+
+    box = ToolBox(home)
+    names = [t.name for t in TOOLS]
+    assert [t.name for t in box.langchain_tools()] == names
+    assert all(callable(getattr(box, n, None)) for n in names)
+    assert set(RENDER) == set(names)
+    assert set(READING) == {*names, "relaunch", "help"}
+    assert set(CONFIRM_TOOLS) == {"launch_pretraining", "schedule_pretraining", "cancel_run"}
+    assert all("run_id" in BY_TOOL[n].args.model_fields for n in RUN_TOOLS)

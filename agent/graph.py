@@ -18,6 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 
+from agent.fidelity import dropped, question
 from agent.planner import CONTEXT_KEY
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
@@ -82,6 +83,21 @@ def ungrounded(call: dict, state: State) -> str | None:
     for data in [args.get("data"), args.get("path"), *(args.get("checkpoints") or [])]:
         if data and data not in BUILTIN_DATASETS and str(data) not in said:
             return f"the path `{data}`"
+    return None
+
+
+def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list] | None:
+    """The first of a model's tool calls that would drop a value stated in the user's last message, with the drops."""
+    from agent.planner import world_of
+
+    human = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
+    if human is None:
+        return None
+    world = world_of(home)
+    for call in calls:
+        missing = dropped(str(human.content), call["name"], call.get("args") or {}, world)
+        if missing:
+            return call, missing
     return None
 
 
@@ -167,6 +183,12 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 ask = AIMessage(content=f"You did not mention {what}, so I did not act on it. Which run or data did "
                                 "you mean? (Say e.g. `run 4`, or a folder path.)")
                 return {"messages": [*refused, ask]}
+            drops = _llm_drops(ai.tool_calls, state, toolbox.home)
+            if drops:  # the model left out something the user said: ask, the way the offline planner does
+                call, missing = drops
+                refused = [ToolMessage(content=json.dumps({"error": "not run: it would drop what the user stated"}),
+                                       tool_call_id=c["id"], name=c["name"]) for c in ai.tool_calls]
+                return {"messages": [*refused, AIMessage(content=question(call["name"], call["args"], missing))]}
         out = tool_node.invoke(state)
         update: dict[str, Any] = {"messages": []}
         for msg in out["messages"]:

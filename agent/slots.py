@@ -205,6 +205,69 @@ def find_knobs(text: str) -> dict:
     return out
 
 
+ASSIGNMENT = re.compile(r"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;`)]+)", re.I)
+CRON = re.compile(r"(?:\bcron\b\s*(?:expression|schedule|string)?\s*[:=]?\s*[`'\"]?|`)"
+                  r"((?:[\d*/,-]+\s+){4}[\d*/,a-z-]+)[`'\"]?", re.I)
+
+
+def parse_value(raw: str):
+    """A value as written: true/false, a number, or the text (quotes dropped)."""
+    raw = raw.strip().strip("'\"")
+    low = raw.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low in ("null", "none"):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+
+
+def find_assignments(text: str) -> dict:
+    """Explicit `key=value` settings ("set method_args.predictor=false", "feature_norm=standardize"), keys as written."""
+    return {m.group(1).lower(): parse_value(m.group(2)) for m in ASSIGNMENT.finditer(without_paths(text))}
+
+
+def find_cron(text: str) -> str | None:
+    """A cron expression the user wrote out ("cron 0 3 * * 1", "`30 1 * * *`"): five fields, kept as written."""
+    m = CRON.search(text)
+    return " ".join(m.group(1).split()) if m else None
+
+
+def find_limit(text: str) -> int | None:
+    """How many runs a listing asks for: "the last 20 runs", "3 most recent", "top 5", "limit 15"."""
+    low = text.lower()
+    m = (re.search(r"\b(?:last|latest|newest|recent|top|first)\s+(\d{1,3})\b", low)
+         or re.search(r"\b(\d{1,3})\s+(?:most\s+recent|latest|newest|last)\b", low)
+         or re.search(r"\blimit\s*[:=]?\s*(\d{1,3})\b", low))
+    return int(m.group(1)) if m else None
+
+
+def without_paths(text: str) -> str:
+    """The message with its paths blanked: a folder called vicreg_logs says nothing about the method."""
+    return re.sub(r"(?:~|\.{1,2})?/[^\s,;`'\"]+|[A-Za-z0-9_.-]+/[^\s,;`'\"]*", " ", text)
+
+
+def find_import_format(text: str) -> str | None:
+    """The log format the user names for an import: "format is tensorboard", "--format csv", "mlflow logs"."""
+    m = re.search(r"\b(?:format|--format)\s*(?:is|=|:)?\s*(tensorboard|mlflow|csv|wandb|sslpilot)\b|"
+                  r"\b(tensorboard|mlflow|csv|wandb)\s+(?:format|logs?|events?|files?|folder|run)\b", text.lower())
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def find_embedding_dim(text: str) -> int | None:
+    """The projection width a logged z-std was measured on: "projector output dim 2048", "embedding dim 512"."""
+    m = re.search(r"\b(?:proj(?:ector|ection)?|embedding|output|z)(?:[ _-](?:output|out))?[ _-]?dim(?:ension)?s?"
+                  r"\s*(?:is|of|=|:)?\s*(\d{1,7})\b", text.lower())
+    return int(m.group(1)) if m else None
+
+
 def find_time(text: str, now: datetime | None = None) -> dict:
     """'at 2am', 'tonight at 23:00', 'tomorrow at 9', 'in 2 hours', 'every night at 2' -> {"at"} or {"cron"}."""
     now = now or datetime.now()
@@ -286,8 +349,11 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     if listed:
         found += re.findall(r"\d+", listed.group(1))
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
+        cleaned = CRON.sub(" ", low)  # "cron `30 1 * * *`" names no run 30
+        cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
+                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+", " ", cleaned)  # limits, times and settings are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
-                         rf"momentum|batch(?: size)?|bs|k)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", low)
+                         rf"momentum|batch(?: size)?|bs|k)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:

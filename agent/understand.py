@@ -17,11 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.fidelity import dropped, question
 from agent.slots import (
     BUILTIN_DATA,
     World,
+    find_assignments,
+    find_cron,
     find_data,
+    find_embedding_dim,
+    find_import_format,
     find_knobs,
+    find_limit,
     find_method,
     find_numbers,
     find_paths,
@@ -29,6 +35,7 @@ from agent.slots import (
     find_time,
     mask_runs,
     resolve_path,
+    without_paths,
 )
 from ssl_runtime.catalogue import VISION_METHODS, prose
 from tools.tool_table import RUN_TOOLS, TOOLS
@@ -50,13 +57,17 @@ STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in pr
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
 
 REFUSE = re.compile(
-    r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|format|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
+    r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
     r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
     r"|\b(shell|bash|sudo|exec(ute)?|terminal)\b.{0,30}\b(command|script|reboot)?"
     r"|\brm\s+-|\bsudo\b|\bcurl\b.*\|\s*(ba)?sh|/etc/passwd|;\s*(drop|delete|select|insert|update)\b|"
     r"\b(drop|truncate)\s+table\b|\bselect\s+\*\s+from\b"
     r"|\b(ignore|forget|disregard|override)\b.{0,30}\b(rules|instructions|prompt|guardrails|previous)\b"
-    r"|\b(disable|skip|bypass|without)\b.{0,20}\b(confirmation|asking)\b|\b\d{3,}\s+runs\b", re.I)
+    r"|\b(disable|skip|bypass|without)\b.{0,20}\b(confirmation|asking)\b|\b\d{3,}\s+runs\b"
+    r"|\bformat\s+(?:the\s+|my\s+|this\s+)?(?:disk|drive|home|partition|volume|database)\b", re.I)  # "format is csv": no
+# an imperative stop at the start ("kill run 2, it's collapsed", "stop experiment 1, i need that gpu") is a cancel,
+# whatever else the message says about the run; the cancel still waits for a yes
+CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
 
 
 @dataclass
@@ -80,7 +91,19 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
                path_exists: Callable[[str], bool] | None = None) -> Reading:
     """Read one message. `context` holds the thread's focus_run and last_recommendation; `model` is an
     IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
-    (default: on this machine, relative to `cwd`)."""
+    (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
+    (agent/fidelity.py) becomes a question instead."""
+    reading = _read(text, context, world, model, cwd, path_exists)
+    if reading.kind == "tool":
+        drops = dropped(text, reading.tool, reading.args, world)
+        if drops:
+            return _ask(question(reading.tool, reading.args, drops), [_as_message(reading)], reading.intents,
+                        reading.confidence)
+    return reading
+
+
+def _read(text: str, context: dict, world: World, model, cwd: Path | None,
+          path_exists: Callable[[str], bool] | None) -> Reading:
     cwd = _PathCheck(cwd, path_exists)
     stripped = text.strip()
     if not re.search(r"[A-Za-z]", stripped):
@@ -94,6 +117,9 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
+    decided = _decided_by_words(stripped, named)
+    if decided:  # the words say which tool, whatever the model's odds: no question about the reading
+        return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
     top, p = intents[0]
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
@@ -101,6 +127,16 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
         return _which_reading(stripped, context, world, intents, cwd)
     return _fill(top, stripped, context, world, p, intents, cwd)
+
+
+def _decided_by_words(text: str, named) -> str | None:
+    """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
+    or data is a schedule."""
+    if named.ids and CANCEL_FIRST.search(text):
+        return "cancel_run"
+    if find_cron(text) and (find_method(without_paths(text)) or find_data(text)):
+        return "schedule_pretraining"
+    return None
 
 
 def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Reading:
@@ -164,6 +200,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         named = find_method(text)
         if named and named.value:
             args["method"] = named.value
+        limit = find_limit(text)
+        if limit:
+            args["limit"] = min(limit, 100)
         return tool("list_runs", args)
     if intent == "import_runs":
         return _import(text, p, intents, cwd)
@@ -172,7 +211,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent in ("search_run_logs", "search_literature"):
         args = {"query": text.strip()[:500]}
         named = find_method(text)
-        if intent == "search_run_logs" and named and named.value:
+        if named and named.value:  # logs filter on it; the literature ranks passages about it first
             args["method"] = named.value
         return tool(intent, args)
     refs = find_runs(text, world, about_runs=True)
@@ -189,15 +228,22 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 return _ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
         return tool("compare_runs", {"run_ids": ids[:8]})
+    extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if refs.ids:
-        return tool(intent, {"run_id": refs.ids[0]})
+        return tool(intent, {"run_id": refs.ids[0], **extra})
     focus = context.get("focus_run")
     if focus and world.has(focus):
-        return tool(intent, {"run_id": focus})
+        return tool(intent, {"run_id": focus, **extra})
     verb = READING[intent].split(" run")[0]
     latest = world.ids()[-3:]
     return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+def _eval_overrides(text: str) -> dict:
+    """`feature_norm=standardize`, `eval.knn_k=50`: evaluation settings for a probe re-run without retraining."""
+    found = {k.removeprefix("eval."): v for k, v in find_assignments(text).items()}
+    return {"eval_overrides": found} if found else {}
 
 
 def _missing_path(raw: str, cwd) -> Reading:
@@ -211,7 +257,14 @@ def _import(text: str, p: float, intents, cwd) -> Reading:
                     "(TensorBoard events, an mlruns folder, a metrics.csv or a W&B offline run).")
     if not cwd.exists(paths[0]):
         return _missing_path(paths[0], cwd)
-    return _with_method("import_runs", {"path": paths[0]}, text, p, intents)
+    args: dict = {"path": paths[0]}
+    fmt = find_import_format(text)
+    if fmt:
+        args["format"] = fmt
+    dim = find_embedding_dim(text)
+    if dim:
+        args["embedding_dim"] = dim
+    return _with_method("import_runs", args, text, p, intents)
 
 
 def _audit(text: str, p: float, intents, cwd) -> Reading:
@@ -240,8 +293,9 @@ def _audit(text: str, p: float, intents, cwd) -> Reading:
 
 
 def _with_method(tool: str, args: dict, text: str, p: float, intents) -> Reading:
-    """The tool reading, with the SSL method when the message names one (an unknown one is asked about)."""
-    method, problem = _method_problem(text)
+    """The tool reading, with the SSL method when the message names one (an unknown one is asked about). A folder
+    name is not the user's word: "import ./vicreg_logs, it's byol" is byol."""
+    method, problem = _method_problem(without_paths(text))
     if problem:
         return problem
     return Reading("tool", tool, {**args, **({"method": method} if method else {})}, confidence=p,
@@ -301,11 +355,20 @@ def _method_problem(text: str) -> tuple[str | None, Reading | None]:
     return named.value, None
 
 
+TOP_LEVEL_ARGS = ("epochs", "steps", "batch_size", "lr", "device")  # launch arguments a `key=value` may name
+
+
 def _launch_args(text: str) -> dict:
+    """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words."""
     args: dict = {}
     numbers = find_numbers(text)
     overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
     args.update(numbers)
+    for key, value in find_assignments(text).items():
+        if key in TOP_LEVEL_ARGS:
+            args[key] = value
+        else:  # a bare knob name is a method knob: "temperature=0.2"; the config says so by name if it is not
+            overrides[key if "." in key else f"method_args.{key}"] = value
     if overrides:
         args["overrides"] = overrides
     return args
@@ -336,7 +399,8 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
     if problem:
         return problem
     args.update(placement)
-    when = find_time(text)
+    cron = find_cron(text)  # a cron written out wins over any time read from the words around it
+    when = {"cron": cron} if cron else find_time(text)
     if intent == "schedule_pretraining" or when:
         if not when:
             return _ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")

@@ -1,0 +1,130 @@
+"""Fidelity: every value the user states explicitly lands in the tool call, or the chat asks.
+
+A second, independent reading of the message: it lists what was stated (a `key=value`, a cron expression, a count
+with its unit, a limit, a method, a path, a run, a format, a width) and checks each against the call the chat is
+about to make. A stated value the call does not carry is a *drop*; the chat turns a reading with drops into a
+question instead of acting on it. It runs on every turn, for the offline planner (agent/understand.py) and for an
+LLM's tool calls (agent/graph.py).
+
+A value only has to land where the tool has a place for it (the tool's argument model, tools/tool_table.py): "why
+did run 2 collapse after 40 epochs?" mentions epochs as context, and diagnose_run takes no epochs. Explicit
+`key=value` settings are the exception: they are always instructions, so one the tool cannot take is a drop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agent.slots import (
+    ASSIGNMENT,
+    World,
+    find_cron,
+    find_embedding_dim,
+    find_import_format,
+    find_limit,
+    find_method,
+    find_numbers,
+    find_paths,
+    find_runs,
+    parse_value,
+    without_paths,
+)
+from tools.tool_table import BY_TOOL
+
+ABBREVIATION = re.compile(r"[a-z]{1,2}/[a-z]{0,2}", re.I)  # w/, w/o, n/a, i/o: words, not paths
+NUMBER_FIELDS = {"epochs": "epochs", "steps": "steps", "batch_size": "batch size", "lr": "learning rate"}
+
+
+@dataclass(frozen=True)
+class Stated:
+    field: str  # the argument it belongs in ("overrides" for a key=value setting)
+    raw: str  # as the user wrote it, for the question back
+    value: Any
+
+
+def stated(text: str, world: World) -> list[Stated]:
+    """What the message states explicitly, each with the argument it belongs in."""
+    out = [Stated("overrides", m.group(0), (m.group(1).lower(), parse_value(m.group(2))))
+           for m in ASSIGNMENT.finditer(without_paths(text))]
+    cron = find_cron(text)
+    if cron:
+        out.append(Stated("cron", f"cron `{cron}`", cron))
+    for key, words in NUMBER_FIELDS.items():
+        value = find_numbers(text).get(key)
+        if value is not None and not any(s.field == "overrides" and s.value[0] == key for s in out):
+            out.append(Stated(key, f"{words} {value}", value))
+    limit = find_limit(text)
+    if limit:
+        out.append(Stated("limit", f"{limit} runs", limit))
+    named = find_method(without_paths(text))
+    if named and named.value:
+        out.append(Stated("method", named.raw, named.value))
+    out += [Stated("path", raw, raw) for _, raw in find_paths(text) if not ABBREVIATION.fullmatch(raw)]
+    out += [Stated("run", f"run {i}", i) for i in find_runs(text, world, about_runs=False).ids]
+    fmt = find_import_format(text)
+    if fmt:
+        out.append(Stated("format", f"format {fmt}", fmt))
+    dim = find_embedding_dim(text)
+    if dim:
+        out.append(Stated("embedding_dim", f"dim {dim}", dim))
+    return out
+
+
+def _flat(args: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in args.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+    return str(a).strip().lower() == str(b).strip().lower()
+
+
+def _takes(tool: str, s: Stated) -> bool:
+    """Whether the tool has a place for this kind of value (a key=value setting always needs one)."""
+    fields = BY_TOOL[tool].args.model_fields
+    place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
+             "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
+    return s.field == "overrides" or any(f in fields for f in place)
+
+
+def lands(s: Stated, args: dict) -> bool:
+    flat = _flat(args)
+    if s.field == "overrides":
+        key, value = s.value
+        short = key.removeprefix("eval.")
+        return any(_same(v, value) and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short)
+                   for k, v in flat.items())
+    if s.field == "path":
+        return any(_same(v, s.value) for v in flat.values()) or any(
+            isinstance(v, list) and any(_same(x, s.value) for x in v) for v in args.values())
+    if s.field == "run":
+        ids = [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]
+        return any(_same(i, s.value) for i in ids if i is not None)
+    return _same(args.get(s.field), s.value)
+
+
+def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
+    """The stated values this call would drop (empty when everything the user said is in it)."""
+    if tool not in BY_TOOL:
+        return []
+    return [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
+
+
+def question(tool: str, args: dict, drops: list[Stated]) -> str:
+    offer = BY_TOOL[tool].offer.format(run=args.get("run_id", "?"))
+    said = ", ".join(f"`{d.raw}`" for d in drops)
+    return (f"I read this as: {offer}. But you also said {said}, and I could not place "
+            f"{'it' if len(drops) == 1 else 'them'} in that. Could you say it another way, or tell me to go ahead "
+            "without it?")

@@ -257,7 +257,7 @@ def without_paths(text: str) -> str:
 def find_import_format(text: str) -> str | None:
     """The log format the user names for an import: "format is tensorboard", "--format csv", "mlflow logs"."""
     m = re.search(r"\b(?:format|--format)\s*(?:is|=|:)?\s*(tensorboard|mlflow|csv|wandb|sslpilot)\b|"
-                  r"\b(tensorboard|mlflow|csv|wandb)\s+(?:format|logs?|events?|files?|folder|run)\b", text.lower())
+                  r"\b(tensorboard|mlflow|csv|wandb)\s+(?:format|logs?|events?|files?|folders?|runs?)\b", text.lower())
     return (m.group(1) or m.group(2)) if m else None
 
 

@@ -134,8 +134,9 @@ def _decided_by_words(text: str, named) -> str | None:
     or data is a schedule."""
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
-    if find_cron(text) and (find_method(without_paths(text)) or find_data(text)):
-        return "schedule_pretraining"
+    if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I)) and (
+            find_method(without_paths(text)) or find_data(text)):
+        return "schedule_pretraining"  # a cron written out, or "schedule X on Y": a schedule (asks when if unsaid)
     return None
 
 

@@ -74,9 +74,9 @@ def runs_table(runs: list[dict]) -> str:
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
     lines = ["| run | method | data | status | steps | probe | verdict |", "|---|---|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['run_id']} | {r['method']} | {r['dataset']} | {r['status']} | {r['steps'] or 0}/"
-                     f"{r['total_steps'] or '?'} | {_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | "
-                     f"{r['verdict'] or ''} |")
+        lines.append(f"| {r['run_id']} | {r['method'] or ''} | {r['dataset'] or ''} | {r['status']} | "
+                     f"{r['steps'] or 0}/{r['total_steps'] or '?'} | "
+                     f"{_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | {r['verdict'] or ''} |")
     return "\n".join(lines)
 
 

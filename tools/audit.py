@@ -90,9 +90,12 @@ def audit(home: Home, checkpoints: list[str], data: str, *, arch: str | None = N
         folder.write_summary({"status": "succeeded", "source": "audit", "method": method or "",
                               "embedding_dim": last["embedding_dim"], "health_samples": last["health_samples"],
                               "total_steps": last_step, "audit": config["audit"]})
-        return Registry(home).register_folder(folder, tags=["audit"], notes=f"audit of {len(results)} checkpoint(s)")
+        run = Registry(home).register_folder(folder, tags=["audit"], notes=f"audit of {len(results)} checkpoint(s)")
     except BaseException:
         import shutil
 
         shutil.rmtree(folder.path, ignore_errors=True)
         raise
+    from tools.diagnosis import diagnose_on_arrival
+
+    return diagnose_on_arrival(home, [run])[0]

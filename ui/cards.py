@@ -12,7 +12,7 @@ import streamlit as st
 from agent.answers import quote_untrusted
 from tools.home import Home
 from tools.insights import flatten, metric_rows
-from ui import charts
+from ui import charts, display
 from ui.state import queue_prompt
 
 VERDICT_COLORS = {"healthy": "green", "complete_collapse": "red", "dimensional_collapse": "orange",
@@ -117,10 +117,10 @@ def hits_card(result: dict, key: str) -> None:
 
 def runs_card(result: dict, key: str) -> None:
     if result.get("runs"):
-        st.dataframe(pd.DataFrame(result["runs"]), hide_index=True, key=f"{key}-runs")
+        st.dataframe(display.table(result["runs"], list(result["runs"][0])), hide_index=True, key=f"{key}-runs")
     if result.get("config_diff"):
         st.markdown("**Config differences**")
-        st.dataframe(pd.DataFrame(result["config_diff"]).T, key=f"{key}-diff")
+        st.dataframe(pd.DataFrame(result["config_diff"]).T.map(display.text), key=f"{key}-diff")
 
 
 def probe_card(result: dict, key: str) -> None:

@@ -51,6 +51,19 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     return result
 
 
+def diagnose_on_arrival(home: Home, runs: list) -> list:
+    """Imported and audited runs get their verdict when they arrive, so no table shows them without one; a run
+    that cannot be read yet keeps none (the run page diagnoses it when opened). Returns the runs re-read."""
+    out = []
+    for run in runs:
+        try:
+            diagnose_run(home, run.id)
+        except Exception:  # noqa: BLE001 - arrival must never fail because the first reading did
+            pass
+        out.append(Registry(home).get(run.id))
+    return out
+
+
 def _unchanged(reg: Registry, run_id: str, kind: str, result: dict) -> bool:
     """The same result as the last one stored for this run: asking again stores and re-indexes nothing."""
     stored = reg.diagnoses(run_id, kind)

@@ -69,10 +69,12 @@ def import_path(home: Home, target: str, *, fmt: str | None = None, run_id: str 
     if method is not None:
         check_method(method)
     fmt = fmt or detect(target)
+    from tools.diagnosis import diagnose_on_arrival
+
     if fmt == "sslpilot":
         from tools.runs import import_run
 
-        return [import_run(home, target)]
+        return diagnose_on_arrival(home, [import_run(home, target)])
     runs = read(target, fmt, run_id)  # an unknown format is refused there
-    return [write_foreign_run(home, r, method=method, embedding_dim=embedding_dim,
-                              name=name if len(runs) == 1 else None) for r in runs]
+    return diagnose_on_arrival(home, [write_foreign_run(home, r, method=method, embedding_dim=embedding_dim,
+                                                        name=name if len(runs) == 1 else None) for r in runs])

@@ -12,7 +12,7 @@ from ssl_runtime.errors import SSLPilotError
 from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
-from ui import cards, charts
+from ui import cards, charts, display
 from ui.state import home, toolbox
 
 CURVE_GROUPS = ("loss", "lr", "grad_norm", "samples_per_s")
@@ -139,21 +139,20 @@ def main() -> None:
     ids = [r["run_id"] for r in rows]
     wanted = st.query_params.get("run")
     index = ids.index(wanted) if wanted in ids else 0
-    run_id = st.sidebar.selectbox("run", ids, index=index,
-                          format_func=lambda rid: f"{rid} - {next(r['method'] for r in rows if r['run_id'] == rid)}")
+    labels = {r["run_id"]: display.run_label(r) for r in rows}
+    run_id = st.sidebar.selectbox("run", ids, index=index, format_func=labels.get)
     st.query_params["run"] = run_id
     run = next(r for r in rows if r["run_id"] == run_id)
-    st.title(f"Run {run_id}: {run['method']} on {run['dataset']}")
-    badges = st.columns([1, 1, 6])
-    with badges[0]:
-        st.badge(run["status"], color=cards.STATUS_COLORS.get(run["status"], "gray"))
-    if run["verdict"]:
-        with badges[1]:
-            st.badge(run["verdict"].replace("_", " "), color=cards.VERDICT_COLORS.get(run["verdict"], "gray"))
+    st.title(f"Run {display.run_label(run).replace(' · ', ': ', 1)}")
+    badges = [f":{cards.STATUS_COLORS.get(run['status'], 'gray')}-badge[{run['status']}]"]
+    if run["verdict"]:  # one line of markdown badges: each as wide as its words, never cut to fit a column
+        badges.append(f":{cards.VERDICT_COLORS.get(run['verdict'], 'gray')}-badge[{run['verdict'].replace('_', ' ')}]")
+    st.markdown(" ".join(badges))
     origin = "" if run.get("source", "sslpilot") == "sslpilot" else f"{run['source']} · "
     if run.get("backend"):
         origin += f"backend {run['backend']} · job {run.get('job_id') or 'not submitted yet'} · {run.get('nodes') or 1} node(s) · "
-    st.caption(origin + f"step {run['steps'] or 0}/{run['total_steps'] or '?'} · device {run['device'] or '-'} · "
+    st.caption(origin + f"step {display.text(run['steps'] or 0)}/{display.text(run['total_steps'])} · device "
+               f"{display.text(run['device'])} · "
                f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
     done = st.session_state.pop("action_result", None)
     if done:

@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from tools.insights import config_diff, metric_rows
-from tools.registry import Registry
+from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
-from ui import charts
-from ui.state import home
+from ui import charts, display
+from ui.state import home, toolbox
 
 REFRESH_S = 5
 COLUMNS = ["run_id", "name", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
@@ -24,22 +24,50 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
     keep = [r for r in rows if (not status or r["status"] in status) and (not method or r["method"] in method)
             and (not dataset or r["dataset"] in dataset)
             and (not text or text.lower() in json.dumps(r, default=str).lower())]
-    df = pd.DataFrame(keep, columns=COLUMNS)
+    df = display.table(keep, COLUMNS)
     df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
-    if df["name"].isna().all():
+    if (df["name"] == "").all():
         df = df.drop(columns="name")
     if (df["source"] == "sslpilot").all():  # only worth a column once runs come from elsewhere
         df = df.drop(columns="source")
-    if df["backend"].isna().all():  # likewise once runs go to a cluster
+    if (df["backend"] == "").all():  # likewise once runs go to a cluster
         df = df.drop(columns="backend")
     df.insert(0, "open", [f"run?run={rid}" for rid in df["run_id"]])
-    return df
+    # as text for the grid, which draws a missing number as "None": steps as progress, accuracies to 3 places
+    df["steps"] = [display.progress(r.get("steps"), r.get("total_steps")) for r in keep]
+    df["probe_acc"] = [display.score(r.get("probe_acc")) for r in keep]
+    df["knn_acc"] = [display.score(r.get("knn_acc")) for r in keep]
+    df["verdict"] = df["verdict"].str.replace("_", " ")
+    return df.drop(columns="total_steps")
+
+
+
+def with_verdicts(rows: list[dict], most: int = 20) -> list[dict]:
+    """Finished runs the table would show without a verdict are diagnosed first (stored, so once per run)."""
+    missing = [r["run_id"] for r in rows if r["status"] in TERMINAL and not r["verdict"]][:most]
+    for run_id in missing:
+        try:
+            toolbox().diagnose_run(run_id)
+        except Exception:  # noqa: BLE001 - a run that cannot be read keeps an empty cell, the page still draws
+            continue
+    return list_runs(home(), limit=500) if missing else rows
+
+
+def runs_with_curves(h, rows: list[dict]) -> list[str]:
+    """The newest runs that logged a curve: the compare view opens on these, never on empty charts."""
+    out = []
+    for r in rows:  # newest first; stop once two are found, reading as few folders as that takes
+        if any("loss" in m or "health/std" in m for m in metric_rows(h, r["run_id"])):
+            out.append(r["run_id"])
+            if len(out) == 2:
+                break
+    return out
 
 
 def main() -> None:
     h = home()
     st.title("Runs")
-    rows = list_runs(h, limit=500)
+    rows = with_verdicts(list_runs(h, limit=500))
     if not rows:
         st.info("No runs yet. Start one from the chat (\"pretrain simclr on digits\") or `sslpilot pretrain`.")
         return
@@ -53,10 +81,10 @@ def main() -> None:
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
         df = filtered(list_runs(h, limit=500), status, method, dataset, text)
-        st.dataframe(df, hide_index=True, key="runs-table", column_config={
+        st.dataframe(df, hide_index=True, key="runs-table", width="stretch", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
-            "probe_acc": st.column_config.NumberColumn("probe", format="%.3f"),
-            "knn_acc": st.column_config.NumberColumn("kNN", format="%.3f")})
+            "probe_acc": st.column_config.TextColumn("probe"), "knn_acc": st.column_config.TextColumn("kNN"),
+            "verdict": st.column_config.TextColumn("verdict", width="large")})
         st.caption(f"{len(df)} of {len(rows)} runs" + (f"; refreshing every {REFRESH_S} s while runs are going"
                                                         if live else ""))
 
@@ -64,8 +92,8 @@ def main() -> None:
 
     st.subheader("Compare")
     ids = [r["run_id"] for r in rows]
-    chosen = st.multiselect("runs to compare", ids, default=ids[:2] if len(ids) >= 2 else ids,
-                            format_func=lambda rid: f"{rid} ({next(r['method'] for r in rows if r['run_id'] == rid)})")
+    labels = {r["run_id"]: display.run_label(r) for r in rows}
+    chosen = st.multiselect("runs to compare", ids, default=runs_with_curves(h, rows)[:2], format_func=labels.get)
     if not chosen:
         return
     series = {rid: metric_rows(h, rid) for rid in chosen}
@@ -86,7 +114,7 @@ def main() -> None:
     diff = config_diff({rid: json.loads(reg.get(rid).config_json) for rid in chosen})
     st.markdown("**Config differences**")
     if diff:
-        st.dataframe(pd.DataFrame(diff).T.astype(str), key="cmp-diff")
+        st.dataframe(pd.DataFrame(diff).T.map(display.text), key="cmp-diff")
     else:
         st.caption("The configs are identical.")
 

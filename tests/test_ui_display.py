@@ -1,0 +1,146 @@
+"""What a person sees: no raw None, no empty parentheses, counts as integers, badges whole, imported runs with a
+verdict on arrival, and a compare view that opens on runs with curves (AppTest, and Chromium for the screenshot)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, subprocess_env, tiny_config
+from streamlit.testing.v1 import AppTest
+
+from ui import display
+
+PAGES = ROOT / "ui" / "pages"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A run with curves; an imported CSV run that names no method, data or device; and, newest, a queued run with
+    no curves yet."""
+    from ssl_runtime.run_folder import RunFolder
+    from tools.home import Home
+    from tools.imports import import_path
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    root = tmp_path_factory.mktemp("display")
+    h = Home.resolve(root / "home")
+    trained = enqueue(h, tiny_config("simclr"))
+    folder = RunFolder(trained.run_dir)
+    folder.set_status("running", "running", embedding_dim=32, health_samples=128, total_steps=40)
+    for i in range(1, 5):
+        folder.log_metrics({"step": 10 * i, "loss": 5.0 - i, "health/std": 0.1 + 0.01 * i, "health/rank": 10.0 + i})
+    folder.write_summary({"status": "succeeded", "embedding_dim": 32, "health_samples": 128, "steps": 40})
+    folder.set_status("succeeded")
+    Registry(h).sync(trained.id)
+    csv = root / "metrics.csv"
+    csv.write_text("step,train_loss,train_z_std\n" + "".join(f"{s},{5 - s / 100},{0.05 - s / 10000}\n"
+                                                             for s in range(10, 210, 10)))
+    (imported,) = import_path(h, str(csv))
+    queued = enqueue(h, tiny_config("byol"))
+    return {"home": h, "trained": trained.id, "imported": imported.id, "queued": queued.id}
+
+
+@pytest.fixture
+def page(home, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_HOME", str(home["home"].root))
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+
+    def load(name: str, **query) -> AppTest:
+        at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
+        for k, v in query.items():
+            at.query_params[k] = v
+        return at.run()
+
+    return load
+
+
+def test_display_helpers():
+    assert display.text(None) == display.MISSING and display.text(float("nan")) == display.MISSING
+    assert display.text(512.0) == "512" and display.text(0.25) == "0.25"
+    assert display.run_label({"run_id": "7", "method": "", "dataset": None}) == "7"
+    assert display.run_label({"run_id": "7", "method": "", "dataset": None, "source": "csv"}) == "7 · imported (csv)"
+    assert display.run_label({"run_id": "3", "method": "dino", "dataset": "shapes"}) == "3 · dino on shapes"
+    df = display.table([{"run_id": "1", "steps": 512.0, "device": None}, {"run_id": "2", "steps": None,
+                                                                          "device": "cpu"}],
+                       ["run_id", "steps", "device"])
+    assert str(df["steps"].dtype) == "Int64" and df["steps"].tolist()[0] == 512
+    assert df["device"].tolist() == ["", "cpu"]
+
+
+def test_imported_run_has_a_verdict_on_arrival(home):
+    from tools.registry import Registry
+
+    assert Registry(home["home"]).get(home["imported"]).verdict is not None
+
+
+def test_runs_table_has_no_none_and_integer_counts(page, home):
+    at = page("runs")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    cells = [str(v) for col in table.columns if not str(table[col].dtype).startswith("datetime") for v in table[col]]
+    assert not [c for c in cells if c in ("None", "nan", "NaN", "<NA>")], cells  # the grid would draw these
+    steps = dict(zip(table["run_id"], table["steps"], strict=True))
+    assert steps[home["trained"]] == "40 / 40" and steps[home["queued"]] == "0 / ?"  # integers, never 40.0
+    options = at.multiselect[-1].options  # the compare picker, labelled without empty parentheses
+    assert options and not [o for o in options if "()" in o], options
+
+
+def test_compare_opens_on_runs_with_curves(page, home):
+    at = page("runs")
+    picker = next(m for m in at.multiselect if m.label == "runs to compare")
+    assert home["queued"] not in picker.value and home["trained"] in picker.value
+    assert at.get("vega_lite_chart"), "the compare view opened on empty charts"
+
+
+def test_run_page_label_and_whole_badges(page, home):
+    at = page("run", run=home["imported"])
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown) + "\n".join(t.value for t in at.title)
+    assert "()" not in text and "None" not in text
+    assert "-badge[" in text  # status and verdict as markdown badges: as wide as their words
+
+
+def test_browser_screenshot_of_the_compare_view(home):
+    """`sslpilot ui` in Debian's Chromium: the Runs page's compare view draws its curves; the screenshot is kept."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from test_ui import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/dev.sh test installs it)")
+    port = _free_port()
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(home["home"].root), "SSLPILOT_AUTOSTART": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "compare_view.png"
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            tab = browser.new_page(viewport={"width": 1400, "height": 1600})
+            deadline = time.time() + 90
+            while True:
+                try:
+                    tab.goto(f"http://127.0.0.1:{port}/runs", timeout=5000)
+                    break
+                except playwright.Error:
+                    if time.time() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.5)
+            tab.get_by_text("Compare").first.wait_for(timeout=120_000)
+            tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
+                .wait_for(timeout=120_000)
+            tab.wait_for_timeout(1500)
+            body = tab.inner_text("body")
+            tab.screenshot(path=str(shot), full_page=True)
+            browser.close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    assert shot.exists() and shot.stat().st_size > 20_000
+    assert "()" not in body and "None" not in body, json.dumps(body[:2000])

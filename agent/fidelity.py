@@ -20,14 +20,17 @@ from typing import Any
 from agent.slots import (
     ASSIGNMENT,
     World,
+    find_backend,
     find_cron,
     find_embedding_dim,
     find_import_format,
     find_limit,
     find_method,
+    find_nodes,
     find_numbers,
     find_paths,
     find_runs,
+    find_time,
     parse_value,
     without_paths,
 )
@@ -69,6 +72,14 @@ def stated(text: str, world: World) -> list[Stated]:
     dim = find_embedding_dim(text)
     if dim:
         out.append(Stated("embedding_dim", f"dim {dim}", dim))
+    backend = find_backend(text, world)
+    if backend:
+        out.append(Stated("backend", f"on {backend}", backend))
+    nodes = find_nodes(text)
+    if nodes:
+        out.append(Stated("nodes", f"{nodes} nodes", nodes))
+    if not cron and find_time(text):
+        out.append(Stated("at", "the time you gave", find_time(text)))
     return out
 
 
@@ -94,6 +105,8 @@ def _same(a: Any, b: Any) -> bool:
 def _takes(tool: str, s: Stated) -> bool:
     """Whether the tool has a place for this kind of value (a key=value setting always needs one)."""
     fields = BY_TOOL[tool].args.model_fields
+    if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
+        return tool in ("launch_pretraining", "schedule_pretraining")
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)
@@ -109,6 +122,8 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "path":
         return any(_same(v, s.value) for v in flat.values()) or any(
             isinstance(v, list) and any(_same(x, s.value) for x in v) for v in args.values())
+    if s.field == "at":  # a time is read once per message; relative ones ("in 2 hours") move, so: is one there?
+        return bool(args.get("at") or args.get("cron"))
     if s.field == "run":
         ids = [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]
         return any(_same(i, s.value) for i in ids if i is not None)

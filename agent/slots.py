@@ -261,6 +261,17 @@ def find_import_format(text: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
+def find_backend(text: str, world: World) -> str | None:
+    """A configured cluster backend named as the place to run: "on rc", "via hpc", "using cluster-a"."""
+    low = text.lower()
+    return next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)), None)
+
+
+def find_nodes(text: str) -> int | None:
+    m = re.search(r"\b(\d+)\s*nodes?\b", text.lower())
+    return int(m.group(1)) if m else None
+
+
 def find_embedding_dim(text: str) -> int | None:
     """The projection width a logged z-std was measured on: "projector output dim 2048", "embedding dim 512"."""
     m = re.search(r"\b(?:proj(?:ector|ection)?|embedding|output|z)(?:[ _-](?:output|out))?[ _-]?dim(?:ension)?s?"

@@ -22,6 +22,7 @@ from agent.slots import (
     BUILTIN_DATA,
     World,
     find_assignments,
+    find_backend,
     find_cron,
     find_data,
     find_embedding_dim,
@@ -29,6 +30,7 @@ from agent.slots import (
     find_knobs,
     find_limit,
     find_method,
+    find_nodes,
     find_numbers,
     find_paths,
     find_runs,
@@ -418,14 +420,12 @@ def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
     """"on the cluster", "on slurm", "on the ray cluster", "on <backend name>", "with 2 nodes": a cluster launch on
     a configured backend. A name wins; then the kind named (slurm, ray); the only candidate is used, several get a
     question, none gets how to add one."""
-    low = text.lower()
-    named = next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)),
-                 None)
+    named = find_backend(text, world)
     m = CLUSTER.search(text)
     if named is None and m is None:
         return {}, None
-    nodes = re.search(r"\b(\d+)\s*nodes?\b", low)
-    out: dict = {"nodes": int(nodes.group(1))} if nodes else {}
+    nodes = find_nodes(text)
+    out: dict = {"nodes": nodes} if nodes else {}
     if named:
         return {**out, "backend": named}, None
     kind = next((k for k in ("slurm", "ray") if m and re.search(rf"\b{k}\b", m.group(0).lower())), None)

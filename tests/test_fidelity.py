@@ -124,3 +124,20 @@ def test_an_llm_call_that_drops_a_stated_value_becomes_a_question(tmp_path):
         "simsiam on digits, set method_args.predictor=false", "fid")
     assert out["pending_confirmation"] is None and "method_args.predictor=false" in out["answer"]
     assert Registry(home).list() == []
+
+
+def test_times_backends_and_nodes_land(model, folders):
+    from agent.slots import RunInfo, World
+
+    world = World(WORLD.runs + [RunInfo("6", "simclr", "digits", "succeeded")], backends={"rc": "ray", "hpc": "slurm"})
+    for text, want in (("pretrain dino on digits via hpc with 2 nodes", {"backend": "hpc", "nodes": 2}),
+                       ("byol on shapes tonight at 11pm", {"at": True}),
+                       ("moco on digits at 2026-12-24T06:00", {"at": "2026-12-24T06:00"})):
+        r = understand(text, {}, world, model, cwd=folders)
+        assert r.kind == "tool", (text, r.question)
+        assert dropped(text, r.tool, r.args, world) == []
+        for k, v in want.items():
+            assert (bool(r.args.get(k)) if v is True else r.args.get(k) == v), (text, r.args)
+    # a launch that forgot the place it was asked to run is a drop
+    assert [d.field for d in dropped("pretrain dino on digits via hpc", "launch_pretraining",
+                                     {"method": "dino", "data": "digits"}, world)] == ["backend"]

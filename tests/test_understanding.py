@@ -17,7 +17,7 @@ from tools.registry import Registry
 from tools.runs import enqueue
 
 HELD_OUT = ["intents_heldout.jsonl", "intents_heldout_b.jsonl", "intents_heldout_c.jsonl", "intents_heldout_d.jsonl",
-            "intents_heldout_e.jsonl"]
+            "intents_heldout_e.jsonl", "intents_heldout_f.jsonl"]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_held_out_accuracy(name, model, tmp_path):
     result = score(rows, lambda m, c: read(model, m, c))
     per = ", ".join(f"{k} {acc:.2f} (n={n})" for k, (acc, n) in result["per_label"].items())
     print(f"{name}: {result['accuracy']:.3f} on {result['n']}; {per}; misses: {result['misses']}")
-    assert len(rows) >= 70
+    assert len(rows) >= 60
     assert result["accuracy"] >= 0.95, result["misses"]
 
 

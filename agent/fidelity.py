@@ -34,6 +34,7 @@ from agent.slots import (
     parse_value,
     without_paths,
 )
+from tools.insights import flatten
 from tools.tool_table import BY_TOOL
 
 ABBREVIATION = re.compile(r"[a-z]{1,2}/[a-z]{0,2}", re.I)  # w/, w/o, n/a, i/o: words, not paths
@@ -83,17 +84,6 @@ def stated(text: str, world: World) -> list[Stated]:
     return out
 
 
-def _flat(args: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in args.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flat(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
@@ -113,7 +103,7 @@ def _takes(tool: str, s: Stated) -> bool:
 
 
 def lands(s: Stated, args: dict) -> bool:
-    flat = _flat(args)
+    flat = flatten(args)
     if s.field == "overrides":
         key, value = s.value
         short = key.removeprefix("eval.")

@@ -3,23 +3,15 @@ test in a real headless Chromium (Debian's, driven by Playwright) against `sslpi
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
-from conftest import COLLAPSED, ROOT, subprocess_env
+from conftest import COLLAPSED, ROOT
 from streamlit.testing.v1 import AppTest
+from ui_browser import ARTIFACTS, browser_tab
 from ui_seed import seed_home
 
 from tools import backends
 
 PAGES = ROOT / "ui" / "pages"
-ARTIFACTS = Path(os.environ.get("SSLPILOT_TEST_ARTIFACTS", ROOT / "tests" / "output"))
 
 
 @pytest.fixture(scope="module")
@@ -211,52 +203,18 @@ def test_settings_page_shows_backend_home_and_devices(page, seeded):
         (seeded["home"].root / "backends.yaml").unlink()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 def test_browser_end_to_end_diagnosis(seeded):
     """`sslpilot ui` in a real browser: ask why a run collapsed, see the verdict and the plot."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/dev.sh test installs it)")
-    port = _free_port()
-    env = {**subprocess_env(), "SSLPILOT_HOME": str(seeded["home"].root), "SSLPILOT_AUTOSTART": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "e2e_chat_diagnosis.png"
-    try:
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            tab = browser.new_page(viewport={"width": 1400, "height": 1100})
-            deadline = time.time() + 90
-            while True:
-                try:
-                    tab.goto(f"http://127.0.0.1:{port}/?thread=e2e", timeout=5000)
-                    break
-                except playwright.Error:
-                    if time.time() > deadline or server.poll() is not None:
-                        raise
-                    time.sleep(0.5)
-            box = tab.get_by_placeholder("Ask about runs")
-            box.wait_for(timeout=60_000)
-            box.fill(f"why did run {seeded['collapsed']} collapse?")
-            box.press("Enter")
-            tab.get_by_text(seeded["verdict"].replace("_", " "), exact=True).first.wait_for(timeout=120_000)
-            tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
-                .wait_for(timeout=60_000)
-            tab.wait_for_timeout(1500)  # let the chart finish drawing before the screenshot
-            tab.screenshot(path=str(shot))
-            browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+    with browser_tab(seeded["home"].root, "?thread=e2e") as tab:
+        box = tab.get_by_placeholder("Ask about runs")
+        box.wait_for(timeout=60_000)
+        box.fill(f"why did run {seeded['collapsed']} collapse?")
+        box.press("Enter")
+        tab.get_by_text(seeded["verdict"].replace("_", " "), exact=True).first.wait_for(timeout=120_000)
+        tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
+            .wait_for(timeout=60_000)
+        tab.wait_for_timeout(1500)  # let the chart finish drawing before the screenshot
+        tab.screenshot(path=str(shot))
     assert shot.exists() and shot.stat().st_size > 20_000

@@ -4,14 +4,11 @@ verdict on arrival, and a compare view that opens on runs with curves (AppTest, 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
-from conftest import ROOT, subprocess_env, tiny_config
+from conftest import ROOT, tiny_config
 from streamlit.testing.v1 import AppTest
+from ui_browser import ARTIFACTS, browser_tab
 
 from ui import display
 
@@ -108,39 +105,14 @@ def test_run_page_label_and_whole_badges(page, home):
 
 def test_browser_screenshot_of_the_compare_view(home):
     """`sslpilot ui` in Debian's Chromium: the Runs page's compare view draws its curves; the screenshot is kept."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    from test_ui import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/dev.sh test installs it)")
-    port = _free_port()
-    env = {**subprocess_env(), "SSLPILOT_HOME": str(home["home"].root), "SSLPILOT_AUTOSTART": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "compare_view.png"
-    try:
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            tab = browser.new_page(viewport={"width": 1400, "height": 1600})
-            deadline = time.time() + 90
-            while True:
-                try:
-                    tab.goto(f"http://127.0.0.1:{port}/runs", timeout=5000)
-                    break
-                except playwright.Error:
-                    if time.time() > deadline or server.poll() is not None:
-                        raise
-                    time.sleep(0.5)
-            tab.get_by_text("Compare").first.wait_for(timeout=120_000)
-            tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
-                .wait_for(timeout=120_000)
-            tab.wait_for_timeout(1500)
-            body = tab.inner_text("body")
-            tab.screenshot(path=str(shot), full_page=True)
-            browser.close()
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+    with browser_tab(home["home"].root, "runs", height=1600) as tab:
+        tab.get_by_text("Compare").first.wait_for(timeout=120_000)
+        tab.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first \
+            .wait_for(timeout=120_000)
+        tab.wait_for_timeout(1500)
+        body = tab.inner_text("body")
+        tab.screenshot(path=str(shot), full_page=True)
     assert shot.exists() and shot.stat().st_size > 20_000
     assert "()" not in body and "None" not in body, json.dumps(body[:2000])

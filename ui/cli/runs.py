@@ -163,16 +163,9 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              method: Annotated[str | None, typer.Option(help="filter by method")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first."""
-    from tools.registry import Registry
-    from tools.runs import run_row
+    from tools.runs import list_runs
 
-    reg = Registry(the_home())
-    for r in reg.list(status="running"):
-        reg.sync(r.id)
-    rows = [run_row(r) for r in reg.list(status=status, method=method, limit=limit)]
-    for row in rows:
-        p = reg.probe(row["run_id"])
-        row["probe_acc"] = p.probe_acc if p else None
+    rows = list_runs(the_home(), status=status, method=method, limit=limit)
     if as_json:
         emit({"runs": rows}, True)
         return
@@ -181,7 +174,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
 
     table = Table("id", "method", "data", "status", "steps", "probe", "verdict", "message")
     for r in rows:
-        table.add_row(r["run_id"], r["method"], r["dataset"], r["status"],
+        table.add_row(r["run_id"], r["method"] or "", r["dataset"] or "", r["status"],
                       f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
                       f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
                       (r["message"] or "")[:50])

@@ -30,6 +30,8 @@ def main() -> None:
             ("held-out B", "intents_heldout_b.jsonl", lambda m, c: understand(m, c, WORLD, model)),
             ("held-out C", "intents_heldout_c.jsonl", lambda m, c: understand(m, c, WORLD, model)),
             ("held-out D", "intents_heldout_d.jsonl", lambda m, c: understand(m, c, WORLD, model)),
+            ("held-out E", "intents_heldout_e.jsonl", lambda m, c: understand(m, c, WORLD, model, cwd=photos)),
+            ("held-out F", "intents_heldout_f.jsonl", lambda m, c: understand(m, c, WORLD, model, cwd=photos)),
             ("regression (old set)", "intents.jsonl",
              lambda m, c: understand(m, c, regression_world(c), model, path_exists=lambda p: True))]
     for title, name, read in sets:

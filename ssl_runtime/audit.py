@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ssl_runtime.encoders import Encoder
-from ssl_runtime.health import rankme, std_of_l2_normalized, uniformity
+from ssl_runtime.health import alpha_req, rankme, std_of_l2_normalized, uniformity
 from ssl_runtime.probe import evaluate_features
 
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
@@ -29,7 +29,7 @@ def embed(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, mo
 def health_of(features: torch.Tensor) -> dict[str, float]:
     """The same numbers the trainer logs on its health batch (ssl_runtime/health.py), on these features."""
     return {"health/std": float(std_of_l2_normalized(features)), "health/rank": float(rankme(features)),
-            "health/uniformity": float(uniformity(features))}
+            "health/uniformity": float(uniformity(features)), "health/alpha_req": float(alpha_req(features))}
 
 
 def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None, train_rows: torch.Tensor,

@@ -4,6 +4,10 @@
   healthy, 0 when every input maps to one vector.
 - rank: RankMe, exp of the entropy of the normalised singular values (Garrido et al. 2023, arXiv 2210.02885).
 - alignment / uniformity: Wang & Isola 2020 (arXiv 2005.10242); uniformity is 0 at complete collapse.
+- lidar: LiDAR, the effective rank of the LDA matrix whose classes are each image's augmented views (Thilak
+  et al. 2023, arXiv 2312.04000): how many directions separate images more than their own views differ.
+- alpha_req: the decay exponent of the embedding covariance's eigenvalues, lambda_k ~ k^-alpha (Agrawal et
+  al. 2022, alpha-ReQ); near 1 is the reported sweet spot, large means few directions carry the variance.
 """
 
 from __future__ import annotations
@@ -34,6 +38,53 @@ def alignment(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
 def uniformity(z: torch.Tensor, t: float = 2.0) -> torch.Tensor:
     z = F.normalize(z.float(), dim=1)
     return torch.pdist(z).pow(2).mul(-t).exp().mean().log()
+
+
+def _effective_rank(eigenvalues: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    lam = eigenvalues.clamp_min(0)
+    p = lam / lam.sum().clamp_min(1e-12) + eps
+    return torch.exp(-(p * torch.log(p)).sum())
+
+
+def lidar(views: list[torch.Tensor], delta: float = 1e-4) -> torch.Tensor:
+    """LiDAR over q >= 2 views (each (n, d), row i the same image): effective rank of
+    S_w^-1/2 S_b S_w^-1/2, S_b the scatter of the per-image means, S_w the scatter of views around their image's
+    mean plus delta * I (the paper's regulariser). Computed in float64; NaN when an input is not finite."""
+    e = torch.stack([v.double() for v in views], dim=1)  # (n, q, d)
+    if not bool(torch.isfinite(e).all()) or e.shape[1] < 2 or e.shape[0] < 2:
+        return torch.tensor(float("nan"), device=e.device)
+    n, q, d = e.shape
+    if d > n * q:  # wide heads (VICReg's 8192): the problem lives in the span of the views; solve it there, exactly
+        basis = torch.linalg.svd(e.reshape(n * q, d), full_matrices=False).Vh.T  # (d, n*q)
+        e, d = e @ basis, basis.shape[1]
+    means = e.mean(dim=1)  # (n, d)
+    between = means - means.mean(dim=0)
+    s_b = between.T @ between / (n - 1)
+    within = (e - means[:, None]).reshape(n * q, d)
+    s_w = within.T @ within / (n * (q - 1)) + delta * torch.eye(d, dtype=e.dtype, device=e.device)
+    w_vals, w_vecs = torch.linalg.eigh(s_w)
+    inv_sqrt = w_vecs @ torch.diag(w_vals.clamp_min(1e-12).rsqrt()) @ w_vecs.T
+    lam = torch.linalg.eigvalsh(inv_sqrt @ s_b @ inv_sqrt)
+    return _effective_rank(lam).float()
+
+
+def alpha_req(z: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
+    """alpha-ReQ: minus the slope of log(eigenvalue) against log(rank) for the covariance of z, fitted by least
+    squares over the eigenvalues above `floor` times the largest (the numerical tail says nothing)."""
+    z = z.double()
+    if not bool(torch.isfinite(z).all()) or z.shape[0] < 3:
+        return torch.tensor(float("nan"), device=z.device)
+    zc = z - z.mean(dim=0)
+    gram = zc.T @ zc if zc.shape[1] <= zc.shape[0] else zc @ zc.T  # same nonzero eigenvalues: the smaller one
+    lam = torch.linalg.eigvalsh(gram / (z.shape[0] - 1)).flip(0)
+    keep = lam > floor * lam[0].clamp_min(1e-300)
+    lam = lam[keep]
+    if lam.numel() < 3:
+        return torch.tensor(float("nan"), device=z.device)
+    x = torch.log(torch.arange(1, lam.numel() + 1, dtype=z.dtype, device=z.device))
+    y = torch.log(lam)
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    return (-slope).float()
 
 
 def singular_spectrum(z: torch.Tensor) -> torch.Tensor:
@@ -74,6 +125,8 @@ class HealthMonitor:
                 "health/rank": rankme(z1),
                 "health/alignment": alignment(z1, z2),
                 "health/uniformity": uniformity(z1),
+                "health/lidar": lidar([z1, z2]),  # label-free quality (issue 24): the two views as classes
+                "health/alpha_req": alpha_req(z1),
             }
             out.update(method.health_extras(self.views))
         return out

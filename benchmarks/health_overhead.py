@@ -1,7 +1,8 @@
 """Cost of the health metrics at the default health_every, as a share of training time.
 
-Two identical runs: health every 50 steps (the default) and health only at the first and last step.
-    python benchmarks/health_overhead.py [--steps 300] [--data shapes]
+Two identical runs: health every 50 steps (the default) and health only at the first and last step; then each
+metric's own cost on one health batch (512 samples) at the projector widths people use.
+    python benchmarks/health_overhead.py [--steps 300] [--data shapes] [--only-metrics]
 """
 
 from __future__ import annotations
@@ -21,13 +22,45 @@ def run(steps: int, health_every: int, data: str, method: str, device: str) -> d
     return train(make_run(tree, f"h{health_every}"))
 
 
+def metric_costs(device: str) -> None:
+    """Milliseconds per health measurement for each metric, on two views of 512 random embeddings."""
+    import time
+
+    import torch
+
+    from ssl_runtime.device import pick_device
+    from ssl_runtime.health import alignment, alpha_req, lidar, rankme, std_of_l2_normalized, uniformity
+
+    dev = pick_device(device)
+    metrics = {"std": lambda a, b: std_of_l2_normalized(a), "rank (RankMe)": lambda a, b: rankme(a),
+               "alignment": alignment, "uniformity": lambda a, b: uniformity(a), "lidar": lambda a, b: lidar([a, b]),
+               "alpha_req": lambda a, b: alpha_req(a)}
+    rows = []
+    for d in (128, 2048, 8192):
+        z1, z2 = torch.randn(512, d, device=dev), torch.randn(512, d, device=dev)
+        row = [d]
+        for fn in metrics.values():
+            fn(z1, z2)  # warm-up
+            t = time.perf_counter()
+            for _ in range(3):
+                float(fn(z1, z2))
+            row.append(round((time.perf_counter() - t) / 3 * 1000, 1))
+        rows.append(row)
+    print(f"\n## Cost of each health metric, ms per measurement (512 samples; {machine()})\n")
+    print(table(["d", *metrics], rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--data", default="shapes")
     ap.add_argument("--method", default="simclr")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--only-metrics", action="store_true")
     args = ap.parse_args()
+    metric_costs(args.device)
+    if args.only_metrics:
+        return
     run(20, 10, args.data, args.method, args.device)  # warm-up: allocator, kernels, page cache
     off = run(args.steps, 10**9, args.data, args.method, args.device)
     on = run(args.steps, 50, args.data, args.method, args.device)

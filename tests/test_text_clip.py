@@ -49,7 +49,9 @@ def test_language_model_trains_exports_and_probes(method, tmp_path):
     initial = next(r for r in rows if r["step"] == 0)
     assert initial["val/perplexity"] > 50  # untrained: near the vocabulary size
     final = [r for r in rows if "val/perplexity" in r][-1]
-    assert final["val/perplexity"] < 0.7 * initial["val/perplexity"], (initial, final)
+    # measured on a 2-core AMD EPYC: 175 -> 46 (mlm, 0.26x) and 255 -> 49 (clm, 0.19x); the bound 0.8x keeps a
+    # 3x margin on the ratio (issue 21: emergent outcomes stay in tests only with 3x or more)
+    assert final["val/perplexity"] < 0.8 * initial["val/perplexity"], (initial, final)
     assert {"health/std", "health/rank", "val/loss"} <= set(final)
     # byte-level BPE always keeps its 256 byte symbols (+ end-of-text), whatever vocab_size asks
     assert summary["data"]["blocks"] > 0 and summary["data"]["vocab_size"] <= (200 if method == "mlm" else 257)
@@ -59,7 +61,9 @@ def test_language_model_trains_exports_and_probes(method, tmp_path):
     out = model(**tok(["a small red circle on the left"], return_tensors="pt"))
     assert out.last_hidden_state.shape[-1] == 32
     probe = json.loads(RunFolder(run).probe.read_text())
-    assert probe["probe/acc"] >= probe["baseline"]["probe/acc"] - 0.05 and 0 <= probe["knn/acc"] <= 1
+    # both the trained and the random-init probe sit at 1.0 on the shapes captions, so no comparison between them
+    # has a margin: the probe ran, on its baseline too, and its numbers are accuracies
+    assert 0 <= probe["probe/acc"] <= 1 and 0 <= probe["baseline"]["probe/acc"] <= 1 and 0 <= probe["knn/acc"] <= 1
 
 
 def test_mlm_masks_15_percent_with_80_10_10(tmp_path):
@@ -88,6 +92,7 @@ def test_clip_trains_and_retrieves_above_chance(tmp_path):
     assert {"health/std", "health/rank", "health/text_std", "health/text_rank", "health/alignment"} <= set(final)
     assert final["logit_scale"] <= 100.0
     probe = json.loads(RunFolder(run).probe.read_text())
+    # measured: recall@5 0.77 both ways against chance 0.08, a 9.5x margin
     assert probe["clip/i2t_recall@5"] > probe["clip/chance_recall@5"]
     assert probe["clip/t2i_recall@5"] > probe["clip/chance_recall@5"]
     enc = RunFolder(run).encoder

@@ -55,16 +55,17 @@ def lidar(views: list[torch.Tensor], delta: float = 1e-4) -> torch.Tensor:
         return torch.tensor(float("nan"), device=e.device)
     n, q, d = e.shape
     if d > n * q:  # wide heads (VICReg's 8192): the problem lives in the span of the views; solve it there, exactly
-        basis = torch.linalg.svd(e.reshape(n * q, d), full_matrices=False).Vh.T  # (d, n*q)
+        basis = torch.linalg.qr(e.reshape(n * q, d).T).Q  # (d, n*q), orthonormal
         e, d = e @ basis, basis.shape[1]
     means = e.mean(dim=1)  # (n, d)
     between = means - means.mean(dim=0)
     s_b = between.T @ between / (n - 1)
     within = (e - means[:, None]).reshape(n * q, d)
     s_w = within.T @ within / (n * (q - 1)) + delta * torch.eye(d, dtype=e.dtype, device=e.device)
-    w_vals, w_vecs = torch.linalg.eigh(s_w)
-    inv_sqrt = w_vecs @ torch.diag(w_vals.clamp_min(1e-12).rsqrt()) @ w_vecs.T
-    lam = torch.linalg.eigvalsh(inv_sqrt @ s_b @ inv_sqrt)
+    # S_w^-1/2 S_b S_w^-1/2 has the eigenvalues of L^-1 S_b L^-T for S_w = L L^T: one Cholesky, no second eigh
+    chol = torch.linalg.cholesky(s_w)
+    half = torch.linalg.solve_triangular(chol, s_b, upper=False)
+    lam = torch.linalg.eigvalsh(torch.linalg.solve_triangular(chol, half.T, upper=False))
     return _effective_rank(lam).float()
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.slots import (
     ASSIGNMENT,
+    KNOBS,
     World,
     find_backend,
     find_cron,
@@ -35,9 +36,11 @@ from agent.slots import (
     without_paths,
 )
 from tools.insights import flatten
+from tools.launches import setting_names
 from tools.tool_table import BY_TOOL
 
 ABBREVIATION = re.compile(r"[a-z]{1,2}/[a-z]{0,2}", re.I)  # w/, w/o, n/a, i/o: words, not paths
+KNOB_NAMES = {key.split(".")[-1] for _, key in KNOBS}  # method knobs by their own name: "temperature=0.2"
 NUMBER_FIELDS = {"epochs": "epochs", "steps": "steps", "batch_size": "batch size", "lr": "learning rate"}
 
 
@@ -93,8 +96,12 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _takes(tool: str, s: Stated) -> bool:
-    """Whether the tool has a place for this kind of value (a key=value setting always needs one)."""
+    """Whether the tool has a place for this kind of value. A key=value that names a setting always needs one;
+    one that names no setting ("why is loss=nan in run 2") describes, for a tool that takes no settings."""
     fields = BY_TOOL[tool].args.model_fields
+    if s.field == "overrides" and not ({"overrides", "eval_overrides"} & fields.keys()):
+        key = s.value[0]
+        return key in setting_names() or key.startswith(("method_args.", "eval.")) or key in KNOB_NAMES
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
         return tool in ("launch_pretraining", "schedule_pretraining")
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),

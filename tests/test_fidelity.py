@@ -103,9 +103,13 @@ def test_a_value_the_call_does_not_carry_is_a_drop_and_the_chat_asks(model, fold
 
 
 def test_context_is_not_an_instruction(model, folders):
-    """A number the tool has no place for is context ("after 40 epochs"), not a drop."""
+    """A number the tool has no place for is context ("after 40 epochs"), and so is a key=value that names no
+    setting ("loss=nan"): neither is a drop. One that names a setting is, for a tool that takes none."""
     r = read(model, "why did run 2 collapse after 40 epochs?", folders)
     assert (r.kind, r.tool, r.args) == ("tool", "diagnose_run", {"run_id": "2"})
+    assert dropped("why is loss=nan at step 30 in run 2?", "diagnose_run", {"run_id": "2"}, WORLD) == []
+    assert [d.raw for d in dropped("diagnose run 2 with knn_k=50", "diagnose_run", {"run_id": "2"}, WORLD)] == [
+        "knn_k=50"]
 
 
 def test_an_llm_call_that_drops_a_stated_value_becomes_a_question(tmp_path):

@@ -7,6 +7,7 @@ recommendation's change).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,27 @@ def launch_config(*, method: str | None = None, data: str | None = None, epochs:
         set_dotted(tree, key, value)
     tree = deep_merge(tree, parse_overrides(sets or []))
     return build_config(tree).model_dump(mode="json")
+
+
+@functools.cache
+def setting_names() -> frozenset[str]:
+    """Every config key's own name and dotted path ("knn_k", "eval.knn_k", "lr", "optim.lr"): what a `key=value`
+    in a message must look like to be a setting rather than a description ("loss=nan")."""
+    from pydantic import BaseModel
+
+    from ssl_runtime.config import RunConfig
+
+    names: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            names.update({name, prefix + name})
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                walk(kind, f"{prefix}{name}.")
+
+    walk(RunConfig, "")
+    return frozenset(names)
 
 
 def estimate_cost(config: dict) -> dict:

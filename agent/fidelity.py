@@ -58,8 +58,9 @@ def stated(text: str, world: World) -> list[Stated]:
     cron = find_cron(text)
     if cron:
         out.append(Stated("cron", f"cron `{cron}`", cron))
+    numbers = find_numbers(text)
     for key, words in NUMBER_FIELDS.items():
-        value = find_numbers(text).get(key)
+        value = numbers.get(key)
         if value is not None and not any(s.field == "overrides" and s.value[0] == key for s in out):
             out.append(Stated(key, f"{words} {value}", value))
     limit = find_limit(text)
@@ -82,8 +83,9 @@ def stated(text: str, world: World) -> list[Stated]:
     nodes = find_nodes(text)
     if nodes:
         out.append(Stated("nodes", f"{nodes} nodes", nodes))
-    if not cron and find_time(text):
-        out.append(Stated("at", "the time you gave", find_time(text)))
+    when = None if cron else find_time(text)
+    if when:
+        out.append(Stated("at", "the time you gave", when))
     return out
 
 

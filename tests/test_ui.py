@@ -4,14 +4,12 @@ test in a real headless Chromium (Debian's, driven by Playwright) against `sslpi
 from __future__ import annotations
 
 import pytest
-from conftest import COLLAPSED, ROOT
+from conftest import COLLAPSED
 from streamlit.testing.v1 import AppTest
-from ui_browser import ARTIFACTS, browser_tab
+from ui_browser import ARTIFACTS, browser_tab, page_loader
 from ui_seed import seed_home
 
 from tools import backends
-
-PAGES = ROOT / "ui" / "pages"
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +19,7 @@ def seeded(tmp_path_factory):
 
 @pytest.fixture
 def page(seeded, monkeypatch):
-    monkeypatch.setenv("SSLPILOT_HOME", str(seeded["home"].root))
-    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")  # a confirmed launch queues; no daemon in tests
-
-    def load(name: str, **query) -> AppTest:
-        at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
-        for k, v in query.items():
-            at.query_params[k] = v
-        return at.run()
-
-    return load
+    return page_loader(seeded["home"].root, monkeypatch)
 
 
 def _badge(verdict: str) -> str:

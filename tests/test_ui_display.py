@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROOT, tiny_config
-from streamlit.testing.v1 import AppTest
-from ui_browser import ARTIFACTS, browser_tab
+from conftest import tiny_config
+from ui_browser import ARTIFACTS, browser_tab, page_loader
 
 from ui import display
-
-PAGES = ROOT / "ui" / "pages"
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +42,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture
 def page(home, monkeypatch):
-    monkeypatch.setenv("SSLPILOT_HOME", str(home["home"].root))
-    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
-
-    def load(name: str, **query) -> AppTest:
-        at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
-        for k, v in query.items():
-            at.query_params[k] = v
-        return at.run()
-
-    return load
+    return page_loader(home["home"].root, monkeypatch)
 
 
 def test_display_helpers():

@@ -20,6 +20,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def page_loader(home_root, monkeypatch):
+    """load(page, **query) -> an AppTest of ui/pages/<page>.py run against `home_root` (no queue daemon)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SSLPILOT_HOME", str(home_root))
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")  # a confirmed launch queues; no daemon in tests
+
+    def load(name: str, **query) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "ui" / "pages" / f"{name}.py"), default_timeout=180)
+        for k, v in query.items():
+            at.query_params[k] = v
+        return at.run()
+
+    return load
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -47,9 +47,18 @@ def load_encoder(encoder_dir: Path, random_init: bool = False, pooling: str = "a
     return Backbone(model, family_of(model), pooling).eval(), preprocess
 
 
+MIN_PROBE_IMAGES = 500  # below this a probe's accuracy is mostly noise, whatever the time budget says
+CALIBRATION_IMAGES = 64
+
+
 @torch.no_grad()
 def extract_features(backbone: Backbone, images_uint8: torch.Tensor, preprocess: dict, device: torch.device,
-                     batch_size: int = 512) -> torch.Tensor:
+                     batch_size: int | None = None) -> torch.Tensor:
+    """Pooled features of uint8 images, in batches small enough that a CPU's activations stay in bounds
+    (512 images of 32 px, 64 of 224 px)."""
+    if batch_size is None:
+        side = int(images_uint8.shape[-1]) if images_uint8.ndim == 4 else 32
+        batch_size = max(16, min(512, (1 << 22) // max(1, side * side)))
     backbone = backbone.to(device)
     mean = torch.tensor(preprocess["mean"], device=device).view(1, -1, 1, 1)
     std = torch.tensor(preprocess["std"], device=device).view(1, -1, 1, 1)
@@ -154,7 +163,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
 
         pairs = load_caption_pairs(cfg.data, default_image_size(cfg.data))
         result.update(_clip_retrieval(folder, cfg, dev, pairs))
-    features = _feature_source(folder, cfg, dev, pairs)
+    features = _feature_source(folder, cfg, dev, pairs, sample=result)
     if features is None and cfg.method != "clip":
         raise DataError("the data has no labels, so there is nothing to probe against", field="data",
                         fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
@@ -181,6 +190,9 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
     row.update({k: v for k, v in result.items() if k.startswith(("probe/acc", "knn/", "clip/"))})
     folder.log_metrics(row)
     said = [f"linear probe {result['probe/acc']:.3f}, kNN {result['knn/acc']:.3f}"] if "probe/acc" in result else []
+    if "sample" in result:
+        sm = result["sample"]
+        said.append(f"on {sm['images']} of {sm['available']} images ({sm['why']})")
     if "clip/i2t_recall@5" in result:
         said.append(f"image->text recall@5 {result['clip/i2t_recall@5']:.3f}, text->image "
                     f"{result['clip/t2i_recall@5']:.3f} (chance {result['clip/chance_recall@5']:.3f})")
@@ -188,9 +200,31 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
     return result
 
 
-def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
+def _sample_size(folder: RunFolder, store, ids: torch.Tensor, pre: dict, dev: torch.device, cfg) -> tuple[int, str]:
+    """How many images the probe embeds: as many as fit eval.time_budget_s at the speed measured on a small
+    calibration batch (decode + embed, twice: trained and random-init), within [min(500, all), max_images]."""
+    ev = cfg.eval
+    limit = min(ev.max_images, len(ids))
+    floor = min(MIN_PROBE_IMAGES, limit)
+    if limit <= floor:
+        return limit, "all images"
+    probe_ids = capped(ids, CALIBRATION_IMAGES, cfg.train.seed + 2)
+    encoder, pre_ = load_encoder(folder.encoder, pooling=ev.pooling)
+    t0 = time.perf_counter()
+    extract_features(encoder, eval_images(store, probe_ids, pre["image_size"]), pre_, dev)
+    rate = len(probe_ids) / max(time.perf_counter() - t0, 1e-6)
+    fits = int(ev.time_budget_s * rate / 2)  # two passes: the trained encoder and its random-init baseline
+    if fits >= limit:
+        return limit, ("all images" if limit == len(ids) else f"eval.max_images={ev.max_images}")
+    n = max(floor, fits)
+    return n, (f"a seeded sample: eval.time_budget_s={ev.time_budget_s:g} at {rate:.0f} images/s per pass "
+               f"(raise it, or eval.max_images, for more)")
+
+
+def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sample: dict | None = None):
     """(train rows, val rows, extract(random_init) -> (features, labels)) for the run's labelled data, or None
-    without labels. Rows index the extracted features."""
+    without labels. Rows index the extracted features. `sample` receives how the images were chosen."""
+    sample = {} if sample is None else sample
     if cfg.method in TEXT_METHODS:
         from ssl_runtime.data.text import labelled_texts
         from ssl_runtime.probe_text import text_features
@@ -220,9 +254,12 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None):
     if store.labels is None:
         return None
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
-    share = len(train_ids) / (len(train_ids) + len(val_ids))
-    train_ids = capped(train_ids, round(cfg.eval.max_images * share), cfg.train.seed)
-    val_ids = capped(val_ids, cfg.eval.max_images - len(train_ids), cfg.train.seed + 1)
+    available = len(train_ids) + len(val_ids)
+    limit, why = _sample_size(folder, store, torch.cat([train_ids, val_ids]), pre, dev, cfg)
+    share = len(train_ids) / available
+    train_ids = capped(train_ids, round(limit * share), cfg.train.seed)
+    val_ids = capped(val_ids, limit - len(train_ids), cfg.train.seed + 1)
+    sample["sample"] = {"images": len(train_ids) + len(val_ids), "available": available, "why": why}
     images = eval_images(store, torch.cat([train_ids, val_ids]), pre["image_size"])  # decoded once for both
     labels = store.labels[torch.cat([train_ids, val_ids])]
     rows = torch.arange(len(images))

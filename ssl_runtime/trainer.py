@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import torch
 
 from ssl_runtime import distributed as dist_utils
@@ -62,9 +63,13 @@ def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Task:
 
 def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:
     """Train the run in `run_dir` (its config.yaml) to the end; returns summary.json's content."""
+    t_enter = time.perf_counter()
+    phases = {"process_start_s": round(time.time() - psutil.Process().create_time(), 3)}  # interpreter + imports
     folder = RunFolder(run_dir)
     cfg = load_run_config(folder.config)
     p = prepare(cfg, folder)
+    phases.update({k: round(v, 3) for k, v in getattr(p, "phases", {}).items()})
+    phases["prepare_s"] = round(time.perf_counter() - t_enter, 3)
     is_main = dist_utils.rank() == 0
     method, device = p.method, p.device
     opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, p.batch_size)
@@ -168,6 +173,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             continue
         # --- sync point: everything below may read device values ---
         bad_step, what = int(first_bad), "loss"
+        if "first_step_s" not in phases:  # from entering train() to the end of the first step (its health included)
+            phases["first_step_s"] = round(time.perf_counter() - t_enter, 3)
         if bad_step < 0 and not _all_finite(params):
             # the loss was finite but the update was not: never log or checkpoint these weights
             bad_step, what = step, "weights"
@@ -202,10 +209,13 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
 
     batches.close()  # stops loader workers early when the run ended before its last step
     wall = time.perf_counter() - t_start
+    phases["training_s"] = round(wall, 3)
+    t_export = time.perf_counter()
     if status == "succeeded" and is_main:
         if last_good_ckpt != step:
             checkpoint(step)
         p.export(folder)
+    phases["export_s"] = round(time.perf_counter() - t_export, 3)
     summary = {
         "run_id": folder.run_id, "status": status, "message": message, "method": cfg.method,
         "steps": step if status != "diverged" else last_good_ckpt, "total_steps": p.total_steps,
@@ -213,7 +223,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "samples_per_s": round((step - start) * p.batch_size / max(wall, 1e-9), 1), "batch_size": p.batch_size,
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
         "embedding_dim": embedding_dim, "health_samples": p.health_samples,
-        "data": p.stats(), "last_checkpoint_step": last_good_ckpt,
+        "data": p.stats(), "last_checkpoint_step": last_good_ckpt, "phases": phases,
     }
     if batch_note:
         summary["batch_size_note"] = batch_note

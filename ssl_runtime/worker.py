@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from pathlib import Path
 
@@ -30,11 +31,19 @@ def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: 
         else:
             _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
         raise
+    # the run's status is final here; what follows only adds views of the finished encoder
     if summary["status"] == "succeeded" and probe and rank() == 0:
+        t0 = time.perf_counter()
         try:
             summary["probe"] = probe_run(folder.path, device=summary.get("device", "auto"))
         except SSLPilotError as exc:
             folder.event("warning", f"probe skipped: {exc}", kind="probe_skipped")
+        summary.setdefault("phases", {})["evaluation_s"] = round(time.perf_counter() - t0, 3)
+    if rank() == 0 and summary.get("phases"):
+        folder.event("info", "phases: " + ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.1f} s"
+                                                     for k, v in summary["phases"].items()),
+                     kind="phases", **summary["phases"])
+        folder.write_summary({k: v for k, v in summary.items() if k != "probe"})  # probe.json holds the probe
     _leave_process_group()
     return summary
 

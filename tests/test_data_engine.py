@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -35,6 +36,7 @@ from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.data.sources import scan
 from ssl_runtime.data.store import CachedStore
 from ssl_runtime.errors import DataError
+from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trainer import train
 
 ENSURE = """
@@ -217,6 +219,7 @@ signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with
 resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
 from ssl_runtime.data.cache import ensure_cache
 from ssl_runtime.errors import DataError
+from ssl_runtime.run_folder import RunFolder
 try:
     ensure_cache(sys.argv[1], Path(sys.argv[2]), 64, workers=1)
 except DataError as exc:
@@ -240,6 +243,7 @@ import sys
 from pathlib import Path
 from ssl_runtime.data.cache import ensure_cache
 from ssl_runtime.errors import DataError
+from ssl_runtime.run_folder import RunFolder
 try:
     r = ensure_cache(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), workers=1)
     print("OK", len(r.cache), r.built)
@@ -310,14 +314,56 @@ def _engine_config(photos, tmp_path, **overrides):
                                     "train.batch_size": 32, **overrides})
 
 
-def test_a_run_streamed_equals_the_same_run_resident(photos, tmp_path):
-    runs = {}
-    for loader in ("resident", "stream"):
-        runs[loader] = make_run_dir(tmp_path, _engine_config(photos, tmp_path, **{"data.loader": loader}), loader)
-        summary = train(runs[loader])
-        assert summary["status"] == "succeeded" and summary["data"]["loader"] == loader
-    a, b = logged_losses(runs["resident"]), logged_losses(runs["stream"])
-    assert len(a) == 6 and a == b  # same process, same kernels: equal to the last bit
+def test_steps_streamed_while_the_resident_copy_fills_equal_a_resident_and_a_streamed_run(photos, tmp_path,
+                                                                                         monkeypatch):
+    """The first steps of a resident run read the cache while a background thread fills the copy; the copy is
+    held back here until step 2 is done, so both paths serve steps. Losses: equal, bit for bit."""
+    from ssl_runtime.data.store import ResidentFill
+    from ssl_runtime.tasks import vision
+
+    fills, gate = [], threading.Event()
+    run_fill = ResidentFill.run
+
+    def gated_run(self):
+        fills.append(self)
+        gate.wait(120)
+        run_fill(self)
+
+    def hold_until_filled(row):
+        if row["step"] >= 2 and not gate.is_set():
+            gate.set()
+            assert fills and fills[0].done.wait(120)  # the training thread waits here: the switch is certain
+
+    monkeypatch.setattr(ResidentFill, "run", gated_run)
+    common = {"train.log_every": 1}
+    runs = {"stream": make_run_dir(tmp_path, _engine_config(photos, tmp_path, **{"data.loader": "stream"}, **common),
+                                   "stream")}
+    train(runs["stream"])
+    runs["filling"] = make_run_dir(tmp_path, _engine_config(photos, tmp_path, **{"data.loader": "resident"}, **common),
+                                   "filling")
+    filling = train(runs["filling"], progress=hold_until_filled)
+    switched = filling["data"]["resident_from_step"]
+    assert 3 <= switched <= 12, switched  # steps 1..switched-1 streamed, the rest read the copy
+    events = [e["message"] for e in RunFolder(runs["filling"]).read_events()]
+    assert any("filled in the background" in m for m in events) and any("resident copy filled" in m for m in events)
+
+    def decoded_before_step_one(self, store):  # the path before this change: decode everything, then train
+        return store.resident(), False
+
+    monkeypatch.setattr(vision.VisionTask, "_place", decoded_before_step_one)
+    runs["resident"] = make_run_dir(tmp_path, _engine_config(photos, tmp_path, **common), "resident")
+    assert "resident_from_step" not in train(runs["resident"])["data"]
+    losses = {k: logged_losses(v) for k, v in runs.items()}
+    assert len(losses["stream"]) == 12 and losses["stream"] == losses["filling"] == losses["resident"]
+
+
+def test_a_cpu_run_streams_by_default_and_says_why(photos, tmp_path):
+    run = make_run_dir(tmp_path, _engine_config(photos, tmp_path, **{"train.steps": 1}))
+    summary = train(run)
+    assert summary["data"]["loader"] == "stream"
+    said = [e["message"] for e in RunFolder(run).read_events() if e.get("kind") == "data"]
+    assert any("data streamed" in m and "on a CPU" in m for m in said), said
+    assert {"process_start_s", "data_open_s", "prepare_s", "first_step_s", "training_s"} <= set(summary["phases"])
 
 
 def test_one_and_two_processes_see_the_same_global_index_stream(photos, tmp_path):

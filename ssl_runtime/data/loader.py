@@ -14,6 +14,7 @@ parallel with the training step; a batched crop in the training process would co
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -129,11 +130,17 @@ class _StepDataset(torch.utils.data.Dataset):
 
 
 class _Steps(torch.utils.data.Sampler):
-    def __init__(self, start: int, stop: int):
-        self.start, self.stop = start, stop
+    """Steps start..stop-1, in order; with `until`, no step is handed out once that event is set (the loader
+    then finishes the steps it already asked its workers for, and stops)."""
+
+    def __init__(self, start: int, stop: int, until: threading.Event | None = None):
+        self.start, self.stop, self.until = start, stop, until
 
     def __iter__(self):
-        return ([s] for s in range(self.start, self.stop))
+        for s in range(self.start, self.stop):
+            if self.until is not None and self.until.is_set():
+                return
+            yield [s]
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -152,18 +159,22 @@ def default_workers() -> int:
 
 
 def stream(batches: StepBatches, start: int, stop: int, workers: int, pin_memory: bool,
-           prefetch: int = 4) -> Iterator[dict]:
-    """Step batches from `start` to `stop` made by `workers` DataLoader processes, `prefetch` each ahead."""
+           prefetch: int = 4, until: threading.Event | None = None) -> Iterator[dict]:
+    """Step batches from `start` to `stop` (or until `until` is set) made by `workers` DataLoader processes,
+    `prefetch` each ahead. The workers are forked before this returns."""
     loader = torch.utils.data.DataLoader(
-        _StepDataset(batches), batch_sampler=_Steps(start, stop), num_workers=workers, collate_fn=_first,
+        _StepDataset(batches), batch_sampler=_Steps(start, stop, until), num_workers=workers, collate_fn=_first,
         pin_memory=pin_memory, prefetch_factor=prefetch if workers else None, worker_init_fn=_worker_init,
         persistent_workers=False, multiprocessing_context="fork" if workers else None)
-    yield from loader
+    return iter(loader)
 
 
-def resident(batches: StepBatches, start: int, stop: int, pin_memory: bool) -> Iterator[dict]:
+def resident(batches: StepBatches, start: int, stop: int, pin_memory: bool,
+             until: threading.Event | None = None) -> Iterator[dict]:
     """Step batches made here, from images already in (device) memory: nothing to decode, nothing to wait for."""
     for step in range(start, stop):
+        if until is not None and until.is_set():
+            return
         b = batches(step)
         if pin_memory and "corners" in b:
             b["corners"] = [c.pin_memory() for c in b["corners"]]

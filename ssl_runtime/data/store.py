@@ -6,11 +6,16 @@ corner (zeros elsewhere); `sizes` says how much of it is image. Two stores:
   the memory budget);
 - CachedStore: canvases decoded from the dataset cache when asked for (the streaming path; host memory
   stays flat whatever the dataset size).
+A ResidentFill turns a CachedStore into a ResidentStore in a background thread, so a run need not wait for
+the whole set to be decoded before its first step (the steps stream from the cache until the copy is full).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -48,12 +53,15 @@ class ImageStore:
 
 class ResidentStore(ImageStore):
     def __init__(self, canvases: torch.Tensor, sizes: torch.Tensor, labels: torch.Tensor | None,
-                 class_names: list[str], stats: dict):
+                 class_names: list[str], stats: dict, mean: torch.Tensor | None = None,
+                 std: torch.Tensor | None = None):
         self.canvases, self.sizes, self.labels, self.class_names = canvases, sizes, labels, class_names
         self.max_side = int(canvases.shape[-1])
         self._stats = stats
-        x = canvases.float().div_(255.0) if len(canvases) <= 4096 else canvases[:4096].float().div_(255.0)
-        self.mean, self.std = x.mean(dim=(0, 2, 3)).cpu(), x.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
+        if mean is None or std is None:
+            x = canvases[:4096].float().div_(255.0)
+            mean, std = x.mean(dim=(0, 2, 3)).cpu(), x.std(dim=(0, 2, 3)).clamp_min(1e-3).cpu()
+        self.mean, self.std = mean, std
 
     def canvas(self, idx: torch.Tensor) -> torch.Tensor:
         if self.canvases.device.type == "cuda":  # pinned, so the copy of the ids never waits for the GPU
@@ -100,24 +108,90 @@ class CachedStore(ImageStore):
     def image(self, i: int) -> np.ndarray:
         return self.cache.read(i)
 
-    def resident(self, workers: int = 4) -> ResidentStore:
-        """Decode everything once into one canvas tensor (when it fits the memory budget)."""
-        n, m = len(self), self.max_side
-        canvases = torch.zeros((n, 3, m, m), dtype=torch.uint8)
-        chunks = torch.arange(n).split(1024)
-
-        def fill(chunk: torch.Tensor) -> None:
-            canvases[chunk] = self.canvas(chunk)
-
-        with ThreadPoolExecutor(workers) as pool:  # simplejpeg and numpy copies release the GIL
-            list(pool.map(fill, chunks))
-        return ResidentStore(canvases, self.sizes, self.labels, self.class_names, self.stats())
+    def resident(self, device: torch.device | None = None, workers: int = 4) -> ResidentStore:
+        """Decode everything now into one canvas tensor on `device` (a ResidentFill run in this thread)."""
+        fill = ResidentFill(self, device or torch.device("cpu"), workers=workers)
+        fill.run()
+        return fill.store()
 
     def stats(self) -> dict:
         return self.cache.stats()
 
     def digests(self) -> np.ndarray:
         return self.cache.index["digest"]
+
+
+class ResidentFill:
+    """A resident copy of a CachedStore, decoded chunk by chunk by a background thread into one canvas tensor
+    on the training device. `done` is set when every image is in (or when filling failed: see `error`); the
+    training loop streams its steps from the cache until then and reads the copy afterwards. Both give the
+    same pixels, so where the switch falls does not change what a step sees."""
+
+    def __init__(self, cached: CachedStore, device: torch.device, chunk: int = 256, workers: int = 4):
+        n, m = len(cached), cached.max_side
+        self.cached, self.device, self.workers = cached, device, workers
+        self.canvases = torch.empty((n, 3, m, m), dtype=torch.uint8, device=device)
+        self.chunks = [(a, min(n, a + chunk)) for a in range(0, n, chunk)]
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.seconds: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ResidentFill:
+        """Fill in a daemon thread. Start it after any DataLoader workers have forked: a fork must not copy a
+        process whose other thread holds a lock."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, name="resident-fill", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the thread to stop after its current chunk (the run ended before the copy was needed)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        side_stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
+        try:
+            with ThreadPoolExecutor(self.workers) as pool:  # simplejpeg and numpy copies release the GIL
+                todo = iter(self.chunks)
+                ahead: deque = deque()
+                for a, b in todo:  # decode `workers` chunks ahead, no more: host memory stays a few chunks
+                    ahead.append((a, b, pool.submit(self.cached.canvas, torch.arange(a, b))))
+                    if len(ahead) >= self.workers:
+                        break
+                while ahead and not self._stop.is_set():
+                    a, b, decoded = ahead.popleft()
+                    self._put(a, b, decoded.result(), side_stream)
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        ahead.append((*nxt, pool.submit(self.cached.canvas, torch.arange(*nxt))))
+                for *_, decoded in ahead:
+                    decoded.cancel()
+            if side_stream is not None:
+                side_stream.synchronize()
+            if not self._stop.is_set():
+                self.seconds = time.perf_counter() - t0
+        except BaseException as exc:  # out of memory, a vanished cache file: the run keeps streaming
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def _put(self, a: int, b: int, host: torch.Tensor, side_stream) -> None:
+        if side_stream is None:
+            self.canvases[a:b] = host
+            return
+        with torch.cuda.stream(side_stream):  # not the training stream: the copy overlaps the steps
+            self.canvases[a:b].copy_(host.pin_memory(), non_blocking=True)
+
+    def store(self) -> ResidentStore:
+        if not self.done.is_set() or self.error is not None or self.seconds is None:
+            raise RuntimeError("the resident copy is not complete")
+        c = self.cached
+        return ResidentStore(self.canvases, c.sizes, c.labels, c.class_names, c.stats(), c.mean, c.std)
 
 
 def from_fixed_size(images: torch.Tensor, labels: torch.Tensor | None, class_names: list[str],

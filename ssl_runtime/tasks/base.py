@@ -38,6 +38,7 @@ class Task:
     embedding_dim: int
     health_samples: int
     index_device: torch.device | None = None  # where batch indices live; None: the training device
+    phases: dict[str, float] = {}  # seconds the task's set-up spent in each of its phases (the event log shows them)
 
     def batch(self, idx: torch.Tensor, step: int) -> Any:
         """The method's input for the items `idx` (on the device) at 0-based `step`."""

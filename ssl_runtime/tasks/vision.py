@@ -1,15 +1,18 @@
 """Images: crops cut on the stored images, batched kornia views, health on two fixed held-out views.
 
-Data reaches the device one of two ways, chosen by size (data.loader, data.memory_budget_gb):
-- resident: every image decoded once into uint8 canvases in device memory; a step only indexes them;
+Data reaches the device one of two ways (data.loader, data.memory_budget_gb; `_place` says why in the events):
+- resident: every image decoded once into uint8 canvases in device memory; a step only indexes them. The copy
+  is filled by a background thread while the first steps stream, so a launch never waits for the whole set;
 - streamed: DataLoader workers read and decode each step's images from the dataset cache while the
-  previous step trains, into pinned memory; host memory stays flat whatever the dataset size.
+  previous step trains, into pinned memory; host memory stays flat whatever the dataset size. On a CPU
+  this is the default: the workers crop there anyway, and a resident copy would only add memory.
 Either way the same step gets the same images and the same crop boxes (data/loader.py), so a run can
-switch paths, or be resumed, without changing what it sees.
+switch paths mid-run, or be resumed, without changing what it sees.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import psutil
@@ -22,7 +25,7 @@ from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_box
 from ssl_runtime.data import default_image_size, open_store, split_ids
 from ssl_runtime.data.loader import CropSpec, StepBatches, default_workers, resident, stream
 from ssl_runtime.data.order import EpochOrder
-from ssl_runtime.data.store import CachedStore, ImageStore, resident_bytes
+from ssl_runtime.data.store import CachedStore, ImageStore, ResidentFill, resident_bytes
 from ssl_runtime.health import HealthMonitor
 from ssl_runtime.methods import build_method
 from ssl_runtime.run_folder import RunFolder
@@ -51,12 +54,18 @@ class VisionTask(Task):
         self.folder = folder
         size = default_image_size(cfg.data, cfg.backbone.name)
         self.image_size = size
+        t0 = time.perf_counter()
         store = open_store(cfg.data, size, log=self._info, run_dir=folder.path if folder else None)
+        self.phases = {"data_open_s": time.perf_counter() - t0}
         self.train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
         self.n_train = len(self.train_ids)
         self.batch_size, self.total_steps, self.steps_per_epoch = plan_steps(cfg, self.n_train)
         self._report_data(store, size)
+        self.cached = store if isinstance(store, CachedStore) else None
+        self.fill: ResidentFill | None = None  # the resident copy being filled, until the steps switch to it
+        self.resident_from: int | None = None  # the first 0-based step that read the resident copy
         self.store, self.streaming = self._place(store)
+        t1 = time.perf_counter()
         method = build_method(cfg, size, self.total_steps)
         if dist_utils.is_distributed() and device.type == "cuda":
             method = torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)  # statistics over the global batch
@@ -76,6 +85,7 @@ class VisionTask(Task):
         self.monitor = HealthMonitor(self._health_views(val_ids if len(val_ids) >= 16 else self.train_ids))
         self.embedding_dim = self.monitor.embedding_dim(method)
         self.health_samples = len(self.monitor.views[0])
+        self.phases["model_and_health_views_s"] = time.perf_counter() - t1
 
     # ---- data placement -------------------------------------------------------------------------------
     def _info(self, message: str) -> None:
@@ -100,32 +110,67 @@ class VisionTask(Task):
                               "or less, or use larger images", kind="low_resolution", stored=longest, train=size)
 
     def _place(self, store: ImageStore) -> tuple[ImageStore, bool]:
-        """Resident (decoded once, on the device) when it fits the budget, else streamed from the cache."""
+        """(the store the first steps read, streamed?). Resident when it fits the budget (on a GPU; on a CPU only
+        when asked, or for tiny images cropped in-process), filled in the background; else streamed."""
         loader = self.cfg.data.loader
         if not isinstance(store, CachedStore):
             return store.to(self.device), False
         need = resident_bytes(len(store), store.max_side)
         budget = memory_budget(self.cfg.data.memory_budget_gb, self.device)
-        go_resident = loader == "resident" or (loader == "auto" and need <= budget)
-        self._info(f"data {'resident' if go_resident else 'streamed'}: {len(store)} images need "
-                   f"{need / 1e9:.2f} GB decoded, budget {budget / 1e9:.2f} GB (data.loader={loader})")
+        sizes = f"{len(store)} images need {need / 1e9:.2f} GB decoded, budget {budget / 1e9:.2f} GB"
+        if loader != "auto":
+            go_resident, why = loader == "resident", f"data.loader={loader}"
+        elif need > budget:
+            go_resident, why = False, "the decoded set exceeds data.memory_budget_gb"
+        elif self.device.type == "cpu" and store.max_side > 64:
+            go_resident, why = False, ("on a CPU the loader workers decode and crop while the step trains; a resident "
+                                       "copy would only add host memory (data.loader=resident holds one)")
+        else:
+            go_resident, why = True, "it fits the memory budget"
         if go_resident:
-            return store.resident().to(self.device), False
+            self.fill = ResidentFill(store, self.device, workers=max(1, min(8, default_workers())))
+            self._info(f"data resident, filled in the background while the first steps stream: {sizes} ({why})")
+            return store, False
+        self._info(f"data streamed: {sizes} ({why})")
         return store, True
 
     # ---- batches ----------------------------------------------------------------------------------------
     def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
+        step = start
+        fill, self.fill = self.fill, None
+        if fill is not None:
+            # stream from the cache while the copy fills; the workers fork before the filling thread starts
+            early = self._source(self.cached, order, start, until=fill.done)
+            fill.start()
+            try:
+                for b in early:
+                    step = b["step"] + 1
+                    yield self.views(b)
+            finally:
+                if step < self.total_steps and not fill.done.is_set():
+                    fill.stop()  # the run stopped early: nothing will read the copy
+            if step >= self.total_steps:
+                return
+            if fill.error is not None:
+                self._info(f"the resident copy could not be filled ({type(fill.error).__name__}: {fill.error}); "
+                           "streaming the rest of the run from the cache")
+                self.streaming = True
+            else:
+                self.store, self.resident_from = fill.store(), step
+                self._info(f"resident copy filled in {fill.seconds:.1f} s; steps {step + 1}.. read it "
+                           f"(steps {start + 1}..{step} streamed meanwhile)")
+        for b in self._source(self.store, order, step):
+            yield self.views(b)
+
+    def _source(self, store: ImageStore, order: EpochOrder, start: int, until=None) -> Iterator[dict]:
         host_crops = self.host_crops
-        steps = StepBatches(self.store, self.train_ids, order, self.crops, self.cfg.train.seed, host_crops)
+        steps = StepBatches(store, self.train_ids, order, self.crops, self.cfg.train.seed, host_crops)
         pin = self.device.type == "cuda"
-        if self.streaming or (host_crops and self.store.max_side > 64):
+        if isinstance(store, CachedStore) or (host_crops and store.max_side > 64):
             # workers decode and/or crop while the step trains (tiny images are cheaper to crop right here)
             workers = self.cfg.data.workers if self.cfg.data.workers is not None else default_workers()
-            source = stream(steps, start, self.total_steps, workers, pin)
-        else:
-            source = resident(steps, start, self.total_steps, pin)
-        for b in source:
-            yield self.views(b)
+            return stream(steps, start, self.total_steps, workers, pin, until=until)
+        return resident(steps, start, self.total_steps, pin, until=until)
 
     def views(self, b: dict) -> list[torch.Tensor]:
         """Crop (unless the loader did), augment and normalise one step batch on the device. The colour ops draw
@@ -170,5 +215,8 @@ class VisionTask(Task):
             "crop": "largest centred square, resized"})
 
     def stats(self) -> dict:
-        return {**self.store.stats(), "image_size": self.image_size, "loader": "stream" if self.streaming else
-                "resident"}
+        out = {**self.store.stats(), "image_size": self.image_size,
+               "loader": "stream" if self.streaming else "resident"}
+        if self.resident_from is not None:
+            out["resident_from_step"] = self.resident_from + 1
+        return out

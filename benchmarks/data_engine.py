@@ -9,7 +9,11 @@ Measures, each printed as a table with the ratio to its reference:
 3. loader-only throughput at 224 px, two views of random-resized crop + flip (no model), against an
    ImageFolder-style DataLoader doing PIL RandomResizedCrop + flip + to-tensor per image, same workers;
    also sslpilot's raw path at 64 px;
-4. peak RSS (training process + loader workers) while streaming, at two dataset sizes.
+4. peak RSS (training process + loader workers) while streaming, at two dataset sizes;
+5. (`--parts hit`) the second launch of a one-step run through the real worker (`python -m ssl_runtime run`,
+   probe included) on folders of each `--hit-sizes`, resident and streamed: launch to first step, end to
+   end, the phases the run's event log reports, and peak PSS of the worker and its loader processes; the
+   reference is the path before the background fill (decode the whole set, then train), timed in-process.
 """
 
 from __future__ import annotations
@@ -220,13 +224,20 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--root", default=os.path.join(tempfile.gettempdir(), "sslpilot-data-bench"))
-    ap.add_argument("--parts", default="launch,build,loader,rss", help="which tables to make")
+    ap.add_argument("--parts", default="launch,build,loader,rss", help="which tables to make (and: hit)")
+    ap.add_argument("--hit-sizes", default="5000,20000,50000", help="folder sizes for the second-launch table")
+    ap.add_argument("--hit-health-samples", type=int, default=512, help="train.health_samples of those runs")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
 
     from ssl_runtime.data.cache import ensure_cache
 
     root = Path(args.root)
+    if "hit" in parts:
+        hit_table(args, root)
+        parts.discard("hit")
+        if not parts:
+            return
     photos = make_folder(root / f"photos{args.images}", args.images, args.workers)
     cache_dir = root / f"cache{time.time_ns()}"  # a fresh cache: the first launch builds it
     src_bytes = folder_bytes(photos)
@@ -296,6 +307,81 @@ def rss_table(args, root: Path, jpeg) -> None:
         rows.append([f"{args.rss_images} images", mb, f"{mb / rows[0][1]:.2f}x"])
     print("\n## Peak memory (PSS) while streaming at 224 px (training process + workers)\n")
     print(table(["dataset", "peak RSS (MB)", "vs the smaller set"], rows))
+
+
+
+# ---- 5. the second launch of a one-step run ---------------------------------------------------------------
+
+def _hit_tree(photos: Path, cache_dir: Path, loader: str, health_samples: int) -> dict:
+    """The issue's launch: SimCLR, small CNN (width 0.25), 224 px, batch 32, one step, labels present."""
+    return {"method": "simclr", "data": {"path": str(photos), "image_size": 224, "cache_dir": str(cache_dir),
+                                         "loader": loader},
+            "backbone": {"name": "small_cnn", "width": 0.25},
+            "train": {"steps": 1, "batch_size": 32, "device": "cpu", "health_samples": health_samples}}
+
+
+def worker_launch(tree: dict, runs: Path) -> dict:
+    """One `python -m ssl_runtime run` from process start to exit, sampling PSS of it and its children."""
+    import json
+    import subprocess
+
+    from _common import make_run
+
+    run = make_run(tree, f"hit-{time.time_ns()}", runs)
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    me, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, sum(p.memory_full_info().pss for p in (me, *me.children(recursive=True))))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    end = time.time() - t0
+    summary = json.loads((run / "summary.json").read_text())
+    if proc.returncode or summary.get("status") != "succeeded":
+        raise SystemExit(f"the launch failed: {summary.get('message')}")
+    ph = summary["phases"]
+    return {"first_step": ph["process_start_s"] + ph["first_step_s"], "end": end, "peak": peak, "phases": ph,
+            "loader": summary["data"]["loader"]}
+
+
+def decode_all_first(photos: Path, cache_dir: Path) -> float:
+    """The reference: what the resident path did before step 1 until now, decode every image of the cache."""
+    from ssl_runtime.config import DataConfig
+    from ssl_runtime.data import open_store
+
+    store = open_store(DataConfig(path=str(photos), image_size=224, cache_dir=str(cache_dir)), 224)
+    t0 = time.perf_counter()
+    store.resident()
+    return time.perf_counter() - t0
+
+
+def hit_table(args, root: Path) -> None:
+    rows, phase_rows = [], []
+    runs = root / "hit-runs"
+    for n in (int(v) for v in args.hit_sizes.split(",")):
+        photos = make_folder(root / f"photos{n}", n, args.workers)
+        cache_dir = root / f"hit-cache{n}"
+        worker_launch(_hit_tree(photos, cache_dir, "stream", args.hit_health_samples), runs)  # builds the cache
+        before = decode_all_first(photos, cache_dir)
+        for loader in ("stream", "resident"):
+            r = worker_launch(_hit_tree(photos, cache_dir, loader, args.hit_health_samples), runs)
+            rows.append([f"{n}", loader, r["first_step"], r["end"], r["peak"] / 1e9,
+                         f"{before:.1f} s + the rest"])
+            ph = r["phases"]
+            phase_rows.append([f"{n}", loader, ph["process_start_s"], ph.get("data_open_s", 0.0),
+                               ph.get("model_and_health_views_s", 0.0), ph["first_step_s"] - ph["prepare_s"],
+                               ph["training_s"], ph.get("evaluation_s", 0.0)])
+            print(f"  {n} {loader}: first step {r['first_step']:.1f} s, end {r['end']:.1f} s", flush=True)
+    print(f"\n## Second launch of a one-step run (cache hit), 224 px, small CNN x0.25, batch 32, health sample "
+          f"{args.hit_health_samples} ({machine()})\n")
+    print(table(["images", "data.loader", "launch to first step (s)", "end to end (s)", "peak PSS (GB)",
+                 "before: decode all, then train"], rows))
+    print("\nPhases from the run's event log (seconds):\n")
+    print(table(["images", "data.loader", "process start (imports)", "open data", "model + health views",
+                 "first step + its health", "training", "evaluation (probe)"], phase_rows))
 
 
 if __name__ == "__main__":

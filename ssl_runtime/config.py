@@ -142,8 +142,8 @@ class EvalConfig(_Strict):
     feature_norm: Literal["l2", "standardize"] = "l2"  # standardize = per-dimension z-score, then L2
     pooling: Literal["auto", "cls", "mean"] = "auto"  # ViTs: CLS token or mean of patch tokens
     max_images: int = Field(20000, ge=50, description="probe/kNN use at most this many images (split kept)")
-    time_budget_s: float = Field(60.0, gt=0, description="the end-of-run probe embeds a seeded sample sized to "
-                                 "take about this long (never under min(500, all) images, never over max_images)")
+    time_budget_s: float | None = Field(None, gt=0, description="the probe embeds a seeded sample sized to take "
+                                        "about this long; unset: a quarter of the run's training time, 10 to 300 s")
 
 
 class RunConfig(_Strict):

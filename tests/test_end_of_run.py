@@ -73,7 +73,7 @@ def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp
     run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e-6})
     summary = run_worker(run)
     sample = summary["probe"]["sample"]
-    assert sample["images"] == 60 and sample["available"] == N_IMAGES and "time_budget_s" in sample["why"]
+    assert sample["images"] == 60 and sample["available"] == N_IMAGES and "time_budget_s=1e-06" in sample["why"]
     assert summary["probe"]["num_train"] + summary["probe"]["num_val"] == 60
     saved = json.loads(RunFolder(run).probe.read_text())
     assert saved["sample"] == sample
@@ -87,6 +87,19 @@ def test_a_large_budget_probes_every_image(labelled, tmp_path):
     run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e6})
     sample = run_worker(run)["probe"]["sample"]
     assert sample == {"images": N_IMAGES, "available": N_IMAGES, "why": "all images"}
+
+
+def test_the_default_budget_is_proportional_to_the_training_time(tmp_path):
+    from ssl_runtime.config import EvalConfig
+    from ssl_runtime.probe import time_budget
+
+    folder = RunFolder(tmp_path / "run").create()
+    budgets = []
+    for wall in (2.0, 400.0, 36000.0):
+        folder.write_summary({"wall_time_s": wall})
+        budgets.append(time_budget(folder, EvalConfig())[0])
+    assert budgets == [10.0, 100.0, 300.0]
+    assert time_budget(folder, EvalConfig(time_budget_s=7))[0] == 7
 
 
 def test_features_are_embedded_in_bounded_batches(monkeypatch):

@@ -227,6 +227,7 @@ def main() -> None:
     ap.add_argument("--parts", default="launch,build,loader,rss", help="which tables to make (and: hit)")
     ap.add_argument("--hit-sizes", default="5000,20000,50000", help="folder sizes for the second-launch table")
     ap.add_argument("--hit-health-samples", type=int, default=512, help="train.health_samples of those runs")
+    ap.add_argument("--warm", action="store_true", help="hit: launch through LocalBackend's warm launcher")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
 
@@ -320,8 +321,9 @@ def _hit_tree(photos: Path, cache_dir: Path, loader: str, health_samples: int) -
             "train": {"steps": 1, "batch_size": 32, "device": "cpu", "health_samples": health_samples}}
 
 
-def worker_launch(tree: dict, runs: Path) -> dict:
-    """One `python -m ssl_runtime run` from process start to exit, sampling PSS of it and its children."""
+def worker_launch(tree: dict, runs: Path, backend=None) -> dict:
+    """One run from its launch to the worker's exit, sampling PSS of the worker and its children: a fresh
+    `python -m ssl_runtime run`, or with `backend` a LocalBackend's submit (forked by its warm launcher)."""
     import json
     import subprocess
 
@@ -329,10 +331,16 @@ def worker_launch(tree: dict, runs: Path) -> dict:
 
     run = make_run(tree, f"hit-{time.time_ns()}", runs)
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    me, peak = psutil.Process(proc.pid), 0
-    while proc.poll() is None:
+    if backend is None:
+        proc = subprocess.Popen([sys.executable, "-m", "ssl_runtime", "run", str(run)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        pid, running = proc.pid, lambda: proc.poll() is None
+    else:
+        handle = backend.submit(str(run), run.name)
+        pid, running = int(handle.job_id), lambda: backend.alive(handle)
+    submit_s = time.time() - t0
+    me, peak = psutil.Process(pid), 0
+    while running():
         try:
             peak = max(peak, sum(p.memory_full_info().pss for p in (me, *me.children(recursive=True))))
         except psutil.Error:
@@ -340,11 +348,11 @@ def worker_launch(tree: dict, runs: Path) -> dict:
         time.sleep(0.1)
     end = time.time() - t0
     summary = json.loads((run / "summary.json").read_text())
-    if proc.returncode or summary.get("status") != "succeeded":
+    if summary.get("status") != "succeeded":
         raise SystemExit(f"the launch failed: {summary.get('message')}")
-    ph = summary["phases"]
-    return {"first_step": ph["process_start_s"] + ph["first_step_s"], "end": end, "peak": peak, "phases": ph,
-            "loader": summary["data"]["loader"]}
+    ph = summary["phases"]  # process_start_s: since the fork or the exec, so the submit itself is added
+    return {"first_step": submit_s + ph["process_start_s"] + ph["first_step_s"], "end": end, "peak": peak,
+            "phases": ph, "loader": summary["data"]["loader"]}
 
 
 def decode_all_first(photos: Path, cache_dir: Path) -> float:
@@ -361,13 +369,22 @@ def decode_all_first(photos: Path, cache_dir: Path) -> float:
 def hit_table(args, root: Path) -> None:
     rows, phase_rows = [], []
     runs = root / "hit-runs"
+    backend = None
+    if args.warm:
+        from tools.backends.local import LocalBackend
+
+        os.environ["SSLPILOT_WARM_WORKER"] = "1"
+        backend = LocalBackend()
+        backend.prewarm()
+        backend.warm.ready.wait(600)
+    how = "forked by the warm launcher" if args.warm else "a fresh Python process"
     for n in (int(v) for v in args.hit_sizes.split(",")):
         photos = make_folder(root / f"photos{n}", n, args.workers)
         cache_dir = root / f"hit-cache{n}"
         worker_launch(_hit_tree(photos, cache_dir, "stream", args.hit_health_samples), runs)  # builds the cache
-        before = decode_all_first(photos, cache_dir)
+        before = decode_all_first(photos, cache_dir) if not args.warm else float("nan")
         for loader in ("stream", "resident"):
-            r = worker_launch(_hit_tree(photos, cache_dir, loader, args.hit_health_samples), runs)
+            r = worker_launch(_hit_tree(photos, cache_dir, loader, args.hit_health_samples), runs, backend)
             rows.append([f"{n}", loader, r["first_step"], r["end"], r["peak"] / 1e9,
                          f"{before:.1f} s + the rest"])
             ph = r["phases"]
@@ -375,13 +392,15 @@ def hit_table(args, root: Path) -> None:
                                ph.get("model_and_health_views_s", 0.0), ph["first_step_s"] - ph["prepare_s"],
                                ph["training_s"], ph.get("evaluation_s", 0.0)])
             print(f"  {n} {loader}: first step {r['first_step']:.1f} s, end {r['end']:.1f} s", flush=True)
-    print(f"\n## Second launch of a one-step run (cache hit), 224 px, small CNN x0.25, batch 32, health sample "
-          f"{args.hit_health_samples} ({machine()})\n")
+    if backend is not None:
+        backend.warm.close()
+    print(f"\n## Second launch of a one-step run (cache hit), {how}, 224 px, small CNN x0.25, batch 32, "
+          f"health sample {args.hit_health_samples} ({machine()})\n")
     print(table(["images", "data.loader", "launch to first step (s)", "end to end (s)", "peak PSS (GB)",
                  "before: decode all, then train"], rows))
     print("\nPhases from the run's event log (seconds):\n")
-    print(table(["images", "data.loader", "process start (imports)", "open data", "model + health views",
-                 "first step + its health", "training", "evaluation (probe)"], phase_rows))
+    print(table(["images", "data.loader", "process start (imports, or since the fork)", "open data",
+                 "model + health views", "first step + its health", "training", "evaluation (probe)"], phase_rows))
 
 
 if __name__ == "__main__":

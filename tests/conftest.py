@@ -15,6 +15,10 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_cou
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# each test's queue would start its own warm launcher (seconds of imports on 2 cores, for runs of a few steps);
+# tests/test_warm_worker.py turns it on. Child processes inherit this.
+os.environ.setdefault("SSLPILOT_WARM_WORKER", "0")
+
 TINY_ARGS = {
     "simclr": {"proj_hidden_dim": 64, "proj_dim": 32},
     "moco": {"proj_hidden_dim": 64, "proj_dim": 32, "pred_hidden_dim": 64},

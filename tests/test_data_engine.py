@@ -366,6 +366,21 @@ def test_a_cpu_run_streams_by_default_and_says_why(photos, tmp_path):
     assert {"process_start_s", "data_open_s", "prepare_s", "first_step_s", "training_s"} <= set(summary["phases"])
 
 
+def test_a_run_that_ends_before_the_copy_is_needed_leaves_no_filling_thread(photos, tmp_path, monkeypatch):
+    from ssl_runtime.data.store import ResidentFill
+
+    run_fill = ResidentFill.run
+
+    def slow_run(self):  # still filling when the one step is done, unless asked to stop
+        self._stop.wait(60)
+        run_fill(self)
+
+    monkeypatch.setattr(ResidentFill, "run", slow_run)
+    run = make_run_dir(tmp_path, _engine_config(photos, tmp_path, **{"train.steps": 1, "data.loader": "resident"}))
+    assert train(run)["status"] == "succeeded"
+    assert not [t for t in threading.enumerate() if t.name == "resident-fill"]
+
+
 def test_one_and_two_processes_see_the_same_global_index_stream(photos, tmp_path):
     cache = ensure_cache(photos, tmp_path, 32).cache
     streams = {}

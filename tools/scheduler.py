@@ -98,6 +98,7 @@ class Scheduler:
 
     def start(self) -> None:
         self.acquire()
+        self.dispatcher.local.prewarm()  # imports torch once in the background; later launches fork from it
         self.aps = BackgroundScheduler(jobstores=_job_stores(self.registry),
                                        job_defaults={"coalesce": True, "misfire_grace_time": 24 * 3600})
         self.aps.add_job(self._tick, "interval", seconds=self.tick_s, id="dispatch", jobstore="local",
@@ -124,6 +125,9 @@ class Scheduler:
         self.registry.scheduler_beat(None)
         for proc in self.dispatcher.local.procs.values():
             proc.poll()  # collect exit codes of finished workers (no zombies); live ones keep running
+        if self.dispatcher.local.warm is not None:
+            self.dispatcher.local.warm.close()
+            self.dispatcher.local.warm = None
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()

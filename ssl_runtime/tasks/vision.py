@@ -147,8 +147,8 @@ class VisionTask(Task):
                     step = b["step"] + 1
                     yield self.views(b)
             finally:
-                if step < self.total_steps and not fill.done.is_set():
-                    fill.stop()  # the run stopped early: nothing will read the copy
+                if step >= self.total_steps or not fill.done.is_set():
+                    fill.stop()  # the run ended, or stopped, before it needed the copy: no thread outlives it
             if step >= self.total_steps:
                 return
             if fill.error is not None:

@@ -2,18 +2,27 @@
 folder's stdout.log. The same interface as the cluster backends (submit, state, logs, cancel); the difference is
 who decides where a run goes: here the dispatcher (tools/queue.py) picks this machine's devices and passes them to
 `submit`, on a cluster the cluster's scheduler does. The handle's job id is the worker's process id (also its
-session id, so a signal reaches torchrun's children too)."""
+session id, so a signal reaches torchrun's children too).
+
+A single-process worker is forked by a warm launcher (ssl_runtime/warm.py) once one is ready: it has imported
+torch and transformers already, so the run starts without those seconds. Until it is ready, or when it fails,
+or for torchrun, or with SSLPILOT_WARM_WORKER=0, a fresh process is started as before."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import psutil
 
+from ssl_runtime import settings
 from ssl_runtime.run_folder import RunFolder
 from tools.backends import Handle, read_from
 
@@ -53,11 +62,71 @@ def handle_of(run_dir: str, pid: int, host: str | None = None) -> Handle:
     return handle
 
 
+class WarmLauncher:
+    """This side of `python -m ssl_runtime.warm`: start it, wait for it in the background, ask it for workers."""
+
+    def __init__(self) -> None:
+        fd, name = tempfile.mkstemp(prefix="sslpilot-exits-", suffix=".jsonl")
+        os.close(fd)
+        self.exits = Path(name)
+        self.ready = threading.Event()
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen([sys.executable, "-m", "ssl_runtime.warm", "--exits", str(self.exits)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"}, text=True, start_new_session=True,
+                                     cwd=os.getcwd())
+        threading.Thread(target=self._wait_ready, name="warm-launcher", daemon=True).start()
+
+    def _wait_ready(self) -> None:
+        line = self.proc.stdout.readline()
+        if line and json.loads(line).get("ready"):
+            self.ready.set()
+
+    def fork(self, argv: list[str], env: dict[str, str], log: Path) -> int | None:
+        """A worker's pid, or None when the launcher is not ready or could not fork (start one the usual way)."""
+        if not self.ready.is_set() or self.proc.poll() is not None:
+            return None
+        with self._lock:
+            try:
+                self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "log": str(log), "cwd": os.getcwd()})
+                                      + "\n")
+                self.proc.stdin.flush()
+                reply = json.loads(self.proc.stdout.readline() or "{}")
+            except (OSError, ValueError):
+                return None
+        return reply.get("pid")
+
+    def exit_code(self, pid: int) -> int | None:
+        if not self.exits.exists():
+            return None
+        for line in self.exits.read_text().splitlines():
+            row = json.loads(line)
+            if row["pid"] == pid:
+                return row["code"]
+        return None
+
+    def close(self) -> None:
+        """End the launcher (its workers carry on)."""
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.exits.unlink(missing_ok=True)
+
+
 class LocalBackend:
     name = "local"
 
     def __init__(self) -> None:
         self.procs: dict[str, subprocess.Popen] = {}  # job id -> the worker this process started
+        self.warm: WarmLauncher | None = None
+
+    def prewarm(self) -> None:
+        """Start the warm launcher now (the queue daemon does, so that its first launch may already use it)."""
+        if self.warm is None and settings.get("SSLPILOT_WARM_WORKER") != "0":
+            self.warm = WarmLauncher()
 
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1, gpus_per_node: int = 0,
                time_limit_min: float | None = None, *, devices: list[str] | None = None, cpu_slots: int = 1,
@@ -65,14 +134,24 @@ class LocalBackend:
         """Start the worker now on `devices` (the dispatcher's allocation; default the CPU). Local runs have no
         time limit (tools.runs.enqueue refuses one): steps and epochs bound them."""
         devices = devices or ["cpu"]
+        command, env = worker_command(run_dir, devices, resume), worker_env(devices, cpu_slots)
+        gpus = 0 if devices == ["cpu"] else len(devices)
+        info = {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)}
+        self.prewarm()  # for the next launch, if this one comes too early
+        single = command[1:3] == ["-m", "ssl_runtime"]  # torchrun starts its own processes
+        pid = self.warm.fork(command[3:], env, RunFolder(run_dir).stdout) if single and self.warm else None
+        if pid is not None:
+            try:
+                created = psutil.Process(pid).create_time()
+            except psutil.NoSuchProcess:  # it has already ended: still its handle
+                created = None
+            return Handle(self.name, "local", str(pid), 1, max(1, gpus), gpus, {**info, "warm": True,
+                                                                                 "created": created})
         with RunFolder(run_dir).stdout.open("ab") as log:
-            proc = subprocess.Popen(worker_command(run_dir, devices, resume), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=worker_env(devices, cpu_slots),
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                     start_new_session=True, cwd=os.getcwd())
         self.procs[str(proc.pid)] = proc
-        gpus = 0 if devices == ["cpu"] else len(devices)
-        return Handle(self.name, "local", str(proc.pid), 1, max(1, gpus), gpus,
-                      {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)})
+        return Handle(self.name, "local", str(proc.pid), 1, max(1, gpus), gpus, info)
 
     def check(self) -> list[str]:
         return [f"local: this machine ({socket.gethostname()})"]
@@ -86,13 +165,21 @@ class LocalBackend:
             return True
         try:
             p = psutil.Process(int(handle.job_id))
-            return p.status() != psutil.STATUS_ZOMBIE and any(handle.info["run_dir"] in part for part in p.cmdline())
+            if p.status() == psutil.STATUS_ZOMBIE:
+                return False
+            if handle.info.get("warm"):  # a fork has the launcher's command line: known by its start time instead
+                return handle.info.get("created") is not None and abs(p.create_time() - handle.info["created"]) < 0.5
+            return any(handle.info["run_dir"] in part for part in p.cmdline())
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False
 
     def exit_code(self, handle: Handle) -> int | None:
         proc = self.procs.get(handle.job_id)
-        return proc.poll() if proc is not None else None
+        if proc is not None:
+            return proc.poll()
+        if handle.info.get("warm") and self.warm is not None:
+            return self.warm.exit_code(int(handle.job_id))
+        return None
 
     def forget(self, handle: Handle) -> None:
         self.procs.pop(handle.job_id, None)

@@ -400,7 +400,8 @@ def hit_table(args, root: Path) -> None:
                  "before: decode all, then train"], rows))
     print("\nPhases from the run's event log (seconds):\n")
     print(table(["images", "data.loader", "process start (imports, or since the fork)", "open data",
-                 "model + health views", "first step + its health", "training", "evaluation (probe)"], phase_rows))
+                 "model + health views", "first batch + first step", "training (step 1 + its health)",
+                 "evaluation (probe)"], phase_rows))
 
 
 if __name__ == "__main__":

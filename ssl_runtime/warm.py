@@ -24,12 +24,17 @@ import threading
 
 
 def _preload() -> None:
-    import torch  # noqa: F401
-    import transformers  # noqa: F401
-
+    """Everything a run imports: the trainer, every task and every method of the catalogue."""
     import ssl_runtime.probe  # noqa: F401
+    import ssl_runtime.tasks.clip  # noqa: F401
+    import ssl_runtime.tasks.text  # noqa: F401
+    import ssl_runtime.tasks.vision  # noqa: F401
     import ssl_runtime.trainer  # noqa: F401
     import ssl_runtime.worker  # noqa: F401
+    from ssl_runtime.catalogue import METHODS, method_class
+
+    for name in METHODS:
+        method_class(name)
 
 
 def _child(request: dict, started: int) -> int:

@@ -55,6 +55,19 @@ def recommendation_text(r: dict, launch_with: str = "say \"launch it\" (you will
     return "\n".join(lines)
 
 
+def forecast_text(f: dict) -> str:
+    """train_longer / plateaued / unknown, with the forecast values and their 80% bands."""
+    name = f"run {f['run_id']}"
+    if f["verdict"] == "unknown" or not f.get("at"):
+        return f"No forecast for {name}: {f['reason']}."
+    bands = "; ".join(f"at {a['steps']} steps {a['value']:.4g} (80% band {a['low']:.4g} to {a['high']:.4g})"
+                      for a in f["at"].values())
+    head = {"train_longer": f"**Training {name} longer looks worth it.**",
+            "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
+    return "\n".join([head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
+                      f"{f['reason'].capitalize()}."])
+
+
 def probe_text(p: dict) -> str:
     """Probe/kNN against random init, and CLIP retrieval against chance, whichever the result has."""
     parts = []
@@ -183,6 +196,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "compare_runs": _compare_text,
     "diagnose_run": lambda r: diagnosis_text(r),
     "recommend_next_step": lambda r: recommendation_text(r),
+    "forecast_run": forecast_text,
     "search_run_logs": lambda r: _search_text("your run logs", r),
     "search_literature": lambda r: _search_text("the literature store", r),
     "resume_run": lambda r: f"Run {r['run_id']} is queued to resume from its last checkpoint.",

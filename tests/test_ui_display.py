@@ -36,8 +36,13 @@ def home(tmp_path_factory):
     csv.write_text("step,train_loss,train_z_std\n" + "".join(f"{s},{5 - s / 100},{0.05 - s / 10000}\n"
                                                              for s in range(10, 210, 10)))
     (imported,) = import_path(h, str(csv))
+    rising = enqueue(h, tiny_config("simclr"))  # a LiDAR curve still rising: the run page forecasts it
+    folder = RunFolder(rising.run_dir)
+    for step in range(100, 1001, 100):
+        folder.log_metrics({"step": step, "health/lidar": 60.0 - 600.0 * step ** -0.5})
+    Registry(h).sync(rising.id)
     queued = enqueue(h, tiny_config("byol"))
-    return {"home": h, "trained": trained.id, "imported": imported.id, "queued": queued.id}
+    return {"home": h, "trained": trained.id, "imported": imported.id, "rising": rising.id, "queued": queued.id}
 
 
 @pytest.fixture
@@ -89,6 +94,18 @@ def test_run_page_label_and_whole_badges(page, home):
     text = "\n".join(m.value for m in at.markdown) + "\n".join(t.value for t in at.title)
     assert "()" not in text and "None" not in text
     assert "-badge[" in text  # status and verdict as markdown badges: as wide as their words
+
+
+def test_run_page_shows_the_forecast_and_its_verdict(page, home):
+    at = page("run", run=home["rising"])
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert ":green-badge[train longer]" in text and "health/lidar is forecast to gain" in text
+    charts = at.get("vega_lite_chart")
+    assert any("forecast with an 80% band" in json.dumps(c.proto.spec if hasattr(c.proto, "spec") else str(c.proto))
+               for c in charts), len(charts)
+    at = page("run", run=home["trained"])  # four points: too few to forecast, and it says so
+    assert "No forecast: only 4 measurements" in "\n".join(c.value for c in at.caption)
 
 
 def test_browser_screenshot_of_the_compare_view(home):

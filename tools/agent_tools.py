@@ -197,6 +197,13 @@ class ToolBox:
 
         return recommend_run(self.home, run_id)
 
+    def forecast_run(self, run_id: str) -> dict:
+        from tools.diagnosis import forecast_run
+
+        out = forecast_run(self.home, run_id)
+        out.pop("series", None)  # the chat reads the verdict and the numbers; the UI plots the series itself
+        return out
+
     def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5) -> dict:
         from tools.knowledge import compact, search
 

@@ -1,5 +1,6 @@
 """Altair charts for runs: metric curves, the diagnosis plot with the failure point marked, comparisons,
-the singular-value spectrum and the PCA of embeddings. Pure functions from data to charts."""
+the singular-value spectrum, the PCA of embeddings and the forecast with its band. Pure functions from data
+to charts."""
 
 from __future__ import annotations
 
@@ -103,3 +104,20 @@ def pca_chart(points: list[list[float]], labels: list | None) -> alt.Chart:
         enc["color"] = alt.Color("label:N", title="label")
         enc["tooltip"] = ["label", "pc1", "pc2"]
     return alt.Chart(df, title="PCA of held-out embeddings", height=320).mark_circle(size=28, opacity=0.7).encode(**enc)
+
+
+def forecast_chart(f: dict) -> alt.LayerChart | None:
+    """The measured metric, then the forecast at 2x and 4x the steps with its 80% band (tools/diagnosis/forecast)."""
+    if not f.get("series") or not f.get("at"):
+        return None
+    measured = pd.DataFrame(f["series"], columns=["step", "value"])
+    ahead = pd.DataFrame([{"step": f["steps"], "value": f["current"], "low": f["current"], "high": f["current"]}]
+                         + [{"step": a["steps"], "value": a["value"], "low": a["low"], "high": a["high"]}
+                            for a in f["at"].values()])
+    y = alt.Y("value:Q", title=f["metric"], scale=alt.Scale(zero=False))
+    line = alt.Chart(measured).mark_line(point=len(measured) < 30).encode(x="step:Q", y=y, tooltip=["step", "value"])
+    band = alt.Chart(ahead).mark_area(opacity=0.25).encode(x="step:Q", y="low:Q", y2="high:Q")
+    guess = alt.Chart(ahead).mark_line(strokeDash=[6, 4], point=True).encode(x="step:Q", y=y,
+                                                                             tooltip=["step", "value", "low", "high"])
+    return alt.layer(band, line, guess).properties(title=f"{f['metric']}: measured, and forecast with an 80% band",
+                                                   height=260)

@@ -14,6 +14,7 @@ from tools.home import Home
 from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
+           "forecast_run",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick"]
 
 ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged")
@@ -115,6 +116,24 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
                                      category=rec["category"], change=rec["change"])
         _index(home, run.id)
     return rec
+
+
+def forecast_run(home: Home, run_ref: str) -> dict:
+    """Is more pretraining worth it for this run? Its quality metric's saturating-curve forecast at 2x and 4x the
+    steps, with an 80% band, and the verdict train_longer | plateaued | unknown (tools/diagnosis/forecast.py)."""
+    from dataclasses import asdict
+
+    from tools.diagnosis.forecast import forecast_series
+
+    run = Registry(home).sync(run_id_of(run_ref))
+    rows = RunFolder(run.run_dir).read_metrics()
+    f = forecast_series(rows)
+    out = asdict(f)
+    out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
+                 for m, (v, lo, hi) in f.at.items()}
+    out["run_id"] = run.id
+    out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
+    return out
 
 
 def follow_up_config(parent_config: dict, change: dict) -> dict:

@@ -1,4 +1,5 @@
-"""`sslpilot diagnose | recommend`: why a run looks the way it does, and what to try next."""
+"""`sslpilot diagnose | recommend | forecast`: why a run looks the way it does, what to try next, and whether
+longer training is worth it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import diagnosis_text, recommendation_text
+from agent.answers import diagnosis_text, forecast_text, recommendation_text
 from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
 
 app = typer.Typer()
@@ -44,3 +45,15 @@ def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt 
     if rec.get("follow_up"):
         text += f"\nFollow-up: {rec['follow_up']}"
     echo_markdown(text)
+
+
+@app.command()
+def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Is more pretraining worth it? The run's quality metric forecast at 2x and 4x its steps, with an 80% band."""
+    from tools.diagnosis import forecast_run
+
+    f = forecast_run(the_home(), run)
+    if as_json:
+        emit(f, True)
+        return
+    echo_markdown(forecast_text(f))

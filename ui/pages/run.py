@@ -79,6 +79,21 @@ def curves(rows: list[dict]) -> None:
             cols[i % 3].altair_chart(chart, width="stretch", key=f"curve-{name}")
 
 
+def forecast(run_id: str) -> None:
+    """Is more training worth it? The forecast of the run's quality metric at 2x and 4x its steps."""
+    from tools.diagnosis import forecast_run
+
+    f = forecast_run(home(), run_id)
+    st.subheader("Is more training worth it?")
+    chart = charts.forecast_chart(f)
+    if chart is None:
+        st.caption(f"No forecast: {f['reason']}.")
+        return
+    verdict = {"train_longer": ":green-badge[train longer]", "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
+    st.markdown(f"{verdict} {f['reason']}.")
+    st.altair_chart(chart, width="stretch", key="forecast")
+
+
 def embeddings(run: dict) -> None:
     h = home()
     if run["status"] != "succeeded":
@@ -162,6 +177,7 @@ def main() -> None:
     tabs = st.tabs(["Curves", "Embeddings", "Probe", "Diagnosis", "Events and log", "Config"])
     with tabs[0]:
         curves(metric_rows(h, run_id))
+        forecast(run_id)
     with tabs[1]:
         embeddings(run)
     with tabs[2]:

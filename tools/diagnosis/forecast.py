@@ -1,0 +1,106 @@
+"""Is more pretraining worth it? Fit a saturating curve to a quality metric over steps and forecast it further.
+
+The curve is a power law with an offset, y(t) = c - b * t**-a (a > 0): it rises (b > 0) or falls (b < 0) ever
+more slowly towards the asymptote c, the shape SSL probe accuracy, RankMe and held-out perplexity follow
+after warm-up. The band comes from the fit's own uncertainty: parameter draws from the covariance curve_fit
+reports, read at each horizon (the 10th and 90th percentiles: an 80% band). `train longer` is advised only
+when even the band's pessimistic end gains more than the threshold at twice the steps; otherwise the run has
+plateaued. Too few points, or a fit that does not converge, give `unknown` rather than a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MIN_POINTS = 5
+BAND = (10.0, 90.0)
+DRAWS = 2000
+
+
+@dataclass
+class Forecast:
+    metric: str
+    steps: int  # the last step measured
+    current: float
+    higher_is_better: bool
+    params: dict[str, float] = field(default_factory=dict)  # a, b, c
+    at: dict[float, tuple[float, float, float]] = field(default_factory=dict)  # multiple -> (value, low, high)
+    verdict: str = "unknown"  # train_longer | plateaued | unknown
+    reason: str = ""
+
+    def gain(self, multiple: float = 2.0) -> tuple[float, float, float]:
+        """Forecast change at `multiple` x the steps, oriented so that positive is better: (mid, worst, best)."""
+        value, low, high = self.at[multiple]
+        sign = 1.0 if self.higher_is_better else -1.0
+        ends = sorted([sign * (low - self.current), sign * (high - self.current)])
+        return sign * (value - self.current), ends[0], ends[1]
+
+
+def _curve(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
+    return c - b * np.power(t, -a)
+
+
+def forecast(steps: list[float], values: list[float], metric: str, higher_is_better: bool = True,
+             multiples: tuple[float, ...] = (2.0, 4.0), min_gain: float = 0.01, seed: int = 0) -> Forecast:
+    """Fit the curve to (steps, values) and forecast at `multiples` x the last step. `min_gain` is in the metric's
+    units (0.01 = one probe point for an accuracy)."""
+    from scipy.optimize import curve_fit
+
+    t = np.asarray(steps, dtype=float)
+    y = np.asarray(values, dtype=float)
+    keep = np.isfinite(t) & np.isfinite(y) & (t > 0)
+    t, y = t[keep], y[keep]
+    last = float(t.max()) if len(t) else 0.0
+    out = Forecast(metric, int(last), float(y[np.argmax(t)]) if len(t) else float("nan"), higher_is_better)
+    if len(t) < MIN_POINTS:
+        out.reason = f"only {len(t)} measurements of {metric}; at least {MIN_POINTS} are needed for a forecast"
+        return out
+    scale = last  # steps in units of the last step: the fit is well conditioned whatever the run's length
+    ts = t / scale
+    span = float(y.max() - y.min()) or 1.0
+    b0 = (y[-1] - y[0]) or span * 1e-3
+    try:
+        popt, pcov = curve_fit(_curve, ts, y, p0=(0.5, b0 * 0.5, float(y[-1])),
+                               bounds=([0.05, -np.inf, -np.inf], [3.0, np.inf, np.inf]), maxfev=20000)
+    except (RuntimeError, ValueError) as exc:
+        out.reason = f"the saturating curve does not fit {metric} ({exc})"
+        return out
+    if not np.all(np.isfinite(pcov)):
+        pcov = np.diag(np.square(np.abs(popt) * 0.5 + 1e-9))  # degenerate: a wide, honest band
+    a, b, c = (float(v) for v in popt)
+    out.params = {"a": a, "b": b, "c": c}
+    rng = np.random.default_rng(seed)
+    draws = rng.multivariate_normal(popt, pcov, size=DRAWS, check_valid="ignore")
+    draws[:, 0] = np.clip(draws[:, 0], 0.05, 3.0)
+    for m in multiples:
+        samples = _curve(np.float64(m), draws[:, 0], draws[:, 1], draws[:, 2])
+        lo, hi = np.percentile(samples, BAND)
+        out.at[m] = (float(_curve(np.float64(m), a, b, c)), float(lo), float(hi))
+    mid, worst, _ = out.gain(2.0)
+    if worst > min_gain:
+        out.verdict = "train_longer"
+        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band "
+                      f"{worst:+.3g} or more), above the {min_gain:g} worth a longer run")
+    else:
+        out.verdict = "plateaued"
+        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band from "
+                      f"{worst:+.3g}): not clearly above {min_gain:g}, so more of the same training is unlikely to pay")
+    return out
+
+
+# which metric a run's forecast reads, by modality: label-free for images (LiDAR, else RankMe; issue 24 reads
+# them as quality), held-out perplexity for text; each with the smallest gain at 2x steps worth a longer run,
+# relative to the current value
+FORECAST_METRICS = (("val/perplexity", False, 0.02), ("health/lidar", True, 0.05), ("health/rank", True, 0.05))
+
+
+def forecast_series(rows: list[dict]) -> Forecast:
+    """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it logged."""
+    for metric, higher, share in FORECAST_METRICS:
+        points = [(r["step"], r[metric]) for r in rows if isinstance(r.get(metric), (int, float)) and r.get("step")]
+        if points:
+            steps, values = zip(*points, strict=True)
+            return forecast(list(steps), list(values), metric, higher, min_gain=share * abs(values[-1]))
+    return Forecast("none", 0, float("nan"), True, reason="the run logged no quality metric to forecast")

@@ -50,8 +50,9 @@ def _job_stores(registry: Registry) -> dict:
 class Scheduler:
     def __init__(self, home: Home, tick_s: float = 1.0, allocator: Allocator | None = None,
                  policy: QueuePolicy | None = None, monitor_s: float = 0.0, stop_collapsed: bool = False,
-                 index_runs: bool = True):
+                 index_runs: bool = True, warm: bool = False):
         self.home = home
+        self.warm = warm  # a long-lived daemon keeps a warm launcher; a one-off scheduler would only pay for it
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
@@ -98,7 +99,8 @@ class Scheduler:
 
     def start(self) -> None:
         self.acquire()
-        self.dispatcher.local.prewarm()  # imports torch once in the background; later launches fork from it
+        if self.warm:
+            self.dispatcher.local.prewarm()  # imports torch once in the background; later launches fork from it
         self.aps = BackgroundScheduler(jobstores=_job_stores(self.registry),
                                        job_defaults={"coalesce": True, "misfire_grace_time": 24 * 3600})
         self.aps.add_job(self._tick, "interval", seconds=self.tick_s, id="dispatch", jobstore="local",
@@ -291,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stop-collapsed", action="store_true")
     args = ap.parse_args(argv)
     try:
-        sched = Scheduler(Home.resolve(args.home), tick_s=args.tick, monitor_s=args.monitor,
+        sched = Scheduler(Home.resolve(args.home), tick_s=args.tick, monitor_s=args.monitor, warm=True,
                           stop_collapsed=args.stop_collapsed)
         print(json.dumps({"event": "scheduler_start", "pid": os.getpid(), "home": str(sched.home.root),
                           "devices": sched.allocator.inventory()}), flush=True)

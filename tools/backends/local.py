@@ -62,6 +62,9 @@ def handle_of(run_dir: str, pid: int, host: str | None = None) -> Handle:
     return handle
 
 
+READY_WAIT_S = 30.0  # longer than the imports take even on a slow box; past it, a fresh process
+
+
 class WarmLauncher:
     """This side of `python -m ssl_runtime.warm`: start it, wait for it in the background, ask it for workers."""
 
@@ -82,9 +85,10 @@ class WarmLauncher:
         if line and json.loads(line).get("ready"):
             self.ready.set()
 
-    def fork(self, argv: list[str], env: dict[str, str], log: Path) -> int | None:
-        """A worker's pid, or None when the launcher is not ready or could not fork (start one the usual way)."""
-        if not self.ready.is_set() or self.proc.poll() is not None:
+    def fork(self, argv: list[str], env: dict[str, str], log: Path, wait_s: float = READY_WAIT_S) -> int | None:
+        """A worker's pid, or None when the launcher could not fork (start one the usual way). A launcher still
+        importing is waited for: a fresh process would pay the same imports, on the same cores, at the same time."""
+        if self.proc.poll() is not None or not self.ready.wait(wait_s):
             return None
         with self._lock:
             try:
@@ -124,7 +128,8 @@ class LocalBackend:
         self.warm: WarmLauncher | None = None
 
     def prewarm(self) -> None:
-        """Start the warm launcher now (the queue daemon does, so that its first launch may already use it)."""
+        """Start the warm launcher (the queue daemon does when it starts; a one-off scheduler does not, since the
+        launcher's imports would compete with its only run for the cores)."""
         if self.warm is None and settings.get("SSLPILOT_WARM_WORKER") != "0":
             self.warm = WarmLauncher()
 
@@ -137,7 +142,6 @@ class LocalBackend:
         command, env = worker_command(run_dir, devices, resume), worker_env(devices, cpu_slots)
         gpus = 0 if devices == ["cpu"] else len(devices)
         info = {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)}
-        self.prewarm()  # for the next launch, if this one comes too early
         single = command[1:3] == ["-m", "ssl_runtime"]  # torchrun starts its own processes
         pid = self.warm.fork(command[3:], env, RunFolder(run_dir).stdout) if single and self.warm else None
         if pid is not None:

@@ -24,7 +24,7 @@ def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="second
     if detach:
         typer.echo(f"scheduler started (pid {spawn_daemon(h)}), log: {h.root / 'scheduler.log'}")
         return
-    sched = Scheduler(h, tick_s=tick, monitor_s=monitor, stop_collapsed=stop_collapsed)
+    sched = Scheduler(h, tick_s=tick, monitor_s=monitor, stop_collapsed=stop_collapsed, warm=True)
     typer.echo(f"scheduler for {h.root}: {sched.allocator.inventory()}", err=True)
     sched.serve()
 

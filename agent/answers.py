@@ -68,6 +68,19 @@ def forecast_text(f: dict) -> str:
                       f"{f['reason'].capitalize()}."])
 
 
+def ranking_text(r: dict) -> str:
+    """A label-free ranking of runs or checkpoints: the order, the signal, and the probe beside it where known."""
+    sig = r["signal"].removeprefix("health/")
+    head = (f"**{r['method']} runs on {r['dataset']}, best first by {sig} (label-free)**" if r["what"] == "runs"
+            else f"**Run {r['run_id']}'s checkpoints, best first by {sig} (label-free)**")
+    lines = [head]
+    for e in r["ranking"]:
+        probe = f", linear probe {_pct(e['probe_acc'])}" if e.get("probe_acc") is not None else ""
+        lines.append(f"{e['rank']}. {e['label']}: {sig} {e['score']:.4g}{probe}")
+    lines.append(f"Decided by {r['decided_by']}.")
+    return "\n".join(lines)
+
+
 def probe_text(p: dict) -> str:
     """Probe/kNN against random init, and CLIP retrieval against chance, whichever the result has."""
     parts = []

@@ -1,5 +1,5 @@
-"""`sslpilot diagnose | recommend | forecast`: why a run looks the way it does, what to try next, and whether
-longer training is worth it."""
+"""`sslpilot diagnose | recommend | forecast | rank`: why a run looks the way it does, what to try next, whether
+longer training is worth it, and which run or checkpoint is best without labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import diagnosis_text, forecast_text, recommendation_text
+from agent.answers import diagnosis_text, forecast_text, ranking_text, recommendation_text
 from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
 
 app = typer.Typer()
@@ -57,3 +57,19 @@ def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
         emit(f, True)
         return
     echo_markdown(forecast_text(f))
+
+
+@app.command()
+def rank(runs: Annotated[list[str] | None, typer.Argument(help="run ids (two or more)")] = None,
+         sweep: Annotated[str | None, typer.Option("--sweep", help="every run of this sweep (experiment)")] = None,
+         checkpoints: Annotated[str | None, typer.Option("--checkpoints", help="a run whose kept checkpoints to rank")]
+         = None, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Which run or checkpoint is best without labels: ordered by LiDAR (or RankMe), one method at a time."""
+    from tools.ranking import rank_checkpoints, rank_runs
+
+    h = the_home()
+    r = rank_checkpoints(h, checkpoints) if checkpoints else rank_runs(h, runs, sweep=sweep)
+    if as_json:
+        emit(r, True)
+        return
+    echo_markdown(ranking_text(r))

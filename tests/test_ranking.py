@@ -1,0 +1,88 @@
+"""Ranking runs and checkpoints without labels, on runs whose health metrics are written by construction: the
+order follows LiDAR (RankMe where LiDAR is missing), the deciding signal is named, and runs of different methods
+are refused rather than compared."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import sslpilot_cli, tiny_config
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.home import Home
+from tools.ranking import rank_checkpoints, rank_runs
+from tools.registry import Registry
+from tools.runs import enqueue, sweep
+
+
+def _write(home, run, rows):
+    folder = RunFolder(run.run_dir)
+    for r in rows:
+        folder.log_metrics(r)
+    Registry(home).sync(run.id)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    h = Home.resolve(tmp_path_factory.mktemp("ranking"))
+    runs = sweep(h, tiny_config("simclr"), {"optim.lr": [1e-3, 3e-3, 1e-2]}, experiment="lr-sweep")
+    for run, lidar in zip(runs, (20.0, 35.0, 9.0), strict=True):
+        _write(h, run, [{"step": 10, "health/lidar": 5.0, "health/rank": 30.0},
+                        {"step": 20, "health/lidar": lidar, "health/rank": 100.0 - lidar}])
+    other = enqueue(h, tiny_config("byol"))
+    _write(h, other, [{"step": 20, "health/lidar": 50.0, "health/rank": 50.0}])
+    return {"home": h, "sweep": [r.id for r in runs], "byol": other.id}
+
+
+def test_a_sweep_is_ordered_by_lidar_and_says_what_decided(home):
+    r = rank_runs(home["home"], sweep="lr-sweep")
+    a, b, c = home["sweep"]
+    assert [e["run_id"] for e in r["ranking"]] == [b, a, c] and r["signal"] == "health/lidar"
+    assert r["decided_by"].startswith(f"lidar of each run's last health step: run {b} leads with 35")
+    assert "75% above the next (run " + a + ")" in r["decided_by"]  # 35 / 20 - 1
+
+
+def test_runs_named_by_id_rank_the_same_way(home):
+    a, b, c = home["sweep"]
+    r = rank_runs(home["home"], [c, a])
+    assert [e["run_id"] for e in r["ranking"]] == [a, c]
+
+
+def test_rankme_decides_when_a_run_has_no_lidar(home, tmp_path):
+    h = Home.resolve(tmp_path / "h")
+    runs = [enqueue(h, tiny_config("simclr")) for _ in range(2)]
+    _write(h, runs[0], [{"step": 5, "health/rank": 12.0}])  # an older run: RankMe only
+    _write(h, runs[1], [{"step": 5, "health/rank": 30.0, "health/lidar": 1.0}])
+    r = rank_runs(h, [runs[0].id, runs[1].id])
+    assert r["signal"] == "health/rank" and r["ranking"][0]["run_id"] == runs[1].id
+
+
+def test_different_methods_are_refused_not_compared(home):
+    with pytest.raises(SSLPilotError) as err:
+        rank_runs(home["home"], [home["sweep"][0], home["byol"]])
+    assert err.value.field == "runs" and "byol on digits, simclr on digits" in str(err.value)
+    assert "not calibrated" in str(err.value)
+
+
+def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
+    h = Home.resolve(tmp_path / "h")
+    run = enqueue(h, tiny_config("simclr"))
+    folder = RunFolder(run.run_dir)
+    folder.checkpoints.mkdir(parents=True, exist_ok=True)
+    for step in (10, 20, 30):
+        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+    _write(h, run, [{"step": 10, "health/lidar": 8.0}, {"step": 20, "health/lidar": 14.0},
+                    {"step": 25, "health/lidar": 11.0}])  # step 30's checkpoint reads the row at step 25
+    r = rank_checkpoints(h, run.id)
+    assert [e["step"] for e in r["ranking"]] == [20, 30, 10] and r["ranking"][1]["health_step"] == 25
+    empty = enqueue(h, tiny_config("simclr"))
+    with pytest.raises(SSLPilotError, match="keep_checkpoints"):
+        rank_checkpoints(h, empty.id)
+
+
+def test_the_cli_prints_the_ranking(home):
+    out = sslpilot_cli(home["home"].root, "rank", "--sweep", "lr-sweep")
+    assert "best first by lidar" in out.stdout and out.stdout.index(f"run {home['sweep'][1]}") < out.stdout.index(
+        f"run {home['sweep'][0]}")
+    bad = sslpilot_cli(home["home"].root, "rank", home["sweep"][0], home["byol"], ok=False)
+    assert "not calibrated" in bad.stderr

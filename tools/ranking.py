@@ -1,0 +1,104 @@
+"""Which run, or which checkpoint, is best, without labels: an order by a label-free quality signal.
+
+The signal is LiDAR (the rank of the LDA matrix whose classes are each image's augmented views; reported
+to track probe accuracy far better than RankMe within a sweep), read from the health row of the run's end or
+of each kept checkpoint's step; RankMe where LiDAR was not logged (older or imported runs). These signals
+are comparable between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the
+same RankMe need not probe alike), so a ranking that mixes methods or datasets is refused until a
+calibration exists (issue 24's validation sweeps). A probe accuracy, where one exists, is shown beside the
+order, so a reader can see whether they agree.
+"""
+
+from __future__ import annotations
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.home import Home
+from tools.registry import Registry, run_id_of
+
+SIGNALS = ("health/lidar", "health/rank")  # in order of preference; higher is better for both
+
+
+def _health_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if any(isinstance(r.get(s), (int, float)) for s in SIGNALS) and "step" in r]
+
+
+def _signal(entries: list[dict]) -> str:
+    """The first signal every entry has."""
+    for s in SIGNALS:
+        if all(isinstance(e.get(s), (int, float)) for e in entries):
+            return s
+    raise SSLPilotError("not every run logged a label-free signal (LiDAR or RankMe)", field="runs",
+                        fix="rank runs trained by sslpilot, or audit the others first (`sslpilot audit`)")
+
+
+def _ordered(entries: list[dict], what: str) -> dict:
+    signal = _signal(entries)
+    ranked = sorted(entries, key=lambda e: -e[signal])
+    for i, e in enumerate(ranked, 1):
+        e["rank"], e["score"] = i, e[signal]
+    top = ranked[0]
+    lead = ""
+    if len(ranked) > 1 and ranked[1][signal] > 0:
+        lead = f", {top[signal] / ranked[1][signal] - 1:.0%} above the next ({ranked[1]['label']})"
+    return {"signal": signal, "ranking": ranked,
+            "decided_by": f"{signal.removeprefix('health/')} of {what}: {top['label']} leads with "
+                          f"{top[signal]:.4g}{lead}"}
+
+
+def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None = None) -> dict:
+    """Runs (by id, or every run of a sweep) ordered by their final label-free signal."""
+    reg = Registry(home)
+    if sweep:
+        runs = reg.list(experiment=sweep, limit=500)
+        if not runs:
+            raise SSLPilotError(f"no runs in a sweep named {sweep!r}", field="sweep",
+                                fix="see `sslpilot runs` for experiment names")
+    else:
+        if not run_refs or len(run_refs) < 2:
+            raise SSLPilotError("name at least two runs to rank", field="runs", fix="e.g. `sslpilot rank 3 5 7`")
+        runs = [reg.sync(run_id_of(r)) for r in run_refs]
+    kinds = {(r.method, r.dataset) for r in runs}
+    if len(kinds) > 1:
+        listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
+        raise SSLPilotError(f"these runs mix methods or datasets ({listed}); label-free signals are not calibrated "
+                            "across them", field="runs",
+                            fix="rank runs of one method on one dataset, or compare them by linear probe "
+                                "(`sslpilot compare`)")
+    entries = []
+    for r in runs:
+        rows = _health_rows(RunFolder(r.run_dir).read_metrics())
+        last = rows[-1] if rows else {}
+        probe = reg.probe(r.id)
+        entries.append({"run_id": r.id, "label": f"run {r.id}", "step": last.get("step"),
+                        **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
+                        "probe_acc": probe.probe_acc if probe else None})
+    missing = [e["label"] for e in entries if not e["step"]]
+    if missing:
+        raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
+                            fix="wait for their first health step, or leave them out")
+    method, dataset = next(iter(kinds))
+    return {"what": "runs", "method": method, "dataset": dataset, **_ordered(entries, "each run's last health step")}
+
+
+def rank_checkpoints(home: Home, run_ref: str) -> dict:
+    """A run's kept checkpoints (step_<n>.pt, train.keep_checkpoints) ordered by the signal at their step."""
+    run = Registry(home).sync(run_id_of(run_ref))
+    folder = RunFolder(run.run_dir)
+    steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
+    if not steps:
+        raise SSLPilotError(f"run {run.id} kept no intermediate checkpoints", field="run",
+                            fix="set train.keep_checkpoints=N (with train.checkpoint_every) for the next run")
+    by_step = {r["step"]: r for r in _health_rows(folder.read_metrics())}
+    entries = []
+    for step in steps:
+        row = by_step.get(step) or by_step.get(max((s for s in by_step if s <= step), default=-1))
+        if row is None:
+            continue
+        entries.append({"step": step, "label": f"step {step}", "health_step": row["step"],
+                        **{s: row.get(s) for s in SIGNALS}, "alpha_req": row.get("health/alpha_req"),
+                        "checkpoint": str(folder.checkpoints / f"step_{step}.pt")})
+    if not entries:
+        raise SSLPilotError(f"run {run.id} logged no health metrics at or before its checkpoints", field="run")
+    return {"what": "checkpoints", "run_id": run.id, "method": run.method,
+            **_ordered(entries, "the health step at or before each checkpoint")}

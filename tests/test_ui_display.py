@@ -39,7 +39,7 @@ def home(tmp_path_factory):
     rising = enqueue(h, tiny_config("simclr"))  # a LiDAR curve still rising: the run page forecasts it
     folder = RunFolder(rising.run_dir)
     for step in range(100, 1001, 100):
-        folder.log_metrics({"step": step, "health/lidar": 60.0 - 600.0 * step ** -0.5})
+        folder.log_metrics({"step": step, "health/lidar": 60.0 - 600.0 * step ** -0.5, "health/rank": 20.0})
     Registry(h).sync(rising.id)
     queued = enqueue(h, tiny_config("byol"))
     return {"home": h, "trained": trained.id, "imported": imported.id, "rising": rising.id, "queued": queued.id}
@@ -106,6 +106,19 @@ def test_run_page_shows_the_forecast_and_its_verdict(page, home):
                for c in charts), len(charts)
     at = page("run", run=home["trained"])  # four points: too few to forecast, and it says so
     assert "No forecast: only 4 measurements" in "\n".join(c.value for c in at.caption)
+
+
+def test_compare_ranks_runs_of_one_method_without_labels(page, home):
+    at = page("runs")
+    picker = next(m for m in at.multiselect if m.label == "runs to compare")
+    picker.set_value([home["trained"], home["rising"]]).run()
+    assert not at.exception, at.exception
+    ranked = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert list(ranked["run"]) == [f"run {home['rising']}", f"run {home['trained']}"]  # RankMe 20 > 14
+    assert any("Decided by rank of each run's last health step" in c.value for c in at.caption)
+    picker = next(m for m in at.multiselect if m.label == "runs to compare")
+    picker.set_value([home["trained"], home["queued"]]).run()  # simclr and byol: refused, and said why
+    assert any("No label-free ranking" in c.value and "not calibrated" in c.value for c in at.caption)
 
 
 def test_browser_screenshot_of_the_compare_view(home):

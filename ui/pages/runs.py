@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from ssl_runtime.errors import SSLPilotError
 from tools.insights import config_diff, metric_rows
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
@@ -64,6 +65,25 @@ def runs_with_curves(h, rows: list[dict]) -> list[str]:
     return out
 
 
+def ranking(h, chosen: list[str]) -> None:
+    """The chosen runs best first without labels (tools/ranking.py), or why they cannot be ordered that way."""
+    if len(chosen) < 2:
+        return
+    from tools.ranking import rank_runs
+
+    st.markdown("**Best first, without labels**")
+    try:
+        r = rank_runs(h, chosen)
+    except SSLPilotError as exc:
+        st.caption(f"No label-free ranking: {exc}")
+        return
+    sig = r["signal"].removeprefix("health/")
+    table = [{"rank": e["rank"], "run": e["label"], sig: e["score"], "linear probe": display.text(e["probe_acc"])}
+             for e in r["ranking"]]
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="cmp-rank")
+    st.caption(f"Decided by {r['decided_by']}.")
+
+
 def main() -> None:
     h = home()
     st.title("Runs")
@@ -110,6 +130,7 @@ def main() -> None:
     if bars is not None:
         st.markdown("**Probe and kNN accuracy**")
         st.altair_chart(bars, width="stretch", key="cmp-bars")
+    ranking(h, chosen)
     reg = Registry(h)
     diff = config_diff({rid: json.loads(reg.get(rid).config_json) for rid in chosen})
     st.markdown("**Config differences**")

@@ -210,6 +210,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "diagnose_run": lambda r: diagnosis_text(r),
     "recommend_next_step": lambda r: recommendation_text(r),
     "forecast_run": forecast_text,
+    "rank_runs": ranking_text,
     "search_run_logs": lambda r: _search_text("your run logs", r),
     "search_literature": lambda r: _search_text("the literature store", r),
     "resume_run": lambda r: f"Run {r['run_id']} is queued to resume from its last checkpoint.",

@@ -168,8 +168,8 @@ def _as_message(r: Reading) -> str:
     a = r.args
     if r.tool in RUN_TOOLS:
         return READING[r.tool].format(run=a.get("run_id"))
-    if r.tool == "compare_runs":
-        return "compare runs " + " and ".join(a["run_ids"])
+    if r.tool in ("compare_runs", "rank_runs"):
+        return ("compare runs " if r.tool == "compare_runs" else "rank runs ") + " and ".join(a["run_ids"])
     if r.tool == "list_runs":
         return "list my " + (a.get("status", "") + " ").lstrip() + (a.get("method", "") + " ").lstrip() + "runs"
     if r.tool in ("search_run_logs", "search_literature"):
@@ -221,6 +221,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     problem = _run_problem(refs, world)
     if problem:
         return problem
+    if intent == "rank_runs":
+        return _rank(text, refs.ids, context, world, tool)
     if intent == "compare_runs":
         ids = refs.ids
         if len(ids) < 2:
@@ -241,6 +243,28 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     latest = world.ids()[-3:]
     return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable[[str, dict], Reading]) -> Reading:
+    """The runs to rank: those named; else every run of the method named, or of the focus run's method and data.
+    Label-free signals compare runs of one method on one dataset, so a mixed group is asked about."""
+    if len(ids) < 2:
+        named = find_method(text)
+        focus = next((r for r in world.runs if r.id == context.get("focus_run")), None)
+        if named and named.value:
+            group = [r for r in world.runs if r.method == named.value]
+        elif focus is not None:
+            group = [r for r in world.runs if (r.method, r.dataset) == (focus.method, focus.dataset)]
+        else:
+            group = list(world.runs)
+        kinds = {(r.method, r.dataset) for r in group}
+        if len(kinds) != 1 or len(group) < 2:
+            examples = sorted({m for m, _ in kinds})[:3] or ["simclr"]
+            return _ask("Which runs should I rank? Without labels I compare runs of one method on one dataset: "
+                        f"name two or more, or say e.g. `which {examples[0]} run is best`.",
+                        [f"which {m} run is best" for m in examples])
+        ids = [r.id for r in group]
+    return tool("rank_runs", {"run_ids": ids[:64]})
 
 
 def _eval_overrides(text: str) -> dict:

@@ -86,3 +86,14 @@ def test_the_cli_prints_the_ranking(home):
         f"run {home['sweep'][0]}")
     bad = sslpilot_cli(home["home"].root, "rank", home["sweep"][0], home["byol"], ok=False)
     assert "not calibrated" in bad.stderr
+
+
+def test_the_chat_ranks_the_runs_of_the_method_named(home):
+    from agent.session import Agent
+
+    a, b, c = home["sweep"]
+    out = Agent(home["home"]).chat("which of my simclr runs is best?", "rank1")
+    assert out["tool_calls"][0] == {"name": "rank_runs", "args": {"run_ids": [a, b, c]}, "status": "ok"}
+    assert "best first by lidar" in out["answer"] and out["answer"].index(f"run {b}") < out["answer"].index(f"run {a}")
+    out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods: refused, explained
+    assert out["tool_calls"][0]["name"] == "rank_runs" and "not calibrated" in out["answer"]

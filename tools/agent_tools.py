@@ -204,6 +204,11 @@ class ToolBox:
         out.pop("series", None)  # the chat reads the verdict and the numbers; the UI plots the series itself
         return out
 
+    def rank_runs(self, run_ids: list[str]) -> dict:
+        from tools.ranking import rank_runs
+
+        return rank_runs(self.home, run_ids)
+
     def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5) -> dict:
         from tools.knowledge import compact, search
 

@@ -352,7 +352,8 @@ def worker_launch(tree: dict, runs: Path, backend=None) -> dict:
         raise SystemExit(f"the launch failed: {summary.get('message')}")
     ph = summary["phases"]  # process_start_s: since the fork or the exec, so the submit itself is added
     final = submit_s + ph["process_start_s"] + ph["prepare_s"] + ph["training_s"] + ph["export_s"]
-    return {"first_step": submit_s + ph["process_start_s"] + ph["first_step_s"], "final": final, "end": end,
+    return {"starts": submit_s + ph["process_start_s"] + ph["data_ready_s"],
+            "first_step": submit_s + ph["process_start_s"] + ph["first_step_s"], "final": final, "end": end,
             "peak": peak, "phases": ph, "loader": summary["data"]["loader"]}
 
 
@@ -386,7 +387,7 @@ def hit_table(args, root: Path) -> None:
         before = decode_all_first(photos, cache_dir) if not args.warm else float("nan")
         for loader in ("stream", "resident"):
             r = worker_launch(_hit_tree(photos, cache_dir, loader, args.hit_health_samples), runs, backend)
-            rows.append([f"{n}", loader, r["first_step"], r["final"], r["end"], r["peak"] / 1e9,
+            rows.append([f"{n}", loader, r["starts"], r["first_step"], r["final"], r["end"], r["peak"] / 1e9,
                          f"{before:.1f} s + the rest"])
             ph = r["phases"]
             phase_rows.append([f"{n}", loader, ph["process_start_s"], ph.get("data_open_s", 0.0),
@@ -397,7 +398,7 @@ def hit_table(args, root: Path) -> None:
         backend.warm.close()
     print(f"\n## Second launch of a one-step run (cache hit), {how}, 224 px, small CNN x0.25, batch 32, "
           f"health sample {args.hit_health_samples} ({machine()})\n")
-    print(table(["images", "data.loader", "launch to first step (s)", "to status final (s)",
+    print(table(["images", "data.loader", "launch to first step starting (s)", "...done (s)", "to status final (s)",
                  "end to end, probe included (s)", "peak PSS (GB)", "before: decode all, then train"], rows))
     print("\nPhases from the run's event log (seconds):\n")
     print(table(["images", "data.loader", "process start (imports, or since the fork)", "open data",

@@ -136,6 +136,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     batches = p.batches(order, start)
     for step in range(start + 1, p.total_steps + 1):
         inputs = next(batches)
+        if step == start + 1:  # the first step starts: its batch is in hand (a host clock; no device sync)
+            phases["data_ready_s"] = round(time.perf_counter() - t_enter, 3)
         with autocast(device, p.precision):
             out = model(inputs, step - 1)
         loss = out["loss"]

@@ -363,7 +363,8 @@ def test_a_cpu_run_streams_by_default_and_says_why(photos, tmp_path):
     assert summary["data"]["loader"] == "stream"
     said = [e["message"] for e in RunFolder(run).read_events() if e.get("kind") == "data"]
     assert any("data streamed" in m and "on a CPU" in m for m in said), said
-    assert {"process_start_s", "data_open_s", "prepare_s", "first_step_s", "training_s"} <= set(summary["phases"])
+    assert {"process_start_s", "data_open_s", "prepare_s", "data_ready_s", "first_step_s", "training_s"} <= set(
+        summary["phases"])
 
 
 def test_a_run_that_ends_before_the_copy_is_needed_leaves_no_filling_thread(photos, tmp_path, monkeypatch):

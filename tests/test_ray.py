@@ -94,7 +94,7 @@ def test_stop_cancels_and_resume_submits_again(home):
     # the stop comes as early as it can (2 logged steps) and the run is long enough that a CPU several times
     # faster than this one still cannot finish it in the seconds a stop takes to arrive
     run = enqueue(home, tiny_config("simclr", **{"train.steps": 600, "train.checkpoint_every": 1000,
-                                                 "train.log_every": 4}), backend="rc")
+                                                 "train.log_every": 4, "train.health_every": 1000}), backend="rc")
     drive(home, run.id, lambda r: r.status == "running" and len(steps(r.run_dir)) >= 2)
     cancel(home, run.id)
     stopped = drive(home, run.id, lambda r: r.status in ENDED, timeout=120)
@@ -142,7 +142,8 @@ def test_lost_node_resumes_from_the_checkpoint_and_finishes(home, ray_cluster):
     # the kill comes early (just past the first checkpoint at 10, written before step 12 is logged), so a much
     # faster CPU still has most of the run left when the node goes
     run = enqueue(home, tiny_config("simclr", **{"train.steps": 240, "train.checkpoint_every": 10,
-                                                 "train.log_every": 2}), backend="rc", nodes=2)
+                                                 "train.log_every": 2, "train.health_every": 1000}),
+                  backend="rc", nodes=2)  # health only at the ends: nothing here reads it
     killed = {}
 
     def kill_rank1_node(r):

@@ -9,22 +9,22 @@ from ssl_runtime.run_folder import RunFolder
 
 @pytest.mark.parametrize("method, args", [("moco", {"method_args.queue_size": 128}), ("dino", {})])
 def test_sigkill_then_resume_matches_uninterrupted(method, args, run_dir_factory):
-    common = {"train.steps": 60, "train.log_every": 1, "train.checkpoint_every": 20, "train.health_every": 20,
-              "train.batch_size": 128, **args}
+    common = {"train.steps": 40, "train.log_every": 1, "train.checkpoint_every": 10, "train.health_every": 20,
+              "train.batch_size": 64, **args}
     ref_dir = run_dir_factory(method, name="ref", **common)
     assert start_worker(ref_dir).wait(timeout=300) == 0
 
     run_dir = run_dir_factory(method, name="killed", **common)
     folder = RunFolder(run_dir)
-    assert sigkill_after_step(start_worker(run_dir), run_dir, 30) >= 30
+    assert sigkill_after_step(start_worker(run_dir), run_dir, 25) >= 25
 
     resumed = start_worker(run_dir, "--resume")
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
     ref, got = logged_losses(ref_dir), logged_losses(run_dir)
-    assert sorted(got) == list(range(1, 61)), "every step logged exactly once"
-    for step in range(1, 61):
+    assert sorted(got) == list(range(1, 41)), "every step logged exactly once"
+    for step in range(1, 41):
         assert got[step] == pytest.approx(ref[step], rel=1e-5, abs=1e-6), step
     events = folder.read_events()
     resume_event = next(e for e in events if e["type"] == "resume")
-    assert resume_event["step"] == 20 or resume_event["step"] == 40
+    assert resume_event["step"] in (20, 30)  # the last checkpoint before the kill (after step 25)
     assert folder.status() == "succeeded"

@@ -16,14 +16,17 @@ from tools.backends import Handle
 from tools.backends.local import LocalBackend
 
 
-@pytest.fixture
-def backend(monkeypatch):
-    monkeypatch.setenv("SSLPILOT_WARM_WORKER", "1")
+@pytest.fixture(scope="module")
+def backend():
+    """One launcher for the module (its imports take seconds)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SSLPILOT_WARM_WORKER", "1")
     b = LocalBackend()
     b.prewarm()
     assert b.warm.ready.wait(180), "the warm launcher did not finish its imports"
     yield b
     b.warm.close()
+    mp.undo()
 
 
 def _wait_ended(backend: LocalBackend, handle: Handle, timeout: float = 180) -> None:

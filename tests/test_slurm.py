@@ -120,9 +120,11 @@ def test_preemption_requeues_and_resumes_exactly(home, run_dir_factory):
         if not sent and r.status == "running" and max(losses(r.run_dir), default=0) >= 10:
             submitit.SlurmJob(folder=h.info["folder"], job_id=h.job_id)._interrupt()  # SIGTERM, then USR2
             sent.append(time.time())
-        elif sent:  # Slurm holds a requeued job for 120 s; release it as an admin would (a no-op once it runs)
+        elif sent:  # Slurm holds a requeued job for 120 s; release it as an admin would (a no-op once it runs).
+            # Under load the begin-time update alone once left the job pending past the timeout: release a hold too.
             subprocess.run(["scontrol", "update", f"JobId={h.job_id}", "StartTime=now"], capture_output=True,
                            timeout=30)
+            subprocess.run(["scontrol", "release", h.job_id], capture_output=True, timeout=30)
 
     done = drive(home, run.id, lambda r: sent and r.status in ("succeeded", "failed"), timeout=420,
                  every=preempt_once)

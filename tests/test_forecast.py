@@ -17,13 +17,13 @@ def _curve(t, a, b, c, noise=0.002, seed=0):
 
 
 def test_a_rising_accuracy_is_forecast_and_worth_training_longer():
-    a, b, c = 0.5, 3.0, 0.9  # 0.60 at step 100, 0.805 at 1000, 0.833 at 2000, 0.853 at 4000
+    a, b, c = 0.5, 5.0, 0.9  # 0.40 at step 100, 0.742 at 1000, 0.788 at 2000: a 0.046 gain, 4.6x the 0.01 bar
     f = forecast(STEPS.tolist(), _curve(STEPS, a, b, c).tolist(), "probe/acc")
     for m in (2.0, 4.0):
         truth = c - b * (m * 1000) ** -a
         value, low, high = f.at[m]
         assert abs(value - truth) < 0.01 and low < value < high, (m, value, low, high, truth)
-    assert f.verdict == "train_longer" and f.gain(2.0)[1] > 0.01
+    assert f.verdict == "train_longer" and f.gain(2.0)[1] > 0.03  # the band's worst end, 3x the bar
     assert "probe/acc" in f.reason and "2000 steps" in f.reason
 
 
@@ -86,7 +86,8 @@ def forecast_home(tmp_path_factory):
     for name, a in (("rising", 0.5), ("saturated", 1.5)):
         run = enqueue(home, tiny_config("simclr"))
         folder = RunFolder(run.run_dir)
-        for step, value in zip(STEPS, _curve(STEPS, a, 600.0, 60.0, noise=0.05), strict=True):
+        # rising: 31.5 at step 1000 gaining 8.3 at 2x, 5x the 5% bar; saturated: gains 0.003
+        for step, value in zip(STEPS, _curve(STEPS, a, 900.0, 60.0, noise=0.05), strict=True):
             folder.log_metrics({"step": int(step), "health/lidar": float(value), "health/rank": 10.0})
         Registry(home).sync(run.id)
         runs[name] = run.id

@@ -39,7 +39,7 @@ def home(tmp_path_factory):
     rising = enqueue(h, tiny_config("simclr"))  # a LiDAR curve still rising: the run page forecasts it
     folder = RunFolder(rising.run_dir)
     for step in range(100, 1001, 100):
-        folder.log_metrics({"step": step, "health/lidar": 60.0 - 600.0 * step ** -0.5, "health/rank": 20.0})
+        folder.log_metrics({"step": step, "health/lidar": 60.0 - 900.0 * step ** -0.5, "health/rank": 20.0})
     Registry(h).sync(rising.id)
     queued = enqueue(h, tiny_config("byol"))
     return {"home": h, "trained": trained.id, "imported": imported.id, "rising": rising.id, "queued": queued.id}

@@ -13,8 +13,9 @@ from ssl_runtime.errors import CheckpointError
 
 def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.Module,
                     optimizer: torch.optim.Optimizer, scheduler, scaler, keep_copy: bool = False,
-                    keep_last: int = 0) -> None:
-    """Written to a temporary file then renamed, so a crash or a full disk never leaves a torn last.pt."""
+                    keep_last: int = 0, every: int = 1) -> None:
+    """Written to a temporary file then renamed, so a crash or a full disk never leaves a torn last.pt. With
+    keep_copy, the step is also kept as step_<n>.pt (a hard link) and the kept ones are thinned by spread_out."""
     state = {
         "format": 1,
         "method": method_name,
@@ -35,9 +36,25 @@ def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.
     if keep_copy and keep_last > 0:
         step_path = path.with_name(f"step_{step}.pt")
         os.link(path, step_path) if not step_path.exists() else None
-        olds = sorted(path.parent.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-        for old in olds[:-keep_last]:
-            old.unlink(missing_ok=True)
+        kept = {int(p.stem.split("_")[1]): p for p in path.parent.glob("step_*.pt")}
+        for dropped in spread_out(sorted(kept), keep_last, every):
+            kept[dropped].unlink(missing_ok=True)
+
+
+def spread_out(steps: list[int], keep: int, every: int) -> list[int]:
+    """The steps to drop so that at most `keep` remain spread over the run: the newest always stays, and the
+    others are the multiples of every x 2^k for the smallest k that fits (checkpoints saved every 100 steps,
+    keep 5: 100..500, then 200, 400, 600, then ... 200, 400, 600, 800, 1000), so a run of any length keeps
+    early, middle and late checkpoints rather than only its last few."""
+    if not steps:
+        return []
+    newest, spacing = max(steps), max(1, every)
+    while True:
+        kept = {s for s in steps if s % spacing == 0} | {newest}
+        if len(kept) <= max(keep, 1):
+            break
+        spacing *= 2
+    return sorted(s for s in steps if s not in kept) if keep > 0 else sorted(steps)
 
 
 def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,

@@ -93,8 +93,10 @@ class TrainConfig(_Strict):
     precision: Literal["auto", "32", "bf16", "fp16"] = "auto"
     grad_clip: float | None = Field(None, gt=0.0)
     seed: int = 0
-    checkpoint_every: int = Field(500, ge=1)
-    keep_checkpoints: int = Field(0, ge=0, description="extra step_<n>.pt files kept besides last.pt")
+    checkpoint_every: int | None = Field(None, ge=1, description="steps between checkpoints; unset: a tenth of "
+                                         "the run, at most 500")
+    keep_checkpoints: int = Field(5, ge=0, description="step_<n>.pt files kept besides last.pt, spread over the "
+                                  "run (first and newest kept) so its trajectory can be ranked; 0 keeps none")
     log_every: int = Field(10, ge=1)
     health_every: int = Field(50, ge=1)
     health_samples: int = Field(512, ge=16)

@@ -10,8 +10,10 @@ must beat.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -72,9 +74,30 @@ def extract_features(backbone: Backbone, images_uint8: torch.Tensor, preprocess:
     return torch.cat(feats)
 
 
-def _fit_logreg(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max_iter: int = 300):
-    w = torch.zeros(x.shape[1], n_classes, device=x.device, requires_grad=True)
-    b = torch.zeros(n_classes, device=x.device, requires_grad=True)
+SMALL_FIT_ELEMENTS = 4_000_000
+"""A CPU fit on fewer feature values than this runs on one thread: its ops are tiny, and with more threads
+their hand-offs dominate (a 160 x 32 probe took 16 s on 2 busy cores with 2 threads, 2.5 s with one)."""
+
+
+@contextmanager
+def _fit_threads(x: torch.Tensor):
+    n = torch.get_num_threads()
+    small = x.device.type == "cpu" and x.numel() <= SMALL_FIT_ELEMENTS
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(n)
+
+
+def _fit_logreg(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max_iter: int = 300,
+                start: tuple[torch.Tensor, torch.Tensor] | None = None):
+    """Multinomial logistic regression by L-BFGS, from zero or from `start` (the neighbouring L2 strength's
+    solution: the regularisation path converges in fewer steps than cold starts)."""
+    w = (start[0].clone() if start else torch.zeros(x.shape[1], n_classes, device=x.device)).requires_grad_(True)
+    b = (start[1].clone() if start else torch.zeros(n_classes, device=x.device)).requires_grad_(True)
     opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, tolerance_grad=1e-6, line_search_fn="strong_wolfe")
 
     def closure():
@@ -93,16 +116,20 @@ def _accuracy(x, y, w, b) -> float:
 
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
                  seed: int = 0) -> dict:
+    """Standardised features, L2 strength picked on a 20% hold-out of the training rows along the path from
+    the strongest penalty to none, then refitted on all training rows from the picked solution."""
     mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
     train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
     n_classes = int(max(train_y.max(), val_y.max())) + 1
     fit_idx, hold_idx = split_indices(len(train_x), 0.2, seed)
-    scores = {}
-    for l2 in L2_GRID:
-        w, b = _fit_logreg(train_x[fit_idx], train_y[fit_idx], n_classes, l2)
-        scores[l2] = _accuracy(train_x[hold_idx], train_y[hold_idx], w, b)
-    best = max(L2_GRID, key=lambda k: (scores[k], k))  # ties go to the stronger penalty
-    w, b = _fit_logreg(train_x, train_y, n_classes, best)
+    scores, solutions, previous = {}, {}, None
+    with _fit_threads(train_x):
+        for l2 in sorted(L2_GRID, reverse=True):
+            previous = solutions[l2] = _fit_logreg(train_x[fit_idx], train_y[fit_idx], n_classes, l2,
+                                                   start=previous)
+            scores[l2] = _accuracy(train_x[hold_idx], train_y[hold_idx], *previous)
+        best = max(L2_GRID, key=lambda k: (scores[k], k))  # ties go to the stronger penalty
+        w, b = _fit_logreg(train_x, train_y, n_classes, best, start=solutions[best])
     return {"acc": _accuracy(val_x, val_y, w, b), "l2": best, "train_acc": _accuracy(train_x, train_y, w, b)}
 
 
@@ -172,11 +199,15 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                         fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
                             "data.labels_path=<CSV/JSONL of text,label>")
     if features is not None:
-        train_idx, val_idx, extract = features
+        train_idx, val_idx, extract, data_key = features
         if len(val_idx) == 0:
             raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
         result.update(num_train=len(train_idx), num_val=len(val_idx))
         for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
+            known = _baseline_cache(folder, cfg, dev, data_key, len(train_idx)) if random_init else None
+            if known is not None and known.exists():
+                result["baseline"] = {**json.loads(known.read_text()), "cached": True}
+                continue
             feats, labels = extract(random_init)
             labels = labels.to(dev)
             scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx],
@@ -186,6 +217,9 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                 result["feature_dim"] = int(feats.shape[1])
             else:
                 result["baseline"] = scores
+                if known is not None:
+                    known.parent.mkdir(parents=True, exist_ok=True)
+                    write_json_atomic(known, scores)
     result["seconds"] = round(time.perf_counter() - t0, 3)
     write_json_atomic(folder.probe, result)
     steps = [r["step"] for r in folder.read_metrics() if "step" in r]
@@ -201,6 +235,23 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                     f"{result['clip/t2i_recall@5']:.3f} (chance {result['clip/chance_recall@5']:.3f})")
     folder.event("probe", "; ".join(said), **{k: v for k, v in row.items() if k != "step"})
     return result
+
+
+def _baseline_cache(folder: RunFolder, cfg, dev: torch.device, data_key: str | None, n_train: int) -> Path | None:
+    """Where the random-init baseline's scores for exactly these images, this architecture and these settings
+    are kept: a sweep over one architecture on one dataset embeds its baseline once, not once per run (the
+    init is seeded, so the scores are the same). None where the data has no key (text, CLIP)."""
+    if data_key is None:
+        return None
+    from ssl_runtime.data.cache import datasets_root
+
+    ev = cfg.eval
+    h = hashlib.sha256(data_key.encode())
+    for part in ((folder.encoder / "config.json").read_bytes(), (folder.encoder / "preprocess.json").read_bytes(),
+                 f"{n_train}|{ev.pooling}|{ev.knn_k}|{ev.knn_temperature}|{ev.feature_norm}|{torch.__version__}|"
+                 f"{dev.type}".encode()):
+        h.update(part)
+    return datasets_root(cfg.data.cache_dir, run_dir=folder.path) / "baselines" / f"{h.hexdigest()[:24]}.json"
 
 
 def time_budget(folder: RunFolder, ev) -> tuple[float, str]:
@@ -235,8 +286,9 @@ def _sample_size(folder: RunFolder, store, ids: torch.Tensor, pre: dict, dev: to
 
 
 def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sample: dict | None = None):
-    """(train rows, val rows, extract(random_init) -> (features, labels)) for the run's labelled data, or None
-    without labels. Rows index the extracted features. `sample` receives how the images were chosen."""
+    """(train rows, val rows, extract(random_init) -> (features, labels), a key of the exact images and labels or
+    None) for the run's labelled data, or None without labels. Rows index the extracted features. `sample`
+    receives how the images were chosen."""
     sample = {} if sample is None else sample
     if cfg.method in TEXT_METHODS:
         from ssl_runtime.data.text import labelled_texts
@@ -250,7 +302,7 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sampl
         y = torch.tensor(labels)
         train_idx, val_idx = split_indices(len(texts), cfg.data.val_fraction, cfg.train.seed)
         return train_idx, val_idx, lambda random_init: (text_features(folder.encoder, texts, dev, random_init,
-                                                                      block), y)
+                                                                      block), y), None
     if cfg.method == "clip":
         data = pairs.images  # captioned shapes keep their shape labels
         if data.labels is None:
@@ -261,7 +313,7 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sampl
             encoder, pre = load_encoder(folder.encoder / "image", random_init=random_init, pooling=cfg.eval.pooling)
             return extract_features(encoder, data.images, pre, dev), data.labels
 
-        return train_idx, val_idx, extract_pairs
+        return train_idx, val_idx, extract_pairs, None
     pre = json.loads((folder.encoder / "preprocess.json").read_text())
     store = open_store(cfg.data, pre["image_size"], run_dir=folder.path)
     if store.labels is None:
@@ -281,7 +333,9 @@ def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sampl
         encoder, pre_ = load_encoder(folder.encoder, random_init=random_init, pooling=cfg.eval.pooling)
         return extract_features(encoder, images, pre_, dev), labels
 
-    return rows[: len(train_ids)], rows[len(train_ids):], extract
+    key = hashlib.sha256(images.numpy().tobytes())
+    key.update(labels.numpy().tobytes())
+    return rows[: len(train_ids)], rows[len(train_ids):], extract, key.hexdigest()
 
 
 def _clip_retrieval(folder: RunFolder, cfg, dev: torch.device, pairs) -> dict:

@@ -127,11 +127,12 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             try:
                 save_checkpoint(folder.last_checkpoint, method_name=cfg.method, step=step, model=method,
                                 optimizer=opt, scheduler=sched, scaler=scaler, keep_copy=True,
-                                keep_last=cfg.train.keep_checkpoints)
+                                keep_last=cfg.train.keep_checkpoints, every=checkpoint_every)
                 last_good_ckpt = step
             except OSError as exc:  # full disk, read-only folder: keep training, keep the old checkpoint
                 folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")
 
+    checkpoint_every = cfg.train.checkpoint_every or max(1, min(500, -(-p.total_steps // 10)))
     step = start
     batches = p.batches(order, start)
     for step in range(start + 1, p.total_steps + 1):
@@ -163,14 +164,16 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         bad = ~torch.isfinite(loss.detach())
         first_bad = torch.where(bad & (first_bad < 0), step, first_bad)  # no host sync, no allocation per step
 
-        health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
+        ckpt_due = step % checkpoint_every == 0
+        # a kept checkpoint gets the health row of its own step, so it can be ranked without labels
+        health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps or ckpt_due
         if distributed:  # every rank must stop at the same step: the flags are OR-ed at logging steps only
             stopping = log_now and dist_utils.any_across_ranks(stop.requested is not None, device)
             if stopping and stop.requested is None:
                 stop.requested = "a stop on another rank"
         else:
             stopping = stop.requested is not None
-        ckpt_now = step % cfg.train.checkpoint_every == 0 or stopping
+        ckpt_now = ckpt_due or stopping
         if not (log_now or health_now or ckpt_now):
             continue
         # --- sync point: everything below may read device values ---

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # each test's queue would start its own warm launcher (seconds of imports on 2 cores, for runs of a few steps);
 # tests/test_warm_worker.py turns it on. Child processes inherit this.
 os.environ.setdefault("SSLPILOT_WARM_WORKER", "0")
+
+# nothing a test writes lands in the checkout: runs without a home of their own (caches, kept probe
+# baselines) use one per test session, removed at its end
+_SESSION_HOME = tempfile.mkdtemp(prefix="sslpilot-tests-")
+os.environ["SSLPILOT_HOME"] = _SESSION_HOME
+atexit.register(shutil.rmtree, _SESSION_HOME, True)
 
 TINY_ARGS = {
     "simclr": {"proj_hidden_dim": 64, "proj_dim": 32},

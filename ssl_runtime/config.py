@@ -93,8 +93,8 @@ class TrainConfig(_Strict):
     precision: Literal["auto", "32", "bf16", "fp16"] = "auto"
     grad_clip: float | None = Field(None, gt=0.0)
     seed: int = 0
-    checkpoint_every: int | None = Field(None, ge=1, description="steps between checkpoints; unset: a tenth of "
-                                         "the run, at most 500")
+    checkpoint_every: int | None = Field(None, ge=1, description="steps between checkpoints; unset: about a "
+                                         "tenth of the run (at most 500) on a multiple of health_every")
     keep_checkpoints: int = Field(5, ge=0, description="step_<n>.pt files kept besides last.pt, spread over the "
                                   "run (first and newest kept) so its trajectory can be ranked; 0 keeps none")
     log_every: int = Field(10, ge=1)

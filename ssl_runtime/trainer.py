@@ -61,6 +61,13 @@ def prepare(cfg: RunConfig, folder: RunFolder | None = None) -> Task:
     return build_task(cfg, folder, device, resolve_precision(cfg.train.precision, device))
 
 
+def auto_checkpoint_every(total_steps: int, health_every: int) -> int:
+    """About a tenth of the run, at most 500 steps, on a multiple of health_every: a kept checkpoint then has
+    the health row of its own step without an extra health pass."""
+    every = min(500, max(1, round(total_steps / 10)))
+    return max(health_every, every // health_every * health_every)
+
+
 def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:
     """Train the run in `run_dir` (its config.yaml) to the end; returns summary.json's content."""
     t_enter = time.perf_counter()
@@ -132,7 +139,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             except OSError as exc:  # full disk, read-only folder: keep training, keep the old checkpoint
                 folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")
 
-    checkpoint_every = cfg.train.checkpoint_every or max(1, min(500, -(-p.total_steps // 10)))
+    checkpoint_every = cfg.train.checkpoint_every or auto_checkpoint_every(p.total_steps, cfg.train.health_every)
     step = start
     batches = p.batches(order, start)
     for step in range(start + 1, p.total_steps + 1):

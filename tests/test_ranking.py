@@ -116,14 +116,14 @@ def test_kept_checkpoints_spread_over_the_run_not_only_its_end():
 
 
 def test_a_default_run_keeps_a_rankable_trajectory(run_dir_factory):
-    """No checkpoint settings: a tenth of the run between checkpoints, five kept spread out, and a health row
-    at each kept step (so `rank --checkpoints` reads each checkpoint's own signal)."""
+    """No checkpoint settings: about a tenth of the run between checkpoints, on health steps, five kept spread
+    out (so `rank --checkpoints` reads each checkpoint's own signal)."""
     from ssl_runtime.trainer import train
 
-    run_dir = run_dir_factory("simclr", **{"train.steps": 20, "train.health_every": 50, "train.checkpoint_every": None})
+    run_dir = run_dir_factory("simclr", **{"train.steps": 40, "train.health_every": 4, "train.checkpoint_every": None})
     train(run_dir)
     folder = RunFolder(run_dir)
     steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
-    assert steps == [4, 8, 12, 16, 20]
+    assert steps == [8, 16, 24, 32, 40]
     health_steps = {r["step"] for r in folder.read_metrics() if "health/lidar" in r}
     assert set(steps) <= health_steps

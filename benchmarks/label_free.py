@@ -1,0 +1,210 @@
+"""Do label-free signals pick the encoder a linear probe would pick? (issue 24's validation)
+
+Sweeps of 3 methods x 8 settings (learning rate, temperature or EMA or regulariser, augmentation strength,
+length) on three domains: digits and shapes (the development domains) and a photo-like texture folder read
+through the dataset cache (the held-out domain: nothing in the ranking was chosen by looking at it). Every run
+logs its health signals (LiDAR, RankMe, alpha-ReQ) during training and is probed with labels at its end.
+
+Reports, per domain and method and pooled across methods: Kendall tau between each signal and probe
+accuracy, and the regret of picking the run by the signal instead of by the probe (probe points lost). Then
+the forecast: for the longest run of each (domain, method), the LiDAR value at the end forecast from the
+first 25% and 50% of its health rows, against the measured end.
+
+    python benchmarks/label_free.py [--out /tmp/sslpilot-label-free] [--domains digits,shapes,textures]
+
+Each run's result is appended to <out>/results.jsonl as it finishes; a rerun skips what is there
+(resumable in parts: --domains, --methods).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine, make_run, table  # noqa: E402
+
+DEV_DOMAINS, HELD_OUT = ("digits", "shapes"), "textures"
+METHODS = ("simclr", "byol", "vicreg")
+STEPS, BATCH = 240, 128
+SIGNALS = ("health/lidar", "health/rank", "health/alpha_req")
+
+# 8 settings per method: (name, dotted overrides). The learning rate is scaled from the method's default.
+COMMON = [("base", {}), ("lr/10", {"optim.lr_scale": 0.1}), ("lr*4", {"optim.lr_scale": 4.0}),
+          ("short", {"train.steps": STEPS // 6}), ("long", {"train.steps": STEPS * 2}),
+          ("aug 0.3", {"augment.strength": 0.3})]
+SPECIFIC = {
+    "simclr": [("temp 0.5", {"method_args.temperature": 0.5}), ("temp 0.05", {"method_args.temperature": 0.05})],
+    "byol": [("ema 0.9", {"method_args.ema_momentum": 0.9}), ("ema 0.999", {"method_args.ema_momentum": 0.999})],
+    "vicreg": [("mu 5", {"method_args.mu": 5.0}), ("nu 0", {"method_args.nu": 0.0})],
+}
+
+
+def make_textures(root: Path, n: int = 1500, side: int = 64) -> Path:
+    """Photo-like labelled images: the class is a stripe texture's orientation and frequency, under random
+    lighting gradients, occluding blobs, colour casts, sensor noise and JPEG compression."""
+    from PIL import Image
+
+    if (root / "DONE").exists():
+        return root
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    for c in range(10):
+        (root / f"class{c}").mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        c = i % 10
+        theta = math.pi * (c % 5) / 5 + rng.normal(0, 0.08)
+        freq = (4 if c < 5 else 9) * rng.uniform(0.85, 1.15)
+        phase = rng.uniform(0, 2 * math.pi)
+        stripes = 0.5 + 0.5 * np.sin(2 * math.pi * freq * (xx * math.cos(theta) + yy * math.sin(theta)) + phase)
+        light = rng.uniform(0.4, 1.0) + rng.uniform(-0.4, 0.4) * (xx - 0.5) + rng.uniform(-0.4, 0.4) * (yy - 0.5)
+        colour = rng.uniform(0.3, 1.0, 3)
+        img = stripes[..., None] * light[..., None] * colour * 255
+        for _ in range(int(rng.integers(1, 4))):
+            cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.05, 0.18)
+            img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = rng.uniform(0, 255, 3)
+        img = np.clip(img + rng.normal(0, 10, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(root / f"class{c}" / f"{i:05d}.jpg", quality=int(rng.integers(60, 95)))
+    (root / "DONE").write_text(str(n))
+    return root
+
+
+def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
+    from ssl_runtime.catalogue import BY_NAME  # noqa: F401 - the catalogue validates the method name
+
+    data = {"name": domain} if domain in DEV_DOMAINS else {
+        "path": str(make_textures(out / "textures")), "image_size": 32, "cache_dir": str(out / "datasets")}
+    tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
+            "train": {"steps": STEPS, "batch_size": BATCH, "health_every": 20, "health_samples": 256,
+                      "device": "cpu", "seed": 0, "tensorboard": False},
+            "eval": {"time_budget_s": 60}}
+    scale = overrides.get("optim.lr_scale")
+    for key, value in overrides.items():
+        if key == "optim.lr_scale":
+            continue
+        head, *rest = key.split(".")
+        node = tree.setdefault(head, {})
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = value
+    if scale is not None:
+        from ssl_runtime.configure import build_config
+
+        tree.setdefault("optim", {})["lr"] = build_config(tree).optim.lr * scale
+    return tree
+
+
+def run_one(domain: str, method: str, setting: str, overrides: dict, out: Path) -> dict:
+    from ssl_runtime.probe import probe_run
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.trainer import train
+
+    tree = _tree(domain, method, overrides, out)
+    run_dir = make_run(tree, f"{domain}-{method}-{setting}".replace(" ", "_").replace("/", "div").replace("*", "x"),
+                       out / "runs")
+    t0 = time.perf_counter()
+    summary = train(run_dir)
+    probe = probe_run(run_dir, device="cpu", baseline=False) if summary.get("status") == "succeeded" else {}
+    rows = RunFolder(run_dir).read_metrics()
+    health = [r for r in rows if isinstance(r.get("health/lidar"), (int, float))]
+    last = health[-1] if health else {}
+    return {"domain": domain, "method": method, "setting": setting, "status": summary.get("status"),
+            "probe": probe.get("probe/acc"), "knn": probe.get("knn/acc"),
+            **{s: last.get(s) for s in SIGNALS},
+            "trajectory": [[r["step"], r["health/lidar"], r.get("health/rank")] for r in health],
+            "seconds": round(time.perf_counter() - t0, 1), "run_dir": str(run_dir)}
+
+
+def kendall(x: list[float], y: list[float]) -> float:
+    from scipy.stats import kendalltau
+
+    tau = kendalltau(x, y).statistic
+    return float("nan") if tau is None or math.isnan(tau) else float(tau)
+
+
+def regret(runs: list[dict], signal: str, higher: bool = True) -> float:
+    pick = (max if higher else min)(runs, key=lambda r: r[signal])
+    return 100 * (max(r["probe"] for r in runs) - pick["probe"])
+
+
+def ranking_tables(results: list[dict]) -> str:
+    ok = [r for r in results if r["probe"] is not None and all(r[s] is not None for s in SIGNALS)]
+    rows = []
+    for domain in [*DEV_DOMAINS, HELD_OUT]:
+        mine = [r for r in ok if r["domain"] == domain]
+        groups = [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]
+        for name, runs in groups:
+            if len(runs) < 3:
+                continue
+            probe = [r["probe"] for r in runs]
+            # alpha-ReQ: nearer 1 is reported better, so the signal is -|alpha - 1|
+            alpha = [-abs(r["health/alpha_req"] - 1) for r in runs]
+            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+                         f"{min(probe):.3f}-{max(probe):.3f}",
+                         kendall([r["health/lidar"] for r in runs], probe),
+                         kendall([r["health/rank"] for r in runs], probe), kendall(alpha, probe),
+                         regret(runs, "health/lidar"), regret(runs, "health/rank")])
+    return table(["domain", "method", "runs", "probe range", "tau LiDAR", "tau RankMe", "tau alpha",
+                  "regret LiDAR (pts)", "regret RankMe (pts)"], rows)
+
+
+def forecast_table(results: list[dict]) -> str:
+    from tools.diagnosis.forecast import forecast
+
+    rows = []
+    for r in results:
+        traj = [(s, v) for s, v, _ in r["trajectory"] if s > 1]  # the first row is the initialisation
+        if r["setting"] != "long" or len(traj) < 12:
+            continue
+        end_step, end = traj[-1]
+        for share in (0.25, 0.5):
+            part = [p for p in traj if p[0] <= share * end_step]
+            f = forecast([s for s, _ in part], [v for _, v in part], "health/lidar", True, min_gain=0.05 * end)
+            multiple = end_step / part[-1][0]
+            mid = f.at.get(multiple, (float("nan"),))[0] if f.at else float("nan")
+            rows.append([r["domain"], r["method"], f"{share:.0%}", len(part), end, mid,
+                         abs(mid - end) / abs(end) * 100 if math.isfinite(mid) else float("nan"), f.verdict])
+    return table(["domain", "method", "fit on", "points", "LiDAR at end", "forecast", "error %",
+                  "verdict at that point"], rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="/tmp/sslpilot-label-free")
+    ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]))
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_file = out / "results.jsonl"
+    results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
+    done = {(r["domain"], r["method"], r["setting"]) for r in results}
+    t_start = time.perf_counter()
+    if not args.report:
+        for domain in args.domains.split(","):
+            for method in args.methods.split(","):
+                for setting, overrides in COMMON + SPECIFIC[method]:
+                    if (domain, method, setting) in done:
+                        continue
+                    r = run_one(domain, method, setting, overrides, out)
+                    results.append(r)
+                    with results_file.open("a") as f:
+                        f.write(json.dumps(r) + "\n")
+                    print(f"{domain} {method} {setting}: probe {r['probe']}, LiDAR {r['health/lidar']}, "
+                          f"{r['seconds']} s", flush=True)
+    print(f"\n{machine()}; {len(results)} runs, {sum(r['seconds'] for r in results) / 60:.1f} min of runs "
+          f"({(time.perf_counter() - t_start) / 60:.1f} min this call)\n")
+    print(ranking_tables(results))
+    print()
+    print(forecast_table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -33,6 +33,9 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
         for e in d["evidence"]:
             at = f" at step {e['step']}" if e.get("step") is not None else ""
             lines.append(f"- {e['explanation']} (`{e['metric']}` = {_fmt(e['value'])}{at}, threshold {_fmt(e['threshold'])})")
+    q = d.get("quality") or {}
+    if q.get("decided_by") == "lidar":
+        lines.append(f"Quality without labels: {q['verdict']} - {q['reason']}.")
     if d["causes"]:
         lines.append("Likely causes: " + "; ".join(c["description"] for c in d["causes"][:3]) + ".")
     if d["citations"]:
@@ -66,6 +69,30 @@ def forecast_text(f: dict) -> str:
             "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
     return "\n".join([head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
                       f"{f['reason'].capitalize()}."])
+
+
+def quality_text(q: dict) -> str:
+    """good / weak / failing / unknown, what decided it, and where the run stands among its peers."""
+    name = f"run {q['run_id']}"
+    head = {"good": f"**{name.capitalize()} looks good.**", "weak": f"**{name.capitalize()} looks weak.**",
+            "failing": f"**{name.capitalize()} is not usable as it is.**",
+            "unknown": f"**I cannot judge {name} yet.**"}[q["verdict"]]
+    lines = [head, q["reason"][:1].upper() + q["reason"][1:] + "."]
+    sig = q.get("signals") or {}
+    shown = ", ".join(f"{k} {sig[k]:.4g}" for k in ("lidar", "rank", "alpha_req") if k in sig)
+    if shown:
+        lines.append(f"Label-free signals at the end: {shown} (rank = RankMe, alpha_req = spectrum decay).")
+    s = q.get("siblings") or {}
+    if s:
+        best = s["best"]
+        where = ("the best" if s["position"] == 1 else
+                 f"number {s['position']}; run {best['run_id']} leads with {best['score']:.4g}")
+        lines.append(f"Among {s['of']} runs of the same method on the same data, by "
+                     f"{s['signal'].removeprefix('health/')}: {where}.")
+    if q["decided_by"] == "lidar":
+        lines.append("LiDAR compares runs of one method well but is not a probe: where labels exist, "
+                     "`probe run " + str(q["run_id"]) + "` settles it.")
+    return "\n".join(lines)
 
 
 def ranking_text(r: dict) -> str:
@@ -211,6 +238,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "recommend_next_step": lambda r: recommendation_text(r),
     "forecast_run": forecast_text,
     "rank_runs": ranking_text,
+    "judge_run": quality_text,
     "search_run_logs": lambda r: _search_text("your run logs", r),
     "search_literature": lambda r: _search_text("the literature store", r),
     "resume_run": lambda r: f"Run {r['run_id']} is queued to resume from its last checkpoint.",

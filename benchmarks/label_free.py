@@ -110,12 +110,13 @@ def run_one(domain: str, method: str, setting: str, overrides: dict, out: Path) 
                        out / "runs")
     t0 = time.perf_counter()
     summary = train(run_dir)
-    probe = probe_run(run_dir, device="cpu", baseline=False) if summary.get("status") == "succeeded" else {}
+    probe = probe_run(run_dir, device="cpu") if summary.get("status") == "succeeded" else {}
     rows = RunFolder(run_dir).read_metrics()
     health = [r for r in rows if isinstance(r.get("health/lidar"), (int, float))]
     last = health[-1] if health else {}
     return {"domain": domain, "method": method, "setting": setting, "status": summary.get("status"),
             "probe": probe.get("probe/acc"), "knn": probe.get("knn/acc"),
+            "baseline_probe": (probe.get("baseline") or {}).get("probe/acc"),
             **{s: last.get(s) for s in SIGNALS},
             "trajectory": [[r["step"], r["health/lidar"], r.get("health/rank")] for r in health],
             "seconds": round(time.perf_counter() - t0, 1), "run_dir": str(run_dir)}

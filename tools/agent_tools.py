@@ -204,6 +204,11 @@ class ToolBox:
         out.pop("series", None)  # the chat reads the verdict and the numbers; the UI plots the series itself
         return out
 
+    def judge_run(self, run_id: str) -> dict:
+        from tools.diagnosis import judge_run
+
+        return judge_run(self.home, run_id)
+
     def rank_runs(self, run_ids: list[str]) -> dict:
         from tools.ranking import rank_runs
 

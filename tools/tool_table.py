@@ -124,6 +124,9 @@ TOOLS: tuple[ToolSpec, ...] = (
              "metric (label-free LiDAR/RankMe, or held-out perplexity for text) and forecasts it at 2x and 4x the "
              "steps with an 80% band: train_longer, plateaued or unknown.", "forecast run {run} at more steps",
              about_run=True),
+    ToolSpec("judge_run", RunRef, "Is a run's encoder any good without labels? A quality verdict (good, weak, "
+             "failing, unknown) from LiDAR against the random init and against runs of the same method on the same "
+             "data; the linear probe decides where labels exist.", "judge run {run} without labels", about_run=True),
     ToolSpec("rank_runs", RankArgs, "Which run is best without labels: orders runs of one method on one dataset by "
              "LiDAR (RankMe where missing) and says which signal decided; refuses to mix methods or datasets.",
              "rank runs"),

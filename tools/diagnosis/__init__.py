@@ -9,12 +9,13 @@ from ssl_runtime.config import set_dotted
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis.diagnose import VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
+from tools.diagnosis.quality import judge
 from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
 from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
-           "forecast_run",
+           "forecast_run", "judge_run",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick"]
 
 ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged")
@@ -41,7 +42,9 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
-    result = diagnose(ev, _siblings(reg, run.id)).to_dict()
+    d = diagnose(ev, _siblings(reg, run.id))
+    result = d.to_dict()
+    result["quality"] = judge(ev, d).to_dict()  # the label-free verdict, shown where the data has no labels
     if result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
     if store and not _unchanged(reg, run.id, "diagnosis", result):
@@ -134,6 +137,30 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
     return out
+
+
+def judge_run(home: Home, run_ref: str) -> dict:
+    """Is this run's encoder any good, without labels? The quality verdict of tools/diagnosis/quality.py, with
+    the run's place among runs of the same method on the same data by the label-free score."""
+    from tools.ranking import rank_runs
+
+    reg = Registry(home)
+    run = reg.sync(run_id_of(run_ref))
+    ev = load_evidence(run.run_dir)
+    d = diagnose(ev, _siblings(reg, run.id))
+    peers = [r.id for r in reg.list(method=run.method, limit=500)
+             if (r.dataset == run.dataset and r.status == "succeeded") or r.id == run.id]
+    siblings: dict = {}
+    if len(peers) >= 2:
+        try:
+            ranking = rank_runs(home, peers)
+        except Exception:  # noqa: BLE001 - a peer without health rows: no placing, the verdict stands
+            ranking = None
+        if ranking:
+            order = [e["run_id"] for e in ranking["ranking"]]
+            siblings = {"position": order.index(run.id) + 1, "of": len(order), "signal": ranking["signal"],
+                        "best": {"run_id": order[0], "score": ranking["ranking"][0]["score"]}}
+    return judge(ev, d, siblings).to_dict()
 
 
 def follow_up_config(parent_config: dict, change: dict) -> dict:

@@ -1,5 +1,6 @@
-"""`sslpilot diagnose | recommend | forecast | rank`: why a run looks the way it does, what to try next, whether
-longer training is worth it, and which run or checkpoint is best without labels."""
+"""`sslpilot diagnose | recommend | forecast | quality | rank`: why a run looks the way it does, what to try next,
+whether longer training is worth it, whether an encoder is any good without labels, and which run or checkpoint
+is best."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import diagnosis_text, forecast_text, ranking_text, recommendation_text
+from agent.answers import diagnosis_text, forecast_text, quality_text, ranking_text, recommendation_text
 from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
 
 app = typer.Typer()
@@ -57,6 +58,18 @@ def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
         emit(f, True)
         return
     echo_markdown(forecast_text(f))
+
+
+@app.command()
+def quality(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Is the encoder any good without labels? good, weak, failing or unknown, from LiDAR and the run's peers."""
+    from tools.diagnosis import judge_run
+
+    q = judge_run(the_home(), run)
+    if as_json:
+        emit(q, True)
+        return
+    echo_markdown(quality_text(q))
 
 
 @app.command()

@@ -1,0 +1,80 @@
+"""Is this encoder any good, without labels? A quality verdict from the run's label-free signals.
+
+Labels decide where they exist: the linear probe against the same architecture at random init (the
+diagnosis's own test). Without them the verdict reads LiDAR (the rank of the LDA matrix whose classes are each
+image's augmented views, logged on the held-out health batch): against the run's own first measurement (the
+random init) and against other runs of the same method on the same data. A failure the diagnosis found
+(collapse, divergence, no learning) is `failing` whatever the signals say. How far these signals can be
+trusted is measured by benchmarks/label_free.py (docs/diagnostics.md quotes its numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from tools.diagnosis import thresholds as T
+from tools.diagnosis.diagnose import Diagnosis
+from tools.diagnosis.evidence import RunEvidence
+
+FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
+
+
+@dataclass
+class Quality:
+    run_id: str
+    verdict: str  # good | weak | failing | unknown
+    decided_by: str  # probe | lidar | diagnosis | none
+    reason: str
+    signals: dict[str, float] = field(default_factory=dict)  # end values, and LiDAR at init
+    lidar_gain: float | None = None  # LiDAR at the end / at the first health step
+    probe_gain: float | None = None  # probe accuracy minus random init's, where labels exist
+    siblings: dict = field(default_factory=dict)  # position among runs of the same method and data
+    diagnosis: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lidar_gain(ev: RunEvidence) -> tuple[float, float, float] | None:
+    """(at init, at the end, end / init) of LiDAR, or None with fewer than two measurements."""
+    points = ev.s("health/lidar").finite
+    if len(points) < T.MIN_HEALTH_POINTS or points[0][1] <= 0:
+        return None
+    return points[0][1], points[-1][1], points[-1][1] / points[0][1]
+
+
+def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Quality:
+    q = Quality(ev.run_id, "unknown", "none", "", diagnosis=d.verdict, siblings=siblings or {})
+    for key in ("health/lidar", "health/rank", "health/alpha_req"):
+        last = ev.s(key).last()
+        if last:
+            q.signals[key.removeprefix("health/")] = round(last[1], 4)
+    gain = lidar_gain(ev)
+    if gain:
+        q.signals["lidar_at_init"] = round(gain[0], 4)
+        q.lidar_gain = round(gain[2], 3)
+    if ev.probe and "baseline" in ev.probe and "probe/acc" in ev.probe:
+        q.probe_gain = round(ev.probe["probe/acc"] - ev.probe["baseline"]["probe/acc"], 4)
+    if d.verdict in FAILING:
+        q.verdict, q.decided_by = "failing", "diagnosis"
+        q.reason = f"the diagnosis reads {d.verdict.replace('_', ' ')}"
+    elif q.probe_gain is not None:
+        q.decided_by = "probe"
+        good = q.probe_gain >= T.PROBE_GAIN_WEAK
+        q.verdict = "good" if good else "weak"
+        q.reason = (f"labels exist: the linear probe is {q.probe_gain * 100:+.1f} points over the same architecture "
+                    f"at random init ({'at least' if good else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})")
+    elif gain:
+        q.decided_by = "lidar"
+        good = gain[2] >= T.LIDAR_GAIN_WEAK
+        q.verdict = "good" if good else "weak"
+        q.reason = (f"LiDAR went from {gain[0]:.1f} at initialisation to {gain[1]:.1f} ({gain[2]:.2f}x; "
+                    f"{'at least' if good else 'under'} {T.LIDAR_GAIN_WEAK:g}x): training "
+                    + ("made the views of an image agree while keeping images apart" if good else
+                       "did not separate images better than the random network did"))
+    else:
+        q.reason = ("no labels and fewer than two LiDAR measurements: let the run reach its next health step, or "
+                    "audit its checkpoint (`sslpilot audit`)")
+    if d.verdict == "insufficient_evidence" and q.verdict != "failing":
+        q.verdict, q.reason = "unknown", "the diagnosis has too little evidence yet: " + q.reason
+    return q

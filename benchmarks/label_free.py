@@ -32,7 +32,7 @@ from _common import machine, make_run, table  # noqa: E402
 
 DEV_DOMAINS, HELD_OUT = ("digits", "shapes"), "textures"
 METHODS = ("simclr", "byol", "vicreg")
-STEPS, BATCH = 240, 128
+STEPS, BATCH = 120, 64
 SIGNALS = ("health/lidar", "health/rank", "health/alpha_req")
 
 # 8 settings per method: (name, dotted overrides). The learning rate is scaled from the method's default.
@@ -93,10 +93,10 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
         for part in rest[:-1]:
             node = node.setdefault(part, {})
         node[rest[-1]] = value
-    if scale is not None:
-        from ssl_runtime.configure import build_config
+    if scale is not None:  # the method's own default, base_lr x batch / 256, as the trainer resolves it
+        from ssl_runtime.catalogue import method_class
 
-        tree.setdefault("optim", {})["lr"] = build_config(tree).optim.lr * scale
+        tree.setdefault("optim", {})["lr"] = method_class(method).base_lr * BATCH / 256 * scale
     return tree
 
 

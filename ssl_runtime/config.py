@@ -148,6 +148,12 @@ class EvalConfig(_Strict):
                                         "about this long; unset: a quarter of the run's training time, 10 to 300 s")
 
 
+class MonitorConfig(_Strict):
+    on_failure: Literal["warn", "stop"] = Field("warn", description="what the queue's live monitor does when this "
+                                                "run collapses, diverges or stops learning: warn (an alert event) "
+                                                "or stop (checkpoint, stop, and record the recommendation)")
+
+
 class RunConfig(_Strict):
     method: str = "simclr"
     name: str | None = None
@@ -157,6 +163,7 @@ class RunConfig(_Strict):
     optim: OptimConfig = Field(default_factory=OptimConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     method_args: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("method")

@@ -30,7 +30,8 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("SSLPILOT_MIN_FREE_MB", "0", "a GPU with less free memory than this is skipped"),
     Variable("SSLPILOT_AUTOSTART", "1", "0: launching a run does not start the queue daemon"),
     Variable("SSLPILOT_TICK_S", "1.0", "seconds between the daemon's queue passes"),
-    Variable("SSLPILOT_MONITOR_S", "0", "the daemon diagnoses running runs every N seconds (0 = off)"),
+    Variable("SSLPILOT_MONITOR_S", "30", "the daemon diagnoses running runs every N seconds: alerts, and early "
+                                         "stops for runs with monitor.on_failure=stop (0 = off)"),
     Variable("SSLPILOT_WARM_WORKER", "1", "0: every local run starts a fresh Python (no warm launcher that has "
                                           "imported torch and transformers already)"),
     Variable("SSLPILOT_INDEX_RUNS", "1", "0: finished runs are not indexed into the run-log store"),

@@ -78,7 +78,18 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
                             fix="wait for their first health step, or leave them out")
     method, dataset = next(iter(kinds))
-    return {"what": "runs", "method": method, "dataset": dataset, **_ordered(entries, "each run's last health step")}
+    out = {"what": "runs", "method": method, "dataset": dataset, **_ordered(entries, "each run's last health step")}
+    if sweep:
+        out["early_stops"] = early_stop_savings(runs)
+    return out
+
+
+def early_stop_savings(runs: list) -> dict:
+    """What monitor.on_failure=stop saved across runs: how many were stopped, the steps they did not run, and
+    those steps' time at each run's own pace (from its early_stop events)."""
+    stops = [e for r in runs for e in RunFolder(r.run_dir).read_events() if e.get("type") == "early_stop"]
+    return {"runs": len(stops), "saved_steps": sum(e.get("saved_steps", 0) for e in stops),
+            "saved_s": round(sum(e.get("saved_s") or 0.0 for e in stops), 1)}
 
 
 def rank_checkpoints(home: Home, run_ref: str) -> dict:

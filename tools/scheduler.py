@@ -111,10 +111,10 @@ class Scheduler:
         self.aps.start()
 
     def _monitor(self) -> None:
-        from tools.diagnosis import ALERT_VERDICTS, monitor_tick
+        from tools.diagnosis import STOP_VERDICTS, monitor_tick
 
         try:
-            for alert in monitor_tick(self.home, stop_on=ALERT_VERDICTS if self.stop_collapsed else ()):
+            for alert in monitor_tick(self.home, stop_on=STOP_VERDICTS if self.stop_collapsed else ()):
                 print(f"alert: run {alert['run_id']} {alert['verdict']}", file=sys.stderr, flush=True)
         except Exception as exc:  # noqa: BLE001
             print(f"monitor failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 from ssl_runtime.config import set_dotted
 from ssl_runtime.run_folder import RunFolder
@@ -16,9 +17,12 @@ from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
            "forecast_run", "judge_run",
-           "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick"]
+           "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop"]
 
-ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged")
+ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
+# hard failures an opt-in early stop acts on; a falling rank alone (dimensional collapse) only alerts: rank rises
+# and then falls in healthy runs too
+STOP_VERDICTS = ("complete_collapse", "diverged", "not_learning")
 
 
 def _modality(method: str) -> str:
@@ -173,14 +177,16 @@ def follow_up_config(parent_config: dict, change: dict) -> dict:
 
 
 def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
-    """Diagnose every running run; record an alert event when one starts collapsing or diverges.
-    Runs whose verdict is in `stop_on` are cancelled (checkpoint kept)."""
+    """Diagnose every running run; record an alert event when one starts collapsing or diverges. A run whose
+    config says monitor.on_failure=stop, or any run when `stop_on` names its verdict (the queue's
+    --stop-collapsed), is stopped early if the verdict is a hard failure (STOP_VERDICTS): see early_stop."""
     reg = Registry(home)
     alerts = []
     active = [reg.sync(r.id) for r in reg.list(status=("queued", "running"))]
     for run in (r for r in active if r.status == "running"):
-        d = diagnose(load_evidence(run.run_dir)).to_dict()
-        if d["verdict"] not in ALERT_VERDICTS:
+        ev = load_evidence(run.run_dir)
+        d = diagnose(ev).to_dict()
+        if d["verdict"] not in ALERT_VERDICTS or not _past_warm_up(ev, d["verdict"]):
             continue
         folder = RunFolder(run.run_dir)
         if any(e.get("type") == "alert" and e.get("verdict") == d["verdict"] for e in folder.read_events()):
@@ -189,11 +195,44 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
                      verdict=d["verdict"], evidence=d["evidence"][:3])
         reg.add_diagnosis(run.id, "diagnosis", d["verdict"], d)
         alerts.append({"run_id": run.id, **d})
-        if d["verdict"] in stop_on:
-            from tools.runs import cancel
-
-            cancel(home, run.id)
+        asked = ev.config.get("monitor", {}).get("on_failure") == "stop" or d["verdict"] in stop_on
+        if asked and d["verdict"] in STOP_VERDICTS:
+            alerts[-1]["early_stop"] = early_stop(home, run.id, ev, d)
     return alerts
+
+
+def _past_warm_up(ev: RunEvidence, verdict: str) -> bool:
+    """A flat loss during the learning-rate warm-up is not a failure yet: not_learning stops a run only past
+    the warm-up (10% of the steps unless optim.warmup_steps says otherwise); a collapse or a NaN stops it at once."""
+    if verdict != "not_learning":
+        return True
+    total = ev.resolved.get("total_steps") or 0
+    warmup = ev.config.get("optim", {}).get("warmup_steps")
+    last = ev.s("loss").last()
+    return bool(last) and last[0] > (warmup if warmup is not None else 0.1 * total)
+
+
+def early_stop(home: Home, run_id: str, ev: RunEvidence, d: dict) -> dict:
+    """Stop a failing run with a checkpoint (the worker checkpoints on the stop signal, so it can be resumed),
+    and record why, the recommended change and the compute saved in an `early_stop` event."""
+    from tools.runs import cancel
+
+    reg = Registry(home)
+    rec = recommend(ev, diagnose(ev), lineage_history(reg, run_id)).to_dict()
+    step = max((ev.s(k).last() or (0, 0))[0] for k in ("loss", "health/std"))
+    total = int(ev.resolved.get("total_steps") or step)
+    elapsed = max(0.0, time.time() - ev.resolved["time"]) if ev.resolved.get("time") else 0.0
+    saved_steps = max(0, total - step)
+    saved_s = round(elapsed / step * saved_steps, 1) if step else None
+    change = ", ".join(f"{k}={v}" for k, v in rec["change"].items()) or "no config change"
+    info = {"verdict": d["verdict"], "step": step, "total_steps": total, "saved_steps": saved_steps,
+            "saved_s": saved_s, "recommendation": {"category": rec["category"], "change": rec["change"]}}
+    RunFolder(ev.folder.path).event(
+        "early_stop", f"stopped at step {step} of {total} (monitor.on_failure=stop): {d['verdict'].replace('_', ' ')}; "
+        f"{saved_steps} steps saved; recommended: a {rec['category']} change ({change})", **info)
+    reg.add_diagnosis(run_id, "recommendation", d["verdict"], {**rec, "verdict": d["verdict"]})
+    cancel(home, run_id)
+    return info
 
 
 def _index(home: Home, run_id: str) -> None:

@@ -13,8 +13,10 @@ app = typer.Typer()
 
 @app.command()
 def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="seconds between queue passes")] = 1.0,
-          monitor: Annotated[float, typer.Option(help="diagnose running runs every N seconds (0 = off)")] = 0.0,
-          stop_collapsed: Annotated[bool, typer.Option(help="with --monitor: cancel runs that collapse or diverge")]
+          monitor: Annotated[float | None, typer.Option(help="diagnose running runs every N seconds (0 = off; "
+                                                        "default SSLPILOT_MONITOR_S, 30)")] = None,
+          stop_collapsed: Annotated[bool, typer.Option(help="stop every run that collapses, diverges or stops "
+                                                       "learning, as if it set monitor.on_failure=stop")]
           = False,
           detach: Annotated[bool, typer.Option("--detach", help="run in the background")] = False) -> None:
     """Run the scheduler daemon: the queue, the GPU allocator, scheduled launches, the optional monitor."""
@@ -24,6 +26,10 @@ def serve(home: HomeOpt = None, tick: Annotated[float, typer.Option(help="second
     if detach:
         typer.echo(f"scheduler started (pid {spawn_daemon(h)}), log: {h.root / 'scheduler.log'}")
         return
+    if monitor is None:
+        from ssl_runtime import settings
+
+        monitor = settings.get_float("SSLPILOT_MONITOR_S")
     sched = Scheduler(h, tick_s=tick, monitor_s=monitor, stop_collapsed=stop_collapsed, warm=True)
     typer.echo(f"scheduler for {h.root}: {sched.allocator.inventory()}", err=True)
     sched.serve()

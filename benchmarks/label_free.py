@@ -37,7 +37,7 @@ SIGNALS = ("health/lidar", "health/rank", "health/alpha_req")
 
 # 8 settings per method: (name, dotted overrides). The learning rate is scaled from the method's default.
 COMMON = [("base", {}), ("lr/10", {"optim.lr_scale": 0.1}), ("lr*4", {"optim.lr_scale": 4.0}),
-          ("short", {"train.steps": STEPS // 6}), ("long", {"train.steps": STEPS * 2}),
+          ("short", {"train.steps": STEPS // 6}), ("long", {"train.steps": STEPS * 2, "train.checkpoint_every": 12, "train.keep_checkpoints": 20}),
           ("aug 0.3", {"augment.strength": 0.3})]
 SPECIFIC = {
     "simclr": [("temp 0.5", {"method_args.temperature": 0.5}), ("temp 0.05", {"method_args.temperature": 0.05})],
@@ -175,12 +175,73 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
+def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
+    """(step, linear probe accuracy) of each kept checkpoint of a run, through `sslpilot audit`'s measure with
+    the run's own preprocessing, on the run's data split."""
+    import torch
+
+    from ssl_runtime.audit import measure
+    from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import default_image_size, eval_images, load_builtin, open_store, split_indices
+    from ssl_runtime.encoders import load_encoder
+    from ssl_runtime.run_folder import RunFolder
+
+    folder = RunFolder(r["run_dir"])
+    cfg = load_run_config(folder.config)
+    size = json.loads((folder.encoder / "preprocess.json").read_text())["image_size"]
+    if cfg.data.name:
+        data = load_builtin(cfg.data, default_image_size(cfg.data))
+        images, labels = data.images, data.labels
+    else:
+        store = open_store(cfg.data, size, run_dir=folder.path)
+        images, labels = eval_images(store, torch.arange(len(store)), size), store.labels
+    train_rows, val_rows = split_indices(len(images), cfg.data.val_fraction, cfg.train.seed)
+    out = []
+    for path in sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1])):
+        enc = load_encoder(path)
+        enc.preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
+        scores = measure(enc, images, labels, train_rows, val_rows, torch.device("cpu"), 256, baseline=False)
+        out.append((int(path.stem.split("_")[1]), scores["probe/acc"]))
+    return out
+
+
+def probe_forecast_table(curves: list[dict]) -> str:
+    """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal:
+    mean absolute error <= 1 point)."""
+    from tools.diagnosis.forecast import forecast
+
+    rows, errors = [], {0.25: [], 0.5: []}
+    for c in curves:
+        points = c["probes"]
+        end_step, end = points[-1]
+        for share in (0.25, 0.5):
+            part = [p for p in points if p[0] <= share * end_step]
+            f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True, min_gain=0.01)
+            multiple = end_step / part[-1][0] if part else float("nan")
+            fit = f.at.get(multiple) if f.at else None
+            if fit is None and f.params:
+                a, b, cc = f.params["a"], f.params["b"], f.params["c"]
+                fit = (cc - b * end_step ** -a,)
+            mid = fit[0] if fit else float("nan")
+            err = abs(mid - end) * 100 if math.isfinite(mid) else float("nan")
+            if math.isfinite(err):
+                errors[share].append(err)
+            rows.append([c["domain"], c["method"], f"{share:.0%}", len(part), end, mid, err, f.verdict])
+    text = table(["domain", "method", "fit on", "points", "probe at end", "forecast", "error (pts)", "verdict"],
+                 rows)
+    summary = "; ".join(f"from {k:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs" for k, v in errors.items()
+                        if v)
+    return text + "\n" + summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
     ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]))
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
+    ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
+                    "forecast the probe (results in probe_curves.jsonl)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -205,6 +266,18 @@ def main() -> None:
     print(ranking_tables(results))
     print()
     print(forecast_table(results))
+    if args.forecast:
+        curves_file = out / "probe_curves.jsonl"
+        curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []
+        have = {(c["domain"], c["method"]) for c in curves}
+        for r in results:
+            if r["setting"] == "long" and (r["domain"], r["method"]) not in have and r["status"] == "succeeded":
+                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r)}
+                curves.append(c)
+                with curves_file.open("a") as f:
+                    f.write(json.dumps(c) + "\n")
+        print()
+        print(probe_forecast_table(curves))
 
 
 if __name__ == "__main__":

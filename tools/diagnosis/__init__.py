@@ -17,7 +17,7 @@ from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
            "forecast_run", "judge_run",
-           "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop"]
+           "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop", "alerting"]
 
 ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
 # hard failures an opt-in early stop acts on; a falling rank alone (dimensional collapse) only alerts: rank rises
@@ -185,8 +185,8 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
     active = [reg.sync(r.id) for r in reg.list(status=("queued", "running"))]
     for run in (r for r in active if r.status == "running"):
         ev = load_evidence(run.run_dir)
-        d = diagnose(ev).to_dict()
-        if d["verdict"] not in ALERT_VERDICTS or not _past_warm_up(ev, d["verdict"]):
+        d = alerting(ev)
+        if d is None:
             continue
         folder = RunFolder(run.run_dir)
         if any(e.get("type") == "alert" and e.get("verdict") == d["verdict"] for e in folder.read_events()):
@@ -199,6 +199,13 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
         if asked and d["verdict"] in STOP_VERDICTS:
             alerts[-1]["early_stop"] = early_stop(home, run.id, ev, d)
     return alerts
+
+
+def alerting(ev: RunEvidence) -> dict | None:
+    """The diagnosis of a running run when the live monitor should alert on it (a verdict in ALERT_VERDICTS; a
+    flat loss only past the warm-up), else None. benchmarks/failure_suite.py replays runs through this."""
+    d = diagnose(ev).to_dict()
+    return d if d["verdict"] in ALERT_VERDICTS and _past_warm_up(ev, d["verdict"]) else None
 
 
 def _past_warm_up(ev: RunEvidence, verdict: str) -> bool:

@@ -1,0 +1,139 @@
+"""The SSL failure suite's scenarios (issue 22): a base config, one injected fault, the verdicts that fault
+should produce, the causes the diagnosis should name and the class of fix.
+
+Two sets. DEVELOPMENT is what the rules may be tuned on. HELD_OUT was written before any measurement on it,
+with other seeds, domains and backbones, and is not tuned on afterwards: its first measurement is the clean
+number. Healthy controls are scenarios too: one that reads unhealthy is a bug in the rules or in the recipe,
+and the suite's table says which (a control with a probe far under the others is the recipe).
+
+Data faults need folders, generated from scikit-learn's bundled digits (no download): `make_folder`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+COLLAPSED = ("complete_collapse", "dimensional_collapse")
+NOT_LEARNING = ("not_learning",)
+DIVERGED = ("diverged",)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    method: str
+    fault: dict  # dotted overrides that inject the fault ({} for a healthy control)
+    verdicts: tuple[str, ...]  # the verdict family the fault should produce
+    causes: tuple[str, ...] = ()  # cause ids (tools/diagnosis/diagnose.py) any of which is right at top-1
+    fix: str = "none"  # data | model | retrieval | none
+    domain: str = "digits"  # digits | shapes | a generated folder: duplicates, corrupt, tiny
+    backbone: str = "small_cnn"
+    seed: int = 0
+    extra: dict = field(default_factory=dict)  # overrides that are part of the base, not the fault
+
+    @property
+    def control(self) -> bool:
+        return not self.fault
+
+
+def control(method: str, domain: str = "digits", seed: int = 0, backbone: str = "small_cnn", **extra) -> Scenario:
+    return Scenario(f"{method}-{domain}-{backbone}-s{seed}-healthy", method, {}, ("healthy",), domain=domain,
+                    backbone=backbone, seed=seed, extra=extra)
+
+
+DEVELOPMENT: tuple[Scenario, ...] = (
+    *(control(m) for m in ("simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae")),
+    Scenario("simsiam-no-predictor", "simsiam", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
+             "model"),
+    Scenario("simsiam-no-stopgrad", "simsiam", {"method_args.stop_gradient": False}, COLLAPSED,
+             ("no_stop_gradient",), "model"),
+    Scenario("byol-no-predictor", "byol", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",), "model"),
+    Scenario("byol-ema-too-fast", "byol", {"method_args.ema_momentum": 0.0, "method_args.predictor": False},
+             COLLAPSED, ("no_predictor", "ema_too_fast"), "model"),
+    Scenario("vicreg-no-regularisers", "vicreg", {"method_args.mu": 0.0, "method_args.nu": 0.0}, COLLAPSED,
+             ("vicreg_no_regulariser",), "model"),
+    Scenario("barlow-no-offdiag", "barlow_twins", {"method_args.lambda_offdiag": 0.0}, COLLAPSED,
+             ("barlow_no_offdiag",), "model"),
+    Scenario("dino-teacher-temp-high", "dino", {"method_args.teacher_temp": 0.4,
+                                                "method_args.warmup_teacher_temp": 0.4}, COLLAPSED,
+             ("teacher_temp_high",), "model"),
+    Scenario("dino-no-centering", "dino", {"method_args.center_momentum": 1.0}, COLLAPSED, ("no_centering",),
+             "model"),
+    Scenario("simclr-lr-x1000", "simclr", {"optim.lr": 50.0, "optim.name": "sgd"}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model"),
+    Scenario("simclr-lr-tiny", "simclr", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model"),
+    Scenario("mae-sgd-lr-10", "mae", {"optim.name": "sgd", "optim.lr": 10.0}, DIVERGED, ("lr_high", "sgd_high_lr"),
+             "model"),
+    Scenario("simclr-temperature-high", "simclr", {"method_args.temperature": 8.0},
+             NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model"),
+    Scenario("simclr-identical-views", "simclr", {"augment.strength": 0.0}, ("weak_representation",),
+             ("identical_views",), "data"),
+    Scenario("moco-lr-tiny", "moco", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model"),
+    Scenario("vicreg-duplicates", "vicreg", {}, ("data_problem",), ("duplicates",), "data", domain="duplicates"),
+    Scenario("simclr-corrupt", "simclr", {}, ("data_problem",), ("corrupt_files",), "data", domain="corrupt"),
+    Scenario("byol-tiny-data", "byol", {}, ("data_problem",), ("tiny_dataset",), "data", domain="tiny"),
+    Scenario("simsiam-no-predictor-shapes", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", domain="shapes", seed=1),
+    *(control(m, "shapes", seed=1) for m in ("simclr", "byol", "dino")),
+)
+
+# Written before any measurement on it (session 8); not tuned on afterwards.
+HELD_OUT: tuple[Scenario, ...] = (
+    control("simclr", "shapes", seed=2, backbone="resnet18"),
+    control("vicreg", "shapes", seed=2),
+    control("moco", "shapes", seed=3),
+    control("barlow_twins", "digits", seed=4),
+    Scenario("ho-byol-no-predictor-shapes", "byol", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
+             "model", domain="shapes", seed=2),
+    Scenario("ho-simsiam-no-stopgrad-resnet", "simsiam", {"method_args.stop_gradient": False}, COLLAPSED,
+             ("no_stop_gradient",), "model", domain="shapes", backbone="resnet18", seed=3),
+    Scenario("ho-vicreg-no-regularisers-shapes", "vicreg", {"method_args.mu": 0.0, "method_args.nu": 0.0},
+             COLLAPSED, ("vicreg_no_regulariser",), "model", domain="shapes", seed=3),
+    Scenario("ho-dino-teacher-temp", "dino", {"method_args.teacher_temp": 0.6, "method_args.warmup_teacher_temp": 0.6},
+             COLLAPSED, ("teacher_temp_high",), "model", seed=5),
+    Scenario("ho-dino-no-centering-shapes", "dino", {"method_args.center_momentum": 1.0}, COLLAPSED,
+             ("no_centering",), "model", domain="shapes", seed=2),
+    Scenario("ho-moco-sgd-lr-100", "moco", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model", seed=2),
+    Scenario("ho-barlow-lr-tiny", "barlow_twins", {"optim.lr": 1e-10}, NOT_LEARNING, ("lr_tiny",), "model", seed=3),
+    Scenario("ho-simclr-identical-views-shapes", "simclr", {"augment.strength": 0.0}, ("weak_representation",),
+             ("identical_views",), "data", domain="shapes", seed=4),
+    Scenario("ho-byol-duplicates", "byol", {}, ("data_problem",), ("duplicates",), "data", domain="duplicates", seed=1),
+    Scenario("ho-vicreg-corrupt", "vicreg", {}, ("data_problem",), ("corrupt_files",), "data", domain="corrupt",
+             seed=2),
+    Scenario("ho-mae-lr-tiny", "mae", {"optim.lr": 1e-10}, NOT_LEARNING, ("lr_tiny",), "model", seed=1),
+    Scenario("ho-simsiam-no-predictor-digits-s4", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", seed=4),
+)
+
+SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT}
+
+
+def make_folder(root: Path, kind: str) -> Path:
+    """A labelled folder of 16x16 digits PNGs with a data fault: 70% exact duplicates, 30% corrupt files, or 150
+    images in all."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    out = root / kind
+    if (out / "DONE").exists():
+        return out
+    x, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    n = 150 if kind == "tiny" else len(x)
+    order = rng.permutation(len(x))[:n]
+    for c in range(10):
+        (out / str(c)).mkdir(parents=True, exist_ok=True)
+    for j, i in enumerate(order):
+        src = order[j % max(1, int(n * 0.3))] if kind == "duplicates" else i  # 70% repeat the first 30%
+        img = (x[src].reshape(8, 8) * 16).clip(0, 255).astype(np.uint8)
+        path = out / str(y[src]) / f"{j:05d}.png"
+        if kind == "corrupt" and j % 10 < 3:
+            path.write_bytes(b"not a png " + bytes(rng.integers(0, 255, 64, dtype=np.uint8)))
+            continue
+        Image.fromarray(img).resize((16, 16), Image.NEAREST).convert("RGB").save(path)
+    (out / "DONE").write_text(kind)
+    return out

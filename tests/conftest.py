@@ -98,6 +98,8 @@ def simsiam_pair(tmp_path_factory) -> dict[str, Path]:
     for name, overrides in (("collapsed", COLLAPSE), ("healthy", SIMSIAM_SMALL)):
         out[name] = make_run_dir(root, tiny_config("simsiam", **overrides, **{"train.keep_checkpoints": 3}), name)
         run_worker(out[name], probe=False)
+        # the metrics as trained, before the rewrite below: tests/test_failure_modes.py reads what emerged
+        shutil.copy(out[name] / "metrics.jsonl", out[name] / "metrics.as_trained.jsonl")
     collapse_run(out["collapsed"])  # the verdicts are decided by construction, not by this CPU's numerics
     rewrite_health(out["healthy"], "healthy")
     return out

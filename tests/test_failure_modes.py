@@ -3,24 +3,22 @@
 import statistics
 
 import torch
-from conftest import COLLAPSE, SIMSIAM_SMALL
 
 from ssl_runtime.errors import CheckpointError
-from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.run_folder import RunFolder, read_jsonl
 from ssl_runtime.trainer import train
 
 
-def _settled(run_dir, key: str) -> float:
+def _settled(metrics_file, key: str) -> float:
     """Median of the last three health measurements: one noisy point cannot flip the test."""
-    rows = [r for r in RunFolder(run_dir).read_metrics() if key in r]
+    rows = [r for r in read_jsonl(metrics_file) if key in r]
     return statistics.median(r[key] for r in rows[-3:])
 
 
-def test_simsiam_without_predictor_and_stop_gradient_collapses(run_dir_factory):
-    healthy = run_dir_factory("simsiam", name="healthy", **SIMSIAM_SMALL)
-    collapsed = run_dir_factory("simsiam", name="collapsed", **COLLAPSE)
-    train(healthy)
-    train(collapsed)
+def test_simsiam_without_predictor_and_stop_gradient_collapses(simsiam_pair):
+    """The session's SimSiam pair (conftest.simsiam_pair: SIMSIAM_SMALL and COLLAPSE, trained once), read as
+    trained, before the audit tests rewrite their metrics."""
+    healthy, collapsed = (simsiam_pair[k] / "metrics.as_trained.jsonl" for k in ("healthy", "collapsed"))
     # Only signals with a measured margin of 3x or more are asserted (2-core AMD EPYC). The spread (healthy 0.99,
     # collapsed 0.49 x isotropic: 2x) and the loss (-0.89 vs -0.36) are measured in benchmarks/induced_failures.py.
     # RankMe: healthy ~28, collapsed ~1.3: the outputs line up along one direction (4.3x inside the 0.2 bound)
@@ -28,6 +26,7 @@ def test_simsiam_without_predictor_and_stop_gradient_collapses(run_dir_factory):
     assert c_rank < 0.2 * h_rank, (h_rank, c_rank)
     # uniformity is 0 when embeddings coincide: collapsed -0.13 (7.7x inside the -1.0 bound)
     assert _settled(collapsed, "health/uniformity") > -1.0
+
 
 def test_absurd_learning_rate_diverges_and_keeps_last_good_checkpoint(run_dir_factory):
     run_dir = run_dir_factory("mae", **{"optim.name": "sgd", "optim.lr": 10.0, "train.steps": 40,

@@ -83,6 +83,12 @@ def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp
     assert sum(embedded) - (2 * 32 + 2 * 32 + 8) <= 64 + 2 * 60 < 2 * N_IMAGES, embedded
 
 
+def test_sample_sizes_step_by_doubling_so_a_sweep_shares_its_sample():
+    from ssl_runtime.probe import doubling
+
+    assert [doubling(200, f) for f in (0, 399, 400, 799, 800, 1000, 3300)] == [200, 200, 400, 400, 800, 800, 3200]
+
+
 def test_a_large_budget_probes_every_image(labelled, tmp_path):
     run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e6})
     sample = run_worker(run)["probe"]["sample"]
@@ -98,7 +104,7 @@ def test_the_default_budget_is_proportional_to_the_training_time(tmp_path):
     for wall in (2.0, 400.0, 36000.0):
         folder.write_summary({"wall_time_s": wall})
         budgets.append(time_budget(folder, EvalConfig())[0])
-    assert budgets == [10.0, 100.0, 300.0]
+    assert budgets == [5.0, 100.0, 300.0]
     assert time_budget(folder, EvalConfig(time_budget_s=7))[0] == 7
 
 

@@ -79,6 +79,11 @@ SMALL_FIT_ELEMENTS = 4_000_000
 their hand-offs dominate (a 160 x 32 probe took 16 s on 2 busy cores with 2 threads, 2.5 s with one)."""
 
 
+SKLEARN_FIT_ELEMENTS = 100_000
+"""Under this many feature values a CPU fit goes to scikit-learn (160 x 32: 0.8 s for the six fits against
+1.9 s in torch on one thread); above it torch's vectorised L-BFGS wins (2000 x 256: 0.4 s against 1.0 s)."""
+
+
 @contextmanager
 def _fit_threads(x: torch.Tensor):
     n = torch.get_num_threads()
@@ -92,10 +97,38 @@ def _fit_threads(x: torch.Tensor):
             torch.set_num_threads(n)
 
 
+def _fit_small(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max_iter: int):
+    """scikit-learn's LogisticRegression (L-BFGS in scipy) on a small CPU problem, where torch's per-op overhead
+    dominates (six fits of a 160 x 32 probe: 4 s in torch, 0.1 s here). Same objective: mean cross-entropy +
+    l2 * ||W||^2 is sklearn's C = 1 / (2 * l2 * n). Returns (W, b) over all n_classes (a class absent from
+    these rows gets a bias that never wins)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(max_iter=max_iter, C=1.0 / (2 * l2 * len(x)) if l2 > 0 else float("inf"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # no penalty on separable rows: it never converges
+        clf.fit(x.numpy(), y.numpy())
+    w = torch.zeros(x.shape[1], n_classes)
+    b = torch.full((n_classes,), -1e4)
+    seen = torch.as_tensor(clf.classes_)
+    coef, bias = torch.as_tensor(clf.coef_, dtype=torch.float32), torch.as_tensor(clf.intercept_, dtype=torch.float32)
+    if len(seen) == 2:  # sklearn fits one logit for two classes: the first class's is 0
+        w[:, seen[1]], b[seen[1]], b[seen[0]] = coef[0], bias[0], 0.0
+    else:
+        w[:, seen], b[seen] = coef.T, bias
+    return w, b
+
+
 def _fit_logreg(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max_iter: int = 300,
                 start: tuple[torch.Tensor, torch.Tensor] | None = None):
     """Multinomial logistic regression by L-BFGS, from zero or from `start` (the neighbouring L2 strength's
-    solution: the regularisation path converges in fewer steps than cold starts)."""
+    solution: the regularisation path converges in fewer steps than cold starts); small CPU problems go to
+    scikit-learn."""
+    if x.device.type == "cpu" and x.numel() <= SKLEARN_FIT_ELEMENTS:
+        return _fit_small(x, y, n_classes, l2, max_iter)
     w = (start[0].clone() if start else torch.zeros(x.shape[1], n_classes, device=x.device)).requires_grad_(True)
     b = (start[1].clone() if start else torch.zeros(n_classes, device=x.device)).requires_grad_(True)
     opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, tolerance_grad=1e-6, line_search_fn="strong_wolfe")

@@ -18,10 +18,16 @@ def _digits_features():
     return x[:1400], y[:1400], x[1400:], y[1400:]
 
 
-def test_linear_probe_within_one_point_of_sklearn():
+@pytest.mark.parametrize("small_fits_in_sklearn", [True, False])
+def test_linear_probe_within_one_point_of_sklearn(small_fits_in_sklearn, monkeypatch):
+    """Both fitting paths: scikit-learn for small CPU problems (as this one is), torch's L-BFGS otherwise."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    from ssl_runtime import probe
+
+    if not small_fits_in_sklearn:
+        monkeypatch.setattr(probe, "SKLEARN_FIT_ELEMENTS", 0)
     xtr, ytr, xva, yva = _digits_features()
     ours = linear_probe(xtr, ytr, xva, yva)
     # Same objective: mean CE + l2 * ||W||^2  <=>  sklearn's C = 1 / (2 * l2 * n)

@@ -76,6 +76,7 @@ def quality_text(q: dict) -> str:
     name = f"run {q['run_id']}"
     head = {"good": f"**{name.capitalize()} looks good.**", "weak": f"**{name.capitalize()} looks weak.**",
             "failing": f"**{name.capitalize()} is not usable as it is.**",
+            "usable": f"**{name.capitalize()} shows no failure; without labels I cannot say how good it is.**",
             "unknown": f"**I cannot judge {name} yet.**"}[q["verdict"]]
     lines = [head, q["reason"][:1].upper() + q["reason"][1:] + "."]
     sig = q.get("signals") or {}
@@ -90,8 +91,8 @@ def quality_text(q: dict) -> str:
         lines.append(f"Among {s['of']} runs of the same method on the same data, by "
                      f"{s['signal'].removeprefix('health/')}: {where}.")
     if q["decided_by"] == "lidar":
-        lines.append("LiDAR compares runs of one method well but is not a probe: where labels exist, "
-                     "`probe run " + str(q["run_id"]) + "` settles it.")
+        lines.append("Label-free signals compare runs of one method on one dataset (`rank`); a few labelled images "
+                     "and `probe run " + str(q["run_id"]) + "` would settle how good it is.")
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """Is an encoder any good without labels? The quality verdict on runs whose metrics are written by construction:
-LiDAR against its own initial value decides without labels, the probe decides with them, a failure the
-diagnosis found wins over both, and the chat, the CLI and the diagnosis say so."""
+the probe decides with labels, a failure the diagnosis found wins over everything, and without labels a run
+with no failure is `usable`, placed among its peers, never called good or weak; the chat and the diagnosis
+say so."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from test_diagnosis_synthetic import PROBE_GOOD, make_run, trace
 from agent.answers import diagnosis_text, quality_text
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis import diagnose, diagnose_run, judge_run
-from tools.diagnosis import thresholds as T
 from tools.diagnosis.quality import judge
 from tools.home import Home
 from tools.registry import Registry
@@ -24,19 +24,15 @@ def _lidar(first: float, last: float) -> dict:
     return {"health/lidar": (first, last), "health/alpha_req": (2.0, 1.5)}
 
 
-def test_without_labels_a_lidar_that_rose_well_past_its_init_reads_good(tmp_path):
-    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25), extra=_lidar(20.0, 20.0 * 3 * T.LIDAR_GAIN_WEAK)),
-                  data=UNLABELLED)
+@pytest.mark.parametrize("lidar", [(20.0, 60.0), (60.0, 20.0)])
+def test_without_labels_no_failure_reads_usable_whatever_lidar_did(tmp_path, lidar):
+    """LiDAR's change since the init is shown, never read as good or weak: on the validation sweeps it did not
+    predict the probe's gain (healthy runs went 0.7x and 2x)."""
+    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25), extra=_lidar(*lidar)), data=UNLABELLED)
     q = judge(ev, diagnose(ev))
-    assert (q.verdict, q.decided_by) == ("good", "lidar") and q.lidar_gain == pytest.approx(3 * T.LIDAR_GAIN_WEAK)
-    assert q.signals["lidar_at_init"] == 20.0 and "LiDAR went from 20.0" in q.reason
-
-
-def test_without_labels_a_lidar_that_fell_under_its_init_reads_weak(tmp_path):
-    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25), extra=_lidar(60.0, 60.0 * T.LIDAR_GAIN_WEAK / 3)),
-                  data=UNLABELLED)
-    q = judge(ev, diagnose(ev))
-    assert (q.verdict, q.decided_by) == ("weak", "lidar") and "did not separate images better" in q.reason
+    assert (q.verdict, q.decided_by) == ("usable", "lidar") and q.lidar_gain == round(lidar[1] / lidar[0], 3)
+    assert q.signals["lidar_at_init"] == lidar[0] and f"LiDAR went from {lidar[0]:.1f}" in q.reason
+    assert "not how good it is" in q.reason
 
 
 def test_labels_decide_where_they_exist(tmp_path):
@@ -85,16 +81,17 @@ def home(tmp_path_factory):
 
 def test_a_run_is_placed_among_its_peers(home):
     q = judge_run(home["home"], home["good"])
-    assert q["verdict"] == "good" and q["siblings"]["position"] == 2 and q["siblings"]["of"] == 3
+    assert q["verdict"] == "usable" and q["siblings"]["position"] == 2 and q["siblings"]["of"] == 3
     assert q["siblings"]["best"]["run_id"] == home["better"]
     text = quality_text(q)
-    assert text.startswith(f"**Run {home['good']} looks good.**") and f"run {home['better']} leads with 120" in text
+    assert text.startswith(f"**Run {home['good']} shows no failure; without labels I cannot say how good it is.**")
+    assert f"run {home['better']} leads with 120" in text
 
 
 def test_the_diagnosis_of_unlabelled_data_says_how_good_it_is(home):
     d = diagnose_run(home["home"], home["weak"])
-    assert d["verdict"] == "healthy" and d["quality"]["verdict"] == "weak"
-    assert "Quality without labels: weak - LiDAR went from 60.0" in diagnosis_text(d)
+    assert d["verdict"] == "healthy" and d["quality"]["verdict"] == "usable"
+    assert "Quality without labels: usable - no failure found; LiDAR went from 60.0" in diagnosis_text(d)
 
 
 def test_the_chat_answers_is_it_any_good_without_labels(home):
@@ -102,4 +99,4 @@ def test_the_chat_answers_is_it_any_good_without_labels(home):
 
     out = Agent(home["home"]).chat(f"is run {home['weak']} any good without labels?", "q1")
     assert out["tool_calls"][0] == {"name": "judge_run", "args": {"run_id": home["weak"]}, "status": "ok"}
-    assert f"Run {home['weak']} looks weak." in out["answer"] and "number 3" in out["answer"]
+    assert f"Run {home['weak']} shows no failure" in out["answer"] and "number 3" in out["answer"]

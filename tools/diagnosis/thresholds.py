@@ -91,7 +91,3 @@ LM_OVERFIT_RISE = 1.15
 """A final held-out perplexity 15% above its best value while the training loss keeps falling is
 overfitting: the corpus is too small for the number of steps."""
 
-# --- quality without labels (tools/diagnosis/quality.py)
-LIDAR_GAIN_WEAK = 1.0
-"""LiDAR at the end over LiDAR at the first health step (the random init). PROVISIONAL until the development
-domains of benchmarks/label_free.py are measured."""

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ssl_runtime.catalogue import VISION_METHODS
+
 COLLAPSED = ("complete_collapse", "dimensional_collapse")
 NOT_LEARNING = ("not_learning",)
 DIVERGED = ("diverged",)
@@ -45,7 +47,7 @@ def control(method: str, domain: str = "digits", seed: int = 0, backbone: str = 
 
 
 DEVELOPMENT: tuple[Scenario, ...] = (
-    *(control(m) for m in ("simclr", "moco", "byol", "simsiam", "dino", "barlow_twins", "vicreg", "mae")),
+    *(control(m) for m in VISION_METHODS),  # every vision method's recipe, healthy
     Scenario("simsiam-no-predictor", "simsiam", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
              "model"),
     Scenario("simsiam-no-stopgrad", "simsiam", {"method_args.stop_gradient": False}, COLLAPSED,
@@ -77,7 +79,9 @@ DEVELOPMENT: tuple[Scenario, ...] = (
     Scenario("byol-tiny-data", "byol", {}, ("data_problem",), ("tiny_dataset",), "data", domain="tiny"),
     Scenario("simsiam-no-predictor-shapes", "simsiam", {"method_args.predictor": False}, COLLAPSED,
              ("no_predictor",), "model", domain="shapes", seed=1),
-    *(control(m, "shapes", seed=1) for m in ("simclr", "byol", "dino")),
+    control("simclr", "shapes", seed=1),
+    control("byol", "shapes", seed=1),
+    control("dino", "shapes", seed=1),
 )
 
 # Written before any measurement on it (session 8); not tuned on afterwards.

@@ -33,6 +33,8 @@ os.environ.setdefault("SSLPILOT_INDEX_RUNS", "0")
 from conftest import tiny_config  # noqa: E402  (the small configs the tests share)
 from failure_scenarios import SETS, Scenario, make_folder  # noqa: E402
 
+from ssl_runtime.catalogue import BUILTIN_DATASETS  # noqa: E402
+
 BASE = {"train.steps": 120, "train.log_every": 5, "train.health_every": 10, "train.batch_size": 128,
         "backbone.width": 0.5, "train.checkpoint_every": 40, "eval.time_budget_s": 20}
 HARD = ("complete_collapse", "diverged", "not_learning")
@@ -43,7 +45,7 @@ def tree_of(s: Scenario, out: Path) -> dict:
     if s.backbone == "resnet18":
         overrides["backbone.width"] = 0.25
     tree = tiny_config(s.method, **overrides)
-    if s.domain in ("digits", "shapes"):
+    if s.domain in BUILTIN_DATASETS:
         tree["data"] = {"name": s.domain}
     else:
         tree["data"] = {"path": str(make_folder(out / "data", s.domain)), "image_size": 16,

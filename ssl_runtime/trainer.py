@@ -171,16 +171,14 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         bad = ~torch.isfinite(loss.detach())
         first_bad = torch.where(bad & (first_bad < 0), step, first_bad)  # no host sync, no allocation per step
 
-        ckpt_due = step % checkpoint_every == 0
-        # a kept checkpoint gets the health row of its own step, so it can be ranked without labels
-        health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps or ckpt_due
+        health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
         if distributed:  # every rank must stop at the same step: the flags are OR-ed at logging steps only
             stopping = log_now and dist_utils.any_across_ranks(stop.requested is not None, device)
             if stopping and stop.requested is None:
                 stop.requested = "a stop on another rank"
         else:
             stopping = stop.requested is not None
-        ckpt_now = ckpt_due or stopping
+        ckpt_now = step % checkpoint_every == 0 or stopping
         if not (log_now or health_now or ckpt_now):
             continue
         # --- sync point: everything below may read device values ---

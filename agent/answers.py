@@ -106,6 +106,8 @@ def ranking_text(r: dict) -> str:
         probe = f", linear probe {_pct(e['probe_acc'])}" if e.get("probe_acc") is not None else ""
         lines.append(f"{e['rank']}. {e['label']}: {sig} {e['score']:.4g}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
+    if r.get("caveat"):
+        lines.append(r["caveat"])
     saved = r.get("early_stops") or {}
     if saved.get("runs"):
         lines.append(f"Early stops (monitor.on_failure=stop) ended {saved['runs']} failing run(s) and saved "

@@ -93,6 +93,7 @@ def test_the_chat_ranks_the_runs_of_the_method_named(home):
     out = Agent(home["home"]).chat("which of my simclr runs is best?", "rank1")
     assert out["tool_calls"][0] == {"name": "rank_runs", "args": {"run_ids": [a, b, c]}, "status": "ok"}
     assert "best first by lidar" in out["answer"] and out["answer"].index(f"run {b}") < out["answer"].index(f"run {a}")
+    assert "neither LiDAR nor RankMe ordered runs the way a linear probe did" in out["answer"]  # measured, said
     out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods: refused, explained
     assert out["tool_calls"][0]["name"] == "rank_runs" and "not calibrated" in out["answer"]
 

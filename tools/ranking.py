@@ -17,6 +17,9 @@ from tools.home import Home
 from tools.registry import Registry, run_id_of
 
 SIGNALS = ("health/lidar", "health/rank")  # in order of preference; higher is better for both
+CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (small CNN, 120-step runs; "
+          "docs/diagnostics.md) neither LiDAR nor RankMe ordered runs the way a linear probe did. Where a few "
+          "labelled images exist, probe the leaders before choosing.")
 
 
 def _health_rows(rows: list[dict]) -> list[dict]:
@@ -41,7 +44,7 @@ def _ordered(entries: list[dict], what: str) -> dict:
     lead = ""
     if len(ranked) > 1 and ranked[1][signal] > 0:
         lead = f", {top[signal] / ranked[1][signal] - 1:.0%} above the next ({ranked[1]['label']})"
-    return {"signal": signal, "ranking": ranked,
+    return {"signal": signal, "ranking": ranked, "caveat": CAVEAT,
             "decided_by": f"{signal.removeprefix('health/')} of {what}: {top['label']} leads with "
                           f"{top[signal]:.4g}{lead}"}
 

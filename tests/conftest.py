@@ -50,6 +50,10 @@ SIMSIAM_SMALL = {"train.steps": 120, "train.log_every": 5, "train.health_every":
                  "train.checkpoint_every": 40, "backbone.width": 0.5, "method_args.proj_hidden_dim": 128,
                  "method_args.proj_dim": 64, "method_args.pred_hidden_dim": 32}
 COLLAPSE = {**SIMSIAM_SMALL, "method_args.predictor": False, "method_args.stop_gradient": False, "optim.lr": 3e-3}
+# the same faulty config, trained only long enough for real files (checkpoints, metrics, encoder): for runs
+# that tests/constructed.py then makes collapsed, where the training's own outcome is overwritten anyway
+COLLAPSE_BY_CONSTRUCTION = {**COLLAPSE, "train.steps": 30, "train.log_every": 3, "train.health_every": 10,
+                            "train.checkpoint_every": 10}
 # Verdict families a constructed collapse (tests/constructed.py) may read as.
 COLLAPSED = ("complete_collapse", "dimensional_collapse")
 

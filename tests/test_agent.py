@@ -1,7 +1,7 @@
 """Whole conversations through the real langgraph agent with the offline planner (and a scripted LLM)."""
 
 import pytest
-from conftest import COLLAPSE, COLLAPSED, tiny_config
+from conftest import COLLAPSE_BY_CONSTRUCTION, COLLAPSED, tiny_config
 from constructed import collapse_run
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
@@ -21,7 +21,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def collapsed_run(home):
-    run = enqueue(home, tiny_config("simsiam", **COLLAPSE))
+    run = enqueue(home, tiny_config("simsiam", **COLLAPSE_BY_CONSTRUCTION))
     run_worker(run.run_dir)
     collapse_run(run.run_dir)  # collapsed by construction (tests/constructed.py)
     Registry(home).sync(run.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import COLLAPSE, tiny_config
+from conftest import COLLAPSE_BY_CONSTRUCTION, tiny_config
 from constructed import collapse_run
 
 
@@ -21,7 +21,7 @@ def seed_home(root: Path) -> dict:
     healthy = enqueue(home, tiny_config("simclr", **{"train.steps": 30, "train.log_every": 3,
                                                       "train.health_every": 10}))
     run_worker(healthy.run_dir)
-    collapsed = enqueue(home, tiny_config("simsiam", **COLLAPSE))
+    collapsed = enqueue(home, tiny_config("simsiam", **COLLAPSE_BY_CONSTRUCTION))
     run_worker(collapsed.run_dir)
     collapse_run(collapsed.run_dir)  # collapsed by construction, whatever this CPU's numerics did
     Registry(home).sync(collapsed.id)

@@ -70,8 +70,8 @@ def first_alert(run_dir: Path) -> tuple[int | None, int, str | None]:
         partial = dataclasses.replace(ev, series=series, status="running", summary=None, probe=None,
                                       events=start + nan_events)
         d = alerting(partial)
-        if d is not None and d["verdict"] in HARD:
-            return step, total, d["verdict"]
+        if d is not None and d.verdict in HARD:
+            return step, total, d.verdict
     return None, total, None
 
 

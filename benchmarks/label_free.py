@@ -78,8 +78,6 @@ def make_textures(root: Path, n: int = 1500, side: int = 64) -> Path:
 
 
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
-    from ssl_runtime.catalogue import BY_NAME  # noqa: F401 - the catalogue validates the method name
-
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make_textures(out / "textures")), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

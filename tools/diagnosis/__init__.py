@@ -185,9 +185,10 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
     active = [reg.sync(r.id) for r in reg.list(status=("queued", "running"))]
     for run in (r for r in active if r.status == "running"):
         ev = load_evidence(run.run_dir)
-        d = alerting(ev)
-        if d is None:
+        diagnosis = alerting(ev)
+        if diagnosis is None:
             continue
+        d = diagnosis.to_dict()
         folder = RunFolder(run.run_dir)
         if any(e.get("type") == "alert" and e.get("verdict") == d["verdict"] for e in folder.read_events()):
             continue
@@ -197,15 +198,15 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
         alerts.append({"run_id": run.id, **d})
         asked = ev.config.get("monitor", {}).get("on_failure") == "stop" or d["verdict"] in stop_on
         if asked and d["verdict"] in STOP_VERDICTS:
-            alerts[-1]["early_stop"] = early_stop(home, run.id, ev, d)
+            alerts[-1]["early_stop"] = early_stop(home, run.id, ev, diagnosis)
     return alerts
 
 
-def alerting(ev: RunEvidence) -> dict | None:
+def alerting(ev: RunEvidence) -> Diagnosis | None:
     """The diagnosis of a running run when the live monitor should alert on it (a verdict in ALERT_VERDICTS; a
     flat loss only past the warm-up), else None. benchmarks/failure_suite.py replays runs through this."""
-    d = diagnose(ev).to_dict()
-    return d if d["verdict"] in ALERT_VERDICTS and _past_warm_up(ev, d["verdict"]) else None
+    d = diagnose(ev)
+    return d if d.verdict in ALERT_VERDICTS and _past_warm_up(ev, d.verdict) else None
 
 
 def _past_warm_up(ev: RunEvidence, verdict: str) -> bool:
@@ -219,25 +220,25 @@ def _past_warm_up(ev: RunEvidence, verdict: str) -> bool:
     return bool(last) and last[0] > (warmup if warmup is not None else 0.1 * total)
 
 
-def early_stop(home: Home, run_id: str, ev: RunEvidence, d: dict) -> dict:
+def early_stop(home: Home, run_id: str, ev: RunEvidence, d: Diagnosis) -> dict:
     """Stop a failing run with a checkpoint (the worker checkpoints on the stop signal, so it can be resumed),
     and record why, the recommended change and the compute saved in an `early_stop` event."""
     from tools.runs import cancel
 
     reg = Registry(home)
-    rec = recommend(ev, diagnose(ev), lineage_history(reg, run_id)).to_dict()
+    rec = recommend(ev, d, lineage_history(reg, run_id)).to_dict()
     step = max((ev.s(k).last() or (0, 0))[0] for k in ("loss", "health/std"))
     total = int(ev.resolved.get("total_steps") or step)
     elapsed = max(0.0, time.time() - ev.resolved["time"]) if ev.resolved.get("time") else 0.0
     saved_steps = max(0, total - step)
     saved_s = round(elapsed / step * saved_steps, 1) if step else None
     change = ", ".join(f"{k}={v}" for k, v in rec["change"].items()) or "no config change"
-    info = {"verdict": d["verdict"], "step": step, "total_steps": total, "saved_steps": saved_steps,
+    info = {"verdict": d.verdict, "step": step, "total_steps": total, "saved_steps": saved_steps,
             "saved_s": saved_s, "recommendation": {"category": rec["category"], "change": rec["change"]}}
     RunFolder(ev.folder.path).event(
-        "early_stop", f"stopped at step {step} of {total} (monitor.on_failure=stop): {d['verdict'].replace('_', ' ')}; "
+        "early_stop", f"stopped at step {step} of {total} (monitor.on_failure=stop): {d.verdict.replace('_', ' ')}; "
         f"{saved_steps} steps saved; recommended: a {rec['category']} change ({change})", **info)
-    reg.add_diagnosis(run_id, "recommendation", d["verdict"], {**rec, "verdict": d["verdict"]})
+    reg.add_diagnosis(run_id, "recommendation", d.verdict, {**rec, "verdict": d.verdict})
     cancel(home, run_id)
     return info
 

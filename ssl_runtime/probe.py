@@ -50,7 +50,7 @@ def load_encoder(encoder_dir: Path, random_init: bool = False, pooling: str = "a
 
 
 MIN_PROBE_IMAGES = 200  # below this a probe's accuracy is mostly noise, whatever the time budget says
-CALIBRATION_IMAGES = 64
+CALIBRATION_IMAGES = 32
 BUDGET_SHARE, BUDGET_RANGE_S = 0.25, (5.0, 300.0)  # the default budget: this share of training time, clamped
 PASSES = 3  # what the budget pays for, in embedding passes: trained + random-init, then decoding and the fits
 #            (measured on a CPU: the fits and the decode take about 0.6 of a pass; one pass is kept for them)

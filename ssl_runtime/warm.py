@@ -24,7 +24,12 @@ import threading
 
 
 def _preload() -> None:
-    """Everything a run imports: the trainer, every task and every method of the catalogue."""
+    """Everything a run imports: the trainer, every task and every method of the catalogue, and scikit-learn's
+    logistic regression, which the end-of-run probe fits (its import, through pandas, takes 1.4-2 s: as long as
+    the fits). Its only native thread is pyarrow's jemalloc background thread, which jemalloc's own fork
+    handlers stop and restart."""
+    import sklearn.linear_model  # noqa: F401
+
     import ssl_runtime.probe  # noqa: F401
     import ssl_runtime.tasks.clip  # noqa: F401
     import ssl_runtime.tasks.text  # noqa: F401

@@ -146,6 +146,10 @@ class ResidentFill:
             self._thread.start()
         return self
 
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
     def stop(self) -> None:
         """Ask the thread to stop after its current chunk (the run ended before the copy was needed)."""
         self._stop.set()

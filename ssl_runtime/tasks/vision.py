@@ -139,15 +139,18 @@ class VisionTask(Task):
         step = start
         fill, self.fill = self.fill, None
         if fill is not None:
-            # stream from the cache while the copy fills; the workers fork before the filling thread starts
+            # stream from the cache while the copy fills. The filling thread starts once the first step's batch
+            # has been handed over (the trainer asks for the second): the first step does not share the CPU
+            # with it (a one-step run never fills), and the loader workers have forked before any thread runs
             early = self._source(self.cached, order, start, until=fill.done)
-            fill.start()
             try:
                 for b in early:
                     step = b["step"] + 1
                     yield self.views(b)
+                    if not fill.started:
+                        fill.start()
             finally:
-                if step >= self.total_steps or not fill.done.is_set():
+                if fill.started and (step >= self.total_steps or not fill.done.is_set()):
                     fill.stop()  # the run ended, or stopped, before it needed the copy: no thread outlives it
             if step >= self.total_steps:
                 return

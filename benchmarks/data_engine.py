@@ -391,7 +391,7 @@ def hit_table(args, root: Path) -> None:
                          f"{before:.1f} s + the rest"])
             ph = r["phases"]
             phase_rows.append([f"{n}", loader, ph["process_start_s"], ph.get("data_open_s", 0.0),
-                               ph.get("model_and_health_views_s", 0.0), ph["first_step_s"] - ph["prepare_s"],
+                               ph.get("model_s", ph.get("model_and_health_views_s", 0.0)), ph["first_step_s"] - ph["prepare_s"],
                                ph["training_s"], ph.get("evaluation_s", 0.0)])
             print(f"  {n} {loader}: first step {r['first_step']:.1f} s, end {r['end']:.1f} s", flush=True)
     if backend is not None:
@@ -402,7 +402,7 @@ def hit_table(args, root: Path) -> None:
                  "end to end, probe included (s)", "peak PSS (GB)", "before: decode all, then train"], rows))
     print("\nPhases from the run's event log (seconds):\n")
     print(table(["images", "data.loader", "process start (imports, or since the fork)", "open data",
-                 "model + health views", "first batch + first step", "training (step 1 + its health)",
+                 "model (health views: at the first health step)", "first batch + first step", "training (step 1 + its health)",
                  "evaluation (probe)"], phase_rows))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_runtime.catalogue import VISION_METHODS
+from ssl_runtime.catalogue import TEXT_METHODS, VISION_METHODS
 
 COLLAPSED = ("complete_collapse", "dimensional_collapse")
 NOT_LEARNING = ("not_learning",)
@@ -82,6 +82,12 @@ DEVELOPMENT: tuple[Scenario, ...] = (
     control("simclr", "shapes", seed=1),
     control("byol", "shapes", seed=1),
     control("dino", "shapes", seed=1),
+    # text and image-text, on the captioned shapes (session 9, before any run of them)
+    *(control(m, "shapes") for m in (*TEXT_METHODS, "clip")),
+    Scenario("clm-lr-tiny", "clm", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model", domain="shapes"),
+    Scenario("mlm-sgd-lr-huge", "mlm", {"optim.name": "sgd", "optim.lr": 1000.0}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model", domain="shapes"),
+    Scenario("clip-lr-tiny", "clip", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model", domain="shapes"),
 )
 
 # Written before any measurement on it (session 8); not tuned on afterwards.
@@ -111,6 +117,13 @@ HELD_OUT: tuple[Scenario, ...] = (
     Scenario("ho-mae-lr-tiny", "mae", {"optim.lr": 1e-10}, NOT_LEARNING, ("lr_tiny",), "model", seed=1),
     Scenario("ho-simsiam-no-predictor-digits-s4", "simsiam", {"method_args.predictor": False}, COLLAPSED,
              ("no_predictor",), "model", seed=4),
+    # text and image-text (session 9, written before any run of them or of their development twins)
+    control("clm", "shapes", seed=2),
+    control("clip", "shapes", seed=3),
+    Scenario("ho-mlm-lr-tiny", "mlm", {"optim.lr": 1e-10}, NOT_LEARNING, ("lr_tiny",), "model", domain="shapes",
+             seed=3),
+    Scenario("ho-clm-sgd-lr-huge", "clm", {"optim.name": "sgd", "optim.lr": 500.0}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model", domain="shapes", seed=1),
 )
 
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT}

@@ -33,23 +33,36 @@ os.environ.setdefault("SSLPILOT_INDEX_RUNS", "0")
 from conftest import tiny_config  # noqa: E402  (the small configs the tests share)
 from failure_scenarios import SETS, Scenario, make_folder  # noqa: E402
 
-from ssl_runtime.catalogue import BUILTIN_DATASETS  # noqa: E402
+from ssl_runtime.catalogue import BUILTIN_DATASETS, TEXT_METHODS  # noqa: E402
 
 BASE = {"train.steps": 120, "train.log_every": 5, "train.health_every": 10, "train.batch_size": 128,
         "backbone.width": 0.5, "train.checkpoint_every": 40, "eval.time_budget_s": 20}
+TEXT_BASE = {"train.steps": 120, "train.log_every": 5, "train.health_every": 10, "train.batch_size": 16,
+             "train.health_samples": 32, "optim.lr": 2e-3, "train.checkpoint_every": 40, "eval.time_budget_s": 20}
 HARD = ("complete_collapse", "diverged", "not_learning")
 
 
 def tree_of(s: Scenario, out: Path) -> dict:
-    overrides = {**BASE, "train.seed": s.seed, "backbone.name": s.backbone, **s.extra, **s.fault}
+    text_or_clip = s.method in TEXT_METHODS or s.method == "clip"
+    base = TEXT_BASE if text_or_clip else {**BASE, "backbone.name": s.backbone}
     if s.backbone == "resnet18":
-        overrides["backbone.width"] = 0.25
-    tree = tiny_config(s.method, **overrides)
-    if s.domain in BUILTIN_DATASETS:
+        base["backbone.width"] = 0.25
+    tree = tiny_config(s.method)
+    if text_or_clip:  # on the captioned shapes, as tests/test_text_clip.py; language models build from method_args
+        tree["data"] = {"name": "shapes", "num_samples": 320}
+        if s.method != "clip":
+            tree["backbone"] = {}
+    elif s.domain in BUILTIN_DATASETS:
         tree["data"] = {"name": s.domain}
     else:
         tree["data"] = {"path": str(make_folder(out / "data", s.domain)), "image_size": 16,
                         "cache_dir": str(out / "datasets")}
+    for key, value in {**base, "train.seed": s.seed, **s.extra, **s.fault}.items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
     return tree
 
 

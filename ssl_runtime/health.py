@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -106,15 +107,24 @@ def eval_mode(module: nn.Module):
 
 
 class HealthMonitor:
-    """Holds two fixed augmented views of held-out images and measures a method on them."""
+    """Holds two fixed augmented views of held-out images and measures a method on them. The views may be
+    given as a function that makes them on first use: making them (decode, crop, colour jitter) then happens
+    at the first health measurement, after the first step, not on the way to it."""
 
-    def __init__(self, views: list[torch.Tensor]):
-        self.views = views
+    def __init__(self, views: list[torch.Tensor] | Callable[[], list[torch.Tensor]]):
+        self._views = views
+
+    @property
+    def views(self) -> list[torch.Tensor]:
+        if callable(self._views):
+            self._views = self._views()
+        return self._views
 
     @torch.no_grad()
-    def embedding_dim(self, method: nn.Module) -> int:
+    def embedding_dim(self, method: nn.Module, example: torch.Tensor | None = None) -> int:
+        """The projection's width, on two of the views or on `example` (any input of the views' shape)."""
         with eval_mode(method):
-            return int(method.project(self.views[0][:2]).shape[-1])
+            return int(method.project(self.views[0][:2] if example is None else example).shape[-1])
 
     @torch.no_grad()
     def measure(self, method: nn.Module) -> dict[str, torch.Tensor]:

@@ -115,6 +115,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     sinks = MetricSinks(folder, cfg.train.tensorboard, cfg.train.mlflow_uri, cfg.train.mlflow_experiment,
                         cfg.name or f"run {folder.run_id}", cfg.model_dump(mode="json"),
                         purge_step=start + 1 if start else None) if is_main else None
+    batches = p.batches(order, start)  # a streaming task's loader workers start on the first batches now,
+    # while the step-0 health below is measured
     if is_main:
         if start == 0:
             initial = p.initial_metrics()
@@ -141,7 +143,6 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
 
     checkpoint_every = cfg.train.checkpoint_every or auto_checkpoint_every(p.total_steps, cfg.train.health_every)
     step = start
-    batches = p.batches(order, start)
     for step in range(start + 1, p.total_steps + 1):
         inputs = next(batches)
         if step == start + 1:  # the first step starts: its batch is in hand (a host clock; no device sync)

@@ -13,8 +13,23 @@ import pytest
 import torch
 
 # two threads, as on CI's 2 cores; OMP_NUM_THREADS=N runs the suite with N instead (to catch outcomes that
-# depend on the thread count before users do: see issue 21's two runs in benchmarks/RESULTS.md)
+# depend on the thread count before users do: see issue 21's two runs in benchmarks/RESULTS.md). Under
+# pytest-xdist (scripts/dev.sh runs two workers) each worker, and the processes its tests start, take their
+# share of the cores: threads past the core count only wait on each other.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+if _WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:
+    os.environ["OMP_NUM_THREADS"] = str(max(1, min(2, os.cpu_count() or 1) // _WORKERS))
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1)))
+
+# The files that take longest (real clusters, real process kills) are handed out first, so that two workers
+# finish together instead of one running a long file alone at the end.
+LONGEST_FIRST = ("test_ray.py", "test_queue.py", "test_audit.py", "test_cli.py", "test_text_clip.py",
+                 "test_slurm.py", "test_resume.py", "test_ui.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order within a file is kept
 
 ROOT = Path(__file__).resolve().parents[1]
 

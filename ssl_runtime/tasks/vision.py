@@ -82,10 +82,12 @@ class VisionTask(Task):
                                flip_p=r.flip_p * strength if self.host_crops else 0.0) for r in recipes]
         self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False,
                                      flip=not self.host_crops).to(device)
-        self.monitor = HealthMonitor(self._health_views(val_ids if len(val_ids) >= 16 else self.train_ids))
-        self.embedding_dim = self.monitor.embedding_dim(method)
-        self.health_samples = len(self.monitor.views[0])
-        self.phases["model_and_health_views_s"] = time.perf_counter() - t1
+        health_ids = (val_ids if len(val_ids) >= 16 else self.train_ids)[: cfg.train.health_samples]
+        self.monitor = HealthMonitor(lambda: self._health_views(health_ids))  # made at the first health step
+        first = self.crops[0].size
+        self.embedding_dim = self.monitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
+        self.health_samples = len(health_ids)
+        self.phases["model_s"] = time.perf_counter() - t1
 
     # ---- data placement -------------------------------------------------------------------------------
     def _info(self, message: str) -> None:
@@ -136,34 +138,43 @@ class VisionTask(Task):
 
     # ---- batches ----------------------------------------------------------------------------------------
     def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
-        step = start
+        """The run's step batches as views. The first source opens now, not at the first next(): its loader
+        workers fork and decode the first batches while the trainer measures the step-0 health."""
         fill, self.fill = self.fill, None
-        if fill is not None:
-            # stream from the cache while the copy fills. The filling thread starts once the first step's batch
-            # has been handed over (the trainer asks for the second): the first step does not share the CPU
-            # with it (a one-step run never fills), and the loader workers have forked before any thread runs
-            early = self._source(self.cached, order, start, until=fill.done)
-            try:
-                for b in early:
-                    step = b["step"] + 1
-                    yield self.views(b)
-                    if not fill.started:
-                        fill.start()
-            finally:
-                if fill.started and (step >= self.total_steps or not fill.done.is_set()):
-                    fill.stop()  # the run ended, or stopped, before it needed the copy: no thread outlives it
-            if step >= self.total_steps:
-                return
-            if fill.error is not None:
-                self._info(f"the resident copy could not be filled ({type(fill.error).__name__}: {fill.error}); "
-                           "streaming the rest of the run from the cache")
-                self.streaming = True
-            else:
-                self.store, self.resident_from = fill.store(), step
-                self._info(f"resident copy filled in {fill.seconds:.1f} s; steps {step + 1}.. read it "
-                           f"(steps {start + 1}..{step} streamed meanwhile)")
-        for b in self._source(self.store, order, step):
+        if fill is None:
+            return self._views(self._source(self.store, order, start))
+        return self._filling(fill, self._source(self.cached, order, start, until=fill.done), order, start)
+
+    def _views(self, source: Iterator[dict]) -> Iterator[list[torch.Tensor]]:
+        for b in source:
             yield self.views(b)
+
+    def _filling(self, fill: ResidentFill, early: Iterator[dict], order: EpochOrder,
+                 start: int) -> Iterator[list[torch.Tensor]]:
+        """Stream from the cache while the copy fills, then read the copy. The filling thread starts once the
+        first step's batch has been handed over (the trainer asks for the second): the first step does not
+        share the CPU with it (a one-step run never fills), and the loader workers forked before any thread."""
+        step = start
+        try:
+            for b in early:
+                step = b["step"] + 1
+                yield self.views(b)
+                if not fill.started:
+                    fill.start()
+        finally:
+            if fill.started and (step >= self.total_steps or not fill.done.is_set()):
+                fill.stop()  # the run ended, or stopped, before it needed the copy: no thread outlives it
+        if step >= self.total_steps:
+            return
+        if fill.error is not None:
+            self._info(f"the resident copy could not be filled ({type(fill.error).__name__}: {fill.error}); "
+                       "streaming the rest of the run from the cache")
+            self.streaming = True
+        else:
+            self.store, self.resident_from = fill.store(), step
+            self._info(f"resident copy filled in {fill.seconds:.1f} s; steps {step + 1}.. read it "
+                       f"(steps {start + 1}..{step} streamed meanwhile)")
+        yield from self._views(self._source(self.store, order, step))
 
     def _source(self, store: ImageStore, order: EpochOrder, start: int, until=None) -> Iterator[dict]:
         host_crops = self.host_crops
@@ -193,7 +204,6 @@ class VisionTask(Task):
 
     def _health_views(self, ids: torch.Tensor) -> list[torch.Tensor]:
         """Two fixed augmented views of held-out images (train images when there is no val split)."""
-        ids = ids[: self.cfg.train.health_samples]
         canvas = self.store.canvas(ids).to(self.device)
         sizes = self.store.sizes[ids]
         specs = self.crops if len(self.crops) >= 2 else self.crops * 2  # MAE: two draws of its one view

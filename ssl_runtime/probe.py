@@ -306,9 +306,15 @@ def _sample_size(folder: RunFolder, store, ids: torch.Tensor, pre: dict, dev: to
     floor = min(MIN_PROBE_IMAGES, limit)
     if limit <= floor:
         return limit, "all images"
+    earlier = _first_sample(folder, ev)
+    if earlier is not None:
+        return min(limit, earlier), f"the sample of this run's first probe ({earlier} images), for comparable scores"
     budget, why = time_budget(folder, ev)
     probe_ids = capped(ids, CALIBRATION_IMAGES, cfg.train.seed + 2)
     encoder, pre_ = load_encoder(folder.encoder, pooling=ev.pooling)
+    # first-call costs (allocations, kernel choice) are not the rate: warm up on a few images, then time
+    # decode + embed of the calibration batch
+    extract_features(encoder, eval_images(store, probe_ids[:4], pre["image_size"]), pre_, dev)
     t0 = time.perf_counter()
     extract_features(encoder, eval_images(store, probe_ids, pre["image_size"]), pre_, dev)
     rate = len(probe_ids) / max(time.perf_counter() - t0, 1e-6)
@@ -316,6 +322,21 @@ def _sample_size(folder: RunFolder, store, ids: torch.Tensor, pre: dict, dev: to
     if fits >= limit:
         return limit, ("all images" if limit == len(ids) else f"eval.max_images={ev.max_images}")
     return doubling(floor, fits), f"a seeded sample sized by the time budget, {why}, at {rate:.0f} images/s"
+
+
+def _first_sample(folder: RunFolder, ev) -> int | None:
+    """The sample size of the run's earlier probe under the same sampling settings, if any: a probe run again
+    (`sslpilot probe`, other kNN settings) then scores the same images as the end-of-run probe, whatever the
+    machine's load says about the time budget now."""
+    if not folder.probe.exists():
+        return None
+    try:
+        earlier = json.loads(folder.probe.read_text())
+    except (OSError, ValueError):
+        return None
+    same = all(earlier.get("eval", {}).get(k) == getattr(ev, k) for k in ("max_images", "time_budget_s"))
+    images = earlier.get("sample", {}).get("images")
+    return int(images) if same and isinstance(images, int) else None
 
 
 def doubling(floor: int, fits: int) -> int:

@@ -79,8 +79,13 @@ def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp
     assert saved["sample"] == sample
     said = [e["message"] for e in RunFolder(run).read_events() if e["type"] == "probe"]
     assert said and f"on 60 of {N_IMAGES} images" in said[-1]
-    # calibration (64) + two passes over the sample: far less than two passes over the set
-    assert sum(embedded) - (2 * 32 + 2 * 32 + 8) <= 64 + 2 * 60 < 2 * N_IMAGES, embedded
+    # calibration (4 to warm up, 32 timed) + two passes over the sample: far less than two passes over the set
+    assert sum(embedded) - (2 * 32 + 2 * 32 + 8) <= 36 + 2 * 60 < 2 * N_IMAGES, embedded
+    # probed again (other kNN settings): the same sample, whatever the budget would say on a busier machine
+    again = probe_module.probe_run(run, eval_overrides={"knn_k": 5})
+    assert again["sample"]["images"] == 60 and "first probe" in again["sample"]["why"]
+    wider = probe_module.probe_run(run, eval_overrides={"time_budget_s": 1e6})  # other sampling settings
+    assert wider["sample"] == {"images": N_IMAGES, "available": N_IMAGES, "why": "all images"}
 
 
 def test_sample_sizes_step_by_doubling_so_a_sweep_shares_its_sample():

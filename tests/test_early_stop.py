@@ -110,3 +110,22 @@ def test_a_sweep_reports_the_compute_its_early_stops_saved(home):
     r = rank_runs(home, sweep="pred")
     assert r["early_stops"]["runs"] == 1 and r["early_stops"]["saved_steps"] == 900
     assert "ended 1 failing run(s) and saved 900 steps" in ranking_text(r)
+
+
+def test_the_replay_sees_what_the_monitor_saw_at_each_step(home):
+    """RunEvidence.until (the failure suite's replay): metrics up to the step, a running status, no end; a NaN
+    event between logged steps is a step of its own, and alerts at once."""
+    from tools.diagnosis import alerting, load_evidence
+
+    rows = trace(std=(0.05, 0.12), rank=(10, 25))
+    run_id, folder = _running(home, rows, "simclr")
+    folder.event("error", "non-finite loss at step 57", kind="non_finite_loss", step=57)
+    folder.set_status("diverged", "non-finite loss at step 57")
+    ev = load_evidence(folder.path)
+    steps = ev.checked_steps()
+    assert 57 in steps and steps == sorted(steps) and max(steps) == max(r["step"] for r in rows)
+    early = ev.until(40)
+    assert early.status == "running" and early.probe is None and early.summary is None
+    assert max(early.s("loss").steps) <= 40 and max(early.s("health/std").steps) <= 40
+    assert alerting(early) is None  # healthy by step 40
+    assert alerting(ev.until(57)).verdict == "diverged"

@@ -204,7 +204,8 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
 
 def alerting(ev: RunEvidence) -> Diagnosis | None:
     """The diagnosis of a running run when the live monitor should alert on it (a verdict in ALERT_VERDICTS; a
-    flat loss only past the warm-up), else None. benchmarks/failure_suite.py replays runs through this."""
+    flat loss only past the warm-up), else None. benchmarks/failure_suite.py replays runs through this, one
+    measured step at a time (RunEvidence.until)."""
     d = diagnose(ev)
     return d if d.verdict in ALERT_VERDICTS and _past_warm_up(ev, d.verdict) else None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -105,6 +105,22 @@ class RunEvidence:
     @property
     def ended(self) -> bool:
         return self.status in ("succeeded", "failed", "diverged", "cancelled", "interrupted")
+
+    def checked_steps(self) -> list[int]:
+        """The steps at which something was measured: a loss row, a health row, a non-finite loss."""
+        nan = {int(e["step"]) for e in self.events if e.get("kind") == "non_finite_loss" and "step" in e}
+        return sorted(set(self.s("health/std").steps) | set(self.s("loss").steps) | nan)
+
+    def until(self, step: int) -> RunEvidence:
+        """The evidence as the live monitor saw it at `step` of a running run: metrics up to that step, its
+        start and any non-finite-loss event by then, nothing of the end (status, summary, probe)."""
+        series = {k: Series([s for s in v.steps if s <= step],
+                            [x for s, x in zip(v.steps, v.values, strict=True) if s <= step])
+                  for k, v in self.series.items()}
+        start = [e for e in self.events if e.get("type") == "status" and e.get("status") == "running"][:1]
+        nan = [e for e in self.events if e.get("kind") == "non_finite_loss" and e.get("step", 0) <= step]
+        return replace(self, series=series, status="running", summary=None, probe=None,
+                                   events=start + nan)
 
 
 def _last_start(events: list[dict]) -> dict:

@@ -33,6 +33,8 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
         for e in d["evidence"]:
             at = f" at step {e['step']}" if e.get("step") is not None else ""
             lines.append(f"- {e['explanation']} (`{e['metric']}` = {_fmt(e['value'])}{at}, threshold {_fmt(e['threshold'])})")
+    if d.get("follow_up"):
+        lines.append(follow_up_text(d["run_id"], d["follow_up"]))
     q = d.get("quality") or {}
     if q.get("decided_by") == "lidar":
         lines.append(f"Quality without labels: {q['verdict']} - {q['reason']}.")
@@ -46,6 +48,21 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
             for p in d["passages"]) + ".")
     lines.append(next_step)
     return "\n".join(lines)
+
+
+def follow_up_text(run_id: str, f: dict) -> str:
+    """Whether a follow-up fixed its parent: "Run 12 fixed run 9's complete collapse: kNN 0.94 vs 0.31"."""
+    was = f["parent_verdict"].replace("_", " ")
+    knn = (f" (kNN {f['knn']:.2f} vs {f['parent_knn']:.2f})" if f.get("knn") is not None
+           and f.get("parent_knn") is not None else "")
+    change = ", ".join(f"{k}={json.dumps(v)}" for k, v in f["change"].items()) or "no config change"
+    said = {"fixed": f"Run {run_id} fixed run {f['parent_id']}'s {was}{knn}",
+            "not_fixed": f"Run {run_id} did not fix run {f['parent_id']}'s {was}{knn}",
+            "improved": f"Run {run_id} improved on run {f['parent_id']}{knn}",
+            "not_improved": f"Run {run_id} did not improve on run {f['parent_id']}{knn}",
+            "pending": f"Run {run_id} is a follow-up of run {f['parent_id']} ({was}); whether it fixed it is "
+                       "known when it ends"}[f["outcome"]]
+    return f"{said}, with {change}."
 
 
 def recommendation_text(r: dict, launch_with: str = "say \"launch it\" (you will be asked to confirm)") -> str:

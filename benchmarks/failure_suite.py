@@ -116,8 +116,9 @@ def fix_scenario(s: Scenario, first: dict, controls: dict, home) -> dict:
     parent, attempts = first["run_id"], []
     for _ in range(2):
         rec = recommend_run(home, parent)
-        if not rec.get("change"):
-            attempts.append({"run_id": None, "verdict": "no change proposed", "knn": None})
+        if not rec.get("change") or not rec.get("launchable", True):  # e.g. "remove the unreadable files"
+            attempts.append({"run_id": None, "verdict": "no change proposed" if not rec.get("change") else
+                             "needs the user's hand (not launchable)", "knn": None})
             break
         child = launch_follow_up(home, parent, rec)
         if child["kind"] == "run":

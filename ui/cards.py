@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from agent.answers import quote_untrusted
+from agent.answers import follow_up_text, quote_untrusted
 from tools.home import Home
 from tools.insights import flatten, metric_rows
 from ui import charts, display
@@ -42,6 +42,11 @@ def diagnosis_card(home: Home, d: dict, key: str) -> None:
         st.markdown(f"**Run {d['run_id']}**" + (" - still running, early warning" if d.get("in_progress") else ""))
         st.badge(d["verdict"].replace("_", " "), color=VERDICT_COLORS.get(d["verdict"], "gray"))
     cols[1].metric("confidence", f"{d['confidence']:.2f}")
+    if d.get("follow_up"):
+        f = d["follow_up"]
+        box = st.success if f["outcome"] in ("fixed", "improved") else st.info if f["outcome"] == "pending" \
+            else st.warning
+        box(follow_up_text(d["run_id"], f))
     if d.get("evidence"):
         df = pd.DataFrame(d["evidence"])[["metric", "value", "step", "threshold", "explanation"]]
         st.dataframe(df, hide_index=True, key=f"{key}-evidence")

@@ -49,6 +49,9 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     d = diagnose(ev, _siblings(reg, run.id))
     result = d.to_dict()
     result["quality"] = judge(ev, d).to_dict()  # the label-free verdict, shown where the data has no labels
+    outcome = follow_up_outcome(reg, run, d.verdict, d.in_progress)
+    if outcome:
+        result["follow_up"] = outcome
     if result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
     if store and not _unchanged(reg, run.id, "diagnosis", result):
@@ -86,6 +89,28 @@ def _passages(home: Home, verdict: str, method: str, k: int = 2) -> list[dict]:
         return compact(search(home, f"{verdict.replace('_', ' ')} {method} symptoms causes fix", "literature", k))
     except Exception:  # noqa: BLE001 - the built-in citations stand without the store
         return []
+
+
+def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> dict | None:
+    """For a follow-up (a run launched from a recommendation): did it fix its parent? `fixed` when the parent
+    read a failure and this run reads healthy with a kNN no lower than the parent's (when both have one);
+    for a healthy parent, `improved` when the kNN rose; `pending` while this run trains. None otherwise."""
+    if not run.parent_id or not run.recommendation_json or not reg.find(run.parent_id):
+        return None
+    parent = reg.get(run.parent_id)
+    parent_verdict = parent.verdict or diagnose(load_evidence(parent.run_dir)).verdict
+    pp, cp = reg.probe(parent.id), reg.probe(run.id)
+    knn, parent_knn = (cp.knn_acc if cp else None), (pp.knn_acc if pp else None)
+    no_worse = knn is None or parent_knn is None or knn >= parent_knn
+    if in_progress:
+        outcome = "pending"
+    elif parent_verdict != "healthy":
+        outcome = "fixed" if verdict == "healthy" and no_worse else "not_fixed"
+    else:
+        outcome = "improved" if verdict == "healthy" and knn is not None and parent_knn is not None \
+            and knn > parent_knn else "not_improved"
+    return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "knn": knn,
+            "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
 
 
 def lineage_history(reg: Registry, run_id: str) -> list[dict]:

@@ -1,0 +1,89 @@
+"""A follow-up says whether it fixed its parent ("run 2 fixed run 1's complete collapse: kNN 0.94 vs 0.31"), in
+the diagnosis, the chat's answer and the UI's card; one that did not is said plainly; one still training is
+pending. Parents and follow-ups are written by construction (collapsed or healthy traces, probe results)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import tiny_config
+from test_diagnosis_synthetic import trace
+
+from agent.answers import diagnosis_text
+from ssl_runtime.run_folder import RunFolder
+from tools.diagnosis import diagnose_run
+from tools.home import Home
+from tools.registry import Registry
+from tools.runs import enqueue
+
+COLLAPSED = {"loss": (0.0, -0.97), "std": (0.05, 0.01), "rank": (20, 1.5), "uni": (-1, -0.05)}
+HEALTHY = {"std": (0.05, 0.12), "rank": (10, 25)}
+DATA = {"num_images": 1797, "duplicates": 0, "skipped_files": 0, "num_classes": 10}
+REC = {"category": "model", "change": {"method_args.predictor": True}, "rationale": "put the predictor back"}
+
+
+def _run(home: Home, shape: dict, knn: float, parent: str | None = None, ended: bool = True, **overrides) -> str:
+    run = enqueue(home, tiny_config("simsiam", **overrides), parent_id=parent, recommendation=REC if parent else None)
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512, data=DATA,
+                      total_steps=100 if ended else 1000)
+    for row in trace(**shape):
+        folder.log_metrics(row)
+    if ended:
+        folder.probe.write_text(json.dumps({"probe/acc": knn + 0.02, "knn/acc": knn, "knn/recall@5": 0.99,
+                                            "baseline": {"probe/acc": 0.80, "knn/acc": 0.75}}))
+        folder.write_summary({"status": "succeeded", "embedding_dim": 64, "health_samples": 512, "data": DATA,
+                              "epochs": 30, "peak_lr": 1e-3})
+        folder.set_status("succeeded")
+    Registry(home).sync(run.id)
+    return run.id
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home.resolve(tmp_path / "home")
+
+
+def test_a_follow_up_that_fixed_its_parent_says_so(home):
+    parent = _run(home, COLLAPSED, 0.31, **{"method_args.predictor": False})
+    child = _run(home, HEALTHY, 0.94, parent=parent)
+    d = diagnose_run(home, child)
+    assert d["verdict"] == "healthy"
+    assert d["follow_up"] == {"parent_id": parent, "parent_verdict": "complete_collapse", "outcome": "fixed",
+                              "knn": pytest.approx(0.94), "parent_knn": pytest.approx(0.31),
+                              "change": {"method_args.predictor": True}}
+    assert (f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31), with "
+            "method_args.predictor=true.") in diagnosis_text(d)
+    assert "follow_up" not in diagnose_run(home, parent)  # the parent is no follow-up
+
+
+def test_a_follow_up_that_failed_too_or_is_still_training(home):
+    parent = _run(home, COLLAPSED, 0.31, **{"method_args.predictor": False})
+    again = _run(home, COLLAPSED, 0.30, parent=parent)
+    d = diagnose_run(home, again)
+    assert d["follow_up"]["outcome"] == "not_fixed"
+    assert f"Run {again} did not fix run {parent}'s complete collapse (kNN 0.30 vs 0.31)" in diagnosis_text(d)
+    running = _run(home, HEALTHY, 0.0, parent=parent, ended=False)
+    f = diagnose_run(home, running)["follow_up"]
+    assert f["outcome"] == "pending" and f["knn"] is None
+
+
+def test_a_follow_up_of_a_healthy_run_improved_or_not(home):
+    parent = _run(home, HEALTHY, 0.90)
+    better, worse = _run(home, HEALTHY, 0.93, parent=parent), _run(home, HEALTHY, 0.85, parent=parent)
+    assert diagnose_run(home, better)["follow_up"]["outcome"] == "improved"
+    d = diagnose_run(home, worse)
+    assert d["follow_up"]["outcome"] == "not_improved"
+    assert f"Run {worse} did not improve on run {parent} (kNN 0.85 vs 0.90)" in diagnosis_text(d)
+
+
+def test_the_run_page_says_it_too(home, monkeypatch):
+    from ui_browser import page_loader
+
+    parent = _run(home, COLLAPSED, 0.31, **{"method_args.predictor": False})
+    child = _run(home, HEALTHY, 0.94, parent=parent)
+    at = page_loader(home.root, monkeypatch)("run", run=child)
+    assert not at.exception, at.exception
+    said = [s.value for s in at.success]
+    assert any(f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31)" in s for s in said), said

@@ -87,3 +87,16 @@ def test_the_run_page_says_it_too(home, monkeypatch):
     assert not at.exception, at.exception
     said = [s.value for s in at.success]
     assert any(f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31)" in s for s in said), said
+
+
+def test_a_longer_follow_up_of_a_run_given_in_steps_launches(home):
+    """"train.epochs: 50" on a parent that gave train.steps replaces its length (the failure suite's first
+    follow-ups failed here: "give train.epochs or train.steps, not both")."""
+    from ssl_runtime.configure import build_config
+    from tools.diagnosis import follow_up_config
+
+    cfg = build_config(follow_up_config(tiny_config("simclr", **{"train.steps": 120}), {"train.epochs": 50}))
+    assert (cfg.train.epochs, cfg.train.steps) == (50, None)
+    cfg = build_config(follow_up_config(tiny_config("simclr", **{"train.steps": None, "train.epochs": 3}),
+                                        {"train.steps": 400}))
+    assert (cfg.train.epochs, cfg.train.steps) == (None, 400)

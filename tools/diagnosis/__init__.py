@@ -192,11 +192,18 @@ def judge_run(home: Home, run_ref: str) -> dict:
     return judge(ev, d, siblings).to_dict()
 
 
+RUN_LENGTH = ("train.epochs", "train.steps")
+
+
 def follow_up_config(parent_config: dict, change: dict) -> dict:
     """The parent's config with the recommended dotted-key changes applied (eval-only changes included)."""
     tree = copy.deepcopy(parent_config)
     for key, value in change.items():
         set_dotted(tree, key, value)
+        if key in RUN_LENGTH:  # one run length: epochs replace the parent's steps, and steps its epochs
+            for other in RUN_LENGTH:
+                if other != key and other not in change:
+                    set_dotted(tree, other, None)
     tree.pop("name", None)
     return tree
 

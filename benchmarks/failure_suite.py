@@ -174,7 +174,9 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str) ->
     # undertrained recipe, not a fault the rules invented; counted apart, and never as a right verdict
     undertrained = [s.id for s, r in controls if r["verdict"] == "weak_representation"
                     and (r["causes"] or [None])[0] in UNDERTRAINED]
-    hard = [(s, r) for s, r in faulty if set(s.verdicts) & set(HARD)]
+    # hard failures: the fault can only end hard (not learning, diverged), or it did end in a hard verdict it
+    # may end in (a collapse that reads dimensional is not one: the monitor never stops on rank alone)
+    hard = [(s, r) for s, r in faulty if set(s.verdicts) <= set(HARD) or (r["verdict_ok"] and r["verdict"] in HARD)]
     early = [r for _, r in hard if r.get("alert_step") and r["alert_step"] <= 0.2 * r["total_steps"]]
     false_alarms = [s.id for s, r in controls if r.get("alert")]
     fixes = [r for _, r in faulty if "fixed_first" in r]
@@ -187,6 +189,24 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str) ->
     if fixes:
         print(f"Fix rate: {sum(r['fixed_first'] for r in fixes)}/{len(fixes)} fixed by the first recommendation, "
               f"{sum(r['fixed_within_two'] for r in fixes)}/{len(fixes)} within two.")
+        # decided before the held-out set's fix part ran: where the control itself is not read healthy at this
+        # budget (undertrained), a follow-up that reads as its control does, with 90% of its kNN, restored it
+        restored = [restored_by(s, r, rows) for s, r in faulty if "fixed_first" in r]
+        print(f"Restored to its control (the control's verdict or healthy, kNN within 90% of the control's): "
+              f"{sum(a for a, _ in restored)}/{len(fixes)} by the first recommendation, "
+              f"{sum(b for _, b in restored)}/{len(fixes)} within two.")
+
+
+def restored_by(s: Scenario, r: dict, rows: dict[str, dict]) -> tuple[bool, bool]:
+    """(the first follow-up restored the control, one of the first two did)."""
+    from failure_scenarios import control as control_of
+
+    target = rows.get(control_of(s.method, s.domain).id) or rows.get(control_of(s.method).id)
+    if not target or target.get("knn") is None:
+        return False, False
+    ok = [a.get("verdict") in ("healthy", target["verdict"]) and a.get("knn") is not None
+          and a["knn"] >= 0.9 * target["knn"] for a in r["fix_attempts"]]
+    return bool(ok and ok[0]), any(ok)
 
 
 def main() -> None:
@@ -204,6 +224,11 @@ def main() -> None:
     scenarios = tuple(s for s in SETS[args.set] if not args.only or s.id in args.only.split(","))
     rows = load(results)
     t0 = time.perf_counter()
+    if args.part == "report":  # the monitor's replay again, on the runs as they are (cheap; the rule may be newer)
+        for row in rows.values():
+            if row.get("run_id") and (Path(home.root) / "runs" / row["run_id"]).exists():
+                row["alert_step"], row["total_steps"], row["alert"] = first_alert(Path(home.root) / "runs" /
+                                                                                  row["run_id"])
     if args.part == "diagnose":
         for s in scenarios:
             if s.id in rows:
@@ -223,7 +248,7 @@ def main() -> None:
                 f.write(json.dumps(row) + "\n")
             print(f"{s.id}: fixed first {row['fixed_first']}, within two {row['fixed_within_two']}", flush=True)
     print(f"\n{machine()}; this call {time.perf_counter() - t0:.0f} s\n")
-    report(scenarios, load(results), f"{args.set} set")
+    report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set")
 
 
 if __name__ == "__main__":

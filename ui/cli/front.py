@@ -51,11 +51,19 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
 @app.command()
 def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to listen on")] = 8501,
        host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 exposes it to your network")] = "127.0.0.1",
-       open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False) -> None:
+       open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False,
+       no_auth: Annotated[bool, typer.Option("--no-auth", help="allow a non-loopback --host without a login: "
+                                             "anyone who reaches the port can launch and cancel runs")] = False) -> None:
     """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT."""
     import os
     from pathlib import Path
 
+    if not _loopback(host) and not no_auth:
+        typer.echo(f"error: host: {host} would let anyone who can reach port {port} launch, cancel and read runs, "
+                   "and sslpilot has no login yet. Fix: keep the default 127.0.0.1 and reach it through a tunnel "
+                   f"(ssh -L {port}:127.0.0.1:{port} this-machine), or pass --no-auth to share it without a login.",
+                   err=True)
+        raise typer.Exit(2)
 
     h = the_home()
     app_file = Path(__file__).parents[1] / "app.py"
@@ -67,3 +75,15 @@ def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to lis
     typer.echo(f"sslpilot UI on http://{host}:{port} (home {h.root}); Ctrl-C to stop", err=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # become the server, so signals reach it directly
+
+
+def _loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: only this machine can connect."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything

@@ -142,6 +142,18 @@ def test_flat_loss_with_tiny_lr(tmp_path, lr, verdict):
     assert r.category == "model" and r.change["optim.lr"] > lr * 1000
 
 
+@pytest.mark.parametrize("optim", ["auto", "sgd"])
+def test_a_rate_fix_goes_back_to_the_optimizer_its_rate_belongs_to(tmp_path, optim):
+    """The method's default rate is AdamW's: a plain-SGD run told to use it would not learn (the failure suite's
+    MoCo at SGD lr 100 -> SGD lr 5e-4 read not learning), so the change also restores the optimizer."""
+    ev = make_run(tmp_path, overrides={"optim.lr": 1e-9, "optim.name": optim},
+                  rows=trace(loss=(4.85, 4.84), std=(0.02, 0.02), rank=(5, 5)))
+    ev.peak_lr = 1e-9
+    r = recommend(ev, diagnose(ev))
+    assert r.change["optim.lr"] > 1e-6
+    assert r.change.get("optim.name") == (None if optim == "auto" else "auto")
+
+
 def test_monitor_alerts_once_and_can_stop(tmp_path):
     from tools.diagnosis import monitor_tick
     from tools.home import Home

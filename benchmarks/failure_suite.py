@@ -149,7 +149,11 @@ def load(path: Path) -> dict[str, dict]:
     return out
 
 
-def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str) -> None:
+def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
+           controls_by: dict[tuple[str, str], dict] | None = None) -> None:
+    """The per-scenario table and the three numbers; `controls_by` (method, data) -> a healthy control's row,
+    from either set, judges the follow-ups."""
+    controls_by = controls_by or {}
     body, faulty, controls = [], [], []
     for s in scenarios:
         r = rows.get(s.id)
@@ -187,26 +191,33 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str) ->
     print(f"Time to detect: {len(early)}/{len(hard)} hard failures flagged within the first 20% of steps; "
           f"false alarms on {len(false_alarms)}/{len(controls)} healthy controls {false_alarms or ''}.")
     if fixes:
-        print(f"Fix rate: {sum(r['fixed_first'] for r in fixes)}/{len(fixes)} fixed by the first recommendation, "
-              f"{sum(r['fixed_within_two'] for r in fixes)}/{len(fixes)} within two.")
+        tried = [(s, r) for s, r in faulty if "fixed_first" in r]
+        judged = [judge_fix(s, r, controls_by) for s, r in tried]
+        uncompared = [s.id for (s, _), j in zip(tried, judged, strict=True) if not j["control"]]
+        print(f"Fix rate (healthy, kNN within 90% of a healthy control's of the same method and data, either set): "
+              f"{sum(j['fixed'][0] for j in judged)}/{len(fixes)} fixed by the first recommendation, "
+              f"{sum(j['fixed'][1] for j in judged)}/{len(fixes)} within two.")
         # decided before the held-out set's fix part ran: where the control itself is not read healthy at this
         # budget (undertrained), a follow-up that reads as its control does, with 90% of its kNN, restored it
-        restored = [restored_by(s, r, rows) for s, r in faulty if "fixed_first" in r]
         print(f"Restored to its control (the control's verdict or healthy, kNN within 90% of the control's): "
-              f"{sum(a for a, _ in restored)}/{len(fixes)} by the first recommendation, "
-              f"{sum(b for _, b in restored)}/{len(fixes)} within two.")
+              f"{sum(j['restored'][0] for j in judged)}/{len(fixes)} by the first recommendation, "
+              f"{sum(j['restored'][1] for j in judged)}/{len(fixes)} within two; no control to compare with: "
+              f"{uncompared or 'none'}.")
 
 
-def restored_by(s: Scenario, r: dict, rows: dict[str, dict]) -> tuple[bool, bool]:
-    """(the first follow-up restored the control, one of the first two did)."""
-    from failure_scenarios import control as control_of
-
-    target = rows.get(control_of(s.method, s.domain).id) or rows.get(control_of(s.method).id)
+def judge_fix(s: Scenario, r: dict, controls_by: dict[tuple[str, str], dict]) -> dict:
+    """Fixed (strictly: healthy) and restored (as its control reads) by the first follow-up, and within two."""
+    target = controls_by.get((s.method, s.domain)) or controls_by.get((s.method, "digits"))
     if not target or target.get("knn") is None:
-        return False, False
-    ok = [a.get("verdict") in ("healthy", target["verdict"]) and a.get("knn") is not None
-          and a["knn"] >= 0.9 * target["knn"] for a in r["fix_attempts"]]
-    return bool(ok and ok[0]), any(ok)
+        return {"control": None, "fixed": (False, False), "restored": (False, False)}
+
+    def near(a: dict) -> bool:
+        return a.get("knn") is not None and a["knn"] >= 0.9 * target["knn"]
+
+    fixed = [a.get("verdict") == "healthy" and near(a) for a in r["fix_attempts"]]
+    restored = [a.get("verdict") in ("healthy", target["verdict"]) and near(a) for a in r["fix_attempts"]]
+    return {"control": target["id"], "fixed": (bool(fixed and fixed[0]), any(fixed)),
+            "restored": (bool(restored and restored[0]), any(restored))}
 
 
 def main() -> None:
@@ -215,6 +226,8 @@ def main() -> None:
     ap.add_argument("--part", choices=("diagnose", "fix", "report"), default="report")
     ap.add_argument("--out", default="/tmp/sslpilot-failure-suite")
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
+    ap.add_argument("--other-results", default="", help="the other set's results (.jsonl): its healthy controls "
+                    "also judge this set's follow-ups")
     args = ap.parse_args()
     from tools.home import Home
 
@@ -248,7 +261,15 @@ def main() -> None:
                 f.write(json.dumps(row) + "\n")
             print(f"{s.id}: fixed first {row['fixed_first']}, within two {row['fixed_within_two']}", flush=True)
     print(f"\n{machine()}; this call {time.perf_counter() - t0:.0f} s\n")
-    report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set")
+    controls_by: dict[tuple[str, str], dict] = {}
+    other_set = next(k for k in SETS if k != args.set)
+    sources = [(args.set, results)] + ([(other_set, Path(args.other_results))] if args.other_results else [])
+    for name, path in sources:
+        other = load(path)
+        for sc in SETS[name]:
+            if sc.control and sc.id in other:
+                controls_by.setdefault((sc.method, sc.domain), {**other[sc.id], "id": sc.id})
+    report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set", controls_by)
 
 
 if __name__ == "__main__":

@@ -391,7 +391,7 @@ def hit_table(args, root: Path) -> None:
                          f"{before:.1f} s + the rest"])
             ph = r["phases"]
             phase_rows.append([f"{n}", loader, ph["process_start_s"], ph.get("data_open_s", 0.0),
-                               ph.get("model_s", ph.get("model_and_health_views_s", 0.0)), ph["first_step_s"] - ph["prepare_s"],
+                               ph.get("model_s", 0.0), ph["first_step_s"] - ph["prepare_s"],
                                ph["training_s"], ph.get("evaluation_s", 0.0)])
             print(f"  {n} {loader}: first step {r['first_step']:.1f} s, end {r['end']:.1f} s", flush=True)
     if backend is not None:

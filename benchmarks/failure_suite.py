@@ -105,14 +105,14 @@ def diagnose_scenario(s: Scenario, home, out: Path) -> dict:
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def fix_scenario(s: Scenario, first: dict, controls: dict, home) -> dict:
+def fix_scenario(s: Scenario, first: dict, controls_by: dict[tuple[str, str], dict], home) -> dict:
     from ssl_runtime.worker import run_worker
     from tools.diagnosis import diagnose_run, recommend_run
     from tools.followup import launch_follow_up
     from tools.registry import Registry
 
     reg = Registry(home)
-    target = controls.get((s.method, s.domain)) or controls.get((s.method, "digits"))
+    target = control_for(s, controls_by)
     parent, attempts = first["run_id"], []
     for _ in range(2):
         rec = recommend_run(home, parent)
@@ -130,12 +130,13 @@ def fix_scenario(s: Scenario, first: dict, controls: dict, home) -> dict:
         verdict = diagnose_run(home, rid)["verdict"]
         p = reg.probe(rid)
         knn = child.get("knn/acc") if child["kind"] == "re-probe" else (p.knn_acc if p else None)
-        fixed = verdict == "healthy" and knn is not None and target is not None and knn >= 0.9 * target
-        attempts.append({"run_id": rid, "change": rec["change"], "verdict": verdict, "knn": knn, "fixed": fixed})
+        attempt = {"run_id": rid, "change": rec["change"], "verdict": verdict, "knn": knn}
+        fixed = verdict == "healthy" and near(attempt, target)
+        attempts.append({**attempt, "fixed": fixed})
         if fixed:
             break
         parent = rid
-    return {"id": s.id, "fix_attempts": attempts, "control_knn": target,
+    return {"id": s.id, "fix_attempts": attempts, "control_knn": target and target.get("knn"),
             "fixed_first": bool(attempts and attempts[0].get("fixed")),
             "fixed_within_two": any(a.get("fixed") for a in attempts)}
 
@@ -205,17 +206,37 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
               f"{uncompared or 'none'}.")
 
 
+def control_for(s: Scenario, controls_by: dict[tuple[str, str], dict]) -> dict | None:
+    """The healthy control's row for a fault: same method and data, else same method on digits."""
+    target = controls_by.get((s.method, s.domain)) or controls_by.get((s.method, "digits"))
+    return target if target and target.get("knn") is not None else None
+
+
+def near(attempt: dict, target: dict | None) -> bool:
+    """The follow-up's kNN is within 90% of the control's."""
+    return target is not None and attempt.get("knn") is not None and attempt["knn"] >= 0.9 * target["knn"]
+
+
+def healthy_controls(set_name: str, results: Path, other_results: str) -> dict[tuple[str, str], dict]:
+    """(method, data) -> a healthy control's row, from this set's results and the other set's (if given)."""
+    other_set = next(k for k in SETS if k != set_name)
+    sources = [(set_name, results)] + ([(other_set, Path(other_results))] if other_results else [])
+    controls_by: dict[tuple[str, str], dict] = {}
+    for name, path in sources:
+        found = load(path)
+        for sc in SETS[name]:
+            if sc.control and sc.id in found:
+                controls_by.setdefault((sc.method, sc.domain), {**found[sc.id], "id": sc.id})
+    return controls_by
+
+
 def judge_fix(s: Scenario, r: dict, controls_by: dict[tuple[str, str], dict]) -> dict:
     """Fixed (strictly: healthy) and restored (as its control reads) by the first follow-up, and within two."""
-    target = controls_by.get((s.method, s.domain)) or controls_by.get((s.method, "digits"))
-    if not target or target.get("knn") is None:
+    target = control_for(s, controls_by)
+    if target is None:
         return {"control": None, "fixed": (False, False), "restored": (False, False)}
-
-    def near(a: dict) -> bool:
-        return a.get("knn") is not None and a["knn"] >= 0.9 * target["knn"]
-
-    fixed = [a.get("verdict") == "healthy" and near(a) for a in r["fix_attempts"]]
-    restored = [a.get("verdict") in ("healthy", target["verdict"]) and near(a) for a in r["fix_attempts"]]
+    fixed = [a.get("verdict") == "healthy" and near(a, target) for a in r["fix_attempts"]]
+    restored = [a.get("verdict") in ("healthy", target["verdict"]) and near(a, target) for a in r["fix_attempts"]]
     return {"control": target["id"], "fixed": (bool(fixed and fixed[0]), any(fixed)),
             "restored": (bool(restored and restored[0]), any(restored))}
 
@@ -252,24 +273,17 @@ def main() -> None:
             print(f"{s.id}: {row['verdict']} ({'ok' if row['verdict_ok'] else 'expected ' + '/'.join(s.verdicts)}), "
                   f"cause {row['causes'][:1]}, {row['seconds']} s", flush=True)
     if args.part == "fix":
-        controls = {(s.method, s.domain): rows[s.id]["knn"] for s in SETS[args.set] if s.control and s.id in rows}
+        controls_by = healthy_controls(args.set, results, args.other_results)
         for s in scenarios:
             if s.control or s.id not in rows or "fixed_first" in rows[s.id]:
                 continue
-            row = fix_scenario(s, rows[s.id], controls, home)
+            row = fix_scenario(s, rows[s.id], controls_by, home)
             with results.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             print(f"{s.id}: fixed first {row['fixed_first']}, within two {row['fixed_within_two']}", flush=True)
     print(f"\n{machine()}; this call {time.perf_counter() - t0:.0f} s\n")
-    controls_by: dict[tuple[str, str], dict] = {}
-    other_set = next(k for k in SETS if k != args.set)
-    sources = [(args.set, results)] + ([(other_set, Path(args.other_results))] if args.other_results else [])
-    for name, path in sources:
-        other = load(path)
-        for sc in SETS[name]:
-            if sc.control and sc.id in other:
-                controls_by.setdefault((sc.method, sc.domain), {**other[sc.id], "id": sc.id})
-    report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set", controls_by)
+    report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set",
+           healthy_controls(args.set, results, args.other_results))
 
 
 if __name__ == "__main__":

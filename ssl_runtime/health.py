@@ -120,11 +120,12 @@ class HealthMonitor:
             self._views = self._views()
         return self._views
 
+    @staticmethod
     @torch.no_grad()
-    def embedding_dim(self, method: nn.Module, example: torch.Tensor | None = None) -> int:
-        """The projection's width, on two of the views or on `example` (any input of the views' shape)."""
+    def embedding_dim(method: nn.Module, example: torch.Tensor) -> int:
+        """The projection's width, on `example` (any input of the views' shape: the views need not exist yet)."""
         with eval_mode(method):
-            return int(method.project(self.views[0][:2] if example is None else example).shape[-1])
+            return int(method.project(example).shape[-1])
 
     @torch.no_grad()
     def measure(self, method: nn.Module) -> dict[str, torch.Tensor]:

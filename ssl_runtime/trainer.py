@@ -116,7 +116,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                         cfg.name or f"run {folder.run_id}", cfg.model_dump(mode="json"),
                         purge_step=start + 1 if start else None) if is_main else None
     batches = p.batches(order, start)  # a streaming task's loader workers start on the first batches now,
-    # while the step-0 health below is measured
+    # while the rest of the set-up below goes on
     if is_main:
         if start == 0:
             initial = p.initial_metrics()

@@ -85,7 +85,7 @@ class VisionTask(Task):
         health_ids = (val_ids if len(val_ids) >= 16 else self.train_ids)[: cfg.train.health_samples]
         self.monitor = HealthMonitor(lambda: self._health_views(health_ids))  # made at the first health step
         first = self.crops[0].size
-        self.embedding_dim = self.monitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
+        self.embedding_dim = HealthMonitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
         self.health_samples = len(health_ids)
         self.phases["model_s"] = time.perf_counter() - t1
 
@@ -139,7 +139,7 @@ class VisionTask(Task):
     # ---- batches ----------------------------------------------------------------------------------------
     def batches(self, order: EpochOrder, start: int) -> Iterator[list[torch.Tensor]]:
         """The run's step batches as views. The first source opens now, not at the first next(): its loader
-        workers fork and decode the first batches while the trainer measures the step-0 health."""
+        workers fork and decode the first batches while the trainer finishes its set-up."""
         fill, self.fill = self.fill, None
         if fill is None:
             return self._views(self._source(self.store, order, start))

@@ -98,7 +98,7 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
     if not run.parent_id or not run.recommendation_json or not reg.find(run.parent_id):
         return None
     parent = reg.get(run.parent_id)
-    parent_verdict = parent.verdict or diagnose(load_evidence(parent.run_dir)).verdict
+    parent_verdict = _verdict_of(parent) or parent.status
     pp, cp = reg.probe(parent.id), reg.probe(run.id)
     knn, parent_knn = (cp.knn_acc if cp else None), (pp.knn_acc if pp else None)
     no_worse = knn is None or parent_knn is None or knn >= parent_knn
@@ -111,6 +111,13 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
             and knn > parent_knn else "not_improved"
     return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "knn": knn,
             "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
+
+
+def _verdict_of(run) -> str | None:
+    """The run's stored verdict, or a fresh diagnosis of an ended run without one (None while it runs)."""
+    if run.verdict is None and run.status in ("succeeded", "failed", "diverged"):
+        return diagnose(load_evidence(run.run_dir)).verdict
+    return run.verdict
 
 
 def lineage_history(reg: Registry, run_id: str) -> list[dict]:
@@ -126,9 +133,7 @@ def lineage_history(reg: Registry, run_id: str) -> list[dict]:
             rec = json.loads(child.recommendation_json) if child.recommendation_json else None
             if not rec:
                 continue
-            verdict = child.verdict
-            if verdict is None and child.status in ("succeeded", "failed", "diverged"):
-                verdict = diagnose(load_evidence(child.run_dir)).verdict
+            verdict = _verdict_of(child)
             p = reg.probe(child.id)
             out.append({"run_id": child.id, "change": rec.get("change"), "verdict": verdict or child.status,
                         "probe_acc": p.probe_acc if p else None})

@@ -106,9 +106,12 @@ class RunEvidence:
     def ended(self) -> bool:
         return self.status in ("succeeded", "failed", "diverged", "cancelled", "interrupted")
 
+    def _non_finite(self) -> list[dict]:
+        return [e for e in self.events if e.get("kind") == "non_finite_loss" and "step" in e]
+
     def checked_steps(self) -> list[int]:
         """The steps at which something was measured: a loss row, a health row, a non-finite loss."""
-        nan = {int(e["step"]) for e in self.events if e.get("kind") == "non_finite_loss" and "step" in e}
+        nan = {int(e["step"]) for e in self._non_finite()}
         return sorted(set(self.s("health/std").steps) | set(self.s("loss").steps) | nan)
 
     def until(self, step: int) -> RunEvidence:
@@ -118,9 +121,8 @@ class RunEvidence:
                             [x for s, x in zip(v.steps, v.values, strict=True) if s <= step])
                   for k, v in self.series.items()}
         start = [e for e in self.events if e.get("type") == "status" and e.get("status") == "running"][:1]
-        nan = [e for e in self.events if e.get("kind") == "non_finite_loss" and e.get("step", 0) <= step]
-        return replace(self, series=series, status="running", summary=None, probe=None,
-                                   events=start + nan)
+        nan = [e for e in self._non_finite() if int(e["step"]) <= step]
+        return replace(self, series=series, status="running", summary=None, probe=None, events=start + nan)
 
 
 def _last_start(events: list[dict]) -> dict:

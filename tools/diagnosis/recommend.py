@@ -49,10 +49,11 @@ def _nice(x: float) -> float:
 def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
     m = ev.method
     lr = ev.peak_lr or ev.default_lr
-    # the method's default rate belongs to the method's own optimizer: a run that chose another one (plain SGD)
-    # goes back to it with that rate, or the rate is off by orders of magnitude (the failure suite's MoCo at SGD
-    # lr 100 -> SGD at lr 5e-4: not learning)
+    # the method's default rate belongs to the method's own optimizer (auto: AdamW): a run that chose another
+    # one (plain SGD) goes back to it with that rate, or the rate is off by orders of magnitude (the failure
+    # suite's MoCo at SGD lr 100 -> SGD at lr 5e-4: not learning)
     own_optim = {} if ev.config.get("optim", {}).get("name") in (None, "auto") else {"optim.name": "auto"}
+    default_rate = {**own_optim, "optim.lr": _nice(ev.default_lr)}
     std_check = "health/std back near 1/sqrt(d) and health/rank well above its collapsed value within the first " \
                 "10% of steps; then the probe above its random-init baseline"
     table: dict[str, list[Candidate]] = {
@@ -80,14 +81,14 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
                                         "health/rank")],
         "batch_small": [Candidate("model", {"train.batch_size": max(128, ev.batch_size * 4)}, "small batches give "
                                   "noisy statistics for BN and centring", "steadier health metrics", std_check)],
-        "lr_high": [Candidate("model", {**own_optim, "optim.lr": _nice(ev.default_lr), "train.grad_clip": 3.0},
+        "lr_high": [Candidate("model", {**default_rate, "train.grad_clip": 3.0},
                               f"the learning rate {lr:.3g} is far above {m}'s default; clipping at 3.0 (DINO's value) "
                               "guards against the spikes", "finite loss, no grad-norm spikes",
                               "grad_norm stays within ~10x its median; loss finite to the end")],
-        "sgd_high_lr": [Candidate("model", {"optim.name": "adamw", "optim.lr": _nice(ev.default_lr)},
+        "sgd_high_lr": [Candidate("model", default_rate,
                                   "plain SGD at this rate overshoots; AdamW at the method default is stable",
                                   "finite loss", "loss finite to the end")],
-        "lr_tiny": [Candidate("model", {**own_optim, "optim.lr": _nice(ev.default_lr)}, f"lr {lr:.3g} is too small to move the "
+        "lr_tiny": [Candidate("model", default_rate, f"lr {lr:.3g} is too small to move the "
                               "weights; the default follows the linear scaling rule (base x batch/256)",
                               "the loss falls clearly in the first epoch", "loss down by >5% in the first third")],
         "fp16": [Candidate("model", {"train.precision": "bf16"}, "fp16 overflows in softmax and normalisation; bf16 "

@@ -119,7 +119,7 @@ def test_the_replay_sees_what_the_monitor_saw_at_each_step(home):
     event between logged steps is a step of its own, and alerts at once."""
     from tools.diagnosis import alerting, load_evidence
 
-    rows = trace(std=(0.05, 0.12), rank=(10, 25))
+    rows = trace(std=(0.11, 0.12), rank=(25, 30))  # healthy all along: spread 0.9x isotropic or more, far from 0.5x
     run_id, folder = _running(home, rows, "simclr")
     folder.event("error", "non-finite loss at step 57", kind="non_finite_loss", step=57)
     folder.set_status("diverged", "non-finite loss at step 57")

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent.backends import make_chat_model
 from agent.graph import build_graph, sqlite_checkpointer, tool_result
+from tools.access import AccessDenied, Actor, acting_as, claim_thread, current, thread_owner
 from tools.agent_tools import ToolBox
 from tools.home import Home
 
@@ -23,11 +24,16 @@ class Agent:
         self.checkpointer = sqlite_checkpointer(str(home.root / "agent.db"))
         self.graph = build_graph(self.toolbox, model or make_chat_model(llm, home=home), self.checkpointer)
 
-    def chat(self, message: str, thread_id: str | None = None) -> dict:
+    def chat(self, message: str, thread_id: str | None = None, actor: Actor | None = None) -> dict:
+        """One turn as `actor` (default: this process's login, tools/access.py): the tools check their role, and
+        the thread becomes theirs."""
         thread_id = thread_id or uuid.uuid4().hex[:12]
+        actor = actor or current(self.home)
+        claim_thread(self.home, thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
         before = len(self.graph.get_state(config).values.get("messages", []))
-        state = self.graph.invoke({"messages": [HumanMessage(content=message)]}, config)
+        with acting_as(actor):
+            state = self.graph.invoke({"messages": [HumanMessage(content=message)]}, config)
         new = state["messages"][before:]
         results = {m.tool_call_id: m for m in new if isinstance(m, ToolMessage)}
         calls = []
@@ -41,9 +47,15 @@ class Agent:
         return {"thread_id": thread_id, "answer": str(last.content) if last is not None else "", "tool_calls": calls,
                 "pending_confirmation": state.get("pending"), "options": clarify["options"] if clarify else []}
 
-    def stream(self, message: str, thread_id: str):
+    def stream(self, message: str, thread_id: str, actor: Actor | None = None):
         """The same turn as `chat`, as events while it happens: tool_call, tool_result, answer, done."""
+        actor = actor or current(self.home)
+        claim_thread(self.home, thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
+        with acting_as(actor):
+            yield from self._stream(message, config)
+
+    def _stream(self, message: str, config: dict):
         for update in self.graph.stream({"messages": [HumanMessage(content=message)]}, config, stream_mode="updates"):
             for data in update.values():
                 for m in (data or {}).get("messages", []):
@@ -58,9 +70,17 @@ class Agent:
                         yield {"event": "answer", "text": str(m.content), "options": clarify["options"] if clarify else []}
         yield {"event": "done", "pending_confirmation": self.graph.get_state(config).values.get("pending")}
 
-    def transcript(self, thread_id: str) -> list[dict]:
+    def _check_reader(self, thread_id: str, actor: Actor | None) -> None:
+        owner = thread_owner(self.home, thread_id)
+        name = (actor or current(self.home)).name
+        if owner is not None and owner != name:
+            raise AccessDenied(f"conversation {thread_id} belongs to another user", field="thread",
+                               fix="start a new conversation")
+
+    def transcript(self, thread_id: str, actor: Actor | None = None) -> list[dict]:
         """The visible conversation (user messages and answers), each answer with the tool results behind it
         ({"name", "args", "result"}), so a UI can redraw cards and plots for earlier turns after a reload."""
+        self._check_reader(thread_id, actor)
         state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
         out: list[dict] = []
         tools: list[dict] = []
@@ -81,8 +101,9 @@ class Agent:
                 tools.append({"name": m.name, "args": args.get(m.tool_call_id, {}), "result": tool_result(m)})
         return out
 
-    def pending(self, thread_id: str) -> dict | None:
+    def pending(self, thread_id: str, actor: Actor | None = None) -> dict | None:
         """The action waiting for the user's yes/no in this thread, if any."""
+        self._check_reader(thread_id, actor)
         return self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("pending")
 
 

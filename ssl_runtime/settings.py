@@ -35,6 +35,11 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("SSLPILOT_WARM_WORKER", "1", "0: every local run starts a fresh Python (no warm launcher that has "
                                           "imported torch and transformers already)"),
     Variable("SSLPILOT_INDEX_RUNS", "1", "0: finished runs are not indexed into the run-log store"),
+    Variable("SSLPILOT_USER_MAX_GPUS", "0", "GPUs one user's runs may hold at once (0 = no limit; "
+                                            "`sslpilot user limit` sets it per user)"),
+    Variable("SSLPILOT_USER_MAX_QUEUED", "0", "runs one user may have waiting at once (0 = no limit)"),
+    Variable("SSLPILOT_FAIRSHARE_HALF_LIFE_H", "168", "half-life in hours of the GPU-hours the fair order "
+                                                     "counts against a user (Slurm's default: 7 days)"),
     Variable("SSLPILOT_ASSIGNED_GPUS", "", "set by the queue for a worker: the physical GPUs it was given"),
     # the chat
     Variable("SSLPILOT_LLM", "offline", "planner: offline, openai:MODEL, anthropic:MODEL or ollama:MODEL"),
@@ -47,6 +52,10 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("SSLPILOT_EMBEDDINGS", "minilm", "text embedder: minilm (offline) or openai:MODEL"),
     Variable("SSLPILOT_EMBED_RUNTIME", "onnx", "onnx (fast cold start) or torch for MiniLM"),
     # the UI
+    Variable("SSLPILOT_SESSION_HOURS", "12", "a browser login with a local account lasts this long"),
+    Variable("SSLPILOT_OIDC_ROLE", "viewer", "role of someone who signs in by OIDC and has no account here"),
+    Variable("SSLPILOT_UI_AUTH", "", "set by `sslpilot ui`: off (--no-auth) or empty (log in when accounts or "
+                                     "OIDC are configured)"),
     Variable("SSLPILOT_UI_PORT", "8501", "port of `bash scripts/dev.sh demo` (the CLI takes --port)"),
 )}
 

@@ -78,15 +78,20 @@ def test_migration_adds_columns_and_keeps_data(home):
     con.execute("ALTER TABLE run DROP COLUMN job_id")
     con.execute("ALTER TABLE run DROP COLUMN job_state")
     con.execute("ALTER TABLE run DROP COLUMN nodes")
+    con.execute("DROP INDEX ix_run_owner")
+    con.execute("ALTER TABLE run DROP COLUMN owner")
+    con.execute("ALTER TABLE run DROP COLUMN wait_reason")
     con.execute("UPDATE schema_info SET version = 1")
     con.commit()
     con.close()
     reg = Registry(home)
-    assert reg.schema_version() == 5  # v1 -> v2 verdict -> v3 dataset_cache -> v4 source -> v5 backend
+    assert reg.schema_version() == 6  # v2 verdict, v3 dataset_cache, v4 source, v5 backend, v6 owner
     assert reg.get(run.id).status == "succeeded"
-    reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab", source="tensorboard")
+    reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab", source="tensorboard", owner="ann")
     got = reg.get(run.id)
-    assert (got.verdict, got.dataset_cache, got.source) == ("healthy", "photos-0123456789ab", "tensorboard")
+    assert (got.verdict, got.dataset_cache, got.source, got.owner) == ("healthy", "photos-0123456789ab",
+                                                                       "tensorboard", "ann")
+    assert reg.sync(run.id).owner == got.owner  # the folder's owner event (if any) is not re-read over it
 
 
 def test_newer_schema_is_refused(home):

@@ -17,6 +17,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
 from ssl_runtime.errors import SSLPilotError
+from tools import access
 from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import estimate_cost, launch_config
@@ -74,6 +75,7 @@ class ToolBox:
 
     # ---- pending (costly) actions ------------------------------------------------------------------
     def launch_pretraining(self, **kw) -> dict:
+        access.require(self.home, "member", "launching a run")  # refused now, not after a "yes"
         a = LaunchArgs(**kw)
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
@@ -88,6 +90,7 @@ class ToolBox:
         return out
 
     def schedule_pretraining(self, **kw) -> dict:
+        access.require(self.home, "member", "scheduling a run")
         a = ScheduleArgs(**kw)
         if not a.at and not a.cron:
             raise SSLPilotError("say when: a time (at) or a cron expression", field="at")
@@ -106,6 +109,7 @@ class ToolBox:
         from tools.registry import TERMINAL, Registry, run_id_of
 
         run = Registry(self.home).sync(run_id_of(run_id))
+        access.require_owner(self.home, run, "cancelling a run")
         if run.status in TERMINAL:
             raise SSLPilotError(f"run {run.id} already ended ({run.status}); nothing to cancel", field="run_id")
         return {"pending_confirmation": {"tool": "cancel_run", "args": {"run_id": run.id}},

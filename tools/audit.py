@@ -30,7 +30,9 @@ def audit(home: Home, checkpoints: list[str], data: str, *, arch: str | None = N
     from ssl_runtime.data import capped, eval_images, open_store, split_ids
     from ssl_runtime.device import pick_device
     from ssl_runtime.encoders import load_encoder
+    from tools.access import current, record_owner, require
 
+    require(home, "member", "auditing checkpoints")
     if not checkpoints:
         raise SSLPilotError("no checkpoint given", field="checkpoint", fix="sslpilot audit CKPT... --data IMAGES")
     if method is not None:
@@ -72,6 +74,7 @@ def audit(home: Home, checkpoints: list[str], data: str, *, arch: str | None = N
         folder.config.write_text(yaml.safe_dump(config, sort_keys=False))
         folder.event("audit", f"audited {len(results)} checkpoint(s): {last_enc.arch}", format="audit",
                      checkpoints=[r[0] for r in results], arch=last_enc.arch)
+        record_owner(folder, current(home))
         for _, _, step, scores in results:
             folder.log_metrics({"step": step, **{k: v for k, v in scores.items()
                                                  if isinstance(v, float) and "/" in k}})

@@ -117,16 +117,46 @@ class Dispatcher:
                 self.registry.sync(run.id)
 
     def dispatch(self) -> list[str]:
-        """Strict priority-then-FIFO: the head of the queue waits for its devices rather than being overtaken."""
-        started = []
-        for run in self.registry.queued():
-            if run.backend:
-                continue  # a cluster's queue runs it
+        """Start what fits, in the fair order (tools/fairshare.py): a user at their GPU limit is passed over; the
+        run whose turn it is waits for its devices rather than being overtaken. Every run left waiting gets its
+        reason (`wait_reason`, shown in `sslpilot runs` and the UI)."""
+        from tools import fairshare
+
+        queued = [r for r in self.registry.queued() if not r.backend]  # a cluster's queue runs the others
+        if not queued:
+            return []
+        several = len({r.owner for r in queued}) > 1  # one user's queue needs no usage history
+        usage = fairshare.recent_usage(self.registry.list(limit=2000)) if several else {}
+        fair = fairshare.FairQueue(queued, self.registry.with_workers(), usage)
+        reasons: dict[str, str | None] = {}
+        started: list[str] = []
+        blocked: Run | None = None
+        while (run := fair.next()) is not None:
+            asked = fairshare.gpus_asked(run, bool(self.allocator.gpus))
+            limit = fairshare.limits_of(self.registry.home, run.owner).max_gpus if run.owner else None
+            held = fair.held_gpus.get(run.owner or "", 0)
+            if limit is not None and asked and held + asked > limit:
+                for r in fair.held_back(run):
+                    reasons[r.id] = fairshare.limit_reason(held, limit)
+                continue
             devices = self.allocator.assign(Request.from_config(_config(run)), self.busy())
             if devices is None:
+                blocked = run
                 break
             self.launch(run, devices)
+            fair.started(run, 1 if devices == ["cpu"] else len(devices), 0 if devices == ["cpu"] else len(devices))
+            reasons[run.id] = None
             started.append(run.id)
+        if blocked is not None:
+            need = fairshare.gpus_asked(blocked, bool(self.allocator.gpus))
+            reasons[blocked.id] = (f"waiting for {need} free GPU{'s' if need != 1 else ''}" if need
+                                   else "waiting for a free CPU slot")
+            for r in queued:
+                if r.id not in reasons:
+                    reasons[r.id] = f"waiting: run {blocked.id} goes first (fair order)"
+        for r in queued:
+            if r.id in reasons and reasons[r.id] != r.wait_reason:
+                self.registry.update(r.id, wait_reason=reasons[r.id])
         return started
 
     def launch(self, run: Run, devices: list[str]) -> None:

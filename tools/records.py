@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def now() -> float:
@@ -69,6 +69,9 @@ class Run(SQLModel, table=True):
     job_id: str | None = None
     job_state: str | None = None
     nodes: int | None = None
+    # schema v6: who launched it (tools/access.py), and why a queued run waits (tools/fairshare.py)
+    owner: str | None = Field(default=None, index=True)
+    wait_reason: str | None = None
 
 
 class MetricSummary(SQLModel, table=True):
@@ -128,3 +131,37 @@ class SchedulerState(SQLModel, table=True):
     host: str | None = None
     heartbeat_at: float | None = None
     slots_json: str = "{}"
+
+
+class User(SQLModel, table=True):
+    """An account on a shared home (tools/accounts.py). No password hash for accounts that sign in by OIDC."""
+
+    __tablename__ = "sslpilot_user"
+    name: str = Field(primary_key=True)
+    role: str = "viewer"  # viewer | member | admin (tools/access.py)
+    password_hash: str | None = None  # argon2id, never the password
+    max_gpus: int | None = None  # GPUs at once (None: SSLPILOT_USER_MAX_GPUS)
+    max_queued: int | None = None  # runs waiting at once (None: SSLPILOT_USER_MAX_QUEUED)
+    failed_logins: int = 0
+    locked_until: float = 0.0
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser: only the token's SHA-256 is stored, so a copy of the database logs nobody in."""
+
+    __tablename__ = "login_session"
+    token_hash: str = Field(primary_key=True)
+    user_name: str = Field(index=True)
+    created_at: float = Field(default_factory=now)
+    expires_at: float = 0.0
+    closed: bool = False
+
+
+class Conversation(SQLModel, table=True):
+    """A chat thread and the user it belongs to: another user's `?thread=` link does not open it."""
+
+    thread_id: str = Field(primary_key=True)
+    owner: str = Field(index=True)
+    created_at: float = Field(default_factory=now)

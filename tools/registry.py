@@ -47,6 +47,8 @@ MIGRATIONS: dict[int, list[str]] = {
     4: ["ALTER TABLE run ADD COLUMN source VARCHAR"],
     5: ["ALTER TABLE run ADD COLUMN backend VARCHAR", "ALTER TABLE run ADD COLUMN job_id VARCHAR",
         "ALTER TABLE run ADD COLUMN job_state VARCHAR", "ALTER TABLE run ADD COLUMN nodes INTEGER"],
+    6: ["ALTER TABLE run ADD COLUMN owner VARCHAR", "ALTER TABLE run ADD COLUMN wait_reason VARCHAR",
+        "CREATE INDEX IF NOT EXISTS ix_run_owner ON run (owner)"],
 }
 
 
@@ -320,6 +322,8 @@ class Registry:
                           message=str(e.get("message", ""))[:2000], data_json=_dumps(data)))
             if e.get("type") in ("resume", "restart"):
                 reset = True
+            if e.get("type") == "owner" and e.get("user"):
+                run.owner = str(e["user"])
             if e.get("type") in ("import", "audit") and e.get("format"):
                 run.source = str(e["format"])
             if e.get("type") == "status":

@@ -16,6 +16,7 @@ from typing import Any
 from ssl_runtime.config import RunConfig, parse_value, save_config, set_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools import access
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
@@ -84,8 +85,14 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     if backend is None and time_limit_min is not None:
         raise SSLPilotError("a time limit applies to cluster runs", field="time_limit_min",
                             fix="add --backend NAME, or set train.steps/epochs to bound a local run")
+    actor = access.require(home, "member", "launching a run")
     cfg = validate(config, home=home, backend=backend)
+    if backend is None:
+        from tools.fairshare import check_user_limits
+
+        check_user_limits(home, actor.name, 0 if cfg.train.device == "cpu" else cfg.train.num_gpus)
     folder = new_run_folder(home, cfg)
+    access.record_owner(folder, actor)
     registry = Registry(home)
     run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
                            parent_id=parent_id, recommendation=recommendation, tags=tags, notes=notes)
@@ -151,6 +158,7 @@ def find_run(home: Home, ref: str | int) -> RunFolder:
 def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
     registry = Registry(home)
     run = registry.sync(run_id_of(ref))
+    actor = access.require_owner(home, run, "cancelling a run")
     folder = RunFolder(run.run_dir)
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to cancel", field="run")
@@ -161,10 +169,12 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
     if run.status == "queued":
         if job is not None:  # pending in the cluster's queue: take it out
             get(home, run.backend).cancel(job, pending=True)
+        folder.event("cancel", f"cancelled by {actor.name}", user=actor.name)
         folder.set_status("cancelled", "cancelled before it started")
         return registry.sync(run.id)
     registry.update(run.id, cancel_requested_at=now())
-    folder.event("cancel", "cancel requested: SIGTERM sent, the worker checkpoints and stops")
+    folder.event("cancel", f"cancel requested by {actor.name}: SIGTERM sent, the worker checkpoints and stops",
+                 user=actor.name)
     if job is not None:
         get(home, run.backend).cancel(job)
     elif run.pid:
@@ -190,6 +200,7 @@ def logs(home: Home, ref: str, offset: int = 0, job: bool = False) -> tuple[str,
 def resume(home: Home, ref: str) -> Run:
     registry = Registry(home)
     run = registry.sync(run_id_of(ref))
+    actor = access.require_owner(home, run, "resuming a run")
     folder = RunFolder(run.run_dir)
     if run.status in ACTIVE:
         raise SSLPilotError(f"run {run.id} is {run.status}; only ended runs can be resumed", field="run")
@@ -199,7 +210,8 @@ def resume(home: Home, ref: str) -> Run:
     if not folder.last_checkpoint.exists():
         raise SSLPilotError(f"run {run.id} has no checkpoint to resume from", field="run",
                             fix="launch it again; lower train.checkpoint_every to keep progress next time")
-    folder.set_status("queued", "resume requested")
+    folder.event("resume_request", f"resume requested by {actor.name}", user=actor.name)
+    folder.set_status("queued", f"resume requested by {actor.name}")
     registry.sync(run.id)
     cluster = {"job_id": None, "job_state": None} if run.backend else {}  # submitted again, as a new job
     return registry.update(run.id, resume_requested=True, cancel_requested_at=None, pid=None, device=None, **cluster)
@@ -207,6 +219,7 @@ def resume(home: Home, ref: str) -> Run:
 
 def import_run(home: Home, path: str | Path) -> Run:
     """Copy a run folder made elsewhere into the home under a new id and index it."""
+    actor = access.require(home, "member", "importing runs")
     src = Path(path).expanduser().resolve()
     if not (src / "config.yaml").exists():
         raise SSLPilotError(f"{src} is not a run folder (no config.yaml)", field="path")
@@ -219,7 +232,8 @@ def import_run(home: Home, path: str | Path) -> Run:
         shutil.rmtree(dest, ignore_errors=True)
         raise
     folder = RunFolder(dest)
-    folder.event("import", f"imported from {src}", source=str(src))
+    folder.event("import", f"imported from {src} by {actor.name}", source=str(src))
+    access.record_owner(folder, actor)
     registry = Registry(home)
     run = registry.register_folder(folder, tags=["imported"], notes=f"imported from {src}")
     if run.status in ACTIVE:  # a copy of a live run cannot be running here
@@ -256,7 +270,8 @@ def run_row(run: Run) -> dict:
             "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
             "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]"), "source": run.source or "sslpilot",
-            "backend": run.backend, "job_id": run.job_id, "job_state": run.job_state, "nodes": run.nodes}
+            "backend": run.backend, "job_id": run.job_id, "job_state": run.job_state, "nodes": run.nodes,
+            "owner": run.owner, "wait_reason": run.wait_reason}
 
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50) -> list[dict]:
@@ -276,6 +291,7 @@ def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | Non
     """Linear probe + kNN of a finished run (optionally with other retrieval settings); the registry is updated."""
     from ssl_runtime.probe import probe_run
 
+    access.require(home, "member", "probing a run")
     folder = find_run(home, ref)
     result = probe_run(folder.path, device=device, eval_overrides=eval_overrides or None)
     registry = Registry(home)

@@ -111,10 +111,13 @@ class Scheduler:
         self.aps.start()
 
     def _monitor(self) -> None:
+        from tools.access import SYSTEM, acting_as
         from tools.diagnosis import STOP_VERDICTS, monitor_tick
 
         try:
-            for alert in monitor_tick(self.home, stop_on=STOP_VERDICTS if self.stop_collapsed else ()):
+            with acting_as(SYSTEM):
+                alerts = list(monitor_tick(self.home, stop_on=STOP_VERDICTS if self.stop_collapsed else ()))
+            for alert in alerts:
                 print(f"alert: run {alert['run_id']} {alert['verdict']}", file=sys.stderr, flush=True)
         except Exception as exc:  # noqa: BLE001
             print(f"monitor failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -226,17 +229,30 @@ def _tail_metrics(folder: RunFolder, state: dict, progress: Callable[[dict], Non
 # ---- scheduled launches (the job store keeps them across restarts) ---------------------------------
 
 def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, experiment: str | None = None,
-                          tags: list[str] | None = None) -> str:
-    """Called by APScheduler at the scheduled time: enqueue the run."""
+                          tags: list[str] | None = None, owner: str | None = None) -> str:
+    """Called by APScheduler at the scheduled time: enqueue the run as the user who scheduled it (their role is
+    checked again now: a removed or demoted user's schedule launches nothing)."""
+    from tools.access import Actor, acting_as, local_actor
+    from tools.accounts import Accounts
     from tools.runs import enqueue
 
-    run = enqueue(Home.resolve(home_root), config, priority=priority, experiment=experiment,
-                  tags=[*(tags or []), "scheduled"])
+    home = Home.resolve(home_root)
+    accounts = Accounts(home)
+    if owner is None or not accounts.any():
+        actor = local_actor(home) if owner is None else Actor(owner, "admin", "open")
+    else:
+        user = accounts.get(owner)
+        actor = Actor(owner, user.role if user else "viewer", "system")
+    with acting_as(actor):
+        run = enqueue(home, config, priority=priority, experiment=experiment, tags=[*(tags or []), "scheduled"])
     return run.id
 
 
 def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, cron: str | None = None,
                          priority: int = 0, experiment: str | None = None) -> dict:
+    from tools.access import require
+
+    actor = require(home, "member", "scheduling a run")
     if (at is None) == (cron is None):
         raise SSLPilotError("give a time or a cron expression", field="schedule",
                             fix="e.g. --at 2026-12-01T02:00 or --cron '0 2 * * *'")
@@ -249,7 +265,8 @@ def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, c
     aps.start(paused=True)  # paused: the job is written to the store, nothing runs here
     try:
         job = aps.add_job("tools.scheduler:fire_scheduled_launch", trigger,
-                          args=[str(home.root), config, priority, experiment], name=f"launch {config.get('method')}",
+                          args=[str(home.root), config, priority, experiment, None, actor.name],
+                          name=f"launch {config.get('method')} for {actor.name}",
                           misfire_grace_time=24 * 3600, coalesce=True)
         out = {"job_id": job.id, "next_run_time": job.next_run_time.isoformat() if job.next_run_time else None,
                "trigger": str(trigger)}

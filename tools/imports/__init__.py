@@ -66,6 +66,9 @@ def read(target: str, fmt: str | None = None, run_id: str | None = None) -> list
 def import_path(home: Home, target: str, *, fmt: str | None = None, run_id: str | None = None,
                 method: str | None = None, embedding_dim: int | None = None, name: str | None = None) -> list[Run]:
     """Import every run found at `target`; returns their registry rows (new ids, status from the logs)."""
+    from tools.access import require
+
+    require(home, "member", "importing runs")
     if method is not None:
         check_method(method)
     fmt = fmt or detect(target)

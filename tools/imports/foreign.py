@@ -69,6 +69,9 @@ def write_foreign_run(home: Home, run: ForeignRun, *, method: str | None = None,
         mapped = {k: v for k, v in names.items() if k != v}
         folder.event("import", f"imported from {run.source}: {run.origin}", format=run.source, origin=run.origin,
                      mapped=mapped, notes=run.notes)
+        from tools.access import current, record_owner
+
+        record_owner(folder, current(home))
         last_loss = next((r["loss"] for r in reversed(rows) if "loss" in r), None)
         status = "diverged" if isinstance(last_loss, float) and not math.isfinite(last_loss) else "succeeded"
         folder.set_status(status, f"imported from {run.source}" + (" (its loss ended non-finite)"

@@ -9,7 +9,7 @@ from ssl_runtime.catalogue import BY_NAME, canonical
 from tools.home import Home
 from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
 
-__all__ = ["EmbeddingMismatch", "Hit", "KnowledgeStore", "compact", "get_store", "index_run", "search", "reindex"]
+__all__ = ["EmbeddingMismatch", "Hit", "KnowledgeStore", "compact", "get_store", "index_run", "ingest", "search", "reindex"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -19,6 +19,14 @@ def _store_for(root: str) -> KnowledgeStore:
 
 def get_store(home: Home) -> KnowledgeStore:
     return _store_for(str(home.root))
+
+
+def ingest(home: Home, paths: list) -> dict:
+    """Add the user's documents to `literature`, recording who added them (members and admins only)."""
+    from tools.access import require
+
+    actor = require(home, "member", "ingesting documents")
+    return get_store(home).ingest(paths, by=actor.name)
 
 
 def index_run(home: Home, run_id: str) -> int:

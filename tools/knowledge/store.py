@@ -122,7 +122,7 @@ class KnowledgeStore:
         self.collections[collection].delete(where=where)
         self._touch(collection)
 
-    def ingest(self, paths: list[str | Path], quiet: bool = False) -> dict:
+    def ingest(self, paths: list[str | Path], quiet: bool = False, by: str | None = None) -> dict:
         """Add documents to `literature`. A file already ingested with the same content hash changes nothing;
         a changed file replaces its old chunks."""
         files = []
@@ -153,7 +153,8 @@ class KnowledgeStore:
             if existing["ids"]:
                 col.delete(where={"source": source})
             metas = [{"title": c.title, "source": source, "section": c.section, "chunk": c.index, "file_hash": digest,
-                      "kind": "literature", "builtin": str(f).startswith(str(CORPUS_DIR))} for c in chunks]
+                      "kind": "literature", "builtin": str(f).startswith(str(CORPUS_DIR)),
+                      **({"ingested_by": by} if by else {})} for c in chunks]
             self.upsert("literature", [c.id for c in chunks], [c.text for c in chunks], metas)
             report["files"] += 1
             report["chunks"] += len(chunks)

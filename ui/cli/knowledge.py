@@ -15,9 +15,9 @@ app = typer.Typer()
 def ingest(paths: Annotated[list[str], typer.Argument(help="files or folders: .md .txt .html .pdf")],
            home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Add documents to the literature collection (re-ingesting an unchanged file changes nothing)."""
-    from tools.knowledge import get_store
+    from tools.knowledge import ingest as ingest_documents
 
-    report = get_store(the_home()).ingest(paths)
+    report = ingest_documents(the_home(), paths)
     emit(report, as_json, f"ingested {report['files']} files ({report['chunks']} chunks), {report['unchanged']} "
           f"unchanged, {len(report['skipped'])} skipped, {report['flagged_chunks']} chunks flagged as instruction-like")
 

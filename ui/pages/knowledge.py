@@ -8,7 +8,8 @@ import streamlit as st
 
 from agent.answers import quote_untrusted
 from ssl_runtime.errors import SSLPilotError
-from tools.knowledge import get_store, search
+from tools.access import current
+from tools.knowledge import get_store, ingest, search
 from ui.state import home
 
 UPLOAD_TYPES = ["md", "txt", "html", "htm", "pdf", "rst"]
@@ -38,6 +39,10 @@ def cited_chunk(chunk_id: str) -> None:
 
 def upload() -> None:
     st.subheader("Add documents")
+    actor = current(home())
+    if not actor.can("member"):
+        st.info(f"Adding documents needs the member role; {actor.name} is a {actor.role}.")
+        return
     files = st.file_uploader(f"Markdown, text, HTML or PDF, up to {MAX_UPLOAD_MB} MB each", type=UPLOAD_TYPES,
                              accept_multiple_files=True, max_upload_size=MAX_UPLOAD_MB, key="uploads")
     if not files or not st.button(f"Ingest {len(files)} file(s)", type="primary"):
@@ -60,7 +65,7 @@ def upload() -> None:
     if not paths:
         return
     try:
-        report = get_store(home()).ingest(paths)
+        report = ingest(home(), paths)
     except SSLPilotError as exc:
         st.error(str(exc))
         return

@@ -434,6 +434,9 @@ class Registry:
 
     def rebuild(self) -> list[Run]:
         """Recreate every run's rows from the folders under home/runs (nothing is deleted)."""
+        from tools.access import require
+
+        require(self.home, "admin", "rebuilding the registry")
         out = []
         for path in sorted(self.home.runs.iterdir(), key=lambda p: (len(p.name), p.name)):
             if (path / "config.yaml").exists():

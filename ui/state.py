@@ -31,8 +31,14 @@ def toolbox() -> ToolBox:
 
 
 def thread_id() -> str:
-    """The chat thread lives in the URL (?thread=...), so a reload or a shared link keeps the conversation."""
+    """The chat thread lives in the URL (?thread=...), so a reload keeps the conversation. Another user's thread
+    does not open: the page starts a new one and says why."""
+    from tools.access import current, thread_owner
+
     tid = st.query_params.get("thread")
+    if tid and thread_owner(home(), tid) not in (None, current(home()).name):
+        st.warning(f"Conversation `{tid}` belongs to another user; this is a new one.")
+        tid = None
     if not tid:
         tid = uuid.uuid4().hex[:12]
         st.query_params["thread"] = tid

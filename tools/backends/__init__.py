@@ -120,6 +120,9 @@ def configured(home: Home) -> dict[str, dict]:
 
 
 def add(home: Home, name: str, kind: str, **settings) -> dict:
+    from tools.access import require
+
+    require(home, "admin", "adding a backend")
     if kind not in SETTINGS:
         raise BackendError(f"unknown backend kind {kind!r}", field="kind", fix="use slurm or ray (local is built in)")
     if name == "local" or not name.replace("-", "").replace("_", "").isalnum():

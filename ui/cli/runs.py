@@ -172,12 +172,12 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "method", "data", "status", "steps", "probe", "verdict", "message")
+    table = Table("id", "user", "method", "data", "status", "steps", "probe", "verdict", "message")
     for r in rows:
-        table.add_row(r["run_id"], r["method"] or "", r["dataset"] or "", r["status"],
+        table.add_row(r["run_id"], r["owner"] or "", r["method"] or "", r["dataset"] or "", r["status"],
                       f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
                       f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
-                      (r["message"] or "")[:50])
+                      (r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60])
     Console().print(table)
 
 
@@ -192,6 +192,10 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
         return
     lines = [f"run {info['run_id']}: {info['method']} on {info['dataset']} - {info['status']}"
              f" ({info['steps'] or 0}/{info['total_steps'] or '?'} steps) {info['message']}"]
+    if info["owner"]:
+        lines.append(f"  owner: {info['owner']}")
+    if info["status"] == "queued" and info["wait_reason"]:
+        lines.append(f"  {info['wait_reason']}")
     for key in ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "grad_norm"):
         m = info["metrics"].get(key)
         if m:

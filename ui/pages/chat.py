@@ -37,7 +37,7 @@ def main() -> None:
     h = home()
     thread = thread_id()
     st.title("sslpilot chat")
-    st.caption(f"thread `{thread}` - kept in the URL, so a reload or a shared link continues it")
+    st.caption(f"thread `{thread}` - kept in the URL, so a reload continues it")
     with st.sidebar:
         if st.button("New conversation"):
             st.query_params["thread"] = ""

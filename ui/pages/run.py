@@ -164,11 +164,18 @@ def main() -> None:
         badges.append(f":{cards.VERDICT_COLORS.get(run['verdict'], 'gray')}-badge[{run['verdict'].replace('_', ' ')}]")
     st.markdown(" ".join(badges))
     origin = "" if run.get("source", "sslpilot") == "sslpilot" else f"{run['source']} · "
+    if run.get("owner"):
+        origin = f"owner {run['owner']} · " + origin
     if run.get("backend"):
         origin += f"backend {run['backend']} · job {run.get('job_id') or 'not submitted yet'} · {run.get('nodes') or 1} node(s) · "
     st.caption(origin + f"step {display.text(run['steps'] or 0)}/{display.text(run['total_steps'])} · device "
                f"{display.text(run['device'])} · "
                f"folder `{run['run_dir']}`" + (f" · {run['message']}" if run["message"] else ""))
+    if run["status"] == "queued" and run.get("wait_reason"):
+        from tools.access import current
+        from tools.fairshare import reason_for
+
+        st.info(reason_for(Registry(h).get(run_id), current(h).name))
     done = st.session_state.pop("action_result", None)
     if done:
         (st.error if "error" in done else st.success)(json.dumps(done, default=str))

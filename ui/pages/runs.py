@@ -15,7 +15,7 @@ from ui import charts, display
 from ui.state import home, toolbox
 
 REFRESH_S = 5
-COLUMNS = ["run_id", "name", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
+COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
            "verdict", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
                    "health/teacher_entropy", "samples_per_s"]
@@ -29,6 +29,8 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
     df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
     if (df["name"] == "").all():
         df = df.drop(columns="name")
+    if (df["owner"] == "").all():  # a home from before accounts
+        df = df.drop(columns="owner")
     if (df["source"] == "sslpilot").all():  # only worth a column once runs come from elsewhere
         df = df.drop(columns="source")
     if (df["backend"] == "").all():  # likewise once runs go to a cluster

@@ -1,0 +1,117 @@
+"""`sslpilot user add|ls|rm|passwd|role|limit` and `sslpilot whoami`: accounts on a shared home (admins only,
+except the first account, which must be an admin)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
+
+app = typer.Typer()
+NameArg = Annotated[str, typer.Argument(help="user name: a-z 0-9 . _ @ + - (an OIDC login is the e-mail)")]
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input "
+                                             "(for scripts), instead of asking twice")]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _admin():
+    from tools.access import require
+
+    h = the_home()
+    require(h, "admin", "managing users")
+    return h
+
+
+def _row(u) -> dict:
+    return {"name": u.name, "role": u.role, "login": "password" if u.password_hash else "oidc",
+            "max_gpus": u.max_gpus, "max_queued": u.max_queued}
+
+
+@app.command("add")
+def user_add(name: NameArg, role: Annotated[str, typer.Option(help="viewer, member or admin")] = "member",
+             oidc: Annotated[bool, typer.Option("--oidc", help="signs in through the OIDC provider: no password")]
+             = False, password_stdin: PasswordStdin = False, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Add an account. The first account of a home must be an admin."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.accounts import Accounts, check_name, check_role
+
+    h = _admin()
+    accounts = Accounts(h)
+    check_name(name), check_role(role)  # refused before a password is asked for
+    if not accounts.any() and role != "admin":
+        raise SSLPilotError("the first account must be an admin (else nobody could add the others)", field="role",
+                            fix=f"sslpilot user add {name} --role admin")
+    u = accounts.add(name, role, None if oidc else _password(password_stdin), oidc=oidc)
+    emit(_row(u), as_json, f"added {u.name} ({u.role})")
+
+
+@app.command("ls")
+def user_ls(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The accounts, their roles and limits."""
+    from tools.accounts import Accounts
+
+    users = [_row(u) for u in Accounts(the_home()).list()]
+    emit({"users": users}, as_json, "\n".join(f"{u['name']:24s} {u['role']:7s} {u['login']:8s} gpus "
+                                              f"{u['max_gpus'] or '-'} queued {u['max_queued'] or '-'}"
+                                              for u in users) or "no accounts: the home is open to its OS users")
+
+
+@app.command("rm")
+def user_rm(name: NameArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Remove an account (its runs keep their owner; its sessions end)."""
+    from tools.accounts import Accounts
+
+    Accounts(_admin()).remove(name)
+    emit({"removed": name}, as_json, f"removed {name}")
+
+
+@app.command("passwd")
+def user_passwd(name: NameArg, password_stdin: PasswordStdin = False, home: HomeOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """Set a password (an admin for anyone; anyone for themselves). Open sessions of the account end."""
+    from tools.access import current
+    from tools.accounts import Accounts, check_name
+
+    h = the_home()
+    if current(h).name != check_name(name):
+        _admin()
+    Accounts(h).set_password(name, _password(password_stdin))
+    emit({"changed": name}, as_json, f"password of {name} changed")
+
+
+@app.command("role")
+def user_role(name: NameArg, role: Annotated[str, typer.Argument(help="viewer, member or admin")],
+              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Change a role (the last admin cannot be demoted)."""
+    from tools.accounts import Accounts
+
+    u = Accounts(_admin()).set_role(name, role)
+    emit(_row(u), as_json, f"{u.name} is now a {u.role}")
+
+
+@app.command("limit")
+def user_limit(name: NameArg, gpus: Annotated[int | None, typer.Option(help="GPUs at once (0: the default)")] = None,
+               queued: Annotated[int | None, typer.Option(help="runs waiting at once (0: the default)")] = None,
+               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Per-user queue limits; the defaults are SSLPILOT_USER_MAX_GPUS and SSLPILOT_USER_MAX_QUEUED."""
+    from tools.accounts import Accounts
+
+    u = Accounts(_admin()).set_limits(name, gpus, queued)
+    emit(_row(u), as_json, f"{u.name}: GPUs {u.max_gpus or 'default'}, queued {u.max_queued or 'default'}")
+
+
+@app.command("whoami")
+def whoami(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Who the CLI acts as on this home, and with which role."""
+    from tools.access import current
+
+    a = current(the_home())
+    emit({"name": a.name, "role": a.role, "how": a.how}, as_json, f"{a.name} ({a.role}, {a.how})")

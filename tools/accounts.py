@@ -266,14 +266,16 @@ def cookie_secret(home: Home) -> str:
     path = home.root / "auth" / "cookie_secret"
     path.parent.mkdir(mode=0o700, exist_ok=True)
     if not path.exists():
-        _write_private(path, secrets.token_hex(32))
+        write_private(path, secrets.token_hex(32))
     return path.read_text().strip()
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Create `path` readable and writable by its owner only (before the secret is in it)."""
     import os
 
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)  # an existing file keeps its mode on open: make it private too
     with os.fdopen(fd, "w") as f:
         f.write(text)

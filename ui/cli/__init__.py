@@ -24,6 +24,7 @@ for group in (runs, elsewhere, judge, knowledge, front, queue):  # commands at t
     app.registered_commands.extend(group.app.registered_commands)
 app.add_typer(registry.app, name="registry", help="registry maintenance")
 app.add_typer(backend.app, name="backend", help="cluster backends: where runs go besides this machine's queue")
+app.add_typer(users.auth_app, name="auth", help="how the UI signs people in: OIDC")
 app.add_typer(users.app, name="user", help="accounts on a shared home: roles, passwords, queue limits")
 app.registered_commands.append(next(c for c in users.app.registered_commands if c.name == "whoami"))
 app.add_typer(data.app, name="data", help="dataset caches: decode a folder once, reuse it in every run")

@@ -52,26 +52,34 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
 def ui(home: HomeOpt = None, port: Annotated[int, typer.Option(help="port to listen on")] = 8501,
        host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 exposes it to your network")] = "127.0.0.1",
        open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open a browser tab")] = False,
-       no_auth: Annotated[bool, typer.Option("--no-auth", help="allow a non-loopback --host without a login: "
-                                             "anyone who reaches the port can launch and cancel runs")] = False) -> None:
-    """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT."""
+       no_auth: Annotated[bool, typer.Option("--no-auth", help="no login, even with accounts: anyone who reaches "
+                                             "the port acts as this server's OS user")] = False) -> None:
+    """Start the chat and dashboards (Streamlit) on http://127.0.0.1:PORT. With accounts (`sslpilot user add`) or
+    OIDC (`sslpilot auth oidc`) it asks people to sign in, and may listen beyond this machine."""
     import os
     from pathlib import Path
 
-    if not _loopback(host) and not no_auth:
-        typer.echo(f"error: host: {host} would let anyone who can reach port {port} launch, cancel and read runs, "
-                   "and sslpilot has no login yet. Fix: keep the default 127.0.0.1 and reach it through a tunnel "
-                   f"(ssh -L {port}:127.0.0.1:{port} this-machine), or pass --no-auth to share it without a login.",
+    from tools.accounts import Accounts
+
+    h = the_home()
+    oidc = h.root / "auth" / "secrets.toml"
+    configured = Accounts(h).any() or oidc.exists()
+    if not _loopback(host) and not configured and not no_auth:
+        typer.echo(f"error: host: {host} would let anyone who can reach port {port} launch, cancel and read runs "
+                   "without signing in. Fix: add accounts first (`sslpilot user add NAME --role admin`, then members)"
+                   " or OIDC (`sslpilot auth oidc --metadata-url URL --client-id ID`); or keep 127.0.0.1 and use a "
+                   f"tunnel (ssh -L {port}:127.0.0.1:{port} this-machine); or pass --no-auth to share it open.",
                    err=True)
         raise typer.Exit(2)
 
-    h = the_home()
     app_file = Path(__file__).parents[1] / "app.py"
-    env = {**os.environ, "SSLPILOT_HOME": str(h.root)}
+    env = {**os.environ, "SSLPILOT_HOME": str(h.root), "SSLPILOT_UI_AUTH": "off" if no_auth else ""}
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", host,
            "--server.port", str(port), "--server.headless", str(not open_browser).lower(),
            "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
            "--client.toolbarMode", "minimal"]
+    if oidc.exists() and not no_auth:
+        cmd += ["--secrets.files", str(oidc)]
     typer.echo(f"sslpilot UI on http://{host}:{port} (home {h.root}); Ctrl-C to stop", err=True)
     sys.stderr.flush()
     os.execve(sys.executable, cmd, env)  # become the server, so signals reach it directly

@@ -3,6 +3,7 @@ except the first account, which must be an admin)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
@@ -115,3 +116,44 @@ def whoami(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
     a = current(the_home())
     emit({"name": a.name, "role": a.role, "how": a.how}, as_json, f"{a.name} ({a.role}, {a.how})")
+
+
+auth_app = typer.Typer()
+
+
+@auth_app.command("oidc")
+def auth_oidc(metadata_url: Annotated[str, typer.Option(help="the provider's .well-known/openid-configuration URL")],
+              client_id: Annotated[str, typer.Option(help="this app's client id at the provider")],
+              client_secret_stdin: Annotated[bool, typer.Option("--client-secret-stdin", help="read the client "
+                                                                "secret from standard input instead of asking")]
+              = False,
+              redirect_uri: Annotated[str, typer.Option(help="where the provider sends people back: the UI's "
+                                                        "address + /oauth2callback ({port} is filled in)")]
+              = "http://localhost:{port}/oauth2callback",
+              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Sign in to the UI through an OpenID Connect provider (Streamlit's st.login). Writes the home's
+    auth/secrets.toml, readable by its owner only, with a cookie secret made for this home."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.accounts import cookie_secret, write_private
+
+    h = _admin()
+    if not metadata_url.startswith(("http://", "https://")) or not redirect_uri.endswith("/oauth2callback"):
+        raise SSLPilotError("the metadata URL must be http(s) and the redirect URI must end in /oauth2callback",
+                            field="--metadata-url" if not metadata_url.startswith("http") else "--redirect-uri")
+    secret = sys.stdin.readline().rstrip("\n") if client_secret_stdin else typer.prompt("client secret",
+                                                                                        hide_input=True)
+    values = {"redirect_uri": redirect_uri, "cookie_secret": cookie_secret(h), "client_id": client_id,
+              "client_secret": secret, "server_metadata_url": metadata_url}
+    path = h.root / "auth" / "secrets.toml"
+    write_private(path, "[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
+    emit({"written": str(path), "redirect_uri": redirect_uri}, as_json,
+         f"OIDC sign-in configured ({path}); restart `sslpilot ui`. Give people roles with "
+         "`sslpilot user add EMAIL --oidc --role member` (others sign in as viewers).")
+
+
+@auth_app.command("off")
+def auth_off(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Stop offering OIDC sign-in (local accounts stay)."""
+    h = _admin()
+    (h.root / "auth" / "secrets.toml").unlink(missing_ok=True)
+    emit({"oidc": False}, as_json, "OIDC sign-in removed")

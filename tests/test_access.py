@@ -31,10 +31,11 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     h = Home.resolve(tmp_path / "home")
     a = Accounts(h)
-    a.add("root", "admin", "root-password")
-    a.add("bob", "member", "bob-password")
-    a.add("dave", "member", "dave-password")
-    a.add("carol", "viewer", "carol-password")
+    with acting_as(ROOT_ADMIN):
+        a.add("root", "admin", "root-password")
+        a.add("bob", "member", "bob-password")
+        a.add("dave", "member", "dave-password")
+        a.add("carol", "viewer", "carol-password")
     return h
 
 

@@ -8,17 +8,34 @@ import time
 import pytest
 
 from ssl_runtime.errors import SSLPilotError
+from tools.access import Actor, acting_as
 from tools.accounts import Accounts, AuthError, cookie_secret
 from tools.home import Home
 from tools.records import LoginSession
 
+ADMIN = Actor("root", "admin")
+
 
 @pytest.fixture
 def accounts(tmp_path):
-    a = Accounts(Home.resolve(tmp_path / "home"))
-    a.add("root", "admin", "root-password")
-    a.add("bob", "member", "bob-password")
-    return a
+    """A home with an admin and a member; the test acts as the admin (whatever this machine's login is)."""
+    with acting_as(ADMIN):
+        a = Accounts(Home.resolve(tmp_path / "home"))
+        a.add("root", "admin", "root-password")
+        a.add("bob", "member", "bob-password")
+        yield a
+
+
+def test_only_an_admin_edits_accounts(accounts):
+    with acting_as(Actor("bob", "member")):
+        for edit in (lambda: accounts.add("eve", "member", "eve-password"), lambda: accounts.remove("root"),
+                     lambda: accounts.set_role("bob", "admin"), lambda: accounts.set_limits("bob", max_gpus=8),
+                     lambda: accounts.set_password("root", "taken-over")):
+            with pytest.raises(SSLPilotError, match="managing users needs the admin role; bob is a member"):
+                edit()
+        accounts.set_password("bob", "bob-own-new-password")  # one's own is allowed
+    assert [(u.name, u.role, u.max_gpus) for u in accounts.list()] == [("bob", "member", None), ("root", "admin", None)]
+    assert accounts.verify("root", "root-password").name == "root"
 
 
 def test_passwords_are_hashed_and_checked(accounts):
@@ -117,7 +134,8 @@ def test_two_admins_demoting_each_other_at_once_keep_one_admin(accounts):
     def demote(name: str) -> None:
         start.wait()
         try:
-            accounts.set_role(name, "member")
+            with acting_as(ADMIN):
+                accounts.set_role(name, "member")
             results[name] = "done"
         except SSLPilotError as exc:
             results[name] = str(exc)
@@ -139,7 +157,8 @@ def test_two_admins_adding_the_same_name_at_once_one_wins(accounts):
     def add(pw: str) -> None:
         start.wait()
         try:
-            accounts.add("dora", "member", pw)
+            with acting_as(ADMIN):
+                accounts.add("dora", "member", pw)
             results.append("added")
         except SSLPilotError as exc:
             results.append(str(exc))

@@ -83,11 +83,21 @@ class Accounts:
         with Session(self.registry.engine) as s:
             return list(s.exec(select(User).order_by(User.name)))
 
-    # ---- editing ------------------------------------------------------------------------------------
+    # ---- editing (admins only, once the home has an account: tools/access.py) ---------------------------
+    def _require_admin(self) -> None:
+        from tools.access import require
+
+        if self.any():
+            require(self.home, "admin", "managing users")
+
     @_retry_locked
     def add(self, name: str, role: str = "member", password: str | None = None, *, oidc: bool = False) -> User:
         """A new account; `oidc` accounts have no password (they sign in through the organisation's provider)."""
         name, role = check_name(name), check_role(role)
+        self._require_admin()
+        if not self.any() and role != "admin":
+            raise SSLPilotError("the first account must be an admin (else nobody could add the others)", field="role",
+                                fix=f"sslpilot user add {name} --role admin")
         pw_hash = None if oidc else _hasher.hash(_check_password(password))
         with Session(self.registry.engine) as s:
             if s.get(User, name) is not None:
@@ -103,6 +113,7 @@ class Accounts:
     @_retry_locked
     def remove(self, name: str) -> None:
         name = check_name(name)
+        self._require_admin()
         with Session(self.registry.engine) as s:
             self._lock_admins(s)
             user = s.get(User, name)
@@ -119,6 +130,7 @@ class Accounts:
     @_retry_locked
     def set_role(self, name: str, role: str) -> User:
         name, role = check_name(name), check_role(role)
+        self._require_admin()
         with Session(self.registry.engine) as s:
             self._lock_admins(s)
             user = self._existing(s, name)
@@ -132,8 +144,13 @@ class Accounts:
 
     @_retry_locked
     def set_password(self, name: str, password: str) -> None:
-        """A new password ends the user's open sessions (a stolen session does not outlive the change)."""
+        """Anyone's for an admin, one's own for anyone. A new password ends the user's open sessions (a stolen
+        session does not outlive the change)."""
+        from tools.access import current
+
         name = check_name(name)
+        if current(self.home).name != name:
+            self._require_admin()
         pw_hash = _hasher.hash(_check_password(password))
         with Session(self.registry.engine) as s:
             user = self._existing(s, name)
@@ -148,6 +165,7 @@ class Accounts:
     def set_limits(self, name: str, max_gpus: int | None = None, max_queued: int | None = None) -> User:
         """Per-user queue limits; 0 clears one back to the home's default."""
         name = check_name(name)
+        self._require_admin()
         for field, v in (("gpus", max_gpus), ("queued", max_queued)):
             if v is not None and v < 0:
                 raise SSLPilotError(f"--{field} {v} is negative", field=field, fix="give 0 (default) or more")

@@ -41,16 +41,11 @@ def user_add(name: NameArg, role: Annotated[str, typer.Option(help="viewer, memb
              oidc: Annotated[bool, typer.Option("--oidc", help="signs in through the OIDC provider: no password")]
              = False, password_stdin: PasswordStdin = False, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Add an account. The first account of a home must be an admin."""
-    from ssl_runtime.errors import SSLPilotError
     from tools.accounts import Accounts, check_name, check_role
 
     h = _admin()
-    accounts = Accounts(h)
     check_name(name), check_role(role)  # refused before a password is asked for
-    if not accounts.any() and role != "admin":
-        raise SSLPilotError("the first account must be an admin (else nobody could add the others)", field="role",
-                            fix=f"sslpilot user add {name} --role admin")
-    u = accounts.add(name, role, None if oidc else _password(password_stdin), oidc=oidc)
+    u = Accounts(h).add(name, role, None if oidc else _password(password_stdin), oidc=oidc)
     emit(_row(u), as_json, f"added {u.name} ({u.role})")
 
 
@@ -83,7 +78,7 @@ def user_passwd(name: NameArg, password_stdin: PasswordStdin = False, home: Home
 
     h = the_home()
     if current(h).name != check_name(name):
-        _admin()
+        _admin()  # before the password is asked for; Accounts checks again
     Accounts(h).set_password(name, _password(password_stdin))
     emit({"changed": name}, as_json, f"password of {name} changed")
 

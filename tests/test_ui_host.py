@@ -1,5 +1,6 @@
-"""`sslpilot ui` listens on loopback unless told otherwise: a network-facing --host is refused (there is no
-login yet: issue 25) with the fix in the message, unless --no-auth says the open port is meant."""
+"""`sslpilot ui` listens on loopback unless told otherwise: a network-facing --host is refused while nobody
+has to sign in (no accounts, no OIDC) with the fix in the message, unless --no-auth says the open port is
+meant. With accounts or OIDC it serves, and the app asks for a login (tests/test_ui_auth.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def test_a_network_facing_host_is_refused_without_no_auth(served, host):
     assert r.exit_code == 2 and "cmd" not in served
     assert f"host: {host} would let anyone who can reach port 8501" in r.output
     assert "--no-auth" in r.output and "ssh -L 8501:127.0.0.1:8501" in r.output
+    assert "sslpilot user add NAME --role admin" in r.output
 
 
 @pytest.mark.parametrize("args,host", [([], "127.0.0.1"), (["--host", "localhost"], "localhost"),
@@ -44,3 +46,35 @@ def test_loopback_or_an_explicit_no_auth_serves(served, args, host):
     assert isinstance(r.exception, Served), r.output
     cmd = served["cmd"]
     assert cmd[cmd.index("--server.address") + 1] == host
+
+
+def test_with_accounts_or_oidc_a_network_host_serves_behind_a_login(served, tmp_path):
+    from tools.access import Actor, acting_as
+    from tools.accounts import Accounts, write_private
+    from tools.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    with acting_as(Actor("root", "admin")):
+        Accounts(home).add("root", "admin", "root-password")
+    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"])
+    assert isinstance(r.exception, Served), r.output
+    assert "--secrets.files" not in served["cmd"]
+    secrets = home.root / "auth" / "secrets.toml"
+    write_private(secrets, "[auth]\n")
+    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"])
+    assert isinstance(r.exception, Served)
+    assert served["cmd"][served["cmd"].index("--secrets.files") + 1] == str(secrets)
+
+
+def test_no_auth_turns_the_login_off(served, monkeypatch):
+    seen = {}
+
+    def execve(path, cmd, env):
+        seen.update(env)
+        raise Served
+
+    monkeypatch.setattr(os, "execve", execve)
+    CliRunner().invoke(app, ["ui", "--host", "0.0.0.0", "--no-auth"])
+    assert seen["SSLPILOT_UI_AUTH"] == "off"
+    CliRunner().invoke(app, ["ui"])
+    assert seen["SSLPILOT_UI_AUTH"] == ""

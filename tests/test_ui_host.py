@@ -56,12 +56,12 @@ def test_with_accounts_or_oidc_a_network_host_serves_behind_a_login(served, tmp_
     home = Home.resolve(tmp_path / "home")
     with acting_as(Actor("root", "admin")):
         Accounts(home).add("root", "admin", "root-password")
-    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"])
+    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0", "--home", str(home.root)])
     assert isinstance(r.exception, Served), r.output
     assert "--secrets.files" not in served["cmd"]
     secrets = home.root / "auth" / "secrets.toml"
     write_private(secrets, "[auth]\n")
-    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0"])
+    r = CliRunner().invoke(app, ["ui", "--host", "0.0.0.0", "--home", str(home.root)])
     assert isinstance(r.exception, Served)
     assert served["cmd"][served["cmd"].index("--secrets.files") + 1] == str(secrets)
 

@@ -27,6 +27,9 @@ def served(monkeypatch, tmp_path):
 
     monkeypatch.setattr(os, "execve", execve)
     monkeypatch.setenv("SSLPILOT_HOME", str(tmp_path / "home"))
+    from ui.cli import common
+
+    monkeypatch.setattr(common, "_invocation", {})  # the home an earlier in-process command resolved is not ours
     return seen
 
 

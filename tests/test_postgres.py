@@ -107,12 +107,54 @@ def test_migration_on_postgres_keeps_rows(pg_home):
         c.execute(text("ALTER TABLE run DROP COLUMN job_id"))
         c.execute(text("ALTER TABLE run DROP COLUMN job_state"))
         c.execute(text("ALTER TABLE run DROP COLUMN nodes"))
+        c.execute(text("ALTER TABLE run DROP COLUMN owner"))  # its index goes with it
+        c.execute(text("ALTER TABLE run DROP COLUMN wait_reason"))
         c.execute(text("UPDATE schema_info SET version = 1"))
     reg.engine.dispose()
     again = Registry(pg_home)
-    assert again.schema_version() == 5
-    again.update(run.id, verdict="healthy")
-    assert again.get(run.id).verdict == "healthy" and again.get(run.id).status == "queued"
+    assert again.schema_version() == 6
+    again.update(run.id, verdict="healthy", owner="ann")
+    got = again.get(run.id)
+    assert (got.verdict, got.owner, got.status) == ("healthy", "ann", "queued")
+
+
+def test_two_admins_demoting_each_other_on_postgres_keep_one(pg_home):
+    """PostgreSQL reads committed rows mid-transaction: the admin rows are locked (FOR UPDATE) first."""
+    import threading
+
+    from ssl_runtime.errors import SSLPilotError
+    from tools.access import Actor, acting_as
+    from tools.accounts import Accounts
+
+    admin = Actor("root", "admin")
+    with acting_as(admin):
+        accounts = Accounts(pg_home)
+        accounts.add("root", "admin", "root-password")
+        accounts.add("ann", "admin", "ann-password")
+    outcomes = []
+    start = threading.Barrier(2)
+
+    def demote(name):
+        start.wait()
+        try:
+            with acting_as(admin):
+                accounts.set_role(name, "viewer")
+            outcomes.append("done")
+        except SSLPilotError as exc:
+            outcomes.append(str(exc))
+
+    for _ in range(5):  # a race that a single try could miss
+        outcomes.clear()
+        threads = [threading.Thread(target=demote, args=(n,)) for n in ("root", "ann")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes)[0] == "done" and "would leave no admin" in sorted(outcomes)[1]
+        assert len([u for u in accounts.list() if u.role == "admin"]) == 1
+        with acting_as(admin):
+            accounts.set_role("root", "admin")
+            accounts.set_role("ann", "admin")
 
 
 def test_concurrent_writers_on_postgres(pg_home, pg_url):

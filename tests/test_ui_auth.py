@@ -98,6 +98,11 @@ def test_oidc_sign_in_in_chromium(team_home):
         assert secrets.stat().st_mode & 0o777 == 0o600 and "client-secret" not in r.stdout + r.stderr
         with browser_tab(team_home.root, "") as tab:
             expect(tab.get_by_text("sign in to continue")).to_be_visible(timeout=60_000)
+            # a forged identity cookie (not signed with the home's cookie secret) signs nobody in
+            forged = '{"is_logged_in": true, "email": "root@lab.org", "iat": 9999999999}'
+            tab.context.add_cookies([{"name": "_streamlit_user", "value": forged, "url": tab.url}])
+            tab.reload()
+            expect(tab.get_by_text("sign in to continue")).to_be_visible(timeout=60_000)
             tab.get_by_role("button", name="Sign in with your organisation (OIDC)").click()
             tab.get_by_role("button", name="dora").click()  # the provider's page: a predefined user
             expect(tab.get_by_text("signed in as dora@lab.org (viewer)")).to_be_visible(timeout=60_000)

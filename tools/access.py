@@ -22,9 +22,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ssl_runtime.errors import SSLPilotError
-from tools.accounts import ROLES, Accounts
 from tools.home import Home
-from tools.records import Conversation, Run
+from tools.records import Conversation, Run, User
+
+ROLES = ("viewer", "member", "admin")  # each may do what the ones before it may
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,16 @@ def os_login() -> str:
 
 
 def local_actor(home: Home) -> Actor:
-    """The CLI's actor: the OS login, an admin while the home has no accounts."""
-    accounts = Accounts(home)
+    """The CLI's actor: the OS login, an admin while the home has no accounts (tools/accounts.py)."""
+    from sqlmodel import Session, select
+
+    from tools.registry import Registry
+
     login = os_login().lower()
-    if not accounts.any():
-        return Actor(login, "admin", "open")
-    user = accounts.get(login)
+    with Session(Registry(home).engine) as s:
+        if s.exec(select(User.name).limit(1)).first() is None:
+            return Actor(login, "admin", "open")
+        user = s.get(User, login)
     return Actor(login, user.role if user else "viewer", "os")
 
 

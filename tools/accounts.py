@@ -21,11 +21,11 @@ from sqlmodel import Session, func, select
 
 from ssl_runtime import settings
 from ssl_runtime.errors import SSLPilotError
+from tools.access import ROLES, current, require
 from tools.home import Home
 from tools.records import LoginSession, User, now
 from tools.registry import Registry, _retry_locked
 
-ROLES = ("viewer", "member", "admin")  # each may do what the ones before it may
 NAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,63}$")  # a login name or an OIDC e-mail, lower case
 MIN_PASSWORD = 8
 FREE_TRIES = 3
@@ -85,8 +85,6 @@ class Accounts:
 
     # ---- editing (admins only, once the home has an account: tools/access.py) ---------------------------
     def _require_admin(self) -> None:
-        from tools.access import require
-
         if self.any():
             require(self.home, "admin", "managing users")
 
@@ -146,8 +144,6 @@ class Accounts:
     def set_password(self, name: str, password: str) -> None:
         """Anyone's for an admin, one's own for anyone. A new password ends the user's open sessions (a stolen
         session does not outlive the change)."""
-        from tools.access import current
-
         name = check_name(name)
         if current(self.home).name != name:
             self._require_admin()

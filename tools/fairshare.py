@@ -29,11 +29,11 @@ class Limits:
     max_queued: int | None
 
 
-def limits_of(home: Home, user: str | None) -> Limits:
+def limits_of(home: Home, user: str | None, registry=None) -> Limits:
     """The user's own limits, else the home's defaults (SSLPILOT_USER_MAX_GPUS / _QUEUED; 0 = none)."""
     from tools.accounts import Accounts
 
-    account = Accounts(home).get(user) if user else None
+    account = Accounts(home, registry).get(user) if user else None
     gpus = (account.max_gpus if account else None) or settings.get_int("SSLPILOT_USER_MAX_GPUS") or None
     queued = (account.max_queued if account else None) or settings.get_int("SSLPILOT_USER_MAX_QUEUED") or None
     return Limits(gpus, queued)

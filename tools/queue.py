@@ -133,7 +133,7 @@ class Dispatcher:
         blocked: Run | None = None
         while (run := fair.next()) is not None:
             asked = fairshare.gpus_asked(run, bool(self.allocator.gpus))
-            limit = fairshare.limits_of(self.registry.home, run.owner).max_gpus if run.owner else None
+            limit = fairshare.limits_of(self.registry.home, run.owner, self.registry).max_gpus
             held = fair.held_gpus.get(run.owner or "", 0)
             if limit is not None and asked and held + asked > limit:
                 for r in fair.held_back(run):

@@ -194,3 +194,17 @@ def test_imports_ingests_and_schedules_record_who(home, tmp_path):
     assert copy.owner == "bob" and copy.id != run_id  # the importer owns the copy; the history keeps dave
     owners = [json.loads(e.data_json)["user"] for e in Registry(home).events(copy.id, types=["owner"])]
     assert owners == ["dave", "bob"]
+
+
+def test_the_run_page_offers_cancel_only_to_its_owner_or_an_admin(home, monkeypatch):
+    from ui_browser import page_loader
+
+    bobs = queued_as(home, BOB)
+    load = page_loader(home.root, monkeypatch)
+    for login, enabled in (("carol", False), ("dave", False), ("bob", True), ("root", True)):
+        monkeypatch.setenv("LOGNAME", login)  # the page acts as this login's account (tools/access.py)
+        at = load("run", run=bobs)
+        assert not at.exception, at.exception
+        button = next(b for b in at.button if b.label == "Cancel run")
+        assert button.disabled is (not enabled), login
+        assert "owner bob" in " ".join(c.value for c in at.caption)

@@ -88,14 +88,19 @@ class Accounts:
         if self.any():
             require(self.home, "admin", "managing users")
 
-    @_retry_locked
-    def add(self, name: str, role: str = "member", password: str | None = None, *, oidc: bool = False) -> User:
-        """A new account; `oidc` accounts have no password (they sign in through the organisation's provider)."""
+    def check_add(self, name: str, role: str) -> tuple[str, str]:
+        """Whether `add` would be allowed (the CLI asks before prompting for a password)."""
         name, role = check_name(name), check_role(role)
         self._require_admin()
         if not self.any() and role != "admin":
             raise SSLPilotError("the first account must be an admin (else nobody could add the others)", field="role",
                                 fix=f"sslpilot user add {name} --role admin")
+        return name, role
+
+    @_retry_locked
+    def add(self, name: str, role: str = "member", password: str | None = None, *, oidc: bool = False) -> User:
+        """A new account; `oidc` accounts have no password (they sign in through the organisation's provider)."""
+        name, role = self.check_add(name, role)
         pw_hash = None if oidc else _hasher.hash(_check_password(password))
         with Session(self.registry.engine) as s:
             if s.get(User, name) is not None:

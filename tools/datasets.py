@@ -31,6 +31,9 @@ def _row(cache: DatasetCache) -> dict:
 def prepare(home: Home, path: str, max_side: int = DEFAULT_MAX_SIDE, fmt: str = "auto", workers: int | None = None,
             progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None) -> dict:
     """Build (or find) the cache of `path`, so the first run starts at once."""
+    from tools.access import require
+
+    require(home, "member", "preparing a dataset cache")
     result = ensure_cache(path, root(home), max_side, fmt, workers=workers, progress=progress, log=log)
     return {**_row(result.cache), "built": result.built, "message": result.message}
 
@@ -58,6 +61,9 @@ def show(home: Home, name: str) -> dict:
 def remove(home: Home, name: str, force: bool = False) -> dict:
     """Delete a cache. Runs that finished keep their results; a queued or running run that reads it stops
     the removal unless `force` (it would have to rebuild the cache)."""
+    from tools.access import require
+
+    require(home, "admin", "removing a dataset cache (others' runs may read it)")
     _get(home, name)
     live = [r.id for r in Registry(home).list(status=ACTIVE, limit=10_000) if r.dataset_cache == name]
     if live and not force:

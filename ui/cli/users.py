@@ -41,11 +41,11 @@ def user_add(name: NameArg, role: Annotated[str, typer.Option(help="viewer, memb
              oidc: Annotated[bool, typer.Option("--oidc", help="signs in through the OIDC provider: no password")]
              = False, password_stdin: PasswordStdin = False, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Add an account. The first account of a home must be an admin."""
-    from tools.accounts import Accounts, check_name, check_role
+    from tools.accounts import Accounts
 
-    h = _admin()
-    check_name(name), check_role(role)  # refused before a password is asked for
-    u = Accounts(h).add(name, role, None if oidc else _password(password_stdin), oidc=oidc)
+    accounts = Accounts(_admin())
+    accounts.check_add(name, role)  # refused before a password is asked for
+    u = accounts.add(name, role, None if oidc else _password(password_stdin), oidc=oidc)
     emit(_row(u), as_json, f"added {u.name} ({u.role})")
 
 

@@ -27,14 +27,19 @@ def _embeddings(root: str, run_id: str, stamp: float) -> dict:
 
 def actions(run: dict) -> None:
     """Cancel and resume through the agent's tools, each behind an explicit confirmation."""
+    from tools.access import current
+
     ask = st.session_state.get("confirm_action")
+    actor = current(home())
+    mine = actor.role == "admin" or (actor.can("member") and run.get("owner") == actor.name)
+    why = None if mine else f"{run.get('owner') or 'its owner'}'s run: needs the admin role ({actor.name} is a {actor.role})"
     c = st.columns([1, 1, 4])
     if run["status"] not in TERMINAL:
         c[0].button("Cancel run", key="ask-cancel", on_click=st.session_state.__setitem__,
-                    args=("confirm_action", "cancel"))
+                    args=("confirm_action", "cancel"), disabled=not mine, help=why)
     if run["status"] in ("interrupted", "cancelled", "failed", "diverged"):
         c[1].button("Resume run", key="ask-resume", on_click=st.session_state.__setitem__,
-                    args=("confirm_action", "resume"))
+                    args=("confirm_action", "resume"), disabled=not mine, help=why)
     if not ask:
         return
     tb = toolbox()

@@ -159,3 +159,18 @@ def test_the_fair_queue_orders_by_held_then_usage_then_age():
         order.append(r.id)
         fair.started(r, 1, 1)
     assert order == ["c3", "b2", "a1"]  # a holds a GPU; b used more than c
+
+
+def test_the_homes_default_limits_apply_to_users_without_their_own(shared, monkeypatch):
+    home, registry, dispatcher, workers = shared
+    monkeypatch.setenv("SSLPILOT_USER_MAX_QUEUED", "1")
+    monkeypatch.setenv("SSLPILOT_USER_MAX_GPUS", "1")
+    (b,) = queue(home, "bob")
+    with pytest.raises(SSLPilotError, match="bob already has 1 run\\(s\\) waiting, the limit of 1"):
+        queue(home, "bob")
+    with acting_as(Actor("root", "admin")):
+        Accounts(home).set_limits("carol", max_queued=3)  # her own limit wins over the default
+    c = queue(home, "carol", 3)
+    dispatcher.tick()
+    assert sorted(workers.started) == sorted([b, c[0]])  # one GPU each: the default GPU limit holds carol
+    assert {registry.get(r).wait_reason for r in c[1:]} == {"waiting: you already use 1 of your 1 GPU"}

@@ -24,7 +24,7 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_cou
 # The files that take longest (real clusters, real process kills) are handed out first, so that two workers
 # finish together instead of one running a long file alone at the end.
 LONGEST_FIRST = ("test_ray.py", "test_queue.py", "test_audit.py", "test_cli.py", "test_text_clip.py",
-                 "test_slurm.py", "test_resume.py", "test_ui.py")
+                 "test_slurm.py", "test_resume.py", "test_ui.py", "test_ui_auth.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -5,6 +5,7 @@ session) and OIDC through a real provider started for the test (oidc-provider-mo
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from ui_browser import ARTIFACTS, browser_tab
@@ -74,7 +75,7 @@ def test_local_accounts_in_chromium(team_home):
         assert [(r.id, r.owner) for r in runs] == [("1", "bob")]
 
 
-def test_oidc_sign_in_in_chromium(team_home):
+def test_oidc_sign_in_in_chromium(team_home, monkeypatch):
     import subprocess
     import sys
 
@@ -82,6 +83,8 @@ def test_oidc_sign_in_in_chromium(team_home):
     from playwright.sync_api import expect
 
     mock = pytest.importorskip("oidc_provider_mock", reason="oidc-provider-mock is in the dev extra")
+    expiry_s = 20  # the server refuses an identity older than this (its token's `iat`)
+    monkeypatch.setenv("SSLPILOT_SESSION_HOURS", str(expiry_s / 3600))
     pytest.importorskip("authlib", reason="st.login needs Authlib")
     with mock.run_server_in_thread(user_claims=[mock.User(sub="dora", claims={"email": "dora@lab.org"}),
                                                 mock.User(sub="bob-sso", claims={"email": "bob@lab.org"})]) as server:
@@ -114,4 +117,11 @@ def test_oidc_sign_in_in_chromium(team_home):
             expect(tab.get_by_text("sign in to continue")).to_be_visible(timeout=60_000)
             tab.get_by_role("button", name="Sign in with your organisation (OIDC)").click()
             tab.get_by_role("button", name="bob-sso").click()
+            expect(tab.get_by_text("signed in as bob@lab.org (member)")).to_be_visible(timeout=60_000)
+            signed_in = time.time()
+            tab.wait_for_timeout(max(0.0, expiry_s + 2 - (time.time() - signed_in)) * 1000)
+            tab.goto(app_url)  # the same cookie, now older than the session may be
+            expect(tab.get_by_text("the session expired; sign in again")).to_be_visible(timeout=60_000)
+            tab.get_by_role("button", name="Sign in with your organisation (OIDC)").click()
+            tab.get_by_role("button", name="bob-sso").click()  # a fresh identity replaces the stale one
             expect(tab.get_by_text("signed in as bob@lab.org (member)")).to_be_visible(timeout=60_000)

@@ -59,8 +59,7 @@ def _oidc_actor(accounts: Accounts) -> Actor | None:
     issued = st.user.get("iat")
     if isinstance(issued, (int, float)) and time.time() - issued > settings.get_float("SSLPILOT_SESSION_HOURS") * 3600:
         st.session_state["auth_message"] = "the session expired; sign in again"
-        st.logout()
-        return None
+        return None  # the stale cookie is refused on every visit; signing in again replaces it
     name = str(st.user.get("email") or st.user.get("sub") or "").lower()
     account = accounts.get(name)
     return Actor(name, account.role if account else settings.get("SSLPILOT_OIDC_ROLE"), "oidc")

@@ -142,6 +142,7 @@ def test_the_cli_acts_as_the_os_login(home):
     rows = json.loads(cli(home, "carol", "runs", "--json").stdout)["runs"]
     assert [(r["run_id"], r["owner"], r["status"]) for r in rows] == [(run_id, "bob", "queued")]
     assert "bob" in cli(home, "carol", "runs").stdout  # the table's user column
+    assert json.loads(cli(home, "carol", "runs", "--user", "dave", "--json").stdout)["runs"] == []
     # managing users is an admin's
     r = cli(home, "bob", "user", "add", "eve", "--password-stdin", stdin="eve-password\n")
     assert r.returncode == 2 and "managing users needs the admin role" in r.stderr

@@ -182,13 +182,15 @@ class Registry:
             return s.get(Run, str(run_id))
 
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
-             experiment: str | None = None, limit: int = 200) -> list[Run]:
+             experiment: str | None = None, limit: int = 200, owner: str | None = None) -> list[Run]:
         with Session(self.engine) as s:
             q = select(Run)
             if status:
                 q = q.where(Run.status.in_([status] if isinstance(status, str) else list(status)))
             if method:
                 q = q.where(Run.method == method)
+            if owner:
+                q = q.where(Run.owner == owner)
             if experiment:
                 q = q.where(Run.experiment_id == self._experiment_id(s, experiment))
             q = q.order_by(Run.created_at.desc()).limit(limit)

@@ -274,12 +274,13 @@ def run_row(run: Run) -> dict:
             "owner": run.owner, "wait_reason": run.wait_reason}
 
 
-def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50) -> list[dict]:
+def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
+              owner: str | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy."""
     reg = Registry(home)
     rows = []
-    for run in reg.list(status=status, method=method, limit=limit):
+    for run in reg.list(status=status, method=method, limit=limit, owner=owner):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)

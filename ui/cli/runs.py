@@ -161,11 +161,12 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
 @app.command("runs")
 def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")] = None,
              method: Annotated[str | None, typer.Option(help="filter by method")] = None,
+             user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """List runs, newest first."""
+    """List runs, newest first, with who launched each."""
     from tools.runs import list_runs
 
-    rows = list_runs(the_home(), status=status, method=method, limit=limit)
+    rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None)
     if as_json:
         emit({"runs": rows}, True)
         return

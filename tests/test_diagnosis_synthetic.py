@@ -218,3 +218,20 @@ def test_language_model_overfitting_is_a_data_problem(tmp_path):
     assert d.verdict == "data_problem" and any(c.id == "small_corpus" for c in d.causes), d.to_dict()
     r = recommend(ev, d)
     assert r.category == "data" and r.change == {"train.steps": 50}
+
+
+@pytest.mark.parametrize("lr, loss, flat", [
+    (None, (22.0, 21.6), False),  # a slow loss with a large offset (VICReg ~22) at the method's rate: learning
+    (1e-9, (22.0, 21.6), True),  # the same 1.8% with a rate 1e-6x too small: explained, so not learning
+    (None, (22.0, 21.98), True),  # flatter than 0.5% with nothing to explain it: still not learning
+])
+def test_how_flat_a_loss_must_be_depends_on_whether_something_explains_it(tmp_path, lr, loss, flat):
+    from tools.diagnosis import alerting
+
+    overrides = {"optim.lr": lr} if lr else {}
+    ev = make_run(tmp_path, "vicreg", overrides=overrides, rows=trace(loss=loss), status="running")
+    if lr:
+        ev.peak_lr = lr
+    d = diagnose(ev)
+    assert (d.verdict == "not_learning") is flat, d.to_dict()
+    assert (alerting(ev) is not None and alerting(ev).verdict == "not_learning") is flat

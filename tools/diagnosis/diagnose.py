@@ -253,16 +253,18 @@ def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
     near_trivial = trivial and abs(loss[-1] - trivial[0]) / trivial[0] < T.TRIVIAL_LOSS_REL
     if ev.method == "dino" and near_trivial:
         return False  # DINO at ln K is the uniform collapse, judged with the teacher entropy below
-    if change >= T.LOSS_FLAT_REL:
+    causes = optimisation_causes(ev)
+    explained = near_trivial or any(c.id in EXPLAIN_FLAT_LOSS for c in causes)
+    if change >= (T.LOSS_FLAT_REL if explained else T.LOSS_FLAT_UNEXPLAINED_REL):
         return False
-    d.verdict, d.confidence = "not_learning", 0.8
+    d.verdict, d.confidence = "not_learning", 0.8 if explained else 0.6
     d.evidence.append(Item("loss", _r(loss[-1]), ev.s("loss").last()[0], T.LOSS_FLAT_REL,
                            f"the loss moved {change * 100:.1f}% between the first and last third of the run"))
     if near_trivial:
         d.confidence += 0.1
         d.evidence.append(Item("loss", _r(loss[-1]), ev.s("loss").last()[0], _r(trivial[0]),
                                f"the loss sits at the trivial value {trivial[1]} = {trivial[0]:.3f}"))
-    d.causes += optimisation_causes(ev)
+    d.causes += causes
     return True
 
 
@@ -499,6 +501,9 @@ def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> Non
 
 
 # ---- causes read from the config ----------------------------------------------------------------------
+EXPLAIN_FLAT_LOSS = ("lr_high", "lr_tiny", "sgd_high_lr", "fp16", "temperature_high", "temperature_low")
+
+
 def optimisation_causes(ev: RunEvidence) -> list[Cause]:
     cfg, out = ev.config, []
     train, optim = cfg.get("train", {}), cfg.get("optim", {})

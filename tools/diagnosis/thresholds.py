@@ -47,7 +47,14 @@ VICREG_VARIANCE_COLLAPSED = 0.8
 
 # --- learning at all
 LOSS_FLAT_REL = 0.02
-"""A loss that moved less than 2% from its first logged value over the whole run has not learned."""
+"""A loss that moved less than 2% between the first and last third of the run has not learned, when something
+explains it: a learning rate far from the method's default, a temperature out of range, fp16, or a loss sitting
+at the method's trivial value."""
+
+LOSS_FLAT_UNEXPLAINED_REL = 0.005
+"""With nothing to explain it, a loss must be flatter than 0.5% to read as not learning: slow losses with a large
+offset (VICReg ~22, MAE's pixel error) move under 2% in their first tens of steps and are learning (the
+development set's VICReg and MAE controls were stopped as "not learning" at 2%)."""
 
 LR_TINY_FACTOR = 0.01
 """A peak learning rate under 1% of the method's default is almost certainly a typo or unit mistake."""

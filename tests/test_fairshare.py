@@ -137,9 +137,8 @@ def test_recent_usage_decays_with_its_half_life():
     now = 1_000_000.0
     hour = 3600.0
 
-    def run(owner, device, start_h_ago, end_h_ago):
-        return Run(id=owner + device, method="simclr", owner=owner, device=device,
-                   started_at=now - start_h_ago * hour, ended_at=now - end_h_ago * hour)
+    def run(owner, device, start_h_ago, end_h_ago):  # a row of Registry.device_use
+        return owner, device, now - start_h_ago * hour, now - end_h_ago * hour
 
     usage = recent_usage([run("a", "cuda:0", 1, 0), run("b", "cuda:0,1", 1, 0), run("c", "cuda:0", 169, 168)],
                          at=now, half_life_h=168)

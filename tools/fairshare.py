@@ -55,16 +55,16 @@ def check_user_limits(home: Home, user: str, gpus_asked: int = 0) -> None:
                             field="train.num_gpus", fix=f"ask for at most {lim.max_gpus}, or ask an admin to raise it")
 
 
-def gpus_of(run: Run) -> int:
-    """GPUs a running run holds (from its assignment "cuda:0,1"); 0 on the CPU."""
-    if not run.device or not run.device.startswith("cuda:"):
+def gpus_of(device: str | None) -> int:
+    """GPUs an assignment holds ("cuda:0,1" -> 2); 0 on the CPU."""
+    if not device or not device.startswith("cuda:"):
         return 0
-    return len(run.device.removeprefix("cuda:").split(","))
+    return len(device.removeprefix("cuda:").split(","))
 
 
-def devices_of(run: Run) -> int:
+def devices_of(device: str | None) -> int:
     """Devices for the fair order: GPUs, or 1 for a CPU slot (so a CPU-only box is shared fairly too)."""
-    return gpus_of(run) or (1 if run.device else 0)
+    return gpus_of(device) or (1 if device else 0)
 
 
 def gpus_asked(run: Run, have_gpus: bool) -> int:
@@ -72,20 +72,25 @@ def gpus_asked(run: Run, have_gpus: bool) -> int:
     return 0 if req.wants_cpu or not have_gpus else req.num_gpus
 
 
-def recent_usage(runs: Iterable[Run], at: float | None = None, half_life_h: float | None = None) -> dict[str, float]:
-    """Device-hours per owner, each hour weighted by 2^(-age / half-life): the integral of the decay over every
-    interval a run held its devices."""
+def usage_since(at: float | None = None) -> float:
+    """Older device time weighs under 0.4% (8 half-lives): the fair order does not read it."""
+    return (now() if at is None else at) - 8 * settings.get_float("SSLPILOT_FAIRSHARE_HALF_LIFE_H") * 3600
+
+
+def recent_usage(uses: Iterable[tuple], at: float | None = None, half_life_h: float | None = None) -> dict[str, float]:
+    """Device-hours per owner from (owner, device, started_at, ended_at) rows (Registry.device_use), each hour
+    weighted by 2^(-age / half-life): the integral of the decay over every interval a run held its devices."""
     at = now() if at is None else at
     h = (half_life_h or settings.get_float("SSLPILOT_FAIRSHARE_HALF_LIFE_H")) * 3600
     out: dict[str, float] = {}
-    for r in runs:
-        if r.started_at is None or not r.device:
+    for owner, device, started, ended in uses:
+        if started is None or not device:
             continue
-        end = min(r.ended_at or at, at)
-        if end <= r.started_at:
+        end = min(ended or at, at)
+        if end <= started:
             continue
-        weight = h / math.log(2) * (2 ** (-(at - end) / h) - 2 ** (-(at - r.started_at) / h)) / 3600
-        out[r.owner or ""] = out.get(r.owner or "", 0.0) + devices_of(r) * weight
+        weight = h / math.log(2) * (2 ** (-(at - end) / h) - 2 ** (-(at - started) / h)) / 3600
+        out[owner or ""] = out.get(owner or "", 0.0) + devices_of(device) * weight
     return out
 
 
@@ -101,8 +106,8 @@ class FairQueue:
         self.held: dict[str, int] = {}
         self.held_gpus: dict[str, int] = {}
         for r in self.running:
-            self.held[r.owner or ""] = self.held.get(r.owner or "", 0) + devices_of(r)
-            self.held_gpus[r.owner or ""] = self.held_gpus.get(r.owner or "", 0) + gpus_of(r)
+            self.held[r.owner or ""] = self.held.get(r.owner or "", 0) + devices_of(r.device)
+            self.held_gpus[r.owner or ""] = self.held_gpus.get(r.owner or "", 0) + gpus_of(r.device)
         self.per_user: dict[str, list[Run]] = {}
         for r in sorted(self.queued, key=lambda r: (-r.priority, r.created_at)):
             self.per_user.setdefault(r.owner or "", []).append(r)

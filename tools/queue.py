@@ -126,7 +126,7 @@ class Dispatcher:
         if not queued:
             return []
         several = len({r.owner for r in queued}) > 1  # one user's queue needs no usage history
-        usage = fairshare.recent_usage(self.registry.list(limit=2000)) if several else {}
+        usage = fairshare.recent_usage(self.registry.device_use(fairshare.usage_since())) if several else {}
         fair = fairshare.FairQueue(queued, self.registry.with_workers(), usage)
         reasons: dict[str, str | None] = {}
         started: list[str] = []

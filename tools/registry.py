@@ -196,6 +196,15 @@ class Registry:
             q = q.order_by(Run.created_at.desc()).limit(limit)
             return list(s.exec(q))
 
+    def device_use(self, since: float) -> list[tuple]:
+        """(owner, device, started_at, ended_at) of the runs that held a device after `since`: only the columns the
+        fair order reads, since the history is long and the queue reads it every pass."""
+        with Session(self.engine) as s:
+            q = select(Run.owner, Run.device, Run.started_at, Run.ended_at)
+            q = q.where(Run.started_at.is_not(None)).where(Run.device.is_not(None))
+            q = q.where((Run.ended_at.is_(None)) | (Run.ended_at > since))
+            return list(s.exec(q))
+
     def with_workers(self) -> list[Run]:
         """Runs whose worker was launched and not yet seen to exit (pid set)."""
         with Session(self.engine) as s:

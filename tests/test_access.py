@@ -76,7 +76,7 @@ def test_the_chat_refuses_a_viewer_and_a_member_acting_on_anothers_run(home):
     out = agent.chat("pretrain simclr on digits for 5 steps", "bob-1", actor=BOB)
     assert out["pending_confirmation"]["tool"] == "launch_pretraining"
     out = agent.chat("yes", "bob-1", actor=BOB)
-    run_id = out["tool_calls"][0]["args"] and Registry(home).list()[0].id
+    run_id = Registry(home).list()[0].id
     assert Registry(home).get(run_id).owner == "bob"
     out = agent.chat(f"cancel run {run_id}", "dave-1", actor=DAVE)
     assert out["pending_confirmation"] is None and f"run {run_id} is bob's run" in out["answer"]

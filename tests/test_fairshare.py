@@ -156,7 +156,7 @@ def test_the_fair_queue_orders_by_held_then_usage_then_age():
     order = []
     while (r := fair.next()) is not None:
         order.append(r.id)
-        fair.started(r, 1, 1)
+        fair.started(r, "cuda:0")
     assert order == ["c3", "b2", "a1"]  # a holds a GPU; b used more than c
 
 

@@ -227,9 +227,10 @@ class Accounts:
                     s.add(user)
                     s.commit()
                 raise AuthError("wrong user name or password", field="password")
-            if user.failed_logins or _hasher.check_needs_rehash(user.password_hash):
+            rehash = _hasher.check_needs_rehash(user.password_hash)
+            if user.failed_logins or rehash:
                 user.failed_logins, user.locked_until = 0, 0.0
-                if _hasher.check_needs_rehash(user.password_hash):
+                if rehash:  # argon2's parameters were raised since: store the stronger hash
                     user.password_hash = _hasher.hash(password)
                 s.add(user)
                 s.commit()

@@ -120,11 +120,12 @@ class FairQueue:
             return None
         return self.per_user[min(heads)[3]][0]
 
-    def started(self, run: Run, devices: int, gpus: int) -> None:
+    def started(self, run: Run, device: str | None) -> None:
+        """`run` was given `device` (its assignment, e.g. "cuda:0,1"): its owner now holds that too."""
         u = run.owner or ""
         self.per_user[u].pop(0)
-        self.held[u] = self.held.get(u, 0) + devices
-        self.held_gpus[u] = self.held_gpus.get(u, 0) + gpus
+        self.held[u] = self.held.get(u, 0) + devices_of(device)
+        self.held_gpus[u] = self.held_gpus.get(u, 0) + gpus_of(device)
 
     def held_back(self, run: Run) -> list[Run]:
         """A user passed over for their limit: all their waiting runs wait for the same reason."""

@@ -144,7 +144,7 @@ class Dispatcher:
                 blocked = run
                 break
             self.launch(run, devices)
-            fair.started(run, 1 if devices == ["cpu"] else len(devices), 0 if devices == ["cpu"] else len(devices))
+            fair.started(run, self.registry.get(run.id).device)
             reasons[run.id] = None
             started.append(run.id)
         if blocked is not None:

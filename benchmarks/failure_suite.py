@@ -219,8 +219,8 @@ def near(attempt: dict, target: dict | None) -> bool:
 
 def healthy_controls(set_name: str, results: Path, other_results: str) -> dict[tuple[str, str], dict]:
     """(method, data) -> a healthy control's row, from this set's results and the other set's (if given)."""
-    other_set = next(k for k in SETS if k != set_name)
-    sources = [(set_name, results)] + ([(other_set, Path(other_results))] if other_results else [])
+    other_set = {"dev": "heldout", "heldout": "dev"}.get(set_name)
+    sources = [(set_name, results)] + ([(other_set, Path(other_results))] if other_results and other_set else [])
     controls_by: dict[tuple[str, str], dict] = {}
     for name, path in sources:
         found = load(path)

@@ -2,7 +2,7 @@
 second) recommendation fix the run when relaunched with the same budget, and how early does the live
 monitor flag a hard failure?
 
-    python benchmarks/failure_suite.py --set dev|heldout [--part diagnose|fix|report] [--out DIR] [--only ID,..]
+    python benchmarks/failure_suite.py --set dev|heldout|heldout2|controls [--part diagnose|fix|report] [--out DIR] [--only ID,..]
 
 Parts, each resumable (results append to <out>/<set>.jsonl, a rerun skips what is there):
 - diagnose: train every scenario (benchmarks/failure_scenarios.py) through the real worker, diagnose and
@@ -31,6 +31,7 @@ os.environ.setdefault("SSLPILOT_INDEX_RUNS", "0")
 
 from conftest import tiny_config  # noqa: E402  (the small configs the tests share)
 from failure_scenarios import SETS, Scenario, make_folder  # noqa: E402
+from label_free import make_textures  # noqa: E402
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, TEXT_METHODS  # noqa: E402
 
@@ -55,9 +56,10 @@ def tree_of(s: Scenario, out: Path) -> dict:
             tree["backbone"] = {}
     elif s.domain in BUILTIN_DATASETS:
         tree["data"] = {"name": s.domain}
-    else:
-        tree["data"] = {"path": str(make_folder(out / "data", s.domain)), "image_size": 16,
-                        "cache_dir": str(out / "datasets")}
+    else:  # a generated folder, read through the dataset cache
+        folder = make_textures(out / "data" / "textures") if s.domain == "textures" else make_folder(out / "data",
+                                                                                                     s.domain)
+        tree["data"] = {"path": str(folder), "image_size": 16, "cache_dir": str(out / "datasets")}
     for key, value in {**base, "train.seed": s.seed, **s.extra, **s.fault}.items():
         node = tree
         *parents, leaf = key.split(".")
@@ -103,6 +105,18 @@ def diagnose_scenario(s: Scenario, home, out: Path) -> dict:
             "category": r["category"], "change": r["change"], "knn": p.knn_acc if p else None,
             "probe": p.probe_acc if p else None, "alert_step": step, "total_steps": total, "alert": alert,
             "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def rediagnose(s: Scenario, run_id: str, home) -> dict:
+    """The verdict, causes and first alert of a stored run under the rules as they are now (nothing stored)."""
+    from tools.diagnosis import diagnose_run
+
+    d = diagnose_run(home, run_id, store=False)
+    causes = [c["id"] for c in d["causes"]]
+    step, total, alert = first_alert(Path(home.root) / "runs" / run_id)
+    return {"verdict": d["verdict"], "causes": causes, "verdict_ok": d["verdict"] in s.verdicts,
+            "cause_ok": (not s.causes) or bool(causes and causes[0] in s.causes), "alert_step": step,
+            "total_steps": total, "alert": alert}
 
 
 def fix_scenario(s: Scenario, first: dict, controls_by: dict[tuple[str, str], dict], home) -> dict:
@@ -219,7 +233,7 @@ def near(attempt: dict, target: dict | None) -> bool:
 
 def healthy_controls(set_name: str, results: Path, other_results: str) -> dict[tuple[str, str], dict]:
     """(method, data) -> a healthy control's row, from this set's results and the other set's (if given)."""
-    other_set = {"dev": "heldout", "heldout": "dev"}.get(set_name)
+    other_set = {"dev": "heldout", "heldout": "dev", "heldout2": "dev"}.get(set_name)
     sources = [(set_name, results)] + ([(other_set, Path(other_results))] if other_results and other_set else [])
     controls_by: dict[tuple[str, str], dict] = {}
     for name, path in sources:
@@ -258,11 +272,16 @@ def main() -> None:
     scenarios = tuple(s for s in SETS[args.set] if not args.only or s.id in args.only.split(","))
     rows = load(results)
     t0 = time.perf_counter()
-    if args.part == "report":  # the monitor's replay again, on the runs as they are (cheap; the rule may be newer)
+    from tools.diagnosis import diagnose_run
+
+    if args.part == "report":  # the diagnosis and the monitor's replay again, on the runs as they are (cheap; the
+        by_id = {s.id: s for s in SETS[args.set]}  # rules may be newer than the stored rows)
         for row in rows.values():
-            if row.get("run_id") and (Path(home.root) / "runs" / row["run_id"]).exists():
-                row["alert_step"], row["total_steps"], row["alert"] = first_alert(Path(home.root) / "runs" /
-                                                                                  row["run_id"])
+            if row.get("run_id") and (Path(home.root) / "runs" / row["run_id"]).exists() and row["id"] in by_id:
+                row.update(rediagnose(by_id[row["id"]], row["run_id"], home))
+            for attempt in row.get("fix_attempts", []):  # the follow-ups' verdicts too (their kNN is measured)
+                if attempt.get("run_id") and (Path(home.root) / "runs" / attempt["run_id"]).exists():
+                    attempt["verdict"] = diagnose_run(home, attempt["run_id"], store=False)["verdict"]
     if args.part == "diagnose":
         for s in scenarios:
             if s.id in rows:

@@ -15,6 +15,7 @@ from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.evidence import RunEvidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
+from tools.diagnosis.trajectory import path_of, spread_fall_verdict
 
 VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
             "weak_representation", "data_problem", "insufficient_evidence")
@@ -197,6 +198,8 @@ def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
         return False  # a logged z-std and the width it is read against: the usual checks apply
     if _not_learning(ev, d):
         return True  # a flat loss says enough on its own
+    if has_std and _own_fall(ev, d):
+        return True
     loss = ev.s("loss").finite
     d.verdict, d.confidence = "insufficient_evidence", 0.6
     if has_std:
@@ -212,6 +215,26 @@ def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
     d.causes.append(Cause("needs_audit", "the logs lack the embedding health metrics; `sslpilot audit CHECKPOINT "
                           "--data IMAGES` measures them (spread, rank, kNN, linear probe) on the run's checkpoints",
                           0.9))
+    return True
+
+
+def _own_fall(ev: RunEvidence, d: Diagnosis) -> bool:
+    """A logged z-std without its width: read from its own fall (trajectory.spread_fall_verdict), which needs no d."""
+    path = path_of(ev.s("health/std"), smooth=True)
+    verdict = spread_fall_verdict(path) if path else None
+    if verdict is None:
+        return False
+    d.verdict, d.confidence = verdict, 0.75 if verdict == "complete_collapse" else 0.6
+    d.evidence.append(Item("health/std", _r(path.now, 6), path.now_step, _r(path.best / (1 / T.STD_RATIO_COMPLETE
+                           if verdict == "complete_collapse" else 1 / T.STD_RATIO_COLLAPSED), 6),
+                           f"the logged spread fell {path.fall:.0f}x from its best, {path.best:.4g} at step "
+                           f"{path.best_step}, to {path.now:.4g} (median of the last measurements). The width d was "
+                           "not logged, but the spread of L2-normalised outputs is at most 1/sqrt(d), so this is "
+                           f"under {T.STD_RATIO_COMPLETE if verdict == 'complete_collapse' else T.STD_RATIO_COLLAPSED}"
+                           "x the isotropic value for any d"))
+    d.causes += collapse_causes(ev) if verdict == "complete_collapse" else dimensional_causes(ev)
+    d.causes.append(Cause("needs_audit", "`sslpilot audit CHECKPOINT --data IMAGES` measures the rank, kNN and probe "
+                          "the logs lack", 0.3))
     return True
 
 
@@ -272,7 +295,8 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     signals: list[Item] = []
     sr, rr = _std_ratio(ev), _rank_ratio(ev)
     std_last = ev.s("health/std").last()
-    if sr and (sr[1] < T.STD_RATIO_COMPLETE or (sr[1] < T.STD_RATIO_COLLAPSED and rr and rr[1] < T.RANK_RATIO_COLLAPSED)):
+    low = sr and (sr[1] < T.STD_RATIO_COMPLETE or (sr[1] < T.STD_RATIO_COLLAPSED and rr and rr[1] < T.RANK_RATIO_COLLAPSED))
+    if low and not _climbing(ev.s("health/std")):
         iso = 1 / math.sqrt(ev.embedding_dim)
         signals.append(Item("health/std", _r(std_last[1]), sr[0], _r(T.STD_RATIO_COLLAPSED * iso),
                             f"embedding spread is {sr[1]:.2f}x the isotropic 1/sqrt(d) = {iso:.3f} (d={ev.embedding_dim})"))
@@ -281,7 +305,8 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
                                 _r(T.RANK_RATIO_COLLAPSED * ev.rank_capacity, 2),
                                 f"RankMe uses {rr[1] * 100:.0f}% of the {ev.rank_capacity} dimensions available"))
     uni = ev.s("health/uniformity").last()
-    if uni and uni[1] > T.UNIFORMITY_COLLAPSED and len(ev.s("health/uniformity").finite) >= T.MIN_HEALTH_POINTS:
+    if uni and uni[1] > T.UNIFORMITY_COLLAPSED and len(ev.s("health/uniformity").finite) >= T.MIN_HEALTH_POINTS \
+            and not _climbing(ev.s("health/uniformity"), sign=-1):
         signals.append(Item("health/uniformity", _r(uni[1]), uni[0], T.UNIFORMITY_COLLAPSED,
                             "uniformity near 0: embeddings sit on top of each other"))
     signals += _dino_collapse(ev)
@@ -290,6 +315,15 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
         signals.append(Item("loss/variance", _r(var[1]), var[0], T.VICREG_VARIANCE_COLLAPSED,
                             "VICReg's variance term is near its maximum: dimensions have lost their spread"))
     if not signals:
+        return False
+    if _knn_held(ev):  # nothing downstream could separate the images of a collapsed encoder; this one does
+        p = ev.probe
+        d.evidence.append(Item("knn/acc", _r(p["knn/acc"]), None, _r(p["baseline"]["knn/acc"]),
+                               f"{', '.join(sorted({s.metric for s in signals}))} read collapsed, but the encoder's "
+                               f"kNN accuracy {p['knn/acc']:.3f} is at least its random init's "
+                               f"{p['baseline']['knn/acc']:.3f}: the collapse is in the head, not the features"
+                               + (" (DINO's head can sit at the uniform solution, loss ln K, for a long time: "
+                                  "dinov2 #407)" if ev.method == "dino" else "")))
         return False
     loss = ev.s("loss").last()
     if ev.method in ("simsiam", "byol") and loss:
@@ -304,17 +338,28 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     return True
 
 
+def _climbing(series, sign: float = 1.0) -> bool:
+    """The metric is on its way up from a low start (trajectory.MetricPath.climbing): a low level is then where
+    the run began, not a collapse."""
+    p = path_of(series, sign)
+    return bool(p and p.climbing)
+
+
 def _dino_collapse(ev: RunEvidence) -> list[Item]:
     if ev.method != "dino":
         return []
-    ent = ev.s("health/teacher_entropy").last() or ev.s("loss/teacher_entropy").last()
+    series = ev.s("health/teacher_entropy") if ev.s("health/teacher_entropy") else ev.s("loss/teacher_entropy")
+    ent = series.last()
     if not ent:
         return []
     ln_k = math.log(ev.args.get("out_dim", 4096))
-    if ent[1] > T.DINO_ENTROPY_UNIFORM * ln_k:
+    kl = ev.s("health/kl").last() or ev.s("loss/kl").last()
+    if ent[1] > T.DINO_ENTROPY_UNIFORM * ln_k and (kl is None or kl[1] < T.DINO_KL_COLLAPSED * ln_k):
         return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_UNIFORM * ln_k),
-                     f"the teacher is near-uniform over the K prototypes (ln K = {ln_k:.3f}): uniform collapse")]
-    if ent[1] < T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k:
+                     f"the teacher is near-uniform over the K prototypes (ln K = {ln_k:.3f})" +
+                     (f" and the student matches it (KL {kl[1]:.3f})" if kl else "") + ": uniform collapse")]
+    if ent[1] < T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k and len(series.finite) >= T.MIN_HEALTH_POINTS \
+            and not _climbing(series):  # the sharpened init reads low too
         return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k),
                      "one prototype takes all the teacher's mass: one-prototype collapse")]
     return []
@@ -332,7 +377,8 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     last = rank.finite[-1]
     loss = [v for _, v in ev.s("loss").finite]
     loss_improving = len(loss) >= 3 and loss[-1] < loss[0]
-    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving
+    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving \
+        and not _knn_held(ev)
     if rr[1] >= T.RANK_RATIO_COLLAPSED and not dropped:
         return False
     d.verdict, d.confidence = "dimensional_collapse", 0.7
@@ -351,6 +397,16 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     return True
 
 
+def _knn_held(ev: RunEvidence) -> bool:
+    """The encoder's kNN is at least its random init's: where the run started. A rank that fell from its peak
+    while that holds is the consolidation healthy runs go through when trained longer (rank rises, then falls),
+    not a collapse: the development set's "train longer" follow-ups fell to 0.4-0.5x their peak RankMe with kNN
+    0.92-0.95 against 0.92 at random init, while its collapses fell with kNN 0.76-0.89. Unknown without a probe."""
+    p = ev.probe or {}
+    base = (p.get("baseline") or {}).get("knn/acc")
+    return p.get("knn/acc") is not None and base is not None and p["knn/acc"] >= base
+
+
 def _spread_only_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     """Logs with a z-std but no rank (solo-learn's `train_z_std`, an imported run): a spread under half the
     isotropic value is a collapse; whether all directions or most of them died needs the rank, so it is
@@ -362,7 +418,7 @@ def _spread_only_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
         return False
     spread = statistics.median(v for _, v in points[-3:])
     iso = 1 / math.sqrt(ev.embedding_dim)
-    if spread / iso >= T.STD_RATIO_COLLAPSED:
+    if spread / iso >= T.STD_RATIO_COLLAPSED or path_of(ev.s("health/std"), smooth=True).climbing:
         return False
     d.verdict, d.confidence = "dimensional_collapse", 0.6
     d.evidence.append(Item("health/std", _r(spread), points[-1][0], _r(T.STD_RATIO_COLLAPSED * iso),

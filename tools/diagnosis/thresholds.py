@@ -21,6 +21,14 @@ RANK_RATIO_COLLAPSED = 0.08
 """Healthy runs on our 10-class digits data keep RankMe at 0.2-0.4 of min(n, d); induced collapses drop to
 ~0.05. 0.08 separates them with margin on both sides; real data with more variety sits higher."""
 
+CLIMB_FROM_START = 2.0
+"""A health metric at least twice its value at the random init has left it (tools/diagnosis/trajectory.py)."""
+
+HOLD_OF_BEST = 0.5
+"""...and at least half its best since holds what it reached: together, a run climbing out of a low start, whose
+low level is where it began, not where it is heading. Healthy DINO's spread went 0.02 -> 0.10 -> 0.06-0.20x
+isotropic; DINO with a teacher temperature of 0.4 went 0.02 -> 0.13 -> 0.05, under half its best."""
+
 RANK_DROP_FROM_PEAK = 0.5
 """A rank that falls to under half its own peak while the loss keeps improving is the dimensional-collapse
 pattern of Jing et al. 2022 even when its absolute value still looks acceptable."""
@@ -39,8 +47,18 @@ collapse of lightly's docs (-0.98 collapsed)."""
 DINO_ENTROPY_UNIFORM = 0.9
 """Teacher entropy above 90% of ln K: the teacher outputs a near-uniform distribution (dino #246)."""
 
-DINO_ENTROPY_ONE_PROTOTYPE = 0.05
-"""Teacher entropy under 5% of ln K: one prototype takes everything (dinov2 #272)."""
+DINO_KL_COLLAPSED = 0.1
+"""...and the student matches that teacher: KL(teacher || student) under 10% of ln K. Collapse in DINO is the KL
+going to 0 (DINO paper, Fig. 7); a healthy run passes near-uniform on its way out of the sharpened init with the
+student still far from it. Development set: DINO with teacher_temp 0.4 had KL 0.05 ln K at step 20 and 0.02 at 30;
+healthy DINO on shapes, at 0.91 ln K entropy at step 20, had KL 0.21 ln K (2x either side of 0.1)."""
+
+DINO_ENTROPY_ONE_PROTOTYPE = 0.2
+"""Teacher entropy under 20% of ln K after the init, and not climbing from it: a few prototypes take all the
+teacher's mass (dinov2 #272 shows the extreme, a loss of 0.05). On the development set DINO without centring sat at
+0.07-0.12 ln K for its whole run, while healthy DINO was at 0.70-0.75 ln K by step 10 from a sharpened init of
+0.11-0.36: 0.2 leaves a 1.7x margin below and 3.5x above. (It was 5%, which missed the no-centring runs; they were
+called collapsed by a spread that every DINO init shares.)"""
 
 VICREG_VARIANCE_COLLAPSED = 0.8
 """VICReg's variance term is mean ReLU(1 - std) in [0, 1]; near 1 every dimension has lost its spread."""

@@ -1,0 +1,119 @@
+"""Verdicts read against the run's own path (issue 22, part 6), on constructed traces: a run climbing out of a
+low start is not collapsing, a fall from its best is; a log without its width is read from its own fall."""
+
+import math
+
+import pandas as pd
+import pytest
+from test_diagnosis_synthetic import PROBE_GOOD, make_run, trace
+
+from tools.diagnosis import diagnose, diagnose_run
+from tools.diagnosis import thresholds as T
+from tools.diagnosis.evidence import Series
+from tools.diagnosis.trajectory import path_of, spread_fall_verdict
+from tools.imports import import_path
+
+
+def series(*values: float) -> Series:
+    return Series([10 * i for i in range(len(values))], list(values))
+
+
+def test_a_path_knows_its_start_its_best_and_whether_it_is_climbing():
+    p = path_of(series(0.02, 0.10, 0.08, 0.06))
+    assert (p.start, p.best, p.best_step, p.now) == (0.02, 0.10, 10, 0.06)
+    assert p.climbing  # 3x its start, 0.6 of its best
+    assert not path_of(series(0.02, 0.13, 0.05)).climbing  # 0.38 of its best: fell
+    assert not path_of(series(0.08, 0.12, 0.10)).climbing  # never left its start (1.25x)
+    assert path_of(series(0.5)) is None  # the init alone is no path
+    assert path_of(series(-0.0, -0.2, -0.15), sign=-1).climbing  # uniformity: more negative is healthier
+    assert path_of(series(0.06, 0.06, 0.001, 0.0013, 0.0011), smooth=True).now == 0.0011  # median of the last 3
+
+
+@pytest.mark.parametrize("values, verdict", [
+    ((0.06, 0.06, 0.0012, 0.0012, 0.0012), "complete_collapse"),  # 50x: under 0.15x isotropic for any d
+    ((0.06, 0.06, 0.0089, 0.0089, 0.0089), "complete_collapse"),  # 6.74x >= 1 / 0.15 = 6.67x
+    ((0.06, 0.06, 0.0091, 0.0091, 0.0091), "dimensional_collapse"),  # 6.6x
+    ((0.06, 0.06, 0.029, 0.029, 0.029), "dimensional_collapse"),  # 2.07x >= 1 / 0.5
+    ((0.06, 0.06, 0.031, 0.031, 0.031), None),  # 1.94x: can be healthy at some d
+])
+def test_a_spread_fall_gives_a_verdict_for_any_width(values, verdict):
+    assert spread_fall_verdict(path_of(series(*values), smooth=True)) == verdict
+    # why it holds for any d: L2-normalised rows give a mean per-dimension std of at most 1/sqrt(d)
+    import numpy as np
+
+    for d in (8, 128, 2048):
+        z = np.random.default_rng(d).normal(size=(512, d))
+        z /= np.linalg.norm(z, axis=1, keepdims=True)
+        assert z.std(axis=0).mean() * math.sqrt(d) <= 1.0
+
+
+def test_an_imported_log_without_its_width_is_read_from_its_own_fall(tmp_path):
+    """The issue's case: a z-std that fell 50x (0.06 -> 0.0012) read insufficient_evidence for want of d."""
+    from tools.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    steps = range(0, 1000, 50)
+    for name, end, verdict in (("fell50x", 0.0012, "complete_collapse"), ("fell3x", 0.02, "dimensional_collapse"),
+                               ("steady", 0.055, "insufficient_evidence")):
+        rows = [{"step": s, "train_neg_cos_sim": -0.5 - 0.4 * s / 1000,
+                 "train_z_std": 0.06 + (end - 0.06) * min(1.0, s / 500)} for s in steps]
+        pd.DataFrame(rows).to_csv(tmp_path / f"{name}.csv", index=False)
+        (run,) = import_path(home, str(tmp_path / f"{name}.csv"), method="simsiam")
+        d = diagnose_run(home, run.id)
+        assert d["verdict"] == verdict, (name, d["evidence"])
+        if verdict != "insufficient_evidence":
+            assert "for any d" in d["evidence"][0]["explanation"]
+            assert any(c["id"] == "needs_audit" for c in d["causes"])  # the audit still measures the rest
+
+
+def test_a_run_climbing_out_of_a_low_start_is_not_collapsing(tmp_path):
+    """Every DINO init reads near-collapsed (spread 0.02x isotropic, uniformity ~0): climbing from it is
+    learning; the same levels reached by a fall from the run's best are a collapse."""
+    d, ln_k = 64, math.log(256)
+    iso = 1 / math.sqrt(d)
+    healthy_dino = {"health/teacher_entropy": (0.11 * ln_k, 0.75 * ln_k), "health/kl": (0.5, 0.8)}
+    rising = [{"step": 1, "loss": 2.0, "health/std": 0.02 * iso, "health/rank": 3, "health/uniformity": -0.001,
+               "health/teacher_entropy": 0.11 * ln_k, "health/kl": 0.9}]
+    rising += [{**r, "health/std": (0.09 - 0.0003 * i) * iso, "health/uniformity": -0.05 + 0.0003 * i}
+               for i, r in enumerate(trace(loss=(5.9, 5.3), rank=(12, 11), extra=healthy_dino))]
+    ev = make_run(tmp_path, "dino", rows=rising, d=d, n=128, probe=PROBE_GOOD, name="rising")
+    assert diagnose(ev).verdict == "healthy", diagnose(ev).to_dict()["evidence"]
+
+    falling = [dict(r) for r in rising]
+    for i, r in enumerate(falling[2:]):  # from its best 0.09x at step 10 down to 0.04x: under half of it
+        r["health/std"] = (0.09 - 0.05 * (i + 1) / len(falling[2:])) * iso
+    ev = make_run(tmp_path, "dino", rows=falling, d=d, n=128, name="falling")
+    assert diagnose(ev).verdict == "complete_collapse"
+
+
+def test_dino_uniform_teacher_is_a_collapse_only_when_the_student_matches_it(tmp_path):
+    ln_k = math.log(256)
+    for kl, verdict in ((0.21 * ln_k, "healthy"), (0.05 * ln_k, "complete_collapse")):
+        rows = trace(loss=(ln_k * 1.08, ln_k * 1.05), std=(0.1, 0.1), rank=(30, 28),
+                     extra={"health/teacher_entropy": (0.95 * ln_k, 0.95 * ln_k), "health/kl": (kl, kl)})
+        ev = make_run(tmp_path, "dino", rows=rows, probe=PROBE_GOOD, name=f"kl{kl:.2f}")
+        assert diagnose(ev).verdict == verdict
+    assert 0.21 / T.DINO_KL_COLLAPSED >= 2 and T.DINO_KL_COLLAPSED / 0.05 >= 2  # the margins the threshold claims
+
+
+def test_dino_low_teacher_entropy_reads_against_its_sharpened_start(tmp_path):
+    """No centring keeps the teacher on a few prototypes (0.07-0.12 ln K); a healthy run starts as low (the
+    sharpened init) and leaves it."""
+    ln_k = math.log(256)
+    for ent, verdict in (((0.08, 0.12, 0.07), "complete_collapse"), ((0.11, 0.70, 0.75), "healthy")):
+        rows = trace(n=3, loss=(3.0, 2.0), std=(0.1, 0.1), rank=(30, 30))
+        for r, e in zip(rows, ent, strict=True):
+            r.update({"health/teacher_entropy": e * ln_k, "health/kl": 0.5})
+        ev = make_run(tmp_path, "dino", rows=rows, probe=PROBE_GOOD, name=f"ent{ent[-1]}")
+        assert diagnose(ev).verdict == verdict, diagnose(ev).to_dict()["evidence"]
+
+
+def test_a_falling_rank_is_a_collapse_only_when_knn_fell_under_the_random_init(tmp_path):
+    """Rank rises, then falls, in healthy runs trained longer; with kNN at or above the random init's the fall is
+    consolidation; under it, the run lost what it started with."""
+    rows = trace(std=(0.11, 0.11), rank=(40, 15))
+    held = {**PROBE_GOOD, "knn/acc": 0.92, "baseline": {"probe/acc": 0.9, "knn/acc": 0.916}}
+    lost = {**PROBE_GOOD, "knn/acc": 0.79, "baseline": {"probe/acc": 0.9, "knn/acc": 0.916}}
+    assert diagnose(make_run(tmp_path, rows=rows, probe=held, name="held")).verdict == "healthy"
+    assert diagnose(make_run(tmp_path, rows=rows, probe=lost, name="lost")).verdict == "dimensional_collapse"
+    assert diagnose(make_run(tmp_path, rows=rows, name="unprobed")).verdict == "dimensional_collapse"

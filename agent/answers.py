@@ -76,13 +76,14 @@ def recommendation_text(r: dict, launch_with: str = "say \"launch it\" (you will
 
 
 def forecast_text(f: dict) -> str:
-    """train_longer / plateaued / unknown, with the forecast values and their 80% bands."""
+    """train_longer / uncertain / plateaued / unknown, with the forecast values and their 80% bands."""
     name = f"run {f['run_id']}"
     if f["verdict"] == "unknown" or not f.get("at"):
         return f"No forecast for {name}: {f['reason']}."
     bands = "; ".join(f"at {a['steps']} steps {a['value']:.4g} (80% band {a['low']:.4g} to {a['high']:.4g})"
                       for a in f["at"].values())
     head = {"train_longer": f"**Training {name} longer looks worth it.**",
+            "uncertain": f"**Training {name} longer may pay, but the forecast is not sure yet.**",
             "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
     return "\n".join([head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
                       f"{f['reason'].capitalize()}."])

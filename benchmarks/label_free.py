@@ -11,6 +11,7 @@ the forecast: for the longest run of each (domain, method), the LiDAR value at t
 first 25% and 50% of its health rows, against the measured end.
 
     python benchmarks/label_free.py [--out /tmp/sslpilot-label-free] [--domains digits,shapes,textures]
+    python benchmarks/label_free.py --text-forecast 0,1,2   # held-out perplexity forecasts of mlm and clm runs
 
 Each run's result is appended to <out>/results.jsonl as it finishes; a rerun skips what is there
 (resumable in parts: --domains, --methods).
@@ -234,6 +235,58 @@ def probe_forecast_table(curves: list[dict]) -> str:
     return text + "\n" + summary
 
 
+TEXT_STEPS = 600
+
+
+def text_curve(method: str, seed: int, out: Path) -> dict:
+    """One language-model run on the captioned shapes, long enough for its held-out perplexity to bend: the
+    (step, val/perplexity) curve it logged every 20 steps."""
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.trainer import train
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from conftest import tiny_config
+
+    tree = tiny_config(method, **{"data.name": "shapes", "data.num_samples": 960, "train.steps": TEXT_STEPS,
+                                  "train.batch_size": 16, "train.health_every": 20, "train.log_every": 20,
+                                  "train.health_samples": 32, "train.checkpoint_every": TEXT_STEPS,
+                                  "train.seed": seed, "optim.lr": 2e-3, "train.tensorboard": False})
+    tree["backbone"] = {}
+    run_dir = make_run(tree, f"text-{method}-s{seed}", out / "runs")
+    t0 = time.perf_counter()
+    train(run_dir)
+    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
+    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def text_forecast_table(curves: list[dict]) -> str:
+    """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
+    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log)."""
+    from tools.diagnosis.forecast import forecast_series
+
+    rows, errors = [], {0.25: [], 0.5: []}
+    for c in curves:
+        points = [(r["step"], r["val/perplexity"]) for r in c["rows"] if "val/perplexity" in r and r["step"] > 0]
+        end_step, end = points[-1]
+        for share in (0.25, 0.5):
+            part = [r for r in c["rows"] if r["step"] <= share * end_step]
+            last = max(r["step"] for r in part if "val/perplexity" in r)
+            multiple = end_step / last
+            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})))
+            mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
+            part = [p for p in points if p[0] <= last]
+            err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")
+            if math.isfinite(err):
+                errors[share].append(err)
+            rows.append([c["method"], c["seed"], f"{share:.0%}", len(part), part[-1][1], end, mid,
+                         f"{lo:.3g}-{hi:.3g}", "yes" if lo <= end <= hi else "no", err, f.verdict])
+    text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "forecast", "80% band",
+                  "in band", "error %", "verdict"], rows)
+    summary = "; ".join(f"from {k:.0%}: mean error {np.mean(v):.1f}%, max {np.max(v):.1f}% over {len(v)} runs"
+                        for k, v in errors.items() if v)
+    return text + "\n" + summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
@@ -242,8 +295,24 @@ def main() -> None:
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
                     "forecast the probe (results in probe_curves.jsonl)")
+    ap.add_argument("--text-forecast", default="", help="seeds (e.g. 0,1,2): train mlm and clm runs of "
+                    f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.text_forecast:
+        out.mkdir(parents=True, exist_ok=True)
+        curves_file = out / "text_curves.jsonl"
+        curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []
+        have = {(c["method"], c["seed"]) for c in curves}
+        for seed in (int(x) for x in args.text_forecast.split(",")):
+            for method in ("mlm", "clm"):
+                if (method, seed) not in have:
+                    curves.append(text_curve(method, seed, out))
+                    with curves_file.open("a") as f:
+                        f.write(json.dumps(curves[-1]) + "\n")
+        print(f"{machine()}; {len(curves)} text runs, {sum(c['seconds'] for c in curves):.0f} s of runs\n")
+        print(text_forecast_table(curves))
+        return
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.jsonl"
     results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []

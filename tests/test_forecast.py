@@ -71,6 +71,34 @@ def test_the_early_half_of_a_run_forecasts_its_end():
     assert abs(f.at[2.0][0] - end) < 0.01
 
 
+def test_perplexity_is_fitted_as_its_log_after_the_warm_up():
+    """A held-out loss on a power law with an offset (perplexity its exp), with a warm-up before it that falls
+    faster than the law: forecast_series fits after the rate's peak, in log space, and reads the end back."""
+    from tools.diagnosis.forecast import forecast_series, warmup_end
+
+    a, b, c = 0.6, -40.0, 0.55  # loss 2.86 at step 60 (ppl 17.4), 0.84 at 600 (ppl 2.3)
+    rows = [{"step": s, "lr": min(s, 60) / 60 * 2e-3, "val/perplexity": float(np.exp(6.0 - 0.05 * s))}
+            for s in range(1, 60, 20)]  # warm-up: a steep fall no saturating law continues
+    rows += [{"step": s, "lr": 2e-3 * (1 - (s - 60) / 1200), "val/perplexity": float(np.exp(c - b * s ** -a))}
+             for s in range(60, 301, 20)]
+    assert warmup_end(rows) == 60
+    f = forecast_series(rows, multiples=(2.0,))
+    truth = np.exp(c - b * 600 ** -a)
+    assert f.metric == "val/perplexity" and abs(f.at[2.0][0] - truth) / truth < 0.01
+    assert f.at[2.0][1] >= 1.0  # a perplexity's band never goes under 1
+    assert f.verdict == "train_longer"  # 3.2 -> 2.3: a 28% fall, 14x the 2% bar
+
+
+def test_a_likely_gain_with_a_wide_band_is_uncertain_not_plateaued():
+    """Few noisy points on a still-bending curve: the central forecast clears the bar, the band's pessimistic end
+    does not; that is "not sure yet", not "plateaued"."""
+    steps = np.arange(100, 351, 50)
+    f = forecast(steps.tolist(), _curve(steps, 0.5, 5.0, 0.9, noise=0.03, seed=3).tolist(), "probe/acc")
+    mid, worst, _ = f.gain(2.0)
+    assert mid > 0.01 >= worst, (mid, worst)
+    assert f.verdict == "uncertain" and "a few more measurements" in f.reason
+
+
 @pytest.fixture(scope="module")
 def forecast_home(tmp_path_factory):
     """Two runs whose LiDAR curves are built to be still rising and saturated (no training needed)."""

@@ -122,7 +122,7 @@ TOOLS: tuple[ToolSpec, ...] = (
              about_run=True),
     ToolSpec("forecast_run", RunRef, "Is more pretraining worth it for a run? Fits a saturating curve to its quality "
              "metric (label-free LiDAR/RankMe, or held-out perplexity for text) and forecasts it at 2x and 4x the "
-             "steps with an 80% band: train_longer, plateaued or unknown.", "forecast run {run} at more steps",
+             "steps with an 80% band: train_longer, uncertain, plateaued or unknown.", "forecast run {run} at more steps",
              about_run=True),
     ToolSpec("judge_run", RunRef, "Is a run's encoder any good without labels? A quality verdict (good, weak, "
              "failing, unknown) from LiDAR against the random init and against runs of the same method on the same "

@@ -157,7 +157,7 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
 
 def forecast_run(home: Home, run_ref: str) -> dict:
     """Is more pretraining worth it for this run? Its quality metric's saturating-curve forecast at 2x and 4x the
-    steps, with an 80% band, and the verdict train_longer | plateaued | unknown (tools/diagnosis/forecast.py)."""
+    steps, with an 80% band, and the verdict train_longer | uncertain | plateaued | unknown (tools/diagnosis/forecast.py)."""
     from dataclasses import asdict
 
     from tools.diagnosis.forecast import forecast_series

@@ -4,8 +4,8 @@ The curve is a power law with an offset, y(t) = c - b * t**-a (a > 0): it rises 
 more slowly towards the asymptote c, the shape SSL probe accuracy, RankMe and held-out perplexity follow
 after warm-up. The band comes from the fit's own uncertainty: parameter draws from the covariance curve_fit
 reports, read at each horizon (the 10th and 90th percentiles: an 80% band). `train longer` is advised only
-when even the band's pessimistic end gains more than the threshold at twice the steps; otherwise the run has
-plateaued. Too few points, or a fit that does not converge, give `unknown` rather than a guess.
+when even the band's pessimistic end gains more than the threshold at twice the steps; `uncertain` when the
+likely gain clears it but the band's pessimistic end does not; otherwise the run has plateaued. Too few points, or a fit that does not converge, give `unknown` rather than a guess.
 """
 
 from __future__ import annotations
@@ -43,17 +43,25 @@ def _curve(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
 
 
 def forecast(steps: list[float], values: list[float], metric: str, higher_is_better: bool = True,
-             multiples: tuple[float, ...] = (2.0, 4.0), min_gain: float = 0.01, seed: int = 0) -> Forecast:
+             multiples: tuple[float, ...] = (2.0, 4.0), min_gain: float = 0.01, seed: int = 0,
+             log_space: bool = False) -> Forecast:
     """Fit the curve to (steps, values) and forecast at `multiples` x the last step. `min_gain` is in the metric's
-    units (0.01 = one probe point for an accuracy)."""
+    units (0.01 = one probe point for an accuracy). `log_space` fits log(values) (perplexity, the exp of a loss:
+    losses, not their exponentials, follow power laws with an offset) and reads the forecast back in the metric's
+    units; its params are then those of the log curve."""
     from scipy.optimize import curve_fit
 
     t = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
     keep = np.isfinite(t) & np.isfinite(y) & (t > 0)
+    if log_space:
+        keep &= y > 0
     t, y = t[keep], y[keep]
     last = float(t.max()) if len(t) else 0.0
     out = Forecast(metric, int(last), float(y[np.argmax(t)]) if len(t) else float("nan"), higher_is_better)
+    back = np.exp if log_space else (lambda v: v)
+    if log_space:
+        y = np.log(y)
     if len(t) < MIN_POINTS:
         out.reason = f"only {len(t)} measurements of {metric}; at least {MIN_POINTS} are needed for a forecast"
         return out
@@ -62,8 +70,9 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     span = float(y.max() - y.min()) or 1.0
     b0 = (y[-1] - y[0]) or span * 1e-3
     try:
-        popt, pcov = curve_fit(_curve, ts, y, p0=(0.5, b0 * 0.5, float(y[-1])),
-                               bounds=([0.05, -np.inf, -np.inf], [3.0, np.inf, np.inf]), maxfev=20000)
+        floor = 0.0 if log_space else -np.inf  # a perplexity is at least 1: its log's asymptote at least 0
+        popt, pcov = curve_fit(_curve, ts, y, p0=(0.5, b0 * 0.5, max(float(y[-1]), floor + 1e-6)),
+                               bounds=([0.05, -np.inf, floor], [3.0, np.inf, np.inf]), maxfev=20000)
     except (RuntimeError, ValueError) as exc:
         out.reason = f"the saturating curve does not fit {metric} ({exc})"
         return out
@@ -77,12 +86,17 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     for m in multiples:
         samples = _curve(np.float64(m), draws[:, 0], draws[:, 1], draws[:, 2])
         lo, hi = np.percentile(samples, BAND)
-        out.at[m] = (float(_curve(np.float64(m), a, b, c)), float(lo), float(hi))
+        out.at[m] = (float(back(_curve(np.float64(m), a, b, c))), float(back(lo)), float(back(hi)))
     mid, worst, _ = out.gain(2.0)
     if worst > min_gain:
         out.verdict = "train_longer"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band "
                       f"{worst:+.3g} or more), above the {min_gain:g} worth a longer run")
+    elif mid > min_gain:  # the likely gain pays, the band's pessimistic end does not: say so, do not call it flat
+        out.verdict = "uncertain"
+        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps, above the {min_gain:g} "
+                      f"worth a longer run, but the 80% band reaches {worst:+.3g}: the curve is still bending, "
+                      "and a few more measurements will tell")
     else:
         out.verdict = "plateaued"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band from "
@@ -91,16 +105,28 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
 
 
 # which metric a run's forecast reads, by modality: label-free for images (LiDAR, else RankMe; issue 24 reads
-# them as quality), held-out perplexity for text; each with the smallest gain at 2x steps worth a longer run,
-# relative to the current value
+# them as quality), held-out perplexity for text (fitted as its log, the held-out loss); each with the smallest
+# gain at 2x steps worth a longer run, relative to the current value
 FORECAST_METRICS = (("val/perplexity", False, 0.02), ("health/lidar", True, 0.05), ("health/rank", True, 0.05))
+LOG_SPACE = ("val/perplexity",)
 
 
-def forecast_series(rows: list[dict]) -> Forecast:
-    """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it logged."""
+def warmup_end(rows: list[dict]) -> int:
+    """The step the learning rate peaked at (the end of its warm-up), 0 when no rate was logged: the curve's
+    shape holds after it, while the rate is still rising the metric falls faster than any saturating law."""
+    lrs = [(r["step"], r["lr"]) for r in rows if isinstance(r.get("lr"), (int, float)) and r.get("step")]
+    return max(lrs, key=lambda sv: sv[1])[0] if lrs else 0
+
+
+def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0)) -> Forecast:
+    """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it logged,
+    measured after the warm-up."""
+    start = warmup_end(rows)
     for metric, higher, share in FORECAST_METRICS:
         points = [(r["step"], r[metric]) for r in rows if isinstance(r.get(metric), (int, float)) and r.get("step")]
         if points:
-            steps, values = zip(*points, strict=True)
-            return forecast(list(steps), list(values), metric, higher, min_gain=share * abs(values[-1]))
+            after = [p for p in points if p[0] >= start]
+            steps, values = zip(*(after if len(after) >= MIN_POINTS else points), strict=True)
+            return forecast(list(steps), list(values), metric, higher, multiples=multiples,
+                            min_gain=share * abs(values[-1]), log_space=metric in LOG_SPACE)
     return Forecast("none", 0, float("nan"), True, reason="the run logged no quality metric to forecast")

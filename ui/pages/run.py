@@ -94,7 +94,8 @@ def forecast(run_id: str) -> None:
     if chart is None:
         st.caption(f"No forecast: {f['reason']}.")
         return
-    verdict = {"train_longer": ":green-badge[train longer]", "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
+    verdict = {"train_longer": ":green-badge[train longer]", "uncertain": ":orange-badge[may pay, not sure]",
+               "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
     st.markdown(f"{verdict} {f['reason']}.")
     st.altair_chart(chart, width="stretch", key="forecast")
 

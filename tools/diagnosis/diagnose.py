@@ -316,15 +316,6 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
                             "VICReg's variance term is near its maximum: dimensions have lost their spread"))
     if not signals:
         return False
-    if _knn_held(ev):  # nothing downstream could separate the images of a collapsed encoder; this one does
-        p = ev.probe
-        d.evidence.append(Item("knn/acc", _r(p["knn/acc"]), None, _r(p["baseline"]["knn/acc"]),
-                               f"{', '.join(sorted({s.metric for s in signals}))} read collapsed, but the encoder's "
-                               f"kNN accuracy {p['knn/acc']:.3f} is at least its random init's "
-                               f"{p['baseline']['knn/acc']:.3f}: the collapse is in the head, not the features"
-                               + (" (DINO's head can sit at the uniform solution, loss ln K, for a long time: "
-                                  "dinov2 #407)" if ev.method == "dino" else "")))
-        return False
     loss = ev.s("loss").last()
     if ev.method in ("simsiam", "byol") and loss:
         cos = loss[1] if ev.method == "simsiam" else (loss[1] - 2) / 2
@@ -377,8 +368,7 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     last = rank.finite[-1]
     loss = [v for _, v in ev.s("loss").finite]
     loss_improving = len(loss) >= 3 and loss[-1] < loss[0]
-    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving \
-        and not _knn_held(ev)
+    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving
     if rr[1] >= T.RANK_RATIO_COLLAPSED and not dropped:
         return False
     d.verdict, d.confidence = "dimensional_collapse", 0.7
@@ -395,16 +385,6 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
                                f"spread is still {sr[1]:.2f}x isotropic: the embeddings vary, but along few directions"))
     d.causes += dimensional_causes(ev)
     return True
-
-
-def _knn_held(ev: RunEvidence) -> bool:
-    """The encoder's kNN is at least its random init's: where the run started. A rank that fell from its peak
-    while that holds is the consolidation healthy runs go through when trained longer (rank rises, then falls),
-    not a collapse: the development set's "train longer" follow-ups fell to 0.4-0.5x their peak RankMe with kNN
-    0.92-0.95 against 0.92 at random init, while its collapses fell with kNN 0.76-0.89. Unknown without a probe."""
-    p = ev.probe or {}
-    base = (p.get("baseline") or {}).get("knn/acc")
-    return p.get("knn/acc") is not None and base is not None and p["knn/acc"] >= base
 
 
 def _spread_only_collapse(ev: RunEvidence, d: Diagnosis) -> bool:

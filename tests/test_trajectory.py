@@ -106,3 +106,49 @@ def test_dino_low_teacher_entropy_reads_against_its_sharpened_start(tmp_path):
             r.update({"health/teacher_entropy": e * ln_k, "health/kl": 0.5})
         ev = make_run(tmp_path, "dino", rows=rows, probe=PROBE_GOOD, name=f"ent{ent[-1]}")
         assert diagnose(ev).verdict == verdict, diagnose(ev).to_dict()["evidence"]
+
+
+def test_a_spread_at_its_start_is_not_a_collapse_until_the_warm_up_is_over(tmp_path):
+    """The first check after the init falls inside the warm-up (10% of the steps here): a run still at its
+    start then has not had the chance to leave it. Past the warm-up, never having left it is a collapse."""
+    iso = 1 / math.sqrt(64)
+
+    def run(spreads, name):
+        rows = trace(n=12, loss=(8.0, 2.0), std=(0.1, 0.1), rank=(30, 30))  # steps 10..120; warm-up 12
+        rows.insert(0, {**rows[0], "step": 1})
+        for r, s in zip(rows, spreads, strict=False):
+            r["health/std"] = s * iso
+        for r in rows[len(spreads):]:
+            r["health/std"] = spreads[-1] * iso
+        return make_run(tmp_path, rows=rows, d=64, n=128, status="running", name=name)
+
+    stuck = run((0.09, 0.098, 0.10), "stuck")
+    assert diagnose(stuck.until(10)).verdict != "complete_collapse"  # step 10 of a 12-step warm-up
+    assert diagnose(stuck.until(20)).verdict == "complete_collapse"  # 1.1x its start, past the warm-up
+    leaving = run((0.09, 0.098, 0.26), "leaving")
+    assert diagnose(leaving.until(20)).verdict != "complete_collapse"  # 2.9x its start: climbing
+
+
+def test_mae_features_are_not_read_with_projector_collapse_thresholds(tmp_path):
+    """A healthy MAE encoder sits under the rank and spread bars from its init on; a reconstruction objective
+    has no collapsed solution, so those bars are not read for it."""
+    d = 96
+    rows = trace(loss=(0.84, 0.80), std=(0.54 / math.sqrt(d), 0.39 / math.sqrt(d)), rank=(9.8, 6.7))
+    mae = make_run(tmp_path, "mae", rows=rows, d=d, n=128, probe=PROBE_GOOD, name="mae")
+    assert diagnose(mae).verdict == "healthy"
+    simclr = make_run(tmp_path, "simclr", rows=rows, d=d, n=128, probe=PROBE_GOOD, name="simclr")
+    assert diagnose(simclr).verdict == "complete_collapse"  # the same numbers on a projector: collapsed
+
+
+@pytest.mark.parametrize("lr, alert_at_30", [(None, False), (1e-9, True)])
+def test_an_unexplained_flat_loss_alerts_only_past_half_the_run(tmp_path, lr, alert_at_30):
+    from tools.diagnosis import alerting
+
+    ev = make_run(tmp_path, "vicreg", overrides={"optim.lr": lr} if lr else {}, rows=trace(loss=(22.0, 21.98)),
+                  status="running")  # steps 10..100: flatter than 0.5%
+    if lr:
+        ev.peak_lr = lr
+    assert diagnose(ev.until(30)).verdict == "not_learning"
+    early = alerting(ev.until(30))
+    assert (early is not None and early.verdict == "not_learning") is alert_at_30
+    assert alerting(ev.until(60)).verdict == "not_learning"  # past half the run either way

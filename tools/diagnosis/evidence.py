@@ -96,6 +96,12 @@ class RunEvidence:
         return (cls.base_lr if cls else 1e-3) * self.batch_size / 256
 
     @property
+    def warmup_steps(self) -> float:
+        """The learning-rate warm-up: optim.warmup_steps, else the trainer's default of 10% of the steps."""
+        configured = self.config.get("optim", {}).get("warmup_steps")
+        return float(configured) if configured is not None else 0.1 * float(self.resolved.get("total_steps") or 0)
+
+    @property
     def source(self) -> str:
         """Where the run was trained: `sslpilot`, or the format it was imported from (`tensorboard`, `mlflow`,
         `csv`, `wandb`), or `audit` for a checkpoint measured by `sslpilot audit`."""

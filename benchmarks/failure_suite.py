@@ -192,7 +192,7 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
     # decided before the held-out set's first measurement: a control read as weak *because it is short* is an
     # undertrained recipe, not a fault the rules invented; counted apart, and never as a right verdict
     undertrained = [s.id for s, r in controls if r["verdict"] == "weak_representation"
-                    and (r["causes"] or [None])[0] in UNDERTRAINED]
+                    and set(r["causes"]) & set(UNDERTRAINED)]  # session 11: any cause, not only the top one
     # hard failures: the fault can only end hard (not learning, diverged), or it did end in a hard verdict it
     # may end in (a collapse that reads dimensional is not one: the monitor never stops on rank alone)
     hard = [(s, r) for s, r in faulty if set(s.verdicts) <= set(HARD) or (r["verdict_ok"] and r["verdict"] in HARD)]

@@ -177,7 +177,18 @@ HELD_OUT_2: tuple[Scenario, ...] = (
              "model", seed=27),
 )
 
-SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2}
+# A second set of healthy runs (session 11), written after the rule changes that the first one's measurement led
+# to and before any measurement on it: the clean false-alarm number for those rules. New seeds; digits, shapes and
+# the generated textures.
+CONTROLS_2: tuple[Scenario, ...] = (
+    *(control(m, "digits", seed) for seed in (31, 32) for m in VISION_METHODS),
+    *(control(m, "shapes", 33) for m in VISION_METHODS if m != "mae"),
+    *(control(m, "textures", 34) for m in ("simclr", "byol", "vicreg", "moco")),
+    *(control(m, "shapes", 35) for m in (*TEXT_METHODS, "clip")),
+)
+
+SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
+        "controls2": CONTROLS_2}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -62,11 +62,23 @@ def test_no_early_stop_without_a_hard_failure(home, case):
     assert Registry(home).get(run_id).cancel_requested_at is None
 
 
-def test_a_flat_loss_past_the_warm_up_is_stopped(home):
+@pytest.mark.parametrize("lr, stop_at_300", [(1e-9, True), (None, False)])
+def test_a_flat_loss_past_the_warm_up_is_stopped(home, lr, stop_at_300):
+    """With a reason for it in the config (a rate 1e-6x too small) a flat loss is stopped past the warm-up; with
+    none, only past half the run (slow losses read flat over their first checks)."""
     rows = [{**r, "step": r["step"] * 3} for r in trace(loss=(5.0, 5.0))]  # to step 300 of 1000
-    run_id, _ = _running(home, rows, "simclr", **{"monitor.on_failure": "stop", "optim.warmup_steps": None})
+    lr_arg = {"optim.lr": lr} if lr else {}
+    run_id, folder = _running(home, rows, "simclr", **{"monitor.on_failure": "stop", "optim.warmup_steps": None},
+                              **lr_arg)
+    alerts = monitor_tick(home)
+    if stop_at_300:
+        assert alerts[0]["verdict"] == "not_learning" and alerts[0]["early_stop"]["step"] == 300
+        return
+    assert alerts == []
+    for r in trace(loss=(5.0, 5.0)):
+        folder.log_metrics({**r, "step": 300 + r["step"] * 3})  # on to step 600 of 1000
     (alert,) = monitor_tick(home)
-    assert alert["verdict"] == "not_learning" and alert["early_stop"]["step"] == 300
+    assert alert["verdict"] == "not_learning" and alert["early_stop"]["step"] == 600
 
 
 def test_a_real_worker_is_stopped_with_a_checkpoint_and_can_resume(home):

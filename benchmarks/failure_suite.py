@@ -2,7 +2,7 @@
 second) recommendation fix the run when relaunched with the same budget, and how early does the live
 monitor flag a hard failure?
 
-    python benchmarks/failure_suite.py --set dev|heldout|heldout2|controls|controls2 [--part diagnose|fix|report] [--out DIR] [--only ID,..]
+    python benchmarks/failure_suite.py --set dev|heldout|heldout2|controls|controls2|fix [--part diagnose|fix|report] [--out DIR] [--only ID,..]
 
 Parts, each resumable (results append to <out>/<set>.jsonl, a rerun skips what is there):
 - diagnose: train every scenario (benchmarks/failure_scenarios.py) through the real worker, diagnose and

@@ -152,3 +152,42 @@ def test_an_unexplained_flat_loss_alerts_only_past_half_the_run(tmp_path, lr, al
     early = alerting(ev.until(30))
     assert (early is not None and early.verdict == "not_learning") is alert_at_30
     assert alerting(ev.until(60)).verdict == "not_learning"  # past half the run either way
+
+
+def test_a_collapse_says_where_it_left_a_healthy_run_of_the_same_method(tmp_path):
+    """Part 6's other half: "failing from step N" read against a healthy run of the same method on the same data
+    (the user's own registry), at the same fraction of training."""
+    import json
+
+    from conftest import tiny_config
+
+    from ssl_runtime.run_folder import RunFolder
+    from tools.home import Home
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+
+    def run(rank_path, std_path):
+        r = enqueue(home, tiny_config("simsiam"))
+        folder = RunFolder(r.run_dir)
+        folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512,
+                          total_steps=100, data={"num_images": 1797, "duplicates": 0, "skipped_files": 0})
+        for i, (rank, std) in enumerate(zip(rank_path, std_path, strict=True)):
+            folder.log_metrics({"step": i * 10 or 1, "loss": -0.5 - 0.04 * i, "grad_norm": 1.0, "health/rank": rank,
+                                "health/std": std / 8, "health/uniformity": -2.0, "health/alignment": 0.5})
+        folder.write_summary({"status": "succeeded", "embedding_dim": 64, "health_samples": 512, "epochs": 30,
+                              "data": {"num_images": 1797}})
+        folder.probe.write_text(json.dumps(PROBE_GOOD))
+        folder.set_status("succeeded")
+        return r.id
+
+    healthy = run([6, 20, 24, 24, 23, 22, 22, 21, 21, 20, 20], [0.2] + [0.9] * 10)
+    assert diagnose_run(home, healthy)["verdict"] == "healthy"
+    # on the healthy path until step 30, then under half of it from step 40 on
+    collapsing = run([6, 20, 24, 22, 10, 6, 4, 3, 2.5, 2.2, 2.0], [0.2, 0.9, 0.9, 0.85, 0.6, 0.5, 0.45, 0.4, 0.4,
+                                                                   0.38, 0.35])
+    d = diagnose_run(home, collapsing)
+    assert d["verdict"] in ("complete_collapse", "dimensional_collapse")
+    left = [e for e in d["evidence"] if "left the path of run " + healthy in e["explanation"]]
+    assert left and left[0]["metric"] == "health/rank" and left[0]["step"] == 40, d["evidence"]
+    assert "40% of the way" in left[0]["explanation"]

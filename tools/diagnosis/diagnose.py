@@ -15,7 +15,7 @@ from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.evidence import RunEvidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
-from tools.diagnosis.trajectory import path_of, spread_fall_verdict
+from tools.diagnosis.trajectory import PATH_METRICS, departure, normalised_path, path_of, spread_fall_verdict
 
 VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
             "weak_representation", "data_problem", "insufficient_evidence")
@@ -95,6 +95,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
     _retrieval_gap(ev, d)
     _sibling_context(ev, d, siblings or [])
+    _healthy_path_context(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
         d.confidence *= 0.8  # an early warning: the run may still recover or degrade
     extra = [DINO] if ev.method == "dino" else []
@@ -538,6 +539,30 @@ def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
                                "linear probe: the features are good but the comparison is not"))
         d.causes.append(Cause("knn_comparison", "kNN far below the linear probe: normalisation, pooling or metric",
                               0.8))
+
+
+def _healthy_path_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+    """For a collapse: where the run left the path of a healthy run of the same method on the same data, read at
+    the same fraction of training, so "failing from step N" means departing from healthy, not crossing a level
+    a random init may already sit under. Explains; does not decide."""
+    if d.verdict not in ("complete_collapse", "dimensional_collapse"):
+        return
+    mine = normalised_path(ev)
+    total = float(ev.resolved.get("total_steps") or 0)
+    for sib in siblings:
+        for metric, healthy in (sib.get("paths") or {}).items():
+            left = departure(mine.get(metric, []), healthy)
+            if left is None:
+                continue
+            f, value, ref = left
+            step = f" at step {round(f * total)}" if total else ""
+            name = "RankMe / min(n, d)" if metric == "health/rank" else "spread x sqrt(d)"
+            d.evidence.append(Item(metric, _r(value, 3), round(f * total) if total else None, _r(ref, 3),
+                                   f"{name} left the path of run {sib['run_id']} (healthy, same method and data)"
+                                   f"{step}, {f:.0%} of the way through: {value:.2f} where that run was at "
+                                   f"{ref:.2f}, and stayed under half of it"))
+        if any(e.metric in PATH_METRICS and "left the path" in e.explanation for e in d.evidence):
+            return  # one healthy run to compare with is enough
 
 
 def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:

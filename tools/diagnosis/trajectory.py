@@ -60,3 +60,39 @@ def spread_fall_verdict(p: MetricPath) -> str | None:
     if p.fall >= 1 / T.STD_RATIO_COLLAPSED:
         return "dimensional_collapse"
     return None
+
+
+# ---- against a healthy run of the same method on the same data ----------------------------------------------
+PATH_METRICS = ("health/rank", "health/std")
+
+
+def normalised_path(ev) -> dict[str, list[tuple[float, float]]]:
+    """The run's rank and spread as (fraction of its steps, value on the scale the thresholds use: RankMe / min(n,
+    d), spread x sqrt(d)), so runs of other lengths and widths line up."""
+    total = float(ev.resolved.get("total_steps") or 0) or float(max(ev.s("health/std").steps or [0])) or 1.0
+    scale = {"health/rank": 1 / ev.rank_capacity if ev.rank_capacity else None,
+             "health/std": ev.embedding_dim ** 0.5 if ev.embedding_dim else None}
+    return {m: [(s / total, v * scale[m]) for s, v in ev.s(m).finite] for m in PATH_METRICS if scale[m]}
+
+
+def _at(path: list[tuple[float, float]], fraction: float) -> float | None:
+    """The path's value at `fraction`, linearly interpolated; None outside what it measured."""
+    for (f0, v0), (f1, v1) in zip(path, path[1:], strict=False):
+        if f0 <= fraction <= f1:
+            return v0 if f1 == f0 else v0 + (v1 - v0) * (fraction - f0) / (f1 - f0)
+    return None
+
+
+def departure(run: list[tuple[float, float]], healthy: list[tuple[float, float]],
+              factor: float = 0.5) -> tuple[float, float, float] | None:
+    """Where the run left a healthy run's path for good: the first point (after the init) from which every later
+    measurement sits under `factor` x the healthy value at the same fraction of training. (fraction, the run's
+    value there, the healthy value there), or None if it never left or the paths do not overlap."""
+    points = [(f, v, _at(healthy, f)) for f, v in run[1:]]
+    points = [(f, v, h) for f, v, h in points if h is not None]
+    if not points or points[-1][1] >= factor * points[-1][2]:
+        return None
+    start = len(points) - 1
+    while start > 0 and points[start - 1][1] < factor * points[start - 1][2]:
+        start -= 1
+    return points[start]

@@ -550,8 +550,9 @@ def _healthy_path_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -
     mine = normalised_path(ev)
     total = float(ev.resolved.get("total_steps") or 0)
     for sib in siblings:
-        for metric, healthy in (sib.get("paths") or {}).items():
-            left = departure(mine.get(metric, []), healthy)
+        found = False
+        for metric in PATH_METRICS:
+            left = departure(mine.get(metric, []), (sib.get("paths") or {}).get(metric, []))
             if left is None:
                 continue
             f, value, ref = left
@@ -561,7 +562,8 @@ def _healthy_path_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -
                                    f"{name} left the path of run {sib['run_id']} (healthy, same method and data)"
                                    f"{step}, {f:.0%} of the way through: {value:.2f} where that run was at "
                                    f"{ref:.2f}, and stayed under half of it"))
-        if any(e.metric in PATH_METRICS and "left the path" in e.explanation for e in d.evidence):
+            found = True
+        if found:
             return  # one healthy run to compare with is enough
 
 

@@ -95,6 +95,17 @@ def test_retrieval_gap_on_a_good_encoder(tmp_path):
     assert r.category == "retrieval" and all(k.startswith("eval.") for k in r.change)
 
 
+def test_a_retrieval_change_its_probe_already_used_is_not_recommended_again(tmp_path):
+    """A re-probe applies an eval change without a new run, so the lineage does not hold it: the probe's own record
+    of its settings does (the failure suite's second attempt re-probed the same setting)."""
+    probe = {"probe/acc": 0.95, "knn/acc": 0.70, "knn/recall@5": 0.8, "baseline": {"probe/acc": 0.6, "knn/acc": 0.5},
+             "eval": {"feature_norm": "standardize", "knn_k": 20, "pooling": "auto"}}
+    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25)), probe=probe)
+    r = recommend(ev, diagnose(ev))
+    assert r.category == "retrieval" and r.change and r.change != {"eval.feature_norm": "standardize"}
+    assert "not repeating" in r.rationale
+
+
 def test_data_problem_duplicates_and_weak_probe(tmp_path):
     data = {"num_images": 1000, "duplicates": 600, "skipped_files": 0}
     probe = {"probe/acc": 0.5, "knn/acc": 0.45, "baseline": {"probe/acc": 0.52, "knn/acc": 0.4}}

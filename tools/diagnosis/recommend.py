@@ -195,6 +195,14 @@ def _tried_and_failed(change: dict, history: list[dict]) -> dict | None:
     return None
 
 
+def _in_effect(change: dict, ev: RunEvidence) -> bool:
+    """An eval-only change the run's current probe already used: a re-probe applied it (retrieval follow-ups make no
+    new run, so the lineage does not hold them), and recommending it again would re-run the same probe."""
+    used = (ev.probe or {}).get("eval") or {}
+    return bool(change) and all(k.startswith("eval.") and used.get(k.removeprefix("eval.")) == v
+                                for k, v in change.items())
+
+
 def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) -> Recommendation:
     """history: earlier follow-ups in this run's lineage, each {"run_id", "change", "verdict", "probe_acc"}."""
     history = history or []
@@ -205,6 +213,8 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) 
     skipped = []
     for cause, cand in pool:
         failed = _tried_and_failed(cand.change, history)
+        if failed is None and _in_effect(cand.change, ev):
+            failed = {"run_id": ev.run_id, "verdict": "in effect: its current probe used it"}
         if failed is not None:
             skipped.append({"change": cand.change, "run_id": failed.get("run_id"), "verdict": failed.get("verdict")})
             continue

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from label_free import METHODS as SWEEP_METHODS
 
 from ssl_runtime.catalogue import TEXT_METHODS, VISION_METHODS
 
@@ -183,7 +184,7 @@ HELD_OUT_2: tuple[Scenario, ...] = (
 CONTROLS_2: tuple[Scenario, ...] = (
     *(control(m, "digits", seed) for seed in (31, 32) for m in VISION_METHODS),
     *(control(m, "shapes", 33) for m in VISION_METHODS if m != "mae"),
-    *(control(m, "textures", 34) for m in ("simclr", "byol", "vicreg", "moco")),
+    *(control(m, "textures", 34) for m in (*SWEEP_METHODS, "moco")),  # label_free.py's three, and MoCo
     *(control(m, "shapes", 35) for m in (*TEXT_METHODS, "clip")),
 )
 

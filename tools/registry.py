@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from ssl_runtime.errors import SSLPilotError
@@ -295,9 +295,21 @@ class Registry:
         return bool(st and st.pid and st.heartbeat_at and now() - st.heartbeat_at < within_s)
 
     # ---- indexing run folders -----------------------------------------------------------------
-    @_retry_locked
     def sync(self, run_id: str) -> Run:
-        """Bring the run's rows up to date with its folder (incrementally; idempotent)."""
+        """Bring the run's rows up to date with its folder (incrementally; idempotent). Two processes may index the
+        same new lines at once (the worker and the queue's monitor writing events): the later insert then breaks
+        the (run, seq) key, and a second pass finds those lines indexed and goes on from there."""
+        for attempt in range(3):
+            try:
+                return self._sync_once(run_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    @_retry_locked
+    def _sync_once(self, run_id: str) -> Run:
         run = self.get(run_id)
         folder = RunFolder(run.run_dir)
         if not folder.path.exists():

@@ -29,14 +29,12 @@ def _modality(method: str) -> str:
     return {"mlm": "text", "clm": "text", "clip": "image_text"}.get(method, "image")
 
 
-HEALTHY_PATHS = 3  # how many healthy runs of the same method and data a diagnosis reads the path of
+HEALTHY_PATHS = 3  # how many healthy runs of the same method and data a collapse is compared with
 
 
 def _siblings(reg: Registry, run_id: str) -> list[dict]:
     """Runs on the same data and of the same modality (a text probe is not comparable with an image one); the
-    newest healthy ones of the same method carry their rank and spread paths (trajectory.normalised_path)."""
-    from tools.diagnosis.trajectory import normalised_path
-
+    newest healthy ones of the same method carry their folder, whose path a collapse is read against."""
     run = reg.get(run_id)
     out, with_paths = [], 0
     for r in reg.list(method=None, limit=500):
@@ -45,11 +43,8 @@ def _siblings(reg: Registry, run_id: str) -> list[dict]:
         p = reg.probe(r.id)
         row = {"run_id": r.id, "method": r.method, "probe_acc": p.probe_acc if p else None, "verdict": r.verdict}
         if r.method == run.method and r.verdict == "healthy" and r.status == "succeeded" and with_paths < HEALTHY_PATHS:
-            try:
-                row["paths"] = normalised_path(load_evidence(r.run_dir))
-                with_paths += 1
-            except (OSError, ValueError):  # a sibling's folder gone or damaged: no path, the rest stands
-                pass
+            row["run_dir"] = r.run_dir
+            with_paths += 1
         out.append(row)
     return out
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
 from tools.diagnosis import thresholds as T
-from tools.diagnosis.evidence import RunEvidence
+from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
 from tools.diagnosis.trajectory import PATH_METRICS, departure, normalised_path, path_of, spread_fall_verdict
 
@@ -550,9 +550,15 @@ def _healthy_path_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -
     mine = normalised_path(ev)
     total = float(ev.resolved.get("total_steps") or 0)
     for sib in siblings:
+        if not sib.get("run_dir"):
+            continue
+        try:  # read only now, for a collapse: most diagnoses never need a sibling's metrics
+            healthy = normalised_path(load_evidence(sib["run_dir"]))
+        except (OSError, ValueError):  # a sibling's folder gone or damaged: no comparison, the verdict stands
+            continue
         found = False
         for metric in PATH_METRICS:
-            left = departure(mine.get(metric, []), (sib.get("paths") or {}).get(metric, []))
+            left = departure(mine.get(metric, []), healthy.get(metric, []))
             if left is None:
                 continue
             f, value, ref = left

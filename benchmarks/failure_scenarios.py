@@ -220,8 +220,56 @@ FIX_SET: tuple[Scenario, ...] = (
              ("identical_views",), "data", domain="textures", seed=44),
 )
 
+# A third held-out set (session 12), written before any measurement on it and before the session's rule changes
+# were made: DINO's recipe at new seeds on every domain (its controls read "uniform collapse" at ln K), healthy
+# runs four times the usual length (the "train longer" follow-ups read "dimensional collapse" as RankMe falls from
+# its early peak), and the faults those readings must still catch. New seeds 51-59.
+LONG = {"train.steps": 480, "train.checkpoint_every": 160}
+
+
+def long_control(method: str, domain: str, seed: int) -> Scenario:
+    return Scenario(f"{method}-{domain}-s{seed}-long-healthy", method, {}, ("healthy",), domain=domain, seed=seed,
+                    extra=LONG)
+
+
+HELD_OUT_3: tuple[Scenario, ...] = (
+    control("dino", "digits", seed=51),
+    control("dino", "digits", seed=52),
+    control("dino", "shapes", seed=53),
+    control("dino", "textures", seed=54),
+    control("simsiam", "textures", seed=59),
+    control("moco", "digits", seed=51, backbone="resnet18"),
+    long_control("vicreg", "digits", 55),
+    long_control("barlow_twins", "digits", 56),
+    long_control("simclr", "textures", 57),
+    long_control("byol", "shapes", 58),
+    Scenario("h3-simsiam-no-predictor-digits", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", seed=52),
+    Scenario("h3-simsiam-no-predictor-shapes", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", domain="shapes", seed=53),
+    Scenario("h3-simsiam-no-stopgrad-textures", "simsiam", {"method_args.stop_gradient": False}, COLLAPSED,
+             ("no_stop_gradient",), "model", domain="textures", seed=54),
+    Scenario("h3-byol-no-predictor-digits", "byol", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
+             "model", seed=55),
+    Scenario("h3-byol-ema-too-fast-shapes", "byol", {"method_args.ema_momentum": 0.0, "method_args.predictor": False},
+             COLLAPSED, ("no_predictor", "ema_too_fast"), "model", domain="shapes", seed=52),
+    Scenario("h3-dino-teacher-temp-digits", "dino", {"method_args.teacher_temp": 0.3,
+                                                     "method_args.warmup_teacher_temp": 0.3}, COLLAPSED,
+             ("teacher_temp_high",), "model", seed=56),
+    Scenario("h3-dino-teacher-temp-textures", "dino", {"method_args.teacher_temp": 0.5,
+                                                       "method_args.warmup_teacher_temp": 0.5}, COLLAPSED,
+             ("teacher_temp_high",), "model", domain="textures", seed=57),
+    Scenario("h3-dino-no-centering-shapes", "dino", {"method_args.center_momentum": 1.0}, COLLAPSED,
+             ("no_centering",), "model", domain="shapes", seed=58),
+    Scenario("h3-barlow-no-offdiag-shapes", "barlow_twins", {"method_args.lambda_offdiag": 0.0}, COLLAPSED,
+             ("barlow_no_offdiag",), "model", domain="shapes", seed=59),
+    Scenario("h3-vicreg-no-regularisers-digits", "vicreg", {"method_args.mu": 0.0, "method_args.nu": 0.0},
+             COLLAPSED, ("vicreg_no_regulariser",), "model", seed=51),
+    Scenario("h3-simclr-lr-tiny-digits", "simclr", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model", seed=54),
+)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
-        "controls2": CONTROLS_2, "fix": FIX_SET}
+        "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -67,33 +67,33 @@ def test_an_imported_log_without_its_width_is_read_from_its_own_fall(tmp_path):
 
 
 def test_a_run_climbing_out_of_a_low_start_is_not_collapsing(tmp_path):
-    """Every DINO init reads near-collapsed (spread 0.02x isotropic, uniformity ~0): climbing from it is
-    learning; the same levels reached by a fall from the run's best are a collapse."""
-    d, ln_k = 64, math.log(256)
+    """Random inits read near-collapsed (spread 0.02-0.16x isotropic on the development runs, uniformity ~0):
+    climbing from there is learning; the same levels reached by a fall from the run's best are a collapse."""
+    d = 64
     iso = 1 / math.sqrt(d)
-    healthy_dino = {"health/teacher_entropy": (0.11 * ln_k, 0.75 * ln_k), "health/kl": (0.5, 0.8)}
-    rising = [{"step": 1, "loss": 2.0, "health/std": 0.02 * iso, "health/rank": 3, "health/uniformity": -0.001,
-               "health/teacher_entropy": 0.11 * ln_k, "health/kl": 0.9}]
+    rising = [{"step": 1, "loss": 2.0, "health/std": 0.02 * iso, "health/rank": 3, "health/uniformity": -0.001}]
     rising += [{**r, "health/std": (0.09 - 0.0003 * i) * iso, "health/uniformity": -0.05 + 0.0003 * i}
-               for i, r in enumerate(trace(loss=(5.9, 5.3), rank=(12, 11), extra=healthy_dino))]
-    ev = make_run(tmp_path, "dino", rows=rising, d=d, n=128, probe=PROBE_GOOD, name="rising")
+               for i, r in enumerate(trace(loss=(5.9, 5.3), rank=(12, 11)))]
+    ev = make_run(tmp_path, "byol", rows=rising, d=d, n=128, probe=PROBE_GOOD, name="rising")
     assert diagnose(ev).verdict == "healthy", diagnose(ev).to_dict()["evidence"]
 
     falling = [dict(r) for r in rising]
     for i, r in enumerate(falling[2:]):  # from its best 0.09x at step 10 down to 0.04x: under half of it
         r["health/std"] = (0.09 - 0.05 * (i + 1) / len(falling[2:])) * iso
-    ev = make_run(tmp_path, "dino", rows=falling, d=d, n=128, name="falling")
+    ev = make_run(tmp_path, "byol", rows=falling, d=d, n=128, name="falling")
     assert diagnose(ev).verdict == "complete_collapse"
 
 
 def test_dino_uniform_teacher_is_a_collapse_only_when_the_student_matches_it(tmp_path):
+    """Short healthy DINO runs end near-uniform with KL 0.025-0.07 ln K; a too-hot teacher ends with the student
+    on it, KL 0.001-0.004 ln K."""
     ln_k = math.log(256)
-    for kl, verdict in ((0.21 * ln_k, "healthy"), (0.05 * ln_k, "complete_collapse")):
+    for kl, verdict in ((0.21 * ln_k, "healthy"), (0.03 * ln_k, "healthy"), (0.003 * ln_k, "complete_collapse")):
         rows = trace(loss=(ln_k * 1.08, ln_k * 1.05), std=(0.1, 0.1), rank=(30, 28),
                      extra={"health/teacher_entropy": (0.95 * ln_k, 0.95 * ln_k), "health/kl": (kl, kl)})
-        ev = make_run(tmp_path, "dino", rows=rows, probe=PROBE_GOOD, name=f"kl{kl:.2f}")
-        assert diagnose(ev).verdict == verdict
-    assert 0.21 / T.DINO_KL_COLLAPSED >= 2 and T.DINO_KL_COLLAPSED / 0.05 >= 2  # the margins the threshold claims
+        ev = make_run(tmp_path, "dino", rows=rows, probe=PROBE_GOOD, name=f"kl{kl:.3f}")
+        assert diagnose(ev).verdict == verdict, kl
+    assert 0.025 / T.DINO_KL_COLLAPSED >= 2 and T.DINO_KL_COLLAPSED / 0.004 >= 2  # the margins the threshold claims
 
 
 def test_dino_low_teacher_entropy_reads_against_its_sharpened_start(tmp_path):

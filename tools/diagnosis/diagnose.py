@@ -298,10 +298,35 @@ collapse would show as a loss that does not fall (not_learning), and their featu
 (healthy MAE encoders on digits read RankMe at 6-11% of capacity, under the 8% threshold, from the init on).
 The spread and rank thresholds, written for SSL projector outputs, are not read for them."""
 
+OWN_COLLAPSE_SIGNAL = ("dino",)
+"""Methods whose collapse is read from their own signal, not from the geometry of what the health batch measures.
+DINO's health embedding is its bottleneck (L2-normalised before the prototypes), not trained to spread: healthy
+DINO controls read 0.05-0.2x isotropic spread, uniformity -0.02 to -0.09 and RankMe at 9-17% of capacity, exactly
+where its collapsed runs sit (0.04-0.11x, 8-15%). Its paper's own collapse monitors, the teacher's entropy and the
+student's KL to it (Caron et al. 2021, Fig. 7), tell them apart: _dino_collapse."""
+
 
 def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     if ev.method in RECONSTRUCTION:
         return False
+    signals = _dino_collapse(ev) if ev.method in OWN_COLLAPSE_SIGNAL else _geometry_collapse(ev)
+    if not signals:
+        return False
+    loss = ev.s("loss").last()
+    if ev.method in ("simsiam", "byol") and loss:
+        cos = loss[1] if ev.method == "simsiam" else (loss[1] - 2) / 2
+        if cos < T.NEG_COSINE_PERFECT:
+            signals.append(Item("loss", _r(loss[1]), loss[0], T.NEG_COSINE_PERFECT if ev.method == "simsiam" else
+                                _r(2 + 2 * T.NEG_COSINE_PERFECT), "the loss looks excellent because every view maps to "
+                                "the same vector: a collapsed solution, not a good one"))
+    d.verdict, d.confidence = "complete_collapse", 0.55 + 0.12 * len(signals)
+    d.evidence += signals
+    d.causes += collapse_causes(ev)
+    return True
+
+
+def _geometry_collapse(ev: RunEvidence) -> list[Item]:
+    """The collapse signals read from the embeddings' geometry: spread, rank, uniformity, VICReg's variance."""
     signals: list[Item] = []
     sr, rr = _std_ratio(ev), _rank_ratio(ev)
     std_last = ev.s("health/std").last()
@@ -319,24 +344,11 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
             and _departed(ev, ev.s("health/uniformity"), sign=-1):
         signals.append(Item("health/uniformity", _r(uni[1]), uni[0], T.UNIFORMITY_COLLAPSED,
                             "uniformity near 0: embeddings sit on top of each other"))
-    signals += _dino_collapse(ev)
     var = ev.s("loss/variance").last()
     if ev.method == "vicreg" and var and var[1] > T.VICREG_VARIANCE_COLLAPSED:
         signals.append(Item("loss/variance", _r(var[1]), var[0], T.VICREG_VARIANCE_COLLAPSED,
                             "VICReg's variance term is near its maximum: dimensions have lost their spread"))
-    if not signals:
-        return False
-    loss = ev.s("loss").last()
-    if ev.method in ("simsiam", "byol") and loss:
-        cos = loss[1] if ev.method == "simsiam" else (loss[1] - 2) / 2
-        if cos < T.NEG_COSINE_PERFECT:
-            signals.append(Item("loss", _r(loss[1]), loss[0], T.NEG_COSINE_PERFECT if ev.method == "simsiam" else
-                                _r(2 + 2 * T.NEG_COSINE_PERFECT), "the loss looks excellent because every view maps to "
-                                "the same vector: a collapsed solution, not a good one"))
-    d.verdict, d.confidence = "complete_collapse", 0.55 + 0.12 * len(signals)
-    d.evidence += signals
-    d.causes += collapse_causes(ev)
-    return True
+    return signals
 
 
 def _departed(ev: RunEvidence, series, sign: float = 1.0) -> bool:
@@ -371,7 +383,7 @@ def _dino_collapse(ev: RunEvidence) -> list[Item]:
 
 
 def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
-    if ev.method in RECONSTRUCTION:
+    if ev.method in RECONSTRUCTION or ev.method in OWN_COLLAPSE_SIGNAL:
         return False
     rr = _rank_ratio(ev)
     rank = ev.s("health/rank")
@@ -384,7 +396,8 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
     last = rank.finite[-1]
     loss = [v for _, v in ev.s("loss").finite]
     loss_improving = len(loss) >= 3 and loss[-1] < loss[0]
-    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving
+    dropped = len(later) >= 2 and last[1] < T.RANK_DROP_FROM_PEAK * peak[1] and loss_improving \
+        and _spread_confirms_drop(ev)
     if rr[1] >= T.RANK_RATIO_COLLAPSED and not dropped:
         return False
     d.verdict, d.confidence = "dimensional_collapse", 0.7
@@ -401,6 +414,15 @@ def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
                                f"spread is still {sr[1]:.2f}x isotropic: the embeddings vary, but along few directions"))
     d.causes += dimensional_causes(ev)
     return True
+
+
+def _spread_confirms_drop(ev: RunEvidence) -> bool:
+    """A rank fallen from its peak is a collapse when the spread fell with it. Rank rises then falls in healthy runs
+    too (runs trained 4x longer fell to 0.37-0.49x their peak, at 18-28% of capacity), while their spread held
+    (0.93-1.0x its best); SimSiam and BYOL without a predictor fell in both (spread 0.43-0.64x its best). When the
+    variance of L2-normalised outputs moves into half as many axes, their mean per-axis spread falls by 1/sqrt(2)."""
+    path = path_of(ev.s("health/std"), smooth=True)
+    return path is None or path.now < T.SPREAD_FALL_WITH_RANK * path.best
 
 
 def _spread_only_collapse(ev: RunEvidence, d: Diagnosis) -> bool:

@@ -33,6 +33,11 @@ RANK_DROP_FROM_PEAK = 0.5
 """A rank that falls to under half its own peak while the loss keeps improving is the dimensional-collapse
 pattern of Jing et al. 2022 even when its absolute value still looks acceptable."""
 
+SPREAD_FALL_WITH_RANK = 0.71
+"""...and when the spread fell with it, to under 1/sqrt(2) of its best (diagnose._spread_confirms_drop): healthy
+runs 4x the usual length fell under half their rank peak with their spread at 0.93-1.0x its best; the collapses
+the drop caught had theirs at 0.43-0.64x."""
+
 UNIFORMITY_COLLAPSED = -0.15
 """Uniformity is 0 for identical embeddings and about -3.5 to -3.9 for uniform ones (Wang & Isola 2020)."""
 
@@ -47,11 +52,13 @@ collapse of lightly's docs (-0.98 collapsed)."""
 DINO_ENTROPY_UNIFORM = 0.9
 """Teacher entropy above 90% of ln K: the teacher outputs a near-uniform distribution (dino #246)."""
 
-DINO_KL_COLLAPSED = 0.1
-"""...and the student matches that teacher: KL(teacher || student) under 10% of ln K. Collapse in DINO is the KL
-going to 0 (DINO paper, Fig. 7); a healthy run passes near-uniform on its way out of the sharpened init with the
-student still far from it. Development set: DINO with teacher_temp 0.4 had KL 0.05 ln K at step 20 and 0.02 at 30;
-healthy DINO on shapes, at 0.91 ln K entropy at step 20, had KL 0.21 ln K (2x either side of 0.1)."""
+DINO_KL_COLLAPSED = 0.01
+"""...and the student matches that teacher: KL(teacher || student) under 1% of ln K. Collapse in DINO is the KL
+going to 0 (DINO paper, Fig. 7). Healthy DINO at a short budget sits near-uniform too, with the student close to
+the teacher but not on it: the development and control sets' DINO recipes on digits ended at 0.92-0.97 ln K
+entropy with KL 0.025-0.07 ln K (and read "uniform collapse" at the earlier bar of 0.1 ln K), while a teacher
+temperature of 0.4-0.6 ends at 1.0 ln K with KL 0.001-0.004 ln K: 0.01 is 2.5x from either side. It alerts later:
+the faults' KL crosses 0.01 ln K at about a third of a 120-step run (it crossed 0.1 at a sixth)."""
 
 DINO_ENTROPY_ONE_PROTOTYPE = 0.2
 """Teacher entropy under 20% of ln K after the init, and not climbing from it: a few prototypes take all the

@@ -70,8 +70,8 @@ def test_rank_falling_from_its_peak_with_the_spread_holding_is_not_a_collapse(tm
 
 def test_dino_is_judged_by_its_teacher_not_by_its_bottleneck_geometry(tmp_path):
     """Healthy DINO's bottleneck reads collapsed by the projector bars (spread 0.1x isotropic, uniformity near 0,
-    RankMe 5% of capacity); a near-uniform teacher the student has not matched (KL 3% of ln K) is no collapse
-    either. The same teacher with the student on it (KL 0.2% of ln K) is DINO's uniform collapse."""
+    RankMe 5% of capacity); a teacher near-uniform at 0.96 ln K, as short healthy runs end, is no collapse either.
+    A teacher at uniform (0.999 ln K) with the student on it (KL 0.2% of ln K) is DINO's uniform collapse."""
     k = 256
     ln_k = math.log(k)
     geometry = {"std": (0.02, 0.0125), "rank": (3.0, 3.2), "uni": (-0.05, -0.03)}

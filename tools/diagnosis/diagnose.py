@@ -376,7 +376,7 @@ def _dino_collapse(ev: RunEvidence) -> list[Item]:
                      f"the teacher is near-uniform over the K prototypes (ln K = {ln_k:.3f})" +
                      (f" and the student matches it (KL {kl[1]:.3f})" if kl else "") + ": uniform collapse")]
     if ent[1] < T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k and len(series.finite) >= T.MIN_HEALTH_POINTS \
-            and _departed(ev, series):  # the sharpened init reads low too
+            and ent[0] > ev.warmup_steps:  # the sharpened init reads low too: excused during the warm-up only
         return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k),
                      "one prototype takes all the teacher's mass: one-prototype collapse")]
     return []

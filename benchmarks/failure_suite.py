@@ -116,7 +116,17 @@ def rediagnose(s: Scenario, run_id: str, home) -> dict:
     step, total, alert = first_alert(Path(home.root) / "runs" / run_id)
     return {"verdict": d["verdict"], "causes": causes, "verdict_ok": d["verdict"] in s.verdicts,
             "cause_ok": (not s.causes) or bool(causes and causes[0] in s.causes), "alert_step": step,
-            "total_steps": total, "alert": alert}
+            "total_steps": total, "alert": alert, "probe_gain": probe_gain(Path(home.root) / "runs" / run_id)}
+
+
+def probe_gain(run_dir: Path) -> float | None:
+    """The run's linear probe minus its random init's (same architecture), in points; None without a probe."""
+    path = run_dir / "probe.json"
+    if not path.exists():
+        return None
+    p = json.loads(path.read_text())
+    base = (p.get("baseline") or {}).get("probe/acc")
+    return None if p.get("probe/acc") is None or base is None else 100 * (p["probe/acc"] - base)
 
 
 def fix_scenario(s: Scenario, first: dict, controls_by: dict[tuple[str, str], dict], home) -> dict:
@@ -194,6 +204,10 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
     # undertrained recipe, not a fault the rules invented; counted apart, and never as a right verdict
     undertrained = [s.id for s, r in controls if r["verdict"] == "weak_representation"
                     and set(r["causes"]) & set(UNDERTRAINED)]  # session 11: any cause, not only the top one
+    # session 12: a control whose own probe does not beat its random init by a point learned nothing a probe sees at
+    # this budget: the recipe, whatever the rules call it (the label decides this, not the rules)
+    learned_nothing = [s.id for s, r in controls if s.id in false_controls and s.id not in undertrained
+                       and r.get("probe_gain") is not None and r["probe_gain"] < 1.0]
     # hard failures: the fault can only end hard (not learning, diverged), or it did end in a hard verdict it
     # may end in (a collapse that reads dimensional is not one: the monitor never stops on rank alone)
     hard = [(s, r) for s, r in faulty if set(s.verdicts) <= set(HARD) or (r["verdict_ok"] and r["verdict"] in HARD)]
@@ -202,8 +216,9 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
     fixes = [r for _, r in faulty if "fixed_first" in r]
     print(f"\n{name}: {n} scenarios ({len(controls)} healthy controls). Verdict top-1 {verdict:.0%}; cause top-1 "
           f"{cause:.0%} of {len(faulty)} faults; controls not called healthy: {false_controls or 'none'}, of which "
-          f"weak for being short (undertrained recipe): {len(undertrained)}; called unhealthy for another reason: "
-          f"{[i for i in false_controls if i not in undertrained] or 'none'}.")
+          f"weak for being short (undertrained recipe): {len(undertrained)}; whose probe is not a point over its random "
+          f"init (the recipe learned nothing at this budget): {learned_nothing or 'none'}; called unhealthy for "
+          f"another reason: {[i for i in false_controls if i not in undertrained + learned_nothing] or 'none'}.")
     print(f"Time to detect: {len(early)}/{len(hard)} hard failures flagged within the first 20% of steps; "
           f"false alarms on {len(false_alarms)}/{len(controls)} healthy controls {false_alarms or ''}.")
     if fixes:

@@ -135,14 +135,14 @@ def regret(runs: list[dict], signal: str, higher: bool = True) -> float:
     return 100 * (max(r["probe"] for r in runs) - pick["probe"])
 
 
-def ranking_tables(results: list[dict]) -> str:
+def ranking_tables(results: list[dict], methods: tuple[str, ...] = METHODS, min_runs: int = 3) -> str:
     ok = [r for r in results if r["probe"] is not None and all(r[s] is not None for s in SIGNALS)]
     rows = []
     for domain in [*DEV_DOMAINS, HELD_OUT]:
         mine = [r for r in ok if r["domain"] == domain]
-        groups = [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]
+        groups = [(m, [r for r in mine if r["method"] == m]) for m in methods] + [("all methods", mine)]
         for name, runs in groups:
-            if len(runs) < 3:
+            if len(runs) < min_runs:
                 continue
             probe = [r["probe"] for r in runs]
             # alpha-ReQ: nearer 1 is reported better, so the signal is -|alpha - 1|
@@ -154,6 +154,33 @@ def ranking_tables(results: list[dict]) -> str:
                          regret(runs, "health/lidar"), regret(runs, "health/rank")])
     return table(["domain", "method", "runs", "probe range", "tau LiDAR", "tau RankMe", "tau alpha",
                   "regret LiDAR (pts)", "regret RankMe (pts)"], rows)
+
+
+def pooled_runs(folders: list[Path]) -> list[dict]:
+    """Every finished vision run with a probe under <folder>/home-*/runs (the failure suite's homes): healthy
+    controls, injected faults and their follow-ups on one method and domain, a pool far wider in quality than a
+    sweep's settings. Its last health row's signals against its probe."""
+    import yaml
+
+    from ssl_runtime.catalogue import VISION_METHODS
+    from ssl_runtime.run_folder import RunFolder
+
+    found = []
+    for run_dir in (d for f in folders for d in sorted(f.glob("home-*/runs/*"))):
+        if not (run_dir / "probe.json").exists() or not (run_dir / "config.yaml").exists():
+            continue
+        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+        data = cfg.get("data") or {}
+        domain = data.get("name") or Path(str(data.get("path", ""))).name
+        if cfg.get("method") not in VISION_METHODS or domain not in (*DEV_DOMAINS, HELD_OUT):
+            continue
+        probe = json.loads((run_dir / "probe.json").read_text())
+        health = [r for r in RunFolder(run_dir).read_metrics()
+                  if all(isinstance(r.get(s), (int, float)) and math.isfinite(r[s]) for s in SIGNALS)]
+        if health and probe.get("probe/acc") is not None:
+            found.append({"domain": domain, "method": cfg["method"], "probe": probe["probe/acc"],
+                          **{s: health[-1][s] for s in SIGNALS}, "run_dir": str(run_dir)})
+    return found
 
 
 def forecast_table(results: list[dict]) -> str:
@@ -297,8 +324,17 @@ def main() -> None:
                     "forecast the probe (results in probe_curves.jsonl)")
     ap.add_argument("--text-forecast", default="", help="seeds (e.g. 0,1,2): train mlm and clm runs of "
                     f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
+    ap.add_argument("--pool", default="", help="DIR,...: rank the failure suite's stored runs (controls, faults and "
+                    "follow-ups of each method and domain) instead of training a sweep")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.pool:
+        from ssl_runtime.catalogue import VISION_METHODS
+
+        runs = pooled_runs([Path(p) for p in args.pool.split(",")])
+        print(f"{machine()}; {len(runs)} stored runs\n")
+        print(ranking_tables(runs, methods=tuple(VISION_METHODS), min_runs=6))
+        return
     if args.text_forecast:
         out.mkdir(parents=True, exist_ok=True)
         curves_file = out / "text_curves.jsonl"

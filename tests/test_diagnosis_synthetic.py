@@ -273,3 +273,17 @@ def test_how_flat_a_loss_must_be_depends_on_whether_something_explains_it(tmp_pa
     d = diagnose(ev)
     assert (d.verdict == "not_learning") is flat, d.to_dict()
     assert (alerting(ev) is not None and alerting(ev).verdict == "not_learning") is flat
+
+
+def test_a_healthy_reading_names_a_removed_guard_and_the_advice_restores_it(tmp_path):
+    """SimSiam without its predictor that has not collapsed (yet, or at this seed): the verdict stands, with less
+    confidence, the missing predictor first among the causes, and the recommendation puts it back."""
+    rows = trace(std=(0.05, 0.12), rank=(10, 25))
+    plain = diagnose(make_run(tmp_path, "simsiam", rows=rows, probe=PROBE_GOOD, name="plain"))
+    ev = make_run(tmp_path, "simsiam", {"method_args.predictor": False}, rows=rows, probe=PROBE_GOOD, name="bare")
+    d = diagnose(ev)
+    assert plain.verdict == d.verdict == "healthy"
+    assert not any(c.id == "no_predictor" for c in plain.causes)
+    assert d.causes[0].id == "no_predictor" and d.confidence < plain.confidence
+    assert any(e.metric == "config" and "no_predictor" in str(e.value) for e in d.evidence)
+    assert recommend(ev, d).change == {"method_args.predictor": True}

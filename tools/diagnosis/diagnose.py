@@ -93,6 +93,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     else:
         d.verdict, d.confidence = "healthy", 0.7
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
+    _guard_removed(ev, d)
     _retrieval_gap(ev, d)
     _sibling_context(ev, d, siblings or [])
     _healthy_path_context(ev, d, siblings or [])
@@ -108,6 +109,31 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     return d
 
 
+
+
+GUARDS = ("no_stop_gradient", "no_predictor", "ema_too_fast", "teacher_temp_high", "no_centering",
+          "vicreg_no_regulariser", "barlow_no_offdiag")
+"""Config faults that remove what keeps a method from collapsing (collapse_causes names them)."""
+
+
+def _guard_removed(ev: RunEvidence, d: Diagnosis) -> None:
+    """A run read healthy or weak whose config removes its method's guard against collapse: the metrics have not
+    shown the collapse (yet, or at this seed), so the verdict stands, but with less confidence and the guard named
+    first, so the recommendation restores it. The failure suite saw SimSiam without its predictor keep a healthy
+    geometry at one seed and collapse at others, and Barlow Twins without its off-diagonal term stay healthy-looking
+    for 120 steps."""
+    if d.verdict not in ("healthy", "weak_representation") or ev.method not in VISION_METHODS:
+        return
+    removed = [c for c in collapse_causes(ev) if c.id in GUARDS]
+    if not removed:
+        return
+    d.confidence *= 0.6
+    d.evidence.append(Item("config", ", ".join(c.id for c in removed), None, None,
+                           "no collapse shows in the metrics, but the config removes what keeps this method from "
+                           f"collapsing ({'; '.join(c.description for c in removed)}): a run like this can look "
+                           "healthy for a while, or at one seed, and collapse at another"))
+    seen = {c.id for c in removed}
+    d.causes = removed + [c for c in d.causes if c.id not in seen]
 
 
 def _perplexity(ev: RunEvidence) -> tuple[tuple[int, float], tuple[int, float], tuple[int, float]] | None:

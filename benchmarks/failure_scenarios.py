@@ -303,9 +303,32 @@ HELD_OUT_4: tuple[Scenario, ...] = (
              DIVERGED + NOT_LEARNING, ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=69),
 )
 
+# A fifth held-out set (session 12, small), written after the removed-guard reading and before any run of it: the
+# faults that kept a healthy geometry in the third and fourth sets, at new seeds (71-77), with their controls.
+HELD_OUT_5: tuple[Scenario, ...] = (
+    control("byol", "shapes", seed=71),
+    control("barlow_twins", "shapes", seed=72),
+    control("simsiam", "textures", seed=73),
+    Scenario("h5-byol-no-predictor-shapes", "byol", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
+             "model", domain="shapes", seed=74),
+    Scenario("h5-barlow-no-offdiag-shapes", "barlow_twins", {"method_args.lambda_offdiag": 0.0}, COLLAPSED,
+             ("barlow_no_offdiag",), "model", domain="shapes", seed=75),
+    Scenario("h5-barlow-no-offdiag-textures", "barlow_twins", {"method_args.lambda_offdiag": 0.0}, COLLAPSED,
+             ("barlow_no_offdiag",), "model", domain="textures", seed=76),
+    Scenario("h5-simsiam-no-predictor-textures", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", domain="textures", seed=77),
+    Scenario("h5-byol-ema-too-fast-textures", "byol", {"method_args.ema_momentum": 0.0, "method_args.predictor": False},
+             COLLAPSED, ("no_predictor", "ema_too_fast"), "model", domain="textures", seed=71),
+    Scenario("h5-dino-teacher-temp-textures", "dino", {"method_args.teacher_temp": 0.25,
+                                                       "method_args.warmup_teacher_temp": 0.25}, COLLAPSED,
+             ("teacher_temp_high",), "model", domain="textures", seed=72),
+    Scenario("h5-vicreg-no-variance-shapes", "vicreg", {"method_args.mu": 0.0}, COLLAPSED,
+             ("vicreg_no_regulariser",), "model", domain="shapes", seed=73),
+)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
-        "heldout4": HELD_OUT_4}
+        "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -121,7 +121,9 @@ def rediagnose(s: Scenario, run_id: str, home) -> dict:
 
 def probe_gain(run_dir: Path) -> float | None:
     """The run's linear probe minus its random init's (same architecture), in points; None without a probe."""
-    path = run_dir / "probe.json"
+    from ssl_runtime.run_folder import RunFolder
+
+    path = RunFolder(run_dir).probe
     if not path.exists():
         return None
     p = json.loads(path.read_text())

@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,32 +56,30 @@ FEATURES = ("spread x sqrt(d)", "spread / its best", "RankMe / capacity", "RankM
 
 
 def features(ev) -> dict[str, float]:
-    """Scale-free numbers read from the run's own path, NaN where the run has no such series (the tree sends a
-    missing value the way the training runs without it went)."""
+    """Scale-free numbers read from the run's own path (trajectory.path_of: start, best, now), NaN where the run
+    has no such series (the tree sends a missing value the way the training runs without it went)."""
+    from tools.diagnosis.diagnose import thirds_change
+    from tools.diagnosis.trajectory import path_of
+
     nan = math.nan
-    std = [v for _, v in ev.s("health/std").finite]
-    rank = [v for _, v in ev.s("health/rank").finite]
+    spread, rank = path_of(ev.s("health/std"), smooth=True), path_of(ev.s("health/rank"))
     loss = [v for _, v in ev.s("loss").finite]
-    iso = math.sqrt(ev.embedding_dim) if ev.embedding_dim else None
-    std_now = statistics.median(std[-3:]) if std else None
     ln_k = math.log(ev.args.get("out_dim", 4096)) if ev.method == "dino" else None
     ent = (ev.s("health/teacher_entropy").last() or ev.s("loss/teacher_entropy").last()) if ln_k else None
     kl = (ev.s("health/kl").last() or ev.s("loss/kl").last()) if ln_k else None
     probe = ev.probe or {}
     base = probe.get("baseline") or {}
-    k = max(1, len(loss) // 3)
 
     def gain(key: str) -> float:
         return 100 * (probe[key] - base[key]) if probe.get(key) is not None and base.get(key) is not None else nan
 
     values = (
-        std_now * iso if std_now is not None and iso else nan,
-        _ratio(std_now, max(std[1:]) if len(std) > 1 else None),
-        _ratio(rank[-1] if rank else None, ev.rank_capacity),
-        _ratio(rank[-1] if rank else None, max(rank[1:]) if len(rank) > 1 else None),
+        spread.now * math.sqrt(ev.embedding_dim) if spread and ev.embedding_dim else nan,
+        _ratio(spread.now, spread.best) if spread else nan,
+        _ratio(rank.now, ev.rank_capacity) if rank else nan,
+        _ratio(rank.now, rank.best) if rank else nan,
         (ev.s("health/uniformity").last() or (None, nan))[1],
-        abs(statistics.fmean(loss[-k:]) - statistics.fmean(loss[:k])) / max(abs(statistics.fmean(loss[:k])), 0.1)
-        if len(loss) >= 3 else nan,
+        thirds_change(loss) if len(loss) >= 3 else nan,
         ent[1] / ln_k if ent else nan,
         kl[1] / ln_k if kl else nan,
         gain("probe/acc"),

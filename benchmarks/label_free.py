@@ -160,26 +160,21 @@ def pooled_runs(folders: list[Path]) -> list[dict]:
     """Every finished vision run with a probe under <folder>/home-*/runs (the failure suite's homes): healthy
     controls, injected faults and their follow-ups on one method and domain, a pool far wider in quality than a
     sweep's settings. Its last health row's signals against its probe."""
-    import yaml
-
     from ssl_runtime.catalogue import VISION_METHODS
-    from ssl_runtime.run_folder import RunFolder
+    from tools.diagnosis import load_evidence
 
     found = []
     for run_dir in (d for f in folders for d in sorted(f.glob("home-*/runs/*"))):
-        if not (run_dir / "probe.json").exists() or not (run_dir / "config.yaml").exists():
+        if not (run_dir / "config.yaml").exists():
             continue
-        cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-        data = cfg.get("data") or {}
+        ev = load_evidence(run_dir)
+        data = ev.config.get("data") or {}
         domain = data.get("name") or Path(str(data.get("path", ""))).name
-        if cfg.get("method") not in VISION_METHODS or domain not in (*DEV_DOMAINS, HELD_OUT):
-            continue
-        probe = json.loads((run_dir / "probe.json").read_text())
-        health = [r for r in RunFolder(run_dir).read_metrics()
-                  if all(isinstance(r.get(s), (int, float)) and math.isfinite(r[s]) for s in SIGNALS)]
-        if health and probe.get("probe/acc") is not None:
-            found.append({"domain": domain, "method": cfg["method"], "probe": probe["probe/acc"],
-                          **{s: health[-1][s] for s in SIGNALS}, "run_dir": str(run_dir)})
+        last = {s: ev.s(s).last() for s in SIGNALS}
+        if ev.method in VISION_METHODS and domain in (*DEV_DOMAINS, HELD_OUT) and all(last.values()) \
+                and (ev.probe or {}).get("probe/acc") is not None:
+            found.append({"domain": domain, "method": ev.method, "probe": ev.probe["probe/acc"],
+                          **{s: v[1] for s, v in last.items()}, "run_dir": str(run_dir)})
     return found
 
 

@@ -73,7 +73,7 @@ def trivial_loss(ev: RunEvidence) -> tuple[float, str] | None:
     return None
 
 
-def _thirds_change(values: list[float]) -> float:
+def thirds_change(values: list[float]) -> float:
     """Relative change between the mean of the first and the last third of a series."""
     k = max(1, len(values) // 3)
     a, b = statistics.fmean(values[:k]), statistics.fmean(values[-k:])
@@ -111,11 +111,6 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
 
 
 
-GUARDS = ("no_stop_gradient", "no_predictor", "ema_too_fast", "teacher_temp_high", "no_centering",
-          "vicreg_no_regulariser", "barlow_no_offdiag")
-"""Config faults that remove what keeps a method from collapsing (collapse_causes names them)."""
-
-
 def _guard_removed(ev: RunEvidence, d: Diagnosis) -> None:
     """A run read healthy or weak whose config removes its method's guard against collapse: the metrics have not
     shown the collapse (yet, or at this seed), so the verdict stands, but with less confidence and the guard named
@@ -124,7 +119,7 @@ def _guard_removed(ev: RunEvidence, d: Diagnosis) -> None:
     for 120 steps."""
     if d.verdict not in ("healthy", "weak_representation") or ev.method not in VISION_METHODS:
         return
-    removed = [c for c in collapse_causes(ev) if c.id in GUARDS]
+    removed = guard_causes(ev)
     if not removed:
         return
     d.confidence *= 0.6
@@ -298,7 +293,7 @@ def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
     loss = [v for _, v in ev.s("loss").finite]
     if len(loss) < T.MIN_LOSS_POINTS:
         return False  # an audit: no loss to read
-    change = _thirds_change(loss)
+    change = thirds_change(loss)
     trivial = trivial_loss(ev)
     near_trivial = trivial and abs(loss[-1] - trivial[0]) / trivial[0] < T.TRIVIAL_LOSS_REL
     if ev.method == "dino" and near_trivial:
@@ -663,7 +658,9 @@ def optimisation_causes(ev: RunEvidence) -> list[Cause]:
     return out
 
 
-def collapse_causes(ev: RunEvidence) -> list[Cause]:
+def guard_causes(ev: RunEvidence) -> list[Cause]:
+    """Config settings that remove what keeps the method from collapsing (a predictor, a stop-gradient, a slow
+    teacher, centring, a cool teacher, VICReg's and Barlow's regularisers)."""
     a, out = ev.args, []
     title = BY_NAME[ev.method].title if ev.method in BY_NAME else ev.method
     if a.get("predictor") is False:  # only methods with a predictor have the knob
@@ -683,6 +680,11 @@ def collapse_causes(ev: RunEvidence) -> list[Cause]:
         out.append(Cause("vicreg_no_regulariser", "VICReg's variance or covariance weight is 0", 0.9))
     if ev.method == "barlow_twins" and a.get("lambda_offdiag") == 0:
         out.append(Cause("barlow_no_offdiag", "Barlow Twins' off-diagonal weight is 0", 0.7))
+    return out
+
+
+def collapse_causes(ev: RunEvidence) -> list[Cause]:
+    out = guard_causes(ev)
     if ev.batch_size < 64 and ev.method in VISION_METHODS and ev.method != "mae":  # MAE has no cross-sample term
         out.append(Cause("batch_small", f"batch size {ev.batch_size} is small for {ev.method}", 0.4))
     out += [c for c in optimisation_causes(ev) if c.id in ("lr_high", "temperature_high", "fp16")]

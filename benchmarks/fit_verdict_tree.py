@@ -100,11 +100,11 @@ class Opinion:
         return self.purity >= OVERRIDE_PURITY and self.support >= MIN_LEAF
 
 
-def overrides(rules_verdict: str, op: Opinion | None) -> bool:
+def overrides(rules_verdict: str, op: Opinion) -> bool:
     """Whether the tree's opinion replaces the rules' verdict: only when it is sure, and only to call a failure the
     rules missed (healthy or weak -> collapse or not learning) or to clear one they raised (-> healthy). A weak
     verdict is the probe's own measurement (no gain over the random init), which the tree does not overrule."""
-    if op is None or not op.sure or FAMILY.get(rules_verdict) in (None, op.verdict):
+    if not op.sure or FAMILY.get(rules_verdict) in (None, op.verdict):
         return False
     rules = FAMILY[rules_verdict]
     return (op.verdict in FAILURES and rules in ("healthy", "weak_representation")) or \
@@ -130,16 +130,13 @@ def opinion(ev, tree: dict) -> Opinion:
     return Opinion(best, counts[best] / total if total else 0.0, total, path)
 
 
-
 def examples(set_name: str, out: Path) -> list[dict]:
     """(features, label, the rules' verdict, accepted verdicts) for each vision scenario of a set with a run."""
+    from failure_suite import load
+
     from tools.diagnosis import diagnose, load_evidence
 
-    rows = {}
-    results = out / f"{set_name}.jsonl"
-    for line in results.read_text().splitlines():
-        row = json.loads(line)
-        rows.setdefault(row["id"], {}).update(row)
+    rows = load(out / f"{set_name}.jsonl")
     found = []
     for s in SETS[set_name]:
         r = rows.get(s.id)
@@ -147,9 +144,8 @@ def examples(set_name: str, out: Path) -> list[dict]:
         if not r or s.method not in VISION_METHODS or s.verdicts[0] not in FAMILY or not run_dir.exists():
             continue  # data faults (data_problem), text and image-text stay with the rules
         ev = load_evidence(run_dir)
-        rules = diagnose(ev, []).verdict
         found.append({"id": s.id, "set": set_name, "x": features(ev), "label": FAMILY[s.verdicts[0]],
-                      "accepted": {FAMILY.get(v, v) for v in s.verdicts}, "rules": FAMILY.get(rules, rules), "rules_verdict": rules,
+                      "accepted": {FAMILY.get(v, v) for v in s.verdicts}, "rules": diagnose(ev, []).verdict,
                       "ev": ev})
     return found
 
@@ -176,19 +172,19 @@ def export(model) -> dict:
                 "missing_left": bool(t.missing_go_to_left[i]), "left": node(t.children_left[i]),
                 "right": node(t.children_right[i])}
 
-    return {"fitted_on": None, "depth": DEPTH, "min_leaf": LEAF, "classes": classes, "root": node(0)}
+    return {"depth": DEPTH, "min_leaf": LEAF, "classes": classes, "root": node(0)}
 
 
 def score(test: list[dict], tree: dict) -> dict:
     """How often the rules, the tree and the two combined name an accepted verdict family."""
     right = {"rules": 0, "tree": 0, "combined": 0}
     for e in test:
-        op = opinion(e["ev"], tree)
-        combined = op.verdict if overrides(e["rules_verdict"], op) else e["rules"]
-        right["rules"] += e["rules"] in e["accepted"]
-        right["tree"] += bool(op) and op.verdict in e["accepted"]
+        op, rules = opinion(e["ev"], tree), FAMILY.get(e["rules"], e["rules"])
+        combined = op.verdict if overrides(e["rules"], op) else rules
+        right["rules"] += rules in e["accepted"]
+        right["tree"] += op.verdict in e["accepted"]
         right["combined"] += combined in e["accepted"]
-        e["tree"], e["combined"] = op.verdict if op else None, combined
+        e["tree"], e["combined"] = op.verdict, combined
     return {k: v / max(1, len(test)) for k, v in right.items()} | {"n": len(test)}
 
 
@@ -213,12 +209,11 @@ def main() -> None:
             s = score(data[held], export(fit(train)))
             rows.append([held, s["n"], f"{s['rules']:.0%}", f"{s['tree']:.0%}", f"{s['combined']:.0%}"])
             for e in data[held]:
-                if e["combined"] != e["rules"]:
+                if e["combined"] != FAMILY.get(e["rules"], e["rules"]):
                     print(f"  {held} {e['id']}: rules {e['rules']} -> {e['combined']} (expected "
                           f"{'/'.join(sorted(e['accepted']))})")
         print(table(["held-out set", "runs", "rules", "tree", "rules + sure tree"], rows))
-    tree = export(fit(everything))
-    tree["fitted_on"] = {k: len(v) for k, v in data.items()}
+    tree = {**export(fit(everything)), "fitted_on": {k: len(v) for k, v in data.items()}}
     if args.save:
         OUT.write_text(json.dumps(tree, indent=1) + "\n")
         print(f"wrote {OUT}")

@@ -243,7 +243,7 @@ def _partial_evidence(ev: RunEvidence, d: Diagnosis) -> bool:
 def _own_fall(ev: RunEvidence, d: Diagnosis) -> bool:
     """A logged z-std without its width: read from its own fall (trajectory.spread_fall_verdict), which needs no d."""
     path = path_of(ev.s("health/std"), smooth=True)
-    verdict = spread_fall_verdict(path) if path else None
+    verdict = spread_fall_verdict(path) if path and _geometry_judged(ev) else None
     if verdict is None:
         return False
     d.verdict, d.confidence = verdict, 0.75 if verdict == "complete_collapse" else 0.6
@@ -327,10 +327,14 @@ where its collapsed runs sit (0.04-0.11x, 8-15%). Its paper's own collapse monit
 student's KL to it (Caron et al. 2021, Fig. 7), tell them apart: _dino_collapse."""
 
 
+def _geometry_judged(ev: RunEvidence) -> bool:
+    """Whether the projector-geometry bars (spread, rank, uniformity) judge this method's collapse."""
+    return ev.method not in RECONSTRUCTION + OWN_COLLAPSE_SIGNAL
+
+
 def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
-    if ev.method in RECONSTRUCTION:
-        return False
-    signals = _dino_collapse(ev) if ev.method in OWN_COLLAPSE_SIGNAL else _geometry_collapse(ev)
+    signals = _dino_collapse(ev) if ev.method in OWN_COLLAPSE_SIGNAL else \
+        _geometry_collapse(ev) if _geometry_judged(ev) else []
     if not signals:
         return False
     loss = ev.s("loss").last()
@@ -404,7 +408,7 @@ def _dino_collapse(ev: RunEvidence) -> list[Item]:
 
 
 def _dimensional_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
-    if ev.method in RECONSTRUCTION or ev.method in OWN_COLLAPSE_SIGNAL:
+    if not _geometry_judged(ev):
         return False
     rr = _rank_ratio(ev)
     rank = ev.s("health/rank")

@@ -288,3 +288,16 @@ def test_a_healthy_reading_names_a_removed_guard_and_the_advice_restores_it(tmp_
     assert d.causes[0].id == "no_predictor" and d.confidence < plain.confidence
     assert any(e.metric == "config" and "no_predictor" in str(e.value) for e in d.evidence)
     assert recommend(ev, d).change == {"method_args.predictor": True}
+
+
+def test_a_removed_guard_outranks_a_retrieval_gap(tmp_path):
+    """Barlow Twins without its off-diagonal term, read healthy, whose kNN is also far under its probe (30 points,
+    3x the 10-point gap): the missing term is listed first (causes are listed by score) and restored first; the
+    kNN comparison is still named."""
+    probe = {**PROBE_GOOD, "knn/acc": 0.67}
+    ev = make_run(tmp_path, "barlow_twins", {"method_args.lambda_offdiag": 0.0}, rows=trace(std=(0.05, 0.12),
+                  rank=(10, 25)), probe=probe)
+    d = diagnose(ev)
+    causes = [c["id"] for c in d.to_dict()["causes"]]
+    assert d.verdict == "healthy" and causes[0] == "barlow_no_offdiag" and "knn_comparison" in causes
+    assert recommend(ev, d).change == {"method_args.lambda_offdiag": 0.0051}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
 from tools.diagnosis import thresholds as T
@@ -93,8 +93,8 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     else:
         d.verdict, d.confidence = "healthy", 0.7
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
-    _guard_removed(ev, d)
     _retrieval_gap(ev, d)
+    _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
     _sibling_context(ev, d, siblings or [])
     _healthy_path_context(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
@@ -128,7 +128,9 @@ def _guard_removed(ev: RunEvidence, d: Diagnosis) -> None:
                            f"collapsing ({'; '.join(c.description for c in removed)}): a run like this can look "
                            "healthy for a while, or at one seed, and collapse at another"))
     seen = {c.id for c in removed}
-    d.causes = removed + [c for c in d.causes if c.id not in seen]
+    others = [c for c in d.causes if c.id not in seen]
+    top = max((c.score for c in others), default=0.0)  # causes are listed by score: the guard's goes first
+    d.causes = [replace(c, score=max(c.score, top)) for c in removed] + others
 
 
 def _perplexity(ev: RunEvidence) -> tuple[tuple[int, float], tuple[int, float], tuple[int, float]] | None:

@@ -178,6 +178,64 @@ def pooled_runs(folders: list[Path]) -> list[dict]:
     return found
 
 
+VIEW_SIGNALS = ("lidar 2 views, projector", "lidar Q views, projector", "lidar Q views, backbone",
+                "rankme projector", "rankme backbone")
+
+
+def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, float]:
+    """A stored run's final checkpoint, measured again on `views` augmented views of `images` held-out images (the
+    health batch's recipes; LiDAR's paper uses ~1000 images x ~50 views, the trainer 2 views): LiDAR on the
+    projector and on the backbone, and RankMe on both."""
+    import torch
+    import yaml
+
+    from ssl_runtime.config import RunConfig
+    from ssl_runtime.data import split_ids
+    from ssl_runtime.health import eval_mode, lidar, rankme
+    from ssl_runtime.tasks import build_task
+
+    cfg = RunConfig.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
+    cfg.train.device = "cpu"
+    task = build_task(cfg, None, torch.device("cpu"), "fp32")
+    state = torch.load(run_dir / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    task.method.load_state_dict(state["model"])
+    _, val_ids = split_ids(task.store, cfg.data, cfg.train.seed)
+    xs = task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
+    with torch.no_grad(), eval_mode(task.method):
+        zp, zb = [task.method.project(x) for x in xs], [task.method.embed(x) for x in xs]
+    values = (lidar(zp[:2]), lidar(zp), lidar(zb), rankme(zp[0]), rankme(zb[0]))
+    return {k: float(v) for k, v in zip(VIEW_SIGNALS, values, strict=True)}
+
+
+def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:
+    """view_signals for every stored vision run with a final checkpoint and a probe (appended to `out`, resumable)."""
+    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
+    for run in pooled_runs(folders):
+        if run["run_dir"] in done or not (Path(run["run_dir"]) / "checkpoints" / "last.pt").exists():
+            continue
+        row = {**run, **view_signals(Path(run["run_dir"]), views)}
+        done[run["run_dir"]] = row
+        with out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+    return list(done.values())
+
+
+def view_signal_table(runs: list[dict], domains: tuple[str, ...], min_runs: int = 4) -> str:
+    """Kendall tau of each signal against the probe within each (domain, method) and pooled per domain."""
+    from ssl_runtime.catalogue import VISION_METHODS
+
+    rows = []
+    for domain in domains:
+        mine = [r for r in runs if r["domain"] == domain and all(math.isfinite(r[s]) for s in VIEW_SIGNALS)]
+        groups = [(m, [r for r in mine if r["method"] == m]) for m in VISION_METHODS] + [("all methods", mine)]
+        for name, group in groups:
+            if len(group) >= min_runs:
+                probe = [r["probe"] for r in group]
+                rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(group),
+                             *(kendall([r[s] for r in group], probe) for s in VIEW_SIGNALS)])
+    return table(["domain", "method", "runs", *(f"tau {s}" for s in VIEW_SIGNALS)], rows)
+
+
 def forecast_table(results: list[dict]) -> str:
     from tools.diagnosis.forecast import forecast
 
@@ -321,8 +379,18 @@ def main() -> None:
                     f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
     ap.add_argument("--pool", default="", help="DIR,...: rank the failure suite's stored runs (controls, faults and "
                     "follow-ups of each method and domain) instead of training a sweep")
+    ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
+                    "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.pool and args.pool_views:
+        out.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        runs = pooled_view_signals([Path(p) for p in args.pool.split(",")], args.pool_views, out / "view_signals.jsonl")
+        print(f"{machine()}; {len(runs)} stored runs, {args.pool_views} views; this call "
+              f"{time.perf_counter() - t0:.0f} s\n")
+        print(view_signal_table(runs, tuple(args.domains.split(","))))
+        return
     if args.pool:
         from ssl_runtime.catalogue import VISION_METHODS
 

@@ -83,7 +83,7 @@ class VisionTask(Task):
         self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False,
                                      flip=not self.host_crops).to(device)
         health_ids = (val_ids if len(val_ids) >= 16 else self.train_ids)[: cfg.train.health_samples]
-        self.monitor = HealthMonitor(lambda: self._health_views(health_ids))  # made at the first health step
+        self.monitor = HealthMonitor(lambda: self.health_views(health_ids))  # made at the first health step
         first = self.crops[0].size
         self.embedding_dim = HealthMonitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
         self.health_samples = len(health_ids)
@@ -202,8 +202,10 @@ class VisionTask(Task):
             out.append(x.contiguous(memory_format=torch.channels_last) if self.device.type == "cuda" else x)
         return out
 
-    def _health_views(self, ids: torch.Tensor) -> list[torch.Tensor]:
-        """Two fixed augmented views of held-out images (train images when there is no val split)."""
+    def health_views(self, ids: torch.Tensor, count: int = 2) -> list[torch.Tensor]:
+        """`count` fixed augmented views of held-out images (train images when there is no val split), alternating
+        the method's first two view recipes; the first two are the health batch's. More views serve LiDAR as its
+        paper computes it (benchmarks/label_free.py --pool-views)."""
         canvas = self.store.canvas(ids).to(self.device)
         sizes = self.store.sizes[ids]
         specs = self.crops if len(self.crops) >= 2 else self.crops * 2  # MAE: two draws of its one view
@@ -211,11 +213,12 @@ class VisionTask(Task):
         views = []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(HEALTH_SEED)
-            for v, spec in enumerate(specs[:2]):
+            for v in range(count):
+                spec = specs[v % 2]
                 boxes = centre_boxes(sizes) if spec.identical else sample_boxes(
                     sizes, spec.scale, step_generator(HEALTH_SEED, 0, v))
                 x = crop_resize(canvas, box_corners(boxes).to(self.device), spec.size)
-                views.append(self.pipeline.augment(min(v, len(self.crops) - 1), x))
+                views.append(self.pipeline.augment(min(v % 2, len(self.crops) - 1), x))
         return views
 
     def health(self) -> dict[str, torch.Tensor]:

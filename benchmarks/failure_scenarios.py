@@ -356,9 +356,16 @@ HELD_OUT_6: tuple[Scenario, ...] = (
              NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model", domain="textures", seed=86),
 )
 
+# Long controls (session 13), written before any run of them: does four times the budget narrow the seed spread
+# that bounds the fix rate? SimSiam and BYOL on textures at 120 steps range 0.30-0.67 and 0.40-0.57 in kNN over
+# seeds. The same recipes at 480 steps, four seeds each (81-84, the sixth set's control seeds and two more).
+CONTROLS_LONG: tuple[Scenario, ...] = tuple(long_control(m, "textures", seed) for m in ("simsiam", "byol", "vicreg")
+                                            for seed in (81, 82, 83, 84))
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
-        "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6}
+        "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
+        "controls_long": CONTROLS_LONG}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -31,3 +31,22 @@ def test_alignment_uniformity_bounds():
     assert abs(float(health.uniformity(same))) < 1e-6
     assert float(health.alignment(z, z)) == 0.0
     assert float(health.alignment(z, -z)) == 4.0
+
+
+def test_a_vision_task_makes_more_health_views_than_two():
+    """LiDAR as its paper computes it needs several augmented views per image: health_views(ids, 4) keeps the health
+    batch's two views (the same tensors the monitor measures) and adds two more, different ones."""
+    from conftest import tiny_config
+
+    from ssl_runtime.configure import build_config
+    from ssl_runtime.tasks import build_task
+
+    task = build_task(build_config(tiny_config("simclr")), None, torch.device("cpu"), "32")
+    ids = task.train_ids[:16]
+    two, four = task.health_views(ids, 2), task.health_views(ids, 4)
+    assert len(four) == 4 and all(v.shape == two[0].shape for v in four)
+    assert torch.equal(four[0], two[0]) and torch.equal(four[1], two[1])
+    assert not torch.equal(four[2], four[0]) and not torch.equal(four[3], four[1])
+    with torch.no_grad():
+        z = [task.method.project(v) for v in four]
+    assert float(health.lidar(z)) > 1.0  # a defined LiDAR over four views of 16 images

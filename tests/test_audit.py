@@ -48,6 +48,10 @@ def test_audit_tells_a_collapsed_checkpoint_from_a_healthy_one(simsiam_pair, hom
     std = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir).read_metrics()[-1]["health/std"]
            for name, v in verdicts.items()}
     assert std["healthy"] > 100 * std["collapsed"], std
+    lidar = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir).read_metrics()[-1]["health/lidar"]
+             for name, v in verdicts.items()}
+    # LiDAR over augmented views: the rank-1 construction gives 1 exactly; the trained one measured 52.6 (a 50x margin)
+    assert lidar["collapsed"] < 1.1 and lidar["healthy"] > 10 * lidar["collapsed"], lidar
 
 
 def test_checkpoints_of_one_run_give_a_trajectory(simsiam_pair, home):
@@ -57,7 +61,7 @@ def test_checkpoints_of_one_run_give_a_trajectory(simsiam_pair, home):
     run = audit(home, [str(p) for p in reversed(steps)], "digits", image_size=16)  # any order in, step order out
     rows = RunFolder(run.run_dir).read_metrics()
     assert [r["step"] for r in rows] == sorted(int(p.stem.split("_")[1]) for p in steps)
-    assert all({"health/std", "health/rank", "knn/acc", "probe/acc"} <= r.keys() for r in rows)
+    assert all({"health/std", "health/rank", "health/lidar", "knn/acc", "probe/acc"} <= r.keys() for r in rows)
 
 
 def test_exported_folder_and_torchscript_read_the_same(simsiam_pair, home, tmp_path):

@@ -1,9 +1,10 @@
 """`sslpilot audit CHECKPOINT... --data IMAGES`: measure encoders trained anywhere, as a registry run.
 
 Each checkpoint is loaded (ssl_runtime/encoders.py), embeds the held-out split of IMAGES, and gets the health
-metrics (spread, RankMe, uniformity), kNN and a linear probe (ssl_runtime/audit.py). Several checkpoints of
-one run give a trajectory, one metrics row each, in step order. The last gets the random-init baseline. The
-result is an ordinary run (source `audit`), which the diagnosis and the agent read like any other.
+metrics (spread, RankMe, uniformity, alpha-ReQ, and LiDAR over augmented views), kNN and a linear probe
+(ssl_runtime/audit.py). Several checkpoints of one run give a trajectory, one metrics row each, in step order. The
+last gets the random-init baseline. The result is an ordinary run (source `audit`), which the diagnosis and the
+agent read like any other.
 """
 
 from __future__ import annotations

@@ -362,10 +362,16 @@ HELD_OUT_6: tuple[Scenario, ...] = (
 CONTROLS_LONG: tuple[Scenario, ...] = tuple(long_control(m, "textures", seed) for m in ("simsiam", "byol", "vicreg")
                                             for seed in (81, 82, 83, 84))
 
+# Paired controls for the sixth set (session 13), written before any run of them: each fault's base config at the
+# fault's own seed, without the fault. A follow-up keeps its parent's seed, so this is the run the advice should give
+# back (failure_suite.py --paired-from).
+PAIRED_6: tuple[Scenario, ...] = tuple(control(s.method, s.domain, seed=s.seed, backbone=s.backbone)
+                                       for s in HELD_OUT_6 if not s.control)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
-        "controls_long": CONTROLS_LONG}
+        "controls_long": CONTROLS_LONG, "paired6": PAIRED_6}
 
 
 def make_folder(root: Path, kind: str) -> Path:

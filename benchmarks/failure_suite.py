@@ -178,7 +178,7 @@ def load(path: Path) -> dict[str, dict]:
 
 def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
            controls_by: dict[tuple[str, str], dict] | None = None,
-           pooled: dict[tuple[str, str], dict] | None = None) -> None:
+           pooled: dict[tuple[str, str], dict] | None = None, paired: dict[tuple, dict] | None = None) -> None:
     """The per-scenario table and the three numbers; `controls_by` (method, data) -> a healthy control's row,
     from either set, judges the follow-ups."""
     controls_by = controls_by or {}
@@ -247,6 +247,11 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
             print(f"Ceiling: {ok}/{n} controls read healthy with a kNN within 90% of the mean of the other healthy "
                   f"controls of their method and data (3 or more): a follow-up that restores a control's config, at "
                   f"another seed, passes as fixed about as often.")
+        if paired:  # session 13, decided before the paired controls ran
+            print(fix_line("Fix rate against the fault's paired control (its base config at its own seed, as a "
+                           "follow-up keeps its parent's seed; --paired-from)", tried, paired, "fixed"))
+            print(fix_line("Restored to its paired control (the paired control's verdict or healthy, kNN within 90%)",
+                           tried, paired, "restored"))
 
 
 def fix_line(title: str, tried: list[tuple[Scenario, dict]], controls_by: dict[tuple[str, str], dict],
@@ -264,12 +269,14 @@ def fix_line(title: str, tried: list[tuple[Scenario, dict]], controls_by: dict[t
 DIGITS_FOLDERS = ("duplicates", "corrupt", "tiny")  # make_folder's faulty folders: the digits, damaged
 
 
-def control_for(s: Scenario, controls_by: dict[tuple[str, str], dict]) -> dict | None:
-    """The healthy control's row for a fault: same method and data (a damaged digits folder is judged against the
-    digits). None where there is none: a digits kNN (0.9) is no yardstick for shapes (0.5) or textures (0.6), so a
-    fault without a control of its own domain is reported as not compared, not as unfixed (session 13)."""
+def control_for(s: Scenario, controls_by: dict[tuple, dict]) -> dict | None:
+    """The healthy control's row for a fault: its paired control (same method, data, backbone and seed: the fault's
+    base config without the fault) where `controls_by` is keyed so (paired_controls), else one of the same method
+    and data (a damaged digits folder is judged against the digits). None where there is none: a digits kNN (0.9)
+    is no yardstick for shapes (0.5) or textures (0.6), so a fault without a control of its own domain is reported
+    as not compared, not as unfixed (session 13)."""
     domain = "digits" if s.domain in DIGITS_FOLDERS else s.domain
-    target = controls_by.get((s.method, domain))
+    target = controls_by.get((s.method, domain, s.backbone, s.seed)) or controls_by.get((s.method, domain))
     return target if target and target.get("knn") is not None else None
 
 
@@ -312,6 +319,20 @@ def pooled_controls(spec: str) -> dict[tuple[str, str], dict]:
     return out
 
 
+def paired_controls(spec: str) -> dict[tuple, dict]:
+    """(method, data, backbone, seed) -> that control's row, from the given results ("SET=PATH,..."). A follow-up
+    keeps its parent's seed, so the run a user gets by following the advice is judged against the fault's own base
+    config at the same seed: the seed's luck cancels, and what is left is whether the advice undid the fault."""
+    out: dict[tuple, dict] = {}
+    for item in filter(None, spec.split(",")):
+        set_name, path = item.split("=", 1)
+        found = load(Path(path))
+        for sc in SETS[set_name]:
+            if sc.control and sc.id in found and found[sc.id].get("knn") is not None:
+                out[(sc.method, sc.domain, sc.backbone, sc.seed)] = {**found[sc.id], "id": sc.id}
+    return out
+
+
 def fix_ceiling(pooled: dict[tuple[str, str], dict]) -> tuple[int, int]:
     """How many controls would pass as a fix themselves: read healthy, with a kNN within 90% of the mean of the other
     healthy controls of their method and data (pairs with 3 or more healthy). A follow-up whose config is a
@@ -349,6 +370,8 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--other-results", default="", help="the other set's results (.jsonl): its healthy controls "
                     "also judge this set's follow-ups")
+    ap.add_argument("--paired-from", default="", help="SET=PATH,...: also judge each fix against the control with "
+                    "the fault's method, data, backbone and seed in these results")
     ap.add_argument("--controls-from", default="", help="SET=PATH,...: also judge the fixes against the mean kNN of "
                     "every healthy control of the same method and data in these results")
     args = ap.parse_args()
@@ -390,7 +413,8 @@ def main() -> None:
             print(f"{s.id}: fixed first {row['fixed_first']}, within two {row['fixed_within_two']}", flush=True)
     print(f"\n{machine()}; this call {time.perf_counter() - t0:.0f} s\n")
     report(scenarios, rows if args.part == "report" else load(results), f"{args.set} set",
-           healthy_controls(args.set, results, args.other_results), pooled_controls(args.controls_from))
+           healthy_controls(args.set, results, args.other_results), pooled_controls(args.controls_from),
+           paired_controls(args.paired_from))
 
 
 if __name__ == "__main__":

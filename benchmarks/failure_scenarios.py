@@ -368,10 +368,44 @@ CONTROLS_LONG: tuple[Scenario, ...] = tuple(long_control(m, "textures", seed) fo
 PAIRED_6: tuple[Scenario, ...] = tuple(control(s.method, s.domain, seed=s.seed, backbone=s.backbone)
                                        for s in HELD_OUT_6 if not s.control)
 
+# A seventh held-out set (session 13), written after this session's one rule change (a removed guard outranks every
+# other cause) and before any run of it: faults on the textures and shapes, two on ResNet-18, new seeds (91-98), each
+# with its paired control (the same base config and seed without the fault; failure_suite.py --paired-from).
+_FAULTS_7: tuple[Scenario, ...] = (
+    Scenario("h7-simsiam-no-predictor-textures", "simsiam", {"method_args.predictor": False}, COLLAPSED,
+             ("no_predictor",), "model", domain="textures", seed=91),
+    Scenario("h7-byol-no-predictor-textures", "byol", {"method_args.predictor": False}, COLLAPSED, ("no_predictor",),
+             "model", domain="textures", seed=92),
+    Scenario("h7-vicreg-no-regularisers-textures-resnet18", "vicreg", {"method_args.mu": 0.0, "method_args.nu": 0.0},
+             COLLAPSED, ("vicreg_no_regulariser",), "model", domain="textures", backbone="resnet18", seed=93),
+    Scenario("h7-dino-teacher-temp-textures", "dino", {"method_args.teacher_temp": 0.4,
+                                                       "method_args.warmup_teacher_temp": 0.4}, COLLAPSED,
+             ("teacher_temp_high",), "model", domain="textures", seed=94),
+    Scenario("h7-simclr-lr-tiny-textures", "simclr", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model",
+             domain="textures", seed=95),
+    Scenario("h7-moco-temperature-10-textures-resnet18", "moco", {"method_args.temperature": 10.0},
+             NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model", domain="textures",
+             backbone="resnet18", seed=96),
+    Scenario("h7-barlow-no-offdiag-textures", "barlow_twins", {"method_args.lambda_offdiag": 0.0}, COLLAPSED,
+             ("barlow_no_offdiag",), "model", domain="textures", seed=97),
+    Scenario("h7-byol-sgd-lr-100-textures", "byol", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=98),
+    Scenario("h7-simsiam-no-stopgrad-shapes", "simsiam", {"method_args.stop_gradient": False}, COLLAPSED,
+             ("no_stop_gradient",), "model", domain="shapes", seed=91),
+    Scenario("h7-dino-no-centering-shapes", "dino", {"method_args.center_momentum": 1.0}, COLLAPSED,
+             ("no_centering",), "model", domain="shapes", seed=92),
+    Scenario("h7-vicreg-no-variance-shapes", "vicreg", {"method_args.mu": 0.0}, COLLAPSED, ("vicreg_no_regulariser",),
+             "model", domain="shapes", seed=93),
+    Scenario("h7-simclr-temperature-10-shapes", "simclr", {"method_args.temperature": 10.0},
+             NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model", domain="shapes", seed=94),
+)
+HELD_OUT_7: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_7), *_FAULTS_7)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
-        "controls_long": CONTROLS_LONG, "paired6": PAIRED_6}
+        "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -402,8 +402,9 @@ def main() -> None:
                 f.write(json.dumps(row) + "\n")
             print(f"{s.id}: {row['verdict']} ({'ok' if row['verdict_ok'] else 'expected ' + '/'.join(s.verdicts)}), "
                   f"cause {row['causes'][:1]}, {row['seconds']} s", flush=True)
-    if args.part == "fix":
-        controls_by = healthy_controls(args.set, results, args.other_results)
+    if args.part == "fix":  # a fault's paired control in this set, where it has one, decides whether to try again
+        controls_by = {**healthy_controls(args.set, results, args.other_results),
+                       **paired_controls(f"{args.set}={results}")}
         for s in scenarios:
             if s.control or s.id not in rows or "fixed_first" in rows[s.id]:
                 continue

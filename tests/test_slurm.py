@@ -49,6 +49,16 @@ def home(tmp_path, slurm):
     return h
 
 
+def slurm_job_state(run_dir) -> str:
+    """What Slurm says of the run's job (for a failure message: why a requeued job did not start)."""
+    try:
+        job = backends.Handle.load(run_dir).job_id
+        out = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True, timeout=30)
+        return " ".join((out.stdout or out.stderr).split())[:1500]
+    except Exception as exc:  # noqa: BLE001 - only a message
+        return f"(no job state: {exc})"
+
+
 def drive(home: Home, run_id: str, until, timeout: float = 240.0, every=None):
     """Tick the dispatcher (what `sslpilot serve` does) until until(run) holds."""
     d = Dispatcher(Registry(home), Allocator())
@@ -61,8 +71,9 @@ def drive(home: Home, run_id: str, until, timeout: float = 240.0, every=None):
         if until(run):
             return run
         time.sleep(1.0)
+    run_dir = Registry(home).get(run_id).run_dir
     raise AssertionError(f"run {run_id} stuck: {Registry(home).get(run_id).status}; events: "
-                         f"{RunFolder(Registry(home).get(run_id).run_dir).read_events()[-5:]}")
+                         f"{RunFolder(run_dir).read_events()[-5:]}; Slurm: {slurm_job_state(run_dir)}")
 
 
 def single_process(run_dir) -> None:

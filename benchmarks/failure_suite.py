@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from _common import ROOT, machine, table
@@ -254,7 +255,7 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
                            tried, paired, "restored"))
             # a fault whose own run already reaches 90% of its paired control's kNN left nothing a kNN can see to fix
             # (at 120 steps: BYOL without its predictor, DINO without centring, MoCo at lr 1e-9 in the sixth set)
-            took = [(s, r) for s, r in tried if control_for(s, paired) and not near(r, control_for(s, paired))]
+            took = [(s, r) for s, r in tried if (c := control_for(s, paired)) and not near(r, c)]
             print(fix_line(f"Of the {len(took)} faults that took (their own kNN under 90% of their paired "
                            f"control's), fixed", took, paired, "fixed"))
             print(fix_line("   and restored", took, paired, "restored"))
@@ -291,16 +292,27 @@ def near(attempt: dict, target: dict | None) -> bool:
     return target is not None and attempt.get("knn") is not None and attempt["knn"] >= 0.9 * target["knn"]
 
 
+def control_rows(sources: list[tuple[str, Path]]) -> Iterator[tuple[Scenario, dict]]:
+    """Each control scenario of the given (set, results file) pairs with its stored row, the row's id included."""
+    for set_name, path in sources:
+        found = load(path)
+        for sc in SETS[set_name]:
+            if sc.control and sc.id in found:
+                yield sc, {**found[sc.id], "id": sc.id}
+
+
+def spec_sources(spec: str) -> list[tuple[str, Path]]:
+    """"SET=PATH,..." as (set, results file) pairs."""
+    return [(name, Path(path)) for name, path in (item.split("=", 1) for item in filter(None, spec.split(",")))]
+
+
 def healthy_controls(set_name: str, results: Path, other_results: str) -> dict[tuple[str, str], dict]:
     """(method, data) -> a healthy control's row, from this set's results and the other set's (if given)."""
     other_set = {"dev": "heldout", "heldout": "dev", "heldout2": "dev"}.get(set_name)
     sources = [(set_name, results)] + ([(other_set, Path(other_results))] if other_results and other_set else [])
     controls_by: dict[tuple[str, str], dict] = {}
-    for name, path in sources:
-        found = load(path)
-        for sc in SETS[name]:
-            if sc.control and sc.id in found:
-                controls_by.setdefault((sc.method, sc.domain), {**found[sc.id], "id": sc.id})
+    for sc, row in control_rows(sources):
+        controls_by.setdefault((sc.method, sc.domain), row)
     return controls_by
 
 
@@ -309,13 +321,9 @@ def pooled_controls(spec: str) -> dict[tuple[str, str], dict]:
     how many and their range: a fix judged against the method's healthy level, not one seed's. Every control's
     (verdict, kNN) is kept too, for the ceiling."""
     every: dict[tuple[str, str], list[tuple[str, float]]] = {}
-    for item in filter(None, spec.split(",")):
-        set_name, path = item.split("=", 1)
-        found = load(Path(path))
-        for sc in SETS[set_name]:
-            row = found.get(sc.id)
-            if sc.control and row and row.get("knn") is not None:
-                every.setdefault((sc.method, sc.domain), []).append((row.get("verdict"), row["knn"]))
+    for sc, row in control_rows(spec_sources(spec)):
+        if row.get("knn") is not None:
+            every.setdefault((sc.method, sc.domain), []).append((row.get("verdict"), row["knn"]))
     out = {}
     for k, rows in every.items():
         v = [knn for verdict, knn in rows if verdict == "healthy"]
@@ -329,14 +337,8 @@ def paired_controls(spec: str) -> dict[tuple, dict]:
     """(method, data, backbone, seed) -> that control's row, from the given results ("SET=PATH,..."). A follow-up
     keeps its parent's seed, so the run a user gets by following the advice is judged against the fault's own base
     config at the same seed: the seed's luck cancels, and what is left is whether the advice undid the fault."""
-    out: dict[tuple, dict] = {}
-    for item in filter(None, spec.split(",")):
-        set_name, path = item.split("=", 1)
-        found = load(Path(path))
-        for sc in SETS[set_name]:
-            if sc.control and sc.id in found and found[sc.id].get("knn") is not None:
-                out[(sc.method, sc.domain, sc.backbone, sc.seed)] = {**found[sc.id], "id": sc.id}
-    return out
+    return {(sc.method, sc.domain, sc.backbone, sc.seed): row for sc, row in control_rows(spec_sources(spec))
+            if row.get("knn") is not None}
 
 
 def fix_ceiling(pooled: dict[tuple[str, str], dict]) -> tuple[int, int]:

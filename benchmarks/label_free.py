@@ -187,17 +187,17 @@ def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, floa
     health batch's recipes; LiDAR's paper uses ~1000 images x ~50 views, the trainer 2 views): LiDAR on the
     projector and on the backbone, and RankMe on both."""
     import torch
-    import yaml
 
-    from ssl_runtime.config import RunConfig
+    from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import split_ids
     from ssl_runtime.health import eval_mode, lidar, rankme
+    from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.tasks import build_task
 
-    cfg = RunConfig.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
-    cfg.train.device = "cpu"
-    task = build_task(cfg, None, torch.device("cpu"), "fp32")
-    state = torch.load(run_dir / "checkpoints" / "last.pt", map_location="cpu", weights_only=False)
+    folder = RunFolder(run_dir)
+    cfg = load_run_config(folder.config)
+    task = build_task(cfg, None, torch.device("cpu"), "32")
+    state = torch.load(folder.checkpoints / "last.pt", map_location="cpu", weights_only=False)
     task.method.load_state_dict(state["model"])
     _, val_ids = split_ids(task.store, cfg.data, cfg.train.seed)
     xs = task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
@@ -209,9 +209,11 @@ def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, floa
 
 def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:
     """view_signals for every stored vision run with a final checkpoint and a probe (appended to `out`, resumable)."""
+    from ssl_runtime.run_folder import RunFolder
+
     done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
     for run in pooled_runs(folders):
-        if run["run_dir"] in done or not (Path(run["run_dir"]) / "checkpoints" / "last.pt").exists():
+        if run["run_dir"] in done or not (RunFolder(run["run_dir"]).checkpoints / "last.pt").exists():
             continue
         row = {**run, **view_signals(Path(run["run_dir"]), views)}
         done[run["run_dir"]] = row

@@ -71,9 +71,9 @@ def drive(home: Home, run_id: str, until, timeout: float = 240.0, every=None):
         if until(run):
             return run
         time.sleep(1.0)
-    run_dir = Registry(home).get(run_id).run_dir
-    raise AssertionError(f"run {run_id} stuck: {Registry(home).get(run_id).status}; events: "
-                         f"{RunFolder(run_dir).read_events()[-5:]}; Slurm: {slurm_job_state(run_dir)}")
+    run = Registry(home).get(run_id)
+    raise AssertionError(f"run {run_id} stuck: {run.status}; events: {RunFolder(run.run_dir).read_events()[-5:]}; "
+                         f"Slurm: {slurm_job_state(run.run_dir)}")
 
 
 def single_process(run_dir) -> None:

@@ -90,9 +90,11 @@ def test_without_the_launcher_a_run_starts_a_fresh_process(tmp_path, monkeypatch
     assert b.warm is None and not handle.info.get("warm")
     # Popen returns once the child's exec has begun, but the kernel fills in its command line a moment later: under
     # load (two test workers) an immediate read came back empty once, so read until it is there
-    proc, deadline, cmdline = psutil.Process(int(handle.job_id)), time.monotonic() + 10, []
+    proc, deadline = psutil.Process(int(handle.job_id)), time.monotonic() + 10
+    cmdline = proc.cmdline()
     while not cmdline and time.monotonic() < deadline:
-        cmdline = proc.cmdline() or time.sleep(0.05) or []
+        time.sleep(0.05)
+        cmdline = proc.cmdline()
     assert any(str(run) in part for part in cmdline), cmdline
     b.procs[handle.job_id].wait(180)
     assert RunFolder(run).status() == "succeeded"

@@ -335,8 +335,12 @@ def _geometry_judged(ev: RunEvidence) -> bool:
 
 
 def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
-    signals = _dino_collapse(ev) if ev.method in OWN_COLLAPSE_SIGNAL else \
-        _geometry_collapse(ev) if _geometry_judged(ev) else []
+    if ev.method in OWN_COLLAPSE_SIGNAL:
+        signals = _dino_collapse(ev)
+    elif _geometry_judged(ev):
+        signals = _geometry_collapse(ev)
+    else:
+        return False  # reconstruction (MAE) has no collapsed solution
     if not signals:
         return False
     loss = ev.s("loss").last()

@@ -258,6 +258,53 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
+def truth_halves(run_dir: Path, splits: int = 5) -> list[tuple[float, float]]:
+    """The run's linear probe scored on two disjoint random halves of its validation images, for `splits` random
+    halvings: how much the truth a label-free signal is judged against depends on which images score it."""
+    import torch
+
+    from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import split_indices
+    from ssl_runtime.probe import feature_source, linear_probe
+    from ssl_runtime.run_folder import RunFolder
+
+    folder = RunFolder(run_dir)
+    train_idx, val_idx, extract, _ = feature_source(folder, load_run_config(folder.config), torch.device("cpu"))
+    feats, labels = extract(False)
+    out = []
+    for seed in range(splits):
+        a, b = split_indices(len(val_idx), 0.5, seed)
+        out.append(tuple(linear_probe(feats[train_idx], labels[train_idx], feats[val_idx[h]], labels[val_idx[h]])
+                         ["acc"] for h in (a, b)))
+    return out
+
+
+def truth_table(results: list[dict], min_runs: int = 6) -> str:
+    """Per domain and method: Kendall tau between the probe on one half of the validation images and on the other
+    (the best any signal can agree with a truth scored on half the images), the regret of picking the run by one
+    half judged on the other, and the signals' tau against a half for comparison. Means over the halvings."""
+    ok = [r for r in results if r.get("halves") and all(r[s] is not None for s in SIGNALS)]
+    rows = []
+    for domain in [*DEV_DOMAINS, HELD_OUT]:
+        mine = [r for r in ok if r["domain"] == domain]
+        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
+            if len(runs) < min_runs:
+                continue
+            taus, regrets, signal_taus = [], [], {s: [] for s in ("health/lidar", "health/rank")}
+            for k in range(len(runs[0]["halves"])):
+                a, b = [r["halves"][k][0] for r in runs], [r["halves"][k][1] for r in runs]
+                taus.append(kendall(a, b))
+                regrets += [100 * (max(b) - b[a.index(max(a))]), 100 * (max(a) - a[b.index(max(b))])]
+                for s in signal_taus:
+                    signal_taus[s] += [kendall([r[s] for r in runs], a), kendall([r[s] for r in runs], b)]
+            gap = np.mean([abs(h[0] - h[1]) for r in runs for h in r["halves"]]) * 100
+            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+                         runs[0].get("val_images"), gap, float(np.mean(taus)), float(np.mean(regrets)),
+                         float(np.mean(signal_taus["health/lidar"])), float(np.mean(signal_taus["health/rank"]))])
+    return table(["domain", "method", "runs", "val images", "|half A - half B| (pts)", "tau half A vs half B",
+                  "regret, pick by A judged on B (pts)", "tau LiDAR vs a half", "tau RankMe vs a half"], rows)
+
+
 def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
     """(step, linear probe accuracy) of each kept checkpoint of a run, through `sslpilot audit`'s measure with
     the run's own preprocessing, on the run's data split."""
@@ -381,6 +428,8 @@ def main() -> None:
                     f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
     ap.add_argument("--pool", default="", help="DIR,...: rank the failure suite's stored runs (controls, faults and "
                     "follow-ups of each method and domain) instead of training a sweep")
+    ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
+                    "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
                     "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
     args = ap.parse_args()
@@ -436,6 +485,22 @@ def main() -> None:
     print(ranking_tables(results))
     print()
     print(forecast_table(results))
+    if args.truth_halves:
+        halves_file = out / "truth_halves.jsonl"
+        stored = {}
+        if halves_file.exists():
+            stored = {h["run_dir"]: h for h in map(json.loads, halves_file.read_text().splitlines())}
+        for r in results:
+            if r["probe"] is not None and r["run_dir"] not in stored:
+                folder_probe = json.loads((Path(r["run_dir"]) / "probe.json").read_text())
+                stored[r["run_dir"]] = {"run_dir": r["run_dir"], "halves": truth_halves(Path(r["run_dir"])),
+                                        "val_images": folder_probe.get("num_val")}
+                with halves_file.open("a") as f:
+                    f.write(json.dumps(stored[r["run_dir"]]) + "\n")
+        for r in results:
+            r.update(stored.get(r["run_dir"], {}))
+        print()
+        print(truth_table(results))
     if args.forecast:
         curves_file = out / "probe_curves.jsonl"
         curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []

@@ -226,7 +226,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
 
         pairs = load_caption_pairs(cfg.data, default_image_size(cfg.data))
         result.update(_clip_retrieval(folder, cfg, dev, pairs))
-    features = _feature_source(folder, cfg, dev, pairs, sample=result)
+    features = feature_source(folder, cfg, dev, pairs, sample=result)
     if features is None and cfg.method != "clip":
         raise DataError("the data has no labels, so there is nothing to probe against", field="data",
                         fix="use class subfolders (data/<class>/*.png), a labelled datasets folder, or for text "
@@ -349,7 +349,7 @@ def doubling(floor: int, fits: int) -> int:
     return size
 
 
-def _feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sample: dict | None = None):
+def feature_source(folder: RunFolder, cfg, dev: torch.device, pairs=None, sample: dict | None = None):
     """(train rows, val rows, extract(random_init) -> (features, labels), a key of the exact images and labels or
     None) for the run's labelled data, or None without labels. Rows index the extracted features. `sample`
     receives how the images were chosen."""

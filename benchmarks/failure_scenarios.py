@@ -370,10 +370,42 @@ _FAULTS_7: tuple[Scenario, ...] = (
 HELD_OUT_7: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_7), *_FAULTS_7)
 
+# An eighth held-out set (session 14), written before any run of it, after choosing the suite's ResNet-18 width on
+# development seeds (111; failure_suite.RESNET_WIDTH): 12 faults, each with its paired control, new seeds (121-132),
+# placed where the recipes learned at 120 steps on those seeds: every method on the textures with the small CNN, and
+# SimCLR, VICReg and Barlow Twins with ResNet-18 (SimSiam, BYOL, DINO and MoCo did not beat their random init there).
+_FAULTS_8: tuple[Scenario, ...] = (
+    guard_removed("h8-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=121),
+    guard_removed("h8-byol-ema-too-fast", "byol-ema-too-fast", domain="textures", seed=122),
+    guard_removed("h8-dino-no-centering", "dino-no-centering", domain="textures", seed=123),
+    Scenario("h8-dino-teacher-temp", "dino", {"method_args.teacher_temp": 0.35,
+                                              "method_args.warmup_teacher_temp": 0.35}, COLLAPSED,
+             ("teacher_temp_high",), "model", domain="textures", seed=124),
+    Scenario("h8-moco-lr-tiny", "moco", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model", domain="textures",
+             seed=125),
+    Scenario("h8-simclr-temperature-10", "simclr", {"method_args.temperature": 10.0},
+             NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model", domain="textures", seed=126),
+    Scenario("h8-simclr-sgd-lr-50", "simclr", {"optim.name": "sgd", "optim.lr": 50.0}, DIVERGED + NOT_LEARNING,
+             ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=127),
+    guard_removed("h8-simsiam-no-predictor", "simsiam-no-predictor", domain="textures", seed=128),
+    guard_removed("h8-vicreg-no-regularisers-resnet18", "vicreg-no-regularisers", domain="textures",
+                  backbone="resnet18", seed=129),
+    guard_removed("h8-barlow-no-offdiag-resnet18", "barlow-no-offdiag", domain="textures", backbone="resnet18",
+                  seed=130),
+    Scenario("h8-vicreg-lr-tiny-resnet18", "vicreg", {"optim.lr": 1e-9}, NOT_LEARNING, ("lr_tiny",), "model",
+             domain="textures", backbone="resnet18", seed=131),
+    Scenario("h8-simclr-temperature-10-resnet18", "simclr", {"method_args.temperature": 10.0},
+             NOT_LEARNING + ("weak_representation",), ("temperature_high",), "model", domain="textures",
+             backbone="resnet18", seed=132),
+)
+HELD_OUT_8: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_8), *_FAULTS_8)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
-        "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7}
+        "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
+        "heldout8": HELD_OUT_8}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -101,12 +101,12 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
     return tree
 
 
-def run_one(domain: str, method: str, setting: str, overrides: dict, out: Path) -> dict:
+def run_one(domain: str, method: str, setting: str, overrides: dict, out: Path, base: dict | None = None) -> dict:
     from ssl_runtime.probe import probe_run
     from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.trainer import train
 
-    tree = _tree(domain, method, overrides, out)
+    tree = _tree(domain, method, {**(base or {}), **overrides}, out)
     run_dir = make_run(tree, f"{domain}-{method}-{setting}".replace(" ", "_").replace("/", "div").replace("*", "x"),
                        out / "runs")
     t0 = time.perf_counter()
@@ -428,6 +428,8 @@ def main() -> None:
                     f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
     ap.add_argument("--pool", default="", help="DIR,...: rank the failure suite's stored runs (controls, faults and "
                     "follow-ups of each method and domain) instead of training a sweep")
+    ap.add_argument("--base", default="", help="KEY=VALUE,...: dotted overrides for every run of the sweep (e.g. "
+                    "data.image_size=16,backbone.width=0.5: the failure suite's size, where a random init probes low)")
     ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
@@ -467,6 +469,7 @@ def main() -> None:
     results_file = out / "results.jsonl"
     results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
     done = {(r["domain"], r["method"], r["setting"]) for r in results}
+    base = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.base.split(",") if item)}
     t_start = time.perf_counter()
     if not args.report:
         for domain in args.domains.split(","):
@@ -474,7 +477,7 @@ def main() -> None:
                 for setting, overrides in COMMON + SPECIFIC[method]:
                     if (domain, method, setting) in done:
                         continue
-                    r = run_one(domain, method, setting, overrides, out)
+                    r = run_one(domain, method, setting, overrides, out, base)
                     results.append(r)
                     with results_file.open("a") as f:
                         f.write(json.dumps(r) + "\n")

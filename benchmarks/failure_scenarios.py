@@ -343,7 +343,7 @@ _FAULTS_7: tuple[Scenario, ...] = (
     hot_teacher("h7-dino-teacher-temp-textures", 0.4, domain="textures", seed=94),
     lr_tiny("h7-simclr-lr-tiny-textures", "simclr", domain="textures", seed=95),
     hot_temperature("h7-moco-temperature-10-textures-resnet18", "moco", 10.0, domain="textures",
-             backbone="resnet18", seed=96),
+                    backbone="resnet18", seed=96),
     guard_removed("h7-barlow-no-offdiag-textures", "barlow-no-offdiag", domain="textures", seed=97),
     Scenario("h7-byol-sgd-lr-100-textures", "byol", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
              ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=98),
@@ -376,7 +376,7 @@ _FAULTS_8: tuple[Scenario, ...] = (
                   seed=130),
     lr_tiny("h8-vicreg-lr-tiny-resnet18", "vicreg", domain="textures", backbone="resnet18", seed=131),
     hot_temperature("h8-simclr-temperature-10-resnet18", "simclr", 10.0, domain="textures",
-             backbone="resnet18", seed=132),
+                    backbone="resnet18", seed=132),
 )
 HELD_OUT_8: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_8), *_FAULTS_8)

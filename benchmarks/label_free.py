@@ -182,29 +182,81 @@ VIEW_SIGNALS = ("lidar 2 views, projector", "lidar Q views, projector", "lidar Q
                 "rankme projector", "rankme backbone")
 
 
+def _checkpoint_views(run_dir: Path, views: int, images: int, strength: float | None = None):
+    """(the run's method loaded from its final checkpoint, `views` augmented views of `images` held-out images).
+    `strength` replaces the run's augmentation strength, so the runs of a sweep are measured on the same views."""
+    import torch
+
+    from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import split_ids
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.tasks import build_task
+
+    folder = RunFolder(run_dir)
+    cfg = load_run_config(folder.config)
+    if strength is not None:
+        cfg.augment.strength = strength
+    task = build_task(cfg, None, torch.device("cpu"), "32")
+    state = torch.load(folder.checkpoints / "last.pt", map_location="cpu", weights_only=False)
+    task.method.load_state_dict(state["model"])
+    _, val_ids = split_ids(task.store, cfg.data, cfg.train.seed)
+    return task.method, task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
+
+
 def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, float]:
     """A stored run's final checkpoint, measured again on `views` augmented views of `images` held-out images (the
     health batch's recipes; LiDAR's paper uses ~1000 images x ~50 views, the trainer 2 views): LiDAR on the
     projector and on the backbone, and RankMe on both."""
     import torch
 
-    from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import split_ids
     from ssl_runtime.health import eval_mode, lidar, rankme
-    from ssl_runtime.run_folder import RunFolder
-    from ssl_runtime.tasks import build_task
 
-    folder = RunFolder(run_dir)
-    cfg = load_run_config(folder.config)
-    task = build_task(cfg, None, torch.device("cpu"), "32")
-    state = torch.load(folder.checkpoints / "last.pt", map_location="cpu", weights_only=False)
-    task.method.load_state_dict(state["model"])
-    _, val_ids = split_ids(task.store, cfg.data, cfg.train.seed)
-    xs = task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
-    with torch.no_grad(), eval_mode(task.method):
-        zp, zb = [task.method.project(x) for x in xs], [task.method.embed(x) for x in xs]
+    method, xs = _checkpoint_views(run_dir, views, images)
+    with torch.no_grad(), eval_mode(method):
+        zp, zb = [method.project(x) for x in xs], [method.embed(x) for x in xs]
     values = (lidar(zp[:2]), lidar(zp), lidar(zb), rankme(zp[0]), rankme(zb[0]))
     return {k: float(v) for k, v in zip(VIEW_SIGNALS, values, strict=True)}
+
+
+RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector")
+
+
+def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str, float]:
+    """Label-free: how often a view of an image finds another view of the same image as its nearest neighbour among
+    `images` held-out images (cosine, top-1, over every ordered pair of `views` views), on the backbone's features
+    and on the projector's. The views use the method's full augmentation whatever strength the run trained at."""
+    from itertools import permutations
+
+    import torch
+    import torch.nn.functional as F
+
+    from ssl_runtime.health import eval_mode
+
+    method, xs = _checkpoint_views(run_dir, views, images, strength=1.0)
+    with torch.no_grad(), eval_mode(method):
+        feats = {"backbone": [F.normalize(method.embed(x), dim=1) for x in xs],
+                 "projector": [F.normalize(method.project(x), dim=1) for x in xs]}
+        target = torch.arange(len(xs[0]))
+        return {f"view retrieval, {name}": float(torch.stack([((z[i] @ z[j].T).argmax(1) == target).float().mean()
+                                                              for i, j in permutations(range(len(z)), 2)]).mean())
+                for name, z in feats.items()}
+
+
+def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
+    """Kendall tau and regret of view retrieval against the probe, per domain and method, beside RankMe's."""
+    rows = []
+    for domain in [*DEV_DOMAINS, HELD_OUT]:
+        mine = [r for r in results if r["domain"] == domain and r["probe"] is not None
+                and all(r.get(s) is not None for s in RETRIEVAL_SIGNALS)]
+        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
+            if len(runs) < min_runs:
+                continue
+            probe = [r["probe"] for r in runs]
+            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+                         *(kendall([r[s] for r in runs], probe) for s in (*RETRIEVAL_SIGNALS, "health/rank")),
+                         *(regret(runs, s) for s in (*RETRIEVAL_SIGNALS, "health/rank"))])
+    return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector", "tau RankMe",
+                  "regret retrieval backbone (pts)", "regret retrieval projector (pts)", "regret RankMe (pts)"], rows)
 
 
 def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:
@@ -432,6 +484,8 @@ def main() -> None:
                     "data.image_size=16,backbone.width=0.5: the failure suite's size, where a random init probes low)")
     ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
+    ap.add_argument("--view-retrieval", action="store_true", help="measure each stored sweep run's final "
+                    "checkpoint by view retrieval (label-free; view_retrieval.jsonl) and rank by it")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
                     "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
     args = ap.parse_args()
@@ -488,6 +542,20 @@ def main() -> None:
     print(ranking_tables(results))
     print()
     print(forecast_table(results))
+    if args.view_retrieval:
+        stored_file = out / "view_retrieval.jsonl"
+        stored = {}
+        if stored_file.exists():
+            stored = {h["run_dir"]: h for h in map(json.loads, stored_file.read_text().splitlines())}
+        for r in results:
+            if r["probe"] is not None and r["run_dir"] not in stored:
+                stored[r["run_dir"]] = {"run_dir": r["run_dir"], **view_retrieval(Path(r["run_dir"]))}
+                with stored_file.open("a") as f:
+                    f.write(json.dumps(stored[r["run_dir"]]) + "\n")
+        for r in results:
+            r.update(stored.get(r["run_dir"], {}))
+        print()
+        print(retrieval_table(results))
     if args.truth_halves:
         halves_file = out / "truth_halves.jsonl"
         stored = {}

@@ -301,3 +301,20 @@ def test_a_removed_guard_outranks_a_retrieval_gap(tmp_path):
     causes = [c["id"] for c in d.to_dict()["causes"]]
     assert d.verdict == "healthy" and causes[0] == "barlow_no_offdiag" and "knn_comparison" in causes
     assert recommend(ev, d).change == {"method_args.lambda_offdiag": 0.0051}
+
+
+def test_a_healthy_reading_under_a_huge_sgd_rate_names_it_and_the_advice_restores_the_default(tmp_path):
+    """SimCLR under plain SGD at lr 50 (50x the 1.0 bar of sgd_high_lr) that learned anyway: the verdict stands,
+    with less confidence, the rate is named first and the recommendation goes back to the default rate. The same
+    trace at the default rate names nothing of the kind."""
+    rows = trace(std=(0.05, 0.12), rank=(10, 25))
+    plain = diagnose(make_run(tmp_path, "simclr", rows=rows, probe=PROBE_GOOD, name="plain"))
+    ev = make_run(tmp_path, "simclr", {"optim.name": "sgd", "optim.lr": 50.0}, rows=rows, probe=PROBE_GOOD,
+                  name="sgd")
+    ev.peak_lr = 50.0
+    d = diagnose(ev)
+    assert plain.verdict == d.verdict == "healthy" and d.confidence < plain.confidence
+    assert not any(c.id in ("sgd_high_lr", "lr_high") for c in plain.causes)
+    assert d.to_dict()["causes"][0]["id"] == "sgd_high_lr"
+    change = recommend(ev, d).change
+    assert change == {"optim.name": "auto", "optim.lr": pytest.approx(ev.default_lr)}, change

@@ -94,6 +94,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
         d.verdict, d.confidence = "healthy", 0.7
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
     _retrieval_gap(ev, d)
+    _setting_survived(ev, d)
     _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
     _sibling_context(ev, d, siblings or [])
     _healthy_path_context(ev, d, siblings or [])
@@ -120,17 +121,40 @@ def _guard_removed(ev: RunEvidence, d: Diagnosis) -> None:
     if d.verdict not in ("healthy", "weak_representation") or ev.method not in VISION_METHODS:
         return
     removed = guard_causes(ev)
-    if not removed:
+    if removed:
+        _name_first(d, removed, 0.6, "no collapse shows in the metrics, but the config removes what keeps this "
+                    f"method from collapsing ({'; '.join(c.description for c in removed)}): a run like this can "
+                    "look healthy for a while, or at one seed, and collapse at another")
+
+
+SURVIVABLE = ("sgd_high_lr", "temperature_high", "temperature_low")
+"""Settings outside every published recipe that a run can survive (scale-invariant layers absorb a huge SGD rate,
+a hot contrastive softmax still learns a little) yet end worse for: the failure suite's SimCLR under SGD at lr 50
+learned (+10 probe points over its random init) with a RankMe a fifth of its control's. An AdamW rate far above the
+default is left out: the default is AdamW's, and published SGD and LARS rates sit 100x above it."""
+
+
+def _setting_survived(ev: RunEvidence, d: Diagnosis) -> None:
+    """A run read healthy or weak although its config sits far outside the published recipes: the verdict stands,
+    with less confidence, and the setting is named first so the recommendation puts it back."""
+    if d.verdict not in ("healthy", "weak_representation") or ev.method not in VISION_METHODS:
         return
-    d.confidence *= 0.6
-    d.evidence.append(Item("config", ", ".join(c.id for c in removed), None, None,
-                           "no collapse shows in the metrics, but the config removes what keeps this method from "
-                           f"collapsing ({'; '.join(c.description for c in removed)}): a run like this can look "
-                           "healthy for a while, or at one seed, and collapse at another"))
-    seen = {c.id for c in removed}
+    outside = [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+    if outside:
+        _name_first(d, outside, 0.8, "the run survived settings outside every published recipe "
+                    f"({'; '.join(c.description for c in outside)}); the same run at the usual values is the "
+                    "comparison that says what they cost")
+
+
+def _name_first(d: Diagnosis, causes: list[Cause], confidence_factor: float, explanation: str) -> None:
+    """List `causes`, read from the config, above every cause the metrics gave (causes are listed by score), with
+    the evidence that says why and less confidence in the verdict."""
+    d.confidence *= confidence_factor
+    d.evidence.append(Item("config", ", ".join(c.id for c in causes), None, None, explanation))
+    seen = {c.id for c in causes}
     others = [c for c in d.causes if c.id not in seen]
-    top = max((c.score for c in others), default=0.0)  # causes are listed by score: the guard's goes first
-    d.causes = [replace(c, score=max(c.score, top)) for c in removed] + others
+    top = max((c.score for c in others), default=0.0)
+    d.causes = [replace(c, score=max(c.score, top)) for c in causes] + others
 
 
 def _perplexity(ev: RunEvidence) -> tuple[tuple[int, float], tuple[int, float], tuple[int, float]] | None:

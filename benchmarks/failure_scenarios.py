@@ -381,11 +381,37 @@ _FAULTS_8: tuple[Scenario, ...] = (
 HELD_OUT_8: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_8), *_FAULTS_8)
 
+# A ninth held-out set (session 14), written before any run of it and after the session's one rule change (a run
+# that survived a setting outside every published recipe names it first): 12 faults with paired controls, new seeds
+# (141-152), placed as the eighth set's, two of them huge SGD rates (expected to diverge, stall or collapse: the
+# eighth set's lr-50 SimCLR run learned with a fifth of its control's rank).
+_FAULTS_9: tuple[Scenario, ...] = (
+    Scenario("h9-simclr-sgd-lr-20", "simclr", {"optim.name": "sgd", "optim.lr": 20.0},
+             DIVERGED + NOT_LEARNING + COLLAPSED, ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=141),
+    hot_temperature("h9-moco-temperature-5", "moco", 5.0, domain="textures", seed=142),
+    guard_removed("h9-byol-no-predictor", "byol-no-predictor", domain="textures", seed=143),
+    guard_removed("h9-vicreg-no-regularisers", "vicreg-no-regularisers", domain="textures", seed=144),
+    hot_teacher("h9-dino-teacher-temp", 0.3, domain="textures", seed=145),
+    guard_removed("h9-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=146),
+    lr_tiny("h9-barlow-lr-tiny", "barlow_twins", domain="textures", seed=147),
+    guard_removed("h9-dino-no-centering", "dino-no-centering", domain="textures", seed=148),
+    Scenario("h9-simclr-sgd-lr-20-resnet18", "simclr", {"optim.name": "sgd", "optim.lr": 20.0},
+             DIVERGED + NOT_LEARNING + COLLAPSED, ("lr_high", "sgd_high_lr"), "model", domain="textures",
+             backbone="resnet18", seed=149),
+    guard_removed("h9-barlow-no-offdiag-resnet18", "barlow-no-offdiag", domain="textures", backbone="resnet18",
+                  seed=150),
+    Scenario("h9-vicreg-no-variance-resnet18", "vicreg", {"method_args.mu": 0.0}, COLLAPSED,
+             ("vicreg_no_regulariser",), "model", domain="textures", backbone="resnet18", seed=151),
+    lr_tiny("h9-simclr-lr-tiny-resnet18", "simclr", domain="textures", backbone="resnet18", seed=152),
+)
+HELD_OUT_9: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_9), *_FAULTS_9)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
-        "heldout8": HELD_OUT_8}
+        "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -468,6 +468,21 @@ def text_forecast_table(curves: list[dict]) -> str:
     return text + "\n" + summary
 
 
+def with_measure(results: list[dict], stored_file: Path, measure) -> None:
+    """Adds `measure(run)` (a dict) to every probed run in `results`, kept in `stored_file` by run folder so that a
+    rerun measures only what is new."""
+    stored = {}
+    if stored_file.exists():
+        stored = {h["run_dir"]: h for h in map(json.loads, stored_file.read_text().splitlines())}
+    for r in results:
+        if r["probe"] is not None and r["run_dir"] not in stored:
+            stored[r["run_dir"]] = {"run_dir": r["run_dir"], **measure(r)}
+            with stored_file.open("a") as f:
+                f.write(json.dumps(stored[r["run_dir"]]) + "\n")
+    for r in results:
+        r.update(stored.get(r["run_dir"], {}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
@@ -539,37 +554,18 @@ def main() -> None:
                           f"{r['seconds']} s", flush=True)
     print(f"\n{machine()}; {len(results)} runs, {sum(r['seconds'] for r in results) / 60:.1f} min of runs "
           f"({(time.perf_counter() - t_start) / 60:.1f} min this call)\n")
+    results = [r for r in results if r["domain"] in args.domains.split(",")]  # what this call reports on
     print(ranking_tables(results))
     print()
     print(forecast_table(results))
     if args.view_retrieval:
-        stored_file = out / "view_retrieval.jsonl"
-        stored = {}
-        if stored_file.exists():
-            stored = {h["run_dir"]: h for h in map(json.loads, stored_file.read_text().splitlines())}
-        for r in results:
-            if r["probe"] is not None and r["run_dir"] not in stored:
-                stored[r["run_dir"]] = {"run_dir": r["run_dir"], **view_retrieval(Path(r["run_dir"]))}
-                with stored_file.open("a") as f:
-                    f.write(json.dumps(stored[r["run_dir"]]) + "\n")
-        for r in results:
-            r.update(stored.get(r["run_dir"], {}))
+        with_measure(results, out / "view_retrieval.jsonl", lambda r: view_retrieval(Path(r["run_dir"])))
         print()
         print(retrieval_table(results))
     if args.truth_halves:
-        halves_file = out / "truth_halves.jsonl"
-        stored = {}
-        if halves_file.exists():
-            stored = {h["run_dir"]: h for h in map(json.loads, halves_file.read_text().splitlines())}
-        for r in results:
-            if r["probe"] is not None and r["run_dir"] not in stored:
-                folder_probe = json.loads((Path(r["run_dir"]) / "probe.json").read_text())
-                stored[r["run_dir"]] = {"run_dir": r["run_dir"], "halves": truth_halves(Path(r["run_dir"])),
-                                        "val_images": folder_probe.get("num_val")}
-                with halves_file.open("a") as f:
-                    f.write(json.dumps(stored[r["run_dir"]]) + "\n")
-        for r in results:
-            r.update(stored.get(r["run_dir"], {}))
+        with_measure(results, out / "truth_halves.jsonl", lambda r: {
+            "halves": truth_halves(Path(r["run_dir"])),
+            "val_images": json.loads((Path(r["run_dir"]) / "probe.json").read_text()).get("num_val")})
         print()
         print(truth_table(results))
     if args.forecast:

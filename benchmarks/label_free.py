@@ -218,28 +218,26 @@ def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, floa
     return {k: float(v) for k, v in zip(VIEW_SIGNALS, values, strict=True)}
 
 
-RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector")
+RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector", "view retrieval, as ranked")
 
 
 def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str, float]:
     """Label-free: how often a view of an image finds another view of the same image as its nearest neighbour among
-    `images` held-out images (cosine, top-1, over every ordered pair of `views` views), on the backbone's features
-    and on the projector's. The views use the method's full augmentation whatever strength the run trained at."""
-    from itertools import permutations
-
+    `images` held-out images (ssl_runtime.health.view_retrieval), on the backbone's and the projector's features of
+    views at the method's full augmentation whatever strength the run trained at (the first measurement's design);
+    and as `sslpilot rank` measures it (ssl_runtime.audit.run_view_health: the exported encoder, SimCLR's views)."""
     import torch
-    import torch.nn.functional as F
 
+    from ssl_runtime.audit import run_view_health
     from ssl_runtime.health import eval_mode
+    from ssl_runtime.health import view_retrieval as retrieval
 
     method, xs = _checkpoint_views(run_dir, views, images, strength=1.0)
     with torch.no_grad(), eval_mode(method):
-        feats = {"backbone": [F.normalize(method.embed(x), dim=1) for x in xs],
-                 "projector": [F.normalize(method.project(x), dim=1) for x in xs]}
-        target = torch.arange(len(xs[0]))
-        return {f"view retrieval, {name}": float(torch.stack([((z[i] @ z[j].T).argmax(1) == target).float().mean()
-                                                              for i, j in permutations(range(len(z)), 2)]).mean())
-                for name, z in feats.items()}
+        backbone, projector = [method.embed(x) for x in xs], [method.project(x) for x in xs]
+    return {"view retrieval, backbone": float(retrieval(backbone)),
+            "view retrieval, projector": float(retrieval(projector)),
+            "view retrieval, as ranked": run_view_health(run_dir, images, views)["health/view_retrieval"]}
 
 
 def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
@@ -255,8 +253,9 @@ def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
             rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
                          *(kendall([r[s] for r in runs], probe) for s in (*RETRIEVAL_SIGNALS, "health/rank")),
                          *(regret(runs, s) for s in (*RETRIEVAL_SIGNALS, "health/rank"))])
-    return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector", "tau RankMe",
-                  "regret retrieval backbone (pts)", "regret retrieval projector (pts)", "regret RankMe (pts)"], rows)
+    return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector",
+                  "tau retrieval as ranked", "tau RankMe", "regret retrieval backbone (pts)",
+                  "regret retrieval projector (pts)", "regret retrieval as ranked (pts)", "regret RankMe (pts)"], rows)
 
 
 def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:

@@ -7,7 +7,7 @@ import torch
 
 from ssl_runtime.augment import ViewPipeline, simclr_views
 from ssl_runtime.encoders import Encoder
-from ssl_runtime.health import alpha_req, lidar, rankme, std_of_l2_normalized, uniformity
+from ssl_runtime.health import alpha_req, lidar, rankme, std_of_l2_normalized, uniformity, view_retrieval
 from ssl_runtime.probe import evaluate_features
 
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
@@ -34,11 +34,11 @@ def health_of(features: torch.Tensor) -> dict[str, float]:
 
 
 @torch.no_grad()
-def view_lidar(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4,
-               seed: int = 12345, batch_size: int = 256) -> float:
-    """LiDAR of the encoder's features over `views` augmented views of each image (SimCLR's two recipes, drawn in
-    turn, at a fixed seed so checkpoints are compared on the same views). An audited checkpoint has no training
-    pipeline of its own, so the views are the standard ones."""
+def view_features(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4,
+                  seed: int = 12345, batch_size: int = 256) -> list[torch.Tensor]:
+    """The encoder's features of `views` augmented views of each image (SimCLR's two recipes, drawn in turn, at a
+    fixed seed, so runs and checkpoints are compared on the same views). An audited checkpoint has no training
+    pipeline of its own, and runs of a sweep may train at different strengths, so the views are the standard ones."""
     pre = encoder.preprocess or IMAGENET
     pipeline = ViewPipeline(simclr_views(images_uint8.shape[-1]), 1.0, torch.tensor(pre["mean"]),
                             torch.tensor(pre["std"])).to(device)
@@ -51,7 +51,13 @@ def view_lidar(encoder: Encoder, images_uint8: torch.Tensor, device: torch.devic
             for v in range(0, views, 2):
                 for k, x in enumerate(pipeline(chunk.to(device))[: views - v]):
                     per_view[v + k].append(encoder.features(x, model).float())
-    return float(lidar([torch.cat(f) for f in per_view]))
+    return [torch.cat(f) for f in per_view]
+
+
+def view_health(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4) -> dict:
+    """LiDAR and view retrieval over the same augmented views of each image."""
+    feats = view_features(encoder, images_uint8, device, views)
+    return {"health/lidar": float(lidar(feats)), "health/view_retrieval": float(view_retrieval(feats))}
 
 
 def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None, train_rows: torch.Tensor,
@@ -61,7 +67,7 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
     feats = embed(encoder, images, device)
     held_out = val_rows[:health_samples] if len(val_rows) >= 16 else torch.arange(min(len(feats), health_samples))
     out: dict = {"embedding_dim": int(feats.shape[1]), "health_samples": int(len(held_out)),
-                 **health_of(feats[held_out]), "health/lidar": view_lidar(encoder, images[held_out], device)}
+                 **health_of(feats[held_out]), **view_health(encoder, images[held_out], device)}
     if labels is not None:
         y = labels.to(device)
         out.update(evaluate_features(feats[train_rows], y[train_rows], feats[val_rows], y[val_rows]))
@@ -69,3 +75,22 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
             base = embed(encoder, images, device, module=encoder.random_init())
             out["baseline"] = evaluate_features(base[train_rows], y[train_rows], base[val_rows], y[val_rows])
     return out
+
+
+def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu") -> dict:
+    """view_health of a finished run's exported encoder on up to `images` of its own held-out images (the split its
+    probe scores; its training images when it has none): how `sslpilot rank` measures runs by view retrieval."""
+    from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import eval_images, open_store, split_ids
+    from ssl_runtime.device import pick_device
+    from ssl_runtime.encoders import load_encoder
+    from ssl_runtime.run_folder import RunFolder
+
+    folder = RunFolder(run_dir)
+    cfg = load_run_config(folder.config)
+    encoder = load_encoder(folder.encoder)
+    size = encoder.preprocess["image_size"]
+    store = open_store(cfg.data, size, run_dir=folder.path)
+    train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
+    ids = (val_ids if len(val_ids) >= 16 else train_ids)[:images]
+    return view_health(encoder, eval_images(store, ids, size), pick_device(device))

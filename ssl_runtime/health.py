@@ -70,6 +70,20 @@ def lidar(views: list[torch.Tensor], delta: float = 1e-4) -> torch.Tensor:
     return _effective_rank(lam).float()
 
 
+def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
+    """How often a view of an image finds another view of the same image as its nearest neighbour (cosine) among
+    the other view's images: top-1 over every ordered pair of the q >= 2 views (each (n, d), row i the same image).
+    It rewards what a linear probe rewards, invariance to the augmentations *and* images told apart; on sslpilot's
+    held-out sweeps it tracked the probe where RankMe and LiDAR did not (benchmarks/RESULTS.md, session 14)."""
+    z = [F.normalize(v.float(), dim=1) for v in views]
+    if len(z) < 2 or z[0].shape[0] < 2 or not all(bool(torch.isfinite(v).all()) for v in z):
+        return torch.tensor(float("nan"), device=z[0].device if z else None)
+    target = torch.arange(z[0].shape[0], device=z[0].device)
+    hits = [((z[i] @ z[j].T).argmax(dim=1) == target).float().mean()
+            for i in range(len(z)) for j in range(len(z)) if i != j]
+    return torch.stack(hits).mean()
+
+
 def alpha_req(z: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
     """alpha-ReQ: minus the slope of log(eigenvalue) against log(rank) for the covariance of z, fitted by least
     squares over the eigenvalues above `floor` times the largest (the numerical tail says nothing)."""

@@ -52,6 +52,18 @@ def test_audit_tells_a_collapsed_checkpoint_from_a_healthy_one(simsiam_pair, hom
              for name, v in verdicts.items()}
     # LiDAR over augmented views: the rank-1 construction gives 1 exactly; the trained one measured 52.6 (a 50x margin)
     assert lidar["collapsed"] < 1.1 and lidar["healthy"] > 10 * lidar["collapsed"], lidar
+    retrieval = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir).read_metrics()[-1]["health/view_retrieval"]
+                 for name, v in verdicts.items()}
+    # view retrieval: the rank-1 construction finds one image for every view, about 1/n (measured 0.0023 of 431);
+    # the trained one measured 0.018, a 7.6x margin
+    assert retrieval["collapsed"] < 0.01 and retrieval["healthy"] > 3 * retrieval["collapsed"], retrieval
+
+
+def test_a_finished_run_is_measured_by_view_retrieval_on_its_own_held_out_images(simsiam_pair):
+    from ssl_runtime.audit import run_view_health
+
+    scores = run_view_health(simsiam_pair["healthy"], images=64)
+    assert 0.0 <= scores["health/view_retrieval"] <= 1.0 and scores["health/lidar"] > 1.0, scores
 
 
 def test_checkpoints_of_one_run_give_a_trajectory(simsiam_pair, home):

@@ -50,3 +50,16 @@ def test_a_vision_task_makes_more_health_views_than_two():
     with torch.no_grad():
         z = [task.method.project(v) for v in four]
     assert float(health.lidar(z)) > 1.0  # a defined LiDAR over four views of 16 images
+
+
+def test_view_retrieval_counts_the_views_that_find_their_own_image():
+    from ssl_runtime.health import view_retrieval
+
+    eye = torch.eye(8)
+    assert float(view_retrieval([eye, eye.clone(), eye.clone()])) == 1.0  # identical views: every view finds its image
+    swapped = eye.clone()
+    swapped[4:] = eye[[5, 6, 7, 4]]  # half the images' second view is another image's: those four miss both ways
+    assert float(view_retrieval([eye, swapped])) == 0.5
+    point = torch.ones(8, 4)  # every image at one point: each view's nearest is the first image (argmax's first tie)
+    assert float(view_retrieval([point, point])) == 0.125
+    assert torch.isnan(view_retrieval([eye])) and torch.isnan(view_retrieval([eye, eye * float("nan")]))

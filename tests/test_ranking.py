@@ -128,3 +128,36 @@ def test_a_default_run_keeps_a_rankable_trajectory(run_dir_factory):
     assert steps == [8, 16, 24, 32, 40]
     health_steps = {r["step"] for r in folder.read_metrics() if "health/lidar" in r}
     assert set(steps) <= health_steps
+
+
+def _finished(h, run, retrieval_scores: dict, score: float) -> None:
+    """A finished run with an exported encoder (its files stand in; the measurement is replaced below)."""
+    folder = RunFolder(run.run_dir)
+    folder.encoder.mkdir(parents=True, exist_ok=True)
+    (folder.encoder / "config.json").write_text("{}")
+    folder.set_status("succeeded")
+    Registry(h).sync(run.id)
+    retrieval_scores[str(run.run_dir)] = score
+
+
+def test_finished_runs_are_ordered_by_view_retrieval_on_their_encoders(tmp_path, monkeypatch):
+    """The order follows the measured view retrieval, not the logged LiDAR (which says the opposite here); with one
+    run unfinished, every run is ordered by what its training logged instead."""
+    import ssl_runtime.audit
+
+    h = Home.resolve(tmp_path / "h")
+    runs = [enqueue(h, tiny_config("simclr")) for _ in range(3)]
+    scores: dict[str, float] = {}
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health",
+                        lambda run_dir, **_: {"health/view_retrieval": scores[str(run_dir)], "health/lidar": 0.0})
+    for run, lidar in zip(runs, (40.0, 10.0, 20.0), strict=True):
+        _write(h, run, [{"step": 5, "health/lidar": lidar, "health/rank": 10.0}])
+    for run, score in zip(runs[:2], (0.2, 0.6), strict=True):
+        _finished(h, run, scores, score)
+    r = rank_runs(h, [run.id for run in runs])
+    assert r["signal"] == "health/lidar" and r["ranking"][0]["run_id"] == runs[0].id  # run 3 still queued
+    _finished(h, runs[2], scores, 0.4)
+    r = rank_runs(h, [run.id for run in runs])
+    assert r["signal"] == "health/view_retrieval"
+    assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id, runs[0].id]
+    assert "final encoder" in r["decided_by"] and "0.62-0.74" in r["caveat"]

@@ -34,6 +34,12 @@ from _common import machine, make_run, table  # noqa: E402
 from ssl_runtime.catalogue import BUILTIN_DATASETS  # noqa: E402
 
 DEV_DOMAINS, HELD_OUT = tuple(BUILTIN_DATASETS), "textures"  # the held-out domain: a generated folder
+HELD_OUT_2 = "patterns"  # a second held-out domain (session 14), written after view retrieval was shipped
+DOMAINS = (*DEV_DOMAINS, HELD_OUT, HELD_OUT_2)
+
+
+def shown(domain: str) -> str:
+    return domain + (" (held out)" if domain in (HELD_OUT, HELD_OUT_2) else "")
 STEPS, BATCH = 120, 64
 SIGNALS = ("health/lidar", "health/rank", "health/alpha_req")
 
@@ -78,9 +84,55 @@ def make_textures(root: Path, n: int = 1500, side: int = 64) -> Path:
     return root
 
 
+def make_patterns(root: Path, n: int = 1500, side: int = 64) -> Path:
+    """A second photo-like labelled domain: the class is the kind of pattern (checkerboard, dots, rings, stripes,
+    crosshatch, or smooth blotches), at a random scale, rotation and phase, in random colours, under a lighting
+    gradient, an occluding rectangle, sensor noise and JPEG compression."""
+    from PIL import Image
+
+    if (root / "DONE").exists():
+        return root
+    rng = np.random.default_rng(11)
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    kinds = ("checkerboard", "dots", "rings", "stripes", "crosshatch", "blotches")
+    for k in kinds:
+        (root / k).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        theta, freq = rng.uniform(0, math.pi), rng.uniform(2.5, 5.0)
+        u = (xx - 0.5) * math.cos(theta) + (yy - 0.5) * math.sin(theta)
+        v = -(xx - 0.5) * math.sin(theta) + (yy - 0.5) * math.cos(theta)
+        a, b = (2 * math.pi * freq * w + rng.uniform(0, 2 * math.pi) for w in (u, v))
+        if kind == "checkerboard":
+            mask = np.sin(a) * np.sin(b) > 0
+        elif kind == "dots":
+            mask = np.sin(a) * np.sin(b) > 0.5
+        elif kind == "rings":
+            cx, cy = rng.uniform(0.2, 0.8, 2)
+            mask = np.sin(2 * math.pi * freq * np.hypot(xx - cx, yy - cy)) > 0
+        elif kind == "stripes":
+            mask = np.sin(a) > 0
+        elif kind == "crosshatch":
+            mask = (np.abs(np.sin(a)) < 0.35) | (np.abs(np.sin(b)) < 0.35)
+        else:
+            coarse = rng.normal(0, 1, (4, 4))
+            mask = np.array(Image.fromarray(coarse.astype(np.float32)).resize((side, side), Image.BICUBIC)) > 0
+        fg, bg = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        img = np.where(mask[..., None], fg, bg)
+        img = img * (rng.uniform(0.5, 1.0) + rng.uniform(-0.3, 0.3) * (xx - 0.5))[..., None]
+        x0, y0 = rng.integers(0, side - 16, 2)
+        w, h = rng.integers(8, 24, 2)
+        img[y0:y0 + h, x0:x0 + w] = rng.uniform(0, 255, 3)
+        img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(root / kind / f"{i:05d}.jpg", quality=int(rng.integers(60, 95)))
+    (root / "DONE").write_text(str(n))
+    return root
+
+
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
+    make = {HELD_OUT: make_textures, HELD_OUT_2: make_patterns}
     data = {"name": domain} if domain in DEV_DOMAINS else {
-        "path": str(make_textures(out / "textures")), "image_size": 32, "cache_dir": str(out / "datasets")}
+        "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
             "train": {"steps": STEPS, "batch_size": BATCH, "health_every": 20, "health_samples": 256,
                       "device": "cpu", "seed": 0, "tensorboard": False},
@@ -138,7 +190,7 @@ def regret(runs: list[dict], signal: str, higher: bool = True) -> float:
 def ranking_tables(results: list[dict], methods: tuple[str, ...] = METHODS, min_runs: int = 3) -> str:
     ok = [r for r in results if r["probe"] is not None and all(r[s] is not None for s in SIGNALS)]
     rows = []
-    for domain in [*DEV_DOMAINS, HELD_OUT]:
+    for domain in DOMAINS:
         mine = [r for r in ok if r["domain"] == domain]
         groups = [(m, [r for r in mine if r["method"] == m]) for m in methods] + [("all methods", mine)]
         for name, runs in groups:
@@ -147,7 +199,7 @@ def ranking_tables(results: list[dict], methods: tuple[str, ...] = METHODS, min_
             probe = [r["probe"] for r in runs]
             # alpha-ReQ: nearer 1 is reported better, so the signal is -|alpha - 1|
             alpha = [-abs(r["health/alpha_req"] - 1) for r in runs]
-            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+            rows.append([shown(domain), name, len(runs),
                          f"{min(probe):.3f}-{max(probe):.3f}",
                          kendall([r["health/lidar"] for r in runs], probe),
                          kendall([r["health/rank"] for r in runs], probe), kendall(alpha, probe),
@@ -171,7 +223,7 @@ def pooled_runs(folders: list[Path]) -> list[dict]:
         data = ev.config.get("data") or {}
         domain = data.get("name") or Path(str(data.get("path", ""))).name
         last = {s: ev.s(s).last() for s in SIGNALS}
-        if ev.method in VISION_METHODS and domain in (*DEV_DOMAINS, HELD_OUT) and all(last.values()) \
+        if ev.method in VISION_METHODS and domain in DOMAINS and all(last.values()) \
                 and (ev.probe or {}).get("probe/acc") is not None:
             found.append({"domain": domain, "method": ev.method, "probe": ev.probe["probe/acc"],
                           **{s: v[1] for s, v in last.items()}, "run_dir": str(run_dir)})
@@ -243,14 +295,14 @@ def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str
 def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
     """Kendall tau and regret of view retrieval against the probe, per domain and method, beside RankMe's."""
     rows = []
-    for domain in [*DEV_DOMAINS, HELD_OUT]:
+    for domain in DOMAINS:
         mine = [r for r in results if r["domain"] == domain and r["probe"] is not None
                 and all(r.get(s) is not None for s in RETRIEVAL_SIGNALS)]
         for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
             if len(runs) < min_runs:
                 continue
             probe = [r["probe"] for r in runs]
-            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+            rows.append([shown(domain), name, len(runs),
                          *(kendall([r[s] for r in runs], probe) for s in (*RETRIEVAL_SIGNALS, "health/rank")),
                          *(regret(runs, s) for s in (*RETRIEVAL_SIGNALS, "health/rank"))])
     return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector",
@@ -284,7 +336,7 @@ def view_signal_table(runs: list[dict], domains: tuple[str, ...], min_runs: int 
         for name, group in groups:
             if len(group) >= min_runs:
                 probe = [r["probe"] for r in group]
-                rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(group),
+                rows.append([shown(domain), name, len(group),
                              *(kendall([r[s] for r in group], probe) for s in VIEW_SIGNALS)])
     return table(["domain", "method", "runs", *(f"tau {s}" for s in VIEW_SIGNALS)], rows)
 
@@ -336,7 +388,7 @@ def truth_table(results: list[dict], min_runs: int = 6) -> str:
     half judged on the other, and the signals' tau against a half for comparison. Means over the halvings."""
     ok = [r for r in results if r.get("halves") and all(r[s] is not None for s in SIGNALS)]
     rows = []
-    for domain in [*DEV_DOMAINS, HELD_OUT]:
+    for domain in DOMAINS:
         mine = [r for r in ok if r["domain"] == domain]
         for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
             if len(runs) < min_runs:
@@ -349,7 +401,7 @@ def truth_table(results: list[dict], min_runs: int = 6) -> str:
                 for s in signal_taus:
                     signal_taus[s] += [kendall([r[s] for r in runs], a), kendall([r[s] for r in runs], b)]
             gap = np.mean([abs(h[0] - h[1]) for r in runs for h in r["halves"]]) * 100
-            rows.append([domain + (" (held out)" if domain == HELD_OUT else ""), name, len(runs),
+            rows.append([shown(domain), name, len(runs),
                          runs[0].get("val_images"), gap, float(np.mean(taus)), float(np.mean(regrets)),
                          float(np.mean(signal_taus["health/lidar"])), float(np.mean(signal_taus["health/rank"]))])
     return table(["domain", "method", "runs", "val images", "|half A - half B| (pts)", "tau half A vs half B",
@@ -485,7 +537,7 @@ def with_measure(results: list[dict], stored_file: Path, measure) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
-    ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]))
+    ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]), help=f"of {', '.join(DOMAINS)}")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "

@@ -160,4 +160,4 @@ def test_finished_runs_are_ordered_by_view_retrieval_on_their_encoders(tmp_path,
     r = rank_runs(h, [run.id for run in runs])
     assert r["signal"] == "health/view_retrieval"
     assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id, runs[0].id]
-    assert "final encoder" in r["decided_by"] and "0.62-0.74" in r["caveat"]
+    assert "final encoder" in r["decided_by"] and "0.62-1.00" in r["caveat"]

@@ -376,12 +376,8 @@ def truth_halves(run_dir: Path, splits: int = 5) -> list[tuple[float, float]]:
     folder = RunFolder(run_dir)
     train_idx, val_idx, extract, _ = feature_source(folder, load_run_config(folder.config), torch.device("cpu"))
     feats, labels = extract(False)
-    out = []
-    for seed in range(splits):
-        a, b = split_indices(len(val_idx), 0.5, seed)
-        out.append(tuple(linear_probe(feats[train_idx], labels[train_idx], feats[val_idx[h]], labels[val_idx[h]])
-                         ["acc"] for h in (a, b)))
-    return out
+    correct = linear_probe(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx])["correct"].float()
+    return [tuple(float(correct[h].mean()) for h in split_indices(len(val_idx), 0.5, seed)) for seed in range(splits)]
 
 
 def truth_table(results: list[dict], min_runs: int = 6) -> str:

@@ -143,14 +143,19 @@ def _fit_logreg(x: torch.Tensor, y: torch.Tensor, n_classes: int, l2: float, max
     return w.detach(), b.detach()
 
 
+def _correct(x, y, w, b) -> torch.Tensor:
+    return (x @ w + b).argmax(1) == y
+
+
 def _accuracy(x, y, w, b) -> float:
-    return float(((x @ w + b).argmax(1) == y).float().mean())
+    return float(_correct(x, y, w, b).float().mean())
 
 
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
                  seed: int = 0) -> dict:
     """Standardised features, L2 strength picked on a 20% hold-out of the training rows along the path from
-    the strongest penalty to none, then refitted on all training rows from the picked solution."""
+    the strongest penalty to none, then refitted on all training rows from the picked solution. `correct` says
+    which validation rows it got right (any subset's accuracy without another fit)."""
     mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6)
     train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
     n_classes = int(max(train_y.max(), val_y.max())) + 1
@@ -163,7 +168,9 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
             scores[l2] = _accuracy(train_x[hold_idx], train_y[hold_idx], *previous)
         best = max(L2_GRID, key=lambda k: (scores[k], k))  # ties go to the stronger penalty
         w, b = _fit_logreg(train_x, train_y, n_classes, best, start=solutions[best])
-    return {"acc": _accuracy(val_x, val_y, w, b), "l2": best, "train_acc": _accuracy(train_x, train_y, w, b)}
+    correct = _correct(val_x, val_y, w, b)
+    return {"acc": float(correct.float().mean()), "l2": best, "train_acc": _accuracy(train_x, train_y, w, b),
+            "correct": correct}
 
 
 def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,

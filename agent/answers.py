@@ -116,7 +116,7 @@ def quality_text(q: dict) -> str:
 
 def ranking_text(r: dict) -> str:
     """A label-free ranking of runs or checkpoints: the order, the signal, and the probe beside it where known."""
-    sig = r["signal"].removeprefix("health/").replace("_", " ")
+    sig = r["signal_name"]
     head = (f"**{r['method']} runs on {r['dataset']}, best first by {sig} (label-free)**" if r["what"] == "runs"
             else f"**Run {r['run_id']}'s checkpoints, best first by {sig} (label-free)**")
     lines = [head]

@@ -52,10 +52,10 @@ def _ordered(entries: list[dict], what: str) -> dict:
     lead = ""
     if len(ranked) > 1 and ranked[1][signal] > 0:
         lead = f", {top[signal] / ranked[1][signal] - 1:.0%} above the next ({ranked[1]['label']})"
-    return {"signal": signal, "ranking": ranked,
+    name = signal.removeprefix("health/").replace("_", " ")  # what the answer, the CLI and the UI call it
+    return {"signal": signal, "signal_name": name, "ranking": ranked,
             "caveat": RETRIEVAL_CAVEAT if signal == "health/view_retrieval" else CAVEAT,
-            "decided_by": f"{signal.removeprefix('health/')} of {what}: {top['label']} leads with "
-                          f"{top[signal]:.4g}{lead}"}
+            "decided_by": f"{name} of {what}: {top['label']} leads with {top[signal]:.4g}{lead}"}
 
 
 def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None = None) -> dict:
@@ -77,6 +77,8 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                             "across them", field="runs",
                             fix="rank runs of one method on one dataset, or compare them by linear probe "
                                 "(`sslpilot compare`)")
+    from ssl_runtime.audit import run_view_health
+
     entries = []
     measured = all(_retrievable(r) for r in runs)  # else every run is ordered by what its training logged
     for r in runs:
@@ -87,8 +89,6 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None})
         if measured:
-            from ssl_runtime.audit import run_view_health
-
             entries[-1]["health/view_retrieval"] = run_view_health(r.run_dir)["health/view_retrieval"]
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:

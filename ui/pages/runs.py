@@ -79,7 +79,7 @@ def ranking(h, chosen: list[str]) -> None:
     except SSLPilotError as exc:
         st.caption(f"No label-free ranking: {exc}")
         return
-    sig = r["signal"].removeprefix("health/").replace("_", " ")
+    sig = r["signal_name"]
     table = [{"rank": e["rank"], "run": e["label"], sig: e["score"], "linear probe": display.text(e["probe_acc"])}
              for e in r["ranking"]]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="cmp-rank")

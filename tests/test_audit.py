@@ -54,15 +54,16 @@ def test_audit_tells_a_collapsed_checkpoint_from_a_healthy_one(simsiam_pair, hom
     assert lidar["collapsed"] < 1.1 and lidar["healthy"] > 10 * lidar["collapsed"], lidar
     retrieval = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir).read_metrics()[-1]["health/view_retrieval"]
                  for name, v in verdicts.items()}
-    # view retrieval: the rank-1 construction finds one image for every view, about 1/n (measured 0.0023 of 431);
-    # the trained one measured 0.018, a 7.6x margin
-    assert retrieval["collapsed"] < 0.01 and retrieval["healthy"] > 3 * retrieval["collapsed"], retrieval
+    # view retrieval: the rank-1 construction finds one image for every view, about 1/n (measured 0.0023 of 431,
+    # 4.3x under the bar); the trained one measured 0.018, 7.6x the collapsed value and 3.8x over the 2x bar
+    assert retrieval["collapsed"] < 0.01 and retrieval["healthy"] > 2 * retrieval["collapsed"], retrieval
 
 
 def test_a_finished_run_is_measured_by_view_retrieval_on_its_own_held_out_images(simsiam_pair):
     from ssl_runtime.audit import run_view_health
 
     scores = run_view_health(simsiam_pair["healthy"], images=64)
+    # a rate by construction; LiDAR measured 29.9 on these 64 images, 30x over the rank-1 value of 1
     assert 0.0 <= scores["health/view_retrieval"] <= 1.0 and scores["health/lidar"] > 1.0, scores
 
 

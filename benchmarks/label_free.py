@@ -36,11 +36,12 @@ from ssl_runtime.catalogue import BUILTIN_DATASETS  # noqa: E402
 DEV_DOMAINS, HELD_OUT = tuple(BUILTIN_DATASETS), "textures"  # the held-out domain: a generated folder
 HELD_OUT_2 = "patterns"  # a second held-out domain (session 14), written after view retrieval was shipped
 FRESH_TEXTURES = "textures_6000"  # a fresh draw of the textures, four times the images: a truth that agrees with itself
-DOMAINS = (*DEV_DOMAINS, HELD_OUT, HELD_OUT_2, FRESH_TEXTURES)
+HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES)
+DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
 def shown(domain: str) -> str:
-    return domain + (" (held out)" if domain in (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES) else "")
+    return domain + (" (held out)" if domain in HELD_OUT_DOMAINS else "")
 STEPS, BATCH = 120, 64
 SIGNALS = ("health/lidar", "health/rank", "health/alpha_req")
 

@@ -407,20 +407,22 @@ def truth_table(results: list[dict], min_runs: int = 6) -> str:
                   "regret, pick by A judged on B (pts)", "tau LiDAR vs a half", "tau RankMe vs a half"], rows)
 
 
-def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
-    """(step, linear probe accuracy) of each kept checkpoint of a run, through `sslpilot audit`'s measure with
-    the run's own preprocessing, on the run's data split."""
+def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
+    """Each kept checkpoint of a run: its step, linear probe accuracy (through `sslpilot audit`'s measure with the
+    run's own preprocessing, on the run's data split), view retrieval as `sslpilot rank` measures it, and the LiDAR
+    and RankMe of the health row at or before its step."""
     import torch
 
-    from ssl_runtime.audit import measure
+    from ssl_runtime.audit import measure, run_view_health
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import default_image_size, eval_images, load_builtin, open_store, split_indices
     from ssl_runtime.encoders import load_encoder
     from ssl_runtime.run_folder import RunFolder
 
-    folder = RunFolder(r["run_dir"])
+    folder = RunFolder(run_dir)
     cfg = load_run_config(folder.config)
-    size = json.loads((folder.encoder / "preprocess.json").read_text())["image_size"]
+    preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
+    size = preprocess["image_size"]
     if cfg.data.name:
         data = load_builtin(cfg.data, default_image_size(cfg.data))
         images, labels = data.images, data.labels
@@ -428,13 +430,80 @@ def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
         store = open_store(cfg.data, size, run_dir=folder.path)
         images, labels = eval_images(store, torch.arange(len(store)), size), store.labels
     train_rows, val_rows = split_indices(len(images), cfg.data.val_fraction, cfg.train.seed)
+    health = {r["step"]: r for r in folder.read_metrics() if isinstance(r.get("health/rank"), (int, float))}
     out = []
     for path in sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1])):
+        step = int(path.stem.split("_")[1])
         enc = load_encoder(path)
-        enc.preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
+        enc.preprocess = preprocess
         scores = measure(enc, images, labels, train_rows, val_rows, torch.device("cpu"), 256, baseline=False)
-        out.append((int(path.stem.split("_")[1]), scores["probe/acc"]))
+        row = health.get(max((s for s in health if s <= step), default=-1), {})
+        out.append({"step": step, "probe": scores["probe/acc"], "health/lidar": row.get("health/lidar"),
+                    "health/rank": row.get("health/rank")})
+        if retrieval:
+            out[-1]["health/view_retrieval"] = run_view_health(run_dir, checkpoint=path)["health/view_retrieval"]
     return out
+
+
+def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
+    """(step, linear probe accuracy) of each kept checkpoint of a run."""
+    return [(m["step"], m["probe"]) for m in checkpoint_measures(Path(r["run_dir"]), retrieval=False)]
+
+
+CHECKPOINT_PICKS = ("health/view_retrieval", "health/lidar", "health/rank", "last")
+DECISIVE_POINTS = 3.0  # the probe's best and worst checkpoint of a judged run lie this far apart
+
+
+def stored_checkpoint_runs(folders: list[Path], out: Path) -> list[dict]:
+    """checkpoint_measures of every stored run with >= 3 kept checkpoints and an exported encoder, under a sweep's
+    <folder>/runs or the failure suite's <folder>/home-*/runs (appended to `out`, resumable)."""
+    from tools.diagnosis import load_evidence
+
+    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
+    for folder in folders:
+        for run_dir in sorted([*folder.glob("runs/*"), *folder.glob("home-*/runs/*")]):
+            if str(run_dir) in done or len(list(run_dir.glob("checkpoints/step_*.pt"))) < 3 \
+                    or not (run_dir / "encoder" / "preprocess.json").exists():
+                continue
+            ev = load_evidence(run_dir)
+            data = ev.config.get("data") or {}
+            row = {"run_dir": str(run_dir), "source": folder.name, "method": ev.method,
+                   "domain": data.get("name") or Path(str(data.get("path", ""))).name,
+                   "checkpoints": checkpoint_measures(run_dir)}
+            done[row["run_dir"]] = row
+            with out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(f"{row['source']} {row['domain']} {row['method']} {run_dir.name}: "
+                  f"{[round(c['probe'], 3) for c in row['checkpoints']]}", flush=True)
+    return list(done.values())
+
+
+def checkpoint_regret(checkpoints: list[dict], pick: str) -> float:
+    """Probe points lost by picking the checkpoint with the highest `pick` (or the last one) instead of the best."""
+    chosen = checkpoints[-1] if pick == "last" else max(checkpoints, key=lambda c: c[pick])
+    return 100 * (max(c["probe"] for c in checkpoints) - chosen["probe"])
+
+
+def checkpoint_table(runs: list[dict], groups: dict[str, list[str]]) -> str:
+    """Per group (of each run's "group" label): decisive runs, and for each way of picking a checkpoint its mean regret and the share
+    of decisive runs where it picked the probe's best."""
+    rows = []
+    for name, members in groups.items():
+        mine = [r for r in runs if r["group"] in members
+                and all(c.get(k) is not None for c in r["checkpoints"] for k in CHECKPOINT_PICKS if k != "last")]
+        decisive = [r for r in mine
+                    if 100 * (max(c["probe"] for c in r["checkpoints"]) - min(c["probe"] for c in r["checkpoints"]))
+                    >= DECISIVE_POINTS]
+        if not decisive:
+            continue
+        regrets = {k: [checkpoint_regret(r["checkpoints"], k) for r in decisive] for k in CHECKPOINT_PICKS}
+        peaked = sum(max(r["checkpoints"], key=lambda c: c["probe"]) is not r["checkpoints"][-1] for r in decisive)
+        rows.append([name, len(mine), len(decisive), peaked,
+                     *(float(np.mean(regrets[k])) for k in CHECKPOINT_PICKS),
+                     *(f"{sum(x == 0 for x in regrets[k])}/{len(decisive)}" for k in CHECKPOINT_PICKS)])
+    names = ("retrieval", "LiDAR", "RankMe", "last")
+    return table(["runs", "with >= 3 checkpoints", "decisive", "best before the end",
+                  *(f"regret {n} (pts)" for n in names), *(f"best picked, {n}" for n in names)], rows)
 
 
 def probe_forecast_table(curves: list[dict]) -> str:
@@ -553,8 +622,22 @@ def main() -> None:
                     "checkpoint by view retrieval (label-free; view_retrieval.jsonl) and rank by it")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
                     "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
+    ap.add_argument("--checkpoints", default="", help="DIR,...: within each stored run (a sweep's or the failure "
+                    "suite's), pick the kept checkpoint by view retrieval, LiDAR, RankMe or the last, against the probe")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.checkpoints:
+        out.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        runs = stored_checkpoint_runs([Path(p) for p in args.checkpoints.split(",")], out / "checkpoints.jsonl")
+        print(f"\n{machine()}; {len(runs)} stored runs; this call {time.perf_counter() - t0:.0f} s\n")
+        for r in runs:
+            r["group"] = f"{shown(r['domain'])}, {r['source']}"
+        groups = {g: [g] for g in sorted({r["group"] for r in runs})}
+        groups["development, pooled"] = sorted({r["group"] for r in runs if r["domain"] in DEV_DOMAINS})
+        groups["held out, pooled"] = sorted({r["group"] for r in runs if r["domain"] not in DEV_DOMAINS})
+        print(checkpoint_table(runs, groups))
+        return
     if args.pool and args.pool_views:
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

@@ -56,7 +56,10 @@ def view_features(encoder: Encoder, images_uint8: torch.Tensor, device: torch.de
 
 def view_health(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4) -> dict:
     """LiDAR and view retrieval over the same augmented views of each image."""
-    feats = view_features(encoder, images_uint8, device, views)
+    return views_health(view_features(encoder, images_uint8, device, views))
+
+
+def views_health(feats: list[torch.Tensor]) -> dict:
     return {"health/lidar": float(lidar(feats)), "health/view_retrieval": float(view_retrieval(feats))}
 
 
@@ -77,9 +80,13 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
     return out
 
 
-def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu") -> dict:
-    """view_health of a finished run's exported encoder on up to `images` of its own held-out images (the split its
-    probe scores; its training images when it has none): how `sslpilot rank` measures runs by view retrieval."""
+def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = "cpu",
+                      checkpoint=None) -> list[torch.Tensor]:
+    """view_features of a finished run's exported encoder, or of one of its kept checkpoints (`checkpoint`: a
+    step_<n>.pt, read with the exported encoder's preprocessing), on up to `images` of its own held-out images (the
+    split its probe scores; its training images when it has none)."""
+    import json
+
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import eval_images, open_store, split_ids
     from ssl_runtime.device import pick_device
@@ -88,9 +95,19 @@ def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "c
 
     folder = RunFolder(run_dir)
     cfg = load_run_config(folder.config)
-    encoder = load_encoder(folder.encoder)
+    if checkpoint is None:
+        encoder = load_encoder(folder.encoder)
+    else:
+        encoder = load_encoder(checkpoint)
+        encoder.preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
     size = encoder.preprocess["image_size"]
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
     ids = (val_ids if len(val_ids) >= 16 else train_ids)[:images]
-    return view_health(encoder, eval_images(store, ids, size), pick_device(device))
+    return view_features(encoder, eval_images(store, ids, size), pick_device(device), views)
+
+
+def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None) -> dict:
+    """LiDAR and view retrieval of a run's exported encoder or kept checkpoint (run_view_features): how `sslpilot
+    rank` measures runs and checkpoints by view retrieval."""
+    return views_health(run_view_features(run_dir, images, views, device, checkpoint))

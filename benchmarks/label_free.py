@@ -36,7 +36,8 @@ from ssl_runtime.catalogue import BUILTIN_DATASETS  # noqa: E402
 DEV_DOMAINS, HELD_OUT = tuple(BUILTIN_DATASETS), "textures"  # the held-out domain: a generated folder
 HELD_OUT_2 = "patterns"  # a second held-out domain (session 14), written after view retrieval was shipped
 FRESH_TEXTURES = "textures_6000"  # a fresh draw of the textures, four times the images: a truth that agrees with itself
-HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES)
+FRESH_TEXTURES_2 = "textures_6000_s17"  # a third draw (session 15), trained after the retrieval variant was chosen
+HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -133,7 +134,8 @@ def make_patterns(root: Path, n: int = 1500, side: int = 64) -> Path:
 
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
     make = {HELD_OUT: make_textures, HELD_OUT_2: make_patterns,
-            FRESH_TEXTURES: lambda root: make_textures(root, n=6000, seed=13)}
+            FRESH_TEXTURES: lambda root: make_textures(root, n=6000, seed=13),
+            FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17)}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
@@ -311,6 +313,61 @@ def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
     return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector",
                   "tau retrieval as ranked", "tau RankMe", "regret retrieval backbone (pts)",
                   "regret retrieval projector (pts)", "regret retrieval as ranked (pts)", "regret RankMe (pts)"], rows)
+
+
+RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
+
+
+def matching_ranks(views: list):
+    """For every ordered pair of views and every image: how many other images' views sit nearer (cosine) than its
+    own other view (0: found first, what top-1 view retrieval counts)."""
+    import torch
+    import torch.nn.functional as F
+
+    z = [F.normalize(v.float(), dim=1) for v in views]
+    out = []
+    for i in range(len(z)):
+        for j in range(len(z)):
+            if i != j:
+                sim = z[i] @ z[j].T
+                out.append((sim > sim.diag()[:, None]).sum(dim=1))
+    return torch.cat(out)
+
+
+def variant_scores(ranks, candidates: int) -> dict[str, float]:
+    r = ranks.float()
+    return {"top-1": float((r == 0).float().mean()), "top-5": float((r < 5).float().mean()),
+            "reciprocal rank": float((1 / (r + 1)).mean()), "percentile": float((1 - r / (candidates - 1)).mean())}
+
+
+def retrieval_variants(run_dir: Path, images: int = 256, views: int = 4) -> dict:
+    """Each variant of view retrieval on the run's exported encoder as `sslpilot rank` measures it, and on two
+    disjoint halves of those images (for the signal's agreement with itself)."""
+    from ssl_runtime.audit import run_view_features
+
+    feats = run_view_features(run_dir, images, views)
+    n = feats[0].shape[0]
+    halves = [[f[: n // 2] for f in feats], [f[n // 2:] for f in feats]]
+    return {"variants": variant_scores(matching_ranks(feats), n),
+            "variant_halves": [variant_scores(matching_ranks(h), h[0].shape[0]) for h in halves]}
+
+
+def variants_table(results: list[dict], min_runs: int = 6) -> str:
+    """Per domain and method, each variant's Kendall tau against the probe, its tau between two halves of the
+    images (no labels needed) and its regret."""
+    rows = []
+    for domain in DOMAINS:
+        mine = [r for r in results if r["domain"] == domain and r["probe"] is not None and r.get("variants")]
+        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
+            if len(runs) < min_runs:
+                continue
+            probe = [r["probe"] for r in runs]
+            for v in RETRIEVAL_VARIANTS:
+                halves = [[r["variant_halves"][k][v] for r in runs] for k in (0, 1)]
+                rows.append([shown(domain), name, len(runs), v, kendall([r["variants"][v] for r in runs], probe),
+                             kendall(*halves), regret([{**r, "s": r["variants"][v]} for r in runs], "s")])
+    return table(["domain", "method", "runs", "variant", "tau vs probe", "tau half vs half (no labels)",
+                  "regret (pts)"], rows)
 
 
 def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:
@@ -620,6 +677,8 @@ def main() -> None:
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--view-retrieval", action="store_true", help="measure each stored sweep run's final "
                     "checkpoint by view retrieval (label-free; view_retrieval.jsonl) and rank by it")
+    ap.add_argument("--retrieval-variants", action="store_true", help="measure top-1, top-5, reciprocal rank and "
+                    "percentile view retrieval on each stored sweep run, on all its images and on two halves")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
                     "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
     ap.add_argument("--checkpoints", default="", help="DIR,...: within each stored run (a sweep's or the failure "
@@ -695,6 +754,10 @@ def main() -> None:
         with_measure(results, out / "view_retrieval.jsonl", lambda r: view_retrieval(Path(r["run_dir"])))
         print()
         print(retrieval_table(results))
+    if args.retrieval_variants:
+        with_measure(results, out / "retrieval_variants.jsonl", lambda r: retrieval_variants(Path(r["run_dir"])))
+        print()
+        print(variants_table(results))
     if args.truth_halves:
         with_measure(results, out / "truth_halves.jsonl", lambda r: {
             "halves": truth_halves(Path(r["run_dir"])),

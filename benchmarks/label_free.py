@@ -318,22 +318,6 @@ def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
 RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
 
 
-def matching_ranks(views: list):
-    """For every ordered pair of views and every image: how many other images' views sit nearer (cosine) than its
-    own other view (0: found first, what top-1 view retrieval counts)."""
-    import torch
-    import torch.nn.functional as F
-
-    z = [F.normalize(v.float(), dim=1) for v in views]
-    out = []
-    for i in range(len(z)):
-        for j in range(len(z)):
-            if i != j:
-                sim = z[i] @ z[j].T
-                out.append((sim > sim.diag()[:, None]).sum(dim=1))
-    return torch.cat(out)
-
-
 def variant_scores(ranks, candidates: int) -> dict[str, float]:
     r = ranks.float()
     return {"top-1": float((r == 0).float().mean()), "top-5": float((r < 5).float().mean()),
@@ -344,6 +328,7 @@ def retrieval_variants(run_dir: Path, images: int = 256, views: int = 4) -> dict
     """Each variant of view retrieval on the run's exported encoder as `sslpilot rank` measures it, and on two
     disjoint halves of those images (for the signal's agreement with itself)."""
     from ssl_runtime.audit import run_view_features
+    from ssl_runtime.health import matching_ranks
 
     feats = run_view_features(run_dir, images, views)
     n = feats[0].shape[0]
@@ -470,7 +455,7 @@ def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
     and RankMe of the health row at or before its step."""
     import torch
 
-    from ssl_runtime.audit import measure, run_view_health
+    from ssl_runtime.audit import measure
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import default_image_size, eval_images, load_builtin, open_store, split_indices
     from ssl_runtime.encoders import load_encoder
@@ -498,8 +483,19 @@ def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
         out.append({"step": step, "probe": scores["probe/acc"], "health/lidar": row.get("health/lidar"),
                     "health/rank": row.get("health/rank")})
         if retrieval:
-            out[-1]["health/view_retrieval"] = run_view_health(run_dir, checkpoint=path)["health/view_retrieval"]
+            out[-1].update(checkpoint_retrieval(run_dir, path))
     return out
+
+
+def checkpoint_retrieval(run_dir: Path, checkpoint: Path) -> dict[str, float]:
+    """View retrieval of a kept checkpoint as `sslpilot rank` measures it, as the reciprocal rank (shipped) and the
+    top-1 rate (session 14's form)."""
+    from ssl_runtime.audit import run_view_features
+    from ssl_runtime.health import matching_ranks
+
+    feats = run_view_features(run_dir, checkpoint=checkpoint)
+    scores = variant_scores(matching_ranks(feats), feats[0].shape[0])
+    return {"reciprocal rank": scores["reciprocal rank"], "top-1": scores["top-1"]}
 
 
 def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
@@ -507,7 +503,7 @@ def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
     return [(m["step"], m["probe"]) for m in checkpoint_measures(Path(r["run_dir"]), retrieval=False)]
 
 
-CHECKPOINT_PICKS = ("health/view_retrieval", "health/lidar", "health/rank", "last")
+CHECKPOINT_PICKS = ("reciprocal rank", "top-1", "health/lidar", "health/rank", "last")
 DECISIVE_POINTS = 3.0  # the probe's best and worst checkpoint of a judged run lie this far apart
 
 
@@ -517,6 +513,13 @@ def stored_checkpoint_runs(folders: list[Path], out: Path) -> list[dict]:
     from tools.diagnosis import load_evidence
 
     done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
+    if any("reciprocal rank" not in c for r in done.values() for c in r["checkpoints"]):
+        for r in done.values():  # rows measured before the reciprocal rank shipped (session 15): add both forms
+            for c in r["checkpoints"]:
+                if "reciprocal rank" not in c:
+                    c.update(checkpoint_retrieval(Path(r["run_dir"]),
+                                                  Path(r["run_dir"]) / "checkpoints" / f"step_{c['step']}.pt"))
+        out.write_text("".join(json.dumps(r) + "\n" for r in done.values()))
     for folder in folders:
         for run_dir in sorted([*folder.glob("runs/*"), *folder.glob("home-*/runs/*")]):
             if str(run_dir) in done or len(list(run_dir.glob("checkpoints/step_*.pt"))) < 3 \
@@ -558,7 +561,7 @@ def checkpoint_table(runs: list[dict], groups: dict[str, list[str]]) -> str:
         rows.append([name, len(mine), len(decisive), peaked,
                      *(float(np.mean(regrets[k])) for k in CHECKPOINT_PICKS),
                      *(f"{sum(x == 0 for x in regrets[k])}/{len(decisive)}" for k in CHECKPOINT_PICKS)])
-    names = ("retrieval", "LiDAR", "RankMe", "last")
+    names = ("retrieval (reciprocal rank)", "retrieval top-1", "LiDAR", "RankMe", "last")
     return table(["runs", "with >= 3 checkpoints", "decisive", "best before the end",
                   *(f"regret {n} (pts)" for n in names), *(f"best picked, {n}" for n in names)], rows)
 

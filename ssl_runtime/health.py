@@ -70,18 +70,29 @@ def lidar(views: list[torch.Tensor], delta: float = 1e-4) -> torch.Tensor:
     return _effective_rank(lam).float()
 
 
-def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
-    """How often a view of an image finds another view of the same image as its nearest neighbour (cosine) among
-    the other view's images: top-1 over every ordered pair of the q >= 2 views (each (n, d), row i the same image).
-    It rewards what a linear probe rewards, invariance to the augmentations *and* images told apart; on sslpilot's
-    held-out sweeps it tracked the probe where RankMe and LiDAR did not (benchmarks/RESULTS.md, session 14)."""
+def matching_ranks(views: list[torch.Tensor]) -> torch.Tensor:
+    """For every ordered pair (i, j) of the q >= 2 views (each (n, d), row k the same image) and every image: how
+    many other images' view j sit at least as near (cosine) to its view i as its own view j does. 0: it finds its
+    own image first. Ties count against it, so embeddings collapsed to one point find nothing."""
     z = [F.normalize(v.float(), dim=1) for v in views]
-    if len(z) < 2 or z[0].shape[0] < 2 or not all(bool(torch.isfinite(v).all()) for v in z):
-        return torch.tensor(float("nan"), device=z[0].device if z else None)
-    target = torch.arange(z[0].shape[0], device=z[0].device)
-    hits = [((z[i] @ z[j].T).argmax(dim=1) == target).float().mean()
-            for i in range(len(z)) for j in range(len(z)) if i != j]
-    return torch.stack(hits).mean()
+    ranks = []
+    for i in range(len(z)):
+        for j in range(len(z)):
+            if i != j:
+                sim = z[i] @ z[j].T
+                ranks.append((sim >= sim.diag()[:, None]).sum(dim=1) - 1)
+    return torch.cat(ranks)
+
+
+def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
+    """How readily a view of an image finds another view of the same image among the other view's images: the mean
+    reciprocal rank of the match (1: always first; 1/n: last) over every ordered pair of views. It rewards what a
+    linear probe rewards, invariance to the augmentations *and* images told apart; on sslpilot's held-out sweeps it
+    tracked the probe where RankMe and LiDAR did not, and the reciprocal rank agreed with itself across image sets
+    better than the top-1 rate (benchmarks/RESULTS.md, sessions 14 and 15)."""
+    if len(views) < 2 or views[0].shape[0] < 2 or not all(bool(torch.isfinite(v).all()) for v in views):
+        return torch.tensor(float("nan"), device=views[0].device if views else None)
+    return (1.0 / (matching_ranks(views) + 1).float()).mean()
 
 
 def alpha_req(z: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:

@@ -52,11 +52,13 @@ def test_audit_tells_a_collapsed_checkpoint_from_a_healthy_one(simsiam_pair, hom
              for name, v in verdicts.items()}
     # LiDAR over augmented views: the rank-1 construction gives 1 exactly; the trained one measured 52.6 (a 50x margin)
     assert lidar["collapsed"] < 1.1 and lidar["healthy"] > 10 * lidar["collapsed"], lidar
-    retrieval = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir).read_metrics()[-1]["health/view_retrieval"]
-                 for name, v in verdicts.items()}
-    # view retrieval: the rank-1 construction finds one image for every view, about 1/n (measured 0.0023 of 431,
-    # 4.3x under the bar); the trained one measured 0.018, 7.6x the collapsed value and 3.8x over the 2x bar
-    assert retrieval["collapsed"] < 0.01 and retrieval["healthy"] > 2 * retrieval["collapsed"], retrieval
+    folders = {name: RunFolder(Registry(home).get(v["run_id"]).run_dir) for name, v in verdicts.items()}
+    retrieval = {name: f.read_metrics()[-1]["health/view_retrieval"] for name, f in folders.items()}
+    n = json.loads(folders["healthy"].summary.read_text())["health_samples"]
+    chance = sum(1 / k for k in range(1, n + 1)) / n  # the reciprocal rank of a match drawn at random among n
+    # view retrieval: the rank-1 construction tells no image from another, so its matches rank at chance or, on
+    # exact ties, last (measured 0.0122 of 431 images, chance 0.0154); the trained one measured 0.0466, 3.0x chance
+    assert retrieval["collapsed"] < 1.5 * chance and retrieval["healthy"] > chance, (retrieval, chance)
 
 
 def test_a_finished_run_is_measured_by_view_retrieval_on_its_own_held_out_images(simsiam_pair):

@@ -52,14 +52,15 @@ def test_a_vision_task_makes_more_health_views_than_two():
     assert float(health.lidar(z)) > 1.0  # a defined LiDAR over four views of 16 images
 
 
-def test_view_retrieval_counts_the_views_that_find_their_own_image():
-    from ssl_runtime.health import view_retrieval
+def test_view_retrieval_is_the_reciprocal_rank_of_each_views_own_image():
+    from ssl_runtime.health import matching_ranks, view_retrieval
 
     eye = torch.eye(8)
     assert float(view_retrieval([eye, eye.clone(), eye.clone()])) == 1.0  # identical views: every view finds its image
-    swapped = eye.clone()
-    swapped[4:] = eye[[5, 6, 7, 4]]  # half the images' second view is another image's: those four miss both ways
-    assert float(view_retrieval([eye, swapped])) == 0.5
-    point = torch.ones(8, 4)  # every image at one point: each view's nearest is the first image (argmax's first tie)
+    swapped = eye.clone()  # half the images' second view leans towards the next image's: each of those four finds
+    swapped[4:] = 0.6 * eye[4:] + 0.8 * eye[[5, 6, 7, 4]]
+    assert matching_ranks([eye, swapped]).tolist() == [0] * 4 + [1] * 4 + [0] * 4 + [1] * 4  # one image before its own
+    assert float(view_retrieval([eye, swapped])) == 0.75  # (4 x 1 + 4 x 1/2) / 8, both ways
+    point = torch.ones(8, 4)  # every image at one point: ties count against the match, so each finds it last
     assert float(view_retrieval([point, point])) == 0.125
     assert torch.isnan(view_retrieval([eye])) and torch.isnan(view_retrieval([eye, eye * float("nan")]))

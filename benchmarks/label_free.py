@@ -619,6 +619,57 @@ def text_curve(method: str, seed: int, out: Path) -> dict:
     return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def make_scenes(path: Path, n: int = 960, seed: int = 5) -> Path:
+    """A corpus for continued pretraining: scene descriptions in the captions' words but another grammar
+    ("two red circles and a small blue square, the square on the left"), one per line of a .jsonl."""
+    from ssl_runtime.data.builtin import COLOURS, SHAPES
+
+    rng = np.random.default_rng(seed)
+    colours, counts = list(COLOURS), ("a", "two", "three")
+    lines = []
+    for _ in range(n):
+        parts = []
+        for _ in range(int(rng.integers(1, 4))):
+            count = counts[int(rng.integers(3))]
+            size = ("small ", "large ", "")[int(rng.integers(3))]
+            shape = SHAPES[int(rng.integers(len(SHAPES)))]
+            plural = "" if count == "a" else "es" if shape.endswith("s") else "s"
+            parts.append(f"{count} {size}{colours[int(rng.integers(len(colours)))]} {shape}{plural}")
+        where = ("on the left", "on the right", "at the top", "at the bottom")[int(rng.integers(4))]
+        lines.append(json.dumps({"text": f"{' and '.join(parts)}, the {shape} {where}"}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def text_continued(method: str, seed: int, out: Path) -> dict:
+    """A from-scratch run (text_curve's) continued from its exported model on the scene descriptions, at a quarter
+    of the rate: the (step, val/perplexity) curve of the continued run."""
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.trainer import train
+
+    base = out / "runs" / f"text-{method}-s{seed}"
+    if not (base / "encoder" / "config.json").exists():
+        text_curve(method, seed, out)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from conftest import tiny_config
+
+    scenes = out / "scenes.jsonl"
+    if not scenes.exists():
+        make_scenes(scenes)
+    tree = tiny_config(method, **{"data.path": str(scenes), "train.steps": TEXT_STEPS, "train.batch_size": 16,
+                                  "train.health_every": 20, "train.log_every": 20, "train.health_samples": 32,
+                                  "train.checkpoint_every": TEXT_STEPS, "train.seed": seed, "optim.lr": 5e-4,
+                                  "train.tensorboard": False})
+    tree["data"].pop("image_size", None)
+    tree["backbone"] = {"pretrained": str(base / "encoder")}
+    run_dir = make_run(tree, f"text-{method}-s{seed}-continued", out / "runs")
+    t0 = time.perf_counter()
+    train(run_dir)
+    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
+    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def text_forecast_table(curves: list[dict]) -> str:
     """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
     10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log)."""
@@ -672,6 +723,8 @@ def main() -> None:
                     "forecast the probe (results in probe_curves.jsonl)")
     ap.add_argument("--text-forecast", default="", help="seeds (e.g. 0,1,2): train mlm and clm runs of "
                     f"{TEXT_STEPS} steps and forecast their held-out perplexity (text_curves.jsonl)")
+    ap.add_argument("--continued", action="store_true", help="with --text-forecast: continue each run from its "
+                    "exported model on generated scene descriptions and forecast the continued run (text_continued.jsonl)")
     ap.add_argument("--pool", default="", help="DIR,...: rank the failure suite's stored runs (controls, faults and "
                     "follow-ups of each method and domain) instead of training a sweep")
     ap.add_argument("--base", default="", help="KEY=VALUE,...: dotted overrides for every run of the sweep (e.g. "
@@ -717,13 +770,13 @@ def main() -> None:
         return
     if args.text_forecast:
         out.mkdir(parents=True, exist_ok=True)
-        curves_file = out / "text_curves.jsonl"
+        curves_file = out / ("text_continued.jsonl" if args.continued else "text_curves.jsonl")
         curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []
         have = {(c["method"], c["seed"]) for c in curves}
         for seed in (int(x) for x in args.text_forecast.split(",")):
             for method in ("mlm", "clm"):
                 if (method, seed) not in have:
-                    curves.append(text_curve(method, seed, out))
+                    curves.append((text_continued if args.continued else text_curve)(method, seed, out))
                     with curves_file.open("a") as f:
                         f.write(json.dumps(curves[-1]) + "\n")
         print(f"{machine()}; {len(curves)} text runs, {sum(c['seconds'] for c in curves):.0f} s of runs\n")

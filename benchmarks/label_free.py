@@ -657,11 +657,11 @@ def text_continued(method: str, seed: int, out: Path) -> dict:
     scenes = out / "scenes.jsonl"
     if not scenes.exists():
         make_scenes(scenes)
-    tree = tiny_config(method, **{"data.path": str(scenes), "train.steps": TEXT_STEPS, "train.batch_size": 16,
+    tree = tiny_config(method, **{"train.steps": TEXT_STEPS, "train.batch_size": 16,
                                   "train.health_every": 20, "train.log_every": 20, "train.health_samples": 32,
                                   "train.checkpoint_every": TEXT_STEPS, "train.seed": seed, "optim.lr": 5e-4,
                                   "train.tensorboard": False})
-    tree["data"].pop("image_size", None)
+    tree["data"] = {"path": str(scenes)}
     tree["backbone"] = {"pretrained": str(base / "encoder")}
     run_dir = make_run(tree, f"text-{method}-s{seed}-continued", out / "runs")
     t0 = time.perf_counter()

@@ -4,6 +4,8 @@ are refused rather than compared."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import sslpilot_cli, tiny_config
 
@@ -78,6 +80,29 @@ def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
     empty = enqueue(h, tiny_config("simclr"))
     with pytest.raises(SSLPilotError, match="keep_checkpoints"):
         rank_checkpoints(h, empty.id)
+
+
+def test_a_finished_runs_checkpoints_are_ordered_by_view_retrieval_on_each(tmp_path, monkeypatch):
+    """While the run trains its checkpoints follow the logged LiDAR; once it has exported its encoder, each
+    checkpoint is measured (here the measurement is replaced) and the order follows it, against LiDAR's."""
+    import ssl_runtime.audit
+
+    h = Home.resolve(tmp_path / "h")
+    run = enqueue(h, tiny_config("simclr"))
+    folder = RunFolder(run.run_dir)
+    folder.checkpoints.mkdir(parents=True, exist_ok=True)
+    for step in (10, 20, 30):
+        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+    _write(h, run, [{"step": s, "health/lidar": 40.0 - s} for s in (10, 20, 30)])
+    retrieval = {10: 0.1, 20: 0.5, 30: 0.3}
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, **_: {
+        "health/view_retrieval": retrieval[int(Path(checkpoint).stem.split("_")[1])], "health/lidar": 0.0})
+    r = rank_checkpoints(h, run.id)
+    assert r["signal"] == "health/lidar" and [e["step"] for e in r["ranking"]] == [10, 20, 30]
+    _finished(h, run, {}, 0.0)
+    r = rank_checkpoints(h, run.id)
+    assert r["signal"] == "health/view_retrieval" and [e["step"] for e in r["ranking"]] == [20, 30, 10]
+    assert "each kept checkpoint" in r["decided_by"] and "last checkpoint" in r["caveat"]
 
 
 def test_the_cli_prints_the_ranking(home):
@@ -160,4 +185,4 @@ def test_finished_runs_are_ordered_by_view_retrieval_on_their_encoders(tmp_path,
     r = rank_runs(h, [run.id for run in runs])
     assert r["signal"] == "health/view_retrieval"
     assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id, runs[0].id]
-    assert "final encoder" in r["decided_by"] and "0.62-1.00" in r["caveat"]
+    assert "final encoder" in r["decided_by"] and "0.57-1.00" in r["caveat"]

@@ -77,8 +77,8 @@ def rank(runs: Annotated[list[str] | None, typer.Argument(help="run ids (two or 
          sweep: Annotated[str | None, typer.Option("--sweep", help="every run of this sweep (experiment)")] = None,
          checkpoints: Annotated[str | None, typer.Option("--checkpoints", help="a run whose kept checkpoints to rank")]
          = None, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Which run or checkpoint is best without labels: finished runs by view retrieval, runs still training and
-    checkpoints by LiDAR (or RankMe), one method at a time."""
+    """Which run or checkpoint is best without labels: finished runs and their kept checkpoints by view retrieval,
+    runs still training by LiDAR (or RankMe), one method at a time."""
     from tools.ranking import rank_checkpoints, rank_runs
 
     h = the_home()

@@ -279,8 +279,8 @@ RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector", "v
 
 
 def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str, float]:
-    """Label-free: how often a view of an image finds another view of the same image as its nearest neighbour among
-    `images` held-out images (ssl_runtime.health.view_retrieval), on the backbone's and the projector's features of
+    """Label-free: how readily a view of an image finds another view of the same image among `images` held-out
+    images (ssl_runtime.health.view_retrieval: top-1 until session 15, the mean reciprocal rank since), on the backbone's and the projector's features of
     views at the method's full augmentation whatever strength the run trained at (the first measurement's design);
     and as `sslpilot rank` measures it (ssl_runtime.audit.run_view_health: the exported encoder, SimCLR's views)."""
     import torch

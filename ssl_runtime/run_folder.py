@@ -23,6 +23,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file's value; None when it is missing or unreadable (a derived file is then made again)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def read_jsonl(path: Path) -> list[dict]:
     """Every complete line; a torn last line (a killed writer) is ignored."""
     if not path.exists():
@@ -50,6 +58,7 @@ class RunFolder:
     encoder = property(lambda self: self.path / "encoder")
     probe = property(lambda self: self.path / "probe.json")
     summary = property(lambda self: self.path / "summary.json")
+    view_health = property(lambda self: self.path / "view_health.json")  # label-free measurements, by file stamp
 
     @property
     def run_id(self) -> str:

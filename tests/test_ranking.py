@@ -186,3 +186,30 @@ def test_finished_runs_are_ordered_by_view_retrieval_on_their_encoders(tmp_path,
     assert r["signal"] == "health/view_retrieval"
     assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id, runs[0].id]
     assert "final encoder" in r["decided_by"] and "0.57-1.00" in r["caveat"]
+
+
+def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_path, monkeypatch):
+    """The compare page and the chat draw rankings again and again: the measurement is kept in the run folder by
+    the encoder's (or checkpoint's) size and time, and made again only when that file changes."""
+    import os
+
+    import ssl_runtime.audit
+    from tools.ranking import view_retrieval_of
+
+    calls: list = []
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, **_: (
+        calls.append(checkpoint) or {"health/view_retrieval": float(len(calls)), "health/lidar": 0.0}))
+    folder = RunFolder(tmp_path / "run").create()
+    folder.encoder.mkdir()
+    weights = folder.encoder / "model.safetensors"
+    weights.write_bytes(b"v1")
+    ckpt = folder.checkpoints / "step_10.pt"
+    ckpt.write_bytes(b"c")
+    assert view_retrieval_of(str(folder.path)) == 1.0 and view_retrieval_of(str(folder.path)) == 1.0
+    assert view_retrieval_of(str(folder.path), ckpt) == 2.0 and view_retrieval_of(str(folder.path), ckpt) == 2.0
+    assert calls == [None, ckpt]
+    weights.write_bytes(b"v2 ")  # a new export: another size and time
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    assert view_retrieval_of(str(folder.path)) == 3.0 and len(calls) == 3
+    folder.view_health.write_text("{torn")  # an unreadable record is measured again, not an error
+    assert view_retrieval_of(str(folder.path), ckpt) == 4.0

@@ -16,8 +16,10 @@ order, so a reader can see whether they agree.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ssl_runtime.errors import SSLPilotError
-from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
 from tools.registry import Registry, run_id_of
 
@@ -87,8 +89,6 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                             "across them", field="runs",
                             fix="rank runs of one method on one dataset, or compare them by linear probe "
                                 "(`sslpilot compare`)")
-    from ssl_runtime.audit import run_view_health
-
     entries = []
     measured = all(_retrievable(r) for r in runs)  # else every run is ordered by what its training logged
     for r in runs:
@@ -99,7 +99,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None})
         if measured:
-            entries[-1]["health/view_retrieval"] = run_view_health(r.run_dir)["health/view_retrieval"]
+            entries[-1]["health/view_retrieval"] = view_retrieval_of(r.run_dir)
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
@@ -111,6 +111,31 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
     return out
+
+
+MEASURE = "reciprocal rank, 256 images x 4 views"  # what a kept measurement is; a new form is measured afresh
+
+
+def _stamp(path: Path) -> str:
+    """Size and modification time of a file, or of every file in a folder: a changed encoder is measured again."""
+    files = [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]
+    stats = [f.stat() for f in files]
+    return f"{sum(s.st_size for s in stats)}:{max((s.st_mtime_ns for s in stats), default=0)}"
+
+
+def view_retrieval_of(run_dir: str, checkpoint: Path | None = None) -> float:
+    """View retrieval of a run's exported encoder, or of one kept checkpoint, measured once and kept in the run
+    folder (view_health.json) by the file's stamp, so that a ranking drawn again (the UI's compare page, the chat)
+    does not embed the images again."""
+    from ssl_runtime.audit import run_view_health
+
+    folder = RunFolder(run_dir)
+    key = f"{checkpoint.name if checkpoint else 'encoder'}|{_stamp(checkpoint or folder.encoder)}|{MEASURE}"
+    kept = read_json(folder.view_health) or {}
+    if key not in kept:
+        kept[key] = run_view_health(run_dir, checkpoint=checkpoint)["health/view_retrieval"]
+        write_json_atomic(folder.view_health, {**(read_json(folder.view_health) or {}), key: kept[key]})
+    return kept[key]
 
 
 def _retrievable(run) -> bool:
@@ -132,8 +157,6 @@ def early_stop_savings(runs: list) -> dict:
 def rank_checkpoints(home: Home, run_ref: str) -> dict:
     """A run's kept checkpoints (step_<n>.pt, train.keep_checkpoints) ordered by view retrieval measured on each
     (a finished vision run with an exported encoder), else by the signal its training logged at their step."""
-    from ssl_runtime.audit import run_view_health
-
     run = Registry(home).sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
     steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
@@ -152,7 +175,7 @@ def rank_checkpoints(home: Home, run_ref: str) -> dict:
                         **{s: (row or {}).get(s) for s in SIGNALS}, "alpha_req": (row or {}).get("health/alpha_req"),
                         "checkpoint": str(path)})
         if measured:
-            entries[-1]["health/view_retrieval"] = run_view_health(run.run_dir, checkpoint=path)["health/view_retrieval"]
+            entries[-1]["health/view_retrieval"] = view_retrieval_of(run.run_dir, path)
     if not entries:
         raise SSLPilotError(f"run {run.id} logged no health metrics at or before its checkpoints", field="run")
     what = "each kept checkpoint on four views of the run's held-out images" if measured else \

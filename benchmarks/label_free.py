@@ -538,6 +538,61 @@ def stored_checkpoint_runs(folders: list[Path], out: Path) -> list[dict]:
     return list(done.values())
 
 
+QUALITY_RATIOS = (1.1, 1.25, 1.5, 2.0, 3.0)
+
+
+def stored_quality_runs(folders: list[Path], out: Path) -> list[dict]:
+    """Every stored vision run with an exported encoder and a probe against its random init: the probe's gain, and
+    view retrieval of the encoder and of its random init as `judge_run` measures them (appended to `out`)."""
+    from ssl_runtime.catalogue import VISION_METHODS
+    from tools.diagnosis import load_evidence
+    from tools.ranking import view_retrieval_of
+
+    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
+    for folder in folders:
+        for run_dir in sorted([*folder.glob("runs/*"), *folder.glob("home-*/runs/*")]):
+            if str(run_dir) in done or not (run_dir / "encoder" / "preprocess.json").exists():
+                continue
+            ev = load_evidence(run_dir)
+            probe = ev.probe or {}
+            if ev.method not in VISION_METHODS or "probe/acc" not in (probe.get("baseline") or {}):
+                continue
+            data = ev.config.get("data") or {}
+            row = {"run_dir": str(run_dir), "source": folder.name, "method": ev.method,
+                   "domain": data.get("name") or Path(str(data.get("path", ""))).name,
+                   "probe_gain": probe["probe/acc"] - probe["baseline"]["probe/acc"],
+                   "retrieval": view_retrieval_of(str(run_dir)),
+                   "retrieval_init": view_retrieval_of(str(run_dir), random_init=True)}
+            done[row["run_dir"]] = row
+            with out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+    return list(done.values())
+
+
+def quality_table(runs: list[dict]) -> str:
+    """For each ratio R: how often "good when view retrieval is at least R x the random init's" agrees with the
+    probe's verdict (good when it beats its random init by PROBE_GAIN_WEAK), on development and held-out runs."""
+    from tools.diagnosis.thresholds import PROBE_GAIN_WEAK
+
+    groups = {"development (digits, shapes)": [r for r in runs if r["domain"] in DEV_DOMAINS],
+              "held out (textures)": [r for r in runs if r["domain"] not in DEV_DOMAINS]}
+    rows = []
+    for name, group in groups.items():
+        if not group:
+            continue
+        truth = [r["probe_gain"] >= PROBE_GAIN_WEAK for r in group]
+        majority = max(sum(truth), len(truth) - sum(truth)) / len(truth)
+        for ratio in QUALITY_RATIOS:
+            said = [r["retrieval"] >= ratio * r["retrieval_init"] for r in group]
+            agree = sum(a == b for a, b in zip(said, truth, strict=True)) / len(group)
+            good_as_weak = sum(t and not s for s, t in zip(said, truth, strict=True))
+            weak_as_good = sum(s and not t for s, t in zip(said, truth, strict=True))
+            rows.append([name, len(group), f"{sum(truth)}/{len(group)}", majority, ratio, agree,
+                         good_as_weak, weak_as_good])
+    return table(["runs", "n", "good by the probe", "majority answer", "R", "agreement", "good called weak",
+                  "weak called good"], rows)
+
+
 def checkpoint_regret(checkpoints: list[dict], pick: str) -> float:
     """Probe points lost by picking the checkpoint with the highest `pick` (or the last one) instead of the best."""
     chosen = checkpoints[-1] if pick == "last" else max(checkpoints, key=lambda c: c[pick])
@@ -737,10 +792,19 @@ def main() -> None:
                     "percentile view retrieval on each stored sweep run, on all its images and on two halves")
     ap.add_argument("--pool-views", type=int, default=0, help="with --pool: measure each run's final checkpoint "
                     "again on this many augmented views (LiDAR as its paper computes it) and compare the signals")
+    ap.add_argument("--quality", default="", help="DIR,...: does view retrieval against the random init's say "
+                    "good or weak as the probe against its random init does? (stored runs)")
     ap.add_argument("--checkpoints", default="", help="DIR,...: within each stored run (a sweep's or the failure "
                     "suite's), pick the kept checkpoint by view retrieval, LiDAR, RankMe or the last, against the probe")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.quality:
+        out.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        runs = stored_quality_runs([Path(p) for p in args.quality.split(",")], out / "quality.jsonl")
+        print(f"{machine()}; {len(runs)} stored runs; this call {time.perf_counter() - t0:.0f} s\n")
+        print(quality_table(runs))
+        return
     if args.checkpoints:
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

@@ -35,14 +35,14 @@ def health_of(features: torch.Tensor) -> dict[str, float]:
 
 @torch.no_grad()
 def view_features(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4,
-                  seed: int = 12345, batch_size: int = 256) -> list[torch.Tensor]:
+                  seed: int = 12345, batch_size: int = 256, module=None) -> list[torch.Tensor]:
     """The encoder's features of `views` augmented views of each image (SimCLR's two recipes, drawn in turn, at a
     fixed seed, so runs and checkpoints are compared on the same views). An audited checkpoint has no training
     pipeline of its own, and runs of a sweep may train at different strengths, so the views are the standard ones."""
     pre = encoder.preprocess or IMAGENET
     pipeline = ViewPipeline(simclr_views(images_uint8.shape[-1]), 1.0, torch.tensor(pre["mean"]),
                             torch.tensor(pre["std"])).to(device)
-    model = encoder.module.to(device).eval()
+    model = (module or encoder.module).to(device).eval()
     per_view: list[list[torch.Tensor]] = [[] for _ in range(views)]
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
@@ -81,10 +81,11 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
 
 
 def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = "cpu",
-                      checkpoint=None) -> list[torch.Tensor]:
+                      checkpoint=None, random_init: bool = False) -> list[torch.Tensor]:
     """view_features of a finished run's exported encoder, or of one of its kept checkpoints (`checkpoint`: a
-    step_<n>.pt, read with the exported encoder's preprocessing), on up to `images` of its own held-out images (the
-    split its probe scores; its training images when it has none)."""
+    step_<n>.pt, read with the exported encoder's preprocessing), or of the same architecture at random init (the
+    probe's baseline), on up to `images` of its own held-out images (the split its probe scores; its training
+    images when it has none)."""
     import json
 
     from ssl_runtime.configure import load_run_config
@@ -104,10 +105,12 @@ def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = 
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
     ids = (val_ids if len(val_ids) >= 16 else train_ids)[:images]
-    return view_features(encoder, eval_images(store, ids, size), pick_device(device), views)
+    module = encoder.random_init() if random_init else None
+    return view_features(encoder, eval_images(store, ids, size), pick_device(device), views, module=module)
 
 
-def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None) -> dict:
-    """LiDAR and view retrieval of a run's exported encoder or kept checkpoint (run_view_features): how `sslpilot
-    rank` measures runs and checkpoints by view retrieval."""
-    return views_health(run_view_features(run_dir, images, views, device, checkpoint))
+def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None,
+                    random_init: bool = False) -> dict:
+    """LiDAR and view retrieval of a run's exported encoder, kept checkpoint or random init (run_view_features):
+    how `sslpilot rank` measures runs and checkpoints by view retrieval."""
+    return views_health(run_view_features(run_dir, images, views, device, checkpoint, random_init))

@@ -208,8 +208,10 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     assert view_retrieval_of(str(folder.path)) == 1.0 and view_retrieval_of(str(folder.path)) == 1.0
     assert view_retrieval_of(str(folder.path), ckpt) == 2.0 and view_retrieval_of(str(folder.path), ckpt) == 2.0
     assert calls == [None, ckpt]
+    assert view_retrieval_of(str(folder.path), random_init=True) == 3.0  # the baseline is kept apart from the encoder
+    assert view_retrieval_of(str(folder.path), random_init=True) == 3.0 and len(calls) == 3
     weights.write_bytes(b"v2 ")  # a new export: another size and time
     os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
-    assert view_retrieval_of(str(folder.path)) == 3.0 and len(calls) == 3
+    assert view_retrieval_of(str(folder.path)) == 4.0 and len(calls) == 4
     folder.view_health.write_text("{torn")  # an unreadable record is measured again, not an error
-    assert view_retrieval_of(str(folder.path), ckpt) == 4.0
+    assert view_retrieval_of(str(folder.path), ckpt) == 5.0

@@ -123,17 +123,18 @@ def _stamp(path: Path) -> str:
     return f"{sum(s.st_size for s in stats)}:{max((s.st_mtime_ns for s in stats), default=0)}"
 
 
-def view_retrieval_of(run_dir: str, checkpoint: Path | None = None) -> float:
-    """View retrieval of a run's exported encoder, or of one kept checkpoint, measured once and kept in the run
-    folder (view_health.json) by the file's stamp, so that a ranking drawn again (the UI's compare page, the chat)
-    does not embed the images again."""
+def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init: bool = False) -> float:
+    """View retrieval of a run's exported encoder, of one kept checkpoint, or of the encoder's architecture at
+    random init, measured once and kept in the run folder (view_health.json) by the file's stamp, so that a
+    ranking drawn again (the UI's compare page, the chat) does not embed the images again."""
     from ssl_runtime.audit import run_view_health
 
     folder = RunFolder(run_dir)
-    key = f"{checkpoint.name if checkpoint else 'encoder'}|{_stamp(checkpoint or folder.encoder)}|{MEASURE}"
+    what = checkpoint.name if checkpoint else "random init" if random_init else "encoder"
+    key = f"{what}|{_stamp(checkpoint or folder.encoder)}|{MEASURE}"
     kept = read_json(folder.view_health) or {}
     if key not in kept:
-        kept[key] = run_view_health(run_dir, checkpoint=checkpoint)["health/view_retrieval"]
+        kept[key] = run_view_health(run_dir, checkpoint=checkpoint, random_init=random_init)["health/view_retrieval"]
         write_json_atomic(folder.view_health, {**(read_json(folder.view_health) or {}), key: kept[key]})
     return kept[key]
 

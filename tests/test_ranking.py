@@ -82,6 +82,30 @@ def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
         rank_checkpoints(h, empty.id)
 
 
+def test_finished_runs_of_the_calibrated_methods_are_ranked_together_and_other_mixes_refused(tmp_path, monkeypatch):
+    """View retrieval ordered SimCLR, BYOL and VICReg runs together on held-out data; so finished runs of those
+    methods on one dataset are ranked together. A DINO run among them, or a run still training, is refused."""
+    import ssl_runtime.audit
+
+    h = Home.resolve(tmp_path / "h")
+    runs = {m: enqueue(h, tiny_config(m)) for m in ("simclr", "vicreg", "dino")}
+    scores: dict[str, float] = {}
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health",
+                        lambda run_dir, **_: {"health/view_retrieval": scores[str(run_dir)], "health/lidar": 0.0})
+    for run in runs.values():
+        _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
+    _finished(h, runs["simclr"], scores, 0.2)
+    with pytest.raises(SSLPilotError, match="simclr on digits, vicreg on digits"):  # vicreg queued: LiDAR, one method
+        rank_runs(h, [runs["simclr"].id, runs["vicreg"].id])
+    _finished(h, runs["vicreg"], scores, 0.3)
+    r = rank_runs(h, [runs["simclr"].id, runs["vicreg"].id])
+    assert r["signal"] == "health/view_retrieval" and r["method"] == "simclr, vicreg"
+    assert [e["run_id"] for e in r["ranking"]] == [runs["vicreg"].id, runs["simclr"].id]
+    _finished(h, runs["dino"], scores, 0.9)
+    with pytest.raises(SSLPilotError, match="not calibrated"):
+        rank_runs(h, [run.id for run in runs.values()])
+
+
 def test_a_finished_runs_checkpoints_are_ordered_by_view_retrieval_on_each(tmp_path, monkeypatch):
     """While the run trains its checkpoints follow the logged LiDAR; once it has exported its encoder, each
     checkpoint is measured (here the measurement is replaced) and the order follows it, against LiDAR's."""

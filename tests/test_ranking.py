@@ -66,13 +66,19 @@ def test_different_methods_are_refused_not_compared(home):
     assert "not calibrated" in str(err.value)
 
 
-def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
+def _with_checkpoints(tmp_path, steps: tuple[int, ...]):
+    """A home with one SimCLR run that kept (empty) checkpoints at `steps`."""
     h = Home.resolve(tmp_path / "h")
     run = enqueue(h, tiny_config("simclr"))
     folder = RunFolder(run.run_dir)
     folder.checkpoints.mkdir(parents=True, exist_ok=True)
-    for step in (10, 20, 30):
+    for step in steps:
         (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+    return h, run
+
+
+def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
+    h, run = _with_checkpoints(tmp_path, (10, 20, 30))
     _write(h, run, [{"step": 10, "health/lidar": 8.0}, {"step": 20, "health/lidar": 14.0},
                     {"step": 25, "health/lidar": 11.0}])  # step 30's checkpoint reads the row at step 25
     r = rank_checkpoints(h, run.id)
@@ -111,12 +117,7 @@ def test_a_finished_runs_checkpoints_are_ordered_by_view_retrieval_on_each(tmp_p
     checkpoint is measured (here the measurement is replaced) and the order follows it, against LiDAR's."""
     import ssl_runtime.audit
 
-    h = Home.resolve(tmp_path / "h")
-    run = enqueue(h, tiny_config("simclr"))
-    folder = RunFolder(run.run_dir)
-    folder.checkpoints.mkdir(parents=True, exist_ok=True)
-    for step in (10, 20, 30):
-        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+    h, run = _with_checkpoints(tmp_path, (10, 20, 30))
     _write(h, run, [{"step": s, "health/lidar": 40.0 - s} for s in (10, 20, 30)])
     retrieval = {10: 0.1, 20: 0.5, 30: 0.3}
     monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, **_: {

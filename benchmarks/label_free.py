@@ -6,12 +6,14 @@ through the dataset cache (the held-out domain: nothing in the ranking was chose
 logs its health signals (LiDAR, RankMe, alpha-ReQ) during training and is probed with labels at its end.
 
 Reports, per domain and method and pooled across methods: Kendall tau between each signal and probe
-accuracy, and the regret of picking the run by the signal instead of by the probe (probe points lost). Then
-the forecast: for the longest run of each (domain, method), the LiDAR value at the end forecast from the
-first 25% and 50% of its health rows, against the measured end.
+accuracy, and the regret of picking the run by the signal instead of by the probe (probe points lost); with
+--view-retrieval, --retrieval-variants and --truth-halves, view retrieval's forms and the probe against itself.
+The forecasts are in label_free_forecast.py; measurements of runs already stored (the failure suite's, the kept
+checkpoints, the good/weak verdict) in label_free_stored.py; this file's main runs them all.
 
     python benchmarks/label_free.py [--out /tmp/sslpilot-label-free] [--domains digits,shapes,textures]
-    python benchmarks/label_free.py --text-forecast 0,1,2   # held-out perplexity forecasts of mlm and clm runs
+    python benchmarks/label_free.py --text-forecast 0,1,2 [--continued]   # held-out perplexity forecasts
+    python benchmarks/label_free.py --checkpoints DIR,... | --quality DIR,... | --pool DIR,... [--pool-views 8]
 
 Each run's result is appended to <out>/results.jsonl as it finishes; a rerun skips what is there
 (resumable in parts: --domains, --methods).
@@ -213,33 +215,7 @@ def ranking_tables(results: list[dict], methods: tuple[str, ...] = METHODS, min_
                   "regret LiDAR (pts)", "regret RankMe (pts)"], rows)
 
 
-def pooled_runs(folders: list[Path]) -> list[dict]:
-    """Every finished vision run with a probe under <folder>/home-*/runs (the failure suite's homes): healthy
-    controls, injected faults and their follow-ups on one method and domain, a pool far wider in quality than a
-    sweep's settings. Its last health row's signals against its probe."""
-    from ssl_runtime.catalogue import VISION_METHODS
-    from tools.diagnosis import load_evidence
-
-    found = []
-    for run_dir in (d for f in folders for d in sorted(f.glob("home-*/runs/*"))):
-        if not (run_dir / "config.yaml").exists():
-            continue
-        ev = load_evidence(run_dir)
-        data = ev.config.get("data") or {}
-        domain = data.get("name") or Path(str(data.get("path", ""))).name
-        last = {s: ev.s(s).last() for s in SIGNALS}
-        if ev.method in VISION_METHODS and domain in DOMAINS and all(last.values()) \
-                and (ev.probe or {}).get("probe/acc") is not None:
-            found.append({"domain": domain, "method": ev.method, "probe": ev.probe["probe/acc"],
-                          **{s: v[1] for s, v in last.items()}, "run_dir": str(run_dir)})
-    return found
-
-
-VIEW_SIGNALS = ("lidar 2 views, projector", "lidar Q views, projector", "lidar Q views, backbone",
-                "rankme projector", "rankme backbone")
-
-
-def _checkpoint_views(run_dir: Path, views: int, images: int, strength: float | None = None):
+def checkpoint_views(run_dir: Path, views: int, images: int, strength: float | None = None):
     """(the run's method loaded from its final checkpoint, `views` augmented views of `images` held-out images).
     `strength` replaces the run's augmentation strength, so the runs of a sweep are measured on the same views."""
     import torch
@@ -260,21 +236,6 @@ def _checkpoint_views(run_dir: Path, views: int, images: int, strength: float | 
     return task.method, task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
 
 
-def view_signals(run_dir: Path, views: int, images: int = 256) -> dict[str, float]:
-    """A stored run's final checkpoint, measured again on `views` augmented views of `images` held-out images (the
-    health batch's recipes; LiDAR's paper uses ~1000 images x ~50 views, the trainer 2 views): LiDAR on the
-    projector and on the backbone, and RankMe on both."""
-    import torch
-
-    from ssl_runtime.health import eval_mode, lidar, rankme
-
-    method, xs = _checkpoint_views(run_dir, views, images)
-    with torch.no_grad(), eval_mode(method):
-        zp, zb = [method.project(x) for x in xs], [method.embed(x) for x in xs]
-    values = (lidar(zp[:2]), lidar(zp), lidar(zb), rankme(zp[0]), rankme(zb[0]))
-    return {k: float(v) for k, v in zip(VIEW_SIGNALS, values, strict=True)}
-
-
 RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector", "view retrieval, as ranked")
 
 
@@ -289,7 +250,7 @@ def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str
     from ssl_runtime.health import eval_mode
     from ssl_runtime.health import view_retrieval as retrieval
 
-    method, xs = _checkpoint_views(run_dir, views, images, strength=1.0)
+    method, xs = checkpoint_views(run_dir, views, images, strength=1.0)
     with torch.no_grad(), eval_mode(method):
         backbone, projector = [method.embed(x) for x in xs], [method.project(x) for x in xs]
     return {"view retrieval, backbone": float(retrieval(backbone)),
@@ -355,57 +316,6 @@ def variants_table(results: list[dict], min_runs: int = 6) -> str:
                   "regret (pts)"], rows)
 
 
-def pooled_view_signals(folders: list[Path], views: int, out: Path) -> list[dict]:
-    """view_signals for every stored vision run with a final checkpoint and a probe (appended to `out`, resumable)."""
-    from ssl_runtime.run_folder import RunFolder
-
-    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
-    for run in pooled_runs(folders):
-        if run["run_dir"] in done or not (RunFolder(run["run_dir"]).checkpoints / "last.pt").exists():
-            continue
-        row = {**run, **view_signals(Path(run["run_dir"]), views)}
-        done[run["run_dir"]] = row
-        with out.open("a") as f:
-            f.write(json.dumps(row) + "\n")
-    return list(done.values())
-
-
-def view_signal_table(runs: list[dict], domains: tuple[str, ...], min_runs: int = 4) -> str:
-    """Kendall tau of each signal against the probe within each (domain, method) and pooled per domain."""
-    from ssl_runtime.catalogue import VISION_METHODS
-
-    rows = []
-    for domain in domains:
-        mine = [r for r in runs if r["domain"] == domain and all(math.isfinite(r[s]) for s in VIEW_SIGNALS)]
-        groups = [(m, [r for r in mine if r["method"] == m]) for m in VISION_METHODS] + [("all methods", mine)]
-        for name, group in groups:
-            if len(group) >= min_runs:
-                probe = [r["probe"] for r in group]
-                rows.append([shown(domain), name, len(group),
-                             *(kendall([r[s] for r in group], probe) for s in VIEW_SIGNALS)])
-    return table(["domain", "method", "runs", *(f"tau {s}" for s in VIEW_SIGNALS)], rows)
-
-
-def forecast_table(results: list[dict]) -> str:
-    from tools.diagnosis.forecast import forecast
-
-    rows = []
-    for r in results:
-        traj = [(s, v) for s, v, _ in r["trajectory"] if s > 1]  # the first row is the initialisation
-        if r["setting"] != "long" or len(traj) < 12:
-            continue
-        end_step, end = traj[-1]
-        for share in (0.25, 0.5):
-            part = [p for p in traj if p[0] <= share * end_step]
-            f = forecast([s for s, _ in part], [v for _, v in part], "health/lidar", True, min_gain=0.05 * end)
-            multiple = end_step / part[-1][0]
-            mid = f.at.get(multiple, (float("nan"),))[0] if f.at else float("nan")
-            rows.append([r["domain"], r["method"], f"{share:.0%}", len(part), end, mid,
-                         abs(mid - end) / abs(end) * 100 if math.isfinite(mid) else float("nan"), f.verdict])
-    return table(["domain", "method", "fit on", "points", "LiDAR at end", "forecast", "error %",
-                  "verdict at that point"], rows)
-
-
 def truth_halves(run_dir: Path, splits: int = 5) -> list[tuple[float, float]]:
     """The run's linear probe scored on two disjoint random halves of its validation images, for `splits` random
     halvings: how much the truth a label-free signal is judged against depends on which images score it."""
@@ -449,310 +359,6 @@ def truth_table(results: list[dict], min_runs: int = 6) -> str:
                   "regret, pick by A judged on B (pts)", "tau LiDAR vs a half", "tau RankMe vs a half"], rows)
 
 
-def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
-    """Each kept checkpoint of a run: its step, linear probe accuracy (through `sslpilot audit`'s measure with the
-    run's own preprocessing, on the run's data split), view retrieval as `sslpilot rank` measures it, and the LiDAR
-    and RankMe of the health row at or before its step."""
-    import torch
-
-    from ssl_runtime.audit import measure
-    from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import default_image_size, eval_images, load_builtin, open_store, split_indices
-    from ssl_runtime.encoders import load_encoder
-    from ssl_runtime.run_folder import RunFolder
-
-    folder = RunFolder(run_dir)
-    cfg = load_run_config(folder.config)
-    preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
-    size = preprocess["image_size"]
-    if cfg.data.name:
-        data = load_builtin(cfg.data, default_image_size(cfg.data))
-        images, labels = data.images, data.labels
-    else:
-        store = open_store(cfg.data, size, run_dir=folder.path)
-        images, labels = eval_images(store, torch.arange(len(store)), size), store.labels
-    train_rows, val_rows = split_indices(len(images), cfg.data.val_fraction, cfg.train.seed)
-    health = {r["step"]: r for r in folder.read_metrics() if isinstance(r.get("health/rank"), (int, float))}
-    out = []
-    for path in sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1])):
-        step = int(path.stem.split("_")[1])
-        enc = load_encoder(path)
-        enc.preprocess = preprocess
-        scores = measure(enc, images, labels, train_rows, val_rows, torch.device("cpu"), 256, baseline=False)
-        row = health.get(max((s for s in health if s <= step), default=-1), {})
-        out.append({"step": step, "probe": scores["probe/acc"], "health/lidar": row.get("health/lidar"),
-                    "health/rank": row.get("health/rank")})
-        if retrieval:
-            out[-1].update(checkpoint_retrieval(run_dir, path))
-    return out
-
-
-def checkpoint_retrieval(run_dir: Path, checkpoint: Path) -> dict[str, float]:
-    """View retrieval of a kept checkpoint as `sslpilot rank` measures it, as the reciprocal rank (shipped) and the
-    top-1 rate (session 14's form)."""
-    from ssl_runtime.audit import run_view_features
-    from ssl_runtime.health import matching_ranks
-
-    feats = run_view_features(run_dir, checkpoint=checkpoint)
-    scores = variant_scores(matching_ranks(feats), feats[0].shape[0])
-    return {"reciprocal rank": scores["reciprocal rank"], "top-1": scores["top-1"]}
-
-
-def checkpoint_probes(r: dict) -> list[tuple[int, float]]:
-    """(step, linear probe accuracy) of each kept checkpoint of a run."""
-    return [(m["step"], m["probe"]) for m in checkpoint_measures(Path(r["run_dir"]), retrieval=False)]
-
-
-CHECKPOINT_PICKS = ("reciprocal rank", "top-1", "health/lidar", "health/rank", "last")
-DECISIVE_POINTS = 3.0  # the probe's best and worst checkpoint of a judged run lie this far apart
-
-
-def stored_checkpoint_runs(folders: list[Path], out: Path) -> list[dict]:
-    """checkpoint_measures of every stored run with >= 3 kept checkpoints and an exported encoder, under a sweep's
-    <folder>/runs or the failure suite's <folder>/home-*/runs (appended to `out`, resumable)."""
-    from tools.diagnosis import load_evidence
-
-    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
-    if any("reciprocal rank" not in c for r in done.values() for c in r["checkpoints"]):
-        for r in done.values():  # rows measured before the reciprocal rank shipped (session 15): add both forms
-            for c in r["checkpoints"]:
-                if "reciprocal rank" not in c:
-                    c.update(checkpoint_retrieval(Path(r["run_dir"]),
-                                                  Path(r["run_dir"]) / "checkpoints" / f"step_{c['step']}.pt"))
-        out.write_text("".join(json.dumps(r) + "\n" for r in done.values()))
-    for folder in folders:
-        for run_dir in sorted([*folder.glob("runs/*"), *folder.glob("home-*/runs/*")]):
-            if str(run_dir) in done or len(list(run_dir.glob("checkpoints/step_*.pt"))) < 3 \
-                    or not (run_dir / "encoder" / "preprocess.json").exists():
-                continue
-            ev = load_evidence(run_dir)
-            data = ev.config.get("data") or {}
-            row = {"run_dir": str(run_dir), "source": folder.name, "method": ev.method,
-                   "domain": data.get("name") or Path(str(data.get("path", ""))).name,
-                   "checkpoints": checkpoint_measures(run_dir)}
-            done[row["run_dir"]] = row
-            with out.open("a") as f:
-                f.write(json.dumps(row) + "\n")
-            print(f"{row['source']} {row['domain']} {row['method']} {run_dir.name}: "
-                  f"{[round(c['probe'], 3) for c in row['checkpoints']]}", flush=True)
-    return list(done.values())
-
-
-QUALITY_RATIOS = (1.1, 1.25, 1.5, 2.0, 3.0)
-
-
-def stored_quality_runs(folders: list[Path], out: Path) -> list[dict]:
-    """Every stored vision run with an exported encoder and a probe against its random init: the probe's gain, and
-    view retrieval of the encoder and of its random init as `judge_run` measures them (appended to `out`)."""
-    from ssl_runtime.catalogue import VISION_METHODS
-    from tools.diagnosis import load_evidence
-    from tools.ranking import view_retrieval_of
-
-    done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
-    for folder in folders:
-        for run_dir in sorted([*folder.glob("runs/*"), *folder.glob("home-*/runs/*")]):
-            if str(run_dir) in done or not (run_dir / "encoder" / "preprocess.json").exists():
-                continue
-            ev = load_evidence(run_dir)
-            probe = ev.probe or {}
-            if ev.method not in VISION_METHODS or "probe/acc" not in (probe.get("baseline") or {}):
-                continue
-            data = ev.config.get("data") or {}
-            row = {"run_dir": str(run_dir), "source": folder.name, "method": ev.method,
-                   "domain": data.get("name") or Path(str(data.get("path", ""))).name,
-                   "probe_gain": probe["probe/acc"] - probe["baseline"]["probe/acc"],
-                   "retrieval": view_retrieval_of(str(run_dir)),
-                   "retrieval_init": view_retrieval_of(str(run_dir), random_init=True)}
-            done[row["run_dir"]] = row
-            with out.open("a") as f:
-                f.write(json.dumps(row) + "\n")
-    return list(done.values())
-
-
-def quality_table(runs: list[dict]) -> str:
-    """For each ratio R: how often "good when view retrieval is at least R x the random init's" agrees with the
-    probe's verdict (good when it beats its random init by PROBE_GAIN_WEAK), on development and held-out runs."""
-    from tools.diagnosis.thresholds import PROBE_GAIN_WEAK
-
-    groups = {"development (digits, shapes)": [r for r in runs if r["domain"] in DEV_DOMAINS],
-              "held out (textures)": [r for r in runs if r["domain"] not in DEV_DOMAINS]}
-    rows = []
-    for name, group in groups.items():
-        if not group:
-            continue
-        truth = [r["probe_gain"] >= PROBE_GAIN_WEAK for r in group]
-        majority = max(sum(truth), len(truth) - sum(truth)) / len(truth)
-        for ratio in QUALITY_RATIOS:
-            said = [r["retrieval"] >= ratio * r["retrieval_init"] for r in group]
-            agree = sum(a == b for a, b in zip(said, truth, strict=True)) / len(group)
-            good_as_weak = sum(t and not s for s, t in zip(said, truth, strict=True))
-            weak_as_good = sum(s and not t for s, t in zip(said, truth, strict=True))
-            rows.append([name, len(group), f"{sum(truth)}/{len(group)}", majority, ratio, agree,
-                         good_as_weak, weak_as_good])
-    return table(["runs", "n", "good by the probe", "majority answer", "R", "agreement", "good called weak",
-                  "weak called good"], rows)
-
-
-def checkpoint_regret(checkpoints: list[dict], pick: str) -> float:
-    """Probe points lost by picking the checkpoint with the highest `pick` (or the last one) instead of the best."""
-    chosen = checkpoints[-1] if pick == "last" else max(checkpoints, key=lambda c: c[pick])
-    return 100 * (max(c["probe"] for c in checkpoints) - chosen["probe"])
-
-
-def checkpoint_table(runs: list[dict], groups: dict[str, list[str]]) -> str:
-    """Per group (of each run's "group" label): decisive runs, and for each way of picking a checkpoint its mean regret and the share
-    of decisive runs where it picked the probe's best."""
-    rows = []
-    for name, members in groups.items():
-        mine = [r for r in runs if r["group"] in members
-                and all(c.get(k) is not None for c in r["checkpoints"] for k in CHECKPOINT_PICKS if k != "last")]
-        decisive = [r for r in mine
-                    if 100 * (max(c["probe"] for c in r["checkpoints"]) - min(c["probe"] for c in r["checkpoints"]))
-                    >= DECISIVE_POINTS]
-        if not decisive:
-            continue
-        regrets = {k: [checkpoint_regret(r["checkpoints"], k) for r in decisive] for k in CHECKPOINT_PICKS}
-        peaked = sum(max(r["checkpoints"], key=lambda c: c["probe"]) is not r["checkpoints"][-1] for r in decisive)
-        rows.append([name, len(mine), len(decisive), peaked,
-                     *(float(np.mean(regrets[k])) for k in CHECKPOINT_PICKS),
-                     *(f"{sum(x == 0 for x in regrets[k])}/{len(decisive)}" for k in CHECKPOINT_PICKS)])
-    names = ("retrieval (reciprocal rank)", "retrieval top-1", "LiDAR", "RankMe", "last")
-    return table(["runs", "with >= 3 checkpoints", "decisive", "best before the end",
-                  *(f"regret {n} (pts)" for n in names), *(f"best picked, {n}" for n in names)], rows)
-
-
-def probe_forecast_table(curves: list[dict]) -> str:
-    """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal:
-    mean absolute error <= 1 point)."""
-    from tools.diagnosis.forecast import forecast
-
-    rows, errors = [], {0.25: [], 0.5: []}
-    for c in curves:
-        points = c["probes"]
-        end_step, end = points[-1]
-        for share in (0.25, 0.5):
-            part = [p for p in points if p[0] <= share * end_step]
-            f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True, min_gain=0.01)
-            multiple = end_step / part[-1][0] if part else float("nan")
-            fit = f.at.get(multiple) if f.at else None
-            if fit is None and f.params:
-                a, b, cc = f.params["a"], f.params["b"], f.params["c"]
-                fit = (cc - b * end_step ** -a,)
-            mid = fit[0] if fit else float("nan")
-            err = abs(mid - end) * 100 if math.isfinite(mid) else float("nan")
-            if math.isfinite(err):
-                errors[share].append(err)
-            rows.append([c["domain"], c["method"], f"{share:.0%}", len(part), end, mid, err, f.verdict])
-    text = table(["domain", "method", "fit on", "points", "probe at end", "forecast", "error (pts)", "verdict"],
-                 rows)
-    summary = "; ".join(f"from {k:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs" for k, v in errors.items()
-                        if v)
-    return text + "\n" + summary
-
-
-TEXT_STEPS = 600
-
-
-def text_curve(method: str, seed: int, out: Path) -> dict:
-    """One language-model run on the captioned shapes, long enough for its held-out perplexity to bend: the
-    (step, val/perplexity) curve it logged every 20 steps."""
-    from ssl_runtime.run_folder import RunFolder
-    from ssl_runtime.trainer import train
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import tiny_config
-
-    tree = tiny_config(method, **{"data.name": "shapes", "data.num_samples": 960, "train.steps": TEXT_STEPS,
-                                  "train.batch_size": 16, "train.health_every": 20, "train.log_every": 20,
-                                  "train.health_samples": 32, "train.checkpoint_every": TEXT_STEPS,
-                                  "train.seed": seed, "optim.lr": 2e-3, "train.tensorboard": False})
-    tree["backbone"] = {}
-    run_dir = make_run(tree, f"text-{method}-s{seed}", out / "runs")
-    t0 = time.perf_counter()
-    train(run_dir)
-    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
-    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def make_scenes(path: Path, n: int = 960, seed: int = 5) -> Path:
-    """A corpus for continued pretraining: scene descriptions in the captions' words but another grammar
-    ("two red circles and a small blue square, the square on the left"), one per line of a .jsonl."""
-    from ssl_runtime.data.builtin import COLOURS, SHAPES
-
-    rng = np.random.default_rng(seed)
-    colours, counts = list(COLOURS), ("a", "two", "three")
-    lines = []
-    for _ in range(n):
-        parts = []
-        for _ in range(int(rng.integers(1, 4))):
-            count = counts[int(rng.integers(3))]
-            size = ("small ", "large ", "")[int(rng.integers(3))]
-            shape = SHAPES[int(rng.integers(len(SHAPES)))]
-            plural = "" if count == "a" else "es" if shape.endswith("s") else "s"
-            parts.append(f"{count} {size}{colours[int(rng.integers(len(colours)))]} {shape}{plural}")
-        where = ("on the left", "on the right", "at the top", "at the bottom")[int(rng.integers(4))]
-        lines.append(json.dumps({"text": f"{' and '.join(parts)}, the {shape} {where}"}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def text_continued(method: str, seed: int, out: Path) -> dict:
-    """A from-scratch run (text_curve's) continued from its exported model on the scene descriptions, at a quarter
-    of the rate: the (step, val/perplexity) curve of the continued run."""
-    from ssl_runtime.run_folder import RunFolder
-    from ssl_runtime.trainer import train
-
-    base = out / "runs" / f"text-{method}-s{seed}"
-    if not (base / "encoder" / "config.json").exists():
-        text_curve(method, seed, out)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import tiny_config
-
-    scenes = out / "scenes.jsonl"
-    if not scenes.exists():
-        make_scenes(scenes)
-    tree = tiny_config(method, **{"train.steps": TEXT_STEPS, "train.batch_size": 16,
-                                  "train.health_every": 20, "train.log_every": 20, "train.health_samples": 32,
-                                  "train.checkpoint_every": TEXT_STEPS, "train.seed": seed, "optim.lr": 5e-4,
-                                  "train.tensorboard": False})
-    tree["data"] = {"path": str(scenes)}
-    tree["backbone"] = {"pretrained": str(base / "encoder")}
-    run_dir = make_run(tree, f"text-{method}-s{seed}-continued", out / "runs")
-    t0 = time.perf_counter()
-    train(run_dir)
-    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
-    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def text_forecast_table(curves: list[dict]) -> str:
-    """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
-    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log)."""
-    from tools.diagnosis.forecast import forecast_series
-
-    rows, errors = [], {0.25: [], 0.5: []}
-    for c in curves:
-        points = [(r["step"], r["val/perplexity"]) for r in c["rows"] if "val/perplexity" in r and r["step"] > 0]
-        end_step, end = points[-1]
-        for share in (0.25, 0.5):
-            part = [r for r in c["rows"] if r["step"] <= share * end_step]
-            last = max(r["step"] for r in part if "val/perplexity" in r)
-            multiple = end_step / last
-            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})))
-            mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
-            part = [p for p in points if p[0] <= last]
-            err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")
-            if math.isfinite(err):
-                errors[share].append(err)
-            rows.append([c["method"], c["seed"], f"{share:.0%}", len(part), part[-1][1], end, mid,
-                         f"{lo:.3g}-{hi:.3g}", "yes" if lo <= end <= hi else "no", err, f.verdict])
-    text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "forecast", "80% band",
-                  "in band", "error %", "verdict"], rows)
-    summary = "; ".join(f"from {k:.0%}: mean error {np.mean(v):.1f}%, max {np.max(v):.1f}% over {len(v)} runs"
-                        for k, v in errors.items() if v)
-    return text + "\n" + summary
-
-
 def with_measure(results: list[dict], stored_file: Path, measure) -> None:
     """Adds `measure(run)` (a dict) to every probed run in `results`, kept in `stored_file` by run folder so that a
     rerun measures only what is new."""
@@ -769,6 +375,8 @@ def with_measure(results: list[dict], stored_file: Path, measure) -> None:
 
 
 def main() -> None:
+    from label_free_forecast import TEXT_STEPS
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
     ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]), help=f"of {', '.join(DOMAINS)}")
@@ -798,6 +406,23 @@ def main() -> None:
                     "suite's), pick the kept checkpoint by view retrieval, LiDAR, RankMe or the last, against the probe")
     args = ap.parse_args()
     out = Path(args.out)
+    from label_free_forecast import (
+        forecast_table,
+        probe_forecast_table,
+        text_continued,
+        text_curve,
+        text_forecast_table,
+    )
+    from label_free_stored import (
+        checkpoint_probes,
+        checkpoint_table,
+        pooled_runs,
+        pooled_view_signals,
+        quality_table,
+        stored_checkpoint_runs,
+        stored_quality_runs,
+        view_signal_table,
+    )
     if args.quality:
         out.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()

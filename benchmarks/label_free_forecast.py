@@ -1,0 +1,168 @@
+"""Is more pretraining worth it? The forecasts of benchmarks/label_free.py: LiDAR and the probe of the sweep's long
+runs forecast from their first 25% and 50%, and the held-out perplexity of mlm/clm runs trained from scratch or
+continued from their own export (`label_free.py --forecast`, `--text-forecast [--continued]`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import make_run, table  # noqa: E402
+
+
+def forecast_table(results: list[dict]) -> str:
+    from tools.diagnosis.forecast import forecast
+
+    rows = []
+    for r in results:
+        traj = [(s, v) for s, v, _ in r["trajectory"] if s > 1]  # the first row is the initialisation
+        if r["setting"] != "long" or len(traj) < 12:
+            continue
+        end_step, end = traj[-1]
+        for share in (0.25, 0.5):
+            part = [p for p in traj if p[0] <= share * end_step]
+            f = forecast([s for s, _ in part], [v for _, v in part], "health/lidar", True, min_gain=0.05 * end)
+            multiple = end_step / part[-1][0]
+            mid = f.at.get(multiple, (float("nan"),))[0] if f.at else float("nan")
+            rows.append([r["domain"], r["method"], f"{share:.0%}", len(part), end, mid,
+                         abs(mid - end) / abs(end) * 100 if math.isfinite(mid) else float("nan"), f.verdict])
+    return table(["domain", "method", "fit on", "points", "LiDAR at end", "forecast", "error %",
+                  "verdict at that point"], rows)
+
+
+def probe_forecast_table(curves: list[dict]) -> str:
+    """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal:
+    mean absolute error <= 1 point)."""
+    from tools.diagnosis.forecast import forecast
+
+    rows, errors = [], {0.25: [], 0.5: []}
+    for c in curves:
+        points = c["probes"]
+        end_step, end = points[-1]
+        for share in (0.25, 0.5):
+            part = [p for p in points if p[0] <= share * end_step]
+            f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True, min_gain=0.01)
+            multiple = end_step / part[-1][0] if part else float("nan")
+            fit = f.at.get(multiple) if f.at else None
+            if fit is None and f.params:
+                a, b, cc = f.params["a"], f.params["b"], f.params["c"]
+                fit = (cc - b * end_step ** -a,)
+            mid = fit[0] if fit else float("nan")
+            err = abs(mid - end) * 100 if math.isfinite(mid) else float("nan")
+            if math.isfinite(err):
+                errors[share].append(err)
+            rows.append([c["domain"], c["method"], f"{share:.0%}", len(part), end, mid, err, f.verdict])
+    text = table(["domain", "method", "fit on", "points", "probe at end", "forecast", "error (pts)", "verdict"],
+                 rows)
+    summary = "; ".join(f"from {k:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs" for k, v in errors.items()
+                        if v)
+    return text + "\n" + summary
+
+
+TEXT_STEPS = 600
+
+
+def text_curve(method: str, seed: int, out: Path) -> dict:
+    """One language-model run on the captioned shapes, long enough for its held-out perplexity to bend: the
+    (step, val/perplexity) curve it logged every 20 steps."""
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.trainer import train
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from conftest import tiny_config
+
+    tree = tiny_config(method, **{"data.name": "shapes", "data.num_samples": 960, "train.steps": TEXT_STEPS,
+                                  "train.batch_size": 16, "train.health_every": 20, "train.log_every": 20,
+                                  "train.health_samples": 32, "train.checkpoint_every": TEXT_STEPS,
+                                  "train.seed": seed, "optim.lr": 2e-3, "train.tensorboard": False})
+    tree["backbone"] = {}
+    run_dir = make_run(tree, f"text-{method}-s{seed}", out / "runs")
+    t0 = time.perf_counter()
+    train(run_dir)
+    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
+    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def make_scenes(path: Path, n: int = 960, seed: int = 5) -> Path:
+    """A corpus for continued pretraining: scene descriptions in the captions' words but another grammar
+    ("two red circles and a small blue square, the square on the left"), one per line of a .jsonl."""
+    from ssl_runtime.data.builtin import COLOURS, SHAPES
+
+    rng = np.random.default_rng(seed)
+    colours, counts = list(COLOURS), ("a", "two", "three")
+    lines = []
+    for _ in range(n):
+        parts = []
+        for _ in range(int(rng.integers(1, 4))):
+            count = counts[int(rng.integers(3))]
+            size = ("small ", "large ", "")[int(rng.integers(3))]
+            shape = SHAPES[int(rng.integers(len(SHAPES)))]
+            plural = "" if count == "a" else "es" if shape.endswith("s") else "s"
+            parts.append(f"{count} {size}{colours[int(rng.integers(len(colours)))]} {shape}{plural}")
+        where = ("on the left", "on the right", "at the top", "at the bottom")[int(rng.integers(4))]
+        lines.append(json.dumps({"text": f"{' and '.join(parts)}, the {shape} {where}"}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def text_continued(method: str, seed: int, out: Path) -> dict:
+    """A from-scratch run (text_curve's) continued from its exported model on the scene descriptions, at a quarter
+    of the rate: the (step, val/perplexity) curve of the continued run."""
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.trainer import train
+
+    base = out / "runs" / f"text-{method}-s{seed}"
+    if not (base / "encoder" / "config.json").exists():
+        text_curve(method, seed, out)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from conftest import tiny_config
+
+    scenes = out / "scenes.jsonl"
+    if not scenes.exists():
+        make_scenes(scenes)
+    tree = tiny_config(method, **{"train.steps": TEXT_STEPS, "train.batch_size": 16,
+                                  "train.health_every": 20, "train.log_every": 20, "train.health_samples": 32,
+                                  "train.checkpoint_every": TEXT_STEPS, "train.seed": seed, "optim.lr": 5e-4,
+                                  "train.tensorboard": False})
+    tree["data"] = {"path": str(scenes)}
+    tree["backbone"] = {"pretrained": str(base / "encoder")}
+    run_dir = make_run(tree, f"text-{method}-s{seed}-continued", out / "runs")
+    t0 = time.perf_counter()
+    train(run_dir)
+    rows = [{k: r[k] for k in ("step", "lr", "val/perplexity") if k in r} for r in RunFolder(run_dir).read_metrics()]
+    return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def text_forecast_table(curves: list[dict]) -> str:
+    """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
+    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log)."""
+    from tools.diagnosis.forecast import forecast_series
+
+    rows, errors = [], {0.25: [], 0.5: []}
+    for c in curves:
+        points = [(r["step"], r["val/perplexity"]) for r in c["rows"] if "val/perplexity" in r and r["step"] > 0]
+        end_step, end = points[-1]
+        for share in (0.25, 0.5):
+            part = [r for r in c["rows"] if r["step"] <= share * end_step]
+            last = max(r["step"] for r in part if "val/perplexity" in r)
+            multiple = end_step / last
+            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})))
+            mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
+            part = [p for p in points if p[0] <= last]
+            err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")
+            if math.isfinite(err):
+                errors[share].append(err)
+            rows.append([c["method"], c["seed"], f"{share:.0%}", len(part), part[-1][1], end, mid,
+                         f"{lo:.3g}-{hi:.3g}", "yes" if lo <= end <= hi else "no", err, f.verdict])
+    text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "forecast", "80% band",
+                  "in band", "error %", "verdict"], rows)
+    summary = "; ".join(f"from {k:.0%}: mean error {np.mean(v):.1f}%, max {np.max(v):.1f}% over {len(v)} runs"
+                        for k, v in errors.items() if v)
+    return text + "\n" + summary

@@ -89,25 +89,30 @@ def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
 
 
 def test_finished_runs_of_the_calibrated_methods_are_ranked_together_and_other_mixes_refused(tmp_path, monkeypatch):
-    """View retrieval ordered SimCLR, BYOL and VICReg runs together on held-out data; so finished runs of those
-    methods on one dataset are ranked together. A DINO run among them, or a run still training, is refused."""
+    """View retrieval ordered the runs of the catalogue's ranked_across methods together on held-out data; so
+    finished runs of those methods on one dataset are ranked together. Another method's run among them, or a run
+    still training, is refused."""
     import ssl_runtime.audit
+    from ssl_runtime.catalogue import RANKED_ACROSS, VISION_METHODS
 
+    a, b = RANKED_ACROSS[:2]
+    other = next(m for m in VISION_METHODS if m not in RANKED_ACROSS)
     h = Home.resolve(tmp_path / "h")
-    runs = {m: enqueue(h, tiny_config(m)) for m in ("simclr", "vicreg", "dino")}
+    runs = {m: enqueue(h, tiny_config(m)) for m in (a, b, other)}
     scores: dict[str, float] = {}
     monkeypatch.setattr(ssl_runtime.audit, "run_view_health",
                         lambda run_dir, **_: {"health/view_retrieval": scores[str(run_dir)], "health/lidar": 0.0})
     for run in runs.values():
         _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
-    _finished(h, runs["simclr"], scores, 0.2)
-    with pytest.raises(SSLPilotError, match="simclr on digits, vicreg on digits"):  # vicreg queued: LiDAR, one method
-        rank_runs(h, [runs["simclr"].id, runs["vicreg"].id])
-    _finished(h, runs["vicreg"], scores, 0.3)
-    r = rank_runs(h, [runs["simclr"].id, runs["vicreg"].id])
-    assert r["signal"] == "health/view_retrieval" and r["method"] == "simclr, vicreg"
-    assert [e["run_id"] for e in r["ranking"]] == [runs["vicreg"].id, runs["simclr"].id]
-    _finished(h, runs["dino"], scores, 0.9)
+    _finished(h, runs[a], scores, 0.2)
+    listed = ", ".join(sorted(f"{m} on digits" for m in (a, b)))
+    with pytest.raises(SSLPilotError, match=listed):  # b still queued: ordered by LiDAR, so one method only
+        rank_runs(h, [runs[a].id, runs[b].id])
+    _finished(h, runs[b], scores, 0.3)
+    r = rank_runs(h, [runs[a].id, runs[b].id])
+    assert r["signal"] == "health/view_retrieval" and r["method"] == ", ".join(sorted((a, b)))
+    assert [e["run_id"] for e in r["ranking"]] == [runs[b].id, runs[a].id]
+    _finished(h, runs[other], scores, 0.9)
     with pytest.raises(SSLPilotError, match="not calibrated"):
         rank_runs(h, [run.id for run in runs.values()])
 

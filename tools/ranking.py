@@ -9,8 +9,8 @@ better than LiDAR (docs/diagnostics.md). Runs still training, and their checkpoi
 of the LDA matrix whose classes are each image's augmented views) from the health row of the run's end or of each
 checkpoint's step; RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable
 between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the same RankMe need
-not probe alike); view retrieval has been validated across SimCLR, BYOL and VICReg (CALIBRATED_ACROSS), so finished
-runs of those methods on one dataset may be ranked together and every other mix is refused. A probe accuracy,
+not probe alike); view retrieval has been validated across SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so
+finished runs of those methods on one dataset may be ranked together and every other mix is refused. A probe accuracy,
 where one exists, is shown beside the order, so a reader can see whether they agree.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ssl_runtime.catalogue import RANKED_ACROSS
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
@@ -85,9 +86,9 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     kinds = {(r.method, r.dataset) for r in runs}
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
     measured = all(_retrievable(r) for r in runs)  # else every run is ordered by what its training logged
-    if len(datasets) > 1 or (len(methods) > 1 and not (measured and methods <= CALIBRATED_ACROSS)):
+    if len(datasets) > 1 or (len(methods) > 1 and not (measured and methods <= set(RANKED_ACROSS))):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
-        across = ", ".join(sorted(CALIBRATED_ACROSS))
+        across = ", ".join(RANKED_ACROSS)
         raise SSLPilotError(f"these runs mix methods or datasets ({listed}); label-free signals are not calibrated "
                             f"across them (view retrieval is, for finished {across} runs on one dataset)",
                             field="runs", fix="rank runs of one method on one dataset, or compare them by linear "
@@ -115,10 +116,6 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     return out
 
 
-# Methods whose finished runs view retrieval has ordered together, across methods, like a linear probe: Kendall tau
-# 0.85, 0.86 and 0.79 and regret 0, 0 and 0.08 points on three held-out draws of the textures (RESULTS.md, sessions
-# 14-15). Other methods, and runs still training (ordered by LiDAR), are compared within one method only.
-CALIBRATED_ACROSS = frozenset({"simclr", "byol", "vicreg"})
 MEASURE = "reciprocal rank, 256 images x 4 views"  # what a kept measurement is; a new form is measured afresh
 
 

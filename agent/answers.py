@@ -85,8 +85,9 @@ def forecast_text(f: dict) -> str:
     head = {"train_longer": f"**Training {name} longer looks worth it.**",
             "uncertain": f"**Training {name} longer may pay, but the forecast is not sure yet.**",
             "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
-    return "\n".join([head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
-                      f"{f['reason'].capitalize()}."])
+    lines = [head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
+             f"{f['reason'].capitalize()}."]
+    return "\n".join(lines + ([f["caveat"]] if f.get("caveat") else []))
 
 
 def quality_text(q: dict) -> str:

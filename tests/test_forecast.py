@@ -141,3 +141,32 @@ def test_the_chat_answers_should_i_train_longer(forecast_home):
     assert "longer looks worth it" in out["answer"] and "80% band" in out["answer"]
     out = Agent(home).chat(f"has run {runs['saturated']} plateaued?", "fc2")
     assert out["tool_calls"][0]["name"] == "forecast_run" and "has plateaued" in out["answer"]
+
+
+def test_a_continued_mlm_forecast_carries_its_measured_caveat(tmp_path):
+    """Continued masked-LM runs were forecast badly on sslpilot's check (RESULTS.md, session 15): their forecast
+    says so; a from-scratch mlm run's does not."""
+    from conftest import tiny_config
+
+    from agent.answers import forecast_text
+    from ssl_runtime.run_folder import RunFolder
+    from tools.diagnosis import CONTINUED_MLM_CAVEAT, forecast_run
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    (tmp_path / "model").mkdir()
+    out = {}
+    for name, backbone in (("continued", {"pretrained": str(tmp_path / "model")}), ("scratch", {})):
+        tree = tiny_config("mlm", **{"data.name": "shapes"})
+        tree["backbone"] = backbone
+        run = enqueue(home, tree)
+        folder = RunFolder(run.run_dir)
+        for step, value in zip(STEPS, _curve(STEPS, 0.5, -900.0, 20.0, noise=0.05), strict=True):
+            folder.log_metrics({"step": int(step), "val/perplexity": float(value)})
+        Registry(home).sync(run.id)
+        out[name] = forecast_run(home, run.id)
+    assert out["continued"]["metric"] == "val/perplexity" and out["continued"]["caveat"] == CONTINUED_MLM_CAVEAT
+    assert "caveat" not in out["scratch"]
+    assert CONTINUED_MLM_CAVEAT in forecast_text(out["continued"])

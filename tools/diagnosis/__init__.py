@@ -177,7 +177,16 @@ def forecast_run(home: Home, run_ref: str) -> dict:
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
+    cfg = load_evidence(run.run_dir).config
+    if run.method == "mlm" and (cfg.get("backbone") or {}).get("pretrained") and f.verdict != "unknown":
+        out["caveat"] = CONTINUED_MLM_CAVEAT
     return out
+
+
+CONTINUED_MLM_CAVEAT = ("Read this with care: on sslpilot's check of continued masked-LM pretraining (RESULTS.md, "
+                        "session 15) the perplexity fell steeply on the new text and then crept, and forecasts made "
+                        "from half the run overstated the gain, missing the end by 10-17%; clm forecasts there were "
+                        "within 6.5%.")
 
 
 def judge_run(home: Home, run_ref: str) -> dict:

@@ -56,10 +56,10 @@ def view_features(encoder: Encoder, images_uint8: torch.Tensor, device: torch.de
 
 def view_health(encoder: Encoder, images_uint8: torch.Tensor, device: torch.device, views: int = 4) -> dict:
     """LiDAR and view retrieval over the same augmented views of each image."""
-    return views_health(view_features(encoder, images_uint8, device, views))
+    return health_of_views(view_features(encoder, images_uint8, device, views))
 
 
-def views_health(feats: list[torch.Tensor]) -> dict:
+def health_of_views(feats: list[torch.Tensor]) -> dict:
     return {"health/lidar": float(lidar(feats)), "health/view_retrieval": float(view_retrieval(feats))}
 
 
@@ -113,4 +113,4 @@ def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "c
                     random_init: bool = False) -> dict:
     """LiDAR and view retrieval of a run's exported encoder, kept checkpoint or random init (run_view_features):
     how `sslpilot rank` measures runs and checkpoints by view retrieval."""
-    return views_health(run_view_features(run_dir, images, views, device, checkpoint, random_init))
+    return health_of_views(run_view_features(run_dir, images, views, device, checkpoint, random_init))

@@ -36,11 +36,11 @@ RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validat
                     "choosing.")
 
 CHECKPOINT_CAVEAT = ("How far to trust this order: over 66 held-out runs of sslpilot's validation sweeps and failure "
-                     "suite whose kept checkpoints differ (small CNN, 120-step runs; docs/diagnostics.md), picking the "
-                     "checkpoint by view retrieval lost 1.0 probe points on average against a linear probe's pick, "
-                     "taking the last checkpoint 1.3 and LiDAR 6.0; it helped where a run peaked before its end and "
-                     "cost a quarter point where it did not. Where a few labelled images exist, probe the leaders "
-                     "before choosing.")
+                     "suite whose kept checkpoints differ (small CNN and ResNet-18, 120-step runs; docs/diagnostics.md), "
+                     "picking the checkpoint by view retrieval lost 1.0 probe points on average against a linear "
+                     "probe's pick, taking the last checkpoint 1.3 and LiDAR 6.0; it helped where a run peaked before "
+                     "its end and cost a quarter point where it did not. Where a few labelled images exist, probe the "
+                     "leaders before choosing.")
 
 
 def _health_rows(rows: list[dict]) -> list[dict]:

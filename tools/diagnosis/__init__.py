@@ -167,6 +167,7 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     steps, with an 80% band, and the verdict train_longer | uncertain | plateaued | unknown (tools/diagnosis/forecast.py)."""
     from dataclasses import asdict
 
+    from ssl_runtime.configure import load_run_config  # pulls in torch: only when a forecast is asked for
     from tools.diagnosis.forecast import forecast_series
 
     run = Registry(home).sync(run_id_of(run_ref))
@@ -177,8 +178,8 @@ def forecast_run(home: Home, run_ref: str) -> dict:
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
-    cfg = load_evidence(run.run_dir).config
-    if run.method == "mlm" and (cfg.get("backbone") or {}).get("pretrained") and f.verdict != "unknown":
+    if run.method == "mlm" and f.verdict != "unknown" and \
+            load_run_config(RunFolder(run.run_dir).config).backbone.pretrained:
         out["caveat"] = CONTINUED_MLM_CAVEAT
     return out
 

@@ -245,3 +245,6 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     assert view_retrieval_of(str(folder.path)) == 4.0 and len(calls) == 4
     folder.view_health.write_text("{torn")  # an unreadable record is measured again, not an error
     assert view_retrieval_of(str(folder.path), ckpt) == 5.0
+    monkeypatch.setattr("tools.ranking.write_json_atomic", lambda *_: (_ for _ in ()).throw(OSError(28, "full")))
+    assert view_retrieval_of(str(folder.path), random_init=True) == 6.0  # a full disk: measured, not kept, no error
+    assert view_retrieval_of(str(folder.path), random_init=True) == 7.0

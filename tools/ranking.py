@@ -138,7 +138,10 @@ def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init:
     kept = read_json(folder.view_health) or {}
     if key not in kept:
         kept[key] = run_view_health(run_dir, checkpoint=checkpoint, random_init=random_init)["health/view_retrieval"]
-        write_json_atomic(folder.view_health, {**(read_json(folder.view_health) or {}), key: kept[key]})
+        try:
+            write_json_atomic(folder.view_health, {**(read_json(folder.view_health) or {}), key: kept[key]})
+        except OSError:  # a read-only or full disk: the ranking stands, it is only measured again next time
+            pass
     return kept[key]
 
 

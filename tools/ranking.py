@@ -133,7 +133,7 @@ def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init:
     from ssl_runtime.audit import run_view_health
 
     folder = RunFolder(run_dir)
-    what = checkpoint.name if checkpoint else "random init" if random_init else "encoder"
+    what = "random init" if random_init else checkpoint.name if checkpoint else "encoder"
     key = f"{what}|{_stamp(checkpoint or folder.encoder)}|{MEASURE}"
     kept = read_json(folder.view_health) or {}
     if key not in kept:

@@ -83,7 +83,7 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
 def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = "cpu",
                       checkpoint=None, random_init: bool = False) -> list[torch.Tensor]:
     """view_features of a finished run's exported encoder, or of one of its kept checkpoints (`checkpoint`: a
-    step_<n>.pt, read with the exported encoder's preprocessing), or of the same architecture at random init (the
+    step_<n>.pt, read with the run's preprocessing), or of the same architecture at random init (the
     probe's baseline), on up to `images` of its own held-out images (the split its probe scores; its training
     images when it has none)."""
     import json
@@ -98,9 +98,10 @@ def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = 
     cfg = load_run_config(folder.config)
     if checkpoint is None:
         encoder = load_encoder(folder.encoder)
-    else:
+    else:  # read as the run reads images: written beside the checkpoints at its start, else by its export
         encoder = load_encoder(checkpoint)
-        encoder.preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
+        kept = folder.checkpoint_preprocess
+        encoder.preprocess = json.loads((kept if kept.exists() else folder.encoder / "preprocess.json").read_text())
     size = encoder.preprocess["image_size"]
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)

@@ -55,6 +55,7 @@ class RunFolder:
     stdout = property(lambda self: self.path / "stdout.log")
     checkpoints = property(lambda self: self.path / "checkpoints")
     last_checkpoint = property(lambda self: self.path / "checkpoints" / "last.pt")
+    checkpoint_preprocess = property(lambda self: self.path / "checkpoints" / "preprocess.json")  # how to read them
     encoder = property(lambda self: self.path / "encoder")
     probe = property(lambda self: self.path / "probe.json")
     summary = property(lambda self: self.path / "summary.json")

@@ -25,7 +25,7 @@ from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
 from ssl_runtime.errors import DataError
 from ssl_runtime.optim import build_optimizer, build_schedule
-from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.run_folder import RunFolder, write_json_atomic
 from ssl_runtime.sinks import MetricSinks
 from ssl_runtime.tasks import Task, build_task
 
@@ -118,6 +118,12 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     batches = p.batches(order, start)  # a streaming task's loader workers start on the first batches now,
     # while the rest of the set-up below goes on
     if is_main:
+        if p.preprocess():  # a kept checkpoint can be measured before the run exports its encoder
+            try:
+                folder.checkpoints.mkdir(parents=True, exist_ok=True)
+                write_json_atomic(folder.checkpoint_preprocess, p.preprocess())
+            except OSError as exc:  # full disk, read-only folder: training goes on; checkpoints wait for the export
+                folder.event("warning", f"checkpoints/preprocess.json not written: {exc}", kind="checkpoint_failed")
         if start == 0:
             initial = p.initial_metrics()
             if initial:

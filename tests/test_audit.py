@@ -69,6 +69,23 @@ def test_a_finished_run_is_measured_by_view_retrieval_on_its_own_held_out_images
     assert 0.0 <= scores["health/view_retrieval"] <= 1.0 and scores["health/lidar"] > 1.0, scores
 
 
+def test_a_kept_checkpoint_is_read_as_its_run_reads_images_before_any_export(simsiam_pair, tmp_path):
+    """The trainer writes how it reads images beside the checkpoints at its start, so a kept checkpoint of a run
+    still training (here: the encoder folder removed) is measured exactly as after the export."""
+    import shutil
+
+    from ssl_runtime.audit import run_view_health
+
+    folder = RunFolder(simsiam_pair["healthy"])
+    exported = json.loads((folder.encoder / "preprocess.json").read_text())
+    assert json.loads(folder.checkpoint_preprocess.read_text()) == {k: v for k, v in exported.items() if k != "pooling"}
+    step = sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))[0]
+    after = run_view_health(folder.path, images=64, checkpoint=step)
+    running = RunFolder(shutil.copytree(folder.path, tmp_path / "running"))
+    shutil.rmtree(running.encoder)
+    assert run_view_health(running.path, images=64, checkpoint=running.checkpoints / step.name) == after
+
+
 def test_checkpoints_of_one_run_give_a_trajectory(simsiam_pair, home):
     steps = sorted(RunFolder(simsiam_pair["collapsed"]).checkpoints.glob("step_*.pt"),
                    key=lambda p: int(p.stem.split("_")[1]))

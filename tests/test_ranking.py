@@ -117,9 +117,10 @@ def test_finished_runs_of_the_calibrated_methods_are_ranked_together_and_other_m
         rank_runs(h, [run.id for run in runs.values()])
 
 
-def test_a_finished_runs_checkpoints_are_ordered_by_view_retrieval_on_each(tmp_path, monkeypatch):
-    """While the run trains its checkpoints follow the logged LiDAR; once it has exported its encoder, each
-    checkpoint is measured (here the measurement is replaced) and the order follows it, against LiDAR's."""
+def test_kept_checkpoints_are_ordered_by_view_retrieval_once_the_run_says_how_to_read_them(tmp_path, monkeypatch):
+    """A run that wrote how it reads images beside its checkpoints (every vision run since session 15, at its
+    start) has each checkpoint measured, finished or not (here the measurement is replaced), and the order follows
+    it against LiDAR's; an older run without that file follows the logged LiDAR."""
     import ssl_runtime.audit
 
     h, run = _with_checkpoints(tmp_path, (10, 20, 30))
@@ -129,7 +130,7 @@ def test_a_finished_runs_checkpoints_are_ordered_by_view_retrieval_on_each(tmp_p
         "health/view_retrieval": retrieval[int(Path(checkpoint).stem.split("_")[1])], "health/lidar": 0.0})
     r = rank_checkpoints(h, run.id)
     assert r["signal"] == "health/lidar" and [e["step"] for e in r["ranking"]] == [10, 20, 30]
-    _finished(h, run, {}, 0.0)
+    RunFolder(run.run_dir).checkpoint_preprocess.write_text('{"image_size": 16}')  # the run is still queued
     r = rank_checkpoints(h, run.id)
     assert r["signal"] == "health/view_retrieval" and [e["step"] for e in r["ranking"]] == [20, 30, 10]
     assert "each kept checkpoint" in r["decided_by"] and "last checkpoint" in r["caveat"]

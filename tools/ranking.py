@@ -1,13 +1,13 @@
 """Which run, or which checkpoint, is best, without labels: an order by a label-free quality signal.
 
-Finished vision runs, and the kept checkpoints of one, are ordered by view retrieval: the exported encoder (or the
-checkpoint, read with the encoder's preprocessing) embeds four standard augmented views of 256 of the run's
+Finished vision runs, and the kept checkpoints of one (finished or not), are ordered by view retrieval: the exported
+encoder (or the checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four standard augmented views of 256 of the run's
 held-out images, and the score is the mean reciprocal rank of each view's other view among the images'
 (ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out validation sweeps it ordered runs like a
 linear probe where LiDAR and RankMe did not, and picked checkpoints about as well as taking the last one and far
-better than LiDAR (docs/diagnostics.md). Runs still training, and their checkpoints, are ordered by LiDAR (the rank
-of the LDA matrix whose classes are each image's augmented views) from the health row of the run's end or of each
-checkpoint's step; RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable
+better than LiDAR (docs/diagnostics.md). Runs still training, and checkpoints of runs older than that file, are
+ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented views) from the health row of
+the run's end or of each checkpoint's step; RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable
 between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the same RankMe need
 not probe alike); view retrieval has been validated across SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so
 finished runs of those methods on one dataset may be ranked together and every other mix is refused. A probe accuracy,
@@ -153,6 +153,16 @@ def _retrievable(run) -> bool:
         (RunFolder(run.run_dir).encoder / "config.json").exists()
 
 
+def _checkpoints_retrievable(run) -> bool:
+    """A vision run whose kept checkpoints can be read as it reads images (checkpoints/preprocess.json, written at
+    its start; or its export): view retrieval can be measured on them, finished or not."""
+    from ssl_runtime.catalogue import VISION_METHODS
+
+    folder = RunFolder(run.run_dir)
+    return run.method in VISION_METHODS and (folder.checkpoint_preprocess.exists()
+                                             or (folder.encoder / "preprocess.json").exists())
+
+
 def early_stop_savings(runs: list) -> dict:
     """What monitor.on_failure=stop saved across runs: how many were stopped, the steps they did not run, and
     those steps' time at each run's own pace (from its early_stop events)."""
@@ -163,7 +173,7 @@ def early_stop_savings(runs: list) -> dict:
 
 def rank_checkpoints(home: Home, run_ref: str) -> dict:
     """A run's kept checkpoints (step_<n>.pt, train.keep_checkpoints) ordered by view retrieval measured on each
-    (a finished vision run with an exported encoder), else by the signal its training logged at their step."""
+    (a vision run that wrote how to read them), else by the signal its training logged at their step."""
     run = Registry(home).sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
     steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
@@ -171,7 +181,7 @@ def rank_checkpoints(home: Home, run_ref: str) -> dict:
         raise SSLPilotError(f"run {run.id} kept no intermediate checkpoints", field="run",
                             fix="set train.keep_checkpoints=N (with train.checkpoint_every) for the next run")
     by_step = {r["step"]: r for r in _health_rows(folder.read_metrics())}
-    measured = _retrievable(run)
+    measured = _checkpoints_retrievable(run)
     entries = []
     for step in steps:
         row = by_step.get(step) or by_step.get(max((s for s in by_step if s <= step), default=-1))

@@ -62,5 +62,10 @@ class Task:
         """Write the encoder(s) into folder.encoder with save_pretrained."""
         raise NotImplementedError
 
+    def preprocess(self) -> dict | None:
+        """How images are read into the backbone (size, normalisation), for reading a kept checkpoint before the
+        run exports its encoder (written beside the checkpoints at the start); None where that does not apply."""
+        return None
+
     def stats(self) -> dict:
         return {}

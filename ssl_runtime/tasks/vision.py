@@ -225,10 +225,12 @@ class VisionTask(Task):
         return self.monitor.measure(self.method)
 
     def export(self, folder: RunFolder) -> None:
-        self.method.backbone.save(folder.encoder, preprocess={
-            "image_size": self.image_size, "mean": self.pipeline.mean.flatten().tolist(),
-            "std": self.pipeline.std.flatten().tolist(), "method": self.cfg.method,
-            "crop": "largest centred square, resized"})
+        self.method.backbone.save(folder.encoder, preprocess=self.preprocess())
+
+    def preprocess(self) -> dict:
+        return {"image_size": self.image_size, "mean": self.pipeline.mean.flatten().tolist(),
+                "std": self.pipeline.std.flatten().tolist(), "method": self.cfg.method,
+                "crop": "largest centred square, resized"}
 
     def stats(self) -> dict:
         out = {**self.store.stats(), "image_size": self.image_size,

@@ -249,3 +249,27 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     monkeypatch.setattr("tools.ranking.write_json_atomic", lambda *_: (_ for _ in ()).throw(OSError(28, "full")))
     assert view_retrieval_of(str(folder.path), random_init=True) == 6.0  # a full disk: measured, not kept, no error
     assert view_retrieval_of(str(folder.path), random_init=True) == 7.0
+
+
+def test_a_run_still_training_is_ranked_by_its_newest_kept_checkpoint(tmp_path, monkeypatch):
+    """A sweep watched while it runs: the finished run is measured on its encoder, the one still training on its
+    newest kept checkpoint (not an older one), and the answer says which step that was."""
+    import ssl_runtime.audit
+
+    h = Home.resolve(tmp_path / "h")
+    done, going = enqueue(h, tiny_config("simclr")), enqueue(h, tiny_config("simclr"))
+    scores = {str(done.run_dir): 0.3}
+    folder = RunFolder(going.run_dir)
+    folder.checkpoints.mkdir(parents=True, exist_ok=True)
+    for step, score in ((10, 0.9), (20, 0.5)):
+        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+        scores[str(folder.checkpoints / f"step_{step}.pt")] = score
+    folder.checkpoint_preprocess.write_text('{"image_size": 16}')
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, **_: {
+        "health/view_retrieval": scores[str(checkpoint or run_dir)], "health/lidar": 0.0})
+    for run in (done, going):
+        _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
+    _finished(h, done, scores, 0.3)
+    r = rank_runs(h, [done.id, going.id])
+    assert r["signal"] == "health/view_retrieval" and [e["run_id"] for e in r["ranking"]] == [going.id, done.id]
+    assert r["ranking"][0]["score"] == 0.5 and "(step 20, still training)" in r["ranking"][0]["label"]

@@ -1,17 +1,18 @@
 """Which run, or which checkpoint, is best, without labels: an order by a label-free quality signal.
 
-Finished vision runs, and the kept checkpoints of one (finished or not), are ordered by view retrieval: the exported
-encoder (or the checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four standard augmented views of 256 of the run's
-held-out images, and the score is the mean reciprocal rank of each view's other view among the images'
-(ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out validation sweeps it ordered runs like a
-linear probe where LiDAR and RankMe did not, and picked checkpoints about as well as taking the last one and far
-better than LiDAR (docs/diagnostics.md). Runs still training, and checkpoints of runs older than that file, are
-ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented views) from the health row of
-the run's end or of each checkpoint's step; RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable
-between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the same RankMe need
-not probe alike); view retrieval has been validated across SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so
-finished runs of those methods on one dataset may be ranked together and every other mix is refused. A probe accuracy,
-where one exists, is shown beside the order, so a reader can see whether they agree.
+Vision runs, and the kept checkpoints of one, are ordered by view retrieval: the exported encoder (for a run still
+training, its newest kept checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four
+standard augmented views of 256 of the run's held-out images, and the score is the mean reciprocal rank of each
+view's other view among the images' (ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out
+validation sweeps it ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about
+as well as taking the last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that
+file (before session 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented
+views) from the health row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged
+(older or imported runs). LiDAR and RankMe are comparable between runs of one method on one dataset, not across
+methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
+SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be
+ranked together, and every other mix is refused. A probe accuracy, where one exists, is shown beside the order, so
+a reader can see whether they agree.
 """
 
 from __future__ import annotations
@@ -85,12 +86,13 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         runs = [reg.sync(run_id_of(r)) for r in run_refs]
     kinds = {(r.method, r.dataset) for r in runs}
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
-    measured = all(_retrievable(r) for r in runs)  # else every run is ordered by what its training logged
+    sources = {r.id: _measurable(r) for r in runs}
+    measured = all(sources.values())  # else every run is ordered by what its training logged
     if len(datasets) > 1 or (len(methods) > 1 and not (measured and methods <= set(RANKED_ACROSS))):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
         across = ", ".join(RANKED_ACROSS)
         raise SSLPilotError(f"these runs mix methods or datasets ({listed}); label-free signals are not calibrated "
-                            f"across them (view retrieval is, for finished {across} runs on one dataset)",
+                            f"across them (view retrieval is, for {across} runs on one dataset)",
                             field="runs", fix="rank runs of one method on one dataset, or compare them by linear "
                                               "probe (`sslpilot compare`)")
     entries = []
@@ -102,14 +104,18 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None})
         if measured:
-            entries[-1]["health/view_retrieval"] = view_retrieval_of(r.run_dir)
+            checkpoint = sources[r.id] if isinstance(sources[r.id], Path) else None
+            entries[-1]["health/view_retrieval"] = view_retrieval_of(r.run_dir, checkpoint)
+            if checkpoint is not None:  # a run still training (or stopped): its newest kept checkpoint
+                state = "still training" if r.status in ("queued", "running") else r.status
+                entries[-1]["label"] += f" (step {checkpoint.stem.split('_')[1]}, {state})"
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
                             fix="wait for their first health step, or leave them out")
     method, dataset = ", ".join(sorted(methods)), next(iter(datasets))
-    what = "each run's final encoder on four views of its held-out images" if measured else \
-        "each run's last health step"
+    what = "each run's final encoder (a run still training: its newest kept checkpoint) on four views of its " \
+        "held-out images" if measured else "each run's last health step"
     out = {"what": "runs", "method": method, "dataset": dataset, **_ordered(entries, what)}
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
@@ -145,12 +151,18 @@ def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init:
     return kept[key]
 
 
-def _retrievable(run) -> bool:
-    """A finished vision run with an exported encoder: view retrieval can be measured on it."""
+def _measurable(run) -> bool | Path:
+    """What view retrieval can be measured on: True for a finished vision run's exported encoder, the newest kept
+    checkpoint of a vision run still training that wrote how to read it, else False."""
     from ssl_runtime.catalogue import VISION_METHODS
 
-    return run.status == "succeeded" and run.method in VISION_METHODS and \
-        (RunFolder(run.run_dir).encoder / "config.json").exists()
+    folder = RunFolder(run.run_dir)
+    if run.method not in VISION_METHODS:
+        return False
+    if run.status == "succeeded":
+        return (folder.encoder / "config.json").exists()
+    kept = sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
+    return kept[-1] if kept and folder.checkpoint_preprocess.exists() else False
 
 
 def _checkpoints_retrievable(run) -> bool:

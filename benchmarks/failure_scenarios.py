@@ -71,6 +71,14 @@ def guard_removed(scenario_id: str, kind: str, domain: str = "digits", seed: int
                     seed=seed)
 
 
+def sgd_huge(scenario_id: str, method: str, lr: float, verdicts: tuple[str, ...] = DIVERGED + NOT_LEARNING,
+             **where) -> Scenario:
+    """Plain SGD at a rate far above every published recipe: it should diverge or stall (a run may survive it;
+    the rules then name the setting first). `where`: domain, seed, backbone."""
+    return Scenario(scenario_id, method, {"optim.name": "sgd", "optim.lr": lr}, verdicts, ("lr_high", "sgd_high_lr"),
+                    "model", **where)
+
+
 def lr_tiny(scenario_id: str, method: str, lr: float = 1e-9, **where) -> Scenario:
     """A learning rate so small nothing moves (a unit typo): it should read not learning. `where`: domain, seed,
     backbone."""
@@ -98,11 +106,9 @@ DEVELOPMENT: tuple[Scenario, ...] = (
     guard_removed("vicreg-no-regularisers", "vicreg-no-regularisers"),
     guard_removed("barlow-no-offdiag", "barlow-no-offdiag"),
     hot_teacher("dino-teacher-temp-high", 0.4), guard_removed("dino-no-centering", "dino-no-centering"),
-    Scenario("simclr-lr-x1000", "simclr", {"optim.lr": 50.0, "optim.name": "sgd"}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model"),
+    sgd_huge("simclr-lr-x1000", "simclr", 50.0),
     lr_tiny("simclr-lr-tiny", "simclr"),
-    Scenario("mae-sgd-lr-10", "mae", {"optim.name": "sgd", "optim.lr": 10.0}, DIVERGED, ("lr_high", "sgd_high_lr"),
-             "model"),
+    sgd_huge("mae-sgd-lr-10", "mae", 10.0, DIVERGED),
     hot_temperature("simclr-temperature-high", "simclr", 8.0),
     Scenario("simclr-identical-views", "simclr", {"augment.strength": 0.0}, ("weak_representation",),
              ("identical_views",), "data"),
@@ -118,8 +124,7 @@ DEVELOPMENT: tuple[Scenario, ...] = (
     # text and image-text, on the captioned shapes (session 9, before any run of them)
     *(control(m, "shapes") for m in (*TEXT_METHODS, "clip")),
     lr_tiny("clm-lr-tiny", "clm", domain="shapes"),
-    Scenario("mlm-sgd-lr-huge", "mlm", {"optim.name": "sgd", "optim.lr": 1000.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="shapes"),
+    sgd_huge("mlm-sgd-lr-huge", "mlm", 1000.0, domain="shapes"),
     lr_tiny("clip-lr-tiny", "clip", domain="shapes"),
 )
 
@@ -134,8 +139,7 @@ HELD_OUT: tuple[Scenario, ...] = (
     guard_removed("ho-vicreg-no-regularisers-shapes", "vicreg-no-regularisers", domain="shapes", seed=3),
     hot_teacher("ho-dino-teacher-temp", 0.6, seed=5),
     guard_removed("ho-dino-no-centering-shapes", "dino-no-centering", domain="shapes", seed=2),
-    Scenario("ho-moco-sgd-lr-100", "moco", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", seed=2),
+    sgd_huge("ho-moco-sgd-lr-100", "moco", 100.0, seed=2),
     lr_tiny("ho-barlow-lr-tiny", "barlow_twins", lr=1e-10, seed=3),
     Scenario("ho-simclr-identical-views-shapes", "simclr", {"augment.strength": 0.0}, ("weak_representation",),
              ("identical_views",), "data", domain="shapes", seed=4),
@@ -148,8 +152,7 @@ HELD_OUT: tuple[Scenario, ...] = (
     control("clm", "shapes", seed=2),
     control("clip", "shapes", seed=3),
     lr_tiny("ho-mlm-lr-tiny", "mlm", lr=1e-10, domain="shapes", seed=3),
-    Scenario("ho-clm-sgd-lr-huge", "clm", {"optim.name": "sgd", "optim.lr": 500.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="shapes", seed=1),
+    sgd_huge("ho-clm-sgd-lr-huge", "clm", 500.0, domain="shapes", seed=1),
 )
 
 # Healthy runs only, for "zero false alarms on at least 30 healthy runs" (session 11, written before any
@@ -176,8 +179,7 @@ HELD_OUT_2: tuple[Scenario, ...] = (
     guard_removed("h2-vicreg-no-regularisers-textures", "vicreg-no-regularisers", domain="textures", seed=22),
     hot_teacher("h2-dino-teacher-temp-shapes", 0.5, domain="shapes", seed=23),
     guard_removed("h2-dino-no-centering-digits", "dino-no-centering", seed=24),
-    Scenario("h2-simclr-sgd-lr-100-textures", "simclr", {"optim.name": "sgd", "optim.lr": 100.0},
-             DIVERGED + NOT_LEARNING, ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=25),
+    sgd_huge("h2-simclr-sgd-lr-100-textures", "simclr", 100.0, domain="textures", seed=25),
     lr_tiny("h2-moco-lr-tiny-shapes", "moco", lr=1e-10, domain="shapes", seed=26),
     lr_tiny("h2-vicreg-lr-tiny", "vicreg", lr=1e-10, seed=26),
     hot_temperature("h2-simclr-temperature-10-shapes", "simclr", 10.0, domain="shapes", seed=27),
@@ -187,10 +189,8 @@ HELD_OUT_2: tuple[Scenario, ...] = (
              seed=3),
     Scenario("h2-byol-corrupt", "byol", {}, ("data_problem",), ("corrupt_files",), "data", domain="corrupt", seed=3),
     lr_tiny("h2-clm-lr-tiny", "clm", lr=1e-10, domain="shapes", seed=26),
-    Scenario("h2-clip-sgd-lr-huge", "clip", {"optim.name": "sgd", "optim.lr": 500.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="shapes", seed=27),
-    Scenario("h2-mae-sgd-lr-10", "mae", {"optim.name": "sgd", "optim.lr": 10.0}, DIVERGED, ("lr_high", "sgd_high_lr"),
-             "model", seed=27),
+    sgd_huge("h2-clip-sgd-lr-huge", "clip", 500.0, domain="shapes", seed=27),
+    sgd_huge("h2-mae-sgd-lr-10", "mae", 10.0, DIVERGED, seed=27),
 )
 
 # A second set of healthy runs (session 11), written after the rule changes that the first one's measurement led
@@ -218,8 +218,7 @@ FIX_SET: tuple[Scenario, ...] = (
     hot_teacher("fx-dino-teacher-temp", 0.4, domain="textures", seed=42),
     guard_removed("fx-dino-no-centering", "dino-no-centering", domain="textures", seed=43),
     lr_tiny("fx-simclr-lr-tiny", "simclr", domain="textures", seed=42),
-    Scenario("fx-moco-sgd-lr-100", "moco", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=43),
+    sgd_huge("fx-moco-sgd-lr-100", "moco", 100.0, domain="textures", seed=43),
     hot_temperature("fx-simclr-temperature-8", "simclr", 8.0, domain="textures", seed=44),
     Scenario("fx-simclr-identical-views", "simclr", {"augment.strength": 0.0}, ("weak_representation",),
              ("identical_views",), "data", domain="textures", seed=44),
@@ -281,8 +280,7 @@ HELD_OUT_4: tuple[Scenario, ...] = (
     guard_removed("h4-simsiam-no-stopgrad-digits", "simsiam-no-stopgrad", seed=68),
     lr_tiny("h4-moco-lr-tiny-textures", "moco", lr=1e-10, domain="textures", seed=68),
     hot_temperature("h4-simclr-temperature-10-digits", "simclr", 10.0, seed=69),
-    Scenario("h4-byol-sgd-lr-100-textures", "byol", {"optim.name": "sgd", "optim.lr": 100.0},
-             DIVERGED + NOT_LEARNING, ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=69),
+    sgd_huge("h4-byol-sgd-lr-100-textures", "byol", 100.0, domain="textures", seed=69),
 )
 
 # A fifth held-out set (session 12, small), written after the removed-guard reading and before any run of it: the
@@ -345,8 +343,7 @@ _FAULTS_7: tuple[Scenario, ...] = (
     hot_temperature("h7-moco-temperature-10-textures-resnet18", "moco", 10.0, domain="textures",
                     backbone="resnet18", seed=96),
     guard_removed("h7-barlow-no-offdiag-textures", "barlow-no-offdiag", domain="textures", seed=97),
-    Scenario("h7-byol-sgd-lr-100-textures", "byol", {"optim.name": "sgd", "optim.lr": 100.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=98),
+    sgd_huge("h7-byol-sgd-lr-100-textures", "byol", 100.0, domain="textures", seed=98),
     guard_removed("h7-simsiam-no-stopgrad-shapes", "simsiam-no-stopgrad", domain="shapes", seed=91),
     guard_removed("h7-dino-no-centering-shapes", "dino-no-centering", domain="shapes", seed=92),
     Scenario("h7-vicreg-no-variance-shapes", "vicreg", {"method_args.mu": 0.0}, COLLAPSED, ("vicreg_no_regulariser",),
@@ -367,8 +364,7 @@ _FAULTS_8: tuple[Scenario, ...] = (
     hot_teacher("h8-dino-teacher-temp", 0.35, domain="textures", seed=124),
     lr_tiny("h8-moco-lr-tiny", "moco", domain="textures", seed=125),
     hot_temperature("h8-simclr-temperature-10", "simclr", 10.0, domain="textures", seed=126),
-    Scenario("h8-simclr-sgd-lr-50", "simclr", {"optim.name": "sgd", "optim.lr": 50.0}, DIVERGED + NOT_LEARNING,
-             ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=127),
+    sgd_huge("h8-simclr-sgd-lr-50", "simclr", 50.0, domain="textures", seed=127),
     guard_removed("h8-simsiam-no-predictor", "simsiam-no-predictor", domain="textures", seed=128),
     guard_removed("h8-vicreg-no-regularisers-resnet18", "vicreg-no-regularisers", domain="textures",
                   backbone="resnet18", seed=129),
@@ -386,8 +382,7 @@ HELD_OUT_8: tuple[Scenario, ...] = (
 # (141-152), placed as the eighth set's, two of them huge SGD rates (expected to diverge, stall or collapse: the
 # eighth set's lr-50 SimCLR run learned with a fifth of its control's rank).
 _FAULTS_9: tuple[Scenario, ...] = (
-    Scenario("h9-simclr-sgd-lr-20", "simclr", {"optim.name": "sgd", "optim.lr": 20.0},
-             DIVERGED + NOT_LEARNING + COLLAPSED, ("lr_high", "sgd_high_lr"), "model", domain="textures", seed=141),
+    sgd_huge("h9-simclr-sgd-lr-20", "simclr", 20.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures", seed=141),
     hot_temperature("h9-moco-temperature-5", "moco", 5.0, domain="textures", seed=142),
     guard_removed("h9-byol-no-predictor", "byol-no-predictor", domain="textures", seed=143),
     guard_removed("h9-vicreg-no-regularisers", "vicreg-no-regularisers", domain="textures", seed=144),
@@ -395,8 +390,7 @@ _FAULTS_9: tuple[Scenario, ...] = (
     guard_removed("h9-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=146),
     lr_tiny("h9-barlow-lr-tiny", "barlow_twins", domain="textures", seed=147),
     guard_removed("h9-dino-no-centering", "dino-no-centering", domain="textures", seed=148),
-    Scenario("h9-simclr-sgd-lr-20-resnet18", "simclr", {"optim.name": "sgd", "optim.lr": 20.0},
-             DIVERGED + NOT_LEARNING + COLLAPSED, ("lr_high", "sgd_high_lr"), "model", domain="textures",
+    sgd_huge("h9-simclr-sgd-lr-20-resnet18", "simclr", 20.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures",
              backbone="resnet18", seed=149),
     guard_removed("h9-barlow-no-offdiag-resnet18", "barlow-no-offdiag", domain="textures", backbone="resnet18",
                   seed=150),

@@ -114,8 +114,7 @@ def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
     train_rows, val_rows = split_indices(len(images), cfg.data.val_fraction, cfg.train.seed)
     health = {r["step"]: r for r in folder.read_metrics() if isinstance(r.get("health/rank"), (int, float))}
     out = []
-    for path in sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1])):
-        step = int(path.stem.split("_")[1])
+    for step, path in folder.kept_checkpoints():
         enc = load_encoder(path)
         enc.preprocess = preprocess
         scores = measure(enc, images, labels, train_rows, val_rows, torch.device("cpu"), 256, baseline=False)

@@ -61,6 +61,11 @@ class RunFolder:
     summary = property(lambda self: self.path / "summary.json")
     view_health = property(lambda self: self.path / "view_health.json")  # label-free measurements, by file stamp
 
+    def kept_checkpoints(self) -> list[tuple[int, Path]]:
+        """(step, path) of each kept step_<n>.pt, oldest first."""
+        kept = [(int(p.stem.split("_")[1]), p) for p in self.checkpoints.glob("step_*.pt")]
+        return sorted(kept)
+
     @property
     def run_id(self) -> str:
         return self.path.name

@@ -118,10 +118,11 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     batches = p.batches(order, start)  # a streaming task's loader workers start on the first batches now,
     # while the rest of the set-up below goes on
     if is_main:
-        if p.preprocess():  # a kept checkpoint can be measured before the run exports its encoder
+        preprocess = p.preprocess()
+        if preprocess:  # a kept checkpoint can be measured before the run exports its encoder
             try:
                 folder.checkpoints.mkdir(parents=True, exist_ok=True)
-                write_json_atomic(folder.checkpoint_preprocess, p.preprocess())
+                write_json_atomic(folder.checkpoint_preprocess, preprocess)
             except OSError as exc:  # full disk, read-only folder: training goes on; checkpoints wait for the export
                 folder.event("warning", f"checkpoints/preprocess.json not written: {exc}", kind="checkpoint_failed")
         if start == 0:

@@ -57,7 +57,7 @@ def _signal(entries: list[dict]) -> str:
                         fix="rank runs trained by sslpilot, or audit the others first (`sslpilot audit`)")
 
 
-def _ordered(entries: list[dict], what: str) -> dict:
+def _ordered(entries: list[dict], what: str, retrieval_caveat: str = RETRIEVAL_CAVEAT) -> dict:
     signal = _signal(entries)
     ranked = sorted(entries, key=lambda e: -e[signal])
     for i, e in enumerate(ranked, 1):
@@ -68,7 +68,7 @@ def _ordered(entries: list[dict], what: str) -> dict:
         lead = f", {top[signal] / ranked[1][signal] - 1:.0%} above the next ({ranked[1]['label']})"
     name = signal.removeprefix("health/").replace("_", " ")  # what the answer, the CLI and the UI call it
     return {"signal": signal, "signal_name": name, "ranking": ranked,
-            "caveat": RETRIEVAL_CAVEAT if signal == "health/view_retrieval" else CAVEAT,
+            "caveat": retrieval_caveat if signal == "health/view_retrieval" else CAVEAT,
             "decided_by": f"{name} of {what}: {top['label']} leads with {top[signal]:.4g}{lead}"}
 
 
@@ -86,7 +86,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         runs = [reg.sync(run_id_of(r)) for r in run_refs]
     kinds = {(r.method, r.dataset) for r in runs}
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
-    sources = {r.id: _measurable(r) for r in runs}
+    sources = {r.id: _measured_on(r) for r in runs}
     measured = all(sources.values())  # else every run is ordered by what its training logged
     if len(datasets) > 1 or (len(methods) > 1 and not (measured and methods <= set(RANKED_ACROSS))):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
@@ -104,11 +104,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None})
         if measured:
-            checkpoint = sources[r.id] if isinstance(sources[r.id], Path) else None
-            entries[-1]["health/view_retrieval"] = view_retrieval_of(r.run_dir, checkpoint)
-            if checkpoint is not None:  # a run still training (or stopped): its newest kept checkpoint
+            checkpoint = sources[r.id] if isinstance(sources[r.id], tuple) else None
+            entries[-1]["health/view_retrieval"] = view_retrieval_of(r.run_dir, checkpoint and checkpoint[1])
+            if checkpoint:  # a run still training (or stopped): its newest kept checkpoint
                 state = "still training" if r.status in ("queued", "running") else r.status
-                entries[-1]["label"] += f" (step {checkpoint.stem.split('_')[1]}, {state})"
+                entries[-1]["label"] += f" (step {checkpoint[0]}, {state})"
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
@@ -145,27 +145,13 @@ def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init:
     if key not in kept:
         kept[key] = run_view_health(run_dir, checkpoint=checkpoint, random_init=random_init)["health/view_retrieval"]
         try:
-            write_json_atomic(folder.view_health, {**(read_json(folder.view_health) or {}), key: kept[key]})
+            write_json_atomic(folder.view_health, kept)
         except OSError:  # a read-only or full disk: the ranking stands, it is only measured again next time
             pass
     return kept[key]
 
 
-def _measurable(run) -> bool | Path:
-    """What view retrieval can be measured on: True for a finished vision run's exported encoder, the newest kept
-    checkpoint of a vision run still training that wrote how to read it, else False."""
-    from ssl_runtime.catalogue import VISION_METHODS
-
-    folder = RunFolder(run.run_dir)
-    if run.method not in VISION_METHODS:
-        return False
-    if run.status == "succeeded":
-        return (folder.encoder / "config.json").exists()
-    kept = sorted(folder.checkpoints.glob("step_*.pt"), key=lambda p: int(p.stem.split("_")[1]))
-    return kept[-1] if kept and folder.checkpoint_preprocess.exists() else False
-
-
-def _checkpoints_retrievable(run) -> bool:
+def _checkpoints_readable(run) -> bool:
     """A vision run whose kept checkpoints can be read as it reads images (checkpoints/preprocess.json, written at
     its start; or its export): view retrieval can be measured on them, finished or not."""
     from ssl_runtime.catalogue import VISION_METHODS
@@ -173,6 +159,18 @@ def _checkpoints_retrievable(run) -> bool:
     folder = RunFolder(run.run_dir)
     return run.method in VISION_METHODS and (folder.checkpoint_preprocess.exists()
                                              or (folder.encoder / "preprocess.json").exists())
+
+
+def _measured_on(run) -> bool | tuple[int, Path]:
+    """What view retrieval measures a run on: True for a finished vision run's exported encoder, (step, path) of the
+    newest kept checkpoint of one still training (or stopped) that can be read, else False."""
+    from ssl_runtime.catalogue import VISION_METHODS
+
+    folder = RunFolder(run.run_dir)
+    if run.status == "succeeded":
+        return run.method in VISION_METHODS and (folder.encoder / "config.json").exists()
+    kept = folder.kept_checkpoints()
+    return kept[-1] if kept and _checkpoints_readable(run) else False
 
 
 def early_stop_savings(runs: list) -> dict:
@@ -188,18 +186,17 @@ def rank_checkpoints(home: Home, run_ref: str) -> dict:
     (a vision run that wrote how to read them), else by the signal its training logged at their step."""
     run = Registry(home).sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
-    steps = sorted(int(p.stem.split("_")[1]) for p in folder.checkpoints.glob("step_*.pt"))
-    if not steps:
+    kept = folder.kept_checkpoints()
+    if not kept:
         raise SSLPilotError(f"run {run.id} kept no intermediate checkpoints", field="run",
                             fix="set train.keep_checkpoints=N (with train.checkpoint_every) for the next run")
     by_step = {r["step"]: r for r in _health_rows(folder.read_metrics())}
-    measured = _checkpoints_retrievable(run)
+    measured = _checkpoints_readable(run)
     entries = []
-    for step in steps:
+    for step, path in kept:
         row = by_step.get(step) or by_step.get(max((s for s in by_step if s <= step), default=-1))
         if row is None and not measured:
             continue
-        path = folder.checkpoints / f"step_{step}.pt"
         entries.append({"step": step, "label": f"step {step}", "health_step": (row or {}).get("step"),
                         **{s: (row or {}).get(s) for s in SIGNALS}, "alpha_req": (row or {}).get("health/alpha_req"),
                         "checkpoint": str(path)})
@@ -209,7 +206,5 @@ def rank_checkpoints(home: Home, run_ref: str) -> dict:
         raise SSLPilotError(f"run {run.id} logged no health metrics at or before its checkpoints", field="run")
     what = "each kept checkpoint on four views of the run's held-out images" if measured else \
         "the health step at or before each checkpoint"
-    out = {"what": "checkpoints", "run_id": run.id, "method": run.method, **_ordered(entries, what)}
-    if measured:
-        out["caveat"] = CHECKPOINT_CAVEAT
-    return out
+    return {"what": "checkpoints", "run_id": run.id, "method": run.method,
+            **_ordered(entries, what, retrieval_caveat=CHECKPOINT_CAVEAT)}

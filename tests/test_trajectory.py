@@ -174,40 +174,87 @@ def test_an_unexplained_flat_loss_alerts_only_past_half_the_run(tmp_path, lr, al
     assert alerting(ev.until(60)).verdict == "not_learning"  # past half the run either way
 
 
-def test_a_collapse_says_where_it_left_a_healthy_run_of_the_same_method(tmp_path):
-    """Part 6's other half: "failing from step N" read against a healthy run of the same method on the same data
-    (the user's own registry), at the same fraction of training."""
+def logged_run(home, rank_path, std_path, **overrides) -> str:
+    """A finished SimSiam run in `home`'s registry whose health rows follow the given rank and spread x sqrt(64)."""
     import json
 
     from conftest import tiny_config
 
     from ssl_runtime.run_folder import RunFolder
-    from tools.home import Home
     from tools.runs import enqueue
 
+    r = enqueue(home, tiny_config("simsiam", **overrides))
+    folder = RunFolder(r.run_dir)
+    folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512,
+                      total_steps=100, data={"num_images": 1797, "duplicates": 0, "skipped_files": 0})
+    for i, (rank, std) in enumerate(zip(rank_path, std_path, strict=True)):
+        folder.log_metrics({"step": i * 10 or 1, "loss": -0.5 - 0.04 * i, "grad_norm": 1.0, "health/rank": rank,
+                            "health/std": std / 8, "health/uniformity": -2.0, "health/alignment": 0.5})
+    folder.write_summary({"status": "succeeded", "embedding_dim": 64, "health_samples": 512, "epochs": 30,
+                          "data": {"num_images": 1797}})
+    folder.probe.write_text(json.dumps(PROBE_GOOD))
+    folder.set_status("succeeded")
+    return r.id
+
+
+HEALTHY_RANK = [6, 20, 24, 24, 23, 22, 22, 21, 21, 20, 20]
+HEALTHY_SPREAD = [0.2] + [0.9] * 10
+
+
+def test_a_collapse_says_where_it_left_a_healthy_run_of_the_same_method(tmp_path):
+    """Part 6's other half: "failing from step N" read against a healthy run of the same method on the same data
+    (the user's own registry), at the same fraction of training."""
+    from tools.home import Home
+
     home = Home.resolve(tmp_path / "home")
-
-    def run(rank_path, std_path):
-        r = enqueue(home, tiny_config("simsiam"))
-        folder = RunFolder(r.run_dir)
-        folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512,
-                          total_steps=100, data={"num_images": 1797, "duplicates": 0, "skipped_files": 0})
-        for i, (rank, std) in enumerate(zip(rank_path, std_path, strict=True)):
-            folder.log_metrics({"step": i * 10 or 1, "loss": -0.5 - 0.04 * i, "grad_norm": 1.0, "health/rank": rank,
-                                "health/std": std / 8, "health/uniformity": -2.0, "health/alignment": 0.5})
-        folder.write_summary({"status": "succeeded", "embedding_dim": 64, "health_samples": 512, "epochs": 30,
-                              "data": {"num_images": 1797}})
-        folder.probe.write_text(json.dumps(PROBE_GOOD))
-        folder.set_status("succeeded")
-        return r.id
-
-    healthy = run([6, 20, 24, 24, 23, 22, 22, 21, 21, 20, 20], [0.2] + [0.9] * 10)
+    healthy = logged_run(home, HEALTHY_RANK, HEALTHY_SPREAD)
     assert diagnose_run(home, healthy)["verdict"] == "healthy"
     # on the healthy path until step 30, then under half of it from step 40 on
-    collapsing = run([6, 20, 24, 22, 10, 6, 4, 3, 2.5, 2.2, 2.0], [0.2, 0.9, 0.9, 0.85, 0.6, 0.5, 0.45, 0.4, 0.4,
-                                                                   0.38, 0.35])
+    collapsing = logged_run(home, [6, 20, 24, 22, 10, 6, 4, 3, 2.5, 2.2, 2.0],
+                            [0.2, 0.9, 0.9, 0.85, 0.6, 0.5, 0.45, 0.4, 0.4, 0.38, 0.35])
     d = diagnose_run(home, collapsing)
     assert d["verdict"] in ("complete_collapse", "dimensional_collapse")
     left = [e for e in d["evidence"] if "left the path of run " + healthy in e["explanation"]]
     assert left and left[0]["metric"] == "health/rank" and left[0]["step"] == 40, d["evidence"]
     assert "40% of the way" in left[0]["explanation"]
+
+
+# a run that passes every absolute bar (RankMe 8 of 64 = 12.5% > 8%, spread 0.9x isotropic, no fall from its peak)
+# and sits at a third of a healthy sibling's rank from step 10 on
+LOW_RANK = [6, 8, 8.5, 8, 8, 8, 8, 8, 8, 8, 8]
+
+
+def test_a_harmful_setting_confirmed_by_leaving_every_healthy_path_is_a_collapse(tmp_path):
+    """A run without its predictor that reads healthy by every level, but whose rank stayed under half of every
+    healthy run of its method, backbone and data, is collapsing because of the setting: the verdict changes and
+    the setting is named first."""
+    from tools.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    healthy = logged_run(home, HEALTHY_RANK, HEALTHY_SPREAD)
+    assert diagnose_run(home, healthy)["verdict"] == "healthy"
+    no_predictor = logged_run(home, LOW_RANK, HEALTHY_SPREAD, **{"method_args.predictor": False})
+    d = diagnose_run(home, no_predictor)
+    assert d["verdict"] == "dimensional_collapse"
+    assert d["causes"][0]["id"] == "no_predictor"
+    assert any("left the path of run " + healthy in e["explanation"] for e in d["evidence"])
+
+
+def test_leaving_a_healthy_path_alone_does_not_change_a_verdict(tmp_path):
+    """Without a harmful setting (healthy runs of one method differ 3x in rank across learning rates and
+    temperatures), against another backbone, or while another healthy run is no higher, the verdict stands."""
+    from tools.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    healthy = logged_run(home, HEALTHY_RANK, HEALTHY_SPREAD)
+    diagnose_run(home, healthy)
+    assert diagnose_run(home, logged_run(home, LOW_RANK, HEALTHY_SPREAD))["verdict"] == "healthy"  # no cause
+    other_backbone = logged_run(home, LOW_RANK, HEALTHY_SPREAD, **{"method_args.predictor": False,
+                                                                   "backbone.width": 0.5})
+    assert diagnose_run(home, other_backbone)["verdict"] == "healthy"  # its one sibling is another architecture
+
+    home2 = Home.resolve(tmp_path / "home2")
+    for rank in (HEALTHY_RANK, [6, 12, 14, 14, 13, 13, 13, 12, 12, 12, 12]):  # the second: under 2x of LOW_RANK
+        diagnose_run(home2, logged_run(home2, rank, HEALTHY_SPREAD))
+    d = diagnose_run(home2, logged_run(home2, LOW_RANK, HEALTHY_SPREAD, **{"method_args.predictor": False}))
+    assert d["verdict"] == "healthy" and d["causes"][0]["id"] == "no_predictor"  # named, not a collapse

@@ -93,11 +93,11 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     else:
         d.verdict, d.confidence = "healthy", 0.7
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
+    _healthy_path(ev, d, siblings or [])
     _retrieval_gap(ev, d)
     _setting_survived(ev, d)
     _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
     _sibling_context(ev, d, siblings or [])
-    _healthy_path_context(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
         d.confidence *= 0.8  # an early warning: the run may still recover or degrade
     extra = [DINO] if ev.method == "dino" else []
@@ -618,36 +618,69 @@ def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
                               0.8))
 
 
-def _healthy_path_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
-    """For a collapse: where the run left the path of a healthy run of the same method on the same data, read at
-    the same fraction of training, so "failing from step N" means departing from healthy, not crossing a level
-    a random init may already sit under. Explains; does not decide."""
-    if d.verdict not in ("complete_collapse", "dimensional_collapse"):
+def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+    """A run read against the path of healthy runs of the same method, backbone and data, at the same fraction of
+    training (issue 22, part 6). For a collapse it says where the run left that path, so "failing from step N"
+    means departing from healthy, not crossing a level a random init may already sit under. For a run read healthy
+    or weak whose config removes a guard or sits outside the published recipes (the causes _guard_removed and
+    _setting_survived name), it decides: a rank or spread that left *every* such run's path and stayed under half
+    of it confirms the setting did its harm, a dimensional collapse. The config cause is required: across the
+    label-free sweeps' settings healthy runs of one method end at 0.27-3x each other's rank (SimCLR at 4x the
+    rate, or at temperature 0.05, is under half its siblings' and probes as well), while with a cause named the
+    departure separated on the development runs (RESULTS.md, session 16): plain SGD at lr 20-50 ended at
+    0.19-0.32x its healthy siblings' rank, BYOL and SimSiam without a predictor at 0.38x their spread or 0.33-0.47x
+    their rank, paired controls at 0.62x or more of each other on both."""
+    collapsed = d.verdict in ("complete_collapse", "dimensional_collapse")
+    if not (collapsed or d.verdict in ("healthy", "weak_representation")) or ev.method not in VISION_METHODS:
         return
     mine = normalised_path(ev)
-    total = float(ev.resolved.get("total_steps") or 0)
+    backbone = _backbone(ev)
+    left: dict[str, list[tuple[str, tuple[float, float, float]]]] = {m: [] for m in PATH_METRICS}
+    compared = 0
     for sib in siblings:
         if not sib.get("run_dir"):
             continue
-        try:  # read only now, for a collapse: most diagnoses never need a sibling's metrics
-            healthy = normalised_path(load_evidence(sib["run_dir"]))
-        except (OSError, ValueError):  # a sibling's folder gone or damaged: no comparison, the verdict stands
+        try:  # read only now: a sibling's folder gone or damaged gives no comparison, the verdict stands
+            other = load_evidence(sib["run_dir"])
+        except (OSError, ValueError):
             continue
-        found = False
+        if _backbone(other) != backbone:
+            continue  # another architecture's geometry is no yardstick
+        healthy = normalised_path(other)
+        compared += 1
         for metric in PATH_METRICS:
-            left = departure(mine.get(metric, []), healthy.get(metric, []))
-            if left is None:
-                continue
-            f, value, ref = left
-            step = f" at step {round(f * total)}" if total else ""
-            name = "RankMe / min(n, d)" if metric == "health/rank" else "spread x sqrt(d)"
-            d.evidence.append(Item(metric, _r(value, 3), round(f * total) if total else None, _r(ref, 3),
-                                   f"{name} left the path of run {sib['run_id']} (healthy, same method and data)"
-                                   f"{step}, {f:.0%} of the way through: {value:.2f} where that run was at "
-                                   f"{ref:.2f}, and stayed under half of it"))
-            found = True
-        if found:
-            return  # one healthy run to compare with is enough
+            where = departure(mine.get(metric, []), healthy.get(metric, []))
+            if where is not None:
+                left[metric].append((sib["run_id"], where))
+    if not compared:
+        return
+    below_all = [m for m in PATH_METRICS if len(left[m]) == compared]
+    config = guard_causes(ev) + [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+    if collapsed:
+        shown = [m for m in PATH_METRICS if left[m]]
+    elif below_all and config:
+        shown = below_all
+        d.verdict, d.confidence, d.causes = "dimensional_collapse", 0.7, dimensional_causes(ev)
+        _name_first(d, config, 1.0, f"the config sits where runs collapse ({'; '.join(c.description for c in config)})"
+                    f", and the run's geometry left the path of every healthy run of the same method, backbone and "
+                    f"data it was compared with ({compared})")
+    else:
+        return
+    total = float(ev.resolved.get("total_steps") or 0)
+    for metric in shown:
+        run_id, (f, value, ref) = left[metric][0]
+        step = f" at step {round(f * total)}" if total else ""
+        name = "RankMe / min(n, d)" if metric == "health/rank" else "spread x sqrt(d)"
+        d.evidence.append(Item(metric, _r(value, 3), round(f * total) if total else None, _r(ref, 3),
+                               f"{name} left the path of run {run_id} (healthy, same method, backbone and data)"
+                               f"{step}, {f:.0%} of the way through: {value:.2f} where that run was at {ref:.2f}, "
+                               "and stayed under half of it" + ("" if collapsed else
+                                                                f" (as for all {compared} such runs)")))
+
+
+def _backbone(ev: RunEvidence) -> tuple:
+    b = ev.config.get("backbone", {})
+    return b.get("name", "auto"), b.get("width", 1.0)
 
 
 def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:

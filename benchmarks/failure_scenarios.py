@@ -401,11 +401,36 @@ _FAULTS_9: tuple[Scenario, ...] = (
 HELD_OUT_9: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_9), *_FAULTS_9)
 
+# A tenth held-out set (session 16), written before any run of it and after the session's one rule change (a
+# harmful setting confirmed by leaving every healthy sibling's path is a collapse), with the lessons of the ResNet-18
+# controls: 12 faults with paired controls, new seeds (221-232); ten on the textures with the small CNN, and the two
+# ResNet-18 faults on SimCLR at 240 steps (the one recipe whose development controls all learned there).
+R18_240 = {"train.steps": 240}
+_FAULTS_10: tuple[Scenario, ...] = (
+    sgd_huge("h10-simclr-sgd-lr-30", "simclr", 30.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures", seed=221),
+    guard_removed("h10-byol-no-predictor", "byol-no-predictor", domain="textures", seed=222),
+    guard_removed("h10-simsiam-no-predictor", "simsiam-no-predictor", domain="textures", seed=223),
+    guard_removed("h10-barlow-no-offdiag", "barlow-no-offdiag", domain="textures", seed=224),
+    Scenario("h10-vicreg-no-variance", "vicreg", {"method_args.mu": 0.0}, COLLAPSED, ("vicreg_no_regulariser",),
+             "model", domain="textures", seed=225),
+    guard_removed("h10-dino-no-centering", "dino-no-centering", domain="textures", seed=226),
+    hot_teacher("h10-dino-teacher-temp", 0.5, domain="textures", seed=227),
+    lr_tiny("h10-barlow-lr-tiny", "barlow_twins", domain="textures", seed=228),
+    hot_temperature("h10-simclr-temperature-8", "simclr", 8.0, domain="textures", seed=229),
+    guard_removed("h10-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=230),
+    sgd_huge("h10-simclr-sgd-lr-20-resnet18", "simclr", 20.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures",
+             backbone="resnet18", seed=231, extra=R18_240),
+    lr_tiny("h10-simclr-lr-tiny-resnet18", "simclr", domain="textures", backbone="resnet18", seed=232,
+            extra=R18_240),
+)
+HELD_OUT_10: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_10), *_FAULTS_10)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
-        "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9}
+        "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -234,6 +234,15 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
           f"another reason: {[i for i in false_controls if i not in undertrained + learned_nothing] or 'none'}; "
           f"faults read healthy or weak at their controls' kNN (did not take at this seed and budget; needs "
           f"--controls-from): {untaken or 'none'}.")
+    # session 16, declared before the tenth held-out set ran: the verdict over the fault-control pairs whose control
+    # learned (probe 3+ points over its random init), where the truth of both runs is known
+    control_of = {(s.method, s.domain, s.backbone, s.seed): r for s, r in controls}
+    pairs = [(r, c) for s, r in faulty if (c := control_of.get((s.method, s.domain, s.backbone, s.seed)))
+             and c.get("probe_gain") is not None and c["probe_gain"] >= LEARNED_POINTS]
+    if pairs:
+        right = sum(r["verdict_ok"] + c["verdict_ok"] for r, c in pairs)
+        print(f"Verdict over the {len(pairs)} pairs whose control learned ({LEARNED_POINTS:g}+ probe points over its "
+              f"random init): {right}/{2 * len(pairs)} ({right / (2 * len(pairs)):.0%}).")
     print(f"Time to detect: {len(early)}/{len(hard)} hard failures flagged within the first 20% of steps; "
           f"false alarms on {len(false_alarms)}/{len(controls)} healthy controls {false_alarms or ''}.")
     if fixes:
@@ -263,6 +272,9 @@ def report(scenarios: tuple[Scenario, ...], rows: dict[str, dict], name: str,
             print(fix_line(f"Of the {len(took)} faults that took (their own kNN under 90% of their paired "
                            f"control's), fixed", took, paired, "fixed"))
             print(fix_line("   and restored", took, paired, "restored"))
+
+
+LEARNED_POINTS = 3.0  # a control learned when its probe beats its random init by this many points (session 15)
 
 
 def fix_line(title: str, tried: list[tuple[Scenario, dict]], controls_by: dict[tuple[str, str], dict],

@@ -633,6 +633,9 @@ def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     collapsed = d.verdict in ("complete_collapse", "dimensional_collapse")
     if not (collapsed or d.verdict in ("healthy", "weak_representation")) or ev.method not in VISION_METHODS:
         return
+    config = guard_causes(ev) + [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+    if not (collapsed or config):
+        return  # nothing the siblings could decide: their metrics are not read
     mine = normalised_path(ev)
     backbone = _backbone(ev)
     left: dict[str, list[tuple[str, tuple[float, float, float]]]] = {m: [] for m in PATH_METRICS}
@@ -640,7 +643,7 @@ def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     for sib in siblings:
         if not sib.get("run_dir"):
             continue
-        try:  # read only now: a sibling's folder gone or damaged gives no comparison, the verdict stands
+        try:  # a sibling's folder gone or damaged gives no comparison, the verdict stands
             other = load_evidence(sib["run_dir"])
         except (OSError, ValueError):
             continue
@@ -655,7 +658,6 @@ def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     if not compared:
         return
     below_all = [m for m in PATH_METRICS if len(left[m]) == compared]
-    config = guard_causes(ev) + [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
     if collapsed:
         shown = [m for m in PATH_METRICS if left[m]]
     elif below_all and config:

@@ -8,6 +8,9 @@
   et al. 2023, arXiv 2312.04000): how many directions separate images more than their own views differ.
 - alpha_req: the decay exponent of the embedding covariance's eigenvalues, lambda_k ~ k^-alpha (Agrawal et
   al. 2022, alpha-ReQ); near 1 is the reported sweet spot, large means few directions carry the variance.
+- weight_drift: how far the trainable weights moved from where this process started, relative to their size
+  (WeightDrift): the one reading that tells a run whose weights stand still from one whose loss or BatchNorm
+  statistics move for other reasons.
 """
 
 from __future__ import annotations
@@ -118,6 +121,30 @@ def singular_spectrum(z: torch.Tensor) -> torch.Tensor:
     """Singular values of the centred embedding matrix, largest first (for spectrum plots)."""
     z = z.float()
     return torch.linalg.svdvals(z - z.mean(0))
+
+
+class WeightDrift:
+    """||w - w0|| / ||w0|| over a fixed sample of each trainable tensor's entries (evenly spaced, at most SAMPLE
+    per tensor, so the copy stays small for any model), as a device scalar: no host sync. A rate of 1e-9 or
+    parameters frozen by mistake leave it near 1e-7 while the loss can still wander (batch statistics, data
+    order) and a probe can still gain over a random init (BatchNorm's running statistics adapt to the data)."""
+
+    SAMPLE = 4096
+
+    def __init__(self, params: list[torch.Tensor]):
+        self.params = [p for p in params if p.numel()]
+        self.index = [torch.linspace(0, p.numel() - 1, min(p.numel(), self.SAMPLE), device=p.device).long()
+                      for p in self.params]
+        self.start = torch.cat([self._sample(p, i) for p, i in zip(self.params, self.index, strict=True)]).clone()
+
+    @staticmethod
+    def _sample(p: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return p.detach().reshape(-1)[index].float()
+
+    @torch.no_grad()
+    def measure(self) -> torch.Tensor:
+        now = torch.cat([self._sample(p, i) for p, i in zip(self.params, self.index, strict=True)])
+        return (now - self.start).norm() / self.start.norm().clamp_min(1e-12)
 
 
 @contextlib.contextmanager

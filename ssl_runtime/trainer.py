@@ -24,6 +24,7 @@ from ssl_runtime.configure import load_run_config
 from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
 from ssl_runtime.errors import DataError
+from ssl_runtime.health import WeightDrift
 from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
 from ssl_runtime.sinks import MetricSinks
@@ -131,6 +132,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 folder.log_metrics({"step": 0, "epoch": 0, **initial})
                 sinks.log({"step": 0, **initial})
     params = method.trainable_parameters()
+    # from the weights this process starts with: after a resume that is not the init, so it is not logged then
+    drift = WeightDrift(params) if start == 0 and is_main else None
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
     last_logged_step, status, message = start, "succeeded", "finished"
@@ -213,6 +216,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             t_last, last_logged_step = now, step
         if health_now and is_main:
             h = p.health()
+            if drift is not None:
+                h["health/weight_drift"] = drift.measure()
             row.update(zip(h.keys(), torch.stack([v.float() for v in h.values()]).tolist(), strict=True))
         if is_main and len(row) > 2:
             folder.log_metrics(row)

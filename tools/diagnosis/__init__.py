@@ -270,8 +270,8 @@ def _past_warm_up(ev: RunEvidence, d: Diagnosis) -> bool:
     loss near log(2N-1) at the start) move under the flatness bars over their first checks, and 5 of the 31
     healthy controls were stopped that way at 12-33% of their steps. A rate far from the default, a temperature
     out of range or fp16 explains it at once. A collapse or a NaN alerts at once."""
-    if d.verdict != "not_learning":
-        return True
+    if d.verdict != "not_learning" or any(e.metric == "health/weight_drift" for e in d.evidence):
+        return True  # weights standing still past the warm-up need no more waiting
     total = float(ev.resolved.get("total_steps") or 0)
     explained = any(c.id in EXPLAIN_FLAT_LOSS for c in d.causes)
     last = ev.s("loss").last()

@@ -84,8 +84,9 @@ def thirds_change(values: list[float]) -> float:
 def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     d = Diagnosis(ev.run_id, "insufficient_evidence", 0.3, status=ev.status, in_progress=not ev.ended)
     language = ev.method in TEXT_METHODS
-    checks = (_diverged, _failed, _partial_evidence, _insufficient, _lm_not_learning, _lm_overfitting) if language \
-        else (_diverged, _failed, _partial_evidence, _insufficient, _not_learning, _complete_collapse,
+    checks = (_diverged, _failed, _weights_still, _partial_evidence, _insufficient, _lm_not_learning,
+              _lm_overfitting) if language \
+        else (_diverged, _failed, _weights_still, _partial_evidence, _insufficient, _not_learning, _complete_collapse,
               _dimensional_collapse, _data_problem, _weak_representation)
     for check in checks:
         if check(ev, d):
@@ -313,6 +314,26 @@ def _rank_ratio(ev: RunEvidence) -> tuple[int, float] | None:
     if not last or not ev.rank_capacity:
         return None
     return last[0], last[1] / ev.rank_capacity
+
+
+def _weights_still(ev: RunEvidence, d: Diagnosis) -> bool:
+    """The trainable weights stood still past the warm-up (health/weight_drift under WEIGHTS_STILL): not learning,
+    however the loss or the probe moved (BatchNorm's running statistics adapt to the data without a single weight
+    moving, and a probe then gains over an uncalibrated random init: a Barlow Twins run at lr 1e-9 read healthy,
+    16 probe points over its init, on the tenth held-out set). During the warm-up the rate may be tiny on purpose.
+    One reading past the warm-up decides, before there are loss points enough for any other reading."""
+    after = [(s, v) for s, v in ev.s("health/weight_drift").finite if s > ev.warmup_steps]
+    if not after or after[-1][1] >= T.WEIGHTS_STILL:
+        return False
+    step, drift = after[-1]
+    d.verdict, d.confidence = "not_learning", 0.9
+    d.evidence.append(Item("health/weight_drift", float(f"{drift:.2g}"), step, T.WEIGHTS_STILL,
+                           f"the trainable weights moved {drift:.1e} of their norm since the start, past the warm-up: "
+                           "nothing is being learned"))
+    causes = [c for c in optimisation_causes(ev) if c.id in ("lr_tiny",)]
+    d.causes += causes or [Cause("weights_still", "the weights do not move: a learning rate near zero, or the "
+                                 "parameters frozen (requires_grad off, a zero-weight loss)", 0.8)]
+    return True
 
 
 def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:

@@ -91,6 +91,10 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
         "lr_tiny": [Candidate("model", default_rate, f"lr {lr:.3g} is too small to move the "
                               "weights; the default follows the linear scaling rule (base x batch/256)",
                               "the loss falls clearly in the first epoch", "loss down by >5% in the first third")],
+        "weights_still": [Candidate("model", default_rate, "the weights did not move from their start; at the "
+                                    "method's default rate they do (if it is already the rate, look for parameters "
+                                    "frozen by mistake)", "weights moving", "health/weight_drift above 1e-4 after "
+                                    "the warm-up")],
         "fp16": [Candidate("model", {"train.precision": "bf16"}, "fp16 overflows in softmax and normalisation; bf16 "
                            "has fp32's range (dino #58)", "finite loss", "loss finite to the end")],
         "no_grad_clip": [Candidate("model", {"train.grad_clip": 3.0, "optim.lr": _nice(lr * 0.3)},

@@ -426,11 +426,36 @@ _FAULTS_10: tuple[Scenario, ...] = (
 HELD_OUT_10: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_10), *_FAULTS_10)
 
+# An eleventh held-out set (session 16), written before any run of it and after the session's second rule change
+# (weights standing still past the warm-up are not learning): 12 faults with paired controls, new seeds (241-252),
+# placed as the tenth set's; two rates 5000x under the default (1e-7), one 250x under it (the weights
+# move a little: the loss must tell), and the ResNet-18 faults on SimCLR at 240 steps.
+_FAULTS_11: tuple[Scenario, ...] = (
+    lr_tiny("h11-moco-lr-tiny", "moco", 1e-7, domain="textures", seed=241),
+    lr_tiny("h11-byol-lr-tiny", "byol", 1e-7, domain="textures", seed=242),
+    Scenario("h11-simclr-lr-250x-low", "simclr", {"optim.lr": 2e-6}, NOT_LEARNING + ("weak_representation",),
+             ("lr_tiny",), "model", domain="textures", seed=243),
+    guard_removed("h11-simsiam-no-predictor", "simsiam-no-predictor", domain="textures", seed=244),
+    guard_removed("h11-byol-ema-too-fast", "byol-ema-too-fast", domain="textures", seed=245),
+    hot_teacher("h11-dino-teacher-temp", 0.4, domain="textures", seed=246),
+    guard_removed("h11-vicreg-no-regularisers", "vicreg-no-regularisers", domain="textures", seed=247),
+    sgd_huge("h11-moco-sgd-lr-50", "moco", 50.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures", seed=248),
+    guard_removed("h11-barlow-no-offdiag", "barlow-no-offdiag", domain="textures", seed=249),
+    guard_removed("h11-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=250),
+    hot_temperature("h11-simclr-temperature-10-resnet18", "simclr", 10.0, domain="textures", backbone="resnet18",
+                    seed=251, extra=R18_240),
+    sgd_huge("h11-simclr-sgd-lr-50-resnet18", "simclr", 50.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures",
+             backbone="resnet18", seed=252, extra=R18_240),
+)
+HELD_OUT_11: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_11), *_FAULTS_11)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
-        "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10}
+        "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10,
+        "heldout11": HELD_OUT_11}
 
 
 def make_folder(root: Path, kind: str) -> Path:

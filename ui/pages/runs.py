@@ -18,7 +18,7 @@ REFRESH_S = 5
 COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
            "verdict", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
-                   "health/teacher_entropy", "samples_per_s"]
+                   "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
 
 
 def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str) -> pd.DataFrame:

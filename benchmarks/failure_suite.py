@@ -375,13 +375,30 @@ def fix_ceiling(pooled: dict[tuple[str, str], dict]) -> tuple[int, int]:
     return sum(hits), len(hits)
 
 
+def fault_undone(s: Scenario, attempts: list[dict]) -> list[bool]:
+    """For each follow-up in turn: whether the changes so far set one of the fault's keys to another value. Session
+    16, after the tenth set: a follow-up that kept Barlow Twins' lr 1e-9 (advice to train longer) passed as fixed,
+    healthy at its control's kNN, because a probe of weights that never moved still gains from BatchNorm's running
+    statistics; a fix must undo the fault. A data fault (a damaged folder) has no config key: any change counts."""
+    if not s.fault:
+        return [True] * len(attempts)
+    out, changed = [], {}
+    for a in attempts:
+        changed.update(a.get("change") or {})
+        out.append(any(k in changed and changed[k] != v for k, v in s.fault.items()))
+    return out
+
+
 def judge_fix(s: Scenario, r: dict, controls_by: dict[tuple[str, str], dict]) -> dict:
-    """Fixed (strictly: healthy) and restored (as its control reads) by the first follow-up, and within two."""
+    """Fixed (strictly: healthy) and restored (as its control reads) by the first follow-up, and within two; either
+    only where the follow-up undid the fault (fault_undone)."""
     target = control_for(s, controls_by)
     if target is None:
         return {"control": None, "fixed": (False, False), "restored": (False, False)}
-    fixed = [a.get("verdict") == "healthy" and near(a, target) for a in r["fix_attempts"]]
-    restored = [a.get("verdict") in ("healthy", target["verdict"]) and near(a, target) for a in r["fix_attempts"]]
+    undone = fault_undone(s, r["fix_attempts"])
+    pairs = list(zip(r["fix_attempts"], undone, strict=True))
+    fixed = [a.get("verdict") == "healthy" and near(a, target) and u for a, u in pairs]
+    restored = [a.get("verdict") in ("healthy", target["verdict"]) and near(a, target) and u for a, u in pairs]
     return {"control": target["id"], "fixed": (bool(fixed and fixed[0]), any(fixed)),
             "restored": (bool(restored and restored[0]), any(restored))}
 

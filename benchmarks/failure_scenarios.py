@@ -11,7 +11,7 @@ Data faults need folders, generated from scikit-learn's bundled digits (no downl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -450,12 +450,35 @@ _FAULTS_11: tuple[Scenario, ...] = (
 HELD_OUT_11: tuple[Scenario, ...] = (
     *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_11), *_FAULTS_11)
 
+# A twelfth held-out set (session 16), written before any run of it: the suite's recipes at four times the length
+# (480 steps), where a collapse that takes 30-100 steps falls inside the first fifth of the run, to measure the time
+# to detect at a budget closer to real training; 12 faults on the textures with the small CNN, paired controls,
+# seeds 271-282, mostly hard failures.
+LONG_480 = {"train.steps": 480}
+_FAULTS_12: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
+    guard_removed("h12-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=271),
+    guard_removed("h12-byol-ema-too-fast", "byol-ema-too-fast", domain="textures", seed=272),
+    guard_removed("h12-simsiam-no-predictor", "simsiam-no-predictor", domain="textures", seed=273),
+    guard_removed("h12-byol-no-predictor", "byol-no-predictor", domain="textures", seed=274),
+    guard_removed("h12-dino-no-centering", "dino-no-centering", domain="textures", seed=275),
+    hot_teacher("h12-dino-teacher-temp", 0.35, domain="textures", seed=276),
+    guard_removed("h12-vicreg-no-regularisers", "vicreg-no-regularisers", domain="textures", seed=277),
+    Scenario("h12-vicreg-no-variance", "vicreg", {"method_args.mu": 0.0}, COLLAPSED, ("vicreg_no_regulariser",),
+             "model", domain="textures", seed=278),
+    lr_tiny("h12-barlow-lr-tiny", "barlow_twins", 1e-8, domain="textures", seed=279),
+    lr_tiny("h12-moco-lr-tiny", "moco", 1e-7, domain="textures", seed=280),
+    hot_temperature("h12-simclr-temperature-10", "simclr", 10.0, domain="textures", seed=281),
+    sgd_huge("h12-simclr-sgd-lr-30", "simclr", 30.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures", seed=282),
+))
+HELD_OUT_12: tuple[Scenario, ...] = (
+    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_12), *_FAULTS_12)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
         "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10,
-        "heldout11": HELD_OUT_11}
+        "heldout11": HELD_OUT_11, "heldout12": HELD_OUT_12}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -63,6 +63,11 @@ GUARD_FAULTS: dict[str, tuple[str, dict, tuple[str, ...], str]] = {
 }
 
 
+def paired(faults: tuple[Scenario, ...]) -> tuple[Scenario, ...]:
+    """Each fault's paired control (its base config at its seed, backbone and length), then the faults."""
+    return (*(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in faults), *faults)
+
+
 def guard_removed(scenario_id: str, kind: str, domain: str = "digits", seed: int = 0,
                   backbone: str = "small_cnn") -> Scenario:
     """A GUARD_FAULTS fault on this data and seed: it should collapse."""
@@ -350,8 +355,7 @@ _FAULTS_7: tuple[Scenario, ...] = (
              "model", domain="shapes", seed=93),
     hot_temperature("h7-simclr-temperature-10-shapes", "simclr", 10.0, domain="shapes", seed=94),
 )
-HELD_OUT_7: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_7), *_FAULTS_7)
+HELD_OUT_7: tuple[Scenario, ...] = paired(_FAULTS_7)
 
 # An eighth held-out set (session 14), written before any run of it, after choosing the suite's ResNet-18 width on
 # development seeds (111; failure_suite.RESNET_WIDTH): 12 faults, each with its paired control, new seeds (121-132),
@@ -374,8 +378,7 @@ _FAULTS_8: tuple[Scenario, ...] = (
     hot_temperature("h8-simclr-temperature-10-resnet18", "simclr", 10.0, domain="textures",
                     backbone="resnet18", seed=132),
 )
-HELD_OUT_8: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_8), *_FAULTS_8)
+HELD_OUT_8: tuple[Scenario, ...] = paired(_FAULTS_8)
 
 # A ninth held-out set (session 14), written before any run of it and after the session's one rule change (a run
 # that survived a setting outside every published recipe names it first): 12 faults with paired controls, new seeds
@@ -398,8 +401,7 @@ _FAULTS_9: tuple[Scenario, ...] = (
              ("vicreg_no_regulariser",), "model", domain="textures", backbone="resnet18", seed=151),
     lr_tiny("h9-simclr-lr-tiny-resnet18", "simclr", domain="textures", backbone="resnet18", seed=152),
 )
-HELD_OUT_9: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone) for s in _FAULTS_9), *_FAULTS_9)
+HELD_OUT_9: tuple[Scenario, ...] = paired(_FAULTS_9)
 
 # A tenth held-out set (session 16), written before any run of it and after the session's one rule change (a
 # harmful setting confirmed by leaving every healthy sibling's path is a collapse), with the lessons of the ResNet-18
@@ -423,8 +425,7 @@ _FAULTS_10: tuple[Scenario, ...] = (
     lr_tiny("h10-simclr-lr-tiny-resnet18", "simclr", domain="textures", backbone="resnet18", seed=232,
             extra=R18_240),
 )
-HELD_OUT_10: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_10), *_FAULTS_10)
+HELD_OUT_10: tuple[Scenario, ...] = paired(_FAULTS_10)
 
 # An eleventh held-out set (session 16), written before any run of it and after the session's second rule change
 # (weights standing still past the warm-up are not learning): 12 faults with paired controls, new seeds (241-252),
@@ -447,8 +448,7 @@ _FAULTS_11: tuple[Scenario, ...] = (
     sgd_huge("h11-simclr-sgd-lr-50-resnet18", "simclr", 50.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures",
              backbone="resnet18", seed=252, extra=R18_240),
 )
-HELD_OUT_11: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_11), *_FAULTS_11)
+HELD_OUT_11: tuple[Scenario, ...] = paired(_FAULTS_11)
 
 # A twelfth held-out set (session 16), written before any run of it: the suite's recipes at four times the length
 # (480 steps), where a collapse that takes 30-100 steps falls inside the first fifth of the run, to measure the time
@@ -470,8 +470,7 @@ _FAULTS_12: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
     hot_temperature("h12-simclr-temperature-10", "simclr", 10.0, domain="textures", seed=281),
     sgd_huge("h12-simclr-sgd-lr-30", "simclr", 30.0, DIVERGED + NOT_LEARNING + COLLAPSED, domain="textures", seed=282),
 ))
-HELD_OUT_12: tuple[Scenario, ...] = (
-    *(control(s.method, s.domain, seed=s.seed, backbone=s.backbone, **s.extra) for s in _FAULTS_12), *_FAULTS_12)
+HELD_OUT_12: tuple[Scenario, ...] = paired(_FAULTS_12)
 
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,

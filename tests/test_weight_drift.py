@@ -55,8 +55,8 @@ def test_weights_that_move_or_stand_still_only_in_the_warm_up_are_not_read_so(tm
 
 
 def test_a_run_logs_how_far_its_weights_moved(tmp_path):
-    """Measured: 1e-8 at lr 1e-9 and 5.6e-3 at the default rate after 12 steps (a 5e5x gap); asserted with 100x and
-    50x margins either side of the bar."""
+    """Measured: 1e-8 at lr 1e-9 and 5.6e-3 at the default rate after 12 steps (a 5e5x gap). Asserted: under a
+    hundredth of the bar (the measurement 97x under that) and over ten times it (the measurement 5.6x over that)."""
     import sys
 
     from conftest import tiny_config
@@ -74,4 +74,4 @@ def test_a_run_logs_how_far_its_weights_moved(tmp_path):
         drift[name] = [r["health/weight_drift"] for r in RunFolder(run_dir).read_metrics()
                        if "health/weight_drift" in r]
     assert len(drift["tiny"]) >= 3 and max(drift["tiny"]) < T.WEIGHTS_STILL / 100
-    assert drift["default"][-1] > 50 * T.WEIGHTS_STILL
+    assert drift["default"][-1] > 10 * T.WEIGHTS_STILL

@@ -135,12 +135,17 @@ learned (+10 probe points over its random init) with a RankMe a fifth of its con
 default is left out: the default is AdamW's, and published SGD and LARS rates sit 100x above it."""
 
 
+def survived_settings(ev: RunEvidence) -> list[Cause]:
+    """The config's SURVIVABLE settings: outside every published recipe, yet a run may live through them."""
+    return [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+
+
 def _setting_survived(ev: RunEvidence, d: Diagnosis) -> None:
     """A run read healthy or weak although its config sits far outside the published recipes: the verdict stands,
     with less confidence, and the setting is named first so the recommendation puts it back."""
     if d.verdict not in ("healthy", "weak_representation") or ev.method not in VISION_METHODS:
         return
-    outside = [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+    outside = survived_settings(ev)
     if outside:
         _name_first(d, outside, 0.8, "the run survived settings outside every published recipe "
                     f"({'; '.join(c.description for c in outside)}); the same run at the usual values is the "
@@ -330,7 +335,7 @@ def _weights_still(ev: RunEvidence, d: Diagnosis) -> bool:
     d.evidence.append(Item("health/weight_drift", float(f"{drift:.2g}"), step, T.WEIGHTS_STILL,
                            f"the trainable weights moved {drift:.1e} of their norm since the start, past the warm-up: "
                            "nothing is being learned"))
-    causes = [c for c in optimisation_causes(ev) if c.id in ("lr_tiny",)]
+    causes = [c for c in optimisation_causes(ev) if c.id == "lr_tiny"]
     d.causes += causes or [Cause("weights_still", "the weights do not move: a learning rate near zero, or the "
                                  "parameters frozen (requires_grad off, a zero-weight loss)", 0.8)]
     return True
@@ -654,7 +659,7 @@ def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     collapsed = d.verdict in ("complete_collapse", "dimensional_collapse")
     if not (collapsed or d.verdict in ("healthy", "weak_representation")) or ev.method not in VISION_METHODS:
         return
-    config = guard_causes(ev) + [c for c in optimisation_causes(ev) if c.id in SURVIVABLE]
+    config = guard_causes(ev) + survived_settings(ev)
     if not (collapsed or config):
         return  # nothing the siblings could decide: their metrics are not read
     mine = normalised_path(ev)

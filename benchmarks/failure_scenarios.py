@@ -472,12 +472,32 @@ _FAULTS_12: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
 ))
 HELD_OUT_12: tuple[Scenario, ...] = paired(_FAULTS_12)
 
+# A thirteenth held-out set (session 17), written before any run of it and after the session's one rule change (a
+# guard removed and the spread halved while running is a collapse): 480 steps as the twelfth, paired controls, new
+# seeds (301-312), half on the textures and half on the digits, mostly hard failures and the slow collapses above all.
+_FAULTS_13: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
+    guard_removed("h13-simsiam-no-stopgrad", "simsiam-no-stopgrad", domain="textures", seed=301),
+    guard_removed("h13-byol-ema-too-fast", "byol-ema-too-fast", domain="textures", seed=302),
+    guard_removed("h13-byol-no-predictor", "byol-no-predictor", domain="textures", seed=303),
+    guard_removed("h13-simsiam-no-predictor-digits", "simsiam-no-predictor", domain="digits", seed=304),
+    guard_removed("h13-simsiam-no-stopgrad-digits", "simsiam-no-stopgrad", domain="digits", seed=305),
+    guard_removed("h13-byol-ema-too-fast-digits", "byol-ema-too-fast", domain="digits", seed=306),
+    guard_removed("h13-vicreg-no-regularisers-digits", "vicreg-no-regularisers", domain="digits", seed=307),
+    guard_removed("h13-dino-no-centering-digits", "dino-no-centering", domain="digits", seed=308),
+    hot_teacher("h13-dino-teacher-temp", 0.3, domain="textures", seed=309),
+    lr_tiny("h13-moco-lr-tiny-digits", "moco", 1e-8, domain="digits", seed=310),
+    lr_tiny("h13-simclr-lr-tiny", "simclr", 1e-7, domain="textures", seed=311),
+    Scenario("h13-vicreg-no-variance", "vicreg", {"method_args.mu": 0.0}, COLLAPSED, ("vicreg_no_regulariser",),
+             "model", domain="textures", seed=312),
+))
+HELD_OUT_13: tuple[Scenario, ...] = paired(_FAULTS_13)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
         "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10,
-        "heldout11": HELD_OUT_11, "heldout12": HELD_OUT_12}
+        "heldout11": HELD_OUT_11, "heldout12": HELD_OUT_12, "heldout13": HELD_OUT_13}
 
 
 def make_folder(root: Path, kind: str) -> Path:

@@ -258,3 +258,39 @@ def test_leaving_a_healthy_path_alone_does_not_change_a_verdict(tmp_path):
         diagnose_run(home2, logged_run(home2, rank, HEALTHY_SPREAD))
     d = diagnose_run(home2, logged_run(home2, LOW_RANK, HEALTHY_SPREAD, **{"method_args.predictor": False}))
     assert d["verdict"] == "healthy" and d["causes"][0]["id"] == "no_predictor"  # named, not a collapse
+
+
+# a running SimSiam run: spread x sqrt(64) climbs from its init, then falls; rank and loss stay healthy-looking
+FALLING_SPREAD = [0.2, 0.9, 0.95, 0.8, 0.6, 0.42, 0.3, 0.25]
+
+
+def _spread_run(tmp_path, name, overrides, status="running"):
+    rows = [{"step": i * 10 or 1, "loss": -0.5 - 0.04 * i, "grad_norm": 1.0, "health/rank": 20.0,
+             "health/std": s / 8, "health/uniformity": -2.0, "health/alignment": 0.5}
+            for i, s in enumerate(FALLING_SPREAD)]
+    return make_run(tmp_path, "simsiam", overrides=overrides, rows=rows, d=64, n=128, status=status, name=name,
+                    probe=None if status == "running" else PROBE_GOOD)
+
+
+def test_a_guard_removed_and_the_spread_halved_is_collapsing_while_it_runs(tmp_path):
+    """The slow collapses fall for 30-100 steps before any level reads collapsed: with the stop-gradient off, a
+    spread under half its best (0.42 of 0.95, past the warm-up) is a collapse at that check; 0.6 of 0.95 is not."""
+    from tools.diagnosis import alerting
+
+    ev = _spread_run(tmp_path, "no_stopgrad", {"method_args.stop_gradient": False})
+    assert ev.warmup_steps == 8
+    assert diagnose(ev.until(40)).verdict != "complete_collapse"  # 0.63x its best
+    d = diagnose(ev.until(50))
+    assert d.verdict == "complete_collapse" and d.causes[0].id == "no_stop_gradient", d.to_dict()
+    assert "0.44x its best" in d.evidence[0].explanation and d.evidence[0].step == 50
+    assert alerting(ev.until(50)).verdict == "complete_collapse"  # the live monitor flags it there
+
+
+def test_a_spread_fall_alone_or_inside_the_warm_up_or_after_the_end_is_not_read_so(tmp_path):
+    """Without a guard removed a halved spread is no collapse (8 development runs halved theirs, 6 ended healthy or
+    weak); inside the warm-up the run may still be finding its scale; a finished run is read by its levels."""
+    assert diagnose(_spread_run(tmp_path, "recipe", {}).until(50)).verdict == "healthy"
+    late_warm_up = {"method_args.stop_gradient": False, "optim.warmup_steps": 60}
+    assert diagnose(_spread_run(tmp_path, "warm", late_warm_up).until(50)).verdict != "complete_collapse"
+    ended = diagnose(_spread_run(tmp_path, "ended", {"method_args.stop_gradient": False}, status="succeeded"))
+    assert ended.verdict != "complete_collapse" and ended.causes[0].id == "no_stop_gradient"

@@ -87,7 +87,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     checks = (_diverged, _failed, _weights_still, _partial_evidence, _insufficient, _lm_not_learning,
               _lm_overfitting) if language \
         else (_diverged, _failed, _weights_still, _partial_evidence, _insufficient, _not_learning, _complete_collapse,
-              _dimensional_collapse, _data_problem, _weak_representation)
+              _collapsing, _dimensional_collapse, _data_problem, _weak_representation)
     for check in checks:
         if check(ev, d):
             break
@@ -402,6 +402,25 @@ def _complete_collapse(ev: RunEvidence, d: Diagnosis) -> bool:
                                 "the same vector: a collapsed solution, not a good one"))
     d.verdict, d.confidence = "complete_collapse", 0.55 + 0.12 * len(signals)
     d.evidence += signals
+    d.causes += collapse_causes(ev)
+    return True
+
+
+def _collapsing(ev: RunEvidence, d: Diagnosis) -> bool:
+    """A running run whose config removes its method's guard and whose spread fell under COLLAPSING_FALL of its best
+    so far, past the warm-up: it is collapsing before any level reads collapsed (the slow collapses take 30-100
+    steps to get there). Only while running: a finished run is read by its levels and its siblings."""
+    if not d.in_progress or not _geometry_judged(ev):
+        return False
+    removed = guard_causes(ev)
+    path = path_of(ev.s("health/std"))
+    if not removed or path is None or path.now_step <= ev.warmup_steps or path.now >= T.COLLAPSING_FALL * path.best:
+        return False
+    d.verdict, d.confidence = "complete_collapse", 0.6
+    d.evidence.append(Item("health/std", _r(path.now), path.now_step, _r(T.COLLAPSING_FALL * path.best),
+                           f"embedding spread fell to {path.now / path.best:.2f}x its best ({path.best:.4f} at step "
+                           f"{path.best_step}) while the config removes what keeps {ev.method} from collapsing: "
+                           "the run is collapsing"))
     d.causes += collapse_causes(ev)
     return True
 

@@ -38,6 +38,14 @@ SPREAD_FALL_WITH_RANK = 0.71
 runs 4x the usual length fell under half their rank peak with their spread at 0.93-1.0x its best; the collapses
 the drop caught had theirs at 0.43-0.64x."""
 
+COLLAPSING_FALL = 0.5
+"""A running run whose config removes its method's guard (diagnose.guard_causes) and whose spread fell under half its
+best so far, past the warm-up, is collapsing (diagnose._collapsing): the slow collapses (SimSiam without its
+stop-gradient, BYOL without its predictor or with EMA 0) fall for 30-100 steps before any level reads collapsed.
+On the stored development traces (sessions 14-16) 22 of the 23 guard-removed runs whose spread halved ended
+collapsed (18 complete, 4 dimensional; the 23rd read dimensional beside its healthy siblings), while 8 runs with
+no guard removed halved too and 6 of them ended healthy or weak: the guard is what makes the fall a collapse."""
+
 UNIFORMITY_COLLAPSED = -0.15
 """Uniformity is 0 for identical embeddings and about -3.5 to -3.9 for uniform ones (Wang & Isola 2020)."""
 

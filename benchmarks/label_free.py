@@ -39,7 +39,8 @@ DEV_DOMAINS, HELD_OUT = tuple(BUILTIN_DATASETS), "textures"  # the held-out doma
 HELD_OUT_2 = "patterns"  # a second held-out domain (session 14), written after view retrieval was shipped
 FRESH_TEXTURES = "textures_6000"  # a fresh draw of the textures, four times the images: a truth that agrees with itself
 FRESH_TEXTURES_2 = "textures_6000_s17"  # a third draw (session 15), trained after the retrieval variant was chosen
-HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2)
+FRESH_TEXTURES_3 = "textures_30000_s19"  # a fourth (session 17): five times the validation images, a steadier truth
+HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -137,7 +138,8 @@ def make_patterns(root: Path, n: int = 1500, side: int = 64) -> Path:
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
     make = {HELD_OUT: make_textures, HELD_OUT_2: make_patterns,
             FRESH_TEXTURES: lambda root: make_textures(root, n=6000, seed=13),
-            FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17)}
+            FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17),
+            FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19)}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

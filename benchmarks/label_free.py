@@ -40,7 +40,8 @@ HELD_OUT_2 = "patterns"  # a second held-out domain (session 14), written after 
 FRESH_TEXTURES = "textures_6000"  # a fresh draw of the textures, four times the images: a truth that agrees with itself
 FRESH_TEXTURES_2 = "textures_6000_s17"  # a third draw (session 15), trained after the retrieval variant was chosen
 FRESH_TEXTURES_3 = "textures_30000_s19"  # a fourth (session 17): five times the validation images, a steadier truth
-HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3)
+FRESH_TEXTURES_4 = "textures_30000_s23"  # a fifth (session 17), trained after view retrieval's image count was chosen
+HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -139,7 +140,8 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
     make = {HELD_OUT: make_textures, HELD_OUT_2: make_patterns,
             FRESH_TEXTURES: lambda root: make_textures(root, n=6000, seed=13),
             FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17),
-            FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19)}
+            FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19),
+            FRESH_TEXTURES_4: lambda root: make_textures(root, n=30000, seed=23)}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

@@ -280,6 +280,34 @@ def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
                   "regret retrieval projector (pts)", "regret retrieval as ranked (pts)", "regret RankMe (pts)"], rows)
 
 
+def at_images(n: int) -> str:
+    return f"view retrieval as ranked, {n} images"
+
+
+def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4) -> dict[str, float]:
+    """View retrieval as `sslpilot rank` measures it, on each of `counts` held-out images (session 17: the count)."""
+    from ssl_runtime.audit import run_view_health
+
+    return {at_images(n): run_view_health(run_dir, n, views)["health/view_retrieval"] for n in counts}
+
+
+def view_images_table(results: list[dict], counts: tuple[int, ...], min_runs: int = 6) -> str:
+    """Kendall tau and regret against the probe of view retrieval on each image count, per domain and method."""
+    rows = []
+    for domain in DOMAINS:
+        mine = [r for r in results if r["domain"] == domain and r["probe"] is not None
+                and all(r.get(at_images(n)) is not None for n in counts)]
+        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
+            if len(runs) < min_runs:
+                continue
+            probe = [r["probe"] for r in runs]
+            rows.append([shown(domain), name, len(runs),
+                         *(kendall([r[at_images(n)] for r in runs], probe) for n in counts),
+                         *(regret(runs, at_images(n)) for n in counts)])
+    return table(["domain", "method", "runs", *(f"tau, {n} images" for n in counts),
+                  *(f"regret, {n} images (pts)" for n in counts)], rows)
+
+
 RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
 
 
@@ -396,6 +424,8 @@ def main() -> None:
                     "follow-ups of each method and domain) instead of training a sweep")
     ap.add_argument("--base", default="", help="KEY=VALUE,...: dotted overrides for every run of the sweep (e.g. "
                     "data.image_size=16,backbone.width=0.5: the failure suite's size, where a random init probes low)")
+    ap.add_argument("--view-images", default="", help="N,...: view retrieval as ranked on N held-out images each, "
+                    "against the probe (session 17: how many images the signal needs)")
     ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--view-retrieval", action="store_true", help="measure each stored sweep run's final "
@@ -507,6 +537,11 @@ def main() -> None:
         with_measure(results, out / "retrieval_variants.jsonl", lambda r: retrieval_variants(Path(r["run_dir"])))
         print()
         print(variants_table(results))
+    if args.view_images:
+        counts = tuple(int(n) for n in args.view_images.split(","))
+        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}.jsonl", lambda r: view_images(Path(r["run_dir"]), counts))
+        print()
+        print(view_images_table(results, counts))
     if args.truth_halves:
         with_measure(results, out / "truth_halves.jsonl", lambda r: {
             "halves": truth_halves(Path(r["run_dir"])),

@@ -2,8 +2,8 @@
 
 Vision runs, and the kept checkpoints of one, are ordered by view retrieval: the exported encoder (for a run still
 training, its newest kept checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four
-standard augmented views of 256 of the run's held-out images, and the score is the mean reciprocal rank of each
-view's other view among the images' (ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out
+standard augmented views of up to VIEW_IMAGES of the run's held-out images, and the score is the mean reciprocal rank
+of each view's other view among the images' (ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out
 validation sweeps it ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about
 as well as taking the last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that
 file (before session 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented
@@ -122,7 +122,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     return out
 
 
-MEASURE = "reciprocal rank, 256 images x 4 views"  # what a kept measurement is; a new form is measured afresh
+VIEW_IMAGES = 2048
+"""Held-out images view retrieval embeds (all of them when a run has fewer). On 256 the signal's own noise ordered a
+method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99; on 2048, 0.64-0.86 (session 17,
+benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds for a small CNN on a CPU."""
+MEASURE = f"reciprocal rank, {VIEW_IMAGES} images x 4 views"  # what a kept measurement is; a new form is measured afresh
 
 
 def _stamp(path: Path) -> str:
@@ -143,7 +147,8 @@ def view_retrieval_of(run_dir: str, checkpoint: Path | None = None, random_init:
     key = f"{what}|{_stamp(checkpoint or folder.encoder)}|{MEASURE}"
     kept = read_json(folder.view_health) or {}
     if key not in kept:
-        kept[key] = run_view_health(run_dir, checkpoint=checkpoint, random_init=random_init)["health/view_retrieval"]
+        kept[key] = run_view_health(run_dir, images=VIEW_IMAGES, checkpoint=checkpoint,
+                                    random_init=random_init)["health/view_retrieval"]
         try:
             write_json_atomic(folder.view_health, kept)
         except OSError:  # a read-only or full disk: the ranking stands, it is only measured again next time

@@ -216,7 +216,7 @@ def test_finished_runs_are_ordered_by_view_retrieval_on_their_encoders(tmp_path,
     r = rank_runs(h, [run.id for run in runs])
     assert r["signal"] == "health/view_retrieval"
     assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id, runs[0].id]
-    assert "final encoder" in r["decided_by"] and "0.57-1.00" in r["caveat"]
+    assert "final encoder" in r["decided_by"] and "2048 images" in r["caveat"]
 
 
 def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_path, monkeypatch):

@@ -503,7 +503,7 @@ def main() -> None:
                     with curves_file.open("a") as f:
                         f.write(json.dumps(curves[-1]) + "\n")
         print(f"{machine()}; {len(curves)} text runs, {sum(c['seconds'] for c in curves):.0f} s of runs\n")
-        print(text_forecast_table(curves))
+        print(text_forecast_table(curves, continued=args.continued))
         return
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.jsonl"

@@ -140,9 +140,10 @@ def text_continued(method: str, seed: int, out: Path) -> dict:
     return {"method": method, "seed": seed, "rows": rows, "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def text_forecast_table(curves: list[dict]) -> str:
+def text_forecast_table(curves: list[dict], continued: bool = False) -> str:
     """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
-    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log)."""
+    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log; for `continued`
+    runs after ADAPTING x the warm-up, and no forecast before enough points there)."""
     from tools.diagnosis.forecast import forecast_series
 
     rows, errors = [], {0.25: [], 0.5: []}
@@ -153,7 +154,7 @@ def text_forecast_table(curves: list[dict]) -> str:
             part = [r for r in c["rows"] if r["step"] <= share * end_step]
             last = max(r["step"] for r in part if "val/perplexity" in r)
             multiple = end_step / last
-            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})))
+            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})), continued=continued)
             mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
             part = [p for p in points if p[0] <= last]
             err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")

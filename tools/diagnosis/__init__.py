@@ -6,6 +6,7 @@ import copy
 import json
 import time
 
+from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import set_dotted
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
@@ -171,15 +172,18 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     from tools.diagnosis.forecast import forecast_series
 
     run = Registry(home).sync(run_id_of(run_ref))
-    rows = RunFolder(run.run_dir).read_metrics()
-    f = forecast_series(rows)
+    folder = RunFolder(run.run_dir)
+    rows = folder.read_metrics()
+    # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
+    continued = run.method in TEXT_METHODS and folder.config.exists() and \
+        bool(load_run_config(folder.config).backbone.pretrained)
+    f = forecast_series(rows, continued=continued)
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
-    if run.method == "mlm" and f.verdict != "unknown" and \
-            load_run_config(RunFolder(run.run_dir).config).backbone.pretrained:
+    if run.method == "mlm" and f.verdict != "unknown" and continued:
         out["caveat"] = CONTINUED_MLM_CAVEAT
     return out
 

@@ -89,6 +89,33 @@ def test_perplexity_is_fitted_as_its_log_after_the_warm_up():
     assert f.verdict == "train_longer"  # 3.2 -> 2.3: a 28% fall, 14x the 2% bar
 
 
+def _adapting_rows(until: int) -> list[dict]:
+    """A continued run: a warm-up peaking at step 60, a transient 50x over the law until step 100 (the model
+    adapting to new text), then a held-out loss exactly on a power law with an offset."""
+    a, b, c = 0.6, -40.0, 0.55
+    rows = [{"step": s, "lr": min(s, 60) / 60 * 2e-3, "val/perplexity": float(50 * np.exp(c - b * s ** -a))}
+            for s in range(20, 120, 20)]
+    rows += [{"step": s, "lr": 2e-3 * (1 - (s - 60) / 1200), "val/perplexity": float(np.exp(c - b * s ** -a))}
+             for s in range(120, until + 1, 20)]
+    return rows
+
+
+def test_a_continued_run_is_fitted_after_its_transient():
+    """A continued run's forecast reads from twice the warm-up (forecast.ADAPTING) on: the law is recovered where
+    the fit from the warm-up's end, pulled by the transient, is off by half; and with under 5 points there, it
+    gives no forecast rather than a fit to the transient."""
+    from tools.diagnosis.forecast import forecast_series
+
+    truth = float(np.exp(0.55 + 40.0 * 600 ** -0.6))
+    continued = forecast_series(_adapting_rows(300), multiples=(2.0,), continued=True)
+    assert abs(continued.at[2.0][0] - truth) / truth < 1e-6  # exact by construction
+    plain = forecast_series(_adapting_rows(300), multiples=(2.0,))
+    assert abs(plain.at[2.0][0] - truth) / truth > 0.2  # measured 0.50
+    early = forecast_series(_adapting_rows(180), continued=True)
+    assert early.verdict == "unknown" and not early.at and "adapts to its new data" in early.reason
+    assert forecast_series(_adapting_rows(180)).at  # a from-scratch reading still forecasts
+
+
 def test_a_likely_gain_with_a_wide_band_is_uncertain_not_plateaued():
     """Few noisy points on a still-bending curve: the central forecast clears the bar, the band's pessimistic end
     does not; that is "not sure yet", not "plateaued"."""

@@ -170,14 +170,14 @@ def test_the_chat_answers_should_i_train_longer(forecast_home):
     assert out["tool_calls"][0]["name"] == "forecast_run" and "has plateaued" in out["answer"]
 
 
-def test_a_continued_mlm_forecast_carries_its_measured_caveat(tmp_path):
-    """Continued masked-LM runs were forecast badly on sslpilot's check (RESULTS.md, session 15): their forecast
-    says so; a from-scratch mlm run's does not."""
+def test_a_continued_forecast_says_how_it_was_read(tmp_path):
+    """A continued run's forecast says how it was read (after its transient) and how well that did on sslpilot's
+    check (RESULTS.md, session 17); a from-scratch run's does not."""
     from conftest import tiny_config
 
     from agent.answers import forecast_text
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis import CONTINUED_MLM_CAVEAT, forecast_run
+    from tools.diagnosis import CONTINUED_CAVEAT, forecast_run
     from tools.home import Home
     from tools.registry import Registry
     from tools.runs import enqueue
@@ -194,6 +194,6 @@ def test_a_continued_mlm_forecast_carries_its_measured_caveat(tmp_path):
             folder.log_metrics({"step": int(step), "val/perplexity": float(value)})
         Registry(home).sync(run.id)
         out[name] = forecast_run(home, run.id)
-    assert out["continued"]["metric"] == "val/perplexity" and out["continued"]["caveat"] == CONTINUED_MLM_CAVEAT
+    assert out["continued"]["metric"] == "val/perplexity" and out["continued"]["caveat"] == CONTINUED_CAVEAT
     assert "caveat" not in out["scratch"]
-    assert CONTINUED_MLM_CAVEAT in forecast_text(out["continued"])
+    assert CONTINUED_CAVEAT in forecast_text(out["continued"])

@@ -225,11 +225,13 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     import os
 
     import ssl_runtime.audit
-    from tools.ranking import view_retrieval_of
+    from tools.ranking import VIEW_IMAGES, view_retrieval_of
 
     calls: list = []
-    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, **_: (
-        calls.append(checkpoint) or {"health/view_retrieval": float(len(calls)), "health/lidar": 0.0}))
+    sizes: set = set()
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, images=256, **_: (
+        calls.append(checkpoint) or sizes.add(images) or {"health/view_retrieval": float(len(calls)),
+                                                          "health/lidar": 0.0}))
     folder = RunFolder(tmp_path / "run").create()
     folder.encoder.mkdir()
     weights = folder.encoder / "model.safetensors"
@@ -238,7 +240,7 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     ckpt.write_bytes(b"c")
     assert view_retrieval_of(str(folder.path)) == 1.0 and view_retrieval_of(str(folder.path)) == 1.0
     assert view_retrieval_of(str(folder.path), ckpt) == 2.0 and view_retrieval_of(str(folder.path), ckpt) == 2.0
-    assert calls == [None, ckpt]
+    assert calls == [None, ckpt] and sizes == {VIEW_IMAGES} == {2048}  # session 17: 2048 images, not 256
     assert view_retrieval_of(str(folder.path), random_init=True) == 3.0  # the baseline is kept apart from the encoder
     assert view_retrieval_of(str(folder.path), random_init=True) == 3.0 and len(calls) == 3
     weights.write_bytes(b"v2 ")  # a new export: another size and time

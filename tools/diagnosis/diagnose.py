@@ -98,6 +98,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     _retrieval_gap(ev, d)
     _setting_survived(ev, d)
     _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
+    _probe_kept(ev, d)
     _sibling_context(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
         d.confidence *= 0.8  # an early warning: the run may still recover or degrade
@@ -648,6 +649,18 @@ def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
         tail = [v for _, v in loss[-max(3, len(loss) // 5):]]
         if tail[-1] < tail[0] - 0.01 * abs(tail[0]):
             d.causes.append(Cause("still_improving", "the loss was still falling at the end of training", 0.5))
+
+
+def _probe_kept(ev: RunEvidence, d: Diagnosis) -> None:
+    """A collapse read from the projector's outputs while the backbone still probes well over its random init: say
+    so, so a reader of the probe is not left to square the two (the verdict is about what the loss sees)."""
+    gain = _probe_gain(ev)
+    if d.verdict not in ("complete_collapse", "dimensional_collapse") or gain is None or gain < T.PROBE_GAIN_KEPT:
+        return
+    item = _gain_item(ev, gain)
+    d.evidence.append(replace(item, threshold=_r(ev.probe["baseline"]["probe/acc"] + T.PROBE_GAIN_KEPT),
+                              explanation=item.explanation + ": the backbone still holds what it learned before the "
+                              "projector's outputs collapsed; the collapse is in what the loss sees"))
 
 
 def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:

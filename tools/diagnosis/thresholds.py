@@ -111,6 +111,12 @@ PROBE_GAIN_WEAK = 0.01
 """A trained encoder must beat its own random init; less than one point of linear-probe gain is no gain.
 (Digits are easy for random features, ~0.95, so the gain, not the accuracy, is what we judge.)"""
 
+PROBE_GAIN_KEPT = 0.03
+"""A collapse verdict whose backbone still probes 3+ points over its random init says so: the projector's outputs (what
+the loss sees) collapsed, and the features below still hold what was learned before. Common: 36 of the 78 collapse
+verdicts on the stored runs of sessions 14-17, 10 of them by 10+ points (VICReg without its covariance term +15 at
+the second-best probe of its sweep)."""
+
 # --- retrieval: the encoder is good but nearest neighbours are not
 RETRIEVAL_GAP = 0.10
 """kNN accuracy (or recall@1) ten points or more under the linear probe points at the comparison, not at

@@ -124,8 +124,9 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
 
 VIEW_IMAGES = 2048
 """Held-out images view retrieval embeds (all of them when a run has fewer). On 256 the signal's own noise ordered a
-method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99; on 2048, 0.64-0.86 (session 17,
-benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds for a small CNN on a CPU."""
+method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99; on 2048, 0.64-0.86 there and
+0.79-1.00 on a fresh draw (session 17, benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds
+for a small CNN on a CPU, minutes for a large backbone at 224 px on one; kept once measured."""
 MEASURE = f"reciprocal rank, {VIEW_IMAGES} images x 4 views"  # what a kept measurement is; a new form is measured afresh
 
 

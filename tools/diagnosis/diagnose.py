@@ -601,11 +601,11 @@ def _data_problem(ev: RunEvidence, d: Diagnosis) -> bool:
     return True
 
 
-def _gain_item(ev: RunEvidence, gain: float) -> Item:
+def _gain_item(ev: RunEvidence, gain: float, bar: float = T.PROBE_GAIN_WEAK, meaning: str = "") -> Item:
     p = ev.probe
-    return Item("probe/acc", _r(p["probe/acc"]), None, _r(p["baseline"]["probe/acc"] + T.PROBE_GAIN_WEAK),
+    return Item("probe/acc", _r(p["probe/acc"]), None, _r(p["baseline"]["probe/acc"] + bar),
                 f"linear probe {p['probe/acc']:.3f} vs {p['baseline']['probe/acc']:.3f} for the same architecture at "
-                f"random init ({gain * 100:+.1f} points)")
+                f"random init ({gain * 100:+.1f} points){meaning}")
 
 
 def _weak_representation(ev: RunEvidence, d: Diagnosis) -> bool:
@@ -657,10 +657,8 @@ def _probe_kept(ev: RunEvidence, d: Diagnosis) -> None:
     gain = _probe_gain(ev)
     if d.verdict not in ("complete_collapse", "dimensional_collapse") or gain is None or gain < T.PROBE_GAIN_KEPT:
         return
-    item = _gain_item(ev, gain)
-    d.evidence.append(replace(item, threshold=_r(ev.probe["baseline"]["probe/acc"] + T.PROBE_GAIN_KEPT),
-                              explanation=item.explanation + ": the backbone still holds what it learned before the "
-                              "projector's outputs collapsed; the collapse is in what the loss sees"))
+    d.evidence.append(_gain_item(ev, gain, T.PROBE_GAIN_KEPT, ": the backbone still holds what it learned before "
+                                 "the projector's outputs collapsed; the collapse is in what the loss sees"))
 
 
 def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:

@@ -262,22 +262,26 @@ def view_retrieval(run_dir: Path, views: int = 4, images: int = 256) -> dict[str
             "view retrieval, as ranked": run_view_health(run_dir, images, views)["health/view_retrieval"]}
 
 
-def retrieval_table(results: list[dict], min_runs: int = 6) -> str:
-    """Kendall tau and regret of view retrieval against the probe, per domain and method, beside RankMe's."""
+def signal_table(results: list[dict], signals: dict[str, str], min_runs: int = 6) -> str:
+    """Kendall tau and regret against the probe of each signal (column label -> result key), per domain and method."""
     rows = []
     for domain in DOMAINS:
         mine = [r for r in results if r["domain"] == domain and r["probe"] is not None
-                and all(r.get(s) is not None for s in RETRIEVAL_SIGNALS)]
+                and all(r.get(k) is not None for k in signals.values())]
         for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
             if len(runs) < min_runs:
                 continue
             probe = [r["probe"] for r in runs]
-            rows.append([shown(domain), name, len(runs),
-                         *(kendall([r[s] for r in runs], probe) for s in (*RETRIEVAL_SIGNALS, "health/rank")),
-                         *(regret(runs, s) for s in (*RETRIEVAL_SIGNALS, "health/rank"))])
-    return table(["domain", "method", "runs", "tau retrieval backbone", "tau retrieval projector",
-                  "tau retrieval as ranked", "tau RankMe", "regret retrieval backbone (pts)",
-                  "regret retrieval projector (pts)", "regret retrieval as ranked (pts)", "regret RankMe (pts)"], rows)
+            rows.append([shown(domain), name, len(runs), *(kendall([r[k] for r in runs], probe) for k in signals.values()),
+                         *(regret(runs, k) for k in signals.values())])
+    return table(["domain", "method", "runs", *(f"tau {label}" for label in signals),
+                  *(f"regret {label} (pts)" for label in signals)], rows)
+
+
+def retrieval_table(results: list[dict]) -> str:
+    """View retrieval's three forms against the probe, beside RankMe's."""
+    return signal_table(results, {"retrieval backbone": RETRIEVAL_SIGNALS[0], "retrieval projector": RETRIEVAL_SIGNALS[1],
+                                  "retrieval as ranked": RETRIEVAL_SIGNALS[2], "RankMe": "health/rank"})
 
 
 def at_images(n: int) -> str:
@@ -291,21 +295,9 @@ def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4) -> dict[
     return {at_images(n): run_view_health(run_dir, n, views)["health/view_retrieval"] for n in counts}
 
 
-def view_images_table(results: list[dict], counts: tuple[int, ...], min_runs: int = 6) -> str:
-    """Kendall tau and regret against the probe of view retrieval on each image count, per domain and method."""
-    rows = []
-    for domain in DOMAINS:
-        mine = [r for r in results if r["domain"] == domain and r["probe"] is not None
-                and all(r.get(at_images(n)) is not None for n in counts)]
-        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
-            if len(runs) < min_runs:
-                continue
-            probe = [r["probe"] for r in runs]
-            rows.append([shown(domain), name, len(runs),
-                         *(kendall([r[at_images(n)] for r in runs], probe) for n in counts),
-                         *(regret(runs, at_images(n)) for n in counts)])
-    return table(["domain", "method", "runs", *(f"tau, {n} images" for n in counts),
-                  *(f"regret, {n} images (pts)" for n in counts)], rows)
+def view_images_table(results: list[dict], counts: tuple[int, ...]) -> str:
+    """View retrieval as ranked on each image count against the probe."""
+    return signal_table(results, {f"{n} images": at_images(n) for n in counts})
 
 
 RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
@@ -539,7 +531,8 @@ def main() -> None:
         print(variants_table(results))
     if args.view_images:
         counts = tuple(int(n) for n in args.view_images.split(","))
-        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}.jsonl", lambda r: view_images(Path(r["run_dir"]), counts))
+        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}.jsonl",
+                     lambda r: view_images(Path(r["run_dir"]), counts))
         print()
         print(view_images_table(results, counts))
     if args.truth_halves:

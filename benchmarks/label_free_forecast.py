@@ -142,28 +142,37 @@ def text_continued(method: str, seed: int, out: Path) -> dict:
 
 def text_forecast_table(curves: list[dict], continued: bool = False) -> str:
     """Held-out perplexity at the end of each run forecast from its first 25% and 50% (issue 24's goal: within
-    10%), through the product's own path (`forecast_series`: after the warm-up, fitted as the log; for `continued`
-    runs after ADAPTING x the warm-up, and no forecast before enough points there)."""
+    10%), through the product's own path (`forecast_series`): from the run alone (after the warm-up, fitted as the
+    log; for `continued` runs after ADAPTING x the warm-up, and no forecast before enough points there), and read off
+    the other runs of the same method in `curves` (leave one out: finished runs of the same recipe)."""
     from tools.diagnosis.forecast import forecast_series
 
-    rows, errors = [], {0.25: [], 0.5: []}
+    rows, errors = [], {(basis, k): [] for basis in ("own", "refs") for k in (0.25, 0.5)}
+    held = {(basis, k): [] for basis in ("own", "refs") for k in (0.25, 0.5)}
     for c in curves:
         points = [(r["step"], r["val/perplexity"]) for r in c["rows"] if "val/perplexity" in r and r["step"] > 0]
         end_step, end = points[-1]
+        refs = {f"{o['method']}-s{o['seed']}": o["rows"] for o in curves if o["method"] == c["method"] and o is not c}
         for share in (0.25, 0.5):
             part = [r for r in c["rows"] if r["step"] <= share * end_step]
             last = max(r["step"] for r in part if "val/perplexity" in r)
             multiple = end_step / last
-            f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})), continued=continued)
-            mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
-            part = [p for p in points if p[0] <= last]
-            err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")
-            if math.isfinite(err):
-                errors[share].append(err)
-            rows.append([c["method"], c["seed"], f"{share:.0%}", len(part), part[-1][1], end, mid,
-                         f"{lo:.3g}-{hi:.3g}", "yes" if lo <= end <= hi else "no", err, f.verdict])
-    text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "forecast", "80% band",
-                  "in band", "error %", "verdict"], rows)
-    summary = "; ".join(f"from {k:.0%}: mean error {np.mean(v):.1f}%, max {np.max(v):.1f}% over {len(v)} runs"
-                        for k, v in errors.items() if v)
+            cells = []
+            for basis, references in (("own", None), ("refs", refs)):
+                f = forecast_series(part, multiples=tuple(sorted({2.0, multiple})), continued=continued,
+                                    references=references)
+                mid, lo, hi = f.at.get(multiple, (float("nan"),) * 3)
+                err = abs(mid - end) / end * 100 if math.isfinite(mid) else float("nan")
+                if math.isfinite(err):
+                    errors[basis, share].append(err)
+                    held[basis, share].append(lo <= end <= hi)
+                cells += [mid, f"{lo:.3g}-{hi:.3g}", err, f.verdict]
+            rows.append([c["method"], c["seed"], f"{share:.0%}", len([p for p in points if p[0] <= last]),
+                         [p for p in points if p[0] <= last][-1][1], end, *cells])
+    text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "own fit", "80% band",
+                  "error %", "verdict", "read off the others", "80% band", "error %", "verdict"], rows)
+    summary = "\n".join(
+        f"{'own fit' if basis == 'own' else 'read off the others'}, from {k:.0%}: mean error {np.mean(v):.1f}%, "
+        f"max {np.max(v):.1f}% over {len(v)} runs, band held the end {sum(held[basis, k])}/{len(v)}"
+        for (basis, k), v in errors.items() if v)
     return text + "\n" + summary

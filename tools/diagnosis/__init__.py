@@ -6,8 +6,10 @@ import copy
 import json
 import time
 
+import yaml
+
 from ssl_runtime.catalogue import TEXT_METHODS
-from ssl_runtime.config import set_dotted
+from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
@@ -165,25 +167,28 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
 
 def forecast_run(home: Home, run_ref: str) -> dict:
     """Is more pretraining worth it for this run? Its quality metric's saturating-curve forecast at 2x and 4x the
-    steps, with an 80% band, and the verdict train_longer | uncertain | plateaued | unknown (tools/diagnosis/forecast.py)."""
+    steps, with an 80% band, and the verdict train_longer | uncertain | plateaued | unknown (tools/diagnosis/forecast.py);
+    horizons that finished runs of the same recipe reach are read off them."""
     from dataclasses import asdict
 
-    from ssl_runtime.configure import load_run_config  # pulls in torch: only when a forecast is asked for
     from tools.diagnosis.forecast import forecast_series
 
-    run = Registry(home).sync(run_id_of(run_ref))
+    reg = Registry(home)
+    run = reg.sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
     rows = folder.read_metrics()
+    tree = _config_tree(folder)
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
-    continued = run.method in TEXT_METHODS and folder.config.exists() and \
-        bool(load_run_config(folder.config).backbone.pretrained)
-    f = forecast_series(rows, continued=continued)
+    continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
+    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree))
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
-    if continued and f.verdict != "unknown":
+    if f.references:
+        out["caveat"] = REFERENCES_CAVEAT
+    elif continued and f.verdict != "unknown":
         out["caveat"] = CONTINUED_CAVEAT
     return out
 
@@ -192,6 +197,44 @@ CONTINUED_CAVEAT = ("A continued run adapts to its new text before the slow part
                     "is fitted from twice the warm-up on. On sslpilot's check (RESULTS.md, session 17; small models, "
                     "600 steps) forecasts made that way from half the run landed within 2.7% (masked LM) and 6.4% "
                     "(causal LM) of the end's perplexity; from a quarter there were too few points to forecast.")
+REFERENCES_CAVEAT = ("This forecast assumes the run keeps the course the finished runs of its recipe took from the "
+                     "same point, shifted to where it sits against them; a run that has drifted from them since "
+                     "(a loss spike, a changed data stream) will not follow it.")
+
+# config keys that do not shape a run's curve: where and how often it is logged, checkpointed and evaluated, its
+# name, its seed and the path it continues from (whether it continues from a checkpoint does shape it)
+NOT_RECIPE = {"name", "train.seed", "backbone.pretrained", "train.checkpoint_every", "train.keep_checkpoints",
+              "train.log_every", "train.health_every", "train.health_samples", "train.device", "train.compile",
+              "train.deterministic", "train.tensorboard", "train.mlflow_uri", "train.mlflow_experiment",
+              "data.cache_dir", "data.cache_format", "data.loader", "data.workers", "data.memory_budget_gb"}
+NOT_RECIPE_SECTIONS = ("eval.", "monitor.")
+
+
+def _config_tree(folder: RunFolder) -> dict:
+    return (yaml.safe_load(folder.config.read_text()) or {}) if folder.config.exists() else {}
+
+
+def recipe(tree: dict) -> dict:
+    """The part of a run's config that shapes its curve: runs with equal recipes differ only by chance (the seed,
+    the starting checkpoint of the same kind), so one's course predicts another's."""
+    flat = flatten_dotted(tree)
+    keep = {k: v for k, v in flat.items() if k not in NOT_RECIPE and not k.startswith(NOT_RECIPE_SECTIONS)}
+    keep["continued"] = bool(flat.get("backbone.pretrained"))
+    return keep
+
+
+def same_recipe_runs(reg: Registry, run, tree: dict) -> dict[str, list[dict]]:
+    """The metric rows of finished runs of the same method and data whose recipe equals this run's (`tree` its
+    config): what a forecast made early in a run is read off (forecast.read_references)."""
+    if not tree:
+        return {}
+    mine, out = recipe(tree), {}
+    for other in reg.list(status="succeeded", method=run.method, limit=500):
+        if other.id != run.id and other.dataset == run.dataset:
+            folder = RunFolder(other.run_dir)
+            if recipe(_config_tree(folder)) == mine:
+                out[other.id] = folder.read_metrics()
+    return out
 
 
 def judge_run(home: Home, run_ref: str) -> dict:

@@ -29,6 +29,7 @@ class Forecast:
     at: dict[float, tuple[float, float, float]] = field(default_factory=dict)  # multiple -> (value, low, high)
     verdict: str = "unknown"  # train_longer | plateaued | unknown
     reason: str = ""
+    references: list[str] = field(default_factory=list)  # runs of the same recipe it was read off
 
     def gain(self, multiple: float = 2.0) -> tuple[float, float, float]:
         """Forecast change at `multiple` x the steps, oriented so that positive is better: (mid, worst, best)."""
@@ -87,7 +88,15 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
         samples = _curve(np.float64(m), draws[:, 0], draws[:, 1], draws[:, 2])
         lo, hi = np.percentile(samples, BAND)
         out.at[m] = (float(back(_curve(np.float64(m), a, b, c))), float(back(lo)), float(back(hi)))
+    _judge(out, min_gain)
+    return out
+
+
+def _judge(out: Forecast, min_gain: float, basis: str = "") -> None:
+    """The verdict from the forecast at twice the steps: `train_longer` only when the band's pessimistic end clears
+    `min_gain`, `uncertain` when only the likely gain does, else `plateaued`. `basis` says how it was read."""
     mid, worst, _ = out.gain(2.0)
+    metric = out.metric
     if worst > min_gain:
         out.verdict = "train_longer"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band "
@@ -101,7 +110,7 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
         out.verdict = "plateaued"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band from "
                       f"{worst:+.3g}): not clearly above {min_gain:g}, so more of the same training is unlikely to pay")
-    return out
+    out.reason += basis
 
 
 # which metric a run's forecast reads, by modality: label-free for images (LiDAR, else RankMe; issue 24 reads
@@ -125,20 +134,77 @@ law describes: continued masked-LM runs fell 825 -> 31 in perplexity over their 
 from ADAPTING x the warm-up's end, 1.5% on those runs and 1.3% on six held-out ones (RESULTS.md, session 17)."""
 
 
-def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False) -> Forecast:
+MIN_REFERENCES = 3
+"""Finished runs of the same recipe needed to read a forecast off them: with 2 the 80% band held 55-60% of the ends
+on the development seeds (RESULTS.md, session 18)."""
+MIN_SHIFT_POINTS = 2  # this run's own measurements since the fit's start that place it against the references
+
+
+def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
+                    references: dict[str, list[dict]] | None = None) -> Forecast:
     """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it logged,
     measured after the warm-up; for a run `continued` from a pretrained model, after ADAPTING x the warm-up, and no
-    forecast before MIN_POINTS measurements there (its early curve is the transient, not the trend)."""
+    forecast from its own curve before MIN_POINTS measurements there (its early curve is the transient, not the
+    trend). `references` (run id -> metric rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of
+    them reach is read off them (`read_references`) instead of the run's own fit."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)
     for metric, higher, share in FORECAST_METRICS:
         points = [(r["step"], r[metric]) for r in rows if isinstance(r.get(metric), (int, float)) and r.get("step")]
-        if points:
-            after = [p for p in points if p[0] >= start]
-            if continued and len(after) < MIN_POINTS:
-                return Forecast(metric, int(points[-1][0]), float(points[-1][1]), higher, reason=(
-                    f"a continued run adapts to its new data after its warm-up; {len(after)} measurements of {metric} "
-                    f"since step {start:.0f} ({ADAPTING:g}x the warm-up), {MIN_POINTS} are needed to forecast"))
+        if not points:
+            continue
+        after = [p for p in points if p[0] >= start]
+        min_gain, log_space = share * abs(points[-1][1]), metric in LOG_SPACE
+        if continued and len(after) < MIN_POINTS:
+            out = Forecast(metric, int(points[-1][0]), float(points[-1][1]), higher, reason=(
+                f"a continued run adapts to its new data after its warm-up; {len(after)} measurements of {metric} "
+                f"since step {start:.0f} ({ADAPTING:g}x the warm-up), {MIN_POINTS} are needed to forecast"))
+        else:
             steps, values = zip(*(after if len(after) >= MIN_POINTS else points), strict=True)
-            return forecast(list(steps), list(values), metric, higher, multiples=multiples,
-                            min_gain=share * abs(values[-1]), log_space=metric in LOG_SPACE)
+            out = forecast(list(steps), list(values), metric, higher, multiples=multiples, min_gain=min_gain,
+                           log_space=log_space)
+        if references:
+            read_references(out, after, {rid: [(r["step"], r[metric]) for r in ref if isinstance(r.get(metric), (
+                int, float)) and r.get("step")] for rid, ref in references.items()}, multiples, min_gain, log_space)
+        return out
     return Forecast("none", 0, float("nan"), True, reason="the run logged no quality metric to forecast")
+
+
+def read_references(out: Forecast, own: list[tuple[float, float]], references: dict[str, list[tuple[float, float]]],
+                    multiples: tuple[float, ...], min_gain: float, log_space: bool = False) -> None:
+    """Forecast `out`'s horizons from finished runs of the same recipe: each reference's value at the horizon,
+    shifted by the mean gap between this run's `own` points (since the fit's start) and that reference at the same
+    steps, averaged over the references (in log space for `log_space` metrics); the 80% band is the prediction
+    interval of one more draw from those forecasts. Why: from the first quarter of a run its own curve is mostly
+    warm-up and transient, while where it sits against runs that finished says how it will end (RESULTS.md,
+    session 18). Only horizons MIN_REFERENCES references reach; the others keep the run's own fit."""
+    from scipy.stats import t as student_t
+
+    if len(own) < MIN_SHIFT_POINTS:
+        return
+    fwd, back = (np.log, np.exp) if log_space else ((lambda v: np.asarray(v, dtype=float)), (lambda v: v))
+    own_steps = np.array([s for s, _ in own], dtype=float)
+    own_values = fwd(np.array([v for _, v in own], dtype=float))
+    used: set[str] = set()
+    for m in multiples:
+        horizon = m * out.steps
+        reach = {rid: sorted(pts) for rid, pts in references.items()
+                 if len(pts) >= 2 and pts[0][0] <= own_steps[0] and max(s for s, _ in pts) >= horizon}
+        if len(reach) < MIN_REFERENCES:
+            continue
+        guesses = []
+        for pts in reach.values():
+            steps = np.array([s for s, _ in pts], dtype=float)
+            values = fwd(np.array([v for _, v in pts], dtype=float))
+            gap = float(np.mean(own_values - np.interp(own_steps, steps, values)))
+            guesses.append(float(np.interp(horizon, steps, values)) + gap)
+        n, mid = len(guesses), float(np.mean(guesses))
+        half = float(student_t.ppf(BAND[1] / 100, n - 1) * np.std(guesses, ddof=1) * np.sqrt(1 + 1 / n))
+        out.at[m] = (float(back(mid)), float(back(mid - half)), float(back(mid + half)))
+        used |= set(reach)
+    if not used:
+        return
+    out.references = sorted(used)
+    if 2.0 in out.at:
+        _judge(out, min_gain, basis=(
+            f"; read off {len(used)} finished runs of the same recipe ({', '.join(out.references)}), shifted by "
+            f"where this run has sat against them since step {own_steps[0]:.0f}"))

@@ -197,3 +197,95 @@ def test_a_continued_forecast_says_how_it_was_read(tmp_path):
     assert out["continued"]["metric"] == "val/perplexity" and out["continued"]["caveat"] == CONTINUED_CAVEAT
     assert "caveat" not in out["scratch"]
     assert CONTINUED_CAVEAT in forecast_text(out["continued"])
+
+
+def _shifted(shift: float, until: int, law=lambda s: 0.8 + 4.0 * np.exp(-s / 90) + 30.0 * s ** -1.0) -> list[dict]:
+    """A run of a recipe whose held-out loss follows `law` (a transient, then a slow creep no fit from its first
+    quarter can see) offset by `shift`: runs of one recipe differ by where they sit, not by their course."""
+    return [{"step": s, "lr": min(s, 60) / 60 * 1e-3, "val/perplexity": float(np.exp(law(s) + shift))}
+            for s in range(20, until + 1, 20)]
+
+
+def test_a_quarter_of_a_run_is_read_off_finished_runs_of_its_recipe():
+    """Three finished runs of the recipe, each shifted by its own offset: a run at a quarter is forecast at the end
+    exactly (its own offset carried from where it sits against them), with a zero-width band since every
+    reference says the same; with two references there is no reading off them and a continued run has no forecast."""
+    from tools.diagnosis.forecast import MIN_REFERENCES, forecast_series
+
+    refs = {f"r{i}": _shifted(d, 600) for i, d in enumerate((-0.2, 0.1, 0.3))}
+    assert len(refs) == MIN_REFERENCES
+    f = forecast_series(_shifted(0.05, 150), multiples=(2.0, 4.0), continued=True, references=refs)
+    value, low, high = f.at[4.0]
+    assert f.steps == 140 and f.references == ["r0", "r1", "r2"]
+    at_560 = float(np.exp(0.8 + 4.0 * np.exp(-560 / 90) + 30.0 / 560 + 0.05))
+    assert abs(value - at_560) / at_560 < 1e-9 and abs(high - low) < 1e-9 * value  # exact by construction
+    assert f.verdict in ("train_longer", "uncertain", "plateaued") and "read off 3 finished runs" in f.reason
+    two = forecast_series(_shifted(0.05, 150), continued=True, references=dict(list(refs.items())[:2]))
+    assert two.verdict == "unknown" and not two.at and not two.references
+
+
+def test_the_band_is_a_prediction_interval_over_the_references():
+    """References whose courses differ: the forecast is their mean (in log space) and the band is one more draw's
+    80% interval, mean +- t(0.9, n-1) x sd x sqrt(1 + 1/n), which holds the mean and widens with the spread."""
+    from scipy.stats import t as student_t
+
+    from tools.diagnosis.forecast import forecast_series
+
+    ends = {"a": 0.0, "b": 0.1, "c": 0.3, "d": -0.1}  # each reference's course drifts to this extra gap by step 600
+    refs = {k: [dict(r, **{"val/perplexity": r["val/perplexity"] * float(np.exp(e * r["step"] / 600))})
+                for r in _shifted(0.0, 600)] for k, e in ends.items()}
+    own = _shifted(0.0, 300)
+    f = forecast_series(own, multiples=(2.0,), references=refs)
+    value, low, high = f.at[2.0]
+    # every reference sits under the run by e*s/600 at its own steps: its guess is its end shifted by that mean gap
+    own_steps = np.array([r["step"] for r in own if r["step"] >= 60], dtype=float)
+    guesses = np.array([np.log(_shifted(0.0, 600)[-1]["val/perplexity"]) + e - e * own_steps.mean() / 600
+                        for e in ends.values()])
+    half = student_t.ppf(0.9, 3) * guesses.std(ddof=1) * np.sqrt(1 + 1 / 4)
+    assert abs(np.log(value) - guesses.mean()) < 1e-9
+    assert abs(np.log(high) - np.log(low) - 2 * half) < 1e-9 and low < value < high
+
+
+def test_forecast_run_reads_off_finished_runs_of_the_same_recipe_only(tmp_path):
+    """In a home: three finished continued runs of one recipe (other seeds, other starting checkpoints), one at
+    another learning rate and one from scratch; a run of the recipe at a quarter is read off the three alone, and
+    the chat says so with the caveat."""
+    from conftest import tiny_config
+
+    from agent.answers import forecast_text
+    from ssl_runtime.run_folder import RunFolder
+    from tools.diagnosis import REFERENCES_CAVEAT, forecast_run, recipe
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+
+    def run(seed: int, shift: float, until: int, done: bool, continued: bool = True, **over) -> str:
+        (tmp_path / f"model{seed}").mkdir(exist_ok=True)
+        tree = tiny_config("mlm", **{"data.name": "shapes", "train.steps": 600, "train.seed": seed, **over})
+        tree["backbone"] = {"pretrained": str(tmp_path / f"model{seed}")} if continued else {}
+        r = enqueue(home, tree)
+        folder = RunFolder(r.run_dir)
+        for row in _shifted(shift, until):
+            folder.log_metrics(row)
+        if done:
+            folder.set_status("succeeded")
+        Registry(home).sync(r.id)
+        return r.id
+
+    same = [run(s, d, 600, True) for s, d in ((1, -0.2), (2, 0.1), (3, 0.3))]
+    other_lr = run(4, 2.0, 600, True, **{"optim.lr": 1e-2})
+    scratch = run(5, 2.0, 600, True, continued=False)
+    mine = run(6, 0.05, 150, False)
+    f = forecast_run(home, mine)
+    assert sorted(f["references"]) == sorted(same) and other_lr not in f["references"] and scratch not in f["references"]
+    assert f["caveat"] == REFERENCES_CAVEAT and f["at"]["4x"]["steps"] == 560
+    at_560 = float(np.exp(0.8 + 4.0 * np.exp(-560 / 90) + 30.0 / 560 + 0.05))
+    assert abs(f["at"]["4x"]["value"] - at_560) / at_560 < 1e-9  # any one reference's own end: 5-28% off
+    answer = forecast_text(f)
+    assert "read off 3 finished runs of the same recipe" in answer and REFERENCES_CAVEAT in answer
+    base = tiny_config("mlm", **{"train.seed": 1, "backbone.pretrained": "/a"})
+    assert recipe(base) == recipe(tiny_config("mlm", **{"train.seed": 2, "backbone.pretrained": "/b"}))
+    assert recipe(base) != recipe(tiny_config("mlm", **{"train.seed": 1}))  # continuing or not shapes the curve
+    assert recipe(base) != recipe(tiny_config("mlm", **{"train.seed": 1, "backbone.pretrained": "/a", "optim.lr": 1.0}))

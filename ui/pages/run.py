@@ -97,6 +97,8 @@ def forecast(run_id: str) -> None:
     verdict = {"train_longer": ":green-badge[train longer]", "uncertain": ":orange-badge[may pay, not sure]",
                "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
     st.markdown(f"{verdict} {f['reason']}.")
+    if f.get("caveat"):
+        st.caption(f["caveat"])
     st.altair_chart(chart, width="stretch", key="forecast")
 
 

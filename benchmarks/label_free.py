@@ -24,6 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -64,13 +66,34 @@ SPECIFIC = {
 METHODS = tuple(SPECIFIC)
 
 
+def write_once(root: Path, write) -> Path:
+    """A generated dataset folder, written once even when several sweep processes start together: each writes its
+    own temporary copy and renames it into place whole, so no process reads another's half-written images (three
+    processes writing one folder at once made three caches of it). A folder without DONE is an older crash's."""
+    if (root / "DONE").exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write(tmp)
+    (tmp / "DONE").write_text("done")
+    try:
+        tmp.rename(root)
+    except OSError:  # another process's copy is in place already: the same seeded images
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
 def make_textures(root: Path, n: int = 1500, side: int = 64, seed: int = 7) -> Path:
     """Photo-like labelled images: the class is a stripe texture's orientation and frequency, under random
     lighting gradients, occluding blobs, colour casts, sensor noise and JPEG compression."""
+    return write_once(root, lambda dest: _write_textures(dest, n, side, seed))
+
+
+def _write_textures(root: Path, n: int, side: int, seed: int) -> None:
     from PIL import Image
 
-    if (root / "DONE").exists():
-        return root
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
     for c in range(10):
@@ -89,18 +112,18 @@ def make_textures(root: Path, n: int = 1500, side: int = 64, seed: int = 7) -> P
             img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = rng.uniform(0, 255, 3)
         img = np.clip(img + rng.normal(0, 10, img.shape), 0, 255).astype(np.uint8)
         Image.fromarray(img).save(root / f"class{c}" / f"{i:05d}.jpg", quality=int(rng.integers(60, 95)))
-    (root / "DONE").write_text(str(n))
-    return root
 
 
 def make_patterns(root: Path, n: int = 1500, side: int = 64) -> Path:
     """A second photo-like labelled domain: the class is the kind of pattern (checkerboard, dots, rings, stripes,
     crosshatch, or smooth blotches), at a random scale, rotation and phase, in random colours, under a lighting
     gradient, an occluding rectangle, sensor noise and JPEG compression."""
+    return write_once(root, lambda dest: _write_patterns(dest, n, side))
+
+
+def _write_patterns(root: Path, n: int, side: int) -> None:
     from PIL import Image
 
-    if (root / "DONE").exists():
-        return root
     rng = np.random.default_rng(11)
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
     kinds = ("checkerboard", "dots", "rings", "stripes", "crosshatch", "blotches")
@@ -134,8 +157,6 @@ def make_patterns(root: Path, n: int = 1500, side: int = 64) -> Path:
         img[y0:y0 + h, x0:x0 + w] = rng.uniform(0, 255, 3)
         img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
         Image.fromarray(img).save(root / kind / f"{i:05d}.jpg", quality=int(rng.integers(60, 95)))
-    (root / "DONE").write_text(str(n))
-    return root
 
 
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:

@@ -289,3 +289,20 @@ def test_forecast_run_reads_off_finished_runs_of_the_same_recipe_only(tmp_path):
     assert recipe(base) == recipe(tiny_config("mlm", **{"train.seed": 2, "backbone.pretrained": "/b"}))
     assert recipe(base) != recipe(tiny_config("mlm", **{"train.seed": 1}))  # continuing or not shapes the curve
     assert recipe(base) != recipe(tiny_config("mlm", **{"train.seed": 1, "backbone.pretrained": "/a", "optim.lr": 1.0}))
+
+
+def test_references_skip_non_finite_points_and_leave_lidar_to_its_own_fit():
+    """A reference with a NaN measurement still serves (the point is dropped, not averaged in); a LiDAR curve, where
+    reading off references was not measured, keeps its own fit however many references it has."""
+    from tools.diagnosis.forecast import forecast_series
+
+    refs = {f"r{i}": _shifted(d, 600) for i, d in enumerate((-0.2, 0.1, 0.3))}
+    refs["r0"][20]["val/perplexity"] = float("nan")  # step 420
+    f = forecast_series(_shifted(0.05, 150), multiples=(2.0, 4.0), continued=True, references=refs)
+    at_560 = float(np.exp(0.8 + 4.0 * np.exp(-560 / 90) + 30.0 / 560 + 0.05))
+    assert f.references == ["r0", "r1", "r2"] and abs(f.at[4.0][0] - at_560) / at_560 < 1e-9
+    lidar = [{"step": int(s), "health/lidar": float(v)} for s, v in zip(STEPS, _curve(STEPS, 0.5, 900.0, 60.0),
+                                                                         strict=True)]
+    own = forecast_series(lidar[:8])
+    with_refs = forecast_series(lidar[:8], references={f"r{i}": lidar for i in range(3)})
+    assert not with_refs.references and with_refs.at == own.at and with_refs.reason == own.reason

@@ -138,6 +138,7 @@ MIN_REFERENCES = 3
 """Finished runs of the same recipe needed to read a forecast off them: with 2 the 80% band held 55-60% of the ends
 on the development seeds (RESULTS.md, session 18)."""
 MIN_SHIFT_POINTS = 2  # this run's own measurements since the fit's start that place it against the references
+REFERENCE_METRICS = ("val/perplexity",)  # where reading off references was measured (LiDAR curves: not yet)
 
 
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
@@ -162,7 +163,7 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
             steps, values = zip(*(after if len(after) >= MIN_POINTS else points), strict=True)
             out = forecast(list(steps), list(values), metric, higher, multiples=multiples, min_gain=min_gain,
                            log_space=log_space)
-        if references:
+        if references and metric in REFERENCE_METRICS:
             read_references(out, after, {rid: [(r["step"], r[metric]) for r in ref if isinstance(r.get(metric), (
                 int, float)) and r.get("step")] for rid, ref in references.items()}, multiples, min_gain, log_space)
         return out
@@ -179,6 +180,9 @@ def read_references(out: Forecast, own: list[tuple[float, float]], references: d
     session 18). Only horizons MIN_REFERENCES references reach; the others keep the run's own fit."""
     from scipy.stats import t as student_t
 
+    own = [(s, v) for s, v in own if np.isfinite(v) and (v > 0 or not log_space)]
+    references = {rid: [(s, v) for s, v in pts if np.isfinite(v) and (v > 0 or not log_space)]
+                  for rid, pts in references.items()}
     if len(own) < MIN_SHIFT_POINTS:
         return
     fwd, back = (np.log, np.exp) if log_space else ((lambda v: np.asarray(v, dtype=float)), (lambda v: v))

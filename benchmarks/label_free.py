@@ -308,20 +308,41 @@ def retrieval_table(results: list[dict]) -> str:
                                   "retrieval as ranked": RETRIEVAL_SIGNALS[2], "RankMe": "health/rank"})
 
 
-def at_images(n: int) -> str:
-    return f"view retrieval as ranked, {n} images"
+def at_images(n: int, standardised: bool = False) -> str:
+    return f"view retrieval {'standardised' if standardised else 'as ranked'}, {n} images"
 
 
-def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4) -> dict[str, float]:
-    """View retrieval as `sslpilot rank` measures it, on each of `counts` held-out images (session 17: the count)."""
-    from ssl_runtime.audit import run_view_health
+def standardise(views: list) -> list:
+    """Each feature less its mean over all the views, over its spread (session 18's variant): no few high-variance
+    dimensions decide every neighbour."""
+    import torch
 
-    return {at_images(n): run_view_health(run_dir, n, views)["health/view_retrieval"] for n in counts}
+    pooled = torch.cat(views)
+    mean, std = pooled.mean(0), pooled.std(0) + 1e-6
+    return [(v - mean) / std for v in views]
 
 
-def view_images_table(results: list[dict], counts: tuple[int, ...]) -> str:
-    """View retrieval as ranked on each image count against the probe."""
-    return signal_table(results, {f"{n} images": at_images(n) for n in counts})
+def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4, standardised: bool = False) -> dict[str, float]:
+    """View retrieval as `sslpilot rank` measures it, on each of `counts` held-out images (session 17: the count), and
+    with `standardised` the same views' retrieval on standardised features (session 18)."""
+    from ssl_runtime.audit import health_of_views, run_view_features
+    from ssl_runtime.health import view_retrieval
+
+    out = {}
+    for n in counts:
+        feats = run_view_features(run_dir, n, views)
+        out[at_images(n)] = health_of_views(feats)["health/view_retrieval"]
+        if standardised:
+            out[at_images(n, True)] = float(view_retrieval(standardise(feats)))
+    return out
+
+
+def view_images_table(results: list[dict], counts: tuple[int, ...], standardised: bool = False) -> str:
+    """View retrieval as ranked on each image count against the probe (and standardised, when measured)."""
+    signals = {f"{n} images": at_images(n) for n in counts}
+    if standardised:
+        signals.update({f"{n} images, standardised": at_images(n, True) for n in counts})
+    return signal_table(results, signals)
 
 
 RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
@@ -442,6 +463,8 @@ def main() -> None:
                     "data.image_size=16,backbone.width=0.5: the failure suite's size, where a random init probes low)")
     ap.add_argument("--view-images", default="", help="N,...: view retrieval as ranked on N held-out images each, "
                     "against the probe (session 17: how many images the signal needs)")
+    ap.add_argument("--view-standardised", action="store_true", help="with --view-images: also view retrieval on "
+                    "features standardised over the views (session 18's variant)")
     ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--view-retrieval", action="store_true", help="measure each stored sweep run's final "
@@ -555,10 +578,11 @@ def main() -> None:
         print(variants_table(results))
     if args.view_images:
         counts = tuple(int(n) for n in args.view_images.split(","))
-        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}.jsonl",
-                     lambda r: view_images(Path(r["run_dir"]), counts))
+        std = args.view_standardised
+        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}{'_std' if std else ''}.jsonl",
+                     lambda r: view_images(Path(r["run_dir"]), counts, standardised=std))
         print()
-        print(view_images_table(results, counts))
+        print(view_images_table(results, counts, standardised=std))
     if args.truth_halves:
         with_measure(results, out / "truth_halves.jsonl", lambda r: {
             "halves": truth_halves(Path(r["run_dir"])),

@@ -308,40 +308,31 @@ def retrieval_table(results: list[dict]) -> str:
                                   "retrieval as ranked": RETRIEVAL_SIGNALS[2], "RankMe": "health/rank"})
 
 
-def at_images(n: int, standardised: bool = False) -> str:
-    return f"view retrieval {'standardised' if standardised else 'as ranked'}, {n} images"
+def at_images(n: int, raw: bool = False) -> str:
+    return f"view retrieval {'on raw cosines' if raw else 'as ranked'}, {n} images"
 
 
-def standardise(views: list) -> list:
-    """Each feature less its mean over all the views, over its spread (session 18's variant): no few high-variance
-    dimensions decide every neighbour."""
-    import torch
-
-    pooled = torch.cat(views)
-    mean, std = pooled.mean(0), pooled.std(0) + 1e-6
-    return [(v - mean) / std for v in views]
-
-
-def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4, standardised: bool = False) -> dict[str, float]:
-    """View retrieval as `sslpilot rank` measures it, on each of `counts` held-out images (session 17: the count), and
-    with `standardised` the same views' retrieval on standardised features (session 18)."""
+def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4, raw: bool = False) -> dict[str, float]:
+    """View retrieval as `sslpilot rank` measures it (standardised features since session 18), on each of `counts`
+    held-out images (session 17: the count), and with `raw` the same views' retrieval on raw cosines (the form
+    shipped in sessions 14-17)."""
     from ssl_runtime.audit import health_of_views, run_view_features
-    from ssl_runtime.health import view_retrieval
+    from ssl_runtime.health import matching_ranks
 
     out = {}
     for n in counts:
         feats = run_view_features(run_dir, n, views)
         out[at_images(n)] = health_of_views(feats)["health/view_retrieval"]
-        if standardised:
-            out[at_images(n, True)] = float(view_retrieval(standardise(feats)))
+        if raw:
+            out[at_images(n, raw=True)] = float((1.0 / (matching_ranks(feats) + 1).float()).mean())
     return out
 
 
-def view_images_table(results: list[dict], counts: tuple[int, ...], standardised: bool = False) -> str:
-    """View retrieval as ranked on each image count against the probe (and standardised, when measured)."""
+def view_images_table(results: list[dict], counts: tuple[int, ...], raw: bool = False) -> str:
+    """View retrieval as ranked on each image count against the probe (and on raw cosines, when measured)."""
     signals = {f"{n} images": at_images(n) for n in counts}
-    if standardised:
-        signals.update({f"{n} images, standardised": at_images(n, True) for n in counts})
+    if raw:
+        signals.update({f"{n} images, raw cosines": at_images(n, raw=True) for n in counts})
     return signal_table(results, signals)
 
 
@@ -463,8 +454,8 @@ def main() -> None:
                     "data.image_size=16,backbone.width=0.5: the failure suite's size, where a random init probes low)")
     ap.add_argument("--view-images", default="", help="N,...: view retrieval as ranked on N held-out images each, "
                     "against the probe (session 17: how many images the signal needs)")
-    ap.add_argument("--view-standardised", action="store_true", help="with --view-images: also view retrieval on "
-                    "features standardised over the views (session 18's variant)")
+    ap.add_argument("--view-raw", action="store_true", help="with --view-images: also view retrieval on raw cosines "
+                    "(the form ranked by until session 18, which standardised the features)")
     ap.add_argument("--truth-halves", action="store_true", help="score each stored run's probe on two halves of "
                     "its validation images (5 halvings): how well a truth scored on half the images agrees with itself")
     ap.add_argument("--view-retrieval", action="store_true", help="measure each stored sweep run's final "
@@ -578,11 +569,12 @@ def main() -> None:
         print(variants_table(results))
     if args.view_images:
         counts = tuple(int(n) for n in args.view_images.split(","))
-        std = args.view_standardised
-        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}{'_std' if std else ''}.jsonl",
-                     lambda r: view_images(Path(r["run_dir"]), counts, standardised=std))
+        # measurements are kept by form: files before session 18 hold the raw-cosine form under "as ranked"
+        raw = args.view_raw
+        with_measure(results, out / f"view_images_{'_'.join(map(str, counts))}_s18{'_raw' if raw else ''}.jsonl",
+                     lambda r: view_images(Path(r["run_dir"]), counts, raw=raw))
         print()
-        print(view_images_table(results, counts, standardised=std))
+        print(view_images_table(results, counts, raw=raw))
     if args.truth_halves:
         with_measure(results, out / "truth_halves.jsonl", lambda r: {
             "halves": truth_halves(Path(r["run_dir"])),

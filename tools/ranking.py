@@ -3,7 +3,8 @@
 Vision runs, and the kept checkpoints of one, are ordered by view retrieval: the exported encoder (for a run still
 training, its newest kept checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four
 standard augmented views of up to VIEW_IMAGES of the run's held-out images, and the score is the mean reciprocal rank
-of each view's other view among the images' (ssl_runtime/health.py, ssl_runtime/audit.py). On sslpilot's held-out
+of each view's other view among the images', on features standardised over the views (ssl_runtime/health.py,
+ssl_runtime/audit.py). On sslpilot's held-out
 validation sweeps it ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about
 as well as taking the last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that
 file (before session 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented
@@ -29,19 +30,19 @@ SIGNALS = ("health/view_retrieval", "health/lidar", "health/rank")  # in order o
 CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (small CNN, 120-step runs; "
           "docs/diagnostics.md) neither LiDAR nor RankMe ordered runs the way a linear probe did. Where a few "
           "labelled images exist, probe the leaders before choosing.")
-RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
-                    "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval on 2048 images ordered "
-                    "runs of one method much like a linear probe on the latest draw (Kendall tau 0.79-1.00, 0.90 "
-                    "across methods) and 0.64-0.86 on the one before; on both it picked the probe's best run first "
-                    "in every method. That is one domain at a small scale: where a few labelled images exist, probe "
-                    "the leaders before choosing.")
+RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (three draws of one "
+                    "generated domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval on 2048 images "
+                    "ordered the runs of SimCLR, BYOL and VICReg much like a linear probe (Kendall tau 0.86-0.98 "
+                    "within a method on the draw it was tested on, 0.79-1.00 over all three; 0.81-0.88 across "
+                    "methods) and picked the probe's best run first in every method of every draw. That is one domain "
+                    "at a small scale: where a few labelled images exist, probe the leaders before choosing.")
 
 CHECKPOINT_CAVEAT = ("How far to trust this order: over 66 held-out runs of sslpilot's validation sweeps and failure "
                      "suite whose kept checkpoints differ (small CNN and ResNet-18, 120-step runs; docs/diagnostics.md), "
                      "picking the checkpoint by view retrieval lost 1.0 probe points on average against a linear "
                      "probe's pick, taking the last checkpoint 1.3 and LiDAR 6.0; it helped where a run peaked before "
-                     "its end and cost a quarter point where it did not. Where a few labelled images exist, probe the "
-                     "leaders before choosing.")
+                     "its end and cost a quarter point where it did not (measured with the earlier form: raw cosines "
+                     "on 256 images). Where a few labelled images exist, probe the leaders before choosing.")
 
 
 def _health_rows(rows: list[dict]) -> list[dict]:
@@ -127,7 +128,7 @@ VIEW_IMAGES = 2048
 method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99; on 2048, 0.64-0.86 there and
 0.79-1.00 on a fresh draw (session 17, benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds
 for a small CNN on a CPU, minutes for a large backbone at 224 px on one; kept once measured."""
-MEASURE = f"reciprocal rank, {VIEW_IMAGES} images x 4 views"  # what a kept measurement is; a new form is measured afresh
+MEASURE = f"standardised reciprocal rank, {VIEW_IMAGES} images x 4 views"  # what a kept measurement is; a new form is measured afresh
 
 
 def _stamp(path: Path) -> str:

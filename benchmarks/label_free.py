@@ -44,8 +44,9 @@ FRESH_TEXTURES_2 = "textures_6000_s17"  # a third draw (session 15), trained aft
 FRESH_TEXTURES_3 = "textures_30000_s19"  # a fourth (session 17): five times the validation images, a steadier truth
 FRESH_TEXTURES_4 = "textures_30000_s23"  # a fifth (session 17), trained after view retrieval's image count was chosen
 FRESH_TEXTURES_5 = "textures_30000_s29"  # a sixth (session 18), trained after standardised retrieval was written down
+FRESH_TEXTURES_6 = "textures_30000_s31"  # a seventh (session 18), trained after standardised retrieval shipped
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
-                    FRESH_TEXTURES_5)
+                    FRESH_TEXTURES_5, FRESH_TEXTURES_6)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -165,7 +166,8 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17),
             FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19),
             FRESH_TEXTURES_4: lambda root: make_textures(root, n=30000, seed=23),
-            FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29)}
+            FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
+            FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31)}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

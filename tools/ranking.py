@@ -4,11 +4,10 @@ Vision runs, and the kept checkpoints of one, are ordered by view retrieval: the
 training, its newest kept checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four
 standard augmented views of up to VIEW_IMAGES of the run's held-out images, and the score is the mean reciprocal rank
 of each view's other view among the images', on features standardised over the views (ssl_runtime/health.py,
-ssl_runtime/audit.py). On sslpilot's held-out
-validation sweeps it ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about
-as well as taking the last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that
-file (before session 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented
-views) from the health row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged
+ssl_runtime/audit.py). On sslpilot's held-out validation sweeps it ordered runs like a linear probe where LiDAR and
+RankMe did not, and picked checkpoints about as well as taking the last one and far better than LiDAR
+(docs/diagnostics.md). Runs and checkpoints older than that file (before session 15) are ordered by LiDAR (the rank
+of the LDA matrix whose classes are each image's augmented views) from the health row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged
 (older or imported runs). LiDAR and RankMe are comparable between runs of one method on one dataset, not across
 methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
 SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be
@@ -33,7 +32,7 @@ CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (sma
 RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (three draws of one "
                     "generated domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval on 2048 images "
                     "ordered the runs of SimCLR, BYOL and VICReg much like a linear probe (Kendall tau 0.86-0.98 "
-                    "within a method on the draw it was tested on, 0.79-1.00 over all three; 0.81-0.88 across "
+                    "within a method on the draw it was tested on, 0.79-1.00 over the three draws; 0.81-0.88 across "
                     "methods) and picked the probe's best run first in every method of every draw. That is one domain "
                     "at a small scale: where a few labelled images exist, probe the leaders before choosing.")
 

@@ -171,7 +171,7 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     horizons that finished runs of the same recipe reach are read off them."""
     from dataclasses import asdict
 
-    from tools.diagnosis.forecast import forecast_series
+    from tools.diagnosis.forecast import REFERENCE_METRICS, forecast_series
 
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
@@ -180,7 +180,8 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     tree = _config_tree(folder)
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
-    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree))
+    readable = any(m in r for r in rows for m in REFERENCE_METRICS)  # else no finished run's configs are read
+    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree) if readable else None)
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}

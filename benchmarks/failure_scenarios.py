@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from label_free import METHODS as SWEEP_METHODS
+from label_free import write_once
 
 from ssl_runtime.catalogue import TEXT_METHODS, VISION_METHODS
 
@@ -519,12 +520,13 @@ SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2
 def make_folder(root: Path, kind: str) -> Path:
     """A labelled folder of 16x16 digits PNGs with a data fault: 70% exact duplicates, 30% corrupt files, or 150
     images in all."""
+    return write_once(root / kind, lambda out: _write_folder(out, kind))
+
+
+def _write_folder(out: Path, kind: str) -> None:
     from PIL import Image
     from sklearn.datasets import load_digits
 
-    out = root / kind
-    if (out / "DONE").exists():
-        return out
     x, y = load_digits(return_X_y=True)
     rng = np.random.default_rng(0)
     n = 150 if kind == "tiny" else len(x)
@@ -539,5 +541,3 @@ def make_folder(root: Path, kind: str) -> Path:
             path.write_bytes(b"not a png " + bytes(rng.integers(0, 255, 64, dtype=np.uint8)))
             continue
         Image.fromarray(img).resize((16, 16), Image.NEAREST).convert("RGB").save(path)
-    (out / "DONE").write_text(kind)
-    return out

@@ -319,14 +319,14 @@ def view_images(run_dir: Path, counts: tuple[int, ...], views: int = 4, raw: boo
     held-out images (session 17: the count), and with `raw` the same views' retrieval on raw cosines (the form
     shipped in sessions 14-17)."""
     from ssl_runtime.audit import health_of_views, run_view_features
-    from ssl_runtime.health import matching_ranks
+    from ssl_runtime.health import mean_reciprocal_rank
 
     out = {}
     for n in counts:
         feats = run_view_features(run_dir, n, views)
         out[at_images(n)] = health_of_views(feats)["health/view_retrieval"]
         if raw:
-            out[at_images(n, raw=True)] = float((1.0 / (matching_ranks(feats) + 1).float()).mean())
+            out[at_images(n, raw=True)] = float(mean_reciprocal_rank(feats))
     return out
 
 

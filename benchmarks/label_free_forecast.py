@@ -167,8 +167,8 @@ def text_forecast_table(curves: list[dict], continued: bool = False) -> str:
                     errors[basis, share].append(err)
                     held[basis, share].append(lo <= end <= hi)
                 cells += [mid, f"{lo:.3g}-{hi:.3g}", err, f.verdict]
-            rows.append([c["method"], c["seed"], f"{share:.0%}", len([p for p in points if p[0] <= last]),
-                         [p for p in points if p[0] <= last][-1][1], end, *cells])
+            seen = [p for p in points if p[0] <= last]
+            rows.append([c["method"], c["seed"], f"{share:.0%}", len(seen), seen[-1][1], end, *cells])
     text = table(["method", "seed", "fit on", "points", "ppl at fit end", "ppl at end", "own fit", "80% band",
                   "error %", "verdict", "read off the others", "80% band", "error %", "verdict"], rows)
     summary = "\n".join(

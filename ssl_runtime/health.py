@@ -95,6 +95,11 @@ def standardise(views: list[torch.Tensor]) -> list[torch.Tensor]:
     return [(v.float() - mean) / std for v in views]
 
 
+def mean_reciprocal_rank(views: list[torch.Tensor]) -> torch.Tensor:
+    """The mean over every view of 1 / (1 + matching_ranks): 1 when each view finds its image first, 1/n when last."""
+    return (1.0 / (matching_ranks(views) + 1).float()).mean()
+
+
 def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
     """How readily a view of an image finds another view of the same image among the other view's images: the mean
     reciprocal rank of the match (1: always first; 1/n: last) over every ordered pair of views, on features
@@ -104,7 +109,7 @@ def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
     runs, whose few widest features had decided the cosine (benchmarks/RESULTS.md, sessions 14, 15 and 18)."""
     if len(views) < 2 or views[0].shape[0] < 2 or not all(bool(torch.isfinite(v).all()) for v in views):
         return torch.tensor(float("nan"), device=views[0].device if views else None)
-    return (1.0 / (matching_ranks(standardise(views)) + 1).float()).mean()
+    return mean_reciprocal_rank(standardise(views))
 
 
 def alpha_req(z: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 STATUSES = ("queued", "running", "succeeded", "failed", "diverged", "cancelled", "interrupted")
 
 
@@ -94,6 +96,10 @@ class RunFolder:
 
     def read_events(self) -> list[dict]:
         return read_jsonl(self.events)
+
+    def read_config(self) -> dict:
+        """The config tree as saved (config.yaml), {} when the folder has none."""
+        return (yaml.safe_load(self.config.read_text()) or {}) if self.config.exists() else {}
 
     def status(self) -> str | None:
         """The latest status event (summary.json wins once the run has ended)."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
@@ -30,7 +28,7 @@ def export_run(home: Home, run_ref: str, to: str, uri: str | None = None, out: s
     rows = folder.read_metrics()
     if not rows:
         raise SSLPilotError(f"run {run.id} has no metrics to export", field="run")
-    config = yaml.safe_load(folder.config.read_text()) if folder.config.exists() else {}
+    config = folder.read_config()
     try:
         if to == "tensorboard":
             target = Path(out).expanduser() if out else folder.path / "tensorboard-export"

@@ -6,8 +6,6 @@ import copy
 import json
 import time
 
-import yaml
-
 from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.run_folder import RunFolder
@@ -177,7 +175,7 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     run = reg.sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
     rows = folder.read_metrics()
-    tree = _config_tree(folder)
+    tree = folder.read_config()
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
     readable = any(m in r for r in rows for m in REFERENCE_METRICS)  # else no finished run's configs are read
@@ -213,10 +211,6 @@ NOT_RECIPE = {"name", "train.seed", "backbone.pretrained", "train.checkpoint_eve
 NOT_RECIPE_SECTIONS = ("eval.", "monitor.")
 
 
-def _config_tree(folder: RunFolder) -> dict:
-    return (yaml.safe_load(folder.config.read_text()) or {}) if folder.config.exists() else {}
-
-
 def recipe(tree: dict) -> dict:
     """The part of a run's config that shapes its curve: runs with equal recipes differ only by chance (the seed,
     the starting checkpoint of the same kind), so one's course predicts another's."""
@@ -235,7 +229,7 @@ def same_recipe_runs(reg: Registry, run, tree: dict) -> dict[str, list[dict]]:
     for other in reg.list(status="succeeded", method=run.method, limit=500):
         if other.id != run.id and other.dataset == run.dataset:
             folder = RunFolder(other.run_dir)
-            if recipe(_config_tree(folder)) == mine:
+            if recipe(folder.read_config()) == mine:
                 out[other.id] = folder.read_metrics()
     return out
 

@@ -7,8 +7,6 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from ssl_runtime.run_folder import RunFolder
 
 
@@ -138,7 +136,7 @@ def _last_start(events: list[dict]) -> dict:
 
 def load_evidence(run_dir: str | Path) -> RunEvidence:
     folder = RunFolder(run_dir)
-    config = yaml.safe_load(folder.config.read_text()) if folder.config.exists() else {}
+    config = folder.read_config()
     series: dict[str, Series] = {}
     for row in folder.read_metrics():
         step = row.get("step")

@@ -180,9 +180,10 @@ def read_references(out: Forecast, own: list[tuple[float, float]], references: d
     session 18). Only horizons MIN_REFERENCES references reach; the others keep the run's own fit."""
     from scipy.stats import t as student_t
 
-    own = [(s, v) for s, v in own if np.isfinite(v) and (v > 0 or not log_space)]
-    references = {rid: [(s, v) for s, v in pts if np.isfinite(v) and (v > 0 or not log_space)]
-                  for rid, pts in references.items()}
+    def usable(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return [(s, v) for s, v in pts if np.isfinite(v) and (v > 0 or not log_space)]
+
+    own, references = usable(own), {rid: usable(pts) for rid, pts in references.items()}
     if len(own) < MIN_SHIFT_POINTS:
         return
     fwd, back = (np.log, np.exp) if log_space else ((lambda v: np.asarray(v, dtype=float)), (lambda v: v))

@@ -45,8 +45,10 @@ FRESH_TEXTURES_3 = "textures_30000_s19"  # a fourth (session 17): five times the
 FRESH_TEXTURES_4 = "textures_30000_s23"  # a fifth (session 17), trained after view retrieval's image count was chosen
 FRESH_TEXTURES_5 = "textures_30000_s29"  # a sixth (session 18), trained after standardised retrieval was written down
 FRESH_TEXTURES_6 = "textures_30000_s31"  # a seventh (session 18), trained after standardised retrieval shipped
+# three more (session 19), whose long runs test the probe forecast read between two readings of the schedule
+FORECAST_TEXTURES = ("textures_30000_s37", "textures_30000_s41", "textures_30000_s43")
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
-                    FRESH_TEXTURES_5, FRESH_TEXTURES_6)
+                    FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -167,7 +169,9 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19),
             FRESH_TEXTURES_4: lambda root: make_textures(root, n=30000, seed=23),
             FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
-            FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31)}
+            FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
+            **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
+               for d in FORECAST_TEXTURES}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
@@ -443,6 +447,7 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
     ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]), help=f"of {', '.join(DOMAINS)}")
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--settings", default="", help="only these settings (e.g. long), default all eight")
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
                     "forecast the probe (results in probe_curves.jsonl)")
@@ -547,7 +552,7 @@ def main() -> None:
         for domain in args.domains.split(","):
             for method in args.methods.split(","):
                 for setting, overrides in COMMON + SPECIFIC[method]:
-                    if (domain, method, setting) in done:
+                    if (domain, method, setting) in done or (args.settings and setting not in args.settings.split(",")):
                         continue
                     r = run_one(domain, method, setting, overrides, out, base)
                     results.append(r)

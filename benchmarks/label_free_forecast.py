@@ -36,32 +36,34 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
-def probe_forecast_table(curves: list[dict]) -> str:
-    """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal:
-    mean absolute error <= 1 point)."""
+def probe_forecast_table(curves: list[dict], schedules: dict[tuple[str, str], object] | None = None) -> str:
+    """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
+    absolute error <= 1 point), read against the step alone (A, sessions 8-18) and as shipped, between the step and
+    the run's planned schedule's area (session 19; `schedules`: (domain, method) -> the long run's Schedule)."""
     from tools.diagnosis.forecast import forecast
 
-    rows, errors = [], {0.25: [], 0.5: []}
+    rows, errors = [], {}
     for c in curves:
         points = c["probes"]
         end_step, end = points[-1]
+        plan = (schedules or {}).get((c["domain"], c["method"]))
         for share in (0.25, 0.5):
             part = [p for p in points if p[0] <= share * end_step]
-            f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True, min_gain=0.01)
-            multiple = end_step / part[-1][0] if part else float("nan")
-            fit = f.at.get(multiple) if f.at else None
-            if fit is None and f.params:
-                a, b, cc = f.params["a"], f.params["b"], f.params["c"]
-                fit = (cc - b * end_step ** -a,)
-            mid = fit[0] if fit else float("nan")
-            err = abs(mid - end) * 100 if math.isfinite(mid) else float("nan")
-            if math.isfinite(err):
-                errors[share].append(err)
-            rows.append([c["domain"], c["method"], f"{share:.0%}", len(part), end, mid, err, f.verdict])
-    text = table(["domain", "method", "fit on", "points", "probe at end", "forecast", "error (pts)", "verdict"],
-                 rows)
-    summary = "; ".join(f"from {k:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs" for k, v in errors.items()
-                        if v)
+            multiple = end_step / part[-1][0]
+            row = [c["domain"], c["method"], f"{share:.0%}", len(part), end]
+            for name, schedule in (("step", None), ("shipped", plan)):
+                f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True,
+                             multiples=(2.0, multiple), min_gain=0.01, schedule=schedule)
+                mid = f.at[multiple][0] if f.at else float("nan")
+                err = abs(mid - end) * 100
+                if math.isfinite(err):
+                    errors.setdefault((name, share), []).append(err)
+                row += [mid, err]
+            rows.append([*row, f.verdict])
+    text = table(["domain", "method", "fit on", "points", "probe at end", "A: step", "error (pts)", "shipped",
+                  "error (pts)", "verdict (shipped)"], rows)
+    summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"
+                        for (name, share), v in sorted(errors.items()))
     return text + "\n" + summary
 
 

@@ -90,36 +90,19 @@ def view_signal_table(runs: list[dict], domains: tuple[str, ...], min_runs: int 
 
 
 def checkpoint_measures(run_dir: Path, retrieval: bool = True) -> list[dict]:
-    """Each kept checkpoint of a run: its step, linear probe accuracy (through `sslpilot audit`'s measure with the
-    run's own preprocessing, on the run's data split), view retrieval as `sslpilot rank` measures it, and the LiDAR
-    and RankMe of the health row at or before its step."""
-    import torch
-
-    from ssl_runtime.audit import measure
-    from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import default_image_size, eval_images, load_builtin, open_store, split_indices
-    from ssl_runtime.encoders import load_encoder
+    """Each kept checkpoint of a run: its step, linear probe accuracy (`sslpilot forecast --probe`'s measure,
+    ssl_runtime/audit.probe_kept_checkpoints: the run's own preprocessing and data split), view retrieval as
+    `sslpilot rank` measures it, and the LiDAR and RankMe of the health row at or before its step."""
+    from ssl_runtime.audit import probe_kept_checkpoints
     from ssl_runtime.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
-    cfg = load_run_config(folder.config)
-    preprocess = json.loads((folder.encoder / "preprocess.json").read_text())
-    size = preprocess["image_size"]
-    if cfg.data.name:
-        data = load_builtin(cfg.data, default_image_size(cfg.data))
-        images, labels = data.images, data.labels
-    else:
-        store = open_store(cfg.data, size, run_dir=folder.path)
-        images, labels = eval_images(store, torch.arange(len(store)), size), store.labels
-    train_rows, val_rows = split_indices(len(images), cfg.data.val_fraction, cfg.train.seed)
     health = {r["step"]: r for r in folder.read_metrics() if isinstance(r.get("health/rank"), (int, float))}
     out = []
-    for step, path in folder.kept_checkpoints():
-        enc = load_encoder(path)
-        enc.preprocess = preprocess
-        scores = measure(enc, images, labels, train_rows, val_rows, torch.device("cpu"), 256, baseline=False)
+    for probed, (step, path) in zip(probe_kept_checkpoints(run_dir, device="cpu"), folder.kept_checkpoints(),
+                                    strict=True):
         row = health.get(max((s for s in health if s <= step), default=-1), {})
-        out.append({"step": step, "probe": scores["probe/acc"], "health/lidar": row.get("health/lidar"),
+        out.append({"step": step, "probe": probed["probe/acc"], "health/lidar": row.get("health/lidar"),
                     "health/rank": row.get("health/rank")})
         if retrieval:
             out[-1].update(checkpoint_retrieval(run_dir, path))

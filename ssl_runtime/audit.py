@@ -115,3 +115,50 @@ def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "c
     """LiDAR and view retrieval of a run's exported encoder, kept checkpoint or random init (run_view_features):
     how `sslpilot rank` measures runs and checkpoints by view retrieval."""
     return health_of_views(run_view_features(run_dir, images, views, device, checkpoint, random_init))
+
+
+def probe_kept_checkpoints(run_dir, device: str = "auto") -> list[dict]:
+    """The linear probe of each kept checkpoint (step_<n>.pt) of a run on its own labelled data and split, as
+    `measure` scores it (up to eval.max_images images, the split kept): [{"step", "probe/acc"}], oldest first. Kept
+    in the run folder (checkpoint_probes.jsonl) so a checkpoint is probed once. Why: where labels exist, the probe's
+    curve over the run is what a forecast of "train longer?" should read (tools/diagnosis/forecast.py)."""
+    import json
+
+    from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import capped, eval_images, open_store, split_ids
+    from ssl_runtime.device import pick_device
+    from ssl_runtime.encoders import load_encoder
+    from ssl_runtime.errors import DataError
+    from ssl_runtime.run_folder import RunFolder, read_jsonl
+
+    folder = RunFolder(run_dir)
+    kept = folder.kept_checkpoints()
+    done = {r["step"]: r for r in read_jsonl(folder.checkpoint_probes) if isinstance(r.get("probe/acc"), float)}
+    todo = [(step, path) for step, path in kept if step not in done]
+    if todo:
+        cfg = load_run_config(folder.config)
+        read = folder.checkpoint_preprocess
+        preprocess = json.loads((read if read.exists() else folder.encoder / "preprocess.json").read_text())
+        size = preprocess["image_size"]
+        store = open_store(cfg.data, size, run_dir=folder.path)
+        if store.labels is None:
+            raise DataError(f"run {folder.run_id}'s data has no labels to probe its checkpoints with", field="probe",
+                            fix="forecast without --probe (label-free LiDAR), or give the data labels "
+                                "(class subfolders or data.labels_path)")
+        train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
+        share = len(train_ids) / (len(train_ids) + len(val_ids))
+        train_ids = capped(train_ids, round(cfg.eval.max_images * share), 0)
+        val_ids = capped(val_ids, cfg.eval.max_images - len(train_ids), 1)
+        ids = torch.cat([train_ids, val_ids])
+        images, labels = eval_images(store, ids, size), store.labels[ids]
+        rows = torch.arange(len(ids))
+        dev = pick_device(device)
+        for step, path in todo:
+            encoder = load_encoder(path)
+            encoder.preprocess = preprocess
+            scores = measure(encoder, images, labels, rows[: len(train_ids)], rows[len(train_ids):], dev, 256,
+                             baseline=False)
+            done[step] = {"step": step, "probe/acc": float(scores["probe/acc"]), "images": len(ids)}
+            with folder.checkpoint_probes.open("a") as f:
+                f.write(json.dumps(done[step]) + "\n")
+    return [done[step] for step, _ in kept]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ssl_runtime.config import OptimConfig
+from ssl_runtime.schedule import lr_factor, warmup_of
 
 
 class LARS(torch.optim.Optimizer):
@@ -63,16 +62,6 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig, base_lr: float, default_
 
 
 def build_schedule(opt: torch.optim.Optimizer, cfg: OptimConfig, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up (default 10% of steps) then cosine decay to zero, or constant."""
-    warmup = cfg.warmup_steps if cfg.warmup_steps is not None else total_steps // 10
-    warmup = min(warmup, max(0, total_steps - 1))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if cfg.schedule == "constant":
-            return 1.0
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    """Linear warm-up (default 10% of steps) then cosine decay to zero, or constant (ssl_runtime/schedule.py)."""
+    warmup = warmup_of(cfg.warmup_steps, total_steps)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, total_steps, warmup, cfg.schedule))

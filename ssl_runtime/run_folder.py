@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from ssl_runtime.schedule import Schedule, warmup_of
+
 STATUSES = ("queued", "running", "succeeded", "failed", "diverged", "cancelled", "interrupted")
 
 
@@ -62,6 +64,7 @@ class RunFolder:
     probe = property(lambda self: self.path / "probe.json")
     summary = property(lambda self: self.path / "summary.json")
     view_health = property(lambda self: self.path / "view_health.json")  # label-free measurements, by file stamp
+    checkpoint_probes = property(lambda self: self.path / "checkpoint_probes.jsonl")  # audit.probe_kept_checkpoints
 
     def kept_checkpoints(self) -> list[tuple[int, Path]]:
         """(step, path) of each kept step_<n>.pt, oldest first."""
@@ -100,6 +103,16 @@ class RunFolder:
     def read_config(self) -> dict:
         """The config tree as saved (config.yaml), {} when the folder has none."""
         return (yaml.safe_load(self.config.read_text()) or {}) if self.config.exists() else {}
+
+    def planned_schedule(self) -> Schedule | None:
+        """The learning-rate schedule the run planned (its steps from the status it started with, warm-up and shape
+        from its config); None before it started."""
+        total = next((e["total_steps"] for e in reversed(self.read_events())
+                      if e.get("type") == "status" and isinstance(e.get("total_steps"), int)), None)
+        if not total:
+            return None
+        optim = self.read_config().get("optim") or {}
+        return Schedule(total, warmup_of(optim.get("warmup_steps"), total), optim.get("schedule") or "cosine")
 
     def status(self) -> str | None:
         """The latest status event (summary.json wins once the run has ended)."""

@@ -3,6 +3,8 @@ and `train longer` fires only where the gain at twice the steps clearly clears t
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -306,3 +308,103 @@ def test_references_skip_non_finite_points_and_leave_lidar_to_its_own_fit():
     own = forecast_series(lidar[:8])
     with_refs = forecast_series(lidar[:8], references={f"r{i}": lidar for i in range(3)})
     assert not with_refs.references and with_refs.at == own.at and with_refs.reason == own.reason
+
+
+def test_the_schedules_area_is_the_sum_of_the_rates_the_trainer_steps():
+    """Schedule.area integrates the same warm-up and cosine that build_schedule steps (within half a step's rate of
+    the discrete sum), is linear past the warm-up on a constant rate, and past the planned end reads a run that long."""
+    import torch
+
+    from ssl_runtime.config import OptimConfig
+    from ssl_runtime.optim import build_schedule
+    from ssl_runtime.schedule import Schedule, lr_factor
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = build_schedule(opt, OptimConfig(), 240)
+    assert [lr_factor(s, 240, 24) for s in range(240)] == [sched.lr_lambdas[0](s) for s in range(240)]
+    plan, rates = Schedule(240, 24), np.cumsum([lr_factor(s, 240, 24) for s in range(240)])
+    for step in (12, 24, 60, 120, 200, 240):
+        assert abs(plan.area(step) - rates[step - 1]) <= 1.0, step
+    assert plan.area(240) == pytest.approx(120.0) and plan.area(480) == pytest.approx(Schedule(480, 48).area(480))
+    flat = Schedule(240, 24, "constant")
+    assert flat.area(240) - flat.area(120) == pytest.approx(120.0) and not flat.decays
+
+
+def test_a_decaying_schedule_is_read_halfway_between_the_step_and_its_area():
+    """A curve that is a power law in the schedule's area (progress stops with the rate): against the step the law
+    overshoots its end, against the area it lands on it; the forecast is their midpoint, its band spans both
+    readings' bands. A constant rate and a perplexity keep the step alone (exact by construction)."""
+    from ssl_runtime.schedule import Schedule
+
+    plan = Schedule(1000, 100)
+    steps = list(range(100, 501, 25))  # after the warm-up, as forecast_series fits
+    values = [0.9 - 0.5 * (plan.area(s) / 100) ** -0.6 for s in steps]
+    by_step = forecast(steps, values, "probe/acc")
+    by_area = forecast([plan.area(s) for s in steps], values, "probe/acc",
+                       multiples=(2.0, plan.area(1000) / plan.area(500), plan.area(2000) / plan.area(500)))
+    both = forecast(steps, values, "probe/acc", schedule=plan)
+    end = 0.9 - 0.5 * (plan.area(1000) / 100) ** -0.6
+    area_end = by_area.at[plan.area(1000) / plan.area(500)]
+    assert by_step.at[2.0][0] - end > 0.005 and abs(area_end[0] - end) < 0.001  # the step overshoots, the area lands
+    assert both.at[2.0][0] == pytest.approx((by_step.at[2.0][0] + area_end[0]) / 2)
+    assert both.at[2.0][1] == pytest.approx(min(by_step.at[2.0][1], area_end[1]))
+    assert both.at[2.0][2] == pytest.approx(max(by_step.at[2.0][2], area_end[2]))
+    assert "learning rate's area" in both.reason and "learning rate's area" not in by_step.reason
+    assert forecast(steps, values, "probe/acc", schedule=Schedule(1000, 100, "constant")).at == by_step.at
+    ppl = [float(np.exp(v)) for v in values]
+    assert forecast(steps, ppl, "val/perplexity", False, log_space=True, schedule=plan).at == \
+        forecast(steps, ppl, "val/perplexity", False, log_space=True).at
+
+
+def test_the_probe_is_forecast_where_its_checkpoints_were_probed_and_lidar_otherwise():
+    """forecast_series reads the probe when MIN_POINTS kept checkpoints were probed; a run's one final probe row
+    leaves its LiDAR curve to be read."""
+    from tools.diagnosis.forecast import forecast_series
+
+    lidar = [{"step": int(s), "health/lidar": float(v)} for s, v in zip(STEPS, _curve(STEPS, 0.5, 900.0, 60.0),
+                                                                         strict=True)]
+    final = [{"step": 1000, "probe/acc": 0.7}]
+    assert forecast_series(lidar + final).metric == "health/lidar"
+    probed = [{"step": int(s), "probe/acc": float(v)} for s, v in zip(STEPS, _curve(STEPS, 0.5, 5.0, 0.9),
+                                                                       strict=True)]
+    assert forecast_series(lidar + probed).metric == "probe/acc"
+
+
+def test_forecast_run_probes_a_runs_kept_checkpoints_once(tmp_path):
+    """`sslpilot forecast RUN --probe`: each kept checkpoint of a real (tiny) run is probed on its labelled digits,
+    kept in the run folder and not probed again; the forecast reads those probes, on the run's planned schedule.
+    A run without kept checkpoints, or a text run, is told why."""
+    from conftest import tiny_config
+
+    from ssl_runtime.errors import SSLPilotError
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.worker import run_worker
+    from tools.diagnosis import forecast_run
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config("simclr", **{"train.steps": 30, "train.checkpoint_every": 6,
+                                                 "train.keep_checkpoints": 5}))
+    run_worker(run.run_dir, probe=False)
+    Registry(home).sync(run.id)
+    folder = RunFolder(run.run_dir)
+    assert [s for s, _ in folder.kept_checkpoints()] == [6, 12, 18, 24, 30]
+    f = forecast_run(home, run.id, probe=True)
+    probes = [json.loads(x) for x in folder.checkpoint_probes.read_text().splitlines()]
+    assert f["metric"] == "probe/acc" and [p["step"] for p in probes] == [6, 12, 18, 24, 30]
+    assert [s for s, _ in f["series"]] == [6, 12, 18, 24, 30] and all(0.0 < p["probe/acc"] <= 1.0 for p in probes)
+    assert folder.planned_schedule().total_steps == 30
+    stamp = folder.checkpoint_probes.stat().st_mtime_ns
+    assert forecast_run(home, run.id, probe=True)["series"] == f["series"]
+    assert folder.checkpoint_probes.stat().st_mtime_ns == stamp  # read back, not probed again
+    bare = enqueue(home, tiny_config("simclr"))
+    with pytest.raises(SSLPilotError, match="kept no intermediate checkpoints") as err:
+        forecast_run(home, bare.id, probe=True)
+    assert err.value.field == "probe"
+    tree = tiny_config("mlm", **{"data.name": "shapes"})
+    tree["backbone"] = {}
+    text = enqueue(home, tree)
+    with pytest.raises(SSLPilotError, match="text run"):
+        forecast_run(home, text.id, probe=True)

@@ -8,12 +8,14 @@ import time
 
 from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
+from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.quality import judge
 from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
+from tools.records import Run
 from tools.registry import Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
@@ -163,10 +165,11 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
     return rec
 
 
-def forecast_run(home: Home, run_ref: str) -> dict:
+def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
     """Is more pretraining worth it for this run? Its quality metric's saturating-curve forecast at 2x and 4x the
     steps, with an 80% band, and the verdict train_longer | uncertain | plateaued | unknown (tools/diagnosis/forecast.py);
-    horizons that finished runs of the same recipe reach are read off them."""
+    horizons that finished runs of the same recipe reach are read off them. `probe`: forecast the linear probe of
+    the run's kept checkpoints (each probed once, on its labelled data) instead of its label-free metric."""
     from dataclasses import asdict
 
     from tools.diagnosis.forecast import REFERENCE_METRICS, forecast_series
@@ -175,11 +178,14 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     run = reg.sync(run_id_of(run_ref))
     folder = RunFolder(run.run_dir)
     rows = folder.read_metrics()
+    if probe:
+        rows = [*({k: v for k, v in r.items() if k != "probe/acc"} for r in rows), *kept_checkpoint_probes(run)]
     tree = folder.read_config()
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
     readable = any(m in r for r in rows for m in REFERENCE_METRICS)  # else no finished run's configs are read
-    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree) if readable else None)
+    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree) if readable else None,
+                        schedule=folder.planned_schedule())
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}
@@ -190,6 +196,19 @@ def forecast_run(home: Home, run_ref: str) -> dict:
     elif continued and f.verdict != "unknown":
         out["caveat"] = CONTINUED_CAVEAT
     return out
+
+
+def kept_checkpoint_probes(run: Run) -> list[dict]:
+    """The linear probe of each of a vision run's kept checkpoints (ssl_runtime/audit.probe_kept_checkpoints)."""
+    if run.method in TEXT_METHODS:
+        raise SSLPilotError(f"run {run.id} is a text run: its forecast reads held-out perplexity", field="probe",
+                            fix="forecast it without --probe")
+    if not RunFolder(run.run_dir).kept_checkpoints():
+        raise SSLPilotError(f"run {run.id} kept no intermediate checkpoints to probe", field="probe",
+                            fix="set train.keep_checkpoints=N (with train.checkpoint_every) for the next run")
+    from ssl_runtime.audit import probe_kept_checkpoints
+
+    return probe_kept_checkpoints(run.run_dir)
 
 
 CONTINUED_CAVEAT = ("A continued run adapts to its new text before the slow part a forecast can read, so this one "

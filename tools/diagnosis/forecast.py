@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ssl_runtime.schedule import Schedule
+
 MIN_POINTS = 5
 BAND = (10.0, 90.0)
 DRAWS = 2000
@@ -45,13 +47,12 @@ def _curve(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
 
 def forecast(steps: list[float], values: list[float], metric: str, higher_is_better: bool = True,
              multiples: tuple[float, ...] = (2.0, 4.0), min_gain: float = 0.01, seed: int = 0,
-             log_space: bool = False) -> Forecast:
+             log_space: bool = False, schedule: Schedule | None = None) -> Forecast:
     """Fit the curve to (steps, values) and forecast at `multiples` x the last step. `min_gain` is in the metric's
     units (0.01 = one probe point for an accuracy). `log_space` fits log(values) (perplexity, the exp of a loss:
     losses, not their exponentials, follow power laws with an offset) and reads the forecast back in the metric's
-    units; its params are then those of the log curve."""
-    from scipy.optimize import curve_fit
-
+    units; its params are then those of the log curve. With a decaying `schedule` (not for `log_space` metrics) the
+    forecast is read between the curve against the step and against the schedule's area (SCHEDULE_BRACKET)."""
     t = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
     keep = np.isfinite(t) & np.isfinite(y) & (t > 0)
@@ -66,30 +67,60 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     if len(t) < MIN_POINTS:
         out.reason = f"only {len(t)} measurements of {metric}; at least {MIN_POINTS} are needed for a forecast"
         return out
-    scale = last  # steps in units of the last step: the fit is well conditioned whatever the run's length
-    ts = t / scale
+    axes = {"steps": lambda s: s}
+    if schedule is not None and schedule.decays and not log_space:
+        axes["the schedule's area"] = schedule.area
+    readings = []
+    for axis in axes.values():
+        reading = _read(t, y, axis, last, multiples, seed, log_space)
+        if isinstance(reading, str):
+            out.reason = f"the saturating curve does not fit {metric} ({reading})"
+            return out
+        readings.append(reading)
+    out.params = readings[0][0]
+    for m in multiples:
+        mids, lows, highs = zip(*(r[1][m] for r in readings), strict=True)
+        out.at[m] = (float(back(np.mean(mids))), float(back(min(lows))), float(back(max(highs))))
+    _judge(out, min_gain, SCHEDULE_BASIS if len(readings) > 1 else "")
+    return out
+
+
+SCHEDULE_BRACKET = """A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against
+the step (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter
+of the run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and
+missed VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves (RESULTS.md,
+session 19). Perplexity keeps the step: against the area its fall as the rate anneals read as a plateau (session 16)."""
+SCHEDULE_BASIS = (" (read halfway between the curve against the step and against the learning rate's area, since "
+                  "the rate decays)")
+
+
+def _read(t: np.ndarray, y: np.ndarray, axis, last: float, multiples: tuple[float, ...], seed: int,
+          log_space: bool) -> tuple[dict[str, float], dict[float, tuple[float, float, float]]] | str:
+    """Fit the curve against `axis(step)` and read it at each multiple of the last step: (params, multiple ->
+    (value, 10th, 90th percentile)), in the fitted space; a string says why it did not fit."""
+    from scipy.optimize import curve_fit
+
+    scale = axis(last)  # in units of the last point: the fit is well conditioned whatever the run's length
+    xs = np.array([axis(v) for v in t]) / scale
     span = float(y.max() - y.min()) or 1.0
     b0 = (y[-1] - y[0]) or span * 1e-3
     try:
         floor = 0.0 if log_space else -np.inf  # a perplexity is at least 1: its log's asymptote at least 0
-        popt, pcov = curve_fit(_curve, ts, y, p0=(0.5, b0 * 0.5, max(float(y[-1]), floor + 1e-6)),
+        popt, pcov = curve_fit(_curve, xs, y, p0=(0.5, b0 * 0.5, max(float(y[-1]), floor + 1e-6)),
                                bounds=([0.05, -np.inf, floor], [3.0, np.inf, np.inf]), maxfev=20000)
     except (RuntimeError, ValueError) as exc:
-        out.reason = f"the saturating curve does not fit {metric} ({exc})"
-        return out
+        return str(exc)
     if not np.all(np.isfinite(pcov)):
         pcov = np.diag(np.square(np.abs(popt) * 0.5 + 1e-9))  # degenerate: a wide, honest band
-    a, b, c = (float(v) for v in popt)
-    out.params = {"a": a, "b": b, "c": c}
     rng = np.random.default_rng(seed)
     draws = rng.multivariate_normal(popt, pcov, size=DRAWS, check_valid="ignore")
     draws[:, 0] = np.clip(draws[:, 0], 0.05, 3.0)
+    at = {}
     for m in multiples:
-        samples = _curve(np.float64(m), draws[:, 0], draws[:, 1], draws[:, 2])
-        lo, hi = np.percentile(samples, BAND)
-        out.at[m] = (float(back(_curve(np.float64(m), a, b, c))), float(back(lo)), float(back(hi)))
-    _judge(out, min_gain)
-    return out
+        x = np.float64(axis(m * last) / scale)
+        lo, hi = np.percentile(_curve(x, draws[:, 0], draws[:, 1], draws[:, 2]), BAND)
+        at[m] = (float(_curve(x, *popt)), float(lo), float(hi))
+    return {k: float(v) for k, v in zip("abc", popt, strict=True)}, at
 
 
 def _judge(out: Forecast, min_gain: float, basis: str = "") -> None:
@@ -113,10 +144,12 @@ def _judge(out: Forecast, min_gain: float, basis: str = "") -> None:
     out.reason += basis
 
 
-# which metric a run's forecast reads, by modality: label-free for images (LiDAR, else RankMe; issue 24 reads
-# them as quality), held-out perplexity for text (fitted as its log, the held-out loss); each with the smallest
-# gain at 2x steps worth a longer run, relative to the current value
-FORECAST_METRICS = (("val/perplexity", False, 0.02), ("health/lidar", True, 0.05), ("health/rank", True, 0.05))
+# which metric a run's forecast reads, the first with MIN_POINTS measurements: held-out perplexity for text
+# (fitted as its log, the held-out loss); for images the linear probe where its kept checkpoints were probed (labels:
+# `probe_kept_checkpoints`), else label-free LiDAR, else RankMe (issue 24 reads them as quality); each with the
+# smallest gain at 2x steps worth a longer run, relative to the current value (a probe at 0.7: about one point)
+FORECAST_METRICS = (("val/perplexity", False, 0.02), ("probe/acc", True, 0.015), ("health/lidar", True, 0.05),
+                    ("health/rank", True, 0.05))
 LOG_SPACE = ("val/perplexity",)
 
 
@@ -142,16 +175,20 @@ REFERENCE_METRICS = ("val/perplexity",)  # where reading off references was meas
 
 
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
-                    references: dict[str, list[dict]] | None = None) -> Forecast:
-    """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it logged,
-    measured after the warm-up; for a run `continued` from a pretrained model, after ADAPTING x the warm-up, and no
+                    references: dict[str, list[dict]] | None = None, schedule: Schedule | None = None) -> Forecast:
+    """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it measured at
+    MIN_POINTS steps (else the first it measured at all, to say why there is no forecast), after the warm-up; for a run `continued` from a pretrained model, after ADAPTING x the warm-up, and no
     forecast from its own curve before MIN_POINTS measurements there (its early curve is the transient, not the
     trend). `references` (run id -> metric rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of
-    them reach is read off them (`read_references`) instead of the run's own fit."""
+    them reach is read off them (`read_references`) instead of the run's own fit. `schedule`: the run's planned
+    learning-rate schedule (SCHEDULE_BRACKET)."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)
+    measured = {m: [(r["step"], r[m]) for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")]
+                for m, _, _ in FORECAST_METRICS}
+    enough = [m for m, _, _ in FORECAST_METRICS if len(measured[m]) >= MIN_POINTS]
     for metric, higher, share in FORECAST_METRICS:
-        points = [(r["step"], r[metric]) for r in rows if isinstance(r.get(metric), (int, float)) and r.get("step")]
-        if not points:
+        points = measured[metric]
+        if not points or (enough and metric not in enough):
             continue
         after = [p for p in points if p[0] >= start]
         min_gain, log_space = share * abs(points[-1][1]), metric in LOG_SPACE
@@ -162,7 +199,7 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
         else:
             steps, values = zip(*(after if len(after) >= MIN_POINTS else points), strict=True)
             out = forecast(list(steps), list(values), metric, higher, multiples=multiples, min_gain=min_gain,
-                           log_space=log_space)
+                           log_space=log_space, schedule=schedule)
         if references and metric in REFERENCE_METRICS:
             read_references(out, after, {rid: [(r["step"], r[metric]) for r in ref if isinstance(r.get(metric), (
                 int, float)) and r.get("step")] for rid, ref in references.items()}, multiples, min_gain, log_space)

@@ -49,11 +49,13 @@ def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt 
 
 
 @app.command()
-def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False,
+             probe: Annotated[bool, typer.Option(help="forecast the linear probe of the run's kept checkpoints "
+                                                      "(labelled data; each checkpoint probed once)")] = False) -> None:
     """Is more pretraining worth it? The run's quality metric forecast at 2x and 4x its steps, with an 80% band."""
     from tools.diagnosis import forecast_run
 
-    f = forecast_run(the_home(), run)
+    f = forecast_run(the_home(), run, probe=probe)
     if as_json:
         emit(f, True)
         return

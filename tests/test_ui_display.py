@@ -41,8 +41,19 @@ def home(tmp_path_factory):
     for step in range(100, 1001, 100):
         folder.log_metrics({"step": step, "health/lidar": 60.0 - 900.0 * step ** -0.5, "health/rank": 20.0})
     Registry(h).sync(rising.id)
+    probed = enqueue(h, tiny_config("simclr"))  # kept checkpoints whose probes are already kept beside them
+    folder = RunFolder(probed.run_dir)
+    folder.set_status("running", "running", total_steps=1000)
+    folder.checkpoints.mkdir(parents=True, exist_ok=True)
+    for step in range(100, 1001, 100):
+        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+        folder.log_metrics({"step": step, "health/lidar": 30.0, "health/rank": 20.0})  # flat: LiDAR has plateaued
+        with folder.checkpoint_probes.open("a") as f:
+            f.write(json.dumps({"step": step, "probe/acc": 0.9 - 5.0 * step ** -0.5}) + "\n")
+    Registry(h).sync(probed.id)
     queued = enqueue(h, tiny_config("byol"))
-    return {"home": h, "trained": trained.id, "imported": imported.id, "rising": rising.id, "queued": queued.id}
+    return {"home": h, "trained": trained.id, "imported": imported.id, "rising": rising.id, "queued": queued.id,
+            "probed": probed.id}
 
 
 @pytest.fixture
@@ -106,6 +117,18 @@ def test_run_page_shows_the_forecast_and_its_verdict(page, home):
                for c in charts), len(charts)
     at = page("run", run=home["trained"])  # four points: too few to forecast, and it says so
     assert "No forecast: only 4 measurements" in "\n".join(c.value for c in at.caption)
+
+
+def test_run_page_forecasts_the_probe_of_kept_checkpoints_on_request(page, home):
+    at = page("run", run=home["probed"])
+    assert not at.exception, at.exception
+    assert "health/lidar is forecast" in "\n".join(m.value for m in at.markdown)  # label-free by default
+    at.toggle(key="forecast_probe").set_value(True).run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert not at.exception and "probe/acc is forecast to gain" in text and "learning rate's area" in text
+    at = page("run", run=home["trained"])  # no kept checkpoints: asked for, it says why
+    at.toggle(key="forecast_probe").set_value(True).run()
+    assert "kept no intermediate checkpoints" in "\n".join(w.value for w in at.warning)
 
 
 def test_compare_ranks_runs_of_one_method_without_labels(page, home):

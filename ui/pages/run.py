@@ -84,12 +84,21 @@ def curves(rows: list[dict]) -> None:
             cols[i % 3].altair_chart(chart, width="stretch", key=f"curve-{name}")
 
 
-def forecast(run_id: str) -> None:
-    """Is more training worth it? The forecast of the run's quality metric at 2x and 4x its steps."""
+def forecast(run: dict) -> None:
+    """Is more training worth it? The forecast of the run's quality metric at 2x and 4x its steps; for a vision run
+    with labels and kept checkpoints, of the probe of those checkpoints on request (each probed once)."""
+    from ssl_runtime.catalogue import TEXT_METHODS
     from tools.diagnosis import forecast_run
 
-    f = forecast_run(home(), run_id)
     st.subheader("Is more training worth it?")
+    probe = run.get("method") not in TEXT_METHODS and st.toggle(
+        "Forecast the linear probe of its kept checkpoints (labelled data; probes each checkpoint once)",
+        key="forecast_probe")
+    try:
+        f = forecast_run(home(), run["run_id"], probe=probe)
+    except SSLPilotError as err:
+        st.warning(str(err))
+        return
     chart = charts.forecast_chart(f)
     if chart is None:
         st.caption(f"No forecast: {f['reason']}.")
@@ -192,7 +201,7 @@ def main() -> None:
     tabs = st.tabs(["Curves", "Embeddings", "Probe", "Diagnosis", "Events and log", "Config"])
     with tabs[0]:
         curves(metric_rows(h, run_id))
-        forecast(run_id)
+        forecast(run)
     with tabs[1]:
         embeddings(run)
     with tabs[2]:

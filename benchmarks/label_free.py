@@ -598,12 +598,9 @@ def main() -> None:
                 curves.append(c)
                 with curves_file.open("a") as f:
                     f.write(json.dumps(c) + "\n")
-        from ssl_runtime.run_folder import RunFolder
-
-        schedules = {(r["domain"], r["method"]): RunFolder(r["run_dir"]).planned_schedule() for r in results
-                     if r["setting"] == "long"}
         print()
-        print(probe_forecast_table(curves, schedules))
+        print(probe_forecast_table(curves, {(r["domain"], r["method"]): Path(r["run_dir"]) for r in results
+                                            if r["setting"] == "long"}))
 
 
 if __name__ == "__main__":

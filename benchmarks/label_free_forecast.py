@@ -36,34 +36,47 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
-def probe_forecast_table(curves: list[dict], schedules: dict[tuple[str, str], object] | None = None) -> str:
+def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
-    absolute error <= 1 point), read against the step alone (A, sessions 8-18) and as shipped, between the step and
-    the run's planned schedule's area (session 19; `schedules`: (domain, method) -> the long run's Schedule)."""
-    from tools.diagnosis.forecast import forecast
+    absolute error <= 1 point): on all the points read against the step alone (A, sessions 8-18) and between the
+    step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
+    (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
+    method) -> the long run's folder, for the schedule and the logged rows."""
+    from ssl_runtime.run_folder import RunFolder
+    from tools.diagnosis.forecast import forecast, forecast_series
 
     rows, errors = [], {}
     for c in curves:
         points = c["probes"]
         end_step, end = points[-1]
-        plan = (schedules or {}).get((c["domain"], c["method"]))
+        folder = RunFolder(runs[(c["domain"], c["method"])]) if runs and (c["domain"], c["method"]) in runs else None
+        plan = folder.planned_schedule() if folder else None
+        logged = [{k: v for k, v in r.items() if k != "probe/acc"} for r in folder.read_metrics()] if folder else []
         for share in (0.25, 0.5):
             part = [p for p in points if p[0] <= share * end_step]
             multiple = end_step / part[-1][0]
             row = [c["domain"], c["method"], f"{share:.0%}", len(part), end]
-            for name, schedule in (("step", None), ("shipped", plan)):
-                f = forecast([s for s, _ in part], [v for _, v in part], "probe/acc", True,
-                             multiples=(2.0, multiple), min_gain=0.01, schedule=schedule)
+            steps, values = [s for s, _ in part], [v for _, v in part]
+            readings = {"A: step": forecast(steps, values, "probe/acc", multiples=(2.0, multiple), min_gain=0.01),
+                        "midpoint": forecast(steps, values, "probe/acc", multiples=(2.0, multiple), min_gain=0.01,
+                                             schedule=plan)}
+            if folder:
+                rows_then = [r for r in logged if r.get("step", 0) <= part[-1][0]]
+                readings["product"] = forecast_series(rows_then + [{"step": s, "probe/acc": v} for s, v in part],
+                                                      multiples=(2.0, multiple), schedule=plan)
+            for name, f in readings.items():
                 mid = f.at[multiple][0] if f.at else float("nan")
                 err = abs(mid - end) * 100
                 if math.isfinite(err):
                     errors.setdefault((name, share), []).append(err)
                 row += [mid, err]
-            rows.append([*row, f.verdict])
-    text = table(["domain", "method", "fit on", "points", "probe at end", "A: step", "error (pts)", "shipped",
-                  "error (pts)", "verdict (shipped)"], rows)
+            rows.append(row)
+    names = ["A: step", "midpoint"] + (["product"] if runs else [])
+    text = table(["domain", "method", "fit on", "points", "probe at end",
+                  *(h for n in names for h in (n, "error (pts)"))], rows)
     summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"
-                        for (name, share), v in sorted(errors.items()))
+                        for (name, share), v in sorted(errors.items(), key=lambda kv: (names.index(kv[0][0]),
+                                                                                        kv[0][1])))
     return text + "\n" + summary
 
 

@@ -447,6 +447,8 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/sslpilot-label-free")
     ap.add_argument("--domains", default=",".join([*DEV_DOMAINS, HELD_OUT]), help=f"of {', '.join(DOMAINS)}")
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--probe-references", default="", help="with --forecast: DIR,... of earlier sweeps whose long "
+                    "runs' probe curves each curve is also read off (its method's, other draws)")
     ap.add_argument("--settings", default="", help="only these settings (e.g. long), default all eight")
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
@@ -598,9 +600,11 @@ def main() -> None:
                 curves.append(c)
                 with curves_file.open("a") as f:
                     f.write(json.dumps(c) + "\n")
+        refs = [json.loads(x) for d in args.probe_references.split(",") if d
+                for x in (Path(d) / "probe_curves.jsonl").read_text().splitlines()]
         print()
         print(probe_forecast_table(curves, {(r["domain"], r["method"]): Path(r["run_dir"]) for r in results
-                                            if r["setting"] == "long"}))
+                                            if r["setting"] == "long"}, refs if args.probe_references else None))
 
 
 if __name__ == "__main__":

@@ -36,14 +36,16 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
-def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None) -> str:
+def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None,
+                         references: list[dict] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
     absolute error <= 1 point): on all the points read against the step alone (A, sessions 8-18) and between the
     step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
     (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
-    method) -> the long run's folder, for the schedule and the logged rows."""
+    method) -> the long run's folder, for the schedule and the logged rows. `references`: probe curves of finished
+    long runs on other draws; each curve is also read off those of its method (forecast.read_references, session 19)."""
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis.forecast import forecast, forecast_series
+    from tools.diagnosis.forecast import forecast, forecast_series, read_references, warmup_end
 
     rows, errors = [], {}
     for c in curves:
@@ -64,6 +66,13 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                 rows_then = [r for r in logged if r.get("step", 0) <= part[-1][0]]
                 readings["product"] = forecast_series(rows_then + [{"step": s, "probe/acc": v} for s, v in part],
                                                       multiples=(2.0, multiple), schedule=plan)
+            if references is not None:
+                refs = {f"{r['domain']} {r['method']}": [tuple(p) for p in r["probes"]] for r in references
+                        if r["method"] == c["method"] and r["domain"] != c["domain"]}
+                f = forecast(steps, values, "probe/acc", multiples=(2.0, multiple), min_gain=0.01, schedule=plan)
+                start = warmup_end(logged) if folder else 0
+                read_references(f, [p for p in part if p[0] >= start], refs, (2.0, multiple), 0.01)
+                readings["references"] = f
             for name, f in readings.items():
                 mid = f.at[multiple][0] if f.at else float("nan")
                 err = abs(mid - end) * 100
@@ -71,7 +80,7 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                     errors.setdefault((name, share), []).append(err)
                 row += [mid, err]
             rows.append(row)
-    names = ["A: step", "midpoint"] + (["product"] if runs else [])
+    names = ["A: step", "midpoint"] + (["product"] if runs else []) + (["references"] if references is not None else [])
     text = table(["domain", "method", "fit on", "points", "probe at end",
                   *(h for n in names for h in (n, "error (pts)"))], rows)
     summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"

@@ -9,7 +9,7 @@ import time
 from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.errors import SSLPilotError
-from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.run_folder import RunFolder, read_jsonl
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.quality import judge
@@ -184,8 +184,8 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
     readable = any(m in r for r in rows for m in REFERENCE_METRICS)  # else no finished run's configs are read
-    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree) if readable else None,
-                        schedule=folder.planned_schedule())
+    references = same_recipe_runs(reg, run, tree, probed=probe) if readable else None
+    f = forecast_series(rows, continued=continued, references=references, schedule=folder.planned_schedule())
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}
@@ -239,17 +239,22 @@ def recipe(tree: dict) -> dict:
     return keep
 
 
-def same_recipe_runs(reg: Registry, run, tree: dict) -> dict[str, list[dict]]:
+def same_recipe_runs(reg: Registry, run, tree: dict, probed: bool = False) -> dict[str, list[dict]]:
     """The metric rows of finished runs of the same method and data whose recipe equals this run's (`tree` its
-    config): what a forecast made early in a run is read off (forecast.read_references)."""
+    config): what a forecast made early in a run is read off (forecast.read_references). `probed`: their probe
+    curves instead, of those whose kept checkpoints were probed (a forecast --probe of each; none is probed here)."""
     if not tree:
         return {}
     mine, out = recipe(tree), {}
     for other in reg.list(status="succeeded", method=run.method, limit=500):
         if other.id != run.id and other.dataset == run.dataset:
             folder = RunFolder(other.run_dir)
-            if recipe(folder.read_config()) == mine:
+            if recipe(folder.read_config()) != mine:
+                continue
+            if not probed:
                 out[other.id] = folder.read_metrics()
+            elif folder.checkpoint_probes.exists():
+                out[other.id] = read_jsonl(folder.checkpoint_probes)
     return out
 
 

@@ -171,7 +171,8 @@ MIN_REFERENCES = 3
 """Finished runs of the same recipe needed to read a forecast off them: with 2 the 80% band held 55-60% of the ends
 on the development seeds (RESULTS.md, session 18)."""
 MIN_SHIFT_POINTS = 2  # this run's own measurements since the fit's start that place it against the references
-REFERENCE_METRICS = ("val/perplexity",)  # where reading off references was measured (LiDAR curves: not yet)
+PROBE_METRIC = "probe/acc"  # measured on kept checkpoints only on request (forecast --probe), not while training
+REFERENCE_METRICS = ("val/perplexity", PROBE_METRIC)  # where reading off references was measured (LiDAR: not yet)
 
 
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,

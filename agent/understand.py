@@ -234,6 +234,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
         return tool("compare_runs", {"run_ids": ids[:8]})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
+    if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
+        extra = {"probe": True}
     if refs.ids:
         return tool(intent, {"run_id": refs.ids[0], **extra})
     focus = context.get("focus_run")
@@ -243,6 +245,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     latest = world.ids()[-3:]
     return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classification) accuracy\b", re.I)
 
 
 def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable[[str, dict], Reading]) -> Reading:

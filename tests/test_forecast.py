@@ -450,3 +450,31 @@ def test_a_probe_forecast_is_read_off_probed_runs_of_the_recipe(tmp_path):
     assert f["at"]["4x"]["steps"] == 240 and abs(f["at"]["4x"]["value"] - (law(240) + 0.005)) < 1e-9
     assert f["caveat"] == PROBE_REFERENCES_CAVEAT
     assert not RunFolder(Registry(home).get(unprobed).run_dir).checkpoint_probes.exists()
+
+
+def test_the_chat_forecasts_the_probe_when_asked_about_the_probe(tmp_path):
+    """"Will run N's linear probe keep rising?" asks for the probe's forecast, not LiDAR's: the chat passes probe=True
+    (the kept checkpoints' probes are already beside them here, so nothing is measured) and says what it read."""
+    from conftest import tiny_config
+
+    from agent.session import Agent
+    from ssl_runtime.run_folder import RunFolder
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config("simclr"))
+    folder = RunFolder(run.run_dir)
+    folder.checkpoints.mkdir(parents=True, exist_ok=True)
+    for step in range(100, 1001, 100):
+        (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
+        folder.log_metrics({"step": step, "health/lidar": 30.0})
+        with folder.checkpoint_probes.open("a") as f:
+            f.write(json.dumps({"step": step, "probe/acc": 0.9 - 5.0 * step ** -0.5}) + "\n")
+    Registry(home).sync(run.id)
+    out = Agent(home).chat(f"will the linear probe of run {run.id} keep rising if I train it longer?", "fp1")
+    assert out["tool_calls"][0] == {"name": "forecast_run", "args": {"run_id": run.id, "probe": True}, "status": "ok"}
+    assert "probe/acc" in out["answer"]
+    out = Agent(home).chat(f"should I train run {run.id} longer?", "fp2")
+    assert out["tool_calls"][0]["args"] == {"run_id": run.id} and "health/lidar" in out["answer"]

@@ -201,10 +201,10 @@ class ToolBox:
 
         return recommend_run(self.home, run_id)
 
-    def forecast_run(self, run_id: str) -> dict:
+    def forecast_run(self, run_id: str, probe: bool = False) -> dict:
         from tools.diagnosis import forecast_run
 
-        out = forecast_run(self.home, run_id)
+        out = forecast_run(self.home, run_id, probe=probe)
         out.pop("series", None)  # the chat reads the verdict and the numbers; the UI plots the series itself
         return out
 

@@ -84,6 +84,11 @@ class AuditArgs(BaseModel):
     method: str | None = None
 
 
+class ForecastArgs(RunRef):
+    probe: bool = Field(False, description="forecast the linear probe of the run's kept checkpoints (labelled data; "
+                        "each probed once) instead of its label-free metric")
+
+
 class ProbeArgs(RunRef):
     eval_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {'feature_norm': 'standardize'}")
 
@@ -120,9 +125,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("recommend_next_step", RunRef, "Recommend the next step for a run: a data, model or retrieval change "
              "as a config diff, with rationale and how to verify it.", "recommend a next step for run {run}",
              about_run=True),
-    ToolSpec("forecast_run", RunRef, "Is more pretraining worth it for a run? Fits a saturating curve to its quality "
-             "metric (label-free LiDAR/RankMe, or held-out perplexity for text) and forecasts it at 2x and 4x the "
-             "steps with an 80% band: train_longer, uncertain, plateaued or unknown.", "forecast run {run} at more steps",
+    ToolSpec("forecast_run", ForecastArgs, "Is more pretraining worth it for a run? Fits a saturating curve to its "
+             "quality metric (label-free LiDAR/RankMe, held-out perplexity for text, or with probe=true the linear "
+             "probe of its kept checkpoints) and forecasts it at 2x and 4x the steps with an 80% band: train_longer, "
+             "uncertain, plateaued or unknown.", "forecast run {run} at more steps",
              about_run=True),
     ToolSpec("judge_run", RunRef, "Is a run's encoder any good without labels? A quality verdict (good, weak, "
              "failing, unknown) from LiDAR against the random init and against runs of the same method on the same "

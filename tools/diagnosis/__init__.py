@@ -179,7 +179,7 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
     folder = RunFolder(run.run_dir)
     rows = folder.read_metrics()
     if probe:
-        rows = [*({k: v for k, v in r.items() if k != "probe/acc"} for r in rows), *kept_checkpoint_probes(run)]
+        rows = [*({k: v for k, v in r.items() if k != PROBE_METRIC} for r in rows), *kept_checkpoint_probes(run)]
     tree = folder.read_config()
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))

@@ -5,11 +5,20 @@ more slowly towards the asymptote c, the shape SSL probe accuracy, RankMe and he
 after warm-up. The band comes from the fit's own uncertainty: parameter draws from the covariance curve_fit
 reports, read at each horizon (the 10th and 90th percentiles: an 80% band). `train longer` is advised only
 when even the band's pessimistic end gains more than the threshold at twice the steps; `uncertain` when the
-likely gain clears it but the band's pessimistic end does not; otherwise the run has plateaued. Too few points, or a fit that does not converge, give `unknown` rather than a guess.
+likely gain clears it but the band's pessimistic end does not; otherwise the run has plateaued. Too few points,
+or a fit that does not converge, give `unknown` rather than a guess.
+
+A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
+(which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter of the
+run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and missed
+VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves and measured on 9
+more (RESULTS.md, session 19). Perplexity keeps the step: against the area, its fall as the rate anneals read as a
+plateau (session 16).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +61,7 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     units (0.01 = one probe point for an accuracy). `log_space` fits log(values) (perplexity, the exp of a loss:
     losses, not their exponentials, follow power laws with an offset) and reads the forecast back in the metric's
     units; its params are then those of the log curve. With a decaying `schedule` (not for `log_space` metrics) the
-    forecast is read between the curve against the step and against the schedule's area (SCHEDULE_BRACKET)."""
+    forecast is read between the curve against the step and against the schedule's area (see the module's docstring)."""
     t = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
     keep = np.isfinite(t) & np.isfinite(y) & (t > 0)
@@ -85,16 +94,11 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     return out
 
 
-SCHEDULE_BRACKET = """A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against
-the step (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter
-of the run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and
-missed VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves (RESULTS.md,
-session 19). Perplexity keeps the step: against the area its fall as the rate anneals read as a plateau (session 16)."""
 SCHEDULE_BASIS = (" (read halfway between the curve against the step and against the learning rate's area, since "
                   "the rate decays)")
 
 
-def _read(t: np.ndarray, y: np.ndarray, axis, last: float, multiples: tuple[float, ...], seed: int,
+def _read(t: np.ndarray, y: np.ndarray, axis: Callable[[float], float], last: float, multiples: tuple[float, ...], seed: int,
           log_space: bool) -> tuple[dict[str, float], dict[float, tuple[float, float, float]]] | str:
     """Fit the curve against `axis(step)` and read it at each multiple of the last step: (params, multiple ->
     (value, 10th, 90th percentile)), in the fitted space; a string says why it did not fit."""
@@ -182,7 +186,7 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
     forecast from its own curve before MIN_POINTS measurements there (its early curve is the transient, not the
     trend). `references` (run id -> metric rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of
     them reach is read off them (`read_references`) instead of the run's own fit. `schedule`: the run's planned
-    learning-rate schedule (SCHEDULE_BRACKET)."""
+    learning-rate schedule (the module's docstring says how it is read)."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)
     measured = {m: [(r["step"], r[m]) for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")]
                 for m, _, _ in FORECAST_METRICS}

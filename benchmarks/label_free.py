@@ -342,6 +342,45 @@ def view_images_table(results: list[dict], counts: tuple[int, ...], raw: bool = 
     return signal_table(results, signals)
 
 
+RETRIEVED, CLUSTERED = "view retrieval, 2048 images", "cluster consistency, k=10"
+
+
+def cluster_readings(run_dir: Path, images: int = 2048) -> dict[str, float]:
+    """View retrieval as ranked (standardised) and cluster consistency on the same views of the run's first
+    `images` held-out images (session 19)."""
+    from ssl_runtime.audit import run_clean_features, run_view_features
+    from ssl_runtime.health import cluster_consistency, view_retrieval
+
+    views = run_view_features(run_dir, images, 4)
+    return {RETRIEVED: float(view_retrieval(views)),
+            CLUSTERED: cluster_consistency(run_clean_features(run_dir, images), views)}
+
+
+def paired_table(results: list[dict], min_runs: int = 6) -> str:
+    """Within each method (and across all): Kendall tau against the probe of view retrieval, cluster consistency,
+    and the two paired (the mean of each run's rank by either within the group), their regrets, and how well the
+    probe's halves agree (a method is judged where they agree at 0.8 or more)."""
+    from scipy.stats import rankdata
+
+    rows = []
+    for domain in DOMAINS:
+        mine = [r for r in results if r["domain"] == domain and r["probe"] is not None and r.get(CLUSTERED) is not None]
+        for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
+            if len(runs) < min_runs:
+                continue
+            paired = rankdata([r[RETRIEVED] for r in runs]) + rankdata([r[CLUSTERED] for r in runs])
+            for r, p in zip(runs, paired, strict=True):
+                r["paired ranks"] = float(p)
+            probe = [r["probe"] for r in runs]
+            halves = [kendall([r["halves"][k][0] for r in runs], [r["halves"][k][1] for r in runs])
+                      for k in range(len(runs[0].get("halves") or []))] if all(r.get("halves") for r in runs) else []
+            keys = (RETRIEVED, CLUSTERED, "paired ranks")
+            rows.append([shown(domain), name, len(runs), *(kendall([r[k] for r in runs], probe) for k in keys),
+                         *(regret(runs, k) for k in keys), float(np.mean(halves)) if halves else float("nan")])
+    return table(["domain", "method", "runs", "tau retrieval", "tau clusters", "tau paired", "regret retrieval (pts)",
+                  "regret clusters (pts)", "regret paired (pts)", "tau probe half A vs B"], rows)
+
+
 RETRIEVAL_VARIANTS = ("top-1", "top-5", "reciprocal rank", "percentile")
 
 
@@ -449,6 +488,8 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--probe-references", default="", help="with --forecast: DIR,... of earlier sweeps whose long "
                     "runs' probe curves each curve is also read off (its method's, other draws)")
+    ap.add_argument("--cluster", action="store_true", help="view retrieval and cluster consistency on 2048 held-out "
+                    "images of each stored run, alone and paired (cluster_readings.jsonl; with --truth-halves)")
     ap.add_argument("--settings", default="", help="only these settings (e.g. long), default all eight")
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
@@ -584,12 +625,17 @@ def main() -> None:
                      lambda r: view_images(Path(r["run_dir"]), counts, raw=raw))
         print()
         print(view_images_table(results, counts, raw=raw))
+    if args.cluster:
+        with_measure(results, out / "cluster_readings.jsonl", lambda r: cluster_readings(Path(r["run_dir"])))
     if args.truth_halves:
         with_measure(results, out / "truth_halves.jsonl", lambda r: {
             "halves": truth_halves(Path(r["run_dir"])),
             "val_images": json.loads((Path(r["run_dir"]) / "probe.json").read_text()).get("num_val")})
         print()
         print(truth_table(results))
+    if args.cluster:
+        print()
+        print(paired_table(results))
     if args.forecast:
         curves_file = out / "probe_curves.jsonl"
         curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []

@@ -80,17 +80,14 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
     return out
 
 
-def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = "cpu",
-                      checkpoint=None, random_init: bool = False) -> list[torch.Tensor]:
-    """view_features of a finished run's exported encoder, or of one of its kept checkpoints (`checkpoint`: a
-    step_<n>.pt, read with the run's preprocessing), or of the same architecture at random init (the
-    probe's baseline), on up to `images` of its own held-out images (the split its probe scores; its training
-    images when it has none)."""
+def _run_encoder_images(run_dir, images: int, checkpoint=None):
+    """A finished run's exported encoder, or one of its kept checkpoints (`checkpoint`: a step_<n>.pt, read with the
+    run's preprocessing), and up to `images` of its own held-out images (the split its probe scores; its training
+    images when it has none), as uint8."""
     import json
 
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import eval_images, open_store, split_ids
-    from ssl_runtime.device import pick_device
     from ssl_runtime.encoders import load_encoder
     from ssl_runtime.run_folder import RunFolder
 
@@ -106,8 +103,26 @@ def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = 
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
     ids = (val_ids if len(val_ids) >= 16 else train_ids)[:images]
+    return encoder, eval_images(store, ids, size)
+
+
+def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = "cpu",
+                      checkpoint=None, random_init: bool = False) -> list[torch.Tensor]:
+    """view_features of a finished run's exported encoder, or of one of its kept checkpoints, or of the same
+    architecture at random init (the probe's baseline), on up to `images` of its own held-out images."""
+    from ssl_runtime.device import pick_device
+
+    encoder, imgs = _run_encoder_images(run_dir, images, checkpoint)
     module = encoder.random_init() if random_init else None
-    return view_features(encoder, eval_images(store, ids, size), pick_device(device), views, module=module)
+    return view_features(encoder, imgs, pick_device(device), views, module=module)
+
+
+def run_clean_features(run_dir, images: int = 256, device: str = "cpu", checkpoint=None) -> torch.Tensor:
+    """The same encoder's features of the same held-out images as run_view_features, unaugmented."""
+    from ssl_runtime.device import pick_device
+
+    encoder, imgs = _run_encoder_images(run_dir, images, checkpoint)
+    return embed(encoder, imgs, pick_device(device))
 
 
 def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -110,6 +111,20 @@ def view_retrieval(views: list[torch.Tensor]) -> torch.Tensor:
     if len(views) < 2 or views[0].shape[0] < 2 or not all(bool(torch.isfinite(v).all()) for v in views):
         return torch.tensor(float("nan"), device=views[0].device if views else None)
     return mean_reciprocal_rank(standardise(views))
+
+
+def cluster_consistency(clean: torch.Tensor, views: list[torch.Tensor], k: int = 10, seed: int = 0) -> float:
+    """How often an augmented view lands in its clean image's cluster: k-means (k clusters, a fixed seed) on the clean
+    images' features, each view's features assigned to the nearest centre, all standardised together (as
+    view_retrieval). Where view retrieval asks a view to find its own image among all of them, this asks only that it
+    keep its image's coarse group: invariance at the grain a linear probe's classes live at."""
+    from sklearn.cluster import KMeans
+
+    if clean.shape[0] <= k or not all(bool(torch.isfinite(v).all()) for v in (clean, *views)):
+        return float("nan")
+    z = [v.cpu().numpy() for v in standardise([clean, *views])]
+    km = KMeans(k, n_init=2, random_state=seed).fit(z[0])
+    return float(np.mean([(km.predict(v) == km.labels_).mean() for v in z[1:]]))
 
 
 def alpha_req(z: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:

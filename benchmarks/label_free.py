@@ -643,7 +643,7 @@ def main() -> None:
         have = {(c["domain"], c["method"]) for c in curves}
         for r in results:
             if r["setting"] == "long" and (r["domain"], r["method"]) not in have and r["status"] == "succeeded":
-                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r)}
+                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r), "run_dir": r["run_dir"]}
                 curves.append(c)
                 with curves_file.open("a") as f:
                     f.write(json.dumps(c) + "\n")

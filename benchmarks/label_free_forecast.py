@@ -42,16 +42,18 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
     absolute error <= 1 point): on all the points read against the step alone (A, sessions 8-18) and between the
     step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
     (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
-    method) -> the long run's folder, for the schedule and the logged rows. `references`: probe curves of finished
-    long runs on other draws; each curve is also read off those of its method (forecast.read_references, session 19)."""
+    method) -> the long run's folder, for the schedule and the logged rows (a curve's own run_dir wins). `references`:
+    probe curves of finished long runs (other draws, other seeds); each curve is also read off the others of its
+    method (forecast.read_references, session 19)."""
     from ssl_runtime.run_folder import RunFolder
     from tools.diagnosis.forecast import forecast, forecast_series, read_references, warmup_end
 
-    rows, errors = [], {}
+    rows, errors, held = [], {}, {}
     for c in curves:
         points = c["probes"]
         end_step, end = points[-1]
-        folder = RunFolder(runs[(c["domain"], c["method"])]) if runs and (c["domain"], c["method"]) in runs else None
+        where = c.get("run_dir") or (runs or {}).get((c["domain"], c["method"]))
+        folder = RunFolder(where) if where else None
         plan = folder.planned_schedule() if folder else None
         logged = [{k: v for k, v in r.items() if k != "probe/acc"} for r in folder.read_metrics()] if folder else []
         for share in (0.25, 0.5):
@@ -67,14 +69,16 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                 readings["product"] = forecast_series(rows_then + [{"step": s, "probe/acc": v} for s, v in part],
                                                       multiples=(2.0, multiple), schedule=plan)
             if references is not None:
-                refs = {f"{r['domain']} {r['method']}": [tuple(p) for p in r["probes"]] for r in references
-                        if r["method"] == c["method"] and r["domain"] != c["domain"]}
+                refs = {r.get("run_dir") or f"{r['domain']} {r['method']}": [tuple(p) for p in r["probes"]]
+                        for r in references if r["method"] == c["method"] and r["probes"] != c["probes"]}
                 f = forecast(steps, values, "probe/acc", multiples=(2.0, multiple), min_gain=0.01, schedule=plan)
                 start = warmup_end(logged) if folder else 0
                 read_references(f, [p for p in part if p[0] >= start], refs, (2.0, multiple), 0.01)
                 readings["references"] = f
             for name, f in readings.items():
                 mid = f.at[multiple][0] if f.at else float("nan")
+                if f.at:
+                    held.setdefault((name, share), []).append(f.at[multiple][1] <= end <= f.at[multiple][2])
                 err = abs(mid - end) * 100
                 if math.isfinite(err):
                     errors.setdefault((name, share), []).append(err)
@@ -83,7 +87,8 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
     names = ["A: step", "midpoint"] + (["product"] if runs else []) + (["references"] if references is not None else [])
     text = table(["domain", "method", "fit on", "points", "probe at end",
                   *(h for n in names for h in (n, "error (pts)"))], rows)
-    summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"
+    summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs, the 80% band held "
+                        f"the end in {sum(held[(name, share)])}"
                         for (name, share), v in sorted(errors.items(), key=lambda kv: (names.index(kv[0][0]),
                                                                                         kv[0][1])))
     return text + "\n" + summary

@@ -410,46 +410,43 @@ def test_forecast_run_probes_a_runs_kept_checkpoints_once(tmp_path):
         forecast_run(home, text.id, probe=True)
 
 
-def test_a_probe_forecast_is_read_off_probed_runs_of_the_recipe(tmp_path):
-    """Three finished runs of one recipe whose kept checkpoints were probed (their probes kept beside them), one of
-    the recipe never probed, and a run at a quarter: its probe forecast --probe is read off the three probed runs,
-    exactly where a constant shift puts it, with the probe's caveat; never probing the references."""
+def test_a_probe_forecast_keeps_its_own_fit_beside_probed_runs_of_the_recipe(tmp_path):
+    """Three finished runs of one recipe whose kept checkpoints were probed, and a run at a quarter: its probe
+    forecast --probe is its own fit, read on its planned schedule, not read off them (read off other seeds it missed
+    by 2.4 points from a quarter: RESULTS.md, session 19), and it carries no references' caveat."""
     from conftest import tiny_config
 
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis import PROBE_REFERENCES_CAVEAT, forecast_run
+    from tools.diagnosis import forecast_run
     from tools.home import Home
     from tools.registry import Registry
     from tools.runs import enqueue
 
     home = Home.resolve(tmp_path / "home")
 
-    def law(step: int) -> float:  # a probe that rises, then flattens as its rate anneals
+    def law(step: int) -> float:  # a probe that rises, then flattens
         return 0.76 - 0.2 * np.exp(-step / 40)
 
-    def run(seed: int, shift: float, until: int, done: bool, probed: bool = True) -> str:
+    def run(seed: int, shift: float, until: int, done: bool) -> str:
         r = enqueue(home, tiny_config("simclr", **{"train.steps": 240, "train.seed": seed}))
         folder = RunFolder(r.run_dir)
         folder.set_status("running", "running", total_steps=240)
         folder.checkpoints.mkdir(parents=True, exist_ok=True)
         for step in range(12, until + 1, 12):
             (folder.checkpoints / f"step_{step}.pt").write_bytes(b"")
-            if probed:
-                with folder.checkpoint_probes.open("a") as f:
-                    f.write(json.dumps({"step": step, "probe/acc": law(step) + shift}) + "\n")
+            with folder.checkpoint_probes.open("a") as f:
+                f.write(json.dumps({"step": step, "probe/acc": law(step) + shift}) + "\n")
         if done:
             folder.set_status("succeeded")
         Registry(home).sync(r.id)
         return r.id
 
-    probed = [run(s, d, 240, True) for s, d in ((1, -0.02), (2, 0.01), (3, 0.015))]
-    unprobed = run(4, 0.0, 240, True, probed=False)
+    for s, d in ((1, -0.02), (2, 0.01), (3, 0.015)):
+        run(s, d, 240, True)
     mine = run(5, 0.005, 60, False)
     f = forecast_run(home, mine, probe=True)
-    assert f["metric"] == "probe/acc" and sorted(f["references"]) == sorted(probed) and unprobed not in f["references"]
-    assert f["at"]["4x"]["steps"] == 240 and abs(f["at"]["4x"]["value"] - (law(240) + 0.005)) < 1e-9
-    assert f["caveat"] == PROBE_REFERENCES_CAVEAT
-    assert not RunFolder(Registry(home).get(unprobed).run_dir).checkpoint_probes.exists()
+    assert f["metric"] == "probe/acc" and f["references"] == [] and "caveat" not in f
+    assert "learning rate's area" in f["reason"] and f["at"]["4x"]["steps"] == 240
 
 
 def test_the_chat_forecasts_the_probe_when_asked_about_the_probe(tmp_path):

@@ -9,7 +9,7 @@ import time
 from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.errors import SSLPilotError
-from ssl_runtime.run_folder import RunFolder, read_jsonl
+from ssl_runtime.run_folder import RunFolder
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.quality import judge
@@ -183,17 +183,16 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
     tree = folder.read_config()
     # a language model continued from a pretrained one adapts to its new text first (forecast.ADAPTING)
     continued = run.method in TEXT_METHODS and bool((tree.get("backbone") or {}).get("pretrained"))
-    # else no finished run's configs are read (a run's one final probe row is not a curve to read off others)
-    readable = probe or any(m in r for r in rows for m in REFERENCE_METRICS if m != PROBE_METRIC)
-    references = same_recipe_runs(reg, run, tree, probed=probe) if readable else None
-    f = forecast_series(rows, continued=continued, references=references, schedule=folder.planned_schedule())
+    readable = any(m in r for r in rows for m in REFERENCE_METRICS)  # else no finished run's configs are read
+    f = forecast_series(rows, continued=continued, references=same_recipe_runs(reg, run, tree) if readable else None,
+                        schedule=folder.planned_schedule())
     out = asdict(f)
     out["at"] = {f"{m:g}x": {"steps": int(m * f.steps), "value": v, "low": lo, "high": hi}
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
     if f.references:
-        out["caveat"] = PROBE_REFERENCES_CAVEAT if f.metric == PROBE_METRIC else REFERENCES_CAVEAT
+        out["caveat"] = REFERENCES_CAVEAT
     elif continued and f.verdict != "unknown":
         out["caveat"] = CONTINUED_CAVEAT
     return out
@@ -221,12 +220,6 @@ REFERENCES_CAVEAT = ("This forecast assumes the run keeps the course the finishe
                      "will not follow it. On sslpilot's check (RESULTS.md, session 18; small language models, 600 "
                      "steps, five finished runs each) forecasts read this way from a quarter of a run landed within "
                      "4.8% (masked LM) and 1.7% (causal LM) of the end's perplexity on average, at most 11.4%.")
-PROBE_REFERENCES_CAVEAT = ("This forecast assumes the run keeps the course the finished runs of its recipe took, "
-                           "shifted to where it sits against them (only runs whose kept checkpoints were probed are "
-                           "read). On sslpilot's check (RESULTS.md, session 19; small CNNs on 16-pixel textures, 240 "
-                           "steps, each run read off four runs of its method on other draws of the data) forecasts "
-                           "read this way from a quarter of a run landed within 0.42 probe points of the end on "
-                           "average, 0.35 from half.")
 
 # config keys that do not shape a run's curve: where and how often it is logged, checkpointed and evaluated, its
 # name, its seed and the path it continues from (whether it continues from a checkpoint does shape it)
@@ -246,22 +239,17 @@ def recipe(tree: dict) -> dict:
     return keep
 
 
-def same_recipe_runs(reg: Registry, run, tree: dict, probed: bool = False) -> dict[str, list[dict]]:
+def same_recipe_runs(reg: Registry, run, tree: dict) -> dict[str, list[dict]]:
     """The metric rows of finished runs of the same method and data whose recipe equals this run's (`tree` its
-    config): what a forecast made early in a run is read off (forecast.read_references). `probed`: their probe
-    curves instead, of those whose kept checkpoints were probed (a forecast --probe of each; none is probed here)."""
+    config): what a forecast made early in a run is read off (forecast.read_references)."""
     if not tree:
         return {}
     mine, out = recipe(tree), {}
     for other in reg.list(status="succeeded", method=run.method, limit=500):
         if other.id != run.id and other.dataset == run.dataset:
             folder = RunFolder(other.run_dir)
-            if recipe(folder.read_config()) != mine:
-                continue
-            if not probed:
+            if recipe(folder.read_config()) == mine:
                 out[other.id] = folder.read_metrics()
-            elif folder.checkpoint_probes.exists():
-                out[other.id] = read_jsonl(folder.checkpoint_probes)
     return out
 
 

@@ -11,9 +11,10 @@ or a fit that does not converge, give `unknown` rather than a guess.
 A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
 (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter of the
 run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and missed
-VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves and measured on 9
-more (RESULTS.md, session 19). Perplexity keeps the step: against the area, its fall as the rate anneals read as a
-plateau (session 16).
+VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves; from half a run
+within a point of the end on two fresh sets (0.62 and 0.88 points, 9 and 12 runs), from a quarter not (1.7 and 3.1;
+RESULTS.md, session 19). Perplexity keeps the step: against the area, its fall as the rate anneals read as a plateau
+(session 16).
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ def stored_quality_runs(folders: list[Path], out: Path) -> list[dict]:
     view retrieval of the encoder and of its random init as `judge_run` measures them (appended to `out`)."""
     from ssl_runtime.catalogue import VISION_METHODS
     from tools.diagnosis import load_evidence
-    from tools.ranking import view_retrieval_of
+    from tools.ranking import view_readings_of
 
     done = {r["run_dir"]: r for r in map(json.loads, out.read_text().splitlines())} if out.exists() else {}
     for folder in folders:
@@ -185,8 +185,8 @@ def stored_quality_runs(folders: list[Path], out: Path) -> list[dict]:
             row = {"run_dir": str(run_dir), "source": folder.name, "method": ev.method,
                    "domain": data.get("name") or Path(str(data.get("path", ""))).name,
                    "probe_gain": probe["probe/acc"] - probe["baseline"]["probe/acc"],
-                   "retrieval": view_retrieval_of(str(run_dir)),
-                   "retrieval_init": view_retrieval_of(str(run_dir), random_init=True)}
+                   "retrieval": view_readings_of(str(run_dir))["health/view_retrieval"],
+                   "retrieval_init": view_readings_of(str(run_dir), random_init=True)["health/view_retrieval"]}
             done[row["run_dir"]] = row
             with out.open("a") as f:
                 f.write(json.dumps(row) + "\n")

@@ -7,7 +7,15 @@ import torch
 
 from ssl_runtime.augment import ViewPipeline, simclr_views
 from ssl_runtime.encoders import Encoder
-from ssl_runtime.health import alpha_req, lidar, rankme, std_of_l2_normalized, uniformity, view_retrieval
+from ssl_runtime.health import (
+    alpha_req,
+    cluster_consistency,
+    lidar,
+    rankme,
+    std_of_l2_normalized,
+    uniformity,
+    view_retrieval,
+)
 from ssl_runtime.probe import evaluate_features
 
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
@@ -127,9 +135,16 @@ def run_clean_features(run_dir, images: int = 256, device: str = "cpu", checkpoi
 
 def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None,
                     random_init: bool = False) -> dict:
-    """LiDAR and view retrieval of a run's exported encoder, kept checkpoint or random init (run_view_features):
-    how `sslpilot rank` measures runs and checkpoints by view retrieval."""
-    return health_of_views(run_view_features(run_dir, images, views, device, checkpoint, random_init))
+    """LiDAR, view retrieval and cluster consistency of a run's exported encoder, kept checkpoint or random init, on
+    the same augmented views of its held-out images (and those images unaugmented): how `sslpilot rank` measures
+    runs and checkpoints."""
+    from ssl_runtime.device import pick_device
+
+    encoder, imgs = _run_encoder_images(run_dir, images, checkpoint)
+    module, dev = (encoder.random_init() if random_init else None), pick_device(device)
+    feats = view_features(encoder, imgs, dev, views, module=module)
+    return {**health_of_views(feats),
+            "health/cluster_consistency": cluster_consistency(embed(encoder, imgs, dev, module=module), feats)}
 
 
 def probe_kept_checkpoints(run_dir, device: str = "auto") -> list[dict]:

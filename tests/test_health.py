@@ -78,3 +78,18 @@ def test_view_retrieval_is_not_decided_by_a_few_wide_features():
              for _ in range(4)]
     raw = float(mean_reciprocal_rank(views))
     assert raw < 0.2 and float(view_retrieval(views)) > 0.9, (raw, float(view_retrieval(views)))
+
+
+def test_cluster_consistency_counts_views_kept_in_their_images_cluster():
+    """Ten tight, far-apart groups of images: views that barely move stay in their image's cluster (1.0); views that
+    belong to other images (rows shuffled) land in the right one about one time in ten; a non-finite view says nothing."""
+    from ssl_runtime.health import cluster_consistency
+
+    g = torch.Generator().manual_seed(0)
+    centres = torch.randn(10, 16, generator=g) * 10
+    clean = centres.repeat_interleave(40, dim=0) + 0.1 * torch.randn(400, 16, generator=g)
+    kept = [clean + 0.1 * torch.randn(400, 16, generator=g) for _ in range(4)]
+    moved = [clean[torch.randperm(400, generator=g)] for _ in range(4)]
+    assert cluster_consistency(clean, kept) == 1.0
+    assert 0.03 < cluster_consistency(clean, moved) < 0.2
+    assert math.isnan(cluster_consistency(clean, [*kept[:3], kept[3] * float("nan")]))

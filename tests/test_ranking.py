@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import sslpilot_cli, tiny_config
 
+from agent.answers import ranking_text
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
@@ -225,32 +226,36 @@ def test_a_runs_view_retrieval_is_measured_once_until_its_encoder_changes(tmp_pa
     import os
 
     import ssl_runtime.audit
-    from tools.ranking import VIEW_IMAGES, view_retrieval_of
+    from tools.ranking import VIEW_IMAGES, view_readings_of
 
     calls: list = []
     sizes: set = set()
     monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, checkpoint=None, images=256, **_: (
         calls.append(checkpoint) or sizes.add(images) or {"health/view_retrieval": float(len(calls)),
                                                           "health/lidar": 0.0}))
+
+    def retrieval(*args, **kwargs) -> float:
+        return view_readings_of(*args, **kwargs)["health/view_retrieval"]
+
     folder = RunFolder(tmp_path / "run").create()
     folder.encoder.mkdir()
     weights = folder.encoder / "model.safetensors"
     weights.write_bytes(b"v1")
     ckpt = folder.checkpoints / "step_10.pt"
     ckpt.write_bytes(b"c")
-    assert view_retrieval_of(str(folder.path)) == 1.0 and view_retrieval_of(str(folder.path)) == 1.0
-    assert view_retrieval_of(str(folder.path), ckpt) == 2.0 and view_retrieval_of(str(folder.path), ckpt) == 2.0
+    assert retrieval(str(folder.path)) == 1.0 and retrieval(str(folder.path)) == 1.0
+    assert retrieval(str(folder.path), ckpt) == 2.0 and retrieval(str(folder.path), ckpt) == 2.0
     assert calls == [None, ckpt] and sizes == {VIEW_IMAGES} == {2048}  # session 17: 2048 images, not 256
-    assert view_retrieval_of(str(folder.path), random_init=True) == 3.0  # the baseline is kept apart from the encoder
-    assert view_retrieval_of(str(folder.path), random_init=True) == 3.0 and len(calls) == 3
+    assert retrieval(str(folder.path), random_init=True) == 3.0  # the baseline is kept apart from the encoder
+    assert retrieval(str(folder.path), random_init=True) == 3.0 and len(calls) == 3
     weights.write_bytes(b"v2 ")  # a new export: another size and time
     os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
-    assert view_retrieval_of(str(folder.path)) == 4.0 and len(calls) == 4
+    assert retrieval(str(folder.path)) == 4.0 and len(calls) == 4
     folder.view_health.write_text("{torn")  # an unreadable record is measured again, not an error
-    assert view_retrieval_of(str(folder.path), ckpt) == 5.0
+    assert retrieval(str(folder.path), ckpt) == 5.0
     monkeypatch.setattr("tools.ranking.write_json_atomic", lambda *_: (_ for _ in ()).throw(OSError(28, "full")))
-    assert view_retrieval_of(str(folder.path), random_init=True) == 6.0  # a full disk: measured, not kept, no error
-    assert view_retrieval_of(str(folder.path), random_init=True) == 7.0
+    assert retrieval(str(folder.path), random_init=True) == 6.0  # a full disk: measured, not kept, no error
+    assert retrieval(str(folder.path), random_init=True) == 7.0
 
 
 def test_a_run_still_training_is_ranked_by_its_newest_kept_checkpoint(tmp_path, monkeypatch):
@@ -275,3 +280,34 @@ def test_a_run_still_training_is_ranked_by_its_newest_kept_checkpoint(tmp_path, 
     r = rank_runs(h, [done.id, going.id])
     assert r["signal"] == "health/view_retrieval" and [e["run_id"] for e in r["ranking"]] == [going.id, done.id]
     assert r["ranking"][0]["score"] == 0.5 and "(step 20, still training)" in r["ranking"][0]["label"]
+
+
+def test_finished_runs_are_ordered_by_view_retrieval_and_cluster_consistency_together(tmp_path, monkeypatch):
+    """Where the two readings disagree, runs are ordered by the mean of their ranks (ties by view retrieval) and the
+    answer says so; a run whose cluster consistency could not be measured leaves the order to view retrieval."""
+    import ssl_runtime.audit
+
+    h = Home.resolve(tmp_path / "h")
+    runs = [enqueue(h, tiny_config("simclr")) for _ in range(4)]
+    scores: dict[str, float] = {}
+    clusters: dict[str, float | None] = {}
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health", lambda run_dir, **_: {
+        "health/view_retrieval": scores[str(run_dir)], "health/cluster_consistency": clusters[str(run_dir)]})
+    for run, retrieval, cluster in zip(runs, (0.4, 0.3, 0.2, 0.1), (0.1, 0.4, 0.3, 0.2), strict=True):
+        _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
+        _finished(h, run, scores, retrieval)
+        clusters[str(run.run_dir)] = cluster
+    r = rank_runs(h, [run.id for run in runs])  # mean ranks 2.5, 3.5, 2.5, 1.5
+    assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[0].id, runs[2].id, runs[3].id]
+    assert [e["score"] for e in r["ranking"]] == [3.5, 2.5, 2.5, 1.5]
+    assert "cluster consistency" in r["signal_name"] and "their ranks averaged" in r["decided_by"]
+    assert "cluster consistency" in ranking_text(r)
+    h2 = Home.resolve(tmp_path / "h2")
+    runs = [enqueue(h2, tiny_config("simclr")) for _ in range(3)]
+    for run, retrieval in zip(runs, (0.1, 0.3, 0.2), strict=True):
+        _write(h2, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
+        _finished(h2, run, scores, retrieval)
+        clusters[str(run.run_dir)] = None if run is runs[0] else 0.5
+    r = rank_runs(h2, [run.id for run in runs])
+    assert r["signal_name"] == "view retrieval" and [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[2].id,
+                                                                                            runs[0].id]

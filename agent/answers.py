@@ -108,7 +108,7 @@ def quality_text(q: dict) -> str:
         where = ("the best" if s["position"] == 1 else
                  f"number {s['position']}; run {best['run_id']} leads with {best['score']:.4g}")
         lines.append(f"Among {s['of']} runs of the same method on the same data, by "
-                     f"{s['signal'].removeprefix('health/')}: {where}.")
+                     f"{s['signal']}: {where}.")
     if q["decided_by"] == "lidar":
         lines.append("Label-free signals compare runs of one method on one dataset (`rank`); a few labelled images "
                      "and `probe run " + str(q["run_id"]) + "` would settle how good it is.")

@@ -272,7 +272,7 @@ def judge_run(home: Home, run_ref: str) -> dict:
             ranking = None
         if ranking:
             order = [e["run_id"] for e in ranking["ranking"]]
-            siblings = {"position": order.index(run.id) + 1, "of": len(order), "signal": ranking["signal"],
+            siblings = {"position": order.index(run.id) + 1, "of": len(order), "signal": ranking["signal_name"],
                         "best": {"run_id": order[0], "score": ranking["ranking"][0]["score"]}}
     return judge(ev, d, siblings).to_dict()
 

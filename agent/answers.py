@@ -105,8 +105,8 @@ def quality_text(q: dict) -> str:
     s = q.get("siblings") or {}
     if s:
         best = s["best"]
-        where = ("the best" if s["position"] == 1 else
-                 f"number {s['position']}; run {best['run_id']} leads with {best['score']:.4g}")
+        where = ("the best" if s["position"] == 1 else f"number {s['position']}; run {best['run_id']} leads"
+                 + (f" with {best['score']:.4g}" if best.get("score") is not None else ""))
         lines.append(f"Among {s['of']} runs of the same method on the same data, by "
                      f"{s['signal']}: {where}.")
     if q["decided_by"] == "lidar":
@@ -123,7 +123,10 @@ def ranking_text(r: dict) -> str:
     lines = [head]
     for e in r["ranking"]:
         probe = f", linear probe {_pct(e['probe_acc'])}" if e.get("probe_acc") is not None else ""
-        lines.append(f"{e['rank']}. {e['label']}: {sig} {e['score']:.4g}{probe}")
+        reading = (f"view retrieval {e['health/view_retrieval']:.3g}, cluster consistency "
+                   f"{e['health/cluster_consistency']:.3g} (mean place {e['score']:g} of {len(r['ranking'])})"
+                   if r.get("paired") else f"{sig} {e['score']:.4g}")
+        lines.append(f"{e['rank']}. {e['label']}: {reading}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
     if r.get("caveat"):
         lines.append(r["caveat"])

@@ -64,7 +64,7 @@ def _signal(entries: list[dict]) -> str:
 def _ordered(entries: list[dict], what: str, retrieval_caveat: str = RETRIEVAL_CAVEAT, paired: bool = False) -> dict:
     """`entries` best first by the first signal they all have; `paired` (runs, not checkpoints: where it was
     measured): view retrieval's order is read together with cluster consistency's, each entry scored by the mean of
-    its two ranks among them (PAIRED)."""
+    its two places among them, 1 the best (PAIRED)."""
     signal = _signal(entries)
     if paired and signal == "health/view_retrieval" and all(
             isinstance(e.get(CLUSTERS), float) and math.isfinite(e[CLUSTERS]) for e in entries):
@@ -93,14 +93,17 @@ retrieval alone read 0.64-0.93 (RESULTS.md, session 19)."""
 def _ordered_paired(entries: list[dict], what: str) -> dict:
     from scipy.stats import rankdata
 
-    mean_rank = (rankdata([e["health/view_retrieval"] for e in entries]) + rankdata([e[CLUSTERS] for e in entries])) / 2
-    for e, score in zip(entries, mean_rank, strict=True):
-        e["score"] = float(score)
-    ranked = sorted(entries, key=lambda e: (-e["score"], -e["health/view_retrieval"]))  # ties: retrieval's order
+    def places(key: str):  # 1 for the highest reading, ties sharing their mean place
+        return rankdata([-e[key] for e in entries])
+
+    mean_place = (places("health/view_retrieval") + places(CLUSTERS)) / 2
+    for e, score in zip(entries, mean_place, strict=True):
+        e["score"] = float(score)  # the mean place: lower is better
+    ranked = sorted(entries, key=lambda e: (e["score"], -e["health/view_retrieval"]))  # ties: retrieval's order
     for i, e in enumerate(ranked, 1):
         e["rank"] = i
     top = ranked[0]
-    return {"signal": "health/view_retrieval", "signal_name": f"{PAIRED} (mean rank of {len(ranked)})",
+    return {"signal": "health/view_retrieval", "signal_name": PAIRED, "paired": True,
             "ranking": ranked, "caveat": RETRIEVAL_CAVEAT,
             "decided_by": f"{PAIRED} of {what}, their ranks averaged: {top['label']} leads (view retrieval "
                           f"{top['health/view_retrieval']:.4g}, cluster consistency {top[CLUSTERS]:.3g})"}

@@ -273,7 +273,8 @@ def judge_run(home: Home, run_ref: str) -> dict:
         if ranking:
             order = [e["run_id"] for e in ranking["ranking"]]
             siblings = {"position": order.index(run.id) + 1, "of": len(order), "signal": ranking["signal_name"],
-                        "best": {"run_id": order[0], "score": ranking["ranking"][0]["score"]}}
+                        "best": {"run_id": order[0],  # a paired order's score is a mean place, not a reading
+                                 "score": None if ranking.get("paired") else ranking["ranking"][0]["score"]}}
     return judge(ev, d, siblings).to_dict()
 
 

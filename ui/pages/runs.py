@@ -79,9 +79,10 @@ def ranking(h, chosen: list[str]) -> None:
     except SSLPilotError as exc:
         st.caption(f"No label-free ranking: {exc}")
         return
-    sig = r["signal_name"]
-    table = [{"rank": e["rank"], "run": e["label"], sig: e["score"], "linear probe": display.text(e["probe_acc"])}
-             for e in r["ranking"]]
+    readings = ({"view retrieval": "health/view_retrieval", "cluster consistency": "health/cluster_consistency",
+                 "mean place": "score"} if r.get("paired") else {r["signal_name"]: "score"})
+    table = [{"rank": e["rank"], "run": e["label"], **{name: e[key] for name, key in readings.items()},
+              "linear probe": display.text(e["probe_acc"])} for e in r["ranking"]]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="cmp-rank")
     st.caption(f"Decided by {r['decided_by']}.")
 

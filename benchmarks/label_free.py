@@ -48,8 +48,9 @@ FRESH_TEXTURES_6 = "textures_30000_s31"  # a seventh (session 18), trained after
 # three more (session 19), whose long runs test the probe forecast read between two readings of the schedule
 FORECAST_TEXTURES = ("textures_30000_s37", "textures_30000_s41", "textures_30000_s43")
 FRESH_TEXTURES_7 = "textures_30000_s47"  # an eighth (session 19), trained after cluster consistency was written down
+FRESH_TEXTURES_8 = "textures_30000_s53"  # a ninth (session 19), trained after the pairing shipped
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
-                    FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7)
+                    FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -172,7 +173,7 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
             FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
             **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
-               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7)}}
+               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8)}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

@@ -157,3 +157,34 @@ def test_browser_screenshot_of_the_compare_view(home):
         tab.screenshot(path=str(shot), full_page=True)
     assert shot.exists() and shot.stat().st_size > 20_000
     assert "()" not in body and "None" not in body, json.dumps(body[:2000])
+
+
+def test_compare_shows_both_readings_of_a_paired_order(tmp_path, monkeypatch):
+    """Finished runs whose view retrieval and cluster consistency are already kept beside them: the compare page's
+    ranking shows both readings and each run's mean place (1 the best), without embedding anything."""
+    from ssl_runtime.run_folder import RunFolder, write_json_atomic
+    from tools.home import Home
+    from tools.ranking import MEASURE, _stamp
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    h = Home.resolve(tmp_path / "home")
+    ids = []
+    for retrieval, clusters in ((0.04, 0.31), (0.035, 0.42), (0.03, 0.40)):
+        run = enqueue(h, tiny_config("simclr"))
+        folder = RunFolder(run.run_dir)
+        folder.log_metrics({"step": 10, "health/lidar": 10.0, "health/rank": 10.0})
+        folder.encoder.mkdir(parents=True, exist_ok=True)
+        (folder.encoder / "config.json").write_text("{}")
+        write_json_atomic(folder.view_health, {f"encoder|{_stamp(folder.encoder)}|{MEASURE}": {
+            "health/view_retrieval": retrieval, "health/cluster_consistency": clusters}})
+        folder.set_status("succeeded")
+        Registry(h).sync(run.id)
+        ids.append(run.id)
+    at = page_loader(h.root, monkeypatch)("runs")
+    next(m for m in at.multiselect if m.label == "runs to compare").set_value(ids).run()
+    assert not at.exception, at.exception
+    ranked = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert list(ranked["run"]) == [f"run {ids[1]}", f"run {ids[0]}", f"run {ids[2]}"]  # places 1.5, 2, 2.5
+    assert list(ranked["mean place"]) == [1.5, 2.0, 2.5] and list(ranked["cluster consistency"])[0] == 0.42
+    assert any("their ranks averaged" in c.value for c in at.caption)

@@ -349,13 +349,11 @@ RETRIEVED, CLUSTERED = "view retrieval, 2048 images", "cluster consistency, k=10
 
 def cluster_readings(run_dir: Path, images: int = 2048) -> dict[str, float]:
     """View retrieval as ranked (standardised) and cluster consistency on the same views of the run's first
-    `images` held-out images (session 19)."""
-    from ssl_runtime.audit import run_clean_features, run_view_features
-    from ssl_runtime.health import cluster_consistency, view_retrieval
+    `images` held-out images, as `sslpilot rank` measures them (session 19)."""
+    from ssl_runtime.audit import run_view_health
 
-    views = run_view_features(run_dir, images, 4)
-    return {RETRIEVED: float(view_retrieval(views)),
-            CLUSTERED: cluster_consistency(run_clean_features(run_dir, images), views)}
+    measured = run_view_health(run_dir, images=images)
+    return {RETRIEVED: measured["health/view_retrieval"], CLUSTERED: measured["health/cluster_consistency"]}
 
 
 def paired_table(results: list[dict], min_runs: int = 6) -> str:

@@ -88,12 +88,18 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
     return out
 
 
+def _kept_checkpoint_preprocess(folder) -> dict:
+    """How a run's kept checkpoints read images: written beside them when the run starts, else by its export."""
+    import json
+
+    kept = folder.checkpoint_preprocess
+    return json.loads((kept if kept.exists() else folder.encoder / "preprocess.json").read_text())
+
+
 def _run_encoder_images(run_dir, images: int, checkpoint=None):
     """A finished run's exported encoder, or one of its kept checkpoints (`checkpoint`: a step_<n>.pt, read with the
     run's preprocessing), and up to `images` of its own held-out images (the split its probe scores; its training
     images when it has none), as uint8."""
-    import json
-
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.data import eval_images, open_store, split_ids
     from ssl_runtime.encoders import load_encoder
@@ -103,10 +109,9 @@ def _run_encoder_images(run_dir, images: int, checkpoint=None):
     cfg = load_run_config(folder.config)
     if checkpoint is None:
         encoder = load_encoder(folder.encoder)
-    else:  # read as the run reads images: written beside the checkpoints at its start, else by its export
+    else:
         encoder = load_encoder(checkpoint)
-        kept = folder.checkpoint_preprocess
-        encoder.preprocess = json.loads((kept if kept.exists() else folder.encoder / "preprocess.json").read_text())
+        encoder.preprocess = _kept_checkpoint_preprocess(folder)
     size = encoder.preprocess["image_size"]
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
@@ -123,14 +128,6 @@ def run_view_features(run_dir, images: int = 256, views: int = 4, device: str = 
     encoder, imgs = _run_encoder_images(run_dir, images, checkpoint)
     module = encoder.random_init() if random_init else None
     return view_features(encoder, imgs, pick_device(device), views, module=module)
-
-
-def run_clean_features(run_dir, images: int = 256, device: str = "cpu", checkpoint=None) -> torch.Tensor:
-    """The same encoder's features of the same held-out images as run_view_features, unaugmented."""
-    from ssl_runtime.device import pick_device
-
-    encoder, imgs = _run_encoder_images(run_dir, images, checkpoint)
-    return embed(encoder, imgs, pick_device(device))
 
 
 def run_view_health(run_dir, images: int = 256, views: int = 4, device: str = "cpu", checkpoint=None,
@@ -167,8 +164,7 @@ def probe_kept_checkpoints(run_dir, device: str = "auto") -> list[dict]:
     todo = [(step, path) for step, path in kept if step not in done]
     if todo:
         cfg = load_run_config(folder.config)
-        read = folder.checkpoint_preprocess
-        preprocess = json.loads((read if read.exists() else folder.encoder / "preprocess.json").read_text())
+        preprocess = _kept_checkpoint_preprocess(folder)
         size = preprocess["image_size"]
         store = open_store(cfg.data, size, run_dir=folder.path)
         if store.labels is None:

@@ -358,9 +358,9 @@ def cluster_readings(run_dir: Path, images: int = 2048) -> dict[str, float]:
 
 def paired_table(results: list[dict], min_runs: int = 6) -> str:
     """Within each method (and across all): Kendall tau against the probe of view retrieval, cluster consistency,
-    and the two paired (the mean of each run's rank by either within the group), their regrets, and how well the
-    probe's halves agree (a method is judged where they agree at 0.8 or more)."""
-    from scipy.stats import rankdata
+    and the two paired as `sslpilot rank` pairs them (ranking.mean_places within the group; negated, so higher is
+    better here), their regrets, and how well the probe's halves agree (judged where they agree at 0.8 or more)."""
+    from tools.ranking import mean_places
 
     rows = []
     for domain in DOMAINS:
@@ -368,9 +368,9 @@ def paired_table(results: list[dict], min_runs: int = 6) -> str:
         for name, runs in [(m, [r for r in mine if r["method"] == m]) for m in METHODS] + [("all methods", mine)]:
             if len(runs) < min_runs:
                 continue
-            paired = rankdata([r[RETRIEVED] for r in runs]) + rankdata([r[CLUSTERED] for r in runs])
-            for r, p in zip(runs, paired, strict=True):
-                r["paired ranks"] = float(p)
+            paired = mean_places([r[RETRIEVED] for r in runs], [r[CLUSTERED] for r in runs])
+            for r, place in zip(runs, paired, strict=True):
+                r["paired ranks"] = -place
             probe = [r["probe"] for r in runs]
             halves = [kendall([r["halves"][k][0] for r in runs], [r["halves"][k][1] for r in runs])
                       for k in range(len(runs[0].get("halves") or []))] if all(r.get("halves") for r in runs) else []
@@ -595,7 +595,8 @@ def main() -> None:
         for domain in args.domains.split(","):
             for method in args.methods.split(","):
                 for setting, overrides in COMMON + SPECIFIC[method]:
-                    if (domain, method, setting) in done or (args.settings and setting not in args.settings.split(",")):
+                    skipped = args.settings and setting not in args.settings.split(",")
+                    if (domain, method, setting) in done or skipped:
                         continue
                     r = run_one(domain, method, setting, overrides, out, base)
                     results.append(r)
@@ -642,7 +643,8 @@ def main() -> None:
         have = {(c["domain"], c["method"]) for c in curves}
         for r in results:
             if r["setting"] == "long" and (r["domain"], r["method"]) not in have and r["status"] == "succeeded":
-                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r), "run_dir": r["run_dir"]}
+                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r),
+                     "run_dir": r["run_dir"]}
                 curves.append(c)
                 with curves_file.open("a") as f:
                     f.write(json.dumps(c) + "\n")

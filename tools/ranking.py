@@ -4,12 +4,12 @@ Vision runs, and the kept checkpoints of one, are ordered by view retrieval: the
 training, its newest kept checkpoint, read as the run reads images: checkpoints/preprocess.json) embeds four
 standard augmented views of up to VIEW_IMAGES of the run's held-out images, and the score is the mean reciprocal rank
 of each view's other view among the images', on features standardised over the views (ssl_runtime/health.py,
-ssl_runtime/audit.py). Runs (not checkpoints, where it was not measured) are ordered by that and cluster consistency
-together, the mean of their ranks (PAIRED). On sslpilot's held-out validation sweeps it ordered runs like a linear probe where LiDAR and
-RankMe did not, and picked checkpoints about as well as taking the last one and far better than LiDAR
-(docs/diagnostics.md). Runs and checkpoints older than that file (before session 15) are ordered by LiDAR (the rank
-of the LDA matrix whose classes are each image's augmented views) from the health row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged
-(older or imported runs). LiDAR and RankMe are comparable between runs of one method on one dataset, not across
+ssl_runtime/audit.py). Runs (not checkpoints, where it was not measured) are ordered by that and cluster
+consistency together, the mean of their places (PAIRED). On sslpilot's held-out validation sweeps view retrieval
+ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about as well as taking the
+last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that file (before session
+15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented views) from the health
+row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable between runs of one method on one dataset, not across
 methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
 SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be
 ranked together, and every other mix is refused. A probe accuracy, where one exists, is shown beside the order, so
@@ -84,22 +84,25 @@ def _ordered(entries: list[dict], what: str, retrieval_caveat: str = RETRIEVAL_C
 
 CLUSTERS = "health/cluster_consistency"
 PAIRED = "view retrieval and cluster consistency"
-"""Runs are ordered by the mean of their ranks by two readings of the same views: view retrieval (a view finds its
+"""Runs are ordered by the mean of their places (mean_places) by two readings of the same views: view retrieval (a view finds its
 own image among all of them) and cluster consistency (a view stays in its image's k-means cluster). Each erred where
 the other did not on the draws it was chosen on; on two fresh draws the pair read 0.74-0.98 within a method (mean
 0.90) where view retrieval alone read 0.64-1.00 (mean 0.87), and 0.89 across methods against 0.81-0.84 (RESULTS.md,
 session 19)."""
 
 
-def _ordered_paired(entries: list[dict], what: str) -> dict:
+def mean_places(*readings: list[float]) -> list[float]:
+    """Each item's mean place over several readings of the same items (1 for the highest reading; ties share their
+    mean place): the paired score, lower is better."""
     from scipy.stats import rankdata
 
-    def places(key: str):  # 1 for the highest reading, ties sharing their mean place
-        return rankdata([-e[key] for e in entries])
+    return [float(sum(p) / len(readings)) for p in zip(*(rankdata([-v for v in r]) for r in readings), strict=True)]
 
-    mean_place = (places("health/view_retrieval") + places(CLUSTERS)) / 2
-    for e, score in zip(entries, mean_place, strict=True):
-        e["score"] = float(score)  # the mean place: lower is better
+
+def _ordered_paired(entries: list[dict], what: str) -> dict:
+    places = mean_places([e["health/view_retrieval"] for e in entries], [e[CLUSTERS] for e in entries])
+    for e, score in zip(entries, places, strict=True):
+        e["score"] = score
     ranked = sorted(entries, key=lambda e: (e["score"], -e["health/view_retrieval"]))  # ties: retrieval's order
     for i, e in enumerate(ranked, 1):
         e["rank"] = i
@@ -165,8 +168,8 @@ VIEW_IMAGES = 2048
 method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99; on 2048, 0.64-0.86 there and
 0.79-1.00 on a fresh draw (session 17, benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds
 for a small CNN on a CPU, minutes for a large backbone at 224 px on one; kept once measured."""
-MEASURE = (f"standardised reciprocal rank and k-means(10) consistency, {VIEW_IMAGES} images x 4 views"
-           )  # what a kept measurement is; a new form is measured afresh
+# what a kept measurement is; a new form is measured afresh
+MEASURE = f"standardised reciprocal rank and k-means(10) consistency, {VIEW_IMAGES} images x 4 views"
 
 
 def _stamp(path: Path) -> str:

@@ -77,11 +77,11 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     if len(t) < MIN_POINTS:
         out.reason = f"only {len(t)} measurements of {metric}; at least {MIN_POINTS} are needed for a forecast"
         return out
-    axes = {"steps": lambda s: s}
+    axes: list[Callable[[float], float]] = [lambda s: s]  # the step; and the schedule's area where the rate decays
     if schedule is not None and schedule.decays and not log_space:
-        axes["the schedule's area"] = schedule.area
+        axes.append(schedule.area)
     readings = []
-    for axis in axes.values():
+    for axis in axes:
         reading = _read(t, y, axis, last, multiples, seed, log_space)
         if isinstance(reading, str):
             out.reason = f"the saturating curve does not fit {metric} ({reading})"
@@ -99,8 +99,8 @@ SCHEDULE_BASIS = (" (read halfway between the curve against the step and against
                   "the rate decays)")
 
 
-def _read(t: np.ndarray, y: np.ndarray, axis: Callable[[float], float], last: float, multiples: tuple[float, ...], seed: int,
-          log_space: bool) -> tuple[dict[str, float], dict[float, tuple[float, float, float]]] | str:
+def _read(t: np.ndarray, y: np.ndarray, axis: Callable[[float], float], last: float, multiples: tuple[float, ...],
+          seed: int, log_space: bool) -> tuple[dict[str, float], dict[float, tuple[float, float, float]]] | str:
     """Fit the curve against `axis(step)` and read it at each multiple of the last step: (params, multiple ->
     (value, 10th, 90th percentile)), in the fitted space; a string says why it did not fit."""
     from scipy.optimize import curve_fit
@@ -153,7 +153,8 @@ def _judge(out: Forecast, min_gain: float, basis: str = "") -> None:
 # (fitted as its log, the held-out loss); for images the linear probe where its kept checkpoints were probed (labels:
 # `probe_kept_checkpoints`), else label-free LiDAR, else RankMe (issue 24 reads them as quality); each with the
 # smallest gain at 2x steps worth a longer run, relative to the current value (a probe at 0.7: about one point)
-FORECAST_METRICS = (("val/perplexity", False, 0.02), ("probe/acc", True, 0.015), ("health/lidar", True, 0.05),
+PROBE_METRIC = "probe/acc"  # measured on kept checkpoints only on request (forecast --probe), not while training
+FORECAST_METRICS = (("val/perplexity", False, 0.02), (PROBE_METRIC, True, 0.015), ("health/lidar", True, 0.05),
                     ("health/rank", True, 0.05))
 LOG_SPACE = ("val/perplexity",)
 
@@ -176,7 +177,6 @@ MIN_REFERENCES = 3
 """Finished runs of the same recipe needed to read a forecast off them: with 2 the 80% band held 55-60% of the ends
 on the development seeds (RESULTS.md, session 18)."""
 MIN_SHIFT_POINTS = 2  # this run's own measurements since the fit's start that place it against the references
-PROBE_METRIC = "probe/acc"  # measured on kept checkpoints only on request (forecast --probe), not while training
 REFERENCE_METRICS = ("val/perplexity",)
 """Where reading off finished runs of the recipe was measured and held. Not the probe: read off runs of other seeds of
 its recipe it missed by 2.4 points from a quarter (RESULTS.md, session 19); not LiDAR or RankMe (not measured)."""
@@ -185,9 +185,9 @@ its recipe it missed by 2.4 points from a quarter (RESULTS.md, session 19); not 
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
                     references: dict[str, list[dict]] | None = None, schedule: Schedule | None = None) -> Forecast:
     """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it measured at
-    MIN_POINTS steps (else the first it measured at all, to say why there is no forecast), after the warm-up; for a run `continued` from a pretrained model, after ADAPTING x the warm-up, and no
-    forecast from its own curve before MIN_POINTS measurements there (its early curve is the transient, not the
-    trend). `references` (run id -> metric rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of
+    MIN_POINTS steps (else the first it measured at all, to say why there is no forecast), after the warm-up; for a
+    run `continued` from a pretrained model, after ADAPTING x the warm-up, and no forecast from its own curve before
+    MIN_POINTS measurements there (its early curve is the transient, not the trend). `references` (run id -> metric rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of
     them reach is read off them (`read_references`) instead of the run's own fit. `schedule`: the run's planned
     learning-rate schedule (the module's docstring says how it is read)."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)

@@ -81,8 +81,9 @@ def test_view_retrieval_is_not_decided_by_a_few_wide_features():
 
 
 def test_cluster_consistency_counts_views_kept_in_their_images_cluster():
-    """Ten tight, far-apart groups of images: views that barely move stay in their image's cluster (1.0); views that
-    belong to other images (rows shuffled) land in the right one about one time in ten; a non-finite view says nothing."""
+    """Ten tight, far-apart groups of images: views that barely move stay in their image's cluster (1.0); views
+    that belong to other images (rows shuffled) land in the right one about one time in ten; a non-finite view says
+    nothing."""
     from ssl_runtime.health import cluster_consistency
 
     g = torch.Generator().manual_seed(0)

@@ -284,7 +284,8 @@ def test_a_run_still_training_is_ranked_by_its_newest_kept_checkpoint(tmp_path, 
 
 def test_finished_runs_are_ordered_by_view_retrieval_and_cluster_consistency_together(tmp_path, monkeypatch):
     """Where the two readings disagree, runs are ordered by the mean of their places (ties by view retrieval) and the
-    answer says so, with both readings; a run whose cluster consistency could not be measured leaves the order to view retrieval."""
+    answer says so, with both readings; a run whose cluster consistency could not be measured leaves the order to
+    view retrieval."""
     import ssl_runtime.audit
 
     h = Home.resolve(tmp_path / "h")
@@ -301,7 +302,8 @@ def test_finished_runs_are_ordered_by_view_retrieval_and_cluster_consistency_tog
     assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[0].id, runs[2].id, runs[3].id]
     assert [e["score"] for e in r["ranking"]] == [1.5, 2.5, 2.5, 3.5] and r["paired"]
     assert "cluster consistency" in r["signal_name"] and "their ranks averaged" in r["decided_by"]
-    assert "1. run " + runs[1].id + ": view retrieval 0.3, cluster consistency 0.4 (mean place 1.5 of 4)" in ranking_text(r)
+    line = f"1. run {runs[1].id}: view retrieval 0.3, cluster consistency 0.4 (mean place 1.5 of 4)"
+    assert line in ranking_text(r)
     h2 = Home.resolve(tmp_path / "h2")
     runs = [enqueue(h2, tiny_config("simclr")) for _ in range(3)]
     for run, retrieval in zip(runs, (0.1, 0.3, 0.2), strict=True):

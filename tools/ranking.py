@@ -9,8 +9,8 @@ consistency together, the mean of their places (PAIRED). On sslpilot's held-out 
 ordered runs like a linear probe where LiDAR and RankMe did not, and picked checkpoints about as well as taking the
 last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that file (before session
 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented views) from the health
-row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged (older or imported runs). LiDAR and RankMe are comparable between runs of one method on one dataset, not across
-methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
+row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged (older or imported runs).
+LiDAR and RankMe are comparable between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
 SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be
 ranked together, and every other mix is refused. A probe accuracy, where one exists, is shown beside the order, so
 a reader can see whether they agree.
@@ -84,8 +84,8 @@ def _ordered(entries: list[dict], what: str, retrieval_caveat: str = RETRIEVAL_C
 
 CLUSTERS = "health/cluster_consistency"
 PAIRED = "view retrieval and cluster consistency"
-"""Runs are ordered by the mean of their places (mean_places) by two readings of the same views: view retrieval (a view finds its
-own image among all of them) and cluster consistency (a view stays in its image's k-means cluster). Each erred where
+"""Runs are ordered by the mean of their places (mean_places) by two readings of the same views: view retrieval (a
+view finds its own image among all of them) and cluster consistency (a view stays in its image's k-means cluster). Each erred where
 the other did not on the draws it was chosen on; on two fresh draws the pair read 0.74-0.98 within a method (mean
 0.90) where view retrieval alone read 0.64-1.00 (mean 0.87), and 0.89 across methods against 0.81-0.84 (RESULTS.md,
 session 19)."""

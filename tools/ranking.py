@@ -10,9 +10,10 @@ ordered runs like a linear probe where LiDAR and RankMe did not, and picked chec
 last one and far better than LiDAR (docs/diagnostics.md). Runs and checkpoints older than that file (before session
 15) are ordered by LiDAR (the rank of the LDA matrix whose classes are each image's augmented views) from the health
 row of the run's end or of each checkpoint's step; by RankMe where LiDAR was not logged (older or imported runs).
-LiDAR and RankMe are comparable between runs of one method on one dataset, not across methods (a DINO and a SimCLR run with the same RankMe need not probe alike); view retrieval has been validated across
-SimCLR, BYOL and VICReg (catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be
-ranked together, and every other mix is refused. A probe accuracy, where one exists, is shown beside the order, so
+LiDAR and RankMe are comparable between runs of one method on one dataset, not across methods (a DINO and a SimCLR
+run with the same RankMe need not probe alike); view retrieval has been validated across SimCLR, BYOL and VICReg
+(catalogue.RANKED_ACROSS), so runs of those methods on one dataset that it measures may be ranked together, and
+every other mix is refused. A probe accuracy, where one exists, is shown beside the order, so
 a reader can see whether they agree.
 """
 

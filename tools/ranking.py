@@ -86,10 +86,10 @@ def _ordered(entries: list[dict], what: str, retrieval_caveat: str = RETRIEVAL_C
 CLUSTERS = "health/cluster_consistency"
 PAIRED = "view retrieval and cluster consistency"
 """Runs are ordered by the mean of their places (mean_places) by two readings of the same views: view retrieval (a
-view finds its own image among all of them) and cluster consistency (a view stays in its image's k-means cluster). Each erred where
-the other did not on the draws it was chosen on; on two fresh draws the pair read 0.74-0.98 within a method (mean
-0.90) where view retrieval alone read 0.64-1.00 (mean 0.87), and 0.89 across methods against 0.81-0.84 (RESULTS.md,
-session 19)."""
+view finds its own image among all of them) and cluster consistency (a view stays in its image's k-means cluster).
+Each erred where the other did not on the draws it was chosen on; on two fresh draws the pair read 0.74-0.98 within
+a method (mean 0.90) where view retrieval alone read 0.64-1.00 (mean 0.87), and 0.89 across methods against
+0.81-0.84 (RESULTS.md, session 19)."""
 
 
 def mean_places(*readings: list[float]) -> list[float]:

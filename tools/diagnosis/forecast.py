@@ -188,8 +188,9 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
     MIN_POINTS steps (else the first it measured at all, to say why there is no forecast), after the warm-up; for a
     run `continued` from a pretrained model, after ADAPTING x the warm-up, and no forecast from its own curve before
     MIN_POINTS measurements there (its early curve is the transient, not the trend). `references` (run id -> metric
-    rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of them reach is read off them (`read_references`) instead of the run's own fit. `schedule`: the run's planned
-    learning-rate schedule (the module's docstring says how it is read)."""
+    rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of them reach is read off them
+    (`read_references`) instead of the run's own fit. `schedule`: the run's planned learning-rate schedule (the
+    module's docstring says how it is read)."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)
     measured = {m: [(r["step"], r[m]) for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")]
                 for m, _, _ in FORECAST_METRICS}

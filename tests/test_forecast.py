@@ -345,7 +345,8 @@ def test_a_decaying_schedule_is_read_halfway_between_the_step_and_its_area():
     both = forecast(steps, values, "probe/acc", schedule=plan)
     end = 0.9 - 0.5 * (plan.area(1000) / 100) ** -0.6
     area_end = by_area.at[plan.area(1000) / plan.area(500)]
-    assert by_step.at[2.0][0] - end > 0.005 and abs(area_end[0] - end) < 0.001  # the step overshoots, the area lands
+    # the step overshoots (by 0.011 here: 3.7x the bar), the area lands (to 1e-13: exact by construction)
+    assert by_step.at[2.0][0] - end > 0.003 and abs(area_end[0] - end) < 0.001
     assert both.at[2.0][0] == pytest.approx((by_step.at[2.0][0] + area_end[0]) / 2)
     assert both.at[2.0][1] == pytest.approx(min(by_step.at[2.0][1], area_end[1]))
     assert both.at[2.0][2] == pytest.approx(max(by_step.at[2.0][2], area_end[2]))

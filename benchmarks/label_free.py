@@ -49,8 +49,10 @@ FRESH_TEXTURES_6 = "textures_30000_s31"  # a seventh (session 18), trained after
 FORECAST_TEXTURES = ("textures_30000_s37", "textures_30000_s41", "textures_30000_s43")
 FRESH_TEXTURES_7 = "textures_30000_s47"  # an eighth (session 19), trained after cluster consistency was written down
 FRESH_TEXTURES_8 = "textures_30000_s53"  # a ninth (session 19), trained after the pairing shipped
+LONGER_TEXTURES = "textures_30000_s59"  # a tenth (session 20), for the runs four times as long (LONGER)
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
-                    FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8)
+                    FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8,
+                    LONGER_TEXTURES)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -69,6 +71,9 @@ SPECIFIC = {
     "vicreg": [("mu 5", {"method_args.mu": 5.0}), ("nu 0", {"method_args.nu": 0.0})],
 }
 METHODS = tuple(SPECIFIC)
+# only when named in --settings: four times the long setting's steps, its 20 kept checkpoints as far apart in share of
+# the run; asks whether the probe forecast's miss from a quarter belongs to the 240-step runs' steep start (session 20)
+LONGER = [("long x4", {"train.steps": STEPS * 8, "train.checkpoint_every": STEPS * 8 // 20, "train.keep_checkpoints": 20})]
 
 
 def write_once(root: Path, write) -> Path:
@@ -173,7 +178,7 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
             FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
             **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
-               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8)}}
+               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8, LONGER_TEXTURES)}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
@@ -490,7 +495,8 @@ def main() -> None:
                     "runs' probe curves each curve is also read off (its method's, other draws)")
     ap.add_argument("--cluster", action="store_true", help="view retrieval and cluster consistency on 2048 held-out "
                     "images of each stored run, alone and paired (cluster_readings.jsonl; with --truth-halves)")
-    ap.add_argument("--settings", default="", help="only these settings (e.g. long), default all eight")
+    ap.add_argument("--settings", default="", help="only these settings (e.g. long), default all eight; "
+                    f"{', '.join(dict(LONGER))} only when named")
     ap.add_argument("--report", action="store_true", help="only print the tables from results.jsonl")
     ap.add_argument("--forecast", action="store_true", help="also probe the long runs' kept checkpoints and "
                     "forecast the probe (results in probe_curves.jsonl)")
@@ -594,9 +600,10 @@ def main() -> None:
     if not args.report:
         for domain in args.domains.split(","):
             for method in args.methods.split(","):
-                for setting, overrides in COMMON + SPECIFIC[method]:
-                    skipped = args.settings and setting not in args.settings.split(",")
-                    if (domain, method, setting) in done or skipped:
+                for setting, overrides in COMMON + SPECIFIC[method] + LONGER:
+                    named = setting in args.settings.split(",")
+                    optional = setting in dict(LONGER)
+                    if (domain, method, setting) in done or ((args.settings or optional) and not named):
                         continue
                     r = run_one(domain, method, setting, overrides, out, base)
                     results.append(r)
@@ -640,11 +647,12 @@ def main() -> None:
     if args.forecast:
         curves_file = out / "probe_curves.jsonl"
         curves = [json.loads(x) for x in curves_file.read_text().splitlines()] if curves_file.exists() else []
-        have = {(c["domain"], c["method"]) for c in curves}
+        have = {(c["domain"], c["method"], c.get("setting", "long")) for c in curves}
         for r in results:
-            if r["setting"] == "long" and (r["domain"], r["method"]) not in have and r["status"] == "succeeded":
-                c = {"domain": r["domain"], "method": r["method"], "probes": checkpoint_probes(r),
-                     "run_dir": r["run_dir"]}
+            kept = r["setting"] in ("long", *(name for name, _ in LONGER))
+            if kept and (r["domain"], r["method"], r["setting"]) not in have and r["status"] == "succeeded":
+                c = {"domain": r["domain"], "method": r["method"], "setting": r["setting"],
+                     "probes": checkpoint_probes(r), "run_dir": r["run_dir"]}
                 curves.append(c)
                 with curves_file.open("a") as f:
                     f.write(json.dumps(c) + "\n")

@@ -39,7 +39,7 @@ def forecast_table(results: list[dict]) -> str:
 def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None,
                          references: list[dict] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
-    absolute error <= 1 point): on all the points read against the step alone (A, sessions 8-18) and between the
+    absolute error <= 1 point), beside the baseline that the probe stays where it is: on all the points read against the step alone (A, sessions 8-18) and between the
     step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
     (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
     method) -> the long run's folder, for the schedule and the logged rows (a curve's own run_dir wins). `references`:
@@ -75,6 +75,9 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                 start = warmup_end(logged) if folder else 0
                 read_references(f, [p for p in part if p[0] >= start], refs, (2.0, multiple), 0.01)
                 readings["references"] = f
+            stay = abs(part[-1][1] - end) * 100  # the baseline a forecast must beat: the probe stays where it is
+            errors.setdefault(("no change", share), []).append(stay)
+            row += [part[-1][1], stay]
             for name, f in readings.items():
                 mid = f.at[multiple][0] if f.at else float("nan")
                 if f.at:
@@ -84,11 +87,11 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                     errors.setdefault((name, share), []).append(err)
                 row += [mid, err]
             rows.append(row)
-    names = ["A: step", "midpoint"] + (["product"] if runs else []) + (["references"] if references is not None else [])
+    names = ["no change", "A: step", "midpoint"] + (["product"] if runs else []) + (["references"] if references is not None else [])
     text = table(["domain", "method", "fit on", "points", "probe at end",
                   *(h for n in names for h in (n, "error (pts)"))], rows)
-    summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs, the 80% band held "
-                        f"the end in {sum(held[(name, share)])}"
+    summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"
+                        + (f", the 80% band held the end in {sum(held[(name, share)])}" if (name, share) in held else "")
                         for (name, share), v in sorted(errors.items(), key=lambda kv: (names.index(kv[0][0]),
                                                                                         kv[0][1])))
     return text + "\n" + summary

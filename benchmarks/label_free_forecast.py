@@ -87,7 +87,7 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                     errors.setdefault((name, share), []).append(err)
                 row += [mid, err]
             rows.append(row)
-    names = ["no change", "A: step", "midpoint"] + (["product"] if runs else []) + (["references"] if references is not None else [])
+    names = ["no change", "A: step", "midpoint"] + (["product"] if any(n == "product" for n, _ in errors) else []) + (["references"] if references is not None else [])
     text = table(["domain", "method", "fit on", "points", "probe at end",
                   *(h for n in names for h in (n, "error (pts)"))], rows)
     summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"

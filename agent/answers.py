@@ -83,7 +83,7 @@ def forecast_text(f: dict) -> str:
     bands = "; ".join(f"at {a['steps']} steps {a['value']:.4g} (80% band {a['low']:.4g} to {a['high']:.4g})"
                       for a in f["at"].values())
     head = {"train_longer": f"**Training {name} longer looks worth it.**",
-            "uncertain": f"**Training {name} longer may pay, but the forecast is not sure yet.**",
+            "uncertain": f"**Whether training {name} longer pays is not clear yet.**",
             "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
     lines = [head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
              f"{f['reason'].capitalize()}."]

@@ -103,7 +103,7 @@ def forecast(run: dict) -> None:
     if chart is None:
         st.caption(f"No forecast: {f['reason']}.")
         return
-    verdict = {"train_longer": ":green-badge[train longer]", "uncertain": ":orange-badge[may pay, not sure]",
+    verdict = {"train_longer": ":green-badge[train longer]", "uncertain": ":orange-badge[not clear yet]",
                "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
     st.markdown(f"{verdict} {f['reason']}.")
     if f.get("caveat"):

@@ -29,7 +29,7 @@ def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        torch.save(state, tmp)
+        _write(state, tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -39,6 +39,21 @@ def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.
         kept = {int(p.stem.split("_")[1]): p for p in path.parent.glob("step_*.pt")}
         for dropped in spread_out(sorted(kept), keep_last, every):
             kept[dropped].unlink(missing_ok=True)
+
+
+def _write(state: dict, path: Path) -> None:
+    """torch.save through a Python file, so that a failed write surfaces as the OSError it is (a full disk: ENOSPC),
+    which the trainer meets by training on; given a path, torch's writer raises a RuntimeError naming no cause."""
+    try:
+        with open(path, "wb") as f:
+            torch.save(state, f)
+    except RuntimeError as exc:
+        cause = exc.__context__
+        while cause is not None and not isinstance(cause, OSError):
+            cause = cause.__context__
+        if cause is None:
+            raise
+        raise cause from exc
 
 
 def spread_out(steps: list[int], keep: int, every: int) -> list[int]:

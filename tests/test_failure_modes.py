@@ -56,3 +56,40 @@ def test_resume_with_checkpoint_of_another_method_is_refused(run_dir_factory):
     except CheckpointError as exc:
         assert "simclr" in str(exc) and "byol" in str(exc)
     assert RunFolder(b).last_checkpoint.read_bytes() == before  # nothing damaged
+
+
+FULL_DISK_CHECKPOINT = """
+import errno, resource, signal, sys
+from pathlib import Path
+import torch
+from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
+path = Path(sys.argv[1])
+def save(width, step):
+    model = torch.nn.Linear(width, width)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    save_checkpoint(path, method_name="simclr", step=step, model=model, optimizer=opt, scheduler=sched, scaler=None)
+save(4, 1)  # a small checkpoint first: it must survive
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    save(512, 2)  # about 1 MB: past the limit
+except OSError as exc:
+    print("OSError", exc.errno == errno.EFBIG)
+print("kept step", torch.load(path, weights_only=False)["step"], "tmp left", path.with_name(path.name + ".tmp").exists())
+"""
+
+
+def test_a_full_disk_while_checkpointing_is_an_oserror_and_keeps_the_last_checkpoint(tmp_path):
+    """torch's writer turns a failed write into a RuntimeError; the trainer trains on through an OSError (a full
+    disk), so save_checkpoint must surface the OSError, and the checkpoint before it must stay whole (session 20:
+    a benchmark's run stopped on a full disk with torch's RuntimeError)."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    out = subprocess.run([sys.executable, "-c", FULL_DISK_CHECKPOINT, str(tmp_path / "last.pt")],
+                         env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert "OSError True" in out.stdout, (out.stdout, out.stderr[-1500:])
+    assert "kept step 1 tmp left False" in out.stdout

@@ -75,7 +75,8 @@ SPECIFIC = {
 METHODS = tuple(SPECIFIC)
 # only when named in --settings: four times the long setting's steps, its 20 kept checkpoints as far apart in share of
 # the run; asks whether the probe forecast's miss from a quarter belongs to the 240-step runs' steep start (session 20)
-LONGER = [("long x4", {"train.steps": STEPS * 8, "train.checkpoint_every": STEPS * 8 // 20, "train.keep_checkpoints": 20})]
+LONGER = [("long x4", {"train.steps": STEPS * 8, "train.checkpoint_every": STEPS * 8 // 20,
+                        "train.keep_checkpoints": 20})]
 
 
 def write_once(root: Path, write) -> Path:
@@ -180,8 +181,8 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
             FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
             **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
-               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8, LONGER_TEXTURES,
-                                                                          VERDICT_TEXTURES, BAND_TEXTURES)}}
+               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8, LONGER_TEXTURES, VERDICT_TEXTURES,
+                         BAND_TEXTURES)}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

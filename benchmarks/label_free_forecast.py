@@ -39,8 +39,8 @@ def forecast_table(results: list[dict]) -> str:
 def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None,
                          references: list[dict] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
-    absolute error <= 1 point), beside the baseline that the probe stays where it is: on all the points read against the step alone (A, sessions 8-18) and between the
-    step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
+    absolute error <= 1 point), beside the baseline that the probe stays where it is: on all the points read
+    against the step alone (A, sessions 8-18) and between the step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
     (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
     method) -> the long run's folder, for the schedule and the logged rows (a curve's own run_dir wins). `references`:
     probe curves of finished long runs (other draws, other seeds); each curve is also read off the others of its
@@ -81,17 +81,20 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
             for name, f in readings.items():
                 mid = f.at[multiple][0] if f.at else float("nan")
                 if f.at:
-                    held.setdefault((name, share), []).append(f.at[multiple][1] <= end <= f.at[multiple][2])
+                    low, high = f.at[multiple][1:]
+                    held.setdefault((name, share), []).append((low <= end <= high, (high - low) * 100))
                 err = abs(mid - end) * 100
                 if math.isfinite(err):
                     errors.setdefault((name, share), []).append(err)
                 row += [mid, err]
             rows.append(row)
-    names = ["no change", "A: step", "midpoint"] + (["product"] if any(n == "product" for n, _ in errors) else []) + (["references"] if references is not None else [])
+    names = (["no change", "A: step", "midpoint"] + (["product"] if any(n == "product" for n, _ in errors) else [])
+             + (["references"] if references is not None else []))
     text = table(["domain", "method", "fit on", "points", "probe at end",
                   *(h for n in names for h in (n, "error (pts)"))], rows)
     summary = "; ".join(f"{name} from {share:.0%}: MAE {np.mean(v):.2f} pts over {len(v)} runs"
-                        + (f", the 80% band held the end in {sum(held[(name, share)])}" if (name, share) in held else "")
+                        + (f", the 80% band held the end in {sum(h for h, _ in held[(name, share)])}, median width "
+                           f"{np.median([w for _, w in held[(name, share)]]):.1f} pts" if (name, share) in held else "")
                         for (name, share), v in sorted(errors.items(), key=lambda kv: (names.index(kv[0][0]),
                                                                                         kv[0][1])))
     return text + "\n" + summary

@@ -40,8 +40,9 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                          references: list[dict] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
     absolute error <= 1 point), beside the baseline that the probe stays where it is: on all the points read
-    against the step alone (A, sessions 8-18) and between the step and the planned schedule's area (shipped since session 19), and as `sslpilot forecast --probe` reads it
-    (forecast_series over the run's logged rows: after the warm-up, on its planned schedule). `runs`: (domain,
+    against the step alone (A, sessions 8-18) and between the step and the planned schedule's area (shipped since
+    session 19), and as `sslpilot forecast --probe` reads it (forecast_series over the run's logged rows: after
+    the warm-up, on its planned schedule); each with its band's median width at the end. `runs`: (domain,
     method) -> the long run's folder, for the schedule and the logged rows (a curve's own run_dir wins). `references`:
     probe curves of finished long runs (other draws, other seeds); each curve is also read off the others of its
     method (forecast.read_references, session 19)."""

@@ -137,6 +137,13 @@ def test_a_likely_flat_curve_whose_band_reaches_the_bar_is_uncertain_not_plateau
     mid, _, best = f.gain(2.0)
     assert mid < 0.0 and best > 0.015, (mid, best)  # measured -0.014 and +0.020 around the 0.01 bar
     assert f.verdict == "uncertain" and "under the 0.01" in f.reason and "band runs from" in f.reason
+    from agent.answers import forecast_text
+
+    value, low, high = f.at[2.0]
+    answer = forecast_text({"run_id": 7, "verdict": f.verdict, "reason": f.reason, "metric": f.metric,
+                            "current": f.current, "steps": f.steps,
+                            "at": {"2x": {"steps": 700, "value": value, "low": low, "high": high}}})
+    assert answer.startswith("**Whether training run 7 longer pays is not clear yet.**") and "plateaued" not in answer
 
 
 @pytest.fixture(scope="module")

@@ -30,15 +30,15 @@ def test_a_rising_accuracy_is_forecast_and_worth_training_longer():
 
 
 def test_the_band_covers_the_truth_about_as_often_as_it_says():
-    """An 80% band from the fit's covariance, over 60 noise draws: measured coverage 0.72 at 2x and 4x (a
-    covariance band slightly under-covers when extrapolating); far from the 0.2 a point estimate would give."""
+    """An 80% band from the fit's refits, over 60 noise draws: measured coverage 0.67 at 2x (40 of 60) and 0.68 at
+    4x; a band half as wide covers 25 of 60, so the bound at 33 tells the two apart by 7 draws either way."""
     a, b, c = 0.5, 3.0, 0.9
     hits = 0
     for seed in range(60):
         f = forecast(STEPS.tolist(), _curve(STEPS, a, b, c, seed=seed).tolist(), "probe/acc")
         truth = c - b * 2000 ** -a
         hits += f.at[2.0][1] <= truth <= f.at[2.0][2]
-    assert 0.6 <= hits / 60 <= 0.95, hits
+    assert 33 <= hits <= 57, hits
 
 
 def test_a_saturated_curve_has_plateaued():

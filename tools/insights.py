@@ -114,3 +114,9 @@ def encoder_stamp(home: Home, run_id: str) -> float:
     run = Registry(home).get(run_id_of(run_id))
     path = Path(run.run_dir) / "encoder" / "preprocess.json"
     return path.stat().st_mtime if path.exists() else 0.0
+
+
+def metrics_stamp(home: Home, run_id: str) -> float:
+    """Changes when a run logs new rows (a cache key for its forecast, a second's work of refits)."""
+    path = RunFolder(Registry(home).get(run_id_of(run_id)).run_dir).metrics
+    return path.stat().st_mtime if path.exists() else 0.0

@@ -9,7 +9,7 @@ import streamlit as st
 import yaml
 
 from ssl_runtime.errors import SSLPilotError
-from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows
+from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows, metrics_stamp
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
 from ui import cards, charts, display
@@ -23,6 +23,15 @@ def _embeddings(root: str, run_id: str, stamp: float) -> dict:
     from tools.home import Home
 
     return embedding_view(Home.resolve(root), run_id)
+
+
+@st.cache_data(max_entries=32)
+def _forecast(root: str, run_id: str, probe: bool, stamp: float) -> dict:
+    """forecast_run once per new metrics row (`stamp`), not on every rerun of the page: its band is 200 refits."""
+    from tools.diagnosis import forecast_run
+    from tools.home import Home
+
+    return forecast_run(Home.resolve(root), run_id, probe=probe)
 
 
 def actions(run: dict) -> None:
@@ -88,14 +97,14 @@ def forecast(run: dict) -> None:
     """Is more training worth it? The forecast of the run's quality metric at 2x and 4x its steps; for a vision run
     with labels and kept checkpoints, of the probe of those checkpoints on request (each probed once)."""
     from ssl_runtime.catalogue import TEXT_METHODS
-    from tools.diagnosis import forecast_run
 
     st.subheader("Is more training worth it?")
     probe = run.get("method") not in TEXT_METHODS and st.toggle(
         "Forecast the linear probe of its kept checkpoints (labelled data; probes each checkpoint once)",
         key="forecast_probe")
     try:
-        f = forecast_run(home(), run["run_id"], probe=probe)
+        h = home()
+        f = _forecast(str(h.root), run["run_id"], probe, metrics_stamp(h, run["run_id"]))
     except SSLPilotError as err:
         st.warning(str(err))
         return

@@ -3,17 +3,17 @@
 The curve is a power law with an offset, y(t) = c - b * t**-a (a > 0): it rises (b > 0) or falls (b < 0) ever
 more slowly towards the asymptote c, the shape SSL probe accuracy, RankMe and held-out perplexity follow
 after warm-up. The band comes from the fit's own uncertainty: the curve refitted to itself plus noise as large as
-its residuals allow, read at each horizon (the 10th and 90th percentiles: an 80% band). `train longer` is advised only
-when even the band's pessimistic end gains more than the threshold at twice the steps; `plateaued` only when even
-its optimistic end gains less; `uncertain` when the band straddles it. Too few points,
-or a fit that does not converge, give `unknown` rather than a guess.
+its residuals allow, read at each horizon (the 10th and 90th percentiles: an 80% band; REFITS). `train longer` is
+advised only when even the band's pessimistic end gains more than the threshold at twice the steps; `plateaued` only
+when even its optimistic end gains less; `uncertain` when the band straddles it. Too few points, or a fit that does
+not converge, give `unknown` rather than a guess.
 
 A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
 (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter of the
 run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and missed
 VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves; from half a run
-within a point of the end on two fresh sets (0.62 and 0.88 points, 9 and 12 runs), from a quarter not (1.7 and 3.1;
-RESULTS.md, session 19). Perplexity keeps the step: against the area, its fall as the rate anneals read as a plateau
+within a point of the end on four fresh sets of 240-step runs (0.62, 0.88, 0.71, 0.53 points), from a quarter not
+(1.7-3.6; RESULTS.md, sessions 19-20). Perplexity keeps the step: against the area, its fall as the rate anneals read as a plateau
 (session 16).
 """
 

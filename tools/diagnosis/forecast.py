@@ -13,8 +13,8 @@ A run whose rate decays (a cosine) is forecast halfway between two readings of t
 run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and missed
 VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves; from half a run
 within a point of the end on four fresh sets of 240-step runs (0.62, 0.88, 0.71, 0.54 points), from a quarter not
-(1.7-3.8; RESULTS.md, sessions 19-20). Perplexity keeps the step: against the area, its fall as the rate anneals read as a plateau
-(session 16).
+(1.7-3.8; RESULTS.md, sessions 19-20). Perplexity keeps the step: against the area, its fall as the rate anneals
+read as a plateau (session 16).
 """
 
 from __future__ import annotations

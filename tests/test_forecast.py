@@ -146,6 +146,26 @@ def test_a_likely_flat_curve_whose_band_reaches_the_bar_is_uncertain_not_plateau
     assert answer.startswith("**Whether training run 7 longer pays is not clear yet.**") and "plateaued" not in answer
 
 
+def test_a_fit_that_reads_the_warm_up_calls_no_verdict():
+    """Rule H: a flat probe measured at 5 points, 3 of them after the warm-up (the rate peaks at step 30), is
+    forecast flat, but not called `plateaued` before 5 points lie after the warm-up; at 8 it is (session 21: from a
+    quarter `plateaued` was right 2 times of 5 on the stored runs, from half 6 of 7)."""
+    from tools.diagnosis.forecast import forecast_series
+
+    def rows(until: int) -> list[dict]:
+        lr = [{"step": s, "lr": min(s, 30) / 30 * 1e-3} for s in range(10, until + 1, 10)]
+        return lr + [{"step": s, "probe/acc": 0.7 + 0.0005 * np.sin(s)} for s in range(12, until + 1, 12)]
+
+    early, later = forecast_series(rows(60)), forecast_series(rows(120))
+    flat = rows(60)[6:]
+    assert forecast([r["step"] for r in flat], [r["probe/acc"] for r in flat], "probe/acc",
+                    min_gain=0.015 * 0.7).verdict == "plateaued"  # the same fit, unheld
+    assert early.metric == "probe/acc" and abs(early.gain(2.0)[0]) < 0.002  # the bar is 0.0105
+    assert early.verdict == "uncertain" and "only 3 of its measurements come after the warm-up (step 30)" in \
+        early.reason
+    assert later.verdict == "plateaued"
+
+
 @pytest.fixture(scope="module")
 def forecast_home(tmp_path_factory):
     """Two runs whose LiDAR curves are built to be still rising and saturated (no training needed)."""

@@ -71,6 +71,8 @@ def test_the_early_half_of_a_run_forecasts_its_end():
     f = forecast(early.tolist(), _curve(early, a, b, c).tolist(), "probe/acc")
     end = c - b * 1000 ** -a
     assert abs(f.at[2.0][0] - end) < 0.01
+    only_4x = forecast(early.tolist(), _curve(early, a, b, c).tolist(), "probe/acc", multiples=(4.0,))
+    assert set(only_4x.at) == {4.0, 2.0} and only_4x.verdict != "unknown"  # the verdict reads 2x: it is computed
 
 
 def test_perplexity_is_fitted_as_its_log_after_the_warm_up():

@@ -68,6 +68,8 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     losses, not their exponentials, follow power laws with an offset) and reads the forecast back in the metric's
     units; its params are then those of the log curve. With a decaying `schedule` (not for `log_space` metrics) the
     forecast is read between the curve against the step and against the schedule's area (see the module's docstring)."""
+    if 2.0 not in multiples:  # the verdict reads twice the steps
+        multiples = (*multiples, 2.0)
     t = np.asarray(steps, dtype=float)
     y = np.asarray(values, dtype=float)
     keep = np.isfinite(t) & np.isfinite(y) & (t > 0)

@@ -6,7 +6,7 @@ after warm-up. The band comes from the fit's own uncertainty: the curve refitted
 its residuals allow, read at each horizon (the 10th and 90th percentiles: an 80% band; REFITS). `train longer` is
 advised only when even the band's pessimistic end gains more than the threshold at twice the steps; `plateaued` only
 when even its optimistic end gains less; `uncertain` when the band straddles it, or when fewer than MIN_POINTS of
-the measurements lie after the warm-up (`hold`). Too few points, or a fit that does not converge, give `unknown`
+the measurements lie after the warm-up (`_hold`). Too few points, or a fit that does not converge, give `unknown`
 rather than a guess.
 
 A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
@@ -234,7 +234,7 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
             out = forecast(list(steps), list(values), metric, higher, multiples=multiples, min_gain=min_gain,
                            log_space=log_space, schedule=schedule)
             if early and out.verdict in ("train_longer", "plateaued"):
-                hold(out, len(after), start)
+                _hold(out, len(after), start)
         if references and metric in REFERENCE_METRICS:
             read_references(out, after, {rid: [(r["step"], r[metric]) for r in ref if isinstance(r.get(metric), (
                 int, float)) and r.get("step")] for rid, ref in references.items()}, multiples, min_gain, log_space)
@@ -242,16 +242,18 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
     return Forecast("none", 0, float("nan"), True, reason="the run logged no quality metric to forecast")
 
 
-def hold(out: Forecast, after: int, start: float) -> None:
+def _hold(out: Forecast, after: int, start: float) -> None:
     """No `train_longer` or `plateaued` from a fit that had to read the warm-up (fewer than MIN_POINTS measurements
     after it): while the rate rises the metric moves as no saturating law does, and a dip there read as flat. On 54
     stored runs, `plateaued` from a quarter of a run (3 points after the warm-up) was right 2 times of 5; from half
     (8 points) 6 of 7 (RESULTS.md, session 21). The forecast and its band stand; the verdict waits."""
     mid, worst, best = out.gain(2.0)
+    basis = SCHEDULE_BASIS if out.reason.endswith(SCHEDULE_BASIS) else ""
     out.verdict = "uncertain"
     out.reason = (f"{out.metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band {worst:+.3g} to "
                   f"{best:+.3g}), but only {after} of its measurements come after the warm-up (step {start:.0f}), so "
-                  f"the fit still reads the warm-up's curve; with {MIN_POINTS} after it the verdict can be called")
+                  f"the fit still reads the warm-up's curve; with {MIN_POINTS} after it the verdict can be called"
+                  f"{basis}")
 
 
 def read_references(out: Forecast, own: list[tuple[float, float]], references: dict[str, list[tuple[float, float]]],

@@ -129,14 +129,13 @@ def main() -> None:
     runs = [Path(p) for p in args.runs.split(",")]
     results = [json.loads(x) for x in results_file.read_text().splitlines()] if results_file.exists() else []
     done = {(r["run_dir"], r["from"], r["seed"]) for r in results}
+    shares = sorted(float(x) for x in args.shares.split(","))
     for run_dir in runs if not args.report else []:
-        end_step = trunk_curve(run_dir)[-1][0]
         kept = [s for s, _ in trunk_curve(run_dir)]
-        for share in (float(x) for x in args.shares.split(",")):
-            step = min(kept, key=lambda s, want=share * end_step: abs(s - want))
-            seeds = [*range(1, args.branches + 1), *([REPLAY] if share == min(map(float, args.shares.split(",")))
-                                                     else [])]
-            for seed in seeds:
+        for share in shares:
+            step = min(kept, key=lambda s, want=share * kept[-1]: abs(s - want))
+            control = [REPLAY] if share == shares[0] else []  # the replay, once a run
+            for seed in [*range(1, args.branches + 1), *control]:
                 if (str(run_dir), step, seed) in done:
                     continue
                 r = branch(run_dir, step, seed, out / "branches")

@@ -168,6 +168,26 @@ def test_a_fit_that_reads_the_warm_up_calls_no_verdict():
     assert later.verdict == "plateaued"
 
 
+def test_a_fit_that_reads_the_warm_up_draws_its_band_wider():
+    """Change W: the same fit's band, EARLY_BAND times as wide about the same forecast where it reads the warm-up;
+    unchanged with 5 points after it (exact by construction: the same points, the same seeded refits)."""
+    from tools.diagnosis.forecast import EARLY_BAND, forecast_series
+
+    def rows(until: int) -> list[dict]:
+        lr = [{"step": s, "lr": min(s, 30) / 30 * 1e-3} for s in range(10, until + 1, 10)]
+        return lr + [{"step": s, "probe/acc": 0.8 - 0.3 * s ** -0.5} for s in range(12, until + 1, 12)]
+
+    for until, widened in ((60, EARLY_BAND), (120, 1.0)):
+        points = [r for r in rows(until) if "probe/acc" in r and (until == 60 or r["step"] >= 30)]
+        plain = forecast([r["step"] for r in points], [r["probe/acc"] for r in points], "probe/acc",
+                         min_gain=0.015 * points[-1]["probe/acc"])
+        drawn = forecast_series(rows(until))
+        for m, (value, low, high) in plain.at.items():
+            assert drawn.at[m][0] == pytest.approx(value)
+            assert drawn.at[m][0] - drawn.at[m][1] == pytest.approx(widened * (value - low))
+            assert drawn.at[m][2] - drawn.at[m][0] == pytest.approx(widened * (high - value))
+
+
 @pytest.fixture(scope="module")
 def forecast_home(tmp_path_factory):
     """Two runs whose LiDAR curves are built to be still rising and saturated (no training needed)."""

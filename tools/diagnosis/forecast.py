@@ -6,8 +6,8 @@ after warm-up. The band comes from the fit's own uncertainty: the curve refitted
 its residuals allow, read at each horizon (the 10th and 90th percentiles: an 80% band; REFITS). `train longer` is
 advised only when even the band's pessimistic end gains more than the threshold at twice the steps; `plateaued` only
 when even its optimistic end gains less; `uncertain` when the band straddles it, or when fewer than MIN_POINTS of
-the measurements lie after the warm-up (`_hold`; the band is then drawn wider, EARLY_BAND). Too few points, or a fit that does not converge, give `unknown`
-rather than a guess.
+the measurements lie after the warm-up (`_hold`; the band is then drawn wider, EARLY_BAND). Too few points, or a fit
+that does not converge, give `unknown` rather than a guess.
 
 A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
 (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter of the
@@ -15,8 +15,8 @@ run) and against the schedule's area, the cumulative rate (which assumes progres
 VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves; from half a run
 within a point of the end on five fresh sets of 240-step runs (0.62, 0.88, 0.71, 0.54, 0.71 points), from a quarter
 not (1.7-3.8; RESULTS.md, sessions 19-21), though runs branched at a quarter end within 0.3 points of their median
-(session 21): the end is settled there, but not in five probe points. Perplexity keeps the step: against the area, its fall as the rate anneals
-read as a plateau (session 16).
+(session 21): the end is settled there, but not in five probe points. Perplexity keeps the step: against the area,
+its fall as the rate anneals read as a plateau (session 16).
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def _hold(out: Forecast, after: int, start: float) -> None:
     """No `train_longer` or `plateaued` from a fit that had to read the warm-up (fewer than MIN_POINTS measurements
     after it): while the rate rises the metric moves as no saturating law does, and a dip there read as flat. On 54
     stored runs, `plateaued` from a quarter of a run (3 points after the warm-up) was right 2 times of 5; from half
-    (8 points) 6 of 7 (RESULTS.md, session 21). The forecast and its band stand; the verdict waits."""
+    (8 points) 6 of 7 (RESULTS.md, session 21). The forecast and its (wider) band stand; the verdict waits."""
     mid, worst, best = out.gain(2.0)
     basis = SCHEDULE_BASIS if out.reason.endswith(SCHEDULE_BASIS) else ""
     out.verdict = "uncertain"

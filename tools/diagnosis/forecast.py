@@ -13,7 +13,7 @@ A run whose rate decays (a cosine) is forecast halfway between two readings of t
 (which assumes it keeps moving as at its peak rate, and overshot SimCLR's probe by 4.4 points from a quarter of the
 run) and against the schedule's area, the cumulative rate (which assumes progress stops with the rate, and missed
 VICReg's annealing gain by 3.4); the band spans both readings' bands. Chosen on 12 probe curves; from half a run
-within a point of the end on five fresh sets of 240-step runs (0.62, 0.88, 0.71, 0.54, 0.71 points), from a quarter
+within a point of the end on six fresh sets of 240-step runs (0.62, 0.88, 0.71, 0.54, 0.71, 0.64), from a quarter
 not (1.7-3.8; RESULTS.md, sessions 19-21), though runs branched at a quarter end within 0.3 points of their median
 (session 21): the end is settled there, but not in five probe points. Perplexity keeps the step: against the area,
 its fall as the rate anneals read as a plateau (session 16).

@@ -47,9 +47,17 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
     probe curves of finished long runs (other draws, other seeds); each curve is also read off the others of its
     method (forecast.read_references, session 19)."""
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis.forecast import forecast, forecast_series, read_references, warmup_end
+    from tools.diagnosis.forecast import (
+        FORECAST_METRICS,
+        PROBE_METRIC,
+        forecast,
+        forecast_series,
+        read_references,
+        warmup_end,
+    )
 
-    rows, errors, held = [], {}, {}
+    bar = {m: share for m, _, share in FORECAST_METRICS}[PROBE_METRIC]  # the product's gain worth a longer run
+    rows, errors, held, verdicts = [], {}, {}, {}
     for c in curves:
         points = c["probes"]
         end_step, end = points[-1]
@@ -69,6 +77,11 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                 rows_then = [r for r in logged if r.get("step", 0) <= part[-1][0]]
                 readings["product"] = forecast_series(rows_then + [{"step": s, "probe/acc": v} for s, v in part],
                                                       multiples=(2.0, multiple), schedule=plan)
+                later = dict(points).get(2 * part[-1][0])  # what the probe did by twice the steps
+                if later is not None:
+                    gained = later - part[-1][1] > bar * abs(part[-1][1])
+                    key = (readings["product"].verdict, gained)
+                    verdicts[key] = verdicts.get(key, 0) + 1
             if references is not None:
                 refs = {r.get("run_dir") or f"{r['domain']} {r['method']}": [tuple(p) for p in r["probes"]]
                         for r in references if r["method"] == c["method"] and r["probes"] != c["probes"]}
@@ -98,6 +111,13 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                            f"{np.median([w for _, w in held[(name, share)]]):.1f} pts" if (name, share) in held else "")
                         for (name, share), v in sorted(errors.items(), key=lambda kv: (names.index(kv[0][0]),
                                                                                         kv[0][1])))
+    said = "; ".join(f"{verdict}: {verdicts.get((verdict, verdict == 'train_longer'), 0)} right of "
+                     f"{verdicts.get((verdict, True), 0) + verdicts.get((verdict, False), 0)}"
+                     for verdict in ("train_longer", "plateaued"))
+    if verdicts:
+        summary += (f"\nthe product's verdicts against the probe at twice the steps: {said}; uncertain "
+                    f"{verdicts.get(('uncertain', True), 0) + verdicts.get(('uncertain', False), 0)} (then gained "
+                    f"{verdicts.get(('uncertain', True), 0)})")
     return text + "\n" + summary
 
 

@@ -6,7 +6,7 @@ after warm-up. The band comes from the fit's own uncertainty: the curve refitted
 its residuals allow, read at each horizon (the 10th and 90th percentiles: an 80% band; REFITS). `train longer` is
 advised only when even the band's pessimistic end gains more than the threshold at twice the steps; `plateaued` only
 when even its optimistic end gains less; `uncertain` when the band straddles it, or when fewer than MIN_POINTS of
-the measurements lie after the warm-up (`_hold`; the band is then drawn wider, EARLY_BAND). Too few points, or a fit
+the measurements lie after the warm-up (the band is then drawn wider: EARLY_BAND). Too few points, or a fit
 that does not converge, give `unknown` rather than a guess.
 
 A run whose rate decays (a cosine) is forecast halfway between two readings of the same curve: against the step
@@ -63,12 +63,15 @@ def _curve(t: np.ndarray, a: float, b: float, c: float) -> np.ndarray:
 
 def forecast(steps: list[float], values: list[float], metric: str, higher_is_better: bool = True,
              multiples: tuple[float, ...] = (2.0, 4.0), min_gain: float = 0.01, seed: int = 0,
-             log_space: bool = False, schedule: Schedule | None = None) -> Forecast:
+             log_space: bool = False, schedule: Schedule | None = None, band_scale: float = 1.0,
+             hold: str = "") -> Forecast:
     """Fit the curve to (steps, values) and forecast at `multiples` x the last step. `min_gain` is in the metric's
     units (0.01 = one probe point for an accuracy). `log_space` fits log(values) (perplexity, the exp of a loss:
     losses, not their exponentials, follow power laws with an offset) and reads the forecast back in the metric's
     units; its params are then those of the log curve. With a decaying `schedule` (not for `log_space` metrics) the
-    forecast is read between the curve against the step and against the schedule's area (see the module's docstring)."""
+    forecast is read between the curve against the step and against the schedule's area (see the module's docstring).
+    `band_scale` widens the band about the forecast (in the fitted space); a `hold` (why not yet) keeps the verdict
+    `uncertain` whatever the band says (forecast_series: a fit that reads the warm-up)."""
     if 2.0 not in multiples:  # the verdict reads twice the steps
         multiples = (*multiples, 2.0)
     t = np.asarray(steps, dtype=float)
@@ -98,8 +101,10 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     out.params = readings[0][0]
     for m in multiples:
         mids, lows, highs = zip(*(r[1][m] for r in readings), strict=True)
-        out.at[m] = (float(back(np.mean(mids))), float(back(min(lows))), float(back(max(highs))))
-    _judge(out, min_gain, SCHEDULE_BASIS if len(readings) > 1 else "")
+        mid = float(np.mean(mids))
+        low, high = mid - band_scale * (mid - min(lows)), mid + band_scale * (max(highs) - mid)
+        out.at[m] = (float(back(mid)), float(back(low)), float(back(high)))
+    _judge(out, min_gain, SCHEDULE_BASIS if len(readings) > 1 else "", hold)
     return out
 
 
@@ -149,14 +154,19 @@ def _read(t: np.ndarray, y: np.ndarray, axis: Callable[[float], float], last: fl
     return {k: float(v) for k, v in zip("abc", popt, strict=True)}, at
 
 
-def _judge(out: Forecast, min_gain: float, basis: str = "") -> None:
+def _judge(out: Forecast, min_gain: float, basis: str = "", hold: str = "") -> None:
     """The verdict from the forecast at twice the steps, symmetric in its two claims: `train_longer` only when the
     band's pessimistic end clears `min_gain`, `plateaued` only when even its optimistic end does not, `uncertain`
     between. Asking of "plateaued" only that the likely gain fall short called 18 of 31 runs flat that then gained
-    more than the threshold (RESULTS.md, session 20). `basis` says how it was read."""
+    more than the threshold (RESULTS.md, session 20). `basis` says how it was read; a `hold` says why neither claim
+    is made yet."""
     mid, worst, best = out.gain(2.0)
     metric, at = out.metric, 2 * out.steps
-    if worst > min_gain:
+    if hold and (worst > min_gain or best <= min_gain):
+        out.verdict = "uncertain"
+        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps (80% band {worst:+.3g} to {best:+.3g}), "
+                      f"but {hold}")
+    elif worst > min_gain:
         out.verdict = "train_longer"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps (80% band {worst:+.3g} or more), above "
                       f"the {min_gain:g} worth a longer run")
@@ -206,6 +216,14 @@ REFERENCE_METRICS = ("val/perplexity",)
 its recipe it missed by 2.4 points from a quarter (RESULTS.md, session 19); not LiDAR or RankMe (not measured)."""
 
 
+EARLY_BAND = 1.5
+"""A fit that reads the warm-up (fewer than MIN_POINTS measurements after it) calls no verdict and draws its band this
+much wider about the same forecast: while the rate rises the metric moves as no saturating law does, which its
+residuals cannot show, and a dip there read as flat. On 54 stored runs `plateaued` from a quarter of a run (3 points
+after the warm-up) was right 2 times of 5, from half (8 points) 6 of 7; from a quarter of 69 runs the plain band held
+the probe at twice the steps in 61% of them, 1.5 times as wide in 80% (RESULTS.md, session 21)."""
+
+
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
                     references: dict[str, list[dict]] | None = None, schedule: Schedule | None = None) -> Forecast:
     """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it measured at
@@ -230,50 +248,18 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
                 f"a continued run adapts to its new data after its warm-up; {len(after)} measurements of {metric} "
                 f"since step {start:.0f} ({ADAPTING:g}x the warm-up), {MIN_POINTS} are needed to forecast"))
         else:
-            early = len(after) < MIN_POINTS  # the fit reads the warm-up's points too
+            early = len(after) < MIN_POINTS  # the fit reads the warm-up's points too: a wider band, no verdict
             steps, values = zip(*(points if early else after), strict=True)
+            hold = (f"only {len(after)} of its measurements come after the warm-up (step {start:.0f}), so the fit "
+                    f"still reads the warm-up's curve; with {MIN_POINTS} after it the verdict can be called")
             out = forecast(list(steps), list(values), metric, higher, multiples=multiples, min_gain=min_gain,
-                           log_space=log_space, schedule=schedule)
-            if early and out.at:
-                _widen(out, min_gain, log_space)
-            if early and out.verdict in ("train_longer", "plateaued"):
-                _hold(out, len(after), start)
+                           log_space=log_space, schedule=schedule, band_scale=EARLY_BAND if early else 1.0,
+                           hold=hold if early else "")
         if references and metric in REFERENCE_METRICS:
             read_references(out, after, {rid: [(r["step"], r[metric]) for r in ref if isinstance(r.get(metric), (
                 int, float)) and r.get("step")] for rid, ref in references.items()}, multiples, min_gain, log_space)
         return out
     return Forecast("none", 0, float("nan"), True, reason="the run logged no quality metric to forecast")
-
-
-EARLY_BAND = 1.5
-"""How much wider the band of a fit that reads the warm-up is drawn (about the same forecast): its residuals cannot
-show that the warm-up's curve is not the law's. From a quarter of 69 stored runs the plain band held the probe at twice
-the steps in 61% of them, 1.5 times as wide in 80% (RESULTS.md, session 21)."""
-
-
-def _widen(out: Forecast, min_gain: float, log_space: bool) -> None:
-    """Each horizon's band EARLY_BAND times as wide about the forecast (in the fitted space: log for perplexity),
-    and the verdict judged again on it."""
-    fwd, back = (np.log, np.exp) if log_space else (float, float)
-    basis = SCHEDULE_BASIS if out.reason.endswith(SCHEDULE_BASIS) else ""
-    for m, (value, low, high) in out.at.items():
-        mid, lo, hi = fwd(value), fwd(low), fwd(high)
-        out.at[m] = (value, float(back(mid - EARLY_BAND * (mid - lo))), float(back(mid + EARLY_BAND * (hi - mid))))
-    _judge(out, min_gain, basis)
-
-
-def _hold(out: Forecast, after: int, start: float) -> None:
-    """No `train_longer` or `plateaued` from a fit that had to read the warm-up (fewer than MIN_POINTS measurements
-    after it): while the rate rises the metric moves as no saturating law does, and a dip there read as flat. On 54
-    stored runs, `plateaued` from a quarter of a run (3 points after the warm-up) was right 2 times of 5; from half
-    (8 points) 6 of 7 (RESULTS.md, session 21). The forecast and its (wider) band stand; the verdict waits."""
-    mid, worst, best = out.gain(2.0)
-    basis = SCHEDULE_BASIS if out.reason.endswith(SCHEDULE_BASIS) else ""
-    out.verdict = "uncertain"
-    out.reason = (f"{out.metric} is forecast to gain {mid:+.3g} at {2 * out.steps} steps (80% band {worst:+.3g} to "
-                  f"{best:+.3g}), but only {after} of its measurements come after the warm-up (step {start:.0f}), so "
-                  f"the fit still reads the warm-up's curve; with {MIN_POINTS} after it the verdict can be called"
-                  f"{basis}")
 
 
 def read_references(out: Forecast, own: list[tuple[float, float]], references: dict[str, list[tuple[float, float]]],

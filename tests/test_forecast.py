@@ -148,6 +148,12 @@ def test_a_likely_flat_curve_whose_band_reaches_the_bar_is_uncertain_not_plateau
     assert answer.startswith("**Whether training run 7 longer pays is not clear yet.**") and "plateaued" not in answer
 
 
+def _warm_up_rows(until: int, probe) -> list[dict]:
+    """A run whose logged rate peaks at step 30 (the warm-up's end) and whose probe is `probe(step)` every 12 steps."""
+    lr = [{"step": s, "lr": min(s, 30) / 30 * 1e-3} for s in range(10, until + 1, 10)]
+    return lr + [{"step": s, "probe/acc": probe(s)} for s in range(12, until + 1, 12)]
+
+
 def test_a_fit_that_reads_the_warm_up_calls_no_verdict():
     """Rule H: a flat probe measured at 5 points, 3 of them after the warm-up (the rate peaks at step 30), is
     forecast flat, but not called `plateaued` before 5 points lie after the warm-up; at 8 it is (session 21: from a
@@ -155,8 +161,7 @@ def test_a_fit_that_reads_the_warm_up_calls_no_verdict():
     from tools.diagnosis.forecast import forecast_series
 
     def rows(until: int) -> list[dict]:
-        lr = [{"step": s, "lr": min(s, 30) / 30 * 1e-3} for s in range(10, until + 1, 10)]
-        return lr + [{"step": s, "probe/acc": 0.7 + 0.0005 * np.sin(s)} for s in range(12, until + 1, 12)]
+        return _warm_up_rows(until, lambda s: 0.7 + 0.0005 * np.sin(s))
 
     early, later = forecast_series(rows(60)), forecast_series(rows(120))
     flat = rows(60)[6:]
@@ -174,8 +179,7 @@ def test_a_fit_that_reads_the_warm_up_draws_its_band_wider():
     from tools.diagnosis.forecast import EARLY_BAND, forecast_series
 
     def rows(until: int) -> list[dict]:
-        lr = [{"step": s, "lr": min(s, 30) / 30 * 1e-3} for s in range(10, until + 1, 10)]
-        return lr + [{"step": s, "probe/acc": 0.8 - 0.3 * s ** -0.5} for s in range(12, until + 1, 12)]
+        return _warm_up_rows(until, lambda s: 0.8 - 0.3 * s ** -0.5)
 
     for until, widened in ((60, EARLY_BAND), (120, 1.0)):
         points = [r for r in rows(until) if "probe/acc" in r and (until == 60 or r["step"] >= 30)]

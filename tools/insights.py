@@ -109,14 +109,15 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
             "pca": [[float(a), float(b)] for a, b in xy], "labels": labels}
 
 
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
 def encoder_stamp(home: Home, run_id: str) -> float:
     """Changes when a run's encoder is re-exported (a cache key for embedding views)."""
-    run = Registry(home).get(run_id_of(run_id))
-    path = Path(run.run_dir) / "encoder" / "preprocess.json"
-    return path.stat().st_mtime if path.exists() else 0.0
+    return _mtime(RunFolder(Registry(home).get(run_id_of(run_id)).run_dir).encoder / "preprocess.json")
 
 
 def metrics_stamp(home: Home, run_id: str) -> float:
     """Changes when a run logs new rows (a cache key for its forecast, a second's work of refits)."""
-    path = RunFolder(Registry(home).get(run_id_of(run_id)).run_dir).metrics
-    return path.stat().st_mtime if path.exists() else 0.0
+    return _mtime(RunFolder(Registry(home).get(run_id_of(run_id)).run_dir).metrics)

@@ -83,14 +83,14 @@ def trunk_curve(run_dir: Path) -> list[tuple[int, float]]:
 def shipped_error(run_dir: Path, curve: list[tuple[int, float]], step: int) -> float:
     """The product's forecast of the end from the run's first `step` steps (`forecast --probe`'s path), its error in
     probe points."""
+    from label_free_forecast import product_forecast
+
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis.forecast import forecast_series
 
     folder = RunFolder(run_dir)
     end_step, end = curve[-1]
-    rows = [{k: v for k, v in r.items() if k != "probe/acc"} for r in folder.read_metrics() if r.get("step", 0) <= step]
-    rows += [{"step": s, "probe/acc": v} for s, v in curve if s <= step]
-    f = forecast_series(rows, multiples=(end_step / step,), schedule=folder.planned_schedule())
+    logged = [{k: v for k, v in r.items() if k != "probe/acc"} for r in folder.read_metrics()]
+    f = product_forecast(logged, folder.planned_schedule(), [p for p in curve if p[0] <= step], end_step / step)
     return abs(f.at[end_step / step][0] - end) * 100 if f.at else float("nan")
 
 

@@ -36,6 +36,15 @@ def forecast_table(results: list[dict]) -> str:
                   "verdict at that point"], rows)
 
 
+def product_forecast(logged: list[dict], plan, part: list[tuple[int, float]], multiple: float):
+    """The probe forecast as `sslpilot forecast --probe` reads a run's first probes `part`: forecast_series over the
+    run's logged rows (`logged`, without probe rows) up to then, on its planned schedule `plan`."""
+    from tools.diagnosis.forecast import forecast_series
+
+    rows = [r for r in logged if r.get("step", 0) <= part[-1][0]] + [{"step": s, "probe/acc": v} for s, v in part]
+    return forecast_series(rows, multiples=(2.0, multiple), schedule=plan)
+
+
 def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] | None = None,
                          references: list[dict] | None = None) -> str:
     """The probe at the last kept checkpoint forecast from the first 25% and 50% of them (issue 24's goal: mean
@@ -47,14 +56,7 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
     probe curves of finished long runs (other draws, other seeds); each curve is also read off the others of its
     method (forecast.read_references, session 19)."""
     from ssl_runtime.run_folder import RunFolder
-    from tools.diagnosis.forecast import (
-        FORECAST_METRICS,
-        PROBE_METRIC,
-        forecast,
-        forecast_series,
-        read_references,
-        warmup_end,
-    )
+    from tools.diagnosis.forecast import FORECAST_METRICS, PROBE_METRIC, forecast, read_references, warmup_end
 
     bar = {m: share for m, _, share in FORECAST_METRICS}[PROBE_METRIC]  # the product's gain worth a longer run
     rows, errors, held, verdicts = [], {}, {}, {}
@@ -74,9 +76,7 @@ def probe_forecast_table(curves: list[dict], runs: dict[tuple[str, str], Path] |
                         "midpoint": forecast(steps, values, "probe/acc", multiples=(2.0, multiple), min_gain=0.01,
                                              schedule=plan)}
             if folder:
-                rows_then = [r for r in logged if r.get("step", 0) <= part[-1][0]]
-                readings["product"] = forecast_series(rows_then + [{"step": s, "probe/acc": v} for s, v in part],
-                                                      multiples=(2.0, multiple), schedule=plan)
+                readings["product"] = product_forecast(logged, plan, part, multiple)
                 later = dict(points).get(2 * part[-1][0])  # what the probe did by twice the steps
                 if later is not None:
                     gained = later - part[-1][1] > bar * abs(part[-1][1])

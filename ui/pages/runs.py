@@ -85,6 +85,8 @@ def ranking(h, chosen: list[str]) -> None:
               "linear probe": display.text(e["probe_acc"])} for e in r["ranking"]]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="cmp-rank")
     st.caption(f"Decided by {r['decided_by']}.")
+    if r.get("leaders_note"):
+        st.caption(r["leaders_note"])
 
 
 def main() -> None:

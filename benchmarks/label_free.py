@@ -56,9 +56,11 @@ FLOOR_TEXTURES = "textures_30000_s71"  # a thirteenth (session 21): trunks for f
 HOLD_TEXTURES = "textures_30000_s73"  # a fourteenth (session 21), trained after rule H was written down
 WIDE_TEXTURES = "textures_30000_s79"  # a fifteenth (session 21), trained after the wider early band was written down
 SWEEP_TEXTURES = "textures_30000_s83"  # a sixteenth (session 22): the 24-run sweep again, nothing changed since the ninth
+SWEEP_TEXTURES_2 = "textures_30000_s89"  # a seventeenth (session 22), trained after the sixteenth was read
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
                     FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8,
-                    LONGER_TEXTURES, VERDICT_TEXTURES, BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES)
+                    LONGER_TEXTURES, VERDICT_TEXTURES, BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES,
+                    SWEEP_TEXTURES_2)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -186,7 +188,8 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
             **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
                for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8, LONGER_TEXTURES, VERDICT_TEXTURES,
-                         BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES)}}
+                         BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES,
+                         SWEEP_TEXTURES_2)}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
         "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},

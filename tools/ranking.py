@@ -35,10 +35,10 @@ CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (sma
 RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
                     "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval and cluster consistency "
                     "together, on 2048 images, ordered the runs of SimCLR, BYOL and VICReg much like a linear probe on "
-                    "the three draws kept for the test: Kendall tau 0.74-0.98 within a method (0.8 or more in 7 of "
-                    "the 8 cases where the probe agreed with itself enough to judge; the miss was BYOL, whose runs "
+                    "the four draws kept for the test: Kendall tau 0.74-0.98 within a method (0.8 or more in 10 of "
+                    "the 11 cases where the probe agreed with itself enough to judge; the miss was BYOL, whose runs "
                     "lie within a few points) and 0.89-0.90 across methods. Within every method it picked the probe's "
-                    "best run first; across methods, a run 0.57, 1.22 and 0 points under the best. That is one "
+                    "best run first; across methods, a run 0.57, 1.22, 0 and 1.1 points under the best. That is one "
                     "domain at a small scale: where a few labelled images exist, probe the leaders before choosing.")
 
 CHECKPOINT_CAVEAT = ("How far to trust this order: over 66 held-out runs of sslpilot's validation sweeps and failure "
@@ -168,15 +168,15 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     return out
 
 
-LEADERS_CAVEAT = ("Across methods the order is less sure than within one: on sslpilot's three held-out validation "
-                  "draws the first pick across SimCLR, BYOL and VICReg runs was 0.57, 1.22 and 0 probe points under "
-                  "the best, while each method's first pick was that method's best by the probe every time. So the "
-                  "leader of each method is the shortlist to probe before choosing.")
+LEADERS_CAVEAT = ("Across methods the order is less sure than within one: on sslpilot's four held-out validation "
+                  "draws the first pick across SimCLR, BYOL and VICReg runs was 0.57, 1.22, 0 and 1.1 probe points "
+                  "under the best, while each method's first pick was that method's best by the probe every time. So "
+                  "the leader of each method is the shortlist to probe before choosing.")
 
 
 def method_leaders(ranking: list[dict], what: str) -> list[dict]:
     """Each method's first run when its runs are ordered alone, as a ranking of that method would name it: where
-    label-free signals are surest (RESULTS.md: regret 0 within every method on the three clean draws, 0-1.22 points
+    label-free signals are surest (RESULTS.md: regret 0 within every method on the four clean draws, 0-1.22 points
     across methods). Listed in their order in `ranking`, so the first is the overall pick."""
     place = {e["run_id"]: i for i, e in enumerate(ranking)}
     leaders = []

@@ -59,8 +59,8 @@ SWEEP_TEXTURES = "textures_30000_s83"  # a sixteenth (session 22): the 24-run sw
 SWEEP_TEXTURES_2 = "textures_30000_s89"  # a seventeenth (session 22), trained after the sixteenth was read
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
                     FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8,
-                    LONGER_TEXTURES, VERDICT_TEXTURES, BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES,
-                    SWEEP_TEXTURES_2)
+                    LONGER_TEXTURES, VERDICT_TEXTURES, BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES,
+                    SWEEP_TEXTURES, SWEEP_TEXTURES_2)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 
@@ -178,20 +178,20 @@ def _write_patterns(root: Path, n: int, side: int) -> None:
         Image.fromarray(img).save(root / kind / f"{i:05d}.jpg", quality=int(rng.integers(60, 95)))
 
 
+def generate(domain: str, root: Path) -> Path:
+    """A held-out domain's images under `root`: the patterns, the textures at their defaults, or `textures_N_sS`, N
+    textures drawn with seed S (13 where no seed is named: the first fresh draw, `textures_6000`)."""
+    if domain == HELD_OUT_2:
+        return make_patterns(root)
+    if domain == HELD_OUT:
+        return make_textures(root)
+    n, _, seed = domain.removeprefix("textures_").partition("_s")
+    return make_textures(root, n=int(n), seed=int(seed or 13))
+
+
 def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
-    make = {HELD_OUT: make_textures, HELD_OUT_2: make_patterns,
-            FRESH_TEXTURES: lambda root: make_textures(root, n=6000, seed=13),
-            FRESH_TEXTURES_2: lambda root: make_textures(root, n=6000, seed=17),
-            FRESH_TEXTURES_3: lambda root: make_textures(root, n=30000, seed=19),
-            FRESH_TEXTURES_4: lambda root: make_textures(root, n=30000, seed=23),
-            FRESH_TEXTURES_5: lambda root: make_textures(root, n=30000, seed=29),
-            FRESH_TEXTURES_6: lambda root: make_textures(root, n=30000, seed=31),
-            **{d: (lambda root, seed=int(d.rsplit("_s", 1)[1]): make_textures(root, n=30000, seed=seed))
-               for d in (*FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8, LONGER_TEXTURES, VERDICT_TEXTURES,
-                         BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES, SWEEP_TEXTURES,
-                         SWEEP_TEXTURES_2)}}
     data = {"name": domain} if domain in DEV_DOMAINS else {
-        "path": str(make[domain](out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
+        "path": str(generate(domain, out / domain)), "image_size": 32, "cache_dir": str(out / "datasets")}
     tree = {"method": method, "data": data, "backbone": {"name": "small_cnn"},
             "train": {"steps": STEPS, "batch_size": BATCH, "health_every": 20, "health_samples": 256,
                       "device": "cpu", "seed": 0, "tensorboard": False},

@@ -32,13 +32,16 @@ SIGNALS = ("health/view_retrieval", "health/lidar", "health/rank")  # in order o
 CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (small CNN, 120-step runs; "
           "docs/diagnostics.md) neither LiDAR nor RankMe ordered runs the way a linear probe did. Where a few "
           "labelled images exist, probe the leaders before choosing.")
+ACROSS_LOST = "0.57, 1.22, 0 and 1.1"
+"""Probe points the first pick across SimCLR, BYOL and VICReg runs lost on the four clean draws (RESULTS.md, sessions
+19 and 22); within every method it lost none."""
 RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
                     "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval and cluster consistency "
                     "together, on 2048 images, ordered the runs of SimCLR, BYOL and VICReg much like a linear probe on "
                     "the four draws kept for the test: Kendall tau 0.74-0.98 within a method (0.8 or more in 10 of "
                     "the 11 cases where the probe agreed with itself enough to judge; the miss was BYOL, whose runs "
                     "lie within a few points) and 0.89-0.90 across methods. Within every method it picked the probe's "
-                    "best run first; across methods, a run 0.57, 1.22, 0 and 1.1 points under the best. That is one "
+                    f"best run first; across methods, a run {ACROSS_LOST} points under the best. That is one "
                     "domain at a small scale: where a few labelled images exist, probe the leaders before choosing.")
 
 CHECKPOINT_CAVEAT = ("How far to trust this order: over 66 held-out runs of sslpilot's validation sweeps and failure "
@@ -160,7 +163,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         "held-out images" if measured else "each run's last health step"
     out = {"what": "runs", "method": method, "dataset": dataset, **_ordered(entries, what, paired=True)}
     if len(methods) > 1:
-        out["leaders"] = method_leaders(out["ranking"], what)
+        out["leaders"] = method_leaders(out["ranking"])
         names = ", ".join(f"{e['label']} ({e['method']})" for e in out["leaders"])
         out["leaders_note"] = f"Each method's best, without labels: {names}. {LEADERS_CAVEAT}"
     if sweep:
@@ -169,20 +172,20 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
 
 
 LEADERS_CAVEAT = ("Across methods the order is less sure than within one: on sslpilot's four held-out validation "
-                  "draws the first pick across SimCLR, BYOL and VICReg runs was 0.57, 1.22, 0 and 1.1 probe points "
+                  f"draws the first pick across SimCLR, BYOL and VICReg runs was {ACROSS_LOST} probe points "
                   "under the best, while each method's first pick was that method's best by the probe every time. So "
                   "the leader of each method is the shortlist to probe before choosing.")
 
 
-def method_leaders(ranking: list[dict], what: str) -> list[dict]:
+def method_leaders(ranking: list[dict]) -> list[dict]:
     """Each method's first run when its runs are ordered alone, as a ranking of that method would name it: where
-    label-free signals are surest (RESULTS.md: regret 0 within every method on the four clean draws, 0-1.22 points
-    across methods). Listed in their order in `ranking`, so the first is the overall pick."""
+    label-free signals are surest (ACROSS_LOST). Listed in their order in `ranking`, so the first is the overall
+    pick."""
     place = {e["run_id"]: i for i, e in enumerate(ranking)}
     leaders = []
     for method in {e["method"] for e in ranking}:
         mine = [dict(e) for e in ranking if e["method"] == method]  # copies: _ordered writes rank and score
-        top = _ordered(mine, what, paired=True)["ranking"][0]
+        top = _ordered(mine, "", paired=True)["ranking"][0]
         leaders.append({"method": method, "run_id": top["run_id"], "label": top["label"]})
     return sorted(leaders, key=lambda e: place[e["run_id"]])
 

@@ -9,9 +9,15 @@ from typing import Annotated
 import typer
 
 from agent.answers import diagnosis_text, forecast_text, quality_text, ranking_text, recommendation_text
+from ssl_runtime.catalogue import BY_NAME, RANKED_ACROSS
 from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
 
 app = typer.Typer()
+
+RANK_HELP = ("Which run or checkpoint is best without labels: runs by view retrieval and cluster consistency of their "
+             "encoders (a run still training: its newest kept checkpoint), checkpoints by view retrieval, LiDAR or "
+             "RankMe where neither can be measured; runs of one method, or of "
+             f"{', '.join(BY_NAME[m].title for m in RANKED_ACROSS)} together, each method's leader named.")
 
 
 @app.command()
@@ -74,13 +80,11 @@ def quality(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = 
     echo_markdown(quality_text(q))
 
 
-@app.command()
+@app.command(help=RANK_HELP)
 def rank(runs: Annotated[list[str] | None, typer.Argument(help="run ids (two or more)")] = None,
          sweep: Annotated[str | None, typer.Option("--sweep", help="every run of this sweep (experiment)")] = None,
          checkpoints: Annotated[str | None, typer.Option("--checkpoints", help="a run whose kept checkpoints to rank")]
          = None, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Which run or checkpoint is best without labels: finished runs and their kept checkpoints by view retrieval,
-    runs still training by LiDAR (or RankMe), one method at a time."""
     from tools.ranking import rank_checkpoints, rank_runs
 
     h = the_home()

@@ -79,7 +79,8 @@ def forecast_text(f: dict) -> str:
     """train_longer / uncertain / plateaued / unknown, with the forecast values and their 80% bands."""
     name = f"run {f['run_id']}"
     if f["verdict"] == "unknown" or not f.get("at"):
-        return f"No forecast for {name}: {f['reason']}."
+        return f"No forecast for {name}: {f['reason']}." + (f" Instead: {f['try_instead']}." if f.get("try_instead")
+                                                             else "")
     bands = "; ".join(f"at {a['steps']} steps {a['value']:.4g} (80% band {a['low']:.4g} to {a['high']:.4g})"
                       for a in f["at"].values())
     head = {"train_longer": f"**Training {name} longer looks worth it.**",
@@ -269,6 +270,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "recommend_next_step": lambda r: recommendation_text(r),
     "forecast_run": forecast_text,
     "rank_runs": ranking_text,
+    "rank_checkpoints": ranking_text,
     "judge_run": quality_text,
     "search_run_logs": lambda r: _search_text("your run logs", r),
     "search_literature": lambda r: _search_text("the literature store", r),

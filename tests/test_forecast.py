@@ -540,3 +540,35 @@ def test_the_chat_forecasts_the_probe_when_asked_about_the_probe(tmp_path):
     assert "probe/acc" in out["answer"]
     out = Agent(home).chat(f"should I train run {run.id} longer?", "fp2")
     assert out["tool_calls"][0]["args"] == {"run_id": run.id} and "health/lidar" in out["answer"]
+
+
+def test_too_few_points_to_forecast_points_to_the_probe_of_the_kept_checkpoints(tmp_path):
+    """A run whose own metrics are too few to forecast but that kept enough checkpoints on labelled data (its final
+    probe exists) is told how to ask for the probe forecast instead; one that kept too few is not."""
+    from conftest import tiny_config
+
+    from agent.answers import forecast_text
+    from ssl_runtime.run_folder import RunFolder
+    from tools.diagnosis import forecast_run
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    hints = {}
+    for kept in (5, 2):
+        run = enqueue(home, tiny_config("simclr"))
+        folder = RunFolder(run.run_dir)
+        folder.checkpoints.mkdir(parents=True, exist_ok=True)
+        for step in range(1, kept + 1):
+            (folder.checkpoints / f"step_{10 * step}.pt").write_bytes(b"")
+        for step, lidar in ((25, 10.0), (50, 12.0)):
+            folder.log_metrics({"step": step, "health/lidar": lidar})
+        folder.probe.write_text(json.dumps({"probe/acc": 0.9}))
+        Registry(home).sync(run.id)
+        f = forecast_run(home, run.id)
+        assert not f["at"] and f["reason"].startswith("only 2 measurements of health/lidar")
+        hints[kept] = (f["try_instead"], forecast_text(f))
+    hint, text = hints[5]
+    assert "kept 5 checkpoints" in hint and "--probe" in hint and text.endswith(f"Instead: {hint}.")
+    assert hints[2][0] is None and "Instead" not in hints[2][1]

@@ -89,6 +89,20 @@ def test_checkpoints_are_ranked_by_the_health_at_their_step(home, tmp_path):
         rank_checkpoints(h, empty.id)
 
 
+def test_the_chat_ranks_a_runs_checkpoints(tmp_path):
+    """"which checkpoint of run N is best?" reaches rank_checkpoints (the CLI's `rank --checkpoints`), not a show or
+    a forecast, and the answer gives the order."""
+    from agent.session import Agent
+
+    h, run = _with_checkpoints(tmp_path, (10, 20, 30))
+    _write(h, run, [{"step": 10, "health/lidar": 8.0}, {"step": 20, "health/lidar": 14.0},
+                    {"step": 30, "health/lidar": 11.0}])
+    out = Agent(h).chat(f"which checkpoint of run {run.id} is best?", "ck1")
+    assert out["tool_calls"][0] == {"name": "rank_checkpoints", "args": {"run_id": run.id}, "status": "ok"}
+    assert f"Run {run.id}'s checkpoints, best first by lidar" in out["answer"]
+    assert out["answer"].index("1. step 20") < out["answer"].index("2. step 30") < out["answer"].index("3. step 10")
+
+
 def test_finished_runs_of_the_calibrated_methods_are_ranked_together_and_other_mixes_refused(tmp_path, monkeypatch):
     """View retrieval ordered the runs of the catalogue's ranked_across methods together on held-out data; so
     finished runs of those methods on one dataset are ranked together. Another method's run among them, or a run

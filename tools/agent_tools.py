@@ -218,6 +218,11 @@ class ToolBox:
 
         return rank_runs(self.home, run_ids)
 
+    def rank_checkpoints(self, run_id: str) -> dict:
+        from tools.ranking import rank_checkpoints
+
+        return rank_checkpoints(self.home, run_id)
+
     def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5) -> dict:
         from tools.knowledge import compact, search
 

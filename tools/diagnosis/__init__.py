@@ -191,11 +191,25 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
                  for m, (v, lo, hi) in f.at.items()}
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
+    if not f.at and not probe:
+        out["try_instead"] = probe_forecast_hint(reg, run)
     if f.references:
         out["caveat"] = REFERENCES_CAVEAT
     elif continued and f.verdict != "unknown":
         out["caveat"] = CONTINUED_CAVEAT
     return out
+
+
+def probe_forecast_hint(reg: Registry, run: Run) -> str | None:
+    """Where the run's own metrics are too few to forecast but its kept checkpoints can be probed (a vision run with
+    enough of them, on data the final probe found labelled): how to ask for that forecast instead."""
+    from tools.diagnosis.forecast import MIN_POINTS
+
+    kept = len(RunFolder(run.run_dir).kept_checkpoints())
+    if run.method in TEXT_METHODS or kept < MIN_POINTS or reg.probe(run.id) is None:
+        return None
+    return (f"run {run.id} kept {kept} checkpoints on labelled data: `sslpilot forecast {run.id} --probe` (in the "
+            f"chat, 'forecast run {run.id} with the linear probe') forecasts the probe read at each of them")
 
 
 def kept_checkpoint_probes(run: Run) -> list[dict]:

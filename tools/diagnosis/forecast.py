@@ -86,7 +86,8 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     if log_space:
         y = np.log(y)
     if len(t) < MIN_POINTS:
-        out.reason = f"only {len(t)} measurements of {metric}; at least {MIN_POINTS} are needed for a forecast"
+        out.reason = (f"only {len(t)} measurement{'s' if len(t) != 1 else ''} of {metric}; at least {MIN_POINTS} "
+                      "are needed for a forecast")
         return out
     axes: list[Callable[[float], float]] = [lambda s: s]  # the step; and the schedule's area where the rate decays
     if schedule is not None and schedule.decays and not log_space:

@@ -40,6 +40,12 @@ from tools.launches import setting_names
 from tools.tool_table import BY_TOOL
 
 ABBREVIATION = re.compile(r"[a-z]{1,2}/[a-z]{0,2}", re.I)  # w/, w/o, n/a, i/o: words, not paths
+LAUNCH_TOOLS = ("launch_pretraining", "schedule_pretraining")
+# a number as written: 20, 0.001, 3e-4, 2k, 1,500; not part of a word (resnet50, bf16, 1st) or of a dotted name
+WRITTEN_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?k?)(?![\w.]|\.\d)", re.I)
+# times of day, dates and delays: when a run starts, read by find_time, not a setting
+TIME_SPAN = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:t\d{2}:\d{2}(?::\d{2})?)?"
+                       r"|\bin\s+\d+\s*(?:h|hrs?|hours?|m|mins?|minutes?|days?)\b|\bat\s+\d{1,2}\b(?![.,]?\d)", re.I)
 KNOB_NAMES = {key.split(".")[-1] for _, key in KNOBS}  # method knobs by their own name: "temperature=0.2"
 NUMBER_FIELDS = {"epochs": "epochs", "steps": "steps", "batch_size": "batch size", "lr": "learning rate"}
 
@@ -86,7 +92,52 @@ def stated(text: str, world: World) -> list[Stated]:
     when = None if cron else find_time(text)
     if when:
         out.append(Stated("at", "the time you gave", when))
+    return out + written_numbers(text, cron)
+
+
+def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
+    """Every number the message writes outside its paths, settings, cron expression and times, with the words beside it:
+    a launch must carry each one somewhere (a count, a rate, a setting, a device, a parent run), so that a value
+    no extractor knows ("8 dataloader workers", "patch size 4") is asked about instead of silently left out."""
+    rest = ASSIGNMENT.sub(" ", without_paths(text))  # a key=value is stated (and checked) as a setting
+    if cron:
+        rest = rest.replace(cron, " ")
+    rest = TIME_SPAN.sub(" ", rest)
+    out = []
+    for m in WRITTEN_NUMBER.finditer(rest):
+        raw = m.group(1).lower().replace(",", "")
+        value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
+        out.append(Stated("number", _with_its_words(rest, m), value))
     return out
+
+
+STOP_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"}
+
+
+def _with_its_words(text: str, m: re.Match) -> str:
+    """A number as the user wrote it with what it counts ("8 dataloader workers"), or what names it ("seed 42")."""
+    after = []
+    for w in re.findall(r"[\w.-]+|[^\w\s]", text[m.end():m.end() + 40]):
+        if not re.fullmatch(r"[a-z][\w.-]*", w, re.I) or w.lower() in STOP_WORDS or len(after) == 2:
+            break
+        after.append(w)
+    if after:
+        return " ".join([m.group(1), *after])
+    before = re.findall(r"[\w.-]+", text[max(0, m.start() - 40):m.start()])
+    take = next((i for i in range(len(before) - 1, -1, -1) if before[i].lower() not in STOP_WORDS), len(before))
+    return " ".join([*before[take:], m.group(1)])
+
+
+def _numbers_in(args: dict) -> list[float]:
+    """The numbers a call carries: its values, and the digits inside its strings (cuda:1, a parent run "3")."""
+    found: list[float] = []
+    for v in flatten(args).values():
+        for item in v if isinstance(v, list) else [v]:
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                found.append(float(item))
+            elif isinstance(item, str):
+                found += [float(d) for d in re.findall(r"\d+(?:\.\d+)?", item)]
+    return found
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -105,7 +156,9 @@ def _takes(tool: str, s: Stated) -> bool:
         key = s.value[0]
         return key in setting_names() or key.startswith(("method_args.", "eval.")) or key in KNOB_NAMES
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
-        return tool in ("launch_pretraining", "schedule_pretraining")
+        return tool in LAUNCH_TOOLS
+    if s.field == "number":  # elsewhere a number is context ("why did run 2 collapse after 40 epochs?")
+        return tool in LAUNCH_TOOLS
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)
@@ -126,19 +179,31 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "run":
         ids = [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]
         return any(_same(i, s.value) for i in ids if i is not None)
+    if s.field == "number":
+        return any(_same(n, s.value) for n in _numbers_in(args))
     return _same(args.get(s.field), s.value)
 
 
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
-    """The stated values this call would drop (empty when everything the user said is in it)."""
+    """The stated values this call would drop (empty when everything the user said is in it); a number is named
+    once, by the value it was read as when that one is dropped too."""
     if tool not in BY_TOOL:
         return []
-    return [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
+    drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
+    named = {float(s.value) for s in drops if s.field != "number" and isinstance(s.value, (int, float))}
+    return [s for s in drops if s.field != "number" or s.value not in named]
+
+
+GO_AHEAD_WITHOUT = "go ahead without it"
+# a reply to the question below that accepts the call as read, without what could not be placed
+GO_AHEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|yeah|sure|fine)\W+)?(?:go ahead|proceed|go for it|do it)\b"
+                      r"|\bwithout (?:it|them|that|those)\b|\b(?:ignore|skip|drop|leave out) (?:it|them|that|those)\b"
+                      r"|\banyway\b", re.I)
 
 
 def question(tool: str, args: dict, drops: list[Stated]) -> str:
     offer = BY_TOOL[tool].offer.format(run=args.get("run_id", "?"))
     said = ", ".join(f"`{d.raw}`" for d in drops)
     return (f"I read this as: {offer}. But you also said {said}, and I could not place "
-            f"{'it' if len(drops) == 1 else 'them'} in that. Could you say it another way, or tell me to go ahead "
-            "without it?")
+            f"{'it' if len(drops) == 1 else 'them'} in that. Could you say it another way, or tell me to "
+            f"{GO_AHEAD_WITHOUT}?")

@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.answers import HELP, REFUSAL, tool_result_text
+from agent.fidelity import GO_AHEAD
 from agent.slots import RunInfo, World
 from agent.understand import CONFIDENT, Reading, understand
 
@@ -99,8 +100,13 @@ class OfflinePlanner(BaseChatModel):
         if human is None:
             return AIMessage(content=HELP)
         text, context = str(human.content), context_from(messages)
+        clarify = _open_question(messages) or {}
+        if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
+            call = clarify["without"]
+            return AIMessage(content="", tool_calls=[{"name": call["tool"], "args": call["args"],
+                                                      "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
         reading = self.read(text, context)
-        asked = _open_question(messages)
+        asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
             combined = self.read(f"{asked} {text}", context)  # "is it healthy?" ... "4"
             if combined.kind == "tool":
@@ -112,7 +118,7 @@ class OfflinePlanner(BaseChatModel):
         if reading.kind == "clarify":
             return AIMessage(content=clarification_text(reading),
                              additional_kwargs={"clarify": {"question": reading.question, "options": reading.options,
-                                                            "asked_about": text}})
+                                                            "asked_about": text, "without": reading.without}})
         return AIMessage(content="", tool_calls=[{"name": reading.tool, "args": reading.args,
                                                   "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
 
@@ -140,10 +146,10 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
     return str(runs[0]["run_id"]) if runs and runs[0].get("run_id") else None
 
 
-def _open_question(messages: list[BaseMessage]) -> str | None:
-    """The message the chat's last answer asked about, when that answer was a question."""
+def _open_question(messages: list[BaseMessage]) -> dict | None:
+    """The chat's last answer when it was a question: the message it asked about ("asked_about") and, for values it
+    could not place, the call as read ("without")."""
     for m in reversed(messages[:-1]):
         if isinstance(m, AIMessage):
-            clarify = m.additional_kwargs.get("clarify")
-            return clarify["asked_about"] if clarify else None
+            return m.additional_kwargs.get("clarify") or None
     return None

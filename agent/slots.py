@@ -44,9 +44,14 @@ KNOBS: list[tuple[str, str]] = [
     (r"warm[ _-]?up(?:[ _-]steps)?", "optim.warmup_steps"),
     (r"lambda[ _-]?offdiag|off[ _-]?diagonal(?: weight)?", "method_args.lambda_offdiag"),
     (r"out[ _-]?dim|prototypes", "method_args.out_dim"),
+    (r"checkpoints?[ _-]?(?:every|interval)", "train.checkpoint_every"),
+    (r"checkpoints?|keep[ _-]checkpoints", "train.keep_checkpoints"),
+    (r"(?:random[ _-])?seed", "train.seed"),
+    (r"image[ _-]?size|resolution", "data.image_size"),
 ]
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
-             "optim.warmup_steps", "method_args.out_dim"}
+             "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
+             "train.seed", "data.image_size"}
 SWITCHES = {"method_args.predictor": r"predictor", "method_args.stop_gradient": r"stop[ _-]?grad(?:ient)?s?"}
 
 

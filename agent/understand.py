@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.fidelity import dropped, question
+from agent.fidelity import GO_AHEAD_WITHOUT, dropped, question
 from agent.slots import (
     BUILTIN_DATA,
     World,
@@ -83,6 +83,8 @@ class Reading:
     question: str = ""
     options: list[str] = field(default_factory=list)  # messages the user can send back (buttons in the UI)
     intents: list[tuple[str, float]] = field(default_factory=list)
+    # a question about values the call could not place: the call as read, made if the user says to go ahead
+    without: dict | None = None
 
 
 def _ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:
@@ -99,8 +101,10 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     if reading.kind == "tool":
         drops = dropped(text, reading.tool, reading.args, world)
         if drops:
-            return _ask(question(reading.tool, reading.args, drops), [_as_message(reading)], reading.intents,
-                        reading.confidence)
+            asked = _ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
+                         reading.confidence)
+            asked.without = {"tool": reading.tool, "args": reading.args}
+            return asked
     return reading
 
 

@@ -145,3 +145,45 @@ def test_times_backends_and_nodes_land(model, folders):
     # a launch that forgot the place it was asked to run is a drop
     assert [d.field for d in dropped("pretrain dino on digits via hpc", "launch_pretraining",
                                      {"method": "dino", "data": "digits"}, world)] == ["backend"]
+
+
+@pytest.mark.parametrize("message, override", [
+    ("pretrain simclr on digits for 200 steps, seed 42", {"train.seed": 42}),
+    ("moco on shapes for 5 epochs, keep 6 checkpoints", {"train.keep_checkpoints": 6}),
+    ("byol on digits, 300 steps, checkpoint every 30 steps", {"train.checkpoint_every": 30}),
+    ("vicreg on shapes for 8 epochs with image size 48", {"data.image_size": 48}),
+])
+def test_run_settings_said_in_words_land(model, folders, message, override):
+    r = read(model, message, folders)
+    assert (r.kind, r.tool) == ("tool", "launch_pretraining"), (r.kind, r.question)
+    assert {k: r.args.get("overrides", {}).get(k) for k in override} == override
+
+
+def test_a_number_no_setting_takes_is_asked_about_and_can_be_left_out(model, folders, tmp_path):
+    """A launch must carry every number the message writes (outside paths and times); one it cannot place is a
+    question, whose answer "go ahead without it" makes the call as first read (still to be confirmed)."""
+    from agent.session import Agent
+    from tools.home import Home
+    from tools.registry import Registry
+
+    text = "pretrain simclr on digits for 200 steps with 8 dataloader workers"
+    assert [(s.raw, s.value) for s in stated(text, WORLD) if s.field == "number"] == [
+        ("200 steps", 200.0), ("8 dataloader workers", 8.0)]
+    r = read(model, text, folders)
+    assert r.kind == "clarify" and "`8 dataloader workers`" in r.question and r.options == ["go ahead without it"]
+    assert r.without == {"tool": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 200}}
+    # numbers written as times, in paths or in names are not settings; elsewhere a number is context
+    for fine in ("pretrain byol on digits tomorrow at 7am for 3 epochs", "train dino on shapes via cron `0 2 * * *`",
+                 "pretrain mocov3 on digits with a resnet50 backbone in bf16 for 4 epochs"):
+        assert [s.raw for s in stated(fine, WORLD) if s.field == "number"] in ([], ["3 epochs"], ["4 epochs"]), fine
+    assert dropped("why did run 2 collapse after 8 workers died?", "diagnose_run", {"run_id": "2"}, WORLD) == []
+
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home)
+    out = agent.chat(text, "nums")
+    assert out["pending_confirmation"] is None and "8 dataloader workers" in out["answer"]
+    out = agent.chat("go ahead without it", "nums")
+    pending = out["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining" and pending["args"]["steps"] == 200
+    assert (pending["args"]["method"], pending["args"]["data"], pending["args"]["overrides"]) == ("simclr", "digits", {})
+    assert Registry(home).list() == []  # nothing runs before the yes

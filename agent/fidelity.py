@@ -115,17 +115,23 @@ STOP_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the"
 
 
 def _with_its_words(text: str, m: re.Match) -> str:
-    """A number as the user wrote it with what it counts ("8 dataloader workers"), or what names it ("seed 42")."""
+    """A number as the user wrote it with what it counts ("8 dataloader workers", "10% warmup"), or else the word
+    that names it ("seed 42", "size of 4")."""
+    number, end = m.group(1), m.end()
+    if text[end:end + 1] == "%":
+        number, end = number + "%", end + 1
     after = []
-    for w in re.findall(r"[\w.-]+|[^\w\s]", text[m.end():m.end() + 40]):
-        if not re.fullmatch(r"[a-z][\w.-]*", w, re.I) or w.lower() in STOP_WORDS or len(after) == 2:
+    for w in re.findall(r"[\w.-]+|[^\w\s]", text[end:end + 40]):
+        if not re.fullmatch(r"[a-z][\w-]*", w, re.I) or w.lower() in STOP_WORDS or len(after) == 2:
             break
         after.append(w)
     if after:
-        return " ".join([m.group(1), *after])
+        return " ".join([number, *after])
     before = re.findall(r"[\w.-]+", text[max(0, m.start() - 40):m.start()])
     take = next((i for i in range(len(before) - 1, -1, -1) if before[i].lower() not in STOP_WORDS), len(before))
-    return " ".join([*before[take:], m.group(1)])
+    if take == len(before) or not re.fullmatch(r"[a-z][\w-]*", before[take], re.I):
+        return number  # nothing names it, or a number does: the number alone
+    return " ".join([*before[take:], number])
 
 
 def _numbers_in(args: dict) -> list[float]:

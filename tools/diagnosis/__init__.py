@@ -203,10 +203,11 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
 def probe_forecast_hint(reg: Registry, run: Run) -> str | None:
     """Where the run's own metrics are too few to forecast but its kept checkpoints can be probed (a vision run with
     enough of them, on data the final probe found labelled): how to ask for that forecast instead."""
+    from ssl_runtime.catalogue import VISION_METHODS
     from tools.diagnosis.forecast import MIN_POINTS
 
     kept = len(RunFolder(run.run_dir).kept_checkpoints())
-    if run.method in TEXT_METHODS or kept < MIN_POINTS or reg.probe(run.id) is None:
+    if run.method not in VISION_METHODS or kept < MIN_POINTS or reg.probe(run.id) is None:
         return None
     return (f"run {run.id} kept {kept} checkpoints on labelled data: `sslpilot forecast {run.id} --probe` (in the "
             f"chat, 'forecast run {run.id} with the linear probe') forecasts the probe read at each of them")

@@ -162,6 +162,12 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 
     def stop(self) -> None:
         subprocess.run(["scancel", "--user=root"], env=self.env, capture_output=True)
+        try:  # let slurmd end the cancelled jobs' steps before it goes: else their slurmstepd outlive the suite
+            _wait(lambda: not subprocess.run(["squeue", "-h"], env=self.env, capture_output=True,
+                                             text=True).stdout.strip(), "the cancelled jobs' end", 30)
+        except RuntimeError:
+            pass
+        self._kill_job_processes()
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 try:
@@ -174,6 +180,26 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _kill_job_processes(self) -> None:
+        """Whatever still runs a job of this cluster (a command line under its folder: batch scripts, their srun),
+        and the slurmstepd above each: a job cancelled as slurmd stopped leaves them behind, holding nothing but
+        process slots."""
+        root, doomed = str(self.root), set()
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if root in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                    doomed.add(int(proc.name))
+                    parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    if (Path("/proc") / str(parent) / "comm").read_text().strip() == "slurmstepd":
+                        doomed.add(parent)
+            except (OSError, ValueError, IndexError):
+                continue
+        for pid in doomed - {os.getpid()}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _munge_answers() -> bool:

@@ -107,8 +107,9 @@ PATH_TOKEN = r"(?:\"[^\"]+\"|'[^']+'|`[^`]+`|(?:~|\.{1,2})?/[^\s,;]+|[A-Za-z0-9_
 
 
 def find_data(text: str) -> Named | None:
-    """A built-in dataset, a path (after on/in/at/from/under/using/with/folder, or quoted, or starting with / ~ ./),
-    or a dataset name that is neither (CIFAR-10 is not built in: the chat asks for its folder)."""
+    """A built-in dataset (tolerant of a small typo after on/in/from/using/with: "on digts"), a path (after
+    on/in/at/from/under/using/with/folder, or quoted, or starting with / ~ ./), or a dataset name that is neither
+    (CIFAR-10 is not built in: the chat asks for its folder)."""
     for m in re.finditer(rf"(?:\b(?:on|in|at|from|under|using|with|folder|dir|directory|data)\s*:?\s+(?:the\s+|my\s+)?"
                          rf"(?:folder\s+|images?\s+(?:in|at|under)\s+|pictures?\s+(?:in|at|under)\s+)?)({PATH_TOKEN})",
                          text, re.I):
@@ -126,6 +127,10 @@ def find_data(text: str) -> Named | None:
     for d in OTHER_DATASETS:
         if d in squash(low):
             return Named(d)
+    for m in re.finditer(r"\b(?:on|in|from|using|with)\s+(?:the\s+|my\s+)?([a-z]{4,})\b", low):
+        close = difflib.get_close_matches(m.group(1), BUILTIN_DATA, n=1, cutoff=0.8)  # "digts": a typo, as for methods
+        if close:
+            return Named(m.group(1), close[0])
     return None
 
 

@@ -91,6 +91,13 @@ def test_an_unknown_dataset_name_is_asked_about_not_swapped_for_digits(model):
     assert r.kind == "clarify" and "cifar10" in r.question and "not a built-in dataset" in r.question
 
 
+def test_a_misspelt_built_in_dataset_is_read_as_it_not_replaced_by_the_default(model):
+    r = read(model, "pretrian simclr on digts for 10 epochs")
+    assert (r.kind, r.tool, r.args.get("data"), r.args.get("epochs")) == ("tool", "launch_pretraining", "digits", 10)
+    r = read(model, "train byol on shpaes for 300 steps")
+    assert (r.kind, r.args.get("data"), r.args.get("steps")) == ("tool", "shapes", 300)
+
+
 def test_a_path_that_does_not_exist_gets_a_question_not_a_launch(model, tmp_path):
     r = read(model, "pretrain moco on my images in /data/nothing/here")
     assert r.kind == "clarify" and "/data/nothing/here" in r.question

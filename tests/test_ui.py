@@ -128,6 +128,20 @@ def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     assert "Cancel run" not in [b.label for b in at.button]  # finished runs cannot be cancelled
 
 
+def test_run_page_ranks_the_kept_checkpoints_on_request(page, seeded):
+    def table(at):
+        return [d.value for d in at.dataframe if "checkpoint" in d.value.columns]
+
+    at = page("run", run=seeded["collapsed"])
+    assert not table(at)  # measured only when asked
+    at.toggle(key="rank_checkpoints").set_value(True).run()
+    assert not at.exception, at.exception
+    (ranked,) = table(at)
+    assert len(ranked) >= 2 and list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    assert all(label.startswith("step ") for label in ranked["checkpoint"])
+    assert "Decided by view retrieval of each kept checkpoint" in _text(at)
+
+
 def test_run_page_for_a_text_run(page, seeded):
     at = page("run", run=seeded["text"])
     assert not at.exception, at.exception

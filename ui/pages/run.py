@@ -80,6 +80,28 @@ def actions(run: dict) -> None:
             st.rerun()
 
 
+def checkpoints(run: dict) -> None:
+    """Which kept checkpoint is best without labels (the agent's rank_checkpoints tool), on request: view retrieval
+    embeds each checkpoint's views once (seconds for a small CNN, minutes for a large backbone), kept after."""
+    from ssl_runtime.run_folder import RunFolder
+
+    kept = RunFolder(run["run_dir"]).kept_checkpoints()
+    if len(kept) < 2:
+        return
+    st.subheader("Which checkpoint is best?")
+    if not st.toggle(f"Rank its {len(kept)} kept checkpoints without labels", key="rank_checkpoints"):
+        return
+    try:
+        r = toolbox().rank_checkpoints(run["run_id"])
+    except SSLPilotError as err:
+        st.warning(str(err))
+        return
+    table = [{"rank": e["rank"], "checkpoint": e["label"], r["signal_name"]: e["score"]} for e in r["ranking"]]
+    st.dataframe(pd.DataFrame(table), hide_index=True, key="checkpoint-rank")
+    st.caption(f"Decided by {r['decided_by']}.")
+    st.caption(r["caveat"])
+
+
 def curves(rows: list[dict]) -> None:
     if not rows:
         st.caption("No metrics logged yet.")
@@ -110,7 +132,8 @@ def forecast(run: dict) -> None:
         return
     chart = charts.forecast_chart(f)
     if chart is None:
-        st.caption(f"No forecast: {f['reason']}.")
+        st.caption(f"No forecast: {f['reason']}." + (" The probe of its kept checkpoints can be forecast instead: "
+                                                      "turn on the toggle above." if f.get("try_instead") else ""))
         return
     verdict = {"train_longer": ":green-badge[train longer]", "uncertain": ":orange-badge[not clear yet]",
                "plateaued": ":gray-badge[plateaued]"}[f["verdict"]]
@@ -211,6 +234,7 @@ def main() -> None:
     with tabs[0]:
         curves(metric_rows(h, run_id))
         forecast(run)
+        checkpoints(run)
     with tabs[1]:
         embeddings(run)
     with tabs[2]:

@@ -32,6 +32,13 @@ def log_tail(home: Home, run_id: str, lines: int = 40) -> str:
         return "".join(deque(f, maxlen=lines))
 
 
+def kept_checkpoint_steps(home: Home, run_id: str) -> list[int]:
+    """The steps of a run's kept checkpoints (train.keep_checkpoints), oldest first: what a checkpoint ranking
+    would choose between."""
+    run = Registry(home).get(run_id_of(run_id))
+    return [step for step, _ in RunFolder(run.run_dir).kept_checkpoints()]
+
+
 def config_diff(configs: dict[str, dict]) -> dict[str, dict]:
     """Dotted keys whose values differ between runs: {key: {run_id: value}}."""
     flat = {rid: flatten(c) for rid, c in configs.items()}

@@ -9,7 +9,14 @@ import streamlit as st
 import yaml
 
 from ssl_runtime.errors import SSLPilotError
-from tools.insights import embedding_view, encoder_stamp, log_tail, metric_rows, metrics_stamp
+from tools.insights import (
+    embedding_view,
+    encoder_stamp,
+    kept_checkpoint_steps,
+    log_tail,
+    metric_rows,
+    metrics_stamp,
+)
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
 from ui import cards, charts, display
@@ -83,9 +90,7 @@ def actions(run: dict) -> None:
 def checkpoints(run: dict) -> None:
     """Which kept checkpoint is best without labels (the agent's rank_checkpoints tool), on request: view retrieval
     embeds each checkpoint's views once (seconds for a small CNN, minutes for a large backbone), kept after."""
-    from ssl_runtime.run_folder import RunFolder
-
-    kept = RunFolder(run["run_dir"]).kept_checkpoints()
+    kept = kept_checkpoint_steps(home(), run["run_id"])
     if len(kept) < 2:
         return
     st.subheader("Which checkpoint is best?")

@@ -570,5 +570,11 @@ def test_too_few_points_to_forecast_points_to_the_probe_of_the_kept_checkpoints(
         assert not f["at"] and f["reason"].startswith("only 2 measurements of health/lidar")
         hints[kept] = (f["try_instead"], forecast_text(f))
     hint, text = hints[5]
+    # with too few of every metric, the reason names the one measured most, not a labelled run's one final probe
+    from tools.diagnosis.forecast import forecast_series
+
+    rows = [{"step": 25, "health/lidar": 10.0}, {"step": 50, "health/lidar": 12.0}, {"step": 75, "health/lidar": 13.0},
+            {"step": 75, "probe/acc": 0.9}]
+    assert forecast_series(rows).reason.startswith("only 3 measurements of health/lidar")
     assert "kept 5 checkpoints" in hint and "--probe" in hint and text.endswith(f"Instead: {hint}.")
     assert hints[2][0] is None and "Instead" not in hints[2][1]

@@ -228,7 +228,7 @@ the probe at twice the steps in 61% of them, 1.5 times as wide in 80% (RESULTS.m
 def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0), continued: bool = False,
                     references: dict[str, list[dict]] | None = None, schedule: Schedule | None = None) -> Forecast:
     """The forecast of a run's metric rows (metrics.jsonl): the first metric of FORECAST_METRICS it measured at
-    MIN_POINTS steps (else the first it measured at all, to say why there is no forecast), after the warm-up; for a
+    MIN_POINTS steps (else the one it measured most, to say why there is no forecast), after the warm-up; for a
     run `continued` from a pretrained model, after ADAPTING x the warm-up, and no forecast from its own curve before
     MIN_POINTS measurements there (its early curve is the transient, not the trend). `references` (run id -> metric
     rows) are finished runs of the same recipe: a horizon MIN_REFERENCES of them reach is read off them
@@ -238,9 +238,11 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
     measured = {m: [(r["step"], r[m]) for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")]
                 for m, _, _ in FORECAST_METRICS}
     enough = [m for m, _, _ in FORECAST_METRICS if len(measured[m]) >= MIN_POINTS]
+    # with none measured often enough, the one measured most says why (a labelled run's single final probe is not it)
+    most = max((m for m, _, _ in FORECAST_METRICS), key=lambda m: len(measured[m]))
     for metric, higher, share in FORECAST_METRICS:
         points = measured[metric]
-        if not points or (enough and metric not in enough):
+        if not points or metric not in (enough or [most]):
             continue
         after = [p for p in points if p[0] >= start]
         min_gain, log_space = share * abs(points[-1][1]), metric in LOG_SPACE

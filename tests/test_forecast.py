@@ -576,5 +576,10 @@ def test_too_few_points_to_forecast_points_to_the_probe_of_the_kept_checkpoints(
     rows = [{"step": 25, "health/lidar": 10.0}, {"step": 50, "health/lidar": 12.0}, {"step": 75, "health/lidar": 13.0},
             {"step": 75, "probe/acc": 0.9}]
     assert forecast_series(rows).reason.startswith("only 3 measurements of health/lidar")
+    # a finished run probed five times logs five rows at its last step: one point, no forecast and no verdict
+    again = forecast_series([{"step": 150, "probe/acc": 0.975}] * 5)
+    assert (again.verdict, again.at) == ("unknown", {}) and again.reason.startswith("only 1 measurement of probe/acc")
+    assert forecast([150.0] * 5, [0.975] * 5, "probe/acc").reason.startswith(
+        "only 1 measurement of probe/acc (at distinct steps)")
     assert "kept 5 checkpoints" in hint and "--probe" in hint and text.endswith(f"Instead: {hint}.")
     assert hints[2][0] is None and "Instead" not in hints[2][1]

@@ -85,9 +85,11 @@ def forecast(steps: list[float], values: list[float], metric: str, higher_is_bet
     back = np.exp if log_space else (lambda v: v)
     if log_space:
         y = np.log(y)
-    if len(t) < MIN_POINTS:
-        out.reason = (f"only {len(t)} measurement{'s' if len(t) != 1 else ''} of {metric}; at least {MIN_POINTS} "
-                      "are needed for a forecast")
+    distinct = len(np.unique(t))  # a finished run probed again adds a row at the same step, not a point of a curve
+    if distinct < MIN_POINTS:
+        out.reason = (f"only {distinct} measurement{'s' if distinct != 1 else ''} of {metric}"
+                      f"{' (at distinct steps)' if distinct < len(t) else ''}; at least {MIN_POINTS} are needed "
+                      "for a forecast")
         return out
     axes: list[Callable[[float], float]] = [lambda s: s]  # the step; and the schedule's area where the rate decays
     if schedule is not None and schedule.decays and not log_space:
@@ -235,8 +237,9 @@ def forecast_series(rows: list[dict], multiples: tuple[float, ...] = (2.0, 4.0),
     (`read_references`) instead of the run's own fit. `schedule`: the run's planned learning-rate schedule (the
     module's docstring says how it is read)."""
     start = warmup_end(rows) * (ADAPTING if continued else 1)
-    measured = {m: [(r["step"], r[m]) for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")]
-                for m, _, _ in FORECAST_METRICS}
+    # one value a step, the last logged: a finished run probed again writes another row at its final step
+    measured = {m: sorted({r["step"]: r[m] for r in rows if isinstance(r.get(m), (int, float)) and r.get("step")}
+                          .items()) for m, _, _ in FORECAST_METRICS}
     enough = [m for m, _, _ in FORECAST_METRICS if len(measured[m]) >= MIN_POINTS]
     # with none measured often enough, the one measured most says why (a labelled run's single final probe is not it)
     most = max((m for m, _, _ in FORECAST_METRICS), key=lambda m: len(measured[m]))

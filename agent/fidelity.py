@@ -202,7 +202,8 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
 
 GO_AHEAD_WITHOUT = "go ahead without it"
 # a reply to the question below that accepts the call as read, without what could not be placed
-GO_AHEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|yeah|sure|fine)\W+)?(?:go ahead|proceed|go for it|do it)\b"
+PROCEED = r"go ahead|proceed|go for it|do it"  # also a yes to a pending action (agent/graph.AFFIRM)
+GO_AHEAD = re.compile(rf"^\W*(?:(?:ok(?:ay)?|yes|yeah|sure|fine)\W+)?(?:{PROCEED})\b"
                       r"|\bwithout (?:it|them|that|those)\b|\b(?:ignore|skip|drop|leave out) (?:it|them|that|those)\b"
                       r"|\banyway\b", re.I)
 

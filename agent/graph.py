@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 
-from agent.fidelity import dropped, question
+from agent.fidelity import PROCEED, dropped, question
 from agent.planner import CONTEXT_KEY
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
@@ -34,8 +34,8 @@ recommend, give the class (data, model or retrieval), the config change, why, an
 Refuse politely anything outside these tools (deleting files, shell commands) and say what you can do."""
 
 # what counts as yes / no to a pending action
-AFFIRM = re.compile(r"^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go( ahead)?|do it|launch it|please do|"
-                    r"proceed|sounds good|go for it)\b", re.I)
+AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go|{PROCEED}|launch it|please do|sounds good)\b",
+                    re.I)
 DENY = re.compile(r"^\s*(n|no|nope|cancel|don't|do not|stop|abort|never ?mind)\b", re.I)
 
 

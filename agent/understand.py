@@ -39,7 +39,7 @@ from agent.slots import (
     resolve_path,
     without_paths,
 )
-from ssl_runtime.catalogue import BY_NAME, RANKED_ACROSS, VISION_METHODS, prose
+from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
@@ -257,7 +257,7 @@ PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classifi
 def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable[[str, dict], Reading]) -> Reading:
     """The runs to rank: those named; else every run of the method named, or of the focus run's method and data,
     or all runs. Label-free signals compare runs on one dataset, of one method or of the methods calibrated together
-    (catalogue.RANKED_ACROSS), so any other group is asked about."""
+    (catalogue.ranked_together), so any other group is asked about."""
     if len(ids) < 2:
         named = find_method(text)
         focus = next((r for r in world.runs if r.id == context.get("focus_run")), None)
@@ -269,12 +269,10 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
             group = list(world.runs)
         kinds = {(r.method, r.dataset) for r in group}
         methods = {m for m, _ in kinds}
-        together = len({d for _, d in kinds}) == 1 and (len(methods) == 1 or methods <= set(RANKED_ACROSS))
-        if not together or len(group) < 2:
+        if len({d for _, d in kinds}) != 1 or not ranked_together(methods) or len(group) < 2:
             examples = sorted(methods)[:3] or ["simclr"]
-            across = ", ".join(BY_NAME[m].title for m in RANKED_ACROSS)
             return _ask("Which runs should I rank? Without labels I compare runs on one dataset, of one method or "
-                        f"of {across} together: name two or more, or say e.g. `which {examples[0]} run is best`.",
+                        f"of {RANKED_ACROSS_TITLES} together: name two or more, or say e.g. `which {examples[0]} run is best`.",
                         [f"which {m} run is best" for m in examples])
         ids = [r.id for r in group]
     return tool("rank_runs", {"run_ids": ids[:64]})

@@ -64,6 +64,15 @@ RANKED_ACROSS = tuple(m.name for m in CATALOGUE if m.ranked_across)
 four held-out draws of the textures measured since session 19 it ordered their runs across methods with Kendall tau
 0.89-0.90, but its first pick across methods lost up to 1.22 probe points (tools/ranking.ACROSS_LOST), so the ranking
 also names each method's leader (benchmarks/RESULTS.md). Others are compared within one method only."""
+RANKED_ACROSS_TITLES = ", ".join(BY_NAME[m].title for m in RANKED_ACROSS)  # "SimCLR, BYOL, VICReg", for answers
+
+
+def ranked_together(methods: set[str]) -> bool:
+    """Whether label-free signals may order runs of these methods together: one method, or only RANKED_ACROSS ones
+    (which `sslpilot rank` also measures before it mixes them)."""
+    return len(methods) <= 1 or methods <= set(RANKED_ACROSS)
+
+
 ALIASES: dict[str, str] = {a: m.name for m in CATALOGUE for a in (m.name.replace("_", ""), *m.aliases)}
 """Every spelling (lower-case, no spaces, dashes or underscores) -> the method's name."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ssl_runtime.catalogue import RANKED_ACROSS
+from ssl_runtime.catalogue import RANKED_ACROSS, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
@@ -133,7 +133,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
     sources = {r.id: _measured_on(r) for r in runs}
     measured = all(sources.values())  # else every run is ordered by what its training logged
-    if len(datasets) > 1 or (len(methods) > 1 and not (measured and methods <= set(RANKED_ACROSS))):
+    if len(datasets) > 1 or not ranked_together(methods) or (len(methods) > 1 and not measured):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
         across = ", ".join(RANKED_ACROSS)
         raise SSLPilotError(f"these runs mix methods or datasets ({listed}); label-free signals are not calibrated "

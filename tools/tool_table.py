@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ssl_runtime.catalogue import BUILTIN_DATASETS, BY_NAME, METHODS, RANKED_ACROSS, VISION_METHODS
+from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
 
 
 class LaunchArgs(BaseModel):
@@ -136,7 +136,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("rank_runs", RankArgs, "Which run is best without labels: orders runs of one method on one dataset "
              "by view retrieval and cluster consistency (a run still training by its newest checkpoint; older runs "
              "by LiDAR or RankMe) and says which signal decided; refuses to mix datasets, or methods other than "
-             f"{', '.join(BY_NAME[m].title for m in RANKED_ACROSS)} (whose mix also names each method's leader).",
+             f"{RANKED_ACROSS_TITLES} (whose mix also names each method's leader).",
              "rank runs"),
     ToolSpec("rank_checkpoints", RunRef, "Which of one run's kept checkpoints is best without labels (did it peak "
              "before its end?): orders them by view retrieval measured on each (a vision run), else by LiDAR or "

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agent.answers import diagnosis_text, forecast_text, quality_text, ranking_text, recommendation_text
-from ssl_runtime.catalogue import BY_NAME, RANKED_ACROSS
+from ssl_runtime.catalogue import RANKED_ACROSS_TITLES
 from ui.cli.common import HomeOpt, JsonOpt, echo_markdown, emit, the_home
 
 app = typer.Typer()
@@ -17,7 +17,7 @@ app = typer.Typer()
 RANK_HELP = ("Which run or checkpoint is best without labels: runs by view retrieval and cluster consistency of their "
              "encoders (a run still training: its newest kept checkpoint), checkpoints by view retrieval, LiDAR or "
              "RankMe where neither can be measured; runs of one method, or of "
-             f"{', '.join(BY_NAME[m].title for m in RANKED_ACROSS)} together, each method's leader named.")
+             f"{RANKED_ACROSS_TITLES} together, each method's leader named.")
 
 
 @app.command()

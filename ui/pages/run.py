@@ -41,6 +41,15 @@ def _forecast(root: str, run_id: str, probe: bool, stamp: float) -> dict:
     return forecast_run(Home.resolve(root), run_id, probe=probe)
 
 
+@st.cache_data(show_spinner="Measuring each kept checkpoint...", max_entries=16)
+def _checkpoint_ranking(root: str, run_id: str, stamp: float) -> dict:
+    """rank_checkpoints once per new metrics row (`stamp`: a new checkpoint comes with one), not on every rerun."""
+    from tools.home import Home
+    from tools.ranking import rank_checkpoints
+
+    return rank_checkpoints(Home.resolve(root), run_id)
+
+
 def actions(run: dict) -> None:
     """Cancel and resume through the agent's tools, each behind an explicit confirmation."""
     from tools.access import current
@@ -88,16 +97,18 @@ def actions(run: dict) -> None:
 
 
 def checkpoints(run: dict) -> None:
-    """Which kept checkpoint is best without labels (the agent's rank_checkpoints tool), on request: view retrieval
-    embeds each checkpoint's views once (seconds for a small CNN, minutes for a large backbone), kept after."""
-    kept = kept_checkpoint_steps(home(), run["run_id"])
+    """Which kept checkpoint is best without labels (tools/ranking.rank_checkpoints, the chat's rank_checkpoints), on
+    request: view retrieval embeds each checkpoint's views once (seconds for a small CNN, minutes for a large
+    backbone), kept after."""
+    h = home()
+    kept = kept_checkpoint_steps(h, run["run_id"])
     if len(kept) < 2:
         return
     st.subheader("Which checkpoint is best?")
     if not st.toggle(f"Rank its {len(kept)} kept checkpoints without labels", key="rank_checkpoints"):
         return
     try:
-        r = toolbox().rank_checkpoints(run["run_id"])
+        r = _checkpoint_ranking(str(h.root), run["run_id"], metrics_stamp(h, run["run_id"]))
     except SSLPilotError as err:
         st.warning(str(err))
         return

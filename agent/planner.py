@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.answers import HELP, REFUSAL, tool_result_text
-from agent.fidelity import GO_AHEAD
+from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
 from agent.slots import RunInfo, World
 from agent.understand import CONFIDENT, Reading, understand
 
@@ -105,6 +105,8 @@ class OfflinePlanner(BaseChatModel):
             call = clarify["without"]
             return AIMessage(content="", tool_calls=[{"name": call["tool"], "args": call["args"],
                                                       "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+        if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS and not context.get("pending_launch"):
+            context = {**context, "pending_launch": clarify["without"]}  # an answer to a question about a launch
         reading = self.read(text, context)
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):

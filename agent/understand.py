@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.fidelity import GO_AHEAD_WITHOUT, dropped, question
+from agent.fidelity import GO_AHEAD_WITHOUT, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
     World,
@@ -49,6 +49,7 @@ from tools.tool_table import RUN_TOOLS, TOOLS
 CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
+LAUNCH_INTENTS = ("launch_pretraining", "schedule_pretraining")
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
 READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
@@ -117,6 +118,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if REFUSE.search(stripped):
         return Reading("refuse", confidence=1.0)
     intents = model.predict(mask_runs(stripped, world))
+    pending = context.get("pending_launch")
+    if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
+        amended = _amend(stripped, pending, world, intents, cwd)
+        if amended is not None:
+            return amended
     named = find_runs(stripped, world, about_runs=True)
     if named.ids and intents[0][0] not in RUN_INTENTS:
         # a message that names one of your runs is about that run, not a literature search or a greeting
@@ -473,6 +479,80 @@ def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
     if len(candidates) > 1:
         return {}, _ask(f"Which cluster: {', '.join(candidates)}?", [f"{text} on {b}" for b in candidates[:3]])
     return {**out, "backend": candidates[0]}, None
+
+
+# how people start a change to what was just proposed: "no, 500 steps", "actually 40 epochs", "make it byol"
+CHANGE_WORDS = re.compile(r"^\W*(?:no|nah|nope|wait|actually|also|and|oh|hmm+|ok|okay|but|make|change|switch|set|use|"
+                          r"lower|raise|increase|decrease|reduce|bump|double|halve|try|let'?s|can you|could you|"
+                          r"please|then|rather|with)\b|\binstead\b", re.I)
+LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" after "for 20 epochs"
+WHEN = ("at", "cron")
+
+
+def launch_changes(text: str, cwd: _PathCheck | None = None) -> tuple[dict, Reading | None]:
+    """The launch settings a message states on its own (numbers, knobs, `key=value`, method, data, time), with the
+    question to ask when one of them cannot be resolved (an unknown method, a missing folder)."""
+    cwd = cwd or _PathCheck(None, None)
+    args = _launch_args(text)
+    method, problem = _method_problem(without_paths(text))
+    if problem:
+        return args, problem
+    data, problem = _data_problem(text, cwd)
+    if problem:
+        return args, problem
+    cron = find_cron(text)
+    args.update({"cron": cron} if cron else find_time(text))
+    args.update({k: v for k, v in (("method", method), ("data", data)) if v})
+    return args, None
+
+
+def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> Reading | None:
+    """The pending launch with what this message changes, when it changes something and reads as a change: not a
+    whole new request (a method and data of its own), not a confident question about something else."""
+    if pending.get("tool") not in LAUNCH_INTENTS or find_runs(text, world, about_runs=False).ids:
+        return None  # a message that names one of your runs is about that run
+    changes, problem = launch_changes(text, cwd)
+    numbers = written_numbers(text) if not changes and problem is None else []
+    if not changes and problem is None and not numbers:
+        return None
+    top, p = intents[0]
+    elsewhere = top not in (*LAUNCH_INTENTS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
+    if elsewhere and not CHANGE_WORDS.search(text):  # "search the literature for temperature 0.5" is a search
+        return None
+    if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
+        return _which_setting(numbers[0].value, pending, intents)
+    if problem is not None:  # "no, use swav": asked about, never dropped
+        return problem
+    if "method" in changes and "data" in changes:  # a whole new request, read on its own
+        return None
+    placement, problem = _placement(text, world)
+    if problem:
+        return problem
+    args = {k: v for k, v in pending["args"].items() if v not in (None, {}, [])}
+    for group in (LENGTHS, WHEN):
+        if any(k in changes for k in group):
+            for k in group:
+                args.pop(k, None)
+    overrides = {**args.get("overrides", {}), **changes.pop("overrides", {})}
+    args.update(changes, **placement)
+    if overrides:
+        args["overrides"] = overrides
+    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_pretraining"
+    return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
+
+
+def _which_setting(value: float, pending: dict, intents) -> Reading:
+    """Ask which of the pending launch's settings a bare number is for; the launch waits, unchanged, meanwhile."""
+    args = pending["args"]
+    fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or ["steps", "epochs", "batch_size"]
+    fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
+    n = f"{int(value)}" if value == int(value) else f"{value:g}"
+    now = ", ".join(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None)
+    options = [f"{n} {NUMBER_FIELDS[k]}" if k in LENGTHS else f"{NUMBER_FIELDS[k]} {n}" for k in fields]
+    asked = _ask(f"Which setting of the launch should be {n}?" + (f" It has {now}." if now else "")
+                 + f" Or say `{GO_AHEAD_WITHOUT}` to keep it as it was.", [*options, GO_AHEAD_WITHOUT], intents[:3], 1.0)
+    asked.without = {"tool": pending["tool"], "args": {k: v for k, v in args.items() if v not in (None, {}, [])}}
+    return asked
 
 
 def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

@@ -1,0 +1,113 @@
+"""A change to a launch that waits for its yes ("make it 300 steps", "no, 500 steps", "switch to vicreg") is that
+launch, changed, and asked about again: nothing the user said in either message is dropped, and nothing runs
+before a yes. A bare number is asked about; other requests still do what they say."""
+
+import json
+
+import pytest
+from langchain_core.messages import AIMessage
+from test_agent import ScriptedLLM
+from understanding_eval import WORLD
+
+from agent.intent_model import get_model
+from agent.session import Agent
+from agent.understand import understand
+from tools.home import Home
+from tools.registry import Registry
+
+PENDING = {"tool": "launch_pretraining", "args": {"method": "byol", "data": "shapes", "epochs": 20,
+                                                  "overrides": {"train.seed": 3}}}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(str(tmp_path_factory.mktemp("intent-cache")))
+
+
+def amend(model, text, tmp_path, pending=PENDING):
+    return understand(text, {"pending_launch": pending}, WORLD, model, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("text, tool, changed, gone", [
+    ("make it 300 steps", "launch_pretraining", {"steps": 300}, ["epochs"]),  # a length replaces the other length
+    ("no, 500 steps please", "launch_pretraining", {"steps": 500}, ["epochs"]),
+    ("switch to vicreg", "launch_pretraining", {"method": "vicreg"}, []),
+    ("on digits instead", "launch_pretraining", {"data": "digits"}, []),
+    ("and keep 5 checkpoints", "launch_pretraining", {"overrides": {"train.seed": 3, "train.keep_checkpoints": 5}}, []),
+    ("also set lr=0.01", "launch_pretraining", {"lr": 0.01}, []),
+    ("tomorrow at 9am instead", "schedule_pretraining", {}, []),
+])
+def test_a_change_keeps_everything_else(model, tmp_path, text, tool, changed, gone):
+    r = amend(model, text, tmp_path)
+    assert (r.kind, r.tool) == ("tool", tool), (r.kind, r.question)
+    want = {**PENDING["args"], **changed}
+    for key in gone:
+        want.pop(key)
+    assert {k: v for k, v in r.args.items() if k not in ("at", "cron")} == want
+    assert tool != "schedule_pretraining" or r.args["at"].endswith("T09:00")
+
+
+def test_other_requests_are_not_changes(model, tmp_path):
+    # a request about a run, a search that mentions settings (read at 0.93 and more), a whole new launch
+    assert (amend(model, "show run 1", tmp_path).tool) == "get_run"
+    for text in ("search the literature for simclr temperature 0.5",
+                 "what does the literature say about byol with ema 0.99"):
+        assert amend(model, text, tmp_path).tool == "search_literature", text
+    fresh = amend(model, "pretrain dino on digits", tmp_path)
+    assert (fresh.tool, fresh.args) == ("launch_pretraining", {"method": "dino", "data": "digits"})
+    # no launch pending: the same words are no change to anything
+    alone = understand("make it 300 steps", {}, WORLD, model, cwd=tmp_path)
+    assert alone.kind == "clarify" and "steps" not in alone.args
+
+
+def test_a_bare_number_is_asked_about_and_the_launch_waits(model, tmp_path):
+    r = amend(model, "make that 250", tmp_path)
+    assert r.kind == "clarify" and "250" in r.question and "epochs 20" in r.question
+    assert r.options == ["250 epochs", "go ahead without it"]
+    assert r.without == PENDING
+    lr = amend(model, "make it 0.003", tmp_path, {"tool": "launch_pretraining", "args": {"method": "simclr",
+                                                                                         "lr": 0.1}})
+    assert lr.options == ["learning rate 0.003", "go ahead without it"]
+
+
+def test_the_chat_changes_a_pending_launch_and_still_waits_for_yes(tmp_path):
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home)
+    first = agent.chat("pretrain byol on shapes for 20 epochs", "t")["pending_confirmation"]
+    assert first["args"]["epochs"] == 20
+    out = agent.chat("no, 300 steps and seed 7", "t")  # a "no" with a change is the change
+    args = out["pending_confirmation"]["args"]
+    assert (args["method"], args["data"], args["steps"], args["epochs"], args["overrides"]) == (
+        "byol", "shapes", 300, None, {"train.seed": 7})
+    out = agent.chat("make that 128", "t")
+    assert out["pending_confirmation"] is None and out["options"] == ["128 steps", "go ahead without it"]
+    out = agent.chat("batch size 128", "t")  # the answer changes the launch the question was about
+    args = out["pending_confirmation"]["args"]
+    assert (args["method"], args["steps"], args["batch_size"], args["overrides"]) == ("byol", 300, 128,
+                                                                                      {"train.seed": 7})
+    assert agent.chat("no", "t")["pending_confirmation"] is None
+    assert Registry(home).list() == []  # nothing ran: every step waited for a yes that never came
+
+
+class RecordingLLM(ScriptedLLM):
+    seen: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_an_llm_sees_the_pending_launch_and_may_not_drop_the_change(tmp_path):
+    """The model is told which launch was pending; a renewed call that leaves out the change is a question."""
+    calls = [AIMessage(content="", tool_calls=[{"name": "launch_pretraining", "args": {"method": "byol",
+                                                                                      "data": "shapes"},
+                                                "id": f"c{i}", "type": "tool_call"}]) for i in range(2)]
+    calls.insert(1, AIMessage(content="Please confirm."))
+    llm = RecordingLLM(responses=calls)
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home, model=llm)
+    assert agent.chat("pretrain byol on shapes", "l")["pending_confirmation"]["args"]["method"] == "byol"
+    out = agent.chat("make it 300 steps", "l")
+    assert out["pending_confirmation"] is None and "`steps 300`" in out["answer"]  # the forgetful call was refused
+    context = json.loads(llm.seen[-1][0].content.rsplit("Context: ", 1)[1])
+    assert context["pending_launch"]["args"]["method"] == "byol"  # the model was shown the launch it may change

@@ -184,3 +184,16 @@ def test_the_tool_table_is_the_one_description_of_each_tool(home):
     assert set(READING) == {*names, "relaunch", "help"}
     assert set(CONFIRM_TOOLS) == {"launch_pretraining", "schedule_pretraining", "cancel_run"}
     assert all("run_id" in BY_TOOL[n].args.model_fields for n in RUN_TOOLS)
+
+
+def test_evidence_without_a_threshold_says_none_of_it():
+    """Evidence that compares with a sibling run has no threshold: the answer leaves it out, never 'threshold None'."""
+    from agent.answers import diagnosis_text
+
+    d = {"run_id": "2", "verdict": "dimensional_collapse", "confidence": 0.7, "causes": [], "citations": [],
+         "evidence": [{"explanation": "RankMe is low", "metric": "health/rank", "value": 1.57, "step": 150,
+                       "threshold": 28.72},
+                      {"explanation": "run 1 did better", "metric": "siblings/probe_acc", "value": 0.975, "step": None,
+                       "threshold": None}]}
+    text = diagnosis_text(d)
+    assert "threshold 28.72" in text and "(`siblings/probe_acc` = 0.975)" in text and "None" not in text

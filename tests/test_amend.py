@@ -111,3 +111,4 @@ def test_an_llm_sees_the_pending_launch_and_may_not_drop_the_change(tmp_path):
     assert out["pending_confirmation"] is None and "`steps 300`" in out["answer"]  # the forgetful call was refused
     context = json.loads(llm.seen[-1][0].content.rsplit("Context: ", 1)[1])
     assert context["pending_launch"]["args"]["method"] == "byol"  # the model was shown the launch it may change
+

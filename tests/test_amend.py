@@ -112,3 +112,38 @@ def test_an_llm_sees_the_pending_launch_and_may_not_drop_the_change(tmp_path):
     context = json.loads(llm.seen[-1][0].content.rsplit("Context: ", 1)[1])
     assert context["pending_launch"]["args"]["method"] == "byol"  # the model was shown the launch it may change
 
+
+
+def _holds(want: dict, got: dict) -> bool:
+    return all(_holds(v, got.get(k) or {}) if isinstance(v, dict) else got.get(k) == v for k, v in want.items())
+
+
+def test_held_out_changes_to_a_pending_launch(tmp_path):
+    """tests/data/amend_heldout.jsonl, written before the change (first reading 24 of 24, before it 9 of 24): each
+    pair through the chat, on a home with runs 1 and 2 queued. A bare number may be asked about."""
+    from pathlib import Path
+
+    from conftest import tiny_config
+
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    for method in ("simclr", "simsiam"):
+        enqueue(home, tiny_config(method))
+    agent, right, rows = Agent(home), [], Path(__file__).parent / "data" / "amend_heldout.jsonl"
+    for n, row in enumerate(json.loads(line) for line in rows.read_text().splitlines() if line.strip()):
+        first = agent.chat(row["first"], f"h{n}")["pending_confirmation"]
+        out = agent.chat(row["then"], f"h{n}")
+        pending, calls = out["pending_confirmation"], [c for c in out["tool_calls"]]
+        if row["expect"] == "pending":
+            ok = bool(pending) and pending["tool"] == row.get("tool", "launch_pretraining") and _holds(
+                row["args"], pending["args"]) and all(pending["args"].get(k) is None for k in row.get("absent", [])) \
+                and all(pending["args"].get(k) == first["args"].get(k) for k in row.get("kept", []))
+            ok = ok or (row.get("question_ok", False) and not pending and not calls and bool(out["options"]))
+        elif row["expect"] == "nothing":
+            ok = not pending and not calls
+        else:
+            ok = not pending and any(c["name"] == row["tool"] and _holds(row.get("args", {}), c["args"]) for c in calls)
+        right.append(ok or (row["first"], row["then"], out["answer"][:80]))
+    misses = [r for r in right if r is not True]
+    assert len(right) == 24 and len(misses) <= 2, misses

@@ -42,10 +42,11 @@ def test_held_out_accuracy(name, model, tmp_path):
 # Smaller held-out sets, one per chat question added later (tests/data/*_heldout*.jsonl; first measurements in
 # benchmarks/RESULTS.md), never trained on: each floor is a message or two under what the set scores now, so a
 # change that loses more of them fails here. On another CPU only a message near a decision can flip: measured, the
-# nearest is 0.010 in probability from its threshold (rank b, whose floor leaves one message), every other >= 0.024.
+# nearest is 0.003 in probability from its threshold (rank b, whose floor leaves one message), every other >= 0.011.
 SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quality_heldout.jsonl": 0.85,
                   "forecast_heldout.jsonl": 0.8, "forecast_heldout_b.jsonl": 0.75,
-                  "rank_checkpoints_heldout.jsonl": 0.9, "fidelity_numbers_heldout.jsonl": 0.9}
+                  "rank_checkpoints_heldout.jsonl": 0.9, "fidelity_numbers_heldout.jsonl": 0.9,
+                  "fix_outcome_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

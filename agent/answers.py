@@ -59,6 +59,8 @@ def follow_up_text(run_id: str, f: dict) -> str:
     change = ", ".join(f"{k}={json.dumps(v)}" for k, v in f["change"].items()) or "no config change"
     said = {"fixed": f"Run {run_id} fixed run {f['parent_id']}'s {was}{knn}",
             "not_fixed": f"Run {run_id} did not fix run {f['parent_id']}'s {was}{knn}",
+            "partly_fixed": f"Run {run_id} partly fixed run {f['parent_id']}'s {was}: its kNN rose{knn}, but it "
+                            f"still reads {str(f.get('verdict') or '').replace('_', ' ')}",
             "improved": f"Run {run_id} improved on run {f['parent_id']}{knn}",
             "not_improved": f"Run {run_id} did not improve on run {f['parent_id']}{knn}",
             "pending": f"Run {run_id} is a follow-up of run {f['parent_id']} ({was}); whether it fixed it is "

@@ -51,6 +51,7 @@ def test_a_follow_up_that_fixed_its_parent_says_so(home):
     d = diagnose_run(home, child)
     assert d["verdict"] == "healthy"
     assert d["follow_up"] == {"parent_id": parent, "parent_verdict": "complete_collapse", "outcome": "fixed",
+                              "verdict": "healthy",
                               "knn": pytest.approx(0.94), "parent_knn": pytest.approx(0.31),
                               "change": {"method_args.predictor": True}}
     assert (f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31), with "
@@ -64,6 +65,12 @@ def test_a_follow_up_that_failed_too_or_is_still_training(home):
     d = diagnose_run(home, again)
     assert d["follow_up"]["outcome"] == "not_fixed"
     assert f"Run {again} did not fix run {parent}'s complete collapse (kNN 0.30 vs 0.31)" in diagnosis_text(d)
+    # still a failure, but its kNN rose 9 points (the bar is 5, 2.5x the sampling error of ~360 images): partly fixed
+    partly = _run(home, COLLAPSED, 0.40, parent=parent)
+    d = diagnose_run(home, partly)
+    assert (d["follow_up"]["outcome"], d["follow_up"]["verdict"]) == ("partly_fixed", "complete_collapse")
+    assert (f"Run {partly} partly fixed run {parent}'s complete collapse: its kNN rose (kNN 0.40 vs 0.31), but it "
+            "still reads complete collapse") in diagnosis_text(d)
     running = _run(home, HEALTHY, 0.0, parent=parent, ended=False)
     f = diagnose_run(home, running)["follow_up"]
     assert f["outcome"] == "pending" and f["knn"] is None

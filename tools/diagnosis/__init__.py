@@ -10,6 +10,7 @@ from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools.diagnosis import thresholds as T
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.quality import judge
@@ -104,7 +105,7 @@ def _passages(home: Home, verdict: str, method: str, k: int = 2) -> list[dict]:
 def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> dict | None:
     """For a follow-up (a run launched from a recommendation): did it fix its parent? `fixed` when the parent
     read a failure and this run reads healthy with a kNN no lower than the parent's (when both have one);
-    for a healthy parent, `improved` when the kNN rose; `pending` while this run trains. None otherwise."""
+    `partly_fixed` when it still reads a failure but its kNN rose by FOLLOW_UP_KNN_GAIN; for a healthy parent, `improved` when the kNN rose; `pending` while this run trains. None otherwise."""
     if not run.parent_id or not run.recommendation_json or not reg.find(run.parent_id):
         return None
     parent = reg.get(run.parent_id)
@@ -115,11 +116,12 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
     if in_progress:
         outcome = "pending"
     elif parent_verdict != "healthy":
-        outcome = "fixed" if verdict == "healthy" and no_worse else "not_fixed"
+        rose = knn is not None and parent_knn is not None and knn - parent_knn >= T.FOLLOW_UP_KNN_GAIN
+        outcome = "fixed" if verdict == "healthy" and no_worse else "partly_fixed" if rose else "not_fixed"
     else:
         outcome = "improved" if verdict == "healthy" and knn is not None and parent_knn is not None \
             and knn > parent_knn else "not_improved"
-    return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "knn": knn,
+    return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "verdict": verdict, "knn": knn,
             "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
 
 

@@ -131,7 +131,7 @@ def test_a_retrieval_change_its_probe_already_used_is_not_recommended_again(tmp_
     ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25)), probe=probe)
     r = recommend(ev, diagnose(ev))
     assert r.category == "retrieval" and r.change and r.change != {"eval.feature_norm": "standardize"}
-    assert "not repeating" in r.rationale
+    assert "not repeating eval.feature_norm=\"standardize\" tried in run" in r.rationale
 
 
 def test_data_problem_duplicates_and_weak_probe(tmp_path):

@@ -7,6 +7,7 @@ recommendation, so the next diagnosis of that lineage learns from the outcome.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
 
@@ -106,8 +107,9 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
                                        "loss clearly under its trivial value")],
         "temperature_low": [Candidate("model", {"method_args.temperature": 0.2}, "a very low temperature focuses "
                                       "on a few hard negatives", "higher RankMe", "health/rank")],
-        "strong_augmentation": [Candidate("data", {"augment.strength": 0.6}, "strong augmentation noise can remove "
-                                          "feature directions (Jing et al. 2022)", "RankMe stays near its peak",
+        "strong_augmentation": [Candidate("data", {"augment.strength": 0.6}, "milder views keep more of each "
+                                          "image's content in both, so fewer directions are wiped out",
+                                          "RankMe stays near its peak",
                                           "health/rank over the run")],
         "projector_large": [Candidate("model", {"method_args.proj_dim": 256}, "an over-parameterised projector can "
                                       "absorb the collapse", "higher RankMe", "health/rank")],
@@ -226,9 +228,15 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) 
         if cause is not None:
             rationale = f"{cause.description}. {rationale[0].upper()}{rationale[1:]}"
         if skipped:
-            rationale += " (not repeating " + "; ".join(f"{s['change']} tried in run {s['run_id']}" for s in skipped) + ")"
+            rationale += " (not repeating " + "; ".join(f"{_as_settings(s['change'])} tried in run {s['run_id']}"
+                                                        for s in skipped) + ")"
         return Recommendation(ev.run_id, cand.category, cand.change, rationale, cand.expected, cand.verify,
                               d.citations, cause.id if cause else "fallback", cand.launchable, skipped or None)
     return Recommendation(ev.run_id, "model", {}, "every change we would suggest has already been tried in this "
                           "lineage without success; look at the data itself", "", "", d.citations, "exhausted", False,
                           skipped)
+
+
+def _as_settings(change: dict) -> str:
+    """{"optim.lr": 0.001} as the user would write it: optim.lr=0.001."""
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in change.items())

@@ -28,6 +28,11 @@ def test_pretrain_json_then_probe(tmp_path):
     assert out["status"] == "succeeded" and out["run_id"] == "1"
     assert "probe/acc" in out["summary"]["probe"]
     assert (tmp_path / "runs" / "1" / "encoder" / "config.json").exists()
+    from tools.home import Home
+    from tools.registry import Registry
+
+    ended = Registry(Home.resolve(tmp_path)).get("1")  # its worker closed and its verdict stored when it ended
+    assert ended.pid is None and ended.verdict is not None
     p = sslpilot("probe", "1", "--json", home=tmp_path)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["probe/acc"] == pytest.approx(out["summary"]["probe"]["probe/acc"], abs=1e-6)

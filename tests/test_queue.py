@@ -72,8 +72,10 @@ def test_three_runs_on_two_slots(home):
             return all(reg.get(r.id).status in TERMINAL for r in runs)
 
         wait_for(all_done, poll=0.05)
+        wait_for(lambda: not reg.with_workers())  # each worker probes after its final status, then is reaped
     final = [reg.get(r.id) for r in runs]
     assert [r.status for r in final] == ["succeeded"] * 3
+    assert all(r.verdict is not None for r in final), [r.verdict for r in final]  # diagnosed once reaped
     assert peak == 2  # both slots used, never oversubscribed
     first_end = min(final[0].ended_at, final[1].ended_at)
     assert final[2].started_at >= first_end - 0.5  # the third waited for a free slot

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ssl_runtime.run_folder import RunFolder
@@ -37,6 +38,7 @@ class Dispatcher:
     allocator: Allocator
     policy: QueuePolicy = field(default_factory=QueuePolicy)
     local: LocalBackend = field(default_factory=LocalBackend)  # keeps the workers this dispatcher started
+    on_ended: list[Callable[[str], None]] = field(default_factory=list)  # run id, once its worker or job is over
 
     def tick(self) -> None:
         """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
@@ -102,10 +104,13 @@ class Dispatcher:
                 RunFolder(run.run_dir).event("warning", f"job state unknown: {exc}", kind="backend_unreachable")
                 continue
             run = self.registry.sync(run.id)
-            if state != run.job_state:
+            changed = state != run.job_state
+            if changed:
                 self.registry.update(run.id, job_state=state)
             if state not in ("completed", "failed", "cancelled"):
                 continue
+            if changed:
+                self._ended(run.id)
             folder = RunFolder(run.run_dir)
             cancelled = run.cancel_requested_at is not None or state == "cancelled"
             if run.status in ("queued", "running") or (run.status == "interrupted" and cancelled):
@@ -191,6 +196,11 @@ class Dispatcher:
             run = self.registry.update(run.id, pid=None)
             if run.status == "interrupted":
                 self._after_interruption(run, folder)
+            self._ended(run.id)
+
+    def _ended(self, run_id: str) -> None:
+        for listener in self.on_ended:
+            listener(run_id)
 
     def _after_interruption(self, run: Run, folder: RunFolder) -> None:
         if run.cancel_requested_at is not None:

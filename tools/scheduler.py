@@ -56,8 +56,10 @@ class Scheduler:
         self.registry = Registry(home)
         self.allocator = allocator or Allocator()
         self.dispatcher = Dispatcher(self.registry, self.allocator, policy or QueuePolicy())
-        if index_runs and settings.get("SSLPILOT_INDEX_RUNS") != "0":
+        self.index_runs = index_runs and settings.get("SSLPILOT_INDEX_RUNS") != "0"
+        if self.index_runs:
             self.registry.on_status_change.append(self._index_run)
+        self.dispatcher.on_ended.append(self._diagnose_ended)
         self.tick_s = tick_s
         self.monitor_s = monitor_s
         self.stop_collapsed = stop_collapsed
@@ -89,6 +91,11 @@ class Scheduler:
             index_run(self.home, run_id)
         except Exception as exc:  # noqa: BLE001
             print(f"run_logs indexing of run {run_id} failed: {exc}", file=sys.stderr, flush=True)
+
+    def _diagnose_ended(self, run_id: str) -> None:
+        from tools.diagnosis import diagnose_ended
+
+        diagnose_ended(self.home, run_id, index=self.index_runs)
 
     def _tick(self) -> None:
         try:
@@ -127,6 +134,10 @@ class Scheduler:
         if self.aps is not None:
             self.aps.shutdown(wait=True)  # let a running tick finish, so its heartbeat cannot follow ours
             self.aps = None
+            try:  # a worker that exited since the last tick is closed now (`pretrain --wait` stops right after it)
+                self.dispatcher.reap()
+            except Exception as exc:  # noqa: BLE001
+                print(f"final reap failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         self.registry.scheduler_beat(None)
         for proc in self.dispatcher.local.procs.values():
             proc.poll()  # collect exit codes of finished workers (no zombies); live ones keep running

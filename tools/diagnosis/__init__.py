@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 import time
 
 from ssl_runtime.catalogue import TEXT_METHODS
@@ -19,7 +20,7 @@ from tools.home import Home
 from tools.records import Run
 from tools.registry import Registry, run_id_of
 
-__all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_run", "follow_up_config",
+__all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_ended", "diagnose_run", "follow_up_config",
            "forecast_run", "judge_run",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop", "alerting"]
 
@@ -53,7 +54,9 @@ def _siblings(reg: Registry, run_id: str) -> list[dict]:
     return out
 
 
-def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
+def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bool = True, index: bool = True) -> dict:
+    """The run's verdict with its evidence, causes, citations and (`literature`) passages from the literature store;
+    stored when it changed, and (`index`) the run re-indexed into the run-log store."""
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
@@ -63,14 +66,26 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True) -> dict:
     outcome = follow_up_outcome(reg, run, d.verdict, d.in_progress)
     if outcome:
         result["follow_up"] = outcome
-    if result["verdict"] not in ("healthy", "insufficient_evidence"):
+    if literature and result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
     if store and not _unchanged(reg, run.id, "diagnosis", result):
         reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
         RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
                                      verdict=result["verdict"], confidence=result["confidence"])
-        _index(home, run.id)
+        if index:
+            _index(home, run.id)
     return result
+
+
+def diagnose_ended(home: Home, run_id: str, index: bool = True) -> None:
+    """A run's verdict when its worker has exited (trained, exported and probed): stored, so the runs table, a
+    comparison and the diagnosis of later runs (which read healthy siblings by their verdict) all have it without
+    anyone asking first. An early warning stored while it trained is replaced. Never fatal."""
+    try:
+        if Registry(home).get(run_id).status in ("succeeded", "diverged"):
+            diagnose_run(home, run_id, literature=index, index=index)
+    except Exception as exc:  # noqa: BLE001 - a run's end must not fail because its first reading did
+        print(f"diagnosis of ended run {run_id} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def diagnose_on_arrival(home: Home, runs: list) -> list:

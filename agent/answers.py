@@ -183,14 +183,16 @@ def pending_text(result: dict) -> str:
         pl = result["placement"]
         where = (f"cluster backend `{pl['backend']}`, {pl['nodes']} node(s) x "
                  f"{pl['gpus_per_node'] or 1} {'GPU' if pl['gpus_per_node'] else 'process'}(s) per node")
-    head = f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps on {where}."
+    took = f" ({est['time']})" if est.get("time") else ""
+    head = f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps{took} on {where}."
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]
     if defaults:
         lines.append("- method defaults: " + ", ".join(f"{v['setting'].removeprefix('method_args.')}="
                                                        f"{v['value']}" for v in defaults))
-    return "\n".join([head, *lines, "Reply **yes** to confirm or **no** to cancel."])
+    warn = [f"Note: {est['warning']}."] if est.get("warning") else []
+    return "\n".join([head, *lines, *warn, "Reply **yes** to confirm or **no** to cancel."])
 
 
 def _search_text(where: str, result: dict) -> str:

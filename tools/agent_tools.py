@@ -54,6 +54,10 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
         ("device", train.get("device"), "you" if a.device else inherited),
         ("augment strength", cfg["augment"]["strength"], inherited),
     ]
+    for key, name, setting in (("image_size", "image size", "data.image_size"), ("backbone", "backbone",
+                                                                                  "backbone.name")):
+        if key in est and setting not in {*a.overrides, *rec}:  # images: what the config's "auto" comes to
+            rows.append((name, est[key], "auto"))
     out = [{"setting": k, "value": v, "from": src} for k, v, src in rows]
     for key, value in a.overrides.items():
         out.append({"setting": key, "value": value, "from": "you"})
@@ -81,7 +85,7 @@ class ToolBox:
         from tools.runs import placement, validate
 
         resolved = validate(cfg, home=self.home, backend=a.backend)
-        est = estimate_cost(cfg)
+        est = estimate_cost(cfg, self.home, here=a.backend in (None, "local"))
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                "resolved": resolved.model_dump(mode="json")}
@@ -100,7 +104,7 @@ class ToolBox:
         from tools.runs import validate
 
         validate(cfg)
-        est = estimate_cost(cfg)
+        est = estimate_cost(cfg, self.home)
         return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json")},
                 "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                 "when": a.at or a.cron}

@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from ssl_runtime.catalogue import data_fields
+from ssl_runtime.catalogue import VISION_METHODS, data_fields
 
 
 def launch_config(*, method: str | None = None, data: str | None = None, epochs: int | None = None,
@@ -66,13 +66,19 @@ def setting_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def estimate_cost(config: dict) -> dict:
-    """Steps, batch and devices, from the config and the data size when it is cheap to know."""
+def estimate_cost(config: dict, home=None, here: bool = True) -> dict:
+    """Steps, batch and devices, from the config and the data size when it is cheap to know (a folder is listed, not
+    read); for images also the train size and backbone the run will use, and, with a `home`, how long it should
+    take at the speed an earlier run of the same method, backbone, size and device measured there (`here`: the run
+    trains on this machine, not on a cluster backend)."""
     from ssl_runtime.config import DEFAULT_BATCH_SIZE, TrainConfig
 
     train = config["train"]
     data = config["data"]
     n = {"digits": 1797, "shapes": data.get("num_samples") or 2000}.get(data.get("name") or "")
+    vision = config.get("method") in VISION_METHODS
+    if n is None and vision and data.get("path"):
+        n = _images_in(data["path"])
     n_train = int(n * (1 - data.get("val_fraction", 0.2))) if n else None
     batch = train.get("batch_size")
     if n_train:
@@ -86,5 +92,80 @@ def estimate_cost(config: dict) -> dict:
     steps = train.get("steps")
     if steps is None and n_train:
         steps = n_train // batch * train["epochs"]
-    return {"steps": steps, "epochs": train.get("epochs"), "batch_size": batch or "auto", "batch_note": batch_note,
-            "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}"}
+    out = {"steps": steps, "epochs": train.get("epochs"), "batch_size": batch or "auto", "batch_note": batch_note,
+           "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}"}
+    if vision:
+        out.update(_speed(config, steps, batch, home, here))
+    return out
+
+
+def _images_in(path: str) -> int | None:
+    """How many images a data source holds, from its listing (no image is opened); None when it cannot be listed."""
+    from ssl_runtime.data.sources import scan
+    from ssl_runtime.errors import SSLPilotError
+
+    try:
+        return len(scan(Path(path).expanduser()).items) or None
+    except (SSLPilotError, OSError):
+        return None
+
+
+SLOW_ON_CPU_PX = 128  # a ResNet or ViT at this size and up trains at images a second, not hundreds, on a CPU
+
+
+def _speed(config: dict, steps: int | None, batch: int | None, home, here: bool) -> dict:
+    """The train size and backbone the run will use; the time an earlier run's measured speed gives; and on a
+    machine without a GPU, a warning when large images go through a large backbone."""
+    from ssl_runtime.backbones import resolve_name
+    from ssl_runtime.configure import build_config
+    from ssl_runtime.data import default_image_size
+    from ssl_runtime.device import pick_device
+
+    cfg = build_config(config)
+    size = default_image_size(cfg.data, cfg.backbone.name)
+    backbone = resolve_name(cfg.backbone, cfg.method, size)
+    out: dict = {"image_size": size, "backbone": backbone}
+    if not here:
+        return out
+    kind = pick_device(cfg.train.device).type
+    measured = _measured_speed(home, cfg.method, backbone, size, kind) if home is not None else None
+    if measured and steps and batch:
+        run_id, per_s = measured
+        out["time"] = f"{_duration(steps * batch / per_s)} at the {per_s:.0f} img/s run {run_id} measured"
+    if kind == "cpu" and size >= SLOW_ON_CPU_PX and backbone != "small_cnn":
+        out["warning"] = (f"no GPU here: a {backbone} at {size} px trains slowly on a CPU; `data.image_size=64` "
+                          f"has {(size / 64) ** 2:.0f}x fewer pixels a view, and `backbone.name=small_cnn` is smaller "
+                          "still")
+    return out
+
+
+def _measured_speed(home, method: str, backbone: str, size: int, device: str) -> tuple[str, float] | None:
+    """The newest finished run in the home with the same method, backbone, train size and kind of device, and the
+    images a second it trained at."""
+    import json
+
+    from ssl_runtime.backbones import resolve_name
+    from ssl_runtime.config import BackboneConfig
+    from tools.registry import Registry
+
+    for run in Registry(home).list(status="succeeded", method=method, limit=200):
+        try:
+            summary = json.loads((Path(run.run_dir) / "summary.json").read_text())
+            tree = json.loads(run.config_json)
+            ran = resolve_name(BackboneConfig.model_validate(tree.get("backbone") or {}), method,
+                               summary["data"]["image_size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        same = (ran, summary["data"]["image_size"], str(summary.get("device", "")).split(":")[0]) == (
+            backbone, size, device)
+        if same and summary.get("samples_per_s"):
+            return run.id, float(summary["samples_per_s"])
+    return None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 5400:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"

@@ -105,8 +105,11 @@ class OfflinePlanner(BaseChatModel):
             call = clarify["without"]
             return AIMessage(content="", tool_calls=[{"name": call["tool"], "args": call["args"],
                                                       "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
-        if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS and not context.get("pending_launch"):
-            context = {**context, "pending_launch": clarify["without"]}  # an answer to a question about a launch
+        if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
+            launch = clarify.get("without") if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS \
+                else _refused_launch(messages)
+            if launch:
+                context = {**context, "pending_launch": launch}
         reading = self.read(text, context)
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
@@ -154,4 +157,25 @@ def _open_question(messages: list[BaseMessage]) -> dict | None:
     for m in reversed(messages[:-1]):
         if isinstance(m, AIMessage):
             return m.additional_kwargs.get("clarify") or None
+    return None
+
+
+def _refused_launch(messages: list[BaseMessage]) -> dict | None:
+    """The launch the previous turn asked for and the tool refused (no GPU 1, a missing folder), so that "ok, use
+    the cpu then" is that launch with the fix rather than a request with nothing in it."""
+    calls: dict[str, dict] = {}
+    for m in messages[:-1]:
+        if isinstance(m, AIMessage):
+            calls.update({c["id"]: c for c in m.tool_calls})
+    for m in reversed(messages[:-1]):
+        if isinstance(m, HumanMessage):
+            return None  # only the turn just before
+        if isinstance(m, ToolMessage) and m.name in LAUNCH_TOOLS and m.tool_call_id in calls:
+            try:
+                result = json.loads(m.content) if isinstance(m.content, str) else {}
+            except json.JSONDecodeError:
+                result = {"error": m.content}
+            if isinstance(result, dict) and "error" in result:
+                call = calls[m.tool_call_id]
+                return {"tool": call["name"], "args": call["args"]}
     return None

@@ -147,3 +147,15 @@ def test_held_out_changes_to_a_pending_launch(tmp_path):
         right.append(ok or (row["first"], row["then"], out["answer"][:80]))
     misses = [r for r in right if r is not True]
     assert len(right) == 24 and len(misses) <= 2, misses
+
+
+def test_a_fix_to_a_refused_launch_is_that_launch_fixed(tmp_path):
+    """The tool refused the launch (no GPU 7 here); "ok, use the cpu then" is the same launch on the CPU, still to
+    be confirmed, not a request with nothing in it."""
+    agent = Agent(Home.resolve(tmp_path / "home"))
+    out = agent.chat("pretrain byol on shapes for 12 epochs on GPU 7", "r")
+    assert out["pending_confirmation"] is None and "GPU 7" in out["answer"]
+    out = agent.chat("ok, use the cpu then", "r")
+    args = out["pending_confirmation"]["args"]
+    assert (args["method"], args["data"], args["epochs"], args["device"]) == ("byol", "shapes", 12, "cpu")
+    assert agent.chat("list my runs", "r")["pending_confirmation"] is None  # and a later turn is its own request

@@ -23,10 +23,11 @@ from agent.slots import (
     World,
     find_backend,
     find_cron,
+    find_datasets,
     find_embedding_dim,
     find_import_format,
     find_limit,
-    find_method,
+    find_methods,
     find_nodes,
     find_numbers,
     find_paths,
@@ -72,9 +73,8 @@ def stated(text: str, world: World) -> list[Stated]:
     limit = find_limit(text)
     if limit:
         out.append(Stated("limit", f"{limit} runs", limit))
-    named = find_method(without_paths(text))
-    if named and named.value:
-        out.append(Stated("method", named.raw, named.value))
+    out += [Stated("method", n.raw, n.value) for n in find_methods(without_paths(text))]  # "simclr and byol"
+    out += [Stated("data", d, d) for d in find_datasets(without_paths(text))]  # "on digits and shapes"
     out += [Stated("path", raw, raw) for _, raw in find_paths(text) if not ABBREVIATION.fullmatch(raw)]
     out += [Stated("run", f"run {i}", i) for i in find_runs(text, world, about_runs=False).ids]
     fmt = find_import_format(text)
@@ -172,6 +172,9 @@ def _takes(tool: str, s: Stated) -> bool:
 
 def lands(s: Stated, args: dict) -> bool:
     flat = flatten(args)
+    query = args.get("query")
+    if s.field in ("method", "data") and isinstance(query, str) and s.raw.lower() in query.lower():
+        return True  # searched for as written ("simclr vs byol"): the method filter is a ranking hint
     if s.field == "overrides":
         key, value = s.value
         short = key.removeprefix("eval.")

@@ -100,6 +100,37 @@ def find_method(text: str) -> Named | None:
     return None
 
 
+def find_methods(text: str) -> list[Named]:
+    """Every method the message names by an alias, once each, in the order written ("simclr and byol"): the first
+    is `find_method`'s reading; the others are what a one-method reading would leave out."""
+    low = _clean_gradient_clipping(text.lower())
+    words = re.findall(r"[a-z0-9]+", low)
+    taken: set[int] = set()
+    found: list[tuple[int, Named]] = []
+    for n in (3, 2, 1):
+        for i in range(len(words) - n + 1):
+            span = set(range(i, i + n))
+            key = "".join(words[i:i + n])
+            if span & taken or key not in METHOD_ALIASES:
+                continue
+            if key == "clip" and re.search(r"\bclip(?:ping)?\s*(?:=|to|at|of)?\s*[0-9]", low):
+                continue
+            taken |= span
+            found.append((i, Named(" ".join(words[i:i + n]), METHOD_ALIASES[key])))
+    out: list[Named] = []
+    for _, named in sorted(found, key=lambda x: x[0]):
+        if all(o.value != named.value for o in out):
+            out.append(named)
+    return out
+
+
+def find_datasets(text: str) -> list[str]:
+    """Every built-in dataset the message names as a word, in the order written ("on digits and shapes")."""
+    low = text.lower()
+    hits = [(m.start(), d) for d in BUILTIN_DATA for m in [re.search(rf"\b{d}\b", low)] if m]
+    return [d for _, d in sorted(hits)]
+
+
 COMMON_WORDS = {"mode", "made", "more", "make", "code", "done", "dine", "dinner", "diner", "clips", "flip",
                 "mask", "model", "models", "simple", "claim", "climb", "byte", "maybe", "vice", "moon"}
 

@@ -101,12 +101,27 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     reading = _read(text, context, world, model, cwd, path_exists)
     if reading.kind == "tool":
         drops = dropped(text, reading.tool, reading.args, world)
+        if drops and reading.tool in LAUNCH_INTENTS and all(d.field in ("method", "data") for d in drops):
+            return _one_of_each(reading, drops)
         if drops:
             asked = _ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
                          reading.confidence)
             asked.without = {"tool": reading.tool, "args": reading.args}
             return asked
     return reading
+
+
+def _one_of_each(reading: Reading, drops) -> Reading:
+    """"simclr and byol on digits": a run trains one method on one dataset, so ask which, offering each pairing as
+    a message that keeps everything else the user said."""
+    a = reading.args
+    methods = [a.get("method"), *[d.value for d in drops if d.field == "method"]]
+    datas = [a.get("data"), *[d.value for d in drops if d.field == "data"]]
+    options = [_launch_message(reading.tool, {**a, "method": m, "data": d}) for m in methods for d in datas][:4]
+    named = " and ".join(", ".join(f"`{x}`" for x in xs) for xs in (methods, datas) if len(xs) > 1)
+    return _ask(f"A run trains one method on one dataset, and you named {named}. Which should I set up first? "
+                "(Each launch still waits for your yes; ask for the next one after.)", options, reading.intents,
+                reading.confidence)
 
 
 def _read(text: str, context: dict, world: World, model, cwd: Path | None,
@@ -188,9 +203,22 @@ def _as_message(r: Reading) -> str:
     if r.tool in ("launch_pretraining", "schedule_pretraining"):
         if a.get("parent_run"):
             return f"launch a follow-up of run {a['parent_run']}"
-        words = [w for w in ("pretrain", a.get("method"), "on" if a.get("data") else None, a.get("data")) if w]
-        return " ".join(words)
+        return _launch_message(r.tool, a)
     return READING.get(r.tool or "", r.tool or "")
+
+
+def _launch_message(tool: str, a: dict) -> str:
+    """A launch as a message that reads back to the same call: method, data, length, batch, rate, device, settings
+    and, for a schedule, when."""
+    words = ["schedule" if tool == "schedule_pretraining" else "pretrain", a.get("method")]
+    words += ["on", a["data"]] if a.get("data") else []
+    words += [f"for {a['epochs']} epochs"] if a.get("epochs") else [f"for {a['steps']} steps"] if a.get("steps") else []
+    words += [f"batch size {a['batch_size']}"] if a.get("batch_size") else []
+    words += [f"lr {a['lr']}"] if a.get("lr") else []
+    words += [f"on {a['device'].replace('cuda:', 'gpu ')}"] if a.get("device") else []
+    words += [f"{k}={v}" for k, v in (a.get("overrides") or {}).items()]
+    words += [f"at {a['at']}"] if a.get("at") else [f"cron `{a['cron']}`"] if a.get("cron") else []
+    return " ".join(str(w) for w in words if w)
 
 
 def _fill(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

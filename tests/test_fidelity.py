@@ -187,3 +187,22 @@ def test_a_number_no_setting_takes_is_asked_about_and_can_be_left_out(model, fol
     assert pending["tool"] == "launch_pretraining" and pending["args"]["steps"] == 200
     assert (pending["args"]["method"], pending["args"]["data"], pending["args"]["overrides"]) == ("simclr", "digits", {})
     assert Registry(home).list() == []  # nothing runs before the yes
+
+
+def test_two_methods_or_datasets_in_one_launch_are_asked_about_with_each_pairing(model, folders):
+    """A run trains one method on one dataset: "simclr and byol" or "digits and shapes" is asked about, never read as
+    the first alone. Each option is a message that reads back to the same call, everything else kept."""
+    r = read(model, "launch dino on shapes, and moco on digits too, for 5 epochs with mask ratio 0.6", folders)
+    assert r.kind == "clarify" and "`dino`, `moco`" in r.question and "`digits`, `shapes`" in r.question
+    assert len(r.options) == 4
+    for option in r.options:
+        back = read(model, option, folders)
+        assert (back.kind, back.tool) == ("tool", "launch_pretraining"), option
+        assert back.args["epochs"] == 5 and back.args["overrides"] == {"method_args.mask_ratio": 0.6}
+        assert (back.args["method"], back.args["data"]) in {(m, d) for m in ("dino", "moco") for d in ("digits",
+                                                                                                   "shapes")}
+    when = read(model, "schedule moco and dino on shapes tonight at 11pm", folders)
+    again = read(model, when.options[1], folders)
+    assert (again.tool, again.args["method"], again.args["at"][-5:]) == ("schedule_pretraining", "dino", "23:00")
+    # a search may name two methods: they are in the query it searches for
+    assert read(model, "what does byol do differently from simclr?", folders).tool == "search_literature"

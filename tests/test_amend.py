@@ -159,3 +159,20 @@ def test_a_fix_to_a_refused_launch_is_that_launch_fixed(tmp_path):
     args = out["pending_confirmation"]["args"]
     assert (args["method"], args["data"], args["epochs"], args["device"]) == ("byol", "shapes", 12, "cpu")
     assert agent.chat("list my runs", "r")["pending_confirmation"] is None  # and a later turn is its own request
+
+
+def test_an_llm_may_go_ahead_without_what_it_could_not_place(tmp_path):
+    """With an LLM, "go ahead without it" after the question about an unplaceable number is the model's renewed call,
+    which the fidelity check lets through (the newest message states nothing it drops): a pending launch."""
+    call = {"name": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 200},
+            "type": "tool_call"}
+    llm = ScriptedLLM(responses=[AIMessage(content="", tool_calls=[{**call, "id": "a"}]),
+                                 AIMessage(content="", tool_calls=[{**call, "id": "b"}]),
+                                 AIMessage(content="Please confirm.")])
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home, model=llm)
+    out = agent.chat("pretrain simclr on digits for 200 steps with 8 dataloader workers", "g")
+    assert out["pending_confirmation"] is None and "8 dataloader workers" in out["answer"]
+    out = agent.chat("go ahead without it", "g")
+    assert out["pending_confirmation"]["args"]["steps"] == 200
+    assert Registry(home).list() == []

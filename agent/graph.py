@@ -244,7 +244,7 @@ def _gpu_hours(pending: dict) -> float:
 
 
 def _check_budget(state: State, pending: dict) -> str | None:
-    if pending["tool"] not in ("launch_pretraining", "schedule_pretraining"):
+    if pending["tool"] not in LAUNCH_TOOLS:
         return None
     if state.get("launches", 0) >= Budget.max_launches:
         return f"this conversation reached its launch budget ({Budget.max_launches} runs; SSLPILOT_MAX_LAUNCHES)"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.fidelity import GO_AHEAD_WITHOUT, NUMBER_FIELDS, dropped, question, written_numbers
+from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
     World,
@@ -49,7 +49,6 @@ from tools.tool_table import RUN_TOOLS, TOOLS
 CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
-LAUNCH_INTENTS = ("launch_pretraining", "schedule_pretraining")
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
 READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
@@ -101,7 +100,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     reading = _read(text, context, world, model, cwd, path_exists)
     if reading.kind == "tool":
         drops = dropped(text, reading.tool, reading.args, world)
-        if drops and reading.tool in LAUNCH_INTENTS and all(d.field in ("method", "data") for d in drops):
+        if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
         if drops:
             asked = _ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
@@ -200,7 +199,7 @@ def _as_message(r: Reading) -> str:
     if r.tool in ("search_run_logs", "search_literature"):
         where = "my run logs" if r.tool == "search_run_logs" else "the literature"
         return f"search {where} for {a.get('query', '')}"
-    if r.tool in ("launch_pretraining", "schedule_pretraining"):
+    if r.tool in LAUNCH_TOOLS:
         if a.get("parent_run"):
             return f"launch a follow-up of run {a['parent_run']}"
         return _launch_message(r.tool, a)
@@ -227,7 +226,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
 
     if intent == "help":
         return Reading("help", confidence=p, intents=intents[:3])
-    if intent in ("launch_pretraining", "schedule_pretraining"):
+    if intent in LAUNCH_TOOLS:
         return _launch(intent, text, context, world, p, intents, cwd)
     if intent == "relaunch":
         return _relaunch(text, context, world, p, intents, cwd)
@@ -537,14 +536,14 @@ def launch_changes(text: str, cwd: _PathCheck | None = None) -> tuple[dict, Read
 def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> Reading | None:
     """The pending launch with what this message changes, when it changes something and reads as a change: not a
     whole new request (a method and data of its own), not a confident question about something else."""
-    if pending.get("tool") not in LAUNCH_INTENTS or find_runs(text, world, about_runs=False).ids:
+    if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
     changes, problem = launch_changes(text, cwd)
     numbers = written_numbers(text) if not changes and problem is None else []
     if not changes and problem is None and not numbers:
         return None
     top, p = intents[0]
-    elsewhere = top not in (*LAUNCH_INTENTS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
+    elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
     if elsewhere and not CHANGE_WORDS.search(text):  # "search the literature for temperature 0.5" is a search
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
@@ -572,7 +571,7 @@ def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> 
 def _which_setting(value: float, pending: dict, intents) -> Reading:
     """Ask which of the pending launch's settings a bare number is for; the launch waits, unchanged, meanwhile."""
     args = pending["args"]
-    fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or ["steps", "epochs", "batch_size"]
+    fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or list(NUMBER_FIELDS)
     fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
     n = f"{int(value)}" if value == int(value) else f"{value:g}"
     now = ", ".join(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None)

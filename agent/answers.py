@@ -184,7 +184,8 @@ def pending_text(result: dict) -> str:
         where = (f"cluster backend `{pl['backend']}`, {pl['nodes']} node(s) x "
                  f"{pl['gpus_per_node'] or 1} {'GPU' if pl['gpus_per_node'] else 'process'}(s) per node")
     took = f" ({est['time']})" if est.get("time") else ""
-    head = f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps{took} on {where}."
+    head = (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps{took} "
+            f"on {where}.")
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]

@@ -20,8 +20,8 @@ from tools.home import Home
 from tools.records import Run
 from tools.registry import Registry, run_id_of
 
-__all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_ended", "diagnose_run", "follow_up_config",
-           "forecast_run", "judge_run",
+__all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_ended", "diagnose_run",
+           "follow_up_config", "forecast_run", "judge_run",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop", "alerting"]
 
 ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
@@ -120,7 +120,8 @@ def _passages(home: Home, verdict: str, method: str, k: int = 2) -> list[dict]:
 def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> dict | None:
     """For a follow-up (a run launched from a recommendation): did it fix its parent? `fixed` when the parent
     read a failure and this run reads healthy with a kNN no lower than the parent's (when both have one);
-    `partly_fixed` when it still reads a failure but its kNN rose by FOLLOW_UP_KNN_GAIN; for a healthy parent, `improved` when the kNN rose; `pending` while this run trains. None otherwise."""
+    `partly_fixed` when it still reads a failure but its kNN rose by FOLLOW_UP_KNN_GAIN; for a healthy parent,
+    `improved` when the kNN rose; `pending` while this run trains. None otherwise."""
     if not run.parent_id or not run.recommendation_json or not reg.find(run.parent_id):
         return None
     parent = reg.get(run.parent_id)
@@ -136,7 +137,8 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
     else:
         outcome = "improved" if verdict == "healthy" and knn is not None and parent_knn is not None \
             and knn > parent_knn else "not_improved"
-    return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "verdict": verdict, "knn": knn,
+    return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "verdict": verdict,
+            "knn": knn,
             "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
 
 

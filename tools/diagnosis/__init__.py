@@ -138,8 +138,7 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
         outcome = "improved" if verdict == "healthy" and knn is not None and parent_knn is not None \
             and knn > parent_knn else "not_improved"
     return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "verdict": verdict,
-            "knn": knn,
-            "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
+            "knn": knn, "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
 
 
 def _verdict_of(run) -> str | None:

@@ -186,6 +186,10 @@ def pending_text(result: dict) -> str:
     took = f" ({est['time']})" if est.get("time") else ""
     head = (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps{took} "
             f"on {where}.")
+    if p["tool"] == "launch_sweep":
+        grid = "; ".join(f"`{k}` in {', '.join(map(str, v))}" for k, v in result["grid"].items())
+        head = (f"Launch a sweep of **{result['runs']} runs** of **{c['method']}** on `{c['data']}`, one for each "
+                f"combination of {grid}: about {est['steps'] or '?'} steps each{took}, on this machine's queue.")
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]
@@ -257,6 +261,13 @@ def _queued_text(result: dict) -> str:
             f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
 
 
+def _sweep_text(result: dict) -> str:
+    ids, name = result["run_ids"], result["experiment"]
+    listed = ", ".join(ids[:-1]) + f" and {ids[-1]}"
+    then = f"ask \"rank runs {listed}\"" if len(ids) <= 8 else f"run `sslpilot rank --sweep {name}`"
+    return f"Queued sweep **{name}**: runs {listed}. When they end, {then} to see which is best."
+
+
 def _scheduled_text(result: dict) -> str:
     s = result["scheduled"]
     return f"Scheduled: job {s['job_id']}, next at {s['next_run_time']} (runs while the scheduler is up)."
@@ -267,6 +278,7 @@ def _scheduled_text(result: dict) -> str:
 RENDER: dict[str, Callable[[dict], str]] = {
     "launch_pretraining": _queued_text,
     "schedule_pretraining": _scheduled_text,
+    "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
     "list_runs": lambda r: runs_table(r["runs"]),

@@ -20,6 +20,7 @@ from typing import Any
 from agent.slots import (
     ASSIGNMENT,
     KNOBS,
+    TOP_LEVEL_KEYS,
     World,
     find_backend,
     find_cron,
@@ -41,7 +42,8 @@ from tools.launches import setting_names
 from tools.tool_table import BY_TOOL
 
 ABBREVIATION = re.compile(r"[a-z]{1,2}/[a-z]{0,2}", re.I)  # w/, w/o, n/a, i/o: words, not paths
-LAUNCH_TOOLS = ("launch_pretraining", "schedule_pretraining")
+NUMBER_LIST = re.compile(r"[\d.e-]+(?:/[\d.e-]+)+", re.I)  # "lr 0.001/0.003": values to sweep, not a path
+LAUNCH_TOOLS = ("launch_pretraining", "schedule_pretraining", "launch_sweep")
 # a number as written: 20, 0.001, 3e-4, 2k, 1,500; not part of a word (resnet50, bf16, 1st) or of a dotted name
 WRITTEN_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?k?)(?![\w.]|\.\d)", re.I)
 # times of day, dates and delays: when a run starts, read by find_time, not a setting
@@ -75,7 +77,8 @@ def stated(text: str, world: World) -> list[Stated]:
         out.append(Stated("limit", f"{limit} runs", limit))
     out += [Stated("method", n.raw, n.value) for n in find_methods(without_paths(text))]  # "simclr and byol"
     out += [Stated("data", d, d) for d in find_datasets(without_paths(text))]  # "on digits and shapes"
-    out += [Stated("path", raw, raw) for _, raw in find_paths(text) if not ABBREVIATION.fullmatch(raw)]
+    out += [Stated("path", raw, raw) for _, raw in find_paths(text)
+            if not ABBREVIATION.fullmatch(raw) and not NUMBER_LIST.fullmatch(raw)]
     out += [Stated("run", f"run {i}", i) for i in find_runs(text, world, about_runs=False).ids]
     fmt = find_import_format(text)
     if fmt:
@@ -135,9 +138,12 @@ def _with_its_words(text: str, m: re.Match) -> str:
 
 
 def _numbers_in(args: dict) -> list[float]:
-    """The numbers a call carries: its values, and the digits inside its strings (cuda:1, a parent run "3")."""
+    """The numbers a call carries: its values, the digits inside its strings (cuda:1, a parent run "3"), and how many
+    values a swept setting has ("3 seeds")."""
     found: list[float] = []
     for v in flatten(args).values():
+        if isinstance(v, list):
+            found.append(float(len(v)))
         for item in v if isinstance(v, list) else [v]:
             if isinstance(item, (int, float)) and not isinstance(item, bool):
                 found.append(float(item))
@@ -178,7 +184,8 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "overrides":
         key, value = s.value
         short = key.removeprefix("eval.")
-        return any(_same(v, value) and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short)
+        return any(any(_same(x, value) for x in (v if isinstance(v, list) else [v]))  # a swept setting: one of them
+                   and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short)
                    for k, v in flat.items())
     if s.field == "path":
         return any(_same(v, s.value) for v in flat.values()) or any(
@@ -190,7 +197,8 @@ def lands(s: Stated, args: dict) -> bool:
         return any(_same(i, s.value) for i in ids if i is not None)
     if s.field == "number":
         return any(_same(n, s.value) for n in _numbers_in(args))
-    return _same(args.get(s.field), s.value)
+    swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
+    return _same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
 
 
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:

@@ -153,9 +153,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                                "type": "tool_call"}], additional_kwargs={"confirmed": True}),
             ToolMessage(content=json.dumps(result, default=str), tool_call_id=call_id, name=pending["tool"]),
         ]
-        if "run_id" in result and pending["tool"] == "launch_pretraining":
-            update["focus_run"] = result["run_id"]
-            update["launches"] = state.get("launches", 0) + 1
+        queued = [result["run_id"]] if "run_id" in result else result.get("run_ids") or []
+        if queued and pending["tool"] in ("launch_pretraining", "launch_sweep"):
+            update["focus_run"] = queued[0]
+            update["launches"] = state.get("launches", 0) + len(queued)
             update["gpu_hours"] = state.get("gpu_hours", 0.0) + _gpu_hours(pending)
         return update
 
@@ -236,18 +237,26 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     return g.compile(checkpointer=checkpointer)
 
 
+def _runs(pending: dict) -> int:
+    """How many runs the action starts: a sweep's every combination."""
+    runs = 1
+    for values in (pending["args"].get("grid") or {}).values():
+        runs *= len(values)
+    return runs
+
+
 def _gpu_hours(pending: dict) -> float:
     """A rough estimate from the requested steps and batch at an assumed throughput."""
     args = pending["args"]
     steps = args.get("steps") or 0
     batch = args.get("batch_size") or 256
-    return steps * batch / Budget.assumed_img_per_s / 3600
+    return _runs(pending) * steps * batch / Budget.assumed_img_per_s / 3600
 
 
 def _check_budget(state: State, pending: dict) -> str | None:
     if pending["tool"] not in LAUNCH_TOOLS:
         return None
-    if state.get("launches", 0) >= Budget.max_launches:
+    if state.get("launches", 0) + _runs(pending) > Budget.max_launches:
         return f"this conversation reached its launch budget ({Budget.max_launches} runs; SSLPILOT_MAX_LAUNCHES)"
     if state.get("gpu_hours", 0.0) + _gpu_hours(pending) > Budget.max_gpu_hours:
         return f"this launch would exceed the conversation's GPU-hour budget ({Budget.max_gpu_hours} h)"

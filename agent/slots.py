@@ -246,6 +246,60 @@ def find_knobs(text: str) -> dict:
     return out
 
 
+# what a sweep varies, as people write it, and the config key: the launch knobs, the rate, the batch, the seed
+SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
+                                    (r"batch[ _-]?sizes?|batch(?:es)?|bs", "train.batch_size"),
+                                    *[(p + "s?", k) for p, k in KNOBS if k != "train.seed"],
+                                    (r"(?:random[ _-])?seeds?", "train.seed")]
+INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
+_ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
+LIST_OF = rf"({_ITEM}(?:\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/|\bvs\.?|\bversus\b)\s*{_ITEM})+)"
+TOP_LEVEL_KEYS = {"lr": "optim.lr", "batch_size": "train.batch_size", "epochs": "train.epochs", "steps": "train.steps",
+                  "seed": "train.seed"}
+
+
+GRID_ASSIGNMENT = rf"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*({NUMBER}(?:,{NUMBER})+)"
+SEED_COUNT = r"\b(\d+|" + "|".join(WORD_NUMBERS) + r")\s+(?:random\s+|different\s+)?seeds\b"
+
+
+def _grid_lists(low: str) -> list[tuple[str, str, re.Match]]:
+    """(config key, how it was written, the match) for each list of values a sweep would vary."""
+    found = [(m.group(1), "assignment", m) for m in re.finditer(GRID_ASSIGNMENT, low)]
+    for pattern, key in SWEEPABLE:
+        m = re.search(rf"\b(?:{pattern})\b\s*(?:of|=|:|at|to|in)?\s*{LIST_OF}", low)
+        if m:
+            found.append((key, "words", m))
+    return found
+
+
+def without_grid(text: str) -> str:
+    """The message with its sweep lists blanked: "seeds 0, 1, 2 and 3" names no runs."""
+    low = text.lower()
+    for _, _, m in _grid_lists(low):
+        low = low[:m.start()] + " " * (m.end() - m.start()) + low[m.end():]
+    return re.sub(SEED_COUNT, " ", low)
+
+
+def find_grid(text: str) -> dict[str, list]:
+    """What a sweep varies: a setting with two or more values ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2",
+    `optim.lr=1e-3,3e-3`), or "N seeds" (seeds 0..N-1). Config keys to the values, in the order written."""
+    low = text.lower()
+    grid: dict[str, list] = {}
+    for key, how, m in _grid_lists(low):
+        if how == "assignment":
+            key = TOP_LEVEL_KEYS.get(key, key if "." in key else f"method_args.{key}")
+            grid[key] = [parse_value(v) for v in m.group(2).split(",")]
+        elif key not in grid:
+            values = [float(v) for v in re.findall(NUMBER, m.group(1))]
+            grid[key] = [int(v) for v in values] if key in INT_SWEEPS else values
+    seeds = re.search(SEED_COUNT, low)
+    if seeds and "train.seed" not in grid:
+        n = int(seeds.group(1)) if seeds.group(1).isdigit() else WORD_NUMBERS[seeds.group(1)]
+        if 2 <= n <= 64:
+            grid["train.seed"] = list(range(n))
+    return grid
+
+
 ASSIGNMENT = re.compile(r"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;`)]+)", re.I)
 CRON = re.compile(r"(?:\bcron\b\s*(?:expression|schedule|string)?\s*[:=]?\s*[`'\"]?|`)"
                   r"((?:[\d*/,-]+\s+){4}[\d*/,a-z-]+)[`'\"]?", re.I)
@@ -401,11 +455,11 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     if listed:
         found += re.findall(r"\d+", listed.group(1))
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
-        cleaned = CRON.sub(" ", low)  # "cron `30 1 * * *`" names no run 30
+        cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
                          r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+", " ", cleaned)  # limits, times and settings are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
-                         rf"momentum|batch(?: size)?|bs|k)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+                         rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:

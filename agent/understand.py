@@ -20,12 +20,14 @@ from pathlib import Path
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
+    TOP_LEVEL_KEYS,
     World,
     find_assignments,
     find_backend,
     find_cron,
     find_data,
     find_embedding_dim,
+    find_grid,
     find_import_format,
     find_knobs,
     find_limit,
@@ -207,8 +209,8 @@ def _as_message(r: Reading) -> str:
 
 
 def _launch_message(tool: str, a: dict) -> str:
-    """A launch as a message that reads back to the same call: method, data, length, batch, rate, device, settings
-    and, for a schedule, when."""
+    """A launch as a message that reads back to the same call: method, data, length, batch, rate, device, settings,
+    a sweep's values and, for a schedule, when."""
     words = ["schedule" if tool == "schedule_pretraining" else "pretrain", a.get("method")]
     words += ["on", a["data"]] if a.get("data") else []
     words += [f"for {a['epochs']} epochs"] if a.get("epochs") else [f"for {a['steps']} steps"] if a.get("steps") else []
@@ -216,6 +218,7 @@ def _launch_message(tool: str, a: dict) -> str:
     words += [f"lr {a['lr']}"] if a.get("lr") else []
     words += [f"on {a['device'].replace('cuda:', 'gpu ')}"] if a.get("device") else []
     words += [f"{k}={v}" for k, v in (a.get("overrides") or {}).items()]
+    words += [f"{k}={','.join(map(str, v))}" for k, v in (a.get("grid") or {}).items()]  # a sweep's values
     words += [f"at {a['at']}"] if a.get("at") else [f"cron `{a['cron']}`"] if a.get("cron") else []
     return " ".join(str(w) for w in words if w)
 
@@ -476,6 +479,10 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
         if not when:
             return _ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
         return Reading("tool", "schedule_pretraining", {**args, **when}, confidence=p, intents=intents[:3])
+    grid = find_grid(text)
+    if grid:  # "lr 1e-3, 3e-3 and 1e-2": one run per value, and the single readings of those settings go
+        return Reading("tool", "launch_sweep", {**_without_swept(args, grid), "grid": grid}, confidence=p,
+                       intents=intents[:3])
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
 
 
@@ -564,8 +571,23 @@ def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> 
     args.update(changes, **placement)
     if overrides:
         args["overrides"] = overrides
-    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_pretraining"
+    grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead": a sweep from here on
+    if grid:
+        args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
+    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
+        else "launch_pretraining"
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
+
+
+def _without_swept(args: dict, grid: dict) -> dict:
+    """The launch's arguments less the single values of the settings the grid varies."""
+    out = {**args, "overrides": dict(args.get("overrides") or {})}
+    for key in grid:
+        out.pop(next((k for k, v in TOP_LEVEL_KEYS.items() if v == key), ""), None)
+        out["overrides"].pop(key, None)
+    if not out["overrides"]:
+        del out["overrides"]
+    return out
 
 
 def _which_setting(value: float, pending: dict, intents) -> Reading:

@@ -21,7 +21,7 @@ from tools import access
 from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import estimate_cost, launch_config
-from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs
+from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, SweepArgs
 
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
@@ -109,6 +109,21 @@ class ToolBox:
                 "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                 "when": a.at or a.cron}
 
+    def launch_sweep(self, **kw) -> dict:
+        access.require(self.home, "member", "launching a sweep")
+        a = SweepArgs(**kw)
+        if a.backend not in (None, "local"):
+            raise SSLPilotError("a sweep runs on this machine's queue", field="backend",
+                                fix="launch its runs one at a time on the cluster")
+        cfg = _config_tree(a, self.home)
+        from tools.runs import sweep_configs
+
+        n = len(sweep_configs(cfg, a.grid))
+        est = estimate_cost(cfg, self.home)
+        return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json")},
+                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est), "grid": a.grid,
+                "runs": n}
+
     def cancel_run(self, run_id: str) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of
 
@@ -133,6 +148,13 @@ class ToolBox:
             cfg = _config_tree(a, self.home)
             job = add_scheduled_launch(self.home, cfg, at=datetime.fromisoformat(a.at) if a.at else None, cron=a.cron)
             return {"scheduled": job, "config": _brief_config(cfg)}
+        if tool == "launch_sweep":
+            a = SweepArgs(**args)
+            name = a.experiment or runs.sweep_name()
+            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name)
+            for r in made:
+                self._start(r.id)
+            return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid}
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,

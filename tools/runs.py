@@ -126,20 +126,43 @@ def parse_sweep(specs: list[str]) -> dict[str, list[Any]]:
                                 fix="write e.g. --sweep optim.lr=1e-3,3e-3")
         key, values = spec.split("=", 1)
         grid[key.strip()] = [parse_value(v.strip()) for v in values.split(",")]
+    sweep_size(grid, field="--sweep")
+    return grid
+
+
+MAX_SWEEP = 64
+
+
+def sweep_size(grid: dict[str, list[Any]], field: str = "grid") -> int:
+    """How many runs the grid makes; refused past MAX_SWEEP or with a key that has no value."""
+    if not grid or any(not values for values in grid.values()):
+        raise SSLPilotError("a sweep needs at least one setting with values", field=field,
+                            fix="e.g. optim.lr=1e-3,3e-3")
     n = 1
     for v in grid.values():
         n *= len(v)
-    if n > 64:
-        raise SSLPilotError(f"the sweep has {n} runs; the limit is 64", field="--sweep")
-    return grid
+    if n > MAX_SWEEP:
+        raise SSLPilotError(f"the sweep has {n} runs; the limit is {MAX_SWEEP}", field=field)
+    return n
+
+
+def sweep_configs(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
+    """Every combination of the grid over the base config, each validated before anything is stored."""
+    sweep_size(grid)
+    trees = expand_sweep(base, grid)
+    for t in trees:
+        validate(t)
+    return trees
+
+
+def sweep_name() -> str:
+    return f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
           priority: int = 0) -> list[Run]:
-    trees = expand_sweep(base, grid)
-    for t in trees:  # validate all before storing any
-        validate(t)
-    experiment = experiment or f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
+    trees = sweep_configs(base, grid)
+    experiment = experiment or sweep_name()
     return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep"]) for t in trees]
 
 

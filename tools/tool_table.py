@@ -41,6 +41,12 @@ class ScheduleArgs(LaunchArgs):
     cron: str | None = Field(None, description="cron expression, e.g. '0 2 * * *'")
 
 
+class SweepArgs(LaunchArgs):
+    grid: dict[str, list[Any]] = Field(..., description="dotted config keys to the values to try, e.g. "
+                                       "{'optim.lr': [0.001, 0.003]}; every combination is one run (64 at most)")
+    experiment: str | None = Field(None, description="the sweep's name (default sweep-DATE-TIME)")
+
+
 class RunRef(BaseModel):
     run_id: str = Field(..., description="run id, e.g. '17'")
 
@@ -110,6 +116,9 @@ TOOLS: tuple[ToolSpec, ...] = (
              "launch a new pretraining run", confirm=True),
     ToolSpec("schedule_pretraining", ScheduleArgs, "Schedule a pretraining run for a time (at) or a cron schedule. "
              "Needs confirmation like launch_pretraining.", "schedule a run for later", confirm=True),
+    ToolSpec("launch_sweep", SweepArgs, "Queue a sweep: one pretraining run per combination of the grid's values, "
+             "as one experiment, on this machine's queue. Needs confirmation like launch_pretraining.",
+             "launch a sweep", confirm=True),
     ToolSpec("run_linear_probe", ProbeArgs, "Linear probe and kNN of a finished run's encoder, with the random-init "
              "baseline. eval_overrides re-evaluate with other retrieval settings without retraining.",
              "probe run {run}", about_run=True),

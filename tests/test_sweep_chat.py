@@ -1,0 +1,78 @@
+"""Sweeps asked for in words ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2", "3 seeds") are one confirmation
+for every combination, never a single run with the other values dropped."""
+
+import json
+
+import pytest
+from understanding_eval import WORLD
+
+from agent.fidelity import dropped
+from agent.intent_model import get_model
+from agent.session import Agent
+from agent.slots import find_grid, find_runs
+from agent.understand import understand
+from tools.home import Home
+from tools.registry import Registry
+
+
+@pytest.mark.parametrize("text, grid", [
+    ("lr 1e-3, 3e-3 and 1e-2", {"optim.lr": [0.001, 0.003, 0.01]}),
+    ("temperature 0.1 or 0.2.", {"method_args.temperature": [0.1, 0.2]}),
+    ("ema momentum 0.99 or 0.996, 20 epochs each", {"method_args.ema_momentum": [0.99, 0.996]}),
+    ("batch sizes 64, 128 and 256", {"train.batch_size": [64, 128, 256]}),
+    ("lr 0.001/0.003", {"optim.lr": [0.001, 0.003]}),
+    ("with three seeds", {"train.seed": [0, 1, 2]}),
+    ("optim.lr=1e-3,3e-3 and temperature=0.1,0.2", {"optim.lr": [0.001, 0.003],
+                                                    "method_args.temperature": [0.1, 0.2]}),
+    ("lr 0.003 for 20 epochs", {}),  # one value is no sweep
+    ("compare runs 1, 2 and 3", {}),
+])
+def test_what_a_sweep_varies(text, grid):
+    assert find_grid(text) == grid
+
+
+def test_a_sweeps_values_name_no_runs():
+    assert find_runs("simsiam on digits, seeds 0, 1, 2 and 3", WORLD).ids == []
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(str(tmp_path_factory.mktemp("intent-cache")))
+
+
+def test_a_sweep_is_one_call_that_drops_nothing(model, tmp_path):
+    text = "sweep the learning rate 1e-3 and 3e-3 for simclr on digits, 20 epochs each, with seed 4"
+    r = understand(text, {}, WORLD, model, cwd=tmp_path)
+    assert (r.kind, r.tool) == ("tool", "launch_sweep")
+    assert r.args == {"method": "simclr", "data": "digits", "epochs": 20, "overrides": {"train.seed": 4},
+                      "grid": {"optim.lr": [0.001, 0.003]}}
+    assert dropped(text, r.tool, r.args, WORLD) == []
+
+
+def test_the_chat_confirms_changes_and_queues_a_sweep(tmp_path):
+    home = Home.resolve(tmp_path / "home")
+    started: list[str] = []
+    agent = Agent(home, on_launch=started.append)
+    out = agent.chat("try simclr on digits with temperature 0.1 and 0.5 for 5 steps", "s")
+    assert out["pending_confirmation"]["tool"] == "launch_sweep" and "**2 runs**" in out["answer"]
+    out = agent.chat("and lr 1e-3, 3e-3 as well", "s")  # a change to the pending sweep: it grows
+    args = out["pending_confirmation"]["args"]
+    assert args["grid"] == {"method_args.temperature": [0.1, 0.5], "optim.lr": [0.001, 0.003]}
+    assert args["steps"] == 5 and "**4 runs**" in out["answer"]
+    assert Registry(home).list() == []  # nothing before the yes
+    out = agent.chat("yes", "s")
+    runs = Registry(home).list()
+    assert len(runs) == 4 and sorted(started) == sorted(r.id for r in runs)
+    configs = [json.loads(r.config_json) for r in runs]
+    assert {(c["optim"]["lr"], c["method_args"]["temperature"]) for c in configs} == {
+        (lr, t) for lr in (0.001, 0.003) for t in (0.1, 0.5)}
+    assert "Queued sweep" in out["answer"] and "rank runs" in out["answer"]
+
+
+def test_a_sweep_on_a_cluster_backend_is_refused_not_run_here(tmp_path):
+    from tools.agent_tools import ToolBox
+
+    box = ToolBox(Home.resolve(tmp_path / "home"))
+    out = box.langchain_tools()[[t.name for t in box.langchain_tools()].index("launch_sweep")].invoke(
+        {"method": "simclr", "data": "digits", "grid": {"optim.lr": [0.001, 0.003]}, "backend": "hpc"})
+    assert "error" in out and "this machine's queue" in out["error"]

@@ -90,6 +90,17 @@ def test_chat_cancel_button_drops_the_pending_action(page, seeded):
     assert not [b for b in at.button if b.key == "confirm"]
 
 
+def test_chat_sweep_card_and_a_change_to_it(page, seeded):
+    at = page("chat", thread="sweep")
+    at.chat_input[0].set_value("sweep lr 1e-3 and 3e-3 for simclr on digits for 2 epochs").run()
+    assert not at.exception, at.exception
+    assert "**2 runs**, one for each combination of `optim.lr` in 0.001, 0.003" in _text(at)
+    at.chat_input[0].set_value("make it 3 epochs").run()  # a change while it waits: the same sweep, changed
+    assert "- epochs: `3` (you)" in _text(at) and at.button(key="confirm")
+    at.button(key="deny").click().run()
+    assert "Nothing was changed" in _text(at)
+
+
 def test_chat_question_offers_its_readings_as_buttons(page, seeded):
     at = page("chat", thread="ask")
     at.chat_input[0].set_value("is it healthy?").run()  # a new thread: no run in focus, so it asks which

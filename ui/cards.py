@@ -95,6 +95,9 @@ def pending_card(result: dict, key: str) -> None:
     p = result["pending_confirmation"]
     with st.container(border=True):
         st.markdown(f"**Waiting for your confirmation:** `{p['tool']}`")
+        if result.get("grid"):  # a sweep: how many runs, and what varies
+            st.markdown(f"**{result['runs']} runs**, one for each combination of " + "; ".join(
+                f"`{k}` in {', '.join(map(str, v))}" for k, v in result["grid"].items()))
         if result.get("values"):  # every setting, with where its value comes from
             rows = [{**v, "value": json.dumps(v["value"]) if isinstance(v["value"], (dict, list, bool)) else
                      str(v["value"])} for v in result["values"]]

@@ -7,6 +7,7 @@ from understanding_eval import WORLD
 from agent.fidelity import dropped, stated
 from agent.intent_model import get_model
 from agent.understand import understand
+from ssl_runtime.catalogue import BUILTIN_DATASETS
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +200,7 @@ def test_two_methods_or_datasets_in_one_launch_are_asked_about_with_each_pairing
         back = read(model, option, folders)
         assert (back.kind, back.tool) == ("tool", "launch_pretraining"), option
         assert back.args["epochs"] == 5 and back.args["overrides"] == {"method_args.mask_ratio": 0.6}
-        assert (back.args["method"], back.args["data"]) in {(m, d) for m in ("dino", "moco") for d in ("digits",
-                                                                                                   "shapes")}
+        assert (back.args["method"], back.args["data"]) in {(m, d) for m in ("dino", "moco") for d in BUILTIN_DATASETS}
     when = read(model, "schedule moco and dino on shapes tonight at 11pm", folders)
     again = read(model, when.options[1], folders)
     assert (again.tool, again.args["method"], again.args["at"][-5:]) == ("schedule_pretraining", "dino", "23:00")

@@ -174,6 +174,9 @@ def start_scheduler_if_needed(home: Home) -> None:
     spawn_daemon(home)
 
 
+REAP_GRACE_S = 10.0
+
+
 def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None, poll_s: float = 0.5,
          timeout_s: float | None = None) -> Run:
     """Follow a run to its end. Runs the scheduler inline when none is running for this home."""
@@ -189,7 +192,15 @@ def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None
         if timeout_s is not None and time.time() - started > timeout_s:
             raise SSLPilotError(f"run {run_id} did not finish within {timeout_s}s", field="--wait")
         r = registry.get(run_id)
-        return r.status in TERMINAL and not _worker_alive(r)
+        if r.status not in TERMINAL:
+            return False
+        if not r.pid:  # reaped: the scheduler closed its worker (and stored the run's verdict)
+            return True
+        if _worker_alive(r):
+            state.pop("gone", None)
+            return False
+        # the worker is gone: a scheduler reaps it within a tick; past the grace nobody will, so stop waiting
+        return time.time() - state.setdefault("gone", time.time()) > REAP_GRACE_S
 
     if not registry.scheduler_alive():
         try:

@@ -239,10 +239,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
 
 def _runs(pending: dict) -> int:
     """How many runs the action starts: a sweep's every combination."""
-    runs = 1
-    for values in (pending["args"].get("grid") or {}).values():
-        runs *= len(values)
-    return runs
+    from tools.runs import sweep_size
+
+    grid = pending["args"].get("grid")
+    return sweep_size(grid) if grid else 1
 
 
 def _gpu_hours(pending: dict) -> float:

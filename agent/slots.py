@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ssl_runtime.catalogue import ALIASES, BUILTIN_DATASETS, METHODS
+from tools.launches import FIELD_KEYS
 
 METHOD_ALIASES = ALIASES  # every spelling of a method, from the catalogue
 METHOD_WORDS = "|".join(m.replace("_", " ") for m in METHODS)  # "the byol run", "my barlow twins model"
@@ -78,20 +79,38 @@ def _clean_gradient_clipping(low: str) -> str:
     return re.sub(r"grad(?:ient)?[ _-]?clip(?:ping)?|clip[ _-]grad(?:ient)?s?", " ", low)
 
 
-def find_method(text: str) -> Named | None:
-    """A method by alias, tolerant of spaces, hyphens and small typos ("sim clr", "moco-v3", "barlowtwins",
-    "simcrl"); a known method sslpilot lacks (SwAV) comes back unresolved."""
+def _named_methods(text: str) -> tuple[list[str], list[tuple[int, Named]]]:
+    """The message's words, and each method it names by a whole alias (and each known method sslpilot lacks,
+    unresolved) with its word position: longest phrase first ("masked language model" before "masked"), no word
+    read twice."""
     low = _clean_gradient_clipping(text.lower())
     words = re.findall(r"[a-z0-9]+", low)
-    for n in (3, 2, 1):  # longest phrase first: "masked language model" before "masked"
+    taken: set[int] = set()
+    found: list[tuple[int, Named]] = []
+    for n in (3, 2, 1):
         for i in range(len(words) - n + 1):
+            span = set(range(i, i + n))
             key = "".join(words[i:i + n])
+            if span & taken:
+                continue
             if key in METHOD_ALIASES:
                 if key == "clip" and re.search(r"\bclip(?:ping)?\s*(?:=|to|at|of)?\s*[0-9]", low):
                     continue
-                return Named(" ".join(words[i:i + n]), METHOD_ALIASES[key])
-            if n == 1 and key in OTHER_METHODS:
-                return Named(key)
+                found.append((i, Named(" ".join(words[i:i + n]), METHOD_ALIASES[key])))
+            elif n == 1 and key in OTHER_METHODS:
+                found.append((i, Named(key)))
+            else:
+                continue
+            taken |= span
+    return words, found
+
+
+def find_method(text: str) -> Named | None:
+    """A method by alias, tolerant of spaces, hyphens and small typos ("sim clr", "moco-v3", "barlowtwins",
+    "simcrl"); a known method sslpilot lacks (SwAV) comes back unresolved."""
+    words, found = _named_methods(text)
+    if found:
+        return found[0][1]
     for w in words:  # typos: one edit away from a method name of 4+ letters
         if len(w) >= 4 and not w.isdigit():
             close = difflib.get_close_matches(w, [a for a in METHOD_ALIASES if len(a) >= 4], n=1, cutoff=0.8)
@@ -101,25 +120,11 @@ def find_method(text: str) -> Named | None:
 
 
 def find_methods(text: str) -> list[Named]:
-    """Every method the message names by an alias, once each, in the order written ("simclr and byol"): the first
-    is `find_method`'s reading; the others are what a one-method reading would leave out."""
-    low = _clean_gradient_clipping(text.lower())
-    words = re.findall(r"[a-z0-9]+", low)
-    taken: set[int] = set()
-    found: list[tuple[int, Named]] = []
-    for n in (3, 2, 1):
-        for i in range(len(words) - n + 1):
-            span = set(range(i, i + n))
-            key = "".join(words[i:i + n])
-            if span & taken or key not in METHOD_ALIASES:
-                continue
-            if key == "clip" and re.search(r"\bclip(?:ping)?\s*(?:=|to|at|of)?\s*[0-9]", low):
-                continue
-            taken |= span
-            found.append((i, Named(" ".join(words[i:i + n]), METHOD_ALIASES[key])))
+    """Every method sslpilot has that the message names by an alias, once each, in the order written ("simclr and
+    byol"): what a one-method reading would leave out."""
     out: list[Named] = []
-    for _, named in sorted(found, key=lambda x: x[0]):
-        if all(o.value != named.value for o in out):
+    for _, named in sorted(_named_methods(text)[1], key=lambda x: x[0]):
+        if named.value and all(o.value != named.value for o in out):
             out.append(named)
     return out
 
@@ -254,8 +259,7 @@ SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
 INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
 _ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
 LIST_OF = rf"({_ITEM}(?:\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/|\bvs\.?|\bversus\b)\s*{_ITEM})+)"
-TOP_LEVEL_KEYS = {"lr": "optim.lr", "batch_size": "train.batch_size", "epochs": "train.epochs", "steps": "train.steps",
-                  "seed": "train.seed"}
+TOP_LEVEL_KEYS = {**FIELD_KEYS, "seed": "train.seed"}  # "lr=1e-3,3e-3" sweeps optim.lr
 
 
 GRID_ASSIGNMENT = rf"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*({NUMBER}(?:,{NUMBER})+)"

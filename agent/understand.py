@@ -42,6 +42,7 @@ from agent.slots import (
     without_paths,
 )
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
+from tools.launches import FIELD_KEYS
 from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
@@ -429,7 +430,7 @@ def _method_problem(text: str) -> tuple[str | None, Reading | None]:
     return named.value, None
 
 
-TOP_LEVEL_ARGS = ("epochs", "steps", "batch_size", "lr", "device")  # launch arguments a `key=value` may name
+TOP_LEVEL_ARGS = tuple(k for k in FIELD_KEYS if k != "num_gpus")  # launch arguments a `key=value` may name
 
 
 def _launch_args(text: str) -> dict:

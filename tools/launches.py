@@ -13,6 +13,10 @@ from typing import Any
 
 from ssl_runtime.catalogue import VISION_METHODS, data_fields
 
+# a launch's named fields and the config key each one sets (epochs and steps also clear each other)
+FIELD_KEYS = {"epochs": "train.epochs", "steps": "train.steps", "batch_size": "train.batch_size", "lr": "optim.lr",
+              "device": "train.device", "num_gpus": "train.num_gpus"}
+
 
 def launch_config(*, method: str | None = None, data: str | None = None, epochs: int | None = None,
                   steps: int | None = None, batch_size: int | None = None, lr: float | None = None,
@@ -35,10 +39,9 @@ def launch_config(*, method: str | None = None, data: str | None = None, epochs:
     if steps:
         set_dotted(tree, "train.steps", steps)
         set_dotted(tree, "train.epochs", None)
-    for key, value in (("train.batch_size", batch_size), ("optim.lr", lr), ("train.device", device),
-                       ("train.num_gpus", num_gpus)):
+    for name, value in (("batch_size", batch_size), ("lr", lr), ("device", device), ("num_gpus", num_gpus)):
         if value is not None:
-            set_dotted(tree, key, value)
+            set_dotted(tree, FIELD_KEYS[name], value)
     for key, value in (overrides or {}).items():
         set_dotted(tree, key, value)
     tree = deep_merge(tree, parse_overrides(sets or []))
@@ -146,11 +149,12 @@ def _measured_speed(home, method: str, backbone: str, size: int, device: str) ->
 
     from ssl_runtime.backbones import resolve_name
     from ssl_runtime.config import BackboneConfig
+    from ssl_runtime.run_folder import RunFolder, read_json
     from tools.registry import Registry
 
     for run in Registry(home).list(status="succeeded", method=method, limit=200):
         try:
-            summary = json.loads((Path(run.run_dir) / "summary.json").read_text())
+            summary = read_json(RunFolder(run.run_dir).summary)
             tree = json.loads(run.config_json)
             ran = resolve_name(BackboneConfig.model_validate(tree.get("backbone") or {}), method,
                                summary["data"]["image_size"])

@@ -44,8 +44,8 @@ def diagnosis_card(home: Home, d: dict, key: str) -> None:
     cols[1].metric("confidence", f"{d['confidence']:.2f}")
     if d.get("follow_up"):
         f = d["follow_up"]
-        box = st.success if f["outcome"] in ("fixed", "improved") else st.info if f["outcome"] in ("pending", "partly_fixed") \
-            else st.warning
+        box = st.success if f["outcome"] in ("fixed", "improved") else st.info \
+            if f["outcome"] in ("pending", "partly_fixed") else st.warning
         box(follow_up_text(d["run_id"], f))
     if d.get("evidence"):
         df = pd.DataFrame(d["evidence"])[["metric", "value", "step", "threshold", "explanation"]]

@@ -145,12 +145,18 @@ def ranking_text(r: dict) -> str:
 
 def probe_text(p: dict) -> str:
     """Probe/kNN against random init, and CLIP retrieval against chance, whichever the result has."""
+    from tools.diagnosis.thresholds import PROBE_GAIN_Z
+
     parts = []
     if "probe/acc" in p:
         b = p.get("baseline") or {}
         parts.append(f"linear probe {_pct(p['probe/acc'])} (random init {_pct(b.get('probe/acc'))}), kNN "
                      f"{_pct(p.get('knn/acc'))} (random init {_pct(b.get('knn/acc'))})"
-                     + (f", recall@5 {_pct(p['knn/recall@5'])}" if "knn/recall@5" in p else ""))
+                     + (f", recall@5 {_pct(p['knn/recall@5'])}" if "knn/recall@5" in p else "")
+                     + (f"; gain {(p['probe/acc'] - b['probe/acc']) * 100:+.1f} ± "
+                        f"{PROBE_GAIN_Z * p['probe/gain_se'] * 100:.1f} "
+                        f"points on {p.get('num_val', '?')} held-out images"
+                        if p.get("probe/gain_se") is not None and b.get("probe/acc") is not None else ""))
     if "clip/i2t_recall@5" in p:
         parts.append(f"image->text recall@5 {_pct(p['clip/i2t_recall@5'])}, text->image "
                      f"{_pct(p['clip/t2i_recall@5'])} (chance {_pct(p['clip/chance_recall@5'])})")

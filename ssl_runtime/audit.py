@@ -16,7 +16,7 @@ from ssl_runtime.health import (
     uniformity,
     view_retrieval,
 )
-from ssl_runtime.probe import evaluate_features
+from ssl_runtime.probe import evaluate_features, with_gain_se
 
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
@@ -85,6 +85,7 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
         if baseline and encoder.random_init is not None:
             base = embed(encoder, images, device, module=encoder.random_init())
             out["baseline"] = evaluate_features(base[train_rows], y[train_rows], base[val_rows], y[val_rows])
+        with_gain_se(out)
     return out
 
 

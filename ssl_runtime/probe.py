@@ -49,7 +49,12 @@ def load_encoder(encoder_dir: Path, random_init: bool = False, pooling: str = "a
     return Backbone(model, family_of(model), pooling).eval(), preprocess
 
 
-MIN_PROBE_IMAGES = 200  # below this a probe's accuracy is mostly noise, whatever the time budget says
+BASELINE_RECORD = "per-row"  # in the cache key: baselines cached before they kept `probe/correct` are not reused
+MIN_PROBE_IMAGES = 1000
+"""The fewest images a probe scores, whatever the time budget says: a fifth of them (200) validate, where an accuracy
+near 0.9 has a standard error of 2 points. At 200 (40 validating) it was 5, and the runs of a sweep queued together on
+a CPU, each measuring a slow embedding speed, were probed on 200 images: a 2.5-point deficit against the random init
+read as a weak encoder, and the sweep's probes compared 40 images with 359."""
 CALIBRATION_IMAGES = 32
 BUDGET_SHARE, BUDGET_RANGE_S = 0.25, (5.0, 300.0)  # the default budget: this share of training time, clamped
 PASSES = 3  # what the budget pays for, in embedding passes: trained + random-init, then decoding and the fits
@@ -194,11 +199,40 @@ def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, 
 
 def evaluate_features(train_x, train_y, val_x, val_y, k: int = 20, temperature: float = 0.07,
                       feature_norm: str = "l2") -> dict:
+    """Probe and kNN scores; `probe/correct` is which validation rows the probe got right ("0"/"1" per row), so a
+    baseline scored on the same rows gives the gain's paired standard error (`gain_se`)."""
     lin = linear_probe(train_x, train_y, val_x, val_y)
     knn = knn_eval(train_x, train_y, val_x, val_y, k, temperature, feature_norm)
-    out = {"probe/acc": lin["acc"], "probe/l2": lin["l2"], "probe/train_acc": lin["train_acc"], "knn/acc": knn["acc"]}
+    out = {"probe/acc": lin["acc"], "probe/l2": lin["l2"], "probe/train_acc": lin["train_acc"], "knn/acc": knn["acc"],
+           "probe/correct": "".join("1" if c else "0" for c in lin["correct"].tolist())}
     out.update({f"knn/{k}": v for k, v in knn.items() if k.startswith("recall")})
     return out
+
+
+def gain_se(trained: dict, baseline: dict) -> float | None:
+    """The standard error of the probe's gain over its baseline (trained minus random-init accuracy), paired on the
+    same validation rows: the standard deviation of the per-row difference over sqrt(n). Many rows are right (or
+    wrong) for both, so it is well under an unpaired error; floored at one row that differs (1/n), since rows that
+    all agree on a small split do not make the gain exact. None when either lacks the per-row record."""
+    a, b = trained.get("probe/correct"), baseline.get("probe/correct")
+    if not a or not b or len(a) != len(b):
+        return None
+    diff = torch.tensor([int(x) - int(y) for x, y in zip(a, b, strict=True)], dtype=torch.float64)
+    n = len(diff)
+    sd = float(diff.std()) if n > 1 else 0.0
+    return max(sd, n ** -0.5) / n ** 0.5
+
+
+def with_gain_se(scores: dict) -> dict:
+    """Scores with `probe/gain_se` beside a baseline, and the per-row records dropped (they served the error)."""
+    base = scores.get("baseline")
+    if isinstance(base, dict):
+        se = gain_se(scores, base)
+        if se is not None:
+            scores["probe/gain_se"] = round(se, 5)
+        base.pop("probe/correct", None)
+    scores.pop("probe/correct", None)
+    return scores
 
 
 def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
@@ -260,6 +294,7 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                 if known is not None:
                     known.parent.mkdir(parents=True, exist_ok=True)
                     write_json_atomic(known, scores)
+    with_gain_se(result)
     result["seconds"] = round(time.perf_counter() - t0, 3)
     write_json_atomic(folder.probe, result)
     steps = [r["step"] for r in folder.read_metrics() if "step" in r]
@@ -289,7 +324,7 @@ def _baseline_cache(folder: RunFolder, cfg, dev: torch.device, data_key: str | N
     h = hashlib.sha256(data_key.encode())
     for part in ((folder.encoder / "config.json").read_bytes(), (folder.encoder / "preprocess.json").read_bytes(),
                  f"{n_train}|{ev.pooling}|{ev.knn_k}|{ev.knn_temperature}|{ev.feature_norm}|{torch.__version__}|"
-                 f"{dev.type}".encode()):
+                 f"{dev.type}|{BASELINE_RECORD}".encode()):
         h.update(part)
     return datasets_root(cfg.data.cache_dir, run_dir=folder.path) / "baselines" / f"{h.hexdigest()[:24]}.json"
 

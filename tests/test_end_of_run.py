@@ -77,6 +77,8 @@ def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp
     assert summary["probe"]["num_train"] + summary["probe"]["num_val"] == 60
     saved = json.loads(RunFolder(run).probe.read_text())
     assert saved["sample"] == sample
+    # the gain's paired error is kept, the per-image records it came from are not (12 validating images: >= 1/12)
+    assert saved["probe/gain_se"] >= 1 / 12 - 1e-4 and "probe/correct" not in json.dumps(saved)
     said = [e["message"] for e in RunFolder(run).read_events() if e["type"] == "probe"]
     assert said and f"on 60 of {N_IMAGES} images" in said[-1]
     # calibration (4 to warm up, 32 timed) + two passes over the sample: far less than two passes over the set

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ssl_runtime.config import RunConfig, parse_value, save_config, set_dotted
-from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
+from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.gpus import Allocator, Request
@@ -311,10 +311,19 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     return rows
 
 
-def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None) -> dict:
-    """Linear probe + kNN of a finished run (optionally with other retrieval settings); the registry is updated."""
+def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None,
+          sets: list[str] | None = None) -> dict:
+    """Linear probe + kNN of a finished run (optionally with other retrieval or sampling settings: `eval_overrides`,
+    or the CLI's `eval.key=value` pairs in `sets`); the registry is updated."""
     from ssl_runtime.probe import probe_run
 
+    if sets:
+        tree = parse_overrides(sets)
+        other = sorted(k for k in tree if k != "eval")
+        if other or not isinstance(tree.get("eval"), dict):
+            raise ConfigError(f"a probe takes eval.* settings only, not {', '.join(other) or sets[0]}", field="--set",
+                              fix="write e.g. --set eval.max_images=20000 or --set eval.time_budget_s=60")
+        eval_overrides = {**(eval_overrides or {}), **tree["eval"]}
     access.require(home, "member", "probing a run")
     folder = find_run(home, ref)
     result = probe_run(folder.path, device=device, eval_overrides=eval_overrides or None)

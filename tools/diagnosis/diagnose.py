@@ -587,10 +587,36 @@ def _probe_gain(ev: RunEvidence) -> float | None:
     return p["probe/acc"] - p["baseline"]["probe/acc"]
 
 
+def gain_se(probe: dict | None) -> float | None:
+    """The standard error of a probe's gain over its random init: the paired one the probe kept, else (probes
+    written before it did) the unpaired one from the validation rows, which is larger; None without either."""
+    if not probe or "baseline" not in probe:
+        return None
+    if probe.get("probe/gain_se") is not None:
+        return float(probe["probe/gain_se"])
+    return unpaired_se(probe["probe/acc"], probe["baseline"]["probe/acc"], probe.get("num_val"))
+
+
+def unpaired_se(a: float, b: float, n: int | None) -> float | None:
+    """The standard error of a - b for two accuracies on n rows, treated as independent (an upper bound for two
+    scores of the same rows); at least one row (1/n). None without n."""
+    return max(math.sqrt((a * (1 - a) + b * (1 - b)) / n), 1 / n) if n else None
+
+
+def gain_is_weak(gain: float, se: float | None) -> bool:
+    """Under PROBE_GAIN_WEAK by more than PROBE_GAIN_Z standard errors (by anything, where the error is unknown)."""
+    return gain < T.PROBE_GAIN_WEAK and (se is None or T.PROBE_GAIN_WEAK - gain > T.PROBE_GAIN_Z * se)
+
+
+def _probe_weak(ev: RunEvidence) -> bool:
+    gain = _probe_gain(ev)
+    return gain is not None and gain_is_weak(gain, gain_se(ev.probe))
+
+
 def _data_problem(ev: RunEvidence, d: Diagnosis) -> bool:
     items, causes, severe = data_findings(ev)
     gain = _probe_gain(ev)
-    weak = gain is not None and gain < T.PROBE_GAIN_WEAK
+    weak = _probe_weak(ev)
     if not items or not (severe or weak):
         return False
     d.verdict, d.confidence = "data_problem", 0.6 + (0.2 if severe else 0) + (0.1 if weak else 0)
@@ -603,9 +629,16 @@ def _data_problem(ev: RunEvidence, d: Diagnosis) -> bool:
 
 def _gain_item(ev: RunEvidence, gain: float, bar: float = T.PROBE_GAIN_WEAK, meaning: str = "") -> Item:
     p = ev.probe
+    se = gain_se(p)
+    margin = f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else ""
+    rows = f" on {p['num_val']} held-out images" if p.get("num_val") else ""
+    if not meaning and gain < bar and not gain_is_weak(gain, se):
+        meaning = (f": under the {bar * 100:.0f}-point bar by less than its error, so the probe cannot say "
+                   "whether the encoder beat its random init and decides nothing here (`sslpilot probe RUN --set eval.time_budget_s=60` "
+                   "scores more images, where the data has them)")
     return Item("probe/acc", _r(p["probe/acc"]), None, _r(p["baseline"]["probe/acc"] + bar),
                 f"linear probe {p['probe/acc']:.3f} vs {p['baseline']['probe/acc']:.3f} for the same architecture at "
-                f"random init ({gain * 100:+.1f} points){meaning}")
+                f"random init ({gain * 100:+.1f}{margin} points{rows}){meaning}")
 
 
 def _weak_representation(ev: RunEvidence, d: Diagnosis) -> bool:
@@ -613,7 +646,7 @@ def _weak_representation(ev: RunEvidence, d: Diagnosis) -> bool:
     strength = ev.config.get("augment", {}).get("strength", 1.0)
     align = ev.s("health/alignment").last()
     identical = strength == 0 or (align is not None and align[1] < 1e-4)
-    if not identical and (gain is None or gain >= T.PROBE_GAIN_WEAK):
+    if not identical and not _probe_weak(ev):
         return False
     d.verdict, d.confidence = "weak_representation", 0.6
     if identical:
@@ -624,7 +657,7 @@ def _weak_representation(ev: RunEvidence, d: Diagnosis) -> bool:
         d.causes.append(Cause("identical_views", "augment.strength is 0, so both views are the same image", 0.9))
     if gain is not None:
         d.evidence.append(_gain_item(ev, gain))
-        if gain < T.PROBE_GAIN_WEAK:
+        if _probe_weak(ev):
             d.confidence += 0.1
     d.causes += weak_causes(ev)
     return True
@@ -643,7 +676,7 @@ def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
     gain = _probe_gain(ev)
     if gain is not None:
         d.evidence.append(_gain_item(ev, gain))
-        d.confidence += 0.15
+        d.confidence += 0.15 if gain >= T.PROBE_GAIN_WEAK else 0.0  # a gain the probe cannot tell from none adds nothing
     loss = ev.s("loss").finite
     if len(loss) >= 6:
         tail = [v for _, v in loss[-max(3, len(loss) // 5):]]
@@ -666,7 +699,8 @@ def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
     if not p or "probe/acc" not in p or d.verdict not in ("healthy", "weak_representation"):
         return
     knn = p.get("knn/acc")
-    if knn is not None and p["probe/acc"] - knn >= T.RETRIEVAL_GAP:
+    se = unpaired_se(p["probe/acc"], knn, p.get("num_val")) if knn is not None else None
+    if knn is not None and p["probe/acc"] - knn >= max(T.RETRIEVAL_GAP, T.PROBE_GAIN_Z * (se or 0.0)):
         d.evidence.append(Item("knn/acc", _r(knn), None, _r(p["probe/acc"] - T.RETRIEVAL_GAP),
                                f"nearest-neighbour accuracy is {(p['probe/acc'] - knn) * 100:.0f} points under the "
                                "linear probe: the features are good but the comparison is not"))

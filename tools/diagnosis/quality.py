@@ -1,7 +1,8 @@
 """Is this encoder any good, without labels? A quality verdict from what the run's own numbers can support.
 
 Labels decide where they exist: the linear probe against the same architecture at random init (the
-diagnosis's own test): good or weak. Without them the verdict is `failing` when the diagnosis found a
+diagnosis's own test): good, or weak when the gain is under its bar by more than the probe's error (a gain
+under the bar within its error is `usable`, like a run without labels). Without them the verdict is `failing` when the diagnosis found a
 collapse, a divergence or no learning, and otherwise `usable`: no failure, with LiDAR's change since the
 random init and the run's place among runs of the same method on the same data shown as evidence. It never
 says good or weak without labels, because nothing measured supports that: on the label-free validation
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from tools.diagnosis import thresholds as T
-from tools.diagnosis.diagnose import Diagnosis
+from tools.diagnosis.diagnose import Diagnosis, gain_is_weak, gain_se
 from tools.diagnosis.evidence import RunEvidence
 
 FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
@@ -24,7 +25,7 @@ FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learnin
 @dataclass
 class Quality:
     run_id: str
-    verdict: str  # good | weak (labels) | failing | usable (no labels, no failure) | unknown
+    verdict: str  # good | weak (labels) | failing | usable (no failure; no labels, or a probe too small to tell) | unknown
     decided_by: str  # probe | lidar | diagnosis | none
     reason: str
     signals: dict[str, float] = field(default_factory=dict)  # end values, and LiDAR at init
@@ -55,17 +56,23 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
     if gain:
         q.signals["lidar_at_init"] = round(gain[0], 4)
         q.lidar_gain = round(gain[2], 3)
+    se = None
     if ev.probe and "baseline" in ev.probe and "probe/acc" in ev.probe:
         q.probe_gain = round(ev.probe["probe/acc"] - ev.probe["baseline"]["probe/acc"], 4)
+        se = gain_se(ev.probe)
     if d.verdict in FAILING:
         q.verdict, q.decided_by = "failing", "diagnosis"
         q.reason = f"the diagnosis reads {d.verdict.replace('_', ' ')}"
     elif q.probe_gain is not None:
         q.decided_by = "probe"
-        good = q.probe_gain >= T.PROBE_GAIN_WEAK
-        q.verdict = "good" if good else "weak"
-        q.reason = (f"labels exist: the linear probe is {q.probe_gain * 100:+.1f} points over the same architecture "
-                    f"at random init ({'at least' if good else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})")
+        good, weak = q.probe_gain >= T.PROBE_GAIN_WEAK, gain_is_weak(q.probe_gain, se)
+        q.verdict = "good" if good else "weak" if weak else "usable"
+        said = f"{q.probe_gain * 100:+.1f}" + (f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else "")
+        q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
+                    + (f"({'at least' if good else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})" if good or weak else
+                       f"(under {T.PROBE_GAIN_WEAK * 100:.0f} by less than its error: no failure found, and the "
+                       f"probe's {ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the "
+                       "random init)"))
     elif gain:
         q.verdict, q.decided_by = "usable", "lidar"
         q.reason = (f"no failure found; LiDAR went from {gain[0]:.1f} at initialisation to {gain[1]:.1f} "

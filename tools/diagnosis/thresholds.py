@@ -111,6 +111,13 @@ PROBE_GAIN_WEAK = 0.01
 """A trained encoder must beat its own random init; less than one point of linear-probe gain is no gain.
 (Digits are easy for random features, ~0.95, so the gain, not the accuracy, is what we judge.)"""
 
+PROBE_GAIN_Z = 2.0
+"""A gain under PROBE_GAIN_WEAK reads as weak only when it is under by more than this many standard errors of the
+gain (paired on the validation rows: `probe/gain_se`; for probes written before that was kept, the unpaired error
+from num_val, which is larger). On digits a random init probes 0.95, and a 30-step run's gain of +0.8 on 359 rows
+has an error near 1 point: nothing says it is under 1. A sweep member probed on 40 rows read -2.5 points and
+"weak", with an error of 5."""
+
 PROBE_GAIN_KEPT = 0.03
 """A collapse verdict whose backbone still probes 3+ points over its random init says so: the projector's outputs (what
 the loss sees) collapsed, and the features below still hold what was learned before. Common: 36 of the 78 collapse

@@ -150,11 +150,14 @@ def _pretrain_text(out: dict) -> str:
 @app.command("probe")
 def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], home: HomeOpt = None,
               as_json: JsonOpt = False,
-              device: Annotated[str, typer.Option(help="auto, cpu, cuda")] = "auto") -> None:
+              device: Annotated[str, typer.Option(help="auto, cpu, cuda")] = "auto",
+              set_: Annotated[list[str] | None, typer.Option(
+                  "--set", help="eval setting, e.g. eval.max_images=20000 (more images: a smaller error)")] = None,
+              ) -> None:
     """Linear probe and kNN of a finished run's encoder, with a random-init baseline."""
     from tools import runs
 
-    result = runs.probe(the_home(), run, device=device)
+    result = runs.probe(the_home(), run, device=device, sets=set_)
     emit(result, as_json, f"run {result['run_id']}: {probe_text(result)}")
 
 

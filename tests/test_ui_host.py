@@ -81,3 +81,27 @@ def test_no_auth_turns_the_login_off(served, monkeypatch):
     assert seen["SSLPILOT_UI_AUTH"] == "off"
     CliRunner().invoke(app, ["ui"])
     assert seen["SSLPILOT_UI_AUTH"] == ""
+
+
+def test_the_terminal_chat_ends_on_exit_words_without_asking_the_agent(monkeypatch, tmp_path):
+    """"quit" used to be read as a request ("Did you want to cancel run 2?"); it ends the chat, as Ctrl-D does."""
+    import agent.session
+
+    heard = []
+
+    class Agent:
+        def __init__(self, home):
+            pass
+
+        def stream(self, text, thread):
+            heard.append(text)
+            yield {"event": "answer", "text": "ok"}
+
+    monkeypatch.setattr(agent.session, "Agent", Agent)
+    monkeypatch.setenv("SSLPILOT_HOME", str(tmp_path / "home"))
+    from ui.cli import common
+
+    monkeypatch.setattr(common, "_invocation", {})
+    r = CliRunner().invoke(app, ["chat"], input="list my runs\nQuit.\ncancel run 2\n")
+    assert r.exit_code == 0, r.output
+    assert heard == ["list my runs"]

@@ -10,6 +10,9 @@ import typer
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()
+LEAVE = ("exit", "quit", "/exit", "/quit", "bye")
+"""What ends the terminal chat besides Ctrl-D, as in Python's and most chat REPLs ("quit" was read as a request
+and answered with an offer to cancel the last run)."""
 
 
 @app.command()
@@ -30,7 +33,7 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
 
     console = Console()
     thread = thread or __import__("uuid").uuid4().hex[:12]
-    console.print(f"[bold]sslpilot[/bold] ({describe()}), thread {thread}. Ctrl-D to leave.")
+    console.print(f"[bold]sslpilot[/bold] ({describe()}), thread {thread}. Ctrl-D or \"exit\" to leave.")
     while True:
         try:
             text = console.input("[bold cyan]you> [/bold cyan]")
@@ -39,6 +42,8 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
             return
         if not text.strip():
             continue
+        if text.strip().lower().rstrip(".!") in LEAVE:
+            return
         for ev in agent.stream(text, thread):  # printed as it happens
             if ev["event"] == "tool_call":
                 console.print(f"[dim]-> {ev['name']} {ev['args']}[/dim]")

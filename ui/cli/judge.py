@@ -70,7 +70,8 @@ def forecast(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
 
 @app.command()
 def quality(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Is the encoder any good without labels? good, weak, failing or unknown, from LiDAR and the run's peers."""
+    """Is the encoder any good? good or weak (a probe that decides), failing, usable (no failure found; no labels, or a
+    probe too small to tell) or unknown, from the probe where labels exist, else LiDAR and the run's peers."""
     from tools.diagnosis import judge_run
 
     q = judge_run(the_home(), run)

@@ -132,6 +132,8 @@ def ranking_text(r: dict) -> str:
                    if r.get("paired") else f"{sig} {e['score']:.4g}")
         lines.append(f"{e['rank']}. {e['label']}: {reading}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
+    if r.get("probe_note"):
+        lines.append(r["probe_note"])
     if r.get("leaders_note"):
         lines.append(r["leaders_note"])
     if r.get("caveat"):

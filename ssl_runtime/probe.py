@@ -342,12 +342,13 @@ def time_budget(folder: RunFolder, ev) -> tuple[float, str]:
 
 def _sample_size(folder: RunFolder, store, ids: torch.Tensor, pre: dict, dev: torch.device, cfg) -> tuple[int, str]:
     """How many images the probe embeds: as many as fit the time budget at the speed measured on a small
-    calibration batch (decode + embed), within [min(MIN_PROBE_IMAGES, all), eval.max_images]."""
+    calibration batch (decode + embed), within [min(MIN_PROBE_IMAGES, all), eval.max_images]; all of them (up to
+    eval.max_images) when that is under twice MIN_PROBE_IMAGES (digits' 1,797 images are always probed whole)."""
     ev = cfg.eval
     limit = min(ev.max_images, len(ids))
     floor = min(MIN_PROBE_IMAGES, limit)
-    if limit <= floor:
-        return limit, "all images"
+    if limit < 2 * MIN_PROBE_IMAGES:  # the only sizes would be the floor and all: all, so a sweep shares one sample
+        return limit, ("all images" if limit == len(ids) else f"eval.max_images={ev.max_images}")
     earlier = _first_sample(folder, ev)
     if earlier is not None:
         return min(limit, earlier), f"the sample of this run's first probe ({earlier} images), for comparable scores"

@@ -90,6 +90,14 @@ def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp
     assert wider["sample"] == {"images": N_IMAGES, "available": N_IMAGES, "why": "all images"}
 
 
+def test_a_set_under_twice_the_floor_is_probed_whole(labelled, tmp_path, monkeypatch):
+    """The sizes would be the floor or everything, and a sweep's runs, timing the embedding on a busy machine,
+    would split between them: everything, whatever the budget."""
+    monkeypatch.setattr(probe_module, "MIN_PROBE_IMAGES", 200)  # 240 images: under 400
+    run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e-6})
+    assert run_worker(run)["probe"]["sample"] == {"images": N_IMAGES, "available": N_IMAGES, "why": "all images"}
+
+
 def test_sample_sizes_step_by_doubling_so_a_sweep_shares_its_sample():
     from ssl_runtime.probe import doubling
 

@@ -353,3 +353,19 @@ def test_runs_of_several_methods_name_each_methods_leader_as_the_shortlist(tmp_p
     assert "shortlist to probe" in text
     one = rank_runs(h, [runs[0].id, runs[1].id])
     assert "leaders" not in one and "Each method's best" not in ranking_text(one)
+
+
+def test_where_every_run_has_a_probe_its_leader_is_named_beside_the_label_free_order():
+    from tools.ranking import probe_note
+
+    entries = [{"run_id": "2", "label": "run 2", "rank": 1, "probe_acc": 0.956, "probe_images": 160},
+               {"run_id": "3", "label": "run 3", "rank": 2, "probe_acc": 0.967, "probe_images": 359}]
+    said = probe_note(entries)
+    assert "the linear probe picks run 3 (96.7%)" in said and "the probe is the measure to trust" in said
+    assert "160 to 359 held-out images" in said
+    entries[0]["probe_acc"] = 0.97
+    entries[1]["probe_images"] = 160
+    said = probe_note(entries)
+    assert "picks run 2 (97.0%), as the label-free order does" in said and "held-out images" not in said
+    entries[1]["probe_acc"] = None  # one run without a probe: no note
+    assert probe_note(entries) is None

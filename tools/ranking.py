@@ -147,7 +147,8 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         probe = reg.probe(r.id)
         entries.append({"run_id": r.id, "label": f"run {r.id}", "method": r.method, "step": last.get("step"),
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
-                        "probe_acc": probe.probe_acc if probe else None})
+                        "probe_acc": probe.probe_acc if probe else None,
+                        "probe_images": _probe_images(probe)})
         if measured:
             checkpoint = sources[r.id] if isinstance(sources[r.id], tuple) else None
             entries[-1].update(view_readings_of(r.run_dir, checkpoint and checkpoint[1]))
@@ -168,7 +169,41 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         out["leaders_note"] = f"Each method's best, without labels: {names}. {LEADERS_CAVEAT}"
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
+    note = probe_note(entries)
+    if note:
+        out["probe_note"] = note
     return out
+
+
+def _probe_images(probe) -> int | None:
+    """How many validation images a run's probe scored (None without a probe, or one that did not say)."""
+    if probe is None:
+        return None
+    import json
+
+    n = json.loads(probe.result_json or "{}").get("num_val")
+    return int(n) if isinstance(n, int) else None
+
+
+def probe_note(entries: list[dict]) -> str | None:
+    """Where every ranked run has a linear probe, labels exist and the probe is the truth the label-free order
+    stands in for: name its leader, and say when the probes scored different numbers of images (a sweep probed
+    on a busy CPU), which makes their scores compare less well."""
+    probed = [e for e in entries if e.get("probe_acc") is not None]
+    if len(probed) < 2 or len(probed) < len(entries):
+        return None
+    best = max(probed, key=lambda e: e["probe_acc"])
+    label_free = next((e for e in entries if e.get("rank") == 1), None)  # _ordered numbered them
+    agree = label_free is not None and label_free["run_id"] == best["run_id"]
+    sizes = sorted({e["probe_images"] for e in probed if e.get("probe_images")})
+    said = (f"These runs have labels, and the linear probe picks {best['label']} ({best['probe_acc'] * 100:.1f}%)"
+            + (", as the label-free order does." if agree else
+               "; where labels exist the probe is the measure to trust, and the order above is for data without "
+               "them."))
+    if len(sizes) > 1:
+        said += (f" Their probes scored {sizes[0]} to {sizes[-1]} held-out images, so the smaller ones are the less "
+                 "sure: `sslpilot probe RUN --set eval.time_budget_s=60` scores more.")
+    return said
 
 
 LEADERS_CAVEAT = ("Across methods the order is less sure than within one: on sslpilot's four held-out validation "

@@ -51,7 +51,6 @@ class Budget:
     max_model_calls = settings.get_int("SSLPILOT_MAX_MODEL_CALLS")  # per turn
     max_launches = settings.get_int("SSLPILOT_MAX_LAUNCHES")  # per thread
     max_gpu_hours = settings.get_float("SSLPILOT_MAX_GPU_HOURS")  # per thread, estimated
-    assumed_img_per_s = settings.get_float("SSLPILOT_ASSUMED_IMG_PER_S")
 
 
 class State(TypedDict, total=False):
@@ -246,11 +245,16 @@ def _runs(pending: dict) -> int:
 
 
 def _gpu_hours(pending: dict) -> float:
-    """A rough estimate from the requested steps and batch at an assumed throughput."""
+    """The launch tool's estimate (tools/launches.device_hours: the resolved length, epochs included, at a measured
+    speed where one is known); for a pending action saved without one, the stated steps and batch at the assumed
+    speed."""
+    if pending.get("device_hours") is not None:
+        return float(pending["device_hours"])
+    from tools.launches import device_hours
+
     args = pending["args"]
-    steps = args.get("steps") or 0
-    batch = args.get("batch_size") or 256
-    return _runs(pending) * steps * batch / Budget.assumed_img_per_s / 3600
+    return device_hours({"steps": args.get("steps") or 0, "batch_size": args.get("batch_size") or 256},
+                        _runs(pending))
 
 
 def _check_budget(state: State, pending: dict) -> str | None:

@@ -197,3 +197,23 @@ def test_evidence_without_a_threshold_says_none_of_it():
                        "threshold": None}]}
     text = diagnosis_text(d)
     assert "threshold 28.72" in text and "(`siblings/probe_acc` = 0.975)" in text and "None" not in text
+
+
+def test_the_gpu_hour_budget_counts_a_launch_given_in_epochs(home, monkeypatch):
+    """The per-conversation budget read the stated steps only, so a launch given in epochs counted 0 hours. It now
+    reads the launch tool's estimate: digits' 1,437 training images / 64 a batch = 22 steps an epoch, so 2,000
+    epochs are 44,000 steps x 64 at the assumed 2,000 img/s: 0.39 h, over a 0.1 h budget (4x) and refused."""
+    from agent import graph
+    from tools.launches import device_hours
+
+    assert device_hours({"steps": 44000, "batch_size": 64, "devices": "1 x auto"}) == pytest.approx(0.391, abs=1e-3)
+    assert device_hours({"steps": 100, "batch_size": 64, "devices": "2 x cuda", "img_per_s": 640}, runs=3) == \
+        pytest.approx(3 * 2 * 100 * 64 / 640 / 3600)
+    assert device_hours({"steps": None, "batch_size": "auto"}) == 0.0
+    monkeypatch.setattr(graph.Budget, "max_gpu_hours", 0.1)
+    a = agent(home)
+    out = a.chat("pretrain simclr on digits for 2000 epochs with batch size 64", "gpu-budget")
+    assert out["pending_confirmation"]["device_hours"] == pytest.approx(0.391, abs=0.01)
+    before = len(Registry(home).list())
+    out = a.chat("yes", "gpu-budget")
+    assert "GPU-hour budget" in out["answer"] and len(Registry(home).list()) == before

@@ -20,7 +20,7 @@ from ssl_runtime.errors import SSLPilotError
 from tools import access
 from tools.home import Home
 from tools.insights import config_diff
-from tools.launches import estimate_cost, launch_config
+from tools.launches import device_hours, estimate_cost, launch_config
 from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, SweepArgs
 
 
@@ -86,7 +86,8 @@ class ToolBox:
 
         resolved = validate(cfg, home=self.home, backend=a.backend)
         est = estimate_cost(cfg, self.home, here=a.backend in (None, "local"))
-        out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json")},
+        out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
+                                        "device_hours": device_hours(est)},
                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                "resolved": resolved.model_dump(mode="json")}
         if a.backend not in (None, "local"):
@@ -105,7 +106,8 @@ class ToolBox:
 
         validate(cfg)
         est = estimate_cost(cfg, self.home)
-        return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json")},
+        return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json"),
+                                         "device_hours": device_hours(est)},
                 "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
                 "when": a.at or a.cron}
 
@@ -120,7 +122,8 @@ class ToolBox:
 
         n = len(sweep_configs(cfg, a.grid))
         est = estimate_cost(cfg, self.home)
-        return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json")},
+        return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
+                                         "device_hours": device_hours(est, n)},
                 "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est), "grid": a.grid,
                 "runs": n}
 

@@ -134,6 +134,7 @@ def _speed(config: dict, steps: int | None, batch: int | None, home, here: bool)
     measured = _measured_speed(home, cfg.method, backbone, size, kind) if home is not None else None
     if measured and steps and batch:
         run_id, per_s = measured
+        out["img_per_s"] = per_s
         out["time"] = f"{_duration(steps * batch / per_s)} at the {per_s:.0f} img/s run {run_id} measured"
     if kind == "cpu" and size >= SLOW_ON_CPU_PX and backbone != "small_cnn":
         out["warning"] = (f"no GPU here: a {backbone} at {size} px trains slowly on a CPU; `data.image_size=64` "
@@ -165,6 +166,20 @@ def _measured_speed(home, method: str, backbone: str, size: int, device: str) ->
         if same and summary.get("samples_per_s"):
             return run.id, float(summary["samples_per_s"])
     return None
+
+
+def device_hours(estimate: dict, runs: int = 1) -> float:
+    """The device-hours a launch's estimate comes to, for the chat's per-conversation budget: its steps x batch at
+    the speed an earlier run of the same kind measured here, else at SSLPILOT_ASSUMED_IMG_PER_S; times its GPUs and
+    its runs (a sweep). 0 where the length is unknown (a folder that could not be listed)."""
+    from ssl_runtime import settings
+
+    steps, batch = estimate.get("steps"), estimate.get("batch_size")
+    if not isinstance(steps, int) or not isinstance(batch, int):
+        return 0.0
+    per_s = estimate.get("img_per_s") or settings.get_float("SSLPILOT_ASSUMED_IMG_PER_S")
+    gpus = int(str(estimate.get("devices", "1 x")).split(" x ")[0] or 1)
+    return runs * gpus * steps * batch / per_s / 3600
 
 
 def _duration(seconds: float) -> str:

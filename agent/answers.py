@@ -243,6 +243,7 @@ def _compare_text(result: dict) -> str:
                      f"{r['verdict'] or ''} |")
     diff = result["config_diff"]
     if diff:
+        lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
         lines.append("Config differences: " + "; ".join(
             f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
             for k, vals in list(diff.items())[:8]))

@@ -217,3 +217,22 @@ def test_the_gpu_hour_budget_counts_a_launch_given_in_epochs(home, monkeypatch):
     before = len(Registry(home).list())
     out = a.chat("yes", "gpu-budget")
     assert "GPU-hour budget" in out["answer"] and len(Registry(home).list()) == before
+
+
+def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row():
+    """Markdown (rich in the terminal, Streamlit in the app) continued the comparison's table into the next line,
+    so "Config differences: ..." was squeezed into the table's first column."""
+    from markdown_it import MarkdownIt
+
+    from agent.answers import _compare_text
+
+    row = {"run_id": "2", "method": "simclr", "status": "succeeded", "final_loss": 5.69, "health_std": 0.06,
+           "health_rank": 55.3, "probe_acc": 0.956, "verdict": "healthy"}
+    text = _compare_text({"runs": [row, {**row, "run_id": "3"}], "config_diff": {"optim.lr": {"2": 1e-3, "3": 3e-3}}})
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    in_table, where = False, None
+    for t in tokens:
+        in_table = {"table_open": True, "table_close": False}.get(t.type, in_table)
+        if t.type == "inline" and "Config differences" in t.content:
+            where = "table" if in_table else "text"
+    assert where == "text"

@@ -33,7 +33,8 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
         for e in d["evidence"]:
             at = f" at step {e['step']}" if e.get("step") is not None else ""
             bound = f", threshold {_fmt(e['threshold'])}" if e.get("threshold") is not None else ""
-            lines.append(f"- {e['explanation']} (`{e['metric']}` = {_fmt(e['value'])}{at}{bound})")
+            reading = f" (`{e['metric']}` = {_fmt(e['value'])}{at}{bound})" if e.get("value") is not None else ""
+            lines.append(f"- {e['explanation']}{reading}")
     if d.get("follow_up"):
         lines.append(follow_up_text(d["run_id"], d["follow_up"]))
     q = d.get("quality") or {}

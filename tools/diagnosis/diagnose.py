@@ -47,12 +47,14 @@ class Diagnosis:
     citations: list[dict] = field(default_factory=list)
     status: str = ""
     in_progress: bool = False
+    healthy_diff: dict | None = None  # {"run_id", "change"}: a healthy sibling's values where this run's differ
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "verdict": self.verdict, "confidence": round(self.confidence, 2),
                 "evidence": [asdict(e) for e in self.evidence],
                 "causes": [asdict(c) for c in sorted(self.causes, key=lambda c: -c.score)],
-                "citations": self.citations, "status": self.status, "in_progress": self.in_progress}
+                "citations": self.citations, "status": self.status, "in_progress": self.in_progress,
+                "healthy_diff": self.healthy_diff}
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:
@@ -100,6 +102,7 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
     _probe_kept(ev, d)
     _sibling_context(ev, d, siblings or [])
+    _healthy_difference(ev, d, siblings or [])
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
         d.confidence *= 0.8  # an early warning: the run may still recover or degrade
     extra = [DINO] if ev.method == "dino" else []
@@ -784,6 +787,54 @@ def _sibling_context(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> Non
         d.evidence.append(Item("siblings/probe_acc", _r(best["probe_acc"]), None, None,
                                f"run {best['run_id']} ({best.get('method')}) on the same data reached "
                                f"{best['probe_acc']:.3f}"))
+
+
+RECIPE_SECTIONS = ("optim", "method_args", "augment", "backbone")
+"""The config a run's outcome depends on, compared with a healthy sibling's (not its length, seed, device, logging or
+evaluation: a healthy run of another length says nothing about the settings that failed)."""
+MAX_RECIPE_DIFF = 3
+"""A healthy sibling that differs in more settings than this does not point at any of them."""
+
+
+def recipe_of(config: dict) -> dict:
+    """The config's recipe settings as dotted keys (RECIPE_SECTIONS, and the batch size)."""
+    flat = {f"{section}.{k}": v for section in RECIPE_SECTIONS for k, v in (config.get(section) or {}).items()}
+    flat["train.batch_size"] = (config.get("train") or {}).get("batch_size")
+    return flat
+
+
+def _healthy_difference(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+    """A failing run beside a healthy one of the same method, data and backbone that differs from it in a few recipe
+    settings: name them, and keep the healthy run's values for the recommendation (recommend.py offers them before
+    its fallback). The closest such run (fewest differences) is the one named; more than MAX_RECIPE_DIFF points at
+    nothing. What W&B and MLflow users do by hand: diff the failed run against the one that worked."""
+    if d.verdict not in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
+        return
+    mine, best = recipe_of(ev.config), None
+    for sib in siblings:
+        if not sib.get("run_dir"):
+            continue
+        try:
+            other = load_evidence(sib["run_dir"])
+        except (OSError, ValueError):
+            continue
+        if _backbone(other) != _backbone(ev):
+            continue
+        theirs = recipe_of(other.config)
+        diff = {k: theirs.get(k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)}
+        if 0 < len(diff) <= MAX_RECIPE_DIFF and (best is None or len(diff) < len(best[1])):
+            best = (sib["run_id"], diff)
+    if best is None:
+        return
+    run_id, diff = best
+    d.healthy_diff = {"run_id": run_id, "change": diff}
+    said = ", ".join(f"{k} ({_plain(mine.get(k))} here, {_plain(v)} there)" for k, v in diff.items())
+    d.evidence.append(Item("config", None, None, None, f"run {run_id} (healthy, same method, backbone and data) "
+                           f"differs from this run only in {said}"))
+
+
+def _plain(value) -> str:
+    return "unset" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ---- causes read from the config ----------------------------------------------------------------------

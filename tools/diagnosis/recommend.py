@@ -163,6 +163,18 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
     return table.get(cause.id, [])
 
 
+def _healthy_values(d: Diagnosis) -> list[Candidate]:
+    """A healthy sibling's values for the few recipe settings where this failing run differs from it (diagnose.
+    _healthy_difference): the change the registry itself shows to work, offered before the blind fallback."""
+    if not d.healthy_diff:
+        return []
+    run_id, change = d.healthy_diff["run_id"], d.healthy_diff["change"]
+    category = "data" if all(k.startswith("augment.") for k in change) else "model"
+    return [Candidate(category, dict(change), f"run {run_id} trained healthy on the same data, method and backbone "
+                      "with these values, and no published fault explains this run; take its values",
+                      f"a healthy run like run {run_id}", f"the follow-up's verdict and probe against run {run_id}'s")]
+
+
 def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     if d.verdict in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
         lr = ev.peak_lr or ev.default_lr
@@ -215,7 +227,7 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) 
     pool: list[tuple[Cause | None, Candidate]] = []
     for cause in sorted(d.causes, key=lambda c: -c.score):
         pool += [(cause, c) for c in candidates_for(cause, ev)]
-    pool += [(None, c) for c in _fallback(ev, d)]
+    pool += [(None, c) for c in _healthy_values(d) + _fallback(ev, d)]
     skipped = []
     for cause, cand in pool:
         failed = _tried_and_failed(cand.change, history)

@@ -1,0 +1,54 @@
+"""A failing run beside a healthy one of the same method, data and backbone that differs in a few recipe settings:
+the diagnosis names them and the recommendation offers the healthy run's values before its blind fallback. On
+constructed runs: configs and traces written to be what each test says."""
+
+from test_diagnosis_synthetic import make_run, trace
+
+from tools.diagnosis import diagnose, recommend
+
+COLLAPSED = {"std": (0.08, 0.004), "rank": (20, 1.2), "uni": (-1.0, -0.02)}  # 0.03x isotropic at d=64: complete
+HEALTHY = {"std": (0.05, 0.12), "rank": (10, 25)}
+
+
+def _sibling(tmp_path, overrides, name):
+    ev = make_run(tmp_path, overrides=overrides, rows=trace(**HEALTHY), name=name)
+    assert diagnose(ev).verdict == "healthy"
+    return {"run_id": name, "method": "simclr", "verdict": "healthy", "probe_acc": None, "run_dir": str(tmp_path / name)}
+
+
+def test_the_closest_healthy_run_s_values_are_recommended(tmp_path):
+    failed = make_run(tmp_path, overrides={"optim.lr": 3e-3, "method_args.temperature": 0.1},
+                      rows=trace(**COLLAPSED), name="failed")
+    one_off = _sibling(tmp_path, {"optim.lr": 1e-3, "method_args.temperature": 0.1}, "one_off")
+    two_off = _sibling(tmp_path, {"optim.lr": 1e-3, "method_args.temperature": 0.5}, "two_off")
+    d = diagnose(failed, [two_off, one_off])
+    assert d.verdict == "complete_collapse"
+    assert d.healthy_diff == {"run_id": "one_off", "change": {"optim.lr": 1e-3}}
+    assert any("differs from this run only in optim.lr (0.003 here, 0.001 there)" in e.explanation
+               for e in d.evidence)
+    r = recommend(failed, d)
+    assert (r.category, r.change, r.cause) == ("model", {"optim.lr": 1e-3}, "fallback")
+    assert "run one_off trained healthy" in r.rationale
+
+
+def test_a_sibling_that_differs_in_many_settings_or_a_healthy_run_points_at_nothing(tmp_path):
+    failed = make_run(tmp_path, overrides={"optim.lr": 3e-3, "method_args.temperature": 0.1},
+                      rows=trace(**COLLAPSED), name="failed")
+    far = _sibling(tmp_path, {"optim.lr": 1e-3, "method_args.temperature": 0.5, "augment.strength": 0.5,
+                              "train.batch_size": 32}, "far")
+    d = diagnose(failed, [far])
+    assert d.healthy_diff is None and recommend(failed, d).change != {"optim.lr": 1e-3}
+    fine = make_run(tmp_path, overrides={"optim.lr": 3e-3}, rows=trace(**HEALTHY), name="fine")
+    near = _sibling(tmp_path, {"optim.lr": 1e-3}, "near")
+    assert diagnose(fine, [near]).healthy_diff is None  # nothing failed, nothing to take
+
+
+def test_a_missing_guard_still_outranks_a_sibling_s_values(tmp_path):
+    """BYOL without its predictor beside a healthy BYOL at another rate: restore the predictor first."""
+    failed = make_run(tmp_path, "byol", {"method_args.predictor": False, "optim.lr": 3e-3},
+                      rows=trace(loss=(1.0, 0.01), **COLLAPSED), name="failed")
+    make_run(tmp_path, "byol", {"optim.lr": 1e-3}, rows=trace(loss=(2.0, 1.0), **HEALTHY), name="ok")
+    sib = {"run_id": "ok", "method": "byol", "verdict": "healthy", "probe_acc": None, "run_dir": str(tmp_path / "ok")}
+    d = diagnose(failed, [sib])
+    assert d.healthy_diff["change"] == {"method_args.predictor": True, "optim.lr": 1e-3}
+    assert recommend(failed, d).change == {"method_args.predictor": True}

@@ -96,11 +96,13 @@ def forecast_text(f: dict) -> str:
 
 
 def quality_text(q: dict) -> str:
-    """good / weak / failing / unknown, what decided it, and where the run stands among its peers."""
+    """good / weak / failing / usable / unknown, what decided it, and where the run stands among its peers."""
     name = f"run {q['run_id']}"
     head = {"good": f"**{name.capitalize()} looks good.**", "weak": f"**{name.capitalize()} looks weak.**",
             "failing": f"**{name.capitalize()} is not usable as it is.**",
-            "usable": f"**{name.capitalize()} shows no failure; without labels I cannot say how good it is.**",
+            "usable": f"**{name.capitalize()} shows no failure; " + (
+                "its probe is too close to its random init's to say how good it is.**" if q["decided_by"] == "probe"
+                else "without labels I cannot say how good it is.**"),
             "unknown": f"**I cannot judge {name} yet.**"}[q["verdict"]]
     lines = [head, q["reason"][:1].upper() + q["reason"][1:] + "."]
     sig = q.get("signals") or {}

@@ -54,6 +54,10 @@ def test_a_small_probe_does_not_call_a_healthy_run_weak(tmp_path):
     assert "40 held-out images" in said and "decides nothing" in said
     q = judge(small, d)
     assert q.verdict == "usable" and q.decided_by == "probe" and "40 held-out images" in q.reason
+    from agent.answers import quality_text
+
+    said = quality_text(q.to_dict())
+    assert "too close to its random init" in said and "without labels" not in said
 
     sure = make_run(tmp_path, rows=trace(**HEALTHY), probe=_probe(0.85, 0.875, num_val=359,
                                                                    **{"probe/gain_se": 0.005}), name="sure")

@@ -58,6 +58,16 @@ def test_the_time_comes_from_an_earlier_run_of_the_same_kind(tmp_path, monkeypat
     assert "time" not in estimate_cost(launch_config(method="simclr", data="digits", steps=300,
                                                      overrides={"data.image_size": 32}), home)  # another size
     assert "time" not in estimate_cost(launch_config(method="vicreg", data="digits", steps=300), home)
+    # two more SimCLR runs, one slowed by other work: the median of the newest three, not the newest alone
+    for speed in (1000.0, 50.0):
+        run = enqueue(home, tiny_config("simclr"))
+        f = RunFolder(run.run_dir)
+        f.write_summary({"status": "succeeded", "samples_per_s": speed, "device": "cpu",
+                         "data": {"image_size": 16, "num_images": 1797}})
+        f.set_status("succeeded")
+        Registry(home).sync(run.id)
+    est = estimate_cost(cfg, home)
+    assert est["time"] == "about 60 s at 500 img/s (the median of what runs 4, 3 and 1 measured)" and est["img_per_s"] == 500
 
 
 def test_the_confirmation_shows_them(folder, tmp_path, monkeypatch):

@@ -133,9 +133,11 @@ def _speed(config: dict, steps: int | None, batch: int | None, home, here: bool)
     kind = pick_device(cfg.train.device).type
     measured = _measured_speed(home, cfg.method, backbone, size, kind) if home is not None else None
     if measured and steps and batch:
-        run_id, per_s = measured
+        run_ids, per_s = measured
         out["img_per_s"] = per_s
-        out["time"] = f"{_duration(steps * batch / per_s)} at the {per_s:.0f} img/s run {run_id} measured"
+        which = (f"the {per_s:.0f} img/s run {run_ids[0]} measured" if len(run_ids) == 1 else
+                 f"{per_s:.0f} img/s (the median of what runs {', '.join(run_ids[:-1])} and {run_ids[-1]} measured)")
+        out["time"] = f"{_duration(steps * batch / per_s)} at {which}"
     if kind == "cpu" and size >= SLOW_ON_CPU_PX and backbone != "small_cnn":
         out["warning"] = (f"no GPU here: a {backbone} at {size} px trains slowly on a CPU; `data.image_size=64` "
                           f"has {(size / 64) ** 2:.0f}x fewer pixels a view, and `backbone.name=small_cnn` is smaller "
@@ -143,16 +145,23 @@ def _speed(config: dict, steps: int | None, batch: int | None, home, here: bool)
     return out
 
 
-def _measured_speed(home, method: str, backbone: str, size: int, device: str) -> tuple[str, float] | None:
-    """The newest finished run in the home with the same method, backbone, train size and kind of device, and the
-    images a second it trained at."""
+MEASURED_RUNS = 3
+"""How many of the newest runs of the same kind the speed is the median of: one run trained beside other work (a
+sweep's neighbour, a benchmark) measures a fraction of the machine's speed, and one such run should not set it."""
+
+
+def _measured_speed(home, method: str, backbone: str, size: int, device: str) -> tuple[list[str], float] | None:
+    """The newest finished runs (up to MEASURED_RUNS) in the home with the same method, backbone, train size and kind
+    of device, and the median of the images a second they trained at."""
     import json
+    import statistics
 
     from ssl_runtime.backbones import resolve_name
     from ssl_runtime.config import BackboneConfig
     from ssl_runtime.run_folder import RunFolder, read_json
     from tools.registry import Registry
 
+    found: list[tuple[str, float]] = []
     for run in Registry(home).list(status="succeeded", method=method, limit=200):
         try:
             summary = read_json(RunFolder(run.run_dir).summary)
@@ -164,8 +173,12 @@ def _measured_speed(home, method: str, backbone: str, size: int, device: str) ->
         same = (ran, summary["data"]["image_size"], str(summary.get("device", "")).split(":")[0]) == (
             backbone, size, device)
         if same and summary.get("samples_per_s"):
-            return run.id, float(summary["samples_per_s"])
-    return None
+            found.append((run.id, float(summary["samples_per_s"])))
+            if len(found) == MEASURED_RUNS:
+                break
+    if not found:
+        return None
+    return [rid for rid, _ in found], statistics.median(v for _, v in found)
 
 
 def device_hours(estimate: dict, runs: int = 1) -> float:

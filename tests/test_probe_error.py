@@ -6,7 +6,7 @@ from test_diagnosis_synthetic import make_run, trace
 
 from ssl_runtime.probe import gain_se, with_gain_se
 from tools.diagnosis import diagnose
-from tools.diagnosis.diagnose import gain_is_weak
+from tools.diagnosis.diagnose import gain_reading
 from tools.diagnosis.quality import judge
 
 HEALTHY = {"std": (0.05, 0.12), "rank": (10, 25)}  # spread 0.96x isotropic at d=64, rank 39% of capacity
@@ -31,13 +31,15 @@ def test_probe_json_keeps_the_error_and_drops_the_rows():
     assert scores["probe/gain_se"] == pytest.approx(2 ** 0.5 / 2 ** 0.5, abs=1e-4)  # sd of (+1, -1) is sqrt(2)
 
 
-def test_a_deficit_inside_the_error_is_not_weak_and_outside_it_is():
+def test_a_gain_within_two_errors_of_the_bar_is_undecided():
     """-2.5 points: with a paired error of 0.5 points it is 7 errors under the bar (weak); on 40 rows with the
-    unpaired error (about 7.7 points) it is half of one (undecided)."""
-    assert gain_is_weak(-0.025, 0.005)
-    assert not gain_is_weak(-0.025, 0.077)
-    assert gain_is_weak(-0.025, None)  # error unknown: the old reading
-    assert not gain_is_weak(0.02, 0.0)  # over the bar is never weak
+    unpaired error (about 7.7 points) it is half of one (undecided). Over the bar likewise."""
+    assert gain_reading(-0.025, 0.005) == "under"
+    assert gain_reading(-0.025, 0.077) == "undecided"
+    assert gain_reading(-0.025, None) == "under"  # error unknown: the point estimate, as before
+    assert gain_reading(0.02, 0.0) == "over"
+    assert gain_reading(0.03, 0.016) == "undecided"  # +3 with an error of 1.6: within two errors of the bar
+    assert gain_reading(0.20, 0.035) == "over"
 
 
 def _probe(acc, base, **extra):
@@ -93,3 +95,16 @@ def test_the_probe_answer_gives_the_gain_with_its_error():
                        "probe/gain_se": 0.01, "num_val": 359})
     assert "gain +5.0 ± 2.0 points on 359 held-out images" in said
     assert "±" not in probe_text({"probe/acc": 0.9, "knn/acc": 0.8, "baseline": {"probe/acc": 0.85}})
+
+
+def test_a_gain_over_the_bar_within_its_error_is_not_called_good(tmp_path):
+    """+3 points with a paired error of 1.6 (digits' 359 images): the lower end of the interval is under the bar, so
+    the quality answer is usable, not good; +20 with an error of 3.5 (the textures) is good."""
+    close = make_run(tmp_path, rows=trace(**HEALTHY), name="close",
+                     probe=_probe(0.98, 0.95, num_val=359, **{"probe/gain_se": 0.016}))
+    d = diagnose(close)
+    assert d.verdict == "healthy" and judge(close, d).verdict == "usable"
+    clear = make_run(tmp_path, rows=trace(**HEALTHY), name="clear",
+                     probe=_probe(0.70, 0.50, num_val=300, **{"probe/gain_se": 0.035}))
+    d2 = diagnose(clear)
+    assert judge(clear, d2).verdict == "good" and d2.confidence == pytest.approx(d.confidence + 0.15)

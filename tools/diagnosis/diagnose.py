@@ -606,14 +606,23 @@ def unpaired_se(a: float, b: float, n: int | None) -> float | None:
     return max(math.sqrt((a * (1 - a) + b * (1 - b)) / n), 1 / n) if n else None
 
 
-def gain_is_weak(gain: float, se: float | None) -> bool:
-    """Under PROBE_GAIN_WEAK by more than PROBE_GAIN_Z standard errors (by anything, where the error is unknown)."""
-    return gain < T.PROBE_GAIN_WEAK and (se is None or T.PROBE_GAIN_WEAK - gain > T.PROBE_GAIN_Z * se)
+def gain_reading(gain: float, se: float | None, bar: float = T.PROBE_GAIN_WEAK) -> str:
+    """"over" or "under" the bar when the gain is clear of it by more than PROBE_GAIN_Z standard errors (by anything,
+    where the error is unknown), else "undecided": the probe cannot say which side of the bar the encoder is on."""
+    if se is None:
+        return "over" if gain >= bar else "under"
+    if gain - T.PROBE_GAIN_Z * se >= bar:
+        return "over"
+    return "under" if gain + T.PROBE_GAIN_Z * se < bar else "undecided"
+
+
+def _probe_reading(ev: RunEvidence, bar: float = T.PROBE_GAIN_WEAK) -> str | None:
+    gain = _probe_gain(ev)
+    return None if gain is None else gain_reading(gain, gain_se(ev.probe), bar)
 
 
 def _probe_weak(ev: RunEvidence) -> bool:
-    gain = _probe_gain(ev)
-    return gain is not None and gain_is_weak(gain, gain_se(ev.probe))
+    return _probe_reading(ev) == "under"
 
 
 def _data_problem(ev: RunEvidence, d: Diagnosis) -> bool:
@@ -635,10 +644,10 @@ def _gain_item(ev: RunEvidence, gain: float, bar: float = T.PROBE_GAIN_WEAK, mea
     se = gain_se(p)
     margin = f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else ""
     rows = f" on {p['num_val']} held-out images" if p.get("num_val") else ""
-    if not meaning and gain < bar and not gain_is_weak(gain, se):
-        meaning = (f": under the {bar * 100:.0f}-point bar by less than its error, so the probe cannot say "
-                   "whether the encoder beat its random init and decides nothing here (`sslpilot probe RUN --set eval.time_budget_s=60` "
-                   "scores more images, where the data has them)")
+    if not meaning and gain_reading(gain, se, bar) == "undecided":
+        meaning = (f": within its error of the {bar * 100:.0f}-point bar, so the probe cannot say whether the encoder "
+                   f"beat its random init by {bar * 100:.0f} point(s) and decides nothing here (`sslpilot probe RUN "
+                   "--set eval.time_budget_s=60` scores more images, where the data has them)")
     return Item("probe/acc", _r(p["probe/acc"]), None, _r(p["baseline"]["probe/acc"] + bar),
                 f"linear probe {p['probe/acc']:.3f} vs {p['baseline']['probe/acc']:.3f} for the same architecture at "
                 f"random init ({gain * 100:+.1f}{margin} points{rows}){meaning}")
@@ -679,7 +688,7 @@ def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
     gain = _probe_gain(ev)
     if gain is not None:
         d.evidence.append(_gain_item(ev, gain))
-        d.confidence += 0.15 if gain >= T.PROBE_GAIN_WEAK else 0.0  # a gain the probe cannot tell from none adds nothing
+        d.confidence += 0.15 if _probe_reading(ev) == "over" else 0.0  # an undecided probe adds nothing
     loss = ev.s("loss").finite
     if len(loss) >= 6:
         tail = [v for _, v in loss[-max(3, len(loss) // 5):]]
@@ -691,7 +700,7 @@ def _probe_kept(ev: RunEvidence, d: Diagnosis) -> None:
     """A collapse read from the projector's outputs while the backbone still probes well over its random init: say
     so, so a reader of the probe is not left to square the two (the verdict is about what the loss sees)."""
     gain = _probe_gain(ev)
-    if d.verdict not in ("complete_collapse", "dimensional_collapse") or gain is None or gain < T.PROBE_GAIN_KEPT:
+    if d.verdict not in ("complete_collapse", "dimensional_collapse") or _probe_reading(ev, T.PROBE_GAIN_KEPT) != "over":
         return
     d.evidence.append(_gain_item(ev, gain, T.PROBE_GAIN_KEPT, ": the backbone still holds what it learned before "
                                  "the projector's outputs collapsed; the collapse is in what the loss sees"))

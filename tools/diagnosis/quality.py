@@ -1,8 +1,8 @@
 """Is this encoder any good, without labels? A quality verdict from what the run's own numbers can support.
 
 Labels decide where they exist: the linear probe against the same architecture at random init (the
-diagnosis's own test): good, or weak when the gain is under its bar by more than the probe's error (a gain
-under the bar within its error is `usable`, like a run without labels). Without them the verdict is `failing` when the diagnosis found a
+diagnosis's own test): good or weak when the gain is over or under its bar by more than twice the probe's
+error (within that, `usable`: no failure, and the probe cannot tell). Without them the verdict is `failing` when the diagnosis found a
 collapse, a divergence or no learning, and otherwise `usable`: no failure, with LiDAR's change since the
 random init and the run's place among runs of the same method on the same data shown as evidence. It never
 says good or weak without labels, because nothing measured supports that: on the label-free validation
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from tools.diagnosis import thresholds as T
-from tools.diagnosis.diagnose import Diagnosis, gain_is_weak, gain_se
+from tools.diagnosis.diagnose import Diagnosis, gain_reading, gain_se
 from tools.diagnosis.evidence import RunEvidence
 
 FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
@@ -65,14 +65,15 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
         q.reason = f"the diagnosis reads {d.verdict.replace('_', ' ')}"
     elif q.probe_gain is not None:
         q.decided_by = "probe"
-        good, weak = q.probe_gain >= T.PROBE_GAIN_WEAK, gain_is_weak(q.probe_gain, se)
-        q.verdict = "good" if good else "weak" if weak else "usable"
+        reading = gain_reading(q.probe_gain, se)
+        q.verdict = {"over": "good", "under": "weak", "undecided": "usable"}[reading]
         said = f"{q.probe_gain * 100:+.1f}" + (f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else "")
         q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
-                    + (f"({'at least' if good else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})" if good or weak else
-                       f"(under {T.PROBE_GAIN_WEAK * 100:.0f} by less than its error: no failure found, and the "
-                       f"probe's {ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the "
-                       "random init)"))
+                    + (f"({'at least' if reading == 'over' else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})"
+                       if reading != "undecided" else
+                       f"(within its error of {T.PROBE_GAIN_WEAK * 100:.0f}: no failure found, and the probe's "
+                       f"{ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the random init "
+                       f"by {T.PROBE_GAIN_WEAK * 100:.0f} point)"))
     elif gain:
         q.verdict, q.decided_by = "usable", "lidar"
         q.reason = (f"no failure found; LiDAR went from {gain[0]:.1f} at initialisation to {gain[1]:.1f} "

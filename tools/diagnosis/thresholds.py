@@ -112,11 +112,12 @@ PROBE_GAIN_WEAK = 0.01
 (Digits are easy for random features, ~0.95, so the gain, not the accuracy, is what we judge.)"""
 
 PROBE_GAIN_Z = 2.0
-"""A gain under PROBE_GAIN_WEAK reads as weak only when it is under by more than this many standard errors of the
+"""A gain reads as over (or under) a bar only when it is clear of it by more than this many standard errors of the
 gain (paired on the validation rows: `probe/gain_se`; for probes written before that was kept, the unpaired error
-from num_val, which is larger). On digits a random init probes 0.95, and a 30-step run's gain of +0.8 on 359 rows
-has an error near 1 point: nothing says it is under 1. A sweep member probed on 40 rows read -2.5 points and
-"weak", with an error of 5."""
+from num_val, which is larger); within them the probe decides nothing (diagnose.gain_reading). On digits a random
+init probes 0.95, and the paired error of a gain on its 359 validation images came to 1.5-1.8 points on the failure
+suite's runs: a gain of -0.3 is no evidence of a weak encoder. A sweep member probed on 40 rows read -2.5 points and
+"weak", with an error of 7.7."""
 
 PROBE_GAIN_KEPT = 0.03
 """A collapse verdict whose backbone still probes 3+ points over its random init says so: the projector's outputs (what

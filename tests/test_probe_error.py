@@ -108,3 +108,18 @@ def test_a_gain_over_the_bar_within_its_error_is_not_called_good(tmp_path):
                      probe=_probe(0.70, 0.50, num_val=300, **{"probe/gain_se": 0.035}))
     d2 = diagnose(clear)
     assert judge(clear, d2).verdict == "good" and d2.confidence == pytest.approx(d.confidence + 0.15)
+
+
+def test_the_probe_card_shows_the_gain_with_its_error():
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        from ui.cards import probe_card
+
+        probe_card({"probe/acc": 0.9, "knn/acc": 0.8, "baseline": {"probe/acc": 0.85, "knn/acc": 0.7},
+                    "probe/gain_se": 0.01, "num_val": 359}, "p")
+
+    at = AppTest.from_function(app, default_timeout=60).run()
+    assert not at.exception
+    assert at.metric[0].delta == "+0.050 ± 0.020 vs random init"
+    assert "on 359 held-out images" in at.caption[0].value

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from agent.answers import follow_up_text, quote_untrusted
+from tools.diagnosis.thresholds import PROBE_GAIN_Z
 from tools.home import Home
 from tools.insights import flatten, metric_rows
 from ui import charts, display
@@ -137,7 +138,12 @@ def probe_card(result: dict, key: str) -> None:
     for col, name in zip(cols, ("probe/acc", "knn/acc", "knn/recall@5"), strict=True):
         if isinstance(result.get(name), (int, float)):
             delta = result[name] - base[name] if isinstance(base.get(name), (int, float)) else None
-            col.metric(name, f"{result[name]:.3f}", None if delta is None else f"{delta:+.3f} vs random init")
+            se = result.get("probe/gain_se") if name == "probe/acc" else None
+            margin = f" ± {PROBE_GAIN_Z * se:.3f}" if isinstance(se, (int, float)) else ""
+            col.metric(name, f"{result[name]:.3f}", None if delta is None else f"{delta:+.3f}{margin} vs random init")
+    if result.get("num_val"):
+        st.caption(f"on {result['num_val']} held-out images; ± is {PROBE_GAIN_Z:g} standard errors of the gain, "
+                   "paired on them")
 
 
 def render_tool(home: Home, tool: dict, key: str, latest_recommendation: bool) -> bool:

@@ -184,7 +184,7 @@ def probe(run_id: str) -> None:
     cards.probe_card(result, key="probe")
     base = result.get("baseline") or {}
     table = [{"metric": k, "trained": v, "random init": base.get(k)} for k, v in result.items()
-             if k.startswith(("probe/", "knn/")) and isinstance(v, (int, float))]
+             if k.startswith(("probe/", "knn/")) and k != "probe/gain_se" and isinstance(v, (int, float))]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="probe-table")
 
 

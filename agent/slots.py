@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ssl_runtime.catalogue import ALIASES, BUILTIN_DATASETS, METHODS
+from ssl_runtime.catalogue import ALIASES, BACKBONES, BUILTIN_DATASETS, METHODS, OPTIMIZERS, SCHEDULES
 from tools.launches import FIELD_KEYS
 
 METHOD_ALIASES = ALIASES  # every spelling of a method, from the catalogue
@@ -27,6 +27,8 @@ WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six sev
 UNIT_AFTER = r"\s*(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
              r"layers?|heads?|workers?|nodes?|dims?|classes|x\b|:\d)"
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
+# what a number followed by it counts, which makes "at 64px" a size and not a time of day
+NOT_A_CLOCK = r"\s*(?:px|pixels?|images?|x\s*\d|%|k\b|epochs?|steps?|gpus?|crops?|layers?|heads?|workers?|nodes?|dims?)"
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
     (r"teacher[ _-]?temp(?:erature)?", "method_args.teacher_temp"),
@@ -242,6 +244,11 @@ def find_knobs(text: str) -> dict:
         elif re.search(rf"\b(?:with|enable|enabled|turn on|add|restore)\s+(?:the\s+|a\s+)?{pattern}|{pattern}\s+(?:on|"
                        rf"enabled|back)\b", low):
             out[key] = True
+    out.update(find_architecture(text))
+    lam = re.search(rf"\b(?:lambda|λ)\s*[:=]?\s*(?:of|to|=)?\s*({NUMBER})", low)
+    method = find_method(text)
+    if lam and method and method.value in LAMBDA_KEYS and LAMBDA_KEYS[method.value] not in out:
+        out[LAMBDA_KEYS[method.value]] = float(lam.group(1))  # the paper's own name for the method's weight
     if re.search(r"\bbf16\b", low):
         out["train.precision"] = "bf16"
     elif re.search(r"\bfp16\b", low):
@@ -249,6 +256,54 @@ def find_knobs(text: str) -> dict:
     elif re.search(r"\bfp32\b|full precision", low):
         out["train.precision"] = "32"
     return out
+
+
+LAMBDA_KEYS = {"barlow_twins": "method_args.lambda_offdiag", "vicreg": "method_args.lambda_"}
+"""A bare "lambda" is the method's own weight in its paper: Barlow Twins' off-diagonal weight, VICReg's invariance."""
+OTHER_BACKBONES = r"efficientnet[\w-]*|convnext[\w-]*|swin[\w-]*|regnet[\w-]*|mobilenet[\w-]*|densenet[\w-]*|" \
+                  r"deit[\w-]*|wide[ _-]?resnet[\w-]*|resnet[ _-]?(?:34|101|152)|vit[ _-]?(?:base|large|huge|b|l|h)\b[\w/-]*|" \
+                  r"(?:a\s+)?transformer(?:\s+backbone)?"
+"""Architectures people ask for that sslpilot does not build: named, they get a question, never a substitute."""
+
+
+def _spelling(name: str) -> str:
+    """How people write a backbone's name: resnet18 as resnet-18, resnet 18 or ResNet18; vit_small as ViT-small."""
+    return re.sub(r"(?<=[a-z])(?=\d)|_", "[ _-]?", name)
+
+
+def find_architecture(text: str) -> dict:
+    """The backbone (by any spelling of a name sslpilot builds), its width ("half-width", "width 0.5"), its input
+    size in pixels ("64px", "96 pixels", "128x128 images"), the optimiser and the learning-rate schedule, as config
+    keys. Every name comes from the catalogue."""
+    low, out = text.lower(), {}
+    for name in BACKBONES:
+        if re.search(rf"\b{_spelling(name)}\b", low):
+            out["backbone.name"] = name
+            break
+    m = re.search(rf"\bwidth(?:[ _-]multiplier)?\s*[:=]?\s*(?:of|to)?\s*({NUMBER})", low)
+    if m or re.search(r"\bhalf[ -]width\b", low):
+        out["backbone.width"] = float(m.group(1)) if m else 0.5
+    m = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\b", low) or re.search(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b", low)
+    if m and (m.lastindex == 1 or m.group(1) == m.group(2)):
+        out["data.image_size"] = int(m.group(1))
+    for name in OPTIMIZERS:
+        if re.search(rf"\b{name}\b", low):
+            out["optim.name"] = name
+            break
+    for name in SCHEDULES:
+        if re.search(rf"\b{name}\s+(?:learning[ _-]rate|lr|schedule|decay)\b|\b{name}\s+(?:lr\s+)?schedul", low):
+            out["optim.schedule"] = name
+            break
+    return out
+
+
+def other_backbone(text: str) -> str | None:
+    """An architecture the message asks for that sslpilot does not build (EfficientNet, ViT-B, "a transformer")."""
+    low = text.lower()
+    if any(re.search(rf"\b{_spelling(n)}\b", low) for n in BACKBONES):
+        return None
+    m = re.search(rf"\b(?:{OTHER_BACKBONES})", low)
+    return m.group(0).strip() if m else None
 
 
 # what a sweep varies, as people write it, and the config key: the launch knobs, the rate, the batch, the seed
@@ -390,7 +445,8 @@ def find_time(text: str, now: datetime | None = None) -> dict:
         n = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
         delta = timedelta(hours=n) if m.group(2).startswith("h") else timedelta(minutes=n)
         return {"at": (now + delta).replace(second=0, microsecond=0).isoformat(timespec="minutes")}
-    hm = re.search(r"\bat\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", low)
+    hm = re.search(rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|{NOT_A_CLOCK})\s*(am|pm)?|"
+                   r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", low)
     hour = minute = None
     if hm:
         g = hm.groups()

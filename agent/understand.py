@@ -38,10 +38,11 @@ from agent.slots import (
     find_runs,
     find_time,
     mask_runs,
+    other_backbone,
     resolve_path,
     without_paths,
 )
-from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
+from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from tools.launches import FIELD_KEYS
 from tools.tool_table import RUN_TOOLS, TOOLS
 
@@ -171,19 +172,28 @@ def _decided_by_words(text: str, named) -> str | None:
 
 def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Reading:
     """Not sure between readings: offer the two or three likeliest, each as a message that would do it."""
-    options, said = [], []
+    options, said, calls = [], [], {}
     for intent, prob in intents[:3]:
         if prob < 0.1 or intent in ("refuse",):
             continue
         reading = _fill(intent, text, context, world, prob, intents, cwd)
         if reading.kind == "tool":
-            options.append(_as_message(reading))
-            said.append(_as_message(reading))
+            message = _as_message(reading)
+            if message in calls:  # two readings that make the same call ("pretrain ... at 6pm" is a schedule either way)
+                calls[message] = (calls[message][0] + prob, calls[message][1])
+                continue
+            calls[message] = (prob, reading)
+            options.append(message)
+            said.append(message)
         elif intent == "help":
             options.append("what can you do?")
             said.append(READING["help"])
     if not options:
         return Reading("help", intents=intents[:3])
+    if len(options) == 1 and options[0] in calls and calls[options[0]][0] >= 0.4:
+        prob, reading = calls[options[0]]
+        reading.confidence = prob
+        return reading
     if len(options) == 1 and intents[0][1] >= 0.4:
         return _fill(intents[0][0], text, context, world, intents[0][1], intents, cwd)
     return _ask("I am not sure what you mean. Did you want to " + " or ".join(f"**{s}**" for s in said) + "?",
@@ -420,6 +430,11 @@ def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | Non
     return named.value, None
 
 
+def _swap_words(text: str, old: str, new: str) -> str:
+    """The message with what it named replaced (case-insensitively): an option that keeps every other value."""
+    return re.sub(re.escape(old), new, text, count=1, flags=re.I)
+
+
 def _method_problem(text: str) -> tuple[str | None, Reading | None]:
     named = find_method(text)
     if named is None:
@@ -456,6 +471,11 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
     data, problem = _data_problem(text, cwd)
     if problem:
         return problem
+    other = other_backbone(text)
+    if other:  # never a substitute for an architecture asked for by name
+        return _ask(f"sslpilot does not build `{other}`. Its backbones are {', '.join(BACKBONES)} (`backbone.name`), "
+                    "or a local model folder (`backbone.pretrained=PATH`). Which one?",
+                    [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
     args = _launch_args(text)
     if method:
         args["method"] = method

@@ -13,7 +13,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, TEXT_METHODS, VISION_METHODS, canonical  # noqa: F401
+from ssl_runtime.catalogue import (  # noqa: F401
+    BACKBONES,
+    BUILTIN_DATASETS,
+    METHODS,
+    OPTIMIZERS,
+    SCHEDULES,
+    TEXT_METHODS,
+    VISION_METHODS,
+    canonical,
+)
 from ssl_runtime.errors import ConfigError, DataError
 
 DEFAULT_BATCH_SIZE = 256
@@ -66,7 +75,7 @@ class DataConfig(_Strict):
 
 
 class BackboneConfig(_Strict):
-    name: Literal["auto", "small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small"] = "auto"
+    name: Literal[("auto", *BACKBONES)] = "auto"
     pretrained: str | None = Field(None, description="local path or hub id loaded with from_pretrained")
     width: float = Field(1.0, gt=0.0, le=4.0, description="channel multiplier; 1.0 is the published size")
 
@@ -77,12 +86,12 @@ class AugmentConfig(_Strict):
 
 
 class OptimConfig(_Strict):
-    name: Literal["auto", "adamw", "sgd", "lars"] = "auto"
+    name: Literal[("auto", *OPTIMIZERS)] = "auto"
     lr: float | None = Field(None, gt=0.0, description="peak learning rate; default base_lr * batch/256")
     weight_decay: float | None = Field(None, ge=0.0)
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
     warmup_steps: int | None = Field(None, ge=0, description="linear warm-up; default 10% of steps")
-    schedule: Literal["cosine", "constant"] = "cosine"
+    schedule: Literal[SCHEDULES] = "cosine"
 
 
 class TrainConfig(_Strict):

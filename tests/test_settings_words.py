@@ -1,0 +1,69 @@
+"""Launch settings said in words land in the launch: a backbone by any spelling, its width, the input size in
+pixels, the optimiser, the schedule and Barlow Twins' or VICReg's lambda; "at 64px" is a size, not a time of day;
+an architecture sslpilot does not build is asked about, never swapped for another. The held-out phrasings are
+tests/data/settings_words_heldout.jsonl (test_understanding.py)."""
+
+from datetime import datetime
+
+import pytest
+from understanding_eval import WORLD
+
+from agent.intent_model import get_model
+from agent.slots import find_architecture, find_knobs, find_time, other_backbone
+from agent.understand import understand
+from ssl_runtime.catalogue import BACKBONES
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(str(tmp_path_factory.mktemp("intent-cache")))
+
+
+@pytest.mark.parametrize("text, want", [
+    ("with a ResNet-18", {"backbone.name": "resnet18"}),
+    ("resnet 50 backbone at 96 pixels", {"backbone.name": "resnet50", "data.image_size": 96}),
+    ("a vit small, 128x128 images", {"backbone.name": "vit_small", "data.image_size": 128}),
+    ("half-width small cnn with sgd", {"backbone.name": "small_cnn", "backbone.width": 0.5, "optim.name": "sgd"}),
+    ("lars and a constant learning rate", {"optim.name": "lars", "optim.schedule": "constant"}),
+    ("64x32 crops", {}),  # not square: no size is guessed, the numbers are asked about
+])
+def test_architecture_words(text, want):
+    assert find_architecture(text) == want
+
+
+def test_every_backbone_name_is_found_as_people_write_it():
+    for name in BACKBONES:
+        spaced = name.replace("_", " ")
+        assert find_architecture(f"train on digits with a {spaced}")["backbone.name"] == name
+        assert other_backbone(f"train on digits with a {spaced}") is None
+
+
+def test_lambda_is_the_method_s_own_weight():
+    assert find_knobs("barlow twins on shapes with lambda 0.01")["method_args.lambda_offdiag"] == 0.01
+    assert find_knobs("vicreg with lambda 10")["method_args.lambda_"] == 10.0
+    assert not any("lambda" in k for k in find_knobs("simclr with lambda 0.5"))  # no such weight: asked about
+
+
+def test_pixels_after_at_are_a_size_not_a_time():
+    now = datetime(2026, 12, 3, 12, 0)
+    assert find_time("pretrain vicreg on digits at 64px", now) == {}
+    assert find_time("launch dino on shapes at 96 px", now) == {}
+    assert find_time("launch dino on shapes at 22:00", now) == {"at": "2026-12-03T22:00"}
+    assert find_time("pretrain simclr at 9 tomorrow", now) == {"at": "2026-12-04T09:00"}
+
+
+def test_an_architecture_sslpilot_lacks_is_asked_about_with_options_that_keep_the_rest(model):
+    r = understand("pretrain simclr on digits with efficientnet for 200 steps", {}, WORLD, model)
+    assert r.kind == "clarify" and "does not build `efficientnet`" in r.question
+    back = understand(r.options[0], {}, WORLD, model)
+    assert (back.kind, back.tool) == ("tool", "launch_pretraining")
+    assert back.args == {"method": "simclr", "data": "digits", "steps": 200,
+                         "overrides": {"backbone.name": BACKBONES[1]}}
+
+
+def test_two_readings_that_make_the_same_call_are_one_call_not_a_question(model):
+    """Read as a launch (0.39) or a schedule (0.33), the time makes both the same schedule: 0.73 together, 1.8x the
+    0.4 that a single remaining reading needs."""
+    r = understand("pretrain simclr on digits with a resnet 18 for 2 epochs at 6pm", {}, WORLD, model)
+    assert (r.kind, r.tool) == ("tool", "schedule_pretraining"), r.question
+    assert r.args["overrides"] == {"backbone.name": "resnet18"} and r.args["at"].endswith("T18:00")

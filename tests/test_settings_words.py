@@ -67,3 +67,12 @@ def test_two_readings_that_make_the_same_call_are_one_call_not_a_question(model)
     r = understand("pretrain simclr on digits with a resnet 18 for 2 epochs at 6pm", {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", "schedule_pretraining"), r.question
     assert r.args["overrides"] == {"backbone.name": "resnet18"} and r.args["at"].endswith("T18:00")
+
+
+def test_a_number_after_at_that_is_no_hour_must_land_somewhere():
+    """The fidelity check set aside "at N" as a time of day for any N: "at 96 px" and "at 48" were never checked."""
+    from agent.fidelity import written_numbers
+
+    assert [s.raw for s in written_numbers("launch dino on shapes at 96 px for 200 steps")] == ["96 px", "200 steps"]
+    assert [s.raw for s in written_numbers("launch dino on shapes at 9 for 200 steps")] == ["200 steps"]
+    assert "shapes at 48" in [s.raw for s in written_numbers("launch dino on shapes at 48 for 200 steps")]

@@ -245,6 +245,10 @@ def find_knobs(text: str) -> dict:
                        rf"enabled|back)\b", low):
             out[key] = True
     out.update(find_architecture(text))
+    if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
+        out.setdefault("augment.strength", 0.0)  # both views the same image
+    elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):
+        out.setdefault("augment.strength", 1.0)
     lam = re.search(rf"\b(?:lambda|λ)\s*[:=]?\s*(?:of|to|=)?\s*({NUMBER})", low)
     method = find_method(text)
     if lam and method and method.value in LAMBDA_KEYS and LAMBDA_KEYS[method.value] not in out:
@@ -295,6 +299,10 @@ def find_architecture(text: str) -> dict:
             out["optim.schedule"] = name
             break
     return out
+
+
+MILD_AUGMENTATION = re.compile(r"\b(?:weak|light|mild|soft|gentle|less)(?:er)?\s+(?:data\s+)?augmentations?\b", re.I)
+"""Augmentation asked for as weaker without a strength: how much weaker is the user's to say."""
 
 
 def other_backbone(text: str) -> str | None:
@@ -445,7 +453,7 @@ def find_time(text: str, now: datetime | None = None) -> dict:
         n = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
         delta = timedelta(hours=n) if m.group(2).startswith("h") else timedelta(minutes=n)
         return {"at": (now + delta).replace(second=0, microsecond=0).isoformat(timespec="minutes")}
-    hm = re.search(rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|{NOT_A_CLOCK})\s*(am|pm)?|"
+    hm = re.search(rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|{NOT_A_CLOCK})\s*(am|pm)?|"
                    r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", low)
     hour = minute = None
     if hm:

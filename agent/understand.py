@@ -20,6 +20,7 @@ from pathlib import Path
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
+    MILD_AUGMENTATION,
     TOP_LEVEL_KEYS,
     World,
     find_assignments,
@@ -477,6 +478,10 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
                     "or a local model folder (`backbone.pretrained=PATH`). Which one?",
                     [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
     args = _launch_args(text)
+    if MILD_AUGMENTATION.search(text) and "augment.strength" not in args.get("overrides", {}):
+        return _ask("How much weaker? `augment.strength` is 1.0 by default (the published recipe) and 0 makes both "
+                    "views the same image; 0.5 is a common middle.",
+                    [f"{text.rstrip('.!? ')}, augmentation strength {v}" for v in (0.5, 0.7)], intents[:3], p)
     if method:
         args["method"] = method
     if data:

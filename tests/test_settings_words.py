@@ -76,3 +76,19 @@ def test_a_number_after_at_that_is_no_hour_must_land_somewhere():
     assert [s.raw for s in written_numbers("launch dino on shapes at 96 px for 200 steps")] == ["96 px", "200 steps"]
     assert [s.raw for s in written_numbers("launch dino on shapes at 9 for 200 steps")] == ["200 steps"]
     assert "shapes at 48" in [s.raw for s in written_numbers("launch dino on shapes at 48 for 200 steps")]
+
+
+def test_a_decimal_after_at_is_no_time():
+    """"gradient clipping at 1.0" scheduled the run at 01:00."""
+    now = datetime(2026, 12, 3, 12, 0)
+    assert find_time("pretrain simclr on digits with gradient clipping at 1.0", now) == {}
+    assert find_knobs("pretrain simclr on digits with gradient clipping at 1.0")["train.grad_clip"] == 1.0
+
+
+def test_augmentation_in_words(model):
+    assert find_knobs("pretrain simclr on digits without augmentation")["augment.strength"] == 0.0
+    assert find_knobs("simclr with the standard augmentations")["augment.strength"] == 1.0
+    r = understand("launch simclr on digits with weak augmentations", {}, WORLD, model)
+    assert r.kind == "clarify" and "augment.strength" in r.question  # how much weaker is the user's to say
+    back = understand(r.options[0], {}, WORLD, model)
+    assert back.tool == "launch_pretraining" and back.args["overrides"] == {"augment.strength": 0.5}

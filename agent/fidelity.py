@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.slots import (
     ASSIGNMENT,
+    EVAL_NAMES,
     KNOBS,
     NOT_A_CLOCK,
     TOP_LEVEL_KEYS,
@@ -186,6 +187,7 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "overrides":
         key, value = s.value
         short = key.removeprefix("eval.")
+        short = EVAL_NAMES.get(short, short) if "eval_overrides" in args else short  # "k=50" is knn_k in a probe
         return any(any(_same(x, value) for x in (v if isinstance(v, list) else [v]))  # a swept setting: one of them
                    and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short)
                    for k, v in flat.items())

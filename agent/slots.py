@@ -25,7 +25,7 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 UNIT_AFTER = r"\s*(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
-             r"layers?|heads?|workers?|nodes?|dims?|classes|x\b|:\d)"
+             r"layers?|heads?|workers?|nodes?|dims?|classes|neighbou?rs?|x\b|:\d)"
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
 # what a number followed by it counts, which makes "at 64px" a size and not a time of day
 NOT_A_CLOCK = r"\s*(?:px|pixels?|images?|x\s*\d|%|k\b|epochs?|steps?|gpus?|crops?|layers?|heads?|workers?|nodes?|dims?)"
@@ -262,6 +262,8 @@ def find_knobs(text: str) -> dict:
     return out
 
 
+EVAL_NAMES = {"k": "knn_k", "temperature": "knn_temperature", "norm": "feature_norm", "images": "max_images"}
+"""Short names people give a probe's settings in a `key=value` ("probe run 2 with k=50")."""
 LAMBDA_KEYS = {"barlow_twins": "method_args.lambda_offdiag", "vicreg": "method_args.lambda_"}
 """A bare "lambda" is the method's own weight in its paper: Barlow Twins' off-diagonal weight, VICReg's invariance."""
 OTHER_BACKBONES = r"efficientnet[\w-]*|convnext[\w-]*|swin[\w-]*|regnet[\w-]*|mobilenet[\w-]*|densenet[\w-]*|" \

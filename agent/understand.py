@@ -20,6 +20,7 @@ from pathlib import Path
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
+    EVAL_NAMES,
     MILD_AUGMENTATION,
     TOP_LEVEL_KEYS,
     World,
@@ -63,6 +64,10 @@ STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in pr
             "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
 
+HOUSEKEEPING = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:rename|re-name|tag|label(?![ -]?free)|star|pin|archive|"
+                          r"annotate|bookmark|add (?:a |an )?(?:note|tag|label|comment)|change the name)\b", re.I)
+"""Registry housekeeping people ask of a tracker (W&B, MLflow) that sslpilot has no tool for: "rename run 2 to
+baseline" was read as a follow-up launch of run 2."""
 REFUSE = re.compile(
     r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
     r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
@@ -136,6 +141,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("help", confidence=1.0)
     if REFUSE.search(stripped):
         return Reading("refuse", confidence=1.0)
+    if HOUSEKEEPING.search(stripped):  # no tool renames or tags a run: say so, not a relaunch of it
+        return _ask("I cannot rename, tag, star or annotate runs: there is no tool for that yet. A run's experiment "
+                    "name is set when it is launched (`sslpilot pretrain --experiment NAME`). I can show, compare, "
+                    "diagnose or rank runs.", ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(stripped, world))
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
@@ -326,9 +335,33 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
     return tool("rank_runs", {"run_ids": ids[:64]})
 
 
+EVAL_WORDS: list[tuple[str, str, object]] = [
+    (r"\bstandardi[sz]ed?\b|\bz[ -]?scor", "feature_norm", "standardize"),
+    (r"\bl2[ -]?normali[sz]", "feature_norm", "l2"),
+    (r"\bmean[ -]?pool", "pooling", "mean"),
+    (r"\bcls(?:[ -]token)?\b", "pooling", "cls"),
+]
+"""Probe settings said in words: (pattern, EvalConfig field, value)."""
+
+
 def _eval_overrides(text: str) -> dict:
-    """`feature_norm=standardize`, `eval.knn_k=50`: evaluation settings for a probe re-run without retraining."""
-    found = {k.removeprefix("eval."): v for k, v in find_assignments(text).items()}
+    """Evaluation settings for a probe re-run without retraining: `feature_norm=standardize`, `eval.knn_k=50`, "k=50",
+    "50 neighbours", "standardised features", "mean pooling", "on 5000 images" (at most that many, with the time
+    budget lifted to an hour so the sample is not cut short)."""
+    low = text.lower()
+    found: dict = {}
+    for pattern, key, value in EVAL_WORDS:
+        if re.search(pattern, low):
+            found.setdefault(key, value)
+    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low)
+    if m:
+        found["knn_k"] = int(m.group(1) or m.group(2))
+    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?images\b", low)
+    if m:
+        found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
+    for key, value in find_assignments(text).items():
+        key = key.removeprefix("eval.")
+        found[EVAL_NAMES.get(key, key)] = value
     return {"eval_overrides": found} if found else {}
 
 

@@ -92,3 +92,26 @@ def test_augmentation_in_words(model):
     assert r.kind == "clarify" and "augment.strength" in r.question  # how much weaker is the user's to say
     back = understand(r.options[0], {}, WORLD, model)
     assert back.tool == "launch_pretraining" and back.args["overrides"] == {"augment.strength": 0.5}
+
+
+@pytest.mark.parametrize("text, overrides", [
+    ("probe run 2 with k=50", {"knn_k": 50}),
+    ("re-probe run 3 with 50 neighbours and mean pooling", {"knn_k": 50, "pooling": "mean"}),
+    ("probe run 2 with standardized features", {"feature_norm": "standardize"}),
+    ("probe run 4 on 5000 images", {"max_images": 5000, "time_budget_s": 3600.0}),
+])
+def test_probe_settings_in_words_land(model, text, overrides):
+    """Each was dropped (or "50 neighbours" read as run 50, "k=50" passed on as an unknown key)."""
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool) == ("tool", "run_linear_probe"), r.question
+    assert r.args["eval_overrides"] == overrides
+
+
+@pytest.mark.parametrize("text", ["rename run 2 to baseline", "tag run 2 as best", "add a note to run 3"])
+def test_housekeeping_is_not_read_as_a_launch(model, text):
+    """"rename run 2 to baseline" proposed a follow-up launch of run 2 (relaunch at 0.37)."""
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and "no tool for that" in r.question
+    from agent.understand import HOUSEKEEPING
+
+    assert not HOUSEKEEPING.search("label-free verdict for run 4 please")  # an adjective, not a request to label

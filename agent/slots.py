@@ -328,7 +328,22 @@ TOP_LEVEL_KEYS = {**FIELD_KEYS, "seed": "train.seed"}  # "lr=1e-3,3e-3" sweeps o
 
 
 GRID_ASSIGNMENT = rf"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*({NUMBER}(?:,{NUMBER})+)"
-SEED_COUNT = r"\b(\d+|" + "|".join(WORD_NUMBERS) + r")\s+(?:random\s+|different\s+)?seeds\b"
+_COUNT = r"(\d+|" + "|".join(WORD_NUMBERS) + r")"
+SEED_COUNT = (rf"\b{_COUNT}\s+(?:random\s+|different\s+)?seeds\b"  # "3 seeds"
+              rf"|\b{_COUNT}\s+(?:(?:{METHOD_WORDS})\s+)?runs?\b[^.;]*?\b(?:different|random|separate)\s+seeds\b"
+              rf"|(?:\b(twice|thrice)|\b{_COUNT}\s+times)\b(?!\s+(?:the|as|more|less|an?|that|its|my|this|"
+              r"higher|lower|larger|smaller|bigger|faster|slower|longer|shorter|default|over|per)\b)")
+# "3 runs with different seeds", "twice", "5 times"; not "twice the learning rate" or "3 times as long"
+"""A launch repeated at other seeds, as people say it: a sweep over seeds 0..N-1 (seed_count)."""
+
+
+def seed_count(low: str) -> int | None:
+    """How many seeds SEED_COUNT asks for, or None."""
+    m = re.search(SEED_COUNT, low)
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g)
+    return {"twice": 2, "thrice": 3}.get(word) or (int(word) if word.isdigit() else WORD_NUMBERS[word])
 
 
 def _grid_lists(low: str) -> list[tuple[str, str, re.Match]]:
@@ -361,11 +376,9 @@ def find_grid(text: str) -> dict[str, list]:
         elif key not in grid:
             values = [float(v) for v in re.findall(NUMBER, m.group(1))]
             grid[key] = [int(v) for v in values] if key in INT_SWEEPS else values
-    seeds = re.search(SEED_COUNT, low)
-    if seeds and "train.seed" not in grid:
-        n = int(seeds.group(1)) if seeds.group(1).isdigit() else WORD_NUMBERS[seeds.group(1)]
-        if 2 <= n <= 64:
-            grid["train.seed"] = list(range(n))
+    n = seed_count(low)
+    if n and "train.seed" not in grid and 2 <= n <= 64:
+        grid["train.seed"] = list(range(n))
     return grid
 
 

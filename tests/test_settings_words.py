@@ -115,3 +115,21 @@ def test_housekeeping_is_not_read_as_a_launch(model, text):
     from agent.understand import HOUSEKEEPING
 
     assert not HOUSEKEEPING.search("label-free verdict for run 4 please")  # an adjective, not a request to label
+
+
+@pytest.mark.parametrize("text, seeds", [
+    ("pretrain simclr on digits twice", [0, 1]),
+    ("launch 3 simclr runs on digits with different seeds", [0, 1, 2]),
+    ("train byol on shapes 5 times", [0, 1, 2, 3, 4]),
+])
+def test_a_repeated_launch_is_a_sweep_over_seeds(model, text, seeds):
+    """"twice" launched one run; "3 simclr runs with different seeds" was asked about."""
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool) == ("tool", "launch_sweep") and r.args["grid"] == {"train.seed": seeds}
+
+
+def test_a_multiple_of_a_setting_is_no_repeat():
+    from agent.slots import find_grid
+
+    assert find_grid("pretrain simclr on digits with twice the default learning rate") == {}
+    assert find_grid("train byol on shapes 3 times as long as run 2") == {}

@@ -64,6 +64,11 @@ STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in pr
             "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
 
+MULTIPLE_OF_SETTING = re.compile(
+    r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
+    r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
+"""A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
+value: it launched at the default, the multiple dropped."""
 HOUSEKEEPING = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:rename|re-name|tag|label(?![ -]?free)|star|pin|archive|"
                           r"annotate|bookmark|add (?:a |an )?(?:note|tag|label|comment)|change the name)\b", re.I)
 """Registry housekeeping people ask of a tracker (W&B, MLflow) that sslpilot has no tool for: "rename run 2 to
@@ -464,6 +469,13 @@ def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | Non
     return named.value, None
 
 
+def _value_given(setting: str, args: dict) -> bool:
+    """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
+    low = setting.lower()
+    key = "lr" if low in ("lr",) or low.startswith("learning") else "batch_size" if low.startswith("batch") else low
+    return args.get(key) is not None or (key == "temperature" and "method_args.temperature" in args.get("overrides", {}))
+
+
 def _swap_words(text: str, old: str, new: str) -> str:
     """The message with what it named replaced (case-insensitively): an option that keeps every other value."""
     return re.sub(re.escape(old), new, text, count=1, flags=re.I)
@@ -511,6 +523,11 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
                     "or a local model folder (`backbone.pretrained=PATH`). Which one?",
                     [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
     args = _launch_args(text)
+    multiple = MULTIPLE_OF_SETTING.search(text)
+    if multiple and not _value_given(multiple.group(1), args):  # relative to a default the chat does not know here
+        return _ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
+                    "say the value (e.g. `lr 0.002`, `batch size 512`). The default learning rate is the method's base "
+                    "rate x batch/256; `sslpilot show RUN` gives an earlier run's.", [], intents[:3], p)
     if MILD_AUGMENTATION.search(text) and "augment.strength" not in args.get("overrides", {}):
         return _ask("How much weaker? `augment.strength` is 1.0 by default (the published recipe) and 0 makes both "
                     "views the same image; 0.5 is a common middle.",

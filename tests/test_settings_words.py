@@ -133,3 +133,11 @@ def test_a_multiple_of_a_setting_is_no_repeat():
 
     assert find_grid("pretrain simclr on digits with twice the default learning rate") == {}
     assert find_grid("train byol on shapes 3 times as long as run 2") == {}
+
+
+def test_a_multiple_of_a_default_is_asked_for_as_a_value(model):
+    """"with twice the default learning rate" launched at the default rate; the answer with the value is taken."""
+    r = understand("pretrain simclr on digits with twice the default learning rate", {}, WORLD, model)
+    assert r.kind == "clarify" and "say the value" in r.question
+    r = understand("pretrain simclr on digits with twice the default learning rate lr 0.004", {}, WORLD, model)
+    assert (r.kind, r.tool) == ("tool", "launch_pretraining") and r.args["lr"] == 0.004

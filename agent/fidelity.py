@@ -29,6 +29,7 @@ from agent.slots import (
     find_datasets,
     find_embedding_dim,
     find_import_format,
+    find_knobs,
     find_limit,
     find_methods,
     find_nodes,
@@ -98,6 +99,8 @@ def stated(text: str, world: World) -> list[Stated]:
     when = None if cron else find_time(text)
     if when:
         out.append(Stated("at", "the time you gave", when))
+    out += [Stated("setting", f"{key}={value}", (key, value)) for key, value in find_knobs(without_paths(text)).items()
+            if not any(s.field == "overrides" and s.value[0] in (key, key.split(".")[-1]) for s in out)]
     return out + written_numbers(text, cron)
 
 
@@ -172,8 +175,8 @@ def _takes(tool: str, s: Stated) -> bool:
         return key in setting_names() or key.startswith(("method_args.", "eval.")) or key in KNOB_NAMES
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
         return tool in LAUNCH_TOOLS
-    if s.field == "number":  # elsewhere a number is context ("why did run 2 collapse after 40 epochs?")
-        return tool in LAUNCH_TOOLS
+    if s.field in ("number", "setting"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
+        return tool in LAUNCH_TOOLS        # resnet18?"); a launch must carry a setting said in words too
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)
@@ -184,7 +187,7 @@ def lands(s: Stated, args: dict) -> bool:
     query = args.get("query")
     if s.field in ("method", "data") and isinstance(query, str) and s.raw.lower() in query.lower():
         return True  # searched for as written ("simclr vs byol"): the method filter is a ranking hint
-    if s.field == "overrides":
+    if s.field in ("overrides", "setting"):
         key, value = s.value
         short = key.removeprefix("eval.")
         short = EVAL_NAMES.get(short, short) if "eval_overrides" in args else short  # "k=50" is knn_k in a probe

@@ -141,3 +141,20 @@ def test_a_multiple_of_a_default_is_asked_for_as_a_value(model):
     assert r.kind == "clarify" and "say the value" in r.question
     r = understand("pretrain simclr on digits with twice the default learning rate lr 0.004", {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", "launch_pretraining") and r.args["lr"] == 0.004
+
+
+def test_a_setting_said_in_words_is_a_drop_for_any_planner():
+    """The fidelity check (which also reads an LLM's tool calls) knew numbers and key=value settings, not words: a
+    launch without the ResNet-18 or with the predictor the user turned off passed it."""
+    from agent.fidelity import dropped
+    from agent.slots import World
+
+    said = "pretrain vicreg on digits with a resnet18 backbone"
+    assert [d.raw for d in dropped(said, "launch_pretraining", {"method": "vicreg", "data": "digits"}, World())] == \
+        ["backbone.name=resnet18"]
+    assert dropped(said, "launch_pretraining", {"method": "vicreg", "data": "digits",
+                                                "overrides": {"backbone.name": "resnet18"}}, World()) == []
+    off = dropped("train byol without the predictor on digits", "launch_pretraining",
+                  {"method": "byol", "data": "digits"}, World())
+    assert [d.value for d in off] == [("method_args.predictor", False)]
+    assert dropped("what does a resnet18 backbone change?", "search_literature", {"query": "resnet18"}, World()) == []

@@ -49,6 +49,7 @@ NUMBER_LIST = re.compile(r"[\d.e-]+(?:/[\d.e-]+)+", re.I)  # "lr 0.001/0.003": v
 LAUNCH_TOOLS = ("launch_pretraining", "schedule_pretraining", "launch_sweep")
 # a number as written: 20, 0.001, 3e-4, 2k, 1,500; not part of a word (resnet50, bf16, 1st) or of a dotted name
 WRITTEN_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e-?\d+)?k?)(?![\w.]|\.\d)", re.I)
+ATTACHED_PIXELS = re.compile(r"(?<![\w.])(\d+)px\b", re.I)  # "48px": a number WRITTEN_NUMBER's word boundary skips
 # times of day, dates and delays: when a run starts, read by find_time, not a setting
 TIME_SPAN = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:t\d{2}:\d{2}(?::\d{2})?)?"
                        r"|\bin\s+\d+\s*(?:h|hrs?|hours?|m|mins?|minutes?|days?)\b"
@@ -117,6 +118,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
         raw = m.group(1).lower().replace(",", "")
         value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
         out.append(Stated("number", _with_its_words(rest, m), value))
+    out += [Stated("number", m.group(0), float(m.group(1))) for m in ATTACHED_PIXELS.finditer(rest)]
     return out
 
 

@@ -24,7 +24,7 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
                   "tinyimagenet", "places365", "inat", "fashionmnist")
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
-UNIT_AFTER = r"\s*(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
+UNIT_AFTER = r"\s*(?:(?:more|extra|additional|further)\s+)?(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
              r"layers?|heads?|workers?|nodes?|dims?|classes|neighbou?rs?|x\b|:\d)"
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
 # what a number followed by it counts, which makes "at 64px" a size and not a time of day
@@ -202,6 +202,8 @@ def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
     low = text.lower()
     out: dict = {}
+    low = re.sub(r"\b(\d[\d,]*(?:\.\d+)?k?)\s+(?:more|extra|additional|further)\s+(?=(?:training\s+)?(?:epochs?|steps?|"
+                 r"iterations?|iters?)\b)", r"\1 ", low)  # "100 more steps" counts steps
     m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -231,8 +233,8 @@ def find_knobs(text: str) -> dict:
     """Method and training knobs by name or synonym, with the value written next to them."""
     low = text.lower()
     out: dict = {}
-    for pattern, key in KNOBS:
-        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})", low) \
+    for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?)\b)", low) \
             or re.search(rf"\b({NUMBER})\s+(?:{pattern})\b", low)
         if m and key not in out:
             val = m.group(1)
@@ -290,7 +292,8 @@ def find_architecture(text: str) -> dict:
     if m or re.search(r"\bhalf[ -]width\b", low):
         out["backbone.width"] = float(m.group(1)) if m else 0.5
     m = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\b", low) or re.search(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b", low)
-    if m and (m.lastindex == 1 or m.group(1) == m.group(2)):
+    crop = m and re.search(r"\bcrops?\b(?:\s+\w+){0,2}\s*$", low[:m.start()])  # "local crops of 48px": a crop's size
+    if m and not crop and (m.lastindex == 1 or m.group(1) == m.group(2)):
         out["data.image_size"] = int(m.group(1))
     for name in OPTIMIZERS:
         if re.search(rf"\b{name}\b", low):

@@ -302,6 +302,13 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
+    length = {k: v for k, v in find_numbers(text).items() if k in ("steps", "epochs")}
+    if intent == "resume_run" and length and refs.ids:  # a resume goes to the run's planned end, not further
+        rid, (unit, n) = refs.ids[0], next(iter(length.items()))
+        return _ask(f"Resuming run {rid} continues it from its last checkpoint to the length it was launched with, so "
+                    f"it cannot add {n} {unit}, and sslpilot cannot extend a run past its length yet. A follow-up of "
+                    f"run {rid} for {n} {unit} trains its config again from the start; or resume it as it was?",
+                    [f"launch a follow-up of run {rid} for {n} {unit}", f"resume run {rid}"], intents[:3], p)
     if refs.ids:
         return tool(intent, {"run_id": refs.ids[0], **extra})
     focus = context.get("focus_run")

@@ -158,3 +158,21 @@ def test_a_setting_said_in_words_is_a_drop_for_any_planner():
                   {"method": "byol", "data": "digits"}, World())
     assert [d.value for d in off] == [("method_args.predictor", False)]
     assert dropped("what does a resnet18 backbone change?", "search_literature", {"query": "resnet18"}, World()) == []
+
+
+def test_a_crop_size_is_no_image_size_and_is_asked_about(model):
+    """"8 local crops of 48px" set 48 local crops (the knob took "of 48") and would have set a 48-px image size."""
+    assert find_knobs("train dino on shapes with 8 local crops of 48px") == {"augment.n_local_crops": 8}
+    r = understand("train dino on shapes with 8 local crops of 48px", {}, WORLD, model)
+    assert r.kind == "clarify" and "`48px`" in r.question
+
+
+def test_more_steps_are_steps_and_a_resume_cannot_add_them(model):
+    """"continue training run 2 for 100 more steps" asked about a run 100, then resumed run 2 without the steps."""
+    from agent.slots import find_numbers
+
+    assert find_numbers("train run 3 for 2 more epochs")["epochs"] == 2
+    r = understand("continue training run 2 for 100 more steps", {}, WORLD, model)
+    assert r.kind == "clarify" and "cannot add 100 steps" in r.question
+    back = understand(r.options[0], {}, WORLD, model)
+    assert (back.tool, back.args) == ("launch_pretraining", {"steps": 100, "parent_run": "2"})

@@ -69,6 +69,9 @@ MULTIPLE_OF_SETTING = re.compile(
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
 """A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
 value: it launched at the default, the multiple dropped."""
+EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log)\b.{0,40}?\bto\s+"
+                    r"(tensorboard|mlflow)\b", re.I)
+"""An export to TensorBoard or MLflow, a CLI command ("export run 2 to tensorboard" was read as a relaunch)."""
 HOUSEKEEPING = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:rename|re-name|tag|label(?![ -]?free)|star|pin|archive|"
                           r"annotate|bookmark|add (?:a |an )?(?:note|tag|label|comment)|change the name)\b", re.I)
 """Registry housekeeping people ask of a tracker (W&B, MLflow) that sslpilot has no tool for: "rename run 2 to
@@ -146,6 +149,12 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("help", confidence=1.0)
     if REFUSE.search(stripped):
         return Reading("refuse", confidence=1.0)
+    export = EXPORT.search(stripped)
+    if export:  # a CLI command, not a chat tool: say which, not a relaunch of the run
+        run = re.search(r"\d+", export.group(0))
+        return _ask("Exports are a command, not something I run from the chat: `sslpilot export "
+                    f"{run.group(0) if run else 'RUN'} --to {export.group(1).lower()}` (runs also log to both live).",
+                    ["list my runs", "what can you do?"])
     if HOUSEKEEPING.search(stripped):  # no tool renames or tags a run: say so, not a relaunch of it
         return _ask("I cannot rename, tag, star or annotate runs: there is no tool for that yet. A run's experiment "
                     "name is set when it is launched (`sslpilot pretrain --experiment NAME`). I can show, compare, "

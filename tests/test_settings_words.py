@@ -176,3 +176,9 @@ def test_more_steps_are_steps_and_a_resume_cannot_add_them(model):
     assert r.kind == "clarify" and "cannot add 100 steps" in r.question
     back = understand(r.options[0], {}, WORLD, model)
     assert (back.tool, back.args) == ("launch_pretraining", {"steps": 100, "parent_run": "2"})
+
+
+def test_an_export_is_pointed_at_its_command(model):
+    """"export run 2 to tensorboard" offered a follow-up launch, a probe or the run's page."""
+    r = understand("export run 2 to tensorboard", {}, WORLD, model)
+    assert r.kind == "clarify" and "`sslpilot export 2 --to tensorboard`" in r.question

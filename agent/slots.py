@@ -51,6 +51,7 @@ KNOBS: list[tuple[str, str]] = [
     (r"checkpoints?|keep[ _-]checkpoints", "train.keep_checkpoints"),
     (r"(?:random[ _-])?seed", "train.seed"),
     (r"image[ _-]?size|resolution", "data.image_size"),
+    (r"val(?:idation)?[ _-]?(?:split|fraction|share)", "data.val_fraction"),
 ]
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",

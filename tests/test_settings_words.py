@@ -182,3 +182,8 @@ def test_an_export_is_pointed_at_its_command(model):
     """"export run 2 to tensorboard" offered a follow-up launch, a probe or the run's page."""
     r = understand("export run 2 to tensorboard", {}, WORLD, model)
     assert r.kind == "clarify" and "`sslpilot export 2 --to tensorboard`" in r.question
+
+
+def test_the_validation_split_in_words():
+    assert find_knobs("pretrain simclr on digits with a 0.2 validation split") == {"data.val_fraction": 0.2}
+    assert find_knobs("simclr on digits, validation fraction 0.1") == {"data.val_fraction": 0.1}

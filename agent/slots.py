@@ -24,11 +24,15 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
                   "tinyimagenet", "places365", "inat", "fashionmnist")
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
-UNIT_AFTER = r"\s*(?:(?:more|extra|additional|further)\s+)?(?:k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|minutes?|mins?|hours?|h\b|am|pm|" \
-             r"layers?|heads?|workers?|nodes?|dims?|classes|neighbou?rs?|x\b|:\d)"
+MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
+# what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
+COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
+              r"neighbou?rs?|x\b"
+UNIT_AFTER = rf"\s*(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
-# what a number followed by it counts, which makes "at 64px" a size and not a time of day
-NOT_A_CLOCK = r"\s*(?:px|pixels?|images?|x\s*\d|%|k\b|epochs?|steps?|gpus?|crops?|layers?|heads?|workers?|nodes?|dims?)"
+NOT_A_CLOCK = rf"\s*(?:{COUNT_UNITS}|x\s*\d)"  # "at 64px" is a size, not a time of day
+AT_HOUR = rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|{NOT_A_CLOCK})"
+"""A time of day written "at H" or "at H:MM" (find_time; fidelity sets it aside): an hour, not "at 64px" or "at 1.0"."""
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
     (r"teacher[ _-]?temp(?:erature)?", "method_args.teacher_temp"),
@@ -201,10 +205,9 @@ def _count(raw: str) -> int:
 
 def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
-    low = text.lower()
     out: dict = {}
-    low = re.sub(r"\b(\d[\d,]*(?:\.\d+)?k?)\s+(?:more|extra|additional|further)\s+(?=(?:training\s+)?(?:epochs?|steps?|"
-                 r"iterations?|iters?)\b)", r"\1 ", low)  # "100 more steps" counts steps
+    low = re.sub(rf"\b(\d[\d,]*(?:\.\d+)?k?)\s+{MORE}\s+(?=(?:training\s+)?(?:epochs?|steps?|iterations?|iters?)\b)",
+                 r"\1 ", text.lower())  # "100 more steps" counts steps
     m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -253,9 +256,10 @@ def find_knobs(text: str) -> dict:
     elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):
         out.setdefault("augment.strength", 1.0)
     lam = re.search(rf"\b(?:lambda|λ)\s*[:=]?\s*(?:of|to|=)?\s*({NUMBER})", low)
-    method = find_method(text)
-    if lam and method and method.value in LAMBDA_KEYS and LAMBDA_KEYS[method.value] not in out:
-        out[LAMBDA_KEYS[method.value]] = float(lam.group(1))  # the paper's own name for the method's weight
+    named = [n.value for _, n in _named_methods(text)[1]] if lam else []
+    key = LAMBDA_KEYS.get(named[0]) if named else None
+    if key and key not in out:
+        out[key] = float(lam.group(1))  # the paper's own name for the method's weight
     if re.search(r"\bbf16\b", low):
         out["train.precision"] = "bf16"
     elif re.search(r"\bfp16\b", low):
@@ -267,6 +271,34 @@ def find_knobs(text: str) -> dict:
 
 EVAL_NAMES = {"k": "knn_k", "temperature": "knn_temperature", "norm": "feature_norm", "images": "max_images"}
 """Short names people give a probe's settings in a `key=value` ("probe run 2 with k=50")."""
+EVAL_WORDS: list[tuple[str, str, object]] = [
+    (r"\bstandardi[sz]ed?\b|\bz[ -]?scor", "feature_norm", "standardize"),
+    (r"\bl2[ -]?normali[sz]", "feature_norm", "l2"),
+    (r"\bmean[ -]?pool", "pooling", "mean"),
+    (r"\bcls(?:[ -]token)?\b", "pooling", "cls"),
+]
+"""Probe settings said in words: (pattern, EvalConfig field, value)."""
+
+
+def find_eval_settings(text: str) -> dict:
+    """A probe's settings: `feature_norm=standardize`, `eval.knn_k=50`, "k=50", "50 neighbours", "standardised
+    features", "mean pooling", "on 5000 images" (at most that many, with the time budget lifted to an hour so the
+    sample is not cut short)."""
+    low = text.lower()
+    found: dict = {}
+    for pattern, key, value in EVAL_WORDS:
+        if re.search(pattern, low):
+            found.setdefault(key, value)
+    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low)
+    if m:
+        found["knn_k"] = int(m.group(1) or m.group(2))
+    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?images\b", low)
+    if m:
+        found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
+    for key, value in find_assignments(text).items():
+        key = key.removeprefix("eval.")
+        found[EVAL_NAMES.get(key, key)] = value
+    return found
 LAMBDA_KEYS = {"barlow_twins": "method_args.lambda_offdiag", "vicreg": "method_args.lambda_"}
 """A bare "lambda" is the method's own weight in its paper: Barlow Twins' off-diagonal weight, VICReg's invariance."""
 OTHER_BACKBONES = r"efficientnet[\w-]*|convnext[\w-]*|swin[\w-]*|regnet[\w-]*|mobilenet[\w-]*|densenet[\w-]*|" \
@@ -280,15 +312,19 @@ def _spelling(name: str) -> str:
     return re.sub(r"(?<=[a-z])(?=\d)|_", "[ _-]?", name)
 
 
+def _backbone_named(low: str) -> str | None:
+    """The first backbone sslpilot builds that the (lower-case) message names, by any spelling."""
+    return next((n for n in BACKBONES if re.search(rf"\b{_spelling(n)}\b", low)), None)
+
+
 def find_architecture(text: str) -> dict:
     """The backbone (by any spelling of a name sslpilot builds), its width ("half-width", "width 0.5"), its input
     size in pixels ("64px", "96 pixels", "128x128 images"), the optimiser and the learning-rate schedule, as config
     keys. Every name comes from the catalogue."""
     low, out = text.lower(), {}
-    for name in BACKBONES:
-        if re.search(rf"\b{_spelling(name)}\b", low):
-            out["backbone.name"] = name
-            break
+    backbone = _backbone_named(low)
+    if backbone:
+        out["backbone.name"] = backbone
     m = re.search(rf"\bwidth(?:[ _-]multiplier)?\s*[:=]?\s*(?:of|to)?\s*({NUMBER})", low)
     if m or re.search(r"\bhalf[ -]width\b", low):
         out["backbone.width"] = float(m.group(1)) if m else 0.5
@@ -314,7 +350,7 @@ MILD_AUGMENTATION = re.compile(r"\b(?:weak|light|mild|soft|gentle|less)(?:er)?\s
 def other_backbone(text: str) -> str | None:
     """An architecture the message asks for that sslpilot does not build (EfficientNet, ViT-B, "a transformer")."""
     low = text.lower()
-    if any(re.search(rf"\b{_spelling(n)}\b", low) for n in BACKBONES):
+    if _backbone_named(low):
         return None
     m = re.search(rf"\b(?:{OTHER_BACKBONES})", low)
     return m.group(0).strip() if m else None
@@ -337,8 +373,8 @@ SEED_COUNT = (rf"\b{_COUNT}\s+(?:random\s+|different\s+)?seeds\b"  # "3 seeds"
               rf"|\b{_COUNT}\s+(?:(?:{METHOD_WORDS})\s+)?runs?\b[^.;]*?\b(?:different|random|separate)\s+seeds\b"
               rf"|(?:\b(twice|thrice)|\b{_COUNT}\s+times)\b(?!\s+(?:the|as|more|less|an?|that|its|my|this|"
               r"higher|lower|larger|smaller|bigger|faster|slower|longer|shorter|default|over|per)\b)")
-# "3 runs with different seeds", "twice", "5 times"; not "twice the learning rate" or "3 times as long"
-"""A launch repeated at other seeds, as people say it: a sweep over seeds 0..N-1 (seed_count)."""
+"""A launch repeated at other seeds, as people say it ("3 seeds", "3 runs with different seeds", "twice", "5 times";
+not "twice the learning rate" or "3 times as long"): a sweep over seeds 0..N-1 (seed_count)."""
 
 
 def seed_count(low: str) -> int | None:
@@ -472,8 +508,7 @@ def find_time(text: str, now: datetime | None = None) -> dict:
         n = 1 if m.group(1) in ("a", "an", "one") else int(m.group(1))
         delta = timedelta(hours=n) if m.group(2).startswith("h") else timedelta(minutes=n)
         return {"at": (now + delta).replace(second=0, microsecond=0).isoformat(timespec="minutes")}
-    hm = re.search(rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|{NOT_A_CLOCK})\s*(am|pm)?|"
-                   r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", low)
+    hm = re.search(rf"{AT_HOUR}\s*(am|pm)?|\b(\d{{1,2}})(?::(\d{{2}}))?\s*(am|pm)\b", low)
     hour = minute = None
     if hm:
         g = hm.groups()

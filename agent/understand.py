@@ -20,7 +20,6 @@ from pathlib import Path
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
-    EVAL_NAMES,
     MILD_AUGMENTATION,
     TOP_LEVEL_KEYS,
     World,
@@ -29,6 +28,7 @@ from agent.slots import (
     find_cron,
     find_data,
     find_embedding_dim,
+    find_eval_settings,
     find_grid,
     find_import_format,
     find_knobs,
@@ -356,33 +356,9 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
     return tool("rank_runs", {"run_ids": ids[:64]})
 
 
-EVAL_WORDS: list[tuple[str, str, object]] = [
-    (r"\bstandardi[sz]ed?\b|\bz[ -]?scor", "feature_norm", "standardize"),
-    (r"\bl2[ -]?normali[sz]", "feature_norm", "l2"),
-    (r"\bmean[ -]?pool", "pooling", "mean"),
-    (r"\bcls(?:[ -]token)?\b", "pooling", "cls"),
-]
-"""Probe settings said in words: (pattern, EvalConfig field, value)."""
-
-
 def _eval_overrides(text: str) -> dict:
-    """Evaluation settings for a probe re-run without retraining: `feature_norm=standardize`, `eval.knn_k=50`, "k=50",
-    "50 neighbours", "standardised features", "mean pooling", "on 5000 images" (at most that many, with the time
-    budget lifted to an hour so the sample is not cut short)."""
-    low = text.lower()
-    found: dict = {}
-    for pattern, key, value in EVAL_WORDS:
-        if re.search(pattern, low):
-            found.setdefault(key, value)
-    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low)
-    if m:
-        found["knn_k"] = int(m.group(1) or m.group(2))
-    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?images\b", low)
-    if m:
-        found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
-    for key, value in find_assignments(text).items():
-        key = key.removeprefix("eval.")
-        found[EVAL_NAMES.get(key, key)] = value
+    """Evaluation settings for a probe re-run without retraining (slots.find_eval_settings)."""
+    found = find_eval_settings(text)
     return {"eval_overrides": found} if found else {}
 
 
@@ -487,9 +463,9 @@ def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | Non
 
 def _value_given(setting: str, args: dict) -> bool:
     """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
-    low = setting.lower()
-    key = "lr" if low in ("lr",) or low.startswith("learning") else "batch_size" if low.startswith("batch") else low
-    return args.get(key) is not None or (key == "temperature" and "method_args.temperature" in args.get("overrides", {}))
+    word = re.sub(r"[ _-]", "", setting.lower())
+    key = {"learningrate": "lr", "batch": "batch_size", "batchsize": "batch_size"}.get(word, word)
+    return args.get(key) is not None or f"method_args.{key}" in args.get("overrides", {})
 
 
 def _swap_words(text: str, old: str, new: str) -> str:

@@ -52,10 +52,10 @@ CATALOGUE: tuple[MethodInfo, ...] = (
 )
 
 BUILTIN_DATASETS = ("digits", "shapes")
+"""Bundled (scikit-learn's 8x8 digits, labelled) and generated (shapes, deterministic, labelled, with captions)."""
 BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")  # built from config (`backbone.name`)
 OPTIMIZERS = ("adamw", "sgd", "lars")  # `optim.name` besides auto (the method's own)
 SCHEDULES = ("cosine", "constant")  # `optim.schedule`
-"""Bundled (scikit-learn's 8x8 digits, labelled) and generated (shapes, deterministic, labelled, with captions)."""
 
 BY_NAME: dict[str, MethodInfo] = {m.name: m for m in CATALOGUE}
 METHODS: tuple[str, ...] = tuple(BY_NAME)

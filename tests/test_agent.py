@@ -207,7 +207,7 @@ def test_the_gpu_hour_budget_counts_a_launch_given_in_epochs(home, monkeypatch):
     from tools.launches import device_hours
 
     assert device_hours({"steps": 44000, "batch_size": 64, "devices": "1 x auto"}) == pytest.approx(0.391, abs=1e-3)
-    assert device_hours({"steps": 100, "batch_size": 64, "devices": "2 x cuda", "img_per_s": 640}, runs=3) == \
+    assert device_hours({"steps": 100, "batch_size": 64, "devices": "2 x cuda", "gpus": 2, "img_per_s": 640}, runs=3) == \
         pytest.approx(3 * 2 * 100 * 64 / 640 / 3600)
     assert device_hours({"steps": None, "batch_size": "auto"}) == 0.0
     monkeypatch.setattr(graph.Budget, "max_gpu_hours", 0.1)

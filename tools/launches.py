@@ -96,7 +96,7 @@ def estimate_cost(config: dict, home=None, here: bool = True) -> dict:
     if steps is None and n_train:
         steps = n_train // batch * train["epochs"]
     out = {"steps": steps, "epochs": train.get("epochs"), "batch_size": batch or "auto", "batch_note": batch_note,
-           "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}"}
+           "devices": f"{train.get('num_gpus', 1)} x {train.get('device', 'auto')}", "gpus": train.get("num_gpus", 1)}
     if vision:
         out.update(_speed(config, steps, batch, home, here))
     return out
@@ -191,8 +191,7 @@ def device_hours(estimate: dict, runs: int = 1) -> float:
     if not isinstance(steps, int) or not isinstance(batch, int):
         return 0.0
     per_s = estimate.get("img_per_s") or settings.get_float("SSLPILOT_ASSUMED_IMG_PER_S")
-    gpus = int(str(estimate.get("devices", "1 x")).split(" x ")[0] or 1)
-    return runs * gpus * steps * batch / per_s / 3600
+    return runs * (estimate.get("gpus") or 1) * steps * batch / per_s / 3600
 
 
 def _duration(seconds: float) -> str:

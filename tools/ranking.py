@@ -19,6 +19,7 @@ a reader can see whether they agree.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -179,8 +180,6 @@ def _probe_images(probe) -> int | None:
     """How many validation images a run's probe scored (None without a probe, or one that did not say)."""
     if probe is None:
         return None
-    import json
-
     n = json.loads(probe.result_json or "{}").get("num_val")
     return int(n) if isinstance(n, int) else None
 

@@ -7,8 +7,10 @@ healthy runs. Thresholds live in thresholds.py; the verdicts are documented in d
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
@@ -96,13 +98,14 @@ def diagnose(ev: RunEvidence, siblings: list[dict] | None = None) -> Diagnosis:
     else:
         d.verdict, d.confidence = "healthy", 0.7
         (_lm_healthy_evidence if language else _healthy_evidence)(ev, d)
-    _healthy_path(ev, d, siblings or [])
+    peers = functools.cache(lambda: _healthy_peers(ev, siblings or []))  # read once, and only if a rule needs them
+    _healthy_path(ev, d, peers)
     _retrieval_gap(ev, d)
     _setting_survived(ev, d)
     _guard_removed(ev, d)  # after every other cause: the missing guard outranks them
     _probe_kept(ev, d)
     _sibling_context(ev, d, siblings or [])
-    _healthy_difference(ev, d, siblings or [])
+    _healthy_difference(ev, d, peers)
     if d.in_progress and d.verdict not in ("insufficient_evidence", "diverged"):
         d.confidence *= 0.8  # an early warning: the run may still recover or degrade
     extra = [DINO] if ev.method == "dino" else []
@@ -720,7 +723,24 @@ def _retrieval_gap(ev: RunEvidence, d: Diagnosis) -> None:
                               0.8))
 
 
-def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+def _healthy_peers(ev: RunEvidence, siblings: list[dict]) -> list[tuple[str, RunEvidence]]:
+    """The healthy runs of the same method and data that carry a folder (diagnosis._siblings) and share this run's
+    backbone, each read once: another architecture's geometry or config is no yardstick, and a folder gone or
+    damaged gives no comparison (the verdict stands)."""
+    out = []
+    for sib in siblings:
+        if not sib.get("run_dir"):
+            continue
+        try:
+            other = load_evidence(sib["run_dir"])
+        except (OSError, ValueError):
+            continue
+        if _backbone(other) == _backbone(ev):
+            out.append((sib["run_id"], other))
+    return out
+
+
+def _healthy_path(ev: RunEvidence, d: Diagnosis, peers: Callable[[], list[tuple[str, RunEvidence]]]) -> None:
     """A run read against the path of healthy runs of the same method, backbone and data, at the same fraction of
     training (issue 22, part 6). For a collapse it says where the run left that path, so "failing from step N"
     means departing from healthy, not crossing a level a random init may already sit under. For a run read healthy
@@ -739,24 +759,15 @@ def _healthy_path(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
     if not (collapsed or config):
         return  # nothing the siblings could decide: their metrics are not read
     mine = normalised_path(ev)
-    backbone = _backbone(ev)
     left: dict[str, list[tuple[str, tuple[float, float, float]]]] = {m: [] for m in PATH_METRICS}
     compared = 0
-    for sib in siblings:
-        if not sib.get("run_dir"):
-            continue
-        try:  # a sibling's folder gone or damaged gives no comparison, the verdict stands
-            other = load_evidence(sib["run_dir"])
-        except (OSError, ValueError):
-            continue
-        if _backbone(other) != backbone:
-            continue  # another architecture's geometry is no yardstick
+    for run_id, other in peers():
         healthy = normalised_path(other)
         compared += 1
         for metric in PATH_METRICS:
             where = departure(mine.get(metric, []), healthy.get(metric, []))
             if where is not None:
-                left[metric].append((sib["run_id"], where))
+                left[metric].append((run_id, where))
     if not compared:
         return
     below_all = [m for m in PATH_METRICS if len(left[m]) == compared]
@@ -812,7 +823,7 @@ def recipe_of(config: dict) -> dict:
     return flat
 
 
-def _healthy_difference(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> None:
+def _healthy_difference(ev: RunEvidence, d: Diagnosis, peers: Callable[[], list[tuple[str, RunEvidence]]]) -> None:
     """A failing run beside a healthy one of the same method, data and backbone that differs from it in a few recipe
     settings: name them, and keep the healthy run's values for the recommendation (recommend.py offers them before
     its fallback). The closest such run (fewest differences) is the one named; more than MAX_RECIPE_DIFF points at
@@ -820,19 +831,11 @@ def _healthy_difference(ev: RunEvidence, d: Diagnosis, siblings: list[dict]) -> 
     if d.verdict not in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
         return
     mine, best = recipe_of(ev.config), None
-    for sib in siblings:
-        if not sib.get("run_dir"):
-            continue
-        try:
-            other = load_evidence(sib["run_dir"])
-        except (OSError, ValueError):
-            continue
-        if _backbone(other) != _backbone(ev):
-            continue
+    for run_id, other in peers():
         theirs = recipe_of(other.config)
         diff = {k: theirs.get(k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)}
         if 0 < len(diff) <= MAX_RECIPE_DIFF and (best is None or len(diff) < len(best[1])):
-            best = (sib["run_id"], diff)
+            best = (run_id, diff)
     if best is None:
         return
     run_id, diff = best

@@ -18,11 +18,15 @@ def _fmt(x) -> str:
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
+def escape_markdown(text: str) -> str:
+    """Text someone else wrote (a document, a run's name or note) with markdown syntax escaped, so it cannot make a
+    renderer fetch an image or show a link it planted."""
+    return re.sub(r"([\\`*_{}\[\]()#+!<>|])", r"\\\1", text.strip())
+
+
 def quote_untrusted(text: str) -> str:
-    """Retrieved text is shown as a quotation, clearly marked as data, with markdown syntax escaped so a
-    document cannot make a renderer fetch an image or show a link it planted."""
-    escaped = re.sub(r"([\\`*_{}\[\]()#+!<>|])", r"\\\1", text.strip())
-    return "> " + escaped.replace("\n", "\n> ")
+    """Retrieved text is shown as a quotation, clearly marked as data, with markdown syntax escaped."""
+    return "> " + escape_markdown(text).replace("\n", "\n> ")
 
 
 def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" for a concrete change.") -> str:
@@ -168,14 +172,18 @@ def probe_text(p: dict) -> str:
     return "; ".join(parts) or "no probe results"
 
 
-def runs_table(runs: list[dict]) -> str:
+def runs_table(runs: list[dict], tag: str | None = None) -> str:
     if not runs:
-        return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
-    lines = ["| run | method | data | status | steps | probe | verdict |", "|---|---|---|---|---|---|---|"]
+        return (f"No run is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"." if tag else
+                "No runs yet. Try \"pretrain simclr on digits for 20 epochs\".")
+    lines = [f"Runs tagged `{tag}`:"] if tag else []
+    lines += ["| run | name | method | data | status | steps | probe | verdict | tags |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['run_id']} | {r['method'] or ''} | {r['dataset'] or ''} | {r['status']} | "
-                     f"{r['steps'] or 0}/{r['total_steps'] or '?'} | "
-                     f"{_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | {r['verdict'] or ''} |")
+        lines.append(f"| {r['run_id']} | {escape_markdown(r.get('name') or '')} | {r['method'] or ''} | "
+                     f"{r['dataset'] or ''} | {r['status']} | {r['steps'] or 0}/{r['total_steps'] or '?'} | "
+                     f"{_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | {r['verdict'] or ''} | "
+                     f"{escape_markdown(' '.join(r.get('tags') or []))} |")
     return "\n".join(lines)
 
 
@@ -226,8 +234,13 @@ def _search_text(where: str, result: dict) -> str:
 
 def _get_run_text(result: dict) -> str:
     m = result["metrics"]
-    parts = [f"**Run {result['run_id']}** ({result['method']} on {result['dataset']}): {result['status']}, "
+    named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
+    parts = [f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
              f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
+    if result.get("tags"):
+        parts.append(f"- tags: {', '.join(result['tags'])}")
+    if result.get("notes"):
+        parts.append("- notes (as written):\n" + quote_untrusted(result["notes"]))
     for k in ("loss", "val/perplexity", "health/std", "health/rank"):
         if k in m:
             parts.append(f"- {k}: {_fmt(m[k]['first'])} -> {_fmt(m[k]['last'])}")
@@ -236,6 +249,13 @@ def _get_run_text(result: dict) -> str:
     if result.get("verdict"):
         parts.append(f"- last diagnosis: {result['verdict']}")
     return "\n".join(parts)
+
+
+def _annotated_text(r: dict) -> str:
+    named = f"; name \u201c{escape_markdown(r['name'])}\u201d" if r.get("name") else ""
+    notes = len((r.get("notes") or "").splitlines())
+    kept = f"; {notes} note{'s' if notes != 1 else ''}" if notes else ""
+    return f"Run {r['run_id']}: {escape_markdown(r['done'])}{named}; tags: {', '.join(r['tags']) or 'none'}{kept}."
 
 
 def _compare_text(result: dict) -> str:
@@ -293,7 +313,8 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
-    "list_runs": lambda r: runs_table(r["runs"]),
+    "list_runs": lambda r: runs_table(r["runs"], r.get("tag")),
+    "annotate_run": _annotated_text,
     "get_run": _get_run_text,
     "compare_runs": _compare_text,
     "diagnose_run": lambda r: diagnosis_text(r),

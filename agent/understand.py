@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
     BUILTIN_DATA,
@@ -45,7 +46,9 @@ from agent.slots import (
     without_paths,
 )
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
+from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
+from tools.run_notes import clean_tag
 from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
@@ -72,10 +75,6 @@ value: it launched at the default, the multiple dropped."""
 EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log)\b.{0,40}?\bto\s+"
                     r"(tensorboard|mlflow)\b", re.I)
 """An export to TensorBoard or MLflow, a CLI command ("export run 2 to tensorboard" was read as a relaunch)."""
-HOUSEKEEPING = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:rename|re-name|tag|label(?![ -]?free)|star|pin|archive|"
-                          r"annotate|bookmark|add (?:a |an )?(?:note|tag|label|comment)|change the name)\b", re.I)
-"""Registry housekeeping people ask of a tracker (W&B, MLflow) that sslpilot has no tool for: "rename run 2 to
-baseline" was read as a follow-up launch of run 2."""
 REFUSE = re.compile(
     r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
     r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
@@ -116,7 +115,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
     (agent/fidelity.py) becomes a question instead."""
     reading = _read(text, context, world, model, cwd, path_exists)
-    if reading.kind == "tool":
+    if reading.kind == "tool" and reading.tool != "annotate_run":  # a note's words are the user's, read as a whole
         drops = dropped(text, reading.tool, reading.args, world)
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
@@ -147,7 +146,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     stripped = text.strip()
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
-    if REFUSE.search(stripped):
+    words = read_annotation(stripped)
+    if REFUSE.search(words.runs if words is not None and words.change else stripped):  # a note is data, not an order
         return Reading("refuse", confidence=1.0)
     export = EXPORT.search(stripped)
     if export:  # a CLI command, not a chat tool: say which, not a relaunch of the run
@@ -155,10 +155,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return _ask("Exports are a command, not something I run from the chat: `sslpilot export "
                     f"{run.group(0) if run else 'RUN'} --to {export.group(1).lower()}` (runs also log to both live).",
                     ["list my runs", "what can you do?"])
-    if HOUSEKEEPING.search(stripped):  # no tool renames or tags a run: say so, not a relaunch of it
-        return _ask("I cannot rename, tag, star or annotate runs: there is no tool for that yet. A run's experiment "
-                    "name is set when it is launched (`sslpilot pretrain --experiment NAME`). I can show, compare, "
-                    "diagnose or rank runs.", ["list my runs", "what can you do?"])
+    if words is not None:  # a rename, tag or note: the words decide, never a relaunch of the run they name
+        return _annotate(words, context, world)
     intents = model.predict(mask_runs(stripped, world))
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
@@ -185,9 +183,13 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
 
 def _decided_by_words(text: str, named) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
-    or data is a schedule."""
+    or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
+    if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
+            find_method(without_paths(rest)) or find_data(rest)):
+        return "list_runs"
     if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I)) and (
             find_method(without_paths(text)) or find_data(text)):
         return "schedule_pretraining"  # a cron written out, or "schedule X on Y": a schedule (asks when if unsaid)
@@ -281,6 +283,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         limit = find_limit(text)
         if limit:
             args["limit"] = min(limit, 100)
+        tag = tag_filter(text)
+        if tag:
+            args["tag"] = tag
         return tool("list_runs", args)
     if intent == "import_runs":
         return _import(text, p, intents, cwd)
@@ -327,6 +332,67 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     latest = world.ids()[-3:]
     return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+
+
+OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
+                             r"train|schedule|sweep)\b", re.I)
+"""Words of another tool: "compare the runs tagged baseline" is not a plain list."""
+THE_RUN_IN_FOCUS = re.compile(r"^\W*(?:it|this|that|this one|that one|this run|that run|the run|)\W*$", re.I)
+UNSUPPORTED_AS_TAG = {"star": "starred", "unstar": "starred", "pin": "pinned", "unpin": "pinned", "archive": "archived",
+                      "bookmark": "bookmarked", "favourite": "favourite", "favorite": "favourite"}
+
+
+def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
+    """A rename, tag or note of one run: the run resolved from the words that name it (or the run in focus for
+    "it"), the value checked; anything unclear is asked about."""
+    if words.missing == "change":
+        return _ask("What should I change? e.g. `rename run 2 to baseline`, `tag run 2 as best`, `untag best from "
+                    "run 2` or `add a note to run 2: lr too high`.", [])
+    refs = find_runs(words.runs, world, about_runs=True)
+    problem = _run_problem(refs, world)
+    if problem:
+        return problem
+    ids = refs.ids
+    focus = context.get("focus_run")
+    if not ids and THE_RUN_IN_FOCUS.match(words.runs) and focus and world.has(focus):
+        ids = [focus]
+    if not ids:
+        latest = world.ids()[-1] if world.runs else "1"
+        return _ask(f"Which run? Say e.g. `{_annotation_message(latest, words) or f'tag run {latest} as best'}`.",
+                    [m for r in world.ids()[-3:] if (m := _annotation_message(r, words))])
+    if words.unsupported:
+        tag = UNSUPPORTED_AS_TAG.get(words.unsupported, words.unsupported)
+        return _ask(f"Runs have no {words.unsupported} here; a tag does the same and finds them again: "
+                    f"`tag run {ids[0]} as {tag}`, then `list runs tagged {tag}`.", [f"tag run {ids[0]} as {tag}"])
+    if len(ids) > 1:
+        return _ask(f"I change one run at a time: which first, run {' or run '.join(ids[:4])}?",
+                    [m for r in ids[:4] if (m := _annotation_message(r, words))])
+    rid = ids[0]
+    if words.missing == "name":
+        return _ask(f"What should run {rid} be called? e.g. `rename run {rid} to baseline`.", [])
+    if words.missing == "note":
+        return _ask(f"What should the note on run {rid} say? e.g. `add a note to run {rid}: lr too high`.", [])
+    try:
+        for key in ("add_tags", "remove_tags"):
+            words.change[key] = [clean_tag(t) for t in words.change.get(key, [])] or None
+    except SSLPilotError as exc:
+        return _ask(f"{exc}", [])
+    args = {"run_id": rid, **{k: v for k, v in words.change.items() if v}}
+    return Reading("tool", "annotate_run", args, confidence=1.0, intents=[("annotate_run", 1.0)])
+
+
+def _annotation_message(rid: str, words: AnnotationWords) -> str | None:
+    """The change as a message about one run, to offer back."""
+    c = words.change
+    if c.get("name"):
+        return f"rename run {rid} to {c['name']}"
+    if c.get("add_tags"):
+        return f"tag run {rid} as {' and '.join(c['add_tags'])}"
+    if c.get("remove_tags"):
+        return f"untag {' and '.join(c['remove_tags'])} from run {rid}"
+    if c.get("note"):
+        return f"add a note to run {rid}: {c['note']}"
+    return None
 
 
 PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classification) accuracy\b", re.I)
@@ -503,6 +569,15 @@ def _launch_args(text: str) -> dict:
 
 
 def _launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    """A launch, schedule or sweep, with the name and tags the message gives the run."""
+    text, labels = launch_labels(text)
+    reading = _launch_reading(intent, text, context, world, p, intents, cwd)
+    if reading.kind == "tool":
+        reading.args.update(labels)
+    return reading
+
+
+def _launch_reading(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
     method, problem = _method_problem(text)
     if problem:
         return problem

@@ -176,6 +176,30 @@ def test_run_page_cancel_needs_confirmation(page, seeded):
     assert Registry(seeded["home"]).get(queued.id).status == "cancelled"
 
 
+def test_run_page_renames_tags_and_notes_a_run(page, seeded):
+    from tools.registry import Registry
+    from tools.runs import enqueue, list_runs
+
+    queued = enqueue(seeded["home"], __import__("conftest").tiny_config(), tags=["chat"])
+    at = page("run", run=queued.id)
+    at.text_input(key="annotate-name").set_value("ui-ref")
+    at.text_input(key="annotate-add").set_value("keep, v2")
+    at.text_area(key="annotate-note").set_value("**why**: compare with the paper")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception, at.exception
+    row = next(r for r in list_runs(seeded["home"], limit=500) if r["run_id"] == queued.id)
+    assert (row["name"], row["tags"], row["notes"]) == ("ui-ref", ["chat", "keep", "v2"], "**why**: compare with the paper")
+    assert ":gray-badge[keep]" in _text(at)
+    assert "**why**: compare with the paper" in [t.value for t in at.text]  # plain text, not rendered markdown
+    at.multiselect(key="annotate-remove").set_value(["v2"])
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert Registry(seeded["home"]).get(queued.id).tags_json == '["chat", "keep"]'
+    runs = page("runs")
+    runs.multiselect[3].set_value(["keep"]).run()  # the tags filter
+    shown = runs.dataframe[0].value
+    assert list(shown["run_id"]) == [queued.id] and list(shown["tags"]) == ["chat keep"]
+
+
 def test_knowledge_page_upload_search_and_cited_chunk(page, seeded, tmp_path):
     at = page("knowledge")
     assert not at.exception, at.exception

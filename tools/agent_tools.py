@@ -31,9 +31,10 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
         from tools.registry import Registry
 
         base = json.loads(Registry(home).get(a.parent_run).config_json)
-    return launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
+    tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
+    return {**tree, "name": a.name} if a.name else tree
 
 
 def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
@@ -63,6 +64,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": f"recommendation for {parent or 'the run'}"})
+    out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", a.tags)) if v]
     named = {*a.overrides, *rec}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
@@ -149,19 +151,20 @@ class ToolBox:
 
             a = ScheduleArgs(**args)
             cfg = _config_tree(a, self.home)
-            job = add_scheduled_launch(self.home, cfg, at=datetime.fromisoformat(a.at) if a.at else None, cron=a.cron)
+            job = add_scheduled_launch(self.home, cfg, at=datetime.fromisoformat(a.at) if a.at else None, cron=a.cron,
+                                       tags=["chat", *a.tags])
             return {"scheduled": job, "config": _brief_config(cfg)}
         if tool == "launch_sweep":
             a = SweepArgs(**args)
             name = a.experiment or runs.sweep_name()
-            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name)
+            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags])
             for r in made:
                 self._start(r.id)
             return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid}
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,
-                           tags=["chat"], backend=a.backend, nodes=a.nodes)
+                           tags=["chat", *a.tags], backend=a.backend, nodes=a.nodes)
         self._start(run.id)
         return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg)}
 
@@ -182,12 +185,13 @@ class ToolBox:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
-    def list_runs(self, status: str | None = None, method: str | None = None, limit: int = 10) -> dict:
+    def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
+                  limit: int = 10) -> dict:
         from tools.runs import list_runs
 
-        keep = ("run_id", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id")
-        rows = list_runs(self.home, status=status, method=method, limit=limit)
-        return {"runs": [{**{k: r[k] for k in keep},
+        keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
+        rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag)
+        return {**({"tag": tag} if tag else {}), "runs": [{**{k: r[k] for k in keep},
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
 
@@ -196,13 +200,23 @@ class ToolBox:
 
         info = run_summary(self.home, run_id)
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
-        return {"run_id": info["run_id"], "method": info["method"], "dataset": info["dataset"],
+        return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
+                "method": info["method"], "dataset": info["dataset"],
                 "status": info["status"], "message": info["message"], "steps": info["steps"],
                 "total_steps": info["total_steps"], "verdict": info["verdict"], "parent_id": info["parent_id"],
                 "metrics": {k: v for k, v in info["metrics"].items() if k in keep},
                 "probe": {k: v for k, v in info["probe"].items() if k in ("probe/acc", "knn/acc", "baseline")
                           or k.startswith("clip/")} if info["probe"] else None,
                 "recent_events": [e["message"] for e in info["events"][-5:]]}
+
+    def annotate_run(self, run_id: str, **change) -> dict:
+        from tools.run_notes import Annotation, tags_of
+        from tools.runs import annotate
+
+        asked = Annotation(**change)
+        run = annotate(self.home, run_id, asked)
+        return {"run_id": run.id, "done": asked.describe(), "name": run.name, "tags": tags_of(run),
+                "notes": run.notes}
 
     def compare_runs(self, run_ids: list[str]) -> dict:
         from tools.runs import run_summary

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools import run_notes
 from tools.home import Home
 from tools.records import (
     SCHEMA_VERSION,
@@ -146,8 +147,8 @@ class Registry:
     # ---- runs ---------------------------------------------------------------------------------
     @_retry_locked
     def add_run(self, folder: RunFolder, config: dict, *, priority: int = 0, experiment: str | None = None,
-                parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
-                notes: str = "", status: str = "queued") -> Run:
+                parent_id: str | None = None, recommendation: dict | None = None, status: str = "queued") -> Run:
+        """Index a new run folder. Its name, tags and notes come from the folder's events (tools/run_notes.py)."""
         data = config.get("data", {})
         with Session(self.engine) as s:
             exp_id = self._experiment_id(s, experiment) if experiment else None
@@ -156,7 +157,7 @@ class Registry:
                       status=status, priority=priority, gpus_requested=config.get("train", {}).get("num_gpus", 1),
                       run_dir=str(folder.path), parent_id=parent_id, experiment_id=exp_id,
                       recommendation_json=_dumps(recommendation) if recommendation else None,
-                      tags_json=_dumps(list(tags)), notes=notes, source="sslpilot")
+                      source="sslpilot")
             s.merge(run)
             s.commit()
             return s.get(Run, folder.run_id)
@@ -182,7 +183,8 @@ class Registry:
             return s.get(Run, str(run_id))
 
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
-             experiment: str | None = None, limit: int = 200, owner: str | None = None) -> list[Run]:
+             experiment: str | None = None, limit: int = 200, owner: str | None = None,
+             tag: str | None = None) -> list[Run]:
         with Session(self.engine) as s:
             q = select(Run)
             if status:
@@ -191,6 +193,8 @@ class Registry:
                 q = q.where(Run.method == method)
             if owner:
                 q = q.where(Run.owner == owner)
+            if tag:  # tags are stored as a JSON list of quoted words (tools/run_notes.py), so this matches whole tags
+                q = q.where(Run.tags_json.contains(json.dumps(run_notes.clean_tag(tag))))
             if experiment:
                 q = q.where(Run.experiment_id == self._experiment_id(s, experiment))
             q = q.order_by(Run.created_at.desc()).limit(limit)
@@ -337,6 +341,8 @@ class Registry:
                 s.delete(e)
             run.events_count = 0
         reset = False
+        if run.events_count == 0 and any(e.get("type") == "annotate" for e in events):
+            run_notes.reset(run)  # replayed from the start: the folder's annotate events decide
         for seq, e in enumerate(events[run.events_count:], start=run.events_count):
             data = {k: v for k, v in e.items() if k not in ("time", "type", "message")}
             s.merge(Event(run_id=run.id, seq=seq, time=float(e.get("time", 0)), type=str(e.get("type", "")),
@@ -349,6 +355,8 @@ class Registry:
                 run.source = str(e["format"])
             if e.get("type") == "status":
                 self._apply_status(run, e)
+            if e.get("type") == "annotate":
+                run_notes.apply(run, e)
         run.events_count = len(events)
         return reset
 
@@ -438,8 +446,9 @@ class Registry:
             size = sum(p.stat().st_size for p in folder.encoder.iterdir() if p.is_file())
             s.add(Artifact(run_id=run.id, path=str(folder.encoder), kind="encoder", size_bytes=size))
 
-    def register_folder(self, folder: RunFolder, **kwargs: Any) -> Run:
-        """Index a folder that has a config.yaml (rebuild, import). Status comes from its events."""
+    def register_folder(self, folder: RunFolder, tags: Iterable[str] = (), notes: str = "", **kwargs: Any) -> Run:
+        """Index a folder that has a config.yaml (rebuild, import). Status comes from its events; `tags` and `notes`
+        are written into a new folder's events, so a rebuild keeps them."""
         import yaml
 
         try:
@@ -450,6 +459,7 @@ class Registry:
         if existing is not None:
             self.update(folder.run_id, events_count=0, metrics_offset=0, run_dir=str(folder.path))
         else:
+            run_notes.record_initial(folder, tags, notes)
             self.add_run(folder, config, status="queued", **kwargs)
         return self.sync(folder.run_id)
 

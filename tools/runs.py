@@ -16,7 +16,7 @@ from typing import Any
 from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
-from tools import access
+from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
@@ -93,9 +93,10 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
         check_user_limits(home, actor.name, 0 if cfg.train.device == "cpu" else cfg.train.num_gpus)
     folder = new_run_folder(home, cfg)
     access.record_owner(folder, actor)
+    run_notes.record_initial(folder, tags, notes)
     registry = Registry(home)
     run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
-                           parent_id=parent_id, recommendation=recommendation, tags=tags, notes=notes)
+                           parent_id=parent_id, recommendation=recommendation)
     if backend is not None:
         where = placement(cfg, backend, nodes, procs_per_node, time_limit_min)
         (folder.path / "placement.json").write_text(json.dumps(where))
@@ -160,10 +161,10 @@ def sweep_name() -> str:
 
 
 def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
-          priority: int = 0) -> list[Run]:
+          priority: int = 0, tags: Iterable[str] = ()) -> list[Run]:
     trees = sweep_configs(base, grid)
     experiment = experiment or sweep_name()
-    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep"]) for t in trees]
+    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep", *tags]) for t in trees]
 
 
 def find_run(home: Home, ref: str | int) -> RunFolder:
@@ -203,6 +204,20 @@ def cancel(home: Home, ref: str, grace_s: float | None = None) -> Run:
     elif run.pid:
         get(home, "local").cancel(handle_of(run.run_dir, run.pid, run.host))
     return registry.get(run.id)
+
+
+def annotate(home: Home, ref: str, change: run_notes.Annotation) -> Run:
+    """Rename, tag, untag or add a note to a run: its owner (or an admin) may. Removing a tag the run does not
+    have is an error that names the tags it has, so a typo is not a silent no-op."""
+    registry = Registry(home)
+    run = registry.sync(run_id_of(ref))
+    actor = access.require_owner(home, run, "annotating a run")
+    missing = [t for t in change.remove_tags if t not in run_notes.tags_of(run)]
+    if missing:
+        has = ", ".join(run_notes.tags_of(run)) or "none"
+        raise SSLPilotError(f"run {run.id} has no tag {missing[0]!r} (its tags: {has})", field="remove_tags")
+    run_notes.record(RunFolder(run.run_dir), change, actor.name)
+    return registry.sync(run.id)
 
 
 def logs(home: Home, ref: str, offset: int = 0, job: bool = False) -> tuple[str, int]:
@@ -294,16 +309,16 @@ def run_row(run: Run) -> dict:
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
             "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]"), "source": run.source or "sslpilot",
             "backend": run.backend, "job_id": run.job_id, "job_state": run.job_state, "nodes": run.nodes,
-            "owner": run.owner, "wait_reason": run.wait_reason}
+            "owner": run.owner, "wait_reason": run.wait_reason, "notes": run.notes}
 
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
-              owner: str | None = None) -> list[dict]:
+              owner: str | None = None, tag: str | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy."""
     reg = Registry(home)
     rows = []
-    for run in reg.list(status=status, method=method, limit=limit, owner=owner):
+    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)

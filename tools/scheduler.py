@@ -271,7 +271,7 @@ def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, exper
 
 
 def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, cron: str | None = None,
-                         priority: int = 0, experiment: str | None = None) -> dict:
+                         priority: int = 0, experiment: str | None = None, tags: list[str] | None = None) -> dict:
     from tools.access import require
 
     actor = require(home, "member", "scheduling a run")
@@ -287,7 +287,7 @@ def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, c
     aps.start(paused=True)  # paused: the job is written to the store, nothing runs here
     try:
         job = aps.add_job("tools.scheduler:fire_scheduled_launch", trigger,
-                          args=[str(home.root), config, priority, experiment, None, actor.name],
+                          args=[str(home.root), config, priority, experiment, list(tags or []) or None, actor.name],
                           name=f"launch {config.get('method')} for {actor.name}",
                           misfire_grace_time=24 * 3600, coalesce=True)
         out = {"job_id": job.id, "next_run_time": job.next_run_time.isoformat() if job.next_run_time else None,

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
+from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation
 
 
 class LaunchArgs(BaseModel):
@@ -34,6 +35,9 @@ class LaunchArgs(BaseModel):
     recommendation: dict | None = Field(None, description="the recommendation this launch applies")
     backend: str | None = Field(None, description="a configured cluster backend (default: this machine's queue)")
     nodes: int = Field(1, ge=1, le=1024, description="nodes, on a cluster backend")
+    name: str | None = Field(None, max_length=MAX_NAME, description="the run's name")
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="tags to find the run by, e.g. "
+                            "['baseline']")
 
 
 class ScheduleArgs(LaunchArgs):
@@ -54,7 +58,12 @@ class RunRef(BaseModel):
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
+    tag: str | None = Field(None, description="only runs with this tag")
     limit: int = Field(10, ge=1, le=100)
+
+
+class AnnotateArgs(RunRef, Annotation):
+    """A run and the change to its name, tags or notes (tools/run_notes.py validates the words)."""
 
 
 class CompareArgs(BaseModel):
@@ -125,6 +134,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("list_runs", ListArgs, "List runs, newest first, with status, probe accuracy and verdict.",
              "list your runs"),
     ToolSpec("get_run", RunRef, "Status, metric summary, probe and recent events of one run.", "show run {run}",
+             about_run=True),
+    ToolSpec("annotate_run", AnnotateArgs, "Rename a run, add or remove its tags, or add a note to it (what it was "
+             "for, what went wrong). Tags find runs again: list_runs(tag=...).", "rename, tag or note run {run}",
              about_run=True),
     ToolSpec("compare_runs", CompareArgs, "Compare runs: final metrics, probe accuracy and the config differences.",
              "compare runs"),

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from ssl_runtime.errors import SSLPilotError
-from ui.cli import backend, data, elsewhere, front, judge, knowledge, queue, registry, runs, users
+from ui.cli import annotate, backend, data, elsewhere, front, judge, knowledge, queue, registry, runs, users
 from ui.cli.common import HomeOpt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="sslpilot: pretrain, probe and diagnose SSL encoders.")
@@ -20,7 +20,7 @@ def _root(home: HomeOpt = None) -> None:
     """sslpilot: pretrain, probe and diagnose SSL encoders."""
 
 
-for group in (runs, elsewhere, judge, knowledge, front, queue):  # commands at the top level
+for group in (runs, annotate, elsewhere, judge, knowledge, front, queue):  # commands at the top level
     app.registered_commands.extend(group.app.registered_commands)
 app.add_typer(registry.app, name="registry", help="registry maintenance")
 app.add_typer(backend.app, name="backend", help="cluster backends: where runs go besides this machine's queue")

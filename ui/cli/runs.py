@@ -62,6 +62,8 @@ def pretrain(
     cron: Annotated[str | None, typer.Option("--cron", help="launch on a cron schedule ('0 2 * * *')")] = None,
     priority: Annotated[int, typer.Option(help="higher runs first")] = 0,
     experiment: Annotated[str | None, typer.Option(help="group runs under a name")] = None,
+    name: Annotated[str | None, typer.Option(help="the run's name")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="a tag to find the run by (repeatable)")] = None,
     parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
     backend: Annotated[str | None, typer.Option(help="a cluster backend from `sslpilot backend ls` (default: "
@@ -85,17 +87,20 @@ def pretrain(
 
     tree = launch_config(method=method, data=data, epochs=epochs, steps=steps, batch_size=batch_size,
                          num_gpus=gpus_per_node, sets=set_, config_file=config)
+    if name:
+        tree["name"] = name
+    tags = tag or []
     method = tree["method"]
     h = the_home()
     if at or cron:
         runs.validate(tree)
         when = datetime.fromisoformat(at) if at else None
-        job = add_scheduled_launch(h, tree, at=when, cron=cron, priority=priority, experiment=experiment)
+        job = add_scheduled_launch(h, tree, at=when, cron=cron, priority=priority, experiment=experiment, tags=tags)
         emit(job, as_json, f"scheduled {method}: job {job['job_id']}, next at {job['next_run_time']}"
               " (runs while `sslpilot serve` is up)")
         return
     if sweep:
-        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority)
+        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority, tags=tags)
         out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
         emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
         if wait:
@@ -103,7 +108,7 @@ def pretrain(
                 scheduler.wait(h, r.id)
         return
     run = runs.enqueue(h, tree, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
-                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min)
+                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min, tags=tags)
     if not wait:
         scheduler.start_scheduler_if_needed(h)
         emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,
@@ -165,23 +170,25 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
 def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")] = None,
              method: Annotated[str | None, typer.Option(help="filter by method")] = None,
              user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
+             tag: Annotated[str | None, typer.Option(help="only runs with this tag")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first, with who launched each."""
     from tools.runs import list_runs
 
-    rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None)
+    rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
+                     tag=tag)
     if as_json:
         emit({"runs": rows}, True)
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "user", "method", "data", "status", "steps", "probe", "verdict", "message")
+    table = Table("id", "name", "user", "method", "data", "status", "steps", "probe", "verdict", "tags", "message")
     for r in rows:
-        table.add_row(r["run_id"], r["owner"] or "", r["method"] or "", r["dataset"] or "", r["status"],
+        table.add_row(r["run_id"], (r["name"] or "")[:24], r["owner"] or "", r["method"] or "", r["dataset"] or "", r["status"],
                       f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
                       f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
-                      (r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60])
+                      " ".join(r["tags"]), (r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60])
     Console().print(table)
 
 
@@ -194,8 +201,12 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
     if as_json:
         emit(info, True)
         return
-    lines = [f"run {info['run_id']}: {info['method']} on {info['dataset']} - {info['status']}"
+    named = f" ({info['name']})" if info["name"] else ""
+    lines = [f"run {info['run_id']}{named}: {info['method']} on {info['dataset']} - {info['status']}"
              f" ({info['steps'] or 0}/{info['total_steps'] or '?'} steps) {info['message']}"]
+    if info["tags"]:
+        lines.append(f"  tags: {', '.join(info['tags'])}")
+    lines += [f"  note: {line}" for line in (info["notes"] or "").splitlines()]
     if info["owner"]:
         lines.append(f"  owner: {info['owner']}")
     if info["status"] == "queued" and info["wait_reason"]:

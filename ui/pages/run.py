@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import streamlit as st
 import yaml
+from pydantic import ValidationError
 
 from ssl_runtime.errors import SSLPilotError
 from tools.insights import (
@@ -52,12 +54,8 @@ def _checkpoint_ranking(root: str, run_id: str, stamp: float) -> dict:
 
 def actions(run: dict) -> None:
     """Cancel and resume through the agent's tools, each behind an explicit confirmation."""
-    from tools.access import current
-
     ask = st.session_state.get("confirm_action")
-    actor = current(home())
-    mine = actor.role == "admin" or (actor.can("member") and run.get("owner") == actor.name)
-    why = None if mine else f"{run.get('owner') or 'its owner'}'s run: needs the admin role ({actor.name} is a {actor.role})"
+    mine, why = _mine(run)
     c = st.columns([1, 1, 4])
     if run["status"] not in TERMINAL:
         c[0].button("Cancel run", key="ask-cancel", on_click=st.session_state.__setitem__,
@@ -94,6 +92,42 @@ def actions(run: dict) -> None:
         if b[1].button("Keep as is", key="no-action"):
             st.session_state.pop("confirm_action", None)
             st.rerun()
+
+
+def annotations(run: dict, mine: bool, why: str | None) -> None:
+    """The run's tags and notes, and a form to rename, tag or note it (through the annotate_run tool). Notes are
+    shown as plain text: they are someone's words, never markdown to render."""
+    if run["tags"]:
+        st.markdown(" ".join(f":gray-badge[{t}]" for t in run["tags"]))
+    if run.get("notes"):
+        st.text(run["notes"])
+    with st.expander("Name, tags and notes"):
+        with st.form("annotate", clear_on_submit=True, border=False):
+            name = st.text_input("name", value=run.get("name") or "", key="annotate-name", disabled=not mine, help=why)
+            add = st.text_input("add tags", key="annotate-add", placeholder="baseline, v2", disabled=not mine, help=why)
+            remove = st.multiselect("remove tags", run["tags"], key="annotate-remove", disabled=not mine, help=why)
+            note = st.text_area("add a note", key="annotate-note", placeholder="what this run was for, what went wrong", disabled=not mine,
+                                help=why)
+            if st.form_submit_button("Save", disabled=not mine):
+                change = {"name": name.strip() if name.strip() and name.strip() != (run.get("name") or "") else None,
+                          "add_tags": [t for t in re.split(r"[,\s]+", add) if t], "remove_tags": remove,
+                          "note": note.strip() or None}
+                if any(change.values()):
+                    try:
+                        st.session_state["action_result"] = toolbox().annotate_run(run["run_id"], **change)
+                    except (SSLPilotError, ValidationError) as exc:
+                        st.session_state["action_result"] = {"error": str(exc)}
+                    st.rerun()
+
+
+def _mine(run: dict) -> tuple[bool, str | None]:
+    """Whether the signed-in user may change the run (its owner, or an admin), and why not."""
+    from tools.access import current
+
+    actor = current(home())
+    mine = actor.role == "admin" or (actor.can("member") and run.get("owner") == actor.name)
+    return mine, None if mine else (f"{run.get('owner') or 'its owner'}'s run: needs the admin role ({actor.name} is a "
+                                    f"{actor.role})")
 
 
 def checkpoints(run: dict) -> None:
@@ -245,6 +279,7 @@ def main() -> None:
     if done:
         (st.error if "error" in done else st.success)(json.dumps(done, default=str))
     actions(run)
+    annotations(run, *_mine(run))
 
     tabs = st.tabs(["Curves", "Embeddings", "Probe", "Diagnosis", "Events and log", "Config"])
     with tabs[0]:

@@ -16,21 +16,24 @@ from ui.state import home, toolbox
 
 REFRESH_S = 5
 COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
-           "verdict", "source", "backend", "device", "created_at", "parent_id"]
+           "verdict", "tags", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
                    "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
 
 
-def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str) -> pd.DataFrame:
+def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str,
+             tags: list[str] = ()) -> pd.DataFrame:
     keep = [r for r in rows if (not status or r["status"] in status) and (not method or r["method"] in method)
-            and (not dataset or r["dataset"] in dataset)
+            and (not dataset or r["dataset"] in dataset) and all(t in r["tags"] for t in tags)
             and (not text or text.lower() in json.dumps(r, default=str).lower())]
-    df = display.table(keep, COLUMNS)
+    df = display.table([{**r, "tags": " ".join(r["tags"])} for r in keep], COLUMNS)
     df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
     if (df["name"] == "").all():
         df = df.drop(columns="name")
     if (df["owner"] == "").all():  # a home from before accounts
         df = df.drop(columns="owner")
+    if (df["tags"] == "").all():
+        df = df.drop(columns="tags")
     if (df["source"] == "sslpilot").all():  # only worth a column once runs come from elsewhere
         df = df.drop(columns="source")
     if (df["backend"] == "").all():  # likewise once runs go to a cluster
@@ -96,16 +99,17 @@ def main() -> None:
     if not rows:
         st.info("No runs yet. Start one from the chat (\"pretrain simclr on digits\") or `sslpilot pretrain`.")
         return
-    c = st.columns(4)
+    c = st.columns(5)
     status = c[0].multiselect("status", sorted({r["status"] for r in rows}))
     method = c[1].multiselect("method", sorted({r["method"] for r in rows}))
     dataset = c[2].multiselect("dataset", sorted({r["dataset"] for r in rows if r["dataset"]}))
-    text = c[3].text_input("search", placeholder="tag, name, message...")
+    tags = c[3].multiselect("tags", sorted({t for r in rows for t in r["tags"]}), help="runs with every tag chosen")
+    text = c[4].text_input("search", placeholder="name, note, message...")
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
-        df = filtered(list_runs(h, limit=500), status, method, dataset, text)
+        df = filtered(list_runs(h, limit=500), status, method, dataset, text, tags)
         st.dataframe(df, hide_index=True, key="runs-table", width="stretch", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
             "probe_acc": st.column_config.TextColumn("probe"), "knn_acc": st.column_config.TextColumn("kNN"),

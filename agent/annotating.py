@@ -1,0 +1,124 @@
+"""Reading a rename, a tag or a note from a message (the `annotate_run` tool, tools/run_notes.py).
+
+The words decide these, not the intent classifier: "rename run 2 to baseline" was read as a follow-up launch of
+run 2, "mark run 2 as collapsed" as a diagnosis. Each pattern splits the message into the part that names the run
+(resolved by the caller against the home) and the value (a name, tags, a note), so a number inside a note
+("lr 0.5 was far too high") is never read as a run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+START = r"^\W*(?:(?:please|pls|can you|could you|would you|ok|okay)\W+)?"
+QUOTED = r"['\"`\u2018\u2019\u201c\u201d]"
+NAME = rf"{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,80}}{QUOTED}|[\w.:+-]+"
+TAG_WORDS = rf"(?:{QUOTED}?[\w.:+-]+{QUOTED}?)(?:\s*(?:,|&|\band\b)\s*{QUOTED}?[\w.:+-]+{QUOTED}?)*"
+FILLER = {"the", "a", "an", "tag", "tags", "label", "labels", "it", "them"}
+
+RENAME = [re.compile(START + p, re.I) for p in (
+    rf"(?:rename|re-name)\s+(?P<runs>.+?)\s+(?:to|as|into)\s+(?P<name>{NAME})\W*$",
+    rf"change\s+the\s+name\s+of\s+(?P<runs>.+?)\s+to\s+(?P<name>{NAME})\W*$",
+    rf"give\s+(?P<runs>.+?)\s+the\s+(?:new\s+)?name\s+(?P<name>{NAME})\W*$",
+    rf"(?:call|name)\s+(?P<runs>(?:run\s*#?\d+|#\d+|it|this(?:\s+one|\s+run)?|that(?:\s+one|\s+run)?|the\s+\w+\s+(?:run|one)))"
+    rf"\s+(?P<name>{NAME})\W*$",
+)]
+RENAME_WITHOUT_NAME = re.compile(START + r"(?:rename|re-name|change\s+the\s+name\s+of)\s+(?P<runs>.+?)\W*$", re.I)
+UNTAG = [re.compile(START + p, re.I) for p in (
+    rf"(?:untag|un-tag)\s+(?P<tags>{TAG_WORDS})\s+from\s+(?P<runs>.+?)\W*$",
+    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?)\W*$",
+    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?P<tags>{TAG_WORDS})\s+(?:tags?|labels?)\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?)\W*$",
+)]
+TAG = [re.compile(START + p, re.I) for p in (
+    rf"(?:tag|label(?![ -]?free)|mark)\s+(?P<runs>.+?)\s+(?:as|with)\s+(?P<tags>{TAG_WORDS})\W*$",
+    rf"add\s+(?:the\s+|a\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+to\s+(?P<runs>.+?)\W*$",
+    rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS})\W*$",
+)]
+NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
+                  r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
+                  r"\s+saying\s+|\s+that\s+)(?P<note>\S.*)$", re.I | re.S)
+NOTE_WITHOUT_TEXT = re.compile(START + r"add\s+(?:a\s+|an\s+)?(?:note|comment)\s+(?:to|on|for)\s+(?P<runs>.+?)\W*$", re.I)
+NOT_KEPT = re.compile(START + r"(?P<verb>star|unstar|pin|unpin|archive|bookmark|favou?rite)\s+(?P<runs>.+?)\W*$", re.I)
+ANY_ANNOTATION = re.compile(START + r"(?:rename|re-name|tag|untag|label(?![ -]?free)|annotate|add (?:a |an )?(?:note|tag|"
+                            r"label|comment)|change the name)\b", re.I)
+"""A message that starts as an annotation: one the patterns above do not split gets a question, never a relaunch."""
+
+# "runs tagged baseline", "with the tag v2", "that have the tag best": a filter on the run list
+TAGGED = re.compile(rf"\b(?:tagged(?:\s+(?:as|with))?|labell?ed(?:\s+as)?|with\s+(?:the\s+)?tag|(?:have|has|having|"
+                    rf"carry|carrying)\s+(?:the\s+)?tag)\s+{QUOTED}?(?P<tag>[\w.:+-]+){QUOTED}?", re.I)
+# at a launch: "... and tag it baseline", "tagged v2", "and call it simclr-ref", "named ref"
+LAUNCH_TAGS = re.compile(r",?\s*(?:and\s+)?(?:(?:tag|label)\s+(?:it|them|the\s+runs?)\s+(?:as\s+|with\s+)?|tagged\s+"
+                         rf"(?:as\s+|with\s+)?|with\s+the\s+tags?\s+)(?:the\s+tags?\s+)?(?P<tags>{TAG_WORDS})", re.I)
+LAUNCH_NAME = re.compile(rf",?\s*(?:and\s+)?(?:(?:call|name)\s+it|(?:a|the)\s+run\s+(?:named|called))\s+(?P<name>{NAME})",
+                         re.I)
+
+
+@dataclass
+class AnnotationWords:
+    """What a message asks to change, and the words that name the run (resolved by the caller)."""
+
+    runs: str
+    change: dict = field(default_factory=dict)  # name / add_tags / remove_tags / note, as tools/run_notes.py takes them
+    missing: str | None = None  # "name" or "note": a rename or a note without its words; "change": nothing readable
+    unsupported: str | None = None  # "star", "pin", ...: no such thing here (tags do it)
+
+
+def unquote(s: str) -> str:
+    return re.sub(rf"^{QUOTED}|{QUOTED}$", "", s.strip()).strip()
+
+
+def split_tags(words: str) -> list[str]:
+    parts = re.split(r"\s*(?:,|&|\band\b)\s*|\s+", words.strip())
+    return [unquote(p) for p in parts if p and p.lower() not in FILLER]
+
+
+def read_annotation(text: str) -> AnnotationWords | None:
+    """The annotation a message asks for, or None when it is not one."""
+    m = NOTE.search(text)
+    if m:
+        return AnnotationWords(m.group("runs"), {"note": unquote(m.group("note"))})
+    for pattern in UNTAG:
+        m = pattern.search(text)
+        if m and split_tags(m.group("tags")):
+            return AnnotationWords(m.group("runs"), {"remove_tags": split_tags(m.group("tags"))})
+    for pattern in RENAME:
+        m = pattern.search(text)
+        if m:
+            return AnnotationWords(m.group("runs"), {"name": unquote(m.group("name"))})
+    for pattern in TAG:
+        m = pattern.search(text)
+        if m and split_tags(m.group("tags")):
+            return AnnotationWords(m.group("runs"), {"add_tags": split_tags(m.group("tags"))})
+    m = RENAME_WITHOUT_NAME.search(text)
+    if m:
+        return AnnotationWords(m.group("runs"), missing="name")
+    m = NOTE_WITHOUT_TEXT.search(text)
+    if m:
+        return AnnotationWords(m.group("runs"), missing="note")
+    m = NOT_KEPT.search(text)
+    if m:
+        return AnnotationWords(m.group("runs"), unsupported=m.group("verb").lower())
+    if ANY_ANNOTATION.search(text):
+        return AnnotationWords("", missing="change")
+    return None
+
+
+def launch_labels(text: str) -> tuple[str, dict]:
+    """A launch's own name and tags ("... and tag it baseline", "called ref"), and the message without them, so no
+    other reading takes "baseline" for a dataset or "v2" for a number."""
+    found: dict = {}
+    m = LAUNCH_NAME.search(text)  # the name first: "tag it smoke and call it ref" has no tag "call"
+    if m:
+        found["name"] = unquote(m.group("name"))
+        text = text[:m.start()] + text[m.end():]
+    m = LAUNCH_TAGS.search(text)
+    if m and split_tags(m.group("tags")):
+        found["tags"] = split_tags(m.group("tags"))
+        text = text[:m.start()] + text[m.end():]
+    return text, found
+
+
+def tag_filter(text: str) -> str | None:
+    m = TAGGED.search(text)
+    return m.group("tag") if m else None

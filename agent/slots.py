@@ -25,6 +25,10 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
+MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d,]*(?:\.\d+)?k?|{MORE}\s+\d[\d,]*k?)\s+"
+                           r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
+"""Training a run further ("100 more steps", "another 2 epochs", "extend run 2 by 500 steps"): continued
+pretraining from its final weights, for that many steps."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
 COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
               r"neighbou?rs?|x\b"

@@ -22,6 +22,7 @@ from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, droppe
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
+    MORE_OF_A_RUN,
     TOP_LEVEL_KEYS,
     World,
     find_assignments,
@@ -186,6 +187,8 @@ def _decided_by_words(text: str, named) -> str | None:
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if named.ids and MORE_OF_A_RUN.search(text):  # "continue run 2 for 100 more steps": from its final weights
+        return "relaunch"
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
@@ -320,9 +323,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent == "resume_run" and length and refs.ids:  # a resume goes to the run's planned end, not further
         rid, (unit, n) = refs.ids[0], next(iter(length.items()))
         return _ask(f"Resuming run {rid} continues it from its last checkpoint to the length it was launched with, so "
-                    f"it cannot add {n} {unit}, and sslpilot cannot extend a run past its length yet. A follow-up of "
-                    f"run {rid} for {n} {unit} trains its config again from the start; or resume it as it was?",
-                    [f"launch a follow-up of run {rid} for {n} {unit}", f"resume run {rid}"], intents[:3], p)
+                    f"it cannot add {n} {unit}. I can train it {n} {unit} more from its final weights (a new run, with "
+                    f"a fresh schedule), train its config again from the start for {n} {unit}, or resume it as it "
+                    "was. Which?", [f"train run {rid} for {n} more {unit}", f"launch a follow-up of run {rid} for {n} "
+                                    f"{unit}", f"resume run {rid}"], intents[:3], p)
     if refs.ids:
         return tool(intent, {"run_id": refs.ids[0], **extra})
     focus = context.get("focus_run")
@@ -754,7 +758,9 @@ def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) ->
         return problem
     args = _launch_args(text)
     rec = context.get("last_recommendation")
-    if refs.ids:
+    if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
+        args.update(parent_run=refs.ids[0], from_parent_weights=True)
+    elif refs.ids:
         args["parent_run"] = refs.ids[0]
         if rec and rec.get("run_id") == refs.ids[0] and not args.get("overrides") and not any(
                 k in args for k in ("epochs", "steps", "lr", "batch_size")):

@@ -72,29 +72,50 @@ def spread_out(steps: list[int], keep: int, every: int) -> list[int]:
     return sorted(s for s in steps if s not in kept) if keep > 0 else sorted(steps)
 
 
+def _read(path: Path, method_name: str, map_location, field: str) -> dict:
+    """A checkpoint's state, written by the same method; any problem is a CheckpointError naming `field`."""
+    if not path.exists():
+        raise CheckpointError(f"no checkpoint at {path}", field=field,
+                              fix="start a new run, or set train.checkpoint_every lower next time")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt checkpoint
+        raise CheckpointError(f"checkpoint {path.name} is unreadable ({type(exc).__name__})", field=field) from None
+    if state.get("method") != method_name:
+        raise CheckpointError(
+            f"checkpoint was written by method {state.get('method')!r} but the config says {method_name!r}",
+            field="method", fix="use the run's own method and backbone",
+        )
+    return state
+
+
+def _load_model(model: torch.nn.Module, state: dict) -> None:
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint does not fit the model: {str(exc).splitlines()[0]}", field="backbone",
+                              fix="use the run's own config.yaml (same backbone, heads and method settings)") from None
+
+
 def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,
                     scaler, map_location) -> int:
     """Restore everything and return the step to continue after."""
     if not path.exists():
         raise CheckpointError("this run has no checkpoint to resume from", field="resume",
                               fix="start a new run, or set train.checkpoint_every lower next time")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt checkpoint
-        raise CheckpointError(f"checkpoint {path.name} is unreadable ({type(exc).__name__})", field="resume") from None
-    if state.get("method") != method_name:
-        raise CheckpointError(
-            f"checkpoint was written by method {state.get('method')!r} but the config says {method_name!r}",
-            field="method", fix="resume with the run's own config.yaml",
-        )
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint does not fit the model: {str(exc).splitlines()[0]}", field="backbone",
-                              fix="resume with the run's own config.yaml") from None
+    state = _read(path, method_name, map_location, "resume")
+    _load_model(model, state)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     if scaler is not None and state.get("scaler"):
         scaler.load_state_dict(state["scaler"])
     set_rng_state(state["rng"])
+    return int(state["step"])
+
+
+def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> int:
+    """Only the weights (backbone, heads, teacher, queues) of another run's checkpoint, to continue pretraining
+    from it with this run's own optimiser, schedule and seed; returns the step they were saved at."""
+    state = _read(Path(path).expanduser(), method_name, map_location, "train.init_from")
+    _load_model(model, state)
     return int(state["step"])

@@ -118,6 +118,8 @@ class TrainConfig(_Strict):
     mlflow_uri: str | None = Field(None, description="mirror metrics to this MLflow tracking URI (default: "
                                                      "MLFLOW_TRACKING_URI when set)")
     mlflow_experiment: str = "sslpilot"
+    init_from: str | None = Field(None, description="a checkpoint (a run's checkpoints/last.pt or step_<n>.pt) whose "
+                                  "weights start this run: continued pretraining, with a fresh optimiser and schedule")
 
     @model_validator(mode="after")
     def _length(self) -> TrainConfig:

@@ -18,7 +18,7 @@ import torch
 
 from ssl_runtime import distributed as dist_utils
 from ssl_runtime.backbones import load_hints
-from ssl_runtime.checkpoint import load_checkpoint, save_checkpoint
+from ssl_runtime.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
 from ssl_runtime.data.order import EpochOrder
@@ -93,6 +93,11 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         if is_main:
             dropped = folder.truncate_metrics(start)
             folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
+    elif cfg.train.init_from:  # continued pretraining: another run's weights, this run's optimiser and schedule
+        from_step = load_weights(Path(cfg.train.init_from), method_name=cfg.method, model=method, map_location=device)
+        if is_main:
+            folder.event("init_from", f"weights from {cfg.train.init_from} (its step {from_step})",
+                         path=cfg.train.init_from, step=from_step)
     model = method
     distributed = dist_utils.is_distributed()
     if distributed:

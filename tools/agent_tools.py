@@ -17,6 +17,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
 from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
 from tools.insights import config_diff
@@ -27,10 +28,23 @@ from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, SweepArgs
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
     """A fresh config, or the parent's config for a follow-up; then the asked-for changes."""
     base = None
+    if a.from_parent_weights and not a.parent_run:
+        raise SSLPilotError("from_parent_weights continues a run: name it", field="parent_run")
     if a.parent_run:
         from tools.registry import Registry
 
-        base = json.loads(Registry(home).get(a.parent_run).config_json)
+        parent = Registry(home).get(a.parent_run)
+        base = json.loads(parent.config_json)
+        base.setdefault("train", {})["init_from"] = None  # a follow-up of a continued run starts where asked, below
+        if a.from_parent_weights:
+            if parent.status in ("queued", "running"):
+                raise SSLPilotError(f"run {parent.id} is still {parent.status}: continue it once it has ended",
+                                    field="from_parent_weights")
+            last = RunFolder(parent.run_dir).last_checkpoint
+            if not last.exists():
+                raise SSLPilotError(f"run {parent.id} has no checkpoint to continue from", field="from_parent_weights",
+                                    fix="launch a follow-up from scratch instead")
+            base["train"]["init_from"] = str(last)
     tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
@@ -65,6 +79,9 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": f"recommendation for {parent or 'the run'}"})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", a.tags)) if v]
+    if a.from_parent_weights:
+        out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "
+                       "pretraining, a fresh optimiser and schedule)", "from": "you"})
     named = {*a.overrides, *rec}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:

@@ -57,6 +57,12 @@ def validate(config: RunConfig | dict, allocator: Allocator | None = None, *, ho
         get(home, backend)  # a named backend that exists, before anything is stored
     cfg = config if isinstance(config, RunConfig) else build_config(config)
     preflight(cfg.data)
+    if cfg.train.init_from:  # where the worker will read it, whatever its working folder
+        start = Path(cfg.train.init_from).expanduser().resolve()
+        if not start.is_file():
+            raise ConfigError(f"train.init_from: no checkpoint at {start}", field="train.init_from",
+                              fix="give a run's checkpoints/last.pt or step_<n>.pt")
+        cfg.train.init_from = str(start)
     if backend in (None, "local"):
         (allocator or Allocator()).check(Request.from_config(cfg.model_dump()))
     return cfg

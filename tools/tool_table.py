@@ -32,6 +32,9 @@ class LaunchArgs(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict, description="dotted config keys, e.g. "
                                       "{'method_args.temperature': 0.1}")
     parent_run: str | None = Field(None, description="run this follows up on")
+    from_parent_weights: bool = Field(False, description="start from the parent run's final weights (continued "
+                                      "pretraining: steps/epochs are the extra length, with a fresh schedule) instead "
+                                      "of from scratch; needs parent_run")
     recommendation: dict | None = Field(None, description="the recommendation this launch applies")
     backend: str | None = Field(None, description="a configured cluster backend (default: this machine's queue)")
     nodes: int = Field(1, ge=1, le=1024, description="nodes, on a cluster backend")

@@ -352,6 +352,8 @@ def _not_learning(ev: RunEvidence, d: Diagnosis) -> bool:
     loss = [v for _, v in ev.s("loss").finite]
     if len(loss) < T.MIN_LOSS_POINTS:
         return False  # an audit: no loss to read
+    if (ev.config.get("train") or {}).get("init_from"):
+        return False  # continued from trained weights: a flat loss is where the run already was, not a broken one
     change = thirds_change(loss)
     trivial = trivial_loss(ev)
     near_trivial = trivial and abs(loss[-1] - trivial[0]) / trivial[0] < T.TRIVIAL_LOSS_REL

@@ -96,6 +96,9 @@ def forecast_text(f: dict) -> str:
             "plateaued": f"**{name.capitalize()} has plateaued: more of the same training is unlikely to pay.**"}
     lines = [head[f["verdict"]], f"{f['metric']} is {f['current']:.4g} at step {f['steps']}; forecast {bands}.",
              f"{f['reason'].capitalize()}."]
+    if f["verdict"] == "train_longer" and f.get("steps"):  # twice the steps: the length the forecast read first
+        lines.append(f"To go on from where it is: \"train run {f['run_id']} for {f['steps']} more steps\" (a new run "
+                     "from its final weights, with a fresh schedule; you confirm first).")
     return "\n".join(lines + ([f["caveat"]] if f.get("caveat") else []))
 
 

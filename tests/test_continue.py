@@ -116,3 +116,15 @@ def test_a_length_for_a_resume_offers_the_three_readings(model):
                                                  "launch a follow-up of run 4 for 200 steps", "resume run 4"]
     back = understand(r.options[0], {}, WORLD, model)
     assert back.args == {"steps": 200, "parent_run": "4", "from_parent_weights": True}
+
+
+def test_a_forecast_that_says_train_longer_offers_the_continuation(model):
+    from agent.answers import forecast_text
+
+    answer = forecast_text({"run_id": "5", "verdict": "train_longer", "reason": "the band clears the bar",
+                            "metric": "health/lidar", "current": 20.0, "steps": 300,
+                            "at": {"2x": {"steps": 600, "value": 24.0, "low": 22.0, "high": 26.0}}})
+    offered = answer.split('"')[1]
+    assert offered == "train run 5 for 300 more steps"
+    r = understand(offered, {}, WORLD, model)
+    assert r.args == {"steps": 300, "parent_run": "5", "from_parent_weights": True}

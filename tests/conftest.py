@@ -145,10 +145,11 @@ def subprocess_env() -> dict:
 
 
 def sslpilot_cli(home, *args: str, ok: bool = True, timeout: float = 240):
-    """`sslpilot ARGS` in a fresh process against `home`, as a user types it; asserts the exit code."""
+    """`sslpilot ARGS` in a fresh process against `home` (a folder or a Home), as a user types it; asserts the exit
+    code."""
     import subprocess
 
-    env = {**subprocess_env(), "SSLPILOT_HOME": str(home), "SSLPILOT_AUTOSTART": "0"}
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(getattr(home, "root", home)), "SSLPILOT_AUTOSTART": "0"}
     done = subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
     assert (done.returncode == 0) == ok, done.stderr

@@ -86,7 +86,6 @@ def test_a_note_is_shown_as_data(home):
 
 def test_cli_rename_tag_note_and_runs_by_tag(home):
     run = enqueue(home, tiny_config())
-    home = home.root
     sslpilot_cli(home, "rename", run.id, "cli-ref")
     sslpilot_cli(home, "tag", run.id, "a", "b")
     sslpilot_cli(home, "tag", run.id, "a", "--remove")

@@ -194,7 +194,7 @@ class Registry:
             if owner:
                 q = q.where(Run.owner == owner)
             if tag:  # tags are stored as a JSON list of quoted words (tools/run_notes.py), so this matches whole tags
-                q = q.where(Run.tags_json.contains(json.dumps(run_notes.clean_tag(tag))))
+                q = q.where(Run.tags_json.contains(json.dumps(run_notes.clean_tag(tag)), autoescape=True))  # _ is no wildcard
             if experiment:
                 q = q.where(Run.experiment_id == self._experiment_id(s, experiment))
             q = q.order_by(Run.created_at.desc()).limit(limit)

@@ -101,5 +101,6 @@ def record(folder: RunFolder, change: Annotation, user: str | None = None) -> No
 
 def record_initial(folder: RunFolder, tags: Iterable[str] = (), notes: str = "") -> None:
     """The tags and notes a run is created with (a chat launch, a sweep, an import), written like any later change."""
+    tags = [t for t in tags if t]
     if tags or notes:
-        record(folder, Annotation(add_tags=list(tags), note=notes or None))
+        record(folder, Annotation(add_tags=tags, note=notes or None))

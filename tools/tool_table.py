@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
-from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation
+from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
 
 
 class LaunchArgs(BaseModel):
@@ -41,6 +41,12 @@ class LaunchArgs(BaseModel):
     name: str | None = Field(None, max_length=MAX_NAME, description="the run's name")
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="tags to find the run by, e.g. "
                             "['baseline']")
+
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:  # checked when the launch is proposed, not after the user's yes
+        return list(dict.fromkeys(clean_tag(t) for t in v))
 
 
 class ScheduleArgs(LaunchArgs):

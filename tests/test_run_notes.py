@@ -48,6 +48,8 @@ def test_the_run_list_filters_by_whole_tags(home):
     assert [r["run_id"] for r in list_runs(home, tag="best")] == [a.id]
     assert list_runs(home, tag="bes") == []
     assert [r["tags"] for r in list_runs(home, tag="BEST")] == [["best"]]
+    enqueue(home, tiny_config(), tags=["axb"])
+    assert list_runs(home, tag="a_b") == []  # _ is a character, not SQL's one-character wildcard
 
 
 def test_bad_changes_name_the_field_and_change_nothing(home):

@@ -73,29 +73,31 @@ def split_tags(words: str) -> list[str]:
     return [unquote(p) for p in parts if p and p.lower() not in FILLER]
 
 
+def _change(key: str, m: re.Match) -> dict | None:
+    """The value a pattern's match gives the change, under its key (no tags left after the filler: none)."""
+    if key in ("name", "note"):
+        return {key: unquote(m.group(key))}
+    tags = split_tags(m.group("tags"))
+    return {key: tags} if tags else None
+
+
+# in this order: a note's words may hold anything; "remove the best tag" before a tag; a rename before "tag it X"
+CHANGES = (((NOTE,), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
+WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
+
+
 def read_annotation(text: str) -> AnnotationWords | None:
     """The annotation a message asks for, or None when it is not one."""
-    m = NOTE.search(text)
-    if m:
-        return AnnotationWords(m.group("runs"), {"note": unquote(m.group("note"))})
-    for pattern in UNTAG:
-        m = pattern.search(text)
-        if m and split_tags(m.group("tags")):
-            return AnnotationWords(m.group("runs"), {"remove_tags": split_tags(m.group("tags"))})
-    for pattern in RENAME:
+    for patterns, key in CHANGES:
+        for pattern in patterns:
+            m = pattern.search(text)
+            change = _change(key, m) if m else None
+            if change:
+                return AnnotationWords(m.group("runs"), change)
+    for pattern, key in WITHOUT_VALUE:
         m = pattern.search(text)
         if m:
-            return AnnotationWords(m.group("runs"), {"name": unquote(m.group("name"))})
-    for pattern in TAG:
-        m = pattern.search(text)
-        if m and split_tags(m.group("tags")):
-            return AnnotationWords(m.group("runs"), {"add_tags": split_tags(m.group("tags"))})
-    m = RENAME_WITHOUT_NAME.search(text)
-    if m:
-        return AnnotationWords(m.group("runs"), missing="name")
-    m = NOTE_WITHOUT_TEXT.search(text)
-    if m:
-        return AnnotationWords(m.group("runs"), missing="note")
+            return AnnotationWords(m.group("runs"), missing=key)
     m = NOT_KEPT.search(text)
     if m:
         return AnnotationWords(m.group("runs"), unsupported=m.group("verb").lower())

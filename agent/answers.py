@@ -218,7 +218,7 @@ def pending_text(result: dict) -> str:
     if defaults:
         lines.append("- method defaults: " + ", ".join(f"{v['setting'].removeprefix('method_args.')}="
                                                        f"{v['value']}" for v in defaults))
-    warn = [f"Note: {est['warning']}."] if est.get("warning") else []
+    warn = [f"Note: {est[k]}." for k in ("time_limit", "warning") if est.get(k)]
     return "\n".join([head, *lines, *warn, "Reply **yes** to confirm or **no** to cancel."])
 
 

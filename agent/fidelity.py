@@ -20,6 +20,7 @@ from typing import Any
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
+    DURATION,
     EVAL_NAMES,
     KNOBS,
     TOP_LEVEL_KEYS,
@@ -53,7 +54,7 @@ ATTACHED_PIXELS = re.compile(r"(?<![\w.])(\d+)px\b", re.I)  # "48px": a number W
 # times of day, dates and delays: when a run starts, read by find_time, not a setting
 TIME_SPAN = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:t\d{2}:\d{2}(?::\d{2})?)?"
                        r"|\bin\s+\d+\s*(?:h|hrs?|hours?|m|mins?|minutes?|days?)\b"
-                       rf"|{AT_HOUR}", re.I)
+                       rf"|{AT_HOUR}|{DURATION}", re.I)  # a duration is stated as train.max_minutes (slots.find_knobs)
 KNOB_NAMES = {key.split(".")[-1] for _, key in KNOBS}  # method knobs by their own name: "temperature=0.2"
 NUMBER_FIELDS = {"epochs": "epochs", "steps": "steps", "batch_size": "batch size", "lr": "learning rate"}
 

@@ -25,8 +25,12 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
+DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*|another\s+)?(\d+(?:\.\d+)?|an?|one|half\s+an)\s*"
+            r"(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:training|run|budget)\b")
+"""How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run"): `train.max_minutes`, not a run or a count."""
 MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d,]*(?:\.\d+)?k?|{MORE}\s+\d[\d,]*k?)\s+"
-                           r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
+                           r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?|hours?|minutes?|mins?)\b"
+                           r"|\banother\s+(?:hour|half\s+hour)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
 """Training a run further ("100 more steps", "another 2 epochs", "extend run 2 by 500 steps"): continued
 pretraining from its final weights, for that many steps."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
@@ -237,6 +241,17 @@ def find_numbers(text: str) -> dict:
     return out
 
 
+def find_duration(text: str) -> float | None:
+    """Minutes of training the message gives a run, or None."""
+    m = re.search(DURATION, text, re.I)
+    if not m:
+        return None
+    amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    amount = amount.lower()
+    n = 0.5 if amount.startswith("half") else 1.0 if amount in ("a", "an", "one") else float(amount)
+    return n * 60 if unit.lower().startswith("h") else n
+
+
 def find_knobs(text: str) -> dict:
     """Method and training knobs by name or synonym, with the value written next to them."""
     low = text.lower()
@@ -264,6 +279,9 @@ def find_knobs(text: str) -> dict:
     key = LAMBDA_KEYS.get(named[0]) if named else None
     if key and key not in out:
         out[key] = float(lam.group(1))  # the paper's own name for the method's weight
+    minutes = find_duration(text)
+    if minutes:
+        out["train.max_minutes"] = minutes
     if re.search(r"\bbf16\b", low):
         out["train.precision"] = "bf16"
     elif re.search(r"\bfp16\b", low):

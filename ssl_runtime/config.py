@@ -118,6 +118,8 @@ class TrainConfig(_Strict):
     mlflow_uri: str | None = Field(None, description="mirror metrics to this MLflow tracking URI (default: "
                                                      "MLFLOW_TRACKING_URI when set)")
     mlflow_experiment: str = "sslpilot"
+    max_minutes: float | None = Field(None, gt=0, description="stop with a checkpoint once the run has trained this "
+                                      "long (it then ends as succeeded, short of its planned steps)")
     init_from: str | None = Field(None, description="a checkpoint (a run's checkpoints/last.pt or step_<n>.pt) whose "
                                   "weights start this run: continued pretraining, with a fresh optimiser and schedule")
 

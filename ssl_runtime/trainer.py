@@ -141,6 +141,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     drift = WeightDrift(params) if start == 0 and is_main else None
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
+    deadline = t_start + 60 * cfg.train.max_minutes if cfg.train.max_minutes else None
     last_logged_step, status, message = start, "succeeded", "finished"
     last_good_ckpt = start
     method.train()
@@ -194,7 +195,13 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 stop.requested = "a stop on another rank"
         else:
             stopping = stop.requested is not None
-        ckpt_now = step % checkpoint_every == 0 or stopping
+        if deadline is None or step >= p.total_steps:  # the time limit: a host clock, no device sync
+            out_of_time = False
+        elif distributed:  # the ranks agree at logging steps, like a stop
+            out_of_time = log_now and dist_utils.any_across_ranks(time.perf_counter() >= deadline, device)
+        else:
+            out_of_time = time.perf_counter() >= deadline
+        ckpt_now = step % checkpoint_every == 0 or stopping or out_of_time
         if not (log_now or health_now or ckpt_now):
             continue
         # --- sync point: everything below may read device values ---
@@ -233,6 +240,12 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             checkpoint(step)
         if stopping:
             status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
+            break
+        if out_of_time:
+            message = (f"stopped at its time limit of {cfg.train.max_minutes:g} min at step {step} of "
+                       f"{p.total_steps}")
+            if is_main:
+                folder.event("time_limit", message, step=step, max_minutes=cfg.train.max_minutes)
             break
 
     batches.close()  # stops loader workers early when the run ended before its last step

@@ -21,7 +21,7 @@ from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
 from tools.insights import config_diff
-from tools.launches import device_hours, estimate_cost, launch_config
+from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
 from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, SweepArgs
 
 
@@ -105,13 +105,31 @@ class ToolBox:
 
         resolved = validate(cfg, home=self.home, backend=a.backend)
         est = estimate_cost(cfg, self.home, here=a.backend in (None, "local"))
+        a, cfg, est, fitted = self._fit_to_time(a, cfg, est)
+        values = provenance(a, cfg, est)
+        if fitted:  # the steps row says where its number came from
+            resolved = validate(cfg, home=self.home, backend=a.backend)
+            row = next(v for v in values if v["setting"] == "steps")
+            row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"
+        note = time_limit_note(cfg, fitted)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
-               "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
-               "resolved": resolved.model_dump(mode="json")}
+               "config": _brief_config(cfg), "estimate": {**est, **({"time_limit": note} if note else {})},
+               "values": values, "resolved": resolved.model_dump(mode="json")}
         if a.backend not in (None, "local"):
             out["placement"] = placement(resolved, a.backend, a.nodes)
         return out
+
+    def _fit_to_time(self, a: LaunchArgs, cfg: dict, est: dict) -> tuple[LaunchArgs, dict, dict, bool]:
+        """A launch given a time and no length ("for 2 hours"): the steps that time holds at the measured speed,
+        written into the launch's own arguments, so what is confirmed is what runs."""
+        said = a.steps or a.epochs or {"train.steps", "train.epochs"} & a.overrides.keys()
+        steps = None if said else steps_for_time(cfg, est)
+        if steps is None:
+            return a, cfg, est, False
+        a = a.model_copy(update={"steps": steps})
+        cfg = _config_tree(a, self.home)
+        return a, cfg, estimate_cost(cfg, self.home, here=a.backend in (None, "local")), True
 
     def schedule_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "scheduling a run")

@@ -102,6 +102,25 @@ def estimate_cost(config: dict, home=None, here: bool = True) -> dict:
     return out
 
 
+def steps_for_time(config: dict, est: dict) -> int | None:
+    """The steps that fill the run's time limit (train.max_minutes) at the speed an earlier run of the same kind
+    measured here, so that its schedule ends when its time does; None without a limit or a measured speed."""
+    minutes = (config.get("train") or {}).get("max_minutes")
+    if not minutes or not est.get("img_per_s") or not isinstance(est.get("batch_size"), int):
+        return None
+    return max(1, int(minutes * 60 * est["img_per_s"] / est["batch_size"]))
+
+
+def time_limit_note(config: dict, fitted: bool) -> str | None:
+    minutes = (config.get("train") or {}).get("max_minutes")
+    if not minutes:
+        return None
+    if fitted:
+        return f"its length fills {minutes:g} min at the measured speed, and it stops at {minutes:g} min if slower"
+    return (f"it stops at {minutes:g} min if it has not finished; no earlier run of this kind here measured a speed "
+            "to fit its length (and its learning-rate schedule) to that time, so the length is as shown")
+
+
 def _images_in(path: str) -> int | None:
     """How many images a data source holds, from its listing (no image is opened); None when it cannot be listed."""
     from ssl_runtime.data.sources import scan

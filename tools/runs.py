@@ -90,7 +90,7 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
         backend = None
     if backend is None and time_limit_min is not None:
         raise SSLPilotError("a time limit applies to cluster runs", field="time_limit_min",
-                            fix="add --backend NAME, or set train.steps/epochs to bound a local run")
+                            fix="add --backend NAME, or bound a local run with --set train.max_minutes=N")
     actor = access.require(home, "member", "launching a run")
     cfg = validate(config, home=home, backend=backend)
     if backend is None:

@@ -25,14 +25,19 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
-DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*|another\s+)?(\d+(?:\.\d+)?|an?|one|half\s+an)\s*"
-            r"(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:training|run|budget)\b")
+DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an|another(?:\s+\d+(?:\.\d+)?)?)"
+            r"\s*(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b"
+            r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b")
 """How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run"): `train.max_minutes`, not a run or a count."""
 MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d,]*(?:\.\d+)?k?|{MORE}\s+\d[\d,]*k?)\s+"
                            r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?|hours?|minutes?|mins?)\b"
                            r"|\banother\s+(?:hour|half\s+hour)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
 """Training a run further ("100 more steps", "another 2 epochs", "extend run 2 by 500 steps"): continued
 pretraining from its final weights, for that many steps."""
+ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|much|long)|is|are|does|do|would\s+(?:it|more|"
+                    r"another))\b|\bworth\b|\bpay\s+off\b", re.I)
+"""A question about training further ("should I train run 1 for 500 more steps?", "is another 1000 steps worth
+it?") asks for advice, a forecast; "can you train run 2 for 3 more epochs?" asks for the run."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
 COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
               r"neighbou?rs?|x\b"
@@ -247,8 +252,8 @@ def find_duration(text: str) -> float | None:
     if not m:
         return None
     amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    amount = amount.lower()
-    n = 0.5 if amount.startswith("half") else 1.0 if amount in ("a", "an", "one") else float(amount)
+    amount = amount.lower().removeprefix("another").strip()  # "for another hour", "for another 2 hours"
+    n = 0.5 if amount.startswith("half") else 1.0 if amount in ("", "a", "an", "one") else float(amount)
     return n * 60 if unit.lower().startswith("h") else n
 
 

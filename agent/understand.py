@@ -20,6 +20,7 @@ from pathlib import Path
 from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.slots import (
+    ADVICE,
     BUILTIN_DATA,
     MILD_AUGMENTATION,
     MORE_OF_A_RUN,
@@ -187,8 +188,8 @@ def _decided_by_words(text: str, named) -> str | None:
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
-    if named.ids and MORE_OF_A_RUN.search(text):  # "continue run 2 for 100 more steps": from its final weights
-        return "relaunch"
+    if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
+        return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):

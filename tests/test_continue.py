@@ -128,3 +128,12 @@ def test_a_forecast_that_says_train_longer_offers_the_continuation(model):
     assert offered == "train run 5 for 300 more steps"
     r = understand(offered, {}, WORLD, model)
     assert r.args == {"steps": 300, "parent_run": "5", "from_parent_weights": True}
+
+
+@pytest.mark.parametrize("text", ["should we give run 4 300 more steps?", "would 2 more epochs pay off for run 1?",
+                                  "is it worth training run 5 for another 500 steps?"])
+def test_advice_about_training_further_is_not_a_launch(model, text):
+    """Asking whether more training pays wants a forecast: the words do not decide a continuation here (the readings
+    do; these read as forecasts today, and whatever they read as, no launch is proposed)."""
+    r = understand(text, {}, WORLD, model)
+    assert r.tool not in ("launch_pretraining", "launch_sweep", "schedule_pretraining"), (r.tool, r.args)

@@ -46,7 +46,7 @@ def test_held_out_accuracy(name, model, tmp_path):
 SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quality_heldout.jsonl": 0.85,
                   "forecast_heldout.jsonl": 0.8, "forecast_heldout_b.jsonl": 0.75,
                   "rank_checkpoints_heldout.jsonl": 0.9, "fidelity_numbers_heldout.jsonl": 0.9,
-                  "annotate_heldout.jsonl": 0.9, "annotate_heldout_b.jsonl": 0.9,
+                  "annotate_heldout.jsonl": 0.9, "annotate_heldout_b.jsonl": 0.9, "continue_time_heldout.jsonl": 0.85,
                   "fix_outcome_heldout.jsonl": 0.9, "two_values_heldout.jsonl": 0.86,
                   "sweep_heldout.jsonl": 0.87, "settings_words_heldout.jsonl": 0.9}
 

@@ -250,7 +250,8 @@ def resume(home: Home, ref: str) -> Run:
         raise SSLPilotError(f"run {run.id} is {run.status}; only ended runs can be resumed", field="run")
     if run.status == "succeeded":
         raise SSLPilotError(f"run {run.id} already finished", field="run",
-                            fix="launch a follow-up with more steps instead")
+                            fix=f"continue it from its final weights: \"train run {run.id} for 500 more steps\" in the "
+                                f"chat, or a new launch with --set train.init_from={folder.last_checkpoint}")
     if not folder.last_checkpoint.exists():
         raise SSLPilotError(f"run {run.id} has no checkpoint to resume from", field="run",
                             fix="launch it again; lower train.checkpoint_every to keep progress next time")

@@ -149,7 +149,10 @@ def sslpilot_cli(home, *args: str, ok: bool = True, timeout: float = 240):
     code."""
     import subprocess
 
-    env = {**subprocess_env(), "SSLPILOT_HOME": str(getattr(home, "root", home)), "SSLPILOT_AUTOSTART": "0"}
+    from tools.home import Home
+
+    folder = home.root if isinstance(home, Home) else home  # not getattr(home, "root"): a Path's .root is "/"
+    env = {**subprocess_env(), "SSLPILOT_HOME": str(folder), "SSLPILOT_AUTOSTART": "0"}
     done = subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
     assert (done.returncode == 0) == ok, done.stderr

@@ -163,3 +163,14 @@ def test_a_conversation_tags_a_run_then_finds_it(home):
     assert out["tool_calls"][0]["args"] == {"tag": "best"}
     assert "Runs tagged `best`" in out["answer"] and f"| {run.id} |" in out["answer"]
     assert out["answer"].count("\n| ") == 2  # the header row and the one run
+
+
+def test_a_note_added_after_indexing_is_found_by_a_log_search(home):
+    run = enqueue(home, tiny_config())
+    tb = ToolBox(home)
+    before = tb.search_run_logs("purple sky augmentation", run_id=run.id)["results"]  # indexes the run
+    assert before and not any("purple" in h["text"] for h in before)
+    annotate(home, run.id, Annotation(add_tags=["colour-bug"], note="the augmentation turned the sky purple"))
+    after = tb.search_run_logs("purple sky augmentation", run_id=run.id)["results"]
+    assert any("the augmentation turned the sky purple" in h["text"] for h in after)
+    assert any("Tags: colour-bug." in h["text"] for h in after)  # the summary, indexed again

@@ -70,17 +70,19 @@ def compact(hits: list[dict], chars: int = 600) -> list[dict]:
 
 
 def _index_missing(home: Home) -> None:
-    """Runs never indexed, or indexed under an older status, are (re)indexed before a log search."""
+    """Runs never indexed, or indexed under an older status or name, tags and notes, are (re)indexed before a log
+    search."""
+    from tools.knowledge.runlogs import annotation_key
     from tools.registry import Registry
 
     store = get_store(home)
     got = store.collections["run_logs"].get(where={"kind": "summary"}, include=["metadatas"])
-    seen = {m.get("run_id"): m.get("status") for m in got["metadatas"]}
+    seen = {m.get("run_id"): (m.get("status"), m.get("annotation")) for m in got["metadatas"]}
     reg = Registry(home)
     for run in reg.list(limit=10_000):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
-        if seen.get(run.id) != run.status:
+        if seen.get(run.id) != (run.status, annotation_key(run)):
             index_run(home, run.id)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from ssl_runtime.run_folder import RunFolder
+from tools.records import Run
 from tools.registry import Registry
 
 TRACKED = ("loss", "health/std", "health/rank", "health/uniformity", "health/teacher_entropy", "grad_norm",
@@ -38,6 +40,12 @@ def _trajectory(rows: list[dict]) -> list[str]:
     return lines
 
 
+def annotation_key(run: Run) -> str:
+    """A short fingerprint of a run's name, tags and notes: a run renamed, tagged or noted since it was indexed is
+    indexed again before the next log search."""
+    return hashlib.sha1(f"{run.name}|{run.tags_json}|{run.notes}".encode()).hexdigest()[:12]
+
+
 def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[dict]]:
     run = reg.get(run_id)
     folder = RunFolder(run.run_dir)
@@ -45,7 +53,7 @@ def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[d
     rows = folder.read_metrics()
     steps = [r.get("step", 0) for r in rows] or [0]
     base = {"run_id": run.id, "method": run.method, "status": run.status, "source": run.run_dir,
-            "step_min": min(steps), "step_max": max(steps)}
+            "step_min": min(steps), "step_max": max(steps), "annotation": annotation_key(run)}
     ids, texts, metas = [], [], []
 
     def add(kind: str, text: str, **extra) -> None:
@@ -62,7 +70,13 @@ def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[d
               f"{cfg.get('augment', {}).get('strength')}. Method args: {args}.")
     if run.parent_id:
         header += f" Follow-up of run {run.parent_id}."
+    tags = json.loads(run.tags_json or "[]")
+    if run.name or tags:
+        header += f" Named {run.name!r}." if run.name else ""
+        header += f" Tags: {', '.join(tags)}." if tags else ""
     add("summary", "\n".join([header, *_trajectory(rows)]))
+    if run.notes:  # the users' own words about the run: searchable, and quoted as data like every log
+        add("notes", f"Run {run.id} ({run.method}) notes:\n{run.notes}")
     events = [e for e in folder.read_events() if e.get("type") != "diagnosis"]
     lines = [f"[{e.get('type')}] {e.get('message')}" + (f" (step {e['step']})" if "step" in e else "") for e in events]
     for i in range(0, len(lines), 25):

@@ -339,6 +339,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
 
 
+LONG_SPAN = re.compile(r"\b(?:overnight|over\s+(?:the\s+)?(?:night|weekend)|all\s+night|(?:till|until)\s+(?:the\s+)?"
+                       r"morning)\b", re.I)
+"""A span of time said in words ("overnight"): a length or a start the chat cannot tell apart, so it asks (it
+launched the default length in silence)."""
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
                              r"train|schedule|sweep)\b", re.I)
 """Words of another tool: "compare the runs tagged baseline" is not a plain list."""
@@ -600,6 +604,14 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
         return _ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
                     "say the value (e.g. `lr 0.002`, `batch size 512`). The default learning rate is the method's base "
                     "rate x batch/256; `sslpilot show RUN` gives an earlier run's.", [], intents[:3], p)
+    span = LONG_SPAN.search(text)
+    if span and "train.max_minutes" not in args.get("overrides", {}):  # a span of time, not a length or a start
+        hours = 48 if "weekend" in span.group(0).lower() else 8
+        options = [_swap_words(text, span.group(0), f"for {hours} hours"), _swap_words(text, span.group(0),
+                                                                                         "tonight at 11pm")]
+        return _ask(f"\"{span.group(0)}\": should it train for that long from now (say `for {hours} hours`: it stops "
+                    "there with a checkpoint, its length fitted to the time), or start later (`tonight at 11pm`)?",
+                    options, intents[:3], p)
     if MILD_AUGMENTATION.search(text) and "augment.strength" not in args.get("overrides", {}):
         return _ask("How much weaker? `augment.strength` is 1.0 by default (the published recipe) and 0 makes both "
                     "views the same image; 0.5 is a common middle.",

@@ -93,3 +93,12 @@ def test_the_chat_carries_the_time_and_a_delay_is_still_a_schedule(model):
     more = understand("train run 2 for 30 more minutes", {}, WORLD, model)
     assert (more.tool, more.args) == ("launch_pretraining", {"overrides": {"train.max_minutes": 30.0},
                                                              "parent_run": "2", "from_parent_weights": True})
+
+
+def test_overnight_is_asked_about_and_each_option_reads_back(model):
+    """"pretrain dino on shapes overnight" launched the default length without a word."""
+    r = understand("pretrain dino on shapes overnight", {}, WORLD, model)
+    assert r.kind == "clarify" and "overnight" in r.question
+    length, later = (understand(o, {}, WORLD, model) for o in r.options)
+    assert (length.tool, length.args["overrides"]) == ("launch_pretraining", {"train.max_minutes": 480.0})
+    assert later.tool == "schedule_pretraining" and later.args["method"] == "dino"

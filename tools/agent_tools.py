@@ -103,33 +103,35 @@ class ToolBox:
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
 
+        validate(cfg, home=self.home, backend=a.backend)  # a bad config is refused before anything is estimated
+        a, cfg, est, values = self._proposal(a, cfg)
         resolved = validate(cfg, home=self.home, backend=a.backend)
-        est = estimate_cost(cfg, self.home, here=a.backend in (None, "local"))
-        a, cfg, est, fitted = self._fit_to_time(a, cfg, est)
-        values = provenance(a, cfg, est)
-        if fitted:  # the steps row says where its number came from
-            resolved = validate(cfg, home=self.home, backend=a.backend)
-            row = next(v for v in values if v["setting"] == "steps")
-            row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"
-        note = time_limit_note(cfg, fitted)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
-               "config": _brief_config(cfg), "estimate": {**est, **({"time_limit": note} if note else {})},
-               "values": values, "resolved": resolved.model_dump(mode="json")}
+               "config": _brief_config(cfg), "estimate": est, "values": values,
+               "resolved": resolved.model_dump(mode="json")}
         if a.backend not in (None, "local"):
             out["placement"] = placement(resolved, a.backend, a.nodes)
         return out
 
-    def _fit_to_time(self, a: LaunchArgs, cfg: dict, est: dict) -> tuple[LaunchArgs, dict, dict, bool]:
-        """A launch given a time and no length ("for 2 hours"): the steps that time holds at the measured speed,
-        written into the launch's own arguments, so what is confirmed is what runs."""
+    def _proposal(self, a: LaunchArgs, cfg: dict) -> tuple[LaunchArgs, dict, dict, list[dict]]:
+        """A launch's cost estimate and every value with where it comes from. A launch given a time and no length
+        ("for 2 hours") first gets the steps that time holds at the speed measured here, written into its own
+        arguments, so what is confirmed is what runs."""
+        here = a.backend in (None, "local")
+        est = estimate_cost(cfg, self.home, here=here)
         said = a.steps or a.epochs or {"train.steps", "train.epochs"} & a.overrides.keys()
         steps = None if said else steps_for_time(cfg, est)
-        if steps is None:
-            return a, cfg, est, False
-        a = a.model_copy(update={"steps": steps})
-        cfg = _config_tree(a, self.home)
-        return a, cfg, estimate_cost(cfg, self.home, here=a.backend in (None, "local")), True
+        if steps is not None:
+            a = a.model_copy(update={"steps": steps})
+            cfg = _config_tree(a, self.home)
+            est = estimate_cost(cfg, self.home, here=here)
+        values = provenance(a, cfg, est)
+        if steps is not None:  # the steps row says where its number came from
+            row = next(v for v in values if v["setting"] == "steps")
+            row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"
+        note = time_limit_note(cfg, fitted=steps is not None)
+        return a, cfg, {**est, **({"time_limit": note} if note else {})}, values
 
     def schedule_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "scheduling a run")
@@ -142,11 +144,10 @@ class ToolBox:
         from tools.runs import validate
 
         validate(cfg)
-        est = estimate_cost(cfg, self.home)
+        a, cfg, est, values = self._proposal(a, cfg)
         return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est)},
-                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est),
-                "when": a.at or a.cron}
+                "config": _brief_config(cfg), "estimate": est, "values": values, "when": a.at or a.cron}
 
     def launch_sweep(self, **kw) -> dict:
         access.require(self.home, "member", "launching a sweep")
@@ -158,11 +159,10 @@ class ToolBox:
         from tools.runs import sweep_configs
 
         n = len(sweep_configs(cfg, a.grid))
-        est = estimate_cost(cfg, self.home)
+        a, cfg, est, values = self._proposal(a, cfg)
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est, n)},
-                "config": _brief_config(cfg), "estimate": est, "values": provenance(a, cfg, est), "grid": a.grid,
-                "runs": n}
+                "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n}
 
     def cancel_run(self, run_id: str) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of

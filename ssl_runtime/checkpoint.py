@@ -13,7 +13,7 @@ from ssl_runtime.errors import CheckpointError
 
 def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.Module,
                     optimizer: torch.optim.Optimizer, scheduler, scaler, keep_copy: bool = False,
-                    keep_last: int = 0, every: int = 1) -> None:
+                    keep_last: int = 0, every: int = 1, trained_s: float = 0.0) -> None:
     """Written to a temporary file then renamed, so a crash or a full disk never leaves a torn last.pt. With
     keep_copy, the step is also kept as step_<n>.pt (a hard link) and the kept ones are thinned by spread_out."""
     state = {
@@ -25,6 +25,7 @@ def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.
         "scheduler": scheduler.state_dict(),
         "scaler": scaler.state_dict() if scaler is not None else None,
         "rng": rng_state(),
+        "trained_s": trained_s,  # training time so far, so a resumed run's time limit counts what it already used
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -98,8 +99,8 @@ def _load_model(model: torch.nn.Module, state: dict) -> None:
 
 
 def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,
-                    scaler, map_location) -> int:
-    """Restore everything and return the step to continue after."""
+                    scaler, map_location) -> tuple[int, float]:
+    """Restore everything; return the step to continue after and the seconds trained up to it."""
     if not path.exists():
         raise CheckpointError("this run has no checkpoint to resume from", field="resume",
                               fix="start a new run, or set train.checkpoint_every lower next time")
@@ -110,7 +111,7 @@ def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, opt
     if scaler is not None and state.get("scaler"):
         scaler.load_state_dict(state["scaler"])
     set_rng_state(state["rng"])
-    return int(state["step"])
+    return int(state["step"]), float(state.get("trained_s", 0.0))
 
 
 def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> int:

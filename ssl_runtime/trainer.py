@@ -83,13 +83,13 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, p.batch_size)
     sched = build_schedule(opt, cfg.optim, p.total_steps)
     scaler = torch.amp.GradScaler(device.type) if p.precision == "fp16" else None
-    start = 0
+    start, trained_before = 0, 0.0
     if not resume and is_main and folder.read_metrics():
         folder.truncate_metrics(0)  # a fresh restart of a run that had started: its old rows are void
         folder.event("restart", "started again from step 0")
     if resume:
-        start = load_checkpoint(folder.last_checkpoint, method_name=cfg.method, model=method, optimizer=opt,
-                                scheduler=sched, scaler=scaler, map_location=device)
+        start, trained_before = load_checkpoint(folder.last_checkpoint, method_name=cfg.method, model=method,
+                                                optimizer=opt, scheduler=sched, scaler=scaler, map_location=device)
         if is_main:
             dropped = folder.truncate_metrics(start)
             folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
@@ -141,7 +141,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     drift = WeightDrift(params) if start == 0 and is_main else None
     first_bad = torch.full((), -1, dtype=torch.long, device=device)
     t_start = t_last = time.perf_counter()
-    deadline = t_start + 60 * cfg.train.max_minutes if cfg.train.max_minutes else None
+    # the time limit counts what a resumed run trained before (kept in its checkpoint)
+    deadline = t_start + 60 * cfg.train.max_minutes - trained_before if cfg.train.max_minutes else None
     last_logged_step, status, message = start, "succeeded", "finished"
     last_good_ckpt = start
     method.train()
@@ -152,7 +153,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             try:
                 save_checkpoint(folder.last_checkpoint, method_name=cfg.method, step=step, model=method,
                                 optimizer=opt, scheduler=sched, scaler=scaler, keep_copy=True,
-                                keep_last=cfg.train.keep_checkpoints, every=checkpoint_every)
+                                keep_last=cfg.train.keep_checkpoints, every=checkpoint_every,
+                                trained_s=trained_before + time.perf_counter() - t_start)
                 last_good_ckpt = step
             except OSError as exc:  # full disk, read-only folder: keep training, keep the old checkpoint
                 folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")

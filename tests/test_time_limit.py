@@ -105,3 +105,12 @@ def test_overnight_is_asked_about_and_each_option_reads_back(model):
     length, later = (understand(o, {}, WORLD, model) for o in r.options)
     assert (length.tool, length.args["overrides"]) == ("launch_pretraining", {"train.max_minutes": 480.0})
     assert later.tool == "schedule_pretraining" and later.args["method"] == "dino"
+
+
+def test_a_resumed_run_counts_the_time_it_already_trained(home):
+    """The checkpoint keeps the seconds trained: a run that stopped at its limit and is resumed has none left, so it
+    stops again after one step (it got a fresh budget before)."""
+    run = enqueue(home, tiny_config(**{"train.steps": 10_000, "train.max_minutes": 0.0005}))
+    first = train(run.run_dir)
+    again = train(run.run_dir, resume=True)
+    assert again["steps"] == first["steps"] + 1 and again["message"].startswith("stopped at its time limit")

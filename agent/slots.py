@@ -34,10 +34,11 @@ MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d
                            r"|\banother\s+(?:hour|half\s+hour)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
 """Training a run further ("100 more steps", "another 2 epochs", "extend run 2 by 500 steps"): continued
 pretraining from its final weights, for that many steps."""
-ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|much|long)|is|are|does|do|would\s+(?:it|more|"
-                    r"another))\b|\bworth\b|\bpay\s+off\b", re.I)
-"""A question about training further ("should I train run 1 for 500 more steps?", "is another 1000 steps worth
-it?") asks for advice, a forecast; "can you train run 2 for 3 more epochs?" asks for the run."""
+ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|much|long)|is|are|does|do|did|was|were|has|"
+                    r"have|why|what|when|which|would\s+(?:it|more|another))\b|\bworth\b|\bpay\s+off\b", re.I)
+"""A question that mentions training further ("should I train run 1 for 500 more steps?", "is another 1000 steps
+worth it?", "why did run 2 collapse after 100 more steps?") asks for advice or an answer, not for the run; "can you
+train run 2 for 3 more epochs?" asks for the run."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
 COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
               r"neighbou?rs?|x\b"

@@ -131,7 +131,8 @@ def test_a_forecast_that_says_train_longer_offers_the_continuation(model):
 
 
 @pytest.mark.parametrize("text", ["should we give run 4 300 more steps?", "would 2 more epochs pay off for run 1?",
-                                  "is it worth training run 5 for another 500 steps?"])
+                                  "is it worth training run 5 for another 500 steps?",
+                                  "why did run 2 collapse after 100 more steps?"])
 def test_advice_about_training_further_is_not_a_launch(model, text):
     """Asking whether more training pays wants a forecast: the words do not decide a continuation here (the readings
     do; these read as forecasts today, and whatever they read as, no launch is proposed)."""

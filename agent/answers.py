@@ -240,6 +240,9 @@ def _get_run_text(result: dict) -> str:
     named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
     parts = [f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
              f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
+    if result.get("continued_from"):
+        parent = f"run {result['parent_id']}'s" if result.get("parent_id") else "the"
+        parts.append(f"- continued from {parent} weights (`{result['continued_from'].replace('`', '')}`)")
     if result.get("tags"):
         parts.append(f"- tags: {', '.join(result['tags'])}")
     if result.get("notes"):

@@ -75,6 +75,10 @@ def test_the_launch_tool_continues_a_finished_run_and_says_so(trained):
     config = json.loads(child.config_json)
     assert config["train"]["init_from"] == str(RunFolder(parent.run_dir).last_checkpoint)
     assert config["train"]["steps"] == 3 and child.parent_id == parent.id
+    from agent.answers import tool_result_text
+
+    shown = tool_result_text("get_run", tb.get_run(child.id))
+    assert f"- continued from run {parent.id}'s weights (`{RunFolder(parent.run_dir).last_checkpoint}`)" in shown
     again = tb.launch_pretraining(parent_run=child.id, steps=3)  # a follow-up of the continued run starts afresh
     assert again["resolved"]["train"]["init_from"] is None
     with pytest.raises(SSLPilotError, match="still queued"):

@@ -140,9 +140,11 @@ def test_a_delete_beside_an_untag_is_still_refused(model):
     assert read(model, "delete run 3").kind == "refuse"
 
 
-def test_runs_by_tag_and_a_launch_with_its_name_and_tags(model):
+def test_runs_by_tag_and_a_launch_with_its_name_and_tags(model, tmp_path):
     assert read(model, "list my runs tagged pair").args == {"tag": "pair"}
     launch = read(model, "pretrain byol on digits for 2 epochs, tag it as smoke and call it smoke-byol")
+    proposed = ToolBox(Home.resolve(tmp_path / "h")).launch_pretraining(**launch.args)["values"]
+    assert {"setting": "tags", "value": "smoke", "from": "you"} in proposed  # as words, not a list's repr
     assert launch.tool == "launch_pretraining"
     assert launch.args == {"method": "byol", "data": "digits", "epochs": 2, "tags": ["smoke"], "name": "smoke-byol"}
     plain = read(model, "pretrain simclr on the shapes labelled data")  # "labelled" is not a tag

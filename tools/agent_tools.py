@@ -78,7 +78,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": f"recommendation for {parent or 'the run'}"})
-    out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", a.tags)) if v]
+    out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", ", ".join(a.tags))) if v]
     if a.from_parent_weights:
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "
                        "pretraining, a fresh optimiser and schedule)", "from": "you"})
@@ -236,6 +236,7 @@ class ToolBox:
         info = run_summary(self.home, run_id)
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
+                "continued_from": (info["config"].get("train") or {}).get("init_from"),
                 "method": info["method"], "dataset": info["dataset"],
                 "status": info["status"], "message": info["message"], "steps": info["steps"],
                 "total_steps": info["total_steps"], "verdict": info["verdict"], "parent_id": info["parent_id"],

@@ -73,11 +73,10 @@ def spread_out(steps: list[int], keep: int, every: int) -> list[int]:
     return sorted(s for s in steps if s not in kept) if keep > 0 else sorted(steps)
 
 
-def _read(path: Path, method_name: str, map_location, field: str) -> dict:
+def _read(path: Path, method_name: str, map_location, field: str, missing: str) -> dict:
     """A checkpoint's state, written by the same method; any problem is a CheckpointError naming `field`."""
     if not path.exists():
-        raise CheckpointError(f"no checkpoint at {path}", field=field,
-                              fix="start a new run, or set train.checkpoint_every lower next time")
+        raise CheckpointError(missing, field=field, fix="start a new run, or set train.checkpoint_every lower next time")
     try:
         state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt checkpoint
@@ -101,10 +100,7 @@ def _load_model(model: torch.nn.Module, state: dict) -> None:
 def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,
                     scaler, map_location) -> tuple[int, float]:
     """Restore everything; return the step to continue after and the seconds trained up to it."""
-    if not path.exists():
-        raise CheckpointError("this run has no checkpoint to resume from", field="resume",
-                              fix="start a new run, or set train.checkpoint_every lower next time")
-    state = _read(path, method_name, map_location, "resume")
+    state = _read(path, method_name, map_location, "resume", "this run has no checkpoint to resume from")
     _load_model(model, state)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
@@ -117,6 +113,7 @@ def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, opt
 def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> int:
     """Only the weights (backbone, heads, teacher, queues) of another run's checkpoint, to continue pretraining
     from it with this run's own optimiser, schedule and seed; returns the step they were saved at."""
-    state = _read(Path(path).expanduser(), method_name, map_location, "train.init_from")
+    path = Path(path).expanduser()
+    state = _read(path, method_name, map_location, "train.init_from", f"no checkpoint at {path}")
     _load_model(model, state)
     return int(state["step"])

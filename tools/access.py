@@ -90,10 +90,15 @@ def require(home: Home, role: str, doing: str) -> Actor:
     return actor
 
 
+def may_change(actor: Actor, owner: str | None) -> bool:
+    """A member may change their own runs; an admin anyone's (runs from before accounts have no owner)."""
+    return actor.role == "admin" or (actor.can("member") and owner == actor.name)
+
+
 def require_owner(home: Home, run: Run, doing: str) -> Actor:
-    """A member may act on their own runs; an admin on anyone's (runs from before accounts have no owner)."""
+    """The actor, when they may change the run (may_change); else a refusal naming whose run it is."""
     actor = require(home, "member", doing)
-    if actor.role != "admin" and run.owner != actor.name:
+    if not may_change(actor, run.owner):
         whose = f"{run.owner}'s" if run.owner else "an unowned"
         raise AccessDenied(f"run {run.id} is {whose} run; {doing} on it needs the admin role ({actor.name} is a "
                            f"{actor.role})", field="run_id", fix="ask its owner or an admin")

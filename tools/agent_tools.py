@@ -103,7 +103,6 @@ class ToolBox:
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
 
-        validate(cfg, home=self.home, backend=a.backend)  # a bad config is refused before anything is estimated
         a, cfg, est, values = self._proposal(a, cfg)
         resolved = validate(cfg, home=self.home, backend=a.backend)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),

@@ -314,7 +314,7 @@ def run_row(run: Run) -> dict:
             "status": run.status, "device": run.device, "steps": run.steps, "total_steps": run.total_steps,
             "created_at": run.created_at, "started_at": run.started_at, "ended_at": run.ended_at,
             "parent_id": run.parent_id, "retries": run.retries, "message": run.message, "verdict": run.verdict,
-            "run_dir": run.run_dir, "tags": json.loads(run.tags_json or "[]"), "source": run.source or "sslpilot",
+            "run_dir": run.run_dir, "tags": run_notes.tags_of(run), "source": run.source or "sslpilot",
             "backend": run.backend, "job_id": run.job_id, "job_state": run.job_state, "nodes": run.nodes,
             "owner": run.owner, "wait_reason": run.wait_reason, "notes": run.notes}
 

@@ -122,10 +122,10 @@ def annotations(run: dict, mine: bool, why: str | None) -> None:
 
 def _mine(run: dict) -> tuple[bool, str | None]:
     """Whether the signed-in user may change the run (its owner, or an admin), and why not."""
-    from tools.access import current
+    from tools.access import current, may_change
 
     actor = current(home())
-    mine = actor.role == "admin" or (actor.can("member") and run.get("owner") == actor.name)
+    mine = may_change(actor, run.get("owner"))
     return mine, None if mine else (f"{run.get('owner') or 'its owner'}'s run: needs the admin role ({actor.name} is a "
                                     f"{actor.role})")
 

@@ -61,6 +61,7 @@ def test_a_launch_given_only_a_time_is_fitted_to_the_measured_speed(home):
     assert "its length fills 30 min" in pending_text(pending)
     given = tb.launch_pretraining(method="simclr", data="digits", steps=40, overrides={"train.max_minutes": 30})
     assert given["pending_confirmation"]["args"]["steps"] == 40  # a length the user gave is kept
+    assert "stops at 30 min if it has not finished its steps" in pending_text(given)
     sweep = tb.launch_sweep(method="simclr", data="digits", grid={"optim.lr": [1e-3, 3e-3]},
                             overrides={"train.max_minutes": 30, "backbone.name": "small_cnn"})
     assert sweep["pending_confirmation"]["args"]["steps"] == steps  # each run of a sweep the same way

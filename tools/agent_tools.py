@@ -129,7 +129,7 @@ class ToolBox:
         if steps is not None:  # the steps row says where its number came from
             row = next(v for v in values if v["setting"] == "steps")
             row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"
-        note = time_limit_note(cfg, fitted=steps is not None)
+        note = time_limit_note(cfg, fitted=steps is not None, length_given=bool(said))
         return a, cfg, {**est, **({"time_limit": note} if note else {})}, values
 
     def schedule_pretraining(self, **kw) -> dict:

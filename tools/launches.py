@@ -111,12 +111,14 @@ def steps_for_time(config: dict, est: dict) -> int | None:
     return max(1, int(minutes * 60 * est["img_per_s"] / est["batch_size"]))
 
 
-def time_limit_note(config: dict, fitted: bool) -> str | None:
+def time_limit_note(config: dict, fitted: bool, length_given: bool) -> str | None:
     minutes = (config.get("train") or {}).get("max_minutes")
     if not minutes:
         return None
     if fitted:
         return f"its length fills {minutes:g} min at the measured speed, and it stops at {minutes:g} min if slower"
+    if length_given:
+        return f"it stops at {minutes:g} min if it has not finished its steps by then"
     return (f"it stops at {minutes:g} min if it has not finished; no earlier run of this kind here measured a speed "
             "to fit its length (and its learning-rate schedule) to that time, so the length is as shown")
 

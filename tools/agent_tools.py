@@ -103,8 +103,11 @@ class ToolBox:
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
 
-        a, cfg, est, values = self._proposal(a, cfg)
+        # first, so a device the machine lacks is named as such ("no GPU 7 here"), not met inside the estimate
         resolved = validate(cfg, home=self.home, backend=a.backend)
+        a, fitted_cfg, est, values = self._proposal(a, cfg)
+        if fitted_cfg is not cfg:  # steps fitted to a time: the config that runs
+            cfg, resolved = fitted_cfg, validate(fitted_cfg, home=self.home, backend=a.backend)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
                "config": _brief_config(cfg), "estimate": est, "values": values,

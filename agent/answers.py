@@ -235,11 +235,58 @@ def _search_text(where: str, result: dict) -> str:
     return "\n".join(lines)
 
 
+def _took(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.2f} h"
+
+
+def _setting_line(rid: str, method: str, s: dict) -> str:
+    """One asked setting, and whether the run's config gave it or the run chose it at its start."""
+    key = s["key"]
+    if s["how"] == "absent":
+        known = ", ".join(k.split(".", 1)[1] for k in s.get("known", []))
+        return (f"- run {rid} ({method}) has no `{key}`" + (f"; its `{key.split('.')[0]}` settings are {known}"
+                                                            if known else "") + ".")
+    if s["how"] == "chosen":
+        said = "unset" if s.get("config") is None else "auto"
+        return f"- `{key}` = **{_fmt(s['value'])}** ({said} in its config; chosen by the run at its start)"
+    if s["how"] == "auto":
+        return f"- `{key}` = {_fmt(s['value'] or 'auto')} in its config: chosen when the run starts"
+    return f"- `{key}` = **{_fmt(s['value'])}** (set in its config)"
+
+
+def _asked_text(result: dict) -> list[str]:
+    """What the user asked about a run, before its summary: settings, the whole config, its time."""
+    rid, lines = result["run_id"], []
+    for s in result.get("settings", []):
+        lines.append(_setting_line(rid, result["method"], s))
+    t = result.get("time")
+    if t is not None:
+        if t.get("wall_s") is None:
+            lines.append(f"- run {rid} has not started training, so it has no time yet.")
+        else:
+            speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
+            on = f" on {t['device']}" if t.get("device") else ""
+            lines.append(f"- {'trained for' if t['finished'] else 'running for'} **{_took(t['wall_s'])}**{speed}{on}"
+                         + ("" if t["finished"] else " so far"))
+    if "config" in result:
+        import yaml
+
+        text = yaml.safe_dump(result["config"], sort_keys=False).replace("`", "'")
+        lines.append(f"Run {rid}'s config:\n```yaml\n{text}```")
+        if result.get("chosen"):
+            lines.append("Left to auto or unset, chosen by the run at its start: "
+                         + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in result["chosen"].items()) + ".")
+    return lines
+
+
 def _get_run_text(result: dict) -> str:
     m = result["metrics"]
     named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
-    parts = [f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
-             f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}"]
+    parts = _asked_text(result)
+    parts.append(f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
+                 f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}")
     if result.get("continued_from"):
         parent = f"run {result['parent_id']}'s" if result.get("parent_id") else "the"
         parts.append(f"- continued from {parent} weights (`{result['continued_from'].replace('`', '')}`)")

@@ -390,6 +390,44 @@ SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
                                     *[(p + "s?", k) for p, k in KNOBS if k != "train.seed"],
                                     (r"(?:random[ _-])?seeds?", "train.seed")]
 INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
+
+# what a question about a run's settings names ("what learning rate did run 4 use?"): the sweepable knobs, the
+# switches, and settings no launch message sets by name; each to its config key
+ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(p, k) for k, p in SWITCHES.items()],
+                                  (r"optimi[sz]ers?", "optim.name"),
+                                  (r"(?:lr[ _-]|learning[ _-]rate[ _-])?schedules?", "optim.schedule"),
+                                  (r"backbones?|architectures?|arch", "backbone.name"),
+                                  (r"(?:backbone[ _-])?width", "backbone.width"),
+                                  (r"precision|dtype|bf16|fp16", "train.precision"),
+                                  (r"devices?|gpus?|hardware", "train.device"),
+                                  (r"(?:training[ _-])?steps", "train.steps"),
+                                  (r"epochs", "train.epochs"),
+                                  (r"augmentations?|augs?", "augment.strength"),
+                                  (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
+ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
+                        r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
+                        r"\brun[ -]?time\b|\btraining\s+time\b|\btime\s+(?:it|did|was)\b|\btook\b", re.I)
+ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
+
+
+def find_asked(text: str) -> list[str]:
+    """The settings a question about a run asks for, as `get_run(show=...)` takes them: config keys in the order
+    written (a word inside a longer one counts once: "lr schedule" is the schedule), "time" for its wall time or
+    speed, "config" for the whole config."""
+    low = text.lower()
+    spans = []
+    for pattern, key in ASKABLE:
+        m = re.search(rf"\b(?:{pattern})\b", low)
+        if m and key not in (k for *_, k in spans):
+            spans.append((m.start(), m.end(), key))
+    kept = [(a, b, k) for a, b, k in spans
+            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans)]
+    keys = [k for *_, k in sorted(kept)]
+    if ASKED_TIME.search(text):
+        keys.append("time")
+    if ASKED_CONFIG.search(text) and not keys:
+        keys.append("config")
+    return keys
 _ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
 LIST_OF = rf"({_ITEM}(?:\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/|\bvs\.?|\bversus\b)\s*{_ITEM})+)"
 TOP_LEVEL_KEYS = {**FIELD_KEYS, "seed": "train.seed"}  # "lr=1e-3,3e-3" sweeps optim.lr
@@ -609,7 +647,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
                          r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+", " ", cleaned)  # limits, times and settings are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
-                         rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*[:=]?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+                         rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:

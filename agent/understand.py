@@ -26,6 +26,7 @@ from agent.slots import (
     MORE_OF_A_RUN,
     TOP_LEVEL_KEYS,
     World,
+    find_asked,
     find_assignments,
     find_backend,
     find_cron,
@@ -171,6 +172,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
+    asked = _asked_about(stripped, named, context, world)
+    if asked is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
+        return asked
     decided = _decided_by_words(stripped, named)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
@@ -183,6 +187,48 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     return _fill(top, stripped, context, world, p, intents, cwd)
 
 
+SETTINGS_QUESTION = re.compile(r"^\W*(?:what|what's|whats|which|how|did|does|do|was|were|is|are|show|print|display|"
+                               r"list|give|tell|remind)\b|\?\s*$", re.I)
+NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
+                                r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
+                                r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
+                                r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"
+                                r"help\w*|work\w*|worth|wast\w*|worse|wins?|next|longer|shorter|twice|diffs?|improv\w*|"
+                                r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*)\b", re.I)
+"""A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
+lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
+ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:final|last|current|latest|end(?:ing)?)\s+"
+                          r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
+"""A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
+FOCUS_WORDS = re.compile(r"\b(?:it|its|it's|this|that)\b", re.I)
+
+
+def _asked_about(text: str, named, context: dict, world: World) -> Reading | None:
+    """A question that looks up one run's settings, config or time ("what learning rate did run 4 use?", "how long
+    did run 1 take?", "print run 5's config"): get_run with what was asked, decided by the words; None otherwise."""
+    show = find_asked(text)
+    if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
+        return None
+    if find_numbers(text) or find_knobs(text):  # a value given: a launch or a change, not a lookup
+        return None
+    ids = named.ids
+    focus = context.get("focus_run")
+    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
+        ids = [focus]
+    if len(ids) != 1 or named.unknown or named.ambiguous:
+        return None  # no run, or several: the usual reading asks
+    args = {"run_id": ids[0], **({"show": show} if show else {})}
+    return Reading("tool", "get_run", args, confidence=1.0, intents=[("get_run", 1.0)])
+
+
+SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up|hyper-?param(?:eter)?s|hparams|"
+                         r"params|recipe)\s+as\b|\blike\s+(?:run\s*#?\d+|#\d+)\b.{0,30}\bbut\b|"
+                         r"\b(?:copy|clone|duplicate)\b|\bre-?run\b", re.I)
+"""A launch from another run's settings ("same config as run 2 but lr 0.1", "like run 1 but with batch 64", "clone run
+1 with seed 3", "rerun run 1 with byol"): a follow-up of that run, never a resume or a lookup."""
+NOT_A_RELAUNCH = re.compile(r"\b(?:probe|eval\w*|knn|k-nn|checkpoints?|resume|continue|why|compare)\b", re.I)
+
+
 def _decided_by_words(text: str, named) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
@@ -190,6 +236,8 @@ def _decided_by_words(text: str, named) -> str | None:
         return "cancel_run"
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
         return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
+    if len(named.ids) == 1 and SAME_AS_RUN.search(text) and not NOT_A_RELAUNCH.search(text) and not ADVICE.search(text):
+        return "relaunch"
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):

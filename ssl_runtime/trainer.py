@@ -17,7 +17,8 @@ import psutil
 import torch
 
 from ssl_runtime import distributed as dist_utils
-from ssl_runtime.backbones import load_hints
+from ssl_runtime.backbones import load_hints, resolve_name
+from ssl_runtime.catalogue import VISION_METHODS
 from ssl_runtime.checkpoint import load_checkpoint, load_weights, save_checkpoint
 from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
@@ -27,6 +28,7 @@ from ssl_runtime.errors import DataError
 from ssl_runtime.health import WeightDrift
 from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
+from ssl_runtime.schedule import warmup_of
 from ssl_runtime.sinks import MetricSinks
 from ssl_runtime.tasks import Task, build_task
 
@@ -67,6 +69,22 @@ def auto_checkpoint_every(total_steps: int, health_every: int) -> int:
     the health row of its own step without an extra health pass."""
     every = min(500, max(1, round(total_steps / 10)))
     return max(health_every, every // health_every * health_every)
+
+
+def resolved_settings(cfg: RunConfig, p: Task, method, peak_lr: float, device: torch.device) -> dict:
+    """The settings a config left to `auto` (or unset), as this run fixed them at its start: what "what learning
+    rate did run 4 use?" must answer, where config.yaml says only `lr: null`."""
+    stats = p.stats()
+    out = {"optim.lr": peak_lr, "optim.name": "adamw" if cfg.optim.name == "auto" else cfg.optim.name,
+           "optim.weight_decay": cfg.optim.weight_decay if cfg.optim.weight_decay is not None else method.weight_decay,
+           "optim.warmup_steps": warmup_of(cfg.optim.warmup_steps, p.total_steps), "train.batch_size": p.batch_size,
+           "train.steps": p.total_steps, "train.epochs": round(p.total_steps / p.steps_per_epoch, 3),
+           "train.precision": p.precision, "train.device": str(device)}
+    if "image_size" in stats:
+        out["data.image_size"] = stats["image_size"]
+        if cfg.method in VISION_METHODS:
+            out["backbone.name"] = resolve_name(cfg.backbone, cfg.method, stats["image_size"])
+    return out
 
 
 def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:
@@ -115,7 +133,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
                           world_size=dist_utils.world_size(), start_step=start, batch_size=p.batch_size,
                           embedding_dim=embedding_dim, health_samples=p.health_samples,
-                          steps_per_epoch=p.steps_per_epoch, data=p.stats())
+                          steps_per_epoch=p.steps_per_epoch, data=p.stats(),
+                          resolved=resolved_settings(cfg, p, method, peak_lr, device))
         if start == 0 and batch_note:
             folder.event("info", batch_note, kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
     sinks = MetricSinks(folder, cfg.train.tensorboard, cfg.train.mlflow_uri, cfg.train.mlflow_experiment,
@@ -267,6 +286,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
         "embedding_dim": embedding_dim, "health_samples": p.health_samples,
         "data": p.stats(), "last_checkpoint_step": last_good_ckpt, "phases": phases,
+        "resolved": resolved_settings(cfg, p, method, peak_lr, device),
     }
     if batch_note:
         summary["batch_size_note"] = batch_note

@@ -232,10 +232,12 @@ class ToolBox:
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
 
-    def get_run(self, run_id: str) -> dict:
+    def get_run(self, run_id: str, show: list[str] | None = None) -> dict:
+        from tools.run_settings import asked_settings
         from tools.runs import run_summary
 
         info = run_summary(self.home, run_id)
+        asked = asked_settings(info, show or [])
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
                 "continued_from": (info["config"].get("train") or {}).get("init_from"),
@@ -245,7 +247,7 @@ class ToolBox:
                 "metrics": {k: v for k, v in info["metrics"].items() if k in keep},
                 "probe": {k: v for k, v in info["probe"].items() if k in ("probe/acc", "knn/acc", "baseline")
                           or k.startswith("clip/")} if info["probe"] else None,
-                "recent_events": [e["message"] for e in info["events"][-5:]]}
+                "recent_events": [e["message"] for e in info["events"][-5:]], **asked}
 
     def annotate_run(self, run_id: str, **change) -> dict:
         from tools.run_notes import Annotation, tags_of

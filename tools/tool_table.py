@@ -9,6 +9,7 @@ examples of how people ask for it in `agent/data/intent_examples.jsonl`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
 from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
+from tools.run_settings import SPECIAL
 
 
 class LaunchArgs(BaseModel):
@@ -62,6 +64,21 @@ class SweepArgs(LaunchArgs):
 
 class RunRef(BaseModel):
     run_id: str = Field(..., description="run id, e.g. '17'")
+
+
+class GetRunArgs(RunRef):
+    show: list[str] = Field(default_factory=list, max_length=12, description="settings asked about, as dotted config "
+                            "keys ('optim.lr', 'method_args.temperature'), 'config' for the whole config, 'time' for "
+                            "the wall time and speed; the answer leads with them")
+
+    @field_validator("show")
+    @classmethod
+    def _keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            if key not in SPECIAL and not re.fullmatch(r"[a-z_]+(?:\.[a-z0-9_]+)+", key):
+                raise ValueError(f"show: {key!r} is not a setting; give a dotted config key such as 'optim.lr', "
+                                 f"or one of {', '.join(SPECIAL)}")
+        return list(dict.fromkeys(v))
 
 
 class ListArgs(BaseModel):
@@ -142,8 +159,9 @@ TOOLS: tuple[ToolSpec, ...] = (
              "probe run {run}", about_run=True),
     ToolSpec("list_runs", ListArgs, "List runs, newest first, with status, probe accuracy and verdict.",
              "list your runs"),
-    ToolSpec("get_run", RunRef, "Status, metric summary, probe and recent events of one run.", "show run {run}",
-             about_run=True),
+    ToolSpec("get_run", GetRunArgs, "Status, metric summary, probe and recent events of one run; with show, the "
+             "settings it trained with (each as set, or as chosen at its start when left to auto), its whole config, "
+             "or its wall time and speed.", "show run {run}", about_run=True),
     ToolSpec("annotate_run", AnnotateArgs, "Rename a run, add or remove its tags, or add a note to it (what it was "
              "for, what went wrong). Tags find runs again: list_runs(tag=...).", "rename, tag or note run {run}",
              about_run=True),

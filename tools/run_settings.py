@@ -1,0 +1,92 @@
+"""What a run used, as asked: "what learning rate did run 4 use?", "how long did run 1 take?", "show run 3's config".
+
+A run's config.yaml keeps what was asked for, and much of it is `auto` or unset (`lr: null`, `backbone: auto`), which
+the trainer fixes at the run's start from the data and the method. The trainer writes those values into the run's
+`running` status event and its summary (`trainer.resolved_settings`); this module reads them back, so an answer names
+the value the run trained with and says whether it was set or chosen.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ssl_runtime.run_folder import RunFolder
+
+WHOLE_CONFIG = "config"
+TIME = "time"
+SPECIAL = (WHOLE_CONFIG, TIME)
+"""Besides dotted config keys, what `get_run(show=...)` takes: the whole config, and the run's wall time and speed."""
+
+
+def resolved_of(info: dict) -> dict:
+    """The values the run fixed at its start (empty for a run that has not started, or one trained before the
+    trainer recorded them)."""
+    summary = info.get("summary") or {}
+    if summary.get("resolved"):
+        return summary["resolved"]
+    for event in reversed(RunFolder(info["run_dir"]).read_events()):
+        if event.get("type") == "status" and event.get("resolved"):
+            return event["resolved"]
+    legacy = {"optim.lr": summary.get("peak_lr"), "train.batch_size": summary.get("batch_size"),
+              "train.device": summary.get("device"), "train.precision": summary.get("precision")}
+    return {k: v for k, v in legacy.items() if v is not None}
+
+
+def config_value(config: dict, key: str) -> tuple[bool, Any]:
+    """(present, value) of a dotted key in a config tree."""
+    node: Any = config
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def setting(info: dict, key: str) -> dict:
+    """One setting as the run used it: `value`, and `how`: "set" (the config gave it), "chosen" (auto or unset in the
+    config, fixed by the run at its start), "auto" (not started yet: fixed when it starts) or "absent" (no such
+    setting for this run's method)."""
+    present, value = config_value(info["config"], key)
+    resolved = resolved_of(info)
+    if not present and key not in resolved:
+        section = key.split(".")[0]
+        _, siblings = config_value(info["config"], section)
+        known = sorted(siblings) if isinstance(siblings, dict) else []
+        return {"key": key, "how": "absent", "value": None, "known": [f"{section}.{k}" for k in known][:12]}
+    if value not in (None, "auto"):
+        return {"key": key, "how": "set", "value": value}
+    if key in resolved:
+        return {"key": key, "how": "chosen", "value": resolved[key], "config": value}
+    return {"key": key, "how": "auto", "value": value}
+
+
+def run_time(info: dict) -> dict:
+    """Wall time and speed: a finished run's from its summary; a running one's so far, from its start and its newest
+    logged speed."""
+    summary = info.get("summary") or {}
+    if summary.get("wall_time_s") is not None:
+        return {"wall_s": summary["wall_time_s"], "img_per_s": summary.get("samples_per_s"),
+                "device": summary.get("device"), "finished": True}
+    started = info.get("started_at")
+    if not started:
+        return {"wall_s": None, "finished": False}
+    speed = (info["metrics"].get("samples_per_s") or {}).get("last")
+    return {"wall_s": max(0.0, time.time() - float(started)), "img_per_s": speed, "device": info.get("device"),
+            "finished": False}
+
+
+def asked_settings(info: dict, show: list[str]) -> dict:
+    """What `get_run(show=...)` adds to a run's summary: each asked key's value, the whole config with its chosen
+    values, the run's time."""
+    out: dict = {}
+    keys = [k for k in show if k not in SPECIAL]
+    if keys:
+        out["settings"] = [setting(info, k) for k in keys]
+    if WHOLE_CONFIG in show:
+        out["config"] = info["config"]
+        out["chosen"] = {k: v for k, v in resolved_of(info).items()
+                         if config_value(info["config"], k)[1] in (None, "auto")}
+    if TIME in show:
+        out["time"] = run_time(info)
+    return out

@@ -281,6 +281,23 @@ def _asked_text(result: dict) -> list[str]:
     return lines
 
 
+def _compared_settings(asked: dict) -> list[str]:
+    """The settings asked about, one row a run ("what batch size did runs 1 and 4 use?"), before the comparison."""
+    if not asked:
+        return []
+    first = next(iter(asked.values()))
+    keys = [s["key"] for s in first.get("settings", [])] + (["time"] if "time" in first else [])
+    lines = ["| run | " + " | ".join(f"`{k}`" for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for rid, a in asked.items():
+        cells = [("-" if s["how"] in ("absent", "auto") else _fmt(s["value"]) + (" (chosen)" if s["how"] == "chosen"
+                                                                                else "")) for s in a.get("settings", [])]
+        if "time" in a:
+            t = a["time"]
+            cells.append(_took(t["wall_s"]) if t.get("wall_s") is not None else "-")
+        lines.append(f"| {rid} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def _get_run_text(result: dict) -> str:
     m = result["metrics"]
     named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
@@ -312,7 +329,7 @@ def _annotated_text(r: dict) -> str:
 
 
 def _compare_text(result: dict) -> str:
-    lines = ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
+    lines = _compared_settings(result.get("asked") or {}) + ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
                      f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "

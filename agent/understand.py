@@ -187,8 +187,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     return _fill(top, stripped, context, world, p, intents, cwd)
 
 
-SETTINGS_QUESTION = re.compile(r"^\W*(?:what|what's|whats|which|how|did|does|do|was|were|is|are|show|print|display|"
-                               r"list|give|tell|remind)\b|\?\s*$", re.I)
+SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
+                               r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
+                               r"tell|remind)\b|\?\s*$", re.I)
 NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
                                 r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
                                 r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
@@ -209,14 +210,18 @@ def _asked_about(text: str, named, context: dict, world: World) -> Reading | Non
     show = find_asked(text)
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
         return None
-    if find_numbers(text) or find_knobs(text):  # a value given: a launch or a change, not a lookup
+    if find_numbers(text) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
+                                 find_knobs(text).values()):  # a value given: a launch or a change, not a lookup
         return None
     ids = named.ids
     focus = context.get("focus_run")
     if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
         ids = [focus]
-    if len(ids) != 1 or named.unknown or named.ambiguous:
-        return None  # no run, or several: the usual reading asks
+    if not ids or named.unknown or named.ambiguous:
+        return None  # no run, or one that is not here: the usual reading asks
+    if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side
+        return Reading("tool", "compare_runs", {"run_ids": ids[:8], **({"show": show} if show else {})},
+                       confidence=1.0, intents=[("compare_runs", 1.0)])
     args = {"run_id": ids[0], **({"show": show} if show else {})}
     return Reading("tool", "get_run", args, confidence=1.0, intents=[("get_run", 1.0)])
 
@@ -226,6 +231,9 @@ SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up
                          r"\b(?:copy|clone|duplicate)\b|\bre-?run\b", re.I)
 """A launch from another run's settings ("same config as run 2 but lr 0.1", "like run 1 but with batch 64", "clone run
 1 with seed 3", "rerun run 1 with byol"): a follow-up of that run, never a resume or a lookup."""
+A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:run\s*#?\d+|[\w-]+)'s\s+(?:recipe|"
+                           r"config(?:uration)?|settings|set-?up|hyper-?param(?:eter)?s|hparams)\b", re.I)
+"""A launch that starts from a run's settings, said as taking them ("take run 1's recipe and run it with moco")."""
 NOT_A_RELAUNCH = re.compile(r"\b(?:probe|eval\w*|knn|k-nn|checkpoints?|resume|continue|why|compare)\b", re.I)
 
 
@@ -236,7 +244,8 @@ def _decided_by_words(text: str, named) -> str | None:
         return "cancel_run"
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
         return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
-    if len(named.ids) == 1 and SAME_AS_RUN.search(text) and not NOT_A_RELAUNCH.search(text) and not ADVICE.search(text):
+    if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
+            text) and not ADVICE.search(text):
         return "relaunch"
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (

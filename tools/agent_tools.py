@@ -258,12 +258,14 @@ class ToolBox:
         return {"run_id": run.id, "done": asked.describe(), "name": run.name, "tags": tags_of(run),
                 "notes": run.notes}
 
-    def compare_runs(self, run_ids: list[str]) -> dict:
+    def compare_runs(self, run_ids: list[str], show: list[str] | None = None) -> dict:
+        from tools.run_settings import asked_settings
         from tools.runs import run_summary
 
-        rows, configs = [], {}
+        rows, configs, asked = [], {}, {}
         for rid in run_ids:
             info = run_summary(self.home, rid)
+            asked[info["run_id"]] = asked_settings(info, [k for k in show or [] if k != "config"])
             m = info["metrics"]
             rows.append({"run_id": info["run_id"], "method": info["method"], "status": info["status"],
                          "final_loss": (m.get("loss") or {}).get("last"),
@@ -272,7 +274,7 @@ class ToolBox:
                          "probe_acc": (info["probe"] or {}).get("probe/acc"), "verdict": info["verdict"]})
             configs[info["run_id"]] = info["config"]
         diff = config_diff(configs)
-        return {"runs": rows, "config_diff": diff}
+        return {"runs": rows, "config_diff": diff, **({"asked": asked} if show else {})}
 
     def diagnose_run(self, run_id: str) -> dict:
         from tools.diagnosis import diagnose_run

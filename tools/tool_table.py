@@ -66,7 +66,7 @@ class RunRef(BaseModel):
     run_id: str = Field(..., description="run id, e.g. '17'")
 
 
-class GetRunArgs(RunRef):
+class ShowArgs(BaseModel):
     show: list[str] = Field(default_factory=list, max_length=12, description="settings asked about, as dotted config "
                             "keys ('optim.lr', 'method_args.temperature'), 'config' for the whole config, 'time' for "
                             "the wall time and speed; the answer leads with them")
@@ -81,6 +81,10 @@ class GetRunArgs(RunRef):
         return list(dict.fromkeys(v))
 
 
+class GetRunArgs(RunRef, ShowArgs):
+    """A run, and what about it the user asked for."""
+
+
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
@@ -92,7 +96,7 @@ class AnnotateArgs(RunRef, Annotation):
     """A run and the change to its name, tags or notes (tools/run_notes.py validates the words)."""
 
 
-class CompareArgs(BaseModel):
+class CompareArgs(ShowArgs):
     run_ids: list[str] = Field(..., min_length=2, max_length=8)
 
 

@@ -302,6 +302,8 @@ def _get_run_text(result: dict) -> str:
     m = result["metrics"]
     named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
     parts = _asked_text(result)
+    if parts:
+        parts.append("")  # the summary is a paragraph of its own, not the last asked line's continuation
     parts.append(f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
                  f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}")
     if result.get("continued_from"):

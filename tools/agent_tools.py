@@ -16,6 +16,7 @@ from datetime import datetime
 from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
+from ssl_runtime.catalogue import canonical
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
@@ -45,15 +46,22 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
                 raise SSLPilotError(f"run {parent.id} has no checkpoint to continue from", field="from_parent_weights",
                                     fix="launch a follow-up from scratch instead")
             base["train"]["init_from"] = str(last)
+        if a.method and canonical(a.method) != base.get("method"):
+            if a.from_parent_weights:
+                raise SSLPilotError(f"run {parent.id}'s weights are a {base.get('method')} model; a {a.method} run "
+                                    "cannot start from them", field="method",
+                                    fix=f"continue it as {base.get('method')}, or launch {a.method} from scratch")
+            base["method_args"] = {}  # another method's knobs ("same settings as run 1 but byol"): its own defaults
     tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
     return {**tree, "name": a.name} if a.name else tree
 
 
-def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
+def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = None) -> list[dict]:
     """Every setting of a proposed launch and where its value comes from: you, the parent run, the
-    recommendation, or a default. The confirmation shows all of them, so nothing is filled in silently."""
+    recommendation, or a default. The confirmation shows all of them, so nothing is filled in silently. A follow-up
+    of another method (`parent_method`) has that method's own defaults for its knobs, not the parent's."""
     parent = f"run {a.parent_run}" if a.parent_run else None
     inherited = parent or "default"
     rec = ((a.recommendation or {}).get("change") or {})
@@ -85,7 +93,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict) -> list[dict]:
     named = {*a.overrides, *rec}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
-            out.append({"setting": f"method_args.{key}", "value": value, "from": parent or "method default"})
+            own = parent if parent and cfg["method"] == parent_method else f"{cfg['method']} default"
+            out.append({"setting": f"method_args.{key}", "value": value, "from": own})
     return out
 
 
@@ -128,7 +137,12 @@ class ToolBox:
             a = a.model_copy(update={"steps": steps})
             cfg = _config_tree(a, self.home)
             est = estimate_cost(cfg, self.home, here=here)
-        values = provenance(a, cfg, est)
+        parent_method = None
+        if a.parent_run:
+            from tools.registry import Registry
+
+            parent_method = Registry(self.home).get(a.parent_run).method
+        values = provenance(a, cfg, est, parent_method)
         if steps is not None:  # the steps row says where its number came from
             row = next(v for v in values if v["setting"] == "steps")
             row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"

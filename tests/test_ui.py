@@ -139,6 +139,16 @@ def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     assert "Cancel run" not in [b.label for b in at.button]  # finished runs cannot be cancelled
 
 
+def test_run_page_config_tab_shows_what_the_run_chose_for_its_auto_settings(page, seeded):
+    at = page("run", run=seeded["collapsed"])
+    assert not at.exception, at.exception
+    (chosen,) = [d.value for d in at.dataframe if list(d.value.columns) == ["setting", "value"]]
+    assert {"optim.name", "train.precision"} <= set(chosen["setting"])  # auto in the seeded config
+    assert "train.device" not in set(chosen["setting"])  # set to cpu there: not a choice of the run's
+    assert "Trained for " in _text(at) and " img/s on cpu" in _text(at)
+    assert any("method: simsiam" in c.value for c in at.code)  # the config as launched
+
+
 def test_run_page_ranks_the_kept_checkpoints_on_request(page, seeded):
     def table(at):
         return [d.value for d in at.dataframe if "checkpoint" in d.value.columns]

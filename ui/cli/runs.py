@@ -193,13 +193,24 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
 
 
 @app.command()
-def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Everything about one run: status, config, metric summaries, probe, events, artifacts."""
+def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False,
+         config: Annotated[bool, typer.Option("--config", help="print its config, and what it chose for each "
+                                              "setting left to auto")] = False) -> None:
+    """Everything about one run: status, time, metric summaries, probe, events (--config: its config)."""
+    from tools.run_settings import asked_settings
     from tools.runs import run_summary
 
     info = run_summary(the_home(), run)
+    asked = asked_settings(info, ["time", *(["config"] if config else [])])
     if as_json:
-        emit(info, True)
+        emit({**info, **asked}, True)
+        return
+    if config:
+        import yaml
+
+        typer.echo(yaml.safe_dump(asked["config"], sort_keys=False).rstrip())
+        typer.echo("# chosen by the run at its start (auto or unset above):")
+        typer.echo("\n".join(f"#   {k}: {v}" for k, v in asked["chosen"].items()) or "#   (not started yet)")
         return
     named = f" ({info['name']})" if info["name"] else ""
     lines = [f"run {info['run_id']}{named}: {info['method']} on {info['dataset']} - {info['status']}"
@@ -209,6 +220,11 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
     lines += [f"  note: {line}" for line in (info["notes"] or "").splitlines()]
     if info["owner"]:
         lines.append(f"  owner: {info['owner']}")
+    t = asked["time"]
+    if t.get("wall_s") is not None:
+        speed = f" at {t['img_per_s']:.0f} img/s" if t.get("img_per_s") else ""
+        lines.append(f"  time: {t['wall_s']:.1f} s{speed}{' on ' + t['device'] if t.get('device') else ''}"
+                     f"{'' if t['finished'] else ' so far'}")
     if info["status"] == "queued" and info["wait_reason"]:
         lines.append(f"  {info['wait_reason']}")
     for key in ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "grad_norm"):

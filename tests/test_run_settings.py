@@ -1,0 +1,190 @@
+"""What a run used, as asked in the chat: "what learning rate did run 4 use?", "how long did run 1 take?", "print run
+5's config", and launches from another run's settings ("same config as run 1 but byol")."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import tiny_config
+from understanding_eval import WORLD
+
+from agent.answers import tool_result_text
+from agent.intent_model import get_model
+from agent.understand import understand
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.trainer import train
+from tools.agent_tools import ToolBox
+from tools.home import Home
+from tools.registry import Registry
+from tools.run_settings import asked_settings, run_time, setting
+from tools.runs import enqueue, run_summary
+from tools.tool_table import CompareArgs, GetRunArgs
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One finished run with its lr, warm-up and backbone left to the trainer, and its batch size set."""
+    home = Home.resolve(tmp_path_factory.mktemp("settings"))
+    tree = tiny_config(**{"train.batch_size": 32})
+    tree["backbone"]["name"] = "auto"
+    run = enqueue(home, tree)
+    train(run.run_dir)
+    return home, Registry(home).sync(run.id)
+
+
+def test_the_trainer_records_what_it_chose_for_each_auto_setting(trained):
+    """The values are the trainer's own rules applied to this config (exact by construction): the method's base
+    rate scaled by the batch, 10% of 12 steps of warm-up (1), the small CNN for 16 px images, AdamW."""
+    home, run = trained
+    summary = json.loads(RunFolder(run.run_dir).summary.read_text())
+    chosen = summary["resolved"]
+    assert chosen["optim.lr"] == pytest.approx(1e-3 * 32 / 256)
+    assert chosen["optim.warmup_steps"] == 1 and chosen["optim.name"] == "adamw"
+    assert chosen["backbone.name"] == "small_cnn" and chosen["data.image_size"] == 16
+    assert chosen["train.batch_size"] == 32 and chosen["train.steps"] == 12 and chosen["train.device"] == "cpu"
+    running = [e for e in RunFolder(run.run_dir).read_events() if e.get("status") == "running" and "resolved" in e]
+    assert running and running[-1]["resolved"] == chosen  # a run still training is answered from this event
+
+
+def test_each_asked_setting_says_whether_it_was_set_or_chosen(trained):
+    home, run = trained
+    info = run_summary(home, run.id)
+    assert setting(info, "train.batch_size") == {"key": "train.batch_size", "how": "set", "value": 32}
+    lr = setting(info, "optim.lr")
+    assert lr["how"] == "chosen" and lr["value"] == pytest.approx(1.25e-4) and lr["config"] is None
+    assert setting(info, "backbone.name") == {"key": "backbone.name", "how": "chosen", "value": "small_cnn",
+                                              "config": "auto"}
+    assert setting(info, "method_args.temperature")["how"] == "set"
+    absent = setting(info, "method_args.teacher_temp")  # a DINO knob asked of a SimCLR run
+    assert absent["how"] == "absent" and "method_args.temperature" in absent["known"]
+
+
+def test_a_run_not_started_says_its_auto_settings_are_chosen_at_its_start(tmp_path):
+    home = Home.resolve(tmp_path)
+    run = enqueue(home, tiny_config())
+    info = run_summary(home, run.id)
+    assert setting(info, "optim.lr") == {"key": "optim.lr", "how": "auto", "value": None}
+    assert run_time(info) == {"wall_s": None, "finished": False}
+    text = tool_result_text("get_run", ToolBox(home).get_run(run.id, show=["optim.lr", "time"]))
+    assert "chosen when the run starts" in text and "has not started training" in text
+
+
+def test_a_running_run_has_its_time_so_far_and_its_logged_speed():
+    info = {"summary": None, "started_at": time.time() - 120, "metrics": {"samples_per_s": {"last": 512.0}},
+            "device": "cuda:0"}
+    t = run_time(info)
+    assert 119 <= t["wall_s"] <= 180 and t["img_per_s"] == 512.0 and t["finished"] is False
+
+
+def test_runs_from_before_the_record_answer_from_their_summary(tmp_path):
+    """A run trained before the trainer recorded its choices has its peak lr and batch in summary.json."""
+    folder = RunFolder(tmp_path / "old").create()
+    info = {"run_dir": str(folder.path), "config": {"optim": {"lr": None}, "train": {"batch_size": None}},
+            "summary": {"peak_lr": 0.002, "batch_size": 128, "wall_time_s": 30.0, "samples_per_s": 400.0}}
+    assert setting(info, "optim.lr")["value"] == 0.002 and setting(info, "train.batch_size")["value"] == 128
+    assert asked_settings(info, ["time"])["time"]["wall_s"] == 30.0
+
+
+def test_the_tool_answers_what_was_asked_before_the_summary(trained):
+    home, run = trained
+    text = tool_result_text("get_run", ToolBox(home).get_run(run.id, show=["optim.lr", "train.batch_size", "time"]))
+    first, rest = text.split(f"**Run {run.id}**", 1)
+    assert "`optim.lr` = **0.000125** (unset in its config; chosen by the run at its start)" in first
+    assert "`train.batch_size` = **32** (set in its config)" in first and "trained for **" in first
+    whole = ToolBox(home).get_run(run.id, show=["config"])
+    assert whole["config"]["train"]["batch_size"] == 32 and whole["chosen"]["optim.lr"] == pytest.approx(1.25e-4)
+    assert "```yaml" in tool_result_text("get_run", whole)
+
+
+def test_a_bad_setting_name_is_refused_naming_the_field():
+    with pytest.raises(ValueError, match="show: 'drop table' is not a setting"):
+        GetRunArgs(run_id="1", show=["drop table"])
+    assert GetRunArgs(run_id="1", show=["optim.lr", "optim.lr", "time"]).show == ["optim.lr", "time"]
+    with pytest.raises(ValueError, match="is not a setting"):
+        CompareArgs(run_ids=["1", "2"], show=["lr; rm -rf"])
+
+
+def test_settings_asked_of_two_runs_are_set_side_by_side(trained):
+    home, run = trained
+    other = enqueue(home, tiny_config("byol"))
+    result = ToolBox(home).compare_runs([run.id, other.id], show=["train.batch_size", "method_args.temperature"])
+    text = tool_result_text("compare_runs", result)
+    assert text.startswith("| run | `train.batch_size` | `method_args.temperature` |")
+    assert f"| {run.id} | 32 | 0.2 |" in text and f"| {other.id} | 64 | - |" in text  # BYOL has no temperature
+
+
+# ---- the chat ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(tmp_path_factory.mktemp("cache"))
+
+
+def read(message: str, model, context: dict | None = None):
+    return understand(message, context or {}, WORLD, model)
+
+
+@pytest.mark.parametrize("message, run, show", [
+    ("what learning rate did run 4 use?", "4", ["optim.lr"]),
+    ("which lr and weight decay did siam-nostop have", "2", ["optim.lr", "optim.weight_decay"]),
+    ("how long did run 5 take?", "5", ["time"]),
+    ("print the config of run 1", "1", ["config"]),
+    ("what lr schedule is run 3 on?", "3", ["optim.schedule"]),
+    ("was run 2 trained with a predictor?", "2", ["method_args.predictor"]),
+])
+def test_a_settings_question_is_decided_by_its_words(message, run, show, model):
+    r = read(message, model)
+    assert (r.tool, r.args, r.confidence) == ("get_run", {"run_id": run, "show": show}, 1.0)
+
+
+def test_its_settings_are_the_run_in_focus(model):
+    r = read("and what was its batch size?", model, {"focus_run": "5"})
+    assert (r.tool, r.args) == ("get_run", {"run_id": "5", "show": ["train.batch_size"]})
+
+
+@pytest.mark.parametrize("message", [
+    "why did the learning rate of run 4 make it diverge?",  # a diagnosis
+    "should run 1's batch size be higher?",  # advice
+    "run 1 again with lr 0.05",  # a launch
+    "what learning rate should I use for byol?",  # no run: the literature
+    "how many more steps does run 3 need?",  # a forecast
+    "did the new settings fix run 3?",  # an outcome
+])
+def test_questions_that_are_not_lookups_are_left_to_their_readings(message, model):
+    r = read(message, model)
+    assert not (r.tool == "get_run" and r.args.get("show"))
+
+
+def test_a_launch_from_another_runs_settings_is_a_follow_up_of_it(model):
+    for message, extra in (("pretrain byol on digits with the same settings as run 1", {"method": "byol"}),
+                           ("like run 1 but with a batch size of 64", {"batch_size": 64}),
+                           ("take run 4's recipe and train it on shapes", {"data": "shapes"})):
+        r = read(message, model)
+        assert r.tool == "launch_pretraining" and r.args["parent_run"] in ("1", "4"), message
+        assert all(r.args[k] == v for k, v in extra.items()), (message, r.args)
+        assert not r.args.get("from_parent_weights")
+
+
+def test_a_follow_up_of_another_method_gets_that_methods_own_knobs(trained):
+    """It failed before on the parent's knobs ("method_args.temperature: unknown key")."""
+    home, run = trained
+    tb = ToolBox(home, on_launch=lambda _: None)
+    pending = tb.launch_pretraining(parent_run=run.id, method="byol")
+    args = {v["setting"]: v for v in pending["values"] if v["setting"].startswith("method_args.")}
+    assert "method_args.temperature" not in args and args["method_args.ema_momentum"]["from"] == "byol default"
+    same = tb.launch_pretraining(parent_run=run.id, lr=0.01)
+    assert next(v for v in same["values"] if v["setting"] == "method_args.temperature")["from"] == f"run {run.id}"
+    with pytest.raises(SSLPilotError, match="simclr model; a byol run cannot start from them"):
+        tb.launch_pretraining(parent_run=run.id, method="byol", from_parent_weights=True, steps=3)
+
+
+def test_the_cli_shows_a_runs_time_and_its_config_with_what_it_chose(trained):
+    from conftest import sslpilot_cli
+
+    home, run = trained
+    shown = sslpilot_cli(home, "show", run.id).stdout
+    assert "  time: " in shown and " img/s on cpu" in shown
+    config = sslpilot_cli(home, "show", run.id, "--config").stdout
+    assert "batch_size: 32" in config and "#   optim.lr: 0.000125" in config and "#   backbone.name: small_cnn" in config

@@ -270,6 +270,17 @@ def _asked_text(result: dict) -> list[str]:
             on = f" on {t['device']}" if t.get("device") else ""
             lines.append(f"- {'trained for' if t['finished'] else 'running for'} **{_took(t['wall_s'])}**{speed}{on}"
                          + ("" if t["finished"] else " so far"))
+    f = result.get("files")
+    if f is not None:
+        if f["encoder"]:
+            lines.append(f"- encoder: `{f['encoder']}`" + (f"; load it with `{f['load'].split('  #')[0]}` (transformers)"
+                                                          if f.get("load") else ""))
+        else:
+            lines.append(f"- run {rid} has exported no encoder yet (a run exports it when it succeeds)")
+        if f["last_checkpoint"]:
+            kept = f" (kept: {', '.join(f['kept_checkpoints'])})" if f["kept_checkpoints"] else ""
+            lines.append(f"- last checkpoint: `{f['last_checkpoint']}`{kept}")
+        lines.append(f"- run folder: `{f['run_dir']}`")
     if "config" in result:
         import yaml
 

@@ -407,6 +407,9 @@ ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(p, k) for k, p in SWITCHES.item
 ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
                         r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
                         r"\brun[ -]?time\b|\btraining\s+time\b|\btime\s+(?:it|did|was)\b|\btook\b", re.I)
+ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?:encoder|weights|checkpoints?|model|"
+                         r"artifacts?|outputs?|files?|saved|stored|exported|written)\b|\bhow\b.{0,20}\bload\b|"
+                         r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b", re.I)
 ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
 
 
@@ -423,6 +426,8 @@ def find_asked(text: str) -> list[str]:
     kept = [(a, b, k) for a, b, k in spans
             if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans)]
     keys = [k for *_, k in sorted(kept)]
+    if ASKED_FILES.search(text):  # "where is run 1's encoder saved?": its files, not its checkpoint settings
+        keys = [k for k in keys if k != "train.keep_checkpoints"] + ["files"]
     if ASKED_TIME.search(text):
         keys.append("time")
     if ASKED_CONFIG.search(text) and not keys:

@@ -87,6 +87,13 @@ REFUSE = re.compile(
     r"|\b(ignore|forget|disregard|override)\b.{0,30}\b(rules|instructions|prompt|guardrails|previous)\b"
     r"|\b(disable|skip|bypass|without)\b.{0,20}\b(confirmation|asking)\b|\b\d{3,}\s+runs\b"
     r"|\bformat\s+(?:the\s+|my\s+|this\s+)?(?:disk|drive|home|partition|volume|database)\b", re.I)  # "format is csv": no
+STOP_CONDITION = re.compile(
+    r"\b(?:when|once|if|as\s+soon\s+as|until|whenever)\s+(?:the\s+|its\s+|it'?s?\s+|it\s+)?(?:[\w/@-]+\s+){0,3}?"
+    r"(?:below|under|above|over|drops?|falls?|goes|gets|reaches|hits|plateau\w*|stops?\s+improving|flat\w*|"
+    r"collaps\w*|diverg\w*|finish\w*|done|nan)\b|^\W*(?:(?:pls|please)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\s+"
+    r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
+"""A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",
+"stop run 3 after 500 steps"): not a cancel now, which would drop the condition."""
 # an imperative stop at the start ("kill run 2, it's collapsed", "stop experiment 1, i need that gpu") is a cancel,
 # whatever else the message says about the run; the cancel still waits for a yes
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
@@ -172,6 +179,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
+    if CANCEL_FIRST.search(stripped) and STOP_CONDITION.search(stripped):
+        return _conditional_stop(named, context, world)
     asked = _asked_about(stripped, named, context, world)
     if asked is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         return asked
@@ -185,6 +194,17 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
         return _which_reading(stripped, context, world, intents, cwd)
     return _fill(top, stripped, context, world, p, intents, cwd)
+
+
+def _conditional_stop(named, context: dict, world: World) -> Reading:
+    """A stop on a condition is not something a running run can be given: say what can be done instead."""
+    rid = (named.ids or [context.get("focus_run") or ""])[0]
+    run = f"run {rid}" if rid and world.has(rid) else "a run"
+    return _ask(f"I can't stop {run} when a metric crosses a value or after a number of steps: a running run keeps the "
+                "length and settings it was launched with. I can cancel it now (it keeps a checkpoint, and `resume` "
+                "goes on from it). For later runs, `monitor.on_failure=stop` has the queue's monitor stop a run that "
+                "collapses or diverges, `train.max_minutes` stops one at a time limit, and the steps you give are "
+                "where it ends.", [f"cancel {run}", f"diagnose {run}"] if run != "a run" else [], [("cancel_run", 1.0)])
 
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
@@ -247,6 +267,9 @@ def _decided_by_words(text: str, named) -> str | None:
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
             text) and not ADVICE.search(text):
         return "relaunch"
+    if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
+            OTHER_THAN_LIST.search(text):
+        return "list_runs"  # "which runs used byol?": a list of that method's runs
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
@@ -403,6 +426,10 @@ launched the default length in silence)."""
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
                              r"train|schedule|sweep)\b", re.I)
 """Words of another tool: "compare the runs tagged baseline" is not a plain list."""
+WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:used|use|were|are|ran|trained|did|have|"
+                        r"had)\b|^\W*(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?runs\s+(?:that\s+)?(?:used|using|"
+                        r"with|of)\b", re.I)
+"""Runs asked for by what they used ("which runs used byol?", "list the runs that used simclr"): a list."""
 THE_RUN_IN_FOCUS = re.compile(r"^\W*(?:it|this|that|this one|that one|this run|that run|the run|)\W*$", re.I)
 UNSUPPORTED_AS_TAG = {"star": "starred", "unstar": "starred", "pin": "pinned", "unpin": "pinned", "archive": "archived",
                       "bookmark": "bookmarked", "favourite": "favourite", "favorite": "favourite"}

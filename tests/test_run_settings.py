@@ -188,3 +188,42 @@ def test_the_cli_shows_a_runs_time_and_its_config_with_what_it_chose(trained):
     assert "  time: " in shown and " img/s on cpu" in shown
     config = sslpilot_cli(home, "show", run.id, "--config").stdout
     assert "batch_size: 32" in config and "#   optim.lr: 0.000125" in config and "#   backbone.name: small_cnn" in config
+
+
+def test_where_a_runs_encoder_is_and_how_to_load_it(trained, tmp_path):
+    home, run = trained
+    text = tool_result_text("get_run", ToolBox(home).get_run(run.id, show=["files"]))
+    encoder = RunFolder(run.run_dir).encoder
+    assert f"- encoder: `{encoder}`; load it with `AutoModel.from_pretrained('{encoder}', trust_remote_code=True)`" \
+        in text
+    assert "- last checkpoint: `" in text and "step_12.pt" in text
+    queued = enqueue(home, tiny_config())
+    assert "has exported no encoder yet" in tool_result_text("get_run", ToolBox(home).get_run(queued.id,
+                                                                                               show=["files"]))
+
+
+@pytest.mark.parametrize("message, show", [("where is run 1's encoder saved?", ["files"]),
+                                           ("how do I load the weights of run 5?", ["files"]),
+                                           ("how many checkpoints does run 1 keep?", ["train.keep_checkpoints"])])
+def test_a_question_about_a_runs_files_is_a_lookup(message, show, model):
+    r = read(message, model)
+    assert (r.tool, r.args["show"]) == ("get_run", show)
+
+
+def test_runs_asked_for_by_method_are_a_list(model):
+    for message in ("which runs used byol?", "list the runs that used byol"):
+        r = read(message, model)
+        assert (r.tool, r.args) == ("list_runs", {"method": "byol"}), message
+
+
+@pytest.mark.parametrize("message", ["stop run 3 when the loss drops below 0.5", "kill run 3 once it collapses",
+                                     "stop run 3 after 500 steps", "cancel the dino run if its rank falls under 10"])
+def test_a_stop_on_a_condition_is_not_a_cancel_now(message, model):
+    """A cancel now would drop the condition the user gave; the question says what can be done."""
+    r = read(message, model)
+    assert r.kind == "clarify" and "I can't stop run 3 when" in r.question and "cancel run 3" in r.options
+
+
+def test_a_stop_that_describes_the_past_is_still_a_cancel(model):
+    r = read("kill run 3, it collapsed after 100 steps", model)
+    assert (r.tool, r.args) == ("cancel_run", {"run_id": "3"})

@@ -15,8 +15,10 @@ from ssl_runtime.run_folder import RunFolder
 
 WHOLE_CONFIG = "config"
 TIME = "time"
-SPECIAL = (WHOLE_CONFIG, TIME)
-"""Besides dotted config keys, what `get_run(show=...)` takes: the whole config, and the run's wall time and speed."""
+FILES = "files"
+SPECIAL = (WHOLE_CONFIG, TIME, FILES)
+"""Besides dotted config keys, what `get_run(show=...)` takes: the whole config, the run's wall time and speed, and
+where its encoder and checkpoints are (with the line that loads the encoder)."""
 
 
 def resolved_of(info: dict) -> dict:
@@ -76,6 +78,17 @@ def run_time(info: dict) -> dict:
             "finished": False}
 
 
+def run_files(info: dict) -> dict:
+    """The exported encoder (and how to load it) and the kept checkpoints, as they are on disk now."""
+    folder = RunFolder(info["run_dir"])
+    load = (info.get("summary") or {}).get("load") or {}
+    kept = sorted(folder.checkpoints.glob("step_*.pt"), key=lambda f: int(f.stem.split("_")[1])) \
+        if folder.checkpoints.exists() else []
+    return {"encoder": str(folder.encoder) if folder.encoder.exists() else None, "load": load.get("encoder"),
+            "last_checkpoint": str(folder.last_checkpoint) if folder.last_checkpoint.exists() else None,
+            "kept_checkpoints": [f.name for f in kept], "run_dir": info["run_dir"]}
+
+
 def asked_settings(info: dict, show: list[str]) -> dict:
     """What `get_run(show=...)` adds to a run's summary: each asked key's value, the whole config with its chosen
     values, the run's time."""
@@ -89,4 +102,6 @@ def asked_settings(info: dict, show: list[str]) -> dict:
                          if config_value(info["config"], k)[1] in (None, "auto")}
     if TIME in show:
         out["time"] = run_time(info)
+    if FILES in show:
+        out["files"] = run_files(info)
     return out

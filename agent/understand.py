@@ -19,6 +19,7 @@ from pathlib import Path
 
 from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
+from agent.lookups import read_lookup
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -26,7 +27,6 @@ from agent.slots import (
     MORE_OF_A_RUN,
     TOP_LEVEL_KEYS,
     World,
-    find_asked,
     find_assignments,
     find_backend,
     find_cron,
@@ -181,9 +181,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
             intents = [best, *[x for x in intents if x[0] != best[0]]]
     if CANCEL_FIRST.search(stripped) and STOP_CONDITION.search(stripped):
         return _conditional_stop(named, context, world)
-    asked = _asked_about(stripped, named, context, world)
-    if asked is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
-        return asked
+    lookup = read_lookup(stripped, named, context.get("focus_run"), world)
+    if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
+        tool, args = lookup
+        return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
     decided = _decided_by_words(stripped, named)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
@@ -205,45 +206,6 @@ def _conditional_stop(named, context: dict, world: World) -> Reading:
                 "goes on from it). For later runs, `monitor.on_failure=stop` has the queue's monitor stop a run that "
                 "collapses or diverges, `train.max_minutes` stops one at a time limit, and the steps you give are "
                 "where it ends.", [f"cancel {run}", f"diagnose {run}"] if run != "a run" else [], [("cancel_run", 1.0)])
-
-
-SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
-                               r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
-                               r"tell|remind)\b|\?\s*$", re.I)
-NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
-                                r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
-                                r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
-                                r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"
-                                r"help\w*|work\w*|worth|wast\w*|worse|wins?|next|longer|shorter|twice|diffs?|improv\w*|"
-                                r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*)\b", re.I)
-"""A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
-lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
-ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:final|last|current|latest|end(?:ing)?)\s+"
-                          r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
-"""A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
-FOCUS_WORDS = re.compile(r"\b(?:it|its|it's|this|that)\b", re.I)
-
-
-def _asked_about(text: str, named, context: dict, world: World) -> Reading | None:
-    """A question that looks up one run's settings, config or time ("what learning rate did run 4 use?", "how long
-    did run 1 take?", "print run 5's config"): get_run with what was asked, decided by the words; None otherwise."""
-    show = find_asked(text)
-    if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
-        return None
-    if find_numbers(text) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
-                                 find_knobs(text).values()):  # a value given: a launch or a change, not a lookup
-        return None
-    ids = named.ids
-    focus = context.get("focus_run")
-    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
-        ids = [focus]
-    if not ids or named.unknown or named.ambiguous:
-        return None  # no run, or one that is not here: the usual reading asks
-    if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side
-        return Reading("tool", "compare_runs", {"run_ids": ids[:8], **({"show": show} if show else {})},
-                       confidence=1.0, intents=[("compare_runs", 1.0)])
-    args = {"run_id": ids[0], **({"show": show} if show else {})}
-    return Reading("tool", "get_run", args, confidence=1.0, intents=[("get_run", 1.0)])
 
 
 SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up|hyper-?param(?:eter)?s|hparams|"

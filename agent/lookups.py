@@ -1,0 +1,49 @@
+"""Questions that look a run up: what it used, how long it took, where its files are.
+
+"What learning rate did run 4 use?", "how long did run 1 take?", "print run 5's config", "where is run 1's encoder
+saved?": the words decide (a question, one run or "its", a setting or time or files named, no value given), never the
+intent classifier, whose nearest reading (a diagnosis, a forecast) would answer something else. The settings named
+are found by `slots.find_asked`; the tool answers each with where it came from (`tools/run_settings.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers
+
+SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
+                               r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
+                               r"tell|remind)\b|\?\s*$", re.I)
+NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
+                                r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
+                                r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
+                                r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"
+                                r"help\w*|work\w*|worth|wast\w*|worse|wins?|next|longer|shorter|twice|diffs?|improv\w*|"
+                                r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*)\b", re.I)
+"""A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
+lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
+ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:final|last|current|latest|end(?:ing)?)\s+"
+                          r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
+"""A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
+FOCUS_WORDS = re.compile(r"\b(?:it|its|it's|this|that)\b", re.I)
+
+
+def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> tuple[str, dict] | None:
+    """A question that looks up one run's settings, config, time or files ("what learning rate did run 4 use?", "how
+    long did run 1 take?", "print run 5's config"): the call (get_run with what was asked; compare_runs for several
+    runs), decided by the words; None when the message is not such a lookup."""
+    show = find_asked(text)
+    if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
+        return None
+    if find_numbers(text) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
+                                 find_knobs(text).values()):  # a value given: a launch or a change, not a lookup
+        return None
+    ids = named.ids
+    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
+        ids = [focus]
+    if not ids or named.unknown or named.ambiguous:
+        return None  # no run, or one that is not here: the usual reading asks
+    if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side
+        return "compare_runs", {"run_ids": ids[:8], **({"show": show} if show else {})}
+    return "get_run", {"run_id": ids[0], **({"show": show} if show else {})}

@@ -222,6 +222,9 @@ def find_numbers(text: str) -> dict:
     out: dict = {}
     low = re.sub(rf"\b(\d[\d,]*(?:\.\d+)?k?)\s+{MORE}\s+(?=(?:training\s+)?(?:epochs?|steps?|iterations?|iters?)\b)",
                  r"\1 ", text.lower())  # "100 more steps" counts steps
+    low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
+    low = re.sub(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*\d[\d,]*k?\s*steps?\b|\b\d[\d,]*k?\s*[- ]?(?:warm[ _-]?up\s+steps?|"
+                 r"steps?\s+(?:of\s+)?(?:lr\s+)?warm[ _-]?up)\b", " warmup ", low)  # the warm-up's length, not the run's
     m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -276,6 +279,14 @@ def find_knobs(text: str) -> dict:
                        rf"enabled|back)\b", low):
             out[key] = True
     out.update(find_architecture(text))
+    warmup = re.search(r"\b(\d+)\s*[- ]?steps?\s+(?:of\s+)?(?:lr\s+)?warm[ _-]?up\b", low)  # "a 20-step warmup"
+    if warmup:
+        out.setdefault("optim.warmup_steps", int(warmup.group(1)))
+    for pattern, key in ((r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", "optim.warmup_steps"),
+                         (r"weight[ _-]decay", "optim.weight_decay")):  # "no warmup": 0, a value said in words
+        if re.search(rf"\b(?:without|no|zero|disable|disabled|turn off|skip(?:ping)?)\s+(?:the\s+|a\s+|any\s+)?"
+                     rf"{pattern}\b|\b{pattern}\s+(?:off|disabled)\b", low):
+            out.setdefault(key, 0)
     if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
         out.setdefault("augment.strength", 0.0)  # both views the same image
     elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):

@@ -193,3 +193,19 @@ def test_an_export_is_pointed_at_its_command(model):
 def test_the_validation_split_in_words():
     assert find_knobs("pretrain simclr on digits with a 0.2 validation split") == {"data.val_fraction": 0.2}
     assert find_knobs("simclr on digits, validation fraction 0.1") == {"data.val_fraction": 0.1}
+
+
+@pytest.mark.parametrize("text, knobs, length", [
+    ("pretrain simclr on digits using lars with lr 0.3 and no warmup", {"optim.warmup_steps": 0}, None),
+    ("pretrain byol on digits without weight decay", {"optim.weight_decay": 0}, None),
+    ("pretrain byol on digits with a 20-step warmup for 400 steps", {"optim.warmup_steps": 20}, 400),
+    ("pretrain dino on shapes with a warmup of 30 steps", {"optim.warmup_steps": 30}, None),
+    ("pretrain byol for 500 steps, checkpoint every 100 steps", {"train.checkpoint_every": 100}, 500),
+    ("barlow twins on digits, save a checkpoint every 25 steps", {"train.checkpoint_every": 25}, None),
+])
+def test_a_warmup_or_an_interval_is_no_length_of_the_run(model, text, knobs, length):
+    """They were dropped ("no warmup") or taken as the run's length ("every 25 steps" made a 25-step run)."""
+    r = understand(text, {}, WORLD, model)
+    assert r.tool == "launch_pretraining"
+    assert all(r.args["overrides"][k] == v for k, v in knobs.items()), r.args
+    assert r.args.get("steps") == length

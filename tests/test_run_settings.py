@@ -173,7 +173,7 @@ def test_a_follow_up_of_another_method_gets_that_methods_own_knobs(trained):
     tb = ToolBox(home, on_launch=lambda _: None)
     pending = tb.launch_pretraining(parent_run=run.id, method="byol")
     args = {v["setting"]: v for v in pending["values"] if v["setting"].startswith("method_args.")}
-    assert "method_args.temperature" not in args and args["method_args.ema_momentum"]["from"] == "byol default"
+    assert "method_args.temperature" not in args and args["method_args.ema_momentum"]["from"] == "method default"
     same = tb.launch_pretraining(parent_run=run.id, lr=0.01)
     assert next(v for v in same["values"] if v["setting"] == "method_args.temperature")["from"] == f"run {run.id}"
     with pytest.raises(SSLPilotError, match="simclr model; a byol run cannot start from them"):

@@ -93,7 +93,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     named = {*a.overrides, *rec}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
-            own = parent if parent and cfg["method"] == parent_method else f"{cfg['method']} default"
+            own = parent if parent and cfg["method"] == parent_method else "method default"
             out.append({"setting": f"method_args.{key}", "value": value, "from": own})
     return out
 

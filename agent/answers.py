@@ -416,13 +416,47 @@ RENDER: dict[str, Callable[[dict], str]] = {
 
 def tool_result_text(name: str, result: dict) -> str:
     if "error" in result:
-        return (f"That did not work: {result['error']}\nYou can ask me to list runs, diagnose or compare runs, "
+        return (f"That did not work: {result['error']}\n\nYou can ask me to list runs, diagnose or compare runs, "
                 "search the logs or the literature, or launch a pretraining run.")
     if "pending_confirmation" in result:
-        return pending_text(result)
+        return as_markdown(pending_text(result))
     if name in RENDER:
-        return RENDER[name](result)
+        return as_markdown(RENDER[name](result))
     return json.dumps(result, default=str)[:1500]
+
+
+def _kind(line: str) -> str:
+    stripped = line.lstrip()
+    if not stripped:
+        return "blank"
+    if stripped.startswith(("- ", "* ")) or (line.startswith("  ") and stripped):
+        return "list"
+    return {"|": "table", ">": "quote"}.get(stripped[0], "text")
+
+
+def as_markdown(text: str) -> str:
+    """Lines written one per fact, made into the blocks Markdown renders: in the chat (Streamlit, rich) a single
+    newline joins two lines into one paragraph, and a line after a list becomes its last item's continuation. So
+    each line of text is a paragraph of its own; a list, a table, a quotation and a code block stay together."""
+    out: list[str] = []
+    code = False
+    prev = "blank"
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            if not code and prev not in ("blank",):
+                out.append("")
+            out.append(line)
+            code, prev = not code, "code" if not code else "text"
+            continue
+        if code:
+            out.append(line)
+            continue
+        kind = _kind(line)
+        if kind != "blank" and prev != "blank" and (kind != prev or kind == "text"):
+            out.append("")
+        out.append(line)
+        prev = kind
+    return "\n".join(out)
 
 
 REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete files or runs, run shell commands or "

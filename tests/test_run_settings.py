@@ -227,3 +227,14 @@ def test_a_stop_on_a_condition_is_not_a_cancel_now(message, model):
 def test_a_stop_that_describes_the_past_is_still_a_cancel(model):
     r = read("kill run 3, it collapsed after 100 steps", model)
     assert (r.tool, r.args) == ("cancel_run", {"run_id": "3"})
+
+
+def test_answers_are_markdown_blocks_that_render_as_written():
+    """A single newline joins two lines into one paragraph in the chat, and a line after a list becomes its last
+    item: "- batch size: 64 (you)\\nReply yes to confirm" rendered as one bullet."""
+    from agent.answers import as_markdown
+
+    text = "Launch x:\n- a: 1\n- b: 2\nNote: slow.\nReply yes.\n| run | a |\n|---|---|\n| 1 | 2 |\n```yaml\na: 1\n\n  b: 2\n```"
+    assert as_markdown(text) == ("Launch x:\n\n- a: 1\n- b: 2\n\nNote: slow.\n\nReply yes.\n\n| run | a |\n|---|---|\n"
+                                 "| 1 | 2 |\n\n```yaml\na: 1\n\n  b: 2\n```")
+    assert as_markdown(as_markdown(text)) == as_markdown(text)  # once is enough

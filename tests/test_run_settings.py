@@ -238,3 +238,11 @@ def test_answers_are_markdown_blocks_that_render_as_written():
     assert as_markdown(text) == ("Launch x:\n\n- a: 1\n- b: 2\n\nNote: slow.\n\nReply yes.\n\n| run | a |\n|---|---|\n"
                                  "| 1 | 2 |\n\n```yaml\na: 1\n\n  b: 2\n```")
     assert as_markdown(as_markdown(text)) == as_markdown(text)  # once is enough
+
+
+def test_a_list_filter_that_matches_nothing_does_not_say_the_home_is_empty(trained):
+    """"Show me the runs that failed" answered "No runs yet." in a home of three succeeded runs."""
+    home, _ = trained
+    text = tool_result_text("list_runs", ToolBox(home).list_runs(status="failed"))
+    assert text == "No failed runs here. Say \"list my runs\" to see them all."
+    assert "No runs yet" in tool_result_text("list_runs", ToolBox(Home.resolve(home.root / "empty")).list_runs())

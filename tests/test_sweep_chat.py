@@ -24,6 +24,9 @@ from tools.registry import Registry
     ("with three seeds", {"train.seed": [0, 1, 2]}),
     ("optim.lr=1e-3,3e-3 and temperature=0.1,0.2", {"optim.lr": [0.001, 0.003],
                                                     "method_args.temperature": [0.1, 0.2]}),
+    ("the temperature of simclr over 0.1, 0.2 and 0.5", {"method_args.temperature": [0.1, 0.2, 0.5]}),
+    ("lr across 1e-3 and 3e-3", {"optim.lr": [0.001, 0.003]}),
+    ("learning rates between 0.001 and 0.01", {}),  # a range, not two values: asked about
     ("lr 0.003 for 20 epochs", {}),  # one value is no sweep
     ("compare runs 1, 2 and 3", {}),
 ])

@@ -242,7 +242,8 @@ class ToolBox:
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
         rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag)
-        return {**({"tag": tag} if tag else {}), "runs": [{**{k: r[k] for k in keep},
+        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method)) if v}
+        return {**asked, "runs": [{**{k: r[k] for k in keep},
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
 

@@ -338,7 +338,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent == "audit_checkpoints":
         return _audit(text, p, intents, cwd)
     if intent in ("search_run_logs", "search_literature"):
-        args = {"query": text.strip()[:500]}
+        args = {"query": _search_query(text)[:500]}
         named = find_method(text)
         if named and named.value:  # logs filter on it; the literature ranks passages about it first
             args["method"] = named.value
@@ -448,6 +448,19 @@ def _annotation_message(rid: str, words: AnnotationWords) -> str | None:
     if c.get("note"):
         return f"add a note to run {rid}: {c['note']}"
     return None
+
+
+SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:search|grep|look|check)\s+(?:through\s+|"
+                            r"in\s+|into\s+|at\s+)?(?:my|the|our|all)?\s*(?:run\s+)?(?:logs?|literature|papers?|"
+                            r"docs?|documents?|knowledge(?:\s+base)?)\s+(?:for|about|on|mentioning|that\s+mention)\s+",
+                            re.I)
+
+
+def _search_query(text: str) -> str:
+    """What to search for: the message without its request ("search my logs for nan" searches for "nan"; the request's
+    words matched every run's log, so a word no log holds still brought them all back as if they matched)."""
+    rest = SEARCH_REQUEST.sub("", text.strip(), count=1).strip()
+    return rest or text.strip()
 
 
 PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classification) accuracy\b", re.I)

@@ -246,3 +246,12 @@ def test_a_list_filter_that_matches_nothing_does_not_say_the_home_is_empty(train
     text = tool_result_text("list_runs", ToolBox(home).list_runs(status="failed"))
     assert text == "No failed runs here. Say \"list my runs\" to see them all."
     assert "No runs yet" in tool_result_text("list_runs", ToolBox(Home.resolve(home.root / "empty")).list_runs())
+
+
+@pytest.mark.parametrize("message, query", [("search my logs for nan", "nan"),
+                                            ("please search the run logs for grad norm spikes", "grad norm spikes"),
+                                            ("search the literature about dimensional collapse", "dimensional collapse")])
+def test_a_search_looks_for_what_was_asked_not_for_the_request(message, query, model):
+    """"search my logs for nan" searched for all five words, and "logs" matched every run's log."""
+    r = read(message, model)
+    assert r.tool in ("search_run_logs", "search_literature") and r.args["query"] == query

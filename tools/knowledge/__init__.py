@@ -66,7 +66,7 @@ def _names(hit: dict, method: str) -> bool:
 def compact(hits: list[dict], chars: int = 600) -> list[dict]:
     """Search hits trimmed for tool results and diagnoses: chunk id, text, score, citation, flag."""
     return [{"id": h["id"], "text": h["text"][:chars], "score": h["score"], "citation": h["citation"],
-             "flagged": h["flagged"]} for h in hits]
+             "flagged": h["flagged"], "matched": h.get("matched")} for h in hits]
 
 
 def _index_missing(home: Home) -> None:

@@ -36,6 +36,7 @@ class Hit:
     text: str
     score: float
     metadata: dict
+    matched: bool | None = None  # holds a word of the query (BM25 found it); None where only meaning was searched
 
     @property
     def citation(self) -> dict:
@@ -47,7 +48,7 @@ class Hit:
 
     def to_dict(self) -> dict:
         return {"id": self.id, "text": self.text, "score": round(self.score, 5), "citation": self.citation,
-                "flagged": bool(self.metadata.get("flagged")), "metadata": self.metadata}
+                "flagged": bool(self.metadata.get("flagged")), "metadata": self.metadata, "matched": self.matched}
 
 
 class _BM25Cache:
@@ -204,12 +205,15 @@ class KnowledgeStore:
                                                              res["distances"][0], strict=True)):
                 ranked[i] = ranked.get(i, 0.0) + (1.0 / (RRF_K + rank + 1) if mode == "hybrid" else 1 - dist)
                 texts[i], metas[i] = doc, meta
+        words: set[str] | None = None
         if mode in ("hybrid", "bm25"):
+            words = set()
             for rank, (i, doc, meta, score) in enumerate(self._bm25(collection, query, depth, where)):
                 ranked[i] = ranked.get(i, 0.0) + (1.0 / (RRF_K + rank + 1) if mode == "hybrid" else score)
                 texts[i], metas[i] = doc, meta
+                words.add(i)
         best = sorted(ranked, key=lambda i: -ranked[i])[:k]
-        return [Hit(i, texts[i], ranked[i], metas[i]) for i in best]
+        return [Hit(i, texts[i], ranked[i], metas[i], None if words is None else i in words) for i in best]
 
     def _bm25(self, collection: str, query: str, depth: int, where: dict | None):
         import bm25s

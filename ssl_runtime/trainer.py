@@ -233,7 +233,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             # the loss was finite but the update was not: never log or checkpoint these weights
             bad_step, what = step, "weights"
         if bad_step >= 0:
-            status, message = "diverged", f"non-finite {what} at step {bad_step}"
+            status, message = "diverged", f"non-finite {what} (NaN or Inf) at step {bad_step}"
             if is_main:
                 folder.event("error", message, kind="non_finite_loss", step=bad_step,
                              last_good_checkpoint=last_good_ckpt)

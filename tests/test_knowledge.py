@@ -99,8 +99,9 @@ def test_run_failure_found_by_nan_and_filters(home):
     assert only_good and all(h["citation"]["run_id"] == good.id for h in only_good)
     by_method = search(home, "loss", "run_logs", k=5, method="simclr")
     assert by_method and all(h["metadata"]["method"] == "simclr" for h in by_method)
-    # hits found by meaning alone say so: the log says "non-finite", so "NaN" finds it by meaning, not by its words
-    assert hits[0]["matched"] is False and search(home, "non-finite", "run_logs", k=3)[0]["matched"] is True
+    # a hit holds the words searched for ("non-finite loss (NaN or Inf) at step 6"); hits found by meaning alone
+    # say so: a word no log holds still brings back the nearest passages
+    assert hits[0]["matched"] is True
     nowhere = search(home, "zanzibar", "run_logs", k=3)
     assert nowhere and all(h["matched"] is False for h in nowhere)
     from agent.answers import tool_result_text

@@ -9,6 +9,8 @@ import json
 import re
 from collections.abc import Callable
 
+from tools.run_settings import time_text, took
+
 
 def _pct(x) -> str:
     return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
@@ -242,12 +244,6 @@ def _search_text(where: str, result: dict) -> str:
     return "\n".join(lines)
 
 
-def _took(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.2f} h"
-
-
 def _setting_line(rid: str, method: str, s: dict) -> str:
     """One asked setting, and whether the run's config gave it or the run chose it at its start."""
     key = s["key"]
@@ -270,13 +266,7 @@ def _asked_text(result: dict) -> list[str]:
         lines.append(_setting_line(rid, result["method"], s))
     t = result.get("time")
     if t is not None:
-        if t.get("wall_s") is None:
-            lines.append(f"- run {rid} has not started training, so it has no time yet.")
-        else:
-            speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
-            on = f" on {t['device']}" if t.get("device") else ""
-            lines.append(f"- {'trained for' if t['finished'] else 'running for'} **{_took(t['wall_s'])}**{speed}{on}"
-                         + ("" if t["finished"] else " so far"))
+        lines.append(f"- run {rid} {time_text(t)}")
     f = result.get("files")
     if f is not None:
         if f["encoder"]:
@@ -311,7 +301,7 @@ def _compared_settings(asked: dict) -> list[str]:
                                                                                 else "")) for s in a.get("settings", [])]
         if "time" in a:
             t = a["time"]
-            cells.append(_took(t["wall_s"]) if t.get("wall_s") is not None else "-")
+            cells.append(took(t["wall_s"]) if t.get("wall_s") is not None else "-")
         lines.append(f"| {rid} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

@@ -78,6 +78,23 @@ def run_time(info: dict) -> dict:
             "finished": False}
 
 
+def took(seconds: float) -> str:
+    """A measured duration, as precise as it is useful."""
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.2f} h"
+
+
+def time_text(t: dict) -> str:
+    """run_time's reading in words, the same in the chat, `sslpilot show` and the Run page."""
+    if t.get("wall_s") is None:
+        return "not started training yet"
+    speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
+    on = f" on {t['device']}" if t.get("device") else ""
+    return f"{'trained for' if t['finished'] else 'running for'} {took(t['wall_s'])}{speed}{on}" + (
+        "" if t["finished"] else " so far")
+
+
 def run_files(info: dict) -> dict:
     """The exported encoder (and how to load it) and the kept checkpoints, as they are on disk now."""
     folder = RunFolder(info["run_dir"])

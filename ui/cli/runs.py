@@ -197,7 +197,7 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
          config: Annotated[bool, typer.Option("--config", help="print its config, and what it chose for each "
                                               "setting left to auto")] = False) -> None:
     """Everything about one run: status, time, metric summaries, probe, events (--config: its config)."""
-    from tools.run_settings import asked_settings
+    from tools.run_settings import asked_settings, time_text
     from tools.runs import run_summary
 
     info = run_summary(the_home(), run)
@@ -220,11 +220,8 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
     lines += [f"  note: {line}" for line in (info["notes"] or "").splitlines()]
     if info["owner"]:
         lines.append(f"  owner: {info['owner']}")
-    t = asked["time"]
-    if t.get("wall_s") is not None:
-        speed = f" at {t['img_per_s']:.0f} img/s" if t.get("img_per_s") else ""
-        lines.append(f"  time: {t['wall_s']:.1f} s{speed}{' on ' + t['device'] if t.get('device') else ''}"
-                     f"{'' if t['finished'] else ' so far'}")
+    if asked["time"].get("wall_s") is not None:
+        lines.append(f"  time: {time_text(asked['time'])}")
     if info["status"] == "queued" and info["wait_reason"]:
         lines.append(f"  {info['wait_reason']}")
     for key in ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "grad_norm"):

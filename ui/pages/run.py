@@ -302,15 +302,11 @@ def main() -> None:
 
 def config_tab(h, run_id: str) -> None:
     """The config as launched, and beside it what the run chose at its start for each setting left to auto."""
-    from tools.run_settings import asked_settings
+    from tools.run_settings import asked_settings, time_text
     from tools.runs import run_summary
 
     asked = asked_settings(run_summary(h, run_id), ["config", "time"])
-    t = asked["time"]
-    if t.get("wall_s") is not None:
-        speed = f" at {t['img_per_s']:.0f} img/s" if t.get("img_per_s") else ""
-        st.caption(f"{'Trained' if t['finished'] else 'Training'} for {t['wall_s']:.1f} s{speed}"
-                   f"{' on ' + t['device'] if t.get('device') else ''}{'' if t['finished'] else ' so far'}")
+    st.caption(f"Run {run_id}: {time_text(asked['time'])}")
     if asked["chosen"]:
         st.markdown("**Chosen by the run at its start** (auto or unset in its config)")
         st.dataframe(pd.DataFrame([{"setting": k, "value": str(v)} for k, v in asked["chosen"].items()]),

@@ -34,6 +34,7 @@ TAG = [re.compile(START + p, re.I) for p in (
     rf"(?:tag|label(?![ -]?free)|mark)\s+(?P<runs>.+?)\s+(?:as|with)\s+(?P<tags>{TAG_WORDS})\W*$",
     rf"add\s+(?:the\s+|a\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+to\s+(?P<runs>.+?)\W*$",
     rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS})\W*$",
+    rf"give\s+(?P<runs>.+?)\s+the\s+(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\W*$",
 )]
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
@@ -87,7 +88,21 @@ WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
 
 
 def read_annotation(text: str) -> AnnotationWords | None:
-    """The annotation a message asks for, or None when it is not one."""
+    """The annotation a message asks for, or None when it is not one. A second change joined on ("tag run 1 as
+    baseline and call it ref", "rename run 2 to ref and tag it best") is kept with the first: one call makes both."""
+    if not NOTE.search(text):  # a note's words are the note's, whatever they say
+        rest, also = launch_labels(text)
+        first = _read_one(rest) if also and rest.strip() else None
+        if first is not None and first.change:
+            if also.get("name") and not first.change.get("name"):
+                first.change["name"] = also["name"]
+            if also.get("tags"):
+                first.change["add_tags"] = [*first.change.get("add_tags", []), *also["tags"]]
+            return first
+    return _read_one(text)
+
+
+def _read_one(text: str) -> AnnotationWords | None:
     for patterns, key in CHANGES:
         for pattern in patterns:
             m = pattern.search(text)

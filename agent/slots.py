@@ -505,14 +505,14 @@ def find_grid(text: str) -> dict[str, list]:
     return grid
 
 
-ASSIGNMENT = re.compile(r"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;`)]+)", re.I)
+ASSIGNMENT = re.compile(r"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s,;`)?!]+)", re.I)
 CRON = re.compile(r"(?:\bcron\b\s*(?:expression|schedule|string)?\s*[:=]?\s*[`'\"]?|`)"
                   r"((?:[\d*/,-]+\s+){4}[\d*/,a-z-]+)[`'\"]?", re.I)
 
 
 def parse_value(raw: str):
     """A value as written: true/false, a number, or the text (quotes dropped)."""
-    raw = raw.strip().strip("'\"")
+    raw = raw.strip().strip("'\"").removesuffix(".")  # "with k=50." ends a sentence, not the value
     low = raw.lower()
     if low in ("true", "yes", "on"):
         return True

@@ -255,3 +255,20 @@ def test_a_search_looks_for_what_was_asked_not_for_the_request(message, query, m
     """"search my logs for nan" searched for all five words, and "logs" matched every run's log."""
     r = read(message, model)
     assert r.tool in ("search_run_logs", "search_literature") and r.args["query"] == query
+
+
+def test_two_changes_to_a_run_in_one_message_are_one_call(model):
+    """"give run 1 the tag baseline and call it simclr-base" was read as a forecast of run 1."""
+    for message, change in (("give run 1 the tag baseline and call it simclr-base",
+                             {"add_tags": ["baseline"], "name": "simclr-base"}),
+                            ("rename run 2 to ref and tag it best", {"name": "ref", "add_tags": ["best"]})):
+        r = read(message, model)
+        assert r.tool == "annotate_run" and all(r.args[k] == v for k, v in change.items()), (message, r.args)
+    note = read("add a note to run 2: tag it later and call it v2", model)
+    assert note.args == {"run_id": "2", "note": "tag it later and call it v2"}  # a note's words stay the note's
+
+
+def test_a_setting_at_the_end_of_a_question_keeps_its_value(model):
+    """"... with k=5?" sent knn_k='5?' to the probe, which refused it."""
+    r = read("what's the knn accuracy of run 2 with k=5?", model)
+    assert (r.tool, r.args["eval_overrides"]) == ("run_linear_probe", {"knn_k": 5})

@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
+from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
 from agent.planner import CONTEXT_KEY
@@ -106,12 +107,24 @@ def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list] | Non
     return None
 
 
+def tool_error_text(e: Exception) -> str:
+    """A refused tool call in words a person reads, each bad argument with what it must be ("batch_size: Input should
+    be greater than or equal to 2"), not LangChain's repr addressed to a model ("... Please fix your mistakes.")."""
+    errors = getattr(e, "filtered_errors", None)
+    source = getattr(e, "source", None)
+    if not errors and isinstance(source, ValidationError):
+        errors = source.errors()
+    if errors:
+        return "; ".join(f"{'.'.join(map(str, err.get('loc', ())))}: {err.get('msg', 'not valid')}" for err in errors)
+    return f"{type(e).__name__}: {e}"
+
+
 def build_graph(toolbox: ToolBox, model, checkpointer):
     from agent.planner import OfflinePlanner
 
     check_grounding = not isinstance(model, OfflinePlanner)  # the offline planner resolves runs from the words
     lc_tools = toolbox.langchain_tools()
-    tool_node = ToolNode(lc_tools, handle_tool_errors=True)
+    tool_node = ToolNode(lc_tools, handle_tool_errors=tool_error_text)
     bound = model.bind_tools(lc_tools)
 
     def latest_run() -> str | None:

@@ -272,3 +272,14 @@ def test_a_setting_at_the_end_of_a_question_keeps_its_value(model):
     """"... with k=5?" sent knn_k='5?' to the probe, which refused it."""
     r = read("what's the knn accuracy of run 2 with k=5?", model)
     assert (r.tool, r.args["eval_overrides"]) == ("run_linear_probe", {"knn_k": 5})
+
+
+def test_a_refused_argument_is_said_in_words_not_as_an_exception(tmp_path, monkeypatch):
+    """A batch of 1 answered with LangChain's repr: "ToolInvocationError(... Please fix your mistakes.)"."""
+    from agent.session import Agent
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    out = Agent(Home.resolve(tmp_path), on_launch=lambda r: None).chat("pretrain simclr on digits with batch size 1",
+                                                                      "bad")
+    assert "batch_size: Input should be greater than or equal to 2" in out["answer"]
+    assert "ToolInvocationError" not in out["answer"] and "fix your mistakes" not in out["answer"]

@@ -229,6 +229,9 @@ def _decided_by_words(text: str, named) -> str | None:
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
             text) and not ADVICE.search(text):
         return "relaunch"
+    if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
+            r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
+        return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error
     if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
             OTHER_THAN_LIST.search(text):
         return "list_runs"  # "which runs used byol?": a list of that method's runs
@@ -388,6 +391,10 @@ launched the default length in silence)."""
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
                              r"train|schedule|sweep)\b", re.I)
 """Words of another tool: "compare the runs tagged baseline" is not a plain list."""
+AGAINST_RANDOM_INIT = re.compile(r"\b(?:random(?:ly)?[ -]?init\w*|random\s+weights|untrained(?:\s+\w+)?|an?\s+random"
+                                 r"\s+(?:encoder|network|model|backbone))\b", re.I)
+"""A run held against its random init ("is run 2's encoder better than random init?", "how does run 3 compare to an
+untrained network?"): the quality verdict, which reads the probe's gain over the random init with its error."""
 WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:used|use|were|are|ran|trained|did|have|"
                         r"had)\b|^\W*(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?runs\s+(?:that\s+)?(?:used|using|"
                         r"with|of)\b", re.I)

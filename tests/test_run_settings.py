@@ -283,3 +283,12 @@ def test_a_refused_argument_is_said_in_words_not_as_an_exception(tmp_path, monke
                                                                       "bad")
     assert "batch_size: Input should be greater than or equal to 2" in out["answer"]
     assert "ToolInvocationError" not in out["answer"] and "fix your mistakes" not in out["answer"]
+
+
+@pytest.mark.parametrize("message, tool", [("is run 2's encoder better than random init?", "judge_run"),
+                                           ("how does run 5 compare to an untrained network?", "judge_run"),
+                                           ("probe run 1 against its random init", "run_linear_probe")])
+def test_a_run_held_against_its_random_init_is_judged(message, tool, model):
+    """It was asked between a forecast, a judgement and a checkpoint ranking; the judgement reads the probe's gain over
+    the random init with its error."""
+    assert read(message, model).tool == tool

@@ -339,7 +339,8 @@ def _annotated_text(r: dict) -> str:
 
 
 def _compare_text(result: dict) -> str:
-    lines = _compared_settings(result.get("asked") or {}) + ["| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
+    lines = [*_compared_settings(result.get("asked") or {}),
+             "| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
                      f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "

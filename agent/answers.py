@@ -177,12 +177,13 @@ def probe_text(p: dict) -> str:
     return "; ".join(parts) or "no probe results"
 
 
-def runs_table(runs: list[dict], tag: str | None = None, status: str | None = None, method: str | None = None) -> str:
+def runs_table(runs: list[dict], tag: str | None = None, status: str | None = None, method: str | None = None,
+               verdict: str | None = None) -> str:
     if not runs:
         if tag:
             return f"No run is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
-        if status or method:  # a filter that matched nothing is not an empty home
-            which = " ".join(w for w in (status, method) if w)
+        if status or method or verdict:  # a filter that matched nothing is not an empty home
+            which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
             return f"No {which} runs here. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
     lines = [f"Runs tagged `{tag}`:"] if tag else []
@@ -394,7 +395,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
-    "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method")),
+    "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict")),
     "annotate_run": _annotated_text,
     "get_run": _get_run_text,
     "compare_runs": _compare_text,

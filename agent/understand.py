@@ -70,6 +70,9 @@ STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in pr
             "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
 
+VERDICT_WORDS = ((r"\bcollaps\w*", "collapsed"), (r"\bhealthy\b", "healthy"), (r"\bnot[ _]learning\b", "not_learning"),
+                 (r"\bweak\b(?!\s+(?:data\s+)?aug)", "weak_representation"))
+"""Runs listed by their last diagnosis ("which dino runs collapsed?"); diverged and failed are statuses."""
 MULTIPLE_OF_SETTING = re.compile(
     r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
@@ -335,6 +338,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         tag = tag_filter(text)
         if tag:
             args["tag"] = tag
+        verdict = next((v for pattern, v in VERDICT_WORDS if re.search(pattern, low)), None)
+        if verdict:
+            args["verdict"] = verdict
         return tool("list_runs", args)
     if intent == "import_runs":
         return _import(text, p, intents, cwd)

@@ -292,3 +292,20 @@ def test_a_run_held_against_its_random_init_is_judged(message, tool, model):
     """It was asked between a forecast, a judgement and a checkpoint ranking; the judgement reads the probe's gain over
     the random init with its error."""
     assert read(message, model).tool == tool
+
+
+def test_runs_are_listed_by_their_last_diagnosis(tmp_path, model):
+    """"Which runs were dino and collapsed?" listed every DINO run, the collapse dropped."""
+    r = read("which runs were dino and collapsed?", model)
+    assert (r.tool, r.args) == ("list_runs", {"method": "dino", "verdict": "collapsed"})
+    assert read("list the runs with weak augmentation", model).args.get("verdict") is None
+    home = Home.resolve(tmp_path)
+    runs = [enqueue(home, tiny_config()) for _ in range(3)]
+    for run, verdict in zip(runs, ("dimensional_collapse", "healthy", "complete_collapse"), strict=True):
+        Registry(home).add_diagnosis(run.id, "diagnosis", verdict, {})
+    box = ToolBox(home)
+    assert {r["run_id"] for r in box.list_runs(verdict="collapsed")["runs"]} == {runs[0].id, runs[2].id}
+    assert tool_result_text("list_runs", box.list_runs(verdict="not_learning")) == (
+        "No not learning runs here. Say \"list my runs\" to see them all.")
+    with pytest.raises(SSLPilotError, match="no verdict 'melted'"):
+        box.list_runs(verdict="melted")

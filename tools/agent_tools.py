@@ -237,12 +237,12 @@ class ToolBox:
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
-                  limit: int = 10) -> dict:
+                  limit: int = 10, verdict: str | None = None) -> dict:
         from tools.runs import list_runs
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
-        rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag)
-        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method)) if v}
+        rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict)
+        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict)) if v}
         return {**asked, "runs": [{**{k: r[k] for k in keep},
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}

@@ -184,11 +184,13 @@ class Registry:
 
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
              experiment: str | None = None, limit: int = 200, owner: str | None = None,
-             tag: str | None = None) -> list[Run]:
+             tag: str | None = None, verdict: Iterable[str] | None = None) -> list[Run]:
         with Session(self.engine) as s:
             q = select(Run)
             if status:
                 q = q.where(Run.status.in_([status] if isinstance(status, str) else list(status)))
+            if verdict:
+                q = q.where(Run.verdict.in_(list(verdict)))
             if method:
                 q = q.where(Run.method == method)
             if owner:

@@ -309,6 +309,22 @@ def run_summary(home: Home, run_id: str) -> dict:
     }
 
 
+VERDICT_GROUPS = {"collapsed": ("complete_collapse", "dimensional_collapse")}
+"""A word for several verdicts, as people filter by them ("which runs collapsed?")."""
+
+
+def verdicts_named(verdict: str) -> tuple[str, ...]:
+    """The verdicts a filter names: one verdict, or a group; anything else is an error naming the choices."""
+    from tools.diagnosis.diagnose import VERDICTS
+
+    if verdict in VERDICT_GROUPS:
+        return VERDICT_GROUPS[verdict]
+    if verdict not in VERDICTS:
+        raise SSLPilotError(f"no verdict {verdict!r}", field="verdict",
+                            fix=f"one of {', '.join((*VERDICT_GROUPS, *VERDICTS))}")
+    return (verdict,)
+
+
 def run_row(run: Run) -> dict:
     return {"run_id": run.id, "name": run.name, "method": run.method, "dataset": run.dataset,
             "status": run.status, "device": run.device, "steps": run.steps, "total_steps": run.total_steps,
@@ -320,12 +336,13 @@ def run_row(run: Run) -> dict:
 
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
-              owner: str | None = None, tag: str | None = None) -> list[dict]:
+              owner: str | None = None, tag: str | None = None, verdict: str | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy."""
     reg = Registry(home)
     rows = []
-    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag):
+    verdicts = verdicts_named(verdict) if verdict else None
+    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag, verdict=verdicts):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)

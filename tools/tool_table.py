@@ -89,6 +89,8 @@ class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
     tag: str | None = Field(None, description="only runs with this tag")
+    verdict: str | None = Field(None, description="only runs whose last diagnosis is this verdict, or 'collapsed' "
+                                "for either collapse")
     limit: int = Field(10, ge=1, le=100)
 
 

@@ -71,12 +71,14 @@ def auto_checkpoint_every(total_steps: int, health_every: int) -> int:
     return max(health_every, every // health_every * health_every)
 
 
-def resolved_settings(cfg: RunConfig, p: Task, method, peak_lr: float, device: torch.device) -> dict:
+def resolved_settings(cfg: RunConfig, p: Task, opt: torch.optim.Optimizer, peak_lr: float,
+                      device: torch.device) -> dict:
     """The settings a config left to `auto` (or unset), as this run fixed them at its start: what "what learning
-    rate did run 4 use?" must answer, where config.yaml says only `lr: null`."""
+    rate did run 4 use?" must answer, where config.yaml says only `lr: null`. Read off what was built (the optimiser
+    itself, its first parameter group being the decayed one), not worked out again beside it."""
     stats = p.stats()
-    out = {"optim.lr": peak_lr, "optim.name": "adamw" if cfg.optim.name == "auto" else cfg.optim.name,
-           "optim.weight_decay": cfg.optim.weight_decay if cfg.optim.weight_decay is not None else method.weight_decay,
+    out = {"optim.lr": peak_lr, "optim.name": type(opt).__name__.lower(),
+           "optim.weight_decay": opt.param_groups[0]["weight_decay"],
            "optim.warmup_steps": warmup_of(cfg.optim.warmup_steps, p.total_steps), "train.batch_size": p.batch_size,
            "train.steps": p.total_steps, "train.epochs": round(p.total_steps / p.steps_per_epoch, 3),
            "train.precision": p.precision, "train.device": str(device)}
@@ -100,6 +102,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     method, device = p.method, p.device
     opt, peak_lr = build_optimizer(method, cfg.optim, method.base_lr, method.weight_decay, p.batch_size)
     sched = build_schedule(opt, cfg.optim, p.total_steps)
+    resolved = resolved_settings(cfg, p, opt, peak_lr, device)
     scaler = torch.amp.GradScaler(device.type) if p.precision == "fp16" else None
     start, trained_before = 0, 0.0
     if not resume and is_main and folder.read_metrics():
@@ -134,7 +137,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                           world_size=dist_utils.world_size(), start_step=start, batch_size=p.batch_size,
                           embedding_dim=embedding_dim, health_samples=p.health_samples,
                           steps_per_epoch=p.steps_per_epoch, data=p.stats(),
-                          resolved=resolved_settings(cfg, p, method, peak_lr, device))
+                          resolved=resolved)
         if start == 0 and batch_note:
             folder.event("info", batch_note, kind="batch_size_auto", batch_size=p.batch_size, n_train=p.n_train)
     sinks = MetricSinks(folder, cfg.train.tensorboard, cfg.train.mlflow_uri, cfg.train.mlflow_experiment,
@@ -286,7 +289,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         "device": str(device), "precision": p.precision, "peak_lr": peak_lr,
         "embedding_dim": embedding_dim, "health_samples": p.health_samples,
         "data": p.stats(), "last_checkpoint_step": last_good_ckpt, "phases": phases,
-        "resolved": resolved_settings(cfg, p, method, peak_lr, device),
+        "resolved": resolved,
     }
     if batch_note:
         summary["batch_size_note"] = batch_note

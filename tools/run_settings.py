@@ -45,12 +45,12 @@ def config_value(config: dict, key: str) -> tuple[bool, Any]:
     return True, node
 
 
-def setting(info: dict, key: str) -> dict:
+def setting(info: dict, key: str, resolved: dict | None = None) -> dict:
     """One setting as the run used it: `value`, and `how`: "set" (the config gave it), "chosen" (auto or unset in the
     config, fixed by the run at its start), "auto" (not started yet: fixed when it starts) or "absent" (no such
     setting for this run's method)."""
     present, value = config_value(info["config"], key)
-    resolved = resolved_of(info)
+    resolved = resolved_of(info) if resolved is None else resolved
     if not present and key not in resolved:
         section = key.split(".")[0]
         _, siblings = config_value(info["config"], section)
@@ -111,12 +111,12 @@ def asked_settings(info: dict, show: list[str]) -> dict:
     values, the run's time."""
     out: dict = {}
     keys = [k for k in show if k not in SPECIAL]
+    resolved = resolved_of(info) if keys or WHOLE_CONFIG in show else {}  # a running run's: one read of its events
     if keys:
-        out["settings"] = [setting(info, k) for k in keys]
+        out["settings"] = [setting(info, k, resolved) for k in keys]
     if WHOLE_CONFIG in show:
         out["config"] = info["config"]
-        out["chosen"] = {k: v for k, v in resolved_of(info).items()
-                         if config_value(info["config"], k)[1] in (None, "auto")}
+        out["chosen"] = {k: v for k, v in resolved.items() if config_value(info["config"], k)[1] in (None, "auto")}
     if TIME in show:
         out["time"] = run_time(info)
     if FILES in show:

@@ -217,14 +217,19 @@ def _count(raw: str) -> int:
     return int(float(raw.rstrip("km")) * mult)
 
 
+WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*steps?\b|\b(\d[\d,]*k?)\s*[- ]?(?:warm[ _-]?up\s+"
+                           r"steps?|steps?\s+(?:of\s+)?(?:lr\s+)?warm[ _-]?up)\b")
+"""A warm-up's length in steps ("a 20-step warmup", "warmup of 30 steps", "10 warmup steps"): optim.warmup_steps,
+never the run's length."""
+
+
 def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
     out: dict = {}
     low = re.sub(rf"\b(\d[\d,]*(?:\.\d+)?k?)\s+{MORE}\s+(?=(?:training\s+)?(?:epochs?|steps?|iterations?|iters?)\b)",
                  r"\1 ", text.lower())  # "100 more steps" counts steps
     low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
-    low = re.sub(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*\d[\d,]*k?\s*steps?\b|\b\d[\d,]*k?\s*[- ]?(?:warm[ _-]?up\s+steps?|"
-                 r"steps?\s+(?:of\s+)?(?:lr\s+)?warm[ _-]?up)\b", " warmup ", low)  # the warm-up's length, not the run's
+    low = WARMUP_LENGTH.sub(" warmup ", low)  # the warm-up's length, not the run's
     m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -279,9 +284,9 @@ def find_knobs(text: str) -> dict:
                        rf"enabled|back)\b", low):
             out[key] = True
     out.update(find_architecture(text))
-    warmup = re.search(r"\b(\d+)\s*[- ]?steps?\s+(?:of\s+)?(?:lr\s+)?warm[ _-]?up\b", low)  # "a 20-step warmup"
+    warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     if warmup:
-        out.setdefault("optim.warmup_steps", int(warmup.group(1)))
+        out["optim.warmup_steps"] = _count(warmup.group(1) or warmup.group(2))
     for pattern, key in ((r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", "optim.warmup_steps"),
                          (r"weight[ _-]decay", "optim.weight_decay")):  # "no warmup": 0, a value said in words
         if re.search(rf"\b(?:without|no|zero|disable|disabled|turn off|skip(?:ping)?)\s+(?:the\s+|a\s+|any\s+)?"

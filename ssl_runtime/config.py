@@ -165,6 +165,17 @@ class MonitorConfig(_Strict):
     on_failure: Literal["warn", "stop"] = Field("warn", description="what the queue's live monitor does when this "
                                                 "run collapses, diverges or stops learning: warn (an alert event) "
                                                 "or stop (checkpoint, stop, and record the recommendation)")
+    stop_when: list[str] = Field(default_factory=list, description="end the run early, as succeeded, when one of "
+                                 "these is met at a logging step: METRIC OP VALUE over a logged metric or step, "
+                                 "epoch, minutes, e.g. ['loss<0.5', 'health/rank<=4', 'minutes>=30'] "
+                                 "(docs/operations.md)")
+
+    @field_validator("stop_when")
+    @classmethod
+    def _rules(cls, v: list[str]) -> list[str]:
+        from ssl_runtime.stop_rules import StopRule
+
+        return [str(StopRule.parse(r)) for r in v]
 
 
 class RunConfig(_Strict):

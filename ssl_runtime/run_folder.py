@@ -64,6 +64,7 @@ class RunFolder:
     probe = property(lambda self: self.path / "probe.json")
     summary = property(lambda self: self.path / "summary.json")
     view_health = property(lambda self: self.path / "view_health.json")  # label-free measurements, by file stamp
+    stop_rules = property(lambda self: self.path / "stop_rules.json")  # ssl_runtime/stop_rules.py: added while running
     checkpoint_probes = property(lambda self: self.path / "checkpoint_probes.jsonl")  # audit.probe_kept_checkpoints
 
     def kept_checkpoints(self) -> list[tuple[int, Path]]:

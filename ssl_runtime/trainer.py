@@ -30,6 +30,7 @@ from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
 from ssl_runtime.schedule import warmup_of
 from ssl_runtime.sinks import MetricSinks
+from ssl_runtime.stop_rules import StopRules, describe
 from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
@@ -166,6 +167,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     # the time limit counts what a resumed run trained before (kept in its checkpoint)
     deadline = t_start + 60 * cfg.train.max_minutes - trained_before if cfg.train.max_minutes else None
     last_logged_step, status, message = start, "succeeded", "finished"
+    rules = StopRules(folder, cfg.monitor.stop_when, p.steps_per_epoch) if is_main else None
+    stop_step, rule_hit, stopped_by = (rules.stop_step if rules else None), None, None
     last_good_ckpt = start
     method.train()
 
@@ -214,8 +217,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
 
         health_now = step % cfg.train.health_every == 0 or step == 1 or step == p.total_steps
         if distributed:  # every rank must stop at the same step: the flags are OR-ed at logging steps only
-            stopping = log_now and dist_utils.any_across_ranks(stop.requested is not None, device)
-            if stopping and stop.requested is None:
+            stopping = log_now and dist_utils.any_across_ranks(stop.requested is not None or rule_hit is not None,
+                                                               device)
+            if stopping and stop.requested is None and rule_hit is None:
                 stop.requested = "a stop on another rank"
         else:
             stopping = stop.requested is not None
@@ -226,7 +230,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         else:
             out_of_time = time.perf_counter() >= deadline
         ckpt_now = step % checkpoint_every == 0 or stopping or out_of_time
-        if not (log_now or health_now or ckpt_now):
+        if not (log_now or health_now or ckpt_now or step == stop_step):
             continue
         # --- sync point: everything below may read device values ---
         bad_step, what = int(first_bad), "loss"
@@ -262,6 +266,18 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 progress({**row, "total_steps": p.total_steps})
         if ckpt_now:
             checkpoint(step)
+        if rules is not None and rule_hit is None:  # a stop rule, read at this logging step (a file's stamp)
+            rules.refresh()
+            stop_step = rules.stop_step
+            clock = {"step": step, "epoch": step / p.steps_per_epoch,
+                     "minutes": (trained_before + time.perf_counter() - t_start) / 60}
+            rule_hit = rules.first_met(row, clock)
+        if rule_hit is not None and (stopping or not distributed):  # the ranks stop together at a logging step
+            rule, value = rule_hit
+            message = f"stopped at step {step} of {p.total_steps}: {describe(rule, value)} (stop rule {rule})"
+            stopped_by = {"rule": str(rule), "value": value, "step": step}
+            folder.event("stop_rule", message, **stopped_by)
+            break
         if stopping:
             status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
             break
@@ -293,6 +309,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     }
     if batch_note:
         summary["batch_size_note"] = batch_note
+    if stopped_by:
+        summary["stopped_by"] = stopped_by
     if status == "succeeded" and is_main:
         summary["load"] = load_hints(folder.encoder)
     summary["best"], summary["final"] = _best_and_final(folder)

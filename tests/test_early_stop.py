@@ -50,6 +50,19 @@ def test_stop_records_why_and_the_fix_and_asks_the_worker_to_checkpoint(home):
     assert "early_stop" not in alerts[warn_id] and reg.get(warn_id).cancel_requested_at is None
 
 
+def test_a_stop_on_failure_asked_while_the_run_trains_is_the_monitors_too(home):
+    """"Stop run 3 once it collapses", said after it was launched with on_failure=warn: the run's folder holds it."""
+    from ssl_runtime.stop_rules import add
+
+    run_id, folder = _running(home, trace(**COLLAPSED), **{"method_args.predictor": False})
+    add(folder, on_failure=True, by="ada")
+    (alert,) = monitor_tick(home)
+    assert alert["early_stop"]["step"] == 100
+    event = next(e for e in folder.read_events() if e["type"] == "early_stop")
+    assert "(asked to stop on a failure)" in event["message"]
+    assert Registry(home).get(run_id).cancel_requested_at is not None
+
+
 @pytest.mark.parametrize("case", ["healthy", "rank_falls", "flat_in_warm_up"])
 def test_no_early_stop_without_a_hard_failure(home, case):
     rows = {"healthy": trace(std=(0.05, 0.12), rank=(10, 25)),

@@ -11,6 +11,7 @@ from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import flatten_dotted, set_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.stop_rules import read_added
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
@@ -347,7 +348,8 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
                      verdict=d["verdict"], evidence=d["evidence"][:3])
         reg.add_diagnosis(run.id, "diagnosis", d["verdict"], d)
         alerts.append({"run_id": run.id, **d})
-        asked = ev.config.get("monitor", {}).get("on_failure") == "stop" or d["verdict"] in stop_on
+        asked = (ev.config.get("monitor", {}).get("on_failure") == "stop" or d["verdict"] in stop_on
+                 or read_added(folder).on_failure)  # "stop it once it collapses", said while it ran
         if asked and d["verdict"] in STOP_VERDICTS:
             alerts[-1]["early_stop"] = early_stop(home, run.id, ev, diagnosis)
     return alerts
@@ -391,7 +393,7 @@ def early_stop(home: Home, run_id: str, ev: RunEvidence, d: Diagnosis) -> dict:
     info = {"verdict": d.verdict, "step": step, "total_steps": total, "saved_steps": saved_steps,
             "saved_s": saved_s, "recommendation": {"category": rec["category"], "change": rec["change"]}}
     RunFolder(ev.folder.path).event(
-        "early_stop", f"stopped at step {step} of {total} (monitor.on_failure=stop): {d.verdict.replace('_', ' ')}; "
+        "early_stop", f"stopped at step {step} of {total} (asked to stop on a failure): {d.verdict.replace('_', ' ')}; "
         f"{saved_steps} steps saved; recommended: a {rec['category']} change ({change})", **info)
     reg.add_diagnosis(run_id, "recommendation", d.verdict, {**rec, "verdict": d.verdict})
     cancel(home, run_id)

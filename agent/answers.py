@@ -199,6 +199,16 @@ def runs_table(runs: list[dict], tag: str | None = None, status: str | None = No
 
 def pending_text(result: dict) -> str:
     p = result["pending_confirmation"]
+    if p["tool"] == "stop_run_when":
+        r = result["run"]
+        where = f"{r['status']}, step {r['steps'] or 0} of {r['total_steps'] or '?'}"
+        if not result["rule"]:
+            return (f"Stop run {r['run_id']} ({r['method']}, {where}) if it collapses or diverges? The queue's monitor "
+                    "then stops it with a checkpoint it can resume from. Reply **yes** to confirm or **no** to leave "
+                    "it as it is.")
+        return (f"Stop run {r['run_id']} ({r['method']}, {where}) when `{result['rule']}` ({result['now']})? It then "
+                "ends as succeeded, with its checkpoint, encoder and probe. Reply **yes** to confirm or **no** to "
+                "leave it as it is.")
     if p["tool"] == "cancel_run":
         r = result["run"]
         return (f"Cancel run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})? Its last checkpoint "
@@ -407,6 +417,9 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "judge_run": quality_text,
     "search_run_logs": lambda r: _search_text("your run logs", r),
     "search_literature": lambda r: _search_text("the literature store", r),
+    "stop_run_when": lambda r: (f"Run {r['run_id']} stops when `{r['rule']}`: it is checked at each logging step."
+                                if r["rule"] else f"Run {r['run_id']} will be stopped, with a checkpoint, if it collapses "
+                                "or diverges (the queue's monitor checks it as it trains)."),
     "resume_run": lambda r: f"Run {r['run_id']} is queued to resume from its last checkpoint.",
     "import_runs": _import_text,
     "audit_checkpoints": _audit_text,

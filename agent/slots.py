@@ -667,7 +667,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
-                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+", " ", cleaned)  # limits, times and settings are not runs
+                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b", " ",
+                         cleaned)  # limits, times, settings and steps ("stop at step 300") are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)

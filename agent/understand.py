@@ -48,6 +48,7 @@ from agent.slots import (
     resolve_path,
     without_paths,
 )
+from agent.stop_words import mask_condition, read_stop
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
@@ -97,6 +98,18 @@ STOP_CONDITION = re.compile(
     r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
 """A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",
 "stop run 3 after 500 steps"): not a cancel now, which would drop the condition."""
+STOP_ASKED = re.compile(
+    r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need|"
+    r"would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|let'?s\s+)?(?:early[- ]?)?(?:kill|stop|cancel|abort|terminate|halt|end)\b"
+    r"|\b(?:set|make|have|tell|let|get|want|need|(?:would|'d)\s+like)\s+(?:run\s*#?\d+|it|the\s+[\w-]+\s+run|[\w-]+)\s+"
+    r"(?:to\s+)?(?:early[- ]?)?"
+    r"(?:stop|end|halt)\b|\b(?:run\s*#?\d+|it)\s+(?:should|must|needs?\s+to|has\s+to|can)\s+(?:be\s+)?"
+    r"(?:stop(?:ped)?|end(?:ed)?|killed|halted)\b", re.I)
+"""A stop asked for, with the verb first ("stop run 3 when ...", "can you kill it once ...") or said of the run
+("set run 3 to stop after ...", "run 3 should stop at ..."); read_stop (agent/stop_words.py) finds the condition."""
+WAITS = re.compile(r"\b(?:when(?:ever)?|once|as\s+soon\s+as|until|the\s+moment)\b(?!\s+and\s+for\s+all\b|\s+(?:possible|"
+                   r"you\s+can|you\s+get\s+(?:a\s+)?(?:chance|a\s+sec\w*)))", re.I)
+"""A stop that waits for something the chat may not read ("stop run 3 when it looks good enough"): asked about."""
 # an imperative stop at the start ("kill run 2, it's collapsed", "stop experiment 1, i need that gpu") is a cancel,
 # whatever else the message says about the run; the cancel still waits for a yes
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
@@ -182,8 +195,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
-    if CANCEL_FIRST.search(stripped) and STOP_CONDITION.search(stripped):
-        return _conditional_stop(named, context, world)
+    if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
+        return _conditional_stop(stripped, context, world)
     lookup = read_lookup(stripped, named, context.get("focus_run"), world)
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
@@ -200,15 +213,33 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     return _fill(top, stripped, context, world, p, intents, cwd)
 
 
-def _conditional_stop(named, context: dict, world: World) -> Reading:
-    """A stop on a condition is not something a running run can be given: say what can be done instead."""
-    rid = (named.ids or [context.get("focus_run") or ""])[0]
-    run = f"run {rid}" if rid and world.has(rid) else "a run"
-    return _ask(f"I can't stop {run} when a metric crosses a value or after a number of steps: a running run keeps the "
-                "length and settings it was launched with. I can cancel it now (it keeps a checkpoint, and `resume` "
-                "goes on from it). For later runs, `monitor.on_failure=stop` has the queue's monitor stop a run that "
-                "collapses or diverges, `train.max_minutes` stops one at a time limit, and the steps you give are "
-                "where it ends.", [f"cancel {run}", f"diagnose {run}"] if run != "a run" else [], [("cancel_run", 1.0)])
+def _conditional_stop(text: str, context: dict, world: World) -> Reading:
+    """A stop that waits for a condition: the stop_run_when tool when the words give one it can hold, else a
+    question that says what it can hold (never a cancel now, which would drop the condition)."""
+    named = find_runs(mask_condition(text), world, about_runs=True)  # "below 12" and "step 1500" are no runs
+    problem = _run_problem(named, world)
+    if problem:
+        return problem
+    focus = context.get("focus_run")
+    rid = named.ids[0] if named.ids else focus if focus and world.has(focus) else None
+    run = f"run {rid}" if rid else "a run"
+    args = read_stop(text)
+    if len(named.ids) > 1:
+        return _ask(f"I add a stop to one run at a time: which first, run {' or run '.join(named.ids[:4])}?",
+                    [f"cancel run {r}" for r in named.ids[:4]], [("stop_run_when", 1.0)])
+    if args is not None and rid:
+        return Reading("tool", "stop_run_when", {"run_id": rid, **args}, confidence=1.0,
+                       intents=[("stop_run_when", 1.0)])
+    if args is not None:
+        latest = world.ids()[-1] if world.runs else "1"
+        return _ask(f"Which run should stop then? Say e.g. `stop run {latest} when loss drops below 0.5`.", [],
+                    [("stop_run_when", 1.0)])
+    return _ask(f"I can stop {run} later on one condition: a metric it logs crossing a value (`stop {run} when loss "
+                f"drops below 0.5`, `... when the effective rank falls under 10`), a step or epoch (`stop {run} "
+                f"after 2000 steps`, `... after 500 more steps`, `... at epoch 20`), a time (`stop {run} in 30 "
+                f"minutes`), or a collapse or divergence (`stop {run} if it collapses`). A loss that stops improving "
+                "is not one of them. Or I can cancel it now (it keeps a checkpoint, and `resume` goes on from it).",
+                [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
 
 
 SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up|hyper-?param(?:eter)?s|hparams|"

@@ -186,6 +186,26 @@ def test_run_page_cancel_needs_confirmation(page, seeded):
     assert Registry(seeded["home"]).get(queued.id).status == "cancelled"
 
 
+def test_run_page_stop_later_shows_the_rule_then_adds_it_on_confirm(page, seeded):
+    from ssl_runtime.run_folder import RunFolder
+    from ssl_runtime.stop_rules import read_added
+    from tools.runs import enqueue
+
+    queued = enqueue(seeded["home"], __import__("conftest").tiny_config(**{"train.steps": 500}))
+    folder = RunFolder(queued.run_dir)
+    at = page("run", run=queued.id)
+    at.text_input(key="stop-rule").set_value("loss is low")
+    next(b for b in at.button if b.label == "Check").click().run()
+    assert "is not METRIC OP VALUE" in " ".join(e.value for e in at.error)
+    at.text_input(key="stop-rule").set_value("step>=300")
+    next(b for b in at.button if b.label == "Check").click().run()
+    assert "Stop run " + queued.id + " when `step>=300` (step 300, 300 steps from now)?" in [w.value for w in at.warning]
+    assert read_added(folder).rules == []  # checked, not added
+    at.button(key="do-stop-when").click().run()
+    assert not at.exception, at.exception
+    assert [str(r) for r in read_added(folder).rules] == ["step>=300"]
+
+
 def test_run_page_renames_tags_and_notes_a_run(page, seeded):
     from tools.registry import Registry
     from tools.runs import enqueue, list_runs

@@ -23,7 +23,7 @@ from tools import access
 from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
-from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, SweepArgs
+from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs
 
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
@@ -190,9 +190,25 @@ class ToolBox:
         return {"pending_confirmation": {"tool": "cancel_run", "args": {"run_id": run.id}},
                 "run": {"run_id": run.id, "method": run.method, "status": run.status, "steps": run.steps}}
 
+    def stop_run_when(self, **kw) -> dict:
+        from tools.stopping import propose
+
+        a = StopWhenArgs(**kw)
+        p = propose(self.home, a.run_id, **a.model_dump(exclude={"run_id"}))
+        rule = str(p.rule) if p.rule else None
+        return {"pending_confirmation": {"tool": "stop_run_when", "args": {"run_id": p.run.id, "rule": rule,
+                                                                            "on_failure": p.rule is None}},
+                "run": {"run_id": p.run.id, "method": p.run.method, "status": p.run.status, "steps": p.run.steps,
+                        "total_steps": p.run.total_steps}, "rule": rule, "now": p.note}
+
     def execute_confirmed(self, tool: str, args: dict) -> dict:
         from tools import runs
 
+        if tool == "stop_run_when":
+            from tools.stopping import apply
+
+            r = apply(self.home, args["run_id"], args.get("rule"), bool(args.get("on_failure")))
+            return {"run_id": r.id, "status": r.status, "rule": args.get("rule"), "on_failure": args.get("on_failure")}
         if tool == "cancel_run":
             r = runs.cancel(self.home, args["run_id"])
             return {"run_id": r.id, "status": r.status, "done": "cancel requested" if r.status == "running" else

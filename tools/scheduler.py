@@ -205,7 +205,9 @@ def wait(home: Home, run_id: str, progress: Callable[[dict], None] | None = None
     if not registry.scheduler_alive():
         try:
             # inline: no run_logs indexing here (it would slow the command); searches index what they miss
-            Scheduler(home, tick_s=poll_s, index_runs=False).serve(until=finished)
+            # its monitor too: a run's stop on a failure (monitor.on_failure, "stop it if it collapses") holds here
+            Scheduler(home, tick_s=poll_s, index_runs=False,
+                      monitor_s=settings.get_float("SSLPILOT_MONITOR_S")).serve(until=finished)
         except SchedulerBusy:
             pass
     while not finished():

@@ -140,6 +140,24 @@ class ProbeArgs(RunRef):
     eval_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {'feature_norm': 'standardize'}")
 
 
+class StopWhenArgs(RunRef):
+    """One condition: a rule, a metric with a bar, a step, more steps, an epoch, minutes from now, or a failure."""
+
+    rule: str | None = Field(None, max_length=80, description="the rule written out: METRIC OP VALUE, e.g. "
+                             "'loss<0.5', 'health/rank<=4', 'step>=2000', 'epoch>=20', 'minutes>=90' (in all)")
+    metric: str | None = Field(None, max_length=60, description="a metric the run logs, in words or as its key "
+                               "('loss', 'effective rank', 'health/std'); with below, above or reaches")
+    below: float | None = None
+    above: float | None = None
+    reaches: float | None = Field(None, description="a bar whose direction is taken from the value now")
+    at_step: int | None = Field(None, ge=1)
+    more_steps: int | None = Field(None, ge=1, description="steps from where the run is now")
+    epochs: float | None = Field(None, gt=0, description="stop when this many epochs are done")
+    minutes: float | None = Field(None, gt=0, le=60 * 24 * 365, description="minutes of training from now")
+    on_failure: bool = Field(False, description="stop it, with a checkpoint, if the monitor finds it collapsed or "
+                             "diverged")
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str  # the contract name (docs/architecture.md)
@@ -202,6 +220,10 @@ TOOLS: tuple[ToolSpec, ...] = (
              returns_documents=True),
     ToolSpec("cancel_run", RunRef, "Cancel a queued or running run (checkpoint kept). Needs confirmation.",
              "cancel run {run}", confirm=True, about_run=True),
+    ToolSpec("stop_run_when", StopWhenArgs, "Stop a queued or running run later, when a condition is met: a "
+             "logged metric crosses a bar, a step or epoch, minutes from now, or a collapse or divergence. It then "
+             "ends as succeeded with its checkpoint and encoder (on a failure: stopped, resumable). Needs "
+             "confirmation.", "stop run {run} when a condition is met", confirm=True, about_run=True),
     ToolSpec("resume_run", RunRef, "Resume an interrupted, cancelled or failed run from its last checkpoint.",
              "resume run {run}", about_run=True),
     ToolSpec("import_runs", ImportArgs, "Import runs trained elsewhere (TensorBoard, MLflow, Lightning CSV, W&B "

@@ -246,6 +246,25 @@ def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
     emit(run_row(r), as_json, f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}")
 
 
+@app.command("stop-when")
+def stop_when_cmd(run: Annotated[str, typer.Argument(help="run id")],
+                  rule: Annotated[str | None, typer.Argument(help="METRIC OP VALUE: 'loss<0.5', 'health/rank<=4', "
+                                                                  "'step>=2000', 'epoch>=20', 'minutes>=90'")] = None,
+                  on_failure: Annotated[bool, typer.Option("--on-failure", help="stop it, with a checkpoint, if it "
+                                                           "collapses or diverges")] = False,
+                  home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Stop a queued or running run later, when RULE is met at a logging step (it then ends as succeeded, with its
+    checkpoint, encoder and probe), or with --on-failure if the queue's monitor finds it failing."""
+    from tools.stopping import apply, propose
+
+    h = the_home()
+    p = propose(h, run, rule=rule, on_failure=on_failure)
+    apply(h, p.run.id, str(p.rule) if p.rule else None, on_failure=p.rule is None)
+    what = f"when {p.rule} ({p.note})" if p.rule else "if it collapses or diverges"
+    emit({"run_id": p.run.id, "rule": str(p.rule) if p.rule else None, "on_failure": p.rule is None, "now": p.note},
+         as_json, f"run {p.run.id} stops {what}")
+
+
 @app.command("logs")
 def logs_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
              follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the run ends")] = False,

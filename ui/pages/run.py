@@ -94,6 +94,39 @@ def actions(run: dict) -> None:
             st.rerun()
 
 
+def stop_later(run: dict) -> None:
+    """A stop rule for a queued or running run (the stop_run_when tool), shown before it is added."""
+    if run["status"] in TERMINAL:
+        return
+    mine, why = _mine(run)
+    with st.expander("Stop later"):
+        with st.form("stop-when", border=False):
+            rule = st.text_input("when", key="stop-rule", placeholder="loss<0.5, health/rank<=4, step>=2000, "
+                                 "minutes>=90", disabled=not mine, help=why)
+            on_failure = st.checkbox("or if it collapses or diverges", key="stop-on-failure", disabled=not mine)
+            asked = st.form_submit_button("Check", disabled=not mine)
+        if asked:
+            try:
+                st.session_state["stop_pending"] = toolbox().stop_run_when(
+                    run_id=run["run_id"], rule=rule.strip() or None, on_failure=on_failure and not rule.strip())
+            except (SSLPilotError, ValidationError) as exc:
+                st.session_state.pop("stop_pending", None)
+                st.error(str(exc))
+        pending = st.session_state.get("stop_pending")
+        if not pending or pending["run"]["run_id"] != run["run_id"]:
+            return
+        what = f"when `{pending['rule']}` ({pending['now']})" if pending["rule"] else "if it collapses or diverges"
+        st.warning(f"Stop run {run['run_id']} {what}?")
+        if st.button("Confirm", type="primary", key="do-stop-when"):
+            st.session_state.pop("stop_pending", None)
+            try:
+                st.session_state["action_result"] = toolbox().execute_confirmed(
+                    "stop_run_when", pending["pending_confirmation"]["args"])
+            except SSLPilotError as exc:
+                st.session_state["action_result"] = {"error": str(exc)}
+            st.rerun()
+
+
 def annotations(run: dict, mine: bool, why: str | None) -> None:
     """The run's tags and notes, and a form to rename, tag or note it (through the annotate_run tool). Notes are
     shown as plain text: they are someone's words, never markdown to render."""
@@ -279,6 +312,7 @@ def main() -> None:
     if done:
         (st.error if "error" in done else st.success)(json.dumps(done, default=str))
     actions(run)
+    stop_later(run)
     annotations(run, *_mine(run))
 
     tabs = st.tabs(["Curves", "Embeddings", "Probe", "Diagnosis", "Events and log", "Config"])

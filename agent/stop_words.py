@@ -1,0 +1,81 @@
+"""A stop that waits for something, read from words ("stop run 3 when the loss drops below 0.5", "kill it once it
+collapses", "stop run 3 after 500 more steps"): the arguments of the stop_run_when tool, or None when the words give
+no condition that tool can hold (then the chat asks; it never turns a conditional stop into a stop now)."""
+
+from __future__ import annotations
+
+import re
+
+from agent.slots import MORE, WORD_NUMBERS, _count
+from tools.stopping import metric_key
+
+_NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e-?\d+)?"
+_COUNT = r"\d[\d,]*(?:\.\d+)?k?|" + "|".join(WORD_NUMBERS)
+_WHEN = r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|after|the\s+moment)\s+"
+_DIRECTIONS = (
+    (r"<=?|drops?\s+(?:below|under|beneath)|falls?\s+(?:below|under|beneath)|(?:goes|gets|is|comes|dips?|sinks?|"
+     r"stays?)\s+(?:down\s+)?(?:below|under|beneath)|below|under|beneath|(?:is\s+)?(?:less|lower|smaller)\s+than", "below"),
+    (r">=?|(?:rises?|climbs?|goes|gets|is|jumps?|grows?)\s+(?:up\s+)?(?:above|over|past|beyond)|exceeds?|above|over|"
+     r"(?:is\s+)?(?:greater|higher|larger|more|bigger)\s+than", "above"),
+    (r"reach(?:es)?|hits?|(?:drops?|falls?|rises?|climbs?|gets|goes|comes)\s+(?:down\s+|up\s+)?to|=|equals?", "reaches"),
+)
+_METRIC = r"(?P<metric>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){0,2}?)"
+_OWNER = r"(?:the\s+|its\s+|it'?s\s+|run\s*#?\d+'?s\s+|(?:the\s+)?(?:run'?s|model'?s)\s+)?"
+METRIC_BAR = re.compile(rf"{_WHEN}{_OWNER}{_METRIC}\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})\s*(?P<value>{_NUM})"
+                        r"(?![\w.])", re.I)
+FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss)\s+(?:\w+\s+)?"
+                     r"(?:collaps\w*|diverg\w*|blows?\s+up|explodes?|(?:goes|turns|becomes|is)\s+(?:nan|inf\w*)|nans?)\b"
+                     r"|\bon\s+(?:a\s+)?(?:collapse|divergence|failure)\b", re.I)
+STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|gets\s+to)|when\s+it\s+(?:hits|reaches|gets\s+to)|"
+                   rf"by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
+                   rf"(?P<more>{MORE}\s+)?(?:training\s+)?(?:steps?|iterations?|iters?)\b)", re.I)
+EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when)\s+(?:epoch\s+(?P<at>\d+)\b|(?P<n>{_COUNT})\s+(?:full\s+)?epochs?\b"
+                    r"(?!\s+more)(?:\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))?)"
+                    rf"|\bonce\s+(?P<n2>{_COUNT})\s+epochs?\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))", re.I)
+MINUTES = re.compile(r"\b(?:in|after|within)\s+(?:(?:another|a\s+further)\s+)?(?P<n>\d+(?:\.\d+)?\s*|an?\s+|one\s+|"
+                     r"half\s+an\s+|(?<=another\s))(?:more\s+)?(?P<unit>hours?|hrs?|h|minutes?|mins?)\b"
+                     r"(?!\s+of\s+(?:data|images))"
+                     r"|\b(?P<n2>\d+(?:\.\d+)?)\s*(?P<unit2>hours?|minutes?|mins?)\s+from\s+now\b", re.I)
+NOT_A_METRIC = re.compile(r"^(?:it|its|it's|this|that|run|the run|they|step|steps|epoch|epochs)$", re.I)
+
+
+def read_stop(text: str) -> dict | None:
+    """stop_run_when's arguments (without the run), or None."""
+    if FAILURE.search(text):
+        return {"on_failure": True}
+    bar = METRIC_BAR.search(text)
+    if bar and not NOT_A_METRIC.match(bar.group("metric")):
+        direction = next(name for pattern, name in _DIRECTIONS if re.fullmatch(pattern, bar.group("dir"), re.I))
+        return {"metric": metric_key(bar.group("metric")), direction: float(bar.group("value"))}
+    if bar:
+        return None  # "when it drops below 0.5": which value? the chat asks
+    m = STEPS.search(text)
+    if m:
+        if m.group("at"):
+            return {"at_step": _count(m.group("at"))}
+        n = _number(m.group("n"))
+        relative = m.group("another") or m.group("more") or m.group(0).lower().startswith("in ")
+        return {"more_steps": n} if relative else {"at_step": n}
+    m = EPOCHS.search(text)
+    if m:
+        raw = m.group("at") or m.group("n") or m.group("n2")
+        return {"epochs": float(_number(raw))}
+    m = MINUTES.search(text)
+    if m:
+        n, unit = (m.group("n"), m.group("unit")) if m.group("unit") else (m.group("n2"), m.group("unit2"))
+        n = n.strip().lower()
+        amount = 0.5 if n.startswith("half") else 1.0 if n in ("", "a", "an", "one") else float(n)
+        return {"minutes": amount * 60 if unit.lower().startswith("h") else amount}
+    return None
+
+
+def mask_condition(text: str) -> str:
+    """The message without its condition, so that "below 12" or "step 1500" is not read as a run."""
+    for pattern in (FAILURE, METRIC_BAR, STEPS, EPOCHS, MINUTES):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _number(raw: str) -> int:
+    low = raw.lower()
+    return WORD_NUMBERS[low] if low in WORD_NUMBERS else _count(low)

@@ -1,0 +1,233 @@
+"""A stop that waits for something, asked in the chat or with `sslpilot stop-when`: the words read into the
+stop_run_when tool (development phrasings; the held-out ones are tests/data/stop_rules_heldout*.jsonl), the rule
+checked against the run as it is (a run folder written by hand), and added only after a yes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import tiny_config
+from understanding_eval import WORLD
+
+from agent.answers import RENDER, pending_text
+from agent.intent_model import get_model
+from agent.stop_words import mask_condition, read_stop
+from agent.understand import understand
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.stop_rules import read_added
+from tools.agent_tools import ToolBox
+from tools.home import Home
+from tools.runs import enqueue
+from tools.stopping import metric_key, trained_minutes
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.mark.parametrize("text, args", [
+    ("stop run 3 when loss falls beneath 0.6", {"metric": "loss", "below": 0.6}),
+    ("stop it once the rank goes above 64", {"metric": "health/rank", "above": 64}),
+    ("kill run 3 when the grad norm is greater than 1e3", {"metric": "grad_norm", "above": 1000}),
+    ("stop run 3 when loss hits 0.05", {"metric": "loss", "reaches": 0.05}),
+    ("stop run 3 after step 800", {"at_step": 800}),
+    ("stop run 3 after 1.5k steps", {"at_step": 1500}),
+    ("stop run 3 after 250 more steps", {"more_steps": 250}),
+    ("stop run 3 after another 40 steps", {"more_steps": 40}),
+    ("stop run 3 after epoch 7", {"epochs": 7}),
+    ("stop run 3 after three epochs", {"epochs": 3}),
+    ("stop run 3 in 90 minutes", {"minutes": 90}),
+    ("stop run 3 in half an hour", {"minutes": 30}),
+    ("stop run 3 20 minutes from now", {"minutes": 20}),
+    ("stop run 3 once it has collapsed", {"on_failure": True}),
+    ("stop run 3 if the loss goes nan", {"on_failure": True}),
+    ("stop run 3 on divergence", {"on_failure": True}),
+])
+def test_the_condition_is_read_from_the_words(text, args):
+    assert read_stop(text) == args
+
+
+@pytest.mark.parametrize("text", ["stop run 3 when it goes below 0.2", "stop run 3 when you like",
+                                  "stop run 3 once the loss flattens out"])
+def test_words_that_give_no_condition_it_can_hold_give_none(text):
+    assert read_stop(text) is None
+
+
+def test_the_condition_s_numbers_are_not_read_as_runs():
+    assert "12" not in mask_condition("stop run 3 when the rank falls under 12")
+    assert "3" in mask_condition("stop run 3 when the rank falls under 12")
+
+
+@pytest.mark.parametrize("text, context, args", [
+    ("stop run 3 when loss falls beneath 0.6", {}, {"run_id": "3", "metric": "loss", "below": 0.6}),
+    ("could you end run 3 after 900 steps", {}, {"run_id": "3", "at_step": 900}),
+    ("have it stop in 10 minutes", {"focus_run": "3"}, {"run_id": "3", "minutes": 10}),
+    ("run 3 needs to stop once it collapses", {}, {"run_id": "3", "on_failure": True}),
+    ("stop the running run when loss < 2", {}, {"run_id": "3", "metric": "loss", "below": 2}),
+])
+def test_a_stop_with_a_condition_is_the_stop_run_when_tool(model, text, context, args):
+    r = understand(text, context, WORLD, model)
+    assert (r.kind, r.tool, r.args) == ("tool", "stop_run_when", args)
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("stop run 3 once the loss flattens out", "A loss that stops improving is not one of them"),
+    ("stop run 3 when you like", "I can stop run 3 later on one condition"),
+    ("stop when loss < 0.5", "Which run should stop then?"),
+    ("stop runs 1 and 3 after 500 steps", "one run at a time"),
+    ("stop run 9 when loss < 0.5", "There is no run 9"),
+])
+def test_a_condition_it_cannot_hold_or_a_run_it_cannot_tell_is_asked_about(model, text, asked):
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and asked in r.question, r.question
+
+
+@pytest.mark.parametrize("text, tool", [("stop run 3", "cancel_run"), ("kill run 3 as soon as possible", "cancel_run"),
+                                        ("stop run 3 once and for all", "cancel_run")])
+def test_a_stop_now_is_still_a_cancel(model, text, tool):
+    assert understand(text, {}, WORLD, model).tool == tool
+
+
+@pytest.mark.parametrize("words, key", [("loss", "loss"), ("the effective rank", "health/rank"), ("RankMe", "health/rank"),
+                                        ("embedding std", "health/std"), ("Perplexity", "val/perplexity"),
+                                        ("learning rate", "lr"), ("train_z_std", "health/std"),
+                                        ("knn_acc", "knn/acc")])
+def test_a_metric_in_words_is_the_key_the_run_logs(words, key):
+    assert metric_key(words) == key
+
+
+# ---- the rule against the run -------------------------------------------------------------------------
+
+@pytest.fixture
+def running(tmp_path):
+    """A run that started (100 steps, 10 an epoch) and logged two rows by hand."""
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config(**{"train.steps": 100}))
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running", total_steps=100, steps_per_epoch=10)
+    for step in (5, 10):
+        folder.log_metrics({"step": step, "epoch": 0, "loss": 3.0 - step / 10, "health/rank": 20.0})
+    return ToolBox(home, on_launch=lambda _: None), run.id, folder
+
+
+@pytest.mark.parametrize("kw, rule, now", [
+    ({"metric": "loss", "below": 0.5}, "loss<0.5", "loss is 2 now"),
+    ({"metric": "effective rank", "reaches": 5}, "health/rank<=5", "health/rank is 20 now"),
+    ({"metric": "effective rank", "reaches": 50}, "health/rank>=50", "health/rank is 20 now"),
+    ({"metric": "loss", "below": 5}, "loss<5", "loss is 2 now, which already meets it: it stops at its next logging step"),
+    ({"more_steps": 30}, "step>=40", "step 40, 30 steps from now"),
+    ({"epochs": 3}, "epoch>=3", "step 30, 20 steps from now"),
+    ({"rule": "rank <= 4"}, "health/rank<=4", "health/rank is 20 now"),
+])
+def test_a_stop_is_proposed_with_the_run_as_it_is_now(running, kw, rule, now):
+    tb, run_id, folder = running
+    out = tb.stop_run_when(run_id=run_id, **kw)
+    assert (out["rule"], out["now"]) == (rule, now)
+    assert out["pending_confirmation"] == {"tool": "stop_run_when", "args": {"run_id": run_id, "rule": rule,
+                                                                              "on_failure": False}}
+    assert f"when `{rule}` ({now})? It then ends as succeeded" in pending_text(out)
+    assert not folder.stop_rules.exists()  # proposed, not added
+
+
+def test_minutes_count_from_now_on_what_it_has_trained(running):
+    tb, run_id, folder = running
+    trained = trained_minutes(folder)
+    out = tb.stop_run_when(run_id=run_id, minutes=30)
+    assert out["rule"] == f"minutes>={round(trained + 30, 2):g}" and out["now"].startswith("it has trained 0.0 min")
+
+
+def test_trained_minutes_add_each_running_spell(tmp_path):
+    folder = RunFolder(tmp_path / "r").create()
+    for t, status in ((0, "queued"), (60, "running"), (660, "interrupted"), (1000, "running"), (1300, "succeeded")):
+        folder.append(folder.events, {"time": t, "type": "status", "status": status})
+    assert trained_minutes(folder) == pytest.approx((600 + 300) / 60)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"at_step": 5}, "run {id} is at step 10 already, past step 5. Fix: cancel run {id}"),
+    ({"at_step": 500}, "run {id} ends at step 100 anyway"),
+    ({"rule": "step<50"}, "'step<50' would stop it at once"),
+    ({"metric": "knn accuracy", "above": 0.9}, "logs no metric 'knn/acc'. Fix: one of: grad_norm, health/rank, loss, lr"),
+    ({"metric": "loss"}, "a stop on loss needs one bar"),
+    ({"metric": "loss", "below": 1, "at_step": 50}, "a stop takes one condition; got metric, at_step"),
+    ({}, "a stop takes one condition; got none"),
+    ({"rule": "loss below 1"}, "rule: stop rule 'loss below 1' is not METRIC OP VALUE"),
+])
+def test_a_stop_the_run_could_never_meet_is_refused_with_what_it_can_take(running, kw, message):
+    tb, run_id, _ = running
+    with pytest.raises(SSLPilotError) as err:
+        tb.stop_run_when(run_id=run_id, **kw)
+    assert message.format(id=run_id) in str(err.value)
+
+
+def test_a_stop_on_a_metric_with_reaches_and_nothing_logged_asks_for_a_direction(tmp_path):
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config())
+    tb = ToolBox(home, on_launch=lambda _: None)
+    with pytest.raises(SSLPilotError, match="say below or above"):
+        tb.stop_run_when(run_id=run.id, metric="loss", reaches=1.0)
+    with pytest.raises(SSLPilotError, match="epoch length is not known yet"):
+        tb.stop_run_when(run_id=run.id, epochs=2)
+    out = tb.stop_run_when(run_id=run.id, metric="health/lidar", above=40)  # queued: a health metric it will log
+    assert (out["rule"], out["now"]) == ("health/lidar>40", "it has logged no health/lidar yet")
+
+
+def test_the_stop_is_added_after_the_yes_and_an_ended_run_takes_none(running):
+    tb, run_id, folder = running
+    out = tb.stop_run_when(run_id=run_id, metric="loss", below=0.5)
+    done = tb.execute_confirmed("stop_run_when", out["pending_confirmation"]["args"])
+    assert [str(r) for r in read_added(folder).rules] == ["loss<0.5"] and not read_added(folder).on_failure
+    assert RENDER["stop_run_when"](done) == f"Run {run_id} stops when `loss<0.5`: it is checked at each logging step."
+    fail = tb.stop_run_when(run_id=run_id, on_failure=True)
+    assert "if it collapses or diverges? The queue's monitor then stops it" in pending_text(fail)
+    tb.execute_confirmed("stop_run_when", fail["pending_confirmation"]["args"])
+    assert read_added(folder).on_failure
+    folder.set_status("succeeded", "finished")
+    folder.write_summary({"status": "succeeded"})
+    with pytest.raises(SSLPilotError, match="already ended"):
+        tb.stop_run_when(run_id=run_id, at_step=50)
+
+
+def test_another_users_run_takes_no_stop(running):
+    from tools.access import AccessDenied, Actor, acting_as
+
+    tb, run_id, _ = running
+    with acting_as(Actor("mallory", "member")), pytest.raises(AccessDenied, match="stopping a run"):
+        tb.stop_run_when(run_id=run_id, at_step=50)
+
+
+def test_the_chat_adds_the_stop_only_after_yes(tmp_path):
+    from agent.session import Agent
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config(**{"train.steps": 100}))
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running", total_steps=100, steps_per_epoch=10)
+    chat = Agent(home, on_launch=lambda _: None)
+    asked = chat.chat(f"stop run {run.id} after 60 steps", "t")
+    assert asked["tool_calls"] == [{"name": "stop_run_when", "args": {"run_id": run.id, "at_step": 60},
+                                    "status": "pending_confirmation"}]
+    assert "when `step>=60`" in asked["answer"] and not folder.stop_rules.exists()
+    chat.chat("yes", "t")
+    assert json.loads(folder.stop_rules.read_text())["rules"][0]["rule"] == "step>=60"
+
+
+def test_the_cli_adds_a_rule_and_refuses_a_bad_one(running):
+    from test_cli import sslpilot
+
+    tb, run_id, folder = running
+    out = sslpilot("stop-when", run_id, "loss<0.25", "--json", home=tb.home.root)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["rule"] == "loss<0.25" and [str(r) for r in read_added(folder).rules] == ["loss<0.25"]
+    bad = sslpilot("stop-when", run_id, "loss under 1", home=tb.home.root)
+    assert bad.returncode == 2 and "is not METRIC OP VALUE" in bad.stderr
+
+
+@pytest.mark.parametrize("text", ["what was the loss of run 4 at step 250?", "why did run 4 diverge at step 120?",
+                                  "why did run 4 stop at step 300?"])
+def test_a_step_number_is_never_a_run(model, text):
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "tool" and r.args["run_id"] == "4", r.question

@@ -1,0 +1,162 @@
+"""A stop rule for a queued or running run, from the tools' side (the rules themselves: ssl_runtime/stop_rules.py).
+
+A metric named in words ("the effective rank") is read as the key the run logs; a rule the run could never meet
+(a metric it does not log, a step it has passed or will not reach) is refused with what it can be given; a bar given
+as "reaches 0.5" takes its direction from where the value is now. Only the run's owner (or an admin) adds one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ssl_runtime import stop_rules
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.stop_rules import StopRule
+from tools import access
+from tools.home import Home
+from tools.imports.names import sslpilot_name
+from tools.records import Run
+from tools.registry import TERMINAL, Registry, run_id_of
+
+PLAIN = {**dict.fromkeys(("rank", "effective rank", "effective-rank", "erank", "embedding rank"), "health/rank"),
+         **dict.fromkeys(("std", "embedding std", "spread", "embedding spread", "feature std"), "health/std"),
+         "lidar": "health/lidar", "alpha": "health/alpha_req", "alpha-req": "health/alpha_req",
+         "alignment": "health/alignment", "uniformity": "health/uniformity",
+         **dict.fromkeys(("perplexity", "ppl", "val perplexity", "held-out perplexity"), "val/perplexity"),
+         **dict.fromkeys(("learning rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
+         "teacher entropy": "health/teacher_entropy", "throughput": "samples_per_s", "steps": "step",
+         "epochs": "epoch", **dict.fromkeys(("knn accuracy", "knn acc", "knn"), "knn/acc"),
+         **dict.fromkeys(("probe accuracy", "linear probe", "probe"), "probe/acc")}
+"""Words for a metric, onto the key a run logs; anything else goes through the import names (tools/imports)."""
+EVERY_RUN_LOGS = ("loss", "lr", "grad_norm", "samples_per_s")
+
+
+def metric_key(words: str) -> str:
+    low = " ".join(words.strip().lower().replace("_", " ").split())
+    return PLAIN.get(low) or PLAIN.get(low.removeprefix("the ")) or sslpilot_name(words.strip())
+
+
+@dataclass
+class Proposal:
+    """What a stop would add, and how it reads against the run now."""
+
+    run: Run
+    rule: StopRule | None  # None: a stop on a failure verdict
+    note: str  # where the run is against the rule ("loss is 0.62 now", "step 600, 120 steps from now")
+
+
+def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = None, below: float | None = None,
+            above: float | None = None, reaches: float | None = None, at_step: int | None = None,
+            more_steps: int | None = None, epochs: float | None = None, minutes: float | None = None,
+            on_failure: bool = False) -> Proposal:
+    """The rule the arguments give for this run, checked against it; nothing is written (see `apply`). `rule` is the
+    written form ("loss<0.5", "step>=2000", "minutes>=90": minutes trained in all); `minutes` counts from now."""
+    run = Registry(home).sync(run_id_of(ref))
+    access.require_owner(home, run, "stopping a run")
+    if run.status in TERMINAL:
+        raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to stop", field="run_id")
+    given = [k for k, v in (("rule", rule), ("metric", metric), ("at_step", at_step), ("more_steps", more_steps),
+                            ("epochs", epochs), ("minutes", minutes), ("on_failure", on_failure or None)) if v is not None]
+    if len(given) != 1:
+        raise SSLPilotError(f"a stop takes one condition; got {', '.join(given) or 'none'}", field="condition",
+                            fix="a rule ('loss<0.5'), a metric with below/above, at_step, more_steps, epochs, minutes "
+                                "or on_failure")
+    if on_failure:
+        return Proposal(run, None, "")
+    folder = RunFolder(run.run_dir)
+    if rule is not None:
+        parsed = StopRule.parse(rule, field="rule")
+        stop = StopRule(metric_key(parsed.metric), parsed.op, parsed.value)
+    elif metric is not None:
+        stop = _bar(run, folder, metric_key(metric), below, above, reaches)
+    elif minutes is not None:
+        stop = StopRule("minutes", ">=", round(trained_minutes(folder) + minutes, 2))
+    elif epochs is not None:
+        stop = StopRule("epoch", ">=", epochs)
+    else:
+        stop = StopRule("step", ">=", at_step if at_step is not None else (run.steps or 0) + more_steps)
+    return Proposal(run, stop, _check(run, folder, stop))
+
+
+def apply(home: Home, ref: str, rule: str | None, on_failure: bool = False) -> Run:
+    """Add the rule to the run's folder; the trainer reads it at its next logging step."""
+    run = Registry(home).sync(run_id_of(ref))
+    actor = access.require_owner(home, run, "stopping a run")
+    if run.status in TERMINAL:
+        raise SSLPilotError(f"run {run.id} ended ({run.status}) before the stop was added", field="run_id")
+    stop_rules.add(RunFolder(run.run_dir), StopRule.parse(rule, field="rule") if rule else None, on_failure,
+                   by=actor.name)
+    return run
+
+
+def _bar(run: Run, folder: RunFolder, key: str, below, above, reaches) -> StopRule:
+    """A metric's bar from below, above or reaches (whose direction is where the value is now)."""
+    bars = [(op, v) for op, v in (("<", below), (">", above)) if v is not None]
+    if reaches is not None:
+        now = _latest(folder.read_metrics(), key)
+        if now is None:
+            raise SSLPilotError(f"run {run.id} has logged no {key} yet, so 'reaches {reaches:g}' has no direction",
+                                field="reaches", fix="say below or above")
+        bars.append(("<=" if now > reaches else ">=", reaches))
+    if len(bars) != 1:
+        raise SSLPilotError(f"a stop on {key} needs one bar; got {len(bars)}", field="below",
+                            fix="give below, above or reaches")
+    return StopRule(key, *bars[0])
+
+
+def _check(run: Run, folder: RunFolder, rule: StopRule) -> str:
+    """Refuse a rule the run could never meet, or has met by its length already; else say where the run is now."""
+    step, total = run.steps or 0, run.total_steps
+    if rule.metric == "minutes":
+        trained = trained_minutes(folder)
+        return (f"it has trained {trained:.1f} min; that is {rule.value - trained:.4g} min from now"
+                if rule.value > trained else f"it has trained {trained:.1f} min already: it stops at its next logging step")
+    if rule.metric in ("step", "epoch"):
+        if rule.op in ("<", "<="):
+            raise SSLPilotError(f"'{rule}' would stop it at once", field="rule", fix=f"cancel run {run.id} instead")
+        per_epoch = _steps_per_epoch(folder)
+        if rule.metric == "epoch" and per_epoch is None:
+            raise SSLPilotError(f"run {run.id} has not started: its epoch length is not known yet", field="epochs",
+                                fix="give a step instead")
+        target = rule.stop_step(per_epoch or 1)
+        if target <= step:
+            raise SSLPilotError(f"run {run.id} is at step {step} already, past step {target}", field="at_step",
+                                fix=f"cancel run {run.id} to stop it now (its checkpoint is kept)")
+        if total and target >= total:
+            raise SSLPilotError(f"run {run.id} ends at step {total} anyway, before or at step {target}",
+                                field="at_step", fix="nothing to add: it stops there on its own")
+        return f"step {target}, {target - step} steps from now"
+    rows = folder.read_metrics()
+    logged = {k for r in rows for k in r} - {"step", "epoch"}
+    if rule.metric not in (logged | set(EVERY_RUN_LOGS)) and (rows or not rule.metric.startswith(
+            ("health/", "val/", "loss/"))):
+        known = ", ".join(sorted(logged | set(EVERY_RUN_LOGS)))
+        raise SSLPilotError(f"run {run.id} logs no metric {rule.metric!r}", field="metric", fix=f"one of: {known}")
+    now = _latest(rows, rule.metric)
+    if now is None:
+        return f"it has logged no {rule.metric} yet"
+    if rule.met(now):
+        return f"{rule.metric} is {now:.4g} now, which already meets it: it stops at its next logging step"
+    return f"{rule.metric} is {now:.4g} now"
+
+
+def _latest(rows: list[dict], key: str) -> float | None:
+    return next((r[key] for r in reversed(rows) if isinstance(r.get(key), int | float)), None)
+
+
+def _steps_per_epoch(folder: RunFolder) -> int | None:
+    return next((e["steps_per_epoch"] for e in reversed(folder.read_events())
+                 if e.get("type") == "status" and isinstance(e.get("steps_per_epoch"), int)), None)
+
+
+def trained_minutes(folder: RunFolder) -> float:
+    """Minutes trained so far, as the trainer counts them: each `running` spell up to the status after it (a
+    resumed run's earlier spells included) and the current one up to now."""
+    statuses = [e for e in folder.read_events() if e.get("type") == "status"]
+    total = 0.0
+    for e, after in zip(statuses, [*statuses[1:], None], strict=True):
+        if e.get("status") == "running":
+            total += ((after["time"] if after else time.time()) - e["time"]) / 60
+    return max(0.0, total)

@@ -36,6 +36,9 @@ MINUTES = re.compile(r"\b(?:in|after|within)\s+(?:(?:another|a\s+further)\s+)?(?
                      r"half\s+an\s+|(?<=another\s))(?:more\s+)?(?P<unit>hours?|hrs?|h|minutes?|mins?)\b"
                      r"(?!\s+of\s+(?:data|images))"
                      r"|\b(?P<n2>\d+(?:\.\d+)?)\s*(?P<unit2>hours?|minutes?|mins?)\s+from\s+now\b", re.I)
+PAST = re.compile(r"\b(?:\w+ed|was|were|went|got|blew|fell|broke|died|had|hit|ran|began|became)\s+(?:up\s+|out\s+)?$",
+                  re.I)
+"""A length after a verb in the past tells what happened ("it collapsed after 100 steps"): no condition."""
 NOT_A_METRIC = re.compile(r"^(?:it|its|it's|this|that|run|the run|they|step|steps|epoch|epochs)$", re.I)
 
 
@@ -49,24 +52,29 @@ def read_stop(text: str) -> dict | None:
         return {"metric": metric_key(bar.group("metric")), direction: float(bar.group("value"))}
     if bar:
         return None  # "when it drops below 0.5": which value? the chat asks
-    m = STEPS.search(text)
+    m = _ahead(STEPS, text)
     if m:
         if m.group("at"):
             return {"at_step": _count(m.group("at"))}
         n = _number(m.group("n"))
         relative = m.group("another") or m.group("more") or m.group(0).lower().startswith("in ")
         return {"more_steps": n} if relative else {"at_step": n}
-    m = EPOCHS.search(text)
+    m = _ahead(EPOCHS, text)
     if m:
         raw = m.group("at") or m.group("n") or m.group("n2")
         return {"epochs": float(_number(raw))}
-    m = MINUTES.search(text)
+    m = _ahead(MINUTES, text)
     if m:
         n, unit = (m.group("n"), m.group("unit")) if m.group("unit") else (m.group("n2"), m.group("unit2"))
         n = n.strip().lower()
         amount = 0.5 if n.startswith("half") else 1.0 if n in ("", "a", "an", "one") else float(n)
         return {"minutes": amount * 60 if unit.lower().startswith("h") else amount}
     return None
+
+
+def _ahead(pattern: re.Pattern, text: str) -> re.Match | None:
+    """The first match that looks ahead, not one that tells what happened ("it collapsed after 100 steps")."""
+    return next((m for m in pattern.finditer(text) if not PAST.search(text[:m.start()])), None)
 
 
 def mask_condition(text: str) -> str:

@@ -216,12 +216,14 @@ def test_runs_asked_for_by_method_are_a_list(model):
         assert (r.tool, r.args) == ("list_runs", {"method": "byol"}), message
 
 
-@pytest.mark.parametrize("message", ["stop run 3 when the loss drops below 0.5", "kill run 3 once it collapses",
-                                     "stop run 3 after 500 steps", "cancel the dino run if its rank falls under 10"])
-def test_a_stop_on_a_condition_is_not_a_cancel_now(message, model):
-    """A cancel now would drop the condition the user gave; the question says what can be done."""
+@pytest.mark.parametrize("message, args", [
+    ("stop run 3 when the loss drops below 0.5", {"metric": "loss", "below": 0.5}),
+    ("kill run 3 once it collapses", {"on_failure": True}), ("stop run 3 after 500 steps", {"at_step": 500}),
+    ("cancel the dino run if its rank falls under 10", {"metric": "health/rank", "below": 10})])
+def test_a_stop_on_a_condition_is_not_a_cancel_now(message, args, model):
+    """A cancel now would drop the condition the user gave: it is a stop rule (tests/test_stop_chat.py)."""
     r = read(message, model)
-    assert r.kind == "clarify" and "I can't stop run 3 when" in r.question and "cancel run 3" in r.options
+    assert (r.tool, r.args) == ("stop_run_when", {"run_id": "3", **args})
 
 
 def test_a_stop_that_describes_the_past_is_still_a_cancel(model):

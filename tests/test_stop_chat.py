@@ -231,3 +231,10 @@ def test_the_cli_adds_a_rule_and_refuses_a_bad_one(running):
 def test_a_step_number_is_never_a_run(model, text):
     r = understand(text, {}, WORLD, model)
     assert r.kind == "tool" and r.args["run_id"] == "4", r.question
+
+
+@pytest.mark.parametrize("text", ["kill run 3, it collapsed after 100 steps", "stop run 3, it diverged at step 120",
+                                  "cancel run 3, the loss went up after 2 epochs"])
+def test_a_length_that_tells_what_happened_is_no_condition(model, text):
+    assert read_stop(text) is None
+    assert (understand(text, {}, WORLD, model).tool) == "cancel_run"

@@ -53,6 +53,7 @@ from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHOD
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
 from tools.run_notes import clean_tag
+from tools.stopping import logged_by_every_run
 from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
@@ -675,9 +676,25 @@ def _launch_args(text: str) -> dict:
             args[key] = value
         else:  # a bare knob name is a method knob: "temperature=0.2"; the config says so by name if it is not
             overrides[key if "." in key else f"method_args.{key}"] = value
+    overrides.update(_stop_settings(text))
     if overrides:
         args["overrides"] = overrides
     return args
+
+
+def _stop_settings(text: str) -> dict:
+    """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5"): the
+    monitor's stop on failure, or a stop rule over a metric every run logs. Lengths are the run's steps, read
+    elsewhere; a bar with no direction ("reaches") or a metric no run logs is left for the question back."""
+    stop = read_stop(text)
+    if not stop:
+        return {}
+    if stop.get("on_failure"):
+        return {"monitor.on_failure": "stop"}
+    bar = [(op, stop[k]) for op, k in (("<", "below"), (">", "above")) if k in stop]
+    if bar and logged_by_every_run(stop["metric"]):
+        return {"monitor.stop_when": [f"{stop['metric']}{bar[0][0]}{bar[0][1]:g}"]}
+    return {}
 
 
 def _launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

@@ -238,3 +238,37 @@ def test_a_step_number_is_never_a_run(model, text):
 def test_a_length_that_tells_what_happened_is_no_condition(model, text):
     assert read_stop(text) is None
     assert (understand(text, {}, WORLD, model).tool) == "cancel_run"
+
+
+@pytest.mark.parametrize("text, overrides", [
+    ("pretrain simclr on digits for 2000 steps and stop when the loss drops below 0.5",
+     {"monitor.stop_when": ["loss<0.5"]}),
+    ("train byol on shapes, stop it if it collapses", {"monitor.on_failure": "stop"}),
+    ("launch dino on digits and stop once the rank falls under 5", {"monitor.stop_when": ["health/rank<5"]})])
+def test_a_launch_told_when_to_stop_carries_the_rule(model, text, overrides):
+    r = understand(text, {}, WORLD, model)
+    assert (r.tool, r.args["overrides"]) == ("launch_pretraining", overrides)
+
+
+@pytest.mark.parametrize("text", ["pretrain simclr on digits and stop when accuracy goes above 0.9",
+                                  "pretrain simclr on digits, stop when loss reaches 1"])
+def test_a_launch_with_a_stop_it_cannot_hold_asks_rather_than_drop_it(model, text):
+    assert understand(text, {}, WORLD, model).kind == "clarify"
+
+
+def test_a_continuation_does_not_inherit_the_rule_that_stopped_its_parent(tmp_path):
+    from ssl_runtime.trainer import train
+
+    home = Home.resolve(tmp_path / "home")
+    parent = enqueue(home, tiny_config(**{"train.steps": 20, "train.log_every": 5, "monitor.stop_when": ["step>=10"]}))
+    assert train(parent.run_dir)["steps"] == 10
+    from tools.registry import Registry
+
+    Registry(home).sync(parent.id)
+    tb = ToolBox(home, on_launch=lambda _: None)
+    out = tb.launch_pretraining(parent_run=parent.id, from_parent_weights=True, steps=10)
+    done = tb.execute_confirmed("launch_pretraining", out["pending_confirmation"]["args"])
+    assert RunFolder(done["run_dir"]).read_config()["monitor"]["stop_when"] == []
+    again = tb.launch_pretraining(parent_run=parent.id, steps=10)  # a follow-up from scratch keeps its recipe
+    done = tb.execute_confirmed("launch_pretraining", again["pending_confirmation"]["args"])
+    assert RunFolder(done["run_dir"]).read_config()["monitor"]["stop_when"] == ["step>=10"]

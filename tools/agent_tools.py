@@ -46,6 +46,8 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
                 raise SSLPilotError(f"run {parent.id} has no checkpoint to continue from", field="from_parent_weights",
                                     fix="launch a follow-up from scratch instead")
             base["train"]["init_from"] = str(last)
+            # the rules that stopped it would stop its continuation at once: only those given again hold
+            base.setdefault("monitor", {})["stop_when"] = []
         if a.method and canonical(a.method) != base.get("method"):
             if a.from_parent_weights:
                 raise SSLPilotError(f"run {parent.id}'s weights are a {base.get('method')} model; a {a.method} run "

@@ -33,6 +33,11 @@ PLAIN = {**dict.fromkeys(("rank", "effective rank", "effective-rank", "erank", "
 EVERY_RUN_LOGS = ("loss", "lr", "grad_norm", "samples_per_s")
 
 
+def logged_by_every_run(key: str) -> bool:
+    """A metric a run will log, before it has logged any: the loss and its terms, the rate, the health metrics."""
+    return key in EVERY_RUN_LOGS or key.startswith(("health/", "val/", "loss/"))
+
+
 def metric_key(words: str) -> str:
     low = " ".join(words.strip().lower().replace("_", " ").split())
     return PLAIN.get(low) or PLAIN.get(low.removeprefix("the ")) or sslpilot_name(words.strip())
@@ -130,8 +135,8 @@ def _check(run: Run, folder: RunFolder, rule: StopRule) -> str:
         return f"step {target}, {target - step} steps from now"
     rows = folder.read_metrics()
     logged = {k for r in rows for k in r} - {"step", "epoch"}
-    if rule.metric not in (logged | set(EVERY_RUN_LOGS)) and (rows or not rule.metric.startswith(
-            ("health/", "val/", "loss/"))):
+    if rule.metric not in logged and (rows or not logged_by_every_run(rule.metric)) and \
+            rule.metric not in EVERY_RUN_LOGS:
         known = ", ".join(sorted(logged | set(EVERY_RUN_LOGS)))
         raise SSLPilotError(f"run {run.id} logs no metric {rule.metric!r}", field="metric", fix=f"one of: {known}")
     now = _latest(rows, rule.metric)

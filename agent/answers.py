@@ -262,12 +262,13 @@ def _setting_line(rid: str, method: str, s: dict) -> str:
         known = ", ".join(k.split(".", 1)[1] for k in s.get("known", []))
         return (f"- run {rid} ({method}) has no `{key}`" + (f"; its `{key.split('.')[0]}` settings are {known}"
                                                             if known else "") + ".")
+    short = (f"; it trained **{_fmt(s['trained'])}** of them ({s['why']})" if "trained" in s else "")
     if s["how"] == "chosen":
         said = "unset" if s.get("config") is None else "auto"
-        return f"- `{key}` = **{_fmt(s['value'])}** ({said} in its config; chosen by the run at its start)"
+        return f"- `{key}` = **{_fmt(s['value'])}** ({said} in its config; chosen by the run at its start){short}"
     if s["how"] == "auto":
         return f"- `{key}` = {_fmt(s['value'] or 'auto')} in its config: chosen when the run starts"
-    return f"- `{key}` = **{_fmt(s['value'])}** (set in its config)"
+    return f"- `{key}` = **{_fmt(s['value'])}** (set in its config){short}"
 
 
 def _asked_text(result: dict) -> list[str]:

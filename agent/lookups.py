@@ -16,6 +16,7 @@ SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|l
                                r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
                                r"tell|remind)\b|\?\s*$", re.I)
 NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
+                                r"ok|okay|fine|sensible|reasonable|"
                                 r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
                                 r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
                                 r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"

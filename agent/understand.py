@@ -27,6 +27,7 @@ from agent.slots import (
     MORE_OF_A_RUN,
     TOP_LEVEL_KEYS,
     World,
+    find_asked,
     find_assignments,
     find_backend,
     find_cron,
@@ -267,6 +268,12 @@ def _decided_by_words(text: str, named) -> str | None:
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error
+    judged = [k for k in find_asked(text) if k not in ("time", "files", "config")]
+    if len(named.ids) == 1 and judged and not set(judged) <= LENGTH_KEYS:
+        if SETTING_JUDGED.search(text):
+            return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it, not a forecast
+        if CHANGE_WOULD_HELP.search(text):
+            return "recommend_next_step"  # "would a bigger batch help run 3?": the change its diagnosis calls for
     if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
             OTHER_THAN_LIST.search(text):
         return "list_runs"  # "which runs used byol?": a list of that method's runs
@@ -437,6 +444,15 @@ WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:
                         r"had)\b|^\W*(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?runs\s+(?:that\s+)?(?:used|using|"
                         r"with|of)\b", re.I)
 """Runs asked for by what they used ("which runs used byol?", "list the runs that used simclr"): a list."""
+SETTING_JUDGED = re.compile(r"^\W*(?:is|was|are|were|isn'?t|wasn'?t)\b.{0,60}\b(?:too\s+(?:high|low|big|small|large|"
+                            r"strong|weak|much|little|aggressive|hot|cold)|(?:high|low|big|large|small)\s+enough|"
+                            r"(?:set\s+)?(?:right|wrong|ok(?:ay)?|fine|sensible|reasonable))\b", re.I)
+"""A setting of a run judged ("is the lr of run 4 too high?", "was run 2's temperature ok?"): its diagnosis, which
+says whether its metrics point at that setting; the length ("is run 3 long enough?") is a forecast's."""
+CHANGE_WOULD_HELP = re.compile(r"^\W*(?:would|will|could|can|might|does|do)\b.{0,60}\b(?:help|improve|fix|pay\s+off|"
+                               r"make\s+(?:it|a\s+difference)|be\s+better|work\s+better)\b", re.I)
+"""A change to a setting asked about ("would a bigger batch help run 3?"): the recommendation, not a forecast."""
+LENGTH_KEYS = {"train.steps", "train.epochs", "train.max_minutes"}
 THE_RUN_IN_FOCUS = re.compile(r"^\W*(?:it|this|that|this one|that one|this run|that run|the run|)\W*$", re.I)
 UNSUPPORTED_AS_TAG = {"star": "starred", "unstar": "starred", "pin": "pinned", "unpin": "pinned", "archive": "archived",
                       "bookmark": "bookmarked", "favourite": "favourite", "favorite": "favourite"}

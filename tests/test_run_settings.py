@@ -88,6 +88,23 @@ def test_runs_from_before_the_record_answer_from_their_summary(tmp_path):
     assert asked_settings(info, ["time"])["time"]["wall_s"] == 30.0
 
 
+@pytest.mark.parametrize("status, steps, trained", [("succeeded", 2720, 544.0), ("cancelled", 300, 60.0),
+                                                    ("succeeded", 3000, None), ("running", 300, None)])
+def test_a_length_it_did_not_reach_says_what_it_trained(tmp_path, status, steps, trained):
+    """600 planned epochs of 5 steps (3000 steps): a run that ended at step 2720 trained 544 of them."""
+    from agent.answers import _setting_line
+
+    folder = RunFolder(tmp_path / "r").create()
+    info = {"run_dir": str(folder.path), "config": {"train": {"epochs": None, "steps": 3000}}, "status": status,
+            "steps": steps, "total_steps": 3000, "message": "stopped at step 2720 of 3000: loss 3.3 < 5",
+            "summary": {"resolved": {"train.epochs": 600.0, "train.steps": 3000}}}
+    epochs, length = setting(info, "train.epochs"), setting(info, "train.steps")
+    assert epochs.get("trained") == trained and length.get("trained") == (steps if trained else None)
+    line = _setting_line("1", "simclr", epochs)
+    assert ("it trained" in line) == (trained is not None)
+    assert trained is None or f"it trained **{trained:g}** of them (stopped at step 2720" in line
+
+
 def test_the_tool_answers_what_was_asked_before_the_summary(trained):
     home, run = trained
     text = tool_result_text("get_run", ToolBox(home).get_run(run.id, show=["optim.lr", "train.batch_size", "time"]))
@@ -311,3 +328,15 @@ def test_runs_are_listed_by_their_last_diagnosis(tmp_path, model):
         "No not learning runs here. Say \"list my runs\" to see them all.")
     with pytest.raises(SSLPilotError, match="no verdict 'melted'"):
         box.list_runs(verdict="melted")
+
+
+@pytest.mark.parametrize("message, tool", [
+    ("is the lr of run 1 too high?", "diagnose_run"), ("was run 2's temperature ok?", "diagnose_run"),
+    ("is the batch size of run 4 too small?", "diagnose_run"), ("would a bigger batch help run 1?", "recommend_next_step"),
+    ("would lowering the lr fix run 4?", "recommend_next_step"), ("is run 3 trained long enough?", "forecast_run"),
+    ("would training longer help run 1?", "forecast_run")])
+def test_a_setting_judged_or_a_change_weighed_is_advice_not_a_forecast(message, tool, model):
+    """A forecast answers whether more steps pay; a setting judged is the diagnosis's, a change weighed the
+    recommendation's (both read the run's metrics)."""
+    r = read(message, model)
+    assert (r.tool, r.args) == (tool, {"run_id": message.split("run ")[1][0]})

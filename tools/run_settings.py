@@ -57,10 +57,21 @@ def setting(info: dict, key: str, resolved: dict | None = None) -> dict:
         known = sorted(siblings) if isinstance(siblings, dict) else []
         return {"key": key, "how": "absent", "value": None, "known": [f"{section}.{k}" for k in known][:12]}
     if value not in (None, "auto"):
-        return {"key": key, "how": "set", "value": value}
+        return _trained({"key": key, "how": "set", "value": value}, info)
     if key in resolved:
-        return {"key": key, "how": "chosen", "value": resolved[key], "config": value}
+        return _trained({"key": key, "how": "chosen", "value": resolved[key], "config": value}, info)
     return {"key": key, "how": "auto", "value": value}
+
+
+def _trained(s: dict, info: dict) -> dict:
+    """A length the run planned and did not reach (a stop rule, a time limit, a cancel, a divergence): what it
+    trained, beside what it planned ("how many epochs did run 1 train for?" is the former)."""
+    steps, total = info.get("steps"), info.get("total_steps")
+    if s["key"] not in ("train.steps", "train.epochs") or not steps or not total or steps >= total or \
+            not isinstance(s["value"], int | float) or info.get("status") in ("queued", "running"):
+        return s
+    return {**s, "trained": steps if s["key"] == "train.steps" else round(s["value"] * steps / total, 2),
+            "why": info.get("message") or info.get("status")}
 
 
 def run_time(info: dict) -> dict:

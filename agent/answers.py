@@ -271,9 +271,24 @@ def _setting_line(rid: str, method: str, s: dict) -> str:
     return f"- `{key}` = **{_fmt(s['value'])}** (set in its config){short}"
 
 
+def _logged_line(rid: str, m: dict) -> str:
+    """One asked metric: the value at the asked step when there is one, then its last, lowest and highest."""
+    key = m["key"]
+    if m.get("absent"):
+        return f"- run {rid} logged no `{key}`" + (f"; it logged {', '.join(m['known'])}" if m["known"] else "") + "."
+    lead = ""
+    if "at" in m:
+        step, value = m["at"]
+        where = f"step {step}" if step == m["asked_step"] else f"step {step}, the logged step nearest {m['asked_step']}"
+        lead = f"**{_fmt(value)}** at {where}; "
+    (ls, lv), (ns, nv), (xs, xv) = m["last"], m["min"], m["max"]
+    return (f"- `{key}`: {lead}last {_fmt(lv)} (step {ls}), lowest {_fmt(nv)} (step {ns}), highest {_fmt(xv)} "
+            f"(step {xs})")
+
+
 def _asked_text(result: dict) -> list[str]:
-    """What the user asked about a run, before its summary: settings, the whole config, its time."""
-    rid, lines = result["run_id"], []
+    """What the user asked about a run, before its summary: metrics, settings, the whole config, its time."""
+    rid, lines = result["run_id"], [_logged_line(result["run_id"], m) for m in result.get("logged", [])]
     for s in result.get("settings", []):
         lines.append(_setting_line(rid, result["method"], s))
     t = result.get("time")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers
+from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
                                r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
@@ -28,12 +29,26 @@ ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:
                           r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
 """A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
 FOCUS_WORDS = re.compile(r"\b(?:it|its|it's|this|that)\b", re.I)
+METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
+                          r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
+                          r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
+"""A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
+AT_STEP = re.compile(r"\b(?:at|on|by|around|near|after)\s+(?:step|iteration|iter)\s*#?\s*(\d[\d,]*k?)\b|"
+                     r"\bat\s+(\d[\d,]*k?)\s+steps\b", re.I)
+NOT_ABOUT_VALUES = re.compile(r"\b(?:why|should|would|could|recommend|suggest|still|keep\w*|trend\w*|compare|versus|vs|"
+                              r"better|worse|enough|too|next|fix\w*|help\w*|worth|forecast|predict\w*|expect\w*|will|"
+                              r"going|plateau\w*|rank\s+(?:runs|them|the)|launch|pretrain|train\s+\w+\s+on|stop|kill|"
+                              r"cancel|collaps\w*|wrong|problems?|issues?|healthy)\b", re.I)
+"""A question about where a metric is going or what to do about it, not what it was."""
 
 
 def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> tuple[str, dict] | None:
     """A question that looks up one run's settings, config, time or files ("what learning rate did run 4 use?", "how
     long did run 1 take?", "print run 5's config"): the call (get_run with what was asked; compare_runs for several
     runs), decided by the words; None when the message is not such a lookup."""
+    metrics = asked_metrics(text)
+    if metrics:
+        return _metric_lookup(text, metrics, named, focus, world)
     show = find_asked(text)
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
         return None
@@ -48,3 +63,35 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side
         return "compare_runs", {"run_ids": ids[:8], **({"show": show} if show else {})}
     return "get_run", {"run_id": ids[0], **({"show": show} if show else {})}
+
+
+def asked_metrics(text: str) -> list[str]:
+    """The logged metrics a question asks the values of, as keys; the learning rate counts only at a step (else it
+    is the setting: "what learning rate did run 1 use?"); none for a question about where a metric is going."""
+    if not SETTINGS_QUESTION.search(text) or NOT_ABOUT_VALUES.search(text):
+        return []
+    at = AT_STEP.search(text)
+    keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]
+    return list(dict.fromkeys(k for k in keys if k != "lr" or at))
+
+
+def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | None, world: World):
+    at = AT_STEP.search(text)
+    rest = AT_STEP.sub(" ", text)
+    if find_numbers(rest).get("steps") or find_numbers(rest).get("epochs"):
+        return None  # a length given: a launch or a change, not a lookup
+    ids = named.ids
+    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
+        ids = [focus]
+    if len(ids) != 1 or named.unknown or named.ambiguous:
+        return None  # several runs or none: the usual readings (a comparison, a question back)
+    show = [k for k in find_asked(rest) if k not in ("optim.lr", "time", "files", "config")]
+    args = {"run_id": ids[0], "metrics": metrics, **({"show": show} if show else {})}
+    if at:
+        args["at_step"] = _steps(at.group(1) or at.group(2))
+    return "get_run", args
+
+
+def _steps(raw: str) -> int:
+    raw = raw.replace(",", "").lower()
+    return int(float(raw.rstrip("k")) * (1000 if raw.endswith("k") else 1))

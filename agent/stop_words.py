@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from agent.slots import MORE, WORD_NUMBERS, _count
-from tools.stopping import metric_key
+from tools.metric_words import metric_key
 
 _NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e-?\d+)?"
 _COUNT = r"\d[\d,]*(?:\.\d+)?k?|" + "|".join(WORD_NUMBERS)

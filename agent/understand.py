@@ -53,8 +53,8 @@ from agent.stop_words import mask_condition, read_stop
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
+from tools.metric_words import logged_by_every_run
 from tools.run_notes import clean_tag
-from tools.stopping import logged_by_every_run
 from tools.tool_table import RUN_TOOLS, TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on

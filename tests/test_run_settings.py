@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -340,3 +341,54 @@ def test_a_setting_judged_or_a_change_weighed_is_advice_not_a_forecast(message, 
     recommendation's (both read the run's metrics)."""
     r = read(message, model)
     assert (r.tool, r.args) == (tool, {"run_id": message.split("run ")[1][0]})
+
+
+# ---- a run's logged metrics, as asked ---------------------------------------------------------------------
+
+def _logged_run(tmp_path) -> dict:
+    folder = RunFolder(tmp_path / "m").create()
+    for step, loss, rank in ((10, 6.0, 40.0), (20, 4.0, 90.0), (30, 4.5, 70.0), (40, float("nan"), None)):
+        folder.log_metrics({"step": step, "epoch": 0, "loss": loss, **({"health/rank": rank} if rank else {})})
+    return {"run_dir": str(folder.path)}
+
+
+def test_a_logged_metric_has_its_last_lowest_and_highest_each_with_its_step(tmp_path):
+    from tools.run_settings import logged_values
+
+    loss, rank, absent = logged_values(_logged_run(tmp_path), ["loss", "effective rank", "lidar"], at_step=24)
+    assert (loss["last"], loss["min"], loss["max"], loss["at"]) == ((30, 4.5), (20, 4.0), (10, 6.0), (20, 4.0))
+    assert rank["key"] == "health/rank" and rank["max"] == (20, 90.0)
+    assert absent == {"key": "health/lidar", "absent": True, "known": ["health/rank", "loss"]}
+
+
+def test_the_answer_leads_with_the_value_at_the_asked_step_and_says_when_it_is_the_nearest(tmp_path):
+    from agent.answers import _logged_line
+    from tools.run_settings import logged_values
+
+    info = _logged_run(tmp_path)
+    (exact,) = logged_values(info, ["loss"], at_step=20)
+    assert _logged_line("7", exact) == ("- `loss`: **4** at step 20; last 4.5 (step 30), lowest 4 (step 20), highest 6 "
+                                        "(step 10)")
+    (near,) = logged_values(info, ["loss"], at_step=24)
+    assert "**4** at step 20, the logged step nearest 24; " in _logged_line("7", near)
+    (absent,) = logged_values(info, ["lidar"])
+    assert _logged_line("7", absent) == "- run 7 logged no `health/lidar`; it logged health/rank, loss."
+
+
+@pytest.mark.parametrize("message, args", [
+    ("what was the loss of run 1 at step 250?", {"metrics": ["loss"], "at_step": 250}),
+    ("what's run 2's lowest rank?", {"metrics": ["health/rank"]}),
+    ("show the embedding std of run 5", {"metrics": ["health/std"]}),
+    ("what was the learning rate of run 1 at iteration 40?", {"metrics": ["lr"], "at_step": 40}),
+    ("how high did run 4's loss climb?", {"metrics": ["loss"]}),
+    ("what were run 3's loss and lidar at step 1k?", {"metrics": ["loss", "health/lidar"], "at_step": 1000})])
+def test_a_question_about_a_logged_value_is_a_lookup_of_it(message, args, model):
+    r = read(message, model)
+    assert (r.tool, r.args) == ("get_run", {"run_id": re.search(r"run (\d)", message).group(1), **args})
+
+
+@pytest.mark.parametrize("message", ["what learning rate did run 1 use?", "why did the rank of run 2 drop?",
+                                     "is the loss of run 1 still falling?", "rank runs 1 and 5",
+                                     "rank collapse in run 2?", "what's wrong with the loss of run 4?"])
+def test_a_setting_a_cause_or_a_trend_is_not_a_lookup_of_values(message, model):
+    assert "metrics" not in read(message, model).args

@@ -19,8 +19,9 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.stop_rules import read_added
 from tools.agent_tools import ToolBox
 from tools.home import Home
+from tools.metric_words import metric_key
 from tools.runs import enqueue
-from tools.stopping import metric_key, trained_minutes
+from tools.stopping import trained_minutes
 
 
 @pytest.fixture(scope="module")

@@ -265,12 +265,15 @@ class ToolBox:
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
 
-    def get_run(self, run_id: str, show: list[str] | None = None) -> dict:
-        from tools.run_settings import asked_settings
+    def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
+                at_step: int | None = None) -> dict:
+        from tools.run_settings import asked_settings, logged_values
         from tools.runs import run_summary
 
         info = run_summary(self.home, run_id)
         asked = asked_settings(info, show or [])
+        if metrics:
+            asked["logged"] = logged_values(info, metrics, at_step)
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
                 "continued_from": (info["config"].get("train") or {}).get("init_from"),

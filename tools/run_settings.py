@@ -8,10 +8,12 @@ the value the run trained with and says whether it was set or chosen.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from ssl_runtime.run_folder import RunFolder
+from tools.metric_words import metric_key
 
 WHOLE_CONFIG = "config"
 TIME = "time"
@@ -115,6 +117,27 @@ def run_files(info: dict) -> dict:
     return {"encoder": str(folder.encoder) if folder.encoder.exists() else None, "load": load.get("encoder"),
             "last_checkpoint": str(folder.last_checkpoint) if folder.last_checkpoint.exists() else None,
             "kept_checkpoints": [f.name for f in kept], "run_dir": info["run_dir"]}
+
+
+def logged_values(info: dict, metrics: list[str], at_step: int | None = None) -> list[dict]:
+    """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, and with
+    `at_step` its value at the nearest logged step. A metric the run never logged is named as absent, with the ones
+    it did."""
+    rows = RunFolder(info["run_dir"]).read_metrics()
+    logged = sorted({k for r in rows for k in r} - {"step", "epoch"})
+    out = []
+    for key in dict.fromkeys(metric_key(m) for m in metrics):
+        points = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), int | float) and math.isfinite(r[key])]
+        if not points:
+            out.append({"key": key, "absent": True, "known": logged[:16]})
+            continue
+        entry = {"key": key, "last": points[-1], "min": min(points, key=lambda p: p[1]),
+                 "max": max(points, key=lambda p: p[1])}
+        if at_step is not None:
+            entry["at"] = min(points, key=lambda p: (abs(p[0] - at_step), p[0]))
+            entry["asked_step"] = at_step
+        out.append(entry)
+    return out
 
 
 def asked_settings(info: dict, show: list[str]) -> dict:

@@ -16,31 +16,9 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.stop_rules import StopRule
 from tools import access
 from tools.home import Home
-from tools.imports.names import sslpilot_name
+from tools.metric_words import EVERY_RUN_LOGS, logged_by_every_run, metric_key
 from tools.records import Run
 from tools.registry import TERMINAL, Registry, run_id_of
-
-PLAIN = {**dict.fromkeys(("rank", "effective rank", "effective-rank", "erank", "embedding rank"), "health/rank"),
-         **dict.fromkeys(("std", "embedding std", "spread", "embedding spread", "feature std"), "health/std"),
-         "lidar": "health/lidar", "alpha": "health/alpha_req", "alpha-req": "health/alpha_req",
-         "alignment": "health/alignment", "uniformity": "health/uniformity",
-         **dict.fromkeys(("perplexity", "ppl", "val perplexity", "held-out perplexity"), "val/perplexity"),
-         **dict.fromkeys(("learning rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
-         "teacher entropy": "health/teacher_entropy", "throughput": "samples_per_s", "steps": "step",
-         "epochs": "epoch", **dict.fromkeys(("knn accuracy", "knn acc", "knn"), "knn/acc"),
-         **dict.fromkeys(("probe accuracy", "linear probe", "probe"), "probe/acc")}
-"""Words for a metric, onto the key a run logs; anything else goes through the import names (tools/imports)."""
-EVERY_RUN_LOGS = ("loss", "lr", "grad_norm", "samples_per_s")
-
-
-def logged_by_every_run(key: str) -> bool:
-    """A metric a run will log, before it has logged any: the loss and its terms, the rate, the health metrics."""
-    return key in EVERY_RUN_LOGS or key.startswith(("health/", "val/", "loss/"))
-
-
-def metric_key(words: str) -> str:
-    low = " ".join(words.strip().lower().replace("_", " ").split())
-    return PLAIN.get(low) or PLAIN.get(low.removeprefix("the ")) or sslpilot_name(words.strip())
 
 
 @dataclass

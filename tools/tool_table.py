@@ -84,6 +84,11 @@ class ShowArgs(BaseModel):
 class GetRunArgs(RunRef, ShowArgs):
     """A run, and what about it the user asked for."""
 
+    metrics: list[str] = Field(default_factory=list, max_length=8, description="logged metrics asked about, in words "
+                               "or as keys ('loss', 'effective rank', 'health/std'): each one's last, lowest and highest "
+                               "value with its step")
+    at_step: int | None = Field(None, ge=0, description="with metrics: their values at this step (the nearest logged)")
+
 
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")

@@ -31,9 +31,41 @@ def quote_untrusted(text: str) -> str:
     return "> " + escape_markdown(text).replace("\n", "\n> ")
 
 
+def _judged_line(rid: str, j: dict) -> str:
+    """A setting judged: its value, the method's default, and what the diagnosis and its recommendation say of it."""
+    s, key = j["setting"], j["setting"]["key"]
+    if s["how"] == "absent":
+        return f"- run {rid} has no `{key}`."
+    value = s["value"]
+    where = {"set": "set in its config", "chosen": "chosen by the run at its start"}.get(s["how"], "not fixed yet")
+    versus = ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and isinstance(j["default"], int | float) \
+            and j["default"] and value != j["default"]:
+        ratio = value / j["default"]
+        times = ratio if ratio >= 1 else 1 / ratio
+        times_text = f"{times:,.0f}" if times >= 100 else f"{times:.3g}"
+        versus = f", {times_text}x the method's default {_fmt(j['default'])}" if ratio >= 1 else \
+            f", 1/{times_text} of the method's default {_fmt(j['default'])}"
+    elif j["default"] is not None and value == j["default"]:
+        versus = ", the method's default"
+    verdict = j["verdict"].replace("_", " ")
+    if j["named"]:
+        said = f"The diagnosis ({verdict}) names it: {'; '.join(j['named'])}."
+    else:
+        said = f"The diagnosis ({verdict}) does not point at it."
+    if j["changes"]:
+        said += f" The recommended {j['category']} change sets it to `{_fmt(j['changed_to'])}`."
+    elif j["named"]:
+        said += " The recommended change leaves it (another cause comes first)."
+    return f"- `{key}` = **{_fmt(value)}** ({where}{versus}). {said}"
+
+
 def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" for a concrete change.") -> str:
-    lines = [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
-             + (" - early warning, the run is still going" if d.get("in_progress") else "")]
+    lines = [_judged_line(d["run_id"], j) for j in d.get("about", [])]
+    if lines:
+        lines.append("")
+    lines += [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
+              + (" - early warning, the run is still going" if d.get("in_progress") else "")]
     if d["evidence"]:
         lines.append("Evidence from the run's own metrics:")
         for e in d["evidence"]:

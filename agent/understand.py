@@ -271,7 +271,7 @@ def _decided_by_words(text: str, named) -> str | None:
     judged = [k for k in find_asked(text) if k not in ("time", "files", "config")]
     if len(named.ids) == 1 and judged and not set(judged) <= LENGTH_KEYS:
         if SETTING_JUDGED.search(text):
-            return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it, not a forecast
+            return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it (about=...), not a forecast
         if CHANGE_WOULD_HELP.search(text):
             return "recommend_next_step"  # "would a bigger batch help run 3?": the change its diagnosis calls for
     if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
@@ -410,6 +410,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
+    judged = [k for k in find_asked(text) if k not in ("time", "files", "config")]
+    if intent == "diagnose_run" and judged and SETTING_JUDGED.search(text):  # "is the lr of run 4 too high?"
+        extra = {"about": judged}
     length = {k: v for k, v in find_numbers(text).items() if k in ("steps", "epochs")}
     if intent == "resume_run" and length and refs.ids:  # a resume goes to the run's planned end, not further
         rid, (unit, n) = refs.ids[0], next(iter(length.items()))

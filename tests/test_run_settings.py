@@ -13,6 +13,7 @@ from understanding_eval import WORLD
 
 from agent.answers import tool_result_text
 from agent.intent_model import get_model
+from agent.slots import find_asked
 from agent.understand import understand
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
@@ -340,7 +341,8 @@ def test_a_setting_judged_or_a_change_weighed_is_advice_not_a_forecast(message, 
     """A forecast answers whether more steps pay; a setting judged is the diagnosis's, a change weighed the
     recommendation's (both read the run's metrics)."""
     r = read(message, model)
-    assert (r.tool, r.args) == (tool, {"run_id": message.split("run ")[1][0]})
+    assert (r.tool, r.args["run_id"]) == (tool, message.split("run ")[1][0])
+    assert r.args.get("about") == (find_asked(message) if tool == "diagnose_run" else None)  # the settings judged
 
 
 # ---- a run's logged metrics, as asked ---------------------------------------------------------------------

@@ -90,6 +90,20 @@ class GetRunArgs(RunRef, ShowArgs):
     at_step: int | None = Field(None, ge=0, description="with metrics: their values at this step (the nearest logged)")
 
 
+class DiagnoseArgs(RunRef):
+    about: list[str] = Field(default_factory=list, max_length=6, description="settings the user asked to have judged, "
+                             "as dotted config keys ('optim.lr'): the answer leads with each one's value, the method's "
+                             "default, and whether the diagnosis and its recommended change point at it")
+
+    @field_validator("about")
+    @classmethod
+    def _keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            if not re.fullmatch(r"[a-z_]+(?:\.[a-z0-9_]+)+", key):
+                raise ValueError(f"about: {key!r} is not a setting; give a dotted config key such as 'optim.lr'")
+        return list(dict.fromkeys(v))
+
+
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
@@ -196,7 +210,7 @@ TOOLS: tuple[ToolSpec, ...] = (
              about_run=True),
     ToolSpec("compare_runs", CompareArgs, "Compare runs: final metrics, probe accuracy and the config differences.",
              "compare runs"),
-    ToolSpec("diagnose_run", RunRef, "Diagnose a run from its own metrics: verdict (healthy, complete_collapse, "
+    ToolSpec("diagnose_run", DiagnoseArgs, "Diagnose a run from its own metrics: verdict (healthy, complete_collapse, "
              "dimensional_collapse, diverged, not_learning, weak_representation, data_problem, "
              "insufficient_evidence), evidence, likely causes, citations.", "diagnose run {run}", about_run=True),
     ToolSpec("recommend_next_step", RunRef, "Recommend the next step for a run: a data, model or retrieval change "

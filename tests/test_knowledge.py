@@ -7,6 +7,7 @@ import sys
 import pytest
 from conftest import subprocess_env, tiny_config
 
+from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.worker import run_worker
 from tools.home import Home
 from tools.knowledge import get_store, index_run, search
@@ -121,7 +122,16 @@ def test_embedding_mismatch_is_a_clear_error(tmp_path):
         KnowledgeStore(home, ingest_corpus=False)
 
 
-def test_cli_search_json(home):
+def test_cli_search_json(tmp_path):
+    """Its own home, with one run whose log says it diverged (written by hand), indexed; it ran after the test
+    above that trained such runs, and failed alone."""
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config())
+    folder = RunFolder(run.run_dir)
+    folder.event("error", "non-finite loss (NaN or Inf) at step 6", kind="non_finite_loss", step=6)
+    folder.set_status("diverged", "non-finite loss (NaN or Inf) at step 6")
+    Registry(home).sync(run.id)
+    assert index_run(home, run.id) > 0
     env = subprocess_env()
     env["SSLPILOT_HOME"] = str(home.root)
     r = subprocess.run([sys.executable, "-m", "ui.cli", "search", "NaN", "--logs", "--json"], env=env,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers
+from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers, parse_count
 from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
@@ -88,10 +88,5 @@ def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | N
     show = [k for k in find_asked(rest) if k not in ("optim.lr", "time", "files", "config")]
     args = {"run_id": ids[0], "metrics": metrics, **({"show": show} if show else {})}
     if at:
-        args["at_step"] = _steps(at.group(1) or at.group(2))
+        args["at_step"] = parse_count(at.group(1) or at.group(2))
     return "get_run", args
-
-
-def _steps(raw: str) -> int:
-    raw = raw.replace(",", "").lower()
-    return int(float(raw.rstrip("k")) * (1000 if raw.endswith("k") else 1))

@@ -211,7 +211,7 @@ def resolve_path(raw: str, cwd: Path | None = None) -> Path | None:
 
 # ---- numbers with units --------------------------------------------------------------------------------
 
-def _count(raw: str) -> int:
+def parse_count(raw: str) -> int:
     raw = raw.replace(",", "").lower()
     mult = 1000 if raw.endswith("k") else 1_000_000 if raw.endswith("m") else 1
     return int(float(raw.rstrip("km")) * mult)
@@ -236,7 +236,7 @@ def find_numbers(text: str) -> dict:
     m = re.search(r"(\d[\d,]*(?:\.\d+)?k?)\s*(?:training\s+|optimi[sz]er\s+)?(?:steps?|iterations?|iters?)\b", low) \
         or re.search(r"(?:steps?|iterations?)\s*[:=]?\s*(?:of|to)?\s*(\d[\d,]*k?)\b", low)
     if m:
-        out["steps"] = _count(m.group(1))
+        out["steps"] = parse_count(m.group(1))
     m = (re.search(r"\b(?:batch(?:[ _-]?size)?|bs)\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
          or re.search(r"(\d+)\s*(?:images\s+)?(?:per batch|batch(?:[ _-]?size)?\b)", low))
     if m:
@@ -286,7 +286,7 @@ def find_knobs(text: str) -> dict:
     out.update(find_architecture(text))
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     if warmup:
-        out["optim.warmup_steps"] = _count(warmup.group(1) or warmup.group(2))
+        out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
     for pattern, key in ((r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", "optim.warmup_steps"),
                          (r"weight[ _-]decay", "optim.weight_decay")):  # "no warmup": 0, a value said in words
         if re.search(rf"\b(?:without|no|zero|disable|disabled|turn off|skip(?:ping)?)\s+(?:the\s+|a\s+|any\s+)?"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import MORE, WORD_NUMBERS, _count
+from agent.slots import MORE, WORD_NUMBERS, parse_count
 from tools.metric_words import metric_key
 
 _NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e-?\d+)?"
@@ -55,7 +55,7 @@ def read_stop(text: str) -> dict | None:
     m = _ahead(STEPS, text)
     if m:
         if m.group("at"):
-            return {"at_step": _count(m.group("at"))}
+            return {"at_step": parse_count(m.group("at"))}
         n = _number(m.group("n"))
         relative = m.group("another") or m.group("more") or m.group(0).lower().startswith("in ")
         return {"more_steps": n} if relative else {"at_step": n}
@@ -86,4 +86,4 @@ def mask_condition(text: str) -> str:
 
 def _number(raw: str) -> int:
     low = raw.lower()
-    return WORD_NUMBERS[low] if low in WORD_NUMBERS else _count(low)
+    return WORD_NUMBERS[low] if low in WORD_NUMBERS else parse_count(low)

@@ -66,6 +66,15 @@ class RunRef(BaseModel):
     run_id: str = Field(..., description="run id, e.g. '17'")
 
 
+def setting_keys(field: str, keys: list[str], special: tuple[str, ...] = ()) -> list[str]:
+    """Dotted config keys ('optim.lr'), or one of `special`, each once: a tool's list of settings, validated."""
+    for key in keys:
+        if key not in special and not re.fullmatch(r"[a-z_]+(?:\.[a-z0-9_]+)+", key):
+            raise ValueError(f"{field}: {key!r} is not a setting; give a dotted config key such as 'optim.lr'"
+                             + (f", or one of {', '.join(special)}" if special else ""))
+    return list(dict.fromkeys(keys))
+
+
 class ShowArgs(BaseModel):
     show: list[str] = Field(default_factory=list, max_length=12, description="settings asked about, as dotted config "
                             "keys ('optim.lr', 'method_args.temperature'), 'config' for the whole config, 'time' for "
@@ -74,11 +83,7 @@ class ShowArgs(BaseModel):
     @field_validator("show")
     @classmethod
     def _keys(cls, v: list[str]) -> list[str]:
-        for key in v:
-            if key not in SPECIAL and not re.fullmatch(r"[a-z_]+(?:\.[a-z0-9_]+)+", key):
-                raise ValueError(f"show: {key!r} is not a setting; give a dotted config key such as 'optim.lr', "
-                                 f"or one of {', '.join(SPECIAL)}")
-        return list(dict.fromkeys(v))
+        return setting_keys("show", v, SPECIAL)
 
 
 class GetRunArgs(RunRef, ShowArgs):
@@ -98,10 +103,7 @@ class DiagnoseArgs(RunRef):
     @field_validator("about")
     @classmethod
     def _keys(cls, v: list[str]) -> list[str]:
-        for key in v:
-            if not re.fullmatch(r"[a-z_]+(?:\.[a-z0-9_]+)+", key):
-                raise ValueError(f"about: {key!r} is not a setting; give a dotted config key such as 'optim.lr'")
-        return list(dict.fromkeys(v))
+        return setting_keys("about", v)
 
 
 class ListArgs(BaseModel):

@@ -174,6 +174,8 @@ def test_a_stop_on_a_metric_with_reaches_and_nothing_logged_asks_for_a_direction
         tb.stop_run_when(run_id=run.id, epochs=2)
     out = tb.stop_run_when(run_id=run.id, metric="health/lidar", above=40)  # queued: a health metric it will log
     assert (out["rule"], out["now"]) == ("health/lidar>40", "it has logged no health/lidar yet")
+    out = tb.stop_run_when(run_id=run.id, minutes=20)
+    assert (out["rule"], out["now"]) == ("minutes>=20", "20 min of training, counted from its start")
 
 
 def test_the_stop_is_added_after_the_yes_and_an_ended_run_takes_none(running):

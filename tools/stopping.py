@@ -94,6 +94,8 @@ def _check(run: Run, folder: RunFolder, rule: StopRule) -> str:
     step, total = run.steps or 0, run.total_steps
     if rule.metric == "minutes":
         trained = trained_minutes(folder)
+        if run.status == "queued":
+            return f"{rule.value:g} min of training, counted from its start"
         return (f"it has trained {trained:.1f} min; that is {rule.value - trained:.4g} min from now"
                 if rule.value > trained else f"it has trained {trained:.1f} min already: it stops at its next logging step")
     if rule.metric in ("step", "epoch"):

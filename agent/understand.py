@@ -100,6 +100,9 @@ STOP_CONDITION = re.compile(
     r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
 """A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",
 "stop run 3 after 500 steps"): not a cancel now, which would drop the condition."""
+BARE_REPLY = re.compile(r"^\W*(?:(y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do|sounds\s+good)"
+                        r"|n|no|nope)\W*$", re.I)
+"""A yes (group 1) or a no and nothing else."""
 STOP_ASKED = re.compile(
     r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need|"
     r"would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|let'?s\s+)?(?:early[- ]?)?(?:kill|stop|cancel|abort|terminate|halt|end)\b"
@@ -185,6 +188,14 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     ["list my runs", "what can you do?"])
     if words is not None:  # a rename, tag or note: the words decide, never a relaunch of the run they name
         return _annotate(words, context, world)
+    if BARE_REPLY.match(stripped) and not context.get("pending_launch"):  # a yes or no with nothing waiting for one
+        # (an action waiting for its yes is the gate's, agent/graph.py; a launch asked about is read below)
+        rec = context.get("last_recommendation")
+        if rec and BARE_REPLY.match(stripped).group(1):
+            return _ask(f"Nothing is waiting for a yes. To launch run {rec['run_id']}'s recommended follow-up, say "
+                        "`launch it`: you will see it before it starts.", ["launch it"])
+        return _ask("Nothing is waiting for a yes or no right now. What would you like to do?",
+                    ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(stripped, world))
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed

@@ -275,3 +275,13 @@ def test_a_continuation_does_not_inherit_the_rule_that_stopped_its_parent(tmp_pa
     again = tb.launch_pretraining(parent_run=parent.id, steps=10)  # a follow-up from scratch keeps its recipe
     done = tb.execute_confirmed("launch_pretraining", again["pending_confirmation"]["args"])
     assert RunFolder(done["run_dir"]).read_config()["monitor"]["stop_when"] == ["step>=10"]
+
+
+def test_a_yes_with_nothing_waiting_for_it_says_so_and_offers_the_recommendation(model):
+    rec = {"run_id": "2", "category": "model", "change": {"method_args.predictor": True}}
+    r = understand("yes", {"last_recommendation": rec}, WORLD, model)
+    assert r.kind == "clarify" and "say `launch it`" in r.question and r.options == ["launch it"]
+    r = understand("no", {"last_recommendation": rec}, WORLD, model)
+    assert r.kind == "clarify" and r.question.startswith("Nothing is waiting for a yes or no")
+    assert understand("sure, run the suggested fix", {"last_recommendation": rec}, WORLD, model).tool == \
+        "launch_pretraining"

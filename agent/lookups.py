@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers, parse_count
+from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers, named_settings, parse_count
 from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
@@ -85,7 +85,7 @@ def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | N
         ids = [focus]
     if len(ids) != 1 or named.unknown or named.ambiguous:
         return None  # several runs or none: the usual readings (a comparison, a question back)
-    show = [k for k in find_asked(rest) if k not in ("optim.lr", "time", "files", "config")]
+    show = [k for k in named_settings(rest) if k != "optim.lr"]  # the rate at a step is the logged one
     args = {"run_id": ids[0], "metrics": metrics, **({"show": show} if show else {})}
     if at:
         args["at_step"] = parse_count(at.group(1) or at.group(2))

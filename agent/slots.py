@@ -429,6 +429,11 @@ ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?
 ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
 
 
+def named_settings(text: str) -> list[str]:
+    """The config keys a message names (find_asked without the whole config, the time and the files)."""
+    return [k for k in find_asked(text) if k not in ("config", "time", "files")]
+
+
 def find_asked(text: str) -> list[str]:
     """The settings a question about a run asks for, as `get_run(show=...)` takes them: config keys in the order
     written (a word inside a longer one counts once: "lr schedule" is the schedule), "time" for its wall time or

@@ -27,7 +27,6 @@ from agent.slots import (
     MORE_OF_A_RUN,
     TOP_LEVEL_KEYS,
     World,
-    find_asked,
     find_assignments,
     find_backend,
     find_cron,
@@ -45,6 +44,7 @@ from agent.slots import (
     find_runs,
     find_time,
     mask_runs,
+    named_settings,
     other_backbone,
     resolve_path,
     without_paths,
@@ -279,7 +279,7 @@ def _decided_by_words(text: str, named) -> str | None:
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error
-    judged = [k for k in find_asked(text) if k not in ("time", "files", "config")]
+    judged = named_settings(text)
     if len(named.ids) == 1 and judged and not set(judged) <= LENGTH_KEYS:
         if SETTING_JUDGED.search(text):
             return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it (about=...), not a forecast
@@ -421,7 +421,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
-    judged = [k for k in find_asked(text) if k not in ("time", "files", "config")]
+    judged = named_settings(text)
     if intent == "diagnose_run" and judged and SETTING_JUDGED.search(text):  # "is the lr of run 4 too high?"
         extra = {"about": judged}
     length = {k: v for k, v in find_numbers(text).items() if k in ("steps", "epochs")}

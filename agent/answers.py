@@ -378,6 +378,10 @@ def _get_run_text(result: dict) -> str:
         parts.append(f"- continued from {parent} weights (`{result['continued_from'].replace('`', '')}`)")
     if result.get("tags"):
         parts.append(f"- tags: {', '.join(result['tags'])}")
+    stops = result.get("stops")
+    if stops and result["status"] in ("queued", "running"):
+        when = [f"`{r}`" for r in stops["rules"]] + (["a collapse or divergence"] if stops["on_failure"] else [])
+        parts.append(f"- stops early on: {', '.join(when)}")
     if result.get("notes"):
         parts.append("- notes (as written):\n" + quote_untrusted(result["notes"]))
     for k in ("loss", "val/perplexity", "health/std", "health/rank"):

@@ -285,3 +285,21 @@ def test_a_yes_with_nothing_waiting_for_it_says_so_and_offers_the_recommendation
     assert r.kind == "clarify" and r.question.startswith("Nothing is waiting for a yes or no")
     assert understand("sure, run the suggested fix", {"last_recommendation": rec}, WORLD, model).tool == \
         "launch_pretraining"
+
+
+def test_the_stops_a_run_obeys_are_shown_with_it(tmp_path):
+    from agent.answers import tool_result_text
+    from ssl_runtime.stop_rules import StopRule, add
+    from tools.stopping import active_rules
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config(**{"monitor.stop_when": ["loss<0.1"]}))
+    folder = RunFolder(run.run_dir)
+    add(folder, StopRule.parse("step>=40"), by="ada")
+    add(folder, StopRule.parse("loss<0.1"), by="ada")  # the config's already: once
+    assert active_rules(run.run_dir) == {"rules": ["loss<0.1", "step>=40"], "on_failure": False}
+    add(folder, on_failure=True, by="ada")
+    text = tool_result_text("get_run", ToolBox(home).get_run(run.id))
+    assert "- stops early on: `loss<0.1`, `step>=40`, a collapse or divergence" in text
+    plain = enqueue(home, tiny_config())
+    assert "stops early" not in tool_result_text("get_run", ToolBox(home).get_run(plain.id))

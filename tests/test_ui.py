@@ -204,6 +204,7 @@ def test_run_page_stop_later_shows_the_rule_then_adds_it_on_confirm(page, seeded
     at.button(key="do-stop-when").click().run()
     assert not at.exception, at.exception
     assert [str(r) for r in read_added(folder).rules] == ["step>=300"]
+    assert "Stops early on: step>=300" in [c.value for c in at.caption]
 
 
 def test_run_page_renames_tags_and_notes_a_run(page, seeded):

@@ -274,6 +274,9 @@ class ToolBox:
         asked = asked_settings(info, show or [])
         if metrics:
             asked["logged"] = logged_values(info, metrics, at_step)
+        from tools.stopping import active_rules
+
+        stops = active_rules(info["run_dir"])
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
                 "continued_from": (info["config"].get("train") or {}).get("init_from"),
@@ -283,7 +286,8 @@ class ToolBox:
                 "metrics": {k: v for k, v in info["metrics"].items() if k in keep},
                 "probe": {k: v for k, v in info["probe"].items() if k in ("probe/acc", "knn/acc", "baseline")
                           or k.startswith("clip/")} if info["probe"] else None,
-                "recent_events": [e["message"] for e in info["events"][-5:]], **asked}
+                "recent_events": [e["message"] for e in info["events"][-5:]],
+                **({"stops": stops} if stops["rules"] or stops["on_failure"] else {}), **asked}
 
     def annotate_run(self, run_id: str, **change) -> dict:
         from tools.run_notes import Annotation, tags_of

@@ -30,6 +30,15 @@ class Proposal:
     note: str  # where the run is against the rule ("loss is 0.62 now", "step 600, 120 steps from now")
 
 
+def active_rules(run_dir: str) -> dict:
+    """The stops a run obeys: its config's rules and those added to its folder, and whether a failure stops it."""
+    folder = RunFolder(run_dir)
+    monitor = folder.read_config().get("monitor") or {}
+    added = stop_rules.read_added(folder)
+    rules = list(dict.fromkeys([*monitor.get("stop_when", []), *(str(r) for r in added.rules)]))
+    return {"rules": rules, "on_failure": added.on_failure or monitor.get("on_failure") == "stop"}
+
+
 def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = None, below: float | None = None,
             above: float | None = None, reaches: float | None = None, at_step: int | None = None,
             more_steps: int | None = None, epochs: float | None = None, minutes: float | None = None,

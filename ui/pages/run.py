@@ -99,7 +99,13 @@ def stop_later(run: dict) -> None:
     if run["status"] in TERMINAL:
         return
     mine, why = _mine(run)
+    from tools.stopping import active_rules
+
+    stops = active_rules(run["run_dir"])
     with st.expander("Stop later"):
+        if stops["rules"] or stops["on_failure"]:
+            st.caption("Stops early on: " + ", ".join([*stops["rules"], *(["a collapse or divergence"]
+                                                                           if stops["on_failure"] else [])]))
         with st.form("stop-when", border=False):
             rule = st.text_input("when", key="stop-rule", placeholder="loss<0.5, health/rank<=4, step>=2000, "
                                  "minutes>=90", disabled=not mine, help=why)

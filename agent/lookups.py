@@ -78,7 +78,8 @@ def asked_metrics(text: str) -> list[str]:
 def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | None, world: World):
     at = AT_STEP.search(text)
     rest = AT_STEP.sub(" ", text)
-    if find_numbers(rest).get("steps") or find_numbers(rest).get("epochs"):
+    given = find_numbers(rest)
+    if given.get("steps") or given.get("epochs"):
         return None  # a length given: a launch or a change, not a lookup
     ids = named.ids
     if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):

@@ -44,3 +44,23 @@ def test_a_setting_the_method_lacks_is_said_so():
     j = {"setting": {"key": "method_args.temperature", "how": "absent", "value": None}, "default": None,
          "verdict": "healthy", "changes": False, "changed_to": None, "category": None, "named": []}
     assert _judged_line("3", j) == "- run 3 has no `method_args.temperature`."
+
+
+def test_the_tool_judges_the_asked_setting_against_the_same_diagnosis(tmp_path):
+    from conftest import tiny_config
+
+    from ssl_runtime.run_folder import RunFolder
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config(**{"optim.lr": 0.5, "train.steps": 100}))
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running", total_steps=100, steps_per_epoch=10)
+    for r in trace():
+        folder.log_metrics(r)
+    out = ToolBox(home).diagnose_run(run.id, about=["optim.lr"])
+    (lr,) = out["about"]
+    assert lr["setting"] == {"key": "optim.lr", "how": "set", "value": 0.5} and lr["verdict"] == out["verdict"]
+    assert "about" not in ToolBox(home).diagnose_run(run.id)

@@ -319,17 +319,7 @@ class ToolBox:
     def diagnose_run(self, run_id: str, about: list[str] | None = None) -> dict:
         from tools.diagnosis import diagnose_run
 
-        result = diagnose_run(self.home, run_id)
-        if about:
-            from tools.diagnosis import recommend_run
-            from tools.diagnosis.evidence import load_evidence
-            from tools.diagnosis.judged import judged_settings
-            from tools.runs import run_summary
-
-            info = run_summary(self.home, run_id)
-            result["about"] = judged_settings(info, about, load_evidence(info["run_dir"]), result,
-                                              recommend_run(self.home, run_id, store=False))
-        return result
+        return diagnose_run(self.home, run_id, about=about)
 
     def recommend_next_step(self, run_id: str) -> dict:
         from tools.diagnosis import recommend_run

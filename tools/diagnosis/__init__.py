@@ -15,6 +15,7 @@ from ssl_runtime.stop_rules import read_added
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
+from tools.diagnosis.judged import judged_settings
 from tools.diagnosis.quality import judge
 from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
@@ -55,9 +56,11 @@ def _siblings(reg: Registry, run_id: str) -> list[dict]:
     return out
 
 
-def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bool = True, index: bool = True) -> dict:
+def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bool = True, index: bool = True,
+                 about: list[str] | None = None) -> dict:
     """The run's verdict with its evidence, causes, citations and (`literature`) passages from the literature store;
-    stored when it changed, and (`index`) the run re-indexed into the run-log store."""
+    stored when it changed, and (`index`) the run re-indexed into the run-log store. `about`: settings the user asked
+    to have judged, each read against this same diagnosis and its recommendation (tools/diagnosis/judged.py)."""
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
@@ -75,6 +78,11 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
                                      verdict=result["verdict"], confidence=result["confidence"])
         if index:
             _index(home, run.id)
+    if about:
+        info = {"run_dir": run.run_dir, "config": ev.config, "summary": ev.summary, "status": run.status,
+                "steps": run.steps, "total_steps": run.total_steps, "message": run.message}
+        rec = recommend(ev, d, lineage_history(reg, run.id)).to_dict()
+        result["about"] = judged_settings(info, about, ev, result, rec)
     return result
 
 

@@ -23,6 +23,7 @@ from tools import access
 from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
+from tools.stopping import active_rules
 from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs
 
 
@@ -274,9 +275,7 @@ class ToolBox:
         asked = asked_settings(info, show or [])
         if metrics:
             asked["logged"] = logged_values(info, metrics, at_step)
-        from tools.stopping import active_rules
-
-        stops = active_rules(info["run_dir"])
+        stops = active_rules(info["run_dir"], info["config"])
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
                 "continued_from": (info["config"].get("train") or {}).get("init_from"),

@@ -30,10 +30,11 @@ class Proposal:
     note: str  # where the run is against the rule ("loss is 0.62 now", "step 600, 120 steps from now")
 
 
-def active_rules(run_dir: str) -> dict:
-    """The stops a run obeys: its config's rules and those added to its folder, and whether a failure stops it."""
+def active_rules(run_dir: str, config: dict | None = None) -> dict:
+    """The stops a run obeys: its config's rules (`config` when the caller has it, else its config.yaml) and those
+    added to its folder, and whether a failure stops it."""
     folder = RunFolder(run_dir)
-    monitor = folder.read_config().get("monitor") or {}
+    monitor = (folder.read_config() if config is None else config).get("monitor") or {}
     added = stop_rules.read_added(folder)
     rules = list(dict.fromkeys([*monitor.get("stop_when", []), *(str(r) for r in added.rules)]))
     return {"rules": rules, "on_failure": added.on_failure or monitor.get("on_failure") == "stop"}

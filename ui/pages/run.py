@@ -21,6 +21,7 @@ from tools.insights import (
 )
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
+from tools.stopping import active_rules
 from ui import cards, charts, display
 from ui.state import home, toolbox
 
@@ -99,8 +100,6 @@ def stop_later(run: dict) -> None:
     if run["status"] in TERMINAL:
         return
     mine, why = _mine(run)
-    from tools.stopping import active_rules
-
     stops = active_rules(run["run_dir"])
     with st.expander("Stop later"):
         if stops["rules"] or stops["on_failure"]:

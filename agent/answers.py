@@ -365,14 +365,19 @@ def _compared_settings(asked: dict) -> list[str]:
     return [*lines, ""]
 
 
+TRIVIAL_MESSAGES = {"running", "finished", "queued"}  # a worker's status line that only repeats the status
+
+
 def _get_run_text(result: dict) -> str:
     m = result["metrics"]
     named = f" \u201c{escape_markdown(result['name'])}\u201d" if result.get("name") else ""
     parts = _asked_text(result)
     if parts:
         parts.append("")  # the summary is a paragraph of its own, not the last asked line's continuation
+    message = result["message"] or ""
+    message = "" if message in TRIVIAL_MESSAGES else message  # "succeeded ... finished" said it twice
     parts.append(f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
-                 f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {result['message'] or ''}")
+                 f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {message}".rstrip())
     if result.get("continued_from"):
         parent = f"run {result['parent_id']}'s" if result.get("parent_id") else "the"
         parts.append(f"- continued from {parent} weights (`{result['continued_from'].replace('`', '')}`)")

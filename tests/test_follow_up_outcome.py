@@ -107,3 +107,36 @@ def test_a_longer_follow_up_of_a_run_given_in_steps_launches(home):
     cfg = build_config(follow_up_config(tiny_config("simclr", **{"train.steps": None, "train.epochs": 3}),
                                         {"train.steps": 400}))
     assert (cfg.train.epochs, cfg.train.steps) == (None, 400)
+
+
+def test_a_longer_recommendation_keeps_the_runs_unit_and_launches(home):
+    """A run given in steps is told to train twice as many steps, not "train.epochs=60" (which a newcomer must
+    convert), and "launch it" then proposes the follow-up (it failed at once: "give train.epochs or train.steps,
+    not both", because the chat's launch merged the change over the parent's steps)."""
+    from tools.agent_tools import ToolBox
+    from tools.diagnosis.diagnose import Cause
+    from tools.diagnosis.evidence import load_evidence
+    from tools.diagnosis.recommend import candidates_for
+
+    parent = _run(home, HEALTHY, 0.94)  # 100 steps planned as 30 epochs (the summary's planned length)
+    ev = load_evidence(Registry(home).get(parent).run_dir)
+    (longer,) = candidates_for(Cause("still_improving", "the loss was still falling", 0.5), ev)
+    assert longer.change == {"train.steps": round(12 * 60 / 30)}  # tiny_config's 12 steps, twice the epochs
+    assert "still falling" not in longer.rationale  # the cause says it; the candidate adds, not repeats
+    rec = {"run_id": parent, "category": "model", "change": {"train.epochs": 60}, "rationale": "longer"}
+    out = ToolBox(home).launch_pretraining(parent_run=parent, recommendation=rec)
+    assert (out["config"]["epochs"], out["config"]["steps"]) == (60, None), out["config"]
+    assert {"setting": "epochs", "value": 60, "from": f"recommendation for run {parent}"} in out["values"]
+
+
+def test_a_length_override_replaces_the_other_unit():
+    """`--set train.epochs=5` over a config in steps is the new length (later wins); both given stay both, and the
+    config then refuses them by name."""
+    from ssl_runtime.errors import ConfigError
+    from tools.launches import launch_config
+
+    base = tiny_config("simclr")
+    cfg = launch_config(base=base, overrides={"train.epochs": 5})
+    assert (cfg["train"]["epochs"], cfg["train"]["steps"]) == (5, None)
+    with pytest.raises(ConfigError, match="give train.epochs or train.steps, not both"):
+        launch_config(base=base, overrides={"train.epochs": 5, "train.steps": 40})

@@ -113,6 +113,7 @@ def test_the_tool_answers_what_was_asked_before_the_summary(trained):
     first, rest = text.split(f"**Run {run.id}**", 1)
     assert "`optim.lr` = **0.000125** (unset in its config; chosen by the run at its start)" in first
     assert "`train.batch_size` = **32** (set in its config)" in first and "trained for " in first
+    assert f"succeeded, step {run.steps}/{run.total_steps}.\n" in rest.split("- ")[0] + "\n"  # not "... finished"
     whole = ToolBox(home).get_run(run.id, show=["config"])
     assert whole["config"]["train"]["batch_size"] == 32 and whole["chosen"]["optim.lr"] == pytest.approx(1.25e-4)
     assert "```yaml" in tool_result_text("get_run", whole)

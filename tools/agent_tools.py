@@ -84,11 +84,15 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
                                                                                   "backbone.name")):
         if key in est and setting not in {*a.overrides, *rec}:  # images: what the config's "auto" comes to
             rows.append((name, est[key], "auto"))
-    out = [{"setting": k, "value": v, "from": src} for k, v, src in rows]
+    by_rec = f"recommendation for {parent or 'the run'}"
+    row_keys = {"epochs": "train.epochs", "steps": "train.steps", "batch size": "train.batch_size",
+                "learning rate": "optim.lr", "device": "train.device", "augment strength": "augment.strength"}
+    out = [{"setting": k, "value": v, "from": by_rec if row_keys.get(k) in rec and src != "you" else src}
+           for k, v, src in rows]  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
     for key, value in a.overrides.items():
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
-        out.append({"setting": key, "value": value, "from": f"recommendation for {parent or 'the run'}"})
+        out.append({"setting": key, "value": value, "from": by_rec})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", ", ".join(a.tags))) if v]
     if a.from_parent_weights:
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "

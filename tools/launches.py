@@ -16,6 +16,19 @@ from ssl_runtime.catalogue import VISION_METHODS, data_fields
 # a launch's named fields and the config key each one sets (epochs and steps also clear each other)
 FIELD_KEYS = {"epochs": "train.epochs", "steps": "train.steps", "batch_size": "train.batch_size", "lr": "optim.lr",
               "device": "train.device", "num_gpus": "train.num_gpus"}
+RUN_LENGTH = ("train.epochs", "train.steps")
+
+
+def set_length(tree: dict, key: str, value: Any, given: set[str] | frozenset[str] = frozenset()) -> None:
+    """Set `key`; a run length given in one unit replaces the other unit's (a parent's `train.steps: 300` and a
+    change `train.epochs: 120` would else be both, which the config refuses), unless `given` also names it."""
+    from ssl_runtime.config import set_dotted
+
+    set_dotted(tree, key, value)
+    if key in RUN_LENGTH and value is not None:
+        for other in RUN_LENGTH:
+            if other != key and other not in given:
+                set_dotted(tree, other, None)
 
 
 def launch_config(*, method: str | None = None, data: str | None = None, epochs: int | None = None,
@@ -34,16 +47,14 @@ def launch_config(*, method: str | None = None, data: str | None = None, epochs:
     if data:
         tree["data"] = data_fields(data)
     if epochs:
-        set_dotted(tree, "train.epochs", epochs)
-        set_dotted(tree, "train.steps", None)
+        set_length(tree, "train.epochs", epochs)
     if steps:
-        set_dotted(tree, "train.steps", steps)
-        set_dotted(tree, "train.epochs", None)
+        set_length(tree, "train.steps", steps)
     for name, value in (("batch_size", batch_size), ("lr", lr), ("device", device), ("num_gpus", num_gpus)):
         if value is not None:
             set_dotted(tree, FIELD_KEYS[name], value)
     for key, value in (overrides or {}).items():
-        set_dotted(tree, key, value)
+        set_length(tree, key, value, given=set(overrides or {}))
     tree = deep_merge(tree, parse_overrides(sets or []))
     return build_config(tree).model_dump(mode="json")
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 from ssl_runtime.catalogue import TEXT_METHODS
-from ssl_runtime.config import flatten_dotted, set_dotted
+from ssl_runtime.config import flatten_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.stop_rules import read_added
@@ -19,6 +19,7 @@ from tools.diagnosis.judged import judged_settings
 from tools.diagnosis.quality import judge
 from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
+from tools.launches import set_length
 from tools.records import Run
 from tools.registry import Registry, run_id_of
 
@@ -320,18 +321,11 @@ def judge_run(home: Home, run_ref: str) -> dict:
     return judge(ev, d, siblings).to_dict()
 
 
-RUN_LENGTH = ("train.epochs", "train.steps")
-
-
 def follow_up_config(parent_config: dict, change: dict) -> dict:
     """The parent's config with the recommended dotted-key changes applied (eval-only changes included)."""
     tree = copy.deepcopy(parent_config)
     for key, value in change.items():
-        set_dotted(tree, key, value)
-        if key in RUN_LENGTH:  # one run length: epochs replace the parent's steps, and steps its epochs
-            for other in RUN_LENGTH:
-                if other != key and other not in change:
-                    set_dotted(tree, other, None)
+        set_length(tree, key, value, given=set(change))
     tree.pop("name", None)
     return tree
 

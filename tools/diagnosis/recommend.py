@@ -47,6 +47,18 @@ def _nice(x: float) -> float:
     return float(f"{x:.2g}")
 
 
+def _longer(ev: RunEvidence, min_epochs: int) -> dict:
+    """Twice the run's length (at least `min_epochs`), in the unit the run was given: a run of 300 steps gets
+    `train.steps: 600`, which its user reads at a glance, not the epochs those steps came to."""
+    epochs = (ev.summary or {}).get("epochs") or 10  # the planned length in epochs (steps / steps per epoch)
+    target = max(min_epochs, 2 * math.ceil(epochs))
+    steps = (ev.config.get("train") or {}).get("steps")
+    if steps:
+        return {"train.steps": int(round(steps * target / epochs)) if (ev.summary or {}).get("epochs")
+                else 2 * int(steps)}
+    return {"train.epochs": int(target)}
+
+
 def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
     m = ev.method
     lr = ev.peak_lr or ev.default_lr
@@ -120,13 +132,10 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
         "weak_augmentation": [Candidate("data", {"augment.strength": 1.0}, "stronger views teach more invariances; "
                                         "augmentation matters most on custom data", "higher probe",
                                         "probe/acc against its baseline")],
-        "too_short": [Candidate("model", {"train.epochs": max(50, int(2 * ((ev.summary or {}).get("epochs") or 10)))},
-                                "SSL needs many epochs on small data; the run ended early", "higher probe",
-                                "probe/acc against this run")],
-        "still_improving": [Candidate("model", {"train.epochs": max(20, int(2 * math.ceil((ev.summary or {})
-                                                                                            .get("epochs") or 10)))},
-                                      "the loss was still falling when training stopped", "a lower loss and higher "
-                                      "probe", "probe/acc against this run")],
+        "too_short": [Candidate("model", _longer(ev, 50), "SSL needs many epochs on small data; the run ended early",
+                                "higher probe", "probe/acc against this run")],
+        "still_improving": [Candidate("model", _longer(ev, 20), "twice the training lets it go on learning",
+                                      "a lower loss and higher probe", "probe/acc against this run")],
         "mae_probe_expected": [Candidate("retrieval", {"eval.pooling": "mean", "eval.feature_norm": "standardize"},
                                          "MAE features probe poorly by design (68 linear vs 84 fine-tuned for ViT-B);"
                                          " mean-pooled, standardised features are the fairer comparison",
@@ -190,8 +199,7 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     if d.verdict == "insufficient_evidence":
         return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
                           "train.health_every)", "more evidence", "diagnose again later", launchable=False)]
-    epochs = (ev.summary or {}).get("epochs") or 10
-    longer = Candidate("model", {"train.epochs": int(max(20, 2 * math.ceil(epochs)))}, "the run is healthy; longer "
+    longer = Candidate("model", _longer(ev, 20), "the run is healthy; longer "
                        "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run")
     if ev.method in TEXT_METHODS:
         return [longer]  # views and augmentation do not apply to text

@@ -74,12 +74,30 @@ def test_a_warm_worker_stops_on_cancel(backend, tmp_path):
 
 
 def test_a_warm_handle_is_known_by_its_start_time_not_its_command_line(tmp_path):
+    from tools.backends.local import started_at
+
     me = psutil.Process()
     info = {"host": None, "run_dir": str(tmp_path), "warm": True}
-    same = Handle("local", "local", str(me.pid), info={**info, "created": me.create_time()})
-    reused = Handle("local", "local", str(me.pid), info={**info, "created": me.create_time() - 60})
+    same = Handle("local", "local", str(me.pid), info={**info, "started": started_at(me.pid)})
+    reused = Handle("local", "local", str(me.pid), info={**info, "started": started_at(me.pid) - 60})
+    before = Handle("local", "local", str(me.pid), info={**info, "created": me.create_time()})  # an older handle
     b = LocalBackend()
-    assert b.alive(same) and not b.alive(reused)
+    assert b.alive(same) and not b.alive(reused) and b.alive(before)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the boot-relative start time is read from /proc")
+def test_a_step_of_the_wall_clock_does_not_make_a_live_worker_look_dead(tmp_path, monkeypatch):
+    """A VM resumed from a pause (or an NTP step) moves psutil's create_time, which adds the boot time read now:
+    the queue took live warm workers for dead and started their runs again beside them, three workers on one run.
+    The start time read after boot does not move with it."""
+    from tools.backends.local import started_at
+
+    me = psutil.Process()
+    handle = Handle("local", "local", str(me.pid), info={"host": None, "run_dir": str(tmp_path), "warm": True,
+                                                           "started": started_at(me.pid)})
+    stepped = me.create_time() + 17.0
+    monkeypatch.setattr(psutil.Process, "create_time", lambda self: stepped)
+    assert LocalBackend().alive(handle)
 
 
 def test_without_the_launcher_a_run_starts_a_fresh_process(tmp_path, monkeypatch):

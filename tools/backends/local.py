@@ -62,6 +62,25 @@ def handle_of(run_dir: str, pid: int, host: str | None = None) -> Handle:
     return handle
 
 
+def started_at(pid: int) -> float | None:
+    """When process `pid` started, on a clock that no step of the wall clock moves: seconds after boot, from
+    /proc on Linux. psutil's create_time adds the boot time as read now, and that moves when a paused VM resumes or
+    NTP steps the clock; a live warm worker then looked dead, and its run was started again beside it. Elsewhere,
+    psutil's create_time. None when the process is gone."""
+    try:
+        after_comm = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(after_comm[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime, in clock ticks after boot
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None  # Linux, and the process is gone
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
 READY_WAIT_S = 30.0  # longer than the imports take even on a slow box; past it, a fresh process
 
 
@@ -144,13 +163,9 @@ class LocalBackend:
         info = {"host": socket.gethostname(), "devices": devices, "run_dir": str(run_dir)}
         single = command[1:3] == ["-m", "ssl_runtime"]  # torchrun starts its own processes
         pid = self.warm.fork(command[3:], env, RunFolder(run_dir).stdout) if single and self.warm else None
-        if pid is not None:
-            try:
-                created = psutil.Process(pid).create_time()
-            except psutil.NoSuchProcess:  # it has already ended: still its handle
-                created = None
+        if pid is not None:  # None: it has already ended, and is still its handle
             return Handle(self.name, "local", str(pid), 1, max(1, gpus), gpus, {**info, "warm": True,
-                                                                                 "created": created})
+                                                                                 "started": started_at(pid)})
         with RunFolder(run_dir).stdout.open("ab") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                     start_new_session=True, cwd=os.getcwd())
@@ -172,6 +187,9 @@ class LocalBackend:
             if p.status() == psutil.STATUS_ZOMBIE:
                 return False
             if handle.info.get("warm"):  # a fork has the launcher's command line: known by its start time instead
+                if "started" in handle.info:
+                    mark = started_at(p.pid)
+                    return None not in (mark, handle.info["started"]) and abs(mark - handle.info["started"]) < 0.5
                 return handle.info.get("created") is not None and abs(p.create_time() - handle.info["created"]) < 0.5
             return any(handle.info["run_dir"] in part for part in p.cmdline())
         except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -75,7 +75,7 @@ def recommendation_card(home: Home, r: dict, key: str, launch_button: bool = Tru
                                        for k, v in r["change"].items()]), hide_index=True, key=f"{key}-diff")
         st.markdown(f"{r['rationale']}\n\n**Expected:** {r['expected_effect']}\n\n**How to verify:** {r['verify']}")
         if r.get("skipped"):
-            st.caption("Already tried in this lineage, not proposed again: " + "; ".join(json.dumps(s) for s in r["skipped"]))
+            st.caption("Not proposed again: " + "; ".join(s.get("said") or json.dumps(s) for s in r["skipped"]))
         if launch_button and r.get("launchable") and r.get("change"):
             st.button("Launch follow-up", key=f"{key}-launch", type="primary", on_click=queue_prompt,
                       args=("launch the recommended follow-up",),

@@ -82,7 +82,7 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
     if about:
         info = {"run_dir": run.run_dir, "config": ev.config, "summary": ev.summary, "status": run.status,
                 "steps": run.steps, "total_steps": run.total_steps, "message": run.message}
-        rec = recommend(ev, d, lineage_history(reg, run.id)).to_dict()
+        rec = _recommendation(home, reg, run, ev, d)
         result["about"] = judged_settings(info, about, ev, result, rec)
     return result
 
@@ -183,7 +183,7 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
     d = diagnose(ev, _siblings(reg, run.id))
-    rec = recommend(ev, d, lineage_history(reg, run.id)).to_dict()
+    rec = _recommendation(home, reg, run, ev, d)
     rec["verdict"] = d.verdict
     if store and not _unchanged(reg, run.id, "recommendation", rec):
         reg.add_diagnosis(run.id, "recommendation", d.verdict, rec)
@@ -191,6 +191,30 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
                                      category=rec["category"], change=rec["change"])
         _index(home, run.id)
     return rec
+
+
+# verdicts whose recommendation may be "train longer" (a failure's fix is never more of the same)
+FORECAST_VERDICTS = ("healthy", "weak_representation", "data_problem")
+
+
+def _recommendation(home: Home, reg: Registry, run: Run, ev: RunEvidence, d: Diagnosis) -> dict:
+    """The run's recommendation, with its lineage's failed changes and, where "train longer" could be the answer,
+    its own forecast to decide it (the forecast costs a few seconds of curve fits, so only then)."""
+    forecast = forecast_brief(home, run.id) if d.verdict in FORECAST_VERDICTS else None
+    return recommend(ev, d, lineage_history(reg, run.id), forecast).to_dict()
+
+
+def forecast_brief(home: Home, run_id: str) -> dict | None:
+    """The forecast's verdict and its reading in a line: what a recommendation says of training longer."""
+    try:
+        f = forecast_run(home, run_id)
+    except SSLPilotError:
+        return None
+    two = f["at"].get("2x")
+    if not two:
+        return {"verdict": f["verdict"], "reading": f["reason"]}
+    return {"verdict": f["verdict"], "reading": f"{f['metric']} {f['current']:.4g} at step {f['steps']}, forecast "
+            f"{two['value']:.4g} at {two['steps']} steps (80% band {two['low']:.4g} to {two['high']:.4g})"}
 
 
 def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:

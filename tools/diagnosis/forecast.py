@@ -172,15 +172,15 @@ def _judge(out: Forecast, min_gain: float, basis: str = "", hold: str = "") -> N
     elif worst > min_gain:
         out.verdict = "train_longer"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps (80% band {worst:+.3g} or more), above "
-                      f"the {min_gain:g} worth a longer run")
+                      f"the {min_gain:.3g} worth a longer run")
     elif best <= min_gain:
         out.verdict = "plateaued"
         out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps (80% band up to {best:+.3g}): under "
-                      f"the {min_gain:g} worth a longer run, so more of the same training is unlikely to pay")
+                      f"the {min_gain:.3g} worth a longer run, so more of the same training is unlikely to pay")
     else:  # the band straddles the threshold: say which way it leans, do not call it either
         leans = "above" if mid > min_gain else "under"
         out.verdict = "uncertain"
-        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps, {leans} the {min_gain:g} worth a "
+        out.reason = (f"{metric} is forecast to gain {mid:+.3g} at {at} steps, {leans} the {min_gain:.3g} worth a "
                       f"longer run, but the 80% band runs from {worst:+.3g} to {best:+.3g}: the curve is still "
                       "bending, and a few more measurements will tell")
     out.reason += basis

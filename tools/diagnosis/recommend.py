@@ -12,8 +12,10 @@ import math
 from dataclasses import asdict, dataclass
 
 from ssl_runtime.catalogue import TEXT_METHODS
+from ssl_runtime.config import BackboneConfig
 from tools.diagnosis.diagnose import Cause, Diagnosis
 from tools.diagnosis.evidence import RunEvidence
+from tools.launches import RUN_LENGTH
 
 
 @dataclass
@@ -41,6 +43,13 @@ class Candidate:
     expected: str
     verify: str
     launchable: bool = True
+
+
+MAX_WIDTH = next(m.le for m in BackboneConfig.model_fields["width"].metadata if getattr(m, "le", None))
+# a healthy run's "train longer" (its loss still falling, or nothing else to change) is the forecast's to decide
+FORECAST_DECIDES = ("still_improving",)
+FORECAST_SAYS = {"train_longer": "Its forecast agrees", "uncertain": "Its forecast cannot tell yet",
+                 "plateaued": "Its forecast says it has plateaued", "unknown": "It has no forecast yet"}
 
 
 def _nice(x: float) -> float:
@@ -203,8 +212,16 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
                        "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run")
     if ev.method in TEXT_METHODS:
         return [longer]  # views and augmentation do not apply to text
-    return [longer, Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe",
-                              "higher probe", "probe/acc")]
+    out = [longer]
+    if (ev.config.get("augment") or {}).get("strength", 1.0) != 1.0:  # else the "change" would be the run itself
+        out.append(Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe", "higher probe",
+                             "probe/acc"))
+    width = float((ev.config.get("backbone") or {}).get("width") or 1.0)
+    if 2 * width <= MAX_WIDTH:
+        out.append(Candidate("model", {"backbone.width": 2 * width}, "a healthy run that has stopped gaining has "
+                             "learned what this backbone can from this data; a wider one raises that ceiling",
+                             "higher probe", "probe/acc against this run"))
+    return out
 
 
 def _best_perplexity_step(ev: RunEvidence) -> int:
@@ -229,9 +246,14 @@ def _in_effect(change: dict, ev: RunEvidence) -> bool:
                                 for k, v in change.items())
 
 
-def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) -> Recommendation:
-    """history: earlier follow-ups in this run's lineage, each {"run_id", "change", "verdict", "probe_acc"}."""
+def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
+              forecast: dict | None = None) -> Recommendation:
+    """history: earlier follow-ups in this run's lineage, each {"run_id", "change", "verdict", "probe_acc"}.
+    forecast: the run's own forecast ({"verdict", "reading"}, tools/diagnosis/forecast.py), which decides whether a
+    healthy run is told to train longer (issue 24): not when it says the run has plateaued; its reading is given
+    either way, so the recommendation and "should I train longer?" never disagree."""
     history = history or []
+    plateaued = bool(forecast) and forecast["verdict"] == "plateaued"
     pool: list[tuple[Cause | None, Candidate]] = []
     for cause in sorted(d.causes, key=lambda c: -c.score):
         pool += [(cause, c) for c in candidates_for(cause, ev)]
@@ -242,19 +264,44 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None) 
         if failed is None and _in_effect(cand.change, ev):
             failed = {"run_id": ev.run_id, "verdict": "in effect: its current probe used it"}
         if failed is not None:
-            skipped.append({"change": cand.change, "run_id": failed.get("run_id"), "verdict": failed.get("verdict")})
+            entry = {"change": cand.change, "run_id": failed.get("run_id"), "verdict": failed.get("verdict")}
+            entry["said"] = _skipped_text(entry)
+            if entry not in skipped:  # two causes can call for one change
+                skipped.append(entry)
+            continue
+        longer = _lengthens(cand.change) and (cause is None or cause.id in FORECAST_DECIDES)
+        if longer and plateaued:
             continue
         rationale = cand.rationale
         if cause is not None:
             rationale = f"{cause.description}. {rationale[0].upper()}{rationale[1:]}"
+        if longer and forecast:
+            rationale += f". {FORECAST_SAYS[forecast['verdict']]}: {forecast['reading']}"
+        elif plateaued:
+            rationale += f". Not longer training: {FORECAST_SAYS['plateaued'].lower()} ({forecast['reading']})"
         if skipped:
-            rationale += " (not repeating " + "; ".join(f"{_as_settings(s['change'])} tried in run {s['run_id']}"
-                                                        for s in skipped) + ")"
+            rationale += " (not repeating " + "; ".join(s["said"] for s in skipped) + ")"
         return Recommendation(ev.run_id, cand.category, cand.change, rationale, cand.expected, cand.verify,
                               d.citations, cause.id if cause else "fallback", cand.launchable, skipped or None)
+    if plateaued:
+        return Recommendation(ev.run_id, "model", {}, f"{FORECAST_SAYS['plateaued']} ({forecast['reading']}), and no "
+                              "other change stands out: more in-domain data or a larger model are what is left", "",
+                              "", d.citations, "plateaued", False, skipped or None)
     return Recommendation(ev.run_id, "model", {}, "every change we would suggest has already been tried in this "
                           "lineage without success; look at the data itself", "", "", d.citations, "exhausted", False,
                           skipped)
+
+
+def _skipped_text(s: dict) -> str:
+    """A change not proposed again: tried and failed, still training, or stopped before its end (a follow-up
+    under way or cancelled is no failure of the change, and is not called one)."""
+    how = ("under way in" if s["verdict"] in ("queued", "running") else f"{s['verdict']} in"
+           if s["verdict"] in ("interrupted", "cancelled") else "tried in")
+    return f"{_as_settings(s['change'])} {how} run {s['run_id']}"
+
+
+def _lengthens(change: dict) -> bool:
+    return bool(change) and set(change) <= set(RUN_LENGTH)
 
 
 def _as_settings(change: dict) -> str:

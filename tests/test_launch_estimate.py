@@ -79,3 +79,12 @@ def test_the_confirmation_shows_them(folder, tmp_path, monkeypatch):
     text = pending_text(box.launch_pretraining(method="byol", data=str(folder), epochs=4,
                                                overrides={"data.image_size": 32}))
     assert "- data.image_size: `32` (you)" in text and "image size: `" not in text and "Note:" not in text
+
+
+def test_a_text_launch_lists_no_augmentation(tmp_path):
+    """A masked LM has no views: "augment strength: 1.0 (default)" in its confirmation was noise."""
+    box = ToolBox(Home.resolve(tmp_path / "home"))
+    rows = {v["setting"] for v in box.launch_pretraining(method="mlm", data="shapes", steps=10)["values"]}
+    assert "augment strength" not in rows and "steps" in rows
+    rows = {v["setting"] for v in box.launch_pretraining(method="simclr", data="digits", steps=10)["values"]}
+    assert "augment strength" in rows

@@ -16,7 +16,7 @@ from datetime import datetime
 from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
-from ssl_runtime.catalogue import canonical
+from ssl_runtime.catalogue import TEXT_METHODS, canonical
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
@@ -78,8 +78,9 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
          else est.get("batch_note", "default")),
         ("learning rate", cfg["optim"].get("lr") or "method default x batch/256", "you" if a.lr else inherited),
         ("device", train.get("device"), "you" if a.device else inherited),
-        ("augment strength", cfg["augment"]["strength"], inherited),
     ]
+    if cfg["method"] not in TEXT_METHODS:  # text has no views to augment
+        rows.append(("augment strength", cfg["augment"]["strength"], inherited))
     for key, name, setting in (("image_size", "image size", "data.image_size"), ("backbone", "backbone",
                                                                                   "backbone.name")):
         if key in est and setting not in {*a.overrides, *rec}:  # images: what the config's "auto" comes to

@@ -64,8 +64,11 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
     lines = [_judged_line(d["run_id"], j) for j in d.get("about", [])]
     if lines:
         lines.append("")
+    if d.get("ended_early"):
+        lines += [ended_early_text(d["run_id"], d["ended_early"]), ""]
     lines += [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
-              + (" - early warning, the run is still going" if d.get("in_progress") else "")]
+              + (" - early warning, the run is still going" if d.get("in_progress") else "")
+              + (" - read from the steps it trained" if d.get("ended_early") else "")]
     if d["evidence"]:
         lines.append("Evidence from the run's own metrics:")
         for e in d["evidence"]:
@@ -90,6 +93,16 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
     return "\n".join(lines)
 
 
+def ended_early_text(run_id: str, e: dict) -> str:
+    """What stopped a run before its end, from its status line, and how to go on."""
+    at = f" at step {e['steps'] or 0} of {e['total_steps'] or '?'}"
+    why = f": {e['message']}" if e.get("message") and e["message"] != e["status"] else ""
+    retried = f" (retried {e['retries']} time{'s' if e['retries'] != 1 else ''} first)" if e.get("retries") else ""
+    go_on = ("" if e["status"] == "failed" else
+             f" `resume run {run_id}` goes on from its last checkpoint.")
+    return f"**Run {run_id} was {e['status']}{at}**{why}{retried}.{go_on}"
+
+
 def follow_up_text(run_id: str, f: dict) -> str:
     """Whether a follow-up fixed its parent: "Run 12 fixed run 9's complete collapse: kNN 0.94 vs 0.31"."""
     was = f["parent_verdict"].replace("_", " ")
@@ -103,7 +116,9 @@ def follow_up_text(run_id: str, f: dict) -> str:
             "improved": f"Run {run_id} improved on run {f['parent_id']}{knn}",
             "not_improved": f"Run {run_id} did not improve on run {f['parent_id']}{knn}",
             "pending": f"Run {run_id} is a follow-up of run {f['parent_id']} ({was}); whether it fixed it is "
-                       "known when it ends"}[f["outcome"]]
+                       "known when it ends",
+            "unfinished": f"Run {run_id} is a follow-up of run {f['parent_id']} ({was}) that stopped before its "
+                          "end; whether the change helps is known once it finishes"}[f["outcome"]]
     return f"{said}, with {change}."
 
 

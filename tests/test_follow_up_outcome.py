@@ -140,3 +140,21 @@ def test_a_length_override_replaces_the_other_unit():
     assert (cfg["train"]["epochs"], cfg["train"]["steps"]) == (5, None)
     with pytest.raises(ConfigError, match="give train.epochs or train.steps, not both"):
         launch_config(base=base, overrides={"train.epochs": 5, "train.steps": 40})
+
+
+def test_an_interrupted_follow_up_says_what_stopped_it_not_that_it_failed(home):
+    """"Why was run 2 interrupted?" got a healthy verdict and "run 2 did not improve on run 1" for a run stopped at
+    step 150 of 600: the answer now leads with what stopped it, and the change is not judged on a run that never
+    finished."""
+    parent = _run(home, HEALTHY, 0.90)
+    child = _run(home, HEALTHY, 0.85, parent=parent, ended=False)
+    RunFolder(Registry(home).get(child).run_dir).set_status("interrupted", "worker pid 7 died (exit code None)")
+    Registry(home).update(child, retries=2)
+    Registry(home).sync(child)
+    d = diagnose_run(home, child)
+    assert d["follow_up"]["outcome"] == "unfinished" and d["ended_early"]["status"] == "interrupted"
+    text = diagnosis_text(d)
+    assert text.startswith(f"**Run {child} was interrupted at step 100 of 1000**: worker pid 7 died (exit code "
+                           f"None) (retried 2 times first). `resume run {child}` goes on from its last checkpoint.")
+    assert "did not improve" not in text and "stopped before its end" in text
+    assert "ended_early" not in diagnose_run(home, parent)

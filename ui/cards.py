@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from agent.answers import follow_up_text, quote_untrusted
+from agent.answers import ended_early_text, follow_up_text, quote_untrusted
 from tools.diagnosis.thresholds import PROBE_GAIN_Z
 from tools.home import Home
 from tools.insights import flatten, metric_rows
@@ -43,10 +43,12 @@ def diagnosis_card(home: Home, d: dict, key: str) -> None:
         st.markdown(f"**Run {d['run_id']}**" + (" - still running, early warning" if d.get("in_progress") else ""))
         st.badge(d["verdict"].replace("_", " "), color=VERDICT_COLORS.get(d["verdict"], "gray"))
     cols[1].metric("confidence", f"{d['confidence']:.2f}")
+    if d.get("ended_early"):
+        st.warning(ended_early_text(d["run_id"], d["ended_early"]))
     if d.get("follow_up"):
         f = d["follow_up"]
         box = st.success if f["outcome"] in ("fixed", "improved") else st.info \
-            if f["outcome"] in ("pending", "partly_fixed") else st.warning
+            if f["outcome"] in ("pending", "unfinished", "partly_fixed") else st.warning
         box(follow_up_text(d["run_id"], f))
     if d.get("evidence"):
         df = pd.DataFrame(d["evidence"])[["metric", "value", "step", "threshold", "explanation"]]

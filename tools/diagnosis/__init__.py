@@ -31,6 +31,7 @@ ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_
 # hard failures an opt-in early stop acts on; a falling rank alone (dimensional collapse) only alerts: rank rises
 # and then falls in healthy runs too
 STOP_VERDICTS = ("complete_collapse", "diverged", "not_learning")
+UNFINISHED = ("interrupted", "cancelled", "failed")  # ended before its last step, not by its own metrics
 
 
 def _modality(method: str) -> str:
@@ -71,6 +72,9 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
     outcome = follow_up_outcome(reg, run, d.verdict, d.in_progress)
     if outcome:
         result["follow_up"] = outcome
+    if run.status in UNFINISHED:  # "why was run 2 interrupted?": what stopped it comes before what its metrics say
+        result["ended_early"] = {"status": run.status, "message": run.message, "steps": run.steps,
+                                 "total_steps": run.total_steps, "retries": run.retries}
     if literature and result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
     if store and not _unchanged(reg, run.id, "diagnosis", result):
@@ -139,8 +143,10 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
     pp, cp = reg.probe(parent.id), reg.probe(run.id)
     knn, parent_knn = (cp.knn_acc if cp else None), (pp.knn_acc if pp else None)
     no_worse = knn is None or parent_knn is None or knn >= parent_knn
-    if in_progress:
+    if in_progress or run.status in ("queued", "running"):
         outcome = "pending"
+    elif run.status in UNFINISHED:  # stopped before its end: it has not shown what the change does
+        outcome = "unfinished"
     elif parent_verdict != "healthy":
         rose = knn is not None and parent_knn is not None and knn - parent_knn >= T.FOLLOW_UP_KNN_GAIN
         outcome = "fixed" if verdict == "healthy" and no_worse else "partly_fixed" if rose else "not_fixed"

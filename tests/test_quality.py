@@ -41,6 +41,26 @@ def test_labels_decide_where_they_exist(tmp_path):
     assert (q.verdict, q.decided_by) == ("good", "probe") and q.probe_gain == pytest.approx(0.07)
 
 
+@pytest.mark.parametrize("baseline, probe, verdict", [(1.0, 1.0, "usable"), (0.995, 0.99, "usable"),
+                                                     (0.98, 0.985, "weak")])
+def test_labels_the_random_init_already_masters_decide_nothing(tmp_path, baseline, probe, verdict):
+    """A masked LM on shapes' captions (which name their class) probed 100% at random init and at its end, and was
+    called weak: no encoder can clear a 1-point bar above 100%. Where the random init leaves less room than the bar
+    the probe decides nothing (`usable`, saying why, with the perplexity where there is one); with room it still
+    decides (98% leaves 2 points)."""
+    from test_diagnosis_synthetic import _lm_run
+
+    ev = _lm_run(tmp_path, ppl=(180.0, 40.0))
+    ev.probe = {"probe/acc": probe, "knn/acc": probe, "num_val": 100000, "baseline": {"probe/acc": baseline,
+                                                                                 "knn/acc": baseline}}
+    d = diagnose(ev)
+    q = judge(ev, d)
+    assert (q.verdict, q.decided_by) == (verdict, "probe"), q.reason
+    if verdict == "usable":
+        assert "too easy to tell encoders apart" in q.reason and "180 at step 10 to 40 at step 100" in q.reason
+        assert d.verdict != "weak_representation" and not q.signals  # an LM's rank says nothing: not shown
+
+
 def test_a_collapse_is_failing_whatever_lidar_says(tmp_path):
     ev = make_run(tmp_path, rows=trace(std=(0.1, 0.005), rank=(30, 1.2), extra=_lidar(20.0, 200.0)), data=UNLABELLED)
     d = diagnose(ev)

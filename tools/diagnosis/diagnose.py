@@ -611,9 +611,17 @@ def unpaired_se(a: float, b: float, n: int | None) -> float | None:
     return max(math.sqrt((a * (1 - a) + b * (1 - b)) / n), 1 / n) if n else None
 
 
-def gain_reading(gain: float, se: float | None, bar: float = T.PROBE_GAIN_WEAK) -> str:
+CEILING_SAYS = ("the same network at random init already probes at {base:.1f}%, leaving less than the {bar:.0f}-point "
+                "bar to gain: these labels are too easy to tell encoders apart, and decide nothing here")
+
+
+def gain_reading(gain: float, se: float | None, bar: float = T.PROBE_GAIN_WEAK, baseline: float | None = None) -> str:
     """"over" or "under" the bar when the gain is clear of it by more than PROBE_GAIN_Z standard errors (by anything,
-    where the error is unknown), else "undecided": the probe cannot say which side of the bar the encoder is on."""
+    where the error is unknown), else "undecided": the probe cannot say which side of the bar the encoder is on.
+    "ceiling" when the random init's own probe (`baseline`) leaves less room than the bar: no encoder could clear
+    it (a masked LM on captions that name their class probes 100% at random init), so the labels decide nothing."""
+    if baseline is not None and 1.0 - baseline < bar:
+        return "ceiling"
     if se is None:
         return "over" if gain >= bar else "under"
     if gain - T.PROBE_GAIN_Z * se >= bar:
@@ -623,7 +631,7 @@ def gain_reading(gain: float, se: float | None, bar: float = T.PROBE_GAIN_WEAK) 
 
 def _probe_reading(ev: RunEvidence, bar: float = T.PROBE_GAIN_WEAK) -> str | None:
     gain = _probe_gain(ev)
-    return None if gain is None else gain_reading(gain, gain_se(ev.probe), bar)
+    return None if gain is None else gain_reading(gain, gain_se(ev.probe), bar, ev.probe["baseline"]["probe/acc"])
 
 
 def _probe_weak(ev: RunEvidence) -> bool:
@@ -649,7 +657,10 @@ def _gain_item(ev: RunEvidence, gain: float, bar: float = T.PROBE_GAIN_WEAK, mea
     se = gain_se(p)
     margin = f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else ""
     rows = f" on {p['num_val']} held-out images" if p.get("num_val") else ""
-    if not meaning and gain_reading(gain, se, bar) == "undecided":
+    reading = gain_reading(gain, se, bar, p["baseline"]["probe/acc"])
+    if not meaning and reading == "ceiling":
+        meaning = f": {CEILING_SAYS.format(base=p['baseline']['probe/acc'] * 100, bar=bar * 100)}"
+    if not meaning and reading == "undecided":
         meaning = (f": within its error of the {bar * 100:.0f}-point bar, so the probe cannot say whether the encoder "
                    f"beat its random init by {bar * 100:.0f} point(s) and decides nothing here (`sslpilot probe RUN "
                    "--set eval.time_budget_s=60` scores more images, where the data has them)")

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ssl_runtime.catalogue import TEXT_METHODS
 from tools.diagnosis import thresholds as T
-from tools.diagnosis.diagnose import Diagnosis, gain_reading, gain_se
+from tools.diagnosis.diagnose import CEILING_SAYS, Diagnosis, gain_reading, gain_se
 from tools.diagnosis.evidence import RunEvidence
 
 FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
@@ -46,9 +47,19 @@ def lidar_gain(ev: RunEvidence) -> tuple[float, float, float] | None:
     return points[0][1], points[-1][1], points[-1][1] / points[0][1]
 
 
+def _perplexity_said(ev: RunEvidence) -> str:
+    """A language model's own measure of learning, where the probe cannot tell: held-out perplexity's fall."""
+    ppl = ev.s("val/perplexity").finite
+    if len(ppl) < 2:
+        return ""
+    (s0, first), (s1, last) = ppl[0], ppl[-1]
+    return f"; what it learned shows in held-out perplexity, {first:.4g} at step {s0} to {last:.4g} at step {s1}"
+
+
 def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Quality:
     q = Quality(ev.run_id, "unknown", "none", "", diagnosis=d.verdict, siblings=siblings or {})
-    for key in ("health/lidar", "health/rank", "health/alpha_req"):
+    # a language model's hidden states sit in a narrow cone: their rank reads "collapsed" and says nothing
+    for key in () if ev.method in TEXT_METHODS else ("health/lidar", "health/rank", "health/alpha_req"):
         last = ev.s(key).last()
         if last:
             q.signals[key.removeprefix("health/")] = round(last[1], 4)
@@ -65,10 +76,15 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
         q.reason = f"the diagnosis reads {d.verdict.replace('_', ' ')}"
     elif q.probe_gain is not None:
         q.decided_by = "probe"
-        reading = gain_reading(q.probe_gain, se)
-        q.verdict = {"over": "good", "under": "weak", "undecided": "usable"}[reading]
+        base = ev.probe["baseline"]["probe/acc"]
+        reading = gain_reading(q.probe_gain, se, baseline=base)
+        q.verdict = {"over": "good", "under": "weak", "undecided": "usable", "ceiling": "usable"}[reading]
         said = f"{q.probe_gain * 100:+.1f}" + (f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else "")
-        q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
+        if reading == "ceiling":
+            q.reason = (f"labels exist, but {CEILING_SAYS.format(base=base * 100, bar=T.PROBE_GAIN_WEAK * 100)}"
+                        + _perplexity_said(ev))
+        else:
+            q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
                     + (f"({'at least' if reading == 'over' else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})"
                        if reading != "undecided" else
                        f"(within its error of {T.PROBE_GAIN_WEAK * 100:.0f}: no failure found, and the probe's "

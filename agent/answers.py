@@ -319,7 +319,8 @@ def _setting_line(rid: str, method: str, s: dict) -> str:
 
 
 def _logged_line(rid: str, m: dict) -> str:
-    """One asked metric: the value at the asked step when there is one, then its last, lowest and highest."""
+    """One asked metric: the value at the asked step when there is one, then its last, lowest and highest, and
+    where its last fifth was going."""
     key = m["key"]
     if m.get("absent"):
         return f"- run {rid} logged no `{key}`" + (f"; it logged {', '.join(m['known'])}" if m["known"] else "") + "."
@@ -329,8 +330,15 @@ def _logged_line(rid: str, m: dict) -> str:
         where = f"step {step}" if step == m["asked_step"] else f"step {step}, the logged step nearest {m['asked_step']}"
         lead = f"**{_fmt(value)}** at {where}; "
     (ls, lv), (ns, nv), (xs, xv) = m["last"], m["min"], m["max"]
-    return (f"- `{key}`: {lead}last {_fmt(lv)} (step {ls}), lowest {_fmt(nv)} (step {ns}), highest {_fmt(xv)} "
+    line = (f"- `{key}`: {lead}last {_fmt(lv)} (step {ls}), lowest {_fmt(nv)} (step {ns}), highest {_fmt(xv)} "
             f"(step {xs})")
+    t = m.get("trend")
+    if t:
+        (s0, v0), (s1, v1) = t["first"], t["last"]
+        said = "flat (within 1%)" if t["direction"] == "flat" else f"still {t['direction']}"
+        line += (f"; over its last logged steps it went {_fmt(v0)} (step {s0}) to {_fmt(v1)} (step {s1}), "
+                 f"{t['change'] * 100:+.1f}%: **{said}**")
+    return line
 
 
 def _asked_text(result: dict) -> list[str]:

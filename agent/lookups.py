@@ -40,6 +40,15 @@ NOT_ABOUT_VALUES = re.compile(r"\b(?:why|should|would|could|recommend|suggest|st
                               r"going|plateau\w*|rank\s+(?:runs|them|the)|launch|pretrain|train\s+\w+\s+on|stop|kill|"
                               r"cancel|collaps\w*|wrong|problems?|issues?|healthy)\b", re.I)
 """A question about where a metric is going or what to do about it, not what it was."""
+TREND_ASKED = re.compile(r"\b(?:still|keeps?|kept)\s+(?:going\s+(?:down|up)|coming\s+down|falling|dropping|decreasing|"
+                         r"declining|improving|rising|climbing|increasing|growing|shrinking|getting\s+(?:better|worse|"
+                         r"lower|higher|smaller|bigger))\b|\b(?:is|are)\s+(?:the\s+)?[\w' -]{1,40}?\s+going\s+(?:down|up)\b|\b(?:stopped|stops?|ceased)\s+(?:falling|dropping|decreasing|"
+                         r"declining|improving|rising|increasing|climbing|going\s+(?:down|up))\b|\bplateau(?:ed|ing|s)?\b|"
+                         r"\bflat(?:ten(?:ed|ing|s)?|lined)?(?:\s+out)?\b|\btrend(?:s|ing)?\b", re.I)
+"""Where a logged metric is going now ("is the loss of run 3 still falling?", "has run 5's loss plateaued?"): its
+values with the trend of their last fifth (tools/trend.py). What is left around it still decides: "will it keep
+falling if I train longer?" is a forecast, "why is it still rising?" a diagnosis, "stop it once it stops falling" a
+stop."""
 
 
 def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> tuple[str, dict] | None:
@@ -67,8 +76,9 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
 
 def asked_metrics(text: str) -> list[str]:
     """The logged metrics a question asks the values of, as keys; the learning rate counts only at a step (else it
-    is the setting: "what learning rate did run 1 use?"); none for a question about where a metric is going."""
-    if not SETTINGS_QUESTION.search(text) or NOT_ABOUT_VALUES.search(text):
+    is the setting: "what learning rate did run 1 use?"); where a metric is going now counts (TREND_ASKED), what
+    it will do or why not."""
+    if not SETTINGS_QUESTION.search(text) or NOT_ABOUT_VALUES.search(TREND_ASKED.sub(" ", text)):
         return []
     at = AT_STEP.search(text)
     keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]

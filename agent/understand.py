@@ -95,7 +95,8 @@ REFUSE = re.compile(
     r"|\bformat\s+(?:the\s+|my\s+|this\s+)?(?:disk|drive|home|partition|volume|database)\b", re.I)  # "format is csv": no
 STOP_CONDITION = re.compile(
     r"\b(?:when|once|if|as\s+soon\s+as|until|whenever)\s+(?:the\s+|its\s+|it'?s?\s+|it\s+)?(?:[\w/@-]+\s+){0,3}?"
-    r"(?:below|under|above|over|drops?|falls?|goes|gets|reaches|hits|plateau\w*|stops?\s+improving|flat\w*|"
+    r"(?:below|under|above|over|drops?|falls?|goes|gets|reaches|hits|plateau\w*|stops?\s+(?:improving|falling|"
+    r"dropping|decreasing|declining|going\s+down|getting\s+better|changing|moving)|flat\w*|level(?:s|l?ed)?\s+off|"
     r"collaps\w*|diverg\w*|finish\w*|done|nan)\b|^\W*(?:(?:pls|please)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\s+"
     r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
 """A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",

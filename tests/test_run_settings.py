@@ -391,7 +391,61 @@ def test_a_question_about_a_logged_value_is_a_lookup_of_it(message, args, model)
 
 
 @pytest.mark.parametrize("message", ["what learning rate did run 1 use?", "why did the rank of run 2 drop?",
-                                     "is the loss of run 1 still falling?", "rank runs 1 and 5",
+                                     "will the loss of run 1 keep falling if I train longer?", "rank runs 1 and 5",
                                      "rank collapse in run 2?", "what's wrong with the loss of run 4?"])
 def test_a_setting_a_cause_or_a_trend_is_not_a_lookup_of_values(message, model):
     assert "metrics" not in read(message, model).args
+
+
+# ---- where a logged metric is going ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("values, direction", [((5, 4.8, 4.6, 4.5, 4.4, 4.3, 4.2), "falling"),
+                                               ((5, 4.8, 4.6, 4.5, 4.5, 4.5, 4.49), "flat"),
+                                               ((5, 4.8, 4.6, 4.5, 4.6, 4.7, 4.8), "rising")])
+def test_the_trend_is_read_over_the_last_fifth(values, direction):
+    """Seven points: the window is the last three (at least three), and a move under 1% of its first is flat."""
+    from tools.trend import tail_trend
+
+    t = tail_trend([(10 * (i + 1), v) for i, v in enumerate(values)])
+    assert t.direction == direction and t.first == (50, values[4]) and t.last == (70, values[6])
+    assert tail_trend([(10, 5.0), (20, 4.0)]) is None  # too few points to say
+
+
+def test_the_diagnosis_and_the_chat_read_one_trend(tmp_path):
+    """"Is the loss still falling?" and the diagnosis's "still improving" (which proposes a longer run) come from
+    the same reading, so they cannot disagree."""
+    from test_diagnosis_synthetic import PROBE_GOOD, make_run, trace
+
+    from agent.answers import _logged_line
+    from tools.diagnosis import diagnose
+    from tools.run_settings import logged_values
+
+    ev = make_run(tmp_path, rows=trace(loss=(5.0, 4.0), std=(0.05, 0.12), rank=(10, 25)), probe=PROBE_GOOD)
+    (loss,) = logged_values({"run_dir": str(ev.folder.path)}, ["loss"])
+    assert loss["trend"]["direction"] == "falling" and any(c.id == "still_improving" for c in diagnose(ev).causes)
+    assert _logged_line("1", loss).endswith("over its last logged steps it went 4.222 (step 80) to 4 (step 100), "
+                                            "-5.3%: **still falling**")
+
+
+@pytest.mark.parametrize("message, run, metric", [
+    ("is the loss of run 3 still going down?", "3", "loss"),
+    ("has run 5's loss plateaued?", "5", "loss"),
+    ("is run 1's effective rank still climbing", "1", "health/rank"),
+    ("is the loss of run 1 flat?", "1", "loss")])
+def test_where_a_metric_is_going_is_a_lookup_of_it(message, run, metric, model):
+    r = read(message, model)
+    assert (r.tool, r.args) == ("get_run", {"run_id": run, "metrics": [metric]})
+
+
+@pytest.mark.parametrize("message, tool", [("will the loss of run 3 keep falling if I train it longer?", "forecast_run"),
+                                           ("why is the loss of run 4 still going up?", "diagnose_run"),
+                                           ("has run 3 plateaued?", "forecast_run")])
+def test_what_a_metric_will_do_or_why_is_not_a_lookup(message, tool, model):
+    r = read(message, model)
+    assert r.tool == tool and "metrics" not in r.args
+
+
+@pytest.mark.parametrize("message", ["kill run 3 if its loss stops falling", "stop run 3 once the loss levels off"])
+def test_a_stop_on_a_plateau_is_asked_about_not_a_cancel_now(message, model):
+    """"Kill run 3 if its loss stops falling" was a cancel now, which dropped the condition."""
+    assert read(message, model).kind == "clarify"

@@ -14,6 +14,7 @@ from typing import Any
 
 from ssl_runtime.run_folder import RunFolder
 from tools.metric_words import metric_key
+from tools.trend import tail_trend
 
 WHOLE_CONFIG = "config"
 TIME = "time"
@@ -120,8 +121,8 @@ def run_files(info: dict) -> dict:
 
 
 def logged_values(info: dict, metrics: list[str], at_step: int | None = None) -> list[dict]:
-    """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, and with
-    `at_step` its value at the nearest logged step. A metric the run never logged is named as absent, with the ones
+    """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, the trend of
+    its last fifth (tools/trend.py), and with `at_step` its value at the nearest logged step. A metric the run never logged is named as absent, with the ones
     it did."""
     rows = RunFolder(info["run_dir"]).read_metrics()
     logged = sorted({k for r in rows for k in r} - {"step", "epoch"})
@@ -133,6 +134,9 @@ def logged_values(info: dict, metrics: list[str], at_step: int | None = None) ->
             continue
         entry = {"key": key, "last": points[-1], "min": min(points, key=lambda p: p[1]),
                  "max": max(points, key=lambda p: p[1])}
+        trend = tail_trend(points)
+        if trend is not None:
+            entry["trend"] = trend.to_dict()
         if at_step is not None:
             entry["at"] = min(points, key=lambda p: (abs(p[0] - at_step), p[0]))
             entry["asked_step"] = at_step

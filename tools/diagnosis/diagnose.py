@@ -18,6 +18,7 @@ from tools.diagnosis import thresholds as T
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
 from tools.diagnosis.trajectory import PATH_METRICS, departure, normalised_path, path_of, spread_fall_verdict
+from tools.trend import tail_trend
 
 VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
             "weak_representation", "data_problem", "insufficient_evidence")
@@ -705,11 +706,9 @@ def _healthy_evidence(ev: RunEvidence, d: Diagnosis) -> None:
     if gain is not None:
         d.evidence.append(_gain_item(ev, gain))
         d.confidence += 0.15 if _probe_reading(ev) == "over" else 0.0  # an undecided probe adds nothing
-    loss = ev.s("loss").finite
-    if len(loss) >= 6:
-        tail = [v for _, v in loss[-max(3, len(loss) // 5):]]
-        if tail[-1] < tail[0] - 0.01 * abs(tail[0]):
-            d.causes.append(Cause("still_improving", "the loss was still falling at the end of training", 0.5))
+    trend = tail_trend(ev.s("loss").finite)
+    if trend is not None and trend.direction == "falling":
+        d.causes.append(Cause("still_improving", "the loss was still falling at the end of training", 0.5))
 
 
 def _probe_kept(ev: RunEvidence, d: Diagnosis) -> None:

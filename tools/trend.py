@@ -1,0 +1,41 @@
+"""Was a logged metric still moving at its end? One reading for the diagnosis ("the loss was still falling at the
+end of training", which proposes a longer run) and for the chat ("is the loss of run 3 still going down?").
+
+The window is the last fifth of the logged points (at least three), and the metric moved when its last value lies
+more than 1% of the window's first value from it. It compares two logged values, as a user reading the curve's
+tail does; a loss noisy from step to step can read falling on one logging step and flat on the next, so the
+answer gives the two values and their steps, not only the word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+MIN_POINTS = 6  # fewer logged points than this: no trend is read
+SHARE = 0.2  # the last fifth of the logged points
+REL = 0.01  # a move under 1% of the window's first value is flat
+
+
+@dataclass
+class Trend:
+    direction: str  # falling | rising | flat
+    first: tuple[int, float]  # (step, value) at the window's start
+    last: tuple[int, float]  # (step, value) at its end
+
+    @property
+    def change(self) -> float:
+        """The relative change over the window (-0.02: fell 2%)."""
+        return (self.last[1] - self.first[1]) / abs(self.first[1]) if self.first[1] else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "change": self.change}
+
+
+def tail_trend(points: list[tuple[int, float]]) -> Trend | None:
+    """The trend of a metric's finite (step, value) points over their last fifth, or None with too few points."""
+    if len(points) < MIN_POINTS:
+        return None
+    window = points[-max(3, len(points) // int(1 / SHARE)):]
+    (s0, v0), (s1, v1) = window[0], window[-1]
+    direction = "falling" if v1 < v0 - REL * abs(v0) else "rising" if v1 > v0 + REL * abs(v0) else "flat"
+    return Trend(direction, (s0, v0), (s1, v1))

@@ -482,8 +482,9 @@ def _grid_lists(low: str) -> list[tuple[str, str, re.Match]]:
     """(config key, how it was written, the match) for each list of values a sweep would vary."""
     found = [(m.group(1), "assignment", m) for m in re.finditer(GRID_ASSIGNMENT, low)]
     for pattern, key in SWEEPABLE:
-        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?)?\s*"
-                      rf"(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}", low)  # "temperature of simclr over"
+        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?"
+                      r"(?:\s+on\s+[\w./~-]+)?)?\s*"
+                      rf"(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}", low)  # "lr of simclr on digits over"
         if m:
             found.append((key, "words", m))
     return found

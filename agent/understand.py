@@ -267,6 +267,12 @@ A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:
 NOT_A_RELAUNCH = re.compile(r"\b(?:probe|eval\w*|knn|k-nn|checkpoints?|resume|continue|why|compare)\b", re.I)
 
 
+SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
+                         r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
+"""A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the
+classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
+
+
 def _decided_by_words(text: str, named) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
@@ -293,6 +299,8 @@ def _decided_by_words(text: str, named) -> str | None:
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
         return "list_runs"
+    if SWEEP_ASKED.match(text) and find_grid(text) and find_method(without_paths(text)):
+        return "launch_pretraining"  # "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2": one run per value
     if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I)) and (
             find_method(without_paths(text)) or find_data(text)):
         return "schedule_pretraining"  # a cron written out, or "schedule X on Y": a schedule (asks when if unsaid)

@@ -26,6 +26,7 @@ from tools.registry import Registry
                                                     "method_args.temperature": [0.1, 0.2]}),
     ("the temperature of simclr over 0.1, 0.2 and 0.5", {"method_args.temperature": [0.1, 0.2, 0.5]}),
     ("lr across 1e-3 and 3e-3", {"optim.lr": [0.001, 0.003]}),
+    ("the lr of simclr on digits over 1e-3, 3e-3 and 1e-2", {"optim.lr": [0.001, 0.003, 0.01]}),  # asked about
     ("learning rates between 0.001 and 0.01", {}),  # a range, not two values: asked about
     ("lr 0.003 for 20 epochs", {}),  # one value is no sweep
     ("compare runs 1, 2 and 3", {}),
@@ -50,6 +51,15 @@ def test_a_sweep_is_one_call_that_drops_nothing(model, tmp_path):
     assert r.args == {"method": "simclr", "data": "digits", "epochs": 20, "overrides": {"train.seed": 4},
                       "grid": {"optim.lr": [0.001, 0.003]}}
     assert dropped(text, r.tool, r.args, WORLD) == []
+
+
+@pytest.mark.parametrize("text, grid", [
+    ("sweep simclr's learning rate: 1e-3, 3e-3, 1e-2", {"optim.lr": [0.001, 0.003, 0.01]}),  # a literature search?
+    ("sweep the lr of simclr on digits over 1e-3, 3e-3 and 1e-2 for 100 steps", {"optim.lr": [0.001, 0.003, 0.01]}),
+    ("grid search byol batch size 64, 128, 256 on shapes", {"train.batch_size": [64, 128, 256]})])
+def test_a_sweep_asked_for_by_its_verb_is_a_sweep(text, grid, model, tmp_path):
+    r = understand(text, {}, WORLD, model, cwd=tmp_path)
+    assert (r.kind, r.tool, r.args["grid"]) == ("tool", "launch_sweep", grid)
 
 
 def test_the_chat_confirms_changes_and_queues_a_sweep(tmp_path):

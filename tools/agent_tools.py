@@ -88,8 +88,12 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     by_rec = f"recommendation for {parent or 'the run'}"
     row_keys = {"epochs": "train.epochs", "steps": "train.steps", "batch size": "train.batch_size",
                 "learning rate": "optim.lr", "device": "train.device", "augment strength": "augment.strength"}
-    out = [{"setting": k, "value": v, "from": by_rec if row_keys.get(k) in rec and src != "you" else src}
+    grid = {k: "swept: " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs)
+            for k, vs in (getattr(a, "grid", None) or {}).items()}  # a sweep's rate is its values, not the default
+    out = [{"setting": k, "value": grid[row_keys[k]], "from": "you"} if row_keys.get(k) in grid else
+           {"setting": k, "value": v, "from": by_rec if row_keys.get(k) in rec and src != "you" else src}
            for k, v, src in rows]  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
+    out += [{"setting": k, "value": v, "from": "you"} for k, v in grid.items() if k not in row_keys.values()]
     for key, value in a.overrides.items():
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
@@ -98,7 +102,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     if a.from_parent_weights:
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "
                        "pretraining, a fresh optimiser and schedule)", "from": "you"})
-    named = {*a.overrides, *rec}
+    named = {*a.overrides, *rec, *grid}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"

@@ -52,3 +52,17 @@ def test_a_missing_guard_still_outranks_a_sibling_s_values(tmp_path):
     d = diagnose(failed, [sib])
     assert d.healthy_diff["change"] == {"method_args.predictor": True, "optim.lr": 1e-3}
     assert recommend(failed, d).change == {"method_args.predictor": True}
+
+
+def test_a_sibling_s_values_come_before_a_cause_that_is_the_recipe_itself(tmp_path):
+    """A dimensional collapse at the default augmentation names "strong augmentation" as a likely cause: the
+    published recipe, which every healthy sibling shares. A healthy sibling that differs only in the rate is the
+    better lead (a SimCLR sweep's run at lr 0.01 was told augment.strength=0.6); without one the cause still leads."""
+    dimensional = {"std": (0.11, 0.04), "rank": (40, 10)}
+    failed = make_run(tmp_path, overrides={"optim.lr": 1e-2}, rows=trace(**dimensional), name="failed")
+    sibling = _sibling(tmp_path, {"optim.lr": 3e-3}, "sibling")
+    d = diagnose(failed, [sibling])
+    assert d.verdict == "dimensional_collapse" and any(c.id == "strong_augmentation" for c in d.causes)
+    assert recommend(failed, d).change == {"optim.lr": 3e-3}
+    alone = diagnose(failed)
+    assert recommend(failed, alone).change == {"augment.strength": 0.6}

@@ -45,6 +45,10 @@ class Candidate:
     launchable: bool = True
 
 
+# causes that name the published recipe itself, not a departure from it ("strong augmentation" at the default
+# strength): a healthy sibling that differs in a few settings is better evidence (a SimCLR at lr 0.01 beside a
+# healthy one at 0.003 was told to weaken its augmentation)
+RECIPE_CAUSES = ("strong_augmentation",)
 MAX_WIDTH = next(m.le for m in BackboneConfig.model_fields["width"].metadata if getattr(m, "le", None))
 # a healthy run's "train longer" (its loss still falling, or nothing else to change) is the forecast's to decide
 FORECAST_DECIDES = ("still_improving",)
@@ -255,9 +259,14 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
     history = history or []
     plateaued = bool(forecast) and forecast["verdict"] == "plateaued"
     pool: list[tuple[Cause | None, Candidate]] = []
-    for cause in sorted(d.causes, key=lambda c: -c.score):
+    causes = sorted(d.causes, key=lambda c: -c.score)
+    recipe = [c for c in causes if c.id in RECIPE_CAUSES] if d.healthy_diff else []
+    for cause in [c for c in causes if c not in recipe]:
         pool += [(cause, c) for c in candidates_for(cause, ev)]
-    pool += [(None, c) for c in _healthy_values(d) + _fallback(ev, d)]
+    pool += [(None, c) for c in _healthy_values(d)]
+    for cause in recipe:  # after the values a healthy sibling shows to work
+        pool += [(cause, c) for c in candidates_for(cause, ev)]
+    pool += [(None, c) for c in _fallback(ev, d)]
     skipped = []
     for cause, cand in pool:
         failed = _tried_and_failed(cand.change, history)

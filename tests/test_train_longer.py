@@ -109,3 +109,15 @@ def test_the_recommendation_and_the_forecast_of_a_run_agree(tmp_path, shape, lon
     rec = recommend_run(home, run.id, store=False)
     assert ("train.steps" in rec["change"]) == longer, rec
     assert ("Its forecast agrees" if longer else "its forecast says it has plateaued") in rec["rationale"]
+
+
+def test_a_plateau_is_said_only_where_longer_training_was_held_back(tmp_path):
+    """A weak run on duplicated data is told to deduplicate: its forecast's plateau is no reason given for that."""
+    ev = make_run(tmp_path, rows=trace(std=(0.05, 0.12), rank=(10, 25)),
+                  data={"num_images": 1797, "duplicates": 900, "skipped_files": 0, "class_counts": [180] * 10},
+                  probe={"probe/acc": 0.80, "knn/acc": 0.78, "num_val": 100000,
+                         "baseline": {"probe/acc": 0.80, "knn/acc": 0.78}})
+    d = diagnose(ev)
+    r = recommend(ev, d, forecast={"verdict": "plateaued", "reading": READING})
+    assert d.verdict == "data_problem" and r.change == {"data.dedup": True}, (d.verdict, r.change)
+    assert "plateaued" not in r.rationale

@@ -267,7 +267,7 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
     for cause in recipe:  # after the values a healthy sibling shows to work
         pool += [(cause, c) for c in candidates_for(cause, ev)]
     pool += [(None, c) for c in _fallback(ev, d)]
-    skipped = []
+    skipped, held_back = [], False
     for cause, cand in pool:
         failed = _tried_and_failed(cand.change, history)
         if failed is None and _in_effect(cand.change, ev):
@@ -280,19 +280,20 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
             continue
         longer = _lengthens(cand.change) and (cause is None or cause.id in FORECAST_DECIDES)
         if longer and plateaued:
+            held_back = True  # said with whatever is proposed instead
             continue
         rationale = cand.rationale
         if cause is not None:
             rationale = f"{cause.description}. {rationale[0].upper()}{rationale[1:]}"
         if longer and forecast:
             rationale += f". {FORECAST_SAYS[forecast['verdict']]}: {forecast['reading']}"
-        elif plateaued:
+        elif held_back:
             rationale += f". Not longer training: {FORECAST_SAYS['plateaued'].lower()} ({forecast['reading']})"
         if skipped:
             rationale += " (not repeating " + "; ".join(s["said"] for s in skipped) + ")"
         return Recommendation(ev.run_id, cand.category, cand.change, rationale, cand.expected, cand.verify,
                               d.citations, cause.id if cause else "fallback", cand.launchable, skipped or None)
-    if plateaued:
+    if held_back:
         return Recommendation(ev.run_id, "model", {}, f"{FORECAST_SAYS['plateaued']} ({forecast['reading']}), and no "
                               "other change stands out: more in-domain data or a larger model are what is left", "",
                               "", d.citations, "plateaued", False, skipped or None)

@@ -20,7 +20,7 @@ from pathlib import Path
 from _common import ROOT, machine, table
 
 RUN = {"method": "simclr", "data": {"name": "digits"}, "backbone": {"width": 0.25},
-       "train": {"steps": 20, "batch_size": 64, "device": "cpu", "log_every": 2, "health_every": 5},
+       "train": {"steps": 20, "batch_size": 64, "device": "cpu", "log_every": 2, "health_every": 4},
        "method_args": {"proj_hidden_dim": 64, "proj_dim": 32}}
 
 
@@ -74,6 +74,7 @@ def warm_table(turns: int) -> list[list]:
     rows, every = [], []
     for label, message in (("diagnosis question", f"why did run {run.id} collapse?"),
                            ("bare number", f"is {run.id} healthy?"), ("list runs", "what are my runs"),
+                           ("recommendation (reads the forecast)", f"what should I try next for run {run.id}?"),
                            ("literature search", "what teacher temperature does DINO use?"),
                            ("launch (pending)", "byol on shapes, 300 steps, lr 0.01"),
                            ("question back", "what should I try next for 99?"), ("launch confirm", None)):

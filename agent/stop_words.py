@@ -1,6 +1,7 @@
 """A stop that waits for something, read from words ("stop run 3 when the loss drops below 0.5", "kill it once it
-collapses", "stop run 3 after 500 more steps"): the arguments of the stop_run_when tool, or None when the words give
-no condition that tool can hold (then the chat asks; it never turns a conditional stop into a stop now)."""
+collapses", "stop run 3 after 500 more steps", "... after 10 more epochs"): the arguments of the stop_run_when tool,
+or None when the words give no condition that tool can hold (then the chat asks; it never turns a conditional stop
+into a stop now)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss
 STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|gets\s+to)|when\s+it\s+(?:hits|reaches|gets\s+to)|"
                    rf"by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
                    rf"(?P<more>{MORE}\s+)?(?:training\s+)?(?:steps?|iterations?|iters?)\b)", re.I)
-EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when)\s+(?:epoch\s+(?P<at>\d+)\b|(?P<n>{_COUNT})\s+(?:full\s+)?epochs?\b"
-                    r"(?!\s+more)(?:\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))?)"
+EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when|in|within)\s+(?:(?P<another>another|{MORE})\s+)?"
+                    rf"(?:epoch\s+(?P<at>\d+)\b|(?P<n>{_COUNT})\s+(?P<more>{MORE}\s+)?(?:full\s+)?epochs?\b"
+                    r"(?P<more_after>\s+more)?(?:\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))?)"
                     rf"|\bonce\s+(?P<n2>{_COUNT})\s+epochs?\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))", re.I)
 MINUTES = re.compile(r"\b(?:in|after|within)\s+(?:(?:another|a\s+further)\s+)?(?P<n>\d+(?:\.\d+)?\s*|an?\s+|one\s+|"
                      r"half\s+an\s+|(?<=another\s))(?:more\s+)?(?P<unit>hours?|hrs?|h|minutes?|mins?)\b"
@@ -62,7 +64,9 @@ def read_stop(text: str) -> dict | None:
     m = _ahead(EPOCHS, text)
     if m:
         raw = m.group("at") or m.group("n") or m.group("n2")
-        return {"epochs": float(_number(raw))}
+        relative = m.group("n") and (m.group("another") or m.group("more") or m.group("more_after") or
+                                     re.match(r"(?:in|within)\b", m.group(0), re.I))
+        return {"more_epochs" if relative else "epochs": float(_number(raw))}
     m = _ahead(MINUTES, text)
     if m:
         n, unit = (m.group("n"), m.group("unit")) if m.group("unit") else (m.group("n2"), m.group("unit2"))

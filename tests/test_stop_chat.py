@@ -40,6 +40,9 @@ def model(tmp_path_factory):
     ("stop run 3 after another 40 steps", {"more_steps": 40}),
     ("stop run 3 after epoch 7", {"epochs": 7}),
     ("stop run 3 after three epochs", {"epochs": 3}),
+    ("stop run 3 after 10 more epochs", {"more_epochs": 10}),  # was asked about: a relative epoch
+    ("stop run 3 in another 2 epochs", {"more_epochs": 2}),
+    ("kill run 3 after 5 epochs more", {"more_epochs": 5}),
     ("stop run 3 in 90 minutes", {"minutes": 90}),
     ("stop run 3 in half an hour", {"minutes": 30}),
     ("stop run 3 20 minutes from now", {"minutes": 20}),
@@ -121,6 +124,7 @@ def running(tmp_path):
     ({"metric": "loss", "below": 5}, "loss<5", "loss is 2 now, which already meets it: it stops at its next logging step"),
     ({"more_steps": 30}, "step>=40", "step 40, 30 steps from now"),
     ({"epochs": 3}, "epoch>=3", "step 30, 20 steps from now"),
+    ({"more_epochs": 3}, "epoch>=4", "step 40, 30 steps from now"),  # at step 10 of 10 an epoch: epoch 1 now
     ({"rule": "rank <= 4"}, "health/rank<=4", "health/rank is 20 now"),
 ])
 def test_a_stop_is_proposed_with_the_run_as_it_is_now(running, kw, rule, now):

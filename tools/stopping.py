@@ -43,7 +43,7 @@ def active_rules(run_dir: str, config: dict | None = None) -> dict:
 def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = None, below: float | None = None,
             above: float | None = None, reaches: float | None = None, at_step: int | None = None,
             more_steps: int | None = None, epochs: float | None = None, minutes: float | None = None,
-            on_failure: bool = False) -> Proposal:
+            on_failure: bool = False, more_epochs: float | None = None) -> Proposal:
     """The rule the arguments give for this run, checked against it; nothing is written (see `apply`). `rule` is the
     written form ("loss<0.5", "step>=2000", "minutes>=90": minutes trained in all); `minutes` counts from now."""
     run = Registry(home).sync(run_id_of(ref))
@@ -51,11 +51,12 @@ def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = 
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to stop", field="run_id")
     given = [k for k, v in (("rule", rule), ("metric", metric), ("at_step", at_step), ("more_steps", more_steps),
-                            ("epochs", epochs), ("minutes", minutes), ("on_failure", on_failure or None)) if v is not None]
+                            ("epochs", epochs), ("more_epochs", more_epochs), ("minutes", minutes),
+                            ("on_failure", on_failure or None)) if v is not None]
     if len(given) != 1:
         raise SSLPilotError(f"a stop takes one condition; got {', '.join(given) or 'none'}", field="condition",
-                            fix="a rule ('loss<0.5'), a metric with below/above, at_step, more_steps, epochs, minutes "
-                                "or on_failure")
+                            fix="a rule ('loss<0.5'), a metric with below/above, at_step, more_steps, epochs, "
+                                "more_epochs, minutes or on_failure")
     if on_failure:
         return Proposal(run, None, "")
     folder = RunFolder(run.run_dir)
@@ -68,6 +69,10 @@ def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = 
         stop = StopRule("minutes", ">=", round(trained_minutes(folder) + minutes, 2))
     elif epochs is not None:
         stop = StopRule("epoch", ">=", epochs)
+    elif more_epochs is not None:  # "after 10 more epochs": from the epoch it is in now (its start, while queued)
+        per_epoch = _steps_per_epoch(folder)
+        now = (run.steps or 0) / per_epoch if per_epoch else 0.0
+        stop = StopRule("epoch", ">=", round(now + more_epochs, 2))
     else:
         stop = StopRule("step", ">=", at_step if at_step is not None else (run.steps or 0) + more_steps)
     return Proposal(run, stop, _check(run, folder, stop))

@@ -162,7 +162,8 @@ class ProbeArgs(RunRef):
 
 
 class StopWhenArgs(RunRef):
-    """One condition: a rule, a metric with a bar, a step, more steps, an epoch, minutes from now, or a failure."""
+    """One condition: a rule, a metric with a bar, a step, more steps, an epoch, more epochs, minutes from now, or a
+    failure."""
 
     rule: str | None = Field(None, max_length=80, description="the rule written out: METRIC OP VALUE, e.g. "
                              "'loss<0.5', 'health/rank<=4', 'step>=2000', 'epoch>=20', 'minutes>=90' (in all)")
@@ -174,6 +175,7 @@ class StopWhenArgs(RunRef):
     at_step: int | None = Field(None, ge=1)
     more_steps: int | None = Field(None, ge=1, description="steps from where the run is now")
     epochs: float | None = Field(None, gt=0, description="stop when this many epochs are done")
+    more_epochs: float | None = Field(None, gt=0, description="epochs from where the run is now")
     minutes: float | None = Field(None, gt=0, le=60 * 24 * 365, description="minutes of training from now")
     on_failure: bool = Field(False, description="stop it, with a checkpoint, if the monitor finds it collapsed or "
                              "diverged")

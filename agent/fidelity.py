@@ -208,7 +208,8 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "number":
         return any(_same(n, s.value) for n in _numbers_in(args))
     swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
-    return _same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
+    return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
+            or _same(args.get(f"more_{s.field}"), s.value))  # a stop "after 3 more epochs" counts from now
 
 
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:

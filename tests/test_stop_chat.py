@@ -71,6 +71,7 @@ def test_the_condition_s_numbers_are_not_read_as_runs():
     ("have it stop in 10 minutes", {"focus_run": "3"}, {"run_id": "3", "minutes": 10}),
     ("run 3 needs to stop once it collapses", {}, {"run_id": "3", "on_failure": True}),
     ("stop the running run when loss < 2", {}, {"run_id": "3", "metric": "loss", "below": 2}),
+    ("stop run 3 after 3 more epochs", {}, {"run_id": "3", "more_epochs": 3}),  # the 3 epochs are not dropped
 ])
 def test_a_stop_with_a_condition_is_the_stop_run_when_tool(model, text, context, args):
     r = understand(text, context, WORLD, model)

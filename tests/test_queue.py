@@ -183,3 +183,21 @@ def test_allocator_places_runs():
     assert alloc.assign(Request(1, "cuda:2"), {"0": 1}) == ["2"]
     assert alloc.assign(Request(1, "cpu"), {"cpu": 1}) is None
     assert Allocator(gpus=[], cpu_slots=2).assign(Request(1, "auto"), {"cpu": 1}) == ["cpu"]
+
+
+def test_a_cancel_while_loader_workers_stream_images_ends_cancelled_not_failed(home, tmp_path):
+    """The cancel's SIGTERM goes to the worker's whole session (torchrun's ranks must get it too), and so reached
+    the DataLoader processes that decode a folder's images: they died, the trainer raised "DataLoader worker is
+    killed by signal: Terminated" mid-step, and the run ended `failed` instead of cancelled with its checkpoint."""
+    from photos import make_photos
+
+    photos = make_photos(tmp_path / "photos", n=200, sizes=(24, 40))
+    run = enqueue(home, tiny_config("simclr", **{"data": {"path": str(photos), "image_size": 16},
+                                                 "data.loader": "stream", "data.workers": 2, "train.steps": 400,
+                                                 "train.checkpoint_every": 10000, "train.log_every": 1}))
+    reg = Registry(home)
+    with running_scheduler(home, cpu_slots=1):
+        wait_for(lambda: len(steps_logged(run.run_dir)) >= 5, poll=0.02)
+        cancel(home, run.id)
+        wait_for(lambda: reg.get(run.id).status in TERMINAL)
+    assert reg.get(run.id).status == "cancelled", reg.get(run.id).message

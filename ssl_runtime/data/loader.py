@@ -14,6 +14,7 @@ parallel with the training step; a batched crop in the training process would co
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,11 @@ def _first(batch):
 
 def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # decoding is per image; threads inside a worker only fight each other
+    # A cancel signals the worker's whole session (torchrun's ranks need it): a loader process it killed made the
+    # trainer raise mid-step, and the run failed instead of stopping with its checkpoint. The trainer handles the
+    # signal and closes its loader; a loader process outlives nothing (torch stops it when its parent exits).
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def default_workers() -> int:

@@ -96,11 +96,11 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
 def ended_early_text(run_id: str, e: dict) -> str:
     """What stopped a run before its end, from its status line, and how to go on."""
     at = f" at step {e['steps'] or 0} of {e['total_steps'] or '?'}"
-    why = f": {e['message']}" if e.get("message") and e["message"] != e["status"] else ""
+    message = (e.get("message") or "").strip().rstrip(".")
+    why = f": {message}" if message and message != e["status"] else ""
     retried = f" (retried {e['retries']} time{'s' if e['retries'] != 1 else ''} first)" if e.get("retries") else ""
-    go_on = ("" if e["status"] == "failed" else
-             f" `resume run {run_id}` goes on from its last checkpoint.")
-    return f"**Run {run_id} was {e['status']}{at}**{why}{retried}.{go_on}"
+    return (f"**Run {run_id} was {e['status']}{at}**{why}{retried}. `resume run {run_id}` goes on from its last "
+            "checkpoint.")
 
 
 def follow_up_text(run_id: str, f: dict) -> str:

@@ -31,7 +31,8 @@ ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_
 # hard failures an opt-in early stop acts on; a falling rank alone (dimensional collapse) only alerts: rank rises
 # and then falls in healthy runs too
 STOP_VERDICTS = ("complete_collapse", "diverged", "not_learning")
-UNFINISHED = ("interrupted", "cancelled", "failed")  # ended before its last step, not by its own metrics
+# stopped from outside before its last step (a crash, `failed`, is the run's own: its diagnosis says why)
+UNFINISHED = ("interrupted", "cancelled")
 
 
 def _modality(method: str) -> str:

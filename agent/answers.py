@@ -191,6 +191,8 @@ def ranking_text(r: dict) -> str:
                    if r.get("paired") else f"{sig} {e['score']:.4g}")
         lines.append(f"{e['rank']}. {e['label']}: {reading}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
+    if r.get("left_out"):
+        lines.append("Left out: " + "; ".join(f"run {e['run_id']} ({e['why']})" for e in r["left_out"]) + ".")
     if r.get("probe_note"):
         lines.append(r["probe_note"])
     if r.get("leaders_note"):

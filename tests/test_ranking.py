@@ -355,6 +355,32 @@ def test_runs_of_several_methods_name_each_methods_leader_as_the_shortlist(tmp_p
     assert "leaders" not in one and "Each method's best" not in ranking_text(one)
 
 
+def test_a_run_that_ended_with_nothing_to_measure_is_left_out_not_a_refusal(tmp_path, monkeypatch):
+    """"Which run is best?" over a BYOL and a SimCLR run and a BYOL run that crashed at step 0 was refused as
+    mixing methods (the crashed run had no encoder to measure). It is left out, and said so; with one run left
+    there is nothing to rank."""
+    import ssl_runtime.audit
+    from ssl_runtime.catalogue import RANKED_ACROSS
+
+    a, b = RANKED_ACROSS[:2]
+    h = Home.resolve(tmp_path / "h")
+    runs = [enqueue(h, tiny_config(m)) for m in (a, b, a)]
+    scores: dict[str, float] = {}
+    monkeypatch.setattr(ssl_runtime.audit, "run_view_health",
+                        lambda run_dir, **_: {"health/view_retrieval": scores[str(run_dir)]})
+    for run, retrieval in zip(runs[:2], (0.2, 0.5), strict=True):
+        _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
+        _finished(h, run, scores, retrieval)
+    RunFolder(runs[2].run_dir).set_status("failed", "RuntimeError: DataLoader worker is killed")
+    Registry(h).sync(runs[2].id)
+    r = rank_runs(h, [run.id for run in runs])
+    assert [e["run_id"] for e in r["ranking"]] == [runs[1].id, runs[0].id]
+    assert r["left_out"] == [{"run_id": runs[2].id, "why": "failed at step 0 with nothing to measure"}]
+    assert f"Left out: run {runs[2].id} (failed at step 0 with nothing to measure)." in ranking_text(r)
+    with pytest.raises(SSLPilotError, match="fewer than two of these runs can be ranked"):
+        rank_runs(h, [runs[0].id, runs[2].id])
+
+
 def test_where_every_run_has_a_probe_its_leader_is_named_beside_the_label_free_order():
     from tools.ranking import probe_note
 

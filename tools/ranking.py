@@ -130,6 +130,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         if not run_refs or len(run_refs) < 2:
             raise SSLPilotError("name at least two runs to rank", field="runs", fix="e.g. `sslpilot rank 3 5 7`")
         runs = [reg.sync(run_id_of(r)) for r in run_refs]
+    runs, left_out = _with_something_to_rank(runs)
+    if len(runs) < 2:
+        named = "; ".join(f"run {e['run_id']} ({e['why']})" for e in left_out)
+        raise SSLPilotError(f"fewer than two of these runs can be ranked: {named}", field="runs",
+                            fix="name runs that trained past their first health step")
     kinds = {(r.method, r.dataset) for r in runs}
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
     sources = {r.id: _measured_on(r) for r in runs}
@@ -168,6 +173,8 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         out["leaders"] = method_leaders(out["ranking"])
         names = ", ".join(f"{e['label']} ({e['method']})" for e in out["leaders"])
         out["leaders_note"] = f"Each method's best, without labels: {names}. {LEADERS_CAVEAT}"
+    if left_out:
+        out["left_out"] = left_out
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
     note = probe_note(entries)
@@ -268,6 +275,21 @@ def _checkpoints_readable(run) -> bool:
     folder = RunFolder(run.run_dir)
     return run.method in VISION_METHODS and (folder.checkpoint_preprocess.exists()
                                              or (folder.encoder / "preprocess.json").exists())
+
+
+def _with_something_to_rank(runs: list) -> tuple[list, list[dict]]:
+    """The runs with an encoder, a kept checkpoint or a health step to rank them by, and the others with why: a run
+    that failed or was cancelled before any of those would else refuse the whole ranking ("which run is best?" over
+    a home where one run had crashed at step 0 was told the runs mixed methods)."""
+    keep, out = [], []
+    for r in runs:
+        if _measured_on(r) or _health_rows(RunFolder(r.run_dir).read_metrics()):
+            keep.append(r)
+        elif r.status in ("queued", "running"):
+            keep.append(r)  # not started yet: named as such below ("logged no health metrics yet")
+        else:
+            out.append({"run_id": r.id, "why": f"{r.status} at step {r.steps or 0} with nothing to measure"})
+    return keep, out
 
 
 def _measured_on(run) -> bool | tuple[int, Path]:

@@ -193,7 +193,7 @@ def _healthy_values(d: Diagnosis) -> list[Candidate]:
     run_id, change = d.healthy_diff["run_id"], d.healthy_diff["change"]
     category = "data" if all(k.startswith("augment.") for k in change) else "model"
     return [Candidate(category, dict(change), f"run {run_id} trained healthy on the same data, method and backbone "
-                      "with these values, and no published fault explains this run; take its values",
+                      "with these values and differs from this run only there; take its values",
                       f"a healthy run like run {run_id}", f"the follow-up's verdict and probe against run {run_id}'s")]
 
 

@@ -78,6 +78,8 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
             lines.append(f"- {e['explanation']}{reading}")
     if d.get("follow_up"):
         lines.append(follow_up_text(d["run_id"], d["follow_up"]))
+    for f in d.get("follow_ups", []):  # this run's own follow-ups: what was tried on it, and how it went
+        lines.append(follow_up_text(f["run_id"], f))
     q = d.get("quality") or {}
     if q.get("decided_by") == "lidar":
         lines.append(f"Quality without labels: {q['verdict']} - {q['reason']}.")

@@ -158,3 +158,14 @@ def test_an_interrupted_follow_up_says_what_stopped_it_not_that_it_failed(home):
                            f"None) (retried 2 times first). `resume run {child}` goes on from its last checkpoint.")
     assert "did not improve" not in text and "stopped before its end" in text
     assert "ended_early" not in diagnose_run(home, parent)
+
+
+def test_the_parent_s_diagnosis_says_what_its_follow_ups_did(home):
+    """"Did that fix run 7?" names the parent, whose diagnosis said nothing of the follow-up that fixed it."""
+    parent = _run(home, COLLAPSED, 0.31, **{"method_args.predictor": False})
+    child = _run(home, HEALTHY, 0.94, parent=parent)
+    d = diagnose_run(home, parent)
+    assert [f["run_id"] for f in d["follow_ups"]] == [child] and d["follow_ups"][0]["outcome"] == "fixed"
+    assert (f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31), with "
+            "method_args.predictor=true.") in diagnosis_text(d)
+    assert "follow_ups" not in diagnose_run(home, child)  # the follow-up has none of its own

@@ -73,6 +73,9 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
     outcome = follow_up_outcome(reg, run, d.verdict, d.in_progress)
     if outcome:
         result["follow_up"] = outcome
+    tried = follow_ups_of(reg, run)
+    if tried:  # "did that fix run 7?" names the parent: what its follow-ups did is the answer
+        result["follow_ups"] = tried
     if run.status in UNFINISHED:  # "why was run 2 interrupted?": what stopped it comes before what its metrics say
         result["ended_early"] = {"status": run.status, "message": run.message, "steps": run.steps,
                                  "total_steps": run.total_steps, "retries": run.retries}
@@ -156,6 +159,19 @@ def follow_up_outcome(reg: Registry, run, verdict: str, in_progress: bool) -> di
             and knn > parent_knn else "not_improved"
     return {"parent_id": parent.id, "parent_verdict": parent_verdict, "outcome": outcome, "verdict": verdict,
             "knn": knn, "parent_knn": parent_knn, "change": json.loads(run.recommendation_json).get("change") or {}}
+
+
+def follow_ups_of(reg: Registry, run: Run) -> list[dict]:
+    """Each follow-up launched from this run's recommendations, with whether it fixed (or improved on) it."""
+    out = []
+    for child in reg.children(run.id):
+        if child.recommendation_json:
+            child = reg.sync(child.id) if child.status in ("queued", "running") else child
+            verdict = _verdict_of(child) or child.status
+            outcome = follow_up_outcome(reg, child, verdict, child.status in ("queued", "running"))
+            if outcome:
+                out.append({"run_id": child.id, **outcome})
+    return out
 
 
 def _verdict_of(run) -> str | None:

@@ -231,7 +231,7 @@ def forecast_brief(home: Home, run_id: str) -> dict | None:
     """The forecast's verdict and its reading in a line: what a recommendation says of training longer."""
     try:
         f = forecast_run(home, run_id)
-    except Exception:  # noqa: BLE001 - a recommendation stands without its forecast (then it says it has none)
+    except Exception:  # noqa: BLE001 - a recommendation stands without its forecast (the loss decides, as before)
         return None
     two = f["at"].get("2x")
     if not two:

@@ -563,7 +563,7 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
             group = [r for r in world.runs if (r.method, r.dataset) == (focus.method, focus.dataset)]
         else:
             group = list(world.runs)
-        group = [r for r in group if r.status not in ("queued", "failed")]  # nothing trained, or a crash: no contender
+        group = [r for r in group if r.status != "failed"]  # a crash is no contender (a queued run may be resuming)
         kinds = {(r.method, r.dataset) for r in group}
         methods = {m for m, _ in kinds}
         if len({d for _, d in kinds}) != 1 or not ranked_together(methods) or len(group) < 2:

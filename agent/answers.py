@@ -69,6 +69,11 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
     lines += [f"**Run {d['run_id']}: {d['verdict'].replace('_', ' ')}** (confidence {d['confidence']:.2f})"
               + (" - early warning, the run is still going" if d.get("in_progress") else "")
               + (" - read from the steps it trained" if d.get("ended_early") else "")]
+    # whether a follow-up fixed its parent ("did that fix run 7?"): right under the verdict, not after the evidence
+    if d.get("follow_up"):
+        lines.append(follow_up_text(d["run_id"], d["follow_up"]))
+    for f in d.get("follow_ups", []):  # this run's own follow-ups: what was tried on it, and how it went
+        lines.append(follow_up_text(f["run_id"], f))
     if d["evidence"]:
         lines.append("Evidence from the run's own metrics:")
         for e in d["evidence"]:
@@ -76,10 +81,6 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
             bound = f", threshold {_fmt(e['threshold'])}" if e.get("threshold") is not None else ""
             reading = f" (`{e['metric']}` = {_fmt(e['value'])}{at}{bound})" if e.get("value") is not None else ""
             lines.append(f"- {e['explanation']}{reading}")
-    if d.get("follow_up"):
-        lines.append(follow_up_text(d["run_id"], d["follow_up"]))
-    for f in d.get("follow_ups", []):  # this run's own follow-ups: what was tried on it, and how it went
-        lines.append(follow_up_text(f["run_id"], f))
     q = d.get("quality") or {}
     if q.get("decided_by") == "lidar":
         lines.append(f"Quality without labels: {q['verdict']} - {q['reason']}.")

@@ -169,3 +169,5 @@ def test_the_parent_s_diagnosis_says_what_its_follow_ups_did(home):
     assert (f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31), with "
             "method_args.predictor=true.") in diagnosis_text(d)
     assert "follow_ups" not in diagnose_run(home, child)  # the follow-up has none of its own
+    lines = diagnosis_text(d).splitlines()
+    assert lines[1].startswith(f"Run {child} fixed run {parent}'s"), lines  # right under the verdict: the answer

@@ -69,31 +69,35 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     inherited = parent or "default"
     rec = ((a.recommendation or {}).get("change") or {})
     train, data = cfg["train"], cfg["data"]
-    rows = [
-        ("method", cfg["method"], "you" if a.method else inherited),
-        ("data", data.get("name") or data.get("path"), "you" if a.data else inherited),
-        ("epochs" if train.get("epochs") else "steps", train.get("epochs") or train.get("steps"),
+    length = "train.epochs" if train.get("epochs") else "train.steps"
+    rows = [  # (shown as, config key, value, from)
+        ("method", "method", cfg["method"], "you" if a.method else inherited),
+        ("data", "data", data.get("name") or data.get("path"), "you" if a.data else inherited),
+        (length.removeprefix("train."), length, train.get("epochs") or train.get("steps"),
          "you" if (a.epochs or a.steps) else inherited),
-        ("batch size", est.get("batch_size"), "you" if a.batch_size else inherited if parent and train.get("batch_size")
-         else est.get("batch_note", "default")),
-        ("learning rate", cfg["optim"].get("lr") or "method default x batch/256", "you" if a.lr else inherited),
-        ("device", train.get("device"), "you" if a.device else inherited),
+        ("batch size", "train.batch_size", est.get("batch_size"), "you" if a.batch_size else inherited
+         if parent and train.get("batch_size") else est.get("batch_note", "default")),
+        ("learning rate", "optim.lr", cfg["optim"].get("lr") or "method default x batch/256",
+         "you" if a.lr else inherited),
+        ("device", "train.device", train.get("device"), "you" if a.device else inherited),
     ]
     if cfg["method"] not in TEXT_METHODS:  # text has no views to augment
-        rows.append(("augment strength", cfg["augment"]["strength"], inherited))
+        rows.append(("augment strength", "augment.strength", cfg["augment"]["strength"], inherited))
     for key, name, setting in (("image_size", "image size", "data.image_size"), ("backbone", "backbone",
                                                                                   "backbone.name")):
         if key in est and setting not in {*a.overrides, *rec}:  # images: what the config's "auto" comes to
-            rows.append((name, est[key], "auto"))
+            rows.append((name, setting, est[key], "auto"))
     by_rec = f"recommendation for {parent or 'the run'}"
-    row_keys = {"epochs": "train.epochs", "steps": "train.steps", "batch size": "train.batch_size",
-                "learning rate": "optim.lr", "device": "train.device", "augment strength": "augment.strength"}
     grid = {k: "swept: " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs)
             for k, vs in (getattr(a, "grid", None) or {}).items()}  # a sweep's rate is its values, not the default
-    out = [{"setting": k, "value": grid[row_keys[k]], "from": "you"} if row_keys.get(k) in grid else
-           {"setting": k, "value": v, "from": by_rec if row_keys.get(k) in rec and src != "you" else src}
-           for k, v, src in rows]  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
-    out += [{"setting": k, "value": v, "from": "you"} for k, v in grid.items() if k not in row_keys.values()]
+    out = []
+    for name, key, value, src in rows:
+        if key in grid:
+            value, src = grid.pop(key), "you"
+        elif key in rec and src != "you":  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
+            src = by_rec
+        out.append({"setting": name, "value": value, "from": src})
+    out += [{"setting": k, "value": v, "from": "you"} for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
@@ -102,7 +106,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     if a.from_parent_weights:
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "
                        "pretraining, a fresh optimiser and schedule)", "from": "you"})
-    named = {*a.overrides, *rec, *grid}
+    named = {*a.overrides, *rec, *(getattr(a, "grid", None) or {})}
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"

@@ -42,9 +42,12 @@ NOT_ABOUT_VALUES = re.compile(r"\b(?:why|should|would|could|recommend|suggest|st
 """A question about where a metric is going or what to do about it, not what it was."""
 TREND_ASKED = re.compile(r"\b(?:still|keeps?|kept)\s+(?:going\s+(?:down|up)|coming\s+down|falling|dropping|decreasing|"
                          r"declining|improving|rising|climbing|increasing|growing|shrinking|getting\s+(?:better|worse|"
-                         r"lower|higher|smaller|bigger))\b|\b(?:is|are)\s+(?:the\s+)?[\w' -]{1,40}?\s+going\s+(?:down|up)\b|\b(?:stopped|stops?|ceased)\s+(?:falling|dropping|decreasing|"
-                         r"declining|improving|rising|increasing|climbing|going\s+(?:down|up))\b|\bplateau(?:ed|ing|s)?\b|"
-                         r"\bflat(?:ten(?:ed|ing|s)?|lined)?(?:\s+out)?\b|\btrend(?:s|ing)?\b", re.I)
+                         r"lower|higher|smaller|bigger))\b"
+                         r"|\b(?:is|are)\s+(?:the\s+)?[\w' -]{1,40}?\s+going\s+(?:down|up)\b"
+                         r"|\b(?:stopped|stops?|ceased)\s+(?:falling|dropping|decreasing|declining|improving|rising|"
+                         r"increasing|climbing|going\s+(?:down|up))\b"
+                         r"|\bplateau(?:ed|ing|s)?\b|\bflat(?:ten(?:ed|ing|s)?|lined)?(?:\s+out)?\b"
+                         r"|\btrend(?:s|ing)?\b", re.I)
 """Where a logged metric is going now ("is the loss of run 3 still falling?", "has run 5's loss plateaued?"): its
 values with the trend of their last fifth (tools/trend.py). What is left around it still decides: "will it keep
 falling if I train longer?" is a forecast, "why is it still rising?" a diagnosis, "stop it once it stops falling" a

@@ -437,9 +437,10 @@ def test_where_a_metric_is_going_is_a_lookup_of_it(message, run, metric, model):
     assert (r.tool, r.args) == ("get_run", {"run_id": run, "metrics": [metric]})
 
 
-@pytest.mark.parametrize("message, tool", [("will the loss of run 3 keep falling if I train it longer?", "forecast_run"),
-                                           ("why is the loss of run 4 still going up?", "diagnose_run"),
-                                           ("has run 3 plateaued?", "forecast_run")])
+@pytest.mark.parametrize("message, tool", [
+    ("will the loss of run 3 keep falling if I train it longer?", "forecast_run"),
+    ("why is the loss of run 4 still going up?", "diagnose_run"),
+    ("has run 3 plateaued?", "forecast_run")])
 def test_what_a_metric_will_do_or_why_is_not_a_lookup(message, tool, model):
     r = read(message, model)
     assert r.tool == tool and "metrics" not in r.args

@@ -74,7 +74,8 @@ def test_the_chat_confirms_changes_and_queues_a_sweep(tmp_path):
     assert args["steps"] == 5 and "**4 runs**" in out["answer"]
     # the swept settings show their values, not the default they replace
     assert "- learning rate: `swept: 0.001, 0.003` (you)" in out["answer"], out["answer"]
-    assert "method_args.temperature: `swept: 0.1, 0.5` (you)" in out["answer"] and "temperature=0.2" not in out["answer"]
+    assert "method_args.temperature: `swept: 0.1, 0.5` (you)" in out["answer"]
+    assert "temperature=0.2" not in out["answer"]
     assert Registry(home).list() == []  # nothing before the yes
     out = agent.chat("yes", "s")
     runs = Registry(home).list()

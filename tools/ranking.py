@@ -130,15 +130,15 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         if not run_refs or len(run_refs) < 2:
             raise SSLPilotError("name at least two runs to rank", field="runs", fix="e.g. `sslpilot rank 3 5 7`")
         runs = [reg.sync(run_id_of(r)) for r in run_refs]
-    runs, left_out = _with_something_to_rank(runs)
+    sources = {r.id: _measured_on(r) for r in runs}
+    runs, left_out = _with_something_to_rank(runs, sources)
     if len(runs) < 2:
         named = "; ".join(f"run {e['run_id']} ({e['why']})" for e in left_out)
         raise SSLPilotError(f"fewer than two of these runs can be ranked: {named}", field="runs",
                             fix="name runs that trained past their first health step")
     kinds = {(r.method, r.dataset) for r in runs}
     methods, datasets = {m for m, _ in kinds}, {d for _, d in kinds}
-    sources = {r.id: _measured_on(r) for r in runs}
-    measured = all(sources.values())  # else every run is ordered by what its training logged
+    measured = all(sources[r.id] for r in runs)  # else every run is ordered by what its training logged
     if len(datasets) > 1 or not ranked_together(methods) or (len(methods) > 1 and not measured):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
         across = ", ".join(RANKED_ACROSS)
@@ -277,13 +277,14 @@ def _checkpoints_readable(run) -> bool:
                                              or (folder.encoder / "preprocess.json").exists())
 
 
-def _with_something_to_rank(runs: list) -> tuple[list, list[dict]]:
-    """The runs with an encoder, a kept checkpoint or a health step to rank them by, and the others with why: a run
+def _with_something_to_rank(runs: list, sources: dict) -> tuple[list, list[dict]]:
+    """The runs with an encoder or kept checkpoint (`sources`, _measured_on) or a health step to rank them by, and
+    the others with why: a run
     that failed or was cancelled before any of those would else refuse the whole ranking ("which run is best?" over
     a home where one run had crashed at step 0 was told the runs mixed methods)."""
     keep, out = [], []
     for r in runs:
-        if _measured_on(r) or _health_rows(RunFolder(r.run_dir).read_metrics()):
+        if sources[r.id] or _health_rows(RunFolder(r.run_dir).read_metrics()):
             keep.append(r)
         elif r.status in ("queued", "running"):
             keep.append(r)  # not started yet: named as such below ("logged no health metrics yet")

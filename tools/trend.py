@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 MIN_POINTS = 6  # fewer logged points than this: no trend is read
-SHARE = 0.2  # the last fifth of the logged points
+FIFTH = 5  # the window: the last len(points) // FIFTH points, at least three
 REL = 0.01  # a move under 1% of the window's first value is flat
 
 
@@ -35,7 +35,7 @@ def tail_trend(points: list[tuple[int, float]]) -> Trend | None:
     """The trend of a metric's finite (step, value) points over their last fifth, or None with too few points."""
     if len(points) < MIN_POINTS:
         return None
-    window = points[-max(3, len(points) // int(1 / SHARE)):]
+    window = points[-max(3, len(points) // FIFTH):]
     (s0, v0), (s1, v1) = window[0], window[-1]
     direction = "falling" if v1 < v0 - REL * abs(v0) else "rising" if v1 > v0 + REL * abs(v0) else "flat"
     return Trend(direction, (s0, v0), (s1, v1))

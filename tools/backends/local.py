@@ -67,14 +67,12 @@ def started_at(pid: int) -> float | None:
     /proc on Linux. psutil's create_time adds the boot time as read now, and that moves when a paused VM resumes or
     NTP steps the clock; a live warm worker then looked dead, and its run was started again beside it. Elsewhere,
     psutil's create_time. None when the process is gone."""
-    try:
-        after_comm = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(after_comm[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime, in clock ticks after boot
-    except FileNotFoundError:
-        if Path("/proc/self/stat").exists():
-            return None  # Linux, and the process is gone
-    except (OSError, ValueError, IndexError):
-        pass
+    if Path("/proc/self/stat").exists():  # Linux
+        try:
+            after_comm = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return int(after_comm[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime, in clock ticks after boot
+        except (OSError, ValueError, IndexError):
+            return None  # the process is gone
     try:
         return psutil.Process(pid).create_time()
     except psutil.Error:

@@ -80,16 +80,18 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
         reading = gain_reading(q.probe_gain, se, baseline=base)
         q.verdict = {"over": "good", "under": "weak", "undecided": "usable", "ceiling": "usable"}[reading]
         said = f"{q.probe_gain * 100:+.1f}" + (f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else "")
+        bar = f"{T.PROBE_GAIN_WEAK * 100:.0f}"
         if reading == "ceiling":
-            q.reason = (f"labels exist, but {CEILING_SAYS.format(base=base * 100, bar=T.PROBE_GAIN_WEAK * 100)}"
-                        + _perplexity_said(ev))
+            why = f"labels exist, but {CEILING_SAYS.format(base=base * 100, bar=T.PROBE_GAIN_WEAK * 100)}"
+            q.reason = why + _perplexity_said(ev)
+        elif reading == "undecided":
+            q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
+                        f"(within its error of {bar}: no failure found, and the probe's "
+                        f"{ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the random init "
+                        f"by {bar} point)")
         else:
             q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
-                    + (f"({'at least' if reading == 'over' else 'under'} {T.PROBE_GAIN_WEAK * 100:.0f})"
-                       if reading != "undecided" else
-                       f"(within its error of {T.PROBE_GAIN_WEAK * 100:.0f}: no failure found, and the probe's "
-                       f"{ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the random init "
-                       f"by {T.PROBE_GAIN_WEAK * 100:.0f} point)"))
+                        f"({'at least' if reading == 'over' else 'under'} {bar})")
     elif gain:
         q.verdict, q.decided_by = "usable", "lidar"
         q.reason = (f"no failure found; LiDAR went from {gain[0]:.1f} at initialisation to {gain[1]:.1f} "

@@ -63,12 +63,11 @@ def _nice(x: float) -> float:
 def _longer(ev: RunEvidence, min_epochs: int) -> dict:
     """Twice the run's length (at least `min_epochs`), in the unit the run was given: a run of 300 steps gets
     `train.steps: 600`, which its user reads at a glance, not the epochs those steps came to."""
-    epochs = (ev.summary or {}).get("epochs") or 10  # the planned length in epochs (steps / steps per epoch)
-    target = max(min_epochs, 2 * math.ceil(epochs))
+    planned = (ev.summary or {}).get("epochs")  # the planned length in epochs (steps / steps per epoch)
+    target = max(min_epochs, 2 * math.ceil(planned or 10))
     steps = (ev.config.get("train") or {}).get("steps")
     if steps:
-        return {"train.steps": int(round(steps * target / epochs)) if (ev.summary or {}).get("epochs")
-                else 2 * int(steps)}
+        return {"train.steps": round(steps * target / planned) if planned else 2 * int(steps)}
     return {"train.epochs": int(target)}
 
 

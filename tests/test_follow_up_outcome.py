@@ -94,6 +94,10 @@ def test_the_run_page_says_it_too(home, monkeypatch):
     assert not at.exception, at.exception
     said = [s.value for s in at.success]
     assert any(f"Run {child} fixed run {parent}'s complete collapse (kNN 0.94 vs 0.31)" in s for s in said), said
+    at = page_loader(home.root, monkeypatch)("run", run=parent)  # and the parent's page names its follow-up
+    assert not at.exception, at.exception
+    said = [s.value for s in at.success]
+    assert any(f"Run {child} fixed run {parent}'s complete collapse" in s for s in said), said
 
 
 def test_a_longer_follow_up_of_a_run_given_in_steps_launches(home):

@@ -46,10 +46,9 @@ def diagnosis_card(home: Home, d: dict, key: str) -> None:
     if d.get("ended_early"):
         st.warning(ended_early_text(d["run_id"], d["ended_early"]))
     if d.get("follow_up"):
-        f = d["follow_up"]
-        box = st.success if f["outcome"] in ("fixed", "improved") else st.info \
-            if f["outcome"] in ("pending", "unfinished", "partly_fixed") else st.warning
-        box(follow_up_text(d["run_id"], f))
+        _follow_up_box(d["run_id"], d["follow_up"])
+    for f in d.get("follow_ups", []):  # this run's own follow-ups, as the chat lists them
+        _follow_up_box(f["run_id"], f)
     if d.get("evidence"):
         df = pd.DataFrame(d["evidence"])[["metric", "value", "step", "threshold", "explanation"]]
         st.dataframe(df, hide_index=True, key=f"{key}-evidence")
@@ -65,6 +64,12 @@ def diagnosis_card(home: Home, d: dict, key: str) -> None:
     links += [_link(p["citation"], p.get("id")) for p in d.get("passages", [])]
     if links:
         st.markdown("**Sources** " + " · ".join(links))
+
+
+def _follow_up_box(run_id: str, f: dict) -> None:
+    box = st.success if f["outcome"] in ("fixed", "improved") else st.info \
+        if f["outcome"] in ("pending", "unfinished", "partly_fixed") else st.warning
+    box(follow_up_text(run_id, f))
 
 
 def recommendation_card(home: Home, r: dict, key: str, launch_button: bool = True) -> None:

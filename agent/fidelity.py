@@ -208,8 +208,11 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "number":
         return any(_same(n, s.value) for n in _numbers_in(args))
     swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
+    waits = [r for r in (args.get("overrides") or {}).get("monitor.stop_when") or [] if " stops " in r]
     return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
-            or _same(args.get(f"more_{s.field}"), s.value))  # a stop "after 3 more epochs" counts from now
+            or _same(args.get(f"more_{s.field}"), s.value)  # a stop "after 3 more epochs" counts from now
+            or _same(args.get(f"for_{s.field}"), s.value)  # a plateau's wait: "if it hasn't improved for 500 steps"
+            or any(r.endswith(f" for {s.value:g} {s.field}") for r in waits))  # the same, in a launch's stop rule
 
 
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:

@@ -49,7 +49,7 @@ TREND_ASKED = re.compile(r"\b(?:still|keeps?|kept)\s+(?:going\s+(?:down|up)|comi
                          r"|\bplateau(?:ed|ing|s)?\b|\bflat(?:ten(?:ed|ing|s)?|lined)?(?:\s+out)?\b"
                          r"|\btrend(?:s|ing)?\b", re.I)
 """Where a logged metric is going now ("is the loss of run 3 still falling?", "has run 5's loss plateaued?"): its
-values with the trend of their last fifth (tools/trend.py). What is left around it still decides: "will it keep
+values with the trend of their last fifth (ssl_runtime/trend.py). What is left around it still decides: "will it keep
 falling if I train longer?" is a forecast, "why is it still rising?" a diagnosis, "stop it once it stops falling" a
 stop."""
 

@@ -1,5 +1,6 @@
 """A stop that waits for something, read from words ("stop run 3 when the loss drops below 0.5", "kill it once it
-collapses", "stop run 3 after 500 more steps", "... after 10 more epochs"): the arguments of the stop_run_when tool,
+collapses", "stop run 3 after 500 more steps", "... after 10 more epochs", "stop it when the loss stops falling",
+"... if the loss hasn't improved for 500 steps"): the arguments of the stop_run_when tool,
 or None when the words give no condition that tool can hold (then the chat asks; it never turns a conditional stop
 into a stop now)."""
 
@@ -27,6 +28,31 @@ METRIC_BAR = re.compile(rf"{_WHEN}{_OWNER}{_METRIC}\s*(?P<dir>{'|'.join(d for d,
 FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss)\s+(?:\w+\s+)?"
                      r"(?:collaps\w*|diverg\w*|blows?\s+up|explodes?|(?:goes|turns|becomes|is)\s+(?:nan|inf\w*)|nans?)\b"
                      r"|\bon\s+(?:a\s+)?(?:collapse|divergence|failure)\b", re.I)
+_NO_LONGER = r"(?:stops?|(?:is|are)\s+no\s+longer|(?:is|are)\s*n[o']?t|isn't|aren't)\s+"
+_FALLING = (rf"{_NO_LONGER}(?:falling|dropping|decreasing|declining|shrinking|going\s+down|getting\s+(?:smaller|lower))|"
+            r"(?:does\s*n[o']?t|doesn't|has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:go(?:ne)?\s+down|fall(?:en)?|"
+            r"drop(?:ped)?|decrease[ds]?)")
+_RISING = (rf"{_NO_LONGER}(?:rising|increasing|growing|climbing|going\s+up|getting\s+(?:bigger|higher))|"
+           r"(?:does\s*n[o']?t|doesn't|has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:go(?:ne)?\s+up|rise[ns]?|"
+           r"increase[ds]?|grow[ns]?)")
+_MOVING = (rf"(?:has\s+|have\s+)?(?:plateau(?:s|ed|ing)?|(?:levels?|levelled|leveled)\s+(?:off|out)|flatten(?:s|ed)?"
+           rf"(?:\s+out)?|stall(?:s|ed)?)|(?:is|goes|stays)\s+flat|{_NO_LONGER}(?:improving|getting\s+better|changing|"
+           r"moving)|(?:does\s*n[o']?t|doesn't|"
+           r"has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:improved?|get(?:ten)?\s+better|got\s+better|change[ds]?)")
+_WAIT = (rf"(?:\s+(?:any\s+more\s+|anymore\s+)?(?:for|in|over|within|after)\s+(?:(?:the\s+)?(?:last|next|past)\s+)?"
+         rf"(?:(?P<n>{_COUNT})\s+(?:training\s+)?(?P<unit>steps?|iterations?|iters?|epochs?)\b))?")
+PLATEAU = re.compile(
+    rf"{_WHEN}(?:there\s+(?:is|'s)\s+|there's\s+)?(?:{_OWNER}{_METRIC}\s+)?(?P<verb>{_FALLING}|{_RISING}|{_MOVING})\b{_WAIT}"
+    rf"|{_WHEN}(?:there\s+(?:is|'s)\s+|there's\s+)?no\s+(?P<verb2>improvement|progress|change)\s+(?:(?:in|of|on)\s+"
+    rf"{_OWNER}(?P<metric2>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){{0,2}}?)\s+)?(?:for|in|over|within)\s+"
+    rf"(?:(?:the\s+)?(?:last|next|past)\s+)?(?P<n2>{_COUNT})\s+(?:training\s+)?(?P<unit2>steps?|iterations?|iters?|epochs?)\b"
+    rf"|\bpatience\s+(?:of\s+)?(?P<n3>{_COUNT})\s+(?P<unit3>steps?|iterations?|iters?|epochs?)(?:\s+(?:on|for|of)\s+"
+    rf"{_OWNER}(?P<metric3>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){{0,2}}?))?(?=\s*[.!?]?\s*$|\s*,)", re.I)
+"""A stop on a plateau: the metric (the loss when none is named), which way it stopped going (falling, rising or
+moving: "plateaus", "stops improving") and, when given, how long to wait."""
+EARLY_STOPPING = re.compile(r"\bearly[- ]?stopping\b", re.I)
+"""Early stopping asked for with no condition ("with early stopping"): what Lightning's EarlyStopping does by
+default, a stop when the loss stops improving, after the default wait."""
 STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|gets\s+to)|when\s+it\s+(?:hits|reaches|gets\s+to)|"
                    rf"by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
                    rf"(?P<more>{MORE}\s+)?(?:training\s+)?(?:steps?|iterations?|iters?)\b)", re.I)
@@ -48,6 +74,9 @@ def read_stop(text: str) -> dict | None:
     """stop_run_when's arguments (without the run), or None."""
     if FAILURE.search(text):
         return {"on_failure": True}
+    m = PLATEAU.search(text)
+    if m:
+        return _plateau(m)
     bar = METRIC_BAR.search(text)
     if bar and not NOT_A_METRIC.match(bar.group("metric")):
         direction = next(name for pattern, name in _DIRECTIONS if re.fullmatch(pattern, bar.group("dir"), re.I))
@@ -73,7 +102,24 @@ def read_stop(text: str) -> dict | None:
         n = n.strip().lower()
         amount = 0.5 if n.startswith("half") else 1.0 if n in ("", "a", "an", "one") else float(n)
         return {"minutes": amount * 60 if unit.lower().startswith("h") else amount}
+    if EARLY_STOPPING.search(text):
+        return {"metric": "loss", "stops": "moving"}
     return None
+
+
+def _plateau(m: re.Match) -> dict:
+    words = m.group("metric") or m.group("metric2") or m.group("metric3")
+    metric = "loss" if not words or NOT_A_METRIC.match(words) else metric_key(words)
+    verb = m.group("verb")
+    stops = "moving" if not verb else next(name for pattern, name in ((_FALLING, "falling"), (_RISING, "rising"),
+                                                                       (_MOVING, "moving"))
+                                            if re.fullmatch(pattern, verb, re.I))
+    args = {"metric": metric, "stops": stops}
+    n, unit = next(((m.group(a), m.group(b)) for a, b in (("n", "unit"), ("n2", "unit2"), ("n3", "unit3"))
+                    if m.group(a)), (None, None))
+    if n:
+        args["for_epochs" if unit.lower().startswith("epoch") else "for_steps"] = _number(n)
+    return args
 
 
 def _ahead(pattern: re.Pattern, text: str) -> re.Match | None:
@@ -83,9 +129,14 @@ def _ahead(pattern: re.Pattern, text: str) -> re.Match | None:
 
 def mask_condition(text: str) -> str:
     """The message without its condition, so that "below 12" or "step 1500" is not read as a run."""
-    for pattern in (FAILURE, METRIC_BAR, STEPS, EPOCHS, MINUTES):
-        text = pattern.sub(" ", text)
+    for pattern in (FAILURE, PLATEAU, METRIC_BAR, STEPS, EPOCHS, MINUTES):  # a run it names stays ("run 3's loss")
+        text = pattern.sub(lambda m: " " + " ".join(re.findall(r"\brun\s*#?\d+", m.group(0), re.I)) + " ", text)
     return text
+
+
+def mask_plateau(text: str) -> str:
+    """The message without a plateau's wait, so that "for 300 steps" is not read as the run's length."""
+    return PLATEAU.sub(" ", text)
 
 
 def _number(raw: str) -> int:

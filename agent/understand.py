@@ -49,7 +49,7 @@ from agent.slots import (
     resolve_path,
     without_paths,
 )
-from agent.stop_words import mask_condition, read_stop
+from agent.stop_words import mask_condition, mask_plateau, read_stop
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
@@ -110,9 +110,13 @@ STOP_ASKED = re.compile(
     r"|\b(?:set|make|have|tell|let|get|want|need|(?:would|'d)\s+like)\s+(?:run\s*#?\d+|it|the\s+[\w-]+\s+run|[\w-]+)\s+"
     r"(?:to\s+)?(?:early[- ]?)?"
     r"(?:stop|end|halt)\b|\b(?:run\s*#?\d+|it)\s+(?:should|must|needs?\s+to|has\s+to|can)\s+(?:be\s+)?"
-    r"(?:stop(?:ped)?|end(?:ed)?|killed|halted)\b", re.I)
+    r"(?:stop(?:ped)?|end(?:ed)?|killed|halted)\b|\b(?:enable|turn\s+on|add|use|set\s+up|switch\s+on)\s+(?:an?\s+)?"
+    r"early[- ]?stopping\b|^\W*(?:if|when|once)\b.*,\s*(?:then\s+)?(?:kill|stop|cancel|abort|terminate|halt|end)\s+"
+    r"(?:it|run\s*#?\d+|the\s+run)\W*$", re.I)
 """A stop asked for, with the verb first ("stop run 3 when ...", "can you kill it once ...") or said of the run
-("set run 3 to stop after ...", "run 3 should stop at ..."); read_stop (agent/stop_words.py) finds the condition."""
+("set run 3 to stop after ...", "run 3 should stop at ...", "turn on early stopping for run 3"), or after its
+condition ("if run 3's loss doesn't improve for 500 steps, kill it"); read_stop
+(agent/stop_words.py) finds the condition."""
 WAITS = re.compile(r"\b(?:when(?:ever)?|once|as\s+soon\s+as|until|the\s+moment)\b(?!\s+and\s+for\s+all\b|\s+(?:possible|"
                    r"you\s+can|you\s+get\s+(?:a\s+)?(?:chance|a\s+sec\w*)))", re.I)
 """A stop that waits for something the chat may not read ("stop run 3 when it looks good enough"): asked about."""
@@ -251,8 +255,8 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
     return _ask(f"I can stop {run} later on one condition: a metric it logs crossing a value (`stop {run} when loss "
                 f"drops below 0.5`, `... when the effective rank falls under 10`), a step or epoch (`stop {run} "
                 f"after 2000 steps`, `... after 500 more steps`, `... at epoch 20`), a time (`stop {run} in 30 "
-                f"minutes`), or a collapse or divergence (`stop {run} if it collapses`). A loss that stops improving "
-                "is not one of them. Or I can cancel it now (it keeps a checkpoint, and `resume` goes on from it).",
+                f"minutes`), a metric that stops improving (`stop {run} if the loss hasn't improved for 500 steps`), "
+                f"or a collapse or divergence (`stop {run} if it collapses`). Or I can cancel it now (it keeps a checkpoint, and `resume` goes on from it).",
                 [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
 
 
@@ -708,7 +712,7 @@ TOP_LEVEL_ARGS = tuple(k for k in FIELD_KEYS if k != "num_gpus")  # launch argum
 def _launch_args(text: str) -> dict:
     """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words."""
     args: dict = {}
-    numbers = find_numbers(text)
+    numbers = find_numbers(mask_plateau(text))  # "stop if the loss hasn't improved for 300 steps": no run length
     overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
     args.update(numbers)
     for key, value in find_assignments(text).items():
@@ -723,14 +727,17 @@ def _launch_args(text: str) -> dict:
 
 
 def _stop_settings(text: str) -> dict:
-    """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5"): the
-    monitor's stop on failure, or a stop rule over a metric every run logs. Lengths are the run's steps, read
+    """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5", "...
+    early stop if the loss plateaus"): the monitor's stop on failure, or a stop rule over a metric every run logs. Lengths are the run's steps, read
     elsewhere; a bar with no direction ("reaches") or a metric no run logs is left for the question back."""
     stop = read_stop(text)
     if not stop:
         return {}
     if stop.get("on_failure"):
         return {"monitor.on_failure": "stop"}
+    if "stops" in stop and logged_by_every_run(stop["metric"]):  # a plateau
+        wait = "".join(f" for {stop[f'for_{unit}']:g} {unit}" for unit in ("steps", "epochs") if f"for_{unit}" in stop)
+        return {"monitor.stop_when": [f"{stop['metric']} stops {stop['stops'].replace('moving', 'improving')}{wait}"]}
     bar = [(op, stop[k]) for op, k in (("<", "below"), (">", "above")) if k in stop]
     if bar and logged_by_every_run(stop["metric"]):
         return {"monitor.stop_when": [f"{stop['metric']}{bar[0][0]}{bar[0][1]:g}"]}

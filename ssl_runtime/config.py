@@ -167,15 +167,16 @@ class MonitorConfig(_Strict):
                                                 "or stop (checkpoint, stop, and record the recommendation)")
     stop_when: list[str] = Field(default_factory=list, description="end the run early, as succeeded, when one of "
                                  "these is met at a logging step: METRIC OP VALUE over a logged metric or step, "
-                                 "epoch, minutes, e.g. ['loss<0.5', 'health/rank<=4', 'minutes>=30'] "
+                                 "epoch, minutes, or METRIC stops falling|rising for N steps (no new best by 1%), "
+                                 "e.g. ['loss<0.5', 'minutes>=30', 'loss stops falling for 500 steps'] "
                                  "(docs/operations.md)")
 
     @field_validator("stop_when")
     @classmethod
     def _rules(cls, v: list[str]) -> list[str]:
-        from ssl_runtime.stop_rules import StopRule
+        from ssl_runtime.stop_rules import parse
 
-        return [str(StopRule.parse(r)) for r in v]
+        return [str(parse(r)) for r in v]
 
 
 class RunConfig(_Strict):

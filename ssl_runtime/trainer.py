@@ -30,7 +30,7 @@ from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
 from ssl_runtime.schedule import warmup_of
 from ssl_runtime.sinks import MetricSinks
-from ssl_runtime.stop_rules import StopRules, describe
+from ssl_runtime.stop_rules import Plateau, StopRules, describe
 from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
@@ -167,7 +167,8 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     # the time limit counts what a resumed run trained before (kept in its checkpoint)
     deadline = t_start + 60 * cfg.train.max_minutes - trained_before if cfg.train.max_minutes else None
     last_logged_step, status, message = start, "succeeded", "finished"
-    rules = StopRules(folder, cfg.monitor.stop_when, p.steps_per_epoch) if is_main else None
+    rules = StopRules(folder, cfg.monitor.stop_when, p.steps_per_epoch, p.total_steps, cfg.train.log_every,
+                      cfg.train.health_every) if is_main else None
     stop_step, rule_hit, stopped_by = (rules.stop_step if rules else None), None, None
     last_good_ckpt = start
     method.train()
@@ -274,7 +275,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             rule_hit = rules.first_met(row, clock)
         if rule_hit is not None and (stopping or not distributed):  # the ranks stop together at a logging step
             rule, value = rule_hit
-            message = f"stopped at step {step} of {p.total_steps}: {describe(rule, value)} (stop rule {rule})"
+            said = describe(rule, value, *((rules.best_step(rule), rules.wait_of(rule)) if isinstance(rule, Plateau)
+                                           else ()))
+            message = f"stopped at step {step} of {p.total_steps}: {said} (stop rule {rule})"
             stopped_by = {"rule": str(rule), "value": value, "step": step}
             folder.event("stop_rule", message, **stopped_by)
             break

@@ -404,7 +404,7 @@ def test_a_setting_a_cause_or_a_trend_is_not_a_lookup_of_values(message, model):
                                                ((5, 4.8, 4.6, 4.5, 4.6, 4.7, 4.8), "rising")])
 def test_the_trend_is_read_over_the_last_fifth(values, direction):
     """Seven points: the window is the last three (at least three), and a move under 1% of its first is flat."""
-    from tools.trend import tail_trend
+    from ssl_runtime.trend import tail_trend
 
     t = tail_trend([(10 * (i + 1), v) for i, v in enumerate(values)])
     assert t.direction == direction and t.first == (50, values[4]) and t.last == (70, values[6])
@@ -447,6 +447,8 @@ def test_what_a_metric_will_do_or_why_is_not_a_lookup(message, tool, model):
 
 
 @pytest.mark.parametrize("message", ["kill run 3 if its loss stops falling", "stop run 3 once the loss levels off"])
-def test_a_stop_on_a_plateau_is_asked_about_not_a_cancel_now(message, model):
-    """"Kill run 3 if its loss stops falling" was a cancel now, which dropped the condition."""
-    assert read(message, model).kind == "clarify"
+def test_a_stop_on_a_plateau_is_a_stop_rule_not_a_cancel_now(message, model):
+    """"Kill run 3 if its loss stops falling" was a cancel now, which dropped the condition; then a question, before
+    a plateau could be a stop rule."""
+    r = read(message, model)
+    assert (r.tool, r.args["run_id"], r.args["metric"]) == ("stop_run_when", "3", "loss") and "stops" in r.args

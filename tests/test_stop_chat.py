@@ -49,13 +49,21 @@ def model(tmp_path_factory):
     ("stop run 3 once it has collapsed", {"on_failure": True}),
     ("stop run 3 if the loss goes nan", {"on_failure": True}),
     ("stop run 3 on divergence", {"on_failure": True}),
+    # a plateau: which way it stopped going, and the wait when one is said (the loss when no metric is named)
+    ("stop run 3 once the loss flattens out", {"metric": "loss", "stops": "moving"}),  # was no condition
+    ("stop run 3 when the rank stops growing", {"metric": "health/rank", "stops": "rising"}),
+    ("kill it if the loss hasn't gone down in the last 400 steps", {"metric": "loss", "stops": "falling",
+                                                                   "for_steps": 400}),
+    ("stop run 3 if there is no progress for 3 epochs", {"metric": "loss", "stops": "moving", "for_epochs": 3}),
+    ("stop run 3 once it stalls", {"metric": "loss", "stops": "moving"}),
+    ("turn on early stopping for run 3", {"metric": "loss", "stops": "moving"}),
 ])
 def test_the_condition_is_read_from_the_words(text, args):
     assert read_stop(text) == args
 
 
 @pytest.mark.parametrize("text", ["stop run 3 when it goes below 0.2", "stop run 3 when you like",
-                                  "stop run 3 once the loss flattens out"])
+                                  "stop run 3 when the loss looks good"])
 def test_words_that_give_no_condition_it_can_hold_give_none(text):
     assert read_stop(text) is None
 
@@ -72,6 +80,8 @@ def test_the_condition_s_numbers_are_not_read_as_runs():
     ("run 3 needs to stop once it collapses", {}, {"run_id": "3", "on_failure": True}),
     ("stop the running run when loss < 2", {}, {"run_id": "3", "metric": "loss", "below": 2}),
     ("stop run 3 after 3 more epochs", {}, {"run_id": "3", "more_epochs": 3}),  # the 3 epochs are not dropped
+    ("stop run 3 if the loss doesn't improve for 250 steps", {}, {"run_id": "3", "metric": "loss", "stops": "moving",
+                                                                  "for_steps": 250}),  # the 250 steps are its wait
 ])
 def test_a_stop_with_a_condition_is_the_stop_run_when_tool(model, text, context, args):
     r = understand(text, context, WORLD, model)
@@ -79,7 +89,7 @@ def test_a_stop_with_a_condition_is_the_stop_run_when_tool(model, text, context,
 
 
 @pytest.mark.parametrize("text, asked", [
-    ("stop run 3 once the loss flattens out", "A loss that stops improving is not one of them"),
+    ("stop run 3 when the loss looks good", "a metric that stops improving (`stop run 3 if the loss hasn't"),
     ("stop run 3 when you like", "I can stop run 3 later on one condition"),
     ("stop when loss < 0.5", "Which run should stop then?"),
     ("stop runs 1 and 3 after 500 steps", "one run at a time"),
@@ -127,6 +137,20 @@ def running(tmp_path):
     ({"epochs": 3}, "epoch>=3", "step 30, 20 steps from now"),
     ({"more_epochs": 3}, "epoch>=4", "step 40, 30 steps from now"),  # at step 10 of 10 an epoch: epoch 1 now
     ({"rule": "rank <= 4"}, "health/rank<=4", "health/rank is 20 now"),
+    # a plateau: a falling loss stops falling; the wait by default is a tenth of its 100 steps or five logging
+    # intervals (5 x 2), 10 steps; the rank has not moved, and a rank improves by rising; its health interval is 4
+    ({"metric": "loss", "stops": "moving"}, "loss stops falling for 10 steps",
+     "loss is 2 now; it stops once 10 steps pass without a new low more than 1% below its best, counted from its "
+     "next logging step (step 20 at the soonest)"),
+    ({"metric": "effective rank", "stops": "moving"}, "health/rank stops rising for 20 steps",
+     "health/rank is 20 now; it stops once 20 steps pass without a new high more than 1% above its best, counted "
+     "from its next logging step (step 30 at the soonest)"),
+    ({"metric": "loss", "stops": "falling", "for_epochs": 2}, "loss stops falling for 2 epochs",
+     "loss is 2 now; it stops once 2 epochs pass without a new low more than 1% below its best, counted from its "
+     "next logging step (step 30 at the soonest)"),
+    ({"rule": "loss stops improving for 40 steps"}, "loss stops falling for 40 steps",
+     "loss is 2 now; it stops once 40 steps pass without a new low more than 1% below its best, counted from its "
+     "next logging step (step 50 at the soonest)"),
 ])
 def test_a_stop_is_proposed_with_the_run_as_it_is_now(running, kw, rule, now):
     tb, run_id, folder = running
@@ -161,6 +185,10 @@ def test_trained_minutes_add_each_running_spell(tmp_path):
     ({"metric": "loss", "below": 1, "at_step": 50}, "a stop takes one condition; got metric, at_step"),
     ({}, "a stop takes one condition; got none"),
     ({"rule": "loss below 1"}, "rule: stop rule 'loss below 1' is not METRIC OP VALUE"),
+    ({"metric": "loss", "stops": "falling", "for_steps": 95}, "ends at step 100, before 95 steps from step 10"),
+    ({"stops": "falling"}, "a plateau stop needs the metric that levels off"),
+    ({"metric": "knn accuracy", "stops": "rising"}, "logs no metric 'knn/acc'"),
+    ({"metric": "loss", "for_steps": 5, "for_epochs": 1}, "waits for steps or epochs, not both"),
 ])
 def test_a_stop_the_run_could_never_meet_is_refused_with_what_it_can_take(running, kw, message):
     tb, run_id, _ = running
@@ -252,10 +280,14 @@ def test_a_length_that_tells_what_happened_is_no_condition(model, text):
     ("pretrain simclr on digits for 2000 steps and stop when the loss drops below 0.5",
      {"monitor.stop_when": ["loss<0.5"]}),
     ("train byol on shapes, stop it if it collapses", {"monitor.on_failure": "stop"}),
-    ("launch dino on digits and stop once the rank falls under 5", {"monitor.stop_when": ["health/rank<5"]})])
+    ("launch dino on digits and stop once the rank falls under 5", {"monitor.stop_when": ["health/rank<5"]}),
+    ("train byol on shapes and early stop if the loss plateaus", {"monitor.stop_when": ["loss stops improving"]}),
+    ("pretrain simclr on digits, stop if the loss hasn't improved for 300 steps",  # 300 steps: the wait, not its length
+     {"monitor.stop_when": ["loss stops improving for 300 steps"]}),
+    ("pretrain simclr on digits with early stopping", {"monitor.stop_when": ["loss stops improving"]})])
 def test_a_launch_told_when_to_stop_carries_the_rule(model, text, overrides):
     r = understand(text, {}, WORLD, model)
-    assert (r.tool, r.args["overrides"]) == ("launch_pretraining", overrides)
+    assert (r.tool, r.args["overrides"]) == ("launch_pretraining", overrides) and r.args.get("steps") in (None, 2000)
 
 
 @pytest.mark.parametrize("text", ["pretrain simclr on digits and stop when accuracy goes above 0.9",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from tools.imports.names import sslpilot_name
 
-PLAIN = {**dict.fromkeys(("rank", "effective rank", "effective-rank", "erank", "embedding rank"), "health/rank"),
+PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ssl loss"), "loss"),
+         **dict.fromkeys(("rank", "effective rank", "effective-rank", "erank", "embedding rank"), "health/rank"),
          **dict.fromkeys(("std", "embedding std", "spread", "embedding spread", "feature std"), "health/std"),
          "lidar": "health/lidar", "alpha": "health/alpha_req", "alpha-req": "health/alpha_req",
          "alignment": "health/alignment", "uniformity": "health/uniformity",

@@ -2,7 +2,8 @@
 
 A metric named in words ("the effective rank") is read as the key the run logs; a rule the run could never meet
 (a metric it does not log, a step it has passed or will not reach) is refused with what it can be given; a bar given
-as "reaches 0.5" takes its direction from where the value is now. Only the run's owner (or an admin) adds one.
+as "reaches 0.5" takes its direction from where the value is now, and a plateau asked as "stops moving" ("levels
+off", "stops improving") from where the value has gone so far. Only the run's owner (or an admin) adds one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from ssl_runtime import stop_rules
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
-from ssl_runtime.stop_rules import StopRule
+from ssl_runtime.stop_rules import Plateau, Rule, StopRule
 from tools import access
 from tools.home import Home
 from tools.metric_words import EVERY_RUN_LOGS, logged_by_every_run, metric_key
@@ -26,7 +27,7 @@ class Proposal:
     """What a stop would add, and how it reads against the run now."""
 
     run: Run
-    rule: StopRule | None  # None: a stop on a failure verdict
+    rule: Rule | None  # None: a stop on a failure verdict
     note: str  # where the run is against the rule ("loss is 0.62 now", "step 600, 120 steps from now")
 
 
@@ -43,26 +44,36 @@ def active_rules(run_dir: str, config: dict | None = None) -> dict:
 def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = None, below: float | None = None,
             above: float | None = None, reaches: float | None = None, at_step: int | None = None,
             more_steps: int | None = None, epochs: float | None = None, minutes: float | None = None,
-            on_failure: bool = False, more_epochs: float | None = None) -> Proposal:
+            on_failure: bool = False, more_epochs: float | None = None, stops: str | None = None,
+            for_steps: int | None = None, for_epochs: float | None = None) -> Proposal:
     """The rule the arguments give for this run, checked against it; nothing is written (see `apply`). `rule` is the
-    written form ("loss<0.5", "step>=2000", "minutes>=90": minutes trained in all); `minutes` counts from now."""
+    written form ("loss<0.5", "step>=2000", "minutes>=90": minutes trained in all); `minutes` counts from now;
+    `metric` with `stops` (falling | rising | moving) and `for_steps` or `for_epochs` is a plateau."""
     run = Registry(home).sync(run_id_of(ref))
     access.require_owner(home, run, "stopping a run")
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} already ended ({run.status}); there is nothing to stop", field="run_id")
+    waits = [k for k, v in (("stops", stops), ("for_steps", for_steps), ("for_epochs", for_epochs)) if v is not None]
+    if waits and metric is None:
+        raise SSLPilotError("a plateau stop needs the metric that levels off", field="metric", fix="e.g. metric='loss'")
     given = [k for k, v in (("rule", rule), ("metric", metric), ("at_step", at_step), ("more_steps", more_steps),
                             ("epochs", epochs), ("more_epochs", more_epochs), ("minutes", minutes),
                             ("on_failure", on_failure or None)) if v is not None]
     if len(given) != 1:
         raise SSLPilotError(f"a stop takes one condition; got {', '.join(given) or 'none'}", field="condition",
-                            fix="a rule ('loss<0.5'), a metric with below/above, at_step, more_steps, epochs, "
-                                "more_epochs, minutes or on_failure")
+                            fix="a rule ('loss<0.5'), a metric with below/above or stops, at_step, more_steps, "
+                                "epochs, more_epochs, minutes or on_failure")
+    if for_steps is not None and for_epochs is not None:
+        raise SSLPilotError("a plateau waits for steps or epochs, not both", field="for_epochs", fix="give one")
     if on_failure:
         return Proposal(run, None, "")
     folder = RunFolder(run.run_dir)
     if rule is not None:
-        parsed = StopRule.parse(rule, field="rule")
-        stop = StopRule(metric_key(parsed.metric), parsed.op, parsed.value)
+        parsed = stop_rules.parse(rule, field="rule")
+        stop = (_plateau(run, folder, metric_key(parsed.metric), parsed.direction, parsed.steps, parsed.epochs)
+                if isinstance(parsed, Plateau) else StopRule(metric_key(parsed.metric), parsed.op, parsed.value))
+    elif metric is not None and waits:
+        stop = _plateau(run, folder, metric_key(metric), stops or "moving", for_steps, for_epochs)
     elif metric is not None:
         stop = _bar(run, folder, metric_key(metric), below, above, reaches)
     elif minutes is not None:
@@ -84,7 +95,7 @@ def apply(home: Home, ref: str, rule: str | None, on_failure: bool = False) -> R
     actor = access.require_owner(home, run, "stopping a run")
     if run.status in TERMINAL:
         raise SSLPilotError(f"run {run.id} ended ({run.status}) before the stop was added", field="run_id")
-    stop_rules.add(RunFolder(run.run_dir), StopRule.parse(rule, field="rule") if rule else None, on_failure,
+    stop_rules.add(RunFolder(run.run_dir), stop_rules.parse(rule, field="rule") if rule else None, on_failure,
                    by=actor.name)
     return run
 
@@ -104,9 +115,43 @@ def _bar(run: Run, folder: RunFolder, key: str, below, above, reaches) -> StopRu
     return StopRule(key, *bars[0])
 
 
-def _check(run: Run, folder: RunFolder, rule: StopRule) -> str:
+def _plateau(run: Run, folder: RunFolder, key: str, stops: str, for_steps: int | None,
+             for_epochs: float | None) -> Plateau:
+    """A plateau rule. 'moving' takes the direction the metric has gone so far (its last logged value against its
+    first), or, with too little logged, the direction that improves it; the wait, when not given, is the trainer's
+    default (ssl_runtime/stop_rules.default_wait), written out so the confirmation shows it."""
+    if stops not in ("falling", "rising", "moving"):
+        raise SSLPilotError(f"stops={stops!r}", field="stops", fix="falling, rising or moving")
+    if stops == "moving":
+        points = [r[key] for r in folder.read_metrics() if isinstance(r.get(key), int | float)]
+        stops = ("falling" if points[-1] < points[0] else "rising") if len(points) >= 2 and points[-1] != points[0] \
+            else stop_rules.parse(f"{key} stops improving").direction
+    if for_epochs is not None:
+        return Plateau(key, stops, epochs=for_epochs)
+    if for_steps is None:
+        train = folder.read_config().get("train") or {}
+        for_steps = stop_rules.default_wait(key, run.total_steps, int(train.get("log_every") or 10),
+                                            int(train.get("health_every") or 50))
+    return Plateau(key, stops, int(for_steps))
+
+
+def _check(run: Run, folder: RunFolder, rule: Rule) -> str:
     """Refuse a rule the run could never meet, or has met by its length already; else say where the run is now."""
     step, total = run.steps or 0, run.total_steps
+    if isinstance(rule, Plateau):
+        _require_logged(run, folder, rule.metric)
+        per_epoch = _steps_per_epoch(folder)
+        wait = rule.steps or (round(rule.epochs * per_epoch) if per_epoch else None)
+        if wait and total and step + wait >= total:
+            raise SSLPilotError(f"run {run.id} ends at step {total}, before {wait} steps from step {step} have "
+                                "passed: the rule could not stop it", field="for_steps",
+                                fix=f"give a shorter wait (under {total - step} steps), or cancel it now")
+        now = _latest(folder.read_metrics(), rule.metric)
+        said = f"{rule.metric} is {now:.4g} now; " if now is not None else ""
+        better = "a new low more than 1% below" if rule.direction == "falling" else "a new high more than 1% above"
+        span = f"{rule.steps} steps" if rule.steps else f"{rule.epochs:g} epochs"
+        soonest = f" (step {step + wait} at the soonest)" if wait else ""
+        return f"{said}it stops once {span} pass without {better} its best, counted from its next logging step{soonest}"
     if rule.metric == "minutes":
         trained = trained_minutes(folder)
         if run.status == "queued":
@@ -128,18 +173,23 @@ def _check(run: Run, folder: RunFolder, rule: StopRule) -> str:
             raise SSLPilotError(f"run {run.id} ends at step {total} anyway, before or at step {target}",
                                 field="at_step", fix="nothing to add: it stops there on its own")
         return f"step {target}, {target - step} steps from now"
-    rows = folder.read_metrics()
-    logged = {k for r in rows for k in r} - {"step", "epoch"}
-    if rule.metric not in logged and (rows or not logged_by_every_run(rule.metric)) and \
-            rule.metric not in EVERY_RUN_LOGS:
-        known = ", ".join(sorted(logged | set(EVERY_RUN_LOGS)))
-        raise SSLPilotError(f"run {run.id} logs no metric {rule.metric!r}", field="metric", fix=f"one of: {known}")
+    rows = _require_logged(run, folder, rule.metric)
     now = _latest(rows, rule.metric)
     if now is None:
         return f"it has logged no {rule.metric} yet"
     if rule.met(now):
         return f"{rule.metric} is {now:.4g} now, which already meets it: it stops at its next logging step"
     return f"{rule.metric} is {now:.4g} now"
+
+
+def _require_logged(run: Run, folder: RunFolder, key: str) -> list[dict]:
+    """The run's metric rows, refusing a metric it does not log (before it logs anything: one every run logs)."""
+    rows = folder.read_metrics()
+    logged = {k for r in rows for k in r} - {"step", "epoch"}
+    if key not in logged and (rows or not logged_by_every_run(key)) and key not in EVERY_RUN_LOGS:
+        known = ", ".join(sorted(logged | set(EVERY_RUN_LOGS)))
+        raise SSLPilotError(f"run {run.id} logs no metric {key!r}", field="metric", fix=f"one of: {known}")
+    return rows
 
 
 def _latest(rows: list[dict], key: str) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -168,7 +168,7 @@ class StopWhenArgs(RunRef):
     rule: str | None = Field(None, max_length=80, description="the rule written out: METRIC OP VALUE, e.g. "
                              "'loss<0.5', 'health/rank<=4', 'step>=2000', 'epoch>=20', 'minutes>=90' (in all)")
     metric: str | None = Field(None, max_length=60, description="a metric the run logs, in words or as its key "
-                               "('loss', 'effective rank', 'health/std'); with below, above or reaches")
+                               "('loss', 'effective rank', 'health/std'); with below, above, reaches or stops")
     below: float | None = None
     above: float | None = None
     reaches: float | None = Field(None, description="a bar whose direction is taken from the value now")
@@ -177,6 +177,11 @@ class StopWhenArgs(RunRef):
     epochs: float | None = Field(None, gt=0, description="stop when this many epochs are done")
     more_epochs: float | None = Field(None, gt=0, description="epochs from where the run is now")
     minutes: float | None = Field(None, gt=0, le=60 * 24 * 365, description="minutes of training from now")
+    stops: Literal["falling", "rising", "moving"] | None = Field(None, description="with metric: stop when it has "
+                                                                   "made no new best by 1% for for_steps steps; "
+                                                                   "moving: in the direction it has gone so far")
+    for_steps: int | None = Field(None, ge=1, description="a plateau's wait in steps (default: a tenth of the run)")
+    for_epochs: float | None = Field(None, gt=0, description="a plateau's wait in epochs, instead of for_steps")
     on_failure: bool = Field(False, description="stop it, with a checkpoint, if the monitor finds it collapsed or "
                              "diverged")
 
@@ -244,7 +249,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("cancel_run", RunRef, "Cancel a queued or running run (checkpoint kept). Needs confirmation.",
              "cancel run {run}", confirm=True, about_run=True),
     ToolSpec("stop_run_when", StopWhenArgs, "Stop a queued or running run later, when a condition is met: a "
-             "logged metric crosses a bar, a step or epoch, minutes from now, or a collapse or divergence. It then "
+             "logged metric crosses a bar or stops improving, a step or epoch, minutes from now, or a collapse or divergence. It then "
              "ends as succeeded with its checkpoint and encoder (on a failure: stopped, resumable). Needs "
              "confirmation.", "stop run {run} when a condition is met", confirm=True, about_run=True),
     ToolSpec("resume_run", RunRef, "Resume an interrupted, cancelled or failed run from its last checkpoint.",

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from ssl_runtime.catalogue import BY_NAME, TEXT_METHODS, VISION_METHODS
+from ssl_runtime.trend import tail_trend
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.references import DINO, MAE, MTEB, citations_for
 from tools.diagnosis.trajectory import PATH_METRICS, departure, normalised_path, path_of, spread_fall_verdict
-from tools.trend import tail_trend
 
 VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
             "weak_representation", "data_problem", "insufficient_evidence")

@@ -106,8 +106,8 @@ def stop_later(run: dict) -> None:
             st.caption("Stops early on: " + ", ".join([*stops["rules"], *(["a collapse or divergence"]
                                                                            if stops["on_failure"] else [])]))
         with st.form("stop-when", border=False):
-            rule = st.text_input("when", key="stop-rule", placeholder="loss<0.5, health/rank<=4, step>=2000, "
-                                 "minutes>=90", disabled=not mine, help=why)
+            rule = st.text_input("when", key="stop-rule", placeholder="loss<0.5, step>=2000, minutes>=90, "
+                                 "loss stops falling for 500 steps", disabled=not mine, help=why)
             on_failure = st.checkbox("or if it collapses or diverges", key="stop-on-failure", disabled=not mine)
             asked = st.form_submit_button("Check", disabled=not mine)
         if asked:

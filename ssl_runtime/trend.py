@@ -1,5 +1,6 @@
 """Was a logged metric still moving at its end? One reading for the diagnosis ("the loss was still falling at the
-end of training", which proposes a longer run) and for the chat ("is the loss of run 3 still going down?").
+end of training", which proposes a longer run), for the chat ("is the loss of run 3 still going down?") and, by its
+1% bar, for a stop on a plateau (ssl_runtime/stop_rules.py: "stop run 3 when its loss stops falling").
 
 The window is the last fifth of the logged points (at least three), and the metric moved when its last value lies
 more than 1% of the window's first value from it. It compares two logged values, as a user reading the curve's
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 MIN_POINTS = 6  # fewer logged points than this: no trend is read
 FIFTH = 5  # the window: the last len(points) // FIFTH points, at least three
-REL = 0.01  # a move under 1% of the window's first value is flat
+REL = 0.01  # a move under 1% of the window's first value is flat; a new best under 1% is no improvement
 
 
 @dataclass

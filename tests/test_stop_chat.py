@@ -340,3 +340,16 @@ def test_the_stops_a_run_obeys_are_shown_with_it(tmp_path):
     assert "- stops early on: `loss<0.1`, `step>=40`, a collapse or divergence" in text
     plain = enqueue(home, tiny_config())
     assert "stops early" not in tool_result_text("get_run", ToolBox(home).get_run(plain.id))
+
+
+def test_a_plateau_without_a_wait_is_shown_with_the_wait_the_trainer_will_give_it(tmp_path):
+    """12 steps logged every 2: five logging intervals (10 steps) outlast a tenth of the run (1 step)."""
+    from tools.stopping import active_rules, spelled_out
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config(**{"monitor.stop_when": ["loss stops improving", "loss<0.1",
+                                                             "health/rank stops rising for 3 epochs"]}))
+    assert active_rules(run.run_dir)["rules"] == ["loss stops falling for 10 steps (the default wait)", "loss<0.1",
+                                                  "health/rank stops rising for 3 epochs"]
+    assert spelled_out(["health/rank stops improving"], {"train": {"health_every": 50}}, 3000) == \
+        ["health/rank stops rising for 300 steps (the default wait)"]

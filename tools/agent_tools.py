@@ -23,7 +23,7 @@ from tools import access
 from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
-from tools.stopping import active_rules
+from tools.stopping import active_rules, spelled_out
 from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs
 
 
@@ -99,6 +99,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
         out.append({"setting": name, "value": value, "from": src})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
+        if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
+            value = spelled_out(value, cfg, est.get("steps"))
         out.append({"setting": key, "value": value, "from": "you"})
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": by_rec})

@@ -33,12 +33,16 @@ class Proposal:
 
 def active_rules(run_dir: str, config: dict | None = None) -> dict:
     """The stops a run obeys: its config's rules (`config` when the caller has it, else its config.yaml) and those
-    added to its folder, and whether a failure stops it."""
+    added to its folder, with a plateau's default wait written out, and whether a failure stops it."""
     folder = RunFolder(run_dir)
-    monitor = (folder.read_config() if config is None else config).get("monitor") or {}
+    config = folder.read_config() if config is None else config
+    monitor = config.get("monitor") or {}
     added = stop_rules.read_added(folder)
     rules = list(dict.fromkeys([*monitor.get("stop_when", []), *(str(r) for r in added.rules)]))
-    return {"rules": rules, "on_failure": added.on_failure or monitor.get("on_failure") == "stop"}
+    total = next((e["total_steps"] for e in reversed(folder.read_events()) if e.get("type") == "status"
+                  and isinstance(e.get("total_steps"), int)), (config.get("train") or {}).get("steps"))
+    return {"rules": spelled_out(rules, config, total),
+            "on_failure": added.on_failure or monitor.get("on_failure") == "stop"}
 
 
 def propose(home: Home, ref: str, rule: str | None = None, metric: str | None = None, below: float | None = None,
@@ -180,6 +184,22 @@ def _check(run: Run, folder: RunFolder, rule: Rule) -> str:
     if rule.met(now):
         return f"{rule.metric} is {now:.4g} now, which already meets it: it stops at its next logging step"
     return f"{rule.metric} is {now:.4g} now"
+
+
+def spelled_out(rules: list[str], config: dict, total_steps: int | None) -> list[str]:
+    """A launch's rules as the trainer will hold them: a plateau without a wait gets the wait it will have."""
+    from ssl_runtime.config import TrainConfig
+
+    train, fields = config.get("train") or {}, TrainConfig.model_fields
+    every = {k: int(train.get(k) or fields[k].default) for k in ("log_every", "health_every")}
+    out = []
+    for text in rules:
+        rule = stop_rules.parse(text)
+        if isinstance(rule, Plateau) and not (rule.steps or rule.epochs):
+            wait = stop_rules.default_wait(rule.metric, total_steps, every["log_every"], every["health_every"])
+            text = f"{rule} for {wait} steps (the default wait)"
+        out.append(str(text))
+    return out
 
 
 def _require_logged(run: Run, folder: RunFolder, key: str) -> list[dict]:

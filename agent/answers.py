@@ -249,6 +249,30 @@ def runs_table(runs: list[dict], tag: str | None = None, status: str | None = No
     return "\n".join(lines)
 
 
+def usage_text(r: dict) -> str:
+    """GPU- and CPU-hours per group, the largest first; a table only when there is more than one group."""
+    whose = f"{r['user']}'s " if r.get("user") else ""
+    what = f"{whose}{r['method'] + ' ' if r.get('method') else ''}runs"
+    t = r["total"]
+    if not t["runs"]:
+        return f"No {what} trained {r['period']}: nothing used."
+    parts = [_device_time(t[f"{kind.lower()}_hours"], kind) for kind in ("GPU", "CPU") if t[f"{kind.lower()}_hours"]]
+    hours = " and ".join([f"**{parts[0]}**", *parts[1:]])
+    running = f" ({t['running']} still running, counted up to now)" if t["running"] else ""
+    head = f"{what.capitalize()} used {hours} {r['period']}, over {t['runs']} run{'s' if t['runs'] != 1 else ''}{running}."
+    if len(r["rows"]) < 2:
+        return head
+    by = r["by"]
+    lines = [head, "", f"| {by} | runs | GPU-hours | CPU-hours |", "|---|---|---|---|"]
+    lines += [f"| {escape_markdown(str(row[by]))} | {row['runs']} | {row['gpu_hours']:.3f} | {row['cpu_hours']:.3f} |"
+              for row in r["rows"]]
+    return "\n".join(lines)
+
+
+def _device_time(hours: float, kind: str) -> str:
+    return f"{hours:.2f} {kind}-hours" if hours >= 0.1 else f"{hours * 60:.1f} {kind}-minutes"
+
+
 def pending_text(result: dict) -> str:
     p = result["pending_confirmation"]
     if p["tool"] == "stop_run_when":
@@ -490,6 +514,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
+    "usage_summary": usage_text,
     "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict")),
     "annotate_run": _annotated_text,
     "get_run": _get_run_text,

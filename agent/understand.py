@@ -50,6 +50,7 @@ from agent.slots import (
     without_paths,
 )
 from agent.stop_words import mask_condition, mask_plateau, read_stop
+from agent.usage_words import USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
@@ -279,7 +280,8 @@ classifier's odds (it offered a literature search for "sweep simclr's learning r
 
 def _decided_by_words(text: str, named) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
-    or data is a schedule; runs asked for by tag, with no run, method or data named, are a list."""
+    or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
+    for with no run named is the usage summary."""
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
@@ -303,6 +305,8 @@ def _decided_by_words(text: str, named) -> str | None:
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
         return "list_runs"
+    if not named.ids and USAGE_ASKED.search(text):
+        return "usage_summary"  # "how much GPU time have I used this week?": summed over runs, not one run's
     if SWEEP_ASKED.match(text) and find_grid(text) and find_method(without_paths(text)):
         return "launch_pretraining"  # "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2": one run per value
     if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I)) and (
@@ -405,6 +409,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if verdict:
             args["verdict"] = verdict
         return tool("list_runs", args)
+    if intent == "usage_summary":
+        return tool("usage_summary", read_usage(text))
     if intent == "import_runs":
         return _import(text, p, intents, cwd)
     if intent == "audit_checkpoints":

@@ -24,7 +24,7 @@ from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
 from tools.stopping import active_rules, spelled_out
-from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs
+from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs, UsageArgs
 
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
@@ -280,6 +280,13 @@ class ToolBox:
         return {**asked, "runs": [{**{k: r[k] for k in keep},
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
+
+    def usage_summary(self, **kw) -> dict:
+        from tools.usage import usage
+
+        a = UsageArgs(**kw)
+        user = access.current(self.home).name if a.user == "me" else a.user
+        return usage(self.home, a.period, a.by, user, a.method)
 
     def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
                 at_step: int | None = None) -> dict:

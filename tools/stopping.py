@@ -8,7 +8,6 @@ off", "stops improving") from where the value has gone so far. Only the run's ow
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ssl_runtime import stop_rules
@@ -20,6 +19,7 @@ from tools.home import Home
 from tools.metric_words import EVERY_RUN_LOGS, logged_by_every_run, metric_key
 from tools.records import Run
 from tools.registry import TERMINAL, Registry, run_id_of
+from tools.usage import running_spells
 
 
 @dataclass
@@ -224,9 +224,4 @@ def _steps_per_epoch(folder: RunFolder) -> int | None:
 def trained_minutes(folder: RunFolder) -> float:
     """Minutes trained so far, as the trainer counts them: each `running` spell up to the status after it (a
     resumed run's earlier spells included) and the current one up to now."""
-    statuses = [e for e in folder.read_events() if e.get("type") == "status"]
-    total = 0.0
-    for e, after in zip(statuses, [*statuses[1:], None], strict=True):
-        if e.get("status") == "running":
-            total += ((after["time"] if after else time.time()) - e["time"]) / 60
-    return max(0.0, total)
+    return max(0.0, sum(s.end - s.start for s in running_spells(folder)) / 60)

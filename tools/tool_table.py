@@ -115,6 +115,14 @@ class ListArgs(BaseModel):
     limit: int = Field(10, ge=1, le=100)
 
 
+class UsageArgs(BaseModel):
+    period: str | None = Field(None, max_length=40, description="today, yesterday, this week, last week, this month, "
+                               "last month, a span (24h, 7d, 2w) or a date (2026-11-20: since then); none: all time")
+    by: Literal["user", "method", "dataset", "status", "run"] = "method"
+    user: str | None = Field(None, max_length=60, description="only this user's runs; 'me': the one asking")
+    method: str | None = None
+
+
 class AnnotateArgs(RunRef, Annotation):
     """A run and the change to its name, tags or notes (tools/run_notes.py validates the words)."""
 
@@ -211,6 +219,8 @@ TOOLS: tuple[ToolSpec, ...] = (
              "probe run {run}", about_run=True),
     ToolSpec("list_runs", ListArgs, "List runs, newest first, with status, probe accuracy and verdict.",
              "list your runs"),
+    ToolSpec("usage_summary", UsageArgs, "GPU-hours and CPU-hours used over a period, per user, method, dataset, "
+             "status or run, from each run's running spells (resumes included).", "sum up the GPU time used"),
     ToolSpec("get_run", GetRunArgs, "Status, metric summary, probe and recent events of one run; with show, the "
              "settings it trained with (each as set, or as chosen at its start when left to auto), its whole config, "
              "or its wall time and speed.", "show run {run}", about_run=True),

@@ -1,4 +1,5 @@
-"""`sslpilot pretrain | probe | runs | show | cancel | logs | resume`: a run's life on the command line."""
+"""`sslpilot pretrain | probe | runs | usage | show | cancel | stop-when | logs | resume`: a run's life on the command
+line."""
 
 from __future__ import annotations
 
@@ -192,6 +193,21 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     Console().print(table)
 
 
+@app.command("usage")
+def usage_cmd(period: Annotated[str | None, typer.Option(help="today, yesterday, this week, last week, this month, "
+                                                          "last month, 24h, 7d, 2w or a date (since then)")] = None,
+              by: Annotated[str, typer.Option(help="user, method, dataset, status or run")] = "method",
+              user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
+              method: Annotated[str | None, typer.Option(help="only this method's runs")] = None,
+              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """GPU-hours and CPU-hours used, per user, method, dataset, status or run, over a period."""
+    from agent.answers import usage_text
+    from tools.usage import usage
+
+    out = usage(the_home(), period, by, user.lower() if user else None, method)
+    emit(out, as_json, usage_text(out))
+
+
 @app.command()
 def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None, as_json: JsonOpt = False,
          config: Annotated[bool, typer.Option("--config", help="print its config, and what it chose for each "
@@ -249,7 +265,8 @@ def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt
 @app.command("stop-when")
 def stop_when_cmd(run: Annotated[str, typer.Argument(help="run id")],
                   rule: Annotated[str | None, typer.Argument(help="METRIC OP VALUE: 'loss<0.5', 'health/rank<=4', "
-                                                                  "'step>=2000', 'epoch>=20', 'minutes>=90'")] = None,
+                                                                  "'step>=2000', 'epoch>=20', 'minutes>=90'; or a "
+                                                                  "plateau: 'loss stops falling for 500 steps'")] = None,
                   on_failure: Annotated[bool, typer.Option("--on-failure", help="stop it, with a checkpoint, if it "
                                                            "collapses or diverges")] = False,
                   home: HomeOpt = None, as_json: JsonOpt = False) -> None:

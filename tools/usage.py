@@ -1,0 +1,128 @@
+"""Device time used: GPU-hours, and CPU-hours for runs on a CPU slot, per user, method, dataset, status or run over a
+period ("how much GPU time have I used this week?", `sslpilot usage --by user`).
+
+What W&B's and MLflow's system views sum per run, summed over a home. Each run's time is read from its own folder:
+every spell it spent `running` (a resumed run's earlier spells included, the current one up to now), clipped to the
+period, times the devices that spell held: the trainer's world size on CUDA, else the GPUs the queue assigned.
+Imported and audited runs trained elsewhere and count nothing. The registry's `started_at` is not used: a resume
+resets it, so it would forget the spells before.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.fairshare import gpus_of
+from tools.home import Home
+from tools.records import Run
+from tools.registry import Registry
+
+GROUPS = ("user", "method", "dataset", "status", "run")
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.I)
+NAMED_PERIODS = ("today", "yesterday", "this week", "last week", "this month", "last month")
+
+
+@dataclass
+class Spell:
+    start: float
+    end: float
+    gpus: int  # 0: a CPU slot
+
+
+def running_spells(folder: RunFolder, until: float | None = None) -> list[Spell]:
+    """Each stretch from a `running` status event to the next status that is not `running` (or to `until`, now),
+    with the devices it held."""
+    until = time.time() if until is None else until
+    spells: list[Spell] = []
+    start, gpus = None, 0
+    for e in folder.read_events():
+        if e.get("type") != "status":
+            continue
+        if e.get("status") == "running":
+            if start is None:
+                start, gpus = e["time"], 0
+            gpus = _gpus(e, gpus)
+        elif start is not None:
+            spells.append(Spell(start, e["time"], gpus))
+            start = None
+    if start is not None:
+        spells.append(Spell(start, max(start, until), gpus))
+    return spells
+
+
+def _gpus(event: dict, before: int) -> int:
+    """The trainer's event says how many ranks ran on CUDA; the queue's says which GPUs it assigned."""
+    device = str(event.get("device") or "")
+    if "world_size" in event:
+        return int(event["world_size"]) if device.startswith("cuda") else 0
+    return gpus_of(device) or before
+
+
+def period_bounds(period: str | None, now: float | None = None) -> tuple[float | None, float, str]:
+    """(start, end, words) for today | yesterday | this week | last week | this month | last month | Nh, Nd, Nw |
+    an ISO date (since then); None: all time. Days start at local midnight, weeks on Monday."""
+    now = time.time() if now is None else now
+    if not period:
+        return None, now, "in all"
+    text = period.strip().lower()
+    at = datetime.fromtimestamp(now)
+    midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = midnight - timedelta(days=midnight.weekday())
+    first = midnight.replace(day=1)
+    named = {"today": (midnight, at), "yesterday": (midnight - timedelta(days=1), midnight),
+             "this week": (monday, at), "last week": (monday - timedelta(days=7), monday),
+             "this month": (first, at), "last month": ((first - timedelta(days=1)).replace(day=1), first)}
+    if text in named:
+        start, end = named[text]
+        return start.timestamp(), end.timestamp(), text
+    m = _RELATIVE.match(text)
+    if m:
+        n, unit = float(m.group(1)), m.group(2)
+        span = timedelta(hours=n) if unit == "h" else timedelta(days=n * (7 if unit == "w" else 1))
+        words = {"h": "hour", "d": "day", "w": "week"}[unit]
+        return (at - span).timestamp(), now, f"in the last {n:g} {words}{'s' if n != 1 else ''}"
+    try:
+        since = datetime.fromisoformat(text)
+    except ValueError:
+        raise SSLPilotError(f"period {period!r} is not one sslpilot reads", field="period",
+                            fix=f"one of {', '.join(NAMED_PERIODS)}, a span like 24h, 7d or 2w, or a date like "
+                                "2026-11-20") from None
+    return since.timestamp(), now, f"since {since:%Y-%m-%d %H:%M}".removesuffix(" 00:00")
+
+
+def usage(home: Home, period: str | None = None, by: str = "method", user: str | None = None,
+          method: str | None = None) -> dict:
+    """GPU- and CPU-hours per group over the period, the largest first, with the total and the runs that count."""
+    if by not in GROUPS:
+        raise SSLPilotError(f"by={by!r}", field="by", fix=f"one of {', '.join(GROUPS)}")
+    start, end, words = period_bounds(period)
+    rows: dict[str, dict] = {}
+    for run in Registry(home).list(method=method, owner=user, limit=100_000):
+        if run.source not in (None, "sslpilot"):  # imported or audited: trained elsewhere
+            continue
+        gpu_h = cpu_h = 0.0
+        for s in running_spells(RunFolder(run.run_dir), until=end):
+            hours = max(0.0, min(s.end, end) - max(s.start, start or s.start)) / 3600
+            gpu_h += s.gpus * hours
+            cpu_h += hours if s.gpus == 0 else 0.0
+        if gpu_h == 0 and cpu_h == 0:
+            continue
+        key = _group(run, by)
+        row = rows.setdefault(key, {by: key, "runs": 0, "gpu_hours": 0.0, "cpu_hours": 0.0, "running": 0})
+        row["runs"] += 1
+        row["gpu_hours"] += gpu_h
+        row["cpu_hours"] += cpu_h
+        row["running"] += run.status == "running"
+    ordered = sorted(rows.values(), key=lambda r: (-r["gpu_hours"], -r["cpu_hours"], str(r[by])))
+    total = {k: sum(r[k] for r in ordered) for k in ("runs", "gpu_hours", "cpu_hours", "running")}
+    return {"period": words, "by": by, "user": user, "method": method, "rows": ordered, "total": total}
+
+
+def _group(run: Run, by: str) -> str:
+    return {"user": run.owner or "(no owner)", "method": run.method, "dataset": run.dataset or "?",
+            "status": run.status, "run": run.id}[by]

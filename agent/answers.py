@@ -285,6 +285,13 @@ def pending_text(result: dict) -> str:
         return (f"Stop run {r['run_id']} ({r['method']}, {where}) when `{result['rule']}` ({result['now']})? It then "
                 "ends as succeeded, with its checkpoint, encoder and probe. Reply **yes** to confirm or **no** to "
                 "leave it as it is.")
+    if p["tool"] == "delete_runs":
+        listed = ", ".join(f"run {r['run_id']} ({r['method']} on {r['dataset']}, {r['status']})" for r in result["runs"])
+        kept = (f" Their follow-ups ({', '.join('run ' + i for i in result['follow_ups_kept'])}) stay, and name them "
+                "as deleted parents." if result["follow_ups_kept"] else "")
+        return (f"Delete {listed}? {'They move' if len(result['runs']) > 1 else 'It moves'} to the trash: out of every "
+                f"list, ranking and search, and `restore run N` brings one back; only `sslpilot trash empty` frees the "
+                f"disk.{kept} Reply **yes** to confirm or **no** to keep {'them' if len(result['runs']) > 1 else 'it'}.")
     if p["tool"] == "cancel_run":
         r = result["run"]
         return (f"Cancel run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})? Its last checkpoint "
@@ -513,6 +520,9 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "schedule_pretraining": _scheduled_text,
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
+    "delete_runs": lambda r: (f"Moved {', '.join('run ' + d['run_id'] for d in r['deleted'])} to the trash "
+                              f"({r['bytes'] / 1e6:.1f} MB; `restore run N` brings one back)."),
+    "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
     "usage_summary": usage_text,
     "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict")),

@@ -50,6 +50,7 @@ from agent.slots import (
     without_paths,
 )
 from agent.stop_words import mask_condition, mask_plateau, read_stop
+from agent.trash_words import read_delete, read_restore
 from agent.usage_words import USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
 from ssl_runtime.errors import SSLPilotError
@@ -184,6 +185,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
     words = read_annotation(stripped)
+    trashed = _trash(stripped, world)
+    if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
+        return trashed
     if REFUSE.search(words.runs if words is not None and words.change else stripped):  # a note is data, not an order
         return Reading("refuse", confidence=1.0)
     export = EXPORT.search(stripped)
@@ -230,6 +234,24 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
         return _which_reading(stripped, context, world, intents, cwd)
     return _fill(top, stripped, context, world, p, intents, cwd)
+
+
+def _trash(text: str, world: World) -> Reading | None:
+    """A delete of named runs (or of a kind of finished run: "the failed runs"), or a restore from the trash."""
+    restore = read_restore(text)
+    if restore:
+        return Reading("tool", "restore_run", {"run_id": restore}, confidence=1.0, intents=[("restore_run", 1.0)])
+    deleting = read_delete(text, world)
+    if deleting is None:
+        return None
+    how, ids = deleting
+    if how == "ids":
+        problem = _run_problem(find_runs(text, world, about_runs=True), world)
+        if problem:
+            return problem
+    if not ids:
+        return _ask("No run here fits that, so there is nothing to delete.", ["list my runs"])
+    return Reading("tool", "delete_runs", {"run_ids": ids}, confidence=1.0, intents=[("delete_runs", 1.0)])
 
 
 def _conditional_stop(text: str, context: dict, world: World) -> Reading:

@@ -183,7 +183,7 @@ def test_the_tool_table_is_the_one_description_of_each_tool(home):
     assert set(RENDER) == set(names)
     assert set(READING) == {*names, "relaunch", "help"}
     assert set(CONFIRM_TOOLS) == {"launch_pretraining", "schedule_pretraining", "launch_sweep", "cancel_run",
-                                  "stop_run_when"}
+                                  "stop_run_when", "delete_runs"}
     assert all("run_id" in BY_TOOL[n].args.model_fields for n in RUN_TOOLS)
 
 

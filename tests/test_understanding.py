@@ -53,7 +53,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "stop_rules_heldout.jsonl": 0.93, "stop_rules_heldout_b.jsonl": 0.92,
                   "metric_lookup_heldout.jsonl": 0.85, "trend_heldout.jsonl": 0.9, "trend_heldout_b.jsonl": 0.86,
                   "plateau_stop_heldout.jsonl": 0.93, "plateau_stop_heldout_b.jsonl": 0.86,
-                  "usage_heldout.jsonl": 0.93, "usage_heldout_b.jsonl": 0.86}
+                  "usage_heldout.jsonl": 0.93, "usage_heldout_b.jsonl": 0.86,
+                  "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

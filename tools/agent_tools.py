@@ -24,7 +24,16 @@ from tools.home import Home
 from tools.insights import config_diff
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
 from tools.stopping import active_rules, spelled_out
-from tools.tool_table import TOOLS, LaunchArgs, ScheduleArgs, StopWhenArgs, SweepArgs, UsageArgs
+from tools.tool_table import (
+    TOOLS,
+    DeleteArgs,
+    LaunchArgs,
+    RunRef,
+    ScheduleArgs,
+    StopWhenArgs,
+    SweepArgs,
+    UsageArgs,
+)
 
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
@@ -208,6 +217,21 @@ class ToolBox:
         return {"pending_confirmation": {"tool": "cancel_run", "args": {"run_id": run.id}},
                 "run": {"run_id": run.id, "method": run.method, "status": run.status, "steps": run.steps}}
 
+    def delete_runs(self, run_ids: list[str]) -> dict:
+        from tools.registry import Registry
+        from tools.trash import deletable
+
+        runs, reg = deletable(self.home, DeleteArgs(run_ids=run_ids).run_ids), Registry(self.home)
+        children = sorted({c.id for run in runs for c in reg.children(run.id)} - {r.id for r in runs})
+        return {"pending_confirmation": {"tool": "delete_runs", "args": {"run_ids": [r.id for r in runs]}},
+                "runs": [{"run_id": r.id, "method": r.method, "dataset": r.dataset, "status": r.status,
+                          "name": r.name} for r in runs], "follow_ups_kept": children}
+
+    def restore_run(self, run_id: str) -> dict:
+        from tools.trash import restore_run
+
+        return restore_run(self.home, RunRef(run_id=run_id).run_id)
+
     def stop_run_when(self, **kw) -> dict:
         from tools.stopping import propose
 
@@ -227,6 +251,10 @@ class ToolBox:
 
             r = apply(self.home, args["run_id"], args.get("rule"), bool(args.get("on_failure")))
             return {"run_id": r.id, "status": r.status, "rule": args.get("rule"), "on_failure": args.get("on_failure")}
+        if tool == "delete_runs":
+            from tools.trash import delete_runs
+
+            return delete_runs(self.home, DeleteArgs(**args).run_ids)
         if tool == "cancel_run":
             r = runs.cancel(self.home, args["run_id"])
             return {"run_id": r.id, "status": r.status, "done": "cancel requested" if r.status == "running" else

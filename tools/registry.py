@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import delete, event, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -181,6 +181,14 @@ class Registry:
     def find(self, run_id: str) -> Run | None:
         with Session(self.engine) as s:
             return s.get(Run, str(run_id))
+
+    def forget(self, run_id: str) -> None:
+        """Drop a run's rows from every table (tools/trash.py: its folder has moved to the trash)."""
+        with Session(self.engine) as s:
+            for table in (MetricSummary, ProbeResult, Event, Artifact, Diagnosis):
+                s.exec(delete(table).where(table.run_id == str(run_id)))
+            s.exec(delete(Run).where(Run.id == str(run_id)))
+            s.commit()
 
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
              experiment: str | None = None, limit: int = 200, owner: str | None = None,
@@ -463,6 +471,9 @@ class Registry:
         else:
             run_notes.record_initial(folder, tags, notes)
             self.add_run(folder, config, status="queued", **kwargs)
+            first = next((e["time"] for e in folder.read_events() if isinstance(e.get("time"), int | float)), None)
+            if first is not None:  # when it was queued, not when it was indexed again (a rebuild, a restore)
+                self.update(folder.run_id, created_at=first)
         return self.sync(folder.run_id)
 
     def rebuild(self) -> list[Run]:

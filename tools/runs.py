@@ -24,8 +24,11 @@ from tools.registry import ACTIVE, TERMINAL, Registry, run_id_of
 
 
 def new_folder_path(home: Home) -> Path:
-    """Short sequential ids ("run 17"), claimed with an atomic mkdir so concurrent launches never collide."""
-    existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()]
+    """Short sequential ids ("run 17"), claimed with an atomic mkdir so concurrent launches never collide; an id in
+    the trash (deleted, even emptied) is never given again."""
+    from tools.trash import taken_ids
+
+    existing = [int(p.name) for p in home.runs.iterdir() if p.name.isdigit()] + taken_ids(home)
     n = max(existing, default=0) + 1
     while True:
         path = home.runs / str(n)

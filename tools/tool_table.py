@@ -135,6 +135,10 @@ class RankArgs(BaseModel):
     run_ids: list[str] = Field(..., min_length=2, max_length=64)
 
 
+class DeleteArgs(BaseModel):
+    run_ids: list[str] = Field(..., min_length=1, max_length=64, description="finished runs to move to the trash")
+
+
 class LiteratureArgs(BaseModel):
     query: str = Field(..., min_length=1, max_length=500)
     method: str | None = None
@@ -258,6 +262,10 @@ TOOLS: tuple[ToolSpec, ...] = (
              returns_documents=True),
     ToolSpec("cancel_run", RunRef, "Cancel a queued or running run (checkpoint kept). Needs confirmation.",
              "cancel run {run}", confirm=True, about_run=True),
+    ToolSpec("delete_runs", DeleteArgs, "Move finished runs to the trash: they leave every list, ranking and "
+             "search, and restore_run brings one back; `sslpilot trash empty` frees the disk. Needs confirmation.",
+             "delete runs", confirm=True),
+    ToolSpec("restore_run", RunRef, "Bring a deleted run back from the trash.", "restore run {run}"),
     ToolSpec("stop_run_when", StopWhenArgs, "Stop a queued or running run later, when a condition is met: a "
              "logged metric crosses a bar or stops improving, a step or epoch, minutes from now, or a collapse or divergence. It then "
              "ends as succeeded with its checkpoint and encoder (on a failure: stopped, resumable). Needs "

@@ -9,7 +9,20 @@ import sys
 import typer
 
 from ssl_runtime.errors import SSLPilotError
-from ui.cli import annotate, backend, data, elsewhere, front, judge, knowledge, queue, registry, runs, users
+from ui.cli import (
+    annotate,
+    backend,
+    data,
+    elsewhere,
+    front,
+    judge,
+    knowledge,
+    queue,
+    registry,
+    runs,
+    trash,
+    users,
+)
 from ui.cli.common import HomeOpt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="sslpilot: pretrain, probe and diagnose SSL encoders.")
@@ -20,13 +33,14 @@ def _root(home: HomeOpt = None) -> None:
     """sslpilot: pretrain, probe and diagnose SSL encoders."""
 
 
-for group in (runs, annotate, elsewhere, judge, knowledge, front, queue):  # commands at the top level
+for group in (runs, annotate, trash, elsewhere, judge, knowledge, front, queue):  # commands at the top level
     app.registered_commands.extend(group.app.registered_commands)
 app.add_typer(registry.app, name="registry", help="registry maintenance")
 app.add_typer(backend.app, name="backend", help="cluster backends: where runs go besides this machine's queue")
 app.add_typer(users.auth_app, name="auth", help="how the UI signs people in: OIDC")
 app.add_typer(users.app, name="user", help="accounts on a shared home: roles, passwords, queue limits")
 app.registered_commands.append(next(c for c in users.app.registered_commands if c.name == "whoami"))
+app.add_typer(trash.trash_app, name="trash", help="deleted runs: list them, or empty the trash to free the disk")
 app.add_typer(data.app, name="data", help="dataset caches: decode a folder once, reuse it in every run")
 
 

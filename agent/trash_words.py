@@ -1,0 +1,52 @@
+"""Deleting runs and bringing them back, in words: "delete run 4", "remove runs 1 and 2", "delete the failed runs",
+"restore run 4". A delete names its runs (by id, name or description) or a kind of finished run, and nothing else:
+"delete everything", "delete all runs" and anything that is not only runs stay refused (agent/understand.REFUSE), and
+the delete itself waits for a yes (tools/trash.py moves runs to a trash that `restore` empties back)."""
+
+from __future__ import annotations
+
+import re
+
+from agent.slots import World
+
+DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you)\W+)*(?:delete|remove|trash|"
+                    r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
+RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:restore|undelete|recover|un-?trash|"
+                     r"bring\s+back)\s+run\s*#?(?P<id>\d+)\b(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?[\s?.!]*$",
+                     re.I)
+ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|runs|\s)+$", re.I)
+"""Ids and the words between them ("runs 1 and 2", "run 4, run 5"), nothing else."""
+KINDS = {
+    "failed": lambda r: r.status in ("failed", "diverged"),
+    "crashed": lambda r: r.status in ("failed", "diverged"),
+    "diverged": lambda r: r.status == "diverged" or r.verdict == "diverged",
+    "cancelled": lambda r: r.status == "cancelled",
+    "interrupted": lambda r: r.status == "interrupted",
+    "collapsed": lambda r: r.verdict in ("complete_collapse", "dimensional_collapse"),
+}
+A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{'|'.join(KINDS)})\s+(?:runs?|ones?|jobs?)$",
+                    re.I)
+
+
+def read_restore(text: str) -> str | None:
+    """The id of a run to bring back from the trash (it is not in the home's runs, so it is not looked up there)."""
+    m = RESTORE.match(text)
+    return m.group("id") if m else None
+
+
+def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
+    """("ids", the ids written) or ("kind", the runs of that kind), or None when the words are not only runs."""
+    m = DELETE.match(text)
+    if not m:
+        return None
+    what = m.group("what").strip()
+    named = [r for r in world.runs if r.name and re.search(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", what, re.I)]
+    for r in named:  # a run's name stands for its id ("delete run siam-nostop")
+        what = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", f" {r.id} ", what, flags=re.I)
+    if ONLY_RUNS.match(what) and re.search(r"\d", what):
+        return "ids", list(dict.fromkeys(re.findall(r"\d+", what)))
+    kind = A_KIND.match(what)
+    if kind:
+        keep = KINDS[kind.group("kind").lower()]
+        return "kind", [r.id for r in world.runs if keep(r)]
+    return None

@@ -1,0 +1,156 @@
+"""Deleting runs into the trash and bringing them back (tools/trash.py), from the tools, the chat and the CLI. Run
+folders are written by hand (no training): a status, a config, files of known sizes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import sslpilot_cli, tiny_config
+from understanding_eval import WORLD
+
+from agent.answers import RENDER, pending_text
+from agent.intent_model import get_model
+from agent.understand import understand
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools.access import AccessDenied, Actor, acting_as
+from tools.accounts import Accounts
+from tools.agent_tools import ToolBox
+from tools.home import Home
+from tools.registry import Registry
+from tools.runs import enqueue, list_runs
+from tools.trash import delete_runs, empty_trash, restore_run, trash_dir, trash_list
+
+
+def finished(home: Home, status: str = "succeeded", parent: str | None = None) -> str:
+    """A run that ended, with a 100 kB checkpoint and a hard link to it (counted once)."""
+    run = enqueue(home, tiny_config(), parent_id=parent) if parent else enqueue(home, tiny_config())
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running", "running")
+    folder.set_status(status, status)
+    ckpt = folder.path / "checkpoints"
+    ckpt.mkdir(exist_ok=True)
+    (ckpt / "step_10.pt").write_bytes(b"x" * 100_000)
+    os.link(ckpt / "step_10.pt", ckpt / "last.pt")
+    Registry(home).sync(run.id)
+    return run.id
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    return Home.resolve(tmp_path / "home")
+
+
+def test_a_deleted_run_leaves_every_list_and_comes_back_as_it_was(home):
+    rid = finished(home)
+    created = Registry(home).get(rid).created_at
+    out = delete_runs(home, [rid])
+    assert out["deleted"][0]["run_id"] == rid and 100_000 <= out["bytes"] < 150_000  # the hard link counted once
+    assert not (home.runs / rid).exists() and (trash_dir(home) / rid / "config.yaml").exists()
+    assert Registry(home).find(rid) is None and list_runs(home) == []
+    assert [r["run_id"] for r in trash_list(home)] == [rid]
+    back = restore_run(home, rid)
+    assert back == {"run_id": rid, "method": "simclr", "status": "succeeded"} and (home.runs / rid).exists()
+    assert Registry(home).get(rid).created_at == pytest.approx(created, abs=0.01)  # its place in the lists, kept
+    types = [e["type"] for e in RunFolder(home.runs / rid).read_events()]
+    assert "deleted" in types and "restored" in types and trash_list(home) == []
+    with pytest.raises(SSLPilotError, match="not in the trash"):
+        restore_run(home, rid)
+
+
+def test_a_queued_or_running_run_is_never_deleted_and_a_refusal_moves_nothing(home):
+    done = finished(home)
+    queued = enqueue(home, tiny_config()).id
+    with pytest.raises(SSLPilotError) as err:
+        delete_runs(home, [done, queued])
+    assert err.value.field == "run_ids" and f"cancel run {queued} first" in str(err.value)
+    assert (home.runs / done).exists() and (home.runs / queued).exists() and trash_list(home) == []
+
+
+def test_an_id_in_the_trash_is_never_given_again_even_once_emptied(home):
+    first = finished(home)
+    delete_runs(home, [first])
+    second = enqueue(home, tiny_config()).id
+    assert int(second) == int(first) + 1
+    out = empty_trash(home)
+    assert out == {"emptied": [first], "bytes": out["bytes"]} and out["bytes"] >= 100_000
+    assert sorted(os.listdir(trash_dir(home) / first)) == ["DELETED"]
+    assert int(enqueue(home, tiny_config()).id) == int(second) + 1
+    with pytest.raises(SSLPilotError, match="gone: the trash was emptied"):
+        restore_run(home, first)
+
+
+def test_emptying_keeps_what_was_deleted_more_recently_than_asked(home):
+    rid = finished(home)
+    delete_runs(home, [rid])
+    assert empty_trash(home, older_than_days=1) == {"emptied": [], "bytes": 0}
+    assert [r["run_id"] for r in trash_list(home)] == [rid]
+
+
+def test_only_the_owner_or_an_admin_deletes_restores_or_empties(home):
+    a = Accounts(home)
+    with acting_as(Actor("root", "admin")):
+        a.add("root", "admin", "root-password")
+        a.add("bob", "member", "bob-password")
+        a.add("dave", "member", "dave-password")
+    with acting_as(Actor("bob", "member")):
+        bobs = finished(home)
+    with acting_as(Actor("dave", "member")), pytest.raises(AccessDenied, match="is bob's run"):
+        delete_runs(home, [bobs])
+    with acting_as(Actor("bob", "member")):
+        delete_runs(home, [bobs])
+    with acting_as(Actor("dave", "member")):
+        with pytest.raises(SSLPilotError, match="only its owner or an admin restores it"):
+            restore_run(home, bobs)
+        assert empty_trash(home)["emptied"] == []  # not dave's to empty
+    with acting_as(Actor("root", "admin")):
+        assert restore_run(home, bobs)["run_id"] == bobs and Registry(home).get(bobs).owner == "bob"
+
+
+def test_the_chat_asks_before_deleting_and_keeps_the_follow_ups(home):
+    parent = finished(home, "diverged")
+    child = finished(home, parent=parent)
+    box = ToolBox(home)
+    out = box.delete_runs(run_ids=[parent])
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": [parent]}}
+    assert out["follow_ups_kept"] == [child] and (home.runs / parent).exists()  # proposed, not done
+    text = pending_text(out)
+    assert text.startswith(f"Delete run {parent} (simclr on digits, diverged)? It moves to the trash") and \
+        f"Their follow-ups (run {child}) stay" in text
+    done = box.execute_confirmed("delete_runs", out["pending_confirmation"]["args"])
+    assert RENDER["delete_runs"](done).startswith(f"Moved run {parent} to the trash (0.1 MB;")
+    assert box.get_run(child)["run_id"] == child  # a follow-up whose parent is in the trash still reads
+    assert RENDER["restore_run"](box.restore_run(parent)) == f"Run {parent} (simclr, diverged) is back."
+
+
+def test_the_cli_deletes_lists_restores_and_empties(home):
+    rid = finished(home)
+    assert "to the trash" in sslpilot_cli(home, "rm", rid).stdout
+    assert f"run {rid}: 0.1 MB" in sslpilot_cli(home, "trash").stdout
+    assert "is back" in sslpilot_cli(home, "restore", rid).stdout
+    sslpilot_cli(home, "rm", rid)
+    refused = sslpilot_cli(home, "trash", "empty", ok=False)  # no terminal to ask on, and no --yes
+    assert "--yes" in refused.stderr and (trash_dir(home) / rid / "config.yaml").exists()
+    assert "emptied 1 run(s)" in sslpilot_cli(home, "trash", "empty", "--yes").stdout
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return get_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.mark.parametrize("text, kind, tool, args", [
+    ("delete runs 1 and 5", "tool", "delete_runs", {"run_ids": ["1", "5"]}),
+    ("please get rid of the diverged runs", "tool", "delete_runs", {"run_ids": ["4"]}),
+    ("delete run siam-nostop", "tool", "delete_runs", {"run_ids": ["2"]}),
+    ("restore run 8", "tool", "restore_run", {"run_id": "8"}),  # in the trash, so not among the home's runs
+    ("delete the interrupted runs", "clarify", None, {}),  # none here: nothing to delete, asked back
+    ("delete run 9", "clarify", None, {}),
+    ("delete all runs", "refuse", None, {}),
+    ("delete run 1 and the database", "refuse", None, {}),
+])
+def test_a_delete_names_only_runs_and_anything_more_is_refused(model, text, kind, tool, args):
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool, r.args) == (kind, tool, args)

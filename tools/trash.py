@@ -1,0 +1,141 @@
+"""Deleting runs, and getting them back: MLflow's `runs delete` / `runs restore` / `gc`, for a home.
+
+A delete moves the run's folder into `<home>/trash/` and drops its registry rows and run-log chunks: it leaves
+every list, ranking and search, and `restore` puts the folder back and indexes it again (the folder is the source
+of truth, so nothing but stored diagnoses, which are recomputed, is lost). Only `empty_trash` frees the disk, and
+it keeps an empty folder per id so that an id is never given to another run. A queued or running run is cancelled
+first, never deleted from under its worker. Only its owner (or an admin) deletes, restores or empties a run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.run_folder import RunFolder
+from tools import access
+from tools.home import Home
+from tools.records import Run
+from tools.registry import ACTIVE, Registry, run_id_of
+
+GONE = "DELETED"  # the one file an emptied id keeps: when, and by whom
+
+
+def trash_dir(home: Home) -> Path:
+    return home.root / "trash"
+
+
+def deletable(home: Home, refs: list[str]) -> list[Run]:
+    """The runs, each checked: yours (or you are an admin) and not queued or running."""
+    reg = Registry(home)
+    runs = [reg.sync(run_id_of(r)) for r in dict.fromkeys(refs)]
+    for run in runs:
+        access.require_owner(home, run, "deleting a run")
+        if run.status in ACTIVE:
+            raise SSLPilotError(f"run {run.id} is {run.status}: it cannot be deleted while its worker may use it",
+                                field="run_ids", fix=f"cancel run {run.id} first (`sslpilot cancel {run.id}`)")
+    return runs
+
+
+def delete_runs(home: Home, refs: list[str]) -> dict:
+    """Move each run to the trash; all are checked before any moves, so a refusal leaves every run as it was."""
+    runs, reg = deletable(home, refs), Registry(home)
+    actor = access.current(home)
+    out = []
+    for run in runs:
+        folder = RunFolder(run.run_dir)
+        size = _size(folder.path)
+        folder.event("deleted", f"deleted by {actor.name} (in the trash; `sslpilot restore {run.id}`)",
+                     user=actor.name)
+        _forget_logs(home, run.id)  # first: the index is derived, so a failure here leaves the run as it was
+        target = trash_dir(home) / run.id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # an emptied id's marker: the run it named is gone for good
+            shutil.rmtree(target)
+        shutil.move(str(folder.path), str(target))
+        reg.forget(run.id)
+        out.append({"run_id": run.id, "method": run.method, "status": run.status, "bytes": size})
+    return {"deleted": out, "bytes": sum(r["bytes"] for r in out)}
+
+
+def restore_run(home: Home, ref: str) -> dict:
+    """Put a deleted run back where it was and index it again."""
+    rid = run_id_of(ref)
+    source = trash_dir(home) / rid
+    if not (source / "config.yaml").exists():
+        gone = (source / GONE).exists()
+        raise SSLPilotError(f"run {rid} is {'gone: the trash was emptied' if gone else 'not in the trash'}",
+                            field="run_id", fix="see `sslpilot trash` for the runs that can be restored")
+    folder = RunFolder(source)
+    owner = next((e.get("user") for e in reversed(folder.read_events()) if e.get("type") == "owner"), None)
+    actor = access.current(home)
+    if owner and not access.may_change(actor, owner):
+        raise SSLPilotError(f"run {rid} is {owner}'s: only its owner or an admin restores it", field="run_id")
+    target = home.runs / rid
+    if target.exists():
+        raise SSLPilotError(f"{target} exists already", field="run_id", fix="move it away, then restore")
+    shutil.move(str(source), str(target))
+    back = RunFolder(target)
+    back.event("restored", f"restored by {actor.name}", user=actor.name)
+    run = Registry(home).register_folder(back)
+    return {"run_id": run.id, "method": run.method, "status": run.status}
+
+
+def trash_list(home: Home) -> list[dict]:
+    """The runs that can be restored, most recently deleted first, with their size."""
+    rows = []
+    root = trash_dir(home)
+    for path in root.iterdir() if root.exists() else []:
+        if not (path / "config.yaml").exists():
+            continue
+        events = RunFolder(path).read_events()
+        deleted = next((e for e in reversed(events) if e.get("type") == "deleted"), {})
+        rows.append({"run_id": path.name, "deleted_at": deleted.get("time"), "by": deleted.get("user"),
+                     "bytes": _size(path)})
+    return sorted(rows, key=lambda r: -(r["deleted_at"] or 0))
+
+
+def empty_trash(home: Home, older_than_days: float | None = None) -> dict:
+    """Delete for good the runs in the trash (those deleted more than `older_than_days` ago): each leaves only a
+    marker, so its id is never reused. Admins empty everyone's; a member empties their own."""
+    actor = access.current(home)
+    cutoff = time.time() - 86400 * older_than_days if older_than_days is not None else None
+    freed, ids = 0, []
+    for row in trash_list(home):
+        path = trash_dir(home) / row["run_id"]
+        owner = next((e.get("user") for e in reversed(RunFolder(path).read_events()) if e.get("type") == "owner"), None)
+        if (cutoff is not None and (row["deleted_at"] or 0) > cutoff) or (owner and not access.may_change(actor, owner)):
+            continue
+        shutil.rmtree(path)
+        path.mkdir()
+        (path / GONE).write_text(f"emptied from the trash by {actor.name} at {time.ctime()}\n")
+        freed += row["bytes"]
+        ids.append(row["run_id"])
+    return {"emptied": ids, "bytes": freed}
+
+
+def taken_ids(home: Home) -> list[int]:
+    """Ids the trash holds, restorable or emptied: never given to a new run."""
+    root = trash_dir(home)
+    return [int(p.name) for p in root.iterdir() if p.name.isdigit()] if root.exists() else []
+
+
+def _forget_logs(home: Home, run_id: str) -> None:
+    """Drop the run's chunks from the run-log search (a home that never built one has none)."""
+    if not home.chroma.exists():
+        return
+    from tools.knowledge import get_store
+
+    get_store(home).delete_where("run_logs", {"run_id": str(run_id)})
+
+
+def _size(path: Path) -> int:
+    """Bytes on disk, each file once: a kept checkpoint hard-linked to `last.pt` is not counted twice."""
+    seen: dict[tuple[int, int], int] = {}
+    for f in path.rglob("*"):
+        if f.is_file() and not f.is_symlink():
+            st = f.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())

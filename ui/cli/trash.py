@@ -1,0 +1,68 @@
+"""`sslpilot rm | restore | trash [empty]`: delete runs into the trash, bring them back, free the disk."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
+
+app = typer.Typer()  # rm and restore, at the top level
+trash_app = typer.Typer(invoke_without_command=True)  # `sslpilot trash`, `sslpilot trash empty`
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+@app.command("rm")
+def rm_cmd(runs: Annotated[list[str], typer.Argument(help="run ids")], home: HomeOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Move finished runs to the trash (out of every list, ranking and search); `sslpilot restore N` undoes it."""
+    from tools.trash import delete_runs
+
+    out = delete_runs(the_home(), runs)
+    ids = ", ".join(d["run_id"] for d in out["deleted"])
+    emit(out, as_json, f"moved run {ids} to the trash ({_mb(out['bytes'])}); `sslpilot restore N` brings one back")
+
+
+@app.command("restore")
+def restore_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """Bring a deleted run back from the trash."""
+    from tools.trash import restore_run
+
+    out = restore_run(the_home(), run)
+    emit(out, as_json, f"run {out['run_id']} ({out['method']}, {out['status']}) is back")
+
+
+@trash_app.callback()
+def trash_ls(ctx: typer.Context, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The deleted runs that can be restored, with their size."""
+    if ctx.invoked_subcommand:
+        return
+    from tools.trash import trash_list
+
+    rows = trash_list(the_home())
+    lines = [f"run {r['run_id']}: {_mb(r['bytes'])}, deleted by {r['by'] or '?'}" for r in rows]
+    emit({"trash": rows}, as_json, "\n".join(lines) or "the trash is empty")
+
+
+@trash_app.command("empty")
+def trash_empty(older_than: Annotated[float | None, typer.Option(help="only runs deleted more than this many days "
+                                                                       "ago")] = None,
+                yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False, home: HomeOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """Delete the trash's runs for good, freeing the disk (their ids stay taken)."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.trash import empty_trash
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise SSLPilotError("emptying the trash deletes runs for good", field="--yes",
+                                fix="add --yes to confirm")
+        typer.confirm("Delete the runs in the trash for good?", abort=True)
+    out = empty_trash(the_home(), older_than)
+    emit(out, as_json, f"emptied {len(out['emptied'])} run(s) from the trash ({_mb(out['bytes'])} freed)")

@@ -186,6 +186,25 @@ def test_run_page_cancel_needs_confirmation(page, seeded):
     assert Registry(seeded["home"]).get(queued.id).status == "cancelled"
 
 
+def test_run_page_deletes_a_finished_run_only_on_confirm(page, seeded):
+    from ssl_runtime.run_folder import RunFolder
+    from tools.registry import Registry
+    from tools.runs import enqueue
+    from tools.trash import restore_run
+
+    run = enqueue(seeded["home"], __import__("conftest").tiny_config())
+    RunFolder(run.run_dir).set_status("cancelled", "cancelled")
+    Registry(seeded["home"]).sync(run.id)
+    at = page("run", run=run.id)
+    at.button(key="ask-delete").click().run()
+    assert any(f"Delete run {run.id}? It moves to the trash" in w.value for w in at.warning)
+    assert Registry(seeded["home"]).find(run.id) is not None  # asked, not done
+    at.button(key="do-action").click().run()
+    assert not at.exception, at.exception
+    assert Registry(seeded["home"]).find(run.id) is None
+    restore_run(seeded["home"], run.id)  # the other page tests read the seeded home as it was
+
+
 def test_run_page_stop_later_shows_the_rule_then_adds_it_on_confirm(page, seeded):
     from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.stop_rules import read_added

@@ -54,16 +54,19 @@ def _checkpoint_ranking(root: str, run_id: str, stamp: float) -> dict:
 
 
 def actions(run: dict) -> None:
-    """Cancel and resume through the agent's tools, each behind an explicit confirmation."""
+    """Cancel, resume and delete through the agent's tools, each behind an explicit confirmation."""
     ask = st.session_state.get("confirm_action")
     mine, why = _mine(run)
-    c = st.columns([1, 1, 4])
+    c = st.columns([1, 1, 1, 3])
     if run["status"] not in TERMINAL:
         c[0].button("Cancel run", key="ask-cancel", on_click=st.session_state.__setitem__,
                     args=("confirm_action", "cancel"), disabled=not mine, help=why)
     if run["status"] in ("interrupted", "cancelled", "failed", "diverged"):
         c[1].button("Resume run", key="ask-resume", on_click=st.session_state.__setitem__,
                     args=("confirm_action", "resume"), disabled=not mine, help=why)
+    if run["status"] in TERMINAL:
+        c[2].button("Delete run", key="ask-delete", on_click=st.session_state.__setitem__,
+                    args=("confirm_action", "delete"), disabled=not mine, help=why)
     if not ask:
         return
     tb = toolbox()
@@ -73,6 +76,12 @@ def actions(run: dict) -> None:
                 pending = tb.cancel_run(run["run_id"])
                 st.warning(f"Cancel run {run['run_id']} at step {run['steps'] or 0}? Its last checkpoint is kept; "
                            "you can resume it later.")
+            elif ask == "delete":
+                pending = tb.delete_runs([run["run_id"]])
+                kept = pending["follow_ups_kept"]
+                st.warning(f"Delete run {run['run_id']}? It moves to the trash: out of every list and search; "
+                           f"`sslpilot restore {run['run_id']}` brings it back."
+                           + (f" Its follow-ups ({', '.join(kept)}) stay." if kept else ""))
             else:
                 pending = None
                 st.warning(f"Resume run {run['run_id']} from its last checkpoint on a free device?")
@@ -84,7 +93,8 @@ def actions(run: dict) -> None:
         if b[0].button("Confirm", type="primary", key="do-action"):
             st.session_state.pop("confirm_action", None)
             try:
-                out = (tb.execute_confirmed("cancel_run", pending["pending_confirmation"]["args"]) if pending
+                out = (tb.execute_confirmed(pending["pending_confirmation"]["tool"],
+                                            pending["pending_confirmation"]["args"]) if pending
                        else tb.resume_run(run["run_id"]))
                 st.session_state["action_result"] = out
             except SSLPilotError as exc:

@@ -3,8 +3,8 @@ logged value has stopped improving.
 
 What Ray Tune's `stop={"loss": ...}` and Lightning's `EarlyStopping(stopping_threshold=..., patience=...)` give, for
 a run that is already training. Rules come from the config (`monitor.stop_when: ["loss<0.5", "minutes>=30",
-"loss stops falling for 500 steps"]`) or are added to a running run's folder (`stop_rules.json`, by `sslpilot stop-when` or the chat). The trainer reads them at its
-logging steps, so a rule costs no device sync; a step or epoch rule makes its step a logging step, so the run stops
+"loss stops falling for 500 steps"]`) or are added to a running run's folder (`stop_rules.json`, by
+`sslpilot stop-when` or the chat). The trainer reads them at its logging steps, so a rule costs no device sync; a step or epoch rule makes its step a logging step, so the run stops
 there exactly. A met rule ends the run as `succeeded`, with a checkpoint, its encoder and its probe, and a
 `stop_rule` event that says which rule and the value that met it. A stop on a failure verdict ("once it collapses")
 is the queue monitor's (`on_failure`), kept in the same file.
@@ -207,8 +207,11 @@ class StopRules:
             return None
         return (rule, best[0]) if step - best[1] >= self.wait_of(rule) else None
 
-    def best_step(self, rule: Plateau) -> int | None:
-        return self._best[rule][1] if rule in self._best else None
+    def describe(self, rule: Rule, value: float) -> str:
+        """What met the rule, for the run's message; a plateau's with the step of its best and its wait."""
+        if isinstance(rule, Plateau):
+            return describe(rule, value, self._best[rule][1] if rule in self._best else None, self.wait_of(rule))
+        return describe(rule, value)
 
 
 def describe(rule: Rule, value: float, best_step: int | None = None, wait: int | None = None) -> str:

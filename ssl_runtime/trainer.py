@@ -30,7 +30,7 @@ from ssl_runtime.optim import build_optimizer, build_schedule
 from ssl_runtime.run_folder import RunFolder, write_json_atomic
 from ssl_runtime.schedule import warmup_of
 from ssl_runtime.sinks import MetricSinks
-from ssl_runtime.stop_rules import Plateau, StopRules, describe
+from ssl_runtime.stop_rules import StopRules
 from ssl_runtime.tasks import Task, build_task
 
 ProgressFn = Callable[[dict], None]
@@ -275,9 +275,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             rule_hit = rules.first_met(row, clock)
         if rule_hit is not None and (stopping or not distributed):  # the ranks stop together at a logging step
             rule, value = rule_hit
-            said = describe(rule, value, *((rules.best_step(rule), rules.wait_of(rule)) if isinstance(rule, Plateau)
-                                           else ()))
-            message = f"stopped at step {step} of {p.total_steps}: {said} (stop rule {rule})"
+            message = f"stopped at step {step} of {p.total_steps}: {rules.describe(rule, value)} (stop rule {rule})"
             stopped_by = {"rule": str(rule), "value": value, "step": step}
             folder.event("stop_rule", message, **stopped_by)
             break

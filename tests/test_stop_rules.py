@@ -135,7 +135,8 @@ def test_a_bar_rule_is_still_met_first_beside_a_plateau_that_keeps_counting(tmp_
     rules = StopRules(folder, ["loss<0.5", "loss stops falling for 20 steps"], 10)
     assert rules.first_met({"step": 10, "loss": 1.0}, {"step": 10}) is None
     assert rules.first_met({"step": 20, "loss": 0.4}, {"step": 20}) == (parse("loss<0.5"), 0.4)
-    assert rules.best_step(parse("loss stops falling for 20 steps")) == 20  # the plateau saw 0.4 as well
+    plateau = parse("loss stops falling for 20 steps")  # it saw 0.4 as well: its best, at step 20
+    assert rules.describe(plateau, 0.4) == "loss made no new low beyond 0.4 (step 20) in 20 steps"
 
 
 def test_a_plateau_in_the_config_stops_the_run_as_succeeded_and_says_where_its_best_was(home):

@@ -52,6 +52,9 @@ def delete_runs(home: Home, refs: list[str]) -> dict:
         _forget_logs(home, run.id)  # first: the index is derived, so a failure here leaves the run as it was
         target = trash_dir(home) / run.id
         target.parent.mkdir(parents=True, exist_ok=True)
+        if (target / "config.yaml").exists():  # a deleted run of the same id, never overwritten
+            raise SSLPilotError(f"the trash holds another run {run.id} already", field="run_ids",
+                                fix=f"empty the trash (`sslpilot trash empty`) or move {target} away first")
         if target.exists():  # an emptied id's marker: the run it named is gone for good
             shutil.rmtree(target)
         shutil.move(str(folder.path), str(target))

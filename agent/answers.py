@@ -259,7 +259,8 @@ def usage_text(r: dict) -> str:
     parts = [_device_time(t[f"{kind.lower()}_hours"], kind) for kind in ("GPU", "CPU") if t[f"{kind.lower()}_hours"]]
     hours = " and ".join([f"**{parts[0]}**", *parts[1:]])
     running = f" ({t['running']} still running, counted up to now)" if t["running"] else ""
-    head = f"{what.capitalize()} used {hours} {r['period']}, over {t['runs']} run{'s' if t['runs'] != 1 else ''}{running}."
+    runs = f"{t['runs']} run{'s' if t['runs'] != 1 else ''}"
+    head = f"{what.capitalize()} used {hours} {r['period']}, over {runs}{running}."
     if len(r["rows"]) < 2:
         return head
     by = r["by"]

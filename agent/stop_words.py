@@ -29,23 +29,23 @@ FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss
                      r"(?:collaps\w*|diverg\w*|blows?\s+up|explodes?|(?:goes|turns|becomes|is)\s+(?:nan|inf\w*)|nans?)\b"
                      r"|\bon\s+(?:a\s+)?(?:collapse|divergence|failure)\b", re.I)
 _NO_LONGER = r"(?:stops?|(?:is|are)\s+no\s+longer|(?:is|are)\s*n[o']?t|isn't|aren't)\s+"
-_FALLING = (rf"{_NO_LONGER}(?:falling|dropping|decreasing|declining|shrinking|going\s+down|getting\s+(?:smaller|lower))|"
-            r"(?:does\s*n[o']?t|doesn't|has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:go(?:ne)?\s+down|fall(?:en)?|"
-            r"drop(?:ped)?|decrease[ds]?)")
+_NOT = r"(?:does\s*n[o']?t|doesn't|has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+"
+_FALLING = (rf"{_NO_LONGER}(?:falling|dropping|decreasing|declining|shrinking|going\s+down|getting\s+"
+            rf"(?:smaller|lower))|{_NOT}(?:go(?:ne)?\s+down|fall(?:en)?|drop(?:ped)?|decrease[ds]?)")
 _RISING = (rf"{_NO_LONGER}(?:rising|increasing|growing|climbing|going\s+up|getting\s+(?:bigger|higher))|"
-           r"(?:does\s*n[o']?t|doesn't|has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:go(?:ne)?\s+up|rise[ns]?|"
-           r"increase[ds]?|grow[ns]?)")
+           rf"{_NOT}(?:go(?:ne)?\s+up|rise[ns]?|increase[ds]?|grow[ns]?)")
 _MOVING = (rf"(?:has\s+|have\s+)?(?:plateau(?:s|ed|ing)?|(?:levels?|levelled|leveled)\s+(?:off|out)|flatten(?:s|ed)?"
            rf"(?:\s+out)?|stall(?:s|ed)?)|(?:is|goes|stays)\s+flat|{_NO_LONGER}(?:improving|getting\s+better|changing|"
-           r"moving)|(?:does\s*n[o']?t|doesn't|"
-           r"has\s*n[o']?t|hasn't|did\s*n[o']?t|didn't|won't)\s+(?:improved?|get(?:ten)?\s+better|got\s+better|change[ds]?)")
+           rf"moving)|{_NOT}(?:improved?|get(?:ten)?\s+better|got\s+better|change[ds]?)")
 _WAIT = (rf"(?:\s+(?:any\s+more\s+|anymore\s+)?(?:for|in|over|within|after)\s+(?:(?:the\s+)?(?:last|next|past)\s+)?"
          rf"(?:(?P<n>{_COUNT})\s+(?:training\s+)?(?P<unit>steps?|iterations?|iters?|epochs?)\b))?")
+_THERE = r"(?:there\s+(?:is|'s)\s+|there's\s+)?"
 PLATEAU = re.compile(
-    rf"{_WHEN}(?:there\s+(?:is|'s)\s+|there's\s+)?(?:{_OWNER}{_METRIC}\s+)?(?P<verb>{_FALLING}|{_RISING}|{_MOVING})\b{_WAIT}"
-    rf"|{_WHEN}(?:there\s+(?:is|'s)\s+|there's\s+)?no\s+(?P<verb2>improvement|progress|change)\s+(?:(?:in|of|on)\s+"
+    rf"{_WHEN}{_THERE}(?:{_OWNER}{_METRIC}\s+)?(?P<verb>{_FALLING}|{_RISING}|{_MOVING})\b{_WAIT}"
+    rf"|{_WHEN}{_THERE}no\s+(?P<verb2>improvement|progress|change)\s+(?:(?:in|of|on)\s+"
     rf"{_OWNER}(?P<metric2>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){{0,2}}?)\s+)?(?:for|in|over|within)\s+"
-    rf"(?:(?:the\s+)?(?:last|next|past)\s+)?(?P<n2>{_COUNT})\s+(?:training\s+)?(?P<unit2>steps?|iterations?|iters?|epochs?)\b"
+    rf"(?:(?:the\s+)?(?:last|next|past)\s+)?(?P<n2>{_COUNT})\s+(?:training\s+)?"
+    r"(?P<unit2>steps?|iterations?|iters?|epochs?)\b"
     rf"|\bpatience\s+(?:of\s+)?(?P<n3>{_COUNT})\s+(?P<unit3>steps?|iterations?|iters?|epochs?)(?:\s+(?:on|for|of)\s+"
     rf"{_OWNER}(?P<metric3>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){{0,2}}?))?(?=\s*[.!?]?\s*$|\s*,)", re.I)
 """A stop on a plateau: the metric (the loss when none is named), which way it stopped going (falling, rising or

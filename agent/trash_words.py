@@ -24,8 +24,8 @@ KINDS = {
     "interrupted": lambda r: r.status == "interrupted",
     "collapsed": lambda r: r.verdict in ("complete_collapse", "dimensional_collapse"),
 }
-A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{'|'.join(KINDS)})\s+(?:runs?|ones?|jobs?)$",
-                    re.I)
+A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{'|'.join(KINDS)})\s+"
+                    r"(?:runs?|ones?|jobs?)$", re.I)
 
 
 def read_restore(text: str) -> str | None:

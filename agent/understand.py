@@ -279,7 +279,8 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                 f"drops below 0.5`, `... when the effective rank falls under 10`), a step or epoch (`stop {run} "
                 f"after 2000 steps`, `... after 500 more steps`, `... at epoch 20`), a time (`stop {run} in 30 "
                 f"minutes`), a metric that stops improving (`stop {run} if the loss hasn't improved for 500 steps`), "
-                f"or a collapse or divergence (`stop {run} if it collapses`). Or I can cancel it now (it keeps a checkpoint, and `resume` goes on from it).",
+                f"or a collapse or divergence (`stop {run} if it collapses`). Or I can cancel it now (it keeps a "
+                "checkpoint, and `resume` goes on from it).",
                 [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
 
 
@@ -756,8 +757,9 @@ def _launch_args(text: str) -> dict:
 
 def _stop_settings(text: str) -> dict:
     """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5", "...
-    early stop if the loss plateaus"): the monitor's stop on failure, or a stop rule over a metric every run logs. Lengths are the run's steps, read
-    elsewhere; a bar with no direction ("reaches") or a metric no run logs is left for the question back."""
+    early stop if the loss plateaus"): the monitor's stop on failure, or a stop rule over a metric every run logs.
+    Lengths are the run's steps, read elsewhere; a bar with no direction ("reaches") or a metric no run logs is left
+    for the question back."""
     stop = read_stop(text)
     if not stop:
         return {}

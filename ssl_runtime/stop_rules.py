@@ -4,8 +4,8 @@ logged value has stopped improving.
 What Ray Tune's `stop={"loss": ...}` and Lightning's `EarlyStopping(stopping_threshold=..., patience=...)` give, for
 a run that is already training. Rules come from the config (`monitor.stop_when: ["loss<0.5", "minutes>=30",
 "loss stops falling for 500 steps"]`) or are added to a running run's folder (`stop_rules.json`, by
-`sslpilot stop-when` or the chat). The trainer reads them at its logging steps, so a rule costs no device sync; a step or epoch rule makes its step a logging step, so the run stops
-there exactly. A met rule ends the run as `succeeded`, with a checkpoint, its encoder and its probe, and a
+`sslpilot stop-when` or the chat). The trainer reads them at its logging steps, so a rule costs no device sync;
+a step or epoch rule makes its step a logging step, so the run stops there exactly. A met rule ends the run as `succeeded`, with a checkpoint, its encoder and its probe, and a
 `stop_rule` event that says which rule and the value that met it. A stop on a failure verdict ("once it collapses")
 is the queue monitor's (`on_failure`), kept in the same file.
 """

@@ -77,9 +77,11 @@ def test_a_hand_edited_rule_that_does_not_parse_is_skipped(tmp_path):
     ("loss stops falling for 500 steps", Plateau("loss", "falling", 500), "loss stops falling for 500 steps"),
     ("health/rank stops Rising for 1 step", Plateau("health/rank", "rising", 1), "health/rank stops rising for 1 step"),
     ("loss stops improving", Plateau("loss", "falling"), "loss stops falling"),  # a loss improves by falling
-    ("loss/recon stops improving for 20 steps", Plateau("loss/recon", "falling", 20), "loss/recon stops falling for 20 steps"),
+    ("loss/recon stops improving for 20 steps", Plateau("loss/recon", "falling", 20),
+     "loss/recon stops falling for 20 steps"),
     ("val/perplexity stops improving", Plateau("val/perplexity", "falling"), "val/perplexity stops falling"),
-    ("knn/acc stops improving for 2.5 epochs", Plateau("knn/acc", "rising", epochs=2.5), "knn/acc stops rising for 2.5 epochs"),
+    ("knn/acc stops improving for 2.5 epochs", Plateau("knn/acc", "rising", epochs=2.5),
+     "knn/acc stops rising for 2.5 epochs"),
 ])
 def test_a_plateau_rule_is_read_from_its_text_and_written_back_the_same(text, rule, written):
     assert parse(text) == rule and str(rule) == written and parse(written) == rule

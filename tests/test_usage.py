@@ -24,7 +24,8 @@ from tools.runs import enqueue
 from tools.usage import Spell, period_bounds, running_spells, usage
 
 H = 3600.0
-T0 = float(int(time.time()) - 30 * 24 * 3600)  # whole seconds; a month ago: every spell below ended before any named period but "all time"
+T0 = float(int(time.time()) - 30 * 24 * 3600)
+"""Whole seconds, a month ago: every spell below but the open one ended before any named period except all time."""
 
 
 def _spells(folder: RunFolder, *events: tuple[float, str, dict]) -> None:

@@ -122,8 +122,8 @@ def run_files(info: dict) -> dict:
 
 def logged_values(info: dict, metrics: list[str], at_step: int | None = None) -> list[dict]:
     """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, the trend of
-    its last fifth (ssl_runtime/trend.py), and with `at_step` its value at the nearest logged step. A metric the run never
-    logged is named as absent, with the ones it did."""
+    its last fifth (ssl_runtime/trend.py), and with `at_step` its value at the nearest logged step. A metric the run
+    never logged is named as absent, with the ones it did."""
     rows = RunFolder(info["run_dir"]).read_metrics()
     logged = sorted({k for r in rows for k in r} - {"step", "epoch"})
     out = []

@@ -267,7 +267,8 @@ TOOLS: tuple[ToolSpec, ...] = (
              "delete runs", confirm=True),
     ToolSpec("restore_run", RunRef, "Bring a deleted run back from the trash.", "restore run {run}"),
     ToolSpec("stop_run_when", StopWhenArgs, "Stop a queued or running run later, when a condition is met: a "
-             "logged metric crosses a bar or stops improving, a step or epoch, minutes from now, or a collapse or divergence. It then "
+             "logged metric crosses a bar or stops improving, a step or epoch, minutes from now, or a collapse or "
+             "divergence. It then "
              "ends as succeeded with its checkpoint and encoder (on a failure: stopped, resumable). Needs "
              "confirmation.", "stop run {run} when a condition is met", confirm=True, about_run=True),
     ToolSpec("resume_run", RunRef, "Resume an interrupted, cancelled or failed run from its last checkpoint.",

@@ -212,7 +212,8 @@ def lands(s: Stated, args: dict) -> bool:
     return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
             or _same(args.get(f"more_{s.field}"), s.value)  # a stop "after 3 more epochs" counts from now
             or _same(args.get(f"for_{s.field}"), s.value)  # a plateau's wait: "if it hasn't improved for 500 steps"
-            or any(r.endswith(f" for {s.value:g} {s.field}") for r in waits))  # the same, in a launch's stop rule
+            or any(m.group(2) == s.field and _same(float(m.group(1)), s.value)  # the same, in a launch's stop rule
+                   for m in (re.search(r" for ([\d.]+) (steps|epochs)$", r) for r in waits) if m))
 
 
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:

@@ -230,7 +230,7 @@ def find_numbers(text: str) -> dict:
                  r"\1 ", text.lower())  # "100 more steps" counts steps
     low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
     low = WARMUP_LENGTH.sub(" warmup ", low)  # the warm-up's length, not the run's
-    m = re.search(r"(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
+    m = re.search(r"(?<![\d.])(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)\b(?!\.\d)", low)
     if m:
         out["epochs"] = int(m.group(1))
     m = re.search(r"(\d[\d,]*(?:\.\d+)?k?)\s*(?:training\s+|optimi[sz]er\s+)?(?:steps?|iterations?|iters?)\b", low) \

@@ -117,8 +117,10 @@ def _plateau(m: re.Match) -> dict:
     args = {"metric": metric, "stops": stops}
     n, unit = next(((m.group(a), m.group(b)) for a, b in (("n", "unit"), ("n2", "unit2"), ("n3", "unit3"))
                     if m.group(a)), (None, None))
-    if n:
-        args["for_epochs" if unit.lower().startswith("epoch") else "for_steps"] = _number(n)
+    if n and unit.lower().startswith("epoch"):
+        args["for_epochs"] = float(n) if re.fullmatch(r"\d+\.\d+", n) else _number(n)  # 2.5 epochs, not 2
+    elif n:
+        args["for_steps"] = _number(n)
     return args
 
 

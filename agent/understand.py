@@ -766,12 +766,18 @@ def _stop_settings(text: str) -> dict:
     if stop.get("on_failure"):
         return {"monitor.on_failure": "stop"}
     if "stops" in stop and logged_by_every_run(stop["metric"]):  # a plateau
-        wait = "".join(f" for {stop[f'for_{unit}']:g} {unit}" for unit in ("steps", "epochs") if f"for_{unit}" in stop)
+        wait = "".join(f" for {_plain(stop[f'for_{unit}'])} {unit}" for unit in ("steps", "epochs")
+                       if f"for_{unit}" in stop)
         return {"monitor.stop_when": [f"{stop['metric']} stops {stop['stops'].replace('moving', 'improving')}{wait}"]}
     bar = [(op, stop[k]) for op, k in (("<", "below"), (">", "above")) if k in stop]
     if bar and logged_by_every_run(stop["metric"]):
         return {"monitor.stop_when": [f"{stop['metric']}{bar[0][0]}{bar[0][1]:g}"]}
     return {}
+
+
+def _plain(n: float) -> str:
+    """A count as a rule's text needs it: 1000000, not 1e+06."""
+    return str(int(n)) if float(n).is_integer() else str(n)
 
 
 def _launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:

@@ -87,7 +87,8 @@ class Plateau:
 
     def __str__(self) -> str:
         n, unit = (self.steps, "step") if self.steps else (self.epochs, "epoch")
-        wait = f" for {n:g} {unit}{'s' if n != 1 else ''}" if n else ""
+        count = int(n) if n and float(n).is_integer() else n  # 1000000, not 1e+06: the text must parse again
+        wait = f" for {count} {unit}{'s' if n != 1 else ''}" if n else ""
         return f"{self.metric} stops {self.direction}{wait}"
 
     def better(self, value: float, best: float) -> bool:

@@ -209,3 +209,12 @@ def test_a_warmup_or_an_interval_is_no_length_of_the_run(model, text, knobs, len
     assert r.tool == "launch_pretraining"
     assert all(r.args["overrides"][k] == v for k, v in knobs.items()), r.args
     assert r.args.get("steps") == length
+
+
+def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
+    """"for 2.5 epochs" was read as epochs=5 (the digits after the point); a launch then asked about "epochs 5"."""
+    from agent.slots import find_numbers
+
+    assert "epochs" not in find_numbers("pretrain simclr on digits for 2.5 epochs")
+    assert "epochs" not in find_numbers("set epochs to 2.5")
+    assert find_numbers("pretrain simclr on digits for 25 epochs")["epochs"] == 25

@@ -57,6 +57,7 @@ def model(tmp_path_factory):
     ("stop run 3 if there is no progress for 3 epochs", {"metric": "loss", "stops": "moving", "for_epochs": 3}),
     ("stop run 3 once it stalls", {"metric": "loss", "stops": "moving"}),
     ("turn on early stopping for run 3", {"metric": "loss", "stops": "moving"}),
+    ("stop run 3 if the loss plateaus for 1.5 epochs", {"metric": "loss", "stops": "moving", "for_epochs": 1.5}),  # not 1
 ])
 def test_the_condition_is_read_from_the_words(text, args):
     assert read_stop(text) == args
@@ -284,7 +285,11 @@ def test_a_length_that_tells_what_happened_is_no_condition(model, text):
     ("train byol on shapes and early stop if the loss plateaus", {"monitor.stop_when": ["loss stops improving"]}),
     ("pretrain simclr on digits, stop if the loss hasn't improved for 300 steps",  # 300 steps: the wait, not its length
      {"monitor.stop_when": ["loss stops improving for 300 steps"]}),
-    ("pretrain simclr on digits with early stopping", {"monitor.stop_when": ["loss stops improving"]})])
+    ("pretrain simclr on digits with early stopping", {"monitor.stop_when": ["loss stops improving"]}),
+    ("train byol on shapes, stop when the loss stops falling for 2.5 epochs",  # was asked about as "epochs 5"
+     {"monitor.stop_when": ["loss stops falling for 2.5 epochs"]}),
+    ("pretrain simclr on digits, stop if the loss hasn't improved for 1000000 steps",  # was written 1e+06
+     {"monitor.stop_when": ["loss stops improving for 1000000 steps"]})])
 def test_a_launch_told_when_to_stop_carries_the_rule(model, text, overrides):
     r = understand(text, {}, WORLD, model)
     assert (r.tool, r.args["overrides"]) == ("launch_pretraining", overrides) and r.args.get("steps") in (None, 2000)

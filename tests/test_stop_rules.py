@@ -82,6 +82,9 @@ def test_a_hand_edited_rule_that_does_not_parse_is_skipped(tmp_path):
     ("val/perplexity stops improving", Plateau("val/perplexity", "falling"), "val/perplexity stops falling"),
     ("knn/acc stops improving for 2.5 epochs", Plateau("knn/acc", "rising", epochs=2.5),
      "knn/acc stops rising for 2.5 epochs"),
+    ("loss stops falling for 1000000 steps", Plateau("loss", "falling", 1_000_000),  # was written back as 1e+06
+     "loss stops falling for 1000000 steps"),
+    ("loss stops falling for 3.0 epochs", Plateau("loss", "falling", epochs=3.0), "loss stops falling for 3 epochs"),
 ])
 def test_a_plateau_rule_is_read_from_its_text_and_written_back_the_same(text, rule, written):
     assert parse(text) == rule and str(rule) == written and parse(written) == rule

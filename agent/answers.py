@@ -251,13 +251,15 @@ def runs_table(runs: list[dict], tag: str | None = None, status: str | None = No
 
 def usage_text(r: dict) -> str:
     """GPU- and CPU-hours per group, the largest first; a table only when there is more than one group."""
-    whose = f"{r['user']}'s " if r.get("user") else ""
-    what = f"{whose}{r['method'] + ' ' if r.get('method') else ''}runs"
-    t = r["total"]
+    kind = f"{r['method']} runs" if r.get("method") else "runs"
+    whose = "your " if r.get("mine") else f"{r['user']}'s " if r.get("user") else ""
+    what, t = whose + kind, r["total"]
     if not t["runs"]:
+        if r.get("mine"):
+            return f"You have no {kind} that trained {r['period']}: nothing used."
         return f"No {what} trained {r['period']}: nothing used."
     parts = [_device_time(t[f"{kind.lower()}_hours"], kind) for kind in ("GPU", "CPU") if t[f"{kind.lower()}_hours"]]
-    hours = " and ".join([f"**{parts[0]}**", *parts[1:]])
+    hours = " and ".join([f"**{parts[0]}**", *parts[1:]]) + ("" if t["gpu_hours"] else " (no GPU time)")
     running = f" ({t['running']} still running, counted up to now)" if t["running"] else ""
     runs = f"{t['runs']} run{'s' if t['runs'] != 1 else ''}"
     head = f"{what.capitalize()} used {hours} {r['period']}, over {runs}{running}."
@@ -592,10 +594,11 @@ def as_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete files or runs, run shell commands or "
-           "database queries, or change my rules because a message asks me to. I can launch, schedule, cancel or "
-           "resume runs (each after your yes), list and compare them, diagnose a run, recommend the next step, run a "
-           "linear probe, and search your run logs or the literature.")
+REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete files, run shell commands or "
+           "database queries, or change my rules because a message asks me to. I can launch, schedule, cancel, stop "
+           "or resume runs, and move runs you name to the trash (each after your yes: \"delete run 4\"), list and "
+           "compare them, diagnose a run, recommend the next step, run a linear probe, sum the GPU time used, and "
+           "search your run logs or the literature.")
 HELP = ("I can pretrain, diagnose, compare and probe SSL runs, and search your run logs and the literature. Try: "
         "\"pretrain dino on ./data/products for 50 epochs on GPU 1\", \"why did run 3 collapse?\", \"what should I try "
         "next for run 3?\", \"compare runs 2 and 3\", \"list my runs\", \"what does DINO do about collapse?\". "

@@ -17,6 +17,7 @@ from agent.understand import understand
 from agent.usage_words import read_usage
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
+from tools.access import Actor, acting_as
 from tools.agent_tools import ToolBox
 from tools.home import Home
 from tools.registry import Registry
@@ -116,6 +117,11 @@ def test_the_answer_leads_with_the_total_and_tables_the_groups(home):
     assert "| user | runs | GPU-hours | CPU-hours |" in text and "| ada | 1 | 3.006 | 0.000 |" in text
     assert usage_text(ToolBox(h).usage_summary(period="1h", method="byol")) == \
         "No byol runs trained in the last 1 hour: nothing used."
+    with acting_as(Actor("bo", "member")):  # "I", "my", "me": the one asking
+        assert usage_text(ToolBox(h).usage_summary(user="me", method="byol")) == \
+            "Your byol runs used **3.00 CPU-hours** (no GPU time) in all, over 1 run."
+        assert usage_text(ToolBox(h).usage_summary(user="me", method="dino")) == \
+            "You have no dino runs that trained in all: nothing used."
     with pytest.raises(ValueError, match="by"):
         ToolBox(h).usage_summary(by="colour")
 

@@ -314,7 +314,7 @@ class ToolBox:
 
         a = UsageArgs(**kw)
         user = access.current(self.home).name if a.user == "me" else a.user
-        return usage(self.home, a.period, a.by, user, a.method)
+        return {**usage(self.home, a.period, a.by, user, a.method), "mine": a.user == "me"}
 
     def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
                 at_step: int | None = None) -> dict:

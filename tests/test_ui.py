@@ -126,6 +126,23 @@ def test_runs_page_filters_and_compares(page, seeded):
     assert "Config differences" in _text(at)
 
 
+def test_runs_page_sums_the_device_time_by_the_group_chosen(page, seeded):
+    at = page("runs")
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("Runs used **") and "in all, over" in m.value for m in at.markdown)
+    usage = next(d for d in at.dataframe if "cpu_hours" in d.value.columns).value
+    assert set(usage["method"]) >= {"simclr", "simsiam"}
+    at.selectbox(key="usage-by").set_value("status").run()
+    usage = next(d for d in at.dataframe if "cpu_hours" in d.value.columns).value
+    assert "status" in usage.columns and "succeeded" in set(usage["status"])
+    from agent.answers import usage_text
+    from tools.usage import usage
+
+    at.selectbox(key="usage-period").set_value("last month").run()  # the tool's own reading, whatever today is
+    said = usage_text({**usage(seeded["home"], "last month", "status"), "rows": []})
+    assert "last month" in said and said in [m.value for m in at.markdown]
+
+
 def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     at = page("run", run=seeded["collapsed"])
     assert not at.exception, at.exception

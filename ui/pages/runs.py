@@ -1,4 +1,5 @@
-"""Runs: a filterable table that refreshes while runs are going, and side-by-side comparison."""
+"""Runs: a filterable table that refreshes while runs are going, the device time used, and side-by-side
+comparison."""
 
 from __future__ import annotations
 
@@ -19,6 +20,25 @@ COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "t
            "verdict", "tags", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
                    "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
+
+
+USAGE_PERIODS = ("all time", "today", "this week", "last week", "this month", "last month", "7d", "30d")
+
+
+def device_time() -> None:
+    """GPU- and CPU-hours per group over a period, through the usage_summary tool (tools/usage.py)."""
+    from agent.answers import usage_text
+    from tools.usage import GROUPS
+
+    with st.expander("Device time used"):
+        c = st.columns(2)
+        period = c[0].selectbox("period", USAGE_PERIODS, key="usage-period")
+        by = c[1].selectbox("by", GROUPS, index=GROUPS.index("method"), key="usage-by")
+        out = toolbox().usage_summary(period=None if period == "all time" else period, by=by)
+        st.markdown(usage_text({**out, "rows": []}))  # the headline; the groups are the table
+        if out["rows"]:
+            st.dataframe(pd.DataFrame(out["rows"]).drop(columns="running").round(3), hide_index=True,
+                         key="usage-table")
 
 
 def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str,
@@ -118,6 +138,7 @@ def main() -> None:
                                                         if live else ""))
 
     table()
+    device_time()
 
     st.subheader("Compare")
     ids = [r["run_id"] for r in rows]

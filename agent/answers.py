@@ -272,6 +272,11 @@ def usage_text(r: dict) -> str:
     return "\n".join(lines)
 
 
+def bytes_text(n: float) -> str:
+    """A size on disk for people: "14.2 MB", "3.05 GB"."""
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def _device_time(hours: float, kind: str) -> str:
     return f"{hours:.2f} {kind}-hours" if hours >= 0.1 else f"{hours * 60:.1f} {kind}-minutes"
 
@@ -524,7 +529,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
     "delete_runs": lambda r: (f"Moved {', '.join('run ' + d['run_id'] for d in r['deleted'])} to the trash "
-                              f"({r['bytes'] / 1e6:.1f} MB; `restore run N` brings one back)."),
+                              f"({bytes_text(r['bytes'])}; `restore run N` brings one back)."),
     "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
     "usage_summary": usage_text,

@@ -38,6 +38,11 @@ WAIT_PARTS, WAIT_POINTS = 10, 5
 (Lightning's EarlyStopping waits 3 checks; a loss logged every few steps needs more to tell a level from noise)."""
 
 
+def improving(metric: str) -> str:
+    """The direction in which `metric` gets better: falling for the loss, its terms and perplexity, else rising."""
+    return "falling" if metric.startswith(LOWER_IS_BETTER) else "rising"
+
+
 def default_wait(metric: str, total_steps: int | None, log_every: int, health_every: int) -> int:
     every = health_every if metric.startswith("health/") else log_every
     return max(WAIT_POINTS * max(1, every), (total_steps or 0) // WAIT_PARTS)
@@ -112,7 +117,7 @@ def parse(text: str, field: str = "monitor.stop_when") -> Rule:
                               fix="name a metric the run logs and a whole number of steps or some epochs, e.g. "
                                   "'loss stops falling for 500 steps'")
         if direction == "improving":
-            direction = "falling" if metric.startswith(LOWER_IS_BETTER) else "rising"
+            direction = improving(metric)
         return Plateau(metric, direction, int(n) if n and in_steps else None, n if n and not in_steps else None)
     m = _RULE.match(str(text))
     if not m:

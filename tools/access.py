@@ -137,6 +137,11 @@ def thread_owner(home: Home, thread_id: str) -> str | None:
         return conv.owner if conv else None
 
 
+def owner_of(events: list[dict]) -> str | None:
+    """Who owns a run, from the last `owner` event of its folder's events (record_owner); None: no owner."""
+    return next((e.get("user") for e in reversed(events) if e.get("type") == "owner"), None)
+
+
 def record_owner(folder, actor: Actor) -> None:
     """Write who owns a run into its folder (the source of truth; the registry's `owner` column follows it)."""
     folder.event("owner", f"owned by {actor.name}", user=actor.name)

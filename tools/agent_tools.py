@@ -325,7 +325,7 @@ class ToolBox:
         asked = asked_settings(info, show or [])
         if metrics:
             asked["logged"] = logged_values(info, metrics, at_step)
-        stops = active_rules(info["run_dir"], info["config"])
+        stops = active_rules(info["run_dir"], info["config"], info["total_steps"])
         keep = ("loss", "val/perplexity", "health/std", "health/rank", "health/uniformity", "probe/acc", "knn/acc")
         return {"run_id": info["run_id"], "name": info["name"], "tags": info["tags"], "notes": info["notes"],
                 "continued_from": (info["config"].get("train") or {}).get("init_from"),

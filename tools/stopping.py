@@ -31,16 +31,16 @@ class Proposal:
     note: str  # where the run is against the rule ("loss is 0.62 now", "step 600, 120 steps from now")
 
 
-def active_rules(run_dir: str, config: dict | None = None) -> dict:
+def active_rules(run_dir: str, config: dict | None = None, total_steps: int | None = None) -> dict:
     """The stops a run obeys: its config's rules (`config` when the caller has it, else its config.yaml) and those
-    added to its folder, with a plateau's default wait written out, and whether a failure stops it."""
+    added to its folder, with a plateau's default wait written out (from the run's `total_steps` when known, else
+    its config's steps), and whether a failure stops it."""
     folder = RunFolder(run_dir)
     config = folder.read_config() if config is None else config
     monitor = config.get("monitor") or {}
     added = stop_rules.read_added(folder)
     rules = list(dict.fromkeys([*monitor.get("stop_when", []), *(str(r) for r in added.rules)]))
-    total = next((e["total_steps"] for e in reversed(folder.read_events()) if e.get("type") == "status"
-                  and isinstance(e.get("total_steps"), int)), (config.get("train") or {}).get("steps"))
+    total = total_steps or (config.get("train") or {}).get("steps")
     return {"rules": spelled_out(rules, config, total),
             "on_failure": added.on_failure or monitor.get("on_failure") == "stop"}
 
@@ -129,7 +129,7 @@ def _plateau(run: Run, folder: RunFolder, key: str, stops: str, for_steps: int |
     if stops == "moving":
         points = [r[key] for r in folder.read_metrics() if isinstance(r.get(key), int | float)]
         stops = ("falling" if points[-1] < points[0] else "rising") if len(points) >= 2 and points[-1] != points[0] \
-            else stop_rules.parse(f"{key} stops improving").direction
+            else stop_rules.improving(key)
     if for_epochs is not None:
         return Plateau(key, stops, epochs=for_epochs)
     if for_steps is None:

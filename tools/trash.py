@@ -71,8 +71,7 @@ def restore_run(home: Home, ref: str) -> dict:
         gone = (source / GONE).exists()
         raise SSLPilotError(f"run {rid} is {'gone: the trash was emptied' if gone else 'not in the trash'}",
                             field="run_id", fix="see `sslpilot trash` for the runs that can be restored")
-    folder = RunFolder(source)
-    owner = next((e.get("user") for e in reversed(folder.read_events()) if e.get("type") == "owner"), None)
+    owner = access.owner_of(RunFolder(source).read_events())
     actor = access.current(home)
     if owner and not access.may_change(actor, owner):
         raise SSLPilotError(f"run {rid} is {owner}'s: only its owner or an admin restores it", field="run_id")
@@ -96,7 +95,7 @@ def trash_list(home: Home) -> list[dict]:
         events = RunFolder(path).read_events()
         deleted = next((e for e in reversed(events) if e.get("type") == "deleted"), {})
         rows.append({"run_id": path.name, "deleted_at": deleted.get("time"), "by": deleted.get("user"),
-                     "bytes": _size(path)})
+                     "owner": access.owner_of(events), "bytes": _size(path)})
     return sorted(rows, key=lambda r: -(r["deleted_at"] or 0))
 
 
@@ -106,10 +105,10 @@ def empty_trash(home: Home, older_than_days: float | None = None) -> dict:
     actor = access.current(home)
     cutoff = time.time() - 86400 * older_than_days if older_than_days is not None else None
     freed, ids = 0, []
-    for row in trash_list(home):
+    for row in trash_list(home):  # each folder's events read once, there
         path = trash_dir(home) / row["run_id"]
-        owner = next((e.get("user") for e in reversed(RunFolder(path).read_events()) if e.get("type") == "owner"), None)
-        if (cutoff is not None and (row["deleted_at"] or 0) > cutoff) or (owner and not access.may_change(actor, owner)):
+        too_recent = cutoff is not None and (row["deleted_at"] or 0) > cutoff
+        if too_recent or (row["owner"] and not access.may_change(actor, row["owner"])):
             continue
         shutil.rmtree(path)
         path.mkdir()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from agent.answers import bytes_text
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()
@@ -35,10 +36,6 @@ class _BuildProgress:
             typer.echo(f"caching: {done}/{total} images", err=True)
 
 
-def _size(n: float) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
-
-
 @app.command("prepare")
 def data_prepare(path: Annotated[str, typer.Argument(help="image folder, datasets folder, .tar shard(s) or .csv/.jsonl")],
                  max_side: Annotated[int, typer.Option("--max-side", help="longest side kept (aspect kept)")] = 256,
@@ -50,8 +47,8 @@ def data_prepare(path: Annotated[str, typer.Argument(help="image folder, dataset
 
     out = datasets.prepare(the_home(), path, max_side, fmt, workers, progress=_BuildProgress(),
                            log=lambda m: typer.echo(m, err=True))
-    emit(out, as_json, f"{out['message']}\n  {out['images']} images, {_size(out['bytes'])} "
-          f"({out['bytes_per_image'] / 1e3:.1f} kB per image; source {_size(out['source_bytes'])})")
+    emit(out, as_json, f"{out['message']}\n  {out['images']} images, {bytes_text(out['bytes'])} "
+          f"({out['bytes_per_image'] / 1e3:.1f} kB per image; source {bytes_text(out['source_bytes'])})")
 
 
 @app.command("ls")
@@ -60,7 +57,7 @@ def data_ls(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     from tools import datasets
 
     rows = datasets.list_caches(the_home())
-    human = "\n".join(f"{r['name']}  {r['images']} images  {r['format']} <= {r['max_side']} px  {_size(r['bytes'])}"
+    human = "\n".join(f"{r['name']}  {r['images']} images  {r['format']} <= {r['max_side']} px  {bytes_text(r['bytes'])}"
                       f"  {r['source']}" for r in rows) or "no dataset caches yet (`sslpilot data prepare PATH`)"
     emit({"datasets": rows}, as_json, human)
 
@@ -82,4 +79,4 @@ def data_rm(name: Annotated[str, typer.Argument(help="cache name from `sslpilot 
     from tools import datasets
 
     out = datasets.remove(the_home(), name, force)
-    emit(out, as_json, f"removed {name} ({_size(out['bytes'])})")
+    emit(out, as_json, f"removed {name} ({bytes_text(out['bytes'])})")

@@ -7,14 +7,11 @@ from typing import Annotated
 
 import typer
 
+from agent.answers import bytes_text
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()  # rm and restore, at the top level
 trash_app = typer.Typer(invoke_without_command=True)  # `sslpilot trash`, `sslpilot trash empty`
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
 
 
 @app.command("rm")
@@ -25,7 +22,7 @@ def rm_cmd(runs: Annotated[list[str], typer.Argument(help="run ids")], home: Hom
 
     out = delete_runs(the_home(), runs)
     ids = ", ".join(d["run_id"] for d in out["deleted"])
-    emit(out, as_json, f"moved run {ids} to the trash ({_mb(out['bytes'])}); `sslpilot restore N` brings one back")
+    emit(out, as_json, f"moved run {ids} to the trash ({bytes_text(out['bytes'])}); `sslpilot restore N` brings one back")
 
 
 @app.command("restore")
@@ -46,7 +43,7 @@ def trash_ls(ctx: typer.Context, home: HomeOpt = None, as_json: JsonOpt = False)
     from tools.trash import trash_list
 
     rows = trash_list(the_home())
-    lines = [f"run {r['run_id']}: {_mb(r['bytes'])}, deleted by {r['by'] or '?'}" for r in rows]
+    lines = [f"run {r['run_id']}: {bytes_text(r['bytes'])}, deleted by {r['by'] or '?'}" for r in rows]
     emit({"trash": rows}, as_json, "\n".join(lines) or "the trash is empty")
 
 
@@ -65,4 +62,4 @@ def trash_empty(older_than: Annotated[float | None, typer.Option(help="only runs
                                 fix="add --yes to confirm")
         typer.confirm("Delete the runs in the trash for good?", abort=True)
     out = empty_trash(the_home(), older_than)
-    emit(out, as_json, f"emptied {len(out['emptied'])} run(s) from the trash ({_mb(out['bytes'])} freed)")
+    emit(out, as_json, f"emptied {len(out['emptied'])} run(s) from the trash ({bytes_text(out['bytes'])} freed)")

@@ -110,7 +110,7 @@ def stop_later(run: dict) -> None:
     if run["status"] in TERMINAL:
         return
     mine, why = _mine(run)
-    stops = active_rules(run["run_dir"])
+    stops = active_rules(run["run_dir"], total_steps=run["total_steps"])
     with st.expander("Stop later"):
         if stops["rules"] or stops["on_failure"]:
             st.caption("Stops early on: " + ", ".join([*stops["rules"], *(["a collapse or divergence"]

@@ -102,8 +102,23 @@ class ViewPipeline(nn.Module):
         self.recipes = recipes
         self.sizes = [r.size for r in recipes]
         self.views = nn.ModuleList(build_view(r, strength, crop, flip) for r in recipes) if strength > 0 else None
+        self._host_draws()
         self.register_buffer("mean", mean.view(1, -1, 1, 1).float(), persistent=False)
         self.register_buffer("std", std.view(1, -1, 1, 1).float(), persistent=False)
+
+    def _apply(self, fn, *args, **kwargs):
+        out = super()._apply(fn, *args, **kwargs)
+        self._host_draws()
+        return out
+
+    def _host_draws(self) -> None:
+        """Keep kornia's random draws on the host, wherever the images are. kornia moves a module's samplers with
+        `.to(device)`; its ops then test their device-side factors in Python (ColorJitter's "is this step
+        neutral?", the blur's "sigma > 0") and each test is a host sync, several per view per step on a GPU.
+        Drawn on the host, the factors reach the device in non-blocking copies (kornia's own path)."""
+        for m in self.modules():
+            if m is not self and hasattr(m, "set_rng_device_and_dtype"):
+                m.set_rng_device_and_dtype(torch.device("cpu"), torch.float32)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean) / self.std

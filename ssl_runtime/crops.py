@@ -2,7 +2,7 @@
 
 Boxes are drawn on each image's own stored size (a 256-px photo, not a copy shrunk to the train size)
 with torchvision's RandomResizedCrop rule, then every box of a batch is cut and resized to the train
-size in one batched kornia call on the device. Images travel as uint8 canvases (the stored image in the
+size in one batched grid_sample on the device. Images travel as uint8 canvases (the stored image in the
 top-left corner of a max_side x max_side tensor) with their sizes, so the resident path and the
 streaming path hand the same tensors to the same call.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import torch
-from kornia.geometry.transform import crop_and_resize
+import torch.nn.functional as F
 
 RATIO = (3 / 4, 4 / 3)
 ATTEMPTS = 10
@@ -83,8 +83,19 @@ def covers_canvas(boxes: torch.Tensor, canvas_side: int, size: int) -> bool:
 
 def crop_resize(canvas_uint8: torch.Tensor, corners: torch.Tensor, size: int, whole: bool = False) -> torch.Tensor:
     """Cut each box (corners on the canvas's device) out of its canvas (B, 3, M, M) and resize it to
-    size x size: float in [0, 1]. `whole` (see covers_canvas) skips the resampling."""
+    size x size: float in [0, 1]. `whole` (see covers_canvas) skips the resampling.
+
+    The same bilinear sampling as kornia's crop_and_resize (align_corners=True: the box's corner pixels land on the
+    output's corner pixels), written as one affine grid from the corners: kornia builds its constants with
+    torch.tensor(..., device=), a blocking copy, which on a GPU is a host sync at every step."""
     x = canvas_uint8.float().div_(255.0)
     if whole:
         return x
-    return crop_and_resize(x, corners, (size, size), mode="bilinear", align_corners=True)
+    c = corners.to(x.dtype)
+    x0, y0, x1, y1 = c[:, 0, 0], c[:, 0, 1], c[:, 2, 0], c[:, 2, 1]
+    w, h = x.shape[-1] - 1, x.shape[-2] - 1
+    zero = torch.zeros_like(x0)
+    theta = torch.stack([torch.stack([(x1 - x0) / w, zero, (x0 + x1) / w - 1], 1),
+                         torch.stack([zero, (y1 - y0) / h, (y0 + y1) / h - 1], 1)], 1)
+    grid = F.affine_grid(theta, [x.shape[0], x.shape[1], size, size], align_corners=True)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)

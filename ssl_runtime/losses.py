@@ -23,7 +23,8 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Ten
     rows = torch.arange(2 * n_local, device=z1.device)
     own = torch.where(rows < n_local, rows + offset, rows - n_local + offset + n_all)
     positive = torch.where(rows < n_local, rows + offset + n_all, rows - n_local + offset)
-    logits[rows, own] = float("-inf")
+    # a mask, not logits[rows, own] = -inf: that index_put copies its -inf to the GPU and syncs at every step
+    logits = logits.masked_fill(torch.arange(2 * n_all, device=z1.device) == own[:, None], float("-inf"))
     return F.cross_entropy(logits, positive)
 
 

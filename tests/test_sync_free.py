@@ -47,3 +47,26 @@ def test_random_draws_stay_on_the_host_when_the_pipeline_moves(monkeypatch):
     assert {str(m.device) for m in samplers} == {"cpu"}
     views = [pipe.augment(v, torch.rand(2, 3, 64, 64)) for v in range(2)]  # and they still draw
     assert all(v.shape == (2, 3, 64, 64) and torch.isfinite(v).all() for v in views)
+
+
+def test_clip_crops_are_drawn_on_the_host_per_step_whatever_the_process_count(monkeypatch):
+    from ssl_runtime import distributed as dist_utils
+    from ssl_runtime.configure import build_config
+    from ssl_runtime.trainer import prepare
+
+    task = prepare(build_config({"method": "clip", "data": {"name": "shapes", "num_samples": 160},
+                                 "train": {"steps": 4, "batch_size": 16, "device": "cpu"}}))
+    side = task.images.shape[-1]
+    one = task._corners(3)
+    assert one.shape == (16, 4, 2) and one.device.type == "cpu"
+    assert torch.equal(one, task._corners(3)) and not torch.equal(one, task._corners(4))  # a function of the step
+    assert one.min() >= 0 and one.max() <= side - 1
+    assert (one[:, 2] - one[:, 0]).min() >= 1  # real boxes, not points
+    monkeypatch.setattr(dist_utils, "world_size", lambda: 2)
+    halves = []
+    for r in (0, 1):
+        monkeypatch.setattr(dist_utils, "rank", lambda r=r: r)
+        halves.append(task._corners(3))
+    assert torch.equal(torch.cat(halves), one)  # each process takes its slice of the same draw
+    views = task.batch(torch.arange(8), 3)["images"]
+    assert views.shape == (8, 3, side, side) and torch.isfinite(views).all()

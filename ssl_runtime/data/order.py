@@ -26,7 +26,10 @@ class EpochOrder:
         epoch, i = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._perm, self._epoch = torch.randperm(self.n, generator=g).to(self.device), epoch
+            perm = torch.randperm(self.n, generator=g)
+            if self.device.type == "cuda":
+                perm = perm.pin_memory()  # a pageable copy would wait for the GPU: a host sync once per epoch
+            self._perm, self._epoch = perm.to(self.device, non_blocking=True), epoch
         return self._perm[i * self.batch_size:(i + 1) * self.batch_size]
 
     def local(self, global_batch: torch.Tensor) -> torch.Tensor:

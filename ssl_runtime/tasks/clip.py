@@ -1,5 +1,6 @@
 """Image-text pairs (clip): images resident on the device with a mild crop (no flips or colour changes,
-which captions describe), captions tokenised once. Health for both towers on fixed held-out pairs."""
+which captions describe; boxes drawn on the host as for the vision methods), captions tokenised once. Health for
+both towers on fixed held-out pairs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import json
 import torch
 
 from ssl_runtime import distributed as dist_utils
-from ssl_runtime.augment import ViewPipeline, ViewRecipe, channel_stats
+from ssl_runtime.augment import ViewPipeline, ViewRecipe, channel_stats, crop_scale
 from ssl_runtime.backbones import build_backbone
 from ssl_runtime.config import RunConfig
+from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_boxes, step_generator
 from ssl_runtime.data import default_image_size
 from ssl_runtime.data.captions import load_caption_pairs
 from ssl_runtime.data.images import split_indices
@@ -57,7 +59,9 @@ class ClipTask(Task):
             self.method.backbone.compile()
         images = pairs.images.images
         mean, std = channel_stats(images[train_idx])
-        self.pipeline = ViewPipeline(clip_views(size), cfg.augment.strength, mean, std).to(device)
+        recipe = clip_views(size)[0]
+        self.crop = None if cfg.augment.strength == 0 else crop_scale(recipe, cfg.augment.strength)
+        self.pipeline = ViewPipeline([recipe], cfg.augment.strength, mean, std, crop=False, flip=False).to(device)
         self.images = images[train_idx].to(device, non_blocking=True)
         self.ids = enc["input_ids"][train_idx].to(device)
         self.mask = enc["attention_mask"][train_idx].to(device)
@@ -68,10 +72,24 @@ class ClipTask(Task):
         self.embedding_dim = args.embed_dim
 
     def batch(self, idx: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
-        images = self.pipeline(self.images[idx])[0]
+        side = self.images.shape[-1]
+        crops = crop_resize(self.images[idx], self._corners(step), side, whole=self.crop is None)
+        images = self.pipeline.augment(0, crops)
         if self.device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
         return {"images": images, "input_ids": self.ids[idx], "attention_mask": self.mask[idx]}
+
+    def _corners(self, step: int) -> torch.Tensor:
+        """This process's crop boxes at `step`, drawn on the host like the vision tasks' (ssl_runtime/crops.py):
+        over the global batch, then sliced, so they do not depend on the number of processes."""
+        sizes = torch.full((self.batch_size, 2), self.images.shape[-1])
+        boxes = centre_boxes(sizes) if self.crop is None else sample_boxes(sizes, self.crop,
+                                                                              step_generator(self.cfg.train.seed, step))
+        per = self.batch_size // dist_utils.world_size()
+        corners = box_corners(boxes[dist_utils.rank() * per:(dist_utils.rank() + 1) * per])
+        if self.device.type == "cuda":
+            corners = corners.pin_memory()  # sent without waiting for the step before
+        return corners.to(self.device, non_blocking=True)
 
     @torch.no_grad()
     def health(self) -> dict[str, torch.Tensor]:

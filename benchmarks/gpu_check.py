@@ -228,7 +228,7 @@ def main() -> None:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--smoke-steps", type=int, default=30)
     ap.add_argument("--sync-steps", type=int, default=40)
-    ap.add_argument("--sync-methods", default="simclr,dino,mae,clm,clip")
+    ap.add_argument("--sync-methods", default=None, help="comma-separated; default: every method")
     ap.add_argument("--big", default=",".join(BIG))
     ap.add_argument("--big-steps", type=int, default=60)
     ap.add_argument("--big-batch", type=int, default=256)
@@ -239,6 +239,10 @@ def main() -> None:
     ap.add_argument("--throughput-methods", default="simclr,dino,mae")
     ap.add_argument("--health-steps", type=int, default=300)
     args = ap.parse_args()
+    if args.sync_methods is None:
+        from ssl_runtime.catalogue import METHODS
+
+        args.sync_methods = ",".join(METHODS)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="gpu-check-runs-"))

@@ -235,8 +235,8 @@ def main() -> None:
     ap.add_argument("--big-images", type=int, default=2048)
     ap.add_argument("--peak-tflops", type=float, default=790.0)
     ap.add_argument("--compile-configs", default="simclr-resnet50")
-    ap.add_argument("--throughput-steps", type=int, default=20)
-    ap.add_argument("--throughput-methods", default="simclr,dino,mae")
+    ap.add_argument("--throughput-steps", type=int, default=10)  # the per-sample reference is slow on any machine
+    ap.add_argument("--throughput-methods", default="simclr,mae")
     ap.add_argument("--health-steps", type=int, default=300)
     args = ap.parse_args()
     if args.sync_methods is None:

@@ -39,6 +39,14 @@ def pick_device(spec: str = "auto") -> torch.device:
     return device
 
 
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor onto `device` without a host sync: pinned and non-blocking to a GPU (a copy from pageable
+    memory waits for the GPU to finish the work queued before it), a plain copy elsewhere."""
+    if device.type == "cuda" and t.device.type == "cpu":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
     if precision != "auto":
         if precision == "fp16" and device.type == "cpu":

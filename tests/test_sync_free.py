@@ -70,3 +70,11 @@ def test_clip_crops_are_drawn_on_the_host_per_step_whatever_the_process_count(mo
     assert torch.equal(torch.cat(halves), one)  # each process takes its slice of the same draw
     views = task.batch(torch.arange(8), 3)["images"]
     assert views.shape == (8, 3, side, side) and torch.isfinite(views).all()
+
+
+def test_to_device_is_a_plain_copy_off_the_gpu():
+    from ssl_runtime.device import to_device
+
+    t = torch.arange(5)
+    assert to_device(t, torch.device("cpu")) is t  # no pinning (a CPU-only torch cannot pin), no copy
+    assert to_device(t, torch.device("meta")).device.type == "meta"  # any other device: a plain .to

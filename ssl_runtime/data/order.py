@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ssl_runtime import distributed as dist_utils
+from ssl_runtime.device import to_device
 
 
 class EpochOrder:
@@ -26,10 +27,7 @@ class EpochOrder:
         epoch, i = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            perm = torch.randperm(self.n, generator=g)
-            if self.device.type == "cuda":
-                perm = perm.pin_memory()  # a pageable copy would wait for the GPU: a host sync once per epoch
-            self._perm, self._epoch = perm.to(self.device, non_blocking=True), epoch
+            self._perm, self._epoch = to_device(torch.randperm(self.n, generator=g), self.device), epoch
         return self._perm[i * self.batch_size:(i + 1) * self.batch_size]
 
     def local(self, global_batch: torch.Tensor) -> torch.Tensor:

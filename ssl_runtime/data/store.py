@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ssl_runtime.data.cache import DatasetCache
+from ssl_runtime.device import to_device
 
 
 class ImageStore:
@@ -64,9 +65,7 @@ class ResidentStore(ImageStore):
         self.mean, self.std = mean, std
 
     def canvas(self, idx: torch.Tensor) -> torch.Tensor:
-        if self.canvases.device.type == "cuda":  # pinned, so the copy of the ids never waits for the GPU
-            return self.canvases[idx.pin_memory().to(self.canvases.device, non_blocking=True)]
-        return self.canvases[idx]
+        return self.canvases[to_device(idx, self.canvases.device)]  # on CPU: the same ids
 
     def image(self, i: int) -> np.ndarray:
         h, w = (int(v) for v in self.sizes[i])

@@ -16,6 +16,7 @@ from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_box
 from ssl_runtime.data import default_image_size
 from ssl_runtime.data.captions import load_caption_pairs
 from ssl_runtime.data.images import split_indices
+from ssl_runtime.device import to_device
 from ssl_runtime.health import alignment, eval_mode, rankme, std_of_l2_normalized, uniformity
 from ssl_runtime.methods.clip import CLIP, CLIPArgs
 from ssl_runtime.run_folder import RunFolder
@@ -86,10 +87,7 @@ class ClipTask(Task):
         boxes = centre_boxes(sizes) if self.crop is None else sample_boxes(sizes, self.crop,
                                                                               step_generator(self.cfg.train.seed, step))
         per = self.batch_size // dist_utils.world_size()
-        corners = box_corners(boxes[dist_utils.rank() * per:(dist_utils.rank() + 1) * per])
-        if self.device.type == "cuda":
-            corners = corners.pin_memory()  # sent without waiting for the step before
-        return corners.to(self.device, non_blocking=True)
+        return to_device(box_corners(boxes[dist_utils.rank() * per:(dist_utils.rank() + 1) * per]), self.device)
 
     @torch.no_grad()
     def health(self) -> dict[str, torch.Tensor]:

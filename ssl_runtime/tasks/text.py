@@ -18,6 +18,7 @@ from ssl_runtime import distributed as dist_utils
 from ssl_runtime.config import RunConfig
 from ssl_runtime.data.images import split_indices
 from ssl_runtime.data.text import TextSource
+from ssl_runtime.device import to_device
 from ssl_runtime.health import eval_mode, rankme, std_of_l2_normalized, uniformity
 from ssl_runtime.methods import method_class
 from ssl_runtime.run_folder import RunFolder
@@ -107,11 +108,7 @@ class TextTask(Task):
     def batch(self, idx: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         ids = self.blocks.get(self.train_idx[idx])
         inputs, labels = self._inputs(ids, seed=self.cfg.train.seed * 1_000_003 + step)  # resumable masking
-        if self.device.type != "cuda":
-            return {"input_ids": inputs.to(self.device), "labels": labels.to(self.device)}
-        # pinned, so the copy does not wait for the GPU to finish the step before (a pageable copy is a host sync)
-        return {"input_ids": inputs.pin_memory().to(self.device, non_blocking=True),
-                "labels": labels.pin_memory().to(self.device, non_blocking=True)}
+        return {"input_ids": to_device(inputs, self.device), "labels": to_device(labels, self.device)}
 
     @torch.no_grad()
     def health(self) -> dict[str, torch.Tensor]:

@@ -202,8 +202,9 @@ def test_captions_with_missing_images_are_counted_or_refused(tmp_path):
 
 @pytest.mark.parametrize("method, extra", [
     ("clm", {}),
-    # a ViT image tower (no BatchNorm) and no crop randomness, so ranks must agree with one process exactly
-    ("clip", {"backbone": {"name": "vit_tiny", "width": 0.25}, "augment": {"strength": 0.0}}),
+    # a ViT image tower (no BatchNorm), so ranks must agree with one process exactly; the crops are drawn over the
+    # global batch and sliced, so they agree too
+    ("clip", {"backbone": {"name": "vit_tiny", "width": 0.25}}),
 ])
 def test_two_process_gloo_matches_single_process(method, extra, tmp_path):
     tree = tiny(method, steps=6, log_every=1, health_every=3, batch_size=16)

@@ -9,7 +9,7 @@ Parts (each prints a table and adds to <out>/gpu_check.json, so a call cut short
   throughput  benchmarks/train_throughput.py, the small per-method table against a plain loop
   health      the health metrics' share of training time
 
-    python benchmarks/gpu_check.py [--parts smoke,syncs,big] [--out DIR] [--peak-tflops 790]
+    python benchmarks/gpu_check.py [--parts smoke,syncs,big] [--out DIR] [--peak-tflops 790] [--compare JSON]
 The peak defaults to the bf16 matrix rate measured on an H200 here (KINDS.md), not the datasheet's.
 """
 
@@ -221,6 +221,22 @@ def script(name: str, *extra: str, timeout: int = 300) -> dict:
             "output": out}
 
 
+def compare(results: dict, ref_path: Path) -> None:
+    """Before/after against a stored reading (benchmarks/gpu_check_h200.json: the H200 of session 31, taken before
+    the sync fixes): images/s of each big config and host syncs of each method, side by side with their ratio."""
+    ref = json.loads(ref_path.read_text())
+    print(f"\n## Against {ref_path.name} ({ref.get('machine')})\n")
+    rows = []
+    for part, key, value in (("big", "config", "img_per_s_steady"), ("compile", "config", "img_per_s_steady"),
+                             ("syncs", "method", "syncs")):
+        old = {r[key]: r.get(value) for r in ref.get(part, []) if isinstance(r, dict)}
+        for r in results.get(part, []) if isinstance(results.get(part), list) else []:
+            now, then = r.get(value), old.get(r[key])
+            ratio = f"{now / then:.2f}x" if isinstance(now, (int, float)) and then else "-"
+            rows.append([part, r[key], value, then if then is not None else "-", now, ratio])
+    print(table(["part", "run", "measure", "reference", "now", "now / reference"], rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--parts", default=",".join(PARTS))
@@ -238,6 +254,8 @@ def main() -> None:
     ap.add_argument("--throughput-steps", type=int, default=10)  # the per-sample reference is slow on any machine
     ap.add_argument("--throughput-methods", default="simclr,mae")
     ap.add_argument("--health-steps", type=int, default=300)
+    ap.add_argument("--compare", default=str(Path(__file__).with_name("gpu_check_h200.json")),
+                    help="a stored gpu_check.json to print a before/after against ('' for none)")
     args = ap.parse_args()
     if args.sync_methods is None:
         from ssl_runtime.catalogue import METHODS
@@ -263,6 +281,8 @@ def main() -> None:
             print(results[part]["error"], flush=True)
         results.setdefault("seconds", {})[part] = round(time.perf_counter() - t0, 1)
         (out / "gpu_check.json").write_text(json.dumps(results, indent=1, default=str))
+    if args.compare and Path(args.compare).exists():
+        compare(results, Path(args.compare))
     print(f"\nparts took {results['seconds']} s; results in {out / 'gpu_check.json'}")
 
 

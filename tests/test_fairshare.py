@@ -147,6 +147,28 @@ def test_recent_usage_decays_with_its_half_life():
     assert usage["c"] == pytest.approx(0.5, rel=0.01)  # a week ago: half
 
 
+def test_a_resumed_runs_earlier_spells_still_count_in_the_fair_order(tmp_path):
+    """1 h on one GPU, interrupted, then resumed for 1 h on two: 3 device-hours, though the resume reset the row's
+    started_at (the row alone says 2)."""
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    run = runs.enqueue(home, ONE_GPU)
+    folder, hour, t0 = RunFolder(run.run_dir), 3600.0, time.time() - 10 * 3600.0
+    for t, status, device in ((t0, "running", "cuda:0"), (t0 + hour, "interrupted", None),
+                              (t0 + 5 * hour, "running", "cuda:0,1"), (t0 + 6 * hour, "succeeded", None)):
+        folder.append(folder.events, {"time": t, "type": "status", "status": status,
+                                      **({"device": device} if device else {})})
+    reg.sync(run.id)
+    reg.update(run.id, owner="ada", device="cuda:0,1")  # as the queue assigned the last spell
+    row = reg.get(run.id)
+    assert (row.started_at, row.ended_at) == (t0 + 5 * hour, t0 + 6 * hour)  # the last spell only
+    use = reg.device_use(since=t0 - hour)
+    assert recent_usage(use, half_life_h=10**6)["ada"] == pytest.approx(3.0, rel=1e-3)
+    assert recent_usage([u[:4] for u in use], half_life_h=10**6)["ada"] == pytest.approx(2.0, rel=1e-3)  # before
+    reg.sync(run.id)  # a second sync changes nothing: the spells are read from all the events each time
+    assert recent_usage(reg.device_use(since=t0 - hour), half_life_h=10**6)["ada"] == pytest.approx(3.0, rel=1e-3)
+
+
 def test_the_fair_queue_orders_by_held_then_usage_then_age():
     def q(owner, created):
         return Run(id=f"{owner}{created}", method="simclr", owner=owner, created_at=created)

@@ -21,6 +21,7 @@ from ssl_runtime.errors import SSLPilotError
 from tools.gpus import Request
 from tools.home import Home
 from tools.records import Run, now
+from tools.spells import gpus_of
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,6 @@ def check_user_limits(home: Home, user: str, gpus_asked: int = 0) -> None:
                             field="train.num_gpus", fix=f"ask for at most {lim.max_gpus}, or ask an admin to raise it")
 
 
-def gpus_of(device: str | None) -> int:
-    """GPUs an assignment holds ("cuda:0,1" -> 2); 0 on the CPU."""
-    if not device or not device.startswith("cuda:"):
-        return 0
-    return len(device.removeprefix("cuda:").split(","))
-
-
 def devices_of(device: str | None) -> int:
     """Devices for the fair order: GPUs, or 1 for a CPU slot (so a CPU-only box is shared fairly too)."""
     return gpus_of(device) or (1 if device else 0)
@@ -78,19 +72,23 @@ def usage_since(at: float | None = None) -> float:
 
 
 def recent_usage(uses: Iterable[tuple], at: float | None = None, half_life_h: float | None = None) -> dict[str, float]:
-    """Device-hours per owner from (owner, device, started_at, ended_at) rows (Registry.device_use), each hour
-    weighted by 2^(-age / half-life): the integral of the decay over every interval a run held its devices."""
+    """Device-hours per owner from (owner, device, started_at, ended_at[, earlier_use_json]) rows
+    (Registry.device_use), each hour weighted by 2^(-age / half-life): the integral of the decay over every interval
+    a run held its devices, its spells before a resume included."""
     at = now() if at is None else at
     h = (half_life_h or settings.get_float("SSLPILOT_FAIRSHARE_HALF_LIFE_H")) * 3600
     out: dict[str, float] = {}
-    for owner, device, started, ended in uses:
+    for owner, device, started, ended, *earlier in uses:
         if started is None or not device:
             continue
-        end = min(ended or at, at)
-        if end <= started:
-            continue
-        weight = h / math.log(2) * (2 ** (-(at - end) / h) - 2 ** (-(at - started) / h)) / 3600
-        out[owner or ""] = out.get(owner or "", 0.0) + devices_of(device) * weight
+        spells = [(started, ended, devices_of(device))]  # the spell the row knows, up to now if it runs
+        # the row's spells before it (a resumed run's), from its status events: the resume reset started_at
+        spells += [(a, b, n) for a, b, n in json.loads((earlier or [None])[0] or "[]") if b <= started]
+        for spell_start, spell_end, devices in spells:
+            end = min(spell_end or at, at)
+            if end > spell_start:
+                weight = h / math.log(2) * (2 ** (-(at - end) / h) - 2 ** (-(at - spell_start) / h)) / 3600
+                out[owner or ""] = out.get(owner or "", 0.0) + devices * weight
     return out
 
 

@@ -36,6 +36,7 @@ from tools.records import (
     SchemaInfo,
     now,
 )
+from tools.spells import spells_of
 
 TERMINAL = ("succeeded", "failed", "diverged", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
@@ -50,6 +51,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE run ADD COLUMN job_state VARCHAR", "ALTER TABLE run ADD COLUMN nodes INTEGER"],
     6: ["ALTER TABLE run ADD COLUMN owner VARCHAR", "ALTER TABLE run ADD COLUMN wait_reason VARCHAR",
         "CREATE INDEX IF NOT EXISTS ix_run_owner ON run (owner)"],
+    7: ["ALTER TABLE run ADD COLUMN earlier_use_json VARCHAR"],
 }
 
 
@@ -211,10 +213,10 @@ class Registry:
             return list(s.exec(q))
 
     def device_use(self, since: float) -> list[tuple]:
-        """(owner, device, started_at, ended_at) of the runs that held a device after `since`: only the columns the
-        fair order reads, since the history is long and the queue reads it every pass."""
+        """(owner, device, started_at, ended_at, earlier_use_json) of the runs that held a device after `since`: only
+        the columns the fair order reads, since the history is long and the queue reads it every pass."""
         with Session(self.engine) as s:
-            q = select(Run.owner, Run.device, Run.started_at, Run.ended_at)
+            q = select(Run.owner, Run.device, Run.started_at, Run.ended_at, Run.earlier_use_json)
             q = q.where(Run.started_at.is_not(None)).where(Run.device.is_not(None))
             q = q.where((Run.ended_at.is_(None)) | (Run.ended_at > since))
             return list(s.exec(q))
@@ -368,6 +370,7 @@ class Registry:
             if e.get("type") == "annotate":
                 run_notes.apply(run, e)
         run.events_count = len(events)
+        run.earlier_use_json = _dumps([[s.start, s.end, s.gpus or 1] for s in spells_of(events)])
         return reset
 
     @staticmethod

@@ -12,55 +12,24 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
-from tools.fairshare import gpus_of
 from tools.home import Home
 from tools.records import Run
 from tools.registry import Registry
+from tools.spells import Spell, spells_of
 
 GROUPS = ("user", "method", "dataset", "status", "run")
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.I)
 NAMED_PERIODS = ("today", "yesterday", "this week", "last week", "this month", "last month")
 
 
-@dataclass
-class Spell:
-    start: float
-    end: float
-    gpus: int  # 0: a CPU slot
-
-
 def running_spells(folder: RunFolder, until: float | None = None) -> list[Spell]:
     """Each stretch from a `running` status event to the next status that is not `running` (or to `until`, now),
     with the devices it held."""
-    until = time.time() if until is None else until
-    spells: list[Spell] = []
-    start, gpus = None, 0
-    for e in folder.read_events():
-        if e.get("type") != "status":
-            continue
-        if e.get("status") == "running":
-            if start is None:
-                start, gpus = e["time"], 0
-            gpus = _gpus(e, gpus)
-        elif start is not None:
-            spells.append(Spell(start, e["time"], gpus))
-            start = None
-    if start is not None:
-        spells.append(Spell(start, max(start, until), gpus))
-    return spells
-
-
-def _gpus(event: dict, before: int) -> int:
-    """The trainer's event says how many ranks ran on CUDA; the queue's says which GPUs it assigned."""
-    device = str(event.get("device") or "")
-    if "world_size" in event:
-        return int(event["world_size"]) if device.startswith("cuda") else 0
-    return gpus_of(device) or before
+    return spells_of(folder.read_events(), time.time() if until is None else until)
 
 
 def period_bounds(period: str | None, now: float | None = None) -> tuple[float | None, float, str]:

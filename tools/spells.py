@@ -26,8 +26,8 @@ def spells_of(events: list[dict], until: float | None = None) -> list[Spell]:
     spells: list[Spell] = []
     start, gpus = None, 0
     for e in events:
-        if e.get("type") != "status":
-            continue
+        if e.get("type") != "status" or not isinstance(e.get("time"), (int, float)):
+            continue  # a hand-edited or foreign event without a time cannot bound a spell
         if e.get("status") == "running":
             if start is None:
                 start, gpus = e["time"], 0

@@ -11,6 +11,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+LM = {"block_size": 64, "vocab_size": 4000, "hidden_size": 256, "num_layers": 4, "num_heads": 4}
+"""The small language model the text benchmarks train (method_args of mlm and clm)."""
+
+
+def docs_corpus(dest: Path) -> Path:
+    """README + docs/*.md: the project's own documentation as a small domain corpus."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        shutil.copy(f, dest / f.name)
+    return dest
+
+
 def make_run(tree: dict, name: str, root: Path | None = None) -> Path:
     from ssl_runtime.config import save_config
     from ssl_runtime.configure import build_config

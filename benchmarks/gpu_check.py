@@ -26,10 +26,9 @@ import traceback
 import warnings
 from pathlib import Path
 
-from _common import ROOT, machine, make_run, table
+from _common import LM, ROOT, docs_corpus, machine, make_run, table
 
 PARTS = ("smoke", "syncs", "big", "health", "throughput", "compile")
-LM = {"block_size": 64, "vocab_size": 4000, "hidden_size": 256, "num_layers": 4, "num_heads": 4}
 
 
 def small_tree(method: str, work: Path, steps: int, device: str) -> dict:
@@ -37,11 +36,7 @@ def small_tree(method: str, work: Path, steps: int, device: str) -> dict:
     train = {"steps": steps, "batch_size": 128, "log_every": 10, "health_every": 10, "checkpoint_every": 10**6,
              "device": device, "health_samples": 256}
     if method in ("mlm", "clm"):
-        docs = work / "docs"
-        if not docs.exists():
-            docs.mkdir(parents=True)
-            for f in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-                (docs / f.name).write_text(f.read_text())
+        docs = work / "docs" if (work / "docs").exists() else docs_corpus(work / "docs")
         return {"method": method, "data": {"path": str(docs), "val_fraction": 0.1}, "method_args": LM,
                 "train": {**train, "batch_size": 32, "health_samples": 64}}
     if method == "clip":
@@ -168,6 +163,7 @@ def step_flops(tree: dict) -> float:
 def big(args, work: Path, compile_: bool = False) -> list[dict]:
     import torch
 
+    from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.trainer import train
 
     rows = []
@@ -178,12 +174,10 @@ def big(args, work: Path, compile_: bool = False) -> list[dict]:
             flops = step_flops(tree)
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
-            s = train(make_run(tree, f"big-{name}-{int(compile_)}", work))
+            run = make_run(tree, f"big-{name}-{int(compile_)}", work)
+            s = train(run)
             # steady state: the logged speed after the first logging interval (warm-up, cudnn autotune, compile)
-            from ssl_runtime.run_folder import RunFolder
-
-            speeds = [r["samples_per_s"] for r in RunFolder(work / f"big-{name}-{int(compile_)}").read_metrics()
-                      if "samples_per_s" in r][1:]
+            speeds = [r["samples_per_s"] for r in RunFolder(run).read_metrics() if "samples_per_s" in r][1:]
             steady = sorted(speeds)[len(speeds) // 2] if speeds else s["samples_per_s"]
             tflops = flops * steady / args.big_batch / 1e12
             rows.append({"config": name, "compile": compile_, "status": s["status"], "precision": s["precision"],

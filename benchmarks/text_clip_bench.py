@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, machine, make_run, table
-
-LM = {"block_size": 64, "vocab_size": 4000, "hidden_size": 256, "num_layers": 4, "num_heads": 4}
-
-
-def docs_corpus(dest: Path) -> Path:
-    """README + docs/*.md: the project's own documentation as a small domain corpus."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        shutil.copy(f, dest / f.name)
-    return dest
+from _common import LM, ROOT, docs_corpus, machine, make_run, table
 
 
 def perplexities(run: Path) -> tuple[float, float]:

@@ -4,6 +4,7 @@ its folder says so and its process ends, as a worker's would."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -147,6 +148,12 @@ def test_recent_usage_decays_with_its_half_life():
     assert usage["c"] == pytest.approx(0.5, rel=0.01)  # a week ago: half
 
 
+def test_an_earlier_spell_on_a_cpu_slot_counts_one_device_like_the_row_does():
+    now, hour = 1_000_000.0, 3600.0
+    row = ("a", "cpu", now - hour, now, json.dumps([[now - 3 * hour, now - 2 * hour, 0]]))
+    assert recent_usage([row], at=now, half_life_h=10**6)["a"] == pytest.approx(2.0, rel=1e-3)
+
+
 def test_a_resumed_runs_earlier_spells_still_count_in_the_fair_order(tmp_path):
     """1 h on one GPU, interrupted, then resumed for 1 h on two: 3 device-hours, though the resume reset the row's
     started_at (the row alone says 2)."""
@@ -162,6 +169,7 @@ def test_a_resumed_runs_earlier_spells_still_count_in_the_fair_order(tmp_path):
     reg.update(run.id, owner="ada", device="cuda:0,1")  # as the queue assigned the last spell
     row = reg.get(run.id)
     assert (row.started_at, row.ended_at) == (t0 + 5 * hour, t0 + 6 * hour)  # the last spell only
+    assert [g for _, _, g in json.loads(row.earlier_use_json)] == [1, 2]  # each spell's GPUs, as the events say
     use = reg.device_use(since=t0 - hour)
     assert recent_usage(use, half_life_h=10**6)["ada"] == pytest.approx(3.0, rel=1e-3)
     assert recent_usage([u[:4] for u in use], half_life_h=10**6)["ada"] == pytest.approx(2.0, rel=1e-3)  # before

@@ -83,7 +83,7 @@ def recent_usage(uses: Iterable[tuple], at: float | None = None, half_life_h: fl
             continue
         spells = [(started, ended, devices_of(device))]  # the spell the row knows, up to now if it runs
         # the row's spells before it (a resumed run's), from its status events: the resume reset started_at
-        spells += [(a, b, n) for a, b, n in json.loads((earlier or [None])[0] or "[]") if b <= started]
+        spells += [(a, b, gpus or 1) for a, b, gpus in json.loads((earlier or [None])[0] or "[]") if b <= started]
         for spell_start, spell_end, devices in spells:
             end = min(spell_end or at, at)
             if end > spell_start:

@@ -72,8 +72,9 @@ class Run(SQLModel, table=True):
     # schema v6: who launched it (tools/access.py), and why a queued run waits (tools/fairshare.py)
     owner: str | None = Field(default=None, index=True)
     wait_reason: str | None = None
-    # schema v7: the run's ended device spells from its status events, [[start, end, devices], ...]: a resumed run's
-    # earlier time, which started_at (reset by the resume) no longer covers, still counts in the fair order
+    # schema v7: the run's ended device spells from its status events, [[start, end, gpus], ...] (0: a CPU slot): a
+    # resumed run's earlier time, which started_at (reset by the resume) no longer covers, still counts in the fair
+    # order
     earlier_use_json: str | None = None
 
 

@@ -370,7 +370,7 @@ class Registry:
             if e.get("type") == "annotate":
                 run_notes.apply(run, e)
         run.events_count = len(events)
-        run.earlier_use_json = _dumps([[sp.start, sp.end, sp.gpus or 1] for sp in spells_of(events)])  # 1: a CPU slot
+        run.earlier_use_json = _dumps([[sp.start, sp.end, sp.gpus] for sp in spells_of(events)])  # 0: a CPU slot
         return reset
 
     @staticmethod

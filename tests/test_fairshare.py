@@ -178,6 +178,35 @@ def test_a_resumed_runs_earlier_spells_still_count_in_the_fair_order(tmp_path):
     assert recent_usage(reg.device_use(since=t0 - hour), half_life_h=10**6)["ada"] == pytest.approx(3.0, rel=1e-3)
 
 
+def test_a_rebuilt_registry_still_counts_each_runs_device_time(tmp_path):
+    """After `registry rebuild` a row has no device (the queue's assignment lived only in the lost row): the fair
+    order counts the spells the run's status events record, instead of skipping the run."""
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    run = runs.enqueue(home, ONE_GPU)
+    folder, hour, t0 = RunFolder(run.run_dir), 3600.0, time.time() - 10 * 3600.0
+    folder.append(folder.events, {"time": t0, "type": "owner", "user": "ada"})
+    for t, status, device in ((t0, "running", "cuda:0"), (t0 + hour, "interrupted", None),
+                              (t0 + 5 * hour, "running", "cuda:0,1"), (t0 + 6 * hour, "succeeded", None)):
+        folder.append(folder.events, {"time": t, "type": "status", "status": status,
+                                      **({"device": device} if device else {})})
+    reg.engine.dispose()
+    (home.root / "sslpilot.db").unlink()
+    fresh = Registry(home)
+    fresh.rebuild()
+    row = fresh.get(run.id)
+    assert row.device is None and row.owner == "ada"
+    assert recent_usage(fresh.device_use(since=t0 - hour), half_life_h=10**6)["ada"] == pytest.approx(3.0, rel=1e-3)
+
+
+def test_a_row_without_a_device_counts_only_its_ended_spells():
+    now, hour = 1_000_000.0, 3600.0
+    spells = json.dumps([[now - 4 * hour, now - 3 * hour, 2], [now - 2 * hour, now - hour, 0]])
+    assert recent_usage([("a", None, now - 2 * hour, now - hour, spells)], at=now,
+                        half_life_h=10**6)["a"] == pytest.approx(3.0, rel=1e-3)  # 2 GPU-hours, then a CPU slot's hour
+    assert recent_usage([("a", None, now - hour, None, "[]")], at=now) == {}  # nothing ended: nothing to count
+
+
 def test_the_fair_queue_orders_by_held_then_usage_then_age():
     def q(owner, created):
         return Run(id=f"{owner}{created}", method="simclr", owner=owner, created_at=created)

@@ -74,16 +74,19 @@ def usage_since(at: float | None = None) -> float:
 def recent_usage(uses: Iterable[tuple], at: float | None = None, half_life_h: float | None = None) -> dict[str, float]:
     """Device-hours per owner from (owner, device, started_at, ended_at[, earlier_use_json]) rows
     (Registry.device_use), each hour weighted by 2^(-age / half-life): the integral of the decay over every interval
-    a run held its devices, its spells before a resume included."""
+    a run held its devices, its spells before a resume included. A row without a device (rebuilt from its folder)
+    counts the ended spells its status events record."""
     at = now() if at is None else at
     h = (half_life_h or settings.get_float("SSLPILOT_FAIRSHARE_HALF_LIFE_H")) * 3600
     out: dict[str, float] = {}
     for owner, device, started, ended, *earlier in uses:
-        if started is None or not device:
+        if started is None:
             continue
-        spells = [(started, ended, devices_of(device))]  # the spell the row knows, up to now if it runs
-        # the row's spells before it (a resumed run's), from its status events: the resume reset started_at
-        spells += [(a, b, gpus or 1) for a, b, gpus in json.loads((earlier or [None])[0] or "[]") if b <= started]
+        ended_spells = [(a, b, gpus or 1) for a, b, gpus in json.loads((earlier or [None])[0] or "[]")]
+        if device:  # the spell the row knows, up to now if it runs, and the ones before it (a resume reset started_at)
+            spells = [(started, ended, devices_of(device))] + [sp for sp in ended_spells if sp[1] <= started]
+        else:  # no assignment on the row (rebuilt from its folder, or sent back to the queue): its events' spells
+            spells = ended_spells
         for spell_start, spell_end, devices in spells:
             end = min(spell_end or at, at)
             if end > spell_start:

@@ -217,7 +217,8 @@ class Registry:
         the columns the fair order reads, since the history is long and the queue reads it every pass."""
         with Session(self.engine) as s:
             q = select(Run.owner, Run.device, Run.started_at, Run.ended_at, Run.earlier_use_json)
-            q = q.where(Run.started_at.is_not(None)).where(Run.device.is_not(None))
+            q = q.where(Run.started_at.is_not(None))
+            q = q.where(Run.device.is_not(None) | (Run.earlier_use_json.is_not(None) & (Run.earlier_use_json != "[]")))
             q = q.where((Run.ended_at.is_(None)) | (Run.ended_at > since))
             return list(s.exec(q))
 

@@ -143,6 +143,23 @@ def test_runs_page_sums_the_device_time_by_the_group_chosen(page, seeded):
     assert "last month" in said and said in [m.value for m in at.markdown]
 
 
+def test_runs_page_reads_the_device_time_once_per_choice_not_on_each_refresh(page, seeded, monkeypatch):
+    import streamlit as st
+
+    import tools.usage
+
+    st.cache_data.clear()
+    calls, real = [], tools.usage.usage
+    monkeypatch.setattr(tools.usage, "usage", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
+    at = page("runs")
+    at.run()
+    at.run()  # the page's own refreshes
+    assert not at.exception, at.exception
+    assert calls == [(None, "method")]
+    at.selectbox(key="usage-by").set_value("status").run()  # a new choice is read at once
+    assert calls == [(None, "method"), (None, "status")]
+
+
 def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     at = page("run", run=seeded["collapsed"])
     assert not at.exception, at.exception

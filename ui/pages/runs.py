@@ -25,6 +25,16 @@ COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "he
 USAGE_PERIODS = ("all time", "today", "this week", "last week", "this month", "last month", "7d", "30d")
 
 
+USAGE_TTL_S = 30
+
+
+@st.cache_data(ttl=USAGE_TTL_S, max_entries=32, show_spinner=False)
+def _usage(root: str, period: str | None, by: str) -> dict:
+    """usage_summary reads every run's events: once per choice every 30 s, not on each 5-second refresh. `root`
+    keys the cache to the home the tool box serves."""
+    return toolbox().usage_summary(period=period, by=by)
+
+
 def device_time() -> None:
     """GPU- and CPU-hours per group over a period, through the usage_summary tool (tools/usage.py)."""
     from agent.answers import usage_text
@@ -34,8 +44,9 @@ def device_time() -> None:
         c = st.columns(2)
         period = c[0].selectbox("period", USAGE_PERIODS, key="usage-period")
         by = c[1].selectbox("by", GROUPS, index=GROUPS.index("method"), key="usage-by")
-        out = toolbox().usage_summary(period=None if period == "all time" else period, by=by)
+        out = _usage(str(home().root), None if period == "all time" else period, by)
         st.markdown(usage_text({**out, "rows": []}))  # the headline; the groups are the table
+        st.caption(f"Read at most every {USAGE_TTL_S} s.")
         if out["rows"]:
             st.dataframe(pd.DataFrame(out["rows"]).drop(columns="running").round(3), hide_index=True,
                          key="usage-table")

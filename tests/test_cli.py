@@ -44,6 +44,7 @@ def test_pretrain_json_then_probe(tmp_path):
 @pytest.mark.parametrize("args, field", [
     (["--method", "simclr", "--set", "optim.lr=-1"], "optim.lr"),
     (["--method", "nope"], "method"),
+    (["simclr", "--method", "byol"], "method"),  # two methods: which was meant is not guessed
     (["--method", "mae", "--set", "method_args.mask_ratio=1.2"], "method_args.mask_ratio"),
     (["--data", "/definitely/not/here"], "data.path"),
     (["--steps", "2", "--batch-size", "4000", *TINY], "train.batch_size"),
@@ -80,10 +81,14 @@ def test_text_and_clip_through_the_cli(tmp_path):
     lm = ["--set", "method_args.block_size=32", "--set", "method_args.vocab_size=200", "--set",
           "method_args.hidden_size=32", "--set", "method_args.num_layers=1", "--set", "method_args.num_heads=2",
           "--set", "data.num_samples=320", "--set", "train.health_samples=32", "--set", "train.device=cpu"]
-    r = sslpilot("pretrain", "--method", "clm", "--data", "shapes", "--steps", "6", "--batch-size", "16", *lm,
+    r = sslpilot("pretrain", "clm", "--data", "shapes", "--steps", "6", "--batch-size", "16", *lm,  # the method first
                  home=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "held-out perplexity" in r.stdout and "blocks/s" in r.stdout
+    from tools.home import Home
+    from tools.registry import Registry
+
+    assert Registry(Home.resolve(tmp_path)).get("1").method == "clm"
     clip = ["--set", "backbone.width=0.25", "--set", "method_args.embed_dim=32", "--set",
             "method_args.text_hidden_size=32", "--set", "method_args.text_layers=1", "--set",
             "method_args.vocab_size=150", "--set", "data.num_samples=320", "--set", "train.health_samples=32",

@@ -10,6 +10,7 @@ import typer
 
 from agent.answers import probe_text
 from ssl_runtime.catalogue import BUILTIN_DATASETS, item_unit, prose
+from ssl_runtime.errors import SSLPilotError
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()
@@ -50,6 +51,8 @@ class _Progress:
 
 @app.command()
 def pretrain(
+    method_word: Annotated[str | None, typer.Argument(metavar="[METHOD]", help="the method, as --method, e.g. "
+                                                      "`sslpilot pretrain dino --data digits`")] = None,
     method: Annotated[str | None, typer.Option(help=prose())] = None,
     data: Annotated[str | None, typer.Option(help=f"built-in name ({', '.join(BUILTIN_DATASETS)}) or a folder path")]
     = None,
@@ -86,6 +89,10 @@ def pretrain(
     from tools.launches import launch_config
     from tools.scheduler import add_scheduled_launch
 
+    if method_word and method and method_word.lower() != method.lower():
+        raise SSLPilotError(f"two methods: {method_word} and --method {method}", field="method",
+                            fix="give the method once, as the first word or as --method")
+    method = method or method_word
     tree = launch_config(method=method, data=data, epochs=epochs, steps=steps, batch_size=batch_size,
                          num_gpus=gpus_per_node, sets=set_, config_file=config)
     if name:

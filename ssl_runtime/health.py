@@ -68,9 +68,14 @@ def lidar(views: list[torch.Tensor], delta: float = 1e-4) -> torch.Tensor:
     within = (e - means[:, None]).reshape(n * q, d)
     s_w = within.T @ within / (n * (q - 1)) + delta * torch.eye(d, dtype=e.dtype, device=e.device)
     # S_w^-1/2 S_b S_w^-1/2 has the eigenvalues of L^-1 S_b L^-T for S_w = L L^T: one Cholesky, no second eigh
-    chol = torch.linalg.cholesky(s_w)
-    half = torch.linalg.solve_triangular(chol, s_b, upper=False)
-    lam = torch.linalg.eigvalsh(torch.linalg.solve_triangular(chol, half.T, upper=False))
+    chol, info = torch.linalg.cholesky_ex(s_w)
+    if int(info) == 0:
+        half = torch.linalg.solve_triangular(chol, s_b, upper=False)
+        lam = torch.linalg.eigvalsh(torch.linalg.solve_triangular(chol, half.T, upper=False))
+    else:  # embeddings so large (a diverging run) that delta is lost in rounding: S_w^-1/2 from its eigenvalues
+        w, v = torch.linalg.eigh(s_w)
+        root = v / w.clamp_min(delta).sqrt()  # V diag(w)^-1/2, w held at least delta as the regulariser meant
+        lam = torch.linalg.eigvalsh(root.T @ s_b @ root)
     return _effective_rank(lam).float()
 
 

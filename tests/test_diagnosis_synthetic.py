@@ -150,6 +150,27 @@ def test_insufficient_evidence_early_in_a_run(tmp_path):
     assert d.verdict == "insufficient_evidence" and d.in_progress
 
 
+def test_a_run_that_stopped_with_an_error_is_told_to_fix_it_not_to_let_it_run(tmp_path):
+    make_run(tmp_path, rows=(), status="running")
+    RunFolder(tmp_path / "run").set_status("failed", "ValueError: the loader found no images in ./data/x")
+    ev = load_evidence(tmp_path / "run")
+    d = diagnose(ev)
+    assert d.verdict == "insufficient_evidence"
+    rec = recommend(ev, d)
+    assert "no images in ./data/x" in rec.rationale and "sslpilot resume" in rec.rationale
+    assert "let it run" not in rec.rationale and not rec.launchable
+
+
+def test_a_run_that_ended_too_early_to_judge_is_not_told_to_let_it_run(tmp_path):
+    ev = make_run(tmp_path, rows=trace(n=2), status="cancelled")
+    d = diagnose(ev)
+    assert d.verdict == "insufficient_evidence" and not d.in_progress
+    rec = recommend(ev, d)
+    assert "ended (cancelled)" in rec.rationale and "let it run" not in rec.rationale
+    running = make_run(tmp_path, rows=trace(n=2), status="running", name="live")
+    assert "let it run" in recommend(running, diagnose(running)).rationale  # still going: more will come
+
+
 def test_mae_weak_probe_is_expected(tmp_path):
     probe = {"probe/acc": 0.5, "knn/acc": 0.45, "baseline": {"probe/acc": 0.55, "knn/acc": 0.4}}
     ev = make_run(tmp_path, "mae", rows=trace(loss=(1.0, 0.5)), probe=probe)

@@ -240,7 +240,7 @@ def _failed(ev: RunEvidence, d: Diagnosis) -> bool:
     if ev.status != "failed":
         return False
     msg = (ev.summary or {}).get("message") or next((e.get("message") for e in reversed(ev.events)
-                                                      if e.get("type") == "error"), "")
+                                                      if e.get("type") == "error" or e.get("status") == "failed"), "") or ""
     if msg.startswith("data"):
         d.verdict, d.confidence = "data_problem", 0.9
         d.evidence.append(Item("status", "failed", None, None, msg))

@@ -208,6 +208,16 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
                           "health metrics; audit its checkpoints: `sslpilot audit CHECKPOINT... --data IMAGES`",
                           "a verdict from the encoder itself", "sslpilot audit, then diagnose the audit run",
                           launchable=False)]
+    if d.verdict == "insufficient_evidence" and ev.status == "failed":
+        error = next((i.explanation for i in d.evidence if i.metric == "status" and i.explanation), "an error")
+        return [Candidate("model", {}, f"the run stopped with an error before it could be judged ({error}); "
+                          f"fix what the error names, then resume it (`sslpilot resume {ev.run_id}`) or launch it "
+                          f"again; its log is `sslpilot logs {ev.run_id}`", "a run that trains",
+                          "its status, then diagnose it", launchable=False)]
+    if d.verdict == "insufficient_evidence" and ev.ended:
+        return [Candidate("model", {}, f"the run ended ({ev.status}) with too few measurements to judge; resume "
+                          f"or relaunch it for longer, or with a lower train.health_every", "more evidence",
+                          "diagnose it once it has more measurements", launchable=False)]
     if d.verdict == "insufficient_evidence":
         return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
                           "train.health_every)", "more evidence", "diagnose again later", launchable=False)]

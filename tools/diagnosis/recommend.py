@@ -211,8 +211,8 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     if d.verdict == "insufficient_evidence" and ev.status == "failed":
         error = next((i.explanation for i in d.evidence if i.metric == "status" and i.explanation), "an error")
         return [Candidate("model", {}, f"the run stopped with an error before it could be judged ({error}); "
-                          f"fix what the error names, then resume it (`sslpilot resume {ev.run_id}`) or launch it "
-                          f"again; its log is `sslpilot logs {ev.run_id}`", "a run that trains",
+                          f"fix what the error names, then launch it again (or `sslpilot resume {ev.run_id}`, if "
+                          f"it kept a checkpoint); its log is `sslpilot logs {ev.run_id}`", "a run that trains",
                           "its status, then diagnose it", launchable=False)]
     if d.verdict == "insufficient_evidence" and ev.ended:
         return [Candidate("model", {}, f"the run ended ({ev.status}) with too few measurements to judge; resume "

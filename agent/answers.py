@@ -281,6 +281,53 @@ def _device_time(hours: float, kind: str) -> str:
     return f"{hours:.2f} {kind}-hours" if hours >= 0.1 else f"{hours * 60:.1f} {kind}-minutes"
 
 
+def device_text(r: dict) -> str:
+    """Which GPUs are free and what holds the others; one GPU first when one was asked about."""
+    gpus, asked = r["gpus"], r.get("asked_gpu")
+    lines: list[str] = []
+    if asked is not None:
+        gpu = next((g for g in gpus if g["index"] == asked), None)
+        if gpu is None:
+            have = (f"this machine has GPU{'s' if len(gpus) > 1 else ''} {', '.join(str(g['index']) for g in gpus)}"
+                    if gpus else "runs train on the CPU")
+            return f"There is no GPU {asked} here: {have}."
+        lines.append(f"GPU {asked} ({escape_markdown(gpu['name'])}, {_gpu_memory(gpu)}) is {_gpu_state(gpu)}.")
+    elif not gpus:
+        held = r["cpu_runs"]
+        now = f"{_runs_words(held)} {'holds' if len(held) == 1 else 'hold'} one" if held else "none is in use"
+        lines.append(f"No GPU here: runs train on the CPU, {r['cpu_slots']} at a time; {now}.")
+    else:
+        free = sum(g["state"] == "free" for g in gpus)
+        lines += [f"**{free} of {len(gpus)} GPU{'s' if len(gpus) != 1 else ''} free** (each runs "
+                  f"{r['runs_per_gpu']} run{'s' if r['runs_per_gpu'] != 1 else ''} at a time).", "",
+                  "| GPU | name | memory | state |", "|---|---|---|---|"]
+        lines += [f"| {g['index']} | {escape_markdown(g['name'])} | {_gpu_memory(g)} | {_gpu_state(g)} |" for g in gpus]
+        lines.append("")
+    waiting = r["queued"]
+    lines.append(f"{len(waiting)} run{'s' if len(waiting) != 1 else ''} wait{'s' if len(waiting) == 1 else ''} in "
+                 f"the queue (run {', '.join(waiting[:6])}{', ...' if len(waiting) > 6 else ''})." if waiting
+                 else "Nothing waits in the queue.")
+    if r.get("source") == "this process":
+        lines.append("(The queue daemon is not running; the devices were read with this process's settings.)")
+    return "\n".join(lines).replace("\n\n\n", "\n\n")
+
+
+def _gpu_memory(gpu: dict) -> str:
+    if not gpu.get("total_mb"):
+        return "memory unknown"
+    return f"{gpu['free_mb'] / 1024:.1f} of {gpu['total_mb'] / 1024:.1f} GB free"
+
+
+def _gpu_state(gpu: dict) -> str:
+    if gpu["runs"]:
+        return f"{'busy' if gpu['state'] == 'busy' else 'in use'}: {_runs_words(gpu['runs'])}"
+    return gpu["state"]
+
+
+def _runs_words(runs: list[dict]) -> str:
+    return ", ".join(f"run {x['run_id']} ({x['method']}{', ' + x['owner'] if x['owner'] else ''})" for x in runs)
+
+
 def pending_text(result: dict) -> str:
     p = result["pending_confirmation"]
     if p["tool"] == "stop_run_when":
@@ -533,6 +580,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
     "usage_summary": usage_text,
+    "device_status": device_text,
     "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict")),
     "annotate_run": _annotated_text,
     "get_run": _get_run_text,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
+from agent.device_words import read_devices
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
 from agent.lookups import read_lookup
 from agent.slots import (
@@ -218,6 +219,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
+    devices = read_devices(stripped, world)
+    if devices is not None:  # "which GPUs are free?", "is gpu 1 busy?": the devices now, not a list of runs
+        return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
     if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
         return _conditional_stop(stripped, context, world)
     lookup = read_lookup(stripped, named, context.get("focus_run"), world)

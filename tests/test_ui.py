@@ -310,12 +310,16 @@ def test_knowledge_page_upload_search_and_cited_chunk(page, seeded, tmp_path):
     assert "![pixel](" not in shown  # planted markdown is escaped: no image fetch, no live link
 
 
-def test_settings_page_shows_backend_home_and_devices(page, seeded):
+def test_settings_page_shows_backend_home_and_devices(page, seeded, monkeypatch):
     at = page("settings")
     assert not at.exception, at.exception
     text = _text(at)
     assert "built-in offline planner" in text and str(seeded["home"].root) in text
     assert "CPU slots" in text and "None: runs go to this machine's queue." in text
+    monkeypatch.setenv("SSLPILOT_GPUS", "0,1")  # two declared GPUs, none holding a run
+    at = page("settings")
+    gpus = next(d.value for d in at.dataframe if "state" in d.value.columns)
+    assert list(gpus["index"]) == [0, 1] and set(gpus["state"]) == {"free"}
     backends.add(seeded["home"], "rc", "ray", address="http://head.example:8265")
     try:
         at = page("settings")

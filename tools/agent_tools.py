@@ -27,6 +27,7 @@ from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
     TOOLS,
     DeleteArgs,
+    DeviceArgs,
     LaunchArgs,
     RunRef,
     ScheduleArgs,
@@ -315,6 +316,11 @@ class ToolBox:
         a = UsageArgs(**kw)
         user = access.current(self.home).name if a.user == "me" else a.user
         return {**usage(self.home, a.period, a.by, user, a.method), "mine": a.user == "me"}
+
+    def device_status(self, **kw) -> dict:
+        from tools.device_status import device_status
+
+        return {**device_status(self.home), "asked_gpu": DeviceArgs(**kw).gpu}
 
     def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
                 at_step: int | None = None) -> dict:

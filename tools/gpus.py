@@ -64,6 +64,13 @@ def _torch_gpus() -> list[GPU]:
     return out
 
 
+def device_keys(device: str | None) -> list[str]:
+    """The allocator's keys for an assignment: "cuda:0,1" -> ["0", "1"], "cpu" -> ["cpu"]; none for a cluster job."""
+    if not device or not (device == "cpu" or device.startswith("cuda:")):
+        return []
+    return ["cpu"] if device == "cpu" else device.removeprefix("cuda:").split(",")
+
+
 @dataclass
 class Request:
     """What a run needs: `num_gpus` devices, optionally specific ones ("cuda:1"), or the CPU."""
@@ -129,4 +136,4 @@ class Allocator:
 
     def inventory(self) -> dict:
         return {"gpus": [asdict(g) for g in self.gpus], "cpu_slots": self.cpu_slots,
-                "runs_per_gpu": self.runs_per_gpu}
+                "runs_per_gpu": self.runs_per_gpu, "min_free_mb": self.min_free_mb}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ssl_runtime.run_folder import RunFolder
 from tools.backends.local import LocalBackend, handle_of
-from tools.gpus import Allocator, Request
+from tools.gpus import Allocator, Request, device_keys
 from tools.records import Run, now
 from tools.registry import Registry
 
@@ -24,12 +24,6 @@ from tools.registry import Registry
 class QueuePolicy:
     cancel_grace_s: float = 30.0  # SIGTERM first (checkpoint), SIGKILL after this long
     max_retries: int = 2  # a dead worker is resumed from its last checkpoint this many times
-
-
-def _device_keys(run: Run) -> list[str]:
-    if not run.device:
-        return []
-    return ["cpu"] if run.device == "cpu" else run.device.removeprefix("cuda:").split(",")
 
 
 @dataclass
@@ -54,7 +48,7 @@ class Dispatcher:
     def busy(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for run in self.registry.with_workers():  # a finished run may still be probing on its device
-            for key in _device_keys(run):
+            for key in device_keys(run.device):
                 counts[key] = counts.get(key, 0) + 1
         return counts
 

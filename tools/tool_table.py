@@ -123,6 +123,10 @@ class UsageArgs(BaseModel):
     method: str | None = None
 
 
+class DeviceArgs(BaseModel):
+    gpu: int | None = Field(None, ge=0, le=1023, description="one GPU asked about ('is GPU 1 free?'); none: all")
+
+
 class AnnotateArgs(RunRef, Annotation):
     """A run and the change to its name, tags or notes (tools/run_notes.py validates the words)."""
 
@@ -225,6 +229,8 @@ TOOLS: tuple[ToolSpec, ...] = (
              "list your runs"),
     ToolSpec("usage_summary", UsageArgs, "GPU-hours and CPU-hours used over a period, per user, method, dataset, "
              "status or run, from each run's running spells (resumes included).", "sum up the GPU time used"),
+    ToolSpec("device_status", DeviceArgs, "This machine's GPUs (name, memory) and CPU slots now: which runs hold "
+             "each, which are free, and the runs waiting in the queue.", "show which GPUs are free"),
     ToolSpec("get_run", GetRunArgs, "Status, metric summary, probe and recent events of one run; with show, the "
              "settings it trained with (each as set, or as chosen at its start when left to auto), its whole config, "
              "or its wall time and speed.", "show run {run}", about_run=True),

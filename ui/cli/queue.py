@@ -1,4 +1,4 @@
-"""`sslpilot serve | scheduled`: the queue daemon and scheduled launches."""
+"""`sslpilot serve | scheduled | gpus`: the queue daemon, scheduled launches and what holds each device."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def scheduled(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     jobs = list_scheduled(the_home())
     emit({"jobs": jobs}, as_json, "\n".join(f"{j['job_id']}  {j['name']}  next {j['next_run_time']}  ({j['trigger']})"
                                              for j in jobs) or "no scheduled launches")
+
+
+@app.command("gpus")
+def gpus_cmd(gpu: Annotated[int | None, typer.Argument(help="one GPU's index")] = None, home: HomeOpt = None,
+             as_json: JsonOpt = False) -> None:
+    """Which GPUs are free, which runs hold the others, and what waits in the queue (the CPU slots with no GPU)."""
+    from agent.answers import device_text
+    from tools.device_status import device_status
+
+    out = {**device_status(the_home()), "asked_gpu": gpu}
+    emit(out, as_json, device_text(out))

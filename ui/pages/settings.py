@@ -11,7 +11,7 @@ from agent.backends import describe
 from agent.graph import Budget
 from ssl_runtime import settings
 from tools.backends import configured
-from tools.gpus import Allocator
+from tools.device_status import device_status
 from tools.registry import Registry
 from ui.state import home
 
@@ -38,13 +38,16 @@ def main() -> None:
                                  "not running (it starts with the first launch, or `sslpilot serve --detach`)"))
 
     st.subheader("Devices")
-    inv = Allocator().inventory()
+    inv = device_status(h)  # the queue daemon's devices while it runs, with the runs that hold each
     if inv["gpus"]:
-        st.dataframe(pd.DataFrame(inv["gpus"]), hide_index=True, key="gpus")
+        rows = [{**{k: g[k] for k in ("index", "name", "total_mb", "free_mb", "state")},
+                 "runs": ", ".join(r["run_id"] for r in g["runs"])} for g in inv["gpus"]]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="gpus")
     else:
-        st.markdown("No GPU visible: runs use CPU slots.")
+        held = ", ".join(r["run_id"] for r in inv["cpu_runs"])
+        st.markdown("No GPU visible: runs use CPU slots." + (f" In use by run {held}." if held else ""))
     st.caption(f"CPU slots: {inv['cpu_slots']} · runs per GPU: {inv['runs_per_gpu']} · "
-               f"SSLPILOT_GPUS={settings.get('SSLPILOT_GPUS') or '(all)'}")
+               f"SSLPILOT_GPUS={settings.get('SSLPILOT_GPUS') or '(all)'} · read by {inv['source']}")
 
     st.subheader("Clusters")
     clusters = configured(h)

@@ -1,0 +1,41 @@
+"""A question about this machine's devices ("which GPUs are free?", "is GPU 1 busy?", "how many GPUs do I have?",
+"nvidia-smi"), read into the device_status tool's arguments. A launch on a GPU ("train byol on gpu 3"), a question
+about one run's device ("which gpu did run 1 use?"), a stop ("kill the run on gpu 1") and device time used ("gpu
+hours this week", agent/usage_words.py) are other tools' readings, and are left to them."""
+
+from __future__ import annotations
+
+import re
+
+from agent.slots import World, find_data, find_method, find_runs, without_paths
+from agent.usage_words import USAGE_ASKED
+
+GPU = r"(?:gpus?|cuda(?::\d+)?|devices?|accelerators?)"
+DEVICES_ASKED = re.compile(
+    rf"\b(?:which|what|any|how\s+many|are\s+there\s+any|list\s+(?:the|all|my)?)\s+(?:of\s+the\s+)?(?:free\s+|idle\s+)?"
+    rf"{GPU}\b"
+    rf"|\b{GPU}\s*#?\d*\s+(?:status|availability|utili[sz]ation|load|memory)\b"
+    rf"|\b(?:free|idle|busy|available|unused|spare)\s+{GPU}\b"
+    rf"|\b(?:is|are)\s+(?:the\s+|all\s+(?:the\s+)?)?{GPU}\s*#?\d*\s+(?:free|busy|idle|available|taken|in\s+use|occupied|"
+    rf"full|used)\b"
+    rf"|\b(?:what(?:'?s|\s+is)?|who(?:'?s|\s+is)?)\s+(?:currently\s+|now\s+)?(?:running\s+|using\s+|on\s+)?(?:on\s+)?"
+    rf"(?:the\s+)?{GPU}\b"
+    rf"|\bnvidia-?smi\b|\bfree\s+(?:a\s+)?{GPU}\b|\bget\s+a\s+(?:free\s+)?{GPU}\b"
+    rf"|\bwhat\s+(?:hardware|devices?|compute)\s+(?:do|does|is|are)\b|\bshow\s+(?:me\s+)?(?:the\s+)?{GPU}\b"
+    rf"|\bmemory\s+(?:is\s+)?(?:free|left|available)\s+on\s+(?:the\s+)?{GPU}", re.I)
+ONE_GPU = re.compile(r"\b(?:gpu\s*#?|cuda:)(\d+)\b", re.I)
+NOT_ABOUT_DEVICES = re.compile(r"\b(?:cancel|kill|stop|abort|terminate|pretrain|train|launch|start|resume|delete|"
+                               r"remove)\b", re.I)
+
+
+def read_devices(text: str, world: World) -> dict | None:
+    """device_status's arguments ({"gpu": N} when one GPU is asked about), or None when the words ask another tool."""
+    if not DEVICES_ASKED.search(text) or USAGE_ASKED.search(text) or NOT_ABOUT_DEVICES.search(text):
+        return None
+    if find_method(without_paths(text)) or find_data(text):
+        return None  # a method or data beside a GPU is a launch
+    masked = ONE_GPU.sub(" ", text)  # "gpu 1" is a device, not run 1
+    if find_runs(masked, world, about_runs=True).ids:
+        return None  # "which gpu did run 1 use?": that run's lookup
+    gpus = {int(g) for g in ONE_GPU.findall(text)}
+    return {"gpu": gpus.pop()} if len(gpus) == 1 else {}

@@ -328,6 +328,11 @@ def _decided_by_words(text: str, named) -> str | None:
     if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
             OTHER_THAN_LIST.search(text):
         return "list_runs"  # "which runs used byol?": a list of that method's runs
+    every = re.search(r"\b(?:every|all|any)\b", text, re.I) and not re.search(r"\bruns?\s*#?\d", text, re.I)
+    if (not named.mentioned or every) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
+            re.search(pattern, text, re.I) for pattern, _ in VERDICT_WORDS) and not (
+            OTHER_THAN_LIST.search(text) or NOT_A_LIST.search(text)):
+        return "list_runs"  # "which runs collapsed?": by their last diagnosis (the classifier offered a log search)
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
@@ -504,6 +509,10 @@ WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:
                         r"had)\b|^\W*(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?runs\s+(?:that\s+)?(?:used|using|"
                         r"with|of)\b", re.I)
 """Runs asked for by what they used ("which runs used byol?", "list the runs that used simclr"): a list."""
+LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|any)\b", re.I)
+NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
+"""Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask
+why, how, or for log lines or papers (a diagnosis, a search)."""
 SETTING_JUDGED = re.compile(r"^\W*(?:is|was|are|were|isn'?t|wasn'?t)\b.{0,60}\b(?:too\s+(?:high|low|big|small|large|"
                             r"strong|weak|much|little|aggressive|hot|cold)|(?:high|low|big|large|small)\s+enough|"
                             r"(?:set\s+)?(?:right|wrong|ok(?:ay)?|fine|sensible|reasonable))\b", re.I)

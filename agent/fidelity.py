@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agent.annotating import launch_labels
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
@@ -85,7 +86,9 @@ def stated(text: str, world: World) -> list[Stated]:
     out += [Stated("data", d, d) for d in find_datasets(without_paths(text))]  # "on digits and shapes"
     out += [Stated("path", raw, raw) for _, raw in find_paths(text)
             if not ABBREVIATION.fullmatch(raw) and not NUMBER_LIST.fullmatch(raw)]
-    out += [Stated("run", f"run {i}", i) for i in find_runs(text, world, about_runs=False).ids]
+    names = {r.id: r.name for r in world.runs if r.name and r.name.lower() in text.lower()}
+    out += [Stated("run", f"{names[i]} (run {i})" if i in names else f"run {i}", i)  # said as the user said it
+            for i in find_runs(text, world, about_runs=False).ids]
     fmt = find_import_format(text)
     if fmt:
         out.append(Stated("format", f"format {fmt}", fmt))
@@ -221,6 +224,8 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
     once, by the value it was read as when that one is dropped too."""
     if tool not in BY_TOOL:
         return []
+    if tool in LAUNCH_TOOLS:  # "tag it baseline": the new run's own label (args name, tags), not the run so named
+        text = launch_labels(text)[0]
     drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
     named = {float(s.value) for s in drops if s.field != "number" and isinstance(s.value, (int, float))}
     return [s for s in drops if s.field != "number" or s.value not in named]

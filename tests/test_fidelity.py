@@ -206,3 +206,16 @@ def test_two_methods_or_datasets_in_one_launch_are_asked_about_with_each_pairing
     assert (again.tool, again.args["method"], again.args["at"][-5:]) == ("schedule_pretraining", "dino", "23:00")
     # a search may name two methods: they are in the query it searches for
     assert read(model, "what does byol do differently from simclr?", folders).tool == "search_literature"
+
+
+def test_a_launch_labelled_with_another_runs_name_is_no_reference_to_that_run(model, folders):
+    """"tag it siam-nostop" names the new run's tag, though run 2 of the world is called so: the launch goes ahead
+    with the tag (it asked "you also said run 2" before). A run named in the body of the message is still asked
+    about, quoted as the user wrote it."""
+    for message, labels in (("pretrain byol on digits for 20 epochs and tag it siam-nostop", {"tags": ["siam-nostop"]}),
+                            ("pretrain byol on digits, call it siam-nostop", {"name": "siam-nostop"})):
+        r = read(model, message, folders)
+        assert (r.kind, r.tool) == ("tool", "launch_pretraining"), r.question
+        assert {k: r.args[k] for k in labels} == labels and r.args["method"] == "byol"
+    asked = read(model, "pretrain byol on digits like siam-nostop but with lr 0.01", folders)
+    assert asked.kind == "clarify" and "`siam-nostop (run 2)`" in asked.question

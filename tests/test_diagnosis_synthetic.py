@@ -167,8 +167,10 @@ def test_a_run_that_ended_too_early_to_judge_is_not_told_to_let_it_run(tmp_path)
     assert d.verdict == "insufficient_evidence" and not d.in_progress
     rec = recommend(ev, d)
     assert "ended (cancelled)" in rec.rationale and "let it run" not in rec.rationale
+    assert "the run ended (cancelled) with only 2 loss values" in d.evidence[0].explanation
     running = make_run(tmp_path, rows=trace(n=2), status="running", name="live")
     assert "let it run" in recommend(running, diagnose(running)).rationale  # still going: more will come
+    assert diagnose(running).evidence[0].explanation.endswith("so far; wait for more steps")
 
 
 def test_mae_weak_probe_is_expected(tmp_path):

@@ -310,8 +310,11 @@ def _insufficient(ev: RunEvidence, d: Diagnosis) -> bool:
     loss, std = ev.s("loss").finite, ev.s(health).finite
     if len(loss) >= T.MIN_LOSS_POINTS and len(std) >= T.MIN_HEALTH_POINTS:
         return False
-    d.evidence.append(Item("loss", len(loss), None, T.MIN_LOSS_POINTS, f"only {len(loss)} loss values and "
-                           f"{len(std)} health measurements so far; wait for more steps"))
+    counted = f"{len(loss)} loss value{'s' if len(loss) != 1 else ''} and {len(std)} health measurement" + (
+        "s" if len(std) != 1 else "")
+    d.evidence.append(Item("loss", len(loss), None, T.MIN_LOSS_POINTS, (
+        f"the run ended ({ev.status}) with only {counted}: too few to judge; train longer or measure more often "
+        "(train.log_every, train.health_every)") if ev.ended else f"only {counted} so far; wait for more steps"))
     return True
 
 

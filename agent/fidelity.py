@@ -226,6 +226,8 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
         return []
     if tool in LAUNCH_TOOLS:  # "tag it baseline": the new run's own label (args name, tags), not the run so named
         text = launch_labels(text)[0]
+    if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query
+        text = re.sub(r"\"[^\"]*\"|“[^”]*”", " ", text)
     drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
     named = {float(s.value) for s in drops if s.field != "number" and isinstance(s.value, (int, float))}
     return [s for s in drops if s.field != "number" or s.value not in named]

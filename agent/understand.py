@@ -388,7 +388,7 @@ def _as_message(r: Reading) -> str:
         return "list my " + (a.get("status", "") + " ").lstrip() + (a.get("method", "") + " ").lstrip() + "runs"
     if r.tool in ("search_run_logs", "search_literature"):
         where = "my run logs" if r.tool == "search_run_logs" else "the literature"
-        return f"search {where} for {a.get('query', '')}"
+        return f"search {where} for \"{a.get('query', '').strip(' ?.!')}\""  # quoted: the words searched for
     if r.tool in LAUNCH_TOOLS:
         if a.get("parent_run"):
             return f"launch a follow-up of run {a['parent_run']}"
@@ -590,6 +590,8 @@ def _search_query(text: str) -> str:
     """What to search for: the message without its request ("search my logs for nan" searches for "nan"; the request's
     words matched every run's log, so a word no log holds still brought them all back as if they matched)."""
     rest = SEARCH_REQUEST.sub("", text.strip(), count=1).strip()
+    if rest != text.strip():  # 'search my run logs for "nan loss"': the words inside the quotes
+        rest = rest.strip("\"'“”").strip()
     return rest or text.strip()
 
 

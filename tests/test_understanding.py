@@ -173,3 +173,14 @@ def test_bad_input_gets_a_clear_answer_and_runs_no_tool(text, expect, home, monk
     elif expect:
         assert expect in out["answer"]
     assert [(r.id, r.status) for r in Registry(home).list()] == before
+
+
+def test_a_search_offered_back_quotes_its_words_and_searches_just_them(model):
+    """An unsure reading offers a log search as a message to send: it reads 'search my run logs for "..."' (it ran
+    the words on without a break before), and sent back it searches the quoted words alone."""
+    from agent.understand import Reading, _as_message
+
+    offered = _as_message(Reading("tool", "search_run_logs", {"query": "and for the simclr one?"}))
+    assert offered == 'search my run logs for "and for the simclr one"'
+    again = read(model, offered)
+    assert (again.tool, again.args["query"]) == ("search_run_logs", "and for the simclr one")

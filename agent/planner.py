@@ -42,7 +42,8 @@ def world_of(home) -> World:
     from tools.registry import Registry
 
     rows = Registry(home).list(limit=2000)
-    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name) for r in reversed(rows)],
+    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name, r.ended_at)
+                  for r in reversed(rows)],
                  backends={name: spec.get("kind", "?") for name, spec in sorted(configured(home).items())})
 
 

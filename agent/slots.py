@@ -636,6 +636,7 @@ class RunInfo:
     status: str = ""
     verdict: str | None = None
     name: str | None = None
+    ended_at: float | None = None  # epoch seconds; None while it has not ended
 
 
 @dataclass

@@ -6,6 +6,7 @@ the delete itself waits for a yes (tools/trash.py moves runs to a trash that `re
 from __future__ import annotations
 
 import re
+import time
 
 from agent.slots import World
 
@@ -24,8 +25,12 @@ KINDS = {
     "interrupted": lambda r: r.status == "interrupted",
     "collapsed": lambda r: r.verdict in ("complete_collapse", "dimensional_collapse"),
 }
+AGE_UNITS = {"day": 86400.0, "week": 7 * 86400.0, "month": 30 * 86400.0}
 A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{'|'.join(KINDS)})\s+"
-                    r"(?:runs?|ones?|jobs?)$", re.I)
+                    r"(?:runs?|ones?|jobs?)(?:\s+(?:that\s+(?:are|were)\s+|which\s+(?:are|were)\s+)?(?:(?:older\s+than|"
+                    r"ended\s+more\s+than|from\s+more\s+than)\s+(?P<n>\d+|an?|one)\s*(?P<unit>day|week|month)s?(?:\s+ago)?|"
+                    r"more\s+than\s+(?P<n2>\d+|an?|one)\s*(?P<unit2>day|week|month)s?\s+old))?$", re.I)
+"""A kind of finished run, optionally by age ("the failed runs older than a week"): the age counts from its end."""
 
 
 def read_restore(text: str) -> str | None:
@@ -47,6 +52,19 @@ def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
         return "ids", list(dict.fromkeys(re.findall(r"\d+", what)))
     kind = A_KIND.match(what)
     if kind:
-        keep = KINDS[kind.group("kind").lower()]
-        return "kind", [r.id for r in world.runs if keep(r)]
+        age = _age_s(kind.group("n") or kind.group("n2"), kind.group("unit") or kind.group("unit2"))
+        return "kind", of_kind(world, kind.group("kind").lower(), age)
     return None
+
+
+def of_kind(world: World, kind: str, older_than_s: float | None = None) -> list[str]:
+    """The runs of a kind (KINDS), only those that ended more than `older_than_s` ago when it is given."""
+    keep, before = KINDS[kind], time.time() - older_than_s if older_than_s else None
+    return [r.id for r in world.runs if keep(r) and (before is None or (r.ended_at is not None and r.ended_at < before))]
+
+
+def _age_s(n: str | None, unit: str | None) -> float | None:
+    if not unit:
+        return None
+    count = 1 if n is None or not n.isdigit() else int(n)
+    return count * AGE_UNITS[unit.lower()]

@@ -138,6 +138,21 @@ def test_the_cli_deletes_lists_restores_and_empties(home):
     assert "emptied 1 run(s)" in sslpilot_cli(home, "trash", "empty", "--yes").stdout
 
 
+def test_the_cli_deletes_runs_of_a_kind_by_age_only_with_yes(home):
+    old, new = finished(home, "diverged"), finished(home, "diverged")
+    reg = Registry(home)
+    for rid, days in ((old, 10), (new, 1)):  # one ended 10 days ago, the other yesterday
+        reg.update(rid, ended_at=time.time() - days * DAY)
+    listed = sslpilot_cli(home, "rm", "--kind", "diverged", "--older-than", "7").stdout
+    assert f"run {old} of kind diverged ended more than 7 days ago; add --yes" in listed
+    assert {r["run_id"] for r in list_runs(home)} >= {old, new}  # nothing moved without --yes
+    assert f"moved run {old} to the trash" in sslpilot_cli(home, "rm", "--kind", "diverged", "--older-than", "7",
+                                                          "--yes").stdout
+    assert {r["run_id"] for r in list_runs(home)} & {old, new} == {new}
+    both = sslpilot_cli(home, "rm", "7", "--kind", "diverged", ok=False)
+    assert "run ids and --kind together" in both.stderr
+
+
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     return get_model(tmp_path_factory.mktemp("model"))
@@ -156,3 +171,37 @@ def model(tmp_path_factory):
 def test_a_delete_names_only_runs_and_anything_more_is_refused(model, text, kind, tool, args):
     r = understand(text, {}, WORLD, model)
     assert (r.kind, r.tool, r.args) == (kind, tool, args)
+
+
+DAY = 86400.0
+
+
+def _aged_world():
+    """Runs that ended so many days ago (tests/data/delete_age_heldout.jsonl is read against it)."""
+    from agent.slots import RunInfo, World
+
+    now = time.time()
+    return World([RunInfo("11", "simclr", "digits", "failed", None, ended_at=now - 8 * DAY),
+                  RunInfo("12", "simsiam", "digits", "succeeded", "complete_collapse", ended_at=now - 12 * DAY),
+                  RunInfo("13", "byol", "digits", "diverged", "diverged", ended_at=now - 4 * DAY),
+                  RunInfo("14", "dino", "shapes", "cancelled", None, ended_at=now - 15 * DAY),
+                  RunInfo("15", "mae", "shapes", "interrupted", None, ended_at=now - 2 * DAY),
+                  RunInfo("16", "vicreg", "digits", "failed", "diverged", ended_at=now - 5 * DAY),
+                  RunInfo("17", "simclr", "shapes", "failed", None, ended_at=now - DAY / 2),
+                  RunInfo("18", "simclr", "shapes", "running", None)])
+
+
+def test_runs_of_a_kind_are_deleted_by_age_when_asked(model):
+    """The held-out set, written before this was built; "delete runs older than a week" (no kind) stays refused."""
+    import json
+    from pathlib import Path
+
+    world = _aged_world()
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "delete_age_heldout.jsonl").open()]
+    got = []
+    for row in rows:
+        r = understand(row["message"], {}, world, model)
+        got.append(r.args.get("run_ids") if r.tool == "delete_runs" else [] if r.kind == "clarify" and
+                   "nothing to delete" in r.question else None)
+    right = sum(g == row["ids"] for g, row in zip(got, rows, strict=True))
+    assert right == len(rows), [(row["message"], g) for g, row in zip(got, rows, strict=True) if g != row["ids"]]

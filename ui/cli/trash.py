@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from agent.answers import bytes_text
+from agent.trash_words import KINDS, of_kind
+from ssl_runtime.errors import SSLPilotError
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()  # rm and restore, at the top level
@@ -15,14 +17,49 @@ trash_app = typer.Typer(invoke_without_command=True)  # `sslpilot trash`, `sslpi
 
 
 @app.command("rm")
-def rm_cmd(runs: Annotated[list[str], typer.Argument(help="run ids")], home: HomeOpt = None,
-           as_json: JsonOpt = False) -> None:
+def rm_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")] = None,
+           kind: Annotated[str | None, typer.Option(help=f"instead of ids, every run of a kind: {', '.join(KINDS)}")]
+           = None,
+           older_than: Annotated[float | None, typer.Option(help="with --kind, only runs that ended more than this "
+                                                             "many days ago")] = None,
+           yes: Annotated[bool, typer.Option("--yes", help="with --kind, move them (without it, only list them)")]
+           = False,
+           home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Move finished runs to the trash (out of every list, ranking and search); `sslpilot restore N` undoes it."""
     from tools.trash import delete_runs
 
-    out = delete_runs(the_home(), runs)
+    h = the_home()
+    if kind is not None:
+        runs = _of_kind(h, kind, older_than, runs)
+        if not runs or not yes:
+            found = f"run {', '.join(runs)}" if runs else "no run"
+            emit({"run_ids": runs, "deleted": []}, as_json, f"{found} of kind {kind}"
+                 f"{f' ended more than {older_than:g} day' + ('s' if older_than != 1 else '') + ' ago' if older_than else ''}"
+                 f"{'; add --yes to move them to the trash' if runs else ''}")
+            return
+    elif not runs:
+        raise SSLPilotError("no runs named", field="runs", fix="name run ids, or choose them with --kind (and "
+                            "--older-than DAYS)")
+    out = delete_runs(h, runs)
     ids = ", ".join(d["run_id"] for d in out["deleted"])
     emit(out, as_json, f"moved run {ids} to the trash ({bytes_text(out['bytes'])}); `sslpilot restore N` brings one back")
+
+
+def _of_kind(home, kind: str, older_than: float | None, ids: list[str] | None) -> list[str]:
+    """Your runs of the kind (an admin's: everyone's), as the chat's "delete the failed runs older than a week"."""
+    from agent.planner import world_of
+    from tools import access
+    from tools.registry import Registry
+
+    if ids:
+        raise SSLPilotError("run ids and --kind together", field="runs", fix="give ids, or --kind, not both")
+    if kind not in KINDS:
+        raise SSLPilotError(f"kind {kind!r}", field="--kind", fix=f"one of {', '.join(KINDS)}")
+    if older_than is not None and older_than <= 0:
+        raise SSLPilotError(f"--older-than {older_than}", field="--older-than", fix="a number of days above 0")
+    actor, reg = access.current(home), Registry(home)
+    chosen = of_kind(world_of(home), kind, older_than * 86400 if older_than else None)
+    return [i for i in chosen if access.may_change(actor, reg.get(i).owner)]
 
 
 @app.command("restore")

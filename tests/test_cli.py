@@ -112,3 +112,17 @@ def test_home_flag_wins_over_the_environment(tmp_path, where):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"runs": []}
     assert (flag_home / "sslpilot.db").exists() and not env_home.exists()
+
+
+def test_the_runs_table_fits_the_terminal_and_keeps_what_tells_runs_apart():
+    from ui.cli.runs import WHOLE, _fit
+
+    natural = {"id": 3, "name": 24, "user": 5, "method": 12, "data": 30, "status": 11, "steps": 9, "probe": 5,
+               "verdict": 20, "tags": 10, "message": 60}
+    for width in (60, 80, 100, 140, 240):
+        cols = _fit(natural, width)
+        assert sum(cols.values()) + 3 * len(cols) + 1 <= width, (width, cols)
+        assert all(cols[k] == natural[k] for k in WHOLE), cols  # never cut
+        assert all(min(6, natural[k]) <= w <= natural[k] for k, w in cols.items())
+    assert _fit(natural, 240) == natural  # room for everything: nothing cut
+    assert "message" not in _fit(natural, 80) and "verdict" in _fit(natural, 80)  # the spare ones go first

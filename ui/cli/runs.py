@@ -181,6 +181,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              tag: Annotated[str | None, typer.Option(help="only runs with this tag")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first, with who launched each."""
+    from tools import access
     from tools.runs import list_runs
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
@@ -191,13 +192,46 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "name", "user", "method", "data", "status", "steps", "probe", "verdict", "tags", "message")
-    for r in rows:
-        table.add_row(r["run_id"], (r["name"] or "")[:24], r["owner"] or "", r["method"] or "", r["dataset"] or "", r["status"],
-                      f"{r['steps'] or 0}/{r['total_steps'] or '?'}",
-                      f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "", r["verdict"] or "",
-                      " ".join(r["tags"]), (r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60])
+    cells = {"id": [r["run_id"] for r in rows], "name": [(r["name"] or "")[:24] for r in rows],
+             "user": [r["owner"] or "" for r in rows], "method": [r["method"] or "" for r in rows],
+             "data": [r["dataset"] or "" for r in rows], "status": [r["status"] for r in rows],
+             "steps": [f"{r['steps'] or 0}/{r['total_steps'] or '?'}" for r in rows],
+             "probe": [f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "" for r in rows],
+             "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
+             "message": [(r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60]
+                         for r in rows]}
+    # the columns no row fills are left out (the user column while every run is yours), and a narrow terminal
+    # shortens the message first, then cuts the other cells with an ellipsis rather than breaking words
+    me = access.current(the_home()).name
+    shown = [k for k, v in cells.items() if (k not in ("name", "tags") or any(v)) and (k != "user" or set(v) - {"", me})]
+    widths = _fit({k: max([len(k), *map(len, cells[k])]) for k in shown}, Console().width)
+    table = Table()
+    for k, width in widths.items():
+        table.add_column(k, no_wrap=True, overflow="ellipsis", width=width)
+    for i in range(len(rows)):
+        table.add_row(*(cells[k][i] for k in widths))
     Console().print(table)
+
+
+WHOLE = ("id", "method", "status", "steps", "probe")  # what tells runs apart is never cut
+SPARE = ("message", "tags", "user", "name", "data", "verdict")  # a terminal too narrow for every column: these go first
+
+
+def _fit(natural: dict[str, int], width: int) -> dict[str, int]:
+    """Column widths for a terminal `width` wide: the key columns whole, the others cut (to no less than 6) in
+    turn, the spare ones first, and left out when even that does not fit."""
+    cols = dict(natural)
+    room = lambda: width - 3 * len(cols) - 1  # noqa: E731 - borders and padding: 3 a column, 1 more
+    for spare in SPARE:
+        if sum(min(w, 6) if k not in WHOLE else w for k, w in cols.items()) <= room():
+            break
+        cols.pop(spare, None)
+    for k in sorted((k for k in cols if k not in WHOLE), key=lambda k: SPARE.index(k) if k in SPARE else -1):
+        excess = sum(cols.values()) - room()
+        if excess <= 0:
+            break
+        cols[k] = max(min(6, cols[k]), cols[k] - excess)
+    return cols
 
 
 @app.command("usage")

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import RunRefs, World, find_asked, find_knobs, find_numbers, named_settings, parse_count
+from agent.slots import (
+    RunRefs,
+    World,
+    find_asked,
+    find_knobs,
+    find_method,
+    find_numbers,
+    named_settings,
+    parse_count,
+)
 from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
@@ -29,6 +38,10 @@ ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:
                           r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
 """A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
 FOCUS_WORDS = re.compile(r"\b(?:it|its|it's|this|that)\b", re.I)
+BARE_METRIC_QUESTION = re.compile(r"^\W*(?:and\s+)?(?:what(?:'s|\s+is|\s+was)|how(?:'s|\s+is|\s+was)|where(?:'s|\s+is))\s+"
+                                  r"the\s+(?:current\s+|latest\s+|final\s+|last\s+)?[\w/ -]{2,30}?"
+                                  r"(?:\s+(?:now|currently|so\s+far|at\s+the\s+end))?\W*$", re.I)
+"""A bare "what's the perplexity?" in a thread about one run: that run's value, as "what's its perplexity?" is."""
 METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
@@ -95,7 +108,8 @@ def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | N
     if given.get("steps") or given.get("epochs"):
         return None  # a length given: a launch or a change, not a lookup
     ids = named.ids
-    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
+    bare = BARE_METRIC_QUESTION.match(rest) and not find_method(rest)  # "what's the loss of simclr?": the method's
+    if not named.mentioned and (FOCUS_WORDS.search(text) or bare) and focus and world.has(focus):
         ids = [focus]
     if len(ids) != 1 or named.unknown or named.ambiguous:
         return None  # several runs or none: the usual readings (a comparison, a question back)

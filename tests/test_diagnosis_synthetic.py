@@ -259,9 +259,12 @@ def _lm_run(tmp_path, ppl, loss=(5.0, 3.0), name="lm"):
 
 def test_language_model_is_judged_by_perplexity_not_embedding_spread(tmp_path):
     # LM hidden states sit in a narrow cone: tiny spread and rank would read as collapse for a vision method
-    d = diagnose(_lm_run(tmp_path, ppl=(180.0, 40.0)))
+    ev = _lm_run(tmp_path, ppl=(180.0, 40.0))
+    d = diagnose(ev)
     assert d.verdict == "healthy", d.to_dict()
     assert d.evidence[0].metric == "val/perplexity" and "fell" in d.evidence[0].explanation
+    r = recommend(ev, d)  # longer, judged by its perplexity: a language model has no linear probe
+    assert r.expected_effect == "lower held-out perplexity" and r.verify.startswith("val/perplexity")
 
 
 def test_language_model_not_learning(tmp_path):

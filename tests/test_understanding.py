@@ -184,3 +184,14 @@ def test_a_search_offered_back_quotes_its_words_and_searches_just_them(model):
     assert offered == 'search my run logs for "and for the simclr one"'
     again = read(model, offered)
     assert (again.tool, again.args["query"]) == ("search_run_logs", "and for the simclr one")
+
+
+def test_a_bare_metric_question_in_a_thread_about_a_run_is_that_runs_value(model):
+    """"what's the perplexity?" after talking about run 1 is run 1's value, as "what's its perplexity?" is; with no
+    run in the thread, or with a method named, it stays a question for the literature."""
+    for text, key in (("what's the perplexity", "val/perplexity"), ("how's the loss?", "loss"),
+                      ("what's the rank now", "health/rank")):
+        r = read(model, text, {"focus_run": "1"})
+        assert (r.tool, r.args) == ("get_run", {"run_id": "1", "metrics": [key]}), (text, r.tool, r.args)
+    assert read(model, "what's the perplexity").tool != "get_run"
+    assert read(model, "what's the loss of simclr", {"focus_run": "1"}).tool != "get_run"

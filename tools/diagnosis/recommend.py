@@ -221,10 +221,11 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     if d.verdict == "insufficient_evidence":
         return [Candidate("model", {}, "not enough steps or measurements yet to say; let it run (or lower "
                           "train.health_every)", "more evidence", "diagnose again later", launchable=False)]
+    if ev.method in TEXT_METHODS:  # views and augmentation do not apply to text; its measure is held-out perplexity
+        return [Candidate("model", _longer(ev, 20), "the run is healthy; longer training is the cheapest way to a "
+                          "better model", "lower held-out perplexity", "val/perplexity against this run")]
     longer = Candidate("model", _longer(ev, 20), "the run is healthy; longer "
                        "training is the cheapest way to a better encoder", "higher probe", "probe/acc against this run")
-    if ev.method in TEXT_METHODS:
-        return [longer]  # views and augmentation do not apply to text
     out = [longer]
     if (ev.config.get("augment") or {}).get("strength", 1.0) != 1.0:  # else the "change" would be the run itself
         out.append(Candidate("data", {"augment.strength": 1.0}, "the published augmentation recipe", "higher probe",

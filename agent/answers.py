@@ -192,7 +192,8 @@ def ranking_text(r: dict) -> str:
         reading = (f"view retrieval {e['health/view_retrieval']:.3g}, cluster consistency "
                    f"{e['health/cluster_consistency']:.3g} (mean place {e['score']:g} of {len(r['ranking'])})"
                    if r.get("paired") else f"{sig} {e['score']:.4g}")
-        lines.append(f"{e['rank']}. {e['label']}: {reading}{probe}")
+        settings = ", ".join(f"{k}={v}" for k, v in list((e.get("settings") or {}).items())[:4])
+        lines.append(f"{e['rank']}. {e['label']}{f' ({settings})' if settings else ''}: {reading}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
     if r.get("left_out"):
         lines.append("Left out: " + "; ".join(f"run {e['run_id']} ({e['why']})" for e in r["left_out"]) + ".")

@@ -41,9 +41,10 @@ def world_of(home) -> World:
     from tools.backends import configured
     from tools.registry import Registry
 
-    rows = Registry(home).list(limit=2000)
-    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name, r.ended_at)
-                  for r in reversed(rows)],
+    reg = Registry(home)
+    rows, sweeps = reg.list(limit=2000), reg.experiment_names()
+    return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name, r.ended_at,
+                          sweeps.get(r.experiment_id)) for r in reversed(rows)],
                  backends={name: spec.get("kind", "?") for name, spec in sorted(configured(home).items())})
 
 

@@ -637,6 +637,7 @@ class RunInfo:
     verdict: str | None = None
     name: str | None = None
     ended_at: float | None = None  # epoch seconds; None while it has not ended
+    experiment: str | None = None  # the sweep or experiment it was launched in
 
 
 @dataclass
@@ -707,6 +708,28 @@ def mask_runs(text: str, world: World) -> str:
 
 
 
+SWEEP_REF = re.compile(r"\b(?:the|my|that|this|last|latest|newest)\s+(?:(?:last|latest|newest)\s+)?(?:(?P<name>[\w.-]+)\s+)?"
+                       r"(?:sweep|grid(?:[- ]search)?)\b|\b(?:sweep|experiment)\s+(?P<named>[\w.-]+)", re.I)
+
+
+def _sweep_runs(low: str, world: World) -> list[list[str]] | None:
+    """The runs of the sweep a message points at: [ids] when one sweep fits, several lists when more than one could
+    ("the sweep" with two sweeps here, none named), None when it names no sweep."""
+    groups: dict[str, list[str]] = {}
+    for r in world.runs:  # oldest first, so the last key is the newest sweep
+        if r.experiment:
+            groups.setdefault(r.experiment.lower(), []).append(r.id)
+    for m in SWEEP_REF.finditer(low):
+        name = m.group("name") or m.group("named")
+        if name and name in groups:
+            return [groups[name]]
+        if m.group("named"):
+            continue  # "sweep simclr's lr": a launch's verb, not a sweep of this home
+        sweeps = [ids for ids in groups.values() if len(ids) > 1]
+        return sweeps[-1:] if len(sweeps) == 1 or re.search(r"\b(?:last|latest|newest)\b", m.group(0)) else sweeps
+    return None
+
+
 def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
     """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
@@ -735,6 +758,14 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
         named = find_method(phrase)
         if named and named.value:
             described.append([r.id for r in runs if r.method == named.value])
+    swept = _sweep_runs(low, world)
+    if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
+        if len(swept) == 1:
+            refs.ids += [i for i in swept[0] if i not in refs.ids]
+        elif swept:
+            refs.ambiguous += swept
+        else:
+            refs.unknown.append("(sweep)")
     for group in described:
         if len(group) == 1 and group[0] not in refs.ids:
             refs.ids.append(group[0])

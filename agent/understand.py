@@ -67,6 +67,7 @@ from tools.tool_table import RUN_TOOLS, TOOLS
 CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
+MANY_RUN_INTENTS = ("rank_runs", "compare_runs")  # what reads several runs together
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
 READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
@@ -214,14 +215,20 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:
             return amended
     named = find_runs(stripped, world, about_runs=True)
-    if named.ids and intents[0][0] not in RUN_INTENTS:
+    about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS
+    if named.ids and intents[0][0] not in about:
         # a message that names one of your runs is about that run, not a literature search or a greeting
-        best = next(((i, q) for i, q in intents if i in RUN_INTENTS), None)
+        best = next(((i, q) for i, q in intents if i in about), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
     devices = read_devices(stripped, world)
     if devices is not None:  # "which GPUs are free?", "is gpu 1 busy?": the devices now, not a list of runs
         return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
+    if len(named.ids) > 1 and intents[0][0] in RUN_TOOLS:
+        # "which lr was best in the lrs sweep?": several runs named, so a reading of several runs, not of one of them
+        best = next(((i, q) for i, q in intents if i in MANY_RUN_INTENTS), None)
+        if best and best[1] >= 0.05:
+            intents = [(best[0], max(best[1], intents[0][1])), *[x for x in intents if x[0] != best[0]]]
     if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
         return _conditional_stop(stripped, context, world)
     lookup = read_lookup(stripped, named, context.get("focus_run"), world)

@@ -43,6 +43,11 @@ def test_a_sweep_is_ordered_by_lidar_and_says_what_decided(home):
     assert [e["run_id"] for e in r["ranking"]] == [b, a, c] and r["signal"] == "health/lidar"
     assert r["decided_by"].startswith(f"lidar of each run's last health step: run {b} leads with 35")
     assert "75% above the next (run " + a + ")" in r["decided_by"]  # 35 / 20 - 1
+    assert [e["settings"] for e in r["ranking"]] == [{"optim.lr": 3e-3}, {"optim.lr": 1e-3}, {"optim.lr": 1e-2}]
+    from agent.answers import ranking_text
+
+    # what the sweep varied, beside each run: "which lr was best?" reads off it
+    assert f"1. run {b} (optim.lr=0.003): lidar 35" in ranking_text(r)
 
 
 def test_runs_named_by_id_rank_the_same_way(home):

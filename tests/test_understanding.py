@@ -195,3 +195,25 @@ def test_a_bare_metric_question_in_a_thread_about_a_run_is_that_runs_value(model
         assert (r.tool, r.args) == ("get_run", {"run_id": "1", "metrics": [key]}), (text, r.tool, r.args)
     assert read(model, "what's the perplexity").tool != "get_run"
     assert read(model, "what's the loss of simclr", {"focus_run": "1"}).tool != "get_run"
+
+
+def test_a_sweep_named_or_pointed_at_stands_for_its_runs(model):
+    """"compare the sweep", "compare experiment lrs": every run launched in it. Two sweeps and "the sweep" is asked
+    about, not guessed; "the last sweep" is the newest; no sweep at all is said, not swapped for other runs."""
+    from agent.slots import RunInfo, World, find_runs
+
+    one = World([RunInfo(i, "simclr", "digits", "succeeded", "healthy", experiment="lrs") for i in ("1", "2", "3")]
+                + [RunInfo("4", "byol", "digits", "succeeded", "healthy")])
+    assert understand("compare the sweep", {}, one, model).args == {"run_ids": ["1", "2", "3"]}
+    assert understand("compare experiment lrs", {}, one, model).args == {"run_ids": ["1", "2", "3"]}
+    assert understand("rank the lrs sweep", {}, one, model).args == {"run_ids": ["1", "2", "3"]}
+    r = understand("which lr was best in the lrs sweep?", {}, one, model)
+    assert (r.tool, r.args) == ("rank_runs", {"run_ids": ["1", "2", "3"]})
+    two = World([*one.runs, *[RunInfo(i, "byol", "digits", "succeeded", "healthy", experiment="temps")
+                              for i in ("5", "6")]])
+    assert find_runs("compare the sweep", two).ambiguous == [["1", "2", "3"], ["5", "6"]]
+    assert find_runs("compare the last sweep", two).ids == ["5", "6"]
+    assert find_runs("compare the temps sweep", two).ids == ["5", "6"]
+    assert find_runs("compare the sweep", World(one.runs[3:])).unknown == ["(sweep)"]
+    launch = understand("sweep simclr's lr: 1e-3, 3e-3 on digits", {}, one, model)
+    assert launch.tool == "launch_sweep"  # a launch's verb, not a sweep of this home

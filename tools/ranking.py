@@ -27,6 +27,7 @@ from ssl_runtime.catalogue import RANKED_ACROSS, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
+from tools.insights import config_diff
 from tools.registry import Registry, run_id_of
 
 SIGNALS = ("health/view_retrieval", "health/lidar", "health/rank")  # in order of preference; higher is better
@@ -161,6 +162,9 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
             if checkpoint:  # a run still training (or stopped): its newest kept checkpoint
                 state = "still training" if r.status in ("queued", "running") else r.status
                 entries[-1]["label"] += f" (step {checkpoint[0]}, {state})"
+    differ = config_diff({r.id: json.loads(r.config_json or "{}") for r in runs})
+    for e in entries:  # what sets each run apart (a sweep's values), so "which lr was best?" reads off the order
+        e["settings"] = {k: v[e["run_id"]] for k, v in differ.items() if k not in ("name", "method")}
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",

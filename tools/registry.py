@@ -172,6 +172,11 @@ class Registry:
             s.flush()
         return exp.id
 
+    def experiment_names(self) -> dict[int, str]:
+        """Each experiment's (sweep's) id and name."""
+        with Session(self.engine) as s:
+            return {e.id: e.name for e in s.exec(select(Experiment))}
+
     def get(self, run_id: str) -> Run:
         with Session(self.engine) as s:
             run = s.get(Run, str(run_id))

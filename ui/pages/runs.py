@@ -116,7 +116,8 @@ def ranking(h, chosen: list[str]) -> None:
     readings = ({"view retrieval": "health/view_retrieval", "cluster consistency": "health/cluster_consistency",
                  "mean place": "score"} if r.get("paired") else {r["signal_name"]: "score"})
     table = [{"rank": e["rank"], "run": e["label"], **{name: e[key] for name, key in readings.items()},
-              "linear probe": display.text(e["probe_acc"])} for e in r["ranking"]]
+              "linear probe": display.text(e["probe_acc"]),
+              "differs in": ", ".join(f"{k}={v}" for k, v in e.get("settings", {}).items())} for e in r["ranking"]]
     st.dataframe(pd.DataFrame(table), hide_index=True, key="cmp-rank")
     st.caption(f"Decided by {r['decided_by']}.")
     if r.get("leaders_note"):

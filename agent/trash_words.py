@@ -58,9 +58,11 @@ def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
 
 
 def of_kind(world: World, kind: str, older_than_s: float | None = None) -> list[str]:
-    """The runs of a kind (KINDS), only those that ended more than `older_than_s` ago when it is given."""
+    """The finished runs of a kind (KINDS), only those that ended more than `older_than_s` ago when it is given (a
+    run still queued or running is never among them, though the monitor may have read it collapsed)."""
     keep, before = KINDS[kind], time.time() - older_than_s if older_than_s else None
-    return [r.id for r in world.runs if keep(r) and (before is None or (r.ended_at is not None and r.ended_at < before))]
+    return [r.id for r in world.runs if keep(r) and r.status not in ("queued", "running") and (
+        before is None or (r.ended_at is not None and r.ended_at < before))]
 
 
 def _age_s(n: str | None, unit: str | None) -> float | None:

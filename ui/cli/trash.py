@@ -40,6 +40,8 @@ def rm_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")] = N
     elif not runs:
         raise SSLPilotError("no runs named", field="runs", fix="name run ids, or choose them with --kind (and "
                             "--older-than DAYS)")
+    elif older_than is not None:
+        raise SSLPilotError("--older-than without --kind", field="--older-than", fix="add --kind, e.g. --kind failed")
     out = delete_runs(h, runs)
     ids = ", ".join(d["run_id"] for d in out["deleted"])
     emit(out, as_json, f"moved run {ids} to the trash ({bytes_text(out['bytes'])}); `sslpilot restore N` brings one back")

@@ -217,18 +217,14 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     named = find_runs(stripped, world, about_runs=True)
     about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS
     if named.ids and intents[0][0] not in about:
-        # a message that names one of your runs is about that run, not a literature search or a greeting
+        # a message that names one of your runs is about that run, not a literature search or a greeting; one that
+        # names several ("the lrs sweep") may be about them together: a ranking was once turned into one run's
         best = next(((i, q) for i, q in intents if i in about), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
     devices = read_devices(stripped, world)
     if devices is not None:  # "which GPUs are free?", "is gpu 1 busy?": the devices now, not a list of runs
         return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
-    if len(named.ids) > 1 and intents[0][0] in RUN_TOOLS:
-        # "which lr was best in the lrs sweep?": several runs named, so a reading of several runs, not of one of them
-        best = next(((i, q) for i, q in intents if i in MANY_RUN_INTENTS), None)
-        if best and best[1] >= 0.05:
-            intents = [(best[0], max(best[1], intents[0][1])), *[x for x in intents if x[0] != best[0]]]
     if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
         return _conditional_stop(stripped, context, world)
     lookup = read_lookup(stripped, named, context.get("focus_run"), world)

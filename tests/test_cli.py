@@ -126,3 +126,23 @@ def test_the_runs_table_fits_the_terminal_and_keeps_what_tells_runs_apart():
         assert all(min(6, natural[k]) <= w <= natural[k] for k, w in cols.items())
     assert _fit(natural, 240) == natural  # room for everything: nothing cut
     assert "message" not in _fit(natural, 80) and "verdict" in _fit(natural, 80)  # the spare ones go first
+
+
+def test_runs_are_listed_by_sweep_with_its_name(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tools.home import Home
+    from tools.runs import enqueue, sweep
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    swept = sweep(home, {"method": "simclr", "data": {"name": "digits"}}, {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
+    alone = enqueue(home, {"method": "byol", "data": {"name": "digits"}})
+    listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--experiment", "lrs",
+                                                 "--json"]).stdout)["runs"]
+    assert {r["run_id"] for r in listed} == {r.id for r in swept} and {r["experiment"] for r in listed} == {"lrs"}
+    everything = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--json"]).stdout)["runs"]
+    assert next(r for r in everything if r["run_id"] == alone.id)["experiment"] is None
+    none = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--experiment", "nope"])
+    assert none.exit_code == 0 and "No runs match those filters." in none.stdout

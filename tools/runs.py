@@ -339,17 +339,21 @@ def run_row(run: Run) -> dict:
 
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
-              owner: str | None = None, tag: str | None = None, verdict: str | None = None) -> list[dict]:
+              owner: str | None = None, tag: str | None = None, verdict: str | None = None,
+              experiment: str | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
-    first, each with its probe and kNN accuracy."""
+    first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in."""
     reg = Registry(home)
     rows = []
     verdicts = verdicts_named(verdict) if verdict else None
-    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag, verdict=verdicts):
+    sweeps = reg.experiment_names()
+    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag, verdict=verdicts,
+                        experiment=experiment):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)
-        rows.append({**run_row(run), "probe_acc": p.probe_acc if p else None, "knn_acc": p.knn_acc if p else None})
+        rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
+                     "knn_acc": p.knn_acc if p else None})
     return rows
 
 

@@ -179,15 +179,20 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              method: Annotated[str | None, typer.Option(help="filter by method")] = None,
              user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
              tag: Annotated[str | None, typer.Option(help="only runs with this tag")] = None,
+             experiment: Annotated[str | None, typer.Option(help="only the runs of this sweep (experiment)")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first, with who launched each."""
     from tools import access
     from tools.runs import list_runs
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
-                     tag=tag)
+                     tag=tag, experiment=experiment)
     if as_json:
         emit({"runs": rows}, True)
+        return
+    if not rows:
+        filtered = any((status, method, user, tag, experiment))
+        typer.echo("No runs match those filters." if filtered else "No runs yet: `sslpilot pretrain --help` starts one.")
         return
     from rich.console import Console
     from rich.table import Table
@@ -198,12 +203,14 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              "steps": [f"{r['steps'] or 0}/{r['total_steps'] or '?'}" for r in rows],
              "probe": [f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "" for r in rows],
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
+             "sweep": [r["experiment"] or "" for r in rows],
              "message": [(r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60]
                          for r in rows]}
     # the columns no row fills are left out (the user column while every run is yours), and a narrow terminal
     # shortens the message first, then cuts the other cells with an ellipsis rather than breaking words
     me = access.current(the_home()).name
-    shown = [k for k, v in cells.items() if (k not in ("name", "tags") or any(v)) and (k != "user" or set(v) - {"", me})]
+    shown = [k for k, v in cells.items() if (k not in ("name", "tags", "sweep") or any(v)) and (
+        k != "user" or set(v) - {"", me})]
     widths = _fit({k: max([len(k), *map(len, cells[k])]) for k in shown}, Console().width)
     table = Table()
     for k, width in widths.items():
@@ -214,7 +221,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
 
 
 WHOLE = ("id", "method", "status", "steps", "probe")  # what tells runs apart is never cut
-SPARE = ("message", "tags", "user", "name", "data", "verdict")  # a terminal too narrow for every column: these go first
+SPARE = ("message", "tags", "sweep", "user", "name", "data", "verdict")  # a terminal too narrow for every column: these go first
 
 
 def _fit(natural: dict[str, int], width: int) -> dict[str, int]:

@@ -146,3 +146,4 @@ def test_runs_are_listed_by_sweep_with_its_name(tmp_path, monkeypatch):
     assert next(r for r in everything if r["run_id"] == alone.id)["experiment"] is None
     none = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--experiment", "nope"])
     assert none.exit_code == 0 and "No runs match those filters." in none.stdout
+

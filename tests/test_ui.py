@@ -160,6 +160,18 @@ def test_runs_page_reads_the_device_time_once_per_choice_not_on_each_refresh(pag
     assert calls == [(None, "method"), (None, "status")]
 
 
+def test_the_runs_table_has_a_sweep_column_once_a_run_is_in_one(tmp_path, monkeypatch):
+    from tools.home import Home
+    from tools.runs import enqueue, sweep
+
+    home = Home.resolve(tmp_path / "home")
+    load = page_loader(home.root, monkeypatch)
+    enqueue(home, {"method": "byol", "data": {"name": "digits"}})
+    assert "experiment" not in load("runs").dataframe[0].value.columns  # no sweep here: no empty column
+    sweep(home, {"method": "simclr", "data": {"name": "digits"}}, {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
+    assert sorted(load("runs").dataframe[0].value["experiment"]) == ["", "lrs", "lrs"]
+
+
 def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     at = page("run", run=seeded["collapsed"])
     assert not at.exception, at.exception

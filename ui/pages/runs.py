@@ -17,7 +17,7 @@ from ui.state import home, toolbox
 
 REFRESH_S = 5
 COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
-           "verdict", "tags", "source", "backend", "device", "created_at", "parent_id"]
+           "verdict", "tags", "experiment", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
                    "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
 
@@ -65,6 +65,8 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
         df = df.drop(columns="owner")
     if (df["tags"] == "").all():
         df = df.drop(columns="tags")
+    if (df["experiment"] == "").all():  # no sweep among them
+        df = df.drop(columns="experiment")
     if (df["source"] == "sslpilot").all():  # only worth a column once runs come from elsewhere
         df = df.drop(columns="source")
     if (df["backend"] == "").all():  # likewise once runs go to a cluster

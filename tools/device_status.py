@@ -3,14 +3,15 @@ or not) and the CPU slots, with the runs still waiting. The answer to "which GPU
 the Settings page: an `nvidia-smi` that knows which run holds which device.
 
 The device list is the queue daemon's own (its heartbeat carries its inventory, read with its settings); with no
-daemon up it is read here, with this process's settings. A GPU counts as busy when it holds SSLPILOT_RUNS_PER_GPU
-runs (tools/queue.Dispatcher.busy counts the same workers), and as taken outside sslpilot when its free memory is
-under SSLPILOT_MIN_FREE_MB (tools/gpus.Allocator.assign skips it then).
+daemon up it is read here, with this process's settings. Free, busy and taken outside sslpilot are the allocator's
+own reading (tools/gpus.Allocator.state, which decides where a run goes), over the workers tools/queue.Dispatcher.busy
+counts.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from tools.gpus import Allocator, device_keys
 from tools.home import Home
@@ -25,23 +26,21 @@ def device_status(home: Home, allocator: Allocator | None = None) -> dict:
         for key in device_keys(run.device):
             holders.setdefault(key, []).append({"run_id": run.id, "method": run.method, "owner": run.owner or "",
                                                 "status": run.status})
-    per_gpu, min_free = inventory["runs_per_gpu"], inventory.get("min_free_mb") or 0
     gpus = []
-    for g in inventory["gpus"]:
-        runs = holders.get(str(g["index"]), [])
-        taken_outside = bool(min_free and g.get("total_mb") and g.get("free_mb", 0) < min_free and not runs)
-        state = "busy" if len(runs) >= per_gpu else "taken outside sslpilot" if taken_outside else "free"
-        gpus.append({**g, "runs": runs, "state": state})
+    for g in inventory.gpus:  # busy and free as the allocator decides them when it places a run
+        runs = holders.get(str(g.index), [])
+        gpus.append({**asdict(g), "runs": runs, "state": inventory.state(g, len(runs))})
     waiting = [r for r in reg.queued() if not r.backend]  # a cluster's queue, not this one, starts the others
-    return {"gpus": gpus, "runs_per_gpu": per_gpu, "cpu_slots": inventory["cpu_slots"],
+    return {"gpus": gpus, "runs_per_gpu": inventory.runs_per_gpu, "cpu_slots": inventory.cpu_slots,
             "cpu_runs": holders.get("cpu", []), "queued": [r.id for r in waiting], "source": source}
 
 
-def _inventory(reg: Registry, allocator: Allocator | None) -> tuple[dict, str]:
-    """The running daemon's inventory when it has beaten lately, else this process's."""
+def _inventory(reg: Registry, allocator: Allocator | None) -> tuple[Allocator, str]:
+    """The running daemon's allocator (from the inventory its heartbeat carries) when it has beaten lately, else
+    this process's."""
     if allocator is None and reg.scheduler_alive(within_s=30.0):
         state = reg.scheduler_state()
         slots = json.loads(state.slots_json or "{}") if state else {}
         if "gpus" in slots:
-            return slots, "queue daemon"
-    return (allocator or Allocator()).inventory(), "this process"
+            return Allocator.from_inventory(slots), "queue daemon"
+    return allocator or Allocator(), "this process"

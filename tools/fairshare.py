@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 from ssl_runtime import settings
 from ssl_runtime.errors import SSLPilotError
-from tools.gpus import Request
+from tools.gpus import Request, gpus_of
 from tools.home import Home
 from tools.records import Run, now
-from tools.spells import gpus_of
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ def _torch_gpus() -> list[GPU]:
     return out
 
 
+def gpus_of(device: str | None) -> int:
+    """GPUs an assignment holds ("cuda:0,1" -> 2); 0 on the CPU or a cluster."""
+    return len(device_keys(device)) if device and device.startswith("cuda:") else 0
+
+
 def device_keys(device: str | None) -> list[str]:
     """The allocator's keys for an assignment: "cuda:0,1" -> ["0", "1"], "cpu" -> ["cpu"]; none for a cluster job."""
     if not device or not (device == "cpu" or device.startswith("cuda:")):
@@ -127,12 +132,25 @@ class Allocator:
         """
         if req.wants_cpu or not self.gpus:
             return ["cpu"] if busy.get("cpu", 0) < self.cpu_slots else None
-        free = [str(g.index) for g in self.gpus
-                if busy.get(str(g.index), 0) < self.runs_per_gpu and (not self.min_free_mb or not g.total_mb
-                                                                      or g.free_mb >= self.min_free_mb)]
+        free = [str(g.index) for g in self.gpus if self.state(g, busy.get(str(g.index), 0)) == "free"]
         if req.pinned_gpu is not None:
             return [str(req.pinned_gpu)] if str(req.pinned_gpu) in free else None
         return free[: req.num_gpus] if len(free) >= req.num_gpus else None
+
+    def state(self, gpu: GPU, held: int) -> str:
+        """"free" while the GPU holds fewer than runs_per_gpu runs and has min_free_mb free; else "busy", or "taken
+        outside sslpilot" when no run of ours holds it but its memory is in use (someone else's process)."""
+        if held >= self.runs_per_gpu:
+            return "busy"
+        if self.min_free_mb and gpu.total_mb and gpu.free_mb < self.min_free_mb:
+            return "busy" if held else "taken outside sslpilot"
+        return "free"
+
+    @classmethod
+    def from_inventory(cls, inventory: dict) -> Allocator:
+        """The allocator an inventory describes (the queue daemon's, from its heartbeat)."""
+        return cls([GPU(**g) for g in inventory["gpus"]], inventory["cpu_slots"], inventory["runs_per_gpu"],
+                   inventory.get("min_free_mb") or 0)
 
     def inventory(self) -> dict:
         return {"gpus": [asdict(g) for g in self.gpus], "cpu_slots": self.cpu_slots,

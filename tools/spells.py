@@ -6,12 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-def gpus_of(device: str | None) -> int:
-    """GPUs an assignment holds ("cuda:0,1" -> 2); 0 on the CPU."""
-    if not device or not device.startswith("cuda:"):
-        return 0
-    return len(device.removeprefix("cuda:").split(","))
+from tools.gpus import gpus_of
 
 
 @dataclass

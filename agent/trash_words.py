@@ -9,6 +9,7 @@ import re
 import time
 
 from agent.slots import World
+from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you)\W+)*(?:delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
@@ -61,7 +62,7 @@ def of_kind(world: World, kind: str, older_than_s: float | None = None) -> list[
     """The finished runs of a kind (KINDS), only those that ended more than `older_than_s` ago when it is given (a
     run still queued or running is never among them, though the monitor may have read it collapsed)."""
     keep, before = KINDS[kind], time.time() - older_than_s if older_than_s else None
-    return [r.id for r in world.runs if keep(r) and r.status not in ("queued", "running") and (
+    return [r.id for r in world.runs if keep(r) and r.status not in ACTIVE and (
         before is None or (r.ended_at is not None and r.ended_at < before))]
 
 

@@ -32,10 +32,10 @@ def rm_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")] = N
     if kind is not None:
         runs = _of_kind(h, kind, older_than, runs)
         if not runs or not yes:
-            found = f"run {', '.join(runs)}" if runs else "no run"
-            emit({"run_ids": runs, "deleted": []}, as_json, f"{found} of kind {kind}"
-                 f"{f' ended more than {older_than:g} day' + ('s' if older_than != 1 else '') + ' ago' if older_than else ''}"
-                 f"{'; add --yes to move them to the trash' if runs else ''}")
+            aged = f" ended more than {older_than:g} day{'s' if older_than != 1 else ''} ago" if older_than else ""
+            found = f"run {', '.join(runs)} of kind {kind}{aged}; add --yes to move them to the trash" if runs else \
+                f"no run of kind {kind}{aged}"
+            emit({"run_ids": runs, "deleted": []}, as_json, found)
             return
     elif not runs:
         raise SSLPilotError("no runs named", field="runs", fix="name run ids, or choose them with --kind (and "
@@ -59,9 +59,10 @@ def _of_kind(home, kind: str, older_than: float | None, ids: list[str] | None) -
         raise SSLPilotError(f"kind {kind!r}", field="--kind", fix=f"one of {', '.join(KINDS)}")
     if older_than is not None and older_than <= 0:
         raise SSLPilotError(f"--older-than {older_than}", field="--older-than", fix="a number of days above 0")
-    actor, reg = access.current(home), Registry(home)
+    actor = access.current(home)
+    owners = {r.id: r.owner for r in Registry(home).list(limit=100_000)}  # one query, not one a run
     chosen = of_kind(world_of(home), kind, older_than * 86400 if older_than else None)
-    return [i for i in chosen if access.may_change(actor, reg.get(i).owner)]
+    return [i for i in chosen if access.may_change(actor, owners.get(i))]
 
 
 @app.command("restore")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import World, find_data, find_method, find_runs, without_paths
+from agent.slots import GPU_INDEX, World, find_data, find_method, find_runs, gpu_index, without_paths
 from agent.usage_words import USAGE_ASKED
 
 GPU = r"(?:gpus?|cuda(?::\d+)?|devices?|accelerators?)"
@@ -23,7 +23,6 @@ DEVICES_ASKED = re.compile(
     rf"|\bnvidia-?smi\b|\bfree\s+(?:a\s+)?{GPU}\b|\bget\s+a\s+(?:free\s+)?{GPU}\b"
     rf"|\bwhat\s+(?:hardware|devices?|compute)\s+(?:do|does|is|are)\b|\bshow\s+(?:me\s+)?(?:the\s+)?{GPU}\b"
     rf"|\bmemory\s+(?:is\s+)?(?:free|left|available)\s+on\s+(?:the\s+)?{GPU}", re.I)
-ONE_GPU = re.compile(r"\b(?:gpu\s*#?|cuda:)(\d+)\b", re.I)
 NOT_ABOUT_DEVICES = re.compile(r"\b(?:cancel|kill|stop|abort|terminate|pretrain|train|launch|start|resume|delete|"
                                r"remove)\b", re.I)
 
@@ -34,8 +33,8 @@ def read_devices(text: str, world: World) -> dict | None:
         return None
     if find_method(without_paths(text)) or find_data(text):
         return None  # a method or data beside a GPU is a launch
-    masked = ONE_GPU.sub(" ", text)  # "gpu 1" is a device, not run 1
+    masked = GPU_INDEX.sub(" ", text)  # "gpu 1" is a device, not run 1
     if find_runs(masked, world, about_runs=True).ids:
         return None  # "which gpu did run 1 use?": that run's lookup
-    gpus = {int(g) for g in ONE_GPU.findall(text)}
+    gpus = {gpu_index(m) for m in GPU_INDEX.finditer(text)}
     return {"gpu": gpus.pop()} if len(gpus) == 1 else {}

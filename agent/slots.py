@@ -245,9 +245,9 @@ def find_numbers(text: str) -> dict:
     if m:
         out["lr"] = float(m.group(1))
     gpus = re.search(r"\b(\d+)\s*gpus\b|\b(\d+)\s*x\s*gpu", low)
-    m = re.search(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b|\bon (?:the )?gpu (\d+)", low)
+    m = GPU_INDEX.search(low)
     if m and not gpus:
-        out["device"] = f"cuda:{next(g for g in m.groups() if g)}"
+        out["device"] = f"cuda:{gpu_index(m)}"
     elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low):
         out["device"] = "cpu"
     if gpus:
@@ -728,6 +728,14 @@ def _sweep_runs(low: str, world: World) -> list[list[str]] | None:
         sweeps = [ids for ids in groups.values() if len(ids) > 1]
         return sweeps[-1:] if len(sweeps) == 1 or re.search(r"\b(?:last|latest|newest)\b", m.group(0)) else sweeps
     return None
+
+
+GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
+"""One GPU named by its index ("gpu 1", "GPU #2", "cuda:1"): a launch's device, or the GPU a question asks about."""
+
+
+def gpu_index(m: re.Match) -> int:
+    return int(m.group(1) or m.group(2))
 
 
 def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:

@@ -231,15 +231,18 @@ def probe_text(p: dict) -> str:
 
 
 def runs_table(runs: list[dict], tag: str | None = None, status: str | None = None, method: str | None = None,
-               verdict: str | None = None) -> str:
+               verdict: str | None = None, experiment: str | None = None) -> str:
     if not runs:
         if tag:
             return f"No run is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
         if status or method or verdict:  # a filter that matched nothing is not an empty home
             which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
-            return f"No {which} runs here. Say \"list my runs\" to see them all."
+            return f"No {which} runs here{f' in sweep `{experiment}`' if experiment else ''}. Say \"list my runs\" " \
+                   "to see them all."
+        if experiment:
+            return f"No runs in a sweep named `{experiment}`. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
-    lines = [f"Runs tagged `{tag}`:"] if tag else []
+    lines = [f"Runs tagged `{tag}`:"] if tag else [f"Runs of sweep `{experiment}`:"] if experiment else []
     lines += ["| run | name | method | data | status | steps | probe | verdict | tags |",
               "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
@@ -582,7 +585,8 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
     "usage_summary": usage_text,
     "device_status": device_text,
-    "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict")),
+    "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict"),
+                                      r.get("experiment")),
     "annotate_run": _annotated_text,
     "get_run": _get_run_text,
     "compare_runs": _compare_text,

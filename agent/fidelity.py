@@ -219,6 +219,10 @@ def lands(s: Stated, args: dict) -> bool:
                    for m in (re.search(r" for ([\d.]+) (steps|epochs)$", r) for r in waits) if m))
 
 
+QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+"""Words in quotes: a search's query as written, never a value or a run to place."""
+
+
 def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
     """The stated values this call would drop (empty when everything the user said is in it); a number is named
     once, by the value it was read as when that one is dropped too."""
@@ -227,7 +231,7 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
     if tool in LAUNCH_TOOLS:  # "tag it baseline": the new run's own label (args name, tags), not the run so named
         text = launch_labels(text)[0]
     if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query
-        text = re.sub(r"\"[^\"]*\"|“[^”]*”", " ", text)
+        text = QUOTED.sub(" ", text)
     drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
     named = {float(s.value) for s in drops if s.field != "number" and isinstance(s.value, (int, float))}
     return [s for s in drops if s.field != "number" or s.value not in named]

@@ -660,6 +660,7 @@ class RunRefs:
     unknown: list[str] = field(default_factory=list)  # named but absent ("run 12" of 5 runs)
     ambiguous: list[list[str]] = field(default_factory=list)  # "the byol run" when there are two
     mentioned: bool = False  # the message points at runs itself (not through the thread)
+    sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
 
 
 def _explicit_ids(text: str, about_runs: bool) -> list[str]:
@@ -703,6 +704,7 @@ def mask_runs(text: str, world: World) -> str:
             out = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", "run N", out, flags=re.I)
     for pattern in DESCRIPTIONS:
         out = re.sub(pattern, "run N", out, flags=re.I)
+    out = unname_sweeps(out, world)
     return re.sub(rf"\b(?:the|my|that|this)\s+({METHOD_WORDS})\s+(?:run|job|experiment|model|one|encoder|training)\b",
                   "run N", out, flags=re.I)
 
@@ -712,22 +714,46 @@ SWEEP_REF = re.compile(r"\b(?:the|my|that|this|last|latest|newest)\s+(?:(?:last|
                        r"(?:sweep|grid(?:[- ]search)?)\b|\b(?:sweep|experiment)\s+(?P<named>[\w.-]+)", re.I)
 
 
-def _sweep_runs(low: str, world: World) -> list[list[str]] | None:
-    """The runs of the sweep a message points at: [ids] when one sweep fits, several lists when more than one could
-    ("the sweep" with two sweeps here, none named), None when it names no sweep."""
-    groups: dict[str, list[str]] = {}
+def _sweep_runs(low: str, world: World) -> list[tuple[str, list[str]]] | None:
+    """The sweep a message points at, as (name, run ids): one pair when one sweep fits, several when more than one
+    could ("the sweep" with two sweeps here, none named), [] when none does, None when it names no sweep."""
+    groups: dict[str, tuple[str, list[str]]] = {}
     for r in world.runs:  # oldest first, so the last key is the newest sweep
         if r.experiment:
-            groups.setdefault(r.experiment.lower(), []).append(r.id)
+            groups.setdefault(r.experiment.lower(), (r.experiment, []))[1].append(r.id)
     for m in SWEEP_REF.finditer(low):
         name = m.group("name") or m.group("named")
         if name and name in groups:
             return [groups[name]]
         if m.group("named"):
             continue  # "sweep simclr's lr": a launch's verb, not a sweep of this home
-        sweeps = [ids for ids in groups.values() if len(ids) > 1]
+        sweeps = [g for g in groups.values() if len(g[1]) > 1]
         return sweeps[-1:] if len(sweeps) == 1 or re.search(r"\b(?:last|latest|newest)\b", m.group(0)) else sweeps
     return None
+
+
+def whole_sweep(text: str, refs: RunRefs, world: World) -> str | None:
+    """The name of the one sweep a message points at when the runs it names are that sweep's and no others ("how did
+    the lrs sweep go?", "the last sweep"); None otherwise (no sweep, two it could be, or other runs named too)."""
+    swept = _sweep_runs(text.lower(), world)
+    if not swept or len(swept) != 1 or len(swept[0][1]) < 2 or refs.unknown or refs.ambiguous:
+        return None
+    name, ids = swept[0]
+    return name if sorted(refs.ids) == sorted(ids) else None
+
+
+def unname_sweeps(text: str, world: World) -> str:
+    """The message with each sweep of this home it names written as "the sweep" ("which lr won the lrs sweep?"):
+    a sweep's name is a label, not a setting asked for ("lrs") nor a word for the classifier to weigh."""
+    names = {r.experiment.lower() for r in world.runs if r.experiment}
+
+    def unnamed(m: re.Match) -> str:
+        name = m.group("name") or m.group("named")
+        if not name or name.lower() not in names:
+            return m.group(0)
+        return "the sweep" if m.group("named") else m.group(0)[:m.start("name") - m.start()] + "sweep"
+
+    return SWEEP_REF.sub(unnamed, text)
 
 
 GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
@@ -769,9 +795,10 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
     swept = _sweep_runs(low, world)
     if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
         if len(swept) == 1:
-            refs.ids += [i for i in swept[0] if i not in refs.ids]
+            refs.ids += [i for i in swept[0][1] if i not in refs.ids]
         elif swept:
-            refs.ambiguous += swept
+            refs.ambiguous += [ids for _, ids in swept]
+            refs.sweeps = [name for name, _ in swept]
         else:
             refs.unknown.append("(sweep)")
     for group in described:

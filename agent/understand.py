@@ -19,7 +19,15 @@ from pathlib import Path
 
 from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
 from agent.device_words import read_devices
-from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, dropped, question, written_numbers
+from agent.fidelity import (
+    GO_AHEAD_WITHOUT,
+    LAUNCH_TOOLS,
+    NUMBER_FIELDS,
+    QUOTED,
+    dropped,
+    question,
+    written_numbers,
+)
 from agent.lookups import read_lookup
 from agent.slots import (
     ADVICE,
@@ -48,6 +56,8 @@ from agent.slots import (
     named_settings,
     other_backbone,
     resolve_path,
+    unname_sweeps,
+    whole_sweep,
     without_paths,
 )
 from agent.stop_words import mask_condition, mask_plateau, read_stop
@@ -215,7 +225,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:
             return amended
     named = find_runs(stripped, world, about_runs=True)
+    if named.sweeps and not named.ids:  # "how did the sweep go?" with two sweeps here: which, before any reading
+        return _which_sweep(named, stripped)
     about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS
+    if whole_sweep(stripped, named, world):  # "list the runs of the lrs sweep": its runs, listed
+        about = (*about, "list_runs")
     if named.ids and intents[0][0] not in about:
         # a message that names one of your runs is about that run, not a literature search or a greeting; one that
         # names several ("the lrs sweep") may be about them together: a ranking was once turned into one run's
@@ -227,7 +241,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
     if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
         return _conditional_stop(stripped, context, world)
-    lookup = read_lookup(stripped, named, context.get("focus_run"), world)
+    lookup = read_lookup(unname_sweeps(stripped, world), named, context.get("focus_run"), world)
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
@@ -235,12 +249,40 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
     top, p = intents[0]
+    together = _sweep_as_a_whole(stripped, named, world, top, p)
+    if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
+        return Reading("tool", together, {"run_ids": named.ids[:64 if together == "rank_runs" else 8]},
+                       confidence=1.0, intents=[(together, 1.0), *intents[:2]])
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
     second, p2 = intents[1]
     if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
         return _which_reading(stripped, context, world, intents, cwd)
     return _fill(top, stripped, context, world, p, intents, cwd)
+
+
+SWEEP_OUTCOME = re.compile(r"\b(?:best|worst|won|wins?|winner|winning|worked|top|find|found|results?|outcomes?|"
+                           r"(?:turn|came|come|comes)\s+out|turned\s+out|go|went|going|summar\w*|learn(?:ed|t)?|keep|"
+                           r"worth|pick|choose)\b", re.I)
+"""What a sweep found, asked of it as a whole ("which lr won the sweep?", "how did the sweep go?"): its runs ranked."""
+SWEEP_SHOWN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:show|display|view|see|table)\b", re.I)
+"""The sweep asked to be shown ("show me the sweep"): its runs side by side."""
+ONE_RUN_READINGS = ("diagnose_run", "get_run", "forecast_run", "rank_checkpoints", "search_run_logs",
+                    "search_literature", "help")
+"""Readings that would answer a question about a whole sweep with one run's view, or with a search."""
+
+
+def _sweep_as_a_whole(text: str, named, world: World, top: str, p: float) -> str | None:
+    """rank_runs (or compare_runs, to be shown it) for a question about one sweep as a whole, where the nearest
+    reading is one run's view, a search, or none sure enough; None for anything else (a list, a launch, a cancel, a
+    recommendation: their own readings)."""
+    if not whole_sweep(text, named, world) or (top not in ONE_RUN_READINGS and p >= CONFIDENT):
+        return None
+    if top not in (*ONE_RUN_READINGS, *MANY_RUN_INTENTS, "list_runs"):  # an unsure list: "show me the sweep"
+        return None
+    if SWEEP_OUTCOME.search(text):
+        return "rank_runs"
+    return "compare_runs" if SWEEP_SHOWN.search(text) else None
 
 
 def _trash(text: str, world: World) -> Reading | None:
@@ -312,6 +354,9 @@ def _decided_by_words(text: str, named) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
     for with no run named is the usage summary."""
+    search = SEARCH_REQUEST.match(text)
+    if search and search.group("verb").lower() in ("search", "grep"):  # "search the literature for lr sweeps"
+        return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
@@ -443,6 +488,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         verdict = next((v for pattern, v in VERDICT_WORDS if re.search(pattern, low)), None)
         if verdict:
             args["verdict"] = verdict
+        sweep = whole_sweep(text, find_runs(text, world, about_runs=True), world)
+        if sweep:  # "list the runs of the lrs sweep"
+            args["experiment"] = sweep
         return tool("list_runs", args)
     if intent == "usage_summary":
         return tool("usage_summary", read_usage(text))
@@ -455,6 +503,13 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         named = find_method(text)
         if named and named.value:  # logs filter on it; the literature ranks passages about it first
             args["method"] = named.value
+        if intent == "search_run_logs":  # "search run 3's logs for nan": only that run's (or sweep's) logs
+            refs = find_runs(QUOTED.sub(" ", text), world, about_runs=True)  # quoted words are only the query
+            problem = _run_problem(refs, world)
+            if problem:
+                return problem
+            if refs.ids:
+                args.update({"run_id": refs.ids[0]} if len(refs.ids) == 1 else {"run_ids": refs.ids[:64]})
         return tool(intent, args)
     refs = find_runs(text, world, about_runs=True)
     problem = _run_problem(refs, world)
@@ -583,10 +638,14 @@ def _annotation_message(rid: str, words: AnnotationWords) -> str | None:
     return None
 
 
-SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:search|grep|look|check)\s+(?:through\s+|"
-                            r"in\s+|into\s+|at\s+)?(?:my|the|our|all)?\s*(?:run\s+)?(?:logs?|literature|papers?|"
-                            r"docs?|documents?|knowledge(?:\s+base)?)\s+(?:for|about|on|mentioning|that\s+mention)\s+",
-                            re.I)
+RUN_OR_SWEEP = r"(?:run\s*#?\d+|#\d+|(?:the|my|this|that)\s+(?:[\w.-]+\s+)?(?:sweep|run|experiment)|experiment\s+[\w.-]+|[\w.-]+)"
+SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?P<verb>search|grep|look|check)\s+"
+                            r"(?:through\s+|in\s+|into\s+|at\s+)?(?P<owner>(?:my|the|our|all)\s+|"
+                            rf"{RUN_OR_SWEEP}'s?\s+)?(?:run\s+)?(?P<where>logs?|literature|papers?|docs?|documents?|"
+                            rf"knowledge(?:\s+base)?)(?P<of>\s+(?:of|from|in)\s+{RUN_OR_SWEEP})?\s+"
+                            r"(?:for|about|on|mentioning|that\s+mention)\s+", re.I)
+"""A search asked for in so many words ("search my logs for nan", "grep run 3's logs for warnings", "search the logs
+of the lrs sweep for nan"): the verb and the store decide the tool, a run or sweep named before the query filters it."""
 
 
 def _search_query(text: str) -> str:
@@ -688,13 +747,30 @@ def _with_method(tool: str, args: dict, text: str, p: float, intents) -> Reading
                    intents=intents[:3])
 
 
-def _run_problem(refs, world: World) -> Reading | None:
-    """A named run that is not there, or a description that fits several: ask, never guess."""
+def _which_sweep(refs, text: str | None) -> Reading:
+    """"the sweep" with several here: ask which, each offered as the message with that sweep named."""
+    which = " or ".join(f"`{n}` (runs {', '.join(g)})" for n, g in zip(refs.sweeps, refs.ambiguous, strict=False))
+    said = re.compile(r"\b(?:the|my|that|this)\s+(?:sweep|grid(?:[- ]search)?)\b", re.I)
+    options = [said.sub(f"the {n} sweep", text, count=1) if text and said.search(text) else
+               f"list the runs of the {n} sweep" for n in refs.sweeps[-4:]]
+    return _ask(f"There is more than one sweep here: which did you mean, {which}?", options)
+
+
+def _run_problem(refs, world: World, text: str | None = None) -> Reading | None:
+    """A named run that is not there, or a description that fits several: ask, never guess. `text`, where given,
+    is offered back with the choice made ("the sweep" with two here: the message with each sweep named)."""
     known = ", ".join(world.ids()) or "none yet"
     missing = [u for u in refs.unknown if u != "(described)"]
+    if "(sweep)" in missing and not refs.ids:
+        return _ask("No runs here were launched as a sweep, so I cannot tell which runs you mean. Name them (e.g. "
+                    f"`compare runs {' and '.join(world.ids()[-2:]) or '1 and 2'}`), or launch a sweep with a list of "
+                    "values (`sweep simclr's lr: 1e-3, 3e-3, 1e-2 on digits`).", ["list my runs"])
+    missing = [u for u in missing if u != "(sweep)"]
     if missing:
         return _ask(f"There is no run {missing[0]} in this home (runs: {known}). Which run did you mean?",
                     [f"show run {r}" for r in world.ids()[-3:]])
+    if refs.sweeps and not refs.ids:
+        return _which_sweep(refs, text)
     if refs.ambiguous and not refs.ids:
         group = refs.ambiguous[0]
         return _ask(f"That fits runs {', '.join(group)}. Which one?", [f"show run {r}" for r in group[:4]])

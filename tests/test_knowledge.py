@@ -98,6 +98,11 @@ def test_run_failure_found_by_nan_and_filters(home):
     assert hits[0]["citation"]["run_id"] == bad.id and "non-finite" in hits[0]["text"].lower()
     only_good = search(home, "NaN", "run_logs", k=5, run_id=good.id)
     assert only_good and all(h["citation"]["run_id"] == good.id for h in only_good)
+    # several runs (a sweep's): their logs and no others', by meaning and by words alike
+    assert {h["citation"]["run_id"] for h in search(home, "NaN", "run_logs", k=8, run_ids=[good.id])} == {good.id}
+    both = search(home, "NaN loss", "run_logs", k=20, run_ids=[bad.id, good.id])
+    assert {h["citation"]["run_id"] for h in both} == {bad.id, good.id}
+    assert search(home, "NaN", "run_logs", k=5, run_ids=["999"]) == []
     by_method = search(home, "loss", "run_logs", k=5, method="simclr")
     assert by_method and all(h["metadata"]["method"] == "simclr" for h in by_method)
     # a hit holds the words searched for ("non-finite loss (NaN or Inf) at step 6"); hits found by meaning alone
@@ -139,6 +144,21 @@ def test_cli_search_json(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["collection"] == "run_logs" and out["results"][0]["citation"]["run_id"]
+
+
+def test_a_diagnosis_is_found_by_its_verdict_in_words(tmp_path):
+    """"search my logs for collapse" found no diagnosis word for word: the verdict was indexed as one token,
+    `dimensional_collapse`. It is written in words now (the metadata keeps the key)."""
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config())
+    Registry(home).add_diagnosis(run.id, "diagnosis", "dimensional_collapse", {
+        "verdict": "dimensional_collapse", "confidence": 0.7, "causes": [],
+        "evidence": [{"explanation": "RankMe uses 2% of the 256 available dimensions"}]})
+    assert index_run(home, run.id) > 0
+    hits = search(home, "collapse", "run_logs", k=3, run_id=run.id)
+    top = hits[0]
+    assert top["matched"] is True and "diagnosis: dimensional collapse" in top["text"]
+    assert top["metadata"]["verdict"] == "dimensional_collapse"
 
 
 def test_offline_minilm_equals_its_sentence_transformers_pipeline():

@@ -300,12 +300,14 @@ class ToolBox:
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval") or k.startswith("clip/")}
 
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
-                  limit: int = 10, verdict: str | None = None) -> dict:
+                  limit: int = 10, verdict: str | None = None, experiment: str | None = None) -> dict:
         from tools.runs import list_runs
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
-        rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict)
-        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict)) if v}
+        rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict,
+                         experiment=experiment)
+        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict),
+                                   ("experiment", experiment)) if v}
         return {**asked, "runs": [{**{k: r[k] for k in keep},
                           "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
                          for r in rows]}
@@ -403,10 +405,11 @@ class ToolBox:
 
         return rank_checkpoints(self.home, run_id)
 
-    def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5) -> dict:
+    def search_run_logs(self, query: str, run_id: str | None = None, method: str | None = None, k: int = 5,
+                        run_ids: list[str] | None = None) -> dict:
         from tools.knowledge import compact, search
 
-        return {"results": compact(search(self.home, query, "run_logs", k, run_id, method))}
+        return {"results": compact(search(self.home, query, "run_logs", k, run_id, method, run_ids=run_ids))}
 
     def search_literature(self, query: str, method: str | None = None, k: int = 5) -> dict:
         from tools.knowledge import compact, search

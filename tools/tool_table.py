@@ -112,6 +112,7 @@ class ListArgs(BaseModel):
     tag: str | None = Field(None, description="only runs with this tag")
     verdict: str | None = Field(None, description="only runs whose last diagnosis is this verdict, or 'collapsed' "
                                 "for either collapse")
+    experiment: str | None = Field(None, description="only runs launched in this sweep")
     limit: int = Field(10, ge=1, le=100)
 
 
@@ -151,6 +152,7 @@ class LiteratureArgs(BaseModel):
 
 class SearchArgs(LiteratureArgs):
     run_id: str | None = None
+    run_ids: list[str] | None = Field(None, max_length=64, description="search only these runs' logs (a sweep's)")
 
 
 class ImportArgs(BaseModel):

@@ -41,10 +41,12 @@ def index_run(home: Home, run_id: str) -> int:
 
 
 def search(home: Home, query: str, collection: str = "literature", k: int = 5, run_id: str | None = None,
-           method: str | None = None, mode: str = "hybrid") -> list[dict]:
-    """Run logs filter on their `run_id`/`method` metadata. Literature chunks carry no method (a paper is about
-    several): there the method is added to the query and passages that name it are ranked first."""
-    where = [{"run_id": str(run_id)}] if run_id else []
+           method: str | None = None, mode: str = "hybrid", run_ids: list[str] | None = None) -> list[dict]:
+    """Run logs filter on their `run_id`/`method` metadata (`run_ids`: any of several runs, a sweep's). Literature
+    chunks carry no method (a paper is about several): there the method is added to the query and passages that
+    name it are ranked first."""
+    ids = [str(i) for i in ([run_id] if run_id else []) + list(run_ids or [])]
+    where = [{"run_id": ids[0]}] if len(ids) == 1 else [{"run_id": {"$in": ids}}] if ids else []
     if method and collection == "run_logs":
         where.append({"method": method})
     if collection == "run_logs":

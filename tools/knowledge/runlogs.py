@@ -93,7 +93,7 @@ def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[d
         d = latest["diagnosis"]
         ev = "; ".join(e["explanation"] for e in d.get("evidence", []))
         causes = "; ".join(c["description"] for c in d.get("causes", [])[:4])
-        add("diagnosis", f"Run {run.id} ({run.method}) diagnosis: {d['verdict']} (confidence {d['confidence']}). "
+        add("diagnosis", f"Run {run.id} ({run.method}) diagnosis: {d['verdict'].replace('_', ' ')} (confidence {d['confidence']}). "
             f"Evidence: {ev}. Likely causes: {causes or 'none found in the config'}.", verdict=d["verdict"])
     if "recommendation" in latest:
         r = latest["recommendation"]

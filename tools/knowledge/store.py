@@ -248,7 +248,7 @@ def _clean(meta: dict) -> dict:
 def _matches(meta: dict, where: dict) -> bool:
     if "$and" in where:
         return all(_matches(meta, w) for w in where["$and"])
-    return all(meta.get(k) == v for k, v in where.items())
+    return all(meta.get(k) in v["$in"] if isinstance(v, dict) else meta.get(k) == v for k, v in where.items())
 
 
 def open_store(home: Home, **kwargs) -> KnowledgeStore:

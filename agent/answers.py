@@ -195,6 +195,11 @@ def ranking_text(r: dict) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in list((e.get("settings") or {}).items())[:4])
         lines.append(f"{e['rank']}. {e['label']}{f' ({settings})' if settings else ''}: {reading}{probe}")
     lines.append(f"Decided by {r['decided_by']}.")
+    if r.get("not_varied"):  # "which temperature was best?" of a sweep over the learning rate
+        same = "; ".join(f"`{k}` is {v}" if v is not None else f"`{k}` is unset" for k, v in r["not_varied"].items())
+        varied = sorted({k for e in r["ranking"] for k in (e.get("settings") or {})})
+        lines.append(f"You asked about what these runs all share ({same} in every one), so this order says nothing "
+                     f"about it{': they differ in ' + ', '.join(f'`{k}`' for k in varied) if varied else ''}.")
     if r.get("left_out"):
         lines.append("Left out: " + "; ".join(f"run {e['run_id']} ({e['why']})" for e in r["left_out"]) + ".")
     if r.get("probe_note"):

@@ -251,7 +251,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     top, p = intents[0]
     together = _sweep_as_a_whole(stripped, named, world, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
-        return Reading("tool", together, {"run_ids": named.ids[:64 if together == "rank_runs" else 8]},
+        args = {"run_ids": named.ids[:64 if together == "rank_runs" else 8], **_asked_about(stripped, world)}
+        return Reading("tool", together, args if together == "rank_runs" else {"run_ids": args["run_ids"]},
                        confidence=1.0, intents=[(together, 1.0), *intents[:2]])
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
@@ -682,7 +683,13 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
                         f"of {RANKED_ACROSS_TITLES} together: name two or more, or say e.g. `which {examples[0]} run is best`.",
                         [f"which {m} run is best" for m in examples])
         ids = [r.id for r in group]
-    return tool("rank_runs", {"run_ids": ids[:64]})
+    return tool("rank_runs", {"run_ids": ids[:64], **_asked_about(text, world)})
+
+
+def _asked_about(text: str, world: World) -> dict:
+    """The settings a ranking was asked about ("which temperature was best?"; a sweep's name, "lrs", is none)."""
+    keys = named_settings(unname_sweeps(text, world))
+    return {"about": keys[:8]} if keys else {}
 
 
 def _eval_overrides(text: str) -> dict:

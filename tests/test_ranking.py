@@ -4,6 +4,7 @@ are refused rather than compared."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,19 @@ def test_runs_named_by_id_rank_the_same_way(home):
     a, b, c = home["sweep"]
     r = rank_runs(home["home"], [c, a])
     assert [e["run_id"] for e in r["ranking"]] == [a, c]
+
+
+def test_a_setting_asked_about_that_the_runs_share_is_said(home):
+    """"which temperature was best?" of a sweep over the learning rate: the order says nothing of the temperature,
+    and the answer says so, with the one value they all used and what they do differ in."""
+
+    a, b, c = home["sweep"]
+    r = rank_runs(home["home"], [a, b, c], about=["method_args.temperature", "optim.lr"])
+    temperature = json.loads(Registry(home["home"]).get(a).config_json)["method_args"]["temperature"]
+    assert r["not_varied"] == {"method_args.temperature": temperature}  # the lr was varied: not listed
+    assert (f"(`method_args.temperature` is {temperature} in every one), so this order says nothing about it: they "
+            "differ in `optim.lr`") in ranking_text(r)
+    assert "not_varied" not in rank_runs(home["home"], [a, b, c], about=["optim.lr"])
 
 
 def test_rankme_decides_when_a_run_has_no_lidar(home, tmp_path):

@@ -208,7 +208,7 @@ def test_a_sweep_named_or_pointed_at_stands_for_its_runs(model):
     assert understand("compare experiment lrs", {}, one, model).args == {"run_ids": ["1", "2", "3"]}
     assert understand("rank the lrs sweep", {}, one, model).args == {"run_ids": ["1", "2", "3"]}
     r = understand("which lr was best in the lrs sweep?", {}, one, model)
-    assert (r.tool, r.args) == ("rank_runs", {"run_ids": ["1", "2", "3"]})
+    assert (r.tool, r.args) == ("rank_runs", {"run_ids": ["1", "2", "3"], "about": ["optim.lr"]})
     two = World([*one.runs, *[RunInfo(i, "byol", "digits", "succeeded", "healthy", experiment="temps")
                               for i in ("5", "6")]])
     assert find_runs("compare the sweep", two).ambiguous == [["1", "2", "3"], ["5", "6"]]
@@ -246,7 +246,11 @@ def test_a_question_about_a_sweep_as_a_whole_ranks_its_runs(model):
     one = worlds["one"]
     for text in ("what did the sweep find?", "how did the sweep go?", "which temperature worked best in my last sweep?"):
         r = understand(text, {}, one, model)
-        assert (r.tool, r.args) == ("rank_runs", {"run_ids": ["1", "2", "3"]}), (text, r.kind, r.tool, r.question)
+        assert (r.tool, r.args["run_ids"]) == ("rank_runs", ["1", "2", "3"]), (text, r.kind, r.tool, r.question)
+    # the setting asked about travels with it (the answer says when the sweep did not vary it); "lrs" is no setting
+    assert understand("which temperature worked best in my last sweep?", {}, one, model).args["about"] == [
+        "method_args.temperature"]
+    assert "about" not in understand("what did the lrs sweep find?", {}, one, model).args
     assert understand("show me the sweep", {}, one, model).tool == "compare_runs"
     # its name is a label, not the setting "lrs" asked for
     assert understand("which one won the lrs sweep?", {}, one, model).tool == "rank_runs"

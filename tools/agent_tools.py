@@ -395,10 +395,10 @@ class ToolBox:
 
         return judge_run(self.home, run_id)
 
-    def rank_runs(self, run_ids: list[str]) -> dict:
+    def rank_runs(self, run_ids: list[str], about: list[str] | None = None) -> dict:
         from tools.ranking import rank_runs
 
-        return rank_runs(self.home, run_ids)
+        return rank_runs(self.home, run_ids, about=about)
 
     def rank_checkpoints(self, run_id: str) -> dict:
         from tools.ranking import rank_checkpoints

@@ -24,6 +24,7 @@ import math
 from pathlib import Path
 
 from ssl_runtime.catalogue import RANKED_ACROSS, ranked_together
+from ssl_runtime.config import flatten_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
@@ -119,8 +120,11 @@ def _ordered_paired(entries: list[dict], what: str) -> dict:
                           f"{top['health/view_retrieval']:.4g}, cluster consistency {top[CLUSTERS]:.3g})"}
 
 
-def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None = None) -> dict:
-    """Runs (by id, or every run of a sweep) ordered by their final label-free signal."""
+def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None = None,
+              about: list[str] | None = None) -> dict:
+    """Runs (by id, or every run of a sweep) ordered by their final label-free signal. `about`: settings the user
+    asked about ("which temperature was best?"); those the runs all share are named with their one value, so a
+    sweep of the learning rate is not read as an answer about the temperature."""
     reg = Registry(home)
     if sweep:
         runs = reg.list(experiment=sweep, limit=500)
@@ -162,9 +166,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
             if checkpoint:  # a run still training (or stopped): its newest kept checkpoint
                 state = "still training" if r.status in ("queued", "running") else r.status
                 entries[-1]["label"] += f" (step {checkpoint[0]}, {state})"
-    differ = config_diff({r.id: json.loads(r.config_json or "{}") for r in runs})
+    configs = {r.id: json.loads(r.config_json or "{}") for r in runs}
+    differ = config_diff(configs)
     for e in entries:  # what sets each run apart (a sweep's values), so "which lr was best?" reads off the order
         e["settings"] = {k: v[e["run_id"]] for k, v in differ.items() if k not in ("name", "method")}
+    shared = {k: flatten_dotted(configs[runs[0].id]).get(k) for k in about or [] if k not in differ}
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:
         raise SSLPilotError(f"{', '.join(missing)} logged no health metrics yet", field="runs",
@@ -179,6 +185,8 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         out["leaders_note"] = f"Each method's best, without labels: {names}. {LEADERS_CAVEAT}"
     if left_out:
         out["left_out"] = left_out
+    if shared:  # asked about, the same in every run: the order says nothing of it
+        out["not_varied"] = shared
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
     note = probe_note(entries)

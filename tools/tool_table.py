@@ -138,6 +138,8 @@ class CompareArgs(ShowArgs):
 
 class RankArgs(BaseModel):
     run_ids: list[str] = Field(..., min_length=2, max_length=64)
+    about: list[str] | None = Field(None, max_length=8, description="settings asked about (\"which temperature was "
+                                    "best?\"), as dotted config keys: the answer says where the runs did not vary them")
 
 
 class DeleteArgs(BaseModel):

@@ -548,9 +548,19 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if focus and world.has(focus):
         return tool(intent, {"run_id": focus, **extra})
     verb = READING[intent].split(" run")[0]
-    latest = world.ids()[-3:]
-    return _ask(f"Which run should I {verb}? Say e.g. `{verb} run {latest[-1] if latest else 1}`.",
-                [READING[intent].format(run=r) for r in reversed(latest)], intents[:3], p)
+    if not world.runs:
+        return _ask(f"There are no runs here yet, so none to {verb}. Launch one first, e.g. `pretrain simclr on "
+                    "digits for 20 epochs`.", ["pretrain simclr on digits for 20 epochs"], intents[:3], p)
+    latest = list(reversed(world.runs[-3:]))
+    described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in latest)
+    return _ask(f"Which run should I {verb}? The latest: {described}. Say e.g. `{verb} run {latest[0].id}`.",
+                [READING[intent].format(run=r.id) for r in latest], intents[:3], p)
+
+
+def _run_words(r) -> str:
+    """A run as the question back names it: "simclr on digits, succeeded, dimensional collapse"."""
+    verdict = r.verdict.replace("_", " ") if r.verdict and r.verdict != r.status else None
+    return ", ".join(filter(None, (f"{r.method} on {r.dataset}" if r.method else None, r.status or None, verdict)))
 
 
 LONG_SPAN = re.compile(r"\b(?:overnight|over\s+(?:the\s+)?(?:night|weekend)|all\s+night|(?:till|until)\s+(?:the\s+)?"

@@ -290,3 +290,16 @@ def test_a_search_asked_for_in_words_searches_where_it_says_and_whose_logs(model
     r = understand('search my logs for "run 2 nan"', {}, one, model)  # quoted: the words, not a filter
     assert (r.tool, r.args) == ("search_run_logs", {"query": "run 2 nan"})
     assert understand("search run 9's logs for nan", {}, one, model).kind == "clarify"  # no run 9 here
+
+
+def test_a_run_tool_with_no_run_named_asks_which_naming_the_latest(model):
+    """"what should I try next?" with no run in the thread: which run, the latest three named by what they are (it
+    said only "Say e.g. ... run 5"); with no runs at all it says so, never offering a run 1 that is not there."""
+    from agent.slots import World
+
+    r = understand("what should I try next?", {}, WORLD, model)
+    assert r.kind == "clarify" and "run 5 (mae on shapes, succeeded, weak representation); run 4 (byol on digits, " \
+        "diverged); run 3 (dino on shapes, running)" in r.question
+    assert r.options == [f"recommend a next step for run {i}" for i in ("5", "4", "3")]
+    r = understand("what should I try next?", {}, World([]), model)
+    assert r.kind == "clarify" and "no runs here yet" in r.question and "run 1" not in r.question

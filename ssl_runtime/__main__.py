@@ -1,6 +1,6 @@
 """Worker entry point: `python -m ssl_runtime run RUN_DIR [--resume] [--no-probe]` and `probe RUN_DIR`.
 
-Exit codes: 0 succeeded, 2 user error (one line on stderr), 3 diverged, 4 interrupted, 1 crash.
+Exit codes: 0 succeeded, 2 user error (one line on stderr), 3 diverged, 4 interrupted or cancelled, 1 crash.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 from ssl_runtime.errors import SSLPilotError
 
-EXIT_CODES = {"succeeded": 0, "diverged": 3, "interrupted": 4, "failed": 2}
+EXIT_CODES = {"succeeded": 0, "diverged": 3, "interrupted": 4, "cancelled": 4, "failed": 2}
 
 
 def main(argv: list[str] | None = None) -> int:

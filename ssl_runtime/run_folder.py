@@ -95,6 +95,11 @@ class RunFolder:
         assert status in STATUSES, status
         self.event("status", message or status, status=status, **data)
 
+    def cancel_requested_since(self, since: float) -> bool:
+        """Whether a cancel was asked for after `since` (epoch seconds): `tools/runs.cancel` writes its event before
+        it sends SIGTERM, so a worker stopping on that signal can end `cancelled` rather than `interrupted`."""
+        return any(e.get("type") == "cancel" and e.get("time", 0) >= since for e in self.read_events())
+
     def read_metrics(self) -> list[dict]:
         return read_jsonl(self.metrics)
 

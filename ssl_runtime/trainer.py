@@ -133,6 +133,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     order = EpochOrder(p.n_train, p.batch_size, cfg.train.seed, p.index_device or device)
     stop = _StopFlag()
     stop.install()
+    spell_began = time.time()  # a cancel asked for after this ends the run `cancelled` (read once, on stopping)
     if is_main:
         folder.set_status("running", device=str(device), precision=p.precision, total_steps=p.total_steps,
                           world_size=dist_utils.world_size(), start_step=start, batch_size=p.batch_size,
@@ -279,8 +280,10 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             stopped_by = {"rule": str(rule), "value": value, "step": step}
             folder.event("stop_rule", message, **stopped_by)
             break
-        if stopping:
-            status, message = "interrupted", f"stopped by {stop.requested} at step {step}"
+        if stopping:  # a cancel's SIGTERM ends it cancelled; any other signal (preemption, a kill) interrupted
+            cancelled = folder.cancel_requested_since(spell_began)
+            status = "cancelled" if cancelled else "interrupted"
+            message = f"{'cancelled by request: ' if cancelled else ''}stopped by {stop.requested} at step {step}"
             break
         if out_of_time:
             message = (f"stopped at its time limit of {cfg.train.max_minutes:g} min at step {step} of "

@@ -34,6 +34,7 @@ from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
     MORE_OF_A_RUN,
+    SWEEP_REF,
     TOP_LEVEL_KEYS,
     World,
     find_assignments,
@@ -245,15 +246,16 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
-    decided = _decided_by_words(stripped, named)
+    decided = _decided_by_words(stripped, named, world)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
     top, p = intents[0]
     together = _sweep_as_a_whole(stripped, named, world, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
-        args = {"run_ids": named.ids[:64 if together == "rank_runs" else 8], **_asked_about(stripped, world)}
-        return Reading("tool", together, args if together == "rank_runs" else {"run_ids": args["run_ids"]},
-                       confidence=1.0, intents=[(together, 1.0), *intents[:2]])
+        args = {"rank_runs": {"run_ids": named.ids[:64], **_asked_about(stripped, world)},
+                "compare_runs": {"run_ids": named.ids[:8]},
+                "list_runs": {"experiment": whole_sweep(stripped, named, world)}}[together]
+        return Reading("tool", together, args, confidence=1.0, intents=[(together, 1.0), *intents[:2]])
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
     second, p2 = intents[1]
@@ -266,6 +268,9 @@ SWEEP_OUTCOME = re.compile(r"\b(?:best|worst|won|wins?|winner|winning|worked|top
                            r"(?:turn|came|come|comes)\s+out|turned\s+out|go|went|going|summar\w*|learn(?:ed|t)?|keep|"
                            r"worth|pick|choose)\b", re.I)
 """What a sweep found, asked of it as a whole ("which lr won the sweep?", "how did the sweep go?"): its runs ranked."""
+SWEEP_STATE = re.compile(r"\b(?:done|finished|over|complete(?:d)?|still\s+(?:running|going|training)|progress|"
+                         r"status|how\s+far|left|remaining)\b", re.I)
+"""Where a sweep has got to ("is the sweep done?", "how far along is the lrs sweep?"): its runs listed, each status."""
 SWEEP_SHOWN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:show|display|view|see|table)\b", re.I)
 """The sweep asked to be shown ("show me the sweep"): its runs side by side."""
 ONE_RUN_READINGS = ("diagnose_run", "get_run", "forecast_run", "rank_checkpoints", "search_run_logs",
@@ -281,6 +286,8 @@ def _sweep_as_a_whole(text: str, named, world: World, top: str, p: float) -> str
         return None
     if top not in (*ONE_RUN_READINGS, *MANY_RUN_INTENTS, "list_runs"):  # an unsure list: "show me the sweep"
         return None
+    if SWEEP_STATE.search(text) and not SWEEP_OUTCOME.search(text):
+        return "list_runs"
     if SWEEP_OUTCOME.search(text):
         return "rank_runs"
     return "compare_runs" if SWEEP_SHOWN.search(text) else None
@@ -345,13 +352,17 @@ A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:
 NOT_A_RELAUNCH = re.compile(r"\b(?:probe|eval\w*|knn|k-nn|checkpoints?|resume|continue|why|compare)\b", re.I)
 
 
+ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resume": "resume_run",
+                 "forecast": "forecast_run", "recommend": "recommend_next_step", "judge": "judge_run"}
+ONE_RUN_VERB = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?({'|'.join(ONE_RUN_VERBS)})\b", re.I)
+"""A one-run tool's verb first ("diagnose runs 1 and 4", "resume the sweep"): that tool, asked of one run at a time."""
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
 """A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the
 classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
 
 
-def _decided_by_words(text: str, named) -> str | None:
+def _decided_by_words(text: str, named, world: World) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
     for with no run named is the usage summary."""
@@ -360,6 +371,9 @@ def _decided_by_words(text: str, named) -> str | None:
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    verb = ONE_RUN_VERB.match(text)
+    if len(named.ids) > 1 and verb:  # "diagnose runs 1 and 4": that tool, which asks which run first
+        return ONE_RUN_VERBS[verb.group(1).lower()]
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
         return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
@@ -378,9 +392,11 @@ def _decided_by_words(text: str, named) -> str | None:
             OTHER_THAN_LIST.search(text):
         return "list_runs"  # "which runs used byol?": a list of that method's runs
     every = re.search(r"\b(?:every|all|any)\b", text, re.I) and not re.search(r"\bruns?\s*#?\d", text, re.I)
-    if (not named.mentioned or every) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
+    swept = whole_sweep(text, named, world)
+    unswept = SWEEP_REF.sub(" ", text) if swept else text  # "which runs in the sweep collapsed?": "sweep" is no verb
+    if (not named.mentioned or every or swept) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
             re.search(pattern, text, re.I) for pattern, _ in VERDICT_WORDS) and not (
-            OTHER_THAN_LIST.search(text) or NOT_A_LIST.search(text)):
+            OTHER_THAN_LIST.search(unswept) or NOT_A_LIST.search(text)):
         return "list_runs"  # "which runs collapsed?": by their last diagnosis (the classifier offered a log search)
     rest = TAGGED.sub(" ", text)  # "which runs are tagged best?": the tag is no word of another tool
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
@@ -399,10 +415,13 @@ def _decided_by_words(text: str, named) -> str | None:
 def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Reading:
     """Not sure between readings: offer the two or three likeliest, each as a message that would do it."""
     options, said, calls = [], [], {}
-    for intent, prob in intents[:3]:
+    first_asks = None  # the likeliest reading's own question ("I diagnose one run at a time: which?")
+    for n, (intent, prob) in enumerate(intents[:3]):
         if prob < 0.1 or intent in ("refuse",):
             continue
         reading = _fill(intent, text, context, world, prob, intents, cwd)
+        if n == 0 and reading.kind == "clarify":
+            first_asks = reading
         if reading.kind == "tool":
             message = _as_message(reading)
             if message in calls:  # two readings that make the same call ("pretrain ... at 6pm" is a schedule either way)
@@ -414,6 +433,9 @@ def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Read
         elif intent == "help":
             options.append("what can you do?")
             said.append(READING["help"])
+    if first_asks is not None:  # its question, with the other readings offered beside its own options
+        first_asks.options += [o for o in options if o in calls and o not in first_asks.options]
+        return first_asks
     if not options:
         return Reading("help", intents=intents[:3])
     if len(options) == 1 and options[0] in calls and calls[options[0]][0] >= 0.4:
@@ -542,6 +564,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                     f"a fresh schedule), train its config again from the start for {n} {unit}, or resume it as it "
                     "was. Which?", [f"train run {rid} for {n} more {unit}", f"launch a follow-up of run {rid} for {n} "
                                     f"{unit}", f"resume run {rid}"], intents[:3], p)
+    if len(refs.ids) > 1 and intent in RUN_TOOLS:  # "diagnose the sweep": one run at a time, asked which
+        return _one_at_a_time(intent, text, refs, world, intents, p)
     if refs.ids:
         return tool(intent, {"run_id": refs.ids[0], **extra})
     focus = context.get("focus_run")
@@ -555,6 +579,29 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in latest)
     return _ask(f"Which run should I {verb}? The latest: {described}. Say e.g. `{verb} run {latest[0].id}`.",
                 [READING[intent].format(run=r.id) for r in latest], intents[:3], p)
+
+
+def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float) -> Reading:
+    """A one-run tool asked of several runs ("diagnose the sweep", "cancel runs 2 and 3"): which first, each offered
+    (for a cancel, only those still queued or running), and for a sweep its ranking beside them."""
+    verb = READING[intent].split(" run")[0]
+    runs = [r for r in world.runs if r.id in refs.ids]
+    sweep = whole_sweep(text, refs, world)
+    if intent == "cancel_run":
+        runs = [r for r in runs if r.status in ("queued", "running")]
+        if not runs:
+            return _ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
+                        "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
+    described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
+    options = [READING[intent].format(run=r.id) for r in runs[:4]]
+    also = ""
+    if sweep:
+        options.append(f"rank the {sweep} sweep")
+        also = f" Or I can rank the {sweep} sweep's runs together."
+    elif intent != "cancel_run" and len(runs) <= 8:
+        options.append("compare runs " + " and ".join(r.id for r in runs))
+        also = " Or I can compare them side by side."
+    return _ask(f"I {verb} one run at a time: which first? {described}.{also}", options, intents[:3], p)
 
 
 def _run_words(r) -> str:

@@ -208,3 +208,26 @@ def test_a_cancel_while_loader_workers_stream_images_ends_cancelled_not_failed(h
         # dispatcher's next pass, which the test read under load); `interrupted` still fails the assertion below
         wait_for(lambda: reg.get(run.id).status in set(TERMINAL) - {"interrupted"})
     assert reg.get(run.id).status == "cancelled", reg.get(run.id).message
+
+
+def test_a_resume_waits_for_the_worker_that_ended_the_run_to_exit(home):
+    """The worker says `cancelled` as it stops, a moment before it exits: a resume in that moment would have put two
+    workers on one folder. It is refused, saying to try again, until that process is gone."""
+    run = enqueue(home, tiny_config("simclr"))
+    folder = RunFolder(run.run_dir)
+    folder.last_checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    folder.last_checkpoint.write_bytes(b"a checkpoint")  # resume only needs one to exist
+    folder.set_status("cancelled", "cancelled by request: stopped by SIGTERM at step 7")
+    reg = Registry(home)
+    reg.sync(run.id)
+    exiting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", run.run_dir])  # names the folder
+    try:
+        reg.update(run.id, pid=exiting.pid)
+        with pytest.raises(SSLPilotError, match="still exiting") as err:
+            resume(home, run.id)
+        assert "in a few seconds" in err.value.fix
+    finally:
+        exiting.kill()
+        exiting.wait()
+    assert resume(home, run.id).status == "queued"
+    cancel(home, run.id)  # leave nothing queued for the other tests' scheduler

@@ -97,7 +97,9 @@ def test_stop_cancels_and_resume_submits_again(home):
                                                  "train.log_every": 4, "train.health_every": 1000}), backend="rc")
     drive(home, run.id, lambda r: r.status == "running" and len(steps(r.run_dir)) >= 2)
     cancel(home, run.id)
-    stopped = drive(home, run.id, lambda r: r.status in ENDED, timeout=120)
+    # the worker says `cancelled` as it stops, a moment before its job ends: a resume waits for both
+    stopped = drive(home, run.id, lambda r: r.status in ENDED and r.job_state not in (None, "pending", "running"),
+                    timeout=120)
     assert stopped.status == "cancelled" and stopped.job_state == "cancelled"
     stop_step = max(steps(stopped.run_dir))
     assert stop_step < 300 and RunFolder(stopped.run_dir).last_checkpoint.exists()  # checkpointed on SIGTERM

@@ -303,3 +303,31 @@ def test_a_run_tool_with_no_run_named_asks_which_naming_the_latest(model):
     assert r.options == [f"recommend a next step for run {i}" for i in ("5", "4", "3")]
     r = understand("what should I try next?", {}, World([]), model)
     assert r.kind == "clarify" and "no runs here yet" in r.question and "run 1" not in r.question
+
+
+def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model):
+    """"diagnose the sweep" read as "diagnose run 1" and asked about runs 2 and 3 it "could not place"; now: one run
+    at a time, which first (with the sweep's ranking offered). "is the sweep done?" lists its runs; "which runs in
+    the sweep collapsed?" lists those; "cancel the sweep" with nothing running says there is nothing to cancel."""
+    from agent.slots import RunInfo, World
+
+    one = _sweep_worlds()["one"]
+    for text, verb in (("diagnose the sweep", "diagnose"), ("what should I try next after the sweep?",
+                                                          "recommend a next step for"), ("probe the lrs sweep", "probe")):
+        r = understand(text, {}, one, model)
+        assert r.kind == "clarify" and r.question.startswith(f"I {verb} one run at a time: which first?"), (text, r)
+        assert r.options[:4] == [f"{verb} run {i}" for i in ("1", "2", "3")] + ["rank the lrs sweep"], r.options
+    for text, verb in (("diagnose runs 1 and 4", "diagnose"), ("resume runs 1 and 4", "resume"),
+                       ("recommend a next step for runs 1 and 4", "recommend a next step for")):
+        r = understand(text, {}, one, model)  # not a sweep: a comparison offered, not a ranking
+        assert r.kind == "clarify" and r.options == [f"{verb} run 1", f"{verb} run 4", "compare runs 1 and 4"], (text, r)
+    assert understand("is the sweep done?", {}, one, model).args == {"experiment": "lrs"}
+    r = understand("which runs in the sweep collapsed?", {}, one, model)
+    assert (r.tool, r.args) == ("list_runs", {"verdict": "collapsed", "experiment": "lrs"})
+    r = understand("cancel the sweep", {}, one, model)
+    assert r.kind == "clarify" and "nothing to cancel" in r.question
+    live = World([RunInfo("1", "simclr", "digits", "succeeded", experiment="lrs"),
+                  RunInfo("2", "simclr", "digits", "running", experiment="lrs"),
+                  RunInfo("3", "simclr", "digits", "queued", experiment="lrs")])
+    r = understand("cancel the sweep", {}, live, model)
+    assert r.kind == "clarify" and r.options[:2] == ["cancel run 2", "cancel run 3"]  # only what still runs

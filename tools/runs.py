@@ -258,11 +258,30 @@ def resume(home: Home, ref: str) -> Run:
     if not folder.last_checkpoint.exists():
         raise SSLPilotError(f"run {run.id} has no checkpoint to resume from", field="run",
                             fix="launch it again; lower train.checkpoint_every to keep progress next time")
+    if _still_exiting(home, run):
+        raise SSLPilotError(f"run {run.id} is {run.status}, but its worker is still exiting", field="run",
+                            fix="resume it again in a few seconds")
     folder.event("resume_request", f"resume requested by {actor.name}", user=actor.name)
     folder.set_status("queued", f"resume requested by {actor.name}")
     registry.sync(run.id)
     cluster = {"job_id": None, "job_state": None} if run.backend else {}  # submitted again, as a new job
     return registry.update(run.id, resume_requested=True, cancel_requested_at=None, pid=None, device=None, **cluster)
+
+
+def _still_exiting(home: Home, run: Run) -> bool:
+    """The worker (or cluster job) that ended this run has said how, but not yet exited: a resume now would put two
+    workers on one folder. Asked of the backend itself, so it holds with no queue daemon running."""
+    from tools.backends import Handle, get
+    from tools.backends.local import handle_of
+
+    try:
+        if run.backend and run.job_id:
+            return get(home, run.backend).state(Handle.load(run.run_dir)) in ("pending", "running")
+        if run.pid:
+            return get(home, "local").state(handle_of(run.run_dir, run.pid, run.host)) == "running"
+    except Exception:  # noqa: BLE001 - a backend that cannot say (sacct down): as before this check
+        return False
+    return False
 
 
 def import_run(home: Home, path: str | Path) -> Run:

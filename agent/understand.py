@@ -265,10 +265,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
 
 
 SWEEP_OUTCOME = re.compile(r"\b(?:best|worst|won|wins?|winner|winning|worked|top|find|found|results?|outcomes?|"
-                           r"(?:turn|came|come|comes)\s+out|turned\s+out|go|went|going|summar\w*|learn(?:ed|t)?|keep|"
+                           r"(?:turn|came|come|comes)\s+out|turned\s+out|go|went|summar\w*|learn(?:ed|t)?|keep|"
                            r"worth|pick|choose)\b", re.I)
 """What a sweep found, asked of it as a whole ("which lr won the sweep?", "how did the sweep go?"): its runs ranked."""
-SWEEP_STATE = re.compile(r"\b(?:done|finished|over|complete(?:d)?|still\s+(?:running|going|training)|progress|"
+SWEEP_STATE = re.compile(r"\b(?:done|finished|over|complete(?:d)?|still\s+(?:running|training)|going|progress|"
                          r"status|how\s+far|left|remaining)\b", re.I)
 """Where a sweep has got to ("is the sweep done?", "how far along is the lrs sweep?"): its runs listed, each status."""
 SWEEP_SHOWN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:show|display|view|see|table)\b", re.I)
@@ -820,9 +820,8 @@ def _which_sweep(refs, text: str | None) -> Reading:
     return _ask(f"There is more than one sweep here: which did you mean, {which}?", options)
 
 
-def _run_problem(refs, world: World, text: str | None = None) -> Reading | None:
-    """A named run that is not there, or a description that fits several: ask, never guess. `text`, where given,
-    is offered back with the choice made ("the sweep" with two here: the message with each sweep named)."""
+def _run_problem(refs, world: World) -> Reading | None:
+    """A named run that is not there, or a description that fits several: ask, never guess."""
     known = ", ".join(world.ids()) or "none yet"
     missing = [u for u in refs.unknown if u != "(described)"]
     if "(sweep)" in missing and not refs.ids:
@@ -834,7 +833,7 @@ def _run_problem(refs, world: World, text: str | None = None) -> Reading | None:
         return _ask(f"There is no run {missing[0]} in this home (runs: {known}). Which run did you mean?",
                     [f"show run {r}" for r in world.ids()[-3:]])
     if refs.sweeps and not refs.ids:
-        return _which_sweep(refs, text)
+        return _which_sweep(refs, None)
     if refs.ambiguous and not refs.ids:
         group = refs.ambiguous[0]
         return _ask(f"That fits runs {', '.join(group)}. Which one?", [f"show run {r}" for r in group[:4]])

@@ -321,7 +321,9 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
                        ("recommend a next step for runs 1 and 4", "recommend a next step for")):
         r = understand(text, {}, one, model)  # not a sweep: a comparison offered, not a ranking
         assert r.kind == "clarify" and r.options == [f"{verb} run 1", f"{verb} run 4", "compare runs 1 and 4"], (text, r)
-    assert understand("is the sweep done?", {}, one, model).args == {"experiment": "lrs"}
+    for text in ("is the sweep done?", "how's the sweep going?", "how far along is the lrs sweep"):
+        assert understand(text, {}, one, model).args == {"experiment": "lrs"}, text
+    assert understand("how did the sweep go?", {}, one, model).tool == "rank_runs"  # what it found, not its state
     r = understand("which runs in the sweep collapsed?", {}, one, model)
     assert (r.tool, r.args) == ("list_runs", {"verdict": "collapsed", "experiment": "lrs"})
     r = understand("cancel the sweep", {}, one, model)

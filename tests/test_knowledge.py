@@ -7,6 +7,7 @@ import sys
 import pytest
 from conftest import subprocess_env, tiny_config
 
+from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.worker import run_worker
 from tools.home import Home
@@ -159,6 +160,33 @@ def test_a_diagnosis_is_found_by_its_verdict_in_words(tmp_path):
     top = hits[0]
     assert top["matched"] is True and "diagnosis: dimensional collapse" in top["text"]
     assert top["metadata"]["verdict"] == "dimensional_collapse"
+
+
+def test_search_a_sweeps_logs_by_its_name(tmp_path):
+    """`sslpilot search ... --experiment lrs` reads only that sweep's runs' logs; a sweep not here is an error that
+    says where the names are."""
+    from tools.runs import sweep
+
+    home = Home.resolve(tmp_path / "home")
+    swept = sweep(home, tiny_config(), {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
+    other = enqueue(home, tiny_config())
+    for run in (*swept, other):
+        RunFolder(run.run_dir).event("error", "non-finite loss (NaN or Inf) at step 6", kind="non_finite_loss", step=6)
+        Registry(home).sync(run.id)
+        assert index_run(home, run.id) > 0
+    assert {h["citation"]["run_id"] for h in search(home, "NaN", "run_logs", k=10, experiment="lrs")} == {
+        r.id for r in swept}
+    with pytest.raises(SSLPilotError, match="no runs in a sweep named 'temps'") as err:
+        search(home, "NaN", "run_logs", experiment="temps")
+    assert err.value.field == "experiment"
+    env = subprocess_env()
+    env["SSLPILOT_HOME"] = str(home.root)
+    r = subprocess.run([sys.executable, "-m", "ui.cli", "search", "NaN", "--experiment", "lrs", "--json", "-k", "10"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["collection"] == "run_logs" and {h["citation"]["run_id"] for h in out["results"]} == {
+        r.id for r in swept}
 
 
 def test_offline_minilm_equals_its_sentence_transformers_pipeline():

@@ -6,6 +6,7 @@ import functools
 import re
 
 from ssl_runtime.catalogue import BY_NAME, canonical
+from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
 
@@ -41,11 +42,20 @@ def index_run(home: Home, run_id: str) -> int:
 
 
 def search(home: Home, query: str, collection: str = "literature", k: int = 5, run_id: str | None = None,
-           method: str | None = None, mode: str = "hybrid", run_ids: list[str] | None = None) -> list[dict]:
-    """Run logs filter on their `run_id`/`method` metadata (`run_ids`: any of several runs, a sweep's). Literature
-    chunks carry no method (a paper is about several): there the method is added to the query and passages that
-    name it are ranked first."""
+           method: str | None = None, mode: str = "hybrid", run_ids: list[str] | None = None,
+           experiment: str | None = None) -> list[dict]:
+    """Run logs filter on their `run_id`/`method` metadata (`run_ids`: any of several runs; `experiment`: a sweep's
+    runs, by its name). Literature chunks carry no method (a paper is about several): there the method is added to
+    the query and passages that name it are ranked first."""
     ids = [str(i) for i in ([run_id] if run_id else []) + list(run_ids or [])]
+    if experiment:
+        from tools.registry import Registry
+
+        swept = [r.id for r in Registry(home).list(experiment=experiment, limit=500)]
+        if not swept:
+            raise SSLPilotError(f"no runs in a sweep named {experiment!r}", field="experiment",
+                                fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
+        ids += swept
     where = [{"run_id": ids[0]}] if len(ids) == 1 else [{"run_id": {"$in": ids}}] if ids else []
     if method and collection == "run_logs":
         where.append({"method": method})

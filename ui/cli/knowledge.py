@@ -27,14 +27,15 @@ def search(query: Annotated[str, typer.Argument(help="what to look for")],
            logs: Annotated[bool, typer.Option("--logs", help="search run logs")] = False,
            literature: Annotated[bool, typer.Option("--literature", help="search the literature (default)")] = False,
            run: Annotated[str | None, typer.Option("--run", help="only this run's logs")] = None,
+           experiment: Annotated[str | None, typer.Option("--experiment", help="only this sweep's runs' logs")] = None,
            method: Annotated[str | None, typer.Option("--method", help="only this method")] = None,
            k: Annotated[int, typer.Option("-k", help="results")] = 5,
            home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Hybrid (vector + BM25) search over run logs or literature, with citations."""
     from tools import knowledge
 
-    collection = "run_logs" if (logs or run) and not literature else "literature"
-    hits = knowledge.search(the_home(), query, collection, k=k, run_id=run, method=method)
+    collection = "run_logs" if (logs or run or experiment) and not literature else "literature"
+    hits = knowledge.search(the_home(), query, collection, k=k, run_id=run, method=method, experiment=experiment)
     if as_json:
         emit({"query": query, "collection": collection, "results": hits}, True)
         return

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
 from agent.planner import CONTEXT_KEY
+from agent.ranked_words import leaders_of
 from agent.understand import launch_changes
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
@@ -59,6 +60,7 @@ class State(TypedDict, total=False):
     focus_run: str | None
     last_run: str | None
     last_recommendation: dict | None
+    last_ranking: dict | None  # the last ranking's leaders: "train the best one longer" names one of them
     pending: dict | None
     amendable: dict | None  # the launch that was pending when this turn began: "make it 300 steps" changes it
     model_calls: int
@@ -186,7 +188,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return {"messages": [AIMessage(content="I stopped here: this turn reached its model-call limit "
                                            f"({Budget.max_model_calls}).")], "model_calls": calls}
         ctx = {"focus_run": state.get("focus_run"), "last_run": state.get("last_run"),
-               "last_recommendation": state.get("last_recommendation"), "pending_launch": state.get("amendable")}
+               "last_recommendation": state.get("last_recommendation"), "pending_launch": state.get("amendable"),
+               "last_ranking": state.get("last_ranking")}
         system = SystemMessage(content=SYSTEM_PROMPT + f"\nContext: {json.dumps(ctx, default=str)}",
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
@@ -230,6 +233,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update["focus_run"] = str(brought["run_id"])
             if msg.name == "recommend_next_step" and "category" in result:
                 update["last_recommendation"] = result
+            if msg.name == "rank_runs" and result.get("ranking"):
+                update["last_ranking"] = leaders_of(result)
             update["messages"].append(msg)
         for call in getattr(ai, "tool_calls", []):
             rid = call["args"].get("run_id")

@@ -29,6 +29,7 @@ from agent.fidelity import (
     written_numbers,
 )
 from agent.lookups import read_lookup
+from agent.ranked_words import resolve_best
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -197,6 +198,14 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     stripped = text.strip()
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
+    best = resolve_best(stripped, context)
+    if isinstance(best, list):  # "train the best one longer" when the label-free order and the probe disagree
+        ranked = context["last_ranking"]
+        return _ask(f"The last ranking had two leaders: run {ranked['label_free']} first without labels, and run "
+                    f"{ranked['probe']} by the linear probe (where labels exist, the probe is the one to trust). Which "
+                    "did you mean?", best)
+    if best:  # "what lr did the winner use?" right after a ranking: its leader, named
+        stripped = best
     words = read_annotation(stripped)
     trashed = _trash(stripped, world)
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes

@@ -184,6 +184,9 @@ def test_the_chat_ranks_the_runs_of_the_method_named(home):
     assert out["tool_calls"][0] == {"name": "rank_runs", "args": {"run_ids": [a, b, c]}, "status": "ok"}
     assert "best first by lidar" in out["answer"] and out["answer"].index(f"run {b}") < out["answer"].index(f"run {a}")
     assert "neither LiDAR nor RankMe ordered runs the way a linear probe did" in out["answer"]  # measured, said
+    agent = Agent(home["home"])  # the same thread: "the best one" is the ranking's leader (no probes here)
+    out = agent.chat("what learning rate did the best one use?", "rank1")
+    assert out["tool_calls"][0]["name"] == "get_run" and out["tool_calls"][0]["args"]["run_id"] == b, out
     out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods: refused, explained
     assert out["tool_calls"][0]["name"] == "rank_runs" and "not calibrated" in out["answer"]
 
@@ -414,3 +417,28 @@ def test_where_every_run_has_a_probe_its_leader_is_named_beside_the_label_free_o
     assert "picks run 2 (97.0%), as the label-free order does" in said and "held-out images" not in said
     entries[1]["probe_acc"] = None  # one run without a probe: no note
     assert probe_note(entries) is None
+
+
+def test_the_best_one_after_a_ranking_is_its_leader_or_a_question_when_the_probe_disagrees():
+    """"train the best one for 100 more steps" after a ranking asked which run ("A follow-up of which run?"); it is
+    the leader, and when the label-free order and the probe picked different runs, a question with both."""
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.ranked_words import leaders_of
+    from agent.understand import understand
+
+    model = get_model()
+    result = {"ranking": [{"run_id": "5", "probe_acc": 0.91}, {"run_id": "1", "probe_acc": 0.95}]}
+    split = leaders_of(result)
+    assert split == {"label_free": "5", "probe": "1", "run_ids": ["5", "1"]}
+    r = understand("train the best one for 100 more steps", {"last_ranking": split}, WORLD, model)
+    assert r.kind == "clarify" and "run 5 first without labels, and run 1 by the linear probe" in r.question
+    assert r.options == ["train run 5 for 100 more steps", "train run 1 for 100 more steps"]
+    agreed = leaders_of({"ranking": [{"run_id": "1", "probe_acc": None}, {"run_id": "5", "probe_acc": 0.9}]})
+    assert agreed["probe"] is None  # not every run probed: the label-free leader alone
+    r = understand("train the best one for 100 more steps", {"last_ranking": agreed}, WORLD, model)
+    assert (r.tool, r.args.get("parent_run"), r.args.get("steps")) == ("launch_pretraining", "1", 100)
+    # a question for the ranking itself, or no ranking in the thread: not read as its leader
+    assert understand("which is the best one?", {"last_ranking": agreed}, WORLD, model).args.get("run_id") != "1"
+    assert understand("train the best one for 100 more steps", {}, WORLD, model).kind == "clarify"

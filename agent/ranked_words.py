@@ -1,0 +1,42 @@
+""""The best one" after a ranking: the run it put first, named, or a question when the ranking had two leaders.
+
+A ranking of runs orders them without labels; where the runs have a linear probe it also names the probe's best.
+"Train the best one for 100 more steps", "what lr did the winner use?" right after it point at its leader. When the
+label-free order and the probe agree, that is the run; when they pick different runs, the chat asks which, offering
+the message back with each run named, never picking one for the user.
+"""
+
+from __future__ import annotations
+
+import re
+
+BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
+                      r"setting|model|encoder)\b|\bthe\s+winner\b", re.I)
+"""A run pointed at by its place in the last ranking."""
+ASKS_WHICH = re.compile(r"\bwhich\b|\b(?:is|was|'s|are)\s+(?:the|that)\s+(?:best|winning|top|leading|strongest|winner)\b",
+                        re.I)
+"""A question for the ranking itself ("which is the best one?", "what's the best run?"), not a reference to its
+leader."""
+
+
+def leaders_of(result: dict) -> dict:
+    """What the thread keeps of a rank_runs result: its label-free leader, the probe's best where every ranked run
+    has a probe (None otherwise), and the runs ranked."""
+    ranking = result.get("ranking") or []
+    probes = [e.get("probe_acc") for e in ranking]
+    probe_best = max(ranking, key=lambda e: e["probe_acc"])["run_id"] if ranking and None not in probes else None
+    return {"label_free": ranking[0]["run_id"] if ranking else None, "probe": probe_best,
+            "run_ids": [e["run_id"] for e in ranking]}
+
+
+def resolve_best(text: str, context: dict) -> str | list[str] | None:
+    """The message with "the best one" written as the run it points at (a str), the message once per candidate when
+    the label-free order and the probe disagree (a list, to ask which), or None when the message points at no ranked
+    run (no ranking in the thread, a question for the ranking itself, or no such words)."""
+    ranked = context.get("last_ranking") or {}
+    m = BEST_REF.search(text)
+    if not ranked.get("label_free") or m is None or ASKS_WHICH.search(text):
+        return None
+    picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x))
+    written = [text[:m.start()] + f"run {rid}" + text[m.end():] for rid in picks]
+    return written[0] if len(written) == 1 else written

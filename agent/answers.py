@@ -374,8 +374,11 @@ def pending_text(result: dict) -> str:
             f"on {where}.")
     if p["tool"] == "launch_sweep":
         grid = "; ".join(f"`{k}` in {', '.join(map(str, v))}" for k, v in result["grid"].items())
-        head = (f"Launch a sweep of **{result['runs']} runs** of **{c['method']}** on `{c['data']}`, one for each "
-                f"combination of {grid}: about {est['steps'] or '?'} steps each{took}, on this machine's queue.")
+        runs = f"**{result['runs']} run{'s' if result['runs'] != 1 else ''}**"
+        into = p["args"].get("experiment")
+        what = f"Add {runs} to sweep `{into}`" if into and result.get("extends") else f"Launch a sweep of {runs}"
+        head = (f"{what} of **{c['method']}** on `{c['data']}`, one for each combination of {grid}: about "
+                f"{est['steps'] or '?'} steps each{took}, on this machine's queue.")
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]
@@ -567,9 +570,11 @@ def _queued_text(result: dict) -> str:
 
 def _sweep_text(result: dict) -> str:
     ids, name = result["run_ids"], result["experiment"]
-    listed = ", ".join(ids[:-1]) + f" and {ids[-1]}"
-    then = f"ask \"rank runs {listed}\"" if len(ids) <= 8 else f"run `sslpilot rank --sweep {name}`"
-    return f"Queued sweep **{name}**: runs {listed}. When they end, {then} to see which is best."
+    runs = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
+    then = (f"ask \"rank the {name} sweep\"" if re.fullmatch(r"[\w.-]+", name) else
+            f"run `sslpilot rank --sweep {name}`")  # a name the chat reads back as this sweep, or the command
+    return (f"Queued sweep **{name}**: {runs}. When {'it ends' if len(ids) == 1 else 'they end'}, {then} to see "
+            "which is best.")
 
 
 def _scheduled_text(result: dict) -> str:

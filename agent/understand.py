@@ -258,6 +258,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     decided = _decided_by_words(stripped, named, world)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
+    again = _sweep_again(stripped, named, world, intents, cwd)
+    if again is not None:  # "repeat the lrs sweep on shapes", "add lr 0.03 to the sweep": a sweep launched again
+        return again
     top, p = intents[0]
     together = _sweep_as_a_whole(stripped, named, world, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
@@ -300,6 +303,51 @@ def _sweep_as_a_whole(text: str, named, world: World, top: str, p: float) -> str
     if SWEEP_OUTCOME.search(text):
         return "rank_runs"
     return "compare_runs" if SWEEP_SHOWN.search(text) else None
+
+
+SWEEP_AGAIN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s|now)\s+)?(?:(?:re-?)?run|repeat|redo|"
+                         r"relaunch|launch|start|do|clone|copy|duplicate|extend|add|also\s+try|try)\b"
+                         r"|\b(?:the\s+same|again)\b", re.I)
+"""A sweep launched again ("run the same sweep with byol", "repeat the lrs sweep on shapes", "extend the sweep
+with lr 0.03"): a verb of launching first, or "the same ... again"; never a question about it."""
+EXTENDS = re.compile(r"\b(?:extend|add|append|also\s+try|more\s+values?)\b", re.I)
+"""Values added to a sweep ("add lr 0.03 to the lrs sweep"): new runs in that sweep, not a repeat of it."""
+NOT_AGAIN = re.compile(r"^\W*(?:what|which|how|why|did|does|do\s+you|is|was|were|are|should|show|list|compare|rank)\b"
+                       r"|\?\s*$", re.I)
+
+
+def _sweep_again(text: str, named, world: World, intents, cwd) -> Reading | None:
+    """launch_sweep(like_sweep=...) for a sweep of this home named to be run again or extended, with the changes
+    the message gives (a method, data, settings; for an extension, the values to add); None otherwise."""
+    sweep = whole_sweep(text, named, world)
+    if not sweep or not SWEEP_AGAIN.search(text) or NOT_AGAIN.search(text):
+        return None
+    rest = SWEEP_REF.sub(" ", text)  # the sweep and its name are no setting ("lrs") nor data
+    args = _launch_args(rest)
+    grid = find_grid(rest)
+    extend = bool(EXTENDS.search(text))
+    if extend:  # "add lr 0.03": one value is still a value to add
+        for field in ("lr", "batch_size"):
+            if field in args:
+                grid.setdefault(FIELD_KEYS[field], [args.pop(field)])
+        for key, value in list((args.get("overrides") or {}).items()):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                grid.setdefault(key, [args["overrides"].pop(key)])
+        if not args.get("overrides"):
+            args.pop("overrides", None)
+        if not grid:
+            return _ask(f"Which values should I add to the {sweep} sweep? Say e.g. `add lr 0.03 to the {sweep} "
+                        "sweep`.", [], [("launch_sweep", 1.0)])
+    method, problem = _method_problem(rest)
+    if problem:
+        return problem
+    data, problem = _data_problem(rest, cwd)
+    if problem:
+        return problem
+    args.update({k: v for k, v in (("method", method), ("data", data)) if v})
+    args.update({"grid": grid} if grid else {})
+    return Reading("tool", "launch_sweep", {**args, "like_sweep": sweep, **({"extend": True} if extend else {})},
+                   confidence=1.0, intents=[("launch_sweep", 1.0), *intents[:2]])
 
 
 def _trash(text: str, world: World) -> Reading | None:

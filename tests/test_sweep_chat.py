@@ -4,6 +4,7 @@ for every combination, never a single run with the other values dropped."""
 import json
 
 import pytest
+from conftest import tiny_config
 from understanding_eval import WORLD
 
 from agent.fidelity import dropped
@@ -83,7 +84,7 @@ def test_the_chat_confirms_changes_and_queues_a_sweep(tmp_path):
     configs = [json.loads(r.config_json) for r in runs]
     assert {(c["optim"]["lr"], c["method_args"]["temperature"]) for c in configs} == {
         (lr, t) for lr in (0.001, 0.003) for t in (0.1, 0.5)}
-    assert "Queued sweep" in out["answer"] and "rank runs" in out["answer"]
+    assert "Queued sweep" in out["answer"] and "rank the sweep-" in out["answer"]  # the way back to its ranking
 
 
 def test_a_sweep_on_a_cluster_backend_is_refused_not_run_here(tmp_path):
@@ -93,3 +94,47 @@ def test_a_sweep_on_a_cluster_backend_is_refused_not_run_here(tmp_path):
     out = box.langchain_tools()[[t.name for t in box.langchain_tools()].index("launch_sweep")].invoke(
         {"method": "simclr", "data": "digits", "grid": {"optim.lr": [0.001, 0.003]}, "backend": "hpc"})
     assert "error" in out and "this machine's queue" in out["error"]
+
+
+def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
+    """"repeat the lrs sweep with byol", "add lr 0.01 to the lrs sweep": launch_sweep(like_sweep=...), with the
+    changes said; the tool writes it out (base run, grid, sweep name) before the yes. An extension adds only new
+    values, into the same sweep; values it already tried are refused. Runs of a sweep are never "placed" questions."""
+    from agent.slots import RunInfo, World
+    from tools.runs import sweep
+
+    world = World([RunInfo(i, "simclr", "digits", "succeeded", "healthy", experiment="lrs") for i in ("1", "2")])
+    read = {text: understand(text, {}, world, model, cwd=tmp_path) for text in (
+        "repeat the lrs sweep with byol", "run the same sweep on shapes for 500 steps", "add lr 0.01 to the lrs sweep",
+        "extend the sweep with temperature 0.1 and 0.5", "extend the sweep", "what did the sweep find?")}
+    assert read["repeat the lrs sweep with byol"].args == {"method": "byol", "like_sweep": "lrs"}
+    assert read["run the same sweep on shapes for 500 steps"].args == {"data": "shapes", "steps": 500, "like_sweep": "lrs"}
+    assert read["add lr 0.01 to the lrs sweep"].args == {"grid": {"optim.lr": [0.01]}, "like_sweep": "lrs",
+                                                         "extend": True}
+    assert read["extend the sweep with temperature 0.1 and 0.5"].args["grid"] == {
+        "method_args.temperature": [0.1, 0.5]}
+    assert read["extend the sweep"].kind == "clarify" and "Which values should I add" in read["extend the sweep"].question
+    assert read["what did the sweep find?"].tool == "rank_runs"  # a question about it launches nothing
+    for text, r in read.items():
+        assert r.kind != "tool" or dropped(text, r.tool, r.args, world) == [], text
+
+    home = Home.resolve(tmp_path / "home")
+    made = sweep(home, tiny_config("simclr"), {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
+    started: list[str] = []
+    agent = Agent(home, on_launch=started.append)
+    out = agent.chat("add lr 0.01 to the lrs sweep", "x")
+    args = out["pending_confirmation"]["args"]
+    assert (args["grid"], args["experiment"], args["parent_run"]) == ({"optim.lr": [0.01]}, "lrs", made[0].id)
+    assert out["answer"].startswith("Add **1 run** to sweep `lrs`"), out["answer"]
+    agent.chat("yes", "x")
+    swept = Registry(home).list(experiment="lrs")
+    assert len(swept) == 3 and started == [max(r.id for r in swept)]
+    assert sorted(json.loads(r.config_json)["optim"]["lr"] for r in swept) == [0.001, 0.003, 0.01]
+    out = agent.chat("add lr 0.003 to the lrs sweep", "y")
+    assert "nothing new to add to sweep 'lrs': it already tried optim.lr 0.001, 0.003, 0.01" in out["answer"]
+    out = agent.chat("repeat the lrs sweep with byol", "z")
+    args = out["pending_confirmation"]["args"]
+    assert args["method"] == "byol" and args["grid"] == {"optim.lr": [0.001, 0.003, 0.01]} and not args["experiment"]
+    assert "- learning rate: `swept: 0.001, 0.003, 0.01` (sweep lrs)" in out["answer"], out["answer"]
+    agent.chat("no", "z")
+    assert len(Registry(home).list()) == 3  # nothing launched without the yes

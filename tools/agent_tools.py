@@ -21,7 +21,7 @@ from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
-from tools.insights import config_diff
+from tools.insights import config_diff, sweep_grid
 from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
 from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
@@ -71,6 +71,24 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
     return {**tree, "name": a.name} if a.name else tree
 
 
+def _like_sweep(a: SweepArgs, home: Home) -> SweepArgs:
+    """An earlier sweep again ("repeat the lrs sweep on shapes": its first run's config, its grid, the changes
+    given) or extended ("add lr 0.03 to the lrs sweep": only the new values, into the same sweep)."""
+    first, varied, base = sweep_grid(home, a.like_sweep)
+    if a.extend:
+        new = {k: [v for v in values if v not in varied.get(k, [base.get(k)])] for k, values in a.grid.items()}
+        if not a.grid or not all(new.values()):
+            tried = "; ".join(f"{k} {', '.join(map(str, varied.get(k, [base.get(k)])))}" for k in a.grid) or "-"
+            raise SSLPilotError(f"nothing new to add to sweep {a.like_sweep!r}: it already tried {tried}",
+                                field="grid", fix="give values it has not tried")
+        grid, experiment = {**varied, **new}, a.like_sweep
+    else:
+        grid, experiment = {**varied, **a.grid}, a.experiment
+    source = {k: f"sweep {a.like_sweep}" for k in grid if k not in a.grid}
+    return a.model_copy(update={"parent_run": a.parent_run or first, "grid": grid, "experiment": experiment,
+                                "like_sweep": None, "extend": False, "grid_source": source})
+
+
 def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = None) -> list[dict]:
     """Every setting of a proposed launch and where its value comes from: you, the parent run, the
     recommendation, or a default. The confirmation shows all of them, so nothing is filled in silently. A follow-up
@@ -103,11 +121,12 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     out = []
     for name, key, value, src in rows:
         if key in grid:
-            value, src = grid.pop(key), "you"
+            value, src = grid.pop(key), (getattr(a, "grid_source", None) or {}).get(key, "you")
         elif key in rec and src != "you":  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
             src = by_rec
         out.append({"setting": name, "value": value, "from": src})
-    out += [{"setting": k, "value": v, "from": "you"} for k, v in grid.items()]  # swept knobs with no row above
+    out += [{"setting": k, "value": v, "from": (getattr(a, "grid_source", None) or {}).get(k, "you")}
+            for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
         if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
             value = spelled_out(value, cfg, est.get("steps"))
@@ -196,6 +215,12 @@ class ToolBox:
     def launch_sweep(self, **kw) -> dict:
         access.require(self.home, "member", "launching a sweep")
         a = SweepArgs(**kw)
+        extends = a.extend and a.like_sweep
+        if a.like_sweep:  # what is confirmed is the sweep written out: its base run, grid and name
+            a = _like_sweep(a, self.home)
+        if not a.grid:
+            raise SSLPilotError("a sweep needs values to try", field="grid",
+                                fix="give a setting with several values, e.g. {'optim.lr': [0.001, 0.003]}")
         if a.backend not in (None, "local"):
             raise SSLPilotError("a sweep runs on this machine's queue", field="backend",
                                 fix="launch its runs one at a time on the cluster")
@@ -206,7 +231,8 @@ class ToolBox:
         a, cfg, est, values = self._proposal(a, cfg)
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est, n)},
-                "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n}
+                "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
+                **({"extends": a.experiment} if extends else {})}
 
     def cancel_run(self, run_id: str) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of

@@ -57,9 +57,15 @@ class ScheduleArgs(LaunchArgs):
 
 
 class SweepArgs(LaunchArgs):
-    grid: dict[str, list[Any]] = Field(..., description="dotted config keys to the values to try, e.g. "
-                                       "{'optim.lr': [0.001, 0.003]}; every combination is one run (64 at most)")
+    grid: dict[str, list[Any]] = Field(default_factory=dict, description="dotted config keys to the values to try, "
+                                       "e.g. {'optim.lr': [0.001, 0.003]}; every combination is one run (64 at most)")
     experiment: str | None = Field(None, description="the sweep's name (default sweep-DATE-TIME)")
+    like_sweep: str | None = Field(None, description="an earlier sweep to repeat: its first run's config is the base "
+                                   "and its values the grid, with the changes given here (grid keys replace its own)")
+    extend: bool = Field(False, description="with like_sweep: add the grid's new values to that sweep (its runs, "
+                         "same experiment) rather than repeat it; combinations it already ran are left out")
+    grid_source: dict[str, str] = Field(default_factory=dict, description="where a grid key's values came from when "
+                                        "not from the user (filled in from like_sweep, for the confirmation)")
 
 
 class RunRef(BaseModel):

@@ -169,7 +169,14 @@ def test_the_runs_table_has_a_sweep_column_once_a_run_is_in_one(tmp_path, monkey
     enqueue(home, {"method": "byol", "data": {"name": "digits"}})
     assert "experiment" not in load("runs").dataframe[0].value.columns  # no sweep here: no empty column
     sweep(home, {"method": "simclr", "data": {"name": "digits"}}, {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
-    assert sorted(load("runs").dataframe[0].value["experiment"]) == ["", "lrs", "lrs"]
+    at = load("runs")
+    assert sorted(at.dataframe[0].value["experiment"]) == ["", "lrs", "lrs"]
+    # and a filter by sweep, there once a sweep is
+    chooser = next(m for m in at.multiselect if m.label == "sweep")
+    assert chooser.options == ["lrs"]
+    chooser.set_value(["lrs"]).run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["experiment"]) == ["lrs", "lrs"]
 
 
 def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):

@@ -53,9 +53,10 @@ def device_time() -> None:
 
 
 def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str,
-             tags: list[str] = ()) -> pd.DataFrame:
+             tags: list[str] = (), sweeps: list[str] = ()) -> pd.DataFrame:
     keep = [r for r in rows if (not status or r["status"] in status) and (not method or r["method"] in method)
             and (not dataset or r["dataset"] in dataset) and all(t in r["tags"] for t in tags)
+            and (not sweeps or r.get("experiment") in sweeps)
             and (not text or text.lower() in json.dumps(r, default=str).lower())]
     df = display.table([{**r, "tags": " ".join(r["tags"])} for r in keep], COLUMNS)
     df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
@@ -133,17 +134,19 @@ def main() -> None:
     if not rows:
         st.info("No runs yet. Start one from the chat (\"pretrain simclr on digits\") or `sslpilot pretrain`.")
         return
-    c = st.columns(5)
+    names = sorted({r["experiment"] for r in rows if r.get("experiment")})
+    c = st.columns(6 if names else 5)
     status = c[0].multiselect("status", sorted({r["status"] for r in rows}))
     method = c[1].multiselect("method", sorted({r["method"] for r in rows}))
     dataset = c[2].multiselect("dataset", sorted({r["dataset"] for r in rows if r["dataset"]}))
     tags = c[3].multiselect("tags", sorted({t for r in rows for t in r["tags"]}), help="runs with every tag chosen")
-    text = c[4].text_input("search", placeholder="name, note, message...")
+    sweeps = c[4].multiselect("sweep", names, help="runs launched in these sweeps") if names else []
+    text = c[-1].text_input("search", placeholder="name, note, message...")
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
-        df = filtered(list_runs(h, limit=500), status, method, dataset, text, tags)
+        df = filtered(list_runs(h, limit=500), status, method, dataset, text, tags, sweeps)
         st.dataframe(df, hide_index=True, key="runs-table", width="stretch", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
             "probe_acc": st.column_config.TextColumn("probe"), "knn_acc": st.column_config.TextColumn("kNN"),

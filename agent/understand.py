@@ -338,14 +338,10 @@ def _sweep_again(text: str, named, world: World, intents, cwd) -> Reading | None
         if not grid:
             return _ask(f"Which values should I add to the {sweep} sweep? Say e.g. `add lr 0.03 to the {sweep} "
                         "sweep`.", [], [("launch_sweep", 1.0)])
-    method, problem = _method_problem(rest)
+    named, problem = _method_and_data(rest, cwd)
     if problem:
         return problem
-    data, problem = _data_problem(rest, cwd)
-    if problem:
-        return problem
-    args.update({k: v for k, v in (("method", method), ("data", data)) if v})
-    args.update({"grid": grid} if grid else {})
+    args.update({**named, **({"grid": grid} if grid else {})})
     return Reading("tool", "launch_sweep", {**args, "like_sweep": sweep, **({"extend": True} if extend else {})},
                    confidence=1.0, intents=[("launch_sweep", 1.0), *intents[:2]])
 
@@ -939,6 +935,18 @@ def _swap_words(text: str, old: str, new: str) -> str:
     return re.sub(re.escape(old), new, text, count=1, flags=re.I)
 
 
+def _method_and_data(text: str, cwd: _PathCheck, method_text: str | None = None) -> tuple[dict, Reading | None]:
+    """The method and data a launch names ({} for those it does not), or the question when one cannot be resolved
+    (an unknown method, a folder that is not there). `method_text`: where to look for the method, if not `text`."""
+    method, problem = _method_problem(text if method_text is None else method_text)
+    if problem:
+        return {}, problem
+    data, problem = _data_problem(text, cwd)
+    if problem:
+        return {}, problem
+    return {k: v for k, v in (("method", method), ("data", data)) if v}, None
+
+
 def _method_problem(text: str) -> tuple[str | None, Reading | None]:
     named = find_method(text)
     if named is None:
@@ -1004,12 +1012,10 @@ def _launch(intent: str, text: str, context: dict, world: World, p: float, inten
 
 
 def _launch_reading(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
-    method, problem = _method_problem(text)
+    named, problem = _method_and_data(text, cwd)
     if problem:
         return problem
-    data, problem = _data_problem(text, cwd)
-    if problem:
-        return problem
+    method, data = named.get("method"), named.get("data")
     other = other_backbone(text)
     if other:  # never a substitute for an architecture asked for by name
         return _ask(f"sslpilot does not build `{other}`. Its backbones are {', '.join(BACKBONES)} (`backbone.name`), "
@@ -1105,15 +1111,12 @@ def launch_changes(text: str, cwd: _PathCheck | None = None) -> tuple[dict, Read
     question to ask when one of them cannot be resolved (an unknown method, a missing folder)."""
     cwd = cwd or _PathCheck(None, None)
     args = _launch_args(text)
-    method, problem = _method_problem(without_paths(text))
-    if problem:
-        return args, problem
-    data, problem = _data_problem(text, cwd)
+    named, problem = _method_and_data(text, cwd, method_text=without_paths(text))
     if problem:
         return args, problem
     cron = find_cron(text)
     args.update({"cron": cron} if cron else find_time(text))
-    args.update({k: v for k, v in (("method", method), ("data", data)) if v})
+    args.update(named)
     return args, None
 
 
@@ -1200,14 +1203,8 @@ def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) ->
     else:
         return _ask("A follow-up of which run? Ask for a recommendation first (`what should I try next for run 2?`), "
                     "or say e.g. `run 2 again with stop-gradient on`.")
-    method, problem = _method_problem(text)
+    named, problem = _method_and_data(text, cwd)
     if problem:
         return problem
-    if method:
-        args["method"] = method
-    data, problem = _data_problem(text, cwd)
-    if problem:
-        return problem
-    if data:
-        args["data"] = data
+    args.update(named)
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

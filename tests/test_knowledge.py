@@ -147,15 +147,24 @@ def test_cli_search_json(tmp_path):
     assert out["collection"] == "run_logs" and out["results"][0]["citation"]["run_id"]
 
 
-def test_a_diagnosis_is_found_by_its_verdict_in_words(tmp_path):
+def test_a_diagnosis_is_found_by_its_verdict_in_words(tmp_path, monkeypatch):
     """"search my logs for collapse" found no diagnosis word for word: the verdict was indexed as one token,
-    `dimensional_collapse`. It is written in words now (the metadata keeps the key)."""
+    `dimensional_collapse`. It is written in words now (the metadata keeps the key), and a run indexed in the old
+    wording is indexed again before the next log search."""
+    from tools.knowledge import runlogs
+
     home = Home.resolve(tmp_path / "home")
     run = enqueue(home, tiny_config())
     Registry(home).add_diagnosis(run.id, "diagnosis", "dimensional_collapse", {
         "verdict": "dimensional_collapse", "confidence": 0.7, "causes": [],
         "evidence": [{"explanation": "RankMe uses 2% of the 256 available dimensions"}]})
-    assert index_run(home, run.id) > 0
+    with monkeypatch.context() as old_home:  # indexed by an earlier version, in its words
+        old_home.setattr(runlogs, "RUN_LOG_WORDING", 1)
+        old_home.setattr(runlogs, "run_chunks", lambda reg, rid, real=runlogs.run_chunks: tuple(
+            [t.replace("dimensional collapse", "dimensional_collapse") for t in part] if i == 1 else part
+            for i, part in enumerate(real(reg, rid))))
+        assert index_run(home, run.id) > 0
+    assert "dimensional_collapse" in " ".join(get_store(home).collections["run_logs"].get()["documents"])
     hits = search(home, "collapse", "run_logs", k=3, run_id=run.id)
     top = hits[0]
     assert top["matched"] is True and "diagnosis: dimensional collapse" in top["text"]

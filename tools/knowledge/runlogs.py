@@ -40,10 +40,15 @@ def _trajectory(rows: list[dict]) -> list[str]:
     return lines
 
 
+RUN_LOG_WORDING = 2
+"""The wording of a run's indexed text: raise it when that text changes (2: verdicts in words, "dimensional
+collapse"), and every run is indexed again, once, before the next log search."""
+
+
 def annotation_key(run: Run) -> str:
-    """A short fingerprint of a run's name, tags and notes: a run renamed, tagged or noted since it was indexed is
-    indexed again before the next log search."""
-    return hashlib.sha1(f"{run.name}|{run.tags_json}|{run.notes}".encode()).hexdigest()[:12]
+    """A short fingerprint of a run's name, tags and notes (and the wording its text is indexed in): a run renamed,
+    tagged or noted since it was indexed is indexed again before the next log search."""
+    return hashlib.sha1(f"{RUN_LOG_WORDING}|{run.name}|{run.tags_json}|{run.notes}".encode()).hexdigest()[:12]
 
 
 def run_chunks(reg: Registry, run_id: str) -> tuple[list[str], list[str], list[dict]]:

@@ -357,9 +357,12 @@ def pending_text(result: dict) -> str:
                 f"list, ranking and search, and `restore run N` brings one back; only `sslpilot trash empty` frees the "
                 f"disk.{kept} Reply **yes** to confirm or **no** to keep {'them' if len(result['runs']) > 1 else 'it'}.")
     if p["tool"] == "cancel_run":
-        r = result["run"]
-        return (f"Cancel run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})? Its last checkpoint "
-                "is kept so it can be resumed. Reply **yes** to confirm or **no** to keep it running.")
+        rows = result.get("runs") or [result["run"]]
+        listed = ", ".join(f"run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})" for r in rows)
+        several = len(rows) > 1
+        return (f"Cancel {listed}? {'Each keeps its' if several else 'Its'} last checkpoint so "
+                f"{'they' if several else 'it'} can be resumed. Reply **yes** to confirm or **no** to keep "
+                f"{'them' if several else 'it'} going.")
     c, est = result["config"], result["estimate"]
     what = "Schedule" if p["tool"] == "schedule_pretraining" else "Launch"
     when = f" at `{result['when']}`" if result.get("when") else ""
@@ -588,7 +591,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "launch_pretraining": _queued_text,
     "schedule_pretraining": _scheduled_text,
     "launch_sweep": _sweep_text,
-    "cancel_run": lambda r: f"Run {r['run_id']}: {r['done']}.",
+    "cancel_run": lambda r: "; ".join(f"Run {x['run_id']}: {x['done']}" for x in (r.get("runs") or [r])) + ".",
     "delete_runs": lambda r: (f"Moved {', '.join('run ' + d['run_id'] for d in r['deleted'])} to the trash "
                               f"({bytes_text(r['bytes'])}; `restore run N` brings one back)."),
     "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",

@@ -504,6 +504,8 @@ def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Read
 def _as_message(r: Reading) -> str:
     """A reading written as the command a user could send to get it."""
     a = r.args
+    if r.tool in RUN_TOOLS and a.get("run_ids"):  # a cancel of several
+        return READING[r.tool].format(run="").replace("run ", "runs ") + " and ".join(a["run_ids"])
     if r.tool in RUN_TOOLS:
         return READING[r.tool].format(run=a.get("run_id"))
     if r.tool in ("compare_runs", "rank_runs"):
@@ -635,16 +637,25 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
 
 
 def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float) -> Reading:
-    """A one-run tool asked of several runs ("diagnose the sweep", "cancel runs 2 and 3"): which first, each offered
-    (for a cancel, only those still queued or running), and for a sweep its ranking beside them."""
+    """A one-run tool asked of several runs ("diagnose the sweep"): which first, each offered, and for a sweep its
+    ranking beside them. A cancel ("cancel the sweep", "cancel runs 2 and 3") takes the ones still going at once."""
     verb = READING[intent].split(" run")[0]
     runs = [r for r in world.runs if r.id in refs.ids]
     sweep = whole_sweep(text, refs, world)
-    if intent == "cancel_run":
+    if intent == "cancel_run":  # the ones still going, in one confirmation
+        ended = [r for r in runs if r.status not in ("queued", "running")]
         runs = [r for r in runs if r.status in ("queued", "running")]
+        if ended and runs and not sweep:  # "cancel runs 1 and 2" with run 1 over: say so, cancel the rest on a yes
+            over = "; ".join(f"run {r.id} ({r.status})" for r in ended)
+            rest = " and ".join(r.id for r in runs)
+            return _ask(f"{'These have' if len(ended) > 1 else 'This has'} already ended: {over}. Cancel "
+                        f"{'run' if len(runs) == 1 else 'runs'} {rest}?", [f"cancel run{'s' * (len(runs) > 1)} {rest}"],
+                        intents[:3], p)
         if not runs:
             return _ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
                         "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
+        args = {"run_id": runs[0].id} if len(runs) == 1 else {"run_ids": [r.id for r in runs]}
+        return Reading("tool", "cancel_run", args, confidence=p, intents=intents[:3])
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
     options = [READING[intent].format(run=r.id) for r in runs[:4]]
     also = ""

@@ -138,3 +138,27 @@ def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
     assert "- learning rate: `swept: 0.001, 0.003, 0.01` (sweep lrs)" in out["answer"], out["answer"]
     agent.chat("no", "z")
     assert len(Registry(home).list()) == 3  # nothing launched without the yes
+
+
+def test_a_sweep_cancelled_in_one_confirmation_from_the_chat_and_the_cli(tmp_path):
+    """"cancel the lrs sweep": its runs still queued or running, listed in one question, cancelled on one yes (it
+    asked which run first, one at a time); `sslpilot cancel --experiment NAME` does the same from the shell."""
+    from conftest import sslpilot_cli
+
+    from tools.runs import sweep
+
+    home = Home.resolve(tmp_path / "home")
+    made = sweep(home, tiny_config("simclr"), {"optim.lr": [1e-3, 3e-3]}, experiment="lrs")
+    agent = Agent(home, on_launch=lambda rid: None)
+    out = agent.chat("cancel the lrs sweep", "c")
+    assert out["pending_confirmation"]["args"] == {"run_ids": [r.id for r in made]}
+    assert out["answer"].startswith(f"Cancel run {made[0].id} (simclr, queued, step 0), run {made[1].id}"), out["answer"]
+    out = agent.chat("yes", "c")
+    assert {r.status for r in Registry(home).list(experiment="lrs")} == {"cancelled"}
+    assert out["answer"] == f"Run {made[0].id}: cancelled; Run {made[1].id}: cancelled.", out["answer"]
+    again = sweep(home, tiny_config("simclr"), {"optim.lr": [1e-3, 3e-3]}, experiment="more")
+    r = sslpilot_cli(home, "cancel", "--experiment", "more")
+    assert r.stdout.count("cancelled") == 2, r.stdout + r.stderr
+    assert {x.status for x in Registry(home).list(experiment="more")} == {"cancelled"} and len(again) == 2
+    r = sslpilot_cli(home, "cancel", "--experiment", "more", ok=False)  # nothing left going: said, nothing done
+    assert "nothing to cancel" in r.stderr

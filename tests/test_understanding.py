@@ -331,5 +331,7 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
     live = World([RunInfo("1", "simclr", "digits", "succeeded", experiment="lrs"),
                   RunInfo("2", "simclr", "digits", "running", experiment="lrs"),
                   RunInfo("3", "simclr", "digits", "queued", experiment="lrs")])
-    r = understand("cancel the sweep", {}, live, model)
-    assert r.kind == "clarify" and r.options[:2] == ["cancel run 2", "cancel run 3"]  # only what still runs
+    r = understand("cancel the sweep", {}, live, model)  # what still goes, in one confirmation
+    assert (r.tool, r.args) == ("cancel_run", {"run_ids": ["2", "3"]})
+    r = understand("cancel runs 1 and 2", {}, live, model)  # named, and one is over: said, the rest offered
+    assert r.kind == "clarify" and "already ended: run 1 (succeeded)" in r.question and r.options == ["cancel run 2"]

@@ -26,6 +26,7 @@ from tools.launches import device_hours, estimate_cost, launch_config, steps_for
 from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
     TOOLS,
+    CancelArgs,
     DeleteArgs,
     DeviceArgs,
     LaunchArgs,
@@ -69,6 +70,10 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
     return {**tree, "name": a.name} if a.name else tree
+
+
+def _cancelled(r) -> dict:
+    return {"run_id": r.id, "status": r.status, "done": "cancel requested" if r.status == "running" else "cancelled"}
 
 
 def _like_sweep(a: SweepArgs, home: Home) -> SweepArgs:
@@ -234,15 +239,19 @@ class ToolBox:
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
                 **({"extends": a.experiment} if extends else {})}
 
-    def cancel_run(self, run_id: str) -> dict:
+    def cancel_run(self, run_id: str | None = None, run_ids: list[str] | None = None) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of
 
-        run = Registry(self.home).sync(run_id_of(run_id))
-        access.require_owner(self.home, run, "cancelling a run")
-        if run.status in TERMINAL:
-            raise SSLPilotError(f"run {run.id} already ended ({run.status}); nothing to cancel", field="run_id")
-        return {"pending_confirmation": {"tool": "cancel_run", "args": {"run_id": run.id}},
-                "run": {"run_id": run.id, "method": run.method, "status": run.status, "steps": run.steps}}
+        reg, asked = Registry(self.home), CancelArgs(run_id=run_id, run_ids=run_ids)
+        runs = [reg.sync(run_id_of(r)) for r in asked.ids()]
+        for run in runs:
+            access.require_owner(self.home, run, "cancelling a run")
+            if run.status in TERMINAL:
+                raise SSLPilotError(f"run {run.id} already ended ({run.status}); nothing to cancel", field="run_id",
+                                    fix="leave it out" if len(runs) > 1 else None)
+        rows = [{"run_id": r.id, "method": r.method, "status": r.status, "steps": r.steps} for r in runs]
+        args = {"run_id": runs[0].id} if asked.run_id else {"run_ids": [r.id for r in runs]}
+        return {"pending_confirmation": {"tool": "cancel_run", "args": args}, "run": rows[0], "runs": rows}
 
     def delete_runs(self, run_ids: list[str]) -> dict:
         from tools.registry import Registry
@@ -283,9 +292,16 @@ class ToolBox:
 
             return delete_runs(self.home, DeleteArgs(**args).run_ids)
         if tool == "cancel_run":
-            r = runs.cancel(self.home, args["run_id"])
-            return {"run_id": r.id, "status": r.status, "done": "cancel requested" if r.status == "running" else
-                    "cancelled"}
+            asked = CancelArgs(**args)
+            if asked.run_id:
+                return _cancelled(runs.cancel(self.home, asked.run_id))
+            done = []
+            for rid in asked.ids():
+                try:
+                    done.append(_cancelled(runs.cancel(self.home, rid)))
+                except SSLPilotError as exc:  # one that ended since the question: said, the others still cancelled
+                    done.append({"run_id": rid, "done": f"not cancelled ({exc})"})
+            return {"runs": done}
         if tool == "schedule_pretraining":
             from tools.scheduler import add_scheduled_launch
 

@@ -301,13 +301,32 @@ def show(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = Non
 
 
 @app.command("cancel")
-def cancel_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
-               as_json: JsonOpt = False) -> None:
-    """Cancel a queued or running run (running: SIGTERM, checkpoint, then SIGKILL after a grace period)."""
+def cancel_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")] = None,
+               experiment: Annotated[str | None, typer.Option("--experiment", help="every run of this sweep still "
+                                                              "queued or running")] = None,
+               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Cancel queued or running runs (running: SIGTERM, checkpoint, then SIGKILL after a grace period)."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.registry import ACTIVE, Registry
     from tools.runs import cancel, run_row
 
-    r = cancel(the_home(), run)
-    emit(run_row(r), as_json, f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}")
+    h = the_home()
+    ids = list(runs or [])
+    if experiment:
+        swept = Registry(h).list(experiment=experiment, limit=500)
+        if not swept:
+            raise SSLPilotError(f"no runs in a sweep named {experiment!r}", field="--experiment",
+                                fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
+        ids += [r.id for r in swept if r.status in ACTIVE and r.id not in ids]
+        if not ids:
+            raise SSLPilotError(f"no run of sweep {experiment!r} is queued or running: nothing to cancel",
+                                field="--experiment")
+    if not ids:
+        raise SSLPilotError("name the runs to cancel", field="runs", fix="e.g. `sslpilot cancel 17`, or "
+                            "`sslpilot cancel --experiment NAME` for a sweep")
+    done = [cancel(h, rid) for rid in ids]
+    emit([run_row(r) for r in done] if len(done) > 1 else run_row(done[0]), as_json, "\n".join(
+        f"run {r.id}: {'cancelled' if r.status == 'cancelled' else 'cancel requested'}" for r in done))
 
 
 @app.command("stop-when")

@@ -61,6 +61,26 @@ def test_labels_the_random_init_already_masters_decide_nothing(tmp_path, baselin
         assert d.verdict != "weak_representation" and not q.signals  # an LM's rank says nothing: not shown
 
 
+def test_a_language_model_without_labels_is_judged_by_its_held_out_perplexity(tmp_path):
+    """"is run 1 any good?" of a masked LM on unlabelled text said it needed "two LiDAR measurements", which a text
+    run never logs: its own measure is held-out perplexity. Fallen (no failure): usable, saying so; not fallen: the
+    diagnosis's not_learning, failing; before two evaluations: unknown, naming perplexity, not LiDAR."""
+    from test_diagnosis_synthetic import _lm_run
+
+    learned = _lm_run(tmp_path, ppl=(180.0, 40.0))
+    q = judge(learned, diagnose(learned))
+    assert (q.verdict, q.decided_by) == ("usable", "perplexity"), q.reason
+    assert "180 at step 10 to 40 at step 100" in q.reason and "LiDAR" not in q.reason
+    assert "without labels I cannot say how good it is" in quality_text(q.to_dict())
+    flat = _lm_run(tmp_path, ppl=(180.0, 175.0), loss=(5.2, 5.1), name="flat")
+    assert judge(flat, diagnose(flat)).verdict == "failing"
+    early = _lm_run(tmp_path, ppl=(180.0, 40.0), name="early")
+    ppl = early.series["val/perplexity"]
+    ppl.steps, ppl.values = ppl.steps[:1], ppl.values[:1]  # one evaluation so far
+    q = judge(early, diagnose(early))
+    assert q.verdict == "unknown" and "held-out perplexity" in q.reason and "LiDAR" not in q.reason
+
+
 def test_a_collapse_is_failing_whatever_lidar_says(tmp_path):
     ev = make_run(tmp_path, rows=trace(std=(0.1, 0.005), rank=(30, 1.2), extra=_lidar(20.0, 200.0)), data=UNLABELLED)
     d = diagnose(ev)

@@ -27,7 +27,7 @@ FAILING = ("complete_collapse", "dimensional_collapse", "diverged", "not_learnin
 class Quality:
     run_id: str
     verdict: str  # good | weak (labels) | failing | usable (no failure; no labels, or a probe too small to tell) | unknown
-    decided_by: str  # probe | lidar | diagnosis | none
+    decided_by: str  # probe | lidar | perplexity (a language model) | diagnosis | none
     reason: str
     signals: dict[str, float] = field(default_factory=dict)  # end values, and LiDAR at init
     lidar_gain: float | None = None  # LiDAR at the end / at the first health step
@@ -92,12 +92,20 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
         else:
             q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
                         f"({'at least' if reading == 'over' else 'under'} {bar})")
+    elif ev.method in TEXT_METHODS and _perplexity_said(ev):  # no views, no LiDAR: its own held-out measure
+        q.verdict, q.decided_by = "usable", "perplexity"
+        q.reason = ("no failure found" + _perplexity_said(ev) + ". Without labels that says the model learned the "
+                    "text, not how good its embeddings are for your task: compare it with runs of the same method on "
+                    "the same data, or probe it on a few labelled texts")
     elif gain:
         q.verdict, q.decided_by = "usable", "lidar"
         q.reason = (f"no failure found; LiDAR went from {gain[0]:.1f} at initialisation to {gain[1]:.1f} "
                     f"({gain[2]:.2f}x). Without labels that says the encoder did not fail, not how good it is for "
                     "your task: compare it with runs of the same method on the same data, or probe it on a few "
                     "labelled images")
+    elif ev.method in TEXT_METHODS:
+        q.reason = ("no labels and fewer than two held-out perplexity measurements: let the run reach its next "
+                    "evaluation (train.health_every)")
     else:
         q.reason = ("no labels and fewer than two LiDAR measurements: let the run reach its next health step, or "
                     "audit its checkpoint (`sslpilot audit`)")

@@ -507,6 +507,8 @@ def _get_run_text(result: dict) -> str:
     message = "" if message in TRIVIAL_MESSAGES else message  # "succeeded ... finished" said it twice
     parts.append(f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
                  f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {message}".rstrip())
+    if result.get("logged"):  # "what's its perplexity?": the values asked for and the run's state, no more
+        return "\n".join(parts)
     if result.get("continued_from"):
         parent = f"run {result['parent_id']}'s" if result.get("parent_id") else "the"
         parts.append(f"- continued from {parent} weights (`{result['continued_from'].replace('`', '')}`)")

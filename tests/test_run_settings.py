@@ -452,3 +452,20 @@ def test_a_stop_on_a_plateau_is_a_stop_rule_not_a_cancel_now(message, model):
     a plateau could be a stop rule."""
     r = read(message, model)
     assert (r.tool, r.args["run_id"], r.args["metric"]) == ("stop_run_when", "3", "loss") and "stops" in r.args
+
+
+def test_a_metric_asked_for_is_answered_without_the_whole_summary_after_it():
+    """"what's its perplexity?" gave the value, then the run's whole summary (loss, perplexity again, spread, rank,
+    tags): now the value and the run's state line, no more; a plain "show run 1" keeps its summary."""
+    from agent.answers import _get_run_text
+
+    run = {"run_id": "1", "name": None, "method": "mlm", "dataset": "./docs", "status": "succeeded", "steps": 60,
+           "total_steps": 60, "message": "", "tags": ["chat"], "verdict": "healthy",
+           "metrics": {"loss": {"first": 8.5, "last": 7.5}, "val/perplexity": {"first": 8636.0, "last": 1826.0}}}
+    asked = {**run, "logged": [{"key": "val/perplexity", "last": (60, 1826.0), "min": (60, 1826.0),
+                                "max": (0, 8636.0)}]}
+    text = _get_run_text(asked)
+    assert text.splitlines()[0].startswith("- `val/perplexity`: last 1826 (step 60)")
+    assert text.splitlines()[-1].startswith("**Run 1** (mlm on ./docs): succeeded, step 60/60")
+    assert "tags" not in text and "last diagnosis" not in text and "8636 -> 1826" not in text
+    assert "- val/perplexity: 8636 -> 1826" in _get_run_text(run) and "- tags: chat" in _get_run_text(run)

@@ -41,6 +41,23 @@ def test_the_band_covers_the_truth_about_as_often_as_it_says():
     assert 33 <= hits <= 57, hits
 
 
+def test_a_run_measured_too_few_times_is_told_when_or_how_to_measure_enough():
+    """"No forecast: only 3 measurements" left the user there: a run still going is told the step at which it will
+    have enough (or that it will not, before its end); one that ended, the health_every that would have sufficed."""
+    from tools.diagnosis import measure_more_hint
+    from tools.records import Run
+
+    def hint(status, every, total, measured=3):
+        return measure_more_hint(Run(id="1", status=status, total_steps=total), {"train": {"health_every": every}},
+                                 measured)
+
+    assert "set train.health_every to 12 or less" in hint("succeeded", 50, 60)
+    assert '"train run 1 for 60 more steps"' in hint("succeeded", 50, 60)
+    assert hint("running", 10, 100) == "it measures every 10 steps, so ask again after step 40"
+    assert "will not reach 5 before its end (step 60)" in hint("running", 50, 60)
+    assert hint("succeeded", 10, 100, measured=5) is None and hint("succeeded", None, 100) is None
+
+
 def test_a_saturated_curve_has_plateaued():
     f = forecast(STEPS.tolist(), _curve(STEPS, 1.5, 3.0, 0.9).tolist(), "probe/acc")
     assert f.verdict == "plateaued"

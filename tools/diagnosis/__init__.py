@@ -267,7 +267,7 @@ def forecast_run(home: Home, run_ref: str, probe: bool = False) -> dict:
     out["run_id"] = run.id
     out["series"] = [[r["step"], r[f.metric]] for r in rows if isinstance(r.get(f.metric), (int, float))]
     if not f.at and not probe:
-        out["try_instead"] = probe_forecast_hint(reg, run)
+        out["try_instead"] = probe_forecast_hint(reg, run) or measure_more_hint(run, tree, len(out["series"]))
     if f.references:
         out["caveat"] = REFERENCES_CAVEAT
     elif continued and f.verdict != "unknown":
@@ -286,6 +286,22 @@ def probe_forecast_hint(reg: Registry, run: Run) -> str | None:
         return None
     return (f"run {run.id} kept {kept} checkpoints on labelled data: `sslpilot forecast {run.id} --probe` (in the "
             f"chat, 'forecast run {run.id} with the linear probe') forecasts the probe read at each of them")
+
+
+def measure_more_hint(run: Run, tree: dict, measured: int) -> str | None:
+    """Where a run was measured too few times to forecast: when the measurement that makes it enough comes (a run
+    still going), or how to measure often enough next time (one that ended)."""
+    from tools.diagnosis.forecast import MIN_POINTS
+
+    every, total = (tree.get("train") or {}).get("health_every"), run.total_steps
+    if not isinstance(every, int) or every <= 0 or not total or measured >= MIN_POINTS:
+        return None
+    if run.status in ("queued", "running"):
+        due = every * (MIN_POINTS - 1)  # measured at its first steps, then every `every`
+        return (f"it measures every {every} steps, so ask again after step {due}" if due <= total else
+                f"at one measurement every {every} steps it will not reach {MIN_POINTS} before its end (step {total})")
+    return (f"it measured every {every} steps over its {total}; set train.health_every to {max(1, total // MIN_POINTS)} "
+            f"or less next time to forecast, or continue it (\"train run {run.id} for {total} more steps\")")
 
 
 def kept_checkpoint_probes(run: Run) -> list[dict]:

@@ -597,7 +597,8 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "delete_runs": lambda r: (f"Moved {', '.join('run ' + d['run_id'] for d in r['deleted'])} to the trash "
                               f"({bytes_text(r['bytes'])}; `restore run N` brings one back)."),
     "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",
-    "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}.",
+    "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}." + (
+        f" (Its stored probe; say \"probe run {r['run_id']} again\" to measure it anew.)" if r.get("stored") else ""),
     "usage_summary": usage_text,
     "device_status": device_text,
     "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict"),

@@ -405,6 +405,15 @@ A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:
 NOT_A_RELAUNCH = re.compile(r"\b(?:probe|eval\w*|knn|k-nn|checkpoints?|resume|continue|why|compare)\b", re.I)
 
 
+PROBE_AGAIN = re.compile(r"\b(?:again|anew|afresh|fresh|re-?(?:probe|run|measure|evaluate|do)\w*)\b", re.I)
+"""A probe asked for anew ("probe run 2 again"): measured again, not read back from the stored one."""
+PROBE_VALUES = re.compile(r"\b(?:recall(?:@\d+)?|retrieval|k-?nn(?:\s+accuracy)?|(?:linear\s+)?probe(?:\s+accuracy)?)\b",
+                          re.I)
+PROBE_QUESTION = re.compile(r"^\W*(?:what|what's|whats|how|show|tell|give)\b|\?\s*$", re.I)
+NOT_PROBE_VALUES = re.compile(r"\b(?:why|compare|versus|vs|rank|better|worse|best|forecast|predict\w*|will|should|"
+                              r"judge|random\s+init\w*|longer|without|worth|usable|any\s+good|no\s+labels?)\b", re.I)
+"""A run's probe values asked for ("what's its recall?", "how good is run 1's retrieval?"): its probe, stored or
+measured, not a literature search or another run's; a comparison or a judgement keeps its own reading."""
 ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resume": "resume_run",
                  "forecast": "forecast_run", "recommend": "recommend_next_step", "judge": "judge_run"}
 ONE_RUN_VERB = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?({'|'.join(ONE_RUN_VERBS)})\b", re.I)
@@ -424,6 +433,9 @@ def _decided_by_words(text: str, named, world: World) -> str | None:
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
+            len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
+        return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
     verb = ONE_RUN_VERB.match(text)
     if len(named.ids) > 1 and verb:  # "diagnose runs 1 and 4": that tool, which asks which run first
         return ONE_RUN_VERBS[verb.group(1).lower()]
@@ -606,6 +618,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
         return tool("compare_runs", {"run_ids": ids[:8]})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
+    if intent == "run_linear_probe" and PROBE_AGAIN.search(text):  # else the stored probe is read back
+        extra["again"] = True
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
     judged = named_settings(text)

@@ -469,3 +469,31 @@ def test_a_metric_asked_for_is_answered_without_the_whole_summary_after_it():
     assert text.splitlines()[-1].startswith("**Run 1** (mlm on ./docs): succeeded, step 60/60")
     assert "tags" not in text and "last diagnosis" not in text and "8636 -> 1826" not in text
     assert "- val/perplexity: 8636 -> 1826" in _get_run_text(run) and "- tags: chat" in _get_run_text(run)
+
+
+def test_a_runs_probe_values_asked_for_are_read_back_and_measured_again_only_when_asked(tmp_path, monkeypatch):
+    """"what's its probe accuracy?" re-ran the probe (minutes on a large set) and "what's its recall?" searched the
+    literature: both read the run's stored probe now; "probe run 1 again" (or new eval settings) measures anew."""
+    from tools import runs
+
+    model = get_model()
+    asked = {t: understand(t, {"focus_run": "1"}, WORLD, model) for t in (
+        "what's its recall?", "how good is run 1's retrieval?", "what's its probe accuracy?", "probe run 1 again",
+        "without a probe, is run 4 worth using?")}
+    assert {t: (r.tool, r.args) for t, r in list(asked.items())[:3]} == {
+        t: ("run_linear_probe", {"run_id": "1"}) for t in list(asked)[:3]}
+    assert asked["probe run 1 again"].args == {"run_id": "1", "again": True}
+    assert asked["without a probe, is run 4 worth using?"].tool == "judge_run"
+
+    home = Home.resolve(tmp_path / "home")
+    run = enqueue(home, tiny_config())
+    RunFolder(run.run_dir).probe.write_text(json.dumps({"run_id": run.id, "probe/acc": 0.91, "knn/acc": 0.9,
+                                                        "baseline": {"probe/acc": 0.5, "knn/acc": 0.4}}))
+    measured = []
+    monkeypatch.setattr(runs, "probe", lambda h, rid, **kw: measured.append(rid) or {"run_id": rid, "probe/acc": 0.92})
+    box = ToolBox(home)
+    stored = box.run_linear_probe(run.id)
+    assert stored["stored"] is True and stored["probe/acc"] == 0.91 and measured == []
+    assert "Its stored probe; say \"probe run " + run.id + " again\"" in tool_result_text("run_linear_probe", stored)
+    assert box.run_linear_probe(run.id, again=True)["probe/acc"] == 0.92 and measured == [run.id]
+    assert box.run_linear_probe(run.id, eval_overrides={"knn_k": 5})["probe/acc"] == 0.92  # new settings: measured

@@ -200,6 +200,8 @@ class ForecastArgs(RunRef):
 
 class ProbeArgs(RunRef):
     eval_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {'feature_norm': 'standardize'}")
+    again: bool = Field(False, description="probe again even when the run has a stored probe (its result is "
+                        "returned otherwise: a finished run's encoder does not change)")
 
 
 class StopWhenArgs(RunRef):

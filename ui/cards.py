@@ -150,7 +150,8 @@ def probe_card(result: dict, key: str) -> None:
             col.metric(name, f"{result[name]:.3f}", None if delta is None else f"{delta:+.3f}{margin} vs random init")
     if result.get("num_val"):
         st.caption(f"on {result['num_val']} held-out images; ± is {PROBE_GAIN_Z:g} standard errors of the gain, "
-                   "paired on them")
+                   "paired on them" + ("; the run's stored probe (ask to probe it again to measure anew)"
+                                       if result.get("stored") else ""))
 
 
 def render_tool(home: Home, tool: dict, key: str, latest_recommendation: bool) -> bool:

@@ -126,6 +126,8 @@ def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
     args = out["pending_confirmation"]["args"]
     assert (args["grid"], args["experiment"], args["parent_run"]) == ({"optim.lr": [0.01]}, "lrs", made[0].id)
     assert out["answer"].startswith("Add **1 run** to sweep `lrs`"), out["answer"]
+    out = agent.chat("make it 40 steps", "x")  # changed while it waits: still an addition to the sweep
+    assert out["pending_confirmation"]["args"]["steps"] == 40 and out["answer"].startswith("Add **1 run** to sweep")
     agent.chat("yes", "x")
     swept = Registry(home).list(experiment="lrs")
     assert len(swept) == 3 and started == [max(r.id for r in swept)]
@@ -134,7 +136,9 @@ def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
     assert "nothing new to add to sweep 'lrs': it already tried optim.lr 0.001, 0.003, 0.01" in out["answer"]
     out = agent.chat("repeat the lrs sweep with byol", "z")
     args = out["pending_confirmation"]["args"]
-    assert args["method"] == "byol" and args["grid"] == {"optim.lr": [0.001, 0.003, 0.01]} and not args["experiment"]
+    # what the sweep varied, each value once: the rate, and the length its extension was changed to
+    assert args["method"] == "byol" and args["grid"]["optim.lr"] == [0.001, 0.003, 0.01] and not args["experiment"]
+    assert sorted(args["grid"]) == ["optim.lr", "train.steps"] and args["grid"]["train.steps"][-1] == 40
     assert "- learning rate: `swept: 0.001, 0.003, 0.01` (sweep lrs)" in out["answer"], out["answer"]
     agent.chat("no", "z")
     assert len(Registry(home).list()) == 3  # nothing launched without the yes

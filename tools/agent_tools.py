@@ -220,9 +220,11 @@ class ToolBox:
     def launch_sweep(self, **kw) -> dict:
         access.require(self.home, "member", "launching a sweep")
         a = SweepArgs(**kw)
-        extends = a.extend and a.like_sweep
         if a.like_sweep:  # what is confirmed is the sweep written out: its base run, grid and name
             a = _like_sweep(a, self.home)
+        from tools.registry import Registry
+
+        extends = bool(a.experiment and Registry(self.home).list(experiment=a.experiment, limit=1))  # more of one
         if not a.grid:
             raise SSLPilotError("a sweep needs values to try", field="grid",
                                 fix="give a setting with several values, e.g. {'optim.lr': [0.001, 0.003]}")

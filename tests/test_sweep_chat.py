@@ -141,6 +141,10 @@ def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
     assert sorted(args["grid"]) == ["optim.lr", "train.steps"] and args["grid"]["train.steps"][-1] == 40
     assert "- learning rate: `swept: 0.001, 0.003, 0.01` (sweep lrs)" in out["answer"], out["answer"]
     agent.chat("no", "z")
+    out = agent.chat("repeat the lrs sweep with byol for 30 steps", "w")  # a length said holds for every run
+    args = out["pending_confirmation"]["args"]
+    assert args["steps"] == 30 and args["grid"] == {"optim.lr": [0.001, 0.003, 0.01]}, args
+    agent.chat("no", "w")
     assert len(Registry(home).list()) == 3  # nothing launched without the yes
 
 

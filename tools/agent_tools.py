@@ -22,7 +22,15 @@ from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
 from tools.insights import config_diff, sweep_grid
-from tools.launches import device_hours, estimate_cost, launch_config, steps_for_time, time_limit_note
+from tools.launches import (
+    FIELD_KEYS,
+    RUN_LENGTH,
+    device_hours,
+    estimate_cost,
+    launch_config,
+    steps_for_time,
+    time_limit_note,
+)
 from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
     TOOLS,
@@ -80,6 +88,10 @@ def _like_sweep(a: SweepArgs, home: Home) -> SweepArgs:
     """An earlier sweep again ("repeat the lrs sweep on shapes": its first run's config, its grid, the changes
     given) or extended ("add lr 0.03 to the lrs sweep": only the new values, into the same sweep)."""
     first, varied, base = sweep_grid(home, a.like_sweep)
+    given = {FIELD_KEYS[f] for f in FIELD_KEYS if getattr(a, f, None) is not None} | set(a.overrides)
+    if given & set(RUN_LENGTH):  # a length said in one unit replaces the sweep's, in either
+        given |= set(RUN_LENGTH)
+    varied = {k: v for k, v in varied.items() if k not in given}  # what the user set holds for every run
     if a.extend:
         new = {k: [v for v in values if v not in varied.get(k, [base.get(k)])] for k, values in a.grid.items()}
         if not a.grid or not all(new.values()):

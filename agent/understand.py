@@ -346,6 +346,19 @@ def _sweep_again(text: str, named, world: World, intents, cwd) -> Reading | None
                    confidence=1.0, intents=[("launch_sweep", 1.0), *intents[:2]])
 
 
+def _of_one_run(words: str) -> str:
+    """A condition said of several runs, said of one ("if they collapse" -> "if it collapses")."""
+    plural = {"are": "is", "were": "was", "have": "has", "do": "does"}
+    modal = ("can", "will", "would", "should", "did", "could", "may", "might", "must")
+
+    def verb(m: re.Match) -> str:
+        v = m.group(1)
+        return "it " + (plural.get(v.lower()) or (v if v.lower() in modal or v.endswith("s") else v + "s"))
+
+    words = re.sub(r"\bthey\s+([a-z]+)", verb, words, flags=re.I)
+    return re.sub(r"\bthem\b", "it", re.sub(r"\btheir\b", "its", words, flags=re.I), flags=re.I)
+
+
 def _trash(text: str, world: World) -> Reading | None:
     """A delete of named runs (or of a kind of finished run: "the failed runs"), or a restore from the trash."""
     restore = read_restore(text)
@@ -375,9 +388,16 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
     rid = named.ids[0] if named.ids else focus if focus and world.has(focus) else None
     run = f"run {rid}" if rid else "a run"
     args = read_stop(text)
-    if len(named.ids) > 1:
-        return _ask(f"I add a stop to one run at a time: which first, run {' or run '.join(named.ids[:4])}?",
-                    [f"cancel run {r}" for r in named.ids[:4]], [("stop_run_when", 1.0)])
+    if len(named.ids) > 1:  # which first, each offered with the condition as said (a cancel now would drop it)
+        going = [r.id for r in world.runs if r.id in named.ids and r.status in ("queued", "running")] or named.ids
+        when = CONDITION_START.search(text)
+        condition = _of_one_run(text[when.start():].strip()) if when else ""
+        options = [f"stop run {r} {condition}" for r in going[:4]] if when else []
+        if len(going) == 1:
+            return _ask(f"Of those, only run {going[0]} is still going: stop it {condition or 'later'}?", options,
+                        [("stop_run_when", 1.0)])
+        return _ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
+                    [("stop_run_when", 1.0)])
     if args is not None and rid:
         return Reading("tool", "stop_run_when", {"run_id": rid, **args}, confidence=1.0,
                        intents=[("stop_run_when", 1.0)])
@@ -394,6 +414,13 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                 [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
 
 
+CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"
+                             r"(?:minutes?|mins?|hours?))\b", re.I)
+"""Where a stop's condition begins ("stop runs 2 and 3 | when the loss drops below 5")."""
+PAUSE = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:pause|suspend)\b|\bput\s+(?:run\s*#?\d+|"
+                   r"it|the\s+[\w-]+(?:\s+run)?)\s+on\s+hold\b", re.I)
+"""A pause ("pause run 3", "put it on hold"): a cancel, which keeps the run's checkpoint for `resume` (it was read as a
+resume)."""
 SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up|hyper-?param(?:eter)?s|hparams|"
                          r"params|recipe)\s+as\b|\blike\s+(?:run\s*#?\d+|#\d+)\b.{0,30}\bbut\b|"
                          r"\b(?:copy|clone|duplicate)\b|\bre-?run\b", re.I)
@@ -433,6 +460,8 @@ def _decided_by_words(text: str, named, world: World) -> str | None:
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
+        return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)

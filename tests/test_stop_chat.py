@@ -358,3 +358,24 @@ def test_a_plateau_without_a_wait_is_shown_with_the_wait_the_trainer_will_give_i
                                                   "health/rank stops rising for 3 epochs"]
     assert spelled_out(["health/rank stops improving"], {"train": {"health_every": 50}}, 3000) == \
         ["health/rank stops rising for 300 steps (the default wait)"]
+
+
+def test_a_pause_is_a_cancel_that_keeps_the_checkpoint(model):
+    """"pause run 3" was read as a resume of it; a pause is a cancel (its checkpoint kept for `resume`). A "hold on"
+    that asks something is not one."""
+    for text in ("pause run 3", "pause it", "can you pause run 3 for now", "put it on hold"):
+        r = understand(text, {"focus_run": "3"}, WORLD, model)
+        assert (r.tool, r.args) == ("cancel_run", {"run_id": "3"}), (text, r.kind, r.tool, r.question)
+    assert understand("hold on, what is run 3 doing?", {"focus_run": "3"}, WORLD, model).tool != "cancel_run"
+
+
+def test_a_stop_asked_of_several_runs_offers_it_for_each_run_still_going(model):
+    """"stop runs 3 and 4 if they collapse" offered "cancel run 3" and "cancel run 4", which would drop the
+    condition: now the stop itself for each run still going, said of one run, each reading back as that stop."""
+    r = understand("stop runs 3 and 5 after 500 steps", {}, WORLD, model)  # run 5 has ended
+    assert r.kind == "clarify" and "only run 3 is still going" in r.question
+    assert r.options == ["stop run 3 after 500 steps"]
+    r = understand("stop runs 3 and 4 if they collapse", {}, WORLD, model)
+    assert r.options == ["stop run 3 if it collapses"], r.options
+    again = understand(r.options[0], {}, WORLD, model)
+    assert (again.tool, again.args) == ("stop_run_when", {"run_id": "3", "on_failure": True}), again

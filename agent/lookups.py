@@ -34,6 +34,7 @@ NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|
                                 r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*)\b", re.I)
 """A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
 lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
+TIME_LEFT = re.compile(r"\btime\s+(?:is\s+)?(?:left|remaining)\b", re.I)
 ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:final|last|current|latest|end(?:ing)?)\s+"
                           r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
 """A run's last loss asked for ("what was run 1's final loss?"): its summary, which leads with the loss."""
@@ -75,7 +76,8 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     if metrics:
         return _metric_lookup(text, metrics, named, focus, world)
     show = find_asked(text)
-    if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(text):
+    judged = TIME_LEFT.sub(" ", text)  # "how much time is left on run 3?": its time, not the steps it still needs
+    if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(judged):
         return None
     if find_numbers(text) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
                                  find_knobs(text).values()):  # a value given: a launch or a change, not a lookup

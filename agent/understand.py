@@ -138,6 +138,9 @@ WAITS = re.compile(r"\b(?:when(?:ever)?|once|as\s+soon\s+as|until|the\s+moment)\
 """A stop that waits for something the chat may not read ("stop run 3 when it looks good enough"): asked about."""
 # an imperative stop at the start ("kill run 2, it's collapsed", "stop experiment 1, i need that gpu") is a cancel,
 # whatever else the message says about the run; the cancel still waits for a yes
+EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
+                       r"training)|all\s+of\s+them)\b", re.I)
+"""Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
 
 
@@ -235,6 +238,12 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:
             return amended
     named = find_runs(stripped, world, about_runs=True)
+    if CANCEL_FIRST.search(stripped) and EVERY_RUN.search(stripped) and not named.mentioned:
+        going = [r.id for r in world.runs if r.status in ("queued", "running")]  # "stop everything"
+        if not going:
+            return _ask("Nothing is queued or running, so there is nothing to cancel.", ["list my runs"])
+        return Reading("tool", "cancel_run", {"run_ids": going[:64]} if len(going) > 1 else {"run_id": going[0]},
+                       confidence=1.0, intents=[("cancel_run", 1.0)])
     if named.sweeps and not named.ids:  # "how did the sweep go?" with two sweeps here: which, before any reading
         return _which_sweep(named, stripped)
     about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS

@@ -17,7 +17,7 @@ GROUP_WORDS = (
     ("method", r"\b(?:by|per|for\s+each|each)\s+method\b|\bwhich\s+methods?\b"),
     ("dataset", r"\b(?:by|per|for\s+each|each)\s+(?:dataset|data\s*set|data)\b"),
     ("status", r"\b(?:by|per)\s+status\b|\bwast(?:e|ed|ing)\b|\bfailed\s+runs\b"),
-    ("run", r"\b(?:by|per|for\s+each|each)\s+run\b|\bwhich\s+runs\b"),
+    ("run", r"\b(?:by|per|for\s+each|each)\s+run\b|\bwhich\s+runs?\b"),
 )
 PERIODS = re.compile(r"\b(today|yesterday|(?:this|last)\s+(?:week|month))\b", re.I)
 SPAN = re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+(\d+|a|an|one)?\s*(hours?|days?|weeks?)\b", re.I)

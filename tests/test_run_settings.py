@@ -79,6 +79,26 @@ def test_a_running_run_has_its_time_so_far_and_its_logged_speed():
             "device": "cuda:0"}
     t = run_time(info)
     assert 119 <= t["wall_s"] <= 180 and t["img_per_s"] == 512.0 and t["finished"] is False
+    assert t["left_s"] is None  # no steps known: no time to go
+
+
+def test_a_running_run_says_its_time_to_go_at_the_pace_of_this_spell(tmp_path):
+    """"what's the eta for run 3?" gave its summary: now the time to its end at this spell's pace (a resumed run's
+    steps before its resume do not count as done in this spell's time)."""
+    from agent.understand import understand
+    from tools.run_settings import time_text
+
+    folder = RunFolder(tmp_path / "r").create()
+    folder.set_status("running", start_step=200)  # resumed at step 200
+    info = {"run_dir": str(folder.path), "summary": None, "started_at": time.time() - 100, "steps": 300,
+            "total_steps": 1300, "metrics": {}, "device": "cpu"}
+    t = run_time(info)
+    assert 900 <= t["left_s"] <= 1100  # 100 steps in ~100 s; 1000 to go
+    assert "so far; about 1" in time_text(t) and "min to go at its pace so far" in time_text(t)
+    model = get_model()
+    for text in ("what's the eta for run 3?", "when will run 3 finish?", "how much time is left on run 3?"):
+        r = understand(text, {}, WORLD, model)
+        assert (r.tool, r.args) == ("get_run", {"run_id": "3", "show": ["time"]}), (text, r.tool, r.args)
 
 
 def test_runs_from_before_the_record_answer_from_their_summary(tmp_path):

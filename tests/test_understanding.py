@@ -335,3 +335,21 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
     assert (r.tool, r.args) == ("cancel_run", {"run_ids": ["2", "3"]})
     r = understand("cancel runs 1 and 2", {}, live, model)  # named, and one is over: said, the rest offered
     assert r.kind == "clarify" and "already ended: run 1 (succeeded)" in r.question and r.options == ["cancel run 2"]
+
+
+def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
+    """Found by asking as a newcomer would: "is the gpu being used?" offered a list of runs, "which run used the most
+    gpu time?" summed by method, and "stop everything" asked which one run."""
+    from agent.slots import RunInfo, World
+
+    r = understand("is the gpu being used?", {}, WORLD, model)
+    assert (r.tool, r.args) == ("device_status", {})
+    r = understand("which run used the most gpu time?", {}, WORLD, model)
+    assert (r.tool, r.args) == ("usage_summary", {"by": "run"})
+    going = World([RunInfo("1", "simclr", "digits", "succeeded"), RunInfo("2", "byol", "digits", "running"),
+                   RunInfo("3", "dino", "shapes", "queued")])
+    for text in ("stop everything", "cancel all my runs", "kill all runs"):
+        r = understand(text, {}, going, model)
+        assert (r.tool, r.args) == ("cancel_run", {"run_ids": ["2", "3"]}), (text, r.kind, r.question)
+    r = understand("stop everything", {}, World([RunInfo("1", "simclr", "digits", "succeeded")]), model)
+    assert r.kind == "clarify" and "nothing to cancel" in r.question

@@ -88,8 +88,21 @@ def run_time(info: dict) -> dict:
     if not started:
         return {"wall_s": None, "finished": False}
     speed = (info["metrics"].get("samples_per_s") or {}).get("last")
-    return {"wall_s": max(0.0, time.time() - float(started)), "img_per_s": speed, "device": info.get("device"),
-            "finished": False}
+    wall = max(0.0, time.time() - float(started))
+    return {"wall_s": wall, "img_per_s": speed, "device": info.get("device"), "finished": False,
+            "left_s": _time_left(info, wall)}
+
+
+def _time_left(info: dict, wall: float) -> float | None:
+    """A running run's time to its end at the pace of this spell so far (its steps since it started or resumed,
+    start-up included, so early on it errs long); None before its first logged step."""
+    steps, total = info.get("steps") or 0, info.get("total_steps")
+    began = next((e for e in reversed(RunFolder(info["run_dir"]).read_events())
+                  if e.get("type") == "status" and e.get("status") == "running"), {}) if info.get("run_dir") else {}
+    done = steps - int(began.get("start_step") or 0)
+    if not total or done <= 0 or wall <= 0:
+        return None
+    return wall / done * max(0, total - steps)
 
 
 def took(seconds: float) -> str:
@@ -105,8 +118,9 @@ def time_text(t: dict) -> str:
         return "not started training yet"
     speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
     on = f" on {t['device']}" if t.get("device") else ""
+    left = f"; about {took(t['left_s'])} to go at its pace so far" if t.get("left_s") is not None else ""
     return f"{'trained for' if t['finished'] else 'running for'} {took(t['wall_s'])}{speed}{on}" + (
-        "" if t["finished"] else " so far")
+        "" if t["finished"] else f" so far{left}")
 
 
 def run_files(info: dict) -> dict:

@@ -673,6 +673,26 @@ REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete
            "or resume runs, and move runs you name to the trash (each after your yes: \"delete run 4\"), list and "
            "compare them, diagnose a run, recommend the next step, run a linear probe, sum the GPU time used, and "
            "search your run logs or the literature.")
+def catalogue_text(about: list[str]) -> str:
+    """What sslpilot has, from its catalogue: the methods by modality, the built-in datasets, the backbones."""
+    from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, CATALOGUE
+
+    lines = []
+    if "methods" in about:
+        lines.append("Methods (`pretrain METHOD on DATA`):")
+        for kind, label in (("vision", "images"), ("text", "text"), ("image_text", "image-text pairs")):
+            lines += [f"- `{m.name}` ({m.title}, {label}): {m.summary}" for m in CATALOGUE if m.modality == kind]
+    if "datasets" in about:
+        lines.append("Data: any folder of images (`pretrain simclr on ./photos`), of text files for `mlm`/`clm`, or of "
+                     "captioned images for `clip`; built in: " + ", ".join(f"`{d}`" for d in BUILTIN_DATASETS)
+                     + " (digits: scikit-learn's 8x8 digits; shapes: generated, with captions; both labelled, so "
+                     "the linear probe runs).")
+    if "backbones" in about:
+        lines.append("Backbones (`backbone.name`): " + ", ".join(f"`{b}`" for b in BACKBONES)
+                     + ", or a local model folder (`backbone.pretrained=PATH`).")
+    return "\n".join(lines)
+
+
 HELP = ("I can pretrain, diagnose, compare and probe SSL runs, and search your run logs and the literature. Try: "
         "\"pretrain dino on ./data/products for 50 epochs on GPU 1\", \"why did run 3 collapse?\", \"what should I try "
         "next for run 3?\", \"compare runs 2 and 3\", \"list my runs\", \"what does DINO do about collapse?\". "

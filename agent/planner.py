@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.answers import HELP, REFUSAL, tool_result_text
+from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
 from agent.slots import RunInfo, World
 from agent.understand import CONFIDENT, Reading, understand
@@ -120,8 +120,8 @@ class OfflinePlanner(BaseChatModel):
                 reading = combined
         if reading.kind == "refuse":
             return AIMessage(content=REFUSAL)
-        if reading.kind == "help":
-            return AIMessage(content=HELP)
+        if reading.kind == "help":  # what sslpilot can do, or what its catalogue holds when that was asked
+            return AIMessage(content=catalogue_text(reading.args["about"]) if reading.args.get("about") else HELP)
         if reading.kind == "clarify":
             return AIMessage(content=clarification_text(reading),
                              additional_kwargs={"clarify": {"question": reading.question, "options": reading.options,

@@ -138,6 +138,17 @@ WAITS = re.compile(r"\b(?:when(?:ever)?|once|as\s+soon\s+as|until|the\s+moment)\
 """A stop that waits for something the chat may not read ("stop run 3 when it looks good enough"): asked about."""
 # an imperative stop at the start ("kill run 2, it's collapsed", "stop experiment 1, i need that gpu") is a cancel,
 # whatever else the message says about the run; the cancel still waits for a yes
+CATALOGUE_TOPICS = (("methods", r"\b(?:methods|algorithms|objectives|ssl\s+methods)\b"),
+                    ("datasets", r"\b(?:datasets|data\s*sets|data)\b"),
+                    ("backbones", r"\b(?:backbones|architectures|encoders|models)\b"))
+CATALOGUE_ASKED = re.compile(r"^\W*(?:what|which|list|show|tell\s+me)\b.{0,40}\b(?:support\w*|have|available|offer|are\s+"
+                             r"there|do\s+you|can\s+(?:i|you|we)|built[- ]?in|exist)\b|^\W*(?:list|show)\s+(?:me\s+)?"
+                             r"(?:the\s+|all\s+|your\s+)?(?:supported\s+|available\s+)?(?:methods|datasets|backbones)\W*$",
+                             re.I)
+"""What sslpilot has ("what methods do you support?", "which datasets can I use?", "list the backbones"): its
+catalogue, not a literature search."""
+MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|launched)\b", re.I)
+"""What the user has run ("what methods have I used?"), which their runs answer, not the catalogue."""
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
@@ -238,6 +249,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:
             return amended
     named = find_runs(stripped, world, about_runs=True)
+    about = [topic for topic, words in CATALOGUE_TOPICS if re.search(words, stripped, re.I)]
+    if about and CATALOGUE_ASKED.search(stripped) and not named.mentioned and not find_method(without_paths(
+            stripped)) and not MY_OWN.search(stripped):
+        return Reading("help", args={"about": about}, confidence=1.0)  # "what methods do you support?"
     if CANCEL_FIRST.search(stripped) and EVERY_RUN.search(stripped) and not named.mentioned:
         going = [r.id for r in world.runs if r.status in ("queued", "running")]  # "stop everything"
         if not going:

@@ -353,3 +353,23 @@ def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
         assert (r.tool, r.args) == ("cancel_run", {"run_ids": ["2", "3"]}), (text, r.kind, r.question)
     r = understand("stop everything", {}, World([RunInfo("1", "simclr", "digits", "succeeded")]), model)
     assert r.kind == "clarify" and "nothing to cancel" in r.question
+
+
+def test_what_sslpilot_has_is_answered_from_its_catalogue(model, tmp_path):
+    """"what methods do you support?" searched the literature and "what datasets can I use?" asked between a search
+    and a list; both are answered from the catalogue (every method, each built-in dataset, the backbones)."""
+    from agent.answers import catalogue_text
+    from agent.session import Agent
+    from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, CATALOGUE
+
+    for text, about in (("what methods do you support?", ["methods"]), ("what datasets can I use?", ["datasets"]),
+                        ("list the backbones", ["backbones"])):
+        r = understand(text, {}, WORLD, model)
+        assert (r.kind, r.args) == ("help", {"about": about}), (text, r.kind, r.tool)
+    for text in ("what data did run 5 use?", "list my runs", "what methods have I used?"):
+        assert understand(text, {}, WORLD, model).args.get("about") is None, text
+    every = catalogue_text(["methods", "datasets", "backbones"])
+    assert all(f"`{m.name}` ({m.title}" in every for m in CATALOGUE)
+    assert all(f"`{d}`" in every for d in BUILTIN_DATASETS) and all(f"`{b}`" in every for b in BACKBONES)
+    out = Agent(Home.resolve(tmp_path / "home")).chat("what methods do you support?", "cat")
+    assert out["answer"].startswith("Methods (`pretrain METHOD on DATA`):") and not out["tool_calls"]

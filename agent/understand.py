@@ -97,9 +97,12 @@ MULTIPLE_OF_SETTING = re.compile(
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
 """A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
 value: it launched at the default, the multiple dropped."""
-EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log)\b.{0,40}?\bto\s+"
-                    r"(tensorboard|mlflow)\b", re.I)
-"""An export to TensorBoard or MLflow, a CLI command ("export run 2 to tensorboard" was read as a relaunch)."""
+EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log|convert|save)\b.{0,40}?\b"
+                    r"(?:to|as|in(?:to)?)\s+(?:an?\s+|the\s+)?([\w.-]+)", re.I)
+"""An export ("export run 2 to tensorboard" was read as a relaunch, "export run 1 to onnx" offered a resume): the CLI
+command for TensorBoard and MLflow, and for any other format what sslpilot writes instead."""
+EXPORT_TARGETS = ("tensorboard", "mlflow")
+ELSEWHERE = ("wandb", "w&b", "comet", "neptune", "huggingface", "hf", "hub", "s3", "onnx")  # "send run 1 to wandb"
 REFUSE = re.compile(
     r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
     r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
@@ -227,11 +230,18 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if REFUSE.search(words.runs if words is not None and words.change else stripped):  # a note is data, not an order
         return Reading("refuse", confidence=1.0)
     export = EXPORT.search(stripped)
-    if export:  # a CLI command, not a chat tool: say which, not a relaunch of the run
+    if export and (export.group(1).lower() in (*EXPORT_TARGETS, *ELSEWHERE) or re.match(
+            r"\W*(?:please\s+|can you\s+|could you\s+)?(?:export|convert)\b", stripped, re.I)):
         run = re.search(r"\d+", export.group(0))
-        return _ask("Exports are a command, not something I run from the chat: `sslpilot export "
-                    f"{run.group(0) if run else 'RUN'} --to {export.group(1).lower()}` (runs also log to both live).",
-                    ["list my runs", "what can you do?"])
+        rid = run.group(0) if run else "RUN"
+        if export.group(1).lower() in EXPORT_TARGETS:  # a CLI command, not a chat tool: say which, not a relaunch
+            return _ask("Exports are a command, not something I run from the chat: `sslpilot export "
+                        f"{rid} --to {export.group(1).lower()}` (runs also log to both live).",
+                        ["list my runs", "what can you do?"])
+        return _ask(f"sslpilot does not convert to `{export.group(1)}`. Each finished run saves its encoder as PyTorch "
+                    f"weights with how to load them (ask `where is run {rid}'s encoder?`), and its logs go to "
+                    f"TensorBoard or MLflow with `sslpilot export {rid} --to tensorboard|mlflow`.",
+                    [f"where is run {rid}'s encoder?"] if run else ["list my runs"])
     if words is not None:  # a rename, tag or note: the words decide, never a relaunch of the run they name
         return _annotate(words, context, world)
     if BARE_REPLY.match(stripped) and not context.get("pending_launch"):  # a yes or no with nothing waiting for one

@@ -373,3 +373,15 @@ def test_what_sslpilot_has_is_answered_from_its_catalogue(model, tmp_path):
     assert all(f"`{d}`" in every for d in BUILTIN_DATASETS) and all(f"`{b}`" in every for b in BACKBONES)
     out = Agent(Home.resolve(tmp_path / "home")).chat("what methods do you support?", "cat")
     assert out["answer"].startswith("Methods (`pretrain METHOD on DATA`):") and not out["tool_calls"]
+
+
+def test_an_export_sslpilot_does_not_make_says_what_it_writes_instead(model):
+    """"export run 1 to onnx" offered a follow-up, a show or a resume of run 1; an export to TensorBoard or MLflow
+    gives its command, any other says what sslpilot writes (the encoder's weights, the logs) and where to ask."""
+    for text, fmt in (("export run 1 to onnx", "onnx"), ("convert run 1 to torchscript", "torchscript"),
+                      ("send run 1 to wandb", "wandb"), ("push run 1 to the hub", "hub")):
+        r = understand(text, {}, WORLD, model)
+        assert r.kind == "clarify" and f"does not convert to `{fmt}`" in r.question, (text, r.question)
+        assert r.options == ["where is run 1's encoder?"]
+    assert "`sslpilot export 2 --to tensorboard`" in understand("export run 2 to tensorboard", {}, WORLD, model).question
+    assert understand("send run 1 to gpu 2", {}, WORLD, model).kind == "tool"  # not an export

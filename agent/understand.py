@@ -97,6 +97,12 @@ MULTIPLE_OF_SETTING = re.compile(
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
 """A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
 value: it launched at the default, the multiple dropped."""
+RELATIVE_SETTING = re.compile(
+    r"\b(?:lower|higher|smaller|bigger|larger|reduced|increased|decreased|less|more|fewer)\s+(?P<a>learning[ _-]rate|lr|"
+    r"batch(?:[ _-]size)?|temperature|steps|epochs)\b|\b(?:reduce|lower|raise|increase|decrease|drop|bump(?:\s+up)?|cut)\s+(?:the\s+|"
+    r"its\s+)?(?P<b>learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature)\b", re.I)
+"""A setting changed by a direction and no value ("run 4 again with a lower lr", "reduce the temperature"): the launch
+kept the old value, the change dropped."""
 EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log|convert|save)\b.{0,40}?\b"
                     r"(?:to|as|in(?:to)?)\s+(?:an?\s+|the\s+)?([\w.-]+)", re.I)
 """An export ("export run 2 to tensorboard" was read as a relaunch, "export run 1 to onnx" offered a resume): the CLI
@@ -1011,6 +1017,22 @@ def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | Non
     return named.value, None
 
 
+def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
+    """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
+    find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
+    m = RELATIVE_SETTING.search(text)
+    if not m or _value_given(m.group("a") or m.group("b"), args) or re.search(r"\d", text[m.end():m.end() + 40]):
+        return None  # no direction, or a value said with it ("lower the lr of run 4 to 0.001": placed or asked about)
+    setting = (m.group("a") or m.group("b")).lower()
+    example = {"lr": "lr 0.0005", "learning rate": "lr 0.0005", "temperature": "temperature 0.1", "steps": "500 steps",
+               "epochs": "50 epochs"}.get(setting.replace("_", " ").replace("-", " "), "batch size 128")
+    ask = f"what {setting} did run {parent} use?" if parent else None
+    which = f"how many {setting}" if setting in ("steps", "epochs") else f"which {setting}"
+    return _ask(f"I read \"{m.group(0)}\", but I take settings as values: {which} should it use? Say it "
+                f"(e.g. `{example}`)" + (f"; `{ask}` gives run {parent}'s." if ask else "."), [ask] if ask else [],
+                intents[:3], p)
+
+
 def _value_given(setting: str, args: dict) -> bool:
     """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
     word = re.sub(r"[ _-]", "", setting.lower())
@@ -1110,6 +1132,9 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
                     "or a local model folder (`backbone.pretrained=PATH`). Which one?",
                     [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
     args = _launch_args(text)
+    vague = _direction_without_value(text, args, None, intents, p)
+    if vague:
+        return vague
     multiple = MULTIPLE_OF_SETTING.search(text)
     if multiple and not _value_given(multiple.group(1), args):  # relative to a default the chat does not know here
         return _ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
@@ -1295,4 +1320,9 @@ def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) ->
     if problem:
         return problem
     args.update(named)
+    change = ((args.get("recommendation") or {}).get("change") or {})
+    if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
+        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p)
+        if vague:
+            return vague
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

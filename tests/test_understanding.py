@@ -385,3 +385,18 @@ def test_an_export_sslpilot_does_not_make_says_what_it_writes_instead(model):
         assert r.options == ["where is run 1's encoder?"]
     assert "`sslpilot export 2 --to tensorboard`" in understand("export run 2 to tensorboard", {}, WORLD, model).question
     assert understand("send run 1 to gpu 2", {}, WORLD, model).kind == "tool"  # not an export
+
+
+def test_a_setting_changed_by_a_direction_alone_is_asked_for_its_value(model):
+    """"run 4 again with a lower lr" launched a follow-up with run 4's own lr, the change dropped: now a question for
+    the value, pointing at the one it had. A value said with it is no such question."""
+    r = understand("run 4 again with a lower lr", {}, WORLD, model)
+    assert r.kind == "clarify" and "which lr should it use?" in r.question and r.options == ["what lr did run 4 use?"]
+    r = understand("pretrain byol on shapes with more epochs", {}, WORLD, model)
+    assert r.kind == "clarify" and "how many epochs should it use?" in r.question
+    assert "temperature" in understand("relaunch run 1 but reduce the temperature", {}, WORLD, model).question
+    r = understand("run 4 again with lr 0.0001", {}, WORLD, model)
+    assert (r.tool, r.args) == ("launch_pretraining", {"lr": 0.0001, "parent_run": "4"})
+    rec = {"run_id": "4", "category": "model", "change": {"optim.lr": 0.0003}}
+    r = understand("run 4 again with a lower lr", {"last_recommendation": rec}, WORLD, model)  # the advice says how
+    assert r.tool == "launch_pretraining" and r.args["recommendation"] == rec

@@ -667,7 +667,8 @@ class RunRefs:
 def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     low = text.lower()
     for word, n in WORD_NUMBERS.items():
-        low = re.sub(rf"\b(runs?\s+){word}\b", rf"\g<1>{n}", low)
+        low = re.sub(rf"\b(runs?\s+){word}\b(?!\s+(?:runs?|jobs?|experiments?|models?|more|others?|at)\b)", rf"\g<1>{n}",
+                     low)  # "run four" is run 4; "can I run two runs at once?" names no run
     ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
     found = [next(g for g in t if g) for t in ids]
     listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}))+)",
@@ -765,6 +766,11 @@ def gpu_index(m: re.Match) -> int:
     return int(m.group(1) or m.group(2))
 
 
+LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({'|'.join(WORD_NUMBERS)}|\d+)\s+"
+                         r"(?:runs|ones|jobs|experiments)\b")
+"""The newest runs by count ("my last two runs", "the latest 3 runs"), as one group."""
+
+
 def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
     """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
@@ -787,6 +793,13 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
         described.append([r.id for r in runs if r.status == "running"])
     if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
         described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])
+    newest = LAST_N_RUNS.search(low)
+    if newest:  # "compare my last two runs": the newest N, oldest first, all of them
+        n = int(WORD_NUMBERS.get(newest.group(1), newest.group(1)))
+        if len(runs) >= n > 1:
+            refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
+        else:
+            refs.unknown.append("(described)")
     method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
                              r"encoder|training)\b", low)
     for phrase in method_refs:

@@ -93,7 +93,7 @@ def test_a_stop_with_a_condition_is_the_stop_run_when_tool(model, text, context,
     ("stop run 3 when the loss looks good", "a metric that stops improving (`stop run 3 if the loss hasn't"),
     ("stop run 3 when you like", "I can stop run 3 later on one condition"),
     ("stop when loss < 0.5", "Which run should stop then?"),
-    ("stop runs 1 and 3 after 500 steps", "one run at a time"),
+    ("stop runs 1 and 3 after 500 steps", "only run 3 is still going"),  # run 1 has ended
     ("stop run 9 when loss < 0.5", "There is no run 9"),
 ])
 def test_a_condition_it_cannot_hold_or_a_run_it_cannot_tell_is_asked_about(model, text, asked):

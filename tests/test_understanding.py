@@ -400,3 +400,16 @@ def test_a_setting_changed_by_a_direction_alone_is_asked_for_its_value(model):
     rec = {"run_id": "4", "category": "model", "change": {"optim.lr": 0.0003}}
     r = understand("run 4 again with a lower lr", {"last_recommendation": rec}, WORLD, model)  # the advice says how
     assert r.tool == "launch_pretraining" and r.args["recommendation"] == rec
+
+
+def test_the_newest_runs_by_count_and_a_verb_before_a_number_word(model):
+    """"compare my last two runs" asked which runs; "can I run two runs at once?" forecast run 2 (the verb "run"
+    before "two" read as "run two")."""
+    from agent.slots import find_runs
+
+    r = understand("compare my last two runs", {}, WORLD, model)
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["4", "5"]})
+    assert understand("rank the latest 3 runs", {}, WORLD, model).args["run_ids"] == ["3", "4", "5"]
+    assert find_runs("compare the last 9 runs", WORLD).unknown == ["(described)"]  # only five here: asked
+    assert find_runs("can I run two runs at once?", WORLD).ids == []
+    assert find_runs("diagnose run four", WORLD).ids == ["4"]

@@ -50,10 +50,7 @@ def config_diff(configs: dict[str, dict]) -> dict[str, dict]:
 def sweep_grid(home: Home, name: str) -> tuple[str, dict[str, list], dict]:
     """A sweep as it was launched: its first run (the base a repeat starts from), the values it varied
     ({key: values, in the order its runs first used them}) and that first run's config, flattened."""
-    runs = sorted(Registry(home).list(experiment=name, limit=500), key=lambda r: int(r.id) if r.id.isdigit() else 0)
-    if not runs:
-        raise SSLPilotError(f"no runs in a sweep named {name!r}", field="like_sweep",
-                            fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
+    runs = Registry(home).sweep(name, "like_sweep")
     configs = {r.id: json.loads(r.config_json or "{}") for r in runs}
     varied = {k: list(dict.fromkeys(v[r.id] for r in runs)) for k, v in config_diff(configs).items() if k != "name"}
     return runs[0].id, varied, flatten(configs[runs[0].id])

@@ -127,10 +127,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     sweep of the learning rate is not read as an answer about the temperature."""
     reg = Registry(home)
     if sweep:
-        runs = reg.list(experiment=sweep, limit=500)
-        if not runs:
-            raise SSLPilotError(f"no runs in a sweep named {sweep!r}", field="sweep",
-                                fix="see `sslpilot runs` for experiment names")
+        runs = reg.sweep(sweep, "sweep")
     else:
         if not run_refs or len(run_refs) < 2:
             raise SSLPilotError("name at least two runs to rank", field="runs", fix="e.g. `sslpilot rank 3 5 7`")

@@ -217,6 +217,15 @@ class Registry:
             q = q.order_by(Run.created_at.desc()).limit(limit)
             return list(s.exec(q))
 
+    def sweep(self, name: str, field: str = "sweep") -> list[Run]:
+        """Every run launched in the sweep (experiment) `name`, oldest first; an error naming `field` (the argument
+        that named it) when there is none."""
+        runs = self.list(experiment=name, limit=10_000)
+        if not runs:
+            raise SSLPilotError(f"no runs in a sweep named {name!r}", field=field,
+                                fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
+        return sorted(runs, key=lambda r: (r.created_at or 0, int(r.id) if r.id.isdigit() else 0))
+
     def device_use(self, since: float) -> list[tuple]:
         """(owner, device, started_at, ended_at, earlier_use_json) of the runs that held a device after `since`: only
         the columns the fair order reads, since the history is long and the queue reads it every pass."""

@@ -6,7 +6,6 @@ import functools
 import re
 
 from ssl_runtime.catalogue import BY_NAME, canonical
-from ssl_runtime.errors import SSLPilotError
 from tools.home import Home
 from tools.knowledge.store import CORPUS_DIR, EmbeddingMismatch, Hit, KnowledgeStore
 
@@ -51,11 +50,7 @@ def search(home: Home, query: str, collection: str = "literature", k: int = 5, r
     if experiment:
         from tools.registry import Registry
 
-        swept = [r.id for r in Registry(home).list(experiment=experiment, limit=500)]
-        if not swept:
-            raise SSLPilotError(f"no runs in a sweep named {experiment!r}", field="experiment",
-                                fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
-        ids += swept
+        ids += [r.id for r in Registry(home).sweep(experiment, "experiment")]
     where = [{"run_id": ids[0]}] if len(ids) == 1 else [{"run_id": {"$in": ids}}] if ids else []
     if method and collection == "run_logs":
         where.append({"method": method})

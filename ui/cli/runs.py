@@ -306,18 +306,13 @@ def cancel_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")]
                                                               "queued or running")] = None,
                home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Cancel queued or running runs (running: SIGTERM, checkpoint, then SIGKILL after a grace period)."""
-    from ssl_runtime.errors import SSLPilotError
     from tools.registry import ACTIVE, Registry
     from tools.runs import cancel, run_row
 
     h = the_home()
     ids = list(runs or [])
     if experiment:
-        swept = Registry(h).list(experiment=experiment, limit=500)
-        if not swept:
-            raise SSLPilotError(f"no runs in a sweep named {experiment!r}", field="--experiment",
-                                fix="see `sslpilot runs` for the sweep names (its `sweep` column)")
-        ids += [r.id for r in swept if r.status in ACTIVE and r.id not in ids]
+        ids += [r.id for r in Registry(h).sweep(experiment, "--experiment") if r.status in ACTIVE and r.id not in ids]
         if not ids:
             raise SSLPilotError(f"no run of sweep {experiment!r} is queued or running: nothing to cancel",
                                 field="--experiment")

@@ -675,7 +675,7 @@ REFUSAL = ("I can't do that. I only act through sslpilot's tools: I never delete
            "search your run logs or the literature.")
 def catalogue_text(about: list[str]) -> str:
     """What sslpilot has, from its catalogue: the methods by modality, the built-in datasets, the backbones."""
-    from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, CATALOGUE
+    from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, CATALOGUE, IMAGE_TEXT_METHODS, TEXT_METHODS
 
     lines = []
     if "methods" in about:
@@ -683,10 +683,10 @@ def catalogue_text(about: list[str]) -> str:
         for kind, label in (("vision", "images"), ("text", "text"), ("image_text", "image-text pairs")):
             lines += [f"- `{m.name}` ({m.title}, {label}): {m.summary}" for m in CATALOGUE if m.modality == kind]
     if "datasets" in about:
-        lines.append("Data: any folder of images (`pretrain simclr on ./photos`), of text files for `mlm`/`clm`, or of "
-                     "captioned images for `clip`; built in: " + ", ".join(f"`{d}`" for d in BUILTIN_DATASETS)
-                     + " (digits: scikit-learn's 8x8 digits; shapes: generated, with captions; both labelled, so "
-                     "the linear probe runs).")
+        lines.append("Data: any folder of images (`pretrain METHOD on ./photos`), of text files for "
+                     + "/".join(f"`{m}`" for m in TEXT_METHODS) + ", or of captioned images for "
+                     + "/".join(f"`{m}`" for m in IMAGE_TEXT_METHODS) + "; built in: "
+                     + ", ".join(f"`{d}`" for d in BUILTIN_DATASETS) + " (labelled, so the linear probe runs on them).")
     if "backbones" in about:
         lines.append("Backbones (`backbone.name`): " + ", ".join(f"`{b}`" for b in BACKBONES)
                      + ", or a local model folder (`backbone.pretrained=PATH`).")

@@ -812,7 +812,7 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
         tag = UNSUPPORTED_AS_TAG.get(words.unsupported, words.unsupported)
         return _ask(f"Runs have no {words.unsupported} here; a tag does the same and finds them again: "
                     f"`tag run {ids[0]} as {tag}`, then `list runs tagged {tag}`.", [f"tag run {ids[0]} as {tag}"])
-    if len(ids) > 1:
+    if len(ids) > 1 and (words.change.get("name") or words.missing):  # a name is one run's
         return _ask(f"I change one run at a time: which first, run {' or run '.join(ids[:4])}?",
                     [m for r in ids[:4] if (m := _annotation_message(r, words))])
     rid = ids[0]
@@ -825,7 +825,8 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
             words.change[key] = [clean_tag(t) for t in words.change.get(key, [])] or None
     except SSLPilotError as exc:
         return _ask(f"{exc}", [])
-    args = {"run_id": rid, **{k: v for k, v in words.change.items() if v}}
+    runs = {"run_id": rid} if len(ids) == 1 else {"run_ids": ids[:64]}  # "tag runs 1 and 5 as keep": each of them
+    args = {**runs, **{k: v for k, v in words.change.items() if v}}
     return Reading("tool", "annotate_run", args, confidence=1.0, intents=[("annotate_run", 1.0)])
 
 

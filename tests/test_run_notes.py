@@ -86,6 +86,25 @@ def test_a_note_is_shown_as_data(home):
     assert "\\*\\*loud\\*\\*" in shown and "![x]" not in shown
 
 
+def test_several_runs_are_tagged_at_once_and_untagged_all_or_none(home):
+    """"tag runs 1 and 5 as keep" asked one run at a time; tags and notes now go to each run named (a name is still
+    one run's). An untag one of them lacks changes none of them, and says which."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.tool_table import AnnotateArgs
+
+    a, b = enqueue(home, tiny_config()), enqueue(home, tiny_config())
+    box = ToolBox(home)
+    out = box.annotate_run(run_ids=[a.id, b.id], add_tags=["keep"])
+    assert [r["tags"] for r in out["runs"]] == [["keep"], ["keep"]]
+    assert f"Run {b.id}: tagged keep" in tool_result_text("annotate_run", out).split("\n\n")[1]
+    box.annotate_run(a.id, add_tags=["only-a"])
+    with pytest.raises(SSLPilotError, match=f"run {b.id} has no tag 'only-a', so no run was changed"):
+        box.annotate_run(run_ids=[a.id, b.id], remove_tags=["only-a"])
+    assert "only-a" in box.get_run(a.id)["tags"]  # untouched
+    with pytest.raises(ValueError, match="a name is one run's"):
+        AnnotateArgs(run_ids=[a.id, b.id], name="pair")
+
+
 def test_cli_rename_tag_note_and_runs_by_tag(home):
     run = enqueue(home, tiny_config())
     sslpilot_cli(home, "rename", run.id, "cli-ref")
@@ -126,7 +145,7 @@ def test_it_is_the_run_in_focus_and_only_then(model):
 @pytest.mark.parametrize("text, words", [
     ("rename run 4", "What should run 4 be called?"),
     ("rename run 7 to z", "There is no run 7"),
-    ("tag runs 1 and 3 as pair", "one run at a time"),
+    ("rename runs 1 and 3 to pair", "one run at a time"),  # a name is one run's (tags: several at once)
     ("archive run 2", "tag run 2 as archived"),
     ("tag run 2 as two words!", "What should I change?"),
 ])

@@ -34,6 +34,7 @@ from tools.launches import (
 from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
     TOOLS,
+    AnnotateArgs,
     CancelArgs,
     DeleteArgs,
     DeviceArgs,
@@ -407,14 +408,25 @@ class ToolBox:
                 "recent_events": [e["message"] for e in info["events"][-5:]],
                 **({"stops": stops} if stops["rules"] or stops["on_failure"] else {}), **asked}
 
-    def annotate_run(self, run_id: str, **change) -> dict:
+    def annotate_run(self, run_id: str | None = None, run_ids: list[str] | None = None, **change) -> dict:
         from tools.run_notes import Annotation, tags_of
         from tools.runs import annotate
 
+        runs = AnnotateArgs(run_id=run_id, run_ids=run_ids, **change).ids()
         asked = Annotation(**change)
-        run = annotate(self.home, run_id, asked)
-        return {"run_id": run.id, "done": asked.describe(), "name": run.name, "tags": tags_of(run),
-                "notes": run.notes}
+        if len(runs) > 1 and asked.remove_tags:  # all or none: a tag one of them lacks stops the change before any
+            from tools.registry import Registry, run_id_of
+
+            reg = Registry(self.home)
+            for rid in runs:
+                lacking = [t for t in asked.remove_tags if t not in tags_of(reg.get(run_id_of(rid)))]
+                if lacking:
+                    raise SSLPilotError(f"run {rid} has no tag {lacking[0]!r}, so no run was changed",
+                                        field="remove_tags", fix="leave that run out")
+        done = [annotate(self.home, rid, asked) for rid in runs]
+        out = [{"run_id": run.id, "done": asked.describe(), "name": run.name, "tags": tags_of(run),
+                "notes": run.notes} for run in done]
+        return out[0] if run_id else {"runs": out}
 
     def compare_runs(self, run_ids: list[str], show: list[str] | None = None) -> dict:
         from tools.run_settings import asked_settings

@@ -134,8 +134,24 @@ class DeviceArgs(BaseModel):
     gpu: int | None = Field(None, ge=0, le=1023, description="one GPU asked about ('is GPU 1 free?'); none: all")
 
 
-class AnnotateArgs(RunRef, Annotation):
-    """A run and the change to its name, tags or notes (tools/run_notes.py validates the words)."""
+class AnnotateArgs(Annotation):
+    """A run (or several, for tags and notes) and the change to its name, tags or notes (tools/run_notes.py
+    validates the words)."""
+
+    run_id: str | None = Field(None, description="run id, e.g. '17'")
+    run_ids: list[str] | None = Field(None, min_length=1, max_length=64, description="several runs to tag, untag or "
+                                      "note at once, instead of run_id (a name is one run's)")
+
+    @model_validator(mode="after")
+    def _runs(self) -> AnnotateArgs:
+        if (self.run_id is None) == (not self.run_ids):
+            raise ValueError("run_id or run_ids: name the run to change, or the list of runs (not both)")
+        if self.run_ids and len(self.run_ids) > 1 and self.name is not None:
+            raise ValueError("name: a name is one run's; rename the runs one at a time")
+        return self
+
+    def ids(self) -> list[str]:
+        return [self.run_id] if self.run_id else list(dict.fromkeys(self.run_ids or []))
 
 
 class CompareArgs(ShowArgs):

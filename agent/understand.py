@@ -156,7 +156,8 @@ CATALOGUE_ASKED = re.compile(r"^\W*(?:what|which|list|show|tell\s+me)\b.{0,40}\b
                              re.I)
 """What sslpilot has ("what methods do you support?", "which datasets can I use?", "list the backbones"): its
 catalogue, not a literature search."""
-MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|launched)\b", re.I)
+MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|launched)\b|\b(?:did|have|had)\s+(?:i|we)\s+"
+                    r"(?:use|run|try|train|launch)\w*", re.I)
 """What the user has run ("what methods have I used?"), which their runs answer, not the catalogue."""
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
@@ -266,6 +267,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
             return amended
     named = find_runs(stripped, world, about_runs=True)
     about = [topic for topic, words in CATALOGUE_TOPICS if re.search(words, stripped, re.I)]
+    if about and re.match(r"\W*(?:what|which)\b", stripped, re.I) and MY_OWN.search(stripped) and not named.mentioned:
+        return Reading("tool", "list_runs", {}, confidence=1.0, intents=[("list_runs", 1.0)])  # "what methods have
+        # I used?": the runs, each with its method and data
     if about and CATALOGUE_ASKED.search(stripped) and not named.mentioned and not find_method(without_paths(
             stripped)) and not MY_OWN.search(stripped):
         return Reading("help", args={"about": about}, confidence=1.0)  # "what methods do you support?"

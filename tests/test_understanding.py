@@ -368,6 +368,8 @@ def test_what_sslpilot_has_is_answered_from_its_catalogue(model, tmp_path):
         assert (r.kind, r.args) == ("help", {"about": about}), (text, r.kind, r.tool)
     for text in ("what data did run 5 use?", "list my runs", "what methods have I used?"):
         assert understand(text, {}, WORLD, model).args.get("about") is None, text
+    for text in ("what methods have I used?", "which datasets did I train on?"):  # yours: the runs, with both
+        assert understand(text, {}, WORLD, model).tool == "list_runs", text
     every = catalogue_text(["methods", "datasets", "backbones"])
     assert all(f"`{m.name}` ({m.title}" in every for m in CATALOGUE)
     assert all(f"`{d}`" in every for d in BUILTIN_DATASETS) and all(f"`{b}`" in every for b in BACKBONES)

@@ -231,7 +231,7 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
         return []
     if tool in LAUNCH_TOOLS:  # "tag it baseline": the new run's own label (args name, tags), not the run so named
         text = launch_labels(text)[0]
-    if args.get("like_sweep") or args.get("run_ids") and tool == "cancel_run":  # "repeat the lrs sweep", "cancel
+    if args.get("like_sweep") or (tool == "cancel_run" and args.get("run_ids")):  # "repeat the lrs sweep", "cancel
         text = SWEEP_REF.sub(" ", text)  # the sweep": its runs are placed by its name (a cancel: those still going)
     if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query
         text = QUOTED.sub(" ", text)

@@ -277,12 +277,12 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         going = [r.id for r in world.runs if r.status in ("queued", "running")]  # "stop everything"
         if not going:
             return _ask("Nothing is queued or running, so there is nothing to cancel.", ["list my runs"])
-        return Reading("tool", "cancel_run", {"run_ids": going[:64]} if len(going) > 1 else {"run_id": going[0]},
-                       confidence=1.0, intents=[("cancel_run", 1.0)])
+        return _cancel_of(going, 1.0, [("cancel_run", 1.0)])
     if named.sweeps and not named.ids:  # "how did the sweep go?" with two sweeps here: which, before any reading
         return _which_sweep(named, stripped)
+    sweep = whole_sweep(stripped, named, world)  # the one sweep the message names as a whole, if it does
     about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS
-    if whole_sweep(stripped, named, world):  # "list the runs of the lrs sweep": its runs, listed
+    if sweep:  # "list the runs of the lrs sweep": its runs, listed
         about = (*about, "list_runs")
     if named.ids and intents[0][0] not in about:
         # a message that names one of your runs is about that run, not a literature search or a greeting; one that
@@ -299,18 +299,18 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
-    decided = _decided_by_words(stripped, named, world)
+    decided = _decided_by_words(stripped, named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
-    again = _sweep_again(stripped, named, world, intents, cwd)
+    again = _sweep_again(stripped, sweep, intents, cwd)
     if again is not None:  # "repeat the lrs sweep on shapes", "add lr 0.03 to the sweep": a sweep launched again
         return again
     top, p = intents[0]
-    together = _sweep_as_a_whole(stripped, named, world, top, p)
+    together = _sweep_as_a_whole(stripped, sweep, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
         args = {"rank_runs": {"run_ids": named.ids[:64], **_asked_about(stripped, world)},
                 "compare_runs": {"run_ids": named.ids[:8]},
-                "list_runs": {"experiment": whole_sweep(stripped, named, world)}}[together]
+                "list_runs": {"experiment": sweep}}[together]
         return Reading("tool", together, args, confidence=1.0, intents=[(together, 1.0), *intents[:2]])
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
         return Reading("refuse" if top == "refuse" and p >= CONFIDENT else "help", confidence=p, intents=intents[:3])
@@ -334,11 +334,11 @@ ONE_RUN_READINGS = ("diagnose_run", "get_run", "forecast_run", "rank_checkpoints
 """Readings that would answer a question about a whole sweep with one run's view, or with a search."""
 
 
-def _sweep_as_a_whole(text: str, named, world: World, top: str, p: float) -> str | None:
+def _sweep_as_a_whole(text: str, sweep: str | None, top: str, p: float) -> str | None:
     """rank_runs (or compare_runs, to be shown it) for a question about one sweep as a whole, where the nearest
     reading is one run's view, a search, or none sure enough; None for anything else (a list, a launch, a cancel, a
     recommendation: their own readings)."""
-    if not whole_sweep(text, named, world) or (top not in ONE_RUN_READINGS and p >= CONFIDENT):
+    if not sweep or (top not in ONE_RUN_READINGS and p >= CONFIDENT):
         return None
     if top not in (*ONE_RUN_READINGS, *MANY_RUN_INTENTS, "list_runs"):  # an unsure list: "show me the sweep"
         return None
@@ -360,10 +360,9 @@ NOT_AGAIN = re.compile(r"^\W*(?:what|which|how|why|did|does|do\s+you|is|was|were
                        r"|\?\s*$", re.I)
 
 
-def _sweep_again(text: str, named, world: World, intents, cwd) -> Reading | None:
+def _sweep_again(text: str, sweep: str | None, intents, cwd) -> Reading | None:
     """launch_sweep(like_sweep=...) for a sweep of this home named to be run again or extended, with the changes
     the message gives (a method, data, settings; for an extension, the values to add); None otherwise."""
-    sweep = whole_sweep(text, named, world)
     if not sweep or not SWEEP_AGAIN.search(text) or NOT_AGAIN.search(text):
         return None
     rest = SWEEP_REF.sub(" ", text)  # the sweep and its name are no setting ("lrs") nor data
@@ -495,7 +494,7 @@ SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+
 classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
 
 
-def _decided_by_words(text: str, named, world: World) -> str | None:
+def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
     for with no run named is the usage summary."""
@@ -530,9 +529,8 @@ def _decided_by_words(text: str, named, world: World) -> str | None:
             OTHER_THAN_LIST.search(text):
         return "list_runs"  # "which runs used byol?": a list of that method's runs
     every = re.search(r"\b(?:every|all|any)\b", text, re.I) and not re.search(r"\bruns?\s*#?\d", text, re.I)
-    swept = whole_sweep(text, named, world)
-    unswept = SWEEP_REF.sub(" ", text) if swept else text  # "which runs in the sweep collapsed?": "sweep" is no verb
-    if (not named.mentioned or every or swept) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
+    unswept = SWEEP_REF.sub(" ", text) if sweep else text  # "which runs in the sweep collapsed?": "sweep" is no verb
+    if (not named.mentioned or every or sweep) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
             re.search(pattern, text, re.I) for pattern, _ in VERDICT_WORDS) and not (
             OTHER_THAN_LIST.search(unswept) or NOT_A_LIST.search(text)):
         return "list_runs"  # "which runs collapsed?": by their last diagnosis (the classifier offered a log search)
@@ -741,8 +739,7 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
         if not runs:
             return _ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
                         "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
-        args = {"run_id": runs[0].id} if len(runs) == 1 else {"run_ids": [r.id for r in runs]}
-        return Reading("tool", "cancel_run", args, confidence=p, intents=intents[:3])
+        return _cancel_of([r.id for r in runs], p, intents[:3])
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
     options = [READING[intent].format(run=r.id) for r in runs[:4]]
     also = ""
@@ -753,6 +750,12 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
         options.append("compare runs " + " and ".join(r.id for r in runs))
         also = " Or I can compare them side by side."
     return _ask(f"I {verb} one run at a time: which first? {described}.{also}", options, intents[:3], p)
+
+
+def _cancel_of(ids: list[str], p: float, intents) -> Reading:
+    """A cancel of one run, or of several in one confirmation."""
+    args = {"run_id": ids[0]} if len(ids) == 1 else {"run_ids": ids[:64]}
+    return Reading("tool", "cancel_run", args, confidence=p, intents=intents)
 
 
 def _run_words(r) -> str:

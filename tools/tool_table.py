@@ -134,24 +134,32 @@ class DeviceArgs(BaseModel):
     gpu: int | None = Field(None, ge=0, le=1023, description="one GPU asked about ('is GPU 1 free?'); none: all")
 
 
-class AnnotateArgs(Annotation):
-    """A run (or several, for tags and notes) and the change to its name, tags or notes (tools/run_notes.py
-    validates the words)."""
+class OneOrSeveralRuns(BaseModel):
+    """One run (run_id), or several at once (run_ids: a sweep's, or the runs named), never both."""
 
     run_id: str | None = Field(None, description="run id, e.g. '17'")
-    run_ids: list[str] | None = Field(None, min_length=1, max_length=64, description="several runs to tag, untag or "
-                                      "note at once, instead of run_id (a name is one run's)")
+    run_ids: list[str] | None = Field(None, min_length=1, max_length=64, description="several runs at once (a "
+                                      "sweep's, or those named), instead of run_id")
 
     @model_validator(mode="after")
-    def _runs(self) -> AnnotateArgs:
+    def _one_way(self):
         if (self.run_id is None) == (not self.run_ids):
-            raise ValueError("run_id or run_ids: name the run to change, or the list of runs (not both)")
-        if self.run_ids and len(self.run_ids) > 1 and self.name is not None:
-            raise ValueError("name: a name is one run's; rename the runs one at a time")
+            raise ValueError("run_id or run_ids: name the run, or the list of runs (not both)")
         return self
 
     def ids(self) -> list[str]:
         return [self.run_id] if self.run_id else list(dict.fromkeys(self.run_ids or []))
+
+
+class AnnotateArgs(OneOrSeveralRuns, Annotation):
+    """A run (or several, for tags and notes) and the change to its name, tags or notes (tools/run_notes.py
+    validates the words)."""
+
+    @model_validator(mode="after")
+    def _one_name(self) -> AnnotateArgs:
+        if self.run_ids and len(self.run_ids) > 1 and self.name is not None:
+            raise ValueError("name: a name is one run's; rename the runs one at a time")
+        return self
 
 
 class CompareArgs(ShowArgs):
@@ -164,19 +172,8 @@ class RankArgs(BaseModel):
                                     "best?\"), as dotted config keys: the answer says where the runs did not vary them")
 
 
-class CancelArgs(BaseModel):
-    run_id: str | None = Field(None, description="run id, e.g. '17'")
-    run_ids: list[str] | None = Field(None, min_length=1, max_length=64, description="several queued or running "
-                                      "runs (a sweep's) to cancel with one confirmation, instead of run_id")
-
-    @model_validator(mode="after")
-    def one_way(self) -> CancelArgs:
-        if (self.run_id is None) == (not self.run_ids):
-            raise ValueError("run_id or run_ids: name the run to cancel, or the list of runs (not both)")
-        return self
-
-    def ids(self) -> list[str]:
-        return [self.run_id] if self.run_id else list(dict.fromkeys(self.run_ids or []))
+class CancelArgs(OneOrSeveralRuns):
+    """A queued or running run to cancel, or several (a sweep's still going) with one confirmation."""
 
 
 class DeleteArgs(BaseModel):

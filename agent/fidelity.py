@@ -25,6 +25,7 @@ from agent.slots import (
     EVAL_NAMES,
     KNOBS,
     SWEEP_REF,
+    SWITCHED_OFF,
     TOP_LEVEL_KEYS,
     World,
     find_backend,
@@ -39,6 +40,7 @@ from agent.slots import (
     find_numbers,
     find_paths,
     find_runs,
+    find_switches,
     find_time,
     parse_value,
     without_paths,
@@ -107,7 +109,29 @@ def stated(text: str, world: World) -> list[Stated]:
         out.append(Stated("at", "the time you gave", when))
     out += [Stated("setting", f"{key}={value}", (key, value)) for key, value in find_knobs(without_paths(text)).items()
             if not any(s.field == "overrides" and s.value[0] in (key, key.split(".")[-1]) for s in out)]
-    return out + written_numbers(text, cron)
+    return out + written_numbers(text, cron) + unplaced_switches(text)
+
+
+# what a training config has parts of: a negation of one of these asks for a change ("no blur", "without the last
+# layer norm"), where "no rush", "no other changes" or "they have no labels" only describe
+PARTS = re.compile(r"\b(?:jitter\w*|colou?r|blur\w*|flips?|flipping|solari[sz]\w*|gr[ae]y[ _-]?scale|crops?|cropping|"
+                   r"aug\w*|norm\w*|bn|ln|bias(?:es)?|dropout|projector|projection|head|predictor|decoder|encoder|"
+                   r"teacher|student|momentum|ema|schedul\w*|cosine|decay|warm[ _-]?up|clip\w*|precision|logging|"
+                   r"loss|term|regulari[sz]\w*|penalty|sharpen\w*|temp\w*|mask\w*|cent(?:er|re)\w*|queue|bank|"
+                   r"checkpoint\w*|prob\w*|knn|eval\w*|shuffl\w*|compil\w*|ddp|fp16|bf16|tf32|amp|pretrained|"
+                   r"weights|layers?|tokens?|patch\w*|stop[ _-]?grad\w*)\b", re.I)
+NEGATED = re.compile(rf"\b(?P<off>{SWITCHED_OFF})\s+(?P<what>(?:[\w'-]+\s*){{1,6}}?)(?=[,.;:!?)]|\s+(?:and|for|on|at|"
+                     rf"but|then|please|so|because|if|until|while|with|using)\b|\s*$)", re.I)
+
+
+def unplaced_switches(text: str) -> list[Stated]:
+    """Parts of the training the message turns off in words that no setting takes ("without color jitter", "no
+    batch norm in the projector"): a launch cannot carry them, so the chat asks instead of launching without."""
+    out = []
+    for m in NEGATED.finditer(without_paths(text)):
+        if PARTS.search(m.group("what")) and not find_switches(m.group(0)):
+            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
+    return out
 
 
 def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
@@ -182,7 +206,7 @@ def _takes(tool: str, s: Stated) -> bool:
         return key in setting_names() or key.startswith(("method_args.", "eval.")) or key in KNOB_NAMES
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
         return tool in LAUNCH_TOOLS
-    if s.field in ("number", "setting"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
+    if s.field in ("number", "setting", "switch"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
         return tool in LAUNCH_TOOLS        # resnet18?"); a launch must carry a setting said in words too
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
@@ -211,6 +235,8 @@ def lands(s: Stated, args: dict) -> bool:
         return any(_same(i, s.value) for i in ids if i is not None)
     if s.field == "number":
         return any(_same(n, s.value) for n in _numbers_in(args))
+    if s.field == "switch":  # a part no setting turns off: never in a call
+        return False
     swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
     waits = [r for r in (args.get("overrides") or {}).get("monitor.stop_when") or [] if " stops " in r]
     return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
@@ -248,9 +274,20 @@ GO_AHEAD = re.compile(rf"^\W*(?:(?:ok(?:ay)?|yes|yeah|sure|fine)\W+)?(?:{PROCEED
                       r"|\banyway\b", re.I)
 
 
+AUGMENT_PARTS = re.compile(r"\b(?:jitter\w*|colou?r|blur\w*|flips?|flipping|solari[sz]\w*|gr[ae]y[ _-]?scale|crops?|"
+                           r"cropping|aug\w*)\b", re.I)
+
+
 def question(tool: str, args: dict, drops: list[Stated]) -> str:
     offer = BY_TOOL[tool].offer.format(run=args.get("run_id", "?"))
     said = ", ".join(f"`{d.raw}`" for d in drops)
-    return (f"I read this as: {offer}. But you also said {said}, and I could not place "
+    text = (f"I read this as: {offer}. But you also said {said}, and I could not place "
             f"{'it' if len(drops) == 1 else 'them'} in that. Could you say it another way, or tell me to "
             f"{GO_AHEAD_WITHOUT}?")
+    switches = [d.raw for d in drops if d.field == "switch"]
+    if any(AUGMENT_PARTS.search(w) for w in switches):
+        text += (" The augmentations have one setting, `augment.strength` (0 = both views the same image, 1 = the "
+                 "published pipeline); `augment.n_local_crops` sets DINO's local crops.")
+    elif switches:
+        text += " No setting of a run turns that off; docs/configuration.md lists the ones there are."
+    return text

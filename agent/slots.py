@@ -74,7 +74,37 @@ KNOBS: list[tuple[str, str]] = [
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.seed", "data.image_size"}
-SWITCHES = {"method_args.predictor": r"predictor", "method_args.stop_gradient": r"stop[ _-]?grad(?:ient)?s?"}
+SWITCHES: dict[str, tuple[str, object, object]] = {
+    "method_args.predictor": (r"predictor", False, True),
+    "method_args.stop_gradient": (r"stop[ _-]?grad(?:ient)?s?", False, True),
+    "method_args.norm_pix_loss": (r"norm(?:ali[sz]ed)?[ _-]?pix(?:el)?s?(?:[ _-](?:loss|targets?))?|pixel[ _-]?norm(?:ali"
+                                  r"[sz]ation)?(?:[ _-]loss)?|normali[sz]ed\s+pixel\s+targets?", False, True),
+    "method_args.learn_temperature": (r"learn(?:ed|able|t|ing)?\s+(?:the\s+)?(?:temp(?:erature)?|logit\s+scale)",
+                                      False, True),
+    "train.tensorboard": (r"tensorboard(?:\s+(?:logging|logs|events))?", False, True),
+    "train.compile": (r"torch[ ._-]?compile|compil(?:e|ation)", False, True),
+    "method_args.center_momentum": (r"(?:teacher\s+)?cent(?:er|re)(?:ing)?(?!\s*crop)", 1.0, None),  # the centre stays at zero
+    "augment.n_local_crops": (r"local[ _-]crops?|multi[ _-]?crops?", 0, None),
+    "method_args.nu": (r"covariance(?:[ _-](?:term|loss|regulari[sz]ation|penalty))?", 0.0, None),
+    "method_args.mu": (r"variance(?:[ _-](?:term|loss|regulari[sz]ation|penalty|hinge))?", 0.0, None),
+    "method_args.lambda_": (r"invariance(?:[ _-](?:term|loss))?", 0.0, None),
+    "method_args.queue_size": (r"(?:memory\s+|momentum\s+|negatives?\s+|key\s+)?queue|memory[ _-]bank", 0, None),  # MoCo v3: keys from the batch
+    "train.precision": (r"mixed[ _-]precision|amp|autocast|bf16|fp16|half[ _-]precision", "32", None),
+    "train.grad_clip": (r"grad(?:ient)?[ _-]?(?:norm[ _-])?clip(?:ping)?|clip(?:ping)?[ _-]grad(?:ient)?s?", None, None),
+    "train.keep_checkpoints": (r"(?:keep(?:ing)?\s+)?(?:any\s+)?(?:intermediate\s+)?checkpoints", 0, None),  # last.pt is always kept
+    "optim.warmup_steps": (r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", 0, None),
+    "optim.weight_decay": (r"weight[ _-]decay", 0, None),
+    "method_args.ema_momentum": (r"ema", 0.0, None),  # the target is the online network, copied each step
+}
+"""What a launch may turn off (or, where the third value is set, on) in words: config key -> (what people write,
+the value "without it" means, the value "with it" means). "no centering", "without the predictor", "turn off
+tensorboard", "the warmup turned off"; a value written next to the words wins ("warmup 500")."""
+SWITCHED_OFF = r"(?:without|no|disable|disabled|disabling|turn(?:ed|ing)?\s+off|switch(?:ed)?\s+off|remove|removed|" \
+               r"drop|skip(?:ping)?|zero|omit|exclude|(?:take|leave)\s+out|get\s+rid\s+of|strip(?:\s+out)?|" \
+               r"(?:don'?t|do\s+not|never)(?:\s+(?:use|save|keep|add|apply|do))?)"
+OFF_AFTER = r"(?:(?:turned|switched)\s+)?off|disabled|removed"
+SWITCHED_ON = r"(?:with|enable|enabled|turn\s+on|add|restore|use)"
+ON_AFTER = r"(?:(?:turned|switched)\s+)?on|enabled|back"
 
 
 STATUS_WORDS = re.compile(r"\b(running|queued|queue|failed|diverged|succeeded|finished|cancell?ed|interrupted|"
@@ -266,6 +296,20 @@ def find_duration(text: str) -> float | None:
     return n * 60 if unit.lower().startswith("h") else n
 
 
+def find_switches(text: str) -> dict:
+    """Settings the message turns off or on in words (SWITCHES): "no centering" -> center_momentum 1.0."""
+    low = text.lower()
+    out: dict = {}
+    for key, (pattern, off, on) in SWITCHES.items():
+        if re.search(rf"\b{SWITCHED_OFF}\s+(?:the\s+|a\s+|an\s+|any\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:{OFF_AFTER})\b",
+                     low):
+            out[key] = off
+        elif on is not None and re.search(rf"\b{SWITCHED_ON}\s+(?:the\s+|a\s+|an\s+)?(?:{pattern})\b|\b(?:{pattern})\s+"
+                                          rf"(?:{ON_AFTER})\b", low):
+            out[key] = on
+    return out
+
+
 def find_knobs(text: str) -> dict:
     """Method and training knobs by name or synonym, with the value written next to them."""
     low = text.lower()
@@ -276,22 +320,11 @@ def find_knobs(text: str) -> dict:
         if m and key not in out:
             val = m.group(1)
             out[key] = int(float(val)) if key in INT_KNOBS else float(val)
-    for key, pattern in SWITCHES.items():
-        if re.search(rf"\b(?:without|no|disable|disabled|turn off|remove)\s+(?:the\s+|a\s+)?{pattern}|{pattern}\s+(?:off|"
-                     rf"disabled|removed)\b", low):
-            out[key] = False
-        elif re.search(rf"\b(?:with|enable|enabled|turn on|add|restore)\s+(?:the\s+|a\s+)?{pattern}|{pattern}\s+(?:on|"
-                       rf"enabled|back)\b", low):
-            out[key] = True
+    out.update({k: v for k, v in find_switches(low).items() if k not in out})
     out.update(find_architecture(text))
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     if warmup:
         out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
-    for pattern, key in ((r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", "optim.warmup_steps"),
-                         (r"weight[ _-]decay", "optim.weight_decay")):  # "no warmup": 0, a value said in words
-        if re.search(rf"\b(?:without|no|zero|disable|disabled|turn off|skip(?:ping)?)\s+(?:the\s+|a\s+|any\s+)?"
-                     rf"{pattern}\b|\b{pattern}\s+(?:off|disabled)\b", low):
-            out.setdefault(key, 0)
     if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
         out.setdefault("augment.strength", 0.0)  # both views the same image
     elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):
@@ -304,7 +337,9 @@ def find_knobs(text: str) -> dict:
     minutes = find_duration(text)
     if minutes:
         out["train.max_minutes"] = minutes
-    if re.search(r"\bbf16\b", low):
+    if "train.precision" in out:
+        pass  # "without bf16": switched off above
+    elif re.search(r"\bbf16\b", low):
         out["train.precision"] = "bf16"
     elif re.search(r"\bfp16\b", low):
         out["train.precision"] = "fp16"
@@ -409,7 +444,8 @@ INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
 
 # what a question about a run's settings names ("what learning rate did run 4 use?"): the sweepable knobs, the
 # switches, and settings no launch message sets by name; each to its config key
-ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(p, k) for k, p in SWITCHES.items()],
+ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(SWITCHES[k][0], k) for k in ("method_args.predictor",
+                                                                                "method_args.stop_gradient")],
                                   (r"optimi[sz]ers?", "optim.name"),
                                   (r"(?:lr[ _-]|learning[ _-]rate[ _-])?schedules?", "optim.schedule"),
                                   (r"backbones?|architectures?|arch", "backbone.name"),

@@ -219,3 +219,39 @@ def test_a_launch_labelled_with_another_runs_name_is_no_reference_to_that_run(mo
         assert {k: r.args[k] for k in labels} == labels and r.args["method"] == "byol"
     asked = read(model, "pretrain byol on digits like siam-nostop but with lr 0.01", folders)
     assert asked.kind == "clarify" and "`siam-nostop (run 2)`" in asked.question
+
+
+@pytest.mark.parametrize("message, override", [
+    ("pretrain dino on digits for 150 steps with no centering", {"method_args.center_momentum": 1.0}),
+    ("train mae on shapes for 30 epochs, pixel norm loss off", {"method_args.norm_pix_loss": False}),
+    ("clip on shapes for 100 steps and do not learn the temperature", {"method_args.learn_temperature": False}),
+    ("byol on digits for 40 epochs, leave out the predictor", {"method_args.predictor": False}),
+    ("vicreg on digits, 200 steps, without the invariance term", {"method_args.lambda_": 0.0}),
+    ("simclr on shapes for 80 steps without bf16", {"train.precision": "32"}),
+    ("moco on digits for 60 steps with tensorboard switched off", {"train.tensorboard": False}),
+    ("barlow twins on shapes for 90 steps, no gradient clipping", {"train.grad_clip": None}),
+])
+def test_a_part_turned_off_in_words_lands_as_its_setting(model, folders, message, override):
+    """ "no centering", "leave out the predictor", "without bf16": each is the setting that turns it off (the
+    value a number beside the words gives wins: "warmup 500" is 500, "no warmup" 0)."""
+    r = read(model, message, folders)
+    assert (r.kind, r.tool) == ("tool", "launch_pretraining"), (r.kind, r.question)
+    assert {k: r.args.get("overrides", {}).get(k, "missing") for k in override} == override
+
+
+def test_a_part_no_setting_turns_off_is_asked_about_not_launched_without(model, folders, tmp_path):
+    """ "without color jitter" has no setting: launching without it would drop what the user said, so the chat asks,
+    names the augmentation knob there is, and "go ahead without it" makes the call as first read. "no rush" or
+    "they have no labels" describe, and launch."""
+    r = read(model, "pretrain simclr on digits for 200 steps without color jitter", folders)
+    assert r.kind == "clarify" and "`without color jitter`" in r.question and "augment.strength" in r.question
+    assert r.without == {"tool": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 200}}
+    r = read(model, "train byol on shapes for 30 epochs with no batch norm in the projector", folders)
+    assert r.kind == "clarify" and "`no batch norm in the projector`" in r.question
+    assert "docs/configuration.md" in r.question
+    for fine in ("train byol on shapes for 20 epochs, no rush", "launch vicreg on digits for 200 steps, no other "
+                 "changes", "pretrain dino on shapes for 5 epochs, they have no labels"):
+        r = read(model, fine, folders)
+        assert (r.kind, r.tool) == ("tool", "launch_pretraining"), fine
+    # elsewhere a negation is context: a diagnosis takes no settings
+    assert dropped("why did run 2 collapse without color jitter?", "diagnose_run", {"run_id": "2"}, WORLD) == []

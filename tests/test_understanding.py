@@ -55,7 +55,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "plateau_stop_heldout.jsonl": 0.93, "plateau_stop_heldout_b.jsonl": 0.86,
                   "usage_heldout.jsonl": 0.93, "usage_heldout_b.jsonl": 0.86,
                   "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86, "devices_heldout.jsonl": 0.93,
-                  "list_by_verdict_heldout.jsonl": 0.83}
+                  "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
+                  "negations_heldout_b.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

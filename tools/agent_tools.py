@@ -148,7 +148,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     for key, value in a.overrides.items():
         if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
             value = spelled_out(value, cfg, est.get("steps"))
-        out.append({"setting": key, "value": value, "from": "you"})
+        out.append({"setting": key, "value": "off" if value is None else value, "from": "you"})  # "no grad clipping"
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": by_rec})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", ", ".join(a.tags))) if v]

@@ -40,7 +40,6 @@ from agent.slots import (
     find_numbers,
     find_paths,
     find_runs,
-    find_switches,
     find_time,
     parse_value,
     without_paths,
@@ -116,21 +115,27 @@ def stated(text: str, world: World) -> list[Stated]:
 # layer norm"), where "no rush", "no other changes" or "they have no labels" only describe
 PARTS = re.compile(r"\b(?:jitter\w*|colou?r|blur\w*|flips?|flipping|solari[sz]\w*|gr[ae]y[ _-]?scale|crops?|cropping|"
                    r"aug\w*|norm\w*|bn|ln|bias(?:es)?|dropout|projector|projection|head|predictor|decoder|encoder|"
-                   r"teacher|student|momentum|ema|schedul\w*|cosine|decay|warm[ _-]?up|clip\w*|precision|logging|"
+                   r"teacher|student|momentum|ema|schedul\w*|cosine|decay|warm[ _-]?up|clipping|precision|logging|"
                    r"loss|term|regulari[sz]\w*|penalty|sharpen\w*|temp\w*|mask\w*|cent(?:er|re)\w*|queue|bank|"
                    r"checkpoint\w*|prob\w*|knn|eval\w*|shuffl\w*|compil\w*|ddp|fp16|bf16|tf32|amp|pretrained|"
                    r"weights|layers?|tokens?|patch\w*|stop[ _-]?grad\w*)\b", re.I)
-NEGATED = re.compile(rf"\b(?P<off>{SWITCHED_OFF})\s+(?P<what>(?:[\w'-]+\s*){{1,6}}?)(?=[,.;:!?)]|\s+(?:and|for|on|at|"
-                     rf"but|then|please|so|because|if|until|while|with|using)\b|\s*$)", re.I)
+PART_SAID = re.compile(rf"\b(?:{SWITCHED_OFF}|(?:with|add|adding|use|using|include|including|plus|enable|turn\s+on)"
+                       rf"(?!\s+{SWITCHED_OFF}\b))\s+"
+                       rf"(?P<what>[\w'-]+(?:\s+[\w'-]+){{0,5}}?)(?=\s*[,.;:!?)]|\s+(?:and|for|on|at|but|then|please|"
+                       rf"so|because|if|until|while|with|using|or)\b|\s*$)", re.I)
 
 
 def unplaced_switches(text: str) -> list[Stated]:
-    """Parts of the training the message turns off in words that no setting takes ("without color jitter", "no
-    batch norm in the projector"): a launch cannot carry them, so the chat asks instead of launching without."""
+    """Parts of the training the message turns off or asks for in words that no setting takes ("without color
+    jitter", "with gaussian blur", "a wider projector"): a launch cannot carry them, so the chat asks instead of
+    launching without. A part a setting takes ("no centering", "using the predictor") lands as that setting, and a
+    number beside it ("a queue of 4096") is the numbers' rule's."""
     out = []
-    for m in NEGATED.finditer(without_paths(text)):
-        if PARTS.search(m.group("what")) and not find_switches(m.group(0)):
-            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
+    for m in PART_SAID.finditer(without_paths(text)):
+        said = m.group(0).strip()
+        if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
+                                                  or find_methods(said)):  # "with clip": a method
+            out.append(Stated("switch", said, said))
     return out
 
 
@@ -286,8 +291,10 @@ def question(tool: str, args: dict, drops: list[Stated]) -> str:
             f"{GO_AHEAD_WITHOUT}?")
     switches = [d.raw for d in drops if d.field == "switch"]
     if any(AUGMENT_PARTS.search(w) for w in switches):
-        text += (" The augmentations have one setting, `augment.strength` (0 = both views the same image, 1 = the "
-                 "published pipeline); `augment.n_local_crops` sets DINO's local crops.")
+        text += (" The augmentations have one setting, `augment.strength`: at 1 (the default) each method's published "
+                 "recipe (random resized crops, flips, colour jitter, grayscale, and blur and solarisation where its "
+                 "paper has them), less of each towards 0 (both views the same image); `augment.n_local_crops` sets "
+                 "DINO's local crops.")
     elif switches:
-        text += " No setting of a run turns that off; docs/configuration.md lists the ones there are."
+        text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
     return text

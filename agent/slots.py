@@ -84,7 +84,7 @@ SWITCHES: dict[str, tuple[str, object, object]] = {
     "train.tensorboard": (r"tensorboard(?:\s+(?:logging|logs|events))?", False, True),
     "train.compile": (r"torch[ ._-]?compile|compil(?:e|ation)", False, True),
     "method_args.center_momentum": (r"(?:teacher\s+)?cent(?:er|re)(?:ing)?(?!\s*crop)", 1.0, None),  # the centre stays at zero
-    "augment.n_local_crops": (r"local[ _-]crops?|multi[ _-]?crops?", 0, None),
+    "augment.n_local_crops": (r"local[ _-]crops?|multi[ _-]?crops?", 0, 6),  # DINO's six
     "method_args.nu": (r"covariance(?:[ _-](?:term|loss|regulari[sz]ation|penalty))?", 0.0, None),
     "method_args.mu": (r"variance(?:[ _-](?:term|loss|regulari[sz]ation|penalty|hinge))?", 0.0, None),
     "method_args.lambda_": (r"invariance(?:[ _-](?:term|loss))?", 0.0, None),
@@ -103,7 +103,7 @@ SWITCHED_OFF = r"(?:without|no|disable|disabled|disabling|turn(?:ed|ing)?\s+off|
                r"drop|skip(?:ping)?|zero|omit|exclude|(?:take|leave)\s+out|get\s+rid\s+of|strip(?:\s+out)?|" \
                r"(?:don'?t|do\s+not|never)(?:\s+(?:use|save|keep|add|apply|do))?)"
 OFF_AFTER = r"(?:(?:turned|switched)\s+)?off|disabled|removed"
-SWITCHED_ON = r"(?:with|enable|enabled|turn\s+on|add|restore|use)"
+SWITCHED_ON = r"(?:with|enable|enabled|turn\s+on|add|restore|use|using|include)"
 ON_AFTER = r"(?:(?:turned|switched)\s+)?on|enabled|back"
 
 

@@ -26,6 +26,7 @@ from agent.fidelity import (
     QUOTED,
     dropped,
     question,
+    unplaced_switches,
     written_numbers,
 )
 from agent.lookups import read_lookup
@@ -1248,7 +1249,8 @@ def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> 
         return None  # a message that names one of your runs is about that run
     changes, problem = launch_changes(text, cwd)
     numbers = written_numbers(text) if not changes and problem is None else []
-    if not changes and problem is None and not numbers:
+    parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
+    if not changes and problem is None and not numbers and not parts:
         return None
     top, p = intents[0]
     elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
@@ -1256,6 +1258,9 @@ def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> 
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
         return _which_setting(numbers[0].value, pending, intents)
+    if parts:  # the launch as it stands: the fidelity check asks about the part, the launch kept to go ahead with
+        return Reading("tool", pending["tool"], {k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
+                       confidence=1.0, intents=intents[:3])
     if problem is not None:  # "no, use swav": asked about, never dropped
         return problem
     if "method" in changes and "data" in changes:  # a whole new request, read on its own

@@ -255,3 +255,42 @@ def test_a_part_no_setting_turns_off_is_asked_about_not_launched_without(model, 
         assert (r.kind, r.tool) == ("tool", "launch_pretraining"), fine
     # elsewhere a negation is context: a diagnosis takes no settings
     assert dropped("why did run 2 collapse without color jitter?", "diagnose_run", {"run_id": "2"}, WORLD) == []
+
+
+def test_a_part_asked_for_that_no_setting_takes_is_asked_about(model, folders):
+    """ "with gaussian blur", "a wider projector", "add solarization": no setting takes them, so the chat asks rather
+    than launching the default recipe in silence. One a setting takes ("using the predictor", "with multi-crop")
+    lands; a number beside the part is the numbers' rule's ("with 4 local crops"); a method is no part ("with clip")."""
+    for message, said in (("pretrain simclr on shapes for 300 steps with gaussian blur", "`with gaussian blur`"),
+                          ("train vicreg on shapes for 30 epochs with a wider projector", "`with a wider projector`"),
+                          ("train byol on digits for 40 epochs and add solarization", "`add solarization`")):
+        r = read(model, message, folders)
+        assert r.kind == "clarify" and said in r.question, (message, r.question)
+    assert "augment.strength" in read(model, "train byol on digits for 40 epochs and add solarization", folders).question
+    for message, override in (("train byol on digits for 80 steps using the predictor", {"method_args.predictor": True}),
+                              ("pretrain dino on shapes for 20 epochs with multi-crop", {"augment.n_local_crops": 6}),
+                              ("pretrain dino on shapes for 20 epochs with 4 local crops", {"augment.n_local_crops": 4})):
+        r = read(model, message, folders)
+        assert (r.kind, r.tool) == ("tool", "launch_pretraining") and r.args["overrides"] == override, message
+    r = read(model, "train an image-text model with clip on shapes", folders)
+    assert (r.kind, r.tool, r.args["method"]) == ("tool", "launch_pretraining", "clip")
+
+
+def test_a_part_said_to_a_pending_launch_is_asked_about_and_the_launch_kept(tmp_path):
+    """ "and no blur" while a launch waits for its yes: the launch is kept and the part asked about (it was read as
+    a new message, the help text, and the launch was gone); "go ahead without it" brings the launch back unchanged.
+    A part beside a change that lands ("without the predictor and no solarization") is asked about too."""
+    from agent.session import Agent
+    from tools.home import Home
+    from tools.registry import Registry
+
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home)
+    assert agent.chat("pretrain byol on digits for 100 steps", "p")["pending_confirmation"] is not None
+    out = agent.chat("and no blur", "p")
+    assert out["pending_confirmation"] is None and "`no blur`" in out["answer"]
+    pending = agent.chat("go ahead without it", "p")["pending_confirmation"]
+    assert (pending["args"]["method"], pending["args"]["steps"], pending["args"]["overrides"]) == ("byol", 100, {})
+    out = agent.chat("also without the predictor and no solarization", "p")
+    assert out["pending_confirmation"] is None and "`no solarization`" in out["answer"]
+    assert Registry(home).list() == []

@@ -56,7 +56,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "usage_heldout.jsonl": 0.93, "usage_heldout_b.jsonl": 0.86,
                   "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86, "devices_heldout.jsonl": 0.93,
                   "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
-                  "negations_heldout_b.jsonl": 0.9}
+                  "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

@@ -41,6 +41,7 @@ from agent.slots import (
     find_paths,
     find_runs,
     find_time,
+    named_settings,
     parse_value,
     without_paths,
 )
@@ -240,8 +241,9 @@ def lands(s: Stated, args: dict) -> bool:
         return any(_same(i, s.value) for i in ids if i is not None)
     if s.field == "number":
         return any(_same(n, s.value) for n in _numbers_in(args))
-    if s.field == "switch":  # a part no setting turns off: never in a call
-        return False
+    if s.field == "switch":  # a part no setting turns on or off: in the call only where a value the message gives
+        named = named_settings(re.sub(r"batch[ _-]?norm\w*", " ", s.raw, flags=re.I))  # ("weak augmentations,
+        return any(k == key or k.endswith("." + key) for k in flat for key in named)  # strength 0.5") sets it
     swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
     waits = [r for r in (args.get("overrides") or {}).get("monitor.stop_when") or [] if " stops " in r]
     return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)

@@ -344,3 +344,15 @@ def test_a_healthy_reading_under_a_huge_sgd_rate_names_it_and_the_advice_restore
     assert d.to_dict()["causes"][0]["id"] == "sgd_high_lr"
     change = recommend(ev, d).change
     assert change == {"optim.name": "auto", "optim.lr": pytest.approx(ev.default_lr)}, change
+
+
+def test_the_method_and_cause_papers_come_before_the_verdicts_general_ones():
+    """Answers show three sources: a DINO collapse cites DINO's paper first (it came fourth, unshown, after
+    SimSiam's, Wang & Isola's and RankMe's)."""
+    from tools.diagnosis.references import DINO, MTEB, RANKME, SIMSIAM, citations_for
+
+    assert citations_for("complete_collapse", "dino", [DINO])[:2] == [DINO, SIMSIAM]
+    assert citations_for("complete_collapse", "simsiam")[0] == SIMSIAM  # once, though both lists name it
+    assert len(citations_for("complete_collapse", "simsiam")) == len({c["source"] for c in citations_for(
+        "complete_collapse", "simsiam")})
+    assert citations_for("healthy", "mlm", [MTEB])[:3][0] == MTEB and RANKME in citations_for("healthy", "mlm")

@@ -43,8 +43,10 @@ BY_METHOD = {"dino": DINO, "byol": BYOL, "vicreg": VICREG, "barlow_twins": BARLO
 
 
 def citations_for(verdict: str, method: str, extra: list[dict] | None = None) -> list[dict]:
+    """The cause's and the method's own papers first, then the verdict's general ones: answers show the first three,
+    and a DINO collapse is DINO's (its paper came fourth, after SimSiam's)."""
     out: list[dict] = []
-    for c in [*BY_VERDICT.get(verdict, []), BY_METHOD.get(method), *(extra or [])]:
+    for c in [*(extra or []), BY_METHOD.get(method), *BY_VERDICT.get(verdict, [])]:
         if c and c not in out:
             out.append(c)
     return out

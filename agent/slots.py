@@ -675,6 +675,7 @@ class RunInfo:
     name: str | None = None
     ended_at: float | None = None  # epoch seconds; None while it has not ended
     experiment: str | None = None  # the sweep or experiment it was launched in
+    fix_of: str | None = None  # the run whose recommended change it was launched to try ("did the fix work?")
 
 
 @dataclass

@@ -712,6 +712,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     focus = context.get("focus_run")
     if focus and world.has(focus):
         return tool(intent, {"run_id": focus, **extra})
+    fixes = [r for r in world.runs if r.fix_of]
+    if intent == "diagnose_run" and fixes and THE_FIX.search(text):  # a new thread's "did the fix work?": the
+        return tool(intent, {"run_id": fixes[-1].id, **extra})  # newest run launched to try a recommendation
     verb = READING[intent].split(" run")[0]
     if not world.runs:
         return _ask(f"There are no runs here yet, so none to {verb}. Launch one first, e.g. `pretrain simclr on "
@@ -765,6 +768,8 @@ def _run_words(r) -> str:
     return ", ".join(filter(None, (f"{r.method} on {r.dataset}" if r.method else None, r.status or None, verdict)))
 
 
+THE_FIX = re.compile(r"\b(?:the|that|this|your|my)\s+(?:fix|change|follow-?up|relaunch|new\s+run|retry)\b|"
+                     r"\bfix(?:ed)?\s+(?:it|the\s+(?:collapse|problem|issue|run))\b", re.I)
 LONG_SPAN = re.compile(r"\b(?:overnight|over\s+(?:the\s+)?(?:night|weekend)|all\s+night|(?:till|until)\s+(?:the\s+)?"
                        r"morning)\b", re.I)
 """A span of time said in words ("overnight"): a length or a start the chat cannot tell apart, so it asks (it

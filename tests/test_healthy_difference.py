@@ -66,3 +66,20 @@ def test_a_sibling_s_values_come_before_a_cause_that_is_the_recipe_itself(tmp_pa
     assert recommend(failed, d).change == {"optim.lr": 3e-3}
     alone = diagnose(failed)
     assert recommend(failed, alone).change == {"augment.strength": 0.6}
+
+
+def test_a_healthy_run_shorter_than_the_failure_is_no_yardstick(tmp_path):
+    """A healthy sibling that trained a fifth of the failed run's steps never reached where it failed: its values
+    are not offered (a 30-step DINO without centring read healthy, and "turn the centring off" was offered to a
+    150-step run). One as long, or nearly (0.9x), still is."""
+    failed = make_run(tmp_path, overrides={"optim.lr": 3e-3}, rows=trace(n=50, **COLLAPSED), name="failed")
+    short = _sibling_of_length(tmp_path, 10, "short")  # steps 10..100 against 10..500
+    assert diagnose(failed, [short]).healthy_diff is None
+    long_enough = _sibling_of_length(tmp_path, 45, "long_enough")  # 450 of 500 steps
+    assert diagnose(failed, [short, long_enough]).healthy_diff == {"run_id": "long_enough",
+                                                                   "change": {"optim.lr": 1e-3}}
+
+
+def _sibling_of_length(tmp_path, n, name):
+    make_run(tmp_path, overrides={"optim.lr": 1e-3}, rows=trace(n=n, **HEALTHY), name=name)
+    return {"run_id": name, "method": "simclr", "verdict": "healthy", "probe_acc": None, "run_dir": str(tmp_path / name)}

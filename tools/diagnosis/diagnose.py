@@ -838,15 +838,24 @@ def recipe_of(config: dict) -> dict:
     return flat
 
 
+SURVIVED_SHARE = 0.9  # of this run's steps a healthy run must have trained to show that its recipe survives them
+
+
 def _healthy_difference(ev: RunEvidence, d: Diagnosis, peers: Callable[[], list[tuple[str, RunEvidence]]]) -> None:
     """A failing run beside a healthy one of the same method, data and backbone that differs from it in a few recipe
     settings: name them, and keep the healthy run's values for the recommendation (recommend.py offers them before
     its fallback). The closest such run (fewest differences) is the one named; more than MAX_RECIPE_DIFF points at
-    nothing. What W&B and MLflow users do by hand: diff the failed run against the one that worked."""
+    nothing. What W&B and MLflow users do by hand: diff the failed run against the one that worked. A run that
+    trained for fewer steps than this one (under SURVIVED_SHARE of them) is no yardstick: it never reached the point
+    where this one failed (a 30-step DINO without centring read healthy, and its values were offered to a 150-step
+    run whose default recipe sat at ln K: turning the centring off)."""
     if d.verdict not in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
         return
     mine, best = recipe_of(ev.config), None
+    trained = max(ev.checked_steps(), default=0)
     for run_id, other in peers():
+        if max(other.checked_steps(), default=0) < SURVIVED_SHARE * trained:
+            continue
         theirs = recipe_of(other.config)
         diff = {k: theirs.get(k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)}
         if 0 < len(diff) <= MAX_RECIPE_DIFF and (best is None or len(diff) < len(best[1])):

@@ -416,3 +416,19 @@ def test_the_newest_runs_by_count_and_a_verb_before_a_number_word(model):
     assert find_runs("compare the last 9 runs", WORLD).unknown == ["(described)"]  # only five here: asked
     assert find_runs("can I run two runs at once?", WORLD).ids == []
     assert find_runs("diagnose run four", WORLD).ids == ["4"]
+
+
+def test_did_the_fix_work_in_a_new_thread_reads_the_newest_run_launched_to_try_a_recommendation(model):
+    """No run in focus (a new thread): "did the fix work?" is the newest run launched from a recommendation, not a
+    question back; with none such, it still asks which run."""
+    from agent.slots import RunInfo, World
+
+    runs = [RunInfo("1", "dino", "digits", "succeeded", "complete_collapse"),
+            RunInfo("2", "dino", "digits", "succeeded", "healthy", fix_of="1"),
+            RunInfo("3", "simclr", "shapes", "running", None)]
+    for message in ("did the fix work?", "so did that change fix it?", "has the follow-up recovered?"):
+        r = understand(message, {}, World(runs), model)
+        assert (r.kind, r.tool, r.args) == ("tool", "diagnose_run", {"run_id": "2"}), message
+    plain = World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict) for r in runs])
+    assert understand("did the fix work?", {}, plain, model).kind == "clarify"
+    assert understand("did the fix work?", {"focus_run": "3"}, World(runs), model).args == {"run_id": "3"}

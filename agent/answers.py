@@ -229,32 +229,43 @@ def probe_text(p: dict) -> str:
                         f"{PROBE_GAIN_Z * p['probe/gain_se'] * 100:.1f} "
                         f"points on {p.get('num_val', '?')} held-out images"
                         if p.get("probe/gain_se") is not None and b.get("probe/acc") is not None else ""))
+    if p.get("label_fraction"):  # a semi-supervised probe: kept beside the run's own, which it does not replace
+        parts.append(f"learnt from {p['label_fraction']:.0%} of the labels ({p.get('num_train', '?')} images; the "
+                     "run's own probe on every label is unchanged)")
     if "clip/i2t_recall@5" in p:
         parts.append(f"image->text recall@5 {_pct(p['clip/i2t_recall@5'])}, text->image "
                      f"{_pct(p['clip/t2i_recall@5'])} (chance {_pct(p['clip/chance_recall@5'])})")
     return "; ".join(parts) or "no probe results"
 
 
-def runs_table(runs: list[dict], tag: str | None = None, status: str | None = None, method: str | None = None,
-               verdict: str | None = None, experiment: str | None = None) -> str:
+def runs_table(r: dict) -> str:
+    """list_runs' answer: a table, newest first or best first by the asked metric, with what it was filtered by."""
+    runs, tag, status, method, verdict, experiment = (r["runs"], r.get("tag"), r.get("status"), r.get("method"),
+                                                      r.get("verdict"), r.get("experiment"))
+    period = f" created {r['period']}" if r.get("period") else ""
     if not runs:
         if tag:
-            return f"No run is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
-        if status or method or verdict:  # a filter that matched nothing is not an empty home
+            return f"No run{period} is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
+        if status or method or verdict or period:  # a filter that matched nothing is not an empty home
             which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
-            return f"No {which} runs here{f' in sweep `{experiment}`' if experiment else ''}. Say \"list my runs\" " \
-                   "to see them all."
+            return f"No {which + ' ' if which else ''}runs{period} here{f' in sweep `{experiment}`' if experiment else ''}" \
+                   ". Say \"list my runs\" to see them all."
         if experiment:
             return f"No runs in a sweep named `{experiment}`. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
-    lines = [f"Runs tagged `{tag}`:"] if tag else [f"Runs of sweep `{experiment}`:"] if experiment else []
-    lines += ["| run | name | method | data | status | steps | probe | verdict | tags |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        lines.append(f"| {r['run_id']} | {escape_markdown(r.get('name') or '')} | {r['method'] or ''} | "
-                     f"{r['dataset'] or ''} | {r['status']} | {r['steps'] or 0}/{r['total_steps'] or '?'} | "
-                     f"{_fmt(r['probe_acc']) if r['probe_acc'] is not None else ''} | {r['verdict'] or ''} | "
-                     f"{escape_markdown(' '.join(r.get('tags') or []))} |")
+    sort = {"probe": "linear probe", "knn": "kNN accuracy"}.get(r.get("sort") or "")
+    order = f", best {sort} first (runs without one last)" if sort else ""
+    lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
+        if experiment else [f"Runs{period}{order}:"] if period or order else []
+    knn = r.get("sort") == "knn"
+    lines += [f"| run | name | method | data | status | steps | probe |{' kNN |' if knn else ''} verdict | tags |",
+              "|---|---|---|---|---|---|---|" + ("---|" if knn else "") + "---|---|"]
+    for x in runs:
+        knn_cell = f" {_fmt(x['knn_acc']) if x.get('knn_acc') is not None else ''} |" if knn else ""
+        lines.append(f"| {x['run_id']} | {escape_markdown(x.get('name') or '')} | {x['method'] or ''} | "
+                     f"{x['dataset'] or ''} | {x['status']} | {x['steps'] or 0}/{x['total_steps'] or '?'} | "
+                     f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{knn_cell} {x['verdict'] or ''} | "
+                     f"{escape_markdown(' '.join(x.get('tags') or []))} |")
     return "\n".join(lines)
 
 
@@ -605,8 +616,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
         f" (Its stored probe; say \"probe run {r['run_id']} again\" to measure it anew.)" if r.get("stored") else ""),
     "usage_summary": usage_text,
     "device_status": device_text,
-    "list_runs": lambda r: runs_table(r["runs"], r.get("tag"), r.get("status"), r.get("method"), r.get("verdict"),
-                                      r.get("experiment")),
+    "list_runs": runs_table,
     "annotate_run": _annotated_text,
     "get_run": _get_run_text,
     "compare_runs": _compare_text,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.annotating import launch_labels
+from agent.run_tool_words import without_period
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
@@ -82,7 +83,7 @@ def stated(text: str, world: World) -> list[Stated]:
         value = numbers.get(key)
         if value is not None and not any(s.field == "overrides" and s.value[0] == key for s in out):
             out.append(Stated(key, f"{words} {value}", value))
-    limit = find_limit(text)
+    limit = find_limit(without_period(text))  # "from the last 2 days" is a span, not 2 runs
     if limit:
         out.append(Stated("limit", f"{limit} runs", limit))
     out += [Stated("method", n.raw, n.value) for n in find_methods(without_paths(text))]  # "simclr and byol"

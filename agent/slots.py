@@ -40,9 +40,9 @@ ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|muc
 worth it?", "why did run 2 collapse after 100 more steps?") asks for advice or an answer, not for the run; "can you
 train run 2 for 3 more epochs?" asks for the run."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
-COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
+COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|percent\b|per\s*cent\b|pct\b|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
               r"neighbou?rs?|x\b"
-UNIT_AFTER = rf"\s*(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"
+UNIT_AFTER = rf"(?:\s*|-)(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"  # "3-layer" too
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
 NOT_A_CLOCK = rf"\s*(?:{COUNT_UNITS}|x\s*\d)"  # "at 64px" is a size, not a time of day
 AT_HOUR = rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|{NOT_A_CLOCK})"
@@ -359,6 +359,10 @@ EVAL_WORDS: list[tuple[str, str, object]] = [
 """Probe settings said in words: (pattern, EvalConfig field, value)."""
 
 
+LABEL_SHARE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent|per\s*cent|pct)\s+(?:of\s+(?:the\s+|its\s+|my\s+)?)?"
+                         r"(?:the\s+)?(?:labels?|labell?ed\s+(?:data|images|examples|samples|set))\b")
+
+
 def find_eval_settings(text: str) -> dict:
     """A probe's settings: `feature_norm=standardize`, `eval.knn_k=50`, "k=50", "50 neighbours", "standardised
     features", "mean pooling", "on 5000 images" (at most that many, with the time budget lifted to an hour so the
@@ -374,6 +378,9 @@ def find_eval_settings(text: str) -> dict:
     m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?images\b", low)
     if m:
         found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
+    m = LABEL_SHARE.search(low)
+    if m and 0 < float(m.group(1)) <= 100:  # "on 1% of the labels": the semi-supervised protocol
+        found["label_fraction"] = float(m.group(1)) / 100
     for key, value in find_assignments(text).items():
         key = key.removeprefix("eval.")
         found[EVAL_NAMES.get(key, key)] = value
@@ -676,6 +683,7 @@ class RunInfo:
     ended_at: float | None = None  # epoch seconds; None while it has not ended
     experiment: str | None = None  # the sweep or experiment it was launched in
     fix_of: str | None = None  # the run whose recommended change it was launched to try ("did the fix work?")
+    device: str | None = None  # where it was placed: "cpu", "cuda:0", "cuda:0,1" ("the run on gpu 1")
 
 
 @dataclass
@@ -715,8 +723,9 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
-                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b", " ",
-                         cleaned)  # limits, times, settings and steps ("stop at step 300") are not runs
+                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
+                         r"\b(?:gpus?|cuda|devices?|nodes?)\s*[:#]?\s*\d+(?:\s*(?:,|and|&)\s*\d+)*", " ",
+                         cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
@@ -728,6 +737,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     return out
 
 
+ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s+on)\s+gpu\s*#?\s*(\d+)\b")
+"""A run described by the GPU it holds ("cancel the run on gpu 1"): the live run placed there, never run 1."""
 DESCRIPTIONS = (r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
                 r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
                 r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
@@ -837,6 +848,11 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
             refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
         else:
             refs.unknown.append("(described)")
+    on_gpu = ON_A_GPU.search(low)
+    if on_gpu:  # "the run on gpu 1": the live run placed there
+        gpu = on_gpu.group(1)
+        described.append([r.id for r in runs if r.status in ("running", "queued") and gpu in
+                          re.findall(r"cuda:?(\d+)", (r.device or "").replace(",", ",cuda:"))])
     method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
                              r"encoder|training)\b", low)
     for phrase in method_refs:

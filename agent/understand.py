@@ -31,6 +31,8 @@ from agent.fidelity import (
 )
 from agent.lookups import read_lookup
 from agent.ranked_words import resolve_best
+from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
+from agent.run_tool_words import LIST_SORT, Asked, asked_of_one_run, list_filters, without_period
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -517,6 +519,10 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
             text) and not ADVICE.search(text):
         return "relaunch"
+    if len(named.ids) == 1 and verb and not FROM_ITS_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
+        return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
+    if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
+        return "list_runs"  # "list my runs sorted by probe accuracy"
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error
@@ -641,9 +647,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         named = find_method(text)
         if named and named.value:
             args["method"] = named.value
-        limit = find_limit(text)
+        limit = find_limit(without_period(text))  # "the failed runs from the last 2 days": a span, not 2 runs
         if limit:
             args["limit"] = min(limit, 100)
+        args.update(list_filters(text))  # "from last week", "sorted by probe accuracy"
         tag = tag_filter(text)
         if tag:
             args["tag"] = tag
@@ -707,9 +714,18 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                                     f"{unit}", f"resume run {rid}"], intents[:3], p)
     if len(refs.ids) > 1 and intent in RUN_TOOLS:  # "diagnose the sweep": one run at a time, asked which
         return _one_at_a_time(intent, text, refs, world, intents, p)
+    focus = context.get("focus_run")
+    rid = refs.ids[0] if refs.ids else focus if focus and world.has(focus) and not refs.mentioned else None
+    if rid and world.has(rid):  # "resume run 4 with a lower lr": what the tool cannot do is asked about
+        changes = {k: v for k, v in _launch_args(text).items() if k not in ("epochs", "steps", "device")}
+        direction = bool(RELATIVE_SETTING.search(text) or MULTIPLE_OF_SETTING.search(text))
+        asked = asked_of_one_run(intent, text, next(r for r in world.runs if r.id == rid), changes, direction)
+        if isinstance(asked, Asked):
+            return _ask(asked.question, asked.options, intents[:3], p)
+        if asked is not None:  # "continue run 4 from its checkpoint with lr 1e-4": from its final weights
+            return tool("launch_pretraining", asked)
     if refs.ids:
         return tool(intent, {"run_id": refs.ids[0], **extra})
-    focus = context.get("focus_run")
     if focus and world.has(focus):
         return tool(intent, {"run_id": focus, **extra})
     fixes = [r for r in world.runs if r.fix_of]

@@ -36,7 +36,7 @@ def read_usage(text: str) -> dict:
     by = next((name for name, pattern in GROUP_WORDS if re.search(pattern, text, re.I)), None)
     if by:
         args["by"] = by
-    period = _period(text)
+    period = find_period(text)
     if period:
         args["period"] = period
     other = SOMEONE.search(text)
@@ -51,7 +51,8 @@ def read_usage(text: str) -> dict:
     return args
 
 
-def _period(text: str) -> str | None:
+def find_period(text: str) -> str | None:
+    """A period said in words ("this week", "in the last 2 days", a date), as tools.usage.period_bounds reads it."""
     m = PERIODS.search(text)
     if m:
         return " ".join(m.group(1).lower().split())

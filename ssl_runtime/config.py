@@ -157,6 +157,8 @@ class EvalConfig(_Strict):
     feature_norm: Literal["l2", "standardize"] = "l2"  # standardize = per-dimension z-score, then L2
     pooling: Literal["auto", "cls", "mean"] = "auto"  # ViTs: CLS token or mean of patch tokens
     max_images: int = Field(20000, ge=50, description="probe/kNN use at most this many images (split kept)")
+    label_fraction: float = Field(1.0, gt=0.0, le=1.0, description="share of the training split's labels the probe "
+                                  "and kNN learn from, the same share of each class (semi-supervised: 0.01, 0.1)")
     time_budget_s: float | None = Field(None, gt=0, description="the probe embeds a seeded sample sized to take "
                                         "about this long; unset: a quarter of the run's training time, 10 to 300 s")
 

@@ -156,6 +156,18 @@ def _accuracy(x, y, w, b) -> float:
     return float(_correct(x, y, w, b).float().mean())
 
 
+def label_subset(labels: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
+    """Positions of a labelled training split kept for a probe on a share of its labels: the same share of every
+    class (at least one image of each), drawn with the run's seed, so that the trained encoder and its random init
+    learn from the same images (the 1% and 10% protocols of SimCLR and BYOL sample per class too)."""
+    g = torch.Generator().manual_seed(seed)
+    keep = []
+    for c in labels.unique(sorted=True):
+        rows = (labels == c).nonzero().flatten()
+        keep.append(rows[torch.randperm(len(rows), generator=g)[:max(1, round(fraction * len(rows)))]])
+    return torch.cat(keep).sort().values
+
+
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
                  seed: int = 0) -> dict:
     """Standardised features, L2 strength picked on a 20% hold-out of the training rows along the path from
@@ -276,13 +288,17 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
         train_idx, val_idx, extract, data_key = features
         if len(val_idx) == 0:
             raise DataError("the validation split is empty", field="data.val_fraction", fix="set it to e.g. 0.2")
-        result.update(num_train=len(train_idx), num_val=len(val_idx))
+        n_split = len(train_idx)
+        result.update(num_train=n_split, num_val=len(val_idx))
         for name, random_init in (("trained", False), ("baseline", True)) if baseline else (("trained", False),):
-            known = _baseline_cache(folder, cfg, dev, data_key, len(train_idx)) if random_init else None
+            known = _baseline_cache(folder, cfg, dev, data_key, n_split) if random_init else None
             if known is not None and known.exists():
                 result["baseline"] = {**json.loads(known.read_text()), "cached": True}
                 continue
             feats, labels = extract(random_init)
+            if ev.label_fraction < 1 and len(train_idx) == n_split:  # the same images for the encoder and its init
+                train_idx = train_idx[label_subset(labels[train_idx].cpu(), ev.label_fraction, cfg.train.seed)]
+                result.update(num_train=len(train_idx), label_fraction=ev.label_fraction)
             labels = labels.to(dev)
             scores = evaluate_features(feats[train_idx], labels[train_idx], feats[val_idx], labels[val_idx],
                                        ev.knn_k, ev.knn_temperature, ev.feature_norm)
@@ -296,6 +312,11 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                     write_json_atomic(known, scores)
     with_gain_se(result)
     result["seconds"] = round(time.perf_counter() - t0, 3)
+    if ev.label_fraction < 1:  # beside the run's own probe, not over it: no metrics row, no headline change
+        write_json_atomic(folder.label_probe(ev.label_fraction), result)
+        folder.event("probe", f"linear probe {result.get('probe/acc', float('nan')):.3f} on {ev.label_fraction:.0%} "
+                     f"of the labels ({result.get('num_train')} images)")
+        return result
     write_json_atomic(folder.probe, result)
     steps = [r["step"] for r in folder.read_metrics() if "step" in r]
     row = {"step": max(steps) if steps else 0}
@@ -323,7 +344,8 @@ def _baseline_cache(folder: RunFolder, cfg, dev: torch.device, data_key: str | N
     ev = cfg.eval
     h = hashlib.sha256(data_key.encode())
     for part in ((folder.encoder / "config.json").read_bytes(), (folder.encoder / "preprocess.json").read_bytes(),
-                 f"{n_train}|{ev.pooling}|{ev.knn_k}|{ev.knn_temperature}|{ev.feature_norm}|{torch.__version__}|"
+                 f"{n_train}|{ev.label_fraction:g}|{ev.pooling}|{ev.knn_k}|{ev.knn_temperature}|{ev.feature_norm}|"
+                 f"{torch.__version__}|"
                  f"{dev.type}|{BASELINE_RECORD}".encode()):
         h.update(part)
     return datasets_root(cfg.data.cache_dir, run_dir=folder.path) / "baselines" / f"{h.hexdigest()[:24]}.json"

@@ -62,6 +62,11 @@ class RunFolder:
     checkpoint_preprocess = property(lambda self: self.path / "checkpoints" / "preprocess.json")  # how to read them
     encoder = property(lambda self: self.path / "encoder")
     probe = property(lambda self: self.path / "probe.json")
+
+    def label_probe(self, fraction: float) -> Path:
+        """A probe on a share of the labels (eval.label_fraction < 1): kept beside probe.json, never in its place,
+        so the run's own probe (all labels) stays its headline."""
+        return self.path / f"probe_labels_{fraction * 100:g}pct.json"
     summary = property(lambda self: self.path / "summary.json")
     view_health = property(lambda self: self.path / "view_health.json")  # label-free measurements, by file stamp
     stop_rules = property(lambda self: self.path / "stop_rules.json")  # ssl_runtime/stop_rules.py: added while running

@@ -86,3 +86,35 @@ def test_probe_without_labels_is_a_clear_error(tmp_path):
     train(run_dir)
     with pytest.raises(DataError, match="no labels"):
         probe_run(run_dir)
+
+
+def test_label_subset_keeps_the_same_share_of_every_class():
+    """A probe on 10% of the labels learns from 10% of each class (at least one image of each), drawn by the seed:
+    the same rows for the same seed, others for another."""
+    from ssl_runtime.probe import label_subset
+
+    labels = torch.tensor([0] * 100 + [1] * 50 + [2] * 3)
+    keep = label_subset(labels, 0.1, seed=0)
+    assert torch.bincount(labels[keep]).tolist() == [10, 5, 1]  # round(0.3) = 0 -> at least one
+    assert len(set(keep.tolist())) == len(keep)
+    assert torch.equal(keep, label_subset(labels, 0.1, seed=0))
+    assert not torch.equal(keep, label_subset(labels, 0.1, seed=1))
+    assert torch.equal(label_subset(labels, 1.0, seed=0), torch.arange(len(labels)))
+
+
+def test_a_probe_on_a_share_of_the_labels_is_kept_beside_the_runs_own(run_dir_factory):
+    """eval.label_fraction=0.1: the probe learns from a tenth of the training split, records it, and writes its own
+    file; probe.json (the run's headline probe on every label) is left as it was."""
+    from ssl_runtime.run_folder import RunFolder
+
+    run_dir = run_dir_factory("simclr")
+    train(run_dir)
+    full = probe_run(run_dir, device="cpu")
+    before = (run_dir / "probe.json").read_bytes()
+    rows = len(RunFolder(run_dir).read_metrics())
+    tenth = probe_run(run_dir, device="cpu", eval_overrides={"label_fraction": 0.1})
+    assert tenth["label_fraction"] == 0.1 and tenth["eval"]["label_fraction"] == 0.1
+    assert abs(tenth["num_train"] - full["num_train"] / 10) <= 10  # one rounding per class
+    assert tenth["num_val"] == full["num_val"] and "cached" not in tenth["baseline"]
+    assert (run_dir / "probe.json").read_bytes() == before and len(RunFolder(run_dir).read_metrics()) == rows
+    assert (run_dir / "probe_labels_10pct.json").exists()

@@ -56,7 +56,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "usage_heldout.jsonl": 0.93, "usage_heldout_b.jsonl": 0.86,
                   "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86, "devices_heldout.jsonl": 0.93,
                   "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
-                  "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85}
+                  "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85,
+                  "run_tool_modifiers_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -432,3 +433,39 @@ def test_did_the_fix_work_in_a_new_thread_reads_the_newest_run_launched_to_try_a
     plain = World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict) for r in runs])
     assert understand("did the fix work?", {}, plain, model).kind == "clarify"
     assert understand("did the fix work?", {"focus_run": "3"}, World(runs), model).args == {"run_id": "3"}
+
+
+@pytest.mark.parametrize("message, asked", [
+    ("resume run 4 with a lower learning rate", "cannot change"),
+    ("resume run 4 on gpu 2", "cannot pick one"),
+    ("evaluate run 1 with a 2-layer mlp probe", "probe is linear"),
+    ("probe run 1 on shapes instead of digits", "sslpilot audit"),
+    ("diagnose run 4 but ignore the first 100 steps", "reads run 4 as a whole"),
+    ("cancel run 3 but don't keep the checkpoint", "keeps run 3's last checkpoint"),
+])
+def test_what_a_one_run_tool_cannot_do_is_asked_about_not_dropped(model, message, asked):
+    """Each was the plain tool with the rest dropped, or worse ("2-layer" and "gpu 2" read as run 2, the diagnosis
+    a launch of 100 steps): now a question that says what the tool does, offering what sslpilot can do."""
+    r = understand(message, {}, WORLD, model)
+    assert r.kind == "clarify" and asked in r.question, (message, r.kind, r.tool, r.question)
+    assert r.options and all(understand(o, {}, WORLD, model).kind == "tool" for o in r.options)
+
+
+def test_a_resume_with_a_setting_from_its_checkpoint_is_continued_pretraining(model):
+    r = understand("continue run 4 from its checkpoint with lr 0.0001", {}, WORLD, model)
+    assert (r.tool, r.args) == ("launch_pretraining", {"parent_run": "4", "from_parent_weights": True, "lr": 0.0001})
+
+
+def test_a_runs_list_bounded_in_time_sorted_or_the_run_on_a_gpu(model):
+    from agent.slots import RunInfo, World
+
+    assert understand("show the failed runs from the last 2 days", {}, WORLD, model).args == {
+        "status": "failed", "period": "2d"}
+    assert understand("list my runs sorted by knn accuracy", {}, WORLD, model).args == {"sort": "knn"}
+    assert understand("probe run 1 on 10% of the labels", {}, WORLD, model).args == {
+        "run_id": "1", "eval_overrides": {"label_fraction": 0.1}}
+    placed = World([RunInfo("1", "simclr", "digits", "succeeded", device="cuda:1"),
+                    RunInfo("2", "byol", "digits", "running", device="cuda:0,1")])
+    r = understand("cancel the run on gpu 1, it's stuck", {}, placed, model)
+    assert (r.tool, r.args) == ("cancel_run", {"run_id": "2"})  # the live run there, never run 1
+    assert understand("cancel the run on gpu 1", {}, WORLD, model).kind == "clarify"  # none placed there

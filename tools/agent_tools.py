@@ -359,19 +359,23 @@ class ToolBox:
             p = runs.probe(self.home, run_id, eval_overrides=eval_overrides)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval", "stored", "num_val",
-                         "probe/gain_se") or k.startswith("clip/")}
+                         "probe/gain_se", "label_fraction", "num_train") or k.startswith("clip/")}
 
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
-                  limit: int = 10, verdict: str | None = None, experiment: str | None = None) -> dict:
+                  limit: int = 10, verdict: str | None = None, experiment: str | None = None,
+                  period: str | None = None, sort: str = "newest") -> dict:
         from tools.runs import list_runs
+        from tools.usage import period_bounds
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
         rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict,
-                         experiment=experiment)
+                         experiment=experiment, period=period, sort=sort)
         asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict),
-                                   ("experiment", experiment)) if v}
+                                   ("experiment", experiment), ("sort", sort if sort != "newest" else None)) if v}
+        if period:
+            asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
         return {**asked, "runs": [{**{k: r[k] for k in keep},
-                          "probe_acc": round(r["probe_acc"], 4) if r["probe_acc"] is not None else None}
+                          **{f: round(r[f], 4) if r[f] is not None else None for f in ("probe_acc", "knn_acc")}}
                          for r in rows]}
 
     def usage_summary(self, **kw) -> dict:

@@ -21,6 +21,7 @@ from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
 from tools.registry import ACTIVE, TERMINAL, Registry, run_id_of
+from tools.tool_table import RUN_SORTS
 
 
 def new_folder_path(home: Home) -> Path:
@@ -357,23 +358,40 @@ def run_row(run: Run) -> dict:
             "owner": run.owner, "wait_reason": run.wait_reason, "notes": run.notes}
 
 
+SORTS = {s: {"probe": "probe_acc", "knn": "knn_acc"}.get(s) for s in RUN_SORTS}
+"""How a runs list may be ordered: newest first (the default), or by probe or kNN accuracy, best first (W&B's
+runs table sorted by a summary metric); runs without the value come last, newest first among them."""
+
+
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
-              experiment: str | None = None) -> list[dict]:
+              experiment: str | None = None, period: str | None = None, sort: str = "newest") -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
-    first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in."""
+    first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
+    "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `sort` orders them (SORTS)."""
+    from tools.usage import period_bounds
+
+    if sort not in SORTS:
+        raise ConfigError(f"cannot sort runs by {sort!r}", field="sort", fix=f"use one of {', '.join(SORTS)}")
     reg = Registry(home)
     rows = []
     verdicts = verdicts_named(verdict) if verdict else None
     sweeps = reg.experiment_names()
-    for run in reg.list(status=status, method=method, limit=limit, owner=owner, tag=tag, verdict=verdicts,
-                        experiment=experiment):
+    start, end, _ = period_bounds(period)
+    whole = period is not None or SORTS[sort] is not None  # filtered or ordered over every run, then cut to limit
+    for run in reg.list(status=status, method=method, limit=100_000 if whole else limit, owner=owner, tag=tag,
+                        verdict=verdicts, experiment=experiment):
+        if start is not None and not (start <= (run.created_at or 0) < end):
+            continue
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)
         rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
                      "knn_acc": p.knn_acc if p else None})
-    return rows
+    key = SORTS[sort]
+    if key:
+        rows.sort(key=lambda r: (r[key] is None, -(r[key] or 0.0)))  # stable: newest first among equals
+    return rows[:limit]
 
 
 def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None,

@@ -112,6 +112,9 @@ class DiagnoseArgs(RunRef):
         return setting_keys("about", v)
 
 
+RUN_SORTS = ("newest", "probe", "knn")  # how a runs list may be ordered (tools.runs.SORTS)
+
+
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
@@ -119,6 +122,10 @@ class ListArgs(BaseModel):
     verdict: str | None = Field(None, description="only runs whose last diagnosis is this verdict, or 'collapsed' "
                                 "for either collapse")
     experiment: str | None = Field(None, description="only runs launched in this sweep")
+    period: str | None = Field(None, max_length=40, description="only runs created in it: today, yesterday, this "
+                               "week, last week, this month, last month, a span (24h, 7d, 2w) or a date")
+    sort: Literal[RUN_SORTS] = Field("newest", description="order: newest first, or by linear probe or "
+                                                    "kNN accuracy, best first")
     limit: int = Field(10, ge=1, le=100)
 
 

@@ -180,18 +180,21 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
              tag: Annotated[str | None, typer.Option(help="only runs with this tag")] = None,
              experiment: Annotated[str | None, typer.Option(help="only the runs of this sweep (experiment)")] = None,
+             since: Annotated[str | None, typer.Option(help="only runs created in a period: today, yesterday, this "
+                                                      "week, last week, 24h, 7d, or since a date (2026-11-20)")] = None,
+             sort: Annotated[str, typer.Option(help="newest (default), probe or knn: by accuracy, best first")] = "newest",
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """List runs, newest first, with who launched each."""
+    """List runs, newest first (or best first by probe or kNN), with who launched each."""
     from tools import access
     from tools.runs import list_runs
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
-                     tag=tag, experiment=experiment)
+                     tag=tag, experiment=experiment, period=since, sort=sort)
     if as_json:
         emit({"runs": rows}, True)
         return
     if not rows:
-        filtered = any((status, method, user, tag, experiment))
+        filtered = any((status, method, user, tag, experiment, since))
         typer.echo("No runs match those filters." if filtered else "No runs yet: `sslpilot pretrain --help` starts one.")
         return
     from rich.console import Console

@@ -1,0 +1,113 @@
+"""What a message adds to a one-run tool that the tool cannot do, and how a runs list is ordered or bounded in time.
+
+"resume run 4 with a lower lr", "probe run 1 with a 3-layer MLP head", "diagnose run 2 but skip the first 40 steps",
+"cancel run 3 and throw away its checkpoints", "probe run 1 on shapes": each was done as the plain tool, the rest of
+what the user said dropped without a word. Each is now a question that says what the tool does and offers what
+sslpilot can do instead, as messages to send back. A resume with a new setting "from its checkpoint" is the
+continued pretraining it asks for (a new run from the run's final weights). A probe "on 1% of the labels" is a
+setting (eval.label_fraction, slots.find_eval_settings), and "the runs from last week, sorted by probe" are
+list_runs' period and sort.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.slots import RunInfo, find_datasets, find_paths
+from agent.usage_words import SPAN, find_period
+
+NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"
+                            r"fine-?tun\w*|full\s+fine-?tun\w*)\b", re.I)
+"""A probe asked to be other than linear: sslpilot's probe is a logistic regression on frozen features, with kNN."""
+PART_OF_RUN = re.compile(r"\b(?:skip|skipping|ignore|ignoring|exclude|excluding|without|drop|leave\s+out|cut)\s+"
+                         r"(?:the\s+)?(?:first|last|initial|early|warm-?up)\b|\b(?:only|just)\s+(?:the\s+)?(?:first|"
+                         r"last)\s+\d[\d,]*\s+(?:steps|epochs)\b|\b(?:from|after|starting\s+at)\s+step\s+\d+\s+on\b",
+                         re.I)
+"""A diagnosis asked of a part of a run: it reads the whole path (where the run started is part of the evidence)."""
+DISCARD_CHECKPOINT = re.compile(r"\b(?:throw\s+away|delete|discard|remove|drop|wipe|free|don'?t\s+keep|do\s+not\s+keep|"
+                                r"without\s+keeping|no\s+need\s+(?:to|for)\s+(?:keep|the))\b.{0,30}?\bcheckpoints?\b|"
+                                r"\bcheckpoints?\b.{0,20}?\b(?:away|deleted|gone|removed)\b", re.I)
+"""A cancel asked to drop the checkpoint, which a cancel keeps (so the run can be resumed)."""
+FROM_WEIGHTS = re.compile(r"\bfrom\s+(?:its|the|their|that)\s+(?:last\s+|final\s+|latest\s+|saved\s+)?(?:checkpoint|"
+                          r"weights|state)\b|\bwhere\s+it\s+(?:stopped|left\s+off)\b", re.I)
+"""A resume with a change "from its checkpoint": continued pretraining from the run's final weights, a new run."""
+WITH_CHANGE = re.compile(r"\b(?:but\s+)?(?:with|using|at)\s+(?P<said>.+?)\s*[.?!]?$", re.I)
+ON_GPU = re.compile(r"\b(?:on|to|using)\s+(?:gpu|cuda)\s*[:#]?\s*\d+\b|\bcuda:\d+\b", re.I)
+LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+)?by\s+(?:the(?:ir)?\s+|"
+                       r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"
+                       r"newest|latest)\b|$)", re.I)
+SORT_WORDS = (("knn", r"\bk-?nn\b|\bnearest\b|\bneighbou?r"), ("probe", r"\bprobe\b|\blinear\b|\baccuracy\b|\bacc\b"),
+              ("newest", r"\b(?:date|time|newest|latest|recent|created|age)\b"))
+
+
+@dataclass
+class Asked:
+    """A question back: the text, and messages the user can send that do what sslpilot can."""
+
+    question: str
+    options: list[str] = field(default_factory=list)
+
+
+def list_filters(text: str) -> dict:
+    """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy")."""
+    out: dict = {}
+    period = find_period(text)
+    if period:
+        out["period"] = period
+    m = LIST_SORT.search(text)
+    if m:
+        sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None)
+        if sort and sort != "newest":
+            out["sort"] = sort
+    return out
+
+
+def without_period(text: str) -> str:
+    """The message less its span ("from the last 2 days"), whose number is no list limit."""
+    return SPAN.sub(" ", text)
+
+
+def asked_of_one_run(intent: str, text: str, run: RunInfo, changes: dict, direction: bool) -> Asked | dict | None:
+    """What the message asks of `run` beyond what `intent`'s tool does: a question (Asked), a different call (a dict
+    of launch arguments, for a resume with a new setting from its checkpoint), or None when the tool is the whole
+    request. `changes` are the launch settings the message states (values), `direction` whether it changes one by a
+    direction or a multiple only ("a lower lr", "half the learning rate")."""
+    rid = run.id
+    if intent == "resume_run":
+        if changes and not direction and FROM_WEIGHTS.search(text):
+            return {"parent_run": rid, "from_parent_weights": True, **changes}
+        if changes or direction:
+            m = WITH_CHANGE.search(text)
+            said = m.group("said") if m else "the new setting"
+            head = (f"Resuming run {rid} continues it as it was launched, from its last checkpoint: it cannot change "
+                    f"`{said}`. I can train a new run from run {rid}'s final weights with ")
+            if direction and not changes:  # "a lower lr": the value is the user's to say
+                return Asked(head + f"a value you give (e.g. `continue run {rid} from its checkpoint with lr 0.0001`:"
+                             " continued pretraining, a fresh optimiser and schedule), or resume it as it was.",
+                             [f"resume run {rid}"])
+            return Asked(head + "it (continued pretraining, a fresh optimiser and schedule), or resume it as it was. "
+                         "Which?", [f"continue run {rid} from its checkpoint with {said}", f"resume run {rid}"])
+        if ON_GPU.search(text):
+            return Asked(f"A resume goes back to the queue, which puts run {rid} on the first free GPU it may use; it "
+                         f"cannot pick one. To keep a run off other GPUs, set `SSLPILOT_GPUS` for the queue. Resume "
+                         f"run {rid}?", [f"resume run {rid}"])
+    if intent == "cancel_run" and DISCARD_CHECKPOINT.search(text):
+        return Asked(f"A cancel keeps run {rid}'s last checkpoint, so it can be resumed. To free its disk, cancel it, "
+                     f"then delete it once it has stopped (`delete run {rid}` moves it to the trash; `sslpilot trash "
+                     "empty` frees the space). Cancel it now?", [f"cancel run {rid}"])
+    if intent == "diagnose_run" and PART_OF_RUN.search(text):
+        return Asked(f"A diagnosis reads run {rid} as a whole: where it started is part of the evidence (a collapse is "
+                     "read against the run's own path). I can diagnose the whole run, or show its metrics at a step "
+                     f"(`what was run {rid}'s loss at step 100?`).", [f"diagnose run {rid}"])
+    if intent == "run_linear_probe":
+        if NONLINEAR_HEAD.search(text):
+            return Asked("sslpilot's probe is linear (a logistic regression on the frozen features), with kNN beside "
+                         "it; an MLP probe or fine-tuning is not built. Probe it linearly?", [f"probe run {rid}"])
+        other = [d for d in (*find_datasets(text), *(raw for _, raw in find_paths(text))) if d != run.dataset]
+        if other:
+            return Asked(f"A probe measures run {rid} on its own data ({run.dataset or 'its training set'}), on the "
+                         f"split it held out. To measure its encoder on `{other[0]}`, audit its checkpoint there: "
+                         f"`sslpilot audit <home>/runs/{rid}/checkpoints/last.pt --data {other[0]}` (the chat takes "
+                         f"`audit PATH on DATA` too). Probe it on its own data?", [f"probe run {rid}"])
+    return None

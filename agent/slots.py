@@ -658,16 +658,63 @@ def find_time(text: str, now: datetime | None = None) -> dict:
             hour = 0
     if hour is None and re.search(r"\b(midnight|noon|midday)\b", low):
         hour = 0 if "midnight" in low else 12
-    if re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low):
-        return {"cron": f"{minute or 0} {hour if hour is not None else 2} * * *"}
-    if hour is not None or re.search(r"\b(tonight|tomorrow)\b", low):
+    every_hours = EVERY_HOURS.search(low)
+    if every_hours:  # "every 6 hours", "hourly"
+        n = every_hours.group(1)
+        return {"cron": f"0 */{int(n)} * * *" if n and int(n) > 1 else "0 * * * *"}
+    days = _recurring_days(low)
+    daily = re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low)
+    if days is not None or daily:
+        if days is not None and hour is None and not daily:
+            return {}  # "every wednesday": at what time is the user's to say
+        return {"cron": f"{minute or 0} {hour if hour is not None else 2} * * {days or '*'}"}
+    if WEEKLY.search(low):
+        return {}  # "weekly": which day and time are the user's to say
+    day = ONE_DAY.search(low)
+    if hour is not None or day or re.search(r"\b(tonight|tomorrow)\b", low):
         if hour is None:
             hour = 23 if "tonight" in low else 9
         when = now.replace(hour=hour % 24, minute=minute or 0, second=0, microsecond=0)
-        if "tomorrow" in low or when <= now:
+        if day:  # "this friday at 8pm", "on monday at 3am": the next such day (today if still ahead)
+            when += timedelta(days=(DAY_NAMES.index(day.group(1)[:3]) - when.weekday()) % 7)
+            if when <= now:
+                when += timedelta(days=7)
+        elif "tomorrow" in low or when <= now:
             when += timedelta(days=1)
         return {"at": when.isoformat(timespec="minutes")}
     return {}
+
+
+def asks_to_recur(text: str) -> bool:
+    """Whether the message asks for a repeating launch ("every wednesday", "weekly", "every 6 hours", "nightly"),
+    with or without its time: a schedule, never a launch now with the repetition dropped."""
+    low = text.lower()
+    return bool(EVERY_HOURS.search(low) or WEEKLY.search(low) or _recurring_days(low) is not None or re.search(
+        r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low))
+
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.weekday() order
+DAY = r"(mon|tues|wednes|thurs|fri|satur|sun)(?:day)?"
+EVERY_HOURS = re.compile(r"\b(?:every|each)\s+(\d+)?\s*(?:hours?|hrs?|h)\b|\bhourly\b")
+WEEKLY = re.compile(r"\bweekly\b|\b(?:every|each|once\s+a)\s+week\b")
+ONE_DAY = re.compile(rf"\b(?:this|next|on|coming)\s+{DAY}\b(?!s)")
+"""One day named for a one-off start ("this friday at 8pm", "on monday at 3am"); "on mondays" recurs."""
+
+
+def _recurring_days(low: str) -> str | None:
+    """The cron day-of-week field a message asks to repeat on: "every monday", "on mondays and thursdays",
+    "weekdays", "every weekend", "saturday and sunday" after "every"; None when it names no recurring days."""
+    if re.search(r"\b(?:every|each)\s+week\s?day\b|\bweek\s?days\b|\bmonday\s+(?:to|through|-)\s+friday\b", low):
+        return "1-5"
+    if re.search(r"\b(?:every|each)\s+weekend\b|\bweekends\b", low):  # "over the weekend" is a length, not a day
+        return "0,6"
+    m = re.search(rf"\b(?:every|each)\s+((?:{DAY}(?:\s*(?:,|and|&)\s*)?)+)|\b(?:on\s+)?((?:{DAY}s(?:\s*(?:,|and|&)\s*)?)+)",
+                  low)
+    if not m:
+        return None
+    named = re.findall(DAY, m.group(1) or m.group(3))
+    cron = sorted({(DAY_NAMES.index(d[:3]) + 1) % 7 for d in named})  # cron: 0 = sunday
+    return ",".join(map(str, cron))
 
 
 # ---- runs --------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from agent.slots import (
     SWEEP_REF,
     TOP_LEVEL_KEYS,
     World,
+    asks_to_recur,
     find_assignments,
     find_backend,
     find_cron,
@@ -549,7 +550,7 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "usage_summary"  # "how much GPU time have I used this week?": summed over runs, not one run's
     if SWEEP_ASKED.match(text) and find_grid(text) and find_method(without_paths(text)):
         return "launch_pretraining"  # "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2": one run per value
-    if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I)) and (
+    if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I) or asks_to_recur(text)) and (
             find_method(without_paths(text)) or find_data(text)):
         return "schedule_pretraining"  # a cron written out, or "schedule X on Y": a schedule (asks when if unsaid)
     return None

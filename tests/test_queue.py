@@ -231,3 +231,19 @@ def test_a_resume_waits_for_the_worker_that_ended_the_run_to_exit(home):
         exiting.wait()
     assert resume(home, run.id).status == "queued"
     cancel(home, run.id)  # leave nothing queued for the other tests' scheduler
+
+
+def test_a_cron_day_of_week_fires_on_the_day_cron_means(home):
+    """"0 3 * * 1" is Mondays to cron; APScheduler 3's from_crontab read it with Monday as 0 and fired on
+    Tuesdays ("1-5": Tuesday to Saturday). The stored job fires on the days written, counted from a Friday."""
+    from tools.scheduler import cron_trigger
+
+    friday = datetime(2026, 12, 4, 20, 45).astimezone()
+    firsts = {e: cron_trigger(e).get_next_fire_time(None, friday).strftime("%a %d") for e in
+              ("0 3 * * 1", "0 3 * * 1-5", "0 3 * * 0,6", "0 3 * * 7", "0 3 * * 5", "0 3 * * */2")}
+    assert firsts == {"0 3 * * 1": "Mon 07", "0 3 * * 1-5": "Mon 07", "0 3 * * 0,6": "Sat 05",
+                      "0 3 * * 7": "Sun 06", "0 3 * * 5": "Fri 11", "0 3 * * */2": "Sat 05"}
+    job = add_scheduled_launch(home, tiny_config("byol"), cron="0 3 * * 1")
+    assert datetime.fromisoformat(job["next_run_time"]).strftime("%a") == "Mon"
+    with pytest.raises(SSLPilotError, match="day of week"):
+        add_scheduled_launch(home, tiny_config("byol"), cron="0 3 * * 9")

@@ -57,7 +57,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86, "devices_heldout.jsonl": 0.93,
                   "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
                   "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85,
-                  "run_tool_modifiers_heldout.jsonl": 0.9}
+                  "run_tool_modifiers_heldout.jsonl": 0.9, "schedule_days_heldout.jsonl": 0.83}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -469,3 +469,26 @@ def test_a_runs_list_bounded_in_time_sorted_or_the_run_on_a_gpu(model):
     r = understand("cancel the run on gpu 1, it's stuck", {}, placed, model)
     assert (r.tool, r.args) == ("cancel_run", {"run_id": "2"})  # the live run there, never run 1
     assert understand("cancel the run on gpu 1", {}, WORLD, model).kind == "clarify"  # none placed there
+
+
+def test_days_of_the_week_repeat_as_cron_and_one_day_starts_once():
+    """"every monday at 3am" was a one-off start tomorrow at 3, "weekdays only" was dropped from a nightly cron and
+    "every 6 hours" asked when: each is now the cron it says. One day named ("this friday") is the next such day;
+    a repetition without its time ("every wednesday", "weekly") asks for it."""
+    from datetime import datetime
+
+    from agent.slots import asks_to_recur, find_time
+
+    friday = datetime(2026, 12, 4, 20, 45)  # a Friday evening
+    assert find_time("every monday at 3am", friday) == {"cron": "0 3 * * 1"}
+    assert find_time("every night at 1am, weekdays only", friday) == {"cron": "0 1 * * 1-5"}
+    assert find_time("on saturdays and sundays at 5:30am", friday) == {"cron": "30 5 * * 0,6"}
+    assert find_time("every weekend at 4", friday) == {"cron": "0 4 * * 0,6"}
+    assert find_time("every 6 hours", friday) == {"cron": "0 */6 * * *"} and find_time("hourly", friday) == {
+        "cron": "0 * * * *"}
+    assert find_time("this friday at 10pm", friday) == {"at": "2026-12-04T22:00"}  # later today
+    assert find_time("on friday at 8pm", friday) == {"at": "2026-12-11T20:00"}  # 20:00 has passed: next week's
+    assert find_time("next tuesday at 6", friday) == {"at": "2026-12-08T06:00"}
+    for unsure in ("every wednesday", "weekly"):
+        assert find_time(unsure, friday) == {} and asks_to_recur(unsure)
+    assert not asks_to_recur("train it over the weekend") and find_time("train it over the weekend", friday) == {}

@@ -272,6 +272,40 @@ def fire_scheduled_launch(home_root: str, config: dict, priority: int = 0, exper
     return run.id
 
 
+CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab's order: 0 (and 7) is Sunday
+
+
+def cron_trigger(cron: str) -> CronTrigger:
+    """A crontab line as cron reads it. APScheduler 3's `from_crontab` passes the day-of-week field through to its own
+    numbering, where 0 is Monday, so "0 3 * * 1" (Mondays, to cron) fired on Tuesdays and "1-5" on Tuesday to
+    Saturday; the days are written out by name first ("mon", "mon,tue,wed,thu,fri"), which both read alike."""
+    fields = cron.split()
+    if len(fields) == 5 and fields[4] != "*":
+        fields[4] = ",".join(CRON_DAYS[d] for d in sorted(_cron_days(fields[4])))
+    return CronTrigger.from_crontab(" ".join(fields))
+
+
+def _cron_days(field: str) -> set[int]:
+    """The days (0 = Sunday) a crontab day-of-week field names: numbers 0-7 or names, lists, ranges and steps."""
+    def day(word: str) -> int:
+        word = word.lower()[:3]
+        if word.isdigit() and 0 <= int(word) <= 7:
+            return int(word) % 7
+        if word in CRON_DAYS:
+            return CRON_DAYS.index(word)
+        raise ValueError(f"day of week {word!r}: give 0-7 or mon..sun")
+
+    out: set[int] = set()
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        first, _, last = span.partition("-")
+        lo, hi = (0, 6) if span == "*" else (day(first), day(last) if last else day(first))
+        if last and last.isdigit() and int(last) == 7:
+            hi = 7  # "5-7": Friday to Sunday
+        out |= {d % 7 for d in range(lo, hi + 1, int(step) if step else 1)}
+    return out
+
+
 def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, cron: str | None = None,
                          priority: int = 0, experiment: str | None = None, tags: list[str] | None = None) -> dict:
     from tools.access import require
@@ -281,7 +315,7 @@ def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, c
         raise SSLPilotError("give a time or a cron expression", field="schedule",
                             fix="e.g. --at 2026-12-01T02:00 or --cron '0 2 * * *'")
     try:
-        trigger = DateTrigger(run_date=at) if at else CronTrigger.from_crontab(cron)
+        trigger = DateTrigger(run_date=at) if at else cron_trigger(cron)
     except ValueError as exc:
         raise SSLPilotError(f"bad schedule: {exc}", field="cron" if cron else "at") from None
     registry = Registry(home)

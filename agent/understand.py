@@ -445,6 +445,11 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                         [("stop_run_when", 1.0)])
         return _ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
                     [("stop_run_when", 1.0)])
+    two = _two_conditions(text)
+    if two and rid:  # "when the loss < 2 or after 30 minutes": both held, one message each (either stops it)
+        return _ask(f"I add one stop condition per message, and a run holds several: the first one met stops it. "
+                    f"Set them one after the other: `stop run {rid} {two[0]}`, then `stop run {rid} {two[1]}`.",
+                    [f"stop run {rid} {c}" for c in two], [("stop_run_when", 1.0)])
     if args is not None and rid:
         return Reading("tool", "stop_run_when", {"run_id": rid, **args}, confidence=1.0,
                        intents=[("stop_run_when", 1.0)])
@@ -459,6 +464,23 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                 f"or a collapse or divergence (`stop {run} if it collapses`). Or I can cancel it now (it keeps a "
                 "checkpoint, and `resume` goes on from it).",
                 [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
+
+
+SECOND_CONDITION = re.compile(r"\s*,?\s+(?:or|and|and/or)\s+(?=(?:when(?:ever)?|once|if|after|at\s+(?:step|epoch)|in\s+"
+                              r"\d+|as\s+soon\s+as|until)\b)", re.I)
+FIRST_MET = re.compile(r"\s*,?\s*(?:whichever|which\s*ever)\s+(?:comes|happens|is)\s+(?:first|sooner|earlier)\W*$", re.I)
+
+
+def _two_conditions(text: str) -> list[str] | None:
+    """The two conditions of "stop run 3 when the loss drops below 2 or after 30 minutes (whichever comes first)",
+    each as written, when both are conditions the stop tool holds and they differ; None otherwise."""
+    parts = SECOND_CONDITION.split(FIRST_MET.sub("", text))
+    if len(parts) != 2:
+        return None
+    start = CONDITION_START.search(parts[0])
+    conditions = [parts[0][start.start():].strip() if start else "", parts[1].strip()]
+    read = [read_stop(c) for c in conditions]
+    return conditions if all(read) and read[0] != read[1] else None
 
 
 CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"

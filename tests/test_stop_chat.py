@@ -379,3 +379,18 @@ def test_a_stop_asked_of_several_runs_offers_it_for_each_run_still_going(model):
     assert r.options == ["stop run 3 if it collapses"], r.options
     again = understand(r.options[0], {}, WORLD, model)
     assert (again.tool, again.args) == ("stop_run_when", {"run_id": "3", "on_failure": True}), again
+
+
+def test_two_conditions_in_one_message_are_both_offered_not_one_dropped(model):
+    """"when the loss goes below 2 or after 30 minutes, whichever comes first" became the loss rule alone, the time
+    dropped. A run holds several stop rules (the first met stops it) and the tool adds one per message: the chat
+    offers both, each a message that reads back to its own stop."""
+    r = understand("stop run 3 when the loss goes below 2 or after 30 minutes, whichever comes first", {}, WORLD, model)
+    assert r.kind == "clarify" and r.options == ["stop run 3 when the loss goes below 2", "stop run 3 after 30 minutes"]
+    back = [understand(o, {}, WORLD, model) for o in r.options]
+    assert [(b.tool, b.args) for b in back] == [("stop_run_when", {"run_id": "3", "metric": "loss", "below": 2.0}),
+                                                ("stop_run_when", {"run_id": "3", "minutes": 30.0})]
+    r = understand("stop run 3 if it collapses or when the effective rank drops below 5", {}, WORLD, model)
+    assert r.kind == "clarify" and r.options[0] == "stop run 3 if it collapses"
+    one = understand("stop run 3 when the loss drops below 0.5", {}, WORLD, model)  # one condition: the tool
+    assert (one.tool, one.args) == ("stop_run_when", {"run_id": "3", "metric": "loss", "below": 0.5})

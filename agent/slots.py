@@ -784,6 +784,43 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     return out
 
 
+GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?P<what>[a-z][\w -]{1,40}?)\s+"
+                       r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b")
+GROUP_WORDS = {"healthy": lambda r: r.verdict == "healthy",
+               "collapsed": lambda r: r.verdict in ("complete_collapse", "dimensional_collapse"),
+               "weak": lambda r: r.verdict == "weak_representation",
+               "diverged": lambda r: r.status == "diverged" or r.verdict == "diverged",
+               "failed": lambda r: r.status in ("failed", "diverged"),
+               "finished": lambda r: r.status == "succeeded", "succeeded": lambda r: r.status == "succeeded",
+               "running": lambda r: r.status == "running", "queued": lambda r: r.status == "queued"}
+"""Words that pick runs out as a group, besides a method and a dataset ("the collapsed byol runs")."""
+FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
+
+
+def _group_of_runs(low: str, world: World) -> list[str] | None:
+    """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run"), oldest
+    first; [] when it names a group none of the runs is in; None when the words are no such description (every word
+    must be a method, a dataset, a verdict or status word, or a filler)."""
+    m = GROUP_REF.search(low)
+    if not m:
+        return None
+    words = (m.group("what") or m.group("one")).split()
+    keep: list = []
+    for w in words:
+        method = find_method(w)
+        if w in GROUP_WORDS:
+            keep.append(GROUP_WORDS[w])
+        elif method and method.value:
+            keep.append(lambda r, v=method.value: r.method == v)
+        elif w in BUILTIN_DATA or any(w == (r.dataset or "").lower() for r in world.runs):
+            keep.append(lambda r, d=w: (r.dataset or "").lower() == d)
+        elif w not in FILLER:
+            return None
+    if not keep:
+        return None
+    return [r.id for r in world.runs if all(k(r) for k in keep)]
+
+
 ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s+on)\s+gpu\s*#?\s*(\d+)\b")
 """A run described by the GPU it holds ("cancel the run on gpu 1"): the live run placed there, never run 1."""
 DESCRIPTIONS = (r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
@@ -866,7 +903,7 @@ LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({
 """The newest runs by count ("my last two runs", "the latest 3 runs"), as one group."""
 
 
-def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
+def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:
     """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
     refs = RunRefs()
@@ -883,6 +920,8 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
         described.append([runs[0].id] if runs else [])
     if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
         described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
+    if re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low):  # the newest healthy run
+        described.append([r.id for r in runs if r.verdict == "healthy"][:1])
     if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
                  r"\b(run|one|job) that'?s (training|running)\b|\bthe (run|one|job) (still )?(training|running)\b", low):
         described.append([r.id for r in runs if r.status == "running"])
@@ -893,6 +932,13 @@ def find_runs(text: str, world: World, about_runs: bool = True) -> RunRefs:
         n = int(WORD_NUMBERS.get(newest.group(1), newest.group(1)))
         if len(runs) >= n > 1:
             refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
+        else:
+            refs.unknown.append("(described)")
+    group = _group_of_runs(low, world) if groups else None
+    if group is not None:  # "my digits runs", "every healthy run": all of them, named together (for the tools that
+        # take runs; a list or a usage question reads the same words as its own filters)
+        if group:
+            refs.ids += [i for i in group if i not in refs.ids]
         else:
             refs.unknown.append("(described)")
     on_gpu = ON_A_GPU.search(low)

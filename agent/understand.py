@@ -514,6 +514,7 @@ ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resum
                  "forecast": "forecast_run", "recommend": "recommend_next_step", "judge": "judge_run"}
 ONE_RUN_VERB = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?({'|'.join(ONE_RUN_VERBS)})\b", re.I)
 """A one-run tool's verb first ("diagnose runs 1 and 4", "resume the sweep"): that tool, asked of one run at a time."""
+COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?compare\b", re.I)
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
 """A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the
@@ -534,6 +535,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
+    if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
+        return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)
     if len(named.ids) > 1 and verb:  # "diagnose runs 1 and 4": that tool, which asks which run first
         return ONE_RUN_VERBS[verb.group(1).lower()]
@@ -703,7 +706,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             if refs.ids:
                 args.update({"run_id": refs.ids[0]} if len(refs.ids) == 1 else {"run_ids": refs.ids[:64]})
         return tool(intent, args)
-    refs = find_runs(text, world, about_runs=True)
+    refs = find_runs(text, world, about_runs=True, groups=True)  # "compare my digits runs": each of them
     problem = _run_problem(refs, world)
     if problem:
         return problem
@@ -848,7 +851,7 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
     if words.missing == "change":
         return _ask("What should I change? e.g. `rename run 2 to baseline`, `tag run 2 as best`, `untag best from "
                     "run 2` or `add a note to run 2: lr too high`.", [])
-    refs = find_runs(words.runs, world, about_runs=True)
+    refs = find_runs(words.runs, world, about_runs=True, groups=True)  # "tag every digits run as x"
     problem = _run_problem(refs, world)
     if problem:
         return problem

@@ -57,7 +57,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "delete_heldout.jsonl": 0.93, "delete_heldout_b.jsonl": 0.86, "devices_heldout.jsonl": 0.93,
                   "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
                   "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85,
-                  "run_tool_modifiers_heldout.jsonl": 0.9, "schedule_days_heldout.jsonl": 0.83}
+                  "run_tool_modifiers_heldout.jsonl": 0.9, "schedule_days_heldout.jsonl": 0.83,
+                  "run_groups_heldout.jsonl": 0.83}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -492,3 +493,17 @@ def test_days_of_the_week_repeat_as_cron_and_one_day_starts_once():
     for unsure in ("every wednesday", "weekly"):
         assert find_time(unsure, friday) == {} and asks_to_recur(unsure)
     assert not asks_to_recur("train it over the weekend") and find_time("train it over the weekend", friday) == {}
+
+
+def test_runs_named_as_a_group_are_each_of_them(model):
+    """"compare my digits runs", "tag every shapes run as gen": every run the description picks (its method, data,
+    verdict or status), where each was a question back. A list or a usage question keeps reading the same words as
+    its own filters, and a group no run is in is asked about."""
+    r = understand("compare my digits runs", {}, WORLD, model)
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["1", "2", "4"]})
+    r = understand("tag every shapes run as gen", {}, WORLD, model)
+    assert (r.tool, r.args["run_ids"], r.args["add_tags"]) == ("annotate_run", ["3", "5"], ["gen"])
+    r = understand("compare the collapsed runs with the healthy one", {}, WORLD, model)
+    assert (r.tool, sorted(r.args["run_ids"])) == ("compare_runs", ["1", "2"])
+    assert understand("show me the byol runs", {}, WORLD, model).args == {"method": "byol"}
+    assert understand("compare the moco runs", {}, WORLD, model).kind == "clarify"  # none here

@@ -35,7 +35,8 @@ MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d
 """Training a run further ("100 more steps", "another 2 epochs", "extend run 2 by 500 steps"): continued
 pretraining from its final weights, for that many steps."""
 ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|much|long)|is|are|does|do|did|was|were|has|"
-                    r"have|why|what|when|which|would\s+(?:it|more|another))\b|\bworth\b|\bpay\s+off\b", re.I)
+                    r"have|why|what|when|which|(?:would|will|could|might)\s+(?!you\b|u\b))\b|\bworth\b|\bpay\s+off\b",
+                    re.I)  # "will run 3 improve with 500 more steps?" asks; "will you train it ...?" asks for it
 """A question that mentions training further ("should I train run 1 for 500 more steps?", "is another 1000 steps
 worth it?", "why did run 2 collapse after 100 more steps?") asks for advice or an answer, not for the run; "can you
 train run 2 for 3 more epochs?" asks for the run."""

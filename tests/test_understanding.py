@@ -507,3 +507,14 @@ def test_runs_named_as_a_group_are_each_of_them(model):
     assert (r.tool, sorted(r.args["run_ids"])) == ("compare_runs", ["1", "2"])
     assert understand("show me the byol runs", {}, WORLD, model).args == {"method": "byol"}
     assert understand("compare the moco runs", {}, WORLD, model).kind == "clarify"  # none here
+
+
+def test_will_it_improve_with_more_steps_is_a_forecast_not_a_launch(model):
+    """"will run 3 improve with 500 more steps?" asks; it was a follow-up launch of 500 steps. A request ("will you
+    train run 1 for 100 more steps?") is still the launch, to be confirmed."""
+    for message, rid in (("will run 3 improve with 500 more steps?", "3"),
+                         ("would run 1 get better with 2000 more steps?", "1")):
+        r = understand(message, {}, WORLD, model)
+        assert (r.tool, r.args) == ("forecast_run", {"run_id": rid}), message
+    r = understand("will you train run 1 for 100 more steps?", {}, WORLD, model)
+    assert (r.tool, r.args["parent_run"], r.args["steps"]) == ("launch_pretraining", "1", 100)

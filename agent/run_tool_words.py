@@ -34,6 +34,11 @@ FROM_WEIGHTS = re.compile(r"\bfrom\s+(?:its|the|their|that)\s+(?:last\s+|final\s
 """A resume with a change "from its checkpoint": continued pretraining from the run's final weights, a new run."""
 WITH_CHANGE = re.compile(r"\b(?:but\s+)?(?:with|using|at)\s+(?P<said>.+?)\s*[.?!]?$", re.I)
 ON_GPU = re.compile(r"\b(?:on|to|using)\s+(?:gpu|cuda)\s*[:#]?\s*\d+\b|\bcuda:\d+\b", re.I)
+FORECAST_TO = re.compile(r"\b(?:to|at|until|till|for|by|after|up\s+to)\s+(?:step\s+)?\d[\d,]*(?:\.\d+)?k?\s*"
+                         r"(?:total\s+)?(?:steps|epochs)\b", re.I)
+"""A forecast asked at a length of the user's ("forecast run 1 to 10000 steps"): it reads 2x and 4x the run's."""
+AT_A_STEP = re.compile(r"\b(?:at|by|after)\s+(?:step|epoch)\s+\d[\d,]*k?\b|\b(?:at|after)\s+\d[\d,]*k?\s+(?:steps|epochs)\b",
+                       re.I)
 LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+)?by\s+(?:the(?:ir)?\s+|"
                        r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"
                        r"newest|latest)\b|$)", re.I)
@@ -68,6 +73,17 @@ def without_period(text: str) -> str:
     return SPAN.sub(" ", text)
 
 
+def asked_of_runs(intent: str, text: str, ids: list[str]) -> Asked | None:
+    """What a message asks of a comparison that it cannot do: "compare runs 1 and 4 at step 100" (a comparison
+    reads each run's final metrics and summary)."""
+    if intent == "compare_runs" and AT_A_STEP.search(text) and len(ids) >= 2:
+        step = AT_A_STEP.search(text).group(0)
+        return Asked(f"A comparison reads each run's final metrics, not their values {step}. I can compare them as "
+                     f"they ended, or give one run's values {step} (`what was run {ids[0]}'s loss {step}?`).",
+                     [f"compare runs {' and '.join(ids)}", f"what was run {ids[0]}'s loss {step}?"])
+    return None
+
+
 def asked_of_one_run(intent: str, text: str, run: RunInfo, changes: dict, direction: bool) -> Asked | dict | None:
     """What the message asks of `run` beyond what `intent`'s tool does: a question (Asked), a different call (a dict
     of launch arguments, for a resume with a new setting from its checkpoint), or None when the tool is the whole
@@ -100,6 +116,9 @@ def asked_of_one_run(intent: str, text: str, run: RunInfo, changes: dict, direct
         return Asked(f"A diagnosis reads run {rid} as a whole: where it started is part of the evidence (a collapse is "
                      "read against the run's own path). I can diagnose the whole run, or show its metrics at a step "
                      f"(`what was run {rid}'s loss at step 100?`).", [f"diagnose run {rid}"])
+    if intent == "forecast_run" and FORECAST_TO.search(text):
+        return Asked(f"The forecast reads run {rid} at 2x and 4x its length, with an 80% band; further out a curve "
+                     f"fitted to one run says nothing I would trust. Forecast it at those?", [f"forecast run {rid}"])
     if intent == "run_linear_probe":
         if NONLINEAR_HEAD.search(text):
             return Asked("sslpilot's probe is linear (a logistic regression on the frozen features), with kNN beside "

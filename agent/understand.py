@@ -32,7 +32,14 @@ from agent.fidelity import (
 from agent.lookups import read_lookup
 from agent.ranked_words import resolve_best
 from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
-from agent.run_tool_words import LIST_SORT, Asked, asked_of_one_run, list_filters, without_period
+from agent.run_tool_words import (
+    LIST_SORT,
+    Asked,
+    asked_of_one_run,
+    asked_of_runs,
+    list_filters,
+    without_period,
+)
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -712,6 +719,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         return problem
     if intent == "rank_runs":
         return _rank(text, refs.ids, context, world, tool)
+    asked = asked_of_runs(intent, text, refs.ids)
+    if asked:  # "compare runs 1 and 4 at step 100"
+        return _ask(asked.question, asked.options, intents[:3], p)
     if intent == "compare_runs":
         ids = refs.ids
         if len(ids) < 2:

@@ -443,6 +443,8 @@ def test_did_the_fix_work_in_a_new_thread_reads_the_newest_run_launched_to_try_a
     ("probe run 1 on shapes instead of digits", "sslpilot audit"),
     ("diagnose run 4 but ignore the first 100 steps", "reads run 4 as a whole"),
     ("cancel run 3 but don't keep the checkpoint", "keeps run 3's last checkpoint"),
+    ("forecast run 1 to 10000 steps", "at 2x and 4x its length"),
+    ("compare run 1 and 4 at step 100", "not their values at step 100"),
 ])
 def test_what_a_one_run_tool_cannot_do_is_asked_about_not_dropped(model, message, asked):
     """Each was the plain tool with the rest dropped, or worse ("2-layer" and "gpu 2" read as run 2, the diagnosis

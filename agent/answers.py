@@ -127,8 +127,11 @@ def follow_up_text(run_id: str, f: dict) -> str:
 
 def recommendation_text(r: dict, launch_with: str = "say \"launch it\" (you will be asked to confirm)") -> str:
     change = ", ".join(f"`{k}={json.dumps(v)}`" for k, v in r["change"].items()) or "(no config change)"
+    if r.get("cause") == "none_asked":  # the user asked for a kind of change the diagnosis does not point at
+        return f"**No such change stands out for run {r['run_id']}**: {r['rationale']}."
     lines = [f"**Next step for run {r['run_id']}: a {r['category']} change** - {change}", r["rationale"],
-             f"Expected: {r['expected_effect']}", f"How to verify: {r['verify']}"]
+             *[f"{name}: {r[key]}" for name, key in (("Expected", "expected_effect"), ("How to verify", "verify"))
+               if r.get(key)]]
     if r.get("launchable") and r["change"]:
         kind = "re-run the probe" if all(k.startswith("eval.") for k in r["change"]) else "launch it as a follow-up"
         lines.append(f"To {kind}: {launch_with}.")

@@ -46,6 +46,31 @@ SORT_WORDS = (("knn", r"\bk-?nn\b|\bnearest\b|\bneighbou?r"), ("probe", r"\bprob
               ("newest", r"\b(?:date|time|newest|latest|recent|created|age)\b"))
 
 
+CHANGE_KIND = re.compile(r"\b(?P<a>data|model|retrieval)[- ](?:side\s+)?(?:change|fix|tweak|recommendation|suggestion|"
+                         r"option|idea)s?\b|\bchange\s+(?:to|in|of)\s+the\s+(?P<b>data|model)\b|\bimprove\s+(?:its\s+|the\s+)?"
+                         r"(?P<c>retrieval|recall)\b", re.I)
+"""A kind of change asked for ("a data change for run 5", "what would you change to improve retrieval?")."""
+RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|without|don'?t\s+(?:change|touch)|leaves?|leaving)\s+"
+                       r"(?:a\s+|an\s+|the\s+|any\s+|its\s+)?(?:(?:lowering|raising|changing|touching|tuning|"
+                       r"lower|raise|change)\s+)?(?:the\s+|its\s+)?(?P<what>[\w -]{2,40}?)(?:\s+(?:change|alone))?"
+                       r"(?=\s*[,.?!;]|\s*$|\s+(?:and|but|please)\b)", re.I)
+"""Settings a recommendation must leave alone ("not a learning rate change", "other than lowering the lr")."""
+CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+change\b|" + CHANGE_KIND.pattern, re.I)
+
+
+def recommend_filters(text: str, named_settings) -> dict:
+    """recommend_next_step's category and avoid, from the words; `named_settings` reads config keys from words
+    (agent.slots.named_settings)."""
+    out: dict = {}
+    m = CHANGE_KIND.search(text)
+    if m:
+        out["category"] = {"recall": "retrieval"}.get(w := (m.group("a") or m.group("b") or m.group("c")).lower(), w)
+    avoid = [k for r in RULED_OUT.finditer(text) for k in named_settings(r.group("what"))]
+    if avoid:
+        out["avoid"] = list(dict.fromkeys(avoid))
+    return out
+
+
 @dataclass
 class Asked:
     """A question back: the text, and messages the user can send that do what sslpilot can."""

@@ -31,15 +31,17 @@ from agent.fidelity import (
 )
 from agent.lookups import read_lookup
 from agent.ranked_words import resolve_best
-from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
 from agent.run_tool_words import (
+    CHANGE_ASKED,
     LIST_SORT,
     Asked,
     asked_of_one_run,
     asked_of_runs,
     list_filters,
+    recommend_filters,
     without_period,
 )
+from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -539,6 +541,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "cancel_run"
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
+    if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
+        return "recommend_next_step"
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
@@ -737,6 +741,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         extra["again"] = True
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
+    if intent == "recommend_next_step":  # "a data change", "not the learning rate"
+        extra = recommend_filters(text, named_settings)
     judged = named_settings(text)
     if intent == "diagnose_run" and judged and SETTING_JUDGED.search(text):  # "is the lr of run 4 too high?"
         extra = {"about": judged}

@@ -180,3 +180,13 @@ def test_runs_are_listed_by_period_and_sorted_by_probe_or_knn(tmp_path, monkeypa
     bad = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "loss"])
     said = bad.output + str(bad.exception or "")  # the installed entry point prints it as "error: ..."
     assert bad.exit_code != 0 and "sort: cannot sort runs by 'loss'" in said and "newest, probe, knn" in said
+
+
+def test_a_bad_tool_argument_on_the_command_line_is_one_line_naming_the_field(tmp_path):
+    """`sslpilot recommend 1 --category weird` printed pydantic's four-line report with its URL; it is now one line
+    with the field and what it takes, exit code 2, as every other bad input."""
+    from conftest import sslpilot_cli
+
+    done = sslpilot_cli(tmp_path / "home", "recommend", "1", "--category", "weird", ok=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: category: Input should be 'data', 'model' or 'retrieval'"

@@ -83,3 +83,20 @@ def test_a_healthy_run_shorter_than_the_failure_is_no_yardstick(tmp_path):
 def _sibling_of_length(tmp_path, n, name):
     make_run(tmp_path, overrides={"optim.lr": 1e-3}, rows=trace(n=n, **HEALTHY), name=name)
     return {"run_id": name, "method": "simclr", "verdict": "healthy", "probe_acc": None, "run_dir": str(tmp_path / name)}
+
+
+def test_a_recommendation_keeps_to_the_kind_and_the_settings_the_user_asked(tmp_path):
+    """"a data change", "not the predictor": the best candidate that keeps to them, or none, naming the diagnosis's
+    own first choice (a model fix is never passed off as the data change asked for)."""
+    failed = make_run(tmp_path, "byol", {"method_args.predictor": False, "optim.lr": 3e-3},
+                      rows=trace(loss=(1.0, 0.01), **COLLAPSED), name="failed")
+    d = diagnose(failed)
+    first = recommend(failed, d)
+    assert first.change == {"method_args.predictor": True} and first.category == "model"
+    assert recommend(failed, d, category="model") == first  # already of the kind asked
+    other = recommend(failed, d, avoid=("method_args.predictor",))
+    assert other.change and "method_args.predictor" not in other.change and other.cause == "asked"
+    assert "method_args.predictor=true" in other.rationale  # the first choice is named, not hidden
+    none = recommend(failed, d, category="retrieval")
+    assert (none.change, none.cause, none.launchable) == ({}, "none_asked", False)
+    assert "a retrieval change" in none.rationale and "method_args.predictor=true" in none.rationale

@@ -58,7 +58,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "list_by_verdict_heldout.jsonl": 0.83, "negations_heldout.jsonl": 0.9,
                   "negations_heldout_b.jsonl": 0.9, "added_parts_heldout.jsonl": 0.85,
                   "run_tool_modifiers_heldout.jsonl": 0.9, "schedule_days_heldout.jsonl": 0.83,
-                  "run_groups_heldout.jsonl": 0.83}
+                  "run_groups_heldout.jsonl": 0.83, "recommend_asked_heldout.jsonl": 0.8}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -520,3 +520,15 @@ def test_will_it_improve_with_more_steps_is_a_forecast_not_a_launch(model):
         assert (r.tool, r.args) == ("forecast_run", {"run_id": rid}), message
     r = understand("will you train run 1 for 100 more steps?", {}, WORLD, model)
     assert (r.tool, r.args["parent_run"], r.args["steps"]) == ("launch_pretraining", "1", 100)
+
+
+def test_a_recommendation_asked_of_a_kind_or_away_from_a_setting(model):
+    """"a data change for run 5", "not a learning rate change", "to improve retrieval": the recommendation's own
+    arguments (they were dropped, and "what would you change to improve retrieval?" re-ran the probe)."""
+    cases = {"recommend a data change for run 5": {"run_id": "5", "category": "data"},
+             "what should I try next for run 2, but not a learning rate change?": {"run_id": "2", "avoid": ["optim.lr"]},
+             "what would you change in run 5 to improve retrieval?": {"run_id": "5", "category": "retrieval"},
+             "what should I try next for run 2?": {"run_id": "2"}}
+    for message, args in cases.items():
+        r = understand(message, {}, WORLD, model)
+        assert (r.tool, r.args) == ("recommend_next_step", args), message

@@ -455,10 +455,10 @@ class ToolBox:
 
         return diagnose_run(self.home, run_id, about=about)
 
-    def recommend_next_step(self, run_id: str) -> dict:
+    def recommend_next_step(self, run_id: str, category: str | None = None, avoid: list[str] | None = None) -> dict:
         from tools.diagnosis import recommend_run
 
-        return recommend_run(self.home, run_id)
+        return recommend_run(self.home, run_id, category=category, avoid=tuple(avoid or ()))
 
     def forecast_run(self, run_id: str, probe: bool = False) -> dict:
         from tools.diagnosis import forecast_run

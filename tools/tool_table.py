@@ -115,6 +115,18 @@ class DiagnoseArgs(RunRef):
 RUN_SORTS = ("newest", "probe", "knn")  # how a runs list may be ordered (tools.runs.SORTS)
 
 
+class RecommendArgs(RunRef):
+    category: Literal["data", "model", "retrieval"] | None = Field(None, description="only a change of this kind "
+                                                                   "(\"a data change for run 5\")")
+    avoid: list[str] = Field(default_factory=list, max_length=8, description="settings the change must leave alone, "
+                             "as dotted config keys (\"not the learning rate\": ['optim.lr'])")
+
+    @field_validator("avoid")
+    @classmethod
+    def _keys(cls, v: list[str]) -> list[str]:
+        return setting_keys("avoid", v)
+
+
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
@@ -289,7 +301,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("diagnose_run", DiagnoseArgs, "Diagnose a run from its own metrics: verdict (healthy, complete_collapse, "
              "dimensional_collapse, diverged, not_learning, weak_representation, data_problem, "
              "insufficient_evidence), evidence, likely causes, citations.", "diagnose run {run}", about_run=True),
-    ToolSpec("recommend_next_step", RunRef, "Recommend the next step for a run: a data, model or retrieval change "
+    ToolSpec("recommend_next_step", RecommendArgs, "Recommend the next step for a run: a data, model or retrieval change "
              "as a config diff, with rationale and how to verify it.", "recommend a next step for run {run}",
              about_run=True),
     ToolSpec("forecast_run", ForecastArgs, "Is more pretraining worth it for a run? Fits a saturating curve to its "

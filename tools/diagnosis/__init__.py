@@ -201,12 +201,15 @@ def lineage_history(reg: Registry, run_id: str) -> list[dict]:
     return out
 
 
-def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
+def recommend_run(home: Home, run_ref: str, store: bool = True, category: str | None = None,
+                  avoid: tuple[str, ...] = ()) -> dict:
+    """The run's recommended next step; `category` and `avoid` keep it to a kind of change or away from settings
+    (recommend.recommend)."""
     reg = Registry(home)
     run = reg.sync(run_id_of(run_ref))
     ev = load_evidence(run.run_dir)
     d = diagnose(ev, _siblings(reg, run.id))
-    rec = _recommendation(home, reg, run, ev, d)
+    rec = _recommendation(home, reg, run, ev, d, category, tuple(avoid))
     rec["verdict"] = d.verdict
     if store and not _unchanged(reg, run.id, "recommendation", rec):
         reg.add_diagnosis(run.id, "recommendation", d.verdict, rec)
@@ -220,11 +223,12 @@ def recommend_run(home: Home, run_ref: str, store: bool = True) -> dict:
 FORECAST_VERDICTS = ("healthy", "weak_representation", "data_problem")
 
 
-def _recommendation(home: Home, reg: Registry, run: Run, ev: RunEvidence, d: Diagnosis) -> dict:
+def _recommendation(home: Home, reg: Registry, run: Run, ev: RunEvidence, d: Diagnosis, category: str | None = None,
+                    avoid: tuple[str, ...] = ()) -> dict:
     """The run's recommendation, with its lineage's failed changes and, where "train longer" could be the answer,
     its own forecast to decide it (the forecast costs a few seconds of curve fits, so only then)."""
     forecast = forecast_brief(home, run.id) if d.verdict in FORECAST_VERDICTS else None
-    return recommend(ev, d, lineage_history(reg, run.id), forecast).to_dict()
+    return recommend(ev, d, lineage_history(reg, run.id), forecast, category, avoid).to_dict()
 
 
 def forecast_brief(home: Home, run_id: str) -> dict | None:

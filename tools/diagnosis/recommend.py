@@ -261,12 +261,37 @@ def _in_effect(change: dict, ev: RunEvidence) -> bool:
 
 
 def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
-              forecast: dict | None = None) -> Recommendation:
+              forecast: dict | None = None, category: str | None = None,
+              avoid: tuple[str, ...] = ()) -> Recommendation:
     """history: earlier follow-ups in this run's lineage, each {"run_id", "change", "verdict", "probe_acc"}.
     forecast: the run's own forecast ({"verdict", "reading"}, tools/diagnosis/forecast.py), which decides whether a
     healthy run is told to train longer (issue 24): not when it says the run has plateaued; its reading is given
-    either way, so the recommendation and "should I train longer?" never disagree."""
+    either way, so the recommendation and "should I train longer?" never disagree.
+    category ("data", "model", "retrieval") and avoid (config keys, "optim.lr") are the user's: "a data change",
+    "not the learning rate". The best candidate that keeps to them is proposed, or none, saying what the run's
+    diagnosis points at instead (a fix of another kind is never passed off as the one asked for)."""
     history = history or []
+    if category or avoid:
+        full = recommend(ev, d, history, forecast)
+        kept = _kept_to(category, avoid)
+        if kept(full.category, full.change):
+            return full
+        pool_only = Recommendation(ev.run_id, category or full.category, {}, "", "", "", d.citations)
+        for cand in [c for cause in sorted(d.causes, key=lambda c: -c.score) for c in candidates_for(cause, ev)] + \
+                _healthy_values(d) + _fallback(ev, d):
+            held = _lengthens(cand.change) and bool(forecast) and forecast["verdict"] == "plateaued"
+            if kept(cand.category, cand.change) and _tried_and_failed(cand.change, history) is None and \
+                    not _in_effect(cand.change, ev) and not held:
+                return Recommendation(ev.run_id, cand.category, cand.change, f"{cand.rationale} (the diagnosis's "
+                                      f"first choice, {_as_settings(full.change) or 'none'} ({full.category}), is "
+                                      "not what you asked for)", cand.expected, cand.verify, d.citations,
+                                      "asked", cand.launchable)
+        asked = " and ".join(x for x in (f"a {category} change" if category else "", "one that leaves "
+                                         + ", ".join(avoid) + " alone" if avoid else "") if x)
+        pool_only.rationale = (f"nothing the diagnosis points at is {asked}: its recommendation is "
+                               f"{_as_settings(full.change) or 'no change'} ({full.category}): {full.rationale}")
+        pool_only.cause, pool_only.launchable = "none_asked", False
+        return pool_only
     plateaued = bool(forecast) and forecast["verdict"] == "plateaued"
     pool: list[tuple[Cause | None, Candidate]] = []
     causes = sorted(d.causes, key=lambda c: -c.score)
@@ -310,6 +335,14 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
     return Recommendation(ev.run_id, "model", {}, "every change we would suggest has already been tried in this "
                           "lineage without success; look at the data itself", "", "", d.citations, "exhausted", False,
                           skipped)
+
+
+def _kept_to(category: str | None, avoid: tuple[str, ...]):
+    """Whether a change keeps to what the user asked: its kind, and none of the settings they ruled out."""
+    def kept(kind: str, change: dict) -> bool:
+        return bool(change) and (category is None or kind == category) and not any(
+            k == a or k.startswith(a + ".") for k in change for a in avoid)
+    return kept
 
 
 def _skipped_text(s: dict) -> str:

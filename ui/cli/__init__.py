@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from ssl_runtime.errors import SSLPilotError
 from ui.cli import (
@@ -50,6 +51,10 @@ def main() -> None:
         app()
     except SSLPilotError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:  # a tool's arguments checked by its model: the field and what it takes
+        first = exc.errors()[0]
+        typer.echo(f"error: {'.'.join(map(str, first['loc'])) or exc.title}: {first['msg']}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -35,12 +35,17 @@ def diagnose(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt =
 @app.command()
 def recommend(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
               launch: Annotated[bool, typer.Option("--launch", help="queue the follow-up run now")] = False,
+              category: Annotated[str | None, typer.Option(help="only a data, model or retrieval change")] = None,
+              avoid: Annotated[list[str] | None, typer.Option(help="a setting the change must leave alone, e.g. "
+                                                              "optim.lr (repeatable)")] = None,
               as_json: JsonOpt = False) -> None:
     """What to try next: a data, model or retrieval change as a config diff (--launch queues it)."""
     from tools.diagnosis import recommend_run
+    from tools.tool_table import RecommendArgs
 
     h = the_home()
-    rec = recommend_run(h, run)
+    asked = RecommendArgs(run_id=run, category=category, avoid=avoid or [])  # a bad kind or key names the field
+    rec = recommend_run(h, run, category=asked.category, avoid=tuple(asked.avoid))
     if launch:
         from tools.followup import launch_follow_up
 

@@ -46,6 +46,7 @@ from agent.slots import (
     parse_value,
     without_paths,
 )
+from agent.trash_words import EXCEPT
 from tools.insights import flatten
 from tools.launches import setting_names
 from tools.tool_table import BY_TOOL
@@ -267,6 +268,8 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
         text = launch_labels(text)[0]
     if args.get("like_sweep") or (tool == "cancel_run" and args.get("run_ids")):  # "repeat the lrs sweep", "cancel
         text = SWEEP_REF.sub(" ", text)  # the sweep": its runs are placed by its name (a cancel: those still going)
+    if tool == "delete_runs":  # "delete the collapsed runs except run 2": the run spared is placed by leaving it out
+        text = EXCEPT.sub(" ", text)
     if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query
         text = QUOTED.sub(" ", text)
     drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]

@@ -34,6 +34,11 @@ A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{
 """A kind of finished run, optionally by age ("the failed runs older than a week"): the age counts from its end."""
 
 
+EXCEPT = re.compile(r"[\s,]+(?:except(?:\s+for)?|but\s+not|other\s+than|apart\s+from|excluding|save|besides|"
+                    r"leaving\s+out|not)\s+(?P<ids>.+)$", re.I)
+"""Runs spared from a kind ("delete the failed runs except run 4"): the kind less those ids."""
+
+
 def read_restore(text: str) -> str | None:
     """The id of a run to bring back from the trash (it is not in the home's runs, so it is not looked up there)."""
     m = RESTORE.match(text)
@@ -51,6 +56,11 @@ def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
         what = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", f" {r.id} ", what, flags=re.I)
     if ONLY_RUNS.match(what) and re.search(r"\d", what):
         return "ids", list(dict.fromkeys(re.findall(r"\d+", what)))
+    spared = EXCEPT.search(what)
+    if spared and ONLY_RUNS.match(spared.group("ids")) and A_KIND.match(what[:spared.start()].strip()):
+        kind = read_delete(f"delete {what[:spared.start()].strip()}", world)  # "the collapsed runs except run 2"
+        kept = set(re.findall(r"\d+", spared.group("ids")))
+        return "kind", [i for i in kind[1] if i not in kept] if kind else []
     kind = A_KIND.match(what)
     if kind:
         age = _age_s(kind.group("n") or kind.group("n2"), kind.group("unit") or kind.group("unit2"))

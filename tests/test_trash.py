@@ -208,3 +208,16 @@ def test_runs_of_a_kind_are_deleted_by_age_when_asked(model):
     assert right == len(rows), [(row["message"], g) for g, row in zip(got, rows, strict=True) if g != row["ids"]]
     # a run the monitor read collapsed while it still trains is no finished run to delete (its delete would fail)
     assert understand("delete the collapsed runs", {}, world, model).args == {"run_ids": ["12"]}
+
+
+def test_a_kind_of_runs_less_the_ones_spared(model):
+    """"delete all collapsed runs except run 2" was refused as if it asked to delete files; it is the kind less the
+    runs spared, still waiting for a yes. "delete everything except run 2" stays refused."""
+    from agent.slots import RunInfo, World
+
+    world = World([*WORLD.runs, RunInfo("6", "byol", "digits", "succeeded", "complete_collapse")])
+    r = understand("delete all collapsed runs except run 2", {}, world, model)
+    assert (r.kind, r.tool, r.args) == ("tool", "delete_runs", {"run_ids": ["6"]})
+    r = understand("delete the collapsed runs but not run 6", {}, world, model)
+    assert (r.tool, r.args) == ("delete_runs", {"run_ids": ["2"]})
+    assert understand("delete everything except run 2", {}, world, model).kind == "refuse"

@@ -22,9 +22,9 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
+from agent.launch_words import launch_changes
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leaders_of
-from agent.understand import launch_changes
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import ToolBox

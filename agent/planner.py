@@ -20,8 +20,9 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
+from agent.reading import CONFIDENT, Reading
 from agent.slots import RunInfo, World
-from agent.understand import CONFIDENT, Reading, understand
+from agent.understand import understand
 
 CONTEXT_KEY = "sslpilot_context"
 SHORT_REPLY = 4  # words: a reply this short to a question completes the question's message

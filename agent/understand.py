@@ -14,23 +14,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
+from agent.annotating import TAGGED, AnnotationWords, read_annotation, tag_filter
 from agent.device_words import read_devices
 from agent.fidelity import (
     GO_AHEAD_WITHOUT,
     LAUNCH_TOOLS,
-    NUMBER_FIELDS,
     QUOTED,
     dropped,
     question,
-    unplaced_switches,
-    written_numbers,
+)
+from agent.launch_words import (
+    MULTIPLE_OF_SETTING,
+    RELATIVE_SETTING,
+    PathCheck,
+    amend,
+    launch_args,
+    method_and_data,
+    method_problem,
+    read_launch,
+    read_relaunch,
 )
 from agent.lookups import read_lookup
 from agent.ranked_words import resolve_best
+from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem, which_sweep
 from agent.run_tool_words import (
     CHANGE_ASKED,
     LIST_SORT,
@@ -45,53 +53,36 @@ from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
-    MILD_AUGMENTATION,
     MORE_OF_A_RUN,
     SWEEP_REF,
-    TOP_LEVEL_KEYS,
     World,
     asks_to_recur,
-    find_assignments,
-    find_backend,
     find_cron,
     find_data,
     find_embedding_dim,
     find_eval_settings,
     find_grid,
     find_import_format,
-    find_knobs,
     find_limit,
     find_method,
-    find_nodes,
     find_numbers,
     find_paths,
     find_runs,
-    find_time,
     mask_runs,
     named_settings,
-    other_backbone,
-    resolve_path,
     unname_sweeps,
     whole_sweep,
     without_paths,
 )
-from agent.stop_words import mask_condition, mask_plateau, read_stop
+from agent.stop_words import mask_condition, read_stop
 from agent.trash_words import read_delete, read_restore
 from agent.usage_words import USAGE_ASKED, read_usage
-from ssl_runtime.catalogue import BACKBONES, RANKED_ACROSS_TITLES, VISION_METHODS, prose, ranked_together
+from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS
-from tools.metric_words import logged_by_every_run
 from tools.run_notes import clean_tag
 from tools.tool_table import RUN_TOOLS, TOOLS
 
-# Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
-# the training examples' cross-validated predictions: 0.35/0.1 answers 95% of them at 93% accuracy (0.55 answers
-# 83%). A wrong choice between read-only views costs a re-ask; launches and cancels still wait for a "yes"; and a
-# wrong run or dataset is prevented by the slot checks, not by this threshold.
-CONFIDENT = 0.35
-MARGIN = 0.1
-RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
 MANY_RUN_INTENTS = ("rank_runs", "compare_runs")  # what reads several runs together
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
@@ -105,17 +96,6 @@ STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in pr
 VERDICT_WORDS = ((r"\bcollaps\w*", "collapsed"), (r"\bhealthy\b", "healthy"), (r"\bnot[ _]learning\b", "not_learning"),
                  (r"\bweak\b(?!\s+(?:data\s+)?aug)", "weak_representation"))
 """Runs listed by their last diagnosis ("which dino runs collapsed?"); diverged and failed are statuses."""
-MULTIPLE_OF_SETTING = re.compile(
-    r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
-    r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
-"""A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
-value: it launched at the default, the multiple dropped."""
-RELATIVE_SETTING = re.compile(
-    r"\b(?:lower|higher|smaller|bigger|larger|reduced|increased|decreased|less|more|fewer)\s+(?P<a>learning[ _-]rate|lr|"
-    r"batch(?:[ _-]size)?|temperature|steps|epochs)\b|\b(?:reduce|lower|raise|increase|decrease|drop|bump(?:\s+up)?|cut)\s+(?:the\s+|"
-    r"its\s+)?(?P<b>learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature)\b", re.I)
-"""A setting changed by a direction and no value ("run 4 again with a lower lr", "reduce the temperature"): the launch
-kept the old value, the change dropped."""
 EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|send|log|convert|save)\b.{0,40}?\b"
                     r"(?:to|as|in(?:to)?)\s+(?:an?\s+|the\s+)?([\w.-]+)", re.I)
 """An export ("export run 2 to tensorboard" was read as a relaunch, "export run 1 to onnx" offered a resume): the CLI
@@ -178,25 +158,6 @@ EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
 
 
-@dataclass
-class Reading:
-    """What the chat understood: a tool call, or a question with the readings to choose from."""
-
-    kind: str  # "tool" | "clarify" | "refuse" | "help"
-    tool: str | None = None
-    args: dict = field(default_factory=dict)
-    confidence: float = 0.0
-    question: str = ""
-    options: list[str] = field(default_factory=list)  # messages the user can send back (buttons in the UI)
-    intents: list[tuple[str, float]] = field(default_factory=list)
-    # a question about values the call could not place: the call as read, made if the user says to go ahead
-    without: dict | None = None
-
-
-def _ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:
-    return Reading("clarify", question=question, options=options or [], intents=intents or [], confidence=confidence)
-
-
 def understand(text: str, context: dict, world: World, model, cwd: Path | None = None,
                path_exists: Callable[[str], bool] | None = None) -> Reading:
     """Read one message. `context` holds the thread's focus_run and last_recommendation; `model` is an
@@ -209,7 +170,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
         if drops:
-            asked = _ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
+            asked = ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
                          reading.confidence)
             asked.without = {"tool": reading.tool, "args": reading.args}
             return asked
@@ -224,21 +185,21 @@ def _one_of_each(reading: Reading, drops) -> Reading:
     datas = [a.get("data"), *[d.value for d in drops if d.field == "data"]]
     options = [_launch_message(reading.tool, {**a, "method": m, "data": d}) for m in methods for d in datas][:4]
     named = " and ".join(", ".join(f"`{x}`" for x in xs) for xs in (methods, datas) if len(xs) > 1)
-    return _ask(f"A run trains one method on one dataset, and you named {named}. Which should I set up first? "
+    return ask(f"A run trains one method on one dataset, and you named {named}. Which should I set up first? "
                 "(Each launch still waits for your yes; ask for the next one after.)", options, reading.intents,
                 reading.confidence)
 
 
 def _read(text: str, context: dict, world: World, model, cwd: Path | None,
           path_exists: Callable[[str], bool] | None) -> Reading:
-    cwd = _PathCheck(cwd, path_exists)
+    cwd = PathCheck(cwd, path_exists)
     stripped = text.strip()
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
     best = resolve_best(stripped, context)
     if isinstance(best, list):  # "train the best one longer" when the label-free order and the probe disagree
         ranked = context["last_ranking"]
-        return _ask(f"The last ranking had two leaders: run {ranked['label_free']} first without labels, and run "
+        return ask(f"The last ranking had two leaders: run {ranked['label_free']} first without labels, and run "
                     f"{ranked['probe']} by the linear probe (where labels exist, the probe is the one to trust). Which "
                     "did you mean?", best)
     if best:  # "what lr did the winner use?" right after a ranking: its leader, named
@@ -255,10 +216,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         run = re.search(r"\d+", export.group(0))
         rid = run.group(0) if run else "RUN"
         if export.group(1).lower() in EXPORT_TARGETS:  # a CLI command, not a chat tool: say which, not a relaunch
-            return _ask("Exports are a command, not something I run from the chat: `sslpilot export "
+            return ask("Exports are a command, not something I run from the chat: `sslpilot export "
                         f"{rid} --to {export.group(1).lower()}` (runs also log to both live).",
                         ["list my runs", "what can you do?"])
-        return _ask(f"sslpilot does not convert to `{export.group(1)}`. Each finished run saves its encoder as PyTorch "
+        return ask(f"sslpilot does not convert to `{export.group(1)}`. Each finished run saves its encoder as PyTorch "
                     f"weights with how to load them (ask `where is run {rid}'s encoder?`), and its logs go to "
                     f"TensorBoard or MLflow with `sslpilot export {rid} --to tensorboard|mlflow`.",
                     [f"where is run {rid}'s encoder?"] if run else ["list my runs"])
@@ -268,14 +229,14 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         # (an action waiting for its yes is the gate's, agent/graph.py; a launch asked about is read below)
         rec = context.get("last_recommendation")
         if rec and BARE_REPLY.match(stripped).group(1):
-            return _ask(f"Nothing is waiting for a yes. To launch run {rec['run_id']}'s recommended follow-up, say "
+            return ask(f"Nothing is waiting for a yes. To launch run {rec['run_id']}'s recommended follow-up, say "
                         "`launch it`: you will see it before it starts.", ["launch it"])
-        return _ask("Nothing is waiting for a yes or no right now. What would you like to do?",
+        return ask("Nothing is waiting for a yes or no right now. What would you like to do?",
                     ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(stripped, world))
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
-        amended = _amend(stripped, pending, world, intents, cwd)
+        amended = amend(stripped, pending, world, intents, cwd)
         if amended is not None:
             return amended
     named = find_runs(stripped, world, about_runs=True)
@@ -289,10 +250,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if CANCEL_FIRST.search(stripped) and EVERY_RUN.search(stripped) and not named.mentioned:
         going = [r.id for r in world.runs if r.status in ("queued", "running")]  # "stop everything"
         if not going:
-            return _ask("Nothing is queued or running, so there is nothing to cancel.", ["list my runs"])
+            return ask("Nothing is queued or running, so there is nothing to cancel.", ["list my runs"])
         return _cancel_of(going, 1.0, [("cancel_run", 1.0)])
     if named.sweeps and not named.ids:  # "how did the sweep go?" with two sweeps here: which, before any reading
-        return _which_sweep(named, stripped)
+        return which_sweep(named, stripped)
     sweep = whole_sweep(stripped, named, world)  # the one sweep the message names as a whole, if it does
     about = (*RUN_INTENTS, *MANY_RUN_INTENTS) if len(named.ids) > 1 else RUN_INTENTS
     if sweep:  # "list the runs of the lrs sweep": its runs, listed
@@ -379,7 +340,7 @@ def _sweep_again(text: str, sweep: str | None, intents, cwd) -> Reading | None:
     if not sweep or not SWEEP_AGAIN.search(text) or NOT_AGAIN.search(text):
         return None
     rest = SWEEP_REF.sub(" ", text)  # the sweep and its name are no setting ("lrs") nor data
-    args = _launch_args(rest)
+    args = launch_args(rest)
     grid = find_grid(rest)
     extend = bool(EXTENDS.search(text))
     if extend:  # "add lr 0.03": one value is still a value to add
@@ -392,9 +353,9 @@ def _sweep_again(text: str, sweep: str | None, intents, cwd) -> Reading | None:
         if not args.get("overrides"):
             args.pop("overrides", None)
         if not grid:
-            return _ask(f"Which values should I add to the {sweep} sweep? Say e.g. `add lr 0.03 to the {sweep} "
+            return ask(f"Which values should I add to the {sweep} sweep? Say e.g. `add lr 0.03 to the {sweep} "
                         "sweep`.", [], [("launch_sweep", 1.0)])
-    named, problem = _method_and_data(rest, cwd)
+    named, problem = method_and_data(rest, cwd)
     if problem:
         return problem
     args.update({**named, **({"grid": grid} if grid else {})})
@@ -425,11 +386,11 @@ def _trash(text: str, world: World) -> Reading | None:
         return None
     how, ids = deleting
     if how == "ids":
-        problem = _run_problem(find_runs(text, world, about_runs=True), world)
+        problem = run_problem(find_runs(text, world, about_runs=True), world)
         if problem:
             return problem
     if not ids:
-        return _ask("No run here fits that, so there is nothing to delete.", ["list my runs"])
+        return ask("No run here fits that, so there is nothing to delete.", ["list my runs"])
     return Reading("tool", "delete_runs", {"run_ids": ids}, confidence=1.0, intents=[("delete_runs", 1.0)])
 
 
@@ -437,7 +398,7 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
     """A stop that waits for a condition: the stop_run_when tool when the words give one it can hold, else a
     question that says what it can hold (never a cancel now, which would drop the condition)."""
     named = find_runs(mask_condition(text), world, about_runs=True)  # "below 12" and "step 1500" are no runs
-    problem = _run_problem(named, world)
+    problem = run_problem(named, world)
     if problem:
         return problem
     focus = context.get("focus_run")
@@ -450,13 +411,13 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
         condition = _of_one_run(text[when.start():].strip()) if when else ""
         options = [f"stop run {r} {condition}" for r in going[:4]] if when else []
         if len(going) == 1:
-            return _ask(f"Of those, only run {going[0]} is still going: stop it {condition or 'later'}?", options,
+            return ask(f"Of those, only run {going[0]} is still going: stop it {condition or 'later'}?", options,
                         [("stop_run_when", 1.0)])
-        return _ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
+        return ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
                     [("stop_run_when", 1.0)])
     two = _two_conditions(text)
     if two and rid:  # "when the loss < 2 or after 30 minutes": both held, one message each (either stops it)
-        return _ask(f"I add one stop condition per message, and a run holds several: the first one met stops it. "
+        return ask(f"I add one stop condition per message, and a run holds several: the first one met stops it. "
                     f"Set them one after the other: `stop run {rid} {two[0]}`, then `stop run {rid} {two[1]}`.",
                     [f"stop run {rid} {c}" for c in two], [("stop_run_when", 1.0)])
     if args is not None and rid:
@@ -464,9 +425,9 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                        intents=[("stop_run_when", 1.0)])
     if args is not None:
         latest = world.ids()[-1] if world.runs else "1"
-        return _ask(f"Which run should stop then? Say e.g. `stop run {latest} when loss drops below 0.5`.", [],
+        return ask(f"Which run should stop then? Say e.g. `stop run {latest} when loss drops below 0.5`.", [],
                     [("stop_run_when", 1.0)])
-    return _ask(f"I can stop {run} later on one condition: a metric it logs crossing a value (`stop {run} when loss "
+    return ask(f"I can stop {run} later on one condition: a metric it logs crossing a value (`stop {run} when loss "
                 f"drops below 0.5`, `... when the effective rank falls under 10`), a step or epoch (`stop {run} "
                 f"after 2000 steps`, `... after 500 more steps`, `... at epoch 20`), a time (`stop {run} in 30 "
                 f"minutes`), a metric that stops improving (`stop {run} if the loss hasn't improved for 500 steps`), "
@@ -624,7 +585,7 @@ def _which_reading(text: str, context: dict, world: World, intents, cwd) -> Read
         return reading
     if len(options) == 1 and intents[0][1] >= 0.4:
         return _fill(intents[0][0], text, context, world, intents[0][1], intents, cwd)
-    return _ask("I am not sure what you mean. Did you want to " + " or ".join(f"**{s}**" for s in said) + "?",
+    return ask("I am not sure what you mean. Did you want to " + " or ".join(f"**{s}**" for s in said) + "?",
                 options, intents[:3], intents[0][1])
 
 
@@ -671,9 +632,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent == "help":
         return Reading("help", confidence=p, intents=intents[:3])
     if intent in LAUNCH_TOOLS:
-        return _launch(intent, text, context, world, p, intents, cwd)
+        return read_launch(intent, text, context, world, p, intents, cwd)
     if intent == "relaunch":
-        return _relaunch(text, context, world, p, intents, cwd)
+        return read_relaunch(text, context, world, p, intents, cwd)
     if intent == "list_runs":
         args: dict = {}
         low = text.lower()
@@ -711,21 +672,21 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             args["method"] = named.value
         if intent == "search_run_logs":  # "search run 3's logs for nan": only that run's (or sweep's) logs
             refs = find_runs(QUOTED.sub(" ", text), world, about_runs=True)  # quoted words are only the query
-            problem = _run_problem(refs, world)
+            problem = run_problem(refs, world)
             if problem:
                 return problem
             if refs.ids:
                 args.update({"run_id": refs.ids[0]} if len(refs.ids) == 1 else {"run_ids": refs.ids[:64]})
         return tool(intent, args)
     refs = find_runs(text, world, about_runs=True, groups=True)  # "compare my digits runs": each of them
-    problem = _run_problem(refs, world)
+    problem = run_problem(refs, world)
     if problem:
         return problem
     if intent == "rank_runs":
         return _rank(text, refs.ids, context, world, tool)
     asked = asked_of_runs(intent, text, refs.ids)
     if asked:  # "compare runs 1 and 4 at step 100"
-        return _ask(asked.question, asked.options, intents[:3], p)
+        return ask(asked.question, asked.options, intents[:3], p)
     if intent == "compare_runs":
         ids = refs.ids
         if len(ids) < 2:
@@ -733,7 +694,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
                 ids = [focus, ids[0]]
             else:
-                return _ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
+                return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
         return tool("compare_runs", {"run_ids": ids[:8]})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
@@ -749,7 +710,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     length = {k: v for k, v in find_numbers(text).items() if k in ("steps", "epochs")}
     if intent == "resume_run" and length and refs.ids:  # a resume goes to the run's planned end, not further
         rid, (unit, n) = refs.ids[0], next(iter(length.items()))
-        return _ask(f"Resuming run {rid} continues it from its last checkpoint to the length it was launched with, so "
+        return ask(f"Resuming run {rid} continues it from its last checkpoint to the length it was launched with, so "
                     f"it cannot add {n} {unit}. I can train it {n} {unit} more from its final weights (a new run, with "
                     f"a fresh schedule), train its config again from the start for {n} {unit}, or resume it as it "
                     "was. Which?", [f"train run {rid} for {n} more {unit}", f"launch a follow-up of run {rid} for {n} "
@@ -759,11 +720,11 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     focus = context.get("focus_run")
     rid = refs.ids[0] if refs.ids else focus if focus and world.has(focus) and not refs.mentioned else None
     if rid and world.has(rid):  # "resume run 4 with a lower lr": what the tool cannot do is asked about
-        changes = {k: v for k, v in _launch_args(text).items() if k not in ("epochs", "steps", "device")}
+        changes = {k: v for k, v in launch_args(text).items() if k not in ("epochs", "steps", "device")}
         direction = bool(RELATIVE_SETTING.search(text) or MULTIPLE_OF_SETTING.search(text))
         asked = asked_of_one_run(intent, text, next(r for r in world.runs if r.id == rid), changes, direction)
         if isinstance(asked, Asked):
-            return _ask(asked.question, asked.options, intents[:3], p)
+            return ask(asked.question, asked.options, intents[:3], p)
         if asked is not None:  # "continue run 4 from its checkpoint with lr 1e-4": from its final weights
             return tool("launch_pretraining", asked)
     if refs.ids:
@@ -775,11 +736,11 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         return tool(intent, {"run_id": fixes[-1].id, **extra})  # newest run launched to try a recommendation
     verb = READING[intent].split(" run")[0]
     if not world.runs:
-        return _ask(f"There are no runs here yet, so none to {verb}. Launch one first, e.g. `pretrain simclr on "
+        return ask(f"There are no runs here yet, so none to {verb}. Launch one first, e.g. `pretrain simclr on "
                     "digits for 20 epochs`.", ["pretrain simclr on digits for 20 epochs"], intents[:3], p)
     latest = list(reversed(world.runs[-3:]))
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in latest)
-    return _ask(f"Which run should I {verb}? The latest: {described}. Say e.g. `{verb} run {latest[0].id}`.",
+    return ask(f"Which run should I {verb}? The latest: {described}. Say e.g. `{verb} run {latest[0].id}`.",
                 [READING[intent].format(run=r.id) for r in latest], intents[:3], p)
 
 
@@ -795,11 +756,11 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
         if ended and runs and not sweep:  # "cancel runs 1 and 2" with run 1 over: say so, cancel the rest on a yes
             over = "; ".join(f"run {r.id} ({r.status})" for r in ended)
             rest = " and ".join(r.id for r in runs)
-            return _ask(f"{'These have' if len(ended) > 1 else 'This has'} already ended: {over}. Cancel "
+            return ask(f"{'These have' if len(ended) > 1 else 'This has'} already ended: {over}. Cancel "
                         f"{'run' if len(runs) == 1 else 'runs'} {rest}?", [f"cancel run{'s' * (len(runs) > 1)} {rest}"],
                         intents[:3], p)
         if not runs:
-            return _ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
+            return ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
                         "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
         return _cancel_of([r.id for r in runs], p, intents[:3])
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
@@ -811,7 +772,7 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
     elif intent != "cancel_run" and len(runs) <= 8:
         options.append("compare runs " + " and ".join(r.id for r in runs))
         also = " Or I can compare them side by side."
-    return _ask(f"I {verb} one run at a time: which first? {described}.{also}", options, intents[:3], p)
+    return ask(f"I {verb} one run at a time: which first? {described}.{also}", options, intents[:3], p)
 
 
 def _cancel_of(ids: list[str], p: float, intents) -> Reading:
@@ -828,10 +789,6 @@ def _run_words(r) -> str:
 
 THE_FIX = re.compile(r"\b(?:the|that|this|your|my)\s+(?:fix|change|follow-?up|relaunch|new\s+run|retry)\b|"
                      r"\bfix(?:ed)?\s+(?:it|the\s+(?:collapse|problem|issue|run))\b", re.I)
-LONG_SPAN = re.compile(r"\b(?:overnight|over\s+(?:the\s+)?(?:night|weekend)|all\s+night|(?:till|until)\s+(?:the\s+)?"
-                       r"morning)\b", re.I)
-"""A span of time said in words ("overnight"): a length or a start the chat cannot tell apart, so it asks (it
-launched the default length in silence)."""
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
                              r"train|schedule|sweep)\b", re.I)
 """Words of another tool: "compare the runs tagged baseline" is not a plain list."""
@@ -865,10 +822,10 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
     """A rename, tag or note of one run: the run resolved from the words that name it (or the run in focus for
     "it"), the value checked; anything unclear is asked about."""
     if words.missing == "change":
-        return _ask("What should I change? e.g. `rename run 2 to baseline`, `tag run 2 as best`, `untag best from "
+        return ask("What should I change? e.g. `rename run 2 to baseline`, `tag run 2 as best`, `untag best from "
                     "run 2` or `add a note to run 2: lr too high`.", [])
     refs = find_runs(words.runs, world, about_runs=True, groups=True)  # "tag every digits run as x"
-    problem = _run_problem(refs, world)
+    problem = run_problem(refs, world)
     if problem:
         return problem
     ids = refs.ids
@@ -877,25 +834,25 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
         ids = [focus]
     if not ids:
         latest = world.ids()[-1] if world.runs else "1"
-        return _ask(f"Which run? Say e.g. `{_annotation_message(latest, words) or f'tag run {latest} as best'}`.",
+        return ask(f"Which run? Say e.g. `{_annotation_message(latest, words) or f'tag run {latest} as best'}`.",
                     [m for r in world.ids()[-3:] if (m := _annotation_message(r, words))])
     if words.unsupported:
         tag = UNSUPPORTED_AS_TAG.get(words.unsupported, words.unsupported)
-        return _ask(f"Runs have no {words.unsupported} here; a tag does the same and finds them again: "
+        return ask(f"Runs have no {words.unsupported} here; a tag does the same and finds them again: "
                     f"`tag run {ids[0]} as {tag}`, then `list runs tagged {tag}`.", [f"tag run {ids[0]} as {tag}"])
     if len(ids) > 1 and (words.change.get("name") or words.missing):  # a name is one run's
-        return _ask(f"I change one run at a time: which first, run {' or run '.join(ids[:4])}?",
+        return ask(f"I change one run at a time: which first, run {' or run '.join(ids[:4])}?",
                     [m for r in ids[:4] if (m := _annotation_message(r, words))])
     rid = ids[0]
     if words.missing == "name":
-        return _ask(f"What should run {rid} be called? e.g. `rename run {rid} to baseline`.", [])
+        return ask(f"What should run {rid} be called? e.g. `rename run {rid} to baseline`.", [])
     if words.missing == "note":
-        return _ask(f"What should the note on run {rid} say? e.g. `add a note to run {rid}: lr too high`.", [])
+        return ask(f"What should the note on run {rid} say? e.g. `add a note to run {rid}: lr too high`.", [])
     try:
         for key in ("add_tags", "remove_tags"):
             words.change[key] = [clean_tag(t) for t in words.change.get(key, [])] or None
     except SSLPilotError as exc:
-        return _ask(f"{exc}", [])
+        return ask(f"{exc}", [])
     runs = {"run_id": rid} if len(ids) == 1 else {"run_ids": ids[:64]}  # "tag runs 1 and 5 as keep": each of them
     args = {**runs, **{k: v for k, v in words.change.items() if v}}
     return Reading("tool", "annotate_run", args, confidence=1.0, intents=[("annotate_run", 1.0)])
@@ -955,7 +912,7 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
         methods = {m for m, _ in kinds}
         if len({d for _, d in kinds}) != 1 or not ranked_together(methods) or len(group) < 2:
             examples = sorted(methods)[:3] or ["simclr"]
-            return _ask("Which runs should I rank? Without labels I compare runs on one dataset, of one method or "
+            return ask("Which runs should I rank? Without labels I compare runs on one dataset, of one method or "
                         f"of {RANKED_ACROSS_TITLES} together: name two or more, or say e.g. `which {examples[0]} run is best`.",
                         [f"which {m} run is best" for m in examples])
         ids = [r.id for r in group]
@@ -975,13 +932,13 @@ def _eval_overrides(text: str) -> dict:
 
 
 def _missing_path(raw: str, cwd) -> Reading:
-    return _ask(f"I cannot find `{raw}` on this machine. Check the path (relative paths start from {cwd.base}).")
+    return ask(f"I cannot find `{raw}` on this machine. Check the path (relative paths start from {cwd.base}).")
 
 
 def _import(text: str, p: float, intents, cwd) -> Reading:
     paths = [raw for _, raw in find_paths(text)]
     if not paths:
-        return _ask("Where are the run's logs? Give the folder or file, e.g. `import /runs/solo/version_0` "
+        return ask("Where are the run's logs? Give the folder or file, e.g. `import /runs/solo/version_0` "
                     "(TensorBoard events, an mlruns folder, a metrics.csv or a W&B offline run).")
     if not cwd.exists(paths[0]):
         return _missing_path(paths[0], cwd)
@@ -1005,14 +962,14 @@ def _audit(text: str, p: float, intents, cwd) -> Reading:
     if data is None and builtin:
         data = builtin
     if not checkpoints:
-        return _ask("Which checkpoints should I audit? Give their paths, e.g. `audit ./ckpts/last.ckpt on "
+        return ask("Which checkpoints should I audit? Give their paths, e.g. `audit ./ckpts/last.ckpt on "
                     "./val_images`.")
     if data is None:
         if len(checkpoints) >= 2 and cwd.exists(checkpoints[-1]) and not re.search(
                 r"\.(ckpt|pth?|safetensors)$", checkpoints[-1]):
             data = checkpoints.pop()
         else:
-            return _ask("On which held-out images? e.g. `audit " + " ".join(checkpoints[:2]) + " on ./val_images` "
+            return ask("On which held-out images? e.g. `audit " + " ".join(checkpoints[:2]) + " on ./val_images` "
                         "(class subfolders give kNN and a linear probe).")
     for raw in [*checkpoints, *([] if data in BUILTIN_DATA else [data])]:
         if not cwd.exists(raw):
@@ -1023,382 +980,10 @@ def _audit(text: str, p: float, intents, cwd) -> Reading:
 def _with_method(tool: str, args: dict, text: str, p: float, intents) -> Reading:
     """The tool reading, with the SSL method when the message names one (an unknown one is asked about). A folder
     name is not the user's word: "import ./vicreg_logs, it's byol" is byol."""
-    method, problem = _method_problem(without_paths(text))
+    method, problem = method_problem(without_paths(text))
     if problem:
         return problem
     return Reading("tool", tool, {**args, **({"method": method} if method else {})}, confidence=p,
                    intents=intents[:3])
 
 
-def _which_sweep(refs, text: str | None) -> Reading:
-    """"the sweep" with several here: ask which, each offered as the message with that sweep named."""
-    which = " or ".join(f"`{n}` (runs {', '.join(g)})" for n, g in zip(refs.sweeps, refs.ambiguous, strict=False))
-    said = re.compile(r"\b(?:the|my|that|this)\s+(?:sweep|grid(?:[- ]search)?)\b", re.I)
-    options = [said.sub(f"the {n} sweep", text, count=1) if text and said.search(text) else
-               f"list the runs of the {n} sweep" for n in refs.sweeps[-4:]]
-    return _ask(f"There is more than one sweep here: which did you mean, {which}?", options)
-
-
-def _run_problem(refs, world: World) -> Reading | None:
-    """A named run that is not there, or a description that fits several: ask, never guess."""
-    known = ", ".join(world.ids()) or "none yet"
-    missing = [u for u in refs.unknown if u != "(described)"]
-    if "(sweep)" in missing and not refs.ids:
-        return _ask("No runs here were launched as a sweep, so I cannot tell which runs you mean. Name them (e.g. "
-                    f"`compare runs {' and '.join(world.ids()[-2:]) or '1 and 2'}`), or launch a sweep with a list of "
-                    "values (`sweep simclr's lr: 1e-3, 3e-3, 1e-2 on digits`).", ["list my runs"])
-    missing = [u for u in missing if u != "(sweep)"]
-    if missing:
-        return _ask(f"There is no run {missing[0]} in this home (runs: {known}). Which run did you mean?",
-                    [f"show run {r}" for r in world.ids()[-3:]])
-    if refs.sweeps and not refs.ids:
-        return _which_sweep(refs, None)
-    if refs.ambiguous and not refs.ids:
-        group = refs.ambiguous[0]
-        return _ask(f"That fits runs {', '.join(group)}. Which one?", [f"show run {r}" for r in group[:4]])
-    if "(described)" in refs.unknown and not refs.ids:
-        return _ask(f"No run fits that description (runs: {known}). Which run did you mean?",
-                    [f"show run {r}" for r in world.ids()[-3:]])
-    return None
-
-
-class _PathCheck:
-    def __init__(self, base: Path | None, check: Callable[[str], bool] | None):
-        self.base, self.check = base or Path.cwd(), check
-
-    def exists(self, raw: str) -> bool:
-        return self.check(raw) if self.check else resolve_path(raw, self.base) is not None
-
-
-def _data_problem(text: str, cwd: _PathCheck) -> tuple[str | None, Reading | None]:
-    named = find_data(text)
-    if named is None:  # a bare folder name counts when that folder is there: "pretrain moco on my images in imgs"
-        for m in re.finditer(r"\b(?:on|in|at|from|under|using)\s+(?:the\s+|my\s+)?(?:folder\s+)?([\w.-]+)", text, re.I):
-            if m.group(1).lower() not in ("the", "my", "a", *BUILTIN_DATA) and cwd.check is None \
-                    and (cwd.base / m.group(1)).is_dir():
-                return m.group(1), None
-        return None, None
-    if named.value in BUILTIN_DATA:
-        return named.value, None
-    if named.value is None:
-        return None, _ask(f"`{named.raw}` is not a built-in dataset (those are {', '.join(BUILTIN_DATA)}). Where is it "
-                          "on disk? Give its folder, e.g. `pretrain simclr on /data/cifar10`.")
-    if not cwd.exists(named.value):
-        return None, _ask(f"I cannot find `{named.value}` on this machine. Check the path (relative paths start from "
-                          f"{cwd.base}), or use the bundled `digits` or `shapes`.")
-    return named.value, None
-
-
-def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
-    """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
-    find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
-    m = RELATIVE_SETTING.search(text)
-    if not m or _value_given(m.group("a") or m.group("b"), args) or re.search(r"\d", text[m.end():m.end() + 40]):
-        return None  # no direction, or a value said with it ("lower the lr of run 4 to 0.001": placed or asked about)
-    setting = (m.group("a") or m.group("b")).lower()
-    example = {"lr": "lr 0.0005", "learning rate": "lr 0.0005", "temperature": "temperature 0.1", "steps": "500 steps",
-               "epochs": "50 epochs"}.get(setting.replace("_", " ").replace("-", " "), "batch size 128")
-    ask = f"what {setting} did run {parent} use?" if parent else None
-    which = f"how many {setting}" if setting in ("steps", "epochs") else f"which {setting}"
-    return _ask(f"I read \"{m.group(0)}\", but I take settings as values: {which} should it use? Say it "
-                f"(e.g. `{example}`)" + (f"; `{ask}` gives run {parent}'s." if ask else "."), [ask] if ask else [],
-                intents[:3], p)
-
-
-def _value_given(setting: str, args: dict) -> bool:
-    """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
-    word = re.sub(r"[ _-]", "", setting.lower())
-    key = {"learningrate": "lr", "batch": "batch_size", "batchsize": "batch_size"}.get(word, word)
-    return args.get(key) is not None or f"method_args.{key}" in args.get("overrides", {})
-
-
-def _swap_words(text: str, old: str, new: str) -> str:
-    """The message with what it named replaced (case-insensitively): an option that keeps every other value."""
-    return re.sub(re.escape(old), new, text, count=1, flags=re.I)
-
-
-def _method_and_data(text: str, cwd: _PathCheck, method_text: str | None = None) -> tuple[dict, Reading | None]:
-    """The method and data a launch names ({} for those it does not), or the question when one cannot be resolved
-    (an unknown method, a folder that is not there). `method_text`: where to look for the method, if not `text`."""
-    method, problem = _method_problem(text if method_text is None else method_text)
-    if problem:
-        return {}, problem
-    data, problem = _data_problem(text, cwd)
-    if problem:
-        return {}, problem
-    return {k: v for k, v in (("method", method), ("data", data)) if v}, None
-
-
-def _method_problem(text: str) -> tuple[str | None, Reading | None]:
-    named = find_method(text)
-    if named is None:
-        return None, None
-    if named.value is None:
-        return None, _ask(f"sslpilot has no `{named.raw}`. It can pretrain {prose()}. Which one?",
-                          ["pretrain simclr", "pretrain dino"])
-    return named.value, None
-
-
-TOP_LEVEL_ARGS = tuple(k for k in FIELD_KEYS if k != "num_gpus")  # launch arguments a `key=value` may name
-
-
-def _launch_args(text: str) -> dict:
-    """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words."""
-    args: dict = {}
-    numbers = find_numbers(mask_plateau(text))  # "stop if the loss hasn't improved for 300 steps": no run length
-    overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
-    args.update(numbers)
-    for key, value in find_assignments(text).items():
-        if key in TOP_LEVEL_ARGS:
-            args[key] = value
-        else:  # a bare knob name is a method knob: "temperature=0.2"; the config says so by name if it is not
-            overrides[key if "." in key else f"method_args.{key}"] = value
-    overrides.update(_stop_settings(text))
-    if overrides:
-        args["overrides"] = overrides
-    return args
-
-
-def _stop_settings(text: str) -> dict:
-    """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5", "...
-    early stop if the loss plateaus"): the monitor's stop on failure, or a stop rule over a metric every run logs.
-    Lengths are the run's steps, read elsewhere; a bar with no direction ("reaches") or a metric no run logs is left
-    for the question back."""
-    stop = read_stop(text)
-    if not stop:
-        return {}
-    if stop.get("on_failure"):
-        return {"monitor.on_failure": "stop"}
-    if "stops" in stop and logged_by_every_run(stop["metric"]):  # a plateau
-        wait = "".join(f" for {_plain(stop[f'for_{unit}'])} {unit}" for unit in ("steps", "epochs")
-                       if f"for_{unit}" in stop)
-        return {"monitor.stop_when": [f"{stop['metric']} stops {stop['stops'].replace('moving', 'improving')}{wait}"]}
-    bar = [(op, stop[k]) for op, k in (("<", "below"), (">", "above")) if k in stop]
-    if bar and logged_by_every_run(stop["metric"]):
-        return {"monitor.stop_when": [f"{stop['metric']}{bar[0][0]}{bar[0][1]:g}"]}
-    return {}
-
-
-def _plain(n: float) -> str:
-    """A count as a rule's text needs it: 1000000, not 1e+06."""
-    return str(int(n)) if float(n).is_integer() else str(n)
-
-
-def _launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
-    """A launch, schedule or sweep, with the name and tags the message gives the run."""
-    text, labels = launch_labels(text)
-    reading = _launch_reading(intent, text, context, world, p, intents, cwd)
-    if reading.kind == "tool":
-        reading.args.update(labels)
-    return reading
-
-
-def _launch_reading(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
-    named, problem = _method_and_data(text, cwd)
-    if problem:
-        return problem
-    method, data = named.get("method"), named.get("data")
-    other = other_backbone(text)
-    if other:  # never a substitute for an architecture asked for by name
-        return _ask(f"sslpilot does not build `{other}`. Its backbones are {', '.join(BACKBONES)} (`backbone.name`), "
-                    "or a local model folder (`backbone.pretrained=PATH`). Which one?",
-                    [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
-    args = _launch_args(text)
-    vague = _direction_without_value(text, args, None, intents, p)
-    if vague:
-        return vague
-    multiple = MULTIPLE_OF_SETTING.search(text)
-    if multiple and not _value_given(multiple.group(1), args):  # relative to a default the chat does not know here
-        return _ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
-                    "say the value (e.g. `lr 0.002`, `batch size 512`). The default learning rate is the method's base "
-                    "rate x batch/256; `sslpilot show RUN` gives an earlier run's.", [], intents[:3], p)
-    span = LONG_SPAN.search(text)
-    if span and "train.max_minutes" not in args.get("overrides", {}):  # a span of time, not a length or a start
-        hours = 48 if "weekend" in span.group(0).lower() else 8
-        options = [_swap_words(text, span.group(0), f"for {hours} hours"), _swap_words(text, span.group(0),
-                                                                                         "tonight at 11pm")]
-        return _ask(f"\"{span.group(0)}\": should it train for that long from now (say `for {hours} hours`: it stops "
-                    "there with a checkpoint, its length fitted to the time), or start later (`tonight at 11pm`)?",
-                    options, intents[:3], p)
-    if MILD_AUGMENTATION.search(text) and "augment.strength" not in args.get("overrides", {}):
-        return _ask("How much weaker? `augment.strength` is 1.0 by default (the published recipe) and 0 makes both "
-                    "views the same image; 0.5 is a common middle.",
-                    [f"{text.rstrip('.!? ')}, augmentation strength {v}" for v in (0.5, 0.7)], intents[:3], p)
-    if method:
-        args["method"] = method
-    if data:
-        args["data"] = data
-    if not method and not data:
-        refs = find_runs(text, world, about_runs=False)
-        if refs.ids:  # "run 4 again": a follow-up
-            return _relaunch(text, context, world, p, intents, cwd)
-        return _ask("Which method, on which data? e.g. `pretrain simclr on ./photos` or `dino on shapes`.",
-                    ["pretrain simclr on digits", "pretrain dino on shapes"], intents[:3], p)
-    if data and not method and not find_runs(text, world, about_runs=False).ids:
-        return _ask(f"Which method on {data}? e.g. {', '.join(VISION_METHODS)}.",
-                    [f"pretrain {m} on {data}" for m in VISION_METHODS[:3]], intents[:3], p)
-    placement, problem = _placement(text, world)
-    if problem:
-        return problem
-    args.update(placement)
-    cron = find_cron(text)  # a cron written out wins over any time read from the words around it
-    when = {"cron": cron} if cron else find_time(text)
-    if intent == "schedule_pretraining" or when:
-        if not when:
-            return _ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
-        return Reading("tool", "schedule_pretraining", {**args, **when}, confidence=p, intents=intents[:3])
-    grid = find_grid(text)
-    if grid:  # "lr 1e-3, 3e-3 and 1e-2": one run per value, and the single readings of those settings go
-        return Reading("tool", "launch_sweep", {**_without_swept(args, grid), "grid": grid}, confidence=p,
-                       intents=intents[:3])
-    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
-
-
-# "on the cluster", "to slurm", "on our gpu cluster", "on the ray cluster", "across 3 nodes"
-CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?([\w-]+\s+)?"
-                     r"(cluster|slurm|ray|hpc|supercomputer)\b|\b(\d+)\s*nodes?\b", re.I)
-
-
-def _placement(text: str, world: World) -> tuple[dict, Reading | None]:
-    """"on the cluster", "on slurm", "on the ray cluster", "on <backend name>", "with 2 nodes": a cluster launch on
-    a configured backend. A name wins; then the kind named (slurm, ray); the only candidate is used, several get a
-    question, none gets how to add one."""
-    named = find_backend(text, world)
-    m = CLUSTER.search(text)
-    if named is None and m is None:
-        return {}, None
-    nodes = find_nodes(text)
-    out: dict = {"nodes": nodes} if nodes else {}
-    if named:
-        return {**out, "backend": named}, None
-    kind = next((k for k in ("slurm", "ray") if m and re.search(rf"\b{k}\b", m.group(0).lower())), None)
-    candidates = [b for b, k in world.backends.items() if kind in (None, k)]
-    if not candidates:
-        what = f"No {kind} cluster" if kind and world.backends else "No cluster"
-        return {}, _ask(f"{what} is set up yet. Add one with `sslpilot backend add NAME --kind slurm --partition P` "
-                        "or `--kind ray --address http://HEAD:8265`, then ask again; or leave out the cluster to run "
-                        "here.")
-    if len(candidates) > 1:
-        return {}, _ask(f"Which cluster: {', '.join(candidates)}?", [f"{text} on {b}" for b in candidates[:3]])
-    return {**out, "backend": candidates[0]}, None
-
-
-# how people start a change to what was just proposed: "no, 500 steps", "actually 40 epochs", "make it byol"
-CHANGE_WORDS = re.compile(r"^\W*(?:no|nah|nope|wait|actually|also|and|oh|hmm+|ok|okay|but|make|change|switch|set|use|"
-                          r"lower|raise|increase|decrease|reduce|bump|double|halve|try|let'?s|can you|could you|"
-                          r"please|then|rather|with)\b|\binstead\b", re.I)
-LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" after "for 20 epochs"
-WHEN = ("at", "cron")
-
-
-def launch_changes(text: str, cwd: _PathCheck | None = None) -> tuple[dict, Reading | None]:
-    """The launch settings a message states on its own (numbers, knobs, `key=value`, method, data, time), with the
-    question to ask when one of them cannot be resolved (an unknown method, a missing folder)."""
-    cwd = cwd or _PathCheck(None, None)
-    args = _launch_args(text)
-    named, problem = _method_and_data(text, cwd, method_text=without_paths(text))
-    if problem:
-        return args, problem
-    cron = find_cron(text)
-    args.update({"cron": cron} if cron else find_time(text))
-    args.update(named)
-    return args, None
-
-
-def _amend(text: str, pending: dict, world: World, intents, cwd: _PathCheck) -> Reading | None:
-    """The pending launch with what this message changes, when it changes something and reads as a change: not a
-    whole new request (a method and data of its own), not a confident question about something else."""
-    if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
-        return None  # a message that names one of your runs is about that run
-    changes, problem = launch_changes(text, cwd)
-    numbers = written_numbers(text) if not changes and problem is None else []
-    parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
-    if not changes and problem is None and not numbers and not parts:
-        return None
-    top, p = intents[0]
-    elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
-    if elsewhere and not CHANGE_WORDS.search(text):  # "search the literature for temperature 0.5" is a search
-        return None
-    if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
-        return _which_setting(numbers[0].value, pending, intents)
-    if parts:  # the launch as it stands: the fidelity check asks about the part, the launch kept to go ahead with
-        return Reading("tool", pending["tool"], {k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
-                       confidence=1.0, intents=intents[:3])
-    if problem is not None:  # "no, use swav": asked about, never dropped
-        return problem
-    if "method" in changes and "data" in changes:  # a whole new request, read on its own
-        return None
-    placement, problem = _placement(text, world)
-    if problem:
-        return problem
-    args = {k: v for k, v in pending["args"].items() if v not in (None, {}, [])}
-    for group in (LENGTHS, WHEN):
-        if any(k in changes for k in group):
-            for k in group:
-                args.pop(k, None)
-    overrides = {**args.get("overrides", {}), **changes.pop("overrides", {})}
-    args.update(changes, **placement)
-    if overrides:
-        args["overrides"] = overrides
-    grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead": a sweep from here on
-    if grid:
-        args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
-    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
-        else "launch_pretraining"
-    return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
-
-
-def _without_swept(args: dict, grid: dict) -> dict:
-    """The launch's arguments less the single values of the settings the grid varies."""
-    out = {**args, "overrides": dict(args.get("overrides") or {})}
-    for key in grid:
-        out.pop(next((k for k, v in TOP_LEVEL_KEYS.items() if v == key), ""), None)
-        out["overrides"].pop(key, None)
-    if not out["overrides"]:
-        del out["overrides"]
-    return out
-
-
-def _which_setting(value: float, pending: dict, intents) -> Reading:
-    """Ask which of the pending launch's settings a bare number is for; the launch waits, unchanged, meanwhile."""
-    args = pending["args"]
-    fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or list(NUMBER_FIELDS)
-    fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
-    n = f"{int(value)}" if value == int(value) else f"{value:g}"
-    now = ", ".join(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None)
-    options = [f"{n} {NUMBER_FIELDS[k]}" if k in LENGTHS else f"{NUMBER_FIELDS[k]} {n}" for k in fields]
-    asked = _ask(f"Which setting of the launch should be {n}?" + (f" It has {now}." if now else "")
-                 + f" Or say `{GO_AHEAD_WITHOUT}` to keep it as it was.", [*options, GO_AHEAD_WITHOUT], intents[:3], 1.0)
-    asked.without = {"tool": pending["tool"], "args": {k: v for k, v in args.items() if v not in (None, {}, [])}}
-    return asked
-
-
-def _relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
-    refs = find_runs(text, world, about_runs=True)
-    problem = _run_problem(refs, world)
-    if problem:
-        return problem
-    args = _launch_args(text)
-    rec = context.get("last_recommendation")
-    if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
-        args.update(parent_run=refs.ids[0], from_parent_weights=True)
-    elif refs.ids:
-        args["parent_run"] = refs.ids[0]
-        if rec and rec.get("run_id") == refs.ids[0] and not args.get("overrides") and not any(
-                k in args for k in ("epochs", "steps", "lr", "batch_size")):
-            args["recommendation"] = rec
-    elif rec:
-        args.update(parent_run=rec["run_id"], recommendation=rec)
-    else:
-        return _ask("A follow-up of which run? Ask for a recommendation first (`what should I try next for run 2?`), "
-                    "or say e.g. `run 2 again with stop-gradient on`.")
-    named, problem = _method_and_data(text, cwd)
-    if problem:
-        return problem
-    args.update(named)
-    change = ((args.get("recommendation") or {}).get("change") or {})
-    if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
-        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p)
-        if vague:
-            return vague
-    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

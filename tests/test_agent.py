@@ -149,7 +149,9 @@ def test_an_llm_cannot_act_on_a_run_or_path_nobody_named(home, collapsed_run):
     assert out["pending_confirmation"] is None and len(Registry(home).list()) == before
 
 
-def test_a_run_or_path_that_is_not_there_gets_a_question_and_no_tool(home):
+def test_a_run_or_path_that_is_not_there_gets_a_question_and_no_tool(home, collapsed_run):
+    """The question offers the runs there are (`collapsed_run` makes one: alone, in an empty home, it offered none and
+    this test failed; in the whole file an earlier test had made it)."""
     out = agent(home).chat("why did run 999 collapse?", "err")
     assert out["tool_calls"] == [] and "There is no run 999" in out["answer"] and out["options"]
     out = agent(home).chat("pretrain simclr on ./no/such/folder", "err2")

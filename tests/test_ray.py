@@ -13,8 +13,8 @@ from ray_cluster import RayCluster, missing
 from test_ddp import DDP_CFG
 from test_slurm import drive, losses, single_process
 
+from agent.launch_words import read_placement
 from agent.slots import World
-from agent.understand import _placement
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import backends
@@ -212,15 +212,15 @@ def test_cli_backend_commands_and_chat_on_a_ray_cluster(home, ray_cluster):
 
 def test_the_kind_named_in_chat_picks_the_backend():
     world = World(backends={"hpc": "slurm", "rc": "ray", "rc2": "ray"})
-    assert _placement("pretrain dino on slurm", world)[0] == {"backend": "hpc"}
-    assert _placement("pretrain dino on the slurm cluster with 4 nodes", world)[0] == {"backend": "hpc", "nodes": 4}
-    args, question = _placement("pretrain dino on the ray cluster", world)
+    assert read_placement("pretrain dino on slurm", world)[0] == {"backend": "hpc"}
+    assert read_placement("pretrain dino on the slurm cluster with 4 nodes", world)[0] == {"backend": "hpc", "nodes": 4}
+    args, question = read_placement("pretrain dino on the ray cluster", world)
     assert args == {} and "rc, rc2" in question.question
-    assert _placement("pretrain dino on rc2", world)[0] == {"backend": "rc2"}
-    args, question = _placement("pretrain dino on ray", World(backends={"hpc": "slurm"}))
+    assert read_placement("pretrain dino on rc2", world)[0] == {"backend": "rc2"}
+    args, question = read_placement("pretrain dino on ray", World(backends={"hpc": "slurm"}))
     assert args == {} and "No ray cluster" in question.question
-    assert _placement("pretrain dino on digits", world) == ({}, None)
+    assert read_placement("pretrain dino on digits", world) == ({}, None)
     # an adjective before "cluster" is still a cluster: a question here, never a silent local run
-    args, question = _placement("start moco on digits on our gpu cluster", world)
+    args, question = read_placement("start moco on digits on our gpu cluster", world)
     assert args == {} and question.question.startswith("Which cluster")
 

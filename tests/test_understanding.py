@@ -181,7 +181,8 @@ def test_bad_input_gets_a_clear_answer_and_runs_no_tool(text, expect, home, monk
 def test_a_search_offered_back_quotes_its_words_and_searches_just_them(model):
     """An unsure reading offers a log search as a message to send: it reads 'search my run logs for "..."' (it ran
     the words on without a break before), and sent back it searches the quoted words alone."""
-    from agent.understand import Reading, _as_message
+    from agent.reading import Reading
+    from agent.understand import _as_message
 
     offered = _as_message(Reading("tool", "search_run_logs", {"query": "and for the simclr one?"}))
     assert offered == 'search my run logs for "and for the simclr one"'

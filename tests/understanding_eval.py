@@ -84,7 +84,7 @@ def legacy_reader():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from legacy_intents import Context, classify
 
-    from agent.understand import Reading
+    from agent.reading import Reading
 
     def read(message: str, context: dict) -> Reading:
         intent = classify(message, Context(**{k: v for k, v in context.items() if k in ("focus_run",

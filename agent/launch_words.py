@@ -1,0 +1,400 @@
+"""Reading a launch from a message: a new run, a follow-up of one, a change to a launch waiting for its yes.
+
+Method and data are resolved against the catalogue and the disk (a path must exist), numbers and settings said in
+words land in the call (agent/slots.py), a setting changed only by a direction or a multiple is asked about, and a
+placement on a cluster backend is read from the words. Every value the user states lands in the call or is asked
+about (agent/fidelity.py checks the call afterwards).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.annotating import launch_labels
+from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
+from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
+from agent.slots import (
+    BUILTIN_DATA,
+    MILD_AUGMENTATION,
+    MORE_OF_A_RUN,
+    TOP_LEVEL_KEYS,
+    World,
+    find_assignments,
+    find_backend,
+    find_cron,
+    find_data,
+    find_grid,
+    find_knobs,
+    find_method,
+    find_nodes,
+    find_numbers,
+    find_runs,
+    find_time,
+    other_backbone,
+    resolve_path,
+    without_paths,
+)
+from agent.stop_words import mask_plateau, read_stop
+from ssl_runtime.catalogue import BACKBONES, VISION_METHODS, prose
+from tools.launches import FIELD_KEYS
+from tools.metric_words import logged_by_every_run
+
+MULTIPLE_OF_SETTING = re.compile(
+    r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
+    r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
+"""A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
+value: it launched at the default, the multiple dropped."""
+RELATIVE_SETTING = re.compile(
+    r"\b(?:lower|higher|smaller|bigger|larger|reduced|increased|decreased|less|more|fewer)\s+(?P<a>learning[ _-]rate|lr|"
+    r"batch(?:[ _-]size)?|temperature|steps|epochs)\b|\b(?:reduce|lower|raise|increase|decrease|drop|bump(?:\s+up)?|cut)\s+(?:the\s+|"
+    r"its\s+)?(?P<b>learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature)\b", re.I)
+"""A setting changed by a direction and no value ("run 4 again with a lower lr", "reduce the temperature"): the launch
+kept the old value, the change dropped."""
+LONG_SPAN = re.compile(r"\b(?:overnight|over\s+(?:the\s+)?(?:night|weekend)|all\s+night|(?:till|until)\s+(?:the\s+)?"
+                       r"morning)\b", re.I)
+"""A span of time said in words ("overnight"): a length or a start the chat cannot tell apart, so it asks (it
+launched the default length in silence)."""
+
+
+class PathCheck:
+    def __init__(self, base: Path | None, check: Callable[[str], bool] | None):
+        self.base, self.check = base or Path.cwd(), check
+
+    def exists(self, raw: str) -> bool:
+        return self.check(raw) if self.check else resolve_path(raw, self.base) is not None
+
+
+def _data_problem(text: str, cwd: PathCheck) -> tuple[str | None, Reading | None]:
+    named = find_data(text)
+    if named is None:  # a bare folder name counts when that folder is there: "pretrain moco on my images in imgs"
+        for m in re.finditer(r"\b(?:on|in|at|from|under|using)\s+(?:the\s+|my\s+)?(?:folder\s+)?([\w.-]+)", text, re.I):
+            if m.group(1).lower() not in ("the", "my", "a", *BUILTIN_DATA) and cwd.check is None \
+                    and (cwd.base / m.group(1)).is_dir():
+                return m.group(1), None
+        return None, None
+    if named.value in BUILTIN_DATA:
+        return named.value, None
+    if named.value is None:
+        return None, ask(f"`{named.raw}` is not a built-in dataset (those are {', '.join(BUILTIN_DATA)}). Where is it "
+                          "on disk? Give its folder, e.g. `pretrain simclr on /data/cifar10`.")
+    if not cwd.exists(named.value):
+        return None, ask(f"I cannot find `{named.value}` on this machine. Check the path (relative paths start from "
+                          f"{cwd.base}), or use the bundled `digits` or `shapes`.")
+    return named.value, None
+
+
+def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
+    """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
+    find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
+    m = RELATIVE_SETTING.search(text)
+    if not m or _value_given(m.group("a") or m.group("b"), args) or re.search(r"\d", text[m.end():m.end() + 40]):
+        return None  # no direction, or a value said with it ("lower the lr of run 4 to 0.001": placed or asked about)
+    setting = (m.group("a") or m.group("b")).lower()
+    example = {"lr": "lr 0.0005", "learning rate": "lr 0.0005", "temperature": "temperature 0.1", "steps": "500 steps",
+               "epochs": "50 epochs"}.get(setting.replace("_", " ").replace("-", " "), "batch size 128")
+    lookup = f"what {setting} did run {parent} use?" if parent else None
+    which = f"how many {setting}" if setting in ("steps", "epochs") else f"which {setting}"
+    return ask(f"I read \"{m.group(0)}\", but I take settings as values: {which} should it use? Say it "
+               f"(e.g. `{example}`)" + (f"; `{lookup}` gives run {parent}'s." if lookup else "."),
+               [lookup] if lookup else [], intents[:3], p)
+
+
+def _value_given(setting: str, args: dict) -> bool:
+    """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
+    word = re.sub(r"[ _-]", "", setting.lower())
+    key = {"learningrate": "lr", "batch": "batch_size", "batchsize": "batch_size"}.get(word, word)
+    return args.get(key) is not None or f"method_args.{key}" in args.get("overrides", {})
+
+
+def _swap_words(text: str, old: str, new: str) -> str:
+    """The message with what it named replaced (case-insensitively): an option that keeps every other value."""
+    return re.sub(re.escape(old), new, text, count=1, flags=re.I)
+
+
+def method_and_data(text: str, cwd: PathCheck, method_text: str | None = None) -> tuple[dict, Reading | None]:
+    """The method and data a launch names ({} for those it does not), or the question when one cannot be resolved
+    (an unknown method, a folder that is not there). `method_text`: where to look for the method, if not `text`."""
+    method, problem = method_problem(text if method_text is None else method_text)
+    if problem:
+        return {}, problem
+    data, problem = _data_problem(text, cwd)
+    if problem:
+        return {}, problem
+    return {k: v for k, v in (("method", method), ("data", data)) if v}, None
+
+
+def method_problem(text: str) -> tuple[str | None, Reading | None]:
+    named = find_method(text)
+    if named is None:
+        return None, None
+    if named.value is None:
+        return None, ask(f"sslpilot has no `{named.raw}`. It can pretrain {prose()}. Which one?",
+                          ["pretrain simclr", "pretrain dino"])
+    return named.value, None
+
+
+TOP_LEVEL_ARGS = tuple(k for k in FIELD_KEYS if k != "num_gpus")  # launch arguments a `key=value` may name
+
+
+def launch_args(text: str) -> dict:
+    """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words."""
+    args: dict = {}
+    numbers = find_numbers(mask_plateau(text))  # "stop if the loss hasn't improved for 300 steps": no run length
+    overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
+    args.update(numbers)
+    for key, value in find_assignments(text).items():
+        if key in TOP_LEVEL_ARGS:
+            args[key] = value
+        else:  # a bare knob name is a method knob: "temperature=0.2"; the config says so by name if it is not
+            overrides[key if "." in key else f"method_args.{key}"] = value
+    overrides.update(_stop_settings(text))
+    if overrides:
+        args["overrides"] = overrides
+    return args
+
+
+def _stop_settings(text: str) -> dict:
+    """A launch told when to stop ("... and stop if it collapses", "... stop when the loss drops below 0.5", "...
+    early stop if the loss plateaus"): the monitor's stop on failure, or a stop rule over a metric every run logs.
+    Lengths are the run's steps, read elsewhere; a bar with no direction ("reaches") or a metric no run logs is left
+    for the question back."""
+    stop = read_stop(text)
+    if not stop:
+        return {}
+    if stop.get("on_failure"):
+        return {"monitor.on_failure": "stop"}
+    if "stops" in stop and logged_by_every_run(stop["metric"]):  # a plateau
+        wait = "".join(f" for {_plain(stop[f'for_{unit}'])} {unit}" for unit in ("steps", "epochs")
+                       if f"for_{unit}" in stop)
+        return {"monitor.stop_when": [f"{stop['metric']} stops {stop['stops'].replace('moving', 'improving')}{wait}"]}
+    bar = [(op, stop[k]) for op, k in (("<", "below"), (">", "above")) if k in stop]
+    if bar and logged_by_every_run(stop["metric"]):
+        return {"monitor.stop_when": [f"{stop['metric']}{bar[0][0]}{bar[0][1]:g}"]}
+    return {}
+
+
+def _plain(n: float) -> str:
+    """A count as a rule's text needs it: 1000000, not 1e+06."""
+    return str(int(n)) if float(n).is_integer() else str(n)
+
+
+def read_launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    """A launch, schedule or sweep, with the name and tags the message gives the run."""
+    text, labels = launch_labels(text)
+    reading = _launch_reading(intent, text, context, world, p, intents, cwd)
+    if reading.kind == "tool":
+        reading.args.update(labels)
+    return reading
+
+
+def _launch_reading(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    named, problem = method_and_data(text, cwd)
+    if problem:
+        return problem
+    method, data = named.get("method"), named.get("data")
+    other = other_backbone(text)
+    if other:  # never a substitute for an architecture asked for by name
+        return ask(f"sslpilot does not build `{other}`. Its backbones are {', '.join(BACKBONES)} (`backbone.name`), "
+                    "or a local model folder (`backbone.pretrained=PATH`). Which one?",
+                    [_swap_words(text, other, name) for name in (BACKBONES[1], BACKBONES[3])], intents[:3], p)
+    args = launch_args(text)
+    vague = _direction_without_value(text, args, None, intents, p)
+    if vague:
+        return vague
+    multiple = MULTIPLE_OF_SETTING.search(text)
+    if multiple and not _value_given(multiple.group(1), args):  # relative to a default the chat does not know here
+        return ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
+                    "say the value (e.g. `lr 0.002`, `batch size 512`). The default learning rate is the method's base "
+                    "rate x batch/256; `sslpilot show RUN` gives an earlier run's.", [], intents[:3], p)
+    span = LONG_SPAN.search(text)
+    if span and "train.max_minutes" not in args.get("overrides", {}):  # a span of time, not a length or a start
+        hours = 48 if "weekend" in span.group(0).lower() else 8
+        options = [_swap_words(text, span.group(0), f"for {hours} hours"), _swap_words(text, span.group(0),
+                                                                                         "tonight at 11pm")]
+        return ask(f"\"{span.group(0)}\": should it train for that long from now (say `for {hours} hours`: it stops "
+                    "there with a checkpoint, its length fitted to the time), or start later (`tonight at 11pm`)?",
+                    options, intents[:3], p)
+    if MILD_AUGMENTATION.search(text) and "augment.strength" not in args.get("overrides", {}):
+        return ask("How much weaker? `augment.strength` is 1.0 by default (the published recipe) and 0 makes both "
+                    "views the same image; 0.5 is a common middle.",
+                    [f"{text.rstrip('.!? ')}, augmentation strength {v}" for v in (0.5, 0.7)], intents[:3], p)
+    if method:
+        args["method"] = method
+    if data:
+        args["data"] = data
+    if not method and not data:
+        refs = find_runs(text, world, about_runs=False)
+        if refs.ids:  # "run 4 again": a follow-up
+            return read_relaunch(text, context, world, p, intents, cwd)
+        return ask("Which method, on which data? e.g. `pretrain simclr on ./photos` or `dino on shapes`.",
+                    ["pretrain simclr on digits", "pretrain dino on shapes"], intents[:3], p)
+    if data and not method and not find_runs(text, world, about_runs=False).ids:
+        return ask(f"Which method on {data}? e.g. {', '.join(VISION_METHODS)}.",
+                    [f"pretrain {m} on {data}" for m in VISION_METHODS[:3]], intents[:3], p)
+    placement, problem = read_placement(text, world)
+    if problem:
+        return problem
+    args.update(placement)
+    cron = find_cron(text)  # a cron written out wins over any time read from the words around it
+    when = {"cron": cron} if cron else find_time(text)
+    if intent == "schedule_pretraining" or when:
+        if not when:
+            return ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
+        return Reading("tool", "schedule_pretraining", {**args, **when}, confidence=p, intents=intents[:3])
+    grid = find_grid(text)
+    if grid:  # "lr 1e-3, 3e-3 and 1e-2": one run per value, and the single readings of those settings go
+        return Reading("tool", "launch_sweep", {**_without_swept(args, grid), "grid": grid}, confidence=p,
+                       intents=intents[:3])
+    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
+
+
+# "on the cluster", "to slurm", "on our gpu cluster", "on the ray cluster", "across 3 nodes"
+CLUSTER = re.compile(r"\b(on|to|using|via)\s+(the\s+|our\s+|my\s+)?([\w-]+\s+)?"
+                     r"(cluster|slurm|ray|hpc|supercomputer)\b|\b(\d+)\s*nodes?\b", re.I)
+
+
+def read_placement(text: str, world: World) -> tuple[dict, Reading | None]:
+    """"on the cluster", "on slurm", "on the ray cluster", "on <backend name>", "with 2 nodes": a cluster launch on
+    a configured backend. A name wins; then the kind named (slurm, ray); the only candidate is used, several get a
+    question, none gets how to add one."""
+    named = find_backend(text, world)
+    m = CLUSTER.search(text)
+    if named is None and m is None:
+        return {}, None
+    nodes = find_nodes(text)
+    out: dict = {"nodes": nodes} if nodes else {}
+    if named:
+        return {**out, "backend": named}, None
+    kind = next((k for k in ("slurm", "ray") if m and re.search(rf"\b{k}\b", m.group(0).lower())), None)
+    candidates = [b for b, k in world.backends.items() if kind in (None, k)]
+    if not candidates:
+        what = f"No {kind} cluster" if kind and world.backends else "No cluster"
+        return {}, ask(f"{what} is set up yet. Add one with `sslpilot backend add NAME --kind slurm --partition P` "
+                        "or `--kind ray --address http://HEAD:8265`, then ask again; or leave out the cluster to run "
+                        "here.")
+    if len(candidates) > 1:
+        return {}, ask(f"Which cluster: {', '.join(candidates)}?", [f"{text} on {b}" for b in candidates[:3]])
+    return {**out, "backend": candidates[0]}, None
+
+
+# how people start a change to what was just proposed: "no, 500 steps", "actually 40 epochs", "make it byol"
+CHANGE_WORDS = re.compile(r"^\W*(?:no|nah|nope|wait|actually|also|and|oh|hmm+|ok|okay|but|make|change|switch|set|use|"
+                          r"lower|raise|increase|decrease|reduce|bump|double|halve|try|let'?s|can you|could you|"
+                          r"please|then|rather|with)\b|\binstead\b", re.I)
+LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" after "for 20 epochs"
+WHEN = ("at", "cron")
+
+
+def launch_changes(text: str, cwd: PathCheck | None = None) -> tuple[dict, Reading | None]:
+    """The launch settings a message states on its own (numbers, knobs, `key=value`, method, data, time), with the
+    question to ask when one of them cannot be resolved (an unknown method, a missing folder)."""
+    cwd = cwd or PathCheck(None, None)
+    args = launch_args(text)
+    named, problem = method_and_data(text, cwd, method_text=without_paths(text))
+    if problem:
+        return args, problem
+    cron = find_cron(text)
+    args.update({"cron": cron} if cron else find_time(text))
+    args.update(named)
+    return args, None
+
+
+def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Reading | None:
+    """The pending launch with what this message changes, when it changes something and reads as a change: not a
+    whole new request (a method and data of its own), not a confident question about something else."""
+    if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
+        return None  # a message that names one of your runs is about that run
+    changes, problem = launch_changes(text, cwd)
+    numbers = written_numbers(text) if not changes and problem is None else []
+    parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
+    if not changes and problem is None and not numbers and not parts:
+        return None
+    top, p = intents[0]
+    elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
+    if elsewhere and not CHANGE_WORDS.search(text):  # "search the literature for temperature 0.5" is a search
+        return None
+    if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
+        return _which_setting(numbers[0].value, pending, intents)
+    if parts:  # the launch as it stands: the fidelity check asks about the part, the launch kept to go ahead with
+        return Reading("tool", pending["tool"], {k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
+                       confidence=1.0, intents=intents[:3])
+    if problem is not None:  # "no, use swav": asked about, never dropped
+        return problem
+    if "method" in changes and "data" in changes:  # a whole new request, read on its own
+        return None
+    placement, problem = read_placement(text, world)
+    if problem:
+        return problem
+    args = {k: v for k, v in pending["args"].items() if v not in (None, {}, [])}
+    for group in (LENGTHS, WHEN):
+        if any(k in changes for k in group):
+            for k in group:
+                args.pop(k, None)
+    overrides = {**args.get("overrides", {}), **changes.pop("overrides", {})}
+    args.update(changes, **placement)
+    if overrides:
+        args["overrides"] = overrides
+    grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead": a sweep from here on
+    if grid:
+        args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
+    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
+        else "launch_pretraining"
+    return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
+
+
+def _without_swept(args: dict, grid: dict) -> dict:
+    """The launch's arguments less the single values of the settings the grid varies."""
+    out = {**args, "overrides": dict(args.get("overrides") or {})}
+    for key in grid:
+        out.pop(next((k for k, v in TOP_LEVEL_KEYS.items() if v == key), ""), None)
+        out["overrides"].pop(key, None)
+    if not out["overrides"]:
+        del out["overrides"]
+    return out
+
+
+def _which_setting(value: float, pending: dict, intents) -> Reading:
+    """Ask which of the pending launch's settings a bare number is for; the launch waits, unchanged, meanwhile."""
+    args = pending["args"]
+    fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or list(NUMBER_FIELDS)
+    fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
+    n = f"{int(value)}" if value == int(value) else f"{value:g}"
+    now = ", ".join(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None)
+    options = [f"{n} {NUMBER_FIELDS[k]}" if k in LENGTHS else f"{NUMBER_FIELDS[k]} {n}" for k in fields]
+    asked = ask(f"Which setting of the launch should be {n}?" + (f" It has {now}." if now else "")
+                 + f" Or say `{GO_AHEAD_WITHOUT}` to keep it as it was.", [*options, GO_AHEAD_WITHOUT], intents[:3], 1.0)
+    asked.without = {"tool": pending["tool"], "args": {k: v for k, v in args.items() if v not in (None, {}, [])}}
+    return asked
+
+
+def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    refs = find_runs(text, world, about_runs=True)
+    problem = run_problem(refs, world)
+    if problem:
+        return problem
+    args = launch_args(text)
+    rec = context.get("last_recommendation")
+    if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
+        args.update(parent_run=refs.ids[0], from_parent_weights=True)
+    elif refs.ids:
+        args["parent_run"] = refs.ids[0]
+        if rec and rec.get("run_id") == refs.ids[0] and not args.get("overrides") and not any(
+                k in args for k in ("epochs", "steps", "lr", "batch_size")):
+            args["recommendation"] = rec
+    elif rec:
+        args.update(parent_run=rec["run_id"], recommendation=rec)
+    else:
+        return ask("A follow-up of which run? Ask for a recommendation first (`what should I try next for run 2?`), "
+                    "or say e.g. `run 2 again with stop-gradient on`.")
+    named, problem = method_and_data(text, cwd)
+    if problem:
+        return problem
+    args.update(named)
+    change = ((args.get("recommendation") or {}).get("change") or {})
+    if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
+        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p)
+        if vague:
+            return vague
+    return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

@@ -271,27 +271,7 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
     "not the learning rate". The best candidate that keeps to them is proposed, or none, saying what the run's
     diagnosis points at instead (a fix of another kind is never passed off as the one asked for)."""
     history = history or []
-    if category or avoid:
-        full = recommend(ev, d, history, forecast)
-        kept = _kept_to(category, avoid)
-        if kept(full.category, full.change):
-            return full
-        pool_only = Recommendation(ev.run_id, category or full.category, {}, "", "", "", d.citations)
-        for cand in [c for cause in sorted(d.causes, key=lambda c: -c.score) for c in candidates_for(cause, ev)] + \
-                _healthy_values(d) + _fallback(ev, d):
-            held = _lengthens(cand.change) and bool(forecast) and forecast["verdict"] == "plateaued"
-            if kept(cand.category, cand.change) and _tried_and_failed(cand.change, history) is None and \
-                    not _in_effect(cand.change, ev) and not held:
-                return Recommendation(ev.run_id, cand.category, cand.change, f"{cand.rationale} (the diagnosis's "
-                                      f"first choice, {_as_settings(full.change) or 'none'} ({full.category}), is "
-                                      "not what you asked for)", cand.expected, cand.verify, d.citations,
-                                      "asked", cand.launchable)
-        asked = " and ".join(x for x in (f"a {category} change" if category else "", "one that leaves "
-                                         + ", ".join(avoid) + " alone" if avoid else "") if x)
-        pool_only.rationale = (f"nothing the diagnosis points at is {asked}: its recommendation is "
-                               f"{_as_settings(full.change) or 'no change'} ({full.category}): {full.rationale}")
-        pool_only.cause, pool_only.launchable = "none_asked", False
-        return pool_only
+    kept = _kept_to(category, avoid)
     plateaued = bool(forecast) and forecast["verdict"] == "plateaued"
     pool: list[tuple[Cause | None, Candidate]] = []
     causes = sorted(d.causes, key=lambda c: -c.score)
@@ -302,7 +282,7 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
     for cause in recipe:  # after the values a healthy sibling shows to work
         pool += [(cause, c) for c in candidates_for(cause, ev)]
     pool += [(None, c) for c in _fallback(ev, d)]
-    skipped, held_back = [], False
+    skipped, held_back, passed_over = [], False, None
     for cause, cand in pool:
         failed = _tried_and_failed(cand.change, history)
         if failed is None and _in_effect(cand.change, ev):
@@ -326,8 +306,22 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
             rationale += f". Not longer training: {FORECAST_SAYS['plateaued'].lower()} ({forecast['reading']})"
         if skipped:
             rationale += " (not repeating " + "; ".join(s["said"] for s in skipped) + ")"
+        if not kept(cand.category, cand.change):  # the diagnosis's own choice, but not the kind the user asked for
+            passed_over = passed_over or (cand, rationale)
+            continue
+        if passed_over:
+            rationale += (f" (the diagnosis's first choice, {_as_settings(passed_over[0].change)} "
+                          f"({passed_over[0].category}), is not what you asked for)")
         return Recommendation(ev.run_id, cand.category, cand.change, rationale, cand.expected, cand.verify,
-                              d.citations, cause.id if cause else "fallback", cand.launchable, skipped or None)
+                              d.citations, "asked" if passed_over else cause.id if cause else "fallback",
+                              cand.launchable, skipped or None)
+    if passed_over:  # nothing of the kind asked: say so, and what the diagnosis would change instead
+        first, said = passed_over
+        asked = " and ".join(x for x in (f"a {category} change" if category else "", "one that leaves "
+                                         + ", ".join(avoid) + " alone" if avoid else "") if x)
+        return Recommendation(ev.run_id, category or first.category, {}, f"nothing the diagnosis points at is {asked}: "
+                              f"its recommendation is {_as_settings(first.change)} ({first.category}): {said}", "", "",
+                              d.citations, "none_asked", False, skipped or None)
     if held_back:
         return Recommendation(ev.run_id, "model", {}, f"{FORECAST_SAYS['plateaued']} ({forecast['reading']}), and no "
                               "other change stands out: more in-domain data or a larger model are what is left", "",
@@ -340,7 +334,7 @@ def recommend(ev: RunEvidence, d: Diagnosis, history: list[dict] | None = None,
 def _kept_to(category: str | None, avoid: tuple[str, ...]):
     """Whether a change keeps to what the user asked: its kind, and none of the settings they ruled out."""
     def kept(kind: str, change: dict) -> bool:
-        return bool(change) and (category is None or kind == category) and not any(
+        return (category is None or kind == category) and not any(
             k == a or k.startswith(a + ".") for k in change for a in avoid)
     return kept
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.slots import RunInfo, find_datasets, find_paths
+from agent.slots import RunInfo, find_datasets, find_paths, named_settings
 from agent.usage_words import SPAN, find_period
 
 NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"
@@ -58,9 +58,8 @@ RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|witho
 CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+change\b|" + CHANGE_KIND.pattern, re.I)
 
 
-def recommend_filters(text: str, named_settings) -> dict:
-    """recommend_next_step's category and avoid, from the words; `named_settings` reads config keys from words
-    (agent.slots.named_settings)."""
+def recommend_filters(text: str) -> dict:
+    """recommend_next_step's category and avoid, from the words."""
     out: dict = {}
     m = CHANGE_KIND.search(text)
     if m:

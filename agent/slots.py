@@ -664,7 +664,7 @@ def find_time(text: str, now: datetime | None = None) -> dict:
         n = every_hours.group(1)
         return {"cron": f"0 */{int(n)} * * *" if n and int(n) > 1 else "0 * * * *"}
     days = _recurring_days(low)
-    daily = re.search(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low)
+    daily = DAILY.search(low)
     if days is not None or daily:
         if days is not None and hour is None and not daily:
             return {}  # "every wednesday": at what time is the user's to say
@@ -690,12 +690,12 @@ def asks_to_recur(text: str) -> bool:
     """Whether the message asks for a repeating launch ("every wednesday", "weekly", "every 6 hours", "nightly"),
     with or without its time: a schedule, never a launch now with the repetition dropped."""
     low = text.lower()
-    return bool(EVERY_HOURS.search(low) or WEEKLY.search(low) or _recurring_days(low) is not None or re.search(
-        r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b", low))
+    return bool(EVERY_HOURS.search(low) or WEEKLY.search(low) or _recurring_days(low) is not None or DAILY.search(low))
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # datetime.weekday() order
 DAY = r"(mon|tues|wednes|thurs|fri|satur|sun)(?:day)?"
+DAILY = re.compile(r"\b(every|each)\s+(night|day|morning|evening)|\bnightly\b|\bdaily\b")
 EVERY_HOURS = re.compile(r"\b(?:every|each)\s+(\d+)?\s*(?:hours?|hrs?|h)\b|\bhourly\b")
 WEEKLY = re.compile(r"\bweekly\b|\b(?:every|each|once\s+a)\s+week\b")
 ONE_DAY = re.compile(rf"\b(?:this|next|on|coming)\s+{DAY}\b(?!s)")

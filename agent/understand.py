@@ -41,6 +41,7 @@ from agent.ranked_words import resolve_best
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem, which_sweep
 from agent.run_tool_words import (
     CHANGE_ASKED,
+    FROM_WEIGHTS,
     LIST_SORT,
     Asked,
     asked_of_one_run,
@@ -49,7 +50,6 @@ from agent.run_tool_words import (
     recommend_filters,
     without_period,
 )
-from agent.run_tool_words import FROM_WEIGHTS as FROM_ITS_WEIGHTS
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -517,7 +517,7 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
             text) and not ADVICE.search(text):
         return "relaunch"
-    if len(named.ids) == 1 and verb and not FROM_ITS_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
+    if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
     if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
         return "list_runs"  # "list my runs sorted by probe accuracy"
@@ -703,7 +703,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent == "forecast_run" and PROBE_WORDS.search(text):  # the probe of its kept checkpoints, as asked
         extra = {"probe": True}
     if intent == "recommend_next_step":  # "a data change", "not the learning rate"
-        extra = recommend_filters(text, named_settings)
+        extra = recommend_filters(text)
     judged = named_settings(text)
     if intent == "diagnose_run" and judged and SETTING_JUDGED.search(text):  # "is the lr of run 4 too high?"
         extra = {"about": judged}

@@ -199,9 +199,13 @@ class Registry:
 
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
              experiment: str | None = None, limit: int = 200, owner: str | None = None,
-             tag: str | None = None, verdict: Iterable[str] | None = None) -> list[Run]:
+             tag: str | None = None, verdict: Iterable[str] | None = None,
+             created: tuple[float | None, float] | None = None) -> list[Run]:
+        """Runs newest first; `created` = (start, end) keeps those created in [start, end) (start None: no bound)."""
         with Session(self.engine) as s:
             q = select(Run)
+            if created and created[0] is not None:
+                q = q.where(Run.created_at >= created[0], Run.created_at < created[1])
             if status:
                 q = q.where(Run.status.in_([status] if isinstance(status, str) else list(status)))
             if verdict:

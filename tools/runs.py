@@ -378,11 +378,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     verdicts = verdicts_named(verdict) if verdict else None
     sweeps = reg.experiment_names()
     start, end, _ = period_bounds(period)
-    whole = period is not None or SORTS[sort] is not None  # filtered or ordered over every run, then cut to limit
-    for run in reg.list(status=status, method=method, limit=100_000 if whole else limit, owner=owner, tag=tag,
-                        verdict=verdicts, experiment=experiment):
-        if start is not None and not (start <= (run.created_at or 0) < end):
-            continue
+    for run in reg.list(status=status, method=method, limit=100_000 if SORTS[sort] else limit, owner=owner, tag=tag,
+                        verdict=verdicts, experiment=experiment, created=(start, end)):  # a sort reads every run
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         p = reg.probe(run.id)

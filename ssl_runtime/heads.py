@@ -25,15 +25,17 @@ def mlp(in_dim: int, hidden_dim: int, out_dim: int, num_layers: int = 2, batch_n
 
 
 class DINOHead(nn.Module):
-    """3-layer GELU MLP -> L2-normalised bottleneck -> weight-normalised prototypes (Caron et al. 2021).
+    """3-layer GELU MLP (BatchNorm optional) -> L2-normalised bottleneck -> weight-normalised prototypes
+    (Caron et al. 2021; DINO's `use_bn_in_head`).
 
     The prototype weights are normalised at every forward, i.e. weight norm with g fixed to 1
     (DINO's `norm_last_layer=True`).
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int = 2048, bottleneck_dim: int = 256, out_dim: int = 4096):
+    def __init__(self, in_dim: int, hidden_dim: int = 2048, bottleneck_dim: int = 256, out_dim: int = 4096,
+                 batch_norm: bool = False):
         super().__init__()
-        self.mlp = mlp(in_dim, hidden_dim, bottleneck_dim, num_layers=3, batch_norm=False, activation=nn.GELU)
+        self.mlp = mlp(in_dim, hidden_dim, bottleneck_dim, num_layers=3, batch_norm=batch_norm, activation=nn.GELU)
         self.prototypes = nn.Linear(bottleneck_dim, out_dim, bias=False)
         nn.init.trunc_normal_(self.prototypes.weight, std=0.02)
 

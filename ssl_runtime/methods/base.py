@@ -40,6 +40,10 @@ class SSLMethod(nn.Module):
         return cls(build_backbone(cfg.backbone, cfg.method, image_size), cls.Args.model_validate(cfg.method_args),
                    total_steps)
 
+    def resolved_args(self) -> dict:
+        """`method_args` left to auto, as this method fixed them (summary.json's `resolved`)."""
+        return {}
+
     def view_recipes(self, image_size: int, n_local_crops: int | None) -> list[ViewRecipe]:
         return simclr_views(image_size)
 

@@ -22,6 +22,10 @@ class DINOArgs(MethodArgs):
     student_temp: float = Field(0.1, gt=0.0, le=1.0)
     center_momentum: float = Field(0.9, ge=0.0, le=1.0)
     ema_momentum: float = Field(0.996, ge=0.0, le=1.0)
+    head_batch_norm: bool | None = Field(
+        None, description="BatchNorm in the head's MLP; None (auto): on for CNN backbones, as lightly's ResNet "
+        "benchmarks, off for ViTs, as DINO's paper. A small CNN's features start nearly parallel, so without it "
+        "the centred teacher is uniform from the first steps and the run never leaves ln K")
 
 
 class DINO(MomentumMethod):
@@ -32,10 +36,15 @@ class DINO(MomentumMethod):
 
     def __init__(self, backbone, args: DINOArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.head = DINOHead(backbone.dim, args.proj_hidden_dim, args.bottleneck_dim, args.out_dim)
+        self.head_batch_norm = backbone.family == "cnn" if args.head_batch_norm is None else args.head_batch_norm
+        self.head = DINOHead(backbone.dim, args.proj_hidden_dim, args.bottleneck_dim, args.out_dim,
+                             self.head_batch_norm)
         self.make_teacher("head")
         self.register_buffer("center", torch.zeros(1, args.out_dim))
         self._batch_center: torch.Tensor | None = None
+
+    def resolved_args(self) -> dict:
+        return {"method_args.head_batch_norm": self.head_batch_norm}
 
     def view_recipes(self, image_size, n_local_crops):
         return dino_views(image_size, 6 if n_local_crops is None else n_local_crops)

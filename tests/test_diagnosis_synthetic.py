@@ -98,6 +98,24 @@ def test_dino_uniform_collapse_at_ln_k(tmp_path):
     assert r.category == "model" and r.change["method_args.teacher_temp"] == 0.04
 
 
+def test_dino_uniform_collapse_without_the_heads_batch_norm_on_a_cnn(tmp_path):
+    """A DINO head without BatchNorm on a small CNN (the default before it was auto) is named as the cause of a
+    uniform collapse and turned on; a head with it, or a ViT, is not blamed."""
+    ln_k = math.log(256)
+    uniform = trace(loss=(ln_k, ln_k), std=(0.01, 0.001), rank=(6, 1.5),
+                    extra={"health/teacher_entropy": (ln_k * 0.99, ln_k * 0.999), "health/kl": (0.01, 0.0)})
+    off = make_run(tmp_path, "dino", {"method_args.head_batch_norm": False}, rows=uniform, name="off")
+    d = diagnose(off)
+    assert d.verdict == "complete_collapse"
+    assert "dino_head_no_bn" in [c.id for c in d.causes]
+    assert recommend(off, d).change == {"method_args.head_batch_norm": True}
+    on = make_run(tmp_path, "dino", {"method_args.head_batch_norm": True}, rows=uniform, name="on")
+    vit = make_run(tmp_path, "dino", {"method_args.head_batch_norm": False, "backbone.name": "vit_tiny"},
+                   rows=uniform, name="vit")
+    for ev in (on, vit):
+        assert "dino_head_no_bn" not in [c.id for c in diagnose(ev).causes]
+
+
 def test_dino_one_prototype_collapse_without_centering(tmp_path):
     ev = make_run(tmp_path, "dino", {"method_args.center_momentum": 1.0},
                   rows=trace(loss=(3.0, 0.01), extra={"health/teacher_entropy": (2.0, 0.01), "health/kl": (1.0, 0.0)}))

@@ -25,6 +25,7 @@ def test_method_trains_and_exports(method, run_dir_factory):
     assert all("grad_norm" in r and "samples_per_s" in r and "lr" in r for r in rows if "loss" in r)
     if method == "dino":
         assert all("health/teacher_entropy" in r and "health/kl" in r for r in health)
+        assert summary["resolved"]["method_args.head_batch_norm"] is True  # auto on the small CNN
         assert any("loss/teacher_entropy" in r for r in rows)
     if method in ("vicreg", "barlow_twins"):
         assert any(k.startswith("loss/") for k in rows[-1])
@@ -39,3 +40,19 @@ def test_method_trains_and_exports(method, run_dir_factory):
     statuses = [e["status"] for e in folder.read_events() if e["type"] == "status"]
     assert statuses == ["running", "succeeded"]
     assert folder.last_checkpoint.exists()
+
+
+@pytest.mark.parametrize("backbone,setting,expected", [
+    ("small_cnn", None, True), ("vit_tiny", None, False), ("small_cnn", False, False), ("vit_tiny", True, True)])
+def test_dino_head_batch_norm_is_on_for_cnns_unless_set(backbone, setting, expected):
+    """auto: BatchNorm in DINO's head on a CNN (a small CNN's features start nearly parallel), none on a ViT."""
+    from ssl_runtime.backbones import build_backbone
+    from ssl_runtime.catalogue import method_class
+    from ssl_runtime.config import BackboneConfig
+
+    cls = method_class("dino")
+    method = cls(build_backbone(BackboneConfig(name=backbone, width=0.25), "dino", 16),
+                 cls.Args(out_dim=32, proj_hidden_dim=16, bottleneck_dim=8, head_batch_norm=setting), total_steps=4)
+    has_bn = any(isinstance(m, torch.nn.BatchNorm1d) for m in method.head.modules())
+    assert has_bn is expected
+    assert method.resolved_args() == {"method_args.head_batch_norm": expected}

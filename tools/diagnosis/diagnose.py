@@ -922,11 +922,23 @@ def guard_causes(ev: RunEvidence) -> list[Cause]:
             out.append(Cause("teacher_temp_high", f"teacher_temp {a['teacher_temp']} > 0.07 (unstable per DINO)", 0.9))
         if a.get("center_momentum", 0.9) >= 1.0:
             out.append(Cause("no_centering", "center_momentum 1.0 keeps the centre at zero: no centring", 0.85))
+        if _dino_head_without_bn_on_a_cnn(ev):
+            out.append(Cause("dino_head_no_bn", "DINO's head has no BatchNorm on a CNN backbone, whose features start "
+                             "nearly parallel: once centred, the teacher's targets are uniform", 0.75))
     if ev.method == "vicreg" and (a.get("mu") == 0 or a.get("nu") == 0):
         out.append(Cause("vicreg_no_regulariser", "VICReg's variance or covariance weight is 0", 0.9))
     if ev.method == "barlow_twins" and a.get("lambda_offdiag") == 0:
         out.append(Cause("barlow_no_offdiag", "Barlow Twins' off-diagonal weight is 0", 0.7))
     return out
+
+
+def _dino_head_without_bn_on_a_cnn(ev: RunEvidence) -> bool:
+    """A DINO head without BatchNorm (set so, or a run from before the setting existed, which had none) on a
+    backbone known to be convolutional."""
+    backbone = ev.started_with.get("backbone.name") or ev.config.get("backbone", {}).get("name")
+    if not backbone or backbone == "auto" or str(backbone).startswith("vit"):
+        return False
+    return not ev.started_with.get("method_args.head_batch_norm", ev.args.get("head_batch_norm"))
 
 
 def collapse_causes(ev: RunEvidence) -> list[Cause]:

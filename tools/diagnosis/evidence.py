@@ -86,6 +86,12 @@ class RunEvidence:
         return _last_start(self.events)
 
     @property
+    def started_with(self) -> dict:
+        """The settings the run fixed at its start where its config left them to auto (`trainer.resolved_settings`:
+        the backbone's name, the rate, DINO's head); empty for a run trained before they were recorded."""
+        return self.resolved.get("resolved") or {}
+
+    @property
     def default_lr(self) -> float:
         """The method's own default (its base_lr x batch/256), read from the method class, not copied here."""
         from ssl_runtime.catalogue import BY_NAME, method_class

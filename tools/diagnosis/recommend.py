@@ -98,6 +98,11 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
         "no_centering": [Candidate("model", {"method_args.center_momentum": 0.9}, "centring stops one prototype from "
                                    "taking everything; 0.9 is DINO's value", "teacher entropy between 0 and ln K",
                                    "health/teacher_entropy neither near 0 nor near ln K")],
+        "dino_head_no_bn": [Candidate("model", {"method_args.head_batch_norm": True}, "BatchNorm in the head's MLP "
+                                      "spreads a CNN's nearly parallel features, so the centred teacher has targets "
+                                      "to sharpen (lightly builds DINO's head so for ResNets)",
+                                      "teacher entropy leaves ln K", "health/teacher_entropy below 0.98 ln K "
+                                      "within the first 10% of steps")],
         "vicreg_no_regulariser": [Candidate("model", {"method_args.mu": 25.0, "method_args.nu": 1.0},
                                             "VICReg's variance and covariance terms are what prevent collapse",
                                             "loss/variance falls towards 0", "loss/variance and health/std")],

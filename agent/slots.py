@@ -96,6 +96,8 @@ SWITCHES: dict[str, tuple[str, object, object]] = {
     "optim.warmup_steps": (r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", 0, None),
     "optim.weight_decay": (r"weight[ _-]decay", 0, None),
     "method_args.ema_momentum": (r"ema", 0.0, None),  # the target is the online network, copied each step
+    "method_args.head_batch_norm": (r"(?:batch[ _-]?norm(?:ali[sz]ation)?|bn)\s+(?:layers?\s+)?(?:in|on)\s+(?:the\s+|its\s+)?"
+                                    r"(?:dino\s+)?head|head(?:'s)?\s+batch[ _-]?norm", False, True),  # DINO's, by name
 }
 """What a launch may turn off (or, where the third value is set, on) in words: config key -> (what people write,
 the value "without it" means, the value "with it" means). "no centering", "without the predictor", "turn off

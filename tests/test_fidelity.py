@@ -230,6 +230,8 @@ def test_a_launch_labelled_with_another_runs_name_is_no_reference_to_that_run(mo
     ("simclr on shapes for 80 steps without bf16", {"train.precision": "32"}),
     ("moco on digits for 60 steps with tensorboard switched off", {"train.tensorboard": False}),
     ("barlow twins on shapes for 90 steps, no gradient clipping", {"train.grad_clip": None}),
+    ("dino on shapes for 120 steps without batchnorm in the head", {"method_args.head_batch_norm": False}),
+    ("dino on digits for 150 steps with BN in the head", {"method_args.head_batch_norm": True}),
 ])
 def test_a_part_turned_off_in_words_lands_as_its_setting(model, folders, message, override):
     """ "no centering", "leave out the predictor", "without bf16": each is the setting that turns it off (the

@@ -126,6 +126,19 @@ def test_runs_page_filters_and_compares(page, seeded):
     assert "Config differences" in _text(at)
 
 
+def test_runs_page_keeps_the_runs_created_in_the_period_chosen(page, seeded):
+    from tools.runs import list_runs
+
+    at = page("runs")
+    at.selectbox(key="runs-created").set_value("24h").run()  # the seeded runs were made minutes ago
+    assert not at.exception, at.exception
+    assert {seeded["healthy"], seeded["collapsed"]} <= set(at.dataframe[0].value["run_id"])
+    at.selectbox(key="runs-created").set_value("last month").run()  # the tool's own reading, whatever today is
+    assert not at.exception, at.exception
+    expected = {r["run_id"] for r in list_runs(seeded["home"], limit=500, period="last month")}
+    assert set(at.dataframe[0].value["run_id"]) == expected  # without the filter: the seeded runs too
+
+
 def test_runs_page_sums_the_device_time_by_the_group_chosen(page, seeded):
     at = page("runs")
     assert not at.exception, at.exception

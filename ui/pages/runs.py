@@ -12,6 +12,7 @@ from ssl_runtime.errors import SSLPilotError
 from tools.insights import config_diff, metric_rows
 from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
+from tools.usage import NAMED_PERIODS
 from ui import charts, display
 from ui.state import home, toolbox
 
@@ -22,7 +23,9 @@ COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "he
                    "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
 
 
-USAGE_PERIODS = ("all time", "today", "this week", "last week", "this month", "last month", "7d", "30d")
+PERIODS = ("all time", *NAMED_PERIODS, "24h", "7d", "30d")
+"""What the page's period choosers offer (the runs table's "created" filter and the device time): the named periods
+tools.usage reads, and spans."""
 
 
 USAGE_TTL_S = 30
@@ -42,7 +45,7 @@ def device_time() -> None:
 
     with st.expander("Device time used"):
         c = st.columns(2)
-        period = c[0].selectbox("period", USAGE_PERIODS, key="usage-period")
+        period = c[0].selectbox("period", PERIODS, key="usage-period")
         by = c[1].selectbox("by", GROUPS, index=GROUPS.index("method"), key="usage-by")
         out = _usage(str(home().root), None if period == "all time" else period, by)
         st.markdown(usage_text({**out, "rows": []}))  # the headline; the groups are the table
@@ -135,18 +138,20 @@ def main() -> None:
         st.info("No runs yet. Start one from the chat (\"pretrain simclr on digits\") or `sslpilot pretrain`.")
         return
     names = sorted({r["experiment"] for r in rows if r.get("experiment")})
-    c = st.columns(6 if names else 5)
+    c = st.columns(7 if names else 6)
     status = c[0].multiselect("status", sorted({r["status"] for r in rows}))
     method = c[1].multiselect("method", sorted({r["method"] for r in rows}))
     dataset = c[2].multiselect("dataset", sorted({r["dataset"] for r in rows if r["dataset"]}))
     tags = c[3].multiselect("tags", sorted({t for r in rows for t in r["tags"]}), help="runs with every tag chosen")
     sweeps = c[4].multiselect("sweep", names, help="runs launched in these sweeps") if names else []
+    created = c[-2].selectbox("created", PERIODS, key="runs-created", help="runs created in this period")
     text = c[-1].text_input("search", placeholder="name, note, message...")
+    period = None if created == PERIODS[0] else created
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
-        df = filtered(list_runs(h, limit=500), status, method, dataset, text, tags, sweeps)
+        df = filtered(list_runs(h, limit=500, period=period), status, method, dataset, text, tags, sweeps)
         st.dataframe(df, hide_index=True, key="runs-table", width="stretch", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
             "probe_acc": st.column_config.TextColumn("probe"), "knn_acc": st.column_config.TextColumn("kNN"),

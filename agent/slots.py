@@ -57,6 +57,7 @@ KNOBS: list[tuple[str, str]] = [
     (r"center(?:ing)?[ _-]momentum", "method_args.center_momentum"),
     (r"mask(?:ing)?[ _-]ratio", "method_args.mask_ratio"),
     (r"queue(?:[ _-]size)?", "method_args.queue_size"),
+    (r"(?:keys?|negatives?)\s+(?:in\s+(?:the|its|a)\s+)?(?:memory\s+|momentum\s+)?queue", "method_args.queue_size"),
     (r"proj(?:ection|ector)?[ _-]?(?:dim|size|output)", "method_args.proj_dim"),
     (r"proj(?:ection|ector)?[ _-]?hidden(?:[ _-]dim)?", "method_args.proj_hidden_dim"),
     (r"(?:local[ _-]crops?|n[ _-]local[ _-]crops)", "augment.n_local_crops"),
@@ -319,7 +320,7 @@ def find_knobs(text: str) -> dict:
     out: dict = {}
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
         m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?)\b)", low) \
-            or re.search(rf"\b({NUMBER})\s+(?:{pattern})\b", low)
+            or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
         if m and key not in out:
             val = m.group(1)
             out[key] = int(float(val)) if key in INT_KNOBS else float(val)

@@ -38,6 +38,14 @@ def test_every_backbone_name_is_found_as_people_write_it():
         assert other_backbone(f"train on digits with a {spaced}") is None
 
 
+@pytest.mark.parametrize("message, size", [("moco on shapes with a 16384-key queue", 16384),
+                                           ("moco on digits, 8192 negatives in the queue", 8192),
+                                           ("moco with 4096 keys in its memory queue", 4096),
+                                           ("moco with a queue of 1024 keys", 1024)])
+def test_a_queue_is_sized_by_the_keys_it_holds(message, size):
+    assert find_knobs(message)["method_args.queue_size"] == size
+
+
 def test_lambda_is_the_method_s_own_weight():
     assert find_knobs("barlow twins on shapes with lambda 0.01")["method_args.lambda_offdiag"] == 0.01
     assert find_knobs("vicreg with lambda 10")["method_args.lambda_"] == 10.0

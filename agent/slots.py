@@ -760,6 +760,11 @@ class RunRefs:
     sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
 
 
+BAR = re.compile(rf"(?:[<>]=?|\b(?:below|under|above|over|beneath|exceeds?|(?:less|more|greater|lower|higher)\s+than))"
+                 rf"\s*{NUMBER}")
+"""A bar a metric crosses ("rank < 4", "falls below 4"): its number is never a run."""
+
+
 def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     low = text.lower()
     for word, n in WORD_NUMBERS.items():
@@ -779,6 +784,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                          cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+        cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:

@@ -416,10 +416,15 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
         return ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
                     [("stop_run_when", 1.0)])
     two = _two_conditions(text)
+    if two and rid and two[2] == "and":  # "when loss < 1 and rank < 4": a run's rules are each enough alone
+        return ask(f"A run stops on the first of its stop conditions that is met, each on its own: I cannot wait "
+                    f"for both at once. Stop run {rid} on one of them (`stop run {rid} {two[0]}` or `stop run {rid} "
+                    f"{two[1]}`), or on both, whichever comes first (one message each).",
+                    [f"stop run {rid} {c}" for c in two[:2]], [("stop_run_when", 1.0)])
     if two and rid:  # "when the loss < 2 or after 30 minutes": both held, one message each (either stops it)
         return ask(f"I add one stop condition per message, and a run holds several: the first one met stops it. "
                     f"Set them one after the other: `stop run {rid} {two[0]}`, then `stop run {rid} {two[1]}`.",
-                    [f"stop run {rid} {c}" for c in two], [("stop_run_when", 1.0)])
+                    [f"stop run {rid} {c}" for c in two[:2]], [("stop_run_when", 1.0)])
     if args is not None and rid:
         return Reading("tool", "stop_run_when", {"run_id": rid, **args}, confidence=1.0,
                        intents=[("stop_run_when", 1.0)])
@@ -438,19 +443,30 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
 
 SECOND_CONDITION = re.compile(r"\s*,?\s+(?:or|and|and/or)\s+(?=(?:when(?:ever)?|once|if|after|at\s+(?:step|epoch)|in\s+"
                               r"\d+|as\s+soon\s+as|until)\b)", re.I)
+JOINED = re.compile(r"\s*,?\s+(and|or|and/or)\s+", re.I)
+"""Any "and"/"or", for two conditions the second of which leaves its "when" to the first ("loss < 1 and rank < 4")."""
 FIRST_MET = re.compile(r"\s*,?\s*(?:whichever|which\s*ever)\s+(?:comes|happens|is)\s+(?:first|sooner|earlier)\W*$", re.I)
 
 
-def _two_conditions(text: str) -> list[str] | None:
-    """The two conditions of "stop run 3 when the loss drops below 2 or after 30 minutes (whichever comes first)",
-    each as written, when both are conditions the stop tool holds and they differ; None otherwise."""
-    parts = SECOND_CONDITION.split(FIRST_MET.sub("", text))
+def _two_conditions(text: str) -> tuple[str, str, str] | None:
+    """The two conditions of "stop run 3 when the loss drops below 2 or after 30 minutes (whichever comes first)" or
+    "when loss < 1 and rank < 4", each as written (the second with its "when" where the message left it to the
+    first), and the word that joins them ("or", "and"), when both are conditions the stop tool holds and they
+    differ; None otherwise."""
+    plain = FIRST_MET.sub("", text)
+    parts = SECOND_CONDITION.split(plain)
     if len(parts) != 2:
-        return None
+        parts = JOINED.split(plain)
+        if len(parts) != 3:
+            return None
+        parts = [parts[0], parts[2]]
     start = CONDITION_START.search(parts[0])
-    conditions = [parts[0][start.start():].strip() if start else "", parts[1].strip()]
+    second = parts[1].strip()
+    conditions = [parts[0][start.start():].strip() if start else "", second if CONDITION_START.match(second)
+                  else f"when {second}"]
     read = [read_stop(c) for c in conditions]
-    return conditions if all(read) and read[0] != read[1] else None
+    joined = "and" if re.search(r"\band\b(?!/)", plain[len(parts[0]):len(plain) - len(parts[1])]) else "or"
+    return (*conditions, joined) if all(read) and read[0] != read[1] else None
 
 
 CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"

@@ -394,3 +394,19 @@ def test_two_conditions_in_one_message_are_both_offered_not_one_dropped(model):
     assert r.kind == "clarify" and r.options[0] == "stop run 3 if it collapses"
     one = understand("stop run 3 when the loss drops below 0.5", {}, WORLD, model)  # one condition: the tool
     assert (one.tool, one.args) == ("stop_run_when", {"run_id": "3", "metric": "loss", "below": 0.5})
+
+
+def test_a_bar_s_number_is_no_run_and_two_bars_joined_by_and_are_not_one_dropped(model):
+    """"stop run 1 when loss < 1 and rank < 4" asked "which first, run 1 or run 4?" (the bar's 4 read as a run), and
+    with that mended it stopped on the loss alone. A run's stop rules each stop it alone, so "and" cannot be held:
+    the chat says so and offers each; "or" offers both, as above."""
+    r = understand("stop run 1 when loss < 1 and effective rank is below 4", {}, WORLD, model)
+    assert r.kind == "clarify" and "cannot wait for both at once" in r.question
+    assert r.options == ["stop run 1 when loss < 1", "stop run 1 when effective rank is below 4"]
+    back = [understand(o, {}, WORLD, model) for o in r.options]
+    assert [(b.tool, b.args) for b in back] == [("stop_run_when", {"run_id": "1", "metric": "loss", "below": 1.0}),
+                                                ("stop_run_when", {"run_id": "1", "metric": "health/rank", "below": 4.0})]
+    r = understand("stop run 3 once loss < 1 or rank < 4", {}, WORLD, model)
+    assert r.kind == "clarify" and r.options == ["stop run 3 once loss < 1", "stop run 3 when rank < 4"]
+    one = understand("stop 3 when rank < 4", {}, WORLD, model)
+    assert (one.tool, one.args) == ("stop_run_when", {"run_id": "3", "metric": "health/rank", "below": 4.0})

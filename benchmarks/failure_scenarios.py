@@ -62,6 +62,7 @@ GUARD_FAULTS: dict[str, tuple[str, dict, tuple[str, ...], str]] = {
     "vicreg-no-variance": ("vicreg", {"method_args.mu": 0.0}, ("vicreg_no_regulariser",), "model"),
     "barlow-no-offdiag": ("barlow_twins", {"method_args.lambda_offdiag": 0.0}, ("barlow_no_offdiag",), "model"),
     "dino-no-centering": ("dino", {"method_args.center_momentum": 1.0}, ("no_centering",), "model"),
+    "dino-head-no-bn": ("dino", {"method_args.head_batch_norm": False}, ("dino_head_no_bn",), "model"),
 }
 
 
@@ -508,13 +509,29 @@ _FAULTS_14: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
 ))
 HELD_OUT_14: tuple[Scenario, ...] = paired(_FAULTS_14)
 
+# A fifteenth held-out set (session 35), written before any run of it, after DINO's head took BatchNorm on CNN
+# backbones by default (auto): DINO alone, 480 steps, paired controls (now with the BatchNorm), new seeds (361-368);
+# the head without it on the digits and shapes (where the suite's DINO sat at ln K: its digits control was the one
+# false alarm of sets 13-14), and the older DINO faults on each domain, to see they still collapse with it.
+_FAULTS_15: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
+    guard_removed("h15-dino-head-no-bn-digits", "dino-head-no-bn", domain="digits", seed=361),
+    guard_removed("h15-dino-head-no-bn-digits-b", "dino-head-no-bn", domain="digits", seed=362),
+    guard_removed("h15-dino-head-no-bn-shapes", "dino-head-no-bn", domain="shapes", seed=363),
+    guard_removed("h15-dino-no-centering-digits", "dino-no-centering", domain="digits", seed=364),
+    guard_removed("h15-dino-no-centering-textures", "dino-no-centering", domain="textures", seed=365),
+    hot_teacher("h15-dino-teacher-temp-digits", 0.3, domain="digits", seed=366),
+    hot_teacher("h15-dino-teacher-temp-textures", 0.4, domain="textures", seed=367),
+    guard_removed("h15-dino-no-centering-shapes", "dino-no-centering", domain="shapes", seed=368),
+))
+HELD_OUT_15: tuple[Scenario, ...] = paired(_FAULTS_15)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
         "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10,
         "heldout11": HELD_OUT_11, "heldout12": HELD_OUT_12, "heldout13": HELD_OUT_13,
-        "heldout14": HELD_OUT_14}
+        "heldout14": HELD_OUT_14, "heldout15": HELD_OUT_15}
 
 
 def make_folder(root: Path, kind: str) -> Path:

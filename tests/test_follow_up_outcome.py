@@ -118,7 +118,7 @@ def test_a_longer_recommendation_keeps_the_runs_unit_and_launches(home):
     convert), and "launch it" then proposes the follow-up (it failed at once: "give train.epochs or train.steps,
     not both", because the chat's launch merged the change over the parent's steps)."""
     from tools.agent_tools import ToolBox
-    from tools.diagnosis.diagnose import Cause
+    from tools.diagnosis.causes import Cause
     from tools.diagnosis.evidence import load_evidence
     from tools.diagnosis.recommend import candidates_for
 

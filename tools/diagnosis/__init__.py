@@ -13,7 +13,8 @@ from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.stop_rules import read_added
 from tools.diagnosis import thresholds as T
-from tools.diagnosis.diagnose import EXPLAIN_FLAT_LOSS, VERDICTS, Diagnosis, diagnose
+from tools.diagnosis.causes import EXPLAIN_FLAT_LOSS
+from tools.diagnosis.diagnose import VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.judged import judged_settings
 from tools.diagnosis.quality import judge

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 
 from ssl_runtime.catalogue import TEXT_METHODS
 from ssl_runtime.config import BackboneConfig
-from tools.diagnosis.diagnose import Cause, Diagnosis
+from tools.diagnosis.causes import Cause
+from tools.diagnosis.diagnose import Diagnosis
 from tools.diagnosis.evidence import RunEvidence
 from tools.launches import RUN_LENGTH
 

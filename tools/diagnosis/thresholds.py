@@ -39,7 +39,7 @@ runs 4x the usual length fell under half their rank peak with their spread at 0.
 the drop caught had theirs at 0.43-0.64x."""
 
 COLLAPSING_FALL = 0.5
-"""A running run whose config removes its method's guard (diagnose.guard_causes) and whose spread fell under half its
+"""A running run whose config removes its method's guard (causes.guard_causes) and whose spread fell under half its
 best so far, past the warm-up, is collapsing (diagnose._collapsing): the slow collapses (SimSiam without its
 stop-gradient, BYOL without its predictor or with EMA 0) fall for 30-100 steps before any level reads collapsed.
 On the stored development traces (sessions 14-16) 22 of the 23 guard-removed runs whose spread halved ended

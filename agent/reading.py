@@ -20,6 +20,7 @@ from tools.tool_table import RUN_TOOLS
 CONFIDENT = 0.35
 MARGIN = 0.1
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
+MANY_RUN_INTENTS = ("rank_runs", "compare_runs")  # what reads several runs together
 
 
 @dataclass

@@ -144,3 +144,36 @@ def mask_plateau(text: str) -> str:
 def _number(raw: str) -> int:
     low = raw.lower()
     return WORD_NUMBERS[low] if low in WORD_NUMBERS else parse_count(low)
+
+
+SECOND_CONDITION = re.compile(r"\s*,?\s+(?:or|and|and/or)\s+(?=(?:when(?:ever)?|once|if|after|at\s+(?:step|epoch)|in\s+"
+                              r"\d+|as\s+soon\s+as|until)\b)", re.I)
+JOINED = re.compile(r"\s*,?\s+(and|or|and/or)\s+", re.I)
+"""Any "and"/"or", for two conditions the second of which leaves its "when" to the first ("loss < 1 and rank < 4")."""
+FIRST_MET = re.compile(r"\s*,?\s*(?:whichever|which\s*ever)\s+(?:comes|happens|is)\s+(?:first|sooner|earlier)\W*$", re.I)
+
+
+def two_conditions(text: str) -> tuple[str, str, str] | None:
+    """The two conditions of "stop run 3 when the loss drops below 2 or after 30 minutes (whichever comes first)" or
+    "when loss < 1 and rank < 4", each as written (the second with its "when" where the message left it to the
+    first), and the word that joins them ("or", "and"), when both are conditions the stop tool holds and they
+    differ; None otherwise."""
+    plain = FIRST_MET.sub("", text)
+    parts = SECOND_CONDITION.split(plain)
+    if len(parts) != 2:
+        parts = JOINED.split(plain)
+        if len(parts) != 3:
+            return None
+        parts = [parts[0], parts[2]]
+    start = CONDITION_START.search(parts[0])
+    second = parts[1].strip()
+    conditions = [parts[0][start.start():].strip() if start else "", second if CONDITION_START.match(second)
+                  else f"when {second}"]
+    read = [read_stop(c) for c in conditions]
+    joined = "and" if re.search(r"\band\b(?!/)", plain[len(parts[0]):len(plain) - len(parts[1])]) else "or"
+    return (*conditions, joined) if all(read) and read[0] != read[1] else None
+
+
+CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"
+                             r"(?:minutes?|mins?|hours?))\b", re.I)
+"""Where a stop's condition begins ("stop runs 2 and 3 | when the loss drops below 5")."""

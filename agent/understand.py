@@ -31,14 +31,22 @@ from agent.launch_words import (
     PathCheck,
     amend,
     launch_args,
-    method_and_data,
     method_problem,
     read_launch,
     read_relaunch,
 )
 from agent.lookups import read_lookup
 from agent.ranked_words import resolve_best
-from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem, which_sweep
+from agent.reading import (
+    CONFIDENT,
+    MANY_RUN_INTENTS,
+    MARGIN,
+    RUN_INTENTS,
+    Reading,
+    ask,
+    run_problem,
+    which_sweep,
+)
 from agent.run_tool_words import (
     CHANGE_ASKED,
     FROM_WEIGHTS,
@@ -74,16 +82,15 @@ from agent.slots import (
     whole_sweep,
     without_paths,
 )
-from agent.stop_words import mask_condition, read_stop
+from agent.stop_words import CONDITION_START, mask_condition, read_stop, two_conditions
+from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
 from agent.usage_words import USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
-from tools.launches import FIELD_KEYS
 from tools.run_notes import clean_tag
 from tools.tool_table import RUN_TOOLS, TOOLS
 
-MANY_RUN_INTENTS = ("rank_runs", "compare_runs")  # what reads several runs together
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
 READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
@@ -276,11 +283,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     decided = _decided_by_words(stripped, named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
-    again = _sweep_again(stripped, sweep, intents, cwd)
+    again = sweep_again(stripped, sweep, intents, cwd)
     if again is not None:  # "repeat the lrs sweep on shapes", "add lr 0.03 to the sweep": a sweep launched again
         return again
     top, p = intents[0]
-    together = _sweep_as_a_whole(stripped, sweep, top, p)
+    together = sweep_as_a_whole(stripped, sweep, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
         args = {"rank_runs": {"run_ids": named.ids[:64], **_asked_about(stripped, world)},
                 "compare_runs": {"run_ids": named.ids[:8]},
@@ -292,75 +299,6 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if p < CONFIDENT or (p - p2 < MARGIN and second != "help"):
         return _which_reading(stripped, context, world, intents, cwd)
     return _fill(top, stripped, context, world, p, intents, cwd)
-
-
-SWEEP_OUTCOME = re.compile(r"\b(?:best|worst|won|wins?|winner|winning|worked|top|find|found|results?|outcomes?|"
-                           r"(?:turn|came|come|comes)\s+out|turned\s+out|go|went|summar\w*|learn(?:ed|t)?|keep|"
-                           r"worth|pick|choose)\b", re.I)
-"""What a sweep found, asked of it as a whole ("which lr won the sweep?", "how did the sweep go?"): its runs ranked."""
-SWEEP_STATE = re.compile(r"\b(?:done|finished|over|complete(?:d)?|still\s+(?:running|training)|going|progress|"
-                         r"status|how\s+far|left|remaining)\b", re.I)
-"""Where a sweep has got to ("is the sweep done?", "how far along is the lrs sweep?"): its runs listed, each status."""
-SWEEP_SHOWN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:show|display|view|see|table)\b", re.I)
-"""The sweep asked to be shown ("show me the sweep"): its runs side by side."""
-ONE_RUN_READINGS = ("diagnose_run", "get_run", "forecast_run", "rank_checkpoints", "search_run_logs",
-                    "search_literature", "help")
-"""Readings that would answer a question about a whole sweep with one run's view, or with a search."""
-
-
-def _sweep_as_a_whole(text: str, sweep: str | None, top: str, p: float) -> str | None:
-    """rank_runs (or compare_runs, to be shown it) for a question about one sweep as a whole, where the nearest
-    reading is one run's view, a search, or none sure enough; None for anything else (a list, a launch, a cancel, a
-    recommendation: their own readings)."""
-    if not sweep or (top not in ONE_RUN_READINGS and p >= CONFIDENT):
-        return None
-    if top not in (*ONE_RUN_READINGS, *MANY_RUN_INTENTS, "list_runs"):  # an unsure list: "show me the sweep"
-        return None
-    if SWEEP_STATE.search(text) and not SWEEP_OUTCOME.search(text):
-        return "list_runs"
-    if SWEEP_OUTCOME.search(text):
-        return "rank_runs"
-    return "compare_runs" if SWEEP_SHOWN.search(text) else None
-
-
-SWEEP_AGAIN = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s|now)\s+)?(?:(?:re-?)?run|repeat|redo|"
-                         r"relaunch|launch|start|do|clone|copy|duplicate|extend|add|also\s+try|try)\b"
-                         r"|\b(?:the\s+same|again)\b", re.I)
-"""A sweep launched again ("run the same sweep with byol", "repeat the lrs sweep on shapes", "extend the sweep
-with lr 0.03"): a verb of launching first, or "the same ... again"; never a question about it."""
-EXTENDS = re.compile(r"\b(?:extend|add|append|also\s+try|more\s+values?)\b", re.I)
-"""Values added to a sweep ("add lr 0.03 to the lrs sweep"): new runs in that sweep, not a repeat of it."""
-NOT_AGAIN = re.compile(r"^\W*(?:what|which|how|why|did|does|do\s+you|is|was|were|are|should|show|list|compare|rank)\b"
-                       r"|\?\s*$", re.I)
-
-
-def _sweep_again(text: str, sweep: str | None, intents, cwd) -> Reading | None:
-    """launch_sweep(like_sweep=...) for a sweep of this home named to be run again or extended, with the changes
-    the message gives (a method, data, settings; for an extension, the values to add); None otherwise."""
-    if not sweep or not SWEEP_AGAIN.search(text) or NOT_AGAIN.search(text):
-        return None
-    rest = SWEEP_REF.sub(" ", text)  # the sweep and its name are no setting ("lrs") nor data
-    args = launch_args(rest)
-    grid = find_grid(rest)
-    extend = bool(EXTENDS.search(text))
-    if extend:  # "add lr 0.03": one value is still a value to add
-        for field in ("lr", "batch_size"):
-            if field in args:
-                grid.setdefault(FIELD_KEYS[field], [args.pop(field)])
-        for key, value in list((args.get("overrides") or {}).items()):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                grid.setdefault(key, [args["overrides"].pop(key)])
-        if not args.get("overrides"):
-            args.pop("overrides", None)
-        if not grid:
-            return ask(f"Which values should I add to the {sweep} sweep? Say e.g. `add lr 0.03 to the {sweep} "
-                        "sweep`.", [], [("launch_sweep", 1.0)])
-    named, problem = method_and_data(rest, cwd)
-    if problem:
-        return problem
-    args.update({**named, **({"grid": grid} if grid else {})})
-    return Reading("tool", "launch_sweep", {**args, "like_sweep": sweep, **({"extend": True} if extend else {})},
-                   confidence=1.0, intents=[("launch_sweep", 1.0), *intents[:2]])
 
 
 def _of_one_run(words: str) -> str:
@@ -415,7 +353,7 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                         [("stop_run_when", 1.0)])
         return ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
                     [("stop_run_when", 1.0)])
-    two = _two_conditions(text)
+    two = two_conditions(text)
     if two and rid and two[2] == "and":  # "when loss < 1 and rank < 4": a run's rules are each enough alone
         return ask(f"A run stops on the first of its stop conditions that is met, each on its own: I cannot wait "
                     f"for both at once. Stop run {rid} on one of them (`stop run {rid} {two[0]}` or `stop run {rid} "
@@ -441,37 +379,6 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                 [f"cancel {run}", f"diagnose {run}"] if rid else [], [("stop_run_when", 1.0)])
 
 
-SECOND_CONDITION = re.compile(r"\s*,?\s+(?:or|and|and/or)\s+(?=(?:when(?:ever)?|once|if|after|at\s+(?:step|epoch)|in\s+"
-                              r"\d+|as\s+soon\s+as|until)\b)", re.I)
-JOINED = re.compile(r"\s*,?\s+(and|or|and/or)\s+", re.I)
-"""Any "and"/"or", for two conditions the second of which leaves its "when" to the first ("loss < 1 and rank < 4")."""
-FIRST_MET = re.compile(r"\s*,?\s*(?:whichever|which\s*ever)\s+(?:comes|happens|is)\s+(?:first|sooner|earlier)\W*$", re.I)
-
-
-def _two_conditions(text: str) -> tuple[str, str, str] | None:
-    """The two conditions of "stop run 3 when the loss drops below 2 or after 30 minutes (whichever comes first)" or
-    "when loss < 1 and rank < 4", each as written (the second with its "when" where the message left it to the
-    first), and the word that joins them ("or", "and"), when both are conditions the stop tool holds and they
-    differ; None otherwise."""
-    plain = FIRST_MET.sub("", text)
-    parts = SECOND_CONDITION.split(plain)
-    if len(parts) != 2:
-        parts = JOINED.split(plain)
-        if len(parts) != 3:
-            return None
-        parts = [parts[0], parts[2]]
-    start = CONDITION_START.search(parts[0])
-    second = parts[1].strip()
-    conditions = [parts[0][start.start():].strip() if start else "", second if CONDITION_START.match(second)
-                  else f"when {second}"]
-    read = [read_stop(c) for c in conditions]
-    joined = "and" if re.search(r"\band\b(?!/)", plain[len(parts[0]):len(plain) - len(parts[1])]) else "or"
-    return (*conditions, joined) if all(read) and read[0] != read[1] else None
-
-
-CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"
-                             r"(?:minutes?|mins?|hours?))\b", re.I)
-"""Where a stop's condition begins ("stop runs 2 and 3 | when the loss drops below 5")."""
 PAUSE = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:pause|suspend)\b|\bput\s+(?:run\s*#?\d+|"
                    r"it|the\s+[\w-]+(?:\s+run)?)\s+on\s+hold\b", re.I)
 """A pause ("pause run 3", "put it on hold"): a cancel, which keeps the run's checkpoint for `resume` (it was read as a

@@ -116,6 +116,22 @@ def test_dino_uniform_collapse_without_the_heads_batch_norm_on_a_cnn(tmp_path):
         assert "dino_head_no_bn" not in [c.id for c in diagnose(ev).causes]
 
 
+def test_dino_head_read_as_the_run_fixed_it_at_its_start(tmp_path):
+    """A config that leaves the head to auto is judged by what the run started with (summary's `resolved`): off on
+    a CNN is the cause, on is not."""
+    ln_k = math.log(256)
+    uniform = trace(loss=(ln_k, ln_k), std=(0.01, 0.001), rank=(6, 1.5),
+                    extra={"health/teacher_entropy": (ln_k * 0.99, ln_k * 0.999), "health/kl": (0.01, 0.0)})
+    causes = {}
+    for started in (False, True):
+        make_run(tmp_path, "dino", {"backbone.name": "auto"}, rows=uniform, name=f"auto-{started}")
+        folder = RunFolder(tmp_path / f"auto-{started}")
+        folder.set_status("running", "running", precision="32", embedding_dim=64, health_samples=512,
+                          resolved={"backbone.name": "small_cnn", "method_args.head_batch_norm": started})
+        causes[started] = [c.id for c in diagnose(load_evidence(folder.path)).causes]
+    assert "dino_head_no_bn" in causes[False] and "dino_head_no_bn" not in causes[True]
+
+
 def test_dino_one_prototype_collapse_without_centering(tmp_path):
     ev = make_run(tmp_path, "dino", {"method_args.center_momentum": 1.0},
                   rows=trace(loss=(3.0, 0.01), extra={"health/teacher_entropy": (2.0, 0.01), "health/kl": (1.0, 0.0)}))

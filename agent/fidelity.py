@@ -24,6 +24,7 @@ from agent.slots import (
     AT_HOUR,
     DURATION,
     EVAL_NAMES,
+    FREEZE_LAST_LAYER,
     KNOBS,
     SWEEP_REF,
     SWITCHED_OFF,
@@ -128,17 +129,29 @@ PART_SAID = re.compile(rf"\b(?:{SWITCHED_OFF}|(?:with|add|adding|use|using|inclu
                        rf"so|because|if|until|while|with|using|or)\b|\s*$)", re.I)
 
 
+FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|keep\s+(?:the\s+|its\s+)?[\w-]+(?:\s+[\w-]+)?\s+frozen)\b"
+                    r"(?:\s+(?:the\s+|its\s+|a\s+)?[\w'-]+){0,3}", re.I)
+"""A part of the network frozen in words ("freeze the backbone", "keep the projector frozen"): no setting freezes
+one (DINO's last layer aside, FREEZE_LAST_LAYER), so it is asked about, never dropped."""
+
+
 def unplaced_switches(text: str) -> list[Stated]:
     """Parts of the training the message turns off or asks for in words that no setting takes ("without color
     jitter", "with gaussian blur", "a wider projector"): a launch cannot carry them, so the chat asks instead of
     launching without. A part a setting takes ("no centering", "using the predictor") lands as that setting, and a
     number beside it ("a queue of 4096") is the numbers' rule's."""
     out = []
-    for m in PART_SAID.finditer(without_paths(text)):
+    rest = without_paths(text)
+    for m in FREEZE_LAST_LAYER.finditer(rest):  # placed with its steps; said in epochs, or without a length, asked
+        if not m.group("steps"):
+            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
+    rest = FREEZE_LAST_LAYER.sub(" ", rest)
+    for m in PART_SAID.finditer(rest):
         said = m.group(0).strip()
         if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
                                                   or find_methods(said)):  # "with clip": a method
             out.append(Stated("switch", said, said))
+    out += [Stated("switch", m.group(0).strip(), m.group(0).strip()) for m in FROZEN.finditer(rest)]
     return out
 
 
@@ -301,6 +314,9 @@ def question(tool: str, args: dict, drops: list[Stated]) -> str:
                  "recipe (random resized crops, flips, colour jitter, grayscale, and blur and solarisation where its "
                  "paper has them), less of each towards 0 (both views the same image); `augment.n_local_crops` sets "
                  "DINO's local crops.")
+    elif any(FREEZE_LAST_LAYER.search(w.lower()) for w in switches):
+        text += (" DINO's last layer is frozen for a number of steps, `method_args.freeze_last_layer_steps` (say e.g. "
+                 "`freeze the last layer for the first 50 steps`); no other part of a network can be frozen.")
     elif switches:
         text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
     return text

@@ -256,6 +256,12 @@ WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*s
 """A warm-up's length in steps ("a 20-step warmup", "warmup of 30 steps", "10 warmup steps"): optim.warmup_steps,
 never the run's length."""
 
+FREEZE_LAST_LAYER = re.compile(
+    r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|(?:the\s+|its\s+)?"
+    r"(?:last|output|final|prototype)\s+layer\s+(?:frozen|locked))(?:\s+(?:for|during)\s+(?:the\s+)?(?:first\s+)?"
+    r"(?:(?P<steps>\d[\d,]*k?)\s*steps?|(?:\d+|an?|one)?\s*epochs?)\b)?")
+"""DINO's frozen last layer ("freeze the last layer for the first 100 steps"): its steps are
+method_args.freeze_last_layer_steps, never the run's length; said in epochs, or without a length, it is asked about."""
 
 def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
@@ -264,6 +270,7 @@ def find_numbers(text: str) -> dict:
                  r"\1 ", text.lower())  # "100 more steps" counts steps
     low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
     low = WARMUP_LENGTH.sub(" warmup ", low)  # the warm-up's length, not the run's
+    low = FREEZE_LAST_LAYER.sub(" ", low)  # nor the frozen last layer's
     m = re.search(r"(?<![\d.])(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)\b(?!\.\d)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -326,6 +333,9 @@ def find_knobs(text: str) -> dict:
             out[key] = int(float(val)) if key in INT_KNOBS else float(val)
     out.update({k: v for k, v in find_switches(low).items() if k not in out})
     out.update(find_architecture(text))
+    frozen = FREEZE_LAST_LAYER.search(low)
+    if frozen and frozen.group("steps"):
+        out["method_args.freeze_last_layer_steps"] = parse_count(frozen.group("steps"))
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     if warmup:
         out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))

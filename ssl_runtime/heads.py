@@ -42,5 +42,10 @@ class DINOHead(nn.Module):
     def bottleneck(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.mlp(x), dim=-1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(self.bottleneck(x), F.normalize(self.prototypes.weight, dim=-1))
+    def forward(self, x: torch.Tensor, prototypes_learn: bool = True) -> torch.Tensor:
+        """Logits against the prototypes. Frozen (`prototypes_learn=False`), they still take a gradient, of zeros,
+        so that every rank's DDP reduction sees the same parameters and AdamW's moments stay at zero."""
+        weight = F.normalize(self.prototypes.weight, dim=-1)
+        if not prototypes_learn:
+            weight = weight.detach() + 0.0 * weight
+        return F.linear(self.bottleneck(x), weight)

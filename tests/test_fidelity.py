@@ -259,6 +259,22 @@ def test_a_part_no_setting_turns_off_is_asked_about_not_launched_without(model, 
     assert dropped("why did run 2 collapse without color jitter?", "diagnose_run", {"run_id": "2"}, WORLD) == []
 
 
+def test_a_frozen_part_is_dinos_last_layer_in_steps_or_asked_about(model, folders):
+    """"freeze the last layer for the first epoch" launched DINO with nothing frozen. In steps it is DINO's setting
+    (and never the run's length); in epochs, without a length, or a part no setting freezes, it is asked about."""
+    r = read(model, "pretrain dino on digits for 500 steps, freezing the last layer for the first 50 steps", folders)
+    assert (r.kind, r.tool) == ("tool", "launch_pretraining"), r.question
+    assert r.args["steps"] == 500 and r.args["overrides"] == {"method_args.freeze_last_layer_steps": 50}
+    for message in ("pretrain dino on digits, freeze the last layer for the first epoch",
+                    "pretrain dino on digits for 20 epochs and freeze the last layer"):
+        r = read(model, message, folders)
+        assert r.kind == "clarify" and "method_args.freeze_last_layer_steps" in r.question, message
+    for message in ("pretrain simclr on digits and freeze the backbone", "pretrain byol on shapes, keep the "
+                    "predictor frozen"):
+        r = read(model, message, folders)
+        assert r.kind == "clarify" and "docs/configuration.md" in r.question, message
+
+
 def test_a_part_asked_for_that_no_setting_takes_is_asked_about(model, folders):
     """ "with gaussian blur", "a wider projector", "add solarization": no setting takes them, so the chat asks rather
     than launching the default recipe in silence. One a setting takes ("using the predictor", "with multi-crop")

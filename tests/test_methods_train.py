@@ -56,3 +56,22 @@ def test_dino_head_batch_norm_is_on_for_cnns_unless_set(backbone, setting, expec
     has_bn = any(isinstance(m, torch.nn.BatchNorm1d) for m in method.head.modules())
     assert has_bn is expected
     assert method.resolved_args() == {"method_args.head_batch_norm": expected}
+
+
+def test_dino_prototypes_take_no_gradient_while_the_last_layer_is_frozen():
+    """DINO's --freeze_last_layer: for its first steps the prototypes get a zero gradient (AdamW's moments stay at
+    zero, so they do not move), the rest of the network its usual one."""
+    from ssl_runtime.backbones import build_backbone
+    from ssl_runtime.catalogue import method_class
+    from ssl_runtime.config import BackboneConfig
+
+    torch.manual_seed(0)
+    cls = method_class("dino")
+    method = cls(build_backbone(BackboneConfig(name="small_cnn", width=0.25), "dino", 16),
+                 cls.Args(out_dim=32, proj_hidden_dim=16, bottleneck_dim=8, freeze_last_layer_steps=3), total_steps=6)
+    views = [torch.randn(8, 3, 16, 16) for _ in range(2)]
+    for step, learns in ((2, False), (3, True)):
+        method.zero_grad()
+        method.training_step(views, step)["loss"].backward()
+        assert bool(method.head.prototypes.weight.grad.abs().sum() > 0) is learns
+        assert method.head.mlp[0].weight.grad.abs().sum() > 0

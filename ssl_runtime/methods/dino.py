@@ -22,6 +22,8 @@ class DINOArgs(MethodArgs):
     student_temp: float = Field(0.1, gt=0.0, le=1.0)
     center_momentum: float = Field(0.9, ge=0.0, le=1.0)
     ema_momentum: float = Field(0.996, ge=0.0, le=1.0)
+    freeze_last_layer_steps: int = Field(0, ge=0, description="steps at the start during which the prototypes do "
+                                         "not learn (DINO's --freeze_last_layer, one epoch there)")
     head_batch_norm: bool | None = Field(
         None, description="BatchNorm in the head's MLP; None (auto): on for CNN backbones, as lightly's ResNet "
         "benchmarks, off for ViTs, as DINO's paper. A small CNN's features start nearly parallel, so without it "
@@ -58,21 +60,23 @@ class DINO(MomentumMethod):
     def project(self, x):
         return self.head.bottleneck(self.backbone(x))
 
-    def _student(self, views: list[torch.Tensor]) -> list[torch.Tensor]:
-        """One forward per resolution, as DINO's MultiCropWrapper does."""
+    def _student(self, views: list[torch.Tensor], step: int) -> list[torch.Tensor]:
+        """One forward per resolution, as DINO's MultiCropWrapper does; the prototypes take no gradient while the
+        last layer is frozen."""
+        prototypes_learn = step >= self.args.freeze_last_layer_steps
         out: list[torch.Tensor] = []
         i = 0
         while i < len(views):
             j = i
             while j < len(views) and views[j].shape[-1] == views[i].shape[-1]:
                 j += 1
-            logits = self.head(self.backbone(torch.cat(views[i:j])))
+            logits = self.head(self.backbone(torch.cat(views[i:j])), prototypes_learn)
             out.extend(logits.chunk(j - i))
             i = j
         return out
 
     def _loss(self, views, step):
-        student = self._student(views)
+        student = self._student(views, step)
         with torch.no_grad():
             teacher = list(self.teacher(torch.cat(views[:2])).chunk(2))
         terms = losses.dino(student, teacher, self.center, self.args.student_temp, self.teacher_temp(step))

@@ -110,6 +110,25 @@ def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, opt
     return int(state["step"]), float(state.get("trained_s", 0.0))
 
 
+def layout_of(path: Path, method_name: str) -> dict:
+    """The method settings a checkpoint's weights were built with, where the method can tell them from its keys
+    (`args_from_weights`: DINO's head with or without BatchNorm). A run resumed or continued from weights written
+    before an auto rule changed keeps their layout. Read memory-mapped: only the keys are looked at."""
+    from ssl_runtime.catalogue import BY_NAME, method_class
+
+    path = Path(path).expanduser()
+    if method_name not in BY_NAME or not path.is_file():
+        return {}
+    infer = getattr(method_class(method_name), "args_from_weights", None)
+    if infer is None:
+        return {}
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    except Exception:  # noqa: BLE001 - unreadable: the load itself says so, with its own error
+        return {}
+    return infer(set((state.get("model") or {}).keys()))
+
+
 def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> int:
     """Only the weights (backbone, heads, teacher, queues) of another run's checkpoint, to continue pretraining
     from it with this run's own optimiser, schedule and seed; returns the step they were saved at."""

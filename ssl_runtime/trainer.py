@@ -19,7 +19,7 @@ import torch
 from ssl_runtime import distributed as dist_utils
 from ssl_runtime.backbones import load_hints, resolve_name
 from ssl_runtime.catalogue import VISION_METHODS
-from ssl_runtime.checkpoint import load_checkpoint, load_weights, save_checkpoint
+from ssl_runtime.checkpoint import layout_of, load_checkpoint, load_weights, save_checkpoint
 from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
 from ssl_runtime.data.order import EpochOrder
@@ -97,6 +97,10 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     phases = {"process_start_s": round(time.time() - psutil.Process().create_time(), 3)}  # interpreter + imports
     folder = RunFolder(run_dir)
     cfg = load_run_config(folder.config)
+    weights = folder.last_checkpoint if resume else cfg.train.init_from
+    if weights:  # settings left to auto take the layout of the weights this run starts from
+        layout = layout_of(Path(weights), cfg.method)
+        cfg.method_args.update({k: v for k, v in layout.items() if cfg.method_args.get(k) is None})
     p = prepare(cfg, folder)
     phases.update({k: round(v, 3) for k, v in getattr(p, "phases", {}).items()})
     phases["prepare_s"] = round(time.perf_counter() - t_enter, 3)

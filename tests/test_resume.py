@@ -28,3 +28,26 @@ def test_sigkill_then_resume_matches_uninterrupted(method, args, run_dir_factory
     resume_event = next(e for e in events if e["type"] == "resume")
     assert resume_event["step"] in (20, 30)  # the last checkpoint before the kill (after step 25)
     assert folder.status() == "succeeded"
+
+
+def test_a_dino_run_from_before_the_head_took_batchnorm_resumes_and_continues_in_its_own_layout(run_dir_factory):
+    """DINO's head became BatchNorm'd on CNNs (auto). A run whose weights were written without it (its config.yaml
+    silent on the head, as every run's before) still resumes, and continues into a new run, in the layout of its
+    weights, where a strict load into the new default would fail."""
+    import yaml
+
+    from ssl_runtime.trainer import train
+
+    old = run_dir_factory("dino", name="old", **{"train.steps": 4, "train.checkpoint_every": 2,
+                                                 "method_args.head_batch_norm": False})
+    train(old)
+    config = yaml.safe_load((old / "config.yaml").read_text())
+    del config["method_args"]["head_batch_norm"]  # as the config of a run written before the setting
+    (old / "config.yaml").write_text(yaml.safe_dump(config))
+    assert train(old, resume=True)["resolved"]["method_args.head_batch_norm"] is False
+    continued = run_dir_factory("dino", name="continued", **{"train.steps": 2,
+                                                             "train.init_from": str(RunFolder(old).last_checkpoint)})
+    summary = train(continued)
+    assert summary["status"] == "succeeded" and summary["resolved"]["method_args.head_batch_norm"] is False
+    fresh = run_dir_factory("dino", name="fresh", **{"train.steps": 2})
+    assert train(fresh)["resolved"]["method_args.head_batch_norm"] is True  # the new default where no weights say

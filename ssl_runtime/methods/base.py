@@ -40,6 +40,11 @@ class SSLMethod(nn.Module):
         return cls(build_backbone(cfg.backbone, cfg.method, image_size), cls.Args.model_validate(cfg.method_args),
                    total_steps)
 
+    @classmethod
+    def args_from_weights(cls, keys: set[str]) -> dict:
+        """`method_args` that a checkpoint's state-dict keys show it was built with (checkpoint.layout_of)."""
+        return {}
+
     def resolved_args(self) -> dict:
         """`method_args` left to auto, as this method fixed them (summary.json's `resolved`)."""
         return {}

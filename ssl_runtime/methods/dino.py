@@ -45,6 +45,11 @@ class DINO(MomentumMethod):
         self.register_buffer("center", torch.zeros(1, args.out_dim))
         self._batch_center: torch.Tensor | None = None
 
+    @classmethod
+    def args_from_weights(cls, keys: set[str]) -> dict:
+        heads = [k for k in keys if k.startswith("head.mlp.")]
+        return {"head_batch_norm": any(k.endswith(".running_mean") for k in heads)} if heads else {}
+
     def resolved_args(self) -> dict:
         return {"method_args.head_batch_norm": self.head_batch_norm}
 

@@ -87,7 +87,7 @@ def resolved_settings(cfg: RunConfig, p: Task, opt: torch.optim.Optimizer, peak_
         out["data.image_size"] = stats["image_size"]
         if cfg.method in VISION_METHODS:
             out["backbone.name"] = resolve_name(cfg.backbone, cfg.method, stats["image_size"])
-    resolved_args = getattr(p.method, "resolved_args", None)  # text and CLIP tasks may wrap their method
+    resolved_args = getattr(p.method, "resolved_args", None)  # the language models and CLIP are no SSLMethods
     return out | (resolved_args() if resolved_args else {})
 
 

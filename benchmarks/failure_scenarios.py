@@ -525,13 +525,25 @@ _FAULTS_15: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
 ))
 HELD_OUT_15: tuple[Scenario, ...] = paired(_FAULTS_15)
 
+# A sixteenth held-out set (session 35), written before any run of it, after the one-prototype bar of a centred
+# teacher went to a quarter of ln K (the fifteenth set's eight controls had all alarmed at half of it): DINO, 480
+# steps, four faults with paired controls, new seeds (381-384), to read the live monitor's false alarms again.
+_FAULTS_16: tuple[Scenario, ...] = tuple(replace(f, extra=LONG_480) for f in (
+    guard_removed("h16-dino-no-centering-shapes", "dino-no-centering", domain="shapes", seed=381),
+    guard_removed("h16-dino-no-centering-digits", "dino-no-centering", domain="digits", seed=382),
+    hot_teacher("h16-dino-teacher-temp-textures", 0.35, domain="textures", seed=383),
+    guard_removed("h16-dino-head-no-bn-digits", "dino-head-no-bn", domain="digits", seed=384),
+))
+HELD_OUT_16: tuple[Scenario, ...] = paired(_FAULTS_16)
+
 SETS = {"dev": DEVELOPMENT, "heldout": HELD_OUT, "controls": CONTROLS, "heldout2": HELD_OUT_2,
         "controls2": CONTROLS_2, "fix": FIX_SET, "heldout3": HELD_OUT_3,
         "heldout4": HELD_OUT_4, "heldout5": HELD_OUT_5, "heldout6": HELD_OUT_6,
         "controls_long": CONTROLS_LONG, "paired6": PAIRED_6, "heldout7": HELD_OUT_7,
         "heldout8": HELD_OUT_8, "heldout9": HELD_OUT_9, "heldout10": HELD_OUT_10,
         "heldout11": HELD_OUT_11, "heldout12": HELD_OUT_12, "heldout13": HELD_OUT_13,
-        "heldout14": HELD_OUT_14, "heldout15": HELD_OUT_15}
+        "heldout14": HELD_OUT_14, "heldout15": HELD_OUT_15,
+        "heldout16": HELD_OUT_16}
 
 
 def make_folder(root: Path, kind: str) -> Path:

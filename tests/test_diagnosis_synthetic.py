@@ -132,6 +132,21 @@ def test_dino_head_read_as_the_run_fixed_it_at_its_start(tmp_path):
     assert "dino_head_no_bn" in causes[False] and "dino_head_no_bn" not in causes[True]
 
 
+def test_a_centred_dino_teacher_climbing_from_a_sharp_start_is_no_collapse(tmp_path):
+    """With BatchNorm in the head a healthy teacher leaves the warm-up at 0.36-0.46 ln K and climbs: that is no
+    one-prototype collapse while the centring is on (a quarter of ln K is the bar); the same teacher uncentred is,
+    and a centred teacher on a few prototypes (0.1 ln K) still is."""
+    ln_k = math.log(256)
+    def run(name, entropy, overrides=None):
+        rows = trace(n=12, loss=(5.0, 4.0), std=(0.02, 0.13), rank=(2, 18),
+                     extra={"health/teacher_entropy": entropy, "health/kl": (0.6 * ln_k, 0.5 * ln_k)})
+        return diagnose(make_run(tmp_path, "dino", overrides, rows=rows, status="running", name=name))
+    climbing = (0.38 * ln_k, 0.45 * ln_k)
+    assert run("centred", climbing).verdict != "complete_collapse"
+    assert run("uncentred", climbing, {"method_args.center_momentum": 1.0}).verdict == "complete_collapse"
+    assert run("few", (0.12 * ln_k, 0.08 * ln_k)).verdict == "complete_collapse"
+
+
 def test_dino_one_prototype_collapse_without_centering(tmp_path):
     ev = make_run(tmp_path, "dino", {"method_args.center_momentum": 1.0},
                   rows=trace(loss=(3.0, 0.01), extra={"health/teacher_entropy": (2.0, 0.01), "health/kl": (1.0, 0.0)}))

@@ -479,9 +479,11 @@ def _dino_collapse(ev: RunEvidence) -> list[Item]:
         return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_UNIFORM * ln_k),
                      f"the teacher is near-uniform over the K prototypes (ln K = {ln_k:.3f})" +
                      (f" and the student matches it (KL {kl[1]:.3f})" if kl else "") + ": uniform collapse")]
-    if ent[1] < T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k and len(series.finite) >= T.MIN_HEALTH_POINTS \
+    uncentred = ev.args.get("center_momentum", 0.9) >= 1.0
+    few = T.DINO_ENTROPY_ONE_PROTOTYPE if uncentred else T.DINO_ENTROPY_ONE_PROTOTYPE_CENTRED
+    if ent[1] < few * ln_k and len(series.finite) >= T.MIN_HEALTH_POINTS \
             and ent[0] > ev.warmup_steps:  # the sharpened init reads low too: excused during the warm-up only
-        return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(T.DINO_ENTROPY_ONE_PROTOTYPE * ln_k),
+        return [Item("health/teacher_entropy", _r(ent[1]), ent[0], _r(few * ln_k),
                      "one prototype takes all the teacher's mass: one-prototype collapse")]
     return []
 

@@ -77,6 +77,13 @@ shapes and textures, and at 0.35-0.44 ln K on shapes at another seed; healthy DI
 side. (It was 0.2 ln K and "not climbing from the init", which missed a run at 0.35 and one that climbed from
 0.03 to 0.08.)"""
 
+DINO_ENTROPY_ONE_PROTOTYPE_CENTRED = 0.25
+"""The same reading where the config keeps the centring: under a quarter of ln K. With BatchNorm in the head (the
+default on CNNs since session 35) a healthy teacher starts sharp and climbs slowly: the fifteenth failure set's
+eight controls read 0.36-0.46 ln K at the end of the warm-up (10% of the run) and passed half of ln K only at
+17-31% of it, so half of ln K there alarmed on all eight. Under a quarter is 1.4x under the lowest of them, and
+over the 0.0-0.17 ln K that the uncentred teachers of sets 1-14 read; a teacher the config leaves uncentred keeps the bar above."""
+
 VICREG_VARIANCE_COLLAPSED = 0.8
 """VICReg's variance term is mean ReLU(1 - std) in [0, 1]; near 1 every dimension has lost its spread."""
 

@@ -129,8 +129,8 @@ PART_SAID = re.compile(rf"\b(?:{SWITCHED_OFF}|(?:with|add|adding|use|using|inclu
                        rf"so|because|if|until|while|with|using|or)\b|\s*$)", re.I)
 
 
-FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|keep\s+(?:the\s+|its\s+)?[\w-]+(?:\s+[\w-]+)?\s+frozen)\b"
-                    r"(?:\s+(?:the\s+|its\s+|a\s+)?[\w'-]+){0,3}", re.I)
+FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|frozen)\b(?:\s+(?:the\s+|its\s+|a\s+)?[\w'-]+){0,3}"
+                    r"|\b[\w-]+\s+(?:frozen|locked)\b", re.I)
 """A part of the network frozen in words ("freeze the backbone", "keep the projector frozen"): no setting freezes
 one (DINO's last layer aside, FREEZE_LAST_LAYER), so it is asked about, never dropped."""
 

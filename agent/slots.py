@@ -257,7 +257,8 @@ WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*s
 never the run's length."""
 
 FREEZE_LAST_LAYER = re.compile(
-    r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|(?:the\s+|its\s+)?"
+    r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|frozen\s+(?:last|"
+    r"output|final|prototype)\s+layer|(?:the\s+|its\s+)?"
     r"(?:last|output|final|prototype)\s+layer\s+(?:frozen|locked))(?:\s+(?:for|during)\s+(?:the\s+)?(?:first\s+)?"
     r"(?:(?P<steps>\d[\d,]*k?)\s*steps?|(?:\d+|an?|one)?\s*epochs?)\b)?")
 """DINO's frozen last layer ("freeze the last layer for the first 100 steps"): its steps are

@@ -269,8 +269,10 @@ def test_a_frozen_part_is_dinos_last_layer_in_steps_or_asked_about(model, folder
                     "pretrain dino on digits for 20 epochs and freeze the last layer"):
         r = read(model, message, folders)
         assert r.kind == "clarify" and "method_args.freeze_last_layer_steps" in r.question, message
+    r = read(model, "pretrain dino on digits with a frozen last layer for 20 steps", folders)
+    assert r.args.get("overrides") == {"method_args.freeze_last_layer_steps": 20}, r.question
     for message in ("pretrain simclr on digits and freeze the backbone", "pretrain byol on shapes, keep the "
-                    "predictor frozen"):
+                    "predictor frozen", "pretrain simclr on digits with the backbone frozen"):
         r = read(model, message, folders)
         assert r.kind == "clarify" and "docs/configuration.md" in r.question, message
 

@@ -264,6 +264,7 @@ FREEZE_LAST_LAYER = re.compile(
 """DINO's frozen last layer ("freeze the last layer for the first 100 steps"): its steps are
 method_args.freeze_last_layer_steps, never the run's length; said in epochs, or without a length, it is asked about."""
 
+
 def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
     out: dict = {}

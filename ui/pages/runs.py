@@ -28,6 +28,11 @@ PERIODS = ("all time", *NAMED_PERIODS, "24h", "7d", "30d")
 tools.usage reads, and spans."""
 
 
+def chosen_period(choice: str) -> str | None:
+    """A chooser's value as tools.usage reads a period (None: all time)."""
+    return None if choice == PERIODS[0] else choice
+
+
 USAGE_TTL_S = 30
 
 
@@ -47,7 +52,7 @@ def device_time() -> None:
         c = st.columns(2)
         period = c[0].selectbox("period", PERIODS, key="usage-period")
         by = c[1].selectbox("by", GROUPS, index=GROUPS.index("method"), key="usage-by")
-        out = _usage(str(home().root), None if period == "all time" else period, by)
+        out = _usage(str(home().root), chosen_period(period), by)
         st.markdown(usage_text({**out, "rows": []}))  # the headline; the groups are the table
         st.caption(f"Read at most every {USAGE_TTL_S} s.")
         if out["rows"]:
@@ -146,7 +151,7 @@ def main() -> None:
     sweeps = c[4].multiselect("sweep", names, help="runs launched in these sweeps") if names else []
     created = c[-2].selectbox("created", PERIODS, key="runs-created", help="runs created in this period")
     text = c[-1].text_input("search", placeholder="name, note, message...")
-    period = None if created == PERIODS[0] else created
+    period = chosen_period(created)
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)

@@ -28,6 +28,7 @@ from agent.slots import (
     KNOBS,
     SWEEP_REF,
     SWITCHED_OFF,
+    TEACHER_TEMP_WARMUP,
     TOP_LEVEL_KEYS,
     World,
     find_backend,
@@ -146,6 +147,10 @@ def unplaced_switches(text: str) -> list[Stated]:
         if not m.group("steps"):
             out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
     rest = FREEZE_LAST_LAYER.sub(" ", rest)
+    for m in TEACHER_TEMP_WARMUP.finditer(rest):  # placed with its steps (find_method_settings); else asked
+        if not m.group("steps"):
+            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
+    rest = TEACHER_TEMP_WARMUP.sub(" ", rest)
     for m in PART_SAID.finditer(rest):
         said = m.group(0).strip()
         if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
@@ -163,6 +168,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     if cron:
         rest = rest.replace(cron, " ")
     rest = TIME_SPAN.sub(" ", rest)
+    rest = TEACHER_TEMP_WARMUP.sub(" ", rest)  # stated whole, with its numbers (find_knobs, unplaced_switches)
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")
@@ -254,8 +260,9 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "run":
         ids = [args.get("run_id"), args.get("parent_run"), *(args.get("run_ids") or [])]
         return any(_same(i, s.value) for i in ids if i is not None)
-    if s.field == "number":
-        return any(_same(n, s.value) for n in _numbers_in(args))
+    if s.field == "number":  # a share in percent ("mask 60% of patches") is carried as a fraction
+        said = [s.value, s.value / 100] if re.search(r"%|percent|per\s*cent", s.raw, re.I) else [s.value]
+        return any(_same(n, v) for n in _numbers_in(args) for v in said)
     if s.field == "switch":  # a part no setting turns on or off: in the call only where a value the message gives
         named = named_settings(re.sub(r"batch[ _-]?norm\w*", " ", s.raw, flags=re.I))  # ("weak augmentations,
         return any(k == key or k.endswith("." + key) for k in flat for key in named)  # strength 0.5") sets it
@@ -317,6 +324,9 @@ def question(tool: str, args: dict, drops: list[Stated]) -> str:
     elif any(FREEZE_LAST_LAYER.search(w.lower()) for w in switches):
         text += (" DINO's last layer is frozen for a number of steps, `method_args.freeze_last_layer_steps` (say e.g. "
                  "`freeze the last layer for the first 50 steps`); no other part of a network can be frozen.")
+    elif any(TEACHER_TEMP_WARMUP.search(w.lower()) for w in switches):
+        text += (" DINO warms its teacher temperature up over a number of steps, `method_args.teacher_temp_warmup_steps` "
+                 "(say e.g. `warm up the teacher temperature from 0.04 to 0.07 over the first 300 steps`).")
     elif switches:
         text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
     return text

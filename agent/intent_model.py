@@ -163,7 +163,7 @@ def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> In
     there, named by a hash of the examples, the embedder and this format, and loaded on later starts."""
     embed = _minilm()
     data = Path(examples).read_bytes()
-    key = hashlib.sha256(data + f"{embed is not None}|v3".encode()).hexdigest()[:16]
+    key = hashlib.sha256(data + f"{embed is not None}|v4".encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"intent-model-{key}.npz" if cache_dir else None
     if path is not None and path.exists():
         try:

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ssl_runtime.catalogue import ALIASES, BACKBONES, BUILTIN_DATASETS, METHODS, OPTIMIZERS, SCHEDULES
+from ssl_runtime.catalogue import (
+    ALIASES,
+    BACKBONES,
+    BUILTIN_DATASETS,
+    METHODS,
+    OPTIMIZERS,
+    SCHEDULES,
+    method_settings,
+)
 from tools.launches import FIELD_KEYS
 
 METHOD_ALIASES = ALIASES  # every spelling of a method, from the catalogue
@@ -46,11 +54,18 @@ COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|percent\b|per\s*cent\b|pct\b|px|pixel
 UNIT_AFTER = rf"(?:\s*|-)(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"  # "3-layer" too
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
 NOT_A_CLOCK = rf"\s*(?:{COUNT_UNITS}|x\s*\d)"  # "at 64px" is a size, not a time of day
-AT_HOUR = rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|{NOT_A_CLOCK})"
-"""A time of day written "at H" or "at H:MM" (find_time; fidelity sets it aside): an hour, not "at 64px" or "at 1.0"."""
+VALUE_AT = ("weight", "coefficient", "coeff", "coef", "ratio", "rate", "lr", "size", "dim", "temperature", "temp",
+            "momentum", "strength", "decay", "probability", "dropout", "fraction", "share", "scale", "lambda", "seed",
+            "clipping", "clip", "mu", "nu", "tau")
+"""Words whose value follows "at" ("the variance coefficient at 15", "the lr at 3e-4"): a setting, never a time."""
+AT_HOUR = "".join(rf"(?<!\b{w} )" for w in VALUE_AT) + \
+    rf"\bat\s+([01]?\d|2[0-3])(?::(\d{{2}}))?(?!\d|[.,]\d|e-?\d|{NOT_A_CLOCK})"
+"""A time of day written "at H" or "at H:MM" (find_time; fidelity sets it aside): an hour, not "at 64px", "at 1.0"
+or a setting's value."""
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
-    (r"teacher[ _-]?temp(?:erature)?", "method_args.teacher_temp"),
+    (r"(?<!warmup )(?<!warm-up )(?<!warm up )(?<!initial )(?<!starting )(?<!start )teacher[ _-]?temp(?:erature)?"
+     r"(?![ _-]warm)", "method_args.teacher_temp"),
     (r"student[ _-]?temp(?:erature)?", "method_args.student_temp"),
     (r"(?<!teacher )(?<!student )(?:temp(?:erature)?|tau)", "method_args.temperature"),
     (r"ema(?:[ _-]momentum)?|momentum", "method_args.ema_momentum"),
@@ -76,8 +91,62 @@ KNOBS: list[tuple[str, str]] = [
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.seed", "data.image_size"}
+PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
+"""A part named after a count ("a 3-layer projector", "a 6-layer image tower"): the count is that part's, which no
+setting takes, so it is not the model's layers."""
+METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
+    (r"bottleneck(?:[ _-]?(?:dim(?:ension)?s?|size|width))?", ("bottleneck_dim",), True),
+    (r"pred(?:ictor)?[ _-]?hidden(?:[ _-]?(?:dim(?:ension)?s?|size|width|layer))?", ("pred_hidden_dim",), True),
+    (r"(?:warm[ _-]?up|starting|initial|start)[ _-]teacher[ _-]?temp(?:erature)?", ("warmup_teacher_temp",), False),
+    (r"teacher[ _-]?temp(?:erature)?[ _-]warm[ _-]?up[ _-]steps", ("teacher_temp_warmup_steps",), False),
+    (r"block[ _-]?size|(?:sequence|seq|context|block|input)[ _-]?(?:length|len|size|window)|max(?:imum)?[ _-]"
+     r"(?:sequence|seq)[ _-]?(?:length|len)", ("block_size", "max_length"), False),
+    (r"blocks|contexts?|sequences", ("block_size",), False),  # "blocks of 64 tokens"; "16 sequences" counts them
+    (r"tokens?[ _-](?:blocks?|sequences?|contexts?(?:[ _-]window)?)|tokens?\s+per\s+(?:block|sequence|sample|example)",
+     ("block_size",), True),  # "256-token blocks", "128 tokens per sequence"
+    (r"(?:max(?:imum)?[ _-])?caption[ _-]?(?:length|len)|max(?:imum)?[ _-](?:text[ _-])?(?:length|len|tokens)|"
+     r"captions?\s+(?:of\s+)?up\s+to|tokens?[ _-]captions?|tokens?\s+per\s+caption", ("max_length", "block_size"), True),
+    (r"(?:tokeni[sz]er(?:'s)?[ _-])?vocab(?:ulary)?(?:[ _-]size)?", ("vocab_size",), True),
+    (r"(?:model[ _-])?hidden[ _-]?(?:size|dim(?:ension)?|width)|model[ _-](?:width|dim(?:ension)?)|d[ _-]?model",
+     ("hidden_size", "text_hidden_size"), True),
+    (r"text[ _-](?:encoder|tower|transformer|model)[ _-]?hidden[ _-]?(?:size|dim(?:ension)?|width)", ("text_hidden_size",),
+     False),
+    (r"text[ _-](?:(?:encoder|tower|transformer|model)[ _-])?layers|layers?\s+(?:(?:in|of)\s+the\s+)?(?:text|caption)"
+     r"\s+(?:encoder|tower|transformer|model)", ("text_layers",), True),
+    (r"(?:transformer|model|language[ _-]model|decoder[ _-]only)[ _-]layers|num[ _-]layers|layers|(?:transformer[ _-])?"
+     r"blocks?\s+deep", ("num_layers",), True),
+    (r"text[ _-](?:(?:encoder|tower|transformer|model)[ _-])?(?:attention[ _-])?heads|heads?\s+(?:(?:in|of)\s+the\s+)?"
+     r"(?:text|caption)\s+(?:encoder|tower|transformer|model)", ("text_heads",), True),
+    (r"(?:attention[ _-])?heads|num[ _-]heads", ("num_heads",), True),
+    (r"dropout(?:[ _-](?:rate|prob(?:ability)?|p))?", ("dropout",), False),
+    (r"(?:shared[ _-]|joint[ _-]|common[ _-])?embed(?:ding)?[ _-]?(?:dim(?:ension)?s?|size|width)", ("embed_dim",), True),
+    (r"(?:mlm|mask(?:ing)?)[ _-](?:prob(?:ability)?|rate|fraction|share)", ("mlm_probability", "mask_ratio"), False),
+    (r"max(?:imum)?[ _-]logit[ _-]scale|logit[ _-]scale[ _-](?:max(?:imum)?|clamp|cap|ceiling)", ("max_logit_scale",),
+     False),
+    (r"variance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
+    (r"covariance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
+    (r"(?:invariance|similarity)[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("lambda_",), False),
+]
+"""Settings some methods have, in words -> (pattern, the `method_args` names it may mean, in order, whether the value
+may come first ("a 512-d bottleneck")). The first name the launch's method has is taken (the language models'
+`num_layers`, CLIP's `text_layers`); a method with none of them, or no method named, leaves the number unplaced,
+so the chat asks ("a hidden size of 1024" for BYOL: its projector's or its predictor's?)."""
+MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*(?:%|percent|per\s*cent)\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
+                        r"(?:tokens|patches|words|inputs)\b")
+"""A masked share in percent ("mask 25% of tokens"): the masked LM's probability, MAE's ratio."""
+TEACHER_TEMP_WARMUP = re.compile(
+    rf"\b(?:(?:warm(?:ing)?[ _-]?up|ramp(?:ing)?(?:\s+up)?|rais(?:e|ing)|increas(?:e|ing)|anneal(?:ing)?)\s+(?:the\s+|its\s+)?"
+    rf"teacher[ _-]?temp(?:erature)?|teacher[ _-]?temp(?:erature)?(?:\s+(?:is|being))?\s+(?:warm(?:ed|ing)?[ _-]?up|"
+    rf"ramp(?:ed|ing)?(?:\s+up)?|rais(?:ed|ing)|increas(?:ed|ing)|anneal(?:ed|ing)|warm[ _-]?up)"
+    rf"|(?:warm|ramp)(?:ing)?\s+(?:the\s+|its\s+)?teacher[ _-]?temp(?:erature)?\s+up)"
+    rf"(?:\s+from\s+(?P<start>{NUMBER}))?\s+(?:up\s+)?to\s+(?P<end>{NUMBER})"
+    r"(?:\s+(?:over|during|for|across|in|within)\s+(?:the\s+)?(?:first\s+)?(?:(?P<steps>\d[\d,]*k?)\s*steps?|"
+    r"(?P<epochs>\d+|an?|one)?\s*epochs?)\b)?", re.I)
+"""DINO's teacher temperature warmed up ("warm up the teacher temperature from 0.04 to 0.07 over the first 100 steps"):
+`warmup_teacher_temp`, `teacher_temp` and, in steps, `teacher_temp_warmup_steps`; its length is never the run's, and
+said in epochs or not at all it is asked about."""
 SWITCHES: dict[str, tuple[str, object, object]] = {
-    "method_args.predictor": (r"predictor", False, True),
+    "method_args.predictor": (r"predictor(?![ _-]?(?:hidden|dim|size|width|layers?|depth)\b)", False, True),
     "method_args.stop_gradient": (r"stop[ _-]?grad(?:ient)?s?", False, True),
     "method_args.norm_pix_loss": (r"norm(?:ali[sz]ed)?[ _-]?pix(?:el)?s?(?:[ _-](?:loss|targets?))?|pixel[ _-]?norm(?:ali"
                                   r"[sz]ation)?(?:[ _-]loss)?|normali[sz]ed\s+pixel\s+targets?", False, True),
@@ -273,6 +342,7 @@ def find_numbers(text: str) -> dict:
     low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
     low = WARMUP_LENGTH.sub(" warmup ", low)  # the warm-up's length, not the run's
     low = FREEZE_LAST_LAYER.sub(" ", low)  # nor the frozen last layer's
+    low = TEACHER_TEMP_WARMUP.sub(" ", low)  # nor the teacher temperature's warm-up
     m = re.search(r"(?<![\d.])(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)\b(?!\.\d)", low)
     if m:
         out["epochs"] = int(m.group(1))
@@ -309,6 +379,48 @@ def find_duration(text: str) -> float | None:
     return n * 60 if unit.lower().startswith("h") else n
 
 
+def _setting_of(method: str | None, names: tuple[str, ...]) -> str | None:
+    """The first of `names` that the method has; None when no method is known or it has none of them."""
+    have = method_settings(method) if method in METHODS else frozenset()
+    return next((n for n in names if n in have), None)
+
+
+def _written_value(raw: str, percent: bool = False) -> int | float:
+    value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
+    if percent:
+        return value / 100
+    return int(value) if value.is_integer() and "." not in raw and "e" not in raw else value
+
+
+def find_method_settings(low: str, method: str | None) -> dict:
+    """Settings some methods have (METHOD_SETTINGS, a masked share, DINO's teacher warm-up), each under the name the
+    launch's method gives it; one the method lacks is left out, so its number stays unplaced and is asked about."""
+    out: dict = {}
+    for pattern, names, value_first in METHOD_SETTINGS:
+        name = _setting_of(method, names)
+        key = f"method_args.{name}"
+        if not name or key in out:
+            continue
+        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
+                      rf"pixels?)\b)(\s*(?:%|percent\b))?", low)
+        if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
+            m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
+                          rf"(?!\s+{PARTS_AFTER})", low)
+        if m:
+            out[key] = _written_value(m.group(1), bool(m.group(2)))
+    share = MASK_SHARE.search(low)
+    name = _setting_of(method, ("mlm_probability", "mask_ratio"))
+    if share and name:
+        out.setdefault(f"method_args.{name}", _written_value(share.group(1), percent=True))
+    warm = TEACHER_TEMP_WARMUP.search(low)
+    if warm and warm.group("steps") and _setting_of(method, ("teacher_temp_warmup_steps",)):
+        out["method_args.teacher_temp"] = float(warm.group("end"))
+        if warm.group("start"):
+            out["method_args.warmup_teacher_temp"] = float(warm.group("start"))
+        out["method_args.teacher_temp_warmup_steps"] = parse_count(warm.group("steps"))
+    return out
+
+
 def find_switches(text: str) -> dict:
     """Settings the message turns off or on in words (SWITCHES): "no centering" -> center_momentum 1.0."""
     low = text.lower()
@@ -323,10 +435,15 @@ def find_switches(text: str) -> dict:
     return out
 
 
-def find_knobs(text: str) -> dict:
-    """Method and training knobs by name or synonym, with the value written next to them."""
+def find_knobs(text: str, method: str | None = None) -> dict:
+    """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's,
+    when the message does not name it; it decides what a setting some methods have means (METHOD_SETTINGS)."""
     low = text.lower()
-    out: dict = {}
+    if method is None:
+        named = find_method(text)
+        method = named.value if named else None
+    out: dict = find_method_settings(low, method)
+    low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
         m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?)\b)", low) \
             or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
@@ -405,7 +522,7 @@ LAMBDA_KEYS = {"barlow_twins": "method_args.lambda_offdiag", "vicreg": "method_a
 """A bare "lambda" is the method's own weight in its paper: Barlow Twins' off-diagonal weight, VICReg's invariance."""
 OTHER_BACKBONES = r"efficientnet[\w-]*|convnext[\w-]*|swin[\w-]*|regnet[\w-]*|mobilenet[\w-]*|densenet[\w-]*|" \
                   r"deit[\w-]*|wide[ _-]?resnet[\w-]*|resnet[ _-]?(?:34|101|152)|vit[ _-]?(?:base|large|huge|b|l|h)\b[\w/-]*|" \
-                  r"(?:a\s+)?transformer(?:\s+backbone)?"
+                  r"(?:a\s+)?transformer(?![ _-]?(?:layers?|blocks?|heads?)\b)(?:\s+backbone)?"  # a text model's layers
 """Architectures people ask for that sslpilot does not build: named, they get a question, never a substitute."""
 
 

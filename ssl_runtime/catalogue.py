@@ -11,6 +11,7 @@ named here by import path and loaded only when a run is built; a test checks tha
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Literal
@@ -110,6 +111,12 @@ def method_class(name: str) -> type:
     """The method's class, imported on first use (it pulls in torch)."""
     module, cls = BY_NAME[name].cls.split(":")
     return getattr(importlib.import_module(f"ssl_runtime.methods.{module}"), cls)
+
+
+@functools.cache
+def method_settings(name: str) -> frozenset[str]:
+    """The method's own settings (its `method_args` keys), read off its Args class: the one list of them."""
+    return frozenset(method_class(name).Args.model_fields)
 
 
 def prose() -> str:

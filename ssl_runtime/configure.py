@@ -7,11 +7,13 @@ config <- methods <- configure.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
 from ssl_runtime.config import (
     TEXT_METHODS,
     VISION_METHODS,
@@ -33,6 +35,7 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
     except ValidationError as err:
         raise ConfigError(format_validation_error(err)) from None
     cls = method_class(cfg.method)
+    _check_method_setting_names(cfg.method, cfg.method_args)
     try:
         args = cls.Args.model_validate(cfg.method_args)
     except ValidationError as err:
@@ -47,6 +50,19 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
         raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
                           fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
     return cfg
+
+
+def _check_method_setting_names(method: str, method_args: dict[str, Any]) -> None:
+    """A setting of another method ("teacher_temp" on SimCLR) is named as such, with the method's own settings."""
+    have = method_settings(method)
+    for key in method_args:
+        if key not in have:
+            owners = [BY_NAME[m].title for m in METHODS if key in method_settings(m)]
+            whose = f" ({', '.join(owners)} {'has' if len(owners) == 1 else 'have'} it)" if owners else ""
+            close = difflib.get_close_matches(key, have, n=1)
+            fix = f"`{close[0]}`, if that is what you meant; else remove it" if close and not owners else "remove it"
+            raise ConfigError(f"{BY_NAME[method].title} has no setting `{key}`{whose}", field=f"method_args.{key}",
+                              fix=f"{fix}; {BY_NAME[method].title}'s settings are {', '.join(sorted(have))}")
 
 
 def resolve_config(

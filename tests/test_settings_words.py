@@ -226,3 +226,96 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
     assert "epochs" not in find_numbers("pretrain simclr on digits for 2.5 epochs")
     assert "epochs" not in find_numbers("set epochs to 2.5")
     assert find_numbers("pretrain simclr on digits for 25 epochs")["epochs"] == 25
+
+
+# ---- settings some methods have, by the launch's method (slots.METHOD_SETTINGS) -------------------------------
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain dino on digits with a 512-d bottleneck", {"method_args.bottleneck_dim": 512}),
+    ("pretrain dino on digits with bottleneck dim 512", {"method_args.bottleneck_dim": 512}),
+    ("pretrain byol on digits with predictor hidden dim 1024", {"method_args.pred_hidden_dim": 1024}),
+    ("pretrain mlm on ./corpus with block size 256", {"method_args.block_size": 256}),
+    ("pretrain mlm on ./corpus with a masking probability of 0.3", {"method_args.mlm_probability": 0.3}),
+    ("pretrain clm on ./corpus with 6 layers and 8 heads", {"method_args.num_layers": 6, "method_args.num_heads": 8}),
+    ("pretrain clm on ./corpus with a vocab of 16k", {"method_args.vocab_size": 16000}),
+    ("pretrain clm on ./corpus with a context length of 512", {"method_args.block_size": 512}),
+    ("pretrain clip on shapes with text hidden size 256 and 3 text layers",
+     {"method_args.text_hidden_size": 256, "method_args.text_layers": 3}),
+    ("pretrain clip on shapes with a hidden size of 256", {"method_args.text_hidden_size": 256}),  # CLIP's is its text's
+    ("pretrain clip on shapes with a context length of 40", {"method_args.max_length": 40}),
+    ("pretrain vicreg on digits with variance weight 10", {"method_args.mu": 10}),
+    ("pretrain mae on shapes and mask 60% of patches", {"method_args.mask_ratio": 0.6}),
+    ("pretrain mlm on ./corpus and mask 20 percent of tokens", {"method_args.mlm_probability": 0.2}),
+])
+def test_a_method_setting_in_words_takes_the_name_the_method_gives_it(text, want):
+    assert find_knobs(text) == want
+
+
+@pytest.mark.parametrize("text", [
+    "pretrain byol on digits with a hidden size of 1024",  # its projector's or its predictor's?
+    "pretrain simclr on digits with a 3-layer projector",  # no setting counts a projector's layers
+    "pretrain clip on shapes with a 6-layer image tower",  # the image tower is the backbone, not text_layers
+    "pretrain byol on digits and a text encoder with 2 heads",  # BYOL has no text encoder
+    "pretrain with 6 layers",  # no method: whose layers?
+])
+def test_a_setting_the_method_does_not_have_is_left_for_the_question(text):
+    assert find_knobs(text) == {}
+
+
+def test_a_setting_of_another_method_is_named_with_its_owner_and_the_method_s_own():
+    from ssl_runtime.configure import resolve_config
+    from ssl_runtime.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"method_args.teacher_temp: SimCLR has no setting `teacher_temp` \(DINO has "
+                                          r"it\). Fix: remove it; SimCLR's settings are proj_dim, proj_hidden_dim, "):
+        resolve_config(method="simclr", overrides=["method_args.teacher_temp=0.07"])
+    with pytest.raises(ConfigError, match="Fix: `temperature`, if that is what you meant"):
+        resolve_config(method="simclr", overrides=["method_args.tempreature=0.3"])
+
+
+def test_the_teacher_temperature_warm_up_in_steps_is_three_settings_and_never_the_run_s_length(model):
+    r = understand("pretrain dino on digits for 500 steps, teacher temp warmup from 0.04 to 0.07 over the first 100 "
+                   "steps", {}, WORLD, model)
+    assert (r.kind, r.args["steps"], r.args["overrides"]) == ("tool", 500, {
+        "method_args.warmup_teacher_temp": 0.04, "method_args.teacher_temp": 0.07,
+        "method_args.teacher_temp_warmup_steps": 100})
+    r = understand("pretrain dino on digits with warmup teacher temp 0.04 and teacher temp 0.07", {}, WORLD, model)
+    assert r.args["overrides"] == {"method_args.warmup_teacher_temp": 0.04, "method_args.teacher_temp": 0.07}
+
+
+def test_the_teacher_temperature_warmed_up_over_epochs_is_asked_about_and_go_ahead_keeps_the_run_s_length(model):
+    text = "pretrain dino on digits for 500 steps and warm up the teacher temperature from 0.04 to 0.07 over 30 epochs"
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and "`method_args.teacher_temp_warmup_steps`" in r.question
+    assert "`30 epochs`" not in r.question  # the warm-up is named whole, its numbers not again one by one
+    from agent.slots import find_numbers
+    assert find_numbers(text) == {"steps": 500}
+    assert find_numbers("dino on digits, warm the teacher temperature up to 0.07 over 30 epochs") == {}
+
+
+@pytest.mark.parametrize("text", ["vicreg on shapes with the variance coefficient at 15",
+                                  "simclr on digits with the lr at 3e-4", "byol on digits, weight decay at 5"])
+def test_a_value_after_at_that_a_setting_takes_is_no_time_of_day(text):
+    assert find_time(text) == {}
+
+
+def test_an_hour_after_at_is_still_a_time_of_day_after_a_method_name_ending_like_a_setting():
+    assert find_time("train simclr at 15", now=datetime(2026, 12, 5, 8))["at"] == "2026-12-05T15:00"  # "simc-lr at"
+
+
+def test_a_text_model_s_transformer_layers_are_no_backbone_asked_for():
+    assert other_backbone("clm on ./corpus with 3 transformer layers") is None
+    assert other_backbone("simclr on digits with a transformer") == "a transformer"
+
+
+def test_every_number_a_method_takes_has_words_in_the_chat():
+    """The catalogue's methods are the one list: a numeric setting added to a method's Args without words for it
+    would only ever be asked about."""
+    from agent.slots import KNOBS, METHOD_SETTINGS
+    from ssl_runtime.catalogue import METHODS, method_class
+
+    said = {key.removeprefix("method_args.") for _, key in KNOBS} | {n for _, names, _ in METHOD_SETTINGS for n in names}
+    said |= {"freeze_last_layer_steps"}  # slots.FREEZE_LAST_LAYER, with its steps
+    missing = sorted(f"{m}.{name}" for m in METHODS for name, f in method_class(m).Args.model_fields.items()
+                     if f.annotation in (int, float) and name not in said)
+    assert missing == []

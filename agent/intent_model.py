@@ -157,13 +157,25 @@ def _minilm():
         return None
 
 
+CUE_SOURCES = (Path(__file__), Path(__file__).with_name("slots.py"))
+"""The code that turns a message into the classifier's features (`cues` reads the slot extractors): a fitted model
+saved before a change to it would score messages with features it was not fitted on."""
+
+
+def cache_key(examples: bytes, embedded: bool) -> str:
+    """The saved model's name: the examples, whether MiniLM embeds them, the feature code, this format."""
+    digest = hashlib.sha256(examples + f"{embedded}|v4".encode())
+    for source in CUE_SOURCES:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=4)
 def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> IntentModel:
     """The classifier for this process. With a cache folder (the home's cache/), the fitted arrays are saved
-    there, named by a hash of the examples, the embedder and this format, and loaded on later starts."""
+    there, named by `cache_key`, and loaded on later starts."""
     embed = _minilm()
-    data = Path(examples).read_bytes()
-    key = hashlib.sha256(data + f"{embed is not None}|v4".encode()).hexdigest()[:16]
+    key = cache_key(Path(examples).read_bytes(), embed is not None)
     path = Path(cache_dir) / f"intent-model-{key}.npz" if cache_dir else None
     if path is not None and path.exists():
         try:

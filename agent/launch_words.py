@@ -138,11 +138,12 @@ def method_problem(text: str) -> tuple[str | None, Reading | None]:
 TOP_LEVEL_ARGS = tuple(k for k in FIELD_KEYS if k != "num_gpus")  # launch arguments a `key=value` may name
 
 
-def launch_args(text: str) -> dict:
-    """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words."""
+def launch_args(text: str, method: str | None = None) -> dict:
+    """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words.
+    `method`: the launch's when the message does not name it (a follow-up's parent's)."""
     args: dict = {}
     numbers = find_numbers(mask_plateau(text))  # "stop if the loss hasn't improved for 300 steps": no run length
-    overrides = {**numbers.pop("overrides", {}), **find_knobs(text)}
+    overrides = {**numbers.pop("overrides", {}), **find_knobs(text, method)}
     args.update(numbers)
     for key, value in find_assignments(text).items():
         if key in TOP_LEVEL_ARGS:
@@ -374,7 +375,8 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     problem = run_problem(refs, world)
     if problem:
         return problem
-    args = launch_args(text)
+    parent = next((r for r in world.runs if refs.ids and r.id == refs.ids[0]), None)
+    args = launch_args(text, parent.method if parent else None)
     rec = context.get("last_recommendation")
     if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
         args.update(parent_run=refs.ids[0], from_parent_weights=True)

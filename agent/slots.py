@@ -379,6 +379,13 @@ def find_duration(text: str) -> float | None:
     return n * 60 if unit.lower().startswith("h") else n
 
 
+SETTING_VALUE = re.compile("|".join(
+    rf"\b(?:{p})\b\s*(?:[:=]|of|to|at|is)?\s*{NUMBER}k?|\b{NUMBER}k?(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{p})\b"
+    for p in [*(p for p, key in KNOBS if not key.startswith("train.")), *(p for p, _, _ in METHOD_SETTINGS)]))
+"""A number written as a method's setting, for any method ("queue size 4096", "a 128-d bottleneck"): never a run.
+The run's own settings are left out: "the last checkpoint of 1" names run 1."""
+
+
 def _setting_of(method: str | None, names: tuple[str, ...]) -> str | None:
     """The first of `names` that the method has; None when no method is known or it has none of them."""
     have = method_settings(method) if method in METHODS else frozenset()
@@ -913,6 +920,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                          cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+        cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
         cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []

@@ -643,9 +643,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     focus = context.get("focus_run")
     rid = refs.ids[0] if refs.ids else focus if focus and world.has(focus) and not refs.mentioned else None
     if rid and world.has(rid):  # "resume run 4 with a lower lr": what the tool cannot do is asked about
-        changes = {k: v for k, v in launch_args(text).items() if k not in ("epochs", "steps", "device")}
+        run = next(r for r in world.runs if r.id == rid)
+        changes = {k: v for k, v in launch_args(text, run.method).items() if k not in ("epochs", "steps", "device")}
         direction = bool(RELATIVE_SETTING.search(text) or MULTIPLE_OF_SETTING.search(text))
-        asked = asked_of_one_run(intent, text, next(r for r in world.runs if r.id == rid), changes, direction)
+        asked = asked_of_one_run(intent, text, run, changes, direction)
         if isinstance(asked, Asked):
             return ask(asked.question, asked.options, intents[:3], p)
         if asked is not None:  # "continue run 4 from its checkpoint with lr 1e-4": from its final weights

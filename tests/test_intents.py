@@ -57,3 +57,18 @@ def test_numpy_scoring_equals_scikit_learn(tmp_path):
         ref = dict(zip(clf.classes_, clf.predict_proba(row)[0], strict=True))
         for got in (ours.predict(text), loaded.predict(text)):
             assert max(abs(p - ref[label]) for label, p in got) < 1e-6, text
+
+
+def test_a_saved_classifier_is_refitted_when_the_code_that_reads_its_features_changes(tmp_path, monkeypatch):
+    """A model saved before a change to the slot extractors would score messages with features it was not fitted
+    on (a number read as a setting instead of a run, say)."""
+    from agent import intent_model
+
+    source = tmp_path / "slots.py"
+    source.write_text("A = 1\n")
+    monkeypatch.setattr(intent_model, "CUE_SOURCES", (source,))
+    before = intent_model.cache_key(b"examples", True)
+    assert intent_model.cache_key(b"examples", True) == before
+    source.write_text("A = 2\n")
+    assert intent_model.cache_key(b"examples", True) != before
+    assert intent_model.cache_key(b"other examples", True) != intent_model.cache_key(b"examples", True)

@@ -319,3 +319,14 @@ def test_every_number_a_method_takes_has_words_in_the_chat():
     missing = sorted(f"{m}.{name}" for m in METHODS for name, f in method_class(m).Args.model_fields.items()
                      if f.annotation in (int, float) and name not in said)
     assert missing == []
+
+
+def test_a_follow_up_reads_a_setting_by_its_parent_s_method_and_never_as_a_run(model):
+    r = understand("same as run 3 but with a 128-d bottleneck", {}, WORLD, model)  # run 3 is DINO
+    assert (r.kind, r.args) == ("tool", {"parent_run": "3", "overrides": {"method_args.bottleneck_dim": 128}})
+    r = understand("continue run 3 from its checkpoint with a bottleneck of 64", {}, WORLD, model)
+    assert r.args == {"parent_run": "3", "from_parent_weights": True, "overrides": {"method_args.bottleneck_dim": 64}}
+    r = understand("same as run 1 but with a 128-d bottleneck", {}, WORLD, model)  # SimCLR has none: asked
+    assert r.kind == "clarify" and "run 128" not in r.question
+    r = understand("rerun 2 with 4 transformer layers", {}, WORLD, model)  # was a comparison of runs 2 and 4
+    assert r.kind == "clarify" and "4 transformer layers" in r.question

@@ -22,7 +22,7 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
-from agent.launch_words import launch_changes
+from agent.launch_words import launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leaders_of
 from ssl_runtime import settings
@@ -145,7 +145,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         update["pending"] = None
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            changes, problem = launch_changes(text)
+            changes, problem = launch_changes(text, method=pending_method(pending))
             if changes or problem:  # "no, 500 steps" is a change, not a no
                 return update
         if DENY.search(text):

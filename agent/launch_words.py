@@ -288,11 +288,12 @@ LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" aft
 WHEN = ("at", "cron")
 
 
-def launch_changes(text: str, cwd: PathCheck | None = None) -> tuple[dict, Reading | None]:
+def launch_changes(text: str, cwd: PathCheck | None = None, method: str | None = None) -> tuple[dict, Reading | None]:
     """The launch settings a message states on its own (numbers, knobs, `key=value`, method, data, time), with the
-    question to ask when one of them cannot be resolved (an unknown method, a missing folder)."""
+    question to ask when one of them cannot be resolved (an unknown method, a missing folder). `method`: the
+    pending launch's."""
     cwd = cwd or PathCheck(None, None)
-    args = launch_args(text)
+    args = launch_args(text, method)
     named, problem = method_and_data(text, cwd, method_text=without_paths(text))
     if problem:
         return args, problem
@@ -302,12 +303,20 @@ def launch_changes(text: str, cwd: PathCheck | None = None) -> tuple[dict, Readi
     return args, None
 
 
+def pending_method(pending: dict, world: World | None = None) -> str | None:
+    """The method a pending launch trains: its own, or its parent run's."""
+    args = pending.get("args") or {}
+    parent = args.get("parent_run")
+    runs = world.runs if world else []
+    return args.get("method") or next((r.method for r in runs if parent and r.id == str(parent)), None)
+
+
 def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Reading | None:
     """The pending launch with what this message changes, when it changes something and reads as a change: not a
     whole new request (a method and data of its own), not a confident question about something else."""
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
-    changes, problem = launch_changes(text, cwd)
+    changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     numbers = written_numbers(text) if not changes and problem is None else []
     parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
     if not changes and problem is None and not numbers and not parts:

@@ -443,12 +443,12 @@ def find_switches(text: str) -> dict:
 
 
 def find_knobs(text: str, method: str | None = None) -> dict:
-    """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's,
-    when the message does not name it; it decides what a setting some methods have means (METHOD_SETTINGS)."""
+    """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's
+    (a pending launch's, a follow-up's parent's), unless the message names one; it decides what a setting some
+    methods have means (METHOD_SETTINGS)."""
     low = text.lower()
-    if method is None:
-        named = find_method(text)
-        method = named.value if named else None
+    named = find_method(text)
+    method = named.value if named and named.value else method  # a method the message names wins
     out: dict = find_method_settings(low, method)
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")

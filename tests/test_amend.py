@@ -176,3 +176,14 @@ def test_an_llm_may_go_ahead_without_what_it_could_not_place(tmp_path):
     out = agent.chat("go ahead without it", "g")
     assert out["pending_confirmation"]["args"]["steps"] == 200
     assert Registry(home).list() == []
+
+
+def test_a_method_setting_said_to_a_pending_launch_is_the_pending_method_s(model, tmp_path):
+    dino = {"tool": "launch_pretraining", "args": {"method": "dino", "data": "shapes", "steps": 300}}
+    r = amend(model, "and make the bottleneck 128", tmp_path, dino)
+    assert (r.kind, r.args) == ("tool", {**dino["args"], "overrides": {"method_args.bottleneck_dim": 128}})
+    follow_up = {"tool": "launch_pretraining", "args": {"parent_run": "3"}}  # run 3 is DINO
+    r = amend(model, "with a 64-d bottleneck", tmp_path, follow_up)
+    assert (r.kind, r.args) == ("tool", {"parent_run": "3", "overrides": {"method_args.bottleneck_dim": 64}})
+    r = amend(model, "and make the bottleneck 128", tmp_path)  # BYOL has none: asked, the launch kept
+    assert r.kind == "clarify" and "128" in r.question and r.without == PENDING

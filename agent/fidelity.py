@@ -30,6 +30,7 @@ from agent.slots import (
     SWITCHED_OFF,
     TEACHER_TEMP_WARMUP,
     TOP_LEVEL_KEYS,
+    WARMUP_EPOCHS,
     World,
     find_backend,
     find_cron,
@@ -151,6 +152,8 @@ def unplaced_switches(text: str) -> list[Stated]:
         if not m.group("steps"):
             out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
     rest = TEACHER_TEMP_WARMUP.sub(" ", rest)
+    out += [Stated("switch", m.group(0).strip(), m.group(0).strip()) for m in WARMUP_EPOCHS.finditer(rest)]
+    rest = WARMUP_EPOCHS.sub(" ", rest)
     for m in PART_SAID.finditer(rest):
         said = m.group(0).strip()
         if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
@@ -168,7 +171,8 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     if cron:
         rest = rest.replace(cron, " ")
     rest = TIME_SPAN.sub(" ", rest)
-    rest = TEACHER_TEMP_WARMUP.sub(" ", rest)  # stated whole, with its numbers (find_knobs, unplaced_switches)
+    rest = TEACHER_TEMP_WARMUP.sub(" ", WARMUP_EPOCHS.sub(" ", rest))  # stated whole, numbers and all (find_knobs,
+    # unplaced_switches)
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")
@@ -324,6 +328,9 @@ def question(tool: str, args: dict, drops: list[Stated]) -> str:
     elif any(FREEZE_LAST_LAYER.search(w.lower()) for w in switches):
         text += (" DINO's last layer is frozen for a number of steps, `method_args.freeze_last_layer_steps` (say e.g. "
                  "`freeze the last layer for the first 50 steps`); no other part of a network can be frozen.")
+    elif any(WARMUP_EPOCHS.search(w.lower()) for w in switches):
+        text += (" The warm-up is set in steps, `optim.warmup_steps` (say e.g. `a 500-step warmup`); unset, it is 10% "
+                 "of the run.")
     elif any(TEACHER_TEMP_WARMUP.search(w.lower()) for w in switches):
         text += (" DINO warms its teacher temperature up over a number of steps, `method_args.teacher_temp_warmup_steps` "
                  "(say e.g. `warm up the teacher temperature from 0.04 to 0.07 over the first 300 steps`).")

@@ -83,6 +83,8 @@ KNOBS: list[tuple[str, str]] = [
     (r"lambda[ _-]?offdiag|off[ _-]?diagonal(?: weight)?", "method_args.lambda_offdiag"),
     (r"out[ _-]?dim|prototypes", "method_args.out_dim"),
     (r"checkpoints?[ _-]?(?:every|interval)", "train.checkpoint_every"),
+    (r"log(?:ging)?(?:\s+(?:the\s+)?(?:metrics|loss))?\s+every|log(?:ging)?[ _-](?:every|interval)", "train.log_every"),
+    (r"health(?:\s+(?:metrics|checks?|batch))?\s+every|health[ _-](?:every|interval)", "train.health_every"),
     (r"checkpoints?|keep[ _-]checkpoints", "train.keep_checkpoints"),
     (r"(?:random[ _-])?seed", "train.seed"),
     (r"image[ _-]?size|resolution", "data.image_size"),
@@ -90,6 +92,7 @@ KNOBS: list[tuple[str, str]] = [
 ]
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
+             "train.log_every", "train.health_every",
              "train.seed", "data.image_size"}
 PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
 """A part named after a count ("a 3-layer projector", "a 6-layer image tower"): the count is that part's, which no
@@ -134,6 +137,8 @@ so the chat asks ("a hidden size of 1024" for BYOL: its projector's or its predi
 MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*(?:%|percent|per\s*cent)\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
                         r"(?:tokens|patches|words|inputs)\b")
 """A masked share in percent ("mask 25% of tokens"): the masked LM's probability, MAE's ratio."""
+SIZED_PROJECTOR = re.compile(r"\b(\d+)(?:-?d|[ -]dim(?:ension(?:al)?)?s?)\s+proj(?:ection|ector)\b")
+"""A projector by its size ("a 4096-d projector", "a 128-dim projection head"): the size of what it outputs."""
 TEACHER_TEMP_WARMUP = re.compile(
     rf"\b(?:(?:warm(?:ing)?[ _-]?up|ramp(?:ing)?(?:\s+up)?|rais(?:e|ing)|increas(?:e|ing)|anneal(?:ing)?)\s+(?:the\s+|its\s+)?"
     rf"teacher[ _-]?temp(?:erature)?|teacher[ _-]?temp(?:erature)?(?:\s+(?:is|being))?\s+(?:warm(?:ed|ing)?[ _-]?up|"
@@ -325,6 +330,12 @@ WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*s
 """A warm-up's length in steps ("a 20-step warmup", "warmup of 30 steps", "10 warmup steps"): optim.warmup_steps,
 never the run's length."""
 
+WARMUP_EPOCHS = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?:the\s+first\s+)?(?:\d+(?:\.\d+)?|an?|one)\s*"
+                           r"epochs?\b|\b(?:\d+(?:\.\d+)?|an?|one)\s*[- ]?epochs?\s+(?:of\s+)?(?:lr\s+|linear\s+)?"
+                           r"warm[ _-]?up\b|\b(?:\d+(?:\.\d+)?|an?|one)[- ]epoch\s+(?:lr\s+|linear\s+)?warm[ _-]?up\b")
+"""A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup"): the warm-up is set in
+steps (`optim.warmup_steps`), so it is asked about; its count is never the run's length nor a number of steps."""
+
 FREEZE_LAST_LAYER = re.compile(
     r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|frozen\s+(?:last|"
     r"output|final|prototype)\s+layer|(?:the\s+|its\s+)?"
@@ -341,6 +352,7 @@ def find_numbers(text: str) -> dict:
                  r"\1 ", text.lower())  # "100 more steps" counts steps
     low = re.sub(r"\b(?:every|each)\s+\d[\d,]*k?\s*(?:steps?|epochs?|iterations?|iters?)\b", " ", low)  # an interval
     low = WARMUP_LENGTH.sub(" warmup ", low)  # the warm-up's length, not the run's
+    low = WARMUP_EPOCHS.sub(" warmup ", low)
     low = FREEZE_LAST_LAYER.sub(" ", low)  # nor the frozen last layer's
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # nor the teacher temperature's warm-up
     m = re.search(r"(?<![\d.])(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)\b(?!\.\d)", low)
@@ -400,8 +412,9 @@ def _written_value(raw: str, percent: bool = False) -> int | float:
 
 
 def find_method_settings(low: str, method: str | None) -> dict:
-    """Settings some methods have (METHOD_SETTINGS, a masked share, DINO's teacher warm-up), each under the name the
-    launch's method gives it; one the method lacks is left out, so its number stays unplaced and is asked about."""
+    """Settings some methods have (METHOD_SETTINGS, a masked share, a sized projector, DINO's teacher warm-up), each
+    under the name the launch's method gives it; one the method lacks is left out, so its number stays unplaced and
+    is asked about."""
     out: dict = {}
     for pattern, names, value_first in METHOD_SETTINGS:
         name = _setting_of(method, names)
@@ -419,6 +432,9 @@ def find_method_settings(low: str, method: str | None) -> dict:
     name = _setting_of(method, ("mlm_probability", "mask_ratio"))
     if share and name:
         out.setdefault(f"method_args.{name}", _written_value(share.group(1), percent=True))
+    sized = SIZED_PROJECTOR.search(low)
+    if sized and _setting_of(method, ("proj_dim",)):
+        out.setdefault("method_args.proj_dim", int(sized.group(1)))
     warm = TEACHER_TEMP_WARMUP.search(low)
     if warm and warm.group("steps") and _setting_of(method, ("teacher_temp_warmup_steps",)):
         out["method_args.teacher_temp"] = float(warm.group("end"))
@@ -452,7 +468,7 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     out: dict = find_method_settings(low, method)
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
-        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?)\b)", low) \
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b)", low) \
             or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
         if m and key not in out:
             val = m.group(1)

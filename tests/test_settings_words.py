@@ -330,3 +330,24 @@ def test_a_follow_up_reads_a_setting_by_its_parent_s_method_and_never_as_a_run(m
     assert r.kind == "clarify" and "run 128" not in r.question
     r = understand("rerun 2 with 4 transformer layers", {}, WORLD, model)  # was a comparison of runs 2 and 4
     assert r.kind == "clarify" and "4 transformer layers" in r.question
+
+
+@pytest.mark.parametrize("text", ["pretrain simclr on digits, batch 512, lr 0.3 with lars, 100 epochs, warmup 10 epochs",
+                                  "pretrain byol on shapes with 5 epochs of warmup",
+                                  "pretrain simclr on digits for 100 epochs with a 10 epoch warmup"])
+def test_a_warm_up_in_epochs_is_asked_about_never_read_as_steps_or_as_the_run(model, text):
+    r = understand(text, {}, WORLD, model)  # "warmup 10 epochs" was a 10-step warm-up
+    assert r.kind == "clarify" and "`optim.warmup_steps`" in r.question
+    from agent.slots import find_numbers
+    assert "optim.warmup_steps" not in find_knobs(text) and find_numbers(text).get("epochs") in (100, None)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain simclr on digits for 300 steps and log every 10 steps", {"train.log_every": 10}),
+    ("pretrain simclr on digits for 300 steps, health metrics every 25 steps", {"train.health_every": 25}),
+    ("pretrain vicreg on shapes with a 4096-d projector", {"method_args.proj_dim": 4096}),
+    ("pretrain simclr on digits with a 128-dim projection head", {"method_args.proj_dim": 128}),
+    ("pretrain mae on shapes with a 128-d projector", {}),  # MAE has none: asked
+])
+def test_intervals_and_a_sized_projector_in_words(text, want):
+    assert find_knobs(text) == want

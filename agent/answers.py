@@ -452,6 +452,14 @@ def _logged_line(rid: str, m: dict) -> str:
     (ls, lv), (ns, nv), (xs, xv) = m["last"], m["min"], m["max"]
     line = (f"- `{key}`: {lead}last {_fmt(lv)} (step {ls}), lowest {_fmt(nv)} (step {ns}), highest {_fmt(xv)} "
             f"(step {xs})")
+    if "over_last_steps" in m:
+        o, n = m["over"], m["over_last_steps"]
+        if o is None:
+            return line + f"; it logged fewer than two values in its last {n} steps, so how it moved there is not known"
+        (s0, v0), (s1, v1) = o["first"], o["last"]
+        said = "flat (within 1%)" if o["direction"] == "flat" else o["direction"]
+        return line + (f"; over its last {n} steps it went {_fmt(v0)} (step {s0}) to {_fmt(v1)} (step {s1}), "
+                       f"{o['change'] * 100:+.1f}%: **{said}**")
     t = m.get("trend")
     if t:
         (s0, v0), (s1, v1) = t["first"], t["last"]

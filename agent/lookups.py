@@ -24,7 +24,7 @@ from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
                                r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
-                               r"tell|remind)\b|\?\s*$", re.I)
+                               r"tell|remind|plot|chart|graph)\b|\?\s*$", re.I)
 NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
                                 r"ok|okay|fine|sensible|reasonable|"
                                 r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
@@ -47,6 +47,10 @@ METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embeddi
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
+OVER_LAST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through)\s+(?:the\s+|its\s+)?(?:last|past|final|"
+                             r"latest)\s+(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b", re.I)
+"""A window of a run's last steps ("how did the loss of run 3 move over the last 100 steps?"): a metric's movement
+there, never a run's length."""
 AT_STEP = re.compile(r"\b(?:at|on|by|around|near|after)\s+(?:step|iteration|iter)\s*#?\s*(\d[\d,]*k?)\b|"
                      r"\bat\s+(\d[\d,]*k?)\s+steps\b", re.I)
 NOT_ABOUT_VALUES = re.compile(r"\b(?:why|should|would|could|recommend|suggest|still|keep\w*|trend\w*|compare|versus|vs|"
@@ -105,7 +109,8 @@ def asked_metrics(text: str) -> list[str]:
 
 def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | None, world: World):
     at = AT_STEP.search(text)
-    rest = AT_STEP.sub(" ", text)
+    over = OVER_LAST_STEPS.search(text)
+    rest = OVER_LAST_STEPS.sub(" ", AT_STEP.sub(" ", text))
     given = find_numbers(rest)
     if given.get("steps") or given.get("epochs"):
         return None  # a length given: a launch or a change, not a lookup
@@ -119,4 +124,6 @@ def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | N
     args = {"run_id": ids[0], "metrics": metrics, **({"show": show} if show else {})}
     if at:
         args["at_step"] = parse_count(at.group(1) or at.group(2))
+    if over:
+        args["over_last_steps"] = parse_count(over.group(1))
     return "get_run", args

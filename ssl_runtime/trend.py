@@ -36,7 +36,19 @@ def tail_trend(points: list[tuple[int, float]]) -> Trend | None:
     """The trend of a metric's finite (step, value) points over their last fifth, or None with too few points."""
     if len(points) < MIN_POINTS:
         return None
-    window = points[-max(3, len(points) // FIFTH):]
+    return _between(points[-max(3, len(points) // FIFTH):])
+
+
+def trend_over(points: list[tuple[int, float]], last_steps: int) -> Trend | None:
+    """The trend over the last `last_steps` steps the user named ("over the last 100 steps"): from the first logged
+    point at or after the last step minus that many to the last; None with fewer than two points there."""
+    if not points:
+        return None
+    window = [p for p in points if p[0] >= points[-1][0] - last_steps]
+    return _between(window) if len(window) >= 2 else None
+
+
+def _between(window: list[tuple[int, float]]) -> Trend:
     (s0, v0), (s1, v1) = window[0], window[-1]
     direction = "falling" if v1 < v0 - REL * abs(v0) else "rising" if v1 > v0 + REL * abs(v0) else "flat"
     return Trend(direction, (s0, v0), (s1, v1))

@@ -517,3 +517,28 @@ def test_a_runs_probe_values_asked_for_are_read_back_and_measured_again_only_whe
     assert "Its stored probe; say \"probe run " + run.id + " again\"" in tool_result_text("run_linear_probe", stored)
     assert box.run_linear_probe(run.id, again=True)["probe/acc"] == 0.92 and measured == [run.id]
     assert box.run_linear_probe(run.id, eval_overrides={"knn_k": 5})["probe/acc"] == 0.92  # new settings: measured
+
+
+def test_a_metric_over_the_last_steps_named_moves_from_the_first_point_in_that_window(tmp_path):
+    """"Over the last 15 steps" of a run logged at 10, 20, 30: from step 20 (30 - 15 = 15, first at or after) to 30."""
+    from agent.answers import _logged_line
+    from tools.run_settings import logged_values
+
+    info = _logged_run(tmp_path)
+    (loss,) = logged_values(info, ["loss"], over_last_steps=15)
+    assert (loss["over"]["first"], loss["over"]["last"], loss["over"]["direction"]) == ((20, 4.0), (30, 4.5), "rising")
+    assert _logged_line("7", loss).endswith("; over its last 15 steps it went 4 (step 20) to 4.5 (step 30), +12.5%: "
+                                            "**rising**")
+    (short,) = logged_values(info, ["loss"], over_last_steps=5)  # one point in the window: nothing to read
+    assert short["over"] is None and "fewer than two values in its last 5 steps" in _logged_line("7", short)
+
+
+@pytest.mark.parametrize("message, args", [
+    ("show me the loss of run 3 over the last 100 steps", {"metrics": ["loss"], "over_last_steps": 100}),
+    ("plot the rankme of run 3 over the last 100 steps", {"metrics": ["health/rank"], "over_last_steps": 100}),  # a launch
+    ("how has run 3's effective rank changed over the last 1k steps?", {"metrics": ["health/rank"],
+                                                                         "over_last_steps": 1000}),
+])
+def test_a_window_of_last_steps_is_a_lookup_never_a_run_length(message, args, model):
+    r = read(message, model)
+    assert (r.tool, r.args) == ("get_run", {"run_id": "3", **args})

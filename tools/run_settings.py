@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ssl_runtime.run_folder import RunFolder
-from ssl_runtime.trend import tail_trend
+from ssl_runtime.trend import tail_trend, trend_over
 from tools.metric_words import metric_key
 
 WHOLE_CONFIG = "config"
@@ -134,10 +134,12 @@ def run_files(info: dict) -> dict:
             "kept_checkpoints": [f.name for f in kept], "run_dir": info["run_dir"]}
 
 
-def logged_values(info: dict, metrics: list[str], at_step: int | None = None) -> list[dict]:
+def logged_values(info: dict, metrics: list[str], at_step: int | None = None,
+                  over_last_steps: int | None = None) -> list[dict]:
     """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, the trend of
-    its last fifth (ssl_runtime/trend.py), and with `at_step` its value at the nearest logged step. A metric the run
-    never logged is named as absent, with the ones it did."""
+    its last fifth (ssl_runtime/trend.py), with `at_step` its value at the nearest logged step, and with
+    `over_last_steps` how it moved over that many last steps. A metric the run never logged is named as absent,
+    with the ones it did."""
     rows = RunFolder(info["run_dir"]).read_metrics()
     logged = sorted({k for r in rows for k in r} - {"step", "epoch"})
     out = []
@@ -154,6 +156,10 @@ def logged_values(info: dict, metrics: list[str], at_step: int | None = None) ->
         if at_step is not None:
             entry["at"] = min(points, key=lambda p: (abs(p[0] - at_step), p[0]))
             entry["asked_step"] = at_step
+        over = trend_over(points, over_last_steps) if over_last_steps else None
+        if over_last_steps:
+            entry["over_last_steps"] = over_last_steps
+            entry["over"] = over.to_dict() if over else None
         out.append(entry)
     return out
 

@@ -99,6 +99,8 @@ class GetRunArgs(RunRef, ShowArgs):
                                "or as keys ('loss', 'effective rank', 'health/std'): each one's last, lowest and highest "
                                "value with its step")
     at_step: int | None = Field(None, ge=0, description="with metrics: their values at this step (the nearest logged)")
+    over_last_steps: int | None = Field(None, ge=1, description="with metrics: how each moved over this many last "
+                                        "steps ('over the last 100 steps')")
 
 
 class DiagnoseArgs(RunRef):

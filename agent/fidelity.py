@@ -238,7 +238,8 @@ def _takes(tool: str, s: Stated) -> bool:
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
         return tool in LAUNCH_TOOLS
     if s.field in ("number", "setting", "switch"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
-        return tool in LAUNCH_TOOLS        # resnet18?"); a launch must carry a setting said in words too
+        return tool in LAUNCH_TOOLS or (tool == "run_linear_probe" and s.field == "number")  # resnet18?"); a launch
+        # must carry a setting said in words too, and a probe every number ("with 1000 labelled examples")
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)

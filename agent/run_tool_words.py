@@ -20,6 +20,10 @@ from agent.usage_words import SPAN, find_period
 NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"
                             r"fine-?tun\w*|full\s+fine-?tun\w*)\b", re.I)
 """A probe asked to be other than linear: sslpilot's probe is a logistic regression on frozen features, with kNN."""
+PER_CLASS = re.compile(r"\b\d+\s+(?:labell?ed\s+)?(?:images?|labels?|examples?|samples?|shots?)\s+(?:per|a|for\s+each|"
+                       r"of\s+each|each|in\s+each)\s+class\b|\b\d+[- ]shot\b", re.I)
+"""A probe given a count of labels per class ("10 labels per class", "5-shot"): it learns from a share of each
+class's labels (`eval.label_fraction`), not a count."""
 PART_OF_RUN = re.compile(r"\b(?:skip|skipping|ignore|ignoring|exclude|excluding|without|drop|leave\s+out|cut)\s+"
                          r"(?:the\s+)?(?:first|last|initial|early|warm-?up)\b|\b(?:only|just)\s+(?:the\s+)?(?:first|"
                          r"last)\s+\d[\d,]*\s+(?:steps|epochs)\b|\b(?:from|after|starting\s+at)\s+step\s+\d+\s+on\b",
@@ -144,6 +148,12 @@ def asked_of_one_run(intent: str, text: str, run: RunInfo, changes: dict, direct
         return Asked(f"The forecast reads run {rid} at 2x and 4x its length, with an 80% band; further out a curve "
                      f"fitted to one run says nothing I would trust. Forecast it at those?", [f"forecast run {rid}"])
     if intent == "run_linear_probe":
+        per_class = PER_CLASS.search(text)
+        if per_class:
+            return Asked(f"A probe learns from a share of the labels, the same share of each class "
+                         f"(`eval.label_fraction`), not from a count per class (`{per_class.group(0)}`). Which share? "
+                         f"e.g. `probe run {rid} on 10% of the labels`; or probe it on all of them.",
+                         [f"probe run {rid} on 10% of the labels", f"probe run {rid}"])
         if NONLINEAR_HEAD.search(text):
             return Asked("sslpilot's probe is linear (a logistic regression on the frozen features), with kNN beside "
                          "it; an MLP probe or fine-tuning is not built. Probe it linearly?", [f"probe run {rid}"])

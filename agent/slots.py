@@ -398,6 +398,11 @@ SETTING_VALUE = re.compile("|".join(
 The run's own settings are left out: "the last checkpoint of 1" names run 1."""
 
 
+LABEL_COUNT = re.compile(r"\b\d[\d,]*\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?ed\s+)?(?:images?|labels?|examples?|"
+                         r"samples?|shots?)\b|\b\d+[- ]shot\b")
+"""A count of images or labels ("on 1000 labelled images", "10 labels per class", "5-shot"): never a run."""
+
+
 def _setting_of(method: str | None, names: tuple[str, ...]) -> str | None:
     """The first of `names` that the method has; None when no method is known or it has none of them."""
     have = method_settings(method) if method in METHODS else frozenset()
@@ -531,7 +536,7 @@ def find_eval_settings(text: str) -> dict:
     m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low)
     if m:
         found["knn_k"] = int(m.group(1) or m.group(2))
-    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?images\b", low)
+    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?(?:images|examples|samples)\b", low)
     if m:
         found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
     m = LABEL_SHARE.search(low)
@@ -924,8 +929,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                      low)  # "run four" is run 4; "can I run two runs at once?" names no run
     ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
     found = [next(g for g in t if g) for t in ids]
-    listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}))+)",
-                       low)
+    listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}|"
+                       rf"\s+(?:labell?ed\s+)?(?:labels?|examples?|samples?|shots?)\b|[- ]shot))+)", low)
     if listed:
         found += re.findall(r"\d+", listed.group(1))
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
@@ -936,6 +941,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                          cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+        cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"
         cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
         cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)

@@ -850,9 +850,11 @@ def _asked_about(text: str, world: World) -> dict:
 
 
 def _eval_overrides(text: str) -> dict:
-    """Evaluation settings for a probe re-run without retraining (slots.find_eval_settings)."""
+    """Evaluation settings for a probe re-run without retraining (slots.find_eval_settings), and where it runs ("on
+    gpu 2", "on the cpu")."""
     found = find_eval_settings(text)
-    return {"eval_overrides": found} if found else {}
+    device = find_numbers(text).get("device")
+    return {**({"eval_overrides": found} if found else {}), **({"device": device} if device else {})}
 
 
 def _missing_path(raw: str, cwd) -> Reading:

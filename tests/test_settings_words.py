@@ -351,3 +351,46 @@ def test_a_warm_up_in_epochs_is_asked_about_never_read_as_steps_or_as_the_run(mo
 ])
 def test_intervals_and_a_sized_projector_in_words(text, want):
     assert find_knobs(text) == want
+
+
+@pytest.mark.parametrize("text", ["probe run 1 using 50 labelled images per class", "probe run 1 with 10 labels per class",
+                                  "run a 5-shot probe on run 1"])
+def test_labels_per_class_are_asked_about_as_a_share_and_never_read_as_a_run(model, text):
+    r = understand(text, {}, WORLD, model)  # "no run 50", "no run 10", or run 1's probe without the count
+    assert r.kind == "clarify" and "`eval.label_fraction`" in r.question and "There is no run" not in r.question
+
+
+def test_a_probe_carries_every_number_it_is_given(model):
+    r = understand("probe run 1 with 1000 labelled examples", {}, WORLD, model)  # was a probe on every image
+    assert r.args["eval_overrides"]["max_images"] == 1000
+    r = understand("probe run 1 with 64 workers", {}, WORLD, model)  # no setting takes it: asked
+    assert r.kind == "clarify" and "`64 workers`" in r.question
+    r = understand("probe run 1 on gpu 2", {}, WORLD, model)
+    assert (r.tool, r.args) == ("run_linear_probe", {"run_id": "1", "device": "cuda:2"})
+
+
+def test_a_probe_s_device_is_checked_before_it_runs():
+    from pydantic import ValidationError
+
+    from tools.tool_table import ProbeArgs
+
+    assert ProbeArgs(run_id="1", device="cuda:2").device == "cuda:2"
+    with pytest.raises(ValidationError, match="device"):
+        ProbeArgs(run_id="1", device="gpu two; rm -rf /")
+
+
+def test_the_probe_tool_runs_where_it_is_told(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tools import runs
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+
+    seen = {}
+    monkeypatch.setattr(runs, "find_run", lambda home, ref: SimpleNamespace(probe=tmp_path / "none.json"))
+    monkeypatch.setattr(runs, "probe", lambda home, ref, device="auto", eval_overrides=None: seen.update(
+        device=device, eval_overrides=eval_overrides) or {"run_id": ref, "probe/acc": 0.5})
+    (tool,) = [t for t in ToolBox(Home.resolve(tmp_path / "home")).langchain_tools() if t.name == "run_linear_probe"]
+    assert tool.invoke({"run_id": "1", "device": "cuda:2"})["probe/acc"] == 0.5 and seen["device"] == "cuda:2"
+    tool.invoke({"run_id": "1"})
+    assert seen["device"] == "auto"

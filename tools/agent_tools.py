@@ -349,14 +349,15 @@ class ToolBox:
             start_scheduler_if_needed(self.home)
 
     # ---- read-only and cheap tools ------------------------------------------------------------------
-    def run_linear_probe(self, run_id: str, eval_overrides: dict | None = None, again: bool = False) -> dict:
+    def run_linear_probe(self, run_id: str, eval_overrides: dict | None = None, again: bool = False,
+                         device: str | None = None) -> dict:
         from tools import runs
 
         stored = runs.find_run(self.home, run_id).probe
         if not again and not eval_overrides and stored.exists():  # "what's its probe accuracy?": read, not re-run
             p = {**json.loads(stored.read_text()), "stored": True}
         else:
-            p = runs.probe(self.home, run_id, eval_overrides=eval_overrides)
+            p = runs.probe(self.home, run_id, device=device or "auto", eval_overrides=eval_overrides)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()
                 if k in ("run_id", "probe/acc", "knn/acc", "knn/recall@5", "baseline", "eval", "stored", "num_val",
                          "probe/gain_se", "label_fraction", "num_train") or k.startswith("clip/")}

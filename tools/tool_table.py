@@ -234,6 +234,8 @@ class ForecastArgs(RunRef):
 
 class ProbeArgs(RunRef):
     eval_overrides: dict[str, Any] = Field(default_factory=dict, description="e.g. {'feature_norm': 'standardize'}")
+    device: str | None = Field(None, pattern=r"^(?:auto|cpu|mps|cuda(?::\d+)?)$", description="where the probe "
+                               "embeds the images ('cuda:2', 'cpu'); unset: the first GPU, else the CPU")
     again: bool = Field(False, description="probe again even when the run has a stored probe (its result is "
                         "returned otherwise: a finished run's encoder does not change)")
 

@@ -3,6 +3,7 @@ pixels, the optimiser, the schedule and Barlow Twins' or VICReg's lambda; "at 64
 an architecture sslpilot does not build is asked about, never swapped for another. The held-out phrasings are
 tests/data/settings_words_heldout.jsonl (test_understanding.py)."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -394,3 +395,20 @@ def test_the_probe_tool_runs_where_it_is_told(tmp_path, monkeypatch):
     assert tool.invoke({"run_id": "1", "device": "cuda:2"})["probe/acc"] == 0.5 and seen["device"] == "cuda:2"
     tool.invoke({"run_id": "1"})
     assert seen["device"] == "auto"
+
+
+@pytest.mark.parametrize("text, grid", [
+    ("sweep the bottleneck of dino on digits over 64, 128 and 256 for 200 steps",
+     {"method_args.bottleneck_dim": [64, 128, 256]}),
+    ("sweep vicreg's variance weight over 10, 25 and 50 on digits", {"method_args.mu": [10, 25, 50]}),
+    ("try mlm on ./corpus with 2, 4 and 6 layers for 300 steps", {"method_args.num_layers": [2, 4, 6]}),
+    ("clm on ./corpus with hidden size 128 or 256, and 2 or 4 layers",
+     {"method_args.hidden_size": [128, 256], "method_args.num_layers": [2, 4]}),
+    ("clm on ./corpus with hidden size 128 and 256 and 2 or 4 layers", {}),  # whose values are which: asked
+    ("sweep simclr on digits over the bottleneck 64 and 128", {}),  # SimCLR has none
+])
+def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid):
+    from agent.slots import find_grid, without_grid
+
+    assert find_grid(text) == grid
+    assert not re.search(r"\b(?:64|128|256)\b", without_grid(text)) or not grid  # values, never runs

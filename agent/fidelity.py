@@ -18,18 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.annotating import launch_labels
+from agent.grid_words import TOP_LEVEL_KEYS
 from agent.run_tool_words import without_period
+from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
     DURATION,
-    EVAL_NAMES,
     FREEZE_LAST_LAYER,
-    KNOBS,
     SWEEP_REF,
-    SWITCHED_OFF,
     TEACHER_TEMP_WARMUP,
-    TOP_LEVEL_KEYS,
     WARMUP_EPOCHS,
     World,
     find_backend,
@@ -37,7 +35,6 @@ from agent.slots import (
     find_datasets,
     find_embedding_dim,
     find_import_format,
-    find_knobs,
     find_limit,
     find_methods,
     find_nodes,
@@ -45,7 +42,6 @@ from agent.slots import (
     find_paths,
     find_runs,
     find_time,
-    named_settings,
     parse_value,
     without_paths,
 )
@@ -63,7 +59,7 @@ ATTACHED_PIXELS = re.compile(r"(?<![\w.])(\d+)px\b", re.I)  # "48px": a number W
 # times of day, dates and delays: when a run starts, read by find_time, not a setting
 TIME_SPAN = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}(?:t\d{2}:\d{2}(?::\d{2})?)?"
                        r"|\bin\s+\d+\s*(?:h|hrs?|hours?|m|mins?|minutes?|days?)\b"
-                       rf"|{AT_HOUR}|{DURATION}", re.I)  # a duration is stated as train.max_minutes (slots.find_knobs)
+                       rf"|{AT_HOUR}|{DURATION}", re.I)  # a duration is stated as train.max_minutes (setting_words.find_knobs)
 KNOB_NAMES = {key.split(".")[-1] for _, key in KNOBS}  # method knobs by their own name: "temperature=0.2"
 NUMBER_FIELDS = {"epochs": "epochs", "steps": "steps", "batch_size": "batch size", "lr": "learning rate"}
 

@@ -3,23 +3,15 @@
 "What learning rate did run 4 use?", "how long did run 1 take?", "print run 5's config", "where is run 1's encoder
 saved?": the words decide (a question, one run or "its", a setting or time or files named, no value given), never the
 intent classifier, whose nearest reading (a diagnosis, a forecast) would answer something else. The settings named
-are found by `slots.find_asked`; the tool answers each with where it came from (`tools/run_settings.py`).
+are found by `setting_words.find_asked`; the tool answers each with where it came from (`tools/run_settings.py`).
 """
 
 from __future__ import annotations
 
 import re
 
-from agent.slots import (
-    RunRefs,
-    World,
-    find_asked,
-    find_knobs,
-    find_method,
-    find_numbers,
-    named_settings,
-    parse_count,
-)
+from agent.setting_words import find_asked, find_knobs, named_settings
+from agent.slots import RunRefs, World, find_method, find_numbers, parse_count
 from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"

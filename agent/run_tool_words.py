@@ -5,7 +5,7 @@
 what the user said dropped without a word. Each is now a question that says what the tool does and offers what
 sslpilot can do instead, as messages to send back. A resume with a new setting "from its checkpoint" is the
 continued pretraining it asks for (a new run from the run's final weights). A probe "on 1% of the labels" is a
-setting (eval.label_fraction, slots.find_eval_settings), and "the runs from last week, sorted by probe" are
+setting (eval.label_fraction, setting_words.find_eval_settings), and "the runs from last week, sorted by probe" are
 list_runs' period and sort.
 """
 
@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.slots import RunInfo, find_datasets, find_paths, named_settings
+from agent.setting_words import named_settings
+from agent.slots import RunInfo, find_datasets, find_paths
 from agent.usage_words import SPAN, find_period
 
 NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"

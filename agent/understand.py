@@ -25,6 +25,7 @@ from agent.fidelity import (
     dropped,
     question,
 )
+from agent.grid_words import find_grid
 from agent.launch_words import (
     MULTIPLE_OF_SETTING,
     RELATIVE_SETTING,
@@ -58,6 +59,7 @@ from agent.run_tool_words import (
     recommend_filters,
     without_period,
 )
+from agent.setting_words import find_eval_settings, named_settings
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -68,8 +70,6 @@ from agent.slots import (
     find_cron,
     find_data,
     find_embedding_dim,
-    find_eval_settings,
-    find_grid,
     find_import_format,
     find_limit,
     find_method,
@@ -77,7 +77,6 @@ from agent.slots import (
     find_paths,
     find_runs,
     mask_runs,
-    named_settings,
     unname_sweeps,
     whole_sweep,
     without_paths,
@@ -850,7 +849,7 @@ def _asked_about(text: str, world: World) -> dict:
 
 
 def _eval_overrides(text: str) -> dict:
-    """Evaluation settings for a probe re-run without retraining (slots.find_eval_settings), and where it runs ("on
+    """Evaluation settings for a probe re-run without retraining (setting_words.find_eval_settings), and where it runs ("on
     gpu 2", "on the cpu")."""
     found = find_eval_settings(text)
     device = find_numbers(text).get("device")

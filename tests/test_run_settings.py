@@ -13,7 +13,7 @@ from understanding_eval import WORLD
 
 from agent.answers import tool_result_text
 from agent.intent_model import get_model
-from agent.slots import find_asked
+from agent.setting_words import find_asked
 from agent.understand import understand
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder

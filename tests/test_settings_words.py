@@ -10,7 +10,8 @@ import pytest
 from understanding_eval import WORLD
 
 from agent.intent_model import get_model
-from agent.slots import find_architecture, find_knobs, find_time, other_backbone
+from agent.setting_words import find_knobs
+from agent.slots import find_architecture, find_time, other_backbone
 from agent.understand import understand
 from ssl_runtime.catalogue import BACKBONES
 
@@ -143,7 +144,7 @@ def test_a_repeated_launch_is_a_sweep_over_seeds(model, text, seeds):
 
 
 def test_a_multiple_of_a_setting_is_no_repeat():
-    from agent.slots import find_grid
+    from agent.grid_words import find_grid
 
     assert find_grid("pretrain simclr on digits with twice the default learning rate") == {}
     assert find_grid("train byol on shapes 3 times as long as run 2") == {}
@@ -229,7 +230,7 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
     assert find_numbers("pretrain simclr on digits for 25 epochs")["epochs"] == 25
 
 
-# ---- settings some methods have, by the launch's method (slots.METHOD_SETTINGS) -------------------------------
+# ---- settings some methods have, by the launch's method (setting_words.METHOD_SETTINGS) -------------------------------
 
 @pytest.mark.parametrize("text, want", [
     ("pretrain dino on digits with a 512-d bottleneck", {"method_args.bottleneck_dim": 512}),
@@ -312,7 +313,7 @@ def test_a_text_model_s_transformer_layers_are_no_backbone_asked_for():
 def test_every_number_a_method_takes_has_words_in_the_chat():
     """The catalogue's methods are the one list: a numeric setting added to a method's Args without words for it
     would only ever be asked about."""
-    from agent.slots import KNOBS, METHOD_SETTINGS
+    from agent.setting_words import KNOBS, METHOD_SETTINGS
     from ssl_runtime.catalogue import METHODS, method_class
 
     said = {key.removeprefix("method_args.") for _, key in KNOBS} | {n for _, names, _ in METHOD_SETTINGS for n in names}
@@ -408,7 +409,7 @@ def test_the_probe_tool_runs_where_it_is_told(tmp_path, monkeypatch):
     ("sweep simclr on digits over the bottleneck 64 and 128", {}),  # SimCLR has none
 ])
 def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid):
-    from agent.slots import find_grid, without_grid
+    from agent.grid_words import find_grid, without_grid
 
     assert find_grid(text) == grid
     assert not re.search(r"\b(?:64|128|256)\b", without_grid(text)) or not grid  # values, never runs

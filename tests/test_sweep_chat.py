@@ -8,9 +8,10 @@ from conftest import tiny_config
 from understanding_eval import WORLD
 
 from agent.fidelity import dropped
+from agent.grid_words import find_grid
 from agent.intent_model import get_model
 from agent.session import Agent
-from agent.slots import find_grid, find_runs
+from agent.slots import find_runs
 from agent.understand import understand
 from tools.home import Home
 from tools.registry import Registry

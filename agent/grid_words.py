@@ -1,0 +1,127 @@
+"""A sweep's lists of values in words ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2", "2, 4 and 6 layers",
+"3 seeds"): what `launch_sweep` varies, and the spans a run reference must not be read from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.setting_words import (
+    INT_SWEEPS,
+    METHOD_SETTING_KEYS,
+    METHOD_SETTINGS,
+    SWEEPABLE,
+    _setting_of,
+    _written_value,
+)
+from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, parse_value
+from tools.launches import FIELD_KEYS
+
+_ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
+
+
+LIST_OF = rf"({_ITEM}(?:\s*(?:,\s*(?:and|or)?|\band\b|\bor\b|/|\bvs\.?|\bversus\b)\s*{_ITEM})+)"
+
+
+TOP_LEVEL_KEYS = {**FIELD_KEYS, "seed": "train.seed"}  # "lr=1e-3,3e-3" sweeps optim.lr
+
+
+GRID_ASSIGNMENT = rf"(?<![\w./-])([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*=\s*({NUMBER}(?:,{NUMBER})+)"
+
+
+_COUNT = r"(\d+|" + "|".join(WORD_NUMBERS) + r")"
+
+
+SEED_COUNT = (rf"\b{_COUNT}\s+(?:random\s+|different\s+)?seeds\b"  # "3 seeds"
+              rf"|\b{_COUNT}\s+(?:(?:{METHOD_WORDS})\s+)?runs?\b[^.;]*?\b(?:different|random|separate)\s+seeds\b"
+              rf"|(?:\b(twice|thrice)|\b{_COUNT}\s+times)\b(?!\s+(?:the|as|more|less|an?|that|its|my|this|"
+              r"higher|lower|larger|smaller|bigger|faster|slower|longer|shorter|default|over|per)\b)")
+"""A launch repeated at other seeds, as people say it ("3 seeds", "3 runs with different seeds", "twice", "5 times";
+not "twice the learning rate" or "3 times as long"): a sweep over seeds 0..N-1 (seed_count)."""
+
+
+def seed_count(low: str) -> int | None:
+    """How many seeds SEED_COUNT asks for, or None."""
+    m = re.search(SEED_COUNT, low)
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g)
+    return {"twice": 2, "thrice": 3}.get(word) or (int(word) if word.isdigit() else WORD_NUMBERS[word])
+
+
+@dataclass
+class GridList:
+    """One list of values a sweep would vary, as written: its config key, the values' text and where they are."""
+
+    key: str
+    values: str  # "1e-3, 3e-3 and 1e-2"; an assignment's "1e-3,3e-3"
+    start: int  # the values' span in the message
+    end: int
+    phrase: tuple[int, int]  # the whole phrase, name and all: blanked by without_grid
+    assignment: bool = False
+
+
+def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
+    """Each list of values a sweep would vary; a setting only some methods have (METHOD_SETTINGS) under the name the
+    message's method gives it ("dino's bottleneck over 64, 128 and 256", "mlm with 2, 4 and 6 layers")."""
+    found = [GridList(m.group(1), m.group(2), m.start(2), m.end(2), m.span(), True)
+             for m in re.finditer(GRID_ASSIGNMENT, low)]
+    named = find_method(low)
+    method = named.value if named else None
+    settings = [(p + "s?", f"method_args.{name}", value_first) for p, names, value_first in METHOD_SETTINGS
+                if (name := _setting_of(method, names))]
+    for pattern, key, value_first in [*((p, k, False) for p, k in SWEEPABLE), *settings]:
+        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?"
+                      r"(?:\s+on\s+[\w./~-]+)?)?\s*"
+                      rf"(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}", low)  # "lr of simclr on digits over"
+        if not m and value_first:  # "2, 4 and 6 layers": the last value is the setting's count; ", and" ends a list
+            m = re.search(rf"\b({NUMBER}(?:\s*(?:,(?!\s*and\b)\s*(?:or\b)?|\band\b|\bor\b|/)\s*{NUMBER})+)(?:-?d\b|"
+                          rf"[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b", low)
+            if m:
+                found = [_cut_before(g, m.start(1)) for g in found]  # "hidden size 128 or 256, and 2 or 4 layers"
+        if m and all(g.key != key for g in found):
+            found.append(GridList(key, m.group(1), m.start(1), m.end(1), m.span()))
+    tangled = {id(g) for g in found for o in found if o is not g and not (g.assignment or o.assignment)
+               and g.start < o.end and o.start < g.end}  # "hidden size 128 and 256 and 2 or 4 layers": whose values
+    return [g for g in found if keep_tangled or id(g) not in tangled]  # are which is asked, never guessed
+
+
+def _cut_before(g: GridList, start: int) -> GridList:
+    """A list read by a setting's name, cut where a list read by its noun begins, when two of its values are left."""
+    if g.assignment or not g.start < start < g.end:
+        return g
+    head = re.sub(r"[\s,]*(?:\b(?:and|or)\b[\s,]*)*$", "", g.values[:start - g.start])
+    if len(re.findall(NUMBER, head)) < 2:
+        return g
+    return GridList(g.key, head, g.start, g.start + len(head), (g.phrase[0], g.start + len(head)))
+
+
+def without_grid(text: str) -> str:
+    """The message with its sweep lists blanked: "seeds 0, 1, 2 and 3" names no runs."""
+    low = text.lower()
+    for g in _grid_lists(low, keep_tangled=True):
+        a, b = g.phrase
+        low = low[:a] + " " * (b - a) + low[b:]
+    return re.sub(SEED_COUNT, " ", low)
+
+
+def find_grid(text: str) -> dict[str, list]:
+    """What a sweep varies: a setting with two or more values ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2",
+    `optim.lr=1e-3,3e-3`), or "N seeds" (seeds 0..N-1). Config keys to the values, in the order written."""
+    low = text.lower()
+    grid: dict[str, list] = {}
+    for g in _grid_lists(low):
+        key = g.key
+        if g.assignment:
+            key = TOP_LEVEL_KEYS.get(key, key if "." in key else f"method_args.{key}")
+            grid[key] = [parse_value(v) for v in g.values.split(",")]
+        elif key not in grid:
+            written = re.findall(NUMBER, g.values)
+            values = [float(v) for v in written]
+            grid[key] = [int(v) for v in values] if key in INT_SWEEPS else [_written_value(v) for v in written] \
+                if key in METHOD_SETTING_KEYS else values
+    n = seed_count(low)
+    if n and "train.seed" not in grid and 2 <= n <= 64:
+        grid["train.seed"] = list(range(n))
+    return grid

@@ -1,0 +1,383 @@
+"""Settings said in words: which words name which config key ("temperature 0.2", "a 512-d bottleneck", "no
+centering", "k=50 neighbours"), read for a launch (`find_knobs`), a probe (`find_eval_settings`) or a question
+about a run's settings (`find_asked`). A setting only some methods have takes the name the launch's method gives it
+(METHOD_SETTINGS). The numbers and lengths themselves, methods, data and runs are `agent/slots.py`'s; a sweep's lists
+of values are `agent/grid_words.py`'s.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.slots import (
+    FREEZE_LAST_LAYER,
+    NUMBER,
+    TEACHER_TEMP_WARMUP,
+    WARMUP_LENGTH,
+    _named_methods,
+    find_architecture,
+    find_assignments,
+    find_duration,
+    find_method,
+    parse_count,
+)
+from ssl_runtime.catalogue import METHODS, method_settings
+
+# knob: (patterns of what people write, the config key); values are parsed next to the words
+KNOBS: list[tuple[str, str]] = [
+    (r"(?<!warmup )(?<!warm-up )(?<!warm up )(?<!initial )(?<!starting )(?<!start )teacher[ _-]?temp(?:erature)?"
+     r"(?![ _-]warm)", "method_args.teacher_temp"),
+    (r"student[ _-]?temp(?:erature)?", "method_args.student_temp"),
+    (r"(?<!teacher )(?<!student )(?:temp(?:erature)?|tau)", "method_args.temperature"),
+    (r"ema(?:[ _-]momentum)?|momentum", "method_args.ema_momentum"),
+    (r"center(?:ing)?[ _-]momentum", "method_args.center_momentum"),
+    (r"mask(?:ing)?[ _-]ratio", "method_args.mask_ratio"),
+    (r"queue(?:[ _-]size)?", "method_args.queue_size"),
+    (r"(?:keys?|negatives?)\s+(?:in\s+(?:the|its|a)\s+)?(?:memory\s+|momentum\s+)?queue", "method_args.queue_size"),
+    (r"proj(?:ection|ector)?[ _-]?(?:dim|size|output)", "method_args.proj_dim"),
+    (r"proj(?:ection|ector)?[ _-]?hidden(?:[ _-]dim)?", "method_args.proj_hidden_dim"),
+    (r"(?:local[ _-]crops?|n[ _-]local[ _-]crops)", "augment.n_local_crops"),
+    (r"aug(?:mentation)?[ _-]?strength|strength", "augment.strength"),
+    (r"grad(?:ient)?[ _-]?clip(?:ping)?|clip[ _-]grad(?:ient)?s?", "train.grad_clip"),
+    (r"weight[ _-]decay|wd", "optim.weight_decay"),
+    (r"warm[ _-]?up(?:[ _-]steps)?", "optim.warmup_steps"),
+    (r"lambda[ _-]?offdiag|off[ _-]?diagonal(?: weight)?", "method_args.lambda_offdiag"),
+    (r"out[ _-]?dim|prototypes", "method_args.out_dim"),
+    (r"checkpoints?[ _-]?(?:every|interval)", "train.checkpoint_every"),
+    (r"log(?:ging)?(?:\s+(?:the\s+)?(?:metrics|loss))?\s+every|log(?:ging)?[ _-](?:every|interval)", "train.log_every"),
+    (r"health(?:\s+(?:metrics|checks?|batch))?\s+every|health[ _-](?:every|interval)", "train.health_every"),
+    (r"checkpoints?|keep[ _-]checkpoints", "train.keep_checkpoints"),
+    (r"(?:random[ _-])?seed", "train.seed"),
+    (r"image[ _-]?size|resolution", "data.image_size"),
+    (r"val(?:idation)?[ _-]?(?:split|fraction|share)", "data.val_fraction"),
+]
+
+
+INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
+             "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
+             "train.log_every", "train.health_every",
+             "train.seed", "data.image_size"}
+
+
+PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
+"""A part named after a count ("a 3-layer projector", "a 6-layer image tower"): the count is that part's, which no
+setting takes, so it is not the model's layers."""
+
+
+METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
+    (r"bottleneck(?:[ _-]?(?:dim(?:ension)?s?|size|width))?", ("bottleneck_dim",), True),
+    (r"pred(?:ictor)?[ _-]?hidden(?:[ _-]?(?:dim(?:ension)?s?|size|width|layer))?", ("pred_hidden_dim",), True),
+    (r"(?:warm[ _-]?up|starting|initial|start)[ _-]teacher[ _-]?temp(?:erature)?", ("warmup_teacher_temp",), False),
+    (r"teacher[ _-]?temp(?:erature)?[ _-]warm[ _-]?up[ _-]steps", ("teacher_temp_warmup_steps",), False),
+    (r"block[ _-]?size|(?:sequence|seq|context|block|input)[ _-]?(?:length|len|size|window)|max(?:imum)?[ _-]"
+     r"(?:sequence|seq)[ _-]?(?:length|len)", ("block_size", "max_length"), False),
+    (r"blocks|contexts?|sequences", ("block_size",), False),  # "blocks of 64 tokens"; "16 sequences" counts them
+    (r"tokens?[ _-](?:blocks?|sequences?|contexts?(?:[ _-]window)?)|tokens?\s+per\s+(?:block|sequence|sample|example)",
+     ("block_size",), True),  # "256-token blocks", "128 tokens per sequence"
+    (r"(?:max(?:imum)?[ _-])?caption[ _-]?(?:length|len)|max(?:imum)?[ _-](?:text[ _-])?(?:length|len|tokens)|"
+     r"captions?\s+(?:of\s+)?up\s+to|tokens?[ _-]captions?|tokens?\s+per\s+caption", ("max_length", "block_size"), True),
+    (r"(?:tokeni[sz]er(?:'s)?[ _-])?vocab(?:ulary)?(?:[ _-]size)?", ("vocab_size",), True),
+    (r"(?:model[ _-])?hidden[ _-]?(?:size|dim(?:ension)?|width)|model[ _-](?:width|dim(?:ension)?)|d[ _-]?model",
+     ("hidden_size", "text_hidden_size"), True),
+    (r"text[ _-](?:encoder|tower|transformer|model)[ _-]?hidden[ _-]?(?:size|dim(?:ension)?|width)", ("text_hidden_size",),
+     False),
+    (r"text[ _-](?:(?:encoder|tower|transformer|model)[ _-])?layers|layers?\s+(?:(?:in|of)\s+the\s+)?(?:text|caption)"
+     r"\s+(?:encoder|tower|transformer|model)", ("text_layers",), True),
+    (r"(?:transformer|model|language[ _-]model|decoder[ _-]only)[ _-]layers|num[ _-]layers|layers|(?:transformer[ _-])?"
+     r"blocks?\s+deep", ("num_layers",), True),
+    (r"text[ _-](?:(?:encoder|tower|transformer|model)[ _-])?(?:attention[ _-])?heads|heads?\s+(?:(?:in|of)\s+the\s+)?"
+     r"(?:text|caption)\s+(?:encoder|tower|transformer|model)", ("text_heads",), True),
+    (r"(?:attention[ _-])?heads|num[ _-]heads", ("num_heads",), True),
+    (r"dropout(?:[ _-](?:rate|prob(?:ability)?|p))?", ("dropout",), False),
+    (r"(?:shared[ _-]|joint[ _-]|common[ _-])?embed(?:ding)?[ _-]?(?:dim(?:ension)?s?|size|width)", ("embed_dim",), True),
+    (r"(?:mlm|mask(?:ing)?)[ _-](?:prob(?:ability)?|rate|fraction|share)", ("mlm_probability", "mask_ratio"), False),
+    (r"max(?:imum)?[ _-]logit[ _-]scale|logit[ _-]scale[ _-](?:max(?:imum)?|clamp|cap|ceiling)", ("max_logit_scale",),
+     False),
+    (r"variance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
+    (r"covariance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
+    (r"(?:invariance|similarity)[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("lambda_",), False),
+]
+"""Settings some methods have, in words -> (pattern, the `method_args` names it may mean, in order, whether the value
+may come first ("a 512-d bottleneck")). The first name the launch's method has is taken (the language models'
+`num_layers`, CLIP's `text_layers`); a method with none of them, or no method named, leaves the number unplaced,
+so the chat asks ("a hidden size of 1024" for BYOL: its projector's or its predictor's?)."""
+
+
+MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*(?:%|percent|per\s*cent)\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
+                        r"(?:tokens|patches|words|inputs)\b")
+"""A masked share in percent ("mask 25% of tokens"): the masked LM's probability, MAE's ratio."""
+
+
+SIZED_PROJECTOR = re.compile(r"\b(\d+)(?:-?d|[ -]dim(?:ension(?:al)?)?s?)\s+proj(?:ection|ector)\b")
+"""A projector by its size ("a 4096-d projector", "a 128-dim projection head"): the size of what it outputs."""
+
+
+SWITCHES: dict[str, tuple[str, object, object]] = {
+    "method_args.predictor": (r"predictor(?![ _-]?(?:hidden|dim|size|width|layers?|depth)\b)", False, True),
+    "method_args.stop_gradient": (r"stop[ _-]?grad(?:ient)?s?", False, True),
+    "method_args.norm_pix_loss": (r"norm(?:ali[sz]ed)?[ _-]?pix(?:el)?s?(?:[ _-](?:loss|targets?))?|pixel[ _-]?norm(?:ali"
+                                  r"[sz]ation)?(?:[ _-]loss)?|normali[sz]ed\s+pixel\s+targets?", False, True),
+    "method_args.learn_temperature": (r"learn(?:ed|able|t|ing)?\s+(?:the\s+)?(?:temp(?:erature)?|logit\s+scale)",
+                                      False, True),
+    "train.tensorboard": (r"tensorboard(?:\s+(?:logging|logs|events))?", False, True),
+    "train.compile": (r"torch[ ._-]?compile|compil(?:e|ation)", False, True),
+    "method_args.center_momentum": (r"(?:teacher\s+)?cent(?:er|re)(?:ing)?(?!\s*crop)", 1.0, None),  # the centre stays at zero
+    "augment.n_local_crops": (r"local[ _-]crops?|multi[ _-]?crops?", 0, 6),  # DINO's six
+    "method_args.nu": (r"covariance(?:[ _-](?:term|loss|regulari[sz]ation|penalty))?", 0.0, None),
+    "method_args.mu": (r"variance(?:[ _-](?:term|loss|regulari[sz]ation|penalty|hinge))?", 0.0, None),
+    "method_args.lambda_": (r"invariance(?:[ _-](?:term|loss))?", 0.0, None),
+    "method_args.queue_size": (r"(?:memory\s+|momentum\s+|negatives?\s+|key\s+)?queue|memory[ _-]bank", 0, None),  # MoCo v3: keys from the batch
+    "train.precision": (r"mixed[ _-]precision|amp|autocast|bf16|fp16|half[ _-]precision", "32", None),
+    "train.grad_clip": (r"grad(?:ient)?[ _-]?(?:norm[ _-])?clip(?:ping)?|clip(?:ping)?[ _-]grad(?:ient)?s?", None, None),
+    "train.keep_checkpoints": (r"(?:keep(?:ing)?\s+)?(?:any\s+)?(?:intermediate\s+)?checkpoints", 0, None),  # last.pt is always kept
+    "optim.warmup_steps": (r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", 0, None),
+    "optim.weight_decay": (r"weight[ _-]decay", 0, None),
+    "method_args.ema_momentum": (r"ema", 0.0, None),  # the target is the online network, copied each step
+    "method_args.head_batch_norm": (r"(?:batch[ _-]?norm(?:ali[sz]ation)?|bn)\s+(?:layers?\s+)?(?:in|on)\s+(?:the\s+|its\s+)?"
+                                    r"(?:dino\s+)?head|head(?:'s)?\s+batch[ _-]?norm", False, True),  # DINO's, by name
+}
+"""What a launch may turn off (or, where the third value is set, on) in words: config key -> (what people write,
+the value "without it" means, the value "with it" means). "no centering", "without the predictor", "turn off
+tensorboard", "the warmup turned off"; a value written next to the words wins ("warmup 500")."""
+
+
+SWITCHED_OFF = r"(?:without|no|disable|disabled|disabling|turn(?:ed|ing)?\s+off|switch(?:ed)?\s+off|remove|removed|" \
+               r"drop|skip(?:ping)?|zero|omit|exclude|(?:take|leave)\s+out|get\s+rid\s+of|strip(?:\s+out)?|" \
+               r"(?:don'?t|do\s+not|never)(?:\s+(?:use|save|keep|add|apply|do))?)"
+
+
+OFF_AFTER = r"(?:(?:turned|switched)\s+)?off|disabled|removed"
+
+
+SWITCHED_ON = r"(?:with|enable|enabled|turn\s+on|add|restore|use|using|include)"
+
+
+ON_AFTER = r"(?:(?:turned|switched)\s+)?on|enabled|back"
+
+
+METHOD_SETTING_KEYS = {f"method_args.{name}" for _, names, _ in METHOD_SETTINGS for name in names}
+
+
+SETTING_VALUE = re.compile("|".join(
+    rf"\b(?:{p})\b\s*(?:[:=]|of|to|at|is)?\s*{NUMBER}k?|\b{NUMBER}k?(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{p})\b"
+    for p in [*(p for p, key in KNOBS if not key.startswith("train.")), *(p for p, _, _ in METHOD_SETTINGS)]))
+"""A number written as a method's setting, for any method ("queue size 4096", "a 128-d bottleneck"): never a run.
+The run's own settings are left out: "the last checkpoint of 1" names run 1."""
+
+
+def _setting_of(method: str | None, names: tuple[str, ...]) -> str | None:
+    """The first of `names` that the method has; None when no method is known or it has none of them."""
+    have = method_settings(method) if method in METHODS else frozenset()
+    return next((n for n in names if n in have), None)
+
+
+def _written_value(raw: str, percent: bool = False) -> int | float:
+    value = float(raw[:-1]) * 1000 if raw.endswith("k") else float(raw)
+    if percent:
+        return value / 100
+    return int(value) if value.is_integer() and "." not in raw and "e" not in raw else value
+
+
+def find_method_settings(low: str, method: str | None) -> dict:
+    """Settings some methods have (METHOD_SETTINGS, a masked share, a sized projector, DINO's teacher warm-up), each
+    under the name the launch's method gives it; one the method lacks is left out, so its number stays unplaced and
+    is asked about."""
+    out: dict = {}
+    for pattern, names, value_first in METHOD_SETTINGS:
+        name = _setting_of(method, names)
+        key = f"method_args.{name}"
+        if not name or key in out:
+            continue
+        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
+                      rf"pixels?)\b)(\s*(?:%|percent\b))?", low)
+        if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
+            m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
+                          rf"(?!\s+{PARTS_AFTER})", low)
+        if m:
+            out[key] = _written_value(m.group(1), bool(m.group(2)))
+    share = MASK_SHARE.search(low)
+    name = _setting_of(method, ("mlm_probability", "mask_ratio"))
+    if share and name:
+        out.setdefault(f"method_args.{name}", _written_value(share.group(1), percent=True))
+    sized = SIZED_PROJECTOR.search(low)
+    if sized and _setting_of(method, ("proj_dim",)):
+        out.setdefault("method_args.proj_dim", int(sized.group(1)))
+    warm = TEACHER_TEMP_WARMUP.search(low)
+    if warm and warm.group("steps") and _setting_of(method, ("teacher_temp_warmup_steps",)):
+        out["method_args.teacher_temp"] = float(warm.group("end"))
+        if warm.group("start"):
+            out["method_args.warmup_teacher_temp"] = float(warm.group("start"))
+        out["method_args.teacher_temp_warmup_steps"] = parse_count(warm.group("steps"))
+    return out
+
+
+def find_switches(text: str) -> dict:
+    """Settings the message turns off or on in words (SWITCHES): "no centering" -> center_momentum 1.0."""
+    low = text.lower()
+    out: dict = {}
+    for key, (pattern, off, on) in SWITCHES.items():
+        if re.search(rf"\b{SWITCHED_OFF}\s+(?:the\s+|a\s+|an\s+|any\s+)?(?:{pattern})\b|\b(?:{pattern})\s+(?:{OFF_AFTER})\b",
+                     low):
+            out[key] = off
+        elif on is not None and re.search(rf"\b{SWITCHED_ON}\s+(?:the\s+|a\s+|an\s+)?(?:{pattern})\b|\b(?:{pattern})\s+"
+                                          rf"(?:{ON_AFTER})\b", low):
+            out[key] = on
+    return out
+
+
+def find_knobs(text: str, method: str | None = None) -> dict:
+    """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's
+    (a pending launch's, a follow-up's parent's), unless the message names one; it decides what a setting some
+    methods have means (METHOD_SETTINGS)."""
+    low = text.lower()
+    named = find_method(text)
+    method = named.value if named and named.value else method  # a method the message names wins
+    out: dict = find_method_settings(low, method)
+    low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
+    for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b)", low) \
+            or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
+        if m and key not in out:
+            val = m.group(1)
+            out[key] = int(float(val)) if key in INT_KNOBS else float(val)
+    out.update({k: v for k, v in find_switches(low).items() if k not in out})
+    out.update(find_architecture(text))
+    frozen = FREEZE_LAST_LAYER.search(low)
+    if frozen and frozen.group("steps"):
+        out["method_args.freeze_last_layer_steps"] = parse_count(frozen.group("steps"))
+    warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
+    if warmup:
+        out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
+    if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
+        out.setdefault("augment.strength", 0.0)  # both views the same image
+    elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):
+        out.setdefault("augment.strength", 1.0)
+    lam = re.search(rf"\b(?:lambda|λ)\s*[:=]?\s*(?:of|to|=)?\s*({NUMBER})", low)
+    named = [n.value for _, n in _named_methods(text)[1]] if lam else []
+    key = LAMBDA_KEYS.get(named[0]) if named else None
+    if key and key not in out:
+        out[key] = float(lam.group(1))  # the paper's own name for the method's weight
+    minutes = find_duration(text)
+    if minutes:
+        out["train.max_minutes"] = minutes
+    if "train.precision" in out:
+        pass  # "without bf16": switched off above
+    elif re.search(r"\bbf16\b", low):
+        out["train.precision"] = "bf16"
+    elif re.search(r"\bfp16\b", low):
+        out["train.precision"] = "fp16"
+    elif re.search(r"\bfp32\b|full precision", low):
+        out["train.precision"] = "32"
+    return out
+
+
+EVAL_NAMES = {"k": "knn_k", "temperature": "knn_temperature", "norm": "feature_norm", "images": "max_images"}
+"""Short names people give a probe's settings in a `key=value` ("probe run 2 with k=50")."""
+
+
+EVAL_WORDS: list[tuple[str, str, object]] = [
+    (r"\bstandardi[sz]ed?\b|\bz[ -]?scor", "feature_norm", "standardize"),
+    (r"\bl2[ -]?normali[sz]", "feature_norm", "l2"),
+    (r"\bmean[ -]?pool", "pooling", "mean"),
+    (r"\bcls(?:[ -]token)?\b", "pooling", "cls"),
+]
+"""Probe settings said in words: (pattern, EvalConfig field, value)."""
+
+
+LABEL_SHARE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent|per\s*cent|pct)\s+(?:of\s+(?:the\s+|its\s+|my\s+)?)?"
+                         r"(?:the\s+)?(?:labels?|labell?ed\s+(?:data|images|examples|samples|set))\b")
+
+
+def find_eval_settings(text: str) -> dict:
+    """A probe's settings: `feature_norm=standardize`, `eval.knn_k=50`, "k=50", "50 neighbours", "standardised
+    features", "mean pooling", "on 5000 images" (at most that many, with the time budget lifted to an hour so the
+    sample is not cut short)."""
+    low = text.lower()
+    found: dict = {}
+    for pattern, key, value in EVAL_WORDS:
+        if re.search(pattern, low):
+            found.setdefault(key, value)
+    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low)
+    if m:
+        found["knn_k"] = int(m.group(1) or m.group(2))
+    m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?(?:images|examples|samples)\b", low)
+    if m:
+        found.update(max_images=int(m.group(1).replace(",", "")), time_budget_s=3600.0)
+    m = LABEL_SHARE.search(low)
+    if m and 0 < float(m.group(1)) <= 100:  # "on 1% of the labels": the semi-supervised protocol
+        found["label_fraction"] = float(m.group(1)) / 100
+    for key, value in find_assignments(text).items():
+        key = key.removeprefix("eval.")
+        found[EVAL_NAMES.get(key, key)] = value
+    return found
+
+
+LAMBDA_KEYS = {"barlow_twins": "method_args.lambda_offdiag", "vicreg": "method_args.lambda_"}
+"""A bare "lambda" is the method's own weight in its paper: Barlow Twins' off-diagonal weight, VICReg's invariance."""
+
+
+# what a sweep varies, as people write it, and the config key: the launch knobs, the rate, the batch, the seed
+SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
+                                    (r"batch[ _-]?sizes?|batch(?:es)?|bs", "train.batch_size"),
+                                    *[(p + "s?", k) for p, k in KNOBS if k != "train.seed"],
+                                    (r"(?:random[ _-])?seeds?", "train.seed")]
+
+
+INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
+
+
+# what a question about a run's settings names ("what learning rate did run 4 use?"): the sweepable knobs, the
+# switches, and settings no launch message sets by name; each to its config key
+ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(SWITCHES[k][0], k) for k in ("method_args.predictor",
+                                                                                "method_args.stop_gradient")],
+                                  (r"optimi[sz]ers?", "optim.name"),
+                                  (r"(?:lr[ _-]|learning[ _-]rate[ _-])?schedules?", "optim.schedule"),
+                                  (r"backbones?|architectures?|arch", "backbone.name"),
+                                  (r"(?:backbone[ _-])?width", "backbone.width"),
+                                  (r"precision|dtype|bf16|fp16", "train.precision"),
+                                  (r"devices?|gpus?|hardware", "train.device"),
+                                  (r"(?:training[ _-])?steps", "train.steps"),
+                                  (r"epochs", "train.epochs"),
+                                  (r"augmentations?|augs?", "augment.strength"),
+                                  (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
+
+
+ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
+                        r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
+                        r"\brun[ -]?time\b|\btraining\s+time\b|\btime\s+(?:it|did|was)\b|\btook\b|\beta\b|"
+                        r"\btime\s+(?:is\s+)?(?:left|remaining)\b|\bwhen\s+will\b.{0,30}\b(?:finish|end|be\s+done|complete)\b", re.I)
+
+
+ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?:encoder|weights|checkpoints?|model|"
+                         r"artifacts?|outputs?|files?|saved|stored|exported|written)\b|\bhow\b.{0,20}\bload\b|"
+                         r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b", re.I)
+
+
+ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
+
+
+def named_settings(text: str) -> list[str]:
+    """The config keys a message names (find_asked without the whole config, the time and the files)."""
+    return [k for k in find_asked(text) if k not in ("config", "time", "files")]
+
+
+def find_asked(text: str) -> list[str]:
+    """The settings a question about a run asks for, as `get_run(show=...)` takes them: config keys in the order
+    written (a word inside a longer one counts once: "lr schedule" is the schedule), "time" for its wall time or
+    speed, "config" for the whole config."""
+    low = text.lower()
+    spans = []
+    for pattern, key in ASKABLE:
+        m = re.search(rf"\b(?:{pattern})\b", low)
+        if m and key not in (k for *_, k in spans):
+            spans.append((m.start(), m.end(), key))
+    kept = [(a, b, k) for a, b, k in spans
+            if not any(a2 <= a and b <= b2 and (b2 - a2) > (b - a) for a2, b2, _ in spans)]
+    keys = [k for *_, k in sorted(kept)]
+    if ASKED_FILES.search(text):  # "where is run 1's encoder saved?": its files, not its checkpoint settings
+        keys = [k for k in keys if k != "train.keep_checkpoints"] + ["files"]
+    if ASKED_TIME.search(text):
+        keys.append("time")
+    if ASKED_CONFIG.search(text) and not keys:
+        keys.append("config")
+    return keys

@@ -246,7 +246,13 @@ def runs_table(r: dict) -> str:
     runs, tag, status, method, verdict, experiment = (r["runs"], r.get("tag"), r.get("status"), r.get("method"),
                                                       r.get("verdict"), r.get("experiment"))
     period = f" created {r['period']}" if r.get("period") else ""
+    where = r.get("where") or []
+    if where:  # "which runs used a temperature of 0.2?": the rules said, each run's value in its own column
+        period += " with " + " and ".join(f"`{w}`" for w in where)
     if not runs:
+        if where:
+            return (f"No {method + ' ' if method else ''}{status + ' ' if status else ''}runs{period} here (a run "
+                    "whose method has no such setting is left out). Say \"list my runs\" to see them all.")
         if tag:
             return f"No run{period} is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
         if status or method or verdict or period:  # a filter that matched nothing is not an empty home
@@ -261,13 +267,16 @@ def runs_table(r: dict) -> str:
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
     knn = r.get("sort") == "knn"
-    lines += [f"| run | name | method | data | status | steps | probe |{' kNN |' if knn else ''} verdict | tags |",
-              "|---|---|---|---|---|---|---|" + ("---|" if knn else "") + "---|---|"]
+    keys = list(dict.fromkeys(re.split(r"[<>=!]", w)[0] for w in where))
+    lines += [f"| run | name | method | data | status | steps | probe |{' kNN |' if knn else ''}"
+              f"{''.join(f' {k} |' for k in keys)} verdict | tags |",
+              "|---|---|---|---|---|---|---|" + ("---|" if knn else "") + "---|" * len(keys) + "---|---|"]
     for x in runs:
         knn_cell = f" {_fmt(x['knn_acc']) if x.get('knn_acc') is not None else ''} |" if knn else ""
+        used = "".join(f" {_fmt((x.get('used') or {}).get(k, ''))} |" for k in keys)
         lines.append(f"| {x['run_id']} | {escape_markdown(x.get('name') or '')} | {x['method'] or ''} | "
                      f"{x['dataset'] or ''} | {x['status']} | {x['steps'] or 0}/{x['total_steps'] or '?'} | "
-                     f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{knn_cell} {x['verdict'] or ''} | "
+                     f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{knn_cell}{used} {x['verdict'] or ''} | "
                      f"{escape_markdown(' '.join(x.get('tags') or []))} |")
     return "\n".join(lines)
 

@@ -381,3 +381,37 @@ def find_asked(text: str) -> list[str]:
     if ASKED_CONFIG.search(text) and not keys:
         keys.append("config")
     return keys
+
+
+BAR_WORDS = (r"(?P<op>>=|<=|>|<|(?:greater|more|higher|larger|bigger)\s+than|above|over|exceeding|(?:less|lower|smaller)"
+             r"\s+than|below|under|at\s+least|at\s+most|no\s+more\s+than|no\s+less\s+than)")
+BAR_OPS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "above": ">", "over": ">", "exceeding": ">", "below": "<",
+           "under": "<", "at least": ">=", "no less than": ">=", "at most": "<=", "no more than": "<="}
+
+
+def setting_filters(text: str, method: str | None = None) -> list[str]:
+    """What a list of runs is picked by in words, as `list_runs(where=...)` rules: "with a bottleneck of 128"
+    (method_args.bottleneck_dim=128), "that used temperature 0.2", "with lr above 0.01" (optim.lr>0.01)."""
+    from agent.slots import find_numbers
+
+    low = text.lower()
+    named = find_method(text)
+    method = named.value if named and named.value else method
+    rules: dict[str, str] = {}
+    settings = [*SWEEPABLE, *((p, f"method_args.{n}") for p, names, _ in METHOD_SETTINGS
+                              if (n := _setting_of(method, names)))]
+    for pattern, key in settings:
+        m = re.search(rf"\b(?:{pattern})\b\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*({NUMBER})\b", low)
+        if m and key not in rules:
+            op = re.sub(r"\s+", " ", m.group("op"))
+            op = BAR_OPS.get(op) or (">" if op.split()[0] in ("greater", "more", "higher", "larger", "bigger") else "<")
+            rules[key] = f"{key}{op}{_written_value(m.group(m.lastindex))}"
+    said = {**{FIELD_OF[k]: v for k, v in find_numbers(low).items() if k in FIELD_OF}, **find_knobs(text, method)}
+    for key, value in said.items():
+        if key not in rules and not isinstance(value, (list, dict)) and key != "train.max_minutes":
+            rules[key] = f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+    return list(rules.values())[:4]
+
+
+FIELD_OF = {"lr": "optim.lr", "batch_size": "train.batch_size"}
+"""A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""

@@ -535,8 +535,8 @@ class RunRefs:
     sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
 
 
-BAR = re.compile(rf"(?:[<>]=?|\b(?:below|under|above|over|beneath|exceeds?|(?:less|more|greater|lower|higher)\s+than))"
-                 rf"\s*{NUMBER}")
+BAR = re.compile(rf"(?:[<>]=?|\b(?:below|under|above|over|beneath|exceeds?|(?:less|more|greater|lower|higher)\s+than|"
+                 rf"at\s+(?:least|most)|no\s+(?:more|less|fewer)\s+than))\s*{NUMBER}")
 """A bar a metric crosses ("rank < 4", "falls below 4"): its number is never a run."""
 
 

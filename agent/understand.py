@@ -59,7 +59,7 @@ from agent.run_tool_words import (
     recommend_filters,
     without_period,
 )
-from agent.setting_words import find_eval_settings, named_settings
+from agent.setting_words import find_eval_settings, named_settings, setting_filters
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -452,9 +452,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
             return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it (about=...), not a forecast
         if CHANGE_WOULD_HELP.search(text):
             return "recommend_next_step"  # "would a bigger batch help run 3?": the change its diagnosis calls for
-    if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
-            OTHER_THAN_LIST.search(text):
-        return "list_runs"  # "which runs used byol?": a list of that method's runs
+    if not named.mentioned and WHICH_RUNS.search(text) and (find_method(without_paths(text)) or setting_filters(
+            text)) and not OTHER_THAN_LIST.search(text):
+        return "list_runs"  # "which runs used byol?", "which of my runs used a temperature of 0.2?": a list
     every = re.search(r"\b(?:every|all|any)\b", text, re.I) and not re.search(r"\bruns?\s*#?\d", text, re.I)
     unswept = SWEEP_REF.sub(" ", text) if sweep else text  # "which runs in the sweep collapsed?": "sweep" is no verb
     if (not named.mentioned or every or sweep) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
@@ -580,6 +580,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         sweep = whole_sweep(text, find_runs(text, world, about_runs=True), world)
         if sweep:  # "list the runs of the lrs sweep"
             args["experiment"] = sweep
+        where = setting_filters(without_period(text), args.get("method"))
+        if where:  # "which runs used a temperature of 0.2?", "my dino runs with a bottleneck of 128"
+            args["where"] = where
         return tool("list_runs", args)
     if intent == "usage_summary":
         return tool("usage_summary", read_usage(text))

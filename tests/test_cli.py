@@ -190,3 +190,37 @@ def test_a_bad_tool_argument_on_the_command_line_is_one_line_naming_the_field(tm
     done = sslpilot_cli(tmp_path / "home", "recommend", "1", "--category", "weird", ok=False)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: category: Input should be 'data', 'model' or 'retrieval'"
+
+
+def test_runs_are_picked_by_the_settings_they_used(tmp_path, monkeypatch):
+    """`sslpilot runs --where optim.lr>0.01` and the chat's "which runs used a temperature of 0.2?": a run's value as
+    its config gave it, else as it chose it at its start (its summary's `resolved`); a run whose method has no such
+    setting is left out; a bad rule names the field and the form."""
+    from typer.testing import CliRunner
+
+    from ssl_runtime.errors import ConfigError
+    from ssl_runtime.run_folder import RunFolder
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue, list_runs
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    cold = enqueue(home, {"method": "simclr", "data": {"name": "digits"}, "optim": {"lr": 0.001},
+                          "method_args": {"temperature": 0.2}})
+    hot = enqueue(home, {"method": "simclr", "data": {"name": "digits"}, "method_args": {"temperature": 0.5}})
+    dino = enqueue(home, {"method": "dino", "data": {"name": "digits"}, "method_args": {"bottleneck_dim": 128}})
+    RunFolder(hot.run_dir).write_summary({"status": "succeeded", "resolved": {"optim.lr": 0.04}})  # lr left to the run
+    Registry(home).sync(hot.id)
+    ids = lambda rows: [r["run_id"] for r in rows]  # noqa: E731
+    assert ids(list_runs(home, where=["method_args.temperature=0.2"])) == [cold.id]  # DINO has none: left out
+    assert ids(list_runs(home, where=["optim.lr>0.01"])) == [hot.id]  # the value it chose at its start
+    assert ids(list_runs(home, where=["method_args.bottleneck_dim=128"])) == [dino.id]
+    assert list_runs(home, where=["method_args.temperature>=0.2", "optim.lr<0.01"])[0]["used"] == {
+        "method_args.temperature": 0.2, "optim.lr": 0.001}
+    with pytest.raises(ConfigError, match="where: 'lr above 0.01' is not a setting rule. Fix: write KEY OP VALUE"):
+        list_runs(home, where=["lr above 0.01"])
+    listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--where", "optim.lr>0.01",
+                                                 "--json"]).stdout)["runs"]
+    assert ids(listed) == [hot.id]

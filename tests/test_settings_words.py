@@ -413,3 +413,26 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
 
     assert find_grid(text) == grid
     assert not re.search(r"\b(?:64|128|256)\b", without_grid(text)) or not grid  # values, never runs
+
+
+@pytest.mark.parametrize("text, args", [
+    ("list my dino runs with a bottleneck of 128", {"method": "dino", "where": ["method_args.bottleneck_dim=128"]}),
+    ("which of my runs used a temperature of 0.2?", {"where": ["method_args.temperature=0.2"]}),  # was a question
+    ("show runs with lr above 0.01", {"where": ["optim.lr>0.01"]}),  # was every run
+    ("which runs had a batch size of at least 512?", {"where": ["train.batch_size>=512"]}),
+    ("list runs without the predictor", {"where": ["method_args.predictor=false"]}),
+    ("show me the 5 newest runs with lr below 0.001", {"limit": 5, "where": ["optim.lr<0.001"]}),
+])
+def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
+    r = understand(text, {}, WORLD, model)
+    assert (r.tool, r.args) == ("list_runs", args)
+
+
+def test_the_runs_list_says_what_it_was_picked_by_and_each_run_s_value():
+    from agent.answers import runs_table
+
+    row = {"run_id": "2", "name": None, "method": "simclr", "dataset": "digits", "status": "succeeded", "steps": 10,
+           "total_steps": 10, "probe_acc": None, "verdict": None, "tags": [], "used": {"optim.lr": 0.04}}
+    text = runs_table({"where": ["optim.lr>0.01"], "runs": [row]})
+    assert text.startswith("Runs with `optim.lr>0.01`:") and "| optim.lr |" in text and "| 0.04 |" in text
+    assert "No runs with `optim.lr>0.01` here" in runs_table({"where": ["optim.lr>0.01"], "runs": []})

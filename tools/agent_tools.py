@@ -364,20 +364,21 @@ class ToolBox:
 
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
                   limit: int = 10, verdict: str | None = None, experiment: str | None = None,
-                  period: str | None = None, sort: str = "newest") -> dict:
+                  period: str | None = None, sort: str = "newest", where: list[str] | None = None) -> dict:
         from tools.runs import list_runs
         from tools.usage import period_bounds
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
         rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict,
-                         experiment=experiment, period=period, sort=sort)
+                         experiment=experiment, period=period, sort=sort, where=where)
         asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict),
-                                   ("experiment", experiment), ("sort", sort if sort != "newest" else None)) if v}
+                                   ("experiment", experiment), ("sort", sort if sort != "newest" else None),
+                                   ("where", where)) if v}
         if period:
             asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
         return {**asked, "runs": [{**{k: r[k] for k in keep},
-                          **{f: round(r[f], 4) if r[f] is not None else None for f in ("probe_acc", "knn_acc")}}
-                         for r in rows]}
+                          **{f: round(r[f], 4) if r[f] is not None else None for f in ("probe_acc", "knn_acc")},
+                          **({"used": r["used"]} if "used" in r else {})} for r in rows]}
 
     def usage_summary(self, **kw) -> dict:
         from tools.usage import usage

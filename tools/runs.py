@@ -314,11 +314,10 @@ def run_summary(home: Home, run_id: str) -> dict:
     """Everything known about one run, as plain data (for `show`, the agent and the UI)."""
     registry = Registry(home)
     run = registry.sync(run_id_of(run_id))
-    folder = RunFolder(run.run_dir)
     metrics = {k: {"first": m.first, "last": m.last, "min": m.min, "max": m.max, "last_step": m.last_step}
                for k, m in registry.metrics(run.id).items()}
     probe = registry.probe(run.id)
-    summary = json.loads(folder.summary.read_text()) if folder.summary.exists() else None
+    summary = _summary_of(run)
     return {
         **run_row(run),
         "config": json.loads(run.config_json),
@@ -330,6 +329,11 @@ def run_summary(home: Home, run_id: str) -> dict:
                       for a in registry.artifacts(run.id)],
         "children": [c.id for c in registry.children(run.id)],
     }
+
+
+def _summary_of(run: Run) -> dict | None:
+    folder = RunFolder(run.run_dir)
+    return json.loads(folder.summary.read_text()) if folder.summary.exists() else None
 
 
 VERDICT_GROUPS = {"collapsed": ("complete_collapse", "dimensional_collapse")}
@@ -365,26 +369,40 @@ runs table sorted by a summary metric); runs without the value come last, newest
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
-              experiment: str | None = None, period: str | None = None, sort: str = "newest") -> list[dict]:
+              experiment: str | None = None, period: str | None = None, sort: str = "newest",
+              where: list[str] | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
-    "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `sort` orders them (SORTS)."""
+    "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `sort` orders them (SORTS);
+    `where` keeps the runs whose settings pass each rule ("optim.lr>0.01": tools/run_filters.py), each row with the
+    values it was judged on."""
+    from tools.run_filters import parse_rule
+    from tools.run_settings import setting
     from tools.usage import period_bounds
 
     if sort not in SORTS:
         raise ConfigError(f"cannot sort runs by {sort!r}", field="sort", fix=f"use one of {', '.join(SORTS)}")
+    rules = [parse_rule(w) for w in where or []]
     reg = Registry(home)
     rows = []
     verdicts = verdicts_named(verdict) if verdict else None
     sweeps = reg.experiment_names()
     start, end, _ = period_bounds(period)
-    for run in reg.list(status=status, method=method, limit=100_000 if SORTS[sort] else limit, owner=owner, tag=tag,
-                        verdict=verdicts, experiment=experiment, created=(start, end)):  # a sort reads every run
+    every = SORTS[sort] or rules  # a sort or a rule reads every run
+    for run in reg.list(status=status, method=method, limit=100_000 if every else limit, owner=owner, tag=tag,
+                        verdict=verdicts, experiment=experiment, created=(start, end)):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
+        used = {}
+        if rules:
+            info = {**run_row(run), "config": json.loads(run.config_json), "summary": _summary_of(run)}
+            used = {r.key: setting(info, r.key) for r in rules}
+            if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
+                continue
         p = reg.probe(run.id)
         rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
-                     "knn_acc": p.knn_acc if p else None})
+                     "knn_acc": p.knn_acc if p else None,
+                     **({"used": {k: s["value"] for k, s in used.items()}} if used else {})})
     key = SORTS[sort]
     if key:
         rows.sort(key=lambda r: (r[key] is None, -(r[key] or 0.0)))  # stable: newest first among equals

@@ -140,7 +140,16 @@ class ListArgs(BaseModel):
                                "week, last week, this month, last month, a span (24h, 7d, 2w) or a date")
     sort: Literal[RUN_SORTS] = Field("newest", description="order: newest first, or by linear probe or "
                                                     "kNN accuracy, best first")
+    where: list[str] = Field(default_factory=list, max_length=4, description="only runs whose settings pass each "
+                             "rule KEY OP VALUE, a dotted config key: 'optim.lr>0.01', 'method_args.temperature=0.2'")
     limit: int = Field(10, ge=1, le=100)
+
+    @field_validator("where")
+    @classmethod
+    def _rules(cls, v: list[str]) -> list[str]:
+        from tools.run_filters import parse_rule
+
+        return [str(parse_rule(w)) for w in v]
 
 
 class UsageArgs(BaseModel):

@@ -183,18 +183,20 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              since: Annotated[str | None, typer.Option(help="only runs created in a period: today, yesterday, this "
                                                       "week, last week, 24h, 7d, or since a date (2026-11-20)")] = None,
              sort: Annotated[str, typer.Option(help="newest (default), probe or knn: by accuracy, best first")] = "newest",
+             where: Annotated[list[str] | None, typer.Option(help="only runs whose settings pass KEY OP VALUE, e.g. "
+                                                             "'optim.lr>0.01' (repeatable)")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first (or best first by probe or kNN), with who launched each."""
     from tools import access
     from tools.runs import list_runs
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
-                     tag=tag, experiment=experiment, period=since, sort=sort)
+                     tag=tag, experiment=experiment, period=since, sort=sort, where=where)
     if as_json:
         emit({"runs": rows}, True)
         return
     if not rows:
-        filtered = any((status, method, user, tag, experiment, since))
+        filtered = any((status, method, user, tag, experiment, since, where))
         typer.echo("No runs match those filters." if filtered else "No runs yet: `sslpilot pretrain --help` starts one.")
         return
     from rich.console import Console
@@ -207,6 +209,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              "probe": [f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "" for r in rows],
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
              "sweep": [r["experiment"] or "" for r in rows],
+             **{key: [str((r.get("used") or {}).get(key, "")) for r in rows] for key in (rows[0].get("used") or {})},
              "message": [(r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60]
                          for r in rows]}
     # the columns no row fills are left out (the user column while every run is yours), and a narrow terminal

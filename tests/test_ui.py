@@ -376,3 +376,17 @@ def test_browser_end_to_end_diagnosis(seeded):
         tab.wait_for_timeout(1500)  # let the chart finish drawing before the screenshot
         tab.screenshot(path=str(shot))
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_runs_page_picks_runs_by_a_setting_rule_and_names_a_bad_one(page, seeded):
+    from tools.runs import list_runs
+
+    at = page("runs")
+    at.text_input(key="runs-where").set_value("method_args.temperature>=0").run()  # SimCLR's; SimSiam has none
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    expected = {r["run_id"] for r in list_runs(seeded["home"], limit=500, where=["method_args.temperature>=0"])}
+    assert set(table["run_id"]) == expected and seeded["healthy"] in expected and "simsiam" not in set(table["method"])
+    assert "method_args.temperature" in table.columns
+    at.text_input(key="runs-where").set_value("temperature above 0").run()
+    assert any("is not a setting rule" in e.value for e in at.error)

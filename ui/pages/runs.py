@@ -66,7 +66,8 @@ def filtered(rows: list[dict], status: list[str], method: list[str], dataset: li
             and (not dataset or r["dataset"] in dataset) and all(t in r["tags"] for t in tags)
             and (not sweeps or r.get("experiment") in sweeps)
             and (not text or text.lower() in json.dumps(r, default=str).lower())]
-    df = display.table([{**r, "tags": " ".join(r["tags"])} for r in keep], COLUMNS)
+    used = list(dict.fromkeys(k for r in keep for k in r.get("used") or {}))  # the settings the rows were picked by
+    df = display.table([{**r, "tags": " ".join(r["tags"]), **(r.get("used") or {})} for r in keep], COLUMNS + used)
     df["created_at"] = pd.to_datetime(df["created_at"], unit="s", utc=True).dt.tz_convert(None).dt.floor("s")
     if (df["name"] == "").all():
         df = df.drop(columns="name")
@@ -151,12 +152,21 @@ def main() -> None:
     sweeps = c[4].multiselect("sweep", names, help="runs launched in these sweeps") if names else []
     created = c[-2].selectbox("created", PERIODS, key="runs-created", help="runs created in this period")
     text = c[-1].text_input("search", placeholder="name, note, message...")
+    rules = st.text_input("settings", key="runs-where", placeholder="optim.lr>0.01; method_args.temperature=0.2",
+                          help="only runs whose settings pass each rule KEY OP VALUE (=, !=, <, <=, >, >=), separated "
+                               "by ';': a run's value is its config's, else the one it chose at its start")
+    where = [w.strip() for w in rules.split(";") if w.strip()]
     period = chosen_period(created)
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
-        df = filtered(list_runs(h, limit=500, period=period), status, method, dataset, text, tags, sweeps)
+        try:
+            picked = list_runs(h, limit=500, period=period, where=where)
+        except SSLPilotError as exc:  # a rule that does not read: said, the table left as it was asked
+            st.error(str(exc))
+            return
+        df = filtered(picked, status, method, dataset, text, tags, sweeps)
         st.dataframe(df, hide_index=True, key="runs-table", width="stretch", column_config={
             "open": st.column_config.LinkColumn("open", display_text="open"),
             "probe_acc": st.column_config.TextColumn("probe"), "knn_acc": st.column_config.TextColumn("kNN"),

@@ -11,6 +11,7 @@ import re
 
 from agent.slots import (
     FREEZE_LAST_LAYER,
+    METHOD_WORDS,
     NUMBER,
     TEACHER_TEMP_WARMUP,
     WARMUP_LENGTH,
@@ -225,6 +226,10 @@ def find_switches(text: str) -> dict:
     return out
 
 
+RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|experiments?|times)\b|\s+(?:{METHOD_WORDS})\b"
+"""A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
+
+
 def find_knobs(text: str, method: str | None = None) -> dict:
     """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's
     (a pending launch's, a follow-up's parent's), unless the message names one; it decides what a setting some
@@ -235,7 +240,8 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     out: dict = find_method_settings(low, method)
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
-        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b)", low) \
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})",
+                      low) \
             or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
         if m and key not in out:
             val = m.group(1)

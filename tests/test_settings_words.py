@@ -436,3 +436,9 @@ def test_the_runs_list_says_what_it_was_picked_by_and_each_run_s_value():
     text = runs_table({"where": ["optim.lr>0.01"], "runs": [row]})
     assert text.startswith("Runs with `optim.lr>0.01`:") and "| optim.lr |" in text and "| 0.04 |" in text
     assert "No runs with `optim.lr>0.01` here" in runs_table({"where": ["optim.lr>0.01"], "runs": []})
+
+
+def test_a_count_of_runs_after_a_knob_s_word_is_not_its_value(model):
+    r = understand("queue 3 byol runs on shapes with seeds 1, 2 and 3", {}, WORLD, model)  # was queue_size 3
+    assert (r.tool, r.args.get("overrides"), r.args["grid"]) == ("launch_sweep", None, {"train.seed": [1, 2, 3]})
+    assert find_knobs("train moco on shapes with queue 8192") == {"method_args.queue_size": 8192}

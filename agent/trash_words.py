@@ -34,6 +34,9 @@ A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{
 """A kind of finished run, optionally by age ("the failed runs older than a week"): the age counts from its end."""
 
 
+ANY_AGE = re.compile(r"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?:runs?|ones?|jobs?|experiments?)\s+(?:that\s+(?:are|"
+                     r"were)\s+)?(?:older\s+than|ended\s+more\s+than|more\s+than\s+\S+\s+\w+\s+old)", re.I)
+"""Runs by age alone ("runs older than 2 weeks"): no bulk delete of every kind from the chat; the kinds are offered."""
 EXCEPT = re.compile(r"[\s,]+(?:except(?:\s+for)?|but\s+not|other\s+than|apart\s+from|excluding|save|besides|"
                     r"leaving\s+out|not)\s+(?P<ids>.+)$", re.I)
 """Runs spared from a kind ("delete the failed runs except run 4"): the kind less those ids."""
@@ -61,6 +64,8 @@ def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
         kind = read_delete(f"delete {what[:spared.start()].strip()}", world)  # "the collapsed runs except run 2"
         kept = set(re.findall(r"\d+", spared.group("ids")))
         return "kind", [i for i in kind[1] if i not in kept] if kind else []
+    if ANY_AGE.match(what):  # "delete runs older than 2 weeks": of which kind is asked (see _trash)
+        return "age", []
     kind = A_KIND.match(what)
     if kind:
         age = _age_s(kind.group("n") or kind.group("n2"), kind.group("unit") or kind.group("unit2"))

@@ -322,6 +322,13 @@ def _trash(text: str, world: World) -> Reading | None:
     if deleting is None:
         return None
     how, ids = deleting
+    if how == "age":  # every run of an age is no delete the chat makes: a run still wanted would go with them
+        age = re.search(r"(?:older\s+than|more\s+than)\s+(.+?)(?:\s+old)?[\s?.!]*$", text, re.I)
+        span = age.group(1) if age else "a week"
+        return ask(f"I delete finished runs of a kind by age, not every run: failed, crashed, diverged, cancelled, "
+                   f"interrupted or collapsed ones (e.g. `delete the failed runs older than {span}`), so that a run "
+                   "you still want is never in a bulk delete. `sslpilot rm ID...` deletes any run by its id. Which "
+                   "kind?", [f"delete the failed runs older than {span}", f"delete the collapsed runs older than {span}"])
     if how == "ids":
         problem = run_problem(find_runs(text, world, about_runs=True), world)
         if problem:

@@ -193,7 +193,8 @@ def _aged_world():
 
 
 def test_runs_of_a_kind_are_deleted_by_age_when_asked(model):
-    """The held-out set, written before this was built; "delete runs older than a week" (no kind) stays refused."""
+    """The held-out set, written before this was built; "delete runs older than a week" (no kind) deletes nothing
+    (test_runs_by_age_alone_are_asked_about_by_kind_never_deleted_in_bulk)."""
     import json
     from pathlib import Path
 
@@ -221,3 +222,13 @@ def test_a_kind_of_runs_less_the_ones_spared(model):
     r = understand("delete the collapsed runs but not run 6", {}, world, model)
     assert (r.tool, r.args) == ("delete_runs", {"run_ids": ["2"]})
     assert understand("delete everything except run 2", {}, world, model).kind == "refuse"
+
+
+def test_runs_by_age_alone_are_asked_about_by_kind_never_deleted_in_bulk(model):
+    """"delete runs older than 2 weeks" got the help text (a refusal); it is a question that offers the kinds, and
+    nothing is deleted: a run still wanted would go with the rest."""
+    r = understand("delete runs older than a week", {}, _aged_world(), model)
+    assert r.kind == "clarify" and "Which kind?" in r.question
+    assert r.options == ["delete the failed runs older than a week", "delete the collapsed runs older than a week"]
+    assert understand(r.options[0], {}, _aged_world(), model).args == {"run_ids": ["11"]}  # 8 days; 16 and 17 newer
+    assert understand("delete all runs", {}, WORLD, model).kind == "refuse"

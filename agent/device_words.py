@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import GPU_INDEX, World, find_data, find_method, find_runs, gpu_index, without_paths
+from agent.run_refs import World, find_runs
+from agent.slots import GPU_INDEX, find_data, find_method, gpu_index, without_paths
 from agent.usage_words import USAGE_ASKED
 
 GPU = r"(?:gpus?|cuda(?::\d+)?|devices?|accelerators?)"

@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.annotating import launch_labels
 from agent.grid_words import TOP_LEVEL_KEYS
+from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
 from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings
 from agent.slots import (
@@ -26,11 +27,8 @@ from agent.slots import (
     AT_HOUR,
     DURATION,
     FREEZE_LAST_LAYER,
-    SWEEP_REF,
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
-    World,
-    find_backend,
     find_cron,
     find_datasets,
     find_embedding_dim,
@@ -40,7 +38,6 @@ from agent.slots import (
     find_nodes,
     find_numbers,
     find_paths,
-    find_runs,
     find_time,
     parse_value,
     without_paths,

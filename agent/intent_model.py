@@ -38,8 +38,9 @@ QUESTION = re.compile(r"^\s*(why|what|how|which|has|have|is|are|did|does|do|was|
 def cues(text: str) -> np.ndarray:
     """What the slot extractors see, as features: a time, a method, data or a path, how many runs are named, a
     launch verb, a question, training numbers, a knob. The classifier learns how they combine."""
+    from agent.run_refs import _explicit_ids
     from agent.setting_words import find_knobs
-    from agent.slots import STATUS_WORDS, _explicit_ids, find_data, find_method, find_numbers, find_time
+    from agent.slots import STATUS_WORDS, find_data, find_method, find_numbers, find_time
 
     low = text[:MAX_CHARS].lower()
     explicit = _explicit_ids(low, about_runs=False)
@@ -151,7 +152,7 @@ def _minilm():
 
 
 CUE_SOURCES = tuple(Path(__file__).with_name(f) for f in ("intent_model.py", "slots.py", "setting_words.py",
-                                                          "grid_words.py"))
+                                                          "grid_words.py", "run_refs.py"))
 """The code that turns a message into the classifier's features (`cues` reads the slot extractors): a fitted model
 saved before a change to it would score messages with features it was not fitted on."""
 

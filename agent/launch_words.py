@@ -16,20 +16,18 @@ from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
 from agent.grid_words import TOP_LEVEL_KEYS, find_grid
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
+from agent.run_refs import World, find_backend, find_runs
 from agent.setting_words import find_knobs
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
     MORE_OF_A_RUN,
-    World,
     find_assignments,
-    find_backend,
     find_cron,
     find_data,
     find_method,
     find_nodes,
     find_numbers,
-    find_runs,
     find_time,
     other_backbone,
     resolve_path,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
+from agent.run_refs import RunRefs, World
 from agent.setting_words import find_asked, find_knobs, named_settings
-from agent.slots import RunRefs, World, find_method, find_numbers, parse_count
+from agent.slots import find_method, find_numbers, parse_count
 from tools.metric_words import metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
@@ -23,7 +24,7 @@ NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|
                                 r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
                                 r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"
                                 r"help\w*|work\w*|worth|wast\w*|worse|wins?|won|winner|on\s+top|next|longer|shorter|twice|diffs?|improv\w*|"
-                                r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*)\b", re.I)
+                                r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*|blame\w*|culprit|responsible|reason)\b", re.I)
 """A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
 lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
 TIME_LEFT = re.compile(r"\btime\s+(?:is\s+)?(?:left|remaining)\b", re.I)

@@ -21,7 +21,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
 from agent.reading import CONFIDENT, Reading
-from agent.slots import RunInfo, World
+from agent.run_refs import RunInfo, World
 from agent.understand import understand
 
 CONTEXT_KEY = "sslpilot_context"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.slots import World
+from agent.run_refs import World
 from tools.tool_table import RUN_TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on

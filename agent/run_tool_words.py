@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.run_refs import RunInfo
 from agent.setting_words import named_settings
-from agent.slots import RunInfo, find_datasets, find_paths
+from agent.slots import find_datasets, find_paths
 from agent.usage_words import SPAN, find_period
 
 NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"
@@ -55,7 +56,8 @@ CHANGE_KIND = re.compile(r"\b(?P<a>data|model|retrieval)[- ](?:side\s+)?(?:chang
                          r"option|idea)s?\b|\bchange\s+(?:to|in|of)\s+the\s+(?P<b>data|model)\b|\bimprove\s+(?:its\s+|the\s+)?"
                          r"(?P<c>retrieval|recall)\b", re.I)
 """A kind of change asked for ("a data change for run 5", "what would you change to improve retrieval?")."""
-RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|without|don'?t\s+(?:change|touch)|leaves?|leaving)\s+"
+RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|without|don'?t\s+(?:change|touch)|leaves?|leaving|"
+                       r"keeps?|keeping)\s+"
                        r"(?:a\s+|an\s+|the\s+|any\s+|its\s+)?(?:(?:lowering|raising|changing|touching|tuning|"
                        r"lower|raise|change)\s+)?(?:the\s+|its\s+)?(?P<what>[\w -]{2,40}?)(?:\s+(?:change|alone))?"
                        r"(?=\s*[,.?!;]|\s*$|\s+(?:and|but|please)\b)", re.I)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -233,6 +233,14 @@ FREEZE_LAST_LAYER = re.compile(
 method_args.freeze_last_layer_steps, never the run's length; said in epochs, or without a length, it is asked about."""
 
 
+GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
+"""One GPU named by its index ("gpu 1", "GPU #2", "cuda:1"): a launch's device, or the GPU a question asks about."""
+
+
+def gpu_index(m: re.Match) -> int:
+    return int(m.group(1) or m.group(2))
+
+
 def find_numbers(text: str) -> dict:
     """epochs, steps ("2k steps", "10k"), batch_size ("batch 64", "bs 32"), lr ("lr 3e-4"), device, GPUs."""
     out: dict = {}
@@ -277,11 +285,6 @@ def find_duration(text: str) -> float | None:
     amount = amount.lower().removeprefix("another").strip()  # "for another hour", "for another 2 hours"
     n = 0.5 if amount.startswith("half") else 1.0 if amount in ("", "a", "an", "one") else float(amount)
     return n * 60 if unit.lower().startswith("h") else n
-
-
-LABEL_COUNT = re.compile(r"\b\d[\d,]*\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?ed\s+)?(?:images?|labels?|examples?|"
-                         r"samples?|shots?)\b|\b\d+[- ]shot\b")
-"""A count of images or labels ("on 1000 labelled images", "10 labels per class", "5-shot"): never a run."""
 
 
 OTHER_BACKBONES = r"efficientnet[\w-]*|convnext[\w-]*|swin[\w-]*|regnet[\w-]*|mobilenet[\w-]*|densenet[\w-]*|" \
@@ -395,12 +398,6 @@ def find_import_format(text: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
-def find_backend(text: str, world: World) -> str | None:
-    """A configured cluster backend named as the place to run: "on rc", "via hpc", "using cluster-a"."""
-    low = text.lower()
-    return next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)), None)
-
-
 def find_nodes(text: str) -> int | None:
     m = re.search(r"\b(\d+)\s*nodes?\b", text.lower())
     return int(m.group(1)) if m else None
@@ -494,270 +491,3 @@ def _recurring_days(low: str) -> str | None:
     named = re.findall(DAY, m.group(1) or m.group(3))
     cron = sorted({(DAY_NAMES.index(d[:3]) + 1) % 7 for d in named})  # cron: 0 = sunday
     return ",".join(map(str, cron))
-
-
-# ---- runs --------------------------------------------------------------------------------------------
-
-@dataclass
-class RunInfo:
-    id: str
-    method: str = ""
-    dataset: str = ""
-    status: str = ""
-    verdict: str | None = None
-    name: str | None = None
-    ended_at: float | None = None  # epoch seconds; None while it has not ended
-    experiment: str | None = None  # the sweep or experiment it was launched in
-    fix_of: str | None = None  # the run whose recommended change it was launched to try ("did the fix work?")
-    device: str | None = None  # where it was placed: "cpu", "cuda:0", "cuda:0,1" ("the run on gpu 1")
-
-
-@dataclass
-class World:
-    """What the chat may refer to: the runs in the home, newest last."""
-
-    runs: list[RunInfo] = field(default_factory=list)
-    backends: dict[str, str] = field(default_factory=dict)  # cluster backend name -> kind (`sslpilot backend ls`)
-
-    def has(self, run_id: str) -> bool:
-        return any(r.id == run_id for r in self.runs)
-
-    def ids(self) -> list[str]:
-        return [r.id for r in self.runs]
-
-
-@dataclass
-class RunRefs:
-    ids: list[str] = field(default_factory=list)  # resolved, in the order named
-    unknown: list[str] = field(default_factory=list)  # named but absent ("run 12" of 5 runs)
-    ambiguous: list[list[str]] = field(default_factory=list)  # "the byol run" when there are two
-    mentioned: bool = False  # the message points at runs itself (not through the thread)
-    sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
-
-
-BAR = re.compile(rf"(?:[<>]=?|\b(?:below|under|above|over|beneath|exceeds?|(?:less|more|greater|lower|higher)\s+than|"
-                 rf"at\s+(?:least|most)|no\s+(?:more|less|fewer)\s+than))\s*{NUMBER}")
-"""A bar a metric crosses ("rank < 4", "falls below 4"): its number is never a run."""
-
-
-def _explicit_ids(text: str, about_runs: bool) -> list[str]:
-    low = text.lower()
-    for word, n in WORD_NUMBERS.items():
-        low = re.sub(rf"\b(runs?\s+){word}\b(?!\s+(?:runs?|jobs?|experiments?|models?|more|others?|at)\b)", rf"\g<1>{n}",
-                     low)  # "run four" is run 4; "can I run two runs at once?" names no run
-    ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
-    found = [next(g for g in t if g) for t in ids]
-    listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}|"
-                       rf"\s+(?:labell?ed\s+)?(?:labels?|examples?|samples?|shots?)\b|[- ]shot))+)", low)
-    if listed:
-        found += re.findall(r"\d+", listed.group(1))
-    if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
-        from agent.grid_words import (
-            without_grid,  # they read the words this module extracts: imported when used
-        )
-        from agent.setting_words import SETTING_VALUE
-
-        cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
-        cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
-                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
-                         r"\b(?:gpus?|cuda|devices?|nodes?)\s*[:#]?\s*\d+(?:\s*(?:,|and|&)\s*\d+)*", " ",
-                         cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
-        cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
-                         rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
-        cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"
-        cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
-        cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
-        found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
-    out: list[str] = []
-    for i in found:
-        i = str(int(i))
-        if i not in out:
-            out.append(i)
-    return out
-
-
-GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?P<what>[a-z][\w -]{1,40}?)\s+"
-                       r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b")
-GROUP_WORDS = {"healthy": lambda r: r.verdict == "healthy",
-               "collapsed": lambda r: r.verdict in ("complete_collapse", "dimensional_collapse"),
-               "weak": lambda r: r.verdict == "weak_representation",
-               "diverged": lambda r: r.status == "diverged" or r.verdict == "diverged",
-               "failed": lambda r: r.status in ("failed", "diverged"),
-               "finished": lambda r: r.status == "succeeded", "succeeded": lambda r: r.status == "succeeded",
-               "running": lambda r: r.status == "running", "queued": lambda r: r.status == "queued"}
-"""Words that pick runs out as a group, besides a method and a dataset ("the collapsed byol runs")."""
-FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
-
-
-def _group_of_runs(low: str, world: World) -> list[str] | None:
-    """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run"), oldest
-    first; [] when it names a group none of the runs is in; None when the words are no such description (every word
-    must be a method, a dataset, a verdict or status word, or a filler)."""
-    m = GROUP_REF.search(low)
-    if not m:
-        return None
-    words = (m.group("what") or m.group("one")).split()
-    keep: list = []
-    for w in words:
-        method = find_method(w)
-        if w in GROUP_WORDS:
-            keep.append(GROUP_WORDS[w])
-        elif method and method.value:
-            keep.append(lambda r, v=method.value: r.method == v)
-        elif w in BUILTIN_DATA or any(w == (r.dataset or "").lower() for r in world.runs):
-            keep.append(lambda r, d=w: (r.dataset or "").lower() == d)
-        elif w not in FILLER:
-            return None
-    if not keep:
-        return None
-    return [r.id for r in world.runs if all(k(r) for k in keep)]
-
-
-ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s+on)\s+gpu\s*#?\s*(\d+)\b")
-"""A run described by the GPU it holds ("cancel the run on gpu 1"): the live run placed there, never run 1."""
-DESCRIPTIONS = (r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
-                r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
-                r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
-                r"\bthe (?:running|current|active|live) (?:one|run|job|training)\b",
-                r"\bthe (?:diverged|crashed|failed|broken) (?:one|run|job)\b")
-
-
-def mask_runs(text: str, world: World) -> str:
-    """Run names and descriptions written as "run N", so the intent classifier sees a run, not an odd word."""
-    out = text
-    for r in world.runs:
-        if r.name:
-            out = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", "run N", out, flags=re.I)
-    for pattern in DESCRIPTIONS:
-        out = re.sub(pattern, "run N", out, flags=re.I)
-    out = unname_sweeps(out, world)
-    return re.sub(rf"\b(?:the|my|that|this)\s+({METHOD_WORDS})\s+(?:run|job|experiment|model|one|encoder|training)\b",
-                  "run N", out, flags=re.I)
-
-
-SWEEP_REF = re.compile(r"\b(?:the|my|that|this|last|latest|newest)\s+(?:(?:last|latest|newest)\s+)?(?:(?P<name>[\w.-]+)\s+)?"
-                       r"(?:sweep|grid(?:[- ]search)?)\b|\b(?:sweep|experiment)\s+(?P<named>[\w.-]+)", re.I)
-
-
-def _sweep_runs(low: str, world: World) -> list[tuple[str, list[str]]] | None:
-    """The sweep a message points at, as (name, run ids): one pair when one sweep fits, several when more than one
-    could ("the sweep" with two sweeps here, none named), [] when none does, None when it names no sweep."""
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for r in world.runs:  # oldest first, so the last key is the newest sweep
-        if r.experiment:
-            groups.setdefault(r.experiment.lower(), (r.experiment, []))[1].append(r.id)
-    for m in SWEEP_REF.finditer(low):
-        name = m.group("name") or m.group("named")
-        if name and name in groups:
-            return [groups[name]]
-        if m.group("named"):
-            continue  # "sweep simclr's lr": a launch's verb, not a sweep of this home
-        sweeps = [g for g in groups.values() if len(g[1]) > 1]
-        return sweeps[-1:] if len(sweeps) == 1 or re.search(r"\b(?:last|latest|newest)\b", m.group(0)) else sweeps
-    return None
-
-
-def whole_sweep(text: str, refs: RunRefs, world: World) -> str | None:
-    """The name of the one sweep a message points at when the runs it names are that sweep's and no others ("how did
-    the lrs sweep go?", "the last sweep"); None otherwise (no sweep, two it could be, or other runs named too)."""
-    swept = _sweep_runs(text.lower(), world)
-    if not swept or len(swept) != 1 or len(swept[0][1]) < 2 or refs.unknown or refs.ambiguous:
-        return None
-    name, ids = swept[0]
-    return name if sorted(refs.ids) == sorted(ids) else None
-
-
-def unname_sweeps(text: str, world: World) -> str:
-    """The message with each sweep of this home it names written as "the sweep" ("which lr won the lrs sweep?"):
-    a sweep's name is a label, not a setting asked for ("lrs") nor a word for the classifier to weigh."""
-    names = {r.experiment.lower() for r in world.runs if r.experiment}
-
-    def unnamed(m: re.Match) -> str:
-        name = m.group("name") or m.group("named")
-        if not name or name.lower() not in names:
-            return m.group(0)
-        return "the sweep" if m.group("named") else m.group(0)[:m.start("name") - m.start()] + "sweep"
-
-    return SWEEP_REF.sub(unnamed, text)
-
-
-GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
-"""One GPU named by its index ("gpu 1", "GPU #2", "cuda:1"): a launch's device, or the GPU a question asks about."""
-
-
-def gpu_index(m: re.Match) -> int:
-    return int(m.group(1) or m.group(2))
-
-
-LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({'|'.join(WORD_NUMBERS)}|\d+)\s+"
-                         r"(?:runs|ones|jobs|experiments)\b")
-"""The newest runs by count ("my last two runs", "the latest 3 runs"), as one group."""
-
-
-def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:
-    """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
-    names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
-    refs = RunRefs()
-    low = text.lower()
-    for rid in _explicit_ids(text, about_runs):
-        (refs.ids if world.has(rid) else refs.unknown).append(rid)
-    for r in world.runs:
-        if r.name and re.search(rf"(?<![\w-]){re.escape(r.name.lower())}(?![\w-])", low) and r.id not in refs.ids:
-            refs.ids.append(r.id)
-    runs = list(reversed(world.runs))  # newest first
-    described: list[list[str]] = []
-    if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
-                 r"\bthe last one\b", low):
-        described.append([runs[0].id] if runs else [])
-    if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
-        described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
-    if re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low):  # the newest healthy run
-        described.append([r.id for r in runs if r.verdict == "healthy"][:1])
-    if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
-                 r"\b(run|one|job) that'?s (training|running)\b|\bthe (run|one|job) (still )?(training|running)\b", low):
-        described.append([r.id for r in runs if r.status == "running"])
-    if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
-        described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])
-    newest = LAST_N_RUNS.search(low)
-    if newest:  # "compare my last two runs": the newest N, oldest first, all of them
-        n = int(WORD_NUMBERS.get(newest.group(1), newest.group(1)))
-        if len(runs) >= n > 1:
-            refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
-        else:
-            refs.unknown.append("(described)")
-    group = _group_of_runs(low, world) if groups else None
-    if group is not None:  # "my digits runs", "every healthy run": all of them, named together (for the tools that
-        # take runs; a list or a usage question reads the same words as its own filters)
-        if group:
-            refs.ids += [i for i in group if i not in refs.ids]
-        else:
-            refs.unknown.append("(described)")
-    on_gpu = ON_A_GPU.search(low)
-    if on_gpu:  # "the run on gpu 1": the live run placed there
-        gpu = on_gpu.group(1)
-        described.append([r.id for r in runs if r.status in ("running", "queued") and gpu in
-                          re.findall(r"cuda:?(\d+)", (r.device or "").replace(",", ",cuda:"))])
-    method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
-                             r"encoder|training)\b", low)
-    for phrase in method_refs:
-        named = find_method(phrase)
-        if named and named.value:
-            described.append([r.id for r in runs if r.method == named.value])
-    swept = _sweep_runs(low, world)
-    if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
-        if len(swept) == 1:
-            refs.ids += [i for i in swept[0][1] if i not in refs.ids]
-        elif swept:
-            refs.ambiguous += [ids for _, ids in swept]
-            refs.sweeps = [name for name, _ in swept]
-        else:
-            refs.unknown.append("(sweep)")
-    for group in described:
-        if len(group) == 1 and group[0] not in refs.ids:
-            refs.ids.append(group[0])
-        elif len(group) > 1:
-            refs.ambiguous.append(group)
-        elif not group:
-            refs.unknown.append("(described)")
-    refs.mentioned = bool(refs.ids or refs.unknown or refs.ambiguous)
-    return refs

@@ -9,7 +9,7 @@ import re
 from agent.grid_words import find_grid
 from agent.launch_words import launch_args, method_and_data
 from agent.reading import CONFIDENT, MANY_RUN_INTENTS, Reading, ask
-from agent.slots import SWEEP_REF
+from agent.run_refs import SWEEP_REF
 from tools.launches import FIELD_KEYS
 
 SWEEP_OUTCOME = re.compile(r"\b(?:best|worst|won|wins?|winner|winning|worked|top|find|found|results?|outcomes?|"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 
-from agent.slots import World
+from agent.run_refs import World
 from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you)\W+)*(?:delete|remove|trash|"

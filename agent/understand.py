@@ -48,6 +48,7 @@ from agent.reading import (
     run_problem,
     which_sweep,
 )
+from agent.run_refs import SWEEP_REF, World, find_runs, mask_runs, unname_sweeps, whole_sweep
 from agent.run_tool_words import (
     CHANGE_ASKED,
     FROM_WEIGHTS,
@@ -64,8 +65,6 @@ from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
     MORE_OF_A_RUN,
-    SWEEP_REF,
-    World,
     asks_to_recur,
     find_cron,
     find_data,
@@ -75,10 +74,6 @@ from agent.slots import (
     find_method,
     find_numbers,
     find_paths,
-    find_runs,
-    mask_runs,
-    unname_sweeps,
-    whole_sweep,
     without_paths,
 )
 from agent.stop_words import CONDITION_START, mask_condition, read_stop, two_conditions
@@ -637,8 +632,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     if intent == "recommend_next_step":  # "a data change", "not the learning rate"
         extra = recommend_filters(text)
     judged = named_settings(text)
-    if intent == "diagnose_run" and judged and SETTING_JUDGED.search(text):  # "is the lr of run 4 too high?"
-        extra = {"about": judged}
+    if intent == "diagnose_run" and judged and (SETTING_JUDGED.search(text) or SETTING_BLAMED.search(text)):
+        extra = {"about": judged}  # "is the lr of run 4 too high?", "did the temperature cause run 2's collapse?"
     length = {k: v for k, v in find_numbers(text).items() if k in ("steps", "epochs")}
     if intent == "resume_run" and length and refs.ids:  # a resume goes to the run's planned end, not further
         rid, (unit, n) = refs.ids[0], next(iter(length.items()))
@@ -742,6 +737,10 @@ SETTING_JUDGED = re.compile(r"^\W*(?:is|was|are|were|isn'?t|wasn'?t)\b.{0,60}\b(
                             r"(?:set\s+)?(?:right|wrong|ok(?:ay)?|fine|sensible|reasonable))\b", re.I)
 """A setting of a run judged ("is the lr of run 4 too high?", "was run 2's temperature ok?"): its diagnosis, which
 says whether its metrics point at that setting; the length ("is run 3 long enough?") is a forecast's."""
+SETTING_BLAMED = re.compile(r"\b(?:caus(?:e|ed|es|ing)|to\s+blame|blame|responsible|the\s+(?:reason|culprit)|behind\s+(?:it|"
+                            r"this|that|the)|because\s+of|due\s+to)\b", re.I)
+"""A setting asked about as the cause ("tell me if the temperature of 0.5 caused it", "was the lr to blame?"): the
+diagnosis leads with it, as for a setting judged."""
 CHANGE_WOULD_HELP = re.compile(r"^\W*(?:would|will|could|can|might|does|do)\b.{0,60}\b(?:help|improve|fix|pay\s+off|"
                                r"make\s+(?:it|a\s+difference)|be\s+better|work\s+better)\b", re.I)
 """A change to a setting asked about ("would a bigger batch help run 3?"): the recommendation, not a forecast."""

@@ -132,7 +132,7 @@ def test_an_llm_call_that_drops_a_stated_value_becomes_a_question(tmp_path):
 
 
 def test_times_backends_and_nodes_land(model, folders):
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     world = World(WORLD.runs + [RunInfo("6", "simclr", "digits", "succeeded")], backends={"rc": "ray", "hpc": "slurm"})
     for text, want in (("pretrain dino on digits via hpc with 2 nodes", {"backend": "hpc", "nodes": 2}),

@@ -14,7 +14,7 @@ from test_ddp import DDP_CFG
 from test_slurm import drive, losses, single_process
 
 from agent.launch_words import read_placement
-from agent.slots import World
+from agent.run_refs import World
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import backends

@@ -542,3 +542,19 @@ def test_a_metric_over_the_last_steps_named_moves_from_the_first_point_in_that_w
 def test_a_window_of_last_steps_is_a_lookup_never_a_run_length(message, args, model):
     r = read(message, model)
     assert (r.tool, r.args) == ("get_run", {"run_id": "3", **args})
+
+
+@pytest.mark.parametrize("message, args", [
+    ("diagnose run 2 and tell me if the temperature of 0.5 caused it", {"run_id": "2", "about": ["method_args.temperature"]}),
+    ("did the lr cause run 4 to diverge?", {"run_id": "4", "about": ["optim.lr"]}),
+    ("was the learning rate to blame for run 4?", {"run_id": "4", "about": ["optim.lr"]}),  # was a lookup of the lr
+])
+def test_a_setting_asked_about_as_the_cause_leads_the_diagnosis(message, args, model):
+    r = read(message, model)
+    assert (r.tool, r.args) == ("diagnose_run", args)
+
+
+def test_a_setting_a_recommendation_must_keep_is_avoided(model):
+    r = read("give me a model change for run 1 that keeps the batch at 256", model)
+    assert (r.tool, r.args) == ("recommend_next_step", {"run_id": "1", "category": "model",
+                                                        "avoid": ["train.batch_size"]})

@@ -162,7 +162,7 @@ def test_a_setting_said_in_words_is_a_drop_for_any_planner():
     """The fidelity check (which also reads an LLM's tool calls) knew numbers and key=value settings, not words: a
     launch without the ResNet-18 or with the predictor the user turned off passed it."""
     from agent.fidelity import dropped
-    from agent.slots import World
+    from agent.run_refs import World
 
     said = "pretrain vicreg on digits with a resnet18 backbone"
     assert [d.raw for d in dropped(said, "launch_pretraining", {"method": "vicreg", "data": "digits"}, World())] == \

@@ -10,8 +10,8 @@ from understanding_eval import WORLD
 from agent.fidelity import dropped
 from agent.grid_words import find_grid
 from agent.intent_model import get_model
+from agent.run_refs import find_runs
 from agent.session import Agent
-from agent.slots import find_runs
 from agent.understand import understand
 from tools.home import Home
 from tools.registry import Registry
@@ -101,7 +101,7 @@ def test_a_sweep_of_this_home_repeated_or_extended_in_words(model, tmp_path):
     """"repeat the lrs sweep with byol", "add lr 0.01 to the lrs sweep": launch_sweep(like_sweep=...), with the
     changes said; the tool writes it out (base run, grid, sweep name) before the yes. An extension adds only new
     values, into the same sweep; values it already tried are refused. Runs of a sweep are never "placed" questions."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
     from tools.runs import sweep
 
     world = World([RunInfo(i, "simclr", "digits", "succeeded", "healthy", experiment="lrs") for i in ("1", "2")])

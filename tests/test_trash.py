@@ -178,7 +178,7 @@ DAY = 86400.0
 
 def _aged_world():
     """Runs that ended so many days ago (tests/data/delete_age_heldout.jsonl is read against it)."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     now = time.time()
     return World([RunInfo("11", "simclr", "digits", "failed", None, ended_at=now - 8 * DAY),
@@ -214,7 +214,7 @@ def test_runs_of_a_kind_are_deleted_by_age_when_asked(model):
 def test_a_kind_of_runs_less_the_ones_spared(model):
     """"delete all collapsed runs except run 2" was refused as if it asked to delete files; it is the kind less the
     runs spared, still waiting for a yes. "delete everything except run 2" stays refused."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     world = World([*WORLD.runs, RunInfo("6", "byol", "digits", "succeeded", "complete_collapse")])
     r = understand("delete all collapsed runs except run 2", {}, world, model)

@@ -72,7 +72,7 @@ def test_small_held_out_sets(name, model, tmp_path):
 
 
 def test_which_run_is_best_ranks_every_run_when_they_can_be_ranked_together(model):
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     calibrated = World([RunInfo("1", "simclr", "digits", "succeeded"), RunInfo("2", "vicreg", "digits", "succeeded"),
                         RunInfo("3", "byol", "digits", "succeeded")])
@@ -98,7 +98,7 @@ def test_a_named_run_that_is_not_there_is_asked_about_not_swapped_for_the_focus(
 
 
 def test_a_description_that_fits_several_runs_is_asked_about(model):
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     two_dinos = World([*WORLD.runs, RunInfo("6", "dino", "digits", "succeeded")])
     r = understand("diagnose the dino run", {}, two_dinos, model)
@@ -206,7 +206,7 @@ def test_a_bare_metric_question_in_a_thread_about_a_run_is_that_runs_value(model
 def test_a_sweep_named_or_pointed_at_stands_for_its_runs(model):
     """"compare the sweep", "compare experiment lrs": every run launched in it. Two sweeps and "the sweep" is asked
     about, not guessed; "the last sweep" is the newest; no sweep at all is said, not swapped for other runs."""
-    from agent.slots import RunInfo, World, find_runs
+    from agent.run_refs import RunInfo, World, find_runs
 
     one = World([RunInfo(i, "simclr", "digits", "succeeded", "healthy", experiment="lrs") for i in ("1", "2", "3")]
                 + [RunInfo("4", "byol", "digits", "succeeded", "healthy")])
@@ -226,7 +226,7 @@ def test_a_sweep_named_or_pointed_at_stands_for_its_runs(model):
 
 
 def _sweep_worlds():
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     one = World([RunInfo(i, "simclr", "digits", "succeeded", "healthy", experiment="lrs") for i in ("1", "2", "3")]
                 + [RunInfo("4", "byol", "digits", "succeeded", "healthy")])
@@ -270,7 +270,7 @@ def test_a_question_about_a_sweep_as_a_whole_ranks_its_runs(model):
 def test_the_sweep_with_two_here_or_none_is_asked_about_by_name(model):
     """Two sweeps and "the sweep": which, each offered as the message with that sweep named; no sweep at all: said
     so (it was "There is no run (sweep) in this home")."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     r = understand("so how did the sweep go", {}, _sweep_worlds()["two"], model)
     assert r.kind == "clarify" and "`lrs` (runs 1, 2, 3) or `temps` (runs 5, 6)" in r.question
@@ -301,7 +301,7 @@ def test_a_search_asked_for_in_words_searches_where_it_says_and_whose_logs(model
 def test_a_run_tool_with_no_run_named_asks_which_naming_the_latest(model):
     """"what should I try next?" with no run in the thread: which run, the latest three named by what they are (it
     said only "Say e.g. ... run 5"); with no runs at all it says so, never offering a run 1 that is not there."""
-    from agent.slots import World
+    from agent.run_refs import World
 
     r = understand("what should I try next?", {}, WORLD, model)
     assert r.kind == "clarify" and "run 5 (mae on shapes, succeeded, weak representation); run 4 (byol on digits, " \
@@ -315,7 +315,7 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
     """"diagnose the sweep" read as "diagnose run 1" and asked about runs 2 and 3 it "could not place"; now: one run
     at a time, which first (with the sweep's ranking offered). "is the sweep done?" lists its runs; "which runs in
     the sweep collapsed?" lists those; "cancel the sweep" with nothing running says there is nothing to cancel."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     one = _sweep_worlds()["one"]
     for text, verb in (("diagnose the sweep", "diagnose"), ("what should I try next after the sweep?",
@@ -346,7 +346,7 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
 def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
     """Found by asking as a newcomer would: "is the gpu being used?" offered a list of runs, "which run used the most
     gpu time?" summed by method, and "stop everything" asked which one run."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     r = understand("is the gpu being used?", {}, WORLD, model)
     assert (r.tool, r.args) == ("device_status", {})
@@ -413,7 +413,7 @@ def test_a_setting_changed_by_a_direction_alone_is_asked_for_its_value(model):
 def test_the_newest_runs_by_count_and_a_verb_before_a_number_word(model):
     """"compare my last two runs" asked which runs; "can I run two runs at once?" forecast run 2 (the verb "run"
     before "two" read as "run two")."""
-    from agent.slots import find_runs
+    from agent.run_refs import find_runs
 
     r = understand("compare my last two runs", {}, WORLD, model)
     assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["4", "5"]})
@@ -426,7 +426,7 @@ def test_the_newest_runs_by_count_and_a_verb_before_a_number_word(model):
 def test_did_the_fix_work_in_a_new_thread_reads_the_newest_run_launched_to_try_a_recommendation(model):
     """No run in focus (a new thread): "did the fix work?" is the newest run launched from a recommendation, not a
     question back; with none such, it still asks which run."""
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     runs = [RunInfo("1", "dino", "digits", "succeeded", "complete_collapse"),
             RunInfo("2", "dino", "digits", "succeeded", "healthy", fix_of="1"),
@@ -463,7 +463,7 @@ def test_a_resume_with_a_setting_from_its_checkpoint_is_continued_pretraining(mo
 
 
 def test_a_runs_list_bounded_in_time_sorted_or_the_run_on_a_gpu(model):
-    from agent.slots import RunInfo, World
+    from agent.run_refs import RunInfo, World
 
     assert understand("show the failed runs from the last 2 days", {}, WORLD, model).args == {
         "status": "failed", "period": "2d"}

@@ -13,7 +13,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from agent.slots import RunInfo, World
+from agent.run_refs import RunInfo, World
 
 DATA = Path(__file__).parent / "data"
 WORLD = World([

@@ -454,9 +454,12 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
             return "diagnose_run"  # "is the lr of run 4 too high?": what its metrics say of it (about=...), not a forecast
         if CHANGE_WOULD_HELP.search(text):
             return "recommend_next_step"  # "would a bigger batch help run 3?": the change its diagnosis calls for
-    if not named.mentioned and WHICH_RUNS.search(text) and (find_method(without_paths(text)) or setting_filters(
-            text)) and not OTHER_THAN_LIST.search(text):
-        return "list_runs"  # "which runs used byol?", "which of my runs used a temperature of 0.2?": a list
+    if not named.mentioned and WHICH_RUNS.search(text) and find_method(without_paths(text)) and not \
+            OTHER_THAN_LIST.search(text):
+        return "list_runs"  # "which runs used byol?": a list of that method's runs
+    if not named.mentioned and RUNS_ASKED_FOR.search(text) and setting_filters(text) and not (
+            OTHER_THAN_LIST.search(text) or NOT_A_LIST.search(text)):
+        return "list_runs"  # "which of my dino runs had out dim 65536?", "every run whose lr was above 0.05": a list
     every = re.search(r"\b(?:every|all|any)\b", text, re.I) and not re.search(r"\bruns?\s*#?\d", text, re.I)
     unswept = SWEEP_REF.sub(" ", text) if sweep else text  # "which runs in the sweep collapsed?": "sweep" is no verb
     if (not named.mentioned or every or sweep) and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and any(
@@ -728,6 +731,9 @@ WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:
                         r"had)\b|^\W*(?:list|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?runs\s+(?:that\s+)?(?:used|using|"
                         r"with|of)\b", re.I)
 """Runs asked for by what they used ("which runs used byol?", "list the runs that used simclr"): a list."""
+RUNS_ASKED_FOR = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+there\s+any|any)\b[\w' ]{0,40}?\bruns?\b", re.I)
+"""Runs asked for as a list ("which of my dino runs...", "show me every run whose..."): with a setting's value or
+bar (setting_words.setting_filters) it is a list picked by that setting."""
 LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|any)\b", re.I)
 NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
 """Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask

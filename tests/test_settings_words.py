@@ -442,3 +442,14 @@ def test_a_count_of_runs_after_a_knob_s_word_is_not_its_value(model):
     r = understand("queue 3 byol runs on shapes with seeds 1, 2 and 3", {}, WORLD, model)  # was queue_size 3
     assert (r.tool, r.args.get("overrides"), r.args["grid"]) == ("launch_sweep", None, {"train.seed": [1, 2, 3]})
     assert find_knobs("train moco on shapes with queue 8192") == {"method_args.queue_size": 8192}
+
+
+@pytest.mark.parametrize("text, args", [
+    ("which of my dino runs had out dim 65536?", {"method": "dino", "where": ["method_args.out_dim=65536"]}),  # asked
+    ("show me every run whose learning rate was greater than 0.05", {"where": ["optim.lr>0.05"]}),  # "a follow-up?"
+    ("list the byol runs with an ema momentum of 0.996", {"method": "byol",  # a literature search
+                                                          "where": ["method_args.ema_momentum=0.996"]}),
+])
+def test_runs_asked_for_with_a_setting_are_a_list_whatever_the_classifier_says(model, text, args):
+    r = understand(text, {}, WORLD, model)
+    assert (r.tool, r.args) == ("list_runs", args)

@@ -60,7 +60,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "run_tool_modifiers_heldout.jsonl": 0.9, "schedule_days_heldout.jsonl": 0.83,
                   "run_groups_heldout.jsonl": 0.83, "recommend_asked_heldout.jsonl": 0.8,
                   "metric_bars_heldout.jsonl": 0.9, "method_settings_heldout.jsonl": 0.9,
-                  "method_settings_heldout_b.jsonl": 0.9}
+                  "method_settings_heldout_b.jsonl": 0.9,
+                  "run_filters_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

@@ -21,7 +21,7 @@ from agent.annotating import launch_labels
 from agent.grid_words import TOP_LEVEL_KEYS
 from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
-from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings
+from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings, settings_it_lacks
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
@@ -307,7 +307,9 @@ AUGMENT_PARTS = re.compile(r"\b(?:jitter\w*|colou?r|blur\w*|flips?|flipping|sola
                            r"cropping|aug\w*)\b", re.I)
 
 
-def question(tool: str, args: dict, drops: list[Stated]) -> str:
+def question(tool: str, args: dict, drops: list[Stated], message: str = "") -> str:
+    """The question back about what could not be placed; the message lets it say which setting the
+    launch's method lacks ("BYOL has no `hidden_size`; its own nearest are ...")."""
     offer = BY_TOOL[tool].offer.format(run=args.get("run_id", "?"))
     said = ", ".join(f"`{d.raw}`" for d in drops)
     text = (f"I read this as: {offer}. But you also said {said}, and I could not place "
@@ -330,4 +332,4 @@ def question(tool: str, args: dict, drops: list[Stated]) -> str:
                  "(say e.g. `warm up the teacher temperature from 0.04 to 0.07 over the first 300 steps`).")
     elif switches:
         text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
-    return text
+    return text + settings_it_lacks(message, args.get("method")) if tool in LAUNCH_TOOLS else text

@@ -94,8 +94,9 @@ def ungrounded(call: dict, state: State) -> str | None:
     return None
 
 
-def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list] | None:
-    """The first of a model's tool calls that would drop a value stated in the user's last message, with the drops."""
+def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list, str] | None:
+    """The first of a model's tool calls that would drop a value stated in the user's last message, with the drops
+    and that message."""
     from agent.planner import world_of
 
     human = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
@@ -105,7 +106,7 @@ def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list] | Non
     for call in calls:
         missing = dropped(str(human.content), call["name"], call.get("args") or {}, world)
         if missing:
-            return call, missing
+            return call, missing, str(human.content)
     return None
 
 
@@ -212,10 +213,11 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 return {"messages": [*refused, ask]}
             drops = _llm_drops(ai.tool_calls, state, toolbox.home)
             if drops:  # the model left out something the user said: ask, the way the offline planner does
-                call, missing = drops
+                call, missing, message = drops
                 refused = [ToolMessage(content=json.dumps({"error": "not run: it would drop what the user stated"}),
                                        tool_call_id=c["id"], name=c["name"]) for c in ai.tool_calls]
-                return {"messages": [*refused, AIMessage(content=question(call["name"], call["args"], missing))]}
+                said = question(call["name"], call["args"], missing, message)
+                return {"messages": [*refused, AIMessage(content=said)]}
         out = tool_node.invoke(state)
         update: dict[str, Any] = {"messages": []}
         for msg in out["messages"]:

@@ -421,3 +421,27 @@ def setting_filters(text: str, method: str | None = None) -> list[str]:
 
 FIELD_OF = {"lr": "optim.lr", "batch_size": "train.batch_size"}
 """A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
+
+
+GENERIC_PARTS = {"size", "dim", "num", "max", "min", "steps"}
+
+
+def settings_it_lacks(text: str, method: str | None) -> str:
+    """What to say when a message names a setting its launch's method does not have ("a hidden size of 512" for
+    BYOL): that it has none, and the settings of its own that share a word with it (its projector's and predictor's
+    hidden sizes), else the methods that have it."""
+    from ssl_runtime.catalogue import BY_NAME
+
+    if method not in METHODS:
+        return ""
+    low, said = text.lower(), []
+    for pattern, names, _ in METHOD_SETTINGS:
+        if _setting_of(method, names) or not re.search(rf"\b(?:{pattern})\b", low):
+            continue
+        parts = {p for n in names for p in n.split("_")} - GENERIC_PARTS
+        near = sorted(s for s in method_settings(method) if parts & set(s.split("_")))
+        owners = sorted({BY_NAME[m].title for m in METHODS for n in names if n in method_settings(m)})
+        said.append(f"{BY_NAME[method].title} has no `{names[0]}`" + (
+            f"; its own nearest are {', '.join(f'`method_args.{n}`' for n in near)}" if near else
+            f" ({', '.join(owners)} {'has' if len(owners) == 1 else 'have'} it)" if owners else ""))
+    return (" " + "; ".join(dict.fromkeys(said)) + ".") if said else ""

@@ -171,7 +171,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
         if drops:
-            asked = ask(question(reading.tool, reading.args, drops), [GO_AHEAD_WITHOUT], reading.intents,
+            asked = ask(question(reading.tool, reading.args, drops, text), [GO_AHEAD_WITHOUT], reading.intents,
                          reading.confidence)
             asked.without = {"tool": reading.tool, "args": reading.args}
             return asked

@@ -453,3 +453,11 @@ def test_a_count_of_runs_after_a_knob_s_word_is_not_its_value(model):
 def test_runs_asked_for_with_a_setting_are_a_list_whatever_the_classifier_says(model, text, args):
     r = understand(text, {}, WORLD, model)
     assert (r.tool, r.args) == ("list_runs", args)
+
+
+def test_the_question_about_a_setting_the_method_lacks_names_its_own_nearest_or_the_owner(model):
+    r = understand("pretrain byol on digits for 30 steps with a hidden size of 512", {}, WORLD, model)
+    assert r.kind == "clarify" and r.question.endswith(
+        "BYOL has no `hidden_size`; its own nearest are `method_args.pred_hidden_dim`, `method_args.proj_hidden_dim`.")
+    r = understand("pretrain simclr on digits with a 128-d bottleneck", {}, WORLD, model)
+    assert r.question.endswith("SimCLR has no `bottleneck_dim` (DINO has it).")

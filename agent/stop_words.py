@@ -25,7 +25,8 @@ _METRIC = r"(?P<metric>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){0,2}?)"
 _OWNER = r"(?:the\s+|its\s+|it'?s\s+|run\s*#?\d+'?s\s+|(?:the\s+)?(?:run'?s|model'?s)\s+)?"
 METRIC_BAR = re.compile(rf"{_WHEN}{_OWNER}{_METRIC}\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})\s*(?P<value>{_NUM})"
                         r"(?![\w.])", re.I)
-FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss)\s+(?:\w+\s+)?"
+FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss|(?:the|its)\s+(?:teacher|model|"
+                     r"encoder|embeddings?|representations?|features|training))\s+(?:\w+\s+)?"
                      r"(?:collaps\w*|diverg\w*|blows?\s+up|explodes?|(?:goes|turns|becomes|is)\s+(?:nan|inf\w*)|nans?)\b"
                      r"|\bon\s+(?:a\s+)?(?:collapse|divergence|failure)\b", re.I)
 _NO_LONGER = r"(?:stops?|(?:is|are)\s+no\s+longer|(?:is|are)\s*n[o']?t|isn't|aren't)\s+"
@@ -70,8 +71,17 @@ PAST = re.compile(r"\b(?:\w+ed|was|were|went|got|blew|fell|broke|died|had|hit|ra
 NOT_A_METRIC = re.compile(r"^(?:it|its|it's|this|that|run|the run|they|step|steps|epoch|epochs)$", re.I)
 
 
+SUSTAINED = re.compile(r"\b(?:stays?|remains?|keeps?\s+(?:being|staying)?|sits?)\s+(?:above|over|below|under|beneath|at)\b"
+                       rf".{{0,30}}?\b(?:for|over)\s+(?:(?:the\s+)?(?:next\s+)?)(?:{_COUNT}|an?)\s+(?:more\s+)?(?:steps?|"
+                       r"iterations?|epochs?|minutes?|hours?)\b", re.I)
+"""A bar that must hold for a while ("if its teacher entropy stays above 8 for 50 steps"): a stop rule fires the first
+time its condition holds, so the wait cannot be kept; the chat asks instead of dropping it."""
+
+
 def read_stop(text: str) -> dict | None:
     """stop_run_when's arguments (without the run), or None."""
+    if SUSTAINED.search(text):
+        return None  # the wait is asked about (understand._conditional_stop)
     if FAILURE.search(text):
         return {"on_failure": True}
     m = PLATEAU.search(text)

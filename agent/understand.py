@@ -76,7 +76,7 @@ from agent.slots import (
     find_paths,
     without_paths,
 )
-from agent.stop_words import CONDITION_START, mask_condition, read_stop, two_conditions
+from agent.stop_words import CONDITION_START, SUSTAINED, mask_condition, read_stop, two_conditions
 from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
 from agent.usage_words import USAGE_ASKED, read_usage
@@ -354,6 +354,15 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                         [("stop_run_when", 1.0)])
         return ask(f"I add a stop to one run at a time: which first, run {' or run '.join(going[:4])}?", options,
                     [("stop_run_when", 1.0)])
+    sustained = SUSTAINED.search(text)
+    if sustained and rid:  # "if its teacher entropy stays above 8 for 50 steps": the wait is not kept by a rule
+        first = re.sub(r"\b(?:stays?|remains?|keeps?\s+(?:being|staying)?|sits?)\s+", "goes ", text[
+            CONDITION_START.search(text).start():sustained.end()] if CONDITION_START.search(text) else "")
+        first = re.sub(r"\s+(?:for|over)\s+(?:(?:the\s+)?(?:next\s+)?)\S+\s+(?:more\s+)?\w+$", "", first).strip()
+        return ask(f"A stop rule stops run {rid} the first time its condition holds; it cannot wait for it to hold "
+                   f"for a while (`{sustained.group(0)}`). Stop it the first time instead"
+                   + (f" (`stop run {rid} {first}`)?" if first else "?"),
+                   [f"stop run {rid} {first}"] if first else [], [("stop_run_when", 1.0)])
     two = two_conditions(text)
     if two and rid and two[2] == "and":  # "when loss < 1 and rank < 4": a run's rules are each enough alone
         return ask(f"A run stops on the first of its stop conditions that is met, each on its own: I cannot wait "

@@ -410,3 +410,20 @@ def test_a_bar_s_number_is_no_run_and_two_bars_joined_by_and_are_not_one_dropped
     assert r.kind == "clarify" and r.options == ["stop run 3 once loss < 1", "stop run 3 when rank < 4"]
     one = understand("stop 3 when rank < 4", {}, WORLD, model)
     assert (one.tool, one.args) == ("stop_run_when", {"run_id": "3", "metric": "health/rank", "below": 4.0})
+
+
+@pytest.mark.parametrize("text, first", [
+    ("stop run 3 if its teacher entropy stays above 8 for 50 steps", "stop run 3 if its teacher entropy goes above 8"),
+    ("stop run 3 if the loss remains below 0.5 for 100 steps", "stop run 3 if the loss goes below 0.5"),
+])
+def test_a_bar_that_must_hold_for_a_while_is_asked_about_not_read_as_a_metric(model, text, first):
+    """"stays above 8 for 50 steps" was a rule on a metric named "teacher_entropy_stays", the wait dropped."""
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and "cannot wait for it to hold for a while" in r.question and r.options == [first]
+    assert read_stop(text) is None
+
+
+@pytest.mark.parametrize("text", ["pretrain dino on digits for 200 steps and stop it if the teacher collapses",
+                                  "stop run 3 if its embeddings collapse"])
+def test_a_collapse_of_the_teacher_or_the_embeddings_is_the_run_s_failure(text):
+    assert read_stop(text) == {"on_failure": True}  # the first was launched without its stop

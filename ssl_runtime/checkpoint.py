@@ -129,10 +129,17 @@ def layout_of(path: Path, method_name: str) -> dict:
     return infer(set((state.get("model") or {}).keys()))
 
 
-def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> int:
+def load_weights(path: Path, *, method_name: str, model: torch.nn.Module, map_location) -> tuple[int, list[str]]:
     """Only the weights (backbone, heads, teacher, queues) of another run's checkpoint, to continue pretraining
-    from it with this run's own optimiser, schedule and seed; returns the step they were saved at."""
+    from it with this run's own optimiser, schedule and seed. The backbone must fit; a head, teacher head or queue
+    whose shape the new settings changed (a smaller bottleneck, another queue size) starts fresh instead, as
+    transformers' `from_pretrained(ignore_mismatched_sizes=True)` does. Returns the step the weights were saved at
+    and the modules that started fresh."""
     path = Path(path).expanduser()
     state = _read(path, method_name, map_location, "train.init_from", f"no checkpoint at {path}")
-    _load_model(model, state)
-    return int(state["step"])
+    own, saved = model.state_dict(), state["model"]
+    fresh = sorted(k for k, v in own.items() if k not in saved or saved[k].shape != v.shape)
+    if any(k.startswith("backbone.") for k in fresh):
+        _load_model(model, state)  # the encoder does not fit: the clear error
+    model.load_state_dict({k: v for k, v in saved.items() if k in own and k not in fresh}, strict=False)
+    return int(state["step"]), sorted({".".join(k.split(".")[:2]) for k in fresh})

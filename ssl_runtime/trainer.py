@@ -121,10 +121,12 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
             dropped = folder.truncate_metrics(start)
             folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
     elif cfg.train.init_from:  # continued pretraining: another run's weights, this run's optimiser and schedule
-        from_step = load_weights(Path(cfg.train.init_from), method_name=cfg.method, model=method, map_location=device)
+        from_step, fresh = load_weights(Path(cfg.train.init_from), method_name=cfg.method, model=method,
+                                        map_location=device)
         if is_main:
-            folder.event("init_from", f"weights from {cfg.train.init_from} (its step {from_step})",
-                         path=cfg.train.init_from, step=from_step)
+            restart = f"; started fresh (their shape changed): {', '.join(fresh)}" if fresh else ""
+            folder.event("init_from", f"weights from {cfg.train.init_from} (its step {from_step}){restart}",
+                         path=cfg.train.init_from, step=from_step, fresh=fresh)
     model = method
     distributed = dist_utils.is_distributed()
     if distributed:

@@ -64,6 +64,25 @@ def test_a_start_that_does_not_fit_is_a_clear_error(trained, tmp_path):
         train(other.run_dir)
 
 
+def test_a_head_whose_shape_changed_starts_fresh_and_the_backbone_must_fit(trained):
+    """"Continue run 3 with a 64-d projection" failed at the start ("checkpoint does not fit the model"): the
+    backbone continues, the projector whose shape changed starts fresh and the event says so (transformers'
+    ignore_mismatched_sizes); a backbone of another width is still the clear error."""
+    home, parent = trained
+    start = str(RunFolder(parent.run_dir).last_checkpoint)
+    child = enqueue(home, tiny_config(**{"train.steps": 2, "optim.lr": 1e-12, "train.init_from": start,
+                                         "method_args.proj_dim": 16}))
+    train(child.run_dir)
+    a, b = _weights(parent.run_dir), _weights(child.run_dir)
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a if k.startswith("backbone."))
+    (event,) = [e for e in RunFolder(child.run_dir).read_events() if e["type"] == "init_from"]
+    assert event["fresh"] and all(not m.startswith("backbone") for m in event["fresh"])
+    assert "started fresh (their shape changed)" in event["message"]
+    wider = enqueue(home, tiny_config(**{"train.steps": 2, "train.init_from": start, "backbone.width": 2.0}))
+    with pytest.raises(CheckpointError, match="checkpoint does not fit the model"):
+        train(wider.run_dir)
+
+
 def test_the_launch_tool_continues_a_finished_run_and_says_so(trained):
     home, parent = trained
     tb = ToolBox(home, on_launch=lambda _: None)

@@ -367,13 +367,15 @@ def named_settings(text: str) -> list[str]:
     return [k for k in find_asked(text) if k not in ("config", "time", "files")]
 
 
-def find_asked(text: str) -> list[str]:
+def find_asked(text: str, method: str | None = None) -> list[str]:
     """The settings a question about a run asks for, as `get_run(show=...)` takes them: config keys in the order
     written (a word inside a longer one counts once: "lr schedule" is the schedule), "time" for its wall time or
-    speed, "config" for the whole config."""
+    speed, "config" for the whole config. A setting some methods have takes the name the run's `method` gives it
+    (the first name when none does: the answer then says the run has no such setting)."""
     low = text.lower()
     spans = []
-    for pattern, key in ASKABLE:
+    own = [(p, f"method_args.{_setting_of(method, names) or names[0]}") for p, names, _ in METHOD_SETTINGS]
+    for pattern, key in [*ASKABLE, *own]:
         m = re.search(rf"\b(?:{pattern})\b", low)
         if m and key not in (k for *_, k in spans):
             spans.append((m.start(), m.end(), key))

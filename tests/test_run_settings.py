@@ -558,3 +558,12 @@ def test_a_setting_a_recommendation_must_keep_is_avoided(model):
     r = read("give me a model change for run 1 that keeps the batch at 256", model)
     assert (r.tool, r.args) == ("recommend_next_step", {"run_id": "1", "category": "model",
                                                         "avoid": ["train.batch_size"]})
+
+
+@pytest.mark.parametrize("message, show", [
+    ("what bottleneck did run 3 use?", ["method_args.bottleneck_dim"]),  # run 3 is DINO; was the summary alone
+    ("what was run 4's predictor hidden size?", ["method_args.pred_hidden_dim"]),  # run 4 is BYOL
+])
+def test_a_method_setting_asked_of_a_run_is_looked_up_by_the_run_s_method(message, show, model):
+    r = read(message, model)
+    assert (r.tool, r.args["show"]) == ("get_run", show)

@@ -20,6 +20,7 @@ from agent.slots import (
     find_assignments,
     find_duration,
     find_method,
+    find_numbers,
     parse_count,
 )
 from ssl_runtime.catalogue import METHODS, method_settings
@@ -179,6 +180,17 @@ def _written_value(raw: str, percent: bool = False) -> int | float:
     return int(value) if value.is_integer() and "." not in raw and "e" not in raw else value
 
 
+def _said_value(low: str, pattern: str, value_first: bool) -> int | float | None:
+    """The value written beside a setting's words ("bottleneck of 128"; "a 512-d bottleneck" when `value_first`),
+    or None."""
+    m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
+                  rf"pixels?)\b)(\s*(?:%|percent\b))?", low)
+    if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
+        m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
+                      rf"(?!\s+{PARTS_AFTER})", low)
+    return _written_value(m.group(1), bool(m.group(2))) if m else None
+
+
 def find_method_settings(low: str, method: str | None) -> dict:
     """Settings some methods have (METHOD_SETTINGS, a masked share, a sized projector, DINO's teacher warm-up), each
     under the name the launch's method gives it; one the method lacks is left out, so its number stays unplaced and
@@ -187,15 +199,10 @@ def find_method_settings(low: str, method: str | None) -> dict:
     for pattern, names, value_first in METHOD_SETTINGS:
         name = _setting_of(method, names)
         key = f"method_args.{name}"
-        if not name or key in out:
-            continue
-        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
-                      rf"pixels?)\b)(\s*(?:%|percent\b))?", low)
-        if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
-            m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
-                          rf"(?!\s+{PARTS_AFTER})", low)
-        if m:
-            out[key] = _written_value(m.group(1), bool(m.group(2)))
+        if name and key not in out:
+            value = _said_value(low, pattern, value_first)
+            if value is not None:
+                out[key] = value
     share = MASK_SHARE.search(low)
     name = _setting_of(method, ("mlm_probability", "mask_ratio"))
     if share and name:
@@ -397,32 +404,35 @@ BAR_OPS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "above": ">", "over": ">"
            "under": "<", "at least": ">=", "no less than": ">=", "at most": "<=", "no more than": "<="}
 
 
+FIELD_OF = {"lr": "optim.lr", "batch_size": "train.batch_size"}
+"""A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
+
+
 def setting_filters(text: str, method: str | None = None) -> list[str]:
     """What a list of runs is picked by in words, as `list_runs(where=...)` rules: "with a bottleneck of 128"
-    (method_args.bottleneck_dim=128), "that used temperature 0.2", "with lr above 0.01" (optim.lr>0.01)."""
-    from agent.slots import find_numbers
-
+    (method_args.bottleneck_dim=128), "that used temperature 0.2", "with lr above 0.01" (optim.lr>0.01). A setting
+    the method lacks, or said with no method, keeps its first name: the runs without it are left out, and the answer
+    says so, rather than the rule being dropped."""
     low = text.lower()
     named = find_method(text)
     method = named.value if named and named.value else method
     rules: dict[str, str] = {}
-    settings = [*SWEEPABLE, *((p, f"method_args.{n}") for p, names, _ in METHOD_SETTINGS
-                              if (n := _setting_of(method, names)))]
-    for pattern, key in settings:
+    own = [(p, f"method_args.{_setting_of(method, names) or names[0]}", first) for p, names, first in METHOD_SETTINGS]
+    for pattern, key in [*SWEEPABLE, *((p, k) for p, k, _ in own)]:
         m = re.search(rf"\b(?:{pattern})\b\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*({NUMBER})\b", low)
         if m and key not in rules:
             op = re.sub(r"\s+", " ", m.group("op"))
             op = BAR_OPS.get(op) or (">" if op.split()[0] in ("greater", "more", "higher", "larger", "bigger") else "<")
             rules[key] = f"{key}{op}{_written_value(m.group(m.lastindex))}"
     said = {**{FIELD_OF[k]: v for k, v in find_numbers(low).items() if k in FIELD_OF}, **find_knobs(text, method)}
+    for pattern, key, value_first in own:
+        value = _said_value(low, pattern, value_first)
+        if value is not None:
+            said.setdefault(key, value)
     for key, value in said.items():
         if key not in rules and not isinstance(value, (list, dict)) and key != "train.max_minutes":
             rules[key] = f"{key}={str(value).lower() if isinstance(value, bool) else value}"
     return list(rules.values())[:4]
-
-
-FIELD_OF = {"lr": "optim.lr", "batch_size": "train.batch_size"}
-"""A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
 
 
 GENERIC_PARTS = {"size", "dim", "num", "max", "min", "steps"}

@@ -461,3 +461,10 @@ def test_the_question_about_a_setting_the_method_lacks_names_its_own_nearest_or_
         "BYOL has no `hidden_size`; its own nearest are `method_args.pred_hidden_dim`, `method_args.proj_hidden_dim`.")
     r = understand("pretrain simclr on digits with a 128-d bottleneck", {}, WORLD, model)
     assert r.question.endswith("SimCLR has no `bottleneck_dim` (DINO has it).")
+
+
+def test_a_list_rule_on_a_setting_the_method_lacks_is_kept_not_dropped():
+    from agent.setting_words import setting_filters
+
+    assert setting_filters("list my simclr runs with a bottleneck of 128") == ["method_args.bottleneck_dim=128"]
+    assert setting_filters("list runs with a bottleneck of 128") == ["method_args.bottleneck_dim=128"]  # no method

@@ -23,7 +23,7 @@ from agent.slots import (
     find_numbers,
     parse_count,
 )
-from ssl_runtime.catalogue import METHODS, method_settings
+from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
 
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
@@ -442,8 +442,6 @@ def settings_it_lacks(text: str, method: str | None) -> str:
     """What to say when a message names a setting its launch's method does not have ("a hidden size of 512" for
     BYOL): that it has none, and the settings of its own that share a word with it (its projector's and predictor's
     hidden sizes), else the methods that have it."""
-    from ssl_runtime.catalogue import BY_NAME
-
     if method not in METHODS:
         return ""
     low, said = text.lower(), []

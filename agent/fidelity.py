@@ -164,8 +164,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     if cron:
         rest = rest.replace(cron, " ")
     rest = TIME_SPAN.sub(" ", rest)
-    rest = TEACHER_TEMP_WARMUP.sub(" ", WARMUP_EPOCHS.sub(" ", rest))  # stated whole, numbers and all (find_knobs,
-    # unplaced_switches)
+    rest = TEACHER_TEMP_WARMUP.sub(" ", WARMUP_EPOCHS.sub(" ", rest))  # stated whole (unplaced_switches, find_knobs)
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")

@@ -303,9 +303,8 @@ def launch_changes(text: str, cwd: PathCheck | None = None, method: str | None =
 def pending_method(pending: dict, world: World | None = None) -> str | None:
     """The method a pending launch trains: its own, or its parent run's."""
     args = pending.get("args") or {}
-    parent = args.get("parent_run")
-    runs = world.runs if world else []
-    return args.get("method") or next((r.method for r in runs if parent and r.id == str(parent)), None)
+    parent = world.run(str(args["parent_run"])) if world and args.get("parent_run") else None
+    return args.get("method") or (parent.method if parent else None)
 
 
 def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Reading | None:
@@ -381,7 +380,7 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     problem = run_problem(refs, world)
     if problem:
         return problem
-    parent = next((r for r in world.runs if refs.ids and r.id == refs.ids[0]), None)
+    parent = world.run(refs.ids[0]) if refs.ids else None
     args = launch_args(text, parent.method if parent else None)
     rec = context.get("last_recommendation")
     if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch

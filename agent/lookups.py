@@ -72,8 +72,7 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     metrics = asked_metrics(text)
     if metrics:
         return _metric_lookup(text, metrics, named, focus, world)
-    first = named.ids[0] if named.ids else focus
-    run = next((r for r in world.runs if r.id == first), None)
+    run = world.run(named.ids[0] if named.ids else focus)
     show = find_asked(text, run.method if run else None)  # "what bottleneck did run 3 use?": DINO's bottleneck_dim
     judged = TIME_LEFT.sub(" ", text)  # "how much time is left on run 3?": its time, not the steps it still needs
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(judged):

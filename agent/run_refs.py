@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.grid_words import without_grid
-from agent.setting_words import SETTING_VALUE
+from agent.setting_words import COMPARED, SETTING_VALUE
 from agent.slots import BUILTIN_DATA, CRON, METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method
 
 
@@ -36,8 +36,11 @@ class World:
     runs: list[RunInfo] = field(default_factory=list)
     backends: dict[str, str] = field(default_factory=dict)  # cluster backend name -> kind (`sslpilot backend ls`)
 
+    def run(self, run_id: str | None) -> RunInfo | None:
+        return next((r for r in self.runs if r.id == run_id), None)
+
     def has(self, run_id: str) -> bool:
-        return any(r.id == run_id for r in self.runs)
+        return self.run(run_id) is not None
 
     def ids(self) -> list[str]:
         return [r.id for r in self.runs]
@@ -63,8 +66,7 @@ LABEL_COUNT = re.compile(r"\b\d[\d,]*\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?
 """A count of images or labels ("on 1000 labelled images", "10 labels per class", "5-shot"): never a run."""
 
 
-BAR = re.compile(rf"(?:[<>]=?|\b(?:below|under|above|over|beneath|exceeds?|(?:less|more|greater|lower|higher)\s+than|"
-                 rf"at\s+(?:least|most)|no\s+(?:more|less|fewer)\s+than))\s*{NUMBER}")
+BAR = re.compile(rf"(?:{COMPARED})\s*{NUMBER}")
 """A bar a metric crosses ("rank < 4", "falls below 4"): its number is never a run."""
 
 

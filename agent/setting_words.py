@@ -24,6 +24,7 @@ from agent.slots import (
     parse_count,
 )
 from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
+from tools.launches import FIELD_KEYS
 
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
@@ -184,7 +185,7 @@ def _said_value(low: str, pattern: str, value_first: bool) -> int | float | None
     """The value written beside a setting's words ("bottleneck of 128"; "a 512-d bottleneck" when `value_first`),
     or None."""
     m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
-                  rf"pixels?)\b)(\s*(?:%|percent\b))?", low)
+                  rf"pixels?|epochs?)\b|{RUNS_AFTER})(\s*(?:%|percent\b))?", low)  # as find_knobs' own settings
     if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
         m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
                       rf"(?!\s+{PARTS_AFTER})", low)
@@ -398,13 +399,27 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
     return keys
 
 
-BAR_WORDS = (r"(?P<op>>=|<=|>|<|(?:greater|more|higher|larger|bigger)\s+than|above|over|exceeding|(?:less|lower|smaller)"
-             r"\s+than|below|under|at\s+least|at\s+most|no\s+more\s+than|no\s+less\s+than)")
-BAR_OPS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "above": ">", "over": ">", "exceeding": ">", "below": "<",
-           "under": "<", "at least": ">=", "no less than": ">=", "at most": "<=", "no more than": "<="}
+COMPARED = (r"[<>]=?|\b(?:below|under|beneath|above|over|exceed(?:s|ing)?|(?:less|more|greater|lower|higher|larger|bigger|"
+            r"smaller|fewer)\s+than|at\s+(?:least|most)|no\s+(?:more|less|fewer)\s+than)\b")
+"""Words that compare with a value ("above 0.01", "at least 256", "< 4"): a list's rule here, and a bar whose number
+is never a run (run_refs.BAR)."""
+BAR_WORDS = rf"(?P<op>{COMPARED})"
 
 
-FIELD_OF = {"lr": "optim.lr", "batch_size": "train.batch_size"}
+def bar_op(words: str) -> str:
+    """A comparison's words as a rule's operator: "at least" is >=, "below" <."""
+    w = " ".join(words.lower().split())
+    if w in (">", "<", ">=", "<="):
+        return w
+    if w in ("at least", "no less than", "no fewer than"):
+        return ">="
+    if w in ("at most", "no more than"):
+        return "<="
+    return ">" if w.split()[0] in ("above", "over", "exceeds", "exceed", "exceeding", "greater", "more", "higher",
+                                   "larger", "bigger") else "<"
+
+
+FIELD_OF = {k: FIELD_KEYS[k] for k in ("lr", "batch_size")}
 """A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
 
 
@@ -421,9 +436,7 @@ def setting_filters(text: str, method: str | None = None) -> list[str]:
     for pattern, key in [*SWEEPABLE, *((p, k) for p, k, _ in own)]:
         m = re.search(rf"\b(?:{pattern})\b\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*({NUMBER})\b", low)
         if m and key not in rules:
-            op = re.sub(r"\s+", " ", m.group("op"))
-            op = BAR_OPS.get(op) or (">" if op.split()[0] in ("greater", "more", "higher", "larger", "bigger") else "<")
-            rules[key] = f"{key}{op}{_written_value(m.group(m.lastindex))}"
+            rules[key] = f"{key}{bar_op(m.group('op'))}{_written_value(m.group(m.lastindex))}"
     said = {**{FIELD_OF[k]: v for k, v in find_numbers(low).items() if k in FIELD_OF}, **find_knobs(text, method)}
     for pattern, key, value_first in own:
         value = _said_value(low, pattern, value_first)

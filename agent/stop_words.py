@@ -187,3 +187,14 @@ def two_conditions(text: str) -> tuple[str, str, str] | None:
 CONDITION_START = re.compile(r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|until|after|at\s+(?:step|epoch)|in\s+\d+\s+"
                              r"(?:minutes?|mins?|hours?))\b", re.I)
 """Where a stop's condition begins ("stop runs 2 and 3 | when the loss drops below 5")."""
+
+
+def first_time_condition(text: str) -> str | None:
+    """A bar that must hold for a while said as the rule a run can keep, the first time it holds ("if its teacher
+    entropy stays above 8 for 50 steps" -> "if its teacher entropy goes above 8"); None when it cannot be said."""
+    sustained, start = SUSTAINED.search(text), CONDITION_START.search(text)
+    if not sustained or not start or start.start() > sustained.start():
+        return None
+    condition = text[start.start():sustained.end()]
+    condition = re.sub(r"\b(?:stays?|remains?|keeps?\s+(?:being|staying)?|sits?)\s+", "goes ", condition)
+    return re.sub(r"\s+(?:for|over)\s+(?:(?:the\s+)?(?:next\s+)?)\S+\s+(?:more\s+)?\w+$", "", condition).strip() or None

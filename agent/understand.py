@@ -76,7 +76,14 @@ from agent.slots import (
     find_paths,
     without_paths,
 )
-from agent.stop_words import CONDITION_START, SUSTAINED, mask_condition, read_stop, two_conditions
+from agent.stop_words import (
+    CONDITION_START,
+    SUSTAINED,
+    first_time_condition,
+    mask_condition,
+    read_stop,
+    two_conditions,
+)
 from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
 from agent.usage_words import USAGE_ASKED, read_usage
@@ -356,9 +363,7 @@ def _conditional_stop(text: str, context: dict, world: World) -> Reading:
                     [("stop_run_when", 1.0)])
     sustained = SUSTAINED.search(text)
     if sustained and rid:  # "if its teacher entropy stays above 8 for 50 steps": the wait is not kept by a rule
-        first = re.sub(r"\b(?:stays?|remains?|keeps?\s+(?:being|staying)?|sits?)\s+", "goes ", text[
-            CONDITION_START.search(text).start():sustained.end()] if CONDITION_START.search(text) else "")
-        first = re.sub(r"\s+(?:for|over)\s+(?:(?:the\s+)?(?:next\s+)?)\S+\s+(?:more\s+)?\w+$", "", first).strip()
+        first = first_time_condition(text)
         return ask(f"A stop rule stops run {rid} the first time its condition holds; it cannot wait for it to hold "
                    f"for a while (`{sustained.group(0)}`). Stop it the first time instead"
                    + (f" (`stop run {rid} {first}`)?" if first else "?"),
@@ -659,7 +664,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
     focus = context.get("focus_run")
     rid = refs.ids[0] if refs.ids else focus if focus and world.has(focus) and not refs.mentioned else None
     if rid and world.has(rid):  # "resume run 4 with a lower lr": what the tool cannot do is asked about
-        run = next(r for r in world.runs if r.id == rid)
+        run = world.run(rid)
         changes = {k: v for k, v in launch_args(text, run.method).items() if k not in ("epochs", "steps", "device")}
         direction = bool(RELATIVE_SETTING.search(text) or MULTIPLE_OF_SETTING.search(text))
         asked = asked_of_one_run(intent, text, run, changes, direction)
@@ -847,7 +852,7 @@ def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable
     (catalogue.ranked_together), so any other group is asked about."""
     if len(ids) < 2:
         named = find_method(text)
-        focus = next((r for r in world.runs if r.id == context.get("focus_run")), None)
+        focus = world.run(context.get("focus_run"))
         if named and named.value:
             group = [r for r in world.runs if r.method == named.value]
         elif focus is not None:

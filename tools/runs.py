@@ -15,7 +15,7 @@ from typing import Any
 
 from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
 from ssl_runtime.errors import ConfigError, SSLPilotError
-from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
@@ -317,7 +317,7 @@ def run_summary(home: Home, run_id: str) -> dict:
     metrics = {k: {"first": m.first, "last": m.last, "min": m.min, "max": m.max, "last_step": m.last_step}
                for k, m in registry.metrics(run.id).items()}
     probe = registry.probe(run.id)
-    summary = _summary_of(run)
+    summary = read_json(RunFolder(run.run_dir).summary)
     return {
         **run_row(run),
         "config": json.loads(run.config_json),
@@ -329,11 +329,6 @@ def run_summary(home: Home, run_id: str) -> dict:
                       for a in registry.artifacts(run.id)],
         "children": [c.id for c in registry.children(run.id)],
     }
-
-
-def _summary_of(run: Run) -> dict | None:
-    folder = RunFolder(run.run_dir)
-    return json.loads(folder.summary.read_text()) if folder.summary.exists() else None
 
 
 VERDICT_GROUPS = {"collapsed": ("complete_collapse", "dimensional_collapse")}
@@ -395,7 +390,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
             run = reg.sync(run.id)
         used = {}
         if rules:
-            info = {**run_row(run), "config": json.loads(run.config_json), "summary": _summary_of(run)}
+            info = {**run_row(run), "config": json.loads(run.config_json),
+                    "summary": read_json(RunFolder(run.run_dir).summary)}
             used = {r.key: setting(info, r.key) for r in rules}
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue

@@ -29,6 +29,7 @@ from agent.slots import (
     FREEZE_LAST_LAYER,
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
+    epochs_said,
     find_cron,
     find_datasets,
     find_embedding_dim,
@@ -105,8 +106,10 @@ def stated(text: str, world: World) -> list[Stated]:
     when = None if cron else find_time(text)
     if when:
         out.append(Stated("at", "the time you gave", when))
+    lasting = {key for _, keys in LASTING for key in keys}  # stated whole, with their words (unplaced_switches)
     out += [Stated("setting", f"{key}={value}", (key, value)) for key, value in find_knobs(without_paths(text)).items()
-            if not any(s.field == "overrides" and s.value[0] in (key, key.split(".")[-1]) for s in out)]
+            if not any(s.field == "overrides" and s.value[0] in (key, key.split(".")[-1]) for s in out)
+            and key.split(".")[-1] not in lasting]
     return out + written_numbers(text, cron) + unplaced_switches(text)
 
 
@@ -130,6 +133,12 @@ FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|frozen)\b(?:\s+(?:the\s+|its
 one (DINO's last layer aside, FREEZE_LAST_LAYER), so it is asked about, never dropped."""
 
 
+LASTING = ((FREEZE_LAST_LAYER, ("freeze_last_layer_steps", "freeze_last_layer_epochs")),
+           (TEACHER_TEMP_WARMUP, ("teacher_temp_warmup_steps", "teacher_temp_warmup_epochs")),
+           (WARMUP_EPOCHS, ("warmup_epochs",)))
+"""Things that last a while, in words, and the settings their length lands as (a tuple: Stated.value)."""
+
+
 def unplaced_switches(text: str) -> list[Stated]:
     """Parts of the training the message turns off or asks for in words that no setting takes ("without color
     jitter", "with gaussian blur", "a wider projector"): a launch cannot carry them, so the chat asks instead of
@@ -137,16 +146,12 @@ def unplaced_switches(text: str) -> list[Stated]:
     number beside it ("a queue of 4096") is the numbers' rule's."""
     out = []
     rest = without_paths(text)
-    for m in FREEZE_LAST_LAYER.finditer(rest):  # placed with its steps; said in epochs, or without a length, asked
-        if not m.group("steps"):
-            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
-    rest = FREEZE_LAST_LAYER.sub(" ", rest)
-    for m in TEACHER_TEMP_WARMUP.finditer(rest):  # placed with its steps (find_method_settings); else asked
-        if not m.group("steps"):
-            out.append(Stated("switch", m.group(0).strip(), m.group(0).strip()))
-    rest = TEACHER_TEMP_WARMUP.sub(" ", rest)
-    out += [Stated("switch", m.group(0).strip(), m.group(0).strip()) for m in WARMUP_EPOCHS.finditer(rest)]
-    rest = WARMUP_EPOCHS.sub(" ", rest)
+    for lasting, keys in LASTING:  # placed with its steps or epochs where the method has it (find_knobs); asked
+        for m in lasting.finditer(rest):  # where it has not, or without a length
+            said = m.group(0).strip()
+            has_length = "steps" not in m.groupdict() or m.group("steps") or epochs_said(m) is not None
+            out.append(Stated("switch", said, keys if has_length else said))
+        rest = lasting.sub(" ", rest)
     for m in PART_SAID.finditer(rest):
         said = m.group(0).strip()
         if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
@@ -164,7 +169,8 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     if cron:
         rest = rest.replace(cron, " ")
     rest = TIME_SPAN.sub(" ", rest)
-    rest = TEACHER_TEMP_WARMUP.sub(" ", WARMUP_EPOCHS.sub(" ", rest))  # stated whole (unplaced_switches, find_knobs)
+    for lasting, _ in LASTING:  # stated whole (unplaced_switches, find_knobs)
+        rest = lasting.sub(" ", rest)
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")
@@ -260,6 +266,8 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "number":  # a share in percent ("mask 60% of patches") is carried as a fraction
         said = [s.value, s.value / 100] if re.search(r"%|percent|per\s*cent", s.raw, re.I) else [s.value]
         return any(_same(n, v) for n in _numbers_in(args) for v in said)
+    if s.field == "switch" and isinstance(s.value, tuple):  # a warm-up or a frozen layer with its length (LASTING)
+        return any(k.endswith("." + key) for k in flat for key in s.value)
     if s.field == "switch":  # a part no setting turns on or off: in the call only where a value the message gives
         named = named_settings(re.sub(r"batch[ _-]?norm\w*", " ", s.raw, flags=re.I))  # ("weak augmentations,
         return any(k == key or k.endswith("." + key) for k in flat for key in named)  # strength 0.5") sets it
@@ -321,14 +329,13 @@ def question(tool: str, args: dict, drops: list[Stated], message: str = "") -> s
                  "paper has them), less of each towards 0 (both views the same image); `augment.n_local_crops` sets "
                  "DINO's local crops.")
     elif any(FREEZE_LAST_LAYER.search(w.lower()) for w in switches):
-        text += (" DINO's last layer is frozen for a number of steps, `method_args.freeze_last_layer_steps` (say e.g. "
-                 "`freeze the last layer for the first 50 steps`); no other part of a network can be frozen.")
-    elif any(WARMUP_EPOCHS.search(w.lower()) for w in switches):
-        text += (" The warm-up is set in steps, `optim.warmup_steps` (say e.g. `a 500-step warmup`); unset, it is 10% "
-                 "of the run.")
+        text += (" DINO's last layer is frozen for a number of steps or epochs, `method_args.freeze_last_layer_steps` "
+                 "or `_epochs` (say e.g. `freeze the last layer for the first 50 steps` or `for the first epoch`); no "
+                 "other part of a network can be frozen.")
     elif any(TEACHER_TEMP_WARMUP.search(w.lower()) for w in switches):
-        text += (" DINO warms its teacher temperature up over a number of steps, `method_args.teacher_temp_warmup_steps` "
-                 "(say e.g. `warm up the teacher temperature from 0.04 to 0.07 over the first 300 steps`).")
+        text += (" DINO warms its teacher temperature up over a number of steps or epochs, "
+                 "`method_args.teacher_temp_warmup_steps` or `_epochs` (say e.g. `warm up the teacher temperature from "
+                 "0.04 to 0.07 over the first 300 steps` or `over the first 30 epochs`).")
     elif switches:
         text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
     return text + settings_it_lacks(message, args.get("method")) if tool in LAUNCH_TOOLS else text

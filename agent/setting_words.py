@@ -14,8 +14,10 @@ from agent.slots import (
     METHOD_WORDS,
     NUMBER,
     TEACHER_TEMP_WARMUP,
+    WARMUP_EPOCHS,
     WARMUP_LENGTH,
     _named_methods,
+    epochs_said,
     find_architecture,
     find_assignments,
     find_duration,
@@ -72,6 +74,7 @@ METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
     (r"pred(?:ictor)?[ _-]?hidden(?:[ _-]?(?:dim(?:ension)?s?|size|width|layer))?", ("pred_hidden_dim",), True),
     (r"(?:warm[ _-]?up|starting|initial|start)[ _-]teacher[ _-]?temp(?:erature)?", ("warmup_teacher_temp",), False),
     (r"teacher[ _-]?temp(?:erature)?[ _-]warm[ _-]?up[ _-]steps", ("teacher_temp_warmup_steps",), False),
+    (r"teacher[ _-]?temp(?:erature)?[ _-]warm[ _-]?up[ _-]epochs", ("teacher_temp_warmup_epochs",), False),
     (r"block[ _-]?size|(?:sequence|seq|context|block|input)[ _-]?(?:length|len|size|window)|max(?:imum)?[ _-]"
      r"(?:sequence|seq)[ _-]?(?:length|len)", ("block_size", "max_length"), False),
     (r"blocks|contexts?|sequences", ("block_size",), False),  # "blocks of 64 tokens"; "16 sequences" counts them
@@ -212,11 +215,15 @@ def find_method_settings(low: str, method: str | None) -> dict:
     if sized and _setting_of(method, ("proj_dim",)):
         out.setdefault("method_args.proj_dim", int(sized.group(1)))
     warm = TEACHER_TEMP_WARMUP.search(low)
-    if warm and warm.group("steps") and _setting_of(method, ("teacher_temp_warmup_steps",)):
+    epochs = epochs_said(warm) if warm else None
+    if warm and (warm.group("steps") or epochs is not None) and _setting_of(method, ("teacher_temp_warmup_steps",)):
         out["method_args.teacher_temp"] = float(warm.group("end"))
         if warm.group("start"):
             out["method_args.warmup_teacher_temp"] = float(warm.group("start"))
-        out["method_args.teacher_temp_warmup_steps"] = parse_count(warm.group("steps"))
+        if epochs is not None:
+            out["method_args.teacher_temp_warmup_epochs"] = epochs
+        else:
+            out["method_args.teacher_temp_warmup_steps"] = parse_count(warm.group("steps"))
     return out
 
 
@@ -256,12 +263,18 @@ def find_knobs(text: str, method: str | None = None) -> dict:
             out[key] = int(float(val)) if key in INT_KNOBS else float(val)
     out.update({k: v for k, v in find_switches(low).items() if k not in out})
     out.update(find_architecture(text))
-    frozen = FREEZE_LAST_LAYER.search(low)
+    frozen = FREEZE_LAST_LAYER.search(low) if method is None or _setting_of(method, ("freeze_last_layer_steps",)) \
+        else None  # another method's: left unplaced, so asked (fidelity.LASTING)
     if frozen and frozen.group("steps"):
         out["method_args.freeze_last_layer_steps"] = parse_count(frozen.group("steps"))
+    elif frozen and epochs_said(frozen) is not None:
+        out["method_args.freeze_last_layer_epochs"] = epochs_said(frozen)
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
+    warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
     if warmup:
         out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
+    elif warmup_epochs:
+        out["optim.warmup_epochs"] = epochs_said(warmup_epochs)
     if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
         out.setdefault("augment.strength", 0.0)  # both views the same image
     elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):

@@ -67,10 +67,10 @@ TEACHER_TEMP_WARMUP = re.compile(
     rf"|(?:warm|ramp)(?:ing)?\s+(?:the\s+|its\s+)?teacher[ _-]?temp(?:erature)?\s+up)"
     rf"(?:\s+from\s+(?P<start>{NUMBER}))?\s+(?:up\s+)?to\s+(?P<end>{NUMBER})"
     r"(?:\s+(?:over|during|for|across|in|within)\s+(?:the\s+)?(?:first\s+)?(?:(?P<steps>\d[\d,]*k?)\s*steps?|"
-    r"(?P<epochs>\d+|an?|one)?\s*epochs?)\b)?", re.I)
+    r"(?P<in_epochs>(?P<epochs>\d+(?:\.\d+)?|an?|one)?\s*epochs?))\b)?", re.I)
 """DINO's teacher temperature warmed up ("warm up the teacher temperature from 0.04 to 0.07 over the first 100 steps"):
-`warmup_teacher_temp`, `teacher_temp` and, in steps, `teacher_temp_warmup_steps`; its length is never the run's, and
-said in epochs or not at all it is asked about."""
+`warmup_teacher_temp`, `teacher_temp` and `teacher_temp_warmup_steps`, or `_epochs` said in epochs (`epochs_said`); its
+length is never the run's, and not said at all it is asked about."""
 
 
 STATUS_WORDS = re.compile(r"\b(running|queued|queue|failed|diverged|succeeded|finished|cancell?ed|interrupted|"
@@ -218,19 +218,31 @@ WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*s
 """A warm-up's length in steps ("a 20-step warmup", "warmup of 30 steps", "10 warmup steps"): optim.warmup_steps,
 never the run's length."""
 
-WARMUP_EPOCHS = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?:the\s+first\s+)?(?:\d+(?:\.\d+)?|an?|one)\s*"
-                           r"epochs?\b|\b(?:\d+(?:\.\d+)?|an?|one)\s*[- ]?epochs?\s+(?:of\s+)?(?:lr\s+|linear\s+)?"
-                           r"warm[ _-]?up\b|\b(?:\d+(?:\.\d+)?|an?|one)[- ]epoch\s+(?:lr\s+|linear\s+)?warm[ _-]?up\b")
-"""A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup"): the warm-up is set in
-steps (`optim.warmup_steps`), so it is asked about; its count is never the run's length nor a number of steps."""
+EPOCH_COUNT = r"\d+(?:\.\d+)?|an?|one"
+WARMUP_EPOCHS = re.compile(rf"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?:the\s+first\s+)?(?P<e1>{EPOCH_COUNT})\s*"
+                           rf"epochs?\b|\b(?P<e2>{EPOCH_COUNT})\s*[- ]?epochs?\s+(?:of\s+)?(?:lr\s+|linear\s+)?"
+                           rf"warm[ _-]?up\b|\b(?P<e3>{EPOCH_COUNT})[- ]epoch\s+(?:lr\s+|linear\s+)?warm[ _-]?up\b")
+"""A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup"): `optim.warmup_epochs`
+(`epochs_said`), which the run turns into steps; its count is never the run's length nor a number of steps."""
 
 FREEZE_LAST_LAYER = re.compile(
     r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|frozen\s+(?:last|"
     r"output|final|prototype)\s+layer|(?:the\s+|its\s+)?"
     r"(?:last|output|final|prototype)\s+layer\s+(?:frozen|locked))(?:\s+(?:for|during)\s+(?:the\s+)?(?:first\s+)?"
-    r"(?:(?P<steps>\d[\d,]*k?)\s*steps?|(?:\d+|an?|one)?\s*epochs?)\b)?")
-"""DINO's frozen last layer ("freeze the last layer for the first 100 steps"): its steps are
-method_args.freeze_last_layer_steps, never the run's length; said in epochs, or without a length, it is asked about."""
+    r"(?:(?P<steps>\d[\d,]*k?)\s*steps?|(?P<in_epochs>(?P<epochs>\d+(?:\.\d+)?|an?|one)?\s*epochs?))\b)?")
+"""DINO's frozen last layer ("freeze the last layer for the first 100 steps", "... for the first epoch"):
+method_args.freeze_last_layer_steps or `_epochs` (`epochs_said`), never the run's length; without a length it is
+asked about."""
+
+
+def epochs_said(m: re.Match) -> float | None:
+    """The epochs a warm-up or a frozen layer lasts, from its match (WARMUP_EPOCHS, FREEZE_LAST_LAYER,
+    TEACHER_TEMP_WARMUP): "10" -> 10, "a"/"one" or "the first epoch" -> 1; None where it was not said in epochs."""
+    groups = m.groupdict()
+    if "in_epochs" in groups and not groups["in_epochs"]:
+        return None
+    count = next((groups[g] for g in ("epochs", "e1", "e2", "e3") if groups.get(g)), None)
+    return float(count) if count and count[0].isdigit() else 1.0
 
 
 GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)

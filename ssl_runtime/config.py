@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ssl_runtime.catalogue import (  # noqa: F401
     BACKBONES,
@@ -27,6 +35,7 @@ from ssl_runtime.errors import ConfigError, DataError
 
 DEFAULT_BATCH_SIZE = 256
 MIN_STEPS_PER_EPOCH = 4  # an automatic batch leaves at least this many steps in an epoch
+EPOCHS_SUFFIX = "_epochs"  # a method setting `X_epochs` is its `X_steps` said in epochs (RunConfig.settle_epochs)
 
 
 class _Strict(BaseModel):
@@ -91,7 +100,15 @@ class OptimConfig(_Strict):
     weight_decay: float | None = Field(None, ge=0.0)
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
     warmup_steps: int | None = Field(None, ge=0, description="linear warm-up; default 10% of steps")
+    warmup_epochs: float | None = Field(None, ge=0.0, description="the warm-up in epochs instead (solo-learn's "
+                                        "warmup_epochs), turned into steps once the data's size is known")
     schedule: Literal[SCHEDULES] = "cosine"
+
+    @model_validator(mode="after")
+    def _one_warmup(self) -> OptimConfig:
+        if self.warmup_epochs is not None and self.warmup_steps is not None:
+            raise ValueError("give optim.warmup_epochs or optim.warmup_steps, not both")
+        return self
 
 
 class TrainConfig(_Strict):
@@ -192,6 +209,29 @@ class RunConfig(_Strict):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     method_args: dict[str, Any] = Field(default_factory=dict)
+    _from_epochs: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    @property
+    def from_epochs(self) -> dict[str, int]:
+        """The settings said in epochs, as the steps `settle_epochs` made of them (the run's `resolved` shows them)."""
+        return dict(self._from_epochs)
+
+    def settle_epochs(self, steps_per_epoch: int) -> None:
+        """Settings said in epochs (`optim.warmup_epochs`, a method's `X_epochs` beside its `X_steps`) become steps,
+        now that the data's size fixes an epoch: everything after this reads steps only. A share of an epoch above
+        zero is at least one step."""
+        def steps(epochs: float) -> int:
+            return max(1, round(epochs * steps_per_epoch)) if epochs > 0 else 0
+
+        if self.optim.warmup_epochs is not None:
+            warmup = steps(self.optim.warmup_epochs)
+            self.optim.warmup_epochs = None
+            self.optim.warmup_steps = warmup
+            self._from_epochs["optim.warmup_steps"] = warmup
+        for key in [k for k, v in self.method_args.items() if k.endswith(EPOCHS_SUFFIX) and v is not None]:
+            twin = key.removesuffix(EPOCHS_SUFFIX) + "_steps"
+            self.method_args[twin] = steps(float(self.method_args.pop(key)))
+            self._from_epochs[f"method_args.{twin}"] = self.method_args[twin]
 
     @field_validator("method")
     @classmethod

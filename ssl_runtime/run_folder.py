@@ -118,12 +118,14 @@ class RunFolder:
     def planned_schedule(self) -> Schedule | None:
         """The learning-rate schedule the run planned (its steps from the status it started with, warm-up and shape
         from its config); None before it started."""
-        total = next((e["total_steps"] for e in reversed(self.read_events())
+        start = next((e for e in reversed(self.read_events())
                       if e.get("type") == "status" and isinstance(e.get("total_steps"), int)), None)
-        if not total:
+        if not start or not start["total_steps"]:
             return None
+        total = start["total_steps"]
         optim = self.read_config().get("optim") or {}
-        return Schedule(total, warmup_of(optim.get("warmup_steps"), total), optim.get("schedule") or "cosine")
+        warmup = (start.get("resolved") or {}).get("optim.warmup_steps", optim.get("warmup_steps"))  # epochs: steps
+        return Schedule(total, warmup_of(warmup, total), optim.get("schedule") or "cosine")
 
     def status(self) -> str | None:
         """The latest status event (summary.json wins once the run has ended)."""

@@ -88,7 +88,7 @@ def resolved_settings(cfg: RunConfig, p: Task, opt: torch.optim.Optimizer, peak_
         if cfg.method in VISION_METHODS:
             out["backbone.name"] = resolve_name(cfg.backbone, cfg.method, stats["image_size"])
     resolved_args = getattr(p.method, "resolved_args", None)  # the language models and CLIP are no SSLMethods
-    return out | (resolved_args() if resolved_args else {})
+    return out | cfg.from_epochs | (resolved_args() if resolved_args else {})
 
 
 def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None = None) -> dict:

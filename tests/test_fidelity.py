@@ -259,16 +259,16 @@ def test_a_part_no_setting_turns_off_is_asked_about_not_launched_without(model, 
     assert dropped("why did run 2 collapse without color jitter?", "diagnose_run", {"run_id": "2"}, WORLD) == []
 
 
-def test_a_frozen_part_is_dinos_last_layer_in_steps_or_asked_about(model, folders):
-    """"freeze the last layer for the first epoch" launched DINO with nothing frozen. In steps it is DINO's setting
-    (and never the run's length); in epochs, without a length, or a part no setting freezes, it is asked about."""
+def test_a_frozen_part_is_dinos_last_layer_in_steps_or_epochs_or_asked_about(model, folders):
+    """"freeze the last layer for the first epoch" launched DINO with nothing frozen. In steps or epochs it is DINO's
+    setting (and never the run's length); without a length, or a part no setting freezes, it is asked about."""
     r = read(model, "pretrain dino on digits for 500 steps, freezing the last layer for the first 50 steps", folders)
     assert (r.kind, r.tool) == ("tool", "launch_pretraining"), r.question
     assert r.args["steps"] == 500 and r.args["overrides"] == {"method_args.freeze_last_layer_steps": 50}
-    for message in ("pretrain dino on digits, freeze the last layer for the first epoch",
-                    "pretrain dino on digits for 20 epochs and freeze the last layer"):
-        r = read(model, message, folders)
-        assert r.kind == "clarify" and "method_args.freeze_last_layer_steps" in r.question, message
+    r = read(model, "pretrain dino on digits, freeze the last layer for the first epoch", folders)
+    assert r.args.get("overrides") == {"method_args.freeze_last_layer_epochs": 1.0}, r.question  # steps at its start
+    r = read(model, "pretrain dino on digits for 20 epochs and freeze the last layer", folders)
+    assert r.kind == "clarify" and "method_args.freeze_last_layer_steps" in r.question
     r = read(model, "pretrain dino on digits with a frozen last layer for 20 steps", folders)
     assert r.args.get("overrides") == {"method_args.freeze_last_layer_steps": 20}, r.question
     for message in ("pretrain simclr on digits and freeze the backbone", "pretrain byol on shapes, keep the "

@@ -285,11 +285,26 @@ def test_the_teacher_temperature_warm_up_in_steps_is_three_settings_and_never_th
     assert r.args["overrides"] == {"method_args.warmup_teacher_temp": 0.04, "method_args.teacher_temp": 0.07}
 
 
-def test_the_teacher_temperature_warmed_up_over_epochs_is_asked_about_and_go_ahead_keeps_the_run_s_length(model):
+def test_the_teacher_temperature_warmed_up_over_epochs_lands_in_epochs_and_keeps_the_run_s_length(model):
+    """It was asked about; the run now makes steps of the epochs (RunConfig.settle_epochs), as DINO's own
+    --warmup_teacher_temp_epochs is read."""
     text = "pretrain dino on digits for 500 steps and warm up the teacher temperature from 0.04 to 0.07 over 30 epochs"
     r = understand(text, {}, WORLD, model)
-    assert r.kind == "clarify" and "`method_args.teacher_temp_warmup_steps`" in r.question
-    assert "`30 epochs`" not in r.question  # the warm-up is named whole, its numbers not again one by one
+    assert (r.kind, r.args["steps"], r.args["overrides"]) == ("tool", 500, {
+        "method_args.warmup_teacher_temp": 0.04, "method_args.teacher_temp": 0.07,
+        "method_args.teacher_temp_warmup_epochs": 30.0}), r.question
+    r = understand("pretrain dino on digits and warm up the teacher temperature to 0.07 over the first epoch", {},
+                   WORLD, model)
+    assert r.args["overrides"] == {"method_args.teacher_temp": 0.07, "method_args.teacher_temp_warmup_epochs": 1.0}
+    r = understand("pretrain dino on digits and warm up the teacher temperature to 0.07", {}, WORLD, model)
+    assert r.kind == "clarify" and "`method_args.teacher_temp_warmup_steps` or `_epochs`" in r.question
+    for other in ("pretrain simclr on shapes for 10 epochs and warm up the teacher temperature to 0.07 over 2 epochs",
+                 "pretrain simclr on shapes for 10 epochs, freeze the last layer for 50 steps",
+                 "same as run 1 but freeze the last layer for 1 epoch"):  # SimCLR has neither: it was dropped
+        r = understand(other, {}, WORLD, model)
+        assert r.kind == "clarify" and "DINO" in r.question, other
+        said = r.question.split("But you also said ")[1].split(", and I could not")[0]
+        assert said.count("`") == 2, said  # named once, whole: not its number or its setting again
     from agent.slots import find_numbers
     assert find_numbers(text) == {"steps": 500}
     assert find_numbers("dino on digits, warm the teacher temperature up to 0.07 over 30 epochs") == {}
@@ -317,9 +332,9 @@ def test_every_number_a_method_takes_has_words_in_the_chat():
     from ssl_runtime.catalogue import METHODS, method_class
 
     said = {key.removeprefix("method_args.") for _, key in KNOBS} | {n for _, names, _ in METHOD_SETTINGS for n in names}
-    said |= {"freeze_last_layer_steps"}  # slots.FREEZE_LAST_LAYER, with its steps
+    said |= {"freeze_last_layer_steps", "freeze_last_layer_epochs"}  # slots.FREEZE_LAST_LAYER, with its length
     missing = sorted(f"{m}.{name}" for m in METHODS for name, f in method_class(m).Args.model_fields.items()
-                     if f.annotation in (int, float) and name not in said)
+                     if f.annotation in (int, float, int | None, float | None) and name not in said)
     assert missing == []
 
 
@@ -334,14 +349,15 @@ def test_a_follow_up_reads_a_setting_by_its_parent_s_method_and_never_as_a_run(m
     assert r.kind == "clarify" and "4 transformer layers" in r.question
 
 
-@pytest.mark.parametrize("text", ["pretrain simclr on digits, batch 512, lr 0.3 with lars, 100 epochs, warmup 10 epochs",
-                                  "pretrain byol on shapes with 5 epochs of warmup",
-                                  "pretrain simclr on digits for 100 epochs with a 10 epoch warmup"])
-def test_a_warm_up_in_epochs_is_asked_about_never_read_as_steps_or_as_the_run(model, text):
-    r = understand(text, {}, WORLD, model)  # "warmup 10 epochs" was a 10-step warm-up
-    assert r.kind == "clarify" and "`optim.warmup_steps`" in r.question
-    from agent.slots import find_numbers
-    assert "optim.warmup_steps" not in find_knobs(text) and find_numbers(text).get("epochs") in (100, None)
+@pytest.mark.parametrize("text, epochs", [
+    ("pretrain simclr on digits, batch 512, lr 0.3 with lars, 100 epochs, warmup 10 epochs", 10),
+    ("pretrain byol on shapes with 5 epochs of warmup", 5),
+    ("pretrain simclr on digits for 100 epochs with a 10 epoch warmup", 10),
+    ("pretrain simclr on digits for 100 epochs with a warmup of one epoch", 1)])
+def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model, text, epochs):
+    r = understand(text, {}, WORLD, model)  # "warmup 10 epochs" was a 10-step warm-up, then a question
+    assert r.kind == "tool" and r.args["overrides"]["optim.warmup_epochs"] == epochs, r.question
+    assert "optim.warmup_steps" not in r.args["overrides"] and r.args.get("epochs") in (100, None)
 
 
 @pytest.mark.parametrize("text, want", [

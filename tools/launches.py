@@ -19,16 +19,28 @@ FIELD_KEYS = {"epochs": "train.epochs", "steps": "train.steps", "batch_size": "t
 RUN_LENGTH = ("train.epochs", "train.steps")
 
 
+UNITS = ("epochs", "steps")  # a length said in one replaces the same length said in the other
+
+
+def other_unit(key: str) -> str | None:
+    """The same length in the other unit: train.epochs <-> train.steps, optim.warmup_epochs <-> optim.warmup_steps,
+    method_args.X_epochs <-> method_args.X_steps; None for a key that is no length."""
+    for unit, other in (UNITS, UNITS[::-1]):
+        if key.endswith(unit):
+            return key.removesuffix(unit) + other
+    return None
+
+
 def set_length(tree: dict, key: str, value: Any, given: set[str] | frozenset[str] = frozenset()) -> None:
-    """Set `key`; a run length given in one unit replaces the other unit's (a parent's `train.steps: 300` and a
-    change `train.epochs: 120` would else be both, which the config refuses), unless `given` also names it."""
-    from ssl_runtime.config import set_dotted
+    """Set `key`; a length given in one unit replaces the same length in the other (a parent's `train.steps: 300`
+    and a change `train.epochs: 120`, or `optim.warmup_epochs: 0` and `optim.warmup_steps: 500`, would else be both,
+    which the config refuses), unless `given` also names it."""
+    from ssl_runtime.config import flatten_dotted, set_dotted
 
     set_dotted(tree, key, value)
-    if key in RUN_LENGTH and value is not None:
-        for other in RUN_LENGTH:
-            if other != key and other not in given:
-                set_dotted(tree, other, None)
+    other = other_unit(key)
+    if value is not None and other and other not in given and flatten_dotted(tree).get(other) is not None:
+        set_dotted(tree, other, None)
 
 
 def launch_config(*, method: str | None = None, data: str | None = None, epochs: int | None = None,

@@ -5,18 +5,36 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from torch import nn
 
 from ssl_runtime import ema
 from ssl_runtime.augment import ViewRecipe, simclr_views
 from ssl_runtime.backbones import Backbone
+from ssl_runtime.config import EPOCHS_SUFFIX
 
 
 class MethodArgs(BaseModel):
     """Knobs under `method_args`; unknown keys are errors so typos never fall back to defaults."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _steps_or_epochs(self) -> MethodArgs:
+        """A setting that may be said in steps or in epochs (`X_steps`, `X_epochs`) is said one way."""
+        for name in self.model_fields_set:
+            twin = name.removesuffix(EPOCHS_SUFFIX) + "_steps"
+            if name.endswith(EPOCHS_SUFFIX) and getattr(self, name) is not None and twin in self.model_fields_set:
+                raise ValueError(f"give method_args.{name} or method_args.{twin}, not both")
+        return self
+
+    def settings(self) -> dict:
+        """Every knob with its value, each length in the one unit it was said in (a `X_epochs` left unset is not
+        shown; one set hides its `X_steps`, which the run fills in once an epoch's steps are known)."""
+        out = self.model_dump()
+        for name in [k for k in out if k.endswith(EPOCHS_SUFFIX)]:
+            out.pop(name.removesuffix(EPOCHS_SUFFIX) + "_steps" if out[name] is not None else name)
+        return out
 
 
 class SSLMethod(nn.Module):

@@ -19,11 +19,14 @@ class DINOArgs(MethodArgs):
     teacher_temp: float = Field(0.04, gt=0.0, le=1.0)
     warmup_teacher_temp: float = Field(0.04, gt=0.0, le=1.0)
     teacher_temp_warmup_steps: int = Field(0, ge=0)
+    teacher_temp_warmup_epochs: float | None = Field(None, ge=0.0, description="the teacher's warm-up in epochs "
+                                                     "instead (DINO's --warmup_teacher_temp_epochs)")
     student_temp: float = Field(0.1, gt=0.0, le=1.0)
     center_momentum: float = Field(0.9, ge=0.0, le=1.0)
     ema_momentum: float = Field(0.996, ge=0.0, le=1.0)
     freeze_last_layer_steps: int = Field(0, ge=0, description="steps at the start during which the prototypes do "
                                          "not learn (DINO's --freeze_last_layer, one epoch there)")
+    freeze_last_layer_epochs: float | None = Field(None, ge=0.0, description="the same in epochs instead")
     head_batch_norm: bool | None = Field(
         None, description="BatchNorm in the head's MLP; None (auto): on for CNN backbones, as lightly's ResNet "
         "benchmarks, off for ViTs, as DINO's paper. A small CNN's features start nearly parallel, so without it "

@@ -20,9 +20,11 @@ from ssl_runtime.run_folder import RunFolder
 
 
 def plan_steps(cfg: RunConfig, n_train: int, what: str = "training images") -> tuple[int, int, int]:
-    """(global batch size, total steps, steps per epoch) for `n_train` items (see TrainConfig.fit_batch_size)."""
+    """(global batch size, total steps, steps per epoch) for `n_train` items (see TrainConfig.fit_batch_size);
+    settings said in epochs become steps here (RunConfig.settle_epochs), before the method is built."""
     batch = cfg.train.fit_batch_size(n_train, dist_utils.world_size(), what)
     spe = n_train // batch
+    cfg.settle_epochs(spe)
     return batch, cfg.train.steps or cfg.train.epochs * spe, spe
 
 

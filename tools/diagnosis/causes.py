@@ -39,7 +39,7 @@ def optimisation_causes(ev: RunEvidence) -> list[Cause]:
         out.append(Cause("fp16", "fp16 autocast (bf16 or fp32 is safer; dino #58)", 0.6))
     if not train.get("grad_clip") and ev.status == "diverged":
         out.append(Cause("no_grad_clip", "no gradient clipping", 0.4))
-    if optim.get("warmup_steps") == 0:
+    if optim.get("warmup_steps") == 0 or optim.get("warmup_epochs") == 0:
         out.append(Cause("no_warmup", "no learning-rate warm-up", 0.3))
     temp = ev.args.get("temperature")
     if temp is not None and temp > 1.0:

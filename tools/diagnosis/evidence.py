@@ -101,8 +101,9 @@ class RunEvidence:
 
     @property
     def warmup_steps(self) -> float:
-        """The learning-rate warm-up: optim.warmup_steps, else the trainer's default of 10% of the steps."""
-        configured = self.config.get("optim", {}).get("warmup_steps")
+        """The learning-rate warm-up: as the run fixed it at its start (a warm-up in epochs made steps), else
+        optim.warmup_steps, else the trainer's default of 10% of the steps."""
+        configured = self.started_with.get("optim.warmup_steps", self.config.get("optim", {}).get("warmup_steps"))
         return float(configured) if configured is not None else 0.1 * float(self.resolved.get("total_steps") or 0)
 
     @property

@@ -37,7 +37,8 @@ def _judged_line(rid: str, j: dict) -> str:
     if s["how"] == "absent":
         return f"- run {rid} has no `{key}`."
     value = s["value"]
-    where = {"set": "set in its config", "chosen": "chosen by the run at its start"}.get(s["how"], "not fixed yet")
+    where = {"set": "set in its config", "chosen": "chosen by the run at its start",
+             "epochs": "set in epochs in its config"}.get(s["how"], "not fixed yet")
     versus = ""
     if isinstance(value, int | float) and not isinstance(value, bool) and isinstance(j["default"], int | float) \
             and j["default"] and value != j["default"]:
@@ -442,6 +443,9 @@ def _setting_line(rid: str, method: str, s: dict) -> str:
     if s["how"] == "chosen":
         said = "unset" if s.get("config") is None else "auto"
         return f"- `{key}` = **{_fmt(s['value'])}** ({said} in its config; chosen by the run at its start){short}"
+    if s["how"] == "epochs":
+        return (f"- `{key}` = **{_fmt(s['value'])}** (set as {_fmt(s['epochs'])} epochs in its config; made steps "
+                f"at its start)")
     if s["how"] == "auto":
         return f"- `{key}` = {_fmt(s['value'] or 'auto')} in its config: chosen when the run starts"
     return f"- `{key}` = **{_fmt(s['value'])}** (set in its config){short}"

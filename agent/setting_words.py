@@ -353,20 +353,31 @@ SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
 INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
 
 
-# what a question about a run's settings names ("what learning rate did run 4 use?"): the sweepable knobs, the
-# switches, and settings no launch message sets by name; each to its config key
-ASKABLE: list[tuple[str, str]] = [*SWEEPABLE, *[(SWITCHES[k][0], k) for k in ("method_args.predictor",
-                                                                                "method_args.stop_gradient")],
-                                  (r"optimi[sz]ers?", "optim.name"),
-                                  (r"(?:lr[ _-]|learning[ _-]rate[ _-])?schedules?", "optim.schedule"),
-                                  (r"backbones?|architectures?|arch", "backbone.name"),
-                                  (r"(?:backbone[ _-])?width", "backbone.width"),
-                                  (r"precision|dtype|bf16|fp16", "train.precision"),
-                                  (r"devices?|gpus?|hardware", "train.device"),
-                                  (r"(?:training[ _-])?steps", "train.steps"),
-                                  (r"epochs", "train.epochs"),
-                                  (r"augmentations?|augs?", "augment.strength"),
-                                  (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
+LENGTHS_ASKED: list[tuple[str, str]] = [
+    # lengths asked with their unit ("how many epochs of warmup", "how many steps was the last layer frozen"): the
+    # whole phrase is the setting, its unit not the run's, and "how long" asks for it, not the run's wall time
+    (r"(?:steps|epochs)\s+(?:of\s+)?(?:lr\s+|linear\s+)?warm[ _-]?up", "optim.warmup_steps"),
+    (r"(?:(?:steps|epochs)\s+(?:was|were|is|did)\s+(?:the\s+|its\s+)?)?(?:last|output|final|prototypes?)\s+layer"
+     r"(?:\s+[\w']+){0,4}?\s+(?:frozen|locked|freeze)|(?:freez\w*|frozen)\s+(?:the\s+|its\s+)?(?:last|output|final|"
+     r"prototypes?)\s+layer", "method_args.freeze_last_layer_steps"),
+    (r"(?:(?:steps|epochs)\s+(?:of\s+|did\s+)?(?:the\s+)?)?teacher[ _-]?temp(?:erature)?\s+warm[ _-]?up|warm[ _-]?up\s+"
+     r"of\s+(?:the\s+|its\s+)?teacher[ _-]?temp(?:erature)?", "method_args.teacher_temp_warmup_steps")]
+
+
+# what a question about a run's settings names ("what learning rate did run 4 use?"): lengths with their unit, the
+# sweepable knobs, the switches, and settings no launch message sets by name; each to its config key
+ASKABLE: list[tuple[str, str]] = [
+    *LENGTHS_ASKED, *SWEEPABLE, *[(SWITCHES[k][0], k) for k in ("method_args.predictor", "method_args.stop_gradient")],
+    (r"optimi[sz]ers?", "optim.name"),
+    (r"(?:lr[ _-]|learning[ _-]rate[ _-])?schedules?", "optim.schedule"),
+    (r"backbones?|architectures?|arch", "backbone.name"),
+    (r"(?:backbone[ _-])?width", "backbone.width"),
+    (r"precision|dtype|bf16|fp16", "train.precision"),
+    (r"devices?|gpus?|hardware", "train.device"),
+    (r"(?:training[ _-])?steps", "train.steps"),
+    (r"epochs", "train.epochs"),
+    (r"augmentations?|augs?", "augment.strength"),
+    (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
 
 
 ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
@@ -405,7 +416,8 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
     keys = [k for *_, k in sorted(kept)]
     if ASKED_FILES.search(text):  # "where is run 1's encoder saved?": its files, not its checkpoint settings
         keys = [k for k in keys if k != "train.keep_checkpoints"] + ["files"]
-    if ASKED_TIME.search(text):
+    if ASKED_TIME.search(text) and not (re.search(r"\bhow\s+long\b", low) and
+                                         {k for _, k in LENGTHS_ASKED} & set(keys)):
         keys.append("time")
     if ASKED_CONFIG.search(text) and not keys:
         keys.append("config")

@@ -127,6 +127,32 @@ def test_a_length_it_did_not_reach_says_what_it_trained(tmp_path, status, steps,
     assert trained is None or f"it trained **{trained:g}** of them (stopped at step 2720" in line
 
 
+def test_a_length_given_in_epochs_answers_in_the_steps_the_run_made_of_them(tmp_path):
+    from agent.answers import _setting_line
+
+    folder = RunFolder(tmp_path / "r").create()
+    info = {"run_dir": str(folder.path), "status": "succeeded",
+            "config": {"optim": {"warmup_steps": None, "warmup_epochs": 0.5},
+                       "method_args": {"freeze_last_layer_epochs": 2}},
+            "summary": {"resolved": {"optim.warmup_steps": 11, "method_args.freeze_last_layer_steps": 44}}}
+    warmup = setting(info, "optim.warmup_steps")
+    assert warmup == {"key": "optim.warmup_steps", "how": "epochs", "value": 11, "epochs": 0.5}
+    assert "= **11** (set as 0.5 epochs in its config" in _setting_line("1", "dino", warmup)
+    assert setting(info, "method_args.freeze_last_layer_steps")["epochs"] == 2
+    info["config"]["optim"] = {"warmup_steps": None}  # unset: the run's default share, chosen at its start
+    assert setting(info, "optim.warmup_steps")["how"] == "chosen"
+
+
+@pytest.mark.parametrize("text, keys", [
+    ("how many steps was the last layer of run 1 frozen?", ["method_args.freeze_last_layer_steps"]),
+    ("how many epochs of warmup did run 1 use?", ["optim.warmup_steps"]),
+    ("how long was the teacher temperature warmup of run 3?", ["method_args.teacher_temp_warmup_steps"]),
+    ("how long did run 1 take?", ["time"]),
+    ("how many steps did run 1 train for?", ["train.steps"])])
+def test_a_length_asked_with_its_unit_is_that_setting_not_the_run_s(text, keys):
+    assert find_asked(text, "dino") == keys
+
+
 def test_the_tool_answers_what_was_asked_before_the_summary(trained):
     home, run = trained
     text = tool_result_text("get_run", ToolBox(home).get_run(run.id, show=["optim.lr", "train.batch_size", "time"]))

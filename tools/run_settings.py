@@ -14,6 +14,7 @@ from typing import Any
 
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trend import tail_trend, trend_over
+from tools.launches import other_unit
 from tools.metric_words import metric_key
 
 WHOLE_CONFIG = "config"
@@ -50,8 +51,8 @@ def config_value(config: dict, key: str) -> tuple[bool, Any]:
 
 def setting(info: dict, key: str, resolved: dict | None = None) -> dict:
     """One setting as the run used it: `value`, and `how`: "set" (the config gave it), "chosen" (auto or unset in the
-    config, fixed by the run at its start), "auto" (not started yet: fixed when it starts) or "absent" (no such
-    setting for this run's method)."""
+    config, fixed by the run at its start), "epochs" (given in epochs, `epochs`, made steps at its start), "auto"
+    (not started yet: fixed when it starts) or "absent" (no such setting for this run's method)."""
     present, value = config_value(info["config"], key)
     resolved = resolved_of(info) if resolved is None else resolved
     if not present and key not in resolved:
@@ -61,6 +62,10 @@ def setting(info: dict, key: str, resolved: dict | None = None) -> dict:
         return {"key": key, "how": "absent", "value": None, "known": [f"{section}.{k}" for k in known][:12]}
     if value not in (None, "auto"):
         return _trained({"key": key, "how": "set", "value": value}, info)
+    twin = other_unit(key) if key.endswith("steps") else None
+    _, epochs = config_value(info["config"], twin) if twin else (False, None)
+    if epochs is not None and key in resolved:  # said in epochs (optim.warmup_epochs): the steps the run made of them
+        return {"key": key, "how": "epochs", "value": resolved[key], "epochs": epochs}
     if key in resolved:
         return _trained({"key": key, "how": "chosen", "value": resolved[key], "config": value}, info)
     return {"key": key, "how": "auto", "value": value}

@@ -54,6 +54,7 @@ KNOBS: list[tuple[str, str]] = [
     (r"checkpoints?|keep[ _-]checkpoints", "train.keep_checkpoints"),
     (r"(?:random[ _-])?seed", "train.seed"),
     (r"image[ _-]?size|resolution", "data.image_size"),
+    (r"patch[ _-]?sizes?", "backbone.patch_size"),
     (r"val(?:idation)?[ _-]?(?:split|fraction|share)", "data.val_fraction"),
 ]
 
@@ -61,7 +62,7 @@ KNOBS: list[tuple[str, str]] = [
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.log_every", "train.health_every",
-             "train.seed", "data.image_size"}
+             "train.seed", "data.image_size", "backbone.patch_size"}
 
 
 PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
@@ -99,6 +100,10 @@ METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
     (r"(?:mlm|mask(?:ing)?)[ _-](?:prob(?:ability)?|rate|fraction|share)", ("mlm_probability", "mask_ratio"), False),
     (r"max(?:imum)?[ _-]logit[ _-]scale|logit[ _-]scale[ _-](?:max(?:imum)?|clamp|cap|ceiling)", ("max_logit_scale",),
      False),
+    (r"decoder[ _-]?(?:depth|layers|blocks|num[ _-]layers)|(?:layers?|blocks?)[ _-]decoder|(?:layers|blocks)\s+"
+     r"(?:in|of)\s+the\s+decoder", ("decoder_depth",), True),  # MAE's "a 2-block decoder", "decoder depth 8"
+    (r"decoder[ _-]?(?:width|dim(?:ension)?s?|hidden[ _-]?(?:size|dim))|decoder(?![ _-]?(?:blocks?|layers?|depth|only))",
+     ("decoder_dim",), True),  # "decoder width 256", "a 128-d decoder"
     (r"variance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
     (r"covariance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
     (r"(?:invariance|similarity)[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("lambda_",), False),

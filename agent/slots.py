@@ -315,15 +315,26 @@ def _backbone_named(low: str) -> str | None:
     return next((n for n in BACKBONES if re.search(rf"\b{_spelling(n)}\b", low)), None)
 
 
+PATCH_SIDE = re.compile(r"\bpatch(?:[ _-]?size)?\s*(?:of|:|=|to)?\s*(\d{1,2})(?:\s*(?:px|pixels?))?\b(?!\s*[x×%.])|"
+                        r"\b(\d{1,2})\s*(?:[x×]\s*\d{1,2}\s*)?(?:-?\s*(?:px|pixels?)\s*|-)?patch(?:es)?\b|"
+                        r"\bpatch(?:es)?\s+of\s+(\d{1,2})\s*(?:px|pixels?)\b")
+"""A ViT's patch side ("patch size 4", "4x4 patches", "16px patches", "patches of 8 pixels"): backbone.patch_size,
+never the images' size."""
+
+
 def find_architecture(text: str) -> dict:
-    """The backbone (by any spelling of a name sslpilot builds), its width ("half-width", "width 0.5"), its input
-    size in pixels ("64px", "96 pixels", "128x128 images"), the optimiser and the learning-rate schedule, as config
+    """The backbone (by any spelling of a name sslpilot builds), its width ("half-width", "width 0.5"), a ViT's patch
+    side (PATCH_SIDE), its input size in pixels ("64px", "96 pixels", "128x128 images"), the optimiser and the learning-rate schedule, as config
     keys. Every name comes from the catalogue."""
     low, out = text.lower(), {}
+    patch = PATCH_SIDE.search(low)
+    if patch:
+        out["backbone.patch_size"] = int(next(g for g in patch.groups() if g))
+        low = PATCH_SIDE.sub(" ", low)
     backbone = _backbone_named(low)
     if backbone:
         out["backbone.name"] = backbone
-    m = re.search(rf"\bwidth(?:[ _-]multiplier)?\s*[:=]?\s*(?:of|to)?\s*({NUMBER})", low)
+    m = re.search(rf"(?<!decoder )(?<!decoder_)\bwidth(?:[ _-]multiplier)?\s*[:=]?\s*(?:of|to)?\s*({NUMBER})", low)
     if m or re.search(r"\bhalf[ -]width\b", low):
         out["backbone.width"] = float(m.group(1)) if m else 0.5
     m = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\b", low) or re.search(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b", low)

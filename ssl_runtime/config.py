@@ -87,6 +87,8 @@ class BackboneConfig(_Strict):
     name: Literal[("auto", *BACKBONES)] = "auto"
     pretrained: str | None = Field(None, description="local path or hub id loaded with from_pretrained")
     width: float = Field(1.0, gt=0.0, le=4.0, description="channel multiplier; 1.0 is the published size")
+    patch_size: int | None = Field(None, ge=1, le=64, description="a ViT's patch side in pixels; unset: 16 at 128 px "
+                                   "and up, else about 8x8 patches per image (it must divide data.image_size)")
 
 
 class AugmentConfig(_Strict):

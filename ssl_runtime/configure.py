@@ -46,6 +46,12 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
         raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
                           "language model from method_args or backbone.pretrained", field="backbone.name",
                           fix="leave backbone.name at auto")
+    vit = cfg.backbone.name.startswith("vit") or (cfg.backbone.name == "auto" and cfg.method == "mae")
+    if cfg.backbone.patch_size is not None and (not vit or cfg.backbone.pretrained):
+        why = "a pretrained model keeps its own patches" if cfg.backbone.pretrained else \
+            f"backbone.name={cfg.backbone.name} builds a CNN here"
+        raise ConfigError(f"backbone.patch_size is a ViT's, and {why}", field="backbone.patch_size",
+                          fix="leave it unset, or use backbone.name=vit_tiny or vit_small without backbone.pretrained")
     if cfg.method not in VISION_METHODS and cfg.data.name == "digits":
         raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
                           fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")

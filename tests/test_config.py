@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from conftest import tiny_config
 
 from ssl_runtime.config import parse_overrides
 from ssl_runtime.configure import build_config, resolve_config
@@ -53,3 +56,28 @@ def test_text_methods_need_text_and_a_language_model():
         build_config({"method": "mlm", "data": {"name": "shapes"}, "method_args": {"mlm_probability": 1.5}})
     cfg = build_config({"method": "clip", "data": {"name": "shapes"}})
     assert cfg.method_args["temperature"] == 0.07 and cfg.method_args["max_logit_scale"] == 100.0
+
+
+def test_a_vit_s_patch_side_and_mae_s_decoder_are_built_as_set():
+    from ssl_runtime.trainer import prepare
+
+    tree = tiny_config("mae", **{"method_args.decoder_depth": 2, "method_args.decoder_dim": 48,
+                                 "backbone.patch_size": 4})
+    mae = prepare(build_config(tree)).method.mae.config
+    assert (mae.decoder_num_hidden_layers, mae.decoder_hidden_size, mae.patch_size) == (2, 48, 4)
+    default = prepare(build_config(tiny_config("mae"))).method.mae.config
+    assert (default.decoder_num_hidden_layers, default.patch_size) == (4, 2)  # 16 px images: 8x8 patches of 2
+
+
+@pytest.mark.parametrize("method, overrides, field, at_start", [
+    ("simclr", {"backbone.patch_size": 4}, "backbone.patch_size", False),  # auto builds a CNN for simclr
+    ("simclr", {"backbone.patch_size": 4, "backbone.name": "resnet18"}, "backbone.patch_size", False),
+    ("mae", {"backbone.patch_size": 5}, "backbone.patch_size", True),  # 16 px images do not split into 5 px
+    ("mae", {"method_args.decoder_dim": 50}, "method_args.decoder_dim", True),  # 3 heads do not split 50
+])
+def test_a_patch_or_decoder_that_cannot_be_built_is_refused_naming_its_field(method, overrides, field, at_start):
+    from ssl_runtime.trainer import prepare
+
+    tree = tiny_config(method, **overrides)
+    with pytest.raises(ConfigError, match=f"^{re.escape(field)}: .*Fix: "):
+        prepare(build_config(tree)) if at_start else build_config(tree)

@@ -248,6 +248,14 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
     ("pretrain vicreg on digits with variance weight 10", {"method_args.mu": 10}),
     ("pretrain mae on shapes and mask 60% of patches", {"method_args.mask_ratio": 0.6}),
     ("pretrain mlm on ./corpus and mask 20 percent of tokens", {"method_args.mlm_probability": 0.2}),
+    ("pretrain mae on shapes with a 2-block decoder", {"method_args.decoder_depth": 2}),
+    ("pretrain mae on shapes with 8 decoder layers and a 96-d decoder",
+     {"method_args.decoder_depth": 8, "method_args.decoder_dim": 96}),
+    ("mae on shapes, decoder width 96", {"method_args.decoder_dim": 96}),  # not the backbone's width
+    ("pretrain mae on shapes with patch size 4", {"backbone.patch_size": 4}),
+    ("mae on digits with 4x4 patches", {"backbone.patch_size": 4}),
+    ("mae on shapes at 64px with 16px patches", {"backbone.patch_size": 16, "data.image_size": 64}),
+    ("mae on shapes with patches of 8 pixels", {"backbone.patch_size": 8}),
 ])
 def test_a_method_setting_in_words_takes_the_name_the_method_gives_it(text, want):
     assert find_knobs(text) == want

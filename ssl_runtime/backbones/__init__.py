@@ -91,15 +91,22 @@ def _scale(n: int, width: float, multiple: int = 1) -> int:
     return max(multiple, int(round(n * width / multiple)) * multiple)
 
 
-def vit_config_kwargs(name: str, width: float, image_size: int) -> dict:
+def vit_config_kwargs(name: str, width: float, image_size: int, patch_size: int | None = None) -> dict:
     hidden, heads = VIT_SIZES[name]
     hidden = _scale(hidden, width, heads * 2)
-    return dict(image_size=image_size, patch_size=vit_patch_size(image_size), num_channels=3, hidden_size=hidden,
-                num_hidden_layers=12, num_attention_heads=heads, intermediate_size=4 * hidden)
+    if patch_size is not None and image_size % patch_size:
+        raise ConfigError(f"a patch of {patch_size} px does not divide the {image_size} px images",
+                          field="backbone.patch_size", fix=f"use a divisor of {image_size} (e.g. "
+                          f"{vit_patch_size(image_size)}), or leave it unset")
+    return dict(image_size=image_size, patch_size=patch_size or vit_patch_size(image_size), num_channels=3,
+                hidden_size=hidden, num_hidden_layers=12, num_attention_heads=heads, intermediate_size=4 * hidden)
 
 
-def build_model(name: str, width: float, image_size: int) -> tuple[nn.Module, str]:
+def build_model(name: str, width: float, image_size: int, patch_size: int | None = None) -> tuple[nn.Module, str]:
     """A fresh, randomly initialised transformers model and its family."""
+    if patch_size is not None and name not in VIT_SIZES:
+        raise ConfigError(f"backbone.patch_size is a ViT's; {name} has no patches", field="backbone.patch_size",
+                          fix="leave it unset, or use backbone.name=vit_tiny or vit_small")
     if name == "small_cnn":
         return SmallCNNModel(SmallCNNConfig(hidden_sizes=[_scale(c, width) for c in (32, 64, 128)])), "cnn"
     if name in ("resnet18", "resnet50"):
@@ -114,7 +121,8 @@ def build_model(name: str, width: float, image_size: int) -> tuple[nn.Module, st
             return CifarResNetModel(CifarResNetConfig(**kwargs)), "cnn"
         return ResNetModel(ResNetConfig(**kwargs)), "cnn"
     if name in VIT_SIZES:
-        return ViTModel(ViTConfig(**vit_config_kwargs(name, width, image_size)), add_pooling_layer=False), "vit"
+        return ViTModel(ViTConfig(**vit_config_kwargs(name, width, image_size, patch_size)),
+                        add_pooling_layer=False), "vit"
     raise ConfigError(f"unknown backbone {name!r}", field="backbone.name")
 
 
@@ -161,20 +169,26 @@ def build_backbone(cfg: BackboneConfig, method: str, image_size: int) -> Backbon
         model = load_pretrained(cfg.pretrained)
         return Backbone(model, family_of(model))
     name = resolve_name(cfg, method, image_size)
-    model, family = build_model(name, cfg.width, image_size)
+    model, family = build_model(name, cfg.width, image_size, cfg.patch_size)
     return Backbone(model, family)
 
 
-def build_mae_model(cfg: BackboneConfig, image_size: int, mask_ratio: float, norm_pix_loss: bool) -> nn.Module:
-    """ViTMAEForPreTraining sized like the ViT backbones, decoder at half width (paper: 512 for ViT-B)."""
+def build_mae_model(cfg: BackboneConfig, image_size: int, mask_ratio: float, norm_pix_loss: bool,
+                    decoder_depth: int = 4, decoder_dim: int | None = None) -> nn.Module:
+    """ViTMAEForPreTraining sized like the ViT backbones; its decoder `decoder_depth` blocks deep and, unset, half the
+    encoder's width (the paper's ViT-B: 8 blocks of 512, and a 1-block decoder nearly as good for fine-tuning)."""
     from transformers import ViTMAEForPreTraining
 
     name = resolve_name(cfg, "mae", image_size)
     if name not in VIT_SIZES:
         raise ConfigError(f"mae needs a ViT backbone, not {name!r}", field="backbone.name", fix="use vit_tiny or vit_small")
-    kw = vit_config_kwargs(name, cfg.width, image_size)
-    dec = max(kw["num_attention_heads"] * 8, kw["hidden_size"] // 2)
-    config = ViTMAEConfig(**kw, decoder_hidden_size=dec, decoder_num_hidden_layers=4,
+    kw = vit_config_kwargs(name, cfg.width, image_size, cfg.patch_size)
+    heads = kw["num_attention_heads"]
+    dec = decoder_dim or max(heads * 8, kw["hidden_size"] // 2)
+    if dec % heads:
+        raise ConfigError(f"a decoder {dec} wide does not split over its {heads} attention heads",
+                          field="method_args.decoder_dim", fix=f"use a multiple of {heads}, or leave it unset")
+    config = ViTMAEConfig(**kw, decoder_hidden_size=dec, decoder_num_hidden_layers=decoder_depth,
                           decoder_num_attention_heads=kw["num_attention_heads"], decoder_intermediate_size=4 * dec,
                           mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss)
     if cfg.pretrained:

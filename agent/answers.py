@@ -16,6 +16,11 @@ def _pct(x) -> str:
     return f"{x * 100:.1f}%" if isinstance(x, (int, float)) else "n/a"
 
 
+def rule_keys(where: list[str]) -> list[str]:
+    """The settings a list's or a comparison's rules read ("optim.lr>0.01" -> optim.lr), each once: a column each."""
+    return list(dict.fromkeys(re.split(r"[<>=!]", w)[0] for w in where))
+
+
 def _fmt(x) -> str:
     return f"{x:.4g}" if isinstance(x, float) else str(x)
 
@@ -247,6 +252,8 @@ def runs_table(r: dict) -> str:
     runs, tag, status, method, verdict, experiment = (r["runs"], r.get("tag"), r.get("status"), r.get("method"),
                                                       r.get("verdict"), r.get("experiment"))
     period = f" created {r['period']}" if r.get("period") else ""
+    if r.get("dataset"):
+        period = f" on {r['dataset']}" + period
     where = r.get("where") or []
     if where:  # "which runs used a temperature of 0.2?": the rules said, each run's value in its own column
         period += " with " + " and ".join(f"`{w}`" for w in where)
@@ -256,7 +263,8 @@ def runs_table(r: dict) -> str:
                     "whose method has no such setting is left out). Say \"list my runs\" to see them all.")
         if tag:
             return f"No run{period} is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
-        if status or method or verdict or period:  # a filter that matched nothing is not an empty home
+        if status or method or verdict or period:  # a filter that matched nothing is not an empty home (period: the
+            # span, the data, the rules said)
             which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
             return f"No {which + ' ' if which else ''}runs{period} here{f' in sweep `{experiment}`' if experiment else ''}" \
                    ". Say \"list my runs\" to see them all."
@@ -268,7 +276,7 @@ def runs_table(r: dict) -> str:
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
     knn = r.get("sort") == "knn"
-    keys = list(dict.fromkeys(re.split(r"[<>=!]", w)[0] for w in where))
+    keys = rule_keys(where)
     lines += [f"| run | name | method | data | status | steps | probe |{' kNN |' if knn else ''}"
               f"{''.join(f' {k} |' for k in keys)} verdict | tags |",
               "|---|---|---|---|---|---|---|" + ("---|" if knn else "") + "---|" * len(keys) + "---|---|"]
@@ -577,12 +585,25 @@ def _annotated_text(result: dict) -> str:
 
 
 def _compare_text(result: dict) -> str:
-    lines = [*_compared_settings(result.get("asked") or {}),
-             "| run | method | status | final loss | std | rank | probe | verdict |", "|---|---|---|---|---|---|---|---|"]
+    where = result.get("where") or []
+    keys, lead = rule_keys(where), []
+    if where:
+        n, shown = result["matched"], len(result["runs"])
+        lead = [f"{n} runs pass {' and '.join(f'`{w}`' for w in where)}" + (f"; the newest {shown} side by side:"
+                                                                          if n > shown else ":")]
+    used = result.get("used") or {}
+    head = "".join(f" {k} |" for k in keys)
+    lines = [*lead, *_compared_settings(result.get("asked") or {}),
+             f"| run | method | status |{head} final loss | std | rank | probe | verdict |",
+             "|---|---|---|" + "---|" * len(keys) + "---|---|---|---|---|"]
     for r in result["runs"]:
-        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} | {_fmt(r['final_loss'])} | "
+        cells = "".join(f" {_fmt((used.get(r['run_id']) or {}).get(k))} |" for k in keys)
+        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} |{cells} {_fmt(r['final_loss'])} | "
                      f"{_fmt(r['health_std'])} | {_fmt(r['health_rank'])} | {_fmt(r['probe_acc'])} | "
                      f"{r['verdict'] or ''} |")
+    if result.get("over_last_steps"):
+        lines += ["", f"Over each run's last {result['over_last_steps']} steps:"]
+        lines += [f"- run {r['run_id']}: " + "; ".join(_moved(m) for m in r["moved"]) for r in result["runs"]]
     diff = result["config_diff"]
     if diff:
         lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
@@ -590,6 +611,17 @@ def _compare_text(result: dict) -> str:
             f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
             for k, vals in list(diff.items())[:8]))
     return "\n".join(lines)
+
+
+def _moved(m: dict) -> str:
+    """One metric's move over a window of last steps, in a comparison's line."""
+    if m.get("absent"):
+        return f"no `{m['key']}`"
+    o = m.get("over")
+    if o is None:
+        return f"`{m['key']}` logged fewer than two values there"
+    (s0, v0), (s1, v1) = o["first"], o["last"]
+    return f"`{m['key']}` {_fmt(v0)} (step {s0}) -> {_fmt(v1)} (step {s1}), {o['change'] * 100:+.1f}%: {o['direction']}"
 
 
 def _import_text(result: dict) -> str:

@@ -40,7 +40,7 @@ METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embeddi
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
-OVER_LAST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through)\s+(?:the\s+|its\s+)?(?:last|past|final|"
+OVER_LAST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through)\s+(?:the\s+|its\s+|their\s+)?(?:last|past|final|"
                              r"latest)\s+(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b", re.I)
 """A window of a run's last steps ("how did the loss of run 3 move over the last 100 steps?"): a metric's movement
 there, never a run's length."""

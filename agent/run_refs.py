@@ -84,6 +84,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
+                         r"\b\d{1,3}\s+(?:(?:best|top|highest|strongest|leading|worst)\s+)?(?:[\w-]+\s+)?runs\b|"
                          r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
                          r"\b(?:gpus?|cuda|devices?|nodes?)\s*[:#]?\s*\d+(?:\s*(?:,|and|&)\s*\d+)*", " ",
                          cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
@@ -102,7 +103,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
 
 
 GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?P<what>[a-z][\w -]{1,40}?)\s+"
-                       r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b")
+                       r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b|\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+)?|"
+                       r"(?:the|my|our)\s+)runs\s+(?:on|of|using|trained\s+on)\s+(?P<after>[a-z][\w-]{1,20})\b")
 
 
 GROUP_WORDS = {"healthy": lambda r: r.verdict == "healthy",
@@ -119,13 +121,14 @@ FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
 
 
 def _group_of_runs(low: str, world: World) -> list[str] | None:
-    """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run"), oldest
+    """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run", "the
+    runs on shapes"), oldest
     first; [] when it names a group none of the runs is in; None when the words are no such description (every word
     must be a method, a dataset, a verdict or status word, or a filler)."""
     m = GROUP_REF.search(low)
     if not m:
         return None
-    words = (m.group("what") or m.group("one")).split()
+    words = (m.group("what") or m.group("one") or m.group("after")).split()
     keep: list = []
     for w in words:
         method = find_method(w)

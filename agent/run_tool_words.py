@@ -45,11 +45,20 @@ FORECAST_TO = re.compile(r"\b(?:to|at|until|till|for|by|after|up\s+to)\s+(?:step
 """A forecast asked at a length of the user's ("forecast run 1 to 10000 steps"): it reads 2x and 4x the run's."""
 AT_A_STEP = re.compile(r"\b(?:at|by|after)\s+(?:step|epoch)\s+\d[\d,]*k?\b|\b(?:at|after)\s+\d[\d,]*k?\s+(?:steps|epochs)\b",
                        re.I)
+FIRST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through|on)\s+(?:the\s+|its\s+|their\s+)?(?:first|"
+                         r"early|initial|opening)\s+(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b",
+                         re.I)
+"""A window of a run's first steps ("compare runs 1 and 2 on their first 50 steps"), which a comparison cannot read."""
 LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+)?by\s+(?:the(?:ir)?\s+|"
                        r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"
                        r"newest|latest)\b|$)", re.I)
 SORT_WORDS = (("knn", r"\bk-?nn\b|\bnearest\b|\bneighbou?r"), ("probe", r"\bprobe\b|\blinear\b|\baccuracy\b|\bacc\b"),
               ("newest", r"\b(?:date|time|newest|latest|recent|created|age)\b"))
+LEADERBOARD = re.compile(r"\b(?:top|best|highest|strongest|leading|leaderboard|rank(?:ed|ing)?)\b.{0,40}?"
+                         r"(?P<what>\bk-?nn\b|\bnearest[ -]neighbou?rs?\b|\b(?:linear[ -])?probe\b|\blinear\b|"
+                         r"\baccuracy\b|\bacc\b)", re.I)
+"""Runs ordered by a labelled metric ("the top 3 runs by probe accuracy", "which runs have the best kNN?"): a list
+sorted by it, where "which run is best?" alone is the label-free ranking."""
 
 
 CHANGE_KIND = re.compile(r"\b(?P<a>data|model|retrieval)[- ](?:side\s+)?(?:change|fix|tweak|recommendation|suggestion|"
@@ -86,12 +95,13 @@ class Asked:
 
 
 def list_filters(text: str) -> dict:
-    """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy")."""
+    """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy",
+    "the best runs by knn")."""
     out: dict = {}
     period = find_period(text)
     if period:
         out["period"] = period
-    m = LIST_SORT.search(text)
+    m = LIST_SORT.search(text) or LEADERBOARD.search(text)
     if m:
         sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None)
         if sort and sort != "newest":
@@ -112,6 +122,14 @@ def asked_of_runs(intent: str, text: str, ids: list[str]) -> Asked | None:
         return Asked(f"A comparison reads each run's final metrics, not their values {step}. I can compare them as "
                      f"they ended, or give one run's values {step} (`what was run {ids[0]}'s loss {step}?`).",
                      [f"compare runs {' and '.join(ids)}", f"what was run {ids[0]}'s loss {step}?"])
+    first = FIRST_STEPS.search(text)
+    if intent == "compare_runs" and first and len(ids) >= 2:
+        n = first.group(1)
+        return Asked(f"A comparison reads each run's final metrics, or how they moved over their last steps, not "
+                     f"{first.group(0).strip()}. I can compare them as they ended, over their last {n} steps, or give "
+                     f"one run's values at step {n} (`what was run {ids[0]}'s loss at step {n}?`).",
+                     [f"compare runs {' and '.join(ids)}", f"compare runs {' and '.join(ids)} over the last {n} steps",
+                      f"what was run {ids[0]}'s loss at step {n}?"])
     return None
 
 

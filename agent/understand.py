@@ -36,7 +36,7 @@ from agent.launch_words import (
     read_launch,
     read_relaunch,
 )
-from agent.lookups import read_lookup
+from agent.lookups import OVER_LAST_STEPS, read_lookup
 from agent.ranked_words import resolve_best
 from agent.reading import (
     CONFIDENT,
@@ -52,6 +52,7 @@ from agent.run_refs import SWEEP_REF, World, find_runs, mask_runs, unname_sweeps
 from agent.run_tool_words import (
     CHANGE_ASKED,
     FROM_WEIGHTS,
+    LEADERBOARD,
     LIST_SORT,
     Asked,
     asked_of_one_run,
@@ -74,6 +75,7 @@ from agent.slots import (
     find_method,
     find_numbers,
     find_paths,
+    parse_count,
     without_paths,
 )
 from agent.stop_words import (
@@ -459,6 +461,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
     if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
         return "list_runs"  # "list my runs sorted by probe accuracy"
+    if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b", text, re.I) and LEADERBOARD.search(text):
+        return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error
@@ -586,6 +590,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         named = find_method(text)
         if named and named.value:
             args["method"] = named.value
+        data = find_data(without_paths(text)) or find_data(text)  # "which runs were trained on digits?": it was
+        if data and data.value:  # all of them
+            args["dataset"] = data.value
         limit = find_limit(without_period(text))  # "the failed runs from the last 2 days": a span, not 2 runs
         if limit:
             args["limit"] = min(limit, 100)
@@ -633,6 +640,13 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         return ask(asked.question, asked.options, intents[:3], p)
     if intent == "compare_runs":
         ids = refs.ids
+        by_number = len(find_runs(text, world, about_runs=True).ids) >= 2  # "compare 1 and 2, the one without
+        where = [] if by_number else setting_filters(text)  # stop-grad" describes them; "compare all runs with
+        # batch size 256" picks them
+        over = OVER_LAST_STEPS.search(text)  # "over the last 200 steps": how each moved there too
+        window = {"over_last_steps": parse_count(over.group(1))} if over else {}
+        if where:
+            return tool("compare_runs", {"where": where, **({"run_ids": ids[:8]} if len(ids) >= 2 else {}), **window})
         if len(ids) < 2:
             focus = context.get("focus_run")
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
@@ -640,7 +654,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             else:
                 return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
-        return tool("compare_runs", {"run_ids": ids[:8]})
+        return tool("compare_runs", {"run_ids": ids[:8], **window})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "run_linear_probe" and PROBE_AGAIN.search(text):  # else the stored probe is read back
         extra["again"] = True

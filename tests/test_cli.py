@@ -224,3 +224,29 @@ def test_runs_are_picked_by_the_settings_they_used(tmp_path, monkeypatch):
     listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--where", "optim.lr>0.01",
                                                  "--json"]).stdout)["runs"]
     assert ids(listed) == [hot.id]
+
+
+def test_runs_are_picked_by_their_data_however_the_folder_is_written(tmp_path, monkeypatch):
+    """"which runs were trained on digits?" listed every run. A built-in by its name; a folder by where it is, so
+    ./photos and its absolute path find the same runs."""
+    from photos import make_photos
+    from typer.testing import CliRunner
+
+    from tools.home import Home
+    from tools.runs import enqueue, list_runs
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    monkeypatch.chdir(tmp_path)
+    folder = make_photos(tmp_path / "photos", 8)
+    home = Home.resolve(tmp_path / "home")
+    digits = enqueue(home, {"method": "simclr", "data": {"name": "digits"}})
+    shapes = enqueue(home, {"method": "simclr", "data": {"name": "shapes"}})
+    mine = enqueue(home, {"method": "simclr", "data": {"path": str(folder)}})
+    ids = lambda rows: [r["run_id"] for r in rows]  # noqa: E731
+    assert ids(list_runs(home, dataset="digits")) == [digits.id]
+    assert ids(list_runs(home, dataset="./photos")) == [mine.id] == ids(list_runs(home, dataset=str(folder)))
+    assert list_runs(home, dataset="cifar10") == []
+    listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--data", "shapes",
+                                                 "--json"]).stdout)["runs"]
+    assert ids(listed) == [shapes.id]

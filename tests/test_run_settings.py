@@ -593,3 +593,65 @@ def test_a_setting_a_recommendation_must_keep_is_avoided(model):
 def test_a_method_setting_asked_of_a_run_is_looked_up_by_the_run_s_method(message, show, model):
     r = read(message, model)
     assert (r.tool, r.args["show"]) == ("get_run", show)
+
+
+def test_a_comparison_picks_its_runs_by_their_settings_and_reads_a_window_of_last_steps(tmp_path, monkeypatch):
+    """"compare all runs with batch size 256" asked which runs; "compare runs 1 and 4 over the last 200 steps" dropped
+    the window. The runs a rule picks are compared (the newest eight, each rule's value in its own column), and each
+    run's loss, std and rank over its last steps are read from its metrics."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    small = enqueue(home, {"method": "simclr", "data": {"name": "digits"}, "train": {"batch_size": 64}})
+    big = [enqueue(home, {"method": "simclr", "data": {"name": "digits"}, "train": {"batch_size": 256}})
+           for _ in range(2)]
+    for run, losses in zip(big, ((5.0, 4.0, 2.0), (5.0, 5.0, 5.02)), strict=True):
+        folder = RunFolder(run.run_dir)
+        for step, loss in zip((100, 200, 300), losses, strict=True):
+            folder.log_metrics({"step": step, "loss": loss, "health/std": 0.05})
+    box = ToolBox(home)
+    out = box.compare_runs(where=["train.batch_size=256"], over_last_steps=150)
+    assert [r["run_id"] for r in out["runs"]] == [big[0].id, big[1].id] and out["matched"] == 2
+    assert out["used"] == {big[1].id: {"train.batch_size": 256}, big[0].id: {"train.batch_size": 256}}
+    moved = {r["run_id"]: {m["key"]: m for m in r["moved"]} for r in out["runs"]}
+    assert moved[big[0].id]["loss"]["over"]["direction"] == "falling"  # 4.0 at step 200 to 2.0 at step 300
+    assert moved[big[1].id]["loss"]["over"]["direction"] == "flat"  # within 1%
+    assert moved[big[0].id]["health/rank"]["absent"]
+    text = tool_result_text("compare_runs", out)
+    assert text.startswith("2 runs pass `train.batch_size=256`:") and "| train.batch_size |" in text
+    assert f"- run {big[0].id}: `loss` 4 (step 200) -> 2 (step 300), -50.0%: falling" in text
+    with pytest.raises(SSLPilotError, match="^where: 1 run passes train.batch_size=64, and a comparison needs two"):
+        box.compare_runs(where=["train.batch_size=64"])
+    assert small.id not in [r["run_id"] for r in box.compare_runs(run_ids=[small.id, big[0].id, big[1].id],
+                                                                  where=["train.batch_size>100"])["runs"]]
+    with pytest.raises(ValueError, match="run_ids or where"):
+        CompareArgs()
+
+
+@pytest.mark.parametrize("text, args", [
+    ("compare runs 1 and 4 over the last 200 steps", {"run_ids": ["1", "4"], "over_last_steps": 200}),
+    ("compare all runs with batch size 256", {"where": ["train.batch_size=256"]}),
+    ("compare the runs with lr above 0.01 over their final 50 steps", {"where": ["optim.lr>0.01"],
+                                                                      "over_last_steps": 50}),
+])
+def test_the_chat_reads_a_comparison_s_window_and_its_settings(model, text, args):
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", args), r.question
+
+
+def test_a_comparison_of_first_steps_is_asked_about(model):
+    r = understand("compare runs 1 and 2 on their first 50 steps", {}, WORLD, model)
+    assert r.kind == "clarify" and "compare runs 1 and 2 over the last 50 steps" in r.options
+
+
+@pytest.mark.parametrize("text, args", [
+    ("show the top 3 runs by probe accuracy", {"sort": "probe", "limit": 3}),
+    ("list the 5 best runs by knn", {"sort": "knn", "limit": 5}),
+    ("what are the two best runs on linear probe?", {"sort": "probe", "limit": 2}),
+    ("rank all runs by their knn accuracy", {"sort": "knn"}),
+    ("which runs were trained on digits?", {"dataset": "digits"}),  # it listed every run
+    ("list the simclr runs on shapes sorted by knn", {"method": "simclr", "dataset": "shapes", "sort": "knn"}),
+])
+def test_the_best_runs_by_a_labelled_metric_are_a_sorted_list_not_a_run(model, text, args):
+    """"list the 5 best runs by knn" offered to probe run 5; a leaderboard by the probe or kNN is list_runs sorted."""
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool, r.args) == ("tool", "list_runs", args), r.question

@@ -17,7 +17,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
 from ssl_runtime.catalogue import TEXT_METHODS, canonical
-from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
@@ -33,6 +33,7 @@ from tools.launches import (
 )
 from tools.stopping import active_rules, spelled_out
 from tools.tool_table import (
+    COMPARED_AT_MOST,
     TOOLS,
     AnnotateArgs,
     CancelArgs,
@@ -45,6 +46,8 @@ from tools.tool_table import (
     SweepArgs,
     UsageArgs,
 )
+
+MOVED_METRICS = ("loss", "health/std", "health/rank")  # what a comparison over a window of last steps follows
 
 
 def _config_tree(a: LaunchArgs, home: Home) -> dict:
@@ -364,14 +367,16 @@ class ToolBox:
 
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
                   limit: int = 10, verdict: str | None = None, experiment: str | None = None,
-                  period: str | None = None, sort: str = "newest", where: list[str] | None = None) -> dict:
+                  period: str | None = None, sort: str = "newest", where: list[str] | None = None,
+                  dataset: str | None = None) -> dict:
         from tools.runs import list_runs
         from tools.usage import period_bounds
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
         rows = list_runs(self.home, status=status, method=method, limit=limit, tag=tag, verdict=verdict,
-                         experiment=experiment, period=period, sort=sort, where=where)
-        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("verdict", verdict),
+                         experiment=experiment, period=period, sort=sort, where=where, dataset=dataset)
+        asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("dataset", dataset),
+                                   ("verdict", verdict),
                                    ("experiment", experiment), ("sort", sort if sort != "newest" else None),
                                    ("where", where)) if v}
         if period:
@@ -434,12 +439,27 @@ class ToolBox:
                 "notes": run.notes} for run in done]
         return out[0] if run_id else {"runs": out}
 
-    def compare_runs(self, run_ids: list[str], show: list[str] | None = None) -> dict:
-        from tools.run_settings import asked_settings
-        from tools.runs import run_summary
+    def compare_runs(self, run_ids: list[str] | None = None, show: list[str] | None = None,
+                     where: list[str] | None = None, over_last_steps: int | None = None) -> dict:
+        """The runs side by side; with `where`, the runs (of `run_ids`, else of the home) whose settings pass its
+        rules, the newest COMPARED_AT_MOST of them; with `over_last_steps`, how each moved over that many last steps."""
+        from tools.run_settings import asked_settings, logged_values
+        from tools.runs import list_runs, run_summary
 
+        picked: dict = {}
+        if where:
+            rows = [r for r in list_runs(self.home, where=where, limit=100_000) if not run_ids or r["run_id"] in run_ids]
+            used = {r["run_id"]: r["used"] for r in rows}
+            matched = list(used)
+            if len(matched) < 2:
+                raise ConfigError(f"{len(matched) or 'no'} run{'' if len(matched) == 1 else 's'} "
+                                  f"{'passes' if len(matched) == 1 else 'pass'} {' and '.join(where)}, and a "
+                                  "comparison needs two or more", field="where",
+                                  fix="loosen the rule, or name the runs (`list runs` shows them)")
+            picked = {"where": where, "matched": len(matched), "used": used}
+            run_ids = matched[:COMPARED_AT_MOST][::-1]  # the newest, oldest first as when named
         rows, configs, asked = [], {}, {}
-        for rid in run_ids:
+        for rid in run_ids or []:
             info = run_summary(self.home, rid)
             asked[info["run_id"]] = asked_settings(info, [k for k in show or [] if k != "config"])
             m = info["metrics"]
@@ -447,10 +467,13 @@ class ToolBox:
                          "final_loss": (m.get("loss") or {}).get("last"),
                          "health_std": (m.get("health/std") or {}).get("last"),
                          "health_rank": (m.get("health/rank") or {}).get("last"),
-                         "probe_acc": (info["probe"] or {}).get("probe/acc"), "verdict": info["verdict"]})
+                         "probe_acc": (info["probe"] or {}).get("probe/acc"), "verdict": info["verdict"],
+                         **({"moved": logged_values(info, list(MOVED_METRICS), over_last_steps=over_last_steps)}
+                            if over_last_steps else {})})
             configs[info["run_id"]] = info["config"]
         diff = config_diff(configs)
-        return {"runs": rows, "config_diff": diff, **({"asked": asked} if show else {})}
+        return {"runs": rows, "config_diff": diff, **picked, **({"asked": asked} if show else {}),
+                **({"over_last_steps": over_last_steps} if over_last_steps else {})}
 
     def diagnose_run(self, run_id: str, about: list[str] | None = None) -> dict:
         from tools.diagnosis import diagnose_run

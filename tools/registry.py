@@ -177,6 +177,11 @@ class Registry:
         with Session(self.engine) as s:
             return {e.id: e.name for e in s.exec(select(Experiment))}
 
+    def datasets(self) -> list[str]:
+        """Every dataset a run here trained on, as its config wrote it."""
+        with Session(self.engine) as s:
+            return sorted(set(s.exec(select(Run.dataset).distinct())))
+
     def get(self, run_id: str) -> Run:
         with Session(self.engine) as s:
             run = s.get(Run, str(run_id))
@@ -200,10 +205,13 @@ class Registry:
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
              experiment: str | None = None, limit: int = 200, owner: str | None = None,
              tag: str | None = None, verdict: Iterable[str] | None = None,
-             created: tuple[float | None, float] | None = None) -> list[Run]:
-        """Runs newest first; `created` = (start, end) keeps those created in [start, end) (start None: no bound)."""
+             created: tuple[float | None, float] | None = None, dataset: Iterable[str] | None = None) -> list[Run]:
+        """Runs newest first; `created` = (start, end) keeps those created in [start, end) (start None: no bound);
+        `dataset`: those whose data is one of these (a built-in's name, or a folder as its config wrote it)."""
         with Session(self.engine) as s:
             q = select(Run)
+            if dataset is not None:
+                q = q.where(Run.dataset.in_(list(dataset)))
             if created and created[0] is not None:
                 q = q.where(Run.created_at >= created[0], Run.created_at < created[1])
             if status:

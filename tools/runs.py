@@ -13,7 +13,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
+from ssl_runtime.config import (
+    BUILTIN_DATASETS,
+    RunConfig,
+    parse_overrides,
+    parse_value,
+    save_config,
+    set_dotted,
+)
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
@@ -357,6 +364,15 @@ def run_row(run: Run) -> dict:
             "owner": run.owner, "wait_reason": run.wait_reason, "notes": run.notes}
 
 
+def dataset_spellings(reg: Registry, dataset: str) -> list[str]:
+    """How the registry may hold `dataset`: a built-in's name as is; a folder as each run's config wrote it, so
+    "./data/products" finds runs launched from elsewhere with its absolute path, and the other way round."""
+    if dataset in BUILTIN_DATASETS:
+        return [dataset]
+    want = Path(dataset).expanduser().resolve()
+    return [d for d in reg.datasets() if d not in BUILTIN_DATASETS and Path(d).expanduser().resolve() == want]
+
+
 SORTS = {s: {"probe": "probe_acc", "knn": "knn_acc"}.get(s) for s in RUN_SORTS}
 """How a runs list may be ordered: newest first (the default), or by probe or kNN accuracy, best first (W&B's
 runs table sorted by a summary metric); runs without the value come last, newest first among them."""
@@ -365,10 +381,11 @@ runs table sorted by a summary metric); runs without the value come last, newest
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
               experiment: str | None = None, period: str | None = None, sort: str = "newest",
-              where: list[str] | None = None) -> list[dict]:
+              where: list[str] | None = None, dataset: str | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
-    "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `sort` orders them (SORTS);
+    "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `dataset` the runs on that
+    data (a built-in's name or a folder); `sort` orders them (SORTS);
     `where` keeps the runs whose settings pass each rule ("optim.lr>0.01": tools/run_filters.py), each row with the
     values it was judged on."""
     from tools.run_filters import parse_rule
@@ -385,7 +402,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     start, end, _ = period_bounds(period)
     every = SORTS[sort] or rules  # a sort or a rule reads every run
     for run in reg.list(status=status, method=method, limit=100_000 if every else limit, owner=owner, tag=tag,
-                        verdict=verdicts, experiment=experiment, created=(start, end)):
+                        verdict=verdicts, experiment=experiment, created=(start, end),
+                        dataset=dataset_spellings(reg, dataset) if dataset else None):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         used = {}

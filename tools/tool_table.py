@@ -114,6 +114,15 @@ class DiagnoseArgs(RunRef):
         return setting_keys("about", v)
 
 
+COMPARED_AT_MOST = 8  # runs side by side in one comparison
+
+
+def where_rules(v: list[str]) -> list[str]:
+    """Rules over runs' settings ("optim.lr>0.01"), checked and written one way (tools/run_filters.py)."""
+    from tools.run_filters import parse_rule
+
+    return [str(parse_rule(w)) for w in v]
+
 RUN_SORTS = ("newest", "probe", "knn")  # how a runs list may be ordered (tools.runs.SORTS)
 
 
@@ -132,6 +141,8 @@ class RecommendArgs(RunRef):
 class ListArgs(BaseModel):
     status: str | None = Field(None, description="queued, running, succeeded, failed, diverged, cancelled, interrupted")
     method: str | None = None
+    dataset: str | None = Field(None, max_length=500, description="only runs on this data: a built-in's name "
+                                "(digits, shapes) or a folder")
     tag: str | None = Field(None, description="only runs with this tag")
     verdict: str | None = Field(None, description="only runs whose last diagnosis is this verdict, or 'collapsed' "
                                 "for either collapse")
@@ -147,9 +158,7 @@ class ListArgs(BaseModel):
     @field_validator("where")
     @classmethod
     def _rules(cls, v: list[str]) -> list[str]:
-        from tools.run_filters import parse_rule
-
-        return [str(parse_rule(w)) for w in v]
+        return where_rules(v)
 
 
 class UsageArgs(BaseModel):
@@ -193,7 +202,24 @@ class AnnotateArgs(OneOrSeveralRuns, Annotation):
 
 
 class CompareArgs(ShowArgs):
-    run_ids: list[str] = Field(..., min_length=2, max_length=8)
+    run_ids: list[str] | None = Field(None, min_length=2, max_length=8, description="the runs; with `where`, only "
+                                      "those of them that pass its rules")
+    where: list[str] = Field(default_factory=list, max_length=4, description="the runs whose settings pass each rule "
+                             "KEY OP VALUE ('train.batch_size=256', 'optim.lr>0.01'), as list_runs takes them: the "
+                             f"newest {COMPARED_AT_MOST} of them")
+    over_last_steps: int | None = Field(None, ge=1, description="also how each run's loss, std and rank moved over "
+                                        "this many last steps ('over the last 200 steps')")
+
+    @field_validator("where")
+    @classmethod
+    def _rules(cls, v: list[str]) -> list[str]:
+        return where_rules(v)
+
+    @model_validator(mode="after")
+    def _runs(self) -> CompareArgs:
+        if not self.run_ids and not self.where:
+            raise ValueError("run_ids or where: name two or more runs, or the settings that pick them")
+        return self
 
 
 class RankArgs(BaseModel):

@@ -177,6 +177,8 @@ def probe_cmd(run: Annotated[str, typer.Argument(help="run id or run folder")], 
 @app.command("runs")
 def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")] = None,
              method: Annotated[str | None, typer.Option(help="filter by method")] = None,
+             data: Annotated[str | None, typer.Option(help="only runs on this data: a built-in's name or a "
+                                                      "folder")] = None,
              user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
              tag: Annotated[str | None, typer.Option(help="only runs with this tag")] = None,
              experiment: Annotated[str | None, typer.Option(help="only the runs of this sweep (experiment)")] = None,
@@ -191,12 +193,12 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     from tools.runs import list_runs
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
-                     tag=tag, experiment=experiment, period=since, sort=sort, where=where)
+                     tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data)
     if as_json:
         emit({"runs": rows}, True)
         return
     if not rows:
-        filtered = any((status, method, user, tag, experiment, since, where))
+        filtered = any((status, method, data, user, tag, experiment, since, where))
         typer.echo("No runs match those filters." if filtered else "No runs yet: `sslpilot pretrain --help` starts one.")
         return
     from rich.console import Console

@@ -71,6 +71,7 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
     method = named.value if named else None
     settings = [(p + "s?", f"method_args.{name}", value_first) for p, names, value_first in METHOD_SETTINGS
                 if (name := _setting_of(method, names))]
+    named_before = "|".join(p for p, _ in SWEEPABLE)
     for pattern, key, value_first in [*((p, k, False) for p, k in SWEEPABLE), *settings]:
         m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?"
                       r"(?:\s+on\s+[\w./~-]+)?)?\s*"
@@ -78,6 +79,8 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
         if not m and value_first:  # "2, 4 and 6 layers": the last value is the setting's count; ", and" ends a list
             m = re.search(rf"\b({NUMBER}(?:\s*(?:,(?!\s*and\b)\s*(?:or\b)?|\band\b|\bor\b|/)\s*{NUMBER})+)(?:-?d\b|"
                           rf"[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b", low)
+            if m and re.search(rf"\b(?:{named_before})\s*[:=]?\s*(?:of|to|at)?\s*$", low[:m.start(1)]):
+                m = None  # "batch 128 and 3 layer projector": the first value is the batch's, so no list
             if m:
                 found = [_cut_before(g, m.start(1)) for g in found]  # "hidden size 128 or 256, and 2 or 4 layers"
         if m and all(g.key != key for g in found):

@@ -82,6 +82,21 @@ def _data_problem(text: str, cwd: PathCheck) -> tuple[str | None, Reading | None
     return named.value, None
 
 
+def _multiple_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
+    """A question when a setting is given as a multiple ("twice the default learning rate", "run 4 again with half
+    the lr"): the value to use, with where to find the one it is a multiple of; None when there is none, or the value
+    is given too. The chat knows neither a method's default nor a run's value here (it launched without the change)."""
+    m = MULTIPLE_OF_SETTING.search(text)
+    if not m or _value_given(m.group(1), args):
+        return None
+    setting = m.group(1).lower()
+    lookup = f"what {setting} did run {parent} use?" if parent else None
+    return ask(f"I read \"{m.group(0)}\", but I take settings as values, not as multiples: say the value (e.g. "
+               "`lr 0.002`, `batch size 512`)." + (f" `{lookup}` gives run {parent}'s." if lookup else
+               " The default learning rate is the method's base rate x batch/256; `sslpilot show RUN` gives an "
+               "earlier run's."), [lookup] if lookup else [], intents[:3], p)
+
+
 def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
     """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
     find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
@@ -201,11 +216,9 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
     vague = _direction_without_value(text, args, None, intents, p)
     if vague:
         return vague
-    multiple = MULTIPLE_OF_SETTING.search(text)
-    if multiple and not _value_given(multiple.group(1), args):  # relative to a default the chat does not know here
-        return ask(f"I read \"{multiple.group(0)}\", but I take settings as values, not as multiples of a default: "
-                    "say the value (e.g. `lr 0.002`, `batch size 512`). The default learning rate is the method's base "
-                    "rate x batch/256; `sslpilot show RUN` gives an earlier run's.", [], intents[:3], p)
+    multiple = _multiple_without_value(text, args, None, intents, p)
+    if multiple:
+        return multiple
     span = LONG_SPAN.search(text)
     if span and "train.max_minutes" not in args.get("overrides", {}):  # a span of time, not a length or a start
         hours = 48 if "weekend" in span.group(0).lower() else 8
@@ -401,7 +414,8 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     args.update(named)
     change = ((args.get("recommendation") or {}).get("change") or {})
     if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
-        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p)
+        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p) or \
+            _multiple_without_value(text, args, args.get("parent_run"), intents, p)
         if vague:
             return vague
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

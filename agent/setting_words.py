@@ -100,6 +100,9 @@ METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
     (r"(?:mlm|mask(?:ing)?)[ _-](?:prob(?:ability)?|rate|fraction|share)", ("mlm_probability", "mask_ratio"), False),
     (r"max(?:imum)?[ _-]logit[ _-]scale|logit[ _-]scale[ _-](?:max(?:imum)?|clamp|cap|ceiling)", ("max_logit_scale",),
      False),
+    (r"proj(?:ection|ector)?(?:[ _-]head)?[ _-](?:depth|layers|num[ _-]layers)|layers?[ _-]proj(?:ection|ector)(?:[ _-]"
+     r"head)?|layers\s+(?:in|of)\s+the\s+proj(?:ection|ector)(?:\s+head)?", ("proj_layers",), True),  # "a 3-layer
+    # projector"
     (r"decoder[ _-]?(?:depth|layers|blocks|num[ _-]layers)|(?:layers?|blocks?)[ _-]decoder|(?:layers|blocks)\s+"
      r"(?:in|of)\s+the\s+decoder", ("decoder_depth",), True),  # MAE's "a 2-block decoder", "decoder depth 8"
     (r"decoder[ _-]?(?:width|dim(?:ension)?s?|hidden[ _-]?(?:size|dim))|decoder(?![ _-]?(?:blocks?|layers?|depth|only))",

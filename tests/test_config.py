@@ -81,3 +81,17 @@ def test_a_patch_or_decoder_that_cannot_be_built_is_refused_naming_its_field(met
     tree = tiny_config(method, **overrides)
     with pytest.raises(ConfigError, match=f"^{re.escape(field)}: .*Fix: "):
         prepare(build_config(tree)) if at_start else build_config(tree)
+
+
+@pytest.mark.parametrize("method, default", [("simclr", 2), ("byol", 2), ("moco", 2), ("vicreg", 3),
+                                             ("barlow_twins", 3), ("simsiam", 3)])
+def test_a_projector_has_the_depth_its_method_publishes_or_the_one_set(method, default):
+    from torch import nn
+
+    from ssl_runtime.trainer import prepare
+
+    def linears(overrides: dict) -> int:
+        projector = prepare(build_config(tiny_config(method, **overrides))).method.projector
+        return sum(isinstance(m, nn.Linear) for m in projector.modules())
+
+    assert linears({}) == default and linears({"method_args.proj_layers": 4}) == 4

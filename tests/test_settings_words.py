@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from understanding_eval import WORLD
 
+from agent.grid_words import find_grid
 from agent.intent_model import get_model
 from agent.setting_words import find_knobs
 from agent.slots import find_architecture, find_time, other_backbone
@@ -156,6 +157,9 @@ def test_a_multiple_of_a_default_is_asked_for_as_a_value(model):
     assert r.kind == "clarify" and "say the value" in r.question
     r = understand("pretrain simclr on digits with twice the default learning rate lr 0.004", {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", "launch_pretraining") and r.args["lr"] == 0.004
+    r = understand("restart run 4 with half the learning rate", {}, WORLD, model)  # a follow-up launched unchanged
+    assert r.kind == "clarify" and "say the value" in r.question and r.options == [
+        "what learning rate did run 4 use?"]
 
 
 def test_a_setting_said_in_words_is_a_drop_for_any_planner():
@@ -249,6 +253,8 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
     ("pretrain mae on shapes and mask 60% of patches", {"method_args.mask_ratio": 0.6}),
     ("pretrain mlm on ./corpus and mask 20 percent of tokens", {"method_args.mlm_probability": 0.2}),
     ("pretrain mae on shapes with a 2-block decoder", {"method_args.decoder_depth": 2}),
+    ("pretrain simclr on shapes with a 3-layer projection head", {"method_args.proj_layers": 3}),
+    ("vicreg on digits with batch 128 and 3 layer projector", {"method_args.proj_layers": 3}),
     ("pretrain mae on shapes with 8 decoder layers and a 96-d decoder",
      {"method_args.decoder_depth": 8, "method_args.decoder_dim": 96}),
     ("mae on shapes, decoder width 96", {"method_args.decoder_dim": 96}),  # not the backbone's width
@@ -259,11 +265,12 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
 ])
 def test_a_method_setting_in_words_takes_the_name_the_method_gives_it(text, want):
     assert find_knobs(text) == want
+    assert find_grid(text) == {}  # "batch 128 and 3 layer projector" was a sweep over depths 128 and 3
 
 
 @pytest.mark.parametrize("text", [
     "pretrain byol on digits with a hidden size of 1024",  # its projector's or its predictor's?
-    "pretrain simclr on digits with a 3-layer projector",  # no setting counts a projector's layers
+    "pretrain dino on digits with a 3-layer projector",  # DINO's head is three layers, not a setting
     "pretrain clip on shapes with a 6-layer image tower",  # the image tower is the backbone, not text_layers
     "pretrain byol on digits and a text encoder with 2 heads",  # BYOL has no text encoder
     "pretrain with 6 layers",  # no method: whose layers?

@@ -13,6 +13,7 @@ class BarlowTwinsArgs(MethodArgs):
     lambda_offdiag: float = Field(0.0051, ge=0.0)
     proj_hidden_dim: int = Field(2048, ge=8)  # paper 8192 on ImageNet; solo-learn CIFAR 2048
     proj_dim: int = Field(2048, ge=8)
+    proj_layers: int = Field(3, ge=1, le=6, description="linear layers in the projector")
 
 
 class BarlowTwins(SSLMethod):
@@ -21,7 +22,7 @@ class BarlowTwins(SSLMethod):
 
     def __init__(self, backbone, args: BarlowTwinsArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=3)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers)
 
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])

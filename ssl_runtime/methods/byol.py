@@ -17,6 +17,7 @@ class BYOLArgs(MethodArgs):
     predictor: bool = True
     proj_hidden_dim: int = Field(4096, ge=8)
     proj_dim: int = Field(256, ge=8)
+    proj_layers: int = Field(2, ge=1, le=6, description="linear layers in the projector")
     pred_hidden_dim: int = Field(4096, ge=8)
 
 
@@ -26,7 +27,7 @@ class BYOL(MomentumMethod):
 
     def __init__(self, backbone, args: BYOLArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers)
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if args.predictor else nn.Identity()
         self.make_teacher("projector")
 

@@ -23,6 +23,7 @@ class MoCoArgs(MethodArgs):
     predictor: bool = True
     proj_hidden_dim: int = Field(4096, ge=8)
     proj_dim: int = Field(256, ge=8)
+    proj_layers: int = Field(2, ge=1, le=6, description="linear layers in the projector")
     pred_hidden_dim: int = Field(4096, ge=8)
 
 
@@ -32,7 +33,7 @@ class MoCo(MomentumMethod):
 
     def __init__(self, backbone, args: MoCoArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers)
         use_pred = args.predictor and args.queue_size == 0
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if use_pred else nn.Identity()
         self.make_teacher("projector")

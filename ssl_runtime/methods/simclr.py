@@ -13,6 +13,7 @@ class SimCLRArgs(MethodArgs):
     temperature: float = Field(0.2, gt=0.0, le=10.0)  # solo-learn CIFAR config; lightly uses 0.5
     proj_hidden_dim: int = Field(2048, ge=8)
     proj_dim: int = Field(256, ge=8)
+    proj_layers: int = Field(2, ge=1, le=6, description="linear layers in the projector")
 
 
 class SimCLR(SSLMethod):
@@ -21,7 +22,7 @@ class SimCLR(SSLMethod):
 
     def __init__(self, backbone, args: SimCLRArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers)
 
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])

@@ -18,6 +18,7 @@ class SimSiamArgs(MethodArgs):
     stop_gradient: bool = True
     proj_hidden_dim: int = Field(2048, ge=8)
     proj_dim: int = Field(2048, ge=8)
+    proj_layers: int = Field(3, ge=1, le=6, description="linear layers in the projector")
     pred_hidden_dim: int = Field(512, ge=8)
 
 
@@ -28,7 +29,7 @@ class SimSiam(SSLMethod):
 
     def __init__(self, backbone, args: SimSiamArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=3, last_bn=True)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers, last_bn=True)
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if args.predictor else nn.Identity()
 
     def training_step(self, views, step):

@@ -15,6 +15,7 @@ class VICRegArgs(MethodArgs):
     nu: float = Field(1.0, ge=0.0, description="covariance weight")
     proj_hidden_dim: int = Field(2048, ge=8)  # paper 8192 on ImageNet; solo-learn CIFAR 2048
     proj_dim: int = Field(2048, ge=8)
+    proj_layers: int = Field(3, ge=1, le=6, description="linear layers in the projector")
 
 
 class VICReg(SSLMethod):
@@ -23,7 +24,7 @@ class VICReg(SSLMethod):
 
     def __init__(self, backbone, args: VICRegArgs, total_steps: int):
         super().__init__(backbone, args, total_steps)
-        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=3)
+        self.projector = mlp(backbone.dim, args.proj_hidden_dim, args.proj_dim, num_layers=args.proj_layers)
 
     def training_step(self, views, step):
         z1, z2 = (self.project(v) for v in views[:2])

@@ -35,7 +35,10 @@ class TextTask(Task):
         self.cfg, self.device, self.precision = cfg, device, precision
         args = method_class(cfg.method).Args.model_validate(cfg.method_args)
         self.args = args
-        work = folder.path / "data" if folder is not None else Path(tempfile.mkdtemp(prefix="sslpilot-text-"))
+        # without a run folder (a task built to measure, not to train) the tokenizer and blocks go to a scratch folder
+        # that goes with the task (it leaked one per task before)
+        self._scratch = tempfile.TemporaryDirectory(prefix="sslpilot-text-") if folder is None else None
+        work = folder.path / "data" if folder is not None else Path(self._scratch.name)
         source = TextSource(cfg.data)
         pretrained = cfg.backbone.pretrained
         tokens = work / "tokens.bin"

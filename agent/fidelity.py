@@ -29,6 +29,7 @@ from agent.slots import (
     FREEZE_LAST_LAYER,
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
+    WARMUP_SHARE,
     epochs_said,
     find_cron,
     find_datasets,
@@ -133,9 +134,15 @@ FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|frozen)\b(?:\s+(?:the\s+|its
 one (DINO's last layer aside, FREEZE_LAST_LAYER), so it is asked about, never dropped."""
 
 
+LOWER_PRECISION = re.compile(r"\b(?:half|mixed|reduced|low(?:er)?)[ -]precision\b|\bamp\b|\bautocast\b", re.I)
+"""A lower precision asked for without naming it ("with mixed precision", "in half precision"): `train.precision`
+bf16 or fp16, asked which unless a setting took it ("without mixed precision" is 32)."""
+SIXTEEN_BITS = re.compile(rf"\b16[ -]?bits?\b|{LOWER_PRECISION.pattern}", re.I)
+
+
 LASTING = ((FREEZE_LAST_LAYER, ("freeze_last_layer_steps", "freeze_last_layer_epochs")),
            (TEACHER_TEMP_WARMUP, ("teacher_temp_warmup_steps", "teacher_temp_warmup_epochs")),
-           (WARMUP_EPOCHS, ("warmup_epochs",)))
+           (WARMUP_EPOCHS, ("warmup_epochs",)), (WARMUP_SHARE, ("warmup_steps", "warmup_epochs")))
 """Things that last a while, in words, and the settings their length lands as (a tuple: Stated.value)."""
 
 
@@ -152,6 +159,8 @@ def unplaced_switches(text: str) -> list[Stated]:
             has_length = "steps" not in m.groupdict() or m.group("steps") or epochs_said(m) is not None
             out.append(Stated("switch", said, keys if has_length else said))
         rest = lasting.sub(" ", rest)
+    out += [Stated("switch", m.group(0), ("precision",)) for m in LOWER_PRECISION.finditer(rest)]  # lands as
+    rest = LOWER_PRECISION.sub(" ", rest)  # train.precision, else asked which (the question says the choices)
     for m in PART_SAID.finditer(rest):
         said = m.group(0).strip()
         if PARTS.search(m.group("what")) and not (WRITTEN_NUMBER.search(said) or find_knobs(said)
@@ -322,7 +331,7 @@ def question(tool: str, args: dict, drops: list[Stated], message: str = "") -> s
     text = (f"I read this as: {offer}. But you also said {said}, and I could not place "
             f"{'it' if len(drops) == 1 else 'them'} in that. Could you say it another way, or tell me to "
             f"{GO_AHEAD_WITHOUT}?")
-    switches = [d.raw for d in drops if d.field == "switch"]
+    switches = [d.raw for d in drops if d.field == "switch" and not LOWER_PRECISION.search(d.raw)]  # its own hint
     if any(AUGMENT_PARTS.search(w) for w in switches):
         text += (" The augmentations have one setting, `augment.strength`: at 1 (the default) each method's published "
                  "recipe (random resized crops, flips, colour jitter, grayscale, and blur and solarisation where its "
@@ -332,10 +341,17 @@ def question(tool: str, args: dict, drops: list[Stated], message: str = "") -> s
         text += (" DINO's last layer is frozen for a number of steps or epochs, `method_args.freeze_last_layer_steps` "
                  "or `_epochs` (say e.g. `freeze the last layer for the first 50 steps` or `for the first epoch`); no "
                  "other part of a network can be frozen.")
+    elif any(WARMUP_SHARE.search(w.lower()) for w in switches):
+        text += (" A warm-up as a share of the run needs the run's length in the same message (say its steps or "
+                 "epochs), or say the warm-up itself (`a 500-step warmup`, `warmup 2 epochs`); unset, it is 10% of the "
+                 "run.")
     elif any(TEACHER_TEMP_WARMUP.search(w.lower()) for w in switches):
         text += (" DINO warms its teacher temperature up over a number of steps or epochs, "
                  "`method_args.teacher_temp_warmup_steps` or `_epochs` (say e.g. `warm up the teacher temperature from "
                  "0.04 to 0.07 over the first 300 steps` or `over the first 30 epochs`).")
     elif switches:
         text += " No setting of a run takes that; docs/configuration.md lists the ones there are."
+    if any(SIXTEEN_BITS.search(d.raw) for d in drops):  # bf16 and fp16 are both 16-bit: which, not a guess
+        text += (" Precision is `train.precision`: `bf16` (what `auto` picks on CUDA), `fp16` (with loss scaling) or "
+                 "`32`; say which.")
     return text + settings_it_lacks(message, args.get("method")) if tool in LAUNCH_TOOLS else text

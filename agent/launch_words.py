@@ -388,6 +388,11 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
     return asked
 
 
+A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|proposed|advised)\b|\byour\s+(?:fix|"
+                              r"change|advice)\b", re.I)
+"""A follow-up that applies a recommendation ("launch the recommended fix for run 2", "try your suggestion on run 4")."""
+
+
 def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
     refs = find_runs(text, world, about_runs=True)
     problem = run_problem(refs, world)
@@ -396,6 +401,10 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     parent = world.run(refs.ids[0]) if refs.ids else None
     args = launch_args(text, parent.method if parent else None)
     rec = context.get("last_recommendation")
+    if refs.ids and A_RECOMMENDATION.search(text) and not (rec and rec.get("run_id") == refs.ids[0]):
+        # "launch the recommended fix for run 2" with none for run 2 in this thread: the recommendation first (it ends
+        # with "say launch it"), never run 2's config again unchanged
+        return Reading("tool", "recommend_next_step", {"run_id": refs.ids[0]}, confidence=p, intents=intents[:3])
     if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
         args.update(parent_run=refs.ids[0], from_parent_weights=True)
     elif refs.ids:

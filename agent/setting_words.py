@@ -16,6 +16,7 @@ from agent.slots import (
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
     WARMUP_LENGTH,
+    WARMUP_SHARE,
     _named_methods,
     epochs_said,
     find_architecture,
@@ -279,10 +280,18 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         out["method_args.freeze_last_layer_epochs"] = epochs_said(frozen)
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
+    share = WARMUP_SHARE.search(low)  # "a 5% warmup": of the run's length, where the message gives it
+    length = find_numbers(text) if share and not (warmup or warmup_epochs) else {}
     if warmup:
         out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
     elif warmup_epochs:
         out["optim.warmup_epochs"] = epochs_said(warmup_epochs)
+    elif length.get("steps") or length.get("epochs"):
+        fraction = float(share.group("a") or share.group("b")) / 100
+        if length.get("steps"):
+            out["optim.warmup_steps"] = max(1, round(fraction * length["steps"]))
+        else:
+            out["optim.warmup_epochs"] = round(fraction * length["epochs"], 4)
     if re.search(r"\b(?:without|no)\s+(?:any\s+)?(?:data\s+)?augmentations?\b", low):
         out.setdefault("augment.strength", 0.0)  # both views the same image
     elif re.search(r"\b(?:full|strong|standard|default|published)\s+(?:data\s+)?augmentations?\b", low):

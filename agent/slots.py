@@ -225,6 +225,12 @@ WARMUP_EPOCHS = re.compile(rf"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?
 """A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup"): `optim.warmup_epochs`
 (`epochs_said`), which the run turns into steps; its count is never the run's length nor a number of steps."""
 
+WARMUP_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent\b)\s*(?:lr\s+|linear\s+)?warm[ _-]?up\b|\bwarm[ _-]?up\s*"
+                          r"(?:of|for|over|:|=)?\s*(?:the\s+first\s+)?(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent\b)"
+                          r"(?:\s+of\s+(?:the\s+)?(?:run|training|steps|schedule))?")
+"""A warm-up as a share of the run ("a 5% warmup", "warmup over the first 10% of training"): its steps or epochs
+where the message gives the run's length (find_knobs), else asked."""
+
 FREEZE_LAST_LAYER = re.compile(
     r"\b(?:(?:freez\w*|lock\w*)\s+(?:the\s+|its\s+)?(?:last|output|final|prototypes?)(?:\s+layer)?|frozen\s+(?:last|"
     r"output|final|prototype)\s+layer|(?:the\s+|its\s+)?"

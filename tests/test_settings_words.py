@@ -499,3 +499,31 @@ def test_a_list_rule_on_a_setting_the_method_lacks_is_kept_not_dropped():
 
     assert setting_filters("list my simclr runs with a bottleneck of 128") == ["method_args.bottleneck_dim=128"]
     assert setting_filters("list runs with a bottleneck of 128") == ["method_args.bottleneck_dim=128"]  # no method
+
+
+@pytest.mark.parametrize("text", ["pretrain simclr on digits with mixed precision",
+                                  "pretrain simclr on digits in half precision",
+                                  "pretrain simclr on digits with 16 bit precision"])
+def test_a_lower_precision_not_named_is_asked_which(model, text):
+    """"in half precision" launched at full precision; "with mixed precision" was told no setting takes it."""
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and "`train.precision`: `bf16`" in r.question and "No setting" not in r.question
+
+
+def test_a_precision_named_or_turned_off_lands():
+    assert find_knobs("pretrain simclr on digits without mixed precision") == {"train.precision": "32"}
+    assert find_knobs("pretrain simclr on digits with amp in bf16") == {"train.precision": "bf16"}
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain mlm on shapes for 5 epochs with a 10% warmup", {"optim.warmup_epochs": 0.5}),
+    ("pretrain simclr on digits for 1000 steps, warmup over the first 5% of training", {"optim.warmup_steps": 50}),
+])
+def test_a_warm_up_as_a_share_of_a_length_said_lands_in_its_unit(model, text, want):
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "tool" and r.args["overrides"] == want, r.question
+
+
+def test_a_warm_up_as_a_share_without_the_run_s_length_is_asked(model):
+    r = understand("pretrain simclr on digits with a 5% warmup", {}, WORLD, model)
+    assert r.kind == "clarify" and "needs the run's length" in r.question and "`5% warmup`" in r.question

@@ -412,6 +412,16 @@ def test_a_setting_changed_by_a_direction_alone_is_asked_for_its_value(model):
     assert r.tool == "launch_pretraining" and r.args["recommendation"] == rec
 
 
+def test_a_recommended_fix_launched_with_none_in_the_thread_shows_the_recommendation_first(model):
+    """"launch the recommended fix for run 2" in a new thread launched run 2's config again, unchanged."""
+    for text in ("launch the recommended fix for run 2", "apply your suggestion to run 2"):
+        r = understand(text, {}, WORLD, model)
+        assert (r.tool, r.args) == ("recommend_next_step", {"run_id": "2"}), text
+    rec = {"run_id": "2", "category": "model", "change": {"method_args.stop_gradient": True}}
+    r = understand("launch the recommended fix for run 2", {"last_recommendation": rec}, WORLD, model)
+    assert (r.tool, r.args) == ("launch_pretraining", {"parent_run": "2", "recommendation": rec})
+
+
 def test_the_newest_runs_by_count_and_a_verb_before_a_number_word(model):
     """"compare my last two runs" asked which runs; "can I run two runs at once?" forecast run 2 (the verb "run"
     before "two" read as "run two")."""

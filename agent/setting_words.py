@@ -197,7 +197,8 @@ def _said_value(low: str, pattern: str, value_first: bool) -> int | float | None
     """The value written beside a setting's words ("bottleneck of 128"; "a 512-d bottleneck" when `value_first`),
     or None."""
     m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
-                  rf"pixels?|epochs?)\b|{RUNS_AFTER})(\s*(?:%|percent\b))?", low)  # as find_knobs' own settings
+                  rf"pixels?|epochs?|blocks?|layers?)\b|{RUNS_AFTER})(\s*(?:%|percent\b))?", low)  # as find_knobs'
+    # own settings; "a decoder of 2 blocks" counts blocks, not the decoder's width
     if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
         m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
                       rf"(?!\s+{PARTS_AFTER})", low)

@@ -274,6 +274,7 @@ def test_a_method_setting_in_words_takes_the_name_the_method_gives_it(text, want
     "pretrain clip on shapes with a 6-layer image tower",  # the image tower is the backbone, not text_layers
     "pretrain byol on digits and a text encoder with 2 heads",  # BYOL has no text encoder
     "pretrain with 6 layers",  # no method: whose layers?
+    "pretrain mae on shapes with a decoder of 2 blocks",  # its blocks, never a decoder 2 wide
 ])
 def test_a_setting_the_method_does_not_have_is_left_for_the_question(text):
     assert find_knobs(text) == {}

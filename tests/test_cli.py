@@ -250,3 +250,5 @@ def test_runs_are_picked_by_their_data_however_the_folder_is_written(tmp_path, m
     listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--data", "shapes",
                                                  "--json"]).stdout)["runs"]
     assert ids(listed) == [shapes.id]
+    table = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--data", "digits", "--sort", "knn"]).stdout
+    assert " knn " in table and " shapes " not in table  # the order's own column; the other data's runs left out

@@ -209,6 +209,8 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              "data": [r["dataset"] or "" for r in rows], "status": [r["status"] for r in rows],
              "steps": [f"{r['steps'] or 0}/{r['total_steps'] or '?'}" for r in rows],
              "probe": [f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "" for r in rows],
+             **({"knn": [f"{r['knn_acc']:.3f}" if r["knn_acc"] is not None else "" for r in rows]}
+                if sort == "knn" else {}),  # the order's own column
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
              "sweep": [r["experiment"] or "" for r in rows],
              **{key: [str((r.get("used") or {}).get(key, "")) for r in rows] for key in (rows[0].get("used") or {})},
@@ -228,7 +230,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     Console().print(table)
 
 
-WHOLE = ("id", "method", "status", "steps", "probe")  # what tells runs apart is never cut
+WHOLE = ("id", "method", "status", "steps", "probe", "knn")  # what tells runs apart is never cut
 SPARE = ("message", "tags", "sweep", "user", "name", "data", "verdict")  # a terminal too narrow for every column: these go first
 
 

@@ -235,6 +235,11 @@ def _same(a: Any, b: Any) -> bool:
     return str(a).strip().lower() == str(b).strip().lower()
 
 
+NUMBERS_LAND = ("run_linear_probe", "list_runs", "compare_runs")
+"""Tools besides the launches that must carry every number the message writes ("with 1000 labelled examples", "the
+5 best runs", "over the last 200 steps"): one left out is asked about, never dropped."""
+
+
 def _takes(tool: str, s: Stated) -> bool:
     """Whether the tool has a place for this kind of value. A key=value that names a setting always needs one;
     one that names no setting ("why is loss=nan in run 2") describes, for a tool that takes no settings."""
@@ -245,8 +250,8 @@ def _takes(tool: str, s: Stated) -> bool:
     if s.field == "at":  # a time on a launch makes it a schedule: the launch tool has no place for it
         return tool in LAUNCH_TOOLS
     if s.field in ("number", "setting", "switch"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
-        return tool in LAUNCH_TOOLS or (tool == "run_linear_probe" and s.field == "number")  # resnet18?"); a launch
-        # must carry a setting said in words too, and a probe every number ("with 1000 labelled examples")
+        return tool in LAUNCH_TOOLS or (tool in NUMBERS_LAND and s.field == "number")  # resnet18?"); a launch must
+        # carry a setting said in words too, and a probe, a list or a comparison every number
     place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)

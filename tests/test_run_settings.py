@@ -638,6 +638,14 @@ def test_the_chat_reads_a_comparison_s_window_and_its_settings(model, text, args
     assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", args), r.question
 
 
+@pytest.mark.parametrize("text, said", [("compare runs 1 and 2 over 300 steps", "`300 steps`"),
+                                        ("list runs with more than 500 steps", "`500 steps`")])
+def test_a_number_a_list_or_a_comparison_cannot_carry_is_asked_about(model, text, said):
+    """Numbers were checked for launches and probes only: a list or a comparison dropped one in silence."""
+    r = understand(text, {}, WORLD, model)
+    assert r.kind == "clarify" and f"you also said {said}" in r.question
+
+
 def test_a_comparison_of_first_steps_is_asked_about(model):
     r = understand("compare runs 1 and 2 on their first 50 steps", {}, WORLD, model)
     assert r.kind == "clarify" and "compare runs 1 and 2 over the last 50 steps" in r.options

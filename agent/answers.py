@@ -292,6 +292,8 @@ def runs_table(r: dict) -> str:
 
 def usage_text(r: dict) -> str:
     """GPU- and CPU-hours per group, the largest first; a table only when there is more than one group."""
+    if r.get("measure") == "disk":
+        return disk_text(r)
     kind = f"{r['method']} runs" if r.get("method") else "runs"
     whose = "your " if r.get("mine") else f"{r['user']}'s " if r.get("user") else ""
     what, t = whose + kind, r["total"]
@@ -310,6 +312,24 @@ def usage_text(r: dict) -> str:
     lines = [head, "", f"| {by} | runs | GPU-hours | CPU-hours |", "|---|---|---|---|"]
     lines += [f"| {escape_markdown(str(row[by]))} | {row['runs']} | {row['gpu_hours']:.3f} | {row['cpu_hours']:.3f} |"
               for row in r["rows"]]
+    return "\n".join(lines)
+
+
+def disk_text(r: dict) -> str:
+    """Bytes on disk per group, the largest first, then the trash and the dataset caches, and how to free space."""
+    kind = f"{r['method']} runs" if r.get("method") else "runs"
+    whose = "your " if r.get("mine") else f"{r['user']}'s " if r.get("user") else ""
+    t, by = r["total"], r["by"]
+    head = (f"{(whose + kind).capitalize()} take **{bytes_text(t['bytes'])}** on disk ({t['runs']} "
+            f"run{'s' if t['runs'] != 1 else ''}); the trash {bytes_text(r['trash_bytes'])}, the dataset caches "
+            f"{bytes_text(r['datasets_bytes'])}; {bytes_text(r['free_bytes'])} is free on the disk that holds them.")
+    lines = [head]
+    if len(r["rows"]) > 1:
+        lines += ["", f"| {by} | runs | on disk |", "|---|---|---|"]
+        lines += [f"| {escape_markdown(str(row[by]))} | {row['runs']} | {bytes_text(row['bytes'])} |" for row in r["rows"]]
+        lines.append("")  # a line after a table ends it
+    lines.append("Deleting runs moves them to the trash (`delete run N`); `sslpilot trash empty` frees the disk, and "
+                 "`train.keep_checkpoints` keeps fewer checkpoints per run.")
     return "\n".join(lines)
 
 

@@ -61,9 +61,10 @@ def find_backend(text: str, world: World) -> str | None:
     return next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)), None)
 
 
-LABEL_COUNT = re.compile(r"\b\d[\d,]*\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?ed\s+)?(?:images?|labels?|examples?|"
-                         r"samples?|shots?)\b|\b\d+[- ]shot\b")
-"""A count of images or labels ("on 1000 labelled images", "10 labels per class", "5-shot"): never a run."""
+LABEL_COUNT = re.compile(r"\b\d[\d,]*k?\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?ed\s+)?(?:[a-z]+\s+)?(?:images?|labels?|"
+                         r"examples?|samples?|shots?|photos?|pictures?|pics|documents?|texts?|captions?)\b|\b\d+[- ]shot\b")
+"""A count of images, texts or labels ("on 1000 labelled images", "500 unlabeled product photos", "10 labels per
+class", "5-shot"): never a run."""
 
 
 BAR = re.compile(rf"(?:{COMPARED})\s*{NUMBER}")

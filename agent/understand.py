@@ -88,7 +88,7 @@ from agent.stop_words import (
 )
 from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
-from agent.usage_words import USAGE_ASKED, read_usage
+from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import clean_tag
@@ -488,7 +488,7 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if rest != text and not named.ids and not OTHER_THAN_LIST.search(rest) and not (
             find_method(without_paths(rest)) or find_data(rest)):
         return "list_runs"
-    if not named.ids and USAGE_ASKED.search(text):
+    if not named.ids and (USAGE_ASKED.search(text) or DISK_ASKED.search(text)):
         return "usage_summary"  # "how much GPU time have I used this week?": summed over runs, not one run's
     if SWEEP_ASKED.match(text) and find_grid(text) and find_method(without_paths(text)):
         return "launch_pretraining"  # "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2": one run per value

@@ -12,6 +12,14 @@ USAGE_ASKED = re.compile(
     r"\b(?:gpu|device|compute|cpu|accelerator)[- ]?(?:hours?|hrs?|time|usage|use|budget|spend|spent)\b"
     r"|\bhow\s+much\s+(?:gpu|compute|device|cpu)\b|\b(?:compute|resource)\s+(?:usage|used|report|spend|spent)\b"
     r"|\busage\s+(?:report|summary|breakdown)\b|\bused\s+the\s+most\s+(?:gpus?|compute)\b", re.I)
+DISK_ASKED = re.compile(
+    r"\b(?:disk|storage|drive)\s*(?:space|usage|use|used)?\b.{0,40}\b(?:use[sd]?|using|tak(?:e|es|ing)|tak(?:en)?|"
+    r"occup\w*|eat\w*|fill\w*|left|free)\b|\bhow\s+(?:much|big|large)\b.{0,40}\b(?:disk|storage|space)\b|"
+    r"\b(?:disk|storage)\s+(?:usage|use|report|breakdown)\b|\bhow\s+big\s+(?:are|is)\s+(?:my\s+|the\s+)?runs\b|"
+    r"\b(?:what|which\s+runs?)\s+(?:is|are)?\s*(?:using|taking\s+up|eating)\s+(?:the\s+|all\s+the\s+|my\s+)?"
+    r"(?:disk|space|storage)\b|\b(?:free|clear|reclaim)\s+(?:up\s+)?(?:some\s+)?(?:disk\s+)?space\b", re.I)
+"""The space the runs take ("how much disk do my runs use?", "what is eating my disk?"): usage_summary measuring
+disk, never a list of runs."""
 GROUP_WORDS = (
     ("user", r"\b(?:by|per|for\s+each|each|which)\s+(?:user|person|people|member|owner)s?\b|\bwho\b"),
     ("method", r"\b(?:by|per|for\s+each|each)\s+method\b|\bwhich\s+methods?\b"),
@@ -31,13 +39,14 @@ NOT_A_USER = {"i", "we", "you", "they", "it", "the", "my", "our", "each", "every
 
 
 def read_usage(text: str) -> dict:
-    """usage_summary's arguments: the grouping, the period, whose runs and which method, each only when said."""
-    args: dict = {}
+    """usage_summary's arguments: the grouping, the period, whose runs and which method, each only when said; the
+    space on disk when that is what is asked (no period: it is the space taken now)."""
+    args: dict = {"measure": "disk"} if DISK_ASKED.search(text) else {}
     by = next((name for name, pattern in GROUP_WORDS if re.search(pattern, text, re.I)), None)
     if by:
         args["by"] = by
     period = find_period(text)
-    if period:
+    if period and args.get("measure") != "disk":
         args["period"] = period
     other = SOMEONE.search(text)
     name = next((g for g in (other.group("a"), other.group("b"), other.group("c")) if g), None) if other else None

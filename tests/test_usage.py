@@ -157,3 +157,41 @@ def model(tmp_path_factory):
 def test_device_time_with_no_run_named_is_the_usage_summary(model, text, tool):
     r = understand(text, {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", tool)
+
+
+def test_disk_usage_counts_each_run_s_files_once_per_group_with_the_trash_and_caches_beside(tmp_path):
+    """"how much disk do my runs use?" listed the runs. The space each run's folder takes (a kept checkpoint
+    hard-linked to last.pt counted once), grouped and largest first, with the trash, the dataset caches and the
+    space still free."""
+    from tools.trash import trash_dir
+    from tools.usage import disk_usage
+
+    h = Home.resolve(tmp_path / "home")
+    simclr, byol = (enqueue(h, tiny_config(m)) for m in ("simclr", "byol"))
+    base = {r.id: sum(f.stat().st_size for f in (h.runs / r.id).rglob("*") if f.is_file()) for r in (simclr, byol)}
+    ckpt = h.runs / simclr.id / "checkpoints"
+    ckpt.mkdir(exist_ok=True)
+    (ckpt / "last.pt").write_bytes(b"x" * 50_000)
+    (ckpt / "step_10.pt").hardlink_to(ckpt / "last.pt")  # one file under two names
+    (h.runs / byol.id / "big.bin").write_bytes(b"x" * 120_000)
+    trash_dir(h).mkdir()
+    (trash_dir(h) / "old.bin").write_bytes(b"x" * 7_000)
+    out = disk_usage(h)
+    assert [r["method"] for r in out["rows"]] == ["byol", "simclr"]
+    assert {r["method"]: r["bytes"] for r in out["rows"]} == {"simclr": base[simclr.id] + 50_000,
+                                                             "byol": base[byol.id] + 120_000}
+    assert (out["trash_bytes"], out["datasets_bytes"]) == (7_000, 0) and out["free_bytes"] > 0
+    assert out["total"]["runs"] == 2
+    text = usage_text(out)
+    assert text.startswith("Runs take **") and "| byol | 1 |" in text and "`sslpilot trash empty`" in text
+    assert ToolBox(h).usage_summary(measure="disk", by="run")["rows"][0]["run"] == byol.id
+
+
+@pytest.mark.parametrize("text, args", [
+    ("how much disk do the dino runs take?", {"measure": "disk", "method": "dino"}),
+    ("disk usage per method", {"measure": "disk", "by": "method"}),
+    ("free up disk space", {"measure": "disk"}),
+])
+def test_the_space_runs_take_is_asked_as_disk_usage(model, text, args):
+    r = understand(text, {}, WORLD, model)
+    assert (r.kind, r.tool, r.args) == ("tool", "usage_summary", args), r.question

@@ -386,11 +386,13 @@ class ToolBox:
                           **({"used": r["used"]} if "used" in r else {})} for r in rows]}
 
     def usage_summary(self, **kw) -> dict:
-        from tools.usage import usage
+        from tools.usage import disk_usage, usage
 
         a = UsageArgs(**kw)
         user = access.current(self.home).name if a.user == "me" else a.user
-        return {**usage(self.home, a.period, a.by, user, a.method), "mine": a.user == "me"}
+        out = disk_usage(self.home, a.by, user, a.method) if a.measure == "disk" else \
+            usage(self.home, a.period, a.by, user, a.method)
+        return {**out, "mine": a.user == "me"}
 
     def device_status(self, **kw) -> dict:
         from tools.device_status import device_status

@@ -31,3 +31,14 @@ class Home:
     @property
     def db_url(self) -> str:
         return settings.get("SSLPILOT_DB_URL") or f"sqlite:///{self.root / 'sslpilot.db'}"
+
+
+def bytes_on_disk(path: Path) -> int:
+    """Bytes a folder takes, each file once: a kept checkpoint hard-linked to `last.pt` is not counted twice; 0 for a
+    folder that is not there."""
+    seen: dict[tuple[int, int], int] = {}
+    for f in path.rglob("*") if path.exists() else ():
+        if f.is_file() and not f.is_symlink():
+            st = f.stat()
+            seen[(st.st_dev, st.st_ino)] = st.st_size
+    return sum(seen.values())

@@ -167,6 +167,8 @@ class UsageArgs(BaseModel):
     by: Literal["user", "method", "dataset", "status", "run"] = "method"
     user: str | None = Field(None, max_length=60, description="only this user's runs; 'me': the one asking")
     method: str | None = None
+    measure: Literal["time", "disk"] = Field("time", description="time: GPU- and CPU-hours over the period; disk: "
+                                             "bytes the runs take now, with the trash and the dataset caches")
 
 
 class DeviceArgs(BaseModel):

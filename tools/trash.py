@@ -16,7 +16,7 @@ from pathlib import Path
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
-from tools.home import Home
+from tools.home import Home, bytes_on_disk
 from tools.records import Run
 from tools.registry import ACTIVE, Registry, run_id_of
 
@@ -46,7 +46,7 @@ def delete_runs(home: Home, refs: list[str]) -> dict:
     out = []
     for run in runs:
         folder = RunFolder(run.run_dir)
-        size = _size(folder.path)
+        size = bytes_on_disk(folder.path)
         folder.event("deleted", f"deleted by {actor.name} (in the trash; `sslpilot restore {run.id}`)",
                      user=actor.name)
         _forget_logs(home, run.id)  # first: the index is derived, so a failure here leaves the run as it was
@@ -95,7 +95,7 @@ def trash_list(home: Home) -> list[dict]:
         events = RunFolder(path).read_events()
         deleted = next((e for e in reversed(events) if e.get("type") == "deleted"), {})
         rows.append({"run_id": path.name, "deleted_at": deleted.get("time"), "by": deleted.get("user"),
-                     "owner": access.owner_of(events), "bytes": _size(path)})
+                     "owner": access.owner_of(events), "bytes": bytes_on_disk(path)})
     return sorted(rows, key=lambda r: -(r["deleted_at"] or 0))
 
 
@@ -131,13 +131,3 @@ def _forget_logs(home: Home, run_id: str) -> None:
     from tools.knowledge import get_store
 
     get_store(home).delete_where("run_logs", {"run_id": str(run_id)})
-
-
-def _size(path: Path) -> int:
-    """Bytes on disk, each file once: a kept checkpoint hard-linked to `last.pt` is not counted twice."""
-    seen: dict[tuple[int, int], int] = {}
-    for f in path.rglob("*"):
-        if f.is_file() and not f.is_symlink():
-            st = f.stat()
-            seen[(st.st_dev, st.st_ino)] = st.st_size
-    return sum(seen.values())

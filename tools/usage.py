@@ -11,12 +11,14 @@ resets it, so it would forget the spells before.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder
-from tools.home import Home
+from tools.home import Home, bytes_on_disk
 from tools.records import Run
 from tools.registry import Registry
 from tools.spells import Spell, spells_of
@@ -90,6 +92,28 @@ def usage(home: Home, period: str | None = None, by: str = "method", user: str |
     ordered = sorted(rows.values(), key=lambda r: (-r["gpu_hours"], -r["cpu_hours"], str(r[by])))
     total = {k: sum(r[k] for r in ordered) for k in ("runs", "gpu_hours", "cpu_hours", "running")}
     return {"period": words, "by": by, "user": user, "method": method, "rows": ordered, "total": total}
+
+
+def disk_usage(home: Home, by: str = "method", user: str | None = None, method: str | None = None) -> dict:
+    """Bytes on disk now per group (each run's folder: checkpoints, encoder, logs), the largest first, with the
+    trash, the dataset caches and the space still free beside: where the space went when a disk fills ("how much disk
+    do my runs use?")."""
+    from tools.datasets import root as cache_root
+    from tools.trash import trash_dir
+
+    if by not in GROUPS:
+        raise SSLPilotError(f"by={by!r}", field="by", fix=f"one of {', '.join(GROUPS)}")
+    rows: dict[str, dict] = {}
+    for run in Registry(home).list(method=method, owner=user, limit=100_000):
+        key = _group(run, by)
+        row = rows.setdefault(key, {by: key, "runs": 0, "bytes": 0})
+        row["runs"] += 1
+        row["bytes"] += bytes_on_disk(Path(run.run_dir))
+    ordered = sorted(rows.values(), key=lambda r: (-r["bytes"], str(r[by])))
+    return {"measure": "disk", "by": by, "user": user, "method": method, "rows": ordered,
+            "total": {"runs": sum(r["runs"] for r in ordered), "bytes": sum(r["bytes"] for r in ordered)},
+            "trash_bytes": bytes_on_disk(trash_dir(home)), "datasets_bytes": bytes_on_disk(cache_root(home)),
+            "free_bytes": shutil.disk_usage(home.root).free}
 
 
 def _group(run: Run, by: str) -> str:

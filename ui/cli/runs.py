@@ -257,12 +257,16 @@ def usage_cmd(period: Annotated[str | None, typer.Option(help="today, yesterday,
               by: Annotated[str, typer.Option(help="user, method, dataset, status or run")] = "method",
               user: Annotated[str | None, typer.Option(help="only this user's runs")] = None,
               method: Annotated[str | None, typer.Option(help="only this method's runs")] = None,
+              disk: Annotated[bool, typer.Option("--disk", help="bytes on disk now instead (runs, trash, dataset "
+                                                 "caches)")] = False,
               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """GPU-hours and CPU-hours used, per user, method, dataset, status or run, over a period."""
+    """GPU-hours and CPU-hours used, per user, method, dataset, status or run, over a period (--disk: the space the
+    runs take now)."""
     from agent.answers import usage_text
-    from tools.usage import usage
+    from tools.usage import disk_usage, usage
 
-    out = usage(the_home(), period, by, user.lower() if user else None, method)
+    who = user.lower() if user else None
+    out = disk_usage(the_home(), by, who, method) if disk else usage(the_home(), period, by, who, method)
     emit(out, as_json, usage_text(out))
 
 

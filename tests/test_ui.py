@@ -156,6 +156,21 @@ def test_runs_page_sums_the_device_time_by_the_group_chosen(page, seeded):
     assert "last month" in said and said in [m.value for m in at.markdown]
 
 
+def test_runs_page_shows_the_disk_the_runs_take_by_the_group_chosen(page, seeded):
+    from agent.answers import disk_text
+    from tools.usage import disk_usage
+
+    at = page("runs")
+    assert not at.exception, at.exception
+    disk = next(d for d in at.dataframe if "on disk" in d.value.columns).value
+    assert set(disk["method"]) >= {"simclr", "simsiam"}
+    at.selectbox(key="disk-by").set_value("run").run()
+    disk = next(d for d in at.dataframe if "on disk" in d.value.columns).value
+    assert {seeded["healthy"], seeded["collapsed"]} <= set(disk["run"])
+    said = disk_text({**disk_usage(seeded["home"], "run"), "rows": []})
+    assert said.split("; ")[0] in [m.value.split("; ")[0] for m in at.markdown]  # the free space moves
+
+
 def test_runs_page_reads_the_device_time_once_per_choice_not_on_each_refresh(page, seeded, monkeypatch):
     import streamlit as st
 

@@ -60,6 +60,26 @@ def device_time() -> None:
                          key="usage-table")
 
 
+@st.cache_data(ttl=USAGE_TTL_S, max_entries=8, show_spinner=False)
+def _disk(root: str, by: str) -> dict:
+    """usage_summary(measure=disk) walks every run's folder: once per grouping every 30 s."""
+    return toolbox().usage_summary(measure="disk", by=by)
+
+
+def disk_used() -> None:
+    """The space the runs take now, by a grouping, with the trash, the dataset caches and what is free."""
+    from agent.answers import bytes_text, disk_text
+    from tools.usage import GROUPS
+
+    with st.expander("Disk used"):
+        by = st.selectbox("by", GROUPS, index=GROUPS.index("method"), key="disk-by")
+        out = _disk(str(home().root), by)
+        st.markdown(disk_text({**out, "rows": []}))  # the headline; the groups are the table
+        if out["rows"]:
+            st.dataframe(pd.DataFrame([{**r, "on disk": bytes_text(r.pop("bytes"))} for r in map(dict, out["rows"])]),
+                         hide_index=True, key="disk-table")
+
+
 def filtered(rows: list[dict], status: list[str], method: list[str], dataset: list[str], text: str,
              tags: list[str] = (), sweeps: list[str] = ()) -> pd.DataFrame:
     keep = [r for r in rows if (not status or r["status"] in status) and (not method or r["method"] in method)
@@ -176,6 +196,7 @@ def main() -> None:
 
     table()
     device_time()
+    disk_used()
 
     st.subheader("Compare")
     ids = [r["run_id"] for r in rows]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.annotating import launch_labels
-from agent.grid_words import TOP_LEVEL_KEYS
+from agent.grid_words import STEP_OF, TOP_LEVEL_KEYS
 from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
 from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings, settings_it_lacks
@@ -180,6 +180,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     rest = TIME_SPAN.sub(" ", rest)
     for lasting, _ in LASTING:  # stated whole (unplaced_switches, find_knobs)
         rest = lasting.sub(" ", rest)
+    rest = re.sub(STEP_OF, " ", rest)  # a range's step: its values carry it (grid_words.RANGE_STEPS)
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")

@@ -60,6 +60,60 @@ class GridList:
     end: int
     phrase: tuple[int, int]  # the whole phrase, name and all: blanked by without_grid
     assignment: bool = False
+    spread: list[float] | None = None  # a range's values, worked out (RANGE_STEPS, RANGE_COUNT)
+
+
+OF_WHOM = r"(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?(?:\s+on\s+[\w./~-]+)?)?"
+"""Whose setting, between its name and its values ("the lr of simclr on digits over ...")."""
+STEP_OF = rf"\b(?:in|with|by|at)\s+(?:steps?|increments?|intervals?)\s+of\s+{NUMBER}"
+"""A range's step ("in steps of 0.1"): stated with its range, whose values carry it."""
+RANGE_STEPS = rf"(?:from\s+)?(?P<a>{NUMBER})\s+(?:to|through|up\s+to)\s+(?P<b>{NUMBER})\s+(?:in|with|by|at)\s+(?:steps?|" \
+              rf"increments?|intervals?)\s+of\s+(?P<c>{NUMBER})"  # STEP_OF with its value named
+"""A range by its step, after a setting's name ("temperature from 0.1 to 0.5 in steps of 0.1"): a to b inclusive."""
+RANGE_COUNT = rf"(?:between|from)\s+(?P<a>{NUMBER})\s+(?:and|to)\s+(?P<b>{NUMBER})"
+"""A range by its count ("5 learning rates between 1e-4 and 1e-2", "lr over 4 values from 1e-3 to 1e-1"): evenly
+spaced, on a log scale when it spans ten times or more (as W&B's log-uniform for rates) or runs between powers of
+two (batch sizes), else on a linear one."""
+MAX_SPREAD = 16  # more values than this from a range is no sweep anyone meant; the question says so
+
+
+def spread(a: float, b: float, n: int, whole: bool) -> list[float]:
+    """n values from a to b (RANGE_COUNT), each to 3 significant digits (whole numbers for integer settings)."""
+    powers_of_two = whole and a > 0 and b > 0 and all(float(x).is_integer() and int(x) & (int(x) - 1) == 0
+                                                      for x in (a, b))
+    if a > 0 and b > 0 and (max(a, b) / min(a, b) >= 10 or powers_of_two):
+        values = [a * (b / a) ** (i / (n - 1)) for i in range(n)]
+    else:
+        values = [a + (b - a) * i / (n - 1) for i in range(n)]
+    return [round(v) if whole else float(f"{v:.3g}") for v in values]
+
+
+def stepped(a: float, b: float, c: float, whole: bool) -> list[float]:
+    """a to b inclusive in steps of c (RANGE_STEPS), rounded to the step's own decimals."""
+    decimals = max(0, -int(f"{abs(c):e}".split("e")[1]))
+    count = int(round((b - a) / c)) + 1 if c and (b - a) / c >= 0 else 0
+    values = [round(a + i * c, decimals + 2) for i in range(min(count, MAX_SPREAD + 1))]
+    return [round(v) for v in values] if whole else values
+
+
+def _ranges(low: str, pattern: str, key: str) -> GridList | None:
+    """A range of values for one setting, after its name (RANGE_STEPS) or after a count of it (RANGE_COUNT)."""
+    whole = key in INT_SWEEPS
+    m = re.search(rf"\b(?:{pattern})s?{OF_WHOM}\s+{RANGE_STEPS}", low)
+    if m:
+        values = stepped(float(m.group("a")), float(m.group("b")), float(m.group("c")), whole)
+    else:
+        m = re.search(rf"\b{_COUNT}\s+(?:different\s+|values\s+of\s+(?:the\s+)?)?(?:{pattern})s?\s+{RANGE_COUNT}", low) or \
+            re.search(rf"\b(?:{pattern})s?{OF_WHOM}\s+(?:over|across|at|with)\s+{_COUNT}\s+values\s+{RANGE_COUNT}", low)
+        if not m:
+            return None
+        n = int(m.group(1)) if m.group(1).isdigit() else WORD_NUMBERS[m.group(1)]
+        if not 2 <= n <= MAX_SPREAD:
+            return None
+        values = spread(float(m.group("a")), float(m.group("b")), n, whole)
+    if not 2 <= len(values) <= MAX_SPREAD or len(set(values)) < len(values):
+        return None  # a range that gives one value, too many, or repeats after rounding: asked, not guessed
+    return GridList(key, m.group(0), m.start(), m.end(), m.span(), spread=values)
 
 
 def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
@@ -73,9 +127,8 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
                 if (name := _setting_of(method, names))]
     named_before = "|".join(p for p, _ in SWEEPABLE)
     for pattern, key, value_first in [*((p, k, False) for p, k in SWEEPABLE), *settings]:
-        m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?"
-                      r"(?:\s+on\s+[\w./~-]+)?)?\s*"
-                      rf"(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}", low)  # "lr of simclr on digits over"
+        m = re.search(rf"\b(?:{pattern})\b{OF_WHOM}\s*(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}",
+                      low)  # "lr of simclr on digits over"
         if not m and value_first:  # "2, 4 and 6 layers": the last value is the setting's count; ", and" ends a list
             m = re.search(rf"\b({NUMBER}(?:\s*(?:,(?!\s*and\b)\s*(?:or\b)?|\band\b|\bor\b|/)\s*{NUMBER})+)(?:-?d\b|"
                           rf"[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b", low)
@@ -85,6 +138,8 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
                 found = [_cut_before(g, m.start(1)) for g in found]  # "hidden size 128 or 256, and 2 or 4 layers"
         if m and all(g.key != key for g in found):
             found.append(GridList(key, m.group(1), m.start(1), m.end(1), m.span()))
+        elif not m and all(g.key != key for g in found) and (ranged := _ranges(low, pattern, key)):
+            found.append(ranged)  # "temperature from 0.1 to 0.5 in steps of 0.1", "5 lrs between 1e-4 and 1e-2"
     tangled = {id(g) for g in found for o in found if o is not g and not (g.assignment or o.assignment)
                and g.start < o.end and o.start < g.end}  # "hidden size 128 and 256 and 2 or 4 layers": whose values
     return [g for g in found if keep_tangled or id(g) not in tangled]  # are which is asked, never guessed
@@ -111,7 +166,8 @@ def without_grid(text: str) -> str:
 
 def find_grid(text: str) -> dict[str, list]:
     """What a sweep varies: a setting with two or more values ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2",
-    `optim.lr=1e-3,3e-3`), or "N seeds" (seeds 0..N-1). Config keys to the values, in the order written."""
+    `optim.lr=1e-3,3e-3`), a range ("from 0.1 to 0.5 in steps of 0.1", "5 lrs between 1e-4 and 1e-2"), or "N seeds"
+    (seeds 0..N-1). Config keys to the values, in the order written."""
     low = text.lower()
     grid: dict[str, list] = {}
     for g in _grid_lists(low):
@@ -119,6 +175,8 @@ def find_grid(text: str) -> dict[str, list]:
         if g.assignment:
             key = TOP_LEVEL_KEYS.get(key, key if "." in key else f"method_args.{key}")
             grid[key] = [parse_value(v) for v in g.values.split(",")]
+        elif g.spread is not None and key not in grid:
+            grid[key] = g.spread
         elif key not in grid:
             written = re.findall(NUMBER, g.values)
             values = [float(v) for v in written]

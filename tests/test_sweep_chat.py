@@ -37,6 +37,20 @@ def test_what_a_sweep_varies(text, grid):
     assert find_grid(text) == grid
 
 
+@pytest.mark.parametrize("text, grid", [
+    ("sweep simclr temperature from 0.1 to 0.5 in steps of 0.1", {"method_args.temperature": [0.1, 0.2, 0.3, 0.4, 0.5]}),
+    ("try 5 learning rates between 1e-4 and 1e-2 for vicreg",  # a decade or more: a log scale
+     {"optim.lr": [0.0001, 0.000316, 0.001, 0.00316, 0.01]}),
+    ("3 temperatures between 0.1 and 0.3 for simclr", {"method_args.temperature": [0.1, 0.2, 0.3]}),  # linear
+    ("sweep the batch size of byol on digits over 4 values from 64 to 512", {"train.batch_size": [64, 128, 256, 512]}),
+    ("sweep simclr temperature from 0.1 to 0.5", {}),  # no step, no count: asked, not guessed
+    ("try 40 learning rates between 1e-5 and 1e-1 for simclr", {}),  # more than MAX_SPREAD
+    ("pretrain simclr for 10 epochs between 9 and 11 pm", {}),  # a time, not a setting's range
+])
+def test_a_range_of_values_is_spread_by_its_step_or_its_count(text, grid):
+    assert find_grid(text) == grid
+
+
 def test_a_sweeps_values_name_no_runs():
     assert find_runs("simsiam on digits, seeds 0, 1, 2 and 3", WORLD).ids == []
 
@@ -58,7 +72,9 @@ def test_a_sweep_is_one_call_that_drops_nothing(model, tmp_path):
 @pytest.mark.parametrize("text, grid", [
     ("sweep simclr's learning rate: 1e-3, 3e-3, 1e-2", {"optim.lr": [0.001, 0.003, 0.01]}),  # a literature search?
     ("sweep the lr of simclr on digits over 1e-3, 3e-3 and 1e-2 for 100 steps", {"optim.lr": [0.001, 0.003, 0.01]}),
-    ("grid search byol batch size 64, 128, 256 on shapes", {"train.batch_size": [64, 128, 256]})])
+    ("grid search byol batch size 64, 128, 256 on shapes", {"train.batch_size": [64, 128, 256]}),
+    ("mae on shapes, sweep mask ratio from 0.5 to 0.8 in steps of 0.1",  # the step lands with its range
+     {"method_args.mask_ratio": [0.5, 0.6, 0.7, 0.8]})])
 def test_a_sweep_asked_for_by_its_verb_is_a_sweep(text, grid, model, tmp_path):
     r = understand(text, {}, WORLD, model, cwd=tmp_path)
     assert (r.kind, r.tool, r.args["grid"]) == ("tool", "launch_sweep", grid)

@@ -50,7 +50,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "fix_outcome_heldout.jsonl": 0.9, "two_values_heldout.jsonl": 0.86,
                   "sweep_heldout.jsonl": 0.87, "settings_words_heldout.jsonl": 0.9, "epoch_lengths_heldout.jsonl": 0.9,
                   "leaderboard_compare_heldout.jsonl": 0.9, "leaderboard_compare_heldout_b.jsonl": 0.9,
-                  "model_shape_precision_heldout.jsonl": 0.9,
+                  "model_shape_precision_heldout.jsonl": 0.9, "sweep_ranges_heldout.jsonl": 0.9,
                   "run_facts_heldout.jsonl": 0.94, "run_facts_heldout_b.jsonl": 0.92,
                   "stop_rules_heldout.jsonl": 0.93, "stop_rules_heldout_b.jsonl": 0.92,
                   "metric_lookup_heldout.jsonl": 0.85, "trend_heldout.jsonl": 0.9, "trend_heldout_b.jsonl": 0.86,

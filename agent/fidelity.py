@@ -173,7 +173,7 @@ def unplaced_switches(text: str) -> list[Stated]:
 def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     """Every number the message writes outside its paths, settings, cron expression and times, with the words beside it:
     a launch must carry each one somewhere (a count, a rate, a setting, a device, a parent run), so that a value
-    no extractor knows ("8 dataloader workers", "patch size 4") is asked about instead of silently left out."""
+    no extractor knows ("8 prefetch batches", "a decoder of 2 blocks") is asked about instead of silently left out."""
     rest = ASSIGNMENT.sub(" ", without_paths(text))  # a key=value is stated (and checked) as a setting
     if cron:
         rest = rest.replace(cron, " ")
@@ -194,7 +194,7 @@ STOP_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the"
 
 
 def _with_its_words(text: str, m: re.Match) -> str:
-    """A number as the user wrote it with what it counts ("8 dataloader workers", "10% warmup"), or else the word
+    """A number as the user wrote it with what it counts ("8 prefetch batches", "10% warmup"), or else the word
     that names it ("seed 42", "size of 4")."""
     number, end = m.group(1), m.end()
     if text[end:end + 1] == "%":

@@ -56,14 +56,16 @@ KNOBS: list[tuple[str, str]] = [
     (r"(?:random[ _-])?seed", "train.seed"),
     (r"image[ _-]?size|resolution", "data.image_size"),
     (r"patch[ _-]?sizes?", "backbone.patch_size"),
-    (r"val(?:idation)?[ _-]?(?:split|fraction|share)", "data.val_fraction"),
+    (r"val(?:idation)?[ _-]?(?:split|fraction|share)(?!\s*(?:of\s+)?\d+(?:\.\d+)?\s*(?:%|percent))", "data.val_fraction"),
+    (r"(?:data[ _-]?)?loader[ _-]workers|(?:dataloader|data[ _-]?loader|loader|data|decod(?:e|ing))\s+(?:workers|"
+     r"processes)|num[ _-]workers", "data.workers"),
 ]
 
 
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.log_every", "train.health_every",
-             "train.seed", "data.image_size", "backbone.patch_size"}
+             "train.seed", "data.image_size", "backbone.patch_size", "data.workers"}
 
 
 PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
@@ -251,6 +253,15 @@ def find_switches(text: str) -> dict:
     return out
 
 
+IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?|limit(?:ed)?\s+to|(?:the\s+)?first|a\s+"
+                            r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
+                            r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
+"""A launch on part of its data ("using only 1000 images", "on the first 5k images"): data.max_samples."""
+VAL_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:of\s+(?:the\s+)?(?:data|images)\s+)?(?:held[ -]out|"
+                       r"(?:kept\s+)?for\s+validation|as\s+(?:a\s+)?validation|validation)|\bval(?:idation)?[ _-]?"
+                       r"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent)")
+"""The validation share in percent ("20% held out for validation", "a validation split of 10%"): data.val_fraction."""
+
 RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|experiments?|times)\b|\s+(?:{METHOD_WORDS})\b"
 """A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
 
@@ -281,6 +292,12 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         out["method_args.freeze_last_layer_epochs"] = epochs_said(frozen)
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
+    subset = IMAGES_AT_MOST.search(low)  # "using only 1000 images": a subset of the data, never the probe's
+    if subset:
+        out["data.max_samples"] = parse_count(subset.group(1) or subset.group(2))
+    held = VAL_SHARE.search(low)  # "20% held out for validation"
+    if held:
+        out["data.val_fraction"] = float(held.group("a") or held.group("b")) / 100
     share = WARMUP_SHARE.search(low)  # "a 5% warmup": of the run's length, where the message gives it
     length = find_numbers(text) if share and not (warmup or warmup_epochs) else {}
     if warmup:

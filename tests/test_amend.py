@@ -171,8 +171,8 @@ def test_an_llm_may_go_ahead_without_what_it_could_not_place(tmp_path):
                                  AIMessage(content="Please confirm.")])
     home = Home.resolve(tmp_path / "home")
     agent = Agent(home, model=llm)
-    out = agent.chat("pretrain simclr on digits for 200 steps with 8 dataloader workers", "g")
-    assert out["pending_confirmation"] is None and "8 dataloader workers" in out["answer"]
+    out = agent.chat("pretrain simclr on digits for 200 steps with 8 prefetch batches", "g")
+    assert out["pending_confirmation"] is None and "8 prefetch batches" in out["answer"]
     out = agent.chat("go ahead without it", "g")
     assert out["pending_confirmation"]["args"]["steps"] == 200
     assert Registry(home).list() == []

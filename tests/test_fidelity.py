@@ -167,11 +167,11 @@ def test_a_number_no_setting_takes_is_asked_about_and_can_be_left_out(model, fol
     from tools.home import Home
     from tools.registry import Registry
 
-    text = "pretrain simclr on digits for 200 steps with 8 dataloader workers"
+    text = "pretrain simclr on digits for 200 steps with 8 prefetch batches"
     assert [(s.raw, s.value) for s in stated(text, WORLD) if s.field == "number"] == [
-        ("200 steps", 200.0), ("8 dataloader workers", 8.0)]
+        ("200 steps", 200.0), ("8 prefetch batches", 8.0)]
     r = read(model, text, folders)
-    assert r.kind == "clarify" and "`8 dataloader workers`" in r.question and r.options == ["go ahead without it"]
+    assert r.kind == "clarify" and "`8 prefetch batches`" in r.question and r.options == ["go ahead without it"]
     assert r.without == {"tool": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 200}}
     # numbers written as times, in paths or in names are not settings; elsewhere a number is context
     for fine in ("pretrain byol on digits tomorrow at 7am for 3 epochs", "train dino on shapes via cron `0 2 * * *`",
@@ -182,7 +182,7 @@ def test_a_number_no_setting_takes_is_asked_about_and_can_be_left_out(model, fol
     home = Home.resolve(tmp_path / "home")
     agent = Agent(home)
     out = agent.chat(text, "nums")
-    assert out["pending_confirmation"] is None and "8 dataloader workers" in out["answer"]
+    assert out["pending_confirmation"] is None and "8 prefetch batches" in out["answer"]
     out = agent.chat("go ahead without it", "nums")
     pending = out["pending_confirmation"]
     assert pending["tool"] == "launch_pretraining" and pending["args"]["steps"] == 200

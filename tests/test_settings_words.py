@@ -382,6 +382,11 @@ def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model,
     ("pretrain vicreg on shapes with a 4096-d projector", {"method_args.proj_dim": 4096}),
     ("pretrain simclr on digits with a 128-dim projection head", {"method_args.proj_dim": 128}),
     ("pretrain mae on shapes with a 128-d projector", {}),  # MAE has none: asked
+    ("pretrain simclr on shapes with 8 dataloader workers", {"data.workers": 8}),
+    ("pretrain simclr on shapes using only 1000 images", {"data.max_samples": 1000}),
+    ("pretrain byol on shapes with a 2k-image subset", {"data.max_samples": 2000}),
+    ("pretrain simclr on shapes with 20% held out for validation", {"data.val_fraction": 0.2}),
+    ("pretrain simclr on shapes with a validation split of 10%", {"data.val_fraction": 0.1}),  # never 10
 ])
 def test_intervals_and_a_sized_projector_in_words(text, want):
     assert find_knobs(text) == want

@@ -253,6 +253,10 @@ def find_switches(text: str) -> dict:
     return out
 
 
+LOCAL_CROP_SIZE = re.compile(r"\blocal[ _-]crops?\s+(?:of|at|sized?)\s+(\d{1,3})\s*(?:px|pixels?)?(?![\w.])|\blocal[ _-]crop"
+                             r"[ _-]size\s*(?:of|:|=)?\s*(\d{1,3})\b|\b(\d{1,3})\s*(?:px|pixels?)[ -]local[ _-]crops?\b")
+"""DINO's local crops by their side ("6 local crops of 48px", "local crop size 32", "48px local crops"):
+augment.local_crop_size, never the images' size."""
 IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?|limit(?:ed)?\s+to|(?:the\s+)?first|a\s+"
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
@@ -275,6 +279,10 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     method = named.value if named and named.value else method  # a method the message names wins
     out: dict = find_method_settings(low, method)
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
+    local = LOCAL_CROP_SIZE.search(low)  # "6 local crops of 48px": the crops' side, never their count
+    if local:
+        out["augment.local_crop_size"] = int(next(g for g in local.groups() if g))
+        low = low[:local.start()] + " local crops " + low[local.end():]
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
         m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})",
                       low) \

@@ -344,7 +344,8 @@ def find_architecture(text: str) -> dict:
     if m or re.search(r"\bhalf[ -]width\b", low):
         out["backbone.width"] = float(m.group(1)) if m else 0.5
     m = re.search(r"\b(\d{2,4})\s*(?:px|pixels?)\b", low) or re.search(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b", low)
-    crop = m and re.search(r"\bcrops?\b(?:\s+\w+){0,2}\s*$", low[:m.start()])  # "local crops of 48px": a crop's size
+    crop = m and (re.search(r"\bcrops?\b(?:\s+\w+){0,2}\s*$", low[:m.start()])  # "local crops of 48px", "48px local
+                  or re.match(r"[ -]*(?:local[ _-]|global[ _-])?crops?\b", low[m.end():]))  # crops": a crop's size
     if m and not crop and (m.lastindex == 1 or m.group(1) == m.group(2)):
         out["data.image_size"] = int(m.group(1))
     for name in OPTIMIZERS:

@@ -50,7 +50,7 @@ def reference_loop(tree: dict, steps: int, device: torch.device) -> float:
     data = load_builtin(cfg.data, default_image_size(cfg.data))
     method = build_method(cfg, data.image_size, steps).to(device)
     mean, std = channel_stats(data.images)
-    pipe = ViewPipeline(method.view_recipes(data.image_size, cfg.augment.n_local_crops), 1.0, mean, std)
+    pipe = ViewPipeline(method.view_recipes(data.image_size, cfg.augment), 1.0, mean, std)
     loader = torch.utils.data.DataLoader(PerSampleViews(data.images, pipe), batch_size=cfg.train.batch_size,
                                          shuffle=True, drop_last=True, num_workers=0,
                                          pin_memory=device.type == "cuda")

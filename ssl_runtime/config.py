@@ -94,6 +94,8 @@ class BackboneConfig(_Strict):
 class AugmentConfig(_Strict):
     strength: float = Field(1.0, ge=0.0, le=1.0, description="0 = identical views, 1 = published pipeline")
     n_local_crops: int | None = Field(None, ge=0, le=16, description="DINO local crops (default 6)")
+    local_crop_size: int | None = Field(None, ge=8, le=512, description="DINO local crops' side in px; unset: 96/224 "
+                                        "of the global crops' (the paper's 96 beside 224)")
 
 
 class OptimConfig(_Strict):

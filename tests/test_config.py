@@ -95,3 +95,13 @@ def test_a_projector_has_the_depth_its_method_publishes_or_the_one_set(method, d
         return sum(isinstance(m, nn.Linear) for m in projector.modules())
 
     assert linears({}) == default and linears({"method_args.proj_layers": 4}) == 4
+
+
+def test_dino_s_local_crops_take_the_side_set_and_never_one_above_the_global_crops():
+    from ssl_runtime.trainer import prepare
+
+    sides = lambda overrides: [c.size for c in prepare(build_config(tiny_config("dino", **overrides))).crops]  # noqa: E731
+    assert sides({}) == [16, 16, 8, 8]  # two global crops, two local at 96/224 of 16 px (7), and at least 8
+    assert sides({"augment.local_crop_size": 12}) == [16, 16, 12, 12]
+    with pytest.raises(ConfigError, match="^augment.local_crop_size: local crops of 24 px are larger than the 16 px"):
+        prepare(build_config(tiny_config("dino", **{"augment.local_crop_size": 24})))

@@ -179,11 +179,13 @@ def test_a_setting_said_in_words_is_a_drop_for_any_planner():
     assert dropped("what does a resnet18 backbone change?", "search_literature", {"query": "resnet18"}, World()) == []
 
 
-def test_a_crop_size_is_no_image_size_and_is_asked_about(model):
-    """"8 local crops of 48px" set 48 local crops (the knob took "of 48") and would have set a 48-px image size."""
-    assert find_knobs("train dino on shapes with 8 local crops of 48px") == {"augment.n_local_crops": 8}
-    r = understand("train dino on shapes with 8 local crops of 48px", {}, WORLD, model)
-    assert r.kind == "clarify" and "`48px`" in r.question
+def test_a_crop_size_is_no_image_size_nor_a_count_of_crops(model):
+    """"8 local crops of 48px" set 48 local crops (the knob took "of 48") and would have set a 48-px image size; it
+    was then asked about, and is now the local crops' side (augment.local_crop_size)."""
+    want = {"augment.n_local_crops": 8, "augment.local_crop_size": 48}
+    assert find_knobs("train dino on shapes with 8 local crops of 48px") == want
+    r = understand("train dino on shapes at 96px with 8 local crops of 48px", {}, WORLD, model)
+    assert r.kind == "tool" and r.args["overrides"] == {**want, "data.image_size": 96}, r.question
 
 
 def test_more_steps_are_steps_and_a_resume_cannot_add_them(model):
@@ -383,6 +385,9 @@ def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model,
     ("pretrain simclr on digits with a 128-dim projection head", {"method_args.proj_dim": 128}),
     ("pretrain mae on shapes with a 128-d projector", {}),  # MAE has none: asked
     ("pretrain simclr on shapes with 8 dataloader workers", {"data.workers": 8}),
+    ("pretrain dino on shapes at 64px with 6 local crops at 32",  # their side, never their count, nor the images'
+     {"augment.local_crop_size": 32, "augment.n_local_crops": 6, "data.image_size": 64}),
+    ("pretrain dino on shapes with 48px local crops", {"augment.local_crop_size": 48, "augment.n_local_crops": 6}),
     ("pretrain simclr on shapes using only 1000 images", {"data.max_samples": 1000}),
     ("pretrain byol on shapes with a 2k-image subset", {"data.max_samples": 2000}),
     ("pretrain simclr on shapes with 20% held out for validation", {"data.val_fraction": 0.2}),

@@ -11,7 +11,7 @@ from torch import nn
 from ssl_runtime import ema
 from ssl_runtime.augment import ViewRecipe, simclr_views
 from ssl_runtime.backbones import Backbone
-from ssl_runtime.config import EPOCHS_SUFFIX
+from ssl_runtime.config import EPOCHS_SUFFIX, AugmentConfig
 
 
 class MethodArgs(BaseModel):
@@ -67,7 +67,8 @@ class SSLMethod(nn.Module):
         """`method_args` left to auto, as this method fixed them (summary.json's `resolved`)."""
         return {}
 
-    def view_recipes(self, image_size: int, n_local_crops: int | None) -> list[ViewRecipe]:
+    def view_recipes(self, image_size: int, augment: AugmentConfig) -> list[ViewRecipe]:
+        """The views a step trains on, at the run's image size; `augment` is the config's (DINO's local crops)."""
         return simclr_views(image_size)
 
     def training_step(self, views: list[torch.Tensor], step: int) -> dict[str, torch.Tensor]:

@@ -31,7 +31,7 @@ class BYOL(MomentumMethod):
         self.predictor = mlp(args.proj_dim, args.pred_hidden_dim, args.proj_dim) if args.predictor else nn.Identity()
         self.make_teacher("projector")
 
-    def view_recipes(self, image_size, n_local_crops):
+    def view_recipes(self, image_size, augment):
         return byol_views(image_size)
 
     def training_step(self, views, step):

@@ -56,8 +56,9 @@ class DINO(MomentumMethod):
     def resolved_args(self) -> dict:
         return {"method_args.head_batch_norm": self.head_batch_norm}
 
-    def view_recipes(self, image_size, n_local_crops):
-        return dino_views(image_size, 6 if n_local_crops is None else n_local_crops)
+    def view_recipes(self, image_size, augment):
+        n_local = 6 if augment.n_local_crops is None else augment.n_local_crops
+        return dino_views(image_size, n_local, augment.local_crop_size)
 
     def teacher_temp(self, step: int) -> float:
         a = self.args

@@ -40,7 +40,7 @@ class MAE(SSLMethod):
         # The full model shares its encoder with self.backbone; torch.save stores shared tensors once.
         self.mae = full_model
 
-    def view_recipes(self, image_size, n_local_crops):
+    def view_recipes(self, image_size, augment):
         return mae_views(image_size)
 
     def training_step(self, views, step):

@@ -75,7 +75,7 @@ class VisionTask(Task):
         if cfg.train.compile:
             method.backbone.compile()
         self.method = method
-        recipes = method.view_recipes(size, cfg.augment.n_local_crops)
+        recipes = method.view_recipes(size, cfg.augment)
         strength = cfg.augment.strength
         self.host_crops = device.type == "cpu"  # a CPU cuts and flips in the loader workers; a GPU in kornia
         self.crops = [CropSpec(r.size, crop_scale(r, strength), identical=strength == 0,

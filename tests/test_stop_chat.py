@@ -165,9 +165,11 @@ def test_a_stop_is_proposed_with_the_run_as_it_is_now(running, kw, rule, now):
 
 def test_minutes_count_from_now_on_what_it_has_trained(running):
     tb, run_id, folder = running
-    trained = trained_minutes(folder)
+    before = trained_minutes(folder)
     out = tb.stop_run_when(run_id=run_id, minutes=30)
-    assert out["rule"] == f"minutes>={round(trained + 30, 2):g}" and out["now"].startswith("it has trained 0.0 min")
+    after = trained_minutes(folder)  # the run trains on between the two readings (seconds apart on a loaded machine)
+    bar = float(out["rule"].removeprefix("minutes>="))
+    assert round(before + 30, 2) <= bar <= round(after + 30, 2) and out["now"].startswith("it has trained 0.0 min")
 
 
 def test_trained_minutes_add_each_running_spell(tmp_path):

@@ -140,6 +140,10 @@ bf16 or fp16, asked which unless a setting took it ("without mixed precision" is
 SIXTEEN_BITS = re.compile(rf"\b16[ -]?bits?\b|{LOWER_PRECISION.pattern}", re.I)
 
 
+TWO_GLOBAL_CROPS = re.compile(r"\b(?:2|two)\s+global\s+crops?\b", re.I)
+"""DINO's two global crops said as such: its design, not a number to place (any other count is asked about)."""
+
+
 LASTING = ((FREEZE_LAST_LAYER, ("freeze_last_layer_steps", "freeze_last_layer_epochs")),
            (TEACHER_TEMP_WARMUP, ("teacher_temp_warmup_steps", "teacher_temp_warmup_epochs")),
            (WARMUP_EPOCHS, ("warmup_epochs",)), (WARMUP_SHARE, ("warmup_steps", "warmup_epochs")))
@@ -181,6 +185,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     for lasting, _ in LASTING:  # stated whole (unplaced_switches, find_knobs)
         rest = lasting.sub(" ", rest)
     rest = re.sub(STEP_OF, " ", rest)  # a range's step: its values carry it (grid_words.RANGE_STEPS)
+    rest = TWO_GLOBAL_CROPS.sub(" global crops", rest)  # DINO's two, which no setting changes: said, not dropped
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")

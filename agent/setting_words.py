@@ -257,6 +257,9 @@ LOCAL_CROP_SIZE = re.compile(r"\blocal[ _-]crops?\s+(?:of|at|sized?)\s+(\d{1,3})
                              r"[ _-]size\s*(?:of|:|=)?\s*(\d{1,3})\b|\b(\d{1,3})\s*(?:px|pixels?)[ -]local[ _-]crops?\b")
 """DINO's local crops by their side ("6 local crops of 48px", "local crop size 32", "48px local crops"):
 augment.local_crop_size, never the images' size."""
+GLOBAL_CROP_SIZE = re.compile(r"\bglobal[ _-]crops?\s+(?:of|at|sized?)\s+(\d{2,4})\s*(?:px|pixels?)?(?![\w.])|\b(\d{2,4})\s*"
+                              r"(?:px|pixels?)[ -]global[ _-]crops?\b")
+"""DINO's global crops by their side ("2 global crops at 64"): the images' size, data.image_size."""
 IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?|limit(?:ed)?\s+to|(?:the\s+)?first|a\s+"
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
@@ -279,6 +282,10 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     method = named.value if named and named.value else method  # a method the message names wins
     out: dict = find_method_settings(low, method)
     low = TEACHER_TEMP_WARMUP.sub(" ", low)  # its temperatures are read above, never as the teacher's alone
+    wide = GLOBAL_CROP_SIZE.search(low)  # "2 global crops at 64": the images' size
+    if wide:
+        out["data.image_size"] = int(wide.group(1) or wide.group(2))
+        low = low[:wide.start()] + " " + low[wide.end():]
     local = LOCAL_CROP_SIZE.search(low)  # "6 local crops of 48px": the crops' side, never their count
     if local:
         out["augment.local_crop_size"] = int(next(g for g in local.groups() if g))

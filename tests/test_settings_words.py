@@ -388,6 +388,8 @@ def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model,
     ("pretrain dino on shapes at 64px with 6 local crops at 32",  # their side, never their count, nor the images'
      {"augment.local_crop_size": 32, "augment.n_local_crops": 6, "data.image_size": 64}),
     ("pretrain dino on shapes with 48px local crops", {"augment.local_crop_size": 48, "augment.n_local_crops": 6}),
+    ("pretrain dino on shapes with 2 global crops at 64 and 6 local crops at 32",  # the global crops' side: the
+     {"data.image_size": 64, "augment.local_crop_size": 32, "augment.n_local_crops": 6}),  # images' size
     ("pretrain simclr on shapes using only 1000 images", {"data.max_samples": 1000}),
     ("pretrain byol on shapes with a 2k-image subset", {"data.max_samples": 2000}),
     ("pretrain simclr on shapes with 20% held out for validation", {"data.val_fraction": 0.2}),
@@ -538,3 +540,10 @@ def test_a_warm_up_as_a_share_of_a_length_said_lands_in_its_unit(model, text, wa
 def test_a_warm_up_as_a_share_without_the_run_s_length_is_asked(model):
     r = understand("pretrain simclr on digits with a 5% warmup", {}, WORLD, model)
     assert r.kind == "clarify" and "needs the run's length" in r.question and "`5% warmup`" in r.question
+
+
+def test_dino_s_two_global_crops_are_said_not_dropped_and_another_count_is_asked(model):
+    r = understand("pretrain dino on shapes with 2 global crops at 64 and 6 local crops at 32", {}, WORLD, model)
+    assert r.kind == "tool" and r.args["overrides"]["data.image_size"] == 64, r.question
+    r = understand("pretrain dino on shapes with 3 global crops", {}, WORLD, model)
+    assert r.kind == "clarify" and "`3 global crops`" in r.question

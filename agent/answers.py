@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 
+from tools.run_filters import parse_rule
 from tools.run_settings import time_text, took
 
 
@@ -18,7 +19,7 @@ def _pct(x) -> str:
 
 def rule_keys(where: list[str]) -> list[str]:
     """The settings a list's or a comparison's rules read ("optim.lr>0.01" -> optim.lr), each once: a column each."""
-    return list(dict.fromkeys(re.split(r"[<>=!]", w)[0] for w in where))
+    return list(dict.fromkeys(parse_rule(w).key for w in where))
 
 
 def _fmt(x) -> str:

@@ -21,7 +21,15 @@ from agent.annotating import launch_labels
 from agent.grid_words import STEP_OF, TOP_LEVEL_KEYS
 from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
-from agent.setting_words import EVAL_NAMES, KNOBS, SWITCHED_OFF, find_knobs, named_settings, settings_it_lacks
+from agent.setting_words import (
+    EVAL_NAMES,
+    KNOBS,
+    LOWER_PRECISION_WORDS,
+    SWITCHED_OFF,
+    find_knobs,
+    named_settings,
+    settings_it_lacks,
+)
 from agent.slots import (
     ASSIGNMENT,
     AT_HOUR,
@@ -134,7 +142,7 @@ FROZEN = re.compile(r"\b(?:(?:un)?freez(?:e|es|ing)|frozen)\b(?:\s+(?:the\s+|its
 one (DINO's last layer aside, FREEZE_LAST_LAYER), so it is asked about, never dropped."""
 
 
-LOWER_PRECISION = re.compile(r"\b(?:half|mixed|reduced|low(?:er)?)[ -]precision\b|\bamp\b|\bautocast\b", re.I)
+LOWER_PRECISION = re.compile(rf"\b(?:{LOWER_PRECISION_WORDS})\b", re.I)
 """A lower precision asked for without naming it ("with mixed precision", "in half precision"): `train.precision`
 bf16 or fp16, asked which unless a setting took it ("without mixed precision" is 32)."""
 SIXTEEN_BITS = re.compile(rf"\b16[ -]?bits?\b|{LOWER_PRECISION.pattern}", re.I)

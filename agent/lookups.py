@@ -40,8 +40,14 @@ METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embeddi
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
-OVER_LAST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through)\s+(?:the\s+|its\s+|their\s+)?(?:last|past|final|"
-                             r"latest)\s+(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b", re.I)
+def steps_window(which: str) -> re.Pattern:
+    """A window of a run's steps, `which` naming its end ("over the last 100 steps", "on their first 50 steps"); its
+    count is group 1."""
+    return re.compile(rf"\b(?:over|in|during|for|across|within|through|on)\s+(?:the\s+|its\s+|their\s+)?(?:{which})\s+"
+                      r"(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b", re.I)
+
+
+OVER_LAST_STEPS = steps_window("last|past|final|latest")
 """A window of a run's last steps ("how did the loss of run 3 move over the last 100 steps?"): a metric's movement
 there, never a run's length."""
 AT_STEP = re.compile(r"\b(?:at|on|by|around|near|after)\s+(?:step|iteration|iter)\s*#?\s*(\d[\d,]*k?)\b|"

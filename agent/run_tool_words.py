@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.lookups import steps_window
 from agent.run_refs import RunInfo
 from agent.setting_words import named_settings
 from agent.slots import find_datasets, find_paths
@@ -45,9 +46,7 @@ FORECAST_TO = re.compile(r"\b(?:to|at|until|till|for|by|after|up\s+to)\s+(?:step
 """A forecast asked at a length of the user's ("forecast run 1 to 10000 steps"): it reads 2x and 4x the run's."""
 AT_A_STEP = re.compile(r"\b(?:at|by|after)\s+(?:step|epoch)\s+\d[\d,]*k?\b|\b(?:at|after)\s+\d[\d,]*k?\s+(?:steps|epochs)\b",
                        re.I)
-FIRST_STEPS = re.compile(r"\b(?:over|in|during|for|across|within|through|on)\s+(?:the\s+|its\s+|their\s+)?(?:first|"
-                         r"early|initial|opening)\s+(\d[\d,]*k?)\s+(?:logged\s+|training\s+)?(?:steps|iterations|iters)\b",
-                         re.I)
+FIRST_STEPS = steps_window("first|early|initial|opening")
 """A window of a run's first steps ("compare runs 1 and 2 on their first 50 steps"), which a comparison cannot read."""
 LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+)?by\s+(?:the(?:ir)?\s+|"
                        r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"

@@ -129,6 +129,11 @@ SIZED_PROJECTOR = re.compile(r"\b(\d+)(?:-?d|[ -]dim(?:ension(?:al)?)?s?)\s+proj
 """A projector by its size ("a 4096-d projector", "a 128-dim projection head"): the size of what it outputs."""
 
 
+LOWER_PRECISION_WORDS = r"(?:half|mixed|reduced|low(?:er)?)[ _-]precision|amp|autocast"
+"""A lower precision said without naming it: off is `train.precision` 32 (SWITCHES); asked for, it is asked which
+(bf16 or fp16: fidelity.question)."""
+
+
 SWITCHES: dict[str, tuple[str, object, object]] = {
     "method_args.predictor": (r"predictor(?![ _-]?(?:hidden|dim|size|width|layers?|depth)\b)", False, True),
     "method_args.stop_gradient": (r"stop[ _-]?grad(?:ient)?s?", False, True),
@@ -144,7 +149,7 @@ SWITCHES: dict[str, tuple[str, object, object]] = {
     "method_args.mu": (r"variance(?:[ _-](?:term|loss|regulari[sz]ation|penalty|hinge))?", 0.0, None),
     "method_args.lambda_": (r"invariance(?:[ _-](?:term|loss))?", 0.0, None),
     "method_args.queue_size": (r"(?:memory\s+|momentum\s+|negatives?\s+|key\s+)?queue|memory[ _-]bank", 0, None),  # MoCo v3: keys from the batch
-    "train.precision": (r"mixed[ _-]precision|amp|autocast|bf16|fp16|half[ _-]precision", "32", None),
+    "train.precision": (rf"{LOWER_PRECISION_WORDS}|bf16|fp16", "32", None),
     "train.grad_clip": (r"grad(?:ient)?[ _-]?(?:norm[ _-])?clip(?:ping)?|clip(?:ping)?[ _-]grad(?:ient)?s?", None, None),
     "train.keep_checkpoints": (r"(?:keep(?:ing)?\s+)?(?:any\s+)?(?:intermediate\s+)?checkpoints", 0, None),  # last.pt is always kept
     "optim.warmup_steps": (r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", 0, None),

@@ -92,7 +92,7 @@ from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import clean_tag
-from tools.tool_table import RUN_TOOLS, TOOLS
+from tools.tool_table import COMPARED_AT_MOST, RUN_TOOLS, TOOLS
 
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
@@ -293,7 +293,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     together = sweep_as_a_whole(stripped, sweep, top, p)
     if together:  # "what did the lrs sweep find?": its runs ranked (or side by side), not one run's diagnosis
         args = {"rank_runs": {"run_ids": named.ids[:64], **_asked_about(stripped, world)},
-                "compare_runs": {"run_ids": named.ids[:8]},
+                "compare_runs": {"run_ids": named.ids[:COMPARED_AT_MOST]},
                 "list_runs": {"experiment": sweep}}[together]
         return Reading("tool", together, args, confidence=1.0, intents=[(together, 1.0), *intents[:2]])
     if top in ("refuse", "help"):  # an unsure "refuse" is off-topic text: help says what the chat can do
@@ -646,7 +646,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         over = OVER_LAST_STEPS.search(text)  # "over the last 200 steps": how each moved there too
         window = {"over_last_steps": parse_count(over.group(1))} if over else {}
         if where:
-            return tool("compare_runs", {"where": where, **({"run_ids": ids[:8]} if len(ids) >= 2 else {}), **window})
+            group = {"run_ids": ids[:COMPARED_AT_MOST]} if len(ids) >= 2 else {}  # "the runs on shapes with ..."
+            return tool("compare_runs", {"where": where, **group, **window})
         if len(ids) < 2:
             focus = context.get("focus_run")
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
@@ -654,7 +655,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             else:
                 return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
-        return tool("compare_runs", {"run_ids": ids[:8], **window})
+        return tool("compare_runs", {"run_ids": ids[:COMPARED_AT_MOST], **window})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "run_linear_probe" and PROBE_AGAIN.search(text):  # else the stored probe is read back
         extra["again"] = True

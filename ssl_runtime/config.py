@@ -246,9 +246,11 @@ class RunConfig(_Strict):
         return v
 
 
-def format_validation_error(err: ValidationError) -> str:
+def format_validation_error(err: ValidationError, within: str = "") -> str:
+    """The first error as one line naming its field; `within` is the section the model validated sits in
+    ("method_args"), so a rule over several of its keys is named by the section."""
     first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "config"
+    field = ".".join([within] * bool(within) + [str(p) for p in first["loc"]]) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     got = first.get("input")
     got_txt = f" (got {got!r})" if first["type"] not in ("value_error", "missing") and got is not None else ""

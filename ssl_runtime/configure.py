@@ -39,8 +39,7 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
     try:
         args = cls.Args.model_validate(cfg.method_args)
     except ValidationError as err:
-        msg = format_validation_error(err).removeprefix("config: ")  # a rule over several knobs names them itself
-        raise ConfigError(msg if msg.startswith("give method_args.") else f"method_args.{msg}") from None
+        raise ConfigError(format_validation_error(err, within="method_args")) from None
     cfg.method_args = args.settings()
     if cfg.method in TEXT_METHODS and cfg.backbone.name != "auto":
         raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "

@@ -13,14 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ssl_runtime.config import (
-    BUILTIN_DATASETS,
-    RunConfig,
-    parse_overrides,
-    parse_value,
-    save_config,
-    set_dotted,
-)
+from ssl_runtime.catalogue import data_fields
+from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
@@ -367,10 +361,10 @@ def run_row(run: Run) -> dict:
 def dataset_spellings(reg: Registry, dataset: str) -> list[str]:
     """How the registry may hold `dataset`: a built-in's name as is; a folder as each run's config wrote it, so
     "./data/products" finds runs launched from elsewhere with its absolute path, and the other way round."""
-    if dataset in BUILTIN_DATASETS:
+    if "name" in data_fields(dataset):
         return [dataset]
     want = Path(dataset).expanduser().resolve()
-    return [d for d in reg.datasets() if d not in BUILTIN_DATASETS and Path(d).expanduser().resolve() == want]
+    return [d for d in reg.datasets() if "path" in data_fields(d) and Path(d).expanduser().resolve() == want]
 
 
 SORTS = {s: {"probe": "probe_acc", "knn": "knn_acc"}.get(s) for s in RUN_SORTS}

@@ -204,8 +204,8 @@ class AnnotateArgs(OneOrSeveralRuns, Annotation):
 
 
 class CompareArgs(ShowArgs):
-    run_ids: list[str] | None = Field(None, min_length=2, max_length=8, description="the runs; with `where`, only "
-                                      "those of them that pass its rules")
+    run_ids: list[str] | None = Field(None, min_length=2, max_length=COMPARED_AT_MOST, description="the runs; with "
+                                      "`where`, only those of them that pass its rules")
     where: list[str] = Field(default_factory=list, max_length=4, description="the runs whose settings pass each rule "
                              "KEY OP VALUE ('train.batch_size=256', 'optim.lr>0.01'), as list_runs takes them: the "
                              f"newest {COMPARED_AT_MOST} of them")

@@ -103,8 +103,11 @@ class RunEvidence:
     def warmup_steps(self) -> float:
         """The learning-rate warm-up: as the run fixed it at its start (a warm-up in epochs made steps), else
         optim.warmup_steps, else the trainer's default of 10% of the steps."""
+        from ssl_runtime.schedule import warmup_of
+
         configured = self.started_with.get("optim.warmup_steps", self.config.get("optim", {}).get("warmup_steps"))
-        return float(configured) if configured is not None else 0.1 * float(self.resolved.get("total_steps") or 0)
+        total = int(self.resolved.get("total_steps") or 0)  # unknown for a run imported without its length
+        return float(warmup_of(configured, total) if total else configured or 0)
 
     @property
     def source(self) -> str:

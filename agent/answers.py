@@ -442,7 +442,19 @@ def pending_text(result: dict) -> str:
         lines.append("- method defaults: " + ", ".join(f"{v['setting'].removeprefix('method_args.')}="
                                                        f"{v['value']}" for v in defaults))
     warn = [f"Note: {est[k]}." for k in ("time_limit", "warning") if est.get(k)]
-    return "\n".join([head, *lines, *warn, "Reply **yes** to confirm or **no** to cancel."])
+    return "\n".join([head, *lines, *_waiting_line(result), *warn, "Reply **yes** to confirm or **no** to cancel."])
+
+
+def _waiting_line(result: dict) -> list[str]:
+    """The run a launch waits for, and how far it has got, so the wait can be judged before the yes."""
+    a = result.get("after")
+    if not a:
+        return []
+    if a["status"] == "succeeded":
+        return [f"- waits for: run {a['run_id']} ({a['method']}), which has already succeeded: it starts at once"]
+    got = f", step {a['steps'] or 0} of {a['total_steps'] or '?'}" if a["status"] == "running" else ""
+    return [f"- waits for: run {a['run_id']} ({a['method']}, {a['status']}{got}) to succeed; it queues now and starts "
+            "then, and is cancelled if that run fails or is cancelled"]
 
 
 def _search_text(where: str, result: dict) -> str:
@@ -661,7 +673,8 @@ def _audit_text(result: dict) -> str:
 
 
 def _queued_text(result: dict) -> str:
-    return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}). "
+    waits = f" It starts once run {result['after']} has succeeded." if result.get("after") else ""
+    return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}).{waits} "
             f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
 
 
@@ -670,8 +683,10 @@ def _sweep_text(result: dict) -> str:
     runs = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
     then = (f"ask \"rank the {name} sweep\"" if re.fullmatch(r"[\w.-]+", name) else
             f"run `sslpilot rank --sweep {name}`")  # a name the chat reads back as this sweep, or the command
-    return (f"Queued sweep **{name}**: {runs}. When {'it ends' if len(ids) == 1 else 'they end'}, {then} to see "
-            "which is best.")
+    waits = f" {'It starts' if len(ids) == 1 else 'They start'} once run {result['after']} has succeeded." \
+        if result.get("after") else ""
+    return (f"Queued sweep **{name}**: {runs}.{waits} When {'it ends' if len(ids) == 1 else 'they end'}, {then} to "
+            "see which is best.")
 
 
 def _scheduled_text(result: dict) -> str:

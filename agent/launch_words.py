@@ -206,6 +206,9 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
     named, problem = method_and_data(text, cwd)
     if problem:
         return problem
+    waits, problem = read_wait(text, world)
+    if problem:
+        return problem
     method, data = named.get("method"), named.get("data")
     other = other_backbone(text)
     if other:  # never a substitute for an architecture asked for by name
@@ -249,7 +252,14 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
         return problem
     args.update(placement)
     cron = find_cron(text)  # a cron written out wins over any time read from the words around it
-    when = {"cron": cron} if cron else find_time(text)
+    when = {"cron": cron} if cron else find_time(without_wait(text))
+    if waits and not when:  # "queue byol after run 3 finishes": a launch now that waits, not a schedule
+        args.update(waits)
+        intent = "launch_pretraining"
+    elif waits:
+        return ask(f"Start it at a time, or once run {waits['after_run']} has finished? A launch can wait for one or "
+                   "the other, not both: say it without the time to wait.", [without_wait(text).strip()], intents[:3],
+                   p)
     if intent == "schedule_pretraining" or when:
         if not when:
             return ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
@@ -259,6 +269,67 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
         return Reading("tool", "launch_sweep", {**_without_swept(args, grid), "grid": grid}, confidence=p,
                        intents=intents[:3])
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
+
+
+# a launch that waits for another run: "after run 3 finishes", "once #3 is done", "when run 3 has succeeded"; "after
+# run 3" alone too, not "after run 3's warmup"
+DONE_WORDS = (r"(?:finishes|finished|completes|ends|succeeds|wraps\s+up|is\s+(?:done|finished|over|complete|"
+              r"completed|through)|has\s+(?:finished|succeeded|completed|ended|been\s+done))")
+AFTER_RUN = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?:run\s*#?\s*|#)(\d+)(?!['\u2019]s)\b"
+                       rf"(?P<done>\s+{DONE_WORDS}\b)?", re.I)
+# ... or the run going now: "after the current run finishes", "once the running one is done"
+AFTER_CURRENT = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?:the|my|our|this)\s+(?:current|running|"
+                           rf"active|ongoing)\s+(?:run|one|job|training)(?:\s+{DONE_WORDS})?\b|\b(?:after|once|when)"
+                           rf"\s+(?:the\s+)?(?:run|one|job)\s+(?:that'?s\s+|that\s+is\s+|in\s+progress|running)"
+                           rf"(?:running)?(?:\s+now)?\s+{DONE_WORDS}\b", re.I)
+
+
+def _wait_said(text: str) -> re.Match | None:
+    m = AFTER_RUN.search(text)
+    if m and (m.group("done") or m.group(0).lower().startswith("after")):
+        return m
+    return AFTER_CURRENT.search(text)
+
+
+def waits_for_a_run(text: str) -> bool:
+    """Whether the message makes something wait for a run to finish ("after run 3 finishes", "once the current run
+    is done")."""
+    return _wait_said(text) is not None
+
+
+def read_wait(text: str, world: World) -> tuple[dict, Reading | None]:
+    """The run a launch is to wait for (`after_run`), or a question: a run that is not here, or "the current run"
+    when none or several are running. "When run 3 ..." without an ending ("when run 3 collapsed") is not a wait."""
+    m = _wait_said(text)
+    if m is None:
+        return {}, None
+    if m.re is AFTER_RUN:
+        rid, run = m.group(1), world.run(m.group(1))
+        if run is None:
+            return {}, ask(f"There is no run {rid} here to wait for ({len(world.runs)} runs). Which run should it "
+                           "wait for?", [_swap_words(text, m.group(0), f"after run {r.id} finishes")
+                                         for r in world.runs[-2:]])
+        if run.status in ("failed", "diverged", "cancelled", "interrupted"):
+            return {}, ask(f"Run {rid} already ended {run.status}, so a run waiting for it to succeed would never "
+                           "start. Launch it now instead?", [without_wait(text)])
+        return {"after_run": rid}, None
+    going = [r for r in world.runs if r.status in ("running", "queued")]  # "the current run"
+    if len(going) == 1:
+        return {"after_run": going[0].id}, None
+    if not going:
+        return {}, ask("No run is running or queued now, so there is nothing to wait for. Launch it now?",
+                       [without_wait(text)])
+    return {}, ask(f"Runs {', '.join(r.id for r in going)} are running or queued. Which should it wait for?",
+                   [_swap_words(text, m.group(0), f"after run {r.id} finishes") for r in going[:3]])
+
+
+def without_wait(text: str) -> str:
+    """The message less its wait ("queue byol on digits after run 3 finishes" -> "queue byol on digits"), so the
+    time read beside it is not "after run 3", and a question can offer the launch without it."""
+    m = _wait_said(text)
+    if m is None:
+        return text
+    return re.sub(r"\s+", " ", text[:m.start()] + " " + text[m.end():]).strip(" ,")
 
 
 # "on the cluster", "to slurm", "on our gpu cluster", "on the ray cluster", "across 3 nodes"

@@ -35,6 +35,7 @@ from agent.launch_words import (
     method_problem,
     read_launch,
     read_relaunch,
+    waits_for_a_run,
 )
 from agent.lookups import OVER_LAST_STEPS, read_lookup
 from agent.ranked_words import resolve_best
@@ -438,6 +439,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     search = SEARCH_REQUEST.match(text)
     if search and search.group("verb").lower() in ("search", "grep"):  # "search the literature for lr sweeps"
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
+    if waits_for_a_run(text) and find_method(without_paths(text)):  # "queue byol after run 3 finishes": a launch
+        return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):

@@ -182,13 +182,14 @@ class ToolBox:
 
         # first, so a device the machine lacks is named as such ("no GPU 7 here"), not met inside the estimate
         resolved = validate(cfg, home=self.home, backend=a.backend)
+        after = _waits_for(self.home, a)
         a, fitted_cfg, est, values = self._proposal(a, cfg)
         if fitted_cfg is not cfg:  # steps fitted to a time: the config that runs
             cfg, resolved = fitted_cfg, validate(fitted_cfg, home=self.home, backend=a.backend)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
                "config": _brief_config(cfg), "estimate": est, "values": values,
-               "resolved": resolved.model_dump(mode="json")}
+               "resolved": resolved.model_dump(mode="json"), **after}
         if a.backend not in (None, "local"):
             out["placement"] = placement(resolved, a.backend, a.nodes)
         return out
@@ -222,6 +223,9 @@ class ToolBox:
         a = ScheduleArgs(**kw)
         if not a.at and not a.cron:
             raise SSLPilotError("say when: a time (at) or a cron expression", field="at")
+        if a.after_run:
+            raise SSLPilotError("a scheduled launch starts at its time, not after another run", field="after_run",
+                                fix="either schedule it, or launch it now to wait for that run")
         if a.at:
             datetime.fromisoformat(a.at)
         cfg = _config_tree(a, self.home)
@@ -251,11 +255,12 @@ class ToolBox:
         from tools.runs import sweep_configs
 
         n = len(sweep_configs(cfg, a.grid))
+        after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg)
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est, n)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
-                **({"extends": a.experiment} if extends else {})}
+                **({"extends": a.experiment} if extends else {}), **after}
 
     def cancel_run(self, run_id: str | None = None, run_ids: list[str] | None = None) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of
@@ -331,16 +336,19 @@ class ToolBox:
         if tool == "launch_sweep":
             a = SweepArgs(**args)
             name = a.experiment or runs.sweep_name()
-            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags])
+            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags],
+                              after=a.after_run)
             for r in made:
                 self._start(r.id)
-            return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid}
+            return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid,
+                    **({"after": made[0].after_id} if made and made[0].after_id else {})}
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,
-                           tags=["chat", *a.tags], backend=a.backend, nodes=a.nodes)
+                           tags=["chat", *a.tags], backend=a.backend, nodes=a.nodes, after=a.after_run)
         self._start(run.id)
-        return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg)}
+        return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg),
+                **({"after": run.after_id} if run.after_id else {})}
 
     def _start(self, run_id: str) -> None:
         """Hand a queued run to whoever starts runs: the host's hook (tests, the UI) or the scheduler daemon."""
@@ -575,3 +583,15 @@ def _brief_config(cfg: dict) -> dict:
             "batch_size": cfg["train"]["batch_size"] or "auto", "lr": cfg["optim"].get("lr") or "default",
             "device": cfg["train"]["device"], "method_args": cfg.get("method_args", {}),
             "augment_strength": cfg["augment"]["strength"]}
+
+
+def _waits_for(home: Home, a: LaunchArgs) -> dict:
+    """The run a launch is to wait for, checked when it is proposed (not after the user's yes), and how it stands."""
+    if not a.after_run:
+        return {}
+    from tools.registry import Registry
+    from tools.runs import waited_on
+
+    run = Registry(home).get(waited_on(home, a.after_run))
+    return {"after": {"run_id": run.id, "method": run.method, "status": run.status, "steps": run.steps,
+                      "total_steps": run.total_steps}}

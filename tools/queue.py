@@ -61,8 +61,9 @@ class Dispatcher:
         from tools.backends import get
 
         submitted = []
+        waiting = self.hold_waiting()
         for run in self.registry.queued():
-            if not run.backend or run.job_id:
+            if not run.backend or run.job_id or run.id in waiting:
                 continue
             folder = RunFolder(run.run_dir)
             place = json.loads((folder.path / "placement.json").read_text())
@@ -121,8 +122,9 @@ class Dispatcher:
         reason (`wait_reason`, shown in `sslpilot runs` and the UI)."""
         from tools import fairshare
 
-        queued = [r for r in self.registry.queued() if not r.backend]  # a cluster's queue runs the others
-        if not queued:
+        waiting = self.hold_waiting()
+        queued = [r for r in self.registry.queued() if not r.backend and r.id not in waiting]  # a cluster's queue
+        if not queued:  # runs the others
             return []
         several = len({r.owner for r in queued}) > 1  # one user's queue needs no usage history
         usage = fairshare.recent_usage(self.registry.device_use(fairshare.usage_since())) if several else {}
@@ -157,6 +159,32 @@ class Dispatcher:
             if r.id in reasons and reasons[r.id] != r.wait_reason:
                 self.registry.update(r.id, wait_reason=reasons[r.id])
         return started
+
+    def hold_waiting(self) -> set[str]:
+        """The queued runs still waiting on another run (`after_id`), each with its reason. A run whose awaited run
+        succeeded waits no longer; one whose awaited run failed, diverged or was cancelled is cancelled (Slurm would
+        leave it pending for ever); an interrupted one may yet be resumed, so its waiters wait and say so."""
+        from tools.registry import TERMINAL
+
+        held: set[str] = set()
+        for run in self.registry.queued():
+            if not run.after_id or run.job_id:
+                continue
+            before = self.registry.find(run.after_id)
+            status = before.status if before is not None else "missing"
+            if status == "succeeded":
+                continue
+            if status in TERMINAL and status != "interrupted" or status == "missing":
+                folder = RunFolder(run.run_dir)
+                folder.set_status("cancelled", f"run {run.after_id}, which it waited for, ended {status}")
+                self.registry.sync(run.id)
+                continue
+            held.add(run.id)
+            reason = (f"waiting for run {run.after_id} (interrupted: resume it, or cancel this run)"
+                      if status == "interrupted" else f"waiting for run {run.after_id} to succeed")
+            if run.wait_reason != reason:
+                self.registry.update(run.id, wait_reason=reason)
+        return held
 
     def launch(self, run: Run, devices: list[str]) -> None:
         folder = RunFolder(run.run_dir)

@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def now() -> float:
@@ -76,6 +76,9 @@ class Run(SQLModel, table=True):
     # resumed run's earlier time, which started_at (reset by the resume) no longer covers, still counts in the fair
     # order
     earlier_use_json: str | None = None
+    # schema v8: the run this one waits on (Slurm's afterok): queued until that run has succeeded, from its folder's
+    # "after" event (tools/runs.enqueue; tools/queue.Dispatcher.hold_waiting)
+    after_id: str | None = None
 
 
 class MetricSummary(SQLModel, table=True):

@@ -52,6 +52,7 @@ MIGRATIONS: dict[int, list[str]] = {
     6: ["ALTER TABLE run ADD COLUMN owner VARCHAR", "ALTER TABLE run ADD COLUMN wait_reason VARCHAR",
         "CREATE INDEX IF NOT EXISTS ix_run_owner ON run (owner)"],
     7: ["ALTER TABLE run ADD COLUMN earlier_use_json VARCHAR"],
+    8: ["ALTER TABLE run ADD COLUMN after_id VARCHAR"],
 }
 
 
@@ -390,6 +391,8 @@ class Registry:
                 reset = True
             if e.get("type") == "owner" and e.get("user"):
                 run.owner = str(e["user"])
+            if e.get("type") == "after" and e.get("after_id"):
+                run.after_id = str(e["after_id"])
             if e.get("type") in ("import", "audit") and e.get("format"):
                 run.source = str(e["format"])
             if e.get("type") == "status":

@@ -84,11 +84,13 @@ def placement(cfg: RunConfig, backend: str, nodes: int = 1, procs_per_node: int 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
             parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
             notes: str = "", backend: str | None = None, nodes: int = 1, procs_per_node: int | None = None,
-            time_limit_min: float | None = None) -> Run:
+            time_limit_min: float | None = None, after: str | None = None) -> Run:
     """Validate, claim a run folder and register it as queued. The scheduler daemon starts it: callers that
     want it started now call tools.scheduler.start_scheduler_if_needed. `backend` names a configured cluster
     backend (`sslpilot backend ls`); the run then goes there with `nodes` x `procs_per_node` processes
-    (default: train.num_gpus per node, one process per GPU), within `time_limit_min` (default: the backend's)."""
+    (default: train.num_gpus per node, one process per GPU), within `time_limit_min` (default: the backend's).
+    `after` names a run this one waits on: it stays queued until that run has succeeded (Slurm's
+    `--dependency=afterok`), and is cancelled if that run ends any other way."""
     if time_limit_min is not None and time_limit_min <= 0:
         raise SSLPilotError(f"time limit {time_limit_min} min is not positive", field="time_limit_min")
     if backend == "local":
@@ -98,6 +100,7 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
                             fix="add --backend NAME, or bound a local run with --set train.max_minutes=N")
     actor = access.require(home, "member", "launching a run")
     cfg = validate(config, home=home, backend=backend)
+    after_id = waited_on(home, after) if after is not None else None
     if backend is None:
         from tools.fairshare import check_user_limits
 
@@ -115,7 +118,23 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
                      recommendation=recommendation)
+    if after_id:
+        folder.event("after", f"waits for run {after_id} to succeed", after_id=after_id)
     return registry.sync(run.id)
+
+
+def waited_on(home: Home, ref: str) -> str:
+    """The id of the run a new run is to wait on, checked before anything is stored: it must exist and may still
+    succeed (a run that already ended otherwise would leave the new one waiting for ever)."""
+    registry = Registry(home)
+    if registry.find(run_id_of(ref)) is None:
+        raise SSLPilotError(f"no run {ref!r} to wait for", field="after_run",
+                            fix="name a run from `sslpilot runs`, or launch without waiting")
+    run = registry.sync(run_id_of(ref))
+    if run.status in TERMINAL and run.status != "succeeded":
+        raise SSLPilotError(f"run {run.id} already ended {run.status}, so a run waiting for it to succeed would never "
+                            "start", field="after_run", fix="launch without waiting, or wait for another run")
+    return run.id
 
 
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
@@ -172,10 +191,11 @@ def sweep_name() -> str:
 
 
 def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
-          priority: int = 0, tags: Iterable[str] = ()) -> list[Run]:
+          priority: int = 0, tags: Iterable[str] = (), after: str | None = None) -> list[Run]:
     trees = sweep_configs(base, grid)
     experiment = experiment or sweep_name()
-    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep", *tags]) for t in trees]
+    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep", *tags], after=after)
+            for t in trees]
 
 
 def find_run(home: Home, ref: str | int) -> RunFolder:

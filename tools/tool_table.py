@@ -43,7 +43,8 @@ class LaunchArgs(BaseModel):
     name: str | None = Field(None, max_length=MAX_NAME, description="the run's name")
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS, description="tags to find the run by, e.g. "
                             "['baseline']")
-
+    after_run: str | None = Field(None, description="a run id this waits for: queued until that run has succeeded, "
+                                  "cancelled if it ends any other way (Slurm's afterok)")
 
     @field_validator("tags")
     @classmethod

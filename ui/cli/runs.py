@@ -69,6 +69,8 @@ def pretrain(
     name: Annotated[str | None, typer.Option(help="the run's name")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="a tag to find the run by (repeatable)")] = None,
     parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
+    after: Annotated[str | None, typer.Option(help="wait for this run: start once it has succeeded (cancelled if "
+                                                   "it ends otherwise)")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
     backend: Annotated[str | None, typer.Option(help="a cluster backend from `sslpilot backend ls` (default: "
                                                      "this machine's queue)")] = None,
@@ -100,6 +102,9 @@ def pretrain(
     tags = tag or []
     method = tree["method"]
     h = the_home()
+    if (at or cron) and after:
+        raise SSLPilotError("a scheduled launch starts at its time, not after another run", field="after",
+                            fix="give --at/--cron or --after, not both")
     if at or cron:
         runs.validate(tree)
         when = datetime.fromisoformat(at) if at else None
@@ -108,7 +113,8 @@ def pretrain(
               " (runs while `sslpilot serve` is up)")
         return
     if sweep:
-        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority, tags=tags)
+        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority, tags=tags,
+                          after=after)
         out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
         emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
         if wait:
@@ -116,7 +122,7 @@ def pretrain(
                 scheduler.wait(h, r.id)
         return
     run = runs.enqueue(h, tree, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
-                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min, tags=tags)
+                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min, tags=tags, after=after)
     if not wait:
         scheduler.start_scheduler_if_needed(h)
         emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,

@@ -269,6 +269,12 @@ IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
 """A launch on part of its data ("using only 1000 images", "on the first 5k images"): data.max_samples."""
+LAST_CHECKPOINT_ONLY = re.compile(r"\b(?:(?:only|just)\s+(?:keep|save|store)|(?:keep|save|store)\s+(?:only|just))\s+"
+                                  r"(?:the\s+|a\s+|one\s+)?(?:last|final|latest|end)\s+(?:one|checkpoint)\b|"
+                                  r"\b(?:keep|save|store)\s+(?:a\s+|the\s+|one\s+)?checkpoint\s+(?:only\s+)?at\s+the\s+end"
+                                  r"(?:\s+only)?\b|\bno\s+checkpoints?\s+but\s+the\s+(?:last|final)(?:\s+one)?\b")
+"""Only the last checkpoint ("only keep the last checkpoint", "save a checkpoint at the end only"): no step_<n>.pt files
+besides last.pt (train.keep_checkpoints=0; last.pt is always written, so the run can be resumed)."""
 VAL_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:of\s+(?:the\s+)?(?:data|images)\s+)?(?:held[ -]out|"
                        r"(?:kept\s+)?for\s+validation|as\s+(?:a\s+)?validation|validation)|\bval(?:idation)?[ _-]?"
                        r"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent)")
@@ -312,6 +318,8 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         out["method_args.freeze_last_layer_epochs"] = epochs_said(frozen)
     warmup = WARMUP_LENGTH.search(low)  # "a 20-step warmup", "a warmup of 1k steps": the count with its unit
     warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
+    if LAST_CHECKPOINT_ONLY.search(low):
+        out.setdefault("train.keep_checkpoints", 0)
     subset = IMAGES_AT_MOST.search(low)  # "using only 1000 images": a subset of the data, never the probe's
     if subset:
         out["data.max_samples"] = parse_count(subset.group(1) or subset.group(2))

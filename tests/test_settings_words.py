@@ -547,3 +547,15 @@ def test_dino_s_two_global_crops_are_said_not_dropped_and_another_count_is_asked
     assert r.kind == "tool" and r.args["overrides"]["data.image_size"] == 64, r.question
     r = understand("pretrain dino on shapes with 3 global crops", {}, WORLD, model)
     assert r.kind == "clarify" and "`3 global crops`" in r.question
+
+
+@pytest.mark.parametrize("message", ["pretrain simclr on digits, only keep the last checkpoint",
+                                     "pretrain byol on shapes and save a checkpoint at the end only",
+                                     "train vicreg on digits, keep just the final checkpoint"])
+def test_only_the_last_checkpoint_keeps_no_others(message):
+    r = understand(message, {}, WORLD, get_model())
+    assert r.tool == "launch_pretraining" and r.args["overrides"]["train.keep_checkpoints"] == 0
+
+
+def test_resuming_from_the_last_checkpoint_keeps_its_checkpoints():
+    assert "train.keep_checkpoints" not in find_knobs("resume run 2 from the last checkpoint")

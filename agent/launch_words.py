@@ -97,6 +97,28 @@ def _multiple_without_value(text: str, args: dict, parent: str | None, intents, 
                "earlier run's."), [lookup] if lookup else [], intents[:3], p)
 
 
+MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "half": 0.5, "halve": 0.5, "a third of": 1 / 3}
+MULTIPLE_KEYS = {"learningrate": "optim.lr", "lr": "optim.lr", "batch": "train.batch_size",
+                 "batchsize": "train.batch_size", "temperature": "method_args.temperature", "steps": "train.steps",
+                 "epochs": "train.epochs"}
+
+
+def multiples_of_parent(text: str, args: dict) -> dict[str, float]:
+    """Settings a follow-up gives as multiples of its parent's ("run 4 again with twice the batch size", "half the
+    lr"): {config key: factor}, for the tool to make values of (LaunchArgs.scale). Not "twice the default lr" (the
+    method's, not the run's), nor a setting whose value is given too."""
+    out = {}
+    for m in MULTIPLE_OF_SETTING.finditer(text):
+        if re.search(r"\bdefault\b", m.group(0), re.I) or _value_given(m.group(1), args):
+            continue
+        word = m.group(0).lower()
+        factor = next((v for w, v in MULTIPLE_WORDS.items() if word.startswith(w)), None)
+        if factor is None:
+            factor = float(re.match(r"\d+(?:\.\d+)?", word).group(0))
+        out[MULTIPLE_KEYS[re.sub(r"[ _-]", "", m.group(1).lower())]] = factor
+    return out
+
+
 def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
     """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
     find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
@@ -494,8 +516,11 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     args.update(named)
     change = ((args.get("recommendation") or {}).get("change") or {})
     if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
-        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p) or \
-            _multiple_without_value(text, args, args.get("parent_run"), intents, p)
+        scale = multiples_of_parent(text, args) if args.get("parent_run") else {}
+        if scale:  # "run 4 again with twice the batch size": the tool makes the value of run 4's
+            args["scale"] = scale
+        vague = _direction_without_value(text, args, args.get("parent_run"), intents, p) or (
+            None if scale else _multiple_without_value(text, args, args.get("parent_run"), intents, p))
         if vague:
             return vague
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])

@@ -162,7 +162,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"
-            out.append({"setting": f"method_args.{key}", "value": value, "from": own})
+            out.append({"setting": f"method_args.{key}", "value": "auto" if value is None else value,  # chosen
+                        "from": own})  # at the run's start (DINO's head_batch_norm: by the backbone's family)
     return out
 
 
@@ -176,7 +177,7 @@ class ToolBox:
     # ---- pending (costly) actions ------------------------------------------------------------------
     def launch_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "launching a run")  # refused now, not after a "yes"
-        a = LaunchArgs(**kw)
+        a, multiples = scaled_from_parent(LaunchArgs(**kw), self.home)
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
 
@@ -186,6 +187,8 @@ class ToolBox:
         a, fitted_cfg, est, values = self._proposal(a, cfg)
         if fitted_cfg is not cfg:  # steps fitted to a time: the config that runs
             cfg, resolved = fitted_cfg, validate(fitted_cfg, home=self.home, backend=a.backend)
+        for row in values:  # "batch size: 512 (2 x run 1's 256)"
+            row["from"] = multiples.get(SHOWN_AS.get(row["setting"], row["setting"]), row["from"])
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
                "config": _brief_config(cfg), "estimate": est, "values": values,
@@ -583,6 +586,42 @@ def _brief_config(cfg: dict) -> dict:
             "batch_size": cfg["train"]["batch_size"] or "auto", "lr": cfg["optim"].get("lr") or "default",
             "device": cfg["train"]["device"], "method_args": cfg.get("method_args", {}),
             "augment_strength": cfg["augment"]["strength"]}
+
+
+SHOWN_AS = {"batch size": "train.batch_size", "learning rate": "optim.lr", "steps": "train.steps",
+            "epochs": "train.epochs"}  # provenance's names for these keys
+
+
+def scaled_from_parent(a: LaunchArgs, home: Home) -> tuple[LaunchArgs, dict[str, str]]:
+    """A follow-up's settings given as multiples of its parent's (`scale`) made values: the value the parent trained
+    with (set, or chosen at its start: tools/run_settings.py) times the factor. The proposal carries the values, so
+    what is confirmed is what runs; the second item says for each key where its value came from."""
+    if not a.scale:
+        return a, {}
+    if not a.parent_run:
+        raise SSLPilotError("a setting given as a multiple needs the run it is a multiple of", field="scale",
+                            fix="name the run (parent_run), or give the value")
+    from tools.run_settings import setting
+    from tools.runs import run_summary
+
+    info = run_summary(home, a.parent_run)
+    fields, overrides, notes = {}, dict(a.overrides), {}
+    for key, factor in a.scale.items():
+        was = setting(info, key)
+        value = was["value"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SSLPilotError(f"run {a.parent_run}'s {key} is not known ({'not started yet' if was['how'] == 'auto' else was['how']})",
+                                field="scale", fix=f"give the {key.split('.')[-1]} as a value")
+        new = value * factor
+        if isinstance(value, int) and key != "optim.lr":
+            new = max(1, round(new))
+        field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
+        if field:
+            fields[field] = new
+        else:
+            overrides[key] = new
+        notes[key] = f"{factor:g} x run {a.parent_run}'s {value:g}"
+    return a.model_copy(update={**fields, "overrides": overrides, "scale": {}}), notes
 
 
 def _waits_for(home: Home, a: LaunchArgs) -> dict:

@@ -19,6 +19,9 @@ from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLE
 from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
 from tools.run_settings import SPECIAL
 
+SCALABLE = ("optim.lr", "train.batch_size", "train.steps", "train.epochs", "method_args.temperature")
+"""Settings a follow-up may give as a multiple of its parent's ("run 4 again with twice the batch size")."""
+
 
 class LaunchArgs(BaseModel):
     method: str | None = Field(None, description=f"one of {', '.join(METHODS)} (default simclr; "
@@ -45,6 +48,19 @@ class LaunchArgs(BaseModel):
                             "['baseline']")
     after_run: str | None = Field(None, description="a run id this waits for: queued until that run has succeeded, "
                                   "cancelled if it ends any other way (Slurm's afterok)")
+    scale: dict[str, float] = Field(default_factory=dict, description="settings as a multiple of the parent run's "
+                                    "value (needs parent_run), e.g. {'train.batch_size': 2} for twice its batch size; "
+                                    f"of {', '.join(SCALABLE)}")
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, v: dict[str, float]) -> dict[str, float]:
+        for key, factor in v.items():
+            if key not in SCALABLE:
+                raise ValueError(f"scale: {key!r} cannot be given as a multiple; use one of {', '.join(SCALABLE)}")
+            if not 0 < factor <= 100:
+                raise ValueError(f"scale: {key} x {factor:g} is not a factor between 0 and 100")
+        return v
 
     @field_validator("tags")
     @classmethod

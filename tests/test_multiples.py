@@ -1,0 +1,78 @@
+"""A follow-up's settings given as multiples of its parent's ("run 4 again with twice the batch size"): read by the
+chat as `scale`, made values by the launch tool from what the parent used, shown with where they came from, and
+refused where the parent's value is not known."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ssl_runtime.errors import SSLPilotError
+from tools import runs
+from tools.agent_tools import ToolBox
+from tools.home import Home
+
+PARENT = {"method": "simclr", "data": {"name": "digits"}, "train": {"steps": 30, "batch_size": 64},
+          "method_args": {"temperature": 0.2}}
+
+
+@pytest.fixture
+def box(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    return ToolBox(home), runs.enqueue(home, PARENT)
+
+
+def test_multiples_become_values_of_the_parent_s_settings(box):
+    tools, parent = box
+    p = tools.launch_pretraining(parent_run=parent.id, scale={"train.batch_size": 2, "train.steps": 0.5,
+                                                              "method_args.temperature": 0.5})
+    args = p["pending_confirmation"]["args"]
+    assert (args["batch_size"], args["steps"], args["overrides"]["method_args.temperature"]) == (128, 15, 0.1)
+    assert args["scale"] == {}  # what is confirmed is the values, so the yes launches what was shown
+    rows = {r["setting"]: r["from"] for r in p["values"]}
+    assert rows["batch size"] == f"2 x run {parent.id}'s 64" and rows["steps"] == f"0.5 x run {parent.id}'s 30"
+    assert rows["method_args.temperature"] == f"0.5 x run {parent.id}'s 0.2"
+
+
+def test_a_multiple_of_a_value_the_parent_has_not_fixed_yet_is_refused(box):
+    tools, parent = box
+    with pytest.raises(SSLPilotError) as err:  # lr is chosen at the run's start; the parent is only queued
+        tools.launch_pretraining(parent_run=parent.id, scale={"optim.lr": 0.5})
+    assert err.value.field == "scale" and "not started yet" in str(err.value)
+    with pytest.raises(SSLPilotError) as alone:
+        tools.launch_pretraining(method="simclr", data="digits", scale={"train.batch_size": 2})
+    assert alone.value.field == "scale"
+
+
+def test_only_some_settings_and_sensible_factors_are_taken_as_multiples(box):
+    tools, parent = box
+    with pytest.raises(ValidationError, match="cannot be given as a multiple"):
+        tools.launch_pretraining(parent_run=parent.id, scale={"augment.strength": 2})
+    with pytest.raises(ValidationError, match="not a factor"):
+        tools.launch_pretraining(parent_run=parent.id, scale={"train.batch_size": 0})
+
+
+@pytest.mark.parametrize(("message", "scale"), [
+    ("retry run 1 with twice the batch size", {"train.batch_size": 2.0}),
+    ("run 5 again with half the learning rate", {"optim.lr": 0.5}),
+    ("relaunch run 1 with 3x the lr and double the steps", {"optim.lr": 3.0, "train.steps": 2.0}),
+])
+def test_the_chat_reads_multiples_of_the_run_it_follows(message, scale):
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.understand import understand
+
+    r = understand(message, {}, WORLD, get_model())
+    assert r.tool == "launch_pretraining" and r.args["scale"] == scale
+
+
+def test_a_multiple_of_the_default_or_with_no_run_is_still_asked():
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.understand import understand
+
+    for message in ("retry run 1 with twice the default lr", "pretrain simclr on digits with twice the batch size"):
+        assert understand(message, {}, WORLD, get_model()).kind == "clarify"

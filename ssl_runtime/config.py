@@ -182,6 +182,9 @@ class EvalConfig(_Strict):
                                   "and kNN learn from, the same share of each class (semi-supervised: 0.01, 0.1)")
     time_budget_s: float | None = Field(None, gt=0, description="the probe embeds a seeded sample sized to take "
                                         "about this long; unset: a quarter of the run's training time, 10 to 300 s")
+    knn_monitor_images: int = Field(1024, ge=0, description="while training, at each health step: kNN accuracy of "
+                                    "the health batch's held-out images against this many labelled training images "
+                                    "(monitor/knn_acc; images with labels only); 0 turns it off")
 
 
 class MonitorConfig(_Strict):

@@ -190,6 +190,20 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
             "correct": correct}
 
 
+def knn_predict(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, n_classes: int, k: int = 20,
+                temperature: float = 0.07) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each validation row's class by a vote of its k nearest training rows (cosine, weighted exp(sim / T): the
+    InstDisc/DINO kNN, lightly's knn_predict), and the neighbours' labels, nearest first (max(k, RECALL_KS) of them).
+    Features must be L2-normalised. Tensors on the features' device: no host sync (the training-time monitor)."""
+    k_eff = min(k, len(train_x))
+    sims, idx = (val_x @ train_x.T).topk(min(len(train_x), max(k_eff, max(RECALL_KS))), dim=1)
+    neighbour_labels = train_y[idx]
+    weights = (sims[:, :k_eff] / temperature).exp()
+    votes = torch.zeros(len(val_x), n_classes, device=val_x.device)
+    votes.scatter_add_(1, neighbour_labels[:, :k_eff], weights)
+    return votes.argmax(1), neighbour_labels
+
+
 def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
              k: int = 20, temperature: float = 0.07, feature_norm: str = "l2") -> dict:
     if feature_norm == "standardize":
@@ -197,13 +211,8 @@ def knn_eval(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, 
         train_x, val_x = (train_x - mean) / std, (val_x - mean) / std
     train_x, val_x = F.normalize(train_x, dim=1), F.normalize(val_x, dim=1)
     n_classes = int(max(train_y.max(), val_y.max())) + 1
-    k_eff = min(k, len(train_x))
-    sims, idx = (val_x @ train_x.T).topk(max(k_eff, max(RECALL_KS)), dim=1)
-    neighbour_labels = train_y[idx]
-    weights = (sims[:, :k_eff] / temperature).exp()
-    votes = torch.zeros(len(val_x), n_classes, device=val_x.device)
-    votes.scatter_add_(1, neighbour_labels[:, :k_eff], weights)
-    out = {"acc": float((votes.argmax(1) == val_y).float().mean())}
+    predicted, neighbour_labels = knn_predict(train_x, train_y, val_x, n_classes, k, temperature)
+    out = {"acc": float((predicted == val_y).float().mean())}
     for r in RECALL_KS:
         out[f"recall@{r}"] = float((neighbour_labels[:, :r] == val_y[:, None]).any(1).float().mean())
     return out

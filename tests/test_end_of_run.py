@@ -57,6 +57,7 @@ def test_a_one_step_run_on_an_unlabelled_folder_does_not_embed_the_whole_set(unl
     run = _one_step(unlabelled, tmp_path)
     summary = run_worker(run)
     assert summary["status"] == "succeeded" and "probe" not in summary
+    assert "monitor/knn_acc" not in summary["final"]  # no labels: no kNN monitor
     # one step of two views of 32, the health sample (two views of 32) and the width check: nowhere near 240
     assert sum(embedded) <= 2 * 32 + 2 * 32 + 8 < N_IMAGES, embedded
     events = RunFolder(run).read_events()
@@ -70,7 +71,8 @@ def test_a_one_step_run_on_an_unlabelled_folder_does_not_embed_the_whole_set(unl
 
 def test_the_probe_embeds_a_seeded_sample_sized_by_its_time_budget(labelled, tmp_path, embedded, monkeypatch):
     monkeypatch.setattr(probe_module, "MIN_PROBE_IMAGES", 60)  # the floor, so a tiny budget shows the cap
-    run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e-6})
+    # the kNN monitor's bank (eval.knn_monitor_images, bounded by that setting) is left out of this count
+    run = _one_step(labelled, tmp_path, **{"eval.time_budget_s": 1e-6, "eval.knn_monitor_images": 0})
     summary = run_worker(run)
     sample = summary["probe"]["sample"]
     assert sample["images"] == 60 and sample["available"] == N_IMAGES and "time_budget_s=1e-06" in sample["why"]

@@ -15,6 +15,8 @@ PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ss
          **dict.fromkeys(("learning rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
          "teacher entropy": "health/teacher_entropy", "throughput": "samples_per_s", "steps": "step",
          "epochs": "epoch", **dict.fromkeys(("knn accuracy", "knn acc", "knn"), "knn/acc"),
+         **dict.fromkeys(("knn monitor", "online knn", "monitored knn", "knn during training",
+                          "knn accuracy during training", "training knn"), "monitor/knn_acc"),
          **dict.fromkeys(("probe accuracy", "linear probe", "probe"), "probe/acc")}
 """Words for a metric, onto the key a run logs; anything else goes through the import names (tools/imports)."""
 EVERY_RUN_LOGS = ("loss", "lr", "grad_norm", "samples_per_s")

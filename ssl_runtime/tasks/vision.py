@@ -22,11 +22,12 @@ from ssl_runtime import distributed as dist_utils
 from ssl_runtime.augment import ViewPipeline, crop_scale
 from ssl_runtime.config import RunConfig
 from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_boxes, step_generator
-from ssl_runtime.data import default_image_size, open_store, split_ids
+from ssl_runtime.data import default_image_size, eval_images, open_store, split_ids
 from ssl_runtime.data.loader import CropSpec, StepBatches, default_workers, resident, stream
 from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.data.store import CachedStore, ImageStore, ResidentFill, resident_bytes
-from ssl_runtime.health import HealthMonitor
+from ssl_runtime.health import HealthMonitor, eval_mode
+from ssl_runtime.knn_monitor import KnnMonitor
 from ssl_runtime.methods import build_method
 from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.tasks.base import Task, plan_steps
@@ -87,7 +88,25 @@ class VisionTask(Task):
         first = self.crops[0].size
         self.embedding_dim = HealthMonitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
         self.health_samples = len(health_ids)
+        self.knn = self._knn_monitor(store, health_ids) if len(val_ids) >= 16 else None
         self.phases["model_s"] = time.perf_counter() - t1
+
+    def _knn_monitor(self, store: ImageStore, query_ids: torch.Tensor) -> KnnMonitor | None:
+        """kNN accuracy at each health step, where the images have labels (ssl_runtime/knn_monitor.py)."""
+        ev = self.cfg.eval
+        if store.labels is None or not ev.knn_monitor_images or not self.main:
+            return None
+        bank_ids = self.train_ids[: ev.knn_monitor_images]
+        n_classes = len(store.class_names) or int(store.labels.max()) + 1
+
+        def images() -> tuple[torch.Tensor, ...]:
+            labels = self.store.labels
+            return (eval_images(self.store, bank_ids, self.image_size).to(self.device), labels[bank_ids].to(self.device),
+                    eval_images(self.store, query_ids, self.image_size).to(self.device),
+                    labels[query_ids].to(self.device))
+
+        return KnnMonitor(images, lambda x: self.pipeline.normalise(x.float().div(255.0)), n_classes, ev.knn_k,
+                          ev.knn_temperature)
 
     # ---- data placement -------------------------------------------------------------------------------
     def _info(self, message: str) -> None:
@@ -222,7 +241,11 @@ class VisionTask(Task):
         return views
 
     def health(self) -> dict[str, torch.Tensor]:
-        return self.monitor.measure(self.method)
+        out = self.monitor.measure(self.method)
+        if self.knn is not None:
+            with eval_mode(self.method):
+                out.update(self.knn.measure(self.method.backbone))
+        return out
 
     def export(self, folder: RunFolder) -> None:
         self.method.backbone.save(folder.encoder, preprocess=self.preprocess())

@@ -1,0 +1,65 @@
+"""The kNN monitor (monitor/knn_acc at each health step, where images have labels): its vote on constructed
+features and images, and that a run logs it only where it can and was asked to."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import make_run_dir, tiny_config
+from torch import nn
+
+from ssl_runtime.knn_monitor import KNN_ACC, KnnMonitor
+from ssl_runtime.probe import knn_eval, knn_predict
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.worker import run_worker
+
+
+def _two_classes(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images of class 0 dark and of class 1 bright, each pixel jittered: apart by construction."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    x = (40 + 160 * y.view(-1, 1, 1, 1) + torch.randint(0, 30, (n, 3, 8, 8), generator=g)).to(torch.uint8)
+    return x, y
+
+
+def test_the_vote_is_the_nearest_neighbours_class():
+    bank = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]]), dim=1)
+    labels = torch.tensor([0, 0, 1, 1])
+    query = F.normalize(torch.tensor([[1.0, 0.2], [0.2, 1.0]]), dim=1)
+    predicted, neighbours = knn_predict(bank, labels, query, n_classes=2, k=2)
+    assert predicted.tolist() == [0, 1] and neighbours[:, 0].tolist() == [0, 1]
+    assert knn_eval(bank, labels, query, torch.tensor([0, 1]), k=2)["acc"] == 1.0
+
+
+def test_the_monitor_scores_held_out_images_against_the_labelled_bank():
+    bank, bank_y = _two_classes(64, 0)
+    query, query_y = _two_classes(32, 1)
+    flat = nn.Flatten()
+    normalise = lambda x: x.float() / 255.0 - 0.5  # noqa: E731 - centred, so dark and bright point apart
+    right = KnnMonitor(lambda: (bank, bank_y, query, query_y), normalise, n_classes=2, k=5).measure(flat)
+    assert isinstance(right[KNN_ACC], torch.Tensor) and float(right[KNN_ACC]) == 1.0  # no host read inside
+    shuffled = query_y[torch.randperm(32, generator=torch.Generator().manual_seed(3))]
+    wrong = KnnMonitor(lambda: (bank, bank_y, query, shuffled), normalise, n_classes=2, k=5).measure(flat)
+    assert float(wrong[KNN_ACC]) == pytest.approx(float((shuffled == query_y).float().mean()))  # right class, wrong label
+
+
+def _logged(run_dir) -> list[dict]:
+    return [json.loads(x) for x in RunFolder(run_dir).metrics.read_text().splitlines()]
+
+
+def test_a_run_on_labelled_images_logs_it_at_its_health_steps(tmp_path):
+    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 200}))
+    assert run_worker(run)["status"] == "succeeded"
+    rows = [r for r in _logged(run) if KNN_ACC in r]
+    assert [r["step"] for r in rows] == [1, 4, 8, 12]  # health_every 4, and the first step
+    assert all(0.0 <= r[KNN_ACC] <= 1.0 for r in rows)
+    assert not any(KNN_ACC in r for r in _logged(run) if r["step"] in (2, 6, 10))  # logging steps alone
+
+
+def test_it_is_off_when_asked(tmp_path):
+    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 0}))
+    assert run_worker(run)["status"] == "succeeded"
+    assert not any(KNN_ACC in r for r in _logged(run))

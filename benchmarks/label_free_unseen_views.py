@@ -20,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from label_free import kendall  # noqa: E402
+from label_free import METHODS, kendall  # noqa: E402
 
 from ssl_runtime.audit import IMAGENET, _run_encoder_images, embed, view_features  # noqa: E402
 from ssl_runtime.health import cluster_consistency, view_retrieval  # noqa: E402
@@ -90,7 +90,7 @@ def measure(out_dir):
 
 def report(rows):
     keys = sorted({k.rsplit("/", 1)[0] for r in rows for k in r if k.endswith("/vr")})
-    print(f"{'variant':14s} {'form':6s} " + " ".join(f"{m:>7s}" for m in ("simclr", "byol", "vicreg", "all"))
+    print(f"{'variant':14s} {'form':6s} " + " ".join(f"{m:>7s}" for m in (*METHODS, "all"))
           + "  regret-all  pick")
     for v in keys:
         for form in ("vr", "cc", "vrc", "pair"):
@@ -101,7 +101,7 @@ def report(rows):
                     return [-p for p in mean_places([r[f"{v}/vr"] for r in runs], [r[f"{v}/cc"] for r in runs])]
                 return [r[f"{v}/{form}"] for r in runs]
             taus, reg = [], None
-            for m in ("simclr", "byol", "vicreg", None):
+            for m in (*METHODS, None):
                 runs = [r for r in rows if m is None or r["method"] == m]
                 s = score(runs)
                 taus.append(kendall(s, [r["probe"] for r in runs]))

@@ -152,14 +152,17 @@ def test_a_multiple_of_a_setting_is_no_repeat():
 
 
 def test_a_multiple_of_a_default_is_asked_for_as_a_value(model):
-    """"with twice the default learning rate" launched at the default rate; the answer with the value is taken."""
+    """"with twice the default learning rate" launched at the default rate; the answer with the value is taken. A
+    multiple of a run's own value is made a value by the launch tool (tests/test_multiples.py)."""
     r = understand("pretrain simclr on digits with twice the default learning rate", {}, WORLD, model)
     assert r.kind == "clarify" and "say the value" in r.question
     r = understand("pretrain simclr on digits with twice the default learning rate lr 0.004", {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", "launch_pretraining") and r.args["lr"] == 0.004
-    r = understand("restart run 4 with half the learning rate", {}, WORLD, model)  # a follow-up launched unchanged
+    r = understand("restart run 4 with half the default learning rate", {}, WORLD, model)  # the method's, not run 4's
     assert r.kind == "clarify" and "say the value" in r.question and r.options == [
         "what learning rate did run 4 use?"]
+    r = understand("restart run 4 with half the learning rate", {}, WORLD, model)  # launched unchanged, then asked
+    assert (r.tool, r.args["scale"]) == ("launch_pretraining", {"optim.lr": 0.5})
 
 
 def test_a_setting_said_in_words_is_a_drop_for_any_planner():

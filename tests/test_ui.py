@@ -213,7 +213,8 @@ def test_run_page_curves_spectrum_pca_probe_diagnosis(page, seeded):
     text = _text(at)
     assert f"Run {seeded['collapsed']}: simsiam on digits" in text
     titles = " ".join(str(c.proto.spec) for c in _charts(at))
-    for expected in ("loss", "grad_norm", "health/std", "health/rank", "singular-value spectrum", "PCA"):
+    for expected in ("loss", "grad_norm", "health/std", "health/rank", "monitor/knn_acc", "singular-value spectrum",
+                     "PCA"):
         assert expected in titles, expected
     assert _badge(seeded["verdict"]) in text  # diagnosis tab
     assert any(m.label == "probe/acc" for m in at.metric)

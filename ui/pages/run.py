@@ -205,7 +205,7 @@ def curves(rows: list[dict]) -> None:
         st.caption("No metrics logged yet.")
         return
     names = [m for m in CURVE_GROUPS if any(m in r for r in rows)]
-    names += sorted({k for r in rows for k in r if k.startswith(("loss/", "health/"))})
+    names += sorted({k for r in rows for k in r if k.startswith(("loss/", "health/", "monitor/"))})  # the kNN curve too
     cols = st.columns(3)
     for i, name in enumerate(names):
         chart = charts.metric_chart(rows, name)

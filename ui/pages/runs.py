@@ -20,7 +20,7 @@ REFRESH_S = 5
 COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
            "verdict", "tags", "experiment", "source", "backend", "device", "created_at", "parent_id"]
 COMPARE_METRICS = ["loss", "health/std", "health/rank", "health/uniformity", "health/alignment", "lr", "grad_norm",
-                   "health/teacher_entropy", "health/weight_drift", "samples_per_s"]
+                   "health/teacher_entropy", "health/weight_drift", "monitor/knn_acc", "samples_per_s"]
 
 
 PERIODS = ("all time", *NAMED_PERIODS, "24h", "7d", "30d")

@@ -13,7 +13,7 @@ import re
 from agent.run_refs import RunRefs, World
 from agent.setting_words import find_asked, find_knobs, named_settings
 from agent.slots import find_method, find_numbers, parse_count
-from tools.metric_words import metric_key
+from tools.metric_words import KNN_ACC, KNN_WHILE_TRAINING, metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
                                r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
@@ -36,7 +36,8 @@ BARE_METRIC_QUESTION = re.compile(r"^\W*(?:and\s+)?(?:what(?:'s|\s+is|\s+was)|ho
                                   r"the\s+(?:current\s+|latest\s+|final\s+|last\s+)?[\w/ -]{2,30}?"
                                   r"(?:\s+(?:now|currently|so\s+far|at\s+the\s+end))?\W*$", re.I)
 """A bare "what's the perplexity?" in a thread about one run: that run's value, as "what's its perplexity?" is."""
-METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
+METRIC_WORDS = re.compile(r"\b(k-?nn(?:\s+accuracy)?\s+(?:during|over|while|through(?:out)?)\s+(?:the\s+)?(?:training|run|"
+                          r"steps)|k-?nn\s+(?:monitor|curve)|online\s+k-?nn(?:\s+accuracy)?|loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
@@ -104,6 +105,8 @@ def asked_metrics(text: str) -> list[str]:
         return []
     at = AT_STEP.search(text)
     keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]
+    if KNN_WHILE_TRAINING.search(text.lower()):  # "how did run 1's knn accuracy change over training?"
+        keys.append(KNN_ACC)
     return list(dict.fromkeys(k for k in keys if k != "lr" or at))
 
 

@@ -59,13 +59,15 @@ KNOBS: list[tuple[str, str]] = [
     (r"val(?:idation)?[ _-]?(?:split|fraction|share)(?!\s*(?:of\s+)?\d+(?:\.\d+)?\s*(?:%|percent))", "data.val_fraction"),
     (r"(?:data[ _-]?)?loader[ _-]workers|(?:dataloader|data[ _-]?loader|loader|data|decod(?:e|ing))\s+(?:workers|"
      r"processes)|num[ _-]workers", "data.workers"),
+    (r"k-?nn[ _-](?:monitor(?:ing)?[ _-])?(?:bank|memory[ _-]bank)(?:[ _-](?:size|of))?|k-?nn[ _-]monitor[ _-]images",
+     "eval.knn_monitor_images"),
 ]
 
 
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.log_every", "train.health_every",
-             "train.seed", "data.image_size", "backbone.patch_size", "data.workers"}
+             "train.seed", "data.image_size", "backbone.patch_size", "data.workers", "eval.knn_monitor_images"}
 
 
 PARTS_AFTER = r"(?:projector|projection|predictor|heads?|decoder|mlp|image|vision|cnn|resnet|vit|backbone)\b"
@@ -152,6 +154,8 @@ SWITCHES: dict[str, tuple[str, object, object]] = {
     "train.precision": (rf"{LOWER_PRECISION_WORDS}|bf16|fp16", "32", None),
     "train.grad_clip": (r"grad(?:ient)?[ _-]?(?:norm[ _-])?clip(?:ping)?|clip(?:ping)?[ _-]grad(?:ient)?s?", None, None),
     "train.keep_checkpoints": (r"(?:keep(?:ing)?\s+)?(?:any\s+)?(?:intermediate\s+)?checkpoints", 0, None),  # last.pt is always kept
+    "eval.knn_monitor_images": (r"(?:the\s+)?(?:k-?nn[ _-]monitor(?:ing)?|online\s+k-?nn|k-?nn\s+(?:accuracy\s+)?(?:during|"
+                                r"while)\s+training)", 0, 1024),
     "optim.warmup_steps": (r"(?:lr\s+|learning[ _-]rate\s+)?warm[ _-]?up", 0, None),
     "optim.weight_decay": (r"weight[ _-]decay", 0, None),
     "method_args.ema_momentum": (r"ema", 0.0, None),  # the target is the online network, copied each step
@@ -269,6 +273,8 @@ IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
 """A launch on part of its data ("using only 1000 images", "on the first 5k images"): data.max_samples."""
+KNN_BANK_OF_IMAGES = re.compile(r"\b(\d[\d,]*k?)[ -]images?\s+k-?nn[ _-](?:monitor[ _-])?bank\b")
+"""The kNN monitor's bank by its count of images ("a 256-image knn bank"): eval.knn_monitor_images."""
 LAST_CHECKPOINT_ONLY = re.compile(r"\b(?:(?:only|just)\s+(?:keep|save|store)|(?:keep|save|store)\s+(?:only|just))\s+"
                                   r"(?:the\s+|a\s+|one\s+)?(?:last|final|latest|end)\s+(?:one|checkpoint)\b|"
                                   r"\b(?:keep|save|store)\s+(?:a\s+|the\s+|one\s+)?checkpoint\s+(?:only\s+)?at\s+the\s+end"
@@ -320,6 +326,9 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
     if LAST_CHECKPOINT_ONLY.search(low):
         out.setdefault("train.keep_checkpoints", 0)
+    bank = KNN_BANK_OF_IMAGES.search(low)  # "a 256-image knn bank": the count before its images
+    if bank:
+        out.setdefault("eval.knn_monitor_images", parse_count(bank.group(1)))
     subset = IMAGES_AT_MOST.search(low)  # "using only 1000 images": a subset of the data, never the probe's
     if subset:
         out["data.max_samples"] = parse_count(subset.group(1) or subset.group(2))

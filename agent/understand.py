@@ -418,7 +418,8 @@ PROBE_VALUES = re.compile(r"\b(?:recall(?:@\d+)?|retrieval|k-?nn(?:\s+accuracy)?
                           re.I)
 PROBE_QUESTION = re.compile(r"^\W*(?:what|what's|whats|how|show|tell|give)\b|\?\s*$", re.I)
 NOT_PROBE_VALUES = re.compile(r"\b(?:why|compare|versus|vs|rank|better|worse|best|forecast|predict\w*|will|should|"
-                              r"judge|random\s+init\w*|longer|without|worth|usable|any\s+good|no\s+labels?)\b", re.I)
+                              r"judge|random\s+init\w*|longer|without|worth|usable|any\s+good|no\s+labels?|during|"
+                              r"monitor|curve|online|over\s+(?:the\s+)?(?:training|run|steps))\b", re.I)
 """A run's probe values asked for ("what's its recall?", "how good is run 1's retrieval?"): its probe, stored or
 measured, not a literature search or another run's; a comparison or a judgement keeps its own reading."""
 ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resume": "resume_run",

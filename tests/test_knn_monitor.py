@@ -63,3 +63,23 @@ def test_it_is_off_when_asked(tmp_path):
     run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 0}))
     assert run_worker(run)["status"] == "succeeded"
     assert not any(KNN_ACC in r for r in _logged(run))
+
+
+@pytest.mark.parametrize(("message", "tool", "args"), [
+    ("show me run 1's knn accuracy during training", "get_run", {"run_id": "1", "metrics": [KNN_ACC]}),
+    ("how did the knn accuracy of run 1 change over training?", "get_run", {"run_id": "1", "metrics": [KNN_ACC]}),
+    ("what was run 1's knn monitor at step 40?", "get_run", {"run_id": "1", "metrics": [KNN_ACC], "at_step": 40}),
+    ("what's the knn accuracy of run 1?", "run_linear_probe", {"run_id": "1"}),  # the end-of-run kNN
+    ("pretrain simclr on digits without the knn monitor", "launch_pretraining",
+     {"overrides": {"eval.knn_monitor_images": 0}, "method": "simclr", "data": "digits"}),
+    ("pretrain byol on digits with a knn bank of 512 images", "launch_pretraining",
+     {"overrides": {"eval.knn_monitor_images": 512}, "method": "byol", "data": "digits"}),
+])
+def test_the_chat_reads_the_monitor_apart_from_the_end_of_run_knn(message, tool, args):
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.understand import understand
+
+    r = understand(message, {}, WORLD, get_model())
+    assert (r.tool, r.args) == (tool, args)

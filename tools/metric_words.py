@@ -4,6 +4,9 @@ other tools write (train_z_std, rankme, knn_acc1) go through the import names (t
 
 from __future__ import annotations
 
+import re
+
+from ssl_runtime.knn_monitor import KNN_ACC
 from tools.imports.names import sslpilot_name
 
 PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ssl loss"), "loss"),
@@ -15,8 +18,7 @@ PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ss
          **dict.fromkeys(("learning rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
          "teacher entropy": "health/teacher_entropy", "throughput": "samples_per_s", "steps": "step",
          "epochs": "epoch", **dict.fromkeys(("knn accuracy", "knn acc", "knn"), "knn/acc"),
-         **dict.fromkeys(("knn monitor", "online knn", "monitored knn", "knn during training",
-                          "knn accuracy during training", "training knn"), "monitor/knn_acc"),
+
          **dict.fromkeys(("probe accuracy", "linear probe", "probe"), "probe/acc")}
 """Words for a metric, onto the key a run logs; anything else goes through the import names (tools/imports)."""
 EVERY_RUN_LOGS = ("loss", "lr", "grad_norm", "samples_per_s")
@@ -27,6 +29,14 @@ def logged_by_every_run(key: str) -> bool:
     return key in EVERY_RUN_LOGS or key.startswith(("health/", "val/", "loss/"))
 
 
+KNN_WHILE_TRAINING = re.compile(r"\bk-?nn\b.*\b(?:during|over|while|through(?:out)?|monitor(?:ed|ing)?|online|curve|"
+                                r"training)\b|\b(?:online|monitor(?:ed)?|training)\s+k-?nn\b")
+"""kNN accuracy as the run went ("the knn monitor", "knn accuracy during training"): monitor/knn_acc, logged at each
+health step; "knn accuracy" alone is the end-of-run kNN (knn/acc)."""
+
+
 def metric_key(words: str) -> str:
     low = " ".join(words.strip().lower().replace("_", " ").split())
+    if KNN_WHILE_TRAINING.search(low):
+        return KNN_ACC
     return PLAIN.get(low) or PLAIN.get(low.removeprefix("the ")) or sslpilot_name(words.strip())

@@ -76,3 +76,11 @@ def test_a_multiple_of_the_default_or_with_no_run_is_still_asked():
 
     for message in ("retry run 1 with twice the default lr", "pretrain simclr on digits with twice the batch size"):
         assert understand(message, {}, WORLD, get_model()).kind == "clarify"
+
+
+def test_a_sweep_or_a_schedule_takes_multiples_as_values_too(box):
+    tools, parent = box
+    sweep = tools.launch_sweep(parent_run=parent.id, scale={"train.batch_size": 2}, grid={"optim.lr": [0.1, 0.2]})
+    assert sweep["pending_confirmation"]["args"]["batch_size"] == 128 and sweep["runs"] == 2
+    later = tools.schedule_pretraining(parent_run=parent.id, scale={"train.steps": 2}, at="2030-01-01T02:00")
+    assert later["pending_confirmation"]["args"]["steps"] == 60

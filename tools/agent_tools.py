@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
@@ -223,7 +224,7 @@ class ToolBox:
 
     def schedule_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "scheduling a run")
-        a = ScheduleArgs(**kw)
+        a, _ = scaled_from_parent(ScheduleArgs(**kw), self.home)
         if not a.at and not a.cron:
             raise SSLPilotError("say when: a time (at) or a cron expression", field="at")
         if a.after_run:
@@ -242,7 +243,7 @@ class ToolBox:
 
     def launch_sweep(self, **kw) -> dict:
         access.require(self.home, "member", "launching a sweep")
-        a = SweepArgs(**kw)
+        a, _ = scaled_from_parent(SweepArgs(**kw), self.home)  # a multiple of a parent's: a value, as in a launch
         if a.like_sweep:  # what is confirmed is the sweep written out: its base run, grid and name
             a = _like_sweep(a, self.home)
         from tools.registry import Registry
@@ -592,7 +593,10 @@ SHOWN_AS = {"batch size": "train.batch_size", "learning rate": "optim.lr", "step
             "epochs": "train.epochs"}  # provenance's names for these keys
 
 
-def scaled_from_parent(a: LaunchArgs, home: Home) -> tuple[LaunchArgs, dict[str, str]]:
+ArgsT = TypeVar("ArgsT", bound=LaunchArgs)
+
+
+def scaled_from_parent(a: ArgsT, home: Home) -> tuple[ArgsT, dict[str, str]]:
     """A follow-up's settings given as multiples of its parent's (`scale`) made values: the value the parent trained
     with (set, or chosen at its start: tools/run_settings.py) times the factor. The proposal carries the values, so
     what is confirmed is what runs; the second item says for each key where its value came from."""

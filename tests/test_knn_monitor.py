@@ -51,7 +51,8 @@ def _logged(run_dir) -> list[dict]:
 
 
 def test_a_run_on_labelled_images_logs_it_at_its_health_steps(tmp_path):
-    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 200}))
+    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 200,
+                                                          "data.cache_dir": str(tmp_path / "datasets")}))
     assert run_worker(run)["status"] == "succeeded"
     rows = [r for r in _logged(run) if KNN_ACC in r]
     assert [r["step"] for r in rows] == [1, 4, 8, 12]  # health_every 4, and the first step
@@ -60,7 +61,8 @@ def test_a_run_on_labelled_images_logs_it_at_its_health_steps(tmp_path):
 
 
 def test_it_is_off_when_asked(tmp_path):
-    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 0}))
+    run = make_run_dir(tmp_path, tiny_config("simclr", **{"eval.knn_monitor_images": 0,
+                                                          "data.cache_dir": str(tmp_path / "datasets")}))
     assert run_worker(run)["status"] == "succeeded"
     assert not any(KNN_ACC in r for r in _logged(run))
 

@@ -50,8 +50,9 @@ def test_knn_recall_on_separable_clusters():
     assert shuffled["acc"] < 0.5
 
 
-def test_probe_run_writes_results_and_baseline(run_dir_factory):
-    run_dir = run_dir_factory("simclr")
+def test_probe_run_writes_results_and_baseline(run_dir_factory, tmp_path):
+    # a cache folder of its own: another test's probe of the same tiny config would have kept the baseline already
+    run_dir = run_dir_factory("simclr", **{"data.cache_dir": str(tmp_path / "datasets")})
     train(run_dir)
     result = probe_run(run_dir, device="cpu")
     assert 0.1 < result["probe/acc"] <= 1.0 and "baseline" in result

@@ -37,6 +37,7 @@ from agent.stop_words import mask_plateau, read_stop
 from ssl_runtime.catalogue import BACKBONES, VISION_METHODS, prose
 from tools.launches import FIELD_KEYS
 from tools.metric_words import logged_by_every_run
+from tools.registry import UNSUCCESSFUL
 
 MULTIPLE_OF_SETTING = re.compile(
     r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
@@ -137,9 +138,9 @@ def _direction_without_value(text: str, args: dict, parent: str | None, intents,
 
 def _value_given(setting: str, args: dict) -> bool:
     """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
-    word = re.sub(r"[ _-]", "", setting.lower())
-    key = {"learningrate": "lr", "batch": "batch_size", "batchsize": "batch_size"}.get(word, word)
-    return args.get(key) is not None or f"method_args.{key}" in args.get("overrides", {})
+    key = MULTIPLE_KEYS[re.sub(r"[ _-]", "", setting.lower())]
+    field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
+    return (field is not None and args.get(field) is not None) or key in args.get("overrides", {})
 
 
 def _swap_words(text: str, old: str, new: str) -> str:
@@ -331,7 +332,7 @@ def read_wait(text: str, world: World) -> tuple[dict, Reading | None]:
             return {}, ask(f"There is no run {rid} here to wait for ({len(world.runs)} runs). Which run should it "
                            "wait for?", [_swap_words(text, m.group(0), f"after run {r.id} finishes")
                                          for r in world.runs[-2:]])
-        if run.status in ("failed", "diverged", "cancelled", "interrupted"):
+        if run.status in UNSUCCESSFUL:  # as tools.runs.waited_on refuses
             return {}, ask(f"Run {rid} already ended {run.status}, so a run waiting for it to succeed would never "
                            "start. Launch it now instead?", [without_wait(text)])
         return {"after_run": rid}, None

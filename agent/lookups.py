@@ -36,8 +36,7 @@ BARE_METRIC_QUESTION = re.compile(r"^\W*(?:and\s+)?(?:what(?:'s|\s+is|\s+was)|ho
                                   r"the\s+(?:current\s+|latest\s+|final\s+|last\s+)?[\w/ -]{2,30}?"
                                   r"(?:\s+(?:now|currently|so\s+far|at\s+the\s+end))?\W*$", re.I)
 """A bare "what's the perplexity?" in a thread about one run: that run's value, as "what's its perplexity?" is."""
-METRIC_WORDS = re.compile(r"\b(k-?nn(?:\s+accuracy)?\s+(?:during|over|while|through(?:out)?)\s+(?:the\s+)?(?:training|run|"
-                          r"steps)|k-?nn\s+(?:monitor|curve)|online\s+k-?nn(?:\s+accuracy)?|loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
+METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
@@ -105,7 +104,7 @@ def asked_metrics(text: str) -> list[str]:
         return []
     at = AT_STEP.search(text)
     keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]
-    if KNN_WHILE_TRAINING.search(text.lower()):  # "how did run 1's knn accuracy change over training?"
+    if KNN_WHILE_TRAINING.search(text.lower()):  # "run 1's knn monitor", "its knn accuracy over training"
         keys.append(KNN_ACC)
     return list(dict.fromkeys(k for k in keys if k != "lr" or at))
 

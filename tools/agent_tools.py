@@ -111,10 +111,12 @@ def _like_sweep(a: SweepArgs, home: Home) -> SweepArgs:
                                 "like_sweep": None, "extend": False, "grid_source": source})
 
 
-def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = None) -> list[dict]:
+def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = None,
+               scaled: dict[str, str] | None = None) -> list[dict]:
     """Every setting of a proposed launch and where its value comes from: you, the parent run, the
     recommendation, or a default. The confirmation shows all of them, so nothing is filled in silently. A follow-up
-    of another method (`parent_method`) has that method's own defaults for its knobs, not the parent's."""
+    of another method (`parent_method`) has that method's own defaults for its knobs, not the parent's; a value made
+    from a multiple of the parent's says so (`scaled`, from scaled_from_parent: "2 x run 1's 256")."""
     parent = f"run {a.parent_run}" if a.parent_run else None
     inherited = parent or "default"
     rec = ((a.recommendation or {}).get("change") or {})
@@ -146,13 +148,14 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             value, src = grid.pop(key), (getattr(a, "grid_source", None) or {}).get(key, "you")
         elif key in rec and src != "you":  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
             src = by_rec
-        out.append({"setting": name, "value": value, "from": src})
+        out.append({"setting": name, "value": value, "from": (scaled or {}).get(key, src)})
     out += [{"setting": k, "value": v, "from": (getattr(a, "grid_source", None) or {}).get(k, "you")}
             for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
         if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
             value = spelled_out(value, cfg, est.get("steps"))
-        out.append({"setting": key, "value": "off" if value is None else value, "from": "you"})  # "no grad clipping"
+        out.append({"setting": key, "value": "off" if value is None else value,  # "no grad clipping"
+                    "from": (scaled or {}).get(key, "you")})
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": by_rec})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", ", ".join(a.tags))) if v]
@@ -178,18 +181,16 @@ class ToolBox:
     # ---- pending (costly) actions ------------------------------------------------------------------
     def launch_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "launching a run")  # refused now, not after a "yes"
-        a, multiples = scaled_from_parent(LaunchArgs(**kw), self.home)
+        a, scaled = scaled_from_parent(LaunchArgs(**kw), self.home)
         cfg = _config_tree(a, self.home)
         from tools.runs import placement, validate
 
         # first, so a device the machine lacks is named as such ("no GPU 7 here"), not met inside the estimate
         resolved = validate(cfg, home=self.home, backend=a.backend)
         after = _waits_for(self.home, a)
-        a, fitted_cfg, est, values = self._proposal(a, cfg)
+        a, fitted_cfg, est, values = self._proposal(a, cfg, scaled)
         if fitted_cfg is not cfg:  # steps fitted to a time: the config that runs
             cfg, resolved = fitted_cfg, validate(fitted_cfg, home=self.home, backend=a.backend)
-        for row in values:  # "batch size: 512 (2 x run 1's 256)"
-            row["from"] = multiples.get(SHOWN_AS.get(row["setting"], row["setting"]), row["from"])
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
                                         "device_hours": device_hours(est)},
                "config": _brief_config(cfg), "estimate": est, "values": values,
@@ -198,7 +199,8 @@ class ToolBox:
             out["placement"] = placement(resolved, a.backend, a.nodes)
         return out
 
-    def _proposal(self, a: LaunchArgs, cfg: dict) -> tuple[LaunchArgs, dict, dict, list[dict]]:
+    def _proposal(self, a: LaunchArgs, cfg: dict, scaled: dict[str, str] | None = None
+                  ) -> tuple[LaunchArgs, dict, dict, list[dict]]:
         """A launch's cost estimate and every value with where it comes from. A launch given a time and no length
         ("for 2 hours") first gets the steps that time holds at the speed measured here, written into its own
         arguments, so what is confirmed is what runs."""
@@ -215,7 +217,7 @@ class ToolBox:
             from tools.registry import Registry
 
             parent_method = Registry(self.home).get(a.parent_run).method
-        values = provenance(a, cfg, est, parent_method)
+        values = provenance(a, cfg, est, parent_method, scaled)
         if steps is not None:  # the steps row says where its number came from
             row = next(v for v in values if v["setting"] == "steps")
             row["from"] = f"fitted to {cfg['train']['max_minutes']:g} min at {est['img_per_s']:.0f} img/s measured here"
@@ -224,7 +226,7 @@ class ToolBox:
 
     def schedule_pretraining(self, **kw) -> dict:
         access.require(self.home, "member", "scheduling a run")
-        a, _ = scaled_from_parent(ScheduleArgs(**kw), self.home)
+        a, scaled = scaled_from_parent(ScheduleArgs(**kw), self.home)
         if not a.at and not a.cron:
             raise SSLPilotError("say when: a time (at) or a cron expression", field="at")
         if a.after_run:
@@ -236,14 +238,14 @@ class ToolBox:
         from tools.runs import validate
 
         validate(cfg)
-        a, cfg, est, values = self._proposal(a, cfg)
+        a, cfg, est, values = self._proposal(a, cfg, scaled)
         return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "when": a.at or a.cron}
 
     def launch_sweep(self, **kw) -> dict:
         access.require(self.home, "member", "launching a sweep")
-        a, _ = scaled_from_parent(SweepArgs(**kw), self.home)  # a multiple of a parent's: a value, as in a launch
+        a, scaled = scaled_from_parent(SweepArgs(**kw), self.home)  # a multiple of a parent's: a value, as in a launch
         if a.like_sweep:  # what is confirmed is the sweep written out: its base run, grid and name
             a = _like_sweep(a, self.home)
         from tools.registry import Registry
@@ -260,7 +262,7 @@ class ToolBox:
 
         n = len(sweep_configs(cfg, a.grid))
         after = _waits_for(self.home, a)
-        a, cfg, est, values = self._proposal(a, cfg)
+        a, cfg, est, values = self._proposal(a, cfg, scaled)
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est, n)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
@@ -587,10 +589,6 @@ def _brief_config(cfg: dict) -> dict:
             "batch_size": cfg["train"]["batch_size"] or "auto", "lr": cfg["optim"].get("lr") or "default",
             "device": cfg["train"]["device"], "method_args": cfg.get("method_args", {}),
             "augment_strength": cfg["augment"]["strength"]}
-
-
-SHOWN_AS = {"batch size": "train.batch_size", "learning rate": "optim.lr", "steps": "train.steps",
-            "epochs": "train.epochs"}  # provenance's names for these keys
 
 
 ArgsT = TypeVar("ArgsT", bound=LaunchArgs)

@@ -17,7 +17,7 @@ from ssl_runtime.run_folder import RunFolder
 from tools.backends.local import LocalBackend, handle_of
 from tools.gpus import Allocator, Request, device_keys
 from tools.records import Run, now
-from tools.registry import Registry
+from tools.registry import UNSUCCESSFUL, Registry
 
 
 @dataclass
@@ -38,9 +38,10 @@ class Dispatcher:
         """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
         self.reap()
         self.escalate_cancels()
-        self.submit_cluster_runs()
+        waiting = self.hold_waiting()
+        self.submit_cluster_runs(waiting)
         self.watch_cluster_runs()
-        self.dispatch()
+        self.dispatch(waiting)
         for run in self.registry.list(status="running"):
             self.registry.sync(run.id)
 
@@ -53,7 +54,7 @@ class Dispatcher:
         return counts
 
     # ---- cluster backends (tools/backends) -----------------------------------------------------------
-    def submit_cluster_runs(self) -> list[str]:
+    def submit_cluster_runs(self, waiting: set[str] | None = None) -> list[str]:
         """Queued runs bound for a cluster go to its scheduler at once: its queue, not ours, decides when."""
         import json
 
@@ -61,7 +62,7 @@ class Dispatcher:
         from tools.backends import get
 
         submitted = []
-        waiting = self.hold_waiting()
+        waiting = self.hold_waiting() if waiting is None else waiting
         for run in self.registry.queued():
             if not run.backend or run.job_id or run.id in waiting:
                 continue
@@ -116,13 +117,13 @@ class Dispatcher:
                                       "finishing; `sslpilot resume` continues from the last checkpoint")
                 self.registry.sync(run.id)
 
-    def dispatch(self) -> list[str]:
+    def dispatch(self, waiting: set[str] | None = None) -> list[str]:
         """Start what fits, in the fair order (tools/fairshare.py): a user at their GPU limit is passed over; the
         run whose turn it is waits for its devices rather than being overtaken. Every run left waiting gets its
         reason (`wait_reason`, shown in `sslpilot runs` and the UI)."""
         from tools import fairshare
 
-        waiting = self.hold_waiting()
+        waiting = self.hold_waiting() if waiting is None else waiting  # once per tick (tick passes it)
         queued = [r for r in self.registry.queued() if not r.backend and r.id not in waiting]  # a cluster's queue
         if not queued:  # runs the others
             return []
@@ -164,8 +165,6 @@ class Dispatcher:
         """The queued runs still waiting on another run (`after_id`), each with its reason. A run whose awaited run
         succeeded waits no longer; one whose awaited run failed, diverged or was cancelled is cancelled (Slurm would
         leave it pending for ever); an interrupted one may yet be resumed, so its waiters wait and say so."""
-        from tools.registry import TERMINAL
-
         held: set[str] = set()
         for run in self.registry.queued():
             if not run.after_id or run.job_id:
@@ -174,7 +173,7 @@ class Dispatcher:
             status = before.status if before is not None else "missing"
             if status == "succeeded":
                 continue
-            if status in TERMINAL and status != "interrupted" or status == "missing":
+            if status in UNSUCCESSFUL and status != "interrupted" or status == "missing":
                 folder = RunFolder(run.run_dir)
                 folder.set_status("cancelled", f"run {run.after_id}, which it waited for, ended {status}")
                 self.registry.sync(run.id)

@@ -39,6 +39,7 @@ from tools.records import (
 from tools.spells import spells_of
 
 TERMINAL = ("succeeded", "failed", "diverged", "cancelled", "interrupted")
+UNSUCCESSFUL = tuple(s for s in TERMINAL if s != "succeeded")  # a run waiting on one of these would never start
 ACTIVE = ("queued", "running")
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
-from tools.registry import ACTIVE, TERMINAL, Registry, run_id_of
+from tools.registry import ACTIVE, TERMINAL, UNSUCCESSFUL, Registry, run_id_of
 from tools.tool_table import RUN_SORTS
 
 
@@ -131,7 +131,7 @@ def waited_on(home: Home, ref: str) -> str:
         raise SSLPilotError(f"no run {ref!r} to wait for", field="after_run",
                             fix="name a run from `sslpilot runs`, or launch without waiting")
     run = registry.sync(run_id_of(ref))
-    if run.status in TERMINAL and run.status != "succeeded":
+    if run.status in UNSUCCESSFUL:
         raise SSLPilotError(f"run {run.id} already ended {run.status}, so a run waiting for it to succeed would never "
                             "start", field="after_run", fix="launch without waiting, or wait for another run")
     return run.id

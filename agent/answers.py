@@ -9,8 +9,10 @@ import json
 import re
 from collections.abc import Callable
 
+from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
 from tools.run_settings import time_text, took
+from tools.runs import runs_named
 
 
 def _pct(x) -> str:
@@ -446,15 +448,26 @@ def pending_text(result: dict) -> str:
 
 
 def _waiting_line(result: dict) -> list[str]:
-    """The run a launch waits for, and how far it has got, so the wait can be judged before the yes."""
-    a = result.get("after")
-    if not a:
+    """The runs a launch waits for, and how far each has got, so the wait can be judged before the yes."""
+    waits, any_ending = result.get("after"), result.get("after_any")
+    if not waits:
         return []
-    if a["status"] == "succeeded":
-        return [f"- waits for: run {a['run_id']} ({a['method']}), which has already succeeded: it starts at once"]
-    got = f", step {a['steps'] or 0} of {a['total_steps'] or '?'}" if a["status"] == "running" else ""
-    return [f"- waits for: run {a['run_id']} ({a['method']}, {a['status']}{got}) to succeed; it queues now and starts "
-            "then, and is cancelled if that run fails or is cancelled"]
+    if all(a["status"] in (TERMINAL if any_ending else ("succeeded",)) for a in waits):
+        how = ", ".join(f"{a['method']}, {a['status']}" for a in waits)
+        return [f"- waits for: {runs_named([a['run_id'] for a in waits])} ({how}), which "
+                f"{'has' if len(waits) == 1 else 'have'} already {'ended' if any_ending else 'succeeded'}: it "
+                "starts at once"]
+
+    def stands(a: dict) -> str:
+        got = f", step {a['steps'] or 0} of {a['total_steps'] or '?'}" if a["status"] == "running" else ""
+        return f"run {a['run_id']} ({a['method']}, {a['status']}{got})"
+
+    which = ", ".join(stands(a) for a in waits)
+    if any_ending:
+        return [f"- waits for: {which} to end, however {'it ends' if len(waits) == 1 else 'they end'}; it queues "
+                "now and starts then"]
+    return [f"- waits for: {which} to succeed; it queues now and starts then, and is cancelled if "
+            f"{'that run' if len(waits) == 1 else 'one of them'} fails or is cancelled"]
 
 
 def _search_text(where: str, result: dict) -> str:
@@ -672,19 +685,28 @@ def _audit_text(result: dict) -> str:
             f"Ask \"diagnose run {r['run_id']}\" for the verdict.")
 
 
+def _waits_text(result: dict, several: bool = False) -> str:
+    """" It starts once run 3 has succeeded." for a queued run (or sweep) that waits."""
+    if not result.get("after"):
+        return ""
+    ids = result["after"]
+    ending = "ended" if result.get("after_any") else "succeeded"
+    return (f" {'They start' if several else 'It starts'} once {runs_named(ids)} "
+            f"{'has' if len(ids) == 1 else 'have'} {ending}.")
+
+
 def _queued_text(result: dict) -> str:
-    waits = f" It starts once run {result['after']} has succeeded." if result.get("after") else ""
+    waits = _waits_text(result)
     return (f"Queued **run {result['run_id']}** ({result['config']['method']} on {result['config']['data']}).{waits} "
             f"Ask \"how is run {result['run_id']} doing?\" to follow it.")
 
 
 def _sweep_text(result: dict) -> str:
     ids, name = result["run_ids"], result["experiment"]
-    runs = f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
+    runs = runs_named(ids)
     then = (f"ask \"rank the {name} sweep\"" if re.fullmatch(r"[\w.-]+", name) else
             f"run `sslpilot rank --sweep {name}`")  # a name the chat reads back as this sweep, or the command
-    waits = f" {'It starts' if len(ids) == 1 else 'They start'} once run {result['after']} has succeeded." \
-        if result.get("after") else ""
+    waits = _waits_text(result, several=len(ids) > 1)
     return (f"Queued sweep **{name}**: {runs}.{waits} When {'it ends' if len(ids) == 1 else 'they end'}, {then} to "
             "see which is best.")
 

@@ -266,7 +266,7 @@ def _takes(tool: str, s: Stated) -> bool:
     if s.field in ("number", "setting", "switch"):  # elsewhere context ("why did run 2 collapse after 40 epochs?", "with a
         return tool in LAUNCH_TOOLS or (tool in NUMBERS_LAND and s.field == "number")  # resnet18?"); a launch must
         # carry a setting said in words too, and a probe, a list or a comparison every number
-    place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run", "after_run"),
+    place = {"path": ("data", "path", "checkpoints"), "run": ("run_id", "run_ids", "parent_run", "after_run", "after_runs"),
              "overrides": ("overrides", "eval_overrides")}.get(s.field, (s.field,))
     return s.field == "overrides" or any(f in fields for f in place)
 
@@ -289,7 +289,8 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "at":  # a time is read once per message; relative ones ("in 2 hours") move, so: is one there?
         return bool(args.get("at") or args.get("cron"))
     if s.field == "run":
-        ids = [args.get("run_id"), args.get("parent_run"), args.get("after_run"), *(args.get("run_ids") or [])]
+        ids = [args.get("run_id"), args.get("parent_run"), args.get("after_run"), *(args.get("run_ids") or []),
+               *(args.get("after_runs") or [])]
         return any(_same(i, s.value) for i in ids if i is not None)
     if s.field == "number":  # a share in percent ("mask 60% of patches") is carried as a fraction
         said = [s.value, s.value / 100] if re.search(r"%|percent|per\s*cent", s.raw, re.I) else [s.value]

@@ -38,6 +38,7 @@ from ssl_runtime.catalogue import BACKBONES, VISION_METHODS, prose
 from tools.launches import FIELD_KEYS
 from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
+from tools.runs import runs_named
 
 MULTIPLE_OF_SETTING = re.compile(
     r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
@@ -280,9 +281,10 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
         args.update(waits)
         intent = "launch_pretraining"
     elif waits:
-        return ask(f"Start it at a time, or once run {waits['after_run']} has finished? A launch can wait for one or "
-                   "the other, not both: say it without the time to wait.", [without_wait(text).strip()], intents[:3],
-                   p)
+        ids = waits.get("after_runs") or [waits["after_run"]]
+        return ask(f"Start it at a time, or once {runs_named(ids)} {'has' if len(ids) == 1 else 'have'} finished? A "
+                   "launch can wait for one or the other, not both: say it without the time to wait.",
+                   [without_wait(text).strip()], intents[:3], p)
     if intent == "schedule_pretraining" or when:
         if not when:
             return ask("When should it start? e.g. `tonight at 11pm`, `in 2 hours`, `every night at 2`.")
@@ -294,17 +296,27 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
     return Reading("tool", "launch_pretraining", args, confidence=p, intents=intents[:3])
 
 
-# a launch that waits for another run: "after run 3 finishes", "once #3 is done", "when run 3 has succeeded"; "after
-# run 3" alone too, not "after run 3's warmup"
-DONE_WORDS = (r"(?:finishes|finished|completes|ends|succeeds|wraps\s+up|is\s+(?:done|finished|over|complete|"
-              r"completed|through)|has\s+(?:finished|succeeded|completed|ended|been\s+done))")
-AFTER_RUN = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?:run\s*#?\s*|#)(\d+)(?!['\u2019]s)\b"
-                       rf"(?P<done>\s+{DONE_WORDS}\b)?", re.I)
+# a launch that waits for other runs: "after run 3 finishes", "once #3 is done", "when runs 3 and 4 have succeeded",
+# "after both run 1 and run 3 complete"; "after run 3" alone too, not "after run 3's warmup"
+DONE_WORDS = (r"(?:finish(?:es|ed)?|complete[sd]?|ends?|ended|succeeds?|succeeded|stops?|stopped|wraps?\s+up|"
+              r"(?:is|are)\s+(?:all\s+)?(?:done|finished|over|complete|completed|through)|"
+              r"ha(?:s|ve)\s+(?:all\s+)?(?:finished|succeeded|completed|ended|been\s+done))")
+RUN_LIST = (r"(?:both\s+)?(?:runs?\s*#?\s*|#)\d+(?!['\u2019]s)\b(?:\s*(?:,\s*and|,|and|&)\s*(?:runs?\s*)?#?\s*"
+            r"\d+(?!['\u2019]s)\b)*")
+AFTER_RUN = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?P<runs>{RUN_LIST})(?P<done>\s+{DONE_WORDS}\b)?",
+                       re.I)
 # ... or the run going now: "after the current run finishes", "once the running one is done"
 AFTER_CURRENT = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?:the|my|our|this)\s+(?:current|running|"
                            rf"active|ongoing)\s+(?:run|one|job|training)(?:\s+{DONE_WORDS})?\b|\b(?:after|once|when)"
                            rf"\s+(?:the\s+)?(?:run|one|job)\s+(?:that'?s\s+|that\s+is\s+|in\s+progress|running)"
                            rf"(?:running)?(?:\s+now)?\s+{DONE_WORDS}\b", re.I)
+# ... and any ending will do (Slurm's afterany): "whether or not it succeeds", "even if it fails", "no matter how"
+ANY_ENDING = re.compile(r",?\s*\b(?:whether\s+or\s+not\s+(?:it|they|one|either)\s+\w+|whether\s+(?:it|they)\s+"
+                        r"(?:succeeds?|fails?|works?)\s+or\s+not|even\s+if\s+(?:it|they|one|either|any)(?:\s+of\s+"
+                        r"them)?\s+(?:fails?|crash(?:es)?|diverges?)|(?:success|succeed(?:ed)?|failed|pass)\s+or\s+"
+                        r"(?:not|fail(?:ed|ure)?)|no\s+matter\s+(?:how|what)(?:\s+(?:it|they)\s+ends?)?|however\s+"
+                        r"(?:it|they)\s+ends?|either\s+way|regardless(?:\s+of\s+(?:how\s+(?:it|they)\s+ends?|the\s+"
+                        r"(?:outcome|result)))?|whatever\s+(?:happens|the\s+(?:outcome|result)))\b", re.I)
 
 
 def _wait_said(text: str) -> re.Match | None:
@@ -321,24 +333,36 @@ def waits_for_a_run(text: str) -> bool:
 
 
 def read_wait(text: str, world: World) -> tuple[dict, Reading | None]:
-    """The run a launch is to wait for (`after_run`), or a question: a run that is not here, or "the current run"
-    when none or several are running. "When run 3 ..." without an ending ("when run 3 collapsed") is not a wait."""
+    """The runs a launch is to wait for (`after_run`, or `after_runs` for several) and whether any ending will do
+    (`after_any`), or a question: a run that is not here, one that already ended when it must succeed, or "the
+    current run" when none or several are running. "When run 3 ..." without an ending ("when run 3 collapsed") is
+    not a wait."""
     m = _wait_said(text)
     if m is None:
         return {}, None
+    any_ending = {"after_any": True} if ANY_ENDING.search(text) else {}
     if m.re is AFTER_RUN:
-        rid, run = m.group(1), world.run(m.group(1))
-        if run is None:
-            return {}, ask(f"There is no run {rid} here to wait for ({len(world.runs)} runs). Which run should it "
-                           "wait for?", [_swap_words(text, m.group(0), f"after run {r.id} finishes")
-                                         for r in world.runs[-2:]])
-        if run.status in UNSUCCESSFUL:  # as tools.runs.waited_on refuses
-            return {}, ask(f"Run {rid} already ended {run.status}, so a run waiting for it to succeed would never "
-                           "start. Launch it now instead?", [without_wait(text)])
-        return {"after_run": rid}, None
+        ids = list(dict.fromkeys(re.findall(r"\d+", m.group("runs"))))
+        missing = [rid for rid in ids if world.run(rid) is None]
+        present = [rid for rid in ids if rid not in missing]
+        if missing:
+            offers = [f"after {runs_named(present)} {'finishes' if len(present) == 1 else 'finish'}"] if present else [
+                f"after run {r.id} finishes" for r in world.runs[-2:]]
+            return {}, ask(f"There is no run {missing[0]} here to wait for ({len(world.runs)} runs). Which run should "
+                           "it wait for?", [_swap_words(text, m.group(0), o) for o in offers])
+        ended = [world.run(rid) for rid in ids if world.run(rid).status in UNSUCCESSFUL]
+        if ended and not any_ending:  # as tools.runs.waited_on refuses
+            r = ended[0]
+            if len(ids) == 1:
+                return {}, ask(f"Run {r.id} already ended {r.status}, so a run waiting for it to succeed would never "
+                               "start. Launch it now instead?", [without_wait(text)])
+            return {}, ask(f"Run {r.id} already ended {r.status}, so a run waiting for {runs_named(ids)} to succeed "
+                           "would never start. Launch it now instead, or once they have all ended, however they end?",
+                           [without_wait(text), f"{text.rstrip('.!? ')}, whether or not they succeed"])
+        return {**({"after_run": ids[0]} if len(ids) == 1 else {"after_runs": ids}), **any_ending}, None
     going = [r for r in world.runs if r.status in ("running", "queued")]  # "the current run"
     if len(going) == 1:
-        return {"after_run": going[0].id}, None
+        return {"after_run": going[0].id, **any_ending}, None
     if not going:
         return {}, ask("No run is running or queued now, so there is nothing to wait for. Launch it now?",
                        [without_wait(text)])
@@ -347,12 +371,13 @@ def read_wait(text: str, world: World) -> tuple[dict, Reading | None]:
 
 
 def without_wait(text: str) -> str:
-    """The message less its wait ("queue byol on digits after run 3 finishes" -> "queue byol on digits"), so the
-    time read beside it is not "after run 3", and a question can offer the launch without it."""
+    """The message less its wait ("queue byol on digits after run 3 finishes, even if it fails" -> "queue byol on
+    digits"), so the time read beside it is not "after run 3", and a question can offer the launch without it."""
     m = _wait_said(text)
     if m is None:
         return text
-    return re.sub(r"\s+", " ", text[:m.start()] + " " + text[m.end():]).strip(" ,")
+    rest = ANY_ENDING.sub(" ", text[:m.start()] + " " + text[m.end():])
+    return re.sub(r"\s+", " ", rest).strip(" ,")
 
 
 # "on the cluster", "to slurm", "on our gpu cluster", "on the ray cluster", "across 3 nodes"

@@ -109,9 +109,9 @@ def test_the_launch_tool_shows_the_wait_before_the_yes_and_queues_it_after(queue
     first = runs.enqueue(home, ONE_GPU)
     box = ToolBox(home)
     proposal = box.launch_pretraining(method="byol", data="digits", steps=5, after_run=f"run {first.id}")
-    assert proposal["after"]["run_id"] == first.id and proposal["after"]["status"] == "queued"
+    assert [(a["run_id"], a["status"]) for a in proposal["after"]] == [(first.id, "queued")]
     done = box.execute_confirmed("launch_pretraining", proposal["pending_confirmation"]["args"])
-    assert done["after"] == first.id and registry.get(done["run_id"]).after_id == first.id
+    assert done["after"] == [first.id] and registry.get(done["run_id"]).after_id == first.id
     with pytest.raises(SSLPilotError) as scheduled:
         box.schedule_pretraining(method="byol", data="digits", at="2030-01-01T02:00", after_run=first.id)
     assert scheduled.value.field == "after_run"
@@ -169,3 +169,142 @@ def test_the_cli_queues_a_run_that_waits_and_refuses_a_wait_with_a_time(queue):
     both = CliRunner().invoke(app, ["--home", str(home.root), "pretrain", "byol", "--data", "digits", "--after",
                                     first.id, "--at", "2030-01-01T02:00"])
     assert isinstance(both.exception, SSLPilotError) and both.exception.field == "after"  # the CLI prints it as one line
+
+
+# ---- several runs, and any ending (Slurm's afterok:1:2 and afterany) ---------------------------------------------
+
+def test_a_run_waiting_for_several_starts_once_all_have_succeeded(queue):
+    home, registry, dispatcher, workers = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    third = runs.enqueue(home, ONE_GPU, after=[first.id, f"run {second.id}"])
+    assert third.waits_for == [first.id, second.id] and not third.after_any
+    dispatcher.tick()
+    assert workers.started == [first.id, second.id]
+    assert registry.get(third.id).wait_reason == f"waiting for runs {first.id} and {second.id} to succeed"
+    workers.finish(registry, first.id)
+    dispatcher.tick()
+    assert registry.get(third.id).wait_reason == f"waiting for run {second.id} to succeed"
+    assert registry.get(third.id).status == "queued"
+    workers.finish(registry, second.id)
+    dispatcher.tick()
+    assert workers.started[-1] == third.id and registry.get(third.id).status == "running"
+
+
+def test_a_run_waiting_for_several_is_cancelled_when_one_of_them_fails(queue):
+    home, registry, dispatcher, workers = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    third = runs.enqueue(home, ONE_GPU, after=[first.id, second.id])
+    dispatcher.tick()
+    RunFolder(second.run_dir).set_status("diverged", "nan loss")
+    registry.sync(second.id)
+    dispatcher.tick()
+    got = registry.get(third.id)
+    assert got.status == "cancelled" and got.message == f"run {second.id}, which it waited for, ended diverged"
+
+
+@pytest.mark.parametrize("ending", ["failed", "cancelled", "diverged", "interrupted", "succeeded"])
+def test_a_run_waiting_for_any_ending_starts_once_all_have_ended_however(queue, ending):
+    home, registry, dispatcher, workers = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    third = runs.enqueue(home, ONE_GPU, after=[first.id, second.id], after_any=True)
+    dispatcher.tick()
+    assert registry.get(third.id).wait_reason == f"waiting for runs {first.id} and {second.id} to end"
+    RunFolder(first.run_dir).set_status(ending, "ended")
+    registry.sync(first.id)
+    dispatcher.tick()
+    got = registry.get(third.id)
+    assert got.status == "queued" and got.wait_reason == f"waiting for run {second.id} to end"
+    workers.finish(registry, second.id)
+    dispatcher.tick()
+    assert registry.get(third.id).status == "running" and workers.started[-1] == third.id
+
+
+def test_waiting_for_any_ending_accepts_a_run_that_already_ended_and_needs_runs_to_wait_for(queue):
+    from tools.tool_table import LaunchArgs
+
+    home, registry, dispatcher, workers = queue
+    failed = runs.enqueue(home, ONE_GPU)
+    RunFolder(failed.run_dir).set_status("failed", "boom")
+    registry.sync(failed.id)
+    waiting = runs.enqueue(home, ONE_GPU, after=failed.id, after_any=True)
+    dispatcher.tick()
+    assert workers.started == [waiting.id]
+    with pytest.raises(ValueError, match="after_any: name the run"):
+        LaunchArgs(method="byol", after_any=True)
+    with pytest.raises(ValueError, match="not both"):
+        LaunchArgs(method="byol", after_run="1", after_runs=["2"])
+    before = len(registry.list())
+    with pytest.raises(SSLPilotError) as missing:  # one run of two not there: nothing stored
+        runs.enqueue(home, ONE_GPU, after=[failed.id, "41"], after_any=True)
+    assert missing.value.field == "after_run" and len(registry.list()) == before
+
+
+def test_several_waits_and_any_ending_survive_a_registry_rebuild(queue):
+    home, registry, _, _ = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    third = runs.enqueue(home, ONE_GPU, after=[first.id, second.id], after_any=True)
+    registry.engine.dispose()
+    (home.root / "sslpilot.db").unlink()
+    fresh = Registry(home)
+    fresh.rebuild()
+    got = fresh.get(third.id)
+    assert (got.waits_for, got.after_any) == ([first.id, second.id], True)
+
+
+def test_the_tools_show_each_awaited_run_and_queue_the_wait(queue):
+    from agent.answers import tool_result_text as render
+
+    home, registry, _, _ = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    box = ToolBox(home)
+    proposal = box.launch_pretraining(method="byol", data="digits", steps=5, after_runs=[first.id, second.id],
+                                      after_any=True)
+    assert [a["run_id"] for a in proposal["after"]] == [first.id, second.id] and proposal["after_any"] is True
+    text = render("launch_pretraining", proposal)
+    assert f"waits for: run {first.id} (simclr, queued), run {second.id} (simclr, queued) to end, however they end" in text
+    done = box.execute_confirmed("launch_pretraining", proposal["pending_confirmation"]["args"])
+    assert done["after"] == [first.id, second.id] and done["after_any"] is True
+    assert f"It starts once runs {first.id} and {second.id} have ended." in render("launch_pretraining", done)
+    sweep = box.launch_sweep(method="byol", data="digits", steps=5, grid={"optim.lr": [0.1, 0.2]},
+                             after_runs=[first.id, second.id])
+    made = box.execute_confirmed("launch_sweep", sweep["pending_confirmation"]["args"])
+    assert [registry.get(r).waits_for for r in made["run_ids"]] == [[first.id, second.id]] * 2
+    assert "They start once runs" in render("launch_sweep", made) and "have succeeded" in render("launch_sweep", made)
+
+
+def test_the_cli_waits_for_several_runs_and_for_any_ending(queue):
+    import json
+
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    home, registry, _, _ = queue
+    first, second = runs.enqueue(home, ONE_GPU), runs.enqueue(home, ONE_GPU)
+    out = CliRunner().invoke(app, ["--home", str(home.root), "pretrain", "byol", "--data", "digits", "--steps", "5",
+                                   "--after", first.id, "--after", second.id, "--after-any", "--no-wait", "--json"])
+    assert out.exit_code == 0, out.output
+    got = registry.get(json.loads(out.stdout)["run_id"])
+    assert (got.waits_for, got.after_any) == ([first.id, second.id], True)
+    alone = CliRunner().invoke(app, ["--home", str(home.root), "pretrain", "byol", "--data", "digits", "--after-any"])
+    assert isinstance(alone.exception, SSLPilotError) and alone.exception.field == "after_any"
+
+
+def test_the_chat_reads_several_runs_and_any_ending():
+    world = [("1", "succeeded"), ("2", "running"), ("3", "running"), ("4", "diverged")]
+    r = _reading("queue byol on digits after runs 2 and 3 finish", world)
+    assert (r.tool, r.args.get("after_runs"), r.args.get("after_any")) == ("launch_pretraining", ["2", "3"], None)
+    r = _reading("once #1, #2 and #3 are done, pretrain vicreg on shapes", world)
+    assert (r.tool, r.args["after_runs"], r.args["data"]) == ("launch_pretraining", ["1", "2", "3"], "shapes")
+    r = _reading("pretrain dino on shapes after run 2 ends, whether or not it succeeds", world)
+    assert (r.args.get("after_run"), r.args.get("after_any")) == ("2", True)
+    r = _reading("start simclr on digits after run 4 ends either way", world)  # ended already: any ending will do
+    assert (r.tool, r.args.get("after_run"), r.args.get("after_any")) == ("launch_pretraining", "4", True)
+    r = _reading("train byol on digits after runs 2 and 4 finish", world)  # 4 can never succeed
+    assert r.kind == "clarify" and "Run 4 already ended diverged" in r.question
+    assert r.options == ["train byol on digits", "train byol on digits after runs 2 and 4 finish, whether or not they "
+                         "succeed"]
+    r = _reading("queue byol on digits after runs 2 and 9 are done", world)
+    assert r.kind == "clarify" and "no run 9" in r.question and r.options == ["queue byol on digits after run 2 finishes"]
+    r = _reading("compare runs 2 and 3", world)
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["2", "3"]})

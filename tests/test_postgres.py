@@ -111,14 +111,15 @@ def test_migration_on_postgres_keeps_rows(pg_home):
         c.execute(text("ALTER TABLE run DROP COLUMN wait_reason"))
         c.execute(text("ALTER TABLE run DROP COLUMN earlier_use_json"))
         c.execute(text("ALTER TABLE run DROP COLUMN after_id"))
+        c.execute(text("ALTER TABLE run DROP COLUMN after_any"))
         c.execute(text("UPDATE schema_info SET version = 1"))
     reg.engine.dispose()
     again = Registry(pg_home)
-    assert again.schema_version() == 8
-    again.update(run.id, verdict="healthy", owner="ann", earlier_use_json="[]", after_id="1")
+    assert again.schema_version() == 9
+    again.update(run.id, verdict="healthy", owner="ann", earlier_use_json="[]", after_id="1", after_any=True)
     got = again.get(run.id)
-    assert (got.verdict, got.owner, got.status, got.earlier_use_json, got.after_id) == (
-        "healthy", "ann", "queued", "[]", "1")
+    assert (got.verdict, got.owner, got.status, got.earlier_use_json, got.after_id, got.after_any) == (
+        "healthy", "ann", "queued", "[]", "1", True)
 
 
 def test_two_admins_demoting_each_other_on_postgres_keep_one(pg_home):

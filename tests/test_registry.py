@@ -111,18 +111,19 @@ def test_migration_adds_columns_and_keeps_data(home):
     con.execute("ALTER TABLE run DROP COLUMN wait_reason")
     con.execute("ALTER TABLE run DROP COLUMN earlier_use_json")
     con.execute("ALTER TABLE run DROP COLUMN after_id")
+    con.execute("ALTER TABLE run DROP COLUMN after_any")
     con.execute("UPDATE schema_info SET version = 1")
     con.commit()
     con.close()
     reg = Registry(home)
-    assert reg.schema_version() == 8  # v2 verdict, v3 dataset_cache, v4 source, v5 backend, v6 owner, v7 spells,
-    # v8 after_id
+    assert reg.schema_version() == 9  # v2 verdict, v3 dataset_cache, v4 source, v5 backend, v6 owner, v7 spells,
+    # v8 after_id, v9 after_any
     assert reg.get(run.id).status == "succeeded"
     reg.update(run.id, verdict="healthy", dataset_cache="photos-0123456789ab", source="tensorboard", owner="ann",
-               after_id="3")
+               after_id="3,4", after_any=True)
     got = reg.get(run.id)
-    assert (got.verdict, got.dataset_cache, got.source, got.owner, got.after_id) == (
-        "healthy", "photos-0123456789ab", "tensorboard", "ann", "3")
+    assert (got.verdict, got.dataset_cache, got.source, got.owner, got.waits_for, got.after_any) == (
+        "healthy", "photos-0123456789ab", "tensorboard", "ann", ["3", "4"], True)
     assert reg.sync(run.id).owner == got.owner  # the folder's owner event (if any) is not re-read over it
     assert json.loads(reg.get(run.id).earlier_use_json)  # v7's column filled from the folder's status events
 

@@ -229,7 +229,7 @@ class ToolBox:
         a, scaled = scaled_from_parent(ScheduleArgs(**kw), self.home)
         if not a.at and not a.cron:
             raise SSLPilotError("say when: a time (at) or a cron expression", field="at")
-        if a.after_run:
+        if a.waits_for():
             raise SSLPilotError("a scheduled launch starts at its time, not after another run", field="after_run",
                                 fix="either schedule it, or launch it now to wait for that run")
         if a.at:
@@ -343,18 +343,19 @@ class ToolBox:
             a = SweepArgs(**args)
             name = a.experiment or runs.sweep_name()
             made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags],
-                              after=a.after_run)
+                              after=a.waits_for() or None, after_any=a.after_any)
             for r in made:
                 self._start(r.id)
             return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid,
-                    **({"after": made[0].after_id} if made and made[0].after_id else {})}
+                    **(_waits_of(made[0]) if made else {})}
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)
         run = runs.enqueue(self.home, cfg, parent_id=a.parent_run, recommendation=a.recommendation,
-                           tags=["chat", *a.tags], backend=a.backend, nodes=a.nodes, after=a.after_run)
+                           tags=["chat", *a.tags], backend=a.backend, nodes=a.nodes, after=a.waits_for() or None,
+                           after_any=a.after_any)
         self._start(run.id)
         return {"run_id": run.id, "status": run.status, "run_dir": run.run_dir, "config": _brief_config(cfg),
-                **({"after": run.after_id} if run.after_id else {})}
+                **_waits_of(run)}
 
     def _start(self, run_id: str) -> None:
         """Hand a queued run to whoever starts runs: the host's hook (tests, the UI) or the scheduler daemon."""
@@ -627,12 +628,19 @@ def scaled_from_parent(a: ArgsT, home: Home) -> tuple[ArgsT, dict[str, str]]:
 
 
 def _waits_for(home: Home, a: LaunchArgs) -> dict:
-    """The run a launch is to wait for, checked when it is proposed (not after the user's yes), and how it stands."""
-    if not a.after_run:
+    """The runs a launch is to wait for, checked when it is proposed (not after the user's yes), and how each
+    stands; `after_any`: whether any ending will do."""
+    if not a.waits_for():
         return {}
     from tools.registry import Registry
     from tools.runs import waited_on
 
-    run = Registry(home).get(waited_on(home, a.after_run))
-    return {"after": {"run_id": run.id, "method": run.method, "status": run.status, "steps": run.steps,
-                      "total_steps": run.total_steps}}
+    registry = Registry(home)
+    waits = [registry.get(rid) for rid in waited_on(home, a.waits_for(), a.after_any)]
+    return {"after": [{"run_id": r.id, "method": r.method, "status": r.status, "steps": r.steps,
+                       "total_steps": r.total_steps} for r in waits], "after_any": a.after_any}
+
+
+def _waits_of(run) -> dict:
+    """What a queued run waits for, for the answer: the run ids, and whether any ending will do."""
+    return {"after": run.waits_for, "after_any": bool(run.after_any)} if run.waits_for else {}

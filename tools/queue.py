@@ -17,7 +17,8 @@ from ssl_runtime.run_folder import RunFolder
 from tools.backends.local import LocalBackend, handle_of
 from tools.gpus import Allocator, Request, device_keys
 from tools.records import Run, now
-from tools.registry import UNSUCCESSFUL, Registry
+from tools.registry import TERMINAL, UNSUCCESSFUL, Registry
+from tools.runs import runs_named
 
 
 @dataclass
@@ -162,25 +163,34 @@ class Dispatcher:
         return started
 
     def hold_waiting(self) -> set[str]:
-        """The queued runs still waiting on another run (`after_id`), each with its reason. A run whose awaited run
-        succeeded waits no longer; one whose awaited run failed, diverged or was cancelled is cancelled (Slurm would
-        leave it pending for ever); an interrupted one may yet be resumed, so its waiters wait and say so."""
+        """The queued runs still waiting on other runs (`waits_for`), each with its reason. A run whose awaited runs
+        all succeeded waits no longer; one of them failed, diverged or cancelled cancels it (Slurm would leave it
+        pending for ever); an interrupted one may yet be resumed, so its waiters wait and say so. A run waiting for
+        any ending (`after_any`, Slurm's afterany) waits until every awaited run has ended, interrupted included."""
         held: set[str] = set()
         for run in self.registry.queued():
-            if not run.after_id or run.job_id:
+            if not run.waits_for or run.job_id:
                 continue
-            before = self.registry.find(run.after_id)
-            status = before.status if before is not None else "missing"
-            if status == "succeeded":
-                continue
-            if status in UNSUCCESSFUL and status != "interrupted" or status == "missing":
-                folder = RunFolder(run.run_dir)
-                folder.set_status("cancelled", f"run {run.after_id}, which it waited for, ended {status}")
-                self.registry.sync(run.id)
+            found = {rid: self.registry.find(rid) for rid in run.waits_for}
+            status = {rid: r.status if r is not None else "missing" for rid, r in found.items()}
+            if run.after_any:
+                going = [rid for rid, s in status.items() if s not in (*TERMINAL, "missing")]
+                reason = f"waiting for {runs_named(going)} to end" if going else None
+            else:
+                ended = next(((rid, s) for rid, s in status.items()
+                              if s in UNSUCCESSFUL and s != "interrupted" or s == "missing"), None)
+                if ended is not None:
+                    RunFolder(run.run_dir).set_status("cancelled", f"run {ended[0]}, which it waited for, ended "
+                                                      f"{ended[1]}")
+                    self.registry.sync(run.id)
+                    continue
+                going = [rid for rid, s in status.items() if s != "succeeded"]
+                stuck = [rid for rid in going if status[rid] == "interrupted"]
+                reason = (f"waiting for {runs_named(stuck)} (interrupted: resume it, or cancel this run)" if stuck
+                          else f"waiting for {runs_named(going)} to succeed" if going else None)
+            if reason is None:
                 continue
             held.add(run.id)
-            reason = (f"waiting for run {run.after_id} (interrupted: resume it, or cancel this run)"
-                      if status == "interrupted" else f"waiting for run {run.after_id} to succeed")
             if run.wait_reason != reason:
                 self.registry.update(run.id, wait_reason=reason)
         return held

@@ -9,7 +9,7 @@ import time
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def now() -> float:
@@ -76,9 +76,16 @@ class Run(SQLModel, table=True):
     # resumed run's earlier time, which started_at (reset by the resume) no longer covers, still counts in the fair
     # order
     earlier_use_json: str | None = None
-    # schema v8: the run this one waits on (Slurm's afterok): queued until that run has succeeded, from its folder's
-    # "after" event (tools/runs.enqueue; tools/queue.Dispatcher.hold_waiting)
+    # schema v8: the runs this one waits on, their ids joined by "," (Slurm's afterok): queued until they have all
+    # succeeded, from its folder's "after" event (tools/runs.enqueue; tools/queue.Dispatcher.hold_waiting)
     after_id: str | None = None
+    # schema v9: waits until they have ended however they ended (Slurm's afterany), not until they succeeded
+    after_any: bool | None = None
+
+    @property
+    def waits_for(self) -> list[str]:
+        """The ids of the runs this one waits on (after_id), none when it waits for none."""
+        return [i for i in (self.after_id or "").split(",") if i]
 
 
 class MetricSummary(SQLModel, table=True):

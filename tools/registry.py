@@ -54,6 +54,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX IF NOT EXISTS ix_run_owner ON run (owner)"],
     7: ["ALTER TABLE run ADD COLUMN earlier_use_json VARCHAR"],
     8: ["ALTER TABLE run ADD COLUMN after_id VARCHAR"],
+    9: ["ALTER TABLE run ADD COLUMN after_any BOOLEAN"],
 }
 
 
@@ -393,7 +394,7 @@ class Registry:
             if e.get("type") == "owner" and e.get("user"):
                 run.owner = str(e["user"])
             if e.get("type") == "after" and e.get("after_id"):
-                run.after_id = str(e["after_id"])
+                run.after_id, run.after_any = str(e["after_id"]), bool(e.get("after_any"))
             if e.get("type") in ("import", "audit") and e.get("format"):
                 run.source = str(e["format"])
             if e.get("type") == "status":

@@ -84,13 +84,15 @@ def placement(cfg: RunConfig, backend: str, nodes: int = 1, procs_per_node: int 
 def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experiment: str | None = None,
             parent_id: str | None = None, recommendation: dict | None = None, tags: Iterable[str] = (),
             notes: str = "", backend: str | None = None, nodes: int = 1, procs_per_node: int | None = None,
-            time_limit_min: float | None = None, after: str | None = None) -> Run:
+            time_limit_min: float | None = None, after: str | Iterable[str] | None = None,
+            after_any: bool = False) -> Run:
     """Validate, claim a run folder and register it as queued. The scheduler daemon starts it: callers that
     want it started now call tools.scheduler.start_scheduler_if_needed. `backend` names a configured cluster
     backend (`sslpilot backend ls`); the run then goes there with `nodes` x `procs_per_node` processes
     (default: train.num_gpus per node, one process per GPU), within `time_limit_min` (default: the backend's).
-    `after` names a run this one waits on: it stays queued until that run has succeeded (Slurm's
-    `--dependency=afterok`), and is cancelled if that run ends any other way."""
+    `after` names the run (or runs) this one waits on: it stays queued until they have all succeeded (Slurm's
+    `--dependency=afterok`), and is cancelled if one ends any other way; with `after_any`, until they have all
+    ended, however they ended (`afterany`)."""
     if time_limit_min is not None and time_limit_min <= 0:
         raise SSLPilotError(f"time limit {time_limit_min} min is not positive", field="time_limit_min")
     if backend == "local":
@@ -100,7 +102,7 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
                             fix="add --backend NAME, or bound a local run with --set train.max_minutes=N")
     actor = access.require(home, "member", "launching a run")
     cfg = validate(config, home=home, backend=backend)
-    after_id = waited_on(home, after) if after is not None else None
+    waits = waited_on(home, after, after_any) if after is not None else []
     if backend is None:
         from tools.fairshare import check_user_limits
 
@@ -118,23 +120,39 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     if parent_id:
         folder.event("lineage", f"follow-up of run {parent_id}", parent_id=parent_id,
                      recommendation=recommendation)
-    if after_id:
-        folder.event("after", f"waits for run {after_id} to succeed", after_id=after_id)
+    if waits:
+        ending = "end" if after_any else "succeed"
+        folder.event("after", f"waits for {runs_named(waits)} to {ending}", after_id=",".join(waits),
+                     after_any=after_any)
     return registry.sync(run.id)
 
 
-def waited_on(home: Home, ref: str) -> str:
-    """The id of the run a new run is to wait on, checked before anything is stored: it must exist and may still
-    succeed (a run that already ended otherwise would leave the new one waiting for ever)."""
+def runs_named(ids: list[str]) -> str:
+    """'run 3', 'runs 3 and 4', 'runs 3, 4 and 5'."""
+    if len(ids) == 1:
+        return f"run {ids[0]}"
+    return f"runs {', '.join(ids[:-1])} and {ids[-1]}"
+
+
+def waited_on(home: Home, refs: str | Iterable[str], any_ending: bool = False) -> list[str]:
+    """The ids of the runs a new run is to wait on, checked before anything is stored: each must exist and, unless
+    any ending will do (`any_ending`, Slurm's afterany), may still succeed (a run that already ended otherwise would
+    leave the new one waiting for ever)."""
     registry = Registry(home)
-    if registry.find(run_id_of(ref)) is None:
-        raise SSLPilotError(f"no run {ref!r} to wait for", field="after_run",
-                            fix="name a run from `sslpilot runs`, or launch without waiting")
-    run = registry.sync(run_id_of(ref))
-    if run.status in UNSUCCESSFUL:
-        raise SSLPilotError(f"run {run.id} already ended {run.status}, so a run waiting for it to succeed would never "
-                            "start", field="after_run", fix="launch without waiting, or wait for another run")
-    return run.id
+    ids = []
+    for ref in [refs] if isinstance(refs, str) else refs:
+        if registry.find(run_id_of(ref)) is None:
+            raise SSLPilotError(f"no run {ref!r} to wait for", field="after_run",
+                                fix="name a run from `sslpilot runs`, or launch without waiting")
+        run = registry.sync(run_id_of(ref))
+        if run.status in UNSUCCESSFUL and not any_ending:
+            raise SSLPilotError(f"run {run.id} already ended {run.status}, so a run waiting for it to succeed would "
+                                "never start", field="after_run",
+                                fix="launch without waiting, wait for another run, or wait for any ending (after_any)")
+        ids.append(run.id)
+    if not ids:
+        raise SSLPilotError("no run named to wait for", field="after_runs", fix="name one or more runs")
+    return list(dict.fromkeys(ids))
 
 
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
@@ -191,11 +209,12 @@ def sweep_name() -> str:
 
 
 def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
-          priority: int = 0, tags: Iterable[str] = (), after: str | None = None) -> list[Run]:
+          priority: int = 0, tags: Iterable[str] = (), after: str | Iterable[str] | None = None,
+          after_any: bool = False) -> list[Run]:
     trees = sweep_configs(base, grid)
     experiment = experiment or sweep_name()
-    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep", *tags], after=after)
-            for t in trees]
+    return [enqueue(home, t, priority=priority, experiment=experiment, tags=["sweep", *tags], after=after,
+                    after_any=after_any) for t in trees]
 
 
 def find_run(home: Home, ref: str | int) -> RunFolder:

@@ -48,6 +48,10 @@ class LaunchArgs(BaseModel):
                             "['baseline']")
     after_run: str | None = Field(None, description="a run id this waits for: queued until that run has succeeded, "
                                   "cancelled if it ends any other way (Slurm's afterok)")
+    after_runs: list[str] | None = Field(None, min_length=1, max_length=64, description="several runs this waits for "
+                                         "(all of them), instead of after_run")
+    after_any: bool = Field(False, description="with after_run(s): start once they have ended, however they ended "
+                            "(Slurm's afterany), not only after they succeeded")
     scale: dict[str, float] = Field(default_factory=dict, description="settings as a multiple of the parent run's "
                                     "value (needs parent_run), e.g. {'train.batch_size': 2} for twice its batch size; "
                                     f"of {', '.join(SCALABLE)}")
@@ -66,6 +70,18 @@ class LaunchArgs(BaseModel):
     @classmethod
     def _tags(cls, v: list[str]) -> list[str]:  # checked when the launch is proposed, not after the user's yes
         return list(dict.fromkeys(clean_tag(t) for t in v))
+
+    @model_validator(mode="after")
+    def _waits(self):
+        if self.after_run is not None and self.after_runs:
+            raise ValueError("after_run or after_runs: name the run to wait for, or the list of runs (not both)")
+        if self.after_any and not self.waits_for():
+            raise ValueError("after_any: name the run(s) to wait for in after_run or after_runs")
+        return self
+
+    def waits_for(self) -> list[str]:
+        """The runs this launch waits for, each once (none: it starts when the queue has room)."""
+        return [self.after_run] if self.after_run else list(dict.fromkeys(self.after_runs or []))
 
 
 class ScheduleArgs(LaunchArgs):

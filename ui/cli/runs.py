@@ -69,8 +69,11 @@ def pretrain(
     name: Annotated[str | None, typer.Option(help="the run's name")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="a tag to find the run by (repeatable)")] = None,
     parent: Annotated[str | None, typer.Option(help="run this follows up on")] = None,
-    after: Annotated[str | None, typer.Option(help="wait for this run: start once it has succeeded (cancelled if "
-                                                   "it ends otherwise)")] = None,
+    after: Annotated[list[str] | None, typer.Option(help="wait for this run (repeatable: for all of them): start "
+                                                         "once it has succeeded (cancelled if it ends otherwise)")]
+    = None,
+    after_any: Annotated[bool, typer.Option("--after-any", help="with --after: start once the runs have ended, "
+                                            "however they ended (Slurm's afterany)")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="follow the run to its end")] = True,
     backend: Annotated[str | None, typer.Option(help="a cluster backend from `sslpilot backend ls` (default: "
                                                      "this machine's queue)")] = None,
@@ -102,6 +105,8 @@ def pretrain(
     tags = tag or []
     method = tree["method"]
     h = the_home()
+    if after_any and not after:
+        raise SSLPilotError("--after-any needs the runs to wait for", field="after_any", fix="add --after RUN")
     if (at or cron) and after:
         raise SSLPilotError("a scheduled launch starts at its time, not after another run", field="after",
                             fix="give --at/--cron or --after, not both")
@@ -114,7 +119,7 @@ def pretrain(
         return
     if sweep:
         made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority, tags=tags,
-                          after=after)
+                          after=after, after_any=after_any)
         out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
         emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
         if wait:
@@ -122,7 +127,8 @@ def pretrain(
                 scheduler.wait(h, r.id)
         return
     run = runs.enqueue(h, tree, priority=priority, experiment=experiment, parent_id=parent, backend=backend,
-                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min, tags=tags, after=after)
+                       nodes=nodes, procs_per_node=procs_per_node, time_limit_min=time_min, tags=tags, after=after,
+                       after_any=after_any)
     if not wait:
         scheduler.start_scheduler_if_needed(h)
         emit({"run_id": run.id, "status": run.status, "run_dir": run.run_dir}, as_json,

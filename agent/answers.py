@@ -12,7 +12,7 @@ from collections.abc import Callable
 from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
 from tools.run_settings import time_text, took
-from tools.runs import runs_named
+from tools.runs import SORTS, runs_named, sort_cell
 
 
 def _pct(x) -> str:
@@ -274,21 +274,21 @@ def runs_table(r: dict) -> str:
         if experiment:
             return f"No runs in a sweep named `{experiment}`. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
-    sort = {"probe": "linear probe", "knn": "kNN accuracy"}.get(r.get("sort") or "")
-    order = f", best {sort} first (runs without one last)" if sort else ""
+    by = SORTS.get(r.get("sort") or "newest")
+    order = f", {by.said} (runs without one last)" if by else ""
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
-    knn = r.get("sort") == "knn"
+    column = by.column if by else None
     keys = rule_keys(where)
-    lines += [f"| run | name | method | data | status | steps | probe |{' kNN |' if knn else ''}"
+    lines += [f"| run | name | method | data | status | steps | probe |{f' {column} |' if column else ''}"
               f"{''.join(f' {k} |' for k in keys)} verdict | tags |",
-              "|---|---|---|---|---|---|---|" + ("---|" if knn else "") + "---|" * len(keys) + "---|---|"]
+              "|---|---|---|---|---|---|---|" + ("---|" if column else "") + "---|" * len(keys) + "---|---|"]
     for x in runs:
-        knn_cell = f" {_fmt(x['knn_acc']) if x.get('knn_acc') is not None else ''} |" if knn else ""
+        order_cell = f" {sort_cell(r['sort'], x)} |" if column else ""
         used = "".join(f" {_fmt((x.get('used') or {}).get(k, ''))} |" for k in keys)
         lines.append(f"| {x['run_id']} | {escape_markdown(x.get('name') or '')} | {x['method'] or ''} | "
                      f"{x['dataset'] or ''} | {x['status']} | {x['steps'] or 0}/{x['total_steps'] or '?'} | "
-                     f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{knn_cell}{used} {x['verdict'] or ''} | "
+                     f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{order_cell}{used} {x['verdict'] or ''} | "
                      f"{escape_markdown(' '.join(x.get('tags') or []))} |")
     return "\n".join(lines)
 

@@ -58,6 +58,26 @@ LEADERBOARD = re.compile(r"\b(?:top|best|highest|strongest|leading|leaderboard|r
                          r"\baccuracy\b|\bacc\b)", re.I)
 """Runs ordered by a labelled metric ("the top 3 runs by probe accuracy", "which runs have the best kNN?"): a list
 sorted by it, where "which run is best?" alone is the label-free ranking."""
+RUN_SPEED = re.compile(r"\b(?:fastest|slowest|quickest|longest|shortest)\b|\b(?:by|in|of)\s+(?:(?:their|its|the|"
+                       r"training)\s+)*(?:speed|throughput|images?\s+(?:per|a)\s+second|img/s|duration|training\s+"
+                       r"time|how\s+long\s+(?:they|it)\s+(?:took|trained|ran))\b|\btook\s+the\s+(?:longest|least\s+"
+                       r"time|most\s+time)\b|\b(?:most|least)\s+(?:time|images?\s+(?:per|a)\s+second)\b", re.I)
+"""Runs ordered by how fast they trained or how long they took ("which run trained fastest?", "my runs by training
+speed", "which of my runs took the longest?")."""
+
+
+def speed_sort(text: str) -> str | None:
+    """The order RUN_SPEED's words ask for: by speed (images a second), fastest or slowest first, or by training
+    time, longest or shortest first ("quickest run": the shortest; "trained fastest": the most images a second)."""
+    if not RUN_SPEED.search(text):
+        return None
+    if re.search(r"\bslowest\b|\b(?:lowest|least)\s+(?:throughput|images?)\b", text, re.I):
+        return "slowest"
+    if re.search(r"\bfastest\b|\bspeed\b|\bthroughput\b|\bimages?\s+(?:per|a)\s+second\b|\bimg/s\b", text, re.I):
+        return "fastest"
+    if re.search(r"\b(?:shortest|quickest)\b|\bleast\s+time\b|\bshortest\s+first\b", text, re.I):
+        return "shortest"
+    return "longest"
 
 
 CHANGE_KIND = re.compile(r"\b(?P<a>data|model|retrieval)[- ](?:side\s+)?(?:change|fix|tweak|recommendation|suggestion|"
@@ -95,13 +115,15 @@ class Asked:
 
 def list_filters(text: str) -> dict:
     """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy",
-    "the best runs by knn")."""
+    "the best runs by knn", "the fastest runs")."""
     out: dict = {}
     period = find_period(text)
     if period:
         out["period"] = period
     m = LIST_SORT.search(text) or LEADERBOARD.search(text)
-    if m:
+    if speed_sort(text):  # "sorted by training time" is not "by time", newest first
+        out["sort"] = speed_sort(text)
+    elif m:
         sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None)
         if sort and sort != "newest":
             out["sort"] = sort

@@ -55,6 +55,7 @@ from agent.run_tool_words import (
     FROM_WEIGHTS,
     LEADERBOARD,
     LIST_SORT,
+    RUN_SPEED,
     Asked,
     asked_of_one_run,
     asked_of_runs,
@@ -467,6 +468,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "list my runs sorted by probe accuracy"
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b", text, re.I) and LEADERBOARD.search(text):
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
+    if not named.ids and re.search(r"\bruns?\b", text, re.I) and RUN_SPEED.search(text):
+        return "list_runs"  # "which run trained fastest?", "my runs by training time"
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error

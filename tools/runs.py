@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
 from tools.registry import ACTIVE, TERMINAL, UNSUCCESSFUL, Registry, run_id_of
-from tools.tool_table import RUN_SORTS
+from tools.run_settings import took
 
 
 def new_folder_path(home: Home) -> Path:
@@ -406,9 +407,38 @@ def dataset_spellings(reg: Registry, dataset: str) -> list[str]:
     return [d for d in reg.datasets() if "path" in data_fields(d) and Path(d).expanduser().resolve() == want]
 
 
-SORTS = {s: {"probe": "probe_acc", "knn": "knn_acc"}.get(s) for s in RUN_SORTS}
-"""How a runs list may be ordered: newest first (the default), or by probe or kNN accuracy, best first (W&B's
-runs table sorted by a summary metric); runs without the value come last, newest first among them."""
+@dataclass(frozen=True)
+class RunSort:
+    """An order of a runs list other than newest first (W&B's runs table sorted by a summary column): the row's
+    value it reads, which end comes first, how the answer says it, and the column it adds (the probe is always
+    shown). Runs without the value come last, newest first among them."""
+
+    key: str
+    highest_first: bool
+    said: str
+    column: str | None
+
+
+SORTS: dict[str, RunSort | None] = {
+    "newest": None,
+    "probe": RunSort("probe_acc", True, "best linear probe first", None),
+    "knn": RunSort("knn_acc", True, "best kNN accuracy first", "kNN"),
+    "fastest": RunSort("samples_per_s", True, "fastest first, in images a second while training", "images/s"),
+    "slowest": RunSort("samples_per_s", False, "slowest first, in images a second while training", "images/s"),
+    "longest": RunSort("wall_time_s", True, "longest training time first", "time"),
+    "shortest": RunSort("wall_time_s", False, "shortest training time first", "time"),
+}
+TIMED = ("samples_per_s", "wall_time_s")
+"""A finished run's speed and training time, from its summary.json (a run still going has neither yet)."""
+
+
+def sort_cell(sort: str, row: dict) -> str:
+    """The value a runs table shows in the column its order adds ("" where the run has none)."""
+    by = SORTS.get(sort)
+    value = row.get(by.key) if by else None
+    if value is None:
+        return ""
+    return took(value) if by.key == "wall_time_s" else f"{value:.0f}" if by.key == "samples_per_s" else f"{value:.3f}"
 
 
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
@@ -433,7 +463,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     verdicts = verdicts_named(verdict) if verdict else None
     sweeps = reg.experiment_names()
     start, end, _ = period_bounds(period)
-    every = SORTS[sort] or rules  # a sort or a rule reads every run
+    by = SORTS[sort]
+    every = by or rules  # a sort or a rule reads every run
     for run in reg.list(status=status, method=method, limit=100_000 if every else limit, owner=owner, tag=tag,
                         verdict=verdicts, experiment=experiment, created=(start, end),
                         dataset=dataset_spellings(reg, dataset) if dataset else None):
@@ -447,12 +478,16 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
         p = reg.probe(run.id)
+        timed = {}
+        if by and by.key in TIMED:
+            summary = read_json(RunFolder(run.run_dir).summary) or {}
+            timed = {k: summary.get(k) if isinstance(summary.get(k), (int, float)) else None for k in TIMED}
         rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
-                     "knn_acc": p.knn_acc if p else None,
+                     "knn_acc": p.knn_acc if p else None, **timed,
                      **({"used": {k: s["value"] for k, s in used.items()}} if used else {})})
-    key = SORTS[sort]
-    if key:
-        rows.sort(key=lambda r: (r[key] is None, -(r[key] or 0.0)))  # stable: newest first among equals
+    if by:
+        sign = -1.0 if by.highest_first else 1.0  # stable: newest first among equals
+        rows.sort(key=lambda r: (r[by.key] is None, sign * (r[by.key] or 0.0)))
     return rows[:limit]
 
 

@@ -156,7 +156,8 @@ def where_rules(v: list[str]) -> list[str]:
 
     return [str(parse_rule(w)) for w in v]
 
-RUN_SORTS = ("newest", "probe", "knn")  # how a runs list may be ordered (tools.runs.SORTS)
+RUN_SORTS = ("newest", "probe", "knn", "fastest", "slowest", "longest", "shortest")
+"""How a runs list may be ordered (tools.runs.SORTS says how each reads)."""
 
 
 class RecommendArgs(RunRef):
@@ -182,8 +183,9 @@ class ListArgs(BaseModel):
     experiment: str | None = Field(None, description="only runs launched in this sweep")
     period: str | None = Field(None, max_length=40, description="only runs created in it: today, yesterday, this "
                                "week, last week, this month, last month, a span (24h, 7d, 2w) or a date")
-    sort: Literal[RUN_SORTS] = Field("newest", description="order: newest first, or by linear probe or "
-                                                    "kNN accuracy, best first")
+    sort: Literal[RUN_SORTS] = Field("newest", description="order: newest first; by linear probe or kNN accuracy, "
+                                     "best first; fastest or slowest (images a second while training) first; longest "
+                                     "or shortest training time first")
     where: list[str] = Field(default_factory=list, max_length=4, description="only runs whose settings pass each "
                              "rule KEY OP VALUE, a dotted config key: 'optim.lr>0.01', 'method_args.temperature=0.2'")
     limit: int = Field(10, ge=1, le=100)

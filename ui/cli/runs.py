@@ -196,13 +196,16 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              experiment: Annotated[str | None, typer.Option(help="only the runs of this sweep (experiment)")] = None,
              since: Annotated[str | None, typer.Option(help="only runs created in a period: today, yesterday, this "
                                                       "week, last week, 24h, 7d, or since a date (2026-11-20)")] = None,
-             sort: Annotated[str, typer.Option(help="newest (default), probe or knn: by accuracy, best first")] = "newest",
+             sort: Annotated[str, typer.Option(help="newest (default); probe or knn: by accuracy, best first; fastest "
+                                               "or slowest: by images/s; longest or shortest: by training "
+                                               "time")] = "newest",
              where: Annotated[list[str] | None, typer.Option(help="only runs whose settings pass KEY OP VALUE, e.g. "
                                                              "'optim.lr>0.01' (repeatable)")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """List runs, newest first (or best first by probe or kNN), with who launched each."""
+    """List runs, newest first (or best first by probe or kNN, by speed or by training time), with who launched
+    each."""
     from tools import access
-    from tools.runs import list_runs
+    from tools.runs import SORTS, list_runs, sort_cell
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
                      tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data)
@@ -216,13 +219,13 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     from rich.console import Console
     from rich.table import Table
 
+    by = SORTS[sort]
     cells = {"id": [r["run_id"] for r in rows], "name": [(r["name"] or "")[:24] for r in rows],
              "user": [r["owner"] or "" for r in rows], "method": [r["method"] or "" for r in rows],
              "data": [r["dataset"] or "" for r in rows], "status": [r["status"] for r in rows],
              "steps": [f"{r['steps'] or 0}/{r['total_steps'] or '?'}" for r in rows],
              "probe": [f"{r['probe_acc']:.3f}" if r["probe_acc"] is not None else "" for r in rows],
-             **({"knn": [f"{r['knn_acc']:.3f}" if r["knn_acc"] is not None else "" for r in rows]}
-                if sort == "knn" else {}),  # the order's own column
+             **({by.column: [sort_cell(sort, r) for r in rows]} if by and by.column else {}),  # the order's own
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
              "sweep": [r["experiment"] or "" for r in rows],
              **{key: [str((r.get("used") or {}).get(key, "")) for r in rows] for key in (rows[0].get("used") or {})},

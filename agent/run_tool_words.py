@@ -58,12 +58,17 @@ LEADERBOARD = re.compile(r"\b(?:top|best|highest|strongest|leading|leaderboard|r
                          r"\baccuracy\b|\bacc\b)", re.I)
 """Runs ordered by a labelled metric ("the top 3 runs by probe accuracy", "which runs have the best kNN?"): a list
 sorted by it, where "which run is best?" alone is the label-free ranking."""
-RUN_SPEED = re.compile(r"\b(?:fastest|slowest|quickest|longest|shortest)\b|\b(?:by|in|of)\s+(?:(?:their|its|the|"
+RUN_SPEED = re.compile(r"\b(?:fastest|slowest|quickest|longest|shortest)\b(?!\s+(?!runs?\b|ones?\b|training\b|"
+                       r"first\b|time\b|to\s+train\b)[a-z])|\b(?:by|in|of)\s+(?:(?:their|its|the|"
                        r"training)\s+)*(?:speed|throughput|images?\s+(?:per|a)\s+second|img/s|duration|training\s+"
                        r"time|how\s+long\s+(?:they|it)\s+(?:took|trained|ran))\b|\btook\s+the\s+(?:longest|least\s+"
                        r"time|most\s+time)\b|\b(?:most|least)\s+(?:time|images?\s+(?:per|a)\s+second)\b", re.I)
 """Runs ordered by how fast they trained or how long they took ("which run trained fastest?", "my runs by training
 speed", "which of my runs took the longest?")."""
+ACTION_START = re.compile(r"^\W*(?:please\s+)?(?:cancel|stop|kill|delete|remove|launch|start|re-?run|relaunch|resume|"
+                          r"restart|continue|diagnose|probe|train|pretrain|queue|tag|rename|compare|forecast|rank)\b",
+                          re.I)
+"""A message that asks another tool to act ("cancel the slowest run"), not for a list."""
 
 
 def speed_sort(text: str) -> str | None:
@@ -121,12 +126,11 @@ def list_filters(text: str) -> dict:
     if period:
         out["period"] = period
     m = LIST_SORT.search(text) or LEADERBOARD.search(text)
-    if speed_sort(text):  # "sorted by training time" is not "by time", newest first
-        out["sort"] = speed_sort(text)
-    elif m:
-        sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None)
-        if sort and sort != "newest":
-            out["sort"] = sort
+    sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None) if m else None
+    if sort in (None, "newest"):  # "sorted by training time" is not "by time", newest first
+        sort = speed_sort(text) or sort
+    if sort and sort != "newest":
+        out["sort"] = sort
     return out
 
 

@@ -409,11 +409,12 @@ def find_cron(text: str) -> str | None:
 
 def find_limit(text: str) -> int | None:
     """How many runs a listing asks for: "the last 20 runs", "3 most recent", "top 5", "the two best", "which 3 runs",
-    "limit 15"."""
+    "the 3 slowest", "limit 15"."""
     low = text.lower()
     count = rf"(\d{{1,3}}|{'|'.join(WORD_NUMBERS)})"
     m = (re.search(rf"\b(?:last|latest|newest|recent|top|first|best)\s+{count}\b", low)
-         or re.search(rf"\b{count}\s+(?:most\s+recent|latest|newest|last|best|top|highest|strongest|leading)\b", low)
+         or re.search(rf"\b{count}\s+(?:most\s+recent|latest|newest|last|best|top|highest|strongest|leading|fastest|"
+                      r"slowest|quickest|longest|shortest)\b", low)
          or re.search(rf"\bwhich\s+{count}\s+runs\b", low)
          or re.search(r"\blimit\s*[:=]?\s*(\d{1,3})\b", low))
     return (int(m.group(1)) if m.group(1).isdigit() else WORD_NUMBERS[m.group(1)]) if m else None

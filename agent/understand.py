@@ -51,6 +51,7 @@ from agent.reading import (
 )
 from agent.run_refs import SWEEP_REF, World, find_runs, mask_runs, unname_sweeps, whole_sweep
 from agent.run_tool_words import (
+    ACTION_START,
     CHANGE_ASKED,
     FROM_WEIGHTS,
     LEADERBOARD,
@@ -468,8 +469,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "list my runs sorted by probe accuracy"
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b", text, re.I) and LEADERBOARD.search(text):
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
-    if not named.ids and re.search(r"\bruns?\b", text, re.I) and RUN_SPEED.search(text):
-        return "list_runs"  # "which run trained fastest?", "my runs by training time"
+    if not named.ids and re.search(r"\bruns?\b", text, re.I) and RUN_SPEED.search(text) and not ACTION_START.match(text):
+        return "list_runs"  # "which run trained fastest?", "my runs by training time"; not "cancel the slowest run"
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(
             r"\W*(?:please\s+)?(?:probe|evaluate|eval|re-?run|run)\b", text, re.I):
         return "judge_run"  # "is run 2 better than random init?": the probe's gain over it, with its error

@@ -179,7 +179,46 @@ def test_runs_are_listed_by_period_and_sorted_by_probe_or_knn(tmp_path, monkeypa
     assert [r["run_id"] for r in listed] == [high.id, low.id, unprobed.id]
     bad = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "loss"])
     said = bad.output + str(bad.exception or "")  # the installed entry point prints it as "error: ..."
-    assert bad.exit_code != 0 and "sort: cannot sort runs by 'loss'" in said and "newest, probe, knn" in said
+    assert bad.exit_code != 0 and "sort: cannot sort runs by 'loss'" in said and "newest, probe, knn, fastest" in said
+
+
+def test_runs_are_sorted_by_speed_or_training_time_from_their_summaries(tmp_path, monkeypatch):
+    """`sslpilot runs --sort fastest|slowest|longest|shortest` and the chat's "which run trained fastest?": finished
+    runs ordered by their summary's images a second or wall time, each way, the order's own column shown; a run with
+    no summary yet (still going) last."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from agent.answers import tool_result_text
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import SORTS, enqueue, list_runs
+    from tools.tool_table import RUN_SORTS
+    from ui.cli import app
+
+    assert tuple(SORTS) == RUN_SORTS  # the tool's choices and the orders the list knows are one list
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    monkeypatch.setenv("COLUMNS", "200")
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    slow_long, fast_short, middle, going = (enqueue(home, {"method": "simclr", "data": {"name": "digits"}})
+                                            for _ in range(4))
+    for run, speed, wall in ((slow_long, 100.0, 7200.0), (fast_short, 900.0, 30.0), (middle, 400.0, 600.0)):
+        (Path(run.run_dir) / "summary.json").write_text(json.dumps({"samples_per_s": speed, "wall_time_s": wall}))
+        reg.sync(run.id)
+    order = {s: [r["run_id"] for r in list_runs(home, sort=s)] for s in ("fastest", "slowest", "longest", "shortest")}
+    assert order == {"fastest": [fast_short.id, middle.id, slow_long.id, going.id],
+                     "slowest": [slow_long.id, middle.id, fast_short.id, going.id],
+                     "longest": [slow_long.id, middle.id, fast_short.id, going.id],
+                     "shortest": [fast_short.id, middle.id, slow_long.id, going.id]}
+    shown = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "longest"])
+    assert shown.exit_code == 0 and "time" in shown.stdout and "2.00 h" in shown.stdout and "30.0 s" in shown.stdout
+    rows = list_runs(home, sort="fastest")
+    text = tool_result_text("list_runs", {"runs": rows, "sort": "fastest"})
+    assert "fastest first, in images a second while training" in text and "| images/s |" in text
+    first = next(line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit())
+    assert first.startswith(f"| {fast_short.id} |") and "| 900 |" in first
 
 
 def test_a_bad_tool_argument_on_the_command_line_is_one_line_naming_the_field(tmp_path):

@@ -491,6 +491,21 @@ def test_a_runs_list_bounded_in_time_sorted_or_the_run_on_a_gpu(model):
     assert understand("cancel the run on gpu 1", {}, WORLD, model).kind == "clarify"  # none placed there
 
 
+def test_runs_by_speed_or_training_time_are_a_sorted_list_and_other_superlatives_are_not(model):
+    """"which run trained fastest?" had no answer (a label-free ranking was offered); it is the runs list by images a
+    second, and "took the longest" by training time. A superlative of something else ("the shortest warm-up", "the
+    fastest method") is no such list, and a verb of another tool ("cancel the slowest run") keeps its tool."""
+    said = {"which run trained fastest?": {"sort": "fastest"}, "the 3 slowest runs": {"sort": "slowest", "limit": 3},
+            "sort my runs by training time": {"sort": "longest"}, "which byol runs were quickest?": {
+                "sort": "shortest", "method": "byol"}, "list my runs sorted by time": {},
+            "list runs sorted by probe, fastest first": {"sort": "probe"}}
+    for text, args in said.items():
+        r = understand(text, {}, WORLD, model)
+        assert (r.tool, r.args) == ("list_runs", args), text
+    for text in ("which run has the shortest warmup?", "cancel the slowest run", "launch the fastest run again"):
+        assert understand(text, {}, WORLD, model).tool != "list_runs", text
+
+
 def test_days_of_the_week_repeat_as_cron_and_one_day_starts_once():
     """"every monday at 3am" was a one-off start tomorrow at 3, "weekdays only" was dropped from a nightly cron and
     "every 6 hours" asked when: each is now the cron it says. One day named ("this friday") is the next such day;

@@ -445,6 +445,12 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Re
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
+    scaled = multiples_of_pending(text, pending) if problem is None else {}
+    if isinstance(scaled, Reading):
+        return scaled
+    changes = {**changes, **scaled, "overrides": {**changes.get("overrides", {}), **scaled.get("overrides", {})}}
+    if not changes["overrides"]:
+        del changes["overrides"]
     numbers = written_numbers(text) if not changes and problem is None else []
     parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
     if not changes and problem is None and not numbers and not parts:
@@ -480,6 +486,42 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Re
     tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
         else "launch_pretraining"
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
+
+
+AS_LONG = re.compile(r"\b(twice|double|triple|half|\d+(?:\.\d+)?\s*(?:x|times))\s+as\s+long\b", re.I)
+"""A length as a multiple of the pending launch's ("make it twice as long")."""
+
+
+def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
+    """Settings a message gives as multiples while a launch waits for its yes ("make it twice the batch size", "half
+    the lr", "twice as long"): values made from the numbers its proposal showed (`shown`: the user's, the parent's or
+    the default), as launch arguments. A setting the proposal showed no number for ("method default x batch/256")
+    is asked for as a value, the launch kept as it was."""
+    said = multiples_of_parent(text, {})
+    m = AS_LONG.search(text)
+    shown = pending.get("shown") or {}
+    if m:
+        word = m.group(1).lower()
+        factor = MULTIPLE_WORDS.get(word) or float(re.match(r"\d+(?:\.\d+)?", word).group(0))
+        said[next((k for k in ("train.steps", "train.epochs") if k in shown), "train.steps")] = factor
+    out: dict = {}
+    for key, factor in said.items():
+        value = shown.get(key)
+        if value is None:
+            name = {"optim.lr": "learning rate", "train.batch_size": "batch size"}.get(key, key.split(".")[-1])
+            asked = ask(f"The launch shows no number for its {name} to multiply (it is chosen when the run starts), "
+                        f"so say the value (e.g. `{name} {'0.002' if key == 'optim.lr' else '512'}`), or say "
+                        f"`{GO_AHEAD_WITHOUT}` to keep it as it was.", [GO_AHEAD_WITHOUT], [], 1.0)
+            asked.without = {"tool": pending["tool"],
+                             "args": {k: v for k, v in pending["args"].items() if v not in (None, {}, [])}}
+            return asked
+        new = value * factor if key == "optim.lr" or isinstance(value, float) else max(1, round(value * factor))
+        field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
+        if field:
+            out[field] = new
+        else:
+            out.setdefault("overrides", {})[key] = new
+    return out
 
 
 def _without_swept(args: dict, grid: dict) -> dict:

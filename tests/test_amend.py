@@ -187,3 +187,41 @@ def test_a_method_setting_said_to_a_pending_launch_is_the_pending_method_s(model
     assert (r.kind, r.args) == ("tool", {"parent_run": "3", "overrides": {"method_args.bottleneck_dim": 64}})
     r = amend(model, "and make the bottleneck 128", tmp_path)  # BYOL has none: asked, the launch kept
     assert r.kind == "clarify" and "128" in r.question and r.without == PENDING
+
+
+SHOWN = {**PENDING, "shown": {"train.epochs": 20, "train.batch_size": 256, "method_args.temperature": 0.2,
+                              "augment.strength": 1.0}}
+
+
+@pytest.mark.parametrize("text, changed, gone", [
+    ("make it twice the batch size", {"batch_size": 512}, []),
+    ("half the temperature", {"overrides": {"train.seed": 3, "method_args.temperature": 0.1}}, []),
+    ("make it twice as long", {"epochs": 40}, ["steps"]),
+    ("triple the epochs and double the batch size", {"epochs": 60, "batch_size": 512}, []),
+])
+def test_a_multiple_of_a_shown_number_changes_the_pending_launch(model, tmp_path, text, changed, gone):
+    """"make it twice the batch size" while a launch waits for its yes was answered with the help text and the launch
+    dropped; it multiplies the number the proposal showed (the user's, the parent's or the default)."""
+    r = amend(model, text, tmp_path, SHOWN)
+    assert (r.kind, r.tool) == ("tool", "launch_pretraining")
+    assert {k: r.args.get(k) for k in changed} == changed and (r.args["method"], r.args["data"]) == ("byol", "shapes")
+    assert all(r.args.get(k) is None for k in gone)
+
+
+def test_a_multiple_of_a_number_the_proposal_did_not_show_is_asked_about_and_the_launch_kept(model, tmp_path):
+    r = amend(model, "make it twice the lr", tmp_path, SHOWN)  # the rate is chosen at the run's start
+    assert r.kind == "clarify" and "no number for its learning rate" in r.question
+    assert r.without == {"tool": "launch_pretraining", "args": PENDING["args"]}
+
+
+def test_the_proposal_shows_its_numbers_for_the_chat_to_multiply(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    agent = Agent(home)
+    first = agent.chat("pretrain simclr on digits for 50 steps", "t")["pending_confirmation"]
+    assert first["shown"]["train.steps"] == 50 and first["shown"]["method_args.temperature"] == 0.2
+    batch = first["shown"]["train.batch_size"]
+    out = agent.chat("make it twice the batch size", "t")
+    assert out["pending_confirmation"]["args"]["batch_size"] == 2 * batch
+    assert out["pending_confirmation"]["args"]["steps"] == 50
+    assert Registry(home).list() == []

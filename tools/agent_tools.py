@@ -148,13 +148,13 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             value, src = grid.pop(key), (getattr(a, "grid_source", None) or {}).get(key, "you")
         elif key in rec and src != "you":  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
             src = by_rec
-        out.append({"setting": name, "value": value, "from": (scaled or {}).get(key, src)})
+        out.append({"setting": name, "key": key, "value": value, "from": (scaled or {}).get(key, src)})
     out += [{"setting": k, "value": v, "from": (getattr(a, "grid_source", None) or {}).get(k, "you")}
             for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
         if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
             value = spelled_out(value, cfg, est.get("steps"))
-        out.append({"setting": key, "value": "off" if value is None else value,  # "no grad clipping"
+        out.append({"setting": key, "key": key, "value": "off" if value is None else value,  # "no grad clipping"
                     "from": (scaled or {}).get(key, "you")})
     for key, value in rec.items():
         out.append({"setting": key, "value": value, "from": by_rec})
@@ -166,9 +166,17 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"
-            out.append({"setting": f"method_args.{key}", "value": "auto" if value is None else value,  # chosen
-                        "from": own})  # at the run's start (DINO's head_batch_norm: by the backbone's family)
+            out.append({"setting": f"method_args.{key}", "key": f"method_args.{key}",  # chosen at the run's start
+                        "value": "auto" if value is None else value, "from": own})  # (DINO's head_batch_norm: by the
+            # backbone's family)  # at the run's start (DINO's head_batch_norm: by the backbone's family)
     return out
+
+
+def shown_numbers(values: list[dict]) -> dict[str, float]:
+    """The numbers a proposal shows, by config key ({'train.batch_size': 256}): what "make it twice the batch size"
+    multiplies while the launch waits for its yes (agent/launch_words.amend)."""
+    return {v["key"]: v["value"] for v in values if isinstance(v["value"], int | float)
+            and not isinstance(v["value"], bool)}
 
 
 class ToolBox:
@@ -192,7 +200,7 @@ class ToolBox:
         if fitted_cfg is not cfg:  # steps fitted to a time: the config that runs
             cfg, resolved = fitted_cfg, validate(fitted_cfg, home=self.home, backend=a.backend)
         out = {"pending_confirmation": {"tool": "launch_pretraining", "args": a.model_dump(mode="json"),
-                                        "device_hours": device_hours(est)},
+                                        "device_hours": device_hours(est), "shown": shown_numbers(values)},
                "config": _brief_config(cfg), "estimate": est, "values": values,
                "resolved": resolved.model_dump(mode="json"), **after}
         if a.backend not in (None, "local"):
@@ -240,7 +248,7 @@ class ToolBox:
         validate(cfg)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
         return {"pending_confirmation": {"tool": "schedule_pretraining", "args": a.model_dump(mode="json"),
-                                         "device_hours": device_hours(est)},
+                                         "device_hours": device_hours(est), "shown": shown_numbers(values)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "when": a.at or a.cron}
 
     def launch_sweep(self, **kw) -> dict:
@@ -264,7 +272,7 @@ class ToolBox:
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
-                                         "device_hours": device_hours(est, n)},
+                                         "device_hours": device_hours(est, n), "shown": shown_numbers(values)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
                 **({"extends": a.experiment} if extends else {}), **after}
 

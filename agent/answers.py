@@ -555,6 +555,15 @@ def _asked_text(result: dict) -> list[str]:
             kept = f" (kept: {', '.join(f['kept_checkpoints'])})" if f["kept_checkpoints"] else ""
             lines.append(f"- last checkpoint: `{f['last_checkpoint']}`{kept}")
         lines.append(f"- run folder: `{f['run_dir']}`")
+    out = result.get("output")
+    if out is not None:
+        if out["lines"]:
+            shown = "\n".join(out["lines"]).replace("`", "'")  # the run's own text: shown as written, inert
+            lines.append(f"Run {rid}'s output, its last {len(out['lines'])} lines (`{out['path']}`"
+                         f"{'; `sslpilot logs ' + rid + '` prints it all' if out['more'] else ''}):\n```text\n"
+                         f"{shown}\n```")
+        else:
+            lines.append(f"- run {rid} has written no output yet")
     if "config" in result:
         import yaml
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 from agent.run_refs import RunRefs, World
-from agent.setting_words import find_asked, find_knobs, named_settings
+from agent.setting_words import OUTPUT_LINES, find_asked, find_knobs, named_settings
 from agent.slots import find_method, find_numbers, parse_count
 from tools.metric_words import KNN_ACC, KNN_WHILE_TRAINING, metric_key
 
 SETTINGS_QUESTION = re.compile(r"^\W*(?:(?:can|could)\s+(?:you|i)\s+|please\s+|let\s+me\s+)?(?:what|what's|whats|"
                                r"which|how|did|does|do|was|were|is|are|show|print|display|dump|output|see|view|list|give|"
-                               r"tell|remind|plot|chart|graph)\b|\?\s*$", re.I)
+                               r"tell|remind|plot|chart|graph|tail)\b|\?\s*$", re.I)
 NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|better|best|worst|good|bad|right|wrong|"
                                 r"ok|okay|fine|sensible|reasonable|"
                                 r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
@@ -83,9 +83,12 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     judged = TIME_LEFT.sub(" ", text)  # "how much time is left on run 3?": its time, not the steps it still needs
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(judged):
         return None
-    if find_numbers(text) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
-                                 find_knobs(text).values()):  # a value given: a launch or a change, not a lookup
+    lines = OUTPUT_LINES.search(text) if "output" in show else None  # "the last 5 lines": a count, not a value
+    said = OUTPUT_LINES.sub(" ", text) if lines else text
+    if find_numbers(said) or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in
+                                 find_knobs(said).values()):  # a value given: a launch or a change, not a lookup
         return None
+    more = {"output_lines": min(200, int(lines.group(1) or lines.group(2)))} if lines else {}
     ids = named.ids
     if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
         ids = [focus]
@@ -93,7 +96,7 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
         return None  # no run, or one that is not here: the usual reading asks
     if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side
         return "compare_runs", {"run_ids": ids[:8], **({"show": show} if show else {})}
-    return "get_run", {"run_id": ids[0], **({"show": show} if show else {})}
+    return "get_run", {"run_id": ids[0], **({"show": show} if show else {}), **more}
 
 
 def asked_metrics(text: str) -> list[str]:

@@ -463,12 +463,23 @@ ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?
                          r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b", re.I)
 
 
+ASKED_OUTPUT = re.compile(r"\b(?:logs|log\s+(?:file|lines?|output|tail))\b|\b(?:the|its|their|run\s*#?\s*\d+['\u2019]s)\s+"
+                          r"(?:log\b(?!\s+(?:every|interval|frequency|cadence|steps?))|output\b(?!s))|\bstd\s*out\b|\bconsole(?:\s+output)?\b|"
+                          r"\b(?:printed|terminal|training|worker['\u2019]?s?)\s+output\b|\btail\b|\bwhat\s+did\s+(?:run\s*#?"
+                          r"\s*\d+|it)\s+print\b|\blast\s+\d{1,3}\s+lines\b", re.I)
+"""The run's output asked for ("show run 2's log", "the last 20 log lines of run 2", "what did run 3 print?"): the
+tail of its stdout.log, not a search of the run logs' index."""
+OUTPUT_LINES = re.compile(r"\b(?:last|final|latest|tail(?:\s+of)?)\s+(\d{1,3})\s+(?:log\s+|output\s+)?lines?\b|\b(\d{1,3})\s+"
+                          r"(?:last|final)\s+(?:log\s+)?lines?\b", re.I)
+"""How many lines of the output ("the last 5 lines"): its own number, not a setting's value."""
+
+
 ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
 
 
 def named_settings(text: str) -> list[str]:
     """The config keys a message names (find_asked without the whole config, the time and the files)."""
-    return [k for k in find_asked(text) if k not in ("config", "time", "files")]
+    return [k for k in find_asked(text) if k not in ("config", "time", "files", "output")]
 
 
 def find_asked(text: str, method: str | None = None) -> list[str]:
@@ -491,6 +502,8 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
     if ASKED_TIME.search(text) and not (re.search(r"\bhow\s+long\b", low) and
                                          {k for _, k in LENGTHS_ASKED} & set(keys)):
         keys.append("time")
+    if ASKED_OUTPUT.search(text):  # "show run 2's log": the tail of its output
+        keys.append("output")
     if ASKED_CONFIG.search(text) and not keys:
         keys.append("config")
     return keys

@@ -423,12 +423,12 @@ class ToolBox:
         return {**device_status(self.home), "asked_gpu": DeviceArgs(**kw).gpu}
 
     def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
-                at_step: int | None = None, over_last_steps: int | None = None) -> dict:
+                at_step: int | None = None, over_last_steps: int | None = None, output_lines: int = 20) -> dict:
         from tools.run_settings import asked_settings, logged_values
         from tools.runs import run_summary
 
         info = run_summary(self.home, run_id)
-        asked = asked_settings(info, show or [])
+        asked = asked_settings(info, show or [], output_lines)
         if metrics:
             asked["logged"] = logged_values(info, metrics, at_step, over_last_steps)
         stops = active_rules(info["run_dir"], info["config"], info["total_steps"])

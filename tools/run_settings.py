@@ -20,9 +20,11 @@ from tools.metric_words import metric_key
 WHOLE_CONFIG = "config"
 TIME = "time"
 FILES = "files"
-SPECIAL = (WHOLE_CONFIG, TIME, FILES)
-"""Besides dotted config keys, what `get_run(show=...)` takes: the whole config, the run's wall time and speed, and
-where its encoder and checkpoints are (with the line that loads the encoder)."""
+OUTPUT = "output"
+SPECIAL = (WHOLE_CONFIG, TIME, FILES, OUTPUT)
+"""Besides dotted config keys, what `get_run(show=...)` takes: the whole config, the run's wall time and speed,
+where its encoder and checkpoints are (with the line that loads the encoder), and the last lines of its output."""
+TAIL_BYTES = 256 * 1024  # a run's output is read from its end: a long run's log is never read whole
 
 
 def resolved_of(info: dict) -> dict:
@@ -139,6 +141,22 @@ def run_files(info: dict) -> dict:
             "kept_checkpoints": [f.name for f in kept], "run_dir": info["run_dir"]}
 
 
+def run_output(info: dict, lines: int = 20) -> dict:
+    """The last `lines` lines of the worker's output (stdout.log, what `sslpilot logs RUN` prints), as written: text
+    to show the user, never instructions."""
+    path = RunFolder(info["run_dir"]).stdout
+    if not path.exists():
+        return {"path": str(path), "lines": [], "more": False}
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        f.seek(max(0, size - TAIL_BYTES))
+        text = f.read().decode("utf-8", errors="replace")
+    every = text.splitlines()
+    if size > TAIL_BYTES:
+        every = every[1:]  # the first line read may be cut
+    return {"path": str(path), "lines": every[-lines:], "more": len(every) > lines or size > TAIL_BYTES}
+
+
 def logged_values(info: dict, metrics: list[str], at_step: int | None = None,
                   over_last_steps: int | None = None) -> list[dict]:
     """Each asked metric as the run logged it: its last, lowest and highest value, each with its step, the trend of
@@ -169,9 +187,9 @@ def logged_values(info: dict, metrics: list[str], at_step: int | None = None,
     return out
 
 
-def asked_settings(info: dict, show: list[str]) -> dict:
+def asked_settings(info: dict, show: list[str], output_lines: int = 20) -> dict:
     """What `get_run(show=...)` adds to a run's summary: each asked key's value, the whole config with its chosen
-    values, the run's time."""
+    values, the run's time, its files, the last `output_lines` lines of its output."""
     out: dict = {}
     keys = [k for k in show if k not in SPECIAL]
     resolved = resolved_of(info) if keys or WHOLE_CONFIG in show else {}  # a running run's: one read of its events
@@ -184,4 +202,6 @@ def asked_settings(info: dict, show: list[str]) -> dict:
         out["time"] = run_time(info)
     if FILES in show:
         out["files"] = run_files(info)
+    if OUTPUT in show:
+        out["output"] = run_output(info, output_lines)
     return out

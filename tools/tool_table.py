@@ -117,7 +117,8 @@ def setting_keys(field: str, keys: list[str], special: tuple[str, ...] = ()) -> 
 class ShowArgs(BaseModel):
     show: list[str] = Field(default_factory=list, max_length=12, description="settings asked about, as dotted config "
                             "keys ('optim.lr', 'method_args.temperature'), 'config' for the whole config, 'time' for "
-                            "the wall time and speed; the answer leads with them")
+                            "the wall time and speed, 'files' for the encoder and checkpoints, 'output' for the last "
+                            "lines of the run's output (its log); the answer leads with them")
 
     @field_validator("show")
     @classmethod
@@ -134,6 +135,7 @@ class GetRunArgs(RunRef, ShowArgs):
     at_step: int | None = Field(None, ge=0, description="with metrics: their values at this step (the nearest logged)")
     over_last_steps: int | None = Field(None, ge=1, description="with metrics: how each moved over this many last "
                                         "steps ('over the last 100 steps')")
+    output_lines: int = Field(20, ge=1, le=200, description="with show=['output']: how many of its last lines")
 
 
 class DiagnoseArgs(RunRef):

@@ -23,7 +23,7 @@ NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|
                                 r"too|enough|optimal|ideal|more|less|higher|lower|increase|decrease|change|again|"
                                 r"re-?run|clone|copy|same|like|launch|pretrain|compare|versus|vs|rank|diagnose|"
                                 r"probe|forecast|judge|collaps\w*|diverg\w*|fail\w*|need|needs|left|remaining|fix\w*|solv\w*|trick|"
-                                r"help\w*|work\w*|worth|wast\w*|worse|wins?|won|winner|on\s+top|next|longer|shorter|twice|diffs?|improv\w*|"
+                                r"help\w*|work(?:s|ed|ing)?|worth|wast\w*|worse|wins?|won|winner|on\s+top|next|longer|shorter|twice|diffs?|improv\w*|"
                                 r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*|blame\w*|culprit|responsible|reason)\b", re.I)
 """A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
 lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""

@@ -86,9 +86,10 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
                          r"\b\d{1,3}\s+(?:(?:best|top|highest|strongest|leading|worst)\s+)?(?:[\w-]+\s+)?runs\b|"
-                         r"\b\d{1,2}\s*(?:am|pm)\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
+                         r"\b\d{1,2}\s*(?:am|pm)\b|\b\d{1,3}\s+(?:(?:log|output)\s+)?lines?\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
                          r"\b(?:gpus?|cuda|devices?|nodes?)\s*[:#]?\s*\d+(?:\s*(?:,|and|&)\s*\d+)*", " ",
-                         cleaned)  # limits, times, settings, steps ("stop at step 300") and devices are not runs
+                         cleaned)  # limits, times, lines of a log, settings, steps ("stop at step 300") and devices
+        # are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
         cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"

@@ -465,8 +465,8 @@ ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?
 
 ASKED_OUTPUT = re.compile(r"\b(?:logs|log\s+(?:file|lines?|output|tail))\b|\b(?:the|its|their|run\s*#?\s*\d+['\u2019]s)\s+"
                           r"(?:log\b(?!\s+(?:every|interval|frequency|cadence|steps?))|output\b(?!s))|\bstd\s*out\b|\bconsole(?:\s+output)?\b|"
-                          r"\b(?:printed|terminal|training|worker['\u2019]?s?)\s+output\b|\btail\b|\bwhat\s+did\s+(?:run\s*#?"
-                          r"\s*\d+|it)\s+print\b|\blast\s+\d{1,3}\s+lines\b", re.I)
+                          r"\b(?:printed|terminal|training|worker['\u2019]?s?)\s+output\b|\btail\b|\bwhat\s+(?:did\s+)?(?:run\s*#?"
+                          r"\s*\d+|it)\s+print(?:ed)?\b|\blast\s+\d{1,3}\s+lines\b", re.I)
 """The run's output asked for ("show run 2's log", "the last 20 log lines of run 2", "what did run 3 print?"): the
 tail of its stdout.log, not a search of the run logs' index."""
 OUTPUT_LINES = re.compile(r"\b(?:last|final|latest|tail(?:\s+of)?)\s+(\d{1,3})\s+(?:log\s+|output\s+)?lines?\b|\b(\d{1,3})\s+"

@@ -130,7 +130,7 @@ def test_a_longer_recommendation_keeps_the_runs_unit_and_launches(home):
     rec = {"run_id": parent, "category": "model", "change": {"train.epochs": 60}, "rationale": "longer"}
     out = ToolBox(home).launch_pretraining(parent_run=parent, recommendation=rec)
     assert (out["config"]["epochs"], out["config"]["steps"]) == (60, None), out["config"]
-    assert {"setting": "epochs", "value": 60, "from": f"recommendation for run {parent}"} in out["values"]
+    assert {"setting": "epochs", "key": "train.epochs", "value": 60, "from": f"recommendation for run {parent}"} in out["values"]
 
 
 def test_a_length_override_replaces_the_other_unit():

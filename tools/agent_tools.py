@@ -149,7 +149,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
         elif key in rec and src != "you":  # "steps: 600 (run 1)" was the recommendation's 600, not run 1's 300
             src = by_rec
         out.append({"setting": name, "key": key, "value": value, "from": (scaled or {}).get(key, src)})
-    out += [{"setting": k, "value": v, "from": (getattr(a, "grid_source", None) or {}).get(k, "you")}
+    out += [{"setting": k, "key": k, "value": v, "from": (getattr(a, "grid_source", None) or {}).get(k, "you")}
             for k, v in grid.items()]  # swept knobs with no row above
     for key, value in a.overrides.items():
         if key == "monitor.stop_when" and isinstance(value, list):  # a plateau's default wait, written out
@@ -167,15 +167,15 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"
             out.append({"setting": f"method_args.{key}", "key": f"method_args.{key}",  # chosen at the run's start
-                        "value": "auto" if value is None else value, "from": own})  # (DINO's head_batch_norm: by the
-            # backbone's family)  # at the run's start (DINO's head_batch_norm: by the backbone's family)
+                        "value": "auto" if value is None else value, "from": own})  # (DINO's head_batch_norm: by
+            # the backbone's family)
     return out
 
 
 def shown_numbers(values: list[dict]) -> dict[str, float]:
     """The numbers a proposal shows, by config key ({'train.batch_size': 256}): what "make it twice the batch size"
     multiplies while the launch waits for its yes (agent/launch_words.amend)."""
-    return {v["key"]: v["value"] for v in values if isinstance(v["value"], int | float)
+    return {v["key"]: v["value"] for v in values if v.get("key") and isinstance(v["value"], int | float)
             and not isinstance(v["value"], bool)}
 
 

@@ -422,7 +422,7 @@ class RunSort:
 SORTS: dict[str, RunSort | None] = {
     "newest": None,
     "probe": RunSort("probe_acc", True, "best linear probe first", None),
-    "knn": RunSort("knn_acc", True, "best kNN accuracy first", "kNN"),
+    "knn": RunSort("knn_acc", True, "best kNN accuracy first", "knn"),
     "fastest": RunSort("samples_per_s", True, "fastest first, in images a second while training", "images/s"),
     "slowest": RunSort("samples_per_s", False, "slowest first, in images a second while training", "images/s"),
     "longest": RunSort("wall_time_s", True, "longest training time first", "time"),

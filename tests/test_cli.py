@@ -191,6 +191,7 @@ def test_runs_are_sorted_by_speed_or_training_time_from_their_summaries(tmp_path
     from typer.testing import CliRunner
 
     from agent.answers import tool_result_text
+    from tools.agent_tools import ToolBox
     from tools.home import Home
     from tools.registry import Registry
     from tools.runs import SORTS, enqueue, list_runs
@@ -214,8 +215,7 @@ def test_runs_are_sorted_by_speed_or_training_time_from_their_summaries(tmp_path
                      "shortest": [fast_short.id, middle.id, slow_long.id, going.id]}
     shown = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "longest"])
     assert shown.exit_code == 0 and "time" in shown.stdout and "2.00 h" in shown.stdout and "30.0 s" in shown.stdout
-    rows = list_runs(home, sort="fastest")
-    text = tool_result_text("list_runs", {"runs": rows, "sort": "fastest"})
+    text = tool_result_text("list_runs", ToolBox(home).list_runs(sort="fastest"))  # as the chat's tool returns it
     assert "fastest first, in images a second while training" in text and "| images/s |" in text
     first = next(line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit())
     assert first.startswith(f"| {fast_short.id} |") and "| 900 |" in first

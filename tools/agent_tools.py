@@ -392,7 +392,7 @@ class ToolBox:
                   limit: int = 10, verdict: str | None = None, experiment: str | None = None,
                   period: str | None = None, sort: str = "newest", where: list[str] | None = None,
                   dataset: str | None = None) -> dict:
-        from tools.runs import list_runs
+        from tools.runs import TIMED, list_runs
         from tools.usage import period_bounds
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
@@ -406,6 +406,7 @@ class ToolBox:
             asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
         return {**asked, "runs": [{**{k: r[k] for k in keep},
                           **{f: round(r[f], 4) if r[f] is not None else None for f in ("probe_acc", "knn_acc")},
+                          **{f: r[f] for f in TIMED if f in r},  # a sort by speed or time: its column's values
                           **({"used": r["used"]} if "used" in r else {})} for r in rows]}
 
     def usage_summary(self, **kw) -> dict:

@@ -659,6 +659,9 @@ def _compare_text(result: dict) -> str:
     if result.get("over_last_steps"):
         lines += ["", f"Over each run's last {result['over_last_steps']} steps:"]
         lines += [f"- run {r['run_id']}: " + "; ".join(_moved(m) for m in r["moved"]) for r in result["runs"]]
+    lead = result.get("probe_lead")
+    if lead:
+        lines += ["", _lead_line(lead)]
     diff = result["config_diff"]
     if diff:
         lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
@@ -666,6 +669,19 @@ def _compare_text(result: dict) -> str:
             f"`{k}`: " + ", ".join(f"run {rid}={_fmt(v)}" for rid, v in vals.items())
             for k, vals in list(diff.items())[:8]))
     return "\n".join(lines)
+
+
+def _lead_line(lead: dict) -> str:
+    """Which run's linear probe leads a comparison, and whether the lead is more than twice its standard error."""
+    pts, se = 100 * lead["lead"], 100 * lead["se"]
+    how = f"on the same {lead['rows']} images" if lead["paired"] else "unpaired"
+    said = (f"Best linear probe: run {lead['best']} ({_pct(lead['best_acc'])}), {pts:.1f} points above run "
+            f"{lead['second']} ({_pct(lead['second_acc'])}); the lead's standard error is {se:.1f} points ({how}). ")
+    if lead["resolved"]:
+        return said + f"That is more than twice its error: on this probe, run {lead['best']} is the better encoder."
+    more = ("probe them on more of their images (`sslpilot probe RUN --set eval.max_images=N`)" if lead["sampled"] else
+            "the data has no more held-out images, so compare their kNN and label-free signals too")
+    return said + f"That is within twice its error: the probe cannot tell these runs apart; {more}."
 
 
 def _moved(m: dict) -> str:

@@ -10,6 +10,7 @@ must beat.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -232,16 +233,38 @@ def evaluate_features(train_x, train_y, val_x, val_y, k: int = 20, temperature: 
 
 def gain_se(trained: dict, baseline: dict) -> float | None:
     """The standard error of the probe's gain over its baseline (trained minus random-init accuracy), paired on the
-    same validation rows: the standard deviation of the per-row difference over sqrt(n). Many rows are right (or
-    wrong) for both, so it is well under an unpaired error; floored at one row that differs (1/n), since rows that
-    all agree on a small split do not make the gain exact. None when either lacks the per-row record."""
-    a, b = trained.get("probe/correct"), baseline.get("probe/correct")
+    same validation rows (paired_se). None when either lacks the per-row record."""
+    return paired_se(trained.get("probe/correct"), baseline.get("probe/correct"))
+
+
+def paired_se(a: str | None, b: str | None) -> float | None:
+    """The standard error of the difference of two accuracies scored on the same rows ("1"/"0" per row): the
+    standard deviation of the per-row difference over sqrt(n). Many rows are right (or wrong) for both, so it is
+    well under an unpaired error; floored at one row that differs (1/n), since rows that all agree on a small split
+    do not make the difference exact. None when a record is missing or the rows differ in number."""
     if not a or not b or len(a) != len(b):
         return None
     diff = torch.tensor([int(x) - int(y) for x, y in zip(a, b, strict=True)], dtype=torch.float64)
     n = len(diff)
     sd = float(diff.std()) if n > 1 else 0.0
     return max(sd, n ** -0.5) / n ** 0.5
+
+
+def row_record(correct: str, data_key: str, n_train: int) -> dict:
+    """The probe's right or wrong per validation row, packed (8 rows a byte, base64), with an id of those rows (the
+    images, their labels and the split), so another run's probe of the same rows gives a paired error of the two
+    runs' difference (rows_correct), where two accuracies alone give only an unpaired one."""
+    bits = "".join(correct)
+    packed = int(bits, 2).to_bytes((len(bits) + 7) // 8, "big") if bits else b""
+    rows = hashlib.sha256(f"{data_key}|{n_train}|{len(bits)}".encode()).hexdigest()[:16]
+    return {"id": rows, "n": len(bits), "correct": base64.b64encode(packed).decode()}
+
+
+def rows_correct(record: dict) -> str:
+    """row_record's bits back as a "1"/"0" string."""
+    n = int(record["n"])
+    value = int.from_bytes(base64.b64decode(record["correct"]), "big") if n else 0
+    return format(value, f"0{n}b") if n else ""
 
 
 def with_gain_se(scores: dict) -> dict:
@@ -319,6 +342,8 @@ def probe_run(run_dir: str | Path, device: str = "auto", baseline: bool = True,
                 if known is not None:
                     known.parent.mkdir(parents=True, exist_ok=True)
                     write_json_atomic(known, scores)
+    if features is not None and data_key is not None and "probe/correct" in result:
+        result["probe/rows"] = row_record(result["probe/correct"], data_key, n_split)
     with_gain_se(result)
     result["seconds"] = round(time.perf_counter() - t0, 3)
     if ev.label_fraction < 1:  # beside the run's own probe, not over it: no metrics row, no headline change

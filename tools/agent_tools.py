@@ -22,7 +22,7 @@ from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access
 from tools.home import Home
-from tools.insights import config_diff, sweep_grid
+from tools.insights import config_diff, probe_lead, sweep_grid
 from tools.launches import (
     FIELD_KEYS,
     RUN_LENGTH,
@@ -484,9 +484,11 @@ class ToolBox:
                                   fix="loosen the rule, or name the runs (`list runs` shows them)")
             picked = {"where": where, "matched": len(matched), "used": used}
             run_ids = matched[:COMPARED_AT_MOST][::-1]  # the newest, oldest first as when named
-        rows, configs, asked = [], {}, {}
+        rows, configs, asked, probes, data = [], {}, {}, {}, set()
         for rid in run_ids or []:
             info = run_summary(self.home, rid)
+            if info["probe"]:
+                probes[info["run_id"]], data = info["probe"], data | {info["dataset"]}
             asked[info["run_id"]] = asked_settings(info, [k for k in show or [] if k != "config"])
             m = info["metrics"]
             rows.append({"run_id": info["run_id"], "method": info["method"], "status": info["status"],
@@ -498,7 +500,9 @@ class ToolBox:
                             if over_last_steps else {})})
             configs[info["run_id"]] = info["config"]
         diff = config_diff(configs)
+        lead = probe_lead(probes) if len(data) == 1 else None  # probes of other data do not compare
         return {"runs": rows, "config_diff": diff, **picked, **({"asked": asked} if show else {}),
+                **({"probe_lead": lead} if lead else {}),
                 **({"over_last_steps": over_last_steps} if over_last_steps else {})}
 
     def diagnose_run(self, run_id: str, about: list[str] | None = None) -> dict:

@@ -6,7 +6,6 @@ The UI reads these; nothing here launches, cancels or writes anything but the re
 from __future__ import annotations
 
 import json
-from collections import deque
 from pathlib import Path
 
 from ssl_runtime.catalogue import TEXT_METHODS
@@ -24,12 +23,11 @@ def metric_rows(home: Home, run_id: str) -> list[dict]:
 
 
 def log_tail(home: Home, run_id: str, lines: int = 40) -> str:
+    """The run's last output lines, as the chat shows them (tools/run_settings.run_output)."""
+    from tools.run_settings import run_output
+
     run = Registry(home).get(run_id_of(run_id))
-    path = RunFolder(run.run_dir).path / "stdout.log"
-    if not path.exists():
-        return ""
-    with path.open(errors="replace") as f:
-        return "".join(deque(f, maxlen=lines))
+    return "\n".join(run_output({"run_dir": run.run_dir}, lines)["lines"])
 
 
 def kept_checkpoint_steps(home: Home, run_id: str) -> list[int]:
@@ -137,3 +135,31 @@ def encoder_stamp(home: Home, run_id: str) -> float:
 def metrics_stamp(home: Home, run_id: str) -> float:
     """Changes when a run logs new rows (a cache key for its forecast, a second's work of refits)."""
     return _mtime(RunFolder(Registry(home).get(run_id_of(run_id)).run_dir).metrics)
+
+
+def probe_lead(probes: dict[str, dict]) -> dict | None:
+    """Which of several runs' linear probes leads, by how much, and whether that is more than the probe can resolve:
+    the standard error of the leader's lead over the runner-up, paired where both probes scored the same rows (their
+    per-row records: ssl_runtime/probe.row_record), else unpaired from the two accuracies and their row counts. None
+    with fewer than two probes."""
+    import math
+
+    from ssl_runtime.probe import paired_se, rows_correct
+
+    scored = {rid: p for rid, p in probes.items() if isinstance(p.get("probe/acc"), float | int) and p.get("num_val")}
+    if len(scored) < 2:
+        return None
+    best, second = sorted(scored, key=lambda rid: -scored[rid]["probe/acc"])[:2]
+    a, b = scored[best], scored[second]
+    ra, rb = a.get("probe/rows") or {}, b.get("probe/rows") or {}
+    paired = bool(ra) and ra.get("id") == rb.get("id")
+    if paired:
+        se = paired_se(rows_correct(ra), rows_correct(rb))
+    else:
+        pa, pb = a["probe/acc"], b["probe/acc"]
+        se = math.sqrt(pa * (1 - pa) / a["num_val"] + pb * (1 - pb) / b["num_val"])
+    lead = a["probe/acc"] - b["probe/acc"]
+    return {"best": best, "second": second, "best_acc": a["probe/acc"], "second_acc": b["probe/acc"], "lead": lead,
+            "se": se, "paired": paired, "rows": a["num_val"], "resolved": lead > 2 * se,
+            "sampled": any((p.get("sample") or {}).get("images", 0) < (p.get("sample") or {}).get("available", 0)
+                           for p in (a, b))}

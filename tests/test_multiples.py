@@ -84,3 +84,14 @@ def test_a_sweep_or_a_schedule_takes_multiples_as_values_too(box):
     assert sweep["pending_confirmation"]["args"]["batch_size"] == 128 and sweep["runs"] == 2
     later = tools.schedule_pretraining(parent_run=parent.id, scale={"train.steps": 2}, at="2030-01-01T02:00")
     assert later["pending_confirmation"]["args"]["steps"] == 60
+
+
+def test_a_recommended_value_is_shown_once_in_the_proposal(box):
+    """A follow-up applying a recommended lr listed it twice ("learning rate: 0.0003" and "optim.lr: 0.0003")."""
+    tools, parent = box
+    rec = {"run_id": parent.id, "category": "model", "change": {"optim.lr": 0.0003, "train.keep_checkpoints": 3}}
+    p = tools.launch_pretraining(parent_run=parent.id, recommendation=rec)
+    keyed = [v for v in p["values"] if v.get("key") == "optim.lr"]
+    assert [(v["setting"], v["value"], v["from"]) for v in keyed] == [
+        ("learning rate", 0.0003, f"recommendation for run {parent.id}")]
+    assert any(v["setting"] == "train.keep_checkpoints" and v["value"] == 3 for v in p["values"])

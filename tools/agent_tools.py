@@ -156,8 +156,10 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             value = spelled_out(value, cfg, est.get("steps"))
         out.append({"setting": key, "key": key, "value": "off" if value is None else value,  # "no grad clipping"
                     "from": (scaled or {}).get(key, "you")})
+    shown = {v.get("key") for v in out}
     for key, value in rec.items():
-        out.append({"setting": key, "value": value, "from": by_rec})
+        if key not in shown:  # "learning rate: 0.0003 (recommendation for run 3)" once, not again as optim.lr
+            out.append({"setting": key, "key": key, "value": value, "from": by_rec})
     out += [{"setting": k, "value": v, "from": "you"} for k, v in (("name", a.name), ("tags", ", ".join(a.tags))) if v]
     if a.from_parent_weights:
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "

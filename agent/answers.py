@@ -661,7 +661,7 @@ def _compare_text(result: dict) -> str:
         lines += [f"- run {r['run_id']}: " + "; ".join(_moved(m) for m in r["moved"]) for r in result["runs"]]
     lead = result.get("probe_lead")
     if lead:
-        lines += ["", _lead_line(lead)]
+        lines += ["", probe_lead_text(lead)]
     diff = result["config_diff"]
     if diff:
         lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
@@ -671,7 +671,7 @@ def _compare_text(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _lead_line(lead: dict) -> str:
+def probe_lead_text(lead: dict) -> str:
     """Which run's linear probe leads a comparison, and whether the lead is more than twice its standard error."""
     pts, se = 100 * lead["lead"], 100 * lead["se"]
     how = f"on the same {lead['rows']} images" if lead["paired"] else "unpaired"

@@ -80,3 +80,30 @@ def test_the_comparison_says_which_probe_leads_and_whether_the_probe_can_tell(tm
     text = tool_result_text("compare_runs", out)
     assert f"Best linear probe: run {runs[1].id} (75.5%), 0.5 points above run {runs[0].id}" in text
     assert "cannot tell these runs apart" in text and "eval.max_images" in text  # a sample: more images would help
+
+
+def test_the_compare_page_says_which_probe_leads(tmp_path, monkeypatch):
+    from conftest import tiny_config
+    from ui_browser import page_loader
+
+    from ssl_runtime.run_folder import RunFolder
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue
+
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    runs = [enqueue(home, tiny_config()) for _ in range(2)]
+    for run, bits in zip(runs, ("1" * 300 + "0" * 100, "1" * 360 + "0" * 40), strict=True):
+        folder = RunFolder(run.run_dir)
+        folder.log_metrics({"step": 10, "loss": 5.0})
+        (folder.path / "probe.json").write_text(json.dumps({**probe(bits), "knn/acc": 0.5}))
+        folder.set_status("succeeded")
+        reg.sync(run.id)
+    at = page_loader(home.root, monkeypatch)("runs")
+    picker = next(m for m in at.multiselect if m.label == "runs to compare")
+    picker.set_value([r.id for r in runs]).run()
+    assert not at.exception, at.exception
+    said = [c.value for c in at.caption if c.value.startswith("Best linear probe")]
+    assert said and f"run {runs[1].id} (90.0%), 15.0 points above run {runs[0].id}" in said[0]
+    assert "the better encoder" in said[0]

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from agent.answers import probe_lead_text
 from ssl_runtime.errors import SSLPilotError
 from tools.insights import config_diff, metric_rows
 from tools.registry import TERMINAL, Registry
@@ -218,6 +219,9 @@ def main() -> None:
     if bars is not None:
         st.markdown("**Probe and kNN accuracy**")
         st.altair_chart(bars, width="stretch", key="cmp-bars")
+        lead = toolbox().compare_runs(run_ids=chosen).get("probe_lead")
+        if lead:  # which probe leads, and whether the probe can tell (the chat's words)
+            st.caption(probe_lead_text(lead))
     ranking(h, chosen)
     reg = Registry(h)
     diff = config_diff({rid: json.loads(reg.get(rid).config_json) for rid in chosen})

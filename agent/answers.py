@@ -444,7 +444,19 @@ def pending_text(result: dict) -> str:
         lines.append("- method defaults: " + ", ".join(f"{v['setting'].removeprefix('method_args.')}="
                                                        f"{v['value']}" for v in defaults))
     warn = [f"Note: {est[k]}." for k in ("time_limit", "warning") if est.get(k)]
-    return "\n".join([head, *lines, *_waiting_line(result), *warn, "Reply **yes** to confirm or **no** to cancel."])
+    return "\n".join([head, *lines, *_waiting_line(result), *_prune_line(result), *warn,
+                      "Reply **yes** to confirm or **no** to cancel."])
+
+
+def _prune_line(result: dict) -> list[str]:
+    """A sweep's successive halving, so the yes knows which runs may be stopped, on what, and when."""
+    pr = result.get("prune")
+    if not pr:
+        return []
+    at = (" at steps " + ", ".join(str(r) for r in pr["rungs"])) if pr["rungs"] else ""
+    return [f"- early stopping (successive halving): each run is judged on `{pr['metric']}`{at}; one outside the best "
+            f"1/{pr['eta']} of the runs judged there before it is stopped, with its checkpoint, encoder and probe "
+            "(a run that never logs it goes on)"]
 
 
 def _waiting_line(result: dict) -> list[str]:

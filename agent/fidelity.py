@@ -19,6 +19,7 @@ from typing import Any
 
 from agent.annotating import launch_labels
 from agent.grid_words import STEP_OF, TOP_LEVEL_KEYS
+from agent.prune_words import read_prune
 from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
 from agent.setting_words import (
@@ -322,6 +323,8 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
         text = launch_labels(text)[0]
     if args.get("like_sweep") or (tool == "cancel_run" and args.get("run_ids")):  # "repeat the lrs sweep", "cancel
         text = SWEEP_REF.sub(" ", text)  # the sweep": its runs are placed by its name (a cancel: those still going)
+    if args.get("prune"):  # "with successive halving by the loss, eta 4": placed as the sweep's early stopping
+        text = read_prune(text)[1]
     if tool == "delete_runs":  # "delete the collapsed runs except run 2": the run spared is placed by leaving it out
         text = EXCEPT.sub(" ", text)
     if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query

@@ -15,6 +15,7 @@ from pathlib import Path
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
 from agent.grid_words import TOP_LEVEL_KEYS, find_grid
+from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.run_refs import World, find_backend, find_runs
 from agent.setting_words import find_knobs
@@ -220,7 +221,21 @@ def _plain(n: float) -> str:
 def read_launch(intent: str, text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
     """A launch, schedule or sweep, with the name and tags the message gives the run."""
     text, labels = launch_labels(text)
-    reading = _launch_reading(intent, text, context, world, p, intents, cwd)
+    prune, rest = read_prune(text)
+    if prune.get("prune_metric") in AT_THE_END:  # "prune by probe accuracy": measured only at a run's end
+        return ask("The linear probe is measured when a run ends, so a sweep's runs cannot be compared on it halfway. "
+                   "Stop the weak runs on the kNN monitor instead (kNN accuracy as they train, on labelled images)?",
+                   [f"{rest}, with early stopping by knn accuracy"], intents[:3], p)
+    if prune and find_grid(rest):  # "sweep lr 0.01 and 0.1 with hyperband": the sweep, then its early stopping
+        reading = _launch_reading(intent, rest, context, world, p, intents, cwd)
+        if reading.kind == "tool" and reading.tool == "launch_sweep":
+            reading.args.update(prune)
+    elif prune and not only_early_stopping(text):  # successive halving needs runs to compare
+        return ask("Stopping the weak runs early (successive halving) compares the runs of a sweep, and this is one "
+                   "run. Give it values to try (e.g. `lr 0.01 and 0.1`), or stop it on its own plateau?",
+                   [f"{rest}, lr 0.01 and 0.1, with early stopping", f"{rest}, with early stopping"], intents[:3], p)
+    else:  # "pretrain simclr with early stopping": the run's own plateau stop (stop_words)
+        reading = _launch_reading(intent, text, context, world, p, intents, cwd)
     if reading.kind == "tool":
         reading.args.update(labels)
     return reading

@@ -38,6 +38,7 @@ from agent.launch_words import (
     waits_for_a_run,
 )
 from agent.lookups import OVER_LAST_STEPS, read_lookup
+from agent.prune_words import read_prune
 from agent.ranked_words import resolve_best
 from agent.reading import (
     CONFIDENT,
@@ -221,7 +222,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     trashed = _trash(stripped, world)
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
         return trashed
-    if REFUSE.search(words.runs if words is not None and words.change else stripped):  # a note is data, not an order
+    pruned = read_prune(stripped)[1]  # "... and drop the worst runs halfway": a sweep's early stopping, no delete
+    guarded = pruned if pruned != stripped and find_grid(pruned) else stripped
+    if REFUSE.search(words.runs if words is not None and words.change else guarded):  # a note is data, not an order
         return Reading("refuse", confidence=1.0)
     export = EXPORT.search(stripped)
     if export and (export.group(1).lower() in (*EXPORT_TARGETS, *ELSEWHERE) or re.match(

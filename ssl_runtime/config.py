@@ -197,6 +197,15 @@ class MonitorConfig(_Strict):
                                  "e.g. ['loss<0.5', 'minutes>=30', 'loss stops falling for 500 steps'] "
                                  "(docs/operations.md)")
 
+    prune_metric: str | None = Field(None, pattern=r"^[A-Za-z_][\w/@.-]*$", description="in a sweep: stop this "
+                                     "run at a rung of successive halving (ASHA) when this logged metric is below "
+                                     "the best 1/prune_eta of the sweep's runs there (above, for the loss), e.g. "
+                                     "'monitor/knn_acc'; unset: never pruned (the queue decides: tools/pruning.py)")
+    prune_eta: int = Field(3, ge=2, le=10, description="successive halving's reduction factor: a run continues past a "
+                           "rung when in the best 1/eta there, and rungs are eta times apart")
+    prune_min_steps: int | None = Field(None, ge=1, description="the first rung's step; unset: the run's steps / "
+                                        "eta^2, so a run meets two rungs before its end")
+
     @field_validator("stop_when")
     @classmethod
     def _rules(cls, v: list[str]) -> list[str]:

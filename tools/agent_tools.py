@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from ssl_runtime.catalogue import TEXT_METHODS, canonical
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
-from tools import access
+from tools import access, pruning
 from tools.home import Home
 from tools.insights import config_diff, probe_lead, sweep_grid
 from tools.launches import (
@@ -267,16 +267,27 @@ class ToolBox:
         if a.backend not in (None, "local"):
             raise SSLPilotError("a sweep runs on this machine's queue", field="backend",
                                 fix="launch its runs one at a time on the cluster")
+        if a.prune:  # the policy rides in each run's config, where the queue reads it (tools/pruning.py)
+            a = a.model_copy(update={"overrides": {**a.overrides, "monitor.prune_metric": a.prune_metric or
+                                                   pruning.DEFAULT_METRIC, "monitor.prune_eta": a.prune_eta}})
         cfg = _config_tree(a, self.home)
         from tools.runs import sweep_configs
 
         n = len(sweep_configs(cfg, a.grid))
+        if a.prune and n < 2:
+            raise SSLPilotError("successive halving compares a sweep's runs, and this one has one", field="prune",
+                                fix="give more values to try, or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
+        prune = {}
+        if a.prune:
+            policy = pruning.Policy.of(cfg)
+            prune = {"prune": {"metric": policy.metric, "eta": policy.eta,
+                               "rungs": policy.rungs(est["steps"], policy.every(cfg)) if est.get("steps") else []}}
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": device_hours(est, n), "shown": shown_numbers(values)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
-                **({"extends": a.experiment} if extends else {}), **after}
+                **({"extends": a.experiment} if extends else {}), **after, **prune}
 
     def cancel_run(self, run_id: str | None = None, run_ids: list[str] | None = None) -> dict:
         from tools.registry import TERMINAL, Registry, run_id_of

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ssl_runtime.run_folder import RunFolder
 from tools.backends.local import LocalBackend, handle_of
 from tools.gpus import Allocator, Request, device_keys
+from tools.pruning import prune_sweeps
 from tools.records import Run, now
 from tools.registry import TERMINAL, UNSUCCESSFUL, Registry
 from tools.runs import runs_named
@@ -36,7 +37,8 @@ class Dispatcher:
     on_ended: list[Callable[[str], None]] = field(default_factory=list)  # run id, once its worker or job is over
 
     def tick(self) -> None:
-        """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes."""
+        """One pass: reap finished or dead workers, escalate cancels, start what fits, refresh indexes, stop sweeps'
+        weak runs at their rungs."""
         self.reap()
         self.escalate_cancels()
         waiting = self.hold_waiting()
@@ -45,6 +47,7 @@ class Dispatcher:
         self.dispatch(waiting)
         for run in self.registry.list(status="running"):
             self.registry.sync(run.id)
+        prune_sweeps(self.registry)  # a sweep's weak runs stopped at their rungs (tools/pruning.py)
 
     # ---- starting -------------------------------------------------------------------------------
     def busy(self) -> dict[str, int]:

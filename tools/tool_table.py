@@ -99,6 +99,12 @@ class SweepArgs(LaunchArgs):
                          "same experiment) rather than repeat it; combinations it already ran are left out")
     grid_source: dict[str, str] = Field(default_factory=dict, description="where a grid key's values came from when "
                                         "not from the user (filled in from like_sweep, for the confirmation)")
+    prune: bool = Field(False, description="stop the sweep's weak runs early by successive halving (ASHA, W&B's "
+                        "hyperband early_terminate): at each rung a run outside the best 1/prune_eta of the runs there "
+                        "is stopped")
+    prune_metric: str | None = Field(None, pattern=r"^[A-Za-z_][\w/@.-]*$", description="with prune: the logged "
+                                     "metric the runs are compared on (default monitor/knn_acc, the kNN monitor)")
+    prune_eta: int = Field(3, ge=2, le=10, description="with prune: the reduction factor (keep the best 1/eta)")
 
 
 class RunRef(BaseModel):

@@ -1,0 +1,147 @@
+"""Successive halving across a sweep's runs: stop the weak ones early, so the strong ones get the devices.
+
+Asynchronous successive halving (ASHA; Li et al. 2020), as Ray Tune's ASHAScheduler and W&B's `early_terminate:
+hyperband` do it. A sweep's runs are judged at rungs, `prune_min_steps` x eta^k steps (k = 0, 1, ... before the run's
+end). When a run first reaches a rung, its value of `monitor.prune_metric` there (the first logged at or after the
+rung's step) is compared with the values the sweep's runs recorded at that rung before it: below the best 1/eta of
+them (above, for a metric that improves by falling), the run is stopped; the first runs at a rung always go on.
+Each judgement is a `rung` event in the run's folder, so a restarted queue judges no run twice and a rebuilt registry
+keeps them. A stop is a step rule added to the run's folder (ssl_runtime/stop_rules.py): the trainer ends at its
+next logging step as succeeded, with a checkpoint, its encoder and its probe, and a `pruned` event says why.
+
+The metric should compare across the sweep's settings: the kNN monitor (`monitor/knn_acc`, images with labels) does;
+the loss does not where the sweep changes what the loss measures (a temperature, a loss weight).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from ssl_runtime import stop_rules
+from ssl_runtime.run_folder import RunFolder
+from ssl_runtime.stop_rules import StopRule, improving
+from tools.records import Run
+from tools.registry import Registry
+
+PRUNED_BY = "successive halving"
+DEFAULT_METRIC = "monitor/knn_acc"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A sweep run's successive halving, from its config's monitor section."""
+
+    metric: str
+    eta: int
+    min_steps: int | None
+
+    @classmethod
+    def of(cls, config: dict) -> Policy | None:
+        monitor = config.get("monitor") or {}
+        if not monitor.get("prune_metric"):
+            return None
+        return cls(str(monitor["prune_metric"]), int(monitor.get("prune_eta") or 3), monitor.get("prune_min_steps"))
+
+    def rungs(self, total_steps: int, every: int = 1) -> list[int]:
+        """The steps a run is judged at, before its end: min_steps x eta^k (min_steps: total / eta^2, and at least
+        `every`, the interval the metric is logged at, so the first rung has a value of its own)."""
+        first = self.min_steps or max(every, total_steps // self.eta ** 2)
+        out, step = [], first
+        while step < total_steps:
+            out.append(step)
+            step *= self.eta
+        return out
+
+    def every(self, config: dict) -> int:
+        """How often the run logs the metric: at health steps for health and monitor metrics, else at log steps."""
+        from ssl_runtime.config import TrainConfig
+
+        key = "health_every" if self.metric.startswith(("health/", "monitor/")) else "log_every"
+        return int((config.get("train") or {}).get(key) or TrainConfig.model_fields[key].default)
+
+    def worse(self, value: float, cutoff: float) -> bool:
+        return value > cutoff if improving(self.metric) == "falling" else value < cutoff
+
+
+def cutoff(values: list[float], policy: Policy) -> float | None:
+    """The value a run must reach at a rung to go on: the (1 - 1/eta) quantile of the values recorded there before
+    it (the 1/eta quantile for a falling metric); None when none were (the first at a rung goes on)."""
+    import numpy as np
+
+    if not values:
+        return None
+    q = 1 / policy.eta if improving(policy.metric) == "falling" else 1 - 1 / policy.eta
+    return float(np.quantile(values, q))
+
+
+def value_at(rows: list[dict], metric: str, step: int) -> float | None:
+    """The metric's first finite value logged at or after `step`: what the run had when it reached the rung."""
+    for r in rows:
+        x = r.get(metric)
+        if r.get("step", -1) >= step and isinstance(x, int | float) and math.isfinite(x):
+            return float(x)
+    return None
+
+
+def recorded(folders: list[RunFolder]) -> dict[int, dict[str, float]]:
+    """Every judgement made so far in a sweep: rung step -> {run id: its value there}, from the runs' events."""
+    out: dict[int, dict[str, float]] = {}
+    for folder in folders:
+        for e in folder.read_events():
+            if e.get("type") == "rung":
+                out.setdefault(int(e["rung"]), {})[folder.run_id] = float(e["value"])
+    return out
+
+
+def prune_sweeps(registry: Registry) -> list[str]:
+    """Judge every running sweep run that has reached a rung it was not judged at; stop those below the cut. Returns
+    the ids stopped. Called by the queue's dispatcher once per tick."""
+    running = [r for r in registry.list(status="running", limit=100_000) if r.experiment_id is not None
+               and Policy.of(json.loads(r.config_json)) is not None]
+    if not running:
+        return []
+    names = registry.experiment_names()
+    stopped = []
+    for experiment_id in {r.experiment_id for r in running}:
+        folders = {r.id: RunFolder(r.run_dir) for r in registry.list(experiment=names[experiment_id], limit=100_000)}
+        seen = recorded(list(folders.values()))
+        for run in sorted((r for r in running if r.experiment_id == experiment_id), key=lambda r: r.created_at):
+            # runs that reached a rung between two ticks are judged oldest first (their arrival is not known closer)
+            if judge(run, folders[run.id], seen):
+                stopped.append(run.id)
+    return stopped
+
+
+def judge(run: Run, folder: RunFolder, seen: dict[int, dict[str, float]]) -> bool:
+    """Judge `run` at the first rung it has reached and not been judged at (one a tick, as ASHA does); record the
+    judgement in `seen` and the run's folder; True when it is stopped."""
+    config = json.loads(run.config_json)
+    policy = Policy.of(config)
+    if policy is None or not run.total_steps or any(e.get("type") == "pruned" for e in folder.read_events()):
+        return False
+    rows = folder.read_metrics()
+    for rung in policy.rungs(run.total_steps, policy.every(config)):
+        at = seen.setdefault(rung, {})
+        if run.id in at:
+            continue
+        value = value_at(rows, policy.metric, rung)
+        if value is None:
+            return False  # not there yet, or the metric is not logged: nothing to judge on
+        others = [v for rid, v in at.items() if rid != run.id]
+        cut = cutoff(others, policy)
+        at[run.id] = value
+        keep = cut is None or not policy.worse(value, cut)
+        folder.event("rung", f"{policy.metric} {value:.4g} at rung {rung} ("
+                     + (f"cut {cut:.4g} of {len(others)} run{'s' if len(others) != 1 else ''} before it" if cut is not None
+                        else "the first here") + f"): {'goes on' if keep else 'pruned'}",
+                     rung=rung, value=value, cutoff=cut, kept=keep, metric=policy.metric)
+        if keep:
+            return False
+        step = max(r.get("step", 0) for r in rows)
+        stop_rules.add(folder, StopRule("step", ">=", float(step)), by=PRUNED_BY)
+        folder.event("pruned", f"stopped by {PRUNED_BY}: {policy.metric} {value:.4g} at step {rung} is outside the best "
+                     f"1/{policy.eta} of the sweep's runs there (cut {cut:.4g})", rung=rung, value=value, cutoff=cut)
+        return True
+    return False

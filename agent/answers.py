@@ -454,9 +454,13 @@ def _prune_line(result: dict) -> list[str]:
     if not pr:
         return []
     at = (" at steps " + ", ".join(str(r) for r in pr["rungs"])) if pr["rungs"] else ""
-    return [f"- early stopping (successive halving): each run is judged on `{pr['metric']}`{at}; one outside the best "
-            f"1/{pr['eta']} of the runs judged there before it is stopped, with its checkpoint, encoder and probe "
-            "(a run that never logs it goes on)"]
+    return [f"- early stopping (successive halving): each run is judged on `{pr['metric']}`{at}; from the "
+            f"{_ordinal(pr['eta'])} run to reach a rung, one outside the best 1/{pr['eta']} of those before it is "
+            "stopped, with its checkpoint, encoder and probe (a run that never logs it goes on)"]
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")
 
 
 def _waiting_line(result: dict) -> list[str]:

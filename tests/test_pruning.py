@@ -27,7 +27,7 @@ def test_rungs_are_eta_apart_from_the_first_and_end_before_the_run_does():
 
 def test_the_cut_is_the_best_1_over_eta_of_the_runs_before_and_the_loss_is_cut_from_below():
     rising, falling = Policy("monitor/knn_acc", 3, None), Policy("loss", 3, None)
-    assert cutoff([], rising) is None
+    assert cutoff([], rising) is None and cutoff([0.5], rising) is None  # fewer than eta at the rung: no cut
     assert cutoff([0.5, 0.8], rising) == pytest.approx(0.5 + 0.3 * 2 / 3)
     assert cutoff([2.0, 5.0], falling) == pytest.approx(2.0 + 3.0 / 3)
     assert rising.worse(0.6, 0.7) and not rising.worse(0.7, 0.7)
@@ -62,18 +62,18 @@ def test_runs_are_judged_as_they_reach_a_rung_and_the_weak_ones_stopped_once(swe
     home, reg, (a, b, c, d), plain = sweep
     reach(reg, a, 10, 0.50)
     assert prune_sweeps(reg) == []  # the first at the rung goes on
-    reach(reg, b, 10, 0.70)
+    reach(reg, b, 10, 0.30)
     reach(reg, c, 10, 0.40)
-    assert prune_sweeps(reg) == [c]  # b: 0.70 >= the cut of [0.5]; c: 0.40 < the cut of [0.5, 0.7]
+    assert prune_sweeps(reg) == [c]  # b: below a, but the second of eta = 3 goes on; c: 0.40 < the cut of [0.5, 0.3]
     folder = RunFolder(reg.get(c).run_dir)
     assert [str(r) for r in read_added(folder).rules] == ["step>=10"]
     events = {e["type"]: e for e in folder.read_events() if e["type"] in ("rung", "pruned")}
-    assert events["rung"]["kept"] is False and events["rung"]["cutoff"] == pytest.approx(0.5 + 0.2 * 2 / 3)
+    assert events["rung"]["kept"] is False and events["rung"]["cutoff"] == pytest.approx(0.3 + 0.2 * 2 / 3)
     assert "outside the best 1/3" in events["pruned"]["message"]
-    reach(reg, d, 10, 0.66)  # above the cut of [0.5, 0.7, 0.4]: their 2/3 quantile, 0.567
+    reach(reg, d, 10, 0.46)  # above the cut of [0.5, 0.3, 0.4]: their 2/3 quantile, 0.433
     assert prune_sweeps(reg) == [] and prune_sweeps(Registry(home)) == []  # no run judged twice, after a restart too
     rungs = [e for rid in (a, b, c, d) for e in RunFolder(reg.get(rid).run_dir).read_events() if e["type"] == "rung"]
-    assert sorted((e["value"], e["kept"]) for e in rungs) == [(0.4, False), (0.5, True), (0.66, True), (0.7, True)]
+    assert sorted((e["value"], e["kept"]) for e in rungs) == [(0.3, True), (0.4, False), (0.46, True), (0.5, True)]
     for rid in plain:  # a sweep without pruning, whatever it logs, is never judged
         reach(reg, rid, 10, 0.0)
     assert prune_sweeps(reg) == [] and not read_added(RunFolder(reg.get(plain[0]).run_dir)).rules

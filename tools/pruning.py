@@ -4,7 +4,7 @@ Asynchronous successive halving (ASHA; Li et al. 2020), as Ray Tune's ASHASchedu
 hyperband` do it. A sweep's runs are judged at rungs, `prune_min_steps` x eta^k steps (k = 0, 1, ... before the run's
 end). When a run first reaches a rung, its value of `monitor.prune_metric` there (the first logged at or after the
 rung's step) is compared with the values the sweep's runs recorded at that rung before it: below the best 1/eta of
-them (above, for a metric that improves by falling), the run is stopped; the first runs at a rung always go on.
+them (above, for a metric that improves by falling), the run is stopped; the first eta - 1 runs at a rung go on.
 Each judgement is a `rung` event in the run's folder, so a restarted queue judges no run twice and a rebuilt registry
 keeps them. A stop is a step rule added to the run's folder (ssl_runtime/stop_rules.py): the trainer ends at its
 next logging step as succeeded, with a checkpoint, its encoder and its probe, and a `pruned` event says why.
@@ -67,10 +67,12 @@ class Policy:
 
 def cutoff(values: list[float], policy: Policy) -> float | None:
     """The value a run must reach at a rung to go on: the (1 - 1/eta) quantile of the values recorded there before
-    it (the 1/eta quantile for a falling metric); None when none were (the first at a rung goes on)."""
+    it (the 1/eta quantile for a falling metric); None while fewer than eta runs, this one included, have reached
+    the rung: the best 1/eta of fewer is no one, so the first eta - 1 at a rung go on (Ray's ASHA cuts from the
+    second run on, which on a queue that runs one at a time stops half of them on one other run's value)."""
     import numpy as np
 
-    if not values:
+    if len(values) + 1 < policy.eta:
         return None
     q = 1 / policy.eta if improving(policy.metric) == "falling" else 1 - 1 / policy.eta
     return float(np.quantile(values, q))

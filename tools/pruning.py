@@ -135,9 +135,9 @@ def judge(run: Run, folder: RunFolder, seen: dict[int, dict[str, float]]) -> boo
         cut = cutoff(others, policy)
         at[run.id] = value
         keep = cut is None or not policy.worse(value, cut)
-        folder.event("rung", f"{policy.metric} {value:.4g} at rung {rung} ("
-                     + (f"cut {cut:.4g} of {len(others)} run{'s' if len(others) != 1 else ''} before it" if cut is not None
-                        else "the first here") + f"): {'goes on' if keep else 'pruned'}",
+        said = (f"cut {cut:.4g} of the {len(others)} runs before it" if cut is not None else
+                f"run {len(others) + 1} here: no cut before {policy.eta}")
+        folder.event("rung", f"{policy.metric} {value:.4g} at rung {rung} ({said}): {'goes on' if keep else 'pruned'}",
                      rung=rung, value=value, cutoff=cut, kept=keep, metric=policy.metric)
         if keep:
             return False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssl_runtime.errors import ConfigError
@@ -135,17 +135,20 @@ class Added:
 
     rules: list[Rule]
     on_failure: bool  # stop it when the monitor's verdict is a hard failure (collapse, divergence)
+    by: dict[str, str] = field(default_factory=dict)  # each rule's text -> who added it (a user, "successive halving")
 
 
 def read_added(folder: RunFolder) -> Added:
     data = read_json(folder.stop_rules) or {}
-    rules = []
+    rules, by = [], {}
     for r in data.get("rules", []):
         try:
             rules.append(parse(r["rule"]))
         except (ConfigError, KeyError, TypeError):
             continue  # a hand-edited line that does not parse is skipped, not fatal to a training run
-    return Added(rules, bool(data.get("on_failure")))
+        if r.get("by"):
+            by[str(rules[-1])] = str(r["by"])
+    return Added(rules, bool(data.get("on_failure")), by)
 
 
 def add(folder: RunFolder, rule: Rule | None = None, on_failure: bool = False, by: str = "") -> Added:
@@ -176,6 +179,7 @@ class StopRules:
         self._stamp: float | None = None
         self._best: dict[Plateau, tuple[float, int]] = {}  # a plateau rule's best value so far and its step
         self.rules = list(self.config_rules)
+        self.added_by: dict[str, str] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -184,7 +188,9 @@ class StopRules:
         if stamp == self._stamp:
             return
         self._stamp = stamp
-        self.rules = self.config_rules + [r for r in read_added(self.folder).rules if r not in self.config_rules]
+        added = read_added(self.folder)
+        self.rules = self.config_rules + [r for r in added.rules if r not in self.config_rules]
+        self.added_by = added.by
 
     @property
     def stop_step(self) -> int | None:
@@ -214,10 +220,14 @@ class StopRules:
         return (rule, best[0]) if step - best[1] >= self.wait_of(rule) else None
 
     def describe(self, rule: Rule, value: float) -> str:
-        """What met the rule, for the run's message; a plateau's with the step of its best and its wait."""
+        """What met the rule, for the run's message; a plateau's with the step of its best and its wait; a rule
+        added to the folder with who added it ("added by successive halving")."""
         if isinstance(rule, Plateau):
-            return describe(rule, value, self._best[rule][1] if rule in self._best else None, self.wait_of(rule))
-        return describe(rule, value)
+            said = describe(rule, value, self._best[rule][1] if rule in self._best else None, self.wait_of(rule))
+        else:
+            said = describe(rule, value)
+        by = self.added_by.get(str(rule)) if rule not in self.config_rules else None
+        return f"{said}, added by {by}" if by else said
 
 
 def describe(rule: Rule, value: float, best_step: int | None = None, wait: int | None = None) -> str:

@@ -141,3 +141,17 @@ def test_early_stopping_on_one_run_is_its_plateau_and_pruning_it_is_asked_about(
     r = _reading("sweep simclr lr 0.1 and 0.3 on digits, prune weak runs by probe accuracy")
     assert r.kind == "clarify" and "measured when a run ends" in r.question
     assert _reading("delete the worst runs").kind == "refuse"  # not a sweep: the delete rule still holds
+
+
+def test_the_run_s_message_says_who_added_the_rule_that_stopped_it(tmp_path):
+    from ssl_runtime import stop_rules
+    from ssl_runtime.stop_rules import StopRule, StopRules
+
+    folder = RunFolder(tmp_path)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    stop_rules.add(folder, StopRule("step", ">=", 20.0), by="successive halving")
+    rules = StopRules(folder, ["loss<0.1"], steps_per_epoch=10)
+    met = rules.first_met({"step": 30, "loss": 1.0}, {"step": 30, "epoch": 3.0, "minutes": 0.1})
+    assert met is not None and str(met[0]) == "step>=20"
+    assert rules.describe(*met).endswith(", added by successive halving")
+    assert "added by" not in rules.describe(StopRule("loss", "<", 0.1), 0.05)  # the config's own rule

@@ -453,7 +453,8 @@ def _prune_line(result: dict) -> list[str]:
     pr = result.get("prune")
     if not pr:
         return []
-    at = (" at steps " + ", ".join(str(r) for r in pr["rungs"])) if pr["rungs"] else ""
+    at = (f" at step{'s' if len(pr['rungs']) > 1 else ''} " + ", ".join(str(r) for r in pr["rungs"])) if pr["rungs"] \
+        else ""
     return [f"- early stopping (successive halving): each run is judged on `{pr['metric']}`{at}; from the "
             f"{_ordinal(pr['eta'])} run to reach a rung, one outside the best 1/{pr['eta']} of those before it is "
             "stopped, with its checkpoint, encoder and probe (a run that never logs it goes on)"]

@@ -278,6 +278,11 @@ def runs_table(r: dict) -> str:
     order = f", {by.said} (runs without one last)" if by else ""
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
+    if "count" in r:  # "how many runs failed this week?": the number first, then the runs
+        which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
+        shown = f"; the {len(runs)} {'newest' if by is None else 'first'}:" if r["count"] > len(runs) else ":"
+        lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
+                 f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
     column = by.column if by else None
     keys = rule_keys(where)
     lines += [f"| run | name | method | data | status | steps | probe |{f' {column} |' if column else ''}"

@@ -118,6 +118,13 @@ class Asked:
     options: list[str] = field(default_factory=list)
 
 
+HOW_MANY_RUNS = re.compile(r"^\W*(?:so\s+)?(?:what(?:'s|\s+is)\s+the\s+)?(?:how\s+many|count|number\s+of|total\s+number\s+of)\b(?!.{0,60}\b(?:at\s+once|"
+                           r"in\s+parallel|concurrently|simultaneously|gpus?|steps?|epochs?|images?|hours?)\b).{0,60}?"
+                           r"\bruns?\b", re.I)
+"""A count of runs asked for ("how many runs failed this week?", "count my runs on digits"), not of steps, GPUs or
+runs that may go at once."""
+
+
 def list_filters(text: str) -> dict:
     """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy",
     "the best runs by knn", "the fastest runs")."""
@@ -131,6 +138,8 @@ def list_filters(text: str) -> dict:
         sort = speed_sort(text) or sort
     if sort and sort != "newest":
         out["sort"] = sort
+    if HOW_MANY_RUNS.search(text):
+        out["count"] = True
     return out
 
 

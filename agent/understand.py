@@ -55,6 +55,7 @@ from agent.run_tool_words import (
     ACTION_START,
     CHANGE_ASKED,
     FROM_WEIGHTS,
+    HOW_MANY_RUNS,
     LEADERBOARD,
     LIST_SORT,
     RUN_SPEED,
@@ -472,6 +473,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "list my runs sorted by probe accuracy"
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b", text, re.I) and LEADERBOARD.search(text):
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
+    if not named.ids and HOW_MANY_RUNS.search(text):
+        return "list_runs"  # "count my runs on digits": the runs that match, counted
     if not named.ids and re.search(r"\bruns?\b", text, re.I) and RUN_SPEED.search(text) and not ACTION_START.match(text):
         return "list_runs"  # "which run trained fastest?", "my runs by training time"; not "cancel the slowest run"
     if len(named.ids) == 1 and AGAINST_RANDOM_INIT.search(text) and not re.match(

@@ -221,6 +221,27 @@ def test_runs_are_sorted_by_speed_or_training_time_from_their_summaries(tmp_path
     assert first.startswith(f"| {fast_short.id} |") and "| 900 |" in first
 
 
+def test_how_many_runs_is_answered_with_the_number_of_all_that_match(tmp_path, monkeypatch):
+    """"How many runs failed this week?" listed the newest ten and never said how many there were."""
+    from agent.answers import tool_result_text
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+    from tools.runs import enqueue
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    for _ in range(4):
+        enqueue(home, {"method": "simclr", "data": {"name": "digits"}})
+    enqueue(home, {"method": "byol", "data": {"name": "digits"}})
+    box = ToolBox(home)
+    out = box.list_runs(method="simclr", limit=2, count=True)
+    assert out["count"] == 4 and len(out["runs"]) == 2
+    assert tool_result_text("list_runs", out).startswith("**4** simclr runs; the 2 newest:")
+    one = box.list_runs(method="byol", count=True)
+    assert tool_result_text("list_runs", one).startswith("**1** byol run:")
+    assert "count" not in box.list_runs()  # a plain list says no number
+
+
 def test_a_bad_tool_argument_on_the_command_line_is_one_line_naming_the_field(tmp_path):
     """`sslpilot recommend 1 --category weird` printed pydantic's four-line report with its URL; it is now one line
     with the field and what it takes, exit code 2, as every other bad input."""

@@ -65,7 +65,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "method_settings_heldout_b.jsonl": 0.9,
                   "run_filters_heldout.jsonl": 0.9, "wait_for_run_heldout.jsonl": 0.9,
                   "knn_monitor_heldout.jsonl": 0.9, "wait_for_runs_heldout.jsonl": 0.9, "run_speed_heldout.jsonl": 0.9,
-                  "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9}
+                  "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -505,6 +505,17 @@ def test_runs_by_speed_or_training_time_are_a_sorted_list_and_other_superlatives
         assert (r.tool, r.args) == ("list_runs", args), text
     for text in ("which run has the shortest warmup?", "cancel the slowest run", "launch the fastest run again"):
         assert understand(text, {}, WORLD, model).tool != "list_runs", text
+
+
+def test_how_many_runs_is_a_counted_list_and_how_many_of_something_else_is_not(model):
+    said = {"how many runs failed this week?": {"status": "failed", "period": "this week", "count": True},
+            "count my runs on digits": {"dataset": "digits", "count": True},
+            "what's the number of runs on shapes?": {"dataset": "shapes", "count": True}}
+    for text, args in said.items():
+        r = understand(text, {}, WORLD, model)
+        assert (r.tool, r.args) == ("list_runs", args), text
+    assert understand("how many steps did run 3 take?", {}, WORLD, model).tool == "get_run"
+    assert "count" not in understand("how many runs can I run at once?", {}, WORLD, model).args
 
 
 def test_days_of_the_week_repeat_as_cron_and_one_day_starts_once():

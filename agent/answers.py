@@ -254,6 +254,7 @@ def runs_table(r: dict) -> str:
     """list_runs' answer: a table, newest first or best first by the asked metric, with what it was filtered by."""
     runs, tag, status, method, verdict, experiment = (r["runs"], r.get("tag"), r.get("status"), r.get("method"),
                                                       r.get("verdict"), r.get("experiment"))
+    which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)  # "failed byol", as said
     period = f" created {r['period']}" if r.get("period") else ""
     if r.get("dataset"):
         period = f" on {r['dataset']}" + period
@@ -268,7 +269,6 @@ def runs_table(r: dict) -> str:
             return f"No run{period} is tagged `{tag}`. Tag one with \"tag run 2 as {tag}\"."
         if status or method or verdict or period:  # a filter that matched nothing is not an empty home (period: the
             # span, the data, the rules said)
-            which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
             return f"No {which + ' ' if which else ''}runs{period} here{f' in sweep `{experiment}`' if experiment else ''}" \
                    ". Say \"list my runs\" to see them all."
         if experiment:
@@ -279,7 +279,6 @@ def runs_table(r: dict) -> str:
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
     if "count" in r:  # "how many runs failed this week?": the number first, then the runs
-        which = " ".join(w.replace("_", " ") for w in (status, verdict, method) if w)
         shown = f"; the {len(runs)} {'newest' if by is None else 'first'}:" if r["count"] > len(runs) else ":"
         lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]

@@ -6,6 +6,7 @@ The UI reads these; nothing here launches, cancels or writes anything but the re
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ssl_runtime.catalogue import TEXT_METHODS
@@ -142,8 +143,6 @@ def probe_lead(probes: dict[str, dict]) -> dict | None:
     the standard error of the leader's lead over the runner-up, paired where both probes scored the same rows (their
     per-row records: ssl_runtime/probe.row_record), else unpaired from the two accuracies and their row counts. None
     with fewer than two probes."""
-    import math
-
     from ssl_runtime.probe import paired_se, rows_correct
 
     scored = {rid: p for rid, p in probes.items() if isinstance(p.get("probe/acc"), float | int) and p.get("num_val")}

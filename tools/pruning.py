@@ -87,44 +87,51 @@ def value_at(rows: list[dict], metric: str, step: int) -> float | None:
     return None
 
 
-def recorded(folders: list[RunFolder]) -> dict[int, dict[str, float]]:
-    """Every judgement made so far in a sweep: rung step -> {run id: its value there}, from the runs' events."""
+def recorded(folders: list[RunFolder]) -> tuple[dict[int, dict[str, float]], set[str]]:
+    """Every judgement made so far in a sweep, read from its runs' events once: rung step -> {run id: its value
+    there}, and the runs already stopped."""
     out: dict[int, dict[str, float]] = {}
+    stopped: set[str] = set()
     for folder in folders:
         for e in folder.read_events():
             if e.get("type") == "rung":
                 out.setdefault(int(e["rung"]), {})[folder.run_id] = float(e["value"])
-    return out
+            elif e.get("type") == "pruned":
+                stopped.add(folder.run_id)
+    return out, stopped
 
 
 def prune_sweeps(registry: Registry) -> list[str]:
     """Judge every running sweep run that has reached a rung it was not judged at; stop those below the cut. Returns
     the ids stopped. Called by the queue's dispatcher once per tick."""
-    running = [r for r in registry.list(status="running", limit=100_000) if r.experiment_id is not None
-               and Policy.of(json.loads(r.config_json)) is not None]
+    running = []  # (run, its config, its policy): each config parsed once a tick
+    for r in registry.list(status="running", limit=100_000):
+        config = json.loads(r.config_json) if r.experiment_id is not None else {}
+        policy = Policy.of(config)
+        if policy is not None and r.total_steps:
+            running.append((r, config, policy))
     if not running:
         return []
     names = registry.experiment_names()
     stopped = []
-    for experiment_id in {r.experiment_id for r in running}:
+    for experiment_id in {r.experiment_id for r, *_ in running}:
         folders = {r.id: RunFolder(r.run_dir) for r in registry.list(experiment=names[experiment_id], limit=100_000)}
-        seen = recorded(list(folders.values()))
-        for run in sorted((r for r in running if r.experiment_id == experiment_id), key=lambda r: r.created_at):
-            # runs that reached a rung between two ticks are judged oldest first (their arrival is not known closer)
-            if judge(run, folders[run.id], seen):
+        seen, done = recorded(list(folders.values()))
+        judged = sorted((x for x in running if x[0].experiment_id == experiment_id and x[0].id not in done),
+                        key=lambda x: x[0].created_at)  # reached between two ticks: oldest first (arrival unknown)
+        for run, config, policy in judged:
+            if judge(run, folders[run.id], policy, policy.every(config), seen):
                 stopped.append(run.id)
     return stopped
 
 
-def judge(run: Run, folder: RunFolder, seen: dict[int, dict[str, float]]) -> bool:
+def judge(run: Run, folder: RunFolder, policy: Policy, every: int, seen: dict[int, dict[str, float]]) -> bool:
     """Judge `run` at the first rung it has reached and not been judged at (one a tick, as ASHA does); record the
-    judgement in `seen` and the run's folder; True when it is stopped."""
-    config = json.loads(run.config_json)
-    policy = Policy.of(config)
-    if policy is None or not run.total_steps or any(e.get("type") == "pruned" for e in folder.read_events()):
-        return False
+    judgement in `seen` and the run's folder; True when it is stopped. `every`: how often it logs the metric."""
+    if all(run.id in seen.get(rung, {}) for rung in policy.rungs(run.total_steps, every)):
+        return False  # judged at every rung: its metrics need not be read again
     rows = folder.read_metrics()
-    for rung in policy.rungs(run.total_steps, policy.every(config)):
+    for rung in policy.rungs(run.total_steps, every):
         at = seen.setdefault(rung, {})
         if run.id in at:
             continue

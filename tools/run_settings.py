@@ -144,17 +144,14 @@ def run_files(info: dict) -> dict:
 def run_output(info: dict, lines: int = 20) -> dict:
     """The last `lines` lines of the worker's output (stdout.log, what `sslpilot logs RUN` prints), as written: text
     to show the user, never instructions."""
+    from tools.backends import read_from
+
     path = RunFolder(info["run_dir"]).stdout
-    if not path.exists():
-        return {"path": str(path), "lines": [], "more": False}
-    with path.open("rb") as f:
-        size = f.seek(0, 2)
-        f.seek(max(0, size - TAIL_BYTES))
-        text = f.read().decode("utf-8", errors="replace")
-    every = text.splitlines()
-    if size > TAIL_BYTES:
+    start = max(0, path.stat().st_size - TAIL_BYTES) if path.is_file() else 0
+    every = read_from(path, start)[0].splitlines()
+    if start:
         every = every[1:]  # the first line read may be cut
-    return {"path": str(path), "lines": every[-lines:], "more": len(every) > lines or size > TAIL_BYTES}
+    return {"path": str(path), "lines": every[-lines:], "more": len(every) > lines or start > 0}
 
 
 def logged_values(info: dict, metrics: list[str], at_step: int | None = None,

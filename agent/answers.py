@@ -363,11 +363,13 @@ def device_text(r: dict) -> str:
     elif not gpus:
         held = r["cpu_runs"]
         now = f"{_runs_words(held)} {'holds' if len(held) == 1 else 'hold'} one" if held else "none is in use"
-        lines.append(f"No GPU here: runs train on the CPU, {r['cpu_slots']} at a time; {now}.")
+        lines.append(f"No GPU here: runs train on the CPU, {r['cpu_slots']} at a time (`SSLPILOT_CPU_SLOTS` sets how "
+                     f"many); {now}.")
     else:
         free = sum(g["state"] == "free" for g in gpus)
         lines += [f"**{free} of {len(gpus)} GPU{'s' if len(gpus) != 1 else ''} free** (each runs "
-                  f"{r['runs_per_gpu']} run{'s' if r['runs_per_gpu'] != 1 else ''} at a time).", "",
+                  f"{r['runs_per_gpu']} run{'s' if r['runs_per_gpu'] != 1 else ''} at a time: "
+                  f"`SSLPILOT_RUNS_PER_GPU`).", "",
                   "| GPU | name | memory | state |", "|---|---|---|---|"]
         lines += [f"| {g['index']} | {escape_markdown(g['name'])} | {_gpu_memory(g)} | {_gpu_state(g)} |" for g in gpus]
         lines.append("")

@@ -24,12 +24,23 @@ DEVICES_ASKED = re.compile(
     rf"|\bnvidia-?smi\b|\bfree\s+(?:a\s+)?{GPU}\b|\bget\s+a\s+(?:free\s+)?{GPU}\b"
     rf"|\bwhat\s+(?:hardware|devices?|compute)\s+(?:do|does|is|are)\b|\bshow\s+(?:me\s+)?(?:the\s+)?{GPU}\b"
     rf"|\bmemory\s+(?:is\s+)?(?:free|left|available)\s+on\s+(?:the\s+)?{GPU}", re.I)
+AT_ONCE = r"(?:at\s+once|at\s+the\s+same\s+time|in\s+parallel|concurrently|simultaneously|side\s+by\s+side|together)"
+RUNS_AT_ONCE = re.compile(
+    rf"\bhow\s+many\s+(?:runs|jobs|trainings|experiments|workers)\s+(?:can|could|will|may|do|does|should)\s+"
+    rf"(?:[\w']+\s+){{0,3}}?{AT_ONCE}"
+    rf"|\bcan\s+(?:i|we|sslpilot|this\s+machine|the\s+queue)\s+(?:run|train|have)\s+(?:\w+\s+){{1,3}}?"
+    rf"(?:runs|jobs)\s+{AT_ONCE}"
+    rf"|\bhow\s+many\s+(?:runs|jobs)\s+(?:\w+\s+){{0,3}}?{AT_ONCE}\s*\?", re.I)
+"""How many runs the queue starts side by side ("how many runs can I run at once?", "can I train two runs at the same
+time?"): the slots device_status shows, not a list of runs."""
 NOT_ABOUT_DEVICES = re.compile(r"\b(?:cancel|kill|stop|abort|terminate|pretrain|train|launch|start|resume|delete|"
                                r"remove)\b", re.I)
 
 
 def read_devices(text: str, world: World) -> dict | None:
     """device_status's arguments ({"gpu": N} when one GPU is asked about), or None when the words ask another tool."""
+    if RUNS_AT_ONCE.search(text) and not USAGE_ASKED.search(text):
+        return {}
     if not DEVICES_ASKED.search(text) or USAGE_ASKED.search(text) or NOT_ABOUT_DEVICES.search(text):
         return None
     if find_method(without_paths(text)) or find_data(text):

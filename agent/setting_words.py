@@ -115,6 +115,8 @@ METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
     (r"variance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
     (r"covariance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
     (r"(?:invariance|similarity)[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("lambda_",), False),
+    (r"mu", ("mu",), False), (r"nu", ("nu",), False),  # VICReg's coefficients by the paper's letters
+    (r"lambda", ("lambda_", "lambda_offdiag"), False),  # VICReg's invariance weight, Barlow Twins' off-diagonal one
 ]
 """Settings some methods have, in words -> (pattern, the `method_args` names it may mean, in order, whether the value
 may come first ("a 512-d bottleneck")). The first name the launch's method has is taken (the language models'

@@ -120,7 +120,8 @@ ELSEWHERE = ("wandb", "w&b", "comet", "neptune", "huggingface", "hf", "hub", "s3
 REFUSE = re.compile(
     r"\b(delete|remove|rm|erase|wipe|drop|destroy|nuke|truncate|overwrite)\b.{0,40}\b(runs?|files?|folders?|"
     r"data(base|set)?|checkpoints?|everything|all|experiments?|home|disk|table|cache|metrics|config)\b"
-    r"|\b(shell|bash|sudo|exec(ute)?|terminal)\b.{0,30}\b(command|script|reboot)?"
+    r"|\b(shell|bash|sudo|exec(ute)?|terminal)\b(?!['\u2019]?s?\s+(?:output|log|logs|print\w*|text)\b).{0,30}\b"
+    r"(command|script|reboot)?"
     r"|\brm\s+-|\bsudo\b|\bcurl\b.*\|\s*(ba)?sh|/etc/passwd|;\s*(drop|delete|select|insert|update)\b|"
     r"\b(drop|truncate)\s+table\b|\bselect\s+\*\s+from\b"
     r"|\b(ignore|forget|disregard|override)\b.{0,30}\b(rules|instructions|prompt|guardrails|previous)\b"

@@ -74,7 +74,7 @@ def test_without_gpus_the_cpu_slots_and_their_runs(home):
     on_cpu = _placed(home, "cpu")
     out = device_status(home, Allocator(gpus=[], cpu_slots=2))
     assert out["gpus"] == [] and [r["run_id"] for r in out["cpu_runs"]] == [on_cpu]
-    assert f"runs train on the CPU, 2 at a time; run {on_cpu} (simclr, ada) holds one" in device_text(
+    assert f"runs train on the CPU, 2 at a time (`SSLPILOT_CPU_SLOTS` sets how many); run {on_cpu} (simclr, ada) holds one" in device_text(
         {**out, "asked_gpu": None})
 
 

@@ -691,6 +691,7 @@ def test_a_run_s_output_is_its_log_s_last_lines_shown_as_inert_text(tmp_path, mo
 @pytest.mark.parametrize("text, args", [
     ("show the last 5 log lines of run 2", {"run_id": "2", "show": ["output"], "output_lines": 5}),
     ("tail run 3's log", {"run_id": "3", "show": ["output"]}),
+    ("give me run 4's terminal output", {"run_id": "4", "show": ["output"]}),  # was refused as a shell request
     ("what did run 4 print?", {"run_id": "4", "show": ["output"]}),
     ("show the last 30 lines of run 3's output", {"run_id": "3", "show": ["output"], "output_lines": 30}),
     ("where are run 1's outputs saved?", {"run_id": "1", "show": ["files"]}),

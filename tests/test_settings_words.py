@@ -255,6 +255,9 @@ def test_a_fractional_epoch_count_is_never_read_as_its_last_digits():
     ("pretrain clip on shapes with a hidden size of 256", {"method_args.text_hidden_size": 256}),  # CLIP's is its text's
     ("pretrain clip on shapes with a context length of 40", {"method_args.max_length": 40}),
     ("pretrain vicreg on digits with variance weight 10", {"method_args.mu": 10}),
+    ("pretrain vicreg on digits with mu 10 and nu 2", {"method_args.mu": 10, "method_args.nu": 2}),  # the paper's letters
+    ("pretrain vicreg on digits with lambda 15", {"method_args.lambda_": 15}),
+    ("pretrain barlow twins on digits with lambda 0.01", {"method_args.lambda_offdiag": 0.01}),
     ("pretrain mae on shapes and mask 60% of patches", {"method_args.mask_ratio": 0.6}),
     ("pretrain mlm on ./corpus and mask 20 percent of tokens", {"method_args.mlm_probability": 0.2}),
     ("pretrain mae on shapes with a 2-block decoder", {"method_args.decoder_depth": 2}),
@@ -449,6 +452,7 @@ def test_the_probe_tool_runs_where_it_is_told(tmp_path, monkeypatch):
     ("sweep the bottleneck of dino on digits over 64, 128 and 256 for 200 steps",
      {"method_args.bottleneck_dim": [64, 128, 256]}),
     ("sweep vicreg's variance weight over 10, 25 and 50 on digits", {"method_args.mu": [10, 25, 50]}),
+    ("sweep vicreg mu 10 and 25 on digits", {"method_args.mu": [10, 25]}),  # 10 was read as a run (session 39)
     ("try mlm on ./corpus with 2, 4 and 6 layers for 300 steps", {"method_args.num_layers": [2, 4, 6]}),
     ("clm on ./corpus with hidden size 128 or 256, and 2 or 4 layers",
      {"method_args.hidden_size": [128, 256], "method_args.num_layers": [2, 4]}),

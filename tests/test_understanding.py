@@ -355,6 +355,12 @@ def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
 
     r = understand("is the gpu being used?", {}, WORLD, model)
     assert (r.tool, r.args) == ("device_status", {})
+    for text in ("how many runs can I run at once?", "can I train two runs at the same time?",
+                 "how many jobs run in parallel?"):  # the slots, not a list of runs (session 39's note)
+        r = understand(text, {}, WORLD, model)
+        assert (r.tool, r.args) == ("device_status", {}), text
+    r = understand("how many runs failed this week?", {}, WORLD, model)
+    assert r.tool == "list_runs" and r.args.get("count") is True
     r = understand("which run used the most gpu time?", {}, WORLD, model)
     assert (r.tool, r.args) == ("usage_summary", {"by": "run"})
     going = World([RunInfo("1", "simclr", "digits", "succeeded"), RunInfo("2", "byol", "digits", "running"),

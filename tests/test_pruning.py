@@ -86,7 +86,18 @@ def test_a_run_that_does_not_log_the_metric_is_not_judged(sweep):
         RunFolder(reg.get(b).run_dir).log_metrics({"step": step, "loss": 3.0})  # no labels: no kNN monitor
     reg.sync(b)
     assert prune_sweeps(reg) == []
-    assert not [e for e in RunFolder(reg.get(b).run_dir).read_events() if e["type"] == "rung"]
+    events = RunFolder(reg.get(b).run_dir).read_events()
+    assert not [e for e in events if e["type"] == "rung"]
+    said = [e for e in events if e.get("kind") == "unjudged"]  # not silently: why, and what to name instead
+    assert len(said) == 1 and "logged no monitor/knn_acc by step 20" in said[0]["message"]
+    assert "needs images with labels" in said[0]["message"] and "monitor.prune_metric" in said[0]["message"]
+    assert prune_sweeps(reg) == [] and len([e for e in RunFolder(reg.get(b).run_dir).read_events()
+                                            if e.get("kind") == "unjudged"]) == 1  # said once
+    c = sweep[2][2]
+    RunFolder(reg.get(c).run_dir).log_metrics({"step": 10, "loss": 3.0})  # not yet past the rung's next value
+    reg.sync(c)
+    assert prune_sweeps(reg) == [] and not [e for e in RunFolder(reg.get(c).run_dir).read_events()
+                                            if e.get("kind") == "unjudged"]
 
 
 def test_the_sweep_tool_writes_the_policy_into_each_run_and_says_it_before_the_yes(tmp_path, monkeypatch):

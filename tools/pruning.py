@@ -27,6 +27,8 @@ from tools.registry import Registry
 
 PRUNED_BY = "successive halving"
 DEFAULT_METRIC = "monitor/knn_acc"
+UNJUDGED = "unjudged"  # a warning event's kind: the run does not log the metric, so it is never judged
+NOT_LOGGED_WHY = {DEFAULT_METRIC: " (the kNN monitor needs images with labels, and eval.knn_monitor_images > 0)"}
 
 
 @dataclass(frozen=True)
@@ -87,16 +89,21 @@ def value_at(rows: list[dict], metric: str, step: int) -> float | None:
     return None
 
 
+def not_logged(rows: list[dict], metric: str, by: int) -> bool:
+    """The run has logged past step `by` and never the metric: it will not (unlabelled data has no kNN monitor)."""
+    return any(r.get("step", -1) >= by for r in rows) and not any(metric in r for r in rows)
+
+
 def recorded(folders: list[RunFolder]) -> tuple[dict[int, dict[str, float]], set[str]]:
     """Every judgement made so far in a sweep, read from its runs' events once: rung step -> {run id: its value
-    there}, and the runs already stopped."""
+    there}, and the runs done with: stopped, or found not to log the metric."""
     out: dict[int, dict[str, float]] = {}
     stopped: set[str] = set()
     for folder in folders:
         for e in folder.read_events():
             if e.get("type") == "rung":
                 out.setdefault(int(e["rung"]), {})[folder.run_id] = float(e["value"])
-            elif e.get("type") == "pruned":
+            elif e.get("type") == "pruned" or e.get("kind") == UNJUDGED:
                 stopped.add(folder.run_id)
     return out, stopped
 
@@ -137,6 +144,11 @@ def judge(run: Run, folder: RunFolder, policy: Policy, every: int, seen: dict[in
             continue
         value = value_at(rows, policy.metric, rung)
         if value is None:
+            if not_logged(rows, policy.metric, rung + every):
+                folder.event("warning", f"successive halving cannot judge this run: it has logged no {policy.metric} "
+                             f"by step {rung + every}{NOT_LOGGED_WHY.get(policy.metric, '')}; name a metric it logs "
+                             "(monitor.prune_metric, or 'prune by the loss' where the sweep leaves what the loss "
+                             "measures unchanged)", kind=UNJUDGED, metric=policy.metric)
             return False  # not there yet, or the metric is not logged: nothing to judge on
         others = [v for rid, v in at.items() if rid != run.id]
         cut = cutoff(others, policy)

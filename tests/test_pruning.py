@@ -122,6 +122,32 @@ def test_the_sweep_tool_writes_the_policy_into_each_run_and_says_it_before_the_y
                          prune_metric="not a metric!")
 
 
+def test_a_sweep_whose_runs_will_never_log_the_knn_monitor_is_refused_before_the_yes(tmp_path, monkeypatch):
+    """An unlabelled folder, the monitor turned off: the default metric would never be logged, so no run would ever
+    be judged; said with the field and the fix, where a labelled folder and a named metric go through."""
+    from PIL import Image
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    box = ToolBox(Home.resolve(tmp_path / "home"))
+    flat, labelled = tmp_path / "flat", tmp_path / "labelled"
+    for i in range(40):
+        for folder in (flat, labelled / ("a" if i % 2 else "b")):
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (12, 12), (6 * i, 0, 0)).save(folder / f"{i}.png")
+    grid = {"optim.lr": [0.1, 0.2]}
+    for kw, said in [({"data": str(flat)}, "have no labels"),
+                     ({"data": "digits", "overrides": {"eval.knn_monitor_images": 0}}, "kNN monitor is off")]:
+        with pytest.raises(Exception) as refused:
+            box.launch_sweep(method="simclr", grid=grid, prune=True, batch_size=8, **kw)
+        assert getattr(refused.value, "field", None) == "prune_metric" and said in str(refused.value)
+        assert "prune_metric='loss'" in refused.value.fix
+    assert box.launch_sweep(method="simclr", data=str(labelled), grid=grid, prune=True, batch_size=8)["prune"]["metric"] == \
+        "monitor/knn_acc"
+    assert box.launch_sweep(method="simclr", data=str(flat), grid=grid, prune=True, prune_metric="loss", batch_size=8)[
+        "prune"][
+        "metric"] == "loss"
+
+
 def _reading(text: str):
     from understanding_eval import WORLD
 

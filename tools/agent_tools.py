@@ -277,6 +277,11 @@ class ToolBox:
         if a.prune and n < 2:
             raise SSLPilotError("successive halving compares a sweep's runs, and this one has one", field="prune",
                                 fix="give more values to try, or leave out the early stopping")
+        if a.prune and (why := pruning.never_logged(cfg)):
+            raise SSLPilotError(f"successive halving would judge these runs by the kNN monitor, and {why}",
+                                field="prune_metric", fix="name a metric the runs log, e.g. prune_metric='loss' where "
+                                "the sweep leaves what the loss measures unchanged (not a temperature or a loss "
+                                "weight), or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
         prune = {}

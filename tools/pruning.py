@@ -89,6 +89,29 @@ def value_at(rows: list[dict], metric: str, step: int) -> float | None:
     return None
 
 
+def never_logged(config: dict) -> str | None:
+    """Why the sweep's runs will never log the default metric, the kNN monitor, said before the launch; None when
+    they will, or when it cannot be told without training (a metric named by the user is theirs to know)."""
+    from ssl_runtime.catalogue import VISION_METHODS
+    from ssl_runtime.data.sources import scan
+    from ssl_runtime.errors import SSLPilotError
+
+    if (config.get("monitor") or {}).get("prune_metric") != DEFAULT_METRIC:
+        return None
+    if config.get("method") not in VISION_METHODS:
+        return f"{config.get('method')} logs no kNN monitor: it is measured on images with labels"
+    if (config.get("eval") or {}).get("knn_monitor_images") == 0:
+        return "the kNN monitor is off (eval.knn_monitor_images=0)"
+    path = (config.get("data") or {}).get("path")
+    if not path:
+        return None  # a built-in dataset: labelled
+    try:
+        labelled = bool(scan(path).class_names)
+    except (SSLPilotError, OSError):
+        return None  # the launch's own checks say what is wrong with the data
+    return None if labelled else f"the images in {path} have no labels (no class folders), so no kNN monitor"
+
+
 def not_logged(rows: list[dict], metric: str, by: int) -> bool:
     """The run has logged past step `by` and never the metric: it will not (unlabelled data has no kNN monitor)."""
     return any(r.get("step", -1) >= by for r in rows) and not any(metric in r for r in rows)

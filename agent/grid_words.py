@@ -14,6 +14,7 @@ from agent.setting_words import (
     SWEEPABLE,
     _setting_of,
     _written_value,
+    optimiser_momentum,
 )
 from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, parse_value
 from tools.launches import FIELD_KEYS
@@ -182,6 +183,9 @@ def find_grid(text: str) -> dict[str, list]:
             values = [float(v) for v in written]
             grid[key] = [int(v) for v in values] if key in INT_SWEEPS else [_written_value(v) for v in written] \
                 if key in METHOD_SETTING_KEYS else values
+    named = find_method(low)
+    if "method_args.ema_momentum" in grid and optimiser_momentum(low, named.value if named else None):
+        grid["optim.momentum"] = grid.pop("method_args.ema_momentum")  # "simclr with sgd momentum 0.8 and 0.9"
     n = seed_count(low)
     if n and "train.seed" not in grid and 2 <= n <= 64:
         grid["train.seed"] = list(range(n))

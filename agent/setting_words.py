@@ -288,6 +288,17 @@ VAL_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:of\s+(?:the
                        r"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent)")
 """The validation share in percent ("20% held out for validation", "a validation split of 10%"): data.val_fraction."""
 
+EMA_NAMED = re.compile(r"\b(?:ema|teacher|target|momentum[ _-]encoder|key[ _-]encoder)\b")
+OPTIMIZER_NAMED = re.compile(r"\b(?:sgd|lars|optimi[sz]er)\b")
+
+
+def optimiser_momentum(low: str, method: str | None) -> bool:
+    """Bare "momentum" is the EMA teacher's, unless an optimiser is named beside it ("sgd with momentum 0.9") or the
+    method has no EMA (SimCLR): then it is the optimiser's (`optim.momentum`)."""
+    return not EMA_NAMED.search(low) and bool(
+        OPTIMIZER_NAMED.search(low) or (method in METHODS and not _setting_of(method, ("ema_momentum",))))
+
+
 RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|experiments?|times)\b|\s+(?:{METHOD_WORDS})\b"
 """A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
 
@@ -316,6 +327,8 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         if m and key not in out:
             val = m.group(1)
             out[key] = int(float(val)) if key in INT_KNOBS else float(val)
+    if "method_args.ema_momentum" in out and optimiser_momentum(low, method):
+        out["optim.momentum"] = out.pop("method_args.ema_momentum")  # "sgd with momentum 0.9"; SimCLR has no EMA
     out.update({k: v for k, v in find_switches(low).items() if k not in out})
     out.update(find_architecture(text))
     frozen = FREEZE_LAST_LAYER.search(low) if method is None or _setting_of(method, ("freeze_last_layer_steps",)) \

@@ -34,6 +34,21 @@ def test_architecture_words(text, want):
     assert find_architecture(text) == want
 
 
+@pytest.mark.parametrize("text, key", [
+    ("pretrain simclr on digits using sgd with momentum 0.9", "optim.momentum"),  # was BYOL's EMA: SimCLR refused it
+    ("simclr on digits, momentum 0.8", "optim.momentum"),  # SimCLR has no EMA teacher
+    ("byol on digits with lars, momentum 0.95", "optim.momentum"),  # the optimiser named beside it
+    ("byol on digits with momentum 0.99", "method_args.ema_momentum"),  # BYOL's own
+    ("moco on shapes with sgd and ema momentum 0.99", "method_args.ema_momentum"),  # the EMA named
+    ("dino on shapes with teacher momentum 0.996", "method_args.ema_momentum"),
+])
+def test_bare_momentum_is_the_optimiser_s_where_an_optimiser_is_named_or_the_method_has_no_ema(text, key):
+    got = {k: v for k, v in find_knobs(text).items() if k.endswith("momentum")}
+    assert list(got) == [key], got
+    swept = find_grid(re.sub(r"momentum (0\.\d+)", r"momentum 0.5 and \1", text))
+    assert list(swept) == [key], swept
+
+
 def test_every_backbone_name_is_found_as_people_write_it():
     for name in BACKBONES:
         spaced = name.replace("_", " ")

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage
 
 from agent.session import Agent
 from ssl_runtime.worker import run_worker
+from tools.agent_tools import ToolBox
 from tools.home import Home
 from tools.knowledge import get_store
 from tools.registry import Registry
@@ -220,6 +221,27 @@ def test_the_gpu_hour_budget_counts_a_launch_given_in_epochs(home, monkeypatch):
     before = len(Registry(home).list())
     out = a.chat("yes", "gpu-budget")
     assert "GPU-hour budget" in out["answer"] and len(Registry(home).list()) == before
+
+
+def test_a_comparison_asked_for_its_configs_shows_every_difference_and_no_empty_table(tmp_path, monkeypatch):
+    """"What's the difference between run 1 and run 3 config-wise?" began with an empty table (the asked settings of
+    `show=["config"]`, none) and named another method's settings as None; every difference is a row now."""
+    from markdown_it import MarkdownIt
+
+    from agent.answers import _compare_text
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    a = enqueue(home, tiny_config(method="simclr"))
+    b = enqueue(home, tiny_config(method="vicreg", **{"optim.lr": 0.01}))
+    out = ToolBox(home).compare_runs(run_ids=[a.id, b.id], show=["config"])
+    assert "asked" not in out and out["config_asked"] is True
+    text = _compare_text(out)
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    assert sum(t.type == "table_open" for t in tokens) == 2  # the runs, then the settings: no empty one first
+    assert "| `method` | simclr | vicreg |" in text and "| `method_args.temperature` | 0.2 | - |" in text
+    assert "None" not in text and "another method's setting" in text
+    assert len([x for x in text.splitlines() if x.startswith("| `")]) == len(out["config_diff"])  # none cut
 
 
 def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row():

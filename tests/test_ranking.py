@@ -373,6 +373,9 @@ def test_runs_of_several_methods_name_each_methods_leader_as_the_shortlist(tmp_p
     text = ranking_text(r)
     assert f"Each method's best, without labels: run {runs[1].id} ({a}), run {runs[2].id} ({b})." in text
     assert "shortlist to probe" in text
+    for e in r["ranking"]:  # each run by its method and its own settings, never another method's as None
+        assert e["settings"]["method"] == e["method"] and None not in e["settings"].values(), e["settings"]
+    assert "=None" not in text
     one = rank_runs(h, [runs[0].id, runs[1].id])
     assert "leaders" not in one and "Each method's best" not in ranking_text(one)
 

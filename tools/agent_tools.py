@@ -521,7 +521,9 @@ class ToolBox:
             configs[info["run_id"]] = info["config"]
         diff = config_diff(configs)
         lead = probe_lead(probes) if len(data) == 1 else None  # probes of other data do not compare
-        return {"runs": rows, "config_diff": diff, **picked, **({"asked": asked} if show else {}),
+        asked = {rid: a for rid, a in asked.items() if a.get("settings") or "time" in a}  # "config" alone: the diff
+        return {"runs": rows, "config_diff": diff, **picked, **({"asked": asked} if asked else {}),
+                **({"config_asked": True} if "config" in (show or []) else {}),
                 **({"probe_lead": lead} if lead else {}),
                 **({"over_last_steps": over_last_steps} if over_last_steps else {})}
 

@@ -165,8 +165,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                 entries[-1]["label"] += f" (step {checkpoint[0]}, {state})"
     configs = {r.id: json.loads(r.config_json or "{}") for r in runs}
     differ = config_diff(configs)
-    for e in entries:  # what sets each run apart (a sweep's values), so "which lr was best?" reads off the order
-        e["settings"] = {k: v[e["run_id"]] for k, v in differ.items() if k not in ("name", "method")}
+    for e in entries:  # what sets each run apart (a sweep's values), so "which lr was best?" reads off the order;
+        # across methods, each run's method and its own settings (not another method's, unset here)
+        e["settings"] = {**({"method": e["method"]} if len(methods) > 1 else {}),
+                         **{k: v[e["run_id"]] for k, v in differ.items() if k not in ("name", "method")
+                            and not (len(methods) > 1 and v[e["run_id"]] is None)}}
     shared = {k: flatten_dotted(configs[runs[0].id]).get(k) for k in about or [] if k not in differ}
     missing = [e["label"] for e in entries if not e["step"]]
     if missing:

@@ -578,6 +578,14 @@ def _asked_text(result: dict) -> list[str]:
             kept = f" (kept: {', '.join(f['kept_checkpoints'])})" if f["kept_checkpoints"] else ""
             lines.append(f"- last checkpoint: `{f['last_checkpoint']}`{kept}")
         lines.append(f"- run folder: `{f['run_dir']}`")
+    e = result.get("embeddings")
+    if e is not None:
+        what = "texts" if result.get("method") in ("mlm", "clm") else "images"
+        lines.append(f"Run {rid}'s embeddings: {e['n']} held-out {what} through its encoder, {e['dim']}-wide features "
+                     f"(L2-normalised). The two principal directions the scatter shows carry {e['top2_share']:.0%} of "
+                     f"their variance; their effective rank is {e['effective_rank']:.1f} of {min(e['dim'], e['n'])}. "
+                     f"The app draws the PCA scatter{' (coloured by class)' if e.get('labels') else ''} and the "
+                     "singular-value spectrum here in the chat and on the run page (`sslpilot ui`).")
     out = result.get("output")
     if out is not None:
         if out["lines"]:

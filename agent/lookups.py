@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from agent.run_refs import RunRefs, World
-from agent.setting_words import OUTPUT_LINES, find_asked, find_knobs, named_settings
+from agent.setting_words import ASKED_EMBEDDINGS, OUTPUT_LINES, find_asked, find_knobs, named_settings
 from agent.slots import find_method, find_numbers, parse_count
 from tools.metric_words import KNN_ACC, KNN_WHILE_TRAINING, metric_key
 
@@ -27,6 +27,11 @@ NOT_ABOUT_SETTINGS = re.compile(r"\b(?:why|should|would|could|recommend|suggest|
                                 r"hurt\w*|caus\w*|effects?|affect\w*|impact\w*|blame\w*|culprit|responsible|reason)\b", re.I)
 """A question about a run that is not a lookup of its settings: advice, a change, another tool's words ("why did the
 lr of run 4 make it diverge?", "should run 1's batch size be higher?", "how many more steps does run 3 need?")."""
+NOT_ABOUT_EMBEDDINGS = re.compile(r"\b(?:why|should|would|compare|versus|vs|launch|pretrain|train|sweep|rank|"
+                                  r"diagnose|collaps\w*|better|worse|recommend|suggest|fix\w*|verdict|judge\w*|quality|good|assess\w*|"
+                                  r"evaluat\w*|label(?:l?ed|s)?|health\w*|scor\w*)\b", re.I)
+"""A message about a run's embeddings that is not asking to see them ("why did run 3's embeddings collapse?", "a
+verdict on run 3's embeddings without labels")."""
 TIME_LEFT = re.compile(r"\btime\s+(?:is\s+)?(?:left|remaining)\b", re.I)
 ASKED_METRIC = re.compile(r"^\W*what(?:'s|s|\s+is|\s+was|\s+were)\b.{0,40}?\b(?:final|last|current|latest|end(?:ing)?)\s+"
                           r"(?:training\s+|train\s+|validation\s+|val\s+)?(?:loss|perplexity)\b", re.I)
@@ -78,8 +83,13 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     metrics = asked_metrics(text)
     if metrics:
         return _metric_lookup(text, metrics, named, focus, world)
+    ids = [focus] if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus) else named.ids
+    if ASKED_EMBEDDINGS.search(text) and len(ids) == 1 and not (named.unknown or named.ambiguous) and \
+            not NOT_ABOUT_EMBEDDINGS.search(text):  # "visualize run 2's embeddings", "what do they look like?"
+        return "get_run", {"run_id": ids[0], "show": ["embeddings"]}
     run = world.run(named.ids[0] if named.ids else focus)
     show = find_asked(text, run.method if run else None)  # "what bottleneck did run 3 use?": DINO's bottleneck_dim
+    show = [k for k in show if k != "embeddings"]  # asked to see them: above; else another tool's question
     judged = TIME_LEFT.sub(" ", text)  # "how much time is left on run 3?": its time, not the steps it still needs
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(judged):
         return None

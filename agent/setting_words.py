@@ -28,6 +28,7 @@ from agent.slots import (
 )
 from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
 from tools.launches import FIELD_KEYS
+from tools.run_settings import SPECIAL
 
 # knob: (patterns of what people write, the config key); values are parsed next to the words
 KNOBS: list[tuple[str, str]] = [
@@ -484,6 +485,11 @@ ASKED_OUTPUT = re.compile(r"\b(?:logs|log\s+(?:file|lines?|output|tail))\b|\b(?:
                           r"\s*\d+|it)\s+print(?:ed)?\b|\blast\s+\d{1,3}\s+lines\b", re.I)
 """The run's output asked for ("show run 2's log", "the last 20 log lines of run 2", "what did run 3 print?"): the
 tail of its stdout.log, not a search of the run logs' index."""
+ASKED_EMBEDDINGS = re.compile(r"\bembeddings\b(?!\s+(?:dim\w*|size|width))|\bembedding\s+(?:space|plot|view|projection|"
+                              r"scatter|map)\b|\b(?:pca|t-?sne|umap)\b|\b(?:singular[ -]value|eigen-?value)s?\s+"
+                              r"(?:spectrum|plot)\b|\bfeature\s+space\b", re.I)
+"""A run's held-out embeddings asked for ("show me run 1's embeddings", "plot the embedding space of run 2", "a pca of
+run 3"): `get_run(show=["embeddings"])`; an embedding's width ("embedding dim 512") is a setting."""
 OUTPUT_LINES = re.compile(r"\b(?:last|final|latest|tail(?:\s+of)?)\s+(\d{1,3})\s+(?:log\s+|output\s+)?lines?\b|\b(\d{1,3})\s+"
                           r"(?:last|final)\s+(?:log\s+)?lines?\b", re.I)
 """How many lines of the output ("the last 5 lines"): its own number, not a setting's value."""
@@ -494,7 +500,7 @@ ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:et
 
 def named_settings(text: str) -> list[str]:
     """The config keys a message names (find_asked without the whole config, the time and the files)."""
-    return [k for k in find_asked(text) if k not in ("config", "time", "files", "output")]
+    return [k for k in find_asked(text) if k not in SPECIAL]
 
 
 def find_asked(text: str, method: str | None = None) -> list[str]:
@@ -519,6 +525,8 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
         keys.append("time")
     if ASKED_OUTPUT.search(text):  # "show run 2's log": the tail of its output
         keys.append("output")
+    if ASKED_EMBEDDINGS.search(text):  # "show me run 1's embeddings": the spectrum and the PCA the app draws
+        keys = [k for k in keys if k != "method_args.embed_dim"] + ["embeddings"]
     if ASKED_CONFIG.search(text) and not keys:
         keys.append("config")
     return keys

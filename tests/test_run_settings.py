@@ -692,6 +692,9 @@ def test_a_run_s_output_is_its_log_s_last_lines_shown_as_inert_text(tmp_path, mo
     ("show the last 5 log lines of run 2", {"run_id": "2", "show": ["output"], "output_lines": 5}),
     ("tail run 3's log", {"run_id": "3", "show": ["output"]}),
     ("give me run 4's terminal output", {"run_id": "4", "show": ["output"]}),  # was refused as a shell request
+    ("show me the embeddings of run 1", {"run_id": "1", "show": ["embeddings"]}),  # was the run's summary alone
+    ("plot the embedding space of run 2", {"run_id": "2", "show": ["embeddings"]}),
+    ("a pca of run 3's features", {"run_id": "3", "show": ["embeddings"]}),
     ("what did run 4 print?", {"run_id": "4", "show": ["output"]}),
     ("show the last 30 lines of run 3's output", {"run_id": "3", "show": ["output"], "output_lines": 30}),
     ("where are run 1's outputs saved?", {"run_id": "1", "show": ["files"]}),
@@ -705,3 +708,21 @@ def test_the_chat_reads_a_request_for_a_run_s_output(model, text, args):
 def test_a_search_of_the_run_logs_stays_a_search(model):
     r = understand("search run 3's logs for nan", {}, WORLD, model)
     assert (r.tool, r.args) == ("search_run_logs", {"query": "nan", "run_id": "3"})
+
+
+def test_the_embeddings_summary_reads_the_spectrum_it_is_given():
+    """Constructed spectra: two equal singular values carry all the variance and have an effective rank of 2; four
+    equal ones, half of it in two, rank 4."""
+    from tools.run_settings import embeddings_summary
+
+    two = embeddings_summary({"singular_values": [3.0, 3.0, 0.0], "n": 10, "dim": 3, "pca": [], "labels": None})
+    assert two["top2_share"] == pytest.approx(1.0) and two["effective_rank"] == pytest.approx(2.0)
+    four = embeddings_summary({"singular_values": [1.0] * 4, "n": 10, "dim": 4, "pca": [], "labels": None})
+    assert four["top2_share"] == pytest.approx(0.5) and four["effective_rank"] == pytest.approx(4.0)
+    from agent.answers import tool_result_text
+
+    text = tool_result_text("get_run", {**{k: None for k in ("name", "tags", "notes", "message", "parent_id")},
+                                        "run_id": "1", "method": "simclr", "dataset": "digits", "status": "succeeded",
+                                        "steps": 1, "total_steps": 1, "verdict": None, "metrics": {}, "probe": None,
+                                        "recent_events": [], "tags": [], "embeddings": four})
+    assert "carry 50% of their variance; their effective rank is 4.0 of 4" in text

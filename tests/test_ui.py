@@ -57,6 +57,16 @@ def test_chat_diagnosis_shows_badge_evidence_plot_and_citations(page, seeded):
     assert _badge(seeded["verdict"]) in _text(again)
 
 
+def test_chat_asked_for_a_runs_embeddings_draws_the_spectrum_and_the_pca(page, seeded):
+    """"Show me the embeddings of run N" gave the run's summary; the answer now draws what the run page draws."""
+    at = page("chat", thread="emb")
+    at.chat_input[0].set_value(f"show me the embeddings of run {seeded['healthy']}").run()
+    assert not at.exception, at.exception
+    titles = [str(c.spec) for c in _charts(at)]
+    assert any("singular-value spectrum" in t for t in titles) and any("PCA of held-out" in t for t in titles)
+    assert "held-out samples" in _text(at)
+
+
 def test_chat_recommendation_launches_only_after_confirm(page, seeded):
     from tools.registry import Registry
 

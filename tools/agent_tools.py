@@ -445,11 +445,14 @@ class ToolBox:
 
     def get_run(self, run_id: str, show: list[str] | None = None, metrics: list[str] | None = None,
                 at_step: int | None = None, over_last_steps: int | None = None, output_lines: int = 20) -> dict:
-        from tools.run_settings import asked_settings, logged_values
+        from tools.insights import embedding_view
+        from tools.run_settings import EMBEDDINGS, asked_settings, embeddings_summary, logged_values
         from tools.runs import run_summary
 
         info = run_summary(self.home, run_id)
         asked = asked_settings(info, show or [], output_lines)
+        if EMBEDDINGS in (show or []):  # held-out features through the exported encoder: the app draws them
+            asked["embeddings"] = embeddings_summary(embedding_view(self.home, info["run_id"]))
         if metrics:
             asked["logged"] = logged_values(info, metrics, at_step, over_last_steps)
         stops = active_rules(info["run_dir"], info["config"], info["total_steps"])

@@ -21,9 +21,11 @@ WHOLE_CONFIG = "config"
 TIME = "time"
 FILES = "files"
 OUTPUT = "output"
-SPECIAL = (WHOLE_CONFIG, TIME, FILES, OUTPUT)
+EMBEDDINGS = "embeddings"
+SPECIAL = (WHOLE_CONFIG, TIME, FILES, OUTPUT, EMBEDDINGS)
 """Besides dotted config keys, what `get_run(show=...)` takes: the whole config, the run's wall time and speed,
-where its encoder and checkpoints are (with the line that loads the encoder), and the last lines of its output."""
+where its encoder and checkpoints are (with the line that loads the encoder), the last lines of its output, and its
+held-out embeddings (tools.insights.embedding_view: the spectrum and a 2-D PCA, drawn by the app)."""
 TAIL_BYTES = 256 * 1024  # a run's output is read from its end: a long run's log is never read whole
 
 
@@ -202,3 +204,16 @@ def asked_settings(info: dict, show: list[str], output_lines: int = 20) -> dict:
     if OUTPUT in show:
         out["output"] = run_output(info, output_lines)
     return out
+
+
+def embeddings_summary(view: dict) -> dict:
+    """A run's embedding view (tools.insights.embedding_view) with what a terminal can say of it: how much of the
+    variance the two principal directions the scatter shows carry, and the effective rank (RankMe's entropy form) of
+    the held-out features, of their width."""
+    import numpy as np
+
+    s = np.asarray(view["singular_values"], dtype=float)
+    var = s ** 2 / max(float((s ** 2).sum()), 1e-12)
+    p = s / max(float(s.sum()), 1e-12)
+    rank = float(np.exp(-(p[p > 0] * np.log(p[p > 0])).sum()))
+    return {**view, "top2_share": float(var[:2].sum()), "effective_rank": rank}

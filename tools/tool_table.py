@@ -124,7 +124,8 @@ class ShowArgs(BaseModel):
     show: list[str] = Field(default_factory=list, max_length=12, description="settings asked about, as dotted config "
                             "keys ('optim.lr', 'method_args.temperature'), 'config' for the whole config, 'time' for "
                             "the wall time and speed, 'files' for the encoder and checkpoints, 'output' for the last "
-                            "lines of the run's output (its log); the answer leads with them")
+                            "lines of the run's output (its log), 'embeddings' for its held-out embeddings (spectrum "
+                            "and PCA); the answer leads with them")
 
     @field_validator("show")
     @classmethod

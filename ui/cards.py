@@ -154,6 +154,15 @@ def probe_card(result: dict, key: str) -> None:
                                        if result.get("stored") else ""))
 
 
+def embedding_card(view: dict, key: str) -> None:
+    """A run's held-out embeddings (tools.insights.embedding_view): the spectrum beside the PCA scatter, on the run
+    page and under a chat answer that asked for them."""
+    st.caption(f"{view['n']} held-out samples, {view['dim']}-d features")
+    c = st.columns(2)
+    c[0].altair_chart(charts.spectrum_chart(view["singular_values"]), width="stretch", key=f"{key}-spectrum")
+    c[1].altair_chart(charts.pca_chart(view["pca"], view["labels"]), width="stretch", key=f"{key}-pca")
+
+
 def render_tool(home: Home, tool: dict, key: str, latest_recommendation: bool) -> bool:
     """Draw one tool result; False when it has no card (the answer text covers it)."""
     name, result = tool["name"], tool["result"]
@@ -170,6 +179,7 @@ def render_tool(home: Home, tool: dict, key: str, latest_recommendation: bool) -
         "list_runs": lambda: runs_card(result, key),
         "compare_runs": lambda: runs_card(result, key),
         "run_linear_probe": lambda: probe_card(result, key),
+        **({"get_run": lambda: embedding_card(result["embeddings"], key)} if result.get("embeddings") else {}),
     }
     if name not in renderers:
         return False

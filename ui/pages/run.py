@@ -251,10 +251,7 @@ def embeddings(run: dict) -> None:
     except SSLPilotError as exc:
         st.caption(str(exc))
         return
-    st.caption(f"{view['n']} held-out samples, {view['dim']}-d features")
-    c = st.columns(2)
-    c[0].altair_chart(charts.spectrum_chart(view["singular_values"]), width="stretch", key="spectrum")
-    c[1].altair_chart(charts.pca_chart(view["pca"], view["labels"]), width="stretch", key="pca")
+    cards.embedding_card(view, "run")
 
 
 def probe(run_id: str) -> None:

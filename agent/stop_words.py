@@ -13,7 +13,7 @@ from tools.metric_words import metric_key
 
 _NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e-?\d+)?"
 _COUNT = r"\d[\d,]*(?:\.\d+)?k?|" + "|".join(WORD_NUMBERS)
-_WHEN = r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|after|the\s+moment)\s+"
+_WHEN = r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|after|the\s+moment|until|till)\s+"
 _DIRECTIONS = (
     (r"<=?|drops?\s+(?:below|under|beneath)|falls?\s+(?:below|under|beneath)|(?:goes|gets|is|comes|dips?|sinks?|"
      r"stays?)\s+(?:down\s+)?(?:below|under|beneath)|below|under|beneath|(?:is\s+)?(?:less|lower|smaller)\s+than", "below"),

@@ -293,7 +293,10 @@ def test_a_length_that_tells_what_happened_is_no_condition(model, text):
     ("train byol on shapes, stop when the loss stops falling for 2.5 epochs",  # was asked about as "epochs 5"
      {"monitor.stop_when": ["loss stops falling for 2.5 epochs"]}),
     ("pretrain simclr on digits, stop if the loss hasn't improved for 1000000 steps",  # was written 1e+06
-     {"monitor.stop_when": ["loss stops improving for 1000000 steps"]})])
+     {"monitor.stop_when": ["loss stops improving for 1000000 steps"]}),
+    ("train byol on digits until the loss drops below 0.5, max 2000 steps",  # "below 0.5" was asked about
+     {"monitor.stop_when": ["loss<0.5"]}),
+    ("pretrain simclr on digits until the loss plateaus", {"monitor.stop_when": ["loss stops improving"]})])
 def test_a_launch_told_when_to_stop_carries_the_rule(model, text, overrides):
     r = understand(text, {}, WORLD, model)
     assert (r.tool, r.args["overrides"]) == ("launch_pretraining", overrides) and r.args.get("steps") in (None, 2000)

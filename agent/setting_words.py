@@ -556,6 +556,26 @@ FIELD_OF = {k: FIELD_KEYS[k] for k in ("lr", "batch_size")}
 """A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
 
 
+RESULT_FILTER = re.compile(
+    rf"\b(?P<what>(?:linear\s+)?probe(?:\s+acc(?:uracy)?)?|(?:probe\s+|linear\s+probe\s+)?accuracy|k-?nn(?:\s+acc(?:uracy)?)?)"
+    rf"\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*(?P<value>{NUMBER})\s*(?P<pct>%|percent|per\s*cent)?", re.I)
+"""Runs picked by what they measured ("runs with a probe above 96%", "knn accuracy of at least 0.9"): list_runs'
+`where` over `probe/acc` or `knn/acc` (tools/run_filters.RESULTS), a percent or a number over 1 read as a share."""
+
+
+def result_filters(text: str) -> list[str]:
+    """RESULT_FILTER's rules, as `list_runs(where=...)` takes them."""
+    out = []
+    for m in RESULT_FILTER.finditer(text):
+        key = "knn/acc" if re.match(r"k-?nn", m.group("what"), re.I) else "probe/acc"
+        value = float(m.group("value"))
+        share = value / 100 if m.group("pct") or value > 1 else value
+        rule = f"{key}{bar_op(m.group('op'))}{share:g}"
+        if all(not r.startswith(key) for r in out):
+            out.append(rule)
+    return out
+
+
 def setting_filters(text: str, method: str | None = None) -> list[str]:
     """What a list of runs is picked by in words, as `list_runs(where=...)` rules: "with a bottleneck of 128"
     (method_args.bottleneck_dim=128), "that used temperature 0.2", "with lr above 0.01" (optim.lr>0.01). A setting

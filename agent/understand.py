@@ -66,7 +66,13 @@ from agent.run_tool_words import (
     recommend_filters,
     without_period,
 )
-from agent.setting_words import find_eval_settings, named_settings, setting_filters
+from agent.setting_words import (
+    RESULT_FILTER,
+    find_eval_settings,
+    named_settings,
+    result_filters,
+    setting_filters,
+)
 from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
@@ -470,9 +476,13 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
+    if not named.ids and re.search(r"\bruns\b", text, re.I) and result_filters(text) and not re.search(
+            r"\b(?:why|should|would|improv\w*|fix\w*|better|worse|raise|get)\b", text, re.I):
+        return "list_runs"  # "which runs have a probe above 96%?": picked by what they measured
     if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
         return "list_runs"  # "list my runs sorted by probe accuracy"
-    if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b", text, re.I) and LEADERBOARD.search(text):
+    if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b", text, re.I) and \
+            LEADERBOARD.search(text):  # "what's the best probe accuracy so far?": the runs by it, not a probe to run
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
     if not named.ids and HOW_MANY_RUNS.search(text):
         return "list_runs"  # "count my runs on digits": the runs that match, counted
@@ -621,7 +631,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         sweep = whole_sweep(text, find_runs(text, world, about_runs=True), world)
         if sweep:  # "list the runs of the lrs sweep"
             args["experiment"] = sweep
-        where = setting_filters(without_period(text), args.get("method"))
+        where = [*setting_filters(RESULT_FILTER.sub(" ", without_period(text)), args.get("method")),
+                 *result_filters(text)][:4]
         if where:  # "which runs used a temperature of 0.2?", "my dino runs with a bottleneck of 128"
             args["where"] = where
         return tool("list_runs", args)

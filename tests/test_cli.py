@@ -281,6 +281,14 @@ def test_runs_are_picked_by_the_settings_they_used(tmp_path, monkeypatch):
         "method_args.temperature": 0.2, "optim.lr": 0.001}
     with pytest.raises(ConfigError, match="where: 'lr above 0.01' is not a setting rule. Fix: write KEY OP VALUE"):
         list_runs(home, where=["lr above 0.01"])
+    reg = Registry(home)  # by what they measured (MLflow's metrics filter): a run not probed yet is left out
+    for run, probe, knn in ((cold, 0.91, 0.85), (hot, 0.97, 0.80)):
+        RunFolder(run.run_dir).probe.write_text(json.dumps({"probe/acc": probe, "knn/acc": knn}))
+        reg.sync(run.id)
+    assert ids(list_runs(home, where=["probe/acc>0.95"])) == [hot.id]
+    assert ids(list_runs(home, where=["knn/acc>=0.85", "probe/acc<0.95"])) == [cold.id]
+    assert list_runs(home, where=["probe/acc>0.95"])[0]["used"] == {"probe/acc": 0.97}
+    assert sorted(ids(list_runs(home, where=["probe/acc>0"]))) == sorted([cold.id, hot.id])  # dino: no probe
     listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--where", "optim.lr>0.01",
                                                  "--json"]).stdout)["runs"]
     assert ids(listed) == [hot.id]

@@ -488,6 +488,10 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
     ("which runs had a batch size of at least 512?", {"where": ["train.batch_size>=512"]}),
     ("list runs without the predictor", {"where": ["method_args.predictor=false"]}),
     ("show me the 5 newest runs with lr below 0.001", {"limit": 5, "where": ["optim.lr<0.001"]}),
+    ("which runs have a probe above 96%?", {"where": ["probe/acc>0.96"]}),  # was a search of the run logs
+    ("list simclr runs with probe accuracy of at least 0.9", {"method": "simclr", "where": ["probe/acc>=0.9"]}),
+    ("show runs with knn accuracy below 50 percent", {"where": ["knn/acc<0.5"]}),
+    ("what's the best probe accuracy so far?", {"sort": "probe"}),  # was "which run should I probe?"
 ])
 def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
     r = understand(text, {}, WORLD, model)

@@ -15,7 +15,10 @@ from ssl_runtime.config import parse_value
 from ssl_runtime.errors import ConfigError
 
 OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-RULE = re.compile(r"^\s*([a-z_]+(?:\.[a-z0-9_]+)+)\s*(<=|>=|!=|=|<|>)\s*(\S+)\s*$")
+RESULTS = {"probe/acc": "probe_acc", "knn/acc": "knn_acc"}
+"""What a run measured that a rule may also pick by ("probe/acc>0.95", as MLflow's `metrics.acc > 0.95`): the key ->
+its column in a runs row. A run not measured yet is left out."""
+RULE = re.compile(r"^\s*([a-z_]+(?:\.[a-z0-9_]+)+|probe/acc|knn/acc)\s*(<=|>=|!=|=|<|>)\s*(\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ def parse_rule(text: str) -> SettingRule:
     if not m:
         raise ConfigError(f"{text!r} is not a setting rule", field="where",
                           fix="write KEY OP VALUE with a dotted config key, e.g. 'optim.lr>0.01' or "
-                              "'method_args.temperature=0.2' (OP one of =, !=, <, <=, >, >=)")
+                              "'method_args.temperature=0.2', or a result: 'probe/acc>0.95', 'knn/acc>=0.9' "
+                              "(OP one of =, !=, <, <=, >, >=)")
     key, op, raw = m.groups()
     value = parse_value(raw)
     if isinstance(value, str):

@@ -451,7 +451,7 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     data (a built-in's name or a folder); `sort` orders them (SORTS);
     `where` keeps the runs whose settings pass each rule ("optim.lr>0.01": tools/run_filters.py), each row with the
     values it was judged on."""
-    from tools.run_filters import parse_rule
+    from tools.run_filters import RESULTS, parse_rule
     from tools.run_settings import setting
     from tools.usage import period_bounds
 
@@ -471,13 +471,16 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         used = {}
+        p = reg.probe(run.id)
         if rules:
             info = {**run_row(run), "config": json.loads(run.config_json),
                     "summary": read_json(RunFolder(run.run_dir).summary)}
-            used = {r.key: setting(info, r.key) for r in rules}
+            measured = {"probe_acc": p.probe_acc if p else None, "knn_acc": p.knn_acc if p else None}
+            used = {r.key: ({"how": "absent" if measured[RESULTS[r.key]] is None else "measured",
+                             "value": measured[RESULTS[r.key]]} if r.key in RESULTS else setting(info, r.key))
+                    for r in rules}
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
-        p = reg.probe(run.id)
         timed = {}
         if by and by.key in TIMED:
             summary = read_json(RunFolder(run.run_dir).summary) or {}

@@ -446,6 +446,12 @@ SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+
 classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
 
 
+METHOD_BEST = re.compile(r"\bwhich\s+(?:ssl\s+)?(?:method|algorithm|approach|objective)\s+(?:works?|is|performs?|did|does|"
+                         r"was|gave|gets?|got|scored?|won)\s+(?:the\s+)?(?:best|better|highest)\b", re.I)
+"""Which method did best on the user's data: their runs there by linear probe, each named by method (a general
+question, with no data or runs of theirs named, is the literature's)."""
+
+
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
@@ -484,6 +490,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b", text, re.I) and \
             LEADERBOARD.search(text):  # "what's the best probe accuracy so far?": the runs by it, not a probe to run
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
+    if not named.ids and METHOD_BEST.search(text) and (find_data(without_paths(text)) or MY_OWN.search(text) or re.search(
+            r"\b(?:my|our)\s+(?:runs|data(?:set)?|images|experiments)\b", text, re.I)):
+        return "list_runs"  # "which method works best on digits?": its runs there by probe, each with its method
     if not named.ids and HOW_MANY_RUNS.search(text):
         return "list_runs"  # "count my runs on digits": the runs that match, counted
     if not named.ids and re.search(r"\bruns?\b", text, re.I) and RUN_SPEED.search(text) and not ACTION_START.match(text):
@@ -622,6 +631,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if limit:
             args["limit"] = min(limit, 100)
         args.update(list_filters(text))  # "from last week", "sorted by probe accuracy"
+        if METHOD_BEST.search(text):  # "which method works best on digits?"
+            args.setdefault("sort", "probe")
         tag = tag_filter(text)
         if tag:
             args["tag"] = tag

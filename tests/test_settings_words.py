@@ -492,6 +492,8 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
     ("list simclr runs with probe accuracy of at least 0.9", {"method": "simclr", "where": ["probe/acc>=0.9"]}),
     ("show runs with knn accuracy below 50 percent", {"where": ["knn/acc<0.5"]}),
     ("what's the best probe accuracy so far?", {"sort": "probe"}),  # was "which run should I probe?"
+    ("which method works best on digits?", {"dataset": "digits", "sort": "probe"}),  # asked for checkpoints to audit
+    ("which method did best on my data?", {"sort": "probe"}),
 ])
 def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
     r = understand(text, {}, WORLD, model)

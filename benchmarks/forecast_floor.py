@@ -80,6 +80,17 @@ def trunk_curve(run_dir: Path) -> list[tuple[int, float]]:
     return sorted((r["step"], r["probe/acc"]) for r in read_jsonl(RunFolder(run_dir).checkpoint_probes))
 
 
+def stored(path: Path) -> list[dict]:
+    """The results appended to `path` so far (a rerun skips what is there)."""
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def kept_step(run_dir: Path, share: float) -> int:
+    """The run's kept (and probed) checkpoint nearest `share` of its steps."""
+    kept = [s for s, _ in trunk_curve(run_dir)]
+    return min(kept, key=lambda s: abs(s - share * kept[-1]))
+
+
 def shipped_error(run_dir: Path, curve: list[tuple[int, float]], step: int) -> float:
     """The product's forecast of the end from the run's first `step` steps (`forecast --probe`'s path), its error in
     probe points."""
@@ -127,13 +138,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "branches.jsonl"
     runs = [Path(p) for p in args.runs.split(",")]
-    results = [json.loads(x) for x in results_file.read_text().splitlines()] if results_file.exists() else []
+    results = stored(results_file)
     done = {(r["run_dir"], r["from"], r["seed"]) for r in results}
     shares = sorted(float(x) for x in args.shares.split(","))
     for run_dir in runs if not args.report else []:
-        kept = [s for s, _ in trunk_curve(run_dir)]
         for share in shares:
-            step = min(kept, key=lambda s, want=share * kept[-1]: abs(s - want))
+            step = kept_step(run_dir, share)
             control = [REPLAY] if share == shares[0] else []  # the replay, once a run
             for seed in [*range(1, args.branches + 1), *control]:
                 if (str(run_dir), step, seed) in done:

@@ -487,7 +487,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "which runs have a probe above 96%?": picked by what they measured
     if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
         return "list_runs"  # "list my runs sorted by probe accuracy"
-    if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b", text, re.I) and \
+    if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
+                                   r"\s+have)?\s+(?:reached|got|gotten|achieved|hit|seen)\b", text, re.I) and \
             LEADERBOARD.search(text):  # "what's the best probe accuracy so far?": the runs by it, not a probe to run
         return "list_runs"  # "the top 3 runs by probe accuracy": runs by a labelled metric, not the label-free ranking
     if not named.ids and METHOD_BEST.search(text) and (find_data(without_paths(text)) or MY_OWN.search(text) or re.search(

@@ -662,7 +662,7 @@ def _get_run_text(result: dict) -> str:
 def _annotated_text(result: dict) -> str:
     lines = []
     for r in result.get("runs") or [result]:  # several runs tagged or noted at once: a line each
-        named = f"; name \u201c{escape_markdown(r['name'])}\u201d" if r.get("name") else ""
+        named = f"; name \u201c{escape_markdown(r['name'])}\u201d" if r.get("name") and "named" not in r["done"] else ""
         notes = len((r.get("notes") or "").splitlines())
         kept = f"; {notes} note{'s' if notes != 1 else ''}" if notes else ""
         lines.append(f"Run {r['run_id']}: {escape_markdown(r['done'])}{named}; tags: {', '.join(r['tags']) or 'none'}"

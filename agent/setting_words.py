@@ -476,7 +476,12 @@ ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwal
 
 ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?:encoder|weights|checkpoints?|model|"
                          r"artifacts?|outputs?|files?|saved|stored|exported|written)\b|\bhow\b.{0,20}\bload\b|"
-                         r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b", re.I)
+                         r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b|"
+                         r"\b(?:have|has|keep|kept|save|saved)\s+(?:a|an|any|some|its|the)\s+(?:(?:last|final|latest)\s+)?"
+                         r"(?:checkpoints?|encoder|weights)\b(?!\s+(?:every|each))|\bcheckpoints?\b.{0,30}\bresume\s+from\b",
+                         re.I)
+"""A run's files asked for ("where is run 1's encoder saved?", "does run 2 have a checkpoint I can resume from?"): the
+encoder's and checkpoints' paths, not the checkpoint settings."""
 
 
 ASKED_OUTPUT = re.compile(r"\b(?:logs|log\s+(?:file|lines?|output|tail))\b|\b(?:the|its|their|run\s*#?\s*\d+['\u2019]s)\s+"

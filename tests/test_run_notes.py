@@ -97,6 +97,8 @@ def test_several_runs_are_tagged_at_once_and_untagged_all_or_none(home):
     out = box.annotate_run(run_ids=[a.id, b.id], add_tags=["keep"])
     assert [r["tags"] for r in out["runs"]] == [["keep"], ["keep"]]
     assert f"Run {b.id}: tagged keep" in tool_result_text("annotate_run", out).split("\n\n")[1]
+    named = tool_result_text("annotate_run", box.annotate_run(b.id, name="vic-base"))
+    assert named.count("vic-base") == 1, named  # "named 'vic-base'; name \u201cvic-base\u201d" said it twice
     box.annotate_run(a.id, add_tags=["only-a"])
     with pytest.raises(SSLPilotError, match=f"run {b.id} has no tag 'only-a', so no run was changed"):
         box.annotate_run(run_ids=[a.id, b.id], remove_tags=["only-a"])

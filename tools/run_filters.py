@@ -18,7 +18,7 @@ OPS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
 RESULTS = {"probe/acc": "probe_acc", "knn/acc": "knn_acc"}
 """What a run measured that a rule may also pick by ("probe/acc>0.95", as MLflow's `metrics.acc > 0.95`): the key ->
 its column in a runs row. A run not measured yet is left out."""
-RULE = re.compile(r"^\s*([a-z_]+(?:\.[a-z0-9_]+)+|probe/acc|knn/acc)\s*(<=|>=|!=|=|<|>)\s*(\S+)\s*$")
+RULE = re.compile(rf"^\s*([a-z_]+(?:\.[a-z0-9_]+)+|{'|'.join(map(re.escape, RESULTS))})\s*(<=|>=|!=|=|<|>)\s*(\S+)\s*$")
 
 
 @dataclass(frozen=True)

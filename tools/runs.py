@@ -449,8 +449,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
     "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `dataset` the runs on that
     data (a built-in's name or a folder); `sort` orders them (SORTS);
-    `where` keeps the runs whose settings pass each rule ("optim.lr>0.01": tools/run_filters.py), each row with the
-    values it was judged on."""
+    `where` keeps the runs whose settings, or measured results ("probe/acc>0.95"), pass each rule ("optim.lr>0.01":
+    tools/run_filters.py), each row with the values it was judged on."""
     from tools.run_filters import RESULTS, parse_rule
     from tools.run_settings import setting
     from tools.usage import period_bounds

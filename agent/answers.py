@@ -684,9 +684,9 @@ def _compare_text(result: dict) -> str:
              "|---|---|---|" + "---|" * len(keys) + "---|---|---|---|---|"]
     for r in result["runs"]:
         cells = "".join(f" {_fmt((used.get(r['run_id']) or {}).get(k))} |" for k in keys)
-        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} |{cells} {_setting_cell(r['final_loss'])} | "
-                     f"{_setting_cell(r['health_std'])} | {_setting_cell(r['health_rank'])} | "
-                     f"{_setting_cell(r['probe_acc'])} | {r['verdict'] or ''} |")  # '-': not measured yet
+        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} |{cells} {_cell(r['final_loss'])} | "
+                     f"{_cell(r['health_std'])} | {_cell(r['health_rank'])} | "
+                     f"{_cell(r['probe_acc'])} | {r['verdict'] or ''} |")  # '-': not measured yet
     if result.get("over_last_steps"):
         lines += ["", f"Over each run's last {result['over_last_steps']} steps:"]
         lines += [f"- run {r['run_id']}: " + "; ".join(_moved(m) for m in r["moved"]) for r in result["runs"]]
@@ -697,19 +697,19 @@ def _compare_text(result: dict) -> str:
     if diff and result.get("config_asked"):  # "how do their configs differ?": every difference, a row a setting
         ids = list(next(iter(diff.values())))
         lines += ["", "| setting | " + " | ".join(f"run {rid}" for rid in ids) + " |", "|---" * (len(ids) + 1) + "|"]
-        lines += [f"| `{k}` | " + " | ".join(_setting_cell(vals.get(rid)) for rid in ids) + " |"
+        lines += [f"| `{k}` | " + " | ".join(_cell(vals.get(rid)) for rid in ids) + " |"
                   for k, vals in diff.items()]
         lines += ["", "(-: not set in that run: another method's setting, or left to its default)"] if any(
             v is None for vals in diff.values() for v in vals.values()) else []
     elif diff:
         lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
         lines.append("Config differences: " + "; ".join(
-            f"`{k}`: " + ", ".join(f"run {rid}={_setting_cell(v)}" for rid, v in vals.items())
+            f"`{k}`: " + ", ".join(f"run {rid}={_cell(v)}" for rid, v in vals.items())
             for k, vals in list(diff.items())[:8]) + (f"; and {len(diff) - 8} more" if len(diff) > 8 else ""))
     return "\n".join(lines)
 
 
-def _setting_cell(value) -> str:
+def _cell(value) -> str:
     """A value in a comparison; '-' where the run has none (a metric not measured yet; a setting it does not set:
     another method's, or a default worked out at launch such as the learning rate), not Python's None."""
     return "-" if value is None else _fmt(value)

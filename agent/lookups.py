@@ -99,9 +99,6 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
                                  find_knobs(said).values()):  # a value given: a launch or a change, not a lookup
         return None
     more = {"output_lines": min(200, int(lines.group(1) or lines.group(2)))} if lines else {}
-    ids = named.ids
-    if not named.mentioned and FOCUS_WORDS.search(text) and focus and world.has(focus):
-        ids = [focus]
     if not ids or named.unknown or named.ambiguous:
         return None  # no run, or one that is not here: the usual reading asks
     if len(ids) > 1:  # "what batch size did runs 1 and 4 use?": side by side

@@ -446,8 +446,8 @@ SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+
 classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
 
 
-METHOD_BEST = re.compile(r"\bwhich\s+(?:ssl\s+)?(?:method|algorithm|approach|objective)\s+(?:works?|is|performs?|did|does|"
-                         r"was|gave|gets?|got|scored?|won)\s+(?:the\s+)?(?:best|better|highest)\b", re.I)
+METHOD_BEST = re.compile(r"\bwhich\s+(?:ssl\s+)?(?:method|algorithm|approach|objective)\s+(?:work(?:s|ed)?|is|perform(?:s|ed)?|"
+                         r"did|does|was|gave|gets?|got|scored?|won)\s+(?:the\s+)?(?:best|better|highest)\b", re.I)
 """Which method did best on the user's data: their runs there by linear probe, each named by method (a general
 question, with no data or runs of theirs named, is the literature's)."""
 

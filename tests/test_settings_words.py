@@ -494,6 +494,7 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
     ("what's the best probe accuracy so far?", {"sort": "probe"}),  # was "which run should I probe?"
     ("which method works best on digits?", {"dataset": "digits", "sort": "probe"}),  # asked for checkpoints to audit
     ("which method did best on my data?", {"sort": "probe"}),
+    ("which method performed best in my runs?", {"sort": "probe"}),  # asked which runs to rank
 ])
 def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
     r = understand(text, {}, WORLD, model)

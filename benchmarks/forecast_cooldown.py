@@ -17,9 +17,7 @@ others' median gain from there, against the cool-down's probe plus the others' m
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,15 +26,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, table  # noqa: E402
-from forecast_floor import kept_step, shipped_error, stored, trunk_curve  # noqa: E402
+from forecast_floor import (  # noqa: E402
+    branch_args,
+    kept_step,
+    parsed,
+    probed_end,
+    shipped_error,
+    start_branch,
+    stored,
+    trunk_curve,
+)
 
 
 def cooldown(run_dir: Path, step: int, steps: int, out: Path) -> dict:
     """Continue `run_dir` from its kept checkpoint at `step` for `steps` more steps with the rate taken linearly from
     the schedule's value at `step` to zero; returns the end's probe and the branch's wall time."""
     import ssl_runtime.optim as optim
-    from ssl_runtime.audit import probe_kept_checkpoints
-    from ssl_runtime.config import save_config
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.schedule import warmup_of
@@ -44,18 +49,12 @@ def cooldown(run_dir: Path, step: int, steps: int, out: Path) -> dict:
 
     src = RunFolder(run_dir)
     dst = RunFolder(out / f"{run_dir.parent.parent.name}-{run_dir.name}-from{step}-cool{steps}")  # sweeps' names repeat
-    if dst.path.exists():
-        shutil.rmtree(dst.path)  # an earlier, unfinished start of this branch
-    dst.create()
     cfg = load_run_config(src.config)
     total, kind = cfg.train.steps, cfg.optim.schedule
     warmup = warmup_of(cfg.optim.warmup_steps, total)
     cfg.train.steps = step + steps
     cfg.train.checkpoint_every = steps
-    save_config(cfg, dst.config)
-    shutil.copy(src.metrics, dst.metrics)  # the resume drops the rows after `step`
-    shutil.copy(src.checkpoint_preprocess, dst.checkpoint_preprocess)
-    shutil.copy(src.checkpoints / f"step_{step}.pt", dst.last_checkpoint)
+    start_branch(src, dst, step, cfg)
     planned = optim.lr_factor
     at_start = planned(step, total, warmup, kind)
 
@@ -71,13 +70,9 @@ def cooldown(run_dir: Path, step: int, steps: int, out: Path) -> dict:
     finally:
         optim.lr_factor = planned
     seconds = time.perf_counter() - t0
-    kept = dst.kept_checkpoints()
-    for _, path in kept[:-1]:  # only the end is probed
-        path.unlink()
-    end_step, _ = kept[-1]
-    probed = probe_kept_checkpoints(dst.path, device="cpu")[-1]
+    end_step, probe = probed_end(dst)
     return {"run_dir": str(run_dir), "from": step, "cooldown": steps, "status": summary.get("status"),
-            "end_step": end_step, "probe": probed["probe/acc"], "seconds": round(seconds, 1)}
+            "end_step": end_step, "probe": probe, "seconds": round(seconds, 1)}
 
 
 def method_of(run_dir: Path) -> str:
@@ -126,17 +121,10 @@ def report(results: list[dict], runs: list[Path]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--runs", required=True, help="RUN_DIR,...: runs with kept, probed checkpoints")
-    ap.add_argument("--shares", default="0.25")
+    ap = branch_args("0.25")
     ap.add_argument("--cooldown", default="24", help="STEPS,...: cool-down lengths")
-    ap.add_argument("--report", action="store_true", help="only print the table of what is stored")
-    args = ap.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args, out, runs = parsed(ap)
     results_file = out / "cooldowns.jsonl"
-    runs = [Path(p) for p in args.runs.split(",")]
     results = stored(results_file)
     done = {(r["run_dir"], r["from"], r["cooldown"]) for r in results}
     for run_dir in runs if not args.report else []:

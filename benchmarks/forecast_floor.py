@@ -36,7 +36,6 @@ def branch(run_dir: Path, step: int, seed: int, out: Path) -> dict:
     """Continue `run_dir` from its kept checkpoint at `step` to its end in a new run folder, on the seed offset by
     `seed` (REPLAY: the run's own) and the run's own split; returns the end's probe and the branch's wall time."""
     import ssl_runtime.tasks.vision as vision
-    from ssl_runtime.audit import probe_kept_checkpoints
     from ssl_runtime.config import save_config
     from ssl_runtime.configure import load_run_config
     from ssl_runtime.run_folder import RunFolder
@@ -44,16 +43,10 @@ def branch(run_dir: Path, step: int, seed: int, out: Path) -> dict:
 
     src = RunFolder(run_dir)
     dst = RunFolder(out / f"{run_dir.name}-from{step}-b{seed}")
-    if dst.path.exists():
-        shutil.rmtree(dst.path)  # an earlier, unfinished start of this branch
-    dst.create()
     cfg = load_run_config(src.config)
     own_seed = cfg.train.seed
     cfg.train.seed = own_seed + seed * SEED_STRIDE
-    save_config(cfg, dst.config)
-    shutil.copy(src.metrics, dst.metrics)  # the resume drops the rows after `step`
-    shutil.copy(src.checkpoint_preprocess, dst.checkpoint_preprocess)
-    shutil.copy(src.checkpoints / f"step_{step}.pt", dst.last_checkpoint)
+    start_branch(src, dst, step, cfg)
     split_ids = vision.split_ids  # the split is the run's: only what is drawn after `step` changes
     vision.split_ids = lambda store, data, _seed: split_ids(store, data, own_seed)
     t0 = time.perf_counter()
@@ -64,13 +57,33 @@ def branch(run_dir: Path, step: int, seed: int, out: Path) -> dict:
     seconds = time.perf_counter() - t0
     cfg.train.seed = own_seed  # probed on the run's own split
     save_config(cfg, dst.config)
+    end_step, probe = probed_end(dst)
+    return {"run_dir": str(run_dir), "from": step, "seed": seed, "status": summary.get("status"),
+            "end_step": end_step, "probe": probe, "seconds": round(seconds, 1), "branch": str(dst.path)}
+
+
+def start_branch(src, dst, step: int, cfg) -> None:
+    """A new run folder `dst` (an earlier, unfinished start of it removed) holding `cfg` and `src`'s metrics,
+    preprocessing and kept checkpoint at `step` as its last: what the trainer's resume continues from."""
+    from ssl_runtime.config import save_config
+
+    if dst.path.exists():
+        shutil.rmtree(dst.path)
+    dst.create()
+    save_config(cfg, dst.config)
+    shutil.copy(src.metrics, dst.metrics)  # the resume drops the rows after `step`
+    shutil.copy(src.checkpoint_preprocess, dst.checkpoint_preprocess)
+    shutil.copy(src.checkpoints / f"step_{step}.pt", dst.last_checkpoint)
+
+
+def probed_end(dst) -> tuple[int, float]:
+    """A finished branch's last kept checkpoint, probed as `sslpilot forecast --probe` does (the others removed)."""
+    from ssl_runtime.audit import probe_kept_checkpoints
+
     kept = dst.kept_checkpoints()
     for _, path in kept[:-1]:  # only the end is probed
         path.unlink()
-    end_step, _ = kept[-1]
-    probed = probe_kept_checkpoints(dst.path, device="cpu")[-1]
-    return {"run_dir": str(run_dir), "from": step, "seed": seed, "status": summary.get("status"),
-            "end_step": end_step, "probe": probed["probe/acc"], "seconds": round(seconds, 1), "branch": str(dst.path)}
+    return kept[-1][0], probe_kept_checkpoints(dst.path, device="cpu")[-1]["probe/acc"]
 
 
 def trunk_curve(run_dir: Path) -> list[tuple[int, float]]:
@@ -126,18 +139,29 @@ def floor_table(results: list[dict], runs: list[Path]) -> str:
                   "shipped forecast's error (pts)", "replay - end (pts)"], rows)
 
 
-def main() -> None:
+def branch_args(shares: str) -> argparse.ArgumentParser:
+    """The arguments every script that continues stored runs from their kept checkpoints takes."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--runs", required=True, help="RUN_DIR,...: runs with kept, probed checkpoints")
-    ap.add_argument("--branches", type=int, default=4)
-    ap.add_argument("--shares", default="0.25,0.5")
+    ap.add_argument("--shares", default=shares)
     ap.add_argument("--report", action="store_true", help="only print the table of what is stored")
+    return ap
+
+
+def parsed(ap: argparse.ArgumentParser) -> tuple[argparse.Namespace, Path, list[Path]]:
+    """The arguments, the output folder (made) and the runs named."""
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    return args, out, [Path(p) for p in args.runs.split(",")]
+
+
+def main() -> None:
+    ap = branch_args("0.25,0.5")
+    ap.add_argument("--branches", type=int, default=4)
+    args, out, runs = parsed(ap)
     results_file = out / "branches.jsonl"
-    runs = [Path(p) for p in args.runs.split(",")]
     results = stored(results_file)
     done = {(r["run_dir"], r["from"], r["seed"]) for r in results}
     shares = sorted(float(x) for x in args.shares.split(","))

@@ -89,7 +89,6 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
         return "get_run", {"run_id": ids[0], "show": ["embeddings"]}
     run = world.run(named.ids[0] if named.ids else focus)
     show = find_asked(text, run.method if run else None)  # "what bottleneck did run 3 use?": DINO's bottleneck_dim
-    show = [k for k in show if k != "embeddings"]  # asked to see them: above; else another tool's question
     judged = TIME_LEFT.sub(" ", text)  # "how much time is left on run 3?": its time, not the steps it still needs
     if not (show or ASKED_METRIC.search(text)) or not SETTINGS_QUESTION.search(text) or NOT_ABOUT_SETTINGS.search(judged):
         return None

@@ -530,8 +530,6 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
         keys.append("time")
     if ASKED_OUTPUT.search(text):  # "show run 2's log": the tail of its output
         keys.append("output")
-    if ASKED_EMBEDDINGS.search(text):  # "show me run 1's embeddings": the spectrum and the PCA the app draws
-        keys = [k for k in keys if k != "method_args.embed_dim"] + ["embeddings"]
     if ASKED_CONFIG.search(text) and not keys:
         keys.append("config")
     return keys

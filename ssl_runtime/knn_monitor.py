@@ -15,8 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ssl_runtime.probe import knn_predict
-
-KNN_ACC = "monitor/knn_acc"
+from ssl_runtime.run_folder import KNN_ACC
 
 
 class KnnMonitor:

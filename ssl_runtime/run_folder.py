@@ -12,6 +12,7 @@ import yaml
 
 from ssl_runtime.schedule import Schedule, warmup_of
 
+KNN_ACC = "monitor/knn_acc"  # the kNN monitor's key (knn_monitor.py), read by tools without loading torch
 STATUSES = ("queued", "running", "succeeded", "failed", "diverged", "cancelled", "interrupted")
 
 

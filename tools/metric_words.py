@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ssl_runtime.knn_monitor import KNN_ACC
+from ssl_runtime.run_folder import KNN_ACC
 from tools.imports.names import sslpilot_name
 
 PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ssl loss"), "loss"),

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from transformers import AutoModel, ResNetConfig, ResNetModel, ViTConfig, ViTMAEConfig, ViTModel
 
-from ssl_runtime.backbones.hf_models import CifarResNetConfig, CifarResNetModel, SmallCNNConfig, SmallCNNModel
 from ssl_runtime.config import BackboneConfig
 from ssl_runtime.errors import ConfigError
 
@@ -104,6 +102,17 @@ def vit_config_kwargs(name: str, width: float, image_size: int, patch_size: int 
 
 def build_model(name: str, width: float, image_size: int, patch_size: int | None = None) -> tuple[nn.Module, str]:
     """A fresh, randomly initialised transformers model and its family."""
+    # transformers is imported where a model is built: validating a config (the CLI, the chat) needs only the
+    # methods' settings, and importing transformers costs seconds on every command
+    from transformers import ResNetConfig, ResNetModel, ViTConfig, ViTModel
+
+    from ssl_runtime.backbones.hf_models import (
+        CifarResNetConfig,
+        CifarResNetModel,
+        SmallCNNConfig,
+        SmallCNNModel,
+    )
+
     if patch_size is not None and name not in VIT_SIZES:
         raise ConfigError(f"backbone.patch_size is a ViT's; {name} has no patches", field="backbone.patch_size",
                           fix="leave it unset, or use backbone.name=vit_tiny or vit_small")
@@ -154,6 +163,10 @@ def family_of(model: nn.Module) -> str:
 
 def load_pretrained(ref: str) -> nn.Module:
     """A local folder or a hub id; a hub id needs network access and is the user's explicit choice."""
+    from transformers import AutoModel
+
+    import ssl_runtime.backbones.hf_models  # noqa: F401 - registers sslpilot's own model types with AutoModel
+
     is_local = Path(ref).expanduser().exists()
     try:
         return AutoModel.from_pretrained(str(Path(ref).expanduser()) if is_local else ref, trust_remote_code=is_local)
@@ -177,7 +190,7 @@ def build_mae_model(cfg: BackboneConfig, image_size: int, mask_ratio: float, nor
                     decoder_depth: int = 4, decoder_dim: int | None = None) -> nn.Module:
     """ViTMAEForPreTraining sized like the ViT backbones; its decoder `decoder_depth` blocks deep and, unset, half the
     encoder's width (the paper's ViT-B: 8 blocks of 512, and a 1-block decoder nearly as good for fine-tuning)."""
-    from transformers import ViTMAEForPreTraining
+    from transformers import ViTMAEConfig, ViTMAEForPreTraining
 
     name = resolve_name(cfg, "mae", image_size)
     if name not in VIT_SIZES:

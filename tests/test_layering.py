@@ -119,3 +119,16 @@ def test_runtime_uses_no_chat_or_storage_libraries():
 def test_the_checker_sees_a_cycle():
     """The checker itself can fail: a planted two-module cycle is found."""
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+
+
+def test_the_command_line_starts_without_torch():
+    """`sslpilot runs`, `show`, `tag` and the like read the registry: loading torch and transformers for them cost
+    6-7 s a command. Validating a config needs the methods' settings (torch) but not transformers."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, importlib; importlib.import_module(sys.argv[1]); "
+             "print(' '.join(m for m in ('torch', 'transformers') if m in sys.modules))")
+    loaded = {m: subprocess.run([sys.executable, "-c", probe, m], capture_output=True, text=True, cwd=ROOT,
+                                check=True).stdout.split() for m in ("ui.cli", "ssl_runtime.configure")}
+    assert loaded == {"ui.cli": [], "ssl_runtime.configure": ["torch"]}

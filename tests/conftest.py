@@ -104,15 +104,31 @@ def make_run_dir(root: Path, tree: dict, name: str = "run") -> Path:
 
 
 @pytest.fixture(scope="session")
-def simsiam_pair(tmp_path_factory) -> dict[str, Path]:
+def simsiam_pair(tmp_path_factory, worker_id) -> dict[str, Path]:
     """A collapsed and a healthy SimSiam run on digits (trained once per session, no probe): their metrics
     feed the import tests and their checkpoints the audit tests. Real runs for the real files; the collapse
-    is then made certain by construction (tests/constructed.py)."""
+    is then made certain by construction (tests/constructed.py). Under pytest-xdist the workers share one pair
+    (pytest-xdist's pattern: a lock in the session's folder), so it is trained once, not once a worker."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # gw0, gw1: their folders sit in this session's folder
+        shared = shared.parent
+    root = shared / "simsiam-pair"
+    with FileLock(f"{root}.lock"):
+        if not (root / "done").exists():
+            _train_simsiam_pair(root)
+            (root / "done").touch()
+    return {name: root / name for name in ("collapsed", "healthy")}
+
+
+def _train_simsiam_pair(root: Path) -> None:
     from constructed import collapse_run, rewrite_health
 
     from ssl_runtime.worker import run_worker
 
-    root = tmp_path_factory.mktemp("simsiam-pair")
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
     out = {}
     for name, overrides in (("collapsed", COLLAPSE), ("healthy", SIMSIAM_SMALL)):
         out[name] = make_run_dir(root, tiny_config("simsiam", **overrides, **{"train.keep_checkpoints": 3}), name)
@@ -121,7 +137,6 @@ def simsiam_pair(tmp_path_factory) -> dict[str, Path]:
         shutil.copy(out[name] / "metrics.jsonl", out[name] / "metrics.as_trained.jsonl")
     collapse_run(out["collapsed"])  # the verdicts are decided by construction, not by this CPU's numerics
     rewrite_health(out["healthy"], "healthy")
-    return out
 
 
 @pytest.fixture

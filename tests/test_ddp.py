@@ -12,7 +12,7 @@ from ssl_runtime.run_folder import RunFolder
 # augment.strength=0 the views carry no randomness, so the two runs must agree to float precision.
 DDP_CFG = {"backbone.name": "vit_tiny", "backbone.width": 0.25, "augment.strength": 0.0,
            "augment.n_local_crops": 0, "train.steps": 6, "train.log_every": 1, "train.batch_size": 32,
-           "train.health_every": 3}
+           "train.health_every": 3, "eval.knn_monitor_images": 128}  # the monitor runs, on a small bank
 
 
 def _losses(run_dir):

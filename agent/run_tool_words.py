@@ -95,7 +95,13 @@ RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|witho
                        r"lower|raise|change)\s+)?(?:the\s+|its\s+)?(?P<what>[\w -]{2,40}?)(?:\s+(?:change|alone))?"
                        r"(?=\s*[,.?!;]|\s*$|\s+(?:and|but|please)\b)", re.I)
 """Settings a recommendation must leave alone ("not a learning rate change", "other than lowering the lr")."""
-CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+change\b|" + CHANGE_KIND.pattern, re.I)
+HOW_TO_IMPROVE = re.compile(r"\bhow\s+(?:do|can|could|should|would|might|to)\s+(?:i\s+|we\s+)?(?:improve|raise|boost|"
+                            r"increase|lift|push\s+up|get\s+(?:\S+\s+){1,5}?(?:above|over|higher|better|past|beyond|up\s+to))\b",
+                            re.I)
+"""How to make a run better ("how do I get run 1 above 95% on the probe?", "how can I improve run 1's probe accuracy?"):
+a recommendation, not the run's probe; "how do I get run 1's encoder?" is not one."""
+CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+change\b|" + CHANGE_KIND.pattern + "|" +
+                          HOW_TO_IMPROVE.pattern, re.I)
 
 
 def recommend_filters(text: str) -> dict:

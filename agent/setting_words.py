@@ -492,9 +492,13 @@ ASKED_OUTPUT = re.compile(r"\b(?:logs|log\s+(?:file|lines?|output|tail))\b|\b(?:
 tail of its stdout.log, not a search of the run logs' index."""
 ASKED_EMBEDDINGS = re.compile(r"\bembeddings\b(?!\s+(?:dim\w*|size|width))|\bembedding\s+(?:space|plot|view|projection|"
                               r"scatter|map)\b|\b(?:pca|t-?sne|umap)\b|\b(?:singular[ -]value|eigen-?value)s?\s+"
-                              r"(?:spectrum|plot)\b|\bfeature\s+space\b", re.I)
+                              r"(?:spectrum|plot)\b|\bfeature\s+space\b|\b(?:plot|visuali[sz]e|draw|project)\s+(?:\S+\s+){0,3}?"
+                              r"(?:features|representations)\b|\b(?:features|representations)\s+(?:in|into|onto)\s+"
+                              r"(?:2-?d|3-?d|two|three|2|3)\b|\b(?:2-?d|two[- ]dimensional)\s+(?:plot|view|projection|map|"
+                              r"picture|scatter)\b", re.I)
 """A run's held-out embeddings asked for ("show me run 1's embeddings", "plot the embedding space of run 2", "a pca of
-run 3"): `get_run(show=["embeddings"])`; an embedding's width ("embedding dim 512") is a setting."""
+run 3", "plot run 3 features in 2d"): `get_run(show=["embeddings"])`; an embedding's width ("embedding dim 512") is a
+setting."""
 OUTPUT_LINES = re.compile(r"\b(?:last|final|latest|tail(?:\s+of)?)\s+(\d{1,3})\s+(?:log\s+|output\s+)?lines?\b|\b(\d{1,3})\s+"
                           r"(?:last|final)\s+(?:log\s+)?lines?\b", re.I)
 """How many lines of the output ("the last 5 lines"): its own number, not a setting's value."""
@@ -559,17 +563,30 @@ FIELD_OF = {k: FIELD_KEYS[k] for k in ("lr", "batch_size")}
 """A launch's named fields a list of runs may be picked by ("the runs with batch size 256")."""
 
 
-RESULT_FILTER = re.compile(
-    rf"\b(?P<what>(?:linear\s+)?probe(?:\s+acc(?:uracy)?)?|(?:probe\s+|linear\s+probe\s+)?accuracy|k-?nn(?:\s+acc(?:uracy)?)?)"
-    rf"\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*(?P<value>{NUMBER})\s*(?P<pct>%|percent|per\s*cent)?", re.I)
-"""Runs picked by what they measured ("runs with a probe above 96%", "knn accuracy of at least 0.9"): list_runs'
-`where` over `probe/acc` or `knn/acc` (tools/run_filters.RESULTS), a percent or a number over 1 read as a share."""
+_RESULT = r"(?:linear\s+)?probe(?:\s+acc(?:uracy)?)?|(?:probe\s+|linear\s+probe\s+)?accuracy|k-?nn(?:\s+acc(?:uracy)?)?"
+_SHARE = rf"(?P<value>{NUMBER})\s*(?P<pct>%|percent|per\s*cent)?"
+RESULT_FILTERS = (
+    re.compile(rf"\b(?P<what>{_RESULT})\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*{_SHARE}", re.I),
+    re.compile(rf"{BAR_WORDS}\s*{_SHARE}\s*(?:(?:on|in|for|at|of)\s+(?:the\s+|its\s+|their\s+|a\s+)?)?(?P<what>{_RESULT})\b",
+               re.I),
+)
+"""Runs picked by what they measured ("runs with a probe above 96%", "knn accuracy of at least 0.9", "runs that scored
+over 95% on the probe"): list_runs' `where` over `probe/acc` or `knn/acc` (tools/run_filters.RESULTS), a percent or a
+number over 1 read as a share. The metric is named before the bar or after it."""
+
+
+def without_result_filters(text: str) -> str:
+    """The text with its result rules blanked out, for the readings of settings that follow."""
+    for pattern in RESULT_FILTERS:
+        text = pattern.sub(" ", text)
+    return text
 
 
 def result_filters(text: str) -> list[str]:
-    """RESULT_FILTER's rules, as `list_runs(where=...)` takes them."""
+    """RESULT_FILTERS' rules, as `list_runs(where=...)` takes them."""
     out = []
-    for m in RESULT_FILTER.finditer(text):
+    found = sorted((m for pattern in RESULT_FILTERS for m in pattern.finditer(text)), key=lambda m: m.start())
+    for m in found:
         key = "knn/acc" if re.match(r"k-?nn", m.group("what"), re.I) else "probe/acc"
         value = float(m.group("value"))
         share = value / 100 if m.group("pct") or value > 1 else value

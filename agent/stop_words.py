@@ -24,7 +24,12 @@ _DIRECTIONS = (
 _METRIC = r"(?P<metric>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){0,2}?)"
 _OWNER = r"(?:the\s+|its\s+|it'?s\s+|run\s*#?\d+'?s\s+|(?:the\s+)?(?:run'?s|model'?s)\s+)?"
 METRIC_BAR = re.compile(rf"{_WHEN}{_OWNER}{_METRIC}\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})\s*(?P<value>{_NUM})"
-                        r"(?![\w.])", re.I)
+                        r"(?![\w.])(?:\s*(?P<pct>%|percent\b))?", re.I)
+METRIC_AFTER_BAR = re.compile(
+    rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+)\s+(?:scores?|lands?|ends?\s+up|does)?\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})"
+    rf"\s*(?P<value>{_NUM})\s*(?P<pct>%|percent)?\s+(?:on|in|for|at)\s+(?:the\s+|its\s+)?{_METRIC}(?=\s*(?:[,.?!;]|$)|"
+    r"\s+(?:and|or|but|please)\b)", re.I)
+"""The metric named after its bar ("once it scores above 0.9 on the knn monitor")."""
 FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss|(?:the|its)\s+(?:teacher|model|"
                      r"encoder|embeddings?|representations?|features|training))\s+(?:\w+\s+)?"
                      r"(?:collaps\w*|diverg\w*|blows?\s+up|explodes?|(?:goes|turns|becomes|is)\s+(?:nan|inf\w*)|nans?)\b"
@@ -88,9 +93,13 @@ def read_stop(text: str) -> dict | None:
     if m:
         return _plateau(m)
     bar = METRIC_BAR.search(text)
+    after = METRIC_AFTER_BAR.search(text)
+    if after and (not bar or NOT_A_METRIC.match(bar.group("metric")) or re.match(r"it\s", bar.group("metric"), re.I)):
+        bar = after  # "once it scores above 0.9 on the knn monitor": the metric follows the bar
     if bar and not NOT_A_METRIC.match(bar.group("metric")):
         direction = next(name for pattern, name in _DIRECTIONS if re.fullmatch(pattern, bar.group("dir"), re.I))
-        return {"metric": metric_key(bar.group("metric")), direction: float(bar.group("value"))}
+        value = float(bar.group("value")) / (100 if bar.group("pct") else 1)  # "above 90%": a share, as runs log it
+        return {"metric": metric_key(bar.group("metric")), direction: value}
     if bar:
         return None  # "when it drops below 0.5": which value? the chat asks
     m = _ahead(STEPS, text)

@@ -56,6 +56,7 @@ from agent.run_tool_words import (
     CHANGE_ASKED,
     FROM_WEIGHTS,
     HOW_MANY_RUNS,
+    HOW_TO_IMPROVE,
     LEADERBOARD,
     LIST_SORT,
     RUN_SPEED,
@@ -67,11 +68,11 @@ from agent.run_tool_words import (
     without_period,
 )
 from agent.setting_words import (
-    RESULT_FILTER,
     find_eval_settings,
     named_settings,
     result_filters,
     setting_filters,
+    without_result_filters,
 )
 from agent.slots import (
     ADVICE,
@@ -430,11 +431,15 @@ PROBE_AGAIN = re.compile(r"\b(?:again|anew|afresh|fresh|re-?(?:probe|run|measure
 PROBE_VALUES = re.compile(r"\b(?:recall(?:@\d+)?|retrieval|k-?nn(?:\s+accuracy)?|(?:linear\s+)?probe(?:\s+accuracy)?)\b",
                           re.I)
 PROBE_QUESTION = re.compile(r"^\W*(?:what|what's|whats|how|show|tell|give)\b|\?\s*$", re.I)
-NOT_PROBE_VALUES = re.compile(r"\b(?:why|compare|versus|vs|rank|better|worse|best|forecast|predict\w*|will|should|"
+NOT_PROBE_VALUES = re.compile(r"\b(?:why|improv\w*|boost\w*|rais\w*|increas\w*|compare|versus|vs|rank|better|worse|best|forecast|predict\w*|will|should|"
                               r"judge|random\s+init\w*|longer|without|worth|usable|any\s+good|no\s+labels?|during|"
                               r"monitor|curve|online|over\s+(?:the\s+)?(?:training|run|steps))\b", re.I)
 """A run's probe values asked for ("what's its recall?", "how good is run 1's retrieval?"): its probe, stored or
 measured, not a literature search or another run's; a comparison or a judgement keeps its own reading."""
+RESULT_RUNS = re.compile(r"\bruns\b|\b(?:every|each|any|all)\s+run\b", re.I)
+RESULT_NOT_A_LIST = re.compile(r"\b(?:why|should|would|improv\w*|fix\w*|better|worse|raise)\b|" + HOW_TO_IMPROVE.pattern, re.I)
+"""Runs picked by what they measured ("which runs have a probe above 96%?", "list every run with over 97% on the
+probe"), unless the bar is a goal or a cause ("how do I get my runs above 95%?", "why are my runs under 80%?")."""
 ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resume": "resume_run",
                  "forecast": "forecast_run", "recommend": "recommend_next_step", "judge": "judge_run"}
 ONE_RUN_VERB = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?({'|'.join(ONE_RUN_VERBS)})\b", re.I)
@@ -467,6 +472,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
     if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
         return "recommend_next_step"
+    if not named.ids and RESULT_RUNS.search(text) and result_filters(text) and not RESULT_NOT_A_LIST.search(text):
+        return "list_runs"  # "which runs have a probe above 96%?", "runs that scored over 95% on the probe"
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
@@ -482,9 +489,6 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
-    if not named.ids and re.search(r"\bruns\b", text, re.I) and result_filters(text) and not re.search(
-            r"\b(?:why|should|would|improv\w*|fix\w*|better|worse|raise|get)\b", text, re.I):
-        return "list_runs"  # "which runs have a probe above 96%?": picked by what they measured
     if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
         return "list_runs"  # "list my runs sorted by probe accuracy"
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
@@ -643,7 +647,7 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         sweep = whole_sweep(text, find_runs(text, world, about_runs=True), world)
         if sweep:  # "list the runs of the lrs sweep"
             args["experiment"] = sweep
-        where = [*setting_filters(RESULT_FILTER.sub(" ", without_period(text)), args.get("method")),
+        where = [*setting_filters(without_result_filters(without_period(text)), args.get("method")),
                  *result_filters(text)][:4]
         if where:  # "which runs used a temperature of 0.2?", "my dino runs with a bottleneck of 128"
             args["where"] = where

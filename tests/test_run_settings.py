@@ -697,6 +697,8 @@ def test_a_run_s_output_is_its_log_s_last_lines_shown_as_inert_text(tmp_path, mo
     ("show me the embeddings of run 1", {"run_id": "1", "show": ["embeddings"]}),  # was the run's summary alone
     ("plot the embedding space of run 2", {"run_id": "2", "show": ["embeddings"]}),
     ("a pca of run 3's features", {"run_id": "3", "show": ["embeddings"]}),
+    ("plot run 3 features in 2d", {"run_id": "3", "show": ["embeddings"]}),  # was a probe of run 3
+    ("show run 4's features in two dimensions", {"run_id": "4", "show": ["embeddings"]}),
     ("what did run 4 print?", {"run_id": "4", "show": ["output"]}),
     ("show the last 30 lines of run 3's output", {"run_id": "3", "show": ["output"], "output_lines": 30}),
     ("where are run 1's outputs saved?", {"run_id": "1", "show": ["files"]}),

@@ -495,10 +495,22 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
     ("which method works best on digits?", {"dataset": "digits", "sort": "probe"}),  # asked for checkpoints to audit
     ("which method did best on my data?", {"sort": "probe"}),
     ("which method performed best in my runs?", {"sort": "probe"}),  # asked which runs to rank
+    # the result named after its bar
+    ("which runs scored over 95% on the probe?", {"where": ["probe/acc>0.95"]}),  # was a search of the run logs
+    ("which runs got above 0.9 on knn?", {"where": ["knn/acc>0.9"]}),
+    ("runs that reached more than 97% probe accuracy", {"where": ["probe/acc>0.97"]}),  # asked which run to probe
+    ("list every run with a probe above 97%", {"where": ["probe/acc>0.97"]}),  # asked which run to probe
 ])
 def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
     r = understand(text, {}, WORLD, model)
     assert (r.tool, r.args) == ("list_runs", args)
+
+
+@pytest.mark.parametrize("text", ["how do I get run 1 above 95% on the linear probe?",
+                                  "how can I improve run 1's probe accuracy?"])  # a probe of run 1, and a question
+def test_a_bar_to_reach_is_a_recommendation_not_a_list_or_a_probe(model, text):
+    r = understand(text, {}, WORLD, model)
+    assert (r.tool, r.args) == ("recommend_next_step", {"run_id": "1"})
 
 
 def test_the_runs_list_says_what_it_was_picked_by_and_each_run_s_value():

@@ -35,6 +35,9 @@ def model(tmp_path_factory):
     ("stop it once the rank goes above 64", {"metric": "health/rank", "above": 64}),
     ("kill run 3 when the grad norm is greater than 1e3", {"metric": "grad_norm", "above": 1000}),
     ("stop run 3 when loss hits 0.05", {"metric": "loss", "reaches": 0.05}),
+    # the metric after its bar (was the metric "it scores"), and a percent as the share runs log (was 90)
+    ("stop run 3 once it scores above 0.9 on the knn monitor", {"metric": "monitor/knn_acc", "above": 0.9}),
+    ("stop run 3 when the knn monitor is above 90%", {"metric": "monitor/knn_acc", "above": 0.9}),
     ("stop run 3 after step 800", {"at_step": 800}),
     ("stop run 3 after 1.5k steps", {"at_step": 1500}),
     ("stop run 3 after 250 more steps", {"more_steps": 250}),

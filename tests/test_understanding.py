@@ -66,7 +66,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "run_filters_heldout.jsonl": 0.9, "wait_for_run_heldout.jsonl": 0.9,
                   "knn_monitor_heldout.jsonl": 0.9, "wait_for_runs_heldout.jsonl": 0.9, "run_speed_heldout.jsonl": 0.9,
                   "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9,
-                  "session40_heldout.jsonl": 0.9}
+                  "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

@@ -222,6 +222,14 @@ LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({
 """The newest runs by count ("my last two runs", "the latest 3 runs"), as one group."""
 
 
+METHOD_PAIR = re.compile(r"\bthe\s+([a-z0-9_-]{2,16})\s*(?:and|&|vs\.?|versus|or)\s+(?:the\s+)?"
+                         r"([a-z0-9_-]{2,16})\s+(?:runs?|ones|models|encoders)\b", re.I)
+COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs)\b")
+"""Two runs named by their methods, set side by side ("compare the dino and mae runs", "how do the byol and simclr runs
+differ?"): each method's run. Elsewhere "the byol and simclr runs" may be a group (every run of each), and is asked
+about."""
+
+
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:
     """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
@@ -271,6 +279,10 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         named = find_method(phrase)
         if named and named.value:
             described.append([r.id for r in runs if r.method == named.value])
+    for pair in METHOD_PAIR.findall(low) if COMPARED_PAIR.search(low) else ():  # "the byol and simclr runs differ"
+        methods = [find_method(w) for w in pair]
+        if all(m and m.value for m in methods):
+            described += [[r.id for r in runs if r.method == m.value] for m in methods]
     swept = _sweep_runs(low, world)
     if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
         if len(swept) == 1:

@@ -47,7 +47,7 @@ ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|muc
 worth it?", "why did run 2 collapse after 100 more steps?") asks for advice or an answer, not for the run; "can you
 train run 2 for 3 more epochs?" asks for the run."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
-COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|percent\b|per\s*cent\b|pct\b|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|" \
+COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|percent\b|per\s*cent\b|pct\b|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|checkpoints?|" \
               r"neighbou?rs?|x\b"
 UNIT_AFTER = rf"(?:\s*|-)(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"  # "3-layer" too
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"

@@ -294,6 +294,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
     if STOP_ASKED.search(stripped) and (STOP_CONDITION.search(stripped) or WAITS.search(stripped) or read_stop(stripped)):
         return _conditional_stop(stripped, context, world)
+    keep = KEEP_CHECKPOINTS.match(stripped)
+    if keep and len(named.ids) == 1:  # "keep 5 checkpoints for run 1": fixed when a run starts, so a question back
+        rid, n = named.ids[0], keep.group("n")
+        return ask(f"A run's `train.keep_checkpoints` is set when it starts, so run {rid} keeps what it was launched "
+                   f"with. Launch a follow-up of run {rid} that keeps {n}?", [f"relaunch run {rid} keeping {n} checkpoints"])
     lookup = read_lookup(unname_sweeps(stripped, world), named, context.get("focus_run"), world)
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
@@ -444,6 +449,11 @@ ONE_RUN_VERBS = {"diagnose": "diagnose_run", "probe": "run_linear_probe", "resum
                  "forecast": "forecast_run", "recommend": "recommend_next_step", "judge": "judge_run"}
 ONE_RUN_VERB = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?({'|'.join(ONE_RUN_VERBS)})\b", re.I)
 """A one-run tool's verb first ("diagnose runs 1 and 4", "resume the sweep"): that tool, asked of one run at a time."""
+KEEP_CHECKPOINTS = re.compile(r"^\W*(?:please\s+)?(?:keep|save|retain|store)\s+(?:the\s+last\s+|up\s+to\s+)?(?P<n>\d+)\s+"
+                              r"(?:intermediate\s+)?checkpoints?\b(?!.*\b(?:re-?launch\w*|again|follow-?up|new\s+run)\b)",
+                              re.I)
+"""How many checkpoints an existing run keeps ("keep 5 checkpoints for run 1"): a setting read when a run starts."""
+RUNS_DIFFER = re.compile(r"\b(?:differences?|differ(?:ed|s)?|different)\b", re.I)
 COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?compare\b", re.I)
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
@@ -477,6 +487,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
+    if len(named.ids) >= 2 and RUNS_DIFFER.search(text):  # "what's the difference between the byol and simclr runs?"
+        return "compare_runs"  # runs of this home, named: not the methods in the literature
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
         return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)

@@ -66,7 +66,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "run_filters_heldout.jsonl": 0.9, "wait_for_run_heldout.jsonl": 0.9,
                   "knn_monitor_heldout.jsonl": 0.9, "wait_for_runs_heldout.jsonl": 0.9, "run_speed_heldout.jsonl": 0.9,
                   "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9,
-                  "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9}
+                  "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
+                  "session41b_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -109,6 +110,23 @@ def test_a_description_that_fits_several_runs_is_asked_about(model):
     two_dinos = World([*WORLD.runs, RunInfo("6", "dino", "digits", "succeeded")])
     r = understand("diagnose the dino run", {}, two_dinos, model)
     assert r.kind == "clarify" and "3, 6" in r.question.replace("6, 3", "3, 6")
+
+
+def test_two_runs_named_by_their_methods_are_compared_not_searched_for(model):
+    r = read(model, "what's the difference between the byol and simclr runs?", {})  # was a literature search
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["4", "1"]})
+    r = read(model, "what's the difference between byol and simclr?", {})  # the methods: the literature's
+    assert r.tool == "search_literature"
+    r = read(model, "order the byol and simclr runs by quality", {})  # a group of each method: asked, as before
+    assert r.kind == "clarify"
+
+
+def test_how_many_checkpoints_an_existing_run_keeps_is_asked_about(model):
+    r = read(model, "keep 5 checkpoints for run 1", {})  # was a ranking of run 1's checkpoints (and "run 5" before)
+    assert r.kind == "clarify" and "train.keep_checkpoints" in r.question and "follow-up of run 1 that keeps 5" in \
+        r.question
+    r = read(model, r.options[0], {})  # the reply offered is read as that follow-up
+    assert (r.tool, r.args) == ("launch_pretraining", {"overrides": {"train.keep_checkpoints": 5}, "parent_run": "1"})
 
 
 def test_an_unknown_dataset_name_is_asked_about_not_swapped_for_digits(model):

@@ -225,9 +225,8 @@ LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({
 METHOD_PAIR = re.compile(r"\bthe\s+([a-z0-9_-]{2,16})\s*(?:and|&|vs\.?|versus|or)\s+(?:the\s+)?"
                          r"([a-z0-9_-]{2,16})\s+(?:runs?|ones|models|encoders)\b", re.I)
 COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs)\b")
-"""Two runs named by their methods, set side by side ("compare the dino and mae runs", "how do the byol and simclr runs
-differ?"): each method's run. Elsewhere "the byol and simclr runs" may be a group (every run of each), and is asked
-about."""
+"""Two runs named by their methods, set side by side ("how do the byol and simclr runs differ?"): each method's run.
+Elsewhere ("order the byol and simclr runs") the words may name a group, every run of each, which is asked about."""
 
 
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:

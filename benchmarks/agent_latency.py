@@ -53,6 +53,9 @@ def cold_table(repo: Path, n: int) -> list[list]:
     home = seeded_home(repo)
     rows = []
     for label, args in (("sslpilot --help", ["--help"]), ("sslpilot runs --json", ["runs", "--json"]),
+                        ("sslpilot show 1 --json", ["show", "1", "--json"]), ("sslpilot tag 1 kept", ["tag", "1", "kept"]),
+                        ("sslpilot pretrain simclr --data digits --no-wait (queued)",
+                         ["pretrain", "simclr", "--data", "digits", "--steps", "5", "--no-wait"]),
                         ("sslpilot chat: why did run 1 collapse? --json",
                          ["chat", "--message", "why did run 1 collapse?", "--json"])):
         times = cold(repo, home, args, n + 1)

@@ -283,13 +283,15 @@ def runs_table(r: dict) -> str:
         lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
     column = by.column if by else None
-    keys = rule_keys(where)
+    keys = [*rule_keys(where), *(k for k in r.get("metrics") or [] if k not in rule_keys(where))]
+    if r.get("metrics") and not lines:  # "the final loss of each run": what the columns are
+        lines = [f"Runs, each with its last {', '.join(f'`{k}`' for k in r['metrics'])}:"]
     lines += [f"| run | name | method | data | status | steps | probe |{f' {column} |' if column else ''}"
               f"{''.join(f' {k} |' for k in keys)} verdict | tags |",
               "|---|---|---|---|---|---|---|" + ("---|" if column else "") + "---|" * len(keys) + "---|---|"]
     for x in runs:
         order_cell = f" {sort_cell(r['sort'], x)} |" if column else ""
-        used = "".join(f" {_fmt((x.get('used') or {}).get(k, ''))} |" for k in keys)
+        used = "".join(f" {_fmt(v) if (v := (x.get('used') or {}).get(k, '')) is not None else '-'} |" for k in keys)
         lines.append(f"| {x['run_id']} | {escape_markdown(x.get('name') or '')} | {x['method'] or ''} | "
                      f"{x['dataset'] or ''} | {x['status']} | {x['steps'] or 0}/{x['total_steps'] or '?'} | "
                      f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{order_cell}{used} {x['verdict'] or ''} | "

@@ -45,6 +45,22 @@ METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embeddi
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
                           r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
+EACH_RUN = re.compile(r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?runs?\b|\b(?:each|every)\s+run'?s\b|"
+                      r"\b(?:runs?|them)\s+(?:with|and)\s+their\b", re.I)
+LAST_VALUE = re.compile(r"\b(?:final|last|latest|ending|end(?:ed|s)?\s+(?:at|on|up)|current)\b|\bwith\s+their\b", re.I)
+
+
+def each_runs_metrics(text: str) -> list[str]:
+    """The metrics whose last value a question asks of every run ("the final loss of each run", "my runs with their
+    last effective rank"): list_runs' `metrics`, a column each; [] when it asks of no such thing."""
+    if not (EACH_RUN.search(text) and LAST_VALUE.search(text)):
+        return []
+    keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]
+    if KNN_WHILE_TRAINING.search(text.lower()):  # "the knn monitor": its last value while training
+        keys.append(KNN_ACC)
+    return list(dict.fromkeys(keys))
+
+
 def steps_window(which: str) -> re.Pattern:
     """A window of a run's steps, `which` naming its end ("over the last 100 steps", "on their first 50 steps"); its
     count is group 1."""

@@ -37,7 +37,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
-from agent.lookups import OVER_LAST_STEPS, read_lookup
+from agent.lookups import OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import resolve_best
 from agent.reading import (
@@ -482,6 +482,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
     if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
         return "recommend_next_step"
+    if not named.ids and each_runs_metrics(text) and not RESULT_NOT_A_LIST.search(text):
+        return "list_runs"  # "what was the final loss of each run?": a column of it, not a search of the logs
     if not named.ids and RESULT_RUNS.search(text) and result_filters(text) and not RESULT_NOT_A_LIST.search(text):
         return "list_runs"  # "which runs have a probe above 96%?", "runs that scored over 95% on the probe"
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
@@ -663,6 +665,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                  *result_filters(text)][:4]
         if where:  # "which runs used a temperature of 0.2?", "my dino runs with a bottleneck of 128"
             args["where"] = where
+        metrics = each_runs_metrics(text)
+        if metrics:  # "list my runs with their final loss"
+            args["metrics"] = metrics
         return tool("list_runs", args)
     if intent == "usage_summary":
         return tool("usage_summary", read_usage(text))

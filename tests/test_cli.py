@@ -294,6 +294,39 @@ def test_runs_are_picked_by_the_settings_they_used(tmp_path, monkeypatch):
     assert ids(listed) == [hot.id]
 
 
+def test_runs_show_each_runs_last_value_of_a_metric(tmp_path, monkeypatch):
+    """"what was the final loss of each run?" (W&B's summary columns): each run's last logged value, from its
+    summary when it has ended and from its metrics file while it trains; '-' where it logged none."""
+    from typer.testing import CliRunner
+
+    from agent.answers import runs_table
+    from ssl_runtime.run_folder import RunFolder
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue, list_runs
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    ended, going = (enqueue(home, {"method": "simclr", "data": {"name": "digits"}}) for _ in range(2))
+    RunFolder(ended.run_dir).write_summary({"status": "succeeded", "final": {"loss": 4.25, "health/rank": 31.5}})
+    RunFolder(going.run_dir).log_metrics({"step": 10, "loss": 5.5, "health/rank": 12.0})
+    RunFolder(going.run_dir).log_metrics({"step": 20, "loss": 5.0})  # its rank is from step 10
+    Registry(home).sync(ended.id)
+    rows = {r["run_id"]: r["used"] for r in list_runs(home, metrics=["loss", "health/rank"])}
+    assert rows == {ended.id: {"loss": 4.25, "health/rank": 31.5}, going.id: {"loss": 5.0, "health/rank": 12.0}}
+    assert list_runs(home, metrics=["health/lidar"])[0]["used"] == {"health/lidar": None}
+    answer = ToolBox(home).list_runs(metrics=["loss", "effective rank"])  # the chat's words, as keys
+    assert answer["metrics"] == ["loss", "health/rank"]
+    text = runs_table(answer)
+    assert text.startswith("Runs, each with its last `loss`, `health/rank`:") and "| 4.25 | 31.5 |" in text
+    assert runs_table(ToolBox(home).list_runs(metrics=["health/lidar"])).count("| - |") == 2
+    listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--metric", "loss",
+                                                 "--json"]).stdout)["runs"]
+    assert {r["run_id"]: r["used"]["loss"] for r in listed} == {ended.id: 4.25, going.id: 5.0}
+
+
 def test_runs_are_picked_by_their_data_however_the_folder_is_written(tmp_path, monkeypatch):
     """"which runs were trained on digits?" listed every run. A built-in by its name; a folder by where it is, so
     ./photos and its absolute path find the same runs."""

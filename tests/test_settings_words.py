@@ -500,6 +500,10 @@ def test_a_sweep_over_a_method_setting_takes_the_method_s_name_for_it(text, grid
     ("which runs got above 0.9 on knn?", {"where": ["knn/acc>0.9"]}),
     ("runs that reached more than 97% probe accuracy", {"where": ["probe/acc>0.97"]}),  # asked which run to probe
     ("list every run with a probe above 97%", {"where": ["probe/acc>0.97"]}),  # asked which run to probe
+    # each run's last value of a metric, a column of it
+    ("what was the final loss of each run?", {"metrics": ["loss"]}),  # was a search of the run logs
+    ("show the last effective rank for all runs", {"metrics": ["health/rank"]}),
+    ("list runs and their final grad norm", {"metrics": ["grad_norm"]}),
 ])
 def test_a_list_of_runs_is_picked_by_the_settings_said(model, text, args):
     r = understand(text, {}, WORLD, model)

@@ -409,19 +409,22 @@ class ToolBox:
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
                   limit: int = 10, verdict: str | None = None, experiment: str | None = None,
                   period: str | None = None, sort: str = "newest", where: list[str] | None = None,
-                  dataset: str | None = None, count: bool = False) -> dict:
+                  dataset: str | None = None, count: bool = False, metrics: list[str] | None = None) -> dict:
+        from tools.metric_words import metric_key
         from tools.runs import TIMED, list_runs
         from tools.usage import period_bounds
 
         keep = ("run_id", "name", "method", "dataset", "status", "steps", "total_steps", "verdict", "parent_id", "tags")
+        metrics = list(dict.fromkeys(metric_key(m) for m in metrics or []))  # "effective rank": health/rank
         rows = list_runs(self.home, status=status, method=method, limit=100_000 if count else limit, tag=tag,
-                         verdict=verdict, experiment=experiment, period=period, sort=sort, where=where, dataset=dataset)
+                         verdict=verdict, experiment=experiment, period=period, sort=sort, where=where, dataset=dataset,
+                         metrics=metrics)
         matched = {"count": len(rows)} if count else {}  # "how many runs failed?": all that match, then the newest
         rows = rows[:limit]
         asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("dataset", dataset),
                                    ("verdict", verdict),
                                    ("experiment", experiment), ("sort", sort if sort != "newest" else None),
-                                   ("where", where)) if v}
+                                   ("where", where), ("metrics", metrics)) if v}
         if period:
             asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
         return {**asked, **matched, "runs": [{**{k: r[k] for k in keep},

@@ -444,13 +444,15 @@ def sort_cell(sort: str, row: dict) -> str:
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
               experiment: str | None = None, period: str | None = None, sort: str = "newest",
-              where: list[str] | None = None, dataset: str | None = None) -> list[dict]:
+              where: list[str] | None = None, dataset: str | None = None,
+              metrics: list[str] | None = None) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
     "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `dataset` the runs on that
     data (a built-in's name or a folder); `sort` orders them (SORTS);
     `where` keeps the runs whose settings, or measured results ("probe/acc>0.95"), pass each rule ("optim.lr>0.01":
-    tools/run_filters.py), each row with the values it was judged on."""
+    tools/run_filters.py), each row with the values it was judged on; `metrics` ("loss", "health/rank") adds each
+    run's last logged value of them to those values (W&B's summary columns)."""
     from tools.run_filters import RESULTS, parse_rule
     from tools.run_settings import setting
     from tools.usage import period_bounds
@@ -481,17 +483,30 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
                     for r in rules}
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
+        values = {k: v["value"] for k, v in used.items()}
+        if metrics:
+            values.update(last_values(RunFolder(run.run_dir), metrics))
         timed = {}
         if by and by.key in TIMED:
             summary = read_json(RunFolder(run.run_dir).summary) or {}
             timed = {k: summary.get(k) if isinstance(summary.get(k), (int, float)) else None for k in TIMED}
         rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
                      "knn_acc": p.knn_acc if p else None, **timed,
-                     **({"used": {k: s["value"] for k, s in used.items()}} if used else {})})
+                     **({"used": values} if values else {})})
     if by:
         sign = -1.0 if by.highest_first else 1.0  # stable: newest first among equals
         rows.sort(key=lambda r: (r[by.key] is None, sign * (r[by.key] or 0.0)))
     return rows[:limit]
+
+
+def last_values(folder: RunFolder, keys: list[str]) -> dict:
+    """A run's last logged value of each key: its summary's, or, while it trains, its metrics file's (None where it
+    has logged none)."""
+    final = (read_json(folder.summary) or {}).get("final") or {}
+    if not final:
+        for row in folder.read_metrics():
+            final.update(row)
+    return {k: final.get(k) for k in keys}
 
 
 def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None,

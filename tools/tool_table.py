@@ -198,6 +198,8 @@ class ListArgs(BaseModel):
     where: list[str] = Field(default_factory=list, max_length=4, description="only runs whose settings pass each "
                              "rule KEY OP VALUE, a dotted config key: 'optim.lr>0.01', 'method_args.temperature=0.2', "
                              "or a result: 'probe/acc>0.95', 'knn/acc>=0.9' (runs not measured yet are left out)")
+    metrics: list[str] = Field(default_factory=list, max_length=6, description="each run's last value of these "
+                               "logged metrics, as columns: 'loss', 'health/rank', 'monitor/knn_acc'")
     limit: int = Field(10, ge=1, le=100)
     count: bool = Field(False, description="'how many runs ...?': the answer leads with how many runs match (all of "
                         "them, not only the `limit` listed)")

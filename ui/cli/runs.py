@@ -201,14 +201,19 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
                                                "time")] = "newest",
              where: Annotated[list[str] | None, typer.Option(help="only runs whose settings pass KEY OP VALUE, e.g. "
                                                              "'optim.lr>0.01' (repeatable)")] = None,
+             metric: Annotated[list[str] | None, typer.Option(help="add each run's last value of this logged metric "
+                                                              "as a column, e.g. loss or health/rank "
+                                                              "(repeatable)")] = None,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first (or best first by probe or kNN, by speed or by training time), with who launched
     each."""
     from tools import access
+    from tools.metric_words import metric_key
     from tools.runs import SORTS, list_runs, sort_cell
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
-                     tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data)
+                     tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data,
+                     metrics=[metric_key(m) for m in metric or []])
     if as_json:
         emit({"runs": rows}, True)
         return
@@ -228,7 +233,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              **({by.column: [sort_cell(sort, r) for r in rows]} if by and by.column else {}),  # the order's own
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
              "sweep": [r["experiment"] or "" for r in rows],
-             **{key: [str((r.get("used") or {}).get(key, "")) for r in rows] for key in (rows[0].get("used") or {})},
+             **{key: [_cell((r.get("used") or {}).get(key)) for r in rows] for key in (rows[0].get("used") or {})},
              "message": [(r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60]
                          for r in rows]}
     # the columns no row fills are left out (the user column while every run is yours), and a narrow terminal
@@ -236,7 +241,8 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     me = access.current(the_home()).name
     shown = [k for k, v in cells.items() if (k not in ("name", "tags", "sweep") or any(v)) and (
         k != "user" or set(v) - {"", me})]
-    widths = _fit({k: max([len(k), *map(len, cells[k])]) for k in shown}, Console().width)
+    widths = _fit({k: max([len(k), *map(len, cells[k])]) for k in shown}, Console().width,
+                  whole=tuple(rows[0].get("used") or {}))
     table = Table()
     for k, width in widths.items():
         table.add_column(k, no_wrap=True, overflow="ellipsis", width=width)
@@ -245,20 +251,26 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     Console().print(table)
 
 
+def _cell(value) -> str:
+    """A value a run was judged on or logged: 4 significant digits, '-' where it has none."""
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 WHOLE = ("id", "method", "status", "steps", "probe", "knn")  # what tells runs apart is never cut
 SPARE = ("message", "tags", "sweep", "user", "name", "data", "verdict")  # a terminal too narrow for every column: these go first
 
 
-def _fit(natural: dict[str, int], width: int) -> dict[str, int]:
-    """Column widths for a terminal `width` wide: the key columns whole, the others cut (to no less than 6) in
-    turn, the spare ones first, and left out when even that does not fit."""
+def _fit(natural: dict[str, int], width: int, whole: tuple[str, ...] = ()) -> dict[str, int]:
+    """Column widths for a terminal `width` wide: the key columns (and `whole`: the values asked for) whole, the
+    others cut (to no less than 6) in turn, the spare ones first, and left out when even that does not fit."""
+    whole = (*WHOLE, *whole)
     cols = dict(natural)
     room = lambda: width - 3 * len(cols) - 1  # noqa: E731 - borders and padding: 3 a column, 1 more
     for spare in SPARE:
-        if sum(min(w, 6) if k not in WHOLE else w for k, w in cols.items()) <= room():
+        if sum(min(w, 6) if k not in whole else w for k, w in cols.items()) <= room():
             break
         cols.pop(spare, None)
-    for k in sorted((k for k in cols if k not in WHOLE), key=lambda k: SPARE.index(k) if k in SPARE else -1):
+    for k in sorted((k for k in cols if k not in whole), key=lambda k: SPARE.index(k) if k in SPARE else -1):
         excess = sum(cols.values()) - room()
         if excess <= 0:
             break

@@ -121,6 +121,12 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     return "get_run", {"run_id": ids[0], **({"show": show} if show else {}), **more}
 
 
+LR_OVER_TRAINING = re.compile(r"\b(?:curve|plot(?:ted)?|graph(?:ed)?|chart(?:ed)?|trace|over\s+(?:training|time|the\s+run|"
+                              r"steps)|evolv\w*)\b", re.I)
+"""The learning rate as it went ("the learning rate curve", "how did its lr change over time?", "the lr schedule, as a
+graph"): its logged values, not the setting."""
+
+
 def asked_metrics(text: str) -> list[str]:
     """The logged metrics a question asks the values of, as keys; the learning rate counts only at a step (else it
     is the setting: "what learning rate did run 1 use?"); where a metric is going now counts (TREND_ASKED), what
@@ -131,7 +137,8 @@ def asked_metrics(text: str) -> list[str]:
     keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]
     if KNN_WHILE_TRAINING.search(text.lower()):  # "run 1's knn monitor", "its knn accuracy over training"
         keys.append(KNN_ACC)
-    return list(dict.fromkeys(k for k in keys if k != "lr" or at))
+    over_training = LR_OVER_TRAINING.search(text)  # "the learning rate curve": its logged values, not the setting
+    return list(dict.fromkeys(k for k in keys if k != "lr" or at or over_training))
 
 
 def _metric_lookup(text: str, metrics: list[str], named: RunRefs, focus: str | None, world: World):

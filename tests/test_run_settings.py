@@ -431,6 +431,8 @@ def test_the_answer_leads_with_the_value_at_the_asked_step_and_says_when_it_is_t
     ("what's run 2's lowest rank?", {"metrics": ["health/rank"]}),
     ("show the embedding std of run 5", {"metrics": ["health/std"]}),
     ("what was the learning rate of run 1 at iteration 40?", {"metrics": ["lr"], "at_step": 40}),
+    ("show me the learning rate curve of run 2", {"metrics": ["lr"]}),  # was the setting, optim.lr
+    ("show run 1's lr over training", {"metrics": ["lr"]}),
     ("how high did run 4's loss climb?", {"metrics": ["loss"]}),
     ("what were run 3's loss and lidar at step 1k?", {"metrics": ["loss", "health/lidar"], "at_step": 1000})])
 def test_a_question_about_a_logged_value_is_a_lookup_of_it(message, args, model):

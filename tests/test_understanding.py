@@ -67,7 +67,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "knn_monitor_heldout.jsonl": 0.9, "wait_for_runs_heldout.jsonl": 0.9, "run_speed_heldout.jsonl": 0.9,
                   "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9,
                   "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
-                  "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9}
+                  "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
+                  "session41d_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

@@ -15,7 +15,7 @@ PLAIN = {**dict.fromkeys(("training loss", "train loss", "pretraining loss", "ss
          "lidar": "health/lidar", "alpha": "health/alpha_req", "alpha-req": "health/alpha_req",
          "alignment": "health/alignment", "uniformity": "health/uniformity",
          **dict.fromkeys(("perplexity", "ppl", "val perplexity", "held-out perplexity"), "val/perplexity"),
-         **dict.fromkeys(("learning rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
+         **dict.fromkeys(("learning rate", "learning-rate", "lr"), "lr"), **dict.fromkeys(("grad norm", "gradient norm"), "grad_norm"),
          "teacher entropy": "health/teacher_entropy", "throughput": "samples_per_s", "steps": "step",
          "epochs": "epoch", **dict.fromkeys(("knn accuracy", "knn acc", "knn"), "knn/acc"),
 

@@ -437,7 +437,8 @@ PROBE_AGAIN = re.compile(r"\b(?:again|anew|afresh|fresh|re-?(?:probe|run|measure
 PROBE_VALUES = re.compile(r"\b(?:recall(?:@\d+)?|retrieval|k-?nn(?:\s+accuracy)?|(?:linear\s+)?probe(?:\s+accuracy)?)\b",
                           re.I)
 PROBE_QUESTION = re.compile(r"^\W*(?:what|what's|whats|how|show|tell|give)\b|\?\s*$", re.I)
-NOT_PROBE_VALUES = re.compile(r"\b(?:why|improv\w*|boost\w*|rais\w*|increas\w*|compare|versus|vs|rank|better|worse|best|forecast|predict\w*|will|should|"
+NOT_PROBE_VALUES = re.compile(r"\b(?:why|improv\w*|boost\w*|rais\w*|increas\w*|compare|versus|vs|rank|better|worse|best|"
+                              r"forecast|predict\w*|will|should|"
                               r"judge|random\s+init\w*|longer|without|worth|usable|any\s+good|no\s+labels?|during|"
                               r"monitor|curve|online|over\s+(?:the\s+)?(?:training|run|steps))\b", re.I)
 """A run's probe values asked for ("what's its recall?", "how good is run 1's retrieval?"): its probe, stored or

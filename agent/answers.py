@@ -291,7 +291,7 @@ def runs_table(r: dict) -> str:
               "|---|---|---|---|---|---|---|" + ("---|" if column else "") + "---|" * len(keys) + "---|---|"]
     for x in runs:
         order_cell = f" {sort_cell(r['sort'], x)} |" if column else ""
-        used = "".join(f" {_fmt(v) if (v := (x.get('used') or {}).get(k, '')) is not None else '-'} |" for k in keys)
+        used = "".join(f" {value_cell((x.get('used') or {}).get(k))} |" for k in keys)
         lines.append(f"| {x['run_id']} | {escape_markdown(x.get('name') or '')} | {x['method'] or ''} | "
                      f"{x['dataset'] or ''} | {x['status']} | {x['steps'] or 0}/{x['total_steps'] or '?'} | "
                      f"{_fmt(x['probe_acc']) if x['probe_acc'] is not None else ''} |{order_cell}{used} {x['verdict'] or ''} | "
@@ -686,9 +686,9 @@ def _compare_text(result: dict) -> str:
              "|---|---|---|" + "---|" * len(keys) + "---|---|---|---|---|"]
     for r in result["runs"]:
         cells = "".join(f" {_fmt((used.get(r['run_id']) or {}).get(k))} |" for k in keys)
-        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} |{cells} {_cell(r['final_loss'])} | "
-                     f"{_cell(r['health_std'])} | {_cell(r['health_rank'])} | "
-                     f"{_cell(r['probe_acc'])} | {r['verdict'] or ''} |")  # '-': not measured yet
+        lines.append(f"| {r['run_id']} | {r['method']} | {r['status']} |{cells} {value_cell(r['final_loss'])} | "
+                     f"{value_cell(r['health_std'])} | {value_cell(r['health_rank'])} | "
+                     f"{value_cell(r['probe_acc'])} | {r['verdict'] or ''} |")  # '-': not measured yet
     if result.get("over_last_steps"):
         lines += ["", f"Over each run's last {result['over_last_steps']} steps:"]
         lines += [f"- run {r['run_id']}: " + "; ".join(_moved(m) for m in r["moved"]) for r in result["runs"]]
@@ -699,19 +699,19 @@ def _compare_text(result: dict) -> str:
     if diff and result.get("config_asked"):  # "how do their configs differ?": every difference, a row a setting
         ids = list(next(iter(diff.values())))
         lines += ["", "| setting | " + " | ".join(f"run {rid}" for rid in ids) + " |", "|---" * (len(ids) + 1) + "|"]
-        lines += [f"| `{k}` | " + " | ".join(_cell(vals.get(rid)) for rid in ids) + " |"
+        lines += [f"| `{k}` | " + " | ".join(value_cell(vals.get(rid)) for rid in ids) + " |"
                   for k, vals in diff.items()]
         lines += ["", "(-: not set in that run: another method's setting, or left to its default)"] if any(
             v is None for vals in diff.values() for v in vals.values()) else []
     elif diff:
         lines.append("")  # a line after a table ends it; without one, Markdown reads the next line as a row
         lines.append("Config differences: " + "; ".join(
-            f"`{k}`: " + ", ".join(f"run {rid}={_cell(v)}" for rid, v in vals.items())
+            f"`{k}`: " + ", ".join(f"run {rid}={value_cell(v)}" for rid, v in vals.items())
             for k, vals in list(diff.items())[:8]) + (f"; and {len(diff) - 8} more" if len(diff) > 8 else ""))
     return "\n".join(lines)
 
 
-def _cell(value) -> str:
+def value_cell(value) -> str:
     """A value in a comparison; '-' where the run has none (a metric not measured yet; a setting it does not set:
     another method's, or a default worked out at launch such as the learning rate), not Python's None."""
     return "-" if value is None else _fmt(value)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import probe_text
+from agent.answers import probe_text, value_cell
 from ssl_runtime.catalogue import BUILTIN_DATASETS, item_unit, prose
 from ssl_runtime.errors import SSLPilotError
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
@@ -233,7 +233,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              **({by.column: [sort_cell(sort, r) for r in rows]} if by and by.column else {}),  # the order's own
              "verdict": [(r["verdict"] or "").replace("_", " ") for r in rows], "tags": [" ".join(r["tags"]) for r in rows],
              "sweep": [r["experiment"] or "" for r in rows],
-             **{key: [_cell((r.get("used") or {}).get(key)) for r in rows] for key in (rows[0].get("used") or {})},
+             **{key: [value_cell((r.get("used") or {}).get(key)) for r in rows] for key in (rows[0].get("used") or {})},
              "message": [(r["wait_reason"] if r["status"] == "queued" and r["wait_reason"] else r["message"] or "")[:60]
                          for r in rows]}
     # the columns no row fills are left out (the user column while every run is yours), and a narrow terminal
@@ -249,11 +249,6 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     for i in range(len(rows)):
         table.add_row(*(cells[k][i] for k in widths))
     Console().print(table)
-
-
-def _cell(value) -> str:
-    """A value a run was judged on or logged: 4 significant digits, '-' where it has none."""
-    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 WHOLE = ("id", "method", "status", "steps", "probe", "knn")  # what tells runs apart is never cut

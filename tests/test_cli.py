@@ -295,8 +295,8 @@ def test_runs_are_picked_by_the_settings_they_used(tmp_path, monkeypatch):
 
 
 def test_runs_show_each_runs_last_value_of_a_metric(tmp_path, monkeypatch):
-    """"what was the final loss of each run?" (W&B's summary columns): each run's last logged value, from its
-    summary when it has ended and from its metrics file while it trains; '-' where it logged none."""
+    """"what was the final loss of each run?" (W&B's summary columns): each run's last logged value, ended or still
+    training, as the registry sums up its metrics file; '-' where it logged none."""
     from typer.testing import CliRunner
 
     from agent.answers import runs_table
@@ -310,6 +310,8 @@ def test_runs_show_each_runs_last_value_of_a_metric(tmp_path, monkeypatch):
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     home = Home.resolve(tmp_path / "home")
     ended, going = (enqueue(home, {"method": "simclr", "data": {"name": "digits"}}) for _ in range(2))
+    RunFolder(ended.run_dir).log_metrics({"step": 10, "loss": 4.75, "health/rank": 31.5})
+    RunFolder(ended.run_dir).log_metrics({"step": 20, "loss": 4.25})
     RunFolder(ended.run_dir).write_summary({"status": "succeeded", "final": {"loss": 4.25, "health/rank": 31.5}})
     RunFolder(going.run_dir).log_metrics({"step": 10, "loss": 5.5, "health/rank": 12.0})
     RunFolder(going.run_dir).log_metrics({"step": 20, "loss": 5.0})  # its rank is from step 10

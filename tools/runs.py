@@ -452,7 +452,7 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     data (a built-in's name or a folder); `sort` orders them (SORTS);
     `where` keeps the runs whose settings, or measured results ("probe/acc>0.95"), pass each rule ("optim.lr>0.01":
     tools/run_filters.py), each row with the values it was judged on; `metrics` ("loss", "health/rank") adds each
-    run's last logged value of them to those values (W&B's summary columns)."""
+    run's last logged value of them, from the registry's metric summaries (W&B's summary columns)."""
     from tools.run_filters import RESULTS, parse_rule
     from tools.run_settings import setting
     from tools.usage import period_bounds
@@ -484,8 +484,9 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
         values = {k: v["value"] for k, v in used.items()}
-        if metrics:
-            values.update(last_values(RunFolder(run.run_dir), metrics))
+        if metrics:  # the registry's summary of each logged metric, kept in step with the run's folder by sync
+            logged = reg.metrics(run.id)
+            values.update({k: logged[k].last if k in logged else None for k in metrics})
         timed = {}
         if by and by.key in TIMED:
             summary = read_json(RunFolder(run.run_dir).summary) or {}
@@ -497,16 +498,6 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
         sign = -1.0 if by.highest_first else 1.0  # stable: newest first among equals
         rows.sort(key=lambda r: (r[by.key] is None, sign * (r[by.key] or 0.0)))
     return rows[:limit]
-
-
-def last_values(folder: RunFolder, keys: list[str]) -> dict:
-    """A run's last logged value of each key: its summary's, or, while it trains, its metrics file's (None where it
-    has logged none)."""
-    final = (read_json(folder.summary) or {}).get("final") or {}
-    if not final:
-        for row in folder.read_metrics():
-            final.update(row)
-    return {k: final.get(k) for k in keys}
 
 
 def probe(home: Home, ref: str, device: str = "auto", eval_overrides: dict | None = None,

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import sslpilot_cli, subprocess_env, tiny_config
@@ -42,6 +43,23 @@ def slurm():
         os.environ.update(saved)
 
 
+def test_sbatch_script_asks_for_a_requeue_and_carries_the_users_options(tmp_path):
+    """No Slurm needed: the script submitit would hand sbatch, from the backend's settings (a comment once
+    swallowed `--requeue` and every `extra` option)."""
+    submitit = pytest.importorskip("submitit")
+    from tools.backends.slurm import sbatch_parameters
+
+    settings = backends.SlurmSettings(partition="gpu", account="lab", time_min=30, extra={"exclusive": "",
+                                      "mail_type": "FAIL"}, setup=["module load cuda"])
+    params = sbatch_parameters(settings, "7", nodes=2, procs_per_node=4, gpus_per_node=4, time_limit_min=2.5)
+    script = submitit.slurm.slurm._make_sbatch_string(command="python -m worker", folder=str(tmp_path), **params)
+    for line in ("#SBATCH --requeue", "#SBATCH --exclusive", "#SBATCH --mail-type=FAIL", "#SBATCH --partition=gpu",
+                 "#SBATCH --account=lab", "#SBATCH --nodes=2", "#SBATCH --ntasks-per-node=4",
+                 "#SBATCH --gpus-per-node=4", "#SBATCH --time=3", "#SBATCH --job-name=sslpilot-7",
+                 "#SBATCH --signal=USR2@45", "module load cuda"):
+        assert line in script.splitlines(), (line, script)
+
+
 @pytest.fixture
 def home(tmp_path, slurm):
     h = Home.resolve(tmp_path / "home")
@@ -50,11 +68,19 @@ def home(tmp_path, slurm):
 
 
 def slurm_job_state(run_dir) -> str:
-    """What Slurm says of the run's job (for a failure message: why a requeued job did not start)."""
+    """What Slurm says of the run's job, and what submitit and slurmctld logged of it (for a failure message: why
+    a requeued job did not start, or went)."""
     try:
         job = backends.Handle.load(run_dir).job_id
         out = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True, timeout=30)
-        return " ".join((out.stdout or out.stderr).split())[:1500]
+        said = [" ".join((out.stdout or out.stderr).split())[:1500]]
+        for log in sorted((Path(run_dir) / "slurm").glob(f"{job}_*_log.*")):
+            said.append(f"{log.name}: {log.read_text(errors='replace')[-1500:]}")
+        ctld = Path(os.environ.get("SLURM_CONF", "/nonexistent")).parent / "log" / "slurmctld.log"
+        if ctld.exists():
+            mine = [line for line in ctld.read_text(errors="replace").splitlines() if f"JobId={job}" in line]
+            said.append("slurmctld: " + "\n".join(mine[-25:]))
+        return "\n".join(said)
     except Exception as exc:  # noqa: BLE001 - only a message
         return f"(no job state: {exc})"
 

@@ -97,6 +97,24 @@ def _wait_exit(proc: subprocess.Popen, timeout: float) -> None:
     proc.kill()
 
 
+def sbatch_parameters(s: SlurmSettings, run_id: str, nodes: int = 1, procs_per_node: int = 1,
+                      gpus_per_node: int = 0, time_limit_min: float | None = None) -> dict:
+    """submitit's SlurmExecutor parameters for one run: the backend's settings, the run's shape, `--requeue` (a
+    preempted job comes back) and the user's `extra` sbatch options, which may override any of these. An option
+    without a value (`--sbatch exclusive`) is a flag: submitit writes it bare only when its value is True."""
+    extra = {key: True if value == "" else value for key, value in s.extra.items()}
+    minutes = math.ceil(time_limit_min) if time_limit_min else s.time_min  # Slurm counts whole minutes
+    params = dict(nodes=nodes, ntasks_per_node=procs_per_node, time=minutes, job_name=f"sslpilot-{run_id}",
+                  signal_delay_s=min(60, minutes * 15),  # the time-limit warning fits inside short limits
+                  setup=list(s.setup), additional_parameters={"requeue": True, **extra}, stderr_to_stdout=True)
+    if gpus_per_node:
+        params["gpus_per_node"] = gpus_per_node
+    for key in ("partition", "account", "qos", "constraint", "cpus_per_task", "mem"):
+        if getattr(s, key) is not None:
+            params[key] = getattr(s, key)
+    return params
+
+
 class SlurmBackend:
     def __init__(self, name: str, settings: SlurmSettings, home: Home):
         self.name, self.settings, self.home = name, settings, home
@@ -128,18 +146,9 @@ class SlurmBackend:
     def submit(self, run_dir: str, run_id: str, nodes: int = 1, procs_per_node: int = 1,
                gpus_per_node: int = 0, time_limit_min: float | None = None) -> Handle:
         ex = self._executor(run_dir)
-        s = self.settings
-        minutes = math.ceil(time_limit_min) if time_limit_min else s.time_min  # Slurm counts whole minutes
-        params = dict(nodes=nodes, ntasks_per_node=procs_per_node, time=minutes, job_name=f"sslpilot-{run_id}",
-                      signal_delay_s=min(60, minutes * 15), setup=list(s.setup),  # a warning inside short limits additional_parameters={"requeue": True, **s.extra},
-                      stderr_to_stdout=True)
-        if gpus_per_node:
-            params["gpus_per_node"] = gpus_per_node
-        for key in ("partition", "account", "qos", "constraint", "cpus_per_task", "mem"):
-            if getattr(s, key) is not None:
-                params[key] = getattr(s, key)
-        ex.update_parameters(**params)
-        job = ex.submit(WorkerTask(run_dir, s.python or sys.executable))
+        ex.update_parameters(**sbatch_parameters(self.settings, run_id, nodes, procs_per_node, gpus_per_node,
+                                                 time_limit_min))
+        job = ex.submit(WorkerTask(run_dir, self.settings.python or sys.executable))
         return Handle(self.name, "slurm", str(job.job_id), nodes, procs_per_node, gpus_per_node,
                       {"folder": str(Path(run_dir) / "slurm")})
 

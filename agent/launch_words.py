@@ -23,6 +23,7 @@ from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
     MORE_OF_A_RUN,
+    NUMBER,
     find_assignments,
     find_cron,
     find_data,
@@ -569,13 +570,26 @@ A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|pro
 """A follow-up that applies a recommendation ("launch the recommended fix for run 2", "try your suggestion on run 4")."""
 
 
+SETTING_OF_A_RUN = re.compile(rf"\s+of\s+(?:run\s*#?\d+|it|this\s+run|that\s+run)(?=\s+(?:to|=)\s*{NUMBER})", re.I)
+"""A run named between a setting and its new value ("set the lr of run 1 to 0.01 and rerun it"): the setting's value
+is read as if the run were not there."""
+RUN_SETTING_SET = re.compile(rf"^\W*(?:please\s+)?(?:set|change|make|bump|raise|lower|increase|decrease|reduce|drop|up)\s+"
+                             rf"(?:the\s+)?(?:[\w -]{{1,30}}?{SETTING_OF_A_RUN.pattern}|(?:run\s*#?\d+|its)(?:'s)?\s+"
+                             rf"[\w -]{{1,30}}?(?=\s+(?:to|=)\s*{NUMBER}))", re.I)
+"""A setting of a named run set to a value ("set the learning rate of run 3 to 0.1", "change run 2's batch size to
+64"): a run's settings are fixed once it starts, so this is a follow-up of it, launched only when the message says
+so ("... and rerun it")."""
+RELAUNCH_SAID = re.compile(r"\b(?:re-?run|re-?launch|re-?start|again|anew|follow-?up|new\s+run|(?:launch|start|train|"
+                           r"run)\s+(?:it|this|that|one|a\s+copy))\b", re.I)
+
+
 def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
     refs = find_runs(text, world, about_runs=True)
     problem = run_problem(refs, world)
     if problem:
         return problem
     parent = world.run(refs.ids[0]) if refs.ids else None
-    args = launch_args(text, parent.method if parent else None)
+    args = launch_args(SETTING_OF_A_RUN.sub("", text), parent.method if parent else None)
     rec = context.get("last_recommendation")
     if refs.ids and A_RECOMMENDATION.search(text) and not (rec and rec.get("run_id") == refs.ids[0]):
         # "launch the recommended fix for run 2" with none for run 2 in this thread: the recommendation first (it ends

@@ -78,6 +78,8 @@ NOT_ABOUT_VALUES = re.compile(r"\b(?:why|should|would|could|recommend|suggest|st
                               r"going|plateau\w*|rank\s+(?:runs|them|the)|launch|pretrain|train\s+\w+\s+on|stop|kill|"
                               r"cancel|collaps\w*|wrong|problems?|issues?|healthy)\b", re.I)
 """A question about where a metric is going or what to do about it, not what it was."""
+AS_EXPECTED = re.compile(r"\b(?:as|like)\s+(?:(?:i|we)\s+)?(?:expected|planned|intended|it\s+should(?:\s+have)?)\b", re.I)
+"""An idiom of judging what happened ("did the lr warm up as expected?"): no forecast."""
 TREND_ASKED = re.compile(r"\b(?:still|keeps?|kept)\s+(?:going\s+(?:down|up)|coming\s+down|falling|dropping|decreasing|"
                          r"declining|improving|rising|climbing|increasing|growing|shrinking|getting\s+(?:better|worse|"
                          r"lower|higher|smaller|bigger))\b"
@@ -131,7 +133,7 @@ def asked_metrics(text: str) -> list[str]:
     """The logged metrics a question asks the values of, as keys; the learning rate counts only at a step (else it
     is the setting: "what learning rate did run 1 use?"); where a metric is going now counts (TREND_ASKED), what
     it will do or why not."""
-    if not SETTINGS_QUESTION.search(text) or NOT_ABOUT_VALUES.search(TREND_ASKED.sub(" ", text)):
+    if not SETTINGS_QUESTION.search(text) or NOT_ABOUT_VALUES.search(TREND_ASKED.sub(" ", AS_EXPECTED.sub(" ", text))):
         return []
     at = AT_STEP.search(text)
     keys = [metric_key(m.group(1)) for m in METRIC_WORDS.finditer(text)]

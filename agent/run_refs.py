@@ -92,6 +92,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         # are not runs
         cleaned = re.sub(rf"\b\d+(?:\.\d+)?{UNIT_AFTER}|\b\d{{4}}-\d{{2}}-\d{{2}}\S*|\b(?:lr|rate|temp\w*|ratio|"
                          rf"momentum|batch(?: size)?|bs|k|(?:random )?seed)\s*(?:[:=]|\bof\b|\bto\b|\bat\b)?\s*{NUMBER}|{NUMBER}e-?\d+|\d+\.\d+|/\S+", " ", cleaned)
+        cleaned = re.sub(rf"(\bof\s+runs?\s*#?\d+\s+)(?:to|=)\s*{NUMBER}", r"\1", cleaned)  # "the batch size of run 2
+        # to 64": a setting's new value, not a run 64
         cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"
         cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
         cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
@@ -222,10 +224,14 @@ LAST_N_RUNS = re.compile(rf"\b(?:last|latest|newest|most\s+recent|previous)\s+({
 """The newest runs by count ("my last two runs", "the latest 3 runs"), as one group."""
 
 
-METHOD_PAIR = re.compile(r"\bthe\s+([a-z0-9_-]{2,16})\s*(?:and|&|vs\.?|versus|or)\s+(?:the\s+)?"
-                         r"([a-z0-9_-]{2,16})\s+(?:runs?|ones|models|encoders)\b", re.I)
-COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs)\b")
-"""Two runs named by their methods, set side by side ("how do the byol and simclr runs differ?"): each method's run.
+METHOD_PAIR = re.compile(r"\b(?:the|my|our)\s+([a-z0-9_-]{2,16})\s*(?:and|&|vs\.?|versus|or)\s+(?:(?:the|my|our)\s+)?"
+                         r"([a-z0-9_-]{2,16})\s+(?:runs?|ones|models|encoders)\b|"
+                         r"\b(?:the|my|our)\s+([a-z0-9_-]{2,16})\s+(?:run|model|encoder)\s+(?:and|&|vs\.?|versus|or|than|"
+                         r"from|to|with|against)\s+(?:(?:the|my|our)\s+)?([a-z0-9_-]{2,16})\b", re.I)
+COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs|better|worse|stronger|"
+                           r"weaker|won|wins?|beats?|beat|outperform\w*)\b")
+"""Two runs named by their methods, set side by side ("how do the byol and simclr runs differ?", "which is better, the
+byol or simclr run?", "is my byol run worse than my simclr one?"): each method's run.
 Elsewhere ("order the byol and simclr runs") the words may name a group, every run of each, which is asked about."""
 
 
@@ -279,7 +285,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         if named and named.value:
             described.append([r.id for r in runs if r.method == named.value])
     for pair in METHOD_PAIR.findall(low) if COMPARED_PAIR.search(low) else ():  # "the byol and simclr runs differ"
-        methods = [find_method(w) for w in pair]
+        methods = [find_method(w) for w in pair if w]
         if all(m and m.value for m in methods):
             described += [[r.id for r in runs if r.method == m.value] for m in methods]
     swept = _sweep_runs(low, world)

@@ -29,6 +29,9 @@ from agent.grid_words import find_grid
 from agent.launch_words import (
     MULTIPLE_OF_SETTING,
     RELATIVE_SETTING,
+    RELAUNCH_SAID,
+    RUN_SETTING_SET,
+    SETTING_OF_A_RUN,
     PathCheck,
     amend,
     launch_args,
@@ -299,6 +302,18 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         rid, n = named.ids[0], keep.group("n")
         return ask(f"A run's `train.keep_checkpoints` is set when it starts, so run {rid} keeps what it was launched "
                    f"with. Launch a follow-up of run {rid} that keeps {n}?", [f"relaunch run {rid} keeping {n} checkpoints"])
+    if RUN_SETTING_SET.search(stripped) and len(named.ids) == 1:  # "set the lr of run 1 to 0.01 (and rerun it)"
+        if RELAUNCH_SAID.search(stripped):
+            return _fill("relaunch", stripped, context, world, 1.0, [("relaunch", 1.0), *intents], cwd)
+        rid = named.ids[0]
+        run = world.run(rid)
+        wanted = launch_args(SETTING_OF_A_RUN.sub("", stripped), run.method if run else None)
+        wanted.update(wanted.pop("overrides", None) or {})
+        said = " ".join(f"{k.rsplit('.', 1)[-1].replace('_', ' ')} {v}" for k, v in wanted.items() if k in (
+            "lr", "batch_size", "epochs", "steps") or "." in k)
+        if said:  # a setting the follow-up can take, named: offered, never launched unasked
+            return ask(f"A run's settings are fixed once it starts, so run {rid} keeps what it was launched with. "
+                       f"Launch a follow-up of run {rid} with {said}?", [f"relaunch run {rid} with {said}"])
     lookup = read_lookup(unname_sweeps(stripped, world), named, context.get("focus_run"), world)
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
@@ -456,6 +471,11 @@ KEEP_CHECKPOINTS = re.compile(r"^\W*(?:please\s+)?(?:keep|save|retain|store)\s+(
                               re.I)
 """How many checkpoints an existing run keeps ("keep 5 checkpoints for run 1"): a setting read when a run starts."""
 RUNS_DIFFER = re.compile(r"\b(?:differences?|differ(?:ed|s)?|different)\b", re.I)
+RUNS_WEIGHED = re.compile(r"\b(?:better|worse|stronger|weaker|beats?|outperform\w*|won|wins?)\b", re.I)
+NOT_WEIGHED = re.compile(r"\b(?:why|should|would|could|make|improv\w*|fix\w*|help\w*|recommend\w*|suggest\w*|labels?|"
+                         r"label-free|unlabell?ed)\b", re.I)
+"""Two named runs weighed against each other ("is my byol run worse than my simclr one?"): side by side, unless the
+question asks why, or what would change it, or asks without labels (the label-free ranking)."""
 COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?compare\b", re.I)
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
@@ -491,8 +511,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
-    if len(named.ids) >= 2 and RUNS_DIFFER.search(text):  # "what's the difference between the byol and simclr runs?"
-        return "compare_runs"  # runs of this home, named: not the methods in the literature
+    if len(named.ids) >= 2 and (RUNS_DIFFER.search(text) or RUNS_WEIGHED.search(text) and not NOT_WEIGHED.search(text)):
+        return "compare_runs"  # "what's the difference between the byol and simclr runs?": runs of this home, named,
+        # not the methods in the literature; "which did better, my simclr run or my simsiam run?"
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
         return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)

@@ -68,7 +68,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9,
                   "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
-                  "session41d_heldout.jsonl": 0.8}
+                  "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -128,6 +128,42 @@ def test_how_many_checkpoints_an_existing_run_keeps_is_asked_about(model):
         r.question
     r = read(model, r.options[0], {})  # the reply offered is read as that follow-up
     assert (r.tool, r.args) == ("launch_pretraining", {"overrides": {"train.keep_checkpoints": 5}, "parent_run": "1"})
+
+
+def test_a_setting_of_a_run_set_to_a_value_is_a_follow_up_launched_only_when_asked(model):
+    for text, rid, said in (("set the batch size of run 2 to 64", "2", "batch size 64"),  # was "no run 64"
+                            ("set run 3's learning rate to 0.1", "3", "lr 0.1"),  # was a launch, unasked
+                            ("set the temperature of run 1 to 0.2", "1", "temperature 0.2")):
+        r = read(model, text, {})
+        assert r.kind == "clarify" and "fixed once it starts" in r.question and f"follow-up of run {rid} with {said}" \
+            in r.question, (text, r.question)
+        assert read(model, r.options[0], {}).args["parent_run"] == rid  # the reply offered launches it
+    for text, args in (("set the batch size of run 2 to 64 and rerun it", {"batch_size": 64, "parent_run": "2"}),
+                       ("set the lr of run 1 to 0.01 and relaunch it", {"lr": 0.01, "parent_run": "1"}),
+                       ("change the number of steps of run 1 to 500 and start it again", {"steps": 500,
+                                                                                          "parent_run": "1"})):
+        r = read(model, text, {})
+        assert (r.kind, r.tool, r.args) == ("tool", "launch_pretraining", args), (text, r)
+    r = read(model, "set run 3 to stop once the embedding std goes under 0.02", {})  # a stop rule, as before
+    assert r.tool == "stop_run_when"
+
+
+def test_two_runs_named_by_their_methods_and_judged_are_those_runs(model):
+    r = read(model, "how do my simclr vs byol runs differ?", {})  # was: which runs?
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["1", "4"]})
+    r = read(model, "is the byol or the simclr run better?", {})
+    assert (r.tool, sorted(r.args["run_ids"])) == ("compare_runs", ["1", "4"])
+    r = read(model, "was my simsiam run weaker than my simclr run?", {})
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["2", "1"]})
+    assert read(model, "why is my byol run worse than my simclr run?", {}).tool != "compare_runs"  # a cause asked
+    assert read(model, "which is better without labels, run 1 or run 5?", {}).tool == "rank_runs"
+
+
+def test_as_expected_is_an_idiom_not_a_forecast(model):
+    r = read(model, "did run 3's loss fall as expected?", {})
+    assert (r.tool, r.args) == ("get_run", {"run_id": "3", "metrics": ["loss"]})
+    r = read(model, "did run 3's learning rate warm up as expected? show me the curve", {})  # its logged lr
+    assert (r.tool, r.args["metrics"]) == ("get_run", ["lr"])
 
 
 def test_an_unknown_dataset_name_is_asked_about_not_swapped_for_digits(model):

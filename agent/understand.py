@@ -471,11 +471,12 @@ KEEP_CHECKPOINTS = re.compile(r"^\W*(?:please\s+)?(?:keep|save|retain|store)\s+(
                               re.I)
 """How many checkpoints an existing run keeps ("keep 5 checkpoints for run 1"): a setting read when a run starts."""
 RUNS_DIFFER = re.compile(r"\b(?:differences?|differ(?:ed|s)?|different)\b", re.I)
-RUNS_WEIGHED = re.compile(r"\b(?:better|worse|stronger|weaker|beats?|outperform\w*|won|wins?)\b", re.I)
+RUNS_WEIGHED = re.compile(r"\b(?:better|worse|stronger|weaker|beats?|outperform\w*)\b", re.I)
 NOT_WEIGHED = re.compile(r"\b(?:why|should|would|could|make|improv\w*|fix\w*|help\w*|recommend\w*|suggest\w*|labels?|"
                          r"label-free|unlabell?ed)\b", re.I)
-"""Two named runs weighed against each other ("is my byol run worse than my simclr one?"): side by side, unless the
-question asks why, or what would change it, or asks without labels (the label-free ranking)."""
+"""Two named runs weighed against each other ("is my byol run worse than my simclr one?"): side by side (which of
+three or more is best is the ranking's), unless the question asks why, or what would change it, or asks without
+labels (the label-free ranking)."""
 COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?compare\b", re.I)
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
@@ -511,7 +512,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
-    if len(named.ids) >= 2 and (RUNS_DIFFER.search(text) or RUNS_WEIGHED.search(text) and not NOT_WEIGHED.search(text)):
+    if len(named.ids) >= 2 and RUNS_DIFFER.search(text) or len(named.ids) == 2 and RUNS_WEIGHED.search(text) and not \
+            NOT_WEIGHED.search(text):
         return "compare_runs"  # "what's the difference between the byol and simclr runs?": runs of this home, named,
         # not the methods in the literature; "which did better, my simclr run or my simsiam run?"
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):

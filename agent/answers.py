@@ -721,6 +721,10 @@ def probe_lead_text(lead: dict) -> str:
     """Which run's linear probe leads a comparison, and whether the lead is more than twice its standard error."""
     pts, se = 100 * lead["lead"], 100 * lead["se"]
     how = f"on the same {lead['rows']} images" if lead["paired"] else "unpaired"
+    if lead["best_acc"] == lead["second_acc"]:  # a tie: neither is "best"
+        return (f"Runs {lead['best']} and {lead['second']} tie on the linear probe ({_pct(lead['best_acc'])}): it "
+                f"cannot tell them apart (a difference's standard error there is {se:.1f} points, {how}); compare "
+                "their kNN and label-free signals too.")
     said = (f"Best linear probe: run {lead['best']} ({_pct(lead['best_acc'])}), {pts:.1f} points above run "
             f"{lead['second']} ({_pct(lead['second_acc'])}); the lead's standard error is {se:.1f} points ({how}). ")
     if lead["resolved"]:

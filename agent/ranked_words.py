@@ -25,6 +25,8 @@ def leaders_of(result: dict) -> dict:
     ranking = result.get("ranking") or []
     probes = [e.get("probe_acc") for e in ranking]
     probe_best = max(ranking, key=lambda e: e["probe_acc"])["run_id"] if ranking and None not in probes else None
+    if probe_best is not None and ranking[0]["probe_acc"] == max(probes):
+        probe_best = ranking[0]["run_id"]  # a tie at the top: the probe does not gainsay the label-free leader
     return {"label_free": ranking[0]["run_id"] if ranking else None, "probe": probe_best,
             "run_ids": [e["run_id"] for e in ranking]}
 

@@ -107,3 +107,14 @@ def test_the_compare_page_says_which_probe_leads(tmp_path, monkeypatch):
     said = [c.value for c in at.caption if c.value.startswith("Best linear probe")]
     assert said and f"run {runs[1].id} (90.0%), 15.0 points above run {runs[0].id}" in said[0]
     assert "the better encoder" in said[0]
+
+
+def test_a_tie_on_the_probe_names_no_best_run():
+    from agent.answers import probe_lead_text
+
+    tie = {"best": "1", "second": "3", "best_acc": 0.9638, "second_acc": 0.9638, "lead": 0.0, "se": 0.0104,
+           "paired": True, "rows": 359, "resolved": False, "sampled": False}
+    text = probe_lead_text(tie)
+    assert text.startswith("Runs 1 and 3 tie on the linear probe (96.4%)") and "Best linear probe" not in text
+    text = probe_lead_text({**tie, "best_acc": 0.9666, "lead": 0.0028})  # one image apart: a leader, unresolved
+    assert text.startswith("Best linear probe: run 1 (96.7%), 0.3 points above run 3") and "cannot tell" in text

@@ -409,17 +409,32 @@ def test_a_run_that_ended_with_nothing_to_measure_is_left_out_not_a_refusal(tmp_
 def test_where_every_run_has_a_probe_its_leader_is_named_beside_the_label_free_order():
     from tools.ranking import probe_note
 
-    entries = [{"run_id": "2", "label": "run 2", "rank": 1, "probe_acc": 0.956, "probe_images": 160},
+    entries = [{"run_id": "2", "label": "run 2", "rank": 1, "probe_acc": 0.90, "probe_images": 160},
                {"run_id": "3", "label": "run 3", "rank": 2, "probe_acc": 0.967, "probe_images": 359}]
-    said = probe_note(entries)
+    said = probe_note(entries)  # 6.7 points apart, the difference's standard error 2.6 points
     assert "the linear probe picks run 3 (96.7%)" in said and "the probe is the measure to trust" in said
     assert "160 to 359 held-out images" in said
-    entries[0]["probe_acc"] = 0.97
+    entries[0]["probe_acc"], entries[1]["probe_acc"] = 0.97, 0.90
     entries[1]["probe_images"] = 160
     said = probe_note(entries)
     assert "picks run 2 (97.0%), as the label-free order does" in said and "held-out images" not in said
     entries[1]["probe_acc"] = None  # one run without a probe: no note
     assert probe_note(entries) is None
+
+
+def test_a_probe_that_cannot_tell_the_leaders_apart_neither_confirms_nor_refutes_the_order():
+    from tools.ranking import probe_note
+
+    entries = [{"run_id": "1", "label": "run 1", "rank": 1, "probe_acc": 0.9638, "probe_images": 359},
+               {"run_id": "3", "label": "run 3", "rank": 2, "probe_acc": 0.9638, "probe_images": 359},
+               {"run_id": "2", "label": "run 2", "rank": 3, "probe_acc": 0.9638, "probe_images": 359}]
+    said = probe_note(entries)  # three runs on 346 of 359 images each: it once said "the probe picks run 1"
+    assert "run 1, run 3 and run 2 tie on the linear probe (96.4%)" in said and "picks" not in said
+    entries[1]["probe_acc"] = 0.9666  # one image more: within the error of a difference on 359 images
+    said = probe_note(entries)
+    assert "cannot tell run 3 (96.7%) from run 1 (96.4%)" in said and "neither confirms nor refutes" in said
+    entries[1]["probe_acc"] = entries[2]["probe_acc"] = 0.9  # far apart: the probe's leader is named
+    assert "the linear probe picks run 1 (96.4%), as the label-free order does" in probe_note(entries)
 
 
 def test_the_best_one_after_a_ranking_is_its_leader_or_a_question_when_the_probe_disagrees():
@@ -438,6 +453,8 @@ def test_the_best_one_after_a_ranking_is_its_leader_or_a_question_when_the_probe
     r = understand("train the best one for 100 more steps", {"last_ranking": split}, WORLD, model)
     assert r.kind == "clarify" and "run 5 first without labels, and run 1 by the linear probe" in r.question
     assert r.options == ["train run 5 for 100 more steps", "train run 1 for 100 more steps"]
+    tied = leaders_of({"ranking": [{"run_id": "5", "probe_acc": 0.95}, {"run_id": "1", "probe_acc": 0.95}]})
+    assert tied["probe"] == "5"  # a tie at the top does not gainsay the label-free leader (no question)
     agreed = leaders_of({"ranking": [{"run_id": "1", "probe_acc": None}, {"run_id": "5", "probe_acc": 0.9}]})
     assert agreed["probe"] is None  # not every run probed: the label-free leader alone
     r = understand("train the best one for 100 more steps", {"last_ranking": agreed}, WORLD, model)

@@ -28,7 +28,7 @@ from ssl_runtime.config import flatten_dotted
 from ssl_runtime.errors import SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json, write_json_atomic
 from tools.home import Home
-from tools.insights import config_diff
+from tools.insights import config_diff, probe_lead
 from tools.registry import Registry, run_id_of
 
 SIGNALS = ("health/view_retrieval", "health/lidar", "health/rank")  # in order of preference; higher is better
@@ -148,11 +148,12 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
                             f"across them (view retrieval is, for {across} runs on one dataset)",
                             field="runs", fix="rank runs of one method on one dataset, or compare them by linear "
                                               "probe (`sslpilot compare`)")
-    entries = []
+    entries, probe_results = [], {}
     for r in runs:
         rows = _health_rows(RunFolder(r.run_dir).read_metrics())
         last = rows[-1] if rows else {}
         probe = reg.probe(r.id)
+        probe_results[r.id] = json.loads(probe.result_json or "{}") if probe else {}
         entries.append({"run_id": r.id, "label": f"run {r.id}", "method": r.method, "step": last.get("step"),
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None,
@@ -189,7 +190,7 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         out["not_varied"] = shared
     if sweep:
         out["early_stops"] = early_stop_savings(runs)
-    note = probe_note(entries)
+    note = probe_note(entries, probe_results)
     if note:
         out["probe_note"] = note
     return out
@@ -203,21 +204,39 @@ def _probe_images(probe) -> int | None:
     return int(n) if isinstance(n, int) else None
 
 
-def probe_note(entries: list[dict]) -> str | None:
+def probe_note(entries: list[dict], probes: dict[str, dict] | None = None) -> str | None:
     """Where every ranked run has a linear probe, labels exist and the probe is the truth the label-free order
-    stands in for: name its leader, and say when the probes scored different numbers of images (a sweep probed
-    on a busy CPU), which makes their scores compare less well."""
+    stands in for: name its leader, unless its lead over the runner-up is within twice its standard error (then the
+    probe cannot say which is better, nor confirm or refute the order); and say when the probes scored different
+    numbers of images (a sweep probed on a busy CPU), which makes their scores compare less well. `probes`: each
+    run's probe result (its per-row record pairs the lead's error), by run id."""
     probed = [e for e in entries if e.get("probe_acc") is not None]
     if len(probed) < 2 or len(probed) < len(entries):
         return None
     best = max(probed, key=lambda e: e["probe_acc"])
     label_free = next((e for e in entries if e.get("rank") == 1), None)  # _ordered numbered them
+    if label_free is not None and label_free["probe_acc"] == best["probe_acc"]:
+        best = label_free  # a tie at the top: the label-free leader is one of the probe's best
     agree = label_free is not None and label_free["run_id"] == best["run_id"]
     sizes = sorted({e["probe_images"] for e in probed if e.get("probe_images")})
-    said = (f"These runs have labels, and the linear probe picks {best['label']} ({best['probe_acc'] * 100:.1f}%)"
-            + (", as the label-free order does." if agree else
-               "; where labels exist the probe is the measure to trust, and the order above is for data without "
-               "them."))
+    lead = probe_lead({e["run_id"]: {"probe/acc": e["probe_acc"], "num_val": e.get("probe_images"),
+                                     **(probes or {}).get(e["run_id"], {})} for e in probed})
+    tied = [e["label"] for e in sorted(probed, key=lambda e: e.get("rank") or 0) if e["probe_acc"] == best["probe_acc"]]
+    if len(tied) > 1:
+        said = (f"These runs have labels, but {', '.join(tied[:-1])} and {tied[-1]} tie on the linear probe "
+                f"({best['probe_acc'] * 100:.1f}%), so it neither confirms nor refutes the order above.")
+    elif lead is not None and not lead["resolved"]:
+        runner_up = lead["second"] if lead["best"] == best["run_id"] else lead["best"]
+        other = next(e for e in probed if e["run_id"] == runner_up)
+        said = (f"These runs have labels, but the linear probe cannot tell {best['label']} "
+                f"({best['probe_acc'] * 100:.1f}%) from {other['label']} ({other['probe_acc'] * 100:.1f}%): "
+                f"{abs(lead['lead']) * 100:.1f} points apart, within twice the difference's standard error "
+                f"({lead['se'] * 100:.1f} points), so it neither confirms nor refutes the order above.")
+    else:
+        said = (f"These runs have labels, and the linear probe picks {best['label']} ({best['probe_acc'] * 100:.1f}%)"
+                + (", as the label-free order does." if agree else
+                   "; where labels exist the probe is the measure to trust, and the order above is for data without "
+                   "them."))
     if len(sizes) > 1:
         said += (f" Their probes scored {sizes[0]} to {sizes[-1]} held-out images, so the smaller ones are the less "
                  "sure: `sslpilot probe RUN --set eval.time_budget_s=60` scores more.")

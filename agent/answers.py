@@ -12,7 +12,7 @@ from collections.abc import Callable
 from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
 from tools.run_settings import time_text, took
-from tools.runs import SORTS, runs_named, sort_cell
+from tools.runs import SORTS, run_sort, runs_named, sort_cell
 
 
 def _pct(x) -> str:
@@ -274,7 +274,7 @@ def runs_table(r: dict) -> str:
         if experiment:
             return f"No runs in a sweep named `{experiment}`. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
-    by = SORTS.get(r.get("sort") or "newest")
+    by = run_sort(r.get("sort") or "newest")
     order = f", {by.said} (runs without one last)" if by else ""
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
@@ -284,6 +284,8 @@ def runs_table(r: dict) -> str:
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
     column = by.column if by else None
     keys = [*rule_keys(where), *(k for k in r.get("metrics") or [] if k not in rule_keys(where))]
+    if by and r.get("sort") not in SORTS and by.key not in keys:  # "-train.batch_size": its values, a column
+        keys.append(by.key)
     if r.get("metrics") and not lines:  # "the final loss of each run": what the columns are
         lines = [f"Runs, each with its last {', '.join(f'`{k}`' for k in r['metrics'])}:"]
     lines += [f"| run | name | method | data | status | steps | probe |{f' {column} |' if column else ''}"

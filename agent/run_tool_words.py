@@ -48,7 +48,8 @@ AT_A_STEP = re.compile(r"\b(?:at|by|after)\s+(?:step|epoch)\s+\d[\d,]*k?\b|\b(?:
                        re.I)
 FIRST_STEPS = steps_window("first|early|initial|opening")
 """A window of a run's first steps ("compare runs 1 and 2 on their first 50 steps"), which a comparison cannot read."""
-LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+)?by\s+(?:the(?:ir)?\s+|"
+LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+(?:them\s+|(?:(?:all\s+)?(?:my|our|the)\s+)?"
+                       r"(?:[\w-]+\s+)?runs\s+)?by\s+(?:the(?:ir)?\s+|"
                        r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"
                        r"newest|latest)\b|$)", re.I)
 SORT_WORDS = (("knn", r"\bk-?nn\b|\bnearest\b|\bneighbou?r"), ("probe", r"\bprobe\b|\blinear\b|\baccuracy\b|\bacc\b"),
@@ -131,6 +132,27 @@ HOW_MANY_RUNS = re.compile(r"^\W*(?:so\s+)?(?:what(?:'s|\s+is)\s+the\s+)?(?:how\
 runs that may go at once."""
 
 
+SETTING_EXTREME = re.compile(r"\b(?P<end>largest|biggest|highest|greatest|most|smallest|lowest|least|tiniest|"
+                             r"longest|shortest)\s+(?P<what>[\w -]{2,30}?)(?=\s*[,.?!]|$|\s+(?:of|in|among|and|first|"
+                             r"last|setting|value|run|ones?)\b)", re.I)
+"""A run picked by a setting's extreme ("which run used the largest batch size?", "my runs with the lowest lr
+first"): the runs ordered by that setting, its values a column."""
+LOW_FIRST = re.compile(r"\b(?:smallest|lowest|least|tiniest|shortest|ascending|increasing|low(?:est)?\s+to\s+high)\b", re.I)
+
+
+def setting_sort(text: str) -> str | None:
+    """A runs list ordered by a setting ("sort my runs by batch size", "which run had the highest learning rate?"), as
+    list_runs' sort ('-train.batch_size': highest first, unless the words say lowest); None when the order named is
+    no setting (the probe, kNN, speed or age are SORT_WORDS' and speed_sort's)."""
+    m = LIST_SORT.search(text) or SETTING_EXTREME.search(text)
+    if not m or any(re.search(pattern, m.group("what"), re.I) for _, pattern in SORT_WORDS):
+        return None
+    keys = [k for k in named_settings(m.group("what")) if k != "train.epochs" or "epoch" in m.group("what").lower()]
+    if len(keys) != 1:
+        return None
+    return ("+" if LOW_FIRST.search(text) else "-") + keys[0]
+
+
 def list_filters(text: str) -> dict:
     """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy",
     "the best runs by knn", "the fastest runs")."""
@@ -142,6 +164,8 @@ def list_filters(text: str) -> dict:
     sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None) if m else None
     if sort in (None, "newest"):  # "sorted by training time" is not "by time", newest first
         sort = speed_sort(text) or sort
+    if sort is None:
+        sort = setting_sort(text)  # "sort my runs by batch size": '-train.batch_size'
     if sort and sort != "newest":
         out["sort"] = sort
     if HOW_MANY_RUNS.search(text):

@@ -40,7 +40,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
-from agent.lookups import OVER_LAST_STEPS, each_runs_metrics, read_lookup
+from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import resolve_best
 from agent.reading import (
@@ -68,6 +68,7 @@ from agent.run_tool_words import (
     asked_of_runs,
     list_filters,
     recommend_filters,
+    setting_sort,
     without_period,
 )
 from agent.setting_words import (
@@ -509,6 +510,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "what was the final loss of each run?": a column of it, not a search of the logs
     if not named.ids and RESULT_RUNS.search(text) and result_filters(text) and not RESULT_NOT_A_LIST.search(text):
         return "list_runs"  # "which runs have a probe above 96%?", "runs that scored over 95% on the probe"
+    if not named.ids and EACH_RUN.search(text) and PROBE_VALUES.search(text) and not NOT_PROBE_VALUES.search(text):
+        return "list_runs"  # "what was the final knn accuracy of each run?": the runs with it, not a probe of one
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
@@ -528,8 +531,12 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
-    if not named.ids and LIST_START.match(text) and re.search(r"\bruns\b", text, re.I) and LIST_SORT.search(text):
-        return "list_runs"  # "list my runs sorted by probe accuracy"
+    if not named.ids and (LIST_START.match(text) or SORT_START.match(text)) and re.search(r"\bruns\b", text, re.I) and \
+            LIST_SORT.search(text):
+        return "list_runs"  # "list my runs sorted by probe accuracy", "sort my runs by batch size"
+    if not named.ids and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and setting_sort(text) and \
+            not NOT_A_LIST.search(text):
+        return "list_runs"  # "which run used the largest batch size?": the runs by it, its values a column
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
                                    r"\s+have)?\s+(?:reached|got|gotten|achieved|hit|seen)\b", text, re.I) and \
             LEADERBOARD.search(text):  # "what's the best probe accuracy so far?": the runs by it, not a probe to run
@@ -693,6 +700,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         metrics = each_runs_metrics(text)
         if metrics:  # "list my runs with their final loss"
             args["metrics"] = metrics
+        if EACH_RUN.search(text) and PROBE_VALUES.search(text) and not (where or metrics):  # "every run's knn
+            args.setdefault("sort", "knn" if re.search(r"\bk-?nn\b", text, re.I) else "probe")  # accuracy": best first
         return tool("list_runs", args)
     if intent == "usage_summary":
         return tool("usage_summary", read_usage(text))
@@ -848,6 +857,7 @@ RUNS_ASKED_FOR = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+there\
 """Runs asked for as a list ("which of my dino runs...", "show me every run whose..."): with a setting's value or
 bar (setting_words.setting_filters) it is a list picked by that setting."""
 LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|any)\b", re.I)
+SORT_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:sort|order|arrange)\b", re.I)
 NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
 """Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask
 why, how, or for log lines or papers (a diagnosis, a search)."""

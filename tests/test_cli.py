@@ -329,6 +329,46 @@ def test_runs_show_each_runs_last_value_of_a_metric(tmp_path, monkeypatch):
     assert {r["run_id"]: r["used"]["loss"] for r in listed} == {ended.id: 4.25, going.id: 5.0}
 
 
+def test_runs_are_sorted_by_a_setting_with_its_values_as_a_column(tmp_path, monkeypatch):
+    """"which run used the largest batch size?" (W&B's runs table sorted by a config column; its API's '-config.lr'):
+    `sort='-train.batch_size'` highest first, '+' lowest first, each run's value shown; a setting no run has is an
+    error that says what to write."""
+    import pytest
+    from pydantic import ValidationError
+    from typer.testing import CliRunner
+
+    from agent.answers import runs_table
+    from ssl_runtime.errors import ConfigError
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+    from tools.runs import enqueue, list_runs
+    from tools.tool_table import ListArgs
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    small, big, middle = (enqueue(home, {"method": "simclr", "data": {"name": "digits"}, "train": {"batch_size": b}})
+                          for b in (32, 128, 64))
+    order = [r["run_id"] for r in list_runs(home, sort="-train.batch_size")]
+    assert order == [big.id, middle.id, small.id]
+    rows = list_runs(home, sort="+train.batch_size")
+    assert [r["run_id"] for r in rows] == [small.id, middle.id, big.id] and rows[0]["used"] == {"train.batch_size": 32}
+    with pytest.raises(ConfigError, match="no run here has a setting 'optim.nonesuch'"):
+        list_runs(home, sort="-optim.nonesuch")
+    with pytest.raises(ConfigError, match="cannot sort runs by 'batch'"):
+        list_runs(home, sort="batch")
+    assert ListArgs(sort="-optim.lr").sort == "-optim.lr" and ListArgs(sort="probe").sort == "probe"
+    for bad in ("lr", "-lr", "+", "-Optim.LR"):
+        with pytest.raises(ValidationError):
+            ListArgs(sort=bad)
+    text = runs_table(ToolBox(home).list_runs(sort="-train.batch_size"))
+    assert text.startswith("Runs, highest `train.batch_size` first") and "| train.batch_size |" in text
+    assert "| 128 |" in text.splitlines()[3]  # the first row: the biggest batch
+    listed = json.loads(CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "-train.batch_size",
+                                                 "--json"]).stdout)["runs"]
+    assert [r["used"]["train.batch_size"] for r in listed] == [128, 64, 32]
+
+
 def test_runs_are_picked_by_their_data_however_the_folder_is_written(tmp_path, monkeypatch):
     """"which runs were trained on digits?" listed every run. A built-in by its name; a folder by where it is, so
     ./photos and its absolute path find the same runs."""

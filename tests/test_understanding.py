@@ -166,6 +166,23 @@ def test_as_expected_is_an_idiom_not_a_forecast(model):
     assert (r.tool, r.args["metrics"]) == ("get_run", ["lr"])
 
 
+def test_runs_asked_for_by_a_settings_extreme_or_order_are_sorted_by_it(model):
+    for text, sort in (("which run had the biggest batch size?", "-train.batch_size"),
+                       ("sort my runs by learning rate", "-optim.lr"),
+                       ("order my runs by weight decay, lowest first", "+optim.weight_decay"),
+                       ("which of my runs used the smallest temperature?", "+method_args.temperature"),
+                       ("sort my runs by knn accuracy", "knn")):  # a labelled result: its own order, as before
+        r = read(model, text, {})
+        assert (r.tool, r.args.get("sort")) == ("list_runs", sort), (text, r)
+
+
+def test_every_runs_probe_values_are_a_list_not_a_probe_of_one(model):
+    r = read(model, "what knn accuracy did every run reach?", {})  # asked which run to probe
+    assert (r.tool, r.args) == ("list_runs", {"sort": "knn"})
+    r = read(model, "show each run's linear probe accuracy", {})
+    assert (r.tool, r.args) == ("list_runs", {"sort": "probe"})
+
+
 def test_an_unknown_dataset_name_is_asked_about_not_swapped_for_digits(model):
     r = read(model, "pretrain simclr on cifar10 for 5 epochs")
     assert r.kind == "clarify" and "cifar10" in r.question and "not a built-in dataset" in r.question
@@ -563,8 +580,8 @@ def test_a_runs_list_bounded_in_time_sorted_or_the_run_on_a_gpu(model):
 
 def test_runs_by_speed_or_training_time_are_a_sorted_list_and_other_superlatives_are_not(model):
     """"which run trained fastest?" had no answer (a label-free ranking was offered); it is the runs list by images a
-    second, and "took the longest" by training time. A superlative of something else ("the shortest warm-up", "the
-    fastest method") is no such list, and a verb of another tool ("cancel the slowest run") keeps its tool."""
+    second, and "took the longest" by training time. A superlative of a setting ("the shortest warm-up") orders the
+    runs by that setting, and a verb of another tool ("cancel the slowest run") keeps its tool."""
     said = {"which run trained fastest?": {"sort": "fastest"}, "the 3 slowest runs": {"sort": "slowest", "limit": 3},
             "sort my runs by training time": {"sort": "longest"}, "which byol runs were quickest?": {
                 "sort": "shortest", "method": "byol"}, "list my runs sorted by time": {},
@@ -572,8 +589,10 @@ def test_runs_by_speed_or_training_time_are_a_sorted_list_and_other_superlatives
     for text, args in said.items():
         r = understand(text, {}, WORLD, model)
         assert (r.tool, r.args) == ("list_runs", args), text
-    for text in ("which run has the shortest warmup?", "cancel the slowest run", "launch the fastest run again"):
+    for text in ("cancel the slowest run", "launch the fastest run again"):
         assert understand(text, {}, WORLD, model).tool != "list_runs", text
+    r = understand("which run has the shortest warmup?", {}, WORLD, model)  # a setting's extreme: by that setting
+    assert (r.tool, r.args) == ("list_runs", {"sort": "+optim.warmup_steps"})
 
 
 def test_how_many_runs_is_a_counted_list_and_how_many_of_something_else_is_not(model):

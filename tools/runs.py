@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -432,6 +433,23 @@ TIMED = ("samples_per_s", "wall_time_s")
 """A finished run's speed and training time, from its summary.json (a run still going has neither yet)."""
 
 
+SETTING_SORT = re.compile(r"^([+-])([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)$")
+"""An order by a setting, as W&B's API writes one: '-optim.lr' highest first, '+train.batch_size' lowest first."""
+
+
+def run_sort(sort: str) -> RunSort | None:
+    """How a runs list is ordered: one of SORTS, or a setting (SETTING_SORT), its value shown in its own column."""
+    if sort in SORTS:
+        return SORTS[sort]
+    m = SETTING_SORT.match(sort or "")
+    if not m:
+        raise ConfigError(f"cannot sort runs by {sort!r}", field="sort",
+                          fix=f"use one of {', '.join(SORTS)}, or a setting: -optim.lr (highest first), "
+                              "+train.batch_size (lowest first)")
+    highest = m.group(1) == "-"
+    return RunSort(m.group(2), highest, f"{'highest' if highest else 'lowest'} `{m.group(2)}` first", None)
+
+
 def sort_cell(sort: str, row: dict) -> str:
     """The value a runs table shows in the column its order adds ("" where the run has none)."""
     by = SORTS.get(sort)
@@ -457,15 +475,14 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     from tools.run_settings import setting
     from tools.usage import period_bounds
 
-    if sort not in SORTS:
-        raise ConfigError(f"cannot sort runs by {sort!r}", field="sort", fix=f"use one of {', '.join(SORTS)}")
+    by = run_sort(sort)
+    by_setting = by.key if by and sort not in SORTS else None  # "-train.batch_size": each run's value, a column
     rules = [parse_rule(w) for w in where or []]
     reg = Registry(home)
     rows = []
     verdicts = verdicts_named(verdict) if verdict else None
     sweeps = reg.experiment_names()
     start, end, _ = period_bounds(period)
-    by = SORTS[sort]
     every = by or rules  # a sort or a rule reads every run
     for run in reg.list(status=status, method=method, limit=100_000 if every else limit, owner=owner, tag=tag,
                         verdict=verdicts, experiment=experiment, created=(start, end),
@@ -483,6 +500,10 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
                     for r in rules}
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
+        if by_setting:
+            info = {**run_row(run), "config": json.loads(run.config_json),
+                    "summary": read_json(RunFolder(run.run_dir).summary)}
+            used[by_setting] = setting(info, by_setting)
         values = {k: v["value"] for k, v in used.items()}
         if metrics:  # the registry's summary of each logged metric, kept in step with the run's folder by sync
             logged = reg.metrics(run.id)
@@ -494,9 +515,18 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
         rows.append({**run_row(run), "experiment": sweeps.get(run.experiment_id), "probe_acc": p.probe_acc if p else None,
                      "knn_acc": p.knn_acc if p else None, **timed,
                      **({"used": values} if values else {})})
+    if by_setting and rows and all(r["used"][by_setting] is None for r in rows):
+        raise ConfigError(f"no run here has a setting {by_setting!r}", field="sort",
+                          fix="name a dotted setting the runs have, e.g. -optim.lr or +train.batch_size "
+                              "(`sslpilot show RUN` lists a run's)")
     if by:
         sign = -1.0 if by.highest_first else 1.0  # stable: newest first among equals
-        rows.sort(key=lambda r: (r[by.key] is None, sign * (r[by.key] or 0.0)))
+
+        def value(r: dict):
+            v = r["used"][by.key] if by_setting else r[by.key]
+            return v if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+        rows.sort(key=lambda r: (value(r) is None, sign * (value(r) or 0.0)))
     return rows[:limit]
 
 

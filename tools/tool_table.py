@@ -166,7 +166,7 @@ def where_rules(v: list[str]) -> list[str]:
     return [str(parse_rule(w)) for w in v]
 
 RUN_SORTS = ("newest", "probe", "knn", "fastest", "slowest", "longest", "shortest")
-"""How a runs list may be ordered (tools.runs.SORTS says how each reads)."""
+"""How a runs list may be ordered by a name (tools.runs.SORTS says how each reads), besides a setting ('-optim.lr')."""
 
 
 class RecommendArgs(RunRef):
@@ -192,9 +192,10 @@ class ListArgs(BaseModel):
     experiment: str | None = Field(None, description="only runs launched in this sweep")
     period: str | None = Field(None, max_length=40, description="only runs created in it: today, yesterday, this "
                                "week, last week, this month, last month, a span (24h, 7d, 2w) or a date")
-    sort: Literal[RUN_SORTS] = Field("newest", description="order: newest first; by linear probe or kNN accuracy, "
-                                     "best first; fastest or slowest (images a second while training) first; longest "
-                                     "or shortest training time first")
+    sort: str = Field("newest", max_length=80, description=f"order: one of {', '.join(RUN_SORTS)} (newest first; by "
+                      "linear probe or kNN accuracy, best first; fastest or slowest, in images a second while "
+                      "training; longest or shortest training time first), or a setting with its direction: "
+                      "'-optim.lr' highest first, '+train.batch_size' lowest first (its values as a column)")
     where: list[str] = Field(default_factory=list, max_length=4, description="only runs whose settings pass each "
                              "rule KEY OP VALUE, a dotted config key: 'optim.lr>0.01', 'method_args.temperature=0.2', "
                              "or a result: 'probe/acc>0.95', 'knn/acc>=0.9' (runs not measured yet are left out)")
@@ -208,6 +209,16 @@ class ListArgs(BaseModel):
     @classmethod
     def _rules(cls, v: list[str]) -> list[str]:
         return where_rules(v)
+
+    @field_validator("sort")
+    @classmethod
+    def _sort(cls, v: str) -> str:
+        if v in RUN_SORTS:
+            return v
+        if v[:1] not in "+-" or not v[1:]:
+            raise ValueError(f"sort: {v!r} is no order; give one of {', '.join(RUN_SORTS)}, or a setting with its "
+                             "direction: '-optim.lr' (highest first), '+train.batch_size' (lowest first)")
+        return v[0] + setting_keys("sort", [v[1:]])[0]
 
 
 class UsageArgs(BaseModel):

@@ -198,7 +198,8 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
                                                       "week, last week, 24h, 7d, or since a date (2026-11-20)")] = None,
              sort: Annotated[str, typer.Option(help="newest (default); probe or knn: by accuracy, best first; fastest "
                                                "or slowest: by images/s; longest or shortest: by training "
-                                               "time")] = "newest",
+                                               "time; or a setting: -optim.lr (highest first), +train.batch_size "
+                                               "(lowest first)")] = "newest",
              where: Annotated[list[str] | None, typer.Option(help="only runs whose settings pass KEY OP VALUE, e.g. "
                                                              "'optim.lr>0.01' (repeatable)")] = None,
              metric: Annotated[list[str] | None, typer.Option(help="add each run's last value of this logged metric "
@@ -209,7 +210,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     each."""
     from tools import access
     from tools.metric_words import metric_key
-    from tools.runs import SORTS, list_runs, sort_cell
+    from tools.runs import list_runs, run_sort, sort_cell
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
                      tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data,
@@ -224,7 +225,7 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
     from rich.console import Console
     from rich.table import Table
 
-    by = SORTS[sort]
+    by = run_sort(sort)
     cells = {"id": [r["run_id"] for r in rows], "name": [(r["name"] or "")[:24] for r in rows],
              "user": [r["owner"] or "" for r in rows], "method": [r["method"] or "" for r in rows],
              "data": [r["dataset"] or "" for r in rows], "status": [r["status"] for r in rows],

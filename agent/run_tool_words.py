@@ -132,25 +132,33 @@ HOW_MANY_RUNS = re.compile(r"^\W*(?:so\s+)?(?:what(?:'s|\s+is)\s+the\s+)?(?:how\
 runs that may go at once."""
 
 
-SETTING_EXTREME = re.compile(r"\b(?P<end>largest|biggest|highest|greatest|most|smallest|lowest|least|tiniest|"
+SETTING_EXTREME = re.compile(r"\b(?P<end>largest|biggest|highest|greatest|most|smallest|lowest|least|fewest|tiniest|"
                              r"longest|shortest)\s+(?P<what>[\w -]{2,30}?)(?=\s*[,.?!]|$|\s+(?:of|in|among|and|first|"
-                             r"last|setting|value|run|ones?)\b)", re.I)
+                             r"last|setting|value|run|ones?|i|we|that|any)\b)", re.I)
 """A run picked by a setting's extreme ("which run used the largest batch size?", "my runs with the lowest lr
 first"): the runs ordered by that setting, its values a column."""
-LOW_FIRST = re.compile(r"\b(?:smallest|lowest|least|tiniest|shortest|ascending|increasing|low(?:est)?\s+to\s+high)\b", re.I)
+ORDER_SPAN = re.compile(r"\bfrom\s+(?:the\s+)?(?P<end>lowest|smallest|least|fewest|highest|largest|biggest|most)\s+to\s+"
+                        r"(?:the\s+)?(?:highest|largest|biggest|most|lowest|smallest|least|fewest)\s+(?P<what>[\w -]{2,30}?)"
+                        r"(?=\s*[,.?!]|$)", re.I)
+"""An order said as its span ("order my runs from lowest to highest batch size"): it starts at its first end."""
+LOW_END = re.compile(r"^(?:smallest|lowest|least|fewest|tiniest|shortest)$", re.I)
+LOW_FIRST = re.compile(r"\b(?:(?:smallest|lowest|least|fewest|shortest)\s+(?:ones?\s+)?first|ascending|increasing|"
+                       r"(?:low|small)(?:est)?\s+to\s+(?:high|big|larg)\w*)\b", re.I)
+"""An order said to start low ("lowest first", "from smallest to largest", "ascending"); else highest first."""
 
 
 def setting_sort(text: str) -> str | None:
     """A runs list ordered by a setting ("sort my runs by batch size", "which run had the highest learning rate?"), as
     list_runs' sort ('-train.batch_size': highest first, unless the words say lowest); None when the order named is
     no setting (the probe, kNN, speed or age are SORT_WORDS' and speed_sort's)."""
-    m = LIST_SORT.search(text) or SETTING_EXTREME.search(text)
+    m = LIST_SORT.search(text) or ORDER_SPAN.search(text) or SETTING_EXTREME.search(text)
     if not m or any(re.search(pattern, m.group("what"), re.I) for _, pattern in SORT_WORDS):
         return None
     keys = [k for k in named_settings(m.group("what")) if k != "train.epochs" or "epoch" in m.group("what").lower()]
     if len(keys) != 1:
         return None
-    return ("+" if LOW_FIRST.search(text) else "-") + keys[0]
+    low = LOW_END.match(m.group("end")) if "end" in m.groupdict() and m.group("end") else LOW_FIRST.search(text)
+    return ("+" if low else "-") + keys[0]
 
 
 def list_filters(text: str) -> dict:

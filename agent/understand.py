@@ -531,10 +531,12 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
-    if not named.ids and (LIST_START.match(text) or SORT_START.match(text)) and re.search(r"\bruns\b", text, re.I) and \
-            LIST_SORT.search(text):
-        return "list_runs"  # "list my runs sorted by probe accuracy", "sort my runs by batch size"
-    if not named.ids and LIST_START.match(text) and re.search(r"\bruns?\b", text, re.I) and setting_sort(text) and \
+    if not named.ids and (LIST_START.match(text) or SORT_START.match(text) or RANK_START.match(text) and (
+            setting_sort(text) or list_filters(text).get("sort"))) and re.search(r"\bruns\b", text, re.I) and (
+            LIST_SORT.search(text) or setting_sort(text)):
+        return "list_runs"  # "list my runs sorted by probe accuracy", "sort my runs by batch size", "rank my runs by
+        # batch size" (by view retrieval is the label-free ranking's)
+    if not named.ids and LIST_START.match(text) and YOUR_RUNS.search(text) and setting_sort(text) and \
             not NOT_A_LIST.search(text):
         return "list_runs"  # "which run used the largest batch size?": the runs by it, its values a column
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
@@ -858,6 +860,9 @@ RUNS_ASKED_FOR = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+there\
 bar (setting_words.setting_filters) it is a list picked by that setting."""
 LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|any)\b", re.I)
 SORT_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:sort|order|arrange)\b", re.I)
+RANK_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?rank\b", re.I)
+YOUR_RUNS = re.compile(r"\bruns?\b|\b(?:i|we)(?:'ve|\s+have)?\s+(?:ever\s+)?(?:used|tried|trained\s+with|set)\b", re.I)
+"""The user's runs, said as runs or as what they used ("the largest batch size I've used")."""
 NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
 """Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask
 why, how, or for log lines or papers (a diagnosis, a search)."""

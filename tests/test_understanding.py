@@ -68,7 +68,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "run_output_heldout.jsonl": 0.9, "sweep_prune_heldout.jsonl": 0.9, "run_count_heldout.jsonl": 0.9,
                   "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
-                  "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9}
+                  "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
+                  "session42b_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -171,6 +172,11 @@ def test_runs_asked_for_by_a_settings_extreme_or_order_are_sorted_by_it(model):
                        ("sort my runs by learning rate", "-optim.lr"),
                        ("order my runs by weight decay, lowest first", "+optim.weight_decay"),
                        ("which of my runs used the smallest temperature?", "+method_args.temperature"),
+                       ("order my runs from lowest to highest batch size", "+train.batch_size"),
+                       ("arrange my runs by lr from highest to lowest", "-optim.lr"),  # "lowest" is not where it starts
+                       ("which run trained for the fewest steps?", "+train.steps"),
+                       ("rank my runs by weight decay", "-optim.weight_decay"),  # a setting: not the label-free rank
+                       ("what's the smallest lr we've tried?", "+optim.lr"),
                        ("sort my runs by knn accuracy", "knn")):  # a labelled result: its own order, as before
         r = read(model, text, {})
         assert (r.tool, r.args.get("sort")) == ("list_runs", sort), (text, r)

@@ -537,7 +537,7 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "list my runs sorted by probe accuracy", "sort my runs by batch size", "rank my runs by
         # batch size" (by view retrieval is the label-free ranking's)
     if not named.ids and LIST_START.match(text) and YOUR_RUNS.search(text) and setting_sort(text) and \
-            not NOT_A_LIST.search(text):
+            not NOT_A_LIST.search(text) and not MODAL.search(text):
         return "list_runs"  # "which run used the largest batch size?": the runs by it, its values a column
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
                                    r"\s+have)?\s+(?:reached|got|gotten|achieved|hit|seen)\b", text, re.I) and \
@@ -863,6 +863,8 @@ SORT_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:sor
 RANK_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?rank\b", re.I)
 YOUR_RUNS = re.compile(r"\bruns?\b|\b(?:i|we)(?:'ve|\s+have)?\s+(?:ever\s+)?(?:used|tried|trained\s+with|set)\b", re.I)
 """The user's runs, said as runs or as what they used ("the largest batch size I've used")."""
+MODAL = re.compile(r"\b(?:should|could|would|can|may|might|safe|possible|recommend\w*|advis\w*)\b", re.I)
+"""What a setting could or should be ("what's the highest lr a run can take?"): advice, not a list of runs."""
 NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
 """Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask
 why, how, or for log lines or papers (a diagnosis, a search)."""

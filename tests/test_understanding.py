@@ -182,6 +182,11 @@ def test_runs_asked_for_by_a_settings_extreme_or_order_are_sorted_by_it(model):
         assert (r.tool, r.args.get("sort")) == ("list_runs", sort), (text, r)
 
 
+def test_what_a_setting_could_be_is_no_list_of_runs(model):
+    for text in ("what's the highest lr a run can take?", "which is the largest batch size a run should use?"):
+        assert read(model, text, {}).tool != "list_runs", text
+
+
 def test_every_runs_probe_values_are_a_list_not_a_probe_of_one(model):
     r = read(model, "what knn accuracy did every run reach?", {})  # asked which run to probe
     assert (r.tool, r.args) == ("list_runs", {"sort": "knn"})

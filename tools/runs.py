@@ -491,9 +491,9 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
             run = reg.sync(run.id)
         used = {}
         p = reg.probe(run.id)
+        info = {**run_row(run), "config": json.loads(run.config_json),
+                "summary": read_json(RunFolder(run.run_dir).summary)} if rules or by_setting else {}
         if rules:
-            info = {**run_row(run), "config": json.loads(run.config_json),
-                    "summary": read_json(RunFolder(run.run_dir).summary)}
             measured = {"probe_acc": p.probe_acc if p else None, "knn_acc": p.knn_acc if p else None}
             used = {r.key: ({"how": "absent" if measured[RESULTS[r.key]] is None else "measured",
                              "value": measured[RESULTS[r.key]]} if r.key in RESULTS else setting(info, r.key))
@@ -501,8 +501,6 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
             if not all(used[r.key]["how"] != "absent" and r.holds(used[r.key]["value"]) for r in rules):
                 continue
         if by_setting:
-            info = {**run_row(run), "config": json.loads(run.config_json),
-                    "summary": read_json(RunFolder(run.run_dir).summary)}
             used[by_setting] = setting(info, by_setting)
         values = {k: v["value"] for k, v in used.items()}
         if metrics:  # the registry's summary of each logged metric, kept in step with the run's folder by sync

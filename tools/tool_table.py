@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
+from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
 from tools.run_settings import SPECIAL
 
@@ -213,12 +214,13 @@ class ListArgs(BaseModel):
     @field_validator("sort")
     @classmethod
     def _sort(cls, v: str) -> str:
-        if v in RUN_SORTS:
-            return v
-        if v[:1] not in "+-" or not v[1:]:
-            raise ValueError(f"sort: {v!r} is no order; give one of {', '.join(RUN_SORTS)}, or a setting with its "
-                             "direction: '-optim.lr' (highest first), '+train.batch_size' (lowest first)")
-        return v[0] + setting_keys("sort", [v[1:]])[0]
+        from tools.runs import run_sort
+
+        try:
+            run_sort(v)  # one of RUN_SORTS, or a setting with its direction
+        except SSLPilotError as e:
+            raise ValueError(str(e)) from None
+        return v
 
 
 class UsageArgs(BaseModel):

@@ -82,6 +82,20 @@ def test_a_running_run_has_its_time_so_far_and_its_logged_speed():
     assert t["left_s"] is None  # no steps known: no time to go
 
 
+def test_a_run_that_ended_without_a_summary_ran_for_its_span_not_a_clock_that_goes_on():
+    """`sslpilot show` said "running for 47.7 s on cpu so far" of a run that failed at its start."""
+    from tools.run_settings import time_text
+
+    start = time.time() - 3600
+    info = {"summary": None, "started_at": start, "ended_at": start + 3.25, "status": "failed", "metrics": {},
+            "device": "cpu"}
+    t = run_time(info)
+    assert t["wall_s"] == 3.25 and t["finished"] is True
+    assert time_text(t) == "ran for 3.2 s on cpu before it failed"
+    info["status"] = "running"  # still going: the clock from its start
+    assert run_time(info)["wall_s"] >= 3599
+
+
 def test_a_running_run_says_its_time_to_go_at_the_pace_of_this_spell(tmp_path):
     """"what's the eta for run 3?" gave its summary: now the time to its end at this spell's pace (a resumed run's
     steps before its resume do not count as done in this spell's time)."""

@@ -16,6 +16,7 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.trend import tail_trend, trend_over
 from tools.launches import other_unit
 from tools.metric_words import metric_key
+from tools.registry import TERMINAL
 
 WHOLE_CONFIG = "config"
 TIME = "time"
@@ -97,6 +98,10 @@ def run_time(info: dict) -> dict:
     if not started:
         return {"wall_s": None, "finished": False}
     speed = (info["metrics"].get("samples_per_s") or {}).get("last")
+    if info.get("status") in TERMINAL and info.get("ended_at"):  # ended without a summary (failed at its start,
+        # killed): the time it ran, not a clock that goes on ("running for 47 s so far" of a failed run)
+        return {"wall_s": max(0.0, float(info["ended_at"]) - float(started)), "img_per_s": speed,
+                "device": info.get("device"), "finished": True, "ended": info["status"]}
     wall = max(0.0, time.time() - float(started))
     return {"wall_s": wall, "img_per_s": speed, "device": info.get("device"), "finished": False,
             "left_s": _time_left(info, wall)}
@@ -128,8 +133,14 @@ def time_text(t: dict) -> str:
     speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
     on = f" on {t['device']}" if t.get("device") else ""
     left = f"; about {took(t['left_s'])} to go at its pace so far" if t.get("left_s") is not None else ""
+    if t.get("ended"):
+        return f"ran for {took(t['wall_s'])}{speed}{on} before it {ENDED_WORDS.get(t['ended'], t['ended'])}"
     return f"{'trained for' if t['finished'] else 'running for'} {took(t['wall_s'])}{speed}{on}" + (
         "" if t["finished"] else f" so far{left}")
+
+
+ENDED_WORDS = {"succeeded": "finished", "failed": "failed", "diverged": "diverged", "cancelled": "was cancelled",
+               "interrupted": "was interrupted"}
 
 
 def run_files(info: dict) -> dict:

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 
 from agent.grid_words import without_grid
 from agent.setting_words import COMPARED, SETTING_VALUE
-from agent.slots import BUILTIN_DATA, CRON, METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method
+from agent.slots import (
+    BUILTIN_DATA,
+    CRON,
+    METHOD_WORDS,
+    NUMBER,
+    UNIT_AFTER,
+    WORD_NUMBERS,
+    find_datasets,
+    find_method,
+)
 
 
 @dataclass
@@ -228,6 +237,12 @@ METHOD_PAIR = re.compile(r"\b(?:the|my|our)\s+([a-z0-9_-]{2,16})\s*(?:and|&|vs\.
                          r"([a-z0-9_-]{2,16})\s+(?:runs?|ones|models|encoders)\b|"
                          r"\b(?:the|my|our)\s+([a-z0-9_-]{2,16})\s+(?:run|model|encoder)\s+(?:and|&|vs\.?|versus|or|than|"
                          r"from|to|with|against)\s+(?:(?:the|my|our)\s+)?([a-z0-9_-]{2,16})\b", re.I)
+METHODS_WEIGHED = re.compile(r"\b([a-z0-9_-]{2,16})\s+(?:(?:is|was|are|were|did|does|do)\s+)?(?:(?:much|a\s+lot|any|far)\s+)?"
+                             r"(?:better|worse|stronger|weaker)\s+than\s+([a-z0-9_-]{2,16})\b|"
+                             r"\b([a-z0-9_-]{2,16})\s+(?:beat|beats|outperform\w*)\s+([a-z0-9_-]{2,16})\b", re.I)
+ON_OWN_DATA = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:data(?:set)?|images|photos|pictures|runs|folder)\b", re.I)
+"""Two methods weighed on the user's data ("is byol worse than simclr on digits?", "did vicreg beat simclr on my
+data?"): each method's runs there. Without their data named it is a question for the literature."""
 COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs|better|worse|stronger|"
                            r"weaker|won|wins?|beats?|beat|outperform\w*)\b")
 """Two runs named by their methods, set side by side ("how do the byol and simclr runs differ?", "which is better, the
@@ -288,6 +303,13 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         methods = [find_method(w) for w in pair if w]
         if all(m and m.value for m in methods):
             described += [[r.id for r in runs if r.method == m.value] for m in methods]
+    data = find_datasets(low)
+    for pair in METHODS_WEIGHED.findall(low) if data or ON_OWN_DATA.search(low) else ():
+        methods = [find_method(w) for w in pair if w]
+        groups = [[r.id for r in runs if r.method == m.value and (not data or r.dataset in data)]
+                  for m in methods if m and m.value]
+        if len(groups) == 2 and all(groups):  # "is byol worse than simclr on digits?": their runs there
+            described += groups
     swept = _sweep_runs(low, world)
     if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
         if len(swept) == 1:

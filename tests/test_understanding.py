@@ -160,6 +160,15 @@ def test_two_runs_named_by_their_methods_and_judged_are_those_runs(model):
     assert read(model, "which is better without labels, run 1 or run 5?", {}).tool == "rank_runs"
 
 
+def test_two_methods_weighed_on_the_users_data_are_their_runs_there(model):
+    r = read(model, "was byol any worse than simclr on digits?", {})  # was a literature search
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["4", "1"]})
+    r = read(model, "did mae outperform dino on our data?", {})
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["5", "3"]})
+    assert read(model, "is byol better than simclr?", {}).tool == "search_literature"  # no data of theirs: the papers'
+    assert read(model, "is simclr better than byol on shapes?", {}).tool != "compare_runs"  # no such runs there
+
+
 def test_as_expected_is_an_idiom_not_a_forecast(model):
     r = read(model, "did run 3's loss fall as expected?", {})
     assert (r.tool, r.args) == ("get_run", {"run_id": "3", "metrics": ["loss"]})

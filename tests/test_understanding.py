@@ -69,7 +69,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
-                  "session42b_heldout.jsonl": 0.9}
+                  "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

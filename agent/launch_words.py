@@ -126,9 +126,10 @@ def multiples_of_parent(text: str, args: dict) -> dict[str, float]:
 def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
     """A question when a setting is changed by a direction alone ("with a lower lr"): the value to use, and where to
     find the one it had; None when none is, or the value is given too ("lower the lr to 0.001")."""
-    m = RELATIVE_SETTING.search(text)
-    if not m or _value_given(m.group("a") or m.group("b"), args) or re.search(r"\d", text[m.end():m.end() + 40]):
-        return None  # no direction, or a value said with it ("lower the lr of run 4 to 0.001": placed or asked about)
+    m = next((m for m in RELATIVE_SETTING.finditer(text) if not (_value_given(m.group("a") or m.group("b"), args) or
+                                                                  re.search(r"\d", text[m.end():m.end() + 40]))), None)
+    if not m:  # no direction, or a value said with each ("lower the lr of run 4 to 0.001": placed or asked about;
+        return None  # "for 50 more steps with a lower lr": the steps have theirs, the lr has none)
     setting = (m.group("a") or m.group("b")).lower()
     example = {"lr": "lr 0.0005", "learning rate": "lr 0.0005", "temperature": "temperature 0.1", "steps": "500 steps",
                "epochs": "50 epochs"}.get(setting.replace("_", " ").replace("-", " "), "batch size 128")

@@ -469,7 +469,7 @@ ASKABLE: list[tuple[str, str]] = [
 
 
 ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
-                        r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
+                        r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?|steps?|iterations?|its?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
                         r"\brun[ -]?time\b|\btraining\s+time\b|\btime\s+(?:it|did|was)\b|\btook\b|\beta\b|"
                         r"\btime\s+(?:is\s+)?(?:left|remaining)\b|\bwhen\s+will\b.{0,30}\b(?:finish|end|be\s+done|complete)\b", re.I)
 

@@ -54,6 +54,8 @@ CATALOGUE: tuple[MethodInfo, ...] = (
 
 BUILTIN_DATASETS = ("digits", "shapes")
 """Bundled (scikit-learn's 8x8 digits, labelled) and generated (shapes, deterministic, labelled, with captions)."""
+DEFAULT_DATA = {"vision": "digits", "text": "shapes", "image_text": "shapes"}
+"""The built-in a run trains on when its config names no data, by the method's modality (digits has no text)."""
 BACKBONES = ("small_cnn", "resnet18", "resnet50", "vit_tiny", "vit_small")  # built from config (`backbone.name`)
 OPTIMIZERS = ("adamw", "sgd", "lars")  # `optim.name` besides auto (the method's own)
 SCHEDULES = ("cosine", "constant")  # `optim.schedule`

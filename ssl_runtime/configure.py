@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
+from ssl_runtime.catalogue import BY_NAME, DEFAULT_DATA, METHODS, canonical, method_settings
 from ssl_runtime.config import (
     TEXT_METHODS,
     VISION_METHODS,
@@ -30,6 +30,11 @@ from ssl_runtime.methods import method_class
 
 def build_config(tree: dict[str, Any]) -> RunConfig:
     """Validate a raw mapping into a RunConfig, including the method's own knobs."""
+    data = tree.get("data")
+    method = BY_NAME.get(canonical(str(tree.get("method") or "")) or "")
+    if method and (data is None or isinstance(data, dict) and not (data.get("name") or data.get("path"))):
+        tree = {**tree, "data": {**(data or {}), "name": DEFAULT_DATA[method.modality]}}  # no data named: the
+        # built-in for the method's modality (a text method on digits, the old default, failed)
     try:
         cfg = RunConfig.model_validate(tree)
     except ValidationError as err:

@@ -49,7 +49,12 @@ def test_method_aliases_normalised():
 
 def test_text_methods_need_text_and_a_language_model():
     with pytest.raises(ConfigError, match="digits has none"):
-        build_config({"method": "mlm"})  # the default dataset has no text
+        build_config({"method": "mlm", "data": {"name": "digits"}})  # digits has no text
+    for method in ("mlm", "clm", "clip"):  # no data named: the built-in with text (it failed on digits, the default)
+        assert build_config({"method": method}).data.name == "shapes"
+        assert build_config({"method": method, "data": {"image_size": 32}}).data.image_size == 32
+    assert build_config({"method": "byol"}).data.name == "digits"
+    assert build_config({"method": "byol", "data": {"path": "/x"}}).data.name is None
     with pytest.raises(ConfigError, match="backbone.name"):
         build_config({"method": "clm", "data": {"name": "shapes"}, "backbone": {"name": "resnet18"}})
     with pytest.raises(ConfigError, match="mlm_probability"):

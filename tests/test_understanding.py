@@ -169,6 +169,13 @@ def test_two_methods_weighed_on_the_users_data_are_their_runs_there(model):
     assert read(model, "is simclr better than byol on shapes?", {}).tool != "compare_runs"  # no such runs there
 
 
+def test_a_direction_after_a_length_with_its_value_is_still_asked_about(model):
+    r = read(model, "continue run 4 for 50 more steps with a lower lr", {})  # the lower lr was dropped
+    assert r.kind == "clarify" and '"lower lr"' in r.question and "which lr should it use" in r.question
+    r = read(model, "continue run 4 for 50 more steps with lr 0.001", {})  # both with values: the launch
+    assert (r.tool, r.args.get("steps"), r.args.get("lr")) == ("launch_pretraining", 50, 0.001)
+
+
 def test_as_expected_is_an_idiom_not_a_forecast(model):
     r = read(model, "did run 3's loss fall as expected?", {})
     assert (r.tool, r.args) == ("get_run", {"run_id": "3", "metrics": ["loss"]})

@@ -79,7 +79,7 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
                                     "cannot start from them", field="method",
                                     fix=f"continue it as {base.get('method')}, or launch {a.method} from scratch")
             base["method_args"] = {}  # another method's knobs ("same settings as run 1 but byol"): its own defaults
-    tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data or (None if base else "digits"),
+    tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data,  # none: the method's built-in
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
     return {**tree, "name": a.name} if a.name else tree

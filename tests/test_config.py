@@ -48,9 +48,12 @@ def test_method_aliases_normalised():
 
 
 def test_text_methods_need_text_and_a_language_model():
+    from ssl_runtime.catalogue import IMAGE_TEXT_METHODS, TEXT_METHODS
+
     with pytest.raises(ConfigError, match="digits has none"):
         build_config({"method": "mlm", "data": {"name": "digits"}})  # digits has no text
-    for method in ("mlm", "clm", "clip"):  # no data named: the built-in with text (it failed on digits, the default)
+    for method in (*TEXT_METHODS, *IMAGE_TEXT_METHODS):  # no data named: the built-in with text (it failed on
+        # digits, the default)
         assert build_config({"method": method}).data.name == "shapes"
         assert build_config({"method": method, "data": {"image_size": 32}}).data.image_size == 32
     assert build_config({"method": "byol"}).data.name == "digits"

@@ -75,14 +75,19 @@ def byol_views(size: int) -> list[ViewRecipe]:
     return [ViewRecipe(size, jitter=j, blur_p=1.0), ViewRecipe(size, jitter=j, blur_p=0.1, solarize_p=0.2)]
 
 
-def dino_views(size: int, n_local: int, local_size: int | None = None) -> list[ViewRecipe]:
-    """DINO multi-crop (Caron et al. 2021, arXiv 2104.14294): 2 global (0.4-1) and n local (0.05-0.4) crops, the local
-    ones `local_size` px (unset: 96/224 of the global size, the paper's ratio)."""
-    j = (0.4, 0.4, 0.2, 0.1)
+def check_local_crop_size(size: int, local_size: int | None) -> None:
+    """Local crops are the small views: none larger than the global ones."""
     if local_size is not None and local_size > size:
         raise ConfigError(f"local crops of {local_size} px are larger than the {size} px global ones",
                           field="augment.local_crop_size", fix=f"use at most {size} (the paper: 96 beside 224), or "
                           "leave it unset")
+
+
+def dino_views(size: int, n_local: int, local_size: int | None = None) -> list[ViewRecipe]:
+    """DINO multi-crop (Caron et al. 2021, arXiv 2104.14294): 2 global (0.4-1) and n local (0.05-0.4) crops, the local
+    ones `local_size` px (unset: 96/224 of the global size, the paper's ratio)."""
+    j = (0.4, 0.4, 0.2, 0.1)
+    check_local_crop_size(size, local_size)
     local = local_size or max(8, round(size * 96 / 224))
     globals_ = [
         ViewRecipe(size, min_scale=0.4, jitter=j, blur_p=1.0),

@@ -46,6 +46,7 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, within="method_args")) from None
     cfg.method_args = args.settings()
+    _check_local_crops(cfg, cls)
     if cfg.method in TEXT_METHODS and cfg.backbone.name != "auto":
         raise ConfigError(f"backbone.name={cfg.backbone.name} is an image backbone; {cfg.method} builds its "
                           "language model from method_args or backbone.pretrained", field="backbone.name",
@@ -60,6 +61,24 @@ def build_config(tree: dict[str, Any]) -> RunConfig:
         raise ConfigError(f"{cfg.method} needs text: digits has none", field="data",
                           fix="use data.name=shapes (captioned shapes) or data.path=<your text or captions>")
     return cfg
+
+
+def _check_local_crops(cfg: RunConfig, cls) -> None:
+    """Local crops asked of a method that trains on none are named, not ignored; a local side larger than the global
+    one is refused here when the train side is already known (given, or a built-in's), else at the run's start."""
+    from ssl_runtime.augment import check_local_crop_size
+    from ssl_runtime.data import default_image_size
+
+    a = cfg.augment
+    multi = getattr(cls, "local_crops", False)  # the text methods are no SSLMethod
+    if not multi and (a.n_local_crops or a.local_crop_size is not None):
+        field = "augment.n_local_crops" if a.n_local_crops else "augment.local_crop_size"
+        crops = [m for m in METHODS if getattr(method_class(m), "local_crops", False)]
+        raise ConfigError(f"{BY_NAME[cfg.method].title} takes no local crops (multi-crop is "
+                          f"{', '.join(BY_NAME[m].title for m in crops)}'s); it would ignore them", field=field,
+                          fix=f"remove {field}, or use method {' or '.join(crops)}")
+    if multi and (cfg.data.image_size or cfg.data.name):
+        check_local_crop_size(default_image_size(cfg.data), a.local_crop_size)
 
 
 def _check_method_setting_names(method: str, method_args: dict[str, Any]) -> None:

@@ -43,6 +43,22 @@ def test_bad_values_name_the_field(overrides, field):
     assert "\n" not in str(err.value)
 
 
+def test_local_crops_are_checked_where_the_config_is():
+    """Local crops on a method without them were ignored without a word; local crops larger than the global ones
+    failed only once the run had started."""
+    with pytest.raises(ConfigError, match="^augment.n_local_crops: SimCLR takes no local crops .*DINO's"):
+        build_config({"method": "simclr", "augment": {"n_local_crops": 4}})
+    with pytest.raises(ConfigError, match="^augment.local_crop_size: BYOL takes no local crops"):
+        build_config({"method": "byol", "augment": {"local_crop_size": 12}})
+    assert build_config({"method": "simclr", "augment": {"n_local_crops": 0}}).augment.n_local_crops == 0
+    with pytest.raises(ConfigError, match="^augment.local_crop_size: local crops of 32 px are larger than the 16 px"):
+        build_config({"method": "dino", "data": {"name": "digits"}, "augment": {"local_crop_size": 32}})
+    with pytest.raises(ConfigError, match="larger than the 24 px"):
+        build_config({"method": "dino", "data": {"name": "shapes", "image_size": 24}, "augment": {"local_crop_size": 32}})
+    folder = {"method": "dino", "data": {"path": "/photos"}, "augment": {"local_crop_size": 32}}
+    assert build_config(folder).augment.local_crop_size == 32  # its side is known at its start (checked there)
+
+
 def test_method_aliases_normalised():
     assert build_config({"method": "Barlow-Twins"}).method == "barlow_twins"
 

@@ -43,6 +43,7 @@ class SSLMethod(nn.Module):
     base_lr: ClassVar[float] = 1e-3  # AdamW peak lr per 256 images
     weight_decay: ClassVar[float] = 1e-4
     teacher_student: ClassVar[bool] = False
+    local_crops: ClassVar[bool] = False  # multi-crop: trains on augment.n_local_crops small views too
 
     def __init__(self, backbone: Backbone, args: MethodArgs, total_steps: int):
         super().__init__()

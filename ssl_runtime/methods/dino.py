@@ -36,6 +36,7 @@ class DINOArgs(MethodArgs):
 class DINO(MomentumMethod):
     name = "dino"
     Args = DINOArgs
+    local_crops = True
     base_lr = 5e-4
     weight_decay = 0.04
 

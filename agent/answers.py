@@ -339,8 +339,15 @@ def disk_text(r: dict) -> str:
         lines += ["", f"| {by} | runs | on disk |", "|---|---|---|"]
         lines += [f"| {escape_markdown(str(row[by]))} | {row['runs']} | {bytes_text(row['bytes'])} |" for row in r["rows"]]
         lines.append("")  # a line after a table ends it
+    if r.get("datasets"):  # the dataset caches the runs share, each once (`sslpilot data ls`)
+        lines += [""] * bool(lines[-1]) + ["| dataset cache | source | images | on disk |", "|---|---|---|---|"]
+        lines += [f"| `{c['name']}` | {escape_markdown(str(c['source']))} | {c['images']} | {bytes_text(c['bytes'])} |"
+                  for c in r["datasets"]]
+        lines.append("")
     lines.append("Deleting runs moves them to the trash (`delete run N`); `sslpilot trash empty` frees the disk, and "
-                 "`train.keep_checkpoints` keeps fewer checkpoints per run.")
+                 "`train.keep_checkpoints` keeps fewer checkpoints per run."
+                 + (" `sslpilot data rm NAME` deletes a dataset cache (a run that needs it builds it again)."
+                    if r.get("datasets") else ""))
     return "\n".join(lines)
 
 

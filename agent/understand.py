@@ -274,7 +274,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("tool", "list_runs", {}, confidence=1.0, intents=[("list_runs", 1.0)])  # "what methods have
         # I used?": the runs, each with its method and data
     if about and CATALOGUE_ASKED.search(stripped) and not named.mentioned and not find_method(without_paths(
-            stripped)) and not MY_OWN.search(stripped):
+            stripped)) and not MY_OWN.search(stripped) and not DISK_ASKED.search(stripped):  # "what datasets have I
+        # cached?": the caches on disk, not the catalogue
         return Reading("help", args={"about": about}, confidence=1.0)  # "what methods do you support?"
     if CANCEL_FIRST.search(stripped) and EVERY_RUN.search(stripped) and not named.mentioned:
         going = [r.id for r in world.runs if r.status in ("queued", "running")]  # "stop everything"

@@ -17,9 +17,11 @@ DISK_ASKED = re.compile(
     r"occup\w*|eat\w*|fill\w*|left|free)\b|\bhow\s+(?:much|big|large)\b.{0,40}\b(?:disk|storage|space)\b|"
     r"\b(?:disk|storage)\s+(?:usage|use|report|breakdown)\b|\bhow\s+big\s+(?:are|is)\s+(?:my\s+|the\s+)?runs\b|"
     r"\b(?:what|which\s+runs?)\s+(?:is|are)?\s*(?:using|taking\s+up|eating)\s+(?:the\s+|all\s+the\s+|my\s+)?"
-    r"(?:disk|space|storage)\b|\b(?:free|clear|reclaim)\s+(?:up\s+)?(?:some\s+)?(?:disk\s+)?space\b", re.I)
-"""The space the runs take ("how much disk do my runs use?", "what is eating my disk?"): usage_summary measuring
-disk, never a list of runs."""
+    r"(?:disk|space|storage)\b|\b(?:free|clear|reclaim)\s+(?:up\s+)?(?:some\s+)?(?:disk\s+)?space\b|"
+    r"\b(?:data(?:set)?s?\s+cache[sd]?|cached\s+(?:data(?:sets?)?|images|folders?)|(?:data(?:sets?)?|folders?)\b.{0,30}"
+    r"\b(?:cached|in\s+the\s+cache))\b", re.I)
+"""The space the runs take ("how much disk do my runs use?", "what is eating my disk?"), and the dataset caches
+beside them ("which datasets are cached?"): usage_summary measuring disk, never a list of runs."""
 GROUP_WORDS = (
     ("user", r"\b(?:by|per|for\s+each|each|which)\s+(?:user|person|people|member|owner)s?\b|\bwho\b"),
     ("method", r"\b(?:by|per|for\s+each|each)\s+method\b|\bwhich\s+methods?\b"),

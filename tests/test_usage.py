@@ -191,7 +191,27 @@ def test_disk_usage_counts_each_run_s_files_once_per_group_with_the_trash_and_ca
     ("how much disk do the dino runs take?", {"measure": "disk", "method": "dino"}),
     ("disk usage per method", {"measure": "disk", "by": "method"}),
     ("free up disk space", {"measure": "disk"}),
+    ("which datasets are in the cache?", {"measure": "disk"}),  # was a question between a list and two searches
+    ("what datasets have I cached?", {"measure": "disk", "user": "me"}),  # was the catalogue's built-in datasets
 ])
 def test_the_space_runs_take_is_asked_as_disk_usage(model, text, args):
     r = understand(text, {}, WORLD, model)
     assert (r.kind, r.tool, r.args) == ("tool", "usage_summary", args), r.question
+
+
+def test_the_disk_answer_names_each_dataset_cache(tmp_path):
+    """"which datasets are cached?" had no answer in the chat (`sslpilot data ls` only): the disk answer lists the
+    caches, largest first, and how to delete one."""
+    from photos import make_photos
+
+    from tools.datasets import prepare
+    from tools.usage import disk_usage
+
+    h = Home.resolve(tmp_path / "home")
+    assert "dataset cache |" not in usage_text(disk_usage(h))  # none yet: no table
+    prepare(h, str(make_photos(tmp_path / "photos", 6)))
+    out = disk_usage(h)
+    (cache,) = out["datasets"]
+    assert cache["images"] == 6 and cache["bytes"] > 0 and cache["source"].endswith("photos")
+    text = usage_text(out)
+    assert f"| `{cache['name']}` |" in text and "| 6 |" in text and "`sslpilot data rm NAME`" in text

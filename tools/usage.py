@@ -96,8 +96,9 @@ def usage(home: Home, period: str | None = None, by: str = "method", user: str |
 
 def disk_usage(home: Home, by: str = "method", user: str | None = None, method: str | None = None) -> dict:
     """Bytes on disk now per group (each run's folder: checkpoints, encoder, logs), the largest first, with the
-    trash, the dataset caches and the space still free beside: where the space went when a disk fills ("how much disk
-    do my runs use?")."""
+    trash, the dataset caches (the 20 largest named) and the space still free beside: where the space went when a
+    disk fills ("how much disk do my runs use?", "which datasets are cached?")."""
+    from tools.datasets import list_caches
     from tools.datasets import root as cache_root
     from tools.trash import trash_dir
 
@@ -113,6 +114,8 @@ def disk_usage(home: Home, by: str = "method", user: str | None = None, method: 
     return {"measure": "disk", "by": by, "user": user, "method": method, "rows": ordered,
             "total": {"runs": sum(r["runs"] for r in ordered), "bytes": sum(r["bytes"] for r in ordered)},
             "trash_bytes": bytes_on_disk(trash_dir(home)), "datasets_bytes": bytes_on_disk(cache_root(home)),
+            "datasets": [{k: c[k] for k in ("name", "source", "images", "bytes")}
+                         for c in sorted(list_caches(home), key=lambda c: -c["bytes"])[:20]],
             "free_bytes": shutil.disk_usage(home.root).free}
 
 

@@ -143,8 +143,6 @@ JobRequeue=1
 SchedulerType=sched/backfill
 SlurmctldTimeout=30
 SlurmdTimeout=30
-# a busy two-core machine: client calls (submitit's `scontrol requeue` among them) wait 30 s, not 10
-MessageTimeout=30
 InactiveLimit=0
 MinJobAge=300
 KillWait=10

@@ -3,6 +3,7 @@ hand, tests/slurm_cluster.py): submit and complete, cancel, a preemption that re
 and a 2-task gloo DDP job under srun equal to one process."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,9 +78,14 @@ def slurm_job_state(run_dir) -> str:
         for log in sorted((Path(run_dir) / "slurm").glob(f"{job}_*_log.*")):
             said.append(f"{log.name}: {log.read_text(errors='replace')[-1500:]}")
         ctld = Path(os.environ.get("SLURM_CONF", "/nonexistent")).parent / "log" / "slurmctld.log"
-        if ctld.exists():
-            mine = [line for line in ctld.read_text(errors="replace").splitlines() if f"JobId={job}" in line]
-            said.append("slurmctld: " + "\n".join(mine[-25:]))
+        if ctld.exists():  # what slurmctld did with the job, less this test's own updates of a vanished one
+            mine = [line for line in ctld.read_text(errors="replace").splitlines()
+                    if re.search(rf"\bJob ?[Ii]d={job}\b|\bjob {job}\b|\bJobId={job}_", line)
+                    and "update_job" not in line]
+            said.append("slurmctld: " + "\n".join(mine[:40]))
+        acct = subprocess.run(["sacct", "-j", job, "-D", "-X", "-o", "JobID,State,Start,End,Reason%30", "-P"],
+                              capture_output=True, text=True, timeout=30)
+        said.append("sacct (every attempt): " + (acct.stdout or acct.stderr).strip()[:1500])
         return "\n".join(said)
     except Exception as exc:  # noqa: BLE001 - only a message
         return f"(no job state: {exc})"

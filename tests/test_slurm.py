@@ -156,14 +156,18 @@ def test_preemption_requeues_and_resumes_exactly(home, run_dir_factory):
     reference = run_dir_factory("simclr", name="reference", **cfg)
     single_process(reference)
     run = enqueue(home, tiny_config("simclr", **cfg), backend="cluster")
-    sent = []
+    sent, pending = [], []
 
     def preempt_once(r):
         h = backends.Handle.load(r.run_dir)
         if not sent and r.status == "running" and max(losses(r.run_dir), default=0) >= 10:
             submitit.SlurmJob(folder=h.info["folder"], job_id=h.job_id)._interrupt()  # SIGTERM, then USR2
             sent.append(time.time())
-        elif sent and time.time() - sent[0] > 10:  # Slurm holds a requeued job for 120 s; release it as an admin
+            return
+        if sent and not pending and subprocess.run(["squeue", "-h", "-j", h.job_id, "-o", "%T"], capture_output=True,
+                                                   text=True, timeout=30).stdout.strip() == "PENDING":
+            pending.append(time.time())  # requeued
+        if pending and time.time() - pending[0] > 5:  # Slurm holds a requeued job for 120 s; release it as an admin
             # would (a no-op once it runs). Not at once: a job started again within a second or so of its requeue
             # meets the credential its first run revoked ("Killing non-startable batch JobId=1: Job credential
             # revoked") and ends for good, which is what this test's flake was (slurmctld's log, session 42).

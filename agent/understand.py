@@ -532,13 +532,14 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
+    by_setting = setting_sort(text) if not named.ids else None  # "-train.batch_size", or None
     if not named.ids and (LIST_START.match(text) or SORT_START.match(text) or RANK_START.match(text) and (
-            setting_sort(text) or list_filters(text).get("sort"))) and re.search(r"\bruns\b", text, re.I) and (
-            LIST_SORT.search(text) or setting_sort(text)):
+            by_setting or list_filters(text).get("sort"))) and re.search(r"\bruns\b", text, re.I) and (
+            LIST_SORT.search(text) or by_setting):
         return "list_runs"  # "list my runs sorted by probe accuracy", "sort my runs by batch size", "rank my runs by
         # batch size" (by view retrieval is the label-free ranking's)
-    if not named.ids and LIST_START.match(text) and YOUR_RUNS.search(text) and setting_sort(text) and \
-            not NOT_A_LIST.search(text) and not MODAL.search(text):
+    if by_setting and LIST_START.match(text) and YOUR_RUNS.search(text) and not NOT_A_LIST.search(text) and \
+            not MODAL.search(text):
         return "list_runs"  # "which run used the largest batch size?": the runs by it, its values a column
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
                                    r"\s+have)?\s+(?:reached|got|gotten|achieved|hit|seen)\b", text, re.I) and \

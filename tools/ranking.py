@@ -153,11 +153,11 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         rows = _health_rows(RunFolder(r.run_dir).read_metrics())
         last = rows[-1] if rows else {}
         probe = reg.probe(r.id)
-        probe_results[r.id] = json.loads(probe.result_json or "{}") if probe else {}
+        probe_results[r.id] = result = json.loads(probe.result_json or "{}") if probe else {}
         entries.append({"run_id": r.id, "label": f"run {r.id}", "method": r.method, "step": last.get("step"),
                         **{s: last.get(s) for s in SIGNALS}, "alpha_req": last.get("health/alpha_req"),
                         "probe_acc": probe.probe_acc if probe else None,
-                        "probe_images": _probe_images(probe)})
+                        "probe_images": result["num_val"] if isinstance(result.get("num_val"), int) else None})
         if measured:
             checkpoint = sources[r.id] if isinstance(sources[r.id], tuple) else None
             entries[-1].update(view_readings_of(r.run_dir, checkpoint and checkpoint[1]))
@@ -194,14 +194,6 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     if note:
         out["probe_note"] = note
     return out
-
-
-def _probe_images(probe) -> int | None:
-    """How many validation images a run's probe scored (None without a probe, or one that did not say)."""
-    if probe is None:
-        return None
-    n = json.loads(probe.result_json or "{}").get("num_val")
-    return int(n) if isinstance(n, int) else None
 
 
 def probe_note(entries: list[dict], probes: dict[str, dict] | None = None) -> str | None:

@@ -261,6 +261,10 @@ def runs_table(r: dict) -> str:
     where = r.get("where") or []
     if where:  # "which runs used a temperature of 0.2?": the rules said, each run's value in its own column
         period += " with " + " and ".join(f"`{w}`" for w in where)
+    if r.get("trouble") and not runs and not (status or method or verdict or where or tag or experiment):
+        return f"No runs in trouble{period} here: none failed or diverged, and no diagnosis found a failure."
+    if r.get("trouble"):  # "are any runs failing?": what counts as trouble, said once
+        period = " in trouble (failed, diverged, or last diagnosed with a failure)" + period
     if not runs:
         if where:
             return (f"No {method + ' ' if method else ''}{status + ' ' if status else ''}runs{period} here (a run "

@@ -115,7 +115,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     return out
 
 
-GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?P<what>[a-z][\w -]{1,40}?)\s+"
+GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?!(?:the|my|our)\s+runs\b)"
+                       r"(?P<what>[a-z][\w -]{1,40}?)\s+"
                        r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b|\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+)?|"
                        r"(?:the|my|our)\s+)runs\s+(?:on|of|using|trained\s+on)\s+(?P<after>[a-z][\w-]{1,20})\b")
 

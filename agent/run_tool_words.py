@@ -132,6 +132,18 @@ HOW_MANY_RUNS = re.compile(r"^\W*(?:so\s+)?(?:what(?:'s|\s+is)\s+the\s+)?(?:how\
 runs that may go at once."""
 
 
+IN_TROUBLE = re.compile(r"\b(?:failing|fail|in\s+trouble|unhealthy|broken|going\s+(?:wrong|badly|bad|off\s+the\s+rails)|"
+                        r"(?:have|having|has|had|with|run\s+into)\s+(?:any\s+)?(?:problems?|issues?|trouble)|wrong\s+with|"
+                        r"problematic|struggling|misbehaving|crashing|in\s+a\s+bad\s+state|not\s+(?:going|doing)\s+"
+                        r"(?:well|ok(?:ay)?))\b", re.I)
+TROUBLE_RUNS = re.compile(r"\b(?:runs|jobs|trainings|experiments|anything|any\s+(?:of\s+(?:my|the|our)\s+)?(?:training\s+)?"
+                          r"(?:runs?|jobs?|experiments?|trainings?)|which\s+(?:training\s+)?(?:run|job|experiment)|"
+                          r"something)\b", re.I)
+"""Runs in trouble asked for, none named ("are any runs failing right now?", "is anything broken?", "which of my runs
+have problems?"): the runs that failed, diverged or were last diagnosed with a failure (list_runs' `trouble`), with
+their count first; "why are my runs failing?" asks which of them to diagnose."""
+
+
 SETTING_EXTREME = re.compile(r"\b(?P<end>largest|biggest|highest|greatest|most|smallest|lowest|least|fewest|tiniest|"
                              r"longest|shortest)\s+(?P<what>[\w -]{2,30}?)(?=\s*[,.?!]|$|\s+(?:of|in|among|and|first|"
                              r"last|setting|value|run|ones?|i|we|that|any)\b)", re.I)

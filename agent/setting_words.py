@@ -468,8 +468,11 @@ ASKABLE: list[tuple[str, str]] = [
     (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
 
 
-ASKED_TIME = re.compile(r"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
-                        r"\bthroughput\b|\bspeed\b|\b(?:images?|imgs?|samples?|steps?|iterations?|its?)\s*(?:/|per|a)\s*s(?:ec(?:ond)?)?\b|"
+A_RATE = re.compile(r"\b(?:images?|imgs?|samples?|steps?|iterations?|its?)\s*(?:/\s*s(?:ec)?|(?:per|a)\s+sec(?:ond)?)\b",
+                    re.I)
+"""A speed ("steps per second", "img/s", "iterations a second"): the run's time, and no setting ("steps")."""
+ASKED_TIME = re.compile(rf"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwall[ -]?(?:clock|time)\b|\bduration\b|"
+                        rf"\bthroughput\b|\bspeed\b|{A_RATE.pattern}|"
                         r"\brun[ -]?time\b|\btraining\s+time\b|\btime\s+(?:it|did|was)\b|\btook\b|\beta\b|"
                         r"\btime\s+(?:is\s+)?(?:left|remaining)\b|\bwhen\s+will\b.{0,30}\b(?:finish|end|be\s+done|complete)\b", re.I)
 
@@ -517,7 +520,7 @@ def find_asked(text: str, method: str | None = None) -> list[str]:
     written (a word inside a longer one counts once: "lr schedule" is the schedule), "time" for its wall time or
     speed, "config" for the whole config. A setting some methods have takes the name the run's `method` gives it
     (the first name when none does: the answer then says the run has no such setting)."""
-    low = text.lower()
+    low = A_RATE.sub(" ", text.lower())  # "steps per second" is the run's speed, not its length
     spans = []
     own = [(p, f"method_args.{_setting_of(method, names) or names[0]}") for p, names, _ in METHOD_SETTINGS]
     for pattern, key in [*ASKABLE, *own]:

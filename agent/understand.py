@@ -60,9 +60,11 @@ from agent.run_tool_words import (
     FROM_WEIGHTS,
     HOW_MANY_RUNS,
     HOW_TO_IMPROVE,
+    IN_TROUBLE,
     LEADERBOARD,
     LIST_SORT,
     RUN_SPEED,
+    TROUBLE_RUNS,
     Asked,
     asked_of_one_run,
     asked_of_runs,
@@ -108,6 +110,7 @@ from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import clean_tag
+from tools.runs import trouble
 from tools.tool_table import COMPARED_AT_MOST, RUN_TOOLS, TOOLS
 
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
@@ -480,6 +483,12 @@ NOT_WEIGHED = re.compile(r"\b(?:why|should|would|could|make|improv\w*|fix\w*|hel
 three or more is best is the ranking's), unless the question asks why, or what would change it, or asks without
 labels (the label-free ranking)."""
 COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?compare\b", re.I)
+ALL_RUNS = re.compile(r"\b(?:all|every|each)\s+(?:(?:of\s+)?(?:my|the|our)\s+)?runs?\b", re.I)
+SIDE_BY_SIDE = re.compile(r"\bside[ -]by[ -]side\b|\bhead[ -]to[ -]head\b|^\W*(?:(?:please|pls|can\s+you|could\s+you|"
+                          r"let'?s)\s+)?compare\b", re.I)
+"""Every run set side by side ("compare all my runs", "put all my runs side by side"): the comparison of each (the
+newest COMPARED_AT_MOST, or a question when there are more). Not "all of them": the chat keeps no list it showed,
+so "them" may be a few runs, not every one."""
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
 """A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the
@@ -490,6 +499,14 @@ METHOD_BEST = re.compile(r"\bwhich\s+(?:ssl\s+)?(?:method|algorithm|approach|obj
                          r"did|does|was|gave|gets?|got|scored?|won)\s+(?:the\s+)?(?:best|better|highest)\b", re.I)
 """Which method did best on the user's data: their runs there by linear probe, each named by method (a general
 question, with no data or runs of theirs named, is the literature's)."""
+
+
+def runs_in_trouble(text: str, named=None) -> bool:
+    """Runs in trouble asked about (run_tool_words.IN_TROUBLE), with none named when `named` is given ("is run 4
+    failing?" is its diagnosis), not how to fix or avoid it."""
+    text = TAGGED.sub(" ", text)  # "which of my runs are labelled broken?": a tag, not trouble
+    return not (named and named.mentioned) and bool(IN_TROUBLE.search(text) and TROUBLE_RUNS.search(text)) and not re.search(
+        r"\b(?:how|should|could|would|avoid|prevent|fix\w*|stop\s+them|literature|papers?|logs?)\b", text, re.I)
 
 
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
@@ -503,6 +520,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
+        return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
     if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
@@ -520,6 +539,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
             NOT_WEIGHED.search(text):
         return "compare_runs"  # "what's the difference between the byol and simclr runs?": runs of this home, named,
         # not the methods in the literature; "which did better, my simclr run or my simsiam run?"
+    if not named.mentioned and ALL_RUNS.search(text) and SIDE_BY_SIDE.search(text) and not ADVICE.search(text):
+        return "compare_runs"  # "put all my runs side by side": every run (a list was offered)
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
         return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)
@@ -541,6 +562,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if by_setting and LIST_START.match(text) and YOUR_RUNS.search(text) and not NOT_A_LIST.search(text) and \
             not MODAL.search(text):
         return "list_runs"  # "which run used the largest batch size?": the runs by it, its values a column
+    if not named.mentioned and MODAL.search(text) and EXTREME_ADVICE.search(text) and named_settings(text) and not \
+            re.search(r"\b(?:used|tried|trained\s+with|fits?|memory|gpus?|vram)\b", text, re.I):
+        return "search_literature"  # "which is the largest batch size a run should use?": advice, not a ranking
     if not named.ids and re.search(r"\bruns?\b|\bleaderboard\b|\bso\s+far\b|\b(?:my|ever|yet)\b|\b(?:i|we)(?:['\u2019]ve|"
                                    r"\s+have)?\s+(?:reached|got|gotten|achieved|hit|seen)\b", text, re.I) and \
             LEADERBOARD.search(text):  # "what's the best probe accuracy so far?": the runs by it, not a probe to run
@@ -686,6 +710,10 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if limit:
             args["limit"] = min(limit, 100)
         args.update(list_filters(text))  # "from last week", "sorted by probe accuracy"
+        if runs_in_trouble(text):  # "is anything broken?", "the running runs that are failing": how many, then which
+            args.update(trouble=True, count=True)
+            if args.get("status") == "failed":  # "did any run fail today?": a divergence or a collapse is trouble too
+                del args["status"]
         if METHOD_BEST.search(text):  # "which method works best on digits?"
             args.setdefault("sort", "probe")
         tag = tag_filter(text)
@@ -745,6 +773,14 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if where:
             group = {"run_ids": ids[:COMPARED_AT_MOST]} if len(ids) >= 2 else {}  # "the runs on shapes with ..."
             return tool("compare_runs", {"where": where, **group, **window})
+        if len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) > COMPARED_AT_MOST:
+            newest = world.ids()[-COMPARED_AT_MOST:]
+            return ask(f"There are {len(world.runs)} runs here and a comparison sets at most {COMPARED_AT_MOST} side by "
+                       f"side. Compare the newest {COMPARED_AT_MOST} (runs {', '.join(newest)}), or list them all by "
+                       "linear probe?", [f"compare runs {' and '.join(newest)}", "list my runs sorted by probe accuracy"],
+                       intents[:3], p)
+        if len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) >= 2:  # "compare all my runs": each of them
+            ids = world.ids()
         if len(ids) < 2:
             focus = context.get("focus_run")
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
@@ -773,6 +809,14 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                                     f"{unit}", f"resume run {rid}"], intents[:3], p)
     if len(refs.ids) > 1 and intent in RUN_TOOLS:  # "diagnose the sweep": one run at a time, asked which
         return _one_at_a_time(intent, text, refs, world, intents, p)
+    statuses, verdicts = trouble()
+    troubled = [r for r in reversed(world.runs) if r.status in statuses or r.verdict in verdicts]
+    if troubled and not refs.mentioned and IN_TROUBLE.search(text) and TROUBLE_RUNS.search(text) and re.search(
+            r"\b(?:runs|jobs|experiments|trainings)\b", text, re.I):  # "why are my runs failing?": not the run in focus
+        verb = READING[intent].split(" run")[0]  # but one at a time, those in trouble first
+        described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in troubled[:3])
+        return ask(f"Which run should I {verb}? I read one at a time; the newest in trouble: {described}. Say e.g. "
+                   f"`{verb} run {troubled[0].id}`.", [f"{verb} run {r.id}" for r in troubled[:3]], intents[:3], p)
     focus = context.get("focus_run")
     rid = refs.ids[0] if refs.ids else focus if focus and world.has(focus) and not refs.mentioned else None
     if rid and world.has(rid):  # "resume run 4 with a lower lr": what the tool cannot do is asked about
@@ -865,6 +909,10 @@ SORT_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:sor
 RANK_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?rank\b", re.I)
 YOUR_RUNS = re.compile(r"\bruns?\b|\b(?:i|we)(?:'ve|\s+have)?\s+(?:ever\s+)?(?:used|tried|trained\s+with|set)\b", re.I)
 """The user's runs, said as runs or as what they used ("the largest batch size I've used")."""
+EXTREME_ADVICE = re.compile(r"\b(?:largest|biggest|highest|greatest|max(?:imum)?|smallest|lowest|least|min(?:imum)?)\b",
+                            re.I)
+"""A setting's bound asked as advice ("which is the largest batch size a run should use?", with MODAL's words): the
+literature's, not the user's runs by it."""
 MODAL = re.compile(r"\b(?:should|could|would|can|may|might|safe|possible|recommend\w*|advis\w*)\b", re.I)
 """What a setting could or should be ("what's the highest lr a run can take?"): advice, not a list of runs."""
 NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)

@@ -395,3 +395,39 @@ def test_runs_are_picked_by_their_data_however_the_folder_is_written(tmp_path, m
     assert ids(listed) == [shapes.id]
     table = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--data", "digits", "--sort", "knn"]).stdout
     assert " knn " in table and " shapes " not in table  # the order's own column; the other data's runs left out
+
+
+def test_runs_in_trouble_are_those_that_failed_diverged_or_were_diagnosed_with_a_failure(tmp_path, monkeypatch):
+    """"Are any runs failing right now?" was asked back, or searched the run logs for the words. The runs in trouble
+    are a list filter (`trouble`, `sslpilot runs --trouble`): ended failed or diverged, or last diagnosed with a
+    failure, whatever their status; a healthy or weak run is not in trouble."""
+    from typer.testing import CliRunner
+
+    from agent.answers import tool_result_text
+    from tools.agent_tools import ToolBox
+    from tools.home import Home
+    from tools.registry import Registry
+    from tools.runs import enqueue, list_runs
+    from ui.cli import app
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    reg = Registry(home)
+    failed, diverged, collapsed, healthy, weak, stalled = (
+        enqueue(home, {"method": "simclr", "data": {"name": "digits"}}) for _ in range(6))
+    box = ToolBox(home)
+    assert tool_result_text("list_runs", box.list_runs(trouble=True, count=True)).startswith(
+        "No runs in trouble here: none failed or diverged")
+    for run, status in ((failed, "failed"), (diverged, "diverged"), (collapsed, "succeeded"), (healthy, "succeeded"),
+                        (weak, "succeeded")):
+        reg.update(run.id, status=status)
+    for run, verdict in ((collapsed, "complete_collapse"), (healthy, "healthy"), (weak, "weak_representation"),
+                         (stalled, "not_learning")):  # stalled: still queued, its last diagnosis a failure
+        reg.add_diagnosis(run.id, "diagnosis", verdict, {})
+    assert [r["run_id"] for r in list_runs(home, in_trouble=True)] == [stalled.id, collapsed.id, diverged.id, failed.id]
+    assert [r["run_id"] for r in list_runs(home, in_trouble=True, method="byol")] == []
+    out = box.list_runs(trouble=True, count=True)
+    assert out["count"] == 4 and tool_result_text("list_runs", out).startswith(
+        "**4** runs in trouble (failed, diverged, or last diagnosed with a failure):")
+    listed = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--trouble", "--json"])
+    assert [r["run_id"] for r in json.loads(listed.stdout)["runs"]] == [stalled.id, collapsed.id, diverged.id, failed.id]

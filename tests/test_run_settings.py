@@ -82,6 +82,23 @@ def test_a_running_run_has_its_time_so_far_and_its_logged_speed():
     assert t["left_s"] is None  # no steps known: no time to go
 
 
+def test_a_runs_speed_is_said_in_its_own_items_and_in_steps_a_second():
+    """"how many steps per second did run 4 do?" was answered in images a second only, and a text run's speed was
+    called images too."""
+    from tools.run_settings import time_text
+
+    info = {"summary": {"wall_time_s": 100.0, "samples_per_s": 512.0, "batch_size": 256, "device": "cpu"},
+            "method": "simclr"}
+    assert time_text(run_time(info)) == "trained for 1.7 min at 512 images/s (2 steps/s) on cpu"
+    text = {"summary": None, "started_at": time.time() - 10, "metrics": {"samples_per_s": {"last": 96.0}},
+            "method": "mlm", "config": {"train": {"batch_size": 32}}, "device": "cpu"}
+    t = run_time(text)
+    assert t["unit"] == "blocks" and t["steps_per_s"] == 3.0 and "at 96 blocks/s (3 steps/s)" in time_text(t)
+    assert "steps/s" not in time_text(run_time({**info, "summary": {**info["summary"], "batch_size": None}}))
+    assert [find_asked(q) for q in ("how many steps per second did run 4 do?", "run 2's it/s")] == [["time"]] * 2
+    assert find_asked("how many steps did run 1 take?") == ["train.steps"]
+
+
 def test_a_run_that_ended_without_a_summary_ran_for_its_span_not_a_clock_that_goes_on():
     """`sslpilot show` said "running for 47.7 s on cpu so far" of a run that failed at its start."""
     from tools.run_settings import time_text
@@ -265,7 +282,9 @@ def test_the_cli_shows_a_runs_time_and_its_config_with_what_it_chose(trained):
 
     home, run = trained
     shown = sslpilot_cli(home, "show", run.id).stdout
-    assert "  time: trained for " in shown and " images/s on cpu" in shown
+    assert "  time: trained for " in shown and " steps/s) on cpu" in shown
+    speed = re.search(r"at (\d+) images/s \(([\d.e+]+) steps/s\)", shown)  # steps a second: images / batch of 32
+    assert speed and abs(float(speed.group(2)) - int(speed.group(1)) / 32) <= 0.1 + 0.005 * int(speed.group(1)) / 32
     config = sslpilot_cli(home, "show", run.id, "--config").stdout
     assert "batch_size: 32" in config and "#   optim.lr: 0.000125" in config and "#   backbone.name: small_cnn" in config
 

@@ -69,7 +69,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session40_heldout.jsonl": 0.9, "session41_heldout.jsonl": 0.9,
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
-                  "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9}
+                  "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9,
+                  "session43_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -691,3 +692,52 @@ def test_a_recommendation_asked_of_a_kind_or_away_from_a_setting(model):
     for message, args in cases.items():
         r = understand(message, {}, WORLD, model)
         assert (r.tool, r.args) == ("recommend_next_step", args), message
+
+
+def test_runs_in_trouble_are_listed_and_why_asks_which_of_them(model):
+    """"Any runs failing right now?" asked which reading was meant, "are any of my runs failing?" searched the logs
+    for the words: both list the runs in trouble, their number first. "Why are my runs failing?" asks which of the
+    runs in trouble to diagnose (one at a time); a run named is its own diagnosis; a tag is a tag."""
+    for text in ("any runs failing right now?", "are any of my runs failing?", "is anything broken?",
+                 "which runs are having issues?", "did any run fail today?"):
+        r = understand(text, {}, WORLD, model)
+        assert r.tool == "list_runs" and r.args.get("trouble") and r.args.get("count") and "status" not in r.args, text
+    assert understand("list the running runs that are failing", {}, WORLD, model).args == {
+        "status": "running", "trouble": True, "count": True}
+    why = understand("why do my jobs keep crashing?", {}, WORLD, model)
+    assert why.kind == "clarify" and "the newest in trouble: run 4 (byol on digits, diverged); run 2" in why.question
+    assert why.options[:2] == ["diagnose run 4", "diagnose run 2"]
+    assert understand("what's wrong with run 4?", {}, WORLD, model).args == {"run_id": "4"}
+    assert "trouble" not in understand("which of my runs are labelled broken?", {}, WORLD, model).args
+
+
+def test_all_runs_side_by_side_is_a_comparison_of_each(model):
+    """"Compare all my runs" asked which runs, "put all my runs side by side" was a list, and "compare all my runs on
+    digits" lost its data (the group's words matched "my" alone). More runs than a comparison holds is asked."""
+    from agent.run_refs import RunInfo, World
+
+    every = ["1", "2", "3", "4", "5"]
+    for text in ("compare all my runs", "compare every run", "show all runs side by side"):
+        assert understand(text, {}, WORLD, model).args == {"run_ids": every}, text
+    assert understand("compare all my runs on digits", {}, WORLD, model).args == {"run_ids": ["1", "2", "4"]}
+    many = World([RunInfo(str(i), "simclr", "digits", "succeeded", "healthy") for i in range(1, 11)])
+    r = understand("compare all my runs", {}, many, model)
+    assert r.kind == "clarify" and "10 runs here" in r.question and r.options[0] == (
+        "compare runs " + " and ".join(str(i) for i in range(3, 11)))
+
+
+def test_a_settings_bound_asked_as_advice_is_the_literatures(model):
+    """"Which is the largest batch size a run should use?" asked which runs to rank; advice about a setting's bound
+    is the literature's. The runs by a setting they used stay a list."""
+    for text in ("which is the largest batch size a run should use?", "what's the highest lr a run can take?"):
+        assert understand(text, {}, WORLD, model).tool == "search_literature", text
+    for text in ("which run used the largest batch size?", "what is the largest batch size I've used?"):
+        assert understand(text, {}, WORLD, model).args == {"sort": "-train.batch_size"}, text
+
+
+def test_why_are_my_runs_failing_is_not_the_run_in_focus(model):
+    """In a thread about run 1 (healthy), "why are my runs failing?" diagnosed run 1: the runs in trouble are asked
+    about instead."""
+    r = understand("why are my runs failing?", {"focus_run": "1"}, WORLD, model)
+    assert r.kind == "clarify" and r.options[0] == "diagnose run 4", (r.kind, r.args)
+    assert understand("why is it failing?", {"focus_run": "4"}, WORLD, model).args == {"run_id": "4"}

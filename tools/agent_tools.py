@@ -409,7 +409,8 @@ class ToolBox:
     def list_runs(self, status: str | None = None, method: str | None = None, tag: str | None = None,
                   limit: int = 10, verdict: str | None = None, experiment: str | None = None,
                   period: str | None = None, sort: str = "newest", where: list[str] | None = None,
-                  dataset: str | None = None, count: bool = False, metrics: list[str] | None = None) -> dict:
+                  dataset: str | None = None, count: bool = False, metrics: list[str] | None = None,
+                  trouble: bool = False) -> dict:
         from tools.metric_words import metric_key
         from tools.runs import TIMED, list_runs
         from tools.usage import period_bounds
@@ -418,13 +419,13 @@ class ToolBox:
         metrics = list(dict.fromkeys(metric_key(m) for m in metrics or []))  # "effective rank": health/rank
         rows = list_runs(self.home, status=status, method=method, limit=100_000 if count else limit, tag=tag,
                          verdict=verdict, experiment=experiment, period=period, sort=sort, where=where, dataset=dataset,
-                         metrics=metrics)
+                         metrics=metrics, in_trouble=trouble)
         matched = {"count": len(rows)} if count else {}  # "how many runs failed?": all that match, then the newest
         rows = rows[:limit]
         asked = {k: v for k, v in (("tag", tag), ("status", status), ("method", method), ("dataset", dataset),
                                    ("verdict", verdict),
                                    ("experiment", experiment), ("sort", sort if sort != "newest" else None),
-                                   ("where", where), ("metrics", metrics)) if v}
+                                   ("where", where), ("metrics", metrics), ("trouble", trouble)) if v}
         if period:
             asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
         return {**asked, **matched, "runs": [{**{k: r[k] for k in keep},

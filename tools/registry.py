@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, event, inspect, text
+from sqlalchemy import delete, event, inspect, or_, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -208,11 +208,16 @@ class Registry:
     def list(self, status: str | Iterable[str] | None = None, method: str | None = None,
              experiment: str | None = None, limit: int = 200, owner: str | None = None,
              tag: str | None = None, verdict: Iterable[str] | None = None,
-             created: tuple[float | None, float] | None = None, dataset: Iterable[str] | None = None) -> list[Run]:
+             created: tuple[float | None, float] | None = None, dataset: Iterable[str] | None = None,
+             status_or_verdict: tuple[Iterable[str], Iterable[str]] | None = None) -> list[Run]:
         """Runs newest first; `created` = (start, end) keeps those created in [start, end) (start None: no bound);
-        `dataset`: those whose data is one of these (a built-in's name, or a folder as its config wrote it)."""
+        `dataset`: those whose data is one of these (a built-in's name, or a folder as its config wrote it);
+        `status_or_verdict` = (statuses, verdicts): those with either (the runs in trouble, tools.runs.TROUBLE)."""
         with Session(self.engine) as s:
             q = select(Run)
+            if status_or_verdict is not None:
+                statuses, verdicts = status_or_verdict
+                q = q.where(or_(Run.status.in_(list(statuses)), Run.verdict.in_(list(verdicts))))
             if dataset is not None:
                 q = q.where(Run.dataset.in_(list(dataset)))
             if created and created[0] is not None:

@@ -93,7 +93,7 @@ def run_time(info: dict) -> dict:
     summary = info.get("summary") or {}
     if summary.get("wall_time_s") is not None:
         return {"wall_s": summary["wall_time_s"], "img_per_s": summary.get("samples_per_s"),
-                "device": summary.get("device"), "finished": True}
+                "device": summary.get("device"), "finished": True, **_speed_said(info, summary.get("samples_per_s"))}
     started = info.get("started_at")
     if not started:
         return {"wall_s": None, "finished": False}
@@ -101,10 +101,23 @@ def run_time(info: dict) -> dict:
     if info.get("status") in TERMINAL and info.get("ended_at"):  # ended without a summary (failed at its start,
         # killed): the time it ran, not a clock that goes on ("running for 47 s so far" of a failed run)
         return {"wall_s": max(0.0, float(info["ended_at"]) - float(started)), "img_per_s": speed,
-                "device": info.get("device"), "finished": True, "ended": info["status"]}
+                "device": info.get("device"), "finished": True, "ended": info["status"], **_speed_said(info, speed)}
     wall = max(0.0, time.time() - float(started))
     return {"wall_s": wall, "img_per_s": speed, "device": info.get("device"), "finished": False,
-            "left_s": _time_left(info, wall)}
+            "left_s": _time_left(info, wall), **_speed_said(info, speed)}
+
+
+def _speed_said(info: dict, items_per_s: float | None) -> dict:
+    """What the speed counts (images, text blocks or image-text pairs: catalogue.item_unit) and the same speed in
+    optimiser steps a second, from the batch size the run trained with ("how many steps per second?")."""
+    from ssl_runtime.catalogue import item_unit
+
+    out = {"unit": {"img": "images"}.get(item_unit(info.get("method")), item_unit(info.get("method")))}
+    batch = (info.get("summary") or {}).get("batch_size") or ((info.get("config") or {}).get("train") or {}).get(
+        "batch_size")
+    if items_per_s and isinstance(batch, int) and batch > 0:
+        out["steps_per_s"] = items_per_s / batch
+    return out
 
 
 def _time_left(info: dict, wall: float) -> float | None:
@@ -130,7 +143,8 @@ def time_text(t: dict) -> str:
     """run_time's reading in words, the same in the chat, `sslpilot show` and the Run page."""
     if t.get("wall_s") is None:
         return "not started training yet"
-    speed = f" at {t['img_per_s']:.0f} images/s" if t.get("img_per_s") else ""
+    steps = f" ({t['steps_per_s']:.3g} steps/s)" if t.get("steps_per_s") else ""
+    speed = f" at {t['img_per_s']:.0f} {t.get('unit', 'images')}/s{steps}" if t.get("img_per_s") else ""
     on = f" on {t['device']}" if t.get("device") else ""
     left = f"; about {took(t['left_s'])} to go at its pace so far" if t.get("left_s") is not None else ""
     if t.get("ended"):

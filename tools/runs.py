@@ -375,6 +375,16 @@ def run_summary(home: Home, run_id: str) -> dict:
 
 VERDICT_GROUPS = {"collapsed": ("complete_collapse", "dimensional_collapse")}
 """A word for several verdicts, as people filter by them ("which runs collapsed?")."""
+TROUBLE_STATUSES = ("failed", "diverged")
+
+
+def trouble() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The runs in trouble ("are any runs failing?"), as (statuses, verdicts): those that ended failed or diverged,
+    and those whose last diagnosis found a failure (the live monitor's alerts: a collapse, a divergence, no
+    learning), running or not."""
+    from tools.diagnosis.diagnose import ALERT_VERDICTS
+
+    return TROUBLE_STATUSES, ALERT_VERDICTS
 
 
 def verdicts_named(verdict: str) -> tuple[str, ...]:
@@ -463,7 +473,7 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
               experiment: str | None = None, period: str | None = None, sort: str = "newest",
               where: list[str] | None = None, dataset: str | None = None,
-              metrics: list[str] | None = None) -> list[dict]:
+              metrics: list[str] | None = None, in_trouble: bool = False) -> list[dict]:
     """The runs view every front end shows (CLI, chat, UI): newest first, live runs re-read from their folders
     first, each with its probe and kNN accuracy and the sweep (experiment) it was launched in. `period` ("today",
     "last week", "2d", a date: tools.usage.period_bounds) keeps the runs created in it; `dataset` the runs on that
@@ -486,7 +496,8 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     every = by or rules  # a sort or a rule reads every run
     for run in reg.list(status=status, method=method, limit=100_000 if every else limit, owner=owner, tag=tag,
                         verdict=verdicts, experiment=experiment, created=(start, end),
-                        dataset=dataset_spellings(reg, dataset) if dataset else None):
+                        dataset=dataset_spellings(reg, dataset) if dataset else None,
+                        status_or_verdict=trouble() if in_trouble else None):
         if run.status in ("queued", "running"):
             run = reg.sync(run.id)
         used = {}

@@ -202,6 +202,8 @@ class ListArgs(BaseModel):
                              "or a result: 'probe/acc>0.95', 'knn/acc>=0.9' (runs not measured yet are left out)")
     metrics: list[str] = Field(default_factory=list, max_length=6, description="each run's last value of these "
                                "logged metrics, as columns: 'loss', 'health/rank', 'monitor/knn_acc'")
+    trouble: bool = Field(False, description="only runs in trouble ('are any runs failing?'): ended failed or "
+                          "diverged, or last diagnosed with a failure (a collapse, a divergence, not learning)")
     limit: int = Field(10, ge=1, le=100)
     count: bool = Field(False, description="'how many runs ...?': the answer leads with how many runs match (all of "
                         "them, not only the `limit` listed)")

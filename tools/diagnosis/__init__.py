@@ -14,7 +14,7 @@ from ssl_runtime.run_folder import RunFolder
 from ssl_runtime.stop_rules import read_added
 from tools.diagnosis import thresholds as T
 from tools.diagnosis.causes import EXPLAIN_FLAT_LOSS
-from tools.diagnosis.diagnose import VERDICTS, Diagnosis, diagnose
+from tools.diagnosis.diagnose import ALERT_VERDICTS, VERDICTS, Diagnosis, diagnose
 from tools.diagnosis.evidence import RunEvidence, load_evidence
 from tools.diagnosis.judged import judged_settings
 from tools.diagnosis.quality import judge
@@ -28,7 +28,6 @@ __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose",
            "follow_up_config", "forecast_run", "judge_run",
            "lineage_history", "load_evidence", "recommend", "recommend_run", "monitor_tick", "early_stop", "alerting"]
 
-ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
 # hard failures an opt-in early stop acts on; a falling rank alone (dimensional collapse) only alerts: rank rises
 # and then falls in healthy runs too
 STOP_VERDICTS = ("complete_collapse", "diverged", "not_learning")

@@ -32,6 +32,8 @@ from tools.diagnosis.trajectory import PATH_METRICS, departure, normalised_path,
 
 VERDICTS = ("healthy", "complete_collapse", "dimensional_collapse", "diverged", "not_learning",
             "weak_representation", "data_problem", "insufficient_evidence")
+ALERT_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")  # failures: the live monitor
+# alerts on them, and a run last diagnosed with one is in trouble (tools.runs.trouble)
 
 
 @dataclass

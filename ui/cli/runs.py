@@ -205,6 +205,8 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
              metric: Annotated[list[str] | None, typer.Option(help="add each run's last value of this logged metric "
                                                               "as a column, e.g. loss or health/rank "
                                                               "(repeatable)")] = None,
+             trouble: Annotated[bool, typer.Option("--trouble", help="only runs in trouble: ended failed or "
+                                                   "diverged, or last diagnosed with a failure")] = False,
              limit: int = 50, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List runs, newest first (or best first by probe or kNN, by speed or by training time), with who launched
     each."""
@@ -214,13 +216,14 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
 
     rows = list_runs(the_home(), status=status, method=method, limit=limit, owner=user.lower() if user else None,
                      tag=tag, experiment=experiment, period=since, sort=sort, where=where, dataset=data,
-                     metrics=[metric_key(m) for m in metric or []])
+                     metrics=[metric_key(m) for m in metric or []], in_trouble=trouble)
     if as_json:
         emit({"runs": rows}, True)
         return
     if not rows:
         filtered = any((status, method, data, user, tag, experiment, since, where))
-        typer.echo("No runs match those filters." if filtered else "No runs yet: `sslpilot pretrain --help` starts one.")
+        typer.echo("No runs in trouble: none failed or diverged, and no diagnosis found a failure." if trouble and
+                   not filtered else "No runs match those filters." if filtered or trouble else "No runs yet: `sslpilot pretrain --help` starts one.")
         return
     from rich.console import Console
     from rich.table import Table

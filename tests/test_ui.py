@@ -237,7 +237,7 @@ def test_run_page_config_tab_shows_what_the_run_chose_for_its_auto_settings(page
     (chosen,) = [d.value for d in at.dataframe if list(d.value.columns) == ["setting", "value"]]
     assert {"optim.name", "train.precision"} <= set(chosen["setting"])  # auto in the seeded config
     assert "train.device" not in set(chosen["setting"])  # set to cpu there: not a choice of the run's
-    assert "trained for " in _text(at) and " images/s on cpu" in _text(at)
+    assert "trained for " in _text(at) and " images/s (" in _text(at) and " steps/s) on cpu" in _text(at)
     assert any("method: simsiam" in c.value for c in at.code)  # the config as launched
 
 

@@ -273,7 +273,7 @@ def checkpoint_views(run_dir: Path, views: int, images: int, strength: float | N
     import torch
 
     from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import split_ids
+    from ssl_runtime.data import measured_sample, split_ids
     from ssl_runtime.run_folder import RunFolder
     from ssl_runtime.tasks import build_task
 
@@ -285,7 +285,8 @@ def checkpoint_views(run_dir: Path, views: int, images: int, strength: float | N
     state = torch.load(folder.checkpoints / "last.pt", map_location="cpu", weights_only=False)
     task.method.load_state_dict(state["model"])
     _, val_ids = split_ids(task.store, cfg.data, cfg.train.seed)
-    return task.method, task.health_views((val_ids if len(val_ids) >= 16 else task.train_ids)[:images], views)
+    held_out = measured_sample(val_ids if len(val_ids) >= 16 else task.train_ids, images, cfg.train.seed)
+    return task.method, task.health_views(held_out, views)
 
 
 RETRIEVAL_SIGNALS = ("view retrieval, backbone", "view retrieval, projector", "view retrieval, as ranked")

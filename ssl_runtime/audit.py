@@ -75,8 +75,10 @@ def measure(encoder: Encoder, images: torch.Tensor, labels: torch.Tensor | None,
             val_rows: torch.Tensor, device: torch.device, health_samples: int, baseline: bool) -> dict:
     """Health on up to `health_samples` held-out images (LiDAR over their augmented views); kNN and linear probe
     when there are labels."""
+    from ssl_runtime.data import measured_sample
+
     feats = embed(encoder, images, device)
-    held_out = val_rows[:health_samples] if len(val_rows) >= 16 else torch.arange(min(len(feats), health_samples))
+    held_out = measured_sample(val_rows if len(val_rows) >= 16 else torch.arange(len(feats)), health_samples, 0)
     out: dict = {"embedding_dim": int(feats.shape[1]), "health_samples": int(len(held_out)),
                  **health_of(feats[held_out]), **view_health(encoder, images[held_out], device)}
     if labels is not None:
@@ -102,7 +104,7 @@ def _run_encoder_images(run_dir, images: int, checkpoint=None):
     run's preprocessing), and up to `images` of its own held-out images (the split its probe scores; its training
     images when it has none), as uint8."""
     from ssl_runtime.configure import load_run_config
-    from ssl_runtime.data import eval_images, open_store, split_ids
+    from ssl_runtime.data import eval_images, measured_sample, open_store, split_ids
     from ssl_runtime.encoders import load_encoder
     from ssl_runtime.run_folder import RunFolder
 
@@ -116,7 +118,7 @@ def _run_encoder_images(run_dir, images: int, checkpoint=None):
     size = encoder.preprocess["image_size"]
     store = open_store(cfg.data, size, run_dir=folder.path)
     train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
-    ids = (val_ids if len(val_ids) >= 16 else train_ids)[:images]
+    ids = measured_sample(val_ids if len(val_ids) >= 16 else train_ids, images, cfg.train.seed)
     return encoder, eval_images(store, ids, size)
 
 

@@ -51,7 +51,8 @@ class DataConfig(_Strict):
                                    "32 shapes, 224 for your images (64 with small_cnn)")
     val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     num_samples: int | None = Field(None, ge=16, description="size of the generated shapes set")
-    max_samples: int | None = Field(None, ge=1, description="use at most this many images")
+    max_samples: int | None = Field(None, ge=1, description="use at most this many images: a fixed choice spread "
+                                    "over the whole data (the same for every run of it), not its first ones")
     dedup: bool = Field(False, description="drop exact duplicate images before the split")
     cache_dir: str | None = Field(None, description="where dataset caches live; unset: $SSLPILOT_HOME/datasets")
     max_side: int | None = Field(None, ge=8, le=4096, description="longest side images are cached at; unset: "

@@ -85,3 +85,38 @@ def test_the_chat_reads_the_monitor_apart_from_the_end_of_run_knn(message, tool,
 
     r = understand(message, {}, WORLD, get_model())
     assert (r.tool, r.args) == (tool, args)
+
+
+def test_measured_images_are_spread_over_the_split_and_nested():
+    """A folder is stored class by class, so the first 256 of its held-out images were one class: the kNN monitor read
+    1.0 at every step of the textures sweeps, and the health metrics one class's spread. The measured images are a
+    seeded choice over the whole split, in id order, the smaller inside the larger."""
+    from ssl_runtime.data import measured_sample
+
+    ids = torch.arange(6000) + 24000  # held-out ids of a store sorted by class: 600 of each of 10 classes
+    classes = (ids - 24000) // 600
+    small, large = measured_sample(ids, 256, 0), measured_sample(ids, 2048, 0)
+    assert len(small) == 256 and torch.equal(small, small.sort().values)
+    assert len(set(classes[small - 24000].tolist())) == 10 and set(small.tolist()) <= set(large.tolist())
+    assert torch.equal(measured_sample(ids, 256, 0), small) and not torch.equal(measured_sample(ids, 256, 1), small)
+    assert torch.equal(measured_sample(ids[:100], 256, 0), ids[:100])  # fewer than asked: all of them
+
+
+def test_a_class_sorted_folder_is_monitored_on_every_class(tmp_path):
+    """The health batch and the kNN monitor's bank and queries, on a photo folder stored class by class."""
+    from photos import make_photos
+
+    from ssl_runtime.configure import build_config
+    from ssl_runtime.data.builtin import SHAPES
+    from ssl_runtime.tasks import build_task
+
+    folder = make_photos(tmp_path / "photos", n=400, sizes=(24, 32))
+    cfg = build_config(tiny_config("simclr", **{"data.name": None, "data.path": str(folder),
+                                                "data.cache_dir": str(tmp_path / "datasets"),
+                                                "train.health_samples": 24, "eval.knn_monitor_images": 48}))
+    task = build_task(cfg, None, torch.device("cpu"), "32")
+    labels = task.store.labels
+    assert labels[:100].unique().numel() == 1  # stored class by class: the first ids are one class
+    assert labels[task.health_ids].unique().numel() == len(SHAPES)
+    _, bank_y, _, query_y = task.knn.images
+    assert bank_y.unique().numel() == len(SHAPES) and torch.equal(query_y, labels[task.health_ids])

@@ -66,6 +66,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
     from sklearn.decomposition import PCA
 
     from ssl_runtime.configure import load_run_config
+    from ssl_runtime.data import measured_sample
     from ssl_runtime.data.images import split_indices
     from ssl_runtime.health import singular_spectrum
 
@@ -86,7 +87,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
         texts, labels, names = labelled if labelled else (list(islice(TextSource(cfg.data).documents(), 2000)),
                                                           None, [])
         _, val_idx = split_indices(len(texts), cfg.data.val_fraction, cfg.train.seed)
-        idx = (val_idx if len(val_idx) else torch.arange(len(texts)))[:max_points].tolist()
+        idx = measured_sample(val_idx if len(val_idx) else torch.arange(len(texts)), max_points, cfg.train.seed).tolist()
         feats = text_features(folder.encoder, [texts[i] for i in idx], cpu,
                               max_length=cfg.method_args.get("block_size", 128))
         labels = [labels[i] for i in idx] if labels else None
@@ -99,7 +100,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
 
             data, encoder_dir = load_caption_pairs(cfg.data, default_image_size(cfg.data)).images, folder.encoder / "image"
             _, val_idx = split_indices(len(data), cfg.data.val_fraction, cfg.train.seed)
-            idx = val_idx[:max_points] if len(val_idx) else torch.arange(min(len(data), max_points))
+            idx = measured_sample(val_idx if len(val_idx) else torch.arange(len(data)), max_points, cfg.train.seed)
             images, all_labels, names = data.images[idx], data.labels, data.class_names
         else:
             from ssl_runtime.data import eval_images, open_store, split_ids
@@ -108,7 +109,7 @@ def embedding_view(home: Home, run_id: str, max_points: int = 600) -> dict:
             size = json.loads((encoder_dir / "preprocess.json").read_text())["image_size"]
             store = open_store(cfg.data, size, run_dir=folder.path)  # the dataset cache the run trained on
             train_ids, val_ids = split_ids(store, cfg.data, cfg.train.seed)
-            idx = (val_ids if len(val_ids) else train_ids)[:max_points]
+            idx = measured_sample(val_ids if len(val_ids) else train_ids, max_points, cfg.train.seed)  # every class
             images, all_labels, names = eval_images(store, idx, size), store.labels, store.class_names
         encoder, pre = load_encoder(encoder_dir, pooling=cfg.eval.pooling)
         with torch.no_grad():

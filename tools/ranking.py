@@ -260,7 +260,7 @@ method's runs at 0.50-0.71 against a probe that agreed with itself at 0.90-0.99;
 0.79-1.00 on a fresh draw (session 17, benchmarks/RESULTS.md). Four views of 2048 images are 8192 embeddings: seconds
 for a small CNN on a CPU, minutes for a large backbone at 224 px on one; kept once measured."""
 # what a kept measurement is; a new form is measured afresh
-MEASURE = f"standardised reciprocal rank and k-means(10) consistency, {VIEW_IMAGES} images x 4 views"
+MEASURE = f"standardised reciprocal rank and k-means(10) consistency, {VIEW_IMAGES} images x 4 views, spread over the split"
 
 
 def _stamp(path: Path) -> str:

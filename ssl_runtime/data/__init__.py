@@ -84,8 +84,8 @@ def split_ids(store: ImageStore, cfg: DataConfig, seed: int) -> tuple[torch.Tens
         seen: set[int] = set()
         keep = [i for i in range(len(store)) if not (int(digests[i]) in seen or seen.add(int(digests[i])))]
         ids = torch.tensor(keep, dtype=torch.int64)
-    if cfg.max_samples:
-        ids = ids[: cfg.max_samples]
+    if cfg.max_samples:  # a seeded choice spread over the data, the same for every run of it (its first n would
+        ids = capped(ids, cfg.max_samples, 0)  # be a few of a folder's classes: it is stored class by class)
     if len(ids) < 4:
         raise DataError(f"only {len(ids)} usable images", field="data", fix="give at least a few hundred images")
     train, val = split_indices(len(ids), cfg.val_fraction, seed)
@@ -114,4 +114,15 @@ def capped(ids: torch.Tensor, limit: int, seed: int) -> torch.Tensor:
     return ids[pick.sort().values]
 
 
-__all__ += ["CachedStore", "ResidentStore", "capped", "cache_side"]
+def measured_sample(ids: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """The `n` of `ids` that a run's measurements read (its health batch, the kNN monitor's bank, an audit's or a
+    ranking's images): a seeded choice spread over the whole split, in id order. Never the first n: a folder is
+    stored class by class (class0/..., class1/...), so its first 256 held-out images are all of one class, and
+    the kNN monitor read 1.0 and the health metrics one class's spread. The choice is nested (a smaller n is part of
+    a larger one at the same seed), so a run's 256-image health batch lies inside the 2048 images a ranking reads."""
+    return capped(ids, n, seed + MEASURED_SEED)
+
+
+MEASURED_SEED = 3  # beside the probe's seeded samples (seed, seed + 1, seed + 2)
+
+__all__ += ["CachedStore", "ResidentStore", "capped", "cache_side", "measured_sample"]

@@ -13,7 +13,7 @@ from ssl_runtime.augment import ViewPipeline, ViewRecipe, channel_stats, crop_sc
 from ssl_runtime.backbones import build_backbone
 from ssl_runtime.config import RunConfig
 from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_boxes, step_generator
-from ssl_runtime.data import default_image_size
+from ssl_runtime.data import default_image_size, measured_sample
 from ssl_runtime.data.captions import load_caption_pairs
 from ssl_runtime.data.images import split_indices
 from ssl_runtime.device import to_device
@@ -66,7 +66,7 @@ class ClipTask(Task):
         self.images = images[train_idx].to(device, non_blocking=True)
         self.ids = enc["input_ids"][train_idx].to(device)
         self.mask = enc["attention_mask"][train_idx].to(device)
-        held = val_idx[: cfg.train.health_samples] if len(val_idx) >= 16 else train_idx[: cfg.train.health_samples]
+        held = measured_sample(val_idx if len(val_idx) >= 16 else train_idx, cfg.train.health_samples, cfg.train.seed)
         self.health_images = self.pipeline.normalise(images[held].to(device).float() / 255.0)
         self.health_ids, self.health_mask = enc["input_ids"][held].to(device), enc["attention_mask"][held].to(device)
         self.health_samples = len(held)

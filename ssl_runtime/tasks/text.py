@@ -16,6 +16,7 @@ import torch
 
 from ssl_runtime import distributed as dist_utils
 from ssl_runtime.config import RunConfig
+from ssl_runtime.data import measured_sample
 from ssl_runtime.data.images import split_indices
 from ssl_runtime.data.text import TextSource
 from ssl_runtime.device import to_device
@@ -81,7 +82,7 @@ class TextTask(Task):
             self.collator = DataCollatorForLanguageModeling(self.tokenizer, mlm=True,
                                                             mlm_probability=args.mlm_probability)
         self.special_ids = torch.tensor(sorted(set(self.tokenizer.all_special_ids)))
-        held_out = self.blocks.get(val_idx[: cfg.train.health_samples])
+        held_out = self.blocks.get(measured_sample(val_idx, cfg.train.health_samples, cfg.train.seed))
         self.health_inputs, self.health_labels = self._inputs(held_out, seed=12345)
         self.health_inputs, self.health_labels = self.health_inputs.to(device), self.health_labels.to(device)
         self.health_clean = held_out.to(device)

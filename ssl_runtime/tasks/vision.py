@@ -22,7 +22,7 @@ from ssl_runtime import distributed as dist_utils
 from ssl_runtime.augment import ViewPipeline, crop_scale
 from ssl_runtime.config import RunConfig
 from ssl_runtime.crops import box_corners, centre_boxes, crop_resize, sample_boxes, step_generator
-from ssl_runtime.data import default_image_size, eval_images, open_store, split_ids
+from ssl_runtime.data import default_image_size, eval_images, measured_sample, open_store, split_ids
 from ssl_runtime.data.loader import CropSpec, StepBatches, default_workers, resident, stream
 from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.data.store import CachedStore, ImageStore, ResidentFill, resident_bytes
@@ -83,7 +83,9 @@ class VisionTask(Task):
                                flip_p=r.flip_p * strength if self.host_crops else 0.0) for r in recipes]
         self.pipeline = ViewPipeline(recipes, strength, store.mean, store.std, crop=False,
                                      flip=not self.host_crops).to(device)
-        health_ids = (val_ids if len(val_ids) >= 16 else self.train_ids)[: cfg.train.health_samples]
+        health_ids = measured_sample(val_ids if len(val_ids) >= 16 else self.train_ids, cfg.train.health_samples,
+                                     cfg.train.seed)
+        self.health_ids = health_ids
         self.monitor = HealthMonitor(lambda: self.health_views(health_ids))  # made at the first health step
         first = self.crops[0].size
         self.embedding_dim = HealthMonitor.embedding_dim(method, torch.zeros(2, 3, first, first, device=device))
@@ -96,7 +98,7 @@ class VisionTask(Task):
         ev = self.cfg.eval
         if store.labels is None or not ev.knn_monitor_images or not self.main:
             return None
-        bank_ids = self.train_ids[: ev.knn_monitor_images]
+        bank_ids = measured_sample(self.train_ids, ev.knn_monitor_images, self.cfg.train.seed)
         n_classes = len(store.class_names) or int(store.labels.max()) + 1
 
         def images() -> tuple[torch.Tensor, ...]:

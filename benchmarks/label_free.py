@@ -57,10 +57,11 @@ HOLD_TEXTURES = "textures_30000_s73"  # a fourteenth (session 21), trained after
 WIDE_TEXTURES = "textures_30000_s79"  # a fifteenth (session 21), trained after the wider early band was written down
 SWEEP_TEXTURES = "textures_30000_s83"  # a sixteenth (session 22): the 24-run sweep again, nothing changed since the ninth
 SWEEP_TEXTURES_2 = "textures_30000_s89"  # a seventeenth (session 22), trained after the sixteenth was read
+SWEEP_TEXTURES_3 = "textures_30000_s97"  # an eighteenth (session 43), trained after measured images were spread
 HELD_OUT_DOMAINS = (HELD_OUT, HELD_OUT_2, FRESH_TEXTURES, FRESH_TEXTURES_2, FRESH_TEXTURES_3, FRESH_TEXTURES_4,
                     FRESH_TEXTURES_5, FRESH_TEXTURES_6, *FORECAST_TEXTURES, FRESH_TEXTURES_7, FRESH_TEXTURES_8,
                     LONGER_TEXTURES, VERDICT_TEXTURES, BAND_TEXTURES, FLOOR_TEXTURES, HOLD_TEXTURES, WIDE_TEXTURES,
-                    SWEEP_TEXTURES, SWEEP_TEXTURES_2)
+                    SWEEP_TEXTURES, SWEEP_TEXTURES_2, SWEEP_TEXTURES_3)
 DOMAINS = (*DEV_DOMAINS, *HELD_OUT_DOMAINS)
 
 

@@ -136,6 +136,21 @@ def test_runs_page_filters_and_compares(page, seeded):
     assert "Config differences" in _text(at)
 
 
+def test_runs_page_keeps_the_runs_in_trouble_when_asked(page, seeded):
+    """What the chat's "are any runs failing?" lists: the runs that failed or diverged or were diagnosed with a
+    failure (the seeded runs' verdicts are whatever their diagnosis said, so the test reads them)."""
+    from tools.diagnosis.diagnose import ALERT_VERDICTS
+    from tools.runs import list_runs
+
+    rows = list_runs(seeded["home"], limit=500)
+    expected = {r["run_id"] for r in rows if r["status"] in ("failed", "diverged") or r["verdict"] in ALERT_VERDICTS}
+    at = page("runs")
+    at.checkbox(key="runs-trouble").check().run()
+    assert not at.exception, at.exception
+    shown = set(at.dataframe[0].value["run_id"]) if len(at.dataframe[0].value) else set()
+    assert shown == expected and (seeded["collapsed"] in shown) == (seeded["verdict"] in ALERT_VERDICTS)
+
+
 def test_runs_page_keeps_the_runs_created_in_the_period_chosen(page, seeded):
     from tools.runs import list_runs
 

@@ -177,13 +177,15 @@ def main() -> None:
                           help="only runs whose settings pass each rule KEY OP VALUE (=, !=, <, <=, >, >=), separated "
                                "by ';': a run's value is its config's, else the one it chose at its start")
     where = [w.strip() for w in rules.split(";") if w.strip()]
+    trouble = st.checkbox("in trouble only", key="runs-trouble", help="runs that failed or diverged, or whose last "
+                          "diagnosis found a failure (a collapse, a divergence, not learning)")
     period = chosen_period(created)
     live = any(r["status"] in ("queued", "running") for r in rows)
 
     @st.fragment(run_every=REFRESH_S if live else None)
     def table() -> None:
         try:
-            picked = list_runs(h, limit=500, period=period, where=where)
+            picked = list_runs(h, limit=500, period=period, where=where, in_trouble=trouble)
         except SSLPilotError as exc:  # a rule that does not read: said, the table left as it was asked
             st.error(str(exc))
             return

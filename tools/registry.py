@@ -212,7 +212,7 @@ class Registry:
              status_or_verdict: tuple[Iterable[str], Iterable[str]] | None = None) -> list[Run]:
         """Runs newest first; `created` = (start, end) keeps those created in [start, end) (start None: no bound);
         `dataset`: those whose data is one of these (a built-in's name, or a folder as its config wrote it);
-        `status_or_verdict` = (statuses, verdicts): those with either (the runs in trouble, tools.runs.TROUBLE)."""
+        `status_or_verdict` = (statuses, verdicts): those with either (the runs in trouble: tools.runs.trouble)."""
         with Session(self.engine) as s:
             q = select(Run)
             if status_or_verdict is not None:

@@ -262,6 +262,8 @@ def runs_table(r: dict) -> str:
     if where:  # "which runs used a temperature of 0.2?": the rules said, each run's value in its own column
         period += " with " + " and ".join(f"`{w}`" for w in where)
     if r.get("trouble") and not runs and not (status or method or verdict or where or tag or experiment):
+        if r.get("home_empty"):
+            return "No runs yet, so none in trouble. Try \"pretrain simclr on digits for 20 epochs\"."
         return f"No runs in trouble{period} here: none failed or diverged, and no diagnosis found a failure."
     if r.get("trouble"):  # "are any runs failing?": what counts as trouble, said once
         period = " in trouble (failed, diverged, or last diagnosed with a failure)" + period

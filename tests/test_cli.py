@@ -415,6 +415,8 @@ def test_runs_in_trouble_are_those_that_failed_diverged_or_were_diagnosed_with_a
     reg = Registry(home)
     failed, diverged, collapsed, healthy, weak, stalled = (
         enqueue(home, {"method": "simclr", "data": {"name": "digits"}}) for _ in range(6))
+    assert tool_result_text("list_runs", ToolBox(Home.resolve(tmp_path / "empty")).list_runs(
+        trouble=True)).startswith("No runs yet, so none in trouble.")
     box = ToolBox(home)
     assert tool_result_text("list_runs", box.list_runs(trouble=True, count=True)).startswith(
         "No runs in trouble here: none failed or diverged")

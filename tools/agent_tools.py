@@ -428,6 +428,8 @@ class ToolBox:
                                    ("where", where), ("metrics", metrics), ("trouble", trouble)) if v}
         if period:
             asked["period"] = period_bounds(period)[2]  # "last week", "in the last 2 days": as the answer says it
+        if trouble and not rows:  # "is anything broken?" of an empty home: no runs at all, not none in trouble
+            asked["home_empty"] = not list_runs(self.home, limit=1)
         return {**asked, **matched, "runs": [{**{k: r[k] for k in keep},
                           **{f: round(r[f], 4) if r[f] is not None else None for f in ("probe_acc", "knn_acc")},
                           **{f: r[f] for f in TIMED if f in r},  # a sort by speed or time: its column's values

@@ -176,6 +176,31 @@ def test_text_bad_input_is_one_clear_error(tmp_path):
         train(make_run_dir(tmp_path, tree, "mixed"))
 
 
+def test_a_caption_files_max_samples_is_spread_over_the_file(tmp_path):
+    """data.max_samples took a caption file's first rows, so a file sorted by category kept its first categories;
+    it takes a seeded choice over the file now (as for images), in the file's order."""
+    from PIL import Image
+
+    from ssl_runtime.config import DataConfig
+    from ssl_runtime.data.captions import load_caption_pairs
+
+    folder = tmp_path / "sorted"
+    folder.mkdir()
+    rows = []
+    for i in range(60):
+        colour = ("red", "green", "blue")[i // 20]  # sorted by category, 20 rows of each
+        Image.new("RGB", (8, 8), (10 * (i % 20), 0, 0)).save(folder / f"{i}.png")
+        rows.append({"image": f"{i}.png", "caption": f"{colour} {i}"})
+    (folder / "captions.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    cfg = DataConfig(path=str(folder / "captions.jsonl"), max_samples=12)
+    pairs = load_caption_pairs(cfg, 8)
+    numbers = [int(c.split()[1]) for c in pairs.captions]
+    assert len(numbers) == 12 and numbers == sorted(numbers)
+    assert {c.split()[0] for c in pairs.captions} == {"red", "green", "blue"}
+    assert load_caption_pairs(cfg, 8).captions == pairs.captions  # the same choice every time
+    assert len(load_caption_pairs(DataConfig(path=str(folder / "captions.jsonl")), 8).captions) == 60
+
+
 def test_captions_with_missing_images_are_counted_or_refused(tmp_path):
     from PIL import Image
 

@@ -51,8 +51,13 @@ def load_caption_pairs(cfg: DataConfig, image_size: int) -> CaptionSet:
     if not path.is_file() or path.suffix.lower() not in (".csv", ".jsonl"):
         raise DataError(f"{str(path)!r} is not a .csv or .jsonl captions file", field="data.path",
                         fix=f"give a file with {cfg.image_field!r} and {cfg.caption_field!r} columns")
-    arrays, captions, skipped = [], [], []
-    for i, row in enumerate(_table(path)):
+    rows, kept, skipped = _table(path), [], []
+    order = range(len(rows))
+    if cfg.max_samples and cfg.max_samples < len(rows):  # a seeded choice over the whole file, as images take it
+        order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(0)).tolist()  # (its first rows
+        # would be a few categories of a file sorted by them); only the rows kept are decoded
+    for i in order:
+        row = rows[i]
         rel, caption = row.get(cfg.image_field), row.get(cfg.caption_field)
         if not isinstance(rel, str) or not isinstance(caption, str) or not caption.strip():
             skipped.append(f"row {i + 1}: no {cfg.image_field!r} or {cfg.caption_field!r}")
@@ -66,10 +71,11 @@ def load_caption_pairs(cfg: DataConfig, image_size: int) -> CaptionSet:
         if arr is None:
             skipped.append(f"row {i + 1}: unreadable image {rel}")
             continue
-        arrays.append(arr)
-        captions.append(caption.strip())
-        if cfg.max_samples and len(captions) >= cfg.max_samples:
+        kept.append((i, arr, caption.strip()))
+        if cfg.max_samples and len(kept) >= cfg.max_samples:
             break
+    kept.sort(key=lambda k: k[0])  # in the file's order
+    arrays, captions = [a for _, a, _ in kept], [c for *_, c in kept]
     if len(captions) < 4:
         raise DataError(f"only {len(captions)} usable image-caption pairs in {path.name} ({len(skipped)} skipped, "
                         f"e.g. {skipped[0] if skipped else 'none'})", field="data.path",

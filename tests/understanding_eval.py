@@ -4,7 +4,8 @@ benchmarks/chat_understanding.py.
 Every set runs against the same home: five runs (1 simclr on digits, healthy; 2 simsiam on digits, named
 "siam-nostop", collapsed; 3 dino on shapes, running; 4 byol on digits, diverged; 5 mae on shapes, weak), with
 `{photos}` standing for a folder that exists. A row is right when the reading is the expected tool with the
-expected arguments, or, for rows without a tool, the expected kind of answer (a question, a refusal, help).
+expected arguments, or, for rows without a tool, the expected kind of answer (a question, a refusal, help); a row
+with "says" also wants those words in the question.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def score(rows: list[dict], read) -> dict:
     for row in rows:
         reading = read(row["message"], row.get("context", {}))
         want, got = expected_label(row), got_label(reading)
-        ok = want == got and (reading.kind != "tool" or args_match(row.get("args", {}), reading.args))
+        ok = want == got and (reading.kind != "tool" or args_match(row.get("args", {}), reading.args)) and \
+            row.get("says", "").lower() in (reading.question or "").lower()
         per[want][0] += ok
         per[want][1] += 1
         confusion[(want, got)] += 1

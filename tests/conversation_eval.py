@@ -1,0 +1,69 @@
+"""Scoring whole conversations (several turns in one thread) through the real agent and the offline planner, for
+tests/test_agent.py: what the user said across turns must be what happens.
+
+A row is {"turns": [...], "expect": {...}}, read against a home of three runs (1 simclr on digits, succeeded;
+2 byol on digits, succeeded; 3 vicreg on digits, running). After the last turn it wants: "queued", how many runs
+the conversation queued; "pending", the tool of the action waiting for a yes (or null); "called" and "args", the
+last turn's tool call and some of its arguments; "queued_args", settings of the last queued run's config
+(dotted); "deleted", how many runs went to the trash.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import tiny_config
+
+from agent.session import Agent
+from tools.home import Home
+from tools.registry import Registry
+from tools.runs import enqueue
+
+DATA = Path(__file__).parent / "data"
+
+
+def seeded_home(root: Path) -> Home:
+    home = Home.resolve(root)
+    reg = Registry(home)
+    for method, status in (("simclr", "succeeded"), ("byol", "succeeded"), ("vicreg", "running")):
+        run = enqueue(home, tiny_config(method))
+        reg.update(run.id, status=status)
+    return home
+
+
+def load(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def _dotted(config: dict, key: str):
+    for part in key.split("."):
+        config = config.get(part) if isinstance(config, dict) else None
+    return config
+
+
+def play(home: Home, row: dict, thread: str) -> list[str]:
+    """Runs one conversation; returns what differs from its expectations (empty when it went as expected)."""
+    reg = Registry(home)
+    before = {r.id for r in reg.list(limit=1000)}
+    agent = Agent(home, on_launch=lambda run_id: None)
+    out: dict = {}
+    for text in row["turns"]:
+        out = agent.chat(text, thread)
+    want = row["expect"]
+    after = reg.list(limit=1000)
+    queued = [r for r in after if r.id not in before]
+    calls = out.get("tool_calls") or []
+    got = {"queued": len(queued), "pending": (out.get("pending_confirmation") or {}).get("tool"),
+           "called": calls[-1]["name"] if calls else None, "args": calls[-1]["args"] if calls else {},
+           "deleted": len(before) - len({r.id for r in after} & before)}
+    wrong = [f"{k}: want {want[k]!r}, got {got[k]!r}" for k in ("queued", "pending", "called", "deleted")
+             if k in want and want[k] != got[k]]
+    if "args" in want and any(got["args"].get(k) != v for k, v in want["args"].items()):
+        wrong.append(f"args: want {want['args']}, got {got['args']}")
+    if "queued_args" in want:
+        config = json.loads(queued[0].config_json) if queued else {}
+        seen = {k: _dotted(config, k) for k in want["queued_args"]}
+        if seen != want["queued_args"]:
+            wrong.append(f"queued config: want {want['queued_args']}, got {seen}")
+    return wrong

@@ -3,8 +3,10 @@
 Costly tools (launch, schedule, cancel) only ever return a pending action. The gate runs first on every
 turn: when an action is pending and the user says yes, it executes that exact action; no, it drops it; a change
 to a pending launch ("make it 300 steps", even after a "no,") goes to the planner with the launch, which asks
-again with the change made; anything else drops it and carries on. So neither a model nor text it read can
-launch by itself.
+again with the change made. Anything else ("how long will that take?", "list my runs") is answered and the action
+keeps waiting, each answer ending with a line that says so; a new action replaces it (and says that), and a
+question that a "go ahead" would answer drops it (and says that), so a yes is never read against the wrong
+question. So neither a model nor text it read can launch by itself.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ commands) and say what you can do."""
 # what counts as yes / no to a pending action
 AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go|{PROCEED}|launch it|please do|sounds good)\b",
                     re.I)
-DENY = re.compile(r"^\s*(n|no|nope|cancel|don't|do not|stop|abort|never ?mind)\b", re.I)
+DENY = re.compile(r"^\s*(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
+                  r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
+                  r"action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
+"""A no: "no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names something else to
+cancel: a new action, which replaces the waiting one."""
 
 
 
@@ -63,6 +69,9 @@ class State(TypedDict, total=False):
     last_ranking: dict | None  # the last ranking's leaders: "train the best one longer" names one of them
     pending: dict | None
     amendable: dict | None  # the launch that was pending when this turn began: "make it 300 steps" changes it
+    held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
+    proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
+    last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
     model_calls: int
     launches: int
     gpu_hours: float
@@ -139,21 +148,25 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     def gate(state: State) -> dict:
         human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
         pending = state.get("pending")
-        update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None}
+        update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
+                                  "proposed": False}
         if not pending or human is None:
             return update
         text = str(human.content)
-        update["pending"] = None
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
             changes, problem = launch_changes(text, method=pending_method(pending))
             if changes or problem:  # "no, 500 steps" is a change, not a no
+                update["pending"] = None
                 return update
         if DENY.search(text):
+            update["pending"] = None
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
-        if not AFFIRM.search(text):
+        if not AFFIRM.search(text) or (re.search(r"\?", text) and len(text.split()) > 2):  # "ok, how long is it?"
+            update["held"] = pending  # answered below; the action keeps waiting
             return update
+        update["pending"] = None
         call_id = f"call_{uuid.uuid4().hex[:12]}"
         budget_error = _check_budget(state, pending)
         if budget_error:
@@ -190,11 +203,21 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                            f"({Budget.max_model_calls}).")], "model_calls": calls}
         ctx = {"focus_run": state.get("focus_run"), "last_run": state.get("last_run"),
                "last_recommendation": state.get("last_recommendation"), "pending_launch": state.get("amendable"),
-               "last_ranking": state.get("last_ranking")}
+               "last_ranking": state.get("last_ranking"), "last_listed": state.get("last_listed")}
         system = SystemMessage(content=SYSTEM_PROMPT + f"\nContext: {json.dumps(ctx, default=str)}",
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
-        return {"messages": [reply], "model_calls": calls}
+        update: dict[str, Any] = {"messages": [reply], "model_calls": calls}
+        held = state.get("held")
+        if held and not reply.tool_calls and isinstance(reply.content, str):
+            line, keep = waiting_line(held, state.get("pending"), state.get("proposed", False),
+                                      (reply.additional_kwargs.get("clarify") or {}).get("without"))
+            if line:
+                reply.content = f"{reply.content}\n\n{line}" if reply.content else line
+            if not keep:
+                update["pending"] = None
+            update["held"] = None
+        return update
 
     def after_model(state: State) -> str:
         last = state["messages"][-1]
@@ -227,6 +250,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                           "untrusted_data": result}, default=str)
             if "pending_confirmation" in result:
                 update["pending"] = result["pending_confirmation"]
+                update["proposed"] = True
+            if msg.name == "list_runs" and "error" not in result:
+                update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
             for key in ("run_id",):
                 if isinstance(result.get(key), str) and "error" not in result:
                     update["focus_run"] = result[key]
@@ -254,6 +280,44 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     g.add_conditional_edges("tools", lambda s: END if isinstance(s["messages"][-1], AIMessage) else "model",
                             {"model": "model", END: END})
     return g.compile(checkpointer=checkpointer)
+
+
+def waiting_line(held: dict, pending: dict | None, proposed: bool, go_ahead: dict | None) -> tuple[str, bool]:
+    """What the answer to a turn that neither confirmed nor refused a waiting action says of it, and whether it still
+    waits: still waiting (shown again, changed, or named in a line), replaced by this turn's new action, or dropped
+    because the answer asks a question that a "go ahead" answers with a call (`go_ahead`: the same action, kept
+    there, or another)."""
+    what = pending_words(held)
+    if proposed:
+        return ("" if pending is None or _same_action(pending, held) else f"(This replaces {what}, which was "
+                "waiting: one action waits at a time.)"), True
+    if go_ahead:  # the question's own "go ahead" brings the action back when it is the same one, changed or not
+        return ("" if _same_action(go_ahead, held) else f"(I dropped {what}, which was waiting, so that a yes here "
+                "answers this question; ask for it again after.)"), False
+    return f"Still waiting for your yes or no: {what}.", True
+
+
+def _same_action(a: dict, b: dict) -> bool:
+    """The same action, perhaps with its settings changed: a launch of the same method on the same data (or from the
+    same parent), a cancel or delete of the same runs."""
+    keys = ("method", "data", "parent_run", "run_id", "run_ids")
+    return a["tool"] == b["tool"] and all((a.get("args") or {}).get(k) == (b.get("args") or {}).get(k) for k in keys)
+
+
+def pending_words(pending: dict) -> str:
+    """A waiting action in a few words: "the launch of vicreg on digits (50 steps)", "cancelling run 3"."""
+    tool, args = pending["tool"], pending.get("args") or {}
+    if tool in LAUNCH_TOOLS:
+        what = {"launch_sweep": "the sweep", "schedule_pretraining": "the scheduled launch"}.get(tool, "the launch")
+        of = f" of {args['method']}" if args.get("method") else ""
+        on = f" on {args['data']}" if args.get("data") else ""
+        parent = f" following run {args['parent_run']}" if args.get("parent_run") else ""
+        length = next((f" ({args[k]} {k})" for k in ("steps", "epochs") if args.get(k)), "")
+        return f"{what}{of}{on}{parent}{length}"
+    runs = [str(r) for r in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])]
+    named = f"run{'s' if len(runs) > 1 else ''} {', '.join(runs)}"
+    return {"cancel_run": f"cancelling {named}", "delete_runs": f"deleting {named}",
+            "stop_run_when": f"the stop rule for {named}"}.get(tool, f"{tool.replace('_', ' ')} ({named})")
 
 
 def _runs(pending: dict) -> int:

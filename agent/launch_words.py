@@ -456,12 +456,17 @@ def pending_method(pending: dict, world: World | None = None) -> str | None:
     return args.get("method") or (parent.method if parent else None)
 
 
-def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Reading | None:
+def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked: str | None = None) -> Reading | None:
     """The pending launch with what this message changes, when it changes something and reads as a change: not a
-    whole new request (a method and data of its own), not a confident question about something else."""
+    whole new request (a method and data of its own), not a confident question about something else. `asked` is
+    the setting the user's last message asked the launch about ("what batch size will it use?"), which a bare
+    number now sets ("make it 128")."""
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
+    bare = written_numbers(text) if asked and not changes and problem is None else []
+    if len(bare) == 1:
+        changes, problem = launch_changes(f"{asked} {bare[0].value:g}", cwd, pending_method(pending, world))
     scaled = multiples_of_pending(text, pending) if problem is None else {}
     if isinstance(scaled, Reading):
         return scaled
@@ -503,6 +508,43 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck) -> Re
     tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
         else "launch_pretraining"
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
+
+
+PENDING_ASKED = re.compile(
+    r"^(?=\W*(?:(?:and|so|but|ok(?:ay)?|hmm?)\W+)?(?:how|what|which|where|when|is|are|will|would|does|do|can|could|"
+    r"should|roughly|approximately)\b|.*\?\s*$)"  # a question
+    r"(?=.*\b(?:it|that|this|they|the\s+(?:launch|sweep|job|training|new\s+run))\b|.*\b(?:will|would|'ll|going\s+to)\b)"
+    r"(?!.*\b(?:did|was|were|has|had)\b)"  # not about what a run already did
+    r"(?=.*\b(?:long|time|takes?|last|minutes?|hours?|seconds?|batch(?:\s+size)?|steps?|epochs?|lr|learning\s+rate|"
+    r"rate|device|gpus?|cpu|memory|ram|fit|runs|cost|estimate\w*|settings?|config\w*|temperature|augment\w*|"
+    r"backbone|image\s+size|size|start|finish|done|optimi[sz]er|schedule|warm-?up)\b)", re.I | re.S)
+"""A question about the launch waiting for its yes ("how long will that take?", "what batch size will it use?",
+"how many runs is that?"): the proposal shown again, which answers it, and the launch still waits. Not a question
+about a run's past ("how long did run 4 take?") nor one naming a run."""
+
+
+ASKED_SETTING = re.compile(r"\b(batch\s+size|learning\s+rate|lr|steps|epochs|temperature|warm-?up\s+steps|"
+                           r"weight\s+decay|image\s+size)\b", re.I)
+"""The setting a question about the waiting launch names, which a bare number in the next message then sets."""
+
+
+def asked_setting(previous: str | None) -> str | None:
+    """The setting the user's previous message asked the waiting launch about, if it was such a question."""
+    if not previous or not PENDING_ASKED.search(previous):
+        return None
+    m = ASKED_SETTING.search(previous)
+    return m.group(1).lower() if m else None
+
+
+def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | None:
+    """The waiting launch shown again when the message asks about it (PENDING_ASKED), naming no run."""
+    if pending.get("tool") not in LAUNCH_TOOLS or not PENDING_ASKED.search(text):
+        return None
+    refs = find_runs(text, world)
+    if refs.ids or refs.ambiguous or any(u != "(sweep)" for u in refs.unknown):  # "the sweep" is the one waiting
+        return None
+    args = {k: v for k, v in pending["args"].items() if v not in (None, {}, [])}
+    return Reading("tool", pending["tool"], args, confidence=1.0, intents=intents[:3])
 
 
 AS_LONG = re.compile(r"\b(twice|double|triple|half|\d+(?:\.\d+)?\s*(?:x|times))\s+as\s+long\b", re.I)

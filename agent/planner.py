@@ -20,6 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
+from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
 from agent.run_refs import RunInfo, World
 from agent.understand import understand
@@ -109,6 +110,8 @@ class OfflinePlanner(BaseChatModel):
             call = clarify["without"]
             return AIMessage(content="", tool_calls=[{"name": call["tool"], "args": call["args"],
                                                       "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+        if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
+            context["asked_setting"] = asked_setting(_previous_human(messages))
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
             launch = clarify.get("without") if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS \
                 else _refused_launch(messages)
@@ -153,6 +156,12 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
         return None
     runs = result.get("imported") or [result.get("audit_run") or {}]
     return str(runs[0]["run_id"]) if runs and runs[0].get("run_id") else None
+
+
+def _previous_human(messages: list[BaseMessage]) -> str | None:
+    """The user's message before the one being answered."""
+    said = [m for m in messages if isinstance(m, HumanMessage)]
+    return str(said[-2].content) if len(said) >= 2 else None
 
 
 def _open_question(messages: list[BaseMessage]) -> dict | None:

@@ -62,6 +62,7 @@ class RunRefs:
     ambiguous: list[list[str]] = field(default_factory=list)  # "the byol run" when there are two
     mentioned: bool = False  # the message points at runs itself (not through the thread)
     sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
+    group: list[str] | None = None  # the runs a plural description named ("all the byol runs"), when it named one
 
 
 def find_backend(text: str, world: World) -> str | None:
@@ -287,6 +288,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         # take runs; a list or a usage question reads the same words as its own filters)
         if group:
             refs.ids += [i for i in group if i not in refs.ids]
+            refs.group = group
         else:
             refs.unknown.append("(described)")
     on_gpu = ON_A_GPU.search(low)

@@ -36,6 +36,7 @@ from agent.launch_words import (
     amend,
     launch_args,
     method_problem,
+    pending_asked,
     read_launch,
     read_relaunch,
     waits_for_a_run,
@@ -53,7 +54,7 @@ from agent.reading import (
     run_problem,
     which_sweep,
 )
-from agent.run_refs import SWEEP_REF, World, find_runs, mask_runs, unname_sweeps, whole_sweep
+from agent.run_refs import GROUP_REF, SWEEP_REF, World, find_runs, mask_runs, unname_sweeps, whole_sweep
 from agent.run_tool_words import (
     ACTION_START,
     CHANGE_ASKED,
@@ -268,8 +269,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     intents = model.predict(mask_runs(stripped, world))
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
-        amended = amend(stripped, pending, world, intents, cwd)
-        if amended is not None:
+        amended = amend(stripped, pending, world, intents, cwd, context.get("asked_setting")) or pending_asked(
+            stripped, pending, world, intents)
+        if amended is not None:  # or "how long will that take?": the launch shown again, still waiting
             return amended
     named = find_runs(stripped, world, about_runs=True)
     about = [topic for topic, words in CATALOGUE_TOPICS if re.search(words, stripped, re.I)]
@@ -323,6 +325,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
+    listed = context.get("last_listed")
+    if listed and not named.mentioned and THEM_COMPARED.search(stripped) and not ADVICE.search(stripped):
+        return _compare_listed(listed, world)
     decided = _decided_by_words(stripped, named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
@@ -487,8 +492,11 @@ ALL_RUNS = re.compile(r"\b(?:all|every|each)\s+(?:(?:of\s+)?(?:my|the|our)\s+)?r
 SIDE_BY_SIDE = re.compile(r"\bside[ -]by[ -]side\b|\bhead[ -]to[ -]head\b|^\W*(?:(?:please|pls|can\s+you|could\s+you|"
                           r"let'?s)\s+)?compare\b", re.I)
 """Every run set side by side ("compare all my runs", "put all my runs side by side"): the comparison of each (the
-newest COMPARED_AT_MOST, or a question when there are more). Not "all of them": the chat keeps no list it showed,
-so "them" may be a few runs, not every one."""
+newest COMPARED_AT_MOST, or a question when there are more). Not "all of them": that is THEM_COMPARED."""
+THEM_COMPARED = re.compile(r"^(?=.*\b(?:compare|comparison|side[ -]by[ -]side|head[ -]to[ -]head)\b)"
+                           r"(?=.*\b(?:them|those|these)\b)", re.I | re.S)
+"""The runs the last list showed, compared ("compare all of them", "put those side by side"); with no list in the
+thread, asked which."""
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
 """A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the
@@ -539,8 +547,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
             NOT_WEIGHED.search(text):
         return "compare_runs"  # "what's the difference between the byol and simclr runs?": runs of this home, named,
         # not the methods in the literature; "which did better, my simclr run or my simsiam run?"
-    if not named.mentioned and ALL_RUNS.search(text) and SIDE_BY_SIDE.search(text) and not ADVICE.search(text):
-        return "compare_runs"  # "put all my runs side by side": every run (a list was offered)
+    if not named.mentioned and (ALL_RUNS.search(text) or GROUP_REF.search(text.lower())) and SIDE_BY_SIDE.search(
+            text) and not ADVICE.search(text):
+        return "compare_runs"  # "put all my runs side by side": every run (a list was offered); "every simclr run"
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
         return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)
@@ -781,6 +790,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                        intents[:3], p)
         if len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) >= 2:  # "compare all my runs": each of them
             ids = world.ids()
+        if len(ids) == 1 and refs.group == ids:  # "compare all the mae runs" with one mae run
+            return _only_one(ids[0], world, "Only one run here fits that")
         if len(ids) < 2:
             focus = context.get("focus_run")
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
@@ -880,6 +891,29 @@ def _cancel_of(ids: list[str], p: float, intents) -> Reading:
     """A cancel of one run, or of several in one confirmation."""
     args = {"run_id": ids[0]} if len(ids) == 1 else {"run_ids": ids[:64]}
     return Reading("tool", "cancel_run", args, confidence=p, intents=intents)
+
+
+def _compare_listed(listed: list[str], world: World) -> Reading:
+    """The runs the last list showed, side by side, in its order; one run, or more than a comparison sets, asked."""
+    ids = [i for i in listed if world.has(i)]
+    if len(ids) == 1:
+        return _only_one(ids[0], world, "The list I showed last has only one run")
+    if len(ids) > COMPARED_AT_MOST:
+        first = ids[:COMPARED_AT_MOST]
+        return ask(f"The list I showed last has {len(ids)} runs, and a comparison sets at most {COMPARED_AT_MOST} side "
+                   f"by side. Compare its first {COMPARED_AT_MOST} (runs {', '.join(first)})?",
+                   [f"compare runs {' and '.join(first)}", "list my runs sorted by probe accuracy"])
+    if not ids:
+        return ask("The runs the last list showed are no longer here. Which runs should I compare?", ["list my runs"])
+    return Reading("tool", "compare_runs", {"run_ids": ids}, confidence=1.0, intents=[("compare_runs", 1.0)])
+
+
+def _only_one(rid: str, world: World, lead: str) -> Reading:
+    """A comparison asked of one run: say so, and offer it beside the newest others."""
+    run = world.run(rid)
+    others = [i for i in reversed(world.ids()) if i != rid][:2]
+    return ask(f"{lead}: run {rid} ({_run_words(run)}). A comparison needs two or more runs; compare it with which?",
+               [f"compare runs {rid} and {o}" for o in others])
 
 
 def _run_words(r) -> str:

@@ -11,6 +11,7 @@ last turn's tool call and some of its arguments; "queued_args", settings of the 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from conftest import tiny_config
@@ -23,8 +24,14 @@ from tools.runs import enqueue
 DATA = Path(__file__).parent / "data"
 
 
-def seeded_home(root: Path) -> Home:
+def seeded_home(root: Path, model_from: Path | None = None) -> Home:
+    """A home with the three runs; `model_from`, another home whose fitted intent model is copied in (a fit costs
+    seconds)."""
     home = Home.resolve(root)
+    if model_from is not None:
+        (home.root / "cache").mkdir(parents=True, exist_ok=True)
+        for fitted in (model_from / "cache").glob("intent-model-*.npz"):
+            shutil.copy(fitted, home.root / "cache" / fitted.name)
     reg = Registry(home)
     for method, status in (("simclr", "succeeded"), ("byol", "succeeded"), ("vicreg", "running")):
         run = enqueue(home, tiny_config(method))

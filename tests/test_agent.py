@@ -261,3 +261,73 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
         if t.type == "inline" and "Config differences" in t.content:
             where = "table" if in_table else "text"
     assert where == "text"
+
+
+# ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
+
+HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9}
+
+
+@pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
+def test_held_out_conversations(name, tmp_path, monkeypatch):
+    from conversation_eval import load, play, seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    rows = load(name)
+    first = seeded_home(tmp_path / "home0")
+    misses = {" / ".join(row["turns"]): wrong for i, row in enumerate(rows)
+              if (wrong := play(first if i == 0 else seeded_home(tmp_path / f"home{i}", first.root), row, f"c{i}"))}
+    assert len(rows) >= 10 and 1 - len(misses) / len(rows) >= HELD_OUT_CONVERSATIONS[name], misses
+
+
+def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, monkeypatch):
+    """A question between a proposal and its yes used to drop the launch without a word ("how long will that
+    take?" ... "yes": "Nothing is waiting"). It waits now, each answer ends by naming it, a question about it shows
+    it again, and only another action (which says so), a no or a yes ends it."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    first = a.chat("pretrain simclr on digits for 30 steps", "w")["pending_confirmation"]
+    out = a.chat("which runs are running?", "w")
+    assert out["tool_calls"][0]["name"] == "list_runs" and out["pending_confirmation"] == first
+    assert out["answer"].endswith("Still waiting for your yes or no: the launch of simclr on digits (30 steps).")
+    out = a.chat("ok, and how long will it take?", "w")  # a question that starts with "ok" is not a yes
+    call = out["tool_calls"][0]
+    assert (call["name"], call["args"]["method"], call["args"]["steps"], call["status"]) == (
+        "launch_pretraining", "simclr", 30, "pending_confirmation")
+    assert "Still waiting" not in out["answer"] and "Reply **yes**" in out["answer"]  # the proposal asks itself
+    out = a.chat("cancel run 3", "w")  # another action: it replaces the launch, and says so
+    assert out["pending_confirmation"] == {"tool": "cancel_run", "args": {"run_id": "3"}}
+    assert "This replaces the launch of simclr on digits (30 steps)" in out["answer"]
+    assert a.chat("no", "w")["pending_confirmation"] is None
+    runs = Registry(home).list()
+    assert len(runs) == 3 and a.launched == [] and {r.id: r.status for r in runs}["3"] == "running"
+
+
+@pytest.mark.parametrize("text,is_no", [("no", True), ("nope, not now", True), ("cancel", True), ("cancel it", True),
+                                        ("stop that please", True), ("never mind", True), ("forget it", True),
+                                        ("cancel run 3", False), ("stop run 2 when the loss is below 1", False),
+                                        ("abort the job on gpu 1", False), ("nothing else", False)])
+def test_a_no_to_a_waiting_action_is_one_that_names_nothing_else(text, is_no):
+    from agent.graph import DENY
+
+    assert bool(DENY.search(text)) is is_no
+
+
+def test_what_an_answer_says_of_the_action_that_waited():
+    from agent.graph import waiting_line
+
+    launch = {"tool": "launch_pretraining", "args": {"method": "byol", "data": "digits", "steps": 40}}
+    bigger = {"tool": "launch_pretraining", "args": {**launch["args"], "batch_size": 128}}
+    cancel = {"tool": "cancel_run", "args": {"run_id": "3"}}
+    assert waiting_line(launch, launch, False, None) == (
+        "Still waiting for your yes or no: the launch of byol on digits (40 steps).", True)
+    assert waiting_line(launch, bigger, True, None) == ("", True)  # changed: the new proposal shows it
+    assert waiting_line(launch, cancel, True, None) == (
+        "(This replaces the launch of byol on digits (40 steps), which was waiting: one action waits at a time.)",
+        True)
+    assert waiting_line(launch, launch, False, launch) == ("", False)  # the question's "go ahead" brings it back
+    line, keep = waiting_line(cancel, cancel, False, {"tool": "get_run", "args": {"run_id": "2"}})
+    assert not keep and line.startswith("(I dropped cancelling run 3, which was waiting")

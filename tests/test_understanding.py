@@ -70,7 +70,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
                   "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9,
-                  "session43_heldout.jsonl": 0.9}
+                  "session43_heldout.jsonl": 0.9, "session44_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -741,3 +741,45 @@ def test_why_are_my_runs_failing_is_not_the_run_in_focus(model):
     r = understand("why are my runs failing?", {"focus_run": "1"}, WORLD, model)
     assert r.kind == "clarify" and r.options[0] == "diagnose run 4", (r.kind, r.args)
     assert understand("why is it failing?", {"focus_run": "4"}, WORLD, model).args == {"run_id": "4"}
+
+
+def test_the_runs_the_last_list_showed_are_compared_in_its_order(model):
+    from agent.run_refs import RunInfo, World
+
+    r = read(model, "compare all of them", {"last_listed": ["4", "2"]})
+    assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["4", "2"]})
+    assert read(model, "compare them", {"focus_run": "1"}).kind == "clarify"  # no list in the thread: asked
+    one = read(model, "put those side by side", {"last_listed": ["5"]})
+    assert one.kind == "clarify" and one.question.startswith("The list I showed last has only one run: run 5 (mae")
+    many = World([RunInfo(str(i), "simclr", "digits", "succeeded") for i in range(1, 11)])
+    r = understand("compare these", {"last_listed": [str(i) for i in range(10, 0, -1)]}, many, model)
+    assert r.kind == "clarify" and "has 10 runs" in r.question and r.options[0] == "compare runs " + " and ".join(
+        str(i) for i in range(10, 2, -1))
+
+
+def test_a_group_of_one_run_is_said_to_be_one(model):
+    r = read(model, "compare all my byol runs", {"focus_run": "1"})  # not run 1 beside it: the group was asked for
+    assert r.kind == "clarify" and r.question.startswith("Only one run here fits that: run 4 (byol on digits")
+    assert read(model, "put every simclr run side by side").kind == "clarify"  # was a launch of simclr
+
+
+PENDING = {"tool": "launch_pretraining", "args": {"method": "vicreg", "data": "digits", "steps": 50}}
+
+
+@pytest.mark.parametrize("text", ["how long will that take?", "what batch size would it use?", "is it going to fit "
+                                  "in memory?", "roughly how many minutes is that", "which gpu will the launch use?"])
+def test_a_question_about_the_waiting_launch_shows_it_again(model, text):
+    r = read(model, text, {"pending_launch": PENDING})
+    assert (r.kind, r.tool, r.args) == ("tool", "launch_pretraining", PENDING["args"])
+
+
+@pytest.mark.parametrize("text,tool", [("how long did run 1 take?", "get_run"), ("what does vicreg's lambda do?",
+                                                                                  "search_literature")])
+def test_other_questions_beside_a_waiting_launch_are_their_own(model, text, tool):
+    assert read(model, text, {"pending_launch": PENDING}).tool == tool
+
+
+def test_a_bare_number_sets_the_setting_just_asked_about(model):
+    r = read(model, "make it 128", {"pending_launch": PENDING, "asked_setting": "batch size"})
+    assert (r.tool, r.args) == ("launch_pretraining", {**PENDING["args"], "batch_size": 128})
+    assert read(model, "make it 128", {"pending_launch": PENDING}).kind == "clarify"  # which setting: asked

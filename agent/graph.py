@@ -251,7 +251,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if "pending_confirmation" in result:
                 update["pending"] = result["pending_confirmation"]
                 update["proposed"] = True
-            if msg.name == "list_runs" and "error" not in result:
+            if msg.name in ("list_runs", "compare_runs") and "error" not in result:  # in the order shown
                 update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
             for key in ("run_id",):
                 if isinstance(result.get(key), str) and "error" not in result:
@@ -263,6 +263,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update["last_recommendation"] = result
             if msg.name == "rank_runs" and result.get("ranking"):
                 update["last_ranking"] = leaders_of(result)
+                update["last_listed"] = update["last_ranking"]["run_ids"]
             update["messages"].append(msg)
         for call in getattr(ai, "tool_calls", []):
             rid = call["args"].get("run_id")

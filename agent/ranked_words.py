@@ -39,6 +39,8 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
     m = BEST_REF.search(text)
     if not ranked.get("label_free") or m is None or ASKS_WHICH.search(text):
         return None
+    if context.get("last_listed") not in (None, ranked.get("run_ids")):  # a list shown since: "the top one" is its
+        return None  # (agent/listed_words.py)
     picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x))
     written = [text[:m.start()] + f"run {rid}" + text[m.end():] for rid in picks]
     return written[0] if len(written) == 1 else written

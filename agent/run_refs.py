@@ -164,7 +164,11 @@ ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s
 """A run described by the GPU it holds ("cancel the run on gpu 1"): the live run placed there, never run 1."""
 
 
-DESCRIPTIONS = (r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
+OLDEST = (r"\bthe\s+(?:oldest|earliest|first)\s+(?:run|job|experiment|training)\s+(?:i|we)\s+(?:ever\s+)?(?:launched|"
+          r"trained|ran|started|made|did)\b|\bthe\s+(?:oldest|earliest)\s+(?:one|run|job|experiment)\b")
+"""The oldest run ("the first run I launched", "the oldest one"); "the first one" alone is a list's
+(agent/listed_words.py)."""
+DESCRIPTIONS = (OLDEST, r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
                 r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
                 r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
                 r"\bthe (?:running|current|active|live) (?:one|run|job|training)\b",
@@ -267,6 +271,8 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
                  r"\bthe last one\b", low):
         described.append([runs[0].id] if runs else [])
+    if re.search(OLDEST, low):  # "the first run I launched", "the oldest one"
+        described.append([runs[-1].id] if runs else [])
     if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
         described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
     if re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low):  # the newest healthy run

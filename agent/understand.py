@@ -41,6 +41,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
+from agent.listed_words import resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import resolve_best
@@ -235,6 +236,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     "did you mean?", best)
     if best:  # "what lr did the winner use?" right after a ranking: its leader, named
         stripped = best
+    stripped = resolve_listed(stripped, context) or stripped  # "diagnose the second one": run N of the last list
     words = read_annotation(stripped)
     trashed = _trash(stripped, world)
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes

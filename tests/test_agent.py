@@ -331,3 +331,15 @@ def test_what_an_answer_says_of_the_action_that_waited():
     assert waiting_line(launch, launch, False, launch) == ("", False)  # the question's "go ahead" brings it back
     line, keep = waiting_line(cancel, cancel, False, {"tool": "get_run", "args": {"run_id": "2"}})
     assert not keep and line.startswith("(I dropped cancelling run 3, which was waiting")
+
+
+def test_a_place_in_the_last_list_or_comparison_names_its_run(tmp_path, monkeypatch):
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("list my runs", "l")  # newest first: 3, 2, 1
+    assert a.chat("show me the second one", "l")["tool_calls"][0]["args"] == {"run_id": "2"}
+    a.chat("compare runs 1 and 3", "l")  # the comparison is the last list now
+    out = a.chat("diagnose the second one", "l")
+    assert out["tool_calls"][0]["name"] == "diagnose_run" and out["tool_calls"][0]["args"] == {"run_id": "3"}

@@ -70,7 +70,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session41b_heldout.jsonl": 0.9, "session41c_heldout.jsonl": 0.9,
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
                   "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9,
-                  "session43_heldout.jsonl": 0.9, "session44_heldout.jsonl": 0.9}
+                  "session43_heldout.jsonl": 0.9, "session44_heldout.jsonl": 0.9,
+                  "session44b_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -783,3 +784,20 @@ def test_a_bare_number_sets_the_setting_just_asked_about(model):
     r = read(model, "make it 128", {"pending_launch": PENDING, "asked_setting": "batch size"})
     assert (r.tool, r.args) == ("launch_pretraining", {**PENDING["args"], "batch_size": 128})
     assert read(model, "make it 128", {"pending_launch": PENDING}).kind == "clarify"  # which setting: asked
+
+
+@pytest.mark.parametrize("text,written", [
+    ("diagnose the top one", "diagnose run 4"), ("why is the bottom run so weak?", "why is run 2 so weak?"),
+    ("compare the first two", "compare runs 4 and 1"), ("compare the top 3 runs", "compare runs 4, 1 and 5"),
+    ("which of them is best?", "which of runs 4, 1, 5 and 2 is best?"), ("compare all of them", None),
+    ("show me the first run I launched", None), ("the fifth one", None), ("list my runs", None)])
+def test_a_place_in_the_last_list_is_written_as_its_run(text, written):
+    from agent.listed_words import resolve_listed
+
+    assert resolve_listed(text, {"last_listed": ["4", "1", "5", "2"]}) == written
+    assert resolve_listed(text, {}) is None  # no list in the thread: the usual question back
+
+
+def test_the_first_run_i_launched_is_the_oldest(model):
+    assert read(model, "show me the first run I launched").args == {"run_id": "1"}
+    assert read(model, "diagnose the oldest one").args == {"run_id": "1"}

@@ -1,0 +1,50 @@
+"""Runs named by their place in the last list the thread showed: "diagnose the top one", "show me the second run",
+"compare the first two", "which of them is best?".
+
+A list (list_runs), a ranking or a comparison leaves its runs, in the order shown, in the thread (`last_listed`,
+agent/graph.py). A message that points into it is written with the runs named ("diagnose run 4"), then read as any
+other. With no list in the thread the words are left alone, and the usual question back asks which run.
+"""
+
+from __future__ import annotations
+
+import re
+
+ORDINALS = {"first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+            "fifth": 4, "5th": 4, "bottom": -1}
+COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+PLACE_REF = re.compile(rf"\bthe\s+(?P<place>{'|'.join(ORDINALS)})\s+(?:one|run|job|entry|row)\b"
+                       r"(?!\s+(?:i|we|you)\b|\s+(?:ever|of\s+all)\b)", re.I)
+"""One run by its place ("the second one", "the top run"); not "the first run I launched" (the oldest)."""
+FIRST_N = re.compile(rf"\bthe\s+(?:first|top)\s+(?P<n>{'|'.join(COUNTS)})(?:\s+(?:runs|ones|rows|entries))?\b", re.I)
+"""The first N runs of the list ("compare the first two", "the top 3 runs")."""
+OF_THEM = re.compile(r"\b(?:which|what|who|any|none|one|each|either|neither|best|worst)\s+(?:one\s+)?(?:of|among)\s+"
+                     r"(?P<them>them|those|these)(?:\s+runs)?\b", re.I)
+"""A question over every run listed ("which of them is best?", "is any of those collapsed?"); not "compare all of
+them", which understand.THEM_COMPARED reads."""
+
+
+def _runs(ids: list[str]) -> str:
+    return f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
+
+
+def resolve_listed(text: str, context: dict) -> str | None:
+    """The message with its pointers into the last list written as the runs they point at, or None when it has
+    none (or the thread has no list)."""
+    listed = context.get("last_listed") or []
+    if not listed:
+        return None
+    out = text
+    place = PLACE_REF.search(out)
+    if place:
+        i = ORDINALS[place.group("place").lower()]
+        if i >= len(listed):
+            return None  # "the fifth one" of a list of three: left to the usual question
+        out = out[:place.start()] + _runs([listed[i]]) + out[place.end():]
+    first = FIRST_N.search(out)
+    if first and COUNTS[first.group("n").lower()] <= len(listed):
+        out = out[:first.start()] + _runs(listed[:COUNTS[first.group("n").lower()]]) + out[first.end():]
+    of = OF_THEM.search(out)
+    if of:
+        out = out[:of.start("them")] + _runs(listed) + out[of.end():]
+    return out if out != text else None

@@ -317,8 +317,8 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         methods = [find_method(w) for w in pair if w]
         groups = [[r.id for r in runs if r.method == m.value and (not data or r.dataset in data)]
                   for m in methods if m and m.value]
-        if len(groups) == 2 and all(groups):  # "is byol worse than simclr on digits?": their runs there
-            described += groups
+        if len(groups) == 2 and all(groups):  # "is byol worse than simclr on digits?": every run of each there
+            refs.ids += [i for g in groups for i in reversed(g) if i not in refs.ids]
     swept = _sweep_runs(low, world)
     if swept is not None:  # "the lrs sweep", "experiment lrs": every run of it, named as a group
         if len(swept) == 1:

@@ -55,7 +55,16 @@ from agent.reading import (
     run_problem,
     which_sweep,
 )
-from agent.run_refs import GROUP_REF, SWEEP_REF, World, find_runs, mask_runs, unname_sweeps, whole_sweep
+from agent.run_refs import (
+    GROUP_REF,
+    METHODS_WEIGHED,
+    SWEEP_REF,
+    World,
+    find_runs,
+    mask_runs,
+    unname_sweeps,
+    whole_sweep,
+)
 from agent.run_tool_words import (
     ACTION_START,
     CHANGE_ASKED,
@@ -545,8 +554,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PROBE_VALUES.search(text) and PROBE_QUESTION.search(text) and not NOT_PROBE_VALUES.search(text) and (
             len(named.ids) == 1 or not named.mentioned and re.search(r"\b(?:its?|this|that)\b", text, re.I)):
         return "run_linear_probe"  # "what's its recall?": the run's probe values (the stored ones, if any)
-    if len(named.ids) >= 2 and RUNS_DIFFER.search(text) or len(named.ids) == 2 and RUNS_WEIGHED.search(text) and not \
-            NOT_WEIGHED.search(text):
+    if len(named.ids) >= 2 and RUNS_DIFFER.search(text) or (len(named.ids) == 2 or len(named.ids) >= 2 and
+                                                             METHODS_WEIGHED.search(text.lower())) and RUNS_WEIGHED.search(
+            text) and not NOT_WEIGHED.search(text):  # "is vicreg better than simclr on digits?": every run of each
         return "compare_runs"  # "what's the difference between the byol and simclr runs?": runs of this home, named,
         # not the methods in the literature; "which did better, my simclr run or my simsiam run?"
     if not named.mentioned and (ALL_RUNS.search(text) or GROUP_REF.search(text.lower())) and SIDE_BY_SIDE.search(

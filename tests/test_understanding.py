@@ -801,3 +801,15 @@ def test_a_place_in_the_last_list_is_written_as_its_run(text, written):
 def test_the_first_run_i_launched_is_the_oldest(model):
     assert read(model, "show me the first run I launched").args == {"run_id": "1"}
     assert read(model, "diagnose the oldest one").args == {"run_id": "1"}
+
+
+def test_two_methods_weighed_on_their_data_compare_every_run_of_each(model):
+    """ "Is vicreg better than simclr on digits?" with two SimCLR runs there was a literature search: each method's
+    runs were one group only when it had a single run."""
+    from agent.run_refs import RunInfo, World
+
+    world = World([RunInfo("1", "simclr", "digits", "succeeded"), RunInfo("2", "byol", "digits", "succeeded"),
+                   RunInfo("3", "vicreg", "digits", "succeeded"), RunInfo("4", "simclr", "digits", "succeeded")])
+    r = understand("is vicreg better than simclr on digits?", {}, world, model)
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["3", "1", "4"]})
+    assert understand("is vicreg better than simclr?", {}, world, model).tool == "search_literature"  # the papers'

@@ -67,8 +67,8 @@ TEXT_METHODS = tuple(m.name for m in CATALOGUE if m.modality == "text")
 IMAGE_TEXT_METHODS = tuple(m.name for m in CATALOGUE if m.modality == "image_text")
 RANKED_ACROSS = tuple(m.name for m in CATALOGUE if m.ranked_across)
 """Methods whose finished runs `sslpilot rank` orders together by view retrieval (with cluster consistency): on the
-four held-out draws of the textures measured since session 19 it ordered their runs across methods with Kendall tau
-0.89-0.90, but its first pick across methods lost up to 1.22 probe points (tools/ranking.ACROSS_LOST), so the ranking
+five held-out draws of the textures measured since session 19 it ordered their runs across methods with Kendall tau
+0.79-0.90, but its first pick across methods lost up to 1.22 probe points (tools/ranking.ACROSS_LOST), so the ranking
 also names each method's leader (benchmarks/RESULTS.md). Others are compared within one method only."""
 RANKED_ACROSS_TITLES = ", ".join(BY_NAME[m].title for m in RANKED_ACROSS)  # "SimCLR, BYOL, VICReg", for answers
 

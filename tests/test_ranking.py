@@ -353,7 +353,7 @@ def test_finished_runs_are_ordered_by_view_retrieval_and_cluster_consistency_tog
 
 def test_runs_of_several_methods_name_each_methods_leader_as_the_shortlist(tmp_path, monkeypatch):
     """Across methods the label-free order is less sure than within one (RESULTS.md: up to 1.22 probe points lost
-    across methods, none within), so a ranking that mixes methods also names each method's first run, in the
+    across methods, within a method once in 15), so a ranking that mixes methods also names each method's first run, in the
     overall order, and says why; a ranking of one method names none."""
     import ssl_runtime.audit
     from ssl_runtime.catalogue import RANKED_ACROSS

@@ -18,7 +18,7 @@ from agent.grid_words import TOP_LEVEL_KEYS, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.run_refs import World, find_backend, find_runs
-from agent.setting_words import find_knobs
+from agent.setting_words import find_knobs, named_settings
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
@@ -514,13 +514,16 @@ PENDING_ASKED = re.compile(
     r"^(?=\W*(?:(?:and|so|but|ok(?:ay)?|hmm?)\W+)?(?:how|what|which|where|when|is|are|will|would|does|do|can|could|"
     r"should|roughly|approximately)\b|.*\?\s*$)"  # a question
     r"(?=.*\b(?:it|that|this|they|the\s+(?:launch|sweep|job|training|new\s+run))\b|.*\b(?:will|would|'ll|going\s+to)\b)"
-    r"(?!.*\b(?:did|was|were|has|had)\b)"  # not about what a run already did
-    r"(?=.*\b(?:long|time|takes?|last|minutes?|hours?|seconds?|batch(?:\s+size)?|steps?|epochs?|lr|learning\s+rate|"
-    r"rate|device|gpus?|cpu|memory|ram|fit|runs|cost|estimate\w*|settings?|config\w*|temperature|augment\w*|"
-    r"backbone|image\s+size|size|start|finish|done|optimi[sz]er|schedule|warm-?up)\b)", re.I | re.S)
-"""A question about the launch waiting for its yes ("how long will that take?", "what batch size will it use?",
-"how many runs is that?"): the proposal shown again, which answers it, and the launch still waits. Not a question
-about a run's past ("how long did run 4 take?") nor one naming a run."""
+    r"(?!.*\b(?:did|was|were|has|had)\b)", re.I | re.S)  # not about what a run already did
+"""A question about "it" or what will be ("how long will that take?", "what batch size will it use?", "how many
+runs is that?"), not about a run's past ("how long did run 4 take?")."""
+LAUNCH_FACTS = re.compile(r"\b(?:long|time|takes?|last|minutes?|hours?|seconds?|batch(?:\s+size)?|steps?|epochs?|lr|"
+                          r"learning\s+rate|rate|device|gpus?|cpu|memory|ram|fit|runs|cost|estimate\w*|settings?|"
+                          r"config\w*|temperature|augment\w*|backbone|image\s+size|size|start|finish|done|optimi[sz]er|"
+                          r"schedule|warm-?up|crops?|views?)\b", re.I)
+"""What a launch's proposal shows: its length, time, cost, devices and settings (any setting named is one too)."""
+COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estimate\w*|expensive|compute)\b", re.I)
+"""What a follow-up would take, asked before it is proposed ("how long would that take?")."""
 
 
 ASKED_SETTING = re.compile(r"\b(batch\s+size|learning\s+rate|lr|steps|epochs|temperature|warm-?up\s+steps|"
@@ -537,8 +540,10 @@ def asked_setting(previous: str | None) -> str | None:
 
 
 def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | None:
-    """The waiting launch shown again when the message asks about it (PENDING_ASKED), naming no run."""
-    if pending.get("tool") not in LAUNCH_TOOLS or not PENDING_ASKED.search(text):
+    """The waiting launch shown again when the message asks about it (PENDING_ASKED: its time, cost, devices or a
+    setting), naming no run."""
+    if pending.get("tool") not in LAUNCH_TOOLS or not PENDING_ASKED.search(text) or not (
+            LAUNCH_FACTS.search(text) or named_settings(text)):
         return None
     refs = find_runs(text, world)
     if refs.ids or refs.ambiguous or any(u != "(sweep)" for u in refs.unknown):  # "the sweep" is the one waiting

@@ -27,7 +27,9 @@ from agent.fidelity import (
 )
 from agent.grid_words import find_grid
 from agent.launch_words import (
+    COST_ASKED,
     MULTIPLE_OF_SETTING,
+    PENDING_ASKED,
     RELATIVE_SETTING,
     RELAUNCH_SAID,
     RUN_SETTING_SET,
@@ -285,6 +287,14 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:  # or "how long will that take?": the launch shown again, still waiting
             return amended
     named = find_runs(stripped, world, about_runs=True)
+    rec = context.get("last_recommendation")
+    if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
+        if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
+            return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
+                           intents=[("recommend_next_step", 1.0)])
+        if PENDING_ASKED.search(stripped) and COST_ASKED.search(stripped) and rec.get("launchable", True):
+            return read_relaunch("launch it", context, world, 1.0, intents, cwd)  # "how long would that take?": the
+            # follow-up proposed, with its estimate; it still waits for a yes
     about = [topic for topic, words in CATALOGUE_TOPICS if re.search(words, stripped, re.I)]
     if about and re.match(r"\W*(?:what|which)\b", stripped, re.I) and MY_OWN.search(stripped) and not named.mentioned:
         return Reading("tool", "list_runs", {}, confidence=1.0, intents=[("list_runs", 1.0)])  # "what methods have
@@ -934,6 +944,10 @@ def _run_words(r) -> str:
     return ", ".join(filter(None, (f"{r.method} on {r.dataset}" if r.method else None, r.status or None, verdict)))
 
 
+CHANGE_EXPLAINED = re.compile(r"^(?!.*\b(?:did|was|were|went|worked|has|have)\b).*\b(?:what|why|how|explain)\b.*\b"
+                              r"(?:that|this|the|your)\s+(?:change|fix|recommendation|suggestion)\b", re.I | re.S)
+"""The last recommendation's change asked about ("why that change?", "what does the fix do?"), not its outcome ("did
+the fix work?")."""
 THE_FIX = re.compile(r"\b(?:the|that|this|your|my)\s+(?:fix|change|follow-?up|relaunch|new\s+run|retry)\b|"
                      r"\bfix(?:ed)?\s+(?:it|the\s+(?:collapse|problem|issue|run))\b", re.I)
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"

@@ -71,7 +71,7 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
                   "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9,
                   "session43_heldout.jsonl": 0.9, "session44_heldout.jsonl": 0.9,
-                  "session44b_heldout.jsonl": 0.9}
+                  "session44b_heldout.jsonl": 0.9, "session44c_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)
@@ -813,3 +813,24 @@ def test_two_methods_weighed_on_their_data_compare_every_run_of_each(model):
     r = understand("is vicreg better than simclr on digits?", {}, world, model)
     assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["3", "1", "4"]})
     assert understand("is vicreg better than simclr?", {}, world, model).tool == "search_literature"  # the papers'
+
+
+REC = {"run_id": "4", "category": "model", "change": {"optim.lr": 0.0025}, "rationale": "lower the lr",
+       "launchable": True}
+
+
+def test_questions_about_the_last_recommendation(model):
+    """ "What does that change do?" was a literature search of those words and "how long would that take?" the help
+    text: the recommendation again, and its follow-up proposed with its estimate (which still waits for a yes)."""
+    here = {"last_recommendation": REC, "focus_run": "4"}
+    assert read(model, "why that change?", here).args == {"run_id": "4"}
+    r = read(model, "how long would that take?", here)
+    assert (r.tool, r.args["parent_run"], r.args["recommendation"]) == ("launch_pretraining", "4", REC)
+    assert read(model, "did the fix work?", here).tool != "recommend_next_step"  # its outcome, not the change
+    assert read(model, "why that change?", {**here, "focus_run": "1"}).tool != "recommend_next_step"  # moved on
+
+
+def test_a_waiting_launch_is_asked_about_by_any_setting_it_has(model):
+    dino = {"tool": "launch_pretraining", "args": {"method": "dino", "data": "shapes", "steps": 30}}
+    r = read(model, "how many local crops will it use?", {"pending_launch": dino, "focus_run": "3"})
+    assert (r.tool, r.args) == ("launch_pretraining", dino["args"])  # was run 3's local crops

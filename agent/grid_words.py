@@ -17,7 +17,7 @@ from agent.setting_words import (
     optimiser_momentum,
 )
 from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, parse_value
-from tools.launches import FIELD_KEYS
+from tools.launches import FIELD_KEYS, dotted_setting
 
 _ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
 
@@ -174,7 +174,7 @@ def find_grid(text: str) -> dict[str, list]:
     for g in _grid_lists(low):
         key = g.key
         if g.assignment:
-            key = TOP_LEVEL_KEYS.get(key, key if "." in key else f"method_args.{key}")
+            key = TOP_LEVEL_KEYS.get(key) or dotted_setting(key)
             grid[key] = [parse_value(v) for v in g.values.split(",")]
         elif g.spread is not None and key not in grid:
             grid[key] = g.spread

@@ -37,7 +37,7 @@ from agent.slots import (
 )
 from agent.stop_words import mask_plateau, read_stop
 from ssl_runtime.catalogue import BACKBONES, VISION_METHODS, prose
-from tools.launches import FIELD_KEYS
+from tools.launches import FIELD_KEYS, dotted_setting
 from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
 from tools.runs import runs_named
@@ -187,8 +187,8 @@ def launch_args(text: str, method: str | None = None) -> dict:
     for key, value in find_assignments(text).items():
         if key in TOP_LEVEL_ARGS:
             args[key] = value
-        else:  # a bare knob name is a method knob: "temperature=0.2"; the config says so by name if it is not
-            overrides[key if "." in key else f"method_args.{key}"] = value
+        else:  # a bare name is the section's that has it ("warmup_epochs=3"), else a method knob ("temperature=0.2")
+            overrides[dotted_setting(key)] = value
     overrides.update(_stop_settings(text))
     if overrides:
         args["overrides"] = overrides

@@ -355,7 +355,8 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     length = find_numbers(text) if share and not (warmup or warmup_epochs) else {}
     if warmup:
         out["optim.warmup_steps"] = parse_count(warmup.group(1) or warmup.group(2))
-    elif warmup_epochs:
+    elif warmup_epochs:  # "5 warmup epochs": the count is the epochs', never a number of steps read by the knob
+        out.pop("optim.warmup_steps", None)
         out["optim.warmup_epochs"] = epochs_said(warmup_epochs)
     elif length.get("steps") or length.get("epochs"):
         fraction = float(share.group("a") or share.group("b")) / 100

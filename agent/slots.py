@@ -221,8 +221,11 @@ never the run's length."""
 EPOCH_COUNT = r"\d+(?:\.\d+)?|an?|one"
 WARMUP_EPOCHS = re.compile(rf"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?:the\s+first\s+)?(?P<e1>{EPOCH_COUNT})\s*"
                            rf"epochs?\b|\b(?P<e2>{EPOCH_COUNT})\s*[- ]?epochs?\s+(?:of\s+)?(?:lr\s+|linear\s+)?"
-                           rf"warm[ _-]?up\b|\b(?P<e3>{EPOCH_COUNT})[- ]epoch\s+(?:lr\s+|linear\s+)?warm[ _-]?up\b")
-"""A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup"): `optim.warmup_epochs`
+                           rf"warm[ _-]?up\b|\b(?P<e3>{EPOCH_COUNT})[- ]epoch\s+(?:lr\s+|linear\s+)?warm[ _-]?up\b|"
+                           rf"\b(?P<e4>{EPOCH_COUNT})\s+(?:lr\s+|linear\s+)?warm[ _-]?up\s+epochs?\b|"
+                           r"\bwarm[ _-]?up[ _-]epochs?\s*(?:of|:|=|to|at)?\s*(?P<e5>\d+(?:\.\d+)?)\b")
+"""A warm-up said in epochs ("warmup 10 epochs", "a 10 epoch warmup", "5 epochs of warmup", "5 warmup epochs",
+"warmup epochs 5"): `optim.warmup_epochs`
 (`epochs_said`), which the run turns into steps; its count is never the run's length nor a number of steps."""
 
 WARMUP_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent\b)\s*(?:lr\s+|linear\s+)?warm[ _-]?up\b|\bwarm[ _-]?up\s*"
@@ -247,7 +250,7 @@ def epochs_said(m: re.Match) -> float | None:
     groups = m.groupdict()
     if "in_epochs" in groups and not groups["in_epochs"]:
         return None
-    count = next((groups[g] for g in ("epochs", "e1", "e2", "e3") if groups.get(g)), None)
+    count = next((groups[g] for g in ("epochs", "e1", "e2", "e3", "e4", "e5") if groups.get(g)), None)
     return float(count) if count and count[0].isdigit() else 1.0
 
 

@@ -604,3 +604,24 @@ def test_only_the_last_checkpoint_keeps_no_others(message):
 
 def test_resuming_from_the_last_checkpoint_keeps_its_checkpoints():
     assert "train.keep_checkpoints" not in find_knobs("resume run 2 from the last checkpoint")
+
+
+@pytest.mark.parametrize("text,overrides", [
+    ("byol with 5 warmup epochs", {"optim.warmup_epochs": 5.0}),  # was optim.warmup_steps: 5
+    ("byol with warmup epochs 5 for 20 epochs", {"optim.warmup_epochs": 5.0}),  # was a 5-epoch run, warm-up gone
+    ("byol for 15 epochs, warmup 1.5 epochs", {"optim.warmup_epochs": 1.5}),  # and a stray warmup_steps: 1
+    ("byol with warmup_epochs=3", {"optim.warmup_epochs": 3}),  # was method_args.warmup_epochs
+    ("byol with 10 warmup steps", {"optim.warmup_steps": 10})])
+def test_a_warmup_in_epochs_is_warmup_epochs_only(text, overrides):
+    from agent.launch_words import launch_args
+
+    assert launch_args(text, "byol")["overrides"] == overrides
+
+
+def test_a_bare_setting_name_is_the_section_that_has_it():
+    from tools.launches import dotted_setting
+
+    assert [dotted_setting(k) for k in ("warmup_epochs", "knn_k", "seed", "strength", "temperature", "optim.lr",
+                                        "name")] == ["optim.warmup_epochs", "eval.knn_k", "train.seed",
+                                                     "augment.strength", "method_args.temperature", "optim.lr",
+                                                     "method_args.name"]  # several sections have a name: the method's

@@ -92,6 +92,16 @@ def setting_names() -> frozenset[str]:
     return frozenset(names)
 
 
+def dotted_setting(name: str) -> str:
+    """The config key a bare `name=value` sets: itself when dotted, the one section's field of that name
+    ("warmup_epochs" -> "optim.warmup_epochs", "knn_k" -> "eval.knn_k"), else the method's own setting
+    ("temperature" -> "method_args.temperature")."""
+    if "." in name:
+        return name
+    paths = [p for p in setting_names() if p.endswith("." + name) and p.count(".") == 1]
+    return paths[0] if len(paths) == 1 else f"method_args.{name}"
+
+
 def estimate_cost(config: dict, home=None, here: bool = True) -> dict:
     """Steps, batch and devices, from the config and the data size when it is cheap to know (a folder is listed, not
     read); for images also the train size and backbone the run will use, and, with a `home`, how long it should

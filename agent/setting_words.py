@@ -113,9 +113,12 @@ METHOD_SETTINGS: list[tuple[str, tuple[str, ...], bool]] = [
      r"(?:in|of)\s+the\s+decoder", ("decoder_depth",), True),  # MAE's "a 2-block decoder", "decoder depth 8"
     (r"decoder[ _-]?(?:width|dim(?:ension)?s?|hidden[ _-]?(?:size|dim))|decoder(?![ _-]?(?:blocks?|layers?|depth|only))",
      ("decoder_dim",), True),  # "decoder width 256", "a 128-d decoder"
-    (r"variance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
-    (r"covariance[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
-    (r"(?:invariance|similarity)[ _-](?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("lambda_",), False),
+    # VICReg's three weights, also as its official code's flags (--std-coeff, --cov-coeff, --sim-coeff) and solo-learn's
+    # (var_loss_weight, cov_loss_weight, sim_loss_weight)
+    (r"(?:variance|var|std)[ _-](?:loss[ _-])?(?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("mu",), False),
+    (r"(?:covariance|cov)[ _-](?:loss[ _-])?(?:weight|coef(?:ficient)?|coeff|term[ _-]weight)", ("nu",), False),
+    (r"(?:invariance|similarity|sim|inv)[ _-](?:loss[ _-])?(?:weight|coef(?:ficient)?|coeff|term[ _-]weight)",
+     ("lambda_",), False),
     (r"mu", ("mu",), False), (r"nu", ("nu",), False),  # VICReg's coefficients by the paper's letters
     (r"lambda", ("lambda_", "lambda_offdiag"), False),  # VICReg's invariance weight, Barlow Twins' off-diagonal one
 ]

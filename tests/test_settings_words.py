@@ -625,3 +625,13 @@ def test_a_bare_setting_name_is_the_section_that_has_it():
                                         "name")] == ["optim.warmup_epochs", "eval.knn_k", "train.seed",
                                                      "augment.strength", "method_args.temperature", "optim.lr",
                                                      "method_args.name"]  # several sections have a name: the method's
+
+
+@pytest.mark.parametrize("text,overrides", [
+    ("vicreg on shapes with sim coeff 25 std coeff 25 cov coeff 1",  # the official code's flags; was "no run 25"
+     {"method_args.lambda_": 25, "method_args.mu": 25, "method_args.nu": 1}),
+    ("vicreg with var_loss_weight 10 and cov_loss_weight 2", {"method_args.mu": 10, "method_args.nu": 2})])
+def test_vicregs_weights_by_their_code_names(text, overrides):
+    from agent.launch_words import launch_args
+
+    assert launch_args(text, "vicreg")["overrides"] == overrides

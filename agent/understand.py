@@ -549,6 +549,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
+        return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
@@ -944,6 +946,10 @@ def _run_words(r) -> str:
     return ", ".join(filter(None, (f"{r.method} on {r.dataset}" if r.method else None, r.status or None, verdict)))
 
 
+WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:step|point|epoch)|how\s+(?:early|soon|"
+                            r"late))\b.*\b(?:diverg\w*|collaps\w*|blow\s+up|blew\s+up|blown\s+up|explod\w*|(?:go|went|"
+                            r"turn\w*)\s+nan|fail\w*|break|broke)\b", re.I | re.S)
+"""When a run failed ("when did run 4 diverge?", "which step did it blow up at?"): the diagnosis, which names it."""
 CHANGE_EXPLAINED = re.compile(r"^(?!.*\b(?:did|was|were|went|worked|has|have)\b).*\b(?:what|why|how|explain)\b.*\b"
                               r"(?:that|this|the|your)\s+(?:change|fix|recommendation|suggestion)\b", re.I | re.S)
 """The last recommendation's change asked about ("why that change?", "what does the fix do?"), not its outcome ("did

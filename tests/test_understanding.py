@@ -834,3 +834,14 @@ def test_a_waiting_launch_is_asked_about_by_any_setting_it_has(model):
     dino = {"tool": "launch_pretraining", "args": {"method": "dino", "data": "shapes", "steps": 30}}
     r = read(model, "how many local crops will it use?", {"pending_launch": dino, "focus_run": "3"})
     assert (r.tool, r.args) == ("launch_pretraining", dino["args"])  # was run 3's local crops
+
+
+@pytest.mark.parametrize("text", ["which step did run 4 blow up at?", "when did run 4 diverge?",
+                                  "at what point did run 2 collapse?"])
+def test_when_a_run_failed_is_its_diagnosis(model, text):
+    r = read(model, text)  # "which step did run 4 blow up at?" was a ranking of run 4's checkpoints
+    assert r.tool == "diagnose_run" and r.args["run_id"] == text.split("run ")[1][0]
+
+
+def test_when_a_run_finished_is_not_a_diagnosis(model):
+    assert read(model, "when did run 1 finish?").tool == "get_run"

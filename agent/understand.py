@@ -142,6 +142,12 @@ EXPORT = re.compile(r"^\W*(?:please\s+|can you\s+|could you\s+)?(?:export|push|s
                     r"(?:to|as|in(?:to)?)\s+(?:an?\s+|the\s+)?([\w.-]+)", re.I)
 """An export ("export run 2 to tensorboard" was read as a relaunch, "export run 1 to onnx" offered a resume): the CLI
 command for TensorBoard and MLflow, and for any other format what sslpilot writes instead."""
+DOCUMENT_ADDED = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+|i\s+want\s+to\s+)?(?:upload|add|ingest|index|"
+                            r"import|load|put)\b(?=.*(?:\.(?:pdf|md|txt|html?)\b|\b(?:papers?|pdfs?|documents?|docs|articles?|"
+                            r"notes?)\b))(?!.*\b(?:runs?|checkpoints?|encoders?|tensorboard|mlflow|wandb|logs?)\b)",
+                            re.I | re.S)
+"""A document for the literature store ("upload this paper ./papers/dino.pdf" was an import of runs from it): the
+CLI command or the Knowledge page, which ingest it as data."""
 EXPORT_TARGETS = ("tensorboard", "mlflow")
 ELSEWHERE = ("wandb", "w&b", "comet", "neptune", "huggingface", "hf", "hub", "s3", "onnx")  # "send run 1 to wandb"
 REFUSE = re.compile(
@@ -271,6 +277,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     [f"where is run {rid}'s encoder?"] if run else ["list my runs"])
     if words is not None:  # a rename, tag or note: the words decide, never a relaunch of the run they name
         return _annotate(words, context, world)
+    if DOCUMENT_ADDED.search(stripped):
+        paths = " ".join(p for _, p in find_paths(stripped)) or "PATH..."
+        return ask(f"Adding documents to the literature store is a command, not something I do from the chat: "
+                   f"`sslpilot ingest {paths}` (.md, .txt, .html, .pdf files or folders), or the app's Knowledge page. "
+                   "Their text is then searched and quoted as data.", ["what does DINO do about collapse?"])
     if BARE_REPLY.match(stripped) and not context.get("pending_launch"):  # a yes or no with nothing waiting for one
         # (an action waiting for its yes is the gate's, agent/graph.py; a launch asked about is read below)
         rec = context.get("last_recommendation")

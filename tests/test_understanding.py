@@ -845,3 +845,14 @@ def test_when_a_run_failed_is_its_diagnosis(model, text):
 
 def test_when_a_run_finished_is_not_a_diagnosis(model):
     assert read(model, "when did run 1 finish?").tool == "get_run"
+
+
+def test_a_document_for_the_literature_is_the_ingest_command(model):
+    r = read(model, "upload this paper ./papers/dino.pdf")  # was an import of runs from the pdf
+    assert r.kind == "clarify" and "`sslpilot ingest ./papers/dino.pdf`" in r.question
+    assert read(model, "add note to it: the paper's recipe", {"focus_run": "1"}).tool == "annotate_run"
+
+
+def test_a_knn_k_written_without_an_equals_sign(model):
+    r = read(model, "do a knn eval on run 1 with k 10")  # was asked about: "k 10" could not be placed
+    assert (r.tool, r.args["eval_overrides"]) == ("run_linear_probe", {"knn_k": 10})

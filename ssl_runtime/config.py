@@ -6,6 +6,7 @@ with its own `Args` model so a typo ("temprature") is an error, not a silent def
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -268,8 +269,23 @@ def format_validation_error(err: ValidationError, within: str = "") -> str:
     got = first.get("input")
     got_txt = f" (got {got!r})" if first["type"] not in ("value_error", "missing") and got is not None else ""
     if first["type"] == "extra_forbidden":
-        return f"{field}: unknown key. Fix: remove it or check its spelling against `sslpilot pretrain --help`."
+        near = [] if within else difflib.get_close_matches(str(first["loc"][-1]), _section_keys(first["loc"][:-1]), 1)
+        prefix = "".join(f"{p}." for p in first["loc"][:-1])
+        fix = f"did you mean `{prefix}{near[0]}`?" if near else \
+            "remove it or check its spelling against `sslpilot pretrain --help`."
+        return f"{field}: unknown key. Fix: {fix}"
     return f"{field}: {msg}{got_txt}."
+
+
+def _section_keys(loc) -> list[str]:
+    """The keys of the config section at `loc` (() for the top), so a misspelt key can be matched to one."""
+    model: type[BaseModel] = RunConfig
+    for part in loc:
+        kind = model.model_fields[str(part)].annotation if str(part) in model.model_fields else None
+        if not (isinstance(kind, type) and issubclass(kind, BaseModel)):
+            return []
+        model = kind
+    return list(model.model_fields)
 
 
 def parse_value(text: str) -> Any:

@@ -129,3 +129,19 @@ def test_dino_s_local_crops_take_the_side_set_and_never_one_above_the_global_cro
     assert sides({"augment.local_crop_size": 12}) == [16, 16, 12, 12]
     with pytest.raises(ConfigError, match="^augment.local_crop_size: local crops of 24 px are larger than the 16 px"):
         prepare(build_config(tiny_config("dino", **{"augment.local_crop_size": 24})))
+
+
+def test_a_misspelt_key_names_the_one_it_is_close_to():
+    import pytest
+    from pydantic import ValidationError
+
+    from ssl_runtime.config import RunConfig, format_validation_error
+
+    def said(tree: dict) -> str:
+        with pytest.raises(ValidationError) as err:
+            RunConfig.model_validate(tree)
+        return format_validation_error(err.value)
+
+    assert said({"train": {"stepz": 10}}) == "train.stepz: unknown key. Fix: did you mean `train.steps`?"
+    assert said({"optim": {"warmup_epoch": 1}}).endswith("did you mean `optim.warmup_epochs`?")
+    assert said({"train": {"xyz": 1}}).endswith("check its spelling against `sslpilot pretrain --help`.")

@@ -4,8 +4,9 @@ tests/test_agent.py: what the user said across turns must be what happens.
 A row is {"turns": [...], "expect": {...}}, read against a home of three runs (1 simclr on digits, succeeded;
 2 byol on digits, succeeded; 3 vicreg on digits, running). After the last turn it wants: "queued", how many runs
 the conversation queued; "pending", the tool of the action waiting for a yes (or null); "called" and "args", the
-last turn's tool call and some of its arguments; "queued_args", settings of the last queued run's config
-(dotted); "deleted", how many runs went to the trash.
+last turn's tool call and some of its arguments; "calls", the names of every tool call of the last turn, in order;
+"says", words the last answer holds; "queued_args", settings of the last queued run's config (dotted); "deleted",
+how many runs went to the trash; "tags", each named run's tags.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def play(home: Home, row: dict, thread: str) -> list[str]:
              if k in want and want[k] != got[k]]
     if "args" in want and any(got["args"].get(k) != v for k, v in want["args"].items()):
         wrong.append(f"args: want {want['args']}, got {got['args']}")
+    if "calls" in want and [c["name"] for c in calls] != want["calls"]:
+        wrong.append(f"calls: want {want['calls']}, got {[c['name'] for c in calls]}")
+    if "says" in want and want["says"].lower() not in (out.get("answer") or "").lower():
+        wrong.append(f"says: want {want['says']!r} in the answer")
+    if "tags" in want:
+        seen = {rid: sorted(json.loads(reg.get(rid).tags_json or "[]")) for rid in want["tags"]}
+        if seen != {k: sorted(v) for k, v in want["tags"].items()}:
+            wrong.append(f"tags: want {want['tags']}, got {seen}")
     if "queued_args" in want:
         config = json.loads(queued[0].config_json) if queued else {}
         seen = {k: _dotted(config, k) for k in want["queued_args"]}

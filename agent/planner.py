@@ -23,7 +23,9 @@ from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
 from agent.run_refs import RunInfo, World
+from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
+from tools.tool_table import CONFIRM_TOOLS
 
 CONTEXT_KEY = "sslpilot_context"
 SHORT_REPLY = 4  # words: a reply this short to a question completes the question's message
@@ -82,16 +84,16 @@ class OfflinePlanner(BaseChatModel):
     def _respond(self, messages: list[BaseMessage]) -> AIMessage:
         follow = _diagnose_after_import(messages)
         if follow is not None:  # "import my run from /x and tell me whether it collapsed": a second tool call
-            return AIMessage(content="", tool_calls=[{"name": "diagnose_run", "args": {"run_id": follow},
-                                                      "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+            return _call("diagnose_run", {"run_id": follow})
         tail: list[ToolMessage] = []
         for m in reversed(messages):
             if isinstance(m, ToolMessage):
                 tail.append(m)
             elif isinstance(m, HumanMessage):
                 break
+        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if tail:
-            parts = []
+            results = []
             for tm in reversed(tail):
                 try:
                     result = json.loads(tm.content) if isinstance(tm.content, str) else tm.content
@@ -99,17 +101,21 @@ class OfflinePlanner(BaseChatModel):
                     result = {"error": str(tm.content)}
                 if isinstance(result, dict) and "untrusted_data" in result:
                     result = result["untrusted_data"]
-                parts.append(tool_result_text(tm.name or "", result if isinstance(result, dict) else {"text": result}))
+                results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
+            two = self._two_requests(str(human.content), context_from(messages)) if human is not None else None
+            if two and two.run_both and len(tail) == 1 and "error" not in results[0][1]:
+                return _call(two.second.tool, two.second.args)  # "... and tell me what to try next": the second
+            parts = [tool_result_text(name, result) for name, result in results]
+            if two and not two.run_both:  # the first waits for a yes; the second may depend on it
+                parts.append(f"The rest of your message is next: once this is settled, say `{two.second_text}`.")
             return AIMessage(content="\n\n".join(parts))
-        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         if human is None:
             return AIMessage(content=HELP)
         text, context = str(human.content), context_from(messages)
         clarify = _open_question(messages) or {}
         if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
             call = clarify["without"]
-            return AIMessage(content="", tool_calls=[{"name": call["tool"], "args": call["args"],
-                                                      "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+            return _call(call["tool"], call["args"])
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
             context["asked_setting"] = asked_setting(_previous_human(messages))
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
@@ -117,6 +123,9 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
+        two = self._two_requests(text, context)
+        if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
+            return _call(two.first.tool, two.first.args)
         reading = self.read(text, context)
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
@@ -131,8 +140,19 @@ class OfflinePlanner(BaseChatModel):
             return AIMessage(content=clarification_text(reading),
                              additional_kwargs={"clarify": {"question": reading.question, "options": reading.options,
                                                             "asked_about": text, "without": reading.without}})
-        return AIMessage(content="", tool_calls=[{"name": reading.tool, "args": reading.args,
-                                                  "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}])
+        return _call(reading.tool, reading.args)
+
+    def _two_requests(self, text: str, context: dict) -> TwoRequests | None:
+        """Two requests in the message, when read whole it would keep only one (agent/two_requests.py)."""
+        def read(part: str, focus: str | None) -> Reading:
+            return self.read(part, {**context, "focus_run": focus} if focus else context)
+
+        return split_requests(text, read, CONFIRM_TOOLS)
+
+
+def _call(tool: str, args: dict) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
+                                              "type": "tool_call"}])
 
 
 ASKS_VERDICT = re.compile(r"\b(collaps\w*|diagnos\w*|healthy|health|broken|wrong|ok|okay|fine|verdict|"

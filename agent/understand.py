@@ -560,6 +560,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if len(named.ids) >= 2 and SHOW_RUNS.search(text):  # "show runs 1 and 2": side by side (it was a ranking)
+        return "compare_runs"
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
         return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
@@ -957,6 +959,9 @@ def _run_words(r) -> str:
     return ", ".join(filter(None, (f"{r.method} on {r.dataset}" if r.method else None, r.status or None, verdict)))
 
 
+SHOW_RUNS = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:show|display|give)\s+(?:me\s+)?(?:the\s+)?"
+                       r"runs?\s*#?\d+(?:\s*(?:,|and|&)\s*(?:run\s*)?#?\d+)+\W*$", re.I)
+"""Several runs asked to be shown ("show runs 1 and 2"), nothing else asked of them: their comparison."""
 WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:step|point|epoch)|how\s+(?:early|soon|"
                             r"late))\b.*\b(?:diverg\w*|collaps\w*|blow\s+up|blew\s+up|blown\s+up|explod\w*|(?:go|went|"
                             r"turn\w*)\s+nan|fail\w*|break|broke)\b", re.I | re.S)

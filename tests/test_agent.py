@@ -265,7 +265,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9}
+HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -343,3 +343,43 @@ def test_a_place_in_the_last_list_or_comparison_names_its_run(tmp_path, monkeypa
     a.chat("compare runs 1 and 3", "l")  # the comparison is the last list now
     out = a.chat("diagnose the second one", "l")
     assert out["tool_calls"][0]["name"] == "diagnose_run" and out["tool_calls"][0]["args"] == {"run_id": "3"}
+
+
+def test_two_requests_in_one_message_are_split_only_when_one_would_be_dropped():
+    """agent/two_requests.py on a constructed reader: each part and the whole read by a table."""
+    from agent.reading import Reading
+    from agent.two_requests import split_requests
+
+    table = {"diagnose run 2 and tell me what to try next": ("diagnose_run", {"run_id": "2"}),
+             "diagnose run 2": ("diagnose_run", {"run_id": "2"}),
+             "tell me what to try next": ("recommend_next_step", {"run_id": "2"}),
+             "pretrain simclr and tag it x": ("launch_pretraining", {"method": "simclr", "tags": ["x"]}),
+             "pretrain simclr": ("launch_pretraining", {"method": "simclr"}),
+             "tag it x": ("annotate_run", {"add_tags": ["x"]}),
+             "cancel run 3 and start dino": ("cancel_run", {"run_id": "3"}), "cancel run 3": ("cancel_run",
+                                                                                           {"run_id": "3"}),
+             "start dino": ("launch_pretraining", {"method": "dino"})}
+    focus_seen = []
+
+    def read(text, focus):
+        focus_seen.append(focus)
+        tool, args = table[text]
+        return Reading("tool", tool, args)
+
+    two = split_requests("diagnose run 2 and tell me what to try next", read, ("cancel_run", "launch_pretraining"))
+    assert (two.first.tool, two.second.tool, two.run_both) == ("diagnose_run", "recommend_next_step", True)
+    assert focus_seen[-1] == "2"  # the second part is read with the first's run in focus
+    assert split_requests("pretrain simclr and tag it x", read, ()) is None  # read whole, nothing was dropped
+    two = split_requests("cancel run 3 and start dino", read, ("cancel_run", "launch_pretraining"))
+    assert not two.run_both and two.second_text == "start dino"  # the first waits for a yes: the second is named
+
+
+def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    out = agent(home).chat("tag run 1 as best and run 2 as worst", "t")  # both were tagged worst
+    assert [c["name"] for c in out["tool_calls"]] == ["annotate_run", "annotate_run"]
+    reg = Registry(home)
+    assert [reg.get(r).tags_json for r in ("1", "2")] == ['["best"]', '["worst"]']

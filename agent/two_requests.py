@@ -1,0 +1,65 @@
+"""Two requests in one message ("diagnose run 2 and tell me what to try next", "list my runs, then compare 1 and 2").
+
+The chat reads one tool call a message. When a message holds a second request, led by its own verb after "and",
+"then", a comma or a full stop, and the whole message reads as just one of its two parts, the other part was being
+dropped. Then both are made, in the order written: the second is read with the first's run in focus ("... and what
+should I change?"). When the first waits for a yes (a launch, a cancel), the second is not made, since it may
+depend on it; the answer says how to ask for it next. (agent/planner.py makes the calls.)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.reading import Reading
+
+SECOND_REQUEST = re.compile(
+    r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|[.!?]\s+|\s+then\s+)"
+    r"(?=(?:please\s+|also\s+|can\s+you\s+|could\s+you\s+)?(?:tell|show|give|recommend|suggest|diagnose|compare|probe|"
+    r"rank|list|delete|remove|cancel|stop|kill|start|launch|pretrain|train|tag|rename|forecast|judge|search|find|"
+    r"what|why|how|which|is|are|should)\b)", re.I)
+"""Where a second request starts: its verb or question word after "and", "then", a comma, ";" or a full stop."""
+
+
+EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#?\d+\s+(?:as|with)\s+\S+)\s+and\s+"
+                          r"(?P<two>runs?\s*#?\d+\s+(?:as|with)\s+\S+)", re.I)
+"""Two runs given their own tags under one verb ("tag run 1 as best and run 2 as worst"): each its own request (read
+whole, both runs got the last tag)."""
+SEARCHES = ("search_literature", "search_run_logs")  # whose query takes in whatever follows
+
+
+@dataclass
+class TwoRequests:
+    first: Reading
+    second: Reading
+    second_text: str
+    run_both: bool  # False: the first waits for a yes, so the second is only named in the answer
+
+
+def split_requests(text: str, read, costly: tuple[str, ...]) -> TwoRequests | None:
+    """The message's two requests, when it has two and read whole it keeps only one of them; `read(text, focus)`
+    reads a part (focus: a run the part may mean by "it"), `costly` are the tools that wait for a yes."""
+    own = EACH_ITS_OWN.search(text)
+    if own:  # "tag run 1 as best and run 2 as worst": the verb said again for the second run
+        text = f"{own.group('verb')}{own.group('one')} and {own.group('verb').strip()} {own.group('two')}" + \
+            text[own.end():]
+    m = SECOND_REQUEST.search(text)
+    if not m or not text[:m.start()].strip() or not text[m.end():].strip():
+        return None
+    first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
+    whole, first = read(text, None), read(first_text, None)
+    if first.kind != "tool":
+        return None
+    second = read(second_text, first.args.get("run_id"))
+    if second.kind != "tool" or _same(first, second):
+        return None
+    kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool == first.tool and
+                                                             first.tool in SEARCHES)  # the query took the rest in
+    if not (kept or own):
+        return None  # the whole message already reads as something else: it is left to that reading
+    return TwoRequests(first, second, second_text, run_both=first.tool not in costly)
+
+
+def _same(a: Reading, b: Reading) -> bool:
+    return a.kind == b.kind == "tool" and a.tool == b.tool and a.args == b.args

@@ -836,7 +836,13 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             else:
                 return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
-        return tool("compare_runs", {"run_ids": ids[:COMPARED_AT_MOST], **window})
+        if len(ids) > COMPARED_AT_MOST:  # "compare my digits runs" with 12 of them: never the first 8 silently
+            newest = sorted(ids, key=world.ids().index)[-COMPARED_AT_MOST:]
+            return ask(f"That names {len(ids)} runs, and a comparison sets at most {COMPARED_AT_MOST} side by side. "
+                       f"Compare the newest {COMPARED_AT_MOST} of them (runs {', '.join(newest)}), or list them by "
+                       "linear probe?", [f"compare runs {' and '.join(newest)}", "list my runs sorted by probe accuracy"],
+                       intents[:3], p)
+        return tool("compare_runs", {"run_ids": ids, **window})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "run_linear_probe" and PROBE_AGAIN.search(text):  # else the stored probe is read back
         extra["again"] = True

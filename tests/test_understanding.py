@@ -856,3 +856,15 @@ def test_a_document_for_the_literature_is_the_ingest_command(model):
 def test_a_knn_k_written_without_an_equals_sign(model):
     r = read(model, "do a knn eval on run 1 with k 10")  # was asked about: "k 10" could not be placed
     assert (r.tool, r.args["eval_overrides"]) == ("run_linear_probe", {"knn_k": 10})
+
+
+def test_a_comparison_of_more_runs_than_it_sets_is_asked_about(model):
+    """ "Compare my digits runs" with 12 of them compared the oldest 8 and said nothing of the other 4."""
+    from agent.run_refs import RunInfo, World
+
+    world = World([RunInfo(str(i), "simclr" if i % 2 else "vicreg", "digits", "succeeded") for i in range(1, 13)])
+    r = understand("compare my digits runs", {}, world, model)
+    assert r.kind == "clarify" and r.question.startswith("That names 12 runs") and r.options[0] == (
+        "compare runs " + " and ".join(str(i) for i in range(5, 13)))
+    assert understand("compare all my simclr runs", {}, world, model).args == {"run_ids": ["1", "3", "5", "7", "9",
+                                                                                        "11"]}

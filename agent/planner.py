@@ -102,12 +102,12 @@ class OfflinePlanner(BaseChatModel):
                 if isinstance(result, dict) and "untrusted_data" in result:
                     result = result["untrusted_data"]
                 results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
-            two = self._two_requests(str(human.content), context_from(messages)) if human is not None else None
-            if two and two.run_both and len(tail) == 1 and "error" not in results[0][1]:
-                return _call(two.second.tool, two.second.args)  # "... and tell me what to try next": the second
+            then = _planned_second(messages)  # kept on the turn's first call (below), not read again
+            if then and then["run_both"] and len(tail) == 1 and "error" not in results[0][1]:
+                return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
-            if two and not two.run_both:  # the first waits for a yes; the second may depend on it
-                parts.append(f"The rest of your message is next: once this is settled, say `{two.second_text}`.")
+            if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
+                parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))
         if human is None:
             return AIMessage(content=HELP)
@@ -123,10 +123,11 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
-        two = self._two_requests(text, context)
-        if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
-            return _call(two.first.tool, two.first.args)
         reading = self.read(text, context)
+        two = self._two_requests(text, context, reading)
+        if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
+            return _call(two.first.tool, two.first.args, then={"tool": two.second.tool, "args": two.second.args,
+                                                               "text": two.second_text, "run_both": two.run_both})
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
             combined = self.read(f"{asked} {text}", context)  # "is it healthy?" ... "4"
@@ -142,17 +143,29 @@ class OfflinePlanner(BaseChatModel):
                                                             "asked_about": text, "without": reading.without}})
         return _call(reading.tool, reading.args)
 
-    def _two_requests(self, text: str, context: dict) -> TwoRequests | None:
+    def _two_requests(self, text: str, context: dict, whole: Reading) -> TwoRequests | None:
         """Two requests in the message, when read whole it would keep only one (agent/two_requests.py)."""
         def read(part: str, focus: str | None) -> Reading:
             return self.read(part, {**context, "focus_run": focus} if focus else context)
 
-        return split_requests(text, read, CONFIRM_TOOLS)
+        return split_requests(text, whole, read, CONFIRM_TOOLS)
 
 
-def _call(tool: str, args: dict) -> AIMessage:
+def _call(tool: str, args: dict, then: dict | None = None) -> AIMessage:
+    """A tool call; `then`, the second request of the message, made (or named) once this call is back."""
     return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
-                                              "type": "tool_call"}])
+                                              "type": "tool_call"}], additional_kwargs={"then": then} if then else {})
+
+
+def _planned_second(messages: list[BaseMessage]) -> dict | None:
+    """The second request this turn's first call carries, if any."""
+    first = None
+    for m in reversed(messages):
+        if isinstance(m, HumanMessage):
+            break
+        if isinstance(m, AIMessage) and m.tool_calls:
+            first = m
+    return first.additional_kwargs.get("then") if first is not None else None
 
 
 ASKS_VERDICT = re.compile(r"\b(collaps\w*|diagnos\w*|healthy|health|broken|wrong|ok|okay|fine|verdict|"

@@ -37,9 +37,10 @@ class TwoRequests:
     run_both: bool  # False: the first waits for a yes, so the second is only named in the answer
 
 
-def split_requests(text: str, read, costly: tuple[str, ...]) -> TwoRequests | None:
-    """The message's two requests, when it has two and read whole it keeps only one of them; `read(text, focus)`
-    reads a part (focus: a run the part may mean by "it"), `costly` are the tools that wait for a yes."""
+def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> TwoRequests | None:
+    """The message's two requests, when it has two and read whole (`whole`) it keeps only one of them;
+    `read(text, focus)` reads a part (focus: a run the part may mean by "it"), `costly` are the tools that wait for a
+    yes."""
     own = EACH_ITS_OWN.search(text)
     if own:  # "tag run 1 as best and run 2 as worst": the verb said again for the second run
         text = f"{own.group('verb')}{own.group('one')} and {own.group('verb').strip()} {own.group('two')}" + \
@@ -48,7 +49,7 @@ def split_requests(text: str, read, costly: tuple[str, ...]) -> TwoRequests | No
     if not m or not text[:m.start()].strip() or not text[m.end():].strip():
         return None
     first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
-    whole, first = read(text, None), read(first_text, None)
+    first = read(first_text, None)
     if first.kind != "tool":
         return None
     second = read(second_text, first.args.get("run_id"))

@@ -282,9 +282,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return ask(f"Adding documents to the literature store is a command, not something I do from the chat: "
                    f"`sslpilot ingest {paths}` (.md, .txt, .html, .pdf files or folders), or the app's Knowledge page. "
                    "Their text is then searched and quoted as data.", ["what does DINO do about collapse?"])
+    rec = context.get("last_recommendation")
     if BARE_REPLY.match(stripped) and not context.get("pending_launch"):  # a yes or no with nothing waiting for one
         # (an action waiting for its yes is the gate's, agent/graph.py; a launch asked about is read below)
-        rec = context.get("last_recommendation")
         if rec and BARE_REPLY.match(stripped).group(1):
             return ask(f"Nothing is waiting for a yes. To launch run {rec['run_id']}'s recommended follow-up, say "
                         "`launch it`: you will see it before it starts.", ["launch it"])
@@ -298,7 +298,6 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:  # or "how long will that take?": the launch shown again, still waiting
             return amended
     named = find_runs(stripped, world, about_runs=True)
-    rec = context.get("last_recommendation")
     if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
@@ -819,13 +818,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if where:
             group = {"run_ids": ids[:COMPARED_AT_MOST]} if len(ids) >= 2 else {}  # "the runs on shapes with ..."
             return tool("compare_runs", {"where": where, **group, **window})
-        if len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) > COMPARED_AT_MOST:
-            newest = world.ids()[-COMPARED_AT_MOST:]
-            return ask(f"There are {len(world.runs)} runs here and a comparison sets at most {COMPARED_AT_MOST} side by "
-                       f"side. Compare the newest {COMPARED_AT_MOST} (runs {', '.join(newest)}), or list them all by "
-                       "linear probe?", [f"compare runs {' and '.join(newest)}", "list my runs sorted by probe accuracy"],
-                       intents[:3], p)
-        if len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) >= 2:  # "compare all my runs": each of them
+        every = len(ids) < 2 and ALL_RUNS.search(text) and len(world.runs) >= 2
+        if every:  # "compare all my runs": each of them
             ids = world.ids()
         if len(ids) == 1 and refs.group == ids:  # "compare all the mae runs" with one mae run
             return _only_one(ids[0], world, "Only one run here fits that")
@@ -837,11 +831,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
                             [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
         if len(ids) > COMPARED_AT_MOST:  # "compare my digits runs" with 12 of them: never the first 8 silently
-            newest = sorted(ids, key=world.ids().index)[-COMPARED_AT_MOST:]
-            return ask(f"That names {len(ids)} runs, and a comparison sets at most {COMPARED_AT_MOST} side by side. "
-                       f"Compare the newest {COMPARED_AT_MOST} of them (runs {', '.join(newest)}), or list them by "
-                       "linear probe?", [f"compare runs {' and '.join(newest)}", "list my runs sorted by probe accuracy"],
-                       intents[:3], p)
+            lead = f"There are {len(ids)} runs here" if every else f"That names {len(ids)} runs"
+            return _too_many(lead, "the newest", sorted(ids, key=world.ids().index)[-COMPARED_AT_MOST:], intents[:3], p)
         return tool("compare_runs", {"run_ids": ids, **window})
     extra = _eval_overrides(text) if intent == "run_linear_probe" else {}
     if intent == "run_linear_probe" and PROBE_AGAIN.search(text):  # else the stored probe is read back
@@ -942,13 +933,17 @@ def _compare_listed(listed: list[str], world: World) -> Reading:
     if len(ids) == 1:
         return _only_one(ids[0], world, "The list I showed last has only one run")
     if len(ids) > COMPARED_AT_MOST:
-        first = ids[:COMPARED_AT_MOST]
-        return ask(f"The list I showed last has {len(ids)} runs, and a comparison sets at most {COMPARED_AT_MOST} side "
-                   f"by side. Compare its first {COMPARED_AT_MOST} (runs {', '.join(first)})?",
-                   [f"compare runs {' and '.join(first)}", "list my runs sorted by probe accuracy"])
+        return _too_many(f"The list I showed last has {len(ids)} runs", "its first", ids[:COMPARED_AT_MOST])
     if not ids:
         return ask("The runs the last list showed are no longer here. Which runs should I compare?", ["list my runs"])
     return Reading("tool", "compare_runs", {"run_ids": ids}, confidence=1.0, intents=[("compare_runs", 1.0)])
+
+
+def _too_many(lead: str, which: str, offered: list[str], intents=None, p: float = 0.0) -> Reading:
+    """A comparison of more runs than it sets side by side: asked, offering `offered` (COMPARED_AT_MOST of them)."""
+    return ask(f"{lead}, and a comparison sets at most {COMPARED_AT_MOST} side by side. Compare {which} "
+               f"{COMPARED_AT_MOST} (runs {', '.join(offered)}), or list them by linear probe?",
+               [f"compare runs {' and '.join(offered)}", "list my runs sorted by probe accuracy"], intents, p)
 
 
 def _only_one(rid: str, world: World, lead: str) -> Reading:

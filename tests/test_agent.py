@@ -366,11 +366,14 @@ def test_two_requests_in_one_message_are_split_only_when_one_would_be_dropped():
         tool, args = table[text]
         return Reading("tool", tool, args)
 
-    two = split_requests("diagnose run 2 and tell me what to try next", read, ("cancel_run", "launch_pretraining"))
+    def split(text, costly=("cancel_run", "launch_pretraining")):
+        return split_requests(text, read(text, None), read, costly)
+
+    two = split("diagnose run 2 and tell me what to try next")
     assert (two.first.tool, two.second.tool, two.run_both) == ("diagnose_run", "recommend_next_step", True)
     assert focus_seen[-1] == "2"  # the second part is read with the first's run in focus
-    assert split_requests("pretrain simclr and tag it x", read, ()) is None  # read whole, nothing was dropped
-    two = split_requests("cancel run 3 and start dino", read, ("cancel_run", "launch_pretraining"))
+    assert split("pretrain simclr and tag it x", ()) is None  # read whole, nothing was dropped
+    two = split("cancel run 3 and start dino")
     assert not two.run_both and two.second_text == "start dino"  # the first waits for a yes: the second is named
 
 

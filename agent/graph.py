@@ -69,6 +69,7 @@ class State(TypedDict, total=False):
     last_ranking: dict | None  # the last ranking's leaders: "train the best one longer" names one of them
     pending: dict | None
     amendable: dict | None  # the launch that was pending when this turn began: "make it 300 steps" changes it
+    declined: dict | None  # the launch the last turn said no to: "ok, try it with 20 steps then" changes it
     held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
     last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
@@ -149,7 +150,11 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
         pending = state.get("pending")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
-                                  "proposed": False}
+                                  "proposed": False, "declined": None}
+        declined = state.get("declined")
+        if not pending and declined and human is not None and launch_changes(str(human.content),
+                                                                             method=pending_method(declined))[0]:
+            update["amendable"] = declined  # "no" ... "ok, try it with 20 steps then": the launch just refused, changed
         if not pending or human is None:
             return update
         text = str(human.content)
@@ -161,6 +166,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 return update
         if DENY.search(text):
             update["pending"] = None
+            update["declined"] = pending if pending["tool"] in LAUNCH_TOOLS else None
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
         if not AFFIRM.search(text) or (re.search(r"\?", text) and len(text.split()) > 2):  # "ok, how long is it?"

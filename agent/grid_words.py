@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.setting_words import (
     INT_SWEEPS,
@@ -62,6 +62,7 @@ class GridList:
     phrase: tuple[int, int]  # the whole phrase, name and all: blanked by without_grid
     assignment: bool = False
     spread: list[float] | None = None  # a range's values, worked out (RANGE_STEPS, RANGE_COUNT)
+    claimed: bool = False  # one setting's value and the next setting's: no list, but a list read over it is tangled
 
 
 OF_WHOM = r"(?:\s+(?:of|for)\s+(?:the\s+|my\s+)?[a-z_-]+(?:\s+runs?)?(?:\s+on\s+[\w./~-]+)?)?"
@@ -137,13 +138,39 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
                 m = None  # "batch 128 and 3 layer projector": the first value is the batch's, so no list
             if m:
                 found = [_cut_before(g, m.start(1)) for g in found]  # "hidden size 128 or 256, and 2 or 4 layers"
-        if m and all(g.key != key for g in found):
-            found.append(GridList(key, m.group(1), m.start(1), m.end(1), m.span()))
+        listed = GridList(key, m.group(1), m.start(1), m.end(1), m.span()) if m else None
+        if listed and m.end(1) == m.end() and _names_next(low, m.end()):
+            listed = _last_dropped(listed)  # "a batch of 96 and 10 warmup steps": the 10 is the warm-up's
+        if listed and all(g.key != key for g in found):
+            found.append(listed)
         elif not m and all(g.key != key for g in found) and (ranged := _ranges(low, pattern, key)):
             found.append(ranged)  # "temperature from 0.1 to 0.5 in steps of 0.1", "5 lrs between 1e-4 and 1e-2"
     tangled = {id(g) for g in found for o in found if o is not g and not (g.assignment or o.assignment)
                and g.start < o.end and o.start < g.end}  # "hidden size 128 and 256 and 2 or 4 layers": whose values
-    return [g for g in found if keep_tangled or id(g) not in tangled]  # are which is asked, never guessed
+    return [g for g in found if keep_tangled or (id(g) not in tangled and not g.claimed)]  # are which: asked
+
+
+SETTING_NAMES = "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
+"""Any setting's name, whichever method has it."""
+
+
+def _names_next(low: str, end: int) -> bool:
+    """Whether another setting's name follows a list's last value, joined by "and", at once ("96 and 10 warmup
+    steps"): "<value> <name>" gives that setting its value, so the value is not the list's. Not when the name has
+    its own value ("batch 64 and 128 momentum 0.99"), nor after "or" ("hidden size 128 or 256 and 2 or 4 layers":
+    whose values are which is asked)."""
+    named = re.match(rf"(?:\s+|-)(?:{SETTING_NAMES})\b", low[end:])
+    return named is not None and re.search(rf"(?:,|\band)\s*{NUMBER}$", low[:end]) is not None \
+        and not re.match(rf"\s*(?:of|=|:|at|to)?\s*{NUMBER}", low[end + named.end():])
+
+
+def _last_dropped(g: GridList) -> GridList:
+    """A name-first list without its last value (_names_next); with fewer than two values left, the values stay
+    claimed by the setting they follow, which varies nothing ("text hidden size 256 and 3 text layers" is no list
+    of 256 and 3 layers)."""
+    last = list(re.finditer(NUMBER, g.values))[-1]
+    cut = _cut_before(g, g.start + last.start())
+    return cut if cut.end < g.end else replace(g, claimed=True)
 
 
 def _cut_before(g: GridList, start: int) -> GridList:

@@ -18,6 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from agent.again_words import again_for_run
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
@@ -123,6 +124,9 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
+        again = again_for_run(text, _previous_call(messages))
+        if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1
+            return _call(again["tool"], again["args"])
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading)
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
@@ -189,6 +193,18 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
         return None
     runs = result.get("imported") or [result.get("audit_run") or {}]
     return str(runs[0]["run_id"]) if runs and runs[0].get("run_id") else None
+
+
+def _previous_call(messages: list[BaseMessage]) -> dict | None:
+    """The last tool call of the turn before this one (a confirmed action's too), or None."""
+    said = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+    if len(said) < 2:
+        return None
+    for m in reversed(messages[said[-2]:said[-1]]):
+        if isinstance(m, AIMessage) and m.tool_calls:
+            call = m.tool_calls[-1]
+            return {"tool": call["name"], "args": call["args"]}
+    return None
 
 
 def _previous_human(messages: list[BaseMessage]) -> str | None:

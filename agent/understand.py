@@ -130,9 +130,15 @@ from tools.tool_table import COMPARED_AT_MOST, RUN_TOOLS, TOOLS
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
 READING = {**{t.name: t.offer for t in TOOLS}, "relaunch": "launch a follow-up of a run", "help": "see what I can do"}
 DATA_WORDS = ("on", "against", "using", "with", "over", "images", "data")
+DIVERGED = r"\bdiverg(?:ed?|es|ence|ing)\b|\bnans?\b|\b(?:blew|blown)\s+up\b|\bexplod(?:ed|es|ing)\b(?!\s+grad)|\bwent\s+(?:to\s+)?inf\w*"
+"""A run whose loss went NaN or infinite, as people say it ("the runs that blew up", "nan losses")."""
+DIVERGED_RUNS = re.compile(rf"\b(?:runs?|jobs?|experiments?|anything|any(?:one|\s+of\s+them)?)\b.{{0,50}}?(?:{DIVERGED})",
+                           re.I)
+"""Runs asked for by a divergence ("which of my runs had nan losses?", "did anything diverge this week?"): a list."""
+ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
-            "diverged": r"\bdiverg(ed|ence)\b", "succeeded": r"\b(succeeded|finished|completed|done)\b",
+            "diverged": DIVERGED, "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
 
 VERDICT_WORDS = ((r"\bcollaps\w*", "collapsed"), (r"\bhealthy\b", "healthy"), (r"\bnot[ _]learning\b", "not_learning"),
@@ -563,6 +569,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "compare_runs"
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
         return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
+    if not named.mentioned and DIVERGED_RUNS.search(text) and (LIST_START.match(text) or ANY_DID.match(text)) and not \
+            re.search(r"\b(?:why|how|logs?|literature|papers?|search|grep|avoid|prevent|fix\w*)\b", text, re.I):
+        return "list_runs"  # "find runs where the loss went nan": the diverged runs (it was a search of the logs)
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):

@@ -58,8 +58,10 @@ case "$cmd" in
     system_deps
     set +e
     # two workers (pytest-xdist), one file each at a time: the suite is mostly single-threaded process
-    # starts and waits, so two cores finish it in far less time; SSLPILOT_TEST_WORKERS=0 runs it in-process
-    "$PY" -m pytest -q -n "${SSLPILOT_TEST_WORKERS:-2}" --dist loadfile "$@"
+    # starts and waits, so two cores finish it in far less time; SSLPILOT_TEST_WORKERS=0 runs it in-process; the
+    # longest files start first, so the two workers end together (tests/conftest.py LONGEST_FIRST; without
+    # --no-loadscope-reorder pytest-xdist hands files out by their count of tests)
+    "$PY" -m pytest -q -n "${SSLPILOT_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
     rc=$?
     if [ "$rc" -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi
     exit "$rc"

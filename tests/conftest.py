@@ -21,10 +21,13 @@ if _WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:
     os.environ["OMP_NUM_THREADS"] = str(max(1, min(2, os.cpu_count() or 1) // _WORKERS))
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or min(2, os.cpu_count() or 1)))
 
-# The files that take longest (real clusters, real process kills) are handed out first, so that two workers
-# finish together instead of one running a long file alone at the end.
-LONGEST_FIRST = ("test_ray.py", "test_queue.py", "test_audit.py", "test_cli.py", "test_text_clip.py",
-                 "test_slurm.py", "test_resume.py", "test_ui.py", "test_ui_auth.py")
+# The files that take longest (real clusters, real process kills), longest first (measured in the suite's
+# --durations), are handed out first, so that two workers finish together instead of one running a long file alone
+# at the end. scripts/dev.sh passes --no-loadscope-reorder: since pytest-xdist 3.8 the scheduler otherwise reorders
+# files by their count of tests, which put the Ray file (few tests, 9 minutes) last.
+LONGEST_FIRST = ("test_ray.py", "test_audit.py", "test_text_clip.py", "test_queue.py", "test_agent.py",
+                 "test_slurm.py", "test_amend.py", "test_ui_auth.py", "test_sweep_chat.py", "test_forecast.py",
+                 "test_data_engine.py", "test_cli.py", "test_resume.py", "test_understanding.py", "test_ui.py")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -1,5 +1,7 @@
 """Whole conversations through the real langgraph agent with the offline planner (and a scripted LLM)."""
 
+import json
+
 import pytest
 from conftest import COLLAPSE_BY_CONSTRUCTION, COLLAPSED, tiny_config
 from constructed import collapse_run
@@ -265,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9}
+HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
+                          "session45_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -304,6 +307,53 @@ def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, 
     assert a.chat("no", "w")["pending_confirmation"] is None
     runs = Registry(home).list()
     assert len(runs) == 3 and a.launched == [] and {r.id: r.status for r in runs}["3"] == "running"
+
+
+def test_a_launch_said_no_to_is_changed_by_the_next_message_that_changes_it(tmp_path, monkeypatch):
+    """"No" ... "ok, try it with 20 steps then" found nothing to change: the no had dropped the launch. The launch
+    just refused is what such a message changes; any other message leaves it gone."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("launch vicreg on digits for 40 steps", "d")
+    assert a.chat("no", "d")["pending_confirmation"] is None
+    pending = a.chat("ok try it with 20 steps then", "d")["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining" and (pending["args"]["method"], pending["args"]["steps"]) == (
+        "vicreg", 20)
+    a.chat("no", "d")
+    a.chat("list my runs", "d")  # the turn after the no has passed: a later change has no launch to change
+    assert a.chat("make it 30 steps", "d")["pending_confirmation"] is None
+
+
+@pytest.mark.parametrize("text,again", [("what about run 1?", True), ("and run 1 too", True),
+                                        ("same for run 1", True), ("now do the same for run 1", True),
+                                        ("ok, and for run 1?", True), ("run 1", False),
+                                        ("what about run 1's learning rate?", False), ("and delete run 1", False)])
+def test_the_last_request_again_for_another_run(text, again):
+    from agent.again_words import again_for_run
+
+    previous = {"tool": "annotate_run", "args": {"run_id": "2", "add_tags": ["keeper"]}}
+    want = {"tool": "annotate_run", "args": {"run_id": "1", "add_tags": ["keeper"]}} if again else None
+    assert again_for_run(text, previous) == want
+    assert again_for_run(text, {"tool": "compare_runs", "args": {"run_ids": ["2", "3"]}}) is None
+
+
+def test_what_about_another_run_repeats_the_last_turn_s_request(tmp_path, monkeypatch):
+    """"Diagnose run 2" ... "what about run 1?" showed run 1's page, and "tag run 2 as keeper" ... "and run 1 too"
+    asked what was meant: the request of the turn before, for the run named, is what was said."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    a.chat("diagnose run 2", "a")
+    call = a.chat("what about run 1?", "a")["tool_calls"][0]
+    assert (call["name"], call["args"]) == ("diagnose_run", {"run_id": "1"})
+    a.chat("tag run 2 as keeper", "a")
+    a.chat("and run 1 too", "a")
+    assert {r.id: json.loads(r.tags_json or "[]") for r in Registry(home).list()} == {
+        "1": ["keeper"], "2": ["keeper"], "3": []}
 
 
 @pytest.mark.parametrize("text,is_no", [("no", True), ("nope, not now", True), ("cancel", True), ("cancel it", True),

@@ -635,3 +635,13 @@ def test_vicregs_weights_by_their_code_names(text, overrides):
     from agent.launch_words import launch_args
 
     assert launch_args(text, "vicreg")["overrides"] == overrides
+
+
+@pytest.mark.parametrize("text,grid", [
+    ("use a batch of 96 and 10 warmup steps", {}),  # was a sweep over batch sizes 96 and 10
+    ("sweep lr 1e-3, 3e-3 and 10 warmup steps", {"optim.lr": [0.001, 0.003]}),
+    ("pretrain vicreg with batch 64 and 128 momentum 0.99", {"train.batch_size": [64, 128]}),  # its own value follows
+    ("temperature 0.1 and 0.2 warmup 10", {"method_args.temperature": [0.1, 0.2]}),
+])
+def test_a_list_s_last_value_before_another_setting_s_name_is_that_setting_s(text, grid):
+    assert find_grid(text) == grid

@@ -71,7 +71,8 @@ SMALL_HELD_OUT = {"rank_heldout.jsonl": 0.8, "rank_heldout_b.jsonl": 0.7, "quali
                   "session41d_heldout.jsonl": 0.8, "session42_heldout.jsonl": 0.9,
                   "session42b_heldout.jsonl": 0.9, "session42c_heldout.jsonl": 0.9,
                   "session43_heldout.jsonl": 0.9, "session44_heldout.jsonl": 0.9,
-                  "session44b_heldout.jsonl": 0.9, "session44c_heldout.jsonl": 0.9}
+                  "session44b_heldout.jsonl": 0.9, "session44c_heldout.jsonl": 0.9,
+                  "session45b_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", SMALL_HELD_OUT)

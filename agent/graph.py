@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
 from agent.launch_words import launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
-from agent.ranked_words import leaders_of
+from agent.ranked_words import leader_of_comparison, leaders_of
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import ToolBox
@@ -259,6 +259,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update["proposed"] = True
             if msg.name in ("list_runs", "compare_runs") and "error" not in result:  # in the order shown
                 update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
+            if msg.name == "compare_runs" and "error" not in result:  # "train the better one longer"
+                update["last_ranking"] = leader_of_comparison(result)
             for key in ("run_id",):
                 if isinstance(result.get(key), str) and "error" not in result:
                     update["focus_run"] = result[key]

@@ -101,7 +101,16 @@ def _multiple_without_value(text: str, args: dict, parent: str | None, intents, 
                "earlier run's."), [lookup] if lookup else [], intents[:3], p)
 
 
-MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "half": 0.5, "halve": 0.5, "a third of": 1 / 3}
+LENGTH_MULTIPLE = re.compile(
+    r"\b(?P<k>twice|double|triple|thrice|half|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:as\s+long|longer|as\s+many\s+"
+    r"(?P<unit>steps|epochs|iterations)|the\s+(?:length|training(?:\s+time)?|schedule))\b", re.I)
+"""A run's length as a multiple of its parent's ("train run 1 twice as long", "for 3x as many steps", "double the
+length"): the steps (or epochs, when said) scaled; it was a forecast, or a relaunch with the length dropped."""
+LONGER_ALONE = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:train|run|pretrain|continue)\s+(?:run\s*#?\d+|it|"
+                          r"that(?:\s+one)?|this(?:\s+one)?)\s+(?:for\s+)?(?:a\s+(?:bit|little)\s+)?(?:longer|more)"
+                          r"(?:\s+please)?\W*$", re.I)
+"""Train a run longer, and no amount ("train run 1 longer"): how much is asked, never guessed."""
+MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "half": 0.5, "halve": 0.5, "a third of": 1 / 3}
 MULTIPLE_KEYS = {"learningrate": "optim.lr", "lr": "optim.lr", "batch": "train.batch_size",
                  "batchsize": "train.batch_size", "temperature": "method_args.temperature", "steps": "train.steps",
                  "epochs": "train.epochs"}
@@ -120,6 +129,11 @@ def multiples_of_parent(text: str, args: dict) -> dict[str, float]:
         if factor is None:
             factor = float(re.match(r"\d+(?:\.\d+)?", word).group(0))
         out[MULTIPLE_KEYS[re.sub(r"[ _-]", "", m.group(1).lower())]] = factor
+    for m in LENGTH_MULTIPLE.finditer(text):  # "twice as long", "3x as many epochs"
+        key = "train.epochs" if (m.group("unit") or "").lower() == "epochs" else "train.steps"
+        if key not in out and not _value_given(key.split(".")[1], args):
+            word = m.group("k").lower()
+            out[key] = MULTIPLE_WORDS.get(word) or float(re.match(r"\d+(?:\.\d+)?", word).group(0))
     return out
 
 

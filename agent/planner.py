@@ -105,6 +105,15 @@ class OfflinePlanner(BaseChatModel):
                 results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
             then = _planned_second(messages)  # kept on the turn's first call (below), not read again
             if then and then["run_both"] and len(tail) == 1 and "error" not in results[0][1]:
+                if then["tool"] is None:  # "compare runs 1 and 2 and train the better one longer": read now
+                    second = self.read(then["text"], context_from(messages))
+                    if second.kind != "tool":
+                        return AIMessage(content=tool_result_text(*results[0]) + "\n\n" + clarification_text(second),
+                                         additional_kwargs={"clarify": {"question": second.question,
+                                                                        "options": second.options,
+                                                                        "asked_about": then["text"],
+                                                                        "without": second.without}})
+                    return _call(second.tool, second.args)
                 return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
@@ -117,6 +126,9 @@ class OfflinePlanner(BaseChatModel):
         if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
             call = clarify["without"]
             return _call(call["tool"], call["args"])
+        picked = _option_named(text, clarify.get("options") or [])
+        if picked:  # "which did you mean?" ... "run 1": the option that names run 1, as if it had been said
+            text = picked
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
             context["asked_setting"] = asked_setting(_previous_human(messages))
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
@@ -130,7 +142,9 @@ class OfflinePlanner(BaseChatModel):
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading)
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
-            return _call(two.first.tool, two.first.args, then={"tool": two.second.tool, "args": two.second.args,
+            second = two.second
+            return _call(two.first.tool, two.first.args, then={"tool": second.tool if second else None,
+                                                               "args": second.args if second else {},
                                                                "text": two.second_text, "run_both": two.run_both})
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
@@ -193,6 +207,20 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
         return None
     runs = result.get("imported") or [result.get("audit_run") or {}]
     return str(runs[0]["run_id"]) if runs and runs[0].get("run_id") else None
+
+
+RUN_PICKED = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|then|use|pick|take|i\s+meant?|the\s+one\s+with)\W+)*(?:run\s*#?\s*)?"
+                        r"(\d+)(?:\W+(?:please|then|thanks?))*\W*$", re.I)
+
+
+def _option_named(text: str, options: list[str]) -> str | None:
+    """The one option of the last question that names the run a bare reply names ("run 1", "1", "I meant run 1"),
+    or None."""
+    m = RUN_PICKED.match(text)
+    if not m:
+        return None
+    named = [o for o in options if re.search(rf"\bruns?\s+{m.group(1)}\b", o)]
+    return named[0] if len(named) == 1 else None
 
 
 def _previous_call(messages: list[BaseMessage]) -> dict | None:

@@ -10,13 +10,36 @@ from __future__ import annotations
 
 import re
 
-BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
-                      r"setting|model|encoder)\b|\bthe\s+winner\b", re.I)
-"""A run pointed at by its place in the last ranking."""
+BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|better|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
+                      r"setting|model|encoder)\b|\bthe\s+winner\b|\bwhichever\s+(?:one\s+|run\s+)?(?:is|was|did|does)\s+"
+                      r"better\b", re.I)
+"""A run pointed at by its place in the last ranking or comparison ("the better one", "whichever did better")."""
 ASKS_WHICH = re.compile(r"\bwhich\b|\b(?:is|was|'s|are)\s+(?:the|that)\s+(?:best|winning|top|leading|strongest|winner)\b",
                         re.I)
 """A question for the ranking itself ("which is the best one?", "what's the best run?"), not a reference to its
 leader."""
+
+
+ORDERED_HERE = re.compile(r"\b(?:compare|rank|side\s+by\s+side|versus|vs)\b", re.I)
+"""Runs ordered by the message itself ("compare runs 1 and 4 and train the better one"): its "better one" is theirs,
+read once that comparison is back, not the last one's."""
+
+
+def leader_of_comparison(result: dict) -> dict:
+    """What the thread keeps of a compare_runs result for "the better one": the probe's leader when its lead is more
+    than twice its standard error (tools/insights.probe_lead), else none, and why."""
+    ids = [str(r["run_id"]) for r in result.get("runs") or []]
+    lead = result.get("probe_lead")
+    if lead and lead["resolved"]:
+        return {"label_free": None, "probe": str(lead["best"]), "run_ids": ids, "compared": True}
+    if not lead:
+        why = "not every run has a linear probe on the same data"
+    elif lead["best_acc"] == lead["second_acc"]:
+        why = f"runs {lead['best']} and {lead['second']} tie on the linear probe"
+    else:
+        why = (f"run {lead['best']} leads on the linear probe by {100 * lead['lead']:.1f} points, within twice its "
+               f"standard error ({100 * lead['se']:.1f})")
+    return {"label_free": None, "probe": None, "run_ids": ids, "compared": True, "why": why}
 
 
 def leaders_of(result: dict) -> dict:
@@ -37,10 +60,11 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
     run (no ranking in the thread, a question for the ranking itself, or no such words)."""
     ranked = context.get("last_ranking") or {}
     m = BEST_REF.search(text)
-    if not ranked.get("label_free") or m is None or ASKS_WHICH.search(text):
+    if not (ranked.get("label_free") or ranked.get("compared")) or m is None or ASKS_WHICH.search(text) or \
+            ORDERED_HERE.search(text[:m.start()]):
         return None
     if context.get("last_listed") not in (None, ranked.get("run_ids")):  # a list shown since: "the top one" is its
         return None  # (agent/listed_words.py)
-    picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x))
+    picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x)) or ranked["run_ids"]
     written = [text[:m.start()] + f"run {rid}" + text[m.end():] for rid in picks]
     return written[0] if len(written) == 1 else written

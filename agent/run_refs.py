@@ -107,6 +107,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"
         cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
         cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
+        cleaned = re.sub(r"\b\d+(?:\.\d+)?\s*(?:x|times)\s+(?:as\b|longer|more|the\b)", " ", cleaned)  # "3 times as long"
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:

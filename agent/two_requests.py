@@ -4,7 +4,8 @@ The chat reads one tool call a message. When a message holds a second request, l
 "then", a comma or a full stop, and the whole message reads as just one of its two parts, the other part was being
 dropped. Then both are made, in the order written: the second is read with the first's run in focus ("... and what
 should I change?"). When the first waits for a yes (a launch, a cancel), the second is not made, since it may
-depend on it; the answer says how to ask for it next. (agent/planner.py makes the calls.)
+depend on it; the answer says how to ask for it next. A second request about "the better one" after a comparison or
+a ranking is read once that result is back, which decides the run. (agent/planner.py makes the calls.)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.ranked_words import BEST_REF
 from agent.reading import Reading
 
 SECOND_REQUEST = re.compile(
@@ -29,10 +31,14 @@ whole, both runs got the last tag)."""
 SEARCHES = ("search_literature", "search_run_logs")  # whose query takes in whatever follows
 
 
+ORDERING = ("compare_runs", "rank_runs")
+"""Tools whose result says which run is better: a second request about "the better one" is read once it is back."""
+
+
 @dataclass
 class TwoRequests:
     first: Reading
-    second: Reading
+    second: Reading | None  # None: read once the first is back (it names "the better one" the first decides)
     second_text: str
     run_both: bool  # False: the first waits for a yes, so the second is only named in the answer
 
@@ -52,6 +58,8 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     first = read(first_text, None)
     if first.kind != "tool":
         return None
+    if first.tool in ORDERING and BEST_REF.search(second_text) and _same(whole, first):
+        return TwoRequests(first, None, second_text, run_both=True)  # "... and train the better one longer"
     second = read(second_text, first.args.get("run_id"))
     if second.kind != "tool" or _same(first, second):
         return None

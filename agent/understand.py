@@ -28,6 +28,8 @@ from agent.fidelity import (
 from agent.grid_words import find_grid
 from agent.launch_words import (
     COST_ASKED,
+    LENGTH_MULTIPLE,
+    LONGER_ALONE,
     MULTIPLE_OF_SETTING,
     PENDING_ASKED,
     RELATIVE_SETTING,
@@ -254,12 +256,18 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     best = resolve_best(stripped, context)
     if isinstance(best, list):  # "train the best one longer" when the label-free order and the probe disagree
         ranked = context["last_ranking"]
+        if ranked.get("compared"):  # "compare runs 1 and 2 and train the better one longer" when the probe can't say
+            return ask(f"The comparison does not say which of runs {', '.join(ranked['run_ids'])} is better: "
+                       f"{ranked['why']}. Which did you mean?", best)
         return ask(f"The last ranking had two leaders: run {ranked['label_free']} first without labels, and run "
                     f"{ranked['probe']} by the linear probe (where labels exist, the probe is the one to trust). Which "
                     "did you mean?", best)
     if best:  # "what lr did the winner use?" right after a ranking: its leader, named
         stripped = best
     stripped = resolve_listed(stripped, context) or stripped  # "diagnose the second one": run N of the last list
+    longer = _longer_asked(stripped, context, world)
+    if longer:  # "train run 1 longer": how much is asked (it was a forecast)
+        return longer
     words = read_annotation(stripped)
     trashed = _trash(stripped, world)
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
@@ -554,6 +562,22 @@ def runs_in_trouble(text: str, named=None) -> bool:
         r"\b(?:how|should|could|would|avoid|prevent|fix\w*|stop\s+them|literature|papers?|logs?)\b", text, re.I)
 
 
+def _longer_asked(text: str, context: dict, world: World) -> Reading | None:
+    """A question when a run is to train longer and no amount is said (LONGER_ALONE): its recipe at a multiple of its
+    length, more steps from its final weights, or a forecast of whether it is worth it first."""
+    if not LONGER_ALONE.match(text):
+        return None
+    ids = find_runs(text, world).ids
+    rid = ids[0] if len(ids) == 1 else None if ids else context.get("focus_run")
+    if rid is None:
+        return None
+    return ask(f"How much longer should run {rid} train? Its recipe again at a multiple of its length starts afresh "
+               f"(`train run {rid} twice as long`); more steps continue it from its final weights (`train run {rid} for "
+               f"500 more steps`). Or `should I train run {rid} longer?` forecasts whether it is worth it.",
+               [f"train run {rid} twice as long", f"train run {rid} for 500 more steps",
+                f"should I train run {rid} longer?"])
+
+
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
@@ -602,6 +626,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return ONE_RUN_VERBS[verb.group(1).lower()]
     if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
         return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
+    if len(named.ids) == 1 and LENGTH_MULTIPLE.search(text) and not ADVICE.search(text):
+        return "relaunch"  # "train run 1 twice as long": its recipe at that length (it was a forecast)
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
             text) and not ADVICE.search(text):
         return "relaunch"

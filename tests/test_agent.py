@@ -356,6 +356,32 @@ def test_what_about_another_run_repeats_the_last_turn_s_request(tmp_path, monkey
         "1": ["keeper"], "2": ["keeper"], "3": []}
 
 
+def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_question(tmp_path, monkeypatch):
+    """"Compare runs 1 and 2 and train the better one longer" compared them and dropped the rest. The second request is
+    read once the comparison is back: its probe's leader when the lead is more than twice its error, else a question
+    whose options a bare "run 1" picks from."""
+    from conversation_eval import seeded_home
+
+    from ssl_runtime.run_folder import RunFolder
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    reg = Registry(home)
+    for rid, acc in (("1", 0.91), ("2", 0.62)):  # a lead of 29 points on 400 images: far past twice its error
+        (RunFolder(reg.get(rid).run_dir).probe).write_text(json.dumps({"probe/acc": acc, "num_val": 400}))
+    a = agent(home)
+    out = a.chat("compare runs 1 and 2 and train the better one twice as long", "b")
+    assert [c["name"] for c in out["tool_calls"]] == ["compare_runs", "launch_pretraining"]
+    assert out["pending_confirmation"]["args"]["parent_run"] == "1"
+    a.chat("no", "b")
+    (RunFolder(reg.get("2").run_dir).probe).write_text(json.dumps({"probe/acc": 0.91, "num_val": 400}))
+    out = a.chat("compare runs 1 and 2 and train the better one twice as long", "b")  # a tie now
+    assert [c["name"] for c in out["tool_calls"]] == ["compare_runs"] and "tie on the linear probe" in out["answer"]
+    assert "Which did you mean?" in out["answer"] and out["pending_confirmation"] is None
+    out = a.chat("run 2", "b")  # the option that names run 2
+    assert out["pending_confirmation"]["args"]["parent_run"] == "2"
+
+
 @pytest.mark.parametrize("text,is_no", [("no", True), ("nope, not now", True), ("cancel", True), ("cancel it", True),
                                         ("stop that please", True), ("never mind", True), ("forget it", True),
                                         ("cancel run 3", False), ("stop run 2 when the loss is below 1", False),

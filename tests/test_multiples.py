@@ -57,6 +57,10 @@ def test_only_some_settings_and_sensible_factors_are_taken_as_multiples(box):
     ("retry run 1 with twice the batch size", {"train.batch_size": 2.0}),
     ("run 5 again with half the learning rate", {"optim.lr": 0.5}),
     ("relaunch run 1 with 3x the lr and double the steps", {"optim.lr": 3.0, "train.steps": 2.0}),
+    ("train run 1 twice as long", {"train.steps": 2.0}),  # was a forecast
+    ("rerun run 1 for twice as many steps", {"train.steps": 2.0}),  # was run 1 again, the length dropped
+    ("train run 1 for 3 times as long", {"train.steps": 3.0}),  # was a question about runs 1 and 3
+    ("run 5 again for 2x as many epochs", {"train.epochs": 2.0}),
 ])
 def test_the_chat_reads_multiples_of_the_run_it_follows(message, scale):
     from understanding_eval import WORLD
@@ -95,3 +99,18 @@ def test_a_recommended_value_is_shown_once_in_the_proposal(box):
     assert [(v["setting"], v["value"], v["from"]) for v in keyed] == [
         ("learning rate", 0.0003, f"recommendation for run {parent.id}")]
     assert any(v["setting"] == "train.keep_checkpoints" and v["value"] == 3 for v in p["values"])
+
+
+@pytest.mark.parametrize(("message", "context", "asked_about"), [
+    ("train run 1 longer", {}, "1"),
+    ("train it for longer", {"focus_run": "5"}, "5"),
+])
+def test_training_longer_with_no_amount_is_asked_how_much(message, context, asked_about):
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.understand import understand
+
+    r = understand(message, context, WORLD, get_model())
+    assert r.kind == "clarify" and f"train run {asked_about} twice as long" in r.options
+    assert understand(f"should I train run {asked_about} longer?", {}, WORLD, get_model()).tool == "forecast_run"

@@ -27,6 +27,9 @@ PER_CLASS = re.compile(r"\b\d+\s+(?:labell?ed\s+)?(?:images?|labels?|examples?|s
                        r"of\s+each|each|in\s+each)\s+class\b|\b\d+[- ]shot\b", re.I)
 """A probe given a count of labels per class ("10 labels per class", "5-shot"): it learns from a share of each
 class's labels (`eval.label_fraction`), not a count."""
+LABEL_TOTAL = re.compile(r"\b\d[\d,]*k?\s+(?:labels|(?:images|examples|samples)\s+with\s+(?:their\s+)?labels)\b", re.I)
+"""A probe given a count of labels in all ("on 500 labels"): a share is what it takes. ("1000 labelled examples" is
+a probe on that many images, eval.max_images.)"""
 PART_OF_RUN = re.compile(r"\b(?:skip|skipping|ignore|ignoring|exclude|excluding|without|drop|leave\s+out|cut)\s+"
                          r"(?:the\s+)?(?:first|last|initial|early|warm-?up)\b|\b(?:only|just)\s+(?:the\s+)?(?:first|"
                          r"last)\s+\d[\d,]*\s+(?:steps|epochs)\b|\b(?:from|after|starting\s+at)\s+step\s+\d+\s+on\b",
@@ -253,10 +256,10 @@ def asked_of_one_run(intent: str, text: str, run: RunInfo, changes: dict, direct
         return Asked(f"The forecast reads run {rid} at 2x and 4x its length, with an 80% band; further out a curve "
                      f"fitted to one run says nothing I would trust. Forecast it at those?", [f"forecast run {rid}"])
     if intent == "run_linear_probe":
-        per_class = PER_CLASS.search(text)
+        per_class = PER_CLASS.search(text) or LABEL_TOTAL.search(text)
         if per_class:
             return Asked(f"A probe learns from a share of the labels, the same share of each class "
-                         f"(`eval.label_fraction`), not from a count per class (`{per_class.group(0)}`). Which share? "
+                         f"(`eval.label_fraction`), not from a count (`{per_class.group(0)}`). Which share? "
                          f"e.g. `probe run {rid} on 10% of the labels`; or probe it on all of them.",
                          [f"probe run {rid} on 10% of the labels", f"probe run {rid}"])
         if NONLINEAR_HEAD.search(text):

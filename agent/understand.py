@@ -45,7 +45,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
-from agent.listed_words import resolve_listed
+from agent.listed_words import PLACE_REF, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import resolve_best
@@ -222,6 +222,10 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
     (agent/fidelity.py) becomes a question instead."""
     reading = _read(text, context, world, model, cwd, path_exists)
+    if reading.kind == "help" and not context.get("last_listed") and PLACE_REF.search(text):
+        return ask("No list has been shown in this thread yet, so I cannot tell which run is the "  # "show me the
+                   f"{PLACE_REF.search(text).group('place').lower()} one. Which run? e.g. `show run 2`; or list "  # first one"
+                   "them first.", ["list my runs"], reading.intents, reading.confidence)
     if reading.kind == "tool" and reading.tool != "annotate_run":  # a note's words are the user's, read as a whole
         drops = dropped(text, reading.tool, reading.args, world)
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):

@@ -409,6 +409,18 @@ def test_what_an_answer_says_of_the_action_that_waited():
     assert not keep and line.startswith("(I dropped cancelling run 3, which was waiting")
 
 
+def test_a_place_with_no_list_in_the_thread_is_asked_about():
+    from understanding_eval import WORLD
+
+    from agent.intent_model import get_model
+    from agent.understand import understand
+
+    r = understand("show me the first one", {}, WORLD, get_model())  # was the help text
+    assert r.kind == "clarify" and r.question.startswith("No list has been shown") and r.options == ["list my runs"]
+    assert understand("show me the first one", {"last_listed": ["4", "2"]}, WORLD, get_model()).args == {
+        "run_id": "4"}
+
+
 def test_a_place_in_the_last_list_or_comparison_names_its_run(tmp_path, monkeypatch):
     from conversation_eval import seeded_home
 

@@ -421,7 +421,7 @@ def test_intervals_and_a_sized_projector_in_words(text, want):
 
 
 @pytest.mark.parametrize("text", ["probe run 1 using 50 labelled images per class", "probe run 1 with 10 labels per class",
-                                  "run a 5-shot probe on run 1"])
+                                  "run a 5-shot probe on run 1", "probe run 5 on 500 labels"])
 def test_labels_per_class_are_asked_about_as_a_share_and_never_read_as_a_run(model, text):
     r = understand(text, {}, WORLD, model)  # "no run 50", "no run 10", or run 1's probe without the count
     assert r.kind == "clarify" and "`eval.label_fraction`" in r.question and "There is no run" not in r.question

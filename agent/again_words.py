@@ -21,14 +21,15 @@ SAID_ALONE = re.compile(rf"^\W*{_RUN}\W*$", re.I)
 """A run and nothing else ("run 1"): an answer to a question, or a look at the run, not the last request again."""
 
 
-def again_for_run(text: str, previous: dict | None) -> dict | None:
-    """The previous turn's call (`previous`: {"tool", "args"}) for the run `text` names, when `text` asks for the same
-    again (AGAIN_FOR_RUN) and that call was about one run; None otherwise."""
+def again_for_run(text: str, previous: list[dict]) -> list[dict] | None:
+    """The previous turn's calls (`previous`: [{"tool", "args"}], in order: "diagnose run 2 and recommend a fix" made
+    two) for the run `text` names, when `text` asks for the same again (AGAIN_FOR_RUN) and each was about one run;
+    None otherwise."""
     m = AGAIN_FOR_RUN.match(text)
     if not m or SAID_ALONE.match(text) or not previous:
         return None
-    args = previous.get("args") or {}
-    if "run_id" not in args or args.get("run_ids"):
+    if any("run_id" not in (c.get("args") or {}) or c["args"].get("run_ids") for c in previous):
         return None
     rid = m.group("id")
-    return {"tool": previous["tool"], "args": {**args, "run_id": rid if isinstance(args["run_id"], str) else int(rid)}}
+    return [{"tool": c["tool"], "args": {**c["args"], "run_id": rid if isinstance(c["args"]["run_id"], str) else int(rid)}}
+            for c in previous]

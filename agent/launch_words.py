@@ -24,6 +24,7 @@ from agent.slots import (
     MILD_AUGMENTATION,
     MORE_OF_A_RUN,
     NUMBER,
+    WORD_NUMBERS,
     find_assignments,
     find_cron,
     find_data,
@@ -42,8 +43,10 @@ from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
 from tools.runs import runs_named
 
+TIMES = r"(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten)\s*(?:x|times)"
+"""A factor said as a count of times ("3x", "3 times", "three times")."""
 MULTIPLE_OF_SETTING = re.compile(
-    r"\b(?:twice|double|triple|half|halve|a third of|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:the\s+|its\s+|my\s+)?"
+    rf"\b(?:twice|double|triple|half|halve|a third of|{TIMES})\s+(?:the\s+|its\s+|my\s+)?"
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
 """A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
 value: it launched at the default, the multiple dropped."""
@@ -102,7 +105,7 @@ def _multiple_without_value(text: str, args: dict, parent: str | None, intents, 
 
 
 LENGTH_MULTIPLE = re.compile(
-    r"\b(?P<k>twice|double|triple|thrice|half|\d+(?:\.\d+)?\s*(?:x|times))\s+(?:as\s+long|longer|as\s+many\s+"
+    rf"\b(?P<k>twice|double|triple|thrice|half|{TIMES})\s+(?:as\s+long|longer|as\s+many\s+"
     r"(?P<unit>steps|epochs|iterations)|the\s+(?:length|training(?:\s+time)?|schedule))\b", re.I)
 """A run's length as a multiple of its parent's ("train run 1 twice as long", "for 3x as many steps", "double the
 length"): the steps (or epochs, when said) scaled; it was a forecast, or a relaunch with the length dropped."""
@@ -124,17 +127,22 @@ def multiples_of_parent(text: str, args: dict) -> dict[str, float]:
     for m in MULTIPLE_OF_SETTING.finditer(text):
         if re.search(r"\bdefault\b", m.group(0), re.I) or _value_given(m.group(1), args):
             continue
-        word = m.group(0).lower()
-        factor = next((v for w, v in MULTIPLE_WORDS.items() if word.startswith(w)), None)
-        if factor is None:
-            factor = float(re.match(r"\d+(?:\.\d+)?", word).group(0))
-        out[MULTIPLE_KEYS[re.sub(r"[ _-]", "", m.group(1).lower())]] = factor
+        out[MULTIPLE_KEYS[re.sub(r"[ _-]", "", m.group(1).lower())]] = factor_of(m.group(0))
     for m in LENGTH_MULTIPLE.finditer(text):  # "twice as long", "3x as many epochs"
         key = "train.epochs" if (m.group("unit") or "").lower() == "epochs" else "train.steps"
         if key not in out and not _value_given(key.split(".")[1], args):
-            word = m.group("k").lower()
-            out[key] = MULTIPLE_WORDS.get(word) or float(re.match(r"\d+(?:\.\d+)?", word).group(0))
+            out[key] = factor_of(m.group("k"))
     return out
+
+
+def factor_of(said: str) -> float:
+    """The factor a multiple starts with: "twice the lr" 2, "a third of" 1/3, "3x" 3, "three times" 3."""
+    word = said.lower()
+    named = next((v for w, v in MULTIPLE_WORDS.items() if word.startswith(w)), None)
+    if named is not None:
+        return named
+    count = re.match(r"\d+(?:\.\d+)?|[a-z]+", word).group(0)
+    return float(count) if count[0].isdigit() else float(WORD_NUMBERS[count])
 
 
 def _direction_without_value(text: str, args: dict, parent: str | None, intents, p: float) -> Reading | None:
@@ -566,22 +574,16 @@ def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | 
     return Reading("tool", pending["tool"], args, confidence=1.0, intents=intents[:3])
 
 
-AS_LONG = re.compile(r"\b(twice|double|triple|half|\d+(?:\.\d+)?\s*(?:x|times))\s+as\s+long\b", re.I)
-"""A length as a multiple of the pending launch's ("make it twice as long")."""
-
-
 def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
     """Settings a message gives as multiples while a launch waits for its yes ("make it twice the batch size", "half
     the lr", "twice as long"): values made from the numbers its proposal showed (`shown`: the user's, the parent's or
     the default), as launch arguments. A setting the proposal showed no number for ("method default x batch/256")
     is asked for as a value, the launch kept as it was."""
     said = multiples_of_parent(text, {})
-    m = AS_LONG.search(text)
     shown = pending.get("shown") or {}
-    if m:
-        word = m.group(1).lower()
-        factor = MULTIPLE_WORDS.get(word) or float(re.match(r"\d+(?:\.\d+)?", word).group(0))
-        said[next((k for k in ("train.steps", "train.epochs") if k in shown), "train.steps")] = factor
+    if "train.steps" in said and "train.steps" not in shown and "train.epochs" in shown and not re.search(
+            r"\bsteps\b", text, re.I):  # "twice as long" of a launch given in epochs
+        said["train.epochs"] = said.pop("train.steps")
     out: dict = {}
     for key, factor in said.items():
         value = shown.get(key)

@@ -136,9 +136,11 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
-        again = again_for_run(text, _previous_call(messages))
-        if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1
-            return _call(again["tool"], again["args"])
+        again = again_for_run(text, _previous_calls(messages))
+        if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
+            then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
+                if len(again) == 2 else None
+            return _call(again[0]["tool"], again[0]["args"], then=then)
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading)
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
@@ -223,16 +225,15 @@ def _option_named(text: str, options: list[str]) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-def _previous_call(messages: list[BaseMessage]) -> dict | None:
-    """The last tool call of the turn before this one (a confirmed action's too), or None."""
+def _previous_calls(messages: list[BaseMessage]) -> list[dict]:
+    """The tool calls of the turn before this one, in order (a confirmed action's too); at most two, as a turn
+    makes (agent/two_requests.py)."""
     said = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
     if len(said) < 2:
-        return None
-    for m in reversed(messages[said[-2]:said[-1]]):
-        if isinstance(m, AIMessage) and m.tool_calls:
-            call = m.tool_calls[-1]
-            return {"tool": call["name"], "args": call["args"]}
-    return None
+        return []
+    calls = [{"tool": c["name"], "args": c["args"]} for m in messages[said[-2]:said[-1]] if isinstance(m, AIMessage)
+             for c in m.tool_calls]
+    return calls if len(calls) <= 2 else []
 
 
 def _previous_human(messages: list[BaseMessage]) -> str | None:

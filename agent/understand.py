@@ -48,7 +48,7 @@ from agent.launch_words import (
 from agent.listed_words import PLACE_REF, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
-from agent.ranked_words import resolve_best
+from agent.ranked_words import ASKS_WHICH, BEST_REF, resolve_best
 from agent.reading import (
     CONFIDENT,
     MANY_RUN_INTENTS,
@@ -226,6 +226,13 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         return ask("No list has been shown in this thread yet, so I cannot tell which run is the "  # "show me the
                    f"{PLACE_REF.search(text).group('place').lower()} one. Which run? e.g. `show run 2`; or list "  # first one"
                    "them first.", ["list my runs"], reading.intents, reading.confidence)
+    if (reading.kind == "help" or reading.kind == "clarify" and (reading.intents or [("",)])[0][0] in (
+            *LAUNCH_TOOLS, "relaunch")) and not context.get("last_ranking") and BEST_REF.search(text) and not \
+            ASKS_WHICH.search(text) and not find_runs(text, world).ids:  # "train the best one longer", nothing ranked:
+        # which run, not which method
+        return ask("Nothing in this thread has ranked or compared runs yet, so I cannot tell which is the best one. "
+                   "Name it, or rank or compare them first (`rank my runs`, `compare runs 1 and 2`).",
+                   ["rank my runs", "list my runs"], reading.intents, reading.confidence)
     if reading.kind == "tool" and reading.tool != "annotate_run":  # a note's words are the user's, read as a whole
         drops = dropped(text, reading.tool, reading.args, world)
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):

@@ -268,7 +268,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
 HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
-                          "session45_turns_heldout.jsonl": 0.9}
+                          "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -333,10 +333,10 @@ def test_a_launch_said_no_to_is_changed_by_the_next_message_that_changes_it(tmp_
 def test_the_last_request_again_for_another_run(text, again):
     from agent.again_words import again_for_run
 
-    previous = {"tool": "annotate_run", "args": {"run_id": "2", "add_tags": ["keeper"]}}
-    want = {"tool": "annotate_run", "args": {"run_id": "1", "add_tags": ["keeper"]}} if again else None
+    previous = [{"tool": "annotate_run", "args": {"run_id": "2", "add_tags": ["keeper"]}}]
+    want = [{"tool": "annotate_run", "args": {"run_id": "1", "add_tags": ["keeper"]}}] if again else None
     assert again_for_run(text, previous) == want
-    assert again_for_run(text, {"tool": "compare_runs", "args": {"run_ids": ["2", "3"]}}) is None
+    assert again_for_run(text, [{"tool": "compare_runs", "args": {"run_ids": ["2", "3"]}}]) is None
 
 
 def test_what_about_another_run_repeats_the_last_turn_s_request(tmp_path, monkeypatch):
@@ -350,6 +350,10 @@ def test_what_about_another_run_repeats_the_last_turn_s_request(tmp_path, monkey
     a.chat("diagnose run 2", "a")
     call = a.chat("what about run 1?", "a")["tool_calls"][0]
     assert (call["name"], call["args"]) == ("diagnose_run", {"run_id": "1"})
+    a.chat("diagnose run 2 and recommend a fix", "a")  # two calls: both again
+    out = a.chat("do the same for run 1", "a")
+    assert [(c["name"], c["args"]["run_id"]) for c in out["tool_calls"]] == [("diagnose_run", "1"),
+                                                                             ("recommend_next_step", "1")]
     a.chat("tag run 2 as keeper", "a")
     a.chat("and run 1 too", "a")
     assert {r.id: json.loads(r.tags_json or "[]") for r in Registry(home).list()} == {

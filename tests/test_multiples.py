@@ -61,6 +61,8 @@ def test_only_some_settings_and_sensible_factors_are_taken_as_multiples(box):
     ("rerun run 1 for twice as many steps", {"train.steps": 2.0}),  # was run 1 again, the length dropped
     ("train run 1 for 3 times as long", {"train.steps": 3.0}),  # was a question about runs 1 and 3
     ("run 5 again for 2x as many epochs", {"train.epochs": 2.0}),
+    ("rerun run 1 with three times as many steps", {"train.steps": 3.0}),  # launched at run 1's own length
+    ("retry run 1 with four times the batch size", {"train.batch_size": 4.0}),
 ])
 def test_the_chat_reads_multiples_of_the_run_it_follows(message, scale):
     from understanding_eval import WORLD

@@ -45,11 +45,16 @@ commands) and say what you can do."""
 # what counts as yes / no to a pending action
 AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go|{PROCEED}|launch it|please do|sounds good)\b",
                     re.I)
-DENY = re.compile(r"^\s*(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
+_FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
+DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
                   r"action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names something else to
-cancel: a new action, which replaces the waiting one."""
+"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names
+something else to cancel: a new action, which replaces the waiting one."""
+LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
+                      r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
+"""A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""
+KEEPS = ("cancel_run", "delete_runs", "stop_run_when")
 
 
 
@@ -164,7 +169,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if changes or problem:  # "no, 500 steps" is a change, not a no
                 update["pending"] = None
                 return update
-        if DENY.search(text):
+        if DENY.search(text) or pending["tool"] in KEEPS and LEAVE_IT.search(text):
             update["pending"] = None
             update["declined"] = pending if pending["tool"] in LAUNCH_TOOLS else None
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]

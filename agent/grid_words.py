@@ -217,3 +217,36 @@ def find_grid(text: str) -> dict[str, list]:
     if n and "train.seed" not in grid and 2 <= n <= 64:
         grid["train.seed"] = list(range(n))
     return grid
+
+
+_VALUES = rf"(?P<values>{NUMBER}(?:\s*(?:,|\band\b|\bor\b)\s*{NUMBER})*)"
+_NAMED = r"(?:(?P<name>[a-z][\w .-]*?)\s+(?:of\s+)?)?"
+SWEEP_ADD = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then)\W+)*(?:add|include|plus|also\s+try|try)\s+(?:(?:an?|the)\s+)?"
+                       rf"{_NAMED}{_VALUES}(?:\s+(?:too|as\s+well|also))?\W*$", re.I)
+"""A value added to a waiting sweep's list ("add 3.0 too", "also try lr 0.03")."""
+SWEEP_DROP = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then|actually)\W+)*(?:drop|remove|skip|exclude|leave\s+out|"
+                        rf"get\s+rid\s+of)\s+(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|values|runs?))?\W*$", re.I)
+"""A value taken out of a waiting sweep's list ("drop the 0.01", "remove batch 128")."""
+
+
+def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
+    """A waiting sweep's grid with values added (SWEEP_ADD) or taken out (SWEEP_DROP), or None when the message is
+    neither, or it cannot tell which list (several, none named): then it is read as any change to a launch. A list
+    left with one value stays in the grid with it (the caller makes it a single setting)."""
+    m = SWEEP_ADD.match(text) or SWEEP_DROP.match(text)
+    if not m or not grid:
+        return None
+    values = [float(v) for v in re.findall(NUMBER, m.group("values"))]
+    named = next((k for p, k in SWEEPABLE if m.group("name") and re.fullmatch(rf"(?:{p})", m.group("name").strip(),
+                                                                             re.I)), None)
+    if m.re is SWEEP_ADD:
+        key = named if named in grid else next(iter(grid)) if len(grid) == 1 and not m.group("name") else None
+        if key is None:
+            return None
+        new = [int(v) if key in INT_SWEEPS else v for v in values if v not in grid[key]]
+        return {**grid, key: [*grid[key], *new]}
+    keys = [named] if named in grid else [k for k in grid if any(v in grid[k] for v in values)]
+    if len(keys) != 1 or not all(v in grid[keys[0]] for v in values):
+        return None
+    kept = [v for v in grid[keys[0]] if v not in values]
+    return {**grid, keys[0]: kept} if kept else None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
-from agent.grid_words import TOP_LEVEL_KEYS, find_grid
+from agent.grid_words import SWEEP_DROP, TOP_LEVEL_KEYS, edited_grid, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.run_refs import World, find_backend, find_runs
@@ -42,6 +42,7 @@ from tools.launches import FIELD_KEYS, dotted_setting
 from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
 from tools.runs import runs_named
+from tools.tool_table import LaunchArgs
 
 TIMES = r"(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten)\s*(?:x|times)"
 """A factor said as a count of times ("3x", "3 times", "three times")."""
@@ -485,6 +486,11 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     number now sets ("make it 128")."""
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
+    grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})
+    if grid:  # "add 3.0 too", "drop the 0.01": the waiting sweep's lists changed
+        return Reading("tool", *_sweep_or_run({k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
+                                              grid), confidence=1.0, intents=intents[:3],
+                       taken_out=bool(SWEEP_DROP.match(text)))
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
@@ -602,6 +608,22 @@ def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
         else:
             out.setdefault("overrides", {})[key] = new
     return out
+
+
+def _sweep_or_run(args: dict, grid: dict) -> tuple[str, dict]:
+    """A sweep's arguments with its grid: a list of one value becomes that setting's single value, and a grid with
+    no lists left is one run (the tool and its arguments)."""
+    single = {k: v[0] for k, v in grid.items() if len(v) == 1}
+    args = {**args, "grid": {k: v for k, v in grid.items() if len(v) > 1}}
+    for key, value in single.items():
+        field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
+        if field:
+            args[field] = value
+        else:
+            args["overrides"] = {**args.get("overrides", {}), key: value}
+    if args["grid"]:
+        return "launch_sweep", args
+    return "launch_pretraining", {k: v for k, v in args.items() if k in LaunchArgs.model_fields}
 
 
 def _without_swept(args: dict, grid: dict) -> dict:

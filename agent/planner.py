@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.again_words import again_for_run
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
-from agent.fidelity import GO_AHEAD, LAUNCH_TOOLS
+from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
 from agent.run_refs import RunInfo, World
@@ -126,9 +126,13 @@ class OfflinePlanner(BaseChatModel):
         if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
             call = clarify["without"]
             return _call(call["tool"], call["args"])
-        picked = _option_named(text, clarify.get("options") or [])
+        picked = _option_named(text, clarify.get("options") or []) or _option_agreed(text, clarify)
         if picked:  # "which did you mean?" ... "run 1": the option that names run 1, as if it had been said
             text = picked
+        elif clarify.get("without") and YES_ALONE.match(text):  # a yes to a question of several answers: asked again,
+            return AIMessage(content="Which one? " + clarification_text(Reading(  # the call it was about kept
+                "clarify", question=clarify["question"], options=clarify.get("options") or [])),
+                additional_kwargs={"clarify": clarify})
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
             context["asked_setting"] = asked_setting(_previous_human(messages))
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
@@ -213,6 +217,16 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
 
 RUN_PICKED = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|then|use|pick|take|i\s+meant?|the\s+one\s+with)\W+)*(?:run\s*#?\s*)?"
                         r"(\d+)(?:\W+(?:please|then|thanks?))*\W*$", re.I)
+
+
+YES_ALONE = re.compile(r"^\W*(?:y|yes|yep|yeah|sure|ok(?:ay)?|please|sounds\s+good)\W*$", re.I)
+
+
+def _option_agreed(text: str, clarify: dict) -> str | None:
+    """A bare yes to a question that offers one answer besides going ahead without what was asked about ("which
+    setting should be 45? `45 steps`"): that answer. (It was the help text, and the launch it was about was lost.)"""
+    answers = [o for o in clarify.get("options") or [] if o != GO_AHEAD_WITHOUT]
+    return answers[0] if clarify.get("without") and len(answers) == 1 and YES_ALONE.match(text) else None
 
 
 def _option_named(text: str, options: list[str]) -> str | None:

@@ -36,6 +36,7 @@ class Reading:
     intents: list[tuple[str, float]] = field(default_factory=list)
     # a question about values the call could not place: the call as read, made if the user says to go ahead
     without: dict | None = None
+    taken_out: bool = False  # values the message named to remove ("drop the 0.01"): none of them is dropped by mistake
 
 
 def ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:

@@ -137,6 +137,8 @@ DIVERGED = r"\bdiverg(?:ed?|es|ence|ing)\b|\bnans?\b|\b(?:blew|blown)\s+up\b|\be
 DIVERGED_RUNS = re.compile(rf"\b(?:runs?|jobs?|experiments?|anything|any(?:one|\s+of\s+them)?)\b.{{0,50}}?(?:{DIVERGED})",
                            re.I)
 """Runs asked for by a divergence ("which of my runs had nan losses?", "did anything diverge this week?"): a list."""
+LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus|so)\W+)+(?=[a-z])", re.I)
+"""Words that join a message to the one before ("and tag it as checked", "also probe it"): not the request."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
@@ -233,7 +235,8 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
         return ask("Nothing in this thread has ranked or compared runs yet, so I cannot tell which is the best one. "
                    "Name it, or rank or compare them first (`rank my runs`, `compare runs 1 and 2`).",
                    ["rank my runs", "list my runs"], reading.intents, reading.confidence)
-    if reading.kind == "tool" and reading.tool != "annotate_run":  # a note's words are the user's, read as a whole
+    if reading.kind == "tool" and reading.tool != "annotate_run" and not reading.taken_out:  # a note's words are the
+        # user's, read as a whole; values named to be removed are meant to go
         drops = dropped(text, reading.tool, reading.args, world)
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
@@ -261,7 +264,7 @@ def _one_of_each(reading: Reading, drops) -> Reading:
 def _read(text: str, context: dict, world: World, model, cwd: Path | None,
           path_exists: Callable[[str], bool] | None) -> Reading:
     cwd = PathCheck(cwd, path_exists)
-    stripped = text.strip()
+    stripped = LEADING_CONNECTIVE.sub("", text.strip()) or text.strip()  # "and tag it as checked": the request
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
     best = resolve_best(stripped, context)

@@ -268,7 +268,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
 HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
-                          "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9}
+                          "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
+                          "session45d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -386,7 +387,29 @@ def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_questio
     assert out["pending_confirmation"]["args"]["parent_run"] == "2"
 
 
+def test_leave_it_refuses_a_waiting_cancel_and_and_joins_a_request(tmp_path, monkeypatch):
+    """"Cancel run 3" / "actually no, leave it" kept the cancel waiting (a later yes would have stopped run 3);
+    "diagnose run 1" / "and tag it as checked" gave the help text."""
+    from conversation_eval import seeded_home
+
+    from agent.graph import LEAVE_IT
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    a.chat("cancel run 3", "l")
+    assert a.chat("actually no, leave it", "l")["pending_confirmation"] is None
+    a.chat("cancel run 3", "l")
+    assert a.chat("keep it running please", "l")["pending_confirmation"] is None
+    assert Registry(home).get("3").status == "running"
+    assert not LEAVE_IT.search("leave it at 30 steps") and not LEAVE_IT.search("keep the lr")
+    a.chat("diagnose run 1", "l")
+    a.chat("and tag it as checked", "l")
+    assert json.loads(Registry(home).get("1").tags_json) == ["checked"]
+
+
 @pytest.mark.parametrize("text,is_no", [("no", True), ("nope, not now", True), ("cancel", True), ("cancel it", True),
+                                        ("actually no, leave it", True), ("wait, no", True),
                                         ("stop that please", True), ("never mind", True), ("forget it", True),
                                         ("cancel run 3", False), ("stop run 2 when the loss is below 1", False),
                                         ("abort the job on gpu 1", False), ("nothing else", False)])

@@ -187,3 +187,33 @@ def test_a_sweep_cancelled_in_one_confirmation_from_the_chat_and_the_cli(tmp_pat
     assert {x.status for x in Registry(home).list(experiment="more")} == {"cancelled"} and len(again) == 2
     r = sslpilot_cli(home, "cancel", "--experiment", "more", ok=False)  # nothing left going: said, nothing done
     assert "nothing to cancel" in r.stderr
+
+
+@pytest.mark.parametrize(("text", "grid", "want"), [
+    ("add 3.0 too", {"optim.lr": [0.1, 0.3]}, {"optim.lr": [0.1, 0.3, 3.0]}),
+    ("also try lr 0.03", {"optim.lr": [0.1], "train.batch_size": [64, 128]},
+     {"optim.lr": [0.1, 0.03], "train.batch_size": [64, 128]}),
+    ("drop the 0.01", {"optim.lr": [0.001, 0.01]}, {"optim.lr": [0.001]}),
+    ("remove batch 128", {"optim.lr": [0.1, 0.3], "train.batch_size": [64, 128]},
+     {"optim.lr": [0.1, 0.3], "train.batch_size": [64]}),
+    ("add 256", {"optim.lr": [0.1, 0.3], "train.batch_size": [64, 128]}, None),  # which list: read as any change
+    ("drop the 0.5", {"optim.lr": [0.1, 0.3]}, None),  # not in the sweep
+])
+def test_a_waiting_sweep_s_values_added_or_taken_out(text, grid, want):
+    from agent.grid_words import edited_grid
+
+    assert edited_grid(text, grid) == want
+
+
+def test_the_chat_adds_and_drops_values_of_a_waiting_sweep(tmp_path, monkeypatch):
+    """"Add 3.0 too" to a waiting sweep queued nothing, and "drop the 0.01" was ignored: the yes queued both runs."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = Agent(seeded_home(tmp_path / "home"), on_launch=lambda rid: None)
+    a.chat("sweep simclr on digits over lr 0.1 and 0.3 for 20 steps", "s")
+    out = a.chat("add 3.0 too", "s")
+    assert out["pending_confirmation"]["args"]["grid"] == {"optim.lr": [0.1, 0.3, 3.0]}
+    out = a.chat("drop the 0.1 and 0.3", "s")  # one value left: one run at it, not a sweep of one
+    pending = out["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining" and (pending["args"]["lr"], pending["args"]["steps"]) == (3.0, 20)

@@ -137,7 +137,7 @@ DIVERGED = r"\bdiverg(?:ed?|es|ence|ing)\b|\bnans?\b|\b(?:blew|blown)\s+up\b|\be
 DIVERGED_RUNS = re.compile(rf"\b(?:runs?|jobs?|experiments?|anything|any(?:one|\s+of\s+them)?)\b.{{0,50}}?(?:{DIVERGED})",
                            re.I)
 """Runs asked for by a divergence ("which of my runs had nan losses?", "did anything diverge this week?"): a list."""
-LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus|so)\W+)+(?=[a-z])", re.I)
+LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus)\W+)+(?=[a-z])", re.I)
 """Words that join a message to the one before ("and tag it as checked", "also probe it"): not the request."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",

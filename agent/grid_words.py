@@ -150,8 +150,9 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
     return [g for g in found if keep_tangled or (id(g) not in tangled and not g.claimed)]  # are which: asked
 
 
-SETTING_NAMES = "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
-"""Any setting's name, whichever method has it."""
+SETTING_NAMED_NEXT = re.compile(r"(?:\s+|-)(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
+                                + r")\b")
+"""Any setting's name, whichever method has it, right after a value (compiled once: read on every launch message)."""
 
 
 def _names_next(low: str, end: int) -> bool:
@@ -159,9 +160,9 @@ def _names_next(low: str, end: int) -> bool:
     steps"): "<value> <name>" gives that setting its value, so the value is not the list's. Not when the name has
     its own value ("batch 64 and 128 momentum 0.99"), nor after "or" ("hidden size 128 or 256 and 2 or 4 layers":
     whose values are which is asked)."""
-    named = re.match(rf"(?:\s+|-)(?:{SETTING_NAMES})\b", low[end:])
+    named = SETTING_NAMED_NEXT.match(low, end)
     return named is not None and re.search(rf"(?:,|\band)\s*{NUMBER}$", low[:end]) is not None \
-        and not re.match(rf"\s*(?:of|=|:|at|to)?\s*{NUMBER}", low[end + named.end():])
+        and not re.match(rf"\s*(?:of|=|:|at|to)?\s*{NUMBER}", low[named.end():])
 
 
 def _last_dropped(g: GridList) -> GridList:

@@ -6,6 +6,7 @@ Exit codes: 0 succeeded, 2 user error (one line on stderr), 3 diverged, 4 interr
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import sys
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("probe", help="linear probe + kNN of a finished run")
     pr.add_argument("run_dir")
     args = parser.parse_args(argv)
+    faulthandler.enable()  # a hard crash (an abort in C++, a segfault) leaves every thread's Python stack in the log
 
     def progress(row: dict) -> None:
         print(json.dumps(row), flush=True)

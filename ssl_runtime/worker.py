@@ -31,27 +31,33 @@ def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: 
         else:
             _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
         raise
+    main = rank() == 0  # asked before leaving: outside the group every process is rank 0
+    _leave_process_group()  # every rank is past its last collective; the probe and summary are rank 0's alone
     # the run's status is final here; what follows only adds views of the finished encoder
-    if summary["status"] == "succeeded" and probe and rank() == 0:
+    if summary["status"] == "succeeded" and probe and main:
         t0 = time.perf_counter()
         try:
             summary["probe"] = probe_run(folder.path, device=summary.get("device", "auto"))
         except SSLPilotError as exc:
             folder.event("warning", f"probe skipped: {exc}", kind="probe_skipped")
         summary.setdefault("phases", {})["evaluation_s"] = round(time.perf_counter() - t0, 3)
-    if rank() == 0 and summary.get("phases"):
+    if main and summary.get("phases"):
         folder.event("info", "phases: " + ", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.1f} s"
                                                      for k, v in summary["phases"].items()),
                      kind="phases", **summary["phases"])
         folder.write_summary({k: v for k, v in summary.items() if k != "probe"})  # probe.json holds the probe
-    _leave_process_group()
     return summary
 
 
 def _leave_process_group() -> None:
+    """Leave together, then tear down. Twice in the suite rank 1 aborted ("terminate called without an active exception")
+    after leaving while rank 0 still wrote its last checkpoint; why inside torch is not known, and leaving together
+    closes that window. Leaving right after training keeps rank 0's probe, which may outlast the group's timeout,
+    out of the others' wait."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

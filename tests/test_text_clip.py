@@ -240,10 +240,11 @@ def test_two_process_gloo_matches_single_process(method, extra, tmp_path):
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                         "-m", "ssl_runtime", "run", str(ddp), "--no-probe"], env=subprocess_env(),
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
+    assert RunFolder(ddp).status() == "succeeded", r.stderr[-3000:]
     a, b = logged_losses(single), logged_losses(ddp)
     assert sorted(a) == sorted(b) == list(range(1, 7))
     assert [b[s] for s in a] == pytest.approx([a[s] for s in a], rel=1e-4, abs=1e-5)
+    assert r.returncode == 0, f"the run succeeded, then torchrun failed:\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}"
 
 
 def test_hf_datasets_folder_and_labelled_texts(tmp_path):

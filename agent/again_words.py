@@ -1,7 +1,9 @@
-"""The last request again for another run: "what about run 1?", "and run 4 too", "same for run 2", "now run 3".
+"""The last request again for another run: "what about run 1?", "and run 4 too", "same for run 2", "now run 3"; and
+the run in focus launched again with a change: "now the same with byol", "rerun it with lr 0.1".
 
-Such a message names a run and nothing to do with it: what to do is what the previous turn did. Read alone it would
-be a look at the run (or a question back), which drops what the user meant.
+Such a message names a run and nothing to do with it (or names no run at all): what to do is what the previous turn
+did, or the run the thread is about. Read alone it would be a look at the run, a comparison or a question back, which
+drops what the user meant.
 """
 
 from __future__ import annotations
@@ -33,3 +35,59 @@ def again_for_run(text: str, previous: list[dict]) -> list[dict] | None:
     rid = m.group("id")
     return [{"tool": c["tool"], "args": {**c["args"], "run_id": rid if isinstance(c["args"]["run_id"], str) else int(rid)}}
             for c in previous]
+
+
+_LEAD = r"^\W*(?:(?:ok(?:ay)?|and|also|now|then|great|thanks?|cool|nice|perfect)\W+)*"
+_CHANGE = r"\W*(?:but\s+|only\s+|just\s+)?(?:with|using|for|on|in)\s+(?P<change>\S.*)$"
+SAME_AGAIN_WITH = re.compile(
+    rf"{_LEAD}(?:(?:do|launch|train|run|start|queue)\s+)?(?:(?:the\s+)?same(?:\s+(?:thing|run|one))?(?:\s+again)?|"
+    rf"(?:another|one\s+more)(?:\s+(?:one|run))?)"
+    rf"(?:{_CHANGE}|\W*but\s+(?P<bare>\S.*)$)", re.I)
+"""The launch just made, made again with a change ("now the same with byol", "same again but on shapes", "the same
+thing but lr 0.1", "and another one with twice the lr")."""
+RUN_IT_AGAIN_WITH = re.compile(
+    rf"{_LEAD}(?:re-?run|re-?launch|(?:run|launch|train|start|queue)\s+(?:it|that|this)(?:\s+one)?\s+again\b)"
+    rf"(?:\s+(?:it|that|this)(?:\s+one)?)?(?:{_CHANGE}|\W*$)", re.I)
+"""The run in focus launched again ("rerun it with byol", "run it again with lr 0.1", "relaunch that one"); not
+"restart it", which may mean resuming it."""
+
+
+def relaunch_of_focus(text: str, focus: str | None, previous: list[dict]) -> str | None:
+    """`text` written as a follow-up of the run in focus ("run 4 again with byol"), to be read as any follow-up; None
+    when it is not one. "The same" points at a launch only when the previous turn launched (its yes queued the run
+    in focus); "rerun it" needs only a run in focus."""
+    if not focus or re.search(rf"\b(?:with|for|on|but)\s+{_RUN}", text, re.I):  # "same for run 2": the run named
+        return None
+    same = SAME_AGAIN_WITH.match(text)
+    if same and [c["tool"] for c in previous] == ["launch_pretraining"]:
+        return f"train run {focus} again with {same.group('change') or same.group('bare')}"
+    rerun = RUN_IT_AGAIN_WITH.match(text)
+    if rerun:
+        return f"train run {focus} again" + (f" with {rerun.group('change')}" if rerun.group("change") else "")
+    return None
+
+
+_IDS = r"(?:runs?|jobs?|experiments?)\s*#?\s*\d+(?:\s*(?:,|and|&)\s*(?:(?:runs?|jobs?)\s*#?\s*)?\d+)*"
+ADDED = re.compile(
+    rf"{_LEAD}(?:(?:also\s+)?(?:add|include|throw\s+in|bring\s+in|put\s+in)\s+|plus\s+|and\s+)?(?P<ids>{_IDS})"
+    rf"(?:\s+(?:too|as\s+well|also|in(?:\s+there)?|to\s+(?:it|that|this|them|the\s+(?:comparison|table|list))))*\W*$",
+    re.I)
+"""Runs added to the comparison just shown ("and add run 3", "include runs 4 and 5 too", "and run 3 as well")."""
+
+
+def added_to_comparison(text: str, previous: list[dict], at_most: int) -> list[dict] | None:
+    """The previous turn's comparison again with the runs `text` adds, when that turn was one comparison of named
+    runs and the message adds runs to it and says nothing else ("what about run 3?" stays the usual reading: run 3
+    alone, or the same request for it); None otherwise, or when the runs would be more than `at_most`."""
+    if len(previous) != 1 or previous[0]["tool"] != "compare_runs":
+        return None
+    m = ADDED.match(text)
+    held = [str(i) for i in (previous[0].get("args") or {}).get("run_ids") or []]
+    if not m or not held or SAID_ALONE.match(text):
+        return None
+    if not re.search(r"\b(?:add|include|throw|bring|put|plus|too|as\s+well|also|and)\b", text, re.I):
+        return None
+    ids = held + [i for i in dict.fromkeys(re.findall(r"\d+", m.group("ids"))) if i not in held]
+    if len(ids) == len(held) or len(ids) > at_most:
+        return None
+    return [{"tool": "compare_runs", "args": {**previous[0]["args"], "run_ids": ids}}]

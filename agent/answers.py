@@ -438,7 +438,7 @@ def pending_text(result: dict) -> str:
         rows = result.get("runs") or [result["run"]]
         listed = ", ".join(f"run {r['run_id']} ({r['method']}, {r['status']}, step {r['steps'] or 0})" for r in rows)
         several = len(rows) > 1
-        return (f"Cancel {listed}? {'Each keeps its' if several else 'Its'} last checkpoint so "
+        return (f"Cancel {listed}? {'Each keeps its' if several else 'It keeps its'} last checkpoint, so "
                 f"{'they' if several else 'it'} can be resumed. Reply **yes** to confirm or **no** to keep "
                 f"{'them' if several else 'it'} going.")
     c, est = result["config"], result["estimate"]

@@ -24,7 +24,9 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
+from agent.grid_words import find_grid
 from agent.launch_words import launch_changes, pending_method
+from agent.narrow_words import NARROWABLE, narrowed
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leader_of_comparison, leaders_of
 from ssl_runtime import settings
@@ -43,7 +45,8 @@ config change, why, and how to verify it. Refuse politely anything outside these
 commands) and say what you can do."""
 
 # what counts as yes / no to a pending action
-AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|sure|ok|okay|confirm(ed)?|go|{PROCEED}|launch it|please do|sounds good)\b",
+AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|yup|sure|ok|okay|fine|alright|all right|confirm(ed)?|go|{PROCEED}|launch it|"
+                    r"please do|sounds good|let'?s go|ship it|perfect|great)\b",
                     re.I)
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
@@ -77,6 +80,7 @@ class State(TypedDict, total=False):
     declined: dict | None  # the launch the last turn said no to: "ok, try it with 20 steps then" changes it
     held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
+    changing: bool  # this turn's message reads as a change of the waiting launch ("make it 300 steps")
     last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
     model_calls: int
     launches: int
@@ -137,6 +141,9 @@ def tool_error_text(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+RUN_NAMED = re.compile(r"\b(?:runs?|jobs?|experiments?)\s*#?\s*\d", re.I)
+"""A run named by its id: a message about runs, never a change of the waiting launch."""
+
 def build_graph(toolbox: ToolBox, model, checkpointer):
     from agent.planner import OfflinePlanner
 
@@ -155,7 +162,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
         pending = state.get("pending")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
-                                  "proposed": False, "declined": None}
+                                  "proposed": False, "declined": None, "changing": False}
         declined = state.get("declined")
         if not pending and declined and human is not None and launch_changes(str(human.content),
                                                                              method=pending_method(declined))[0]:
@@ -163,11 +170,16 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if not pending or human is None:
             return update
         text = str(human.content)
+        if narrowed(text, pending):  # "delete runs 1 and 2" ... "no, just run 1": proposed again for the runs left
+            update["held"] = pending  # (by the planner, agent/narrow_words.py), never a no
+            return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
             changes, problem = launch_changes(text, method=pending_method(pending))
-            if changes or problem:  # "no, 500 steps" is a change, not a no
-                update["pending"] = None
+            if changes or problem or (find_grid(text) and not RUN_NAMED.search(text)):  # "no, 500 steps" is a change,
+                # not a no; "seeds 0 and 1" too, but not "the lrs of runs 1 and 2". Held, not dropped: a message read
+                # as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
+                update.update(held=pending, changing=True)
                 return update
         if DENY.search(text) or pending["tool"] in KEEPS and LEAVE_IT.search(text):
             update["pending"] = None
@@ -214,7 +226,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                            f"({Budget.max_model_calls}).")], "model_calls": calls}
         ctx = {"focus_run": state.get("focus_run"), "last_run": state.get("last_run"),
                "last_recommendation": state.get("last_recommendation"), "pending_launch": state.get("amendable"),
-               "last_ranking": state.get("last_ranking"), "last_listed": state.get("last_listed")}
+               "last_ranking": state.get("last_ranking"), "last_listed": state.get("last_listed"),
+               "waiting_action": state.get("held")}
         system = SystemMessage(content=SYSTEM_PROMPT + f"\nContext: {json.dumps(ctx, default=str)}",
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
@@ -223,6 +236,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if held and not reply.tool_calls and isinstance(reply.content, str):
             line, keep = waiting_line(held, state.get("pending"), state.get("proposed", False),
                                       (reply.additional_kwargs.get("clarify") or {}).get("without"))
+            if state.get("changing") and not _tool_ran(state["messages"]):  # a question about the change: a yes
+                line, keep = "", False  # must never launch the launch unchanged
             if line:
                 reply.content = f"{reply.content}\n\n{line}" if reply.content else line
             if not keep:
@@ -244,14 +259,14 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                        tool_call_id=c["id"], name=c["name"]) for c, w in loose]
                 ask = AIMessage(content=f"You did not mention {what}, so I did not act on it. Which run or data did "
                                 "you mean? (Say e.g. `run 4`, or a folder path.)")
-                return {"messages": [*refused, ask]}
+                return {"messages": [*refused, ask], **_refused_turn(state)}
             drops = _llm_drops(ai.tool_calls, state, toolbox.home)
             if drops:  # the model left out something the user said: ask, the way the offline planner does
                 call, missing, message = drops
                 refused = [ToolMessage(content=json.dumps({"error": "not run: it would drop what the user stated"}),
                                        tool_call_id=c["id"], name=c["name"]) for c in ai.tool_calls]
                 said = question(call["name"], call["args"], missing, message)
-                return {"messages": [*refused, AIMessage(content=said)]}
+                return {"messages": [*refused, AIMessage(content=said)], **_refused_turn(state)}
         out = tool_node.invoke(state)
         update: dict[str, Any] = {"messages": []}
         for msg in out["messages"]:
@@ -264,6 +279,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update["proposed"] = True
             if msg.name in ("list_runs", "compare_runs") and "error" not in result:  # in the order shown
                 update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
+                if len(update["last_listed"]) == 1:  # "which runs are running?" - one - "cancel that one"
+                    update["focus_run"] = update["last_listed"][0]
             if msg.name == "compare_runs" and "error" not in result:  # "train the better one longer"
                 update["last_ranking"] = leader_of_comparison(result)
             for key in ("run_id",):
@@ -311,11 +328,32 @@ def waiting_line(held: dict, pending: dict | None, proposed: bool, go_ahead: dic
     return f"Still waiting for your yes or no: {what}.", True
 
 
+def _refused_turn(state: State) -> dict:
+    """A model's call refused and asked about: a launch the message was changing stops waiting, since a yes to the
+    question must never launch it unchanged; any other waiting action still waits."""
+    return {"pending": None, "held": None} if state.get("changing") else {}
+
+
+def _tool_ran(messages: list[BaseMessage]) -> bool:
+    """Whether a tool answered since the user's last message."""
+    for m in reversed(messages):
+        if isinstance(m, HumanMessage):
+            return False
+        if isinstance(m, ToolMessage):
+            return True
+    return False
+
+
 def _same_action(a: dict, b: dict) -> bool:
     """The same action, perhaps with its settings changed: a launch of the same method on the same data (or from the
     same parent), a cancel or delete of the same runs."""
+    a_args, b_args = a.get("args") or {}, b.get("args") or {}
+    if a["tool"] in NARROWABLE and a["tool"] == b["tool"]:  # "just run 1" of "runs 1 and 2": the same, narrowed
+        runs = [set(map(str, [x["run_id"]] if x.get("run_id") else x.get("run_ids") or [])) for x in (a_args, b_args)]
+        return runs[0] <= runs[1]
     keys = ("method", "data", "parent_run", "run_id", "run_ids")
-    return a["tool"] == b["tool"] and all((a.get("args") or {}).get(k) == (b.get("args") or {}).get(k) for k in keys)
+    same_tool = a["tool"] == b["tool"] or a["tool"] in LAUNCH_TOOLS and b["tool"] in LAUNCH_TOOLS  # a run made a sweep
+    return same_tool and all(a_args.get(k) == b_args.get(k) for k in keys)
 
 
 def pending_words(pending: dict) -> str:

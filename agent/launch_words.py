@@ -453,6 +453,10 @@ def read_placement(text: str, world: World) -> tuple[dict, Reading | None]:
 CHANGE_WORDS = re.compile(r"^\W*(?:no|nah|nope|wait|actually|also|and|oh|hmm+|ok|okay|but|make|change|switch|set|use|"
                           r"lower|raise|increase|decrease|reduce|bump|double|halve|try|let'?s|can you|could you|"
                           r"please|then|rather|with)\b|\binstead\b", re.I)
+A_SETTING_ALONE = re.compile(r"^\W*(?!(?:search|find|look|show|list|compare|diagnose|plot|what|which)\b)(?:[a-z_.-]+\s+){0,2}[a-z_.-]+\s*(?:=|:|\bto\b|\bof\b)?\s*-?\d[\d.,]*(?:e-?\d+)?\s*%?\W*$",
+                             re.I)
+"""A setting and its value and nothing else ("mask ratio 0.6", "lr: 0.1"): while a launch waits, a change of it,
+whatever else the words might suggest (a search for "mask ratio")."""
 LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" after "for 20 epochs"
 WHEN = ("at", "cron")
 
@@ -501,13 +505,15 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     changes = {**changes, **scaled, "overrides": {**changes.get("overrides", {}), **scaled.get("overrides", {})}}
     if not changes["overrides"]:
         del changes["overrides"]
-    numbers = written_numbers(text) if not changes and problem is None else []
+    grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead", "make it two runs, seeds 0 and 1": a sweep from here on
+    numbers = written_numbers(text) if not changes and not grid and problem is None else []
     parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
-    if not changes and problem is None and not numbers and not parts:
+    if not changes and problem is None and not numbers and not parts and not grid:
         return None
     top, p = intents[0]
     elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
-    if elsewhere and not CHANGE_WORDS.search(text):  # "search the literature for temperature 0.5" is a search
+    if elsewhere and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text):  # "search the literature
+        # for temperature 0.5" is a search
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
         return _which_setting(numbers[0].value, pending, intents)
@@ -530,7 +536,6 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     args.update(changes, **placement)
     if overrides:
         args["overrides"] = overrides
-    grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead": a sweep from here on
     if grid:
         args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
     tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \

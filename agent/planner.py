@@ -18,15 +18,16 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.again_words import again_for_run
+from agent.again_words import added_to_comparison, again_for_run, relaunch_of_focus
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
+from agent.narrow_words import narrowed
 from agent.reading import CONFIDENT, Reading
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
-from tools.tool_table import CONFIRM_TOOLS
+from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
 CONTEXT_KEY = "sslpilot_context"
 SHORT_REPLY = 4  # words: a reply this short to a question completes the question's message
@@ -122,6 +123,9 @@ class OfflinePlanner(BaseChatModel):
         if human is None:
             return AIMessage(content=HELP)
         text, context = str(human.content), context_from(messages)
+        narrow = narrowed(text, context.get("waiting_action"))
+        if narrow:  # "delete runs 1 and 2" ... "just run 1": the waiting action for the runs left, asked again
+            return _call(context["waiting_action"]["tool"], narrow)
         clarify = _open_question(messages) or {}
         if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
             call = clarify["without"]
@@ -140,11 +144,13 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
-        again = again_for_run(text, _previous_calls(messages))
+        again = again_for_run(text, _previous_calls(messages)) or added_to_comparison(
+            text, _previous_calls(messages), COMPARED_AT_MOST)  # "compare runs 1 and 2" ... "and add run 3"
         if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
                 if len(again) == 2 else None
             return _call(again[0]["tool"], again[0]["args"], then=then)
+        text = relaunch_of_focus(text, context.get("focus_run"), _previous_calls(messages)) or text
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading)
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back

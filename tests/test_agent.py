@@ -269,7 +269,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
-                          "session45d_turns_heldout.jsonl": 0.9}
+                          "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
+                          "session46b_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -359,6 +360,109 @@ def test_what_about_another_run_repeats_the_last_turn_s_request(tmp_path, monkey
     a.chat("and run 1 too", "a")
     assert {r.id: json.loads(r.tags_json or "[]") for r in Registry(home).list()} == {
         "1": ["keeper"], "2": ["keeper"], "3": []}
+
+
+@pytest.mark.parametrize("text,previous,want", [
+    ("now the same with byol", "launch_pretraining", "train run 4 again with byol"),
+    ("same again but on shapes", "launch_pretraining", "train run 4 again with shapes"),
+    ("the same thing but lr 0.1", "launch_pretraining", "train run 4 again with lr 0.1"),
+    ("rerun it with byol", "get_run", "train run 4 again with byol"),
+    ("run it again with lr 0.1", "diagnose_run", "train run 4 again with lr 0.1"),
+    ("relaunch that one", "get_run", "train run 4 again"),
+    ("the same with byol", "diagnose_run", None),  # "the same" as a diagnosis: not a launch
+    ("same for run 2", "launch_pretraining", None),  # the run named: agent/again_words.again_for_run
+    ("restart it", "get_run", None),  # may mean resume
+    ("the same", "launch_pretraining", None),
+])
+def test_the_run_in_focus_launched_again_with_a_change(text, previous, want):
+    from agent.again_words import relaunch_of_focus
+
+    assert relaunch_of_focus(text, "4", [{"tool": previous, "args": {}}]) == want
+    assert relaunch_of_focus(text, None, [{"tool": previous, "args": {}}]) is None
+
+
+def test_the_same_with_another_method_after_a_launch_and_that_one_of_a_one_row_list(tmp_path, monkeypatch):
+    """"Launch simclr ..." "yes" "now the same with byol" asked which runs to compare, and "which runs are running?"
+    (one) ... "cancel that one" asked which run: the launch just made, with the change, and the one run listed."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("launch simclr on digits for 15 steps", "s")
+    a.chat("yes", "s")
+    pending = a.chat("now the same with byol", "s")["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining"
+    assert (pending["args"]["parent_run"], pending["args"]["method"]) == ("4", "byol")
+    a.chat("no", "s")
+    a.chat("which runs are running right now?", "s")
+    out = a.chat("cancel that one", "s")
+    assert out["pending_confirmation"] == {"tool": "cancel_run", "args": {"run_id": "3"}}
+    assert "It keeps its last checkpoint, so it can be resumed." in out["answer"]
+
+
+@pytest.mark.parametrize("text,want", [
+    ("just run 1", {"run_ids": ["1"]}), ("no, only 1 and 5", {"run_ids": ["1", "5"]}), ("run 2 only", {"run_ids": ["2"]}),
+    ("not run 2", {"run_ids": ["1", "5"]}), ("keep run 5", {"run_ids": ["1", "2"]}), ("skip 2 and 5", {"run_ids": ["1"]}),
+    ("just run 7", None),  # not one it held
+    ("only runs 1, 2 and 5", None), ("yes", None), ("delete run 1", None),
+])
+def test_a_waiting_action_on_several_runs_narrowed(text, want):
+    from agent.narrow_words import narrowed
+
+    assert narrowed(text, {"tool": "delete_runs", "args": {"run_ids": ["1", "2", "5"]}}) == want
+    assert narrowed(text, {"tool": "launch_sweep", "args": {"run_ids": ["1", "2", "5"]}}) is None
+
+
+@pytest.mark.parametrize("text,want", [
+    ("and add run 3", ["1", "2", "3"]), ("include runs 4 and 5 too", ["1", "2", "4", "5"]),
+    ("and run 3 as well", ["1", "2", "3"]), ("add run 3 to the comparison", ["1", "2", "3"]),
+    ("what about run 3?", None), ("run 3", None), ("add run 2", None), ("add runs 3, 4, 5, 6, 7, 8 and 9", None),
+])
+def test_runs_added_to_the_comparison_just_shown(text, want):
+    from agent.again_words import added_to_comparison
+
+    got = added_to_comparison(text, [{"tool": "compare_runs", "args": {"run_ids": ["1", "2"]}}], 8)
+    assert (got[0]["args"]["run_ids"] if got else None) == want
+    assert added_to_comparison(text, [{"tool": "diagnose_run", "args": {"run_id": "1"}}], 8) is None
+
+
+def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
+    """Found on a held-out set (session 46b): "delete runs 1 and 2" ... "no, just run 1" ... "yes" deleted both; a
+    waiting launch made "two runs, seeds 0 and 1" asked which setting was 0; "mask ratio 0.6" searched the literature
+    and dropped the launch without a word; "fine, go" was not a yes; "and add run 3" after a comparison asked what was
+    meant."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    a.chat("delete runs 1 and 2", "n")
+    out = a.chat("no, just run 1", "n")
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["1"]}}
+    assert "This replaces" not in out["answer"]  # the same delete, narrowed
+    a.chat("yes", "n")
+    assert sorted(r.id for r in Registry(home).list()) == ["2", "3"]
+
+    pending = a.chat("pretrain byol on digits for 20 steps", "s")["pending_confirmation"]
+    out = a.chat("actually make it two runs, seeds 0 and 1", "s")
+    assert out["pending_confirmation"]["tool"] == "launch_sweep" and "This replaces" not in out["answer"]
+    assert out["pending_confirmation"]["args"]["grid"] == {"train.seed": [0, 1]}
+    assert (out["pending_confirmation"]["args"]["method"], out["pending_confirmation"]["args"]["steps"]) == ("byol", 20)
+    assert a.chat("no", "s")["pending_confirmation"] is None
+
+    a.chat("pretrain mae on digits for 20 steps", "m")
+    pending = a.chat("mask ratio 0.6", "m")["pending_confirmation"]
+    assert pending["args"]["overrides"] == {"method_args.mask_ratio": 0.6} and pending["args"]["steps"] == 20
+    out = a.chat("search the literature for mask ratio 0.75", "m")  # a search, and the launch still waits
+    assert out["tool_calls"][0]["name"] == "search_literature"
+    assert out["pending_confirmation"] == pending and "Still waiting for your yes or no" in out["answer"]
+    out = a.chat("fine, go", "m")
+    assert out["pending_confirmation"] is None and len(a.launched) == 1
+
+    b = agent(seeded_home(tmp_path / "home2"))  # run 1 is in the first home's trash
+    b.chat("compare runs 1 and 2", "c")
+    call = b.chat("and add run 3", "c")["tool_calls"][0]
+    assert (call["name"], call["args"]["run_ids"]) == ("compare_runs", ["1", "2", "3"])
 
 
 def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_question(tmp_path, monkeypatch):

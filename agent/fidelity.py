@@ -336,7 +336,7 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
 
 GO_AHEAD_WITHOUT = "go ahead without it"
 # a reply to the question below that accepts the call as read, without what could not be placed
-PROCEED = r"go ahead|proceed|go for it|do it"  # also a yes to a pending action (agent/graph.AFFIRM)
+PROCEED = r"go ahead|proceed|go for it|do it"  # also a yes to a pending action (agent/graph.YES_ALONE)
 GO_AHEAD = re.compile(rf"^\W*(?:(?:ok(?:ay)?|yes|yeah|sure|fine)\W+)?(?:{PROCEED})\b"
                       r"|\bwithout (?:it|them|that|those)\b|\b(?:ignore|skip|drop|leave out) (?:it|them|that|those)\b"
                       r"|\banyway\b", re.I)

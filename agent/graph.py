@@ -23,7 +23,7 @@ from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
-from agent.fidelity import LAUNCH_TOOLS, PROCEED, dropped, question
+from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.grid_words import find_grid
 from agent.launch_words import launch_changes, pending_method
 from agent.narrow_words import NARROWABLE, narrowed
@@ -45,9 +45,14 @@ config change, why, and how to verify it. Refuse politely anything outside these
 commands) and say what you can do."""
 
 # what counts as yes / no to a pending action
-AFFIRM = re.compile(rf"^\s*(y|yes|yep|yeah|yup|sure|ok|okay|fine|alright|all right|confirm(ed)?|go|{PROCEED}|launch it|"
-                    r"please do|sounds good|let'?s go|ship it|perfect|great)\b",
-                    re.I)
+_YES = (r"(?:y|yes|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
+        r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
+        r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine)")
+YES_ALONE = re.compile(rf"^\s*{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|do\s+that)"
+                       r"\b[\s,.!;:-]*)*$", re.I)
+"""A yes and nothing else ("ok go", "yes, go ahead", "fine, launch it"). A yes with another request after it ("ok,
+cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request is answered, and
+the action keeps waiting (or is replaced by a new one, which says so). It used to launch the waiting run."""
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
@@ -186,7 +191,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["declined"] = pending if pending["tool"] in LAUNCH_TOOLS else None
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
-        if not AFFIRM.search(text) or (re.search(r"\?", text) and len(text.split()) > 2):  # "ok, how long is it?"
+        if not YES_ALONE.match(text):  # "ok, how long is it?", "ok, cancel run 3"
             update["held"] = pending  # answered below; the action keeps waiting
             return update
         update["pending"] = None

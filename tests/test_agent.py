@@ -465,6 +465,32 @@ def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
     assert (call["name"], call["args"]["run_ids"]) == ("compare_runs", ["1", "2", "3"])
 
 
+@pytest.mark.parametrize("text,yes", [
+    ("yes", True), ("ok go", True), ("fine, go", True), ("sounds good, go ahead", True), ("yep, launch it now please", True),
+    ("ok, cancel run 3", False), ("fine, but first show me run 1", False), ("thanks", False), ("go ahead without it", False),
+    ("ok, how long is it?", False),
+])
+def test_a_yes_is_a_yes_alone(text, yes):
+    from agent.graph import YES_ALONE
+
+    assert bool(YES_ALONE.match(text)) == yes
+
+
+def test_a_yes_with_another_request_is_not_a_yes_to_the_waiting_launch(tmp_path, monkeypatch):
+    """"Ok, cancel run 3" and "fine, but first show me run 1" launched the waiting run and dropped the request."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    launch = a.chat("pretrain simclr on digits for 20 steps", "y")["pending_confirmation"]
+    out = a.chat("fine, but first show me run 1", "y")
+    assert out["tool_calls"][0]["name"] == "get_run" and out["pending_confirmation"] == launch
+    out = a.chat("ok, cancel run 3", "y")
+    assert out["pending_confirmation"] == {"tool": "cancel_run", "args": {"run_id": "3"}}
+    assert "This replaces the launch of simclr on digits (20 steps)" in out["answer"]
+    assert a.launched == []
+
+
 def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_question(tmp_path, monkeypatch):
     """"Compare runs 1 and 2 and train the better one longer" compared them and dropped the rest. The second request is
     read once the comparison is back: its probe's leader when the lead is more than twice its error, else a question

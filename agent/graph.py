@@ -62,6 +62,23 @@ something else to cancel: a new action, which replaces the waiting one."""
 LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
                       r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
 """A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""
+_NO_TAIL = re.compile(r"^[\W_]*(?:(?:thanks?|thank\s+you|wait|actually|sorry|not\s+(?:now|yet)|please|then|hmm+|ok(?:ay)?|"
+                      r"instead)\b[\W_]*)*", re.I)
+_STILL_NO = re.compile(r"^(?:don'?t|do\s+not|never|not|leave|keep|stop|cancel|forget|drop|scrap|abort)\b", re.I)
+_A_REQUEST = re.compile(r"\b(?:diagnose|show|compare|list|pretrain|launch|train|cancel|delete|remove|tag|rank|forecast|"
+                        r"probe|search|find|what|which|how|why|when|plot|recommend|judge|audit|resume|restore|"
+                        r"runs?\s*#?\s*\d+)\b", re.I)
+FIRST = re.compile(r"\b(?:first|before(?:\s+that)?)\W*$", re.I)
+"""A request said before the waiting action goes ahead ("no wait, show me run 1 first"): the action still waits."""
+
+
+def request_after_no(rest: str) -> str | None:
+    """What a "no, ..." asks for after its no ("no, diagnose run 2 instead"), or None when the rest only says no
+    again ("no, don't", "no thanks", "nope, leave it running")."""
+    rest = _NO_TAIL.sub("", rest).strip()
+    if not rest or _STILL_NO.match(rest) or not _A_REQUEST.search(rest):
+        return None
+    return rest
 KEEPS = ("cancel_run", "delete_runs", "stop_run_when")
 
 
@@ -86,6 +103,7 @@ class State(TypedDict, total=False):
     held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
     changing: bool  # this turn's message reads as a change of the waiting launch ("make it 300 steps")
+    refused: str | None  # the action this turn's "no, ..." refused, in words, said before the answer to the rest
     last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
     model_calls: int
     launches: int
@@ -167,7 +185,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
         pending = state.get("pending")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
-                                  "proposed": False, "declined": None, "changing": False}
+                                  "proposed": False, "declined": None, "changing": False, "refused": None}
         declined = state.get("declined")
         if not pending and declined and human is not None and launch_changes(str(human.content),
                                                                              method=pending_method(declined))[0]:
@@ -186,9 +204,17 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 # as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update
-        if DENY.search(text) or pending["tool"] in KEEPS and LEAVE_IT.search(text):
+        deny = DENY.search(text)
+        if deny or pending["tool"] in KEEPS and LEAVE_IT.search(text):
+            rest = request_after_no(text[deny.end():]) if deny else None
+            if rest and FIRST.search(rest):  # "no wait, show me run 1 first": answered, and the action still waits
+                update["held"] = pending
+                return update
             update["pending"] = None
             update["declined"] = pending if pending["tool"] in LAUNCH_TOOLS else None
+            if rest:  # "no, diagnose run 2": the no, then the request answered (it was dropped)
+                update["refused"] = pending_words(pending)
+                return update
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
         if not YES_ALONE.match(text):  # "ok, how long is it?", "ok, cancel run 3"
@@ -237,6 +263,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
         update: dict[str, Any] = {"messages": [reply], "model_calls": calls}
+        if state.get("refused") and not reply.tool_calls and isinstance(reply.content, str):
+            reply.content = f"OK, I dropped {state['refused']}; nothing was changed.\n\n{reply.content}"
+            update["refused"] = None
         held = state.get("held")
         if held and not reply.tool_calls and isinstance(reply.content, str):
             line, keep = waiting_line(held, state.get("pending"), state.get("proposed", False),

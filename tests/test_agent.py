@@ -491,6 +491,34 @@ def test_a_yes_with_another_request_is_not_a_yes_to_the_waiting_launch(tmp_path,
     assert a.launched == []
 
 
+@pytest.mark.parametrize("rest,asked", [
+    (", diagnose run 2 instead", "diagnose run 2 instead"), (" thanks, what's run 2's lr?", "what's run 2's lr?"),
+    (" thanks", None), (", don't launch it", None), (", leave it running", None), ("", None), (" wait, not now", None),
+])
+def test_what_a_no_asks_for_after_its_no(rest, asked):
+    from agent.graph import request_after_no
+
+    assert request_after_no(rest) == asked
+
+
+def test_a_no_with_a_request_refuses_the_action_and_answers_the_request(tmp_path, monkeypatch):
+    """"No, diagnose run 2" refused the waiting launch and dropped the request; "no wait, show me run 1 first" asks
+    for something before the launch, which still waits."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    launch = a.chat("pretrain simclr on digits for 20 steps", "n")["pending_confirmation"]
+    out = a.chat("no wait, show me run 1 first", "n")
+    assert out["tool_calls"][0]["name"] == "get_run" and out["pending_confirmation"] == launch
+    assert "Still waiting for your yes or no" in out["answer"]
+    out = a.chat("no, diagnose run 2", "n")
+    assert out["tool_calls"][0]["args"] == {"run_id": "2"} and out["pending_confirmation"] is None
+    assert out["answer"].startswith("OK, I dropped the launch of simclr on digits (20 steps); nothing was changed.")
+    assert a.chat("no", "n")["answer"].startswith("Nothing is waiting")
+    assert a.launched == []
+
+
 def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_question(tmp_path, monkeypatch):
     """"Compare runs 1 and 2 and train the better one longer" compared them and dropped the rest. The second request is
     read once the comparison is back: its probe's leader when the lead is more than twice its error, else a question

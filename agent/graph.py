@@ -24,7 +24,7 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
-from agent.grid_words import find_grid
+from agent.grid_words import edited_grid, find_grid
 from agent.launch_words import launch_changes, pending_method
 from agent.narrow_words import NARROWABLE, narrowed
 from agent.planner import CONTEXT_KEY
@@ -47,12 +47,18 @@ commands) and say what you can do."""
 # what counts as yes / no to a pending action
 _YES = (r"(?:y|yes|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
         r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
-        r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine)")
-YES_ALONE = re.compile(rf"^\s*{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|do\s+that)"
-                       r"\b[\s,.!;:-]*)*$", re.I)
+        r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
+        r"absolutely|definitely)")
+_YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?)\W+)*"
+YES_ALONE = re.compile(rf"{_YES_LEAD}{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|"
+                       r"do\s+that)\b[\s,.!;:-]*)*$", re.I)
 """A yes and nothing else ("ok go", "yes, go ahead", "fine, launch it"). A yes with another request after it ("ok,
 cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request is answered, and
 the action keeps waiting (or is replaced by a new one, which says so). It used to launch the waiting run."""
+YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+ahead|do\s+it)\b[\s,.!;:-]*"
+                      r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
+"""An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the
+request is read with its run in focus."""
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
@@ -199,7 +205,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
             changes, problem = launch_changes(text, method=pending_method(pending))
-            if changes or problem or (find_grid(text) and not RUN_NAMED.search(text)):  # "no, 500 steps" is a change,
+            grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})  # "no, only 0.3" of a sweep
+            if changes or problem or grid or (find_grid(text) and not RUN_NAMED.search(text)):  # "no, 500 steps" is a change,
                 # not a no; "seeds 0 and 1" too, but not "the lrs of runs 1 and 2". Held, not dropped: a message read
                 # as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
@@ -217,7 +224,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 return update
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
-        if not YES_ALONE.match(text):  # "ok, how long is it?", "ok, cancel run 3"
+        yes_then = YES_THEN.match(text)
+        if not YES_ALONE.match(text) and not yes_then:  # "ok, how long is it?", "ok, cancel run 3"
             update["held"] = pending  # answered below; the action keeps waiting
             return update
         update["pending"] = None
@@ -232,7 +240,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 result = {"error": str(exc)}
         update["messages"] = [
             AIMessage(content="", tool_calls=[{"name": pending["tool"], "args": pending["args"], "id": call_id,
-                                               "type": "tool_call"}], additional_kwargs={"confirmed": True}),
+                                               "type": "tool_call"}],
+                      additional_kwargs={"confirmed": True, **({"then": {"tool": None, "args": {}, "text": yes_then["rest"],
+                                                                         "run_both": True}} if yes_then else {})}),
             ToolMessage(content=json.dumps(result, default=str), tool_call_id=call_id, name=pending["tool"]),
         ]
         queued = [result["run_id"]] if "run_id" in result else result.get("run_ids") or []

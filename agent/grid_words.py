@@ -228,13 +228,18 @@ SWEEP_ADD = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then)\W+)*(?:add|include|
 SWEEP_DROP = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then|actually)\W+)*(?:drop|remove|skip|exclude|leave\s+out|"
                         rf"get\s+rid\s+of)\s+(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|values|runs?))?\W*$", re.I)
 """A value taken out of a waiting sweep's list ("drop the 0.01", "remove batch 128")."""
+SWEEP_ONLY = re.compile(rf"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hmm+)\W+)*(?:(?:just|only)\s+(?:(?:keep|use|try|"
+                        rf"run)\s+)?|(?:keep|use|try|run)\s+(?:just|only)\s+)(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|"
+                        rf"values|runs?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
+"""A waiting sweep's list cut to the values named ("no, only 0.3", "just keep lr 0.1 and 0.3")."""
 
 
 def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
-    """A waiting sweep's grid with values added (SWEEP_ADD) or taken out (SWEEP_DROP), or None when the message is
-    neither, or it cannot tell which list (several, none named): then it is read as any change to a launch. A list
-    left with one value stays in the grid with it (the caller makes it a single setting)."""
-    m = SWEEP_ADD.match(text) or SWEEP_DROP.match(text)
+    """A waiting sweep's grid with values added (SWEEP_ADD), taken out (SWEEP_DROP) or kept alone (SWEEP_ONLY), or
+    None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
+    any change to a launch. A list left with one value stays in the grid with it (the caller makes it a single
+    setting)."""
+    m = SWEEP_ADD.match(text) or SWEEP_DROP.match(text) or SWEEP_ONLY.match(text)
     if not m or not grid:
         return None
     values = [float(v) for v in re.findall(NUMBER, m.group("values"))]
@@ -249,5 +254,5 @@ def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
     keys = [named] if named in grid else [k for k in grid if any(v in grid[k] for v in values)]
     if len(keys) != 1 or not all(v in grid[keys[0]] for v in values):
         return None
-    kept = [v for v in grid[keys[0]] if v not in values]
+    kept = [v for v in grid[keys[0]] if (v in values) == (m.re is SWEEP_ONLY)]
     return {**grid, keys[0]: kept} if kept else None

@@ -12,9 +12,10 @@ _LEAD = r"^\W*(?:(?:no|nope|ok(?:ay)?|actually|wait|hmm+|sorry|oh|oops|make\s+(?
 _RUNS = r"(?:the\s+)?(?:runs?\s*#?\s*)?"
 _IDS = r"\d+(?:\s*(?:,|and|&|or)\s*(?:runs?\s*#?\s*)?\d+)*"
 _END = r"(?:\s+(?:please|then|for\s+now|instead))*\W*$"
-ONLY = re.compile(rf"{_LEAD}(?:(?:just|only)\s+{_RUNS}(?P<ids>{_IDS})|{_RUNS}(?P<ids_before>{_IDS})\s+only){_END}",
-                  re.I)
-"""The runs to keep in the action ("just run 1", "only runs 1 and 3", "run 2 only")."""
+_VERB = r"(?:(?:delete|remove|trash|cancel|stop)\s+)?"
+ONLY = re.compile(rf"{_LEAD}(?:{_VERB}(?:just|only)\s+{_VERB}{_RUNS}(?P<ids>{_IDS})|{_VERB}{_RUNS}(?P<ids_before>{_IDS})\s+"
+                  rf"only){_END}", re.I)
+"""The runs to keep in the action ("just run 1", "only runs 1 and 3", "run 2 only", "no, delete only run 2")."""
 NOT = re.compile(rf"{_LEAD}(?:(?:but\s+)?not|except|all\s+but|everything\s+but|keep|leave|skip|spare|without)\s+"
                  rf"{_RUNS}(?P<ids>{_IDS}){_END}", re.I)
 """The runs to take out of it ("not run 2", "keep run 2", "skip 3")."""

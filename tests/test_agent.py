@@ -270,7 +270,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
-                          "session46b_turns_heldout.jsonl": 0.9}
+                          "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -403,7 +403,7 @@ def test_the_same_with_another_method_after_a_launch_and_that_one_of_a_one_row_l
 @pytest.mark.parametrize("text,want", [
     ("just run 1", {"run_ids": ["1"]}), ("no, only 1 and 5", {"run_ids": ["1", "5"]}), ("run 2 only", {"run_ids": ["2"]}),
     ("not run 2", {"run_ids": ["1", "5"]}), ("keep run 5", {"run_ids": ["1", "2"]}), ("skip 2 and 5", {"run_ids": ["1"]}),
-    ("just run 7", None),  # not one it held
+    ("no, delete only run 2", {"run_ids": ["2"]}), ("just run 7", None),  # not one it held
     ("only runs 1, 2 and 5", None), ("yes", None), ("delete run 1", None),
 ])
 def test_a_waiting_action_on_several_runs_narrowed(text, want):
@@ -468,7 +468,7 @@ def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text,yes", [
     ("yes", True), ("ok go", True), ("fine, go", True), ("sounds good, go ahead", True), ("yep, launch it now please", True),
     ("ok, cancel run 3", False), ("fine, but first show me run 1", False), ("thanks", False), ("go ahead without it", False),
-    ("ok, how long is it?", False),
+    ("ok, how long is it?", False), ("actually yes", True), ("sure thing, go ahead", True),
 ])
 def test_a_yes_is_a_yes_alone(text, yes):
     from agent.graph import YES_ALONE
@@ -517,6 +517,28 @@ def test_a_no_with_a_request_refuses_the_action_and_answers_the_request(tmp_path
     assert out["answer"].startswith("OK, I dropped the launch of simclr on digits (20 steps); nothing was changed.")
     assert a.chat("no", "n")["answer"].startswith("Nothing is waiting")
     assert a.launched == []
+
+
+def test_a_yes_then_a_request_and_a_sweep_cut_to_one_value(tmp_path, monkeypatch):
+    """Found on a held-out set (session 46c): "yes, and tag it as quick" neither launched nor tagged, and "no, only
+    0.3" of a waiting sweep was a no."""
+    from conversation_eval import seeded_home
+
+    from agent.grid_words import edited_grid
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    assert edited_grid("no, only 0.3", {"optim.lr": [0.1, 0.3]}) == {"optim.lr": [0.3]}
+    assert edited_grid("just keep lr 0.1 and 0.3", {"optim.lr": [0.1, 0.3, 1.0]}) == {"optim.lr": [0.1, 0.3]}
+    assert edited_grid("only 0.5", {"optim.lr": [0.1, 0.3]}) is None  # not in the list: read as any change
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    a.chat("pretrain simclr on digits for 20 steps", "y")
+    out = a.chat("yes, and tag it as quick", "y")
+    assert [c["name"] for c in out["tool_calls"]] == ["launch_pretraining", "annotate_run"]
+    assert json.loads(Registry(home).get("4").tags_json) == ["chat", "quick"]
+    a.chat("sweep byol on digits over lr 0.1 and 0.3 for 10 steps", "s")
+    pending = a.chat("no, only 0.3", "s")["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining" and pending["args"]["lr"] == 0.3
 
 
 def test_the_better_one_of_a_comparison_is_the_probe_s_clear_leader_or_a_question(tmp_path, monkeypatch):

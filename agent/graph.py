@@ -85,6 +85,8 @@ def request_after_no(rest: str) -> str | None:
     if not rest or _STILL_NO.match(rest) or not _A_REQUEST.search(rest):
         return None
     return rest
+
+
 KEEPS = ("cancel_run", "delete_runs", "stop_run_when")
 
 
@@ -173,6 +175,7 @@ def tool_error_text(e: Exception) -> str:
 RUN_NAMED = re.compile(r"\b(?:runs?|jobs?|experiments?)\s*#?\s*\d", re.I)
 """A run named by its id: a message about runs, never a change of the waiting launch."""
 
+
 def build_graph(toolbox: ToolBox, model, checkpointer):
     from agent.planner import OfflinePlanner
 
@@ -206,9 +209,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["amendable"] = pending
             changes, problem = launch_changes(text, method=pending_method(pending))
             grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})  # "no, only 0.3" of a sweep
-            if changes or problem or grid or (find_grid(text) and not RUN_NAMED.search(text)):  # "no, 500 steps" is a change,
-                # not a no; "seeds 0 and 1" too, but not "the lrs of runs 1 and 2". Held, not dropped: a message read
-                # as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
+            swept = find_grid(text) and not RUN_NAMED.search(text)  # "seeds 0 and 1", not "the lrs of runs 1 and 2"
+            if changes or problem or grid or swept:  # "no, 500 steps" is a change, not a no. Held, not dropped: a
+                # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update
         deny = DENY.search(text)
@@ -238,11 +241,11 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 result = toolbox.execute_confirmed(pending["tool"], pending["args"])
             except Exception as exc:  # noqa: BLE001 - reported to the user, never raised into the graph
                 result = {"error": str(exc)}
-        update["messages"] = [
+        then = {"tool": None, "args": {}, "text": yes_then["rest"], "run_both": True} if yes_then else None
+        update["messages"] = [  # "yes, and tag it as quick": the rest read once the action is back (agent/planner.py)
             AIMessage(content="", tool_calls=[{"name": pending["tool"], "args": pending["args"], "id": call_id,
                                                "type": "tool_call"}],
-                      additional_kwargs={"confirmed": True, **({"then": {"tool": None, "args": {}, "text": yes_then["rest"],
-                                                                         "run_both": True}} if yes_then else {})}),
+                      additional_kwargs={"confirmed": True, **({"then": then} if then else {})}),
             ToolMessage(content=json.dumps(result, default=str), tool_call_id=call_id, name=pending["tool"]),
         ]
         queued = [result["run_id"]] if "run_id" in result else result.get("run_ids") or []

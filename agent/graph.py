@@ -24,11 +24,11 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
-from agent.grid_words import edited_grid, find_grid
-from agent.launch_words import launch_changes, pending_method
+from agent.launch_words import changes_launch, launch_changes, pending_method
 from agent.narrow_words import NARROWABLE, narrowed
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leader_of_comparison, leaders_of
+from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import ToolBox
@@ -43,49 +43,6 @@ launch tool again with its arguments and the change. When you diagnose, give the
 numbers and steps, and the citations. When you recommend, give the class (data, model or retrieval), the
 config change, why, and how to verify it. Refuse politely anything outside these tools (deleting files, shell
 commands) and say what you can do."""
-
-# what counts as yes / no to a pending action
-_YES = (r"(?:y|yes|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
-        r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
-        r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
-        r"absolutely|definitely)")
-_YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?)\W+)*"
-YES_ALONE = re.compile(rf"{_YES_LEAD}{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|"
-                       r"do\s+that)\b[\s,.!;:-]*)*$", re.I)
-"""A yes and nothing else ("ok go", "yes, go ahead", "fine, launch it"). A yes with another request after it ("ok,
-cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request is answered, and
-the action keeps waiting (or is replaced by a new one, which says so). It used to launch the waiting run."""
-YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+ahead|do\s+it)\b[\s,.!;:-]*"
-                      r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
-"""An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the
-request is read with its run in focus."""
-_FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
-DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
-                  r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
-                  r"action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names
-something else to cancel: a new action, which replaces the waiting one."""
-LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
-                      r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
-"""A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""
-_NO_TAIL = re.compile(r"^[\W_]*(?:(?:thanks?|thank\s+you|wait|actually|sorry|not\s+(?:now|yet)|please|then|hmm+|ok(?:ay)?|"
-                      r"instead)\b[\W_]*)*", re.I)
-_STILL_NO = re.compile(r"^(?:don'?t|do\s+not|never|not|leave|keep|stop|cancel|forget|drop|scrap|abort)\b", re.I)
-_A_REQUEST = re.compile(r"\b(?:diagnose|show|compare|list|pretrain|launch|train|cancel|delete|remove|tag|rank|forecast|"
-                        r"probe|search|find|what|which|how|why|when|plot|recommend|judge|audit|resume|restore|"
-                        r"runs?\s*#?\s*\d+)\b", re.I)
-FIRST = re.compile(r"\b(?:first|before(?:\s+that)?)\W*$", re.I)
-"""A request said before the waiting action goes ahead ("no wait, show me run 1 first"): the action still waits."""
-
-
-def request_after_no(rest: str) -> str | None:
-    """What a "no, ..." asks for after its no ("no, diagnose run 2 instead"), or None when the rest only says no
-    again ("no, don't", "no thanks", "nope, leave it running")."""
-    rest = _NO_TAIL.sub("", rest).strip()
-    if not rest or _STILL_NO.match(rest) or not _A_REQUEST.search(rest):
-        return None
-    return rest
-
 
 KEEPS = ("cancel_run", "delete_runs", "stop_run_when")
 
@@ -172,10 +129,6 @@ def tool_error_text(e: Exception) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-RUN_NAMED = re.compile(r"\b(?:runs?|jobs?|experiments?)\s*#?\s*\d", re.I)
-"""A run named by its id: a message about runs, never a change of the waiting launch."""
-
-
 def build_graph(toolbox: ToolBox, model, checkpointer):
     from agent.planner import OfflinePlanner
 
@@ -207,10 +160,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            changes, problem = launch_changes(text, method=pending_method(pending))
-            grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})  # "no, only 0.3" of a sweep
-            swept = find_grid(text) and not RUN_NAMED.search(text)  # "seeds 0 and 1", not "the lrs of runs 1 and 2"
-            if changes or problem or grid or swept:  # "no, 500 steps" is a change, not a no. Held, not dropped: a
+            if changes_launch(text, pending):  # "no, 500 steps" is a change, not a no. Held, not dropped: a
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update

@@ -17,6 +17,7 @@ from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplac
 from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
+from agent.reply_words import RUN_NAMED
 from agent.run_refs import World, find_backend, find_runs
 from agent.setting_words import find_knobs, named_settings
 from agent.slots import (
@@ -453,7 +454,8 @@ def read_placement(text: str, world: World) -> tuple[dict, Reading | None]:
 CHANGE_WORDS = re.compile(r"^\W*(?:no|nah|nope|wait|actually|also|and|oh|hmm+|ok|okay|but|make|change|switch|set|use|"
                           r"lower|raise|increase|decrease|reduce|bump|double|halve|try|let'?s|can you|could you|"
                           r"please|then|rather|with)\b|\binstead\b", re.I)
-A_SETTING_ALONE = re.compile(r"^\W*(?!(?:search|find|look|show|list|compare|diagnose|plot|what|which)\b)(?:[a-z_.-]+\s+){0,2}[a-z_.-]+\s*(?:=|:|\bto\b|\bof\b)?\s*-?\d[\d.,]*(?:e-?\d+)?\s*%?\W*$",
+A_SETTING_ALONE = re.compile(r"^\W*(?!(?:search|find|look|show|list|compare|diagnose|plot|what|which)\b)"
+                             r"(?:[a-z_.-]+\s+){0,2}[a-z_.-]+\s*(?:=|:|\bto\b|\bof\b)?\s*-?\d[\d.,]*(?:e-?\d+)?\s*%?\W*$",
                              re.I)
 """A setting and its value and nothing else ("mask ratio 0.6", "lr: 0.1"): while a launch waits, a change of it,
 whatever else the words might suggest (a search for "mask ratio")."""
@@ -481,6 +483,15 @@ def pending_method(pending: dict, world: World | None = None) -> str | None:
     args = pending.get("args") or {}
     parent = world.run(str(args["parent_run"])) if world and args.get("parent_run") else None
     return args.get("method") or (parent.method if parent else None)
+
+
+def changes_launch(text: str, pending: dict) -> bool:
+    """Whether a message reads as a change of the waiting launch (agent/graph.py's gate holds the launch for `amend`
+    then): a setting ("no, 500 steps"), an unknown method asked about ("no, use swav"), a waiting sweep's list
+    edited ("no, only 0.3"), or a list of values ("seeds 0 and 1"; not "the lrs of runs 1 and 2")."""
+    changes, problem = launch_changes(text, method=pending_method(pending))
+    return bool(changes or problem or edited_grid(text, (pending.get("args") or {}).get("grid") or {})
+                or (find_grid(text) and not RUN_NAMED.search(text)))
 
 
 def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked: str | None = None) -> Reading | None:

@@ -24,6 +24,7 @@ from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.narrow_words import narrowed
 from agent.reading import CONFIDENT, Reading
+from agent.reply_words import YES_ALONE
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
@@ -144,13 +145,14 @@ class OfflinePlanner(BaseChatModel):
                 else _refused_launch(messages)
             if launch:
                 context = {**context, "pending_launch": launch}
-        again = again_for_run(text, _previous_calls(messages)) or added_to_comparison(
-            text, _previous_calls(messages), COMPARED_AT_MOST)  # "compare runs 1 and 2" ... "and add run 3"
+        previous = _previous_calls(messages)
+        again = again_for_run(text, previous) or added_to_comparison(text, previous, COMPARED_AT_MOST)  # "compare
+        # runs 1 and 2" ... "and add run 3"
         if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
                 if len(again) == 2 else None
             return _call(again[0]["tool"], again[0]["args"], then=then)
-        text = relaunch_of_focus(text, context.get("focus_run"), _previous_calls(messages)) or text
+        text = relaunch_of_focus(text, context.get("focus_run"), previous) or text
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading)
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
@@ -223,9 +225,6 @@ def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
 
 RUN_PICKED = re.compile(r"^\W*(?:(?:ok(?:ay)?|yes|then|use|pick|take|i\s+meant?|the\s+one\s+with)\W+)*(?:run\s*#?\s*)?"
                         r"(\d+)(?:\W+(?:please|then|thanks?))*\W*$", re.I)
-
-
-YES_ALONE = re.compile(r"^\W*(?:y|yes|yep|yeah|sure|ok(?:ay)?|please|sounds\s+good)\W*$", re.I)
 
 
 def _option_agreed(text: str, clarify: dict) -> str | None:

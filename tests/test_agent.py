@@ -471,7 +471,7 @@ def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
     ("ok, how long is it?", False), ("actually yes", True), ("sure thing, go ahead", True),
 ])
 def test_a_yes_is_a_yes_alone(text, yes):
-    from agent.graph import YES_ALONE
+    from agent.reply_words import YES_ALONE
 
     assert bool(YES_ALONE.match(text)) == yes
 
@@ -496,7 +496,7 @@ def test_a_yes_with_another_request_is_not_a_yes_to_the_waiting_launch(tmp_path,
     (" thanks", None), (", don't launch it", None), (", leave it running", None), ("", None), (" wait, not now", None),
 ])
 def test_what_a_no_asks_for_after_its_no(rest, asked):
-    from agent.graph import request_after_no
+    from agent.reply_words import request_after_no
 
     assert request_after_no(rest) == asked
 
@@ -572,7 +572,7 @@ def test_leave_it_refuses_a_waiting_cancel_and_and_joins_a_request(tmp_path, mon
     "diagnose run 1" / "and tag it as checked" gave the help text."""
     from conversation_eval import seeded_home
 
-    from agent.graph import LEAVE_IT
+    from agent.reply_words import LEAVE_IT
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     home = seeded_home(tmp_path / "home")
@@ -594,7 +594,7 @@ def test_leave_it_refuses_a_waiting_cancel_and_and_joins_a_request(tmp_path, mon
                                         ("cancel run 3", False), ("stop run 2 when the loss is below 1", False),
                                         ("abort the job on gpu 1", False), ("nothing else", False)])
 def test_a_no_to_a_waiting_action_is_one_that_names_nothing_else(text, is_no):
-    from agent.graph import DENY
+    from agent.reply_words import DENY
 
     assert bool(DENY.search(text)) is is_no
 

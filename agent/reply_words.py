@@ -1,0 +1,51 @@
+"""Replies to an action waiting for its yes (agent/graph.py's gate): a yes alone, a yes joined to a request, a no,
+a no followed by a request, and a run named by its id. One place for these words: the offline planner reads a bare
+yes to its own questions with the same pattern."""
+
+from __future__ import annotations
+
+import re
+
+_YES = (r"(?:y|yes|please|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
+        r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
+        r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
+        r"absolutely|definitely)")
+_YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?)\W+)*"
+YES_ALONE = re.compile(rf"{_YES_LEAD}{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|"
+                       r"do\s+that)\b[\s,.!;:-]*)*$", re.I)
+"""A yes and nothing else ("ok go", "yes, go ahead", "fine, launch it"). A yes with another request after it ("ok,
+cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request is answered, and
+the action keeps waiting (or is replaced by a new one, which says so). It used to launch the waiting run."""
+YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+ahead|do\s+it)\b[\s,.!;:-]*"
+                      r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
+"""An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the
+request is read with its run in focus."""
+_FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
+DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
+                  r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
+                  r"action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
+"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names
+something else to cancel: a new action, which replaces the waiting one."""
+LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
+                      r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
+"""A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""
+_NO_TAIL = re.compile(r"^[\W_]*(?:(?:thanks?|thank\s+you|wait|actually|sorry|not\s+(?:now|yet)|please|then|hmm+|ok(?:ay)?|"
+                      r"instead)\b[\W_]*)*", re.I)
+_STILL_NO = re.compile(r"^(?:don'?t|do\s+not|never|not|leave|keep|stop|cancel|forget|drop|scrap|abort)\b", re.I)
+_A_REQUEST = re.compile(r"\b(?:diagnose|show|compare|list|pretrain|launch|train|cancel|delete|remove|tag|rank|forecast|"
+                        r"probe|search|find|what|which|how|why|when|plot|recommend|judge|audit|resume|restore|"
+                        r"runs?\s*#?\s*\d+)\b", re.I)
+FIRST = re.compile(r"\b(?:first|before(?:\s+that)?)\W*$", re.I)
+"""A request said before the waiting action goes ahead ("no wait, show me run 1 first"): the action still waits."""
+
+
+def request_after_no(rest: str) -> str | None:
+    """What a "no, ..." asks for after its no ("no, diagnose run 2 instead"), or None when the rest only says no
+    again ("no, don't", "no thanks", "nope, leave it running")."""
+    rest = _NO_TAIL.sub("", rest).strip()
+    if not rest or _STILL_NO.match(rest) or not _A_REQUEST.search(rest):
+        return None
+    return rest
+
+RUN_NAMED = re.compile(r"\b(?:runs?|jobs?|experiments?)\s*#?\s*\d", re.I)
+"""A run named by its id: a message about runs, never a change of the waiting launch."""

@@ -65,29 +65,3 @@ def relaunch_of_focus(text: str, focus: str | None, previous: list[dict]) -> str
     if rerun:
         return f"train run {focus} again" + (f" with {rerun.group('change')}" if rerun.group("change") else "")
     return None
-
-
-_IDS = r"(?:runs?|jobs?|experiments?)\s*#?\s*\d+(?:\s*(?:,|and|&)\s*(?:(?:runs?|jobs?)\s*#?\s*)?\d+)*"
-ADDED = re.compile(
-    rf"{_LEAD}(?:(?:also\s+)?(?:add|include|throw\s+in|bring\s+in|put\s+in)\s+|plus\s+|and\s+)?(?P<ids>{_IDS})"
-    rf"(?:\s+(?:too|as\s+well|also|in(?:\s+there)?|to\s+(?:it|that|this|them|the\s+(?:comparison|table|list))))*\W*$",
-    re.I)
-"""Runs added to the comparison just shown ("and add run 3", "include runs 4 and 5 too", "and run 3 as well")."""
-
-
-def added_to_comparison(text: str, previous: list[dict], at_most: int) -> list[dict] | None:
-    """The previous turn's comparison again with the runs `text` adds, when that turn was one comparison of named
-    runs and the message adds runs to it and says nothing else ("what about run 3?" stays the usual reading: run 3
-    alone, or the same request for it); None otherwise, or when the runs would be more than `at_most`."""
-    if len(previous) != 1 or previous[0]["tool"] != "compare_runs":
-        return None
-    m = ADDED.match(text)
-    held = [str(i) for i in (previous[0].get("args") or {}).get("run_ids") or []]
-    if not m or not held or SAID_ALONE.match(text):
-        return None
-    if not re.search(r"\b(?:add|include|throw|bring|put|plus|too|as\s+well|also|and)\b", text, re.I):
-        return None
-    ids = held + [i for i in dict.fromkeys(re.findall(r"\d+", m.group("ids"))) if i not in held]
-    if len(ids) == len(held) or len(ids) > at_most:
-        return None
-    return [{"tool": "compare_runs", "args": {**previous[0]["args"], "run_ids": ids}}]

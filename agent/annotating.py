@@ -11,30 +11,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-START = r"^\W*(?:(?:please|pls|can you|could you|would you|ok|okay)\W+)?"
+START = (r"^\W*(?:(?:please|pls|can you|could you|would you|ok|okay|actually|no|nope|wait|sorry|oops|oh|hmm+|and|also|"
+         r"then|now)\W+)*")
+END = r"(?:\s+(?:instead|too|as\s+well|also|please|then))*\W*$"
+"""After the value: "tag it as great instead", "tag run 2 as keeper too"."""
 QUOTED = r"['\"`\u2018\u2019\u201c\u201d]"
 NAME = rf"{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,80}}{QUOTED}|[\w.:+-]+"
 TAG_WORDS = rf"(?:{QUOTED}?[\w.:+-]+{QUOTED}?)(?:\s*(?:,|&|\band\b)\s*{QUOTED}?[\w.:+-]+{QUOTED}?)*"
 FILLER = {"the", "a", "an", "tag", "tags", "label", "labels", "it", "them"}
 
 RENAME = [re.compile(START + p, re.I) for p in (
-    rf"(?:rename|re-name)\s+(?P<runs>.+?)\s+(?:to|as|into)\s+(?P<name>{NAME})\W*$",
-    rf"change\s+the\s+name\s+of\s+(?P<runs>.+?)\s+to\s+(?P<name>{NAME})\W*$",
-    rf"give\s+(?P<runs>.+?)\s+the\s+(?:new\s+)?name\s+(?P<name>{NAME})\W*$",
+    rf"(?:rename|re-name)\s+(?P<runs>.+?)\s+(?:to|as|into)\s+(?P<name>{NAME}){END}",
+    rf"change\s+the\s+name\s+of\s+(?P<runs>.+?)\s+to\s+(?P<name>{NAME}){END}",
+    rf"give\s+(?P<runs>.+?)\s+the\s+(?:new\s+)?name\s+(?P<name>{NAME}){END}",
     rf"(?:call|name)\s+(?P<runs>(?:run\s*#?\d+|#\d+|it|this(?:\s+one|\s+run)?|that(?:\s+one|\s+run)?|the\s+\w+\s+(?:run|one)))"
-    rf"\s+(?P<name>{NAME})\W*$",
+    rf"\s+(?P<name>{NAME}){END}",
 )]
-RENAME_WITHOUT_NAME = re.compile(START + r"(?:rename|re-name|change\s+the\s+name\s+of)\s+(?P<runs>.+?)\W*$", re.I)
+RENAME_WITHOUT_NAME = re.compile(START + rf"(?:rename|re-name|change\s+the\s+name\s+of)\s+(?P<runs>.+?){END}", re.I)
 UNTAG = [re.compile(START + p, re.I) for p in (
-    rf"(?:untag|un-tag)\s+(?P<tags>{TAG_WORDS})\s+from\s+(?P<runs>.+?)\W*$",
-    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?)\W*$",
-    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?P<tags>{TAG_WORDS})\s+(?:tags?|labels?)\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?)\W*$",
+    rf"(?:untag|un-tag)\s+(?P<tags>{TAG_WORDS})\s+from\s+(?P<runs>.+?){END}",
+    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?){END}",
+    rf"(?:remove|delete|drop|take)\s+(?:the\s+)?(?P<tags>{TAG_WORDS})\s+(?:tags?|labels?)\s+(?:from|off(?:\s+of)?)\s+(?P<runs>.+?){END}",
 )]
 TAG = [re.compile(START + p, re.I) for p in (
-    rf"(?:tag|label(?![ -]?free)|mark)\s+(?P<runs>.+?)\s+(?:as|with)\s+(?P<tags>{TAG_WORDS})\W*$",
-    rf"add\s+(?:the\s+|a\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+to\s+(?P<runs>.+?)\W*$",
-    rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS})\W*$",
-    rf"give\s+(?P<runs>.+?)\s+the\s+(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\W*$",
+    rf"(?:tag|label(?![ -]?free)|mark)\s+(?P<runs>.+?)\s+(?:as|with)\s+(?P<tags>{TAG_WORDS}){END}",
+    rf"add\s+(?:the\s+|a\s+)?(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS})\s+to\s+(?P<runs>.+?){END}",
+    rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS}){END}",
+    rf"give\s+(?P<runs>.+?)\s+the\s+(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS}){END}",
 )]
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
@@ -134,6 +137,17 @@ def launch_labels(text: str) -> tuple[str, dict]:
         found["tags"] = split_tags(m.group("tags"))
         text = text[:m.start()] + text[m.end():]
     return text, found
+
+
+def instead_of_last(args: dict, previous: list[dict], text: str) -> dict:
+    """An annotation's arguments, with the tags the previous turn just added taken off again when this one says it is
+    instead of them ("tag run 1 as good" ... "actually, tag it as great instead": great, not both)."""
+    last = previous[0]["args"] if len(previous) == 1 and previous[0]["tool"] == "annotate_run" else {}
+    if not re.search(r"\binstead\b", text, re.I) or not args.get("add_tags") or not last.get("add_tags") or (
+            str(last.get("run_id")) != str(args.get("run_id")) or last.get("run_ids") or args.get("run_ids")):
+        return args
+    dropped = [t for t in last["add_tags"] if t not in args["add_tags"]]
+    return {**args, "remove_tags": [*args.get("remove_tags", []), *dropped]} if dropped else args
 
 
 def tag_filter(text: str) -> str | None:

@@ -25,10 +25,10 @@ from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import changes_launch, launch_changes, pending_method
-from agent.narrow_words import NARROWABLE, narrowed
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no
+from agent.run_list_words import NARROWABLE, narrowed
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import ToolBox
@@ -155,8 +155,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if not pending or human is None:
             return update
         text = str(human.content)
-        if narrowed(text, pending):  # "delete runs 1 and 2" ... "no, just run 1": proposed again for the runs left
-            update["held"] = pending  # (by the planner, agent/narrow_words.py), never a no
+        if narrowed(text, pending):  # "delete runs 1 and 2" ... "no, just run 1" (or "and run 5"): proposed again
+            update["held"] = pending  # (by the planner, agent/run_list_words.py), never a no
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
@@ -181,7 +181,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if not YES_ALONE.match(text) and not yes_then:  # "ok, how long is it?", "ok, cancel run 3"
             update["held"] = pending  # answered below; the action keeps waiting
             return update
-        update["pending"] = None
+        update.update(pending=None, amendable=None)  # "yes, and tag it as quick": the run queued now is tagged
         call_id = f"call_{uuid.uuid4().hex[:12]}"
         budget_error = _check_budget(state, pending)
         if budget_error:
@@ -345,9 +345,9 @@ def _same_action(a: dict, b: dict) -> bool:
     """The same action, perhaps with its settings changed: a launch of the same method on the same data (or from the
     same parent), a cancel or delete of the same runs."""
     a_args, b_args = a.get("args") or {}, b.get("args") or {}
-    if a["tool"] in NARROWABLE and a["tool"] == b["tool"]:  # "just run 1" of "runs 1 and 2": the same, narrowed
+    if a["tool"] in NARROWABLE and a["tool"] == b["tool"]:  # "just run 1" of "runs 1 and 2", or "and run 2" of
         runs = [set(map(str, [x["run_id"]] if x.get("run_id") else x.get("run_ids") or [])) for x in (a_args, b_args)]
-        return runs[0] <= runs[1]
+        return runs[0] <= runs[1] or runs[1] <= runs[0]  # "run 1": the same, edited
     keys = ("method", "data", "parent_run", "run_id", "run_ids")
     same_tool = a["tool"] == b["tool"] or a["tool"] in LAUNCH_TOOLS and b["tool"] in LAUNCH_TOOLS  # a run made a sweep
     return same_tool and all(a_args.get(k) == b_args.get(k) for k in keys)

@@ -17,7 +17,7 @@ from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplac
 from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
-from agent.reply_words import RUN_NAMED
+from agent.reply_words import RUN_NAMED, YES_THEN
 from agent.run_refs import World, find_backend, find_runs
 from agent.setting_words import find_knobs, named_settings
 from agent.slots import (
@@ -489,8 +489,11 @@ def changes_launch(text: str, pending: dict) -> bool:
     """Whether a message reads as a change of the waiting launch (agent/graph.py's gate holds the launch for `amend`
     then): a setting ("no, 500 steps"), an unknown method asked about ("no, use swav"), a waiting sweep's list
     edited ("no, only 0.3"), or a list of values ("seeds 0 and 1"; not "the lrs of runs 1 and 2")."""
+    said, (text, labels) = text, launch_labels(text)  # "and tag it shapes-test": a tag, not the shapes data
+    if labels and YES_THEN.match(said):  # "yes, and tag it as quick": a yes, then the queued run's tag
+        labels = {}
     changes, problem = launch_changes(text, method=pending_method(pending))
-    return bool(changes or problem or edited_grid(text, (pending.get("args") or {}).get("grid") or {})
+    return bool(labels or changes or problem or edited_grid(text, (pending.get("args") or {}).get("grid") or {})
                 or (find_grid(text) and not RUN_NAMED.search(text)))
 
 
@@ -499,6 +502,7 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     whole new request (a method and data of its own), not a confident question about something else. `asked` is
     the setting the user's last message asked the launch about ("what batch size will it use?"), which a bare
     number now sets ("make it 128")."""
+    text, labels = launch_labels(text)  # "and tag it shapes-test": the launch's tags, and no dataset
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
     grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})
@@ -519,11 +523,11 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     grid = find_grid(text)  # "try lr 1e-3 and 3e-3 instead", "make it two runs, seeds 0 and 1": a sweep from here on
     numbers = written_numbers(text) if not changes and not grid and problem is None else []
     parts = unplaced_switches(text) if not changes and problem is None else []  # "and no blur": asked, not lost
-    if not changes and problem is None and not numbers and not parts and not grid:
+    if not changes and problem is None and not numbers and not parts and not grid and not labels:
         return None
     top, p = intents[0]
     elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
-    if elsewhere and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text):  # "search the literature
+    if elsewhere and not labels and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text):  # "search the literature
         # for temperature 0.5" is a search
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
@@ -545,6 +549,10 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
                 args.pop(k, None)
     overrides = {**args.get("overrides", {}), **changes.pop("overrides", {})}
     args.update(changes, **placement)
+    if labels.get("tags"):
+        args["tags"] = list(dict.fromkeys([*args.get("tags", []), *labels["tags"]]))
+    if labels.get("name"):
+        args["name"] = labels["name"]
     if overrides:
         args["overrides"] = overrides
     if grid:
@@ -554,11 +562,13 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
 
 
+_A_QUESTION = (r"(?=\W*(?:(?:and|so|but|ok(?:ay)?|hmm?)\W+)?(?:how|what|which|where|when|is|are|will|would|does|do|"
+               r"can|could|should|roughly|approximately)\b|.*\?\s*$)")
+_NOT_PAST = r"(?!.*\b(?:did|was|were|has|had)\b)"  # not about what a run already did
 PENDING_ASKED = re.compile(
-    r"^(?=\W*(?:(?:and|so|but|ok(?:ay)?|hmm?)\W+)?(?:how|what|which|where|when|is|are|will|would|does|do|can|could|"
-    r"should|roughly|approximately)\b|.*\?\s*$)"  # a question
+    rf"^{_A_QUESTION}"
     r"(?=.*\b(?:it|that|this|they|the\s+(?:launch|sweep|job|training|new\s+run))\b|.*\b(?:will|would|'ll|going\s+to)\b)"
-    r"(?!.*\b(?:did|was|were|has|had)\b)", re.I | re.S)  # not about what a run already did
+    rf"{_NOT_PAST}", re.I | re.S)
 """A question about "it" or what will be ("how long will that take?", "what batch size will it use?", "how many
 runs is that?"), not about a run's past ("how long did run 4 take?")."""
 LAUNCH_FACTS = re.compile(r"\b(?:long|time|takes?|last|minutes?|hours?|seconds?|batch(?:\s+size)?|steps?|epochs?|lr|"
@@ -573,11 +583,13 @@ COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estim
 ASKED_SETTING = re.compile(r"\b(batch\s+size|learning\s+rate|lr|steps|epochs|temperature|warm-?up\s+steps|"
                            r"weight\s+decay|image\s+size)\b", re.I)
 """The setting a question about the waiting launch names, which a bare number in the next message then sets."""
+SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
+"""A question that may name a setting of the waiting launch: not about the past of a run."""
 
 
 def asked_setting(previous: str | None) -> str | None:
     """The setting the user's previous message asked the waiting launch about, if it was such a question."""
-    if not previous or not PENDING_ASKED.search(previous):
+    if not previous or not SETTING_ASKED.search(previous):  # "what batch size will it use?", "is 30 steps enough?"
         return None
     m = ASKED_SETTING.search(previous)
     return m.group(1).lower() if m else None

@@ -18,13 +18,14 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.again_words import added_to_comparison, again_for_run, relaunch_of_focus
+from agent.again_words import again_for_run, relaunch_of_focus
+from agent.annotating import instead_of_last
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
-from agent.narrow_words import narrowed
 from agent.reading import CONFIDENT, Reading
 from agent.reply_words import YES_ALONE
+from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
@@ -146,7 +147,7 @@ class OfflinePlanner(BaseChatModel):
             if launch:
                 context = {**context, "pending_launch": launch}
         previous = _previous_calls(messages)
-        again = again_for_run(text, previous) or added_to_comparison(text, previous, COMPARED_AT_MOST)  # "compare
+        again = again_for_run(text, previous) or edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare
         # runs 1 and 2" ... "and add run 3"
         if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
@@ -173,6 +174,8 @@ class OfflinePlanner(BaseChatModel):
             return AIMessage(content=clarification_text(reading),
                              additional_kwargs={"clarify": {"question": reading.question, "options": reading.options,
                                                             "asked_about": text, "without": reading.without}})
+        if reading.tool == "annotate_run":  # "tag run 1 as good" ... "tag it as great instead": not both
+            return _call(reading.tool, instead_of_last(reading.args, previous, text))
         return _call(reading.tool, reading.args)
 
     def _two_requests(self, text: str, context: dict, whole: Reading) -> TwoRequests | None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.annotating import TAGGED, AnnotationWords, read_annotation, tag_filter
+from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
 from agent.device_words import read_devices
 from agent.fidelity import (
     GO_AHEAD_WITHOUT,
@@ -303,6 +303,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     f"weights with how to load them (ask `where is run {rid}'s encoder?`), and its logs go to "
                     f"TensorBoard or MLflow with `sslpilot export {rid} --to tensorboard|mlflow`.",
                     [f"where is run {rid}'s encoder?"] if run else ["list my runs"])
+    if words is not None and context.get("pending_launch") and launch_labels(stripped)[1] and not find_runs(
+            stripped, world, about_runs=False).ids:  # "and tag it quick" while a launch waits: the launch's tags
+        words = None
     if words is not None:  # a rename, tag or note: the words decide, never a relaunch of the run they name
         return _annotate(words, context, world)
     if DOCUMENT_ADDED.search(stripped):

@@ -270,7 +270,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
-                          "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9}
+                          "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,
+                          "session47_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -405,25 +406,69 @@ def test_the_same_with_another_method_after_a_launch_and_that_one_of_a_one_row_l
     ("not run 2", {"run_ids": ["1", "5"]}), ("keep run 5", {"run_ids": ["1", "2"]}), ("skip 2 and 5", {"run_ids": ["1"]}),
     ("no, delete only run 2", {"run_ids": ["2"]}), ("just run 7", None),  # not one it held
     ("only runs 1, 2 and 5", None), ("yes", None), ("delete run 1", None),
+    ("and run 7", {"run_ids": ["1", "2", "5", "7"]}), ("delete run 7 too", {"run_ids": ["1", "2", "5", "7"]}),
+    ("run 7", None), ("delete run 7", None), ("and show run 7", None), ("and cancel run 7", None),
 ])
-def test_a_waiting_action_on_several_runs_narrowed(text, want):
-    from agent.narrow_words import narrowed
+def test_a_waiting_action_on_several_runs_edited(text, want):
+    from agent.run_list_words import narrowed
 
     assert narrowed(text, {"tool": "delete_runs", "args": {"run_ids": ["1", "2", "5"]}}) == want
     assert narrowed(text, {"tool": "launch_sweep", "args": {"run_ids": ["1", "2", "5"]}}) is None
 
 
 @pytest.mark.parametrize("text,want", [
+    ("and run 2", {"run_ids": ["3", "2"]}), ("cancel run 2 too", {"run_ids": ["3", "2"]}), ("also run 2 please",
+     {"run_ids": ["3", "2"]}), ("and delete run 2", None), ("run 2", None), ("cancel run 2", None), ("not run 3", None),
+])
+def test_a_waiting_cancel_of_one_run_widened(text, want):
+    """Found on a held-out set (session 47): "delete run 1" ... "and run 2" ... "yes" deleted run 2 alone."""
+    from agent.run_list_words import narrowed
+
+    assert narrowed(text, {"tool": "cancel_run", "args": {"run_id": "3"}}) == want
+
+
+@pytest.mark.parametrize("text,want", [
     ("and add run 3", ["1", "2", "3"]), ("include runs 4 and 5 too", ["1", "2", "4", "5"]),
     ("and run 3 as well", ["1", "2", "3"]), ("add run 3 to the comparison", ["1", "2", "3"]),
     ("what about run 3?", None), ("run 3", None), ("add run 2", None), ("add runs 3, 4, 5, 6, 7, 8 and 9", None),
+    ("drop run 1 and add run 3", ["2", "3"]), ("add run 3 but remove run 2", ["1", "3"]),
+    ("swap run 1 for run 3", ["3", "2"]), ("replace run 2 with run 4", ["1", "4"]), ("drop run 1", None),  # one left
+    ("and delete run 3", None), ("remove run 5", None),  # not one it held
 ])
-def test_runs_added_to_the_comparison_just_shown(text, want):
-    from agent.again_words import added_to_comparison
+def test_the_comparison_just_shown_edited(text, want):
+    from agent.run_list_words import edited_comparison
 
-    got = added_to_comparison(text, [{"tool": "compare_runs", "args": {"run_ids": ["1", "2"]}}], 8)
+    got = edited_comparison(text, [{"tool": "compare_runs", "args": {"run_ids": ["1", "2"]}}], 8)
     assert (got[0]["args"]["run_ids"] if got else None) == want
-    assert added_to_comparison(text, [{"tool": "diagnose_run", "args": {"run_id": "1"}}], 8) is None
+    assert edited_comparison(text, [{"tool": "diagnose_run", "args": {"run_id": "1"}}], 8) is None
+
+
+def test_a_waiting_launch_takes_a_tag_and_a_setting_asked_about(tmp_path, monkeypatch):
+    """Found on a held-out set (session 47): "and tag it shapes-test" while a launch waited read "shapes" as the
+    dataset, asked which run to tag and dropped the launch; "is 30 steps enough?" ... "make it 60 then" asked which
+    setting 60 was; "tag it as great instead" was not read, and when read it kept both tags."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("pretrain byol on shapes for 30 steps", "t")
+    pending = a.chat("and tag it shapes-test", "t")["pending_confirmation"]
+    assert (pending["args"]["tags"], pending["args"]["data"], pending["args"]["steps"]) == (["shapes-test"], "shapes", 30)
+    pending = a.chat("call it byol-ref", "t")["pending_confirmation"]
+    assert (pending["args"]["name"], pending["args"]["tags"]) == ("byol-ref", ["shapes-test"])
+    out = a.chat("tag run 1 as good", "t")  # a run named: that run's tags, and the launch still waits
+    assert out["tool_calls"][0]["args"] == {"run_id": "1", "add_tags": ["good"]} and out["pending_confirmation"]
+
+    a.chat("pretrain mae on shapes for 30 steps", "s")
+    a.chat("is 30 steps enough?", "s")
+    pending = a.chat("ok, make it 60 then", "s")["pending_confirmation"]
+    assert (pending["args"]["method"], pending["args"]["steps"]) == ("mae", 60)
+
+    a.chat("tag run 2 as good", "g")
+    call = a.chat("actually, tag it as great instead", "g")["tool_calls"][0]
+    assert call["args"] == {"run_id": "2", "add_tags": ["great"], "remove_tags": ["good"]}
+    call = a.chat("tag run 1 as keeper too", "g")["tool_calls"][0]
+    assert call["args"] == {"run_id": "1", "add_tags": ["keeper"]}
 
 
 def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):

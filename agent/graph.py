@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 import uuid
 from typing import Annotated, Any, TypedDict
 
@@ -45,7 +46,7 @@ config change, why, and how to verify it. Refuse politely anything outside these
 commands) and say what you can do."""
 
 KEEPS = ("cancel_run", "delete_runs", "stop_run_when")
-
+clock = time.time  # the gate's clock (a test moves it on)
 
 
 class Budget:
@@ -54,6 +55,11 @@ class Budget:
     max_model_calls = settings.get_int("SSLPILOT_MAX_MODEL_CALLS")  # per turn
     max_launches = settings.get_int("SSLPILOT_MAX_LAUNCHES")  # per thread
     max_gpu_hours = settings.get_float("SSLPILOT_MAX_GPU_HOURS")  # per thread, estimated
+
+    @staticmethod
+    def confirm_minutes() -> float:
+        """How long a waiting action may go unseen before a yes only shows it again (read per turn)."""
+        return settings.get_float("SSLPILOT_CONFIRM_MINUTES")
 
 
 class State(TypedDict, total=False):
@@ -69,6 +75,8 @@ class State(TypedDict, total=False):
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
     changing: bool  # this turn's message reads as a change of the waiting launch ("make it 300 steps")
     refused: str | None  # the action this turn's "no, ..." refused, in words, said before the answer to the rest
+    turn_at: float  # when the thread's last turn began (time.time()): a yes long after it is not acted on
+    restated: dict | None  # a yes long after the last turn: its minutes, and any request after it ("yes, and ...")
     last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
     model_calls: int
     launches: int
@@ -146,8 +154,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     def gate(state: State) -> dict:
         human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
         pending = state.get("pending")
+        now, seen = clock(), state.get("turn_at")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
-                                  "proposed": False, "declined": None, "changing": False, "refused": None}
+                                  "proposed": False, "declined": None, "changing": False, "refused": None,
+                                  "turn_at": now, "restated": None}
         declined = state.get("declined")
         if not pending and declined and human is not None and launch_changes(str(human.content),
                                                                              method=pending_method(declined))[0]:
@@ -181,8 +191,14 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if not YES_ALONE.match(text) and not yes_then:  # "ok, how long is it?", "ok, cancel run 3"
             update["held"] = pending  # answered below; the action keeps waiting
             return update
-        update.update(pending=None, amendable=None)  # "yes, and tag it as quick": the run queued now is tagged
         call_id = f"call_{uuid.uuid4().hex[:12]}"
+        if seen is not None and now - seen > 60 * Budget.confirm_minutes():  # a yes after a long gap may answer
+            update.update(held=pending, restated={"minutes": (now - seen) / 60, "rest": yes_then and yes_then["rest"]})
+            update["messages"] = [AIMessage(content="", tool_calls=[{  # something else: the action proposed again
+                # as it stands now, to wait for a fresh yes
+                "name": pending["tool"], "args": pending["args"], "id": call_id, "type": "tool_call"}])]
+            return update
+        update.update(pending=None, amendable=None)  # "yes, and tag it as quick": the run queued now is tagged
         budget_error = _check_budget(state, pending)
         if budget_error:
             result = {"error": budget_error}
@@ -210,7 +226,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         if isinstance(last, ToolMessage):
             return "model"
         if isinstance(last, AIMessage):
-            return END
+            return "tools" if last.tool_calls else END  # a stale yes: the waiting action proposed again
         return "model"
 
     def call_model(state: State) -> dict:
@@ -226,6 +242,13 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
         update: dict[str, Any] = {"messages": [reply], "model_calls": calls}
+        restated = state.get("restated")
+        if restated and not reply.tool_calls and isinstance(reply.content, str):
+            reply.content = (f"Your last message was {_minutes(restated['minutes'])} before this yes, so I did not act "
+                             f"on it yet. Here is what waits, as it stands now:\n\n{reply.content}")
+            if restated["rest"]:  # "yes, and tag it as quick": asked for again once the yes is given
+                reply.content += f"\n\nThe rest of your message is next: once this is settled, say `{restated['rest']}`."
+            update["restated"] = None
         if state.get("refused") and not reply.tool_calls and isinstance(reply.content, str):
             reply.content = f"OK, I dropped {state['refused']}; nothing was changed.\n\n{reply.content}"
             update["refused"] = None
@@ -248,7 +271,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
 
     def call_tools(state: State) -> dict:
         ai = state["messages"][-1]
-        if check_grounding:
+        if check_grounding and not state.get("restated"):  # a stale yes's action is the one proposed before
             loose = [(c, ungrounded(c, state)) for c in ai.tool_calls]
             if any(what for _, what in loose):
                 what = next(w for _, w in loose if w)
@@ -303,7 +326,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     g.add_node("model", call_model)
     g.add_node("tools", call_tools)
     g.add_edge(START, "gate")
-    g.add_conditional_edges("gate", after_gate, {"model": "model", END: END})
+    g.add_conditional_edges("gate", after_gate, {"model": "model", "tools": "tools", END: END})
     g.add_conditional_edges("model", after_model, {"tools": "tools", END: END})
     g.add_conditional_edges("tools", lambda s: END if isinstance(s["messages"][-1], AIMessage) else "model",
                             {"model": "model", END: END})
@@ -323,6 +346,10 @@ def waiting_line(held: dict, pending: dict | None, proposed: bool, go_ahead: dic
         return ("" if _same_action(go_ahead, held) else f"(I dropped {what}, which was waiting, so that a yes here "
                 "answers this question; ask for it again after.)"), False
     return f"Still waiting for your yes or no: {what}.", True
+
+
+def _minutes(minutes: float) -> str:
+    return f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:.0f} hours"
 
 
 def _refused_turn(state: State) -> dict:

@@ -47,6 +47,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("SSLPILOT_MAX_MODEL_CALLS", "6", "LLM calls per chat turn"),
     Variable("SSLPILOT_MAX_LAUNCHES", "20", "launches per conversation"),
     Variable("SSLPILOT_MAX_GPU_HOURS", "100", "estimated GPU-hours per conversation"),
+    Variable("SSLPILOT_CONFIRM_MINUTES", "30", "a yes that comes more than this many minutes after the chat's last "
+                                              "turn shows the waiting action again, as it stands now, instead of "
+                                              "acting on it"),
     Variable("SSLPILOT_ASSUMED_IMG_PER_S", "2000", "throughput the GPU-hour estimate assumes"),
     # the knowledge store
     Variable("SSLPILOT_EMBEDDINGS", "minilm", "text embedder: minilm (offline) or openai:MODEL"),

@@ -726,3 +726,32 @@ def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):
     assert [c["name"] for c in out["tool_calls"]] == ["annotate_run", "annotate_run"]
     reg = Registry(home)
     assert [reg.get(r).tags_json for r in ("1", "2")] == ['["best"]', '["worst"]']
+
+
+def test_a_yes_long_after_the_last_turn_shows_the_action_again(tmp_path, monkeypatch):
+    """A waiting action never expired: a "yes" typed hours later (perhaps to something else) deleted the runs. A yes
+    more than SSLPILOT_CONFIRM_MINUTES after the thread's last turn shows the action again, as it stands now, and a
+    second yes acts; a yes within the time acts at once."""
+    from conversation_eval import seeded_home
+
+    import agent.graph as graph
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    monkeypatch.setenv("SSLPILOT_CONFIRM_MINUTES", "30")
+    now = [1_000_000.0]
+    monkeypatch.setattr(graph, "clock", lambda: now[0])
+    home = seeded_home(tmp_path / "home")
+    a = agent(home)
+    a.chat("delete runs 1 and 2", "d")
+    now[0] += 31 * 60
+    out = a.chat("yes, and tag run 3 as kept", "d")
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["1", "2"]}}
+    assert "31 minutes before this yes" in out["answer"] and "say `tag run 3 as kept`" in out["answer"]
+    assert sorted(r.id for r in Registry(home).list()) == ["1", "2", "3"]
+    now[0] += 29 * 60
+    out = a.chat("yes", "d")
+    assert out["pending_confirmation"] is None and sorted(r.id for r in Registry(home).list()) == ["3"]
+
+    a.chat("pretrain byol on digits for 30 steps", "l")
+    now[0] += 29 * 60
+    assert a.chat("yes", "l")["pending_confirmation"] is None and len(a.launched) == 1

@@ -150,6 +150,23 @@ def instead_of_last(args: dict, previous: list[dict], text: str) -> dict:
     return {**args, "remove_tags": [*args.get("remove_tags", []), *dropped]} if dropped else args
 
 
+LAST_TAGS_OFF = re.compile(START + r"(?:(?:remove|drop|delete|undo|take\s+off|take\s+away)\s+(?:that|the|this|those|these|"
+                          r"its|their)\s+(?:new\s+)?(?:tags?|labels?)(?:\s+(?:from\s+(?:it|them|that\s+run)|again))?|"
+                          r"take\s+(?:that|the|this|those|these)\s+(?:tags?|labels?)\s+off(?:\s+(?:it|them|again))?|"
+                          r"untag\s+(?:it|them|that(?:\s+run)?)|undo\s+(?:that|the)\s+tag(?:ging|s)?)" + END, re.I)
+"""The tags just added taken off again ("remove that tag", "untag it", "take those tags off")."""
+
+
+def last_tags_off(text: str, previous: list[dict]) -> dict | None:
+    """`annotate_run`'s arguments that take off the tags the previous turn added, when the message asks for that
+    (LAST_TAGS_OFF) right after one annotation that added tags; None otherwise. It was refused as a deletion."""
+    last = previous[0]["args"] if len(previous) == 1 and previous[0]["tool"] == "annotate_run" else {}
+    if not LAST_TAGS_OFF.match(text) or not last.get("add_tags"):
+        return None
+    runs = {"run_ids": last["run_ids"]} if last.get("run_ids") else {"run_id": last["run_id"]}
+    return {**runs, "remove_tags": list(last["add_tags"])}
+
+
 def tag_filter(text: str) -> str | None:
     m = TAGGED.search(text)
     return m.group("tag") if m else None

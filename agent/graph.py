@@ -28,7 +28,7 @@ from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import changes_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leader_of_comparison, leaders_of
-from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no
+from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
 from agent.run_list_words import NARROWABLE, narrowed
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
@@ -174,7 +174,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update
-        deny = DENY.search(text)
+        restated = restated_yes(text, pending, state.get("focus_run"))  # "ok cancel it" of a waiting cancel: a yes
+        deny = None if restated else DENY.search(text)
         if deny or pending["tool"] in KEEPS and LEAVE_IT.search(text):
             rest = request_after_no(text[deny.end():]) if deny else None
             if rest and FIRST.search(rest):  # "no wait, show me run 1 first": answered, and the action still waits
@@ -188,7 +189,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
         yes_then = YES_THEN.match(text)
-        if not YES_ALONE.match(text) and not yes_then:  # "ok, how long is it?", "ok, cancel run 3"
+        if not YES_ALONE.match(text) and not yes_then and not restated:  # "ok, how long is it?", "ok, cancel run 5"
             update["held"] = pending  # answered below; the action keeps waiting
             return update
         call_id = f"call_{uuid.uuid4().hex[:12]}"
@@ -317,7 +318,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["messages"].append(msg)
         for call in getattr(ai, "tool_calls", []):
             rid = call["args"].get("run_id")
-            if rid and call["name"] not in CONFIRM_TOOLS:
+            if rid and (call["name"] not in CONFIRM_TOOLS or call["name"] in NARROWABLE):  # "cancel run 3" ...
+                # "what step is it at?": run 3
                 update.setdefault("focus_run", str(rid))
         return update
 

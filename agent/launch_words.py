@@ -580,19 +580,18 @@ COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estim
 """What a follow-up would take, asked before it is proposed ("how long would that take?")."""
 
 
-ASKED_SETTING = re.compile(r"\b(batch\s+size|learning\s+rate|lr|steps|epochs|temperature|warm-?up\s+steps|"
-                           r"weight\s+decay|image\s+size)\b", re.I)
-"""The setting a question about the waiting launch names, which a bare number in the next message then sets."""
 SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 """A question that may name a setting of the waiting launch: not about the past of a run."""
 
 
 def asked_setting(previous: str | None) -> str | None:
-    """The setting the user's previous message asked the waiting launch about, if it was such a question."""
-    if not previous or not SETTING_ASKED.search(previous):  # "what batch size will it use?", "is 30 steps enough?"
+    """The setting (a dotted key) the user's previous message asked the waiting launch about, if it was such a
+    question naming one setting ("what batch size will it use?", "is 30 steps enough?", "what does the mask ratio
+    do?"), which a bare number in the next message then sets."""
+    if not previous or not SETTING_ASKED.search(previous):
         return None
-    m = ASKED_SETTING.search(previous)
-    return m.group(1).lower() if m else None
+    named = named_settings(previous)
+    return named[0] if len(named) == 1 else None
 
 
 def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | None:

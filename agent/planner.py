@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.again_words import again_for_run, relaunch_of_focus
-from agent.annotating import instead_of_last
+from agent.annotating import instead_of_last, last_tags_off
 from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
@@ -149,6 +149,9 @@ class OfflinePlanner(BaseChatModel):
         previous = _previous_calls(messages)
         again = again_for_run(text, previous) or edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare
         # runs 1 and 2" ... "and add run 3"
+        untag = last_tags_off(text, previous)
+        if untag:  # "tag run 2 as candidate" ... "remove that tag"
+            return _call("annotate_run", untag)
         if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
                 if len(again) == 2 else None

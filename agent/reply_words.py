@@ -47,5 +47,29 @@ def request_after_no(rest: str) -> str | None:
         return None
     return rest
 
+_OWN_VERBS = {"cancel_run": r"cancel|stop|kill|abort", "delete_runs": r"delete|remove|trash|bin",
+              "launch_pretraining": r"launch|start|run|queue|train", "launch_sweep": r"launch|start|run|queue",
+              "schedule_pretraining": r"schedule|queue|book"}
+_OWN_OBJECT = (r"(?:it|that|this|them|those|these|both|the\s+(?:run|runs|job|jobs|launch|sweep|one|two|ones)|"
+               r"(?:runs?|jobs?)\s*#?\s*(?P<ids>\d+(?:\s*(?:,|and|&)\s*(?:runs?\s*#?\s*)?\d+)*))")
+
+
+def restated_yes(text: str, waiting: dict, focus: str | None = None) -> bool:
+    """Whether a message says yes by asking for the waiting action again in its own words ("ok cancel it" of a
+    waiting cancel, "yes, delete them", "go ahead and launch it"), naming no other run; "it" is not the waiting
+    action's run when the thread's run in focus (`focus`) is another. "Cancel it" of a waiting launch stays a no
+    (DENY): only the action's own verb confirms it."""
+    verbs = _OWN_VERBS.get(waiting.get("tool", ""))
+    m = re.match(rf"{_YES_LEAD}(?:{_YES}\b[\s,.!;:-]*)*(?:(?:go\s+ahead\s+and|please|just)\s+)?(?:{verbs})\s+"
+                 rf"{_OWN_OBJECT}(?:[\s,.!;:-]+(?:now|please|then|thanks?))*[\s,.!;:-]*$", text, re.I) if verbs else None
+    if not m:
+        return False
+    args = waiting.get("args") or {}
+    held = {str(i) for i in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])}
+    if m.group("ids"):
+        return set(re.findall(r"\d+", m.group("ids"))) == held
+    return not held or focus is None or str(focus) in held
+
+
 RUN_NAMED = re.compile(r"\b(?:runs?|jobs?|experiments?)\s*#?\s*\d", re.I)
 """A run named by its id: a message about runs, never a change of the waiting launch."""

@@ -595,6 +595,11 @@ def _longer_asked(text: str, context: dict, world: World) -> Reading | None:
                 f"should I train run {rid} longer?"])
 
 
+PROGRESS_ASKED = re.compile(r"\b(?:what|which)\s+(?:step|epoch|iteration)\s+(?:is|are|'s)\s+(?:it|that|this|they|"
+                            r"(?:the\s+)?(?:run|job)(?:\s*#?\d+)?|#\d+)(?:\s+(?:at|on|up\s+to|now))+\b", re.I)
+"""Where a run has got to ("what step is it at?", "which epoch is run 3 on now?"): its status."""
+
+
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
     or data is a schedule; runs asked for by tag, with no run, method or data named, are a list; device time asked
@@ -617,6 +622,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
+    if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and re.search(
+            r"\b(?:it|this|that)\b", text, re.I)):  # "what step is it at?": the run's status (with the run in focus)
+        return "get_run"
     if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
         return "recommend_next_step"
     if not named.ids and each_runs_metrics(text) and not RESULT_NOT_A_LIST.search(text):

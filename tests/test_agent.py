@@ -755,3 +755,44 @@ def test_a_yes_long_after_the_last_turn_shows_the_action_again(tmp_path, monkeyp
     a.chat("pretrain byol on digits for 30 steps", "l")
     now[0] += 29 * 60
     assert a.chat("yes", "l")["pending_confirmation"] is None and len(a.launched) == 1
+
+
+@pytest.mark.parametrize("text,tool,focus,yes", [
+    ("ok cancel it", "cancel_run", None, True), ("cancel it", "cancel_run", "3", True), ("cancel run 3", "cancel_run",
+     None, True), ("ok, cancel run 2", "cancel_run", None, False), ("cancel it", "launch_pretraining", None, False),
+    ("go ahead and launch it", "launch_pretraining", None, True), ("yes, delete them", "delete_runs", None, True),
+    ("delete run 1", "delete_runs", None, False), ("ok cancel it", "cancel_run", "2", False),  # "it": run 2 in focus
+    ("ok, how long is it?", "cancel_run", None, False),
+])
+def test_a_yes_in_the_waiting_action_s_own_words(text, tool, focus, yes):
+    """Found on a held-out set (session 47b): "cancel run 3" ... "ok cancel it" asked which run to cancel."""
+    from agent.reply_words import restated_yes
+
+    args = {"run_id": "3"} if tool == "cancel_run" else {"run_ids": ["1", "2"]} if tool == "delete_runs" else {}
+    assert restated_yes(text, {"tool": tool, "args": args}, focus) is yes
+
+
+def test_a_tag_taken_off_a_setting_asked_about_and_where_a_run_has_got_to(tmp_path, monkeypatch):
+    """Found on a held-out set (session 47b): "remove that tag" right after a tag was refused as a deletion; "what
+    does the mask ratio do?" ... "ok, 0.6 then" asked which setting 0.6 was; "what step is it at?" while run 3's
+    cancel waited was not understood, and "ok cancel it" then asked which run."""
+    from conversation_eval import seeded_home
+
+    from agent.launch_words import asked_setting
+
+    assert [asked_setting(t) for t in ("what does the mask ratio do?", "is 30 steps enough?", "how long will it take?",
+                                       "what lr did run 2 use?")] == ["method_args.mask_ratio", "train.steps", None, None]
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("tag run 2 as candidate", "t")
+    call = a.chat("remove that tag", "t")["tool_calls"][0]
+    assert call["args"] == {"run_id": "2", "remove_tags": ["candidate"]}
+    a.chat("pretrain mae on digits for 20 steps with mask ratio 0.5", "m")
+    a.chat("what does the mask ratio do?", "m")
+    pending = a.chat("ok, 0.6 then", "m")["pending_confirmation"]
+    assert pending["args"]["overrides"] == {"method_args.mask_ratio": 0.6} and pending["args"]["steps"] == 20
+    a.chat("cancel run 3", "c")
+    out = a.chat("hmm, what step is it at?", "c")
+    assert out["tool_calls"][0]["args"]["run_id"] == "3" and out["pending_confirmation"]["tool"] == "cancel_run"
+    out = a.chat("ok cancel it", "c")
+    assert out["tool_calls"][0]["name"] == "cancel_run" and out["pending_confirmation"] is None

@@ -620,6 +620,9 @@ def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
     out: dict = {}
     for key, factor in said.items():
         value = shown.get(key)
+        if value is None and key == "optim.lr":  # a rate chosen at the run's start: the multiple is of that rate
+            out.setdefault("overrides", {})["optim.lr_scale"] = factor * shown.get("optim.lr_scale", 1.0)
+            continue
         if value is None:
             name = {"optim.lr": "learning rate", "train.batch_size": "batch size"}.get(key, key.split(".")[-1])
             asked = ask(f"The launch shows no number for its {name} to multiply (it is chosen when the run starts), "

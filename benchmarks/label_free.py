@@ -197,19 +197,12 @@ def _tree(domain: str, method: str, overrides: dict, out: Path) -> dict:
             "train": {"steps": STEPS, "batch_size": BATCH, "health_every": 20, "health_samples": 256,
                       "device": "cpu", "seed": 0, "tensorboard": False},
             "eval": {"time_budget_s": 60}}
-    scale = overrides.get("optim.lr_scale")
-    for key, value in overrides.items():
-        if key == "optim.lr_scale":
-            continue
+    for key, value in overrides.items():  # optim.lr_scale too: the method's own default rate times it
         head, *rest = key.split(".")
         node = tree.setdefault(head, {})
         for part in rest[:-1]:
             node = node.setdefault(part, {})
         node[rest[-1]] = value
-    if scale is not None:  # the method's own default, base_lr x batch / 256, as the trainer resolves it
-        from ssl_runtime.catalogue import method_class
-
-        tree.setdefault("optim", {})["lr"] = method_class(method).base_lr * BATCH / 256 * scale
     return tree
 
 

@@ -103,6 +103,9 @@ class AugmentConfig(_Strict):
 class OptimConfig(_Strict):
     name: Literal[("auto", *OPTIMIZERS)] = "auto"
     lr: float | None = Field(None, gt=0.0, description="peak learning rate; default base_lr * batch/256")
+    lr_scale: float = Field(1.0, gt=0.0, le=1000.0, description="multiplies the default peak lr (base_lr * "
+                            "batch/256) when lr is unset: a multiple of a rate the run chooses at its start ('twice "
+                            "run 4's lr' before run 4 has started); ignored when lr is set")
     weight_decay: float | None = Field(None, ge=0.0)
     momentum: float = Field(0.9, ge=0.0, lt=1.0)
     warmup_steps: int | None = Field(None, ge=0, description="linear warm-up; default 10% of steps")

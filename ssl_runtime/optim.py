@@ -49,9 +49,10 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def build_optimizer(model: nn.Module, cfg: OptimConfig, base_lr: float, default_wd: float,
                     batch_size: int) -> tuple[torch.optim.Optimizer, float]:
-    """Returns the optimiser and its peak lr (default: base_lr * batch_size / 256, the linear scaling rule)."""
+    """Returns the optimiser and its peak lr (default: base_lr * batch_size / 256, the linear scaling rule, times
+    optim.lr_scale)."""
     name = "adamw" if cfg.name == "auto" else cfg.name
-    lr = cfg.lr if cfg.lr is not None else base_lr * batch_size / 256
+    lr = cfg.lr if cfg.lr is not None else base_lr * batch_size / 256 * cfg.lr_scale
     wd = cfg.weight_decay if cfg.weight_decay is not None else default_wd
     groups = param_groups(model, wd)
     if name == "adamw":

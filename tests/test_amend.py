@@ -229,9 +229,19 @@ def test_a_multiple_of_a_shown_number_changes_the_pending_launch(model, tmp_path
 
 
 def test_a_multiple_of_a_number_the_proposal_did_not_show_is_asked_about_and_the_launch_kept(model, tmp_path):
-    r = amend(model, "make it twice the lr", tmp_path, SHOWN)  # the rate is chosen at the run's start
-    assert r.kind == "clarify" and "no number for its learning rate" in r.question
+    r = amend(model, "make it twice the temperature", tmp_path, {**PENDING, "shown": {  # none shown
+        k: v for k, v in SHOWN["shown"].items() if k != "method_args.temperature"}})
+    assert r.kind == "clarify" and "no number for its temperature" in r.question
     assert r.without == {"tool": "launch_pretraining", "args": PENDING["args"]}
+
+
+def test_a_multiple_of_the_rate_chosen_at_the_start_scales_its_rule(model, tmp_path):
+    """"Twice the lr" of a launch whose rate is chosen at its start (base rate x batch/256) was asked about; it is
+    optim.lr_scale now, applied by the run when it starts."""
+    r = amend(model, "make it twice the lr", tmp_path, SHOWN)
+    assert (r.kind, r.args["overrides"]["optim.lr_scale"]) == ("tool", 2.0)
+    r = amend(model, "half the lr", tmp_path, {**SHOWN, "shown": {**SHOWN["shown"], "optim.lr_scale": 4.0}})
+    assert r.args["overrides"]["optim.lr_scale"] == 2.0  # of a parent's scale, shown
 
 
 def test_the_proposal_shows_its_numbers_for_the_chat_to_multiply(tmp_path, monkeypatch):

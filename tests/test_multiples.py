@@ -35,11 +35,40 @@ def test_multiples_become_values_of_the_parent_s_settings(box):
     assert rows["method_args.temperature"] == f"0.5 x run {parent.id}'s 0.2"
 
 
-def test_a_multiple_of_a_value_the_parent_has_not_fixed_yet_is_refused(box):
+def test_a_multiple_of_a_rate_the_parent_chooses_at_its_start_is_a_scale_of_the_same_rule(box):
+    """Run 4 only queued: its rate is chosen when it starts (base rate x batch/256, the batch perhaps lowered for
+    small data), so "half run 4's lr" is optim.lr_scale 0.5 of that rule, which each run applies at its own start.
+    It was refused."""
     tools, parent = box
-    with pytest.raises(SSLPilotError) as err:  # lr is chosen at the run's start; the parent is only queued
-        tools.launch_pretraining(parent_run=parent.id, scale={"optim.lr": 0.5})
-    assert err.value.field == "scale" and "not started yet" in str(err.value)
+    p = tools.launch_pretraining(parent_run=parent.id, scale={"optim.lr": 0.5})
+    args = p["pending_confirmation"]["args"]
+    assert args["overrides"] == {"optim.lr_scale": 0.5} and args["lr"] is None
+    rows = {r["setting"]: (r["value"], r["from"]) for r in p["values"]}
+    assert rows["optim.lr_scale"] == (0.5, f"0.5 x run {parent.id}'s rate, chosen when each run starts")
+    assert rows["learning rate"][0] == "0.5 x method default x batch/256"
+    child = tools.execute_confirmed("launch_pretraining", args)["run_id"]
+    halved = runs.enqueue(tools.home, {**PARENT, "optim": {"lr_scale": 4.0}})  # a parent scaled already
+    args = tools.launch_pretraining(parent_run=halved.id, scale={"optim.lr": 0.5})["pending_confirmation"]["args"]
+    assert args["overrides"] == {"optim.lr_scale": 2.0}
+    assert child
+
+
+def test_the_rate_scale_multiplies_the_linear_scaling_rule_unless_a_rate_is_set():
+    from torch import nn
+
+    from ssl_runtime.config import OptimConfig
+    from ssl_runtime.optim import build_optimizer
+
+    model = nn.Linear(2, 2)
+    assert build_optimizer(model, OptimConfig(lr_scale=2.0), 1e-3, 0.0, 512)[1] == pytest.approx(4e-3)
+    assert build_optimizer(model, OptimConfig(), 1e-3, 0.0, 512)[1] == pytest.approx(2e-3)
+    assert build_optimizer(model, OptimConfig(lr=0.1, lr_scale=2.0), 1e-3, 0.0, 512)[1] == 0.1
+    with pytest.raises(ValidationError, match="lr_scale"):
+        OptimConfig(lr_scale=0)
+
+
+def test_a_multiple_with_no_run_is_refused(box):
+    tools, parent = box
     with pytest.raises(SSLPilotError) as alone:
         tools.launch_pretraining(method="simclr", data="digits", scale={"train.batch_size": 2})
     assert alone.value.field == "scale"

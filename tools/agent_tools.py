@@ -129,7 +129,7 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
          "you" if (a.epochs or a.steps) else inherited),
         ("batch size", "train.batch_size", est.get("batch_size"), "you" if a.batch_size else inherited
          if parent and train.get("batch_size") else est.get("batch_note", "default")),
-        ("learning rate", "optim.lr", cfg["optim"].get("lr") or "method default x batch/256",
+        ("learning rate", "optim.lr", cfg["optim"].get("lr") or default_lr_words(cfg["optim"].get("lr_scale", 1.0)),
          "you" if a.lr else inherited),
         ("device", "train.device", train.get("device"), "you" if a.device else inherited),
     ]
@@ -156,6 +156,10 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             value = spelled_out(value, cfg, est.get("steps"))
         out.append({"setting": key, "key": key, "value": "off" if value is None else value,  # "no grad clipping"
                     "from": (scaled or {}).get(key, "you")})
+    scale = cfg["optim"].get("lr_scale", 1.0)
+    if scale != 1 and cfg["optim"].get("lr") is None and "optim.lr_scale" not in a.overrides:  # a parent's, kept:
+        out.append({"setting": "optim.lr_scale", "key": "optim.lr_scale", "value": scale, "from": inherited})  # what
+        # "twice the lr" multiplies
     shown = {v.get("key") for v in out}
     for key, value in rec.items():
         if key not in shown:  # "learning rate: 0.0003 (recommendation for run 3)" once, not again as optim.lr
@@ -639,6 +643,11 @@ def _brief_config(cfg: dict) -> dict:
 ArgsT = TypeVar("ArgsT", bound=LaunchArgs)
 
 
+def default_lr_words(scale: float) -> str:
+    """The rate a run chooses at its start, in words (optim.lr_scale times the linear scaling rule's)."""
+    return "method default x batch/256" if scale == 1 else f"{scale:g} x method default x batch/256"
+
+
 def scaled_from_parent(a: ArgsT, home: Home) -> tuple[ArgsT, dict[str, str]]:
     """A follow-up's settings given as multiples of its parent's (`scale`) made values: the value the parent trained
     with (set, or chosen at its start: tools/run_settings.py) times the factor. The proposal carries the values, so
@@ -648,7 +657,7 @@ def scaled_from_parent(a: ArgsT, home: Home) -> tuple[ArgsT, dict[str, str]]:
     if not a.parent_run:
         raise SSLPilotError("a setting given as a multiple needs the run it is a multiple of", field="scale",
                             fix="name the run (parent_run), or give the value")
-    from tools.run_settings import setting
+    from tools.run_settings import config_value, setting
     from tools.runs import run_summary
 
     info = run_summary(home, a.parent_run)
@@ -656,6 +665,11 @@ def scaled_from_parent(a: ArgsT, home: Home) -> tuple[ArgsT, dict[str, str]]:
     for key, factor in a.scale.items():
         was = setting(info, key)
         value = was["value"]
+        if key == "optim.lr" and was["how"] == "auto":  # not started: its rate is chosen at its start, so the
+            _, scale = config_value(info["config"], "optim.lr_scale")  # follow-up's is that rate times the factor
+            overrides["optim.lr_scale"] = factor * (scale or 1.0)
+            notes["optim.lr_scale"] = f"{factor:g} x run {a.parent_run}'s rate, chosen when each run starts"
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SSLPilotError(f"run {a.parent_run}'s {key} is not known ({'not started yet' if was['how'] == 'auto' else was['how']})",
                                 field="scale", fix=f"give the {key.split('.')[-1]} as a value")

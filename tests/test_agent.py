@@ -271,7 +271,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
                           "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,
-                          "session47_turns_heldout.jsonl": 0.9}
+                          "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)

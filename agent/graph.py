@@ -298,6 +298,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if "pending_confirmation" in result:
                 update["pending"] = result["pending_confirmation"]
                 update["proposed"] = True
+            elif state.get("restated") and "error" in result:  # a stale yes's action cannot be done any more (the
+                update.update(pending=None, held=None)  # run ended meanwhile): it stops waiting, the error says why
             if msg.name in ("list_runs", "compare_runs") and "error" not in result:  # in the order shown
                 update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
                 if len(update["last_listed"]) == 1:  # "which runs are running?" - one - "cancel that one"

@@ -756,6 +756,13 @@ def test_a_yes_long_after_the_last_turn_shows_the_action_again(tmp_path, monkeyp
     now[0] += 29 * 60
     assert a.chat("yes", "l")["pending_confirmation"] is None and len(a.launched) == 1
 
+    a.chat("cancel run 3", "c")  # run 3 ends meanwhile: the late yes says so, and nothing waits any more
+    Registry(home).update("3", status="succeeded")
+    now[0] += 31 * 60
+    out = a.chat("yes", "c")
+    assert out["pending_confirmation"] is None and "already ended" in out["answer"]
+    assert "Still waiting" not in out["answer"]
+
 
 @pytest.mark.parametrize("text,tool,focus,yes", [
     ("ok cancel it", "cancel_run", None, True), ("cancel it", "cancel_run", "3", True), ("cancel run 3", "cancel_run",

@@ -225,6 +225,9 @@ _NAMED = r"(?:(?P<name>[a-z][\w .-]*?)\s+(?:of\s+)?)?"
 SWEEP_ADD = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then)\W+)*(?:add|include|plus|also\s+try|try)\s+(?:(?:an?|the)\s+)?"
                        rf"{_NAMED}{_VALUES}(?:\s+(?:too|as\s+well|also))?\W*$", re.I)
 """A value added to a waiting sweep's list ("add 3.0 too", "also try lr 0.03")."""
+SWEEP_ADD_BARE = (re.compile(rf"^\W*(?:and|also|plus)\s+(?:(?:an?|the)\s+)?{_NAMED}{_VALUES}(?:\s+(?:too|as\s+well))?\W*$",
+                             re.I), re.compile(rf"^\W*{_NAMED}{_VALUES}\s+(?:too|as\s+well)\W*$", re.I))
+"""The same with no verb ("and 1.0", "lr 1.0 too")."""
 SWEEP_DROP = re.compile(rf"^\W*(?:(?:and|also|ok(?:ay)?|then|actually)\W+)*(?:drop|remove|skip|exclude|leave\s+out|"
                         rf"get\s+rid\s+of)\s+(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|values|runs?))?\W*$", re.I)
 """A value taken out of a waiting sweep's list ("drop the 0.01", "remove batch 128")."""
@@ -239,13 +242,13 @@ def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
     None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
     any change to a launch. A list left with one value stays in the grid with it (the caller makes it a single
     setting)."""
-    m = SWEEP_ADD.match(text) or SWEEP_DROP.match(text) or SWEEP_ONLY.match(text)
+    m = next(filter(None, (p.match(text) for p in (SWEEP_ADD, *SWEEP_ADD_BARE, SWEEP_DROP, SWEEP_ONLY))), None)
     if not m or not grid:
         return None
     values = [float(v) for v in re.findall(NUMBER, m.group("values"))]
     named = next((k for p, k in SWEEPABLE if m.group("name") and re.fullmatch(rf"(?:{p})", m.group("name").strip(),
                                                                              re.I)), None)
-    if m.re is SWEEP_ADD:
+    if m.re in (SWEEP_ADD, *SWEEP_ADD_BARE):
         key = named if named in grid else next(iter(grid)) if len(grid) == 1 and not m.group("name") else None
         if key is None:
             return None

@@ -271,7 +271,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
                           "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,
-                          "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9}
+                          "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9,
+                          "session47c_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -803,3 +804,15 @@ def test_a_tag_taken_off_a_setting_asked_about_and_where_a_run_has_got_to(tmp_pa
     assert out["tool_calls"][0]["args"]["run_id"] == "3" and out["pending_confirmation"]["tool"] == "cancel_run"
     out = a.chat("ok cancel it", "c")
     assert out["tool_calls"][0]["name"] == "cancel_run" and out["pending_confirmation"] is None
+
+
+@pytest.mark.parametrize("text,want", [
+    ("and 1.0", [0.1, 0.3, 1.0]), ("1.0 too", [0.1, 0.3, 1.0]), ("and lr 1.0 as well", [0.1, 0.3, 1.0]),
+    ("plus 1.0", [0.1, 0.3, 1.0]), ("add 3.0 too", [0.1, 0.3, 3.0]), ("and run 3", None), ("and batch 64", None),
+])
+def test_a_value_added_to_a_waiting_sweep_without_a_verb(text, want):
+    """Found on a held-out set (session 47c): "and 1.0" to a waiting sweep over lr 0.1 and 0.3 was not read."""
+    from agent.grid_words import edited_grid
+
+    got = edited_grid(text, {"optim.lr": [0.1, 0.3]})
+    assert (got["optim.lr"] if got else None) == want

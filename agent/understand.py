@@ -595,6 +595,10 @@ def _longer_asked(text: str, context: dict, world: World) -> Reading | None:
                 f"should I train run {rid} longer?"])
 
 
+COMPARED_WITH_IT = re.compile(r"\b(?:compare|put|line\s+up|stack\s+up)\s+(?:it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|"
+                              r"run))?)\s+(?:with|to|against|beside|next\s+to|and)\b|\b(?:it|this\s+one|that\s+one)\s+"
+                              r"(?:vs\.?|versus|against)\s", re.I)
+"""The run in focus named by a pronoun beside runs named by id ("compare it with runs 1 and 3")."""
 PROGRESS_ASKED = re.compile(r"\b(?:what|which)\s+(?:step|epoch|iteration)\s+(?:is|are|'s)\s+(?:it|that|this|they|"
                             r"(?:the\s+)?(?:run|job)(?:\s*#?\d+)?|#\d+)(?:\s+(?:at|on|up\s+to|now))+\b", re.I)
 """Where a run has got to ("what step is it at?", "which epoch is run 3 on now?"): its status."""
@@ -883,8 +887,11 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
             ids = world.ids()
         if len(ids) == 1 and refs.group == ids:  # "compare all the mae runs" with one mae run
             return _only_one(ids[0], world, "Only one run here fits that")
+        focus = context.get("focus_run")
+        if len(ids) >= 2 and focus and focus not in ids and world.has(focus) and COMPARED_WITH_IT.search(text) and \
+                len(ids) < COMPARED_AT_MOST:  # "compare it with runs 1 and 3": the run in focus too
+            ids = [focus, *ids]
         if len(ids) < 2:
-            focus = context.get("focus_run")
             if len(ids) == 1 and focus and focus != ids[0] and world.has(focus):
                 ids = [focus, ids[0]]
             else:

@@ -272,7 +272,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
                           "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,
                           "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9,
-                          "session47c_turns_heldout.jsonl": 0.9}
+                          "session47c_turns_heldout.jsonl": 0.9, "session47d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -816,3 +816,15 @@ def test_a_value_added_to_a_waiting_sweep_without_a_verb(text, want):
 
     got = edited_grid(text, {"optim.lr": [0.1, 0.3]})
     assert (got["optim.lr"] if got else None) == want
+
+
+def test_compare_it_with_several_runs_keeps_the_run_in_focus(tmp_path, monkeypatch):
+    """Found on a held-out set (session 47d): "show run 2" ... "compare it with run 1 and run 3" compared runs 1 and 3
+    only; "it" (run 2) was dropped when more than one run was named beside it."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("show run 2", "c")
+    assert a.chat("compare it with run 1 and run 3", "c")["tool_calls"][0]["args"]["run_ids"] == ["2", "1", "3"]
+    assert a.chat("compare runs 1 and 3", "c")["tool_calls"][0]["args"]["run_ids"] == ["1", "3"]  # no "it"

@@ -139,10 +139,15 @@ def launch_labels(text: str) -> tuple[str, dict]:
     return text, found
 
 
+def _last_annotation(previous: list[dict]) -> dict:
+    """The previous turn's annotate_run arguments, when that turn made one annotation and nothing else."""
+    return previous[0]["args"] if len(previous) == 1 and previous[0]["tool"] == "annotate_run" else {}
+
+
 def instead_of_last(args: dict, previous: list[dict], text: str) -> dict:
     """An annotation's arguments, with the tags the previous turn just added taken off again when this one says it is
     instead of them ("tag run 1 as good" ... "actually, tag it as great instead": great, not both)."""
-    last = previous[0]["args"] if len(previous) == 1 and previous[0]["tool"] == "annotate_run" else {}
+    last = _last_annotation(previous)
     if not re.search(r"\binstead\b", text, re.I) or not args.get("add_tags") or not last.get("add_tags") or (
             str(last.get("run_id")) != str(args.get("run_id")) or last.get("run_ids") or args.get("run_ids")):
         return args
@@ -160,7 +165,7 @@ LAST_TAGS_OFF = re.compile(START + r"(?:(?:remove|drop|delete|undo|take\s+off|ta
 def last_tags_off(text: str, previous: list[dict]) -> dict | None:
     """`annotate_run`'s arguments that take off the tags the previous turn added, when the message asks for that
     (LAST_TAGS_OFF) right after one annotation that added tags; None otherwise. It was refused as a deletion."""
-    last = previous[0]["args"] if len(previous) == 1 and previous[0]["tool"] == "annotate_run" else {}
+    last = _last_annotation(previous)
     if not LAST_TAGS_OFF.match(text) or not last.get("add_tags"):
         return None
     runs = {"run_ids": last["run_ids"]} if last.get("run_ids") else {"run_id": last["run_id"]}

@@ -29,7 +29,7 @@ from agent.launch_words import changes_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
-from agent.run_list_words import NARROWABLE, narrowed
+from agent.run_list_words import NARROWABLE, narrowed, runs_of
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.agent_tools import ToolBox
@@ -377,7 +377,7 @@ def _same_action(a: dict, b: dict) -> bool:
     same parent), a cancel or delete of the same runs."""
     a_args, b_args = a.get("args") or {}, b.get("args") or {}
     if a["tool"] in NARROWABLE and a["tool"] == b["tool"]:  # "just run 1" of "runs 1 and 2", or "and run 2" of
-        runs = [set(map(str, [x["run_id"]] if x.get("run_id") else x.get("run_ids") or [])) for x in (a_args, b_args)]
+        runs = [set(runs_of(x)) for x in (a_args, b_args)]
         return runs[0] <= runs[1] or runs[1] <= runs[0]  # "run 1": the same, edited
     keys = ("method", "data", "parent_run", "run_id", "run_ids")
     same_tool = a["tool"] == b["tool"] or a["tool"] in LAUNCH_TOOLS and b["tool"] in LAUNCH_TOOLS  # a run made a sweep
@@ -394,7 +394,7 @@ def pending_words(pending: dict) -> str:
         parent = f" following run {args['parent_run']}" if args.get("parent_run") else ""
         length = next((f" ({args[k]} {k})" for k in ("steps", "epochs") if args.get(k)), "")
         return f"{what}{of}{on}{parent}{length}"
-    runs = [str(r) for r in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])]
+    runs = runs_of(args)
     named = f"run{'s' if len(runs) > 1 else ''} {', '.join(runs)}"
     return {"cancel_run": f"cancelling {named}", "delete_runs": f"deleting {named}",
             "stop_run_when": f"the stop rule for {named}"}.get(tool, f"{tool.replace('_', ' ')} ({named})")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from agent.run_list_words import runs_of
+
 _YES = (r"(?:y|yes|please|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
         r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
         r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
@@ -65,7 +67,7 @@ def restated_yes(text: str, waiting: dict, focus: str | None = None) -> bool:
     if not m:
         return False
     args = waiting.get("args") or {}
-    held = {str(i) for i in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])}
+    held = set(runs_of(args))
     if m.group("ids"):
         return set(re.findall(r"\d+", m.group("ids"))) == held
     return not held or focus is None or str(focus) in held

@@ -89,13 +89,18 @@ def edited_list(text: str, held: list[str], clauses: list[tuple[str, re.Pattern]
     return runs if runs and runs != list(held) else None
 
 
+def runs_of(args: dict) -> list[str]:
+    """The runs an action's arguments name (`run_id` or `run_ids`), as strings."""
+    return [str(i) for i in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])]
+
+
 def narrowed(text: str, waiting: dict | None) -> dict | None:
     """The waiting delete's or cancel's arguments for the runs the message leaves in it or adds to it, or None when
     the message does not edit it."""
     if not waiting or waiting.get("tool") not in NARROWABLE:
         return None
     args = waiting.get("args") or {}
-    held = [str(i) for i in ([args["run_id"]] if args.get("run_id") else args.get("run_ids") or [])]
+    held = runs_of(args)
     runs = edited_list(text, held, CLAUSES[waiting["tool"]]) if held else None
     if not runs:
         return None

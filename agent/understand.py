@@ -595,6 +595,8 @@ def _longer_asked(text: str, context: dict, world: World) -> Reading | None:
                 f"should I train run {rid} longer?"])
 
 
+A_PRONOUN = re.compile(r"\b(?:it|this|that)\b", re.I)
+"""A run named by a pronoun: the run in focus, when no run is named."""
 COMPARED_WITH_IT = re.compile(r"\b(?:compare|put|line\s+up|stack\s+up)\s+(?:it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|"
                               r"run))?)\s+(?:with|to|against|beside|next\s+to|and)\b|\b(?:it|this\s+one|that\s+one)\s+"
                               r"(?:vs\.?|versus|against)\s", re.I)
@@ -624,10 +626,10 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "find runs where the loss went nan": the diverged runs (it was a search of the logs)
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
-    if PAUSE.search(text) and (named.ids or not named.mentioned and re.search(r"\b(?:it|this|that)\b", text, re.I)):
+    if PAUSE.search(text) and (named.ids or not named.mentioned and A_PRONOUN.search(text)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
-    if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and re.search(
-            r"\b(?:it|this|that)\b", text, re.I)):  # "what step is it at?": the run's status (with the run in focus)
+    if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
+        # "what step is it at?": the run's status (the run in focus)
         return "get_run"
     if len(named.ids) == 1 and CHANGE_ASKED.search(text):  # "what would you change in run 5 to improve retrieval?"
         return "recommend_next_step"

@@ -6,7 +6,10 @@ A row is {"turns": [...], "expect": {...}}, read against a home of three runs (1
 the conversation queued; "pending", the tool of the action waiting for a yes (or null); "called" and "args", the
 last turn's tool call and some of its arguments; "calls", the names of every tool call of the last turn, in order;
 "says", words the last answer holds; "queued_args", settings of the last queued run's config (dotted); "deleted",
-how many runs went to the trash; "tags", each named run's tags.
+how many runs went to the trash; "tags", each named run's tags; "parent", the run the last queued run follows up on.
+
+A row with "home": "evidence" plays on the same three runs with metrics written to be read (`write_evidence`): run 1
+healthy with a probe, run 2 collapsed, run 3 healthy so far. Without it the runs have no metrics at all.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from conftest import tiny_config
 
 from agent.session import Agent
+from ssl_runtime.run_folder import RunFolder
 from tools.home import Home
 from tools.registry import Registry
 from tools.runs import enqueue
@@ -25,9 +29,9 @@ from tools.runs import enqueue
 DATA = Path(__file__).parent / "data"
 
 
-def seeded_home(root: Path, model_from: Path | None = None) -> Home:
+def seeded_home(root: Path, model_from: Path | None = None, evidence: bool = False) -> Home:
     """A home with the three runs; `model_from`, another home whose fitted intent model is copied in (a fit costs
-    seconds)."""
+    seconds); `evidence`, the runs' metrics written (`write_evidence`)."""
     home = Home.resolve(root)
     if model_from is not None:
         (home.root / "cache").mkdir(parents=True, exist_ok=True)
@@ -37,7 +41,39 @@ def seeded_home(root: Path, model_from: Path | None = None) -> Home:
     for method, status in (("simclr", "succeeded"), ("byol", "succeeded"), ("vicreg", "running")):
         run = enqueue(home, tiny_config(method))
         reg.update(run.id, status=status)
+        if evidence:
+            write_evidence(RunFolder(run.run_dir), {"simclr": "healthy", "byol": "collapsed", "vicreg": "so far"}[method])
+            reg.sync(run.id)
     return home
+
+
+PROBE = {"probe/acc": 0.934, "knn/acc": 0.912, "knn/recall@5": 0.98, "baseline": {"probe/acc": 0.85, "knn/acc": 0.8}}
+
+
+def write_evidence(folder: RunFolder, kind: str, points: int = 12, d: int = 64) -> None:
+    """Metrics that read one way by construction (the bars in tools/diagnosis): `healthy`, a finished run whose
+    spread and rank rise, with a probe; `collapsed`, a finished run whose spread falls a hundredfold and rank to 1.1
+    while its loss falls; `so far`, a running run halfway, healthy."""
+    n = points if kind != "so far" else points // 2
+    spread, rank, uni = {"healthy": ((0.06, 0.11), (12, 30), (-1.5, -3.4)),
+                         "collapsed": ((0.08, 0.0008), (20, 1.1), (-1.5, -0.02)),
+                         "so far": ((0.06, 0.09), (12, 22), (-1.5, -2.8))}[kind]
+    data = {"num_images": 1797, "duplicates": 0, "skipped_files": 0, "class_counts": [180] * 10}
+    folder.set_status("running", "running", precision="32", embedding_dim=d, health_samples=512, data=data,
+                      total_steps=points * 10)
+    for i in range(n):
+        t = i / (points - 1)
+        folder.log_metrics({"step": (i + 1) * 10, "loss": 5.0 - 1.5 * t, "grad_norm": 1.0, "lr": 1e-3,
+                            "health/std": spread[0] * (spread[1] / spread[0]) ** t,
+                            "health/rank": rank[0] * (rank[1] / rank[0]) ** t,
+                            "health/uniformity": uni[0] + (uni[1] - uni[0]) * t, "health/alignment": 0.5})
+    if kind == "so far":
+        return
+    folder.write_summary({"status": "succeeded", "embedding_dim": d, "health_samples": 512, "data": data,
+                          "epochs": 30, "peak_lr": 1e-3})
+    folder.set_status("succeeded")
+    if kind == "healthy":
+        folder.probe.write_text(json.dumps(PROBE))
 
 
 def load(name: str) -> list[dict]:
@@ -78,9 +114,24 @@ def play(home: Home, row: dict, thread: str) -> list[str]:
         seen = {rid: sorted(json.loads(runs[rid].tags_json or "[]")) if rid in runs else None for rid in want["tags"]}
         if seen != {k: sorted(v) for k, v in want["tags"].items()}:
             wrong.append(f"tags: want {want['tags']}, got {seen}")
+    if "parent" in want and (queued[0].parent_id if queued else None) != want["parent"]:
+        wrong.append(f"parent: want {want['parent']!r}, got {queued[0].parent_id if queued else None!r}")
     if "queued_args" in want:
         config = json.loads(queued[0].config_json) if queued else {}
         seen = {k: _dotted(config, k) for k in want["queued_args"]}
         if seen != want["queued_args"]:
             wrong.append(f"queued config: want {want['queued_args']}, got {seen}")
+    return wrong
+
+
+def misses(root: Path, rows: list[dict]) -> dict[str, list[str]]:
+    """Each conversation on a fresh home (the first home's fitted intent model copied into the rest): the
+    conversations that went wrong, with what differed."""
+    wrong: dict[str, list[str]] = {}
+    first: Path | None = None
+    for i, row in enumerate(rows):
+        home = seeded_home(root / f"home{i}", first, evidence=row.get("home") == "evidence")
+        first = first or home.root
+        if found := play(home, row, f"c{i}"):
+            wrong[" / ".join(row["turns"])] = found
     return wrong

@@ -277,14 +277,12 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
 def test_held_out_conversations(name, tmp_path, monkeypatch):
-    from conversation_eval import load, play, seeded_home
+    from conversation_eval import load, misses
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     rows = load(name)
-    first = seeded_home(tmp_path / "home0")
-    misses = {" / ".join(row["turns"]): wrong for i, row in enumerate(rows)
-              if (wrong := play(first if i == 0 else seeded_home(tmp_path / f"home{i}", first.root), row, f"c{i}"))}
-    assert len(rows) >= 10 and 1 - len(misses) / len(rows) >= HELD_OUT_CONVERSATIONS[name], misses
+    wrong = misses(tmp_path, rows)
+    assert len(rows) >= 10 and 1 - len(wrong) / len(rows) >= HELD_OUT_CONVERSATIONS[name], wrong
 
 
 def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, monkeypatch):

@@ -188,7 +188,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 return update
             update["messages"] = [AIMessage(content="OK, I won't do that. Nothing was changed.")]
             return update
-        yes_then = YES_THEN.match(text)
+        yes_then = None if restated else YES_THEN.match(text)  # "go ahead and launch it": a yes, no second request
         if not YES_ALONE.match(text) and not yes_then and not restated:  # "ok, how long is it?", "ok, cancel run 5"
             update["held"] = pending  # answered below; the action keeps waiting
             return update

@@ -684,6 +684,12 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
 A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|proposed|advised)\b|\byour\s+(?:fix|"
                               r"change|advice)\b", re.I)
 """A follow-up that applies a recommendation ("launch the recommended fix for run 2", "try your suggestion on run 4")."""
+A_FIX = re.compile(r"\b(?:the|a|that|your)\s+fix\b", re.I)
+"""A follow-up named as the fix, with no run named ("launch the fix"): the fix of the run in focus."""
+DO_IT = re.compile(r"^\W*(?:(?:ok(?:ay)?|sure|great|good|fine|alright|cool|yes|yeah|yep|sounds\s+good|perfect|nice)\b[\s,!.]*)*"
+                   r"(?:(?:let'?s|please|then)\s+)?(?:(?:do|try|apply|run|launch|start)\s+(?:it|that|this|that\s+one)|"
+                   r"go\s+(?:for|with)\s+(?:it|that|this)|make\s+it\s+so)(?:\s+(?:then|please|now))?\W*$", re.I)
+"""The last recommendation taken up without naming it ("ok do it", "let's try that", "go for it")."""
 
 
 SETTING_OF_A_RUN = re.compile(rf"\s+of\s+(?:run\s*#?\d+|it|this\s+run|that\s+run)(?=\s+(?:to|=)\s*{NUMBER})", re.I)
@@ -707,10 +713,13 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     parent = world.run(refs.ids[0]) if refs.ids else None
     args = launch_args(SETTING_OF_A_RUN.sub("", text), parent.method if parent else None)
     rec = context.get("last_recommendation")
-    if refs.ids and A_RECOMMENDATION.search(text) and not (rec and rec.get("run_id") == refs.ids[0]):
-        # "launch the recommended fix for run 2" with none for run 2 in this thread: the recommendation first (it ends
-        # with "say launch it"), never run 2's config again unchanged
-        return Reading("tool", "recommend_next_step", {"run_id": refs.ids[0]}, confidence=p, intents=intents[:3])
+    fixed = refs.ids[0] if refs.ids else context.get("focus_run") if A_FIX.search(text) and not refs.mentioned \
+        else None
+    if fixed and (refs.ids and A_RECOMMENDATION.search(text) or not refs.ids) and not (
+            rec and rec.get("run_id") == fixed):
+        # "launch the recommended fix for run 2", or "launch the fix" after run 2's diagnosis, with none for run 2 in
+        # this thread: the recommendation first (it ends with "say launch it"), never run 2's config again unchanged
+        return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3])
     if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
         args.update(parent_run=refs.ids[0], from_parent_weights=True)
     elif refs.ids:

@@ -9,25 +9,28 @@ import re
 from agent.run_list_words import runs_of
 
 _YES = (r"(?:y|yes|please|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
-        r"go\s+for\s+it|(?:launch|start|run|queue|delete)\s+(?:it|them|that)|confirm(?:ed)?|please\s+do|i\s+confirm|"
+        r"go\s+for\s+it|confirm(?:ed)?|please\s+do|i\s+confirm|"
         r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
         r"absolutely|definitely)")
 _YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?)\W+)*"
 YES_ALONE = re.compile(rf"{_YES_LEAD}{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|"
                        r"do\s+that)\b[\s,.!;:-]*)*$", re.I)
-"""A yes and nothing else ("ok go", "yes, go ahead", "fine, launch it"). A yes with another request after it ("ok,
-cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request is answered, and
-the action keeps waiting (or is replaced by a new one, which says so). It used to launch the waiting run."""
+"""A yes and nothing else ("ok go", "yes, go ahead"). A verb and "it" ("fine, launch it", "delete them") is a yes
+only to an action of that verb (`restated_yes`): "delete it" used to confirm a waiting launch. A yes with another
+request after it ("ok, cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request
+is answered, and the action keeps waiting (or is replaced by a new one, which says so). It used to launch the
+waiting run."""
 YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+ahead|do\s+it)\b[\s,.!;:-]*"
                       r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
 """An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the
 request is read with its run in focus."""
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
-                  r"^\W*(?:cancel|stop|abort|drop|scrap)(?:\s+(?:it|that|this|them|the\s+(?:launch|sweep|job|run|one|"
-                  r"action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that". "Cancel run 3" names
-something else to cancel: a new action, which replaces the waiting one."""
+                  r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove)(?:\s+(?:it|that|this|them|the\s+(?:"
+                  r"launch|sweep|job|run|one|action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
+"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
+whose own verb it is not; of its own, it is a yes: `restated_yes`). "Cancel run 3" names something else to cancel:
+a new action, which replaces the waiting one."""
 LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
                       r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
 """A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""

@@ -108,6 +108,15 @@ CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+cha
                           HOW_TO_IMPROVE.pattern, re.I)
 
 
+ANOTHER_FIX = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|and|or|so|well|no|nah|then)\W+)*(?:(?:what|how)\s+about\s+|is\s+there\s+|"
+                         r"(?:can\s+you\s+|could\s+you\s+)?(?:give\s+me|suggest|recommend|try)\s+|(?:have\s+you\s+)?got\s+|any\s+)?"
+                         r"(?:something|anything|another|a\s+different|some\s+other|other)\b(?:\s+(?:one|change|fix|idea|"
+                         r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|instead|(?:other\s+)?than\s+.+|besides\s+.+|"
+                         r"apart\s+from\s+.+|except\s+.+))?\W*$", re.I)
+"""Another recommendation asked for, right after one ("something other than the learning rate", "anything else?"):
+read as a search of the literature before."""
+
+
 def recommend_filters(text: str) -> dict:
     """recommend_next_step's category and avoid, from the words."""
     out: dict = {}

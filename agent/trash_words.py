@@ -18,6 +18,9 @@ RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:restor
                      re.I)
 ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|runs|\s)+$", re.I)
 """Ids and the words between them ("runs 1 and 2", "run 4, run 5"), nothing else."""
+THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
+IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+too)?$", re.I)
+"""The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
 KINDS = {
     "failed": lambda r: r.status in ("failed", "diverged"),
     "crashed": lambda r: r.status in ("failed", "diverged"),
@@ -48,12 +51,16 @@ def read_restore(text: str) -> str | None:
     return m.group("id") if m else None
 
 
-def read_delete(text: str, world: World) -> tuple[str, list[str]] | None:
-    """("ids", the ids written) or ("kind", the runs of that kind), or None when the words are not only runs."""
+def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str, list[str]] | None:
+    """("ids", the ids written, or the run in `focus` for "delete it") or ("kind", the runs of that kind), or None
+    when the words are not only runs."""
     m = DELETE.match(text)
     if not m:
         return None
     what = m.group("what").strip()
+    if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and not re.match(
+            r"\W*(?:\w+\W+)*?remove\b", text, re.I)):  # "remove it" may be the tag just added: only with "run"
+        return "ids", [focus]
     named = [r for r in world.runs if r.name and re.search(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", what, re.I)]
     for r in named:  # a run's name stands for its id ("delete run siam-nostop")
         what = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", f" {r.id} ", what, flags=re.I)

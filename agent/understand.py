@@ -28,6 +28,7 @@ from agent.fidelity import (
 from agent.grid_words import find_grid
 from agent.launch_words import (
     COST_ASKED,
+    DO_IT,
     LENGTH_MULTIPLE,
     LONGER_ALONE,
     MULTIPLE_OF_SETTING,
@@ -71,6 +72,7 @@ from agent.run_refs import (
 )
 from agent.run_tool_words import (
     ACTION_START,
+    ANOTHER_FIX,
     CHANGE_ASKED,
     FROM_WEIGHTS,
     HOW_MANY_RUNS,
@@ -215,6 +217,11 @@ EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
+STOP_SAID = re.compile(r"\b(?:cancel\w*|stop\w*|kill\w*|abort\w*|halt\w*|terminat\w*|pause\w*|suspend\w*|end|"
+                       r"interrupt\w*|shut\w*|quit|scrap|drop|enough|on\s+hold|pull\s+the\s+plug|no\s+longer|"
+                       r"don'?t\s+need|not\s+needed|wast\w*)\b", re.I)
+"""Words that stop something. Without one, the classifier's cancel is not a reading: "run it" of a queued run was
+read as its cancel (the opposite), at odds of 0.35."""
 
 
 def understand(text: str, context: dict, world: World, model, cwd: Path | None = None,
@@ -283,7 +290,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if longer:  # "train run 1 longer": how much is asked (it was a forecast)
         return longer
     words = read_annotation(stripped)
-    trashed = _trash(stripped, world)
+    trashed = _trash(stripped, world, None if context.get("pending_launch") else context.get("focus_run"))  # "delete
+    # it" of a waiting launch is no delete of a run
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
         return trashed
     pruned = read_prune(stripped)[1]  # "... and drop the worst runs halfway": a sweep's early stopping, no delete
@@ -322,6 +330,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return ask("Nothing is waiting for a yes or no right now. What would you like to do?",
                     ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(stripped, world))
+    if not STOP_SAID.search(stripped):
+        intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
         amended = amend(stripped, pending, world, intents, cwd, context.get("asked_setting")) or pending_asked(
@@ -332,6 +342,13 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
+                           intents=[("recommend_next_step", 1.0)])
+        if DO_IT.match(stripped) and rec.get("launchable", True):  # "ok do it": the follow-up proposed
+            return read_relaunch("launch it", context, world, 1.0, intents, cwd)
+        if ANOTHER_FIX.match(stripped):  # "something else?": another recommendation, the last one's change avoided
+            args = {"run_id": rec["run_id"], **recommend_filters(stripped)}  # unless the message names what to avoid
+            args.setdefault("avoid", list(dict.fromkeys([*rec.get("avoided", []), *(rec.get("change") or {})])) or None)
+            return Reading("tool", "recommend_next_step", {k: v for k, v in args.items() if v}, confidence=1.0,
                            intents=[("recommend_next_step", 1.0)])
         if PENDING_ASKED.search(stripped) and COST_ASKED.search(stripped) and rec.get("launchable", True):
             return read_relaunch("launch it", context, world, 1.0, intents, cwd)  # "how long would that take?": the
@@ -424,12 +441,13 @@ def _of_one_run(words: str) -> str:
     return re.sub(r"\bthem\b", "it", re.sub(r"\btheir\b", "its", words, flags=re.I), flags=re.I)
 
 
-def _trash(text: str, world: World) -> Reading | None:
-    """A delete of named runs (or of a kind of finished run: "the failed runs"), or a restore from the trash."""
+def _trash(text: str, world: World, focus: str | None = None) -> Reading | None:
+    """A delete of named runs (or of a kind of finished run: "the failed runs"; or of the run in `focus`: "delete
+    it"), or a restore from the trash."""
     restore = read_restore(text)
     if restore:
         return Reading("tool", "restore_run", {"run_id": restore}, confidence=1.0, intents=[("restore_run", 1.0)])
-    deleting = read_delete(text, world)
+    deleting = read_delete(text, world, focus)
     if deleting is None:
         return None
     how, ids = deleting

@@ -9,7 +9,8 @@ last turn's tool call and some of its arguments; "calls", the names of every too
 how many runs went to the trash; "tags", each named run's tags; "parent", the run the last queued run follows up on.
 
 A row with "home": "evidence" plays on the same three runs with metrics written to be read (`write_evidence`): run 1
-healthy with a probe, run 2 collapsed, run 3 healthy so far. Without it the runs have no metrics at all.
+healthy with a probe, run 2 collapsed, run 3 healthy so far; the two finished runs have their verdicts stored, as a
+worker stores them when its run ends. Without it the runs have no metrics at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from conftest import tiny_config
 
 from agent.session import Agent
 from ssl_runtime.run_folder import RunFolder
+from tools.diagnosis import diagnose_ended
 from tools.home import Home
 from tools.registry import Registry
 from tools.runs import enqueue
@@ -44,6 +46,7 @@ def seeded_home(root: Path, model_from: Path | None = None, evidence: bool = Fal
         if evidence:
             write_evidence(RunFolder(run.run_dir), {"simclr": "healthy", "byol": "collapsed", "vicreg": "so far"}[method])
             reg.sync(run.id)
+            diagnose_ended(home, run.id, index=False)  # as a worker does when its run ends: the verdict stored
     return home
 
 
@@ -132,6 +135,10 @@ def misses(root: Path, rows: list[dict]) -> dict[str, list[str]]:
     for i, row in enumerate(rows):
         home = seeded_home(root / f"home{i}", first, evidence=row.get("home") == "evidence")
         first = first or home.root
-        if found := play(home, row, f"c{i}"):
+        try:
+            found = play(home, row, f"c{i}")
+        except Exception as e:  # a crash is a miss; the set goes on to be counted
+            found = [f"crashed: {type(e).__name__}: {e}"]
+        if found:
             wrong[" / ".join(row["turns"])] = found
     return wrong

@@ -401,9 +401,10 @@ class ToolBox:
                          device: str | None = None) -> dict:
         from tools import runs
 
-        stored = runs.find_run(self.home, run_id).probe
-        if not again and not eval_overrides and stored.exists():  # "what's its probe accuracy?": read, not re-run
-            p = {**json.loads(stored.read_text()), "stored": True}
+        folder = runs.find_run(self.home, run_id)
+        if not again and not eval_overrides and folder.probe.exists():  # "what's its probe accuracy?": read, not
+            # re-run; the run's id from its folder, which a probe.json written elsewhere (an import, by hand) may lack
+            p = {**json.loads(folder.probe.read_text()), "run_id": folder.run_id, "stored": True}
         else:
             p = runs.probe(self.home, run_id, device=device or "auto", eval_overrides=eval_overrides)
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
 from ssl_runtime.errors import SSLPilotError
+from tools.launches import FIELD_KEYS, RUN_LENGTH
 from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
 from tools.run_settings import SPECIAL
 
@@ -71,6 +72,26 @@ class LaunchArgs(BaseModel):
     @classmethod
     def _tags(cls, v: list[str]) -> list[str]:  # checked when the launch is proposed, not after the user's yes
         return list(dict.fromkeys(clean_tag(t) for t in v))
+
+    @model_validator(mode="after")
+    def _your_values_win(self):
+        """A value you give beats the recommendation's for the same setting ("launch it with lr 1e-4 instead"): the
+        recommendation's change was applied after it and the proposal called the recommended value yours. The stored
+        change becomes what the run tries (your value, or none where you gave a multiple), the recommended one kept."""
+        change = (self.recommendation or {}).get("change") or {}
+        given = {key: getattr(self, field) for field, key in FIELD_KEYS.items()
+                 if getattr(self, field, None) is not None} | dict(self.overrides)
+        if any(k in RUN_LENGTH for k in given):  # a length in one unit replaces the recommendation's in the other
+            given = {**dict.fromkeys(RUN_LENGTH), **given}
+        mine = set(given) | set(self.scale)
+        if not mine & set(change):
+            return self
+        tried = {k: given[k] if k in given else v for k, v in change.items() if k not in self.scale}
+        if set(RUN_LENGTH) & set(change):  # your length, in whichever unit, in place of the recommended one
+            tried.update({k: given[k] for k in RUN_LENGTH if given.get(k) is not None})
+        self.recommendation = {**self.recommendation, "change": {k: v for k, v in tried.items() if v is not None},
+                               "recommended": self.recommendation.get("recommended", change)}
+        return self
 
     @model_validator(mode="after")
     def _waits(self):

@@ -211,6 +211,8 @@ def recommend_run(home: Home, run_ref: str, store: bool = True, category: str | 
     d = diagnose(ev, _siblings(reg, run.id))
     rec = _recommendation(home, reg, run, ev, d, category, tuple(avoid))
     rec["verdict"] = d.verdict
+    if avoid:  # what it was kept away from, so that "anything else?" after it keeps away from it too
+        rec["avoided"] = list(avoid)
     if store and not _unchanged(reg, run.id, "recommendation", rec):
         reg.add_diagnosis(run.id, "recommendation", d.verdict, rec)
         RunFolder(run.run_dir).event("recommendation", f"{rec['category']} change {rec['change']}",

@@ -718,8 +718,12 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     if fixed and (refs.ids and A_RECOMMENDATION.search(text) or not refs.ids) and not (
             rec and rec.get("run_id") == fixed):
         # "launch the recommended fix for run 2", or "launch the fix" after run 2's diagnosis, with none for run 2 in
-        # this thread: the recommendation first (it ends with "say launch it"), never run 2's config again unchanged
-        return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3])
+        # this thread: the recommendation first, never run 2's config again unchanged; then the message read again
+        # with it in hand, so that the launch it asked for (with any settings it gave) is proposed
+        return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3], then=text)
+    if rec and not refs.ids and not rec.get("launchable", True):  # "let it run", "audit it": nothing to launch
+        return ask(f"Run {rec['run_id']}'s recommendation is no change to launch: {rec.get('rationale', '')}.",
+                   [f"diagnose run {rec['run_id']}"])
     if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
         args.update(parent_run=refs.ids[0], from_parent_weights=True)
     elif refs.ids:

@@ -179,7 +179,9 @@ class OfflinePlanner(BaseChatModel):
                                                             "asked_about": text, "without": reading.without}})
         if reading.tool == "annotate_run":  # "tag run 1 as good" ... "tag it as great instead": not both
             return _call(reading.tool, instead_of_last(reading.args, previous, text))
-        return _call(reading.tool, reading.args)
+        then = {"tool": None, "args": {}, "text": reading.then, "run_both": True} if reading.then else None
+        return _call(reading.tool, reading.args, then=then)  # "launch the fix" with none yet: the recommendation,
+        # then the launch of it read again with the recommendation in hand
 
     def _two_requests(self, text: str, context: dict, whole: Reading) -> TwoRequests | None:
         """Two requests in the message, when read whole it would keep only one (agent/two_requests.py)."""

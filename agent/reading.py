@@ -37,6 +37,7 @@ class Reading:
     # a question about values the call could not place: the call as read, made if the user says to go ahead
     without: dict | None = None
     taken_out: bool = False  # values the message named to remove ("drop the 0.01"): none of them is dropped by mistake
+    then: str | None = None  # a message read again once this call is back, with its result in the context
 
 
 def ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:

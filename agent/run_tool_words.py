@@ -112,7 +112,10 @@ ANOTHER_FIX = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|and|or|so|well|no|nah|then)\
                          r"(?:can\s+you\s+|could\s+you\s+)?(?:give\s+me|suggest|recommend|try)\s+|(?:have\s+you\s+)?got\s+|any\s+)?"
                          r"(?:something|anything|another|a\s+different|some\s+other|other)\b(?:\s+(?:one|change|fix|idea|"
                          r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|instead|(?:other\s+)?than\s+.+|besides\s+.+|"
-                         r"apart\s+from\s+.+|except\s+.+))?\W*$", re.I)
+                         r"apart\s+from\s+.+|except\s+.+))?\W*$|^\W*(?:(?:ok(?:ay)?|hmm+|and|so|well)\W+)*(?:what\s+else\s+"
+                         r"(?:could|can|should|would|might|do)\s+(?:i|we|you)\s+(?:try|do|change|suggest|recommend)|"
+                         r"(?:any|what|which)\s+other\s+(?:ideas?|options?|suggestions?|changes?|fix(?:es)?|"
+                         r"recommendations?))\b[^?]*\??\W*$", re.I)
 """Another recommendation asked for, right after one ("something other than the learning rate", "anything else?"):
 read as a search of the literature before."""
 

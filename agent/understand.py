@@ -191,11 +191,12 @@ STOP_ASKED = re.compile(
     r"(?:stop|end|halt)\b|\b(?:run\s*#?\d+|it)\s+(?:should|must|needs?\s+to|has\s+to|can)\s+(?:be\s+)?"
     r"(?:stop(?:ped)?|end(?:ed)?|killed|halted)\b|\b(?:enable|turn\s+on|add|use|set\s+up|switch\s+on)\s+(?:an?\s+)?"
     r"early[- ]?stopping\b|^\W*(?:if|when|once)\b.*,\s*(?:then\s+)?(?:kill|stop|cancel|abort|terminate|halt|end)\s+"
-    r"(?:it|run\s*#?\d+|the\s+run)\W*$", re.I)
+    r"(?:it|run\s*#?\d+|the\s+run)\W*$|^\W*(?:(?:please|pls)\s+)?(?:keep\s+(?:an\s+)?eyes?\s+on|watch|monitor|"
+    r"keep\s+watching|check\s+on)\s+(?:it|run\s*#?\d+|the\s+run)\s+and\s+(?:kill|stop|cancel|abort|halt|end)\b", re.I)
 """A stop asked for, with the verb first ("stop run 3 when ...", "can you kill it once ...") or said of the run
-("set run 3 to stop after ...", "run 3 should stop at ...", "turn on early stopping for run 3"), or after its
-condition ("if run 3's loss doesn't improve for 500 steps, kill it"); read_stop
-(agent/stop_words.py) finds the condition."""
+("set run 3 to stop after ...", "run 3 should stop at ...", "turn on early stopping for run 3"), after its
+condition ("if run 3's loss doesn't improve for 500 steps, kill it"), or after a watch ("keep an eye on it and stop
+it if it collapses"); read_stop (agent/stop_words.py) finds the condition."""
 WAITS = re.compile(r"\b(?:when(?:ever)?|once|as\s+soon\s+as|until|the\s+moment)\b(?!\s+and\s+for\s+all\b|\s+(?:possible|"
                    r"you\s+can|you\s+get\s+(?:a\s+)?(?:chance|a\s+sec\w*)))", re.I)
 """A stop that waits for something the chat may not read ("stop run 3 when it looks good enough"): asked about."""
@@ -345,6 +346,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                            intents=[("recommend_next_step", 1.0)])
         if DO_IT.match(stripped) and rec.get("launchable", True):  # "ok do it": the follow-up proposed
             return read_relaunch("launch it", context, world, 1.0, intents, cwd)
+        if intents[0][0] in ("launch_pretraining", "relaunch") and rec.get("launchable", True) and not find_method(
+                without_paths(stripped)) and (launch_args(stripped) or find_data(stripped)):  # "ok, but on shapes and
+            return read_relaunch(stripped, context, world, 1.0, intents, cwd)  # for 40 steps": the follow-up so
         if ANOTHER_FIX.match(stripped):  # "something else?": another recommendation, the last one's change avoided
             args = {"run_id": rec["run_id"], **recommend_filters(stripped)}  # unless the message names what to avoid
             args.setdefault("avoid", list(dict.fromkeys([*rec.get("avoided", []), *(rec.get("change") or {})])) or None)

@@ -274,7 +274,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9,
                           "session47c_turns_heldout.jsonl": 0.9, "session47d_turns_heldout.jsonl": 0.9,
                           "session48_turns_heldout.jsonl": 0.9, "session48b_turns_heldout.jsonl": 0.9,
-                          "session48c_turns_heldout.jsonl": 0.9}
+                          "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -312,20 +312,22 @@ def test_do_it_with_nothing_recommended_launches_nothing(tmp_path, monkeypatch):
     assert out["pending_confirmation"] is None and not any(c["name"] == "launch_pretraining" for c in out["tool_calls"])
 
 
-def test_launch_the_fix_after_a_diagnosis_recommends_first_then_a_length_proposes_it(tmp_path, monkeypatch):
-    """ "diagnose run 2" / "launch the fix" asked "a follow-up of which run?": the fix of the run in focus is now
-    recommended first (never run 2's config again unchanged), and "actually make it 30 steps" proposes it so."""
+def test_launch_the_fix_after_a_diagnosis_recommends_it_then_proposes_it(tmp_path, monkeypatch):
+    """ "diagnose run 2" / "launch the fix" asked "a follow-up of which run?". The fix of the run in focus is now
+    recommended, then proposed with the settings the message gave (never run 2's config again unchanged), and a
+    length said next changes the proposal."""
     from conversation_eval import seeded_home
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     a.chat("diagnose run 2", "t")
-    out = a.chat("launch the fix", "t")
-    assert out["tool_calls"][0]["name"] == "recommend_next_step" and out["tool_calls"][0]["args"] == {"run_id": "2"}
-    assert out["pending_confirmation"] is None
+    out = a.chat("launch the fix with batch size 32", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["recommend_next_step", "launch_pretraining"]
+    args = out["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["batch_size"], args["recommendation"]["change"]) == ("2", 32, {"optim.lr": 3e-4})
     out = a.chat("actually make it 30 steps", "t")
     args = out["pending_confirmation"]["args"]
-    assert (args["parent_run"], args["steps"]) == ("2", 30) and args["recommendation"]["run_id"] == "2"
+    assert (args["parent_run"], args["steps"], args["batch_size"]) == ("2", 30, 32)
 
 
 def test_a_stored_probe_without_its_run_id_is_read(tmp_path, monkeypatch):
@@ -417,9 +419,34 @@ def test_anything_else_after_a_recommendation_keeps_away_from_its_change(tmp_pat
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     first = a.chat("recommend something for run 2", "r")["tool_calls"][0]
     assert first == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
-    for reply in ("something other than the learning rate", "anything else?", "and another?"):
+    for reply in ("something other than the learning rate", "anything else?", "and another?", "what else could I try?",
+                  "any other ideas?"):
         call = a.chat(reply, "r")["tool_calls"][0]
         assert call["name"] == "recommend_next_step" and call["args"] == {"run_id": "2", "avoid": ["optim.lr"]}, reply
+
+
+def test_settings_alone_after_a_recommendation_are_its_follow_up(tmp_path, monkeypatch):
+    """ "ok, but on shapes and for 40 steps" after a recommendation asked which method to launch on shapes."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what should I try next for run 2?", "s")
+    args = a.chat("ok, but on shapes and for 40 steps", "s")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["data"], args["steps"]) == ("2", "shapes", 40) and args["recommendation"]
+    fresh = a.chat("pretrain simclr on shapes", "s2")["pending_confirmation"]["args"]  # a method named: a new launch
+    assert fresh["parent_run"] is None and fresh["method"] == "simclr"
+
+
+def test_keep_an_eye_on_it_and_stop_it_if_it_collapses(tmp_path, monkeypatch):
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("diagnose run 3", "k")
+    out = a.chat("keep an eye on it and stop it if it collapses", "k")
+    assert out["pending_confirmation"] == {"tool": "stop_run_when", "args": {"run_id": "3", "rule": None,
+                                                                           "on_failure": True}}
 
 
 def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, monkeypatch):

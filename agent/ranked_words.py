@@ -14,6 +14,11 @@ BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|better|winning|top|leading|stro
                       r"setting|model|encoder)\b|\bthe\s+winner\b|\bwhichever\s+(?:one\s+|run\s+)?(?:is|was|did|does)\s+"
                       r"better\b", re.I)
 """A run pointed at by its place in the last ranking or comparison ("the better one", "whichever did better")."""
+WORST_REF = re.compile(r"\b(?:the|that)\s+(?:worse|worst|weaker|weakest|losing)\s+(?:one|run|config(?:uration)?|setting|"
+                       r"model|encoder)\b|\bthe\s+loser\b", re.I)
+"""The other end of it ("what should I do about the worse one?")."""
+FAILED_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
+"""Verdicts that put a run below a healthy one whatever the probe would say."""
 ASKS_WHICH = re.compile(r"\bwhich\b|\b(?:is|was|'s|are)\s+(?:the|that)\s+(?:best|winning|top|leading|strongest|winner)\b",
                         re.I)
 """A question for the ranking itself ("which is the best one?", "what's the best run?"), not a reference to its
@@ -28,10 +33,17 @@ read once that comparison is back, not the last one's."""
 def leader_of_comparison(result: dict) -> dict:
     """What the thread keeps of a compare_runs result for "the better one": the probe's leader when its lead is more
     than twice its standard error (tools/insights.probe_lead), else none, and why."""
-    ids = [str(r["run_id"]) for r in result.get("runs") or []]
+    rows = result.get("runs") or []
+    ids = [str(r["run_id"]) for r in rows]
     lead = result.get("probe_lead")
     if lead and lead["resolved"]:
-        return {"label_free": None, "probe": str(lead["best"]), "run_ids": ids, "compared": True}
+        worst = next((i for i in ids if i != str(lead["best"])), None) if len(ids) == 2 else None
+        return {"label_free": None, "probe": str(lead["best"]), "worst": worst, "run_ids": ids, "compared": True}
+    healthy = [str(r["run_id"]) for r in rows if r.get("verdict") == "healthy"]
+    failed = [str(r["run_id"]) for r in rows if r.get("verdict") in FAILED_VERDICTS]
+    if len(healthy) == 1 and len(failed) == len(rows) - 1:  # one healthy run beside failed ones: no probe needed
+        return {"label_free": None, "probe": healthy[0], "worst": failed[0] if len(failed) == 1 else None,
+                "run_ids": ids, "compared": True}
     if not lead:
         why = "not every run has a linear probe on the same data"
     elif lead["best_acc"] == lead["second_acc"]:
@@ -39,7 +51,7 @@ def leader_of_comparison(result: dict) -> dict:
     else:
         why = (f"run {lead['best']} leads on the linear probe by {100 * lead['lead']:.1f} points, within twice its "
                f"standard error ({100 * lead['se']:.1f})")
-    return {"label_free": None, "probe": None, "run_ids": ids, "compared": True, "why": why}
+    return {"label_free": None, "probe": None, "worst": None, "run_ids": ids, "compared": True, "why": why}
 
 
 def leaders_of(result: dict) -> dict:
@@ -51,6 +63,8 @@ def leaders_of(result: dict) -> dict:
     if probe_best is not None and ranking[0]["probe_acc"] == max(probes):
         probe_best = ranking[0]["run_id"]  # a tie at the top: the probe does not gainsay the label-free leader
     return {"label_free": ranking[0]["run_id"] if ranking else None, "probe": probe_best,
+            "worst": ranking[-1]["run_id"] if len(ranking) > 1 and (None in probes or ranking[-1]["probe_acc"] ==
+                                                                     min(probes)) else None,
             "run_ids": [e["run_id"] for e in ranking]}
 
 
@@ -59,12 +73,15 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
     the label-free order and the probe disagree (a list, to ask which), or None when the message points at no ranked
     run (no ranking in the thread, a question for the ranking itself, or no such words)."""
     ranked = context.get("last_ranking") or {}
-    m = BEST_REF.search(text)
+    m = BEST_REF.search(text) or WORST_REF.search(text)
     if not (ranked.get("label_free") or ranked.get("compared")) or m is None or ASKS_WHICH.search(text) or \
             ORDERED_HERE.search(text[:m.start()]):
         return None
     if context.get("last_listed") not in (None, ranked.get("run_ids")):  # a list shown since: "the top one" is its
         return None  # (agent/listed_words.py)
-    picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x)) or ranked["run_ids"]
+    if WORST_REF.match(text, m.start()):  # "the worse one": the other end, when the comparison or ranking says
+        picks = [ranked["worst"]] if ranked.get("worst") else ranked["run_ids"]
+    else:
+        picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x)) or ranked["run_ids"]
     written = [text[:m.start()] + f"run {rid}" + text[m.end():] for rid in picks]
     return written[0] if len(written) == 1 else written

@@ -111,7 +111,7 @@ CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+cha
 ANOTHER_FIX = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|and|or|so|well|no|nah|then)\W+)*(?:(?:what|how)\s+about\s+|is\s+there\s+|"
                          r"(?:can\s+you\s+|could\s+you\s+)?(?:give\s+me|suggest|recommend|try)\s+|(?:have\s+you\s+)?got\s+|any\s+)?"
                          r"(?:something|anything|another|a\s+different|some\s+other|other)\b(?:\s+(?:one|change|fix|idea|"
-                         r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|instead|(?:other\s+)?than\s+.+|besides\s+.+|"
+                         r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|different|new|instead|(?:other\s+)?than\s+.+|besides\s+.+|"
                          r"apart\s+from\s+.+|except\s+.+))?\W*$|^\W*(?:(?:ok(?:ay)?|hmm+|and|so|well)\W+)*(?:what\s+else\s+"
                          r"(?:could|can|should|would|might|do)\s+(?:i|we|you)\s+(?:try|do|change|suggest|recommend)|"
                          r"(?:any|what|which)\s+other\s+(?:ideas?|options?|suggestions?|changes?|fix(?:es)?|"

@@ -49,7 +49,7 @@ from agent.launch_words import (
 from agent.listed_words import PLACE_REF, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
-from agent.ranked_words import ASKS_WHICH, BEST_REF, resolve_best
+from agent.ranked_words import ASKS_WHICH, BEST_REF, WORST_REF, resolve_best
 from agent.reading import (
     CONFIDENT,
     MANY_RUN_INTENTS,
@@ -74,6 +74,7 @@ from agent.run_tool_words import (
     ACTION_START,
     ANOTHER_FIX,
     CHANGE_ASKED,
+    CHANGE_KIND,
     FROM_WEIGHTS,
     HOW_MANY_RUNS,
     HOW_TO_IMPROVE,
@@ -217,6 +218,10 @@ MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|laun
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
+FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s+and|just|ok(?:ay)?|so)\W+)*(?:fix|repair|"
+                       r"sort\s+out)\s+(?:run\s*#?\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?)(?:\s+(?:for\s+me|"
+                       r"please|then|now))*\W*$", re.I)
+"""A fix asked for outright ("fix run 2 for me", "can you fix it?"): the recommendation, then its launch proposed."""
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
 STOP_SAID = re.compile(r"\b(?:cancel\w*|stop\w*|kill\w*|abort\w*|halt\w*|terminat\w*|pause\w*|suspend\w*|end|"
                        r"interrupt\w*|shut\w*|quit|scrap|drop|enough|on\s+hold|pull\s+the\s+plug|no\s+longer|"
@@ -278,6 +283,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     best = resolve_best(stripped, context)
     if isinstance(best, list):  # "train the best one longer" when the label-free order and the probe disagree
         ranked = context["last_ranking"]
+        if WORST_REF.search(stripped):  # "the worse one" where the comparison or ranking does not settle it
+            why = f": {ranked['why']}" if ranked.get("why") else " (the probe and the label-free order disagree)"
+            return ask(f"The last {'comparison' if ranked.get('compared') else 'ranking'} does not say which of runs "
+                       f"{', '.join(ranked['run_ids'])} is worse{why}. Which did you mean?", best)
         if ranked.get("compared"):  # "compare runs 1 and 2 and train the better one longer" when the probe can't say
             return ask(f"The comparison does not say which of runs {', '.join(ranked['run_ids'])} is better: "
                        f"{ranked['why']}. Which did you mean?", best)
@@ -340,6 +349,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if amended is not None:  # or "how long will that take?": the launch shown again, still waiting
             return amended
     named = find_runs(stripped, world, about_runs=True)
+    fix_of = named.ids[0] if len(named.ids) == 1 else context.get("focus_run") if not named.mentioned else None
+    if FIX_ASKED.match(stripped) and fix_of and world.has(fix_of) and not pending:  # "fix run 2 for me": its
+        # recommendation, then its follow-up proposed (a launch still waits for a yes)
+        return Reading("tool", "recommend_next_step", {"run_id": fix_of}, confidence=1.0,
+                       intents=[("recommend_next_step", 1.0)], then="launch the fix")
     if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
@@ -349,6 +363,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if intents[0][0] in ("launch_pretraining", "relaunch") and rec.get("launchable", True) and not find_method(
                 without_paths(stripped)) and (launch_args(stripped) or find_data(stripped)):  # "ok, but on shapes and
             return read_relaunch(stripped, context, world, 1.0, intents, cwd)  # for 40 steps": the follow-up so
+        if CHANGE_KIND.search(stripped) and len(stripped.split()) <= 10:  # "give me a data change instead"
+            return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], **recommend_filters(stripped)},
+                           confidence=1.0, intents=[("recommend_next_step", 1.0)])
         if ANOTHER_FIX.match(stripped):  # "something else?": another recommendation, the last one's change avoided
             args = {"run_id": rec["run_id"], **recommend_filters(stripped)}  # unless the message names what to avoid
             args.setdefault("avoid", list(dict.fromkeys([*rec.get("avoided", []), *(rec.get("change") or {})])) or None)

@@ -274,7 +274,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session47_turns_heldout.jsonl": 0.9, "session47b_turns_heldout.jsonl": 0.9,
                           "session47c_turns_heldout.jsonl": 0.9, "session47d_turns_heldout.jsonl": 0.9,
                           "session48_turns_heldout.jsonl": 0.9, "session48b_turns_heldout.jsonl": 0.9,
-                          "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9}
+                          "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
+                          "session48e_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -420,7 +421,7 @@ def test_anything_else_after_a_recommendation_keeps_away_from_its_change(tmp_pat
     first = a.chat("recommend something for run 2", "r")["tool_calls"][0]
     assert first == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
     for reply in ("something other than the learning rate", "anything else?", "and another?", "what else could I try?",
-                  "any other ideas?"):
+                  "any other ideas?", "nah, something different"):
         call = a.chat(reply, "r")["tool_calls"][0]
         assert call["name"] == "recommend_next_step" and call["args"] == {"run_id": "2", "avoid": ["optim.lr"]}, reply
 
@@ -447,6 +448,59 @@ def test_keep_an_eye_on_it_and_stop_it_if_it_collapses(tmp_path, monkeypatch):
     out = a.chat("keep an eye on it and stop it if it collapses", "k")
     assert out["pending_confirmation"] == {"tool": "stop_run_when", "args": {"run_id": "3", "rule": None,
                                                                            "on_failure": True}}
+
+
+def test_a_kind_of_change_asked_right_after_a_recommendation(tmp_path, monkeypatch):
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what should I try next for run 2?", "c")
+    call = a.chat("hmm, give me a data change instead", "c")["tool_calls"][0]
+    assert call["name"] == "recommend_next_step" and call["args"] == {"run_id": "2", "category": "data"}
+
+
+@pytest.mark.parametrize("asked,run", [("fix run 2 for me", "2"), ("can you fix it?", "2"), ("please fix run 1", "1")])
+def test_fix_it_recommends_then_proposes_the_follow_up(asked, run, tmp_path, monkeypatch):
+    """ "fix run 2 for me" gave the recommendation, and the "yes" after it launched nothing."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home", evidence=True)
+    a = agent(home)
+    a.chat("diagnose run 2", "f")
+    out = a.chat(asked, "f")
+    assert [c["name"] for c in out["tool_calls"]] == ["recommend_next_step", "launch_pretraining"]
+    assert out["pending_confirmation"]["args"]["parent_run"] == run
+    a.chat("yes", "f")
+    assert Registry(home).list()[0].parent_id == run
+
+
+def test_the_worse_one_after_a_comparison_of_a_healthy_and_a_collapsed_run(tmp_path, monkeypatch):
+    """With no probe on the collapsed run the comparison named no leader, so "the worse one" (and "the better
+    one") were not understood; a healthy run beside a failed one settles both."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("compare runs 1 and 2", "w")
+    call = a.chat("what should I do about the worse one?", "w")["tool_calls"][0]
+    assert call == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
+    a.chat("compare runs 1 and 2", "w")
+    assert "How much longer should run 1 train?" in a.chat("train the better one longer", "w")["answer"]
+
+
+def test_the_worse_one_where_the_ranking_does_not_settle_it_is_asked():
+    from agent.ranked_words import leader_of_comparison, leaders_of, resolve_best
+
+    unsettled = leader_of_comparison({"runs": [{"run_id": 1, "verdict": "healthy"}, {"run_id": 2, "verdict": "healthy"}]})
+    assert unsettled["worst"] is None and resolve_best("diagnose the worse one", {"last_ranking": unsettled}) == [
+        "diagnose run 1", "diagnose run 2"]
+    ranked = leaders_of({"ranking": [{"run_id": "4", "probe_acc": 0.9}, {"run_id": "5", "probe_acc": 0.8},
+                                     {"run_id": "6", "probe_acc": 0.85}]})
+    assert ranked["worst"] is None  # the probe's lowest (5) is not the label-free last (6)
+    ranked = leaders_of({"ranking": [{"run_id": "4", "probe_acc": None}, {"run_id": "5", "probe_acc": None}]})
+    assert resolve_best("diagnose the weakest one", {"last_ranking": ranked}) == "diagnose run 5"
 
 
 def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.again_words import again_for_run, relaunch_of_focus
 from agent.annotating import instead_of_last, last_tags_off
-from agent.answers import HELP, REFUSAL, catalogue_text, tool_result_text
+from agent.answers import HELP, REFUSAL, as_markdown, catalogue_text, recommendation_text, tool_result_text
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
@@ -119,6 +119,9 @@ class OfflinePlanner(BaseChatModel):
                     return _call(second.tool, second.args)
                 return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
+            if [n for n, _ in results[:2]] == ["recommend_next_step", "launch_pretraining"] and "error" not in \
+                    results[0][1]:  # "fix run 2 for me": the follow-up is proposed below, not "say launch it"
+                parts[0] = as_markdown(recommendation_text(results[0][1], launch_with="it is proposed below"))
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))

@@ -472,6 +472,7 @@ def test_fix_it_recommends_then_proposes_the_follow_up(asked, run, tmp_path, mon
     out = a.chat(asked, "f")
     assert [c["name"] for c in out["tool_calls"]] == ["recommend_next_step", "launch_pretraining"]
     assert out["pending_confirmation"]["args"]["parent_run"] == run
+    assert 'say "launch it"' not in out["answer"] and "it is proposed below" in out["answer"]
     a.chat("yes", "f")
     assert Registry(home).list()[0].parent_id == run
 

@@ -686,10 +686,6 @@ A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|pro
 """A follow-up that applies a recommendation ("launch the recommended fix for run 2", "try your suggestion on run 4")."""
 A_FIX = re.compile(r"\b(?:the|a|that|your)\s+fix\b", re.I)
 """A follow-up named as the fix, with no run named ("launch the fix"): the fix of the run in focus."""
-DO_IT = re.compile(r"^\W*(?:(?:ok(?:ay)?|sure|great|good|fine|alright|cool|yes|yeah|yep|sounds\s+good|perfect|nice)\b[\s,!.]*)*"
-                   r"(?:(?:let'?s|please|then)\s+)?(?:(?:do|try|apply|run|launch|start)\s+(?:it|that|this|that\s+one)|"
-                   r"go\s+(?:for|with)\s+(?:it|that|this)|make\s+it\s+so)(?:\s+(?:then|please|now))?\W*$", re.I)
-"""The last recommendation taken up without naming it ("ok do it", "let's try that", "go for it")."""
 
 
 SETTING_OF_A_RUN = re.compile(rf"\s+of\s+(?:run\s*#?\d+|it|this\s+run|that\s+run)(?=\s+(?:to|=)\s*{NUMBER})", re.I)

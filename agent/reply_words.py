@@ -24,6 +24,11 @@ YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+a
                       r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
 """An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the
 request is read with its run in focus."""
+TAKEN_UP = re.compile(rf"{_YES_LEAD}(?:(?:{_YES}|good|nice|cool)\b[\s,.!;:-]*)*(?:(?:let'?s|please|then|just)\s+)?"
+                      r"(?:(?:do|try|apply|run|launch|start)\s+(?:it|that|this|that\s+one)|go\s+(?:for|with)\s+(?:it|that|this)|"
+                      r"make\s+it\s+so)(?:[\s,.!;:-]+(?:then|please|now))*[\s,.!;:-]*$", re.I)
+"""The last recommendation taken up without naming it ("ok do it", "let's try that", "go for it"): its follow-up
+proposed (a yes with nothing waiting for one is not; agent/understand.py)."""
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove)(?:\s+(?:it|that|this|them|the\s+(?:"

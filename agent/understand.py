@@ -28,7 +28,6 @@ from agent.fidelity import (
 from agent.grid_words import find_grid
 from agent.launch_words import (
     COST_ASKED,
-    DO_IT,
     LENGTH_MULTIPLE,
     LONGER_ALONE,
     MULTIPLE_OF_SETTING,
@@ -60,6 +59,7 @@ from agent.reading import (
     run_problem,
     which_sweep,
 )
+from agent.reply_words import TAKEN_UP
 from agent.run_refs import (
     GROUP_REF,
     METHODS_WEIGHED,
@@ -358,7 +358,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
                            intents=[("recommend_next_step", 1.0)])
-        if DO_IT.match(stripped) and rec.get("launchable", True):  # "ok do it": the follow-up proposed
+        if TAKEN_UP.match(stripped) and rec.get("launchable", True):  # "ok do it": the follow-up proposed
             return read_relaunch("launch it", context, world, 1.0, intents, cwd)
         if intents[0][0] in ("launch_pretraining", "relaunch") and rec.get("launchable", True) and not find_method(
                 without_paths(stripped)) and (launch_args(stripped) or find_data(stripped)):  # "ok, but on shapes and

@@ -449,7 +449,8 @@ def test_the_best_one_after_a_ranking_is_its_leader_or_a_question_when_the_probe
     model = get_model()
     result = {"ranking": [{"run_id": "5", "probe_acc": 0.91}, {"run_id": "1", "probe_acc": 0.95}]}
     split = leaders_of(result)
-    assert split == {"label_free": "5", "probe": "1", "run_ids": ["5", "1"]}
+    assert split == {"label_free": "5", "probe": "1", "worst": None, "run_ids": ["5", "1"]}  # worst: the probe
+    # disagrees with the label-free order at the bottom too
     r = understand("train the best one for 100 more steps", {"last_ranking": split}, WORLD, model)
     assert r.kind == "clarify" and "run 5 first without labels, and run 1 by the linear probe" in r.question
     assert r.options == ["train run 5 for 100 more steps", "train run 1 for 100 more steps"]

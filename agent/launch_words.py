@@ -709,10 +709,11 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     parent = world.run(refs.ids[0]) if refs.ids else None
     args = launch_args(SETTING_OF_A_RUN.sub("", text), parent.method if parent else None)
     rec = context.get("last_recommendation")
-    fixed = refs.ids[0] if refs.ids else context.get("focus_run") if A_FIX.search(text) and not refs.mentioned \
-        else None
-    if fixed and (refs.ids and A_RECOMMENDATION.search(text) or not refs.ids) and not (
-            rec and rec.get("run_id") == fixed):
+    if refs.ids:  # "launch the recommended fix for run 2", "relaunch run 2 with the fix"
+        fixed = refs.ids[0] if A_RECOMMENDATION.search(text) or A_FIX.search(text) else None
+    else:  # "launch the fix" after run 2's diagnosis
+        fixed = context.get("focus_run") if A_FIX.search(text) and not refs.mentioned else None
+    if fixed and not (rec and rec.get("run_id") == fixed):
         # "launch the recommended fix for run 2", or "launch the fix" after run 2's diagnosis, with none for run 2 in
         # this thread: the recommendation first, never run 2's config again unchanged; then the message read again
         # with it in hand, so that the launch it asked for (with any settings it gave) is proposed

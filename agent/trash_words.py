@@ -11,7 +11,8 @@ import time
 from agent.run_refs import World
 from tools.registry import ACTIVE
 
-DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you)\W+)*(?:delete|remove|trash|"
+DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
+                    r"just|yes|yeah|sure)\W+)*(?:delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
 RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:restore|undelete|recover|un-?trash|"
                      r"bring\s+back)\s+run\s*#?(?P<id>\d+)\b(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?[\s?.!]*$",

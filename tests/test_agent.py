@@ -275,7 +275,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session47c_turns_heldout.jsonl": 0.9, "session47d_turns_heldout.jsonl": 0.9,
                           "session48_turns_heldout.jsonl": 0.9, "session48b_turns_heldout.jsonl": 0.9,
                           "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
-                          "session48e_turns_heldout.jsonl": 0.9}
+                          "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -382,6 +382,8 @@ def test_delete_it_is_the_run_in_focus_and_of_a_waiting_launch_a_no(tmp_path, mo
     a = agent(home)
     a.chat("diagnose run 2", "d")
     assert a.chat("delete it", "d")["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["2"]}}
+    a.chat("no", "d")
+    assert a.chat("ok delete it", "d")["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["2"]}}
     a.chat("pretrain simclr on digits for 20 steps", "l")
     out = a.chat("delete it", "l")
     assert out["pending_confirmation"] is None and out["tool_calls"] == [] and len(Registry(home).list()) == 3
@@ -489,6 +491,10 @@ def test_the_worse_one_after_a_comparison_of_a_healthy_and_a_collapsed_run(tmp_p
     assert call == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
     a.chat("compare runs 1 and 2", "w")
     assert "How much longer should run 1 train?" in a.chat("train the better one longer", "w")["answer"]
+    a.chat("compare runs 1 and 2", "w")  # the fix of the worse one: recommended, then proposed with it (it was run 2's
+    out = a.chat("relaunch the worse one with the fix", "w")  # config again, unchanged: held-out set 48f)
+    args = out["pending_confirmation"]["args"]
+    assert args["parent_run"] == "2" and args["recommendation"]["change"] == {"optim.lr": 3e-4}
 
 
 def test_the_worse_one_where_the_ranking_does_not_settle_it_is_asked():

@@ -528,7 +528,7 @@ def test_a_recommended_fix_launched_with_none_in_the_thread_shows_the_recommenda
     """"launch the recommended fix for run 2" in a new thread launched run 2's config again, unchanged."""
     for text in ("launch the recommended fix for run 2", "apply your suggestion to run 2"):
         r = understand(text, {}, WORLD, model)
-        assert (r.tool, r.args) == ("recommend_next_step", {"run_id": "2"}), text
+        assert (r.tool, r.args, r.then) == ("recommend_next_step", {"run_id": "2"}, text), text  # then proposed
     rec = {"run_id": "2", "category": "model", "change": {"method_args.stop_gradient": True}}
     r = understand("launch the recommended fix for run 2", {"last_recommendation": rec}, WORLD, model)
     assert (r.tool, r.args) == ("launch_pretraining", {"parent_run": "2", "recommendation": rec})

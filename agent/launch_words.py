@@ -702,6 +702,8 @@ RELAUNCH_SAID = re.compile(r"\b(?:re-?run|re-?launch|re-?start|again|anew|follow
 
 
 def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
+    said = text
+    text, labels = launch_labels(text)  # "launch it and tag it fix-try": its tags (never read as a dataset)
     refs = find_runs(text, world, about_runs=True)
     problem = run_problem(refs, world)
     if problem:
@@ -717,7 +719,7 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
         # "launch the recommended fix for run 2", or "launch the fix" after run 2's diagnosis, with none for run 2 in
         # this thread: the recommendation first, never run 2's config again unchanged; then the message read again
         # with it in hand, so that the launch it asked for (with any settings it gave) is proposed
-        return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3], then=text)
+        return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3], then=said)
     if rec and not refs.ids and not rec.get("launchable", True):  # "let it run", "audit it": nothing to launch
         return ask(f"Run {rec['run_id']}'s recommendation is no change to launch: {rec.get('rationale', '')}.",
                    [f"diagnose run {rec['run_id']}"])
@@ -737,11 +739,12 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     if problem:
         return problem
     args.update(named)
+    args.update(labels)
     change = ((args.get("recommendation") or {}).get("change") or {})
+    scale = multiples_of_parent(text, args) if args.get("parent_run") else {}
+    if scale:  # "run 4 again with twice the batch size": the tool makes the value of run 4's (a recommendation's
+        args["scale"] = scale  # value for that setting gives way: LaunchArgs._your_values_win)
     if not any(k in change for k in ("optim.lr", "train.batch_size", "method_args.temperature")):  # else it says how
-        scale = multiples_of_parent(text, args) if args.get("parent_run") else {}
-        if scale:  # "run 4 again with twice the batch size": the tool makes the value of run 4's
-            args["scale"] = scale
         vague = _direction_without_value(text, args, args.get("parent_run"), intents, p) or (
             None if scale else _multiple_without_value(text, args, args.get("parent_run"), intents, p))
         if vague:

@@ -275,7 +275,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session47c_turns_heldout.jsonl": 0.9, "session47d_turns_heldout.jsonl": 0.9,
                           "session48_turns_heldout.jsonl": 0.9, "session48b_turns_heldout.jsonl": 0.9,
                           "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
-                          "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9}
+                          "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
+                          "session48g_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -508,6 +509,22 @@ def test_the_worse_one_where_the_ranking_does_not_settle_it_is_asked():
     assert ranked["worst"] is None  # the probe's lowest (5) is not the label-free last (6)
     ranked = leaders_of({"ranking": [{"run_id": "4", "probe_acc": None}, {"run_id": "5", "probe_acc": None}]})
     assert resolve_best("diagnose the weakest one", {"last_ranking": ranked}) == "diagnose run 5"
+
+
+def test_a_follow_up_keeps_its_tags_and_a_multiple_beside_a_recommendation(tmp_path, monkeypatch):
+    """ "launch it and tag it fix-try" dropped the tag, and "try it with twice the batch size" the multiple, when a
+    recommendation was the follow-up's (held-out set 48g)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("recommend a fix for run 2", "t")
+    args = a.chat("launch it and tag it fix-try", "t")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["tags"], args["recommendation"]["change"]) == ("2", ["fix-try"], {"optim.lr": 3e-4})
+    a.chat("no", "t")
+    a.chat("recommend a fix for run 2", "t")
+    args = a.chat("try it with twice the batch size", "t")["pending_confirmation"]["args"]
+    assert (args["batch_size"], args["recommendation"]["change"]) == (128, {"optim.lr": 3e-4})  # 2 x run 2's 64
 
 
 def test_a_waiting_launch_outlives_a_question_and_each_answer_says_so(tmp_path, monkeypatch):

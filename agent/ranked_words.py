@@ -73,13 +73,14 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
     the label-free order and the probe disagree (a list, to ask which), or None when the message points at no ranked
     run (no ranking in the thread, a question for the ranking itself, or no such words)."""
     ranked = context.get("last_ranking") or {}
-    m = BEST_REF.search(text) or WORST_REF.search(text)
+    best, worst = BEST_REF.search(text), WORST_REF.search(text)
+    m = best or worst
     if not (ranked.get("label_free") or ranked.get("compared")) or m is None or ASKS_WHICH.search(text) or \
             ORDERED_HERE.search(text[:m.start()]):
         return None
     if context.get("last_listed") not in (None, ranked.get("run_ids")):  # a list shown since: "the top one" is its
         return None  # (agent/listed_words.py)
-    if WORST_REF.match(text, m.start()):  # "the worse one": the other end, when the comparison or ranking says
+    if m is worst:  # "the worse one": the other end, when the comparison or ranking says
         picks = [ranked["worst"]] if ranked.get("worst") else ranked["run_ids"]
     else:
         picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x)) or ranked["run_ids"]

@@ -12,7 +12,7 @@ from agent.run_refs import World
 from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
-                    r"just|yes|yeah|sure)\W+)*(?:delete|remove|trash|"
+                    r"just|yes|yeah|sure)\W+)*(?P<verb>delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
 RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:restore|undelete|recover|un-?trash|"
                      r"bring\s+back)\s+run\s*#?(?P<id>\d+)\b(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?[\s?.!]*$",
@@ -59,8 +59,8 @@ def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str,
     if not m:
         return None
     what = m.group("what").strip()
-    if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and not re.match(
-            r"\W*(?:\w+\W+)*?remove\b", text, re.I)):  # "remove it" may be the tag just added: only with "run"
+    if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and m["verb"].lower() !=
+                                       "remove"):  # "remove it" may be the tag just added: only with "run"
         return "ids", [focus]
     named = [r for r in world.runs if r.name and re.search(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", what, re.I)]
     for r in named:  # a run's name stands for its id ("delete run siam-nostop")

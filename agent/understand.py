@@ -341,7 +341,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(stripped, world))
     if not STOP_SAID.search(stripped):
-        intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]
+        intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]  # last, same length
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
         amended = amend(stripped, pending, world, intents, cwd, context.get("asked_setting")) or pending_asked(
@@ -351,9 +351,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     named = find_runs(stripped, world, about_runs=True)
     fix_of = named.ids[0] if len(named.ids) == 1 else context.get("focus_run") if not named.mentioned else None
     if FIX_ASKED.match(stripped) and fix_of and world.has(fix_of) and not pending:  # "fix run 2 for me": its
-        # recommendation, then its follow-up proposed (a launch still waits for a yes)
+        # recommendation, then (the message read again, with it in hand) its follow-up proposed, waiting for a yes
+        if rec and rec.get("run_id") == fix_of:
+            return read_relaunch("launch it", context, world, 1.0, intents, cwd)
         return Reading("tool", "recommend_next_step", {"run_id": fix_of}, confidence=1.0,
-                       intents=[("recommend_next_step", 1.0)], then="launch the fix")
+                       intents=[("recommend_next_step", 1.0)], then=stripped)
     if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,

@@ -86,7 +86,7 @@ class LaunchArgs(BaseModel):
         mine = set(given) | set(self.scale)
         if not mine & set(change):
             return self
-        tried = {k: given[k] if k in given else v for k, v in change.items() if k not in self.scale}
+        tried = {k: given.get(k, v) for k, v in change.items() if k not in self.scale}
         if set(RUN_LENGTH) & set(change):  # your length, in whichever unit, in place of the recommended one
             tried.update({k: given[k] for k in RUN_LENGTH if given.get(k) is not None})
         self.recommendation = {**self.recommendation, "change": {k: v for k, v in tried.items() if v is not None},

@@ -42,6 +42,12 @@ TAG = [re.compile(START + p, re.I) for p in (
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
                   r"\s+saying\s+|\s+that\s+)(?P<note>\S.*)$", re.I | re.S)
+NOTE_THAT = re.compile(START + r"(?:make\s+a\s+note|note\s+down|note)\s+that\s+(?=(?P<runs>run\s*#?\d+\b)?)(?P<note>"
+                       r"(?![^?]*\?)(?!.*\b(?:pretrain|launch|sweep|schedule|queue)\b)(?:run\s*#?\d+\b)?"
+                       r"(?!.*\bruns?\s*#?\d+).+)$", re.I | re.S)
+"""A note on the run in focus ("diagnose run 2" ... "note that it collapsed at step 100"), or on the run its words
+begin with ("note that run 1 used lr 0.5"), unless they go on to ask something, to launch ("note that gpu 0 is busy,
+launch dino on gpu 1") or name another run."""
 NOTE_WITHOUT_TEXT = re.compile(START + r"add\s+(?:a\s+|an\s+)?(?:note|comment)\s+(?:to|on|for)\s+(?P<runs>.+?)\W*$", re.I)
 NOT_KEPT = re.compile(START + r"(?P<verb>star|unstar|pin|unpin|archive|bookmark|favou?rite)\s+(?P<runs>.+?)\W*$", re.I)
 ANY_ANNOTATION = re.compile(START + r"(?:rename|re-name|tag|untag|label(?![ -]?free)|annotate|add (?:a |an )?(?:note|tag|"
@@ -86,14 +92,14 @@ def _change(key: str, m: re.Match) -> dict | None:
 
 
 # in this order: a note's words may hold anything; "remove the best tag" before a tag; a rename before "tag it X"
-CHANGES = (((NOTE,), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
+CHANGES = (((NOTE_THAT, NOTE), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
 WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
 
 
 def read_annotation(text: str) -> AnnotationWords | None:
     """The annotation a message asks for, or None when it is not one. A second change joined on ("tag run 1 as
     baseline and call it ref", "rename run 2 to ref and tag it best") is kept with the first: one call makes both."""
-    if not NOTE.search(text):  # a note's words are the note's, whatever they say
+    if not NOTE.search(text) and not NOTE_THAT.search(text):  # a note's words are the note's, whatever they say
         rest, also = launch_labels(text)
         first = _read_one(rest) if also and rest.strip() else None
         if first is not None and first.change:
@@ -111,7 +117,7 @@ def _read_one(text: str) -> AnnotationWords | None:
             m = pattern.search(text)
             change = _change(key, m) if m else None
             if change:
-                return AnnotationWords(m.group("runs"), change)
+                return AnnotationWords(m.group("runs") or "", change)
     for pattern, key in WITHOUT_VALUE:
         m = pattern.search(text)
         if m:

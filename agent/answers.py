@@ -726,6 +726,25 @@ def _compare_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def side_by_side_text(refused: str, compared: dict) -> str:
+    """A ranking refused ("which of my runs is best?" over runs of several methods) answered by the comparison in its
+    place: why no label-free order, the runs side by side, and the best where a probe or the verdicts settle it."""
+    from agent.ranked_words import leader_of_comparison
+
+    why = refused.removeprefix("runs: ").split(". Fix:")[0]
+    lines = [f"I cannot rank these runs without labels: {why}. Here they are side by side instead:", "",
+             _compare_text(compared)]
+    settled = leader_of_comparison(compared)
+    if settled.get("failed") is not None:  # settled by the verdicts, not a probe
+        training = ", ".join(f"run {i}" for i in settled["training"])
+        verdicts = {str(r["run_id"]): str(r["verdict"]).replace("_", " ") for r in compared["runs"]}
+        lines += ["", f"**Run {settled['probe']} is the best so far**, the only healthy one: "
+                  + ", ".join(f"run {i} ended in {verdicts[i]}" for i in settled["failed"])
+                  + (f", and {training} {'is' if len(settled['training']) == 1 else 'are'} still training, not "
+                     "judged yet" if training else "") + "."]
+    return "\n".join(lines)
+
+
 def value_cell(value) -> str:
     """A value in a comparison; '-' where the run has none (a metric not measured yet; a setting it does not set:
     another method's, or a default worked out at launch such as the learning rate), not Python's None."""

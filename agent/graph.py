@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import changes_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
-from agent.ranked_words import leader_of_comparison, leaders_of
+from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
 from agent.run_list_words import NARROWABLE, narrowed, runs_of
 from ssl_runtime import settings
@@ -317,6 +317,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if msg.name == "rank_runs" and result.get("ranking"):
                 update["last_ranking"] = leaders_of(result)
                 update["last_listed"] = update["last_ranking"]["run_ids"]
+            if msg.name in ("rank_runs", "compare_runs") and "error" not in result:  # "which run is best?" ... "is
+                best = answered_best(update.get("last_ranking"), _said(state))  # it any good?": the run it named
+                if best:
+                    update["focus_run"] = best
             update["messages"].append(msg)
         for call in getattr(ai, "tool_calls", []):
             rid = call["args"].get("run_id")
@@ -335,6 +339,12 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
     g.add_conditional_edges("tools", lambda s: END if isinstance(s["messages"][-1], AIMessage) else "model",
                             {"model": "model", END: END})
     return g.compile(checkpointer=checkpointer)
+
+
+def _said(state: State) -> str:
+    """The user's message this turn answers."""
+    human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
+    return str(human.content) if human is not None else ""
 
 
 def waiting_line(held: dict, pending: dict | None, proposed: bool, go_ahead: dict | None) -> tuple[str, bool]:

@@ -701,6 +701,10 @@ RELAUNCH_SAID = re.compile(r"\b(?:re-?run|re-?launch|re-?start|again|anew|follow
                            r"run)\s+(?:it|this|that|one|a\s+copy))\b", re.I)
 
 
+THE_RUN_SAID = re.compile(r"\bit\b|\b(?:this|that|the\s+same)\s+(?:one|run)\b", re.I)
+"""The run in focus, named by a pronoun in a relaunch ("train it for twice as long")."""
+
+
 def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd) -> Reading:
     said = text
     text, labels = launch_labels(text)  # "launch it and tag it fix-try": its tags (never read as a dataset)
@@ -708,26 +712,29 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     problem = run_problem(refs, world)
     if problem:
         return problem
-    parent = world.run(refs.ids[0]) if refs.ids else None
+    rec, focus = context.get("last_recommendation"), context.get("focus_run")
+    ids = refs.ids or ([focus] if not refs.mentioned and not rec and focus and world.has(focus) and
+                       THE_RUN_SAID.search(text) else [])  # "should I train run 1 longer?" ... "train it for twice
+    # as long": the run in focus (after a recommendation, "launch it" is the recommendation's)
+    parent = world.run(ids[0]) if ids else None
     args = launch_args(SETTING_OF_A_RUN.sub("", text), parent.method if parent else None)
-    rec = context.get("last_recommendation")
-    if refs.ids:  # "launch the recommended fix for run 2", "relaunch run 2 with the fix"
-        fixed = refs.ids[0] if A_RECOMMENDATION.search(text) or A_FIX.search(text) else None
+    if ids:  # "launch the recommended fix for run 2", "relaunch run 2 with the fix"
+        fixed = ids[0] if A_RECOMMENDATION.search(text) or A_FIX.search(text) else None
     else:  # "launch the fix" after run 2's diagnosis
-        fixed = context.get("focus_run") if A_FIX.search(text) and not refs.mentioned else None
+        fixed = focus if A_FIX.search(text) and not refs.mentioned else None
     if fixed and not (rec and rec.get("run_id") == fixed):
         # "launch the recommended fix for run 2", or "launch the fix" after run 2's diagnosis, with none for run 2 in
         # this thread: the recommendation first, never run 2's config again unchanged; then the message read again
         # with it in hand, so that the launch it asked for (with any settings it gave) is proposed
         return Reading("tool", "recommend_next_step", {"run_id": fixed}, confidence=p, intents=intents[:3], then=said)
-    if rec and not refs.ids and not rec.get("launchable", True):  # "let it run", "audit it": nothing to launch
+    if rec and not ids and not rec.get("launchable", True):  # "let it run", "audit it": nothing to launch
         return ask(f"Run {rec['run_id']}'s recommendation is no change to launch: {rec.get('rationale', '')}.",
                    [f"diagnose run {rec['run_id']}"])
-    if refs.ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
-        args.update(parent_run=refs.ids[0], from_parent_weights=True)
-    elif refs.ids:
-        args["parent_run"] = refs.ids[0]
-        if rec and rec.get("run_id") == refs.ids[0] and not args.get("overrides") and not any(
+    if ids and MORE_OF_A_RUN.search(text):  # further training of the run, not its config again from scratch
+        args.update(parent_run=ids[0], from_parent_weights=True)
+    elif ids:
+        args["parent_run"] = ids[0]
+        if rec and rec.get("run_id") == ids[0] and not args.get("overrides") and not any(
                 k in args for k in ("epochs", "steps", "lr", "batch_size")):
             args["recommendation"] = rec
     elif rec:

@@ -20,7 +20,15 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.again_words import again_for_run, relaunch_of_focus
 from agent.annotating import instead_of_last, last_tags_off
-from agent.answers import HELP, REFUSAL, as_markdown, catalogue_text, recommendation_text, tool_result_text
+from agent.answers import (
+    HELP,
+    REFUSAL,
+    as_markdown,
+    catalogue_text,
+    recommendation_text,
+    side_by_side_text,
+    tool_result_text,
+)
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
@@ -29,6 +37,7 @@ from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
+from tools.ranking import NOT_RANKED_TOGETHER
 from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
 CONTEXT_KEY = "sslpilot_context"
@@ -107,6 +116,9 @@ class OfflinePlanner(BaseChatModel):
                     result = result["untrusted_data"]
                 results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
             then = _planned_second(messages)  # kept on the turn's first call (below), not read again
+            refused = _ranking_refused(messages, results) if not then else None
+            if refused:  # "which of my runs is best?" over runs no label-free signal orders together: side by side
+                return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]})
             if then and then["run_both"] and len(tail) == 1 and "error" not in results[0][1]:
                 if then["tool"] is None:  # "compare runs 1 and 2 and train the better one longer": read now
                     second = self.read(then["text"], context_from(messages))
@@ -119,6 +131,9 @@ class OfflinePlanner(BaseChatModel):
                     return _call(second.tool, second.args)
                 return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
+            if [n for n, _ in results] == ["rank_runs", "compare_runs"] and "error" in results[0][1] and \
+                    "error" not in results[1][1]:  # the ranking refused, the comparison shown in its place
+                parts = [as_markdown(side_by_side_text(results[0][1]["error"], results[1][1]))]
             if [n for n, _ in results[:2]] == ["recommend_next_step", "launch_pretraining"] and "error" not in \
                     results[0][1]:  # "fix run 2 for me": the follow-up is proposed below, not "say launch it"
                 parts[0] = as_markdown(recommendation_text(results[0][1], launch_with="it is proposed below"))
@@ -161,7 +176,8 @@ class OfflinePlanner(BaseChatModel):
             return _call(again[0]["tool"], again[0]["args"], then=then)
         text = relaunch_of_focus(text, context.get("focus_run"), previous) or text
         reading = self.read(text, context)
-        two = self._two_requests(text, context, reading)
+        two = self._two_requests(text, context, reading) if not reading.then else None  # a message read again
+        # once its first call is back ("relaunch it with the fix and tag it retry") is read whole then, tags and all
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
             second = two.second
             return _call(two.first.tool, two.first.args, then={"tool": second.tool if second else None,
@@ -198,6 +214,18 @@ def _call(tool: str, args: dict, then: dict | None = None) -> AIMessage:
     """A tool call; `then`, the second request of the message, made (or named) once this call is back."""
     return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
                                               "type": "tool_call"}], additional_kwargs={"then": then} if then else {})
+
+
+def _ranking_refused(messages: list[BaseMessage], results: list[tuple[str, dict]]) -> list[str] | None:
+    """The runs of this turn's ranking when it was refused because no label-free signal orders them together (they
+    mix methods, or one has no encoder to measure): they can still be shown side by side, probe and verdict."""
+    if len(results) != 1 or results[0][0] != "rank_runs" or NOT_RANKED_TOGETHER not in str(
+            results[0][1].get("error", "")):
+        return None
+    call = next((c for m in reversed(messages) if isinstance(m, AIMessage) for c in m.tool_calls
+                 if c["name"] == "rank_runs"), None)
+    ids = [str(i) for i in (call or {}).get("args", {}).get("run_ids") or []]
+    return ids if len(ids) >= 2 else None
 
 
 def _planned_second(messages: list[BaseMessage]) -> dict | None:

@@ -41,9 +41,11 @@ def leader_of_comparison(result: dict) -> dict:
         return {"label_free": None, "probe": str(lead["best"]), "worst": worst, "run_ids": ids, "compared": True}
     healthy = [str(r["run_id"]) for r in rows if r.get("verdict") == "healthy"]
     failed = [str(r["run_id"]) for r in rows if r.get("verdict") in FAILED_VERDICTS]
-    if len(healthy) == 1 and len(failed) == len(rows) - 1:  # one healthy run beside failed ones: no probe needed
+    training = [str(r["run_id"]) for r in rows if not r.get("verdict") and r.get("status") in ("queued", "running")]
+    if len(healthy) == 1 and failed and len(healthy) + len(failed) + len(training) == len(rows):  # one healthy run
+        # beside failed ones (and any still training, not judged yet): no probe needed
         return {"label_free": None, "probe": healthy[0], "worst": failed[0] if len(failed) == 1 else None,
-                "run_ids": ids, "compared": True}
+                "run_ids": ids, "compared": True, "failed": failed, "training": training}
     if not lead:
         why = "not every run has a linear probe on the same data"
     elif lead["best_acc"] == lead["second_acc"]:
@@ -66,6 +68,19 @@ def leaders_of(result: dict) -> dict:
             "worst": ranking[-1]["run_id"] if len(ranking) > 1 and (None in probes or ranking[-1]["probe_acc"] ==
                                                                      min(probes)) else None,
             "run_ids": [e["run_id"] for e in ranking]}
+
+
+ASKS_BEST = re.compile(r"\b(?:which|what(?:'s| is| was)?)\b.*\b(?:best|better|winner|strongest)\b", re.I)
+"""A question the ranking or comparison answers with one run ("which of my runs is best?")."""
+
+
+def answered_best(ranked: dict | None, said: str) -> str | None:
+    """The one run a ranking or comparison named best when the user asked which is best, so that "is it any good?"
+    next is about it; None when the two leaders differ or nothing settled it."""
+    if not ranked or not ASKS_BEST.search(said):
+        return None
+    picks = {x for x in (ranked.get("label_free"), ranked.get("probe")) if x}
+    return next(iter(picks)) if len(picks) == 1 else None
 
 
 def resolve_best(text: str, context: dict) -> str | list[str] | None:

@@ -38,6 +38,8 @@ A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{
 """A kind of finished run, optionally by age ("the failed runs older than a week"): the age counts from its end."""
 
 
+TRAILING = re.compile(r"(?:[\s,]+(?:instead|please|pls|then|now|thanks|thank\s+you|as\s+well))+$", re.I)
+"""Words after the runs that do not change which ("delete run 1 instead", "remove run 3 please")."""
 ANY_AGE = re.compile(r"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?:runs?|ones?|jobs?|experiments?)\s+(?:that\s+(?:are|"
                      r"were)\s+)?(?:older\s+than|ended\s+more\s+than|more\s+than\s+\S+\s+\w+\s+old)", re.I)
 """Runs by age alone ("runs older than 2 weeks"): no bulk delete of every kind from the chat; the kinds are offered."""
@@ -58,7 +60,7 @@ def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str,
     m = DELETE.match(text)
     if not m:
         return None
-    what = m.group("what").strip()
+    what = TRAILING.sub("", m.group("what").strip()) or m.group("what").strip()
     if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and m["verb"].lower() !=
                                        "remove"):  # "remove it" may be the tag just added: only with "run"
         return "ids", [focus]
@@ -68,7 +70,11 @@ def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str,
     if ONLY_RUNS.match(what) and re.search(r"\d", what):
         return "ids", list(dict.fromkeys(re.findall(r"\d+", what)))
     spared = EXCEPT.search(what)
-    if spared and ONLY_RUNS.match(spared.group("ids")) and A_KIND.match(what[:spared.start()].strip()):
+    before = what[:spared.start()].strip() if spared else ""
+    if spared and ONLY_RUNS.match(spared.group("ids")) and ONLY_RUNS.match(before) and re.search(r"\d", before):
+        kept = set(re.findall(r"\d+", spared.group("ids")))  # "delete run 1, not run 2"
+        return "ids", [i for i in dict.fromkeys(re.findall(r"\d+", before)) if i not in kept]
+    if spared and ONLY_RUNS.match(spared.group("ids")) and A_KIND.match(before):
         kind = read_delete(f"delete {what[:spared.start()].strip()}", world)  # "the collapsed runs except run 2"
         kept = set(re.findall(r"\d+", spared.group("ids")))
         return "kind", [i for i in kind[1] if i not in kept] if kind else []

@@ -339,7 +339,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                         "`launch it`: you will see it before it starts.", ["launch it"])
         return ask("Nothing is waiting for a yes or no right now. What would you like to do?",
                     ["list my runs", "what can you do?"])
-    intents = model.predict(mask_runs(stripped, world))
+    intents = model.predict(mask_runs(launch_labels(stripped)[0].strip() or stripped, world))  # a name or tag
+    # ("call it dino-again") says nothing of what is asked
     if not STOP_SAID.search(stripped):
         intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]  # last, same length
     pending = context.get("pending_launch")
@@ -362,9 +363,11 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                            intents=[("recommend_next_step", 1.0)])
         if TAKEN_UP.match(stripped) and rec.get("launchable", True):  # "ok do it": the follow-up proposed
             return read_relaunch("launch it", context, world, 1.0, intents, cwd)
+        bare, labels = launch_labels(stripped)  # "call it byol-fix" names no method
         if intents[0][0] in ("launch_pretraining", "relaunch") and rec.get("launchable", True) and not find_method(
-                without_paths(stripped)) and (launch_args(stripped) or find_data(stripped)):  # "ok, but on shapes and
-            return read_relaunch(stripped, context, world, 1.0, intents, cwd)  # for 40 steps": the follow-up so
+                without_paths(bare)) and (launch_args(bare) or find_data(bare) or labels):  # "ok, but on shapes and
+            # for 40 steps", "launch it and call it byol-fix": the follow-up so
+            return read_relaunch(stripped, context, world, 1.0, intents, cwd)
         if CHANGE_KIND.search(stripped) and len(stripped.split()) <= 10:  # "give me a data change instead"
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], **recommend_filters(stripped)},
                            confidence=1.0, intents=[("recommend_next_step", 1.0)])
@@ -654,6 +657,10 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     search = SEARCH_REQUEST.match(text)
     if search and search.group("verb").lower() in ("search", "grep"):  # "search the literature for lr sweeps"
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
+    if LITERATURE_ASKED.search(text):  # "what does the literature say about fixing it?"
+        return "search_literature"
+    if len(named.ids) == 1 and TRAIN_RUN_FOR.match(text):  # "train run 1 for 50 steps": its recipe at that length
+        return "relaunch"
     if waits_for_a_run(text) and find_method(without_paths(text)):  # "queue byol after run 3 finishes": a launch
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
@@ -898,6 +905,12 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         named = find_method(text)
         if named and named.value:  # logs filter on it; the literature ranks passages about it first
             args["method"] = named.value
+        focus = world.run(context.get("focus_run"))
+        if intent == "search_literature" and focus is not None and not (named and named.value) and A_PRONOUN.search(
+                text) and not find_runs(text, world).mentioned:  # "what does the literature say about fixing it?"
+            about = " ".join(w for w in (focus.method, (focus.verdict or "").replace("_", " ")) if w)  # after
+            args.update(query=f"{args['query']} ({about})"[:500], method=focus.method)  # run 2's diagnosis: its
+            # method and verdict are what "it" is
         if intent == "search_run_logs":  # "search run 3's logs for nan": only that run's (or sweep's) logs
             refs = find_runs(QUOTED.sub(" ", text), world, about_runs=True)  # quoted words are only the query
             problem = run_problem(refs, world)
@@ -1184,6 +1197,13 @@ def _annotation_message(rid: str, words: AnnotationWords) -> str | None:
 
 
 RUN_OR_SWEEP = r"(?:run\s*#?\d+|#\d+|(?:the|my|this|that)\s+(?:[\w.-]+\s+)?(?:sweep|run|experiment)|experiment\s+[\w.-]+|[\w.-]+)"
+TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
+                           r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
+"""A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""
+LITERATURE_ASKED = re.compile(r"\b(?:literature|papers?|publications?|research)\s+(?:say|says|said|suggest|suggests|"
+                              r"recommend|recommends|report|reports)\b|\baccording\s+to\s+(?:the\s+)?(?:literature|"
+                              r"papers?|research)\b", re.I)
+"""What the papers say, asked in so many words: the literature, whatever run is in focus."""
 SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?P<verb>search|grep|look|check)\s+"
                             r"(?:through\s+|in\s+|into\s+|at\s+)?(?P<owner>(?:my|the|our|all)\s+|"
                             rf"{RUN_OR_SWEEP}'s?\s+)?(?:run\s+)?(?P<where>logs?|literature|papers?|docs?|documents?|"

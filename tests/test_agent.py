@@ -276,7 +276,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48_turns_heldout.jsonl": 0.9, "session48b_turns_heldout.jsonl": 0.9,
                           "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
                           "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
-                          "session48g_turns_heldout.jsonl": 0.9}
+                          "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
+                          "session49b_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1070,3 +1071,75 @@ def test_compare_it_with_several_runs_keeps_the_run_in_focus(tmp_path, monkeypat
     a.chat("show run 2", "c")
     assert a.chat("compare it with run 1 and run 3", "c")["tool_calls"][0]["args"]["run_ids"] == ["2", "1", "3"]
     assert a.chat("compare runs 1 and 3", "c")["tool_calls"][0]["args"]["run_ids"] == ["1", "3"]  # no "it"
+
+
+def test_which_run_is_best_over_runs_no_label_free_signal_orders_shows_them_side_by_side(tmp_path, monkeypatch):
+    """ "which of my runs is best?" over SimCLR, BYOL and VICReg runs without an encoder to measure was refused with
+    "these runs mix methods" and nothing else; "is it any good?" next asked which run (held-out set 49). The runs are
+    now shown side by side with the best where the verdicts settle it, and "it" is that run."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    out = a.chat("which of my runs is best?", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["rank_runs", "compare_runs"]
+    assert out["tool_calls"][1]["args"] == {"run_ids": ["1", "2", "3"]}
+    assert "I cannot rank these runs without labels" in out["answer"] and "have none" in out["answer"]
+    assert "**Run 1 is the best so far**" in out["answer"] and "run 2 ended in complete collapse" in out["answer"]
+    assert "run 3 is still training" in out["answer"]
+    out = a.chat("is it any good without labels?", "t")
+    assert out["tool_calls"][0] == {"name": "judge_run", "args": {"run_id": "1"}, "status": "ok"}
+
+
+def test_a_comparison_that_does_not_settle_the_best_leaves_it_to_be_named(tmp_path, monkeypatch):
+    """Two healthy runs and no probe on one of them: nothing is called best, so "it" is asked about."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    out = a.chat("which is better, run 1 or run 3?", "t")
+    assert "best so far" not in out["answer"]
+    out = a.chat("is it any good without labels?", "t")
+    assert not out["tool_calls"] and "Which run" in out["answer"]
+
+
+@pytest.mark.parametrize("second", ["ok, train it for twice as long", "train it twice as long"])
+def test_train_it_longer_after_a_forecast_is_that_run_at_a_multiple(second, tmp_path, monkeypatch):
+    """ "should I train run 1 longer?" ... "ok, train it for twice as long" asked "a follow-up of which run?"."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert a.chat("should I train run 1 longer?", "t")["tool_calls"][0]["name"] == "forecast_run"
+    out = a.chat(second, "t")
+    args = out["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["steps"], args["recommendation"]) == ("1", 24, None)  # run 1 trained 12 steps
+
+
+def test_a_name_with_a_method_in_it_is_a_name(tmp_path, monkeypatch):
+    """ "launch it and call it byol-fix" after a recommendation asked "which method, on which data?" ("byol" in the
+    name), and "relaunch run 2 and call it dino-again" asked which of three readings."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("recommend a fix for run 2", "t")
+    args = a.chat("launch it and call it byol-fix", "t")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["name"], args["recommendation"]["change"]) == ("2", "byol-fix", {"optim.lr": 3e-4})
+    args = agent(a.home).chat("relaunch run 2 and call it dino-again", "u")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["name"], args["method"]) == ("2", "dino-again", None)
+
+
+def test_relaunch_it_with_the_fix_and_a_tag_keeps_the_tag_on_the_follow_up(tmp_path, monkeypatch):
+    """ "relaunch it with the fix and tag it retry" after a diagnosis was split in two: the recommendation, and the tag
+    put on run 2; the "yes" after it launched nothing (held-out set 49b). The message is read whole once the
+    recommendation is back."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("why did run 2 collapse?", "t")
+    out = a.chat("relaunch it with the fix and tag it retry", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["recommend_next_step", "launch_pretraining"]
+    args = out["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["tags"], args["recommendation"]["change"]) == ("2", ["retry"], {"optim.lr": 3e-4})

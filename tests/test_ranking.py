@@ -83,7 +83,7 @@ def test_different_methods_are_refused_not_compared(home):
     with pytest.raises(SSLPilotError) as err:
         rank_runs(home["home"], [home["sweep"][0], home["byol"]])
     assert err.value.field == "runs" and "byol on digits, simclr on digits" in str(err.value)
-    assert "not calibrated" in str(err.value)
+    assert "view retrieval ranks simclr, byol" in str(err.value) and "have none" in str(err.value)  # why: no encoder
 
 
 def _with_checkpoints(tmp_path, steps: tuple[int, ...]):
@@ -140,8 +140,9 @@ def test_finished_runs_of_the_calibrated_methods_are_ranked_together_and_other_m
         _write(h, run, [{"step": 5, "health/lidar": 10.0, "health/rank": 10.0}])
     _finished(h, runs[a], scores, 0.2)
     listed = ", ".join(sorted(f"{m} on digits" for m in (a, b)))
-    with pytest.raises(SSLPilotError, match=listed):  # b still queued: ordered by LiDAR, so one method only
+    with pytest.raises(SSLPilotError, match=listed) as err:  # b still queued: ordered by LiDAR, so one method only
         rank_runs(h, [runs[a].id, runs[b].id])
+    assert f"and run {runs[b].id} has none" in str(err.value) and "not calibrated" not in str(err.value)  # says why
     _finished(h, runs[b], scores, 0.3)
     r = rank_runs(h, [runs[a].id, runs[b].id])
     assert r["signal"] == "health/view_retrieval" and r["method"] == ", ".join(sorted((a, b)))
@@ -187,8 +188,10 @@ def test_the_chat_ranks_the_runs_of_the_method_named(home):
     agent = Agent(home["home"])  # the same thread: "the best one" is the ranking's leader (no probes here)
     out = agent.chat("what learning rate did the best one use?", "rank1")
     assert out["tool_calls"][0]["name"] == "get_run" and out["tool_calls"][0]["args"]["run_id"] == b, out
-    out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods: refused, explained
-    assert out["tool_calls"][0]["name"] == "rank_runs" and "not calibrated" in out["answer"]
+    out = Agent(home["home"]).chat(f"rank runs {a} and {home['byol']}", "rank2")  # two methods, nothing to measure:
+    assert [c["name"] for c in out["tool_calls"]] == ["rank_runs", "compare_runs"]  # refused, explained, and shown
+    assert "I cannot rank these runs without labels" in out["answer"] and "have none" in out["answer"]  # side by side
+    assert f"| {home['byol']} | byol |" in out["answer"]
 
 
 def _thinned(every: int, total: int, keep: int) -> list[int]:

@@ -167,6 +167,10 @@ def model(tmp_path_factory):
     ("delete run 9", "clarify", None, {}),
     ("delete all runs", "refuse", None, {}),
     ("delete run 1 and the database", "refuse", None, {}),
+    ("delete run 1 instead", "tool", "delete_runs", {"run_ids": ["1"]}),  # were refused (held-out set 49)
+    ("remove run 5 please", "tool", "delete_runs", {"run_ids": ["5"]}),
+    ("delete run 1, not run 2", "tool", "delete_runs", {"run_ids": ["1"]}),
+    ("delete run 1 instead of the database", "refuse", None, {}),
 ])
 def test_a_delete_names_only_runs_and_anything_more_is_refused(model, text, kind, tool, args):
     r = understand(text, {}, WORLD, model)

@@ -869,3 +869,27 @@ def test_a_comparison_of_more_runs_than_it_sets_is_asked_about(model):
         "compare runs " + " and ".join(str(i) for i in range(5, 13)))
     assert understand("compare all my simclr runs", {}, world, model).args == {"run_ids": ["1", "3", "5", "7", "9",
                                                                                         "11"]}
+
+
+@pytest.mark.parametrize("text, want", [
+    ("note that it used the default recipe", ("annotate_run", {"run_id": "2", "note": "it used the default recipe"})),
+    ("and note down that the lr was too high", ("annotate_run", {"run_id": "2", "note": "the lr was too high"})),
+    ("note that run 1 used lr 0.5", ("annotate_run", {"run_id": "1", "note": "run 1 used lr 0.5"})),
+    ("train run 1 for 50 steps", ("launch_pretraining", {"steps": 50, "parent_run": "1"})),
+    ("train run 1 for 50 more steps", ("launch_pretraining", {"steps": 50, "parent_run": "1",
+                                                              "from_parent_weights": True})),
+    ("what does the literature say about fixing it?", ("search_literature", {
+        "query": "what does the literature say about fixing it? (simsiam complete collapse)", "method": "simsiam"})),
+])
+def test_notes_lengths_and_the_literature_asked_of_the_run_in_focus(model, text, want):
+    """Held-out set 49b: "note that ..." after a run's diagnosis asked which reading; "train run 1 for 50 steps" asked
+    whether it was a follow-up; "what does the literature say about fixing it?" offered three readings."""
+    r = read(model, text, {"focus_run": "2"})
+    assert (r.tool, r.args) == want
+
+
+@pytest.mark.parametrize("text", ["note that gpu 0 is busy, launch dino on gpu 1", "note that the loss spiked, why?",
+                                  "note that run 1 beat run 3"])
+def test_a_note_that_goes_on_to_ask_or_launch_is_no_note(model, text):
+    r = read(model, text, {"focus_run": "2"})
+    assert r.tool != "annotate_run"

@@ -38,6 +38,8 @@ CAVEAT = ("How far to trust this order: on sslpilot's own validation sweeps (sma
 ACROSS_LOST = "0.57, 1.22, 0, 1.1 and 0"
 """Probe points the first pick across SimCLR, BYOL and VICReg runs lost on the five clean draws (RESULTS.md, sessions
 19, 22 and 43); within a method it lost none in 14 of 15 method-draws (3.93 once: VICReg on the eighteenth draw)."""
+NOT_RANKED_TOGETHER = "these runs mix methods or datasets"
+"""How a refused ranking begins: the chat then shows the runs side by side instead (agent/planner.py)."""
 RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
                     "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval and cluster consistency "
                     "together, on 2048 images, ordered the runs of SimCLR, BYOL and VICReg much like a linear probe on "
@@ -145,10 +147,16 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
     if len(datasets) > 1 or not ranked_together(methods) or (len(methods) > 1 and not measured):
         listed = ", ".join(sorted(f"{m} on {d}" for m, d in kinds))
         across = ", ".join(RANKED_ACROSS)
-        raise SSLPilotError(f"these runs mix methods or datasets ({listed}); label-free signals are not calibrated "
-                            f"across them (view retrieval is, for {across} runs on one dataset)",
-                            field="runs", fix="rank runs of one method on one dataset, or compare them by linear "
-                                              "probe (`sslpilot compare`)")
+        if len(datasets) == 1 and ranked_together(methods):  # the mix is calibrated; some run has nothing to measure
+            unmeasured = [f"run {r.id}" for r in runs if not sources[r.id]]
+            why = (f"view retrieval ranks {across} runs together, but it measures each run's exported encoder or "
+                   f"kept checkpoint, and {', '.join(unmeasured)} {'has' if len(unmeasured) == 1 else 'have'} none")
+        else:
+            why = f"label-free signals are not calibrated across them (view retrieval is, for {across} runs on one " \
+                "dataset)"
+        raise SSLPilotError(f"{NOT_RANKED_TOGETHER} ({listed}); {why}", field="runs",
+                            fix="rank runs of one method on one dataset, or compare them by linear probe "
+                                "(`sslpilot compare`)")
     entries, probe_results = [], {}
     for r in runs:
         rows = _health_rows(RunFolder(r.run_dir).read_metrics())

@@ -25,7 +25,7 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
-from agent.launch_words import changes_launch, launch_changes, pending_method
+from agent.launch_words import asked_setting, changes_launch, corrected_value, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY
 from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
@@ -170,7 +170,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            if changes_launch(text, pending):  # "no, 500 steps" is a change, not a no. Held, not dropped: a
+            said = [str(m.content) for m in state["messages"] if isinstance(m, HumanMessage)]
+            if changes_launch(text, pending) or corrected_value(text) and asked_setting(
+                    said[-2] if len(said) > 1 else None, text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
+                # change, not a no. Held, not dropped: a
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update
@@ -327,6 +330,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             if rid and (call["name"] not in CONFIRM_TOOLS or call["name"] in NARROWABLE):  # "cancel run 3" ...
                 # "what step is it at?": run 3
                 update.setdefault("focus_run", str(rid))
+            if call["name"] == "delete_runs" and len(call["args"].get("run_ids") or []) == 1:  # "delete run 2" ...
+                update.setdefault("focus_run", str(call["args"]["run_ids"][0]))  # "actually, restore it"
         return update
 
     g = StateGraph(State)

@@ -17,7 +17,7 @@ from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplac
 from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
-from agent.reply_words import RUN_NAMED, YES_THEN
+from agent.reply_words import DENY, RUN_NAMED, YES_THEN
 from agent.run_refs import World, find_backend, find_runs
 from agent.setting_words import find_knobs, named_settings
 from agent.slots import (
@@ -580,18 +580,34 @@ COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estim
 """What a follow-up would take, asked before it is proposed ("how long would that take?")."""
 
 
+BARE_VALUE = re.compile(r"^[\W_]*(?:(?:make\s+it|use|try|set\s+it\s+to|rather|instead|then|please)\s+)*[-+]?\d[\d.,e-]*"
+                        r"(?:\s+(?:instead|then|please|rather))*[\W_]*$", re.I)
+"""A number with nothing else that could say what it is for ("0.1", "make it 0.1 instead")."""
 SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 """A question that may name a setting of the waiting launch: not about the past of a run."""
 
 
-def asked_setting(previous: str | None) -> str | None:
+def asked_setting(previous: str | None, text: str = "") -> str | None:
     """The setting (a dotted key) the user's previous message asked the waiting launch about, if it was such a
     question naming one setting ("what batch size will it use?", "is 30 steps enough?", "what does the mask ratio
-    do?"), which a bare number in the next message then sets."""
-    if not previous or not SETTING_ASKED.search(previous):
+    do?"), which a bare number in the next message (`text`) then sets ("make it 128"). A no with a bare value
+    ("no, 0.1") also corrects the one setting the previous message set ("use lr 0.3")."""
+    if not previous:
         return None
     named = named_settings(previous)
-    return named[0] if len(named) == 1 else None
+    if len(named) != 1:
+        return None
+    if SETTING_ASKED.search(previous) or corrected_value(text) and len(written_numbers(previous)) == 1:
+        return named[0]
+    return None
+
+
+def corrected_value(text: str) -> bool:
+    """A no and one bare value ("no, 0.1", "nope, make it 0.1 instead"): the setting just set, corrected."""
+    deny = DENY.match(text)
+    rest = text[deny.end():] if deny else ""
+    return deny is not None and not launch_changes(rest)[0] and len(written_numbers(rest)) == 1 and \
+        BARE_VALUE.match(rest) is not None
 
 
 def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | None:

@@ -158,7 +158,7 @@ class OfflinePlanner(BaseChatModel):
                 "clarify", question=clarify["question"], options=clarify.get("options") or [])),
                 additional_kwargs={"clarify": clarify})
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
-            context["asked_setting"] = asked_setting(_previous_human(messages))
+            context["asked_setting"] = asked_setting(_previous_human(messages), text)
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
             launch = clarify.get("without") if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS \
                 else _refused_launch(messages)

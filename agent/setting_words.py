@@ -416,9 +416,9 @@ def find_eval_settings(text: str) -> dict:
     for pattern, key, value in EVAL_WORDS:
         if re.search(pattern, low):
             found.setdefault(key, value)
-    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low) or (re.search(
-        r"\bk\s*(?:[:=]|of|at|to)?\s*(\d+)\b()", low) if re.search(r"\bk[ -]?nn\b|neighbou?r", low) else None)
-    if m:  # "50 neighbours", "knn_k 50", and beside a kNN "k 10", "k of 10"
+    m = re.search(r"\b(\d+)\s+(?:nearest\s+)?neighbou?rs\b|\bknn[ _-]?k\s*[:=]?\s*(\d+)", low) or re.search(
+        r"\bk\s*(?:[:=]|of|at|to)?\s*(\d+)\b()", low)
+    if m:  # "50 neighbours", "knn_k 50", "k 10", "k of 10": a probe's only k is its kNN's
         found["knn_k"] = int(m.group(1) or m.group(2))
     m = re.search(r"\b(\d[\d,]*)\s+(?:held[ -]out\s+|labell?ed\s+)?(?:images|examples|samples)\b", low)
     if m:

@@ -48,10 +48,20 @@ EXCEPT = re.compile(r"[\s,]+(?:except(?:\s+for)?|but\s+not|other\s+than|apart\s+
 """Runs spared from a kind ("delete the failed runs except run 4"): the kind less those ids."""
 
 
-def read_restore(text: str) -> str | None:
-    """The id of a run to bring back from the trash (it is not in the home's runs, so it is not looked up there)."""
+RESTORE_IT = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|actually|no|wait|oops|ok(?:ay)?|then)\W+)*(?:restore|"
+                        r"undelete|recover|un-?trash|bring\s+back)\s+(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?|"
+                        r"the\s+run)(?:\s+back)?(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?(?:\s+(?:please|then))?[\s?.!]*$",
+                        re.I)
+"""A restore of the run being talked about ("delete run 2" ... "actually, restore it")."""
+
+
+def read_restore(text: str, focus: str | None = None) -> str | None:
+    """The id of a run to bring back from the trash (it is not in the home's runs, so it is not looked up there);
+    `focus`, the run "it" names."""
     m = RESTORE.match(text)
-    return m.group("id") if m else None
+    if m:
+        return m.group("id")
+    return focus if focus and RESTORE_IT.match(text) else None
 
 
 def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str, list[str]] | None:

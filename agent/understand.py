@@ -470,7 +470,7 @@ def _of_one_run(words: str) -> str:
 def _trash(text: str, world: World, focus: str | None = None) -> Reading | None:
     """A delete of named runs (or of a kind of finished run: "the failed runs"; or of the run in `focus`: "delete
     it"), or a restore from the trash."""
-    restore = read_restore(text)
+    restore = read_restore(text, focus)
     if restore:
         return Reading("tool", "restore_run", {"run_id": restore}, confidence=1.0, intents=[("restore_run", 1.0)])
     deleting = read_delete(text, world, focus)
@@ -1110,7 +1110,8 @@ WHICH_RUNS = re.compile(r"^\W*(?:which|what)\s+(?:of\s+(?:my|the)\s+)?runs\s+(?:
 RUNS_ASKED_FOR = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+there\s+any|any)\b[\w' ]{0,40}?\bruns?\b", re.I)
 """Runs asked for as a list ("which of my dino runs...", "show me every run whose..."): with a setting's value or
 bar (setting_words.setting_filters) it is a list picked by that setting."""
-LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|any)\b", re.I)
+LIST_START = re.compile(r"^\W*(?:which|what|list|show|give|find|are\s+(?:there\s+)?any|(?:has|have|did|were|was)\s+any|any)\b",
+                        re.I)
 SORT_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:sort|order|arrange)\b", re.I)
 RANK_START = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?rank\b", re.I)
 YOUR_RUNS = re.compile(r"\bruns?\b|\b(?:i|we)(?:'ve|\s+have)?\s+(?:ever\s+)?(?:used|tried|trained\s+with|set)\b", re.I)
@@ -1121,9 +1122,10 @@ EXTREME_ADVICE = re.compile(r"\b(?:largest|biggest|highest|greatest|max(?:imum)?
 literature's, not the user's runs by it."""
 MODAL = re.compile(r"\b(?:should|could|would|can|may|might|safe|possible|recommend\w*|advis\w*)\b", re.I)
 """What a setting could or should be ("what's the highest lr a run can take?"): advice, not a list of runs."""
-NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when)\b", re.I)
+NOT_A_LIST = re.compile(r"\b(?:why|how|because|logs?|literature|papers?|search|where|when|similar(?:ly)?)\b|\blike\s+"
+                        r"(?:this|that|it|this\s+one|that\s+one)\b", re.I)
 """Runs asked for by their verdict ("which runs collapsed?", "show the healthy runs"): a list, unless the words ask
-why, how, or for log lines or papers (a diagnosis, a search)."""
+why, how, for log lines or papers (a diagnosis, a search), or for runs like this one (a search of the logs)."""
 SETTING_JUDGED = re.compile(r"^\W*(?:is|was|are|were|isn'?t|wasn'?t)\b.{0,60}\b(?:too\s+(?:high|low|big|small|large|"
                             r"strong|weak|much|little|aggressive|hot|cold)|(?:high|low|big|large|small)\s+enough|"
                             r"(?:set\s+)?(?:right|wrong|ok(?:ay)?|fine|sensible|reasonable))\b", re.I)

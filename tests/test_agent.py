@@ -277,7 +277,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
                           "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
                           "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
-                          "session49b_turns_heldout.jsonl": 0.9}
+                          "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1143,3 +1143,36 @@ def test_relaunch_it_with_the_fix_and_a_tag_keeps_the_tag_on_the_follow_up(tmp_p
     assert [c["name"] for c in out["tool_calls"]] == ["recommend_next_step", "launch_pretraining"]
     args = out["pending_confirmation"]["args"]
     assert (args["parent_run"], args["tags"], args["recommendation"]["change"]) == ("2", ["retry"], {"optim.lr": 3e-4})
+
+
+def test_restore_it_after_a_delete_brings_that_run_back(tmp_path, monkeypatch):
+    """ "delete run 2" / "yes" / "actually, restore it" was refused as a request to act outside the tools (set 49c)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("delete run 2", "t")
+    a.chat("yes", "t")
+    out = a.chat("actually, restore it", "t")
+    assert out["tool_calls"][0] == {"name": "restore_run", "args": {"run_id": "2"}, "status": "ok"}
+    assert "2" in {r.id for r in Registry(a.home).list(limit=10)}
+
+
+def test_a_no_with_a_bare_value_corrects_the_setting_just_set(tmp_path, monkeypatch):
+    """ "use lr 0.3" ... "no, 0.1" dropped the launch ("OK, I won't do that", set 49c). It now sets the rate to 0.1;
+    a plain "no" still declines, and a bare number that is not a correction still asks which setting."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("pretrain simclr on shapes for 30 steps at batch 64", "t")
+    a.chat("use lr 0.3", "t")
+    args = a.chat("no, 0.1", "t")["pending_confirmation"]["args"]
+    assert (args["lr"], args["batch_size"], args["steps"]) == (0.1, 64, 30)
+    out = a.chat("make it 32", "t")
+    assert "Which setting of the launch should be 32?" in out["answer"]
+    b = agent(a.home)
+    b.chat("pretrain simclr on shapes for 30 steps", "u")
+    b.chat("use lr 0.3", "u")
+    out = b.chat("no", "u")
+    assert out["pending_confirmation"] is None and "won't" in out["answer"]

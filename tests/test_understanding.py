@@ -893,3 +893,16 @@ def test_notes_lengths_and_the_literature_asked_of_the_run_in_focus(model, text,
 def test_a_note_that_goes_on_to_ask_or_launch_is_no_note(model, text):
     r = read(model, text, {"focus_run": "2"})
     assert r.tool != "annotate_run"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("re-run its probe with k 50", ("run_linear_probe", {"run_id": "2", "eval_overrides": {"knn_k": 50}, "again": True})),
+    ("has any other run collapsed?", ("list_runs", {"verdict": "collapsed"})),
+    ("did any of my runs collapse?", ("list_runs", {"verdict": "collapsed"})),
+    ("has any other run collapsed like this?", ("search_run_logs", {"query": "has any other run collapsed like this?"})),
+])
+def test_a_probes_k_and_runs_asked_for_by_verdict(model, text, want):
+    """Set 49c: "k 50" in a probe was not placed without the word kNN; "has any other run collapsed?" was a search of
+    the logs (runs like this one still are)."""
+    r = read(model, text, {"focus_run": "2"})
+    assert (r.tool, r.args) == want

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from agent.setting_words import find_asked
+
 _RUN = r"(?:run|job|experiment)\s*#?\s*(?P<id>\d+)"
 _TOO = r"(?:\s+(?:too|as\s+well|also|instead|then|please))*"
 AGAIN_FOR_RUN = re.compile(
@@ -65,3 +67,27 @@ def relaunch_of_focus(text: str, focus: str | None, previous: list[dict]) -> str
     if rerun:
         return f"train run {focus} again" + (f" with {rerun.group('change')}" if rerun.group("change") else "")
     return None
+
+
+ANOTHER_SETTING = re.compile(r"^\W*(?:ok(?:ay)?\W+|then\W+)*(?:(?:and|also)\W+(?:(?:what|how)\s+about\s+|what(?:'s|\s+(?:is|"
+                             r"was|were))?\s+|which\s+)?|(?:what|how)\s+about\s+|what(?:'s|\s+(?:is|was|were))?\s+|which\s+)"
+                             r"(?:the\s+|its\s+|their\s+)?(?P<rest>[a-z][a-z\s.-]{0,39}?)\s*(?:too|then|as\s+well)?\W*$", re.I)
+"""A short follow-up naming another setting of the run just looked up ("and what batch size?", "what about its lr?")."""
+
+NOT_ONLY_A_SETTING = re.compile(r"\b(?:should|would|could|can|do|does|did|use[sd]?|using|is|are|was|were|best|good|"
+                                r"better|recommend\w*|default|i|you|we|my)\b", re.I)
+"""Words that make it a question of its own ("what lr should I use?", "what's the default batch size?"), not another
+setting of the run just looked up."""
+
+
+def another_setting(text: str, previous: list[dict]) -> dict | None:
+    """get_run's arguments for the settings `text` names, of the run the previous turn looked up (a get_run of one
+    run), when `text` is only a follow-up naming them; None otherwise. Read alone, "and what batch size?" was a
+    literature search."""
+    m = ANOTHER_SETTING.match(text)
+    if not m or len(previous) != 1 or previous[0]["tool"] != "get_run" or re.search(r"\bruns?\s*#?\d", text, re.I):
+        return None
+    asked = find_asked(m.group("rest"))
+    if not asked or len(text.split()) > 7 or NOT_ONLY_A_SETTING.search(m.group("rest")):
+        return None
+    return {"run_id": previous[0]["args"]["run_id"], "show": asked}

@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.again_words import again_for_run, relaunch_of_focus
+from agent.again_words import again_for_run, another_setting, relaunch_of_focus
 from agent.annotating import instead_of_last, last_tags_off
 from agent.answers import (
     HELP,
@@ -167,6 +167,9 @@ class OfflinePlanner(BaseChatModel):
         previous = _previous_calls(messages)
         again = again_for_run(text, previous) or edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare
         # runs 1 and 2" ... "and add run 3"
+        setting = another_setting(text, previous)
+        if setting:  # "what data did run 1 use?" ... "and what batch size?": the same run's batch size
+            return _call("get_run", setting)
         untag = last_tags_off(text, previous)
         if untag:  # "tag run 2 as candidate" ... "remove that tag"
             return _call("annotate_run", untag)

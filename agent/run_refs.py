@@ -264,9 +264,17 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     low = text.lower()
     for rid in _explicit_ids(text, about_runs):
         (refs.ids if world.has(rid) else refs.unknown).append(rid)
+    at: dict[str, int] = {}
     for r in world.runs:
-        if r.name and re.search(rf"(?<![\w-]){re.escape(r.name.lower())}(?![\w-])", low) and r.id not in refs.ids:
+        m = re.search(rf"(?<![\w-]){re.escape(r.name.lower())}(?![\w-])", low) if r.name else None
+        if m and r.id not in refs.ids:
             refs.ids.append(r.id)
+            at[r.id] = m.start()
+    if at:  # "compare baseline with run 2": in the order written, names and ids together
+        for rid in refs.ids:
+            m = re.search(rf"(?<![\w.]){rid}(?![\w.])", low)
+            at.setdefault(rid, m.start() if m else len(low))
+        refs.ids.sort(key=lambda rid: at[rid])
     runs = list(reversed(world.runs))  # newest first
     described: list[list[str]] = []
     if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"

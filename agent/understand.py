@@ -140,8 +140,10 @@ DIVERGED = r"\bdiverg(?:ed?|es|ence|ing)\b|\bnans?\b|\b(?:blew|blown)\s+up\b|\be
 DIVERGED_RUNS = re.compile(rf"\b(?:runs?|jobs?|experiments?|anything|any(?:one|\s+of\s+them)?)\b.{{0,50}}?(?:{DIVERGED})",
                            re.I)
 """Runs asked for by a divergence ("which of my runs had nan losses?", "did anything diverge this week?"): a list."""
-LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus)\W+)+(?=[a-z])", re.I)
-"""Words that join a message to the one before ("and tag it as checked", "also probe it"): not the request."""
+LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus|wait|hold\s+on|hang\s+on|(?:but\s+)?first|before\s+that)"
+                                r"\W+)+(?=[a-z])", re.I)
+"""Words that join a message to the one before ("and tag it as checked", "also probe it", "wait, first tell me how it's
+doing"): not the request."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
@@ -432,7 +434,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
     listed = context.get("last_listed")
     if listed and not named.mentioned and THEM_COMPARED.search(stripped) and not ADVICE.search(stripped):
-        return _compare_listed(listed, world)
+        return _compare_listed(listed, world, CONFIGS_ASKED.search(stripped) is not None)
     decided = _decided_by_words(stripped, named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
@@ -599,8 +601,8 @@ SIDE_BY_SIDE = re.compile(r"\bside[ -]by[ -]side\b|\bhead[ -]to[ -]head\b|^\W*(?
                           r"let'?s)\s+)?compare\b", re.I)
 """Every run set side by side ("compare all my runs", "put all my runs side by side"): the comparison of each (the
 newest COMPARED_AT_MOST, or a question when there are more). Not "all of them": that is THEM_COMPARED."""
-THEM_COMPARED = re.compile(r"^(?=.*\b(?:compare|comparison|side[ -]by[ -]side|head[ -]to[ -]head)\b)"
-                           r"(?=.*\b(?:them|those|these)\b)", re.I | re.S)
+THEM_COMPARED = re.compile(r"^(?=.*\b(?:compare|comparison|side[ -]by[ -]side|head[ -]to[ -]head|differ\w*)\b)"
+                           r"(?=.*\b(?:them|those|these|their)\b)", re.I | re.S)
 """The runs the last list showed, compared ("compare all of them", "put those side by side"); with no list in the
 thread, asked which."""
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
@@ -661,6 +663,11 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "search_literature"
     if len(named.ids) == 1 and TRAIN_RUN_FOR.match(text):  # "train run 1 for 50 steps": its recipe at that length
         return "relaunch"
+    if len(named.ids) <= 1 and QUALITY_ASKED.match(text):  # "is run 2 worth keeping?": its quality, judged
+        return "judge_run"
+    if PREVENTION_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)) and \
+            not find_method(without_paths(text)):  # "what would have prevented it?": the change its diagnosis calls
+        return "recommend_next_step"  # for ("how do I prevent collapse in dino?" asks the literature)
     if waits_for_a_run(text) and find_method(without_paths(text)):  # "queue byol after run 3 finishes": a launch
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
@@ -1050,8 +1057,13 @@ def _cancel_of(ids: list[str], p: float, intents) -> Reading:
     return Reading("tool", "cancel_run", args, confidence=p, intents=intents)
 
 
-def _compare_listed(listed: list[str], world: World) -> Reading:
-    """The runs the last list showed, side by side, in its order; one run, or more than a comparison sets, asked."""
+CONFIGS_ASKED = re.compile(r"\b(?:configs?|configurations?|settings|hyper-?param(?:eter)?s)\b", re.I)
+"""Their whole configs asked for ("show their configs side by side"): every difference, a row a setting."""
+
+
+def _compare_listed(listed: list[str], world: World, configs: bool = False) -> Reading:
+    """The runs the last list showed, side by side, in its order (with every config difference, `configs`); one run,
+    or more than a comparison sets, asked."""
     ids = [i for i in listed if world.has(i)]
     if len(ids) == 1:
         return _only_one(ids[0], world, "The list I showed last has only one run")
@@ -1059,7 +1071,8 @@ def _compare_listed(listed: list[str], world: World) -> Reading:
         return _too_many(f"The list I showed last has {len(ids)} runs", "its first", ids[:COMPARED_AT_MOST])
     if not ids:
         return ask("The runs the last list showed are no longer here. Which runs should I compare?", ["list my runs"])
-    return Reading("tool", "compare_runs", {"run_ids": ids}, confidence=1.0, intents=[("compare_runs", 1.0)])
+    return Reading("tool", "compare_runs", {"run_ids": ids, **({"show": ["config"]} if configs else {})},
+                   confidence=1.0, intents=[("compare_runs", 1.0)])
 
 
 def _too_many(lead: str, which: str, offered: list[str], intents=None, p: float = 0.0) -> Reading:
@@ -1199,6 +1212,14 @@ def _annotation_message(rid: str, words: AnnotationWords) -> str | None:
 
 
 RUN_OR_SWEEP = r"(?:run\s*#?\d+|#\d+|(?:the|my|this|that)\s+(?:[\w.-]+\s+)?(?:sweep|run|experiment)|experiment\s+[\w.-]+|[\w.-]+)"
+PREVENTION_ASKED = re.compile(r"\b(?:what|which\s+(?:change|setting))\s+(?:would|could|might)\s+have\s+(?:prevented|avoided|"
+                              r"stopped|saved|fixed)\b|\bhow\s+(?:do|can|could|would|should)\s+(?:i|we)\s+(?:have\s+)?"
+                              r"(?:prevent(?:ed)?|avoid(?:ed)?)\b", re.I)
+"""How a failure could have been avoided ("what would have prevented it?"): the run's recommended change."""
+QUALITY_ASKED = re.compile(r"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:run|one))?|that(?:\s+"
+                           r"(?:run|one))?)\s+(?:any\s+good|good\s+enough|usable|worth\s+(?:keeping|using|anything)|a\s+good\s+"
+                           r"encoder|(?:a\s+)?keeper)(?:\s+(?:at\s+all|then|now))?\W*$", re.I)
+"""An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?"): its quality judged."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
                            r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""

@@ -277,7 +277,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48c_turns_heldout.jsonl": 0.9, "session48d_turns_heldout.jsonl": 0.9,
                           "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
                           "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
-                          "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9}
+                          "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9,
+                          "session49d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1176,3 +1177,37 @@ def test_a_no_with_a_bare_value_corrects_the_setting_just_set(tmp_path, monkeypa
     b.chat("use lr 0.3", "u")
     out = b.chat("no", "u")
     assert out["pending_confirmation"] is None and "won't" in out["answer"]
+
+
+def test_another_setting_of_the_run_just_looked_up(tmp_path, monkeypatch):
+    """ "what data did run 1 use?" ... "and what batch size?" was a literature search (set 49d); a change with a value
+    ("relaunch it with batch 256") or a question of its own ("what lr should I use?") is not read so."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what data did run 1 use?", "t")
+    out = a.chat("and what batch size?", "t")
+    assert out["tool_calls"][0]["args"] == {"run_id": "1", "show": ["train.batch_size"]}
+    assert a.chat("what about its lr?", "t")["tool_calls"][0]["args"] == {"run_id": "1", "show": ["optim.lr"]}
+    assert a.chat("what lr should I use?", "t")["tool_calls"][0]["name"] != "get_run"
+    a.chat("what batch size did run 2 use?", "t")
+    out = a.chat("relaunch it with batch 256", "t")
+    assert out["pending_confirmation"]["args"]["batch_size"] == 256
+
+
+def test_their_configs_after_a_comparison_and_a_run_named_first_stays_first(tmp_path, monkeypatch):
+    """Set 49d: "show their configs side by side" after a comparison was the help text, and "compare baseline with
+    run 2" put run 2 first."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("compare runs 1 and 2", "t")
+    for text in ("show their configs side by side", "how do their configs differ?"):
+        out = a.chat(text, "t")
+        assert out["tool_calls"][0]["args"] == {"run_ids": ["1", "2"], "show": ["config"]}
+        assert "| setting | run 1 | run 2 |" in out["answer"]
+    a.chat("rename run 1 to baseline", "t")
+    assert a.chat("compare baseline with run 2", "t")["tool_calls"][0]["args"] == {"run_ids": ["1", "2"]}
+    assert a.chat("compare run 2 with baseline", "t")["tool_calls"][0]["args"] == {"run_ids": ["2", "1"]}

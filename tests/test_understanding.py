@@ -906,3 +906,17 @@ def test_a_probes_k_and_runs_asked_for_by_verdict(model, text, want):
     the logs (runs like this one still are)."""
     r = read(model, text, {"focus_run": "2"})
     assert (r.tool, r.args) == want
+
+
+@pytest.mark.parametrize("text, focus, want", [
+    ("is run 2 worth keeping?", None, ("judge_run", {"run_id": "2"})),
+    ("is it usable?", "2", ("judge_run", {"run_id": "2"})),
+    ("what would have prevented it?", "2", ("recommend_next_step", {"run_id": "2"})),
+    ("how do I prevent collapse in dino?", "2", ("search_literature", {"query": "how do I prevent collapse in dino?",
+                                                                       "method": "dino"})),
+    ("wait, first tell me how it's doing", "3", ("get_run", {"run_id": "3"})),
+])
+def test_worth_prevention_and_a_request_after_wait_first(model, text, focus, want):
+    """Set 49d: these offered two or three readings, or the help text."""
+    r = read(model, text, {"focus_run": focus} if focus else {})
+    assert (r.tool, r.args) == want

@@ -288,6 +288,10 @@ def runs_table(r: dict) -> str:
         shown = f"; the {len(runs)} {'newest' if by is None else 'first'}:" if r["count"] > len(runs) else ":"
         lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
+    top = runs[0].get(by.key) if by and r.get("sort") in ("probe", "knn") else None
+    if isinstance(top, (int, float)):  # "which run has the best probe?": the answer first, then the table
+        what = "linear probe" if r["sort"] == "probe" else "kNN accuracy"
+        lines = [f"**Run {runs[0]['run_id']}** has the best {what} here: {_pct(top)}.", "", *lines]
     column = by.column if by else None
     keys = [*rule_keys(where), *(k for k in r.get("metrics") or [] if k not in rule_keys(where))]
     if by and r.get("sort") not in SORTS and by.key not in keys:  # "-train.batch_size": its values, a column

@@ -220,8 +220,10 @@ MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|laun
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
+ONE_RUN_SAID = r"(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?)"
+"""One run, by id or as the run in focus: what FIX_ASKED and QUALITY_ASKED are asked of."""
 FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s+and|just|ok(?:ay)?|so)\W+)*(?:fix|repair|"
-                       r"sort\s+out)\s+(?:run\s*#?\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?)(?:\s+(?:for\s+me|"
+                       rf"sort\s+out)\s+{ONE_RUN_SAID}(?:\s+(?:for\s+me|"
                        r"please|then|now))*\W*$", re.I)
 """A fix asked for outright ("fix run 2 for me", "can you fix it?"): the recommendation, then its launch proposed."""
 CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
@@ -1104,9 +1106,11 @@ WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:ste
                             r"turn\w*)\s+nan|fail\w*|break|broke)\b", re.I | re.S)
 """When a run failed ("when did run 4 diverge?", "which step did it blow up at?"): the diagnosis, which names it."""
 CHANGE_EXPLAINED = re.compile(r"^(?!.*\b(?:did|was|were|went|worked|has|have)\b).*\b(?:what|why|how|explain)\b.*\b"
-                              r"(?:that|this|the|your)\s+(?:change|fix|recommendation|suggestion)\b", re.I | re.S)
-"""The last recommendation's change asked about ("why that change?", "what does the fix do?"), not its outcome ("did
-the fix work?")."""
+                              r"(?:that|this|the|your)\s+(?:change|fix|recommendation|suggestion)\b|^\W*(?:(?:ok(?:ay)?|hmm+|"
+                              r"but|and|so)\W+)*(?:why(?:\s+(?:that|this|so|is\s+that|would\s+that\s+help))?|how\s+come|"
+                              r"explain(?:\s+(?:that|why))?|what\s+for)\W*$", re.I | re.S)
+"""The last recommendation's change asked about ("why that change?", "what does the fix do?", "why?"), not its outcome
+("did the fix work?")."""
 THE_FIX = re.compile(r"\b(?:the|that|this|your|my)\s+(?:fix|change|follow-?up|relaunch|new\s+run|retry)\b|"
                      r"\bfix(?:ed)?\s+(?:it|the\s+(?:collapse|problem|issue|run))\b", re.I)
 OTHER_THAN_LIST = re.compile(r"\b(compare|rank|diagnose|probe|judge|forecast|best|worst|cancel|resume|launch|pretrain|"
@@ -1216,8 +1220,8 @@ PREVENTION_ASKED = re.compile(r"\b(?:what|which\s+(?:change|setting))\s+(?:would
                               r"stopped|saved|fixed)\b|\bhow\s+(?:do|can|could|would|should)\s+(?:i|we)\s+(?:have\s+)?"
                               r"(?:prevent(?:ed)?|avoid(?:ed)?)\b", re.I)
 """How a failure could have been avoided ("what would have prevented it?"): the run's recommended change."""
-QUALITY_ASKED = re.compile(r"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:run|one))?|that(?:\s+"
-                           r"(?:run|one))?)\s+(?:any\s+good|good\s+enough|usable|worth\s+(?:keeping|using|anything)|a\s+good\s+"
+QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_SAID}\s+(?:any\s+good|good\s+enough|usable|"
+                           r"worth\s+(?:keeping|using|anything)|a\s+good\s+"
                            r"encoder|(?:a\s+)?keeper)(?:\s+(?:at\s+all|then|now))?\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?"): its quality judged."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"

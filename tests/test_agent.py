@@ -278,7 +278,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
                           "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
                           "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9,
-                          "session49d_turns_heldout.jsonl": 0.9}
+                          "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1211,3 +1211,20 @@ def test_their_configs_after_a_comparison_and_a_run_named_first_stays_first(tmp_
     a.chat("rename run 1 to baseline", "t")
     assert a.chat("compare baseline with run 2", "t")["tool_calls"][0]["args"] == {"run_ids": ["1", "2"]}
     assert a.chat("compare run 2 with baseline", "t")["tool_calls"][0]["args"] == {"run_ids": ["2", "1"]}
+
+
+def test_why_after_a_recommendation_and_i_mean_another_run(tmp_path, monkeypatch):
+    """Set 49e: "why?" after a recommendation was the help text, and "no, I mean for run 2" after run 1's offered
+    three readings. The best probe asked for is named before the table."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("recommend a fix for run 2", "t")
+    out = a.chat("why?", "t")
+    assert out["tool_calls"][0]["args"] == {"run_id": "2"} and "optim.lr" in out["answer"]
+    a.chat("what should I try next for run 1?", "u")
+    out = a.chat("no, I mean for run 2", "u")
+    assert out["tool_calls"][0] == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
+    out = a.chat("which run has the best probe?", "v")
+    assert out["answer"].startswith("**Run 1** has the best linear probe here: 93.4%.")

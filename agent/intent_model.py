@@ -165,6 +165,11 @@ def cache_key(examples: bytes, embedded: bool) -> str:
     return digest.hexdigest()[:16]
 
 
+_FITTED: dict[str, IntentModel] = {}
+"""Models fitted in this process, by `cache_key`: a second home (a test's, or another user's) is given the same one
+and its cache file, not a fit of its own (seconds each)."""
+
+
 @functools.lru_cache(maxsize=4)
 def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> IntentModel:
     """The classifier for this process. With a cache folder (the home's cache/), the fitted arrays are saved
@@ -177,8 +182,10 @@ def get_model(cache_dir: str | None = None, examples: str = str(EXAMPLES)) -> In
             return IntentModel.load(path, embed)
         except (OSError, ValueError, KeyError):
             pass  # a stale or damaged file: fit again
-    texts, labels = load_examples(Path(examples))
-    model = IntentModel.fit(texts, labels, embed=embed)
+    model = _FITTED.get(key)  # fitted already in this process for another home: the same examples, the same model
+    if model is None:
+        texts, labels = load_examples(Path(examples))
+        model = _FITTED[key] = IntentModel.fit(texts, labels, embed=embed)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

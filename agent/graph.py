@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import asked_setting, changes_launch, corrected_value, launch_changes, pending_method
-from agent.planner import CONTEXT_KEY
+from agent.planner import CONTEXT_KEY, last_human
 from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
 from agent.run_list_words import NARROWABLE, narrowed, runs_of
@@ -114,7 +114,7 @@ def _llm_drops(calls: list[dict], state: State, home) -> tuple[dict, list, str] 
     and that message."""
     from agent.planner import world_of
 
-    human = next((m for m in reversed(state.get("messages", [])) if isinstance(m, HumanMessage)), None)
+    human = last_human(state.get("messages", []))
     if human is None:
         return None
     world = world_of(home)
@@ -152,7 +152,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         return runs[0].id if runs else None
 
     def gate(state: State) -> dict:
-        human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
+        human = last_human(state["messages"])
         pending = state.get("pending")
         now, seen = clock(), state.get("turn_at")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
@@ -347,8 +347,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
 
 
 def _said(state: State) -> str:
-    """The user's message this turn answers."""
-    human = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
+    """The user's message this turn answers, as text."""
+    human = last_human(state["messages"])
     return str(human.content) if human is not None else ""
 
 

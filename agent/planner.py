@@ -104,7 +104,7 @@ class OfflinePlanner(BaseChatModel):
                 tail.append(m)
             elif isinstance(m, HumanMessage):
                 break
-        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        human = last_human(messages)
         if tail:
             results = []
             for tm in reversed(tail):
@@ -246,13 +246,18 @@ ASKS_VERDICT = re.compile(r"\b(collaps\w*|diagnos\w*|healthy|health|broken|wrong
                           r"tell me (whether|if|what))\b", re.I)
 
 
+def last_human(messages: list[BaseMessage]) -> HumanMessage | None:
+    """The user's newest message: the one this turn answers."""
+    return next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+
+
 def _diagnose_after_import(messages: list[BaseMessage]) -> str | None:
     """The run to diagnose next, when the last tool imported or audited a run and the message asked for a
     verdict; None otherwise (including when a diagnosis already ran this turn)."""
     if not messages or not isinstance(messages[-1], ToolMessage) or messages[-1].name not in ("import_runs",
                                                                                                "audit_checkpoints"):
         return None
-    human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+    human = last_human(messages)
     if human is None or not ASKS_VERDICT.search(str(human.content)):
         return None
     try:

@@ -250,6 +250,10 @@ def probe_text(p: dict) -> str:
     return "; ".join(parts) or "no probe results"
 
 
+FEW_NAMED = 5
+"""A filtered list of at most this many runs names them in a sentence before its table."""
+
+
 def runs_table(r: dict) -> str:
     """list_runs' answer: a table, newest first or best first by the asked metric, with what it was filtered by."""
     runs, tag, status, method, verdict, experiment = (r["runs"], r.get("tag"), r.get("status"), r.get("method"),
@@ -292,6 +296,10 @@ def runs_table(r: dict) -> str:
     if isinstance(top, (int, float)):  # "which run has the best probe?": the answer first, then the table
         what = "linear probe" if r["sort"] == "probe" else "kNN accuracy"
         lines = [f"**Run {runs[0]['run_id']}** has the best {what} here: {_pct(top)}.", "", *lines]
+    if (status or verdict or r.get("trouble")) and "count" not in r and len(runs) <= FEW_NAMED and top is None:
+        named = runs_named([str(x["run_id"]) for x in runs])  # "which of my runs collapsed?": said, then the table
+        lines = [f"{'One' if len(runs) == 1 else len(runs)} {which + ' ' if which else ''}run{'s' if len(runs) != 1 else ''}"
+                 f"{period} here: **{named}**.", "", *lines]
     column = by.column if by else None
     keys = [*rule_keys(where), *(k for k in r.get("metrics") or [] if k not in rule_keys(where))]
     if by and r.get("sort") not in SORTS and by.key not in keys:  # "-train.batch_size": its values, a column

@@ -580,7 +580,8 @@ COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estim
 """What a follow-up would take, asked before it is proposed ("how long would that take?")."""
 
 
-BARE_VALUE = re.compile(r"^[\W_]*(?:(?:make\s+it|use|try|set\s+it\s+to|rather|instead|then|please)\s+)*[-+]?\d[\d.,e-]*"
+BARE_VALUE = re.compile(r"^[\W_]*(?:(?:make\s+(?:it|that)|use|try|(?:set|change)\s+(?:it|that)\s+to|rather|instead|then|please)\s+)*"
+                        r"[-+]?\d[\d.,e-]*"
                         r"(?:\s+(?:instead|then|please|rather))*[\W_]*$", re.I)
 """A number with nothing else that could say what it is for ("0.1", "make it 0.1 instead")."""
 SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
@@ -602,9 +603,14 @@ def asked_setting(previous: str | None, text: str = "") -> str | None:
     return None
 
 
+CORRECTING = re.compile(r"^\W*(?:(?:actually|wait|hmm+|oh|sorry|oops|i\s+meant?|rather|on\s+second\s+thoughts?)\W+)+", re.I)
+"""Words that take back the value just given ("actually make it 60", "sorry, 0.1"), as a no does."""
+
+
 def corrected_value(text: str) -> bool:
-    """A no and one bare value ("no, 0.1", "nope, make it 0.1 instead"): the setting just set, corrected."""
-    deny = DENY.match(text)
+    """A no (or an "actually") and one bare value ("no, 0.1", "nope, make it 0.1 instead", "actually make it 60"): the
+    setting just set, corrected."""
+    deny = DENY.match(text) or CORRECTING.match(text)
     rest = text[deny.end():] if deny else ""
     return deny is not None and not launch_changes(rest)[0] and len(written_numbers(rest)) == 1 and \
         BARE_VALUE.match(rest) is not None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from tools.runs import runs_named
+
 ORDINALS = {"first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
             "fifth": 4, "5th": 4, "bottom": -1}
 COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
@@ -24,10 +26,6 @@ OF_THEM = re.compile(r"\b(?:which|what|who|any|none|one|each|either|neither|best
 them", which understand.THEM_COMPARED reads."""
 
 
-def _runs(ids: list[str]) -> str:
-    return f"run {ids[0]}" if len(ids) == 1 else "runs " + ", ".join(ids[:-1]) + f" and {ids[-1]}"
-
-
 def resolve_listed(text: str, context: dict) -> str | None:
     """The message with its pointers into the last list written as the runs they point at, or None when it has
     none (or the thread has no list)."""
@@ -40,11 +38,11 @@ def resolve_listed(text: str, context: dict) -> str | None:
         i = ORDINALS[place.group("place").lower()]
         if i >= len(listed):
             return None  # "the fifth one" of a list of three: left to the usual question
-        out = out[:place.start()] + _runs([listed[i]]) + out[place.end():]
+        out = out[:place.start()] + runs_named([listed[i]]) + out[place.end():]
     first = FIRST_N.search(out)
     if first and COUNTS[first.group("n").lower()] <= len(listed):
-        out = out[:first.start()] + _runs(listed[:COUNTS[first.group("n").lower()]]) + out[first.end():]
+        out = out[:first.start()] + runs_named(listed[:COUNTS[first.group("n").lower()]]) + out[first.end():]
     of = OF_THEM.search(out)
     if of:
-        out = out[:of.start("them")] + _runs(listed) + out[of.end():]
+        out = out[:of.start("them")] + runs_named(listed) + out[of.end():]
     return out if out != text else None

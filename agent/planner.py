@@ -36,7 +36,7 @@ from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
-from agent.understand import understand
+from agent.understand import BARE_REPLY, understand
 from tools.ranking import NOT_RANKED_TOGETHER
 from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
@@ -178,6 +178,8 @@ class OfflinePlanner(BaseChatModel):
                 if len(again) == 2 else None
             return _call(again[0]["tool"], again[0]["args"], then=then)
         text = relaunch_of_focus(text, context.get("focus_run"), previous) or text
+        if _yes_to_recommendation(text, previous) and not context.get("pending_launch"):  # "recommend a fix for run
+            text = "launch it"  # 2" ... "do it": its follow-up proposed, waiting for a yes (a yes turns later asks)
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading) if not reading.then else None  # a message read again
         # once its first call is back ("relaunch it with the fix and tag it retry") is read whole then, tags and all
@@ -300,6 +302,12 @@ def _previous_calls(messages: list[BaseMessage]) -> list[dict]:
     calls = [{"tool": c["name"], "args": c["args"]} for m in messages[said[-2]:said[-1]] if isinstance(m, AIMessage)
              for c in m.tool_calls]
     return calls if len(calls) <= 2 else []
+
+
+def _yes_to_recommendation(text: str, previous: list[dict]) -> bool:
+    """A bare yes ("do it", "sure") to the turn before, when that turn recommended a change and ended there."""
+    reply = BARE_REPLY.match(text)
+    return bool(reply and reply.group(1) and previous and previous[-1]["tool"] == "recommend_next_step")
 
 
 def _previous_human(messages: list[BaseMessage]) -> str | None:

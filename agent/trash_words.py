@@ -22,6 +22,9 @@ ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|r
 THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
 IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+too)?$", re.I)
 """The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
+THEM_LISTED = re.compile(r"^(?:(?:all|both)\s+(?:of\s+)?)?(?:them|those|these)(?:\s+(?:runs?|ones|two|three|four|five))?"
+                         r"(?:\s+(?:all|both|too))?$|^both$", re.I)
+"""The runs the last list showed ("which runs collapsed?" ... "delete them"): the delete still waits for a yes."""
 KINDS = {
     "failed": lambda r: r.status in ("failed", "diverged"),
     "crashed": lambda r: r.status in ("failed", "diverged"),
@@ -64,13 +67,16 @@ def read_restore(text: str, focus: str | None = None) -> str | None:
     return focus if focus and RESTORE_IT.match(text) else None
 
 
-def read_delete(text: str, world: World, focus: str | None = None) -> tuple[str, list[str]] | None:
-    """("ids", the ids written, or the run in `focus` for "delete it") or ("kind", the runs of that kind), or None
-    when the words are not only runs."""
+def read_delete(text: str, world: World, focus: str | None = None,
+                listed: list[str] | None = None) -> tuple[str, list[str]] | None:
+    """("ids", the ids written, or the run in `focus` for "delete it"), ("kind", the runs of that kind) or ("listed",
+    the runs of the last list, `listed`, for "delete them"), or None when the words are not only runs."""
     m = DELETE.match(text)
     if not m:
         return None
     what = TRAILING.sub("", m.group("what").strip()) or m.group("what").strip()
+    if listed and THEM_LISTED.match(what):
+        return "listed", [i for i in listed if world.has(i)]
     if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and m["verb"].lower() !=
                                        "remove"):  # "remove it" may be the tag just added: only with "run"
         return "ids", [focus]

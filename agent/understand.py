@@ -304,8 +304,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if longer:  # "train run 1 longer": how much is asked (it was a forecast)
         return longer
     words = read_annotation(stripped)
-    trashed = _trash(stripped, world, None if context.get("pending_launch") else context.get("focus_run"))  # "delete
-    # it" of a waiting launch is no delete of a run
+    waiting = context.get("pending_launch")  # "delete it" of a waiting launch is no delete of a run
+    trashed = _trash(stripped, world, None if waiting else context.get("focus_run"),
+                     None if waiting else context.get("last_listed"))
     if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
         return trashed
     pruned = read_prune(stripped)[1]  # "... and drop the worst runs halfway": a sweep's early stopping, no delete
@@ -471,16 +472,20 @@ def _of_one_run(words: str) -> str:
     return re.sub(r"\bthem\b", "it", re.sub(r"\btheir\b", "its", words, flags=re.I), flags=re.I)
 
 
-def _trash(text: str, world: World, focus: str | None = None) -> Reading | None:
-    """A delete of named runs (or of a kind of finished run: "the failed runs"; or of the run in `focus`: "delete
-    it"), or a restore from the trash."""
+def _trash(text: str, world: World, focus: str | None = None, listed: list[str] | None = None) -> Reading | None:
+    """A delete of named runs (or of a kind of finished run: "the failed runs"; of the run in `focus`: "delete
+    it"; of the runs just `listed`: "delete them"), or a restore from the trash."""
     restore = read_restore(text, focus)
     if restore:
         return Reading("tool", "restore_run", {"run_id": restore}, confidence=1.0, intents=[("restore_run", 1.0)])
-    deleting = read_delete(text, world, focus)
+    deleting = read_delete(text, world, focus, listed)
     if deleting is None:
         return None
     how, ids = deleting
+    if how == "listed" and len(ids) > 1 and set(ids) >= {r.id for r in world.runs}:  # every run: no bulk delete
+        return ask("That list is every run, and I don't delete every run at once, so that a run you still want is "
+                   "never in a bulk delete. Name the runs (`delete runs 1 and 2`) or a kind (`delete the failed "
+                   "runs`).", ["delete the failed runs", "list my runs"])
     if how == "age":  # every run of an age is no delete the chat makes: a run still wanted would go with them
         age = re.search(r"(?:older\s+than|more\s+than)\s+(.+?)(?:\s+old)?[\s?.!]*$", text, re.I)
         span = age.group(1) if age else "a week"

@@ -278,7 +278,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48e_turns_heldout.jsonl": 0.9, "session48f_turns_heldout.jsonl": 0.9,
                           "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
                           "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9,
-                          "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9}
+                          "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9,
+                          "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1228,3 +1229,64 @@ def test_why_after_a_recommendation_and_i_mean_another_run(tmp_path, monkeypatch
     assert out["tool_calls"][0] == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
     out = a.chat("which run has the best probe?", "v")
     assert out["answer"].startswith("**Run 1** has the best linear probe here: 93.4%.")
+
+
+def test_delete_them_after_a_list_deletes_the_runs_it_showed_never_every_run(tmp_path, monkeypatch):
+    """Set 50: "which runs collapsed?" ... "delete them" was refused as a request to act outside the tools. The runs
+    the list showed wait for a yes; a list of every run is no bulk delete, and is asked about instead."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("which runs collapsed?", "t")
+    out = a.chat("delete them", "t")
+    assert out["pending_confirmation"]["args"] == {"run_ids": ["2"]}
+    a.chat("no", "t")
+    a.chat("list my runs", "t")
+    out = a.chat("delete all of them", "t")
+    assert out["pending_confirmation"] is None and "every run" in out["answer"]
+    assert len(Registry(a.home).list(limit=10)) == 3
+
+
+def test_actually_and_a_bare_value_corrects_the_one_number_just_given(tmp_path, monkeypatch):
+    """Set 50: "pretrain dino on shapes for 40 steps" ... "actually make it 60" asked which setting 60 was; with two
+    numbers given ("for 30 steps at batch 64") it still asks."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("pretrain dino on shapes for 40 steps", "t")
+    assert a.chat("actually make it 60", "t")["pending_confirmation"]["args"]["steps"] == 60
+    b = agent(a.home)
+    b.chat("pretrain simclr on shapes for 30 steps at batch 64", "u")
+    assert "Which setting of the launch should be 32?" in b.chat("actually make it 32", "u")["answer"]
+
+
+def test_do_it_right_after_a_recommendation_proposes_its_follow_up(tmp_path, monkeypatch):
+    """Set 50: "recommend a fix for run 2" ... "do it" said nothing was waiting. A yes right after the recommendation
+    proposes its follow-up (still waiting for a yes); a yes a turn later still only says how to launch it."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home", evidence=True)
+    a = agent(home)
+    a.chat("recommend a fix for run 2", "t")
+    out = a.chat("do it", "t")
+    assert out["pending_confirmation"]["args"]["parent_run"] == "2" and len(Registry(home).list(limit=10)) == 3
+    a.chat("yes", "t")
+    assert Registry(home).list()[0].parent_id == "2"
+    b = agent(home)
+    b.chat("recommend a fix for run 2", "u")
+    b.chat("list my runs", "u")
+    out = b.chat("do it", "u")
+    assert out["pending_confirmation"] is None and "say `launch it`" in out["answer"]
+
+
+def test_a_filtered_list_of_few_runs_names_them_before_its_table(tmp_path, monkeypatch):
+    """Set 48c: "which of my runs collapsed?" answered with a table alone, whose one row was run 2."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert a.chat("which of my runs collapsed?", "t")["answer"].startswith("One collapsed run here: **run 2**.")
+    assert a.chat("list my runs", "t")["answer"].startswith("| run |")  # unfiltered: the table alone

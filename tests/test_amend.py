@@ -71,13 +71,17 @@ def test_a_bare_number_is_asked_about_and_the_launch_waits(model, tmp_path):
 
 
 def test_a_yes_to_which_setting_takes_its_one_answer_and_asks_again_among_several(tmp_path, monkeypatch):
-    """"Make that 45" / "yes" gave the help text, and the launch the question was about was lost."""
+    """"Make that 45" / "yes" gave the help text, and the launch the question was about was lost. ("Actually make
+    that 45" takes back the one number just given, and is no question: set 50.)"""
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     agent = Agent(Home.resolve(tmp_path / "home"))
     agent.chat("pretrain simclr on digits for 30 steps", "y")
-    assert agent.chat("actually make that 45", "y")["options"] == ["45 steps", "go ahead without it"]
+    assert agent.chat("make that 45", "y")["options"] == ["45 steps", "go ahead without it"]
     pending = agent.chat("yes", "y")["pending_confirmation"]  # the changed launch, shown for its own yes
     assert (pending["args"]["method"], pending["args"]["steps"]) == ("simclr", 45)
+    agent.chat("no", "y")
+    agent.chat("pretrain simclr on digits for 30 steps", "y")
+    assert agent.chat("actually make that 50", "y")["pending_confirmation"]["args"]["steps"] == 50
     agent.chat("no", "y")
     agent.chat("pretrain simclr on digits for 30 steps with batch 64", "y")
     agent.chat("make it 48", "y")  # steps or batch size: asked

@@ -514,6 +514,9 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
         changes, problem = launch_changes(f"{asked} {bare[0].value:g}", cwd, pending_method(pending, world))
+    second = another_run(text, pending, changes) if problem is None else None
+    if second is not None:  # "and another one with batch 64": both runs, as a sweep of that one setting
+        return second if isinstance(second, Reading) else Reading("tool", *second, confidence=1.0, intents=intents[:3])
     scaled = multiples_of_pending(text, pending) if problem is None else {}
     if isinstance(scaled, Reading):
         return scaled
@@ -687,6 +690,38 @@ def _without_swept(args: dict, grid: dict) -> dict:
     if not out["overrides"]:
         del out["overrides"]
     return out
+
+
+ANOTHER_RUN = re.compile(r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*(?:(?:add|launch|start|queue|make|do|run|train|"
+                         r"i\s+want|i'd\s+like)\s+)?(?:another|a\s+second)(?:\s+(?:one|run|copy))?(?=\s+(?:with|at|using|"
+                         r"but)\b)", re.I)
+"""A second run beside the waiting one ("and another one with batch 64"): the one setting it gives varies."""
+
+
+def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:
+    """The waiting launch and a second run that differs in the one setting the message gives, as a sweep of both
+    values (the tool and its arguments); a question when the waiting launch keeps that setting's default, whose
+    value is not written there; None when the message asks for no second run."""
+    args = {k: v for k, v in (pending.get("args") or {}).items() if v not in (None, {}, [])}
+    if not ANOTHER_RUN.match(text) or pending.get("tool") != "launch_pretraining" or args.get("grid"):
+        return None
+    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in changes.items() if k != "overrides"} | changes.get("overrides", {})
+    if len(given) != 1:
+        return None
+    (key, value), = given.items()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # a sweep varies numbers
+        return None
+    field = next((f for f, k in TOP_LEVEL_KEYS.items() if k == key), None)
+    first = args.get(field) if field else (args.get("overrides") or {}).get(key)
+    if first is None:  # the launch still waits: "go ahead without it" is the one run as it was
+        asked = ask(f"Two runs, one with `{key}` {value}: what should the other use? The waiting launch keeps the "
+                    f"default. Say both values (`{key}={value},...`), or `{GO_AHEAD_WITHOUT}` for the one run as it "
+                    "was.", [GO_AHEAD_WITHOUT], confidence=1.0)
+        asked.without = {"tool": pending["tool"], "args": args}
+        return asked
+    if first == value:
+        return None
+    return _sweep_or_run(_without_swept(args, {key: []}), {key: [first, value]})
 
 
 def _which_setting(value: float, pending: dict, intents) -> Reading:

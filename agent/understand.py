@@ -562,10 +562,12 @@ PAUSE = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?:pause|su
 resume)."""
 SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up|hyper-?param(?:eter)?s|hparams|"
                          r"params|recipe)\s+as\b|\blike\s+(?:run\s*#?\d+|#\d+)\b.{0,30}\bbut\b|"
+                         r"\bsame(?:\s+(?:thing|run|one|job|experiment))?\s+as\s+(?:run\s*#?\d+|#\d+)\b|"
                          r"\b(?:copy|clone|duplicate)\b|\bre-?run\b|\b(?:launch|run|start|train)\s+(?:it|this|that|run\s*#?\d+)\s+"
                          r"again\b", re.I)
 """A launch from another run's settings ("same config as run 2 but lr 0.1", "like run 1 but with batch 64", "clone run
-1 with seed 3", "rerun run 1 with byol"): a follow-up of that run, never a resume or a lookup."""
+1 with seed 3", "rerun run 1 with byol", "the same thing as run 1 but with byol"): a follow-up of that run, never a
+resume or a lookup."""
 A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:run\s*#?\d+|[\w-]+)'s\s+(?:recipe|"
                            r"config(?:uration)?|settings|set-?up|hyper-?param(?:eter)?s|hparams)\b", re.I)
 """A launch that starts from a run's settings, said as taking them ("take run 1's recipe and run it with moco")."""

@@ -279,7 +279,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session48g_turns_heldout.jsonl": 0.9, "session49_turns_heldout.jsonl": 0.9,
                           "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9,
                           "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9,
-                          "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9}
+                          "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9,
+                          "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1290,3 +1291,31 @@ def test_a_filtered_list_of_few_runs_names_them_before_its_table(tmp_path, monke
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     assert a.chat("which of my runs collapsed?", "t")["answer"].startswith("One collapsed run here: **run 2**.")
     assert a.chat("list my runs", "t")["answer"].startswith("| run |")  # unfiltered: the table alone
+
+
+def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_path, monkeypatch):
+    """Set 50d: "pretrain vicreg ... with batch 32" ... "and another one with batch 64" replaced the waiting launch.
+    Both runs are now a sweep of that setting; with the waiting launch at the default the other value is asked, and
+    the launch still waits."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("pretrain vicreg on digits for 20 steps with batch 32", "t")
+    out = a.chat("and another one with batch 64", "t")["pending_confirmation"]
+    assert out["tool"] == "launch_sweep" and out["args"]["grid"] == {"train.batch_size": [32, 64]}
+    assert out["args"]["steps"] == 20 and not out["args"].get("batch_size")
+    a.chat("no", "t")
+    a.chat("pretrain vicreg on digits for 20 steps", "t")
+    assert "what should the other use?" in a.chat("and another one with batch 64", "t")["answer"]
+    assert a.chat("go ahead without it", "t")["pending_confirmation"]["args"]["steps"] == 20
+
+
+def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):
+    """Set 50d: "launch the same thing as run 1 but with byol" was read as a forecast of run 1."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    args = a.chat("launch the same thing as run 1 but with byol", "t")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["method"]) == ("1", "byol")

@@ -280,7 +280,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session49b_turns_heldout.jsonl": 0.9, "session49c_turns_heldout.jsonl": 0.9,
                           "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9,
                           "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9,
-                          "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9}
+                          "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
+                          "session50e_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)

@@ -18,9 +18,9 @@ AGAIN_FOR_RUN = re.compile(
     rf"^\W*(?:(?:ok(?:ay)?|and|also|now|then|great|thanks?|no|nope|sorry|oops|wait)\W+)*(?:i\s+mean(?:t)?\s+)?"
     rf"(?:(?:what|how)\s+about\s+|(?:and\s+)?(?:the\s+)?same\s+(?:thing\s+)?(?:for|with|on)\s+|"
     rf"(?:now\s+)?do\s+(?:the\s+same|that|it|this)\s+(?:again\s+)?(?:for|with|on|to)\s+|(?:and\s+)?for\s+)?"
-    rf"{_RUN}{_TOO}\W*$", re.I)
+    rf"{_RUN}(?:'s|\u2019s)?{_TOO}\W*$", re.I)
 """A message that is a run and a follow-up word, nothing else ("and run 1 too", "what about run 1?", "no, I mean for
-run 2")."""
+run 2", "and run 1's?")."""
 
 SAID_ALONE = re.compile(rf"^\W*{_RUN}\W*$", re.I)
 """A run and nothing else ("run 1"): an answer to a question, or a look at the run, not the last request again."""

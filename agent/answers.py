@@ -662,7 +662,8 @@ def _get_run_text(result: dict) -> str:
     if parts:
         parts.append("")  # the summary is a paragraph of its own, not the last asked line's continuation
     message = result["message"] or ""
-    message = "" if message in TRIVIAL_MESSAGES else message  # "succeeded ... finished" said it twice
+    message = "" if message in TRIVIAL_MESSAGES or message == result["status"] else message  # "succeeded ...
+    # finished" (or "succeeded ... succeeded") said it twice
     parts.append(f"**Run {result['run_id']}**{named} ({result['method']} on {result['dataset']}): {result['status']}, "
                  f"step {result['steps'] or 0}/{result['total_steps'] or '?'}. {message}".rstrip())
     if result.get("logged"):  # "what's its perplexity?": the values asked for and the run's state, no more

@@ -20,6 +20,10 @@ PLACE_REF = re.compile(rf"\bthe\s+(?P<place>{'|'.join(ORDINALS)})\s+(?:one|run|j
 """One run by its place ("the second one", "the top run"); not "the first run I launched" (the oldest)."""
 FIRST_N = re.compile(rf"\bthe\s+(?:first|top)\s+(?P<n>{'|'.join(COUNTS)})(?:\s+(?:runs|ones|rows|entries))?\b", re.I)
 """The first N runs of the list ("compare the first two", "the top 3 runs")."""
+THEM_LISTED = re.compile(r"^(?:(?:all|both)\s+(?:of\s+)?)?(?:them|those|these)(?:\s+(?:runs?|ones|two|three|four|five))?"
+                         r"(?:\s+(?:all|both|too))?$|^both(?:\s+(?:runs|ones))?$", re.I)
+"""Every run the last list showed, as the whole of what an action names ("which runs collapsed?" ... "delete them",
+"compare runs 1 and 3" ... "tag both as keep")."""
 OF_THEM = re.compile(r"\b(?:which|what|who|any|none|one|each|either|neither|best|worst)\s+(?:one\s+)?(?:of|among)\s+"
                      r"(?P<them>them|those|these)(?:\s+runs)?\b", re.I)
 """A question over every run listed ("which of them is best?", "is any of those collapsed?"); not "compare all of

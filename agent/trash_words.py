@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 
+from agent.listed_words import THEM_LISTED
 from agent.run_refs import World
 from tools.registry import ACTIVE
 
@@ -22,9 +23,6 @@ ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|r
 THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
 IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+too)?$", re.I)
 """The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
-THEM_LISTED = re.compile(r"^(?:(?:all|both)\s+(?:of\s+)?)?(?:them|those|these)(?:\s+(?:runs?|ones|two|three|four|five))?"
-                         r"(?:\s+(?:all|both|too))?$|^both$", re.I)
-"""The runs the last list showed ("which runs collapsed?" ... "delete them"): the delete still waits for a yes."""
 KINDS = {
     "failed": lambda r: r.status in ("failed", "diverged"),
     "crashed": lambda r: r.status in ("failed", "diverged"),

@@ -45,7 +45,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
-from agent.listed_words import PLACE_REF, resolve_listed
+from agent.listed_words import PLACE_REF, THEM_LISTED, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import ASKS_WHICH, BEST_REF, WORST_REF, resolve_best
@@ -1182,6 +1182,8 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
     focus = context.get("focus_run")
     if not ids and THE_RUN_IN_FOCUS.match(words.runs) and focus and world.has(focus):
         ids = [focus]
+    if not ids and THEM_LISTED.match(words.runs.strip()):  # "tag both as keep" after a comparison: the runs shown
+        ids = [i for i in context.get("last_listed") or [] if world.has(i)]
     if not ids:
         latest = world.ids()[-1] if world.runs else "1"
         return ask(f"Which run? Say e.g. `{_annotation_message(latest, words) or f'tag run {latest} as best'}`.",

@@ -281,7 +281,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9,
                           "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9,
                           "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
-                          "session50e_turns_heldout.jsonl": 0.9}
+                          "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1320,3 +1320,29 @@ def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_pa
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     args = a.chat("launch the same thing as run 1 but with byol", "t")["pending_confirmation"]["args"]
     assert (args["parent_run"], args["method"]) == ("1", "byol")
+
+
+def test_both_and_them_after_a_comparison_tag_the_runs_it_showed(tmp_path, monkeypatch):
+    """Set 50f: "compare runs 1 and 3" ... "tag both as keep" asked which run."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("compare runs 1 and 3", "t")
+    call = a.chat("tag both as keep", "t")["tool_calls"][0]
+    assert call["args"] == {"run_ids": ["1", "3"], "add_tags": ["keep"]}
+    b = agent(a.home)
+    assert "Which run?" in b.chat("tag both as keep", "u")["answer"]  # nothing listed in this thread: asked
+
+
+def test_a_run_named_with_a_possessive_asks_the_last_question_again(tmp_path, monkeypatch):
+    """Set 50f: "what was run 2's final loss?" ... "and run 1's?" offered three readings; the run's status was also
+    said twice ("succeeded, step 120/120. succeeded")."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what was run 2's final loss?", "t")
+    out = a.chat("and run 1's?", "t")
+    assert out["tool_calls"][0]["args"] == {"run_id": "1", "metrics": ["loss"]}
+    assert out["answer"].rstrip().endswith("succeeded, step 120/120.")

@@ -55,14 +55,15 @@ RUN_IT_AGAIN_WITH = re.compile(
 "restart it", which may mean resuming it."""
 
 
-def relaunch_of_focus(text: str, focus: str | None, previous: list[dict]) -> str | None:
+def relaunch_of_focus(text: str, focus: str | None, previous: list[dict], waiting: bool = False) -> str | None:
     """`text` written as a follow-up of the run in focus ("run 4 again with byol"), to be read as any follow-up; None
     when it is not one. "The same" points at a launch only when the previous turn launched (its yes queued the run
-    in focus); "rerun it" needs only a run in focus."""
+    in focus), not while a launch still `waiting` for its yes is the one meant ("and another one with batch 64");
+    "rerun it" needs only a run in focus."""
     if not focus or re.search(rf"\b(?:with|for|on|but)\s+{_RUN}", text, re.I):  # "same for run 2": the run named
         return None
     same = SAME_AGAIN_WITH.match(text)
-    if same and [c["tool"] for c in previous] == ["launch_pretraining"]:
+    if same and not waiting and [c["tool"] for c in previous] == ["launch_pretraining"]:
         return f"train run {focus} again with {same.group('change') or same.group('bare')}"
     rerun = RUN_IT_AGAIN_WITH.match(text)
     if rerun:

@@ -177,7 +177,8 @@ class OfflinePlanner(BaseChatModel):
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
                 if len(again) == 2 else None
             return _call(again[0]["tool"], again[0]["args"], then=then)
-        text = relaunch_of_focus(text, context.get("focus_run"), previous) or text
+        text = relaunch_of_focus(text, context.get("focus_run"), previous, waiting=bool(context.get("pending_launch"))) \
+            or text
         if _yes_to_recommendation(text, previous) and not context.get("pending_launch"):  # "recommend a fix for run
             text = "launch it"  # 2" ... "do it": its follow-up proposed, waiting for a yes (a yes turns later asks)
         reading = self.read(text, context)

@@ -281,7 +281,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session49d_turns_heldout.jsonl": 0.9, "session49e_turns_heldout.jsonl": 0.9,
                           "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9,
                           "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
-                          "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9}
+                          "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
+                          "session50g_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1310,6 +1311,11 @@ def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_pat
     a.chat("pretrain vicreg on digits for 20 steps", "t")
     assert "what should the other use?" in a.chat("and another one with batch 64", "t")["answer"]
     assert a.chat("go ahead without it", "t")["pending_confirmation"]["args"]["steps"] == 20
+    b = agent(a.home)  # with a run in focus, the waiting launch is still the one meant (it was run 2's follow-up)
+    b.chat("diagnose run 2", "u")
+    b.chat("pretrain vicreg on digits for 20 steps with batch 32", "u")
+    out = b.chat("and another one with batch 64", "u")["pending_confirmation"]
+    assert out["tool"] == "launch_sweep" and out["args"].get("parent_run") is None
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

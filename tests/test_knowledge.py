@@ -252,3 +252,24 @@ def test_search_literature_uses_the_method_it_is_given(tmp_path):
     for method, word in (("byol", "BYOL"), ("dino", "DINO")):
         first = box.search_literature("what to do when the loss plateaus early", method=method, k=3)["results"][0]
         assert word in first["text"], (method, first)
+
+
+def test_an_embedder_does_not_embed_a_text_twice_in_a_process(monkeypatch):
+    """Every new home ingested the same bundled literature again (1.4 s a home); a text already embedded is now
+    taken from the process's memo, in the order asked, and the memo keeps only the newest MEMO_SIZE vectors."""
+    from tools.knowledge import embedding
+
+    seen: list[str] = []
+
+    def encode(texts):
+        seen.extend(texts)
+        return [[float(len(t)), float(i)] for i, t in enumerate(texts)]
+
+    monkeypatch.setattr(embedding, "MEMO_SIZE", 3)
+    fake = Embedder("fake-2d", 2, encode)
+    first = fake.embed(["a", "bb", "a"])
+    assert first == [[1.0, 0.0], [2.0, 1.0], [1.0, 0.0]] and seen == ["a", "bb"]
+    assert fake.embed(["bb", "ccc"]) == [[2.0, 1.0], [3.0, 0.0]] and seen == ["a", "bb", "ccc"]
+    fake.embed(["dddd"])  # four texts seen, three kept: "a" (the oldest used) is embedded again
+    fake.embed(["a"])
+    assert seen == ["a", "bb", "ccc", "dddd", "a"]

@@ -16,13 +16,19 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import urllib.request
 import warnings
-from dataclasses import dataclass
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssl_runtime import settings
 from ssl_runtime.errors import ConfigError
+
+MEMO_SIZE = 4096
+"""Vectors an embedder keeps in its process, the newest first (about 3 KB each)."""
 
 
 @dataclass
@@ -30,11 +36,30 @@ class Embedder:
     name: str
     dim: int
     _encode: object
+    _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
+        """One vector a text. A text this process embedded before is not embedded again: every new home ingests
+        the same bundled literature, and a run's log is indexed again after each diagnosis (1.4 s a home, most of
+        a new chat thread's first diagnosis)."""
         if not texts:
             return []
-        return self._encode(texts)
+        keys = [hashlib.sha1(t.encode("utf-8", "surrogatepass")).digest() for t in texts]
+        with self._lock:
+            todo = list(dict.fromkeys(k for k in keys if k not in self._memo))
+        first = {k: texts[i] for i, k in reversed(list(enumerate(keys)))}
+        fresh = self._encode([first[k] for k in todo]) if todo else []
+        with self._lock:
+            for k, vector in zip(todo, fresh, strict=True):
+                self._memo[k] = array("d", vector)
+            out = []
+            for k in keys:
+                self._memo.move_to_end(k)
+                out.append(self._memo[k].tolist())
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return out
 
 
 def _sentence_transformer(path: str, name: str) -> Embedder:

@@ -282,7 +282,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50_turns_heldout.jsonl": 0.9, "session50b_turns_heldout.jsonl": 0.9,
                           "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
                           "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
-                          "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9}
+                          "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
+                          "session50i_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)

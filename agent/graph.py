@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import asked_setting, changes_launch, corrected_value, launch_changes, pending_method
-from agent.planner import CONTEXT_KEY, last_human
+from agent.planner import CONTEXT_KEY, last_human, previous_human
 from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
 from agent.run_list_words import NARROWABLE, narrowed, runs_of
@@ -170,9 +170,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            said = [str(m.content) for m in state["messages"] if isinstance(m, HumanMessage)]
             if changes_launch(text, pending) or corrected_value(text) and asked_setting(
-                    said[-2] if len(said) > 1 else None, text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
+                    previous_human(state["messages"]), text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
                 # change, not a no. Held, not dropped: a
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)

@@ -36,7 +36,7 @@ from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World
 from agent.two_requests import TwoRequests, split_requests
-from agent.understand import BARE_REPLY, understand
+from agent.understand import understand
 from tools.ranking import NOT_RANKED_TOGETHER
 from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
@@ -158,7 +158,7 @@ class OfflinePlanner(BaseChatModel):
                 "clarify", question=clarify["question"], options=clarify.get("options") or [])),
                 additional_kwargs={"clarify": clarify})
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
-            context["asked_setting"] = asked_setting(_previous_human(messages), text)
+            context["asked_setting"] = asked_setting(previous_human(messages), text)
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
             launch = clarify.get("without") if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS \
                 else _refused_launch(messages)
@@ -179,8 +179,8 @@ class OfflinePlanner(BaseChatModel):
             return _call(again[0]["tool"], again[0]["args"], then=then)
         text = relaunch_of_focus(text, context.get("focus_run"), previous, waiting=bool(context.get("pending_launch"))) \
             or text
-        if _yes_to_recommendation(text, previous) and not context.get("pending_launch"):  # "recommend a fix for run
-            text = "launch it"  # 2" ... "do it": its follow-up proposed, waiting for a yes (a yes turns later asks)
+        context["just_recommended"] = bool(previous) and previous[-1]["tool"] == "recommend_next_step"  # a bare yes
+        # now takes it up (understand)
         reading = self.read(text, context)
         two = self._two_requests(text, context, reading) if not reading.then else None  # a message read again
         # once its first call is back ("relaunch it with the fix and tag it retry") is read whole then, tags and all
@@ -305,13 +305,7 @@ def _previous_calls(messages: list[BaseMessage]) -> list[dict]:
     return calls if len(calls) <= 2 else []
 
 
-def _yes_to_recommendation(text: str, previous: list[dict]) -> bool:
-    """A bare yes ("do it", "sure") to the turn before, when that turn recommended a change and ended there."""
-    reply = BARE_REPLY.match(text)
-    return bool(reply and reply.group(1) and previous and previous[-1]["tool"] == "recommend_next_step")
-
-
-def _previous_human(messages: list[BaseMessage]) -> str | None:
+def previous_human(messages: list[BaseMessage]) -> str | None:
     """The user's message before the one being answered."""
     said = [m for m in messages if isinstance(m, HumanMessage)]
     return str(said[-2].content) if len(said) >= 2 else None

@@ -236,7 +236,8 @@ read as its cancel (the opposite), at odds of 0.35."""
 
 def understand(text: str, context: dict, world: World, model, cwd: Path | None = None,
                path_exists: Callable[[str], bool] | None = None) -> Reading:
-    """Read one message. `context` holds the thread's focus_run and last_recommendation; `model` is an
+    """Read one message. `context` holds the thread's focus_run and last_recommendation (and just_recommended, when
+    the turn before was that recommendation, which a bare yes then takes up); `model` is an
     IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
     (agent/fidelity.py) becomes a question instead."""
@@ -339,7 +340,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     rec = context.get("last_recommendation")
     if BARE_REPLY.match(stripped) and not context.get("pending_launch"):  # a yes or no with nothing waiting for one
         # (an action waiting for its yes is the gate's, agent/graph.py; a launch asked about is read below)
-        if rec and BARE_REPLY.match(stripped).group(1):
+        if rec and BARE_REPLY.match(stripped).group(1) and context.get("just_recommended"):  # "recommend a fix for
+            # run 2" ... "do it": its follow-up proposed, waiting for its own yes
+            return read_relaunch("launch it", context, world, 1.0, [("launch_pretraining", 1.0)], cwd)
+        if rec and BARE_REPLY.match(stripped).group(1):  # a yes turns after the recommendation: how to take it up
             return ask(f"Nothing is waiting for a yes. To launch run {rec['run_id']}'s recommended follow-up, say "
                         "`launch it`: you will see it before it starts.", ["launch it"])
         return ask("Nothing is waiting for a yes or no right now. What would you like to do?",

@@ -58,6 +58,26 @@ def test_bad_input_is_one_clear_line(tmp_path, args, field):
     assert "Traceback" not in r.stderr
 
 
+# launch options read before anything is stored: an empty sweep value would run the default unasked, a past time
+# would be fired at once or dropped by the scheduler, and a follow-up of no run would point its lineage at nothing
+@pytest.mark.parametrize("args, field", [
+    (["--sweep", "optim.lr="], "--sweep"),
+    (["--sweep", "optim.lr=0.1,"], "--sweep"),
+    (["--at", "next tuesday"], "at"),
+    (["--at", "2020-01-01T00:00"], "at"),
+    (["--parent", "99"], "parent"),
+])
+def test_a_bad_launch_option_stores_nothing(tmp_path, args, field):
+    r = sslpilot("pretrain", "simclr", "--data", "digits", "--steps", "2", "--no-wait", *args, home=tmp_path)
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), r.stderr
+    assert "Fix:" in lines[0]
+    listed = sslpilot("runs", "--json", home=tmp_path)
+    assert json.loads(listed.stdout) == {"runs": []}
+    assert "no scheduled launches" in sslpilot("scheduled", home=tmp_path).stdout
+
+
 def test_empty_and_corrupt_folders(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

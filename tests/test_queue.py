@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import subprocess_env, tiny_config
@@ -247,3 +247,18 @@ def test_a_cron_day_of_week_fires_on_the_day_cron_means(home):
     assert datetime.fromisoformat(job["next_run_time"]).strftime("%a") == "Mon"
     with pytest.raises(SSLPilotError, match="day of week"):
         add_scheduled_launch(home, tiny_config("byol"), cron="0 3 * * 9")
+
+
+def test_a_launch_time_that_has_passed_or_cannot_be_read_is_refused_before_it_is_stored(home):
+    from tools.scheduler import launch_time, list_scheduled
+
+    for past in (datetime.now() - timedelta(minutes=1), datetime.now(timezone.utc) - timedelta(hours=2)):
+        with pytest.raises(SSLPilotError, match="already passed") as caught:
+            add_scheduled_launch(home, tiny_config("byol"), at=past)
+        assert caught.value.field == "at"
+    with pytest.raises(SSLPilotError, match="cannot read the time") as caught:
+        launch_time("tomorrow-ish")
+    assert caught.value.field == "at" and "ISO" in caught.value.fix
+    assert list_scheduled(home) == []
+    soon = launch_time((datetime.now() + timedelta(hours=1)).isoformat(timespec="minutes"))
+    assert add_scheduled_launch(home, tiny_config("byol"), at=soon)["next_run_time"]

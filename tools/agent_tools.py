@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import TypeVar
 
 from langchain_core.tools import StructuredTool
@@ -247,7 +246,9 @@ class ToolBox:
             raise SSLPilotError("a scheduled launch starts at its time, not after another run", field="after_run",
                                 fix="either schedule it, or launch it now to wait for that run")
         if a.at:
-            datetime.fromisoformat(a.at)
+            from tools.scheduler import launch_time
+
+            launch_time(a.at)
         cfg = _config_tree(a, self.home)
         from tools.runs import validate
 
@@ -362,11 +363,11 @@ class ToolBox:
                     done.append({"run_id": rid, "done": f"not cancelled ({exc})"})
             return {"runs": done}
         if tool == "schedule_pretraining":
-            from tools.scheduler import add_scheduled_launch
+            from tools.scheduler import add_scheduled_launch, launch_time
 
             a = ScheduleArgs(**args)
             cfg = _config_tree(a, self.home)
-            job = add_scheduled_launch(self.home, cfg, at=datetime.fromisoformat(a.at) if a.at else None, cron=a.cron,
+            job = add_scheduled_launch(self.home, cfg, at=launch_time(a.at) if a.at else None, cron=a.cron,
                                        tags=["chat", *a.tags])
             return {"scheduled": job, "config": _brief_config(cfg)}
         if tool == "launch_sweep":

@@ -105,6 +105,8 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
     actor = access.require(home, "member", "launching a run")
     cfg = validate(config, home=home, backend=backend)
     waits = waited_on(home, after, after_any) if after is not None else []
+    if parent_id is not None:
+        parent_id = parent_of(home, parent_id)
     if backend is None:
         from tools.fairshare import check_user_limits
 
@@ -157,6 +159,16 @@ def waited_on(home: Home, refs: str | Iterable[str], any_ending: bool = False) -
     return list(dict.fromkeys(ids))
 
 
+def parent_of(home: Home, ref: str) -> str:
+    """The id of the run a new run follows up on, checked before anything is stored: a lineage to a run that
+    does not exist would point the diagnosis and the UI's run page at nothing."""
+    run = Registry(home).find(run_id_of(ref))
+    if run is None:
+        raise SSLPilotError(f"no run {ref!r} to follow up on", field="parent",
+                            fix="name a run from `sslpilot runs`, or leave --parent out")
+    return run.id
+
+
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
     """Cartesian product of `--sweep key=v1,v2` values over a base config tree."""
     keys = list(grid)
@@ -176,7 +188,11 @@ def parse_sweep(specs: list[str]) -> dict[str, list[Any]]:
             raise SSLPilotError(f"sweep {spec!r} is not key=v1,v2", field="--sweep",
                                 fix="write e.g. --sweep optim.lr=1e-3,3e-3")
         key, values = spec.split("=", 1)
-        grid[key.strip()] = [parse_value(v.strip()) for v in values.split(",")]
+        items = [v.strip() for v in values.split(",")]
+        if not key.strip() or "" in items:  # "optim.lr=" or "optim.lr=0.1," would run the default unasked
+            raise SSLPilotError(f"sweep {spec!r} has an empty key or value", field="--sweep",
+                                fix="write every value, e.g. --sweep optim.lr=1e-3,3e-3")
+        grid[key.strip()] = [parse_value(v) for v in items]
     sweep_size(grid, field="--sweep")
     return grid
 

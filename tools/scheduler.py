@@ -306,6 +306,26 @@ def _cron_days(field: str) -> set[int]:
     return out
 
 
+def launch_time(text: str) -> datetime:
+    """A scheduled launch's time as the user wrote it (ISO, local time unless it names a zone), refused when it
+    cannot be read or has passed: a past time would be fired at once or dropped, neither what was asked."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SSLPilotError(f"cannot read the time {text!r}", field="at",
+                            fix="give an ISO time, e.g. 2026-12-01T02:00 (local) or 2026-12-01T02:00+00:00") from None
+    return not_passed(at)
+
+
+def not_passed(at: datetime) -> datetime:
+    now = datetime.now(at.tzinfo) if at.tzinfo else datetime.now()
+    if at <= now:
+        raise SSLPilotError(f"{at.isoformat(timespec='minutes')} has already passed (it is now "
+                            f"{now.isoformat(timespec='minutes')})", field="at",
+                            fix="give a time still to come, or launch now")
+    return at
+
+
 def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, cron: str | None = None,
                          priority: int = 0, experiment: str | None = None, tags: list[str] | None = None) -> dict:
     from tools.access import require
@@ -314,6 +334,8 @@ def add_scheduled_launch(home: Home, config: dict, at: datetime | None = None, c
     if (at is None) == (cron is None):
         raise SSLPilotError("give a time or a cron expression", field="schedule",
                             fix="e.g. --at 2026-12-01T02:00 or --cron '0 2 * * *'")
+    if at is not None:
+        not_passed(at)
     try:
         trigger = DateTrigger(run_date=at) if at else cron_trigger(cron)
     except ValueError as exc:

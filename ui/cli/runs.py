@@ -88,8 +88,6 @@ def pretrain(
     as_json: JsonOpt = False,
 ) -> None:
     """Queue a pretraining run (and, with --wait, follow it to its end; labelled data is probed at the end)."""
-    from datetime import datetime
-
     from tools import runs, scheduler
     from tools.launches import launch_config
     from tools.scheduler import add_scheduled_launch
@@ -112,7 +110,7 @@ def pretrain(
                             fix="give --at/--cron or --after, not both")
     if at or cron:
         runs.validate(tree)
-        when = datetime.fromisoformat(at) if at else None
+        when = scheduler.launch_time(at) if at else None
         job = add_scheduled_launch(h, tree, at=when, cron=cron, priority=priority, experiment=experiment, tags=tags)
         emit(job, as_json, f"scheduled {method}: job {job['job_id']}, next at {job['next_run_time']}"
               " (runs while `sslpilot serve` is up)")

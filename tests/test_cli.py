@@ -453,3 +453,22 @@ def test_runs_in_trouble_are_those_that_failed_diverged_or_were_diagnosed_with_a
         "**4** runs in trouble (failed, diverged, or last diagnosed with a failure):")
     listed = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--trouble", "--json"])
     assert [r["run_id"] for r in json.loads(listed.stdout)["runs"]] == [stalled.id, collapsed.id, diverged.id, failed.id]
+
+
+def test_a_run_filter_is_read_as_meant_or_refused_never_an_empty_list_for_a_typo(tmp_path, monkeypatch):
+    from ssl_runtime.errors import SSLPilotError
+    from tools.home import Home
+    from tools.runs import enqueue, list_runs
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    enqueue(home, {"method": "barlow_twins", "data": {"name": "digits"}})
+    for spelling in ("barlow_twins", "Barlow Twins", "barlow-twins"):
+        assert [r["method"] for r in list_runs(home, method=spelling)] == ["barlow_twins"]
+    assert len(list_runs(home, status="Queued")) == 1
+    for bad, field in ((dict(status="finished"), "status"), (dict(method="simclrr"), "method")):
+        with pytest.raises(SSLPilotError) as caught:
+            list_runs(home, **bad)
+        assert caught.value.field == field and "use one of" in caught.value.fix
+    r = sslpilot("runs", "--status", "weird", home=tmp_path / "home")
+    assert r.returncode != 0 and r.stderr.startswith("error: status: no run status 'weird'")

@@ -485,6 +485,20 @@ def sort_cell(sort: str, row: dict) -> str:
     return took(value) if by.key == "wall_time_s" else f"{value:.0f}" if by.key == "samples_per_s" else f"{value:.3f}"
 
 
+def checked_filters(status: str | None, method: str | None) -> tuple[str | None, str | None]:
+    """A status and a method as the registry spells them ("Succeeded", "SimCLR", "barlow-twins" read as meant), or
+    a clear error: a filter no run can match would answer "no runs match" to a typo."""
+    from ssl_runtime.catalogue import canonical, check_method
+
+    if status is not None:
+        status = status.strip().lower()
+        if status not in ACTIVE + TERMINAL:
+            raise SSLPilotError(f"no run status {status!r}", field="status", fix=f"use one of {', '.join(ACTIVE + TERMINAL)}")
+    if method is not None:
+        method = canonical(method) or check_method(method.strip().lower())
+    return status, method
+
+
 def list_runs(home: Home, status: str | None = None, method: str | None = None, limit: int = 50,
               owner: str | None = None, tag: str | None = None, verdict: str | None = None,
               experiment: str | None = None, period: str | None = None, sort: str = "newest",
@@ -501,6 +515,7 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
     from tools.run_settings import setting
     from tools.usage import period_bounds
 
+    status, method = checked_filters(status, method)
     by = run_sort(sort)
     by_setting = by.key if by and sort not in SORTS else None  # "-train.batch_size": each run's value, a column
     rules = [parse_rule(w) for w in where or []]

@@ -470,7 +470,8 @@ def pending_text(result: dict) -> str:
         runs = f"**{result['runs']} run{'s' if result['runs'] != 1 else ''}**"
         into = p["args"].get("experiment")
         what = f"Add {runs} to sweep `{into}`" if into and result.get("extends") else f"Launch a sweep of {runs}"
-        head = (f"{what} of **{c['method']}** on `{c['data']}`, one for each combination of {grid}: about "
+        on = "" if "data.name" in result["grid"] else f" on `{c['data']}`"  # the data swept: named in the grid
+        head = (f"{what} of **{c['method']}**{on}, one for each combination of {grid}: about "
                 f"{est['steps'] or '?'} steps each{took}, on this machine's queue.")
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
@@ -875,8 +876,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
 
 def tool_result_text(name: str, result: dict) -> str:
     if "error" in result:
-        return (f"That did not work: {result['error']}\n\nYou can ask me to list runs, diagnose or compare runs, "
-                "search the logs or the literature, or launch a pretraining run.")
+        return f"That did not work: {result['error']}"  # the error names the field and the fix; nothing else to add
     if "pending_confirmation" in result:
         return as_markdown(pending_text(result))
     if name in RENDER:

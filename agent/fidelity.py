@@ -301,7 +301,7 @@ def lands(s: Stated, args: dict) -> bool:
     if s.field == "switch":  # a part no setting turns on or off: in the call only where a value the message gives
         named = named_settings(re.sub(r"batch[ _-]?norm\w*", " ", s.raw, flags=re.I))  # ("weak augmentations,
         return any(k == key or k.endswith("." + key) for k in flat for key in named)  # strength 0.5") sets it
-    swept = (args.get("grid") or {}).get(TOP_LEVEL_KEYS.get(s.field, ""), [])
+    swept = (args.get("grid") or {}).get({**TOP_LEVEL_KEYS, "data": "data.name"}.get(s.field, ""), [])  # built-ins
     waits = [r for r in (args.get("overrides") or {}).get("monitor.stop_when") or [] if " stops " in r]
     return (_same(args.get(s.field), s.value) or any(_same(v, s.value) for v in swept)
             or _same(args.get(f"more_{s.field}"), s.value)  # a stop "after 3 more epochs" counts from now

@@ -32,7 +32,7 @@ from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, reques
 from agent.run_list_words import NARROWABLE, narrowed, runs_of
 from ssl_runtime import settings
 from ssl_runtime.catalogue import BUILTIN_DATASETS
-from tools.agent_tools import ToolBox
+from tools.agent_tools import ToolBox, refused_arguments
 from tools.tool_table import CONFIRM_TOOLS, DOCUMENT_TOOLS
 
 SYSTEM_PROMPT = """You are sslpilot, an MLOps assistant for self-supervised learning. You act only through the
@@ -133,7 +133,7 @@ def tool_error_text(e: Exception) -> str:
     if not errors and isinstance(source, ValidationError):
         errors = source.errors()
     if errors:
-        return "; ".join(f"{'.'.join(map(str, err.get('loc', ())))}: {err.get('msg', 'not valid')}" for err in errors)
+        return refused_arguments(errors)
     return f"{type(e).__name__}: {e}"
 
 
@@ -257,10 +257,12 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["refused"] = None
         held = state.get("held")
         if held and not reply.tool_calls and isinstance(reply.content, str):
-            line, keep = waiting_line(held, state.get("pending"), state.get("proposed", False),
-                                      (reply.additional_kwargs.get("clarify") or {}).get("without"))
+            go_ahead = (reply.additional_kwargs.get("clarify") or {}).get("without")
+            line, keep = waiting_line(held, state.get("pending"), state.get("proposed", False), go_ahead)
             if state.get("changing") and not _tool_ran(state["messages"]):  # a question about the change: a yes
-                line, keep = "", False  # must never launch the launch unchanged
+                # must never launch the launch unchanged; without a "go ahead" to bring it back, it is said to go
+                line, keep = ("" if go_ahead else f"(I dropped {pending_words(held)}, which was waiting, so that a "
+                              "yes cannot launch it without your change; ask for it again with the change.)"), False
             if line:
                 reply.content = f"{reply.content}\n\n{line}" if reply.content else line
             if not keep:

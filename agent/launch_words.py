@@ -38,7 +38,7 @@ from agent.slots import (
     without_paths,
 )
 from agent.stop_words import mask_plateau, read_stop
-from ssl_runtime.catalogue import BACKBONES, VISION_METHODS, prose
+from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, VISION_METHODS, prose
 from tools.launches import FIELD_KEYS, dotted_setting
 from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
@@ -530,7 +530,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
         return None
     top, p = intents[0]
     elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
-    if elsewhere and not labels and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text):  # "search the literature
+    if elsewhere and not labels and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text) \
+            and not ANOTHER_RUN.match(text):  # "search the literature
         # for temperature 0.5" is a search
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say
@@ -693,7 +694,7 @@ def _without_swept(args: dict, grid: dict) -> dict:
 
 
 ANOTHER_RUN = re.compile(r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*(?:(?:add|launch|start|queue|make|do|run|train|"
-                         r"i\s+want|i'd\s+like)\s+)?(?:another|a\s+second)(?:\s+(?:one|run|copy))?(?=\s+(?:with|at|using|"
+                         r"i\s+want|i'd\s+like)\s+)?(?:another|a\s+second)(?:\s+(?:one|run|copy))?(?=\s+(?:with|at|on|using|"
                          r"but)\b)", re.I)
 """A second run beside the waiting one ("and another one with batch 64"): the one setting it gives varies."""
 
@@ -709,6 +710,8 @@ def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | R
     if len(given) != 1:
         return None
     (key, value), = given.items()
+    if key == "data":  # "and another one on digits": both built-in sets, a sweep of the data; else asked
+        return _another_dataset(args, value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):  # a sweep varies numbers
         return None
     field = next((f for f, k in TOP_LEVEL_KEYS.items() if k == key), None)
@@ -722,6 +725,22 @@ def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | R
     if first == value:
         return None
     return _sweep_or_run(_without_swept(args, {key: []}), {key: [first, value]})
+
+
+def _another_dataset(args: dict, data: str) -> tuple[str, dict] | Reading | None:
+    """The waiting launch and the same run on other data: a sweep over `data.name` when both are built-in sets (a
+    folder is a path, which a sweep's one key cannot switch to); otherwise a question, the launch still waiting, so
+    neither run is dropped by the other."""
+    first = args.get("data")
+    if first == data:
+        return None
+    if first in BUILTIN_DATASETS and data in BUILTIN_DATASETS:
+        return _sweep_or_run(args, {"data.name": [first, data]})
+    asked = ask(f"Two runs, the second on `{data}`: I launch them together only when both use the built-in sets "
+                f"({' and '.join(BUILTIN_DATASETS)}). Say `{GO_AHEAD_WITHOUT}` to launch the waiting one as it was, "
+                "then ask for the second.", [GO_AHEAD_WITHOUT], confidence=1.0)
+    asked.without = {"tool": "launch_pretraining", "args": args}
+    return asked
 
 
 def _which_setting(value: float, pending: dict, intents) -> Reading:

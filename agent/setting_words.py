@@ -65,6 +65,10 @@ KNOBS: list[tuple[str, str]] = [
 ]
 
 
+PERCENT = r"\s*(?:%|percent\b|per\s*cent\b)"
+SHARE_KNOBS = {"method_args.mask_ratio", "data.val_fraction"}
+"""Knobs that are a share of 1, so a value written in percent ("a mask ratio of 75%") is a hundredth of it."""
+
 INT_KNOBS = {"method_args.queue_size", "method_args.proj_dim", "method_args.proj_hidden_dim", "augment.n_local_crops",
              "optim.warmup_steps", "method_args.out_dim", "train.checkpoint_every", "train.keep_checkpoints",
              "train.log_every", "train.health_every",
@@ -325,12 +329,15 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         out["augment.local_crop_size"] = int(next(g for g in local.groups() if g))
         low = low[:local.start()] + " local crops " + low[local.end():]
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
-        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})",
-                      low) \
-            or re.search(rf"\b({NUMBER})(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})"
+                      rf"({PERCENT})?", low) \
+            or re.search(rf"\b({NUMBER})({PERCENT})?(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
+        if m and m.group(2) and key not in SHARE_KNOBS:
+            continue  # "a 20% warm-up", "weight decay 5%": a share of something else, left for its own reading or asked
         if m and key not in out:
             val = m.group(1)
-            out[key] = int(float(val)) if key in INT_KNOBS else float(val)
+            out[key] = int(float(val)) if key in INT_KNOBS else \
+                float(val) / 100 if m.group(2) else float(val)  # "mask ratio 60%": 0.6
     if "method_args.ema_momentum" in out and optimiser_momentum(low, method):
         out["optim.momentum"] = out.pop("method_args.ema_momentum")  # "sgd with momentum 0.9"; SimCLR has no EMA
     out.update({k: v for k, v in find_switches(low).items() if k not in out})

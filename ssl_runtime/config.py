@@ -266,7 +266,11 @@ class RunConfig(_Strict):
 def format_validation_error(err: ValidationError, within: str = "") -> str:
     """The first error as one line naming its field; `within` is the section the model validated sits in
     ("method_args"), so a rule over several of its keys is named by the section."""
-    first = err.errors()[0]
+    return error_line(err.errors()[0], within)
+
+
+def error_line(first: dict, within: str = "") -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as `field: what it must be (got value).`"""
     field = ".".join([within] * bool(within) + [str(p) for p in first["loc"]]) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     got = first.get("input")

@@ -1319,6 +1319,39 @@ def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_pat
     assert out["tool"] == "launch_sweep" and out["args"].get("parent_run") is None
 
 
+def test_another_one_on_other_data_beside_a_waiting_launch_never_replaces_it(tmp_path, monkeypatch):
+    """Noticed in session 50: "pretrain simclr on shapes ..." then "and another one on digits" replaced the waiting
+    launch. Both built-in sets are now a sweep of the data; a folder is asked about, the first launch kept to go
+    ahead with; a folder that is not there drops the waiting launch and says so, so a yes cannot launch it."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    from ssl_runtime.catalogue import BUILTIN_DATASETS
+
+    other, waiting = BUILTIN_DATASETS  # the two built-in sets, the waiting launch on the second
+    a.chat(f"pretrain simclr on {waiting} for 40 steps", "t")
+    out = a.chat(f"and another one on {other}", "t")
+    p = out["pending_confirmation"]
+    assert p["tool"] == "launch_sweep" and p["args"]["grid"] == {"data.name": [waiting, other]}  # the waiting first
+    assert p["args"]["steps"] == 40 and "of **simclr**, one for each combination of `data.name`" in out["answer"]
+    a.chat("yes", "t")
+    queued = sorted((r.dataset, json.loads(r.config_json)["train"]["steps"]) for r in Registry(a.home).list(limit=10)
+                    if int(r.id) > 3)
+    assert queued == sorted([(waiting, 40), (other, 40)])
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    a.chat("pretrain byol on digits for 30 steps", "t")
+    asked = a.chat(f"and another one on {folder}", "t")
+    assert "go ahead without it" in asked["answer"] and asked.get("pending_confirmation") is None
+    back = a.chat("go ahead without it", "t")["pending_confirmation"]
+    assert (back["tool"], back["args"]["data"], back["args"]["steps"]) == ("launch_pretraining", "digits", 30)
+    missing = a.chat("and another one on ./not-here", "t")
+    assert "I cannot find `./not-here`" in missing["answer"]
+    assert "I dropped the launch of byol on digits" in missing["answer"]
+    assert "Nothing is waiting" in a.chat("yes", "t")["answer"]
+
+
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):
     """Set 50d: "launch the same thing as run 1 but with byol" was read as a forecast of run 1."""
     from conversation_eval import seeded_home

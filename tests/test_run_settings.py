@@ -384,8 +384,20 @@ def test_a_refused_argument_is_said_in_words_not_as_an_exception(tmp_path, monke
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     out = Agent(Home.resolve(tmp_path), on_launch=lambda r: None).chat("pretrain simclr on digits with batch size 1",
                                                                       "bad")
-    assert "batch_size: Input should be greater than or equal to 2" in out["answer"]
+    assert out["answer"] == "That did not work: batch_size: Input should be greater than or equal to 2 (got 1)."
     assert "ToolInvocationError" not in out["answer"] and "fix your mistakes" not in out["answer"]
+
+
+@pytest.mark.parametrize("message, ratio", [("pretrain mae on shapes with mask ratio 60%", 0.6),
+                                            ("pretrain mae on shapes with a mask ratio of 75 percent", 0.75),
+                                            ("pretrain mae on shapes with mask ratio 0.6", 0.6)])
+def test_a_share_written_in_percent_is_a_hundredth_of_it(message, ratio):
+    """"mask ratio 60%" set the ratio to 60.0, which the config refused."""
+    from agent.setting_words import find_knobs
+
+    assert find_knobs(message, "mae")["method_args.mask_ratio"] == pytest.approx(ratio)
+    assert find_knobs("pretrain simclr on digits with a 10% validation split", "simclr")["data.val_fraction"] == \
+        pytest.approx(0.1)
 
 
 @pytest.mark.parametrize("message, tool", [("is run 2's encoder better than random init?", "judge_run"),

@@ -17,6 +17,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import ValidationError
 
 from ssl_runtime.catalogue import TEXT_METHODS, canonical
+from ssl_runtime.config import error_line, format_validation_error
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder
 from tools import access, pruning
@@ -625,13 +626,17 @@ class ToolBox:
             except SSLPilotError as exc:
                 return {"error": str(exc)}
             except ValidationError as exc:
-                first = exc.errors()[0]
-                return {"error": f"{'.'.join(map(str, first['loc']))}: {first['msg']}"}
+                return {"error": format_validation_error(exc)}
             except (ValueError, KeyError) as exc:
                 return {"error": f"{type(exc).__name__}: {exc}"}
 
         call.__name__ = name
         return call
+
+
+def refused_arguments(errors: list[dict]) -> str:
+    """Tool arguments a schema refused, each as one line naming the field, what it must be and what it got."""
+    return " ".join(error_line(err) for err in errors)
 
 
 def _brief_config(cfg: dict) -> dict:

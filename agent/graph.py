@@ -25,7 +25,7 @@ from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
-from agent.launch_words import asked_setting, changes_launch, corrected_value, launch_changes, pending_method
+from agent.launch_words import changes_launch, corrects_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY, last_human, previous_human
 from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
@@ -170,8 +170,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            if changes_launch(text, pending) or corrected_value(text) and asked_setting(
-                    previous_human(state["messages"]), text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
+            if changes_launch(text, pending) or corrects_launch(previous_human(state["messages"]), text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
                 # change, not a no. Held, not dropped: a
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)

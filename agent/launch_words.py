@@ -596,15 +596,30 @@ def asked_setting(previous: str | None, text: str = "") -> str | None:
     """The setting (a dotted key) the user's previous message asked the waiting launch about, if it was such a
     question naming one setting ("what batch size will it use?", "is 30 steps enough?", "what does the mask ratio
     do?"), which a bare number in the next message (`text`) then sets ("make it 128"). A no with a bare value
-    ("no, 0.1") also corrects the one setting the previous message set ("use lr 0.3")."""
+    ("no, 0.1") also corrects the one setting the previous message set to a number of its kind ("use lr 0.3", "20
+    steps with lr 0.5")."""
     if not previous:
         return None
+    if corrected_value(text):
+        same = _values_given(previous, written_numbers(text)[-1].value)
+        return same[0] if len(same) == 1 else None
     named = named_settings(previous)
-    if len(named) != 1:
-        return None
-    if SETTING_ASKED.search(previous) or corrected_value(text) and len(written_numbers(previous)) == 1:
-        return named[0]
-    return None
+    return named[0] if len(named) == 1 and SETTING_ASKED.search(previous) else None
+
+
+def corrects_launch(previous: str | None, text: str) -> bool:
+    """A no with one bare value after a message that set numbers ("... 20 steps with batch 64" ... "no, 128"): a
+    correction of one of them, never a no to the launch; which one, when their kinds do not tell, is asked."""
+    return bool(previous) and corrected_value(text) and bool(_values_given(previous))
+
+
+def _values_given(previous: str, like: float | None = None) -> list[str]:
+    """The settings the message set to numbers (dotted keys); with `like`, those whose value is of its kind, a whole
+    number or not ("20 steps with lr 0.5" ... "no, 0.05" can only be the rate)."""
+    changes, _ = launch_changes(previous)
+    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in changes.items() if k != "overrides"} | changes.get("overrides", {})
+    return [k for k, v in given.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and (like is None or float(v).is_integer() == float(like).is_integer())]
 
 
 CORRECTING = re.compile(r"^\W*(?:(?:actually|wait|hmm+|oh|sorry|oops|i\s+meant?|rather|on\s+second\s+thoughts?)\W+)+", re.I)

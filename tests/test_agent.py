@@ -283,7 +283,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
                           "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
                           "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
-                          "session50i_turns_heldout.jsonl": 0.9}
+                          "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1350,6 +1350,25 @@ def test_another_one_on_other_data_beside_a_waiting_launch_never_replaces_it(tmp
     assert "I cannot find `./not-here`" in missing["answer"]
     assert "I dropped the launch of byol on digits" in missing["answer"]
     assert "Nothing is waiting" in a.chat("yes", "t")["answer"]
+
+
+def test_a_no_with_a_value_after_several_numbers_corrects_one_of_them_never_declines(tmp_path, monkeypatch):
+    """Set 51: "pretrain simclr on digits for 20 steps with lr 0.5" ... "no, 0.05" declined the launch ("OK, I won't
+    do that"): the correction was read as a no because the message before set two numbers. The value's kind
+    decides where it can (0.05 is no step count); where it cannot ("no, 128" after steps and a batch), it is asked,
+    the launch kept to go ahead with."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain simclr on digits for 20 steps with lr 0.5", "t")
+    args = a.chat("no, 0.05", "t")["pending_confirmation"]["args"]
+    assert (args["lr"], args["steps"]) == (0.05, 20)
+    a.chat("pretrain simclr on digits for 20 steps with batch 64", "u")
+    asked = a.chat("no, 128", "u")
+    assert "Which setting of the launch should be 128?" in asked["answer"]
+    assert "OK, I won't do that" not in asked["answer"]
+    back = a.chat("batch size 128", "u")["pending_confirmation"]["args"]
+    assert (back["batch_size"], back["steps"]) == (128, 20)
+    assert "OK, I won't do that" in a.chat("no", "u")["answer"]  # a plain no still declines
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

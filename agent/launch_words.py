@@ -531,7 +531,7 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     top, p = intents[0]
     elsewhere = top not in (*LAUNCH_TOOLS, *RUN_INTENTS, "help") and p >= CONFIDENT and p - intents[1][1] >= MARGIN
     if elsewhere and not labels and not CHANGE_WORDS.search(text) and not A_SETTING_ALONE.match(text) \
-            and not ANOTHER_RUN.match(text):  # "search the literature
+            and not ANOTHER_RUN.match(text) and not CORRECTING.match(text):  # "search the literature
         # for temperature 0.5" is a search
         return None
     if numbers:  # "make that 250": a number for the launch, but which setting is the user's to say

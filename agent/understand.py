@@ -1233,10 +1233,12 @@ PREVENTION_ASKED = re.compile(r"\b(?:what|which\s+(?:change|setting))\s+(?:would
                               r"stopped|saved|fixed)\b|\bhow\s+(?:do|can|could|would|should)\s+(?:i|we)\s+(?:have\s+)?"
                               r"(?:prevent(?:ed)?|avoid(?:ed)?)\b", re.I)
 """How a failure could have been avoided ("what would have prevented it?"): the run's recommended change."""
-QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_SAID}\s+(?:any\s+good|good\s+enough|usable|"
-                           r"worth\s+(?:keeping|using|anything)|a\s+good\s+"
-                           r"encoder|(?:a\s+)?keeper)(?:\s+(?:at\s+all|then|now))?\W*$", re.I)
-"""An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?"): its quality judged."""
+QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_SAID}\s+(?:(?:any\s+)?good|good\s+enough|"
+                           r"usable|worth\s+(?:keeping|using|anything)|a\s+good\s+(?:encoder|score|result|number|"
+                           r"accuracy)|(?:a\s+)?keeper)(?:\s+for\s+(?:the\s+|my\s+)?[\w./-]+)?(?:\s+(?:at\s+all|then|"
+                           r"now))?\W*$", re.I)
+"""An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
+its probe): its quality judged."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
                            r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""

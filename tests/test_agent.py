@@ -283,7 +283,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50c_turns_heldout.jsonl": 0.9, "session50d_turns_heldout.jsonl": 0.9,
                           "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
                           "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
-                          "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9}
+                          "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9,
+                          "session51b_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1369,6 +1370,30 @@ def test_a_no_with_a_value_after_several_numbers_corrects_one_of_them_never_decl
     back = a.chat("batch size 128", "u")["pending_confirmation"]["args"]
     assert (back["batch_size"], back["steps"]) == (128, 20)
     assert "OK, I won't do that" in a.chat("no", "u")["answer"]  # a plain no still declines
+
+
+def test_is_that_good_after_a_runs_probe_judges_that_run_with_the_numbers(tmp_path, monkeypatch):
+    """Set 51b: "what's run 1's probe accuracy?" ... "and is that good for digits?" asked which checkpoints to audit,
+    and "is that good?" was the help text."""
+    from conversation_eval import PROBE, seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what's run 1's probe accuracy?", "t")
+    for question in ("and is that good for digits?", "is that good?", "is that a good score?"):
+        out = a.chat(question, "t")
+        assert [(c["name"], c["args"]["run_id"]) for c in out["tool_calls"]] == [("judge_run", "1")], question
+        assert f"{PROBE['probe/acc'] * 100:.1f}% against {PROBE['baseline']['probe/acc'] * 100:.1f}%" in out["answer"]
+
+
+def test_a_change_of_method_said_on_second_thought_changes_the_waiting_launch(tmp_path, monkeypatch):
+    """Set 51b: "on second thought use byol" while a simclr launch waited was a literature search."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain simclr on digits for 20 steps", "t")
+    for reply, method in (("on second thought use byol", "byol"), ("sorry, vicreg", "vicreg")):
+        args = a.chat(reply, "t")["pending_confirmation"]["args"]
+        assert (args["method"], args["steps"]) == (method, 20)
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

@@ -81,17 +81,17 @@ def judge(ev: RunEvidence, d: Diagnosis, siblings: dict | None = None) -> Qualit
         q.verdict = {"over": "good", "under": "weak", "undecided": "usable", "ceiling": "usable"}[reading]
         said = f"{q.probe_gain * 100:+.1f}" + (f" ± {T.PROBE_GAIN_Z * se * 100:.1f}" if se is not None else "")
         bar = f"{T.PROBE_GAIN_WEAK * 100:.0f}"
+        against = (f"the linear probe reads {ev.probe['probe/acc'] * 100:.1f}% against {base * 100:.1f}% for the same "
+                   f"architecture at random init, {said} points")  # the numbers asked about, beside their difference
         if reading == "ceiling":
             why = f"labels exist, but {CEILING_SAYS.format(base=base * 100, bar=T.PROBE_GAIN_WEAK * 100)}"
             q.reason = why + _perplexity_said(ev)
         elif reading == "undecided":
-            q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
-                        f"(within its error of {bar}: no failure found, and the probe's "
+            q.reason = (f"labels exist: {against} (within its error of {bar}: no failure found, and the probe's "
                         f"{ev.probe.get('num_val', '?')} held-out images cannot say whether it beat the random init "
                         f"by {bar} point)")
         else:
-            q.reason = (f"labels exist: the linear probe is {said} points over the same architecture at random init "
-                        f"({'at least' if reading == 'over' else 'under'} {bar})")
+            q.reason = f"labels exist: {against} ({'at least' if reading == 'over' else 'under'} {bar})"
     elif ev.method in TEXT_METHODS and _perplexity_said(ev):  # no views, no LiDAR: its own held-out measure
         q.verdict, q.decided_by = "usable", "perplexity"
         q.reason = ("no failure found" + _perplexity_said(ev) + ". Without labels that says the model learned the "

@@ -42,6 +42,10 @@ TAG = [re.compile(START + p, re.I) for p in (
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
                   r"\s+saying\s+|\s+that\s+)(?P<note>\S.*)$", re.I | re.S)
+NOTE_ON_FOCUS = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)|note|comment)(?P<runs>)"
+                           r"(?:\s*[:\u2014\u2013]\s*|\s+saying\s+)(?P<note>\S.*)$", re.I | re.S)
+"""A note on the run in focus, its words after a colon ("tag run 1 as best" ... "and add a note: baseline for the
+digits study")."""
 NOTE_THAT = re.compile(START + r"(?:make\s+a\s+note|note\s+down|note)\s+that\s+(?=(?P<runs>run\s*#?\d+\b)?)(?P<note>"
                        r"(?![^?]*\?)(?!.*\b(?:pretrain|launch|sweep|schedule|queue)\b)(?:run\s*#?\d+\b)?"
                        r"(?!.*\bruns?\s*#?\d+).+)$", re.I | re.S)
@@ -92,14 +96,14 @@ def _change(key: str, m: re.Match) -> dict | None:
 
 
 # in this order: a note's words may hold anything; "remove the best tag" before a tag; a rename before "tag it X"
-CHANGES = (((NOTE_THAT, NOTE), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
+CHANGES = (((NOTE_THAT, NOTE, NOTE_ON_FOCUS), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
 WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
 
 
 def read_annotation(text: str) -> AnnotationWords | None:
     """The annotation a message asks for, or None when it is not one. A second change joined on ("tag run 1 as
     baseline and call it ref", "rename run 2 to ref and tag it best") is kept with the first: one call makes both."""
-    if not NOTE.search(text) and not NOTE_THAT.search(text):  # a note's words are the note's, whatever they say
+    if not any(p.search(text) for p in CHANGES[0][0]):  # a note's words are the note's, whatever they say
         rest, also = launch_labels(text)
         first = _read_one(rest) if also and rest.strip() else None
         if first is not None and first.change:

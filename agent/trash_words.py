@@ -15,9 +15,10 @@ from tools.registry import ACTIVE
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
                     r"just|yes|yeah|sure)\W+)*(?P<verb>delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
-RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:restore|undelete|recover|un-?trash|"
-                     r"bring\s+back)\s+run\s*#?(?P<id>\d+)\b(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?[\s?.!]*$",
-                     re.I)
+_FROM_THE_TRASH = r"(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?"
+RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:(?:restore|undelete|recover|un-?trash|"
+                     rf"bring\s+back)\s+run\s*#?(?P<id>\d+)\b|(?:bring|get|put)\s+run\s*#?(?P<id2>\d+)\s+back)"
+                     rf"{_FROM_THE_TRASH}[\s?.!]*$", re.I)
 ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|runs|\s)+$", re.I)
 """Ids and the words between them ("runs 1 and 2", "run 4, run 5"), nothing else."""
 THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
@@ -49,11 +50,11 @@ EXCEPT = re.compile(r"[\s,]+(?:except(?:\s+for)?|but\s+not|other\s+than|apart\s+
 """Runs spared from a kind ("delete the failed runs except run 4"): the kind less those ids."""
 
 
-RESTORE_IT = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|actually|no|wait|oops|ok(?:ay)?|then)\W+)*(?:restore|"
-                        r"undelete|recover|un-?trash|bring\s+back)\s+(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?|"
-                        r"the\s+run)(?:\s+back)?(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?(?:\s+(?:please|then))?[\s?.!]*$",
-                        re.I)
-"""A restore of the run being talked about ("delete run 2" ... "actually, restore it")."""
+_IT = r"(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?|the\s+run)"
+RESTORE_IT = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|actually|no|wait|oops|ok(?:ay)?|then)\W+)*(?:(?:restore|"
+                        rf"undelete|recover|un-?trash|bring\s+back)\s+{_IT}(?:\s+back)?|(?:bring|get|put)\s+{_IT}\s+back)"
+                        rf"{_FROM_THE_TRASH}(?:\s+(?:please|then))?[\s?.!]*$", re.I)
+"""A restore of the run being talked about ("delete run 2" ... "actually, restore it", "oops, bring it back")."""
 
 
 def read_restore(text: str, focus: str | None = None) -> str | None:
@@ -61,7 +62,7 @@ def read_restore(text: str, focus: str | None = None) -> str | None:
     `focus`, the run "it" names."""
     m = RESTORE.match(text)
     if m:
-        return m.group("id")
+        return m.group("id") or m.group("id2")
     return focus if focus and RESTORE_IT.match(text) else None
 
 

@@ -125,6 +125,7 @@ from agent.stop_words import (
 from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
 from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
+from ssl_runtime import settings
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import clean_tag
@@ -266,6 +267,21 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     return reading
 
 
+def _watched(run) -> Reading:
+    """What tells a user that a run went wrong, for "let me know if it collapses": the queue's monitor and where its
+    alerts show, and the early stop that acts on them."""
+    if run.status not in ("queued", "running"):
+        return ask(f"Run {run.id} has ended ({run.status}), so there is nothing left to watch. Its diagnosis says how "
+                   "it ended.", [f"diagnose run {run.id}"])
+    every = settings.get_float("SSLPILOT_MONITOR_S")
+    watch = (f"while the queue's daemon runs, its monitor diagnoses running runs every {every:g} s and writes an alert "
+             f"in run {run.id}'s events if it starts to collapse or diverge (`sslpilot show {run.id}`, its page in the "
+             "app, and \"which runs are in trouble?\" show it)") if every > 0 else \
+        "the queue's monitor is off here (SSLPILOT_MONITOR_S=0), so nothing diagnoses it as it trains"
+    return ask(f"I cannot message you outside sslpilot, but {watch}. To have it stopped with a checkpoint as well, say "
+               f"`stop run {run.id} if it collapses`.", [f"stop run {run.id} if it collapses", "which runs are in trouble?"])
+
+
 def _one_of_each(reading: Reading, drops) -> Reading:
     """"simclr and byol on digits": a run trains one method on one dataset, so ask which, offering each pairing as
     a message that keeps everything else the user said."""
@@ -366,6 +382,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
             return read_relaunch("launch it", context, world, 1.0, intents, cwd)
         return Reading("tool", "recommend_next_step", {"run_id": fix_of}, confidence=1.0,
                        intents=[("recommend_next_step", 1.0)], then=stripped)
+    if LET_ME_KNOW.match(stripped) and fix_of and world.has(fix_of) and not pending:
+        return _watched(world.run(fix_of))
     if rec and not pending and not named.mentioned and context.get("focus_run") == rec.get("run_id"):
         if CHANGE_EXPLAINED.search(stripped):  # "why that change?": the recommendation again, with its reasons
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"]}, confidence=1.0,
@@ -1239,6 +1257,11 @@ QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_
                            r"now))?\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
 its probe): its quality judged."""
+LET_ME_KNOW = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|please|pls|great|thanks|cool)\W+)*(?:(?:let\s+me\s+know|notify\s+me|"
+                         r"alert\s+me|ping\s+me|warn\s+me)\s+(?:if|when|once|as\s+soon\s+as)|tell\s+me\s+(?:when|once|"
+                         r"as\s+soon\s+as))\s+(?:it|run\s*#?\d+|this(?:\s+run)?|that(?:\s+run)?|anything|something)\b", re.I)
+"""A wish to hear of a run later ("ok let me know if it collapses"): what watches it, said plainly, since the chat
+cannot message anyone; the early stop offered."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
                            r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""

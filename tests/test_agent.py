@@ -284,7 +284,7 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
                           "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
                           "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9,
-                          "session51b_turns_heldout.jsonl": 0.9}
+                          "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1394,6 +1394,31 @@ def test_a_change_of_method_said_on_second_thought_changes_the_waiting_launch(tm
     for reply, method in (("on second thought use byol", "byol"), ("sorry, vicreg", "vicreg")):
         args = a.chat(reply, "t")["pending_confirmation"]["args"]
         assert (args["method"], args["steps"]) == (method, 20)
+
+
+def test_set_51c_bring_it_back_a_note_after_a_colon_and_let_me_know(tmp_path, monkeypatch):
+    """Set 51c: "delete run 2" ... "oops, bring it back" asked which run to resume; "tag run 1 as best-so-far" ...
+    "and add a note: baseline for the digits study" asked what to change; "ok let me know if it collapses" of a
+    running run diagnosed it again, as if nothing had been asked."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("delete run 2", "t")
+    a.chat("yes", "t")
+    back = a.chat("oops, bring it back", "t")
+    assert [(c["name"], c["args"]["run_id"]) for c in back["tool_calls"]] == [("restore_run", "2")]
+    assert Registry(a.home).find("2") is not None
+    a.chat("tag run 1 as best-so-far", "u")
+    noted = a.chat("and add a note: baseline for the digits study", "u")["tool_calls"]
+    assert [(c["name"], c["args"]) for c in noted] == [("annotate_run", {"run_id": "1",
+                                                                          "note": "baseline for the digits study"})]
+    a.chat("is run 3 healthy so far?", "v")
+    told = a.chat("ok let me know if it collapses", "v")
+    assert not told["tool_calls"] and "I cannot message you" in told["answer"]
+    assert "alert in run 3's events" in told["answer"] and "`stop run 3 if it collapses`" in told["answer"]
+    a.chat("is run 1 healthy?", "w")
+    assert "has ended (succeeded)" in a.chat("let me know if it collapses", "w")["answer"]
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

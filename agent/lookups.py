@@ -94,10 +94,20 @@ falling if I train longer?" is a forecast, "why is it still rising?" a diagnosis
 stop."""
 
 
+PROGRESS_ASKED = re.compile(r"^\W*(?:(?:and|so|ok(?:ay)?)\W+)*how\s+(?:many|far|much)\b(?:(?!\?).)*?\b(?:done|completed|"
+                            r"finished|trained(?!\s+for)|so\s+far|left|remaining|to\s+go|along|through)\b", re.I)
+"""How far a run has got ("how many steps has run 3 done?", "and how many are left?"): its summary, which says the
+step it is at of how many, never the length its config was given."""
+
+
 def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> tuple[str, dict] | None:
     """A question that looks up one run's settings, config, time or files ("what learning rate did run 4 use?", "how
     long did run 1 take?", "print run 5's config"): the call (get_run with what was asked; compare_runs for several
     runs), decided by the words; None when the message is not such a lookup."""
+    progress = PROGRESS_ASKED.search(TIME_LEFT.sub(" ", text))  # "how much time is left?": its time, below
+    ids = named.ids or ([focus] if focus and not named.mentioned and world.has(focus) else [])
+    if progress and len(ids) == 1 and not (named.unknown or named.ambiguous):
+        return "get_run", {"run_id": ids[0]}
     metrics = asked_metrics(text)
     if metrics:
         return _metric_lookup(text, metrics, named, focus, world)

@@ -284,7 +284,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50e_turns_heldout.jsonl": 0.9, "session50f_turns_heldout.jsonl": 0.9,
                           "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
                           "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9,
-                          "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8}
+                          "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8,
+                          "session51d_turns_heldout.jsonl": 0.8}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1419,6 +1420,21 @@ def test_set_51c_bring_it_back_a_note_after_a_colon_and_let_me_know(tmp_path, mo
     assert "alert in run 3's events" in told["answer"] and "`stop run 3 if it collapses`" in told["answer"]
     a.chat("is run 1 healthy?", "w")
     assert "has ended (succeeded)" in a.chat("let me know if it collapses", "w")["answer"]
+
+
+def test_how_far_a_run_has_got_is_its_progress_not_the_length_in_its_config(tmp_path, monkeypatch):
+    """Set 51d: "how many steps has run 3 done?" led with `train.steps` = 12 from its config while the run was at step
+    60 of 120, and "and how many are left?" was the help text."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    for question in ("how many steps has run 3 done?", "and how many are left?", "how far along is it?"):
+        out = a.chat(question, "t")
+        assert [(c["name"], c["args"]) for c in out["tool_calls"]] == [("get_run", {"run_id": "3"})], question
+        assert "step 60/120" in out["answer"] and "train.steps" not in out["answer"]
+    asked = a.chat("how many epochs was run 1 trained for?", "t")["tool_calls"][0]["args"]
+    assert asked == {"run_id": "1", "show": ["train.epochs"]}  # a finished run's length: its setting
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

@@ -36,6 +36,7 @@ from agent.slots import (
     AT_HOUR,
     DURATION,
     FREEZE_LAST_LAYER,
+    PERCENT_SIGN,
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
     WARMUP_SHARE,
@@ -294,7 +295,7 @@ def lands(s: Stated, args: dict) -> bool:
                *(args.get("after_runs") or [])]
         return any(_same(i, s.value) for i in ids if i is not None)
     if s.field == "number":  # a share in percent ("mask 60% of patches") is carried as a fraction
-        said = [s.value, s.value / 100] if re.search(r"%|percent|per\s*cent", s.raw, re.I) else [s.value]
+        said = [s.value, s.value / 100] if re.search(PERCENT_SIGN, s.raw, re.I) else [s.value]
         return any(_same(n, v) for n in _numbers_in(args) for v in said)
     if s.field == "switch" and isinstance(s.value, tuple):  # a warm-up or a frozen layer with its length (LASTING)
         return any(k.endswith("." + key) for k in flat for key in s.value)

@@ -13,6 +13,7 @@ from agent.slots import (
     FREEZE_LAST_LAYER,
     METHOD_WORDS,
     NUMBER,
+    PERCENT_SIGN,
     TEACHER_TEMP_WARMUP,
     WARMUP_EPOCHS,
     WARMUP_LENGTH,
@@ -57,7 +58,8 @@ KNOBS: list[tuple[str, str]] = [
     (r"(?:random[ _-])?seed", "train.seed"),
     (r"image[ _-]?size|resolution", "data.image_size"),
     (r"patch[ _-]?sizes?", "backbone.patch_size"),
-    (r"val(?:idation)?[ _-]?(?:split|fraction|share)(?!\s*(?:of\s+)?\d+(?:\.\d+)?\s*(?:%|percent))", "data.val_fraction"),
+    (r"val(?:idation)?[ _-]?(?:split|fraction|share)(?!\s*(?:of\s+)?\d+(?:\.\d+)?\s*"
+     rf"{PERCENT_SIGN})", "data.val_fraction"),
     (r"(?:data[ _-]?)?loader[ _-]workers|(?:dataloader|data[ _-]?loader|loader|data|decod(?:e|ing))\s+(?:workers|"
      r"processes)|num[ _-]workers", "data.workers"),
     (r"k-?nn[ _-](?:monitor(?:ing)?[ _-])?(?:bank|memory[ _-]bank)(?:[ _-](?:size|of))?|k-?nn[ _-]monitor[ _-]images",
@@ -65,7 +67,7 @@ KNOBS: list[tuple[str, str]] = [
 ]
 
 
-PERCENT = r"\s*(?:%|percent\b|per\s*cent\b)"
+PERCENT = rf"\s*{PERCENT_SIGN}"
 SHARE_KNOBS = {"method_args.mask_ratio", "data.val_fraction"}
 """Knobs that are a share of 1, so a value written in percent ("a mask ratio of 75%") is a hundredth of it."""
 
@@ -132,7 +134,7 @@ may come first ("a 512-d bottleneck")). The first name the launch's method has i
 so the chat asks ("a hidden size of 1024" for BYOL: its projector's or its predictor's?)."""
 
 
-MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*(?:%|percent|per\s*cent)\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
+MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*{PERCENT_SIGN}\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
                         r"(?:tokens|patches|words|inputs)\b")
 """A masked share in percent ("mask 25% of tokens"): the masked LM's probability, MAE's ratio."""
 
@@ -218,7 +220,7 @@ def _said_value(low: str, pattern: str, value_first: bool) -> int | float | None
     """The value written beside a setting's words ("bottleneck of 128"; "a 512-d bottleneck" when `value_first`),
     or None."""
     m = re.search(rf"\b(?:{pattern})\b(?:\s+(?:set\s+to|of|to|at|is|=|:)|\s*[:=])?\s*({NUMBER}k?)(?!\d|\s*(?:px|"
-                  rf"pixels?|epochs?|blocks?|layers?)\b|{RUNS_AFTER})(\s*(?:%|percent\b))?", low)  # as find_knobs'
+                  rf"pixels?|epochs?|blocks?|layers?)\b|{RUNS_AFTER})({PERCENT})?", low)  # as find_knobs'
     # own settings; "a decoder of 2 blocks" counts blocks, not the decoder's width
     if not m and value_first:  # "a 512-d bottleneck", "a 4-layer text encoder"; not "a 3-layer projector"
         m = re.search(rf"\b({NUMBER}k?)()(?:-?d\b|[ -]dim(?:ension(?:al)?)?s?)?(?:\s+|-)(?:{pattern})\b"
@@ -291,9 +293,9 @@ LAST_CHECKPOINT_ONLY = re.compile(r"\b(?:(?:only|just)\s+(?:keep|save|store)|(?:
                                   r"(?:\s+only)?\b|\bno\s+checkpoints?\s+but\s+the\s+(?:last|final)(?:\s+one)?\b")
 """Only the last checkpoint ("only keep the last checkpoint", "save a checkpoint at the end only"): no step_<n>.pt files
 besides last.pt (train.keep_checkpoints=0; last.pt is always written, so the run can be resumed)."""
-VAL_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:of\s+(?:the\s+)?(?:data|images)\s+)?(?:held[ -]out|"
+VAL_SHARE = re.compile(rf"\b(?P<a>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}\s+(?:of\s+(?:the\s+)?(?:data|images)\s+)?(?:held[ -]out|"
                        r"(?:kept\s+)?for\s+validation|as\s+(?:a\s+)?validation|validation)|\bval(?:idation)?[ _-]?"
-                       r"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent)")
+                       rf"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}")
 """The validation share in percent ("20% held out for validation", "a validation split of 10%"): data.val_fraction."""
 
 EMA_NAMED = re.compile(r"\b(?:ema|teacher|target|momentum[ _-]encoder|key[ _-]encoder)\b")
@@ -410,7 +412,7 @@ EVAL_WORDS: list[tuple[str, str, object]] = [
 """Probe settings said in words: (pattern, EvalConfig field, value)."""
 
 
-LABEL_SHARE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:%|percent|per\s*cent|pct)\s+(?:of\s+(?:the\s+|its\s+|my\s+)?)?"
+LABEL_SHARE = re.compile(rf"\b(\d+(?:\.\d+)?)\s*{PERCENT_SIGN}\s+(?:of\s+(?:the\s+|its\s+|my\s+)?)?"
                          r"(?:the\s+)?(?:labels?|labell?ed\s+(?:data|images|examples|samples|set))\b")
 
 
@@ -579,7 +581,7 @@ FIELD_OF = {k: FIELD_KEYS[k] for k in ("lr", "batch_size")}
 
 
 _RESULT = r"(?:linear\s+)?probe(?:\s+acc(?:uracy)?)?|(?:probe\s+|linear\s+probe\s+)?accuracy|k-?nn(?:\s+acc(?:uracy)?)?"
-_SHARE = rf"(?P<value>{NUMBER})\s*(?P<pct>%|percent|per\s*cent)?"
+_SHARE = rf"(?P<value>{NUMBER})\s*(?P<pct>{PERCENT_SIGN})?"
 RESULT_FILTERS = (
     re.compile(rf"\b(?P<what>{_RESULT})\s*(?:of\s+|was\s+|is\s+|were\s+)?{BAR_WORDS}\s*{_SHARE}", re.I),
     re.compile(rf"{BAR_WORDS}\s*{_SHARE}\s*(?:(?:on|in|for|at|of)\s+(?:the\s+|its\s+|their\s+|a\s+)?)?(?P<what>{_RESULT})\b",

@@ -46,8 +46,10 @@ ADVICE = re.compile(r"^\W*(?:should|shall)\s+(?:i|we)\b|^\W*(?:how\s+(?:many|muc
 """A question that mentions training further ("should I train run 1 for 500 more steps?", "is another 1000 steps
 worth it?", "why did run 2 collapse after 100 more steps?") asks for advice or an answer, not for the run; "can you
 train run 2 for 3 more epochs?" asks for the run."""
+PERCENT_SIGN = r"(?:%|percent\b|per\s*cent\b|pct\b)"
+"""A number's percent sign in any spelling ("60%", "60 percent", "60 per cent", "60 pct"): one place for every reading."""
 # what a number followed by it counts ("64px", "8 workers", "2k"): never a run, a listed value or an hour
-COUNT_UNITS = r"k\b|epochs?|steps?|gpus?|%|percent\b|per\s*cent\b|pct\b|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|checkpoints?|" \
+COUNT_UNITS = rf"k\b|epochs?|steps?|gpus?|{PERCENT_SIGN}|px|pixels?|images?|crops?|layers?|heads?|workers?|nodes?|dims?|classes|checkpoints?|" \
               r"neighbou?rs?|x\b"
 UNIT_AFTER = rf"(?:\s*|-)(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"  # "3-layer" too
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
@@ -228,8 +230,8 @@ WARMUP_EPOCHS = re.compile(rf"\bwarm[ _-]?up\s*(?:of|for|:|=|over|lasting)?\s*(?
 "warmup epochs 5"): `optim.warmup_epochs`
 (`epochs_said`), which the run turns into steps; its count is never the run's length nor a number of steps."""
 
-WARMUP_SHARE = re.compile(r"\b(?P<a>\d+(?:\.\d+)?)\s*(?:%|percent\b)\s*(?:lr\s+|linear\s+)?warm[ _-]?up\b|\bwarm[ _-]?up\s*"
-                          r"(?:of|for|over|:|=)?\s*(?:the\s+first\s+)?(?P<b>\d+(?:\.\d+)?)\s*(?:%|percent\b)"
+WARMUP_SHARE = re.compile(rf"\b(?P<a>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}\s*(?:lr\s+|linear\s+)?warm[ _-]?up\b|\bwarm[ _-]?up\s*"
+                          rf"(?:of|for|over|:|=)?\s*(?:the\s+first\s+)?(?P<b>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}"
                           r"(?:\s+of\s+(?:the\s+)?(?:run|training|steps|schedule))?")
 """A warm-up as a share of the run ("a 5% warmup", "warmup over the first 10% of training"): its steps or epochs
 where the message gives the run's length (find_knobs), else asked."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agent.slots import MORE, WORD_NUMBERS, parse_count
+from agent.slots import MORE, PERCENT_SIGN, WORD_NUMBERS, parse_count
 from tools.metric_words import metric_key
 
 _NUM = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e-?\d+)?"
@@ -24,10 +24,10 @@ _DIRECTIONS = (
 _METRIC = r"(?P<metric>[a-z][a-z0-9_/@.-]*(?:\s+[a-z][a-z0-9_/@.-]*){0,2}?)"
 _OWNER = r"(?:the\s+|its\s+|it'?s\s+|run\s*#?\d+'?s\s+|(?:the\s+)?(?:run'?s|model'?s)\s+)?"
 METRIC_BAR = re.compile(rf"{_WHEN}{_OWNER}{_METRIC}\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})\s*(?P<value>{_NUM})"
-                        r"(?![\w.])(?:\s*(?P<pct>%|percent\b))?", re.I)
+                        rf"(?![\w.])(?:\s*(?P<pct>{PERCENT_SIGN}))?", re.I)
 METRIC_AFTER_BAR = re.compile(
     rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+)\s+(?:scores?|lands?|ends?\s+up|does)?\s*(?P<dir>{'|'.join(d for d, _ in _DIRECTIONS)})"
-    rf"\s*(?P<value>{_NUM})\s*(?P<pct>%|percent)?\s+(?:on|in|for|at)\s+(?:the\s+|its\s+)?{_METRIC}(?=\s*(?:[,.?!;]|$)|"
+    rf"\s*(?P<value>{_NUM})\s*(?P<pct>{PERCENT_SIGN})?\s+(?:on|in|for|at)\s+(?:the\s+|its\s+)?{_METRIC}(?=\s*(?:[,.?!;]|$)|"
     r"\s+(?:and|or|but|please)\b)", re.I)
 """The metric named after its bar ("once it scores above 0.9 on the knn monitor")."""
 FAILURE = re.compile(rf"{_WHEN}(?:it|the\s+run|run\s*#?\d+|the\s+loss|its\s+loss|loss|(?:the|its)\s+(?:teacher|model|"

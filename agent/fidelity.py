@@ -30,6 +30,7 @@ from agent.setting_words import (
     find_knobs,
     named_settings,
     settings_it_lacks,
+    short_name,
 )
 from agent.slots import (
     ASSIGNMENT,
@@ -283,7 +284,8 @@ def lands(s: Stated, args: dict) -> bool:
         short = key.removeprefix("eval.")
         short = EVAL_NAMES.get(short, short) if "eval_overrides" in args else short  # "k=50" is knn_k in a probe
         return any(any(_same(x, value) for x in (v if isinstance(v, list) else [v]))  # a swept setting: one of them
-                   and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short)
+                   and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short
+                        or short_name(key))  # "temp=0.3": placed where its synonym was read (temperature)
                    for k, v in flat.items())
     if s.field == "path":
         return any(_same(v, s.value) for v in flat.values()) or any(

@@ -28,7 +28,7 @@ from agent.slots import (
     parse_count,
 )
 from ssl_runtime.catalogue import BY_NAME, METHODS, method_settings
-from tools.launches import FIELD_KEYS
+from tools.launches import FIELD_KEYS, dotted_setting
 from tools.run_settings import SPECIAL
 
 # knob: (patterns of what people write, the config key); values are parsed next to the words
@@ -311,6 +311,13 @@ def optimiser_momentum(low: str, method: str | None) -> bool:
 
 RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|experiments?|times)\b|\s+(?:{METHOD_WORDS})\b"
 """A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
+
+
+def short_name(key: str) -> bool:
+    """A bare `key=` that names no setting of any section or method ("temp", "bs"): a person's short name, which the
+    knobs read by its synonyms, so its value is placed there and not under a setting no method has."""
+    return "." not in key and dotted_setting(key).startswith("method_args.") and not any(
+        key in method_settings(m) for m in METHODS)
 
 
 def find_knobs(text: str, method: str | None = None) -> dict:

@@ -64,9 +64,10 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     if second.kind != "tool" or _same(first, second):
         return None
     kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool == first.tool and
-                                                             first.tool in SEARCHES)  # the query took the rest in
+                                                             first.tool in SEARCHES) or (  # the query took the rest in
+        whole.kind == "clarify")  # "diagnose run 2 and compare it with run 1" asked which run to diagnose
     if not (kept or own):
-        return None  # the whole message already reads as something else: it is left to that reading
+        return None  # the whole message already reads as another call: it is left to that reading
     return TwoRequests(first, second, second_text, run_both=first.tool not in costly)
 
 

@@ -696,6 +696,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) <= 1 and QUALITY_ASKED.match(text):  # "is run 2 worth keeping?": its quality, judged
         return "judge_run"
+    if len(named.ids) <= 1 and CONFIDENCE_ASKED.match(text):  # "how confident are you?": the diagnosis, with its
+        return "diagnose_run"  # confidence and the evidence it rests on
     if PREVENTION_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)) and \
             not find_method(without_paths(text)):  # "what would have prevented it?": the change its diagnosis calls
         return "recommend_next_step"  # for ("how do I prevent collapse in dino?" asks the literature)
@@ -1257,6 +1259,12 @@ QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_
                            r"now))?\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
 its probe): its quality judged."""
+CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\s+(?:confident|sure|certain)\s+(?:are\s+you|"
+                              r"is\s+(?:that|it|this|the\s+diagnosis)|can\s+you\s+be)(?:\s+about\s+(?:that|it|this|"
+                              r"run\s*#?\d+))?|are\s+you\s+(?:sure|certain|confident)(?:\s+about\s+(?:that|it|this|"
+                              r"run\s*#?\d+))?)\W*$", re.I)
+"""How sure a verdict is ("how confident are you?", "are you sure about that?"): the run's diagnosis, which gives
+its confidence and the evidence it rests on."""
 LET_ME_KNOW = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|please|pls|great|thanks|cool)\W+)*(?:(?:let\s+me\s+know|notify\s+me|"
                          r"alert\s+me|ping\s+me|warn\s+me)\s+(?:if|when|once|as\s+soon\s+as)|tell\s+me\s+(?:when|once|"
                          r"as\s+soon\s+as))\s+(?:it|run\s*#?\d+|this(?:\s+run)?|that(?:\s+run)?|anything|something)\b", re.I)

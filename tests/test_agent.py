@@ -285,7 +285,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50g_turns_heldout.jsonl": 0.9, "session50h_turns_heldout.jsonl": 0.9,
                           "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9,
                           "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8,
-                          "session51d_turns_heldout.jsonl": 0.8}
+                          "session51d_turns_heldout.jsonl": 0.9,
+                          "session51e_turns_heldout.jsonl": 0.9, "session51f_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1435,6 +1436,25 @@ def test_how_far_a_run_has_got_is_its_progress_not_the_length_in_its_config(tmp_
         assert "step 60/120" in out["answer"] and "train.steps" not in out["answer"]
     asked = a.chat("how many epochs was run 1 trained for?", "t")["tool_calls"][0]["args"]
     assert asked == {"run_id": "1", "show": ["train.epochs"]}  # a finished run's length: its setting
+
+
+def test_set_51f_short_names_two_requests_and_how_sure(tmp_path, monkeypatch):
+    """Set 51f: "... with temp=0.3, bs=64" also set `method_args.temp` and `method_args.bs`, which SimCLR refused;
+    "diagnose run 2 and compare it with run 1" asked which run to diagnose; "how confident are you?" after a diagnosis
+    was the help text."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    args = a.chat("pretrain simclr on digits for 20 steps with temp=0.3, bs=64", "t")["pending_confirmation"]["args"]
+    assert (args["batch_size"], args["overrides"]) == (64, {"method_args.temperature": 0.3})
+    assert "no setting `foo`" in a.chat("pretrain simclr on digits with foo=3", "u")["answer"]  # unknown: still refused
+    both = a.chat("diagnose run 2 and compare it with run 1", "v")["tool_calls"]
+    assert [(c["name"], c["args"]) for c in both] == [("diagnose_run", {"run_id": "2"}),
+                                                      ("compare_runs", {"run_ids": ["2", "1"]})]
+    a.chat("why did run 2 collapse", "w")
+    sure = a.chat("how confident are you?", "w")
+    assert [c["name"] for c in sure["tool_calls"]] == ["diagnose_run"] and "(confidence 0.91)" in sure["answer"]
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

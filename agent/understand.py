@@ -698,6 +698,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "judge_run"
     if len(named.ids) <= 1 and CONFIDENCE_ASKED.match(text):  # "how confident are you?": the diagnosis, with its
         return "diagnose_run"  # confidence and the evidence it rests on
+    if len(named.ids) <= 1 and END_ASKED.search(text):  # "if it goes on like this, will it be good?": where its
+        return "forecast_run"  # quality is going, forecast to its end and past it
     if PREVENTION_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)) and \
             not find_method(without_paths(text)):  # "what would have prevented it?": the change its diagnosis calls
         return "recommend_next_step"  # for ("how do I prevent collapse in dino?" asks the literature)
@@ -1265,6 +1267,12 @@ CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\
                               r"run\s*#?\d+))?)\W*$", re.I)
 """How sure a verdict is ("how confident are you?", "are you sure about that?"): the run's diagnosis, which gives
 its confidence and the evidence it rests on."""
+_THE_RUN = r"(?:it|this\s+run|that\s+run|run\s*#?\d+)"
+END_ASKED = re.compile(rf"\bwill\s+{_THE_RUN}\s+(?:be|end\s+up|get|turn\s+out)\s+(?:any\s+)?(?:good|better|ok(?:ay)?|fine|"
+                       rf"usable|worth\s+(?:it|keeping))\b|\bwhere\s+will\s+{_THE_RUN}\s+end\s+up\b|\bhow\s+good\s+will\s+"
+                       rf"{_THE_RUN}\s+(?:get|be)\b", re.I)
+"""Where a run's quality is going ("if it goes on like this, will it be good?", "where will run 3 end up?"): its
+forecast, not a diagnosis of where it is now."""
 LET_ME_KNOW = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|please|pls|great|thanks|cool)\W+)*(?:(?:let\s+me\s+know|notify\s+me|"
                          r"alert\s+me|ping\s+me|warn\s+me)\s+(?:if|when|once|as\s+soon\s+as)|tell\s+me\s+(?:when|once|"
                          r"as\s+soon\s+as))\s+(?:it|run\s*#?\d+|this(?:\s+run)?|that(?:\s+run)?|anything|something)\b", re.I)

@@ -286,7 +286,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session50i_turns_heldout.jsonl": 0.9, "session51_turns_heldout.jsonl": 0.9,
                           "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8,
                           "session51d_turns_heldout.jsonl": 0.9,
-                          "session51e_turns_heldout.jsonl": 0.9, "session51f_turns_heldout.jsonl": 0.9}
+                          "session51e_turns_heldout.jsonl": 0.9, "session51f_turns_heldout.jsonl": 0.9,
+                          "session51g_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1455,6 +1456,20 @@ def test_set_51f_short_names_two_requests_and_how_sure(tmp_path, monkeypatch):
     a.chat("why did run 2 collapse", "w")
     sure = a.chat("how confident are you?", "w")
     assert [c["name"] for c in sure["tool_calls"]] == ["diagnose_run"] and "(confidence 0.91)" in sure["answer"]
+
+
+def test_where_a_running_run_will_end_up_is_its_forecast(tmp_path, monkeypatch):
+    """Set 51g: "diagnose run 3" ... "and if it goes on like this, will it be good?" diagnosed it again, and "where
+    will it end up?" was the help text."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("diagnose run 3", "t")
+    for question in ("and if it goes on like this, will it be good?", "where will it end up?", "how good will it get?"):
+        out = a.chat(question, "t")
+        assert [(c["name"], c["args"]) for c in out["tool_calls"]] == [("forecast_run", {"run_id": "3"})], question
+        assert "forecast at 120 steps" in out["answer"]
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

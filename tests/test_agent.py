@@ -287,7 +287,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session51b_turns_heldout.jsonl": 0.9, "session51c_turns_heldout.jsonl": 0.8,
                           "session51d_turns_heldout.jsonl": 0.9,
                           "session51e_turns_heldout.jsonl": 0.9, "session51f_turns_heldout.jsonl": 0.9,
-                          "session51g_turns_heldout.jsonl": 0.9}
+                          "session51g_turns_heldout.jsonl": 0.9,
+                          "session51h_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)

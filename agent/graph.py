@@ -170,8 +170,8 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
-            if changes_launch(text, pending) or corrects_launch(previous_human(state["messages"]), text):  # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a
-                # change, not a no. Held, not dropped: a
+            if changes_launch(text, pending) or corrects_launch(previous_human(state["messages"]), text):
+                # "no, 500 steps" (or "use lr 0.3" ... "no, 0.1") is a change, not a no. Held, not dropped: a
                 # message read as something else ("mask ratio 0.6" as a search) answers, and the launch still waits
                 update.update(held=pending, changing=True)
                 return update

@@ -318,6 +318,7 @@ def launch_time(text: str) -> datetime:
 
 
 def not_passed(at: datetime) -> datetime:
+    """`at`, if it is still to come (a time without a zone is this machine's local time, as APScheduler reads it)."""
     now = datetime.now(at.tzinfo) if at.tzinfo else datetime.now()
     if at <= now:
         raise SSLPilotError(f"{at.isoformat(timespec='minutes')} has already passed (it is now "

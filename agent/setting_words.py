@@ -320,6 +320,13 @@ def short_name(key: str) -> bool:
         key in method_settings(m) for m in METHODS)
 
 
+def abbreviates(short: str, key: str) -> bool:
+    """Whether a short name stands for a setting: its start ("temp": temperature) or its words' initials ("bs":
+    batch_size, "wd": weight_decay)."""
+    name = key.rsplit(".", 1)[-1]
+    return name.startswith(short) or short == "".join(word[:1] for word in name.split("_"))
+
+
 def find_knobs(text: str, method: str | None = None) -> dict:
     """Method and training knobs by name or synonym, with the value written next to them. `method`: the launch's
     (a pending launch's, a follow-up's parent's), unless the message names one; it decides what a setting some

@@ -1450,7 +1450,8 @@ def test_set_51f_short_names_two_requests_and_how_sure(tmp_path, monkeypatch):
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     args = a.chat("pretrain simclr on digits for 20 steps with temp=0.3, bs=64", "t")["pending_confirmation"]["args"]
     assert (args["batch_size"], args["overrides"]) == (64, {"method_args.temperature": 0.3})
-    assert "no setting `foo`" in a.chat("pretrain simclr on digits with foo=3", "u")["answer"]  # unknown: still refused
+    assert "no setting `foo`" in a.chat("pretrain simclr on digits for 3 steps foo=3", "u")["answer"]  # no short name:
+    # refused, though 3 was read as its steps
     both = a.chat("diagnose run 2 and compare it with run 1", "v")["tool_calls"]
     assert [(c["name"], c["args"]) for c in both] == [("diagnose_run", {"run_id": "2"}),
                                                       ("compare_runs", {"run_ids": ["2", "1"]})]

@@ -70,8 +70,9 @@ def leaders_of(result: dict) -> dict:
             "run_ids": [e["run_id"] for e in ranking]}
 
 
-ASKS_BEST = re.compile(r"\b(?:which|what(?:'s| is| was)?)\b.*\b(?:best|better|winner|strongest)\b", re.I)
-"""A question the ranking or comparison answers with one run ("which of my runs is best?")."""
+ASKS_BEST = re.compile(r"\b(?:which|what(?:'s| is| was)?)\b.*\b(?:best|better|winner|strongest)\b|\b(?:show|find|give|"
+                       r"get|tell)\s+(?:me\s+)?(?:the|my)\s+(?:best|strongest|top|winning)\b", re.I)
+"""A question the ranking or comparison answers with one run ("which of my runs is best?", "show me the best run")."""
 
 
 def answered_best(ranked: dict | None, said: str) -> str | None:

@@ -288,7 +288,8 @@ HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turn
                           "session51d_turns_heldout.jsonl": 0.9,
                           "session51e_turns_heldout.jsonl": 0.9, "session51f_turns_heldout.jsonl": 0.9,
                           "session51g_turns_heldout.jsonl": 0.9,
-                          "session51h_turns_heldout.jsonl": 0.9}
+                          "session51h_turns_heldout.jsonl": 0.9,
+                          "session51i_turns_heldout.jsonl": 0.9}
 
 
 @pytest.mark.parametrize("name", HELD_OUT_CONVERSATIONS)
@@ -1472,6 +1473,19 @@ def test_where_a_running_run_will_end_up_is_its_forecast(tmp_path, monkeypatch):
         out = a.chat(question, "t")
         assert [(c["name"], c["args"]) for c in out["tool_calls"]] == [("forecast_run", {"run_id": "3"})], question
         assert "forecast at 120 steps" in out["answer"]
+
+
+def test_show_me_the_best_run_puts_that_run_in_focus(tmp_path, monkeypatch):
+    """Set 51i: "show me the best run" named run 1 the best so far, yet "train it 2x longer" asked which run: only
+    "which"/"what" questions put the named best in focus."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert "**Run 1 is the best so far**" in a.chat("show me the best run", "t")["answer"]
+    args = a.chat("train it 2x longer", "t")["pending_confirmation"]["args"]
+    parent_steps = json.loads(Registry(a.home).get("1").config_json)["train"]["steps"]
+    assert (args["parent_run"], args["steps"]) == ("1", 2 * parent_steps)
 
 
 def test_the_same_thing_as_a_run_but_with_another_method_is_its_follow_up(tmp_path, monkeypatch):

@@ -27,11 +27,10 @@ from agent.setting_words import (
     KNOBS,
     LOWER_PRECISION_WORDS,
     SWITCHED_OFF,
-    abbreviates,
     find_knobs,
     named_settings,
     settings_it_lacks,
-    short_name,
+    short_for,
 )
 from agent.slots import (
     ASSIGNMENT,
@@ -286,7 +285,7 @@ def lands(s: Stated, args: dict) -> bool:
         short = EVAL_NAMES.get(short, short) if "eval_overrides" in args else short  # "k=50" is knn_k in a probe
         return any(any(_same(x, value) for x in (v if isinstance(v, list) else [v]))  # a swept setting: one of them
                    and (k == key or k.endswith("." + key) or k.endswith("." + short) or k == short
-                        or short_name(key) and abbreviates(key, k))  # "temp=0.3": placed as temperature
+                        or short_for(key, k))  # "temp=0.3": placed as temperature
                    for k, v in flat.items())
     if s.field == "path":
         return any(_same(v, s.value) for v in flat.values()) or any(

@@ -19,7 +19,7 @@ from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
 from agent.run_refs import World, find_backend, find_runs
-from agent.setting_words import abbreviates, find_knobs, named_settings, short_name
+from agent.setting_words import find_knobs, named_settings, short_for
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
@@ -212,7 +212,7 @@ def launch_args(text: str, method: str | None = None) -> dict:
     for key, value in find_assignments(text).items():
         if key in TOP_LEVEL_ARGS:
             args[key] = value
-        elif short_name(key) and any(abbreviates(key, k) and v == value for k, v in read.items()):  # "temp=0.3",
+        elif any(short_for(key, k) and v == value for k, v in read.items()):  # "temp=0.3",
             continue  # "bs=64": a short name of a setting the words were read as above
         else:  # a bare name is the section's that has it ("warmup_epochs=3"), else a method knob ("temperature=0.2")
             overrides[dotted_setting(key)] = value

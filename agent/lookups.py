@@ -105,9 +105,9 @@ def read_lookup(text: str, named: RunRefs, focus: str | None, world: World) -> t
     long did run 1 take?", "print run 5's config"): the call (get_run with what was asked; compare_runs for several
     runs), decided by the words; None when the message is not such a lookup."""
     progress = PROGRESS_ASKED.search(TIME_LEFT.sub(" ", text))  # "how much time is left?": its time, below
-    ids = named.ids or ([focus] if focus and not named.mentioned and world.has(focus) else [])
-    if progress and len(ids) == 1 and not (named.unknown or named.ambiguous):
-        return "get_run", {"run_id": ids[0]}
+    meant = named.ids or ([focus] if focus and not named.mentioned and world.has(focus) else [])
+    if progress and len(meant) == 1 and not (named.unknown or named.ambiguous):
+        return "get_run", {"run_id": meant[0]}
     metrics = asked_metrics(text)
     if metrics:
         return _metric_lookup(text, metrics, named, focus, world)

@@ -313,16 +313,13 @@ RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|e
 """A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
 
 
-def short_name(key: str) -> bool:
-    """A bare `key=` that names no setting of any section or method ("temp", "bs"): a person's short name, which the
-    knobs read by its synonyms, so its value is placed there and not under a setting no method has."""
-    return "." not in key and dotted_setting(key).startswith("method_args.") and not any(
-        key in method_settings(m) for m in METHODS)
-
-
-def abbreviates(short: str, key: str) -> bool:
-    """Whether a short name stands for a setting: its start ("temp": temperature) or its words' initials ("bs":
-    batch_size, "wd": weight_decay)."""
+def short_for(short: str, key: str) -> bool:
+    """Whether a bare `short=` that names no setting of any section or method is a person's short name for `key`:
+    its start ("temp": temperature) or its words' initials ("bs": batch_size, "wd": weight_decay). Its value is then
+    placed where the knobs read it, not under a setting no method has."""
+    if "." in short or not dotted_setting(short).startswith("method_args.") or any(
+            short in method_settings(m) for m in METHODS):
+        return False
     name = key.rsplit(".", 1)[-1]
     return name.startswith(short) or short == "".join(word[:1] for word in name.split("_"))
 

@@ -101,6 +101,8 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
         lines.append("From the literature store: " + "; ".join(
             f"{p['citation'].get('title')}, {p['citation'].get('section') or p['citation'].get('source')}"
             for p in d["passages"]) + ".")
+    if d.get("not_stored"):
+        lines.append(f"This reading was not kept: {d['not_stored']}")
     lines.append(next_step)
     return "\n".join(lines)
 

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -14,6 +16,7 @@ from agent.graph import build_graph, sqlite_checkpointer, tool_result
 from tools.access import AccessDenied, Actor, acting_as, claim_thread, current, thread_owner
 from tools.agent_tools import ToolBox
 from tools.home import Home
+from tools.registry import full_disk_error
 
 
 class Agent:
@@ -32,7 +35,7 @@ class Agent:
         claim_thread(self.home, thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
         before = len(self.graph.get_state(config).values.get("messages", []))
-        with acting_as(actor):
+        with acting_as(actor), self._history_said_plainly():
             state = self.graph.invoke({"messages": [HumanMessage(content=message)]}, config)
         new = state["messages"][before:]
         results = {m.tool_call_id: m for m in new if isinstance(m, ToolMessage)}
@@ -52,8 +55,21 @@ class Agent:
         actor = actor or current(self.home)
         claim_thread(self.home, thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
-        with acting_as(actor):
+        with acting_as(actor), self._history_said_plainly():
             yield from self._stream(message, config)
+
+    @contextmanager
+    def _history_said_plainly(self) -> Iterator[None]:
+        """Each turn is saved to agent.db as it happens (and a new agent.db gets its tables on first read); on a
+        full disk that fails with sqlite3's bare words, so they become the registry's one line naming the disk and
+        what frees it."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            error = full_disk_error(str(exc), self.home.root, "the chat's history")
+            if error is None:
+                raise
+            raise error from None
 
     def _stream(self, message: str, config: dict):
         for update in self.graph.stream({"messages": [HumanMessage(content=message)]}, config, stream_mode="updates"):
@@ -81,7 +97,8 @@ class Agent:
         """The visible conversation (user messages and answers), each answer with the tool results behind it
         ({"name", "args", "result"}), so a UI can redraw cards and plots for earlier turns after a reload."""
         self._check_reader(thread_id, actor)
-        state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
+        with self._history_said_plainly():
+            state = self.graph.get_state({"configurable": {"thread_id": thread_id}}).values
         out: list[dict] = []
         tools: list[dict] = []
         args: dict[str, dict] = {}
@@ -104,7 +121,8 @@ class Agent:
     def pending(self, thread_id: str, actor: Actor | None = None) -> dict | None:
         """The action waiting for the user's yes/no in this thread, if any."""
         self._check_reader(thread_id, actor)
-        return self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("pending")
+        with self._history_said_plainly():
+            return self.graph.get_state({"configurable": {"thread_id": thread_id}}).values.get("pending")
 
 
 def _status(msg: ToolMessage | None, confirmed: bool | None) -> str:

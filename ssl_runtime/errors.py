@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
+# a write refused because the disk, the user's quota or a file-size limit is full
+FULL_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
 
 class SSLPilotError(Exception):
     """An error the user can fix. `field` names the config key or input at fault."""
@@ -25,3 +31,13 @@ class DataError(SSLPilotError):
 
 class CheckpointError(SSLPilotError):
     """A checkpoint is missing, corrupt or belongs to another run."""
+
+
+def is_full_disk(exc: BaseException) -> bool:
+    """Whether a failed write failed for want of space: the one case where freeing space and retrying fixes it.
+    Writers in other languages say it in their own exception (safetensors: "I/O error: No space left on device
+    (os error 28)"), so their words count too."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno in FULL_DISK_ERRNOS
+    said = str(exc)
+    return any(os.strerror(n) in said for n in FULL_DISK_ERRNOS)

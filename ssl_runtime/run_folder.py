@@ -88,8 +88,21 @@ class RunFolder:
         return self
 
     def append(self, path: Path, row: dict) -> None:
-        with path.open("a") as f:
-            f.write(json.dumps(row, default=_json_default) + "\n")
+        """One line, whole or not at all: a full disk can take part of a line, which is cut off again, so that a
+        retry's line is not glued to a torn one (read_jsonl would drop both)."""
+        line = (json.dumps(row, default=_json_default) + "\n").encode()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            start = os.fstat(fd).st_size
+            try:
+                written = 0
+                while written < len(line):
+                    written += os.write(fd, line[written:])
+            except OSError:
+                os.ftruncate(fd, start)
+                raise
+        finally:
+            os.close(fd)
 
     def log_metrics(self, row: dict) -> None:
         self.append(self.metrics, row)

@@ -41,6 +41,9 @@ VARIABLES: dict[str, Variable] = {v.name: v for v in (
     Variable("SSLPILOT_FAIRSHARE_HALF_LIFE_H", "168", "half-life in hours of the GPU-hours the fair order "
                                                      "counts against a user (Slurm's default: 7 days)"),
     Variable("SSLPILOT_ASSIGNED_GPUS", "", "set by the queue for a worker: the physical GPUs it was given"),
+    Variable("SSLPILOT_FULL_DISK_WAIT_S", "900", "a run whose metrics or encoder cannot be written for want of "
+                                                 "space waits this long for space (trying every 10 s) before it "
+                                                 "fails"),
     # the chat
     Variable("SSLPILOT_LLM", "offline", "planner: offline, openai:MODEL, anthropic:MODEL or ollama:MODEL"),
     Variable("SSLPILOT_LLM_BASE_URL", "", "an OpenAI-compatible server for SSLPILOT_LLM=openai:..."),

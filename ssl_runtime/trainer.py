@@ -8,6 +8,7 @@ with the last good checkpoint kept.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
 from ssl_runtime.data.order import EpochOrder
 from ssl_runtime.device import autocast, pick_device, resolve_precision, seed_everything
+from ssl_runtime.disk_wait import when_space
 from ssl_runtime.errors import DataError
 from ssl_runtime.health import WeightDrift
 from ssl_runtime.optim import build_optimizer, build_schedule
@@ -191,7 +193,9 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                                 trained_s=trained_before + time.perf_counter() - t_start)
                 last_good_ckpt = step
             except OSError as exc:  # full disk, read-only folder: keep training, keep the old checkpoint
-                folder.event("warning", f"checkpoint at step {step} not written: {exc}", kind="checkpoint_failed")
+                with contextlib.suppress(OSError):  # on a full disk even this line may not fit
+                    folder.event("warning", f"checkpoint at step {step} not written: {exc}",
+                                 kind="checkpoint_failed")
 
     checkpoint_every = cfg.train.checkpoint_every or auto_checkpoint_every(p.total_steps, cfg.train.health_every)
     step = start
@@ -269,10 +273,10 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
                 h["health/weight_drift"] = drift.measure()
             row.update(zip(h.keys(), torch.stack([v.float() for v in h.values()]).tolist(), strict=True))
         if is_main and len(row) > 2:
-            folder.log_metrics(row)
+            when_space(folder, f"the metrics of step {step}", folder.log_metrics, row)
             sinks.log(row)
-            if progress:
-                progress({**row, "total_steps": p.total_steps})
+            if progress:  # the worker prints it to stdout.log, on the same disk
+                when_space(folder, "the run's log", progress, {**row, "total_steps": p.total_steps})
         if ckpt_now:
             checkpoint(step)
         if rules is not None and rule_hit is None:  # a stop rule, read at this logging step (a file's stamp)
@@ -306,7 +310,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     if status == "succeeded" and is_main:
         if last_good_ckpt != step:
             checkpoint(step)
-        p.export(folder)
+        when_space(folder, "the encoder", p.export, folder)  # the whole run's worth: wait for space
     phases["export_s"] = round(time.perf_counter() - t_export, 3)
     summary = {
         "run_id": folder.run_id, "status": status, "message": message, "method": cfg.method,
@@ -327,7 +331,7 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
     summary["best"], summary["final"] = _best_and_final(folder)
     if is_main:
         sinks.close(status)
-        folder.write_summary(summary)
+        when_space(folder, "the run's summary", folder.write_summary, summary)
         folder.set_status(status, message)
     return summary
 

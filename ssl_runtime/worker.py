@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from pathlib import Path
 
-from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.errors import SSLPilotError, is_full_disk
 from ssl_runtime.run_folder import RunFolder
 
 
@@ -28,6 +29,8 @@ def run_worker(run_dir: str | Path, resume: bool = False, progress=None, probe: 
             if rank() == 0:
                 folder.set_status("interrupted", f"lost another rank ({str(exc).splitlines()[0][:200]}); resumes "
                                   "from the last checkpoint", kind="peer_lost")
+        elif is_full_disk(exc):
+            _fail(folder, _full_disk_message(folder, exc), kind="disk_full", traceback=traceback.format_exc())
         else:
             _fail(folder, f"{type(exc).__name__}: {exc}", kind="crash", traceback=traceback.format_exc())
         raise
@@ -61,12 +64,27 @@ def _leave_process_group() -> None:
         dist.destroy_process_group()
 
 
+def _full_disk_message(folder: RunFolder, exc: Exception) -> str:
+    """What a run that stopped on a full disk needs said: which disk, and what freeing it gets back."""
+    then = ("then resume the run: it continues from its last checkpoint" if folder.last_checkpoint.exists() else
+            "then launch it again: no checkpoint was written, so a resume has nothing to continue from")
+    said = getattr(exc, "strerror", None) or str(exc)
+    return f"the disk holding {folder.path} is full ({said}); free space there, {then}"
+
+
 def _fail(folder: RunFolder, message: str, **data) -> None:
+    """Record the failure. On a full disk any write may fail, and the short status line that ends the run is the one
+    that must land: the error event (with its traceback, or without it when that does not fit) and the summary's
+    copy are best effort before it."""
     from ssl_runtime.distributed import rank
 
     if rank() != 0:
         return
-    folder.event("error", message, **data)
-    summary = {"run_id": folder.run_id, "status": "failed", "message": message}
-    folder.write_summary(summary)
+    try:
+        folder.event("error", message, **data)
+    except OSError:
+        with contextlib.suppress(OSError):
+            folder.event("error", message, kind=data.get("kind"))
+    with contextlib.suppress(OSError):
+        folder.write_summary({"run_id": folder.run_id, "status": "failed", "message": message})
     folder.set_status("failed", message)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, event, inspect, or_, text
+from sqlalchemy import delete, event, inspect, make_url, or_, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -60,6 +62,18 @@ MIGRATIONS: dict[int, list[str]] = {
 
 class RegistryError(SSLPilotError):
     """The database cannot be used (locked, read-only, newer schema)."""
+
+
+class DiskFullError(RegistryError):
+    """The disk under the database is full: nothing can be written until space is freed, and reads of what is
+    stored still work (see Registry.sync)."""
+
+
+# how SQLite ("database or disk is full") and PostgreSQL ("could not extend file ...: No space left on device")
+# say it; SQLite says only "disk I/O error" when its shared-memory file cannot grow, so that one counts when the
+# disk has under FULL_BELOW_BYTES free
+DISK_FULL_WORDS = ("disk is full", "no space left", "could not extend file", "disk quota exceeded")
+FULL_BELOW_BYTES = 1 << 20
 
 
 def _retry_locked(fn: Callable[..., T]) -> Callable[..., T]:
@@ -107,7 +121,22 @@ class Registry:
         self.on_status_change: list[Callable[[str, str], None]] = []  # (run_id, new status)
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "handle_error", self._full_disk)
         self._ensure_schema()
+
+    def _full_disk(self, context) -> None:
+        """Every statement's error passes here: a full disk becomes one line naming the disk and what frees it,
+        wherever the write was (a run's row, a diagnosis, a scheduled job), in place of SQLAlchemy's."""
+        error = full_disk_error(str(context.original_exception), self._database_folder(), "the registry")
+        if error is not None:
+            raise error from None
+
+    def _database_folder(self) -> Path | None:
+        """The folder of a SQLite database file; None for a server (or SQLite in memory)."""
+        url = make_url(self.url)
+        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database).expanduser().resolve().parent
 
     # ---- schema -------------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
@@ -350,12 +379,22 @@ class Registry:
         """Bring the run's rows up to date with its folder (incrementally; idempotent). Two processes may index the
         same new lines at once (the worker and the queue's monitor writing events): the later insert then breaks
         the (run, seq) key, and a second pass finds those lines indexed and goes on from there."""
-        for attempt in range(2):
-            try:
-                return self._sync_once(run_id)
-            except IntegrityError:
-                time.sleep(0.05 * (attempt + 1))
-        return self._sync_once(run_id)
+        try:
+            for attempt in range(2):
+                try:
+                    return self._sync_once(run_id)
+                except IntegrityError:
+                    time.sleep(0.05 * (attempt + 1))
+            return self._sync_once(run_id)
+        except DiskFullError:
+            return self._as_last_recorded(run_id)
+
+    def _as_last_recorded(self, run_id: str) -> Run:
+        """On a full disk a read still answers, from the stored row, and says it may be behind: the folder keeps
+        what happened, and the first sync after space is freed catches up from where this one stopped."""
+        run = self.get(run_id)  # detached: the note below is never written
+        run.message = f"{run.message} (as last recorded: the registry's disk is full)".strip()
+        return run
 
     @_retry_locked
     def _sync_once(self, run_id: str) -> Run:
@@ -524,6 +563,22 @@ class Registry:
             if (path / "config.yaml").exists():
                 out.append(self.register_folder(RunFolder(path)))
         return out
+
+
+def full_disk_error(said: str, where: Path | None, what: str) -> DiskFullError | None:
+    """The error for a database whose disk is full, or None when `said` (its driver's words) is about
+    something else. `where`: the database file's folder (None for a server); `what`: whose database."""
+    said = said.lower()
+    free = shutil.disk_usage(where).free if where is not None and where.exists() else None
+    if not (any(w in said for w in DISK_FULL_WORDS) or ("disk i/o error" in said and free is not None
+                                                         and free < FULL_BELOW_BYTES)):
+        return None
+    on = f"the disk holding {where}" if where is not None else "the database server's disk"
+    room = f" ({free / 1e6:.1f} MB free)" if free is not None else ""
+    return DiskFullError(f"{on} is full{room}, so {what} cannot be written", field="SSLPILOT_HOME",
+                         fix="free space there (`sslpilot usage --disk` shows what the runs, the trash and the "
+                             "dataset caches take; `sslpilot trash empty` and `sslpilot data rm NAME` free it), "
+                             "then retry")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -10,20 +10,21 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ssl_runtime.catalogue import data_fields
 from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
-from ssl_runtime.errors import ConfigError, SSLPilotError
+from ssl_runtime.errors import ConfigError, SSLPilotError, is_full_disk
 from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
-from tools.registry import ACTIVE, TERMINAL, UNSUCCESSFUL, Registry, run_id_of
+from tools.registry import ACTIVE, TERMINAL, UNSUCCESSFUL, DiskFullError, Registry, full_disk_error, run_id_of
 from tools.run_settings import took
 
 
@@ -44,10 +45,27 @@ def new_folder_path(home: Home) -> Path:
 
 
 def new_run_folder(home: Home, cfg: RunConfig) -> RunFolder:
-    folder = RunFolder(new_folder_path(home)).create()
-    save_config(cfg, folder.config)
-    folder.set_status("queued", "queued")
+    with whole_or_not_at_all(home):
+        folder = RunFolder(new_folder_path(home))
+    with whole_or_not_at_all(home, folder):
+        folder.create()
+        save_config(cfg, folder.config)
+        folder.set_status("queued", "queued")
     return folder
+
+
+@contextmanager
+def whole_or_not_at_all(home: Home, folder: RunFolder | None = None) -> Iterator[None]:
+    """A new run that the disk cannot hold leaves nothing behind: its half-written folder goes (its id was never
+    registered, so a later launch may take it), and the error names the disk and the fix."""
+    try:
+        yield
+    except Exception as exc:
+        if not (isinstance(exc, DiskFullError) or is_full_disk(exc)):
+            raise
+        if folder is not None:
+            shutil.rmtree(folder.path, ignore_errors=True)
+        raise full_disk_error("no space left on device", home.root, "a new run") from None
 
 
 def validate(config: RunConfig | dict, allocator: Allocator | None = None, *, home: Home | None = None,
@@ -111,12 +129,13 @@ def enqueue(home: Home, config: RunConfig | dict, *, priority: int = 0, experime
         from tools.fairshare import check_user_limits
 
         check_user_limits(home, actor.name, 0 if cfg.train.device == "cpu" else cfg.train.num_gpus)
-    folder = new_run_folder(home, cfg)
-    access.record_owner(folder, actor)
-    run_notes.record_initial(folder, tags, notes)
     registry = Registry(home)
-    run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
-                           parent_id=parent_id, recommendation=recommendation)
+    folder = new_run_folder(home, cfg)
+    with whole_or_not_at_all(home, folder):
+        access.record_owner(folder, actor)
+        run_notes.record_initial(folder, tags, notes)
+        run = registry.add_run(folder, cfg.model_dump(mode="json"), priority=priority, experiment=experiment,
+                               parent_id=parent_id, recommendation=recommendation)
     if backend is not None:
         where = placement(cfg, backend, nodes, procs_per_node, time_limit_min)
         (folder.path / "placement.json").write_text(json.dumps(where))

@@ -65,6 +65,7 @@ class Scheduler:
         self.stop_collapsed = stop_collapsed
         self._lock_file = None
         self._stop = threading.Event()
+        self._failing: dict[str, str | None] = {}  # what failed at its last try, and how (see _say_failed)
         self.aps: BackgroundScheduler | None = None
 
     def acquire(self) -> None:
@@ -102,7 +103,21 @@ class Scheduler:
             self.dispatcher.tick()
             self.registry.scheduler_beat(os.getpid(), self.allocator.inventory())
         except Exception as exc:  # noqa: BLE001 - one bad tick must not stop the daemon
-            print(f"scheduler tick failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            self._say_failed("scheduler tick", exc)
+        else:
+            self._say_failed("scheduler tick", None)
+
+    def _say_failed(self, what: str, exc: Exception | None) -> None:
+        """A failure once, not once a second: a full disk fails every tick until space is freed. Its end is said
+        too, so a log that shows the failure also shows that it passed."""
+        said = f"{type(exc).__name__}: {exc}" if exc is not None else None
+        before = self._failing.get(what)
+        if said is not None and said != before:
+            print(f"{what} failed: {said}" + (" (said once while it lasts)" if before is None else ""),
+                  file=sys.stderr, flush=True)
+        elif said is None and before is not None:
+            print(f"{what} works again", file=sys.stderr, flush=True)
+        self._failing[what] = said
 
     def start(self) -> None:
         self.acquire()
@@ -127,7 +142,9 @@ class Scheduler:
             for alert in alerts:
                 print(f"alert: run {alert['run_id']} {alert['verdict']}", file=sys.stderr, flush=True)
         except Exception as exc:  # noqa: BLE001
-            print(f"monitor failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            self._say_failed("monitor", exc)
+        else:
+            self._say_failed("monitor", None)
 
     def stop(self) -> None:
         self._stop.set()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import streamlit as st
 
 from agent.session import Agent
+from ssl_runtime.errors import SSLPilotError
 from tools.agent_tools import ToolBox
 from tools.home import Home
 
@@ -48,3 +50,12 @@ def thread_id() -> str:
 def queue_prompt(text: str) -> None:
     """Button callbacks put a message here; the chat page sends it on the next run, as if typed."""
     st.session_state["queued_prompt"] = text
+
+
+def show_page(main: Callable[[], None]) -> None:
+    """Draw a page; an error the user can fix (a full disk, a locked database) shows as its one line with the fix,
+    not as a traceback."""
+    try:
+        main()
+    except SSLPilotError as exc:
+        st.error(str(exc))

@@ -16,7 +16,6 @@ lock per cache name makes two launches of the same data build it once: the secon
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -34,7 +33,7 @@ import numpy as np
 from ssl_runtime import settings
 from ssl_runtime.data import decode
 from ssl_runtime.data.sources import Scan, hf_image_bytes, scan, tar_image_bytes
-from ssl_runtime.errors import DataError
+from ssl_runtime.errors import DataError, is_full_disk
 
 CACHE_VERSION = 1
 DEFAULT_MAX_SIDE = 256
@@ -312,7 +311,7 @@ def _build(s: Scan, root: Path, name: str, max_side: int, fmt: str, workers: int
         os.rename(building, root / name)  # the moment the cache exists, complete
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if is_full_disk(exc):
             per_image = offset / max(1, done - len(unreadable))
             raise DataError(f"the disk filled while building the dataset cache after {done} of {n} images "
                             f"({offset / 1e9:.2f} GB written, about {per_image / 1e3:.0f} kB per image); nothing "

@@ -22,7 +22,7 @@ from tools.diagnosis.recommend import Recommendation, recommend
 from tools.home import Home
 from tools.launches import set_length
 from tools.records import Run
-from tools.registry import Registry, run_id_of
+from tools.registry import DiskFullError, Registry, run_id_of
 
 __all__ = ["VERDICTS", "Diagnosis", "Recommendation", "RunEvidence", "diagnose", "diagnose_ended", "diagnose_run",
            "follow_up_config", "forecast_run", "judge_run",
@@ -82,11 +82,15 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
     if literature and result["verdict"] not in ("healthy", "insufficient_evidence"):
         result["passages"] = _passages(home, result["verdict"], run.method)
     if store and not _unchanged(reg, run.id, "diagnosis", result):
-        reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
-        RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
-                                     verdict=result["verdict"], confidence=result["confidence"])
-        if index:
-            _index(home, run.id)
+        try:
+            reg.add_diagnosis(run.id, "diagnosis", result["verdict"], result)
+        except DiskFullError as exc:  # the reading stands; keeping it waits for space (see diagnose_ended)
+            result["not_stored"] = str(exc)
+        else:
+            RunFolder(run.run_dir).event("diagnosis", f"verdict {result['verdict']} ({result['confidence']:.2f})",
+                                         verdict=result["verdict"], confidence=result["confidence"])
+            if index:
+                _index(home, run.id)
     if about:
         info = {"run_dir": run.run_dir, "config": ev.config, "summary": ev.summary, "status": run.status,
                 "steps": run.steps, "total_steps": run.total_steps, "message": run.message}
@@ -95,15 +99,30 @@ def diagnose_run(home: Home, run_ref: str, store: bool = True, *, literature: bo
     return result
 
 
+ENDED_WITH_A_VERDICT = ("succeeded", "diverged")
+CATCH_UP_AT_AN_END = 3  # earlier runs whose verdict was not kept (a full disk at their end), read again per end
+
+
 def diagnose_ended(home: Home, run_id: str, index: bool = True) -> None:
     """A run's verdict when its worker has exited (trained, exported and probed): stored, so the runs table, a
     comparison and the diagnosis of later runs (which read healthy siblings by their verdict) all have it without
-    anyone asking first. An early warning stored while it trained is replaced. Never fatal."""
+    anyone asking first. An early warning stored while it trained is replaced. Earlier queue runs that ended
+    without a kept verdict (the disk was full then) get theirs now too. Never fatal."""
     try:
-        if Registry(home).get(run_id).status in ("succeeded", "diverged"):
-            diagnose_run(home, run_id, literature=index, index=index)
+        reg = Registry(home)
+        unread = [r.id for r in reg.list(status=ENDED_WITH_A_VERDICT, limit=50)
+                  if r.verdict is None and r.source == "sslpilot" and r.id != run_id][:CATCH_UP_AT_AN_END]
+        ids = ([run_id] if reg.get(run_id).status in ENDED_WITH_A_VERDICT else []) + unread
     except Exception as exc:  # noqa: BLE001 - a run's end must not fail because its first reading did
         print(f"diagnosis of ended run {run_id} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return
+    for rid in ids:
+        try:
+            d = diagnose_run(home, rid, literature=index, index=index)
+            if d.get("not_stored"):
+                print(f"diagnosis of ended run {rid} not kept: {d['not_stored']}", file=sys.stderr, flush=True)
+        except Exception as exc:  # noqa: BLE001 - a run's end must not fail because its first reading did
+            print(f"diagnosis of ended run {rid} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def diagnose_on_arrival(home: Home, runs: list) -> list:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from tools.home import Home
 from tools.knowledge.chunking import SUFFIXES, Chunk, chunk_document, file_hash
 from tools.knowledge.embedding import Embedder, get_embedder
 from tools.knowledge.hygiene import looks_like_instructions
+from tools.registry import full_disk_error
 
 COLLECTIONS = ("run_logs", "literature")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009)
@@ -77,6 +80,19 @@ class _BM25Cache:
 _BM25 = _BM25Cache()
 
 
+@contextmanager
+def _writing(home: Home) -> Iterator[None]:
+    """Chroma says a full disk in its own words ("InternalError: ... (code: 13) database or disk is full"): they
+    become the registry's one line naming the disk and what frees it."""
+    try:
+        yield
+    except Exception as exc:
+        error = full_disk_error(str(exc), home.chroma, "the knowledge store")
+        if error is None:
+            raise
+        raise error from None
+
+
 class KnowledgeStore:
     def __init__(self, home: Home, embedder: Embedder | None = None, ingest_corpus: bool = True):
         import chromadb
@@ -84,9 +100,11 @@ class KnowledgeStore:
 
         self.home = home
         self.embedder = embedder or get_embedder()
-        home.chroma.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(path=str(home.chroma), settings=Settings(anonymized_telemetry=False))
-        self.collections = {name: self._collection(name) for name in COLLECTIONS}
+        with _writing(home):
+            home.chroma.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(home.chroma),
+                                                    settings=Settings(anonymized_telemetry=False))
+            self.collections = {name: self._collection(name) for name in COLLECTIONS}
         self._versions = {name: time.time() for name in COLLECTIONS}
         if ingest_corpus and self.collections["literature"].count() == 0:
             self.ingest([CORPUS_DIR], quiet=True)
@@ -114,13 +132,15 @@ class KnowledgeStore:
             m["flagged"] = looks_like_instructions(t)
         for start in range(0, len(ids), 256):
             sl = slice(start, start + 256)
-            col.upsert(ids=ids[sl], documents=texts[sl], metadatas=[_clean(m) for m in metadatas[sl]],
-                       embeddings=self.embedder.embed(texts[sl]))
+            with _writing(self.home):
+                col.upsert(ids=ids[sl], documents=texts[sl], metadatas=[_clean(m) for m in metadatas[sl]],
+                           embeddings=self.embedder.embed(texts[sl]))
         self._touch(collection)
         return len(ids)
 
     def delete_where(self, collection: str, where: dict) -> None:
-        self.collections[collection].delete(where=where)
+        with _writing(self.home):
+            self.collections[collection].delete(where=where)
         self._touch(collection)
 
     def ingest(self, paths: list[str | Path], quiet: bool = False, by: str | None = None) -> dict:

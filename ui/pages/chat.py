@@ -8,7 +8,7 @@ import streamlit as st
 
 from ssl_runtime.errors import SSLPilotError
 from ui import cards
-from ui.state import agent, home, queue_prompt, thread_id
+from ui.state import agent, home, queue_prompt, show_page, thread_id
 
 EXAMPLES = ("list my runs", "why did run 1 collapse?", "what should I try next?",
             "pretrain simclr on digits for 20 epochs")
@@ -75,4 +75,4 @@ def main() -> None:
         st.rerun()
 
 
-main()
+show_page(main)

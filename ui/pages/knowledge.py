@@ -10,7 +10,7 @@ from agent.answers import quote_untrusted
 from ssl_runtime.errors import SSLPilotError
 from tools.access import current
 from tools.knowledge import get_store, ingest, search
-from ui.state import home
+from ui.state import home, show_page
 
 UPLOAD_TYPES = ["md", "txt", "html", "htm", "pdf", "rst"]
 MAX_UPLOAD_MB = 10
@@ -111,4 +111,4 @@ def main() -> None:
     upload()
 
 
-main()
+show_page(main)

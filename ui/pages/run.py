@@ -23,7 +23,7 @@ from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
 from tools.stopping import active_rules
 from ui import cards, charts, display
-from ui.state import home, toolbox
+from ui.state import home, show_page, toolbox
 
 CURVE_GROUPS = ("loss", "lr", "grad_norm", "samples_per_s")
 
@@ -360,4 +360,4 @@ def config_tab(h, run_id: str) -> None:
     st.code(yaml.safe_dump(asked["config"], sort_keys=False), language="yaml")
 
 
-main()
+show_page(main)

@@ -15,7 +15,7 @@ from tools.registry import TERMINAL, Registry
 from tools.runs import list_runs
 from tools.usage import NAMED_PERIODS
 from ui import charts, display
-from ui.state import home, toolbox
+from ui.state import home, show_page, toolbox
 
 REFRESH_S = 5
 COLUMNS = ["run_id", "name", "owner", "method", "dataset", "status", "steps", "total_steps", "probe_acc", "knn_acc",
@@ -234,4 +234,4 @@ def main() -> None:
         st.caption("The configs are identical.")
 
 
-main()
+show_page(main)

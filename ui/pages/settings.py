@@ -13,7 +13,7 @@ from ssl_runtime import settings
 from tools.backends import configured
 from tools.device_status import device_status
 from tools.registry import Registry
-from ui.state import home
+from ui.state import home, show_page
 
 
 def redact(url: str) -> str:
@@ -66,4 +66,4 @@ def main() -> None:
                 "(change with SSLPILOT_EMBEDDINGS, then `sslpilot reindex`)")
 
 
-main()
+show_page(main)

@@ -1,0 +1,291 @@
+"""A full disk: the registry, the chat's history and a training run each say which disk and what frees it, reads
+of what is stored go on, and a run waits for space rather than losing what it trained."""
+
+import errno
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from conftest import subprocess_env, tiny_config
+from sqlalchemy import event
+
+from ssl_runtime.disk_wait import when_space
+from ssl_runtime.errors import is_full_disk
+from ssl_runtime.run_folder import RunFolder, read_jsonl
+from tools.home import Home
+from tools.registry import DiskFullError, Registry, full_disk_error
+from tools.runs import enqueue
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Home.resolve(tmp_path / "home")
+
+
+def _full(home) -> Registry:
+    """The home's registry on a database that cannot grow by one page: SQLite's own "database or disk is full"
+    (SQLITE_FULL), as on a disk with no space left, without needing one."""
+    pages = Registry(home).engine.connect().exec_driver_sql("PRAGMA page_count").scalar()
+    reg = Registry(home)
+    event.listen(reg.engine, "connect", lambda conn, _: conn.execute(f"PRAGMA max_page_count={pages}"))
+    reg.engine.dispose()
+    return reg
+
+
+def test_what_counts_as_a_full_disk():
+    assert is_full_disk(OSError(errno.ENOSPC, "No space left on device"))
+    assert is_full_disk(OSError(errno.EDQUOT, "Disk quota exceeded")) and is_full_disk(OSError(errno.EFBIG, "x"))
+    # safetensors (Rust) says it in its own exception, with the OS's words
+    assert is_full_disk(Exception("Error while serializing: I/O error: No space left on device (os error 28)"))
+    assert not is_full_disk(OSError(errno.EACCES, "Permission denied"))
+    assert not is_full_disk(ValueError("the loss is NaN"))
+
+
+def test_a_registry_write_on_a_full_disk_names_the_disk_and_the_fix_and_keeps_what_was_stored(home):
+    run = enqueue(home, tiny_config())
+    reg = _full(home)
+    with pytest.raises(DiskFullError) as caught:
+        reg.update(run.id, notes="x" * 400_000)
+    said = str(caught.value)
+    assert said.startswith("SSLPILOT_HOME: the disk holding") and str(home.root) in said
+    assert "cannot be written" in said and "sslpilot usage --disk" in said and "sslpilot trash empty" in said
+    assert Registry(home).get(run.id).notes == "" and Registry(home).get(run.id).status == "queued"
+
+
+def test_a_plain_io_error_is_not_called_a_full_disk(tmp_path):
+    # SQLite says only "disk I/O error" when its shared-memory file cannot grow; with space free it is not that
+    assert full_disk_error("disk I/O error", tmp_path, "the registry") is None
+    assert full_disk_error("database is locked", tmp_path, "the registry") is None
+    assert isinstance(full_disk_error("database or disk is full", tmp_path, "the registry"), DiskFullError)
+    server = full_disk_error("could not extend file \"base/1/2\": No space left on device", None, "the registry")
+    assert "the database server's disk is full" in str(server)
+
+
+def test_reading_a_run_on_a_full_disk_answers_from_what_is_stored_and_catches_up_after(home):
+    run = enqueue(home, tiny_config())
+    folder = RunFolder(run.run_dir)
+    stored = Registry(home).sync(run.id).events_count
+    for i in range(300):  # far more than the database can take without growing
+        folder.event("info", f"line {i} " + "y" * 1500)
+    seen = _full(home).sync(run.id)
+    assert seen.status == "queued" and seen.events_count == stored
+    assert seen.message.endswith("(as last recorded: the registry's disk is full)")
+    assert Registry(home).get(run.id).message == "queued"  # the note is never written
+    after = Registry(home).sync(run.id)  # space again: the next sync reads on from where it stopped
+    assert after.events_count == stored + 300 and "as last recorded" not in after.message
+
+
+def test_the_chat_history_on_a_full_disk_is_the_same_one_line(home, monkeypatch):
+    from agent.session import Agent
+
+    agent = Agent(home)
+
+    def full(*_a, **_k):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(agent.graph, "invoke", full)
+    with pytest.raises(DiskFullError, match="the chat's history cannot be written"):
+        agent.chat("list my runs")
+
+    def locked(*_a, **_k):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(agent.graph, "invoke", locked)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # anything else is left as it is
+        agent.chat("list my runs")
+
+
+def test_a_line_cut_short_by_a_full_disk_is_taken_back(tmp_path, monkeypatch):
+    import ssl_runtime.run_folder as rf
+
+    folder = RunFolder(tmp_path / "run").create()
+    folder.log_metrics({"step": 1, "loss": 2.0})
+    real_write, calls = rf.os.write, []
+
+    def half_then_full(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rf.os, "write", half_then_full)
+    with pytest.raises(OSError):
+        folder.log_metrics({"step": 2, "loss": 1.5})
+    monkeypatch.setattr(rf.os, "write", real_write)
+    folder.log_metrics({"step": 2, "loss": 1.5})  # the retry's line stands whole
+    assert [r["step"] for r in read_jsonl(folder.metrics)] == [1, 2] and len(calls) == 2
+
+
+def test_when_space_waits_once_said_and_gives_up_after_its_wait(tmp_path):
+    folder = RunFolder(tmp_path / "run").create()
+    tries = []
+
+    def fills_twice():
+        tries.append(1)
+        if len(tries) < 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return "written"
+
+    assert when_space(folder, "the encoder", fills_twice, wait_s=5, retry_every_s=0.01) == "written"
+    waits = [e for e in folder.read_events() if e.get("kind") == "disk_full_wait"]
+    assert len(tries) == 3 and len(waits) == 1 and "the encoder not written" in waits[0]["message"]
+
+    def always_full():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        when_space(folder, "the encoder", always_full, wait_s=0.05, retry_every_s=0.01)
+    other = []
+
+    def broken():
+        other.append(1)
+        raise ValueError("not a disk problem")
+
+    with pytest.raises(ValueError):
+        when_space(folder, "the encoder", broken, wait_s=5, retry_every_s=0.01)
+    assert len(other) == 1  # raised at once, no waiting
+
+
+# A worker under a file-size limit: every file past LIMIT bytes fails with EFBIG, as on a full disk. The metrics and
+# events stay under it; the checkpoints (~320 kB) and the encoder (~77 kB) do not. "comes_back" lifts the limit at
+# the first wait, as a user freeing space would.
+FULL_DISK_RUN = """
+import resource, signal, sys, time, types
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+import ssl_runtime.disk_wait as dw
+from ssl_runtime.worker import run_worker
+LIMIT = 20_000
+if sys.argv[2] == "comes_back":
+    def sleep(s):
+        resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        time.sleep(s)
+    dw.time = types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep)
+resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, resource.RLIM_INFINITY))
+try:
+    print("status", run_worker(sys.argv[1], probe=False)["status"])
+except Exception as exc:
+    print("raised", type(exc).__name__)
+"""
+
+
+def _run_on_a_full_disk(tmp_path, how: str):
+    from conftest import make_run_dir
+
+    run_dir = make_run_dir(tmp_path, tiny_config(), how)
+    env = {**subprocess_env(), "SSLPILOT_FULL_DISK_WAIT_S": "0.5"}
+    out = subprocess.run([sys.executable, "-c", FULL_DISK_RUN, str(run_dir), how], env=env, capture_output=True,
+                         text=True, timeout=240)
+    return out, RunFolder(run_dir)
+
+
+def test_a_run_whose_encoder_cannot_be_written_waits_then_fails_naming_the_disk(tmp_path):
+    out, folder = _run_on_a_full_disk(tmp_path, "stays_full")
+    assert "raised" in out.stdout, (out.stdout, out.stderr[-2000:])
+    events = folder.read_events()
+    assert sum(e.get("kind") == "checkpoint_failed" for e in events) >= 2  # training went on past them
+    assert any(e.get("kind") == "disk_full_wait" and "the encoder not written" in e["message"] for e in events)
+    failed = [e for e in events if e.get("kind") == "disk_full"]
+    assert len(failed) == 1 and f"the disk holding {folder.path} is full" in failed[0]["message"]
+    assert "no checkpoint was written" in failed[0]["message"]  # so it says to launch again, not to resume
+    assert folder.status() == "failed"
+    assert [r["step"] for r in folder.read_metrics() if "loss" in r] == [2, 4, 6, 8, 10, 12]  # every row kept
+
+
+def test_a_run_goes_on_when_space_comes_back(tmp_path):
+    out, folder = _run_on_a_full_disk(tmp_path, "comes_back")
+    assert "status succeeded" in out.stdout, (out.stdout, out.stderr[-2000:])
+    assert any(e.get("kind") == "disk_full_wait" for e in folder.read_events())
+    assert (folder.encoder / "model.safetensors").stat().st_size > 20_000
+    assert json.loads(folder.summary.read_text())["status"] == "succeeded"
+
+
+def test_a_verdict_not_kept_on_a_full_disk_is_read_at_the_next_end(home, monkeypatch, capsys):
+    import tools.diagnosis as diagnosis
+    from ssl_runtime.trainer import train
+
+    first = enqueue(home, tiny_config())
+    train(first.run_dir)
+    Registry(home).sync(first.id)
+    def disk_full(*_a, **_k):  # the SQLite side is the test above's; here the diagnosis' handling of it
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    monkeypatch.setattr(Registry, "add_diagnosis", disk_full)
+    d = diagnosis.diagnose_run(home, first.id, literature=False, index=False)
+    assert d["verdict"] and "cannot be written" in d["not_stored"]  # the reading is given, and said not kept
+    diagnosis.diagnose_ended(home, first.id, index=False)
+    assert f"diagnosis of ended run {first.id} not kept" in capsys.readouterr().err
+    assert Registry(home).get(first.id).verdict is None
+    monkeypatch.undo()
+
+    second = enqueue(home, tiny_config())  # space again; the next run to end
+    train(second.run_dir)
+    Registry(home).sync(second.id)
+    diagnosis.diagnose_ended(home, second.id, index=False)
+    assert Registry(home).get(second.id).verdict is not None
+    assert Registry(home).get(first.id).verdict is not None  # caught up
+
+
+def test_the_queue_says_a_lasting_failure_once_and_its_end(home, capsys):
+    from tools.scheduler import Scheduler
+
+    scheduler = Scheduler(home)
+    full = DiskFullError("the disk holding /x is full", field="SSLPILOT_HOME")
+    for _ in range(5):  # a full disk fails every tick
+        scheduler._say_failed("scheduler tick", full)
+    scheduler._say_failed("scheduler tick", None)
+    scheduler._say_failed("scheduler tick", None)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["scheduler tick failed: DiskFullError: SSLPILOT_HOME: the disk holding /x is full (said once "
+                     "while it lasts)", "scheduler tick works again"]
+
+
+@pytest.mark.parametrize("fails", ["the run's config", "the registry"])
+def test_a_launch_the_disk_cannot_hold_leaves_nothing_and_says_why(home, monkeypatch, fails):
+    import tools.runs as runs
+
+    def no_space(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def registry_full(*_a, **_k):
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    if fails == "the run's config":
+        monkeypatch.setattr(runs, "save_config", no_space)
+    else:
+        monkeypatch.setattr(Registry, "add_run", registry_full)
+    with pytest.raises(DiskFullError, match="so a new run cannot be written"):
+        enqueue(home, tiny_config())
+    monkeypatch.undo()
+    assert [p.name for p in home.runs.iterdir()] == [] and Registry(home).list() == []
+    assert enqueue(home, tiny_config()).id == "1"  # the id it had claimed was never registered: free again
+
+
+def test_the_knowledge_store_on_a_full_disk_is_the_same_one_line(home):
+    from tools.knowledge.store import _writing
+
+    with pytest.raises(DiskFullError, match="so the knowledge store cannot be written"):
+        with _writing(home):  # what chromadb raised on a full disk (sslpilot ingest, session 52)
+            raise RuntimeError("error returned from database: (code: 13) database or disk is full")
+    with pytest.raises(RuntimeError, match="no such collection"):
+        with _writing(home):
+            raise RuntimeError("no such collection")
+
+
+def test_a_page_shows_the_one_line_not_a_traceback(home, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT
+
+    from agent.session import Agent
+
+    def full(*_a, **_k):
+        raise full_disk_error("database or disk is full", home.root, "the chat's history")
+
+    monkeypatch.setenv("SSLPILOT_HOME", str(home.root))
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    monkeypatch.setattr(Agent, "transcript", full)
+    at = AppTest.from_file(str(ROOT / "ui" / "pages" / "chat.py"), default_timeout=180).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [str(full_disk_error("database or disk is full", home.root,
+                                                               "the chat's history"))]

@@ -274,8 +274,8 @@ def test_the_knowledge_store_on_a_full_disk_is_the_same_one_line(home):
 
 
 def test_a_page_shows_the_one_line_not_a_traceback(home, monkeypatch):
-    from streamlit.testing.v1 import AppTest
     from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
 
     from agent.session import Agent
 

@@ -9,6 +9,11 @@ import torch
 
 from ssl_runtime.device import rng_state, set_rng_state
 from ssl_runtime.errors import CheckpointError
+from ssl_runtime.run_folder import RunFolder
+
+
+class UnreadableCheckpoint(CheckpointError):
+    """The file is there but cannot be read as a checkpoint (cut short, damaged): an older one may still be."""
 
 
 def save_checkpoint(path: Path, *, method_name: str, step: int, model: torch.nn.Module,
@@ -80,7 +85,8 @@ def _read(path: Path, method_name: str, map_location, field: str, missing: str) 
     try:
         state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt checkpoint
-        raise CheckpointError(f"checkpoint {path.name} is unreadable ({type(exc).__name__})", field=field) from None
+        raise UnreadableCheckpoint(f"checkpoint {path.name} is unreadable ({type(exc).__name__})",
+                                   field=field) from None
     if state.get("method") != method_name:
         raise CheckpointError(
             f"checkpoint was written by method {state.get('method')!r} but the config says {method_name!r}",
@@ -108,6 +114,34 @@ def load_checkpoint(path: Path, *, method_name: str, model: torch.nn.Module, opt
         scaler.load_state_dict(state["scaler"])
     set_rng_state(state["rng"])
     return int(state["step"]), float(state.get("trained_s", 0.0))
+
+
+def resume_checkpoint(folder: RunFolder, *, method_name: str, model: torch.nn.Module, optimizer, scheduler,
+                      scaler, map_location) -> tuple[int, float, list[str]]:
+    """Restore from last.pt or, where it cannot be read (a disk error, a copy cut short), from the newest kept
+    step_<n>.pt that can: a run with kept checkpoints then loses only the steps since that one, as Hugging Face's
+    Trainer resumes from the newest checkpoint folder it finds. Returns the step, the seconds trained up to it,
+    and each file passed over with why."""
+    last = folder.last_checkpoint
+    older = [path for _, path in reversed(folder.kept_checkpoints()) if not _same_file(path, last)]
+    passed: list[str] = []
+    for path in [last, *older] if last.exists() else older or [last]:
+        try:
+            step, trained_s = load_checkpoint(path, method_name=method_name, model=model, optimizer=optimizer,
+                                              scheduler=scheduler, scaler=scaler, map_location=map_location)
+            return step, trained_s, passed
+        except UnreadableCheckpoint:
+            passed.append(f"{path.name} is unreadable")
+    raise UnreadableCheckpoint(f"every checkpoint of this run is unreadable ({', '.join(passed)})", field="resume",
+                               fix="launch it again: with nothing readable to continue from, it starts at step 0")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """step_<n>.pt is a hard link to last.pt when it was the newest: one file, already tried."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def layout_of(path: Path, method_name: str) -> dict:

@@ -78,6 +78,10 @@ class RunFolder:
         kept = [(int(p.stem.split("_")[1]), p) for p in self.checkpoints.glob("step_*.pt")]
         return sorted(kept)
 
+    def has_checkpoint(self) -> bool:
+        """Whether a resume has something to start from: last.pt, or a kept step_<n>.pt where last.pt is gone."""
+        return self.last_checkpoint.exists() or bool(self.kept_checkpoints())
+
     @property
     def run_id(self) -> str:
         return self.path.name

@@ -20,7 +20,7 @@ import torch
 from ssl_runtime import distributed as dist_utils
 from ssl_runtime.backbones import load_hints, resolve_name
 from ssl_runtime.catalogue import VISION_METHODS
-from ssl_runtime.checkpoint import layout_of, load_checkpoint, load_weights, save_checkpoint
+from ssl_runtime.checkpoint import layout_of, load_weights, resume_checkpoint, save_checkpoint
 from ssl_runtime.config import DEFAULT_BATCH_SIZE, RunConfig
 from ssl_runtime.configure import load_run_config
 from ssl_runtime.data.order import EpochOrder
@@ -117,11 +117,14 @@ def train(run_dir: str | Path, resume: bool = False, progress: ProgressFn | None
         folder.truncate_metrics(0)  # a fresh restart of a run that had started: its old rows are void
         folder.event("restart", "started again from step 0")
     if resume:
-        start, trained_before = load_checkpoint(folder.last_checkpoint, method_name=cfg.method, model=method,
-                                                optimizer=opt, scheduler=sched, scaler=scaler, map_location=device)
+        start, trained_before, passed = resume_checkpoint(folder, method_name=cfg.method, model=method,
+                                                          optimizer=opt, scheduler=sched, scaler=scaler,
+                                                          map_location=device)
         if is_main:
             dropped = folder.truncate_metrics(start)
-            folder.event("resume", f"resumed from step {start}", step=start, dropped_metric_rows=dropped)
+            over = f" ({'; '.join(passed)}; step_{start}.pt read instead)" if passed else ""
+            folder.event("resume", f"resumed from step {start}{over}", step=start, dropped_metric_rows=dropped,
+                         passed_over=passed)
     elif cfg.train.init_from:  # continued pretraining: another run's weights, this run's optimiser and schedule
         from_step, fresh = load_weights(Path(cfg.train.init_from), method_name=cfg.method, model=method,
                                         map_location=device)

@@ -66,7 +66,7 @@ def _leave_process_group() -> None:
 
 def _full_disk_message(folder: RunFolder, exc: Exception) -> str:
     """What a run that stopped on a full disk needs said: which disk, and what freeing it gets back."""
-    then = ("then resume the run: it continues from its last checkpoint" if folder.last_checkpoint.exists() else
+    then = ("then resume the run: it continues from its last checkpoint" if folder.has_checkpoint() else
             "then launch it again: no checkpoint was written, so a resume has nothing to continue from")
     said = getattr(exc, "strerror", None) or str(exc)
     return f"the disk holding {folder.path} is full ({said}); free space there, {then}"

@@ -51,3 +51,34 @@ def test_a_dino_run_from_before_the_head_took_batchnorm_resumes_and_continues_in
     assert summary["status"] == "succeeded" and summary["resolved"]["method_args.head_batch_norm"] is False
     fresh = run_dir_factory("dino", name="fresh", **{"train.steps": 2})
     assert train(fresh)["resolved"]["method_args.head_batch_norm"] is True  # the new default where no weights say
+
+
+def _damage(path) -> None:
+    """A checkpoint cut short on disk, as a copy interrupted or a failing disk leaves it; a new file, so a step_<n>.pt
+    hard-linked to the old last.pt keeps its own content."""
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def test_a_resume_whose_last_checkpoint_is_unreadable_starts_from_the_newest_kept_one_that_is(run_dir_factory):
+    from ssl_runtime.checkpoint import UnreadableCheckpoint
+    from ssl_runtime.trainer import train
+
+    run_dir = run_dir_factory("simclr", **{"train.keep_checkpoints": 3})  # 12 steps, checkpoints at 6 and 12
+    train(run_dir)
+    folder = RunFolder(run_dir)
+    assert [step for step, _ in folder.kept_checkpoints()] == [6, 12]
+    _damage(folder.last_checkpoint)
+    _damage(folder.checkpoints / "step_12.pt")
+    summary = train(run_dir, resume=True)
+    resumed = [e for e in folder.read_events() if e["type"] == "resume"][-1]
+    assert resumed["step"] == 6 and resumed["passed_over"] == ["last.pt is unreadable", "step_12.pt is unreadable"]
+    assert summary["status"] == "succeeded" and [r["step"] for r in folder.read_metrics() if "loss" in r][-3:] == \
+        [8, 10, 12]  # steps 7 to 12 trained again
+
+    for path in [folder.last_checkpoint, *(p for _, p in folder.kept_checkpoints())]:
+        _damage(path)
+    with pytest.raises(UnreadableCheckpoint, match="every checkpoint of this run is unreadable") as caught:
+        train(run_dir, resume=True)
+    assert "launch it again" in str(caught.value)

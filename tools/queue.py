@@ -245,7 +245,7 @@ class Dispatcher:
             folder.event("warning", f"not retried: {run.retries} retries already", kind="retry_exhausted")
             self.registry.sync(run.id)
             return
-        resume = folder.last_checkpoint.exists()
+        resume = folder.has_checkpoint()
         note = "resuming from its last checkpoint" if resume else "restarting (no checkpoint yet)"
         folder.event("retry", f"retry {run.retries + 1}/{self.policy.max_retries}: {note}")
         folder.set_status("queued", f"requeued after interruption, {note}")

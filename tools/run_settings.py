@@ -161,8 +161,7 @@ def run_files(info: dict) -> dict:
     """The exported encoder (and how to load it) and the kept checkpoints, as they are on disk now."""
     folder = RunFolder(info["run_dir"])
     load = (info.get("summary") or {}).get("load") or {}
-    kept = sorted(folder.checkpoints.glob("step_*.pt"), key=lambda f: int(f.stem.split("_")[1])) \
-        if folder.checkpoints.exists() else []
+    kept = [path for _, path in folder.kept_checkpoints()]
     return {"encoder": str(folder.encoder) if folder.encoder.exists() else None, "load": load.get("encoder"),
             "last_checkpoint": str(folder.last_checkpoint) if folder.last_checkpoint.exists() else None,
             "kept_checkpoints": [f.name for f in kept], "run_dir": info["run_dir"]}

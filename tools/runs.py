@@ -333,7 +333,7 @@ def resume(home: Home, ref: str) -> Run:
         raise SSLPilotError(f"run {run.id} already finished", field="run",
                             fix=f"continue it from its final weights: \"train run {run.id} for 500 more steps\" in the "
                                 f"chat, or a new launch with --set train.init_from={folder.last_checkpoint}")
-    if not folder.last_checkpoint.exists():
+    if not folder.has_checkpoint():
         raise SSLPilotError(f"run {run.id} has no checkpoint to resume from", field="run",
                             fix="launch it again; lower train.checkpoint_every to keep progress next time")
     if _still_exiting(home, run):

@@ -138,7 +138,7 @@ def _run_ranks(folder: RunFolder, args, stop: _Stop, launchers: list) -> str:
                           "on storage every node mounts at the same path", kind="no_shared_storage")
         return "failed"
     port = ray.get(launchers[0].free_port.remote())
-    resume = folder.last_checkpoint.exists()
+    resume = folder.has_checkpoint()
     world = args.nodes * args.procs_per_node
     threads = max(1, int(args.cpus_per_proc))
     ray.get([launcher.start.remote(str(folder.path), i * args.procs_per_node, args.procs_per_node, world,
@@ -189,7 +189,7 @@ def run(args) -> int:
         if stop.event.is_set():
             return 0
         if failure < args.max_failures:
-            note = "from its last checkpoint" if folder.last_checkpoint.exists() else "from the start (no checkpoint)"
+            note = "from its last checkpoint" if folder.has_checkpoint() else "from the start (no checkpoint)"
             folder.event("retry", f"retry {failure + 1}/{args.max_failures} after a lost node: resuming {note}")
     folder.set_status("interrupted", f"lost a node {args.max_failures + 1} times; `sslpilot resume` continues "
                       "from the last checkpoint")

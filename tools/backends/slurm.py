@@ -55,7 +55,7 @@ class WorkerTask:
                        LOCAL_RANK=str(env_info.local_rank), MASTER_ADDR=env_info.hostnames[0],
                        MASTER_PORT=str(20000 + int(str(env_info.job_id).split("_")[0]) % 20000))
         folder = RunFolder(self.run_dir)
-        resume = folder.last_checkpoint.exists()
+        resume = folder.has_checkpoint()
         cmd = [self.python, "-m", "ssl_runtime", "run", self.run_dir, *(["--resume"] if resume else [])]
         # output to the run folder, not srun's pipe: a signalled step may stop reading it, and a worker blocked
         # on a full pipe would never reach its checkpoint

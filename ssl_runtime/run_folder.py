@@ -152,6 +152,10 @@ class RunFolder:
                 return json.loads(self.summary.read_text())["status"]
             except (json.JSONDecodeError, KeyError):
                 pass
+        return self.last_status()
+
+    def last_status(self) -> str | None:
+        """The latest status event: what the run said last, whatever an earlier spell's summary.json says."""
         statuses = [e["status"] for e in self.read_events() if e.get("type") == "status"]
         return statuses[-1] if statuses else None
 

@@ -289,3 +289,30 @@ def test_a_page_shows_the_one_line_not_a_traceback(home, monkeypatch):
     assert not at.exception
     assert [e.value for e in at.error] == [str(full_disk_error("database or disk is full", home.root,
                                                                "the chat's history"))]
+
+
+def test_a_worker_that_said_how_it_ended_is_not_called_dead_while_the_registry_lags(home, monkeypatch):
+    """While the disk is full, Registry.sync answers from the stored row ("running"); the run's own last words in
+    its folder ("failed", "succeeded") must still stop the queue from calling it died-without-saying and retrying
+    it."""
+    from tools.gpus import Allocator
+    from tools.queue import Dispatcher, QueuePolicy
+
+    run = enqueue(home, tiny_config())
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    reg = Registry(home)
+    reg.update(run.id, status="running", pid=gone.pid)
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running")
+    folder.set_status("failed", "the disk holding it is full")
+
+    def lagging(_self, _run_id):
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    monkeypatch.setattr(Registry, "_sync_once", lagging)
+    Dispatcher(reg, Allocator(gpus=[], cpu_slots=1), QueuePolicy()).reap()
+    monkeypatch.undo()
+    assert folder.last_status() == "failed" and not any(e["type"] == "retry" for e in folder.read_events())
+    after = Registry(home).sync(run.id)
+    assert after.status == "failed" and after.pid is None and after.retries == 0

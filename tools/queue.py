@@ -224,7 +224,9 @@ class Dispatcher:
             self.local.forget(handle)
             run = self.registry.sync(run.id)
             folder = RunFolder(run.run_dir)
-            if run.status in ("running", "queued"):  # died without saying how: killed, OOM, power
+            # died without saying how (killed, OOM, power): asked of the folder too, as the registry lags behind it
+            # while its disk is full (Registry.sync answers from the stored row then)
+            if run.status in ("running", "queued") and folder.last_status() in ("running", "queued", None):
                 folder.set_status("interrupted", f"worker pid {run.pid} died (exit code {code})", exit_code=code)
                 run = self.registry.sync(run.id)
             run = self.registry.update(run.id, pid=None)

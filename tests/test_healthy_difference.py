@@ -100,3 +100,28 @@ def test_a_recommendation_keeps_to_the_kind_and_the_settings_the_user_asked(tmp_
     none = recommend(failed, d, category="retrieval")
     assert (none.change, none.cause, none.launchable) == ({}, "none_asked", False)
     assert "a retrieval change" in none.rationale and "method_args.predictor=true" in none.rationale
+
+
+def test_a_collapse_with_no_lead_tries_the_rate_then_a_larger_batch_then_a_slower_teacher(tmp_path):
+    """No guard missing, no sibling, no setting out of range: the rate leads; once the lineage tried it and still
+    collapsed (or the user rules it out), the next usual causes follow, each only where the run leaves room for it
+    (a collapsed BYOL had nothing after the rate: "every change we would suggest has already been tried")."""
+    failed = make_run(tmp_path, "byol", {"train.batch_size": 64, "method_args.ema_momentum": 0.99},
+                      rows=trace(loss=(1.0, 0.01), **COLLAPSED), name="failed")
+    d = diagnose(failed)
+    assert d.verdict == "complete_collapse" and not d.healthy_diff
+    rate = recommend(failed, d)
+    assert list(rate.change) == ["optim.lr"] and rate.cause == "fallback"
+    tried = [{"run_id": "7", "change": rate.change, "verdict": "complete_collapse"}]
+    batch = recommend(failed, d, history=tried)
+    assert batch.change == {"train.batch_size": 256} and "optim.lr=" in batch.rationale  # says what it skipped
+    tried.append({"run_id": "8", "change": batch.change, "verdict": "complete_collapse"})
+    assert recommend(failed, d, history=tried).change == {"method_args.ema_momentum": 0.996}
+    assert recommend(failed, d, avoid=("optim.lr", "train.batch_size")).change == {"method_args.ema_momentum": 0.996}
+
+    room_taken = make_run(tmp_path, "simclr", {"train.batch_size": 256}, rows=trace(**COLLAPSED), name="wide")
+    d = diagnose(room_taken)
+    first = recommend(room_taken, d)
+    # SimCLR has no teacher and its batch is already 256: after the rate, nothing to propose
+    assert recommend(room_taken, d, history=[{"run_id": "9", "change": first.change,
+                                               "verdict": "complete_collapse"}]).cause == "exhausted"

@@ -207,9 +207,10 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
     if d.verdict in ("complete_collapse", "dimensional_collapse", "not_learning", "diverged"):
         lr = ev.peak_lr or ev.default_lr
         factor = 10.0 if d.verdict == "not_learning" else 0.3
-        return [Candidate("model", {"optim.lr": _nice(lr * factor)}, "the optimisation is at fault and no config "
-                          "setting stands out; change the learning rate", "a different trajectory",
-                          "loss and health/std over the first 10% of steps")]
+        rate = Candidate("model", {"optim.lr": _nice(lr * factor)}, "the optimisation is at fault and no config "
+                         "setting stands out; change the learning rate", "a different trajectory",
+                         "loss and health/std over the first 10% of steps")
+        return [rate, *(_after_the_rate(ev) if d.verdict in COLLAPSES else [])]
     if d.verdict == "insufficient_evidence" and ev.source not in ("sslpilot", "audit"):
         return [Candidate("model", {}, f"this run was trained elsewhere and its {ev.source} logs lack the embedding "
                           "health metrics; audit its checkpoints: `sslpilot audit CHECKPOINT... --data IMAGES`",
@@ -242,6 +243,29 @@ def _fallback(ev: RunEvidence, d: Diagnosis) -> list[Candidate]:
         out.append(Candidate("model", {"backbone.width": 2 * width}, "a healthy run that has stopped gaining has "
                              "learned what this backbone can from this data; a wider one raises that ceiling",
                              "higher probe", "probe/acc against this run"))
+    return out
+
+
+COLLAPSES = ("complete_collapse", "dimensional_collapse")
+STEADY_BATCH = 256  # the batch below which a collapse with no other lead tries a larger one
+PUBLISHED_EMA = 0.996  # BYOL's and DINO's published teacher momentum (deepmind-research byol.py, dino main_dino.py)
+
+
+def _after_the_rate(ev: RunEvidence) -> list[Candidate]:
+    """A collapse's next leads when no setting stands out, for when the rate is tried and failed or ruled out
+    ("anything else?"): the usual causes after the rate (shared/research: "lr too high or batch too small"; a
+    teacher that follows the student too closely), each only where the run leaves room for it."""
+    out = []
+    std_check = "health/std near 1/sqrt(d) and health/rank well above its collapsed value in the first 10% of steps"
+    if ev.batch_size < STEADY_BATCH and ev.method != "mae":  # MAE has no cross-sample term to steady
+        out.append(Candidate("model", {"train.batch_size": STEADY_BATCH}, f"batch {ev.batch_size} gives noisy "
+                             "batch statistics (BatchNorm, negatives, centring, variance terms); a larger batch "
+                             "steadies them", "spread and rank that stay up", std_check))
+    momentum = ev.args.get("ema_momentum")
+    if isinstance(momentum, (int, float)) and momentum < PUBLISHED_EMA:  # EMA-teacher methods only
+        out.append(Candidate("model", {"method_args.ema_momentum": PUBLISHED_EMA}, f"an EMA momentum of {momentum} "
+                             f"lets the teacher follow the student closely; {PUBLISHED_EMA}, the published value, "
+                             "keeps its targets steadier", "stable, non-collapsed targets", std_check))
     return out
 
 

@@ -120,6 +120,12 @@ ANOTHER_FIX = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|and|or|so|well|no|nah|then)\
 read as a search of the literature before."""
 
 
+NOT_THAT_EITHER = re.compile(r"^\W*(?:(?:and|but|ok(?:ay)?|also|so|no|nah|hmm+)\W+)*(?:not|nor|without|don'?t\s+"
+                             r"(?:change|touch))\s+(?P<what>.+?)(?P<either>\s+(?:either|too|as\s+well))?\W*$", re.I)
+"""A setting ruled out right after a recommendation ("and not the batch size either?", "no, not the learning rate"):
+another recommendation that keeps away from it, and with "either" from the change just proposed too."""
+
+
 def recommend_filters(text: str) -> dict:
     """recommend_next_step's category and avoid, from the words."""
     out: dict = {}

@@ -81,6 +81,7 @@ from agent.run_tool_words import (
     IN_TROUBLE,
     LEADERBOARD,
     LIST_SORT,
+    NOT_THAT_EITHER,
     RUN_SPEED,
     TROUBLE_RUNS,
     Asked,
@@ -397,6 +398,12 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
             return read_relaunch(stripped, context, world, 1.0, intents, cwd)
         if CHANGE_KIND.search(stripped) and len(stripped.split()) <= 10:  # "give me a data change instead"
             return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], **recommend_filters(stripped)},
+                           confidence=1.0, intents=[("recommend_next_step", 1.0)])
+        ruled_out = NOT_THAT_EITHER.match(stripped)
+        if ruled_out and named_settings(ruled_out.group("what")):  # "and not the batch size either?"
+            also = list(rec.get("change") or {}) if ruled_out.group("either") else []
+            avoid = [*rec.get("avoided", []), *also, *named_settings(ruled_out.group("what"))]
+            return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], "avoid": list(dict.fromkeys(avoid))},
                            confidence=1.0, intents=[("recommend_next_step", 1.0)])
         if ANOTHER_FIX.match(stripped):  # "something else?": another recommendation, the last one's change avoided
             args = {"run_id": rec["run_id"], **recommend_filters(stripped)}  # unless the message names what to avoid

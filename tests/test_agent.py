@@ -434,12 +434,29 @@ def test_anything_else_after_a_recommendation_keeps_away_from_its_change(tmp_pat
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     a = agent(seeded_home(tmp_path / "home", evidence=True))
-    first = a.chat("recommend something for run 2", "r")["tool_calls"][0]
-    assert first == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
-    for reply in ("something other than the learning rate", "anything else?", "and another?", "what else could I try?",
-                  "any other ideas?", "nah, something different"):
-        call = a.chat(reply, "r")["tool_calls"][0]
+    for i, reply in enumerate(("something other than the learning rate", "anything else?", "and another?",
+                               "what else could I try?", "any other ideas?", "nah, something different")):
+        first = a.chat("recommend something for run 2", f"r{i}")["tool_calls"][0]  # the rate, for a collapse
+        assert first == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
+        call = a.chat(reply, f"r{i}")["tool_calls"][0]
         assert call["name"] == "recommend_next_step" and call["args"] == {"run_id": "2", "avoid": ["optim.lr"]}, reply
+
+
+def test_a_setting_ruled_out_after_a_recommendation_is_kept_away_from(tmp_path, monkeypatch):
+    """ "and not the batch size either?" after a recommendation searched the literature (session 52)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("what should I try next for run 2?", "n")
+    said = [("anything else?", ["optim.lr"]), ("and not the batch size either?", ["optim.lr", "train.batch_size"]),
+            ("no, not the ema momentum", ["optim.lr", "train.batch_size", "method_args.ema_momentum"])]
+    for reply, avoid in said:
+        call = a.chat(reply, "n")["tool_calls"][0]
+        assert call["name"] == "recommend_next_step" and call["args"] == {"run_id": "2", "avoid": avoid}, reply
+    a.chat("what should I try next for run 2?", "n2")  # without "either": only the setting named
+    call = a.chat("not the batch size", "n2")["tool_calls"][0]
+    assert call["args"] == {"run_id": "2", "avoid": ["train.batch_size"]}
 
 
 def test_settings_alone_after_a_recommendation_are_its_follow_up(tmp_path, monkeypatch):

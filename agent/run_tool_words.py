@@ -93,27 +93,32 @@ CHANGE_KIND = re.compile(r"\b(?P<a>data|model|retrieval)[- ](?:side\s+)?(?:chang
                          r"option|idea)s?\b|\bchange\s+(?:to|in|of)\s+the\s+(?P<b>data|model)\b|\bimprove\s+(?:its\s+|the\s+)?"
                          r"(?P<c>retrieval|recall)\b", re.I)
 """A kind of change asked for ("a data change for run 5", "what would you change to improve retrieval?")."""
-RULED_OUT = re.compile(r"\b(?:not|other\s+than|besides|except|apart\s+from|without|don'?t\s+(?:change|touch)|leaves?|leaving|"
+RULED_OUT = re.compile(r"\b(?:not|(?:other\s+)?than|besides|except|apart\s+from|without|don'?t\s+(?:change|touch)|leaves?|leaving|"
                        r"keeps?|keeping)\s+"
                        r"(?:a\s+|an\s+|the\s+|any\s+|its\s+)?(?:(?:lowering|raising|changing|touching|tuning|"
                        r"lower|raise|change)\s+)?(?:the\s+|its\s+)?(?P<what>[\w -]{2,40}?)(?:\s+(?:change|alone))?"
                        r"(?=\s*[,.?!;]|\s*$|\s+(?:and|but|please)\b)", re.I)
-"""Settings a recommendation must leave alone ("not a learning rate change", "other than lowering the lr")."""
+"""Settings a recommendation must leave alone ("not a learning rate change", "other than lowering the lr", "a
+different fix than the lr")."""
 HOW_TO_IMPROVE = re.compile(r"\bhow\s+(?:do|can|could|should|would|might|to)\s+(?:i\s+|we\s+)?(?:improve|raise|boost|"
                             r"increase|lift|push\s+up|get\s+(?:\S+\s+){1,5}?(?:above|over|higher|better|past|beyond|up\s+to))\b",
                             re.I)
 """How to make a run better ("how do I get run 1 above 95% on the probe?", "how can I improve run 1's probe accuracy?"):
 a recommendation, not the run's probe; "how do I get run 1's encoder?" is not one."""
+DIFFERENT_FIX = re.compile(r"\b(?:a\s+)?(?:different|another|other|alternative)\s+(?:fix|change|suggestion|"
+                           r"recommendation|remedy)\b", re.I)
+"""Another fix asked for in one message ("give me a different fix for run 2 than lowering the learning rate")."""
 CHANGE_ASKED = re.compile(r"\bwhat\s+(?:would|should|could)\s+(?:you|i|we)\s+change\b|" + CHANGE_KIND.pattern + "|" +
-                          HOW_TO_IMPROVE.pattern, re.I)
+                          HOW_TO_IMPROVE.pattern + "|" + DIFFERENT_FIX.pattern, re.I)
 
 
 ANOTHER_FIX = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|and|or|so|well|no|nah|then)\W+)*(?:(?:what|how)\s+about\s+|is\s+there\s+|"
                          r"(?:can\s+you\s+|could\s+you\s+)?(?:give\s+me|suggest|recommend|try)\s+|(?:have\s+you\s+)?got\s+|any\s+)?"
                          r"(?:something|anything|another|a\s+different|some\s+other|other)\b(?:\s+(?:one|change|fix|idea|"
-                         r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|different|new|instead|(?:other\s+)?than\s+.+|besides\s+.+|"
-                         r"apart\s+from\s+.+|except\s+.+))?\W*$|^\W*(?:(?:ok(?:ay)?|hmm+|and|so|well)\W+)*(?:what\s+else\s+"
+                         r"suggestion|option|recommendation|thing)s?)?(?:\s+(?:else|different|new|instead|again|(?:other\s+)?than\s+.+|"
+                         r"besides\s+.+|apart\s+from\s+.+|except\s+.+))*\W*$|^\W*(?:(?:ok(?:ay)?|hmm+|and|so|well)\W+)*(?:what\s+else\s+"
                          r"(?:could|can|should|would|might|do)\s+(?:i|we|you)\s+(?:try|do|change|suggest|recommend)|"
+                         r"what\s+else(?:\s+(?:could|would|might|can)\s+(?:help|work))?(?=\W*$)|"
                          r"(?:any|what|which)\s+other\s+(?:ideas?|options?|suggestions?|changes?|fix(?:es)?|"
                          r"recommendations?))\b[^?]*\??\W*$", re.I)
 """Another recommendation asked for, right after one ("something other than the learning rate", "anything else?"):

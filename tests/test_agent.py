@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
+HELD_OUT_CONVERSATIONS = {"session52_turns_heldout.jsonl": 0.9, "session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
                           "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,
@@ -435,7 +435,8 @@ def test_anything_else_after_a_recommendation_keeps_away_from_its_change(tmp_pat
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     a = agent(seeded_home(tmp_path / "home", evidence=True))
     for i, reply in enumerate(("something other than the learning rate", "anything else?", "and another?",
-                               "what else could I try?", "any other ideas?", "nah, something different")):
+                               "what else could I try?", "any other ideas?", "nah, something different", "what else?",
+                               "and something else again?")):
         first = a.chat("recommend something for run 2", f"r{i}")["tool_calls"][0]  # the rate, for a collapse
         assert first == {"name": "recommend_next_step", "args": {"run_id": "2"}, "status": "ok"}
         call = a.chat(reply, f"r{i}")["tool_calls"][0]
@@ -457,6 +458,8 @@ def test_a_setting_ruled_out_after_a_recommendation_is_kept_away_from(tmp_path, 
     a.chat("what should I try next for run 2?", "n2")  # without "either": only the setting named
     call = a.chat("not the batch size", "n2")["tool_calls"][0]
     assert call["args"] == {"run_id": "2", "avoid": ["train.batch_size"]}
+    call = a.chat("give me a different fix for run 2 than lowering the learning rate", "n3")["tool_calls"][0]
+    assert call == {"name": "recommend_next_step", "args": {"run_id": "2", "avoid": ["optim.lr"]}, "status": "ok"}
 
 
 def test_settings_alone_after_a_recommendation_are_its_follow_up(tmp_path, monkeypatch):

@@ -573,9 +573,11 @@ def full_disk_error(said: str, where: Path | None, what: str) -> DiskFullError |
     if not (any(w in said for w in DISK_FULL_WORDS) or ("disk i/o error" in said and free is not None
                                                          and free < FULL_BELOW_BYTES)):
         return None
-    on = f"the disk holding {where}" if where is not None else "the database server's disk"
+    if where is None:  # a database server: its disk is its administrator's to free, not the home's
+        return DiskFullError(f"the database server's disk is full, so {what} cannot be written",
+                             field="SSLPILOT_DB_URL", fix="free space on the database server, then retry")
     room = f" ({free / 1e6:.1f} MB free)" if free is not None else ""
-    return DiskFullError(f"{on} is full{room}, so {what} cannot be written", field="SSLPILOT_HOME",
+    return DiskFullError(f"the disk holding {where} is full{room}, so {what} cannot be written", field="SSLPILOT_HOME",
                          fix="free space there (`sslpilot usage --disk` shows what the runs, the trash and the "
                              "dataset caches take; `sslpilot trash empty` and `sslpilot data rm NAME` free it), "
                              "then retry")

@@ -73,6 +73,11 @@ def test_missing_empty_and_all_corrupt(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="empty"):
         preflight(DataConfig(path=str(tmp_path / "empty")))
+    (tmp_path / "notes.md").write_text("not images")  # refused before a run is made, not by its worker
+    with pytest.raises(DataError, match="is a file, not an image folder.*Fix: point it at the folder"):
+        preflight(DataConfig(path=str(tmp_path / "notes.md")))
+    (tmp_path / "list.csv").write_text("path\n")
+    preflight(DataConfig(path=str(tmp_path / "list.csv")))  # a list is a source: its rows are read by the worker
     bad = tmp_path / "bad"
     bad.mkdir()
     for i in range(3):

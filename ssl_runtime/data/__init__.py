@@ -15,6 +15,7 @@ import torch
 from ssl_runtime.config import DataConfig
 from ssl_runtime.data.builtin import load_digits, load_shapes
 from ssl_runtime.data.images import ImageSet, split_indices
+from ssl_runtime.data.sources import detect_kind
 from ssl_runtime.data.store import CachedStore, ImageStore, ResidentStore, from_fixed_size
 from ssl_runtime.errors import DataError
 
@@ -43,7 +44,8 @@ def cache_side(cfg: DataConfig, image_size: int) -> int:
 
 
 def preflight(cfg: DataConfig) -> None:
-    """Cheap checks before a run is queued: the path exists and is not empty."""
+    """Cheap checks before a run is queued: the path exists, is not empty, and is a kind of source a run reads (a
+    file that is no .tar shard or .csv/.jsonl list is refused here, not by a worker after a run was made)."""
     if cfg.path is None:
         return
     root = Path(cfg.path).expanduser()
@@ -52,6 +54,8 @@ def preflight(cfg: DataConfig) -> None:
                         fix="point it at a folder of images, or use --data digits")
     if root.is_dir() and not any(root.iterdir()):
         raise DataError(f"{str(root)!r} is empty", field="data.path", fix="add images to it")
+    if root.is_file():
+        detect_kind(root)
 
 
 def load_builtin(cfg: DataConfig, image_size: int) -> ImageSet:

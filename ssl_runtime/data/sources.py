@@ -63,7 +63,8 @@ def detect_kind(root: Path) -> str:
         if root.suffix.lower() == ".tar":
             return "tar_shards"
         raise DataError(f"{str(root)!r} is a file, not an image folder, .tar shard or .csv/.jsonl list",
-                        field="data.path")
+                        field="data.path", fix="point it at the folder that holds the images, or list their paths "
+                                               "in a .csv or .jsonl file")
     if (root / "dataset_info.json").exists() or (root / "dataset_dict.json").exists():
         return "hf_dataset"
     if any(root.glob("*.tar")) and not any(p.suffix.lower() in IMAGE_SUFFIXES for p in root.iterdir()):

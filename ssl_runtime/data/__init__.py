@@ -91,7 +91,8 @@ def split_ids(store: ImageStore, cfg: DataConfig, seed: int) -> tuple[torch.Tens
     if cfg.max_samples:  # a seeded choice spread over the data, the same for every run of it (its first n would
         ids = capped(ids, cfg.max_samples, 0)  # be a few of a folder's classes: it is stored class by class)
     if len(ids) < 4:
-        raise DataError(f"only {len(ids)} usable images", field="data", fix="give at least a few hundred images")
+        raise DataError(f"only {len(ids)} usable image{'' if len(ids) == 1 else 's'}", field="data",
+                        fix="give at least a few hundred images")
     train, val = split_indices(len(ids), cfg.val_fraction, seed)
     return ids[train], ids[val]
 

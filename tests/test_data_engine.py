@@ -199,7 +199,7 @@ def test_a_folder_with_one_image_is_a_clear_error(tmp_path):
     Image.new("RGB", (30, 30), (5, 5, 5)).save(tmp_path / "one" / "a.png")
     cfg = DataConfig(path=str(tmp_path / "one"), cache_dir=str(tmp_path / "cache"))
     store = open_store(cfg, 32)
-    with pytest.raises(DataError, match="only 1 usable images"):
+    with pytest.raises(DataError, match=r"only 1 usable image\b"):
         split_ids(store, cfg, 0)
 
 

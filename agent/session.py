@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
@@ -16,7 +14,7 @@ from agent.graph import build_graph, sqlite_checkpointer, tool_result
 from tools.access import AccessDenied, Actor, acting_as, claim_thread, current, thread_owner
 from tools.agent_tools import ToolBox
 from tools.home import Home
-from tools.registry import full_disk_error
+from tools.registry import full_disk_said_plainly
 
 
 class Agent:
@@ -58,18 +56,10 @@ class Agent:
         with acting_as(actor), self._history_said_plainly():
             yield from self._stream(message, config)
 
-    @contextmanager
-    def _history_said_plainly(self) -> Iterator[None]:
-        """Each turn is saved to agent.db as it happens (and a new agent.db gets its tables on first read); on a
-        full disk that fails with sqlite3's bare words, so they become the registry's one line naming the disk and
-        what frees it."""
-        try:
-            yield
-        except sqlite3.OperationalError as exc:
-            error = full_disk_error(str(exc), self.home.root, "the chat's history")
-            if error is None:
-                raise
-            raise error from None
+    def _history_said_plainly(self):
+        """Each turn is saved to agent.db as it happens (and a new agent.db gets its tables on first read): on a full
+        disk sqlite3's bare words become the registry's one line naming the disk and what frees it."""
+        return full_disk_said_plainly(self.home.root, "the chat's history")
 
     def _stream(self, message: str, config: dict):
         for update in self.graph.stream({"messages": [HumanMessage(content=message)]}, config, stream_mode="updates"):

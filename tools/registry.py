@@ -13,7 +13,8 @@ import json
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -563,6 +564,21 @@ class Registry:
             if (path / "config.yaml").exists():
                 out.append(self.register_folder(RunFolder(path)))
         return out
+
+
+@contextmanager
+def full_disk_said_plainly(where: Path | None, what: str) -> Iterator[None]:
+    """A database driver's own words for a full disk (sqlite3's for the chat's history, Chroma's for the knowledge
+    store) become full_disk_error's one line; anything else is raised as it was."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        error = full_disk_error(str(exc), where, what)
+        if error is None:
+            raise
+        raise error from None
 
 
 def full_disk_error(said: str, where: Path | None, what: str) -> DiskFullError | None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from tools.home import Home
 from tools.knowledge.chunking import SUFFIXES, Chunk, chunk_document, file_hash
 from tools.knowledge.embedding import Embedder, get_embedder
 from tools.knowledge.hygiene import looks_like_instructions
-from tools.registry import full_disk_error
+from tools.registry import full_disk_said_plainly
 
 COLLECTIONS = ("run_logs", "literature")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009)
@@ -80,17 +78,9 @@ class _BM25Cache:
 _BM25 = _BM25Cache()
 
 
-@contextmanager
-def _writing(home: Home) -> Iterator[None]:
-    """Chroma says a full disk in its own words ("InternalError: ... (code: 13) database or disk is full"): they
-    become the registry's one line naming the disk and what frees it."""
-    try:
-        yield
-    except Exception as exc:
-        error = full_disk_error(str(exc), home.chroma, "the knowledge store")
-        if error is None:
-            raise
-        raise error from None
+def _writing(home: Home):
+    """Chroma says a full disk in its own words ("InternalError: ... (code: 13) database or disk is full")."""
+    return full_disk_said_plainly(home.chroma, "the knowledge store")
 
 
 class KnowledgeStore:

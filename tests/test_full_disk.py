@@ -316,3 +316,24 @@ def test_a_worker_that_said_how_it_ended_is_not_called_dead_while_the_registry_l
     assert folder.last_status() == "failed" and not any(e["type"] == "retry" for e in folder.read_events())
     after = Registry(home).sync(run.id)
     assert after.status == "failed" and after.pid is None and after.retries == 0
+
+
+def test_a_database_that_cannot_be_opened_for_want_of_space_is_read_as_it_is(home, monkeypatch):
+    """On a disk with no byte free SQLite cannot create a WAL database's -shm file, so it could not even be opened, and
+    `trash empty` and `data rm` (which read who you are) failed: the commands that free space. It is read as it is
+    then; every write gets the full-disk line (walked on a full tmpfs, session 52)."""
+    run = enqueue(home, tiny_config())
+    with sqlite3.connect(home.root / "sslpilot.db") as db:  # as when nothing holds it: its WAL folded into the file
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = full_disk_error("database or disk is full", home.root, "the registry")
+
+    def cannot_open(_self):
+        raise full
+
+    monkeypatch.setattr(Registry, "_ensure_schema", cannot_open)
+    reg = Registry(home)
+    assert reg.full is full and reg.get(run.id).status == "queued" and [r.id for r in reg.list()] == [run.id]
+    with pytest.raises(DiskFullError, match="so the registry cannot be written"):
+        reg.update(run.id, notes="kept?")
+    monkeypatch.undo()
+    assert Registry(home).get(run.id).notes == ""

@@ -123,14 +123,39 @@ class Registry:
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         event.listen(self.engine, "handle_error", self._full_disk)
-        self._ensure_schema()
+        self.full: DiskFullError | None = None  # set while the database is open read-only for want of space
+        try:
+            self._ensure_schema()
+        except DiskFullError as exc:
+            self._read_only_while_full(exc)
 
     def _full_disk(self, context) -> None:
         """Every statement's error passes here: a full disk becomes one line naming the disk and what frees it,
         wherever the write was (a run's row, a diagnosis, a scheduled job), in place of SQLAlchemy's."""
-        error = full_disk_error(str(context.original_exception), self._database_folder(), "the registry")
+        error = self.full or full_disk_error(str(context.original_exception), self._database_folder(), "the registry")
         if error is not None:
             raise error from None
+
+    def _read_only_while_full(self, full: DiskFullError) -> None:
+        """SQLite cannot even open a WAL database whose -shm file it cannot create, so on a full disk nothing would
+        answer, not even the commands that free space (`trash empty`, `data rm`, which only read who you are). The
+        file is read as it is instead (`immutable`: no -shm needed); every write raises `full`. A database server,
+        or a schema this sslpilot would have to migrate, stays the error."""
+        url = make_url(self.url)
+        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+            raise full
+        self.engine.dispose()
+        db = Path(url.database).expanduser().resolve()
+        self.engine = create_engine(f"sqlite:///file:{db}?mode=ro&immutable=1&uri=true",
+                                    connect_args={"check_same_thread": False})
+        self.full = full
+        event.listen(self.engine, "handle_error", self._full_disk)
+        try:
+            version = self.schema_version()
+        except Exception:  # noqa: BLE001 - not even readable: the full disk is the answer
+            raise full from None
+        if version != SCHEMA_VERSION:
+            raise full
 
     def _database_folder(self) -> Path | None:
         """The folder of a SQLite database file; None for a server (or SQLite in memory)."""

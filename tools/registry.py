@@ -22,7 +22,7 @@ from sqlalchemy import delete, event, inspect, make_url, or_, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.errors import SSLPilotError, is_full_disk
 from ssl_runtime.run_folder import RunFolder
 from tools import run_notes
 from tools.home import Home
@@ -141,11 +141,10 @@ class Registry:
         answer, not even the commands that free space (`trash empty`, `data rm`, which only read who you are). The
         file is read as it is instead (`immutable`: no -shm needed); every write raises `full`. A database server,
         or a schema this sslpilot would have to migrate, stays the error."""
-        url = make_url(self.url)
-        if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        db = self._database_file()
+        if db is None:
             raise full
         self.engine.dispose()
-        db = Path(url.database).expanduser().resolve()
         self.engine = create_engine(f"sqlite:///file:{db}?mode=ro&immutable=1&uri=true",
                                     connect_args={"check_same_thread": False})
         self.full = full
@@ -157,12 +156,16 @@ class Registry:
         if version != SCHEMA_VERSION:
             raise full
 
-    def _database_folder(self) -> Path | None:
-        """The folder of a SQLite database file; None for a server (or SQLite in memory)."""
+    def _database_file(self) -> Path | None:
+        """The SQLite database file; None for a server (or SQLite in memory)."""
         url = make_url(self.url)
         if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
             return None
-        return Path(url.database).expanduser().resolve().parent
+        return Path(url.database).expanduser().resolve()
+
+    def _database_folder(self) -> Path | None:
+        db = self._database_file()
+        return db.parent if db is not None else None
 
     # ---- schema -------------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
@@ -593,14 +596,14 @@ class Registry:
 
 @contextmanager
 def full_disk_said_plainly(where: Path | None, what: str) -> Iterator[None]:
-    """A database driver's own words for a full disk (sqlite3's for the chat's history, Chroma's for the knowledge
-    store) become full_disk_error's one line; anything else is raised as it was."""
+    """A full disk in a driver's own words (sqlite3's for the chat's history, Chroma's for the knowledge store) or as
+    a file write's OSError becomes full_disk_error's one line; anything else is raised as it was."""
     try:
         yield
     except DiskFullError:
         raise
     except Exception as exc:
-        error = full_disk_error(str(exc), where, what)
+        error = full_disk_error("no space left" if is_full_disk(exc) else str(exc), where, what)
         if error is None:
             raise
         raise error from None

@@ -18,13 +18,22 @@ from typing import Any
 
 from ssl_runtime.catalogue import data_fields
 from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
-from ssl_runtime.errors import ConfigError, SSLPilotError, is_full_disk
+from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
 from tools.records import Run, now
-from tools.registry import ACTIVE, TERMINAL, UNSUCCESSFUL, DiskFullError, Registry, full_disk_error, run_id_of
+from tools.registry import (
+    ACTIVE,
+    TERMINAL,
+    UNSUCCESSFUL,
+    DiskFullError,
+    Registry,
+    full_disk_error,
+    full_disk_said_plainly,
+    run_id_of,
+)
 from tools.run_settings import took
 
 
@@ -59,13 +68,12 @@ def whole_or_not_at_all(home: Home, folder: RunFolder | None = None) -> Iterator
     """A new run that the disk cannot hold leaves nothing behind: its half-written folder goes (its id was never
     registered, so a later launch may take it), and the error names the disk and the fix."""
     try:
-        yield
-    except Exception as exc:
-        if not (isinstance(exc, DiskFullError) or is_full_disk(exc)):
-            raise
+        with full_disk_said_plainly(home.root, "a new run"):
+            yield
+    except DiskFullError:  # the registry's own, or a file write's: either way the launch is what failed
         if folder is not None:
             shutil.rmtree(folder.path, ignore_errors=True)
-        raise full_disk_error("no space left on device", home.root, "a new run") from None
+        raise full_disk_error("no space left", home.root, "a new run") from None
 
 
 def validate(config: RunConfig | dict, allocator: Allocator | None = None, *, home: Home | None = None,

@@ -57,6 +57,10 @@ FORECAST_SAYS = {"train_longer": "Its forecast agrees", "uncertain": "Its foreca
                  "plateaued": "Its forecast says it has plateaued", "unknown": "It has no forecast yet"}
 
 
+RECOVERED = ("health/std back near 1/sqrt(d) and health/rank well above its collapsed value within the first 10% of "
+             "steps; then the probe above its random-init baseline")  # how a fix of a collapse is checked
+
+
 def _nice(x: float) -> float:
     return float(f"{x:.2g}")
 
@@ -80,18 +84,16 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
     # suite's MoCo at SGD lr 100 -> SGD at lr 5e-4: not learning)
     own_optim = {} if ev.config.get("optim", {}).get("name") in (None, "auto") else {"optim.name": "auto"}
     default_rate = {**own_optim, "optim.lr": _nice(ev.default_lr)}
-    std_check = "health/std back near 1/sqrt(d) and health/rank well above its collapsed value within the first " \
-                "10% of steps; then the probe above its random-init baseline"
     table: dict[str, list[Candidate]] = {
         "no_predictor": [Candidate("model", {"method_args.predictor": True}, "without a predictor the two branches "
                                    "can agree on a constant; the predictor breaks that symmetry (SimSiam, BYOL)",
-                                   "no collapse: spread and rank stay high", std_check)],
+                                   "no collapse: spread and rank stay high", RECOVERED)],
         "no_stop_gradient": [Candidate("model", {"method_args.stop_gradient": True, "method_args.predictor": True},
                                        "SimSiam needs both stop-gradient and predictor; without them it collapses "
-                                       "(the paper's own ablation)", "no collapse", std_check)],
+                                       "(the paper's own ablation)", "no collapse", RECOVERED)],
         "ema_too_fast": [Candidate("model", {"method_args.ema_momentum": 0.996 if m == "dino" else 0.99},
                                    "a slowly moving teacher is what keeps the targets from chasing the student",
-                                   "stable, non-collapsed targets", std_check)],
+                                   "stable, non-collapsed targets", RECOVERED)],
         "teacher_temp_high": [Candidate("model", {"method_args.teacher_temp": 0.04, "method_args.warmup_teacher_temp":
                                                   0.04}, "DINO calls teacher temperatures above 0.07 unstable; 0.04 "
                                         "sharpens the teacher", "teacher entropy well below ln K",
@@ -112,7 +114,7 @@ def candidates_for(cause: Cause, ev: RunEvidence) -> list[Candidate]:
                                         "the off-diagonal term decorrelates dimensions", "higher RankMe",
                                         "health/rank")],
         "batch_small": [Candidate("model", {"train.batch_size": max(128, ev.batch_size * 4)}, "small batches give "
-                                  "noisy statistics for BN and centring", "steadier health metrics", std_check)],
+                                  "noisy statistics for BN and centring", "steadier health metrics", RECOVERED)],
         "lr_high": [Candidate("model", {**default_rate, "train.grad_clip": 3.0},
                               f"the learning rate {lr:.3g} is far above {m}'s default; clipping at 3.0 (DINO's value) "
                               "guards against the spikes", "finite loss, no grad-norm spikes",
@@ -256,16 +258,15 @@ def _after_the_rate(ev: RunEvidence) -> list[Candidate]:
     ("anything else?"): the usual causes after the rate (shared/research: "lr too high or batch too small"; a
     teacher that follows the student too closely), each only where the run leaves room for it."""
     out = []
-    std_check = "health/std near 1/sqrt(d) and health/rank well above its collapsed value in the first 10% of steps"
     if ev.batch_size < STEADY_BATCH and ev.method != "mae":  # MAE has no cross-sample term to steady
         out.append(Candidate("model", {"train.batch_size": STEADY_BATCH}, f"batch {ev.batch_size} gives noisy "
                              "batch statistics (BatchNorm, negatives, centring, variance terms); a larger batch "
-                             "steadies them", "spread and rank that stay up", std_check))
+                             "steadies them", "spread and rank that stay up", RECOVERED))
     momentum = ev.args.get("ema_momentum")
     if isinstance(momentum, (int, float)) and momentum < PUBLISHED_EMA:  # EMA-teacher methods only
         out.append(Candidate("model", {"method_args.ema_momentum": PUBLISHED_EMA}, f"an EMA momentum of {momentum} "
                              f"lets the teacher follow the student closely; {PUBLISHED_EMA}, the published value, "
-                             "keeps its targets steadier", "stable, non-collapsed targets", std_check))
+                             "keeps its targets steadier", "stable, non-collapsed targets", RECOVERED))
     return out
 
 

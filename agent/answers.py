@@ -9,10 +9,12 @@ import json
 import re
 from collections.abc import Callable
 
+from tools.home import bytes_text
 from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
 from tools.run_settings import time_text, took
 from tools.runs import SORTS, run_sort, runs_named, sort_cell
+from tools.trash import deleted_text
 
 
 def _pct(x) -> str:
@@ -369,11 +371,6 @@ def disk_text(r: dict) -> str:
                  + (" `sslpilot data rm NAME` deletes a dataset cache (a run that needs it builds it again)."
                     if r.get("datasets") else ""))
     return "\n".join(lines)
-
-
-def bytes_text(n: float) -> str:
-    """A size on disk for people: "14.2 MB", "3.05 GB"."""
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def _device_time(hours: float, kind: str) -> str:
@@ -848,8 +845,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "schedule_pretraining": _scheduled_text,
     "launch_sweep": _sweep_text,
     "cancel_run": lambda r: "; ".join(f"Run {x['run_id']}: {x['done']}" for x in (r.get("runs") or [r])) + ".",
-    "delete_runs": lambda r: (f"Moved {', '.join('run ' + d['run_id'] for d in r['deleted'])} to the trash "
-                              f"({bytes_text(r['bytes'])}; `restore run N` brings one back)."),
+    "delete_runs": lambda r: deleted_text(r, "`restore run N`"),
     "restore_run": lambda r: f"Run {r['run_id']} ({r['method']}, {r['status']}) is back.",
     "run_linear_probe": lambda r: f"Run {r['run_id']}: {probe_text(r)}." + (
         f" (Its stored probe; say \"probe run {r['run_id']} again\" to measure it anew.)" if r.get("stored") else ""),

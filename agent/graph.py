@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 import uuid
 from typing import Annotated, Any, TypedDict
@@ -445,9 +444,3 @@ def _check_budget(state: State, pending: dict) -> str | None:
         return f"this launch would exceed the conversation's GPU-hour budget ({Budget.max_gpu_hours} h)"
     return None
 
-
-def sqlite_checkpointer(path: str):
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    conn = sqlite3.connect(path, check_same_thread=False)
-    return SqliteSaver(conn)

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agent.backends import make_chat_model
-from agent.graph import build_graph, sqlite_checkpointer, tool_result
+from agent.graph import build_graph, tool_result
+from agent.history import ChatHistory, held_text
 from tools.access import AccessDenied, Actor, acting_as, claim_thread, current, thread_owner
 from tools.agent_tools import ToolBox
 from tools.home import Home
-from tools.registry import full_disk_said_plainly
+from tools.registry import DiskFullError, full_disk_said_plainly
 
 
 class Agent:
@@ -22,7 +23,7 @@ class Agent:
                  on_launch: Callable[[str], None] | None = None):
         self.home = home
         self.toolbox = ToolBox(home, on_launch=on_launch)
-        self.checkpointer = sqlite_checkpointer(str(home.root / "agent.db"))
+        self.checkpointer = ChatHistory(home.root / "agent.db")
         self.graph = build_graph(self.toolbox, model or make_chat_model(llm, home=home), self.checkpointer)
 
     def chat(self, message: str, thread_id: str | None = None, actor: Actor | None = None) -> dict:
@@ -30,7 +31,7 @@ class Agent:
         the thread becomes theirs."""
         thread_id = thread_id or uuid.uuid4().hex[:12]
         actor = actor or current(self.home)
-        claim_thread(self.home, thread_id, actor)
+        self._claim(thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
         before = len(self.graph.get_state(config).values.get("messages", []))
         with acting_as(actor), self._history_said_plainly():
@@ -45,16 +46,32 @@ class Agent:
                                   "status": _status(results.get(c["id"]), m.additional_kwargs.get("confirmed"))})
         last = next((m for m in reversed(new) if isinstance(m, AIMessage) and m.content), None)
         clarify = last.additional_kwargs.get("clarify") if last is not None else None
-        return {"thread_id": thread_id, "answer": str(last.content) if last is not None else "", "tool_calls": calls,
+        answer = str(last.content) if last is not None else ""
+        if (held := self.checkpointer.held_because(thread_id)) is not None:
+            answer = f"{answer}\n\n{held_text(held, answer)}".strip()
+        return {"thread_id": thread_id, "answer": answer, "tool_calls": calls,
                 "pending_confirmation": state.get("pending"), "options": clarify["options"] if clarify else []}
 
     def stream(self, message: str, thread_id: str, actor: Actor | None = None):
         """The same turn as `chat`, as events while it happens: tool_call, tool_result, answer, done."""
         actor = actor or current(self.home)
-        claim_thread(self.home, thread_id, actor)
+        self._claim(thread_id, actor)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
+        said = ""
         with acting_as(actor), self._history_said_plainly():
-            yield from self._stream(message, config)
+            for ev in self._stream(message, config):
+                said += ev.get("text", "")
+                if ev["event"] == "done" and (held := self.checkpointer.held_because(thread_id)) is not None:
+                    yield {"event": "answer", "text": held_text(held, said), "options": []}
+                yield ev
+
+    def _claim(self, thread_id: str, actor: Actor) -> None:
+        """The thread becomes the actor's. On a full disk the registry cannot record that: the turn goes on, and
+        the next turn with room claims it (the history's own writes say the disk is full, ChatHistory)."""
+        try:
+            claim_thread(self.home, thread_id, actor)
+        except DiskFullError:
+            pass
 
     def _history_said_plainly(self):
         """Each turn is saved to agent.db as it happens (and a new agent.db gets its tables on first read): on a full

@@ -97,6 +97,42 @@ def test_the_chat_history_on_a_full_disk_is_the_same_one_line(home, monkeypatch)
         agent.chat("list my runs")
 
 
+def test_the_chat_on_a_full_disk_answers_holds_the_thread_in_memory_and_writes_it_back(home, monkeypatch):
+    from agent.history import HELD
+    from agent.session import Agent
+
+    run = enqueue(home, tiny_config())
+    for status in ("running", "succeeded"):
+        RunFolder(run.run_dir).set_status(status, status)
+    agent = Agent(home)
+    agent.chat("list my runs", thread_id="t1")
+    kept = agent.transcript("t1")
+    db = agent.checkpointer.conn
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")  # SQLite's own "database or disk is full" once the file must grow
+    out = agent.chat("show run " + run.id, thread_id="t1")
+    assert f"Run {run.id}" in out["answer"] and "held in memory only" in out["answer"]
+    assert "the chat's history cannot be written" in out["answer"] and out["tool_calls"][0]["status"] == "ok"
+    stored = Agent(home).transcript("t1")  # another process reads agent.db: nothing stored was changed
+    assert stored == kept or stored[: len(kept)] == kept
+    out = agent.chat("delete run " + run.id, thread_id="t1")
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": [run.id]}}
+    streamed = list(agent.stream("no", "t1"))  # the proposal held in memory is what the "no" answers
+    assert streamed[-1] == {"event": "done", "pending_confirmation": None}
+    assert streamed[-2]["text"].startswith(HELD.split("{")[0]) and (home.runs / run.id).exists()
+    db.execute("PRAGMA max_page_count=1073741823")  # space again: the next turn writes the thread back first
+    out = agent.chat("list my runs", thread_id="t1")
+    assert "held in memory" not in out["answer"]
+    said = [t["content"] for t in Agent(home).transcript("t1") if t["role"] == "user"]
+    assert said == ["list my runs", "show run " + run.id, "delete run " + run.id, "no", "list my runs"]
+
+    def registry_full(*_a, **_k):  # a new conversation's owner row is the registry's to write
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    monkeypatch.setattr("agent.session.claim_thread", registry_full)
+    assert "| run |" in Agent(home).chat("list my runs", thread_id="t2")["answer"]
+
+
 def test_a_line_cut_short_by_a_full_disk_is_taken_back(tmp_path, monkeypatch):
     import ssl_runtime.run_folder as rf
 

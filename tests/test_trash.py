@@ -146,7 +146,7 @@ def test_the_cli_deletes_runs_of_a_kind_by_age_only_with_yes(home):
     listed = sslpilot_cli(home, "rm", "--kind", "diverged", "--older-than", "7").stdout
     assert f"run {old} of kind diverged ended more than 7 days ago; add --yes" in listed
     assert {r["run_id"] for r in list_runs(home)} >= {old, new}  # nothing moved without --yes
-    assert f"moved run {old} to the trash" in sslpilot_cli(home, "rm", "--kind", "diverged", "--older-than", "7",
+    assert f"Moved run {old} to the trash" in sslpilot_cli(home, "rm", "--kind", "diverged", "--older-than", "7",
                                                           "--yes").stdout
     assert {r["run_id"] for r in list_runs(home)} & {old, new} == {new}
     both = sslpilot_cli(home, "rm", "7", "--kind", "diverged", ok=False)
@@ -236,3 +236,47 @@ def test_runs_by_age_alone_are_asked_about_by_kind_never_deleted_in_bulk(model):
     assert r.options == ["delete the failed runs older than a week", "delete the collapsed runs older than a week"]
     assert understand(r.options[0], {}, _aged_world(), model).args == {"run_ids": ["11"]}  # 8 days; 16 and 17 newer
     assert understand("delete all runs", {}, WORLD, model).kind == "refuse"
+
+
+def test_a_delete_or_restore_the_registry_cannot_record_leaves_the_run_where_it_was(home, monkeypatch):
+    import shutil
+
+    from tools.registry import DiskFullError, full_disk_error
+
+    rid = finished(home)
+
+    def full(*_a, **_k):
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    with monkeypatch.context() as m:
+        m.setattr(Registry, "forget", full)
+        with pytest.raises(DiskFullError):
+            delete_runs(home, [rid])
+    assert (home.runs / rid / "config.yaml").exists() and not (trash_dir(home) / rid).exists()
+    assert Registry(home).find(rid) is not None and trash_list(home) == []
+    assert "deleted" not in [e["type"] for e in RunFolder(home.runs / rid).read_events()]  # nothing says otherwise
+    delete_runs(home, [rid])
+    with monkeypatch.context() as m:
+        m.setattr(Registry, "register_folder", full)
+        with pytest.raises(DiskFullError):
+            restore_run(home, rid)
+    assert not (home.runs / rid).exists() and [r["run_id"] for r in trash_list(home)] == [rid]
+    assert restore_run(home, rid)["run_id"] == rid
+    # a delete cut short after its move (an older sslpilot, a killed process): the next one finishes it, restorable
+    shutil.move(str(home.runs / rid), str(trash_dir(home) / rid))
+    out = delete_runs(home, [rid])
+    assert Registry(home).find(rid) is None and [r["run_id"] for r in trash_list(home)] == [rid]
+    assert RENDER["delete_runs"](out).startswith(f"Moved run {rid} to the trash")
+
+
+def test_a_run_whose_folder_is_gone_is_dropped_from_the_registry_and_its_id_never_given_again(home):
+    import shutil
+
+    rid = finished(home)
+    shutil.rmtree(home.runs / rid)
+    out = delete_runs(home, [rid])
+    assert out["deleted"][0]["folder_gone"] and out["bytes"] == 0 and Registry(home).find(rid) is None
+    assert "the folder was already gone" in RENDER["delete_runs"](out) and "Moved" not in RENDER["delete_runs"](out)
+    assert trash_list(home) == [] and enqueue(home, tiny_config()).id != rid
+    with pytest.raises(SSLPilotError, match="gone"):
+        restore_run(home, rid)

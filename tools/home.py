@@ -33,6 +33,11 @@ class Home:
         return settings.get("SSLPILOT_DB_URL") or f"sqlite:///{self.root / 'sslpilot.db'}"
 
 
+def bytes_text(n: float) -> str:
+    """A size on disk for people: "14.2 MB", "3.05 GB"."""
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def bytes_on_disk(path: Path) -> int:
     """Bytes a folder takes, each file once: a kept checkpoint hard-linked to `last.pt` is not counted twice; 0 for a
     folder that is not there."""

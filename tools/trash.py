@@ -13,10 +13,10 @@ import shutil
 import time
 from pathlib import Path
 
-from ssl_runtime.errors import SSLPilotError
+from ssl_runtime.errors import SSLPilotError, is_full_disk
 from ssl_runtime.run_folder import RunFolder
 from tools import access
-from tools.home import Home, bytes_on_disk
+from tools.home import Home, bytes_on_disk, bytes_text
 from tools.records import Run
 from tools.registry import ACTIVE, Registry, run_id_of
 
@@ -40,17 +40,21 @@ def deletable(home: Home, refs: list[str]) -> list[Run]:
 
 
 def delete_runs(home: Home, refs: list[str]) -> dict:
-    """Move each run to the trash; all are checked before any moves, so a refusal leaves every run as it was."""
+    """Move each run to the trash; all are checked before any moves, so a refusal leaves every run as it was, and
+    each move is whole or not at all: a registry that cannot drop the run's rows (a full disk) gets its folder back."""
     runs, reg = deletable(home, refs), Registry(home)
     actor = access.current(home)
     out = []
     for run in runs:
         folder = RunFolder(run.run_dir)
-        size = bytes_on_disk(folder.path)
-        folder.event("deleted", f"deleted by {actor.name} (in the trash; `sslpilot restore {run.id}`)",
-                     user=actor.name)
-        _forget_logs(home, run.id)  # first: the index is derived, so a failure here leaves the run as it was
         target = trash_dir(home) / run.id
+        if not folder.path.exists():  # moved or removed by hand, or a delete cut short: only the rows are left
+            in_trash = _forget_folderless(home, reg, run.id, target, actor.name)
+            out.append({"run_id": run.id, "method": run.method, "status": run.status,
+                        "bytes": bytes_on_disk(target) if in_trash else 0, "folder_gone": not in_trash})
+            continue
+        size = bytes_on_disk(folder.path)
+        _forget_logs(home, run.id)  # first: the index is derived, so a failure here leaves the run as it was
         target.parent.mkdir(parents=True, exist_ok=True)
         if (target / "config.yaml").exists():  # a deleted run of the same id, never overwritten
             raise SSLPilotError(f"the trash holds another run {run.id} already", field="run_ids",
@@ -58,9 +62,51 @@ def delete_runs(home: Home, refs: list[str]) -> dict:
         if target.exists():  # an emptied id's marker: the run it named is gone for good
             shutil.rmtree(target)
         shutil.move(str(folder.path), str(target))
-        reg.forget(run.id)
+        try:
+            reg.forget(run.id)
+        except Exception:
+            shutil.move(str(target), str(folder.path))  # the registry still lists the run, so its folder stays
+            raise
+        _said_in_the_trash(RunFolder(target), "deleted",
+                           f"deleted by {actor.name} (in the trash; `sslpilot restore {run.id}`)", actor.name)
         out.append({"run_id": run.id, "method": run.method, "status": run.status, "bytes": size})
     return {"deleted": out, "bytes": sum(r["bytes"] for r in out)}
+
+
+def deleted_text(out: dict, restore: str) -> str:
+    """delete_runs' result in a sentence, for the CLI and the chat (`restore`: how each says to bring one back)."""
+    moved = [d["run_id"] for d in out["deleted"] if not d.get("folder_gone")]
+    gone = [d["run_id"] for d in out["deleted"] if d.get("folder_gone")]
+    said = []
+    if moved:
+        said.append(f"Moved {', '.join('run ' + r for r in moved)} to the trash ({bytes_text(out['bytes'])}; "
+                    f"{restore} brings one back).")
+    if gone:
+        said.append(f"{', '.join('Run ' + r for r in gone)}: the folder was already gone, so only "
+                    f"{'its' if len(gone) == 1 else 'their'} registry rows were dropped (nothing to restore).")
+    return " ".join(said)
+
+
+def _forget_folderless(home: Home, reg: Registry, run_id: str, target: Path, who: str) -> bool:
+    """A run whose folder is gone: its rows go. True when the trash holds the folder (a delete that moved it and
+    was cut short: restorable); else a marker keeps its id from being given to another run, as an emptied one does."""
+    _forget_logs(home, run_id)
+    reg.forget(run_id)
+    if (target / "config.yaml").exists():
+        return True
+    target.mkdir(parents=True, exist_ok=True)
+    (target / GONE).write_text(f"deleted by {who} at {time.ctime()}; its folder was already gone\n")
+    return False
+
+
+def _said_in_the_trash(folder: RunFolder, kind: str, message: str, who: str) -> None:
+    """The trash's record of who deleted or restored a run and when; on a full disk the move has been made and
+    stands without it (the trash lists such a run with no date)."""
+    try:
+        folder.event(kind, message, user=who)
+    except OSError as exc:
+        if not is_full_disk(exc):
+            raise
 
 
 def restore_run(home: Home, ref: str) -> dict:
@@ -79,9 +125,12 @@ def restore_run(home: Home, ref: str) -> dict:
     if target.exists():
         raise SSLPilotError(f"{target} exists already", field="run_id", fix="move it away, then restore")
     shutil.move(str(source), str(target))
-    back = RunFolder(target)
-    back.event("restored", f"restored by {actor.name}", user=actor.name)
-    run = Registry(home).register_folder(back)
+    try:
+        run = Registry(home).register_folder(RunFolder(target))
+    except Exception:
+        shutil.move(str(target), str(source))  # whole or not at all, as a delete
+        raise
+    _said_in_the_trash(RunFolder(target), "restored", f"restored by {actor.name}", actor.name)
     return {"run_id": run.id, "method": run.method, "status": run.status}
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import bytes_text
+from tools.home import bytes_text
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from agent.answers import bytes_text
 from agent.trash_words import KINDS, of_kind
 from ssl_runtime.errors import SSLPilotError
+from tools.home import bytes_text
+from tools.trash import deleted_text
 from ui.cli.common import HomeOpt, JsonOpt, emit, the_home
 
 app = typer.Typer()  # rm and restore, at the top level
@@ -43,8 +44,7 @@ def rm_cmd(runs: Annotated[list[str] | None, typer.Argument(help="run ids")] = N
     elif older_than is not None:
         raise SSLPilotError("--older-than without --kind", field="--older-than", fix="add --kind, e.g. --kind failed")
     out = delete_runs(h, runs)
-    ids = ", ".join(d["run_id"] for d in out["deleted"])
-    emit(out, as_json, f"moved run {ids} to the trash ({bytes_text(out['bytes'])}); `sslpilot restore N` brings one back")
+    emit(out, as_json, deleted_text(out, "`sslpilot restore N`"))
 
 
 def _of_kind(home, kind: str, older_than: float | None, ids: list[str] | None) -> list[str]:

@@ -69,7 +69,8 @@ def _disk(root: str, by: str) -> dict:
 
 def disk_used() -> None:
     """The space the runs take now, by a grouping, with the trash, the dataset caches and what is free."""
-    from agent.answers import bytes_text, disk_text
+    from agent.answers import disk_text
+    from tools.home import bytes_text
     from tools.usage import GROUPS
 
     with st.expander("Disk used"):

@@ -153,10 +153,11 @@ class OfflinePlanner(BaseChatModel):
         picked = _option_named(text, clarify.get("options") or []) or _option_agreed(text, clarify)
         if picked:  # "which did you mean?" ... "run 1": the option that names run 1, as if it had been said
             text = picked
-        elif clarify.get("without") and YES_ALONE.match(text):  # a yes to a question of several answers: asked again,
-            return AIMessage(content="Which one? " + clarification_text(Reading(  # the call it was about kept
-                "clarify", question=clarify["question"], options=clarify.get("options") or [])),
-                additional_kwargs={"clarify": clarify})
+        elif clarify.get("without") and YES_ALONE.match(text):  # a yes to a question it does not answer: asked
+            options = clarify.get("options") or []  # again, the call it was about kept
+            lead = "Which one? " if len(options) > 1 else "A yes alone does not settle this. "
+            return AIMessage(content=lead + clarification_text(Reading(
+                "clarify", question=clarify["question"], options=options)), additional_kwargs={"clarify": clarify})
         if context.get("pending_launch"):  # "what batch size will it use?" ... "make it 128"
             context["asked_setting"] = asked_setting(previous_human(messages), text)
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one

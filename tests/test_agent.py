@@ -1370,6 +1370,9 @@ def test_another_one_on_other_data_beside_a_waiting_launch_never_replaces_it(tmp
     a.chat("pretrain byol on digits for 30 steps", "t")
     asked = a.chat(f"and another one on {folder}", "t")
     assert "go ahead without it" in asked["answer"] and asked.get("pending_confirmation") is None
+    yes = a.chat("yes", "t")  # a yes cannot say whether both are meant: the question again, the launch kept
+    assert yes["answer"].startswith("A yes alone does not settle this. Two runs, the second on")
+    assert yes["options"] == ["go ahead without it"] and yes["pending_confirmation"] is None
     back = a.chat("go ahead without it", "t")["pending_confirmation"]
     assert (back["tool"], back["args"]["data"], back["args"]["steps"]) == ("launch_pretraining", "digits", 30)
     missing = a.chat("and another one on ./not-here", "t")

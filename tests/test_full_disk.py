@@ -354,6 +354,34 @@ def test_a_worker_that_said_how_it_ended_is_not_called_dead_while_the_registry_l
     assert after.status == "failed" and after.pid is None and after.retries == 0
 
 
+def test_the_monitor_leaves_a_run_alone_once_its_folder_says_it_ended_while_the_registry_lags(home, monkeypatch):
+    """The live monitor diagnoses runs the registry calls running; one that collapsed and then ended while the disk
+    was full is "running" in the stored row, and must not get an alert after its end."""
+    from conversation_eval import write_evidence
+
+    from tools.diagnosis import monitor_tick
+
+    run = enqueue(home, tiny_config())
+    reg = Registry(home)
+    reg.update(run.id, status="running")
+    folder = RunFolder(run.run_dir)
+    folder.set_status("running")
+    write_evidence(folder, "collapsed")
+
+    def lagging(_self, _run_id):
+        raise full_disk_error("database or disk is full", home.root, "the registry")
+
+    folder.set_status("succeeded", "finished")
+    with monkeypatch.context() as m:
+        m.setattr(Registry, "_sync_once", lagging)
+        assert Registry(home).sync(run.id).status == "running"  # the lag this is about
+        assert monitor_tick(home) == []
+    assert not any(e["type"] == "alert" for e in folder.read_events())
+    folder.set_status("running")  # the control: the same run, still running by its folder, is alerted on
+    alerts = monitor_tick(home)
+    assert [a["run_id"] for a in alerts] == [run.id] and alerts[0]["verdict"] != "healthy"
+
+
 def test_a_database_that_cannot_be_opened_for_want_of_space_is_read_as_it_is(home, monkeypatch):
     """On a disk with no byte free SQLite cannot create a WAL database's -shm file, so it could not even be opened, and
     `trash empty` and `data rm` (which read who you are) failed: the commands that free space. It is read as it is

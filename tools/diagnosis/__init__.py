@@ -426,6 +426,8 @@ def monitor_tick(home: Home, stop_on: tuple[str, ...] = ()) -> list[dict]:
     alerts = []
     active = [reg.sync(r.id) for r in reg.list(status=("queued", "running"))]
     for run in (r for r in active if r.status == "running"):
+        if RunFolder(run.run_dir).last_status() not in ("running", None):  # ended; the row lags (a full disk)
+            continue
         ev = load_evidence(run.run_dir)
         diagnosis = alerting(ev)
         if diagnosis is None:

@@ -182,6 +182,30 @@ def last_tags_off(text: str, previous: list[dict]) -> dict | None:
     return {**runs, "remove_tags": list(last["add_tags"])}
 
 
+ANOTHER_RUN_AS = re.compile(START + r"(?P<run>(?:run|job|experiment)\s*#?\s*\d+|#\d+)(?:\s+(?P<how>as(?!\s+well\W*$)|with|"
+                            r"to|into)\s+|\s*(?P<colon>:)\s*)(?P<value>.+?)" + END, re.I)
+"""Another run with its own value, the verb left out ("tag run 1 as baseline" ... "and run 2 as broken"; "rename run
+1 to ref" ... "and run 2 to ref-byol")."""
+
+
+def another_run_annotated(text: str, previous: list[dict]) -> dict | None:
+    """`annotate_run`'s arguments for the run the message names, doing what the previous turn's one annotation did
+    (added tags, or a rename) with the message's value; None when the message is not that. Read alone, "and run 2
+    as broken" names a run and nothing to do, and was taken for a look at it."""
+    last, m = _last_annotation(previous), ANOTHER_RUN_AS.match(text)
+    if not m or not last or last.get("run_ids") or last.get("note") or last.get("remove_tags"):
+        return None
+    run_id = re.search(r"\d+", m.group("run")).group()
+    run_id = run_id if isinstance(last.get("run_id"), str) else int(run_id)
+    value, how = m.group("value"), (m.group("how") or m.group("colon")).lower()
+    if last.get("add_tags") and not last.get("name") and how in ("as", "with", ":") and re.fullmatch(TAG_WORDS, value):
+        tags = split_tags(value)
+        return {"run_id": run_id, "add_tags": tags} if tags else None
+    if last.get("name") and not last.get("add_tags") and how in ("to", "as", "into", ":") and re.fullmatch(NAME, value):
+        return {"run_id": run_id, "name": unquote(value)}
+    return None
+
+
 def tag_filter(text: str) -> str | None:
     m = TAGGED.search(text)
     return m.group("tag") if m else None

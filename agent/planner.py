@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agent.again_words import again_for_run, another_setting, relaunch_of_focus
-from agent.annotating import instead_of_last, last_tags_off
+from agent.annotating import another_run_annotated, instead_of_last, last_tags_off
 from agent.answers import (
     HELP,
     REFUSAL,
@@ -174,6 +174,9 @@ class OfflinePlanner(BaseChatModel):
         untag = last_tags_off(text, previous)
         if untag:  # "tag run 2 as candidate" ... "remove that tag"
             return _call("annotate_run", untag)
+        annotate = another_run_annotated(text, previous)
+        if annotate:  # "tag run 1 as baseline" ... "and run 2 as broken"
+            return _call("annotate_run", annotate)
         if again:  # "diagnose run 2" ... "what about run 1?": the same for run 1 (both, when it made two)
             then = {"tool": again[1]["tool"], "args": again[1]["args"], "text": text, "run_both": True} \
                 if len(again) == 2 else None

@@ -1081,6 +1081,28 @@ def test_a_tag_taken_off_a_setting_asked_about_and_where_a_run_has_got_to(tmp_pa
     assert out["tool_calls"][0]["name"] == "cancel_run" and out["pending_confirmation"] is None
 
 
+def test_another_run_with_its_own_tag_or_name_the_verb_left_out(tmp_path, monkeypatch):
+    """Held-out set 53: "tag run 1 as baseline" ... "and run 2 as broken" diagnosed run 2 and tagged nothing."""
+    from conversation_eval import seeded_home
+
+    from agent.annotating import another_run_annotated
+
+    tagged = [{"tool": "annotate_run", "args": {"run_id": "1", "add_tags": ["baseline"]}}]
+    named = [{"tool": "annotate_run", "args": {"run_id": "1", "name": "ref"}}]
+    assert another_run_annotated("and run 2 as broken", tagged) == {"run_id": "2", "add_tags": ["broken"]}
+    assert another_run_annotated("run 3 with keep, v2", tagged) == {"run_id": "3", "add_tags": ["keep", "v2"]}
+    assert another_run_annotated("and run 2 to ref-byol", named) == {"run_id": "2", "name": "ref-byol"}
+    # the follow-up words are no value ("too", "as well" are the last request again); nor is another verb's object
+    for text, prev in (("and run 2 too", tagged), ("and run 2 as well", named), ("and run 2 to ref", tagged),
+                       ("and run 2 as broken", [{"tool": "get_run", "args": {"run_id": "1"}}])):
+        assert another_run_annotated(text, prev) is None, text
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("tag run 1 as baseline", "t")
+    assert a.chat("and run 2 as broken", "t")["tool_calls"][0]["args"] == {"run_id": "2", "add_tags": ["broken"]}
+    assert json.loads(Registry(a.home).get("2").tags_json) == ["broken"]
+
+
 @pytest.mark.parametrize("text,want", [
     ("and 1.0", [0.1, 0.3, 1.0]), ("1.0 too", [0.1, 0.3, 1.0]), ("and lr 1.0 as well", [0.1, 0.3, 1.0]),
     ("plus 1.0", [0.1, 0.3, 1.0]), ("add 3.0 too", [0.1, 0.3, 3.0]), ("and run 3", None), ("and batch 64", None),

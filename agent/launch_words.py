@@ -711,10 +711,13 @@ def _without_swept(args: dict, grid: dict) -> dict:
     return out
 
 
-ANOTHER_RUN = re.compile(r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*(?:(?:add|launch|start|queue|make|do|run|train|"
-                         r"i\s+want|i'd\s+like)\s+)?(?:another|a\s+second)(?:\s+(?:one|run|copy))?(?=\s+(?:with|at|on|using|"
-                         r"but)\b)", re.I)
-"""A second run beside the waiting one ("and another one with batch 64"): the one setting it gives varies."""
+_AND = r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*"
+_MAKE = r"(?:(?:add|launch|start|queue|make|do|run|train|i\s+want|i'd\s+like)\s+)?"
+ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy))?|"
+                         rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but)\b)",
+                         re.I)
+"""A second run beside the waiting one ("and another one with batch 64", "and one with lr 0.3", "one more at lr
+1.0"): the one setting it gives varies."""
 
 
 def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:

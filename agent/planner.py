@@ -116,14 +116,16 @@ class OfflinePlanner(BaseChatModel):
                     result = result["untrusted_data"]
                 results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
             then = _planned_second(messages)  # kept on the turn's first call (below), not read again
-            refused = _ranking_refused(messages, results) if not then else None
+            refused = _ranking_refused(messages, results) if not then or then["tool"] is None else None
             if refused:  # "which of my runs is best?" over runs no label-free signal orders together: side by side
-                return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]})
-            if then and then["run_both"] and len(tail) == 1 and "error" not in results[0][1]:
+                return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]})  # (a second request about
+                # "the best one" is then read once the comparison is back)
+            ordered = len(tail) == 1 or [n for n, _ in results] == ["rank_runs", "compare_runs"]
+            if then and then["run_both"] and ordered and "error" not in results[-1][1]:
                 if then["tool"] is None:  # "compare runs 1 and 2 and train the better one longer": read now
                     second = self.read(then["text"], context_from(messages))
                     if second.kind != "tool":
-                        return AIMessage(content=tool_result_text(*results[0]) + "\n\n" + clarification_text(second),
+                        return AIMessage(content=tool_result_text(*results[-1]) + "\n\n" + clarification_text(second),
                                          additional_kwargs={"clarify": {"question": second.question,
                                                                         "options": second.options,
                                                                         "asked_about": then["text"],
@@ -131,9 +133,9 @@ class OfflinePlanner(BaseChatModel):
                     return _call(second.tool, second.args)
                 return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
-            if [n for n, _ in results] == ["rank_runs", "compare_runs"] and "error" in results[0][1] and \
+            if [n for n, _ in results[:2]] == ["rank_runs", "compare_runs"] and "error" in results[0][1] and \
                     "error" not in results[1][1]:  # the ranking refused, the comparison shown in its place
-                parts = [as_markdown(side_by_side_text(results[0][1]["error"], results[1][1]))]
+                parts[:2] = [as_markdown(side_by_side_text(results[0][1]["error"], results[1][1]))]
             if [n for n, _ in results[:2]] == ["recommend_next_step", "launch_pretraining"] and "error" not in \
                     results[0][1]:  # "fix run 2 for me": the follow-up is proposed below, not "say launch it"
                 parts[0] = as_markdown(recommendation_text(results[0][1], launch_with="it is proposed below"))

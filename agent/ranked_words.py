@@ -17,6 +17,11 @@ BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|better|winning|top|leading|stro
 WORST_REF = re.compile(r"\b(?:the|that)\s+(?:worse|worst|weaker|weakest|losing)\s+(?:one|run|config(?:uration)?|setting|"
                        r"model|encoder)\b|\bthe\s+loser\b", re.I)
 """The other end of it ("what should I do about the worse one?")."""
+DONE_TO_BEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|now|then|ok(?:ay)?)\W+)*(?:"
+                          r"recommend|suggest|diagnose|probe|forecast|judge|tag|label|rename|annotate|resume|fix|"
+                          r"delete|remove|trash)\b", re.I)
+"""A request led by what to do to a run, which "the best run" then names ("recommend something for the best run",
+"delete the worst one"): with nothing ranked yet, the ranking comes first and decides which run."""
 FAILED_VERDICTS = ("complete_collapse", "dimensional_collapse", "diverged", "not_learning")
 """Verdicts that put a run below a healthy one whatever the probe would say."""
 ASKS_WHICH = re.compile(r"\bwhich\b|\b(?:is|was|'s|are)\s+(?:the|that)\s+(?:best|winning|top|leading|strongest|winner)\b",

@@ -1,7 +1,7 @@
 """A list of runs edited by the next message: the runs of a waiting delete or cancel, or of the comparison just shown.
 
 "just run 1", "only 1 and 3" and "not run 2" keep or take out runs; "and run 3", "add run 3 too" add one; "drop run 1
-and add run 3" does both; "swap run 1 for run 3" replaces one. Read alone, such a message was another request: "just
+and add run 3" does both; "swap run 1 for run 3" replaces one, and "no, run 3" puts it in place of the list. Read alone, such a message was another request: "just
 run 1" then "yes" deleted both runs of "delete runs 1 and 2", "and run 2" replaced "delete run 1" instead of joining
 it, and "drop run 1 and add run 3" after a comparison was not understood. The edited action is proposed again and
 waits for its own yes; the edited comparison is shown.
@@ -13,7 +13,9 @@ import re
 
 NARROWABLE = ("delete_runs", "cancel_run")
 _LEAD = (r"^\W*(?:(?:no|nope|ok(?:ay)?|actually|wait|hmm+|sorry|oh|oops|and|also|now|then|great|thanks?|cool|nice|"
-         r"perfect|make\s+(?:it|that))\W+)*")
+         r"perfect|make\s+(?:it|that)|i\s+mean[t]?)\W+)*")
+_CORRECTING = re.compile(r"\b(?:no|nope|actually|sorry|oops|i\s+mean[t]?)\b", re.I)
+"""In the lead, words that say the runs named are the ones meant instead ("wait, no, run 2")."""
 _RUNS = r"(?:the\s+)?(?:(?:runs?|jobs?|experiments?)\s*#?\s*)?"
 _RUN_WORD = r"(?:the\s+)?(?:runs?|jobs?|experiments?)\s*#?\s*"
 _IDS = r"\d+(?:\s*(?:,|and|&|or)\s*(?:(?:runs?|jobs?)\s*#?\s*)?\d+)*"
@@ -77,7 +79,10 @@ def edited_list(text: str, held: list[str], clauses: list[tuple[str, re.Pattern]
         named = list(dict.fromkeys(re.findall(r"\d+", m.group("ids") or m.groupdict().get("ids_before") or "")))
         if kind == "in":
             if not re.match(r"\W*(?:also\s+)?(?:add|include|throw|bring|put|plus)\b", m.group(0), re.I) \
-                    and not ADDING.search(text):
+                    and not ADDING.search(text[:m.start("ids")] + " " + text[m.end("ids"):]):  # not the list's "and"
+                if len(edits) == 1 and _CORRECTING.search(text[:lead.end() if lead else 0]):
+                    runs = named  # "delete run 1" ... "wait, no, run 2": the run meant, in its place
+                    continue
                 return None
             runs += [i for i in named if i not in runs]
         elif not set(named) <= set(runs):

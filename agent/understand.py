@@ -48,7 +48,7 @@ from agent.launch_words import (
 from agent.listed_words import PLACE_REF, THEM_LISTED, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
-from agent.ranked_words import ASKS_WHICH, BEST_REF, WORST_REF, resolve_best
+from agent.ranked_words import ASKS_WHICH, BEST_REF, DONE_TO_BEST, WORST_REF, resolve_best
 from agent.reading import (
     CONFIDENT,
     MANY_RUN_INTENTS,
@@ -143,9 +143,9 @@ DIVERGED_RUNS = re.compile(rf"\b(?:runs?|jobs?|experiments?|anything|any(?:one|\
                            re.I)
 """Runs asked for by a divergence ("which of my runs had nan losses?", "did anything diverge this week?"): a list."""
 LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus|wait|hold\s+on|hang\s+on|(?:but\s+)?first|before\s+that)"
-                                r"\W+)+(?=[a-z])", re.I)
+                                r"\W+)+(?=[a-z])(?!one\b(?:\s+(?:more|run|copy))*\s+(?:with|at|on|using|but)\b)", re.I)
 """Words that join a message to the one before ("and tag it as checked", "also probe it", "wait, first tell me how it's
-doing"): not the request."""
+doing"): not the request. Kept before "one with ...": "and one with lr 0.3" asks for a second run (ANOTHER_RUN)."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
@@ -321,6 +321,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     longer = _longer_asked(stripped, context, world)
     if longer:  # "train run 1 longer": how much is asked (it was a forecast)
         return longer
+    ranked_first = _rank_for_best(stripped, context, world)
+    if ranked_first is not None:  # "diagnose the best run", nothing ranked: the ranking, then the message again
+        return ranked_first
     words = read_annotation(stripped)
     waiting = context.get("pending_launch")  # "delete it" of a waiting launch is no delete of a run
     trashed = _trash(stripped, world, None if waiting else context.get("focus_run"),
@@ -1311,6 +1314,22 @@ def _search_query(text: str) -> str:
 
 
 PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classification) accuracy\b", re.I)
+
+
+def _rank_for_best(text: str, context: dict, world: World) -> Reading | None:
+    """For a request done to "the best run" (or the worst) when nothing in the thread has ranked runs and none is
+    named: the ranking of the runs it could be, with the message read again once it is back (its leader then named;
+    a comparison in its place where no label-free signal orders them). None where that does not apply, or where the
+    runs cannot be ranked together (the usual reading asks)."""
+    if not DONE_TO_BEST.match(text) or not (BEST_REF.search(text) or WORST_REF.search(text)) or ASKS_WHICH.search(
+            text) or context.get("last_ranking") or context.get("pending_launch") or find_runs(text, world).ids:
+        return None
+    first = _rank(text, [], {**context, "focus_run": None}, world,
+                  lambda name, args: Reading("tool", name, args, confidence=1.0, intents=[(name, 1.0)]))
+    if first.kind != "tool":
+        return None
+    first.then = text
+    return first
 
 
 def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable[[str, dict], Reading]) -> Reading:

@@ -1081,6 +1081,32 @@ def test_a_tag_taken_off_a_setting_asked_about_and_where_a_run_has_got_to(tmp_pa
     assert out["tool_calls"][0]["name"] == "cancel_run" and out["pending_confirmation"] is None
 
 
+def test_a_request_for_the_best_run_with_nothing_ranked_ranks_first_then_does_it_to_the_leader(tmp_path, monkeypatch):
+    """Held-out set 53d: "recommend something for the best run" ranked the runs (or compared them where the ranking
+    was refused) and dropped the recommendation. The ranking or the comparison now decides the run, and the request
+    is made for it; a destructive one still waits for its yes."""
+    from conversation_eval import seeded_home
+
+    from tools.agent_tools import ToolBox
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    out = a.chat("recommend something for the best run", "t")  # no encoders to rank: the comparison decides
+    assert [c["name"] for c in out["tool_calls"]] == ["rank_runs", "compare_runs", "recommend_next_step"]
+    assert out["tool_calls"][-1]["args"] == {"run_id": "1"} and "Run 1 is the best so far" in out["answer"]
+    assert "Next step for run 1" in out["answer"] and "That did not work" not in out["answer"]
+    out = a.chat("delete the worst run", "w")
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["2"]}}
+    assert (a.home.runs / "2").exists()
+    ranked = {"what": "runs", "method": "simclr", "dataset": "digits", "signal_name": "LiDAR", "decided_by": "LiDAR",
+              "ranking": [{"run_id": "3", "rank": 1, "label": "run 3", "score": 9.0, "probe_acc": None},
+                          {"run_id": "1", "rank": 2, "label": "run 1", "score": 5.0, "probe_acc": None}]}
+    monkeypatch.setattr(ToolBox, "rank_runs", lambda self, run_ids, about=None: ranked)
+    out = agent(a.home).chat("please diagnose the best one", "r")  # (its tools bound to the stand-in ranking)
+    assert [(c["name"], c["args"].get("run_id")) for c in out["tool_calls"]] == [("rank_runs", None),
+                                                                                 ("diagnose_run", "3")]
+
+
 def test_another_run_with_its_own_tag_or_name_the_verb_left_out(tmp_path, monkeypatch):
     """Held-out set 53: "tag run 1 as baseline" ... "and run 2 as broken" diagnosed run 2 and tagged nothing."""
     from conversation_eval import seeded_home

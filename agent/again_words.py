@@ -9,6 +9,7 @@ drops what the user meant.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from agent.setting_words import find_asked
 
@@ -21,6 +22,10 @@ AGAIN_FOR_RUN = re.compile(
     rf"{_RUN}(?:'s|\u2019s)?{_TOO}\W*$", re.I)
 """A message that is a run and a follow-up word, nothing else ("and run 1 too", "what about run 1?", "no, I mean for
 run 2", "and run 1's?")."""
+
+AGAIN_FOR_DESCRIBED = re.compile(AGAIN_FOR_RUN.pattern.replace(
+    _RUN, r"(?P<ref>(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job))"), re.I)
+"""The same follow-up naming its run by what it is ("and what about the simclr one?", "now the collapsed run")."""
 
 SAID_ALONE = re.compile(rf"^\W*{_RUN}\W*$", re.I)
 """A run and nothing else ("run 1"): an answer to a question, or a look at the run, not the last request again."""
@@ -53,6 +58,14 @@ RUN_IT_AGAIN_WITH = re.compile(
     rf"(?:\s+(?:it|that|this)(?:\s+one)?)?(?:{_CHANGE}|\W*$)", re.I)
 """The run in focus launched again ("rerun it with byol", "run it again with lr 0.1", "relaunch that one"); not
 "restart it", which may mean resuming it."""
+
+
+def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
+    """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
+    (AGAIN_FOR_DESCRIBED) and `resolve` (the home's run references) finds exactly one; else `text` as it was."""
+    m = AGAIN_FOR_DESCRIBED.match(text)
+    ids = resolve(m.group("ref")) if m else []
+    return text[:m.start("ref")] + f"run {ids[0]}" + text[m.end("ref"):] if len(ids) == 1 else text
 
 
 def relaunch_of_focus(text: str, focus: str | None, previous: list[dict], waiting: bool = False) -> str | None:

@@ -18,7 +18,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.again_words import again_for_run, another_setting, relaunch_of_focus
+from agent.again_words import again_for_run, another_setting, described_as_id, relaunch_of_focus
 from agent.annotating import another_run_annotated, instead_of_last, last_tags_off
 from agent.answers import (
     HELP,
@@ -34,7 +34,7 @@ from agent.launch_words import asked_setting
 from agent.reading import CONFIDENT, Reading
 from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
-from agent.run_refs import RunInfo, World
+from agent.run_refs import RunInfo, World, find_runs
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
 from tools.ranking import NOT_RANKED_TOGETHER
@@ -168,7 +168,9 @@ class OfflinePlanner(BaseChatModel):
             if launch:
                 context = {**context, "pending_launch": launch}
         previous = _previous_calls(messages)
-        again = again_for_run(text, previous) or edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare
+        world = world_of(self.home)
+        again = again_for_run(described_as_id(text, lambda ref: find_runs(ref, world).ids), previous) or \
+            edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare
         # runs 1 and 2" ... "and add run 3"
         setting = another_setting(text, previous)
         if setting:  # "what data did run 1 use?" ... "and what batch size?": the same run's batch size

@@ -1107,6 +1107,24 @@ def test_a_request_for_the_best_run_with_nothing_ranked_ranks_first_then_does_it
                                                                                  ("diagnose_run", "3")]
 
 
+def test_the_last_request_again_for_a_run_named_by_what_it_is(tmp_path, monkeypatch):
+    """Held-out set 53d: "diagnose run 2" ... "and what about the simclr one?" asked what to do with run 1."""
+    from conversation_eval import seeded_home
+
+    from agent.again_words import described_as_id
+
+    def resolve(ref: str) -> list[str]:
+        return {"the simclr one": ["1"], "the digits runs": ["1", "2"]}.get(ref, [])
+
+    assert described_as_id("and what about the simclr one?", resolve) == "and what about run 1?"
+    assert described_as_id("what about the digits runs?", resolve) == "what about the digits runs?"  # two: as said
+    assert described_as_id("diagnose the simclr one", resolve) == "diagnose the simclr one"  # a request of its own
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("diagnose run 2", "t")
+    assert a.chat("and what about the simclr one?", "t")["tool_calls"][0]["args"] == {"run_id": "1"}
+
+
 def test_another_run_with_its_own_tag_or_name_the_verb_left_out(tmp_path, monkeypatch):
     """Held-out set 53: "tag run 1 as baseline" ... "and run 2 as broken" diagnosed run 2 and tagged nothing."""
     from conversation_eval import seeded_home

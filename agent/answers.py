@@ -723,6 +723,7 @@ def _compare_text(result: dict) -> str:
     lead = result.get("probe_lead")
     if lead:
         lines += ["", probe_lead_text(lead)]
+    lines += _best_by_verdicts(result)
     diff = result["config_diff"]
     if diff and result.get("config_asked"):  # "how do their configs differ?": every difference, a row a setting
         ids = list(next(iter(diff.values())))
@@ -742,20 +743,26 @@ def _compare_text(result: dict) -> str:
 def side_by_side_text(refused: str, compared: dict) -> str:
     """A ranking refused ("which of my runs is best?" over runs of several methods) answered by the comparison in its
     place: why no label-free order, the runs side by side, and the best where a probe or the verdicts settle it."""
-    from agent.ranked_words import leader_of_comparison
 
     why = refused.removeprefix("runs: ").split(". Fix:")[0]
-    lines = [f"I cannot rank these runs without labels: {why}. Here they are side by side instead:", "",
-             _compare_text(compared)]
+    return "\n".join([f"I cannot rank these runs without labels: {why}. Here they are side by side instead:", "",
+                      _compare_text(compared)])
+
+
+def _best_by_verdicts(compared: dict) -> list[str]:
+    """The comparison's best run where the verdicts settle it without a probe (one healthy run beside failed ones),
+    as lines to add; none otherwise."""
+    from agent.ranked_words import leader_of_comparison
+
     settled = leader_of_comparison(compared)
-    if settled.get("failed") is not None:  # settled by the verdicts, not a probe
-        training = ", ".join(f"run {i}" for i in settled["training"])
-        verdicts = {str(r["run_id"]): str(r["verdict"]).replace("_", " ") for r in compared["runs"]}
-        lines += ["", f"**Run {settled['probe']} is the best so far**, the only healthy one: "
-                  + ", ".join(f"run {i} ended in {verdicts[i]}" for i in settled["failed"])
-                  + (f", and {training} {'is' if len(settled['training']) == 1 else 'are'} still training, not "
-                     "judged yet" if training else "") + "."]
-    return "\n".join(lines)
+    if settled.get("failed") is None:
+        return []
+    training = ", ".join(f"run {i}" for i in settled["training"])
+    verdicts = {str(r["run_id"]): str(r["verdict"]).replace("_", " ") for r in compared["runs"]}
+    return ["", f"**Run {settled['probe']} is the best so far**, the only healthy one: "
+            + ", ".join(f"run {i} ended in {verdicts[i]}" for i in settled["failed"])
+            + (f", and {training} {'is' if len(settled['training']) == 1 else 'are'} still training, not judged yet"
+               if training else "") + "."]
 
 
 def value_cell(value) -> str:

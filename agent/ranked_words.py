@@ -30,6 +30,13 @@ ASKS_WHICH = re.compile(r"\bwhich\b|\b(?:is|was|'s|are)\s+(?:the|that)\s+(?:best
 leader."""
 
 
+WHICH_WON = re.compile(
+    r"^\W*(?:(?:so|ok(?:ay)?|and|then|well)\W+)*(?:which|who)(?:\s+(?:one|run|model|encoder)s?|\s+of\s+(?:them|the\s+(?:two|"
+    r"runs)|these|those|the\s+\w+))?(?:'s|\s+(?:is|was|did|does|looks?|performed|performs|came\s+out|comes\s+out))?\s+"
+    r"(?:(?:the\s+)?(?:better|best|stronger|strongest|winner)(?:\s+(?:one|run))?|won|wins|ahead|on\s+top)"
+    r"(?:\s+(?:of\s+(?:them|the\s+two|these|those)|then|overall|here|now))?\W*$", re.I)
+"""A short question for the winner of the ranking or comparison just shown ("which one is better?", "so who won?"),
+which names no runs of its own."""
 ORDERED_HERE = re.compile(r"\b(?:compare|rank|side\s+by\s+side|versus|vs)\b", re.I)
 """Runs ordered by the message itself ("compare runs 1 and 4 and train the better one"): its "better one" is theirs,
 read once that comparison is back, not the last one's."""

@@ -48,7 +48,7 @@ from agent.launch_words import (
 from agent.listed_words import PLACE_REF, THEM_LISTED, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
-from agent.ranked_words import ASKS_WHICH, BEST_REF, DONE_TO_BEST, WORST_REF, resolve_best
+from agent.ranked_words import ASKS_WHICH, BEST_REF, DONE_TO_BEST, WHICH_WON, WORST_REF, resolve_best
 from agent.reading import (
     CONFIDENT,
     MANY_RUN_INTENTS,
@@ -321,6 +321,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     longer = _longer_asked(stripped, context, world)
     if longer:  # "train run 1 longer": how much is asked (it was a forecast)
         return longer
+    won = _which_won(stripped, context, world)
+    if won is not None:  # "compare runs 1 and 2" ... "which one is better?": that comparison, with its answer
+        return won
     ranked_first = _rank_for_best(stripped, context, world)
     if ranked_first is not None:  # "diagnose the best run", nothing ranked: the ranking, then the message again
         return ranked_first
@@ -1314,6 +1317,19 @@ def _search_query(text: str) -> str:
 
 
 PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classification) accuracy\b", re.I)
+
+
+def _which_won(text: str, context: dict, world: World) -> Reading | None:
+    """The comparison or ranking just shown, again, for a short question about its winner (WHICH_WON): its answer
+    says which run leads where the probe or the verdicts settle it, and why not where they do not. Read alone, such
+    a question was not understood."""
+    ranked = context.get("last_ranking") or {}
+    ids = [str(i) for i in ranked.get("run_ids") or []]
+    if len(ids) < 2 or not WHICH_WON.match(text) or context.get("last_listed") not in (None, ids) or \
+            find_runs(text, world).ids:
+        return None
+    tool = "compare_runs" if ranked.get("compared") else "rank_runs"
+    return Reading("tool", tool, {"run_ids": ids}, confidence=1.0, intents=[(tool, 1.0)])
 
 
 def _rank_for_best(text: str, context: dict, world: World) -> Reading | None:

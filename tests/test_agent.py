@@ -1107,6 +1107,28 @@ def test_a_request_for_the_best_run_with_nothing_ranked_ranks_first_then_does_it
                                                                                  ("diagnose_run", "3")]
 
 
+def test_which_one_won_after_a_comparison_is_that_comparison_with_its_answer(tmp_path, monkeypatch):
+    """Held-out set 53e: "compare runs 1 and 2" ... "which one is better?" got the help text, and the comparison of a
+    healthy run beside a collapsed one never said which was better (only a refused ranking's stand-in did)."""
+    from conversation_eval import seeded_home
+
+    from agent.ranked_words import WHICH_WON
+
+    for text in ("which one is better?", "so who won?", "which of the two came out ahead?", "which is best then?"):
+        assert WHICH_WON.match(text), text
+    for text in ("which one?", "which of my runs is best?", "which run is better, 1 or 2?", "which one is faster?"):
+        assert not WHICH_WON.match(text), text
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    first = a.chat("compare runs 1 and 2", "t")
+    assert "**Run 1 is the best so far**, the only healthy one: run 2 ended in complete collapse." in first["answer"]
+    out = a.chat("which one is better?", "t")
+    assert out["tool_calls"][0]["name"] == "compare_runs" and out["tool_calls"][0]["args"] == {"run_ids": ["1", "2"]}
+    assert "**Run 1 is the best so far**" in out["answer"]
+    a.chat("list my runs", "t")  # a list shown since: its runs, not the comparison's, are what "which" is about
+    assert a.chat("which one is better?", "t")["tool_calls"][:1] != [out["tool_calls"][0]]
+
+
 def test_the_last_request_again_for_a_run_named_by_what_it_is(tmp_path, monkeypatch):
     """Held-out set 53d: "diagnose run 2" ... "and what about the simclr one?" asked what to do with run 1."""
     from conversation_eval import seeded_home

@@ -743,7 +743,6 @@ def _compare_text(result: dict) -> str:
 def side_by_side_text(refused: str, compared: dict) -> str:
     """A ranking refused ("which of my runs is best?" over runs of several methods) answered by the comparison in its
     place: why no label-free order, the runs side by side, and the best where a probe or the verdicts settle it."""
-
     why = refused.removeprefix("runs: ").split(". Fix:")[0]
     return "\n".join([f"I cannot rank these runs without labels: {why}. Here they are side by side instead:", "",
                       _compare_text(compared)])

@@ -1,9 +1,10 @@
 """A list of runs edited by the next message: the runs of a waiting delete or cancel, or of the comparison just shown.
 
 "just run 1", "only 1 and 3" and "not run 2" keep or take out runs; "and run 3", "add run 3 too" add one; "drop run 1
-and add run 3" does both; "swap run 1 for run 3" replaces one, and "no, run 3" puts it in place of the list. Read alone, such a message was another request: "just
-run 1" then "yes" deleted both runs of "delete runs 1 and 2", "and run 2" replaced "delete run 1" instead of joining
-it, and "drop run 1 and add run 3" after a comparison was not understood. The edited action is proposed again and
+and add run 3" does both; "swap run 1 for run 3" replaces one, and "no, run 3" puts it in place of the list. Read
+alone, such a message was another request: "just run 1" then "yes" deleted both runs of "delete runs 1 and 2", "and
+run 2" replaced "delete run 1" instead of joining it, and "drop run 1 and add run 3" after a comparison was not
+understood. The edited action is proposed again and
 waits for its own yes; the edited comparison is shown.
 """
 

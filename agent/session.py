@@ -65,6 +65,11 @@ class Agent:
                     yield {"event": "answer", "text": held_text(held, said), "options": []}
                 yield ev
 
+    def held_note(self, thread_id: str) -> str | None:
+        """What a page shows under a conversation the full disk holds in memory (ChatHistory); None when it is kept."""
+        held = self.checkpointer.held_because(thread_id)
+        return held_text(held, "") if held is not None else None
+
     def _claim(self, thread_id: str, actor: Actor) -> None:
         """The thread becomes the actor's. On a full disk the registry cannot record that: the turn goes on, and
         the next turn with room claims it (the history's own writes say the disk is full, ChatHistory)."""

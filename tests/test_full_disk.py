@@ -113,6 +113,7 @@ def test_the_chat_on_a_full_disk_answers_holds_the_thread_in_memory_and_writes_i
     out = agent.chat("show run " + run.id, thread_id="t1")
     assert f"Run {run.id}" in out["answer"] and "held in memory only" in out["answer"]
     assert "the chat's history cannot be written" in out["answer"] and out["tool_calls"][0]["status"] == "ok"
+    assert agent.held_note("t1").startswith("This turn is held in memory only") and agent.held_note("t9") is None
     stored = Agent(home).transcript("t1")  # another process reads agent.db: nothing stored was changed
     assert stored == kept or stored[: len(kept)] == kept
     out = agent.chat("delete run " + run.id, thread_id="t1")
@@ -122,7 +123,7 @@ def test_the_chat_on_a_full_disk_answers_holds_the_thread_in_memory_and_writes_i
     assert streamed[-2]["text"].startswith(HELD.split("{")[0]) and (home.runs / run.id).exists()
     db.execute("PRAGMA max_page_count=1073741823")  # space again: the next turn writes the thread back first
     out = agent.chat("list my runs", thread_id="t1")
-    assert "held in memory" not in out["answer"]
+    assert "held in memory" not in out["answer"] and agent.held_note("t1") is None
     said = [t["content"] for t in Agent(home).transcript("t1") if t["role"] == "user"]
     assert said == ["list my runs", "show run " + run.id, "delete run " + run.id, "no", "list my runs"]
 
@@ -325,6 +326,12 @@ def test_a_page_shows_the_one_line_not_a_traceback(home, monkeypatch):
     assert not at.exception
     assert [e.value for e in at.error] == [str(full_disk_error("database or disk is full", home.root,
                                                                "the chat's history"))]
+    monkeypatch.undo()  # a conversation held in memory: the page says so under it
+    monkeypatch.setenv("SSLPILOT_HOME", str(home.root))
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    monkeypatch.setattr(Agent, "held_note", lambda self, thread: "This turn is held in memory only: disk full.")
+    at = AppTest.from_file(str(ROOT / "ui" / "pages" / "chat.py"), default_timeout=180).run()
+    assert not at.exception and [w.value for w in at.warning] == ["This turn is held in memory only: disk full."]
 
 
 def test_a_worker_that_said_how_it_ended_is_not_called_dead_while_the_registry_lags(home, monkeypatch):

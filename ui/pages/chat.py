@@ -62,6 +62,9 @@ def main() -> None:
         for j, (col, option) in enumerate(zip(cols, last["options"], strict=False)):
             col.button(option, key=f"opt-{len(transcript)}-{j}", on_click=queue_prompt, args=(option,))
 
+    held = agent().held_note(thread)
+    if held:  # the disk is full: the answers above live in this process only, until there is room
+        st.warning(held)
     pending = agent().pending(thread)
     if pending:
         c1, c2, _ = st.columns([1, 1, 4])

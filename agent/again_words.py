@@ -15,13 +15,16 @@ from agent.setting_words import find_asked
 
 _RUN = r"(?:run|job|experiment)\s*#?\s*(?P<id>\d+)"
 _TOO = r"(?:\s+(?:too|as\s+well|also|instead|then|please))*"
+_IS_IT_OK = (r"(?:is|was|does|did)\s+(?:it|that\s+one)\s+(?:ok(?:ay)?|fine|alright|all\s+right|healthy|good|look\s+(?:ok(?:ay)?|"
+             r"fine|good|healthy|right))")
+"""A question of how the run is that any look at it answers ("..., is it ok?"), so the same request again serves."""
 AGAIN_FOR_RUN = re.compile(
     rf"^\W*(?:(?:ok(?:ay)?|and|also|now|then|great|thanks?|no|nope|sorry|oops|wait)\W+)*(?:i\s+mean(?:t)?\s+)?"
     rf"(?:(?:what|how)\s+about\s+|(?:and\s+)?(?:the\s+)?same\s+(?:thing\s+)?(?:for|with|on)\s+|"
     rf"(?:now\s+)?do\s+(?:the\s+same|that|it|this)\s+(?:again\s+)?(?:for|with|on|to)\s+|(?:and\s+)?for\s+)?"
-    rf"{_RUN}(?:'s|\u2019s)?{_TOO}\W*$", re.I)
+    rf"{_RUN}(?:'s|\u2019s)?{_TOO}(?:\W+{_IS_IT_OK})?\W*$", re.I)
 """A message that is a run and a follow-up word, nothing else ("and run 1 too", "what about run 1?", "no, I mean for
-run 2", "and run 1's?")."""
+run 2", "and run 1's?", "and what about run 3, is it ok?")."""
 
 AGAIN_FOR_DESCRIBED = re.compile(AGAIN_FOR_RUN.pattern.replace(
     _RUN, r"(?P<ref>(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job))"), re.I)

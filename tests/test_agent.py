@@ -1129,6 +1129,30 @@ def test_which_one_won_after_a_comparison_is_that_comparison_with_its_answer(tmp
     assert a.chat("which one is better?", "t")["tool_calls"][:1] != [out["tool_calls"][0]]
 
 
+def test_a_delete_of_one_run_by_description_and_a_follow_up_asking_if_it_is_ok(tmp_path, monkeypatch):
+    """Held-out set 53g: "delete the last one" was refused as an order to delete files ("I never delete files"), as
+    "delete the latest run" was; and "and what about run 3, is it ok?" after a diagnosis asked what to do."""
+    from understanding_eval import WORLD
+
+    from agent.again_words import again_for_run
+    from agent.trash_words import read_delete
+
+    assert read_delete("delete the latest run", WORLD) == ("ids", ["5"])
+    assert read_delete("remove the byol one", WORLD) == ("ids", ["4"])
+    assert read_delete("delete the digits runs", WORLD) is None  # not one run: as before
+    diagnosed = [{"tool": "diagnose_run", "args": {"run_id": "2"}}]
+    assert again_for_run("and what about run 3, is it ok?", diagnosed) == [{"tool": "diagnose_run",
+                                                                            "args": {"run_id": "3"}}]
+    assert again_for_run("and what about run 3, is it faster?", diagnosed) is None
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    out = a.chat("delete the oldest run", "t")  # proposed, naming the run, for a yes
+    assert out["pending_confirmation"] == {"tool": "delete_runs", "args": {"run_ids": ["1"]}}
+    assert "Delete run 1" in out["answer"] and (a.home.runs / "1").exists()
+
+
 def test_the_last_request_again_for_a_run_named_by_what_it_is(tmp_path, monkeypatch):
     """Held-out set 53d: "diagnose run 2" ... "and what about the simclr one?" asked what to do with run 1."""
     from conversation_eval import seeded_home

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-BEST_REF = re.compile(r"\b(?:the|that)\s+(?:best|better|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
+BEST_REF = re.compile(r"\b(?:the|that|my|our)\s+(?:best|better|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
                       r"setting|model|encoder)\b|\bthe\s+winner\b|\bwhichever\s+(?:one\s+|run\s+)?(?:is|was|did|does)\s+"
                       r"better\b", re.I)
 """A run pointed at by its place in the last ranking or comparison ("the better one", "whichever did better")."""
-WORST_REF = re.compile(r"\b(?:the|that)\s+(?:worse|worst|weaker|weakest|losing)\s+(?:one|run|config(?:uration)?|setting|"
+WORST_REF = re.compile(r"\b(?:the|that|my|our)\s+(?:worse|worst|weaker|weakest|losing)\s+(?:one|run|config(?:uration)?|setting|"
                        r"model|encoder)\b|\bthe\s+loser\b", re.I)
 """The other end of it ("what should I do about the worse one?")."""
 DONE_TO_BEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you|now|then|ok(?:ay)?)\W+)*(?:"

@@ -1105,6 +1105,10 @@ def test_a_request_for_the_best_run_with_nothing_ranked_ranks_first_then_does_it
     out = agent(a.home).chat("please diagnose the best one", "r")  # (its tools bound to the stand-in ranking)
     assert [(c["name"], c["args"].get("run_id")) for c in out["tool_calls"]] == [("rank_runs", None),
                                                                                  ("diagnose_run", "3")]
+    out = agent(a.home).chat("diagnose my best run", "m")  # "my best run" is the best one too
+    assert [(c["name"], c["args"].get("run_id")) for c in out["tool_calls"]] == [("rank_runs", None),
+                                                                                 ("diagnose_run", "3")]
+    assert "Nothing in this thread has ranked" in a.chat("what about my best one?", "q")["answer"]  # was the help
 
 
 def test_which_one_won_after_a_comparison_is_that_comparison_with_its_answer(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from agent.run_refs import ONE_DESCRIBED
 from agent.setting_words import find_asked
 
 _RUN = r"(?:run|job|experiment)\s*#?\s*(?P<id>\d+)"
@@ -26,8 +27,7 @@ AGAIN_FOR_RUN = re.compile(
 """A message that is a run and a follow-up word, nothing else ("and run 1 too", "what about run 1?", "no, I mean for
 run 2", "and run 1's?", "and what about run 3, is it ok?")."""
 
-AGAIN_FOR_DESCRIBED = re.compile(AGAIN_FOR_RUN.pattern.replace(
-    _RUN, r"(?P<ref>(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job))"), re.I)
+AGAIN_FOR_DESCRIBED = re.compile(AGAIN_FOR_RUN.pattern.replace(_RUN, f"(?P<ref>{ONE_DESCRIBED})"), re.I)
 """The same follow-up naming its run by what it is ("and what about the simclr one?", "now the collapsed run")."""
 
 SAID_ALONE = re.compile(rf"^\W*{_RUN}\W*$", re.I)

@@ -168,8 +168,9 @@ class OfflinePlanner(BaseChatModel):
             if launch:
                 context = {**context, "pending_launch": launch}
         previous = _previous_calls(messages)
-        world = world_of(self.home)  # "and what about the simclr one?": the run it describes, by its id
-        again = again_for_run(described_as_id(text, lambda ref: find_runs(ref, world).ids), previous) or \
+        described = described_as_id(text, lambda ref: find_runs(ref, world_of(self.home)).ids)  # "and what about
+        # the simclr one?": the run it describes, by its id (the home's runs read only for such a message)
+        again = again_for_run(described, previous) or \
             edited_comparison(text, previous, COMPARED_AT_MOST)  # "compare runs 1 and 2" ... "and add run 3"
         setting = another_setting(text, previous)
         if setting:  # "what data did run 1 use?" ... "and what batch size?": the same run's batch size

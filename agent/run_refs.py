@@ -161,6 +161,9 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
     return [r.id for r in world.runs if all(k(r) for k in keep)]
 
 
+ONE_DESCRIBED = r"(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job|experiment)"
+"""One run named by what it is, in a word or two ("the latest run", "the simclr one", "my collapsed run"): which
+run, if any single one, find_runs says."""
 ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s+on)\s+gpu\s*#?\s*(\d+)\b")
 """A run described by the GPU it holds ("cancel the run on gpu 1"): the live run placed there, never run 1."""
 

@@ -9,7 +9,7 @@ import re
 import time
 
 from agent.listed_words import THEM_LISTED
-from agent.run_refs import World, find_runs
+from agent.run_refs import ONE_DESCRIBED, World, find_runs
 from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
@@ -22,9 +22,6 @@ RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:(?:res
 ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|runs|\s)+$", re.I)
 """Ids and the words between them ("runs 1 and 2", "run 4, run 5"), nothing else."""
 THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
-ONE_DESCRIBED = re.compile(r"^(?:the|my|that)\s+(?:[\w.-]+\s+){1,2}(?:one|run|job|experiment)$", re.I)
-"""One run by what it is ("the latest run", "the byol one"): deleted when exactly one run fits (it waits for a yes
-that names it); read as an order to delete files before, and refused."""
 IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+too)?$", re.I)
 """The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
 KINDS = {
@@ -102,7 +99,8 @@ def read_delete(text: str, world: World, focus: str | None = None,
     if kind:
         age = _age_s(kind.group("n") or kind.group("n2"), kind.group("unit") or kind.group("unit2"))
         return "kind", of_kind(world, kind.group("kind").lower(), age)
-    if ONE_DESCRIBED.match(what):  # "delete the latest run", "remove the byol one": the one run it fits, if one
+    if re.fullmatch(ONE_DESCRIBED, what, re.I):  # "delete the latest run", "remove the byol one": the one run it
+        # fits, waiting for a yes that names it (read as an order to delete files before, and refused)
         ids = find_runs(what, world, about_runs=True).ids
         return ("ids", ids) if len(ids) == 1 else None
     return None

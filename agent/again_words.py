@@ -63,6 +63,20 @@ RUN_IT_AGAIN_WITH = re.compile(
 "restart it", which may mean resuming it."""
 
 
+WHY_ALONE = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|but|and|so|really)\W+)*(?:why(?:\s+(?:(?:is|was)\s+(?:that|it)|not|so|"
+                       r"though))?|how\s+come|on\s+what\s+(?:basis|grounds)|what\s+makes\s+you\s+say\s+(?:that|so)|"
+                       r"says\s+who)\W*$", re.I)
+"""A bare "why?" and its kin ("how come?", "why is that?"), asked of the answer just given."""
+
+
+def why_of_verdict(text: str, previous: list[dict]) -> str | None:
+    """The run whose quality verdict the previous turn gave (a judge_run of one run), when `text` only asks why: its
+    diagnosis holds the evidence the verdict rests on. Read alone, "why?" was the help text."""
+    if WHY_ALONE.match(text) and [c["tool"] for c in previous] == ["judge_run"]:
+        return str(previous[0]["args"].get("run_id") or "") or None
+    return None
+
+
 def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
     """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
     (AGAIN_FOR_DESCRIBED) and `resolve` (the home's run references) finds exactly one; else `text` as it was."""

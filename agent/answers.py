@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 
+from agent.ranked_words import named_leader
 from tools.home import bytes_text
 from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
@@ -105,7 +106,8 @@ def diagnosis_text(d: dict, next_step: str = "Ask \"what should I try next?\" fo
             for p in d["passages"]) + ".")
     if d.get("not_stored"):
         lines.append(f"This reading was not kept: {d['not_stored']}")
-    lines.append(next_step)
+    if next_step:
+        lines.append(next_step)
     return "\n".join(lines)
 
 
@@ -296,7 +298,7 @@ def runs_table(r: dict) -> str:
         shown = f"; the {len(runs)} {'newest' if by is None else 'first'}:" if r["count"] > len(runs) else ":"
         lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
-    top = runs[0].get(by.key) if by and r.get("sort") in ("probe", "knn") else None
+    top = runs[0].get(by.key) if named_leader(r) else None
     if isinstance(top, (int, float)):  # "which run has the best probe?": the answer first, then the table
         what = "linear probe" if r["sort"] == "probe" else "kNN accuracy"
         lines = [f"**Run {runs[0]['run_id']}** has the best {what} here: {_pct(top)}.", "", *lines]

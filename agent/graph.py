@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import changes_launch, corrects_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY, last_human, previous_human
-from agent.ranked_words import answered_best, leader_of_comparison, leaders_of
+from agent.ranked_words import answered_best, leader_of_comparison, leaders_of, named_leader
 from agent.reply_words import DENY, FIRST, LEAVE_IT, YES_ALONE, YES_THEN, request_after_no, restated_yes
 from agent.run_list_words import NARROWABLE, narrowed, runs_of
 from ssl_runtime import settings
@@ -306,6 +306,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update["last_listed"] = [str(r["run_id"]) for r in result.get("runs") or []]
                 if len(update["last_listed"]) == 1:  # "which runs are running?" - one - "cancel that one"
                     update["focus_run"] = update["last_listed"][0]
+                leader = named_leader(result) if msg.name == "list_runs" else None
+                if leader:  # "which run has the highest probe accuracy?" ... "show me its config": the run it named
+                    update["focus_run"] = leader
             if msg.name == "compare_runs" and "error" not in result:  # "train the better one longer"
                 update["last_ranking"] = leader_of_comparison(result)
             for key in ("run_id",):

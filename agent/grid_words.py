@@ -14,6 +14,7 @@ from agent.setting_words import (
     SWEEPABLE,
     _setting_of,
     _written_value,
+    named_settings,
     optimiser_momentum,
 )
 from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, parse_value
@@ -193,11 +194,29 @@ def without_grid(text: str) -> str:
     return re.sub(SEED_COUNT, " ", low)
 
 
+SAID_AGAIN = re.compile(rf"\b(?P<name>[a-z][\w.-]*(?:\s+[a-z][\w.-]*){{0,2}}?)\s+(?P<a>{NUMBER}(?:\s*(?:,|\band\b|\bor\b)\s*"
+                        rf"{NUMBER})*)(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:also\s+)?"
+                        r"(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|a\s+run)\s+(?:with|at|using)\s+)?"
+                        rf"(?P=name)\s+(?P<b>{NUMBER})(?![\w.])")
+"""A setting named again with its second value ("lr 0.1 and lr 0.3", "batch 64 and also one with batch 128"): one
+setting with two values, as "lr 0.1 and 0.3"."""
+
+
+def _said_once(low: str) -> str:
+    """`low` with each setting named again before its next value (SAID_AGAIN) named once."""
+    while True:
+        once = SAID_AGAIN.sub(lambda m: f"{m.group('name')} {m.group('a')} and {m.group('b')}"
+                              if named_settings(m.group("name")) else m.group(0), low)
+        if once == low:
+            return low
+        low = once
+
+
 def find_grid(text: str) -> dict[str, list]:
     """What a sweep varies: a setting with two or more values ("lr 1e-3, 3e-3 and 1e-2", "temperature 0.1 or 0.2",
     `optim.lr=1e-3,3e-3`), a range ("from 0.1 to 0.5 in steps of 0.1", "5 lrs between 1e-4 and 1e-2"), or "N seeds"
     (seeds 0..N-1). Config keys to the values, in the order written."""
-    low = text.lower()
+    low = _said_once(text.lower())
     grid: dict[str, list] = {}
     for g in _grid_lists(low):
         key = g.key

@@ -19,7 +19,7 @@ from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
 from agent.run_refs import World, find_backend, find_runs
-from agent.setting_words import find_knobs, named_settings, short_for
+from agent.setting_words import find_knobs, named_settings, setting_before_value, short_for
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
@@ -205,6 +205,7 @@ def launch_args(text: str, method: str | None = None) -> dict:
     """Numbers, knobs and explicit `key=value` settings; the explicit ones win over what was read from words.
     `method`: the launch's when the message does not name it (a follow-up's parent's)."""
     args: dict = {}
+    text = setting_before_value(text)  # "use 0.3 for the temperature"
     numbers = find_numbers(mask_plateau(text))  # "stop if the loss hasn't improved for 300 steps": no run length
     overrides = {**numbers.pop("overrides", {}), **find_knobs(text, method)}
     args.update(numbers)

@@ -18,13 +18,20 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.again_words import again_for_run, another_setting, described_as_id, relaunch_of_focus
+from agent.again_words import (
+    again_for_run,
+    another_setting,
+    described_as_id,
+    relaunch_of_focus,
+    why_of_verdict,
+)
 from agent.annotating import another_run_annotated, instead_of_last, last_tags_off
 from agent.answers import (
     HELP,
     REFUSAL,
     as_markdown,
     catalogue_text,
+    diagnosis_text,
     recommendation_text,
     side_by_side_text,
     tool_result_text,
@@ -35,6 +42,7 @@ from agent.reading import CONFIDENT, Reading
 from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World, find_runs
+from agent.trash_words import undo_of_delete
 from agent.two_requests import TwoRequests, split_requests
 from agent.understand import understand
 from tools.ranking import NOT_RANKED_TOGETHER
@@ -118,10 +126,9 @@ class OfflinePlanner(BaseChatModel):
             then = _planned_second(messages)  # kept on the turn's first call (below), not read again
             refused = _ranking_refused(messages, results) if not then or then["tool"] is None else None
             if refused:  # "which of my runs is best?" over runs no label-free signal orders together: side by side
-                return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]})  # (a second request about
-                # "the best one" is then read once the comparison is back)
-            ordered = len(tail) == 1 or [n for n, _ in results] == ["rank_runs", "compare_runs"]
-            if then and then["run_both"] and ordered and "error" not in results[-1][1]:
+                return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]}, then=then)  # (a second
+                # request about "the best one" is then read once the comparison is back)
+            if then and then["run_both"] and len(tail) < CHAINED_AT_MOST and "error" not in results[-1][1]:
                 if then["tool"] is None:  # "compare runs 1 and 2 and train the better one longer": read now
                     second = self.read(then["text"], context_from(messages))
                     if second.kind != "tool":
@@ -130,15 +137,22 @@ class OfflinePlanner(BaseChatModel):
                                                                         "options": second.options,
                                                                         "asked_about": then["text"],
                                                                         "without": second.without}})
-                    return _call(second.tool, second.args)
+                    later = {"tool": None, "args": {}, "text": second.then, "run_both": True} if second.then else None
+                    return _call(second.tool, second.args, then=later)  # "relaunch it with the fix": the
+                    # recommendation, then the launch read again with it in hand
                 return _call(then["tool"], then["args"])  # "... and tell me what to try next": the second
             parts = [tool_result_text(name, result) for name, result in results]
             if [n for n, _ in results[:2]] == ["rank_runs", "compare_runs"] and "error" in results[0][1] and \
                     "error" not in results[1][1]:  # the ranking refused, the comparison shown in its place
                 parts[:2] = [as_markdown(side_by_side_text(results[0][1]["error"], results[1][1]))]
-            if [n for n, _ in results[:2]] == ["recommend_next_step", "launch_pretraining"] and "error" not in \
-                    results[0][1]:  # "fix run 2 for me": the follow-up is proposed below, not "say launch it"
-                parts[0] = as_markdown(recommendation_text(results[0][1], launch_with="it is proposed below"))
+            for i, ((name, result), (after, _)) in enumerate(zip(results, results[1:], strict=False)):
+                if "error" in result:
+                    continue
+                if (name, after) == ("recommend_next_step", "launch_pretraining"):  # "fix run 2 for me": the
+                    parts[i] = as_markdown(recommendation_text(result, launch_with="it is proposed below"))  # follow-up
+                    # is proposed below, not "say launch it"
+                if (name, after) == ("diagnose_run", "recommend_next_step"):  # the change is below, not to ask for
+                    parts[i] = as_markdown(diagnosis_text(result, next_step=""))
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))
@@ -175,6 +189,17 @@ class OfflinePlanner(BaseChatModel):
         setting = another_setting(text, previous)
         if setting:  # "what data did run 1 use?" ... "and what batch size?": the same run's batch size
             return _call("get_run", setting)
+        why = why_of_verdict(text, previous)
+        if why:  # "is run 2 any good?" ... "why?": the diagnosis its verdict rests on
+            return _call("diagnose_run", {"run_id": why})
+        undone = undo_of_delete(text, previous, lambda rid: world_of(self.home).has(rid))  # read only for an undo
+        if undone and len(undone) <= 2:  # "delete run 2" ... "yes" ... "undo that": run 2 back from the trash
+            then = {"tool": "restore_run", "args": {"run_id": undone[1]}, "text": text, "run_both": True} \
+                if len(undone) == 2 else None
+            return _call("restore_run", {"run_id": undone[0]}, then=then)
+        if undone:
+            return AIMessage(content="That moved runs " + ", ".join(undone) + " to the trash; bring each back with "
+                             "`restore run N` (e.g. `restore run " + undone[0] + "`).")
         untag = last_tags_off(text, previous)
         if untag:  # "tag run 2 as candidate" ... "remove that tag"
             return _call("annotate_run", untag)
@@ -193,7 +218,9 @@ class OfflinePlanner(BaseChatModel):
         two = self._two_requests(text, context, reading) if not reading.then else None  # a message read again
         # once its first call is back ("relaunch it with the fix and tag it retry") is read whole then, tags and all
         if two:  # "diagnose run 2 and tell me what to try next": the first now, the second once it is back
-            second = two.second
+            second = two.second if two.second is None or not two.second.then else None  # a second that needs a
+            # call of its own first ("... and then relaunch it with the fix": the recommendation) is read once the
+            # first is back, and makes its own calls in turn
             return _call(two.first.tool, two.first.args, then={"tool": second.tool if second else None,
                                                                "args": second.args if second else {},
                                                                "text": two.second_text, "run_both": two.run_both})
@@ -224,6 +251,11 @@ class OfflinePlanner(BaseChatModel):
         return split_requests(text, whole, read, CONFIRM_TOOLS)
 
 
+CHAINED_AT_MOST = 3
+"""Calls one message may make in turn ("diagnose run 2 and relaunch it with the fix": the diagnosis, the
+recommendation, the launch proposed)."""
+
+
 def _call(tool: str, args: dict, then: dict | None = None) -> AIMessage:
     """A tool call; `then`, the second request of the message, made (or named) once this call is back."""
     return AIMessage(content="", tool_calls=[{"name": tool, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}",
@@ -243,14 +275,13 @@ def _ranking_refused(messages: list[BaseMessage], results: list[tuple[str, dict]
 
 
 def _planned_second(messages: list[BaseMessage]) -> dict | None:
-    """The second request this turn's first call carries, if any."""
-    first = None
+    """The request still to make that this turn's newest call carries, if any."""
     for m in reversed(messages):
         if isinstance(m, HumanMessage):
-            break
+            return None
         if isinstance(m, AIMessage) and m.tool_calls:
-            first = m
-    return first.additional_kwargs.get("then") if first is not None else None
+            return m.additional_kwargs.get("then")
+    return None
 
 
 ASKS_VERDICT = re.compile(r"\b(collaps\w*|diagnos\w*|healthy|health|broken|wrong|ok|okay|fine|verdict|"

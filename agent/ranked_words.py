@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from tools.runs import run_sort
+
 BEST_REF = re.compile(r"\b(?:the|that|my|our)\s+(?:best|better|winning|top|leading|strongest)\s+(?:one|run|config(?:uration)?|"
                       r"setting|model|encoder)\b|\bthe\s+winner\b|\bwhichever\s+(?:one\s+|run\s+)?(?:is|was|did|does)\s+"
                       r"better\b", re.I)
@@ -114,3 +116,13 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
         picks = list(dict.fromkeys(x for x in (ranked["label_free"], ranked.get("probe")) if x)) or ranked["run_ids"]
     written = [text[:m.start()] + f"run {rid}" + text[m.end():] for rid in picks]
     return written[0] if len(written) == 1 else written
+
+
+def named_leader(r: dict) -> str | None:
+    """The run a list of runs by probe or kNN names as the best ("which run has the best probe?"): its first row, when
+    it has that value; the next question's "it"."""
+    by = run_sort(r.get("sort") or "newest")
+    runs = r.get("runs") or []
+    if not by or r.get("sort") not in ("probe", "knn") or not runs:
+        return None
+    return str(runs[0]["run_id"]) if isinstance(runs[0].get(by.key), (int, float)) else None

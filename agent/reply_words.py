@@ -31,9 +31,9 @@ TAKEN_UP = re.compile(rf"{_YES_LEAD}(?:(?:{_YES}|good|nice|cool)\b[\s,.!;:-]*)*(
 proposed (a yes with nothing waiting for one is not; agent/understand.py)."""
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
-                  r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove)(?:\s+(?:it|that|this|them|the\s+(?:"
+                  r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove|undo|revert)(?:\s+(?:it|that|this|them|the\s+(?:"
                   r"launch|sweep|job|run|one|action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "actually no", "nope", "never mind", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
+"""A no: "no", "actually no", "nope", "never mind", "undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
 whose own verb it is not; of its own, it is a yes: `restated_yes`). "Cancel run 3" names something else to cancel:
 a new action, which replaces the waiting one."""
 LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"

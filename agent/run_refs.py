@@ -22,6 +22,7 @@ from agent.slots import (
     find_datasets,
     find_method,
 )
+from tools.registry import TERMINAL
 
 
 @dataclass
@@ -146,9 +147,12 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
         return None
     words = (m.group("what") or m.group("one") or m.group("after")).split()
     keep: list = []
+    count = None
     for w in words:
         method = find_method(w)
-        if w in GROUP_WORDS:
+        if count is None and (w.isdigit() or w in WORD_NUMBERS) and w not in ("zero", "one", "0", "1"):
+            count = int(WORD_NUMBERS.get(w, w))  # "my two finished runs": as many as that, or asked
+        elif w in GROUP_WORDS:
             keep.append(GROUP_WORDS[w])
         elif method and method.value:
             keep.append(lambda r, v=method.value: r.method == v)
@@ -158,7 +162,8 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
             return None
     if not keep:
         return None
-    return [r.id for r in world.runs if all(k(r) for k in keep)]
+    ids = [r.id for r in world.runs if all(k(r) for k in keep)]
+    return [] if count is not None and count != len(ids) else ids
 
 
 ONE_DESCRIBED = r"(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job|experiment)"
@@ -172,7 +177,11 @@ OLDEST = (r"\bthe\s+(?:oldest|earliest|first)\s+(?:run|job|experiment|training)\
           r"trained|ran|started|made|did)\b|\bthe\s+(?:oldest|earliest)\s+(?:one|run|job|experiment)\b")
 """The oldest run ("the first run I launched", "the oldest one"); "the first one" alone is a list's
 (agent/listed_words.py)."""
-DESCRIPTIONS = (OLDEST, r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
+LATEST_ENDED = re.compile(r"\b(?:last|latest|newest|most\s+recent)\s+(?P<how>finished|completed|ended|done|succeeded|"
+                          r"successful)\s+(?:one|run|job|experiment|training)\b")
+"""The newest run that has ended ("my latest finished run"), or that succeeded ("the last successful run")."""
+DESCRIPTIONS = (OLDEST, LATEST_ENDED.pattern,
+                r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
                 r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
                 r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
                 r"\bthe (?:running|current|active|live) (?:one|run|job|training)\b",
@@ -283,6 +292,10 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
                  r"\bthe last one\b", low):
         described.append([runs[0].id] if runs else [])
+    ended = LATEST_ENDED.search(low)
+    if ended:  # "my latest finished run": the newest that has ended (succeeded, for "successful")
+        done = ("succeeded",) if ended.group("how").startswith("succe") else TERMINAL
+        described.append([r.id for r in runs if r.status in done][:1])
     if re.search(OLDEST, low):  # "the first run I launched", "the oldest one"
         described.append([runs[-1].id] if runs else [])
     if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):

@@ -285,6 +285,9 @@ IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
 """A launch on part of its data ("using only 1000 images", "on the first 5k images"): data.max_samples."""
+KEEP_OF_THEM = re.compile(r"\bcheckpoint(?:s|ing)?\b.{0,40}?\bkeep(?:ing)?\s+(?:only\s+|just\s+)?(?:the\s+)?(?:last\s+|newest\s+|"
+                          r"latest\s+)?(\d+)(?:\s+of\s+them)?\b(?!\s*(?:steps?|epochs?|runs?|%))")
+"""How many checkpoints to keep, said after them ("checkpoint every 5 steps and keep 2 of them", "... keep the last 3")."""
 KNN_BANK_OF_IMAGES = re.compile(r"\b(\d[\d,]*k?)[ -]images?\s+k-?nn[ _-](?:monitor[ _-])?bank\b")
 """The kNN monitor's bank by its count of images ("a 256-image knn bank"): eval.knn_monitor_images."""
 LAST_CHECKPOINT_ONLY = re.compile(r"\b(?:(?:only|just)\s+(?:keep|save|store)|(?:keep|save|store)\s+(?:only|just))\s+"
@@ -365,6 +368,9 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     warmup_epochs = WARMUP_EPOCHS.search(low)  # "warmup 10 epochs": the run makes steps of it
     if LAST_CHECKPOINT_ONLY.search(low):
         out.setdefault("train.keep_checkpoints", 0)
+    kept = KEEP_OF_THEM.search(low)
+    if kept:
+        out.setdefault("train.keep_checkpoints", int(kept.group(1)))
     bank = KNN_BANK_OF_IMAGES.search(low)  # "a 256-image knn bank": the count before its images
     if bank:
         out.setdefault("eval.knn_monitor_images", parse_count(bank.group(1)))
@@ -533,6 +539,18 @@ OUTPUT_LINES = re.compile(r"\b(?:last|final|latest|tail(?:\s+of)?)\s+(\d{1,3})\s
 
 
 ASKED_CONFIG = re.compile(r"\b(?:config(?:uration)?s?|settings|hyper-?param(?:eter)?s|hparams|set-?up|recipe)\b", re.I)
+
+
+VALUE_FOR_SETTING = re.compile(rf"\b({NUMBER}k?)\s+(?:for|as)\s+(?:the|its|my|our)\s+(?P<what>[a-z][a-z _-]{{0,30}}?)"
+                               r"(?=\s*(?:$|[,.;:!?)]|\s+(?:and|instead|please|then|too|now|this\s+time)\b))", re.I)
+"""A value written before the setting it is for ("use 0.3 for the temperature", "64 as the batch size")."""
+
+
+def setting_before_value(text: str) -> str:
+    """`text` with each value written before its setting ("use 0.3 for the temperature") put after it ("use
+    temperature 0.3"), the order every reading of a setting knows; words that name no setting stay as they are."""
+    return VALUE_FOR_SETTING.sub(lambda m: f"{m.group('what')} {m.group(1)}" if named_settings(m.group("what")) else
+                                 m.group(0), text)
 
 
 def named_settings(text: str) -> list[str]:

@@ -33,8 +33,12 @@ WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six sev
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
 DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an|another(?:\s+\d+(?:\.\d+)?)?)"
             r"\s*(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b"
-            r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b")
-"""How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run"): `train.max_minutes`, not a run or a count."""
+            r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b"
+            r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:of\s+)?(\d+(?:\.\d+)?)\s*"
+            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?)\s*(hours?|hrs?|h|"
+            r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b")
+"""How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours"):
+`train.max_minutes`, not a run or a count."""
 MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d,]*(?:\.\d+)?k?|{MORE}\s+\d[\d,]*k?)\s+"
                            r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?|hours?|minutes?|mins?)\b"
                            r"|\banother\s+(?:hour|half\s+hour)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
@@ -304,7 +308,7 @@ def find_duration(text: str) -> float | None:
     m = re.search(DURATION, text, re.I)
     if not m:
         return None
-    amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    amount, unit = next((m.group(i), m.group(i + 1)) for i in range(1, m.re.groups, 2) if m.group(i))
     amount = amount.lower().removeprefix("another").strip()  # "for another hour", "for another 2 hours"
     n = 0.5 if amount.startswith("half") else 1.0 if amount in ("", "a", "an", "one") else float(amount)
     return n * 60 if unit.lower().startswith("h") else n

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from agent.listed_words import THEM_LISTED
 from agent.run_refs import ONE_DESCRIBED, World, find_runs
@@ -64,6 +65,21 @@ def read_restore(text: str, focus: str | None = None) -> str | None:
     if m:
         return m.group("id") or m.group("id2")
     return focus if focus and RESTORE_IT.match(text) else None
+
+
+UNDO = re.compile(r"^\W*(?:(?:oops|wait|no|nope|actually|please|pls|ok(?:ay)?|sorry|hmm+)\W+)*(?:can\s+you\s+|could\s+you\s+)?"
+                  r"(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+(?:delete|deletion|last\s+(?:one|step))|"
+                  r"my\s+last\s+(?:one|step)))?(?:\s+(?:please|then|now))*[\s?.!]*$", re.I)
+"""Taking back what was just done ("undo that", "oops, revert it"): after a delete, bringing its runs back."""
+
+
+def undo_of_delete(text: str, previous: list[dict], present: Callable[[str], bool]) -> list[str] | None:
+    """The runs the previous turn moved to the trash, when `text` only takes it back; None otherwise, or when the
+    delete was never done (`present`: whether a run is still in the home: a delete still waiting for its yes)."""
+    if not UNDO.match(text) or [c["tool"] for c in previous] != ["delete_runs"]:
+        return None
+    ids = [str(i) for i in previous[0]["args"].get("run_ids") or []]
+    return ids if ids and not any(present(i) for i in ids) else None
 
 
 def read_delete(text: str, world: World, focus: str | None = None,

@@ -19,7 +19,8 @@ from agent.reading import Reading
 SECOND_REQUEST = re.compile(
     r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|[.!?]\s+|\s+then\s+)"
     r"(?=(?:please\s+|also\s+|can\s+you\s+|could\s+you\s+)?(?:tell|show|give|recommend|suggest|diagnose|compare|probe|"
-    r"rank|list|delete|remove|cancel|stop|kill|start|launch|pretrain|train|tag|rename|forecast|judge|search|find|"
+    r"rank|list|delete|remove|cancel|stop|kill|start|launch|re-?launch|re-?run|re-?train|restart|resume|queue|schedule|fix|"
+    r"pretrain|train|tag|rename|note|forecast|judge|search|find|"
     r"what|why|how|which|is|are|should)\b)", re.I)
 """Where a second request starts: its verb or question word after "and", "then", a comma, ";" or a full stop."""
 
@@ -65,7 +66,9 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         return None
     kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool == first.tool and
                                                              first.tool in SEARCHES) or (  # the query took the rest in
-        whole.kind == "clarify")  # "diagnose run 2 and compare it with run 1" asked which run to diagnose
+        whole.kind in ("clarify", "refuse"))  # "diagnose run 2 and compare it with run 1" asked which run to
+    # diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the chat
+    # makes (each part passed its own refusal check when read)
     if not (kept or own):
         return None  # the whole message already reads as another call: it is left to that reading
     return TwoRequests(first, second, second_text, run_both=first.tool not in costly)

@@ -24,6 +24,7 @@ from agent.fidelity import (
     QUOTED,
     dropped,
     question,
+    stated,
 )
 from agent.grid_words import find_grid
 from agent.launch_words import (
@@ -125,13 +126,14 @@ from agent.stop_words import (
 )
 from agent.sweep_reading import sweep_again, sweep_as_a_whole
 from agent.trash_words import read_delete, read_restore
+from agent.two_requests import SECOND_REQUEST
 from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
 from ssl_runtime import settings
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.run_notes import clean_tag
 from tools.runs import trouble
-from tools.tool_table import COMPARED_AT_MOST, RUN_TOOLS, TOOLS
+from tools.tool_table import COMPARED_AT_MOST, READ_ONLY_TOOLS, RUN_TOOLS, TOOLS
 
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
 # tools (a follow-up is launch_pretraining with a parent; help is answered here)
@@ -146,6 +148,11 @@ LEADING_CONNECTIVE = re.compile(r"^\W*(?:(?:and|also|then|plus|wait|hold\s+on|ha
                                 r"\W+)+(?=[a-z])(?!one\b(?:\s+(?:more|run|copy))*\s+(?:with|at|on|using|but)\b)", re.I)
 """Words that join a message to the one before ("and tag it as checked", "also probe it", "wait, first tell me how it's
 doing"): not the request. Kept before "one with ...": "and one with lr 0.3" asks for a second run (ANOTHER_RUN)."""
+TELL_ME_IF = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you)\W+)*(?:tell\s+me|check)\s+"
+                        r"(?:if|whether)\s+(?P<subject>it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?|run\s*#?\d+|"
+                        r"the\s+[\w-]+(?:\s+run)?)(?:\s+is|'s|\u2019s)\s+(?P<rest>\S.*)$", re.I)
+"""A question put as a request ("tell me if it's any good", "check whether run 3 is healthy"): read as the question
+("is it any good"). "Let me know if it collapses" asks to be told later (LET_ME_KNOW), and is not one."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
 STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
@@ -258,6 +265,9 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     if reading.kind == "tool" and reading.tool != "annotate_run" and not reading.taken_out:  # a note's words are the
         # user's, read as a whole; values named to be removed are meant to go
         drops = dropped(text, reading.tool, reading.args, world)
+        if drops and reading.then:  # "diagnose run 2 and run 1": run 1 is the second call's, read once the first is back
+            later = stated(reading.then, world)
+            drops = [d for d in drops if not any(d.field == s.field and d.value == s.value for s in later)]
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
             return _one_of_each(reading, drops)
         if drops:
@@ -300,6 +310,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
           path_exists: Callable[[str], bool] | None) -> Reading:
     cwd = PathCheck(cwd, path_exists)
     stripped = LEADING_CONNECTIVE.sub("", text.strip()) or text.strip()  # "and tag it as checked": the request
+    told = TELL_ME_IF.match(stripped)
+    if told:  # "tell me if it's any good": "is it any good"
+        stripped = f"is {told.group('subject')} {told.group('rest')}"
     if not re.search(r"[A-Za-z]", stripped):
         return Reading("help", confidence=1.0)
     best = resolve_best(stripped, context)
@@ -758,8 +771,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     verb = ONE_RUN_VERB.match(text)
     if len(named.ids) > 1 and verb:  # "diagnose runs 1 and 4": that tool, which asks which run first
         return ONE_RUN_VERBS[verb.group(1).lower()]
-    if named.ids and MORE_OF_A_RUN.search(text) and not ADVICE.search(text):  # "continue run 2 for 100 more steps"
-        return "relaunch"  # from its final weights; "should I ...?" is left to the readings (a forecast)
+    if (named.ids or not named.mentioned and A_PRONOUN.search(text)) and MORE_OF_A_RUN.search(text) and not \
+            ADVICE.search(text):  # "continue run 2 for 100 more steps", "train it for 100 more steps" (the run in
+        return "relaunch"  # focus) from its final weights; "should I ...?" is left to the readings (a forecast)
     if len(named.ids) == 1 and LENGTH_MULTIPLE.search(text) and not ADVICE.search(text):
         return "relaunch"  # "train run 1 twice as long": its recipe at that length (it was a forecast)
     if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
@@ -1087,6 +1101,11 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
             return ask(f"None of {'the ' + sweep + ' sweep' if sweep else 'those runs'} is queued or running, so there "
                         "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
         return _cancel_of([r.id for r in runs], p, intents[:3])
+    said = [i for i in refs.ids if world.has(i)]
+    if intent in READ_ONLY_TOOLS and len(said) == 2 and not sweep and not SECOND_REQUEST.search(text):  # "diagnose
+        # run 2 and run 1": both, in the order said ("diagnose run 2 and compare it with run 1" is two requests)
+        return Reading("tool", intent, {"run_id": said[0]}, confidence=p, intents=intents[:3],
+                       then=READING[intent].format(run=said[1]))  # the second read once the first is back
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
     options = [READING[intent].format(run=r.id) for r in runs[:4]]
     also = ""

@@ -1264,6 +1264,101 @@ def test_train_it_longer_after_a_forecast_is_that_run_at_a_multiple(second, tmp_
     assert (args["parent_run"], args["steps"], args["recommendation"]) == ("1", 24, None)  # run 1 trained 12 steps
 
 
+@pytest.mark.parametrize("second", ["ok train it for 100 more steps", "continue it for another 100 steps"])
+def test_more_steps_of_it_after_a_forecast_continue_that_run(second, tmp_path, monkeypatch):
+    """Found by use (session 54): "should I train run 1 longer?" ... "ok train it for 100 more steps" asked "which
+    method, on which data?": the run in focus, named by "it", was dropped."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("should I train run 1 longer?", "t")
+    call = a.chat(second, "t")["tool_calls"][0]
+    assert call["name"] == "launch_pretraining"
+    assert (call["args"]["parent_run"], call["args"]["steps"], call["args"]["from_parent_weights"]) == ("1", 100, True)
+
+
+@pytest.mark.parametrize("change", ["actually use 0.3 for the temperature", "set 0.3 as the temperature instead"])
+def test_a_value_written_before_its_setting_changes_the_waiting_launch(change, tmp_path, monkeypatch):
+    """Set 54b: "actually use 0.3 for the temperature" asked which setting should be 0.3."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home"))
+    a.chat("pretrain simclr on digits for 20 steps with temperature 0.5", "t")
+    args = a.chat(change, "t")["pending_confirmation"]["args"]
+    assert (args["steps"], args["overrides"]) == (20, {"method_args.temperature": 0.3})
+
+
+def test_why_after_a_quality_verdict_is_the_diagnosis_it_rests_on(tmp_path, monkeypatch):
+    """Set 54c: "is run 2 any good?" ... "why?" was the help text."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("is run 2 any good?", "t")
+    out = a.chat("why?", "t")
+    assert out["tool_calls"][0]["name"] == "diagnose_run" and out["tool_calls"][0]["args"] == {"run_id": "2"}
+    assert "collapse" in out["answer"]
+    a.chat("list my runs", "u")
+    assert not a.chat("why?", "u")["tool_calls"]  # after anything else, no run's diagnosis is guessed
+
+
+def test_undo_after_a_delete_brings_its_runs_back_and_before_the_yes_is_a_no(tmp_path, monkeypatch):
+    """Set 54d: "delete run 2" ... "yes" ... "undo that" asked "a follow-up of which run?", run 2 left in the trash."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("delete runs 1 and 2", "t")
+    a.chat("yes", "t")
+    assert {r.id for r in Registry(a.home).list()} == {"3"}
+    out = a.chat("oops, undo that", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["restore_run", "restore_run"]
+    assert {r.id for r in Registry(a.home).list()} == {"1", "2", "3"}
+    a.chat("delete run 1", "u")
+    out = a.chat("undo that", "u")  # still waiting for its yes: a no
+    assert out["pending_confirmation"] is None and {r.id for r in Registry(a.home).list()} == {"1", "2", "3"}
+
+
+def test_a_second_request_that_needs_a_recommendation_first_makes_all_three_calls(tmp_path, monkeypatch):
+    """Set 54f: "diagnose run 2 and then relaunch it with the fix" diagnosed run 2 and dropped the relaunch. Now: the
+    diagnosis, the recommendation, the follow-up proposed; the hints to ask for each next step are left out."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    out = a.chat("diagnose run 2 and then relaunch it with the fix", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["diagnose_run", "recommend_next_step", "launch_pretraining"]
+    assert out["pending_confirmation"]["args"]["parent_run"] == "2"
+    assert "for a concrete change" not in out["answer"] and 'say "launch it"' not in out["answer"]
+    assert "complete collapse" in out["answer"] and "proposed below" in out["answer"]
+
+
+@pytest.mark.parametrize("message, calls", [
+    ("list my runs and delete the collapsed one", ["list_runs", "delete_runs"]),  # was refused whole
+    ("forecast run 1 and tell me if it's any good", ["forecast_run", "judge_run"]),  # the judgement was dropped
+])
+def test_two_requests_that_were_refused_or_half_dropped(message, calls, tmp_path, monkeypatch):
+    """Set 54f."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert [c["name"] for c in a.chat(message, "t")["tool_calls"]] == calls
+    assert not a.chat("list my runs and delete everything", "u")["tool_calls"]  # a part refused stays refused
+
+
+def test_its_after_a_list_by_probe_is_the_run_it_named_best(tmp_path, monkeypatch):
+    """Set 54e: "which run has the highest probe accuracy?" ... "show me its config" asked which run."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert "**Run 1** has the best linear probe" in a.chat("which run has the highest probe accuracy?", "t")["answer"]
+    assert a.chat("show me its config", "t")["tool_calls"][0]["args"] == {"run_id": "1", "show": ["config"]}
+
+
 def test_a_name_with_a_method_in_it_is_a_name(tmp_path, monkeypatch):
     """ "launch it and call it byol-fix" after a recommendation asked "which method, on which data?" ("byol" in the
     name), and "relaunch run 2 and call it dino-again" asked which of three readings."""

@@ -431,10 +431,15 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
         r = understand(text, {}, one, model)
         assert r.kind == "clarify" and r.question.startswith(f"I {verb} one run at a time: which first?"), (text, r)
         assert r.options[:4] == [f"{verb} run {i}" for i in ("1", "2", "3")] + ["rank the lrs sweep"], r.options
-    for text, verb in (("diagnose runs 1 and 4", "diagnose"), ("resume runs 1 and 4", "resume"),
-                       ("recommend a next step for runs 1 and 4", "recommend a next step for")):
-        r = understand(text, {}, one, model)  # not a sweep: a comparison offered, not a ranking
-        assert r.kind == "clarify" and r.options == [f"{verb} run 1", f"{verb} run 4", "compare runs 1 and 4"], (text, r)
+    r = understand("resume runs 1 and 4", {}, one, model)  # not a sweep: a comparison offered, not a ranking
+    assert r.kind == "clarify" and r.options == ["resume run 1", "resume run 4", "compare runs 1 and 4"], r
+    for text, tool, then in (("diagnose runs 4 and 1", "diagnose_run", "diagnose run 1"),
+                             ("recommend a next step for runs 1 and 4", "recommend_next_step",
+                              "recommend a next step for run 4")):  # two runs, a reading that changes nothing:
+        r = understand(text, {}, one, model)  # both, in the order said (sets 48b and 54f)
+        assert (r.kind, r.tool, r.args, r.then) == ("tool", tool, {"run_id": text.split()[-3]}, then), (text, r)
+    r = understand("diagnose runs 1, 2 and 4", {}, one, model)  # three: which first
+    assert r.kind == "clarify" and r.question.startswith("I diagnose one run at a time: which first?"), r
     for text in ("is the sweep done?", "how's the sweep going?", "how far along is the lrs sweep"):
         assert understand(text, {}, one, model).args == {"experiment": "lrs"}, text
     assert understand("how did the sweep go?", {}, one, model).tool == "rank_runs"  # what it found, not its state
@@ -920,3 +925,31 @@ def test_worth_prevention_and_a_request_after_wait_first(model, text, focus, wan
     """Set 49d: these offered two or three readings, or the help text."""
     r = read(model, text, {"focus_run": focus} if focus else {})
     assert (r.tool, r.args) == want
+
+
+@pytest.mark.parametrize("text, tool, args", [
+    ("train mae on digits for 20 steps with a max of 5 minutes", "launch_pretraining",
+     {"steps": 20, "overrides": {"train.max_minutes": 5.0}}),
+    ("pretrain byol on digits, 30 minutes max", "launch_pretraining", {"overrides": {"train.max_minutes": 30.0}}),
+    ("pretrain simclr on digits for 20 steps, checkpoint every 5 steps and keep 2 of them", "launch_pretraining",
+     {"steps": 20, "overrides": {"train.checkpoint_every": 5, "train.keep_checkpoints": 2}}),
+    ("pretrain simclr on digits with lr 0.1 and lr 0.3", "launch_sweep", {"grid": {"optim.lr": [0.1, 0.3]}}),
+    ("pretrain byol on digits for 20 steps with batch 64 and also one with batch 128", "launch_sweep",
+     {"grid": {"train.batch_size": [64, 128]}}),
+    ("pretrain simclr on digits with temperature 0.1, temperature 0.2 and temperature 0.5", "launch_sweep",
+     {"grid": {"method_args.temperature": [0.1, 0.2, 0.5]}}),
+    ("is my latest finished run healthy?", "diagnose_run", {"run_id": "5"}),  # run 5 succeeded; run 4 diverged
+    ("diagnose the last successful run", "diagnose_run", {"run_id": "5"}),
+    ("compare my two shapes runs", "compare_runs", {"run_ids": ["3", "5"]}),
+    ("tell me whether run 2 is healthy", "diagnose_run", {"run_id": "2"}),
+])
+def test_values_and_runs_said_in_other_words_session_54(text, tool, args, model):
+    """Held-out sets 54e-54h: each was a question back (or, for "tell me whether", the help text)."""
+    r = read(model, text)
+    assert r.kind == "tool" and r.tool == tool, (text, r)
+    assert {k: r.args.get(k) for k in args} == args, (text, r.args)
+
+
+def test_a_count_that_does_not_fit_the_group_is_asked(model):
+    assert read(model, "compare my three shapes runs").kind == "clarify"
+

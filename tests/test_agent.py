@@ -267,7 +267,11 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session52_turns_heldout.jsonl": 0.9, "session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
+HELD_OUT_CONVERSATIONS = {"session54_turns_heldout.jsonl": 0.9, "session54b_turns_heldout.jsonl": 0.9,
+                          "session54c_turns_heldout.jsonl": 0.9, "session54d_turns_heldout.jsonl": 0.9,
+                          "session54e_turns_heldout.jsonl": 0.9, "session54f_turns_heldout.jsonl": 0.9,
+                          "session54g_turns_heldout.jsonl": 0.9, "session54h_turns_heldout.jsonl": 0.9,
+                          "session52_turns_heldout.jsonl": 0.9, "session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
                           "session46b_turns_heldout.jsonl": 0.9, "session46c_turns_heldout.jsonl": 0.9,

@@ -39,6 +39,14 @@ WHICH_WON = re.compile(
     r"(?:\s+(?:of\s+(?:them|the\s+two|these|those)|then|overall|here|now))?\W*$", re.I)
 """A short question for the winner of the ranking or comparison just shown ("which one is better?", "so who won?"),
 which names no runs of its own."""
+BY_THE_PROBE = re.compile(
+    r"^\W*(?:(?:so|ok(?:ay)?|and|but|then|well|hmm+)\W+)*(?:(?:is|does)\s+(?:that|this|it)\s+(?:the\s+same\s+as|agree\s+with|match)"
+    r"\s+(?:what\s+)?(?:the\s+)?(?:linear\s+)?probe(?:\s+says?)?|(?:does|do|would)\s+(?:the\s+)?(?:linear\s+)?probe(?:s)?\s+"
+    r"(?:agree|say\s+the\s+same|match|concur)|what\s+(?:does|do|would)\s+(?:the\s+)?(?:linear\s+)?probe(?:s)?\s+say|"
+    r"(?:and\s+)?(?:by|with|according\s+to)\s+(?:the\s+)?(?:linear\s+)?probe|how\s+do\s+(?:they|these|those)\s+(?:rank|"
+    r"compare|stack\s+up)\s+(?:by|on|with)\s+(?:the\s+)?(?:linear\s+)?probe)(?:\s+(?:too|then|here|though))?\W*$", re.I)
+"""The probe's word on the ranking just shown ("does the probe agree?", "is that the same as what the probe says?",
+"and by the probe?"): the runs side by side, best probe first, with its error."""
 ORDERED_HERE = re.compile(r"\b(?:compare|rank|side\s+by\s+side|versus|vs)\b", re.I)
 """Runs ordered by the message itself ("compare runs 1 and 4 and train the better one"): its "better one" is theirs,
 read once that comparison is back, not the last one's."""

@@ -49,7 +49,15 @@ from agent.launch_words import (
 from agent.listed_words import PLACE_REF, THEM_LISTED, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
-from agent.ranked_words import ASKS_WHICH, BEST_REF, DONE_TO_BEST, WHICH_WON, WORST_REF, resolve_best
+from agent.ranked_words import (
+    ASKS_WHICH,
+    BEST_REF,
+    BY_THE_PROBE,
+    DONE_TO_BEST,
+    WHICH_WON,
+    WORST_REF,
+    resolve_best,
+)
 from agent.reading import (
     CONFIDENT,
     MANY_RUN_INTENTS,
@@ -1340,14 +1348,15 @@ PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classifi
 
 def _which_won(text: str, context: dict, world: World) -> Reading | None:
     """The comparison or ranking just shown, again, for a short question about its winner (WHICH_WON): its answer
-    says which run leads where the probe or the verdicts settle it, and why not where they do not. Read alone, such
-    a question was not understood."""
+    says which run leads where the probe or the verdicts settle it, and why not where they do not; the runs side by
+    side for the probe's word on it (BY_THE_PROBE). Read alone, such a question was not understood."""
     ranked = context.get("last_ranking") or {}
     ids = [str(i) for i in ranked.get("run_ids") or []]
-    if len(ids) < 2 or not WHICH_WON.match(text) or context.get("last_listed") not in (None, ids) or \
-            find_runs(text, world).ids:
+    probe_asked = bool(BY_THE_PROBE.match(text))  # "does the probe agree?": the probe's order, side by side
+    if len(ids) < 2 or not (WHICH_WON.match(text) or probe_asked) or context.get("last_listed") not in (None, ids) \
+            or find_runs(text, world).ids:
         return None
-    tool = "compare_runs" if ranked.get("compared") else "rank_runs"
+    tool = "compare_runs" if ranked.get("compared") or probe_asked else "rank_runs"
     return Reading("tool", tool, {"run_ids": ids}, confidence=1.0, intents=[(tool, 1.0)])
 
 

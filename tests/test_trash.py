@@ -280,3 +280,28 @@ def test_a_run_whose_folder_is_gone_is_dropped_from_the_registry_and_its_id_neve
     assert trash_list(home) == [] and enqueue(home, tiny_config()).id != rid
     with pytest.raises(SSLPilotError, match="gone"):
         restore_run(home, rid)
+
+
+def test_a_restored_run_and_a_rebuilt_registry_have_their_verdicts_again(home):
+    """Found by use (session 54): a run deleted and restored came back with no verdict (the delete drops its rows,
+    its stored diagnosis with them), and so did every run of a registry rebuilt from the folders."""
+    from conversation_eval import write_evidence
+
+    from tools.diagnosis import diagnose_ended
+
+    rid = finished(home)
+    write_evidence(RunFolder(home.runs / rid), "collapsed")
+    Registry(home).sync(rid)
+    diagnose_ended(home, rid, index=False)
+    assert Registry(home).get(rid).verdict == "complete_collapse"
+    delete_runs(home, [rid])
+    restore_run(home, rid)
+    assert Registry(home).get(rid).verdict == "complete_collapse"
+    import json
+    import shutil
+
+    lost = Home.resolve(home.root.parent / "registry-lost")  # the run folders alone, as after losing the registry
+    shutil.copytree(home.runs, lost.runs, dirs_exist_ok=True)
+    out = json.loads(sslpilot_cli(lost, "registry", "rebuild", "--json").stdout)
+    assert out["runs"] == [rid] and out["verdicts_read"] == 1
+    assert Registry(lost).get(rid).verdict == "complete_collapse"

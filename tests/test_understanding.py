@@ -953,3 +953,14 @@ def test_values_and_runs_said_in_other_words_session_54(text, tool, args, model)
 def test_a_count_that_does_not_fit_the_group_is_asked(model):
     assert read(model, "compare my three shapes runs").kind == "clarify"
 
+
+
+@pytest.mark.parametrize("text", ["does the probe agree?", "is that the same as what the probe says?",
+                                  "and by the probe?", "what does the linear probe say?"])
+def test_the_probe_asked_of_a_ranking_shows_the_runs_side_by_side(text, model):
+    """Found by use (session 54): after a label-free ranking, "is that the same as what the probe says?" asked which
+    run to probe. The comparison shows each run's probe, the best probe and its lead's error."""
+    context = {"last_ranking": {"run_ids": ["1", "5", "4"], "label_free": "1"}}
+    r = read(model, text, context)
+    assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["1", "5", "4"]}), r
+    assert read(model, text).tool != "compare_runs"  # nothing ranked: not a comparison of runs no one named

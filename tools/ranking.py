@@ -40,15 +40,18 @@ ACROSS_LOST = "0.57, 1.22, 0, 1.1 and 0"
 19, 22 and 43); within a method it lost none in 14 of 15 method-draws (3.93 once: VICReg on the eighteenth draw)."""
 NOT_RANKED_TOGETHER = "these runs mix methods or datasets"
 """How a refused ranking begins: the chat then shows the runs side by side instead (agent/planner.py)."""
-RETRIEVAL_CAVEAT = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
-                    "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval and cluster consistency "
-                    "together, on 2048 images, ordered the runs of SimCLR, BYOL and VICReg much like a linear probe on "
-                    "the five draws kept for the test: Kendall tau 0.74-0.98 within a method (0.8 or more in 12 of "
-                    "the 14 cases where the probe agreed with itself enough to judge; the misses were BYOL, whose runs "
-                    "lie within a few points, and SimCLR at 0.79) and 0.79-0.90 across methods. Within a method it "
-                    "picked the probe's best run first in 14 of 15 cases (once a run 3.93 points under it); across "
-                    f"methods, a run {ACROSS_LOST} points under the best. That is one domain at a small scale: "
-                    "where a few labelled images exist, probe the leaders before choosing.")
+_RETRIEVAL_TAU = ("How far to trust this order: on sslpilot's held-out validation sweeps (draws of one generated "
+                  "domain, small CNN, 120-step runs; docs/diagnostics.md) view retrieval and cluster consistency "
+                  "together, on 2048 images, ordered the runs of SimCLR, BYOL and VICReg much like a linear probe on "
+                  "the five draws kept for the test: Kendall tau 0.74-0.98 within a method (0.8 or more in 12 of "
+                  "the 14 cases where the probe agreed with itself enough to judge; the misses were BYOL, whose runs "
+                  "lie within a few points, and SimCLR at 0.79) and 0.79-0.90 across methods.")
+_RETRIEVAL_PICKS = (" Within a method it picked the probe's best run first in 14 of 15 cases (once a run 3.93 points "
+                    f"under it); across methods, a run {ACROSS_LOST} points under the best.")
+_SMALL_SCALE = " That is one domain at a small scale: where a few labelled images exist, probe the leaders before choosing."
+RETRIEVAL_CAVEAT = _RETRIEVAL_TAU + _RETRIEVAL_PICKS + _SMALL_SCALE
+MIXED_CAVEAT = _RETRIEVAL_TAU + _SMALL_SCALE
+"""The caveat of a ranking across methods, whose first picks the leaders' note (LEADERS_CAVEAT) already gives."""
 
 CHECKPOINT_CAVEAT = ("How far to trust this order: over 66 held-out runs of sslpilot's validation sweeps and failure "
                      "suite whose kept checkpoints differ (small CNN and ResNet-18, 120-step runs; docs/diagnostics.md), "
@@ -193,6 +196,8 @@ def rank_runs(home: Home, run_refs: list[str] | None = None, sweep: str | None =
         out["leaders"] = method_leaders(out["ranking"])
         names = ", ".join(f"{e['label']} ({e['method']})" for e in out["leaders"])
         out["leaders_note"] = f"Each method's best, without labels: {names}. {LEADERS_CAVEAT}"
+        if out.get("caveat") == RETRIEVAL_CAVEAT:  # the first picks said once, in the leaders' note
+            out["caveat"] = MIXED_CAVEAT
     if left_out:
         out["left_out"] = left_out
     if shared:  # asked about, the same in every run: the order says nothing of it

@@ -125,6 +125,19 @@ def diagnose_ended(home: Home, run_id: str, index: bool = True) -> None:
             print(f"diagnosis of ended run {rid} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
+def verdicts_read_again(home: Home, runs: list) -> int:
+    """Verdicts for ended runs that have none (a registry rebuilt from the run folders keeps no diagnosis): read from
+    their own metrics, as at their end. Returns how many were read. Never fatal."""
+    read = 0
+    for run in runs:
+        if run.verdict is None and run.status in ENDED_WITH_A_VERDICT and run.source == "sslpilot":
+            try:
+                read += diagnose_run(home, run.id, literature=False, index=False).get("verdict") is not None
+            except Exception as exc:  # noqa: BLE001 - one unreadable run must not stop the rest
+                print(f"diagnosis of run {run.id} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+    return read
+
+
 def diagnose_on_arrival(home: Home, runs: list) -> list:
     """Imported and audited runs get their verdict when they arrive, so no table shows them without one; a run
     that cannot be read yet keeps none (the run page diagnoses it when opened). Returns the runs re-read."""

@@ -13,8 +13,11 @@ app = typer.Typer()
 def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Recreate the registry's rows from the run folders (nothing is deleted)."""
     from tools.access import require
+    from tools.diagnosis import verdicts_read_again
     from tools.registry import Registry
 
     require(the_home(), "admin", "rebuilding the registry")
     rebuilt = Registry(the_home()).rebuild()
-    emit({"runs": [r.id for r in rebuilt]}, as_json, f"rebuilt {len(rebuilt)} runs")
+    read = verdicts_read_again(the_home(), rebuilt)  # a row made anew has no verdict: the runs table would show none
+    emit({"runs": [r.id for r in rebuilt], "verdicts_read": read}, as_json,
+         f"rebuilt {len(rebuilt)} runs" + (f" ({read} verdicts read again from their metrics)" if read else ""))

@@ -295,7 +295,10 @@ def test_a_restored_run_and_a_rebuilt_registry_have_their_verdicts_again(home):
     diagnose_ended(home, rid, index=False)
     assert Registry(home).get(rid).verdict == "complete_collapse"
     delete_runs(home, [rid])
-    restore_run(home, rid)
+    ToolBox(home).restore_run(rid)  # the chat's restore
+    assert Registry(home).get(rid).verdict == "complete_collapse"
+    delete_runs(home, [rid])
+    sslpilot_cli(home, "restore", rid)  # the CLI's
     assert Registry(home).get(rid).verdict == "complete_collapse"
     import json
     import shutil

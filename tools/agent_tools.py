@@ -325,9 +325,13 @@ class ToolBox:
                           "name": r.name} for r in runs], "follow_ups_kept": children}
 
     def restore_run(self, run_id: str) -> dict:
+        from tools.diagnosis import verdicts_read_again
+        from tools.registry import Registry
         from tools.trash import restore_run
 
-        return restore_run(self.home, RunRef(run_id=run_id).run_id)
+        out = restore_run(self.home, RunRef(run_id=run_id).run_id)
+        verdicts_read_again(self.home, [Registry(self.home).get(out["run_id"])])  # the delete dropped it
+        return out
 
     def stop_run_when(self, **kw) -> dict:
         from tools.stopping import propose

@@ -16,7 +16,6 @@ from pathlib import Path
 from ssl_runtime.errors import SSLPilotError, is_full_disk
 from ssl_runtime.run_folder import RunFolder
 from tools import access
-from tools.diagnosis import diagnose_ended
 from tools.home import Home, bytes_on_disk, bytes_text
 from tools.records import Run
 from tools.registry import ACTIVE, Registry, run_id_of
@@ -111,7 +110,8 @@ def _said_in_the_trash(folder: RunFolder, kind: str, message: str, who: str) -> 
 
 
 def restore_run(home: Home, ref: str) -> dict:
-    """Put a deleted run back where it was and index it again."""
+    """Put a deleted run back where it was and index it again. Its stored verdict went with its rows: the callers read
+    it again (tools.diagnosis.verdicts_read_again; diagnosis sits above this module)."""
     rid = run_id_of(ref)
     source = trash_dir(home) / rid
     if not (source / "config.yaml").exists():
@@ -132,7 +132,6 @@ def restore_run(home: Home, ref: str) -> dict:
         shutil.move(str(target), str(source))  # whole or not at all, as a delete
         raise
     _said_in_the_trash(RunFolder(target), "restored", f"restored by {actor.name}", actor.name)
-    diagnose_ended(home, run.id, index=False)  # the delete dropped its stored verdict with its rows: read again
     return {"run_id": run.id, "method": run.method, "status": run.status}
 
 

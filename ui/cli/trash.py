@@ -69,9 +69,12 @@ def _of_kind(home, kind: str, older_than: float | None, ids: list[str] | None) -
 def restore_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
                 as_json: JsonOpt = False) -> None:
     """Bring a deleted run back from the trash."""
+    from tools.diagnosis import verdicts_read_again
+    from tools.registry import Registry
     from tools.trash import restore_run
 
     out = restore_run(the_home(), run)
+    verdicts_read_again(the_home(), [Registry(the_home()).get(out["run_id"])])  # the delete dropped it
     emit(out, as_json, f"run {out['run_id']} ({out['method']}, {out['status']}) is back")
 
 

@@ -53,6 +53,7 @@ from agent.ranked_words import (
     ASKS_WHICH,
     BEST_REF,
     BY_THE_PROBE,
+    CHANGE_HELPED,
     DONE_TO_BEST,
     WHICH_WON,
     WORST_REF,
@@ -712,6 +713,12 @@ COMPARED_WITH_IT = re.compile(r"\b(?:compare|put|line\s+up|stack\s+up)\s+(?:it|t
                               r"run))?)\s+(?:with|to|against|beside|next\s+to|and)\b|\b(?:it|this\s+one|that\s+one)\s+"
                               r"(?:vs\.?|versus|against)\s", re.I)
 """The run in focus named by a pronoun beside runs named by id ("compare it with runs 1 and 3")."""
+STATUS_ASKED = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|well|hey)\W+)*(?:(?:is|has)\s+(?:it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|"
+                          r"run))?|the\s+run|run\s*#?\d+|#\d+)\s+(?:(?:been\s+)?(?:done|finished|over|complete(?:d)?|ended|started)|"
+                          r"still\s+(?:running|going|training|queued|waiting)|(?:running|training)\s+(?:yet|now))|(?:done|finished|"
+                          r"over)\s+yet)(?:\s+(?:yet|now|already))?\W*$", re.I)
+"""Whether a run has ended or is still going ("is it done?", "has run 4 finished?", "done yet?"): its status. Read
+alone, "is it done?" was the help text and "is it finished?" a list of every succeeded run."""
 PROGRESS_ASKED = re.compile(r"\b(?:what|which)\s+(?:step|epoch|iteration)\s+(?:is|are|'s)\s+(?:it|that|this|they|"
                             r"(?:the\s+)?(?:run|job)(?:\s*#?\d+)?|#\d+)(?:\s+(?:at|on|up\s+to|now))+\b", re.I)
 """Where a run has got to ("what step is it at?", "which epoch is run 3 on now?"): its status."""
@@ -752,6 +759,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and A_PRONOUN.search(text)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
+    if STATUS_ASKED.match(text) and (len(named.ids) == 1 or not named.mentioned):  # "is it done?": its status
+        return "get_run"
     if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
         # "what step is it at?": the run's status (the run in focus)
         return "get_run"
@@ -1352,11 +1361,13 @@ def _which_won(text: str, context: dict, world: World) -> Reading | None:
     side for the probe's word on it (BY_THE_PROBE). Read alone, such a question was not understood."""
     ranked = context.get("last_ranking") or {}
     ids = [str(i) for i in ranked.get("run_ids") or []]
-    probe_asked = bool(BY_THE_PROBE.match(text))  # "does the probe agree?": the probe's order, side by side
-    if len(ids) < 2 or not (WHICH_WON.match(text) or probe_asked) or context.get("last_listed") not in (None, ids) \
+    helped = CHANGE_HELPED.match(text)  # "did the higher temperature help?" after a comparison: that comparison
+    side_by_side = bool(BY_THE_PROBE.match(text) or helped and ranked.get("compared") and (
+        named_settings(helped.group("what")) or helped.group("what").lower() in ("it", "that", "this", "change")))
+    if len(ids) < 2 or not (WHICH_WON.match(text) or side_by_side) or context.get("last_listed") not in (None, ids) \
             or find_runs(text, world).ids:
         return None
-    tool = "compare_runs" if ranked.get("compared") or probe_asked else "rank_runs"
+    tool = "compare_runs" if ranked.get("compared") or side_by_side else "rank_runs"
     return Reading("tool", tool, {"run_ids": ids}, confidence=1.0, intents=[(tool, 1.0)])
 
 

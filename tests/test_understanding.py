@@ -964,3 +964,23 @@ def test_the_probe_asked_of_a_ranking_shows_the_runs_side_by_side(text, model):
     r = read(model, text, context)
     assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["1", "5", "4"]}), r
     assert read(model, text).tool != "compare_runs"  # nothing ranked: not a comparison of runs no one named
+
+
+@pytest.mark.parametrize("text", ["is it done?", "is it finished?", "has it finished?", "is it still running?",
+                                  "is it over?", "done yet?", "has run 3 finished yet?"])
+def test_whether_a_run_has_ended_is_its_status(text, model):
+    """Found by use (session 54): "is it done?" after a launch was the help text, "is it finished?" a list of every
+    succeeded run."""
+    r = read(model, text, {"focus_run": "3"})
+    assert (r.kind, r.tool, r.args.get("run_id")) == ("tool", "get_run", "3"), r
+
+
+@pytest.mark.parametrize("text", ["did the higher temperature help?", "did it make a difference?",
+                                  "so did the lr change help?"])
+def test_whether_a_change_helped_after_a_comparison_is_that_comparison(text, model):
+    """Found by use (session 54): "compare it with run 1" ... "did the higher temperature help?" offered a literature
+    search; the comparison says which run the probe prefers and by how much."""
+    context = {"last_ranking": {"run_ids": ["4", "1"], "compared": True}}
+    r = read(model, text, context)
+    assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["4", "1"]}), r
+    assert read(model, text).tool != "compare_runs"  # nothing compared: not a comparison

@@ -202,11 +202,19 @@ SAID_AGAIN = re.compile(rf"\b(?P<name>[a-z][\w.-]*(?:\s+[a-z][\w.-]*){{0,2}}?)\s
 setting with two values, as "lr 0.1 and 0.3"."""
 
 
+def _one_setting_twice(m: re.Match) -> bool:
+    """Whether SAID_AGAIN's match names one setting twice: its name is a setting's, and not the tail of another
+    one's ("warmup teacher temp 0.04 and teacher temp 0.07" are two settings)."""
+    name = named_settings(m.group("name"))
+    before = m.string[:m.start()].split()
+    return bool(name) and (not before or named_settings(f"{before[-1]} {m.group('name')}") == name)
+
+
 def _said_once(low: str) -> str:
     """`low` with each setting named again before its next value (SAID_AGAIN) named once."""
     while True:
         once = SAID_AGAIN.sub(lambda m: f"{m.group('name')} {m.group('a')} and {m.group('b')}"
-                              if named_settings(m.group("name")) else m.group(0), low)
+                              if _one_setting_twice(m) else m.group(0), low)
         if once == low:
             return low
         low = once

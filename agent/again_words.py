@@ -64,9 +64,9 @@ RUN_IT_AGAIN_WITH = re.compile(
 
 
 WHY_ALONE = re.compile(r"^\W*(?:(?:ok(?:ay)?|hmm+|but|and|so|really)\W+)*(?:why(?:\s+(?:(?:is|was)\s+(?:that|it)|not|so|"
-                       r"though))?|how\s+come|on\s+what\s+(?:basis|grounds)|what\s+makes\s+you\s+say\s+(?:that|so)|"
+                       r"though))?|how\s+come|how\s+so|on\s+what\s+(?:basis|grounds)|what\s+makes\s+you\s+say\s+(?:that|so)|"
                        r"says\s+who)\W*$", re.I)
-"""A bare "why?" and its kin ("how come?", "why is that?"), asked of the answer just given."""
+"""A bare "why?" and its kin ("how come?", "how so?", "why is that?"), asked of the answer just given."""
 
 
 def why_of_verdict(text: str, previous: list[dict]) -> str | None:

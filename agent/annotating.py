@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agent.reply_words import UNDO
+
 START = (r"^\W*(?:(?:please|pls|can you|could you|would you|ok|okay|actually|no|nope|wait|sorry|oops|oh|hmm+|and|also|"
          r"then|now)\W+)*")
 END = r"(?:\s+(?:instead|too|as\s+well|also|please|then))*\W*$"
@@ -176,7 +178,7 @@ def last_tags_off(text: str, previous: list[dict]) -> dict | None:
     """`annotate_run`'s arguments that take off the tags the previous turn added, when the message asks for that
     (LAST_TAGS_OFF) right after one annotation that added tags; None otherwise. It was refused as a deletion."""
     last = _last_annotation(previous)
-    if not LAST_TAGS_OFF.match(text) or not last.get("add_tags"):
+    if not (LAST_TAGS_OFF.match(text) or UNDO.match(text)) or not last.get("add_tags"):  # "undo that" too
         return None
     runs = {"run_ids": last["run_ids"]} if last.get("run_ids") else {"run_id": last["run_id"]}
     return {**runs, "remove_tags": list(last["add_tags"])}

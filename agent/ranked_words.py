@@ -46,12 +46,15 @@ BY_THE_PROBE = re.compile(
     r"(?:and\s+)?(?:by|with|according\s+to)\s+(?:the\s+)?(?:linear\s+)?probe|how\s+do\s+(?:they|these|those)\s+(?:rank|"
     r"compare|stack\s+up)\s+(?:by|on|with)\s+(?:the\s+)?(?:linear\s+)?probe)(?:\s+(?:too|then|here|though))?\W*$", re.I)
 CHANGE_HELPED = re.compile(
-    r"^\W*(?:(?:so|and|ok(?:ay)?|well|but|hmm+)\W+)*(?:did|does|has|was)\s+(?:the\s+|that\s+|this\s+|my\s+)?"
+    r"^\W*(?:(?:so|and|ok(?:ay)?|well|but|hmm+)\W+)*(?:(?:was|is)\s+(?:it|that|this)\s+worth\s+(?P<worth>(?:it|switching|"
+    r"changing|going|moving|using)\b.*)|"
+    r"(?:did|does|has|was)\s+(?:the\s+|that\s+|this\s+|my\s+)?"
     r"(?:(?:higher|lower|bigger|smaller|larger|longer|shorter|new|different|extra)\s+)?(?P<what>[a-z][\w .-]{0,30}?)\s+"
     r"(?:(?:really|actually)\s+)?(?:help|work|matter|make\s+(?:a|any)\s+difference|pay\s+off|improve\s+(?:it|things|anything|"
-    r"the\s+(?:probe|results?|accuracy))|hurt|do\s+anything|change\s+anything)(?:\s+(?:then|at\s+all|much))?\W*$", re.I)
+    r"the\s+(?:probe|results?|accuracy))|hurt|do\s+anything|change\s+anything)(?:\s+(?:then|at\s+all|much))?)\W*$", re.I)
 """Whether what differs between the runs just compared made a difference ("did the higher temperature help?", "did
-it make a difference?"): the comparison again, whose answer says which run the probe prefers, and by how much."""
+the method change matter?", "was it worth switching to byol?"): the comparison again, whose answer says which run
+the probe prefers, and by how much."""
 """The probe's word on the ranking just shown ("does the probe agree?", "is that the same as what the probe says?",
 "and by the probe?"): the runs side by side, best probe first, with its error."""
 ORDERED_HERE = re.compile(r"\b(?:compare|rank|side\s+by\s+side|versus|vs)\b", re.I)

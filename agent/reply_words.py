@@ -29,6 +29,14 @@ TAKEN_UP = re.compile(rf"{_YES_LEAD}(?:(?:{_YES}|good|nice|cool)\b[\s,.!;:-]*)*(
                       r"make\s+it\s+so)(?:[\s,.!;:-]+(?:then|please|now))*[\s,.!;:-]*$", re.I)
 """The last recommendation taken up without naming it ("ok do it", "let's try that", "go for it"): its follow-up
 proposed (a yes with nothing waiting for one is not; agent/understand.py)."""
+UNDO = re.compile(r"^\W*(?:(?:oops|wait|no|nope|actually|please|pls|ok(?:ay)?|sorry|hmm+)\W+)*(?:can\s+you\s+|could\s+you\s+)?"
+                  r"(?:(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+(?:delete|deletion|last\s+(?:one|step))|"
+                  r"my\s+last\s+(?:one|step)))?|(?:bring|put|get)\s+(?:them|those|both|these)\s+back|(?:restore|undelete)\s+"
+                  r"(?:them|those|both|these|them\s+all))(?:\s+(?:please|then|now))*[\s?.!]*$", re.I)
+"""Taking back what was just done ("undo that", "oops, revert it", "bring them back"): after a delete, its runs
+brought back; after tags were added, those tags taken off; before a yes, a no (DENY)."""
+
+
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove|undo|revert)(?:\s+(?:it|that|this|them|the\s+(?:"

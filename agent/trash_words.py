@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from agent.listed_words import THEM_LISTED
+from agent.reply_words import UNDO
 from agent.run_refs import ONE_DESCRIBED, World, find_runs
 from tools.registry import ACTIVE
 
@@ -22,8 +23,8 @@ RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:(?:res
                      rf"{_FROM_THE_TRASH}[\s?.!]*$", re.I)
 ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|runs|\s)+$", re.I)
 """Ids and the words between them ("runs 1 and 2", "run 4, run 5"), nothing else."""
-THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+too)?$", re.I)
-IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+too)?$", re.I)
+THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+(?:too|again))?$", re.I)
+IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+(?:too|again))?$", re.I)
 """The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
 KINDS = {
     "failed": lambda r: r.status in ("failed", "diverged"),
@@ -65,12 +66,6 @@ def read_restore(text: str, focus: str | None = None) -> str | None:
     if m:
         return m.group("id") or m.group("id2")
     return focus if focus and RESTORE_IT.match(text) else None
-
-
-UNDO = re.compile(r"^\W*(?:(?:oops|wait|no|nope|actually|please|pls|ok(?:ay)?|sorry|hmm+)\W+)*(?:can\s+you\s+|could\s+you\s+)?"
-                  r"(?:undo|revert|reverse|take\s+back)(?:\s+(?:that|it|this|the\s+(?:delete|deletion|last\s+(?:one|step))|"
-                  r"my\s+last\s+(?:one|step)))?(?:\s+(?:please|then|now))*[\s?.!]*$", re.I)
-"""Taking back what was just done ("undo that", "oops, revert it"): after a delete, bringing its runs back."""
 
 
 def undo_of_delete(text: str, previous: list[dict], present: Callable[[str], bool]) -> list[str] | None:

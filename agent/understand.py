@@ -73,6 +73,7 @@ from agent.reply_words import TAKEN_UP
 from agent.run_refs import (
     GROUP_REF,
     METHODS_WEIGHED,
+    ONE_DESCRIBED,
     SWEEP_REF,
     World,
     find_runs,
@@ -714,7 +715,7 @@ COMPARED_WITH_IT = re.compile(r"\b(?:compare|put|line\s+up|stack\s+up)\s+(?:it|t
                               r"(?:vs\.?|versus|against)\s", re.I)
 """The run in focus named by a pronoun beside runs named by id ("compare it with runs 1 and 3")."""
 STATUS_ASKED = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|well|hey)\W+)*(?:(?:is|has)\s+(?:it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|"
-                          r"run))?|the\s+run|run\s*#?\d+|#\d+)\s+(?:(?:been\s+)?(?:done|finished|over|complete(?:d)?|ended|started)|"
+                          rf"run))?|the\s+run|run\s*#?\d+|#\d+|{ONE_DESCRIBED})\s+(?:(?:been\s+)?(?:done|finished|over|complete(?:d)?|ended|started)|"
                           r"still\s+(?:running|going|training|queued|waiting)|(?:running|training)\s+(?:yet|now))|(?:done|finished|"
                           r"over)\s+yet)(?:\s+(?:yet|now|already))?\W*$", re.I)
 """Whether a run has ended or is still going ("is it done?", "has run 4 finished?", "done yet?"): its status. Read
@@ -1362,13 +1363,20 @@ def _which_won(text: str, context: dict, world: World) -> Reading | None:
     ranked = context.get("last_ranking") or {}
     ids = [str(i) for i in ranked.get("run_ids") or []]
     helped = CHANGE_HELPED.match(text)  # "did the higher temperature help?" after a comparison: that comparison
-    side_by_side = bool(BY_THE_PROBE.match(text) or helped and ranked.get("compared") and (
-        named_settings(helped.group("what")) or helped.group("what").lower() in ("it", "that", "this", "change")))
+    side_by_side = bool(BY_THE_PROBE.match(text) or helped and ranked.get("compared") and _a_change(helped))
     if len(ids) < 2 or not (WHICH_WON.match(text) or side_by_side) or context.get("last_listed") not in (None, ids) \
             or find_runs(text, world).ids:
         return None
     tool = "compare_runs" if ranked.get("compared") or side_by_side else "rank_runs"
     return Reading("tool", tool, {"run_ids": ids}, confidence=1.0, intents=[(tool, 1.0)])
+
+
+def _a_change(helped: re.Match) -> bool:
+    """Whether CHANGE_HELPED asks about a change: worth switching, a setting ("the higher temperature"), a method,
+    "it", or something named a change ("the method change", "the switch")."""
+    what = (helped.group("what") or "").lower()
+    return bool(helped.group("worth") or named_settings(what) or find_method(what) or what in ("it", "that", "this")
+                or re.search(r"\b(?:change|switch|swap|method|recipe|settings?|tweak|fix)$", what))
 
 
 def _rank_for_best(text: str, context: dict, world: World) -> Reading | None:

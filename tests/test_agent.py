@@ -271,6 +271,7 @@ HELD_OUT_CONVERSATIONS = {"session54_turns_heldout.jsonl": 0.9, "session54b_turn
                           "session54c_turns_heldout.jsonl": 0.9, "session54d_turns_heldout.jsonl": 0.9,
                           "session54e_turns_heldout.jsonl": 0.9, "session54f_turns_heldout.jsonl": 0.9,
                           "session54g_turns_heldout.jsonl": 0.9, "session54h_turns_heldout.jsonl": 0.9,
+                          "session54i_turns_heldout.jsonl": 0.9, "session54j_turns_heldout.jsonl": 0.9,
                           "session52_turns_heldout.jsonl": 0.9, "session44_turns_heldout.jsonl": 0.9, "session44d_turns_heldout.jsonl": 0.9,
                           "session45_turns_heldout.jsonl": 0.9, "session45c_turns_heldout.jsonl": 0.9,
                           "session45d_turns_heldout.jsonl": 0.9, "session46_turns_heldout.jsonl": 0.9,
@@ -1306,6 +1307,8 @@ def test_why_after_a_quality_verdict_is_the_diagnosis_it_rests_on(tmp_path, monk
     assert "collapse" in out["answer"]
     a.chat("list my runs", "u")
     assert not a.chat("why?", "u")["tool_calls"]  # after anything else, no run's diagnosis is guessed
+    a.chat("is run 2 usable?", "v")
+    assert a.chat("how so?", "v")["tool_calls"][0]["args"] == {"run_id": "2"}  # set 54i
 
 
 def test_undo_after_a_delete_brings_its_runs_back_and_before_the_yes_is_a_no(tmp_path, monkeypatch):
@@ -1323,6 +1326,14 @@ def test_undo_after_a_delete_brings_its_runs_back_and_before_the_yes_is_a_no(tmp
     a.chat("delete run 1", "u")
     out = a.chat("undo that", "u")  # still waiting for its yes: a no
     assert out["pending_confirmation"] is None and {r.id for r in Registry(a.home).list()} == {"1", "2", "3"}
+    for said in ("delete runs 1 and 2", "yes"):
+        a.chat(said, "v")
+    assert [c["name"] for c in a.chat("bring them back", "v")["tool_calls"]] == ["restore_run", "restore_run"]
+    for said in ("delete run 2", "yes", "undo that"):  # set 54j: "delete it again" was refused as hostile
+        a.chat(said, "w")
+    assert a.chat("delete it again", "w")["pending_confirmation"]["args"] == {"run_ids": ["2"]}
+    a.chat("tag run 1 as best", "x")  # set 54j: "undo that" left the tag
+    assert a.chat("undo that", "x")["tool_calls"][0]["args"] == {"run_id": "1", "remove_tags": ["best"]}
 
 
 def test_a_second_request_that_needs_a_recommendation_first_makes_all_three_calls(tmp_path, monkeypatch):

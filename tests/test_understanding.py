@@ -976,7 +976,8 @@ def test_whether_a_run_has_ended_is_its_status(text, model):
 
 
 @pytest.mark.parametrize("text", ["did the higher temperature help?", "did it make a difference?",
-                                  "so did the lr change help?"])
+                                  "so did the lr change help?", "did the method change matter?",
+                                  "so was it worth switching to byol?"])
 def test_whether_a_change_helped_after_a_comparison_is_that_comparison(text, model):
     """Found by use (session 54): "compare it with run 1" ... "did the higher temperature help?" offered a literature
     search; the comparison says which run the probe prefers and by how much."""
@@ -984,3 +985,10 @@ def test_whether_a_change_helped_after_a_comparison_is_that_comparison(text, mod
     r = read(model, text, context)
     assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["4", "1"]}), r
     assert read(model, text).tool != "compare_runs"  # nothing compared: not a comparison
+
+
+def test_whether_a_run_named_by_what_it_is_has_ended_is_its_status(model):
+    """Set 54i: "is the vicreg run still going?" was its diagnosis."""
+    r = read(model, "is the dino run still going?")
+    assert (r.kind, r.tool, r.args.get("run_id")) == ("tool", "get_run", "3"), r
+

@@ -123,7 +123,7 @@ class OfflinePlanner(BaseChatModel):
                 if isinstance(result, dict) and "untrusted_data" in result:
                     result = result["untrusted_data"]
                 results.append((tm.name or "", result if isinstance(result, dict) else {"text": result}))
-            then = _planned_second(messages)  # kept on the turn's first call (below), not read again
+            then = _planned_second(messages)  # kept on the turn's newest call (below), not read again
             refused = _ranking_refused(messages, results) if not then or then["tool"] is None else None
             if refused:  # "which of my runs is best?" over runs no label-free signal orders together: side by side
                 return _call("compare_runs", {"run_ids": refused[:COMPARED_AT_MOST]}, then=then)  # (a second

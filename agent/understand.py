@@ -1359,7 +1359,8 @@ PROBE_WORDS = re.compile(r"\b(linear[- ]?)?probe\b|\b(probe|label(l)?ed|classifi
 def _which_won(text: str, context: dict, world: World) -> Reading | None:
     """The comparison or ranking just shown, again, for a short question about its winner (WHICH_WON): its answer
     says which run leads where the probe or the verdicts settle it, and why not where they do not; the runs side by
-    side for the probe's word on it (BY_THE_PROBE). Read alone, such a question was not understood."""
+    side for the probe's word on it (BY_THE_PROBE) or whether a change between them helped (CHANGE_HELPED). Read
+    alone, such a question was not understood."""
     ranked = context.get("last_ranking") or {}
     ids = [str(i) for i in ranked.get("run_ids") or []]
     helped = CHANGE_HELPED.match(text)  # "did the higher temperature help?" after a comparison: that comparison

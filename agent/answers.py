@@ -702,6 +702,20 @@ def _annotated_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def probe_order_text(compared: dict) -> str | None:
+    """Whether the linear probe orders the compared runs as they were given: after a ranking without labels, "does
+    the probe agree?" compares its runs in its order. None where fewer than two have a probe."""
+    probed = [r for r in compared.get("runs") or [] if isinstance(r.get("probe_acc"), (int, float))]
+    if len(probed) < 2:
+        return None
+    by_probe = sorted(probed, key=lambda r: -r["probe_acc"])  # stable: a tie keeps the ranking's order
+    listed = ", ".join(f"run {r['run_id']} ({_pct(r['probe_acc'])})" for r in by_probe)
+    if [r["run_id"] for r in by_probe] == [r["run_id"] for r in probed]:
+        return f"By the linear probe: {listed}. That is the order of the ranking without labels."
+    return (f"By the linear probe: {listed}. That is not the order of the ranking without labels ("
+            + ", ".join(f"run {r['run_id']}" for r in probed) + "); where the probe's lead is clear (below), trust it.")
+
+
 def _compare_text(result: dict) -> str:
     where = result.get("where") or []
     keys, lead = rule_keys(where), []

@@ -32,12 +32,14 @@ from agent.answers import (
     as_markdown,
     catalogue_text,
     diagnosis_text,
+    probe_order_text,
     recommendation_text,
     side_by_side_text,
     tool_result_text,
 )
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
+from agent.ranked_words import BY_THE_PROBE
 from agent.reading import CONFIDENT, Reading
 from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
@@ -153,6 +155,10 @@ class OfflinePlanner(BaseChatModel):
                     # is proposed below, not "say launch it"
                 if (name, after) == ("diagnose_run", "recommend_next_step"):  # the change is below, not to ask for
                     parts[i] = as_markdown(diagnosis_text(result, next_step=""))
+            order = probe_order_text(results[0][1]) if [n for n, _ in results] == ["compare_runs"] and human is not \
+                None and BY_THE_PROBE.match(str(human.content)) and "error" not in results[0][1] else None
+            if order:  # "does the probe agree?" after a ranking: said in words before the table
+                parts.insert(0, order)
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))

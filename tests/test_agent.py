@@ -1771,3 +1771,19 @@ def test_a_run_named_with_a_possessive_asks_the_last_question_again(tmp_path, mo
     out = a.chat("and run 1's?", "t")
     assert out["tool_calls"][0]["args"] == {"run_id": "1", "metrics": ["loss"]}
     assert out["answer"].rstrip().endswith("succeeded, step 120/120.")
+
+
+def test_the_probe_order_is_said_against_the_ranking_it_was_asked_of():
+    """ "Does the probe agree?" after a ranking compares its runs in its order; the answer says in words whether the
+    probe orders them the same (found by use, session 54)."""
+    from agent.answers import probe_order_text
+
+    def runs(*probes):
+        return {"runs": [{"run_id": str(i + 1), "probe_acc": p} for i, p in enumerate(probes)]}
+
+    assert probe_order_text(runs(0.975, 0.969, 0.947)) == ("By the linear probe: run 1 (97.5%), run 2 (96.9%), run 3 "
+                                                         "(94.7%). That is the order of the ranking without labels.")
+    said = probe_order_text(runs(0.95, 0.97, None))  # run 3 has no probe: left out
+    assert said.startswith("By the linear probe: run 2 (97.0%), run 1 (95.0%). That is not the order of the ranking "
+                           "without labels (run 1, run 2)") and "run 3" not in said
+    assert probe_order_text(runs(0.95, None)) is None

@@ -45,6 +45,8 @@ BY_THE_PROBE = re.compile(
     r"(?:agree|say\s+the\s+same|match|concur)|what\s+(?:does|do|would)\s+(?:the\s+)?(?:linear\s+)?probe(?:s)?\s+say|"
     r"(?:and\s+)?(?:by|with|according\s+to)\s+(?:the\s+)?(?:linear\s+)?probe|how\s+do\s+(?:they|these|those)\s+(?:rank|"
     r"compare|stack\s+up)\s+(?:by|on|with)\s+(?:the\s+)?(?:linear\s+)?probe)(?:\s+(?:too|then|here|though))?\W*$", re.I)
+"""The probe's word on the ranking just shown ("does the probe agree?", "is that the same as what the probe says?",
+"and by the probe?"): the runs side by side, best probe first, with its error."""
 CHANGE_HELPED = re.compile(
     r"^\W*(?:(?:so|and|ok(?:ay)?|well|but|hmm+)\W+)*(?:(?:was|is)\s+(?:it|that|this)\s+worth\s+(?P<worth>(?:it|switching|"
     r"changing|going|moving|using)\b.*)|"
@@ -55,8 +57,6 @@ CHANGE_HELPED = re.compile(
 """Whether what differs between the runs just compared made a difference ("did the higher temperature help?", "did
 the method change matter?", "was it worth switching to byol?"): the comparison again, whose answer says which run
 the probe prefers, and by how much."""
-"""The probe's word on the ranking just shown ("does the probe agree?", "is that the same as what the probe says?",
-"and by the probe?"): the runs side by side, best probe first, with its error."""
 ORDERED_HERE = re.compile(r"\b(?:compare|rank|side\s+by\s+side|versus|vs)\b", re.I)
 """Runs ordered by the message itself ("compare runs 1 and 4 and train the better one"): its "better one" is theirs,
 read once that comparison is back, not the last one's."""

@@ -110,8 +110,8 @@ def _said_in_the_trash(folder: RunFolder, kind: str, message: str, who: str) -> 
 
 
 def restore_run(home: Home, ref: str) -> dict:
-    """Put a deleted run back where it was and index it again. Its stored verdict went with its rows: the callers read
-    it again (tools.diagnosis.verdicts_read_again; diagnosis sits above this module)."""
+    """Put a deleted run back where it was and index it again. Its stored verdict went with its rows: the chat's and
+    the CLI's restore (`ToolBox.restore_run`) read it again (tools.diagnosis sits above this module)."""
     rid = run_id_of(ref)
     source = trash_dir(home) / rid
     if not (source / "config.yaml").exists():

@@ -111,7 +111,7 @@ def diagnose_ended(home: Home, run_id: str, index: bool = True) -> None:
     try:
         reg = Registry(home)
         unread = [r.id for r in reg.list(status=ENDED_WITH_A_VERDICT, limit=50)
-                  if r.verdict is None and r.source == "sslpilot" and r.id != run_id][:CATCH_UP_AT_AN_END]
+                  if _verdict_missing(r) and r.id != run_id][:CATCH_UP_AT_AN_END]
         ids = ([run_id] if reg.get(run_id).status in ENDED_WITH_A_VERDICT else []) + unread
     except Exception as exc:  # noqa: BLE001 - a run's end must not fail because its first reading did
         print(f"diagnosis of ended run {run_id} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -125,12 +125,17 @@ def diagnose_ended(home: Home, run_id: str, index: bool = True) -> None:
             print(f"diagnosis of ended run {rid} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
+def _verdict_missing(run) -> bool:
+    """An ended queue run that should have a verdict and has none (its end's reading not kept, or its rows made anew)."""
+    return run.verdict is None and run.status in ENDED_WITH_A_VERDICT and run.source == "sslpilot"
+
+
 def verdicts_read_again(home: Home, runs: list) -> int:
     """Verdicts for ended runs that have none (a registry rebuilt from the run folders keeps no diagnosis): read from
     their own metrics, as at their end. Returns how many were read. Never fatal."""
     read = 0
     for run in runs:
-        if run.verdict is None and run.status in ENDED_WITH_A_VERDICT and run.source == "sslpilot":
+        if _verdict_missing(run):
             try:
                 read += diagnose_run(home, run.id, literature=False, index=False).get("verdict") is not None
             except Exception as exc:  # noqa: BLE001 - one unreadable run must not stop the rest

@@ -69,12 +69,9 @@ def _of_kind(home, kind: str, older_than: float | None, ids: list[str] | None) -
 def restore_cmd(run: Annotated[str, typer.Argument(help="run id")], home: HomeOpt = None,
                 as_json: JsonOpt = False) -> None:
     """Bring a deleted run back from the trash."""
-    from tools.diagnosis import verdicts_read_again
-    from tools.registry import Registry
-    from tools.trash import restore_run
+    from tools.agent_tools import ToolBox
 
-    out = restore_run(the_home(), run)
-    verdicts_read_again(the_home(), [Registry(the_home()).get(out["run_id"])])  # the delete dropped it
+    out = ToolBox(the_home()).restore_run(run)  # the chat's restore: the run back, its verdict read again
     emit(out, as_json, f"run {out['run_id']} ({out['method']}, {out['status']}) is back")
 
 

@@ -306,5 +306,29 @@ def test_a_restored_run_and_a_rebuilt_registry_have_their_verdicts_again(home):
     lost = Home.resolve(home.root.parent / "registry-lost")  # the run folders alone, as after losing the registry
     shutil.copytree(home.runs, lost.runs, dirs_exist_ok=True)
     out = json.loads(sslpilot_cli(lost, "registry", "rebuild", "--json").stdout)
-    assert out["runs"] == [rid] and out["verdicts_read"] == 1
+    assert out["runs"] == [rid] and out["verdicts_read"] == 0  # the folder's diagnosis event kept it
     assert Registry(lost).get(rid).verdict == "complete_collapse"
+    older = Home.resolve(home.root.parent / "no-verdict-event")  # a folder kept before that event: read again
+    shutil.copytree(home.runs, older.runs, dirs_exist_ok=True)
+    events = older.runs / rid / "events.jsonl"
+    events.write_text("".join(line + "\n" for line in events.read_text().splitlines()
+                              if json.loads(line).get("type") not in ("diagnosis", "alert")))
+    out = json.loads(sslpilot_cli(older, "registry", "rebuild", "--json").stdout)
+    assert out["verdicts_read"] == 1 and Registry(older).get(rid).verdict == "complete_collapse"
+
+
+def test_a_rebuilt_registry_keeps_the_verdict_stored_not_a_new_reading(home):
+    """The verdict a run ended with is the folder's to keep: a rebuild takes it from the diagnosis event (the last
+    one wins, an alert while it trained included) instead of diagnosing again, which could read differently once
+    its siblings have changed."""
+    rid = finished(home)
+    folder = RunFolder(home.runs / rid)
+    folder.event("alert", "run looks collapsed", verdict="complete_collapse")
+    folder.event("diagnosis", "verdict healthy (0.90)", verdict="healthy", confidence=0.9)
+    reg = Registry(home)
+    reg.engine.dispose()
+    (home.root / "sslpilot.db").unlink()
+    rebuilt = Registry(home).rebuild()
+    assert [r.verdict for r in rebuilt] == ["healthy"]
+    folder.event("alert", "run looks diverged", verdict="diverged")
+    assert Registry(home).sync(rid).verdict == "diverged"

@@ -468,6 +468,8 @@ class Registry:
                 run.owner = str(e["user"])
             if e.get("type") == "after" and e.get("after_id"):
                 run.after_id, run.after_any = str(e["after_id"]), bool(e.get("after_any"))
+            if e.get("type") in ("diagnosis", "alert") and e.get("verdict"):  # the folder keeps the verdict too
+                run.verdict = str(e["verdict"])
             if e.get("type") in ("import", "audit") and e.get("format"):
                 run.source = str(e["format"])
             if e.get("type") == "status":

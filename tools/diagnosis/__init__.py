@@ -131,8 +131,10 @@ def _verdict_missing(run) -> bool:
 
 
 def verdicts_read_again(home: Home, runs: list) -> int:
-    """Verdicts for ended runs that have none (a registry rebuilt from the run folders keeps no diagnosis): read from
-    their own metrics, as at their end. Returns how many were read. Never fatal."""
+    """Verdicts for ended runs that have none: read from their own metrics, as at their end. A rebuilt or restored
+    row takes its verdict from the folder's diagnosis event (Registry._sync_events); this reads the runs whose
+    folder has none (kept before that event existed, or its end's reading lost to a full disk). Returns how many
+    were read. Never fatal."""
     read = 0
     for run in runs:
         if _verdict_missing(run):

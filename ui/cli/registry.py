@@ -18,6 +18,6 @@ def registry_rebuild(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
     require(the_home(), "admin", "rebuilding the registry")
     rebuilt = Registry(the_home()).rebuild()
-    read = verdicts_read_again(the_home(), rebuilt)  # a row made anew has no verdict: the runs table would show none
+    read = verdicts_read_again(the_home(), rebuilt)  # folders without a kept verdict event (older runs) are read again
     emit({"runs": [r.id for r in rebuilt], "verdicts_read": read}, as_json,
          f"rebuilt {len(rebuilt)} runs" + (f" ({read} verdicts read again from their metrics)" if read else ""))

@@ -467,13 +467,17 @@ def pending_text(result: dict) -> str:
     head = (f"{what} **{c['method']}** on `{c['data']}`{follow}{when}: about {est['steps'] or '?'} steps{took} "
             f"on {where}.")
     if p["tool"] == "launch_sweep":
-        grid = "; ".join(f"`{k}` in {', '.join(map(str, v))}" for k, v in result["grid"].items())
+        methods = result["grid"].get("method") or []  # methods compared: named as what is launched
+        grid = "; ".join(f"`{k}` in {', '.join(map(str, v))}" for k, v in result["grid"].items() if k != "method")
         runs = f"**{result['runs']} run{'s' if result['runs'] != 1 else ''}**"
         into = p["args"].get("experiment")
         what = f"Add {runs} to sweep `{into}`" if into and result.get("extends") else f"Launch a sweep of {runs}"
         on = "" if "data.name" in result["grid"] else f" on `{c['data']}`"  # the data swept: named in the grid
-        head = (f"{what} of **{c['method']}**{on}, one for each combination of {grid}: about "
-                f"{est['steps'] or '?'} steps each{took}, on this machine's queue.")
+        of = " and ".join([", ".join(f"**{m}**" for m in methods[:-1]), f"**{methods[-1]}**"]) if methods else \
+            f"**{c['method']}**"
+        each = (f"one for each combination of {grid}" + (" for each method" if methods else "")) if grid else \
+            "one for each method, all else the same"
+        head = f"{what} of {of}{on}, {each}: about {est['steps'] or '?'} steps each{took}, on this machine's queue."
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]

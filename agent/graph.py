@@ -421,8 +421,8 @@ def _runs(pending: dict) -> int:
     """How many runs the action starts: a sweep's every combination."""
     from tools.runs import sweep_size
 
-    grid = pending["args"].get("grid")
-    return sweep_size(grid) if grid else 1
+    grid, methods = pending["args"].get("grid") or {}, pending["args"].get("methods") or []
+    return sweep_size(grid, bases=len(methods) or 1) if grid or methods else 1
 
 
 def _gpu_hours(pending: dict) -> float:

@@ -17,7 +17,7 @@ from agent.setting_words import (
     named_settings,
     optimiser_momentum,
 )
-from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, parse_value
+from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, find_methods, parse_value
 from tools.launches import FIELD_KEYS, dotted_setting
 
 _ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
@@ -262,6 +262,36 @@ SWEEP_ONLY = re.compile(rf"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hm
                         rf"run)\s+)?|(?:keep|use|try|run)\s+(?:just|only)\s+)(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|"
                         rf"values|runs?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
 """A waiting sweep's list cut to the values named ("no, only 0.3", "just keep lr 0.1 and 0.3")."""
+
+
+METHODS_EDITED = re.compile(
+    r"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hmm+)\W+)*(?:(?P<add>add|include|plus|also(?:\s+(?:try|run|"
+    r"train|do|with))?|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
+    r"(?P<only>(?:just|only)(?:\s+(?:keep|use|try|run|train|do))?|(?:keep|use|try|run|train|do)\s+(?:just|only)))\s+"
+    r"(?P<rest>.+?)\W*$|^\W*(?P<bare>.+?)\s+(?:too|as\s+well)\W*$", re.I)
+"""A waiting comparison of methods edited ("also vicreg", "drop byol", "only simclr", "that one too")."""
+_AROUND_METHODS = {"the", "a", "an", "one", "ones", "run", "runs", "and", "or", "too", "as", "well", "also", "please",
+                   "then", "instead", "method", "methods", "with", "of", "them", "it", "for"}
+
+
+def edited_methods(text: str, methods: list[str]) -> list[str] | None:
+    """A waiting sweep's methods compared (`methods`) with methods added, taken out or kept alone, in the order
+    they stand; None when the message is not such an edit (a word besides methods and their joiners, a method
+    to take out that is not there)."""
+    m = METHODS_EDITED.match(text)
+    if len(methods) < 2 or not m:
+        return None
+    rest = m.group("rest") or m.group("bare")
+    named = find_methods(rest)
+    words = set(re.findall(r"[a-z0-9]+", rest.lower())) - _AROUND_METHODS
+    if not named or words - {w for n in named for w in re.findall(r"[a-z0-9]+", n.raw.lower())}:
+        return None
+    values = [n.value for n in named]
+    if m.group("drop"):
+        return [x for x in methods if x not in values] if set(values) <= set(methods) else None
+    if m.group("only"):
+        return [x for x in methods if x in values] if set(values) <= set(methods) else None
+    return list(dict.fromkeys([*methods, *values]))
 
 
 def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
-from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, find_grid
+from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, edited_methods, find_grid
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
@@ -501,14 +501,19 @@ def changes_launch(text: str, pending: dict) -> bool:
                 or (find_grid(text) and not RUN_NAMED.search(text)))
 
 
-def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked: str | None = None) -> Reading | None:
+def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked: str | None = None,
+          written: str | None = None) -> Reading | None:
     """The pending launch with what this message changes, when it changes something and reads as a change: not a
     whole new request (a method and data of its own), not a confident question about something else. `asked` is
     the setting the user's last message asked the launch about ("what batch size will it use?"), which a bare
-    number now sets ("make it 128")."""
+    number now sets ("make it 128"). `written`: the message before its leading "and"/"also" came off, which
+    says whether a method named is added to those compared or put in their place."""
     text, labels = launch_labels(text)  # "and tag it shapes-test": the launch's tags, and no dataset
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
+    methods = edited_methods(written or text, (pending.get("args") or {}).get("methods") or [])
+    if methods:  # "also vicreg", "drop byol": the methods the waiting sweep compares
+        return _methods_compared(pending["args"], methods, intents)
     grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})
     if grid:  # "add 3.0 too", "drop the 0.01": the waiting sweep's lists changed
         return Reading("tool", *_sweep_or_run({k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
@@ -556,6 +561,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
             for k in group:
                 args.pop(k, None)
     overrides = {**args.get("overrides", {}), **changes.pop("overrides", {})}
+    if "method" in changes:  # "no, make it moco" of methods compared: that one method now
+        args.pop("methods", None)
     args.update(changes, **placement)
     if labels.get("tags"):
         args["tags"] = list(dict.fromkeys([*args.get("tags", []), *labels["tags"]]))
@@ -565,8 +572,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
         args["overrides"] = overrides
     if grid:
         args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
-    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") \
-        else "launch_pretraining"
+    tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") or \
+        args.get("methods") else "launch_pretraining"
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
 
 
@@ -683,6 +690,17 @@ def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
         else:
             out.setdefault("overrides", {})[key] = new
     return out
+
+
+def _methods_compared(args: dict, methods: list[str], intents) -> Reading:
+    """The waiting launch with these methods compared: a sweep while two or more are left (or a grid), else one
+    run of the one left."""
+    args = {k: v for k, v in args.items() if v not in (None, {}, []) and k not in ("method", "methods")}
+    args.update({"methods": methods} if len(methods) > 1 else {"method": methods[0]})
+    if len(methods) > 1 or args.get("grid"):
+        return Reading("tool", "launch_sweep", args, confidence=1.0, intents=intents[:3], taken_out=True)
+    return Reading("tool", "launch_pretraining", {k: v for k, v in args.items() if k in LaunchArgs.model_fields},
+                   confidence=1.0, intents=intents[:3], taken_out=True)
 
 
 def _sweep_or_run(args: dict, grid: dict) -> tuple[str, dict]:

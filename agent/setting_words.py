@@ -134,9 +134,11 @@ may come first ("a 512-d bottleneck")). The first name the launch's method has i
 so the chat asks ("a hidden size of 1024" for BYOL: its projector's or its predictor's?)."""
 
 
-MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*{PERCENT_SIGN}\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
-                        r"(?:tokens|patches|words|inputs)\b")
-"""A masked share in percent ("mask 25% of tokens"): the masked LM's probability, MAE's ratio."""
+MASK_SHARE = re.compile(rf"\bmask(?:ing)?\s+({NUMBER})\s*{PERCENT_SIGN}(?:\s+of\s+(?:the\s+|its\s+)?(?:input\s+)?"
+                        rf"(?:tokens|patches|words|inputs)\b|(?![\w.%]))|\b({NUMBER})\s*{PERCENT_SIGN}\s+mask(?:ing|ed)?"
+                        r"(?:\s+(?:ratio|rate|probability))?\b")
+"""A masked share in percent ("mask 25% of tokens", "mask 75%", "75% masking"): the masked LM's probability, MAE's
+ratio."""
 
 
 SIZED_PROJECTOR = re.compile(r"\b(\d+)(?:-?d|[ -]dim(?:ension(?:al)?)?s?)\s+proj(?:ection|ector)\b")
@@ -243,7 +245,7 @@ def find_method_settings(low: str, method: str | None) -> dict:
     share = MASK_SHARE.search(low)
     name = _setting_of(method, ("mlm_probability", "mask_ratio"))
     if share and name:
-        out.setdefault(f"method_args.{name}", _written_value(share.group(1), percent=True))
+        out.setdefault(f"method_args.{name}", _written_value(share.group(1) or share.group(2), percent=True))
     sized = SIZED_PROJECTOR.search(low)
     if sized and _setting_of(method, ("proj_dim",)):
         out.setdefault("method_args.proj_dim", int(sized.group(1)))

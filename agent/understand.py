@@ -206,7 +206,7 @@ BARE_REPLY = re.compile(r"^\W*(?:(y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|go\
                         r"|n|no|nope)\W*$", re.I)
 """A yes (group 1) or a no and nothing else."""
 STOP_ASKED = re.compile(
-    r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need|"
+    r"^\W*(?:(?:pls|please|hey|ok|okay|sorry|actually|oops|oh|wait|rather|i\s+meant?)\W+)*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need|"
     r"would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|let'?s\s+)?(?:early[- ]?)?(?:kill|stop|cancel|abort|terminate|halt|end)\b"
     r"|\b(?:set|make|have|tell|let|get|want|need|(?:would|'d)\s+like)\s+(?:run\s*#?\d+|it|the\s+[\w-]+\s+run|[\w-]+)\s+"
     r"(?:to\s+)?(?:early[- ]?)?"
@@ -279,7 +279,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
             later = stated(reading.then, world)
             drops = [d for d in drops if not any(d.field == s.field and d.value == s.value for s in later)]
         if drops and reading.tool in LAUNCH_TOOLS and all(d.field in ("method", "data") for d in drops):
-            return _one_of_each(reading, drops)
+            return _each_method(reading, drops, text) or _one_of_each(reading, drops)
         if drops:
             asked = ask(question(reading.tool, reading.args, drops, text), [GO_AHEAD_WITHOUT], reading.intents,
                          reading.confidence)
@@ -301,6 +301,23 @@ def _watched(run) -> Reading:
         "the queue's monitor is off here (SSLPILOT_MONITOR_S=0), so nothing diagnoses it as it trains"
     return ask(f"I cannot message you outside sslpilot, but {watch}. To have it stopped with a checkpoint as well, say "
                f"`stop run {run.id} if it collapses`.", [f"stop run {run.id} if it collapses", "which runs are in trouble?"])
+
+
+ONE_OR_THE_OTHER = re.compile(r"\b(?:or|either|whichever|which)\b", re.I)
+"""Methods offered as a choice ("simclr or byol on digits"): which one is asked, never both launched."""
+
+
+def _each_method(reading: Reading, drops, text: str) -> Reading | None:
+    """"Run byol and simclr on digits for 20 steps each": every method named, each on the same data with the same
+    settings, as one sweep (a run each, times any grid) on one yes. None where the message offers a choice, names
+    several datasets, is a schedule or a follow-up of a run (which keeps its method): those are asked about."""
+    a = reading.args
+    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(text) or any(
+            d.field != "method" for d in drops):
+        return None
+    methods = list(dict.fromkeys([a.get("method"), *[d.value for d in drops]]))
+    args = {**{k: v for k, v in a.items() if k != "method"}, "methods": methods, "grid": a.get("grid") or {}}
+    return Reading("tool", "launch_sweep", args, confidence=reading.confidence, intents=reading.intents)
 
 
 def _one_of_each(reading: Reading, drops) -> Reading:
@@ -400,7 +417,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]  # last, same length
     pending = context.get("pending_launch")
     if pending:  # "make it 300 steps" while a launch waits for its yes: the same launch, changed
-        amended = amend(stripped, pending, world, intents, cwd, context.get("asked_setting")) or pending_asked(
+        amended = amend(stripped, pending, world, intents, cwd, context.get("asked_setting"), text) or pending_asked(
             stripped, pending, world, intents)
         if amended is not None:  # or "how long will that take?": the launch shown again, still waiting
             return amended
@@ -1308,9 +1325,11 @@ PREVENTION_ASKED = re.compile(r"\b(?:what|which\s+(?:change|setting))\s+(?:would
 QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_SAID}\s+(?:(?:any\s+)?good|good\s+enough|"
                            r"usable|worth\s+(?:keeping|using|anything)|a\s+good\s+(?:encoder|score|result|number|"
                            r"accuracy)|(?:a\s+)?keeper)(?:\s+for\s+(?:the\s+|my\s+)?[\w./-]+)?(?:\s+(?:at\s+all|then|"
-                           r"now))?\W*$", re.I)
+                           r"now))?\W*$"
+                           rf"|^\W*(?:so\W+|and\W+|but\W+)*(?:(?:run\s*#?\d+|#\d+)\s*[-:,–—]+\s*)?how\s+good\s+"
+                           rf"(?:is|was)\s+{ONE_RUN_SAID}(?:\s+(?:really|then|now|at\s+all))?\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
-its probe): its quality judged."""
+its probe, "how good is run 1?", "run #1 - how good is it?"): its quality judged."""
 CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\s+(?:confident|sure|certain)\s+(?:are\s+you|"
                               r"is\s+(?:that|it|this|the\s+diagnosis)|can\s+you\s+be)(?:\s+about\s+(?:that|it|this|"
                               r"run\s*#?\d+))?|are\s+you\s+(?:sure|certain|confident)(?:\s+about\s+(?:that|it|this|"
@@ -1397,15 +1416,15 @@ def _rank_for_best(text: str, context: dict, world: World) -> Reading | None:
 
 
 def _rank(text: str, ids: list[str], context: dict, world: World, tool: Callable[[str, dict], Reading]) -> Reading:
-    """The runs to rank: those named; else every run of the method named, or of the focus run's method and data,
-    or all runs. Label-free signals compare runs on one dataset, of one method or of the methods calibrated together
+    """The runs to rank: those named; else every run of the method named, or of the focus run's method and data
+    (unless every run is asked for), or all runs. Label-free signals compare runs on one dataset, of one method or of the methods calibrated together
     (catalogue.ranked_together), so any other group is asked about."""
     if len(ids) < 2:
         named = find_method(text)
         focus = world.run(context.get("focus_run"))
         if named and named.value:
             group = [r for r in world.runs if r.method == named.value]
-        elif focus is not None:
+        elif focus is not None and not EVERY_RUN.search(text):  # "rank all my runs": every run, not the focus's kind
             group = [r for r in world.runs if (r.method, r.dataset) == (focus.method, focus.dataset)]
         else:
             group = list(world.runs)

@@ -191,8 +191,10 @@ def test_a_number_no_setting_takes_is_asked_about_and_can_be_left_out(model, fol
 
 
 def test_two_methods_or_datasets_in_one_launch_are_asked_about_with_each_pairing(model, folders):
-    """A run trains one method on one dataset: "simclr and byol" or "digits and shapes" is asked about, never read as
-    the first alone. Each option is a message that reads back to the same call, everything else kept."""
+    """A run trains one method on one dataset: "digits and shapes" (with one method or two) or a schedule of two
+    methods is asked about, never read as the first alone (methods alone, launched now, are one sweep that compares
+    them: tests/test_sweep_chat.py). Each option is a message that reads back to the same call, everything else
+    kept."""
     r = read(model, "launch dino on shapes, and moco on digits too, for 5 epochs with mask ratio 0.6", folders)
     assert r.kind == "clarify" and "`dino`, `moco`" in r.question and "`digits`, `shapes`" in r.question
     assert len(r.options) == 4

@@ -217,3 +217,75 @@ def test_the_chat_adds_and_drops_values_of_a_waiting_sweep(tmp_path, monkeypatch
     out = a.chat("drop the 0.1 and 0.3", "s")  # one value left: one run at it, not a sweep of one
     pending = out["pending_confirmation"]
     assert pending["tool"] == "launch_pretraining" and (pending["args"]["lr"], pending["args"]["steps"]) == (3.0, 20)
+
+
+def test_methods_named_together_are_one_sweep_each_with_its_own_defaults(tmp_path, monkeypatch):
+    """"Run byol and simclr on digits for 20 steps each" asked which one to set up first (held-out set 55c): both
+    are launched on one yes, a run each, each config with its own method's settings, not the first one's."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    a = Agent(home, on_launch=lambda rid: None)
+    out = a.chat("run byol and simclr on digits for 20 steps each", "m")
+    pending = out["pending_confirmation"]
+    assert pending["tool"] == "launch_sweep" and pending["args"]["methods"] == ["byol", "simclr"]
+    assert "**2 runs** of **byol** and **simclr** on `digits`, one for each method" in out["answer"], out["answer"]
+    assert "- method: `swept: byol, simclr` (you)" in out["answer"] and "ema_momentum" not in out["answer"]
+    a.chat("yes", "m")
+    configs = {r.method: json.loads(r.config_json) for r in Registry(home).list()}
+    assert set(configs) == {"byol", "simclr"} and len({r.experiment_id for r in Registry(home).list()}) == 1
+    assert "ema_momentum" in configs["byol"]["method_args"] and "temperature" in configs["simclr"]["method_args"]
+    assert "temperature" not in configs["byol"]["method_args"]
+    assert {c["train"]["steps"] for c in configs.values()} == {20}
+
+
+COMPARED = ["simclr", "byol"]  # what the waiting sweep below compares
+
+
+@pytest.mark.parametrize("turns, methods, method", [
+    (["also vicreg"], [*COMPARED, "vicreg"], None),
+    (["dino too", "make it 30 steps"], [*COMPARED, "dino"], None),  # a change keeps every method
+    (["drop byol"], None, "simclr"),  # one left: one run of it
+    (["no, make it moco"], None, "moco"),  # one method named in their place
+])
+def test_a_waiting_comparison_of_methods_is_edited_not_replaced(turns, methods, method, tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = Agent(Home.resolve(tmp_path / "home"), on_launch=lambda rid: None)
+    a.chat("train simclr and byol on digits for 20 steps", "m")
+    for text in turns:
+        out = a.chat(text, "m")
+    args = out["pending_confirmation"]["args"]
+    assert (args.get("methods") or None, args.get("method")) == (methods, method)
+    assert args["steps"] == (30 if "make it 30 steps" in turns else 20) and args["data"] == "digits"
+
+
+@pytest.mark.parametrize("text", ["pretrain simclr or byol on digits for 20 steps",
+                                  "pretrain simclr on digits and shapes for 20 steps"])
+def test_a_choice_of_methods_or_several_datasets_is_asked_about(text, model):
+    reading = understand(text, {}, WORLD, model, path_exists=lambda p: False)
+    assert reading.kind == "clarify" and "Which should I set up first?" in reading.question
+
+
+@pytest.mark.parametrize("args, field", [
+    ({"methods": ["byol"]}, "name two or more"),
+    ({"methods": ["byol", "swav"]}, "'swav' is not a method"),
+    ({"methods": ["byol", "simclr"], "method": "dino"}, "dino is not among byol, simclr"),
+    ({"methods": ["byol", "simclr"], "parent_run": "1"}, "a follow-up of a run keeps its method"),
+])
+def test_methods_compared_are_checked_before_anything_is_proposed(args, field):
+    from pydantic import ValidationError
+
+    from tools.tool_table import SweepArgs
+
+    with pytest.raises(ValidationError, match=field):
+        SweepArgs(steps=20, **args)
+
+
+def test_the_cli_compares_methods_in_a_sweep_each_with_its_own_defaults(tmp_path):
+    from conftest import sslpilot_cli
+
+    home = Home.resolve(tmp_path / "home")
+    out = sslpilot_cli(home, "pretrain", "simclr", "--data", "digits", "--steps", "2", "--batch-size", "32", "--set", "train.device=cpu",
+                       "--sweep", "method=simclr,byol", "--json")
+    assert out.returncode == 0, out.stderr
+    configs = {r.method: json.loads(r.config_json)["method_args"] for r in Registry(home).list()}
+    assert set(configs) == {"simclr", "byol"} and "ema_momentum" in configs["byol"] and "temperature" in configs["simclr"]

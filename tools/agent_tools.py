@@ -79,10 +79,24 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
                                     "cannot start from them", field="method",
                                     fix=f"continue it as {base.get('method')}, or launch {a.method} from scratch")
             base["method_args"] = {}  # another method's knobs ("same settings as run 1 but byol"): its own defaults
-    tree = launch_config(method=a.method or (None if base else "simclr"), data=a.data,  # none: the method's built-in
+    first = (getattr(a, "methods", None) or [None])[0]  # methods compared: the first one's (see _sweep_bases)
+    tree = launch_config(method=a.method or first or (None if base else "simclr"), data=a.data,  # none: the method's built-in
                          epochs=a.epochs, steps=a.steps, batch_size=a.batch_size, lr=a.lr, device=a.device,
                          overrides={**a.overrides, **((a.recommendation or {}).get("change") or {})}, base=base)
     return {**tree, "name": a.name} if a.name else tree
+
+
+def _sweep_bases(a: SweepArgs, home: Home) -> list[dict]:
+    """A sweep's base configs: one, or one per method compared ("simclr and byol on digits"), each with that
+    method's own defaults, since a config tree carries its method's settings filled in."""
+    if not a.methods:
+        return [_config_tree(a, home)]
+    return [_config_tree(a.model_copy(update={"method": m, "methods": []}), home) for m in a.methods]
+
+
+def _shown_grid(a: SweepArgs) -> dict[str, list]:
+    """What varies across a sweep's runs, as its confirmation and result name it: the methods compared, then the grid."""
+    return {**({"method": a.methods} if a.methods else {}), **a.grid}
 
 
 def _cancelled(r) -> dict:
@@ -141,7 +155,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             rows.append((name, setting, est[key], "auto"))
     by_rec = f"recommendation for {parent or 'the run'}"
     grid = {k: "swept: " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs)
-            for k, vs in (getattr(a, "grid", None) or {}).items()}  # a sweep's rate is its values, not the default
+            for k, vs in ({**({"method": a.methods} if getattr(a, "methods", None) else {}),
+                           **(getattr(a, "grid", None) or {})}).items()}  # a sweep's rate is its values, not the default
     out = []
     for name, key, value, src in rows:
         if key in grid:
@@ -169,6 +184,9 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
         out.insert(0, {"setting": "starts from", "value": f"run {a.parent_run}'s final weights (continued "
                        "pretraining, a fresh optimiser and schedule)", "from": "you"})
     named = {*a.overrides, *rec, *(getattr(a, "grid", None) or {})}
+    if getattr(a, "methods", None):  # methods compared: each keeps its own defaults, not the first one's shown
+        out.append({"setting": "method settings", "value": "each method's own defaults", "from": "default"})
+        return out
     for key, value in cfg.get("method_args", {}).items():
         if f"method_args.{key}" not in named:
             own = parent if parent and cfg["method"] == parent_method else "method default"
@@ -267,37 +285,42 @@ class ToolBox:
         from tools.registry import Registry
 
         extends = bool(a.experiment and Registry(self.home).list(experiment=a.experiment, limit=1))  # more of one
-        if not a.grid:
+        if not a.grid and not a.methods:
             raise SSLPilotError("a sweep needs values to try", field="grid",
-                                fix="give a setting with several values, e.g. {'optim.lr': [0.001, 0.003]}")
+                                fix="give a setting with several values, e.g. {'optim.lr': [0.001, 0.003]}, or "
+                                    "two or more methods to compare in `methods`")
         if a.backend not in (None, "local"):
             raise SSLPilotError("a sweep runs on this machine's queue", field="backend",
                                 fix="launch its runs one at a time on the cluster")
         if a.prune:  # the policy rides in each run's config, where the queue reads it (tools/pruning.py)
             a = a.model_copy(update={"overrides": {**a.overrides, "monitor.prune_metric": a.prune_metric or
                                                    pruning.DEFAULT_METRIC, "monitor.prune_eta": a.prune_eta}})
-        cfg = _config_tree(a, self.home)
+        bases = _sweep_bases(a, self.home)
+        cfg = bases[0]
         from tools.runs import sweep_configs
 
-        n = len(sweep_configs(cfg, a.grid))
+        n = len(sweep_configs(bases, a.grid))
         if a.prune and n < 2:
             raise SSLPilotError("successive halving compares a sweep's runs, and this one has one", field="prune",
                                 fix="give more values to try, or leave out the early stopping")
-        if a.prune and (why := pruning.never_logged(cfg)):
+        if a.prune and (why := next(filter(None, map(pruning.never_logged, bases)), None)):
             raise SSLPilotError(f"successive halving would judge these runs by the kNN monitor, and {why}",
                                 field="prune_metric", fix="name a metric the runs log, e.g. prune_metric='loss' where "
                                 "the sweep leaves what the loss measures unchanged (not a temperature or a loss "
                                 "weight), or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
+        hours = device_hours(est, n) if not a.methods else sum(  # each method at its own measured speed
+            device_hours(estimate_cost(b, self.home, here=a.backend in (None, "local")), n // len(bases))
+            for b in _sweep_bases(a, self.home))
         prune = {}
         if a.prune:
             policy = pruning.Policy.of(cfg)
             prune = {"prune": {"metric": policy.metric, "eta": policy.eta,
                                "rungs": policy.rungs(est["steps"], policy.every(cfg)) if est.get("steps") else []}}
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
-                                         "device_hours": device_hours(est, n), "shown": shown_numbers(values)},
-                "config": _brief_config(cfg), "estimate": est, "values": values, "grid": a.grid, "runs": n,
+                                         "device_hours": hours, "shown": shown_numbers(values)},
+                "config": _brief_config(cfg), "estimate": est, "values": values, "grid": _shown_grid(a), "runs": n,
                 **({"extends": a.experiment} if extends else {}), **after, **prune}
 
     def cancel_run(self, run_id: str | None = None, run_ids: list[str] | None = None) -> dict:
@@ -378,11 +401,11 @@ class ToolBox:
         if tool == "launch_sweep":
             a = SweepArgs(**args)
             name = a.experiment or runs.sweep_name()
-            made = runs.sweep(self.home, _config_tree(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags],
+            made = runs.sweep(self.home, _sweep_bases(a, self.home), a.grid, experiment=name, tags=["chat", *a.tags],
                               after=a.waits_for() or None, after_any=a.after_any)
             for r in made:
                 self._start(r.id)
-            return {"run_ids": [r.id for r in made], "experiment": name, "grid": a.grid,
+            return {"run_ids": [r.id for r in made], "experiment": name, "grid": _shown_grid(a),
                     **(_waits_of(made[0]) if made else {})}
         a = LaunchArgs(**args)
         cfg = _config_tree(a, self.home)

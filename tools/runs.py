@@ -227,12 +227,13 @@ def parse_sweep(specs: list[str]) -> dict[str, list[Any]]:
 MAX_SWEEP = 64
 
 
-def sweep_size(grid: dict[str, list[Any]], field: str = "grid") -> int:
-    """How many runs the grid makes; refused past MAX_SWEEP or with a key that has no value."""
-    if not grid or any(not values for values in grid.values()):
+def sweep_size(grid: dict[str, list[Any]], field: str = "grid", bases: int = 1) -> int:
+    """How many runs the grid makes over `bases` base configs (one per method compared); refused past MAX_SWEEP, or
+    with a key that has no value, or with no grid over a single base (that is one run, not a sweep)."""
+    if not grid and bases < 2 or any(not values for values in grid.values()):
         raise SSLPilotError("a sweep needs at least one setting with values", field=field,
                             fix="e.g. optim.lr=1e-3,3e-3")
-    n = 1
+    n = bases
     for v in grid.values():
         n *= len(v)
     if n > MAX_SWEEP:
@@ -240,10 +241,12 @@ def sweep_size(grid: dict[str, list[Any]], field: str = "grid") -> int:
     return n
 
 
-def sweep_configs(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
-    """Every combination of the grid over the base config, each validated before anything is stored."""
-    sweep_size(grid)
-    trees = expand_sweep(base, grid)
+def sweep_configs(base: dict | list[dict], grid: dict[str, list[Any]]) -> list[dict]:
+    """Every combination of the grid over the base config (or over each of several: methods compared, each with
+    its own defaults), each validated before anything is stored."""
+    bases = [base] if isinstance(base, dict) else base
+    sweep_size(grid, bases=len(bases))
+    trees = [t for b in bases for t in expand_sweep(b, grid)]
     for t in trees:
         validate(t)
     return trees
@@ -253,7 +256,7 @@ def sweep_name() -> str:
     return f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def sweep(home: Home, base: dict, grid: dict[str, list[Any]], experiment: str | None = None,
+def sweep(home: Home, base: dict | list[dict], grid: dict[str, list[Any]], experiment: str | None = None,
           priority: int = 0, tags: Iterable[str] = (), after: str | Iterable[str] | None = None,
           after_any: bool = False) -> list[Run]:
     trees = sweep_configs(base, grid)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS
+from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS, RANKED_ACROSS_TITLES, VISION_METHODS, canonical
 from ssl_runtime.errors import SSLPilotError
 from tools.launches import FIELD_KEYS, RUN_LENGTH
 from tools.run_notes import MAX_NAME, MAX_TAGS, Annotation, clean_tag
@@ -127,6 +127,33 @@ class SweepArgs(LaunchArgs):
     prune_metric: str | None = Field(None, pattern=r"^[A-Za-z_][\w/@.-]*$", description="with prune: the logged "
                                      "metric the runs are compared on (default monitor/knn_acc, the kNN monitor)")
     prune_eta: int = Field(3, ge=2, le=10, description="with prune: the reduction factor (keep the best 1/eta)")
+    methods: list[str] = Field(default_factory=list, max_length=8, description="two or more methods compared: each "
+                               "trained on the same data with the same settings, a run each (times the grid); leave "
+                               "`method` unset")
+
+    @field_validator("methods")
+    @classmethod
+    def _methods(cls, v: list[str]) -> list[str]:
+        names = []
+        for m in v:
+            name = canonical(m)
+            if name is None:
+                raise ValueError(f"methods: {m!r} is not a method; use {', '.join(METHODS)}")
+            names.append(name)
+        names = list(dict.fromkeys(names))
+        if len(names) == 1:
+            raise ValueError(f"methods: name two or more to compare, or give {names[0]} as `method`")
+        return names
+
+    @model_validator(mode="after")
+    def _one_method_or_several(self):
+        if self.methods and self.method and canonical(self.method) not in self.methods:
+            raise ValueError(f"method or methods: {self.method} is not among {', '.join(self.methods)}; give the "
+                             "methods to compare in `methods` and leave `method` unset")
+        if self.methods and self.parent_run:
+            raise ValueError("methods: a follow-up of a run keeps its method; compare methods from scratch, "
+                             "without parent_run")
+        return self
 
 
 class RunRef(BaseModel):

@@ -61,7 +61,7 @@ def pretrain(
     batch_size: Annotated[int | None, typer.Option("--batch-size")] = None,
     config: Annotated[str | None, typer.Option("--config", help="YAML/JSON config file")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="dotted override, e.g. optim.lr=0.001")] = None,
-    sweep: Annotated[list[str] | None, typer.Option("--sweep", help="grid over values: optim.lr=1e-3,3e-3")] = None,
+    sweep: Annotated[list[str] | None, typer.Option("--sweep", help="grid over values: optim.lr=1e-3,3e-3; method=simclr,byol compares methods, each with its own defaults")] = None,
     at: Annotated[str | None, typer.Option("--at", help="launch later, at an ISO time (2026-12-01T02:00)")] = None,
     cron: Annotated[str | None, typer.Option("--cron", help="launch on a cron schedule ('0 2 * * *')")] = None,
     priority: Annotated[int, typer.Option(help="higher runs first")] = 0,
@@ -96,8 +96,12 @@ def pretrain(
         raise SSLPilotError(f"two methods: {method_word} and --method {method}", field="method",
                             fix="give the method once, as the first word or as --method")
     method = method or method_word
-    tree = launch_config(method=method, data=data, epochs=epochs, steps=steps, batch_size=batch_size,
-                         num_gpus=gpus_per_node, sets=set_, config_file=config)
+
+    def config_of(method: str | None) -> dict:
+        return launch_config(method=method, data=data, epochs=epochs, steps=steps, batch_size=batch_size,
+                             num_gpus=gpus_per_node, sets=set_, config_file=config)
+
+    tree = config_of(method)
     if name:
         tree["name"] = name
     tags = tag or []
@@ -116,8 +120,10 @@ def pretrain(
               " (runs while `sslpilot serve` is up)")
         return
     if sweep:
-        made = runs.sweep(h, tree, runs.parse_sweep(sweep), experiment=experiment, priority=priority, tags=tags,
-                          after=after, after_any=after_any)
+        grid = runs.parse_sweep(sweep)
+        methods = grid.pop("method", None)  # methods compared: each its own config, with its own defaults
+        made = runs.sweep(h, [config_of(str(m)) for m in methods] if methods else tree, grid, experiment=experiment,
+                          priority=priority, tags=tags, after=after, after_any=after_any)
         out = {"runs": [{"run_id": r.id, "status": r.status, "run_dir": r.run_dir} for r in made]}
         emit(out, as_json, "queued " + ", ".join(f"run {r.id}" for r in made))
         if wait:

@@ -20,7 +20,8 @@ _IS_IT_OK = (r"(?:is|was|does|did)\s+(?:it|that\s+one)\s+(?:ok(?:ay)?|fine|alrig
              r"fine|good|healthy|right))")
 """A question of how the run is that any look at it answers ("..., is it ok?"), so the same request again serves."""
 AGAIN_FOR_RUN = re.compile(
-    rf"^\W*(?:(?:ok(?:ay)?|and|also|now|then|great|thanks?|no|nope|sorry|oops|wait)\W+)*(?:i\s+mean(?:t)?\s+)?"
+    rf"^\W*(?:(?:ok(?:ay)?|and|also|now|then|great|thanks?|no|nope|sorry|oops|wait|actually|oh|hmm+|rather)\W+)*"
+    rf"(?:i\s+mean(?:t)?\s+)?"
     rf"(?:(?:what|how)\s+about\s+|(?:and\s+)?(?:the\s+)?same\s+(?:thing\s+)?(?:for|with|on)\s+|"
     rf"(?:now\s+)?do\s+(?:the\s+same|that|it|this)\s+(?:again\s+)?(?:for|with|on|to)\s+|(?:and\s+)?for\s+)?"
     rf"{_RUN}(?:'s|\u2019s)?{_TOO}(?:\W+{_IS_IT_OK})?\W*$", re.I)

@@ -789,12 +789,28 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
     fields = [k for k in NUMBER_FIELDS if args.get(k) is not None] or list(NUMBER_FIELDS)
     fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
     n = f"{int(value)}" if value == int(value) else f"{value:g}"
-    now = ", ".join(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None)
+    given = {k: v for k, v in (args.get("overrides") or {}).items() if isinstance(v, int | float) and not isinstance(
+        v, bool) and float(v).is_integer() == float(value).is_integer()}  # "hidden size 128" ... "actually 64"
+    now = ", ".join([*(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None),
+                     *(f"{_spoken(k)} {v:g}" for k, v in given.items())])
     options = [f"{n} {NUMBER_FIELDS[k]}" if k in LENGTHS else f"{NUMBER_FIELDS[k]} {n}" for k in fields]
+    options += [_setting_said(k, n, pending_method(pending)) for k in given]
     asked = ask(f"Which setting of the launch should be {n}?" + (f" It has {now}." if now else "")
                  + f" Or say `{GO_AHEAD_WITHOUT}` to keep it as it was.", [*options, GO_AHEAD_WITHOUT], intents[:3], 1.0)
     asked.without = {"tool": pending["tool"], "args": {k: v for k, v in args.items() if v not in (None, {}, [])}}
     return asked
+
+
+def _spoken(key: str) -> str:
+    return key.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def _setting_said(key: str, value: str, method: str | None) -> str:
+    """A reply that sets `key` to `value`: in words where they read back as that setting ("hidden size 64"), else
+    as `key=value`."""
+    said = f"{_spoken(key)} {value}"
+    changes, problem = launch_changes(said, method=method)
+    return said if problem is None and key in changes.get("overrides", {}) else f"{key}={value}"
 
 
 A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|proposed|advised)\b|\byour\s+(?:fix|"

@@ -55,7 +55,7 @@ ADDING = re.compile(r"\b(?:and|also|too|as\s+well|plus|add|include|throw|bring|p
 def edited_list(text: str, held: list[str], clauses: list[tuple[str, re.Pattern]]) -> list[str] | None:
     """`held` as the message edits it, or None when the message is not such an edit: another request, a run to take
     out that was not there, nothing changed, or nothing left."""
-    lead = re.match(_LEAD, text)
+    lead = re.match(_LEAD, text, re.I)
     pos, edits = lead.end() if lead else 0, []
     while True:
         found = next(((kind, m) for kind, pattern in clauses if (m := pattern.match(text, pos))), None)
@@ -116,13 +116,15 @@ def narrowed(text: str, waiting: dict | None) -> dict | None:
 
 
 def edited_comparison(text: str, previous: list[dict], at_most: int) -> list[dict] | None:
-    """The previous turn's comparison again with the runs the message adds, takes out or swaps, when that turn was
-    one comparison of named runs ("what about run 3?" stays the usual reading: run 3 alone, or the same request for
-    it); None otherwise, or when fewer than two runs or more than `at_most` would be left."""
-    if len(previous) != 1 or previous[0]["tool"] != "compare_runs":
+    """The previous turn's comparison (or ranking: "rank runs 1 and 2" ... "add run 3 to that") again with the runs
+    the message adds, takes out or swaps, when that turn was one comparison or ranking of named runs (a ranking the
+    signals refused is followed by its comparison: the ranking is what is asked again). "What about run 3?" stays
+    the usual reading: run 3 alone, or the same request for it. None otherwise, or when fewer than two runs or more
+    than `at_most` would be left."""
+    if [c["tool"] for c in previous] not in (["compare_runs"], ["rank_runs"], ["rank_runs", "compare_runs"]):
         return None
     held = [str(i) for i in (previous[0].get("args") or {}).get("run_ids") or []]
     runs = edited_list(text, held, CLAUSES["compare_runs"]) if held else None
     if not runs or not 2 <= len(runs) <= at_most:
         return None
-    return [{"tool": "compare_runs", "args": {**previous[0]["args"], "run_ids": runs}}]
+    return [{"tool": previous[0]["tool"], "args": {**previous[0]["args"], "run_ids": runs}}]

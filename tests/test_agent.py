@@ -1787,3 +1787,38 @@ def test_the_probe_order_is_said_against_the_ranking_it_was_asked_of():
     assert said.startswith("By the linear probe: run 2 (97.0%), run 1 (95.0%). That is not the order of the ranking "
                            "without labels (run 1, run 2)") and "run 3" not in said
     assert probe_order_text(runs(0.95, None)) is None
+
+
+def test_a_correction_that_names_another_action_replaces_the_waiting_one(tmp_path, monkeypatch):
+    """"Cancel run 3" ... "sorry, I meant stop it if it collapses" proposed the cancel again (held-out set 55)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert a.chat("cancel run 3", "t")["pending_confirmation"]["tool"] == "cancel_run"
+    pending = a.chat("sorry, I meant stop it if it collapses", "t")["pending_confirmation"]
+    assert (pending["tool"], pending["args"]["run_id"], pending["args"]["on_failure"]) == ("stop_run_when", "3", True)
+
+
+def test_the_last_request_again_for_the_run_meant_instead(tmp_path, monkeypatch):
+    """"Probe run 2" ... "actually run 1" asked what to do with run 1 (held-out set 55f)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("diagnose run 2", "t")
+    calls = a.chat("actually run 1", "t")["tool_calls"]
+    assert [(c["name"], c["args"]["run_id"]) for c in calls] == [("diagnose_run", "1")]
+
+
+def test_a_bare_correction_of_one_of_two_numbers_offers_each_setting_that_took_one(tmp_path, monkeypatch):
+    """"... for 20 steps with hidden size 128" ... "actually 64" offered only "64 steps" (held-out set 55g): the
+    question names every setting given a number of that kind, and each option reads back as that setting."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain mlm on shapes for 20 steps with hidden size 128", "t")
+    out = a.chat("actually 64", "t")
+    assert out["pending_confirmation"] is None and "It has steps 20, hidden size 128" in out["answer"]
+    assert "`64 steps`" in out["answer"] and "`hidden size 64`" in out["answer"]
+    args = a.chat("hidden size 64", "t")["pending_confirmation"]["args"]
+    assert (args["steps"], args["overrides"]) == (20, {"method_args.hidden_size": 64})

@@ -71,7 +71,8 @@ def world_of(home) -> World:
     reg = Registry(home)
     rows, sweeps = reg.list(limit=2000), reg.experiment_names()
     return World([RunInfo(r.id, r.method, r.dataset, r.status, r.verdict, r.name, r.ended_at,
-                          sweeps.get(r.experiment_id), r.parent_id if r.recommendation_json else None, r.device)
+                          sweeps.get(r.experiment_id), r.parent_id if r.recommendation_json else None, r.device,
+                          tuple(json.loads(r.tags_json or "[]")))
                   for r in reversed(rows)],
                  backends={name: spec.get("kind", "?") for name, spec in sorted(configured(home).items())})
 

@@ -37,11 +37,12 @@ UNDO = re.compile(r"^\W*(?:(?:oops|wait|no|nope|actually|please|pls|ok(?:ay)?|so
 brought back; after tags were added, those tags taken off; before a yes, a no (DENY)."""
 
 
-_FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|on\s+second\s+thoughts?)\W+)*"
-DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|don'?t|do not|never ?mind|forget (?:it|that|about it))\b|"
+_FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|please|pls|on\s+second\s+thoughts?)\W+)*"
+DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|nah|naw|don['’]?t|do not|never ?mind|forget (?:it|that|about it)|"
+                  r"not\s+(?:now|yet|today))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove|undo|revert)(?:\s+(?:it|that|this|them|the\s+(?:"
                   r"launch|sweep|job|run|one|action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "actually no", "nope", "never mind", "undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
+"""A no: "no", "actually no", "nope", "nah", "please don't", "not now", "never mind", "undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
 whose own verb it is not; of its own, it is a yes: `restated_yes`). "Cancel run 3" names something else to cancel:
 a new action, which replaces the waiting one."""
 LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"

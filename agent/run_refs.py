@@ -37,6 +37,7 @@ class RunInfo:
     experiment: str | None = None  # the sweep or experiment it was launched in
     fix_of: str | None = None  # the run whose recommended change it was launched to try ("did the fix work?")
     device: str | None = None  # where it was placed: "cpu", "cuda:0", "cuda:0,1" ("the run on gpu 1")
+    tags: tuple[str, ...] = ()  # the user's tags ("the baseline run", "the digits-study runs")
 
 
 @dataclass
@@ -269,6 +270,14 @@ byol or simclr run?", "is my byol run worse than my simclr one?"): each method's
 Elsewhere ("order the byol and simclr runs") the words may name a group, every run of each, which is asked about."""
 
 
+TAG_REF = re.compile(r"\b(?:the|my|that|this|those|these)\s+(?P<tag>[\w.-]+)\s+(?:(?P<many>runs|ones|jobs|experiments|"
+                     r"models)|one|run|job|experiment|model)\b")
+"""Runs named by a tag the user gave them ("the baseline run", "the broken one", "my digits-study runs")."""
+ORIGIN_TAGS = ("chat", "sweep", "follow-up", "scheduled", "imported", "audit")
+"""Tags a run gets from how it was made (tools/agent_tools.py, runs.py, followup.py, scheduler.py, audit.py), which
+name no run the user picked out."""
+
+
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:
     """Run references: ids ("run 4", "#4", "r4", "run four", a bare number when the message is about runs),
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
@@ -289,6 +298,15 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         refs.ids.sort(key=lambda rid: at[rid])
     runs = list(reversed(world.runs))  # newest first
     described: list[list[str]] = []
+    for m in TAG_REF.finditer(low):  # "the broken one" after "tag run 2 as broken": the runs with that tag
+        tagged = [r.id for r in runs if m.group("tag") in r.tags and m.group("tag") not in ORIGIN_TAGS]
+        if not tagged or find_method(m.group("tag")):
+            continue
+        if m.group("many"):
+            refs.ids += [i for i in reversed(tagged) if i not in refs.ids]
+        else:
+            described.append(tagged)
+        low = low.replace(m.group(0), " ")  # its words describe no other run ("broken", "collapsed")
     if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
                  r"\bthe last one\b", low):
         described.append([runs[0].id] if runs else [])

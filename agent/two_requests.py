@@ -18,7 +18,7 @@ from agent.reading import Reading
 
 SECOND_REQUEST = re.compile(
     r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|[.!?]\s+|\s+then\s+)"
-    r"(?=(?:please\s+|also\s+|can\s+you\s+|could\s+you\s+)?(?:tell|show|give|recommend|suggest|diagnose|compare|probe|"
+    r"(?=(?:please\s+|also,?\s+|can\s+you\s+|could\s+you\s+)?(?:tell|show|give|recommend|suggest|diagnose|compare|probe|"
     r"rank|list|delete|remove|cancel|stop|kill|start|launch|re-?launch|re-?run|re-?train|restart|resume|queue|schedule|fix|"
     r"pretrain|train|tag|rename|note|forecast|judge|search|find|"
     r"what|why|how|which|is|are|should)\b)", re.I)
@@ -61,17 +61,31 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         return None
     if first.tool in ORDERING and BEST_REF.search(second_text) and _same(whole, first):
         return TwoRequests(first, None, second_text, run_both=True)  # "... and train the better one longer"
-    second = read(second_text, first.args.get("run_id"))
+    second = read(_their_runs(second_text, first), first.args.get("run_id"))
     if second.kind != "tool" or _same(first, second):
         return None
-    kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool == first.tool and
-                                                             first.tool in SEARCHES) or (  # the query took the rest in
-        whole.kind in ("clarify", "refuse"))  # "diagnose run 2 and compare it with run 1" asked which run to
-    # diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the chat
-    # makes (each part passed its own refusal check when read)
+    kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool in (
+        first.tool, second.tool)) or (  # read whole as one part's tool, the other's dropped: "list my runs, then
+        # show the byol one" was the byol runs listed, "tag run 1 as good, and tag run 2 as bad" both runs tagged bad
+        whole.kind in ("clarify", "refuse", "help"))  # "diagnose run 2 and compare it with run 1" asked which run
+    # to diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the
+    # chat makes (each part passed its own refusal check when read); a whole not understood at all is its parts
     if not (kept or own):
         return None  # the whole message already reads as another call: it is left to that reading
     return TwoRequests(first, second, second_text, run_both=first.tool not in costly)
+
+
+THEM = re.compile(r"\b(?:them|those|these|both(?:\s+of\s+them)?|the\s+two)\b", re.I)
+"""The runs of the first request, named in the second ("compare runs 1 and 2 then rank them")."""
+
+
+def _their_runs(second_text: str, first: Reading) -> str:
+    """The second request with "them" written as the first request's runs, where it named several (read alone,
+    "rank them" ranked every run)."""
+    ids = [str(i) for i in first.args.get("run_ids") or []]
+    if len(ids) < 2:
+        return second_text
+    return THEM.sub(f"runs {', '.join(ids[:-1])} and {ids[-1]}", second_text, count=1)
 
 
 def _same(a: Reading, b: Reading) -> bool:

@@ -484,6 +484,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in about), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
+    if len(named.ids) == 1 and re.search(ONE_DESCRIBED, stripped, re.I):  # "show the byol run" (one is here):
+        intents = [x for x in intents if x[0] != "list_runs"] + [("list_runs", 0.0)]  # that run, not a list of one
     devices = read_devices(stripped, world)
     if devices is not None:  # "which GPUs are free?", "is gpu 1 busy?": the devices now, not a list of runs
         return Reading("tool", "device_status", devices, confidence=1.0, intents=[("device_status", 1.0)])
@@ -1327,9 +1329,12 @@ QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_
                            r"accuracy)|(?:a\s+)?keeper)(?:\s+for\s+(?:the\s+|my\s+)?[\w./-]+)?(?:\s+(?:at\s+all|then|"
                            r"now))?\W*$"
                            rf"|^\W*(?:so\W+|and\W+|but\W+)*(?:(?:run\s*#?\d+|#\d+)\s*[-:,–—]+\s*)?how\s+good\s+"
-                           rf"(?:is|was)\s+{ONE_RUN_SAID}(?:\s+(?:really|then|now|at\s+all))?\W*$", re.I)
+                           rf"(?:is|was)\s+{ONE_RUN_SAID}(?:\s+(?:really|then|now|at\s+all))?\W*$"
+                           rf"|^\W*(?:(?:please|pls|now|then|also|and|can\s+you|could\s+you)\W+)*(?:judge|rate|assess|"
+                           rf"grade)\s+{ONE_RUN_SAID}(?:'s\s+quality)?(?:\s+(?:too|please|for\s+me|without\s+(?:using\s+)?"
+                           r"(?:any\s+)?labels))*\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
-its probe, "how good is run 1?", "run #1 - how good is it?"): its quality judged."""
+its probe, "how good is run 1?", "run #1 - how good is it?", "judge it"): its quality judged."""
 CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\s+(?:confident|sure|certain)\s+(?:are\s+you|"
                               r"is\s+(?:that|it|this|the\s+diagnosis)|can\s+you\s+be)(?:\s+about\s+(?:that|it|this|"
                               r"run\s*#?\d+))?|are\s+you\s+(?:sure|certain|confident)(?:\s+about\s+(?:that|it|this|"

@@ -1822,3 +1822,33 @@ def test_a_bare_correction_of_one_of_two_numbers_offers_each_setting_that_took_o
     assert "`64 steps`" in out["answer"] and "`hidden size 64`" in out["answer"]
     args = a.chat("hidden size 64", "t")["pending_confirmation"]["args"]
     assert (args["steps"], args["overrides"]) == (20, {"method_args.hidden_size": 64})
+
+
+@pytest.mark.parametrize("text, calls", [
+    ("list my runs, then show the byol one", [("list_runs", {}), ("get_run", {"run_id": "2"})]),  # the byol runs
+    # listed, and no run shown
+    ("tag run 1 as good, and tag run 2 as bad", [("annotate_run", {"run_id": "1", "add_tags": ["good"]}),
+                                                ("annotate_run", {"run_id": "2", "add_tags": ["bad"]})]),  # both bad
+    ("diagnose run 2. Also, what does the literature say about byol collapse?",
+     [("diagnose_run", {"run_id": "2"}), ("search_literature", None)]),  # the diagnosis dropped
+    ("compare runs 1 and 2 then rank them", [("compare_runs", {"run_ids": ["1", "2"]}),
+                                             ("rank_runs", {"run_ids": ["1", "2"]})]),  # "them" was every run
+    ("probe run 1 and judge it", [("run_linear_probe", {"run_id": "1"}), ("judge_run", {"run_id": "1"})]),
+])
+def test_two_requests_in_new_forms_are_both_made(text, calls, tmp_path, monkeypatch):
+    """Held-out set 55k: each read whole kept one request (or merged them wrongly)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    out = agent(seeded_home(tmp_path / "home", evidence=True)).chat(text, "t")
+    got = [(c["name"], c["args"]) for c in out["tool_calls"]]
+    assert [(n, a if want is not None else None) for (n, a), (_, want) in zip(got, calls, strict=False)] == calls
+
+
+@pytest.mark.parametrize("reply", ["nah", "please don't", "not now", "Nope"])
+def test_a_no_in_other_words_drops_the_waiting_launch(reply, tmp_path, monkeypatch):
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain simclr on digits for 20 steps", "t")
+    out = a.chat(reply, "t")
+    assert out["pending_confirmation"] is None and "Nothing was changed" in out["answer"]

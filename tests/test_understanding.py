@@ -1056,3 +1056,31 @@ def test_a_ranking_just_shown_is_edited_like_a_comparison(previous):
     assert edited_comparison("add run 3 to that", previous, 8) == [{"tool": "rank_runs",
                                                                      "args": {"run_ids": ["1", "2", "3"]}}]
     assert edited_comparison("drop run 1", [*previous[:1]], 8) is None  # one run left: no ranking
+
+
+def test_runs_named_by_a_tag_the_user_gave_them():
+    """"Tag run 2 as broken" ... "delete the broken one" found no run (no run had diverged), and "compare the
+    digits-study runs" none (held-out set 55i). A tag a run got from how it was made names nothing."""
+    from agent.run_refs import RunInfo, World, find_runs
+
+    world = World([RunInfo("1", "simclr", "digits", "succeeded", tags=("digits-study", "chat")),
+                   RunInfo("2", "byol", "digits", "succeeded", tags=("digits-study", "broken")),
+                   RunInfo("3", "vicreg", "digits", "diverged", "diverged", tags=("chat",))])
+    assert find_runs("delete the broken one", world).ids == ["2"]  # the tag, not the diverged run 3
+    assert find_runs("compare the digits-study runs", world).ids == ["1", "2"]
+    assert find_runs("is my digits-study run healthy?", world).ambiguous == [["2", "1"]]  # one asked of two: which
+    assert not find_runs("diagnose the chat run", world).ids  # "chat" says how runs 1 and 3 were made
+    assert find_runs("delete the diverged one", world).ids == ["3"]
+
+
+@pytest.mark.parametrize("text", ["judge it", "rate it please", "assess run 1", "judge run 1 without labels"])
+def test_a_run_judged_in_a_word_is_its_quality(text, model):
+    r = read(model, text, {"focus_run": "1"})
+    assert (r.kind, r.tool, r.args) == ("tool", "judge_run", {"run_id": "1"})
+
+
+@pytest.mark.parametrize("text", ["show the byol run", "show the byol one"])
+def test_one_run_described_and_shown_is_that_run_not_a_list(text, model):
+    """With one BYOL run here, "show the byol run" asked "show run 4 or list my byol runs?"."""
+    r = read(model, text)
+    assert (r.kind, r.tool, r.args) == ("tool", "get_run", {"run_id": "4"})

@@ -591,6 +591,9 @@ LAUNCH_FACTS = re.compile(r"\b(?:long|time|takes?|last|minutes?|hours?|seconds?|
                           r"config\w*|temperature|augment\w*|backbone|image\s+size|size|start|finish|done|optimi[sz]er|"
                           r"schedule|warm-?up|crops?|views?)\b", re.I)
 """What a launch's proposal shows: its length, time, cost, devices and settings (any setting named is one too)."""
+SETTING_ALONE_ASKED = re.compile(r"^\W*(?:(?:and|so|ok(?:ay)?)\W+)?(?:what(?:'s|\s+is|\s+are)|how\s+(?:big|large|long|"
+                                 r"many))\s+(?:the|its)\s+[\w -]{2,30}?\s*\??\s*$", re.I)
+"""A setting asked about by its name alone ("what's the mask ratio?") while a launch waits: that launch's value."""
 COST_ASKED = re.compile(r"\b(?:how\s+long|time|takes?|minutes?|hours?|cost|estimate\w*|expensive|compute)\b", re.I)
 """What a follow-up would take, asked before it is proposed ("how long would that take?")."""
 
@@ -649,8 +652,8 @@ def corrected_value(text: str) -> bool:
 def pending_asked(text: str, pending: dict, world: World, intents) -> Reading | None:
     """The waiting launch shown again when the message asks about it (PENDING_ASKED: its time, cost, devices or a
     setting), naming no run."""
-    if pending.get("tool") not in LAUNCH_TOOLS or not PENDING_ASKED.search(text) or not (
-            LAUNCH_FACTS.search(text) or named_settings(text)):
+    if pending.get("tool") not in LAUNCH_TOOLS or not (PENDING_ASKED.search(text) and (
+            LAUNCH_FACTS.search(text) or named_settings(text)) or SETTING_ALONE_ASKED.match(text) and named_settings(text)):
         return None
     refs = find_runs(text, world)
     if refs.ids or refs.ambiguous or any(u != "(sweep)" for u in refs.unknown):  # "the sweep" is the one waiting

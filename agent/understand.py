@@ -340,8 +340,12 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     told = TELL_ME_IF.match(stripped)
     if told:  # "tell me if it's any good": "is it any good"
         stripped = f"is {told.group('subject')} {told.group('rest')}"
-    if not re.search(r"[A-Za-z]", stripped):
-        return Reading("help", confidence=1.0)
+    if not re.search(r"[A-Za-z]", stripped):  # a number alone sets the setting just asked about of a waiting
+        # launch ("what's the mask ratio?" ... "0.5"); else it says nothing
+        pending, asked = context.get("pending_launch"), context.get("asked_setting")
+        amended = amend(stripped, pending, world, [(pending["tool"], 1.0), ("help", 0.0)], cwd, asked, text) \
+            if pending and asked else None
+        return amended or Reading("help", confidence=1.0)
     best = resolve_best(stripped, context)
     if isinstance(best, list):  # "train the best one longer" when the label-free order and the probe disagree
         ranked = context["last_ranking"]

@@ -1852,3 +1852,20 @@ def test_a_no_in_other_words_drops_the_waiting_launch(reply, tmp_path, monkeypat
     a.chat("pretrain simclr on digits for 20 steps", "t")
     out = a.chat(reply, "t")
     assert out["pending_confirmation"] is None and "Nothing was changed" in out["answer"]
+
+
+@pytest.mark.parametrize("launch, asked, value, key", [
+    ("pretrain mae on digits for 20 steps", "what's the mask ratio?", "0.5", "method_args.mask_ratio"),  # set 55m
+    ("pretrain vicreg on digits for 20 steps", "what batch size will it use?", "128", "batch_size"),
+])
+def test_a_setting_asked_of_a_waiting_launch_then_a_number_alone_sets_it(launch, asked, value, key, tmp_path,
+                                                                        monkeypatch):
+    """"What's the mask ratio?" searched the literature and the "0.5" after it was the help text: the launch is
+    shown again, and the number sets what was asked about."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat(launch, "t")
+    assert a.chat(asked, "t")["pending_confirmation"]["tool"] == "launch_pretraining"
+    args = a.chat(value, "t")["pending_confirmation"]["args"]
+    got = args["overrides"].get(key) if "." in key else args[key]
+    assert got == float(value) and args["steps"] == 20

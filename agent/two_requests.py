@@ -65,8 +65,10 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     if second.kind != "tool" or _same(first, second):
         return None
     kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool in (
-        first.tool, second.tool)) or (  # read whole as one part's tool, the other's dropped: "list my runs, then
-        # show the byol one" was the byol runs listed, "tag run 1 as good, and tag run 2 as bad" both runs tagged bad
+        first.tool, second.tool) and (first.tool != second.tool or whole.tool not in costly)) or (  # read whole as
+        # one part's tool, the other's dropped: "list my runs, then show the byol one" was the byol runs listed, "tag
+        # run 1 as good, and tag run 2 as bad" both runs tagged bad (two changes to a waiting launch, or two runs to
+        # delete, are rightly one call)
         whole.kind in ("clarify", "refuse", "help"))  # "diagnose run 2 and compare it with run 1" asked which run
     # to diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the
     # chat makes (each part passed its own refusal check when read); a whole not understood at all is its parts

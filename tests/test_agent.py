@@ -1869,3 +1869,15 @@ def test_a_setting_asked_of_a_waiting_launch_then_a_number_alone_sets_it(launch,
     args = a.chat(value, "t")["pending_confirmation"]["args"]
     got = args["overrides"].get(key) if "." in key else args[key]
     assert got == float(value) and args["steps"] == 20
+
+
+def test_two_changes_to_a_waiting_launch_stay_one_launch(tmp_path, monkeypatch):
+    """"Use a temperature of 0.1 and queue 2048" reads as two launches when split; read whole it is one launch with
+    both changes, which a split once lost (the queue size dropped, found by held-out set 51b)."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain moco on shapes for 20 steps", "t")
+    out = a.chat("use a temperature of 0.1 and queue 2048", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["launch_pretraining"]
+    assert out["pending_confirmation"]["args"]["overrides"] == {"method_args.temperature": 0.1,
+                                                               "method_args.queue_size": 2048}

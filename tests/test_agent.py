@@ -267,7 +267,14 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session54_turns_heldout.jsonl": 0.9, "session54b_turns_heldout.jsonl": 0.9,
+HELD_OUT_CONVERSATIONS = {"session55_turns_heldout.jsonl": 0.9, "session55b_turns_heldout.jsonl": 0.9,
+                          "session55c_turns_heldout.jsonl": 0.9, "session55d_turns_heldout.jsonl": 0.8,
+                          "session55e_turns_heldout.jsonl": 0.9, "session55f_turns_heldout.jsonl": 0.9,
+                          "session55g_turns_heldout.jsonl": 0.9, "session55h_turns_heldout.jsonl": 0.9,
+                          "session55i_turns_heldout.jsonl": 0.9, "session55j_turns_heldout.jsonl": 0.9,
+                          "session55k_turns_heldout.jsonl": 0.75, "session55l_turns_heldout.jsonl": 0.9,
+                          "session55m_turns_heldout.jsonl": 0.9,
+                          "session54_turns_heldout.jsonl": 0.9, "session54b_turns_heldout.jsonl": 0.9,
                           "session54c_turns_heldout.jsonl": 0.9, "session54d_turns_heldout.jsonl": 0.9,
                           "session54e_turns_heldout.jsonl": 0.9, "session54f_turns_heldout.jsonl": 0.9,
                           "session54g_turns_heldout.jsonl": 0.9, "session54h_turns_heldout.jsonl": 0.9,

@@ -6,7 +6,8 @@ turn's running state in memory anyway; the checkpointer only persists it), so th
 delete included, and a "yes" to what it proposed is still understood. At the start of the thread's next turn its
 latest checkpoint, which carries the whole conversation, is written back to agent.db if there is space again. What
 was stored before is never touched. Only this process holds a thread while the disk is full: a chat closed before
-space returns loses the turns it held, and its answers said so."""
+space returns cannot keep the turns it held, so the terminal chat prints the conversation as it closes
+(`Agent.unsaved`), and its answers said so."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from tools.registry import DiskFullError, full_disk_error
 
 HELD = ("This turn is held in memory only: {why}. Once there is room, your next message writes it to the "
-        "conversation's history (while this chat stays open).")
+        "conversation's history (while this chat stays open; a terminal chat closed first prints the conversation).")
 
 
 def held_text(why: DiskFullError, answer: str) -> str:

@@ -70,6 +70,15 @@ class Agent:
         held = self.checkpointer.held_because(thread_id)
         return held_text(held, "") if held is not None else None
 
+    def unsaved(self, thread_id: str, actor: Actor | None = None) -> list[dict] | None:
+        """The conversation (as `transcript`) when the full disk still holds it in memory only, its write-back tried
+        once more: what a chat that is closing shows, so that what the user said is not lost with the process. None
+        when agent.db has it."""
+        if self.checkpointer.held_because(thread_id) is None:
+            return None
+        turns = self.transcript(thread_id, actor)  # reading the thread tries the write-back first (ChatHistory)
+        return turns if self.checkpointer.held_because(thread_id) is not None else None
+
     def _claim(self, thread_id: str, actor: Actor) -> None:
         """The thread becomes the actor's. On a full disk the registry cannot record that: the turn goes on, and
         the next turn with room claims it (the history's own writes say the disk is full, ChatHistory)."""

@@ -408,3 +408,28 @@ def test_a_database_that_cannot_be_opened_for_want_of_space_is_read_as_it_is(hom
         reg.update(run.id, notes="kept?")
     monkeypatch.undo()
     assert Registry(home).get(run.id).notes == ""
+
+
+def test_a_terminal_chat_closing_on_a_full_disk_prints_the_conversation_it_could_not_keep(home, capsys):
+    """Held turns lived only in the chat's process: closing it lost them (session 53, noticed). The terminal chat
+    now tries the write-back once more as it closes and, the disk still full, prints the conversation."""
+    from rich.console import Console
+
+    from agent.session import Agent
+    from ui.cli.front import _print_unsaved
+
+    agent = Agent(home)
+    agent.chat("list my runs", thread_id="t1")
+    db = agent.checkpointer.conn
+    db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+    agent.chat("how much disk do my runs use?", thread_id="t1")
+    _print_unsaved(agent, "t1", Console(force_terminal=False, width=200))
+    printed = capsys.readouterr().out
+    assert "could not be saved: SSLPILOT_HOME: the disk holding" in printed and "you> how much disk do my runs use?" in printed
+    assert "you> list my runs" in printed and "sslpilot> " in printed
+    db.execute("PRAGMA max_page_count=1073741823")  # room again: the closing write-back keeps it, nothing printed
+    assert agent.unsaved("t1") is None and agent.held_note("t1") is None
+    _print_unsaved(agent, "t1", Console(force_terminal=False, width=200))
+    assert capsys.readouterr().out == ""
+    said = [t["content"] for t in Agent(home).transcript("t1") if t["role"] == "user"]
+    assert said == ["list my runs", "how much disk do my runs use?"]

@@ -39,11 +39,11 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
             text = console.input("[bold cyan]you> [/bold cyan]")
         except (EOFError, KeyboardInterrupt):
             console.print()
-            return
+            return _print_unsaved(agent, thread, console)
         if not text.strip():
             continue
         if text.strip().lower().rstrip(".!") in LEAVE:
-            return
+            return _print_unsaved(agent, thread, console)
         for ev in agent.stream(text, thread):  # printed as it happens
             if ev["event"] == "tool_call":
                 console.print(f"[dim]-> {ev['name']} {ev['args']}[/dim]")
@@ -51,6 +51,18 @@ def chat(message: Annotated[str | None, typer.Option("--message", "-m", help="on
                 console.print(f"[dim]<- {ev['name']}: {ev['status']}[/dim]")
             elif ev["event"] == "answer":
                 console.print(Markdown(ev["text"]))
+
+
+def _print_unsaved(agent, thread: str, console) -> None:
+    """A conversation the full disk still holds in memory only, printed as the chat closes: the process ending is
+    otherwise the end of it (agent/history.py)."""
+    turns = agent.unsaved(thread)
+    if not turns:
+        return
+    console.print(f"This conversation could not be saved: {agent.checkpointer.held_because(thread)}. The chat is "
+                  "closing, so here it is, to keep:", markup=False, style="bold yellow")
+    for turn in turns:
+        console.print(f"{'you' if turn['role'] == 'user' else 'sslpilot'}> {turn['content']}", markup=False)
 
 
 @app.command()

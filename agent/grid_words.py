@@ -266,7 +266,7 @@ SWEEP_ONLY = re.compile(rf"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hm
 
 METHODS_EDITED = re.compile(
     r"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hmm+)\W+)*(?:(?P<add>add|include|plus|also(?:\s+(?:try|run|"
-    r"train|do|with))?|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
+    r"train|do|with|add|include))?|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
     r"(?P<only>(?:just|only)(?:\s+(?:keep|use|try|run|train|do))?|(?:keep|use|try|run|train|do)\s+(?:just|only)))\s+"
     r"(?P<rest>.+?)\W*$|^\W*(?P<bare>.+?)\s+(?:too|as\s+well)\W*$", re.I)
 """A waiting comparison of methods edited ("also vicreg", "drop byol", "only simclr", "that one too")."""
@@ -277,9 +277,11 @@ _AROUND_METHODS = {"the", "a", "an", "one", "ones", "run", "runs", "and", "or", 
 def edited_methods(text: str, methods: list[str]) -> list[str] | None:
     """A waiting sweep's methods compared (`methods`) with methods added, taken out or kept alone, in the order
     they stand; None when the message is not such an edit (a word besides methods and their joiners, a method
-    to take out that is not there)."""
+    to take out that is not there). A waiting launch of one method (`methods` its one) becomes a comparison when
+    a method is added ("also add moco", "and moco", "byol too"; "with moco" may mean in its place)."""
     m = METHODS_EDITED.match(text)
-    if len(methods) < 2 or not m:
+    if not m or not methods or len(methods) < 2 and not (m.group("bare") or m.group("add") and m.group(
+            "add").lower() != "with"):
         return None
     rest = m.group("rest") or m.group("bare")
     named = find_methods(rest)
@@ -288,10 +290,12 @@ def edited_methods(text: str, methods: list[str]) -> list[str] | None:
         return None
     values = [n.value for n in named]
     if m.group("drop"):
-        return [x for x in methods if x not in values] if set(values) <= set(methods) else None
-    if m.group("only"):
-        return [x for x in methods if x in values] if set(values) <= set(methods) else None
-    return list(dict.fromkeys([*methods, *values]))
+        kept = [x for x in methods if x not in values] if set(values) <= set(methods) else None
+    elif m.group("only"):
+        kept = [x for x in methods if x in values] if set(values) <= set(methods) else None
+    else:
+        kept = list(dict.fromkeys([*methods, *values]))
+    return kept or None
 
 
 def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:

@@ -511,7 +511,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     text, labels = launch_labels(text)  # "and tag it shapes-test": the launch's tags, and no dataset
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
-    methods = edited_methods(written or text, (pending.get("args") or {}).get("methods") or [])
+    one = (pending.get("args") or {}).get("method")
+    methods = edited_methods(written or text, (pending.get("args") or {}).get("methods") or ([one] if one else []))
     if methods:  # "also vicreg", "drop byol": the methods the waiting sweep compares
         return _methods_compared(pending["args"], methods, intents)
     grid = edited_grid(text, (pending.get("args") or {}).get("grid") or {})

@@ -189,17 +189,34 @@ DESCRIPTIONS = (OLDEST, LATEST_ENDED.pattern,
                 r"\bthe (?:diverged|crashed|failed|broken) (?:one|run|job)\b")
 
 
-def mask_runs(text: str, world: World) -> str:
-    """Run names and descriptions written as "run N", so the intent classifier sees a run, not an odd word."""
-    out = text
+A_RUN = "run 0"
+"""What a run named by a name or a description is written as, for the classifier."""
+
+
+def _names_written(text: str, world: World, as_what) -> str:
     for r in world.runs:
         if r.name:
-            out = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", "run N", out, flags=re.I)
+            text = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", as_what(r), text, flags=re.I)
+    return text
+
+
+def names_as_ids(text: str, world: World) -> str:
+    """Run names written as their runs ("how good is anchor?": "how good is run 1?"), for the patterns that read a
+    run by its id or a pronoun."""
+    return _names_written(text, world, lambda r: f"run {r.id}")
+
+
+def mask_runs(text: str, world: World) -> str:
+    """Run names and descriptions written as a run's id ("run 0"), so the intent classifier sees a run named, as in
+    "show run 3" (whose number it masks), not an odd word: "show the byol run" was "show run n" to it, a phrase no
+    example has, and asked "show or list?"."""
+    out = _names_written(text, world, lambda _: A_RUN)
     for pattern in DESCRIPTIONS:
-        out = re.sub(pattern, "run N", out, flags=re.I)
+        out = re.sub(pattern, A_RUN, out, flags=re.I)
     out = unname_sweeps(out, world)
     return re.sub(rf"\b(?:the|my|that|this)\s+({METHOD_WORDS})\s+(?:run|job|experiment|model|one|encoder|training)\b",
-                  "run N", out, flags=re.I)
+                  A_RUN, out, flags=re.I)
+
 
 
 SWEEP_REF = re.compile(r"\b(?:the|my|that|this|last|latest|newest)\s+(?:(?:last|latest|newest)\s+)?(?:(?P<name>[\w.-]+)\s+)?"
@@ -291,22 +308,25 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         if m and r.id not in refs.ids:
             refs.ids.append(r.id)
             at[r.id] = m.start()
+    described: list[list[str]] = []
+    for m in TAG_REF.finditer(low):  # "the broken one" after "tag run 2 as broken": the runs with that tag
+        tagged = [r.id for r in reversed(world.runs) if m.group("tag") in r.tags and m.group("tag") not in ORIGIN_TAGS]
+        if not tagged or find_method(m.group("tag")):
+            continue
+        if m.group("many") or len(tagged) == 1:  # in the order written, with the ids and names
+            for rid in reversed(tagged):
+                if rid not in refs.ids:
+                    refs.ids.append(rid)
+                    at[rid] = m.start()
+        else:
+            described.append(tagged)  # one asked of several: which
+        low = low.replace(m.group(0), " " * len(m.group(0)))  # its words describe no other run ("broken")
     if at:  # "compare baseline with run 2": in the order written, names and ids together
         for rid in refs.ids:
             m = re.search(rf"(?<![\w.]){rid}(?![\w.])", low)
             at.setdefault(rid, m.start() if m else len(low))
         refs.ids.sort(key=lambda rid: at[rid])
     runs = list(reversed(world.runs))  # newest first
-    described: list[list[str]] = []
-    for m in TAG_REF.finditer(low):  # "the broken one" after "tag run 2 as broken": the runs with that tag
-        tagged = [r.id for r in runs if m.group("tag") in r.tags and m.group("tag") not in ORIGIN_TAGS]
-        if not tagged or find_method(m.group("tag")):
-            continue
-        if m.group("many"):
-            refs.ids += [i for i in reversed(tagged) if i not in refs.ids]
-        else:
-            described.append(tagged)
-        low = low.replace(m.group(0), " ")  # its words describe no other run ("broken", "collapsed")
     if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
                  r"\bthe last one\b", low):
         described.append([runs[0].id] if runs else [])

@@ -78,6 +78,7 @@ from agent.run_refs import (
     World,
     find_runs,
     mask_runs,
+    names_as_ids,
     unname_sweeps,
     whole_sweep,
 )
@@ -519,7 +520,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     listed = context.get("last_listed")
     if listed and not named.mentioned and THEM_COMPARED.search(stripped) and not ADVICE.search(stripped):
         return _compare_listed(listed, world, CONFIGS_ASKED.search(stripped) is not None)
-    decided = _decided_by_words(stripped, named, sweep)
+    decided = _decided_by_words(names_as_ids(stripped, world), named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
         return _fill(decided, stripped, context, world, 1.0, [(decided, 1.0), *intents], cwd)
     again = sweep_again(stripped, sweep, intents, cwd)
@@ -739,7 +740,8 @@ COMPARED_WITH_IT = re.compile(r"\b(?:compare|put|line\s+up|stack\s+up)\s+(?:it|t
 """The run in focus named by a pronoun beside runs named by id ("compare it with runs 1 and 3")."""
 STATUS_ASKED = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|well|hey)\W+)*(?:(?:is|has)\s+(?:it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|"
                           rf"run))?|the\s+run|run\s*#?\d+|#\d+|{ONE_DESCRIBED})\s+(?:(?:been\s+)?(?:done|finished|over|complete(?:d)?|ended|started)|"
-                          r"still\s+(?:running|going|training|queued|waiting)|(?:running|training)\s+(?:yet|now))|(?:done|finished|"
+                          r"still\s+(?:running|going|training|queued|waiting)|(?:running|training)\s+(?:yet|now)|(?:going|about)\s+"
+                          r"to\s+(?:finish|end|be\s+done)(?:\s+soon)?|(?:almost|nearly)\s+(?:done|finished|over))|(?:done|finished|"
                           r"over)\s+yet)(?:\s+(?:yet|now|already))?\W*$", re.I)
 """Whether a run has ended or is still going ("is it done?", "has run 4 finished?", "done yet?"): its status. Read
 alone, "is it done?" was the help text and "is it finished?" a list of every succeeded run."""
@@ -1336,7 +1338,9 @@ QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_
                            rf"(?:is|was)\s+{ONE_RUN_SAID}(?:\s+(?:really|then|now|at\s+all))?\W*$"
                            rf"|^\W*(?:(?:please|pls|now|then|also|and|can\s+you|could\s+you)\W+)*(?:judge|rate|assess|"
                            rf"grade)\s+{ONE_RUN_SAID}(?:'s\s+quality)?(?:\s+(?:too|please|for\s+me|without\s+(?:using\s+)?"
-                           r"(?:any\s+)?labels))*\W*$", re.I)
+                           r"(?:any\s+)?labels))*\W*$"
+                           rf"|^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*how\s+(?:does|did|would|will)\s+{ONE_RUN_SAID}\s+(?:do|look|"
+                           r"fare|score)\s+without\s+(?:using\s+)?(?:any\s+)?labels\W*$", re.I)
 """An encoder's worth asked of one run ("is run 2 worth keeping?", "is it usable?", "is that good for digits?" after
 its probe, "how good is run 1?", "run #1 - how good is it?", "judge it"): its quality judged."""
 CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\s+(?:confident|sure|certain)\s+(?:are\s+you|"

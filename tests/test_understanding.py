@@ -1084,3 +1084,40 @@ def test_one_run_described_and_shown_is_that_run_not_a_list(text, model):
     """With one BYOL run here, "show the byol run" asked "show run 4 or list my byol runs?"."""
     r = read(model, text)
     assert (r.kind, r.tool, r.args) == ("tool", "get_run", {"run_id": "4"})
+
+
+@pytest.mark.parametrize("text, context, tool, args", [
+    ("is run 3 going to finish soon?", {}, "get_run", {"run_id": "3"}),  # held-out set 55n: "forecast or show?"
+    ("is it almost done?", {"focus_run": "3"}, "get_run", {"run_id": "3"}),
+    ("how good is siam-nostop?", {}, "judge_run", {"run_id": "2"}),  # a run by its name (set 55n)
+    ("and how does it do without labels?", {"focus_run": "1"}, "judge_run", {"run_id": "1"}),  # set 55o
+    ("what step is the dino run at", {}, "get_run", {"run_id": "3"}),  # a described run reads as a run to the
+    # classifier (it read "run n", a phrase no example has, and asked)
+])
+def test_status_and_quality_asked_in_other_words(text, context, tool, args, model):
+    r = read(model, text, context)
+    assert (r.kind, r.tool, r.args) == ("tool", tool, args)
+
+
+@pytest.mark.parametrize("text, methods, want", [
+    ("also add moco", ["simclr"], ["simclr", "moco"]),  # held-out set 55o: it replaced simclr with moco
+    ("and moco", ["simclr"], ["simclr", "moco"]),  # it searched the literature for moco
+    ("byol too", ["simclr"], ["simclr", "byol"]),
+    ("with moco", ["simclr"], None),  # may mean in its place: read as any change
+    ("drop simclr", ["simclr"], None),  # nothing would be left
+    ("drop byol", ["simclr", "byol"], ["simclr"]),
+    ("drop simclr and byol", ["simclr", "byol"], None),
+])
+def test_methods_added_to_or_taken_from_a_waiting_launch(text, methods, want):
+    from agent.grid_words import edited_methods
+
+    assert edited_methods(text, methods) == want
+
+
+def test_runs_named_by_a_tag_keep_the_order_written():
+    from agent.run_refs import RunInfo, World, find_runs
+
+    world = World([RunInfo("1", "simclr", "digits", "succeeded", tags=("reference",)),
+                   RunInfo("2", "byol", "digits", "succeeded")])
+    assert find_runs("compare the reference run with run 2", world).ids == ["1", "2"]  # set 55n: ["2", "1"]
+    assert find_runs("compare run 2 with the reference run", world).ids == ["2", "1"]

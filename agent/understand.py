@@ -489,7 +489,7 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         best = next(((i, q) for i, q in intents if i in about), None)
         if best and best[1] >= 0.1:
             intents = [best, *[x for x in intents if x[0] != best[0]]]
-    if len(named.ids) == 1 and re.search(ONE_DESCRIBED, stripped, re.I):  # "show the byol run" (one is here):
+    if len(named.ids) == 1 and re.search(rf"{ONE_DESCRIBED}\b", stripped, re.I):  # "show the byol run" (one here):
         intents = [x for x in intents if x[0] != "list_runs"] + [("list_runs", 0.0)]  # that run, not a list of one
     devices = read_devices(stripped, world)
     if devices is not None:  # "which GPUs are free?", "is gpu 1 busy?": the devices now, not a list of runs

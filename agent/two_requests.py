@@ -29,7 +29,6 @@ EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#
                           r"(?P<two>runs?\s*#?\d+\s+(?:as|with)\s+\S+)", re.I)
 """Two runs given their own tags under one verb ("tag run 1 as best and run 2 as worst"): each its own request (read
 whole, both runs got the last tag)."""
-SEARCHES = ("search_literature", "search_run_logs")  # whose query takes in whatever follows
 
 
 ORDERING = ("compare_runs", "rank_runs")

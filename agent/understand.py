@@ -316,7 +316,9 @@ def _each_method(reading: Reading, drops, text: str) -> Reading | None:
     if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(text) or any(
             d.field != "method" for d in drops):
         return None
-    methods = list(dict.fromkeys([a.get("method"), *[d.value for d in drops]]))
+    methods = list(dict.fromkeys(m for m in [a.get("method"), *[d.value for d in drops]] if m))
+    if len(methods) < 2:
+        return None
     args = {**{k: v for k, v in a.items() if k != "method"}, "methods": methods, "grid": a.get("grid") or {}}
     return Reading("tool", "launch_sweep", args, confidence=reading.confidence, intents=reading.intents)
 

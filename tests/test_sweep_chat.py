@@ -289,3 +289,17 @@ def test_the_cli_compares_methods_in_a_sweep_each_with_its_own_defaults(tmp_path
     assert out.returncode == 0, out.stderr
     configs = {r.method: json.loads(r.config_json)["method_args"] for r in Registry(home).list()}
     assert set(configs) == {"simclr", "byol"} and "ema_momentum" in configs["byol"] and "temperature" in configs["simclr"]
+
+
+def test_a_sweep_that_compared_methods_is_not_repeated_from_one_methods_config(tmp_path, monkeypatch):
+    """A repeat is built from a sweep's first run: for methods compared that would give every run the first method's
+    settings, so it is refused with how to ask for it anew."""
+    from ssl_runtime.errors import SSLPilotError
+    from tools.agent_tools import ToolBox
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    tb = ToolBox(Home.resolve(tmp_path / "home"))
+    out = tb.launch_sweep(methods=["simclr", "byol"], data="digits", steps=20, experiment="two")
+    tb.execute_confirmed("launch_sweep", out["pending_confirmation"]["args"])
+    with pytest.raises(SSLPilotError, match="compared methods .simclr, byol.*named"):
+        tb.launch_sweep(like_sweep="two", data="shapes")

@@ -107,6 +107,11 @@ def _like_sweep(a: SweepArgs, home: Home) -> SweepArgs:
     """An earlier sweep again ("repeat the lrs sweep on shapes": its first run's config, its grid, the changes
     given) or extended ("add lr 0.03 to the lrs sweep": only the new values, into the same sweep)."""
     first, varied, base = sweep_grid(home, a.like_sweep)
+    if "method" in varied:  # its first run's config holds one method's settings, so the others' cannot be rebuilt
+        raise SSLPilotError(f"sweep {a.like_sweep!r} compared methods ({', '.join(map(str, varied['method']))}), "
+                            "which a repeat built from its first run cannot do", field="like_sweep",
+                            fix="ask for it anew with the methods named, e.g. `pretrain simclr and byol on digits "
+                                "for 20 steps`")
     given = {FIELD_KEYS[f] for f in FIELD_KEYS if getattr(a, f, None) is not None} | set(a.overrides)
     if given & set(RUN_LENGTH):  # a length said in one unit replaces the sweep's, in either
         given |= set(RUN_LENGTH)

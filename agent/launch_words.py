@@ -794,7 +794,8 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
     fields = [k for k in fields if (k == "lr") == (value < 1) and (k == "lr" or value == int(value))]
     n = f"{int(value)}" if value == int(value) else f"{value:g}"
     given = {k: v for k, v in (args.get("overrides") or {}).items() if isinstance(v, int | float) and not isinstance(
-        v, bool) and float(v).is_integer() == float(value).is_integer()}  # "hidden size 128" ... "actually 64"
+        v, bool) and float(v).is_integer() == float(value).is_integer() and k != "train.seed"}  # "hidden size 128"
+    # ... "actually 64" (a seed names a draw, not an amount a bare number would change)
     now = ", ".join([*(f"{NUMBER_FIELDS[k]} {args[k]}" for k in NUMBER_FIELDS if args.get(k) is not None),
                      *(f"{_spoken(k)} {v:g}" for k, v in given.items())])
     options = [f"{n} {NUMBER_FIELDS[k]}" if k in LENGTHS else f"{NUMBER_FIELDS[k]} {n}" for k in fields]

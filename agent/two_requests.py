@@ -64,10 +64,10 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     if second.kind != "tool" or _same(first, second):
         return None
     kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool in (
-        first.tool, second.tool) and (first.tool != second.tool or whole.tool not in costly)) or (  # read whole as
-        # one part's tool, the other's dropped: "list my runs, then show the byol one" was the byol runs listed, "tag
-        # run 1 as good, and tag run 2 as bad" both runs tagged bad (two changes to a waiting launch, or two runs to
-        # delete, are rightly one call)
+        first.tool, second.tool) and not (_carries(whole, first) and _carries(whole, second))) or (  # read whole as
+        # one part's tool and losing what a part said: "list my runs, then show the byol one" was the byol runs
+        # listed (run 2 lost), "tag run 1 as good, and tag run 2 as bad" both runs tagged bad ("good" lost); "pretrain
+        # simclr and tag it x" carries both parts, as do two changes to a waiting launch
         whole.kind in ("clarify", "refuse", "help"))  # "diagnose run 2 and compare it with run 1" asked which run
     # to diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the
     # chat makes (each part passed its own refusal check when read); a whole not understood at all is its parts
@@ -87,6 +87,20 @@ def _their_runs(second_text: str, first: Reading) -> str:
     if len(ids) < 2:
         return second_text
     return THEM.sub(f"runs {', '.join(ids[:-1])} and {ids[-1]}", second_text, count=1)
+
+
+def _values(args) -> set[str]:
+    """Every value in a call's arguments, nested ones included, as text."""
+    if isinstance(args, dict):
+        return set().union(*map(_values, args.values())) if args else set()
+    if isinstance(args, list | tuple):
+        return set().union(*map(_values, args)) if args else set()
+    return set() if args in (None, False, "") else {str(args).lower()}
+
+
+def _carries(whole: Reading, part: Reading) -> bool:
+    """Whether the whole message's call holds every value the part's call has."""
+    return _values(part.args) <= _values(whole.args)
 
 
 def _same(a: Reading, b: Reading) -> bool:

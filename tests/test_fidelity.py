@@ -212,15 +212,18 @@ def test_two_methods_or_datasets_in_one_launch_are_asked_about_with_each_pairing
 
 def test_a_launch_labelled_with_another_runs_name_is_no_reference_to_that_run(model, folders):
     """"tag it siam-nostop" names the new run's tag, though run 2 of the world is called so: the launch goes ahead
-    with the tag (it asked "you also said run 2" before). A run named in the body of the message is still asked
-    about, quoted as the user wrote it."""
+    with the tag (it asked "you also said run 2" before). A run named in the body of the message is that run, as its
+    id would be: "like siam-nostop but with lr 0.01" is a follow-up of run 2 (session 55; it was asked about)."""
     for message, labels in (("pretrain byol on digits for 20 epochs and tag it siam-nostop", {"tags": ["siam-nostop"]}),
                             ("pretrain byol on digits, call it siam-nostop", {"name": "siam-nostop"})):
         r = read(model, message, folders)
         assert (r.kind, r.tool) == ("tool", "launch_pretraining"), r.question
         assert {k: r.args[k] for k in labels} == labels and r.args["method"] == "byol"
-    asked = read(model, "pretrain byol on digits like siam-nostop but with lr 0.01", folders)
-    assert asked.kind == "clarify" and "`siam-nostop (run 2)`" in asked.question
+    like = read(model, "pretrain byol on digits like siam-nostop but with lr 0.01", folders)
+    by_id = read(model, "pretrain byol on digits like run 2 but with lr 0.01", folders)
+    assert (like.kind, like.tool, like.args) == (by_id.kind, by_id.tool, by_id.args)
+    assert (like.tool, like.args["parent_run"], like.args["method"], like.args["lr"]) == (
+        "launch_pretraining", "2", "byol", 0.01)
 
 
 @pytest.mark.parametrize("message, override", [

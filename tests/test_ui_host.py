@@ -97,6 +97,9 @@ def test_the_terminal_chat_ends_on_exit_words_without_asking_the_agent(monkeypat
             heard.append(text)
             yield {"event": "answer", "text": "ok"}
 
+        def unsaved(self, thread):  # asked as the chat closes: nothing held back by a full disk here
+            heard.append("(closing)")
+
     monkeypatch.setattr(agent.session, "Agent", Agent)
     monkeypatch.setenv("SSLPILOT_HOME", str(tmp_path / "home"))
     from ui.cli import common
@@ -104,4 +107,4 @@ def test_the_terminal_chat_ends_on_exit_words_without_asking_the_agent(monkeypat
     monkeypatch.setattr(common, "_invocation", {})
     r = CliRunner().invoke(app, ["chat"], input="list my runs\nQuit.\ncancel run 2\n")
     assert r.exit_code == 0, r.output
-    assert heard == ["list my runs"]
+    assert heard == ["list my runs", "(closing)"]

@@ -155,6 +155,15 @@ def python() -> str:
     return sys.executable
 
 
+def torchrun_failed(r) -> str:
+    """The failure message of a torchrun whose run succeeded and whose exit did not: the output's tails, and the
+    dump `faulthandler` writes when a rank aborts (its threads' stacks, which a tail of stderr cuts off). A rank has
+    aborted at teardown about once in 20 suites (RESULTS.md, session 45); the stacks say where."""
+    fatal = r.stderr.find("Fatal Python error")
+    dump = f"\nthe aborted rank's stacks:\n{r.stderr[fatal:fatal + 6000]}" if fatal >= 0 else ""
+    return f"the run succeeded, then torchrun failed:\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}{dump}"
+
+
 def subprocess_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")

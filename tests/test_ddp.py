@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import subprocess_env
+from conftest import subprocess_env, torchrun_failed
 
 from ssl_runtime.run_folder import RunFolder
 
@@ -36,5 +36,5 @@ def test_two_process_gloo_matches_single_process(run_dir_factory):
     # the ranks left the group after training, so only rank 0 probed and summed up the phases
     assert RunFolder(ddp).probe.exists()
     assert [e.get("kind") for e in RunFolder(ddp).read_events()].count("phases") == 1
-    assert r2.returncode == 0, f"the run succeeded, then torchrun failed:\n{r2.stdout[-1500:]}\n{r2.stderr[-3000:]}"
+    assert r2.returncode == 0, torchrun_failed(r2)
     assert RunFolder(ddp).read_events()[0]["world_size"] == 2

@@ -16,6 +16,7 @@ from conftest import (
     start_worker,
     subprocess_env,
     tiny_config,
+    torchrun_failed,
 )
 
 from ssl_runtime.catalogue import IMAGE_TEXT_METHODS, TEXT_METHODS
@@ -244,7 +245,7 @@ def test_two_process_gloo_matches_single_process(method, extra, tmp_path):
     a, b = logged_losses(single), logged_losses(ddp)
     assert sorted(a) == sorted(b) == list(range(1, 7))
     assert [b[s] for s in a] == pytest.approx([a[s] for s in a], rel=1e-4, abs=1e-5)
-    assert r.returncode == 0, f"the run succeeded, then torchrun failed:\n{r.stdout[-1500:]}\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, torchrun_failed(r)
 
 
 def test_hf_datasets_folder_and_labelled_texts(tmp_path):

@@ -23,6 +23,7 @@ from agent.slots import (
     find_method,
 )
 from tools.registry import TERMINAL
+from tools.run_notes import ORIGIN_TAGS
 
 
 @dataclass
@@ -290,9 +291,6 @@ Elsewhere ("order the byol and simclr runs") the words may name a group, every r
 TAG_REF = re.compile(r"\b(?:the|my|that|this|those|these)\s+(?P<tag>[\w.-]+)\s+(?:(?P<many>runs|ones|jobs|experiments|"
                      r"models)|one|run|job|experiment|model)\b")
 """Runs named by a tag the user gave them ("the baseline run", "the broken one", "my digits-study runs")."""
-ORIGIN_TAGS = ("chat", "sweep", "follow-up", "scheduled", "imported", "audit")
-"""Tags a run gets from how it was made (tools/agent_tools.py, runs.py, followup.py, scheduler.py, audit.py), which
-name no run the user picked out."""
 
 
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:

@@ -160,8 +160,8 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
             rows.append((name, setting, est[key], "auto"))
     by_rec = f"recommendation for {parent or 'the run'}"
     grid = {k: "swept: " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs)
-            for k, vs in ({**({"method": a.methods} if getattr(a, "methods", None) else {}),
-                           **(getattr(a, "grid", None) or {})}).items()}  # a sweep's rate is its values, not the default
+            for k, vs in (_shown_grid(a) if isinstance(a, SweepArgs) else {}).items()}  # a sweep's rate is its values,
+    # not the default
     out = []
     for name, key, value, src in rows:
         if key in grid:
@@ -315,9 +315,9 @@ class ToolBox:
                                 "weight), or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
-        hours = device_hours(est, n) if not a.methods else sum(  # each method at its own measured speed
-            device_hours(estimate_cost(b, self.home, here=a.backend in (None, "local")), n // len(bases))
-            for b in _sweep_bases(a, self.home))
+        hours = device_hours(est, n) if not a.methods else sum(  # each method at its own measured speed, built
+            device_hours(estimate_cost(b, self.home, here=a.backend in (None, "local")), n // len(a.methods))
+            for b in _sweep_bases(a, self.home))  # again as proposed (a time given may have set the steps)
         prune = {}
         if a.prune:
             policy = pruning.Policy.of(cfg)

@@ -22,6 +22,9 @@ TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,39}$")
 MAX_NAME = 80
 MAX_NOTE = 2000
 MAX_TAGS = 32
+ORIGIN_TAGS = ("chat", "sweep", "follow-up", "scheduled", "imported", "audit")
+"""Tags a run gets from how it was made (tools/agent_tools.py, runs.py, followup.py, scheduler.py, audit.py), beside
+the user's own: they name no run the user picked out (agent/run_refs.py)."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

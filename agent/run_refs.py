@@ -195,10 +195,17 @@ A_RUN = "run 0"
 
 
 def _names_written(text: str, world: World, as_what) -> str:
+    """Each run named by its name, or by a tag that only it has ("the baseline", "the baseline run"), written as_what;
+    a tag that is also a word of quality or state stays ("which is the best run?" ranks, though a run is tagged best)."""
     for r in world.runs:
         if r.name:
             text = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", as_what(r), text, flags=re.I)
-    return text
+
+    def one_tagged(m: re.Match) -> str:
+        tagged = _tagged(m, world) if not m.group("many") and not NOT_A_BARE_TAG.fullmatch(m.group("tag")) else []
+        return as_what(world.run(tagged[0])) if len(tagged) == 1 else m.group(0)
+
+    return TAG_REF.sub(one_tagged, text)
 
 
 def names_as_ids(text: str, world: World) -> str:
@@ -288,9 +295,27 @@ byol or simclr run?", "is my byol run worse than my simclr one?"): each method's
 Elsewhere ("order the byol and simclr runs") the words may name a group, every run of each, which is asked about."""
 
 
-TAG_REF = re.compile(r"\b(?:the|my|that|this|those|these)\s+(?P<tag>[\w.-]+)\s+(?:(?P<many>runs|ones|jobs|experiments|"
-                     r"models)|one|run|job|experiment|model)\b")
-"""Runs named by a tag the user gave them ("the baseline run", "the broken one", "my digits-study runs")."""
+TAG_REF = re.compile(r"\b(?:the|my|that|this|those|these)\s+(?P<tag>[\w.-]+)(?:\s+(?:(?P<many>runs|ones|jobs|experiments|"
+                     r"models)|one|run|job|experiment|model)\b|(?P<bare>(?![\w.-])))", re.I)
+"""Runs named by a tag the user gave them ("the baseline run", "the broken one", "my digits-study runs"), or by the
+tag alone ("relaunch the baseline") where it is a noun that tags one run (`_tagged`)."""
+NOT_A_BARE_TAG = re.compile(r"(?:good|bad|best|worst|better|worse|broken|collapsed|healthy|failed|new|old|first|last|"
+                            r"latest|final|same|other|next|running|done|finished|one|ones|run|runs|data|loss|lr|"
+                            r"sweep|results?|settings?|config|weights|encoder|model|checkpoints?)", re.I)
+"""Tags that said alone are other words ("is the best any good?", "the data", "the last"): a tag only with "run" or
+"one" after it."""
+
+
+def _tagged(m: re.Match, world: World) -> list[str]:
+    """The runs a tag reference names, oldest first: none where the word is no user's tag of a run here (a tag the
+    run got from how it was made, a method's name, or a bare word that tags several runs or reads as another word)."""
+    tag = m.group("tag").lower()
+    if tag in ORIGIN_TAGS or find_method(tag):
+        return []
+    tagged = [r.id for r in world.runs if tag in r.tags]
+    if m.group("bare") is not None and (len(tagged) != 1 or len(tag) < 3 or NOT_A_BARE_TAG.fullmatch(tag)):
+        return []
+    return tagged
 
 
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:
@@ -308,8 +333,8 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
             at[r.id] = m.start()
     described: list[list[str]] = []
     for m in TAG_REF.finditer(low):  # "the broken one" after "tag run 2 as broken": the runs with that tag
-        tagged = [r.id for r in reversed(world.runs) if m.group("tag") in r.tags and m.group("tag") not in ORIGIN_TAGS]
-        if not tagged or find_method(m.group("tag")):
+        tagged = _tagged(m, world)[::-1]
+        if not tagged:
             continue
         if m.group("many") or len(tagged) == 1:  # in the order written, with the ids and names
             for rid in reversed(tagged):

@@ -264,6 +264,11 @@ GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
 """One GPU named by its index ("gpu 1", "GPU #2", "cuda:1"): a launch's device, or the GPU a question asks about."""
 
 
+ON_A_GPU = re.compile(r"\b(?:on|use|using|with|onto|via)\s+(?:the\s+|a\s+|my\s+|one\s+|single\s+)*(?:gpu|cuda)\b"
+                      r"(?!\s*(?:memory|hours?|time|usage|util\w*|#?\d))", re.I)
+"""A launch put on a GPU without its index ("train it on the gpu", "use cuda")."""
+
+
 def gpu_index(m: re.Match) -> int:
     return int(m.group(1) or m.group(2))
 
@@ -298,6 +303,8 @@ def find_numbers(text: str) -> dict:
         out["device"] = f"cuda:{gpu_index(m)}"
     elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low):
         out["device"] = "cpu"
+    elif ON_A_GPU.search(low) and not gpus:  # "on the gpu", "use cuda": one GPU, whichever the queue finds free
+        out["device"] = "cuda"
     if gpus:
         out.setdefault("overrides", {})["train.num_gpus"] = int(gpus.group(1) or gpus.group(2))
     return out

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from agent.listed_words import THEM_LISTED
 from agent.reply_words import UNDO
-from agent.run_refs import ONE_DESCRIBED, World, find_runs
+from agent.run_refs import ONE_DESCRIBED, World, find_runs, names_as_ids
 from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
@@ -90,9 +90,8 @@ def read_delete(text: str, world: World, focus: str | None = None,
     if focus and world.has(focus) and (THE_RUN_IN_FOCUS.match(what) or IT_IN_FOCUS.match(what) and m["verb"].lower() !=
                                        "remove"):  # "remove it" may be the tag just added: only with "run"
         return "ids", [focus]
-    named = [r for r in world.runs if r.name and re.search(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", what, re.I)]
-    for r in named:  # a run's name stands for its id ("delete run siam-nostop")
-        what = re.sub(rf"(?<![\w-]){re.escape(r.name)}(?![\w-])", f" {r.id} ", what, flags=re.I)
+    what = names_as_ids(what, world)  # a run's name or its own tag stands for its id ("delete run siam-nostop",
+    # "delete the baseline")
     if ONLY_RUNS.match(what) and re.search(r"\d", what):
         return "ids", list(dict.fromkeys(re.findall(r"\d+", what)))
     spared = EXCEPT.search(what)

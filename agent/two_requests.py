@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from agent.ranked_words import BEST_REF
 from agent.reading import Reading
+from agent.slots import METHOD_WORDS
 
 SECOND_REQUEST = re.compile(
     r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|[.!?]\s+|\s+then\s+)"
@@ -24,6 +25,13 @@ SECOND_REQUEST = re.compile(
     r"what|why|how|which|is|are|should)\b)", re.I)
 """Where a second request starts: its verb or question word after "and", "then", a comma, ";" or a full stop."""
 
+
+SECOND_LAUNCH = re.compile(rf"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|\s+then\s+)"
+                           rf"(?=(?:{METHOD_WORDS})\s+on\b)", re.I)
+"""A second launch under the first's verb, led by its method and its data ("pretrain simclr on digits for 20 steps
+and then byol on shapes"): each method on its own data, where read whole the pairs were lost (which of four?)."""
+EACH_TAIL = re.compile(r"[,;]\s*(?P<said>[^,;]+?)\s+(?:each|both|for\s+both)\W*$", re.I)
+LAUNCH_VERB = re.compile(r"^\W*(?:(?:please|can\s+you|could\s+you)\s+)?(?:pre-?train|train|launch|run|start|queue)\b", re.I)
 
 EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#?\d+\s+(?:as|with)\s+\S+)\s+and\s+"
                           r"(?P<two>runs?\s*#?\d+\s+(?:as|with)\s+\S+)", re.I)
@@ -52,9 +60,17 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         text = f"{own.group('verb')}{own.group('one')} and {own.group('verb').strip()} {own.group('two')}" + \
             text[own.end():]
     m = SECOND_REQUEST.search(text)
+    verb = LAUNCH_VERB.match(text)
+    if not m and verb and whole.kind == "clarify":  # "pretrain simclr on digits and byol on shapes": the second
+        m = SECOND_LAUNCH.search(text)  # launch has the first's verb
     if not m or not text[:m.start()].strip() or not text[m.end():].strip():
         return None
     first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
+    if m.re is SECOND_LAUNCH:
+        second_text = f"{verb.group(0).strip()} {second_text}"
+        shared = EACH_TAIL.search(second_text)
+        if shared:  # "..., 20 steps each": both launches' settings
+            first_text += f", {shared.group('said')}"
     first = read(first_text, None)
     if first.kind != "tool":
         return None

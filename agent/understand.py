@@ -306,6 +306,9 @@ def _watched(run) -> Reading:
 
 ONE_OR_THE_OTHER = re.compile(r"\b(?:or|either|whichever|which)\b", re.I)
 """Methods offered as a choice ("simclr or byol on digits"): which one is asked, never both launched."""
+WHICH_WINS = re.compile(r"\b(?:tell\s+me|show\s+me|let\s+me\s+know|see|find\s+out|check)\s+which(?:\s+(?:one|method|of\s+them|"
+                        r"run))?\s+(?:is|was|does|did|works?|wins?|comes?\s+out)\b", re.I)
+"""Both launched, then weighed ("run simclr and byol ... and tell me which is better"): no choice offered."""
 
 
 def _each_method(reading: Reading, drops, text: str) -> Reading | None:
@@ -313,7 +316,7 @@ def _each_method(reading: Reading, drops, text: str) -> Reading | None:
     settings, as one sweep (a run each, times any grid) on one yes. None where the message offers a choice, names
     several datasets, is a schedule or a follow-up of a run (which keeps its method): those are asked about."""
     a = reading.args
-    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(text) or any(
+    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(WHICH_WINS.sub("", text)) or any(
             d.field != "method" for d in drops):
         return None
     methods = list(dict.fromkeys(m for m in [a.get("method"), *[d.value for d in drops]] if m))

@@ -1006,6 +1006,21 @@ def test_two_requests_in_one_message_are_split_only_when_one_would_be_dropped():
     assert not two.run_both and two.second_text == "start dino"  # the first waits for a yes: the second is named
 
 
+def test_two_launches_under_one_verb_each_keep_their_data(tmp_path, monkeypatch):
+    """"pretrain simclr on digits for 20 steps and then byol on shapes for 20 steps" asked which of four pairings
+    to set up (held-out set 56e): the first pairing is proposed and the second named next, with what both share."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    out = a.chat("pretrain simclr on digits for 5 steps and then byol on shapes for 10 steps", "t")
+    args = out["pending_confirmation"]["args"]
+    assert (args["method"], args["data"], args["steps"]) == ("simclr", "digits", 5)
+    assert "say `pretrain byol on shapes for 10 steps`" in out["answer"]
+    out = a.chat("pretrain simclr on digits and byol on shapes, 20 steps each", "u")
+    assert out["pending_confirmation"]["args"]["steps"] == 20  # "each" is the first's too
+    out = a.chat("pretrain simclr on digits and byol on digits, 20 steps each", "v")
+    assert out["pending_confirmation"]["tool"] == "launch_sweep"  # one dataset: the methods compared
+
+
 def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):
     from conversation_eval import seeded_home
 

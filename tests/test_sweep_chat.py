@@ -258,8 +258,17 @@ def test_a_waiting_comparison_of_methods_is_edited_not_replaced(turns, methods, 
     assert args["steps"] == (30 if "make it 30 steps" in turns else 20) and args["data"] == "digits"
 
 
+@pytest.mark.parametrize("text", ["run simclr and byol on digits for 20 steps and tell me which is better",
+                                  "train byol and simclr on digits, 20 steps, and let me know which one wins"])
+def test_methods_launched_to_see_which_wins_are_both_launched(text, model):
+    """"... and tell me which is better" asked which to set up first (held-out set 56b): both are the comparison."""
+    reading = understand(text, {}, WORLD, model, path_exists=lambda p: False)
+    assert (reading.tool, sorted(reading.args.get("methods") or [])) == ("launch_sweep", ["byol", "simclr"])
+
+
 @pytest.mark.parametrize("text", ["pretrain simclr or byol on digits for 20 steps",
-                                  "pretrain simclr on digits and shapes for 20 steps"])
+                                  "pretrain simclr on digits and shapes for 20 steps",
+                                  "which of simclr and byol should I pretrain on digits for 20 steps?"])
 def test_a_choice_of_methods_or_several_datasets_is_asked_about(text, model):
     reading = understand(text, {}, WORLD, model, path_exists=lambda p: False)
     assert reading.kind == "clarify" and "Which should I set up first?" in reading.question

@@ -1073,6 +1073,28 @@ def test_runs_named_by_a_tag_the_user_gave_them():
     assert find_runs("delete the diverged one", world).ids == ["3"]
 
 
+def test_a_run_named_by_its_own_tag_alone():
+    """"Tag run 1 as baseline" ... "relaunch the baseline with 40 steps" asked which run (held-out set 56b): a noun
+    that tags one run names it, for the references, the classifier's mask and a delete; a tag that is also a word of
+    quality or state ("best") names a run only with "run" or "one" after it, and the classifier still reads "which is
+    the best run?" as a ranking."""
+    from agent.run_refs import RunInfo, World, find_runs, mask_runs, names_as_ids
+    from agent.trash_words import read_delete
+
+    world = World([RunInfo("1", "simclr", "digits", "succeeded", tags=("baseline", "best")),
+                   RunInfo("2", "byol", "digits", "succeeded", tags=("study", "chat")),
+                   RunInfo("3", "vicreg", "digits", "running", tags=("study",))])
+    assert find_runs("relaunch the baseline with 40 steps", world).ids == ["1"]
+    assert find_runs("is the Baseline any good?", world).ids == ["1"]
+    assert mask_runs("relaunch the baseline with 40 steps", world) == "relaunch run 0 with 40 steps"
+    assert names_as_ids("compare the baseline run with run 2", world) == "compare run 1 with run 2"
+    assert read_delete("delete the baseline", world) == ("ids", ["1"])
+    assert not find_runs("diagnose the study", world).ids  # a bare tag of two runs: none named
+    assert not find_runs("is the best any good?", world).ids and find_runs("show the best run", world).ids == ["1"]
+    assert mask_runs("which is the best run?", world) == "which is the best run?"
+    assert not find_runs("relaunch the chat", world).ids  # a tag from how runs were made
+
+
 @pytest.mark.parametrize("text", ["judge it", "rate it please", "assess run 1", "judge run 1 without labels"])
 def test_a_run_judged_in_a_word_is_its_quality(text, model):
     r = read(model, text, {"focus_run": "1"})

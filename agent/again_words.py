@@ -31,6 +31,10 @@ run 2", "and run 1's?", "and what about run 3, is it ok?")."""
 AGAIN_FOR_DESCRIBED = re.compile(AGAIN_FOR_RUN.pattern.replace(_RUN, f"(?P<ref>{ONE_DESCRIBED})"), re.I)
 """The same follow-up naming its run by what it is ("and what about the simclr one?", "now the collapsed run")."""
 
+AGAIN_FOR_NUMBER = re.compile(r"^\W*(?:and|also|now|then)\s+(?:(?:what|how)\s+about\s+|for\s+)?#?(?P<id>\d+)(?:\s+too)?\W*$|"
+                              r"^\W*(?:what|how)\s+about\s+#?(?P<id2>\d+)\W*$", re.I)
+"""The same with the run's bare id after a follow-up word ("and 2?", "what about 3?"): a number alone is not a run."""
+
 SAID_ALONE = re.compile(rf"^\W*{_RUN}\W*$", re.I)
 """A run and nothing else ("run 1"): an answer to a question, or a look at the run, not the last request again."""
 
@@ -39,12 +43,12 @@ def again_for_run(text: str, previous: list[dict]) -> list[dict] | None:
     """The previous turn's calls (`previous`: [{"tool", "args"}], in order: "diagnose run 2 and recommend a fix" made
     two) for the run `text` names, when `text` asks for the same again (AGAIN_FOR_RUN) and each was about one run;
     None otherwise."""
-    m = AGAIN_FOR_RUN.match(text)
+    m = AGAIN_FOR_RUN.match(text) or AGAIN_FOR_NUMBER.match(text)
     if not m or SAID_ALONE.match(text) or not previous:
         return None
     if any("run_id" not in (c.get("args") or {}) or c["args"].get("run_ids") for c in previous):
         return None
-    rid = m.group("id")
+    rid = m.group("id") or m.groupdict().get("id2")
     return [{"tool": c["tool"], "args": {**c["args"], "run_id": rid if isinstance(c["args"]["run_id"], str) else int(rid)}}
             for c in previous]
 

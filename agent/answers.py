@@ -477,6 +477,9 @@ def pending_text(result: dict) -> str:
             f"**{c['method']}**"
         each = (f"one for each combination of {grid}" + (" for each method" if methods else "")) if grid else \
             "one for each method, all else the same"
+        timed = [m for m in result.get("per_method") or [] if m["time"]]
+        if timed:  # methods compared: each at its own measured speed, not the first one's for all
+            took = " (" + "; ".join(f"{m['method']}: {m['time']}" for m in timed) + ")"
         head = f"{what} of {of}{on}, {each}: about {est['steps'] or '?'} steps each{took}, on this machine's queue."
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]

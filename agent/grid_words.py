@@ -119,6 +119,10 @@ def _ranges(low: str, pattern: str, key: str) -> GridList | None:
     return GridList(key, m.group(0), m.start(), m.end(), m.span(), spread=values)
 
 
+COUNTED_FIRST = {"augment.n_local_crops"}
+"""Launch settings that are counts, written value first as readily as name first ("over 2 and 4 local crops")."""
+
+
 def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
     """Each list of values a sweep would vary; a setting only some methods have (METHOD_SETTINGS) under the name the
     message's method gives it ("dino's bottleneck over 64, 128 and 256", "mlm with 2, 4 and 6 layers")."""
@@ -129,7 +133,7 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
     settings = [(p + "s?", f"method_args.{name}", value_first) for p, names, value_first in METHOD_SETTINGS
                 if (name := _setting_of(method, names))]
     named_before = "|".join(p for p, _ in SWEEPABLE)
-    for pattern, key, value_first in [*((p, k, False) for p, k in SWEEPABLE), *settings]:
+    for pattern, key, value_first in [*((p, k, k in COUNTED_FIRST) for p, k in SWEEPABLE), *settings]:
         m = re.search(rf"\b(?:{pattern})\b{OF_WHOM}\s*(?:of|=|:|at|to|in|over|across|from|among)?\s*{LIST_OF}",
                       low)  # "lr of simclr on digits over"
         if not m and value_first:  # "2, 4 and 6 layers": the last value is the setting's count; ", and" ends a list
@@ -262,6 +266,12 @@ SWEEP_ONLY = re.compile(rf"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hm
                         rf"run)\s+)?|(?:keep|use|try|run)\s+(?:just|only)\s+)(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|"
                         rf"values|runs?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
 """A waiting sweep's list cut to the values named ("no, only 0.3", "just keep lr 0.1 and 0.3")."""
+_NAME = r"(?:[a-z][\w .-]*?\s+(?:of\s+)?)?"
+SWEEP_REPLACE = re.compile(rf"^\W*(?:(?:no|and|ok(?:ay)?|then|actually|wait)\W+)*(?:(?:replace|swap)\s+(?:the\s+)?{_NAME}"
+                           rf"(?P<old>{NUMBER})\s+(?:with|for|by)\s+(?P<new>{NUMBER})|(?:change|make)\s+(?:the\s+)?{_NAME}"
+                           rf"(?P<old2>{NUMBER})\s+(?:to|into)\s+(?P<new2>{NUMBER})|(?P<new3>{NUMBER})\s+instead\s+of\s+"
+                           rf"(?:the\s+)?(?P<old3>{NUMBER}))\W*$", re.I)
+"""One value of a waiting sweep's list put in another's place ("replace 0.1 with 0.05", "0.05 instead of 0.1")."""
 
 
 METHODS_EDITED = re.compile(
@@ -303,6 +313,15 @@ def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
     None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
     any change to a launch. A list left with one value stays in the grid with it (the caller makes it a single
     setting)."""
+    swap = SWEEP_REPLACE.match(text)
+    if swap and grid:  # "replace 0.1 with 0.05": in its place, in the list that has it
+        old = float(next(filter(None, swap.group("old", "old2", "old3"))))
+        new = float(next(filter(None, swap.group("new", "new2", "new3"))))
+        keys = [k for k in grid if old in grid[k]]
+        if len(keys) != 1 or new in grid[keys[0]]:
+            return None
+        cast = int if keys[0] in INT_SWEEPS else float
+        return {**grid, keys[0]: [cast(new) if v == old else v for v in grid[keys[0]]]}
     m = next(filter(None, (p.match(text) for p in (SWEEP_ADD, *SWEEP_ADD_BARE, SWEEP_DROP, SWEEP_ONLY))), None)
     if not m or not grid:
         return None

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
-from agent.grid_words import SWEEP_DROP, SWEEP_ONLY, TOP_LEVEL_KEYS, edited_grid, edited_methods, find_grid
+from agent.grid_words import (
+    SWEEP_DROP,
+    SWEEP_ONLY,
+    SWEEP_REPLACE,
+    TOP_LEVEL_KEYS,
+    edited_grid,
+    edited_methods,
+    find_grid,
+)
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
@@ -519,7 +527,7 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     if grid:  # "add 3.0 too", "drop the 0.01": the waiting sweep's lists changed
         return Reading("tool", *_sweep_or_run({k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
                                               grid), confidence=1.0, intents=intents[:3],
-                       taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text)))
+                       taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)))
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:

@@ -45,13 +45,17 @@ from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World, find_runs
 from agent.trash_words import undo_of_delete
-from agent.two_requests import TwoRequests, split_requests
+from agent.two_requests import TwoRequests, carries, split_requests
 from agent.understand import understand
 from tools.ranking import NOT_RANKED_TOGETHER
 from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
 CONTEXT_KEY = "sslpilot_context"
 SHORT_REPLY = 4  # words: a reply this short to a question completes the question's message
+ONLY_A_RUN = re.compile(r"^\W*(?:(?:for|of|on|about|with|to|just|only|ok|okay|um|uh)\s+)*(?:(?:the|my|that|this)\s+)?"
+                        r"(?:(?:run|#)\s*#?\d+|\d+|[\w.-]+(?:\s+(?:one|run))?)(?:\s+please)?\W*$", re.I)
+"""A reply that only names a run ("for run 2", "the simclr one"): to "which run should I probe?" it is the probe's
+run, though alone it reads as "show it"."""
 
 
 def context_from(messages: list[BaseMessage]) -> dict:
@@ -232,9 +236,14 @@ class OfflinePlanner(BaseChatModel):
                                                                "args": second.args if second else {},
                                                                "text": two.second_text, "run_both": two.run_both})
         asked = clarify.get("asked_about")
-        if asked and len(text.split()) <= SHORT_REPLY and (reading.kind != "tool" or reading.confidence < CONFIDENT):
-            combined = self.read(f"{asked} {text}", context)  # "is it healthy?" ... "4"
-            if combined.kind == "tool":
+        if asked and len(text.split()) <= SHORT_REPLY:
+            a_run = reading.tool == "get_run" and ONLY_A_RUN.match(text)
+            combined = self.read(f"{asked} {text}", context) if reading.kind != "tool" or reading.confidence < \
+                CONFIDENT or reading.tool in LAUNCH_TOOLS or a_run else None  # "is it healthy?" ... "4"
+            if combined is not None and combined.kind == "tool" and (reading.kind != "tool" or reading.confidence < \
+                    CONFIDENT or (combined.tool == reading.tool or a_run) and carries(combined, reading)):  # "train a
+                # model on shapes for 20 steps" ... "dino please" was dino on digits, "probe a run for me" ... "the
+                # simclr one" showed run 1: the reply alone, read as a launch or a run shown
                 reading = combined
         if reading.kind == "refuse":
             return AIMessage(content=REFUSAL)

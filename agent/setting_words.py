@@ -513,6 +513,7 @@ ASKED_TIME = re.compile(rf"\bhow\s+(?:long|fast|quick(?:ly)?|much\s+time)\b|\bwa
 ASKED_FILES = re.compile(r"\b(?:where|which\s+(?:folder|path|file))\b.{0,40}\b(?:encoder|weights|checkpoints?|model|"
                          r"artifacts?|outputs?|files?|saved|stored|exported|written)\b|\bhow\b.{0,20}\bload\b|"
                          r"\bpath\s+(?:of|to)\b.{0,30}\b(?:encoder|weights|checkpoints?|model)\b|"
+                         r"\b(?:encoder|weights|checkpoints?|model)(?:['\u2019]s)?\s+(?:path|file|location|folder)s?\b|"
                          r"\b(?:have|has|keep|kept|save|saved)\s+(?:a|an|any|some|its|the)\s+(?:(?:last|final|latest)\s+)?"
                          r"(?:checkpoints?|encoder|weights)\b(?!\s+(?:every|each))|\bcheckpoints?\b.{0,30}\bresume\s+from\b",
                          re.I)

@@ -34,8 +34,9 @@ MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
 DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an|another(?:\s+\d+(?:\.\d+)?)?)"
             r"\s*(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b"
             r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b"
-            r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:of\s+)?(\d+(?:\.\d+)?)\s*"
-            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?)\s*(hours?|hrs?|h|"
+            r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:(?:it|the\s+run|that)\s+)?"
+            r"(?:of|at|to)?\s*(\d+(?:\.\d+)?|an?|one|half\s+an)\s*"
+            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?|an?|one|half\s+an)\s*(hours?|hrs?|h|"
             r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b")
 """How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours"):
 `train.max_minutes`, not a run or a count."""
@@ -267,6 +268,8 @@ GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
 ON_A_GPU = re.compile(r"\b(?:on|use|using|with|onto|via)\s+(?:the\s+|a\s+|my\s+|one\s+|single\s+)*(?:gpu|cuda)\b"
                       r"(?!\s*(?:memory|hours?|time|usage|util\w*|#?\d))", re.I)
 """A launch put on a GPU without its index ("train it on the gpu", "use cuda")."""
+ASKED_OF_IT = re.compile(r"^\W*(?:will|would|can|could|does|do|is|are|did|should)\s+(?:it|this|that|they|the\s+\w+)\b")
+"""A question about a launch ("will it run on the gpu?"), not a change to it."""
 
 
 def gpu_index(m: re.Match) -> int:
@@ -303,7 +306,8 @@ def find_numbers(text: str) -> dict:
         out["device"] = f"cuda:{gpu_index(m)}"
     elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low):
         out["device"] = "cpu"
-    elif ON_A_GPU.search(low) and not gpus:  # "on the gpu", "use cuda": one GPU, whichever the queue finds free
+    elif ON_A_GPU.search(low) and not gpus and not ASKED_OF_IT.match(low):  # "on the gpu", "use cuda": one GPU,
+        # whichever the queue finds free ("will it run on the gpu?" asks)
         out["device"] = "cuda"
     if gpus:
         out.setdefault("overrides", {})["train.num_gpus"] = int(gpus.group(1) or gpus.group(2))

@@ -60,7 +60,7 @@ EARLY_STOPPING = re.compile(r"\bearly[- ]?stopping\b", re.I)
 """Early stopping asked for with no condition ("with early stopping"): what Lightning's EarlyStopping does by
 default, a stop when the loss stops improving, after the default wait."""
 STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|gets\s+to)|when\s+it\s+(?:hits|reaches|gets\s+to)|"
-                   rf"by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
+                   rf"(?:once|when|after)\s+it(?:\s+has|'s)\s+(?:run|done|trained|completed|finished)(?:\s+for)?|by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
                    rf"(?P<more>{MORE}\s+)?(?:training\s+)?(?:steps?|iterations?|iters?)\b)", re.I)
 EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when|in|within)\s+(?:(?P<another>another|{MORE})\s+)?"
                     rf"(?:epoch\s+(?P<at>\d+)\b|(?P<n>{_COUNT})\s+(?P<more>{MORE}\s+)?(?:full\s+)?epochs?\b"
@@ -151,7 +151,8 @@ def _ahead(pattern: re.Pattern, text: str) -> re.Match | None:
 def mask_condition(text: str) -> str:
     """The message without its condition, so that "below 12" or "step 1500" is not read as a run."""
     for pattern in (FAILURE, PLATEAU, METRIC_BAR, STEPS, EPOCHS, MINUTES):  # a run it names stays ("run 3's loss")
-        text = pattern.sub(lambda m: " " + " ".join(re.findall(r"\brun\s*#?\d+", m.group(0), re.I)) + " ", text)
+        text = pattern.sub(lambda m: " " + " ".join(re.findall(r"\brun\s*#?\d+(?!\d|\s*(?:steps?|epochs?|iter\w*)\b)",
+                                                                   m.group(0), re.I)) + " ", text)
     return text
 
 

@@ -31,7 +31,10 @@ SECOND_LAUNCH = re.compile(rf"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then
 """A second launch under the first's verb, led by its method and its data ("pretrain simclr on digits for 20 steps
 and then byol on shapes"): each method on its own data, where read whole the pairs were lost (which of four?)."""
 EACH_TAIL = re.compile(r"[,;]\s*(?P<said>[^,;]+?)\s+(?:each|both|for\s+both)\W*$", re.I)
-LAUNCH_VERB = re.compile(r"^\W*(?:(?:please|can\s+you|could\s+you)\s+)?(?:pre-?train|train|launch|run|start|queue)\b", re.I)
+SAID_AFTER_PAIR = re.compile(rf"^(?:{METHOD_WORDS})\s+on\s+\S+?\W*\s+(?P<said>(?:for|with|at|using|in)\b.*?)\W*$", re.I)
+"""Settings after the second pairing, where the first has none of its own: said of both."""
+LAUNCH_VERB = re.compile(r"^\W*(?:(?:now|ok(?:ay)?|and|then|also|so|please|can\s+you|could\s+you)\W+)*(?:pre-?train|train|"
+                         r"launch|run|start|queue)\b", re.I)
 
 EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#?\d+\s+(?:as|with)\s+\S+)\s+and\s+"
                           r"(?P<two>runs?\s*#?\d+\s+(?:as|with)\s+\S+)", re.I)
@@ -68,8 +71,9 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
     if m.re is SECOND_LAUNCH:
         second_text = f"{verb.group(0).strip()} {second_text}"
-        shared = EACH_TAIL.search(second_text)
-        if shared:  # "..., 20 steps each": both launches' settings
+        shared = EACH_TAIL.search(second_text) or (SAID_AFTER_PAIR.match(text[m.end():].strip()) if not re.search(
+            r"\d", first_text) else None)
+        if shared:  # "..., 20 steps each", "simclr on digits and byol on shapes for 20 steps": both launches' settings
             first_text += f", {shared.group('said')}"
     first = read(first_text, None)
     if first.kind != "tool":
@@ -80,7 +84,7 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     if second.kind != "tool" or _same(first, second):
         return None
     kept = _same(whole, first) or _same(whole, second) or (whole.kind == "tool" and whole.tool in (
-        first.tool, second.tool) and not (_carries(whole, first) and _carries(whole, second))) or (  # read whole as
+        first.tool, second.tool) and not (carries(whole, first) and carries(whole, second))) or (  # read whole as
         # one part's tool and losing what a part said: "list my runs, then show the byol one" was the byol runs
         # listed (run 2 lost), "tag run 1 as good, and tag run 2 as bad" both runs tagged bad ("good" lost); "pretrain
         # simclr and tag it x" carries both parts, as do two changes to a waiting launch
@@ -114,7 +118,7 @@ def _values(args) -> set[str]:
     return set() if args in (None, False, "") else {str(args).lower()}
 
 
-def _carries(whole: Reading, part: Reading) -> bool:
+def carries(whole: Reading, part: Reading) -> bool:
     """Whether the whole message's call holds every value the part's call has."""
     return _values(part.args) <= _values(whole.args)
 

@@ -304,6 +304,11 @@ def _watched(run) -> Reading:
                f"`stop run {run.id} if it collapses`.", [f"stop run {run.id} if it collapses", "which runs are in trouble?"])
 
 
+VERBS_ALONE = {"forecast": "forecast_run", "judge": "judge_run", "diagnose": "diagnose_run", "probe": "run_linear_probe"}
+VERB_ALONE = re.compile(rf"^\W*(?:(?:please|ok(?:ay)?|now)\W+)?({'|'.join(VERBS_ALONE)})(?:\s+(?:one|a\s+run|please))?\W*$", re.I)
+"""A run tool's verb and nothing else ("forecast", "judge please"): that tool, which asks which run."""
+
+
 ONE_OR_THE_OTHER = re.compile(r"\b(?:or|either|whichever|which)\b", re.I)
 """Methods offered as a choice ("simclr or byol on digits"): which one is asked, never both launched."""
 WHICH_WINS = re.compile(r"\b(?:tell\s+me|show\s+me|let\s+me\s+know|see|find\s+out|check)\s+which(?:\s+(?:one|method|of\s+them|"
@@ -423,6 +428,10 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                     ["list my runs", "what can you do?"])
     intents = model.predict(mask_runs(launch_labels(stripped)[0].strip() or stripped, world))  # a name or tag
     # ("call it dino-again") says nothing of what is asked
+    verb = VERB_ALONE.match(stripped)
+    if verb:  # "forecast" alone was the help text: that tool, with its run asked for
+        tool = VERBS_ALONE[verb.group(1).lower()]
+        intents = [(tool, 1.0), *[x for x in intents if x[0] != tool]]
     if not STOP_SAID.search(stripped):
         intents = [(i, p) for i, p in intents if i != "cancel_run"] + [("cancel_run", 0.0)]  # last, same length
     pending = context.get("pending_launch")

@@ -619,7 +619,9 @@ def test_a_launch_said_no_to_is_changed_by_the_next_message_that_changes_it(tmp_
 @pytest.mark.parametrize("text,again", [("what about run 1?", True), ("and run 1 too", True),
                                         ("same for run 1", True), ("now do the same for run 1", True),
                                         ("ok, and for run 1?", True), ("run 1", False),
-                                        ("what about run 1's learning rate?", False), ("and delete run 1", False)])
+                                        ("what about run 1's learning rate?", False), ("and delete run 1", False),
+                                        ("and 1?", True), ("what about 1?", True), ("1", False),  # 56k
+                                        ("and 1 more epoch", False)])
 def test_the_last_request_again_for_another_run(text, again):
     from agent.again_words import again_for_run
 
@@ -864,6 +866,9 @@ def test_a_yes_then_a_request_and_a_sweep_cut_to_one_value(tmp_path, monkeypatch
     assert edited_grid("no, only 0.3", {"optim.lr": [0.1, 0.3]}) == {"optim.lr": [0.3]}
     assert edited_grid("just keep lr 0.1 and 0.3", {"optim.lr": [0.1, 0.3, 1.0]}) == {"optim.lr": [0.1, 0.3]}
     assert edited_grid("only 0.5", {"optim.lr": [0.1, 0.3]}) is None  # not in the list: read as any change
+    for swap in ("replace 0.1 with 0.05", "0.05 instead of 0.1", "change lr 0.1 to 0.05"):  # 56g: was asked
+        assert edited_grid(swap, {"optim.lr": [0.1, 0.3]}) == {"optim.lr": [0.05, 0.3]}
+    assert edited_grid("replace 0.7 with 0.05", {"optim.lr": [0.1, 0.3]}) is None
     home = seeded_home(tmp_path / "home")
     a = agent(home)
     a.chat("pretrain simclr on digits for 20 steps", "y")
@@ -1019,6 +1024,26 @@ def test_two_launches_under_one_verb_each_keep_their_data(tmp_path, monkeypatch)
     assert out["pending_confirmation"]["args"]["steps"] == 20  # "each" is the first's too
     out = a.chat("pretrain simclr on digits and byol on digits, 20 steps each", "v")
     assert out["pending_confirmation"]["tool"] == "launch_sweep"  # one dataset: the methods compared
+
+
+@pytest.mark.parametrize("turns, tool, args", [
+    (["train a model on shapes for 20 steps", "dino please"], "launch_pretraining",
+     {"method": "dino", "data": "shapes", "steps": 20}),  # was dino on digits, the steps dropped
+    (["probe a run for me", "the simclr one"], "run_linear_probe", {"run_id": "1"}),  # was a look at run 1
+    (["what should I try next?", "for run 2"], "recommend_next_step", {"run_id": "2"}),
+    (["forecast", "run 1"], "forecast_run", {"run_id": "1"}),  # "forecast" alone was the help text
+    (["which run should I probe?", "show run 1"], "get_run", {"run_id": "1"}),  # a verb of its own: its request
+])
+def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, monkeypatch):
+    """Held-out set 56h: a reply that names only what was asked (a method, a run) is the question's message with it."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    for text in turns:
+        out = a.chat(text, "r")
+    call = out["tool_calls"][-1]
+    assert call["name"] == tool and {k: call["args"].get(k) for k in args} == args
 
 
 def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):

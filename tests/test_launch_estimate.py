@@ -70,6 +70,24 @@ def test_the_time_comes_from_an_earlier_run_of_the_same_kind(tmp_path, monkeypat
     assert est["time"] == "about 60 s at 500 img/s (the median of what runs 4, 3 and 1 measured)" and est["img_per_s"] == 500
 
 
+def test_methods_compared_in_a_sweep_are_each_timed_at_their_own_speed(tmp_path, monkeypatch):
+    """A sweep of SimCLR and BYOL said both would take SimCLR's time: each method's measured speed is its own."""
+    monkeypatch.setattr("ssl_runtime.device.pick_device", lambda spec="auto": torch.device("cpu"))
+    home = Home.resolve(tmp_path / "home")
+    for method, speed in (("simclr", 500.0), ("byol", 100.0)):  # measured speeds, written by construction
+        run = enqueue(home, tiny_config(method))
+        f = RunFolder(run.run_dir)
+        f.write_summary({"status": "succeeded", "samples_per_s": speed, "device": "cpu",
+                         "data": {"image_size": 16, "num_images": 1797}})
+        f.set_status("succeeded")
+        Registry(home).sync(run.id)
+    out = ToolBox(home).launch_sweep(methods=["simclr", "byol"], data="digits", steps=300, batch_size=100)
+    assert [m["time"].split(" at ")[0] for m in out["per_method"]] == ["about 60 s", "about 5 min"]  # 30,000 images
+    text = pending_text(out)
+    assert "(simclr: about 60 s at the 500 img/s run 1 measured; byol: about 5 min at the 100 img/s run 2 measured)" \
+        in text, text
+
+
 def test_the_confirmation_shows_them(folder, tmp_path, monkeypatch):
     monkeypatch.setattr("ssl_runtime.device.pick_device", lambda spec="auto": torch.device("cpu"))
     box = ToolBox(Home.resolve(tmp_path / "home"))

@@ -305,7 +305,8 @@ def test_where_a_runs_encoder_is_and_how_to_load_it(trained, tmp_path):
                                            ("how do I load the weights of run 5?", ["files"]),
                                            ("how many checkpoints does run 1 keep?", ["train.keep_checkpoints"]),
                                            ("does run 2 have a checkpoint I can resume from?", ["files"]),  # was
-                                           ("did run 1 save any checkpoints?", ["files"])])  # keep_checkpoints
+                                           ("did run 1 save any checkpoints?", ["files"]),  # keep_checkpoints
+                                           ("give me run 1's encoder path", ["files"])])  # 56l: was asked
 def test_a_question_about_a_runs_files_is_a_lookup(message, show, model):
     r = read(message, model)
     assert (r.tool, r.args["show"]) == ("get_run", show)

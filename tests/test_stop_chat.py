@@ -40,6 +40,8 @@ def model(tmp_path_factory):
     ("stop run 3 when the knn monitor is above 90%", {"metric": "monitor/knn_acc", "above": 0.9}),
     ("stop run 3 after step 800", {"at_step": 800}),
     ("stop run 3 after 1.5k steps", {"at_step": 1500}),
+    ("stop run 3 when it has run 200 steps", {"at_step": 200}),  # 56j: was "run 200", no such run
+    ("stop run 3 once it's done 300 steps", {"at_step": 300}),
     ("stop run 3 after 250 more steps", {"more_steps": 250}),
     ("stop run 3 after another 40 steps", {"more_steps": 40}),
     ("stop run 3 after epoch 7", {"epochs": 7}),

@@ -32,6 +32,8 @@ from tools.registry import Registry
     ("learning rates between 0.001 and 0.01", {}),  # a range, not two values: asked about
     ("lr 0.003 for 20 epochs", {}),  # one value is no sweep
     ("compare runs 1, 2 and 3", {}),
+    ("sweep dino on digits over 2 and 4 local crops", {"augment.n_local_crops": [2, 4]}),  # 56g: was asked about
+    ("dino with 6 local crops and batch 64 and 128", {"train.batch_size": [64, 128]}),  # the 6 is one value
 ])
 def test_what_a_sweep_varies(text, grid):
     assert find_grid(text) == grid

@@ -315,9 +315,10 @@ class ToolBox:
                                 "weight), or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
-        hours = device_hours(est, n) if not a.methods else sum(  # each method at its own measured speed, built
-            device_hours(estimate_cost(b, self.home, here=a.backend in (None, "local")), n // len(a.methods))
-            for b in _sweep_bases(a, self.home))  # again as proposed (a time given may have set the steps)
+        each = [(b["method"], estimate_cost(b, self.home, here=a.backend in (None, "local")))  # each method at
+                for b in _sweep_bases(a, self.home)] if a.methods else []  # its own measured speed, built again as
+        # proposed (a time given may have set the steps)
+        hours = device_hours(est, n) if not a.methods else sum(device_hours(e, n // len(a.methods)) for _, e in each)
         prune = {}
         if a.prune:
             policy = pruning.Policy.of(cfg)
@@ -326,6 +327,8 @@ class ToolBox:
         return {"pending_confirmation": {"tool": "launch_sweep", "args": a.model_dump(mode="json"),
                                          "device_hours": hours, "shown": shown_numbers(values)},
                 "config": _brief_config(cfg), "estimate": est, "values": values, "grid": _shown_grid(a), "runs": n,
+                **({"per_method": [{"method": m, "steps": e.get("steps"), "time": e.get("time")} for m, e in each]}
+                   if each else {}),
                 **({"extends": a.experiment} if extends else {}), **after, **prune}
 
     def cancel_run(self, run_id: str | None = None, run_ids: list[str] | None = None) -> dict:

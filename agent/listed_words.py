@@ -30,6 +30,14 @@ OF_THEM = re.compile(r"\b(?:which|what|who|any|none|one|each|either|neither|best
 them", which understand.THEM_COMPARED reads."""
 
 
+EACH_OF_THEM = re.compile(r"^\W*(?:(?:now|then|and|also|ok(?:ay)?|please|can\s+you|could\s+you)\W+)*(?:diagnose|judge|"
+                          r"forecast|check|assess|rate|evaluate|recommend\s+(?:a\s+)?(?:fix(?:es)?|next\s+steps?)\s+for)\s+"
+                          r"(?P<them>(?:all\s+|both\s+)?(?:of\s+)?(?:them|those|these|both)(?:\s+(?:runs|ones|two|three))?"
+                          r"(?:\s+(?:all|both))?)\b", re.I)
+"""A one-run request made of every run listed ("diagnose them", "judge both"): each of them, as "diagnose runs 1
+and 2" is."""
+
+
 def resolve_listed(text: str, context: dict) -> str | None:
     """The message with its pointers into the last list written as the runs they point at, or None when it has
     none (or the thread has no list)."""
@@ -49,4 +57,7 @@ def resolve_listed(text: str, context: dict) -> str | None:
     of = OF_THEM.search(out)
     if of:
         out = out[:of.start("them")] + runs_named(listed) + out[of.end():]
+    each = EACH_OF_THEM.search(out)
+    if each and len(listed) > 1:
+        out = out[:each.start("them")] + runs_named(listed) + out[each.end("them"):]
     return out if out != text else None

@@ -162,7 +162,7 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
             keep.append(lambda r, d=w: (r.dataset or "").lower() == d)
         elif w not in FILLER:
             return None
-    if not keep:
+    if not keep and count is None:  # "all three runs": every run, if there are that many
         return None
     ids = [r.id for r in world.runs if all(k(r) for k in keep)]
     return [] if count is not None and count != len(ids) else ids

@@ -532,7 +532,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
     listed = context.get("last_listed")
-    if listed and not named.mentioned and THEM_COMPARED.search(stripped) and not ADVICE.search(stripped):
+    if listed and not named.mentioned and (THEM_COMPARED.search(stripped) and not ADVICE.search(stripped) or
+                                           THEIR_CONFIGS.search(stripped)):  # "compare all of them", "and what
+        # about their configs?"
         return _compare_listed(listed, world, CONFIGS_ASKED.search(stripped) is not None)
     decided = _decided_by_words(names_as_ids(stripped, world), named, sweep)
     if decided:  # the words say which tool, whatever the model's odds: no question about the reading
@@ -710,6 +712,8 @@ THEM_COMPARED = re.compile(r"^(?=.*\b(?:compare|comparison|side[ -]by[ -]side|he
                            r"(?=.*\b(?:them|those|these|their)\b)", re.I | re.S)
 """The runs the last list showed, compared ("compare all of them", "put those side by side"); with no list in the
 thread, asked which."""
+THEIR_CONFIGS = re.compile(r"\b(?:their|them\s+by\s+their)\s+(?:configs?|configurations?|settings|hyper-?param\w*)\b", re.I)
+"""The settings of the runs the last list showed ("show their configs"): their configs side by side."""
 SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+)?(?:sweep|grid[- ]?search|"
                          r"(?:run|do|launch|start)\s+an?\s+(?:sweep|grid(?:[- ]?search)?))\b", re.I)
 """A sweep asked for by its verb: with a method and a list of values, a launch of one run per value whatever the

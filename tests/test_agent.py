@@ -1046,6 +1046,24 @@ def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, m
     assert call["name"] == tool and {k: call["args"].get(k) for k in args} == args
 
 
+@pytest.mark.parametrize("turns, calls", [
+    (["compare runs 1 and 2", "diagnose them"], [("diagnose_run", {"run_id": "1"}), ("diagnose_run", {"run_id": "2"})]),
+    (["compare runs 1 and 2", "judge both"], [("judge_run", {"run_id": "1"}), ("judge_run", {"run_id": "2"})]),
+    (["compare runs 1 and 2", "and what about their configs?"],  # was a literature search
+     [("compare_runs", {"run_ids": ["1", "2"], "show": ["config"]})]),
+    (["compare all three runs"], [("compare_runs", {"run_ids": ["1", "2", "3"]})]),  # was asked which
+])
+def test_the_runs_just_shown_named_together(turns, calls, tmp_path, monkeypatch):
+    """Held-out set 56n: "them", "both", "their configs" and "all three runs" are the runs shown or every run."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    for text in turns:
+        out = a.chat(text, "l")
+    assert [(c["name"], c["args"]) for c in out["tool_calls"]] == calls
+
+
 def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):
     from conversation_eval import seeded_home
 

@@ -42,16 +42,21 @@ def test_a_folder_is_counted_and_auto_is_spelled_out(folder, monkeypatch):
     assert "warning" not in estimate_cost(launch_config(method="byol", data=str(folder), epochs=4), here=False)
 
 
-def test_the_time_comes_from_an_earlier_run_of_the_same_kind(tmp_path, monkeypatch):
-    monkeypatch.setattr("ssl_runtime.device.pick_device", lambda spec="auto": torch.device("cpu"))
-    home = Home.resolve(tmp_path / "home")
-    for method, speed in (("simclr", 500.0), ("byol", 100.0)):  # measured speeds, written by construction
+def _measured(home, *runs: tuple[str, float]) -> None:
+    """Succeeded runs of these methods that measured these speeds (img/s), written by construction."""
+    for method, speed in runs:
         run = enqueue(home, tiny_config(method))
         f = RunFolder(run.run_dir)
         f.write_summary({"status": "succeeded", "samples_per_s": speed, "device": "cpu",
                          "data": {"image_size": 16, "num_images": 1797}})
         f.set_status("succeeded")
         Registry(home).sync(run.id)
+
+
+def test_the_time_comes_from_an_earlier_run_of_the_same_kind(tmp_path, monkeypatch):
+    monkeypatch.setattr("ssl_runtime.device.pick_device", lambda spec="auto": torch.device("cpu"))
+    home = Home.resolve(tmp_path / "home")
+    _measured(home, ("simclr", 500.0), ("byol", 100.0))
     cfg = launch_config(method="simclr", data="digits", steps=300, batch_size=100)
     est = estimate_cost(cfg, home)
     assert est["time"] == "about 60 s at the 500 img/s run 1 measured"  # 300 x 100 / 500
@@ -59,13 +64,7 @@ def test_the_time_comes_from_an_earlier_run_of_the_same_kind(tmp_path, monkeypat
                                                      overrides={"data.image_size": 32}), home)  # another size
     assert "time" not in estimate_cost(launch_config(method="vicreg", data="digits", steps=300), home)
     # two more SimCLR runs, one slowed by other work: the median of the newest three, not the newest alone
-    for speed in (1000.0, 50.0):
-        run = enqueue(home, tiny_config("simclr"))
-        f = RunFolder(run.run_dir)
-        f.write_summary({"status": "succeeded", "samples_per_s": speed, "device": "cpu",
-                         "data": {"image_size": 16, "num_images": 1797}})
-        f.set_status("succeeded")
-        Registry(home).sync(run.id)
+    _measured(home, ("simclr", 1000.0), ("simclr", 50.0))
     est = estimate_cost(cfg, home)
     assert est["time"] == "about 60 s at 500 img/s (the median of what runs 4, 3 and 1 measured)" and est["img_per_s"] == 500
 
@@ -74,13 +73,7 @@ def test_methods_compared_in_a_sweep_are_each_timed_at_their_own_speed(tmp_path,
     """A sweep of SimCLR and BYOL said both would take SimCLR's time: each method's measured speed is its own."""
     monkeypatch.setattr("ssl_runtime.device.pick_device", lambda spec="auto": torch.device("cpu"))
     home = Home.resolve(tmp_path / "home")
-    for method, speed in (("simclr", 500.0), ("byol", 100.0)):  # measured speeds, written by construction
-        run = enqueue(home, tiny_config(method))
-        f = RunFolder(run.run_dir)
-        f.write_summary({"status": "succeeded", "samples_per_s": speed, "device": "cpu",
-                         "data": {"image_size": 16, "num_images": 1797}})
-        f.set_status("succeeded")
-        Registry(home).sync(run.id)
+    _measured(home, ("simclr", 500.0), ("byol", 100.0))
     out = ToolBox(home).launch_sweep(methods=["simclr", "byol"], data="digits", steps=300, batch_size=100)
     assert [m["time"].split(" at ")[0] for m in out["per_method"]] == ["about 60 s", "about 5 min"]  # 30,000 images
     text = pending_text(out)

@@ -267,7 +267,16 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session55_turns_heldout.jsonl": 0.9, "session55b_turns_heldout.jsonl": 0.9,
+HELD_OUT_CONVERSATIONS = {"session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
+                          "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
+                          "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,
+                          "session56g_turns_heldout.jsonl": 0.9, "session56h_turns_heldout.jsonl": 0.9,
+                          "session56i_turns_heldout.jsonl": 0.9, "session56j_turns_heldout.jsonl": 0.9,
+                          "session56k_turns_heldout.jsonl": 0.9, "session56l_turns_heldout.jsonl": 0.9,
+                          "session56m_turns_heldout.jsonl": 0.9, "session56n_turns_heldout.jsonl": 0.9,
+                          "session56o_turns_heldout.jsonl": 0.9, "session56p_turns_heldout.jsonl": 0.8,
+                          "session56q_turns_heldout.jsonl": 0.9, "session56r_turns_heldout.jsonl": 0.9,
+                          "session55_turns_heldout.jsonl": 0.9, "session55b_turns_heldout.jsonl": 0.9,
                           "session55c_turns_heldout.jsonl": 0.9, "session55d_turns_heldout.jsonl": 0.8,
                           "session55e_turns_heldout.jsonl": 0.9, "session55f_turns_heldout.jsonl": 0.9,
                           "session55g_turns_heldout.jsonl": 0.9, "session55h_turns_heldout.jsonl": 0.9,
@@ -1215,6 +1224,9 @@ def test_a_delete_of_one_run_by_description_and_a_follow_up_asking_if_it_is_ok(t
     assert read_delete("delete the latest run", WORLD) == ("ids", ["5"])
     assert read_delete("remove the byol one", WORLD) == ("ids", ["4"])
     assert read_delete("delete the digits runs", WORLD) is None  # not one run: as before
+    assert read_delete("forget run 2, delete it", WORLD) == ("ids", ["2"])  # was refused (held-out set 55o)
+    assert read_delete("run 3 is useless, remove it please", WORLD) == ("ids", ["3"])
+    assert read_delete("compare run 1 and run 2, delete it", WORLD) is None  # two runs said: which is "it"?
     diagnosed = [{"tool": "diagnose_run", "args": {"run_id": "2"}}]
     assert again_for_run("and what about run 3, is it ok?", diagnosed) == [{"tool": "diagnose_run",
                                                                             "args": {"run_id": "3"}}]

@@ -199,11 +199,12 @@ def without_grid(text: str) -> str:
 
 
 SAID_AGAIN = re.compile(rf"\b(?P<name>[a-z][\w.-]*(?:\s+[a-z][\w.-]*){{0,2}}?)\s+(?P<a>{NUMBER}(?:\s*(?:,|\band\b|\bor\b)\s*"
-                        rf"{NUMBER})*)(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:also\s+)?"
-                        r"(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|a\s+run)\s+(?:with|at|using)\s+)?"
+                        rf"{NUMBER})*)(?:\s*,\s*(?:and\s+|or\s+)?(?:then\s+)?|\s+(?:and|or|then)\s+(?:then\s+)?)(?:also\s+)?"
+                        r"(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|a\s+run|the\s+same(?:\s+(?:thing|run|one))?"
+                        r"(?:\s+again)?)\s+(?:with|at|using)\s+)?"
                         rf"(?P=name)\s+(?P<b>{NUMBER})(?![\w.])")
-"""A setting named again with its second value ("lr 0.1 and lr 0.3", "batch 64 and also one with batch 128"): one
-setting with two values, as "lr 0.1 and 0.3"."""
+"""A setting named again with its second value ("lr 0.1 and lr 0.3", "batch 64 and also one with batch 128", "batch
+64, then the same with batch 128"): one setting with two values, as "lr 0.1 and 0.3"."""
 
 
 def _one_setting_twice(m: re.Match) -> bool:

@@ -34,6 +34,7 @@ from tools.registry import Registry
     ("compare runs 1, 2 and 3", {}),
     ("sweep dino on digits over 2 and 4 local crops", {"augment.n_local_crops": [2, 4]}),  # 56g: was asked about
     ("dino with 6 local crops and batch 64 and 128", {"train.batch_size": [64, 128]}),  # the 6 is one value
+    ("simclr with batch 64, then the same with batch 128", {"train.batch_size": [64, 128]}),  # 56t: was asked
 ])
 def test_what_a_sweep_varies(text, grid):
     assert find_grid(text) == grid

@@ -1093,6 +1093,9 @@ def test_a_run_named_by_its_own_tag_alone():
     assert not find_runs("is the best any good?", world).ids and find_runs("show the best run", world).ids == ["1"]
     assert mask_runs("which is the best run?", world) == "which is the best run?"
     assert not find_runs("relaunch the chat", world).ids  # a tag from how runs were made
+    named = World([RunInfo("1", "simclr", "digits", "succeeded"), RunInfo("3", "vicreg", "digits", "running",
+                                                                          name="vic-1")])
+    assert find_runs("stop vic-1 if it diverges", named).ids == ["3"]  # the name's "1" is no run 1 (set 56t)
 
 
 @pytest.mark.parametrize("text", ["judge it", "rate it please", "assess run 1", "judge run 1 without labels"])

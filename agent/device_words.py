@@ -23,7 +23,8 @@ DEVICES_ASKED = re.compile(
     rf"(?:the\s+)?{GPU}\b"
     rf"|\bnvidia-?smi\b|\bfree\s+(?:a\s+)?{GPU}\b|\bget\s+a\s+(?:free\s+)?{GPU}\b"
     rf"|\bwhat\s+(?:hardware|devices?|compute)\s+(?:do|does|is|are)\b|\bshow\s+(?:me\s+)?(?:the\s+)?{GPU}\b"
-    rf"|\bmemory\s+(?:is\s+)?(?:free|left|available)\s+on\s+(?:the\s+)?{GPU}", re.I)
+    rf"|\bmemory\s+(?:is\s+)?(?:free|left|available)\s+on\s+(?:the\s+)?{GPU}"
+    rf"|^\W*(?:(?:the|my|any)\s+)?{GPU}\s*(?:status|free)?\s*\?+\s*$", re.I)  # "gpu?", "gpus free?"
 AT_ONCE = r"(?:at\s+once|at\s+the\s+same\s+time|in\s+parallel|concurrently|simultaneously|side\s+by\s+side|together)"
 RUNS_AT_ONCE = re.compile(
     rf"\bhow\s+many\s+(?:runs|jobs|trainings|experiments|workers)\s+(?:can|could|will|may|do|does|should)\s+"

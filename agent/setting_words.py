@@ -159,6 +159,7 @@ SWITCHES: dict[str, tuple[str, object, object]] = {
                                       False, True),
     "train.tensorboard": (r"tensorboard(?:\s+(?:logging|logs|events))?", False, True),
     "train.compile": (r"torch[ ._-]?compile|compil(?:e|ation)", False, True),
+    "train.deterministic": (r"determinis(?:m|tic)(?:\s+(?:training|mode|algorithms?|kernels?|runs?))?", False, True),
     "method_args.center_momentum": (r"(?:teacher\s+)?cent(?:er|re)(?:ing)?(?!\s*crop)", 1.0, None),  # the centre stays at zero
     "augment.n_local_crops": (r"local[ _-]crops?|multi[ _-]?crops?", 0, 6),  # DINO's six
     "method_args.nu": (r"covariance(?:[ _-](?:term|loss|regulari[sz]ation|penalty))?", 0.0, None),
@@ -283,6 +284,14 @@ augment.local_crop_size, never the images' size."""
 GLOBAL_CROP_SIZE = re.compile(r"\bglobal[ _-]crops?\s+(?:of|at|sized?)\s+(\d{2,4})\s*(?:px|pixels?)?(?![\w.])|\b(\d{2,4})\s*"
                               r"(?:px|pixels?)[ -]global[ _-]crops?\b")
 """DINO's global crops by their side ("2 global crops at 64"): the images' size, data.image_size."""
+COMPILED = re.compile(r"\b(?:torch[ ._-]?)?compile\s+(?:the\s+|its\s+)?(?:model|network|backbone|encoder|it)\b")
+"""torch.compile asked for by its verb ("compile the model"): train.compile."""
+GENERATED_IMAGES = re.compile(r"\b(\d[\d,]*k?)\s+(?:generated|synthetic)\s+(?:images?|shapes?|samples?)\b|"
+                              r"\bgenerate\s+(\d[\d,]*k?)\s+(?:images?|shapes?|samples?)\b")
+"""The generated shapes set's size ("800 generated images"): data.num_samples."""
+LR_SCALED = re.compile(rf"\b(?:lr|learning[ _-]rate)\s+(?:scaled|multiplied)\s+(?:up\s+)?by\s+({NUMBER})(?![\w.])|"
+                       rf"\blr[ _-]scale\s*(?:of|=|:|to)?\s*({NUMBER})(?![\w.])")
+"""The default peak rate times a factor ("lr scaled by 2", "lr_scale 0.5"): optim.lr_scale."""
 IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?|limit(?:ed)?\s+to|(?:the\s+)?first|a\s+"
                             r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
                             r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
@@ -376,6 +385,14 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     bank = KNN_BANK_OF_IMAGES.search(low)  # "a 256-image knn bank": the count before its images
     if bank:
         out.setdefault("eval.knn_monitor_images", parse_count(bank.group(1)))
+    if COMPILED.search(low):
+        out.setdefault("train.compile", True)
+    generated = GENERATED_IMAGES.search(low)
+    if generated:
+        out["data.num_samples"] = parse_count(generated.group(1) or generated.group(2))
+    scaled = LR_SCALED.search(low)
+    if scaled:
+        out["optim.lr_scale"] = float(scaled.group(1) or scaled.group(2))
     subset = IMAGES_AT_MOST.search(low)  # "using only 1000 images": a subset of the data, never the probe's
     if subset:
         out["data.max_samples"] = parse_count(subset.group(1) or subset.group(2))

@@ -304,9 +304,12 @@ def _watched(run) -> Reading:
                f"`stop run {run.id} if it collapses`.", [f"stop run {run.id} if it collapses", "which runs are in trouble?"])
 
 
-VERBS_ALONE = {"forecast": "forecast_run", "judge": "judge_run", "diagnose": "diagnose_run", "probe": "run_linear_probe"}
-VERB_ALONE = re.compile(rf"^\W*(?:(?:please|ok(?:ay)?|now)\W+)?({'|'.join(VERBS_ALONE)})(?:\s+(?:one|a\s+run|please))?\W*$", re.I)
-"""A run tool's verb and nothing else ("forecast", "judge please"): that tool, which asks which run."""
+VERBS_ALONE = {"forecast": "forecast_run", "judge": "judge_run", "diagnose": "diagnose_run", "probe": "run_linear_probe",
+               "recommend": "recommend_next_step", "suggest": "recommend_next_step"}
+VERB_ALONE = re.compile(rf"^\W*(?:(?:please|ok(?:ay)?|now|then|so)\W+)?({'|'.join(VERBS_ALONE)})(?:\s+(?:one|a\s+run|something|"
+                        r"anything|a\s+fix|a\s+change))?(?:\s+please)?\W*$", re.I)
+"""A run tool's verb and nothing else ("forecast", "judge please", "recommend something"): that tool, for the run in
+focus, or asking which run."""
 
 
 ONE_OR_THE_OTHER = re.compile(r"\b(?:or|either|whichever|which)\b", re.I)

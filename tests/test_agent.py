@@ -1043,6 +1043,7 @@ def test_two_launches_under_one_verb_each_keep_their_data(tmp_path, monkeypatch)
     (["what should I try next?", "for run 2"], "recommend_next_step", {"run_id": "2"}),
     (["forecast", "run 1"], "forecast_run", {"run_id": "1"}),  # "forecast" alone was the help text
     (["which run should I probe?", "show run 1"], "get_run", {"run_id": "1"}),  # a verb of its own: its request
+    (["show run 1", "diagnose it", "recommend something"], "recommend_next_step", {"run_id": "1"}),  # was help (56w)
 ])
 def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, monkeypatch):
     """Held-out set 56h: a reply that names only what was asked (a method, a run) is the question's message with it."""

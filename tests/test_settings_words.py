@@ -658,3 +658,16 @@ def test_a_launch_put_on_a_gpu_without_its_index(text, device):
     from agent.slots import find_numbers
 
     assert find_numbers(text).get("device") == device
+
+
+@pytest.mark.parametrize("text, key, value", [
+    ("pretrain simclr on digits with deterministic training", "train.deterministic", True),
+    ("pretrain simclr on digits, compile the model", "train.compile", True),
+    ("pretrain simclr on digits without torch.compile", "train.compile", False),
+    ("pretrain simclr on shapes with 800 generated images", "data.num_samples", 800),
+    ("pretrain moco on digits with lr scaled by 2", "optim.lr_scale", 2.0),
+    ("pretrain moco on digits, lr_scale 0.5", "optim.lr_scale", 0.5)])
+def test_settings_said_in_words_that_were_dropped_or_asked(text, key, value):
+    """Held-out set 56u: "deterministic training" and "compile the model" were dropped without a word; "800
+    generated images" and "lr scaled by 2" asked what the number was."""
+    assert find_knobs(text).get(key) == value

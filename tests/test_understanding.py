@@ -464,7 +464,8 @@ def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
     r = understand("is the gpu being used?", {}, WORLD, model)
     assert (r.tool, r.args) == ("device_status", {})
     for text in ("how many runs can I run at once?", "can I train two runs at the same time?",
-                 "how many jobs run in parallel?"):  # the slots, not a list of runs (session 39's note)
+                 "how many jobs run in parallel?", "gpu?", "gpus free?"):  # the slots, not a list of runs (session
+        # 39's note); "gpu?" alone was a list (held-out set 56v)
         r = understand(text, {}, WORLD, model)
         assert (r.tool, r.args) == ("device_status", {}), text
     r = understand("how many runs failed this week?", {}, WORLD, model)

@@ -31,10 +31,12 @@ SECOND_LAUNCH = re.compile(rf"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then
 """A second launch under the first's verb, led by its method and its data ("pretrain simclr on digits for 20 steps
 and then byol on shapes"): each method on its own data, where read whole the pairs were lost (which of four?)."""
 EACH_TAIL = re.compile(r"[,;]\s*(?P<said>[^,;]+?)\s+(?:each|both|for\s+both)\W*$", re.I)
+"""Settings said of both launches at the end ("..., 20 steps each")."""
 SAID_AFTER_PAIR = re.compile(rf"^(?:{METHOD_WORDS})\s+on\s+\S+?\W*\s+(?P<said>(?:for|with|at|using|in)\b.*?)\W*$", re.I)
 """Settings after the second pairing, where the first has none of its own: said of both."""
 LAUNCH_VERB = re.compile(r"^\W*(?:(?:now|ok(?:ay)?|and|then|also|so|please|can\s+you|could\s+you)\W+)*(?:pre-?train|train|"
                          r"launch|run|start|queue)\b", re.I)
+"""The verb a launch message opens with, said again for its second launch."""
 
 EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#?\d+\s+(?:as|with)\s+\S+)\s+and\s+"
                           r"(?P<two>runs?\s*#?\d+\s+(?:as|with)\s+\S+)", re.I)

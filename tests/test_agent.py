@@ -277,6 +277,8 @@ HELD_OUT_CONVERSATIONS = {"session56_turns_heldout.jsonl": 0.9, "session56b_turn
                           "session56o_turns_heldout.jsonl": 0.9, "session56p_turns_heldout.jsonl": 0.8,
                           "session56q_turns_heldout.jsonl": 0.9, "session56r_turns_heldout.jsonl": 0.9,
                           "session56s_turns_heldout.jsonl": 0.9, "session56t_turns_heldout.jsonl": 0.9,
+                          "session56u_turns_heldout.jsonl": 0.9, "session56v_turns_heldout.jsonl": 0.9,
+                          "session56w_turns_heldout.jsonl": 0.9, "session56x_turns_heldout.jsonl": 0.9,
                           "session55_turns_heldout.jsonl": 0.9, "session55b_turns_heldout.jsonl": 0.9,
                           "session55c_turns_heldout.jsonl": 0.9, "session55d_turns_heldout.jsonl": 0.8,
                           "session55e_turns_heldout.jsonl": 0.9, "session55f_turns_heldout.jsonl": 0.9,

@@ -8,7 +8,7 @@ import re
 
 from agent.run_list_words import runs_of
 
-_YES = (r"(?:y|yes|please|yep|yeah|yup|sure|ok|okay|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
+_YES = (r"(?:y|yes|please|yep|yeah|yup|ya|yah|yea|yas|yess+|sure|ok|okay|k|kk|fine|alright|all\s+right|go(?:\s+(?:ahead|on))?|proceed|do\s+it|"
         r"go\s+for\s+it|confirm(?:ed)?|please\s+do|i\s+confirm|"
         r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
         r"absolutely|definitely)")

@@ -203,7 +203,7 @@ STOP_CONDITION = re.compile(
     r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
 """A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",
 "stop run 3 after 500 steps"): not a cancel now, which would drop the condition."""
-BARE_REPLY = re.compile(r"^\W*(?:(y|yes|yep|yeah|sure|ok|okay|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do|sounds\s+good)"
+BARE_REPLY = re.compile(r"^\W*(?:(y|yes|yep|yeah|yup|ya|yah|yea|sure|ok|okay|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do|sounds\s+good)"
                         r"|n|no|nope)\W*$", re.I)
 """A yes (group 1) or a no and nothing else."""
 STOP_ASKED = re.compile(
@@ -234,6 +234,10 @@ CATALOGUE_ASKED = re.compile(r"^\W*(?:what|which|list|show|tell\s+me)\b.{0,40}\b
                              re.I)
 """What sslpilot has ("what methods do you support?", "which datasets can I use?", "list the backbones"): its
 catalogue, not a literature search."""
+WHAT_I_RAN = re.compile(r"^\W*(?:so\W+|and\W+)?what\s+(?:runs\s+|experiments\s+)?(?:did|have)\s+(?:i|we)\s+(?:been\s+)?"
+                        r"(?:run|ran|running|train(?:ed|ing)?|launch(?:ed|ing)?|start(?:ed)?)\b(?!\s+(?:it|that|them|on|with|for|using)\b|\s+this\b(?!\s+(?:week|month|year|morning|afternoon|evening)\b))",
+                        re.I)
+"""What the user has run ("what did I run this week?", "what have we trained lately?"): their runs, listed."""
 MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|launched)\b|\b(?:did|have|had)\s+(?:i|we)\s+"
                     r"(?:use|run|try|train|launch)\w*", re.I)
 """What the user has run ("what methods have I used?"), which their runs answer, not the catalogue."""
@@ -802,6 +806,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if not named.mentioned and DIVERGED_RUNS.search(text) and (LIST_START.match(text) or ANY_DID.match(text)) and not \
             re.search(r"\b(?:why|how|logs?|literature|papers?|search|grep|avoid|prevent|fix\w*)\b", text, re.I):
         return "list_runs"  # "find runs where the loss went nan": the diverged runs (it was a search of the logs)
+    if not named.mentioned and WHAT_I_RAN.match(text):  # "what did I run this week?": the runs, over the period
+        return "list_runs"
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and A_PRONOUN.search(text)):

@@ -279,6 +279,7 @@ HELD_OUT_CONVERSATIONS = {"session56_turns_heldout.jsonl": 0.9, "session56b_turn
                           "session56s_turns_heldout.jsonl": 0.9, "session56t_turns_heldout.jsonl": 0.9,
                           "session56u_turns_heldout.jsonl": 0.9, "session56v_turns_heldout.jsonl": 0.9,
                           "session56w_turns_heldout.jsonl": 0.9, "session56x_turns_heldout.jsonl": 0.9,
+                          "session56y_turns_heldout.jsonl": 0.9, "session56z_turns_heldout.jsonl": 0.9,
                           "session55_turns_heldout.jsonl": 0.9, "session55b_turns_heldout.jsonl": 0.9,
                           "session55c_turns_heldout.jsonl": 0.9, "session55d_turns_heldout.jsonl": 0.8,
                           "session55e_turns_heldout.jsonl": 0.9, "session55f_turns_heldout.jsonl": 0.9,
@@ -815,6 +816,7 @@ def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
     ("yes", True), ("ok go", True), ("fine, go", True), ("sounds good, go ahead", True), ("yep, launch it now please", True),
     ("ok, cancel run 3", False), ("fine, but first show me run 1", False), ("thanks", False), ("go ahead without it", False),
     ("ok, how long is it?", False), ("actually yes", True), ("sure thing, go ahead", True), ("delete it", False),
+    ("ya", True), ("yea go", True), ("k", True), ("kk thanks", True), ("k means?", False),  # "ya" was help (set 56z)
 ])
 def test_a_yes_is_a_yes_alone(text, yes):
     """To a waiting launch; a verb and "it" is a yes only to an action of that verb (restated_yes)."""

@@ -468,6 +468,9 @@ def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
         # 39's note); "gpu?" alone was a list (held-out set 56v)
         r = understand(text, {}, WORLD, model)
         assert (r.tool, r.args) == ("device_status", {}), text
+    r = understand("what did I run this week?", {}, WORLD, model)  # asked "list or search?" (set 56y)
+    assert (r.tool, r.args) == ("list_runs", {"period": "this week"})
+    assert understand("what did I run it with?", {"focus_run": "1"}, WORLD, model).tool != "list_runs"
     r = understand("how many runs failed this week?", {}, WORLD, model)
     assert r.tool == "list_runs" and r.args.get("count") is True
     r = understand("which run used the most gpu time?", {}, WORLD, model)

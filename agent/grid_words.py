@@ -267,7 +267,7 @@ SWEEP_ONLY = re.compile(rf"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hm
                         rf"run)\s+)?|(?:keep|use|try|run)\s+(?:just|only)\s+)(?:the\s+)?{_NAMED}{_VALUES}(?:\s+(?:one|ones|value|"
                         rf"values|runs?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
 """A waiting sweep's list cut to the values named ("no, only 0.3", "just keep lr 0.1 and 0.3")."""
-_NAME = r"(?:[a-z][\w .-]*?\s+(?:of\s+)?)?"
+_NAME = _NAMED.replace("(?P<name>", "(?:")  # the same, uncaptured: SWEEP_REPLACE names it twice
 SWEEP_REPLACE = re.compile(rf"^\W*(?:(?:no|and|ok(?:ay)?|then|actually|wait)\W+)*(?:(?:replace|swap)\s+(?:the\s+)?{_NAME}"
                            rf"(?P<old>{NUMBER})\s+(?:with|for|by)\s+(?P<new>{NUMBER})|(?:change|make)\s+(?:the\s+)?{_NAME}"
                            rf"(?P<old2>{NUMBER})\s+(?:to|into)\s+(?P<new2>{NUMBER})|(?P<new3>{NUMBER})\s+instead\s+of\s+"

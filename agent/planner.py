@@ -237,14 +237,15 @@ class OfflinePlanner(BaseChatModel):
                                                                "text": two.second_text, "run_both": two.run_both})
         asked = clarify.get("asked_about")
         if asked and len(text.split()) <= SHORT_REPLY:
+            unsure = reading.kind != "tool" or reading.confidence < CONFIDENT  # "is it healthy?" ... "4"
             a_run = reading.tool == "get_run" and ONLY_A_RUN.match(text)
-            combined = self.read(f"{asked} {text}", context) if reading.kind != "tool" or reading.confidence < \
-                CONFIDENT or reading.tool in LAUNCH_TOOLS or a_run else None  # "is it healthy?" ... "4"
-            if combined is not None and combined.kind == "tool" and (reading.kind != "tool" or reading.confidence < \
-                    CONFIDENT or (combined.tool == reading.tool or a_run) and carries(combined, reading)):  # "train a
-                # model on shapes for 20 steps" ... "dino please" was dino on digits, "probe a run for me" ... "the
-                # simclr one" showed run 1: the reply alone, read as a launch or a run shown
-                reading = combined
+            if unsure or a_run or reading.tool in LAUNCH_TOOLS:  # a confident reply read alone may still drop what
+                # the question held: "train a model on shapes for 20 steps" ... "dino please" was dino on digits,
+                # "probe a run for me" ... "the simclr one" showed run 1
+                combined = self.read(f"{asked} {text}", context)
+                if combined.kind == "tool" and (unsure or (combined.tool == reading.tool or a_run) and carries(
+                        combined, reading)):
+                    reading = combined
         if reading.kind == "refuse":
             return AIMessage(content=REFUSAL)
         if reading.kind == "help":  # what sslpilot can do, or what its catalogue holds when that was asked

@@ -323,9 +323,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     names, and descriptions ("the last one", "the collapsed one", "the running job", "the byol run")."""
     refs = RunRefs()
     low = text.lower()
-    unnamed = _names_written(text, world, lambda r: " ") if any(r.name for r in world.runs) else text  # "vic-1"
-    # names a run, not run 1
-    for rid in _explicit_ids(unnamed, about_runs):
+    for rid in _explicit_ids(_names_written(text, world, lambda r: " "), about_runs):  # "vic-1" names a run, not run 1
         (refs.ids if world.has(rid) else refs.unknown).append(rid)
     at: dict[str, int] = {}
     for r in world.runs:

@@ -268,7 +268,7 @@ GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
 ON_A_GPU = re.compile(r"\b(?:on|use|using|with|onto|via)\s+(?:the\s+|a\s+|my\s+|one\s+|single\s+)*(?:gpu|cuda)\b"
                       r"(?!\s*(?:memory|hours?|time|usage|util\w*|#?\d))", re.I)
 """A launch put on a GPU without its index ("train it on the gpu", "use cuda")."""
-ASKED_OF_IT = re.compile(r"^\W*(?:will|would|can|could|does|do|is|are|did|should)\s+(?:it|this|that|they|the\s+\w+)\b")
+ASKED_OF_IT = re.compile(r"^\W*(?:will|would|can|could|does|is|are|did|should)\s+(?:it|this|that|they|the\s+\w+)\b")
 """A question about a launch ("will it run on the gpu?"), not a change to it."""
 
 

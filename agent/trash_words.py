@@ -26,9 +26,10 @@ ONLY_RUNS = re.compile(r"^(?:(?:the\s+)?runs?\s*#?\d+|#\d+|\d+|,|and|&|the|run|r
 THE_RUN_IN_FOCUS = re.compile(r"^(?:this|that|the)\s+(?:run|one|experiment)(?:\s+(?:too|again))?$", re.I)
 IT_IN_FOCUS = re.compile(r"^(?:it|this|that)(?:\s+(?:too|again))?$", re.I)
 """The run being talked about ("diagnose run 2" ... "delete it", "trash that run"): the delete still waits for a yes."""
-IT_AFTER_A_RUN = re.compile(r"^(?P<lead>[^,;.]*\brun\s*#?\d+\b[^,;.]*)[,;.]\s*(?:(?:and|so|just|please|then)\s+)*"
+IT_AFTER_A_RUN = re.compile(r"^(?P<lead>[^,;.]+)[,;.]\s*(?:(?:and|so|just|please|then)\s+)*"
                             r"(?:delete|remove|trash|get\s+rid\s+of|discard)\s+it(?:\s+(?:please|then|now))?[\s?.!]*$", re.I)
-"""A run named in a first clause, then "delete it" ("forget run 2, delete it", "run 3 is useless, remove it")."""
+"""A run named in a first clause, then "delete it" ("forget run 2, delete it", "run 3 is useless, remove it"): the
+delete of that run, where the clause names one."""
 KINDS = {
     "failed": lambda r: r.status in ("failed", "diverged"),
     "crashed": lambda r: r.status in ("failed", "diverged"),
@@ -85,8 +86,9 @@ def read_delete(text: str, world: World, focus: str | None = None,
     """("ids", the ids written, or the run in `focus` for "delete it"), ("kind", the runs of that kind) or ("listed",
     the runs of the last list, `listed`, for "delete them"), or None when the words are not only runs."""
     said_first = IT_AFTER_A_RUN.match(text)
-    if said_first and len(ids := re.findall(r"\brun\s*#?(\d+)\b", said_first.group("lead"), re.I)) == 1:
-        text = f"delete run {ids[0]}"  # "forget run 2, delete it": the run the first clause names
+    named = find_runs(said_first.group("lead"), world) if said_first else None
+    if named and len(named.ids) == 1 and not named.ambiguous:
+        text = f"delete run {named.ids[0]}"  # "forget run 2, delete it": the run the first clause names
     m = DELETE.match(text)
     if not m:
         return None

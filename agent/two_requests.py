@@ -17,8 +17,10 @@ from agent.ranked_words import BEST_REF
 from agent.reading import Reading
 from agent.slots import METHOD_WORDS
 
+_JOINED = r"\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|\s+then\s+"
+"""What joins two requests: a comma, "and", ";" or "then" (and a full stop, for a request with its own verb)."""
 SECOND_REQUEST = re.compile(
-    r"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|[.!?]\s+|\s+then\s+)"
+    rf"(?:{_JOINED}|[.!?]\s+)"
     r"(?=(?:please\s+|also,?\s+|can\s+you\s+|could\s+you\s+)?(?:tell|show|give|recommend|suggest|diagnose|compare|probe|"
     r"rank|list|delete|remove|cancel|stop|kill|start|launch|re-?launch|re-?run|re-?train|restart|resume|queue|schedule|fix|"
     r"pretrain|train|tag|rename|note|forecast|judge|search|find|"
@@ -26,8 +28,7 @@ SECOND_REQUEST = re.compile(
 """Where a second request starts: its verb or question word after "and", "then", a comma, ";" or a full stop."""
 
 
-SECOND_LAUNCH = re.compile(rf"(?:\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|\s+then\s+)"
-                           rf"(?=(?:{METHOD_WORDS})\s+on\b)", re.I)
+SECOND_LAUNCH = re.compile(rf"(?:{_JOINED})(?=(?:{METHOD_WORDS})\s+on\b)", re.I)
 """A second launch under the first's verb, led by its method and its data ("pretrain simclr on digits for 20 steps
 and then byol on shapes"): each method on its own data, where read whole the pairs were lost (which of four?)."""
 EACH_TAIL = re.compile(r"[,;]\s*(?P<said>[^,;]+?)\s+(?:each|both|for\s+both)\W*$", re.I)
@@ -73,9 +74,10 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
     if m.re is SECOND_LAUNCH:
         second_text = f"{verb.group(0).strip()} {second_text}"
-        shared = EACH_TAIL.search(second_text) or (SAID_AFTER_PAIR.match(text[m.end():].strip()) if not re.search(
-            r"\d", first_text) else None)
-        if shared:  # "..., 20 steps each", "simclr on digits and byol on shapes for 20 steps": both launches' settings
+        shared = EACH_TAIL.search(second_text)  # "..., 20 steps each"
+        if not shared and not re.search(r"\d", first_text):  # "simclr on digits and byol on shapes for 20 steps"
+            shared = SAID_AFTER_PAIR.match(text[m.end():].strip())
+        if shared:  # both launches' settings
             first_text += f", {shared.group('said')}"
     first = read(first_text, None)
     if first.kind != "tool":

@@ -652,7 +652,7 @@ def test_a_list_s_last_value_before_another_setting_s_name_is_that_setting_s(tex
     ("pretrain simclr on gpu 1", "cuda:1"), ("pretrain simclr on the cpu", "cpu"),
     ("how much gpu memory will it use?", None), ("pretrain simclr on 2 gpus", None),
     ("what did run 1 cost in gpu time?", None), ("is the gpu free?", None), ("will it run on the gpu?", None),
-    ("can you train it on the gpu?", "cuda")])
+    ("can you train it on the gpu?", "cuda"), ("do it on the gpu", "cuda")])
 def test_a_launch_put_on_a_gpu_without_its_index(text, device):
     """"... use the gpu" was dropped without a word (held-out set 56c): a GPU, whichever the queue finds free."""
     from agent.slots import find_numbers

@@ -102,10 +102,15 @@ CHANGES = (((NOTE_THAT, NOTE, NOTE_ON_FOCUS), "note"), (UNTAG, "remove_tags"), (
 WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
 
 
+def writes_a_note(text: str) -> bool:
+    """Whether the message adds a note, whose words are the user's as written (no number in them rewritten)."""
+    return any(p.search(text) for p in CHANGES[0][0])
+
+
 def read_annotation(text: str) -> AnnotationWords | None:
     """The annotation a message asks for, or None when it is not one. A second change joined on ("tag run 1 as
     baseline and call it ref", "rename run 2 to ref and tag it best") is kept with the first: one call makes both."""
-    if not any(p.search(text) for p in CHANGES[0][0]):  # a note's words are the note's, whatever they say
+    if not writes_a_note(text):  # a note's words are the note's, whatever they say
         rest, also = launch_labels(text)
         first = _read_one(rest) if also and rest.strip() else None
         if first is not None and first.change:

@@ -17,6 +17,7 @@ DEVICES_ASKED = re.compile(
     rf"{GPU}\b"
     rf"|\b{GPU}\s*#?\d*\s+(?:status|availability|utili[sz]ation|load|memory)\b"
     rf"|\b(?:free|idle|busy|available|unused|spare)\s+{GPU}\b"
+    rf"|\bhow\s+(?:busy|loaded|full|free|occupied|utili[sz]ed)\s+(?:is|are)\s+(?:the\s+|my\s+|our\s+)?{GPU}\b"
     rf"|\b(?:is|are)\s+(?:the\s+|all\s+(?:the\s+)?|my\s+)?{GPU}\s*#?\d*\s+(?:being\s+|currently\s+|now\s+)?(?:free|busy|"
     rf"idle|available|taken|in\s+use|occupied|full|used)\b"
     rf"|\b(?:what(?:'?s|\s+is)?|who(?:'?s|\s+is)?)\s+(?:currently\s+|now\s+)?(?:running\s+|using\s+|on\s+)?(?:on\s+)?"

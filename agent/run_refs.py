@@ -289,7 +289,7 @@ ON_OWN_DATA = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:data(?:set)?|images|phot
 """Two methods weighed on the user's data ("is byol worse than simclr on digits?", "did vicreg beat simclr on my
 data?"): each method's runs there. Without their data named it is a question for the literature."""
 COMPARED_PAIR = re.compile(r"\b(?:compare\w*|comparison|differ\w*|difference\w*|versus|vs|better|worse|stronger|"
-                           r"weaker|won|wins?|beats?|beat|outperform\w*)\b")
+                           r"weaker|won|wins?|beats?|beat|outperform\w*|side[ -]by[ -]side|head[ -]to[ -]head|next\s+to\s+each\s+other)\b")
 """Two runs named by their methods, set side by side ("how do the byol and simclr runs differ?", "which is better, the
 byol or simclr run?", "is my byol run worse than my simclr one?"): each method's run.
 Elsewhere ("order the byol and simclr runs") the words may name a group, every run of each, which is asked about."""

@@ -31,12 +31,12 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
-DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an|another(?:\s+\d+(?:\.\d+)?)?)"
+DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an?|another(?:\s+\d+(?:\.\d+)?)?)"
             r"\s*(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b"
             r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b"
             r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:(?:it|the\s+run|that)\s+)?"
-            r"(?:of|at|to)?\s*(\d+(?:\.\d+)?|an?|one|half\s+an)\s*"
-            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?|an?|one|half\s+an)\s*(hours?|hrs?|h|"
+            r"(?:of|at|to)?\s*(\d+(?:\.\d+)?|an?|one|half\s+an?)\s*"
+            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?|an?|one|half\s+an?)\s*(hours?|hrs?|h|"
             r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b")
 """How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours"):
 `train.max_minutes`, not a run or a count."""
@@ -218,6 +218,33 @@ def parse_count(raw: str) -> int:
     raw = raw.replace(",", "").lower()
     mult = 1000 if raw.endswith("k") else 1_000_000 if raw.endswith("m") else 1
     return int(float(raw.rstrip("km")) * mult)
+
+
+_SPELLED = "|".join([*sorted(WORD_NUMBERS, key=len, reverse=True), "thirty", "forty", "fifty", "sixty", "seventy",
+                     "eighty", "ninety", "hundred", "thousand"])
+_SPELLED_RUN = rf"(?:{_SPELLED})(?:(?:\s+and\s+|[\s-]+)(?:{_SPELLED}))*"
+SPELLED_COUNT = re.compile(
+    rf"\b(?:an?\s+(?=hundred|thousand))?{_SPELLED_RUN}\b(?=\s+(?:{MORE}\s+)?(?:training\s+|warm-?up\s+)?(?:steps?|epochs?|"
+    r"iterations?|iters?|images?|samples?|checkpoints?|(?:local\s+)?crops?|gpus?|minutes?|mins?|hours?)\b)"
+    rf"|(?<=\bbatch\s)(?:size\s+)?(?:of\s+)?{_SPELLED_RUN}\b|(?<=\bbatch\ssize\s)(?:of\s+)?{_SPELLED_RUN}\b", re.I)
+"""A count spelled out before what it counts ("twenty steps", "a hundred epochs", "two thousand images", "fifteen
+minutes") or after "batch" ("batch size sixty-four"): written in digits before any extractor reads it, so that none
+drops it. "Run one", "two runs" and "one more thing" count no unit and stay words."""
+
+
+def counts_in_digits(text: str) -> str:
+    """The message with each SPELLED_COUNT in digits (text2num reads the words; a lone word it leaves, as English
+    "one" is often no number, is read from WORD_NUMBERS), and a decimal written without its zero (".005") with it."""
+    from text_to_num import alpha2digit
+
+    def digits(m: re.Match) -> str:
+        said = m.group(0)
+        lead = re.match(r"(?:size\s+)?(?:of\s+)?", said, re.I).group(0)  # "batch size of sixty-four"
+        words = re.sub(r"^an?\s+", "one ", said[len(lead):], flags=re.I)
+        number = WORD_NUMBERS.get(words.lower()) if words.lower() in WORD_NUMBERS else alpha2digit(words, "en")
+        return f"{lead}{number}" if re.fullmatch(r"\d+", str(number).strip()) else said
+
+    return re.sub(r"(?<![\w.])\.(\d)", r"0.\1", SPELLED_COUNT.sub(digits, text))
 
 
 WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*steps?\b|\b(\d[\d,]*k?)\s*[- ]?(?:warm[ _-]?up\s+"

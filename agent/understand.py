@@ -16,7 +16,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.annotating import TAGGED, AnnotationWords, launch_labels, read_annotation, tag_filter
+from agent.annotating import (
+    TAGGED,
+    AnnotationWords,
+    launch_labels,
+    read_annotation,
+    tag_filter,
+    writes_a_note,
+)
 from agent.device_words import read_devices
 from agent.fidelity import (
     GO_AHEAD_WITHOUT,
@@ -116,6 +123,7 @@ from agent.slots import (
     BUILTIN_DATA,
     MORE_OF_A_RUN,
     asks_to_recur,
+    counts_in_digits,
     find_cron,
     find_data,
     find_embedding_dim,
@@ -264,7 +272,8 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     the turn before was that recommendation, which a bare yes then takes up); `model` is an
     IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
-    (agent/fidelity.py) becomes a question instead."""
+    (agent/fidelity.py) becomes a question instead. Counts spelled out ("twenty steps") are read as digits."""
+    text = text if writes_a_note(text) else counts_in_digits(text)
     reading = _read(text, context, world, model, cwd, path_exists)
     if reading.kind == "help" and not context.get("last_listed") and PLACE_REF.search(text):
         return ask("No list has been shown in this thread yet, so I cannot tell which run is the "  # "show me the

@@ -12,7 +12,7 @@ from understanding_eval import WORLD
 from agent.grid_words import find_grid
 from agent.intent_model import get_model
 from agent.setting_words import find_knobs
-from agent.slots import find_architecture, find_time, other_backbone
+from agent.slots import counts_in_digits, find_architecture, find_time, other_backbone
 from agent.understand import understand
 from ssl_runtime.catalogue import BACKBONES
 
@@ -671,3 +671,39 @@ def test_settings_said_in_words_that_were_dropped_or_asked(text, key, value):
     """Held-out set 56u: "deterministic training" and "compile the model" were dropped without a word; "800
     generated images" and "lr scaled by 2" asked what the number was."""
     assert find_knobs(text).get(key) == value
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain byol on digits, twenty steps", "pretrain byol on digits, 20 steps"),
+    ("train for a hundred steps", "train for 100 steps"),
+    ("two hundred and fifty epochs", "250 epochs"),
+    ("for twenty-five more steps", "for 25 more steps"),
+    ("batch size sixty-four", "batch size 64"),
+    ("one epoch and four local crops", "1 epoch and 4 local crops"),
+    ("for fifteen minutes", "for 15 minutes"),
+    ("lr .005", "lr 0.005"),
+    # no unit counted: the words stay
+    ("compare run one and two", "compare run one and two"),
+    ("delete the first two runs", "delete the first two runs"),
+    ("one more thing", "one more thing"),
+    ("data in ./data/x", "data in ./data/x"),
+])
+def test_counts_spelled_out_are_read_as_digits(text, want):
+    """ "pretrain byol on digits, twenty steps" launched the default length, and "a learning rate of .005" the
+    default rate, without a word (held-out set 57b)."""
+    assert counts_in_digits(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain byol on digits, twenty steps", {"steps": 20}),
+    ("pretrain simclr on digits for 20 steps at a learning rate of .005", {"steps": 20, "lr": 0.005}),
+    ("pretrain simclr on digits for a hundred steps with batch size thirty-two", {"steps": 100, "batch_size": 32}),
+])
+def test_a_launch_keeps_counts_in_words_and_decimals_without_their_zero(model, text, want):
+    r = understand(text, {}, WORLD, model)
+    assert r.tool == "launch_pretraining" and {k: r.args.get(k) for k in want} == want
+
+
+def test_a_note_keeps_its_words_as_written(model):
+    r = understand("note on run 1: ran for twenty steps", {}, WORLD, model)
+    assert r.tool == "annotate_run" and "twenty steps" in r.args["note"]

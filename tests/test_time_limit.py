@@ -80,6 +80,7 @@ def test_a_launch_with_a_time_and_no_measured_speed_says_so(tmp_path):
                                            ("a 4-hour vicreg run", 240),
                                            ("cap it at half an hour", 30), ("limit the run to an hour", 60),  # 56j
                                            ("at most an hour", 60),
+                                           ("for half a minute", 0.5),  # 57b
                                            ("in 2 hours", None), ("after 40 epochs", None)])
 def test_durations_in_words(text, minutes):
     assert find_duration(text) == minutes

@@ -160,6 +160,8 @@ def test_two_runs_named_by_their_methods_and_judged_are_those_runs(model):
     r = read(model, "was my simsiam run weaker than my simclr run?", {})
     assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["2", "1"]})
     assert read(model, "why is my byol run worse than my simclr run?", {}).tool != "compare_runs"  # a cause asked
+    r = read(model, "put the simclr and byol runs side by side")  # "which runs?" (held-out set 57c)
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["1", "4"]})
     assert read(model, "which is better without labels, run 1 or run 5?", {}).tool == "rank_runs"
 
 
@@ -464,10 +466,11 @@ def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
     r = understand("is the gpu being used?", {}, WORLD, model)
     assert (r.tool, r.args) == ("device_status", {})
     for text in ("how many runs can I run at once?", "can I train two runs at the same time?",
-                 "how many jobs run in parallel?", "gpu?", "gpus free?"):  # the slots, not a list of runs (session
+                 "how many jobs run in parallel?", "gpu?", "gpus free?", "how busy is the gpu?"):  # the slots, not a list of runs (session
         # 39's note); "gpu?" alone was a list (held-out set 56v)
         r = understand(text, {}, WORLD, model)
         assert (r.tool, r.args) == ("device_status", {}), text
+    # "how busy is the gpu?" was a list of runs (set 57d)
     r = understand("what did I run this week?", {}, WORLD, model)  # asked "list or search?" (set 56y)
     assert (r.tool, r.args) == ("list_runs", {"period": "this week"})
     assert understand("what did I run it with?", {"focus_run": "1"}, WORLD, model).tool != "list_runs"

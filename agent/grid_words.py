@@ -281,8 +281,20 @@ METHODS_EDITED = re.compile(
     r"(?P<only>(?:just|only)(?:\s+(?:keep|use|try|run|train|do))?|(?:keep|use|try|run|train|do)\s+(?:just|only)))\s+"
     r"(?P<rest>.+?)\W*$|^\W*(?P<bare>.+?)\s+(?:too|as\s+well)\W*$", re.I)
 """A waiting comparison of methods edited ("also vicreg", "drop byol", "only simclr", "that one too")."""
+METHOD_INSTEAD = re.compile(
+    r"^\W*(?:(?:no|nope|actually|wait|sorry|hmm+|oh)\W+)*(?:not\s+(?P<old>[a-z0-9 _-]+?)\s*[,;]\s*(?:but\s+)?(?:use\s+|make\s+it\s+|"
+    r"try\s+|do\s+)?(?P<new>[a-z0-9 _-]+?)|(?:use\s+|make\s+it\s+|try\s+)?(?P<new2>[a-z0-9 _-]+?)\s*,?\s+(?:not|instead\s+of|"
+    r"rather\s+than)\s+(?P<old2>[a-z0-9 _-]+?))(?:\s+(?:please|then|instead))*\W*$", re.I)
+"""One method put in another's place ("no not simclr, byol", "byol instead of simclr", "use byol, not simclr")."""
 _AROUND_METHODS = {"the", "a", "an", "one", "ones", "run", "runs", "and", "or", "too", "as", "well", "also", "please",
                    "then", "instead", "method", "methods", "with", "of", "them", "it", "for"}
+
+
+def _only_methods(words: str) -> bool:
+    """Whether the words name one method and nothing else but its joiners ("the byol one")."""
+    named = find_methods(words)
+    rest = set(re.findall(r"[a-z0-9]+", words.lower())) - _AROUND_METHODS
+    return len(named) == 1 and not rest - set(re.findall(r"[a-z0-9]+", named[0].raw.lower()))
 
 
 def edited_methods(text: str, methods: list[str]) -> list[str] | None:
@@ -290,6 +302,12 @@ def edited_methods(text: str, methods: list[str]) -> list[str] | None:
     they stand; None when the message is not such an edit (a word besides methods and their joiners, a method
     to take out that is not there). A waiting launch of one method (`methods` its one) becomes a comparison when
     a method is added ("also add moco", "and moco", "byol too"; "with moco" may mean in its place)."""
+    swap = METHOD_INSTEAD.match(text)
+    if swap and methods:  # "no not simclr, byol": byol in simclr's place
+        old, new = (find_method(swap.group(g)) for g in (("old", "new") if swap.group("old") else ("old2", "new2")))
+        words = (swap.group("old") or swap.group("old2"), swap.group("new") or swap.group("new2"))
+        if old and new and old.value in methods and new.value and all(_only_methods(w) for w in words):
+            return list(dict.fromkeys(new.value if x == old.value else x for x in methods))
     m = METHODS_EDITED.match(text)
     if not m or not methods or len(methods) < 2 and not (m.group("bare") or m.group("add") and m.group(
             "add").lower() != "with"):

@@ -18,6 +18,9 @@ COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5
 PLACE_REF = re.compile(rf"\bthe\s+(?P<place>{'|'.join(ORDINALS)})\s+(?:one|run|job|entry|row)\b"
                        r"(?!\s+(?:i|we|you)\b|\s+(?:ever|of\s+all)\b)", re.I)
 """One run by its place ("the second one", "the top run"); not "the first run I launched" (the oldest)."""
+LAST_LISTED = re.compile(r"\bthe\s+last\s+(?:one|run|job|entry|row)\s+(?:(?:in|on|of)\s+(?:that|the|this|your)\s+"
+                         r"(?:list|table)|(?:you\s+)?(?:listed|shown|showed))\b", re.I)
+"""The list's last run ("the last one in that list"); "the last one" alone is the newest run (agent/run_refs.py)."""
 FIRST_N = re.compile(rf"\bthe\s+(?:first|top)\s+(?P<n>{'|'.join(COUNTS)})(?:\s+(?:runs|ones|rows|entries))?\b", re.I)
 """The first N runs of the list ("compare the first two", "the top 3 runs")."""
 THEM_LISTED = re.compile(r"^(?:(?:all|both)\s+(?:of\s+)?)?(?:them|those|these)(?:\s+(?:runs?|ones|two|three|four|five))?"
@@ -36,6 +39,13 @@ EACH_OF_THEM = re.compile(r"^\W*(?:(?:now|then|and|also|ok(?:ay)?|please|can\s+y
                           r"(?:\s+(?:all|both))?)\b", re.I)
 """A one-run request made of every run listed ("diagnose them", "judge both"): each of them, as "diagnose runs 1
 and 2" is."""
+
+
+def last_of_list(text: str, context: dict) -> str:
+    """The message with "the last one in that list" written as that run, before anything reads "the last one" as the
+    newest run (the fidelity check included)."""
+    listed = context.get("last_listed") or []
+    return LAST_LISTED.sub(runs_named(listed[-1:]), text) if listed else text
 
 
 def resolve_listed(text: str, context: dict) -> str | None:

@@ -212,6 +212,26 @@ def resolve_path(raw: str, cwd: Path | None = None) -> Path | None:
     return p if p.exists() else None
 
 
+NOT_THIS_ONE = re.compile(r"[,;]?\s*(?:(?:but|and)\s+)?(?:not|rather\s+than|instead\s+of)\s+(?:(?:on|with|using|in)\s+)?"
+                          r"(?:the\s+)?(?P<what>[\w-]+)(?:\s+(?:data(?:set)?|one|method))?\b(?=\s*(?:[,;.!?]|$))", re.I)
+"""A dataset or method named only to be ruled out ("..., not on shapes", "... rather than simclr"), at the end of a
+clause."""
+
+
+def without_ruled_out(text: str) -> str:
+    """The message without a dataset or method it rules out: "on digits, not on shapes" names digits alone, and
+    "pretrain simclr, not on shapes" no data (asked about; it trained on shapes). In a question ("is run 1 not on
+    shapes?") the words stay unless the rest names another of the kind."""
+    asked = bool(ADVICE.search(text) or text.rstrip().endswith("?"))
+    for m in reversed(list(NOT_THIS_ONE.finditer(text))):
+        rest = text[:m.start()] + text[m.end():]
+        what = m.group("what")
+        if what.lower() in BUILTIN_DATA and (find_data(rest) or not asked) or (find_method(what) or Named("")).value \
+                and ((find_method(without_paths(rest)) or Named("")).value or not asked):
+            text = rest
+    return text
+
+
 # ---- numbers with units --------------------------------------------------------------------------------
 
 def parse_count(raw: str) -> int:
@@ -295,6 +315,9 @@ GPU_INDEX = re.compile(r"\bgpu\s*#?\s*(\d+)\b|\bcuda:(\d+)\b", re.I)
 ON_A_GPU = re.compile(r"\b(?:on|use|using|with|onto|via)\s+(?:the\s+|a\s+|my\s+|one\s+|single\s+)*(?:gpu|cuda)\b"
                       r"(?!\s*(?:memory|hours?|time|usage|util\w*|#?\d))", re.I)
 """A launch put on a GPU without its index ("train it on the gpu", "use cuda")."""
+OFF_THE_GPU = re.compile(r"\b(?:don'?t|do\s+not|never|not|no|without)\s+(?:use\s+|using\s+|(?:run\s+(?:it\s+)?)?on\s+)?"
+                         r"(?:the\s+|a\s+|any\s+|my\s+)?(?:gpus?|cuda)\b(?!\s*(?:memory|hours?|time|usage|#?\d))", re.I)
+"""A launch kept off the GPU ("but don't use the gpu", "not on the gpu", "without cuda"): the CPU."""
 ASKED_OF_IT = re.compile(r"^\W*(?:will|would|can|could|does|is|are|did|should)\s+(?:it|this|that|they|the\s+\w+)\b")
 """A question about a launch ("will it run on the gpu?"), not a change to it."""
 
@@ -331,7 +354,7 @@ def find_numbers(text: str) -> dict:
     m = GPU_INDEX.search(low)
     if m and not gpus:
         out["device"] = f"cuda:{gpu_index(m)}"
-    elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low):
+    elif re.search(r"\bcpu\b(?!\s*(?:workers?|cores?|threads?|count))", low) or OFF_THE_GPU.search(low):
         out["device"] = "cpu"
     elif ON_A_GPU.search(low) and not gpus and not ASKED_OF_IT.match(low):  # "on the gpu", "use cuda": one GPU,
         # whichever the queue finds free ("will it run on the gpu?" asks)
@@ -403,9 +426,14 @@ def find_architecture(text: str) -> dict:
         if re.search(rf"\b{name}\s+(?:learning[ _-]rate|lr|schedule|decay)\b|\b{name}\s+(?:lr\s+)?schedul", low):
             out["optim.schedule"] = name
             break
+    if "optim.schedule" not in out and NO_SCHEDULE.search(low):  # "with no lr schedule": the rate held constant
+        out["optim.schedule"] = "constant"
     return out
 
 
+NO_SCHEDULE = re.compile(r"\b(?:no|without(?:\s+an?)?|don'?t\s+(?:use\s+an?|decay\s+the))\s+(?:learning[ _-]rate\s+|lr\s+)?"
+                         r"(?:schedul(?:e|ing)|decay)\b", re.I)
+"""The rate held where it is ("no lr schedule", "without lr decay"): the constant schedule (SCHEDULES' other)."""
 MILD_AUGMENTATION = re.compile(r"\b(?:weak|light|mild|soft|gentle|less)(?:er)?\s+(?:data\s+)?augmentations?\b", re.I)
 """Augmentation asked for as weaker without a strength: how much weaker is the user's to say."""
 

@@ -15,7 +15,8 @@ from agent.run_refs import ONE_DESCRIBED, World, find_runs, names_as_ids
 from tools.registry import ACTIVE
 
 DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
-                    r"just|yes|yeah|sure)\W+)*(?P<verb>delete|remove|trash|"
+                    r"just|yes|yeah|sure|i'?d\s+like\s+to|i\s+would\s+like\s+to|i\s+want\s+to|i\s+wanna|let'?s|"
+                    r"go\s+ahead\s+and)\W+)*(?P<verb>delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
 _FROM_THE_TRASH = r"(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?"
 RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:(?:restore|undelete|recover|un-?trash|"
@@ -46,8 +47,11 @@ A_KIND = re.compile(rf"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?P<kind>{
 """A kind of finished run, optionally by age ("the failed runs older than a week"): the age counts from its end."""
 
 
-TRAILING = re.compile(r"(?:[\s,]+(?:instead|please|pls|then|now|thanks|thank\s+you|as\s+well))+$", re.I)
-"""Words after the runs that do not change which ("delete run 1 instead", "remove run 3 please")."""
+TRAILING = re.compile(r"(?:[\s,]+(?:instead|please|pls|then|now|thanks|thank\s+you|as\s+well))+$|"
+                      r"\s*[,;-]+\s*(?:it'?s|it\s+is|it\s+was|they'?re|they\s+are|they\s+were|because|since|as)\b[^,;]*$",
+                      re.I)
+"""Words after the runs that do not change which ("delete run 1 instead", "remove run 3 please", "get rid of run 2,
+it's useless")."""
 ANY_AGE = re.compile(r"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?:runs?|ones?|jobs?|experiments?)\s+(?:that\s+(?:are|"
                      r"were)\s+)?(?:older\s+than|ended\s+more\s+than|more\s+than\s+\S+\s+\w+\s+old)", re.I)
 """Runs by age alone ("runs older than 2 weeks"): no bulk delete of every kind from the chat; the kinds are offered."""

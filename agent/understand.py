@@ -53,7 +53,7 @@ from agent.launch_words import (
     read_relaunch,
     waits_for_a_run,
 )
-from agent.listed_words import PLACE_REF, THEM_LISTED, resolve_listed
+from agent.listed_words import PLACE_REF, THEM_LISTED, last_of_list, resolve_listed
 from agent.lookups import EACH_RUN, OVER_LAST_STEPS, each_runs_metrics, read_lookup
 from agent.prune_words import read_prune
 from agent.ranked_words import (
@@ -134,6 +134,7 @@ from agent.slots import (
     find_paths,
     parse_count,
     without_paths,
+    without_ruled_out,
 )
 from agent.stop_words import (
     CONDITION_START,
@@ -258,7 +259,12 @@ FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s
                        rf"sort\s+out)\s+{ONE_RUN_SAID}(?:\s+(?:for\s+me|"
                        r"please|then|now))*\W*$", re.I)
 """A fix asked for outright ("fix run 2 for me", "can you fix it?"): the recommendation, then its launch proposed."""
-CANCEL_FIRST = re.compile(r"^\W*(?:(?:pls|please|hey|ok|okay)\W+)?(?:kill|stop|cancel|abort|terminate|halt)\b", re.I)
+_CANCEL_FILLER = r"(?:(?:pls|please|hey|ok|okay|just|can\s+you|could\s+you|would\s+you|i'?d\s+like\s+to|i\s+want\s+to|go\s+ahead\s+and)\W+)*"
+CANCEL_FIRST = re.compile(rf"^\W*{_CANCEL_FILLER}(?:kill|stop|cancel|abort|terminate|halt)\b"
+                          rf"|[,;.]\s*(?:so\s+|and\s+)?{_CANCEL_FILLER}(?:kill|stop|cancel|abort|terminate|halt)\s+(?:it|that|this)"
+                          r"(?:\s+(?:one|run|job|please|now))*[\s?.!]*$", re.I)
+"""A cancel asked first ("kill run 3", "can you kill run 3?") or after a clause naming the run ("run 3 is wasting
+compute, can you kill it?")."""
 STOP_SAID = re.compile(r"\b(?:cancel\w*|stop\w*|kill\w*|abort\w*|halt\w*|terminat\w*|pause\w*|suspend\w*|end|"
                        r"interrupt\w*|shut\w*|quit|scrap|drop|enough|on\s+hold|pull\s+the\s+plug|no\s+longer|"
                        r"don'?t\s+need|not\s+needed|wast\w*)\b", re.I)
@@ -272,8 +278,8 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     the turn before was that recommendation, which a bare yes then takes up); `model` is an
     IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
-    (agent/fidelity.py) becomes a question instead. Counts spelled out ("twenty steps") are read as digits."""
-    text = text if writes_a_note(text) else counts_in_digits(text)
+    (agent/fidelity.py) becomes a question instead."""
+    text = _plainly(text, context)
     reading = _read(text, context, world, model, cwd, path_exists)
     if reading.kind == "help" and not context.get("last_listed") and PLACE_REF.search(text):
         return ask("No list has been shown in this thread yet, so I cannot tell which run is the "  # "show me the
@@ -300,6 +306,15 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
             asked.without = {"tool": reading.tool, "args": reading.args}
             return asked
     return reading
+
+
+def _plainly(text: str, context: dict) -> str:
+    """The message as every reading (and the fidelity check) reads it: counts spelled out in digits ("twenty steps"),
+    a dataset or method ruled out taken off ("on digits, not on shapes"), "the last one in that list" as its run. A
+    note's words are left as the user wrote them."""
+    if not writes_a_note(text):
+        text = without_ruled_out(counts_in_digits(text))
+    return last_of_list(text, context)
 
 
 def _watched(run) -> Reading:
@@ -912,7 +927,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "usage_summary"  # "how much GPU time have I used this week?": summed over runs, not one run's
     if SWEEP_ASKED.match(text) and find_grid(text) and find_method(without_paths(text)):
         return "launch_pretraining"  # "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2": one run per value
-    if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I) or asks_to_recur(text)) and (
+    if (find_cron(text) or re.match(r"\W*(?:pls\s+|please\s+)?schedule\b", text, re.I) or
+            asks_to_recur(launch_labels(text)[0])) and (  # "... and tag it as nightly" is a tag, not a schedule
             find_method(without_paths(text)) or find_data(text)):
         return "schedule_pretraining"  # a cron written out, or "schedule X on Y": a schedule (asks when if unsaid)
     return None

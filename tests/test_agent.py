@@ -269,6 +269,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 HELD_OUT_CONVERSATIONS = {"session57_turns_heldout.jsonl": 0.9, "session57b_turns_heldout.jsonl": 0.9,
                           "session57c_turns_heldout.jsonl": 0.9, "session57d_turns_heldout.jsonl": 0.9,
+                          "session57e_turns_heldout.jsonl": 0.9, "session57f_turns_heldout.jsonl": 0.9,
+                          "session57g_turns_heldout.jsonl": 0.9, "session57h_turns_heldout.jsonl": 0.9,
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
                           "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,

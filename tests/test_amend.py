@@ -36,6 +36,8 @@ def amend(model, text, tmp_path, pending=PENDING):
     ("and keep 5 checkpoints", "launch_pretraining", {"overrides": {"train.seed": 3, "train.keep_checkpoints": 5}}, []),
     ("also set lr=0.01", "launch_pretraining", {"lr": 0.01}, []),
     ("tomorrow at 9am instead", "schedule_pretraining", {}, []),
+    ("no not byol, vicreg", "launch_pretraining", {"method": "vicreg"}, []),  # a sweep of both (held-out set 57g)
+    ("vicreg instead of byol", "launch_pretraining", {"method": "vicreg"}, []),
 ])
 def test_a_change_keeps_everything_else(model, tmp_path, text, tool, changed, gone):
     r = amend(model, text, tmp_path)

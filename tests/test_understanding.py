@@ -458,6 +458,33 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
     assert r.kind == "clarify" and "already ended: run 1 (succeeded)" in r.question and r.options == ["cancel run 2"]
 
 
+def test_what_held_out_set_57_found_unread(model):
+    """Readings of set 57e-57g that dropped or misread what the user said."""
+    listed = {"last_listed": ["5", "4", "3", "2", "1"]}
+    r = read(model, "show me the last one in that list", listed)  # the newest run, not the list's last
+    assert (r.tool, r.args) == ("get_run", {"run_id": "1"})
+    assert read(model, "show me the last one").args == {"run_id": "5"}  # no list: the newest, as before
+    r = read(model, "I'd like to get rid of run 2, it's useless")  # options to diagnose, judge or probe it
+    assert (r.tool, r.args) == ("delete_runs", {"run_ids": ["2"]})
+    for text in ("can you kill run 3?", "I think run 3 is wasting compute, can you kill it?"):  # a diagnosis, a
+        # forecast
+        r = read(model, text)
+        assert (r.tool, r.args) == ("cancel_run", {"run_id": "3"}), text
+    assert read(model, "can you stop run 3 if it collapses?").tool == "stop_run_when"  # a stop rule, as before
+    r = read(model, "please launch vicreg on digits, 20 steps, and tag it as nightly")  # "when should it start?"
+    assert (r.tool, r.args["tags"], r.args["steps"]) == ("launch_pretraining", ["nightly"], 20)
+    r = read(model, "pretrain byol on digits for 20 steps but don't use the gpu")  # it asked for CUDA
+    assert (r.tool, r.args["device"]) == ("launch_pretraining", "cpu")
+    r = read(model, "pretrain moco on digits for 20 steps with no lr schedule")  # asked about "no lr schedule"
+    assert r.tool == "launch_pretraining" and r.args["overrides"] == {"optim.schedule": "constant"}
+    r = read(model, "pretrain simclr on digits for 20 steps, not on shapes")  # "which dataset first?"
+    assert (r.tool, r.args["data"]) == ("launch_pretraining", "digits")
+    assert read(model, "pretrain simclr, not on shapes").args.get("data") is None  # it trained on shapes
+    from agent.slots import without_ruled_out
+
+    assert without_ruled_out("is run 3 not on shapes?") == "is run 3 not on shapes?"  # a question keeps its words
+
+
 def test_newcomer_questions_about_devices_and_time_go_to_their_tools(model):
     """Found by asking as a newcomer would: "is the gpu being used?" offered a list of runs, "which run used the most
     gpu time?" summed by method, and "stop everything" asked which one run."""

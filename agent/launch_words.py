@@ -221,6 +221,9 @@ def launch_args(text: str, method: str | None = None) -> dict:
     for key, value in find_assignments(text).items():
         if key in TOP_LEVEL_ARGS:
             args[key] = value
+        elif key in ("method", "data") and isinstance(value, str):  # "method=simclr": the launch's own, not a knob
+            named = find_method(value) if key == "method" else None
+            args[key] = named.value if named and named.value else value
         elif any(short_for(key, k) and v == value for k, v in read.items()):  # "temp=0.3",
             continue  # "bs=64": a short name of a setting the words were read as above
         else:  # a bare name is the section's that has it ("warmup_epochs=3"), else a method knob ("temperature=0.2")

@@ -45,9 +45,12 @@ DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|nah|naw|don['’]?t|do not|never 
 """A no: "no", "actually no", "nope", "nah", "please don't", "not now", "never mind", "undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
 whose own verb it is not; of its own, it is a yes: `restated_yes`). "Cancel run 3" names something else to cancel:
 a new action, which replaces the waiting one."""
-LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
-                      r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?(?:\W+(?:please|thanks?))?\W*$", re.I)
-"""A no to stopping or removing runs ("leave it", "keep it running"): the runs stay as they are."""
+LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"
+                      r"(?:\s+(?:alone|running|going|be|as\s+(?:it|they)\s+(?:is|are)))?|let\s+(?:it|them|that|this(?:\s+one)?|"
+                      r"runs?\s*#?\d+)\s+(?:finish|run|go\s+on|continue|be|keep\s+going|complete|end))"
+                      r"(?:\W+(?:please|thanks?|then))?\W*$", re.I)
+"""A no to stopping or removing runs ("leave it", "keep it running", "actually, let it finish"): the runs stay as
+they are."""
 _NO_TAIL = re.compile(r"^[\W_]*(?:(?:thanks?|thank\s+you|wait|actually|sorry|not\s+(?:now|yet)|please|then|hmm+|ok(?:ay)?|"
                       r"instead)\b[\W_]*)*", re.I)
 _STILL_NO = re.compile(r"^(?:don'?t|do\s+not|never|not|leave|keep|stop|cancel|forget|drop|scrap|abort)\b", re.I)

@@ -91,12 +91,14 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                      low)  # "run four" is run 4; "can I run two runs at once?" names no run
     ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
     found = [next(g for g in t if g) for t in ids]
+    found += [f"-{n}" for n in re.findall(r"\bruns?\s*#?\s*-(\d+)\b", low)]  # "show run -1": no run, asked about
     listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}|"
                        rf"\s+(?:labell?ed\s+)?(?:labels?|examples?|samples?|shots?)\b|[- ]shot))+)", low)
     if listed:
         found += re.findall(r"\d+", listed.group(1))
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
+        cleaned = re.sub(r"(?<![\w.])-\d+", " ", cleaned)  # "run -1" is no run 1
         cleaned = re.sub(r"\b(?:last|latest|newest|recent|top|first)\s+\d+\b|\b\d+\s+(?:most\s+recent|latest|newest)\b|"
                          r"\b\d{1,3}\s+(?:(?:best|top|highest|strongest|leading|worst)\s+)?(?:[\w-]+\s+)?runs\b|"
                          r"\b\d{1,2}\s*(?:am|pm)\b|\b\d{1,3}\s+(?:(?:log|output)\s+)?lines?\b|=\s*\S+|\b(?:step|epoch|iteration|iter)\s*#?\s*\d[\d,]*k?\b|"
@@ -316,6 +318,16 @@ def _tagged(m: re.Match, world: World) -> list[str]:
     if m.group("bare") is not None and (len(tagged) != 1 or len(tag) < 3 or NOT_A_BARE_TAG.fullmatch(tag)):
         return []
     return tagged
+
+
+RUN_SAID_FIRST = re.compile(r"^\W*(?P<run>run\s*#?\d+)\s*(?:[—–:;-]+|,)\s*(?P<rest>.*?\bit\b.*)$", re.I | re.S)
+"""A run named first, then asked about as "it" ("Run 1 — is it any good?", "run 3: stop it")."""
+
+
+def run_said_first(text: str) -> str:
+    """The message with a run named first and then called "it" written as one request ("is run 1 any good?")."""
+    m = RUN_SAID_FIRST.match(text)
+    return re.sub(r"\bit\b", m.group("run"), m.group("rest"), count=1) if m else text
 
 
 def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = False) -> RunRefs:

@@ -163,6 +163,47 @@ def find_datasets(text: str) -> list[str]:
 COMMON_WORDS = {"mode", "made", "more", "make", "code", "done", "dine", "dinner", "diner", "clips", "flip",
                 "mask", "model", "models", "simple", "claim", "climb", "byte", "maybe", "vice", "moon"}
 
+def _command_verbs() -> tuple[str, ...]:
+    """The verbs a request starts with: each tool's own offer ("diagnose run {run}", "cancel run {run}") and the
+    launch's words."""
+    from tools.tool_table import TOOLS
+
+    offered = {spec.offer.split()[0].strip(",") for spec in TOOLS}
+    return tuple(sorted(offered | {"pretrain", "train", "relaunch", "rerun", "kill", "sweep", "evaluate"}))
+
+
+COMMAND_VERBS = _command_verbs()
+_LEAD = r"^\W*(?:(?:please|pls|plz|ok(?:ay)?|now|then|and|so|hey|hi|can\s+you|could\s+you|would\s+you|just)\W+)*"
+_INFLECTED = ("s", "d", "ed", "es", "ing", "er", "ers")
+NOT_TYPOS = {"retrain", "diagnosis", "sleep", "lunch", "audio", "trail", "brain", "grain", "drain", "sweet", "stock",
+             "shown", "starch", "search", "stops", "steep"}
+"""Words a first word may be that lie one edit from a verb ("retrain" from "pretrain"): never mended."""
+
+
+def _mended(word: str, vocabulary: tuple[str, ...]) -> str | None:
+    """The one word of `vocabulary` a typo of 5+ letters is one edit from (a swap counts one; two for 8+ letters);
+    None for a word that is already one, an inflection of one ("deleted"), or near two."""
+    from rapidfuzz.distance import OSA
+
+    low = word.lower()
+    if len(low) < 5 or not low.isalpha() or low in vocabulary or low in NOT_TYPOS or any(
+            low == v + e or v in low for v in vocabulary for e in _INFLECTED):  # "deleted", "undelete"
+        return None
+    near = [v for v in vocabulary if OSA.distance(low, v) <= (2 if len(low) >= 8 else 1)]
+    return near[0] if len(near) == 1 else None
+
+
+def typos_mended(text: str) -> str:
+    """A request's first verb and the unit after a number read through a small typo ("jugde run 1", "cancle run 3",
+    "reccomend something", "20 stpes"): the rules that read them know the words, and the classifier alone
+    is not sure of them. Nothing else is touched: names, tags, notes and paths stay as written."""
+    first = re.match(rf"{_LEAD}([A-Za-z]+)\b", text)
+    verb = _mended(first.group(1), COMMAND_VERBS) if first else None
+    if verb:
+        text = text[:first.start(1)] + verb + text[first.end(1):]
+    return re.sub(r"(?<=\d )([A-Za-z]{5,})\b", lambda m: _mended(m.group(1), ("steps", "epochs")) or m.group(1), text)
+
+
 PATH_TOKEN = r"(?:\"[^\"]+\"|'[^']+'|`[^`]+`|(?:~|\.{1,2})?/[^\s,;]+|[A-Za-z0-9_.-]+/[^\s,;]*|~[^\s,;]*)"
 
 
@@ -339,10 +380,10 @@ def find_numbers(text: str) -> dict:
     m = re.search(r"(?<![\d.])(\d+)\s*epochs?\b", low) or re.search(r"epochs?\s*[:=]?\s*(?:of|to)?\s*(\d+)\b(?!\.\d)", low)
     if m:
         out["epochs"] = int(m.group(1))
-    m = re.search(r"(\d[\d,]*(?:\.\d+)?k?)\s*(?:training\s+|optimi[sz]er\s+)?(?:steps?|iterations?|iters?)\b", low) \
+    m = re.search(r"((?<![\w.])-(?=\d))?(\d[\d,]*(?:\.\d+)?k?)\s*(?:training\s+|optimi[sz]er\s+)?(?:steps?|iterations?|iters?)\b", low) \
         or re.search(r"(?:steps?|iterations?)\s*[:=]?\s*(?:of|to)?\s*(\d[\d,]*k?)\b", low)
-    if m:
-        out["steps"] = parse_count(m.group(1))
+    if m:  # "-5 steps" keeps its sign, for the launch to refuse (it trained 5)
+        out["steps"] = parse_count(m.group(m.lastindex)) * (-1 if m.lastindex == 2 and m.group(1) else 1)
     m = (re.search(r"\b(?:batch(?:[ _-]?size)?|bs)\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
          or re.search(r"(\d+)\s*(?:images\s+)?(?:per batch|batch(?:[ _-]?size)?\b)", low))
     if m:
@@ -452,6 +493,10 @@ CRON = re.compile(r"(?:\bcron\b\s*(?:expression|schedule|string)?\s*[:=]?\s*[`'\
                   r"((?:[\d*/,-]+\s+){4}[\d*/,a-z-]+)[`'\"]?", re.I)
 
 
+BARE_CRON = re.compile(r"(?<![\w.*/,-])((?:[\d*/,-]+\s+){4}[\d*/,-]+)(?![\w.*/,-])")
+"""Five cron fields written without the word "cron" ("at 0 3 * * *"): one, where a field is a "*"."""
+
+
 def parse_value(raw: str):
     """A value as written: true/false, a number, or the text (quotes dropped)."""
     raw = raw.strip().strip("'\"").removesuffix(".")  # "with k=50." ends a sentence, not the value
@@ -478,7 +523,7 @@ def find_assignments(text: str) -> dict:
 
 def find_cron(text: str) -> str | None:
     """A cron expression the user wrote out ("cron 0 3 * * 1", "`30 1 * * *`"): five fields, kept as written."""
-    m = CRON.search(text)
+    m = CRON.search(text) or next((b for b in BARE_CRON.finditer(text) if "*" in b.group(1)), None)
     return " ".join(m.group(1).split()) if m else None
 
 

@@ -17,7 +17,7 @@ _WHEN = r"\b(?:when(?:ever)?|once|if|as\s+soon\s+as|after|the\s+moment|until|til
 _DIRECTIONS = (
     (r"<=?|drops?\s+(?:below|under|beneath)|falls?\s+(?:below|under|beneath)|(?:goes|gets|is|comes|dips?|sinks?|"
      r"stays?)\s+(?:down\s+)?(?:below|under|beneath)|below|under|beneath|(?:is\s+)?(?:less|lower|smaller)\s+than", "below"),
-    (r">=?|(?:rises?|climbs?|goes|gets|is|jumps?|grows?)\s+(?:up\s+)?(?:above|over|past|beyond)|exceeds?|above|over|"
+    (r">=?|(?:rises?|climbs?|goes|gets|is|jumps?|grows?)\s+(?:up\s+)?(?:above|over|past|beyond)|exceeds?|passe?s?|cross(?:es)?|tops?|above|over|"
      r"(?:is\s+)?(?:greater|higher|larger|more|bigger)\s+than", "above"),
     (r"reach(?:es)?|hits?|(?:drops?|falls?|rises?|climbs?|gets|goes|comes)\s+(?:down\s+|up\s+)?to|=|equals?", "reaches"),
 )
@@ -59,10 +59,11 @@ moving: "plateaus", "stops improving") and, when given, how long to wait."""
 EARLY_STOPPING = re.compile(r"\bearly[- ]?stopping\b", re.I)
 """Early stopping asked for with no condition ("with early stopping"): what Lightning's EarlyStopping does by
 default, a stop when the loss stops improving, after the default wait."""
-STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|gets\s+to)|when\s+it\s+(?:hits|reaches|gets\s+to)|"
+STEPS = re.compile(rf"\b(?:after|at|in|once\s+it\s+(?:hits|reaches|passes|gets\s+to)|when\s+it\s+(?:hits|reaches|passes|gets\s+to)|"
                    rf"(?:once|when|after)\s+it(?:\s+has|'s)\s+(?:run|done|trained|completed|finished)(?:\s+for)?|by)\s+(?:(?P<another>another|{MORE})\s+)?(?:step\s+(?P<at>\d[\d,]*k?)\b|(?P<n>{_COUNT})\s+"
                    rf"(?P<more>{MORE}\s+)?(?:training\s+)?(?:steps?|iterations?|iters?)\b)", re.I)
-EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when|in|within)\s+(?:(?P<another>another|{MORE})\s+)?"
+EPOCHS = re.compile(rf"\b(?:(?:after|at|by|once|when|in|within|(?:once|when)\s+it\s+(?:hits|reaches|passes|gets\s+to))\s+"
+                    rf"(?:(?P<another>another|{MORE})\s+)?"
                     rf"(?:epoch\s+(?P<at>\d+)\b|(?P<n>{_COUNT})\s+(?P<more>{MORE}\s+)?(?:full\s+)?epochs?\b"
                     r"(?P<more_after>\s+more)?(?:\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))?)"
                     rf"|\bonce\s+(?P<n2>{_COUNT})\s+epochs?\s+(?:are|have\s+been)\s+(?:done|complete\w*|finished))", re.I)
@@ -100,8 +101,9 @@ def read_stop(text: str) -> dict | None:
         direction = next(name for pattern, name in _DIRECTIONS if re.fullmatch(pattern, bar.group("dir"), re.I))
         value = float(bar.group("value")) / (100 if bar.group("pct") else 1)  # "above 90%": a share, as runs log it
         return {"metric": metric_key(bar.group("metric")), direction: value}
-    if bar:
-        return None  # "when it drops below 0.5": which value? the chat asks
+    counted = [m for m in (_ahead(STEPS, text), _ahead(EPOCHS, text)) if m]
+    if bar and not any(m.start() <= bar.start("value") < m.end() for m in counted):
+        return None  # "when it drops below 0.5": which value? the chat asks ("when it reaches 100 steps" is a step)
     m = _ahead(STEPS, text)
     if m:
         if m.group("at"):

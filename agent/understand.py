@@ -86,6 +86,7 @@ from agent.run_refs import (
     find_runs,
     mask_runs,
     names_as_ids,
+    run_said_first,
     unname_sweeps,
     whole_sweep,
 )
@@ -133,6 +134,7 @@ from agent.slots import (
     find_numbers,
     find_paths,
     parse_count,
+    typos_mended,
     without_paths,
     without_ruled_out,
 )
@@ -265,6 +267,9 @@ CANCEL_FIRST = re.compile(rf"^\W*{_CANCEL_FILLER}(?:kill|stop|cancel|abort|termi
                           r"(?:\s+(?:one|run|job|please|now))*[\s?.!]*$", re.I)
 """A cancel asked first ("kill run 3", "can you kill run 3?") or after a clause naming the run ("run 3 is wasting
 compute, can you kill it?")."""
+RUN_AGAIN = re.compile(r"^\W*(?:(?:please|pls|ok(?:ay)?|now|so|then)\W+)*(?:run\s*)?#?\d+\s+(?:again|once\s+more|"
+                       r"one\s+more\s+time)\b", re.I)
+"""A run's id, then "again" ("run 1 again but with vicreg"): that run's recipe launched anew."""
 STOP_SAID = re.compile(r"\b(?:cancel\w*|stop\w*|kill\w*|abort\w*|halt\w*|terminat\w*|pause\w*|suspend\w*|end|"
                        r"interrupt\w*|shut\w*|quit|scrap|drop|enough|on\s+hold|pull\s+the\s+plug|no\s+longer|"
                        r"don'?t\s+need|not\s+needed|wast\w*)\b", re.I)
@@ -309,11 +314,12 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
 
 
 def _plainly(text: str, context: dict) -> str:
-    """The message as every reading (and the fidelity check) reads it: counts spelled out in digits ("twenty steps"),
+    """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
+    counts spelled out in digits ("twenty steps"), a run named first and then called "it" ("run 1 - is it good?"),
     a dataset or method ruled out taken off ("on digits, not on shapes"), "the last one in that list" as its run. A
     note's words are left as the user wrote them."""
     if not writes_a_note(text):
-        text = without_ruled_out(counts_in_digits(text))
+        text = run_said_first(without_ruled_out(counts_in_digits(typos_mended(text))))
     return last_of_list(text, context)
 
 
@@ -823,6 +829,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "launch_pretraining"  # that waits (or a sweep, read from its values), not a word about run 3
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
+    if len(named.ids) == 1 and RUN_AGAIN.match(text):  # "run 1 again but with vicreg": its follow-up (a forecast)
+        return "relaunch"
     if len(named.ids) >= 2 and SHOW_RUNS.search(text):  # "show runs 1 and 2": side by side (it was a ranking)
         return "compare_runs"
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis

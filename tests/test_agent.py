@@ -271,6 +271,14 @@ HELD_OUT_CONVERSATIONS = {"session57_turns_heldout.jsonl": 0.9, "session57b_turn
                           "session57c_turns_heldout.jsonl": 0.9, "session57d_turns_heldout.jsonl": 0.9,
                           "session57e_turns_heldout.jsonl": 0.9, "session57f_turns_heldout.jsonl": 0.9,
                           "session57g_turns_heldout.jsonl": 0.9, "session57h_turns_heldout.jsonl": 0.9,
+                          "session57i_turns_heldout.jsonl": 0.9, "session57j_turns_heldout.jsonl": 0.9,
+                          "session57k_turns_heldout.jsonl": 0.9, "session57l_turns_heldout.jsonl": 0.9,
+                          "session57m_turns_heldout.jsonl": 0.9, "session57n_turns_heldout.jsonl": 0.9,
+                          "session57o_turns_heldout.jsonl": 0.9, "session57p_turns_heldout.jsonl": 0.9,
+                          "session57q_turns_heldout.jsonl": 0.9, "session57r_turns_heldout.jsonl": 0.9,
+                          "session57s_turns_heldout.jsonl": 0.9, "session57t_turns_heldout.jsonl": 0.9,
+                          "session57u_turns_heldout.jsonl": 0.9, "session57v_turns_heldout.jsonl": 0.9,
+                          "session57w_turns_heldout.jsonl": 0.9, "session57x_turns_heldout.jsonl": 0.9,
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
                           "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,
@@ -939,7 +947,10 @@ def test_leave_it_refuses_a_waiting_cancel_and_and_joins_a_request(tmp_path, mon
     a.chat("cancel run 3", "l")
     assert a.chat("keep it running please", "l")["pending_confirmation"] is None
     assert Registry(home).get("3").status == "running"
+    a.chat("cancel run 3", "l")
+    assert a.chat("actually, let it finish", "l")["pending_confirmation"] is None  # the help text (set 57x)
     assert not LEAVE_IT.search("leave it at 30 steps") and not LEAVE_IT.search("keep the lr")
+    assert not LEAVE_IT.search("let it run 50 more steps")
     a.chat("diagnose run 1", "l")
     a.chat("and tag it as checked", "l")
     assert json.loads(Registry(home).get("1").tags_json) == ["checked"]

@@ -12,7 +12,7 @@ from understanding_eval import WORLD
 from agent.grid_words import find_grid
 from agent.intent_model import get_model
 from agent.setting_words import find_knobs
-from agent.slots import counts_in_digits, find_architecture, find_time, other_backbone
+from agent.slots import counts_in_digits, find_architecture, find_time, other_backbone, typos_mended
 from agent.understand import understand
 from ssl_runtime.catalogue import BACKBONES
 
@@ -707,3 +707,32 @@ def test_a_launch_keeps_counts_in_words_and_decimals_without_their_zero(model, t
 def test_a_note_keeps_its_words_as_written(model):
     r = understand("note on run 1: ran for twenty steps", {}, WORLD, model)
     assert r.tool == "annotate_run" and "twenty steps" in r.args["note"]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("jugde run 1", "judge run 1"), ("please cancle run 3", "please cancel run 3"), ("delte run 2", "delete run 2"),
+    ("reccomend something for run 2", "recommend something for run 2"), ("forcast run 1", "forecast run 1"),
+    ("vicreg on digits, 20 stpes", "vicreg on digits, 20 steps"),
+    # words that are no typo stay
+    ("undelete run 3", "undelete run 3"), ("deleted runs are where?", "deleted runs are where?"),
+    ("retrain run 2", "retrain run 2"), ("queue mae after run 3 stops", "queue mae after run 3 stops"),
+    ("show run 1", "show run 1"), ("diagnosis of run 2?", "diagnosis of run 2?"),
+])
+def test_a_first_verb_and_a_unit_are_read_through_a_small_typo(text, want):
+    """ "jugde run 1", "cancle run 3" and "delte run 2" were questions, "forcast run 1" showed the run, and "20 stpes"
+    launched the default length (held-out set 57p)."""
+    assert typos_mended(text) == want
+
+
+def test_a_typo_in_the_first_verb_does_what_the_verb_says(model):
+    assert understand("cancle run 3", {}, WORLD, model).tool == "cancel_run"
+    assert understand("jugde run 1", {}, WORLD, model).tool == "judge_run"
+    assert understand("vicreg on digits pls, 20 stpes", {}, WORLD, model).args.get("steps") == 20
+
+
+def test_a_cron_written_without_the_word_cron_is_the_schedule():
+    """"schedule byol on digits for 20 steps at 0 3 * * *" asked about "steps 3" (held-out set 57u)."""
+    from agent.slots import find_cron
+
+    assert find_cron("schedule byol on digits for 20 steps at 0 3 * * *") == "0 3 * * *"
+    assert find_cron("sweep seeds 1 2 3 4 5") is None  # five numbers, no "*": no cron

@@ -21,6 +21,7 @@ from ssl_runtime.stop_rules import read_added
 from tools.agent_tools import ToolBox
 from tools.home import Home
 from tools.metric_words import metric_key
+from tools.registry import Registry
 from tools.runs import enqueue
 from tools.stopping import trained_minutes
 
@@ -64,12 +65,16 @@ def model(tmp_path_factory):
     ("stop run 3 once it stalls", {"metric": "loss", "stops": "moving"}),
     ("turn on early stopping for run 3", {"metric": "loss", "stops": "moving"}),
     ("stop run 3 if the loss plateaus for 1.5 epochs", {"metric": "loss", "stops": "moving", "for_epochs": 1.5}),  # not 1
+    ("stop it when it reaches 100 steps", {"at_step": 100}),  # read as a metric reaching 100 (set 57k)
+    ("stop it once it hits epoch 5", {"epochs": 5.0}),
+    ("stop run 3 when the knn accuracy passes 0.9", {"metric": "knn/acc", "above": 0.9}),  # asked (set 57s)
+    ("stop it when it passes 100 steps", {"at_step": 100}),
 ])
 def test_the_condition_is_read_from_the_words(text, args):
     assert read_stop(text) == args
 
 
-@pytest.mark.parametrize("text", ["stop run 3 when it goes below 0.2", "stop run 3 when you like",
+@pytest.mark.parametrize("text", ["stop run 3 when it goes below 0.2", "stop run 3 when you like", "stop run 3 when it reaches 0.5",
                                   "stop run 3 when the loss looks good"])
 def test_words_that_give_no_condition_it_can_hold_give_none(text):
     assert read_stop(text) is None
@@ -213,8 +218,12 @@ def test_a_stop_on_a_metric_with_reaches_and_nothing_logged_asks_for_a_direction
     tb = ToolBox(home, on_launch=lambda _: None)
     with pytest.raises(SSLPilotError, match="say below or above"):
         tb.stop_run_when(run_id=run.id, metric="loss", reaches=1.0)
-    with pytest.raises(SSLPilotError, match="epoch length is not known yet"):
+    with pytest.raises(SSLPilotError, match="has not started: its epoch length is not known yet"):
         tb.stop_run_when(run_id=run.id, epochs=2)
+    Registry(home).update(run.id, status="running")  # running, no epoch length logged: not "has not started"
+    with pytest.raises(SSLPilotError, match="has logged no epoch length"):
+        tb.stop_run_when(run_id=run.id, epochs=2)
+    Registry(home).update(run.id, status="queued")
     out = tb.stop_run_when(run_id=run.id, metric="health/lidar", above=40)  # queued: a health metric it will log
     assert (out["rule"], out["now"]) == ("health/lidar>40", "it has logged no health/lidar yet")
     out = tb.stop_run_when(run_id=run.id, minutes=20)

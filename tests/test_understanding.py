@@ -480,6 +480,15 @@ def test_what_held_out_set_57_found_unread(model):
     r = read(model, "pretrain simclr on digits for 20 steps, not on shapes")  # "which dataset first?"
     assert (r.tool, r.args["data"]) == ("launch_pretraining", "digits")
     assert read(model, "pretrain simclr, not on shapes").args.get("data") is None  # it trained on shapes
+    r = read(model, "Run 1 — is it any good?")  # asked which of three readings (set 57q)
+    assert (r.tool, r.args) == ("judge_run", {"run_id": "1"})
+    r = read(model, "run 1 again but with vicreg")  # a forecast of run 1 (set 57t)
+    assert (r.tool, r.args) == ("launch_pretraining", {"parent_run": "1", "method": "vicreg"})
+    assert read(model, "pretrain simclr on digits for -5 steps").args.get("steps") != 5  # it launched 5 (set 57v)
+    r = read(model, "show run -1")  # run 1
+    assert r.kind == "clarify" and "no run -1" in r.question
+    r = read(model, "method=simclr data.name=digits train.steps=20")  # a knob method_args.method, refused
+    assert (r.tool, r.args["method"], r.args["steps"]) == ("launch_pretraining", "simclr", 20)
     from agent.slots import without_ruled_out
 
     assert without_ruled_out("is run 3 not on shapes?") == "is run 3 not on shapes?"  # a question keeps its words

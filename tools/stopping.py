@@ -167,7 +167,8 @@ def _check(run: Run, folder: RunFolder, rule: Rule) -> str:
             raise SSLPilotError(f"'{rule}' would stop it at once", field="rule", fix=f"cancel run {run.id} instead")
         per_epoch = _steps_per_epoch(folder)
         if rule.metric == "epoch" and per_epoch is None:
-            raise SSLPilotError(f"run {run.id} has not started: its epoch length is not known yet", field="epochs",
+            why = "has not started" if run.status == "queued" else "has logged no epoch length"
+            raise SSLPilotError(f"run {run.id} {why}: its epoch length is not known yet", field="epochs",
                                 fix="give a step instead")
         target = rule.stop_step(per_epoch or 1)
         if target <= step:

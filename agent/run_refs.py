@@ -91,7 +91,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                      low)  # "run four" is run 4; "can I run two runs at once?" names no run
     ids = re.findall(r"\b(?:runs?|id)\s*#?\s*(\d+)|#\s*(\d+)\b|\br(\d+)\b", low)
     found = [next(g for g in t if g) for t in ids]
-    found += [f"-{n}" for n in re.findall(r"\bruns?\s*#?\s*-(\d+)\b", low)]  # "show run -1": no run, asked about
+    found += [f"-{n}" for n in re.findall(r"\bruns?\s+#?\s*-(\d+)\b", low)]  # "show run -1": no run, asked about
     listed = re.search(rf"\bruns?\s*#?\s*\d+((?:\s*(?:,|and|&|\bor\b|vs\.?|with|#)\s*#?\s*\d+(?!\d|{UNIT_AFTER}|"
                        rf"\s+(?:labell?ed\s+)?(?:labels?|examples?|samples?|shots?)\b|[- ]shot))+)", low)
     if listed:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from rapidfuzz.distance import OSA
+from text_to_num import alpha2digit
+
 from ssl_runtime.catalogue import (
     ALIASES,
     BACKBONES,
@@ -19,6 +22,7 @@ from ssl_runtime.catalogue import (
     OPTIMIZERS,
     SCHEDULES,
 )
+from tools.tool_table import TOOLS
 
 METHOD_ALIASES = ALIASES  # every spelling of a method, from the catalogue
 METHOD_WORDS = "|".join(m.replace("_", " ") for m in METHODS)  # "the byol run", "my barlow twins model"
@@ -163,17 +167,20 @@ def find_datasets(text: str) -> list[str]:
 COMMON_WORDS = {"mode", "made", "more", "make", "code", "done", "dine", "dinner", "diner", "clips", "flip",
                 "mask", "model", "models", "simple", "claim", "climb", "byte", "maybe", "vice", "moon"}
 
+
+
 def _command_verbs() -> tuple[str, ...]:
     """The verbs a request starts with: each tool's own offer ("diagnose run {run}", "cancel run {run}") and the
     launch's words."""
-    from tools.tool_table import TOOLS
-
     offered = {spec.offer.split()[0].strip(",") for spec in TOOLS}
     return tuple(sorted(offered | {"pretrain", "train", "relaunch", "rerun", "kill", "sweep", "evaluate"}))
 
 
 COMMAND_VERBS = _command_verbs()
-_LEAD = r"^\W*(?:(?:please|pls|plz|ok(?:ay)?|now|then|and|so|hey|hi|can\s+you|could\s+you|would\s+you|just)\W+)*"
+POLITE = (r"(?:please|pls|plz|ok(?:ay)?|now|then|and|so|hey|hi|just|can\s+you|could\s+you|would\s+you|i'?d\s+like\s+to|"
+          r"i\s+would\s+like\s+to|i\s+want\s+to|i\s+wanna|let'?s|go\s+ahead\s+and)")
+"""The words a request may open with before its verb ("can you kill run 3?", "I'd like to get rid of run 2")."""
+_LEAD = rf"^\W*(?:{POLITE}\W+)*"
 _INFLECTED = ("s", "d", "ed", "es", "ing", "er", "ers")
 NOT_TYPOS = {"retrain", "diagnosis", "sleep", "lunch", "audio", "trail", "brain", "grain", "drain", "sweet", "stock",
              "shown", "starch", "search", "stops", "steep"}
@@ -183,8 +190,6 @@ NOT_TYPOS = {"retrain", "diagnosis", "sleep", "lunch", "audio", "trail", "brain"
 def _mended(word: str, vocabulary: tuple[str, ...]) -> str | None:
     """The one word of `vocabulary` a typo of 5+ letters is one edit from (a swap counts one; two for 8+ letters);
     None for a word that is already one, an inflection of one ("deleted"), or near two."""
-    from rapidfuzz.distance import OSA
-
     low = word.lower()
     if len(low) < 5 or not low.isalpha() or low in vocabulary or low in NOT_TYPOS or any(
             low == v + e or v in low for v in vocabulary for e in _INFLECTED):  # "deleted", "undelete"
@@ -296,8 +301,6 @@ drops it. "Run one", "two runs" and "one more thing" count no unit and stay word
 def counts_in_digits(text: str) -> str:
     """The message with each SPELLED_COUNT in digits (text2num reads the words; a lone word it leaves, as English
     "one" is often no number, is read from WORD_NUMBERS), and a decimal written without its zero (".005") with it."""
-    from text_to_num import alpha2digit
-
     def digits(m: re.Match) -> str:
         said = m.group(0)
         lead = re.match(r"(?:size\s+)?(?:of\s+)?", said, re.I).group(0)  # "batch size of sixty-four"

@@ -12,11 +12,10 @@ from collections.abc import Callable
 from agent.listed_words import THEM_LISTED
 from agent.reply_words import UNDO
 from agent.run_refs import ONE_DESCRIBED, World, find_runs, names_as_ids
+from agent.slots import POLITE
 from tools.registry import ACTIVE
 
-DELETE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you|would\s+you|ok(?:ay)?|alright|fine|so|then|now|"
-                    r"just|yes|yeah|sure|i'?d\s+like\s+to|i\s+would\s+like\s+to|i\s+want\s+to|i\s+wanna|let'?s|"
-                    r"go\s+ahead\s+and)\W+)*(?P<verb>delete|remove|trash|"
+DELETE = re.compile(rf"^\W*(?:(?:{POLITE}|alright|fine|yes|yeah|sure)\W+)*(?P<verb>delete|remove|trash|"
                     r"get\s+rid\s+of|throw\s+away|discard)\s+(?P<what>.+?)[\s?.!]*$", re.I)
 _FROM_THE_TRASH = r"(?:\s+(?:from|out\s+of)\s+the\s+(?:trash|bin))?"
 RESTORE = re.compile(r"^\W*(?:(?:pls|please|can\s+you|could\s+you)\W+)*(?:(?:restore|undelete|recover|un-?trash|"

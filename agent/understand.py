@@ -123,6 +123,7 @@ from agent.slots import (
     ADVICE,
     BUILTIN_DATA,
     MORE_OF_A_RUN,
+    POLITE,
     asks_to_recur,
     counts_in_digits,
     find_cron,
@@ -131,6 +132,7 @@ from agent.slots import (
     find_import_format,
     find_limit,
     find_method,
+    find_methods,
     find_numbers,
     find_paths,
     parse_count,
@@ -261,7 +263,7 @@ FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s
                        rf"sort\s+out)\s+{ONE_RUN_SAID}(?:\s+(?:for\s+me|"
                        r"please|then|now))*\W*$", re.I)
 """A fix asked for outright ("fix run 2 for me", "can you fix it?"): the recommendation, then its launch proposed."""
-_CANCEL_FILLER = r"(?:(?:pls|please|hey|ok|okay|just|can\s+you|could\s+you|would\s+you|i'?d\s+like\s+to|i\s+want\s+to|go\s+ahead\s+and)\W+)*"
+_CANCEL_FILLER = rf"(?:{POLITE}\W+)*"
 CANCEL_FIRST = re.compile(rf"^\W*{_CANCEL_FILLER}(?:kill|stop|cancel|abort|terminate|halt)\b"
                           rf"|[,;.]\s*(?:so\s+|and\s+)?{_CANCEL_FILLER}(?:kill|stop|cancel|abort|terminate|halt)\s+(?:it|that|this)"
                           r"(?:\s+(?:one|run|job|please|now))*[\s?.!]*$", re.I)
@@ -321,6 +323,17 @@ def _plainly(text: str, context: dict) -> str:
     if not writes_a_note(text):
         text = run_said_first(without_ruled_out(counts_in_digits(typos_mended(text))))
     return last_of_list(text, context)
+
+
+def _methods_as_runs(text: str, world: World) -> list[str]:
+    """For "compare byol with simclr" (methods named, no runs): the runs of each method compared, where each has
+    one, and the methods in the literature; asked, as the words may mean either."""
+    methods = [n.value for n in find_methods(without_paths(text)) if n.value]
+    runs = [[r.id for r in world.runs if r.method == m] for m in methods]
+    if len(methods) < 2 or any(len(ids) != 1 for ids in runs):
+        return []
+    return [f"compare runs {' and '.join(ids[0] for ids in runs)}",
+            f"what does the literature say about {' vs '.join(methods)}?"]
 
 
 def _watched(run) -> Reading:
@@ -803,6 +816,11 @@ alone, "is it done?" was the help text and "is it finished?" a list of every suc
 PROGRESS_ASKED = re.compile(r"\b(?:what|which)\s+(?:step|epoch|iteration)\s+(?:is|are|'s)\s+(?:it|that|this|they|"
                             r"(?:the\s+)?(?:run|job)(?:\s*#?\d+)?|#\d+)(?:\s+(?:at|on|up\s+to|now))+\b", re.I)
 """Where a run has got to ("what step is it at?", "which epoch is run 3 on now?"): its status."""
+IMPROVED_SO_FAR = re.compile(r"^\W*(?:has|have|did|is)\s+(?:it|that|this|they|(?:the\s+)?(?:run|job)(?:\s*#?\d+)?|#\d+)\s+"
+                             r"(?:improved|improving|got\s+better|getting\s+better|gotten\s+better|learn(?:ed|t|ing)\s+"
+                             r"anything|made\s+(?:any\s+)?progress)\s+(?:since\s+(?:it\s+)?(?:start(?:ed)?|the\s+start|"
+                             r"the\s+beginning)|so\s+far|at\s+all|yet)\b", re.I)
+"""How a run has gone so far ("has run 3 improved since it started?"): its curves, not a forecast of more steps."""
 
 
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
@@ -845,6 +863,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if PAUSE.search(text) and (named.ids or not named.mentioned and A_PRONOUN.search(text)):
         return "cancel_run"  # "pause run 3": stopped with its checkpoint, resumable
     if STATUS_ASKED.match(text) and (len(named.ids) == 1 or not named.mentioned):  # "is it done?": its status
+        return "get_run"
+    if IMPROVED_SO_FAR.match(text) and (len(named.ids) == 1 or not named.mentioned):
         return "get_run"
     if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
         # "what step is it at?": the run's status (the run in focus)
@@ -1124,7 +1144,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 ids = [focus, ids[0]]
             else:
                 return ask("Which runs should I compare? Name two or more, e.g. `compare 2 and 5`.",
-                            [f"compare runs {' and '.join(world.ids()[-2:])}"] if len(world.runs) >= 2 else [])
+                           _methods_as_runs(text, world) or ([f"compare runs {' and '.join(world.ids()[-2:])}"]
+                                                              if len(world.runs) >= 2 else []))
         if len(ids) > COMPARED_AT_MOST:  # "compare my digits runs" with 12 of them: never the first 8 silently
             lead = f"There are {len(ids)} runs here" if every else f"That names {len(ids)} runs"
             return _too_many(lead, "the newest", sorted(ids, key=world.ids().index)[-COMPARED_AT_MOST:], intents[:3], p)
@@ -1406,9 +1427,11 @@ its probe, "how good is run 1?", "run #1 - how good is it?", "judge it"): its qu
 CONFIDENCE_ASKED = re.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?|hmm+)\W+)*(?:how\s+(?:confident|sure|certain)\s+(?:are\s+you|"
                               r"is\s+(?:that|it|this|the\s+diagnosis)|can\s+you\s+be)(?:\s+about\s+(?:that|it|this|"
                               r"run\s*#?\d+))?|are\s+you\s+(?:sure|certain|confident)(?:\s+about\s+(?:that|it|this|"
-                              r"run\s*#?\d+))?)\W*$", re.I)
-"""How sure a verdict is ("how confident are you?", "are you sure about that?"): the run's diagnosis, which gives
-its confidence and the evidence it rests on."""
+                              r"run\s*#?\d+))?|why\s+(?:do|would)\s+you\s+(?:say|think)\s+(?:that|so)|what\s+makes\s+you\s+"
+                              r"(?:say|think)\s+(?:that|so)|how\s+do\s+you\s+know(?:\s+that)?|what(?:'?s|\s+is)\s+(?:the|your)\s+"
+                              r"evidence(?:\s+for\s+(?:that|it|this))?|on\s+what\s+basis)\W*$", re.I)
+"""How sure a verdict is, and why ("how confident are you?", "are you sure about that?", "why do you say that?"):
+the run's diagnosis, which gives its confidence and the evidence it rests on."""
 _THE_RUN = r"(?:it|this\s+run|that\s+run|run\s*#?\d+)"
 END_ASKED = re.compile(rf"\bwill\s+{_THE_RUN}\s+(?:be|end\s+up|get|turn\s+out)\s+(?:any\s+)?(?:good|better|ok(?:ay)?|fine|"
                        rf"usable|worth\s+(?:it|keeping))\b|\bwhere\s+will\s+{_THE_RUN}\s+end\s+up\b|\bhow\s+good\s+will\s+"

@@ -279,6 +279,8 @@ HELD_OUT_CONVERSATIONS = {"session57_turns_heldout.jsonl": 0.9, "session57b_turn
                           "session57s_turns_heldout.jsonl": 0.9, "session57t_turns_heldout.jsonl": 0.9,
                           "session57u_turns_heldout.jsonl": 0.9, "session57v_turns_heldout.jsonl": 0.9,
                           "session57w_turns_heldout.jsonl": 0.9, "session57x_turns_heldout.jsonl": 0.9,
+                          "session57y_turns_heldout.jsonl": 0.9, "session57z_turns_heldout.jsonl": 0.9,
+                          "session57za_turns_heldout.jsonl": 0.9,
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
                           "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,

@@ -489,6 +489,14 @@ def test_what_held_out_set_57_found_unread(model):
     assert r.kind == "clarify" and "no run -1" in r.question
     r = read(model, "method=simclr data.name=digits train.steps=20")  # a knob method_args.method, refused
     assert (r.tool, r.args["method"], r.args["steps"]) == ("launch_pretraining", "simclr", 20)
+    r = read(model, "compare byol with simclr")  # methods, or their runs: asked, with both offered (set 57y)
+    assert r.kind == "clarify" and r.options == ["compare runs 4 and 1",
+                                                 "what does the literature say about byol vs simclr?"]
+    r = read(model, "has run 3 improved since it started?")  # a forecast of more steps (session 56's note)
+    assert (r.tool, r.args) == ("get_run", {"run_id": "3"})
+    assert read(model, "will run 3 improve with more steps?").tool == "forecast_run"
+    r = read(model, "why do you say that?", {"focus_run": "2"})  # the help text after a diagnosis (set 57za)
+    assert (r.tool, r.args) == ("diagnose_run", {"run_id": "2"})
     from agent.slots import without_ruled_out
 
     assert without_ruled_out("is run 3 not on shapes?") == "is run 3 not on shapes?"  # a question keeps its words

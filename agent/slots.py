@@ -35,12 +35,13 @@ OTHER_DATASETS = ("cifar10", "cifar100", "cifar", "imagenet", "imagenet1k", "mni
 WORD_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 MORE = r"(?:more|extra|additional|further)"  # "100 more steps" counts steps
+_AMOUNT = r"(\d+(?:\.\d+)?|an?|one|half\s+an?)"  # "2", "an", "half an", "half a"
 DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|one|half\s+an?|another(?:\s+\d+(?:\.\d+)?)?)"
             r"\s*(?:(?:more|extra)\s+)?(hours?|hrs?|h|minutes?|mins?)\b"
             r"|\b(\d+(?:\.\d+)?)[- ](hours?|minutes?)\s+(?:of\s+)?(?:[a-z0-9-]+\s+){0,2}(?:training|run|budget)\b"
             r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:(?:it|the\s+run|that)\s+)?"
-            r"(?:of|at|to)?\s*(\d+(?:\.\d+)?|an?|one|half\s+an?)\s*"
-            r"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+(\d+(?:\.\d+)?|an?|one|half\s+an?)\s*(hours?|hrs?|h|"
+            rf"(?:of|at|to)?\s*{_AMOUNT}\s*"
+            rf"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+{_AMOUNT}\s*(hours?|hrs?|h|"
             r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b")
 """How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours"):
 `train.max_minutes`, not a run or a count."""
@@ -181,7 +182,6 @@ POLITE = (r"(?:please|pls|plz|ok(?:ay)?|now|then|and|so|hey|hi|just|can\s+you|co
           r"i\s+would\s+like\s+to|i\s+want\s+to|i\s+wanna|let'?s|go\s+ahead\s+and)")
 """The words a request may open with before its verb ("can you kill run 3?", "I'd like to get rid of run 2")."""
 _LEAD = rf"^\W*(?:{POLITE}\W+)*"
-_INFLECTED = ("s", "d", "ed", "es", "ing", "er", "ers")
 NOT_TYPOS = {"retrain", "diagnosis", "sleep", "lunch", "audio", "trail", "brain", "grain", "drain", "sweet", "stock",
              "shown", "starch", "search", "stops", "steep"}
 """Words a first word may be that lie one edit from a verb ("retrain" from "pretrain"): never mended."""
@@ -189,10 +189,10 @@ NOT_TYPOS = {"retrain", "diagnosis", "sleep", "lunch", "audio", "trail", "brain"
 
 def _mended(word: str, vocabulary: tuple[str, ...]) -> str | None:
     """The one word of `vocabulary` a typo of 5+ letters is one edit from (a swap counts one; two for 8+ letters);
-    None for a word that is already one, an inflection of one ("deleted"), or near two."""
+    None for a word that holds one ("deleted", "undelete") or is near two."""
     low = word.lower()
-    if len(low) < 5 or not low.isalpha() or low in vocabulary or low in NOT_TYPOS or any(
-            low == v + e or v in low for v in vocabulary for e in _INFLECTED):  # "deleted", "undelete"
+    if len(low) < 5 or not low.isalpha() or low in NOT_TYPOS or any(v in low for v in vocabulary):  # the verb
+        # itself, an inflection ("deleted") or a longer word ("undelete")
         return None
     near = [v for v in vocabulary if OSA.distance(low, v) <= (2 if len(low) >= 8 else 1)]
     return near[0] if len(near) == 1 else None

@@ -101,17 +101,17 @@ def read_stop(text: str) -> dict | None:
         direction = next(name for pattern, name in _DIRECTIONS if re.fullmatch(pattern, bar.group("dir"), re.I))
         value = float(bar.group("value")) / (100 if bar.group("pct") else 1)  # "above 90%": a share, as runs log it
         return {"metric": metric_key(bar.group("metric")), direction: value}
-    counted = [m for m in (_ahead(STEPS, text), _ahead(EPOCHS, text)) if m]
-    if bar and not any(m.start() <= bar.start("value") < m.end() for m in counted):
+    steps, epochs = _ahead(STEPS, text), _ahead(EPOCHS, text)
+    if bar and not any(m and m.start() <= bar.start("value") < m.end() for m in (steps, epochs)):
         return None  # "when it drops below 0.5": which value? the chat asks ("when it reaches 100 steps" is a step)
-    m = _ahead(STEPS, text)
+    m = steps
     if m:
         if m.group("at"):
             return {"at_step": parse_count(m.group("at"))}
         n = _number(m.group("n"))
         relative = m.group("another") or m.group("more") or m.group(0).lower().startswith("in ")
         return {"more_steps": n} if relative else {"at_step": n}
-    m = _ahead(EPOCHS, text)
+    m = epochs
     if m:
         raw = m.group("at") or m.group("n") or m.group("n2")
         relative = m.group("n") and (m.group("another") or m.group("more") or m.group("more_after") or

@@ -267,20 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {"session57_turns_heldout.jsonl": 0.9, "session57b_turns_heldout.jsonl": 0.9,
-                          "session57c_turns_heldout.jsonl": 0.9, "session57d_turns_heldout.jsonl": 0.9,
-                          "session57e_turns_heldout.jsonl": 0.9, "session57f_turns_heldout.jsonl": 0.9,
-                          "session57g_turns_heldout.jsonl": 0.9, "session57h_turns_heldout.jsonl": 0.9,
-                          "session57i_turns_heldout.jsonl": 0.9, "session57j_turns_heldout.jsonl": 0.9,
-                          "session57k_turns_heldout.jsonl": 0.9, "session57l_turns_heldout.jsonl": 0.9,
-                          "session57m_turns_heldout.jsonl": 0.9, "session57n_turns_heldout.jsonl": 0.9,
-                          "session57o_turns_heldout.jsonl": 0.9, "session57p_turns_heldout.jsonl": 0.9,
-                          "session57q_turns_heldout.jsonl": 0.9, "session57r_turns_heldout.jsonl": 0.9,
-                          "session57s_turns_heldout.jsonl": 0.9, "session57t_turns_heldout.jsonl": 0.9,
-                          "session57u_turns_heldout.jsonl": 0.9, "session57v_turns_heldout.jsonl": 0.9,
-                          "session57w_turns_heldout.jsonl": 0.9, "session57x_turns_heldout.jsonl": 0.9,
-                          "session57y_turns_heldout.jsonl": 0.9, "session57z_turns_heldout.jsonl": 0.9,
-                          "session57za_turns_heldout.jsonl": 0.9,
+HELD_OUT_CONVERSATIONS = {**{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
                           "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,

@@ -15,8 +15,11 @@ worker stores them when its run ends. Without it the runs have no metrics at all
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
+import sqlite3
+import tempfile
 from pathlib import Path
 
 from conftest import tiny_config
@@ -127,13 +130,42 @@ def play(home: Home, row: dict, thread: str) -> list[str]:
     return wrong
 
 
+_SEEDED: dict[bool, Path] = {}
+"""A `seeded_home` of each kind, built once in this process (three enqueues and their verdicts, half a second) and
+copied for each conversation."""
+
+
+def copied_home(root: Path, model_from: Path | None = None, evidence: bool = False) -> Home:
+    """A fresh `seeded_home` at `root`: this process's first one of its kind, copied, its database's run folders
+    pointed at the copy (the one absolute path it holds) and `model_from`'s fitted intent model copied in."""
+    template = _SEEDED.get(evidence)
+    if template is None:
+        scratch = tempfile.mkdtemp(prefix="sslpilot-seeded-")
+        atexit.register(shutil.rmtree, scratch, True)
+        template = _SEEDED[evidence] = seeded_home(Path(scratch) / "home", evidence=evidence).root
+    shutil.copytree(template, root, ignore=shutil.ignore_patterns("sslpilot.db*"))
+    src, dst = sqlite3.connect(template / "sslpilot.db"), sqlite3.connect(root / "sslpilot.db")
+    try:
+        src.backup(dst)  # consistent whatever the template's open connections left in its WAL
+        dst.execute("UPDATE run SET run_dir = ? || substr(run_dir, ?)", (str(root), len(str(template)) + 1))
+        dst.commit()
+    finally:
+        src.close()
+        dst.close()
+    home = Home.resolve(root)
+    for fitted in (model_from / "cache").glob("intent-model-*.npz") if model_from else ():
+        (home.root / "cache").mkdir(exist_ok=True)
+        shutil.copy(fitted, home.root / "cache" / fitted.name)
+    return home
+
+
 def misses(root: Path, rows: list[dict]) -> dict[str, list[str]]:
     """Each conversation on a fresh home (the first home's fitted intent model copied into the rest): the
     conversations that went wrong, with what differed."""
     wrong: dict[str, list[str]] = {}
     first: Path | None = None
     for i, row in enumerate(rows):
-        home = seeded_home(root / f"home{i}", first, evidence=row.get("home") == "evidence")
+        home = copied_home(root / f"home{i}", first, evidence=row.get("home") == "evidence")
         first = first or home.root
         try:
             found = play(home, row, f"c{i}")

@@ -190,13 +190,18 @@ class Registry:
                 s.merge(SchemaInfo(id=1, version=SCHEMA_VERSION))
                 s.commit()
             return
+        version = 1  # the first databases had no schema_info table
+        if SchemaInfo.__tablename__ in existing:
+            with Session(self.engine) as s:
+                info = s.get(SchemaInfo, 1)
+                version = info.version if info else 1
+        if version > SCHEMA_VERSION:
+            raise RegistryError(f"the database has schema v{version}, newer than this sslpilot (v{SCHEMA_VERSION})",
+                                field="SSLPILOT_DB_URL", fix="upgrade sslpilot")
+        if version == SCHEMA_VERSION and existing >= set(SQLModel.metadata.tables):
+            return  # the common case, every tool call: two reads and no write (a write on each open took the lock)
         SQLModel.metadata.create_all(self.engine)  # new tables only; existing ones are left as they are
         with Session(self.engine) as s:
-            info = s.get(SchemaInfo, 1)
-            version = info.version if info else 1
-            if version > SCHEMA_VERSION:
-                raise RegistryError(f"the database has schema v{version}, newer than this sslpilot (v{SCHEMA_VERSION})",
-                                    field="SSLPILOT_DB_URL", fix="upgrade sslpilot")
             for v in range(version + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS.get(v, []):
                     s.exec(text(stmt))

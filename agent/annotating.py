@@ -9,6 +9,7 @@ run 2, "mark run 2 as collapsed" as a diagnosis. Each pattern splits the message
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from agent.reply_words import UNDO
@@ -19,7 +20,9 @@ END = r"(?:\s+(?:instead|too|as\s+well|also|please|then))*\W*$"
 """After the value: "tag it as great instead", "tag run 2 as keeper too"."""
 QUOTED = r"['\"`\u2018\u2019\u201c\u201d]"
 NAME = rf"{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,80}}{QUOTED}|[\w.:+-]+"
-TAG_WORDS = rf"(?:{QUOTED}?[\w.:+-]+{QUOTED}?)(?:\s*(?:,|&|\band\b)\s*{QUOTED}?[\w.:+-]+{QUOTED}?)*"
+_A_TAG = rf"(?:{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,40}}{QUOTED}|{QUOTED}?[\w.:+-]+{QUOTED}?)"
+"""A tag as written: a word, or words in quotes ("label run 3 as 'long run'": asked about, as a tag is one word)."""
+TAG_WORDS = rf"{_A_TAG}(?:\s*(?:,|&|\band\b)\s*{_A_TAG})*"
 FILLER = {"the", "a", "an", "tag", "tags", "label", "labels", "it", "them"}
 
 RENAME = [re.compile(START + p, re.I) for p in (
@@ -41,6 +44,9 @@ TAG = [re.compile(START + p, re.I) for p in (
     rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS}){END}",
     rf"give\s+(?P<runs>.+?)\s+the\s+(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS}){END}",
 )]
+NOTE_QUOTED = re.compile(START + rf"(?:add\s+)?(?:the\s+|a\s+|this\s+)?(?:note|comment)\s+(?P<note>{QUOTED}[^'\"`\u2018"
+                         rf"\u2019\u201c\u201d]+{QUOTED})\s+(?:to|on|for)\s+(?P<runs>.+?)\W*$", re.I | re.S)
+"""A note in quotes before its run ("add the note 'lr too high' to run 2")."""
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
                   r"\s+saying\s+|\s+that\s+)(?P<note>\S.*)$", re.I | re.S)
@@ -85,8 +91,9 @@ def unquote(s: str) -> str:
 
 
 def split_tags(words: str) -> list[str]:
-    parts = re.split(r"\s*(?:,|&|\band\b)\s*|\s+", words.strip())
-    return [unquote(p) for p in parts if p and p.lower() not in FILLER]
+    quoted = rf"{QUOTED}([^'\"`\u2018\u2019\u201c\u201d]+){QUOTED}"
+    parts = re.split(r"\s*(?:,|&|\band\b)\s*|\s+", re.sub(quoted, " ", words).strip())
+    return [*(q.strip() for q in re.findall(quoted, words)), *(unquote(p) for p in parts if p and p.lower() not in FILLER)]
 
 
 def _change(key: str, m: re.Match) -> dict | None:
@@ -98,7 +105,7 @@ def _change(key: str, m: re.Match) -> dict | None:
 
 
 # in this order: a note's words may hold anything; "remove the best tag" before a tag; a rename before "tag it X"
-CHANGES = (((NOTE_THAT, NOTE, NOTE_ON_FOCUS), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
+CHANGES = (((NOTE_THAT, NOTE_QUOTED, NOTE, NOTE_ON_FOCUS), "note"), (UNTAG, "remove_tags"), (RENAME, "name"), (TAG, "add_tags"))
 WITHOUT_VALUE = ((RENAME_WITHOUT_NAME, "name"), (NOTE_WITHOUT_TEXT, "note"))
 
 
@@ -213,6 +220,11 @@ def another_run_annotated(text: str, previous: list[dict]) -> dict | None:
     return None
 
 
-def tag_filter(text: str) -> str | None:
+def tag_filter(text: str, tags: Iterable[str] = ()) -> str | None:
+    """The tag a run list is filtered by: "tagged best", or one of the runs' `tags` before "runs" ("the broken runs",
+    once a run is tagged broken)."""
     m = TAGGED.search(text)
-    return m.group("tag") if m else None
+    if m:
+        return m.group("tag")
+    return next((t for t in sorted(tags, key=len, reverse=True)
+                 if re.search(rf"(?<![\w.:+-]){re.escape(t)}\s+runs?\b", text, re.I)), None)

@@ -27,6 +27,7 @@ from agent.setting_words import (
     KNOBS,
     LOWER_PRECISION_WORDS,
     SWITCHED_OFF,
+    assigned_name,
     find_knobs,
     named_settings,
     settings_it_lacks,
@@ -83,8 +84,8 @@ class Stated:
 
 def stated(text: str, world: World) -> list[Stated]:
     """What the message states explicitly, each with the argument it belongs in."""
-    out = [Stated("overrides", m.group(0), (m.group(1).lower(), parse_value(m.group(2))))
-           for m in ASSIGNMENT.finditer(without_paths(text))]
+    out = [Stated("overrides", m.group(0), (assigned_name(text, m.group(1).lower()), parse_value(m.group(2))))
+           for m in ASSIGNMENT.finditer(without_paths(text))]  # "learning rate = 5e-4" states lr
     cron = find_cron(text)
     if cron:
         out.append(Stated("cron", f"cron `{cron}`", cron))

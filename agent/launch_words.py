@@ -27,7 +27,7 @@ from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
 from agent.run_refs import World, find_backend, find_runs
-from agent.setting_words import find_knobs, named_settings, setting_before_value, short_for
+from agent.setting_words import assigned_name, find_knobs, named_settings, setting_before_value, short_for
 from agent.slots import (
     BUILTIN_DATA,
     MILD_AUGMENTATION,
@@ -219,6 +219,7 @@ def launch_args(text: str, method: str | None = None) -> dict:
     args.update(numbers)
     read = {**numbers, **overrides}
     for key, value in find_assignments(text).items():
+        key = assigned_name(text, key)  # "learning rate = 5e-4": lr
         if key in TOP_LEVEL_ARGS:
             args[key] = value
         elif key in ("method", "data") and isinstance(value, str):  # "method=simclr": the launch's own, not a knob

@@ -327,12 +327,28 @@ RUNS_AFTER = rf"\s+(?:more\s+|new\s+)?(?:(?:{METHOD_WORDS})\s+)?(?:runs?|jobs?|e
 """A count of runs after a knob's word ("queue 3 byol runs", "seed 2 more runs"): the runs', never the knob's value."""
 
 
+def assigned_name(text: str, key: str) -> str:
+    """The setting a `key=` in `text` names, read with the word written before it where the key alone names none:
+    "weight decay = 0.01" is weight_decay, and "learning rate = 5e-4" lr (the initials of the name written out)."""
+    m = re.search(rf"\b([a-z]+)[ -]{re.escape(key)}\s*=", text, re.I) if names_no_setting(key) else None
+    if m is None:
+        return key
+    spelled = f"{m.group(1).lower()}_{key}"
+    return next((name for name in (spelled, "".join(w[:1] for w in spelled.split("_")))
+                 if not names_no_setting(name)), key)
+
+
+def names_no_setting(name: str) -> bool:
+    """Whether a bare `name=` names no setting of any section or method ("temp", "bs", "rate")."""
+    return "." not in name and dotted_setting(name).startswith("method_args.") and not any(
+        name in method_settings(m) for m in METHODS)
+
+
 def short_for(short: str, key: str) -> bool:
     """Whether a bare `short=` that names no setting of any section or method is a person's short name for `key`:
     its start ("temp": temperature) or its words' initials ("bs": batch_size, "wd": weight_decay). Its value is then
     placed where the knobs read it, not under a setting no method has."""
-    if "." in short or not dotted_setting(short).startswith("method_args.") or any(
-            short in method_settings(m) for m in METHODS):
+    if not names_no_setting(short):
         return False
     name = key.rsplit(".", 1)[-1]
     return name.startswith(short) or short == "".join(word[:1] for word in name.split("_"))

@@ -278,6 +278,35 @@ def without_ruled_out(text: str) -> str:
     return text
 
 
+CORRECTED = re.compile(r"\s*[,;\u2014-]?\s*\b(?:actually|no\s*,?\s*wait|wait\s*,?\s*no|no(?=\s*,)|sorry|i\s+meant?|or\s+rather|"
+                       r"make\s+(?:that|it)|correction|oops)\b\s*[,:]?\s*(?P<new>\d{1,3}(?:,\d{3})+|\d*\.?\d+(?:e-?\d+)?k?|"
+                       r"[a-z][\w-]*)(?=\s*(?:[,;.!?]|$)|\s+(?:for|on|with|and|at|please)\b)", re.I)
+"""A value corrected as it is said ("for 20 steps, actually 30", "lr 1e-3, no wait, 3e-4", "on shapes, I mean
+digits", "vicreg, or rather byol"): a number, method or dataset, ending its clause."""
+_A_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d*\.?\d+(?:e-?\d+)?k?)(?![\w.]|\.\d)", re.I)
+
+
+def self_corrected(text: str) -> str:
+    """The message with each value corrected as it is said put in place of the value it corrects, the one of its
+    kind said last before it: "for 20 steps, actually 30" is "for 30 steps". Left as written where nothing of the
+    kind comes before ("actually, 30 steps") or the word is no number, method or dataset ("what actually happened")."""
+    for m in reversed(list(CORRECTED.finditer(text))):
+        new, before = m.group("new"), text[:m.start()]
+        if new[0].isdigit() or new[0] == ".":
+            spans = [(x.start(), x.end()) for x in _A_NUMBER.finditer(before)]
+        elif new.lower() in BUILTIN_DATA:
+            spans = [(x.start(), x.end()) for x in re.finditer(rf"\b(?:{'|'.join(BUILTIN_DATA)})\b", before, re.I)]
+        elif (find_method(new) or Named("")).value:
+            spans = sorted(x.span() for n in find_methods(before) if n.value
+                           for x in re.finditer(rf"\b{re.escape(n.raw)}\b", before, re.I))
+        else:
+            continue
+        if spans:
+            a, b = spans[-1]
+            text = before[:a] + new + before[b:] + text[m.end():]
+    return text
+
+
 # ---- numbers with units --------------------------------------------------------------------------------
 
 def parse_count(raw: str) -> int:

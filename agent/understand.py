@@ -136,6 +136,7 @@ from agent.slots import (
     find_numbers,
     find_paths,
     parse_count,
+    self_corrected,
     typos_mended,
     without_paths,
     without_ruled_out,
@@ -178,7 +179,8 @@ TELL_ME_IF = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|would\s+you
 """A question put as a request ("tell me if it's any good", "check whether run 3 is healthy"): read as the question
 ("is it any good"). "Let me know if it collapses" asks to be told later (LET_ME_KNOW), and is not one."""
 ANY_DID = re.compile(r"^\W*(?:did|has|have|were|was)\s+(?:any|anything|any\s+of)\b", re.I)
-STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now)\b",
+STATUSES = {"running": r"\b(running|training (now|at the moment|right now)|in progress|currently training|going right now|"
+                       r"still going|ongoing|under ?way)\b",
             "queued": r"\b(queued|in the queue|waiting)\b", "failed": r"\bfail(ed|ures?)?\b",
             "diverged": DIVERGED, "succeeded": r"\b(succeeded|finished|completed|done)\b",
             "cancelled": r"\bcancell?ed\b", "interrupted": r"\binterrupted\b"}
@@ -317,11 +319,12 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
 
 def _plainly(text: str, context: dict) -> str:
     """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
-    counts spelled out in digits ("twenty steps"), a run named first and then called "it" ("run 1 - is it good?"),
+    counts spelled out in digits ("twenty steps"), a value corrected as it is said put in place ("for 20 steps,
+    actually 30"), a run named first and then called "it" ("run 1 - is it good?"),
     a dataset or method ruled out taken off ("on digits, not on shapes"), "the last one in that list" as its run. A
     note's words are left as the user wrote them."""
     if not writes_a_note(text):
-        text = run_said_first(without_ruled_out(counts_in_digits(typos_mended(text))))
+        text = run_said_first(without_ruled_out(self_corrected(counts_in_digits(typos_mended(text)))))
     return last_of_list(text, context)
 
 
@@ -1061,15 +1064,16 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
         if limit:
             args["limit"] = min(limit, 100)
         args.update(list_filters(text))  # "from last week", "sorted by probe accuracy"
-        if runs_in_trouble(text):  # "is anything broken?", "the running runs that are failing": how many, then which
+        tag = tag_filter(text, {t for r in world.runs for t in r.tags})
+        if tag:
+            args["tag"] = tag
+        if runs_in_trouble(re.sub(rf"\b{re.escape(tag)}\b", " ", text) if tag else text):  # "is anything broken?" (not
+            # "the broken runs" of a tag broken), "the running runs that are failing": how many, then which
             args.update(trouble=True, count=True)
             if args.get("status") == "failed":  # "did any run fail today?": a divergence or a collapse is trouble too
                 del args["status"]
         if METHOD_BEST.search(text):  # "which method works best on digits?"
             args.setdefault("sort", "probe")
-        tag = tag_filter(text)
-        if tag:
-            args["tag"] = tag
         verdict = next((v for pattern, v in VERDICT_WORDS if re.search(pattern, low)), None)
         if verdict:
             args["verdict"] = verdict
@@ -1386,6 +1390,11 @@ def _annotate(words: AnnotationWords, context: dict, world: World) -> Reading:
         for key in ("add_tags", "remove_tags"):
             words.change[key] = [clean_tag(t) for t in words.change.get(key, [])] or None
     except SSLPilotError as exc:
+        spaced = next((t for t in words.change.get("add_tags") or [] if " " in t.strip()), None)
+        if spaced:  # "label run 3 as 'long run'": a tag is one word
+            joined = "-".join(spaced.split()).lower()
+            return ask(f"A tag is one word: tag run {rid} as `{joined}`, or name it '{spaced}'?",
+                       [f"tag run {rid} as {joined}", f"rename run {rid} to '{spaced}'"])
         return ask(f"{exc}", [])
     runs = {"run_id": rid} if len(ids) == 1 else {"run_ids": ids[:64]}  # "tag runs 1 and 5 as keep": each of them
     args = {**runs, **{k: v for k, v in words.change.items() if v}}

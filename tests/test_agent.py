@@ -267,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
+HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefgh"]},
+                          **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
                           "session56e_turns_heldout.jsonl": 0.8, "session56f_turns_heldout.jsonl": 0.9,
@@ -1969,3 +1970,23 @@ def test_two_changes_to_a_waiting_launch_stay_one_launch(tmp_path, monkeypatch):
     assert [c["name"] for c in out["tool_calls"]] == ["launch_pretraining"]
     assert out["pending_confirmation"]["args"]["overrides"] == {"method_args.temperature": 0.1,
                                                                "method_args.queue_size": 2048}
+
+
+def test_set_58_words_people_use_for_settings_statuses_tags_and_notes(tmp_path, monkeypatch):
+    """Set 58: "learning rate = 5e-4" was refused as a setting `rate`; "the runs that are still going" listed every
+    run; "the broken runs" after tagging a run broken listed the runs in trouble; "add the note 'lr too high' to run
+    2" was not read; "label run 3 as 'long run'" asked what to change (a tag is one word: it now says so)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    args = a.chat("pretrain simclr on digits for 20 steps, learning rate = 5e-4", "t")["pending_confirmation"]["args"]
+    assert (args["lr"], args["overrides"]) == (0.0005, {})
+    assert a.chat("list the runs that are still going", "u")["tool_calls"][0]["args"] == {"status": "running"}
+    assert a.chat("show me the broken runs", "v")["tool_calls"][0]["args"].get("trouble") is True
+    a.chat("tag run 2 as broken", "v")
+    assert a.chat("show me the broken runs", "v")["tool_calls"][0]["args"] == {"tag": "broken"}
+    note = a.chat("add the note 'lr too high' to run 2", "w")["tool_calls"][0]
+    assert (note["name"], note["args"]) == ("annotate_run", {"run_id": "2", "note": "lr too high"})
+    out = a.chat("label run 3 as 'long run'", "x")
+    assert not out["tool_calls"] and "tag run 3 as long-run" in out["answer"] and "'long run'" in out["answer"]

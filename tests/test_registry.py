@@ -136,6 +136,28 @@ def test_newer_schema_is_refused(home):
         Registry(home)
 
 
+def test_opening_a_current_database_only_reads_and_a_missing_table_comes_back(home):
+    """Every tool call opens the registry: a current schema is two reads, no write (a write took the database's
+    lock on each open); a table missing from it is still created."""
+    from sqlalchemy import event, inspect
+    from sqlalchemy.engine import Engine
+
+    with Registry(home).engine.begin() as c:
+        c.execute(text("DROP TABLE login_session"))
+    assert "login_session" in inspect(Registry(home).engine).get_table_names()
+    seen: list[str] = []
+
+    def statement(conn, cursor, sql, *args) -> None:
+        seen.append(sql.split()[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    try:
+        Registry(home)
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+    assert seen and set(seen) <= {"SELECT", "PRAGMA"}, seen
+
+
 def test_read_only_database_is_a_clear_error(home):
     run = enqueue(home, tiny_config())
     Registry(home).engine.dispose()

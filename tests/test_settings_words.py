@@ -12,7 +12,14 @@ from understanding_eval import WORLD
 from agent.grid_words import find_grid
 from agent.intent_model import get_model
 from agent.setting_words import find_knobs
-from agent.slots import counts_in_digits, find_architecture, find_time, other_backbone, typos_mended
+from agent.slots import (
+    counts_in_digits,
+    find_architecture,
+    find_time,
+    other_backbone,
+    self_corrected,
+    typos_mended,
+)
 from agent.understand import understand
 from ssl_runtime.catalogue import BACKBONES
 
@@ -736,3 +743,36 @@ def test_a_cron_written_without_the_word_cron_is_the_schedule():
 
     assert find_cron("schedule byol on digits for 20 steps at 0 3 * * *") == "0 3 * * *"
     assert find_cron("sweep seeds 1 2 3 4 5") is None  # five numbers, no "*": no cron
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain simclr on digits for 20 steps, actually 30", "pretrain simclr on digits for 30 steps"),
+    ("for 20 steps with lr 1e-3, no wait, 3e-4", "for 20 steps with lr 3e-4"),
+    ("with batch size 64, sorry, 128, for 20 steps", "with batch size 128, for 20 steps"),
+    ("pretrain simclr on shapes, I mean digits, for 20 steps", "pretrain simclr on digits, for 20 steps"),
+    ("pretrain vicreg, or rather byol, on digits", "pretrain byol, on digits"),
+    ("for 1,000 steps - make that 2k", "for 2k steps"),
+    # nothing of its kind before it, or no value: the words stay
+    ("actually, 30 steps", "actually, 30 steps"),
+    ("what actually happened in run 2?", "what actually happened in run 2?"),
+    ("pretrain simclr on digits, no augmentation", "pretrain simclr on digits, no augmentation"),
+    ("sorry, I mean digits", "sorry, I mean digits"),
+])
+def test_a_value_corrected_as_it_is_said_takes_the_place_of_the_one_it_corrects(text, want):
+    """ "pretrain simclr on digits for 20 steps, actually 30" asked what `actually 30` was, and "on shapes, I mean
+    digits" which of the two datasets to use (held-out set 58e)."""
+    assert self_corrected(text) == want
+
+
+@pytest.mark.parametrize("text, key, want", [
+    ("learning rate = 5e-4", "rate", "lr"),
+    ("weight decay = 0.01", "decay", "weight_decay"),
+    ("batch size=64", "size", "batch_size"),
+    ("for 3 steps foo=3", "foo", "foo"),  # "steps foo" names nothing: foo stays, and is refused as no setting
+    ("temperature = 0.2", "temperature", "temperature"),
+])
+def test_a_setting_assigned_by_its_name_in_words_is_that_setting(text, key, want):
+    """ "learning rate = 5e-4" set `method_args.rate`, which SimCLR refused (held-out set 58)."""
+    from agent.setting_words import assigned_name
+
+    assert assigned_name(text, key) == want

@@ -186,11 +186,30 @@ def unplaced_switches(text: str) -> list[Stated]:
     return out
 
 
+CONTEXT_FIRST = re.compile(r"^(?P<context>[^:;,?!]{3,80}?)\s*[:;,]\s*(?=(?:please\s+|can\s+you\s+|could\s+you\s+)?"
+                           r"(?:pretrain|train|launch|queue|start|kick\s+off|diagnose|compare|probe|show|list|rank|"
+                           r"forecast|recommend|why|what|how)\b)", re.I)
+"""A clause of context before the request ("my team of 4 needs a baseline: pretrain byol ...", "for my thesis chapter 2,
+pretrain vicreg ..."): its numbers are not settings, where it speaks of the user (ABOUT_THE_USER) and the readers
+find no setting in it."""
+ABOUT_THE_USER = re.compile(r"\b(?:i|i'?m|i'?ve|my|me|we|our|us)\b", re.I)
+
+
+def _without_context(text: str) -> str:
+    m = CONTEXT_FIRST.match(text)
+    context = m.group("context") if m else ""
+    if not ABOUT_THE_USER.search(context) or find_numbers(context) or find_knobs(context) or find_time(context) \
+            or named_settings(context):  # "with batch 64, pretrain simclr", "my lr is 0.01: ...": a setting said first
+        return text
+    return text[m.end():]
+
+
 def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
-    """Every number the message writes outside its paths, settings, cron expression and times, with the words beside it:
-    a launch must carry each one somewhere (a count, a rate, a setting, a device, a parent run), so that a value
-    no extractor knows ("8 prefetch batches", "a decoder of 2 blocks") is asked about instead of silently left out."""
-    rest = ASSIGNMENT.sub(" ", without_paths(text))  # a key=value is stated (and checked) as a setting
+    """Every number the message writes outside its paths, settings, cron expression, times and a clause of context
+    before it, with the words beside it: a launch must carry each one somewhere (a count, a rate, a setting, a device,
+    a parent run), so that a value no extractor knows ("8 prefetch batches", "a decoder of 2 blocks") is asked about
+    instead of silently left out."""
+    rest = ASSIGNMENT.sub(" ", without_paths(_without_context(text)))  # a key=value is stated (and checked) as a setting
     if cron:
         rest = rest.replace(cron, " ")
     rest = TIME_SPAN.sub(" ", rest)

@@ -186,7 +186,7 @@ LATEST_ENDED = re.compile(r"\b(?:last|latest|newest|most\s+recent)\s+(?P<how>fin
 """The newest run that has ended ("my latest finished run"), or that succeeded ("the last successful run")."""
 DESCRIPTIONS = (OLDEST, LATEST_ENDED.pattern,
                 r"\b(?:the\s+)?(?:last|latest|newest|most recent|previous)\s+(?:one|run|job|experiment|training)\b",
-                r"\bthe (?:run|one|job) that'?s (?:training|running)\b",
+                r"\bthe (?:run|one|job) that(?:'?s| is) (?:still )?(?:training|running)\b",
                 r"\bthe collaps\w+ (?:one|run|job|experiment)\b",
                 r"\bthe (?:running|current|active|live) (?:one|run|job|training)\b",
                 r"\bthe (?:diverged|crashed|failed|broken) (?:one|run|job)\b")
@@ -376,7 +376,8 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     if re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low):  # the newest healthy run
         described.append([r.id for r in runs if r.verdict == "healthy"][:1])
     if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
-                 r"\b(run|one|job) that'?s (training|running)\b|\bthe (run|one|job) (still )?(training|running)\b", low):
+                 r"\b(run|one|job) that(?:'?s| is) (still )?(training|running)\b|\bthe (run|one|job) (still )?(training|running)\b",
+                 low):
         described.append([r.id for r in runs if r.status == "running"])
     if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
         described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])

@@ -42,9 +42,25 @@ DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|
             r"|\b(?:(?:a|the)\s+)?(?:max(?:imum)?|limit|cap|time\s+limit|time\s+budget|budget)\s+(?:(?:it|the\s+run|that)\s+)?"
             rf"(?:of|at|to)?\s*{_AMOUNT}\s*"
             rf"(hours?|hrs?|h|minutes?|mins?)\b|\b(?:at\s+most|no\s+(?:more|longer)\s+than)\s+{_AMOUNT}\s*(hours?|hrs?|h|"
-            r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b")
-"""How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours"):
-`train.max_minutes`, not a run or a count."""
+            r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b"
+            rf"|\b(?:stop|end|kill|halt)\s+(?:it|the\s+run|training)\s+after\s+{_AMOUNT}\s*(hours?|hrs?|h|minutes?|mins?)\b")
+"""How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours", "and stop
+it after 10 minutes"): `train.max_minutes`, not a run or a count."""
+COMPOUND_DURATION = re.compile(r"\b(?P<h>\d+|an?|one)\s*(?:hours?|hrs?|h)\s+and\s+a\s+half\b"
+                               r"|\b(?P<h2>\d+)\s*(?:hours?|hrs?|h)\s*(?:and\s+)?(?P<m>\d{1,2})\s*(?:minutes?|mins?|m)\b"
+                               r"|\b(?P<h3>\d+)h(?P<m3>\d{2})\b", re.I)
+"""A length in hours and minutes ("an hour and a half", "1 hour 30 minutes", "2h15m", "1h30")."""
+
+
+def durations_in_minutes(text: str) -> str:
+    """The message with each length in hours and minutes written in minutes ("an hour and a half" is "90 minutes"):
+    the readers of a run's length take one unit, and read "an hour and a half" as an hour."""
+    def minutes(m: re.Match) -> str:
+        if m.group("h"):
+            return f"{60 * (1 if m.group('h').lower() in ('a', 'an', 'one') else int(m.group('h'))) + 30} minutes"
+        hours, mins = (m.group("h2"), m.group("m")) if m.group("h2") else (m.group("h3"), m.group("m3"))
+        return f"{60 * int(hours) + int(mins)} minutes"
+    return COMPOUND_DURATION.sub(minutes, text)
 MORE_OF_A_RUN = re.compile(rf"\b(?:\d[\d,]*(?:\.\d+)?k?\s+{MORE}|another\s+\d[\d,]*(?:\.\d+)?k?|{MORE}\s+\d[\d,]*k?)\s+"
                            r"(?:training\s+)?(?:epochs?|steps?|iterations?|iters?|hours?|minutes?|mins?)\b"
                            r"|\banother\s+(?:hour|half\s+hour)\b|\bextend\w*\b.{0,40}?\bby\s+\d", re.I)
@@ -63,7 +79,8 @@ COUNT_UNITS = rf"k\b|epochs?|steps?|gpus?|{PERCENT_SIGN}|px|pixels?|images?|crop
               r"neighbou?rs?|x\b"
 UNIT_AFTER = rf"(?:\s*|-)(?:{MORE}\s+)?(?:{COUNT_UNITS}|minutes?|mins?|hours?|h\b|am|pm|:\d)"  # "3-layer" too
 NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e-?[0-9]+)?"
-NOT_A_CLOCK = rf"\s*(?:{COUNT_UNITS}|x\s*\d)"  # "at 64px" is a size, not a time of day
+NOT_A_CLOCK = rf"\s*(?:{COUNT_UNITS}|x\s*\d|minutes?\b|mins?\b|hours?\b|hrs?\b|seconds?\b|secs?\b)"  # "at 64px" is a size,
+# and "cap it at 5 minutes" a length, not a time of day
 VALUE_AT = ("weight", "coefficient", "coeff", "coef", "ratio", "rate", "lr", "size", "dim", "temperature", "temp",
             "momentum", "strength", "decay", "probability", "dropout", "fraction", "share", "scale", "lambda", "seed",
             "clipping", "clip", "mu", "nu", "tau")
@@ -307,6 +324,27 @@ def self_corrected(text: str) -> str:
     return text
 
 
+DECLINED_FIRST = re.compile(r"^\W*(?:(?:please|ok|okay|no)\W+)?(?P<declined>(?:don'?t|do\s+not|no\s+need\s+to|never\s*mind|"
+                            r"i\s+(?:don'?t|do\s+not)\s+(?:want|need)(?:\s+you)?\s+to)\s+[^,;.]{1,60}?)\s*[,;.]?\s+"
+                            r"(?:just|only|instead|rather)\b[\s,]*(?P<rest>\S.*)$"
+                            r"|^\W*not\s+(?P<run>run\s*#?\d+)\s*[,;.]\s*(?P<other>\S.*)$", re.I | re.S)
+"""A request made after what is not wanted ("don't cancel run 3, just tell me how it's doing", "no need to probe,
+just show me run 1", "not run 2, diagnose run 1")."""
+
+
+def without_declined(text: str) -> str:
+    """The request of a message that first says what it does not want: "no need to probe, just show me run 1" is
+    "show me run 1" (it probed). A run named in the declined part is what "it" means after it ("I don't want to delete
+    run 2, just tag it as bad" tags run 2; it was refused as a deletion)."""
+    m = DECLINED_FIRST.match(text)
+    if not m:
+        return text
+    if m.group("other"):
+        return m.group("other")
+    named = re.search(r"\brun\s*#?\d+\b", m.group("declined"), re.I)
+    return re.sub(r"\bit\b", named.group(0), m.group("rest"), count=1, flags=re.I) if named else m.group("rest")
+
+
 # ---- numbers with units --------------------------------------------------------------------------------
 
 def parse_count(raw: str) -> int:
@@ -496,14 +534,20 @@ def find_architecture(text: str) -> dict:
             out["optim.name"] = name
             break
     for name in SCHEDULES:
-        if re.search(rf"\b{name}\s+(?:learning[ _-]rate|lr|schedule|decay)\b|\b{name}\s+(?:lr\s+)?schedul", low):
-            out["optim.schedule"] = name
+        m = re.search(rf"\b{name}\s+(?:learning[ _-]rate|lr|schedule|decay)\b|\b{name}\s+(?:lr\s+)?schedul", low)
+        if m:
+            others = [s for s in SCHEDULES if s != name]  # "don't use a cosine schedule": the other one
+            ruled_out = RULED_OUT_BEFORE.search(low[:m.start()]) and len(others) == 1
+            out["optim.schedule"] = others[0] if ruled_out else name
             break
     if "optim.schedule" not in out and NO_SCHEDULE.search(low):  # "with no lr schedule": the rate held constant
         out["optim.schedule"] = "constant"
     return out
 
 
+RULED_OUT_BEFORE = re.compile(r"\b(?:no|not|without|don'?t\s+(?:use|want)|do\s+not\s+(?:use|want)|instead\s+of|rather\s+than)"
+                              r"\s+(?:an?\s+|the\s+)?$")
+"""Words that rule out what follows them ("don't use a cosine schedule", "constant instead of cosine")."""
 NO_SCHEDULE = re.compile(r"\b(?:no|without(?:\s+an?)?|don'?t\s+(?:use\s+an?|decay\s+the))\s+(?:learning[ _-]rate\s+|lr\s+)?"
                          r"(?:schedul(?:e|ing)|decay)\b", re.I)
 """The rate held where it is ("no lr schedule", "without lr decay"): the constant schedule (SCHEDULES' other)."""

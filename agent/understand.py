@@ -126,6 +126,7 @@ from agent.slots import (
     POLITE,
     asks_to_recur,
     counts_in_digits,
+    durations_in_minutes,
     find_cron,
     find_data,
     find_embedding_dim,
@@ -138,6 +139,7 @@ from agent.slots import (
     parse_count,
     self_corrected,
     typos_mended,
+    without_declined,
     without_paths,
     without_ruled_out,
 )
@@ -319,12 +321,14 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
 
 def _plainly(text: str, context: dict) -> str:
     """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
-    counts spelled out in digits ("twenty steps"), a value corrected as it is said put in place ("for 20 steps,
+    counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes, a value corrected as it is said put in place ("for 20 steps,
     actually 30"), a run named first and then called "it" ("run 1 - is it good?"),
-    a dataset or method ruled out taken off ("on digits, not on shapes"), "the last one in that list" as its run. A
+    a dataset or method ruled out taken off ("on digits, not on shapes"), what is not wanted before a request
+    ("no need to probe, just show me run 1"), "the last one in that list" as its run. A
     note's words are left as the user wrote them."""
     if not writes_a_note(text):
-        text = run_said_first(without_ruled_out(self_corrected(counts_in_digits(typos_mended(text)))))
+        text = durations_in_minutes(counts_in_digits(typos_mended(text)))
+        text = run_said_first(without_declined(without_ruled_out(self_corrected(text))))
     return last_of_list(text, context)
 
 

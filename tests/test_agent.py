@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefgh"]},
+HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
@@ -1990,3 +1990,27 @@ def test_set_58_words_people_use_for_settings_statuses_tags_and_notes(tmp_path, 
     assert (note["name"], note["args"]) == ("annotate_run", {"run_id": "2", "note": "lr too high"})
     out = a.chat("label run 3 as 'long run'", "x")
     assert not out["tool_calls"] and "tag run 3 as long-run" in out["answer"] and "'long run'" in out["answer"]
+
+
+def test_set_58i_to_58l_lengths_people_and_what_is_not_wanted(tmp_path, monkeypatch):
+    """Sets 58i-58l: "cap it at 5 minutes" scheduled the launch for 05:00; "and stop it after 10 minutes" asked which
+    setting was 10; "my team of 4 needs a baseline: pretrain ..." asked where the 4 went (a number about the user,
+    before the request, is not a setting; "my lr is 0.01: ..." still is); "forecast the one that's still training"
+    asked which run."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("pretrain simclr on digits for 500 steps", "t")
+    out = a.chat("cap it at 5 minutes", "t")
+    assert out["pending_confirmation"]["tool"] == "launch_pretraining"
+    assert out["pending_confirmation"]["args"]["overrides"] == {"train.max_minutes": 5.0}
+    a.chat("pretrain simclr on digits for 20 steps", "u")
+    args = a.chat("and stop it after 10 minutes whatever happens", "u")["pending_confirmation"]["args"]
+    assert (args["steps"], args["overrides"]) == (20, {"train.max_minutes": 10.0})
+    args = a.chat("my team of 4 needs a baseline: pretrain byol on digits for 20 steps", "v")["pending_confirmation"]["args"]
+    assert (args["method"], args["steps"]) == ("byol", 20)
+    out = a.chat("my lr is 0.01: pretrain simclr on digits for 20 steps", "w")
+    assert out["pending_confirmation"] is None and "0.01" in out["answer"]
+    call = a.chat("forecast the one that's still training", "x")["tool_calls"][0]
+    assert (call["name"], call["args"]["run_id"]) == ("forecast_run", "3")

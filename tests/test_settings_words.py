@@ -14,11 +14,13 @@ from agent.intent_model import get_model
 from agent.setting_words import find_knobs
 from agent.slots import (
     counts_in_digits,
+    durations_in_minutes,
     find_architecture,
     find_time,
     other_backbone,
     self_corrected,
     typos_mended,
+    without_declined,
 )
 from agent.understand import understand
 from ssl_runtime.catalogue import BACKBONES
@@ -776,3 +778,43 @@ def test_a_setting_assigned_by_its_name_in_words_is_that_setting(text, key, want
     from agent.setting_words import assigned_name
 
     assert assigned_name(text, key) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("for an hour and a half", "for 90 minutes"),
+    ("for 2 hours and a half", "for 150 minutes"),
+    ("for 1 hour 30 minutes", "for 90 minutes"),
+    ("for 2h15m", "for 135 minutes"),
+    ("for 1h30", "for 90 minutes"),
+    ("for 2 hours", "for 2 hours"),
+    ("for 1 hour and 30 steps", "for 1 hour and 30 steps"),  # no minutes: two things
+])
+def test_a_length_in_hours_and_minutes_is_written_in_minutes(text, want):
+    """ "for an hour and a half" trained for an hour, and "for 1h30" without a limit (held-out set 58i)."""
+    assert durations_in_minutes(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("no need to probe, just show me run 1", "show me run 1"),
+    ("don't cancel run 3, just tell me how it's doing", "tell me how run 3's doing"),
+    ("I don't want to delete run 2, just tag it as bad", "tag run 2 as bad"),
+    ("not run 2, diagnose run 1", "diagnose run 1"),
+    ("don't relaunch anything, just diagnose run 2", "diagnose run 2"),
+    # nothing declined before a request: as written
+    ("diagnose run 2 but don't recommend anything", "diagnose run 2 but don't recommend anything"),
+    ("don't stop run 3", "don't stop run 3"),
+])
+def test_a_request_after_what_is_not_wanted_is_the_request(text, want):
+    """ "no need to probe, just show me run 1" probed it; "not run 2, diagnose run 1" compared both; "I don't want to
+    delete run 2, just tag it as bad" was refused as a hostile request (held-out set 58l)."""
+    assert without_declined(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("pretrain simclr on digits for 20 steps, don't use a cosine schedule", "constant"),
+    ("pretrain simclr on digits with a constant lr instead of cosine lr", "constant"),
+    ("pretrain simclr on digits with a cosine schedule", "cosine"),
+])
+def test_a_schedule_ruled_out_is_the_other_one(text, want):
+    """ "don't use a cosine schedule" set the cosine schedule (held-out set 58l)."""
+    assert find_knobs(text)["optim.schedule"] == want

@@ -84,6 +84,10 @@ BAR = re.compile(rf"(?:{COMPARED})\s*{NUMBER}")
 """A bar a metric crosses ("rank < 4", "falls below 4"): its number is never a run."""
 
 
+RUN_RANGE = re.compile(r"\bruns\s*#?\s*(\d+)\s*(?:-|\u2013|\bto\b|\bthrough\b|\bthru\b)\s*#?\s*(\d+)\b(?!\s*(?:steps?|epochs?))")
+"""Runs given as a range ("runs 1 to 3", "runs 4-6"); "run 1 to run 3" is two runs."""
+
+
 def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     low = text.lower()
     for word, n in WORD_NUMBERS.items():
@@ -96,6 +100,9 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
                        rf"\s+(?:labell?ed\s+)?(?:labels?|examples?|samples?|shots?)\b|[- ]shot))+)", low)
     if listed:
         found += re.findall(r"\d+", listed.group(1))
+    for a, b in RUN_RANGE.findall(low):  # "tag runs 1 to 3": runs 1, 2 and 3 (it tagged 1 and 3)
+        if 0 < int(b) - int(a) <= 64:
+            found[found.index(a) + 1 if a in found else len(found):0] = [str(i) for i in range(int(a) + 1, int(b))]
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"(?<![\w.])-\d+", " ", cleaned)  # "run -1" is no run 1

@@ -51,6 +51,11 @@ TRAILING = re.compile(r"(?:[\s,]+(?:instead|please|pls|then|now|thanks|thank\s+y
                       re.I)
 """Words after the runs that do not change which ("delete run 1 instead", "remove run 3 please", "get rid of run 2,
 it's useless")."""
+EVERY_RUN = re.compile(r"^(?:all|every|each)(?:\s+(?:of\s+)?(?:the|my))?\s+(?:runs?|ones?|jobs?|experiments?)$|^(?:all|everything)$",
+                       re.I)
+DESCRIBED_RUNS = re.compile(r"^(?:(?:the|my|all|every|both|of)\s+)*(?:[a-z-]+\s+){0,2}(?:runs|ones|jobs|experiments)$", re.I)
+"""Runs described, not named ("the finished runs", "both byol runs"): which fit is said, and deleting them is asked by
+name. Only such words: "the checkpoints of run 4" or "run 4 from the database" are refused."""
 ANY_AGE = re.compile(r"^(?:all\s+)?(?:(?:the|my|of\s+the|of\s+my)\s+)*(?:runs?|ones?|jobs?|experiments?)\s+(?:that\s+(?:are|"
                      r"were)\s+)?(?:older\s+than|ended\s+more\s+than|more\s+than\s+\S+\s+\w+\s+old)", re.I)
 """Runs by age alone ("runs older than 2 weeks"): no bulk delete of every kind from the chat; the kinds are offered."""
@@ -86,8 +91,9 @@ def undo_of_delete(text: str, previous: list[dict], present: Callable[[str], boo
 
 def read_delete(text: str, world: World, focus: str | None = None,
                 listed: list[str] | None = None) -> tuple[str, list[str]] | None:
-    """("ids", the ids written, or the run in `focus` for "delete it"), ("kind", the runs of that kind) or ("listed",
-    the runs of the last list, `listed`, for "delete them"), or None when the words are not only runs."""
+    """("ids", the ids written, or the run in `focus` for "delete it"), ("kind", the runs of that kind), ("listed",
+    the runs of the last list, `listed`, for "delete them"), ("described", the runs that other words describe: "the
+    finished runs", "every run except run 1"), or None when the words are not only runs."""
     said_first = IT_AFTER_A_RUN.match(text)
     named = find_runs(said_first.group("lead"), world) if said_first else None
     if named and len(named.ids) == 1 and not named.ambiguous:
@@ -114,6 +120,9 @@ def read_delete(text: str, world: World, focus: str | None = None,
         kind = read_delete(f"delete {what[:spared.start()].strip()}", world)  # "the collapsed runs except run 2"
         kept = set(re.findall(r"\d+", spared.group("ids")))
         return "kind", [i for i in kind[1] if i not in kept] if kind else []
+    if spared and ONLY_RUNS.match(spared.group("ids")) and EVERY_RUN.match(before):  # "every run except run 1"
+        kept = set(re.findall(r"\d+", spared.group("ids")))
+        return "described", [r.id for r in world.runs if r.id not in kept]
     if ANY_AGE.match(what):  # "delete runs older than 2 weeks": of which kind is asked (see _trash)
         return "age", []
     kind = A_KIND.match(what)
@@ -124,6 +133,9 @@ def read_delete(text: str, world: World, focus: str | None = None,
         # fits, waiting for a yes that names it (read as an order to delete files before, and refused)
         ids = find_runs(what, world, about_runs=True).ids
         return ("ids", ids) if len(ids) == 1 else None
+    if DESCRIBED_RUNS.match(what):  # "the finished runs", "both finished runs": no kind deleted in bulk, asked about
+        ids = find_runs(what, world, about_runs=True, groups=True).ids
+        return ("described", ids) if ids else None
     return None
 
 

@@ -82,6 +82,7 @@ from agent.run_refs import (
     METHODS_WEIGHED,
     ONE_DESCRIBED,
     SWEEP_REF,
+    RunInfo,
     World,
     find_runs,
     mask_runs,
@@ -158,6 +159,7 @@ from agent.usage_words import DISK_ASKED, USAGE_ASKED, read_usage
 from ssl_runtime import settings
 from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
+from tools.registry import ACTIVE
 from tools.run_notes import clean_tag
 from tools.runs import trouble
 from tools.tool_table import COMPARED_AT_MOST, READ_ONLY_TOOLS, RUN_TOOLS, TOOLS
@@ -648,6 +650,8 @@ def _trash(text: str, world: World, focus: str | None = None, listed: list[str] 
                    f"interrupted or collapsed ones (e.g. `delete the failed runs older than {span}`), so that a run "
                    "you still want is never in a bulk delete. `sslpilot rm ID...` deletes any run by its id. Which "
                    "kind?", [f"delete the failed runs older than {span}", f"delete the collapsed runs older than {span}"])
+    if how == "described" and ids:  # "delete the finished runs": the runs that fit, to delete by name
+        return _described_delete(ids, world)
     if how == "ids":
         problem = run_problem(find_runs(text, world, about_runs=True), world)
         if problem:
@@ -655,6 +659,26 @@ def _trash(text: str, world: World, focus: str | None = None, listed: list[str] 
     if not ids:
         return ask("No run here fits that, so there is nothing to delete.", ["list my runs"])
     return Reading("tool", "delete_runs", {"run_ids": ids}, confidence=1.0, intents=[("delete_runs", 1.0)])
+
+
+def _described_delete(ids: list[str], world: World) -> Reading:
+    """Runs described for a delete ("the finished runs", "every run except run 1"): which fit, to delete by name (no
+    kind a run may still be wanted in is deleted in bulk), and a live one is cancelled first."""
+    live = [i for i in ids if (world.run(i) or RunInfo(i)).status in ACTIVE]
+    ended = [i for i in ids if i not in live]
+    if not ended:
+        return ask(f"{_runs_said(live).capitalize()} {'is' if len(live) == 1 else 'are'} still going: cancel first "
+                   f"(`cancel run {live[0]}`), then delete.", [f"cancel run {i}" for i in live[:4]])
+    by_name = f"delete {_runs_said(ended).replace(', ', ' and ')}"
+    return ask("I delete runs you name, or finished runs of a kind that went wrong (failed, crashed, diverged, "
+               "cancelled, interrupted or collapsed), so that a run you still want is never in a bulk delete. "
+               f"{_runs_said(ended).capitalize()} {'fits' if len(ended) == 1 else 'fit'} what you said"
+               f"{f' ({_runs_said(live)} still going)' if live else ''}; to delete {'it' if len(ended) == 1 else 'them'}, "
+               f"say `{by_name}`.", [by_name])
+
+
+def _runs_said(ids: list[str]) -> str:
+    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids[:-1])} and {ids[-1]}"
 
 
 def _conditional_stop(text: str, context: dict, world: World) -> Reading:
@@ -829,6 +853,11 @@ IMPROVED_SO_FAR = re.compile(r"^\W*(?:has|have|did|is)\s+(?:it|that|this|they|(?
                              r"the\s+beginning)|so\s+far|at\s+all|yet)\b", re.I)
 """How a run has gone so far ("has run 3 improved since it started?"): its curves, not a forecast of more steps."""
 
+SHOW_IT = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|now|ok(?:ay)?|then)\W+)*(?:show|display|open|pull\s+up)"
+                     r"\s+(?:me\s+)?(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?)(?:\s+(?:please|again|now))?\W*$",
+                     re.I)
+"""The run in focus shown ("show it", "show me that run"), after a launch or a diagnosis."""
+
 
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     """Readings the words settle: an imperative stop naming a run is a cancel; a cron written out beside a method
@@ -872,6 +901,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if STATUS_ASKED.match(text) and (len(named.ids) == 1 or not named.mentioned):  # "is it done?": its status
         return "get_run"
     if IMPROVED_SO_FAR.match(text) and (len(named.ids) == 1 or not named.mentioned):
+        return "get_run"
+    if SHOW_IT.match(text):  # "show it": the run in focus (it was the list of every run)
         return "get_run"
     if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
         # "what step is it at?": the run's status (the run in focus)

@@ -267,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
+HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmp"]},
+                          "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
                           "session56c_turns_heldout.jsonl": 0.9, "session56d_turns_heldout.jsonl": 0.8,
@@ -1234,7 +1235,8 @@ def test_a_delete_of_one_run_by_description_and_a_follow_up_asking_if_it_is_ok(t
 
     assert read_delete("delete the latest run", WORLD) == ("ids", ["5"])
     assert read_delete("remove the byol one", WORLD) == ("ids", ["4"])
-    assert read_delete("delete the digits runs", WORLD) is None  # not one run: as before
+    assert read_delete("delete the digits runs", WORLD) == ("described", ["1", "2", "4"])  # not one run: which fit
+    # is said, to delete by name (set 58n)
     assert read_delete("forget run 2, delete it", WORLD) == ("ids", ["2"])  # was refused (held-out set 55o)
     assert read_delete("run 3 is useless, remove it please", WORLD) == ("ids", ["3"])
     assert read_delete("compare run 1 and run 2, delete it", WORLD) is None  # two runs said: which is "it"?
@@ -2014,3 +2016,26 @@ def test_set_58i_to_58l_lengths_people_and_what_is_not_wanted(tmp_path, monkeypa
     assert out["pending_confirmation"] is None and "0.01" in out["answer"]
     call = a.chat("forecast the one that's still training", "x")["tool_calls"][0]
     assert (call["name"], call["args"]["run_id"]) == ("forecast_run", "3")
+
+
+def test_set_58m_to_58p_ranges_of_runs_show_it_and_runs_described_for_a_delete(tmp_path, monkeypatch):
+    """Sets 58m-58p: "tag runs 1 to 3 as archive" tagged runs 1 and 3; "show it" after a launch listed every run;
+    "delete the finished runs" and "delete every run except run 1" were refused as orders to delete files (no run is
+    deleted in bulk by a description that may hold a run still wanted: which fit is said, to delete by name)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    assert a.chat("tag runs 1 to 3 as archive", "t")["tool_calls"][0]["args"]["run_ids"] == ["1", "2", "3"]
+    assert a.chat("compare runs 1-3", "t")["tool_calls"][0]["args"]["run_ids"] == ["1", "2", "3"]
+    assert a.chat("compare run 1 to run 3", "t")["tool_calls"][0]["args"]["run_ids"] == ["1", "3"]
+    a.chat("pretrain simclr on digits for 20 steps", "u")
+    a.chat("yes", "u")
+    call = a.chat("show it", "u")["tool_calls"][0]
+    assert (call["name"], call["args"]) == ("get_run", {"run_id": "4"})
+    out = a.chat("delete the finished runs", "v")
+    assert not out["tool_calls"] and "say `delete runs 1 and 2`" in out["answer"]
+    out = a.chat("delete every run except run 1", "w")
+    assert "say `delete run 2`" in out["answer"] and "runs 3 and 4 still going" in out["answer"]
+    assert "cancel run 3" in a.chat("delete the running runs", "x")["answer"]
+    assert Registry(a.home).get("1") is not None and len(Registry(a.home).list()) == 4  # nothing deleted

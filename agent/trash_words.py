@@ -51,8 +51,8 @@ TRAILING = re.compile(r"(?:[\s,]+(?:instead|please|pls|then|now|thanks|thank\s+y
                       re.I)
 """Words after the runs that do not change which ("delete run 1 instead", "remove run 3 please", "get rid of run 2,
 it's useless")."""
-EVERY_RUN = re.compile(r"^(?:all|every|each)(?:\s+(?:of\s+)?(?:the|my))?\s+(?:runs?|ones?|jobs?|experiments?)$|^(?:all|everything)$",
-                       re.I)
+EVERY_RUN = re.compile(r"^(?:all|every|each)(?:\s+(?:of\s+)?(?:the|my))?\s+(?:runs?|ones?|jobs?|experiments?)$", re.I)
+"""Every run, said as runs ("every run except run 1"); "everything" may be more than runs, and is refused."""
 DESCRIBED_RUNS = re.compile(r"^(?:(?:the|my|all|every|both|of)\s+)*(?:[a-z-]+\s+){0,2}(?:runs|ones|jobs|experiments)$", re.I)
 """Runs described, not named ("the finished runs", "both byol runs"): which fit is said, and deleting them is asked by
 name. Only such words: "the checkpoints of run 4" or "run 4 from the database" are refused."""

@@ -39,10 +39,11 @@ brought back; after tags were added, those tags taken off; before a yes, a no (D
 
 _FILLER = r"(?:(?:actually|wait|hmm+|oh|ah|um+|well|sorry|please|pls|on\s+second\s+thoughts?)\W+)*"
 DENY = re.compile(rf"^\W*{_FILLER}(?:n|no|nope|nah|naw|don['’]?t|do not|never ?mind|forget (?:it|that|about it)|"
-                  r"not\s+(?:now|yet|today))\b|"
+                  r"not\s+(?:now|yet|today)|scratch\s+(?:that|it)|(?:let['’]?s|better|rather)\s+not(?=\W*$))\b|"
                   r"^\W*(?:cancel|stop|abort|drop|scrap|delete|discard|trash|remove|undo|revert)(?:\s+(?:it|that|this|them|the\s+(?:"
                   r"launch|sweep|job|run|one|action|request)))?(?:\W+(?:please|thanks?|then))?\W*$", re.I)
-"""A no: "no", "actually no", "nope", "nah", "please don't", "not now", "never mind", "undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
+"""A no: "no", "actually no", "nope", "nah", "please don't", "not now", "never mind", "scratch that", "let's not",
+"undo that", or a bare "cancel (it)" / "stop that" / "delete it" (of an action
 whose own verb it is not; of its own, it is a yes: `restated_yes`). "Cancel run 3" names something else to cancel:
 a new action, which replaces the waiting one."""
 LEAVE_IT = re.compile(rf"^\W*{_FILLER}(?:(?:no|ok(?:ay)?)\W+)?(?:(?:leave|keep)\s+(?:it|that|them|this|runs?\s*#?\d+)"

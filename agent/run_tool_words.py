@@ -56,7 +56,10 @@ LIST_SORT = re.compile(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|arranged?)\s+
                        r"its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:best|highest|top|first|descending|"
                        r"newest|latest)\b|$)", re.I)
 SORT_WORDS = (("knn", r"\bk-?nn\b|\bnearest\b|\bneighbou?r"), ("probe", r"\bprobe\b|\blinear\b|\baccuracy\b|\bacc\b"),
-              ("newest", r"\b(?:date|time|newest|latest|recent|created|age)\b"))
+              ("oldest", r"\b(?:oldest|earliest)\b"), ("newest", r"\b(?:date|time|newest|latest|recent|created|age)\b"))
+OLDEST_FIRST = re.compile(r"\b(?:oldest|earliest|first\s+launched)\s+(?:first|on\s+top|to\s+newest)\b|\bin\s+(?:the\s+)?order\s+"
+                          r"(?:i\s+|they\s+were\s+)?(?:launched|created|made|started)\b", re.I)
+"""A runs list oldest first ("list my runs, oldest first", "in the order I launched them")."""
 LEADERBOARD = re.compile(r"\b(?:top|best|highest|strongest|leading|leaderboard|rank(?:ed|ing)?)\b.{0,40}?"
                          r"(?P<what>\bk-?nn\b|\bnearest[ -]neighbou?rs?\b|\b(?:linear[ -])?probe\b|\blinear\b|"
                          r"\baccuracy\b|\bacc\b)", re.I)
@@ -210,6 +213,8 @@ def list_filters(text: str) -> dict:
     sort = next((name for name, pattern in SORT_WORDS if re.search(pattern, m.group("what"), re.I)), None) if m else None
     if sort in (None, "newest"):  # "sorted by training time" is not "by time", newest first
         sort = speed_sort(text) or sort
+    if sort is None and OLDEST_FIRST.search(text):  # "list my runs, oldest first"
+        sort = "oldest"
     if sort is None:
         sort = setting_sort(text)  # "sort my runs by batch size": '-train.batch_size'
     if sort and sort != "newest":

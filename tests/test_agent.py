@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmp"]},
+HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrs"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
@@ -2039,3 +2039,27 @@ def test_set_58m_to_58p_ranges_of_runs_show_it_and_runs_described_for_a_delete(t
     assert "say `delete run 2`" in out["answer"] and "runs 3 and 4 still going" in out["answer"]
     assert "cancel run 3" in a.chat("delete the running runs", "x")["answer"]
     assert Registry(a.home).get("1") is not None and len(Registry(a.home).list()) == 4  # nothing deleted
+
+
+@pytest.mark.parametrize("reply", ["scratch that", "let's not", "better not"])
+def test_set_58q_more_ways_to_say_no_to_a_waiting_launch(reply, tmp_path, monkeypatch):
+    """ "Scratch that" and "let's not" left the launch waiting (set 58q)."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain simclr on digits for 20 steps", "t")
+    out = a.chat(reply, "t")
+    assert out["pending_confirmation"] is None and "Nothing was changed" in out["answer"]
+    assert Registry(a.home).list() == []
+
+
+def test_set_58s_runs_listed_oldest_first(tmp_path, monkeypatch):
+    """ "List my runs, oldest first" listed them newest first (set 58s)."""
+    from conversation_eval import seeded_home
+
+    from tools.runs import list_runs
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home", evidence=True)
+    out = agent(home).chat("list my runs, oldest first", "t")
+    assert out["tool_calls"][0]["args"] == {"sort": "oldest"} and "oldest first:" in out["answer"]
+    assert [r["run_id"] for r in list_runs(home, sort="oldest")] == ["1", "2", "3"]

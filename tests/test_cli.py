@@ -199,7 +199,7 @@ def test_runs_are_listed_by_period_and_sorted_by_probe_or_knn(tmp_path, monkeypa
     assert [r["run_id"] for r in listed] == [high.id, low.id, unprobed.id]
     bad = CliRunner().invoke(app, ["--home", str(home.root), "runs", "--sort", "loss"])
     said = bad.output + str(bad.exception or "")  # the installed entry point prints it as "error: ..."
-    assert bad.exit_code != 0 and "sort: cannot sort runs by 'loss'" in said and "newest, probe, knn, fastest" in said
+    assert bad.exit_code != 0 and "sort: cannot sort runs by 'loss'" in said and "newest, oldest, probe, knn, fastest" in said
 
 
 def test_runs_are_sorted_by_speed_or_training_time_from_their_summaries(tmp_path, monkeypatch):

@@ -478,6 +478,7 @@ class RunSort:
 
 SORTS: dict[str, RunSort | None] = {
     "newest": None,
+    "oldest": RunSort("created_at", False, "oldest first", None),
     "probe": RunSort("probe_acc", True, "best linear probe first", None),
     "knn": RunSort("knn_acc", True, "best kNN accuracy first", "knn"),
     "fastest": RunSort("samples_per_s", True, "fastest first, in images a second while training", "images/s"),

@@ -214,7 +214,7 @@ def where_rules(v: list[str]) -> list[str]:
 
     return [str(parse_rule(w)) for w in v]
 
-RUN_SORTS = ("newest", "probe", "knn", "fastest", "slowest", "longest", "shortest")
+RUN_SORTS = ("newest", "oldest", "probe", "knn", "fastest", "slowest", "longest", "shortest")
 """How a runs list may be ordered by a name (tools.runs.SORTS says how each reads), besides a setting ('-optim.lr')."""
 
 

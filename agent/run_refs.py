@@ -102,7 +102,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         found += re.findall(r"\d+", listed.group(1))
     for a, b in RUN_RANGE.findall(low):  # "tag runs 1 to 3": runs 1, 2 and 3 (it tagged 1 and 3)
         if 0 < int(b) - int(a) <= 64:
-            found[found.index(a) + 1 if a in found else len(found):0] = [str(i) for i in range(int(a) + 1, int(b))]
+            at = found.index(a) + 1 if a in found else len(found)
+            found[at:at] = [str(i) for i in range(int(a) + 1, int(b))]  # the runs between, after the first
     if about_runs:  # bare numbers: "is 4 healthy?", "compare 2 and 5"
         cleaned = CRON.sub(" ", without_grid(low))  # "cron `30 1 * * *`" names no run 30
         cleaned = re.sub(r"(?<![\w.])-\d+", " ", cleaned)  # "run -1" is no run 1

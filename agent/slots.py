@@ -327,7 +327,7 @@ def self_corrected(text: str) -> str:
 DECLINED_FIRST = re.compile(r"^\W*(?:(?:please|ok|okay|no)\W+)?(?P<declined>(?:don'?t|do\s+not|no\s+need\s+to|never\s*mind|"
                             r"i\s+(?:don'?t|do\s+not)\s+(?:want|need)(?:\s+you)?\s+to)\s+[^,;.]{1,60}?)\s*[,;.]?\s+"
                             r"(?:just|only|instead|rather)\b[\s,]*(?P<rest>\S.*)$"
-                            r"|^\W*not\s+(?P<run>run\s*#?\d+)\s*[,;.]\s*(?P<other>\S.*)$", re.I | re.S)
+                            r"|^\W*not\s+run\s*#?\d+\s*[,;.]\s*(?P<other>\S.*)$", re.I | re.S)
 """A request made after what is not wanted ("don't cancel run 3, just tell me how it's doing", "no need to probe,
 just show me run 1", "not run 2, diagnose run 1")."""
 

@@ -323,11 +323,11 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
 
 def _plainly(text: str, context: dict) -> str:
     """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
-    counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes, a value corrected as it is said put in place ("for 20 steps,
-    actually 30"), a run named first and then called "it" ("run 1 - is it good?"),
-    a dataset or method ruled out taken off ("on digits, not on shapes"), what is not wanted before a request
-    ("no need to probe, just show me run 1"), "the last one in that list" as its run. A
-    note's words are left as the user wrote them."""
+    counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes ("1h30"), a value
+    corrected as it is said in place of the one it corrects ("for 20 steps, actually 30"), a dataset or method ruled
+    out taken off ("on digits, not on shapes"), what is not wanted before a request left out ("no need to probe,
+    just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), "the last one in that
+    list" as its run. A note's words are left as the user wrote them."""
     if not writes_a_note(text):
         text = durations_in_minutes(counts_in_digits(typos_mended(text)))
         text = run_said_first(without_declined(without_ruled_out(self_corrected(text))))

@@ -1936,13 +1936,15 @@ def test_two_requests_in_new_forms_are_both_made(text, calls, tmp_path, monkeypa
     assert [(n, a if want is not None else None) for (n, a), (_, want) in zip(got, calls, strict=False)] == calls
 
 
-@pytest.mark.parametrize("reply", ["nah", "please don't", "not now", "Nope"])
+@pytest.mark.parametrize("reply", ["nah", "please don't", "not now", "Nope", "scratch that", "let's not", "better not"])
 def test_a_no_in_other_words_drops_the_waiting_launch(reply, tmp_path, monkeypatch):
+    """ "Scratch that" and "let's not" left the launch waiting (set 58q)."""
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     a = agent(Home.resolve(tmp_path / "home"))
     a.chat("pretrain simclr on digits for 20 steps", "t")
     out = a.chat(reply, "t")
     assert out["pending_confirmation"] is None and "Nothing was changed" in out["answer"]
+    assert Registry(a.home).list() == []
 
 
 @pytest.mark.parametrize("launch, asked, value, key", [
@@ -2039,17 +2041,6 @@ def test_set_58m_to_58p_ranges_of_runs_show_it_and_runs_described_for_a_delete(t
     assert "say `delete run 2`" in out["answer"] and "runs 3 and 4 still going" in out["answer"]
     assert "cancel run 3" in a.chat("delete the running runs", "x")["answer"]
     assert Registry(a.home).get("1") is not None and len(Registry(a.home).list()) == 4  # nothing deleted
-
-
-@pytest.mark.parametrize("reply", ["scratch that", "let's not", "better not"])
-def test_set_58q_more_ways_to_say_no_to_a_waiting_launch(reply, tmp_path, monkeypatch):
-    """ "Scratch that" and "let's not" left the launch waiting (set 58q)."""
-    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
-    a = agent(Home.resolve(tmp_path / "home"))
-    a.chat("pretrain simclr on digits for 20 steps", "t")
-    out = a.chat(reply, "t")
-    assert out["pending_confirmation"] is None and "Nothing was changed" in out["answer"]
-    assert Registry(a.home).list() == []
 
 
 def test_set_58s_runs_listed_oldest_first(tmp_path, monkeypatch):

@@ -210,3 +210,18 @@ def first_time_condition(text: str) -> str | None:
     condition = text[start.start():sustained.end()]
     condition = re.sub(r"\b(?:stays?|remains?|keeps?\s+(?:being|staying)?|sits?)\s+", "goes ", condition)
     return re.sub(r"\s+(?:for|over)\s+(?:(?:the\s+)?(?:next\s+)?)\S+\s+(?:more\s+)?\w+$", "", condition).strip() or None
+
+
+LET_IT_RUN = re.compile(r"^\W*(?:(?:ok(?:ay)?|please|pls|then)\W+)*let\s+(?P<run>run\s*#?\d+|it|that(?:\s+run)?)\s+(?:go\s+on|run|"
+                        r"continue|keep\s+going|train)\s+(?:for\s+)?(?:another\s+)?(?P<amount>\d+|an?|one)\s*(?:more\s+)?"
+                        r"(?P<unit>minutes?|mins?|hours?|hrs?|h)(?:\s+more)?\s*,?\s*(?:and\s+)?then\s+(?:stop|kill|cancel)\s+"
+                        r"(?:it|there)\W*$", re.I)
+"""A live run given a while more, then stopped ("let run 3 go on for another 30 minutes then stop it"): a stop in that
+time (it was read as continued pretraining from its weights, refused as the run was still running)."""
+
+
+def let_it_run_then_stop(text: str) -> str:
+    """The message as the stop it asks for: "let run 3 go on for another 30 minutes then stop it" is "stop run 3 in
+    30 minutes"."""
+    m = LET_IT_RUN.match(text)
+    return f"stop {m.group('run')} in {m.group('amount')} {m.group('unit')}" if m else text

@@ -148,6 +148,7 @@ from agent.stop_words import (
     CONDITION_START,
     SUSTAINED,
     first_time_condition,
+    let_it_run_then_stop,
     mask_condition,
     read_stop,
     two_conditions,
@@ -326,11 +327,12 @@ def _plainly(text: str, context: dict) -> str:
     counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes ("1h30"), a value
     corrected as it is said in place of the one it corrects ("for 20 steps, actually 30"), a dataset or method ruled
     out taken off ("on digits, not on shapes"), what is not wanted before a request left out ("no need to probe,
-    just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), "the last one in that
-    list" as its run. A note's words are left as the user wrote them."""
+    just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), a run given a while more
+    and then stopped as that stop ("let run 3 go on for 30 minutes then stop it"), "the last one in that list" as
+    its run. A note's words are left as the user wrote them."""
     if not writes_a_note(text):
         text = durations_in_minutes(counts_in_digits(typos_mended(text)))
-        text = run_said_first(without_declined(without_ruled_out(self_corrected(text))))
+        text = let_it_run_then_stop(run_said_first(without_declined(without_ruled_out(self_corrected(text)))))
     return last_of_list(text, context)
 
 

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrs"]},
+HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
@@ -2054,3 +2054,18 @@ def test_set_58s_runs_listed_oldest_first(tmp_path, monkeypatch):
     out = agent(home).chat("list my runs, oldest first", "t")
     assert out["tool_calls"][0]["args"] == {"sort": "oldest"} and "oldest first:" in out["answer"]
     assert [r["run_id"] for r in list_runs(home, sort="oldest")] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("text", ["let run 3 go on for another 30 minutes then stop it",
+                                  "let it run for 30 more minutes and then stop it"])
+def test_set_58u_a_live_run_given_a_while_then_stopped_is_a_stop_in_that_time(text, tmp_path, monkeypatch):
+    """ "Let run 3 go on for another 30 minutes then stop it" was read as continued pretraining from its weights,
+    refused as the run was still running (set 58u)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    a.chat("show run 3", "t")
+    out = a.chat(text, "t")
+    assert out["pending_confirmation"]["tool"] == "stop_run_when"
+    assert out["tool_calls"][0]["args"] == {"run_id": "3", "minutes": 30.0}

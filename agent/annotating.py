@@ -19,8 +19,9 @@ START = (r"^\W*(?:(?:please|pls|can you|could you|would you|ok|okay|actually|no|
 END = r"(?:\s+(?:instead|too|as\s+well|also|please|then))*\W*$"
 """After the value: "tag it as great instead", "tag run 2 as keeper too"."""
 QUOTED = r"['\"`\u2018\u2019\u201c\u201d]"
-NAME = rf"{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,80}}{QUOTED}|[\w.:+-]+"
-_A_TAG = rf"(?:{QUOTED}[^'\"`\u2018\u2019\u201c\u201d]{{1,40}}{QUOTED}|{QUOTED}?[\w.:+-]+{QUOTED}?)"
+NOT_QUOTE = r"[^'\"`\u2018\u2019\u201c\u201d]"
+NAME = rf"{QUOTED}{NOT_QUOTE}{{1,80}}{QUOTED}|[\w.:+-]+"
+_A_TAG = rf"(?:{QUOTED}{NOT_QUOTE}{{1,40}}{QUOTED}|{QUOTED}?[\w.:+-]+{QUOTED}?)"
 """A tag as written: a word, or words in quotes ("label run 3 as 'long run'": asked about, as a tag is one word)."""
 TAG_WORDS = rf"{_A_TAG}(?:\s*(?:,|&|\band\b)\s*{_A_TAG})*"
 FILLER = {"the", "a", "an", "tag", "tags", "label", "labels", "it", "them"}
@@ -44,8 +45,8 @@ TAG = [re.compile(START + p, re.I) for p in (
     rf"tag\s+(?P<runs>run\s*#?\d+|#\d+|it|this\s+one|that\s+one)\s+(?P<tags>{TAG_WORDS}){END}",
     rf"give\s+(?P<runs>.+?)\s+the\s+(?:tags?|labels?)\s+(?P<tags>{TAG_WORDS}){END}",
 )]
-NOTE_QUOTED = re.compile(START + rf"(?:add\s+)?(?:the\s+|a\s+|this\s+)?(?:note|comment)\s+(?P<note>{QUOTED}[^'\"`\u2018"
-                         rf"\u2019\u201c\u201d]+{QUOTED})\s+(?:to|on|for)\s+(?P<runs>.+?)\W*$", re.I | re.S)
+NOTE_QUOTED = re.compile(START + rf"(?:add\s+)?(?:the\s+|a\s+|this\s+)?(?:note|comment)\s+(?P<note>{QUOTED}{NOT_QUOTE}+"
+                         rf"{QUOTED})\s+(?:to|on|for)\s+(?P<runs>.+?)\W*$", re.I | re.S)
 """A note in quotes before its run ("add the note 'lr too high' to run 2")."""
 NOTE = re.compile(START + r"(?:add\s+(?:a\s+|an\s+|this\s+)?(?:note|comment)s?(?:\s+(?:to|on|for))?|(?:note|comment)"
                   r"(?:\s+(?:on|for|to))?|annotate)\s+(?P<runs>.+?)(?:\s*[:\u2014\u2013]\s*|\s+-+\s+|\s+with\s+|"
@@ -91,7 +92,7 @@ def unquote(s: str) -> str:
 
 
 def split_tags(words: str) -> list[str]:
-    quoted = rf"{QUOTED}([^'\"`\u2018\u2019\u201c\u201d]+){QUOTED}"
+    quoted = rf"{QUOTED}({NOT_QUOTE}+){QUOTED}"
     parts = re.split(r"\s*(?:,|&|\band\b)\s*|\s+", re.sub(quoted, " ", words).strip())
     return [*(q.strip() for q in re.findall(quoted, words)), *(unquote(p) for p in parts if p and p.lower() not in FILLER)]
 

@@ -291,8 +291,7 @@ def runs_table(r: dict) -> str:
             return f"No runs in a sweep named `{experiment}`. Say \"list my runs\" to see them all."
         return "No runs yet. Try \"pretrain simclr on digits for 20 epochs\"."
     by = run_sort(r.get("sort") or "newest")
-    order = f", {by.said}{'' if by.key == 'created_at' else ' (runs without one last)'}" if by else ""  # every run has
-    # its creation time
+    order = f", {by.said}{'' if by.every_run_has else ' (runs without one last)'}" if by else ""
     lines = [f"Runs tagged `{tag}`{period}{order}:"] if tag else [f"Runs of sweep `{experiment}`{period}{order}:"] \
         if experiment else [f"Runs{period}{order}:"] if period or order else []
     if "count" in r:  # "how many runs failed this week?": the number first, then the runs

@@ -82,7 +82,6 @@ from agent.run_refs import (
     METHODS_WEIGHED,
     ONE_DESCRIBED,
     SWEEP_REF,
-    RunInfo,
     World,
     find_runs,
     mask_runs,
@@ -162,7 +161,7 @@ from ssl_runtime.catalogue import RANKED_ACROSS_TITLES, ranked_together
 from ssl_runtime.errors import SSLPilotError
 from tools.registry import ACTIVE
 from tools.run_notes import clean_tag
-from tools.runs import trouble
+from tools.runs import runs_named, trouble
 from tools.tool_table import COMPARED_AT_MOST, READ_ONLY_TOOLS, RUN_TOOLS, TOOLS
 
 # how a reading is offered back in a clarifying question: each tool's own phrase, and the two intents that are not
@@ -666,21 +665,17 @@ def _trash(text: str, world: World, focus: str | None = None, listed: list[str] 
 def _described_delete(ids: list[str], world: World) -> Reading:
     """Runs described for a delete ("the finished runs", "every run except run 1"): which fit, to delete by name (no
     kind a run may still be wanted in is deleted in bulk), and a live one is cancelled first."""
-    live = [i for i in ids if (world.run(i) or RunInfo(i)).status in ACTIVE]
+    live = [i for i in ids if world.run(i).status in ACTIVE]  # the ids are the world's
     ended = [i for i in ids if i not in live]
     if not ended:
-        return ask(f"{_runs_said(live).capitalize()} {'is' if len(live) == 1 else 'are'} still going: cancel first "
+        return ask(f"{runs_named(live).capitalize()} {'is' if len(live) == 1 else 'are'} still going: cancel first "
                    f"(`cancel run {live[0]}`), then delete.", [f"cancel run {i}" for i in live[:4]])
-    by_name = f"delete {_runs_said(ended).replace(', ', ' and ')}"
+    by_name = f"delete {runs_named(ended).replace(', ', ' and ')}"
     return ask("I delete runs you name, or finished runs of a kind that went wrong (failed, crashed, diverged, "
                "cancelled, interrupted or collapsed), so that a run you still want is never in a bulk delete. "
-               f"{_runs_said(ended).capitalize()} {'fits' if len(ended) == 1 else 'fit'} what you said"
-               f"{f' ({_runs_said(live)} still going)' if live else ''}; to delete {'it' if len(ended) == 1 else 'them'}, "
+               f"{runs_named(ended).capitalize()} {'fits' if len(ended) == 1 else 'fit'} what you said"
+               f"{f' ({runs_named(live)} still going)' if live else ''}; to delete {'it' if len(ended) == 1 else 'them'}, "
                f"say `{by_name}`.", [by_name])
-
-
-def _runs_said(ids: list[str]) -> str:
-    return f"run {ids[0]}" if len(ids) == 1 else f"runs {', '.join(ids[:-1])} and {ids[-1]}"
 
 
 def _conditional_stop(text: str, context: dict, world: World) -> Reading:

@@ -474,11 +474,12 @@ class RunSort:
     highest_first: bool
     said: str
     column: str | None
+    every_run_has: bool = False  # every run has the value (its creation time): none comes last for want of it
 
 
 SORTS: dict[str, RunSort | None] = {
     "newest": None,
-    "oldest": RunSort("created_at", False, "oldest first", None),
+    "oldest": RunSort("created_at", False, "oldest first", None, every_run_has=True),
     "probe": RunSort("probe_acc", True, "best linear probe first", None),
     "knn": RunSort("knn_acc", True, "best kNN accuracy first", "knn"),
     "fastest": RunSort("samples_per_s", True, "fastest first, in images a second while training", "images/s"),

@@ -480,7 +480,8 @@ def pending_text(result: dict) -> str:
         timed = [m for m in result.get("per_method") or [] if m["time"]]
         if timed:  # methods compared: each at its own measured speed, not the first one's for all
             took = " (" + "; ".join(f"{m['method']}: {m['time']}" for m in timed) + ")"
-        head = f"{what} of {of}{on}, {each}: about {est['steps'] or '?'} steps each{took}, on this machine's queue."
+        steps = "{} to {}".format(*est["steps_range"]) if est.get("steps_range") else est["steps"] or "?"
+        head = f"{what} of {of}{on}, {each}: about {steps} steps each{took}, on this machine's queue."
     yours = [v for v in result.get("values", []) if v["from"] != "method default"]
     defaults = [v for v in result.get("values", []) if v["from"] == "method default"]
     lines = [f"- {v['setting']}: `{v['value']}` ({v['from']})" for v in yours]

@@ -150,9 +150,50 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
             found.append(listed)
         elif not m and all(g.key != key for g in found) and (ranged := _ranges(low, pattern, key)):
             found.append(ranged)  # "temperature from 0.1 to 0.5 in steps of 0.1", "5 lrs between 1e-4 and 1e-2"
+    lengths = [g for g in _lengths(low) if all(o.key != g.key for o in found)]
+    for length in lengths:  # "temperature 0.1 and 0.2, 30 and 60 steps": the temperatures end where the steps begin
+        found = [_cut_before(g, length.start) for g in found]
+    found += lengths
     tangled = {id(g) for g in found for o in found if o is not g and not (g.assignment or o.assignment)
                and g.start < o.end and o.start < g.end}  # "hidden size 128 and 256 and 2 or 4 layers": whose values
     return [g for g in found if keep_tangled or (id(g) not in tangled and not g.claimed)]  # are which: asked
+
+
+_LAST_JOIN = r"(?:,\s*)?(?:\band\b|\bor\b|/|\bvs\.?|\bversus\b)"
+LENGTH_LIST = re.compile(rf"\b(?P<values>(?:{NUMBER}\s*,\s*)*{NUMBER}\s*{_LAST_JOIN}\s*{NUMBER})\s+(?P<unit>steps?|"
+                         r"epochs?)\b(?!\s+(?:of\s+)?(?:lr\s+|linear\s+)?warm)")
+"""The run's length with several values, value first ("for 20 and 40 steps", "1, 2 or 4 epochs"): a sweep over
+train.steps or train.epochs; not a warm-up's ("5 and 10 epochs of warmup"), and not with a comma alone before the
+last value ("on gpu 1, 30 epochs" is one length)."""
+NOT_A_LENGTH_BEFORE = re.compile(r"\b(?:gpus?|cuda|devices?|runs?|nodes?|top|#)\s*[:#]?\s*$")
+"""A word whose number the first value is ("on gpu 1 and 30 epochs")."""
+LENGTH_SAID_AGAIN = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\s*(?:,\s*|\s+)(?:and|or|vs\.?|versus)\s+"
+                               rf"(?:(?:then\s+)?(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|the\s+same)\s+(?:with|at|"
+                               rf"for)\s+)?(?P<b>{NUMBER})\s+(?P=unit)\b")
+"""The length said again with its unit ("20 steps and 40 steps", "20 steps and another for 40 steps"): one list."""
+
+
+SETTING_BEFORE = re.compile(r"\b(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
+                            + rf")\s*[:=]?\s*(?:of|to|at)?\s*(?:{NUMBER}\s*(?:,|/)\s*)*(?:{NUMBER}\s*(?:and|or)\s+)?$")
+"""Any setting's name right before a value, or before a list the value ends: the value is that setting's. A list's
+"and" or "or" comes before its last value, so a comma after it starts another ("temperature 0.1 and 0.2, 30 and 60
+steps"; "hidden size 128 or 256, and 20 or 40 steps")."""
+
+
+def _lengths(low: str) -> list[GridList]:
+    """The run's length swept (LENGTH_LIST), from after any values that follow another setting's name ("batch 64 and
+    20 steps" sweeps nothing; "hidden size 128 or 256, and 20 or 40 steps" sweeps 20 and 40 steps)."""
+    found, pos = [], 0
+    while m := LENGTH_LIST.search(low, pos):
+        named = SETTING_BEFORE.search(low[:m.start()]) or NOT_A_LENGTH_BEFORE.search(low[:m.start()])
+        first = re.match(NUMBER, low[m.start():])
+        pos = m.start() + first.end()
+        if named:  # the first value is that setting's: read on from the next one
+            continue
+        key = "train.steps" if m.group("unit").startswith("step") else "train.epochs"
+        found.append(GridList(key, m.group("values"), m.start("values"), m.end("values"), m.span()))
+        pos = m.end()
+    return found
 
 
 SETTING_NAMED_NEXT = re.compile(r"(?:\s+|-)(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
@@ -216,7 +257,9 @@ def _one_setting_twice(m: re.Match) -> bool:
 
 
 def _said_once(low: str) -> str:
-    """`low` with each setting named again before its next value (SAID_AGAIN) named once."""
+    """`low` with each setting named again before its next value (SAID_AGAIN) named once, and a length's unit said
+    once (LENGTH_SAID_AGAIN)."""
+    low = LENGTH_SAID_AGAIN.sub(lambda m: f"{m.group('a')} and {m.group('b')} {m.group('unit')}", low)
     while True:
         once = SAID_AGAIN.sub(lambda m: f"{m.group('name')} {m.group('a')} and {m.group('b')}"
                               if _one_setting_twice(m) else m.group(0), low)

@@ -479,11 +479,17 @@ LENGTHS = ("epochs", "steps")  # one replaces the other: "make it 300 steps" aft
 WHEN = ("at", "cron")
 
 
+DURATION_ALONE = re.compile(r"^(?=\W*\d+(?:\.\d+)?\s*(?:hours?|hrs?|minutes?|mins?)(?:\s+(?:instead|then|please))*\W*$)\W*",
+                            re.I)
+"""A length of time and nothing else ("25 minutes", "2 hours instead"): said to a waiting launch, how long it trains."""
+
+
 def launch_changes(text: str, cwd: PathCheck | None = None, method: str | None = None) -> tuple[dict, Reading | None]:
     """The launch settings a message states on its own (numbers, knobs, `key=value`, method, data, time), with the
     question to ask when one of them cannot be resolved (an unknown method, a missing folder). `method`: the
     pending launch's."""
     cwd = cwd or PathCheck(None, None)
+    text = DURATION_ALONE.sub(r"for \g<0>", text)  # "25 minutes" to a waiting launch: its time limit
     args = launch_args(text, method)
     named, problem = method_and_data(text, cwd, method_text=without_paths(text))
     if problem:
@@ -535,7 +541,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
-        changes, problem = launch_changes(f"{asked} {bare[0].value:g}", cwd, pending_method(pending, world))
+        method = pending_method(pending, world)
+        changes, problem = launch_changes(_setting_said(asked, f"{bare[0].value:g}", method), cwd, method)
     second = another_run(text, pending, changes) if problem is None else None
     if second is not None:  # "and another one with batch 64": both runs, as a sweep of that one setting
         return second if isinstance(second, Reading) else Reading("tool", *second, confidence=1.0, intents=intents[:3])
@@ -825,7 +832,7 @@ def _spoken(key: str) -> str:
 def _setting_said(key: str, value: str, method: str | None) -> str:
     """A reply that sets `key` to `value`: in words where they read back as that setting ("hidden size 64"), else
     as `key=value`."""
-    said = f"{_spoken(key)} {value}"
+    said = f"{value} minutes" if key == "train.max_minutes" else f"{_spoken(key)} {value}"  # DURATION_ALONE
     changes, problem = launch_changes(said, method=method)
     return said if problem is None and key in changes.get("overrides", {}) else f"{key}={value}"
 

@@ -504,7 +504,7 @@ SWEEPABLE: list[tuple[str, str]] = [(r"learning[ _-]rates?|lrs?", "optim.lr"),
                                     (r"(?:random[ _-])?seeds?", "train.seed")]
 
 
-INT_SWEEPS = {*INT_KNOBS, "train.batch_size"}
+INT_SWEEPS = {*INT_KNOBS, "train.batch_size", "train.steps", "train.epochs"}
 
 
 LENGTHS_ASKED: list[tuple[str, str]] = [

@@ -377,17 +377,21 @@ WHICH_WINS = re.compile(r"\b(?:tell\s+me|show\s+me|let\s+me\s+know|see|find\s+ou
 
 
 def _each_method(reading: Reading, drops, text: str) -> Reading | None:
-    """"Run byol and simclr on digits for 20 steps each": every method named, each on the same data with the same
-    settings, as one sweep (a run each, times any grid) on one yes. None where the message offers a choice, names
-    several datasets, is a schedule or a follow-up of a run (which keeps its method): those are asked about."""
+    """"Run byol and simclr on digits for 20 steps each", "try simclr on digits and shapes": every method and every
+    built-in dataset named, each with the same settings, as one sweep (a run each, times any grid) on one yes. None
+    where the message offers a choice, names several methods and several datasets (pairs, or every pairing?), a
+    folder among several datasets (a sweep's one key cannot switch to a path), is a schedule or a follow-up of a run
+    (which keeps its method): those are asked about."""
     a = reading.args
-    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(WHICH_WINS.sub("", text)) or any(
-            d.field != "method" for d in drops):
+    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(WHICH_WINS.sub("", text)):
         return None
-    methods = list(dict.fromkeys(m for m in [a.get("method"), *[d.value for d in drops]] if m))
-    if len(methods) < 2:
-        return None
-    args = {**{k: v for k, v in a.items() if k != "method"}, "methods": methods, "grid": a.get("grid") or {}}
+    methods = list(dict.fromkeys(m for m in [a.get("method"), *[d.value for d in drops if d.field == "method"]] if m))
+    datas = list(dict.fromkeys(d for d in [a.get("data"), *[d.value for d in drops if d.field == "data"]] if d))
+    if len(methods) < 2 and len(datas) < 2 or len(datas) > 1 and (len(methods) > 1 or not set(datas) <= set(BUILTIN_DATA)):
+        return None  # "dino on shapes, and moco on digits": pairs, or every pairing? asked
+    grid = {**({"data.name": datas} if len(datas) > 1 else {}), **(a.get("grid") or {})}
+    args = {**{k: v for k, v in a.items() if k != "method"}, "grid": grid,
+            **({"methods": methods} if len(methods) > 1 else {"method": a.get("method")})}
     return Reading("tool", "launch_sweep", args, confidence=reading.confidence, intents=reading.intents)
 
 

@@ -1609,6 +1609,25 @@ def test_actually_and_a_bare_value_corrects_the_one_number_just_given(tmp_path, 
     assert "Which setting of the launch should be 32?" in b.chat("actually make it 32", "u")["answer"]
 
 
+def test_a_bare_number_after_a_time_limit_is_asked_and_a_correction_of_it_set(tmp_path, monkeypatch):
+    """Session 58's notes: "make it 25" after "for 15 minutes" asks which setting 25 is (a bare number could be any
+    length or the batch, as test_understanding's "make it 128" keeps), and answering "25 minutes" asked again; a
+    time said with its unit ("25 minutes", "make it 2 hours instead") is the time limit, and "actually make it 40"
+    takes back the value just given."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain byol on digits for 15 minutes", "t")
+    asked = a.chat("make it 25", "t")["answer"]
+    assert "Which setting of the launch should be 25?" in asked and "`25 minutes`" in asked, asked
+    args = a.chat("25 minutes", "t")["pending_confirmation"]["args"]  # asked the same question again
+    assert args["overrides"] == {"train.max_minutes": 25} and args["steps"] is None
+    a.chat("pretrain byol on digits for 15 minutes", "u")
+    assert a.chat("actually make it 40", "u")["pending_confirmation"]["args"]["overrides"] == {"train.max_minutes": 40}
+    a.chat("pretrain byol on digits for 15 minutes", "v")
+    assert a.chat("make it 2 hours instead", "v")["pending_confirmation"]["args"]["overrides"] == {
+        "train.max_minutes": 120}  # asked which setting
+
+
 def test_do_it_right_after_a_recommendation_proposes_its_follow_up(tmp_path, monkeypatch):
     """Set 50: "recommend a fix for run 2" ... "do it" said nothing was waiting. A yes right after the recommendation
     proposes its follow-up (still waiting for a yes); a yes a turn later still only says how to launch it."""

@@ -13,6 +13,7 @@ from agent.intent_model import get_model
 from agent.run_refs import find_runs
 from agent.session import Agent
 from agent.understand import understand
+from ssl_runtime.catalogue import BUILTIN_DATASETS
 from tools.home import Home
 from tools.registry import Registry
 
@@ -35,6 +36,16 @@ from tools.registry import Registry
     ("sweep dino on digits over 2 and 4 local crops", {"augment.n_local_crops": [2, 4]}),  # 56g: was asked about
     ("dino with 6 local crops and batch 64 and 128", {"train.batch_size": [64, 128]}),  # the 6 is one value
     ("simclr with batch 64, then the same with batch 128", {"train.batch_size": [64, 128]}),  # 56t: was asked
+    # the run's length, value first (session 58's notes: asked about)
+    ("pretrain simclr on digits for 20 and 40 steps", {"train.steps": [20, 40]}),
+    ("sweep byol for 1, 2 or 4 epochs", {"train.epochs": [1, 2, 4]}),
+    ("simclr for 20 steps and another for 40 steps", {"train.steps": [20, 40]}),
+    ("temperature 0.1 and 0.2, 30 and 60 steps", {"method_args.temperature": [0.1, 0.2], "train.steps": [30, 60]}),
+    ("hidden size 128 or 256, and 20 or 40 steps", {"train.steps": [20, 40]}),  # ", and" starts another list
+    ("batch 64 and 20 steps", {}),  # the 64 is the batch's
+    ("dino on digits on gpu 1, 30 epochs", {}), ("dino on gpu 1 and 30 epochs", {}),  # the 1 is the GPU's
+    ("simclr 20, 40, and 80 steps", {"train.steps": [20, 40, 80]}),
+    ("5 and 10 epochs of warmup", {}),  # a warm-up's length, not the run's
 ])
 def test_what_a_sweep_varies(text, grid):
     assert find_grid(text) == grid
@@ -270,11 +281,54 @@ def test_methods_launched_to_see_which_wins_are_both_launched(text, model):
 
 
 @pytest.mark.parametrize("text", ["pretrain simclr or byol on digits for 20 steps",
-                                  "pretrain simclr on digits and shapes for 20 steps",
+                                  "pretrain simclr on digits or shapes for 20 steps",
+                                  "pretrain simclr on digits and ./photos for 20 steps",  # a folder: no sweep's key
                                   "which of simclr and byol should I pretrain on digits for 20 steps?"])
-def test_a_choice_of_methods_or_several_datasets_is_asked_about(text, model):
-    reading = understand(text, {}, WORLD, model, path_exists=lambda p: False)
+def test_a_choice_of_methods_or_datasets_or_a_folder_among_them_is_asked_about(text, model):
+    reading = understand(text, {}, WORLD, model, path_exists=lambda p: True)
     assert reading.kind == "clarify" and "Which should I set up first?" in reading.question
+
+
+def test_built_in_datasets_named_together_are_one_sweep_each_run_at_its_own_size(tmp_path, monkeypatch):
+    """"Try simclr on digits and shapes" asked which to set up first (session 58's notes): a sweep over data.name,
+    whose confirmation shows each run's image size rather than the first dataset's."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    a = Agent(home, on_launch=lambda rid: None)
+    out = a.chat("try simclr on digits and shapes for 20 steps", "d")
+    pending = out["pending_confirmation"]
+    assert pending["tool"] == "launch_sweep" and pending["args"]["grid"] == {"data.name": list(BUILTIN_DATASETS)}
+    assert "- data: `swept: digits, shapes` (you)" in out["answer"], out["answer"]
+    assert "- image size: `per run: 16, 32` (auto)" in out["answer"]
+    a.chat("yes", "d")
+    configs = [json.loads(r.config_json) for r in Registry(home).list()]
+    assert sorted((c["data"]["name"], c["train"]["steps"]) for c in configs) == [("digits", 20), ("shapes", 20)]
+
+
+def test_several_methods_on_several_datasets_are_asked_about_not_crossed(model):
+    """"dino on shapes, and moco on digits too" pairs them; four runs of every pairing would be a guess."""
+    reading = understand("launch dino on shapes, and moco on digits too", {}, WORLD, model)
+    assert reading.kind == "clarify" and "Which should I set up first?" in reading.question
+
+
+def test_the_run_s_length_swept_replaces_the_other_unit_and_each_run_is_costed_at_its_length(tmp_path, monkeypatch):
+    """"For 20 and 40 steps" asked what the 40 was (session 58's notes), and a grid over train.steps over a base of
+    10 epochs was refused as both: one run per length, the default epochs gone, the device-hours the sum of each
+    run's, and the confirmation's length the shortest to the longest."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = Home.resolve(tmp_path / "home")
+    a = Agent(home, on_launch=lambda rid: None)
+    one = a.chat("pretrain simclr on digits for 20 steps", "l")["pending_confirmation"]["device_hours"]
+    a.chat("no", "l")
+    out = a.chat("pretrain simclr on digits for 20 and 40 steps", "l")
+    pending = out["pending_confirmation"]
+    assert pending["args"]["grid"] == {"train.steps": [20, 40]} and pending["args"]["steps"] is None
+    assert pending["device_hours"] == pytest.approx(3 * one) and one > 0
+    assert "about 20 to 40 steps each" in out["answer"] and "- steps: `swept: 20, 40` (you)" in out["answer"]
+    assert "epochs" not in out["answer"], out["answer"]
+    a.chat("yes", "l")
+    trains = sorted((json.loads(r.config_json)["train"] for r in Registry(home).list()), key=lambda t: t["steps"])
+    assert [(t["steps"], t["epochs"]) for t in trains] == [(20, None), (40, None)]
 
 
 @pytest.mark.parametrize("args, field", [

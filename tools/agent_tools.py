@@ -94,6 +94,21 @@ def _sweep_bases(a: SweepArgs, home: Home) -> list[dict]:
     return [_config_tree(a.model_copy(update={"method": m, "methods": []}), home) for m in a.methods]
 
 
+AUTO_ROWS = {"data.image_size": "image_size", "backbone.name": "backbone"}
+"""The settings a config leaves on "auto" that a launch's confirmation shows as worked out: key to estimate field."""
+
+
+def _steps_across(ests: list[dict]) -> dict:
+    """A sweep whose runs differ in length (steps or epochs swept, datasets of other sizes): the shortest and the
+    longest run's steps, and the longest one's time, for the confirmation; nothing when every run is as long."""
+    steps = [e.get("steps") for e in ests]
+    if not all(isinstance(n, int) for n in steps) or len(set(steps)) < 2:
+        return {}
+    longest = ests[steps.index(max(steps))]
+    return {"steps_range": [min(steps), max(steps)], **({"time": f"the longest {longest['time']}"}
+                                                       if longest.get("time") else {})}
+
+
 def _shown_grid(a: SweepArgs) -> dict[str, list]:
     """What varies across a sweep's runs, as its confirmation and result name it: the methods compared, then the grid."""
     return {**({"method": a.methods} if a.methods else {}), **a.grid}
@@ -140,10 +155,12 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     inherited = parent or "default"
     rec = ((a.recommendation or {}).get("change") or {})
     train, data = cfg["train"], cfg["data"]
-    length = "train.epochs" if train.get("epochs") else "train.steps"
+    swept = getattr(a, "grid", None) or {}
+    length = next((k for k in RUN_LENGTH if k in swept), "train.epochs" if train.get("epochs") else "train.steps")
     rows = [  # (shown as, config key, value, from)
         ("method", "method", cfg["method"], "you" if a.method else inherited),
-        ("data", "data", data.get("name") or data.get("path"), "you" if a.data else inherited),
+        ("data", "data.name" if "data.name" in swept else "data", data.get("name") or data.get("path"),
+         "you" if a.data else inherited),
         (length.removeprefix("train."), length, train.get("epochs") or train.get("steps"),
          "you" if (a.epochs or a.steps) else inherited),
         ("batch size", "train.batch_size", est.get("batch_size"), "you" if a.batch_size else inherited
@@ -154,10 +171,9 @@ def provenance(a: LaunchArgs, cfg: dict, est: dict, parent_method: str | None = 
     ]
     if cfg["method"] not in TEXT_METHODS:  # text has no views to augment
         rows.append(("augment strength", "augment.strength", cfg["augment"]["strength"], inherited))
-    for key, name, setting in (("image_size", "image size", "data.image_size"), ("backbone", "backbone",
-                                                                                  "backbone.name")):
+    for setting, key in AUTO_ROWS.items():
         if key in est and setting not in {*a.overrides, *rec}:  # images: what the config's "auto" comes to
-            rows.append((name, setting, est[key], "auto"))
+            rows.append((key.replace("_", " "), setting, est[key], "auto"))
     by_rec = f"recommendation for {parent or 'the run'}"
     grid = {k: "swept: " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs)
             for k, vs in (_shown_grid(a) if isinstance(a, SweepArgs) else {}).items()}  # a sweep's rate is its values,
@@ -243,7 +259,7 @@ class ToolBox:
         arguments, so what is confirmed is what runs."""
         here = a.backend in (None, "local")
         est = estimate_cost(cfg, self.home, here=here)
-        said = a.steps or a.epochs or {"train.steps", "train.epochs"} & a.overrides.keys()
+        said = a.steps or a.epochs or set(RUN_LENGTH) & (a.overrides.keys() | getattr(a, "grid", {}).keys())
         steps = None if said else steps_for_time(cfg, est)
         if steps is not None:
             a = a.model_copy(update={"steps": steps})
@@ -315,10 +331,17 @@ class ToolBox:
                                 "weight), or leave out the early stopping")
         after = _waits_for(self.home, a)
         a, cfg, est, values = self._proposal(a, cfg, scaled)
-        each = [(b["method"], estimate_cost(b, self.home, here=a.backend in (None, "local")))  # each method at
-                for b in _sweep_bases(a, self.home)] if a.methods else []  # its own measured speed, built again as
-        # proposed (a time given may have set the steps)
-        hours = device_hours(est, n) if not a.methods else sum(device_hours(e, n // len(a.methods)) for _, e in each)
+        here = a.backend in (None, "local")
+        bases = _sweep_bases(a, self.home)  # built again as proposed (a time given may have set the steps)
+        each = [(b["method"], estimate_cost(b, self.home, here=here)) for b in bases] if a.methods else []
+        ests = [estimate_cost(t, self.home, here=here) for t in sweep_configs(bases, a.grid)]  # each run at its
+        hours = sum(map(device_hours, ests))  # own length, batch and method's measured speed
+        est = {**est, **_steps_across(ests)}
+        for row in values:  # datasets swept: each run's own image size and backbone, not the first one's
+            seen = list(dict.fromkeys(str(e.get(AUTO_ROWS[row["key"]])) for e in ests)) \
+                if row["from"] == "auto" and row.get("key") in AUTO_ROWS else []
+            if len(seen) > 1:
+                row["value"] = "per run: " + ", ".join(seen)
         prune = {}
         if a.prune:
             policy = pruning.Policy.of(cfg)

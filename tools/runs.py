@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ssl_runtime.catalogue import data_fields
-from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config, set_dotted
+from ssl_runtime.config import RunConfig, parse_overrides, parse_value, save_config
 from ssl_runtime.errors import ConfigError, SSLPilotError
 from ssl_runtime.run_folder import RunFolder, read_json
 from tools import access, run_notes
 from tools.gpus import Allocator, Request
 from tools.home import Home
+from tools.launches import set_length
 from tools.records import Run, now
 from tools.registry import (
     ACTIVE,
@@ -197,13 +198,14 @@ def parent_of(home: Home, ref: str) -> str:
 
 
 def expand_sweep(base: dict, grid: dict[str, list[Any]]) -> list[dict]:
-    """Cartesian product of `--sweep key=v1,v2` values over a base config tree."""
+    """Cartesian product of `--sweep key=v1,v2` values over a base config tree. A length swept in one unit
+    replaces the base's length in the other ("train.steps=20,40" over a base of 10 epochs)."""
     keys = list(grid)
     out = []
     for values in itertools.product(*(grid[k] for k in keys)):
         tree = json.loads(json.dumps(base))
         for k, v in zip(keys, values, strict=True):
-            set_dotted(tree, k, v)
+            set_length(tree, k, v, given=set(keys))
         out.append(tree)
     return out
 

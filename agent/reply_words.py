@@ -20,6 +20,9 @@ only to an action of that verb (`restated_yes`): "delete it" used to confirm a w
 request after it ("ok, cancel run 3", "fine, but first show me run 1") is not a yes to the waiting action: the request
 is answered, and the action keeps waiting (or is replaced by a new one, which says so). It used to launch the
 waiting run."""
+BARE_REPLY = re.compile(rf"^\W*(?:({_YES})|n|no|nope|nah)\W*$", re.I)
+"""A yes (group 1) or a no, and nothing else: with nothing waiting for one, understand.py says so (or, after a
+recommendation, how to take it up)."""
 YES_THEN = re.compile(rf"{_YES_LEAD}(?:y|yes|yep|yeah|sure|confirm(?:ed)?|go\s+ahead|do\s+it)\b[\s,.!;:-]*"
                       r"(?:and|then|also|plus)\b(?:\s+(?:also|then))?\s+(?P<rest>\S.*)$", re.I)
 """An explicit yes, then a request joined to it ("yes, and tag it as quick"): the action goes ahead, then the

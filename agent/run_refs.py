@@ -130,7 +130,8 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
     return out
 
 
-GROUP_REF = re.compile(r"\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?|(?:the|my|our)\s+)(?!(?:the|my|our)\s+runs\b)"
+GROUP_REF = re.compile(r"\b(?:(?P<both>both\s+)?(?:of\s+)?(?:the\s+|my\s+|our\s+)(?!(?:the|my|our)\s+runs\b)|all\s+(?:of\s+)?"
+                       r"(?:the\s+|my\s+|our\s+)?|(?P<both2>both\s+))(?!(?:the|my|our)\s+runs\b)"
                        r"(?P<what>[a-z][\w -]{1,40}?)\s+"
                        r"runs\b|\b(?:every|each)\s+(?P<one>[a-z][\w -]{1,40}?)\s+run\b|\b(?:all\s+(?:of\s+)?(?:the\s+|my\s+)?|"
                        r"(?:the|my|our)\s+)runs\s+(?:on|of|using|trained\s+on)\s+(?P<after>[a-z][\w-]{1,20})\b")
@@ -151,7 +152,7 @@ FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
 
 def _group_of_runs(low: str, world: World) -> list[str] | None:
     """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run", "the
-    runs on shapes"), oldest
+    runs on shapes", "both finished runs"), oldest
     first; [] when it names a group none of the runs is in; None when the words are no such description (every word
     must be a method, a dataset, a verdict or status word, or a filler)."""
     m = GROUP_REF.search(low)
@@ -159,7 +160,7 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
         return None
     words = (m.group("what") or m.group("one") or m.group("after")).split()
     keep: list = []
-    count = None
+    count = 2 if m.group("both") or m.group("both2") else None  # "both finished runs": the two, or asked
     for w in words:
         method = find_method(w)
         if count is None and (w.isdigit() or w in WORD_NUMBERS) and w not in ("zero", "one", "0", "1"):
@@ -186,8 +187,9 @@ ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s
 
 
 OLDEST = (r"\bthe\s+(?:oldest|earliest|first)\s+(?:run|job|experiment|training)\s+(?:i|we)\s+(?:ever\s+)?(?:launched|"
-          r"trained|ran|started|made|did)\b|\bthe\s+(?:oldest|earliest)\s+(?:one|run|job|experiment)\b")
-"""The oldest run ("the first run I launched", "the oldest one"); "the first one" alone is a list's
+          r"trained|ran|started|made|did)\b|\bthe\s+(?:oldest|earliest)\s+(?:one|run|job|experiment)\b"
+          r"|\bmy\s+(?:very\s+)?(?:oldest|earliest|first)\s+(?:run|job|experiment)\b")
+"""The oldest run ("the first run I launched", "the oldest one", "my first run"); "the first one" alone is a list's
 (agent/listed_words.py)."""
 LATEST_ENDED = re.compile(r"\b(?:last|latest|newest|most\s+recent)\s+(?P<how>finished|completed|ended|done|succeeded|"
                           r"successful)\s+(?:one|run|job|experiment|training)\b")

@@ -297,6 +297,32 @@ def without_ruled_out(text: str) -> str:
     return text
 
 
+RULED_OUT_FIRST = re.compile(
+    r"^\W*(?:(?:no|ok|okay|hmm+|actually|wait)\W+)?(?:(?:don'?t|do\s+not|let'?s\s+not|let\s+us\s+not|better\s+not|"
+    r"i'?d\s+rather\s+not|i\s+(?:don'?t|do\s+not)\s+want\s+to)\s+(?:use|train(?:\s+on)?|pretrain(?:\s+on)?|run|try|go\s+with|"
+    r"do)\s+(?:it\s+)?(?:on\s+|with\s+)?(?:the\s+)?(?P<what>[\w-]+)(?:\s+(?:data(?:set)?|method))?|(?P<that>scratch\s+that|"
+    r"forget\s+(?:that|it)))\s*[,;.:\u2014-]\s*(?:(?:but|and)\s+)?(?:just\s+|instead\s+)?(?P<rest>\S.*)$", re.I | re.S)
+"""A dataset or method ruled out, or the request taken back, before what is wanted instead ("don't use shapes, use
+digits", "let's not use simclr, use byol", "scratch that, use byol")."""
+
+
+def without_ruled_out_first(text: str) -> str:
+    """The request after a dataset or method ruled out first, when it names another of that kind ("don't use shapes,
+    use digits" is "use digits"; it swept both), or after "scratch that" when it names a method or dataset ("scratch
+    that, use byol" swaps the method; it searched the literature). Left as written otherwise."""
+    m = RULED_OUT_FIRST.match(text)
+    if not m:
+        return text
+    rest = m.group("rest")
+    method, data = (find_method(without_paths(rest)) or Named("")).value, find_data(rest)
+    if m.group("that"):
+        return rest if method or data else text
+    what = m.group("what").lower()
+    if what in BUILTIN_DATA and data or (find_method(what) or Named("")).value and method:
+        return rest
+    return text
+
+
 CORRECTED = re.compile(r"\s*[,;\u2014-]?\s*\b(?:actually|no\s*,?\s*wait|wait\s*,?\s*no|no(?=\s*,)|sorry|i\s+meant?|or\s+rather|"
                        r"make\s+(?:that|it)|correction|oops)\b\s*[,:]?\s*(?P<new>\d{1,3}(?:,\d{3})+|\d*\.?\d+(?:e-?\d+)?k?|"
                        r"[a-z][\w-]*)(?=\s*(?:[,;.!?]|$)|\s+(?:for|on|with|and|at|please)\b)", re.I)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from agent.ranked_words import BEST_REF
 from agent.reading import Reading
-from agent.slots import METHOD_WORDS
+from agent.slots import METHOD_WORDS, find_data
+from tools.runs import runs_named
 
 _JOINED = r"\s*,\s*(?:and\s+)?(?:then\s+)?|\s+and\s+(?:then\s+)?(?:also\s+)?|\s*;\s*|\s+then\s+"
 """What joins two requests: a comma, "and", ";" or "then" (and a full stop, for a request with its own verb)."""
@@ -73,6 +74,8 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         return None
     first_text, second_text = text[:m.start()].strip(), text[m.end():].strip()
     if m.re is SECOND_LAUNCH:
+        if not find_data(first_text):  # "pretrain simclr and byol on digits and shapes": methods listed, no pairs
+            return None
         second_text = f"{verb.group(0).strip()} {second_text}"
         shared = EACH_TAIL.search(second_text)  # "..., 20 steps each"
         if not shared and not re.search(r"\d", first_text):  # "simclr on digits and byol on shapes for 20 steps"
@@ -110,7 +113,7 @@ def _their_runs(second_text: str, first: Reading) -> str:
     ids = [str(i) for i in first.args.get("run_ids") or []]
     if len(ids) < 2:
         return second_text
-    return THEM.sub(f"runs {', '.join(ids[:-1])} and {ids[-1]}", second_text, count=1)
+    return THEM.sub(runs_named(ids), second_text, count=1)
 
 
 def _values(args) -> set[str]:

@@ -76,7 +76,7 @@ from agent.reading import (
     run_problem,
     which_sweep,
 )
-from agent.reply_words import TAKEN_UP
+from agent.reply_words import BARE_REPLY, TAKEN_UP
 from agent.run_refs import (
     GROUP_REF,
     METHODS_WEIGHED,
@@ -142,6 +142,7 @@ from agent.slots import (
     without_declined,
     without_paths,
     without_ruled_out,
+    without_ruled_out_first,
 )
 from agent.stop_words import (
     CONDITION_START,
@@ -222,9 +223,6 @@ STOP_CONDITION = re.compile(
     r"(?:run\s*#?\d+|it|the\s+\w+\s+run|[\w-]+)\s+(?:after|at)\s+(?:another\s+)?(?:step\s+)?\d[\d,]*k?\b", re.I)
 """A stop that waits for something ("stop run 2 when the loss drops below 0.5", "kill it once it collapses",
 "stop run 3 after 500 steps"): not a cancel now, which would drop the condition."""
-BARE_REPLY = re.compile(r"^\W*(?:(y|yes|yep|yeah|yup|ya|yah|yea|sure|ok|okay|confirm(?:ed)?|go\s+ahead|do\s+it|please\s+do|sounds\s+good)"
-                        r"|n|no|nope)\W*$", re.I)
-"""A yes (group 1) or a no and nothing else."""
 STOP_ASKED = re.compile(
     r"^\W*(?:(?:pls|please|hey|ok|okay|sorry|actually|oops|oh|wait|rather|i\s+meant?)\W+)*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+(?:want|need|"
     r"would\s+like|'d\s+like)\s+(?:you\s+)?to\s+|let'?s\s+)?(?:early[- ]?)?(?:kill|stop|cancel|abort|terminate|halt|end)\b"
@@ -325,13 +323,14 @@ def _plainly(text: str, context: dict) -> str:
     """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
     counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes ("1h30"), a value
     corrected as it is said in place of the one it corrects ("for 20 steps, actually 30"), a dataset or method ruled
-    out taken off ("on digits, not on shapes"), what is not wanted before a request left out ("no need to probe,
+    out taken off ("on digits, not on shapes"; "don't use shapes, use digits"), what is not wanted before a request left out ("no need to probe,
     just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), a run given a while more
     and then stopped as that stop ("let run 3 go on for 30 minutes then stop it"), "the last one in that list" as
     its run. A note's words are left as the user wrote them."""
     if not writes_a_note(text):
         text = durations_in_minutes(counts_in_digits(typos_mended(text)))
-        text = let_it_run_then_stop(run_said_first(without_declined(without_ruled_out(self_corrected(text)))))
+        text = let_it_run_then_stop(run_said_first(without_declined(without_ruled_out(without_ruled_out_first(
+            self_corrected(text))))))
     return last_of_list(text, context)
 
 

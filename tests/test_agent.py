@@ -267,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
+HELD_OUT_CONVERSATIONS = {**{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", "b", "c"]},
+                          **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
                           "session56_turns_heldout.jsonl": 0.9, "session56b_turns_heldout.jsonl": 0.8,
@@ -1073,6 +1074,8 @@ def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, m
     (["compare runs 1 and 2", "and what about their configs?"],  # was a literature search
      [("compare_runs", {"run_ids": ["1", "2"], "show": ["config"]})]),
     (["compare all three runs"], [("compare_runs", {"run_ids": ["1", "2", "3"]})]),  # was asked which
+    (["tag both finished runs as reviewed"], [("annotate_run", {"run_ids": ["1", "2"], "add_tags": ["reviewed"]})]),
+    # session 58's notes: "both" was asked which run
 ])
 def test_the_runs_just_shown_named_together(turns, calls, tmp_path, monkeypatch):
     """Held-out set 56n: "them", "both", "their configs" and "all three runs" are the runs shown or every run."""
@@ -1083,6 +1086,15 @@ def test_the_runs_just_shown_named_together(turns, calls, tmp_path, monkeypatch)
     for text in turns:
         out = a.chat(text, "l")
     assert [(c["name"], c["args"]) for c in out["tool_calls"]] == calls
+
+
+def test_both_of_a_kind_of_run_when_there_is_one_is_asked_about(tmp_path, monkeypatch):
+    """"Both healthy runs" where one run is healthy: no run is guessed at."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    out = agent(seeded_home(tmp_path / "home", evidence=True)).chat("compare both healthy runs", "b")
+    assert not out.get("tool_calls") and "No run fits that description" in out["answer"]
 
 
 def test_two_runs_given_their_own_tags_each_get_theirs(tmp_path, monkeypatch):
@@ -1626,6 +1638,22 @@ def test_a_bare_number_after_a_time_limit_is_asked_and_a_correction_of_it_set(tm
     a.chat("pretrain byol on digits for 15 minutes", "v")
     assert a.chat("make it 2 hours instead", "v")["pending_confirmation"]["args"]["overrides"] == {
         "train.max_minutes": 120}  # asked which setting
+
+
+@pytest.mark.parametrize("text, method, data", [
+    ("don't use shapes, use digits", "simclr", "digits"),  # swept both datasets once "digits and shapes" could
+    ("let's not use simclr, use byol", "byol", "shapes"),  # compared both methods
+    ("scratch that, use byol", "byol", "shapes"),  # searched the literature for "use byol"
+])
+def test_a_method_or_dataset_ruled_out_first_is_replaced_not_added(text, method, data, tmp_path, monkeypatch):
+    """Session 58's notes and this session's sweeps over datasets: what is ruled out before what is wanted is not
+    wanted too."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = agent(Home.resolve(tmp_path / "home"))
+    a.chat("pretrain simclr on shapes for 20 steps", "t")
+    pending = a.chat(text, "t")["pending_confirmation"]
+    assert pending["tool"] == "launch_pretraining", pending
+    assert (pending["args"]["method"], pending["args"]["data"], pending["args"]["steps"]) == (method, data, 20)
 
 
 def test_do_it_right_after_a_recommendation_proposes_its_follow_up(tmp_path, monkeypatch):

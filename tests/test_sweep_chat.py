@@ -305,10 +305,17 @@ def test_built_in_datasets_named_together_are_one_sweep_each_run_at_its_own_size
     assert sorted((c["data"]["name"], c["train"]["steps"]) for c in configs) == [("digits", 20), ("shapes", 20)]
 
 
-def test_several_methods_on_several_datasets_are_asked_about_not_crossed(model):
-    """"dino on shapes, and moco on digits too" pairs them; four runs of every pairing would be a guess."""
+def test_several_methods_on_several_datasets_are_asked_about_not_crossed(model, tmp_path, monkeypatch):
+    """"dino on shapes, and moco on digits too" pairs them; four runs of every pairing would be a guess. Held-out
+    set 59c: "pretrain simclr and byol on digits and shapes" was split into "pretrain simclr" (proposed, on the
+    default data) and a sweep of byol on both datasets."""
     reading = understand("launch dino on shapes, and moco on digits too", {}, WORLD, model)
     assert reading.kind == "clarify" and "Which should I set up first?" in reading.question
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    out = Agent(Home.resolve(tmp_path / "home"), on_launch=lambda rid: None).chat(
+        "pretrain simclr and byol on digits and shapes", "m")
+    assert out["pending_confirmation"] is None and not out.get("tool_calls")
+    assert "Which should I set up first?" in out["answer"]
 
 
 def test_the_run_s_length_swept_replaces_the_other_unit_and_each_run_is_costed_at_its_length(tmp_path, monkeypatch):

@@ -847,7 +847,8 @@ def test_a_bare_number_sets_the_setting_just_asked_about(model):
     ("diagnose the top one", "diagnose run 4"), ("why is the bottom run so weak?", "why is run 2 so weak?"),
     ("compare the first two", "compare runs 4 and 1"), ("compare the top 3 runs", "compare runs 4, 1 and 5"),
     ("which of them is best?", "which of runs 4, 1, 5 and 2 is best?"), ("compare all of them", None),
-    ("show me the first run I launched", None), ("the fifth one", None), ("list my runs", None)])
+    ("show me the first run I launched", None), ("diagnose my first run", None), ("the fifth one", None),
+    ("list my runs", None)])
 def test_a_place_in_the_last_list_is_written_as_its_run(text, written):
     from agent.listed_words import resolve_listed
 
@@ -858,6 +859,7 @@ def test_a_place_in_the_last_list_is_written_as_its_run(text, written):
 def test_the_first_run_i_launched_is_the_oldest(model):
     assert read(model, "show me the first run I launched").args == {"run_id": "1"}
     assert read(model, "diagnose the oldest one").args == {"run_id": "1"}
+    assert read(model, "what is the probe accuracy of my first run?").args == {"run_id": "1"}  # session 58's notes
 
 
 def test_two_methods_weighed_on_their_data_compare_every_run_of_each(model):

@@ -168,9 +168,10 @@ last value ("on gpu 1, 30 epochs" is one length)."""
 NOT_A_LENGTH_BEFORE = re.compile(r"\b(?:gpus?|cuda|devices?|runs?|nodes?|top|#)\s*[:#]?\s*$")
 """A word whose number the first value is ("on gpu 1 and 30 epochs")."""
 LENGTH_SAID_AGAIN = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\s*(?:,\s*|\s+)(?:and|or|vs\.?|versus)\s+"
-                               rf"(?:(?:then\s+)?(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|the\s+same)\s+(?:with|at|"
-                               rf"for)\s+)?(?P<b>{NUMBER})\s+(?P=unit)\b")
-"""The length said again with its unit ("20 steps and 40 steps", "20 steps and another for 40 steps"): one list."""
+                               r"(?:then\s+)?(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|the\s+same)\s+)?"
+                               rf"(?:(?:with|at|for)\s+)?(?P<b>{NUMBER})\s+(?P=unit)\b")
+"""The length said again with its unit ("20 steps and 40 steps", "20 steps and another for 40 steps", "with 20 steps
+and then 40 steps"): one list."""
 
 
 SETTING_BEFORE = re.compile(r"\b(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])

@@ -543,7 +543,7 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     if len(bare) == 1:
         method = pending_method(pending, world)
         changes, problem = launch_changes(_setting_said(asked, f"{bare[0].value:g}", method), cwd, method)
-    second = another_run(text, pending, changes) if problem is None else None
+    second = another_run(written or text, pending, changes) if problem is None else None
     if second is not None:  # "and another one with batch 64": both runs, as a sweep of that one setting
         return second if isinstance(second, Reading) else Reading("tool", *second, confidence=1.0, intents=intents[:3])
     scaled = multiples_of_pending(text, pending) if problem is None else {}
@@ -584,6 +584,10 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     if "method" in changes:  # "no, make it moco" of methods compared: that one method now
         args.pop("methods", None)
     args.update(changes, **placement)
+    if "data" in changes and "data.name" in (args.get("grid") or {}):  # "just shapes": one dataset, not the sweep's
+        args["grid"] = {k: v for k, v in args["grid"].items() if k != "data.name"}
+        if not args["grid"]:
+            del args["grid"]
     if labels.get("tags"):
         args["tags"] = list(dict.fromkeys([*args.get("tags", []), *labels["tags"]]))
     if labels.get("name"):
@@ -594,6 +598,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
         args = {**_without_swept(args, grid), "grid": {**args.get("grid", {}), **grid}}
     tool = "schedule_pretraining" if any(k in args for k in WHEN) else "launch_sweep" if args.get("grid") or \
         args.get("methods") else "launch_pretraining"
+    if tool == "launch_pretraining":  # a sweep cut to one run ("just shapes") keeps no sweep's fields
+        args = {k: v for k, v in args.items() if k in LaunchArgs.model_fields}
     return Reading("tool", tool, args, confidence=1.0, intents=intents[:3])
 
 
@@ -755,11 +761,13 @@ def _without_swept(args: dict, grid: dict) -> dict:
 
 _AND = r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*"
 _MAKE = r"(?:(?:add|launch|start|queue|make|do|run|train|i\s+want|i'd\s+like)\s+)?"
+_THE_SAME = r"(?:(?:try|run|do|train|launch)\s+(?:it|that|this|the\s+same(?:\s+(?:run|thing))?)\s+)"
 ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy))?|"
-                         rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but)\b)",
-                         re.I)
+                         rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but)\b)"
+                         rf"|^\W*(?:and\s+)?also\W+(?:{_THE_SAME}(?=(?:on|with|at|using)\b)|(?=on\b))"
+                         rf"|^\W*(?:and\s+)?{_THE_SAME}?(?:on|with|at|using)\b.{{1,40}}?\s+(?:too|as\s+well)\W*$", re.I)
 """A second run beside the waiting one ("and another one with batch 64", "and one with lr 0.3", "one more at lr
-1.0"): the one setting it gives varies."""
+1.0", "also try it on shapes", "on shapes too"): the one setting it gives varies."""
 
 
 def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:

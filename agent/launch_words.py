@@ -769,9 +769,11 @@ _THE_SAME = r"(?:(?:try|run|do|train|launch)\s+(?:it|that|this|the\s+same(?:\s+(
 ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy))?|"
                          rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but|for)\b)"
                          rf"|^\W*(?:and\s+)?also\W+(?:{_THE_SAME}(?=(?:on|with|at|using)\b)|(?=on\b))"
-                         rf"|^\W*(?:and\s+)?{_THE_SAME}?(?:on|with|at|using)\b.{{1,40}}?\s+(?:too|as\s+well)\W*$", re.I)
+                         r"|^\W*(?:and\s+)?(?:(?:the\s+)?same(?:\s+(?:thing|run|one))?\W+(?:but\s+)?)?"
+                         rf"{_THE_SAME}?(?:on|with|at|using|for)\b.{{1,40}}?\s+(?:too|as\s+well)\W*$", re.I)
 """A second run beside the waiting one ("and another one with batch 64", "and one with lr 0.3", "one more at lr
-1.0", "and another one for 40 steps", "also try it on shapes", "on shapes too"): the one setting it gives varies."""
+1.0", "and another one for 40 steps", "also try it on shapes", "same but on shapes too", "and for 4 epochs as
+well"): the one setting it gives varies."""
 
 
 def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:

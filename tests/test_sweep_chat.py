@@ -47,6 +47,9 @@ from tools.registry import Registry
     ("simclr 20, 40, and 80 steps", {"train.steps": [20, 40, 80]}),
     ("try dino on shapes with 20 steps and then 40 steps", {"train.steps": [20, 40]}),  # held-out set 59d
     ("run vicreg on shapes for 40 steps, then also for 80 steps", {"train.steps": [40, 80]}),  # held-out set 59h
+    ("pretrain simclr for 20 steps on digits, and another for 30 steps", {"train.steps": [20, 30]}),  # 59j
+    ("train simclr on digits for 20 steps at 1e-3 and 1e-2 learning rates", {"optim.lr": [0.001, 0.01]}),  # 59l
+    ("batch 64 and 0.01 lr", {}),  # one value each
     ("5 and 10 epochs of warmup", {}),  # a warm-up's length, not the run's
 ])
 def test_what_a_sweep_varies(text, grid):
@@ -334,6 +337,10 @@ def test_a_dataset_added_to_a_waiting_launch_or_its_datasets_cut_to_one(turns, d
     (["pretrain simclr on digits and shapes for 20 steps", "drop shapes"], "launch_pretraining", None),
     (["pretrain simclr on digits for 20 steps", "and another one for 40 steps"], "launch_sweep",
      {"train.steps": [20, 40]}),
+    (["pretrain moco on digits for 10 and 20 epochs", "no, 5 and 10"], "launch_sweep", {"train.epochs": [5, 10]}),
+    (["pretrain vicreg on digits for 2 epochs", "and for 4 epochs as well"], "launch_sweep", {"train.epochs": [2, 4]}),
+    (["pretrain simclr on digits for 20 steps", "same but on shapes too"], "launch_sweep",
+     {"data.name": list(BUILTIN_DATASETS)}),
 ])
 def test_a_waiting_sweep_s_lists_edited_in_words(turns, tool, grid, tmp_path, monkeypatch):
     """Held-out set 59i: "remove the 30" was read as deleting run 30, "make it 30 and 60 instead" asked which setting

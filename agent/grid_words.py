@@ -400,25 +400,37 @@ def edited_methods(text: str, methods: list[str]) -> list[str] | None:
     return kept or None
 
 
+def _list_said_anew(anew: re.Match, grid: dict[str, list]) -> dict[str, list] | None:
+    """SWEEP_NEW_LIST's reading: the grid with the one list (or the list named) said again; {} where the values are
+    of another kind than the list's ("make it 30 and 60" of a sweep of rates: asked); None where the words name no
+    list of the grid ("only 0.3" is SWEEP_ONLY's)."""
+    values = re.findall(NUMBER, anew.group("values"))
+    named = next((k for p, k in SWEEPABLE if anew.group("name") and re.fullmatch(
+        rf"(?:{p})", anew.group("name").strip(), re.I)), None)
+    numeric = [k for k in grid if k != "data.name"]
+    key = named if named in grid else numeric[0] if len(numeric) == 1 and not anew.group("name") else None
+    if key is None or len(values) < 2:
+        return None
+    whole = key in INT_SWEEPS or all(float(v).is_integer() for v in grid[key])
+    if any(float(v).is_integer() != whole for v in values):
+        return {}
+    return {**grid, key: [int(float(v)) if key in INT_SWEEPS else float(v) for v in values]}
+
+
 def edited_grid(text: str, grid: dict[str, list]) -> dict[str, list] | None:
     """A waiting sweep's grid with values added (SWEEP_ADD), taken out (SWEEP_DROP, DATA_DROP), kept alone
-    (SWEEP_ONLY) or said anew (SWEEP_NEW_LIST), or None when the message is none of these, or it cannot tell which list (several, none named): then it is read as
-    any change to a launch. A list left with one value stays in the grid with it (the caller makes it a single
-    setting)."""
+    (SWEEP_ONLY) or said anew (SWEEP_NEW_LIST), or None when the message is none of these, or it cannot tell which
+    list (several, none named, or values of another kind): then it is read as any change to a launch. A list left
+    with one value stays in the grid with it (the caller makes it a single setting)."""
     dropped_data = DATA_DROP.match(text)
     if dropped_data and dropped_data.group("data").lower() in grid.get("data.name", []):  # "drop shapes"
         return {**grid, "data.name": [d for d in grid["data.name"] if d != dropped_data.group("data").lower()]}
     anew = SWEEP_NEW_LIST.match(text)
     if anew and grid and (anew.group("make") or anew.group("instead") or re.search(r"\b(?:no|nope|actually|wait)\b",
-                                                                                   anew.group("lead"), re.I)):  # "make it 30 and 60 instead": the one list, or the list named, said again
-        values = re.findall(NUMBER, anew.group("values"))
-        named = next((k for p, k in SWEEPABLE if anew.group("name") and re.fullmatch(
-            rf"(?:{p})", anew.group("name").strip(), re.I)), None)
-        numeric = [k for k in grid if k != "data.name"]
-        key = named if named in grid else numeric[0] if len(numeric) == 1 and not anew.group("name") else None
-        if key is None or len(values) < 2:
-            return None
-        return {**grid, key: [int(float(v)) if key in INT_SWEEPS else float(v) for v in values]}
+                                                                                   anew.group("lead"), re.I)):
+        said = _list_said_anew(anew, grid)  # "make it 30 and 60 instead", "no, 5 and 10"
+        if said is not None:  # {}: values of another kind than the list's, asked
+            return said or None
     swap = SWEEP_REPLACE.match(text)
     if swap and grid:  # "replace 0.1 with 0.05": in its place, in the list that has it
         old = float(next(filter(None, swap.group("old", "old2", "old3"))))

@@ -338,6 +338,8 @@ def test_a_dataset_added_to_a_waiting_launch_or_its_datasets_cut_to_one(turns, d
     (["pretrain simclr on digits for 20 steps", "and another one for 40 steps"], "launch_sweep",
      {"train.steps": [20, 40]}),
     (["pretrain moco on digits for 10 and 20 epochs", "no, 5 and 10"], "launch_sweep", {"train.epochs": [5, 10]}),
+    (["pretrain simclr on digits for 10 steps with temperature 0.1, 0.2 and 0.5", "actually only 0.1 and 0.5"],
+     "launch_sweep", {"method_args.temperature": [0.1, 0.5]}),  # SWEEP_ONLY's, not a list said anew (sets 46c, 49b)
     (["pretrain vicreg on digits for 2 epochs", "and for 4 epochs as well"], "launch_sweep", {"train.epochs": [2, 4]}),
     (["pretrain simclr on digits for 20 steps", "same but on shapes too"], "launch_sweep",
      {"data.name": list(BUILTIN_DATASETS)}),

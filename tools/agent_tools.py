@@ -109,6 +109,17 @@ def _steps_across(ests: list[dict]) -> dict:
                                                        if longest.get("time") else {})}
 
 
+def _autos_per_run(values: list[dict], ests: list[dict]) -> list[dict]:
+    """A sweep's confirmation rows with each "auto" value that differs between its runs (datasets swept: an image
+    size each) shown per run, not as the first run's."""
+    out = []
+    for row in values:
+        seen = list(dict.fromkeys(str(e.get(AUTO_ROWS[row["key"]])) for e in ests)) \
+            if row["from"] == "auto" and row.get("key") in AUTO_ROWS else []
+        out.append({**row, "value": "per run: " + ", ".join(seen)} if len(seen) > 1 else row)
+    return out
+
+
 def _shown_grid(a: SweepArgs) -> dict[str, list]:
     """What varies across a sweep's runs, as its confirmation and result name it: the methods compared, then the grid."""
     return {**({"method": a.methods} if a.methods else {}), **a.grid}
@@ -337,11 +348,7 @@ class ToolBox:
         ests = [estimate_cost(t, self.home, here=here) for t in sweep_configs(bases, a.grid)]  # each run at its
         hours = sum(map(device_hours, ests))  # own length, batch and method's measured speed
         est = {**est, **_steps_across(ests)}
-        for row in values:  # datasets swept: each run's own image size and backbone, not the first one's
-            seen = list(dict.fromkeys(str(e.get(AUTO_ROWS[row["key"]])) for e in ests)) \
-                if row["from"] == "auto" and row.get("key") in AUTO_ROWS else []
-            if len(seen) > 1:
-                row["value"] = "per run: " + ", ".join(seen)
+        values = _autos_per_run(values, ests)
         prune = {}
         if a.prune:
             policy = pruning.Policy.of(cfg)

@@ -156,6 +156,9 @@ def _grid_lists(low: str, keep_tangled: bool = False) -> list[GridList]:
         listed = GridList(key, m.group(1), m.start(1), m.end(1), m.span()) if m else None
         if listed and m.end(1) == m.end() and _names_next(low, m.end()):
             listed = _last_dropped(listed)  # "a batch of 96 and 10 warmup steps": the 10 is the warm-up's
+        if listed and LENGTH_NEXT.match(low, listed.end) and float(re.findall(NUMBER, listed.values)[-1]).is_integer():
+            listed = replace(listed, claimed=True)  # "batch 64 and 20 or 40 steps": a batch of 20, or a length? asked
+            # (it swept batches of 64 and 20)
         if listed and all(g.key != key for g in found):
             found.append(listed)
         elif not m and all(g.key != key for g in found) and (ranged := _ranges(low, pattern, key)):
@@ -184,6 +187,9 @@ LENGTH_SAID_AGAIN = re.compile(rf"\b(?P<a>{NUMBER})\s+(?P<unit>steps?|epochs?)\s
 and then 40 steps", "for 40 steps, then also for 80 steps"): one list."""
 
 
+LENGTH_NEXT = re.compile(rf"\s*(?:or|/|vs\.?)\s*{NUMBER}\s+(?:steps?|epochs?)\b")
+"""A length offered as the other choice right after a list's last whole value ("batch 64 and 20 or 40 steps"): that
+value may be a length too. Not after "and" ("lr 0.1 and 0.3 and 20 steps" sweeps rates for 20 steps)."""
 SETTING_BEFORE = re.compile(r"\b(?:" + "|".join([p for p, _ in SWEEPABLE] + [p for p, _, _ in METHOD_SETTINGS])
                             + rf")\s*[:=]?\s*(?:of|to|at)?\s*(?:{NUMBER}\s*(?:,|/)\s*)*(?:{NUMBER}\s*(?:and|or)\s+)?$")
 """Any setting's name right before a value, or before a list the value ends: the value is that setting's. A list's

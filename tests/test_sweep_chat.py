@@ -50,6 +50,8 @@ from tools.registry import Registry
     ("pretrain simclr for 20 steps on digits, and another for 30 steps", {"train.steps": [20, 30]}),  # 59j
     ("train simclr on digits for 20 steps at 1e-3 and 1e-2 learning rates", {"optim.lr": [0.001, 0.01]}),  # 59l
     ("batch 64 and 0.01 lr", {}),  # one value each
+    ("batch 64 and 20 or 40 steps", {}),  # a batch of 20, or a length of 20? asked (it swept batches of 64 and 20)
+    ("lr 0.1 and 0.3 and 20 steps", {"optim.lr": [0.1, 0.3]}),
     ("5 and 10 epochs of warmup", {}),  # a warm-up's length, not the run's
 ])
 def test_what_a_sweep_varies(text, grid):

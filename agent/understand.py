@@ -323,8 +323,8 @@ def _plainly(text: str, context: dict) -> str:
     """The message as every reading (and the fidelity check) reads it: a first verb's typo mended ("jugde run 1"),
     counts spelled out in digits ("twenty steps"), a length in hours and minutes in minutes ("1h30"), a value
     corrected as it is said in place of the one it corrects ("for 20 steps, actually 30"), a dataset or method ruled
-    out taken off ("on digits, not on shapes"; "don't use shapes, use digits"), what is not wanted before a request left out ("no need to probe,
-    just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), a run given a while more
+    out taken off ("on digits, not on shapes"; "don't use shapes, use digits"), what is not wanted before a request
+    left out ("no need to probe, just show me run 1"), a run named first and then called "it" ("run 1 - is it good?"), a run given a while more
     and then stopped as that stop ("let run 3 go on for 30 minutes then stop it"), "the last one in that list" as
     its run. A note's words are left as the user wrote them."""
     if not writes_a_note(text):
@@ -382,11 +382,14 @@ def _each_method(reading: Reading, drops, text: str) -> Reading | None:
     folder among several datasets (a sweep's one key cannot switch to a path), is a schedule or a follow-up of a run
     (which keeps its method): those are asked about."""
     a = reading.args
-    if reading.tool == "schedule_pretraining" or a.get("parent_run") or ONE_OR_THE_OTHER.search(WHICH_WINS.sub("", text)):
+    if reading.tool == "schedule_pretraining" or a.get("parent_run") or \
+            ONE_OR_THE_OTHER.search(WHICH_WINS.sub("", text)):
         return None
     methods = list(dict.fromkeys(m for m in [a.get("method"), *[d.value for d in drops if d.field == "method"]] if m))
     datas = list(dict.fromkeys(d for d in [a.get("data"), *[d.value for d in drops if d.field == "data"]] if d))
-    if len(methods) < 2 and len(datas) < 2 or len(datas) > 1 and (len(methods) > 1 or not set(datas) <= set(BUILTIN_DATA)):
+    if len(methods) < 2 and len(datas) < 2:
+        return None
+    if len(datas) > 1 and (len(methods) > 1 or not set(datas) <= set(BUILTIN_DATA)):
         return None  # "dino on shapes, and moco on digits": pairs, or every pairing? asked
     grid = {**({"data.name": datas} if len(datas) > 1 else {}), **(a.get("grid") or {})}
     args = {**{k: v for k, v in a.items() if k != "method"}, "grid": grid,

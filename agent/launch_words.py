@@ -541,6 +541,15 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
                        taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)
                                  or DATA_DROP.match(text)))
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
+    that = THAT_MULTIPLE.match(text) if asked and not changes and problem is None else None
+    shown = (pending.get("shown") or {}).get(asked) if that else None
+    if isinstance(shown, (int, float)):  # "half that": the value just set, scaled
+        value = shown * factor_of(that.group("k")) if isinstance(shown, float) or asked == "optim.lr" else \
+            max(1, round(shown * factor_of(that.group("k"))))
+        method = pending_method(pending, world)
+        changes, problem = launch_changes(_setting_said(asked, f"{value:g}", method), cwd, method)
+    elif THAT_MULTIPLE.match(text) and not changes and problem is None:  # "double that" of two values: which
+        return _which_multiplied(THAT_MULTIPLE.match(text).group("k"), pending, intents)
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
         method = pending_method(pending, world)
@@ -634,6 +643,13 @@ SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 """A question that may name a setting of the waiting launch: not about the past of a run."""
 
 
+THAT_MULTIPLE = re.compile(r"^\W*(?:(?:no|nah|actually|hmm+|ok(?:ay)?|wait)\W+)*(?:(?:make|set)\s+(?:it|that)\s+(?:to\s+)?)?"
+                           r"(?P<k>twice|double|triple|half|halve|a\s+third\s+of|\d+(?:\.\d+)?\s*x|\d+\s+times)\s+"
+                           r"(?:that|it|this|the\s+value|as\s+much)(?:\s+(?:instead|then|please))*\W*$", re.I)
+"""A multiple of the one value just given ("half that", "double it", "make it twice that"): the setting the
+previous message set to a number, scaled."""
+
+
 def asked_setting(previous: str | None, text: str = "") -> str | None:
     """The setting (a dotted key) the user's previous message asked the waiting launch about, if it was such a
     question naming one setting ("what batch size will it use?", "is 30 steps enough?", "what does the mask ratio
@@ -642,6 +658,9 @@ def asked_setting(previous: str | None, text: str = "") -> str | None:
     steps with lr 0.5")."""
     if not previous:
         return None
+    if THAT_MULTIPLE.match(text):  # "lr 0.01" ... "half that": the one value set
+        given = _values_given(previous)
+        return given[0] if len(given) == 1 else None
     if corrected_value(text):
         same = _values_given(previous, written_numbers(text)[-1].value)
         return same[0] if len(same) == 1 else None
@@ -697,8 +716,8 @@ def multiples_of_pending(text: str, pending: dict) -> dict | Reading:
     is asked for as a value, the launch kept as it was."""
     said = multiples_of_parent(text, {})
     shown = pending.get("shown") or {}
-    if "train.steps" in said and "train.steps" not in shown and "train.epochs" in shown and not re.search(
-            r"\bsteps\b", text, re.I):  # "twice as long" of a launch given in epochs
+    if "train.steps" in said and "train.steps" not in shown and "train.epochs" in shown:  # "twice as long", "double
+        # the steps" of a launch given in epochs: its steps are epochs x batches an epoch, so the epochs scale them
         said["train.epochs"] = said.pop("train.steps")
     out: dict = {}
     for key, factor in said.items():
@@ -837,6 +856,23 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
                  + f" Or say `{GO_AHEAD_WITHOUT}` to keep it as it was.", [*options, GO_AHEAD_WITHOUT], intents[:3], 1.0)
     asked.without = {"tool": pending["tool"], "args": {k: v for k, v in args.items() if v not in (None, {}, [])}}
     return asked
+
+
+MULTIPLIED_NAMES = {"steps": "steps", "epochs": "epochs", "batch_size": "batch size", "lr": "lr",
+                    "method_args.temperature": "temperature"}
+"""The launch's values a multiple can name (MULTIPLE_OF_SETTING), by the argument or override that holds them."""
+
+
+def _which_multiplied(factor: str, pending: dict, intents) -> Reading:
+    """"double that" when it is not clear which value "that" is: asked, with each value the launch was given that a
+    multiple can name offered."""
+    args = pending.get("args") or {}
+    given = {**{k: v for k, v in args.items() if k != "overrides"}, **(args.get("overrides") or {})}
+    word = "half" if factor.lower().startswith("half") else factor.lower()
+    options = [f"{word} the {name}" for key, name in MULTIPLIED_NAMES.items()
+               if isinstance(given.get(key), (int, float)) and not isinstance(given.get(key), bool)]
+    return ask(f"Which value should \"{factor}\" apply to? Name the setting (e.g. `double the batch size`).",
+               options or ["double the batch size"], intents[:3], 1.0)
 
 
 def _spoken(key: str) -> str:

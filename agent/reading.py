@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.run_refs import World
+from agent.slots import WORD_NUMBERS
 from tools.tool_table import RUN_TOOLS
 
 # Below this probability, or with the second reading this close, the chat asks which reading was meant. Chosen on
@@ -40,6 +41,9 @@ class Reading:
     then: str | None = None  # a message read again once this call is back, with its result in the context
 
 
+NUMBER_WORDS = {n: w for w, n in WORD_NUMBERS.items()}
+
+
 def ask(question: str, options: list[str] | None = None, intents=None, confidence: float = 0.0) -> Reading:
     return Reading("clarify", question=question, options=options or [], intents=intents or [], confidence=confidence)
 
@@ -61,6 +65,11 @@ def run_problem(refs, world: World) -> Reading | None:
     if refs.ambiguous and not refs.ids:
         group = refs.ambiguous[0]
         return ask(f"That fits runs {', '.join(group)}. Which one?", [f"show run {r}" for r in group[:4]])
+    if refs.miscounted and not refs.ids:
+        count, fit = refs.miscounted
+        which = f"only run {fit[0]} fits" if len(fit) == 1 else f"{len(fit)} runs fit ({', '.join(fit)})"
+        return ask(f"You said {NUMBER_WORDS.get(count, count)} runs, but {which} that description (runs: {known}). Which "
+                   "runs did you mean?", [f"show run {r}" for r in fit[-3:]])
     if "(described)" in refs.unknown and not refs.ids:
         return ask(f"No run fits that description (runs: {known}). Which run did you mean?",
                     [f"show run {r}" for r in world.ids()[-3:]])

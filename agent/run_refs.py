@@ -66,6 +66,7 @@ class RunRefs:
     mentioned: bool = False  # the message points at runs itself (not through the thread)
     sweeps: list[str] = field(default_factory=list)  # "the sweep" with several here: their names, to ask which
     group: list[str] | None = None  # the runs a plural description named ("all the byol runs"), when it named one
+    miscounted: tuple[int, list[str]] | None = None  # "both healthy runs" with one healthy: the count said, the runs
 
 
 def find_backend(text: str, world: World) -> str | None:
@@ -150,11 +151,10 @@ GROUP_WORDS = {"healthy": lambda r: r.verdict == "healthy",
 FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
 
 
-def _group_of_runs(low: str, world: World) -> list[str] | None:
+def _group_of_runs(low: str, world: World) -> tuple[list[str], int | None] | None:
     """The runs a plural description names ("my digits runs", "all the healthy byol runs", "every shapes run", "the
-    runs on shapes", "both finished runs"), oldest
-    first; [] when it names a group none of the runs is in; None when the words are no such description (every word
-    must be a method, a dataset, a verdict or status word, or a filler)."""
+    runs on shapes", "both finished runs"), oldest first, with the count it said ("both": 2), if any; None when the
+    words are no such description (every word must be a method, a dataset, a verdict or status word, or a filler)."""
     m = GROUP_REF.search(low)
     if not m:
         return None
@@ -175,8 +175,7 @@ def _group_of_runs(low: str, world: World) -> list[str] | None:
             return None
     if not keep and count is None:  # "all three runs": every run, if there are that many
         return None
-    ids = [r.id for r in world.runs if all(k(r) for k in keep)]
-    return [] if count is not None and count != len(ids) else ids
+    return [r.id for r in world.runs if all(k(r) for k in keep)], count
 
 
 ONE_DESCRIBED = r"(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job|experiment)"
@@ -398,14 +397,16 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
             refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
         else:
             refs.unknown.append("(described)")
-    group = _group_of_runs(low, world) if groups else None
+    group, count = (_group_of_runs(low, world) if groups else None) or (None, None)
     if group is not None:  # "my digits runs", "every healthy run": all of them, named together (for the tools that
         # take runs; a list or a usage question reads the same words as its own filters)
-        if group:
+        if group and count in (None, len(group)):
             refs.ids += [i for i in group if i not in refs.ids]
             refs.group = group
         else:
             refs.unknown.append("(described)")
+            if group:  # "both healthy runs" where one is healthy: say so, never pick
+                refs.miscounted = (count, group)
     on_gpu = ON_A_GPU.search(low)
     if on_gpu:  # "the run on gpu 1": the live run placed there
         gpu = on_gpu.group(1)

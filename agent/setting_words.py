@@ -42,7 +42,8 @@ KNOBS: list[tuple[str, str]] = [
     (r"mask(?:ing)?[ _-]ratio", "method_args.mask_ratio"),
     (r"queue(?:[ _-]size)?", "method_args.queue_size"),
     (r"(?:keys?|negatives?)\s+(?:in\s+(?:the|its|a)\s+)?(?:memory\s+|momentum\s+)?queue", "method_args.queue_size"),
-    (r"proj(?:ection|ector)?[ _-]?(?:dim|size|output)", "method_args.proj_dim"),
+    (r"proj(?:ection|ector)?(?:[ _-]head)?(?:[ _-]?|\s+(?:of\s+|with\s+)(?:an?\s+)?(?:output\s+)?)(?:dim|size|output)",
+     "method_args.proj_dim"),  # "projector dim", "a projector of size 128", "projection head with an output size"
     (r"proj(?:ection|ector)?[ _-]?hidden(?:[ _-]dim)?", "method_args.proj_hidden_dim"),
     (r"(?:local[ _-]crops?|n[ _-]local[ _-]crops)", "augment.n_local_crops"),
     (r"aug(?:mentation)?[ _-]?strength|strength", "augment.strength"),

@@ -403,7 +403,27 @@ def counts_in_digits(text: str) -> str:
         number = WORD_NUMBERS.get(words.lower()) if words.lower() in WORD_NUMBERS else alpha2digit(words, "en")
         return f"{lead}{number}" if re.fullmatch(r"\d+", str(number).strip()) else said
 
-    return re.sub(r"(?<![\w.])\.(\d)", r"0.\1", SPELLED_COUNT.sub(digits, text))
+    return powers_in_e(re.sub(r"(?<![\w.])\.(\d)", r"0.\1", SPELLED_COUNT.sub(digits, text)))
+
+
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+POWER_OF_TEN = re.compile(r"(?<![\w.])(?:(?P<mantissa>\d+(?:\.\d+)?)\s*(?:x|\u00d7|\*|\u22c5|\u00b7)\s*)?10\s*"
+                          r"(?:\^|\*\*)\s*\(?(?P<power>[-+\u2212]?\s*\d{1,2})\)?(?![\w.])"
+                          r"|(?<![\w.])(?:(?P<mantissa2>\d+(?:\.\d+)?)\s*(?:x|\u00d7|\*|\u22c5|\u00b7)\s*)?10"
+                          r"(?P<power2>[\u207b\u207a]?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]{1,2})", re.I)
+"""A number in a power of ten ("3 x 10^-4", "3×10⁻⁴", "10**-3", "10^4 steps"): written "3e-4" (or "10000") before
+any extractor reads it."""
+
+
+def powers_in_e(text: str) -> str:
+    """The message with each POWER_OF_TEN written in e-notation, which every value extractor reads."""
+    def e(m: re.Match) -> str:
+        mantissa = m.group("mantissa") or m.group("mantissa2") or "1"
+        power = (m.group("power") or m.group("power2")).translate(SUPERSCRIPTS).replace("\u2212", "-").replace(" ", "")
+        value = float(mantissa) * 10 ** int(power) if int(power) >= 0 else None
+        return f"{value:.0f}" if value is not None and value.is_integer() else f"{mantissa}e{int(power)}"
+
+    return POWER_OF_TEN.sub(e, text)
 
 
 WARMUP_LENGTH = re.compile(r"\bwarm[ _-]?up\s*(?:of|for|:|=)?\s*(\d[\d,]*k?)\s*steps?\b|\b(\d[\d,]*k?)\s*[- ]?(?:warm[ _-]?up\s+"

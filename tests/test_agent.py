@@ -1091,11 +1091,17 @@ def test_the_runs_just_shown_named_together(turns, calls, tmp_path, monkeypatch)
 
 
 def test_both_of_a_kind_of_run_when_there_is_one_is_asked_about(tmp_path, monkeypatch):
-    """"Both healthy runs" where one run is healthy: no run is guessed at."""
+    """"Both healthy runs" where one run is healthy: no run is guessed at, and the answer says that only run 1 fits
+    (it said that no run fitted, session 59's notes)."""
     from conversation_eval import seeded_home
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
-    out = agent(seeded_home(tmp_path / "home", evidence=True)).chat("compare both healthy runs", "b")
+    a = agent(seeded_home(tmp_path / "home", evidence=True))
+    out = a.chat("compare both healthy runs", "b")
+    assert not out.get("tool_calls") and "You said two runs, but only run 1 fits" in out["answer"]
+    out = a.chat("compare my three finished runs", "c")  # two have finished
+    assert not out.get("tool_calls") and "You said three runs, but 2 runs fit (1, 2)" in out["answer"]
+    out = a.chat("compare both diverged runs", "d")  # none: as before
     assert not out.get("tool_calls") and "No run fits that description" in out["answer"]
 
 

@@ -224,6 +224,7 @@ SHOWN = {**PENDING, "shown": {"train.epochs": 20, "train.batch_size": 256, "meth
     ("half the temperature", {"overrides": {"train.seed": 3, "method_args.temperature": 0.1}}, []),
     ("make it twice as long", {"epochs": 40}, ["steps"]),
     ("triple the epochs and double the batch size", {"epochs": 60, "batch_size": 512}, []),
+    ("double the steps", {"epochs": 40}, ["steps"]),  # steps are epochs x batches an epoch: was asked (59's notes)
 ])
 def test_a_multiple_of_a_shown_number_changes_the_pending_launch(model, tmp_path, text, changed, gone):
     """"make it twice the batch size" while a launch waits for its yes was answered with the help text and the launch
@@ -261,3 +262,21 @@ def test_the_proposal_shows_its_numbers_for_the_chat_to_multiply(tmp_path, monke
     assert out["pending_confirmation"]["args"]["batch_size"] == 2 * batch
     assert out["pending_confirmation"]["args"]["steps"] == 50
     assert Registry(home).list() == []
+
+
+def test_a_multiple_of_the_one_value_just_given_scales_it(tmp_path, monkeypatch):
+    """"half that" after the one number a launch was given was the help text (session 59's notes); it scales that
+    value. With two values given, which one is asked."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(Home.resolve(tmp_path / "home"))
+    agent.chat("pretrain simclr on digits with lr 0.01", "t")
+    assert agent.chat("half that", "t")["pending_confirmation"]["args"]["lr"] == 0.005
+    agent.chat("pretrain byol on digits for 30 steps", "u")
+    assert agent.chat("make it double that", "u")["pending_confirmation"]["args"]["steps"] == 60
+    first = agent.chat("pretrain byol on digits for 30 steps with batch 64", "v")["pending_confirmation"]
+    out = agent.chat("double that", "v")
+    assert "Which value" in out["answer"] and out["pending_confirmation"]["args"] == first["args"]  # still waiting
+    assert "`double the steps`" in out["answer"] and "`double the batch size`" in out["answer"]
+    out = agent.chat("double the batch size", "v")["pending_confirmation"]["args"]
+    assert (out["batch_size"], out["steps"]) == (128, first["args"]["steps"])
+    assert Registry(agent.home).list() == []

@@ -414,6 +414,8 @@ def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model,
     ("pretrain vicreg on shapes with a 4096-d projector", {"method_args.proj_dim": 4096}),
     ("pretrain simclr on digits with a 128-dim projection head", {"method_args.proj_dim": 128}),
     ("pretrain mae on shapes with a 128-d projector", {}),  # MAE has none: asked
+    ("pretrain simclr on digits with a projector of size 128", {"method_args.proj_dim": 128}),  # was asked
+    ("pretrain simclr on digits with a projection head of output size 64", {"method_args.proj_dim": 64}),
     ("pretrain simclr on shapes with 8 dataloader workers", {"data.workers": 8}),
     ("pretrain dino on shapes at 64px with 6 local crops at 32",  # their side, never their count, nor the images'
      {"augment.local_crop_size": 32, "augment.n_local_crops": 6, "data.image_size": 64}),
@@ -691,6 +693,11 @@ def test_settings_said_in_words_that_were_dropped_or_asked(text, key, value):
     ("one epoch and four local crops", "1 epoch and 4 local crops"),
     ("for fifteen minutes", "for 15 minutes"),
     ("lr .005", "lr 0.005"),
+    ("lr 3 x 10^-4", "lr 3e-4"),  # a power of ten was asked about (session 59's notes)
+    ("lr of 3×10⁻⁴ please", "lr of 3e-4 please"),
+    ("lr=10**-3 for 10^3 steps", "lr=1e-3 for 1000 steps"),
+    ("lr 1.5 * 10^(-3)", "lr 1.5e-3"),
+    ("a 3 x 10 grid", "a 3 x 10 grid"),  # no power: the words stay
     # no unit counted: the words stay
     ("compare run one and two", "compare run one and two"),
     ("delete the first two runs", "delete the first two runs"),

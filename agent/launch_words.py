@@ -646,8 +646,8 @@ SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 THAT_MULTIPLE = re.compile(r"^\W*(?:(?:no|nah|actually|hmm+|ok(?:ay)?|wait)\W+)*(?:(?:make|set)\s+(?:it|that)\s+(?:to\s+)?)?"
                            r"(?P<k>twice|double|triple|half|halve|a\s+third\s+of|\d+(?:\.\d+)?\s*x|\d+\s+times)\s+"
                            r"(?:that|it|this|the\s+value|as\s+much)(?:\s+(?:instead|then|please))*\W*$", re.I)
-"""A multiple of the one value just given ("half that", "double it", "make it twice that"): the setting the
-previous message set to a number, scaled."""
+"""A multiple of the value just given ("half that", "double it", "make it twice that"): the setting the previous
+message set to the last number it wrote, scaled (the proposal shows it before any yes)."""
 
 
 def asked_setting(previous: str | None, text: str = "") -> str | None:
@@ -658,8 +658,9 @@ def asked_setting(previous: str | None, text: str = "") -> str | None:
     steps with lr 0.5")."""
     if not previous:
         return None
-    if THAT_MULTIPLE.match(text):  # "lr 0.01" ... "half that": the one value set
-        given = _values_given(previous)
+    if THAT_MULTIPLE.match(text):  # "lr 0.01" ... "half that": the value set, the last written of several
+        numbers = written_numbers(previous)
+        given = _values_given(previous, numbers[-1].value if numbers else None, same=True)
         return given[0] if len(given) == 1 else None
     if corrected_value(text):
         same = _values_given(previous, written_numbers(text)[-1].value)
@@ -674,13 +675,13 @@ def corrects_launch(previous: str | None, text: str) -> bool:
     return bool(previous) and corrected_value(text) and bool(_values_given(previous))
 
 
-def _values_given(previous: str, like: float | None = None) -> list[str]:
+def _values_given(previous: str, like: float | None = None, same: bool = False) -> list[str]:
     """The settings the message set to numbers (dotted keys); with `like`, those whose value is of its kind, a whole
-    number or not ("20 steps with lr 0.5" ... "no, 0.05" can only be the rate)."""
+    number or not ("20 steps with lr 0.5" ... "no, 0.05" can only be the rate), or with `same`, that value."""
     changes, _ = launch_changes(previous)
     given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in changes.items() if k != "overrides"} | changes.get("overrides", {})
     return [k for k, v in given.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-            and (like is None or float(v).is_integer() == float(like).is_integer())]
+            and (like is None or (float(v) == like if same else float(v).is_integer() == float(like).is_integer()))]
 
 
 CORRECTING = re.compile(r"^\W*(?:(?:actually|wait|hmm+|oh|sorry|oops|i\s+meant?|rather|on\s+second\s+thoughts?)\W+)+", re.I)
@@ -884,7 +885,8 @@ def _setting_said(key: str, value: str, method: str | None) -> str:
     as `key=value`."""
     said = f"{value} minutes" if key == "train.max_minutes" else f"{_spoken(key)} {value}"  # DURATION_ALONE
     changes, problem = launch_changes(said, method=method)
-    return said if problem is None and key in changes.get("overrides", {}) else f"{key}={value}"
+    field = next((f for f, k in FIELD_KEYS.items() if k == key), None)  # "lr 0.01": the launch's own field, once
+    return said if problem is None and (key in changes.get("overrides", {}) or field in changes) else f"{key}={value}"
 
 
 A_RECOMMENDATION = re.compile(r"\b(?:recommend(?:ed|ation)|suggest(?:ed|ion)|proposed|advised)\b|\byour\s+(?:fix|"

@@ -892,8 +892,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) >= 2 and SHOW_RUNS.search(text):  # "show runs 1 and 2": side by side (it was a ranking)
         return "compare_runs"
-    if RANK_FIRST.match(text) and (len(named.ids) >= 2 or GROUP_REF.search(text.lower())):  # "rank the finished
-        return "rank_runs"  # runs": ranked (it was their list)
+    if (RANK_FIRST.match(text) or BEST_OF_GROUP.match(text)) and (len(named.ids) >= 2 or GROUP_REF.search(
+            text.lower())):  # "rank the finished runs", "which of my finished runs is better?": ranked (their list)
+        return "rank_runs"
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
         return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
     if not named.mentioned and DIVERGED_RUNS.search(text) and (LIST_START.match(text) or ANY_DID.match(text)) and not \
@@ -1337,6 +1338,10 @@ SHOW_RUNS = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:show|d
                        r"runs?\s*#?\d+(?:\s*(?:,|and|&)\s*(?:run\s*)?#?\d+)+\W*$", re.I)
 """Several runs asked to be shown ("show runs 1 and 2"), nothing else asked of them: their comparison."""
 RANK_FIRST = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?rank\b", re.I)
+BEST_OF_GROUP = re.compile(r"^\W*(?:so\s+|and\s+|ok(?:ay)?\W+)?which\s+(?:one\s+)?of\s+(?:the|my|our|these|those)\s+[\w -]{0,40}?"
+                           r"runs\s+(?:is|was|did|does|looks?|performed|works?|came\s+out)\s+(?:the\s+)?(?:best|better|"
+                           r"strongest|stronger|top)\b", re.I)
+"""Which of a group of runs is best ("which of my finished runs is better?"): their ranking, not their list."""
 """A message that opens with "rank" ("rank the finished runs"): the runs it names, ranked (it was their list)."""
 WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:step|point|epoch)|how\s+(?:early|soon|"
                             r"late))\b.*\b(?:diverg\w*|collaps\w*|blow\s+up|blew\s+up|blown\s+up|explod\w*|(?:go|went|"

@@ -267,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
+HELD_OUT_CONVERSATIONS = {**{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", "b"]},
+                          **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
                           **{f"session57{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za"]},
@@ -1076,6 +1077,8 @@ def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, m
     (["compare all three runs"], [("compare_runs", {"run_ids": ["1", "2", "3"]})]),  # was asked which
     (["tag both finished runs as reviewed"], [("annotate_run", {"run_ids": ["1", "2"], "add_tags": ["reviewed"]})]),
     (["rank the finished runs"], [("rank_runs", {"run_ids": ["1", "2"]}), ("compare_runs", {"run_ids": ["1", "2"]})]),
+    (["which of my finished runs is better?"],  # held-out set 60b: their list
+     [("rank_runs", {"run_ids": ["1", "2"]}), ("compare_runs", {"run_ids": ["1", "2"]})]),
     # held-out set 59k: their list; the ranking refuses to mix methods, so they are compared
     # session 58's notes: "both" was asked which run
 ])

@@ -266,17 +266,24 @@ def test_the_proposal_shows_its_numbers_for_the_chat_to_multiply(tmp_path, monke
 
 def test_a_multiple_of_the_one_value_just_given_scales_it(tmp_path, monkeypatch):
     """"half that" after the one number a launch was given was the help text (session 59's notes); it scales that
-    value. With two values given, which one is asked."""
+    value, or of several the last written (held-out set 60). Where two settings hold that value, which is asked."""
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     agent = Agent(Home.resolve(tmp_path / "home"))
     agent.chat("pretrain simclr on digits with lr 0.01", "t")
     assert agent.chat("half that", "t")["pending_confirmation"]["args"]["lr"] == 0.005
     agent.chat("pretrain byol on digits for 30 steps", "u")
     assert agent.chat("make it double that", "u")["pending_confirmation"]["args"]["steps"] == 60
-    first = agent.chat("pretrain byol on digits for 30 steps with batch 64", "v")["pending_confirmation"]
+    agent.chat("pretrain byol on digits for 30 steps with batch 64", "w")
+    again = agent.chat("double that", "w")["pending_confirmation"]  # the batch, shown once (no override row)
+    assert (again["args"]["batch_size"], again["args"]["steps"], again["args"]["overrides"]) == (128, 30, {})
+    first = agent.chat("pretrain byol on digits with batch 32 for 32 steps", "v")["pending_confirmation"]
     out = agent.chat("double that", "v")
     assert "Which value" in out["answer"] and out["pending_confirmation"]["args"] == first["args"]  # still waiting
     assert "`double the steps`" in out["answer"] and "`double the batch size`" in out["answer"]
     out = agent.chat("double the batch size", "v")["pending_confirmation"]["args"]
-    assert (out["batch_size"], out["steps"]) == (128, first["args"]["steps"])
+    assert (out["batch_size"], out["steps"]) == (64, 32)
+    agent.chat("pretrain simclr on digits for 20 steps", "x")
+    agent.chat("what learning rate will it use?", "x")
+    out = agent.chat("make it 0.01", "x")["pending_confirmation"]  # the rate, once: it was also an override row
+    assert (out["args"]["lr"], out["args"]["overrides"]) == (0.01, {})
     assert Registry(agent.home).list() == []

@@ -40,7 +40,7 @@ from agent.answers import (
 from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.ranked_words import BY_THE_PROBE
-from agent.reading import CONFIDENT, Reading
+from agent.reading import CHAINED_AT_MOST, CONFIDENT, Reading
 from agent.reply_words import YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World, find_runs
@@ -267,10 +267,6 @@ class OfflinePlanner(BaseChatModel):
 
         return split_requests(text, whole, read, CONFIRM_TOOLS)
 
-
-CHAINED_AT_MOST = 3
-"""Calls one message may make in turn ("diagnose run 2 and relaunch it with the fix": the diagnosis, the
-recommendation, the launch proposed)."""
 
 
 def _call(tool: str, args: dict, then: dict | None = None) -> AIMessage:

@@ -20,6 +20,9 @@ from tools.tool_table import RUN_TOOLS
 # wrong run or dataset is prevented by the slot checks, not by this threshold.
 CONFIDENT = 0.35
 MARGIN = 0.1
+CHAINED_AT_MOST = 3
+"""Calls one message may make in turn ("diagnose run 2 and relaunch it with the fix": the diagnosis, the
+recommendation, the launch proposed; "diagnose my three runs": each)."""
 RUN_INTENTS = (*RUN_TOOLS, "compare_runs", "relaunch")
 MANY_RUN_INTENTS = ("rank_runs", "compare_runs")  # what reads several runs together
 

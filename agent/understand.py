@@ -67,6 +67,7 @@ from agent.ranked_words import (
     resolve_best,
 )
 from agent.reading import (
+    CHAINED_AT_MOST,
     CONFIDENT,
     MANY_RUN_INTENTS,
     MARGIN,
@@ -937,8 +938,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if COMPARE_FIRST.match(text) and re.search(r"\bruns?\b", text, re.I) and not ADVICE.search(text):
         return "compare_runs"  # "compare my digits runs": a comparison of runs (not "compare lr 0.1 vs 0.3": a sweep)
     verb = ONE_RUN_VERB.match(text)
-    if len(named.ids) > 1 and verb:  # "diagnose runs 1 and 4": that tool, which asks which run first
-        return ONE_RUN_VERBS[verb.group(1).lower()]
+    if verb and (len(named.ids) > 1 or not named.mentioned and (ALL_RUNS.search(text) or GROUP_REF.search(
+            text.lower()))):  # "diagnose runs 1 and 4", "diagnose my finished runs": that tool, of each (it was
+        return ONE_RUN_VERBS[verb.group(1).lower()]  # their list)
     if (named.ids or not named.mentioned and A_PRONOUN.search(text)) and MORE_OF_A_RUN.search(text) and not \
             ADVICE.search(text):  # "continue run 2 for 100 more steps", "train it for 100 more steps" (the run in
         return "relaunch"  # focus) from its final weights; "should I ...?" is left to the readings (a forecast)
@@ -1215,6 +1217,9 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                     f"a fresh schedule), train its config again from the start for {n} {unit}, or resume it as it "
                     "was. Which?", [f"train run {rid} for {n} more {unit}", f"launch a follow-up of run {rid} for {n} "
                                     f"{unit}", f"resume run {rid}"], intents[:3], p)
+    if not refs.ids and intent in RUN_TOOLS and ONE_RUN_VERB.match(text) and ALL_RUNS.search(text) and \
+            len(world.runs) > 1:  # "diagnose all my runs": each of them
+        refs.ids = world.ids()
     if len(refs.ids) > 1 and intent in RUN_TOOLS:  # "diagnose the sweep": one run at a time, asked which
         return _one_at_a_time(intent, text, refs, world, intents, p)
     statuses, verdicts = trouble()
@@ -1273,10 +1278,11 @@ def _one_at_a_time(intent: str, text: str, refs, world: World, intents, p: float
                         "is nothing to cancel.", [f"list the runs of the {sweep} sweep" if sweep else "list my runs"])
         return _cancel_of([r.id for r in runs], p, intents[:3])
     said = [i for i in refs.ids if world.has(i)]
-    if intent in READ_ONLY_TOOLS and len(said) == 2 and not sweep and not SECOND_REQUEST.search(text):  # "diagnose
-        # run 2 and run 1": both, in the order said ("diagnose run 2 and compare it with run 1" is two requests)
+    if intent in READ_ONLY_TOOLS and len(said) <= CHAINED_AT_MOST and not sweep and not SECOND_REQUEST.search(text):
+        # "diagnose run 2 and run 1", "diagnose my finished runs": each, in the order said ("diagnose run 2 and
+        # compare it with run 1" is two requests); the rest read once the first is back
         return Reading("tool", intent, {"run_id": said[0]}, confidence=p, intents=intents[:3],
-                       then=READING[intent].format(run=said[1]))  # the second read once the first is back
+                       then=READING[intent].format(run=" and run ".join(said[1:])))
     described = "; ".join(f"run {r.id} ({_run_words(r)})" for r in runs[:6])
     options = [READING[intent].format(run=r.id) for r in runs[:4]]
     also = ""

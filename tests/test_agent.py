@@ -1077,6 +1077,9 @@ def test_a_short_reply_to_a_question_completes_it(turns, tool, args, tmp_path, m
     (["compare all three runs"], [("compare_runs", {"run_ids": ["1", "2", "3"]})]),  # was asked which
     (["tag both finished runs as reviewed"], [("annotate_run", {"run_ids": ["1", "2"], "add_tags": ["reviewed"]})]),
     (["rank the finished runs"], [("rank_runs", {"run_ids": ["1", "2"]}), ("compare_runs", {"run_ids": ["1", "2"]})]),
+    (["diagnose both finished runs"], [("diagnose_run", {"run_id": "1"}), ("diagnose_run", {"run_id": "2"})]),
+    (["diagnose all my runs"], [("diagnose_run", {"run_id": i}) for i in ("1", "2", "3")]),  # was their list
+    (["judge my finished runs"], [("judge_run", {"run_id": "1"}), ("judge_run", {"run_id": "2"})]),
     (["which of my finished runs is better?"],  # held-out set 60b: their list
      [("rank_runs", {"run_ids": ["1", "2"]}), ("compare_runs", {"run_ids": ["1", "2"]})]),
     # held-out set 59k: their list; the ranking refuses to mix methods, so they are compared

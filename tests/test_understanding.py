@@ -440,7 +440,9 @@ def test_a_one_run_tool_asked_of_a_sweep_asks_which_run_or_reads_the_sweep(model
                               "recommend a next step for run 4")):  # two runs, a reading that changes nothing:
         r = understand(text, {}, one, model)  # both, in the order said (sets 48b and 54f)
         assert (r.kind, r.tool, r.args, r.then) == ("tool", tool, {"run_id": text.split()[-3]}, then), (text, r)
-    r = understand("diagnose runs 1, 2 and 4", {}, one, model)  # three: which first
+    r = understand("diagnose runs 1, 2 and 4", {}, one, model)  # three: each, as many as one message chains
+    assert (r.tool, r.args, r.then) == ("diagnose_run", {"run_id": "1"}, "diagnose run 2 and run 4"), r
+    r = understand("diagnose runs 1, 2, 3 and 4", {}, one, model)  # more: which first
     assert r.kind == "clarify" and r.question.startswith("I diagnose one run at a time: which first?"), r
     for text in ("is the sweep done?", "how's the sweep going?", "how far along is the lrs sweep"):
         assert understand(text, {}, one, model).args == {"experiment": "lrs"}, text

@@ -665,6 +665,11 @@ def asked_setting(previous: str | None, text: str = "") -> str | None:
     if corrected_value(text):
         same = _values_given(previous, written_numbers(text)[-1].value)
         return same[0] if len(same) == 1 else None
+    bare = written_numbers(text) if BARE_VALUE.match(text) else []
+    if len(bare) == 1 and not bare[0].value.is_integer():  # "... for 20 steps with ema 0.99" ... "make it 0.996":
+        same = _values_given(previous, bare[0].value)  # the one fraction set (a whole number may be a length or a
+        if len(same) == 1:  # batch, and is asked about)
+            return same[0]
     named = named_settings(previous)
     return named[0] if len(named) == 1 and SETTING_ASKED.search(previous) else None
 

@@ -287,3 +287,19 @@ def test_a_multiple_of_the_one_value_just_given_scales_it(tmp_path, monkeypatch)
     out = agent.chat("make it 0.01", "x")["pending_confirmation"]  # the rate, once: it was also an override row
     assert (out["args"]["lr"], out["args"]["overrides"]) == (0.01, {})
     assert Registry(agent.home).list() == []
+
+
+def test_a_bare_fraction_after_one_fraction_was_set_is_that_setting(tmp_path, monkeypatch):
+    """"make it 0.996" after "... for 20 steps with ema 0.99" asked which setting (held-out set 60f): a fraction can
+    only be the one fraction set. A whole number may be a length or a batch, and is still asked about, as is a
+    fraction after two fractions."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(Home.resolve(tmp_path / "home"))
+    agent.chat("pretrain byol on digits for 20 steps with ema 0.99", "t")
+    out = agent.chat("make it 0.996", "t")["pending_confirmation"]["args"]
+    assert (out["steps"], out["overrides"]) == (20, {"method_args.ema_momentum": 0.996})
+    agent.chat("pretrain simclr on digits for 50 steps", "u")
+    assert "Which setting" in agent.chat("make it 128", "u")["answer"]
+    agent.chat("pretrain simclr on digits for 50 steps with lr 0.01 and temperature 0.2", "v")
+    assert "Which setting" in agent.chat("make it 0.5", "v")["answer"]
+    assert Registry(agent.home).list() == []

@@ -41,7 +41,7 @@ from agent.fidelity import GO_AHEAD, GO_AHEAD_WITHOUT, LAUNCH_TOOLS
 from agent.launch_words import asked_setting
 from agent.ranked_words import BY_THE_PROBE
 from agent.reading import CHAINED_AT_MOST, CONFIDENT, Reading
-from agent.reply_words import YES_ALONE
+from agent.reply_words import TAKEN_UP, YES_ALONE
 from agent.run_list_words import edited_comparison, narrowed
 from agent.run_refs import RunInfo, World, find_runs
 from agent.trash_words import undo_of_delete
@@ -164,6 +164,8 @@ class OfflinePlanner(BaseChatModel):
                 None and BY_THE_PROBE.match(str(human.content)) and "error" not in results[0][1] else None
             if order:  # "does the probe agree?" after a ranking: said in words before the table
                 parts.insert(0, order)
+            if _refused_launch([*messages, HumanMessage(content="")], retries=True):  # the fix a yes takes up
+                parts.append("Say `yes` to have it proposed as a follow-up from scratch.")
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))
@@ -190,8 +192,10 @@ class OfflinePlanner(BaseChatModel):
         if not context.get("pending_launch"):  # an answer to a question about a launch, or a fix to a refused one
             launch = clarify.get("without") if (clarify.get("without") or {}).get("tool") in LAUNCH_TOOLS \
                 else _refused_launch(messages)
+            if launch and launch.get("retry") and (YES_ALONE.match(text) or TAKEN_UP.match(text)):  # the fix taken
+                return _call(launch["tool"], launch["retry"])  # up: proposed, for its own yes
             if launch:
-                context = {**context, "pending_launch": launch}
+                context = {**context, "pending_launch": {k: v for k, v in launch.items() if k != "retry"}}
         previous = _previous_calls(messages)
         described = described_as_id(text, lambda ref: find_runs(ref, world_of(self.home)).ids)  # "and what about
         # the simclr one?": the run it describes, by its id (the home's runs read only for such a message)
@@ -372,9 +376,10 @@ def _open_question(messages: list[BaseMessage]) -> dict | None:
     return None
 
 
-def _refused_launch(messages: list[BaseMessage]) -> dict | None:
+def _refused_launch(messages: list[BaseMessage], retries: bool = False) -> dict | None:
     """The launch the previous turn asked for and the tool refused (no GPU 1, a missing folder), so that "ok, use
-    the cpu then" is that launch with the fix rather than a request with nothing in it."""
+    the cpu then" is that launch with the fix rather than a request with nothing in it; with `retries`, only one
+    whose fix a yes can take up (`retry_of`)."""
     calls: dict[str, dict] = {}
     for m in messages[:-1]:
         if isinstance(m, AIMessage):
@@ -389,5 +394,18 @@ def _refused_launch(messages: list[BaseMessage]) -> dict | None:
                 result = {"error": m.content}
             if isinstance(result, dict) and "error" in result:
                 call = calls[m.tool_call_id]
-                return {"tool": call["name"], "args": call["args"]}
+                retry = retry_of(call["args"], str(result["error"]))
+                return {"tool": call["name"], "args": call["args"], "retry": retry} if retry or not retries else None
+    return None
+
+
+FROM_SCRATCH = "from_parent_weights: "
+"""How a refusal to continue a run from its weights begins (tools/agent_tools.py): none kept, or still going."""
+
+
+def retry_of(args: dict, error: str) -> dict | None:
+    """The refused launch as its refusal's fix has it, where a yes can take that fix up: a continuation of a run
+    with no checkpoint, as a follow-up from scratch ("train run 1 for 30 more steps" ... "yes")."""
+    if error.startswith(FROM_SCRATCH) and "no checkpoint" in error and args.get("from_parent_weights"):
+        return {**args, "from_parent_weights": False}
     return None

@@ -303,3 +303,23 @@ def test_a_bare_fraction_after_one_fraction_was_set_is_that_setting(tmp_path, mo
     agent.chat("pretrain simclr on digits for 50 steps with lr 0.01 and temperature 0.2", "v")
     assert "Which setting" in agent.chat("make it 0.5", "v")["answer"]
     assert Registry(agent.home).list() == []
+
+
+def test_a_yes_to_a_refused_continuation_takes_up_its_fix(tmp_path, monkeypatch):
+    """"train run 1 for 30 more steps" of a run with no checkpoint is refused, and its fix is a follow-up from
+    scratch; the "yes" that followed was the help text (held-out set 60h). It proposes that follow-up now, for its
+    own yes; a yes after any other refusal is still no launch."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))
+    out = agent.chat("train run 1 for 30 more steps", "t")
+    assert "no checkpoint to continue from" in out["answer"] and "Say `yes`" in out["answer"]
+    args = agent.chat("yes", "t")["pending_confirmation"]["args"]
+    assert (args["parent_run"], args["steps"], args["from_parent_weights"]) == ("1", 30, False)
+    assert len(Registry(agent.home).list()) == 3  # nothing launched before its own yes
+    agent.chat("yes", "t")
+    assert Registry(agent.home).get("4").parent_id == "1"
+    out = agent.chat("pretrain simclr on digits for 20 steps on gpu 1", "u")  # no GPU here: refused, no fix to take
+    assert "Say `yes`" not in out["answer"]
+    assert agent.chat("yes", "u")["pending_confirmation"] is None

@@ -56,8 +56,12 @@ from tools.tool_table import LaunchArgs
 
 TIMES = r"(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten)\s*(?:x|times)"
 """A factor said as a count of times ("3x", "3 times", "three times")."""
+MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0, "half": 0.5,
+                  "halve": 0.5, "a third of": 1 / 3, "a quarter of": 0.25}
+"""A factor said in a word; longer words first in MULTIPLE_WORD, so "a third of" is not read as "a"."""
+MULTIPLE_WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(MULTIPLE_WORDS, key=len, reverse=True))
 MULTIPLE_OF_SETTING = re.compile(
-    rf"\b(?:twice|double|triple|half|halve|a third of|{TIMES})\s+(?:the\s+|its\s+|my\s+)?"
+    rf"\b(?:{MULTIPLE_WORD}|{TIMES})\s+(?:the\s+|its\s+|my\s+)?"
     r"(?:default\s+|usual\s+|current\s+)?(learning[ _-]rate|lr|batch(?:[ _-]size)?|temperature|steps|epochs)\b", re.I)
 """A setting given as a multiple of a default ("twice the default learning rate"), which no extractor turns into a
 value: it launched at the default, the multiple dropped."""
@@ -116,7 +120,7 @@ def _multiple_without_value(text: str, args: dict, parent: str | None, intents, 
 
 
 LENGTH_MULTIPLE = re.compile(
-    rf"\b(?P<k>twice|double|triple|thrice|half|{TIMES})\s+(?:as\s+long|longer|as\s+many\s+"
+    rf"\b(?P<k>{MULTIPLE_WORD}|{TIMES})\s+(?:as\s+long|longer|as\s+many\s+"
     r"(?P<unit>steps|epochs|iterations)|the\s+(?:length|training(?:\s+time)?|schedule))\b", re.I)
 """A run's length as a multiple of its parent's ("train run 1 twice as long", "for 3x as many steps", "double the
 length"): the steps (or epochs, when said) scaled; it was a forecast, or a relaunch with the length dropped."""
@@ -124,7 +128,6 @@ LONGER_ALONE = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:tra
                           r"that(?:\s+one)?|this(?:\s+one)?)\s+(?:for\s+)?(?:a\s+(?:bit|little)\s+)?(?:longer|more)"
                           r"(?:\s+please)?\W*$", re.I)
 """Train a run longer, and no amount ("train run 1 longer"): how much is asked, never guessed."""
-MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "half": 0.5, "halve": 0.5, "a third of": 1 / 3}
 MULTIPLE_KEYS = {"learningrate": "optim.lr", "lr": "optim.lr", "batch": "train.batch_size",
                  "batchsize": "train.batch_size", "temperature": "method_args.temperature", "steps": "train.steps",
                  "epochs": "train.epochs"}
@@ -554,6 +557,9 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     if len(bare) == 1:
         method = pending_method(pending, world)
         changes, problem = launch_changes(_setting_said(asked, f"{bare[0].value:g}", method), cwd, method)
+    more = values_too(written or text, pending) if not changes and problem is None else None
+    if more is not None:  # "try 0.1 and 0.5 as well": a run for each beside the waiting one
+        return Reading("tool", *more, confidence=1.0, intents=intents[:3])
     second = another_run(written or text, pending, changes) if problem is None else None
     if second is not None:  # "and another one with batch 64": both runs, as a sweep of that one setting
         return second if isinstance(second, Reading) else Reading("tool", *second, confidence=1.0, intents=intents[:3])
@@ -644,7 +650,7 @@ SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 
 
 THAT_MULTIPLE = re.compile(r"^\W*(?:(?:no|nah|actually|hmm+|ok(?:ay)?|wait)\W+)*(?:(?:make|set)\s+(?:it|that)\s+(?:to\s+)?)?"
-                           r"(?P<k>twice|double|triple|half|halve|a\s+third\s+of|\d+(?:\.\d+)?\s*x|\d+\s+times)\s+"
+                           rf"(?P<k>{MULTIPLE_WORD}|\d+(?:\.\d+)?\s*x|\d+\s+times)\s+"
                            r"(?:that|it|this|the\s+value|as\s+much)(?:\s+(?:instead|then|please))*\W*$", re.I)
 """A multiple of the value just given ("half that", "double it", "make it twice that"): the setting the previous
 message set to the last number it wrote, scaled (the proposal shows it before any yes)."""
@@ -827,6 +833,34 @@ def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | R
     if first == value:
         return None
     return _sweep_or_run(_without_swept(args, {key: []}), {key: [first, value]})
+
+
+_VALUE = r"[-+]?\d[\d.]*(?:e[-+]?\d+)?"
+VALUES_TOO = re.compile(rf"^\W*(?:(?:and|also|plus|maybe|let'?s)\W+)*(?:(?:also\s+)?(?:try|add|do|run)\s+)?(?:also\s+)?"
+                        rf"(?P<values>{_VALUE}(?:\s*(?:,|and|or|&)\s*{_VALUE})*)\s+(?:too|as\s+well|also)\W*$"
+                        rf"|^\W*(?:and\s+)?also\s+(?:try\s+)?(?P<values2>{_VALUE}(?:\s*(?:,|and|or|&)\s*{_VALUE})*)\W*$", re.I)
+"""Values alone, said to be tried too ("try 0.1 and 0.5 as well", "also 0.3", "40 too"): more runs beside the
+waiting one, of the one setting it was given a value of that kind."""
+
+
+def values_too(text: str, pending: dict) -> tuple[str, dict] | None:
+    """The waiting launch and a run for each value VALUES_TOO gives, as a sweep of the one setting the launch was
+    given a number of their kind (whole or not: "temperature 0.2" ... "try 0.1 and 0.5 as well"); None when the
+    message is no such list, or more than one setting (or none) could be meant, which is then asked about."""
+    m = VALUES_TOO.match(text)
+    args = {k: v for k, v in (pending.get("args") or {}).items() if v not in (None, {}, [])}
+    if not m or pending.get("tool") != "launch_pretraining" or args.get("grid"):
+        return None
+    values = [float(v) for v in re.findall(_VALUE, m.group("values") or m.group("values2"))]
+    whole = {v.is_integer() for v in values}
+    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in args.items() if k in TOP_LEVEL_KEYS} | args.get("overrides", {})
+    keys = [k for k, v in given.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and {float(v).is_integer()} == whole]
+    if len(keys) != 1:
+        return None
+    key = keys[0]
+    new = [int(v) if isinstance(given[key], int) else v for v in values]
+    return _sweep_or_run(_without_swept(args, {key: []}), {key: [given[key], *[v for v in new if v != given[key]]]})
 
 
 def _another_dataset(args: dict, data: str) -> tuple[str, dict] | Reading | None:

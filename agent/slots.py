@@ -506,8 +506,9 @@ def find_numbers(text: str) -> dict:
          or re.search(r"(\d+)\s*(?:images\s+)?(?:per batch|batch(?:[ _-]?size)?\b)", low))
     if m:
         out["batch_size"] = int(m.group(1))
-    m = re.search(rf"(?:\blr\b|learning[ _-]rate)\s*[:=]?\s*(?:of|to|at)?\s*({NUMBER})", low)
-    if m:
+    m = re.search(rf"(?:\blr\b|learning[ _-]rate)\s*[:=]?\s*(?:of|to|at)?\s*({NUMBER})", low) or \
+        re.search(rf"(?<![\w.-])({NUMBER})\s+(?:peak\s+|base\s+)?(?:lr|learning[ _-]rate)\b(?!\s*(?:schedul|decay|warm))", low)
+    if m:  # "lr 3e-4"; value first, "a 2e-3 lr"
         out["lr"] = float(m.group(1))
     gpus = re.search(r"\b(\d+)\s*gpus\b|\b(\d+)\s*x\s*gpu", low)
     m = GPU_INDEX.search(low)

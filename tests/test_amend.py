@@ -224,6 +224,8 @@ SHOWN = {**PENDING, "shown": {"train.epochs": 20, "train.batch_size": 256, "meth
     ("half the temperature", {"overrides": {"train.seed": 3, "method_args.temperature": 0.1}}, []),
     ("make it twice as long", {"epochs": 40}, ["steps"]),
     ("triple the epochs and double the batch size", {"epochs": 60, "batch_size": 512}, []),
+    ("quadruple the epochs", {"epochs": 80}, []),  # held-out set 60j: "quadruple" was no multiple
+    ("a quarter of the batch size", {"batch_size": 64}, []),
     ("double the steps", {"epochs": 40}, ["steps"]),  # steps are epochs x batches an epoch: was asked (59's notes)
 ])
 def test_a_multiple_of_a_shown_number_changes_the_pending_launch(model, tmp_path, text, changed, gone):
@@ -323,3 +325,18 @@ def test_a_yes_to_a_refused_continuation_takes_up_its_fix(tmp_path, monkeypatch)
     out = agent.chat("pretrain simclr on digits for 20 steps on gpu 1", "u")  # no GPU here: refused, no fix to take
     assert "Say `yes`" not in out["answer"]
     assert agent.chat("yes", "u")["pending_confirmation"] is None
+
+
+@pytest.mark.parametrize("said", ["try 0.1 and 0.5 as well", "also try 0.1, 0.5", "0.1 and 0.5 too"])
+def test_values_alone_said_to_be_tried_too_are_more_runs_of_the_one_setting_of_their_kind(model, tmp_path, said):
+    """"try 0.1 and 0.5 as well" after "... with temperature 0.2" asked which setting 0.1 was (held-out set 60j): the
+    temperature is the one fraction the launch was given, so each value is a run beside the waiting one."""
+    pending = {"tool": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 20,
+                                                      "overrides": {"method_args.temperature": 0.2}}}
+    r = amend(model, said, tmp_path, pending)
+    assert (r.kind, r.tool, r.args["grid"]) == ("tool", "launch_sweep", {"method_args.temperature": [0.2, 0.1, 0.5]})
+    assert r.args["steps"] == 20 and "method_args.temperature" not in (r.args.get("overrides") or {})
+    r = amend(model, "40 as well", tmp_path, pending)  # a whole number: the one whole number given, the steps
+    assert (r.tool, r.args["grid"]) == ("launch_sweep", {"train.steps": [20, 40]})
+    two = {**pending, "args": {**pending["args"], "batch_size": 64}}
+    assert amend(model, "try 32 as well", tmp_path, two).kind == "clarify"  # the steps or the batch: asked

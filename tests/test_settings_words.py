@@ -16,6 +16,7 @@ from agent.slots import (
     counts_in_digits,
     durations_in_minutes,
     find_architecture,
+    find_numbers,
     find_time,
     other_backbone,
     self_corrected,
@@ -825,3 +826,15 @@ def test_a_request_after_what_is_not_wanted_is_the_request(text, want):
 def test_a_schedule_ruled_out_is_the_other_one(text, want):
     """ "don't use a cosine schedule" set the cosine schedule (held-out set 58l)."""
     assert find_knobs(text)["optim.schedule"] == want
+
+
+@pytest.mark.parametrize("text, lr", [
+    ("pretrain simclr on digits for 20 steps with a 0.002 lr", 0.002),  # value first (held-out set 60j)
+    ("with a 2 x 10^-3 lr", 0.002),
+    ("pretrain byol with a 3e-4 learning rate", 0.0003),
+    ("lr 0.1", 0.1),
+    ("a 10 lr warmup", None),  # a warm-up, not the rate
+    ("at 1e-3 and 1e-2 learning rates", None),  # a list: the sweep's (grid_words)
+])
+def test_a_rate_written_before_its_name_is_the_rate(text, lr):
+    assert find_numbers(counts_in_digits(text)).get("lr") == lr

@@ -134,12 +134,21 @@ NOT_THAT_EITHER = re.compile(r"^\W*(?:(?:and|but|ok(?:ay)?|also|so|no|nah|hmm+)\
 another recommendation that keeps away from it, and with "either" from the change just proposed too."""
 
 
+KIND_SAID = re.compile(r"\b(?:about|with|in|to)\s+(?:the\s+|its\s+)?(?P<a>data|model|retrieval)\b(?!\s+(?:folder|set|path|"
+                       r"dir))|\b(?P<b>data|model|retrieval)[- ]side\b", re.I)
+"""A kind of change named loosely ("something about the data", "on the model side"), beside CHANGE_KIND."""
+TURNED_DOWN = re.compile(r"\b(?:not\s+(?:that|this|it)(?:\s+one)?|something\s+else|anything\s+else|instead|"
+                         r"(?:another|a\s+different|some\s+other|other)\s+(?:idea|change|fix|option|one|suggestion)s?)\b",
+                         re.I)
+"""The recommendation just given turned down ("not that", "... instead", "another idea")."""
+
+
 def recommend_filters(text: str) -> dict:
     """recommend_next_step's category and avoid, from the words."""
     out: dict = {}
-    m = CHANGE_KIND.search(text)
+    m = CHANGE_KIND.search(text) or KIND_SAID.search(text)
     if m:
-        out["category"] = {"recall": "retrieval"}.get(w := (m.group("a") or m.group("b") or m.group("c")).lower(), w)
+        out["category"] = {"recall": "retrieval"}.get(w := next(g for g in m.groups() if g).lower(), w)
     avoid = [k for r in RULED_OUT.finditer(text) for k in named_settings(r.group("what"))]
     if avoid:
         out["avoid"] = list(dict.fromkeys(avoid))

@@ -100,11 +100,13 @@ from agent.run_tool_words import (
     HOW_MANY_RUNS,
     HOW_TO_IMPROVE,
     IN_TROUBLE,
+    KIND_SAID,
     LEADERBOARD,
     LIST_SORT,
     NOT_THAT_EITHER,
     RUN_SPEED,
     TROUBLE_RUNS,
+    TURNED_DOWN,
     Asked,
     asked_of_one_run,
     asked_of_runs,
@@ -530,9 +532,13 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
                 without_paths(bare)) and (launch_args(bare) or find_data(bare) or labels):  # "ok, but on shapes and
             # for 40 steps", "launch it and call it byol-fix": the follow-up so
             return read_relaunch(stripped, context, world, 1.0, intents, cwd)
-        if CHANGE_KIND.search(stripped) and len(stripped.split()) <= 10:  # "give me a data change instead"
-            return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], **recommend_filters(stripped)},
-                           confidence=1.0, intents=[("recommend_next_step", 1.0)])
+        if (CHANGE_KIND.search(stripped) or KIND_SAID.search(stripped)) and len(stripped.split()) <= 10:  # "give me a
+            # data change instead", "not that, something about the data": that kind, the last change kept away from
+            # where it is turned down
+            avoid = [*rec.get("avoided", []), *(rec.get("change") or {})] if TURNED_DOWN.search(stripped) else []
+            return Reading("tool", "recommend_next_step", {"run_id": rec["run_id"], **recommend_filters(stripped), **(
+                {"avoid": list(dict.fromkeys(avoid))[:8]} if avoid else {})}, confidence=1.0,
+                intents=[("recommend_next_step", 1.0)])
         ruled_out = NOT_THAT_EITHER.match(stripped)
         if ruled_out and named_settings(ruled_out.group("what")):  # "and not the batch size either?"
             also = list(rec.get("change") or {}) if ruled_out.group("either") else []

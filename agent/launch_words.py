@@ -797,14 +797,15 @@ def _without_swept(args: dict, grid: dict) -> dict:
 _AND = r"^\W*(?:(?:and|also|plus|then|ok(?:ay)?)\W+)*"
 _MAKE = r"(?:(?:add|launch|start|queue|make|do|run|train|i\s+want|i'd\s+like)\s+)?"
 _THE_SAME = r"(?:(?:try|run|do|train|launch)\s+(?:it|that|this|the\s+same(?:\s+(?:run|thing))?)\s+)"
-ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy))?|"
+ANOTHER_RUN = re.compile(rf"(?:{_AND}{_MAKE}(?:another|a\s+second|one\s+more)(?:\s+(?:one|run|copy|version|variant))?|"
+                         rf"^\W*(?:and\s+)?also\W+{_MAKE}(?:a|one)\s+(?:run|copy|version|variant)|"
                          rf"^\W*(?:and|also|plus)\W+{_MAKE}one(?:\s+(?:run|copy))?)(?=\s+(?:with|at|on|using|but|for)\b)"
                          rf"|^\W*(?:and\s+)?also\W+(?:{_THE_SAME}(?=(?:on|with|at|using)\b)|(?=on\b))"
                          r"|^\W*(?:and\s+)?(?:(?:the\s+)?same(?:\s+(?:thing|run|one))?\W+(?:but\s+)?)?"
                          rf"{_THE_SAME}?(?:on|with|at|using|for)\b.{{1,40}}?\s+(?:too|as\s+well)\W*$", re.I)
 """A second run beside the waiting one ("and another one with batch 64", "and one with lr 0.3", "one more at lr
 1.0", "and another one for 40 steps", "also try it on shapes", "same but on shapes too", "and for 4 epochs as
-well"): the one setting it gives varies."""
+well", "also a version with temperature 0.5"): the one setting it gives varies."""
 
 
 def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | Reading | None:
@@ -824,6 +825,8 @@ def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | R
         return None
     field = next((f for f, k in TOP_LEVEL_KEYS.items() if k == key), None)
     first = args.get(field) if field else (args.get("overrides") or {}).get(key)
+    if first is None:  # the value its proposal showed (a method's default temperature), where it showed one
+        first = (pending.get("shown") or {}).get(key)
     if first is None:  # the launch still waits: "go ahead without it" is the one run as it was
         asked = ask(f"Two runs, one with `{key}` {value}: what should the other use? The waiting launch keeps the "
                     f"default. Say both values (`{key}={value},...`), or `{GO_AHEAD_WITHOUT}` for the one run as it "

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
+HELD_OUT_CONVERSATIONS = {**{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmn"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,
@@ -1708,8 +1708,10 @@ def test_a_filtered_list_of_few_runs_names_them_before_its_table(tmp_path, monke
 
 def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_path, monkeypatch):
     """Set 50d: "pretrain vicreg ... with batch 32" ... "and another one with batch 64" replaced the waiting launch.
-    Both runs are now a sweep of that setting; with the waiting launch at the default the other value is asked, and
-    the launch still waits."""
+    Both runs are now a sweep of that setting. With the waiting launch at a default its proposal showed (batch size
+    256), that value is the other run's (held-out set 60n: "also a version with temperature 0.5" dropped the first
+    run); where it showed none (the rate, chosen at the start), the other value is asked, and the launch still
+    waits."""
     from conversation_eval import seeded_home
 
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
@@ -1719,9 +1721,17 @@ def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_pat
     assert out["tool"] == "launch_sweep" and out["args"]["grid"] == {"train.batch_size": [32, 64]}
     assert out["args"]["steps"] == 20 and not out["args"].get("batch_size")
     a.chat("no", "t")
+    shown = a.chat("pretrain vicreg on digits for 20 steps", "t")["pending_confirmation"]["shown"]["train.batch_size"]
+    out = a.chat("and another one with batch 64", "t")["pending_confirmation"]
+    assert out["tool"] == "launch_sweep" and out["args"]["grid"] == {"train.batch_size": [shown, 64]}
+    a.chat("no", "t")
     a.chat("pretrain vicreg on digits for 20 steps", "t")
-    assert "what should the other use?" in a.chat("and another one with batch 64", "t")["answer"]
+    assert "what should the other use?" in a.chat("and one more with lr 0.01", "t")["answer"]
     assert a.chat("go ahead without it", "t")["pending_confirmation"]["args"]["steps"] == 20
+    a.chat("no", "t")
+    a.chat("pretrain simclr on digits for 20 steps", "t")
+    out = a.chat("also a version with temperature 0.5", "t")["pending_confirmation"]
+    assert out["tool"] == "launch_sweep" and out["args"]["grid"] == {"method_args.temperature": [0.2, 0.5]}
     b = agent(a.home)  # with a run in focus, the waiting launch is still the one meant (it was run 2's follow-up)
     b.chat("diagnose run 2", "u")
     b.chat("pretrain vicreg on digits for 20 steps with batch 32", "u")

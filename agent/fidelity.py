@@ -353,6 +353,9 @@ def dropped(text: str, tool: str, args: dict, world: World) -> list[Stated]:
     if tool in ("search_run_logs", "search_literature"):  # 'search for "lr 0.1 on run 2"': the quoted words are the query
         text = QUOTED.sub(" ", text)
     drops = [s for s in stated(text, world) if _takes(tool, s) and not lands(s, args)]
+    parent = world.run(str(args["parent_run"])) if tool in LAUNCH_TOOLS and args.get("parent_run") else None
+    if parent is not None:  # "fix the byol run": the method (or data) that described the parent is the follow-up's
+        drops = [s for s in drops if (s.field, s.value) not in (("method", parent.method), ("data", parent.dataset))]
     named = {float(s.value) for s in drops if s.field != "number" and isinstance(s.value, (int, float))}
     return [s for s in drops if s.field != "number" or s.value not in named]
 

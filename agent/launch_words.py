@@ -27,7 +27,7 @@ from agent.grid_words import (
 from agent.prune_words import AT_THE_END, only_early_stopping, read_prune
 from agent.reading import CONFIDENT, MARGIN, RUN_INTENTS, Reading, ask, run_problem
 from agent.reply_words import DENY, RUN_NAMED, YES_THEN
-from agent.run_refs import World, find_backend, find_runs
+from agent.run_refs import World, find_backend, find_runs, mask_runs
 from agent.setting_words import assigned_name, find_knobs, named_settings, setting_before_value, short_for
 from agent.slots import (
     BUILTIN_DATA,
@@ -992,8 +992,8 @@ def read_relaunch(text: str, context: dict, world: World, p: float, intents, cwd
     else:
         return ask("A follow-up of which run? Ask for a recommendation first (`what should I try next for run 2?`), "
                     "or say e.g. `run 2 again with stop-gradient on`.")
-    named, problem = method_and_data(text, cwd)
-    if problem:
+    named, problem = method_and_data(text, cwd, mask_runs(text, world))  # "relaunch the byol run with vicreg": the
+    if problem:  # method is vicreg; "byol" described the parent
         return problem
     args.update(named)
     args.update(labels)

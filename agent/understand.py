@@ -264,8 +264,10 @@ MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|laun
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
-ONE_RUN_SAID = r"(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?)"
-"""One run, by id or as the run in focus: what FIX_ASKED and QUALITY_ASKED are asked of."""
+ONE_RUN_SAID = (r"(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?|(?:the|my|that)\s+(?!(?:best|better|"
+                r"worst|worse|top|winning)\b)[\w.-]+(?:\s+[\w.-]+)?\s+(?:run|one|encoder|model))")
+"""One run, by id, as the run in focus, or described ("the simclr encoder", "my byol run": find_runs says which):
+what FIX_ASKED and QUALITY_ASKED are asked of."""
 FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s+and|just|ok(?:ay)?|so)\W+)*(?:fix|repair|"
                        rf"sort\s+out)\s+{ONE_RUN_SAID}(?:\s+(?:for\s+me|"
                        r"please|then|now))*\W*$", re.I)
@@ -279,6 +281,10 @@ compute, can you kill it?")."""
 RUN_AGAIN = re.compile(r"^\W*(?:(?:please|pls|ok(?:ay)?|now|so|then)\W+)*(?:run\s*)?#?\d+\s+(?:again|once\s+more|"
                        r"one\s+more\s+time)\b", re.I)
 """A run's id, then "again" ("run 1 again but with vicreg"): that run's recipe launched anew."""
+RELAUNCH_FIRST = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you|ok(?:ay)?|now|so|then)\W+)*(?:re-?launch|re-?run|"
+                            rf"retrain|redo|repeat|copy|clone)\s+{ONE_RUN_SAID}(?!\S)", re.I)
+"""A relaunch verb first, then one run ("relaunch run 2 with vicreg", "retrain the byol run using vicreg instead"):
+that run's recipe anew, with what the rest changes (a method named beside the run read as a forecast or a resume)."""
 STOP_SAID = re.compile(r"\b(?:cancel\w*|stop\w*|kill\w*|abort\w*|halt\w*|terminat\w*|pause\w*|suspend\w*|end|"
                        r"interrupt\w*|shut\w*|quit|scrap|drop|enough|on\s+hold|pull\s+the\s+plug|no\s+longer|"
                        r"don'?t\s+need|not\s+needed|wast\w*)\b", re.I)
@@ -888,6 +894,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "diagnose_run"  # confidence and the evidence it rests on
     if len(named.ids) <= 1 and END_ASKED.search(text):  # "if it goes on like this, will it be good?": where its
         return "forecast_run"  # quality is going, forecast to its end and past it
+    if RETRY_WORTH.match(text) and len(named.ids) <= 1:  # "is it worth retrying?": what to change, if anything
+        return "recommend_next_step"
     if PREVENTION_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)) and \
             not find_method(without_paths(text)):  # "what would have prevented it?": the change its diagnosis calls
         return "recommend_next_step"  # for ("how do I prevent collapse in dino?" asks the literature)
@@ -896,6 +904,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if named.ids and CANCEL_FIRST.search(text):
         return "cancel_run"
     if len(named.ids) == 1 and RUN_AGAIN.match(text):  # "run 1 again but with vicreg": its follow-up (a forecast)
+        return "relaunch"
+    if len(named.ids) == 1 and RELAUNCH_FIRST.match(text) and not NOT_A_RELAUNCH.search(text) and not \
+            FROM_WEIGHTS.search(text):  # "relaunch run 2 with vicreg": its follow-up (it was a forecast or a resume)
         return "relaunch"
     if len(named.ids) >= 2 and SHOW_RUNS.search(text):  # "show runs 1 and 2": side by side (it was a ranking)
         return "compare_runs"
@@ -1481,6 +1492,11 @@ PREVENTION_ASKED = re.compile(r"\b(?:what|which\s+(?:change|setting))\s+(?:would
                               r"stopped|saved|fixed)\b|\bhow\s+(?:do|can|could|would|should)\s+(?:i|we)\s+(?:have\s+)?"
                               r"(?:prevent(?:ed)?|avoid(?:ed)?)\b", re.I)
 """How a failure could have been avoided ("what would have prevented it?"): the run's recommended change."""
+RETRY_WORTH = re.compile(r"^\W*(?:(?:so|and|but|ok(?:ay)?)\W+)*(?:is|would)\s+(?:it|this|that|run\s*#?\d+)\s+(?:be\s+)?worth\s+"
+                         r"(?:a\s+)?(?:retry(?:ing)?|re-?running|re-?launching|re-?trying|another\s+(?:try|go|shot|run)|"
+                         r"trying\s+again|running\s+again|fixing)\b", re.I)
+"""Whether a run is worth another go ("is it worth retrying?"): its recommended change, and whether one stands out
+(the diagnosis again said what went wrong, not what to do)."""
 QUALITY_ASKED = re.compile(rf"^\W*(?:so\W+|and\W+|but\W+)*(?:is|was)\s+{ONE_RUN_SAID}\s+(?:(?:any\s+)?good|good\s+enough|"
                            r"usable|worth\s+(?:keeping|using|anything)|a\s+good\s+(?:encoder|score|result|number|"
                            r"accuracy)|(?:a\s+)?keeper)(?:\s+for\s+(?:the\s+|my\s+)?[\w./-]+)?(?:\s+(?:at\s+all|then|"

@@ -1201,3 +1201,22 @@ def test_runs_named_by_a_tag_keep_the_order_written():
                    RunInfo("2", "byol", "digits", "succeeded")])
     assert find_runs("compare the reference run with run 2", world).ids == ["1", "2"]  # set 55n: ["2", "1"]
     assert find_runs("compare run 2 with the reference run", world).ids == ["2", "1"]
+
+
+@pytest.mark.parametrize("text, tool, args", [
+    # a relaunch verb first: the run's recipe anew (held-out set 60p's review: a forecast, a resume, or asked)
+    ("relaunch run 2 with vicreg", "launch_pretraining", {"parent_run": "2", "method": "vicreg"}),
+    ("retrain run 1 with byol", "launch_pretraining", {"parent_run": "1", "method": "byol"}),
+    ("relaunch run 2 using vicreg instead", "launch_pretraining", {"parent_run": "2", "method": "vicreg"}),
+    ("relaunch the simsiam run with vicreg", "launch_pretraining", {"parent_run": "2", "method": "vicreg"}),
+    ("relaunch the simsiam run", "launch_pretraining", {"parent_run": "2"}),  # the description is the parent's
+    ("rerun run 3 from its checkpoint", "resume_run", {"run_id": "3"}),  # still a resume
+    # a run described where an id or "it" was read (set 60p: "how good is the simclr encoder?" was asked about)
+    ("how good is the simclr encoder?", "judge_run", {"run_id": "1"}),
+    ("is my mae run any good?", "judge_run", {"run_id": "5"}),
+    ("fix the simsiam run", "recommend_next_step", {"run_id": "2"}),
+    ("is it worth retrying run 4?", "recommend_next_step", {"run_id": "4"}),  # set 60p: the diagnosis again
+])
+def test_a_relaunch_verb_a_described_run_and_a_retry_weighed(model, text, tool, args):
+    r = read(model, text)
+    assert (r.kind, r.tool, r.args) == ("tool", tool, args), (r.question, r.args)

@@ -544,15 +544,15 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
                        taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)
                                  or DATA_DROP.match(text)))
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
-    that = THAT_MULTIPLE.match(text) if asked and not changes and problem is None else None
-    shown = (pending.get("shown") or {}).get(asked) if that else None
+    that = THAT_MULTIPLE.match(text) if not changes and problem is None else None
+    shown = (pending.get("shown") or {}).get(asked) if that and asked else None
     if isinstance(shown, (int, float)):  # "half that": the value just set, scaled
-        value = shown * factor_of(that.group("k")) if isinstance(shown, float) or asked == "optim.lr" else \
-            max(1, round(shown * factor_of(that.group("k"))))
+        factor = factor_of(that.group("k"))
+        value = shown * factor if isinstance(shown, float) or asked == "optim.lr" else max(1, round(shown * factor))
         method = pending_method(pending, world)
         changes, problem = launch_changes(_setting_said(asked, f"{value:g}", method), cwd, method)
-    elif THAT_MULTIPLE.match(text) and not changes and problem is None:  # "double that" of two values: which
-        return _which_multiplied(THAT_MULTIPLE.match(text).group("k"), pending, intents)
+    elif that:  # "double that" of two values, or of none the proposal showed: which
+        return _which_multiplied(that.group("k"), pending, intents)
     bare = written_numbers(text) if asked and not changes and problem is None else []
     if len(bare) == 1:
         method = pending_method(pending, world)

@@ -164,7 +164,7 @@ class OfflinePlanner(BaseChatModel):
                 None and BY_THE_PROBE.match(str(human.content)) and "error" not in results[0][1] else None
             if order:  # "does the probe agree?" after a ranking: said in words before the table
                 parts.insert(0, order)
-            if _refused_launch([*messages, HumanMessage(content="")], retries=True):  # the fix a yes takes up
+            if _refusal_in(messages, retries=True):  # the refusal just given has a fix a yes takes up
                 parts.append("Say `yes` to have it proposed as a follow-up from scratch.")
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
@@ -376,15 +376,20 @@ def _open_question(messages: list[BaseMessage]) -> dict | None:
     return None
 
 
-def _refused_launch(messages: list[BaseMessage], retries: bool = False) -> dict | None:
+def _refused_launch(messages: list[BaseMessage]) -> dict | None:
     """The launch the previous turn asked for and the tool refused (no GPU 1, a missing folder), so that "ok, use
-    the cpu then" is that launch with the fix rather than a request with nothing in it; with `retries`, only one
-    whose fix a yes can take up (`retry_of`)."""
+    the cpu then" is that launch with the fix rather than a request with nothing in it."""
+    return _refusal_in(messages[:-1])
+
+
+def _refusal_in(messages: list[BaseMessage], retries: bool = False) -> dict | None:
+    """The launch refused in the last turn of `messages`, with the call its fix would be (`retry`, or None); with
+    `retries`, only one whose fix a yes can take up (`retry_of`)."""
     calls: dict[str, dict] = {}
-    for m in messages[:-1]:
+    for m in messages:
         if isinstance(m, AIMessage):
             calls.update({c["id"]: c for c in m.tool_calls})
-    for m in reversed(messages[:-1]):
+    for m in reversed(messages):
         if isinstance(m, HumanMessage):
             return None  # only the turn just before
         if isinstance(m, ToolMessage) and m.name in LAUNCH_TOOLS and m.tool_call_id in calls:

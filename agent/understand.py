@@ -1361,11 +1361,11 @@ SHOW_RUNS = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:show|d
                        r"runs?\s*#?\d+(?:\s*(?:,|and|&)\s*(?:run\s*)?#?\d+)+\W*$", re.I)
 """Several runs asked to be shown ("show runs 1 and 2"), nothing else asked of them: their comparison."""
 RANK_FIRST = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?rank\b", re.I)
+"""A message that opens with "rank" ("rank the finished runs"): the runs it names, ranked (it was their list)."""
 BEST_OF_GROUP = re.compile(r"^\W*(?:so\s+|and\s+|ok(?:ay)?\W+)?which\s+(?:one\s+)?of\s+(?:the|my|our|these|those)\s+[\w -]{0,40}?"
                            r"runs\s+(?:is|was|did|does|looks?|performed|works?|came\s+out)\s+(?:the\s+)?(?:best|better|"
                            r"strongest|stronger|top)\b", re.I)
 """Which of a group of runs is best ("which of my finished runs is better?"): their ranking, not their list."""
-"""A message that opens with "rank" ("rank the finished runs"): the runs it names, ranked (it was their list)."""
 WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:step|point|epoch)|how\s+(?:early|soon|"
                             r"late))\b.*\b(?:diverg\w*|collaps\w*|blow\s+up|blew\s+up|blown\s+up|explod\w*|(?:go|went|"
                             r"turn\w*)\s+nan|fail\w*|break|broke)\b", re.I | re.S)

@@ -204,6 +204,10 @@ def _without_context(text: str) -> str:
     return text[m.end():]
 
 
+A_FACTOR = re.compile(r"\b\d+(?:\.\d+)?\s*(?:x|times)\s+(?=as\s+(?:many|much|long)\b|(?:that|it|this)\b)", re.I)
+"""A factor of a value just given ("make that 3 times as many", "2x that"): no value of its own."""
+
+
 def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     """Every number the message writes outside its paths, settings, cron expression, times and a clause of context
     before it, with the words beside it: a launch must carry each one somewhere (a count, a rate, a setting, a device,
@@ -217,6 +221,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
         rest = lasting.sub(" ", rest)
     rest = re.sub(STEP_OF, " ", rest)  # a range's step: its values carry it (grid_words.RANGE_STEPS)
     rest = TWO_GLOBAL_CROPS.sub(" global crops", rest)  # DINO's two, which no setting changes: said, not dropped
+    rest = A_FACTOR.sub(" ", rest)  # "3 times as many": a multiple, made a value by what it multiplies
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")

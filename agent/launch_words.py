@@ -57,7 +57,7 @@ from tools.tool_table import LaunchArgs
 TIMES = r"(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten)\s*(?:x|times)"
 """A factor said as a count of times ("3x", "3 times", "three times")."""
 MULTIPLE_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0, "half": 0.5,
-                  "halve": 0.5, "a third of": 1 / 3, "a quarter of": 0.25}
+                  "halve": 0.5, "a third of": 1 / 3, "a quarter of": 0.25, "a tenth of": 0.1}
 """A factor said in a word; longer words first in MULTIPLE_WORD, so "a third of" is not read as "a"."""
 MULTIPLE_WORD = "|".join(w.replace(" ", r"\s+") for w in sorted(MULTIPLE_WORDS, key=len, reverse=True))
 MULTIPLE_OF_SETTING = re.compile(
@@ -651,8 +651,8 @@ SETTING_ASKED = re.compile(rf"^{_A_QUESTION}{_NOT_PAST}", re.I | re.S)
 
 THAT_MULTIPLE = re.compile(r"^\W*(?:(?:no|nah|actually|hmm+|ok(?:ay)?|wait)\W+)*(?:(?:make|set)\s+(?:it|that)\s+(?:to\s+)?)?"
                            rf"(?P<k>{MULTIPLE_WORD}|\d+(?:\.\d+)?\s*x|\d+\s+times)\s+"
-                           r"(?:that|it|this|the\s+value|as\s+much)(?:\s+(?:instead|then|please))*\W*$", re.I)
-"""A multiple of the value just given ("half that", "double it", "make it twice that"): the setting the previous
+                           r"(?:that|it|this|the\s+value|as\s+(?:much|many))(?:\s+(?:instead|then|please))*\W*$", re.I)
+"""A multiple of the value just given ("half that", "double it", "make that 3 times as many"): the setting the previous
 message set to the last number it wrote, scaled (the proposal shows it before any yes)."""
 
 

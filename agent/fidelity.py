@@ -20,7 +20,7 @@ from typing import Any
 from agent.annotating import launch_labels
 from agent.grid_words import STEP_OF, TOP_LEVEL_KEYS
 from agent.prune_words import read_prune
-from agent.run_refs import SWEEP_REF, World, find_backend, find_runs
+from agent.run_refs import A_FACTOR, SWEEP_REF, World, find_backend, find_runs
 from agent.run_tool_words import without_period
 from agent.setting_words import (
     EVAL_NAMES,
@@ -204,10 +204,6 @@ def _without_context(text: str) -> str:
     return text[m.end():]
 
 
-A_FACTOR = re.compile(r"\b\d+(?:\.\d+)?\s*(?:x|times)\s+(?=as\s+(?:many|much|long)\b|(?:that|it|this)\b)", re.I)
-"""A factor of a value just given ("make that 3 times as many", "2x that"): no value of its own."""
-
-
 def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
     """Every number the message writes outside its paths, settings, cron expression, times and a clause of context
     before it, with the words beside it: a launch must carry each one somewhere (a count, a rate, a setting, a device,
@@ -221,7 +217,7 @@ def written_numbers(text: str, cron: str | None = None) -> list[Stated]:
         rest = lasting.sub(" ", rest)
     rest = re.sub(STEP_OF, " ", rest)  # a range's step: its values carry it (grid_words.RANGE_STEPS)
     rest = TWO_GLOBAL_CROPS.sub(" global crops", rest)  # DINO's two, which no setting changes: said, not dropped
-    rest = A_FACTOR.sub(" ", rest)  # "3 times as many": a multiple, made a value by what it multiplies
+    rest = A_FACTOR.sub(" ", rest)  # "make that 3 times as many": a multiple, made a value by what it multiplies
     out = []
     for m in WRITTEN_NUMBER.finditer(rest):
         raw = m.group(1).lower().replace(",", "")

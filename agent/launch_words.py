@@ -686,13 +686,18 @@ def corrects_launch(previous: str | None, text: str) -> bool:
     return bool(previous) and corrected_value(text) and bool(_values_given(previous))
 
 
+def _numbers_given(args: dict) -> dict[str, int | float]:
+    """The settings launch arguments (or a message's changes) set to numbers, by dotted key ("steps" is
+    train.steps; "nodes" and the switches are no setting)."""
+    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in args.items() if k != "overrides"} | (args.get("overrides") or {})
+    return {k: v for k, v in given.items() if "." in k and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 def _values_given(previous: str, like: float | None = None, same: bool = False) -> list[str]:
     """The settings the message set to numbers (dotted keys); with `like`, those whose value is of its kind, a whole
     number or not ("20 steps with lr 0.5" ... "no, 0.05" can only be the rate), or with `same`, that value."""
-    changes, _ = launch_changes(previous)
-    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in changes.items() if k != "overrides"} | changes.get("overrides", {})
-    return [k for k, v in given.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-            and (like is None or (float(v) == like if same else float(v).is_integer() == float(like).is_integer()))]
+    return [k for k, v in _numbers_given(launch_changes(previous)[0]).items()
+            if like is None or (float(v) == like if same else float(v).is_integer() == float(like).is_integer())]
 
 
 CORRECTING = re.compile(r"^\W*(?:(?:actually|wait|hmm+|oh|sorry|oops|i\s+meant?|rather|on\s+second\s+thoughts?)\W+)+", re.I)
@@ -859,9 +864,8 @@ def values_too(text: str, pending: dict) -> tuple[str, dict] | None:
         return None
     values = [float(v) for v in re.findall(_VALUE, m.group("values") or m.group("values2"))]
     whole = {v.is_integer() for v in values}
-    given = {TOP_LEVEL_KEYS.get(k, k): v for k, v in args.items() if k in TOP_LEVEL_KEYS} | args.get("overrides", {})
-    keys = [k for k, v in given.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-            and {float(v).is_integer()} == whole]
+    given = _numbers_given(args)
+    keys = [k for k, v in given.items() if {float(v).is_integer()} == whole]
     if len(keys) != 1:
         return None
     key = keys[0]
@@ -904,19 +908,12 @@ def _which_setting(value: float, pending: dict, intents) -> Reading:
     return asked
 
 
-MULTIPLIED_NAMES = {"steps": "steps", "epochs": "epochs", "batch_size": "batch size", "lr": "lr",
-                    "method_args.temperature": "temperature"}
-"""The launch's values a multiple can name (MULTIPLE_OF_SETTING), by the argument or override that holds them."""
-
-
 def _which_multiplied(factor: str, pending: dict, intents) -> Reading:
     """"double that" when it is not clear which value "that" is: asked, with each value the launch was given that a
-    multiple can name offered."""
-    args = pending.get("args") or {}
-    given = {**{k: v for k, v in args.items() if k != "overrides"}, **(args.get("overrides") or {})}
+    multiple can name (MULTIPLE_KEYS) offered."""
+    given = _numbers_given(pending.get("args") or {})
     word = "half" if factor.lower().startswith("half") else factor.lower()
-    options = [f"{word} the {name}" for key, name in MULTIPLIED_NAMES.items()
-               if isinstance(given.get(key), (int, float)) and not isinstance(given.get(key), bool)]
+    options = [f"{word} the {_spoken(key)}" for key in dict.fromkeys(MULTIPLE_KEYS.values()) if key in given]
     return ask(f"Which value should \"{factor}\" apply to? Name the setting (e.g. `double the batch size`).",
                options or ["double the batch size"], intents[:3], 1.0)
 

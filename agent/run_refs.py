@@ -75,6 +75,11 @@ def find_backend(text: str, world: World) -> str | None:
     return next((b for b in world.backends if re.search(rf"\b(on|to|using|via)\s+{re.escape(b.lower())}\b", low)), None)
 
 
+A_FACTOR = re.compile(r"\b\d+(?:\.\d+)?\s*(?:x|times)\s+(?=as\b|longer\b|more\b|the\b|that\b|it\b|this\b)", re.I)
+"""A factor ("3 times as long", "3x the lr", "make that 3 times as many", "2x that"): no run, and no value of its
+own (what it multiplies makes the value)."""
+
+
 LABEL_COUNT = re.compile(r"\b\d[\d,]*k?\s+(?:held[ -]out\s+|labell?ed\s+|unlabell?ed\s+)?(?:[a-z]+\s+)?(?:images?|labels?|"
                          r"examples?|samples?|shots?|photos?|pictures?|pics|documents?|texts?|captions?)\b|\b\d+[- ]shot\b")
 """A count of images, texts or labels ("on 1000 labelled images", "500 unlabeled product photos", "10 labels per
@@ -121,7 +126,7 @@ def _explicit_ids(text: str, about_runs: bool) -> list[str]:
         cleaned = LABEL_COUNT.sub(" ", cleaned)  # "on 1000 labelled images", "10 labels per class", "5-shot"
         cleaned = SETTING_VALUE.sub(" ", cleaned)  # "a 128-d bottleneck", "with 4 transformer layers": a setting's
         cleaned = BAR.sub(" ", cleaned)  # "rank < 4", "below 4": a value a metric crosses
-        cleaned = re.sub(r"\b\d+(?:\.\d+)?\s*(?:x|times)\s+(?:as\b|longer|more|the\b)", " ", cleaned)  # "3 times as long"
+        cleaned = A_FACTOR.sub(" ", cleaned)  # "3 times as long"
         found += re.findall(r"(?<![\w.])(\d{1,6})(?![\w.])", cleaned)
     out: list[str] = []
     for i in found:
@@ -178,7 +183,7 @@ def _group_of_runs(low: str, world: World) -> tuple[list[str], int | None] | Non
     return [r.id for r in world.runs if all(k(r) for k in keep)], count
 
 
-ONE_DESCRIBED = r"(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job|experiment)"
+ONE_DESCRIBED = r"(?:the|that|my)\s+[\w.-]+(?:\s+[\w.-]+)?\s+(?:one|run|job|experiment|encoder|model)"
 """One run named by what it is, in a word or two ("the latest run", "the simclr one", "my collapsed run"): which
 run, if any single one, find_runs says."""
 ON_A_GPU = re.compile(r"\bthe\s+(?:run|job|one|training)\s+(?:on|using|that'?s\s+on)\s+gpu\s*#?\s*(\d+)\b")

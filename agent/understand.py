@@ -264,8 +264,8 @@ MY_OWN = re.compile(r"\b(?:i|we|my|our)\b.{0,20}\b(?:used|ran|tried|trained|laun
 EVERY_RUN = re.compile(r"\b(?:everything|every\s+(?:run|job)|all\s+(?:of\s+)?(?:my\s+|the\s+|our\s+)?(?:runs|jobs|"
                        r"training)|all\s+of\s+them)\b", re.I)
 """Every run still going ("stop everything", "cancel all my runs"): a cancel of each, on one yes."""
-ONE_RUN_SAID = (r"(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?|(?:the|my|that)\s+(?!(?:best|better|"
-                r"worst|worse|top|winning)\b)[\w.-]+(?:\s+[\w.-]+)?\s+(?:run|one|encoder|model))")
+ONE_RUN_SAID = (r"(?:run\s*#?\d+|#\d+|it|this(?:\s+(?:one|run))?|that(?:\s+(?:one|run))?|"
+                rf"(?!(?:the|my|that)\s+(?:best|better|worst|worse|top|winning)\b){ONE_DESCRIBED})")
 """One run, by id, as the run in focus, or described ("the simclr encoder", "my byol run": find_runs says which):
 what FIX_ASKED and QUALITY_ASKED are asked of."""
 FIX_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|go\s+ahead\s+and|just|ok(?:ay)?|so)\W+)*(?:fix|repair|"

@@ -164,8 +164,9 @@ class OfflinePlanner(BaseChatModel):
                 None and BY_THE_PROBE.match(str(human.content)) and "error" not in results[0][1] else None
             if order:  # "does the probe agree?" after a ranking: said in words before the table
                 parts.insert(0, order)
-            if _refusal_in(messages, retries=True):  # the refusal just given has a fix a yes takes up
-                parts.append("Say `yes` to have it proposed as a follow-up from scratch.")
+            refused = _refusal_in(messages, retries=True)
+            if refused:  # the refusal just given has a fix a yes takes up
+                parts.append(f"Say `yes` and I will propose the fix: {refused['fix']}.")
             if then and not then["run_both"]:  # the first waits for a yes; the second may depend on it
                 parts.append(f"The rest of your message is next: once this is settled, say `{then['text']}`.")
             return AIMessage(content="\n\n".join(parts))
@@ -399,18 +400,15 @@ def _refusal_in(messages: list[BaseMessage], retries: bool = False) -> dict | No
                 result = {"error": m.content}
             if isinstance(result, dict) and "error" in result:
                 call = calls[m.tool_call_id]
-                retry = retry_of(call["args"], str(result["error"]))
-                return {"tool": call["name"], "args": call["args"], "retry": retry} if retry or not retries else None
+                retry = retry_of(call["args"], result)
+                return {"tool": call["name"], "args": call["args"], "retry": retry, "fix": result.get("fix")} \
+                    if retry or not retries else None
     return None
 
 
-FROM_SCRATCH = "from_parent_weights: "
-"""How a refusal to continue a run from its weights begins (tools/agent_tools.py): none kept, or still going."""
-
-
-def retry_of(args: dict, error: str) -> dict | None:
-    """The refused launch as its refusal's fix has it, where a yes can take that fix up: a continuation of a run
-    with no checkpoint, as a follow-up from scratch ("train run 1 for 30 more steps" ... "yes")."""
-    if error.startswith(FROM_SCRATCH) and "no checkpoint" in error and args.get("from_parent_weights"):
-        return {**args, "from_parent_weights": False}
-    return None
+def retry_of(args: dict, result: dict) -> dict | None:
+    """The refused call as its refusal's fix has it, where the tool gave that fix as changed arguments (`fix_args`) so
+    a yes can take it up: "train run 1 for 30 more steps", with no checkpoint kept ... "yes" is a follow-up from
+    scratch."""
+    change = result.get("fix_args")
+    return {**args, **change} if isinstance(change, dict) and change else None

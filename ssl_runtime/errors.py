@@ -10,11 +10,14 @@ FULL_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class SSLPilotError(Exception):
-    """An error the user can fix. `field` names the config key or input at fault."""
+    """An error the user can fix. `field` names the config key or input at fault; `fix_args`, where the fix is one
+    change to the call's own arguments, is that change, so a caller can offer to retry with it."""
 
-    def __init__(self, message: str, field: str | None = None, fix: str | None = None):
+    def __init__(self, message: str, field: str | None = None, fix: str | None = None,
+                 fix_args: dict | None = None):
         self.field = field
         self.fix = fix
+        self.fix_args = fix_args
         text = f"{field}: {message}" if field else message
         if fix:
             text = text.rstrip(".") + f". Fix: {fix}"

@@ -320,7 +320,8 @@ def test_a_yes_to_a_refused_continuation_takes_up_its_fix(tmp_path, monkeypatch)
     monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
     agent = Agent(seeded_home(tmp_path / "home", evidence=True))
     out = agent.chat("train run 1 for 30 more steps", "t")
-    assert "no checkpoint to continue from" in out["answer"] and "Say `yes`" in out["answer"]
+    assert "no checkpoint to continue from" in out["answer"]
+    assert "Say `yes` and I will propose the fix: launch a follow-up from scratch instead." in out["answer"]
     args = agent.chat("yes", "t")["pending_confirmation"]["args"]
     assert (args["parent_run"], args["steps"], args["from_parent_weights"]) == ("1", 30, False)
     assert len(Registry(agent.home).list()) == 3  # nothing launched before its own yes
@@ -344,3 +345,15 @@ def test_values_alone_said_to_be_tried_too_are_more_runs_of_the_one_setting_of_t
     assert (r.tool, r.args["grid"]) == ("launch_sweep", {"train.steps": [20, 40]})
     two = {**pending, "args": {**pending["args"], "batch_size": 64}}
     assert amend(model, "try 32 as well", tmp_path, two).kind == "clarify"  # the steps or the batch: asked
+
+
+def test_a_refusal_is_taken_up_only_through_the_arguments_its_tool_gave_for_the_fix():
+    """The fix a yes takes up is the tool's own `fix_args`, not a reading of its error's words: the same words with
+    no `fix_args` are not retried, and the change is laid over the refused call's arguments."""
+    from agent.planner import retry_of
+
+    call = {"parent_run": "1", "steps": 30, "from_parent_weights": True}
+    said = "from_parent_weights: run 1 has no checkpoint to continue from. Fix: launch a follow-up from scratch instead"
+    assert retry_of(call, {"error": said}) is None
+    assert retry_of(call, {"error": said, "fix_args": {"from_parent_weights": False}}) == {**call,
+                                                                                         "from_parent_weights": False}

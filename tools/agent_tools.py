@@ -69,7 +69,8 @@ def _config_tree(a: LaunchArgs, home: Home) -> dict:
             last = RunFolder(parent.run_dir).last_checkpoint
             if not last.exists():
                 raise SSLPilotError(f"run {parent.id} has no checkpoint to continue from", field="from_parent_weights",
-                                    fix="launch a follow-up from scratch instead")
+                                    fix="launch a follow-up from scratch instead",
+                                    fix_args={"from_parent_weights": False})
             base["train"]["init_from"] = str(last)
             # the rules that stopped it would stop its continuation at once: only those given again hold
             base.setdefault("monitor", {})["stop_when"] = []
@@ -688,8 +689,8 @@ class ToolBox:
         def call(**kwargs) -> dict:
             try:
                 return fn(**kwargs)
-            except SSLPilotError as exc:
-                return {"error": str(exc)}
+            except SSLPilotError as exc:  # with the fix as changed arguments, where it is one
+                return {"error": str(exc), **({"fix": exc.fix, "fix_args": exc.fix_args} if exc.fix_args else {})}
             except ValidationError as exc:
                 return {"error": format_validation_error(exc)}
             except (ValueError, KeyError) as exc:

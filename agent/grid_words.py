@@ -356,10 +356,11 @@ DATA_DROP = re.compile(r"^\W*(?:(?:no|nope|and|also|ok(?:ay)?|then|actually|wait
 
 METHODS_EDITED = re.compile(
     r"^\W*(?:(?:no|nope|and|ok(?:ay)?|then|actually|wait|hmm+)\W+)*(?:(?P<add>add|include|plus|also(?:\s+(?:try|run|"
-    r"train|do|with|add|include))?|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
+    r"train|do|with|add|include))?|(?:the\s+)?same(?:\s+(?:thing|run|one))?\s+(?:with|for|using)|and|with)|(?P<drop>drop|remove|skip|exclude|leave\s+out|get\s+rid\s+of|without|not|no\s+more)|"
     r"(?P<only>(?:just|only)(?:\s+(?:keep|use|try|run|train|do))?|(?:keep|use|try|run|train|do)\s+(?:just|only)))\s+"
     r"(?P<rest>.+?)\W*$|^\W*(?P<bare>.+?)\s+(?:too|as\s+well)\W*$", re.I)
-"""A waiting comparison of methods edited ("also vicreg", "drop byol", "only simclr", "that one too")."""
+"""A waiting comparison of methods edited ("also vicreg", "drop byol", "only simclr", "that one too", "and the same
+with byol")."""
 METHOD_INSTEAD = re.compile(
     r"^\W*(?:(?:no|nope|actually|wait|sorry|hmm+|oh)\W+)*(?:not\s+(?P<old>[a-z0-9 _-]+?)\s*[,;]\s*(?:but\s+)?(?:use\s+|make\s+it\s+|"
     r"try\s+|do\s+)?(?P<new>[a-z0-9 _-]+?)|(?:use\s+|make\s+it\s+|try\s+)?(?P<new2>[a-z0-9 _-]+?)\s*,?\s+(?:not|instead\s+of|"

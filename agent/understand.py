@@ -915,6 +915,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "rank_runs"
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
         return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
+    if GOING_ON.match(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
+        return "diagnose_run"
     if not named.mentioned and DIVERGED_RUNS.search(text) and (LIST_START.match(text) or ANY_DID.match(text)) and not \
             re.search(r"\b(?:why|how|logs?|literature|papers?|search|grep|avoid|prevent|fix\w*)\b", text, re.I):
         return "list_runs"  # "find runs where the loss went nan": the diverged runs (it was a search of the logs)
@@ -1366,6 +1368,9 @@ BEST_OF_GROUP = re.compile(r"^\W*(?:so\s+|and\s+|ok(?:ay)?\W+)?which\s+(?:one\s+
                            r"runs\s+(?:is|was|did|does|looks?|performed|works?|came\s+out)\s+(?:the\s+)?(?:best|better|"
                            r"strongest|stronger|top)\b", re.I)
 """Which of a group of runs is best ("which of my finished runs is better?"): their ranking, not their list."""
+GOING_ON = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|hey|hmm+)\W+)*what(?:'s|s|\s+is)\s+(?:going\s+on|up)\s+with\b", re.I)
+"""What is the matter with a run ("what's going on with the byol run"): its diagnosis, as "what's happening with" is
+(it was asked back: show or diagnose)."""
 WHEN_IT_FAILED = re.compile(r"\b(?:when|(?:which|what)\s+step|at\s+what\s+(?:step|point|epoch)|how\s+(?:early|soon|"
                             r"late))\b.*\b(?:diverg\w*|collaps\w*|blow\s+up|blew\s+up|blown\s+up|explod\w*|(?:go|went|"
                             r"turn\w*)\s+nan|fail\w*|break|broke)\b", re.I | re.S)

@@ -267,7 +267,8 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcd"]},
+                          **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
                           "session58n_turns_heldout.jsonl": 0.8, "session58o_turns_heldout.jsonl": 0.8,

@@ -904,6 +904,13 @@ def test_when_a_run_failed_is_its_diagnosis(model, text):
     assert r.tool == "diagnose_run" and r.args["run_id"] == text.split("run ")[1][0]
 
 
+@pytest.mark.parametrize("text, run", [("what's going on with run 2", "2"), ("what's going on with run 1", "1"),
+                                       ("hmm, what's up with run 3?", "3")])
+def test_what_is_going_on_with_a_run_is_its_diagnosis(model, text, run):
+    assert (read(model, text).tool, read(model, text).args.get("run_id")) == ("diagnose_run", run)  # held-out set
+    # 61b: it asked "show or diagnose?" (with "what is going on" it diagnosed)
+
+
 def test_when_a_run_finished_is_not_a_diagnosis(model):
     assert read(model, "when did run 1 finish?").tool == "get_run"
 
@@ -1187,6 +1194,9 @@ def test_status_and_quality_asked_in_other_words(text, context, tool, args, mode
     ("drop simclr", ["simclr"], None),  # nothing would be left
     ("drop byol", ["simclr", "byol"], ["simclr"]),
     ("drop simclr and byol", ["simclr", "byol"], None),
+    ("and the same with byol", ["simclr"], ["simclr", "byol"]),  # held-out set 61d: byol replaced simclr
+    ("the same for vicreg", ["simclr"], ["simclr", "vicreg"]),
+    ("the same but with byol", ["simclr"], None),  # in its place: read as any change
 ])
 def test_methods_added_to_or_taken_from_a_waiting_launch(text, methods, want):
     from agent.grid_words import edited_methods

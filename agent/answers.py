@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable
 
-from agent.ranked_words import named_leader
+from agent.ranked_words import leading_value, named_leader
 from tools.home import bytes_text
 from tools.registry import TERMINAL
 from tools.run_filters import parse_rule
@@ -298,8 +298,11 @@ def runs_table(r: dict) -> str:
         shown = f"; the {len(runs)} {'newest' if by is None else 'first'}:" if r["count"] > len(runs) else ":"
         lines = [f"**{r['count']}** {which + ' ' if which else ''}run{'s' if r['count'] != 1 else ''}{period}"
                  f"{f' tagged `{tag}`' if tag else ''}{f' in sweep `{experiment}`' if experiment else ''}{shown}"]
-    top = runs[0].get(by.key) if named_leader(r) else None
-    if isinstance(top, (int, float)):  # "which run has the best probe?": the answer first, then the table
+    top = leading_value(r) if named_leader(r) else None
+    if isinstance(top, (int, float)) and by.logged:  # "which run has the lowest effective rank?": said first
+        lines = [f"**Run {runs[0]['run_id']}** has the {'highest' if by.highest_first else 'lowest'} `{by.key}` here: "
+                 f"{value_cell(top)} (its last logged value).", "", *lines]
+    elif isinstance(top, (int, float)):  # "which run has the best probe?": the answer first, then the table
         what = "linear probe" if r["sort"] == "probe" else "kNN accuracy"
         lines = [f"**Run {runs[0]['run_id']}** has the best {what} here: {_pct(top)}.", "", *lines]
     if (status or verdict or r.get("trouble")) and "count" not in r and len(runs) <= FEW_NAMED and top is None:

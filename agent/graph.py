@@ -77,6 +77,8 @@ class State(TypedDict, total=False):
     turn_at: float  # when the thread's last turn began (time.time()): a yes long after it is not acted on
     restated: dict | None  # a yes long after the last turn: its minutes, and any request after it ("yes, and ...")
     last_listed: list[str] | None  # the runs the last list showed, in its order: "compare all of them"
+    discussed: list[str] | None  # the last two runs in focus, one a turn, since the last list: "diagnose run 2",
+    # "and run 1?", "compare them"
     model_calls: int
     launches: int
     gpu_hours: float
@@ -238,7 +240,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         ctx = {"focus_run": state.get("focus_run"), "last_run": state.get("last_run"),
                "last_recommendation": state.get("last_recommendation"), "pending_launch": state.get("amendable"),
                "last_ranking": state.get("last_ranking"), "last_listed": state.get("last_listed"),
-               "waiting_action": state.get("held")}
+               "discussed": state.get("discussed"), "waiting_action": state.get("held")}
         system = SystemMessage(content=SYSTEM_PROMPT + f"\nContext: {json.dumps(ctx, default=str)}",
                                additional_kwargs={CONTEXT_KEY: ctx})
         reply = bound.invoke([system, *state["messages"]])
@@ -334,6 +336,10 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 update.setdefault("focus_run", str(rid))
             if call["name"] == "delete_runs" and len(call["args"].get("run_ids") or []) == 1:  # "delete run 2" ...
                 update.setdefault("focus_run", str(call["args"]["run_ids"][0]))  # "actually, restore it"
+        if "last_listed" in update:  # a list is what "them" means now
+            update["discussed"] = []
+        elif update.get("focus_run") and update["focus_run"] != state.get("focus_run"):
+            update["discussed"] = [*(state.get("discussed") or [])[-1:], update["focus_run"]]
         return update
 
     g = StateGraph(State)

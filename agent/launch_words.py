@@ -180,7 +180,8 @@ def _value_given(setting: str, args: dict) -> bool:
     """Whether the launch also states the value of the setting a multiple names ("... twice the lr: lr 0.004")."""
     key = MULTIPLE_KEYS[re.sub(r"[ _-]", "", setting.lower())]
     field = next((f for f, k in FIELD_KEYS.items() if k == key), None)
-    return (field is not None and args.get(field) is not None) or key in args.get("overrides", {})
+    scaled = key == "optim.lr" and "optim.lr_scale" in args.get("overrides", {})  # "half the default lr": a scale
+    return (field is not None and args.get(field) is not None) or key in args.get("overrides", {}) or scaled
 
 
 def _swap_words(text: str, old: str, new: str) -> str:
@@ -304,6 +305,10 @@ def _launch_reading(intent: str, text: str, context: dict, world: World, p: floa
     vague = _direction_without_value(text, args, None, intents, p)
     if vague:
         return vague
+    default_lr = MULTIPLE_OF_SETTING.search(text)
+    if default_lr and MULTIPLE_KEYS[re.sub(r"[ _-]", "", default_lr.group(1).lower())] == "optim.lr" and not \
+            _value_given("lr", args):  # "half the default learning rate" of a new run: the default peak rate scaled
+        args["overrides"] = {**args.get("overrides", {}), "optim.lr_scale": factor_of(default_lr.group(0))}
     multiple = _multiple_without_value(text, args, None, intents, p)
     if multiple:
         return multiple

@@ -137,10 +137,18 @@ def resolve_best(text: str, context: dict) -> str | list[str] | None:
 
 
 def named_leader(r: dict) -> str | None:
-    """The run a list of runs by probe or kNN names as the best ("which run has the best probe?"): its first row, when
-    it has that value; the next question's "it"."""
+    """The run a list of runs by probe or kNN names as the best ("which run has the best probe?"), or by a logged
+    metric as its end ("which run has the lowest effective rank?"): its first row, when it has that value; the next
+    question's "it"."""
     by = run_sort(r.get("sort") or "newest")
     runs = r.get("runs") or []
-    if not by or r.get("sort") not in ("probe", "knn") or not runs:
+    if not by or not (r.get("sort") in ("probe", "knn") or by.logged) or not runs:
         return None
-    return str(runs[0]["run_id"]) if isinstance(runs[0].get(by.key), (int, float)) else None
+    return str(runs[0]["run_id"]) if isinstance(leading_value(r), (int, float)) else None
+
+
+def leading_value(r: dict):
+    """The value the first row of a sorted runs list is first by: its probe or kNN, or a logged metric's last."""
+    by = run_sort(r.get("sort") or "newest")
+    first = (r.get("runs") or [{}])[0]
+    return (first.get("used") or {}).get(by.key) if by and by.logged else first.get(by.key) if by else None

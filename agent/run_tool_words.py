@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agent.lookups import steps_window
+from agent.lookups import METRIC_WORDS, steps_window
 from agent.run_refs import RunInfo
 from agent.setting_words import named_settings
 from agent.slots import find_datasets, find_paths
 from agent.usage_words import SPAN, find_period
+from tools.metric_words import metric_key
 
 NONLINEAR_HEAD = re.compile(r"\b(?:mlp|non-?linear|(?:\d+|two|three|four)[- ]?layers?|hidden\s+layers?|"
                             r"fine-?tun\w*|full\s+fine-?tun\w*)\b", re.I)
@@ -211,6 +212,33 @@ def setting_sort(text: str) -> str | None:
     return ("+" if low else "-") + keys[0]
 
 
+RUNS_AT_A_LEVEL = re.compile(r"\bruns?\s+(?:with|that\s+(?:have|has|had|ended\s+(?:with|on))|having|whose)\s+(?:an?\s+|the\s+)?"
+                             r"(?:(?:very|really|too|quite)\s+)?(?P<end>low|high|small|large|big)\s+(?P<what>[\w -]{2,30}?)"
+                             r"(?=\s*[,.?!]|$|\s+(?:first|at\s+the\s+end|and|or)\b)", re.I)
+"""Runs asked for by a level of a metric ("find runs with a low effective rank"): the runs by it, that end first."""
+RUNS_BY = re.compile(r"\bruns\s+by\s+(?:the(?:ir)?\s+|its\s+)?(?P<what>[\w -]{2,30}?)(?:\s*[,.?!]|\s+(?:lowest|highest|"
+                     r"smallest|largest|best|top|first|ascending|descending)\b|$)", re.I)
+"""Runs listed by something ("list my runs by effective rank, lowest first")."""
+
+
+def metric_sort(text: str) -> str | None:
+    """A runs list ordered by a metric the runs log ("which run has the lowest effective rank?", "sort my runs by
+    final loss", "runs with a high grad norm"), as list_runs' sort ('+health/rank'); None when the order named is no
+    logged metric (a setting is setting_sort's: "the highest lr" is the one it was launched with)."""
+    for pattern in (LIST_SORT, ORDER_SPAN, SETTING_EXTREME, RUNS_AT_A_LEVEL, RUNS_BY):  # the first that names a metric
+        m = pattern.search(text)
+        what = re.sub(r"^(?:the\s+)?(?:final|last|latest|ending|end)\s+", "", m.group("what").strip(), flags=re.I) \
+            if m else ""
+        named = METRIC_WORDS.fullmatch(what)
+        if named:
+            break
+    else:
+        return None
+    end = m.groupdict().get("end")
+    low = (end.lower() in ("low", "small") or LOW_END.match(end)) if end else LOW_FIRST.search(text)
+    return ("+" if low else "-") + metric_key(named.group(1))
+
+
 def list_filters(text: str) -> dict:
     """list_runs' period ("from last week", "today", "in the last 2 days", a date) and sort ("sorted by knn accuracy",
     "the best runs by knn", "the fastest runs")."""
@@ -224,8 +252,8 @@ def list_filters(text: str) -> dict:
         sort = speed_sort(text) or sort
     if sort is None and OLDEST_FIRST.search(text):  # "list my runs, oldest first"
         sort = "oldest"
-    if sort is None:
-        sort = setting_sort(text)  # "sort my runs by batch size": '-train.batch_size'
+    if sort is None:  # "sort my runs by batch size": '-train.batch_size'; "... by final loss": '-loss'
+        sort = setting_sort(text) or metric_sort(text)
     if sort and sort != "newest":
         out["sort"] = sort
     if HOW_MANY_RUNS.search(text):

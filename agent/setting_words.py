@@ -295,9 +295,10 @@ LR_SCALED = re.compile(rf"\b(?:lr|learning[ _-]rate)\s+(?:scaled|multiplied)\s+(
                        rf"\blr[ _-]scale\s*(?:of|=|:|to)?\s*({NUMBER})(?![\w.])")
 """The default peak rate times a factor ("lr scaled by 2", "lr_scale 0.5"): optim.lr_scale."""
 IMAGES_AT_MOST = re.compile(r"\b(?:only|at\s+most|up\s+to|max(?:imum)?(?:\s+of)?|limit(?:ed)?\s+to|(?:the\s+)?first|a\s+"
-                            r"subset\s+of|just)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|pictures?|"
-                            r"samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
-"""A launch on part of its data ("using only 1000 images", "on the first 5k images"): data.max_samples."""
+                            r"subset\s+of|just|using|use)\s+(\d[\d,]*k?)\s+(?:of\s+(?:the|its|my)\s+)?(?:images?|photos?|"
+                            r"pictures?|samples?)\b|\ba\s+(\d[\d,]*k?)[- ]image\s+subset\b")
+"""A launch on part of its data ("using only 1000 images", "on the first 5k images", "using 500 images"):
+data.max_samples."""
 KEEP_OF_THEM = re.compile(r"\bcheckpoint(?:s|ing)?\b.{0,40}?\bkeep(?:ing)?\s+(?:only\s+|just\s+)?(?:the\s+)?(?:last\s+|newest\s+|"
                           r"latest\s+)?(\d+)(?:\s+of\s+them)?\b(?!\s*(?:steps?|epochs?|runs?|%))")
 """How many checkpoints to keep, said after them ("checkpoint every 5 steps and keep 2 of them", "... keep the last 3")."""

@@ -45,9 +45,13 @@ DURATION = (r"\bfor\s+(?:about\s+|around\s+|roughly\s+|~\s*)?(\d+(?:\.\d+)?|an?|
             r"minutes?|mins?)\b|\b(\d+(?:\.\d+)?)\s*(hours?|hrs?|minutes?|mins?)\s+(?:max(?:imum)?|at\s+most|tops)\b"
             rf"|\b(?:stop|end|kill|halt)\s+(?:it|the\s+run|training)\s+after\s+{_AMOUNT}\s*(hours?|hrs?|h|minutes?|mins?)\b"
             rf"|\b(?:make|change|set)\s+(?:it|that|the\s+(?:time|limit|budget))\s+(?:to\s+|into\s+)?{_AMOUNT}\s*(hours?|hrs?|"
-            r"minutes?|mins?)\b(?!\s+(?:from\s+now|later|ago|before|after)\b)")
+            r"minutes?|mins?)\b(?!\s+(?:from\s+now|later|ago|before|after)\b)"
+            rf"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:only\s+|just\s+)?(?:have|got)\s+(?:about\s+|around\s+|roughly\s+)?{_AMOUNT}\s*"
+            r"(hours?|hrs?|h|minutes?|mins?)\b"
+            rf"|\b(?:finish|be\s+done|end)\s+(?:with)?in\s+{_AMOUNT}\s*(hours?|hrs?|h|minutes?|mins?)\b")
 """How long to train ("for 2 hours", "for 90 minutes", "a 3-hour run", "a max of 5 minutes", "at most 2 hours", "and stop
-it after 10 minutes", "make it 25 minutes"): `train.max_minutes`, not a run or a count."""
+it after 10 minutes", "make it 25 minutes", "I only have an hour", "it has to finish within 2 hours"):
+`train.max_minutes`, not a run or a count."""
 COMPOUND_DURATION = re.compile(r"\b(?P<h>\d+|an?|one)\s*(?:hours?|hrs?|h)\s+and\s+a\s+half\b"
                                r"|\b(?P<h2>\d+)\s*(?:hours?|hrs?|h)\s*(?:and\s+)?(?P<m>\d{1,2})\s*(?:minutes?|mins?|m)\b"
                                r"|\b(?P<h3>\d+)h(?P<m3>\d{2})\b", re.I)

@@ -111,6 +111,7 @@ from agent.run_tool_words import (
     asked_of_one_run,
     asked_of_runs,
     list_filters,
+    metric_sort,
     recommend_filters,
     setting_sort,
     without_period,
@@ -612,7 +613,8 @@ def _read(text: str, context: dict, world: World, model, cwd: Path | None,
     if lookup is not None:  # "what learning rate did run 4 use?": its settings, not its summary alone
         tool, args = lookup
         return Reading("tool", tool, args, confidence=1.0, intents=[(tool, 1.0)])
-    listed = context.get("last_listed")
+    discussed = context.get("discussed") or []  # "diagnose run 2", "and run 1?": "compare them" is those two (the
+    listed = discussed if len(discussed) == 2 else context.get("last_listed")  # list before them, if any, is older)
     if listed and not named.mentioned and (THEM_COMPARED.search(stripped) and not ADVICE.search(stripped) or
                                            THEIR_CONFIGS.search(stripped)):  # "compare all of them", "and what
         # about their configs?"
@@ -970,7 +972,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
-    by_setting = setting_sort(text) if not named.ids else None  # "-train.batch_size", or None
+    by_setting = (setting_sort(text) or metric_sort(text)) if not named.ids else None  # "-train.batch_size",
+    # "+health/rank" (a logged metric's last value), or None
     if not named.ids and (LIST_START.match(text) or SORT_START.match(text) or RANK_START.match(text) and (
             by_setting or list_filters(text).get("sort"))) and re.search(r"\bruns\b", text, re.I) and (
             LIST_SORT.search(text) or by_setting):
@@ -1539,8 +1542,10 @@ TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""
 LITERATURE_ASKED = re.compile(r"\b(?:literature|papers?|publications?|research)\s+(?:say|says|said|suggest|suggests|"
                               r"recommend|recommends|report|reports)\b|\baccording\s+to\s+(?:the\s+)?(?:literature|"
-                              r"papers?|research)\b", re.I)
-"""What the papers say, asked in so many words: the literature, whatever run is in focus."""
+                              r"papers?|research)\b|\b(?:cite|citations?|sources?|references?)\b(?:\s+\w+){0,3}?\s+(?:for|of|"
+                              r"on|behind|backing)\s+(?:that|this|it)\b|^\W*(?:sources?|citations?|references?)\W*$", re.I)
+"""What the papers say, asked in so many words ("cite a source for that", "source?"): the literature, whatever run
+is in focus."""
 SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?P<verb>search|grep|look|check)\s+"
                             r"(?:through\s+|in\s+|into\s+|at\s+)?(?P<owner>(?:my|the|our|all)\s+|"
                             rf"{RUN_OR_SWEEP}'s?\s+)?(?:run\s+)?(?P<where>logs?|literature|papers?|docs?|documents?|"

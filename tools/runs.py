@@ -477,6 +477,7 @@ class RunSort:
     said: str
     column: str | None
     every_run_has: bool = False  # every run has the value (its creation time): none comes last for want of it
+    logged: bool = False  # a metric the run logs ('+health/rank'): its last value, from the registry's summaries
 
 
 SORTS: dict[str, RunSort | None] = {
@@ -495,19 +496,23 @@ TIMED = ("samples_per_s", "wall_time_s")
 
 SETTING_SORT = re.compile(r"^([+-])([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)$")
 """An order by a setting, as W&B's API writes one: '-optim.lr' highest first, '+train.batch_size' lowest first."""
+METRIC_SORT = re.compile(r"^([+-])((?:[A-Za-z_][\w@.-]*/)+[\w@.-]+|loss|grad_norm)$")
+"""An order by a logged metric's last value, as W&B sorts by a summary column: '+health/rank' lowest first."""
 
 
 def run_sort(sort: str) -> RunSort | None:
-    """How a runs list is ordered: one of SORTS, or a setting (SETTING_SORT), its value shown in its own column."""
+    """How a runs list is ordered: one of SORTS, a setting (SETTING_SORT) or a logged metric (METRIC_SORT), its value
+    shown in its own column."""
     if sort in SORTS:
         return SORTS[sort]
-    m = SETTING_SORT.match(sort or "")
+    m = SETTING_SORT.match(sort or "") or METRIC_SORT.match(sort or "")
     if not m:
         raise ConfigError(f"cannot sort runs by {sort!r}", field="sort",
-                          fix=f"use one of {', '.join(SORTS)}, or a setting: -optim.lr (highest first), "
-                              "+train.batch_size (lowest first)")
+                          fix=f"use one of {', '.join(SORTS)}, a setting: -optim.lr (highest first), "
+                              "+train.batch_size (lowest first), or a logged metric: +health/rank, -loss")
     highest = m.group(1) == "-"
-    return RunSort(m.group(2), highest, f"{'highest' if highest else 'lowest'} `{m.group(2)}` first", None)
+    return RunSort(m.group(2), highest, f"{'highest' if highest else 'lowest'} `{m.group(2)}` first", None,
+                   logged=m.re is METRIC_SORT)
 
 
 def sort_cell(sort: str, row: dict) -> str:
@@ -551,7 +556,9 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
 
     status, method = checked_filters(status, method)
     by = run_sort(sort)
-    by_setting = by.key if by and sort not in SORTS else None  # "-train.batch_size": each run's value, a column
+    by_setting = by.key if by and sort not in SORTS and not by.logged else None  # "-train.batch_size": a column
+    if by and by.logged:  # "+health/rank": each run's last value of the metric, a column
+        metrics = list(dict.fromkeys([*(metrics or []), by.key]))
     rules = [parse_rule(w) for w in where or []]
     reg = Registry(home)
     rows = []
@@ -593,11 +600,15 @@ def list_runs(home: Home, status: str | None = None, method: str | None = None, 
         raise ConfigError(f"no run here has a setting {by_setting!r}", field="sort",
                           fix="name a dotted setting the runs have, e.g. -optim.lr or +train.batch_size "
                               "(`sslpilot show RUN` lists a run's)")
+    if by and by.logged and rows and all(r["used"][by.key] is None for r in rows):
+        raise ConfigError(f"no run here has logged {by.key!r}", field="sort",
+                          fix="name a metric the runs log, e.g. +health/rank or -loss (`sslpilot show RUN` lists a "
+                              "run's metrics)")
     if by:
         sign = -1.0 if by.highest_first else 1.0  # stable: newest first among equals
 
         def value(r: dict):
-            v = r["used"][by.key] if by_setting else r[by.key]
+            v = r["used"][by.key] if by_setting or by.logged else r[by.key]
             return v if isinstance(v, int | float) and not isinstance(v, bool) else None
 
         rows.sort(key=lambda r: (value(r) is None, sign * (value(r) or 0.0)))

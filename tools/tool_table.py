@@ -244,7 +244,8 @@ class ListArgs(BaseModel):
     sort: str = Field("newest", max_length=80, description=f"order: one of {', '.join(RUN_SORTS)} (newest first; by "
                       "linear probe or kNN accuracy, best first; fastest or slowest, in images a second while "
                       "training; longest or shortest training time first), or a setting with its direction: "
-                      "'-optim.lr' highest first, '+train.batch_size' lowest first (its values as a column)")
+                      "'-optim.lr' highest first, '+train.batch_size' lowest first, or a logged metric's last value: "
+                      "'+health/rank' lowest first, '-loss' highest first (its values as a column)")
     where: list[str] = Field(default_factory=list, max_length=4, description="only runs whose settings pass each "
                              "rule KEY OP VALUE, a dotted config key: 'optim.lr>0.01', 'method_args.temperature=0.2', "
                              "or a result: 'probe/acc>0.95', 'knn/acc>=0.9' (runs not measured yet are left out)")
@@ -267,7 +268,7 @@ class ListArgs(BaseModel):
         from tools.runs import run_sort
 
         try:
-            run_sort(v)  # one of RUN_SORTS, or a setting with its direction
+            run_sort(v)  # one of RUN_SORTS, or a setting or logged metric with its direction
         except SSLPilotError as e:
             raise ValueError(str(e)) from None
         return v

@@ -202,8 +202,9 @@ def runs_cmd(status: Annotated[str | None, typer.Option(help="filter by status")
                                                       "week, last week, 24h, 7d, or since a date (2026-11-20)")] = None,
              sort: Annotated[str, typer.Option(help="newest (default); probe or knn: by accuracy, best first; fastest "
                                                "or slowest: by images/s; longest or shortest: by training "
-                                               "time; or a setting: -optim.lr (highest first), +train.batch_size "
-                                               "(lowest first)")] = "newest",
+                                               "time; a setting: -optim.lr (highest first), +train.batch_size "
+                                               "(lowest first); or a logged metric's last value: +health/rank, "
+                                               "-loss")] = "newest",
              where: Annotated[list[str] | None, typer.Option(help="only runs whose settings pass KEY OP VALUE, e.g. "
                                                              "'optim.lr>0.01' (repeatable)")] = None,
              metric: Annotated[list[str] | None, typer.Option(help="add each run's last value of this logged metric "

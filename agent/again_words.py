@@ -82,6 +82,23 @@ def why_of_verdict(text: str, previous: list[dict]) -> str | None:
     return None
 
 
+PROBE_INSTEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|and|so|then|hmm+)\W+)*(?:(?:what|how)\s+about\s+)?(?:with|using|by|from|"
+                           r"on|of)\s+(?:the\s+|its\s+)?(?:linear\s+)?probe(?:\s+accuracy)?(?:\s+(?:instead|too|as\s+well))?\W*$|"
+                           r"^\W*(?:(?:ok(?:ay)?|and|so|then)\W+)*(?:(?:forecast|what\s+about|how\s+about)\s+)?(?:the\s+|its\s+)?"
+                           r"(?:linear\s+)?probe(?:\s+accuracy)?(?:\s+(?:instead|too|as\s+well))?\W*$", re.I)
+"""The forecast just given asked again of the probe ("what about with the probe?", "and the probe?", "using the
+probe instead"): the probe at the run's kept checkpoints, where it was a label-free metric."""
+
+
+def probe_forecast(text: str, previous: list[dict]) -> dict | None:
+    """forecast_run's arguments for the probe of the run the previous turn forecast without it, when `text` only asks
+    for that; None otherwise. Read alone, "what about with the probe?" offered three readings."""
+    if not PROBE_INSTEAD.match(text) or [c["tool"] for c in previous] != ["forecast_run"] or previous[0]["args"].get(
+            "probe"):
+        return None
+    return {"run_id": previous[0]["args"]["run_id"], "probe": True}
+
+
 def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
     """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
     (AGAIN_FOR_DESCRIBED) and `resolve` (the home's run references) finds exactly one; else `text` as it was."""

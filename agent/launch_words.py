@@ -548,6 +548,9 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
                                               grid), confidence=1.0, intents=intents[:3],
                        taken_out=bool(SWEEP_DROP.match(text) or SWEEP_ONLY.match(text) or SWEEP_REPLACE.match(text)
                                  or DATA_DROP.match(text)))
+    reset = default_again(text, pending, intents)
+    if reset is not None:  # "actually use the default batch size": the value given taken out
+        return reset
     changes, problem = launch_changes(text, cwd, pending_method(pending, world))
     that = THAT_MULTIPLE.match(text) if not changes and problem is None else None
     shown = (pending.get("shown") or {}).get(asked) if that and asked else None
@@ -709,11 +712,37 @@ CORRECTING = re.compile(r"^\W*(?:(?:actually|wait|hmm+|oh|sorry|oops|i\s+meant?|
 """Words that take back the value just given ("actually make it 60", "sorry, 0.1"), as a no does."""
 
 
+DEFAULT_AGAIN = re.compile(r"\b(?:use|go\s+back\s+to|back\s+to|reset|revert|restore|return\s+to|keep)\s+(?:it\s+|that\s+)?"
+                           r"(?:to\s+)?the\s+(?:default|usual|original|standard)\s+(?P<what>[\w -]{2,30}?)"
+                           r"(?:\s+(?:instead|again|please|then|after\s+all))*\W*$"
+                           r"|\b(?:reset|revert|restore)\s+(?:the\s+)?(?P<what2>[\w -]{2,30}?)\s+(?:to\s+)?(?:(?:the|its)\s+)?"
+                           r"default\W*$", re.I)
+"""A setting of the waiting launch put back to its default ("actually use the default batch size", "go back to the
+default temperature", "reset the lr to default"): the value given taken out, never kept."""
+
+
+def default_again(text: str, pending: dict, intents) -> Reading | None:
+    """The waiting launch with the one setting DEFAULT_AGAIN names taken out of it (its default then holds); None when
+    the message is no such request, or names no single setting."""
+    m = DEFAULT_AGAIN.search(text)
+    keys = named_settings(m.group("what") or m.group("what2")) if m and pending.get("tool") in LAUNCH_TOOLS else []
+    if len(keys) != 1:
+        return None
+    args = {k: v for k, v in (pending.get("args") or {}).items() if v not in (None, {}, [])}
+    field = next((f for f, k in FIELD_KEYS.items() if k == keys[0]), None)
+    args.pop(field, None)
+    overrides = {k: v for k, v in (args.get("overrides") or {}).items() if k != keys[0]}
+    args = {**{k: v for k, v in args.items() if k != "overrides"}, **({"overrides": overrides} if overrides else {})}
+    return Reading("tool", pending["tool"], args, confidence=1.0, intents=intents[:3])
+
+
 def corrected_value(text: str) -> bool:
     """A no (or an "actually") and one bare value ("no, 0.1", "nope, make it 0.1 instead", "actually make it 60"): the
     setting just set, corrected."""
     deny = DENY.match(text) or CORRECTING.match(text)
     rest = text[deny.end():] if deny else ""
+    more = CORRECTING.match(rest)  # "no wait, 40"
+    rest = rest[more.end():] if more else rest
     return deny is not None and not launch_changes(rest)[0] and len(written_numbers(rest)) == 1 and \
         BARE_VALUE.match(rest) is not None
 

@@ -43,7 +43,7 @@ BARE_METRIC_QUESTION = re.compile(r"^\W*(?:and\s+)?(?:what(?:'s|\s+is|\s+was)|ho
 """A bare "what's the perplexity?" in a thread about one run: that run's value, as "what's its perplexity?" is."""
 METRIC_WORDS = re.compile(r"\b(loss(?:es)?|effective[ -]rank|rankme|rank|embedding\s+(?:std|spread)|std|lidar|alpha[ -]req|"
                           r"alignment|uniformity|perplexity|ppl|grad(?:ient)?[ _]norm|teacher\s+entropy|learning[ _-]rate|"
-                          r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my)\b)", re.I)
+                          r"lr)\b(?!\s+(?:runs|the\s+runs|them|checkpoints|my|against|among)\b)", re.I)
 """A metric the run logs, named in a question about its values ("what was the loss of run 1 at step 500?")."""
 EACH_RUN = re.compile(r"\b(?:each|every|all)\s+(?:of\s+)?(?:the\s+|my\s+|our\s+)?runs?\b|\b(?:each|every)\s+run'?s\b|"
                       r"\b(?:runs?|them)\s+(?:with|and)\s+their\b", re.I)

@@ -22,6 +22,7 @@ from agent.again_words import (
     again_for_run,
     another_setting,
     described_as_id,
+    probe_forecast,
     relaunch_of_focus,
     why_of_verdict,
 )
@@ -205,6 +206,9 @@ class OfflinePlanner(BaseChatModel):
         setting = another_setting(text, previous)
         if setting:  # "what data did run 1 use?" ... "and what batch size?": the same run's batch size
             return _call("get_run", setting)
+        probe = probe_forecast(text, previous)
+        if probe:  # "forecast run 1" ... "what about with the probe?": the probe at its kept checkpoints
+            return _call("forecast_run", probe)
         why = why_of_verdict(text, previous)
         if why:  # "is run 2 any good?" ... "why?": the diagnosis its verdict rests on
             return _call("diagnose_run", {"run_id": why})

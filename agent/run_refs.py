@@ -154,6 +154,9 @@ GROUP_WORDS = {"healthy": lambda r: r.verdict == "healthy",
 
 
 FILLER = {"my", "the", "of", "our", "all", "other", "both", "finished", "own"}
+THE_OTHERS = re.compile(r"\b(?:the\s+)?others\b|\bthe\s+rest(?:\s+of\s+(?:them|my\s+runs|the\s+runs))?\b|"
+                        r"\b(?:my|the|our|all\s+(?:my|the|our))\s+other\s+(?:runs|ones)\b", re.I)
+"""Every run but those named ("how does run 1 rank against the others?", "compare run 2 with the rest")."""
 
 
 def _group_of_runs(low: str, world: World) -> tuple[list[str], int | None] | None:
@@ -402,6 +405,8 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
             refs.ids += [r.id for r in reversed(runs[:n]) if r.id not in refs.ids]
         else:
             refs.unknown.append("(described)")
+    if refs.ids and THE_OTHERS.search(low):  # "run 1 against the others": every other run too
+        refs.ids += [r.id for r in world.runs if r.id not in refs.ids]
     group, count = (_group_of_runs(low, world) if groups else None) or (None, None)
     if group is not None:  # "my digits runs", "every healthy run": all of them, named together (for the tools that
         # take runs; a list or a usage question reads the same words as its own filters)

@@ -314,6 +314,10 @@ VAL_SHARE = re.compile(rf"\b(?P<a>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}\s+(?:of\s+(?:t
                        r"(?:kept\s+)?for\s+validation|as\s+(?:a\s+)?validation|validation)|\bval(?:idation)?[ _-]?"
                        rf"(?:split|fraction|share|set)\s*(?:of|:|=)?\s*(?P<b>\d+(?:\.\d+)?)\s*{PERCENT_SIGN}")
 """The validation share in percent ("20% held out for validation", "a validation split of 10%"): data.val_fraction."""
+NO_VALIDATION = re.compile(r"\b(?:don'?t|do\s+not|no\s+need\s+to)\s+(?:hold\s+out|keep|set\s+aside|split\s+off)\s+(?:any\s+)?"
+                           r"(?:validation|val|held[ -]out)\b|\b(?:no|without\s+(?:a|any)?)\s*(?:validation|val|held[ -]out)\s+"
+                           r"(?:split|set|data|images)\b")
+"""No validation split ("don't hold out any validation data", "without a validation set"): data.val_fraction 0."""
 
 EMA_NAMED = re.compile(r"\b(?:ema|teacher|target|momentum[ _-]encoder|key[ _-]encoder)\b")
 OPTIMIZER_NAMED = re.compile(r"\b(?:sgd|lars|optimi[sz]er)\b")
@@ -418,6 +422,8 @@ def find_knobs(text: str, method: str | None = None) -> dict:
     held = VAL_SHARE.search(low)  # "20% held out for validation"
     if held:
         out["data.val_fraction"] = float(held.group("a") or held.group("b")) / 100
+    elif NO_VALIDATION.search(low):
+        out["data.val_fraction"] = 0.0
     share = WARMUP_SHARE.search(low)  # "a 5% warmup": of the run's length, where the message gives it
     length = find_numbers(text) if share and not (warmup or warmup_epochs) else {}
     if warmup:

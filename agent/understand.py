@@ -83,6 +83,7 @@ from agent.run_refs import (
     METHODS_WEIGHED,
     ONE_DESCRIBED,
     SWEEP_REF,
+    THE_OTHERS,
     World,
     find_runs,
     mask_runs,
@@ -763,9 +764,10 @@ SAME_AS_RUN = re.compile(r"\bsame\s+(?:settings|config(?:uration)?|setup|set-?up
                          r"params|recipe)\s+as\b|\blike\s+(?:run\s*#?\d+|#\d+)\b.{0,30}\bbut\b|"
                          r"\bsame(?:\s+(?:thing|run|one|job|experiment))?\s+as\s+(?:run\s*#?\d+|#\d+)\b|"
                          r"\b(?:copy|clone|duplicate)\b|\bre-?run\b|\b(?:launch|run|start|train)\s+(?:it|this|that|run\s*#?\d+)\s+"
-                         r"again\b", re.I)
+                         r"again\b|\b(?:another|one\s+more)(?:\s+(?:one|run|copy))?\s+(?:just\s+|exactly\s+)?like\s+(?:it|this|that|"
+                         r"run\s*#?\d+|#\d+)(?:\s+one)?\W*$", re.I)
 """A launch from another run's settings ("same config as run 2 but lr 0.1", "like run 1 but with batch 64", "clone run
-1 with seed 3", "rerun run 1 with byol", "the same thing as run 1 but with byol"): a follow-up of that run, never a
+1 with seed 3", "rerun run 1 with byol", "the same thing as run 1 but with byol", "another one just like it"): a follow-up of that run, never a
 resume or a lookup."""
 A_RUNS_RECIPE = re.compile(r"\b(?:take|use|reuse|start\s+from|borrow|with)\s+(?:run\s*#?\d+|[\w-]+)'s\s+(?:recipe|"
                            r"config(?:uration)?|settings|set-?up|hyper-?param(?:eter)?s|hparams)\b", re.I)
@@ -915,6 +917,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
     if (RANK_FIRST.match(text) or BEST_OF_GROUP.match(text)) and (len(named.ids) >= 2 or GROUP_REF.search(
             text.lower())):  # "rank the finished runs", "which of my finished runs is better?": ranked (their list)
         return "rank_runs"
+    if len(named.ids) > 1 and THE_OTHERS.search(text) and (RANKED_AGAINST.search(text) or RANK_FIRST.match(text)):
+        return "rank_runs"  # "how does run 1 rank against the others?": all of them ranked (it was run 1's rank)
     if len(named.ids) == 1 and WHEN_IT_FAILED.search(text):  # "which step did run 4 blow up at?": the diagnosis
         return "diagnose_run"  # names the step (it was a ranking of run 4's checkpoints)
     if GOING_ON.match(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
@@ -967,9 +971,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"  # focus) from its final weights; "should I ...?" is left to the readings (a forecast)
     if len(named.ids) == 1 and LENGTH_MULTIPLE.search(text) and not ADVICE.search(text):
         return "relaunch"  # "train run 1 twice as long": its recipe at that length (it was a forecast)
-    if len(named.ids) == 1 and (SAME_AS_RUN.search(text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(
-            text) and not ADVICE.search(text):
-        return "relaunch"
+    if (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)) and (SAME_AS_RUN.search(
+            text) or A_RUNS_RECIPE.search(text)) and not NOT_A_RELAUNCH.search(text) and not ADVICE.search(text):
+        return "relaunch"  # ("and another one just like it": the run in focus)
     if len(named.ids) == 1 and verb and not FROM_WEIGHTS.search(text):  # "diagnose run 2 but skip the first 40
         return ONE_RUN_VERBS[verb.group(1).lower()]  # steps": that tool (it asks what it cannot do), not a relaunch
     by_setting = (setting_sort(text) or metric_sort(text)) if not named.ids else None  # "-train.batch_size",
@@ -1371,6 +1375,9 @@ BEST_OF_GROUP = re.compile(r"^\W*(?:so\s+|and\s+|ok(?:ay)?\W+)?which\s+(?:one\s+
                            r"runs\s+(?:is|was|did|does|looks?|performed|works?|came\s+out)\s+(?:the\s+)?(?:best|better|"
                            r"strongest|stronger|top)\b", re.I)
 """Which of a group of runs is best ("which of my finished runs is better?"): their ranking, not their list."""
+RANKED_AGAINST = re.compile(r"\b(?:rank|ranks|ranked|ranking|stacks?|measures?|compares?)\s+(?:up\s+)?(?:against|with|among|"
+                            r"next\s+to|to)\b", re.I)
+"""A run set beside others ("how does run 1 rank against the others?", "how does it stack up against my other runs?")."""
 GOING_ON = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|hey|hmm+)\W+)*what(?:'s|s|\s+is)\s+(?:going\s+on|up)\s+with\b", re.I)
 """What is the matter with a run ("what's going on with the byol run"): its diagnosis, as "what's happening with" is
 (it was asked back: show or diagnose)."""

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefgh"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -2166,3 +2166,19 @@ def test_the_two_runs_just_discussed_are_them_until_a_list_is_shown(tmp_path, mo
     assert [c["args"] for c in agent.chat("compare them", "t")["tool_calls"]] == [{"run_ids": ["2", "1"]}]
     agent.chat("list my runs", "t")
     assert [c["args"] for c in agent.chat("compare them", "t")["tool_calls"]] == [{"run_ids": ["3", "2", "1"]}]
+
+
+def test_another_run_like_the_one_just_launched_and_the_probe_of_a_forecast(tmp_path, monkeypatch):
+    """After a launch, "and another one just like it" was the help text; after a forecast, "what about with the
+    probe?" offered three readings (held-out sets 61j, 61l)."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))
+    agent.chat("pretrain simclr on digits for 20 steps", "t")
+    agent.chat("yes", "t")
+    out = agent.chat("and another one just like it", "t")
+    assert out["pending_confirmation"]["args"]["parent_run"] == "4"
+    agent.chat("forecast run 1", "u")
+    assert [c["args"] for c in agent.chat("what about with the probe?", "u")["tool_calls"]] == [
+        {"run_id": "1", "probe": True}]

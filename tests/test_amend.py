@@ -357,3 +357,28 @@ def test_a_refusal_is_taken_up_only_through_the_arguments_its_tool_gave_for_the_
     assert retry_of(call, {"error": said}) is None
     assert retry_of(call, {"error": said, "fix_args": {"from_parent_weights": False}}) == {**call,
                                                                                          "from_parent_weights": False}
+
+
+@pytest.mark.parametrize("said, gone", [("actually use the default batch size", "batch_size"),
+                                        ("hmm, go back to the default temperature", "method_args.temperature"),
+                                        ("reset the lr to default", "lr")])
+def test_a_setting_put_back_to_its_default_is_taken_out_of_the_waiting_launch(model, tmp_path, said, gone):
+    """"actually use the default batch size" kept batch 64 (held-out set 61i): the value given is taken out, so the
+    default holds; the rest of the launch is kept."""
+    pending = {"tool": "launch_pretraining", "args": {"method": "simclr", "data": "digits", "steps": 20, "lr": 0.01,
+                                                      "batch_size": 64,
+                                                      "overrides": {"method_args.temperature": 0.5}}}
+    r = amend(model, said, tmp_path, pending)
+    kept = {**r.args, **r.args.get("overrides", {})}
+    assert r.tool == "launch_pretraining" and gone not in kept and r.args["steps"] == 20
+    assert len([k for k in ("lr", "batch_size", "method_args.temperature") if k in kept]) == 2
+
+
+@pytest.mark.parametrize("said", ["no wait, 40", "no, sorry, 40"])
+def test_a_no_then_a_correcting_word_and_one_value_corrects_the_launch(tmp_path, monkeypatch, said):
+    """"no wait, 40" after a 20-step launch declined it (held-out set 61i): a no followed by "wait" or "sorry" and
+    one bare value corrects the setting just given, as "no, 40" does."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(Home.resolve(tmp_path / "home"))
+    agent.chat("pretrain simclr on digits for 20 steps", "t")
+    assert agent.chat(said, "t")["pending_confirmation"]["args"]["steps"] == 40

@@ -1250,3 +1250,26 @@ def test_runs_named_by_a_tag_keep_the_order_written():
 def test_a_relaunch_verb_a_described_run_and_a_retry_weighed(model, text, tool, args):
     r = read(model, text)
     assert (r.kind, r.tool, r.args) == ("tool", tool, args), (r.question, r.args)
+
+
+@pytest.mark.parametrize("text, tool", [("how does run 1 rank against the others without labels?", "rank_runs"),
+                                        ("how does run 4 stack up against my other runs?", "rank_runs"),
+                                        ("compare run 1 with the others", "compare_runs")])
+def test_a_run_set_against_the_others_is_every_run(model, text, tool):
+    """"how does run 1 rank against the others?" looked up run 1's effective rank (held-out set 61l): "the others"
+    are every run but those named, and ranking one against them is the ranking of all."""
+    from agent.run_refs import find_runs
+
+    r = read(model, text)
+    every = [x.id for x in WORLD.runs]
+    assert r.tool == tool and sorted(r.args["run_ids"]) == sorted(every)
+    assert find_runs("compare run 1 with the others", WORLD).ids[0] == "1"  # the run named first
+    assert find_runs("what do the others think of run 1?", WORLD).ids == ["1", *[i for i in every if i != "1"]]
+
+
+def test_no_validation_data_is_a_validation_share_of_nothing():
+    from agent.setting_words import find_knobs
+
+    for text in ("pretrain simclr on digits and don't hold out any validation data", "train without a validation set"):
+        assert find_knobs(text) == {"data.val_fraction": 0.0}, text  # held-out set 61k: 0.2 was kept
+    assert find_knobs("hold out 10% for validation") == {"data.val_fraction": 0.1}

@@ -12,7 +12,7 @@ _YES = (r"(?:y|yes|please|yep|yeah|yup|ya|yah|yea|yas|yess+|sure|ok|okay|k|kk|fi
         r"go\s+for\s+it|confirm(?:ed)?|please\s+do|i\s+confirm|"
         r"sounds\s+good|looks\s+good|let'?s\s+go|ship\s+it|perfect|great|that'?s\s+fine|sure\s+thing|of\s+course|"
         r"absolutely|definitely)")
-_YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?)\W+)*"
+_YES_LEAD = r"^\s*(?:(?:actually|well|hmm+|oh|ah|um+|then|ok(?:ay)?|thanks?|thank\s+you|cheers|great|cool|nice)\W+)*"
 YES_ALONE = re.compile(rf"{_YES_LEAD}{_YES}\b[\s,.!;:-]*(?:(?:{_YES}|please|thanks?|thank\s+you|now|then|cool|good|"
                        r"do\s+that)\b[\s,.!;:-]*)*$", re.I)
 """A yes and nothing else ("ok go", "yes, go ahead"). A verb and "it" ("fine, launch it", "delete them") is a yes

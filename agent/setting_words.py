@@ -379,7 +379,7 @@ def find_knobs(text: str, method: str | None = None) -> dict:
         out["augment.local_crop_size"] = int(next(g for g in local.groups() if g))
         low = low[:local.start()] + " local crops " + low[local.end():]
     for pattern, key in KNOBS:  # a number that counts pixels is a size, not the knob's value ("crops of 48px")
-        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})"
+        m = re.search(rf"\b(?:{pattern})\b\s*[:=]?\s*(?:(?:set|fixed|kept|held)\s+)?(?:of|to|at|=)?\s*({NUMBER})(?!\d|\s*(?:px|pixels?|epochs?)\b|{RUNS_AFTER})"
                       rf"({PERCENT})?", low) \
             or re.search(rf"\b({NUMBER})({PERCENT})?(?:\s+|-)(?:{pattern})\b", low)  # "a 16384-key queue"
         if m and m.group(2) and key not in SHARE_KNOBS:

@@ -506,11 +506,11 @@ def find_numbers(text: str) -> dict:
         or re.search(r"(?:steps?|iterations?)\s*[:=]?\s*(?:of|to)?\s*(\d[\d,]*k?)\b", low)
     if m:  # "-5 steps" keeps its sign, for the launch to refuse (it trained 5)
         out["steps"] = parse_count(m.group(m.lastindex)) * (-1 if m.lastindex == 2 and m.group(1) else 1)
-    m = (re.search(r"\b(?:batch(?:[ _-]?size)?|bs)\s*[:=]?\s*(?:of|to)?\s*(\d+)", low)
+    m = (re.search(r"\b(?:batch(?:[ _-]?size)?|bs)\s*[:=]?\s*(?:(?:set|fixed|kept)\s+)?(?:of|to|at)?\s*(\d+)", low)
          or re.search(r"(\d+)\s*(?:images\s+)?(?:per batch|batch(?:[ _-]?size)?\b)", low))
     if m:
         out["batch_size"] = int(m.group(1))
-    m = re.search(rf"(?:\blr\b|learning[ _-]rate)\s*[:=]?\s*(?:of|to|at)?\s*({NUMBER})", low) or \
+    m = re.search(rf"(?:\blr\b|learning[ _-]rate)\s*[:=]?\s*(?:(?:set|fixed|kept)\s+)?(?:of|to|at)?\s*({NUMBER})", low) or \
         re.search(rf"(?<![\w.-])({NUMBER})\s+(?:peak\s+|base\s+)?(?:lr|learning[ _-]rate)\b(?!\s*(?:schedul|decay|warm))", low)
     if m:  # "lr 3e-4"; value first, "a 2e-3 lr"
         out["lr"] = float(m.group(1))

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnop"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -829,6 +829,7 @@ def test_what_the_next_message_does_to_a_waiting_action(tmp_path, monkeypatch):
     ("ok, cancel run 3", False), ("fine, but first show me run 1", False), ("thanks", False), ("go ahead without it", False),
     ("ok, how long is it?", False), ("actually yes", True), ("sure thing, go ahead", True), ("delete it", False),
     ("ya", True), ("yea go", True), ("k", True), ("kk thanks", True), ("k means?", False),  # "ya" was help (set 56z)
+    ("thanks, go ahead", True), ("great, do it", True), ("thanks, cancel run 3", False),  # set 61m: asked which run
 ])
 def test_a_yes_is_a_yes_alone(text, yes):
     """To a waiting launch; a verb and "it" is a yes only to an action of that verb (restated_yes)."""

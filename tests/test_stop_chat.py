@@ -47,6 +47,7 @@ def model(tmp_path_factory):
     ("stop run 3 after another 40 steps", {"more_steps": 40}),
     ("stop run 3 after epoch 7", {"epochs": 7}),
     ("stop run 3 after three epochs", {"epochs": 3}),
+    ("stop run 3 once it has done 2 epochs", {"epochs": 2}),  # held-out set 61p: asked for a condition
     ("stop run 3 after 10 more epochs", {"more_epochs": 10}),  # was asked about: a relative epoch
     ("stop run 3 in another 2 epochs", {"more_epochs": 2}),
     ("kill run 3 after 5 epochs more", {"more_epochs": 5}),

@@ -1273,3 +1273,15 @@ def test_no_validation_data_is_a_validation_share_of_nothing():
     for text in ("pretrain simclr on digits and don't hold out any validation data", "train without a validation set"):
         assert find_knobs(text) == {"data.val_fraction": 0.0}, text  # held-out set 61k: 0.2 was kept
     assert find_knobs("hold out 10% for validation") == {"data.val_fraction": 0.1}
+
+
+@pytest.mark.parametrize("words, args", [
+    ("with the ema set to 0.996", {"overrides": {"method_args.ema_momentum": 0.996}}),  # held-out set 61m: asked
+    ("with the temperature set to 0.3", {"overrides": {"method_args.temperature": 0.3}}),
+    ("with the batch size set at 64", {"batch_size": 64}),
+    ("with the lr set to 0.01", {"lr": 0.01}),
+])
+def test_a_setting_set_to_a_value_in_words_is_that_value(words, args):
+    from agent.launch_words import launch_args
+
+    assert launch_args(f"pretrain byol on digits for 20 steps {words}") == {"steps": 20, **args}

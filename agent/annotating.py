@@ -72,7 +72,7 @@ TAGGED = re.compile(rf"\b(?:tagged(?:\s+(?:as|with))?|labell?ed(?:\s+as)?|with\s
                     rf"carry|carrying)\s+(?:the\s+)?tag)\s+{QUOTED}?(?P<tag>[\w.:+-]+){QUOTED}?", re.I)
 # at a launch: "... and tag it baseline", "tagged v2", "and call it simclr-ref", "named ref"
 LAUNCH_TAGS = re.compile(r",?\s*(?:and\s+)?(?:(?:tag|label)\s+(?:it|them|the\s+runs?)\s+(?:as\s+|with\s+)?|tagged\s+"
-                         rf"(?:as\s+|with\s+)?|with\s+the\s+tags?\s+)(?:the\s+tags?\s+)?(?P<tags>{TAG_WORDS})", re.I)
+                         rf"(?:as\s+|with\s+)?|with\s+(?:the\s+)?tags?\s+)(?:the\s+tags?\s+)?(?P<tags>{TAG_WORDS})", re.I)
 LAUNCH_NAME = re.compile(rf",?\s*(?:and\s+)?(?:(?:call|name)\s+it|(?:a|the)\s+run\s+(?:named|called))\s+(?P<name>{NAME})",
                          re.I)
 

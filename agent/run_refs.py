@@ -360,7 +360,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
         if m and r.id not in refs.ids:
             refs.ids.append(r.id)
             at[r.id] = m.start()
-    described: list[list[str]] = []
+    described: list[tuple[int, list[str]]] = []  # (where its words stand, the runs it fits): in the order written
     for m in TAG_REF.finditer(low):  # "the broken one" after "tag run 2 as broken": the runs with that tag
         tagged = _tagged(m, world)[::-1]
         if not tagged:
@@ -371,7 +371,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
                     refs.ids.append(rid)
                     at[rid] = m.start()
         else:
-            described.append(tagged)  # one asked of several: which
+            described.append((m.start(), tagged))  # one asked of several: which
         low = low.replace(m.group(0), " " * len(m.group(0)))  # its words describe no other run ("broken")
     if at:  # "compare baseline with run 2": in the order written, names and ids together
         for rid in refs.ids:
@@ -379,25 +379,32 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
             at.setdefault(rid, m.start() if m else len(low))
         refs.ids.sort(key=lambda rid: at[rid])
     runs = list(reversed(world.runs))  # newest first
-    if re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
-                 r"\bthe last one\b", low):
-        described.append([runs[0].id] if runs else [])
+    m = re.search(r"\b(last|latest|newest|most recent|previous)\s+(one|run|job|experiment|training)\b|"
+                  r"\bthe last one\b", low)
+    if m:
+        described.append((m.start(), [runs[0].id] if runs else []))
     ended = LATEST_ENDED.search(low)
     if ended:  # "my latest finished run": the newest that has ended (succeeded, for "successful")
         done = ("succeeded",) if ended.group("how").startswith("succe") else TERMINAL
-        described.append([r.id for r in runs if r.status in done][:1])
-    if re.search(OLDEST, low):  # "the first run I launched", "the oldest one"
-        described.append([runs[-1].id] if runs else [])
-    if re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low):
-        described.append([r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1])
-    if re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low):  # the newest healthy run
-        described.append([r.id for r in runs if r.verdict == "healthy"][:1])
-    if re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
-                 r"\b(run|one|job) that(?:'?s| is) (still )?(training|running)\b|\bthe (run|one|job) (still )?(training|running)\b",
-                 low):
-        described.append([r.id for r in runs if r.status == "running"])
-    if re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low):
-        described.append([r.id for r in runs if r.status in ("diverged", "failed") or r.verdict == "diverged"][:1])
+        described.append((ended.start(), [r.id for r in runs if r.status in done][:1]))
+    m = re.search(OLDEST, low)
+    if m:  # "the first run I launched", "the oldest one"
+        described.append((m.start(), [runs[-1].id] if runs else []))
+    m = re.search(r"\b(collaps\w*)\s+(one|run|job|experiment)\b|\bthe collaps\w+ one\b", low)
+    if m:
+        described.append((m.start(), [r.id for r in runs if r.verdict in ("complete_collapse", "dimensional_collapse")][:1]))
+    m = re.search(r"\bthe\s+healthy\s+(?:one|run)\b", low)
+    if m:  # the newest healthy run
+        described.append((m.start(), [r.id for r in runs if r.verdict == "healthy"][:1]))
+    m = re.search(r"\b(running|current|active|live)\s+(one|run|job|training)\b|\bthe running\b|"
+                  r"\b(run|one|job) that(?:'?s| is) (still )?(training|running)\b|\bthe (run|one|job) (still )?(training|running)\b",
+                  low)
+    if m:
+        described.append((m.start(), [r.id for r in runs if r.status == "running"]))
+    failed = re.search(r"\b(diverged|crashed|failed|broken|nan)\s+(one|run|job)\b", low)
+    if failed:  # "the broken one" is also a run that collapsed (it found no run when none had failed)
+        bad = ("diverged", *(("complete_collapse", "dimensional_collapse") if failed.group(1) == "broken" else ()))
+        described.append((failed.start(), [r.id for r in runs if r.status in ("diverged", "failed") or r.verdict in bad][:1]))
     newest = LAST_N_RUNS.search(low)
     if newest:  # "compare my last two runs": the newest N, oldest first, all of them
         n = int(WORD_NUMBERS.get(newest.group(1), newest.group(1)))
@@ -420,18 +427,17 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
     on_gpu = ON_A_GPU.search(low)
     if on_gpu:  # "the run on gpu 1": the live run placed there
         gpu = on_gpu.group(1)
-        described.append([r.id for r in runs if r.status in ("running", "queued") and gpu in
-                          re.findall(r"cuda:?(\d+)", (r.device or "").replace(",", ",cuda:"))])
-    method_refs = re.findall(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
-                             r"encoder|training)\b", low)
-    for phrase in method_refs:
-        named = find_method(phrase)
+        described.append((on_gpu.start(), [r.id for r in runs if r.status in ("running", "queued") and gpu in
+                                           re.findall(r"cuda:?(\d+)", (r.device or "").replace(",", ",cuda:"))]))
+    for phrase in re.finditer(r"\b(?:the|my|that|this)\s+([a-z0-9 _-]{2,24}?)\s+(?:run|job|experiment|model|one|"
+                              r"encoder|training)\b", low):
+        named = find_method(phrase.group(1))
         if named and named.value:
-            described.append([r.id for r in runs if r.method == named.value])
+            described.append((phrase.start(), [r.id for r in runs if r.method == named.value]))
     for pair in METHOD_PAIR.findall(low) if COMPARED_PAIR.search(low) else ():  # "the byol and simclr runs differ"
         methods = [find_method(w) for w in pair if w]
         if all(m and m.value for m in methods):
-            described += [[r.id for r in runs if r.method == m.value] for m in methods]
+            described += [(low.find(m.raw.lower()), [r.id for r in runs if r.method == m.value]) for m in methods]
     data = find_datasets(low)
     for pair in METHODS_WEIGHED.findall(low) if data or ON_OWN_DATA.search(low) else ():
         methods = [find_method(w) for w in pair if w]
@@ -448,7 +454,7 @@ def find_runs(text: str, world: World, about_runs: bool = True, groups: bool = F
             refs.sweeps = [name for name, _ in swept]
         else:
             refs.unknown.append("(sweep)")
-    for group in described:
+    for _, group in sorted(described, key=lambda d: d[0]):
         if len(group) == 1 and group[0] not in refs.ids:
             refs.ids.append(group[0])
         elif len(group) > 1:

@@ -135,9 +135,11 @@ NOT_THAT_EITHER = re.compile(r"^\W*(?:(?:and|but|ok(?:ay)?|also|so|no|nah|hmm+)\
 another recommendation that keeps away from it, and with "either" from the change just proposed too."""
 
 
-KIND_SAID = re.compile(r"\b(?:about|with|in|to)\s+(?:the\s+|its\s+)?(?P<a>data|model|retrieval)\b(?!\s+(?:folder|set|path|"
-                       r"dir))|\b(?P<b>data|model|retrieval)[- ]side\b", re.I)
-"""A kind of change named loosely ("something about the data", "on the model side"), beside CHANGE_KIND."""
+KIND_SAID = re.compile(r"\b(?:about|with|in|to|changes?|changing|touch(?:es|ing)?|alters?|altering)\s+(?:the\s+|its\s+)?"
+                       r"(?P<a>data|model|retrieval)\b(?!\s+(?:folder|set|path|dir))|\b(?P<b>data|model|retrieval)[- ]side\b",
+                       re.I)
+"""A kind of change named loosely ("something about the data", "on the model side", "something that changes the
+data instead"), beside CHANGE_KIND."""
 TURNED_DOWN = re.compile(r"\b(?:not\s+(?:that|this|it)(?:\s+one)?|something\s+else|anything\s+else|instead|"
                          r"(?:another|a\s+different|some\s+other|other)\s+(?:idea|change|fix|option|one|suggestion)s?)\b",
                          re.I)

@@ -876,9 +876,10 @@ IMPROVED_SO_FAR = re.compile(r"^\W*(?:has|have|did|is)\s+(?:it|that|this|they|(?
 """How a run has gone so far ("has run 3 improved since it started?"): its curves, not a forecast of more steps."""
 
 SHOW_IT = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|now|ok(?:ay)?|then)\W+)*(?:show|display|open|pull\s+up)"
-                     r"\s+(?:me\s+)?(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?)(?:\s+(?:please|again|now))?\W*$",
-                     re.I)
-"""The run in focus shown ("show it", "show me that run"), after a launch or a diagnosis."""
+                     rf"\s+(?:me\s+)?(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?|{ONE_DESCRIBED})"
+                     r"(?:\s+(?:please|again|now))?\W*$", re.I)
+"""The run in focus shown ("show it", "show me that run"), after a launch or a diagnosis; or one run described
+("show the healthy run": it was its diagnosis)."""
 
 
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
@@ -914,6 +915,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "relaunch"
     if len(named.ids) >= 2 and SHOW_RUNS.search(text):  # "show runs 1 and 2": side by side (it was a ranking)
         return "compare_runs"
+    if len(named.ids) >= 2 and COMPARE_FIRST.match(text) and not ADVICE.search(text):  # "compare the collapsed one
+        return "compare_runs"  # with the healthy one": a comparison (it asked, or diagnosed the first)
     if (RANK_FIRST.match(text) or BEST_OF_GROUP.match(text)) and (len(named.ids) >= 2 or GROUP_REF.search(
             text.lower())):  # "rank the finished runs", "which of my finished runs is better?": ranked (their list)
         return "rank_runs"
@@ -936,7 +939,7 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "get_run"
     if IMPROVED_SO_FAR.match(text) and (len(named.ids) == 1 or not named.mentioned):
         return "get_run"
-    if SHOW_IT.match(text):  # "show it": the run in focus (it was the list of every run)
+    if SHOW_IT.match(text) and len(named.ids) <= 1:  # "show it": the run in focus (it was the list of every run)
         return "get_run"
     if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
         # "what step is it at?": the run's status (the run in focus)
@@ -1369,6 +1372,8 @@ def _run_words(r) -> str:
 SHOW_RUNS = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:show|display|give)\s+(?:me\s+)?(?:the\s+)?"
                        r"runs?\s*#?\d+(?:\s*(?:,|and|&)\s*(?:run\s*)?#?\d+)+\W*$", re.I)
 """Several runs asked to be shown ("show runs 1 and 2"), nothing else asked of them: their comparison."""
+COMPARE_FIRST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|now|ok(?:ay)?|then|so)\W+)*compare\b", re.I)
+"""A message that opens with "compare" and names several runs: their comparison, whatever else it says of them."""
 RANK_FIRST = re.compile(r"^\W*(?:please\s+|can\s+you\s+|could\s+you\s+)?rank\b", re.I)
 """A message that opens with "rank" ("rank the finished runs"): the runs it names, ranked (it was their list)."""
 BEST_OF_GROUP = re.compile(r"^\W*(?:so\s+|and\s+|ok(?:ay)?\W+)?which\s+(?:one\s+)?of\s+(?:the|my|our|these|those)\s+[\w -]{0,40}?"

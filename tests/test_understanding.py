@@ -1285,3 +1285,35 @@ def test_a_setting_set_to_a_value_in_words_is_that_value(words, args):
     from agent.launch_words import launch_args
 
     assert launch_args(f"pretrain byol on digits for 20 steps {words}") == {"steps": 20, **args}
+
+
+def test_runs_described_keep_the_order_written_and_show_and_compare_take_them(model):
+    """Held-out set 61r: "compare the healthy one with the collapsed one" compared them the other way round (and,
+    turned round, asked compare or diagnose); "show the healthy run" was its diagnosis."""
+    from agent.run_refs import find_runs
+
+    assert find_runs("compare the healthy one with the collapsed one", WORLD).ids == ["1", "2"]
+    assert find_runs("compare the collapsed one with the healthy one", WORLD).ids == ["2", "1"]
+    r = read(model, "compare the collapsed one with the healthy one")
+    assert (r.tool, r.args) == ("compare_runs", {"run_ids": ["2", "1"]})
+    assert (read(model, "show the healthy run").tool, read(model, "show the healthy run").args) == (
+        "get_run", {"run_id": "1"})
+
+
+def test_the_broken_run_is_one_that_failed_or_else_one_that_collapsed():
+    """"tag the broken one as bad" found no run where the one in trouble had collapsed (held-out set 61r)."""
+    from agent.run_refs import RunInfo, World, find_runs
+
+    collapsed = World([RunInfo("1", "simclr", "digits", "succeeded", "healthy"),
+                       RunInfo("2", "byol", "digits", "succeeded", "complete_collapse")])
+    assert find_runs("tag the broken one as bad", collapsed).ids == ["2"]
+    assert find_runs("tag the failed one as bad", collapsed).ids == []  # no run failed: asked
+    assert find_runs("the broken run", WORLD).ids == ["4"]  # a diverged run first, the newest
+
+
+def test_a_tag_given_with_the_word_tag_is_a_tag_not_a_run():
+    """"launch it with tag fix-1" after run 2's recommendation launched a follow-up of run 1 (held-out set 61q)."""
+    from agent.annotating import launch_labels
+
+    assert launch_labels("launch it with tag fix-1") == ("launch it", {"tags": ["fix-1"]})
+    assert launch_labels("pretrain simclr on digits with tags smoke, v2")[1] == {"tags": ["smoke", "v2"]}

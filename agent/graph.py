@@ -73,6 +73,7 @@ class State(TypedDict, total=False):
     held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
     changing: bool  # this turn's message reads as a change of the waiting launch ("make it 300 steps")
+    swapped: bool  # this turn's message turns the waiting delete or cancel down for other runs ("no, run 2 instead")
     refused: str | None  # the action this turn's "no, ..." refused, in words, said before the answer to the rest
     turn_at: float  # when the thread's last turn began (time.time()): a yes long after it is not acted on
     restated: dict | None  # a yes long after the last turn: its minutes, and any request after it ("yes, and ...")
@@ -158,6 +159,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         now, seen = clock(), state.get("turn_at")
         update: dict[str, Any] = {"model_calls": 0, "last_run": latest_run(), "amendable": None, "held": None,
                                   "proposed": False, "declined": None, "changing": False, "refused": None,
+                                  "swapped": False,
                                   "turn_at": now, "restated": None}
         declined = state.get("declined")
         if not pending and declined and human is not None and launch_changes(str(human.content),
@@ -168,6 +170,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
         text = str(human.content)
         if narrowed(text, pending):  # "delete runs 1 and 2" ... "no, just run 1" (or "and run 5"): proposed again
             update["held"] = pending  # (by the planner, agent/run_list_words.py), never a no
+            update["swapped"] = bool(DENY.match(text) or re.search(r"\binstead\b", text, re.I))
             return update
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
@@ -263,6 +266,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                 # must never launch the launch unchanged; without a "go ahead" to bring it back, it is said to go
                 line, keep = ("" if go_ahead else f"(I dropped {pending_words(held)}, which was waiting, so that a "
                               "yes cannot launch it without your change; ask for it again with the change.)"), False
+            if state.get("swapped") and not state.get("proposed"):  # "no wait, cancel run 2 instead", and run 2
+                # cannot be: the action turned down does not wait on all the same
+                line, keep = f"(I dropped {pending_words(held)}, as you said: nothing waits for a yes now.)", False
             if line:
                 reply.content = f"{reply.content}\n\n{line}" if reply.content else line
             if not keep:

@@ -364,8 +364,10 @@ with byol")."""
 METHOD_INSTEAD = re.compile(
     r"^\W*(?:(?:no|nope|actually|wait|sorry|hmm+|oh)\W+)*(?:not\s+(?P<old>[a-z0-9 _-]+?)\s*[,;]\s*(?:but\s+)?(?:use\s+|make\s+it\s+|"
     r"try\s+|do\s+)?(?P<new>[a-z0-9 _-]+?)|(?:use\s+|make\s+it\s+|try\s+)?(?P<new2>[a-z0-9 _-]+?)\s*,?\s+(?:not|instead\s+of|"
-    r"rather\s+than)\s+(?P<old2>[a-z0-9 _-]+?))(?:\s+(?:please|then|instead))*\W*$", re.I)
-"""One method put in another's place ("no not simclr, byol", "byol instead of simclr", "use byol, not simclr")."""
+    r"rather\s+than)\s+(?P<old2>[a-z0-9 _-]+?)|(?:swap|replace|exchange|switch)\s+(?:out\s+)?(?P<old3>[a-z0-9 _-]+?)\s+"
+    r"(?:for|with|by)\s+(?P<new3>[a-z0-9 _-]+?))(?:\s+(?:please|then|instead))*\W*$", re.I)
+"""One method put in another's place ("no not simclr, byol", "byol instead of simclr", "use byol, not simclr", "swap
+byol for moco")."""
 _AROUND_METHODS = {"the", "a", "an", "one", "ones", "run", "runs", "and", "or", "too", "as", "well", "also", "please",
                    "then", "instead", "method", "methods", "with", "of", "them", "it", "for"}
 
@@ -384,8 +386,9 @@ def edited_methods(text: str, methods: list[str]) -> list[str] | None:
     a method is added ("also add moco", "and moco", "byol too"; "with moco" may mean in its place)."""
     swap = METHOD_INSTEAD.match(text)
     if swap and methods:  # "no not simclr, byol": byol in simclr's place
-        old, new = (find_method(swap.group(g)) for g in (("old", "new") if swap.group("old") else ("old2", "new2")))
-        words = (swap.group("old") or swap.group("old2"), swap.group("new") or swap.group("new2"))
+        pair = next(p for p in (("old", "new"), ("old2", "new2"), ("old3", "new3")) if swap.group(p[0]))
+        old, new = (find_method(swap.group(g)) for g in pair)
+        words = tuple(swap.group(g) for g in pair)
         if old and new and old.value in methods and new.value and all(_only_methods(w) for w in words):
             return list(dict.fromkeys(new.value if x == old.value else x for x in methods))
     m = METHODS_EDITED.match(text)

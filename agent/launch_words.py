@@ -385,6 +385,19 @@ ANY_ENDING = re.compile(r",?\s*\b(?:whether\s+or\s+not\s+(?:it|they|one|either)\
                         r"(?:outcome|result)))?|whatever\s+(?:happens|the\s+(?:outcome|result)))\b", re.I)
 
 
+AFTER_DESCRIBED = re.compile(rf"\b(?:after|once|when|as\s+soon\s+as)\s+(?P<ref>(?:the|my|our)\s+(?!(?:current|running|active|"
+                             rf"ongoing)\b)[\w.-]+(?:\s+[\w.-]+)?\s+(?:run|one|job|training))(?=\s+{DONE_WORDS}\b)", re.I)
+"""A run waited for, described ("after the vicreg run is done"): written as its id before the launch is read, so
+the wait is kept and its method is not taken for the launch's."""
+
+
+def waits_described_as_ids(text: str, world: World) -> str:
+    """`text` with a run it waits for by description written as "run N", when exactly one run fits."""
+    m = AFTER_DESCRIBED.search(text)
+    ids = find_runs(m.group("ref"), world).ids if m else []
+    return text[:m.start("ref")] + f"run {ids[0]}" + text[m.end("ref"):] if len(ids) == 1 else text
+
+
 def _wait_said(text: str) -> re.Match | None:
     m = AFTER_RUN.search(text)
     if m and (m.group("done") or m.group(0).lower().startswith("after")):
@@ -516,6 +529,33 @@ def pending_method(pending: dict, world: World | None = None) -> str | None:
     return args.get("method") or (parent.method if parent else None)
 
 
+WAIT_EDITED = re.compile(r"^\W*(?:(?:no|nope|actually|wait|sorry|hmm+|oh|ok(?:ay)?|but|and|then)\W+)*(?:(?:make\s+it|have\s+it|"
+                         r"let\s+it)\s+)?(?:(?:wait|start)\s+)?(?:(?:only|just)\s+)?(?:after|once|when)\b", re.I)
+"""The wait of a waiting launch said again ("no, after run 1", "but only after run 3 finishes")."""
+NO_WAIT = re.compile(r"\b(?:don'?t|do\s+not|no\s+need\s+to)\s+wait\b|\bwithout\s+waiting\b|\bstart\s+it\s+(?:right\s+)?"
+                     r"(?:now|away|immediately)\b", re.I)
+"""A waiting launch's wait taken off ("don't wait, start it now")."""
+WAITS = ("after_run", "after_runs", "after_any")
+
+
+def wait_edited(text: str, pending: dict, world: World, intents) -> Reading | None:
+    """The waiting launch with its wait for other runs said again (WAIT_EDITED) or taken off (NO_WAIT); None when the
+    message does neither. Read as anything else, "no, after run 1" showed run 1 and dropped the launch."""
+    args = {k: v for k, v in (pending.get("args") or {}).items() if v not in (None, {}, [])}
+    if pending.get("tool") not in LAUNCH_TOOLS:
+        return None
+    if NO_WAIT.search(text) and any(args.get(k) for k in WAITS):
+        return Reading("tool", pending["tool"], {k: v for k, v in args.items() if k not in WAITS}, confidence=1.0,
+                       intents=intents[:3])
+    if not (WAIT_EDITED.match(text) and waits_for_a_run(text)):
+        return None
+    waits, problem = read_wait(text, world)
+    if problem:
+        return problem
+    return Reading("tool", pending["tool"], {**{k: v for k, v in args.items() if k not in WAITS}, **waits},
+                   confidence=1.0, intents=intents[:3])
+
+
 def changes_launch(text: str, pending: dict) -> bool:
     """Whether a message reads as a change of the waiting launch (agent/graph.py's gate holds the launch for `amend`
     then): a setting ("no, 500 steps"), an unknown method asked about ("no, use swav"), a waiting sweep's list
@@ -525,7 +565,8 @@ def changes_launch(text: str, pending: dict) -> bool:
         labels = {}
     changes, problem = launch_changes(text, method=pending_method(pending))
     return bool(labels or changes or problem or edited_grid(text, (pending.get("args") or {}).get("grid") or {})
-                or (find_grid(text) and not RUN_NAMED.search(text)))
+                or (find_grid(text) and not RUN_NAMED.search(text)) or WAIT_EDITED.match(text) and waits_for_a_run(text)
+                or NO_WAIT.search(text) and any((pending.get("args") or {}).get(k) for k in WAITS))
 
 
 def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked: str | None = None,
@@ -536,6 +577,9 @@ def amend(text: str, pending: dict, world: World, intents, cwd: PathCheck, asked
     number now sets ("make it 128"). `written`: the message before its leading "and"/"also" came off, which
     says whether a method named is added to those compared or put in their place."""
     text, labels = launch_labels(text)  # "and tag it shapes-test": the launch's tags, and no dataset
+    waits = wait_edited(text, pending, world, intents)
+    if waits is not None:  # "no, after run 1": the wait said again (it showed run 1)
+        return waits
     if pending.get("tool") not in LAUNCH_TOOLS or find_runs(text, world, about_runs=False).ids:
         return None  # a message that names one of your runs is about that run
     one = (pending.get("args") or {}).get("method")

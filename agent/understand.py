@@ -51,6 +51,7 @@ from agent.launch_words import (
     pending_asked,
     read_launch,
     read_relaunch,
+    waits_described_as_ids,
     waits_for_a_run,
 )
 from agent.listed_words import PLACE_REF, THEM_LISTED, last_of_list, resolve_listed
@@ -301,7 +302,7 @@ def understand(text: str, context: dict, world: World, model, cwd: Path | None =
     IntentModel (agent/intent_model.py); `world` the runs of the home; `path_exists` checks a data path
     (default: on this machine, relative to `cwd`). A tool reading that would drop a value the user stated
     (agent/fidelity.py) becomes a question instead."""
-    text = _plainly(text, context)
+    text = waits_described_as_ids(_plainly(text, context), world)  # "after the vicreg run is done": after run 3
     reading = _read(text, context, world, model, cwd, path_exists)
     if reading.kind == "help" and not context.get("last_listed") and PLACE_REF.search(text):
         return ask("No list has been shown in this thread yet, so I cannot tell which run is the "  # "show me the
@@ -823,6 +824,9 @@ SWEEP_ASKED = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|let'?s)\s+
 classifier's odds (it offered a literature search for "sweep simclr's learning rate: 1e-3, 3e-3, 1e-2")."""
 
 
+METHOD_ADVICE = re.compile(r"^\W*(?:(?:so|and|ok(?:ay)?|hmm+)\W+)*(?:which|what)\s+(?:ssl\s+)?(?:method|algorithm|approach|"
+                           r"objective)\s+(?:should|would|could|do\s+you\s+(?:recommend|suggest))\b", re.I)
+"""Which method to pick, asked in general ("which method should I use for a small dataset?"): the literature."""
 METHOD_BEST = re.compile(r"\bwhich\s+(?:ssl\s+)?(?:method|algorithm|approach|objective)\s+(?:work(?:s|ed)?|is|perform(?:s|ed)?|"
                          r"did|does|was|gave|gets?|got|scored?|won)\s+(?:the\s+)?(?:best|better|highest)\b", re.I)
 """Which method did best on the user's data: their runs there by linear probe, each named by method (a general
@@ -876,10 +880,12 @@ IMPROVED_SO_FAR = re.compile(r"^\W*(?:has|have|did|is)\s+(?:it|that|this|they|(?
 """How a run has gone so far ("has run 3 improved since it started?"): its curves, not a forecast of more steps."""
 
 SHOW_IT = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you|now|ok(?:ay)?|then)\W+)*(?:show|display|open|pull\s+up)"
-                     rf"\s+(?:me\s+)?(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?|{ONE_DESCRIBED})"
-                     r"(?:\s+(?:please|again|now))?\W*$", re.I)
-"""The run in focus shown ("show it", "show me that run"), after a launch or a diagnosis; or one run described
-("show the healthy run": it was its diagnosis)."""
+                     r"\s+(?:me\s+)?(?:it|that(?:\s+(?:one|run))?|this(?:\s+(?:one|run))?)(?:\s+(?:please|again|now))?\W*$",
+                     re.I)
+"""The run in focus shown ("show it", "show me that run"), after a launch or a diagnosis."""
+SHOW_DESCRIBED = re.compile(rf"^\W*(?:(?:please|pls|can\s+you|could\s+you|now|ok(?:ay)?|then)\W+)*(?:show|display|open|"
+                            rf"pull\s+up)\s+(?:me\s+)?{ONE_DESCRIBED}(?:\s+(?:please|again|now))?\W*$", re.I)
+"""One run described and shown ("show the healthy run": it was its diagnosis), where the description finds one."""
 
 
 def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
@@ -891,6 +897,9 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "search_run_logs" if search.group("where").lower().startswith("log") else "search_literature"
     if LITERATURE_ASKED.search(text):  # "what does the literature say about fixing it?"
         return "search_literature"
+    if METHOD_ADVICE.match(text) and not named.mentioned and not find_data(without_paths(text)) and not MY_OWN.search(
+            text):  # "which method should I use for a small dataset?": the papers' advice (it asked which run to
+        return "search_literature"  # recommend a next step for)
     if len(named.ids) == 1 and TRAIN_RUN_FOR.match(text):  # "train run 1 for 50 steps": its recipe at that length
         return "relaunch"
     if len(named.ids) <= 1 and QUALITY_ASKED.match(text):  # "is run 2 worth keeping?": its quality, judged
@@ -939,7 +948,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "get_run"
     if IMPROVED_SO_FAR.match(text) and (len(named.ids) == 1 or not named.mentioned):
         return "get_run"
-    if SHOW_IT.match(text) and len(named.ids) <= 1:  # "show it": the run in focus (it was the list of every run)
+    if SHOW_IT.match(text) or SHOW_DESCRIBED.match(text) and len(named.ids) == 1:  # "show it": the run in focus (it
+        # was the list of every run)
         return "get_run"
     if PROGRESS_ASKED.search(text) and (len(named.ids) == 1 or not named.mentioned and A_PRONOUN.search(text)):
         # "what step is it at?": the run's status (the run in focus)

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrst"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwx"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -2185,3 +2185,17 @@ def test_another_run_like_the_one_just_launched_and_the_probe_of_a_forecast(tmp_
     agent.chat("forecast run 1", "u")
     assert [c["args"] for c in agent.chat("what about with the probe?", "u")["tool_calls"]] == [
         {"run_id": "1", "probe": True}]
+
+
+def test_a_waiting_cancel_turned_down_for_a_run_that_cannot_be_cancelled_waits_no_more(tmp_path, monkeypatch):
+    """"cancel run 3" ... "no wait, cancel run 2 instead", where run 2 has ended: the refusal said so, and the
+    cancel of run 3 still waited for a yes (held-out set 61x). The no stands: nothing waits."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home"))
+    agent.chat("cancel run 3", "t")
+    out = agent.chat("no wait, cancel run 2 instead", "t")
+    assert out["pending_confirmation"] is None and "I dropped cancelling run 3" in out["answer"]
+    agent.chat("delete runs 1 and 2", "u")
+    assert agent.chat("no, just run 1", "u")["pending_confirmation"]["args"] == {"run_ids": ["1"]}  # a swap that can

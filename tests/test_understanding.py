@@ -1217,6 +1217,8 @@ def test_status_and_quality_asked_in_other_words(text, context, tool, args, mode
     ("and the same with byol", ["simclr"], ["simclr", "byol"]),  # held-out set 61d: byol replaced simclr
     ("the same for vicreg", ["simclr"], ["simclr", "vicreg"]),
     ("the same but with byol", ["simclr"], None),  # in its place: read as any change
+    ("swap byol for moco", ["simclr", "byol"], ["simclr", "moco"]),  # held-out set 61u: byol kept
+    ("replace byol with moco", ["simclr", "byol"], ["simclr", "moco"]),
 ])
 def test_methods_added_to_or_taken_from_a_waiting_launch(text, methods, want):
     from agent.grid_words import edited_methods
@@ -1317,3 +1319,33 @@ def test_a_tag_given_with_the_word_tag_is_a_tag_not_a_run():
 
     assert launch_labels("launch it with tag fix-1") == ("launch it", {"tags": ["fix-1"]})
     assert launch_labels("pretrain simclr on digits with tags smoke, v2")[1] == {"tags": ["smoke", "v2"]}
+
+
+def test_a_run_waited_for_by_description_is_its_id_and_no_method_of_the_launch(model):
+    """"after the vicreg run is done, pretrain dino on shapes" launched dino at once, the wait dropped (held-out set
+    61w); read once the run is written as its id, the launch waits and compares no methods."""
+    r = read(model, "after the dino run is done, pretrain byol on shapes for 20 steps")
+    assert (r.tool, r.args.get("method"), r.args.get("after_run")) == ("launch_pretraining", "byol", "3")
+    from agent.launch_words import waits_described_as_ids
+
+    assert waits_described_as_ids("once the mae run has finished, train simclr", WORLD) == \
+        "once run 5 has finished, train simclr"
+    assert waits_described_as_ids("after the simclr run, train byol", WORLD) == "after the simclr run, train byol"
+
+
+@pytest.mark.parametrize("said, waits", [("no, after run 1", {"after_run": "1"}), ("don't wait, start it now", {}),
+                                         ("but only after runs 1 and 5 finish", {"after_runs": ["1", "5"]})])
+def test_the_wait_of_a_waiting_launch_is_said_again_or_taken_off(model, said, waits):
+    """Held-out set 61w: "no, after run 1" showed run 1 and dropped the launch; "don't wait, start it now" declined
+    it."""
+    from agent.launch_words import WAITS, changes_launch
+
+    pending = {"tool": "launch_pretraining", "args": {"method": "byol", "data": "digits", "steps": 20, "after_run": "3"}}
+    r = read(model, said, {"pending_launch": pending})
+    assert r.tool == "launch_pretraining" and {k: v for k, v in r.args.items() if k in WAITS and v} == waits
+    assert r.args["steps"] == 20 and changes_launch(said, pending)
+
+
+def test_which_method_to_use_in_general_is_the_literature(model):
+    assert read(model, "which method should I use for a small dataset?").tool == "search_literature"  # set 61v:
+    # it asked which run to recommend a next step for

@@ -98,9 +98,10 @@ def _data_problem(text: str, cwd: PathCheck) -> tuple[str | None, Reading | None
     if named.value is None:
         return None, ask(f"`{named.raw}` is not a built-in dataset (those are {', '.join(BUILTIN_DATA)}). Where is it "
                           "on disk? Give its folder, e.g. `pretrain simclr on /data/cifar10`.")
-    if not cwd.exists(named.value):
+    if not cwd.exists(named.value):  # the request with a bundled set in its place: "ok use digits then" picks one
         return None, ask(f"I cannot find `{named.value}` on this machine. Check the path (relative paths start from "
-                          f"{cwd.base}), or use the bundled `digits` or `shapes`.")
+                          f"{cwd.base}), or use the bundled `digits` or `shapes`.",
+                          [_swap_words(text, named.raw, d) for d in BUILTIN_DATA])
     return named.value, None
 
 
@@ -205,9 +206,9 @@ def method_problem(text: str) -> tuple[str | None, Reading | None]:
     named = find_method(text)
     if named is None:
         return None, None
-    if named.value is None:
+    if named.value is None:  # the request as written, with a method sslpilot has in its place: "ok, simclr" picks one
         return None, ask(f"sslpilot has no `{named.raw}`. It can pretrain {prose()}. Which one?",
-                          ["pretrain simclr", "pretrain dino"])
+                          [_swap_words(text, named.raw, m) for m in ("simclr", "dino")])
     return named.value, None
 
 

@@ -48,6 +48,7 @@ from agent.run_refs import RunInfo, World, find_runs
 from agent.trash_words import undo_of_delete
 from agent.two_requests import TwoRequests, carries, split_requests
 from agent.understand import understand
+from ssl_runtime.catalogue import BUILTIN_DATASETS, METHODS
 from tools.ranking import NOT_RANKED_TOGETHER
 from tools.tool_table import COMPARED_AT_MOST, CONFIRM_TOOLS
 
@@ -181,7 +182,8 @@ class OfflinePlanner(BaseChatModel):
         if clarify.get("without") and GO_AHEAD.search(text):  # "go ahead without it": the call as first read
             call = clarify["without"]
             return _call(call["tool"], call["args"])
-        picked = _option_named(text, clarify.get("options") or []) or _option_agreed(text, clarify)
+        picked = _option_named(text, clarify.get("options") or []) or _option_agreed(text, clarify) or \
+            _option_chosen(text, clarify.get("options") or [])
         if picked:  # "which did you mean?" ... "run 1": the option that names run 1, as if it had been said
             text = picked
         elif clarify.get("without") and YES_ALONE.match(text):  # a yes to a question it does not answer: asked
@@ -343,6 +345,17 @@ def _option_agreed(text: str, clarify: dict) -> str | None:
     setting should be 45? `45 steps`"): that answer. (It was the help text, and the launch it was about was lost.)"""
     answers = [o for o in clarify.get("options") or [] if o != GO_AHEAD_WITHOUT]
     return answers[0] if clarify.get("without") and len(answers) == 1 and YES_ALONE.match(text) else None
+
+
+def _option_chosen(text: str, options: list[str]) -> str | None:
+    """The one option of the last question that a short reply picks by the method or dataset it alone names ("ok,
+    simclr" to "sslpilot has no swav ... `pretrain simclr on digits for 20 steps`, `pretrain dino on ...`"), or
+    None. Read on its own, "ok, simclr" dropped the rest of the request."""
+    if len(text.split()) > SHORT_REPLY:
+        return None
+    words = {w for w in re.findall(r"[a-z0-9_]+", text.lower()) if w in METHODS or w in BUILTIN_DATASETS}
+    picked = [o for o in options if words & set(re.findall(r"[a-z0-9_]+", o.lower()))]
+    return picked[0] if len(words) == 1 and len(picked) == 1 else None
 
 
 def _option_named(text: str, options: list[str]) -> str | None:

@@ -375,9 +375,10 @@ def _watched(run) -> Reading:
 VERBS_ALONE = {"forecast": "forecast_run", "judge": "judge_run", "diagnose": "diagnose_run", "probe": "run_linear_probe",
                "recommend": "recommend_next_step", "suggest": "recommend_next_step"}
 VERB_ALONE = re.compile(rf"^\W*(?:(?:please|ok(?:ay)?|now|then|so)\W+)?({'|'.join(VERBS_ALONE)})(?:\s+(?:one|a\s+run|something|"
-                        r"anything|a\s+fix|a\s+change))?(?:\s+please)?\W*$", re.I)
-"""A run tool's verb and nothing else ("forecast", "judge please", "recommend something"): that tool, for the run in
-focus, or asking which run."""
+                        r"anything|a\s+fix|a\s+change|it|this(?:\s+one|\s+run)?|that(?:\s+one|\s+run)?))?(?:\s+please)?\W*$",
+                        re.I)
+"""A run tool's verb and nothing else ("forecast", "judge please", "recommend something", "forecast it"): that tool,
+for the run in focus, or asking which run."""
 
 
 ONE_OR_THE_OTHER = re.compile(r"\b(?:or|either|whichever|which)\b", re.I)
@@ -1198,6 +1199,8 @@ def _fill(intent: str, text: str, context: dict, world: World, p: float, intents
                 return problem
             if refs.ids:
                 args.update({"run_id": refs.ids[0]} if len(refs.ids) == 1 else {"run_ids": refs.ids[:64]})
+            elif focus is not None and ITS_LOGS.search(text):  # "search the logs of it for nan": the run in focus
+                args["run_id"] = focus.id
         return tool(intent, args)
     refs = find_runs(text, world, about_runs=True, groups=True)  # "compare my digits runs": each of them
     problem = run_problem(refs, world)
@@ -1562,6 +1565,9 @@ cannot message anyone; the early stop offered."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
                            r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""
+ITS_LOGS = re.compile(r"\bits\s+(?:run\s+)?logs?\b|\blogs?\s+(?:of|from|in|for)\s+(?:it|this(?:\s+(?:one|run))?|"
+                      r"that(?:\s+(?:one|run))?)\b", re.I)
+"""The logs of the run in focus ("search its logs for nan", "search the logs of it for nan")."""
 LITERATURE_ASKED = re.compile(r"\b(?:literature|papers?|publications?|research)\s+(?:say|says|said|suggest|suggests|"
                               r"recommend|recommends|report|reports)\b|\baccording\s+to\s+(?:the\s+)?(?:literature|"
                               r"papers?|research)\b|\b(?:cite|citations?|sources?|references?)\b(?:\s+\w+){0,3}?\s+(?:for|of|"
@@ -1569,7 +1575,7 @@ LITERATURE_ASKED = re.compile(r"\b(?:literature|papers?|publications?|research)\
 """What the papers say, asked in so many words ("cite a source for that", "source?"): the literature, whatever run
 is in focus."""
 SEARCH_REQUEST = re.compile(r"^\W*(?:(?:please|pls|can\s+you|could\s+you)\s+)?(?P<verb>search|grep|look|check)\s+"
-                            r"(?:through\s+|in\s+|into\s+|at\s+)?(?P<owner>(?:my|the|our|all)\s+|"
+                            r"(?:through\s+|in\s+|into\s+|at\s+)?(?P<owner>(?:my|the|our|all|its)\s+|"
                             rf"{RUN_OR_SWEEP}'s?\s+)?(?:run\s+)?(?P<where>logs?|literature|papers?|docs?|documents?|"
                             rf"knowledge(?:\s+base)?)(?P<of>\s+(?:of|from|in)\s+{RUN_OR_SWEEP})?\s+"
                             r"(?:for|about|on|mentioning|that\s+mention)\s+", re.I)

@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwx"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za", "zb"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -2199,3 +2199,33 @@ def test_a_waiting_cancel_turned_down_for_a_run_that_cannot_be_cancelled_waits_n
     assert out["pending_confirmation"] is None and "I dropped cancelling run 3" in out["answer"]
     agent.chat("delete runs 1 and 2", "u")
     assert agent.chat("no, just run 1", "u")["pending_confirmation"]["args"] == {"run_ids": ["1"]}  # a swap that can
+
+
+@pytest.mark.parametrize("first, reply, want", [
+    ("pretrain swav on digits for 20 steps", "ok, simclr", ("simclr", "digits", 20)),
+    ("pretrain simclr on /nonexistent/folder for 20 steps", "ok use digits then", ("simclr", "digits", 20)),
+])
+def test_a_short_reply_naming_one_option_of_a_refused_launch_keeps_the_rest(tmp_path, monkeypatch, first, reply, want):
+    """Held-out set 61za: "ok, simclr" after "sslpilot has no swav" offered three readings, and "ok use digits then"
+    after a missing folder asked for checkpoints to audit. The question offers the request with a method or data
+    it has in place of the one it has not, and a reply naming one of them picks that option, length and all."""
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(Home.resolve(tmp_path / "home"))
+    agent.chat(first, "t")
+    args = agent.chat(reply, "t")["pending_confirmation"]["args"]
+    assert (args["method"], args["data"], args["steps"]) == want
+
+
+def test_a_verb_and_it_and_its_logs_are_the_run_in_focus(tmp_path, monkeypatch):
+    """Held-out set 61y: "forecast it" after "show run 1" asked forecast or help; "search the logs of it for nan"
+    searched every run's logs."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))
+    agent.chat("show run 1", "t")
+    assert [(c["name"], c["args"]) for c in agent.chat("forecast it", "t")["tool_calls"]] == [
+        ("forecast_run", {"run_id": "1"})]
+    agent.chat("diagnose run 2", "u")
+    for said in ("search the logs of it for nan", "search its logs for nan"):
+        assert agent.chat(said, "u")["tool_calls"][0]["args"] == {"query": "nan", "run_id": "2"}, said

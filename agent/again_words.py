@@ -99,6 +99,28 @@ def probe_forecast(text: str, previous: list[dict]) -> dict | None:
     return {"run_id": previous[0]["args"]["run_id"], "probe": True}
 
 
+A_VALUE_AGAIN = re.compile(r"^\W*(?:(?:no|nope|actually|wait|sorry|hmm+|oh|rather|i\s+meant?)\W+)*(?:(?:make|set|change)\s+"
+                           r"(?:it|that|the\s+(?:value|number|bar))\s+(?:to\s+)?)?(?P<value>\d+(?:\.\d+)?)(?:\s+(?:instead|then|"
+                           r"please))*\W*$", re.I)
+"""A value said again for the one number the last message gave ("actually make it 80")."""
+
+
+def value_said_again(previous: str | None, text: str) -> str | None:
+    """The previous message with its one number (run ids aside) replaced by the one `text` says instead, so that a
+    waiting action that is not a launch ("stop run 3 after 40 more steps" ... "actually make it 80") is proposed
+    again with it; None when `text` is no such correction or the previous message has no single number."""
+    m = A_VALUE_AGAIN.match(text)
+    if not m or not previous:
+        return None
+    ids = r"\b(?:runs?\s*#?\s*|#)\d+(?:\s*(?:,|and|&)\s*(?:run\s*)?#?\d+)*"
+    spans = [n.span() for n in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", re.sub(ids, lambda r: "x" * len(r.group()),
+                                                                                   previous))]
+    if len(spans) != 1:
+        return None
+    (a, b), = spans
+    return previous[:a] + m.group("value") + previous[b:]
+
+
 def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
     """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
     (AGAIN_FOR_DESCRIBED) and `resolve` (the home's run references) finds exactly one; else `text` as it was."""

@@ -69,7 +69,8 @@ ANY_ANNOTATION = re.compile(START + r"(?:rename|re-name|tag|untag|label(?![ -]?f
 
 # "runs tagged baseline", "with the tag v2", "that have the tag best": a filter on the run list
 TAGGED = re.compile(rf"\b(?:tagged(?:\s+(?:as|with))?|labell?ed(?:\s+as)?|with\s+(?:the\s+)?tag|(?:have|has|having|"
-                    rf"carry|carrying)\s+(?:the\s+)?tag)\s+{QUOTED}?(?P<tag>[\w.:+-]+){QUOTED}?", re.I)
+                    rf"carry|carrying)\s+(?:the\s+)?tag|(?:did|have)\s+(?:i|we)\s+(?:tag|label)(?:\s+(?:as|with))?)\s+"
+                    rf"{QUOTED}?(?P<tag>[\w.:+-]+){QUOTED}?", re.I)
 # at a launch: "... and tag it baseline", "tagged v2", "and call it simclr-ref", "named ref"
 LAUNCH_TAGS = re.compile(r",?\s*(?:and\s+)?(?:(?:tag|label)\s+(?:it|them|the\s+runs?)\s+(?:as\s+|with\s+)?|tagged\s+"
                          rf"(?:as\s+|with\s+)?|with\s+(?:the\s+)?tags?\s+)(?:the\s+tags?\s+)?(?P<tags>{TAG_WORDS})", re.I)

@@ -23,6 +23,7 @@ from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from pydantic import ValidationError
 
+from agent.again_words import value_said_again
 from agent.fidelity import LAUNCH_TOOLS, dropped, question
 from agent.launch_words import changes_launch, corrects_launch, launch_changes, pending_method
 from agent.planner import CONTEXT_KEY, last_human, previous_human
@@ -73,7 +74,8 @@ class State(TypedDict, total=False):
     held: dict | None  # the action that waited when this turn began, neither confirmed nor refused by it
     proposed: bool  # this turn's tools proposed an action (a new one, or the waiting one shown again)
     changing: bool  # this turn's message reads as a change of the waiting launch ("make it 300 steps")
-    swapped: bool  # this turn's message turns the waiting delete or cancel down for other runs ("no, run 2 instead")
+    swapped: bool  # this turn's message puts another action in the waiting one's place ("no, run 2 instead", "make
+    # it 80"): if that one is not proposed, the waiting one is dropped all the same
     refused: str | None  # the action this turn's "no, ..." refused, in words, said before the answer to the rest
     turn_at: float  # when the thread's last turn began (time.time()): a yes long after it is not acted on
     restated: dict | None  # a yes long after the last turn: its minutes, and any request after it ("yes, and ...")
@@ -172,6 +174,9 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
             update["held"] = pending  # (by the planner, agent/run_list_words.py), never a no
             update["swapped"] = bool(DENY.match(text) or re.search(r"\binstead\b", text, re.I))
             return update
+        if pending["tool"] == "stop_run_when" and value_said_again(previous_human(state["messages"]), text):
+            update.update(held=pending, swapped=True)  # "actually make it 80": proposed again with it, or, refused,
+            return update  # the rule with the old value waits no more
         if pending["tool"] in LAUNCH_TOOLS:  # "make it 300 steps": the planner may change it and ask again
             update["amendable"] = pending
             if changes_launch(text, pending) or corrects_launch(previous_human(state["messages"]), text):
@@ -268,7 +273,7 @@ def build_graph(toolbox: ToolBox, model, checkpointer):
                               "yes cannot launch it without your change; ask for it again with the change.)"), False
             if state.get("swapped") and not state.get("proposed"):  # "no wait, cancel run 2 instead", and run 2
                 # cannot be: the action turned down does not wait on all the same
-                line, keep = f"(I dropped {pending_words(held)}, as you said: nothing waits for a yes now.)", False
+                line, keep = f"(I dropped {pending_words(held)}, which you replaced: nothing waits for a yes now.)", False
             if line:
                 reply.content = f"{reply.content}\n\n{line}" if reply.content else line
             if not keep:

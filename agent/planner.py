@@ -24,6 +24,7 @@ from agent.again_words import (
     described_as_id,
     probe_forecast,
     relaunch_of_focus,
+    value_said_again,
     why_of_verdict,
 )
 from agent.annotating import another_run_annotated, instead_of_last, last_tags_off
@@ -234,6 +235,8 @@ class OfflinePlanner(BaseChatModel):
             return _call(again[0]["tool"], again[0]["args"], then=then)
         text = relaunch_of_focus(text, context.get("focus_run"), previous, waiting=bool(context.get("pending_launch"))) \
             or text
+        if (context.get("waiting_action") or {}).get("tool") == "stop_run_when":  # "stop run 3 after 40 more steps"
+            text = value_said_again(previous_human(messages), text) or text  # ... "actually make it 80": proposed again
         context["just_recommended"] = bool(previous) and previous[-1]["tool"] == "recommend_next_step"  # a bare yes
         # now takes it up (understand)
         reading = self.read(text, context)

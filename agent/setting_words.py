@@ -540,7 +540,8 @@ ASKABLE: list[tuple[str, str]] = [
     (r"(?:training[ _-])?steps", "train.steps"),
     (r"epochs", "train.epochs"),
     (r"augmentations?|augs?", "augment.strength"),
-    (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes")]
+    (r"time[ _-]?limit|max[ _-]?minutes", "train.max_minutes"),
+    (r"stop(?:ping)?[ _-](?:rules?|conditions?|criteria)", "monitor.stop_when")]  # "what stop rules does run 3 have?"
 
 
 A_RATE = re.compile(r"\b(?:images?|imgs?|samples?|steps?|iterations?|its?)\s*(?:/\s*s(?:ec)?|(?:per|a)\s+sec(?:ond)?)\b",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.ranked_words import BEST_REF
+from agent.ranked_words import BEST_REF, WORST_REF
 from agent.reading import Reading
 from agent.slots import METHOD_WORDS, find_data
 from tools.runs import runs_named
@@ -85,8 +85,9 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
     first = read(first_text, None)
     if first.kind != "tool":
         return None
-    if first.tool in ORDERING and BEST_REF.search(second_text) and _same(whole, first):
-        return TwoRequests(first, None, second_text, run_both=True)  # "... and train the better one longer"
+    if first.tool in ORDERING and (BEST_REF.search(second_text) or WORST_REF.search(second_text)) and _same(whole, first):
+        return TwoRequests(first, None, second_text, run_both=True)  # "... and train the better one longer", "...
+        # then relaunch the worse one with the fix" (it was dropped)
     second = read(_their_runs(second_text, first), first.args.get("run_id"))
     if second.kind != "tool" or _same(first, second):
         return None
@@ -95,7 +96,10 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         # one part's tool and losing what a part said: "list my runs, then show the byol one" was the byol runs
         # listed (run 2 lost), "tag run 1 as good, and tag run 2 as bad" both runs tagged bad ("good" lost); "pretrain
         # simclr and tag it x" carries both parts, as do two changes to a waiting launch
-        whole.kind in ("clarify", "refuse", "help"))  # "diagnose run 2 and compare it with run 1" asked which run
+        whole.kind in ("clarify", "refuse", "help")) or (whole.kind == "tool" and whole.tool in costly and
+                                                         whole.tool not in (first.tool, second.tool))  # "show run 3
+    # and stop it if the loss goes below 4" was a cancel of run 3, which neither part asks for;
+    # "diagnose run 2 and compare it with run 1" asked which run
     # to diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the
     # chat makes (each part passed its own refusal check when read); a whole not understood at all is its parts
     if not (kept or own):

@@ -941,6 +941,8 @@ def _decided_by_words(text: str, named, sweep: str | None) -> str | None:
         return "list_runs"  # "find runs where the loss went nan": the diverged runs (it was a search of the logs)
     if not named.mentioned and WHAT_I_RAN.match(text):  # "what did I run this week?": the runs, over the period
         return "list_runs"
+    if not named.mentioned and QUEUE_ASKED.search(text):  # "what's the status of the queue?": the runs, newest
+        return "list_runs"  # first with their status (it asked which run to show)
     if runs_in_trouble(text, named):  # "are any runs failing right now?": the runs in trouble; "why are my runs
         return "diagnose_run" if re.search(r"\bwhy\b", text, re.I) else "list_runs"  # failing?": which to diagnose
     if PAUSE.search(text) and (named.ids or not named.mentioned and A_PRONOUN.search(text)):
@@ -1565,6 +1567,9 @@ cannot message anyone; the early stop offered."""
 TRAIN_RUN_FOR = re.compile(r"^\W*(?:(?:ok(?:ay)?|now|then|so|and|please)\W+)*(?:re-?)?train\s+(?:run\s*#?\d+|#\d+)\s+(?:again\s+)?"
                            r"for\s+\d[\d,]*\s+(?:steps?|epochs?|iterations?)\W*$", re.I)
 """A run's recipe again at a length ("train run 1 for 50 steps"); "for 50 more steps" continues it instead."""
+QUEUE_ASKED = re.compile(r"\b(?:status|state)\s+of\s+(?:the|my|our)\s+(?:job\s+)?queue\b|\b(?:what'?s|what\s+is|anything)\s+"
+                         r"(?:in|on)\s+(?:the|my|our)\s+queue\b|\bqueue\s+status\b", re.I)
+"""The queue asked about as a whole ("what's the status of the queue?", "what's in the queue?"): the runs listed."""
 ITS_LOGS = re.compile(r"\bits\s+(?:run\s+)?logs?\b|\blogs?\s+(?:of|from|in|for)\s+(?:it|this(?:\s+(?:one|run))?|"
                       r"that(?:\s+(?:one|run))?)\b", re.I)
 """The logs of the run in focus ("search its logs for nan", "search the logs of it for nan")."""

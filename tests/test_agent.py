@@ -267,7 +267,7 @@ def test_the_config_differences_after_a_comparison_are_not_read_as_a_table_row()
 
 # ---- whole conversations, held out (tests/conversation_eval.py; first measurement in benchmarks/RESULTS.md) -------
 
-HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za", "zb"]},
+HELD_OUT_CONVERSATIONS = {**{f"session61{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqrstuvwxyz", "za", "zb", "zc", "zd", "ze", "zf"]},
                           **{f"session60{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmnopqr"]},
                           **{f"session59{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijkl"]},
                           **{f"session58{s}_turns_heldout.jsonl": 0.9 for s in ["", *"bcdefghijklmpqrstu"]},
@@ -2196,7 +2196,7 @@ def test_a_waiting_cancel_turned_down_for_a_run_that_cannot_be_cancelled_waits_n
     agent = Agent(seeded_home(tmp_path / "home"))
     agent.chat("cancel run 3", "t")
     out = agent.chat("no wait, cancel run 2 instead", "t")
-    assert out["pending_confirmation"] is None and "I dropped cancelling run 3" in out["answer"]
+    assert out["pending_confirmation"] is None and "I dropped cancelling run 3, which you replaced" in out["answer"]
     agent.chat("delete runs 1 and 2", "u")
     assert agent.chat("no, just run 1", "u")["pending_confirmation"]["args"] == {"run_ids": ["1"]}  # a swap that can
 
@@ -2229,3 +2229,36 @@ def test_a_verb_and_it_and_its_logs_are_the_run_in_focus(tmp_path, monkeypatch):
     agent.chat("diagnose run 2", "u")
     for said in ("search the logs of it for nan", "search its logs for nan"):
         assert agent.chat(said, "u")["tool_calls"][0]["args"] == {"query": "nan", "run_id": "2"}, said
+
+
+def test_a_waiting_stop_rule_takes_a_value_said_again(tmp_path, monkeypatch):
+    """"stop run 3 after 40 more steps" ... "actually make it 80" was the help text, the old rule still waiting
+    (held-out set 61zc): the request is proposed again with the new value; where that is refused, the old one is
+    dropped, so a yes cannot set the value the user took back."""
+    from conversation_eval import seeded_home
+
+    from agent.again_words import value_said_again
+
+    assert value_said_again("stop run 3 after 40 more steps", "actually make it 80") == "stop run 3 after 80 more steps"
+    assert value_said_again("stop run 3 when the loss is below 2 or 3", "make it 1") is None  # which number: not said
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))  # run 3 at step 60 of 120
+    agent.chat("stop run 3 after 40 more steps", "t")
+    assert agent.chat("actually make it 50", "t")["pending_confirmation"]["args"]["rule"] == "step>=110"
+    agent.chat("stop run 3 after 40 more steps", "u")
+    out = agent.chat("no, 80", "u")  # step 140 is past its end: refused, and nothing waits
+    assert out["pending_confirmation"] is None and "which you replaced" in out["answer"]
+
+
+def test_a_second_request_about_the_worse_run_or_a_costly_reading_of_the_whole_is_split(tmp_path, monkeypatch):
+    """Held-out set 61ze: "compare runs 1 and 2, then relaunch the worse one with the fix" dropped the relaunch;
+    "show run 3 and stop it if the loss goes below 4" proposed cancelling run 3, which neither part asks."""
+    from conversation_eval import seeded_home
+
+    monkeypatch.setenv("SSLPILOT_AUTOSTART", "0")
+    agent = Agent(seeded_home(tmp_path / "home", evidence=True))
+    out = agent.chat("compare runs 1 and 2, then relaunch the worse one with the fix", "t")
+    assert [c["name"] for c in out["tool_calls"]] == ["compare_runs", "recommend_next_step", "launch_pretraining"]
+    assert out["pending_confirmation"]["args"]["parent_run"] == "2"
+    out = agent.chat("show run 3 and stop it if the loss goes below 4", "u")
+    assert [c["name"] for c in out["tool_calls"]] == ["get_run", "stop_run_when"]

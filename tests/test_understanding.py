@@ -1349,3 +1349,13 @@ def test_the_wait_of_a_waiting_launch_is_said_again_or_taken_off(model, said, wa
 def test_which_method_to_use_in_general_is_the_literature(model):
     assert read(model, "which method should I use for a small dataset?").tool == "search_literature"  # set 61v:
     # it asked which run to recommend a next step for
+
+
+@pytest.mark.parametrize("text, tool, args", [
+    ("what's the status of the queue?", "list_runs", {}),  # held-out set 61zf: asked which run to show
+    ("which runs did I tag baseline?", "list_runs", {"tag": "baseline"}),  # every run listed
+    ("what stop rules does run 3 have?", "get_run", {"run_id": "3", "show": ["monitor.stop_when"]}),  # set 61zc
+])
+def test_the_queue_a_tag_and_a_runs_stop_rules_asked_about(model, text, tool, args):
+    r = read(model, text)
+    assert (r.tool, r.args) == (tool, args)

@@ -2262,3 +2262,5 @@ def test_a_second_request_about_the_worse_run_or_a_costly_reading_of_the_whole_i
     assert out["pending_confirmation"]["args"]["parent_run"] == "2"
     out = agent.chat("show run 3 and stop it if the loss goes below 4", "u")
     assert [c["name"] for c in out["tool_calls"]] == ["get_run", "stop_run_when"]
+    agent.chat("how's run 3?", "v")  # a condition, then the stop: one request (held-out set 48f), never a cancel
+    assert [c["name"] for c in agent.chat("and if it collapses, stop it", "v")["tool_calls"]] == ["stop_run_when"]

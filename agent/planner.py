@@ -354,11 +354,17 @@ def _option_chosen(text: str, options: list[str]) -> str | None:
     """The one option of the last question that a short reply picks by the method or dataset it alone names ("ok,
     simclr" to "sslpilot has no swav ... `pretrain simclr on digits for 20 steps`, `pretrain dino on ...`"), or
     None. Read on its own, "ok, simclr" dropped the rest of the request."""
-    if len(text.split()) > SHORT_REPLY:
+    said = re.findall(r"[a-z0-9_']+", text.lower())
+    words = {w for w in said if w in METHODS or w in BUILTIN_DATASETS}
+    if len(said) > SHORT_REPLY or set(said) - words - PICKING_WORDS:  # "simclr, 20 steps" says more than a pick
         return None
-    words = {w for w in re.findall(r"[a-z0-9_]+", text.lower()) if w in METHODS or w in BUILTIN_DATASETS}
     picked = [o for o in options if words & set(re.findall(r"[a-z0-9_]+", o.lower()))]
     return picked[0] if len(words) == 1 and len(picked) == 1 else None
+
+
+PICKING_WORDS = {"ok", "okay", "fine", "sure", "yes", "then", "use", "try", "take", "go", "with", "the", "instead",
+                 "please", "let's", "lets", "just", "on", "pick"}
+"""Words around a pick among a question's options ("ok use digits then"); any other word is more than a pick."""
 
 
 def _option_named(text: str, options: list[str]) -> str | None:

@@ -539,6 +539,13 @@ NO_WAIT = re.compile(r"\b(?:don'?t|do\s+not|no\s+need\s+to)\s+wait\b|\bwithout\s
 WAITS = ("after_run", "after_runs", "after_any")
 
 
+def _wait_edit_said(text: str) -> bool:
+    """Whether the message only says the wait again ("no, after run 1"): nothing after the wait but filler."""
+    said = _wait_said(text) if WAIT_EDITED.match(text) else None
+    return said is not None and not re.sub(r"[\W_]+|\b(?:instead|then|please|rather)\b", "", text[said.end():],
+                                           flags=re.I)
+
+
 def wait_edited(text: str, pending: dict, world: World, intents) -> Reading | None:
     """The waiting launch with its wait for other runs said again (WAIT_EDITED) or taken off (NO_WAIT); None when the
     message does neither. Read as anything else, "no, after run 1" showed run 1 and dropped the launch."""
@@ -548,7 +555,7 @@ def wait_edited(text: str, pending: dict, world: World, intents) -> Reading | No
     if NO_WAIT.search(text) and any(args.get(k) for k in WAITS):
         return Reading("tool", pending["tool"], {k: v for k, v in args.items() if k not in WAITS}, confidence=1.0,
                        intents=intents[:3])
-    if not (WAIT_EDITED.match(text) and waits_for_a_run(text)):
+    if not _wait_edit_said(text):  # "when run 3 finishes, launch byol on digits" is a request of its own
         return None
     waits, problem = read_wait(text, world)
     if problem:
@@ -566,7 +573,7 @@ def changes_launch(text: str, pending: dict) -> bool:
         labels = {}
     changes, problem = launch_changes(text, method=pending_method(pending))
     return bool(labels or changes or problem or edited_grid(text, (pending.get("args") or {}).get("grid") or {})
-                or (find_grid(text) and not RUN_NAMED.search(text)) or WAIT_EDITED.match(text) and waits_for_a_run(text)
+                or (find_grid(text) and not RUN_NAMED.search(text)) or _wait_edit_said(text)
                 or NO_WAIT.search(text) and any((pending.get("args") or {}).get(k) for k in WAITS))
 
 

@@ -1344,6 +1344,8 @@ def test_the_wait_of_a_waiting_launch_is_said_again_or_taken_off(model, said, wa
     r = read(model, said, {"pending_launch": pending})
     assert r.tool == "launch_pretraining" and {k: v for k, v in r.args.items() if k in WAITS and v} == waits
     assert r.args["steps"] == 20 and changes_launch(said, pending)
+    r = read(model, "when run 1 finishes, launch simclr on shapes", {"pending_launch": pending})  # a request of its
+    assert (r.args.get("method"), r.args.get("after_run")) != ("byol", "1")  # own, not the waiting launch's wait
 
 
 def test_which_method_to_use_in_general_is_the_literature(model):

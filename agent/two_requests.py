@@ -46,6 +46,8 @@ EACH_ITS_OWN = re.compile(r"^(?P<verb>\W*(?:tag|label|mark)\s+)(?P<one>runs?\s*#
 whole, both runs got the last tag)."""
 
 
+DESTRUCTIVE = ("cancel_run", "delete_runs")
+"""Tools a message read whole must not end in when neither of its parts asks for them: its parts are read instead."""
 CONDITION_FIRST = re.compile(r"^\W*(?:(?:and|but|so|then)\s+)?(?:if|when|once|unless|whenever|as\s+soon\s+as)\b", re.I)
 """A part that is a condition ("and if it collapses"), not a request of its own."""
 ORDERING = ("compare_runs", "rank_runs")
@@ -98,11 +100,11 @@ def split_requests(text: str, whole: Reading, read, costly: tuple[str, ...]) -> 
         # one part's tool and losing what a part said: "list my runs, then show the byol one" was the byol runs
         # listed (run 2 lost), "tag run 1 as good, and tag run 2 as bad" both runs tagged bad ("good" lost); "pretrain
         # simclr and tag it x" carries both parts, as do two changes to a waiting launch
-        whole.kind in ("clarify", "refuse", "help")) or (whole.kind == "tool" and whole.tool in costly and
+        whole.kind in ("clarify", "refuse", "help")) or (whole.kind == "tool" and whole.tool in DESTRUCTIVE and
                                                          whole.tool not in (first.tool, second.tool) and not
                                                          CONDITION_FIRST.match(first_text))  # "show run 3 and stop
     # it if the loss goes below 4" was a cancel of run 3, which neither part asks for ("and if it collapses, stop
-    # it" is one request: its condition, then the stop);
+    # it" is one request: its condition, then the stop; "let run 3 go on for 30 minutes then stop it", one stop);
     # "diagnose run 2 and compare it with run 1" asked which run
     # to diagnose; "list my runs and delete the collapsed one" was refused whole, though each part is a request the
     # chat makes (each part passed its own refusal check when read); a whole not understood at all is its parts

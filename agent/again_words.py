@@ -121,12 +121,17 @@ def value_said_again(previous: str | None, text: str) -> str | None:
     return previous[:a] + m.group("value") + previous[b:]
 
 
-def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
-    """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
-    (AGAIN_FOR_DESCRIBED) and `resolve` (the home's run references) finds exactly one; else `text` as it was."""
-    m = AGAIN_FOR_DESCRIBED.match(text)
+def ref_as_id(text: str, m: re.Match | None, resolve: Callable[[str], list[str]]) -> str:
+    """`text` with the run its match's "ref" group describes written as "run N", when `resolve` (the home's run
+    references) finds exactly one; else `text` as it was."""
     ids = resolve(m.group("ref")) if m else []
     return text[:m.start("ref")] + f"run {ids[0]}" + text[m.end("ref"):] if len(ids) == 1 else text
+
+
+def described_as_id(text: str, resolve: Callable[[str], list[str]]) -> str:
+    """`text` with the run it describes written as "run N", when it is a follow-up naming one run by what it is
+    (AGAIN_FOR_DESCRIBED) and exactly one run fits."""
+    return ref_as_id(text, AGAIN_FOR_DESCRIBED.match(text), resolve)
 
 
 def relaunch_of_focus(text: str, focus: str | None, previous: list[dict], waiting: bool = False) -> str | None:

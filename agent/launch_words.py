@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from agent.again_words import ref_as_id
 from agent.annotating import launch_labels
 from agent.fidelity import GO_AHEAD_WITHOUT, LAUNCH_TOOLS, NUMBER_FIELDS, unplaced_switches, written_numbers
 from agent.grid_words import (
@@ -394,9 +395,7 @@ the wait is kept and its method is not taken for the launch's."""
 
 def waits_described_as_ids(text: str, world: World) -> str:
     """`text` with a run it waits for by description written as "run N", when exactly one run fits."""
-    m = AFTER_DESCRIBED.search(text)
-    ids = find_runs(m.group("ref"), world).ids if m else []
-    return text[:m.start("ref")] + f"run {ids[0]}" + text[m.end("ref"):] if len(ids) == 1 else text
+    return ref_as_id(text, AFTER_DESCRIBED.search(text), lambda ref: find_runs(ref, world).ids)
 
 
 def _wait_said(text: str) -> re.Match | None:
